@@ -1,0 +1,78 @@
+package io.layerfs.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystem;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code layerfs ls IMAGE [PATH]}: a directory of an image, like {@code ls -l}. */
+@Command(name = "ls", mixinStandardHelpOptions = true,
+    description = "List a directory (or show one file) of an image.")
+final class LsCommand implements Callable<Integer> {
+  private static final DateTimeFormatter TIME =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").withZone(ZoneOffset.UTC);
+
+  @ParentCommand Main main;
+  @Spec CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "IMAGE", description = "Tag or manifest digest.")
+  String image;
+
+  @Parameters(index = "1", paramLabel = "PATH", defaultValue = "/",
+      description = "Absolute path in the image (default: /).")
+  String path;
+
+  @Option(names = {"-l", "--long"}, description = "Mode, owner, size, time and link target.")
+  boolean longFormat;
+
+  @Override
+  public Integer call() throws IOException {
+    PrintWriter out = spec.commandLine().getOut();
+    try (FileSystem fs = Stores.openImage(main.store(), image)) {
+      Path target = fs.getPath(path);
+      List<Path> entries = new ArrayList<>();
+      if (Files.isDirectory(target)) {
+        try (DirectoryStream<Path> dir = Files.newDirectoryStream(target)) {
+          dir.forEach(entries::add);
+        }
+      } else {
+        Files.readAttributes(target, "basic:size", LinkOption.NOFOLLOW_LINKS);
+        entries.add(target);
+      }
+      for (Path entry : entries) {
+        out.println(longFormat ? describe(entry) : String.valueOf(entry.getFileName()));
+      }
+    }
+    return 0;
+  }
+
+  private static String describe(Path entry) throws IOException {
+    PosixFileAttributes a =
+        Files.readAttributes(entry, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    char type = a.isDirectory() ? 'd' : a.isSymbolicLink() ? 'l' : a.isOther() ? '?' : '-';
+    String line = String.format("%c%s %5s %5s %10d %s %s", type,
+        PosixFilePermissions.toString(a.permissions()), a.owner().getName(),
+        a.group().getName(), a.size(), TIME.format(a.lastModifiedTime().toInstant()),
+        entry.getFileName());
+    if (a.isSymbolicLink()) {
+      line += " -> " + Files.readSymbolicLink(entry);
+    }
+    return line;
+  }
+}

@@ -1,0 +1,181 @@
+package io.layerfs.provider;
+
+import io.layerfs.core.Layer;
+import java.io.IOException;
+import java.nio.file.ReadOnlyFileSystemException;
+import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.FileAttributeView;
+import java.nio.file.attribute.FileOwnerAttributeView;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.UserPrincipal;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The attribute views of a layerfs path: {@code basic}, {@code posix}, {@code unix}, {@code owner}
+ * and {@code layer}, by class and by the JDK's "view:name,name" strings.
+ *
+ * <p>The names and value types of the {@code unix} view are those of the JDK's own Linux view
+ * ({@code mode}, {@code ino}, {@code dev}, {@code rdev}, {@code nlink}, {@code uid}, {@code gid},
+ * {@code ctime}), so code written against the default file system reads them unchanged.
+ */
+final class LayerAttributeViews {
+  static final Set<String> SUPPORTED = Set.of("basic", "posix", "unix", "owner", "layer");
+
+  private static final List<String> BASIC = List.of("lastModifiedTime", "lastAccessTime",
+      "creationTime", "size", "isRegularFile", "isDirectory", "isSymbolicLink", "isOther",
+      "fileKey");
+  private static final List<String> POSIX = List.of("permissions", "owner", "group");
+  private static final List<String> UNIX =
+      List.of("mode", "ino", "dev", "rdev", "nlink", "uid", "gid", "ctime");
+  private static final List<String> LAYER = List.of("index", "diffId", "digest", "mediaType");
+
+  /** Reads the attributes of one path: the lookup a view does when asked. */
+  interface Source {
+    LayerFileAttributes read() throws IOException;
+
+    List<Layer> layers();
+  }
+
+  private LayerAttributeViews() {}
+
+  @SuppressWarnings("unchecked")
+  static <V extends FileAttributeView> V view(Class<V> type, Source source) {
+    if (type == BasicFileAttributeView.class) {
+      return (V) new Posix(source, "basic");
+    }
+    if (type == PosixFileAttributeView.class) {
+      return (V) new Posix(source, "posix");
+    }
+    if (type == FileOwnerAttributeView.class) {
+      return (V) new Posix(source, "owner");
+    }
+    if (type == LayerFileAttributeView.class) {
+      return (V) (LayerFileAttributeView) () -> origin(source);
+    }
+    return null;
+  }
+
+  static LayerFileAttributeView.Origin origin(Source source) throws IOException {
+    int index = source.read().node().layer();
+    Layer layer = source.layers().get(index);
+    return new LayerFileAttributeView.Origin(index, layer.diffId(), layer.digest(),
+        layer.mediaType());
+  }
+
+  /** {@code Files.readAttributes(path, "view:a,b")}. */
+  static Map<String, Object> read(String attributes, Source source) throws IOException {
+    int colon = attributes.indexOf(':');
+    String view = colon < 0 ? "basic" : attributes.substring(0, colon);
+    String names = colon < 0 ? attributes : attributes.substring(colon + 1);
+    List<String> known = switch (view) {
+      case "basic" -> BASIC;
+      case "posix" -> concat(BASIC, POSIX);
+      case "unix" -> concat(concat(BASIC, POSIX), UNIX);
+      case "owner" -> List.of("owner");
+      case "layer" -> LAYER;
+      default -> throw new UnsupportedOperationException("View '" + view + "' not available");
+    };
+    List<String> wanted;
+    if (names.equals("*")) {
+      wanted = known;
+    } else {
+      wanted = List.of(names.split(","));
+      for (String name : wanted) {
+        if (!name.equals("*") && !known.contains(name)) {
+          throw new IllegalArgumentException("'" + name + "' not recognized");
+        }
+      }
+      if (wanted.contains("*")) {
+        wanted = known;
+      }
+    }
+    LayerFileAttributes attrs = source.read();
+    LayerFileAttributeView.Origin origin = view.equals("layer") ? origin(source) : null;
+    Map<String, Object> map = new LinkedHashMap<>();
+    for (String name : wanted) {
+      map.put(name, origin != null ? value(origin, name) : value(attrs, name));
+    }
+    return map;
+  }
+
+  private static Object value(LayerFileAttributeView.Origin origin, String name) {
+    return switch (name) {
+      case "index" -> origin.index();
+      case "diffId" -> origin.diffId().toString();
+      case "digest" -> origin.digest().toString();
+      default -> origin.mediaType();
+    };
+  }
+
+  private static Object value(LayerFileAttributes a, String name) {
+    return switch (name) {
+      case "lastModifiedTime" -> a.lastModifiedTime();
+      case "lastAccessTime" -> a.lastAccessTime();
+      case "creationTime" -> a.creationTime();
+      case "size" -> a.size();
+      case "isRegularFile" -> a.isRegularFile();
+      case "isDirectory" -> a.isDirectory();
+      case "isSymbolicLink" -> a.isSymbolicLink();
+      case "isOther" -> a.isOther();
+      case "fileKey" -> a.fileKey();
+      case "permissions" -> a.permissions();
+      case "owner" -> a.owner();
+      case "group" -> a.group();
+      case "mode" -> a.unixMode();
+      case "ino" -> a.node().fileKey();
+      case "dev" -> 0L;
+      case "rdev" -> a.rdev();
+      case "nlink" -> a.node().linkCount();
+      case "uid" -> a.node().uid();
+      case "gid" -> a.node().gid();
+      case "ctime" -> a.changeTime();
+      default -> throw new IllegalArgumentException("'" + name + "' not recognized");
+    };
+  }
+
+  private static List<String> concat(List<String> a, List<String> b) {
+    var all = new java.util.ArrayList<>(a);
+    all.addAll(b);
+    return all;
+  }
+
+  /** One object serves the basic, owner and posix views: all read the same lookup. */
+  private record Posix(Source source, String name) implements PosixFileAttributeView {
+    @Override
+    public PosixFileAttributes readAttributes() throws IOException {
+      return source.read();
+    }
+
+    @Override
+    public UserPrincipal getOwner() throws IOException {
+      return source.read().owner();
+    }
+
+    @Override
+    public void setTimes(FileTime lastModifiedTime, FileTime lastAccessTime, FileTime createTime) {
+      throw new ReadOnlyFileSystemException();
+    }
+
+    @Override
+    public void setPermissions(Set<PosixFilePermission> perms) {
+      throw new ReadOnlyFileSystemException();
+    }
+
+    @Override
+    public void setOwner(UserPrincipal owner) {
+      throw new ReadOnlyFileSystemException();
+    }
+
+    @Override
+    public void setGroup(GroupPrincipal group) {
+      throw new ReadOnlyFileSystemException();
+    }
+  }
+}

@@ -1,0 +1,104 @@
+package io.layerfs.provider;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The typed form of the {@code env} map given to {@code FileSystems.newFileSystem}.
+ *
+ * <table>
+ *   <caption>env keys</caption>
+ *   <tr><th>key</th><th>type</th><th>meaning</th></tr>
+ *   <tr><td>store</td><td>Path or String</td><td>the OCI image layout holding images and
+ *       containers; default: system property {@code layerfs.store}, then {@code $LAYERFS_STORE},
+ *       then {@code $XDG_DATA_HOME/layerfs}, then {@code ~/.local/share/layerfs}</td></tr>
+ *   <tr><td>image</td><td>String</td><td>tag in the store's index.json or manifest
+ *       digest</td></tr>
+ *   <tr><td>readOnly</td><td>Boolean or "true"/"false"</td><td>a view with no writable
+ *       layer</td></tr>
+ *   <tr><td>mounts, lazy, tlsVerify</td><td></td><td>reserved: not supported yet</td></tr>
+ * </table>
+ *
+ * <p>Unknown keys and bad values are an {@link IllegalArgumentException} naming the key.
+ */
+record LayerEnv(Path store, String image, boolean readOnly) {
+  private static final Set<String> KNOWN = Set.of("store", "image", "readOnly");
+  private static final Set<String> RESERVED = Set.of("mounts", "lazy", "tlsVerify");
+
+  static LayerEnv parse(Map<String, ?> env) {
+    for (String key : env.keySet()) {
+      if (RESERVED.contains(key)) {
+        throw new IllegalArgumentException(
+            "env key '" + key + "' is not supported by this version of layerfs");
+      }
+      if (!KNOWN.contains(key)) {
+        throw new IllegalArgumentException(
+            "unknown env key '" + key + "'; known keys: store, image, readOnly");
+      }
+    }
+    return new LayerEnv(store(env.get("store")), image(env.get("image")),
+        bool("readOnly", env.get("readOnly")));
+  }
+
+  private static Path store(Object value) {
+    if (value == null) {
+      return defaultStore();
+    }
+    if (value instanceof Path path) {
+      return path.toAbsolutePath();
+    }
+    if (value instanceof String s && !s.isEmpty()) {
+      return Path.of(s).toAbsolutePath();
+    }
+    throw new IllegalArgumentException(
+        "env key 'store' must be a Path or a non-empty String, not " + describe(value));
+  }
+
+  private static String image(Object value) {
+    if (value == null) {
+      return null;
+    }
+    if (value instanceof String s && !s.isBlank()) {
+      return s;
+    }
+    throw new IllegalArgumentException(
+        "env key 'image' must be a non-empty String, not " + describe(value));
+  }
+
+  private static boolean bool(String key, Object value) {
+    if (value == null) {
+      return false;
+    }
+    if (value instanceof Boolean b) {
+      return b;
+    }
+    if ("true".equals(value) || "false".equals(value)) {
+      return Boolean.parseBoolean((String) value);
+    }
+    throw new IllegalArgumentException(
+        "env key '" + key + "' must be a Boolean or \"true\"/\"false\", not " + describe(value));
+  }
+
+  private static String describe(Object value) {
+    return value.getClass().getSimpleName() + " '" + value + "'";
+  }
+
+  /** The store used when the env names none, as DESIGN.md orders the fallbacks. */
+  static Path defaultStore() {
+    String prop = System.getProperty("layerfs.store");
+    if (prop != null && !prop.isEmpty()) {
+      return Path.of(prop).toAbsolutePath();
+    }
+    String env = System.getenv("LAYERFS_STORE");
+    if (env != null && !env.isEmpty()) {
+      return Path.of(env).toAbsolutePath();
+    }
+    String xdg = System.getenv("XDG_DATA_HOME");
+    if (xdg != null && !xdg.isEmpty()) {
+      return Path.of(xdg, "layerfs").toAbsolutePath();
+    }
+    return Path.of(System.getProperty("user.home"), ".local", "share", "layerfs");
+  }
+
+}

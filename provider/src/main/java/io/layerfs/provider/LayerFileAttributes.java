@@ -1,0 +1,129 @@
+package io.layerfs.provider;
+
+import io.layerfs.core.EntryType;
+import io.layerfs.core.Node;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.UserPrincipal;
+import java.util.EnumSet;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/** The attributes of one node, as {@code stat(2)} on an unpacked copy would report them. */
+final class LayerFileAttributes implements PosixFileAttributes {
+  private static final PosixFilePermission[] PERMISSIONS = {
+    PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE,
+    PosixFilePermission.OTHERS_READ, PosixFilePermission.GROUP_EXECUTE,
+    PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_READ,
+    PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE,
+    PosixFilePermission.OWNER_READ
+  };
+
+  private final Node node;
+
+  LayerFileAttributes(Node node) {
+    this.node = node;
+  }
+
+  Node node() {
+    return node;
+  }
+
+  @Override
+  public FileTime lastModifiedTime() {
+    return FileTime.from(node.mtimeNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  @Override
+  public FileTime lastAccessTime() {
+    return FileTime.from(node.atimeNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /** Linux keeps no birth time that stat reports, so the JDK answers the mtime; so do we. */
+  @Override
+  public FileTime creationTime() {
+    return lastModifiedTime();
+  }
+
+  FileTime changeTime() {
+    return FileTime.from(node.ctimeNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  @Override
+  public boolean isRegularFile() {
+    return node.type() == EntryType.FILE;
+  }
+
+  @Override
+  public boolean isDirectory() {
+    return node.type() == EntryType.DIRECTORY;
+  }
+
+  @Override
+  public boolean isSymbolicLink() {
+    return node.type() == EntryType.SYMLINK;
+  }
+
+  @Override
+  public boolean isOther() {
+    return switch (node.type()) {
+      case CHAR_DEVICE, BLOCK_DEVICE, FIFO -> true;
+      default -> false;
+    };
+  }
+
+  @Override
+  public long size() {
+    return node.size();
+  }
+
+  @Override
+  public Object fileKey() {
+    return node.fileKey();
+  }
+
+  @Override
+  public UserPrincipal owner() {
+    return new LayerPrincipal(node.uid(), false);
+  }
+
+  @Override
+  public GroupPrincipal group() {
+    return new LayerPrincipal(node.gid(), true);
+  }
+
+  @Override
+  public Set<PosixFilePermission> permissions() {
+    Set<PosixFilePermission> set = EnumSet.noneOf(PosixFilePermission.class);
+    int mode = node.mode();
+    for (int bit = 0; bit < PERMISSIONS.length; bit++) {
+      if ((mode & (1 << bit)) != 0) {
+        set.add(PERMISSIONS[bit]);
+      }
+    }
+    return set;
+  }
+
+  /** {@code st_mode}: the file type bits over the permission bits, as {@code unix:mode}. */
+  int unixMode() {
+    int type = switch (node.type()) {
+      case DIRECTORY -> 0040000;
+      case SYMLINK -> 0120000;
+      case CHAR_DEVICE -> 0020000;
+      case BLOCK_DEVICE -> 0060000;
+      case FIFO -> 0010000;
+      default -> 0100000;
+    };
+    return type | (node.mode() & 07777);
+  }
+
+  /** {@code st_rdev} as glibc's makedev encodes it. */
+  long rdev() {
+    long major = node.devMajor() & 0xffffffffL;
+    long minor = node.devMinor() & 0xffffffffL;
+    return ((major & 0xfffff000L) << 32) | ((major & 0xfffL) << 8)
+        | ((minor & 0xffffff00L) << 12) | (minor & 0xffL);
+  }
+}

@@ -1,0 +1,178 @@
+package io.layerfs.provider;
+
+import io.layerfs.core.Node;
+import io.layerfs.core.RootFs;
+import java.io.IOException;
+import java.nio.file.ClosedFileSystemException;
+import java.nio.file.FileStore;
+import java.nio.file.FileSystem;
+import java.nio.file.Path;
+import java.nio.file.PathMatcher;
+import java.nio.file.WatchService;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.UserPrincipal;
+import java.nio.file.attribute.UserPrincipalLookupService;
+import java.nio.file.attribute.UserPrincipalNotFoundException;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * One open image view: the root file system of an image, named by the authority of its URIs
+ * ({@code layerfs://NAME/...}).
+ *
+ * <p>All the work is in {@link RootFs}; this class holds the open/closed state and turns paths
+ * into lookups. Thread safety: every method may be called from any thread; {@link #close} makes
+ * later operations throw {@link ClosedFileSystemException}, as the JDK's providers do.
+ */
+final class LayerFileSystem extends FileSystem {
+  private final LayerFileSystemProvider provider;
+  private final String name;
+  private final RootFs root;
+  private final Runnable onClose;
+  private final LayerPath rootPath;
+  private final LayerFileStore store;
+  private volatile boolean open = true;
+
+  LayerFileSystem(LayerFileSystemProvider provider, String name, RootFs root, Runnable onClose) {
+    this.provider = provider;
+    this.name = name;
+    this.root = root;
+    this.onClose = onClose;
+    this.rootPath = LayerPath.parse(this, "/");
+    this.store = root == null ? null : new LayerFileStore(name, root.layers());
+  }
+
+  /** A file system for path algebra only: its lookups fail. Tests of paths use it. */
+  LayerFileSystem(LayerFileSystemProvider provider, String name) {
+    this(provider, name, null, () -> {});
+  }
+
+  /** The container (or image view) name: the authority of this file system's URIs. */
+  String name() {
+    return name;
+  }
+
+  RootFs root() {
+    ensureOpen();
+    return root;
+  }
+
+  /** Looks a path up; with {@code follow}, a symbolic link in the last name is followed too. */
+  Node lookup(LayerPath path, boolean follow) throws IOException {
+    ensureOpen();
+    return root.lookup(path.absolute(), follow);
+  }
+
+  List<String> list(LayerPath dir) throws IOException {
+    ensureOpen();
+    return root.list(dir.absolute());
+  }
+
+  LayerFileStore fileStore() {
+    ensureOpen();
+    return store;
+  }
+
+  void ensureOpen() {
+    if (!open) {
+      throw new ClosedFileSystemException();
+    }
+  }
+
+  @Override
+  public LayerFileSystemProvider provider() {
+    return provider;
+  }
+
+  @Override
+  public void close() throws IOException {
+    synchronized (this) {
+      if (!open) {
+        return;
+      }
+      open = false;
+    }
+    onClose.run();
+  }
+
+  @Override
+  public boolean isOpen() {
+    return open;
+  }
+
+  @Override
+  public boolean isReadOnly() {
+    return true;
+  }
+
+  @Override
+  public String getSeparator() {
+    return "/";
+  }
+
+  @Override
+  public Iterable<Path> getRootDirectories() {
+    ensureOpen();
+    return List.of(rootPath);
+  }
+
+  @Override
+  public Iterable<FileStore> getFileStores() {
+    ensureOpen();
+    return List.of(store);
+  }
+
+  @Override
+  public Set<String> supportedFileAttributeViews() {
+    return LayerAttributeViews.SUPPORTED;
+  }
+
+  @Override
+  public Path getPath(String first, String... more) {
+    return LayerPath.parse(this, first, more);
+  }
+
+  @Override
+  public PathMatcher getPathMatcher(String syntaxAndPattern) {
+    return LayerPathMatcher.of(syntaxAndPattern);
+  }
+
+  /** Users and groups are the image's numeric ids: a name is looked up as a number. */
+  @Override
+  public UserPrincipalLookupService getUserPrincipalLookupService() {
+    ensureOpen();
+    return new UserPrincipalLookupService() {
+      @Override
+      public UserPrincipal lookupPrincipalByName(String name) throws IOException {
+        return new LayerPrincipal(parseId(name), false);
+      }
+
+      @Override
+      public GroupPrincipal lookupPrincipalByGroupName(String group) throws IOException {
+        return new LayerPrincipal(parseId(group), true);
+      }
+    };
+  }
+
+  private static int parseId(String name) throws UserPrincipalNotFoundException {
+    try {
+      int id = Integer.parseInt(name);
+      if (id >= 0) {
+        return id;
+      }
+    } catch (NumberFormatException e) {
+      // fall through: not a numeric id
+    }
+    throw new UserPrincipalNotFoundException(name);
+  }
+
+  @Override
+  public WatchService newWatchService() {
+    throw new UnsupportedOperationException("layerfs images never change: nothing to watch");
+  }
+
+  @Override
+  public String toString() {
+    return "layerfs://" + name;
+  }
+}

@@ -1,0 +1,397 @@
+package io.layerfs.provider;
+
+import io.layerfs.core.ContentStore;
+import io.layerfs.core.EntryType;
+import io.layerfs.core.LayerStore;
+import io.layerfs.core.Node;
+import io.layerfs.core.RootFs;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.AccessMode;
+import java.nio.file.CopyOption;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileStore;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystemAlreadyExistsException;
+import java.nio.file.FileSystemNotFoundException;
+import java.nio.file.LinkOption;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.NotLinkException;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.ReadOnlyFileSystemException;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.FileAttributeView;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.spi.FileSystemProvider;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.regex.Pattern;
+
+/**
+ * The {@code layerfs:} scheme: {@code FileSystems.newFileSystem(URI.create("layerfs://web"), env)}
+ * opens the root file system of a container (for now: a read-only view of its image).
+ *
+ * <p>This class is a registry and a thin delegation layer, as Jimfs's provider is: it keeps the
+ * open file systems by name and the stores they share, checks each path argument, and hands the
+ * work to {@link LayerFileSystem} and {@link RootFs}. The env keys are those of {@link LayerEnv}.
+ *
+ * <p>Thread safety: all methods are safe for concurrent use.
+ */
+public final class LayerFileSystemProvider extends FileSystemProvider {
+  static final String SCHEME = "layerfs";
+  /** Docker's rule for container names. */
+  private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]*");
+
+  private final Map<String, LayerFileSystem> fileSystems = new ConcurrentHashMap<>();
+  private final Stores stores = new Stores();
+
+  /**
+   * The store used when the env names none: system property {@code layerfs.store}, then
+   * {@code $LAYERFS_STORE}, then {@code $XDG_DATA_HOME/layerfs}, then
+   * {@code ~/.local/share/layerfs}.
+   */
+  public static Path defaultStore() {
+    return LayerEnv.defaultStore();
+  }
+
+  @Override
+  public String getScheme() {
+    return SCHEME;
+  }
+
+  @Override
+  public FileSystem newFileSystem(URI uri, Map<String, ?> env) throws IOException {
+    String name = nameOf(uri);
+    LayerEnv config = LayerEnv.parse(env);
+    if (fileSystems.containsKey(name)) {
+      throw new FileSystemAlreadyExistsException(uri.toString());
+    }
+    if (config.image() == null) {
+      throw new IllegalArgumentException("container '" + name + "' does not exist in store "
+          + config.store() + "; give env key 'image' to create it");
+    }
+    Stores.Handle handle = stores.acquire(config.store());
+    try {
+      RootFs root = RootFs.open(handle.content(), handle.layers(), config.image());
+      LayerFileSystem[] self = new LayerFileSystem[1];
+      LayerFileSystem fs = new LayerFileSystem(this, name, root, () -> {
+        fileSystems.remove(name, self[0]);
+        handle.release();
+      });
+      self[0] = fs;
+      if (fileSystems.putIfAbsent(name, fs) != null) {
+        throw new FileSystemAlreadyExistsException(uri.toString());
+      }
+      return fs;
+    } catch (IOException | RuntimeException e) {
+      handle.release();
+      throw e;
+    }
+  }
+
+  /**
+   * Opens an OCI image layout directory read-only, like zipfs opens a zip. Its file system is not
+   * registered: {@code getFileSystem(URI)} does not find it, as with zipfs's path form.
+   */
+  @Override
+  public FileSystem newFileSystem(Path path, Map<String, ?> env) throws IOException {
+    LayerEnv config = LayerEnv.parse(env);
+    Stores.Handle handle = stores.acquire(path.toAbsolutePath());
+    try {
+      String image = config.image() != null ? config.image() : handle.content().onlyImage();
+      RootFs root = RootFs.open(handle.content(), handle.layers(), image);
+      String name = path.getFileName() == null ? "image" : path.getFileName().toString();
+      return new LayerFileSystem(this, name, root, handle::release);
+    } catch (IOException | RuntimeException e) {
+      handle.release();
+      throw e;
+    }
+  }
+
+  @Override
+  public FileSystem getFileSystem(URI uri) {
+    LayerFileSystem fs = fileSystems.get(nameOf(uri));
+    if (fs == null) {
+      throw new FileSystemNotFoundException(uri.toString());
+    }
+    return fs;
+  }
+
+  @Override
+  public Path getPath(URI uri) {
+    return LayerPath.fromUri((LayerFileSystem) getFileSystem(uri), uri);
+  }
+
+  private static String nameOf(URI uri) {
+    if (!SCHEME.equalsIgnoreCase(uri.getScheme())) {
+      throw new IllegalArgumentException("URI scheme is not '" + SCHEME + "': " + uri);
+    }
+    String name = uri.getAuthority();
+    if (name == null || !NAME.matcher(name).matches()) {
+      throw new IllegalArgumentException("URI " + uri + " does not name a container: "
+          + "expected layerfs://NAME with NAME matching " + NAME.pattern());
+    }
+    return name;
+  }
+
+  // --- reading ---
+
+  @Override
+  public SeekableByteChannel newByteChannel(
+      Path path, Set<? extends OpenOption> options, FileAttribute<?>... attrs) throws IOException {
+    return newFileChannel(path, options, attrs);
+  }
+
+  @Override
+  public FileChannel newFileChannel(
+      Path path, Set<? extends OpenOption> options, FileAttribute<?>... attrs) throws IOException {
+    LayerPath p = LayerPath.check(path);
+    for (OpenOption option : options) {
+      if (option == StandardOpenOption.WRITE || option == StandardOpenOption.APPEND
+          || option == StandardOpenOption.DELETE_ON_CLOSE) {
+        p.fs().ensureOpen();
+        throw new ReadOnlyFileSystemException();
+      }
+      if (option == null) {
+        throw new NullPointerException();
+      }
+    }
+    if (attrs.length > 0) {
+      throw new UnsupportedOperationException("attributes at open need a writable file system");
+    }
+    boolean follow = !options.contains(LinkOption.NOFOLLOW_LINKS);
+    Node node = p.fs().lookup(p, follow);
+    if (node.type() == EntryType.SYMLINK) {
+      // O_NOFOLLOW on a link: ELOOP, as the default provider reports it
+      throw new java.nio.file.FileSystemException(p.toString(), null,
+          "Too many levels of symbolic links or unable to access attributes of symbolic link");
+    }
+    return new LayerFileChannel(p.fs().root(), node, node.type() == EntryType.DIRECTORY);
+  }
+
+  @Override
+  public DirectoryStream<Path> newDirectoryStream(
+      Path dir, DirectoryStream.Filter<? super Path> filter) throws IOException {
+    LayerPath p = LayerPath.check(dir);
+    Node node = p.fs().lookup(p, true);
+    if (node.type() != EntryType.DIRECTORY) {
+      throw new NotDirectoryException(p.toString());
+    }
+    return new LayerDirectoryStream(dir, p.fs().list(p), filter);
+  }
+
+  @Override
+  public Path readSymbolicLink(Path link) throws IOException {
+    LayerPath p = LayerPath.check(link);
+    Node node = p.fs().lookup(p, false);
+    if (node.type() != EntryType.SYMLINK) {
+      throw new NotLinkException(p.toString());
+    }
+    return p.getFileSystem().getPath(node.linkTarget());
+  }
+
+  /** The path with every symbolic link resolved inside the image root. */
+  Path toRealPath(LayerPath path, LinkOption... options) throws IOException {
+    boolean follow = !Arrays.asList(options).contains(LinkOption.NOFOLLOW_LINKS);
+    Node node = path.fs().lookup(path, follow);
+    return path.getFileSystem().getPath(node.path());
+  }
+
+  @Override
+  public boolean isSameFile(Path path, Path path2) throws IOException {
+    LayerPath p = LayerPath.check(path);
+    if (p.equals(path2)) {
+      return true;
+    }
+    if (!(path2 instanceof LayerPath q) || q.fs() != p.fs()) {
+      return false;
+    }
+    return p.fs().lookup(p, true).fileKey() == q.fs().lookup(q, true).fileKey();
+  }
+
+  @Override
+  public boolean isHidden(Path path) throws IOException {
+    LayerPath p = LayerPath.check(path);
+    p.fs().ensureOpen();
+    Path name = p.getFileName();
+    return name != null && name.toString().startsWith(".");
+  }
+
+  @Override
+  public FileStore getFileStore(Path path) throws IOException {
+    LayerPath p = LayerPath.check(path);
+    p.fs().lookup(p, true);
+    return p.fs().fileStore();
+  }
+
+  /**
+   * Access as root has it in a container: reading always, executing when any execute bit is set
+   * (or for directories), writing never, since this view is read-only.
+   */
+  @Override
+  public void checkAccess(Path path, AccessMode... modes) throws IOException {
+    LayerPath p = LayerPath.check(path);
+    Node node = p.fs().lookup(p, true);
+    for (AccessMode mode : modes) {
+      if (mode == AccessMode.WRITE) {
+        throw new java.nio.file.FileSystemException(p.toString(), null, "Read-only file system");
+      }
+      if (mode == AccessMode.EXECUTE && node.type() != EntryType.DIRECTORY
+          && (node.mode() & 0111) == 0) {
+        throw new AccessDeniedException(p.toString());
+      }
+    }
+  }
+
+  @Override
+  public <V extends FileAttributeView> V getFileAttributeView(
+      Path path, Class<V> type, LinkOption... options) {
+    LayerPath p = LayerPath.check(path);
+    return LayerAttributeViews.view(type, source(p, options));
+  }
+
+  @Override
+  @SuppressWarnings("unchecked")
+  public <A extends BasicFileAttributes> A readAttributes(
+      Path path, Class<A> type, LinkOption... options) throws IOException {
+    LayerPath p = LayerPath.check(path);
+    if (type == BasicFileAttributes.class || type == PosixFileAttributes.class) {
+      return (A) source(p, options).read();
+    }
+    throw new UnsupportedOperationException("attributes of type " + type.getName()
+        + " are not supported; use BasicFileAttributes or PosixFileAttributes");
+  }
+
+  @Override
+  public Map<String, Object> readAttributes(Path path, String attributes, LinkOption... options)
+      throws IOException {
+    LayerPath p = LayerPath.check(path);
+    return LayerAttributeViews.read(attributes, source(p, options));
+  }
+
+  private static LayerAttributeViews.Source source(LayerPath p, LinkOption... options) {
+    boolean follow = !Arrays.asList(options).contains(LinkOption.NOFOLLOW_LINKS);
+    return new LayerAttributeViews.Source() {
+      @Override
+      public LayerFileAttributes read() throws IOException {
+        return new LayerFileAttributes(p.fs().lookup(p, follow));
+      }
+
+      @Override
+      public List<io.layerfs.core.Layer> layers() {
+        return p.fs().root().layers();
+      }
+    };
+  }
+
+  // --- writing: this version's views are read-only ---
+
+  @Override
+  public void createDirectory(Path dir, FileAttribute<?>... attrs) throws IOException {
+    throw readOnly(dir);
+  }
+
+  @Override
+  public void createSymbolicLink(Path link, Path target, FileAttribute<?>... attrs)
+      throws IOException {
+    throw readOnly(link);
+  }
+
+  @Override
+  public void createLink(Path link, Path existing) throws IOException {
+    throw readOnly(link);
+  }
+
+  @Override
+  public void delete(Path path) throws IOException {
+    throw readOnly(path);
+  }
+
+  @Override
+  public void copy(Path source, Path target, CopyOption... options) throws IOException {
+    throw readOnly(target);
+  }
+
+  @Override
+  public void move(Path source, Path target, CopyOption... options) throws IOException {
+    throw readOnly(source);
+  }
+
+  @Override
+  public void setAttribute(Path path, String attribute, Object value, LinkOption... options)
+      throws IOException {
+    throw readOnly(path);
+  }
+
+  private static ReadOnlyFileSystemException readOnly(Path path) {
+    LayerPath.check(path).fs().ensureOpen();
+    return new ReadOnlyFileSystemException();
+  }
+
+  @Override
+  public java.nio.channels.AsynchronousFileChannel newAsynchronousFileChannel(Path path,
+      Set<? extends OpenOption> options, ExecutorService executor, FileAttribute<?>... attrs) {
+    throw new UnsupportedOperationException("asynchronous channels are not supported");
+  }
+
+  /** The stores open file systems use, shared and closed with the last of them. */
+  private static final class Stores {
+    private final Map<Path, Handle> open = new ConcurrentHashMap<>();
+
+    synchronized Handle acquire(Path dir) throws IOException {
+      Handle handle = open.get(dir);
+      if (handle == null) {
+        ContentStore content = ContentStore.open(dir);
+        handle = new Handle(dir, content, new LayerStore(content));
+        open.put(dir, handle);
+      }
+      handle.users++;
+      return handle;
+    }
+
+    final class Handle {
+      private final Path dir;
+      private final ContentStore content;
+      private final LayerStore layers;
+      private int users;
+
+      Handle(Path dir, ContentStore content, LayerStore layers) {
+        this.dir = dir;
+        this.content = content;
+        this.layers = layers;
+      }
+
+      ContentStore content() {
+        return content;
+      }
+
+      LayerStore layers() {
+        return layers;
+      }
+
+      void release() {
+        synchronized (Stores.this) {
+          if (--users == 0) {
+            open.remove(dir);
+            try {
+              layers.close();
+            } catch (IOException e) {
+              // closing read-only channels loses nothing; the next open starts afresh
+            }
+          }
+        }
+      }
+    }
+  }
+
+}
