@@ -39,7 +39,12 @@ public enum Compression {
     return switch (this) {
       case NONE -> out;
       case GZIP -> new GZIPOutputStream(out, BUFFER);
-      case ZSTD -> new ZstdCompressorOutputStream(out, ZSTD_LEVEL);
+      case ZSTD ->
+          ZstdCompressorOutputStream.builder()
+              .setOutputStream(out)
+              .setLevel(ZSTD_LEVEL)
+              .setWorkers(0)
+              .get();
     };
   }
 }

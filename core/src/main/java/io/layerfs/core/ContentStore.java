@@ -2,6 +2,7 @@ package io.layerfs.core;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
@@ -229,6 +230,7 @@ public final class ContentStore {
     void apply(OciIndex index) throws IOException;
   }
 
+  @SuppressWarnings("try") // the file lock is held, not used
   void updateIndex(IndexEdit edit) throws IOException {
     Object jvmLock = INDEX_LOCKS.computeIfAbsent(root, k -> new Object());
     synchronized (jvmLock) {
@@ -251,7 +253,7 @@ public final class ContentStore {
     try {
       try (FileChannel ch =
           FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-        java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(data);
+        ByteBuffer buffer = ByteBuffer.wrap(data);
         while (buffer.hasRemaining()) {
           ch.write(buffer);
         }
@@ -282,9 +284,10 @@ public final class ContentStore {
     replace(root.resolve(OCI_LAYOUT), OCI_LAYOUT_JSON);
   }
 
+  /** Empty but for our own state dir (another thread may be creating the layout right now). */
   private static boolean isEmpty(Path dir) throws IOException {
     try (Stream<Path> entries = Files.list(dir)) {
-      return entries.findAny().isEmpty();
+      return entries.allMatch(p -> p.getFileName().toString().equals(STATE_DIR));
     }
   }
 }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.util.Collections;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
@@ -17,7 +16,11 @@ import java.util.TreeMap;
  * @param platform null unless the descriptor carries one (entries of an image index)
  */
 record Descriptor(
-    String mediaType, Digest digest, long size, Map<String, String> annotations, Platform platform) {
+    String mediaType,
+    Digest digest,
+    long size,
+    Map<String, String> annotations,
+    Platform platform) {
 
   Descriptor {
     // sorted: Map.copyOf's iteration order changes from run to run, JSON output must not
@@ -51,8 +54,7 @@ record Descriptor(
     Map<String, String> annotations = new LinkedHashMap<>();
     JsonNode a = node.get("annotations");
     if (a != null && a.isObject()) {
-      for (Iterator<Map.Entry<String, JsonNode>> it = a.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
+      for (Map.Entry<String, JsonNode> e : a.properties()) {
         if (e.getValue().isTextual()) {
           annotations.put(e.getKey(), e.getValue().textValue());
         }

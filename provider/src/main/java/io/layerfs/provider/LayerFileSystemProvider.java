@@ -2,6 +2,7 @@ package io.layerfs.provider;
 
 import io.layerfs.core.ContentStore;
 import io.layerfs.core.EntryType;
+import io.layerfs.core.ImageArchive;
 import io.layerfs.core.LayerStore;
 import io.layerfs.core.Node;
 import io.layerfs.core.RootFs;
@@ -17,6 +18,7 @@ import java.nio.file.FileStore;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystemAlreadyExistsException;
 import java.nio.file.FileSystemNotFoundException;
+import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.NotLinkException;
@@ -100,22 +102,70 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
   }
 
   /**
-   * Opens an OCI image layout directory read-only, like zipfs opens a zip. Its file system is not
-   * registered: {@code getFileSystem(URI)} does not find it, as with zipfs's path form.
+   * Opens an image file read-only, like zipfs opens a zip: an OCI image layout directory, an OCI
+   * archive or a docker-archive. An archive is imported into a scratch store that is deleted when
+   * the file system closes. The file system is not registered: {@code getFileSystem(URI)} does
+   * not find it, as with zipfs's path form. env: {@code image} picks one of several images.
    */
   @Override
   public FileSystem newFileSystem(Path path, Map<String, ?> env) throws IOException {
     LayerEnv config = LayerEnv.parse(env);
-    Stores.Handle handle = stores.acquire(path.toAbsolutePath());
+    Path file = path.toAbsolutePath();
+    if (Files.isDirectory(file)) {
+      if (!Files.isRegularFile(file.resolve("oci-layout"))) {
+        throw new UnsupportedOperationException(file + " is not an OCI image layout");
+      }
+      return openLayout(file, config, file, () -> {});
+    }
+    if (!ImageArchive.isArchive(file)) {
+      throw new UnsupportedOperationException(
+          file + " is neither an OCI image layout directory nor an image archive (tar)");
+    }
+    Path scratch = Files.createTempDirectory("layerfs-archive-");
+    Runnable cleanup = () -> deleteQuietly(scratch);
     try {
-      String image = config.image() != null ? config.image() : handle.content().onlyImage();
+      ImageArchive.importInto(file, ContentStore.open(scratch));
+      return openLayout(scratch, config, file, cleanup);
+    } catch (IOException | RuntimeException e) {
+      cleanup.run();
+      throw e;
+    }
+  }
+
+  private LayerFileSystem openLayout(Path layout, LayerEnv config, Path file, Runnable cleanup)
+      throws IOException {
+    Stores.Handle handle = stores.acquire(layout);
+    try {
+      String image = config.image() != null ? config.image() : onlyTag(handle.content());
       RootFs root = RootFs.open(handle.content(), handle.layers(), image);
-      String name = path.getFileName() == null ? "image" : path.getFileName().toString();
-      return new LayerFileSystem(this, name, root, handle::release);
+      String name = file.getFileName() == null ? "image" : file.getFileName().toString();
+      return new LayerFileSystem(this, name, root, () -> {
+        handle.release();
+        cleanup.run();
+      });
     } catch (IOException | RuntimeException e) {
       handle.release();
       throw e;
     }
+  }
+
+  private static void deleteQuietly(Path dir) {
+    try (var walk = Files.walk(dir)) {
+      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // a scratch copy in the temp dir; the OS cleans what we could not
+    }
+  }
+
+  /** The image a layout holds when the caller names none: its one tag. */
+  private static String onlyTag(ContentStore store) throws IOException {
+    List<String> tags = store.tags();
+    if (tags.size() != 1) {
+      throw new IllegalArgumentException("layout " + store.root() + " holds "
+          + (tags.isEmpty() ? "no tagged image" : "the images " + String.join(", ", tags))
+          + "; give env key 'image' to choose one");
+    }
+    return tags.get(0);
   }
 
   @Override

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Runs the layerfs JMH benchmarks and writes bench/results/latest.md (and latest.json).
+#
+#   bench/run.sh                          all benchmarks, short iterations
+#   bench/run.sh ReadBenchmark -p impl=layerfs,default
+#   bench/run.sh --smoke                  every benchmark once, very short; exits non-zero on any
+#                                         error (for CI); writes nothing to bench/results
+#   bench/run.sh --clean                  deletes the cached benchmark trees first
+#
+# Arguments other than --smoke and --clean go to JMH unchanged: a regex of benchmarks and
+# options. The short defaults (-f 1 -wi 2 -w 1s -i 3 -r 1s; smoke: -f 0 -wi 0 -i 1 -r 100ms) and
+# -foe true apply only where the arguments don't set that option themselves.
+#
+# Environment:
+#   BENCH_JAR            the benchmarks jar (default bench/target/benchmarks.jar, built when
+#                        missing or older than the sources)
+#   BENCH_RESULTS        where latest.json and latest.md go (default bench/results)
+#   BENCH_NOTE           a line added to the report (e.g. "machine busy with builds")
+#   LAYERFS_BENCH_DIR    cache of the generated trees (default: layerfs-bench in the temp dir)
+#   LAYERFS_BENCH_LAYOUT, LAYERFS_BENCH_IMAGE
+#                        benchmark an existing OCI layout and image (tag or digest) instead of
+#                        the generated tree
+#   JAVA                 the java command (default: java)
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$here")"
+java_cmd="${JAVA:-java}"
+jar="${BENCH_JAR:-$here/target/benchmarks.jar}"
+results="${BENCH_RESULTS:-$here/results}"
+
+smoke=false
+clean=false
+jmh_args=()
+for arg in "$@"; do
+  case "$arg" in
+    --smoke) smoke=true ;;
+    --clean) clean=true ;;
+    *) jmh_args+=("$arg") ;;
+  esac
+done
+
+sysprops=()
+[[ -n "${LAYERFS_BENCH_DIR:-}" ]] && sysprops+=("-Dlayerfs.bench.dir=$LAYERFS_BENCH_DIR")
+[[ -n "${LAYERFS_BENCH_LAYOUT:-}" ]] && sysprops+=("-Dlayerfs.bench.layout=$LAYERFS_BENCH_LAYOUT")
+[[ -n "${LAYERFS_BENCH_IMAGE:-}" ]] && sysprops+=("-Dlayerfs.bench.image=$LAYERFS_BENCH_IMAGE")
+
+if $clean; then
+  cache="${LAYERFS_BENCH_DIR:-${TMPDIR:-/tmp}/layerfs-bench}"
+  echo "run.sh: deleting $cache"
+  rm -rf -- "$cache"
+fi
+
+# builds the default jar when it is missing or a source or pom is newer than it
+if [[ -z "${BENCH_JAR:-}" ]]; then
+  stale=""
+  if [[ -f "$jar" ]]; then
+    stale="$(find "$root/pom.xml" "$root/core" "$root/provider" "$root/bench" \
+      \( -name '*.java' -o -name pom.xml -o -path '*/META-INF/services/*' \) \
+      -not -path '*/target*' -newer "$jar" -print -quit)"
+  fi
+  if [[ ! -f "$jar" || -n "$stale" ]]; then
+    echo "run.sh: building $jar"
+    if ! (cd "$root" && { mvn -q -o -pl bench -am package -DskipTests \
+        || mvn -q -pl bench -am package -DskipTests; }); then
+      if [[ -f "$jar" ]]; then
+        echo "run.sh: WARNING: build failed; using the existing, older $jar" >&2
+      else
+        echo "run.sh: build failed and there is no $jar" >&2
+        exit 1
+      fi
+    fi
+  fi
+fi
+if [[ ! -f "$jar" ]]; then
+  echo "run.sh: no benchmarks jar at $jar" >&2
+  exit 1
+fi
+
+# adds "OPTION VALUE" unless the JMH arguments already set OPTION
+has_option() {
+  local a
+  for a in "${jmh_args[@]+"${jmh_args[@]}"}"; do
+    [[ "$a" == "$1" ]] && return 0
+  done
+  return 1
+}
+defaults=()
+add_default() {
+  has_option "$1" || defaults+=("$1" "$2")
+}
+if $smoke; then
+  add_default -f 0
+  add_default -wi 0
+  add_default -i 1
+  add_default -r 100ms
+else
+  add_default -f 1
+  add_default -wi 2
+  add_default -w 1s
+  add_default -i 3
+  add_default -r 1s
+fi
+add_default -foe true
+
+if $smoke; then
+  out_dir="$(mktemp -d)"
+  trap 'rm -rf -- "$out_dir"' EXIT
+else
+  out_dir="$results"
+  mkdir -p "$out_dir"
+fi
+json="$out_dir/latest.json"
+load_before="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
+
+set +e
+"$java_cmd" "${sysprops[@]+"${sysprops[@]}"}" -jar "$jar" \
+  "${defaults[@]}" -rf json -rff "$json" "${jmh_args[@]+"${jmh_args[@]}"}"
+status=$?
+set -e
+if [[ $status -ne 0 ]]; then
+  echo "run.sh: JMH failed (exit $status)" >&2
+  exit "$status"
+fi
+if [[ ! -s "$json" ]]; then
+  echo "run.sh: JMH wrote no results (did the regex match no benchmark?)" >&2
+  exit 1
+fi
+
+"$java_cmd" -version > "$out_dir/java-version.txt" 2>&1
+load_after="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
+notes=(--note "load average (1, 5, 15 min) before: $load_before; after: $load_after")
+[[ -n "${BENCH_NOTE:-}" ]] && notes+=(--note "$BENCH_NOTE")
+[[ -n "${LAYERFS_BENCH_LAYOUT:-}" ]] && \
+  notes+=(--note "tree: image ${LAYERFS_BENCH_IMAGE:-?} of an existing OCI layout")
+
+if $smoke; then
+  "$java_cmd" -cp "$jar" io.layerfs.bench.RatioReport "$json" "$out_dir/smoke.md" \
+    --java-version "$out_dir/java-version.txt" "${notes[@]}"
+  echo "run.sh: smoke run passed: $(grep -c '"benchmark"' "$json") benchmark runs, no errors"
+else
+  "$java_cmd" -cp "$jar" io.layerfs.bench.RatioReport "$json" "$out_dir/latest.md" \
+    --java-version "$out_dir/java-version.txt" "${notes[@]}"
+  rm -f "$out_dir/java-version.txt"
+  echo "run.sh: wrote $out_dir/latest.md"
+  cat "$out_dir/latest.md"
+fi

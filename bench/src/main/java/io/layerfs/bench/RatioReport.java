@@ -1,0 +1,221 @@
+package io.layerfs.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Turns JMH's JSON results ({@code -rf json}) into a Markdown table: one row per benchmark (and
+ * per value of any parameter other than {@code impl}), one column per competitor, and the ratio
+ * of layerfs to each other competitor, written so that a ratio above 1 means layerfs is faster
+ * (for time per operation: their time / layerfs' time; for throughput: layerfs' / theirs).
+ * Above the table: the date, the machine and the JVM that ran the benchmarks.
+ *
+ * <pre>
+ * java -cp bench/target/benchmarks.jar io.layerfs.bench.RatioReport results.json latest.md \
+ *     [--java-version FILE] [--note TEXT]...
+ * </pre>
+ *
+ * <p>{@code --java-version} names a file holding {@code java -version}'s output; each {@code
+ * --note} adds a line under the heading. Exits 2 on bad arguments, 1 if the results are unreadable
+ * or hold no benchmark.
+ */
+public final class RatioReport {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private RatioReport() {}
+
+  public static void main(String[] args) throws IOException {
+    if (args.length < 2) {
+      System.err.println("usage: RatioReport RESULTS.json OUT.md [--java-version FILE]"
+          + " [--note TEXT]...");
+      System.exit(2);
+    }
+    Path in = Path.of(args[0]);
+    Path out = Path.of(args[1]);
+    String javaVersion = null;
+    List<String> notes = new ArrayList<>();
+    for (int i = 2; i < args.length; i++) {
+      if (i + 1 >= args.length) {
+        System.err.println("RatioReport: " + args[i] + " needs a value");
+        System.exit(2);
+      }
+      switch (args[i]) {
+        case "--java-version" -> javaVersion = Files.readString(Path.of(args[++i])).strip();
+        case "--note" -> notes.add(args[++i]);
+        default -> {
+          System.err.println("RatioReport: unknown option " + args[i]);
+          System.exit(2);
+        }
+      }
+    }
+    JsonNode results;
+    try {
+      results = JSON.readTree(in.toFile());
+    } catch (IOException e) {
+      System.err.println("RatioReport: cannot read JMH results " + in + ": " + e.getMessage());
+      System.exit(1);
+      return;
+    }
+    if (results == null || !results.isArray() || results.isEmpty()) {
+      System.err.println("RatioReport: no benchmark results in " + in);
+      System.exit(1);
+      return;
+    }
+    Path parent = out.toAbsolutePath().getParent();
+    if (parent != null) {
+      Files.createDirectories(parent);
+    }
+    Files.writeString(out, render(results, javaVersion, notes, ZonedDateTime.now()));
+  }
+
+  /** One cell: a competitor's score of one row. */
+  private record Score(double score, double error, String unit, String mode) {}
+
+  static String render(JsonNode results, String javaVersion, List<String> notes,
+      ZonedDateTime now) {
+    Map<String, Map<Impl, Score>> rows = new LinkedHashMap<>();
+    Map<String, Score> unranked = new LinkedHashMap<>();
+    for (JsonNode r : results) {
+      String name = shortName(r.path("benchmark").asText());
+      String impl = null;
+      StringBuilder params = new StringBuilder();
+      for (Iterator<Map.Entry<String, JsonNode>> it = r.path("params").fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> p = it.next();
+        if (p.getKey().equals("impl")) {
+          impl = p.getValue().asText();
+        } else {
+          params.append(params.length() == 0 ? " (" : ", ")
+              .append(p.getKey()).append('=').append(p.getValue().asText());
+        }
+      }
+      if (params.length() > 0) {
+        params.append(')');
+      }
+      JsonNode m = r.path("primaryMetric");
+      Score s = new Score(m.path("score").asDouble(Double.NaN),
+          m.path("scoreError").asDouble(Double.NaN), m.path("scoreUnit").asText(),
+          r.path("mode").asText());
+      String key = name + params;
+      Impl competitor = impl == null ? null : parse(impl);
+      if (competitor == null) {
+        unranked.put(key + (impl == null ? "" : " [" + impl + "]"), s);
+      } else {
+        rows.computeIfAbsent(key, k -> new EnumMap<>(Impl.class)).put(competitor, s);
+      }
+    }
+
+    JsonNode first = results.get(0);
+    StringBuilder md = new StringBuilder();
+    md.append("# layerfs benchmarks\n\n");
+    md.append("- date: ").append(now.format(DateTimeFormatter.ISO_OFFSET_DATE_TIME)).append('\n');
+    md.append("- machine: ").append(Runtime.getRuntime().availableProcessors())
+        .append(" cores, ").append(System.getProperty("os.name")).append(' ')
+        .append(System.getProperty("os.arch")).append(cpuModel()).append('\n');
+    md.append("- JVM that ran them: ").append(first.path("vmName").asText()).append(' ')
+        .append(first.path("vmVersion").asText()).append(" (JDK ")
+        .append(first.path("jdkVersion").asText()).append("), JMH ")
+        .append(first.path("jmhVersion").asText()).append('\n');
+    md.append("- settings of the first: ").append(first.path("forks").asInt()).append(" fork(s), ")
+        .append(first.path("warmupIterations").asInt()).append(" x ")
+        .append(first.path("warmupTime").asText()).append(" warmup, ")
+        .append(first.path("measurementIterations").asInt()).append(" x ")
+        .append(first.path("measurementTime").asText()).append(" measurement\n");
+    for (String note : notes) {
+      md.append("- ").append(note).append('\n');
+    }
+    if (javaVersion != null && !javaVersion.isEmpty()) {
+      md.append("\n`java -version`:\n\n```\n").append(javaVersion).append("\n```\n");
+    }
+    md.append("\nScores are score ± 99.9% error. A ratio above 1 means layerfs is faster by that"
+        + " factor, below 1 slower (time per op: theirs / layerfs'; throughput: layerfs' /"
+        + " theirs).\n\n");
+    md.append("| benchmark | unit | layerfs | default | zipfs | jimfs |"
+        + " layerfs vs default | layerfs vs zipfs | layerfs vs jimfs |\n");
+    md.append("|---|---|--:|--:|--:|--:|--:|--:|--:|\n");
+    for (Map.Entry<String, Map<Impl, Score>> row : rows.entrySet()) {
+      Map<Impl, Score> cells = row.getValue();
+      Score any = cells.values().iterator().next();
+      md.append("| ").append(row.getKey()).append(" | ").append(any.unit()).append(" |");
+      for (Impl impl : Impl.values()) {
+        Score s = cells.get(impl);
+        md.append(' ').append(s == null ? "—" : format(s)).append(" |");
+      }
+      Score layerfs = cells.get(Impl.LAYERFS);
+      for (Impl other : List.of(Impl.DEFAULT, Impl.ZIPFS, Impl.JIMFS)) {
+        md.append(' ').append(ratio(layerfs, cells.get(other))).append(" |");
+      }
+      md.append('\n');
+    }
+    if (!unranked.isEmpty()) {
+      md.append("\nOther results:\n\n| benchmark | score | unit |\n|---|--:|---|\n");
+      unranked.forEach((k, s) -> md.append("| ").append(k).append(" | ").append(format(s))
+          .append(" | ").append(s.unit()).append(" |\n"));
+    }
+    return md.toString();
+  }
+
+  private static Impl parse(String impl) {
+    try {
+      return Impl.of(impl);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  /** {@code io.layerfs.bench.ReadBenchmark.smallFile} -> {@code ReadBenchmark.smallFile}. */
+  private static String shortName(String benchmark) {
+    int method = benchmark.lastIndexOf('.');
+    int type = method < 0 ? -1 : benchmark.lastIndexOf('.', method - 1);
+    return benchmark.substring(type + 1);
+  }
+
+  private static String ratio(Score layerfs, Score other) {
+    if (layerfs == null || other == null || !layerfs.unit().equals(other.unit())
+        || !(layerfs.score() > 0) || !(other.score() > 0)) {
+      return "—";
+    }
+    boolean throughput = layerfs.mode().equals("thrpt");
+    double r = throughput ? layerfs.score() / other.score() : other.score() / layerfs.score();
+    return String.format(Locale.ROOT, "%.2f×", r);
+  }
+
+  private static String format(Score s) {
+    String score = significant(s.score());
+    return Double.isNaN(s.error()) ? score : score + " ± " + significant(s.error());
+  }
+
+  /** Three significant digits, no exponent. */
+  private static String significant(double v) {
+    if (Double.isNaN(v) || Double.isInfinite(v)) {
+      return "n/a";
+    }
+    double a = Math.abs(v);
+    int decimals = a >= 100 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : a >= 0.1 ? 3 : 4;
+    return String.format(Locale.ROOT, "%." + decimals + "f", v);
+  }
+
+  private static String cpuModel() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+        if (line.startsWith("model name")) {
+          return ", " + line.substring(line.indexOf(':') + 1).strip();
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // not Linux, or not readable: the core count has to do
+    }
+    return "";
+  }
+}

@@ -1,0 +1,350 @@
+package io.layerfs.core;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.DigestInputStream;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * Uncompressed layer blobs, their persisted {@link LayerIndex}es and the shared channels reads go
+ * through.
+ *
+ * <h2>Layout</h2>
+ *
+ * The uncompressed tar of a layer is a blob like any other, addressed by its DiffID in {@code
+ * blobs/sha256/} (for an uncompressed layer it is the layer blob itself). Its index lives at
+ * {@code <stateDir>/index/sha256/<diffId hex>}. Compressed blobs are kept: the image stays
+ * exactly as pulled, and umoci and skopeo still see what they wrote.
+ *
+ * <h2>First use of a layer: one pass</h2>
+ *
+ * The compressed blob is read once: gzip or zstd decompresses it, and a {@link TeeInputStream}
+ * hands every uncompressed byte both to {@link TarIndexer#index} and to a {@link BlobWriter},
+ * which hashes it and writes it to a temp file. After the indexer returns, the rest of the stream
+ * (tar padding) is drained into the writer; then the compressed blob's own digest is checked, and
+ * the writer commits only if the uncompressed bytes hash to the DiffID (fsync, rename, fsync
+ * directory). A mismatch is an {@link IOException} naming both digests and leaves neither blob
+ * nor index behind. The index is written last, atomically; its presence means the blob is
+ * complete. A corrupt index file is rebuilt from the blob, which is re-verified.
+ *
+ * <h2>Caching and concurrency</h2>
+ *
+ * Loaded indexes are cached in Caffeine, bounded by {@link LayerIndex#weight()} (256 MiB by
+ * default). Concurrent requests for the same layer share one build: the first thread builds, the
+ * others wait on its future. Builds of different layers run in parallel, each in its caller's
+ * thread. {@link #channel} keeps one read-only {@link FileChannel} per uncompressed blob, shared
+ * by all readers (positional reads only); a channel closed by an interrupted reader is reopened
+ * on the next call. {@link #close} closes the channels.
+ *
+ * <p>Thread-safe.
+ */
+public final class LayerStore implements Closeable {
+  /** The default bound of the index cache, in {@link LayerIndex#weight()} units (bytes). */
+  public static final long DEFAULT_MAX_INDEX_WEIGHT = 256L << 20;
+
+  private final ContentStore store;
+  private final Cache<Digest, LayerIndex> cache;
+  private final ConcurrentMap<Digest, CompletableFuture<LayerIndex>> building =
+      new ConcurrentHashMap<>();
+
+  // @GuardedBy("channels")
+  private final Map<Digest, FileChannel> channels = new HashMap<>();
+  private volatile boolean closed;
+
+  public LayerStore(ContentStore store) {
+    this(store, DEFAULT_MAX_INDEX_WEIGHT);
+  }
+
+  /** A layer store whose index cache holds at most {@code maxIndexWeight} of indexes. */
+  public LayerStore(ContentStore store, long maxIndexWeight) {
+    this.store = Objects.requireNonNull(store, "store");
+    this.cache =
+        Caffeine.newBuilder()
+            .maximumWeight(maxIndexWeight)
+            .weigher(
+                (Digest diffId, LayerIndex index) ->
+                    (int) Math.max(1, Math.min(Integer.MAX_VALUE, index.weight())))
+            .build();
+  }
+
+  /**
+   * The index of {@code layer}, building the uncompressed blob and the index on first use.
+   *
+   * @throws IOException if a blob is missing or corrupt, the uncompressed content does not match
+   *     the DiffID (naming both digests), the media type is unknown, or the tar is malformed
+   */
+  public LayerIndex index(Layer layer) throws IOException {
+    checkOpen();
+    Digest diffId = layer.diffId();
+    LayerIndex cached = cache.getIfPresent(diffId);
+    if (cached != null) {
+      return cached;
+    }
+    CompletableFuture<LayerIndex> mine = new CompletableFuture<>();
+    CompletableFuture<LayerIndex> theirs = building.putIfAbsent(diffId, mine);
+    if (theirs != null) {
+      return await(theirs);
+    }
+    try {
+      // another thread may have finished between the cache miss and our putIfAbsent
+      LayerIndex index = cache.getIfPresent(diffId);
+      if (index == null) {
+        index = load(layer);
+        cache.put(diffId, index);
+      }
+      mine.complete(index);
+      return index;
+    } catch (IOException | RuntimeException | Error e) {
+      mine.completeExceptionally(e);
+      throw e;
+    } finally {
+      building.remove(diffId, mine);
+    }
+  }
+
+  /**
+   * The shared read-only channel of the uncompressed blob {@code diffId}. Callers use positional
+   * reads only and never close it. The blob must exist: call {@link #index} for its layer first.
+   *
+   * @throws NoSuchFileException if the blob is not in the store
+   */
+  public FileChannel channel(Digest diffId) throws IOException {
+    synchronized (channels) {
+      checkOpen();
+      FileChannel channel = channels.get(diffId);
+      if (channel == null || !channel.isOpen()) {
+        try {
+          channel = FileChannel.open(store.blobPath(diffId), StandardOpenOption.READ);
+        } catch (NoSuchFileException e) {
+          throw store.missing(diffId);
+        }
+        channels.put(diffId, channel);
+      }
+      return channel;
+    }
+  }
+
+  /** Where the index of the layer with this DiffID is persisted. */
+  Path indexPath(Digest diffId) throws IOException {
+    return store.stateDir().resolve("index").resolve(diffId.algorithm()).resolve(diffId.hex());
+  }
+
+  /** Closes every shared channel; later calls fail. */
+  @Override
+  public void close() throws IOException {
+    List<FileChannel> toClose;
+    synchronized (channels) {
+      closed = true;
+      toClose = new ArrayList<>(channels.values());
+      channels.clear();
+    }
+    cache.invalidateAll();
+    IOException failure = null;
+    for (FileChannel channel : toClose) {
+      try {
+        channel.close();
+      } catch (IOException e) {
+        if (failure == null) {
+          failure = e;
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  private void checkOpen() throws IOException {
+    if (closed) {
+      throw new IOException("layer store of " + store.root() + " is closed");
+    }
+  }
+
+  private static LayerIndex await(CompletableFuture<LayerIndex> future) throws IOException {
+    try {
+      return future.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted waiting for a layer index");
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof IOException io) {
+        throw io;
+      }
+      if (cause instanceof RuntimeException re) {
+        throw re;
+      }
+      if (cause instanceof Error err) {
+        throw err;
+      }
+      throw new UncheckedIOException(new IOException(cause));
+    }
+  }
+
+  private LayerIndex load(Layer layer) throws IOException {
+    Digest diffId = layer.diffId();
+    Path indexPath = indexPath(diffId);
+    boolean haveBlob = store.contains(diffId);
+    if (haveBlob && Files.isRegularFile(indexPath)) {
+      try {
+        return LayerIndex.read(indexPath);
+      } catch (IOException corrupt) {
+        // derived data: rebuild it from the blob below
+      }
+    }
+    Compression compression = MediaTypes.layerCompression(layer.mediaType());
+    LayerIndex index;
+    if (haveBlob) {
+      index = indexStored(layer);
+    } else if (compression == Compression.NONE) {
+      if (!layer.digest().equals(diffId)) {
+        throw new IOException(
+            "uncompressed layer "
+                + layer.digest()
+                + " does not match its diff_id: expected "
+                + diffId
+                + ", actual "
+                + layer.digest());
+      }
+      throw store.missing(diffId);
+    } else {
+      index = inflate(layer, compression);
+    }
+    persist(index, indexPath);
+    return index;
+  }
+
+  /** Indexes an uncompressed blob that is already stored, re-verifying its digest. */
+  private LayerIndex indexStored(Layer layer) throws IOException {
+    Digest diffId = layer.diffId();
+    MessageDigest hasher = diffId.newMessageDigest();
+    LayerIndex index;
+    try (InputStream in = store.openBlob(diffId);
+        OutputStream hash = new DigestOutputStream(OutputStream.nullOutputStream(), hasher)) {
+      TeeInputStream tee = new TeeInputStream(in, hash);
+      index = TarIndexer.index(tee);
+      tee.drain();
+    }
+    Digest actual = Digest.of(diffId.algorithm(), hasher.digest());
+    if (!actual.equals(diffId)) {
+      throw new IOException(
+          "corrupt layer blob in store "
+              + store.root()
+              + ": expected "
+              + diffId
+              + ", actual "
+              + actual);
+    }
+    return index;
+  }
+
+  /** The single pass: decompress, index, hash and store the uncompressed tar. */
+  private LayerIndex inflate(Layer layer, Compression compression) throws IOException {
+    Digest diffId = layer.diffId();
+    Digest digest = layer.digest();
+    MessageDigest compressedHasher = digest.newMessageDigest();
+    LayerIndex index;
+    long compressedSize;
+    try (CountingInputStream raw = new CountingInputStream(store.openBlob(digest));
+        InputStream hashed = new DigestInputStream(raw, compressedHasher);
+        InputStream tar = compression.decompress(hashed);
+        BlobWriter out = store.newWriter(diffId, -1)) {
+      TeeInputStream tee = new TeeInputStream(tar, out);
+      index = TarIndexer.index(tee);
+      tee.drain();
+      // the decompressor may stop at the end of its last frame; trailing bytes are hashed too
+      hashed.transferTo(OutputStream.nullOutputStream());
+      compressedSize = raw.count();
+      Digest actual = Digest.of(digest.algorithm(), compressedHasher.digest());
+      if (!actual.equals(digest) || compressedSize != layer.size()) {
+        throw new IOException(
+            "corrupt layer blob in store "
+                + store.root()
+                + ": expected "
+                + digest
+                + " ("
+                + layer.size()
+                + " bytes), actual "
+                + actual
+                + " ("
+                + compressedSize
+                + " bytes)");
+      }
+      try {
+        out.commit(diffId, -1);
+      } catch (IOException e) {
+        throw new IOException(
+            "layer " + digest + " inflates to content that does not match its diff_id: "
+                + e.getMessage(),
+            e);
+      }
+    }
+    return index;
+  }
+
+  /** Persists an index; {@link LayerIndex#write} is atomic and durable itself. */
+  private static void persist(LayerIndex index, Path indexPath) throws IOException {
+    index.write(indexPath);
+  }
+
+  /** Counts the bytes read through it. */
+  private static final class CountingInputStream extends java.io.FilterInputStream {
+    private long count;
+
+    CountingInputStream(InputStream in) {
+      super(in);
+    }
+
+    @Override
+    public int read() throws IOException {
+      int b = in.read();
+      if (b >= 0) {
+        count++;
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      int n = in.read(b, off, len);
+      if (n > 0) {
+        count += n;
+      }
+      return n;
+    }
+
+    @Override
+    public long skip(long n) throws IOException {
+      long skipped = in.skip(n);
+      count += skipped;
+      return skipped;
+    }
+
+    long count() {
+      return count;
+    }
+  }
+}

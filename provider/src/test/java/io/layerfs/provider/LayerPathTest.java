@@ -1,0 +1,332 @@
+package io.layerfs.provider;
+
+import static io.layerfs.provider.JdkOracle.FS;
+import static io.layerfs.provider.JdkOracle.OTHER_FS;
+import static io.layerfs.provider.JdkOracle.describePath;
+import static io.layerfs.provider.JdkOracle.jdk;
+import static io.layerfs.provider.JdkOracle.ours;
+import static io.layerfs.provider.JdkOracle.outcome;
+import static io.layerfs.provider.JdkOracle.sign;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.FileSystems;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.nio.file.ProviderMismatchException;
+import java.nio.file.StandardWatchEventKinds;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
+import org.junit.jupiter.api.Test;
+
+/** Path algebra of {@link LayerPath} against the JDK's Unix paths as the oracle. */
+class LayerPathTest {
+
+  @Provide
+  Arbitrary<String> paths() {
+    return JdkOracle.pathStrings();
+  }
+
+  @Provide
+  Arbitrary<List<String>> segments() {
+    return JdkOracle.pathStrings().list().ofMaxSize(4);
+  }
+
+  @Provide
+  Arbitrary<String> withNul() {
+    return JdkOracle.pathStrings().list().ofMinSize(1).ofMaxSize(3).map(l -> String.join("\0", l))
+        .filter(s -> s.indexOf('\0') >= 0);
+  }
+
+  // --- properties against the JDK ---
+
+  @Property
+  void parsingKeepsTheJdksStructure(@ForAll("paths") String s) {
+    assertEquals(outcome(() -> jdk(s)), outcome(() -> ours(s)));
+  }
+
+  @Property
+  void parsingJoinsMoreLikeTheJdk(
+      @ForAll("paths") String first, @ForAll("segments") List<String> more) {
+    String[] rest = more.toArray(String[]::new);
+    assertEquals(
+        outcome(() -> Path.of(first, rest)), outcome(() -> LayerPath.parse(FS, first, rest)));
+  }
+
+  @Property
+  void nulIsRejectedLikeTheJdk(@ForAll("withNul") String s) {
+    InvalidPathException expected = assertThrows(InvalidPathException.class, () -> jdk(s));
+    InvalidPathException actual = assertThrows(InvalidPathException.class, () -> ours(s));
+    assertEquals(expected.getReason(), actual.getReason());
+    assertEquals(expected.getInput(), actual.getInput());
+  }
+
+  @Property
+  void loneSurrogatesAreRejectedLikeTheJdk(
+      @ForAll("paths") String a, @ForAll("paths") String b, @ForAll boolean high) {
+    String s = a + (high ? '\uD800' : '\uDC00') + b;
+    assertEquals(outcome(() -> jdk(s)), outcome(() -> ours(s)));
+  }
+
+  @Property
+  void normalize(@ForAll("paths") String s) {
+    assertEquals(outcome(() -> jdk(s).normalize()), outcome(() -> ours(s).normalize()));
+  }
+
+  @Property
+  void resolve(@ForAll("paths") String a, @ForAll("paths") String b) {
+    assertEquals(outcome(() -> jdk(a).resolve(jdk(b))), outcome(() -> ours(a).resolve(ours(b))));
+    assertEquals(outcome(() -> jdk(a).resolve(b)), outcome(() -> ours(a).resolve(b)));
+  }
+
+  @Property
+  void resolveSibling(@ForAll("paths") String a, @ForAll("paths") String b) {
+    assertEquals(
+        outcome(() -> jdk(a).resolveSibling(jdk(b))),
+        outcome(() -> ours(a).resolveSibling(ours(b))));
+    assertEquals(
+        outcome(() -> jdk(a).resolveSibling(b)), outcome(() -> ours(a).resolveSibling(b)));
+  }
+
+  @Property
+  void relativize(@ForAll("paths") String a, @ForAll("paths") String b) {
+    assertEquals(
+        outcome(() -> jdk(a).relativize(jdk(b))), outcome(() -> ours(a).relativize(ours(b))));
+  }
+
+  @Property
+  void relativizeAbsolutePaths(@ForAll("paths") String a, @ForAll("paths") String b) {
+    // half the pairs of the plain property mix absolute and relative; these never do
+    assertEquals(
+        outcome(() -> jdk("/" + a).relativize(jdk("/" + b))),
+        outcome(() -> ours("/" + a).relativize(ours("/" + b))));
+  }
+
+  @Property
+  void startsWithAndEndsWith(@ForAll("paths") String a, @ForAll("paths") String b) {
+    assertEquals(jdk(a).startsWith(jdk(b)), ours(a).startsWith(ours(b)), "startsWith(Path)");
+    assertEquals(jdk(a).startsWith(b), ours(a).startsWith(b), "startsWith(String)");
+    assertEquals(jdk(a).endsWith(jdk(b)), ours(a).endsWith(ours(b)), "endsWith(Path)");
+    assertEquals(jdk(a).endsWith(b), ours(a).endsWith(b), "endsWith(String)");
+  }
+
+  @Property
+  void startsWithAndEndsWithOfOwnParts(
+      @ForAll("paths") String s, @ForAll @IntRange(max = 8) int k) {
+    // random pairs rarely share prefixes; derived ones always do
+    Path j = jdk(s);
+    LayerPath o = ours(s);
+    int n = j.getNameCount();
+    for (String part : candidates(s, k, n)) {
+      assertEquals(j.startsWith(part), o.startsWith(part), "startsWith " + part);
+      assertEquals(j.endsWith(part), o.endsWith(part), "endsWith " + part);
+    }
+  }
+
+  private static List<String> candidates(String s, int k, int n) {
+    Path j = jdk(s);
+    List<String> parts = new ArrayList<>();
+    int i = Math.min(k, n);
+    if (i > 0 && i <= n) {
+      parts.add(j.subpath(0, i).toString());
+      parts.add(j.subpath(n - i, n).toString());
+      parts.add("/" + j.subpath(0, i));
+      parts.add("/" + j.subpath(n - i, n));
+      parts.add(j.subpath(0, i) + "/");
+    }
+    // string prefixes and suffixes, never splitting a surrogate pair
+    int cps = s.codePointCount(0, s.length());
+    parts.add(s.substring(0, s.offsetByCodePoints(0, Math.min(k, cps))));
+    parts.add(s.substring(s.offsetByCodePoints(0, Math.max(0, cps - k))));
+    return parts;
+  }
+
+  @Property
+  void namesAndSubpaths(
+      @ForAll("paths") String s,
+      @ForAll @IntRange(min = -1, max = 9) int begin,
+      @ForAll @IntRange(min = -1, max = 10) int end) {
+    assertEquals(outcome(() -> jdk(s).getName(begin)), outcome(() -> ours(s).getName(begin)));
+    assertEquals(
+        outcome(() -> jdk(s).subpath(begin, end)), outcome(() -> ours(s).subpath(begin, end)));
+    assertEquals(jdk(s).getNameCount(), ours(s).getNameCount());
+  }
+
+  @Property
+  void compareToAndEquals(@ForAll("paths") String a, @ForAll("paths") String b) {
+    assertEquals(sign(jdk(a).compareTo(jdk(b))), sign(ours(a).compareTo(ours(b))), "compareTo");
+    assertEquals(jdk(a).equals(jdk(b)), ours(a).equals(ours(b)), "equals");
+    if (ours(a).equals(ours(b))) {
+      assertEquals(ours(a).hashCode(), ours(b).hashCode(), "hashCode");
+    }
+  }
+
+  @Property
+  void iteration(@ForAll("paths") String s) {
+    List<String> expected = new ArrayList<>();
+    jdk(s).forEach(p -> expected.add(describePath(p)));
+    List<String> actual = new ArrayList<>();
+    ours(s).forEach(p -> actual.add(describePath(p)));
+    assertEquals(expected, actual);
+  }
+
+  @Property
+  void toAbsolutePathResolvesAgainstTheRoot(@ForAll("paths") String s) {
+    assertEquals(
+        outcome(() -> jdk("/").resolve(jdk(s))), outcome(() -> ours(s).toAbsolutePath()));
+  }
+
+  @Property
+  void absoluteIsTheNormalizedAbsolutePath(@ForAll("paths") String s) {
+    assertEquals(jdk("/").resolve(jdk(s)).normalize().toString(), ours(s).absolute());
+  }
+
+  @Property
+  void resultsParseBackToEqualPaths(@ForAll("paths") String a, @ForAll("paths") String b) {
+    // paths built by algebra must be indistinguishable from parsed ones
+    for (LayerPath p : List.of(
+        ours(a).normalize(), ours(a).resolve(ours(b)), ours(a).toAbsolutePath())) {
+      LayerPath reparsed = ours(p.toString());
+      assertEquals(reparsed, p);
+      assertEquals(describePath(reparsed), describePath(p));
+      assertEquals(reparsed.absolute(), p.absolute());
+    }
+  }
+
+  // --- explicit cases ---
+
+  @Test
+  void jdkExamplesOfRelativize() {
+    assertEquals("../c", ours("/a/b").relativize(ours("/a/c")).toString());
+    assertEquals("c/d", ours("a/b").relativize(ours("a/b/c/d")).toString());
+    assertEquals("", ours("a").relativize(ours("a")).toString());
+    assertEquals("a", ours("").relativize(ours("a")).toString());
+    assertEquals("..", ours("a").relativize(ours("")).toString());
+    assertEquals("b", ours(".").relativize(ours("a/../b")).toString());
+    assertEquals("../..", ours("a").relativize(ours("..")).toString());
+    assertEquals("..", ours("..").relativize(ours("../..")).toString());
+    assertThrows(IllegalArgumentException.class, () -> ours("/a").relativize(ours("b")));
+    assertThrows(IllegalArgumentException.class, () -> ours("a/../..").relativize(ours("b")));
+    assertThrows(IllegalArgumentException.class, () -> ours("..").relativize(ours(".")));
+  }
+
+  @Test
+  void emptyPathCorners() {
+    LayerPath empty = ours("");
+    assertEquals(1, empty.getNameCount());
+    assertEquals("", empty.getFileName().toString());
+    assertNull(empty.getParent());
+    assertNull(empty.getRoot());
+    assertTrue(empty.startsWith(""));
+    assertFalse(ours("a").startsWith(""));
+    assertTrue(empty.endsWith(""));
+    assertEquals("/", empty.toAbsolutePath().toString());
+    assertEquals("", ours(".").normalize().toString());
+  }
+
+  @Test
+  void slashesCollapse() {
+    assertEquals("/", ours("//").toString());
+    assertEquals("/a/b", ours("//a//b//").toString());
+    assertEquals("a/b", LayerPath.parse(FS, "a/", "", "/b/").toString());
+    assertEquals(0, ours("/").getNameCount());
+    assertNull(ours("/").getFileName());
+    assertNull(ours("/").getParent());
+    assertEquals("/", ours("/a").getParent().toString());
+  }
+
+  @Test
+  void ordersByCodePointLikeTheJdk() {
+    // U+FFFD sorts after U+1D11E in UTF-16 but before it in UTF-8
+    assertTrue(ours("\uFFFD").compareTo(ours("\uD834\uDD1E")) < 0);
+    assertTrue(ours("a").compareTo(ours("a/b")) < 0);
+    assertTrue(ours("a/b").compareTo(ours("a b")) > 0);
+  }
+
+  @Test
+  void absoluteNeverClimbsAboveTheRoot() {
+    assertEquals("/", ours("/a/../..").absolute());
+    assertEquals("/b", ours("../b").absolute());
+    assertEquals("/a/b", ours("a/./b/").absolute());
+    assertEquals("/", ours("").absolute());
+    LayerPath p = ours("/x/y");
+    assertSame(p.absolute(), p.absolute());
+  }
+
+  @Test
+  void pathsOfDifferentFileSystemsAreNeverEqual() {
+    LayerPath web = LayerPath.parse(FS, "/a");
+    LayerPath db = LayerPath.parse(OTHER_FS, "/a");
+    assertNotEquals(web, db);
+    assertNotEquals(0, web.compareTo(db));
+    assertEquals(-sign(web.compareTo(db)), sign(db.compareTo(web)));
+    assertFalse(web.startsWith(db));
+    assertFalse(web.endsWith(db));
+    assertThrows(ProviderMismatchException.class, () -> web.resolve(db));
+    assertThrows(ProviderMismatchException.class, () -> web.relativize(db));
+    assertThrows(ProviderMismatchException.class, () -> web.resolveSibling(db));
+  }
+
+  @Test
+  void foreignPathsAreRejected() {
+    Path foreign = Path.of("a");
+    LayerPath p = ours("a");
+    assertThrows(ProviderMismatchException.class, () -> LayerPath.check(foreign));
+    assertThrows(NullPointerException.class, () -> LayerPath.check(null));
+    assertSame(p, LayerPath.check(p));
+    assertThrows(ClassCastException.class, () -> p.compareTo(foreign));
+    assertThrows(ProviderMismatchException.class, () -> p.resolve(foreign));
+    assertThrows(ProviderMismatchException.class, () -> p.relativize(foreign));
+    assertFalse(p.startsWith(foreign));
+    assertFalse(p.endsWith(foreign));
+    assertFalse(p.equals(foreign));
+    assertThrows(NullPointerException.class, () -> p.startsWith((Path) null));
+  }
+
+  @Test
+  void unsupportedConversions() throws Exception {
+    LayerPath p = ours("/a");
+    assertThrows(UnsupportedOperationException.class, p::toFile);
+    try (var watcher = FileSystems.getDefault().newWatchService()) {
+      assertThrows(UnsupportedOperationException.class,
+          () -> p.register(watcher, StandardWatchEventKinds.ENTRY_CREATE));
+    }
+  }
+
+  @Test
+  void iteratorIsReadOnlyAndEnds() {
+    Iterator<Path> it = ours("/a/b").iterator();
+    assertEquals("a", it.next().toString());
+    assertThrows(UnsupportedOperationException.class, it::remove);
+    assertEquals("b", it.next().toString());
+    assertFalse(it.hasNext());
+    assertThrows(NoSuchElementException.class, it::next);
+  }
+
+  @Test
+  void fileSystemOfAPathIsItsOwn() {
+    assertSame(FS, ours("a").getFileSystem());
+    assertSame(FS, ours("a").resolve("b").getFileSystem());
+    assertSame(FS, ours("/a").getRoot().getFileSystem());
+  }
+
+  @Test
+  void oracleSeesRealDifferences() {
+    // guards the comparison helpers themselves: distinct paths must have distinct outcomes
+    assertNotEquals(outcome(() -> ours("a/b")), outcome(() -> ours("a/c")));
+    assertNotEquals(outcome(() -> ours("/a")), outcome(() -> ours("a")));
+    assertNotEquals(outcome(() -> ours("a").getName(3)), outcome(() -> ours("a").getName(0)));
+  }
+}
