@@ -97,7 +97,8 @@ public class ReadBenchmark {
       while (total < size) {
         long n = ch.transferTo(total, size - total, s.nullChannel);
         if (n <= 0) {
-          throw new IOException("transferTo stopped at " + total + " of " + size + ": " + s.bigFile);
+          throw new IOException(
+              "transferTo stopped at " + total + " of " + size + ": " + s.bigFile);
         }
         total += n;
       }

@@ -106,7 +106,8 @@ final class TreeGenerator {
       smallFile(d + "/changelog.Debian.gz", 0644);
     }
     for (int i = 0; i < 40; i++) {
-      String d = "/usr/share/locale/" + (char) ('a' + i % 26) + (char) ('a' + i / 26) + "/LC_MESSAGES";
+      String lang = "" + (char) ('a' + i % 26) + (char) ('a' + i / 26);
+      String d = "/usr/share/locale/" + lang + "/LC_MESSAGES";
       for (int j = 0; j < 15; j++) {
         smallFile(d + "/" + word() + j + ".mo", 0644);
       }

@@ -459,7 +459,7 @@ final class LayerPath implements Path {
     if (count == 0 || isEmpty()) {
       return this;
     }
-    boolean absolute = isAbsolute();
+    boolean rooted = isAbsolute();
     // indexes of the names kept, used as a stack
     int[] kept = new int[count];
     int top = 0;
@@ -471,7 +471,7 @@ final class LayerPath implements Path {
         if (top > 0 && !isDotDot(kept[top - 1])) {
           top--;
           changed = true;
-        } else if (absolute && top == 0) {
+        } else if (rooted && top == 0) {
           // ".." at the root is the root
           changed = true;
         } else {
@@ -485,10 +485,10 @@ final class LayerPath implements Path {
       return this;
     }
     if (top == 0) {
-      return new LayerPath(fs, absolute ? "/" : "");
+      return new LayerPath(fs, rooted ? "/" : "");
     }
     StringBuilder sb = new StringBuilder(path.length());
-    if (absolute) {
+    if (rooted) {
       sb.append('/');
     }
     for (int k = 0; k < top; k++) {

@@ -1,0 +1,31 @@
+/**
+ * JMH benchmarks of layerfs reads against the same tree on the host file system, in a zip
+ * through the JDK's zipfs, and in Jimfs (see {@link io.layerfs.bench.Impl}).
+ *
+ * <p>The tree is generated from a fixed seed ({@link io.layerfs.bench.TreeGenerator}: an image
+ * shaped like a distribution plus an application, in four gzip layers, with a 64 MiB file, a
+ * directory of 1,000 entries, deep directories and links) and cached on disk by {@link
+ * io.layerfs.bench.Fixture}; or it is an existing image, with {@code
+ * -Dlayerfs.bench.layout=DIR -Dlayerfs.bench.image=TAG}.
+ *
+ * <ul>
+ *   <li>{@link io.layerfs.bench.MetadataBenchmark}: {@code stat}, {@code missing} (lookups of
+ *       paths that don't exist), {@code list} (the 1,000-entry directory), {@code walk};
+ *   <li>{@link io.layerfs.bench.ReadBenchmark}: {@code smallFile}, {@code sequentialRead},
+ *       {@code randomRead4k}, {@code transferTo};
+ *   <li>{@link io.layerfs.bench.OpenBenchmark}: {@code openClose}, {@code openStatClose}
+ *       (layerfs against zipfs).
+ * </ul>
+ *
+ * <pre>
+ * mvn -q -pl bench -am package -DskipTests      # builds bench/target/benchmarks.jar
+ * java -jar bench/target/benchmarks.jar -l      # lists the benchmarks
+ * bench/run.sh                                  # all, short; writes bench/results/latest.md
+ * bench/run.sh ReadBenchmark -p impl=layerfs,default
+ * bench/run.sh --smoke                          # every benchmark once; fails on any error
+ * </pre>
+ *
+ * <p>{@link io.layerfs.bench.RatioReport} turns JMH's JSON into the Markdown table of
+ * bench/results/latest.md, with ratios above 1 where layerfs is faster.
+ */
+package io.layerfs.bench;
