@@ -78,6 +78,8 @@ public final class LayerIndex {
   private final int unresolvedCount;
   private final int extrasBase;
   private final int poolBase;
+  /** Decoded user/group names (few distinct ones); filled lazily, races are benign. */
+  private final String[] strings;
 
   LayerIndex(ByteBuffer buf, Path file) throws IOException {
     this.buf = buf.order(ByteOrder.LITTLE_ENDIAN);
@@ -132,6 +134,7 @@ public final class LayerIndex {
     unresolvedBase = pairsBase + pairCount * 8;
     extrasBase = (int) extrasAt;
     poolBase = (int) (extrasAt + extrasLen);
+    strings = new String[stringCount];
   }
 
   /**
@@ -367,6 +370,27 @@ public final class LayerIndex {
     return r;
   }
 
+  /** Whether inode {@code inode} has several names in this layer. */
+  boolean hasSeveralNames(int inode) {
+    if (pairCount == 0) {
+      return false;
+    }
+    int lo = 0;
+    int hi = pairCount - 1;
+    while (lo <= hi) {
+      int mid = (lo + hi) >>> 1;
+      int v = buf.getInt(pairsBase + mid * 8);
+      if (v < inode) {
+        lo = mid + 1;
+      } else if (v > inode) {
+        hi = mid - 1;
+      } else {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** All entries naming inode {@code inode} if it has several names, else just {@code inode}. */
   int[] namesOfInode(int inode) {
     int lo = 0;
@@ -477,8 +501,13 @@ public final class LayerIndex {
     if (id < 0) {
       return "";
     }
-    int b = stringsBase + id * 8;
-    return poolString(buf.getInt(b), buf.getInt(b + 4));
+    String s = strings[id];
+    if (s == null) {
+      int b = stringsBase + id * 8;
+      s = poolString(buf.getInt(b), buf.getInt(b + 4));
+      strings[id] = s;
+    }
+    return s;
   }
 
   private String poolString(int off, int len) {

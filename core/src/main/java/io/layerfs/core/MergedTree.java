@@ -275,10 +275,10 @@ public final class MergedTree {
 
   /** Visible names of inode (layer, inode): its names in its layer plus upper hard links to it. */
   private int linkCount(int l, int inode) {
-    int[] names = layers[l].namesOfInode(inode);
-    if (names.length == 1 && !unresolvedAbove[l + 1]) {
+    if (!unresolvedAbove[l + 1] && !layers[l].hasSeveralNames(inode)) {
       return 1;
     }
+    int[] names = layers[l].namesOfInode(inode);
     long k = key(l, inode);
     Integer cached = linkCounts.get(k);
     if (cached != null) {

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.util.ArrayList;
@@ -78,7 +79,7 @@ final class UmociImages {
 
   /** Builds the layout with all {@link #TAGS} under {@code work} (an empty directory). */
   static UmociImages build(Path work) {
-    Tools.require("umoci", "skopeo", "tar", "mknod", "mkfifo", "id");
+    Tools.require("umoci", "skopeo", "tar", "mknod", "mkfifo", "touch", "cp", "id");
     String uid = Tools.run("id", "-u").strip();
     if (!uid.equals("0")) {
       throw new AssertionError(
@@ -478,9 +479,14 @@ final class UmociImages {
         if (!Files.exists(p, NOFOLLOW)) {
           continue;
         }
-        FileTime time = FileTime.from(java.time.Instant.ofEpochSecond(seconds));
-        Files.getFileAttributeView(p, BasicFileAttributeView.class, NOFOLLOW)
-            .setTimes(time, time, null);
+        if (Files.readAttributes(p, BasicFileAttributes.class, NOFOLLOW).isOther()) {
+          // the JDK opens the file to set its times, which blocks on a fifo
+          Tools.run("touch", "-h", "-d", "@" + seconds, p.toString());
+        } else {
+          FileTime time = FileTime.from(java.time.Instant.ofEpochSecond(seconds));
+          Files.getFileAttributeView(p, BasicFileAttributeView.class, NOFOLLOW)
+              .setTimes(time, time, null);
+        }
         seconds += 60;
       }
     }

@@ -1,0 +1,9 @@
+/** The java.nio.file provider for the {@code layerfs:} scheme. */
+module io.layerfs.provider {
+  requires transitive io.layerfs.core;
+
+  exports io.layerfs.provider;
+
+  provides java.nio.file.spi.FileSystemProvider
+      with io.layerfs.provider.LayerFileSystemProvider;
+}
