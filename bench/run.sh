@@ -14,9 +14,13 @@
 # Environment:
 #   BENCH_JAR            the benchmarks jar (default bench/target/benchmarks.jar, built when
 #                        missing or older than the sources)
+#   BENCH_SUFFIX         build with -Dlayerfs.suffix=$BENCH_SUFFIX, i.e. into target$BENCH_SUFFIX
+#                        folders (for a tree shared by several builders); the default jar is then
+#                        bench/target$BENCH_SUFFIX/benchmarks.jar
 #   BENCH_RESULTS        where latest.json and latest.md go (default bench/results)
 #   BENCH_NOTE           a line added to the report (e.g. "machine busy with builds")
-#   LAYERFS_BENCH_DIR    cache of the generated trees (default: layerfs-bench in the temp dir)
+#   LAYERFS_BENCH_DIR    cache of the benchmark trees, about 750 MB (default:
+#                        $TMPDIR/layerfs-bench or /tmp/layerfs-bench)
 #   LAYERFS_BENCH_LAYOUT, LAYERFS_BENCH_IMAGE
 #                        benchmark an existing OCI layout and image (tag or digest) instead of
 #                        the generated tree
@@ -26,7 +30,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
 java_cmd="${JAVA:-java}"
-jar="${BENCH_JAR:-$here/target/benchmarks.jar}"
+suffix="${BENCH_SUFFIX:-}"
+jar="${BENCH_JAR:-$here/target$suffix/benchmarks.jar}"
 results="${BENCH_RESULTS:-$here/results}"
 
 smoke=false
@@ -40,13 +45,12 @@ for arg in "$@"; do
   esac
 done
 
-sysprops=()
-[[ -n "${LAYERFS_BENCH_DIR:-}" ]] && sysprops+=("-Dlayerfs.bench.dir=$LAYERFS_BENCH_DIR")
+cache="${LAYERFS_BENCH_DIR:-${TMPDIR:-/tmp}/layerfs-bench}"
+sysprops=("-Dlayerfs.bench.dir=$cache")
 [[ -n "${LAYERFS_BENCH_LAYOUT:-}" ]] && sysprops+=("-Dlayerfs.bench.layout=$LAYERFS_BENCH_LAYOUT")
 [[ -n "${LAYERFS_BENCH_IMAGE:-}" ]] && sysprops+=("-Dlayerfs.bench.image=$LAYERFS_BENCH_IMAGE")
 
 if $clean; then
-  cache="${LAYERFS_BENCH_DIR:-${TMPDIR:-/tmp}/layerfs-bench}"
   echo "run.sh: deleting $cache"
   rm -rf -- "$cache"
 fi
@@ -61,8 +65,8 @@ if [[ -z "${BENCH_JAR:-}" ]]; then
   fi
   if [[ ! -f "$jar" || -n "$stale" ]]; then
     echo "run.sh: building $jar"
-    if ! (cd "$root" && { mvn -q -o -pl bench -am package -DskipTests \
-        || mvn -q -pl bench -am package -DskipTests; }); then
+    build=(-q "-Dlayerfs.suffix=$suffix" -pl bench -am package -DskipTests)
+    if ! (cd "$root" && { mvn -o "${build[@]}" || mvn "${build[@]}"; }); then
       if [[ -f "$jar" ]]; then
         echo "run.sh: WARNING: build failed; using the existing, older $jar" >&2
       else

@@ -120,8 +120,26 @@ done
 export LAYERFS_TEST_REGISTRY="127.0.0.1:$PORT"
 log "docker-registry on $LAYERFS_TEST_REGISTRY (pid $REGISTRY_PID)"
 
+# The command runs in the background so that a TERM or INT sent to this script is handled at
+# once (bash runs traps only between foreground commands): it is passed on to the command, and
+# the registry is stopped when the command has exited.
+CMD_PID=
+forward() {
+  [[ -n $CMD_PID ]] && kill "-$1" "$CMD_PID" 2>/dev/null || true
+}
+trap 'forward TERM' TERM
+# an asynchronous command of a non-interactive shell ignores INT, so Ctrl-C is passed on as TERM
+trap 'forward TERM' INT
+
 set +e
-"$@"
+"$@" <&0 &
+CMD_PID=$!
+wait "$CMD_PID"
 STATUS=$?
+# a trapped signal interrupts wait; wait again until the command has really exited
+while kill -0 "$CMD_PID" 2>/dev/null; do
+  wait "$CMD_PID"
+  STATUS=$?
+done
 set -e
 exit "$STATUS"

@@ -14,7 +14,10 @@ import java.util.Locale;
  * {@link #of}.
  */
 enum Impl {
-  /** A read-only layerfs view of the image (gzip layers, inflated and indexed beforehand). */
+  /**
+   * A read-only layerfs view of the image (gzip layers, inflated and indexed on first use and
+   * persisted, so only the very first trial pays for that).
+   */
   LAYERFS,
   /** The merged tree extracted to a host directory: the default provider. */
   DEFAULT,

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.Iterator;
@@ -119,7 +120,9 @@ public final class RatioReport {
     JsonNode first = results.get(0);
     StringBuilder md = new StringBuilder();
     md.append("# layerfs benchmarks\n\n");
-    md.append("- date: ").append(now.format(DateTimeFormatter.ISO_OFFSET_DATE_TIME)).append('\n');
+    md.append("- date: ")
+        .append(now.truncatedTo(ChronoUnit.SECONDS).format(DateTimeFormatter.ISO_OFFSET_DATE_TIME))
+        .append('\n');
     md.append("- machine: ").append(Runtime.getRuntime().availableProcessors())
         .append(" cores, ").append(System.getProperty("os.name")).append(' ')
         .append(System.getProperty("os.arch")).append(cpuModel()).append('\n');
@@ -188,7 +191,7 @@ public final class RatioReport {
     }
     boolean throughput = layerfs.mode().equals("thrpt");
     double r = throughput ? layerfs.score() / other.score() : other.score() / layerfs.score();
-    return String.format(Locale.ROOT, "%.2f×", r);
+    return significant(r) + "×";
   }
 
   private static String format(Score s) {

@@ -217,7 +217,7 @@ public final class LayerIndex {
     return entriesBase + i * ENTRY_SIZE;
   }
 
-  /** Entry's last path component as UTF-8 bytes, compared in place by {@link #find}. */
+  /** Entry's last path component ("" for the root). */
   String name(int i) {
     return poolString(buf.getInt(e(i)), buf.getInt(e(i) + 4));
   }

@@ -23,12 +23,13 @@ import java.util.zip.CRC32C;
  *       replaces its metadata and keeps its children.
  *   <li>Every entry implies its parent directories; a missing one becomes an <em>implied</em>
  *       directory (no metadata of its own), a non-directory in the way is replaced by one.
- *   <li>{@code .wh.NAME} records a whiteout for NAME in its directory; {@code .wh..wh..opq} marks its
- *       directory opaque; other {@code .wh..wh.*} names (aufs' {@code .wh..wh.plnk}...) and {@code
- *       .wh.}, {@code .wh..}, {@code .wh...} (which would name the directory itself or its parent)
- *       are ignored. A whiteout and an entry for the same path in one layer: the entry stays, and
- *       is marked <em>fresh</em> — nothing of the lower path shows through, as the spec applies
- *       whiteouts before the layer's other entries.
+ *   <li>{@code .wh.NAME} records a whiteout for NAME in its directory; {@code .wh..wh..opq} marks
+ *       its directory opaque; other {@code .wh..wh.*} names (aufs' {@code .wh..wh.plnk}...) and
+ *       {@code .wh.}, {@code .wh..}, {@code .wh...} (which would name the directory itself or its
+ *       parent) are ignored. Markers, like other entries, imply their directory. A whiteout and
+ *       an entry for the same path in one layer: the entry stays, and is marked <em>fresh</em> —
+ *       nothing of the lower path shows through, as the spec applies whiteouts before the layer's
+ *       other entries.
  *   <li>A directory created where this layer had a non-directory is fresh too: the layer replaced
  *       the lower subtree, re-creating the directory does not bring it back.
  *   <li>A hard link to an earlier entry of this layer shares that entry's inode (its metadata and
@@ -288,7 +289,8 @@ final class LayerIndexBuilder {
     }
 
     long tableBytes = (long) n * LayerIndex.ENTRY_SIZE + (long) dirs.size() * LayerIndex.DIR_SIZE;
-    ByteBuffer entryBuf = ByteBuffer.allocate(checkedInt(tableBytes)).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer entryBuf =
+        ByteBuffer.allocate(checkedInt(tableBytes)).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < n; i++) {
       Flat f = entries.get(i);
       Rec r = f.rec;

@@ -45,8 +45,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * NoSuchFileException}; a non-directory in the middle {@code FileSystemException(path, null, "Not a
  * directory")} (ENOTDIR; {@code Files.readAttributes(Path.of("/etc/hosts/x"))} throws exactly
  * this, not {@link NotDirectoryException}, which the JDK only uses for opening a directory stream
- * on a file — as {@link #list} does); more than 40 symlinks {@code FileSystemException(path, null,
- * "Too many levels of symbolic links")} (ELOOP, Linux's limit of 40).
+ * on a file — as {@link #list} does); more than 40 symlinks {@code FileSystemException(path,
+ * null, "Too many levels of symbolic links")} (ELOOP, Linux's limit of 40).
  *
  * <h2>Caching and cost</h2>
  *

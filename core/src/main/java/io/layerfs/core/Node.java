@@ -36,7 +36,6 @@ public final class Node {
   private final long fileKey;
   private final int linkCount;
 
-  @SuppressWarnings("ParameterNumber")
   Node(String path, EntryType type, int mode, int uid, int gid, String userName, String groupName,
       long mtimeNanos, long atimeNanos, long ctimeNanos, long size, String linkTarget,
       int devMajor, int devMinor, Map<String, byte[]> xattrs, int layer, Digest layerDigest,

@@ -8,11 +8,10 @@ import java.util.List;
  *
  * <p>A tar name is split on {@code /}; empty and {@code .} components are dropped, {@code ..} drops
  * the previous component and is ignored at the root. So {@code ./a//b/}, {@code /a/b} and {@code
- * ../../a/x/../b} all name {@code /a/b}. This is what umoci's {@code CleanPath} does before it joins
- * a name to the root (clean the name as if it were absolute, so it can never climb above the root),
- * and what Docker's and containerd's appliers do in effect; GNU tar would strip the leading {@code
- * ../} parts instead, which also stays inside the root. The OCI layer spec says nothing of {@code
- * ..}; clamping is the reading every mainstream unpacker agrees on.
+ * ../../a/x/../b} all name {@code /a/b}. This is what umoci's {@code CleanPath} does before it
+ * joins a name to the root: clean the name as if it were absolute, so it can never climb above the
+ * root. GNU tar instead strips leading {@code ../} parts ("Removing leading `../' from member
+ * names"), which also stays inside the root. The OCI layer spec says nothing about {@code ..}.
  */
 final class PathNames {
 

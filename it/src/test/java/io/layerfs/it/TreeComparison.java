@@ -78,9 +78,15 @@ import java.util.function.Predicate;
  *       SCHILY.xattr.*} records and restored on unpack (user.* ones seen through the user view).
  *   <li><b>Whiteouts from umoci repack</b>: umoci diffs the bundle against its mtree manifest, so
  *       a directory that is removed and re-created becomes one {@code .wh.NAME} per vanished child,
- *       never an opaque marker; type changes (file to directory and back, file to symlink) are a
- *       plain new entry without a whiteout. Opaque markers therefore only come from hand-made
- *       layers; umoci unpack honours them wherever they sit in the tar.
+ *       never an opaque marker; type changes (file to directory, file to symlink, symlink to
+ *       directory) are a plain new entry without a whiteout. A directory with children turned
+ *       into a file is the file's entry <em>followed by whiteouts under it</em> ({@code
+ *       dir-to-file} then {@code dir-to-file/.wh.x}): layerfs must accept whiteouts whose parent
+ *       is, in that same layer, not a directory. Whiteout entries have mode 0 and mtime 0. A
+ *       file rewritten in place that has other names is one regular entry plus hard-link
+ *       entries for the other names, in the same layer. Opaque markers come only from
+ *       hand-made layers; umoci unpack honours them wherever they sit in the tar, also after a
+ *       sibling added by the same layer (the sibling stays).
  *   <li><b>skopeo 1.9</b> labels the uncompressed layers of a docker-archive converted with {@code
  *       --dest-oci-accept-uncompressed-layers} as {@code tar+gzip}: the media type lies, so layerfs
  *       must detect compression from the data, as containerd does.

@@ -56,6 +56,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.function.Executable;
 
 /**
@@ -73,6 +74,7 @@ import org.junit.jupiter.api.function.Executable;
  * <p>Loops over many entries collect every mismatch before failing, so one run lists them all.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 abstract class AbstractReadOnlyContractTest {
 
   /** The directory holding the fixture tree. */
@@ -466,8 +468,7 @@ abstract class AbstractReadOnlyContractTest {
     assertEquals(p("data/one").toString(), nd.getFile());
     assertThrowsExactly(NotDirectoryException.class,
         () -> Files.newDirectoryStream(p("links/rel")));
-    assertThrowsExactly(NotDirectoryException.class,
-        () -> Files.newDirectoryStream(p("special/fifo")));
+    // (not on the fifo: the JDK opens it first, which blocks until a writer comes)
     assertThrowsExactly(NotDirectoryException.class,
         () -> Files.newDirectoryStream(p("data/one/x")));
     NoSuchFileException nsf = assertThrowsExactly(NoSuchFileException.class,
