@@ -3,6 +3,8 @@
 #
 #   bench/run.sh                          all benchmarks, short iterations
 #   bench/run.sh ReadBenchmark -p impl=layerfs,default
+#   bench/run.sh 'Metadata|Read' -p impl=default,zipfs,jimfs   (OpenBenchmark knows only
+#                                         layerfs and zipfs: leave it out when restricting impl)
 #   bench/run.sh --smoke                  every benchmark once, very short; exits non-zero on any
 #                                         error (for CI); writes nothing to bench/results
 #   bench/run.sh --clean                  deletes the cached benchmark trees first

@@ -36,6 +36,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * bench/run.sh OpenBenchmark              # also writes bench/results/latest.md
  * </pre>
  *
+ * <p>Its {@code impl} takes only {@code layerfs} and {@code zipfs}; any other value fails the
+ * trial, so a run restricted with {@code -p impl=default,...} has to leave this class out:
+ * {@code bench/run.sh 'Metadata|Read' -p impl=default,zipfs,jimfs}.
+ *
  * <p>Not final and public because JMH subclasses benchmark classes.
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -58,7 +62,8 @@ public class OpenBenchmark {
   public void setUp() throws IOException {
     competitor = Impl.of(impl);
     if (competitor != Impl.LAYERFS && competitor != Impl.ZIPFS) {
-      throw new IllegalArgumentException("OpenBenchmark compares layerfs and zipfs, not " + impl);
+      throw new IllegalArgumentException("OpenBenchmark compares layerfs and zipfs only, not "
+          + impl + ": leave it out (regex 'Metadata|Read') or give it impl=layerfs,zipfs");
     }
     fixture = Fixture.get();
     Keys keys = fixture.keys();

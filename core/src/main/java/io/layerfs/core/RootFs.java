@@ -63,6 +63,9 @@ public final class RootFs {
 
   /** Reads file bytes at {@code position} into {@code dst}; -1 at the end of the file. */
   public int read(Node file, ByteBuffer dst, long position) throws IOException {
+    if (!dst.hasRemaining()) {
+      return 0;
+    }
     long remaining = file.size() - position;
     if (remaining <= 0) {
       return -1;

@@ -11,6 +11,7 @@ import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.nio.file.attribute.UserPrincipal;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,7 +27,8 @@ import java.util.Set;
  * {@code ctime}), so code written against the default file system reads them unchanged.
  */
 final class LayerAttributeViews {
-  static final Set<String> SUPPORTED = Set.of("basic", "posix", "unix", "owner", "layer");
+  static final Set<String> SUPPORTED =
+      Set.of("basic", "posix", "unix", "owner", "user", "layer");
 
   private static final List<String> BASIC = List.of("lastModifiedTime", "lastAccessTime",
       "creationTime", "size", "isRegularFile", "isDirectory", "isSymbolicLink", "isOther",
@@ -56,6 +58,9 @@ final class LayerAttributeViews {
     if (type == FileOwnerAttributeView.class) {
       return (V) new Posix(source, "owner");
     }
+    if (type == UserDefinedFileAttributeView.class) {
+      return (V) new LayerUserAttributeView(source);
+    }
     if (type == LayerFileAttributeView.class) {
       return (V) (LayerFileAttributeView) () -> origin(source);
     }
@@ -74,6 +79,9 @@ final class LayerAttributeViews {
     int colon = attributes.indexOf(':');
     String view = colon < 0 ? "basic" : attributes.substring(0, colon);
     String names = colon < 0 ? attributes : attributes.substring(colon + 1);
+    if (view.equals("user")) {
+      return readUser(names, new LayerUserAttributeView(source));
+    }
     List<String> known = switch (view) {
       case "basic" -> BASIC;
       case "posix" -> concat(BASIC, POSIX);
@@ -101,6 +109,23 @@ final class LayerAttributeViews {
     Map<String, Object> map = new LinkedHashMap<>();
     for (String name : wanted) {
       map.put(name, origin != null ? value(origin, name) : value(attrs, name));
+    }
+    return map;
+  }
+
+  /** {@code user:name,name} or {@code user:*}: values as byte arrays, as the JDK gives them. */
+  private static Map<String, Object> readUser(String names, LayerUserAttributeView view)
+      throws IOException {
+    Map<String, Object> map = new LinkedHashMap<>();
+    List<String> wanted = names.equals("*") ? view.list() : List.of(names.split(","));
+    for (String name : wanted) {
+      if (name.equals("*")) {
+        for (String each : view.list()) {
+          map.put(each, view.value(each));
+        }
+      } else {
+        map.put(name, view.value(name));
+      }
     }
     return map;
   }

@@ -7,6 +7,7 @@ import java.nio.file.attribute.FileAttributeView;
 import java.nio.file.attribute.FileOwnerAttributeView;
 import java.nio.file.attribute.FileStoreAttributeView;
 import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.util.List;
 
 /**
@@ -59,7 +60,8 @@ final class LayerFileStore extends FileStore {
   @Override
   public boolean supportsFileAttributeView(Class<? extends FileAttributeView> type) {
     return type == BasicFileAttributeView.class || type == PosixFileAttributeView.class
-        || type == FileOwnerAttributeView.class || type == LayerFileAttributeView.class;
+        || type == FileOwnerAttributeView.class || type == UserDefinedFileAttributeView.class
+        || type == LayerFileAttributeView.class;
   }
 
   @Override

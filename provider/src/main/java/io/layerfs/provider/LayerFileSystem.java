@@ -5,6 +5,9 @@ import io.layerfs.core.RootFs;
 import java.io.IOException;
 import java.nio.file.ClosedFileSystemException;
 import java.nio.file.FileStore;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.FileSystem;
 import java.nio.file.Path;
 import java.nio.file.PathMatcher;
@@ -60,12 +63,40 @@ final class LayerFileSystem extends FileSystem {
   /** Looks a path up; with {@code follow}, a symbolic link in the last name is followed too. */
   Node lookup(LayerPath path, boolean follow) throws IOException {
     ensureOpen();
-    return root.lookup(path.absolute(), follow);
+    try {
+      return root.lookup(path.absolute(), follow);
+    } catch (FileSystemException e) {
+      throw named(e, path);
+    }
   }
 
   List<String> list(LayerPath dir) throws IOException {
     ensureOpen();
-    return root.list(dir.absolute());
+    try {
+      return root.list(dir.absolute());
+    } catch (FileSystemException e) {
+      throw named(e, dir);
+    }
+  }
+
+  /** The same error naming the path as the caller wrote it, as the default provider does. */
+  private static FileSystemException named(FileSystemException e, LayerPath path) {
+    String file = path.toString();
+    if (file.equals(e.getFile())) {
+      return e;
+    }
+    FileSystemException renamed;
+    if (e instanceof NoSuchFileException) {
+      renamed = new NoSuchFileException(file);
+    } else if (e instanceof NotDirectoryException) {
+      renamed = new NotDirectoryException(file);
+    } else if (e.getClass() == FileSystemException.class) {
+      renamed = new FileSystemException(file, e.getOtherFile(), e.getReason());
+    } else {
+      return e;
+    }
+    renamed.initCause(e);
+    return renamed;
   }
 
   LayerFileStore fileStore() {

@@ -222,9 +222,9 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     boolean follow = !options.contains(LinkOption.NOFOLLOW_LINKS);
     Node node = p.fs().lookup(p, follow);
     if (node.type() == EntryType.SYMLINK) {
-      // O_NOFOLLOW on a link: ELOOP, as the default provider reports it
-      throw new java.nio.file.FileSystemException(p.toString(), null,
-          "Too many levels of symbolic links or unable to access attributes of symbolic link");
+      // O_NOFOLLOW on a link: ELOOP, which the default provider reports as a plain IOException
+      throw new IOException(
+          p + ": Too many levels of symbolic links (NOFOLLOW_LINKS specified)");
     }
     return new LayerFileChannel(p.fs().root(), node, node.type() == EntryType.DIRECTORY);
   }
@@ -233,11 +233,15 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
   public DirectoryStream<Path> newDirectoryStream(
       Path dir, DirectoryStream.Filter<? super Path> filter) throws IOException {
     LayerPath p = LayerPath.check(dir);
-    Node node = p.fs().lookup(p, true);
-    if (node.type() != EntryType.DIRECTORY) {
-      throw new NotDirectoryException(p.toString());
+    try {
+      return new LayerDirectoryStream(dir, p.fs().list(p), filter);
+    } catch (java.nio.file.FileSystemException e) {
+      if ("Not a directory".equals(e.getReason())) {
+        // opendir(3) fails with ENOTDIR for any name of the path: the JDK says NotDirectory
+        throw new NotDirectoryException(p.toString());
+      }
+      throw e;
     }
-    return new LayerDirectoryStream(dir, p.fs().list(p), filter);
   }
 
   @Override
@@ -340,6 +344,11 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       @Override
       public List<io.layerfs.core.Layer> layers() {
         return p.fs().root().layers();
+      }
+
+      @Override
+      public String toString() {
+        return p.toString();
       }
     };
   }

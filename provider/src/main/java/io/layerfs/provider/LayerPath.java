@@ -120,8 +120,9 @@ final class LayerPath implements Path {
   }
 
   /**
-   * The normalized absolute form ("/a/b", "/" for the root) that lookups in the merged tree use.
-   * {@code ..} at the root stays at the root, as in a chroot.
+   * The absolute form ("/a/b", "/" for the root) that lookups in the merged tree use. It is not
+   * normalized: the lookup resolves {@code ..} after the symbolic links before it, as Linux does
+   * ({@code link/..} is the parent of the link's target), and stops it at the root.
    */
   String absolute() {
     String a = absolute;
@@ -133,10 +134,7 @@ final class LayerPath implements Path {
   }
 
   private String computeAbsolute() {
-    if (isAbsolute() && !hasDotOrDotDot()) {
-      return path;
-    }
-    return toAbsolutePath().normalize().path;
+    return isAbsolute() ? path : "/" + path;
   }
 
   // --- parsing ---

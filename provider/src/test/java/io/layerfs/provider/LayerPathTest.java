@@ -189,8 +189,9 @@ class LayerPathTest {
   }
 
   @Property
-  void absoluteIsTheNormalizedAbsolutePath(@ForAll("paths") String s) {
-    assertEquals(jdk("/").resolve(jdk(s)).normalize().toString(), ours(s).absolute());
+  void absoluteIsTheAbsolutePathUnnormalized(@ForAll("paths") String s) {
+    // ".." stays for the lookup to resolve after symbolic links, as Linux does
+    assertEquals(jdk("/").resolve(jdk(s)).toString(), ours(s).absolute());
   }
 
   @Property
@@ -256,10 +257,10 @@ class LayerPathTest {
   }
 
   @Test
-  void absoluteNeverClimbsAboveTheRoot() {
-    assertEquals("/", ours("/a/../..").absolute());
-    assertEquals("/b", ours("../b").absolute());
-    assertEquals("/a/b", ours("a/./b/").absolute());
+  void absoluteKeepsDotsForTheLookup() {
+    assertEquals("/a/../..", ours("/a/../..").absolute());
+    assertEquals("/../b", ours("../b").absolute());
+    assertEquals("/a/./b", ours("a/./b/").absolute());
     assertEquals("/", ours("").absolute());
     LayerPath p = ours("/x/y");
     assertSame(p.absolute(), p.absolute());

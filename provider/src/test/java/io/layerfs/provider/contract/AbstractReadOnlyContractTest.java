@@ -1,5 +1,6 @@
 package io.layerfs.provider.contract;
 
+import static io.layerfs.provider.contract.Checks.perms;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -8,8 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrowsExactly;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
+import io.layerfs.provider.contract.Checks.Mismatches;
 import io.layerfs.provider.contract.Fixture.Entry;
 import io.layerfs.provider.contract.Fixture.Kind;
 import java.io.ByteArrayOutputStream;
@@ -41,11 +42,9 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileOwnerAttributeView;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributes;
-import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.UserPrincipalLookupService;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -874,7 +873,8 @@ abstract class AbstractReadOnlyContractTest {
     assertEquals(real.resolve("data/one"), p("data/./nested/../one").toRealPath());
     assertEquals(real.resolve("data"), p("links/dir/..").toRealPath());
     assertEquals(real.resolve(HARD), p(HARD).toRealPath());
-    assertEquals(real.resolve("names/ünïcödé 名前.txt"), p("names/ünïcödé 名前.txt").toRealPath());
+    assertEquals(real.resolve("names/ünïcödé 名前.txt"),
+        p("names/ünïcödé 名前.txt").toRealPath());
     assertEquals(real.resolve("links/rel"), p("links/rel").toRealPath(LinkOption.NOFOLLOW_LINKS));
     assertEquals(real.resolve("links/dangling"),
         p("links/dangling").toRealPath(LinkOption.NOFOLLOW_LINKS));
@@ -1057,23 +1057,6 @@ abstract class AbstractReadOnlyContractTest {
     return Files.readAttributes(p(path), BasicFileAttributes.class);
   }
 
-  static Set<PosixFilePermission> perms(int bits) {
-    Set<PosixFilePermission> set = EnumSet.noneOf(PosixFilePermission.class);
-    PosixFilePermission[] order = {
-      PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE,
-      PosixFilePermission.OTHERS_READ, PosixFilePermission.GROUP_EXECUTE,
-      PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_READ,
-      PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE,
-      PosixFilePermission.OWNER_READ
-    };
-    for (int i = 0; i < order.length; i++) {
-      if ((bits & (1 << i)) != 0) {
-        set.add(order[i]);
-      }
-    }
-    return set;
-  }
-
   private static String octal(Object mode) {
     return mode instanceof Integer i ? Integer.toOctalString(i) : String.valueOf(mode);
   }
@@ -1089,21 +1072,4 @@ abstract class AbstractReadOnlyContractTest {
 
   /** Attributes no provider knows. */
   interface CustomAttributes extends BasicFileAttributes {}
-
-  /** Collects mismatches over many entries and fails once, listing them all. */
-  static final class Mismatches {
-    private final List<String> found = new ArrayList<>();
-
-    void check(String path, String what, Object expected, Object actual) {
-      if (!java.util.Objects.equals(expected, actual)) {
-        found.add(path + ": " + what + ": expected <" + expected + "> but was <" + actual + ">");
-      }
-    }
-
-    void assertNone() {
-      if (!found.isEmpty()) {
-        fail(found.size() + " mismatch(es):\n  " + String.join("\n  ", found));
-      }
-    }
-  }
 }

@@ -1,0 +1,80 @@
+package io.layerfs.provider;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.FileSystemException;
+import java.nio.file.ReadOnlyFileSystemException;
+import java.nio.file.attribute.UserDefinedFileAttributeView;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The {@code user} view: the image's {@code user.*} extended attributes (from the layers' PAX
+ * {@code SCHILY.xattr.user.*} records), named without the {@code user.} prefix as the JDK's Linux
+ * view names them. Read-only, as the image is.
+ */
+final class LayerUserAttributeView implements UserDefinedFileAttributeView {
+  private static final String PREFIX = "user.";
+
+  private final LayerAttributeViews.Source source;
+
+  LayerUserAttributeView(LayerAttributeViews.Source source) {
+    this.source = source;
+  }
+
+  @Override
+  public String name() {
+    return "user";
+  }
+
+  @Override
+  public List<String> list() throws IOException {
+    List<String> names = new ArrayList<>();
+    for (String key : xattrs().keySet()) {
+      if (key.startsWith(PREFIX)) {
+        names.add(key.substring(PREFIX.length()));
+      }
+    }
+    return names;
+  }
+
+  @Override
+  public int size(String name) throws IOException {
+    return value(name).length;
+  }
+
+  @Override
+  public int read(String name, ByteBuffer dst) throws IOException {
+    byte[] value = value(name);
+    if (dst.remaining() < value.length) {
+      // what getxattr(2) says with a too-small buffer
+      throw new FileSystemException(source.toString(), null, "Numerical result out of range");
+    }
+    dst.put(value);
+    return value.length;
+  }
+
+  /** The value of one attribute; the error of a missing one is Linux's ENODATA. */
+  byte[] value(String name) throws IOException {
+    byte[] value = xattrs().get(PREFIX + name);
+    if (value == null) {
+      throw new FileSystemException(source.toString(), null, "No data available");
+    }
+    return value;
+  }
+
+  @Override
+  public int write(String name, ByteBuffer src) {
+    throw new ReadOnlyFileSystemException();
+  }
+
+  @Override
+  public void delete(String name) {
+    throw new ReadOnlyFileSystemException();
+  }
+
+  private Map<String, byte[]> xattrs() throws IOException {
+    return source.read().node().xattrs();
+  }
+}

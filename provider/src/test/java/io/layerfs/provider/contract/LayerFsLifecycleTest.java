@@ -1,0 +1,307 @@
+package io.layerfs.provider.contract;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertThrowsExactly;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.layerfs.core.Image;
+import io.layerfs.core.Layer;
+import io.layerfs.provider.LayerFileAttributeView;
+import io.layerfs.provider.contract.Fixture.Entry;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.ClosedFileSystemException;
+import java.nio.file.FileStore;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystemAlreadyExistsException;
+import java.nio.file.FileSystemNotFoundException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.DosFileAttributeView;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.spi.FileSystemProvider;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The provider's life cycle and its layerfs-only surface: the registry of open file systems by
+ * URI, URIs of paths, the env map, closing, the {@code layer} attribute view and the file store.
+ * Every test opens (and closes) file systems of its own names.
+ */
+class LayerFsLifecycleTest {
+  @TempDir static Path store;
+  private static Image image;
+
+  @BeforeAll
+  static void build() throws IOException {
+    image = FixtureImages.build(store);
+  }
+
+  private static Map<String, Object> env() {
+    return Map.of("store", store, "image", FixtureImages.TAG, "readOnly", true);
+  }
+
+  @Test
+  void providerIsInstalled() {
+    long n = FileSystemProvider.installedProviders().stream()
+        .filter(p -> p.getScheme().equals("layerfs")).count();
+    assertEquals(1, n);
+  }
+
+  @Test
+  void getFileSystemFindsTheOpenOne() throws IOException {
+    URI uri = URI.create("layerfs://life-find");
+    assertThrowsExactly(FileSystemNotFoundException.class, () -> FileSystems.getFileSystem(uri));
+    try (FileSystem fs = FileSystems.newFileSystem(uri, env())) {
+      assertSame(fs, FileSystems.getFileSystem(uri));
+      assertSame(fs, FileSystems.getFileSystem(URI.create("layerfs://life-find/data/one")));
+      assertEquals("layerfs", fs.provider().getScheme());
+      assertTrue(fs.isOpen());
+      assertTrue(fs.isReadOnly());
+      assertEquals("/", fs.getSeparator());
+      List<Path> roots = new ArrayList<>();
+      fs.getRootDirectories().forEach(roots::add);
+      assertEquals(List.of(fs.getPath("/")), roots);
+      assertTrue(fs.supportedFileAttributeViews()
+          .containsAll(Set.of("basic", "posix", "unix", "owner", "layer")));
+    }
+    assertThrowsExactly(FileSystemNotFoundException.class, () -> FileSystems.getFileSystem(uri));
+  }
+
+  @Test
+  void pathUriRoundTrip() throws IOException {
+    try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://life-uri"), env())) {
+      for (String s : List.of("/", "/data/one", "/names/with space.txt",
+          "/names/ünïcödé 名前.txt", "/names/.hidden", "/many/f299", "/links/dir/a")) {
+        Path p = fs.getPath(s);
+        URI uri = p.toUri();
+        assertEquals("layerfs", uri.getScheme(), s);
+        assertEquals("life-uri", uri.getAuthority(), s);
+        assertEquals(p, Path.of(uri), s);
+        assertEquals(p, fs.provider().getPath(uri), s);
+      }
+      assertEquals(URI.create("layerfs://life-uri/data/one"), fs.getPath("/data/one").toUri());
+      assertEquals(URI.create("layerfs://life-uri/names/with%20space.txt"),
+          fs.getPath("/names/with space.txt").toUri());
+      assertEquals(fs.getPath("/data/one").toUri(), fs.getPath("data/one").toUri());
+      Path fromUri = Path.of(URI.create("layerfs://life-uri/data/one"));
+      assertSame(fs, fromUri.getFileSystem());
+      assertArrayEquals(Fixture.data("data/one"), Files.readAllBytes(fromUri));
+      assertArrayEquals(Fixture.data("names/with space.txt"),
+          Files.readAllBytes(Path.of(URI.create("layerfs://life-uri/names/with%20space.txt"))));
+    }
+    assertThrowsExactly(FileSystemNotFoundException.class,
+        () -> Path.of(URI.create("layerfs://life-uri/data/one")));
+  }
+
+  @Test
+  void secondOpenOfTheSameNameFails() throws IOException {
+    URI uri = URI.create("layerfs://life-twice");
+    try (FileSystem fs = FileSystems.newFileSystem(uri, env())) {
+      assertThrowsExactly(FileSystemAlreadyExistsException.class,
+          () -> FileSystems.newFileSystem(uri, env()));
+      assertTrue(fs.isOpen(), "the failed open leaves the first one alone");
+      assertSame(fs, FileSystems.getFileSystem(uri));
+      assertArrayEquals(Fixture.data("data/one"), Files.readAllBytes(fs.getPath("/data/one")));
+    }
+    // closed: the name is free again
+    try (FileSystem again = FileSystems.newFileSystem(uri, env())) {
+      assertEquals(4096L, Files.size(again.getPath("/data/4096.bin")));
+    }
+  }
+
+  @Test
+  void twoNamesOverOneStoreAreIndependent() throws IOException {
+    FileSystem a = FileSystems.newFileSystem(URI.create("layerfs://life-a"), env());
+    try (FileSystem b = FileSystems.newFileSystem(URI.create("layerfs://life-b"), env())) {
+      a.close();
+      assertFalse(a.isOpen());
+      assertArrayEquals(Fixture.data("data/100000.bin"),
+          Files.readAllBytes(b.getPath("/data/100000.bin")), "closing a does not close b's data");
+    }
+  }
+
+  @Test
+  void closedFileSystemThrowsClosedFileSystemException() throws IOException {
+    FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://life-closed"), env());
+    Path one = fs.getPath("/data/one");
+    fs.close();
+    assertFalse(fs.isOpen());
+    fs.close(); // a second close does nothing
+    assertThrowsExactly(ClosedFileSystemException.class, () -> Files.readAllBytes(one));
+    assertThrowsExactly(ClosedFileSystemException.class, () -> Files.newInputStream(one));
+    assertThrowsExactly(ClosedFileSystemException.class, () -> Files.size(one));
+    assertThrowsExactly(ClosedFileSystemException.class, () -> Files.exists(one));
+    assertThrowsExactly(ClosedFileSystemException.class, () -> Files.newDirectoryStream(
+        fs.getPath("/data")));
+    assertThrowsExactly(ClosedFileSystemException.class, () -> Files.readAttributes(one,
+        "unix:*"));
+    assertThrowsExactly(ClosedFileSystemException.class, () -> Files.readSymbolicLink(
+        fs.getPath("/links/rel")));
+    assertThrowsExactly(ClosedFileSystemException.class, () -> Files.delete(one));
+    assertThrowsExactly(ClosedFileSystemException.class, () -> Files.write(one, new byte[1]));
+    assertThrowsExactly(ClosedFileSystemException.class, () -> Files.isHidden(one));
+    assertThrowsExactly(ClosedFileSystemException.class, () -> Files.getFileStore(one));
+    assertThrowsExactly(ClosedFileSystemException.class, () -> one.toRealPath());
+    assertThrowsExactly(ClosedFileSystemException.class, fs::getRootDirectories);
+    assertThrowsExactly(ClosedFileSystemException.class, fs::getFileStores);
+    // path algebra needs no open file system
+    assertEquals("one", one.getFileName().toString());
+    assertEquals(fs.getPath("/data/one/x"), one.resolve("x"));
+  }
+
+  @Test
+  void unknownEnvKeysAndBadValuesNameTheKey() {
+    URI uri = URI.create("layerfs://life-env");
+    Map<String, Object> unknown = new HashMap<>(env());
+    unknown.put("bogusKey", "1");
+    IllegalArgumentException e = assertThrowsExactly(IllegalArgumentException.class,
+        () -> FileSystems.newFileSystem(uri, unknown));
+    assertTrue(e.getMessage().contains("bogusKey"), e.getMessage());
+
+    for (Map.Entry<String, Object> bad : List.of(Map.entry("readOnly", (Object) "yes"),
+        Map.entry("readOnly", (Object) 1), Map.entry("store", (Object) 42),
+        Map.entry("store", (Object) ""), Map.entry("image", (Object) ""),
+        Map.entry("image", (Object) 7))) {
+      Map<String, Object> env = new HashMap<>(env());
+      env.put(bad.getKey(), bad.getValue());
+      IllegalArgumentException ex = assertThrowsExactly(IllegalArgumentException.class,
+          () -> FileSystems.newFileSystem(uri, env), bad.toString());
+      assertTrue(ex.getMessage().contains(bad.getKey()), bad + ": " + ex.getMessage());
+    }
+    assertThrowsExactly(FileSystemNotFoundException.class, () -> FileSystems.getFileSystem(uri),
+        "a failed open registers nothing");
+  }
+
+  @Test
+  void badUriNames() {
+    FileSystemProvider provider = provider();
+    for (String bad : List.of("layerfs://-dash", "layerfs://_under", "layerfs://.dot",
+        "layerfs:///data", "layerfs:opaque", "layerfs://a%20b", "layerfs://user@host",
+        "layerfs://host:99", "other://life-x")) {
+      URI uri = URI.create(bad);
+      assertThrowsExactly(IllegalArgumentException.class,
+          () -> provider.newFileSystem(uri, env()), "newFileSystem " + bad);
+      assertThrowsExactly(IllegalArgumentException.class,
+          () -> provider.getFileSystem(uri), "getFileSystem " + bad);
+    }
+  }
+
+  @Test
+  void unknownImageIsAnIoExceptionAndRegistersNothing() {
+    URI uri = URI.create("layerfs://life-noimage");
+    Map<String, Object> env = new HashMap<>(env());
+    env.put("image", "nosuch:tag");
+    IOException e = assertThrows(IOException.class, () -> FileSystems.newFileSystem(uri, env));
+    assertTrue(e.getMessage().contains("nosuch:tag"), e.getMessage());
+    assertTrue(e.getMessage().contains(FixtureImages.TAG), "lists the tags: " + e.getMessage());
+    assertThrowsExactly(FileSystemNotFoundException.class, () -> FileSystems.getFileSystem(uri));
+  }
+
+  @Test
+  void openByManifestDigest() throws IOException {
+    Map<String, Object> env = Map.of("store", store.toString(),
+        "image", image.manifestDigest().toString(), "readOnly", "true");
+    try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://life-digest"), env)) {
+      assertEquals("ID=contract\nVERSION=2\n", Files.readString(fs.getPath("/etc/os-release")));
+    }
+  }
+
+  @Test
+  void layerAttributesTellTheLayer() throws IOException {
+    List<Layer> layers = image.layers();
+    assertEquals(Fixture.LAYERS, layers.size());
+    assertEquals(List.of("application/vnd.oci.image.layer.v1.tar+gzip",
+        "application/vnd.oci.image.layer.v1.tar", "application/vnd.oci.image.layer.v1.tar+zstd"),
+        layers.stream().map(Layer::mediaType).toList());
+    try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://life-layer"), env())) {
+      Checks.Mismatches m = new Checks.Mismatches();
+      for (Entry e : Fixture.tree().values()) {
+        Path p = fs.getPath("/" + e.path());
+        Map<String, Object> a = Files.readAttributes(p, "layer:*", LinkOption.NOFOLLOW_LINKS);
+        Layer layer = layers.get(e.layer());
+        m.check(e.path(), "keys", Set.of("index", "diffId", "digest", "mediaType"), a.keySet());
+        m.check(e.path(), "index", e.layer(), a.get("index"));
+        m.check(e.path(), "diffId", layer.diffId().toString(), a.get("diffId"));
+        m.check(e.path(), "digest", layer.digest().toString(), a.get("digest"));
+        m.check(e.path(), "mediaType", layer.mediaType(), a.get("mediaType"));
+      }
+      m.assertNone();
+
+      assertEquals(Map.of("index", 2), Files.readAttributes(fs.getPath("/etc/os-release"),
+          "layer:index"));
+      assertEquals(Map.of("index", 1), Files.readAttributes(fs.getPath("/many"), "layer:index"));
+      assertEquals(Map.of("index", 0), Files.readAttributes(fs.getPath("/many/f000"),
+          "layer:index"));
+      assertEquals(Map.of("index", 1), Files.readAttributes(fs.getPath("/many/f150"),
+          "layer:index"));
+      // following a link reports its target's layer
+      assertEquals(0, Files.getAttribute(fs.getPath("/links/rel"), "layer:index"));
+      assertEquals(1, Files.getAttribute(fs.getPath("/links/rel"), "layer:index",
+          LinkOption.NOFOLLOW_LINKS));
+
+      LayerFileAttributeView view = Files.getFileAttributeView(fs.getPath("/etc/conf"),
+          LayerFileAttributeView.class);
+      assertNotNull(view);
+      assertEquals("layer", view.name());
+      assertEquals(new LayerFileAttributeView.Origin(2, layers.get(2).diffId(),
+          layers.get(2).digest(), layers.get(2).mediaType()), view.readOrigin());
+      assertThrowsExactly(NoSuchFileException.class, () -> Files.getFileAttributeView(
+          fs.getPath("/data/removed"), LayerFileAttributeView.class).readOrigin());
+      assertThrowsExactly(IllegalArgumentException.class,
+          () -> Files.readAttributes(fs.getPath("/data/one"), "layer:nosuch"));
+    }
+  }
+
+  @Test
+  void fileStore() throws IOException {
+    try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://life-store"), env())) {
+      FileStore fileStore = Files.getFileStore(fs.getPath("/data/one"));
+      assertEquals("layerfs", fileStore.type());
+      assertTrue(fileStore.isReadOnly());
+      assertEquals(0L, fileStore.getUsableSpace());
+      long total = image.layers().stream().mapToLong(Layer::size).sum();
+      assertEquals(total, fileStore.getTotalSpace());
+      assertEquals(total, fileStore.getAttribute("totalSpace"));
+      assertTrue(fileStore.supportsFileAttributeView("posix"));
+      assertTrue(fileStore.supportsFileAttributeView("layer"));
+      assertFalse(fileStore.supportsFileAttributeView("dos"));
+      assertTrue(fileStore.supportsFileAttributeView(BasicFileAttributeView.class));
+      assertTrue(fileStore.supportsFileAttributeView(PosixFileAttributeView.class));
+      assertTrue(fileStore.supportsFileAttributeView(LayerFileAttributeView.class));
+      assertFalse(fileStore.supportsFileAttributeView(DosFileAttributeView.class));
+      List<FileStore> stores = new ArrayList<>();
+      fs.getFileStores().forEach(stores::add);
+      assertEquals(1, stores.size());
+      assertEquals(stores.get(0), fileStore);
+      assertEquals(fileStore, Files.getFileStore(fs.getPath("/")));
+      assertThrowsExactly(NoSuchFileException.class,
+          () -> Files.getFileStore(fs.getPath("/data/missing")));
+    }
+  }
+
+  private static FileSystemProvider provider() {
+    for (FileSystemProvider p : FileSystemProvider.installedProviders()) {
+      if (p.getScheme().equals("layerfs")) {
+        return p;
+      }
+    }
+    return fail("no layerfs provider installed");
+  }
+}
