@@ -3,7 +3,7 @@
 #
 #   it/scripts/with-tools.sh mvn -Dlayerfs.suffix=-it -pl it -am verify
 #
-# - installs umoci, skopeo and docker-registry with apt-get when one is missing
+# - installs umoci, skopeo, docker-registry and debootstrap with apt-get when one is missing
 #   (apt-get update first only when apt knows no candidate for a missing package);
 # - starts a private docker-registry on 127.0.0.1, on a port the kernel picks (addr :0, read back
 #   from the registry's "listening on" log line, so no other process can race us for it), with a
@@ -27,6 +27,8 @@ install_missing() {
   command -v umoci >/dev/null 2>&1 || missing+=(umoci)
   command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
   [[ -x $REGISTRY_BIN ]] || missing+=(docker-registry)
+  # debootstrap lives in /usr/sbin, which a non-root PATH may lack
+  command -v debootstrap >/dev/null 2>&1 || [[ -x /usr/sbin/debootstrap ]] || missing+=(debootstrap)
   ((${#missing[@]} == 0)) && return 0
 
   local sudo=()
