@@ -34,7 +34,7 @@ final class LsCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "IMAGE", description = "Tag or manifest digest.")
   String image;
 
-  @Parameters(index = "1", paramLabel = "PATH", defaultValue = "/",
+  @Parameters(index = "1", paramLabel = "PATH", defaultValue = "/", arity = "0..1",
       description = "Absolute path in the image (default: /).")
   String path;
 
@@ -47,7 +47,10 @@ final class LsCommand implements Callable<Integer> {
     try (FileSystem fs = Stores.openImage(main.store(), image)) {
       Path target = fs.getPath(path);
       List<Path> entries = new ArrayList<>();
-      if (Files.isDirectory(target)) {
+      // as GNU ls: with -l a symbolic link given as the argument is shown, not followed
+      LinkOption[] follow =
+          longFormat ? new LinkOption[] {LinkOption.NOFOLLOW_LINKS} : new LinkOption[0];
+      if (Files.isDirectory(target, follow)) {
         try (DirectoryStream<Path> dir = Files.newDirectoryStream(target)) {
           dir.forEach(entries::add);
         }

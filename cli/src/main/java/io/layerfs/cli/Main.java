@@ -47,7 +47,12 @@ public final class Main {
     CommandLine cli = new CommandLine(main);
     cli.setOut(out);
     cli.setErr(err);
-    cli.setExitCodeExceptionMapper(e -> 1);
+    cli.setParameterExceptionHandler((e, arguments) -> {
+      CommandLine line = e.getCommandLine();
+      line.getErr().println("layerfs: " + e.getMessage());
+      line.getErr().println("Try '" + line.getCommandSpec().qualifiedName() + " --help'.");
+      return CommandLine.ExitCode.USAGE;
+    });
     cli.setExecutionExceptionHandler((e, line, parsed) -> {
       line.getErr().println("layerfs: " + Errors.describe(e));
       if (main.debug) {

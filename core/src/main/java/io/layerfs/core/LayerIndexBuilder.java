@@ -22,11 +22,22 @@ import java.util.zip.CRC32C;
  *   <li>A later entry for the same path replaces the earlier one; a directory over a directory only
  *       replaces its metadata and keeps its children.
  *   <li>Every entry implies its parent directories; a missing one becomes an <em>implied</em>
- *       directory (no metadata of its own), a non-directory in the way is replaced by one.
+ *       directory (no metadata of its own), and so does a whiteout record of this layer in the
+ *       way.
+ *   <li>An entry below a path that this layer, at that point of the tar, has as a non-directory
+ *       (file, symlink, device, fifo, hard link): a whiteout or opaque marker is ignored, it
+ *       neither removes anything nor turns the non-directory into a directory ({@code umoci
+ *       repack} writes {@code dir-to-file} and then {@code dir-to-file/.wh.x} for a directory that
+ *       became a file); any other entry is an {@link IOException}. This is what {@code umoci
+ *       unpack} does (oci/layer/tar_extract.go, {@code UnpackEntry}): for a marker it lstats the
+ *       target, and ENOTDIR counts as "does not exist", so nothing is removed; markers never
+ *       create directories; for other entries it calls {@code MkdirAll} on the parent, which
+ *       fails with ENOTDIR, and the unpack fails. (umoci resolves a symlink parent through the
+ *       link instead; layerfs does not write through links while indexing one layer.)
  *   <li>{@code .wh.NAME} records a whiteout for NAME in its directory; {@code .wh..wh..opq} marks
  *       its directory opaque; other {@code .wh..wh.*} names (aufs' {@code .wh..wh.plnk}...) and
  *       {@code .wh.}, {@code .wh..}, {@code .wh...} (which would name the directory itself or its
- *       parent) are ignored. Markers, like other entries, imply their directory. A whiteout and
+ *       parent) are ignored. Markers, like other entries, imply their directory (but see below). A whiteout and
  *       an entry for the same path in one layer: the entry stays, and is marked <em>fresh</em> —
  *       nothing of the lower path shows through, as the spec applies whiteouts before the layer's
  *       other entries.
@@ -100,8 +111,18 @@ final class LayerIndexBuilder {
       return;
     }
     String base = comps.get(comps.size() - 1);
+    boolean marker = base.startsWith(".wh.");
+    Rec blocker = nonDirectoryAncestor(comps);
+    if (blocker != null) {
+      if (marker) {
+        return; // umoci: lstat of the target fails with ENOTDIR, nothing to remove or create
+      }
+      throw new IOException("tar entry '" + tarName + "' is below '" + blocker.name
+          + "', which this layer made a " + (blocker.inode == null ? "file" : blocker.inode.type)
+          + " (umoci unpack fails here too: mkdir parent: not a directory)");
+    }
     Rec parent = ensureDir(comps, comps.size() - 1);
-    if (base.startsWith(".wh.")) {
+    if (marker) {
       whiteout(parent, base);
       return;
     }
@@ -163,6 +184,24 @@ final class LayerIndexBuilder {
     Inode u = ino;
     u.link = PathNames.normalize(ino.link);
     return u;
+  }
+
+  /**
+   * The first proper ancestor of {@code comps} that this layer has, so far, as an explicit
+   * non-directory (a whiteout record is not one), or null.
+   */
+  private Rec nonDirectoryAncestor(List<String> comps) {
+    Rec cur = root;
+    for (int i = 0; i < comps.size() - 1; i++) {
+      cur = cur.children == null ? null : cur.children.get(comps.get(i));
+      if (cur == null || cur.whiteout) {
+        return null;
+      }
+      if (!cur.dir) {
+        return cur;
+      }
+    }
+    return null;
   }
 
   /** Walks to the directory named by the first {@code n} components, creating implied ones. */

@@ -39,7 +39,10 @@ import java.util.concurrent.ExecutionException;
  *
  * <h2>First use of a layer: one pass</h2>
  *
- * The compressed blob is read once: gzip or zstd decompresses it, and a {@link TeeInputStream}
+ * The compression is detected from the blob's first bytes ({@link Compression#detect}), as
+ * containerd does, not taken from the media type, which must still be a known layer type: skopeo
+ * 1.9 labels uncompressed layers {@code tar+gzip} in some conversions. The compressed blob is
+ * read once: gzip or zstd decompresses it, and a {@link TeeInputStream}
  * hands every uncompressed byte both to {@link TarIndexer#index} and to a {@link BlobWriter},
  * which hashes it and writes it to a temp file. After the indexer returns, the rest of the stream
  * (tar padding) is drained into the writer; then the compressed blob's own digest is checked, and
@@ -215,7 +218,10 @@ public final class LayerStore implements Closeable {
         // derived data: rebuild it from the blob below
       }
     }
-    Compression compression = MediaTypes.layerCompression(layer.mediaType());
+    Compression labelled = MediaTypes.layerCompression(layer.mediaType());
+    // the bytes decide, not the label: skopeo 1.9 labels some uncompressed layers tar+gzip
+    Compression compression =
+        store.contains(layer.digest()) ? sniff(layer.digest()) : labelled;
     LayerIndex index;
     if (haveBlob) {
       index = indexStored(layer);
@@ -235,6 +241,28 @@ public final class LayerStore implements Closeable {
     }
     persist(index, indexPath);
     return index;
+  }
+
+  /** The compression of a stored blob, from its first bytes ({@link Compression#detect}). */
+  private Compression sniff(Digest digest) throws IOException {
+    byte[] head;
+    try (InputStream in = store.openBlob(digest)) {
+      head = in.readNBytes(Compression.SNIFF_LENGTH);
+    }
+    Compression c = Compression.detect(head, head.length);
+    if (c == null) {
+      throw new IOException("layer blob " + digest + " in store " + store.root()
+          + " is neither gzip, zstd nor tar (first bytes " + hex(head, 8) + ")");
+    }
+    return c;
+  }
+
+  private static String hex(byte[] b, int max) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < Math.min(max, b.length); i++) {
+      sb.append(String.format("%02x", b[i] & 0xff));
+    }
+    return sb.toString();
   }
 
   /** Indexes an uncompressed blob that is already stored, re-verifying its digest. */

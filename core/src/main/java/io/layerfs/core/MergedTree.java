@@ -36,6 +36,19 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * its last component (as {@code link(2)} does); if that finds nothing, or a directory, the name
  * does not exist.
  *
+ * <h3>Entries below a non-directory of the same layer</h3>
+ *
+ * As {@code umoci unpack} does (opencontainers/umoci, oci/layer/tar_extract.go, {@code
+ * UnpackEntry}): a whiteout or opaque marker whose directory is, at that point of the layer's
+ * tar, a non-directory entry of the same layer is ignored — umoci lstats the marker's target,
+ * treats ENOTDIR as "nothing there" and never creates a directory for a marker — so {@code umoci
+ * repack}'s {@code dir-to-file} followed by {@code dir-to-file/.wh.x} is a regular file. Any other
+ * entry below such a non-directory makes the layer unreadable (an {@link IOException} when it is
+ * indexed), as umoci's {@code MkdirAll} of the parent fails with ENOTDIR. Known differences from
+ * umoci: it resolves a symlink parent through the link (layerfs does not write through links),
+ * and a marker in a directory no layer has creates none there (layerfs shows an implied empty
+ * directory). See {@link LayerIndexBuilder} for the per-layer rules.
+ *
  * <h2>Lookup</h2>
  *
  * Paths resolve component by component as Linux does inside a chroot: {@code ..} at the root stays

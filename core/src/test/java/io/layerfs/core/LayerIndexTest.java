@@ -51,6 +51,11 @@ class LayerIndexTest {
   }
 
   static LayerIndex build(List<Spec> specs) {
+    return build(specs, new java.util.ArrayList<>());
+  }
+
+  /** Builds the index; specs the builder refuses are skipped and added to {@code refused}. */
+  static LayerIndex build(List<Spec> specs, List<Spec> refused) {
     LayerIndexBuilder b = new LayerIndexBuilder();
     for (Spec s : specs) {
       LayerIndexBuilder.Inode ino = new LayerIndexBuilder.Inode();
@@ -71,7 +76,9 @@ class LayerIndexTest {
       try {
         b.add(s.name(), ino);
       } catch (IOException e) {
-        // a hard link to a directory: skipped, as the indexer would reject the tar
+        // a hard link to a directory, or an entry below a non-directory: skipped, as the
+        // indexer would reject the tar
+        refused.add(s);
       }
     }
     try {
@@ -117,7 +124,8 @@ class LayerIndexTest {
 
   @Property(tries = 100)
   void writeReadRoundTrip(@ForAll("specs") List<Spec> specs) throws IOException {
-    LayerIndex built = build(specs);
+    List<Spec> refused = new java.util.ArrayList<>();
+    LayerIndex built = build(specs, refused);
     Path dir = Files.createTempDirectory("layeridx");
     try {
       Path f = dir.resolve("index");
@@ -125,7 +133,8 @@ class LayerIndexTest {
       LayerIndex read = LayerIndex.read(f);
       assertSameIndex(built, read);
       // the last entry added is always there, with its own type
-      if (!specs.isEmpty() && specs.get(specs.size() - 1).type() != EntryType.HARDLINK) {
+      if (!specs.isEmpty() && specs.get(specs.size() - 1).type() != EntryType.HARDLINK
+          && !refused.contains(specs.get(specs.size() - 1))) {
         Spec s = specs.get(specs.size() - 1);
         int e = read.find(PathNames.normalize(s.name()));
         assertTrue(e >= 0, s.name());

@@ -214,6 +214,78 @@ class LayerStoreTest {
     }
   }
 
+  private void assertIndexesCorrectly(Layer layer) throws IOException {
+    try (LayerStore layers = new LayerStore(store)) {
+      LayerIndex index = layers.index(layer);
+      int hosts = index.find("/etc/hosts");
+      assertTrue(hosts > 0);
+      assertEquals("127.0.0.1 localhost\n",
+          read(layers.channel(layer.diffId()), index.dataOffset(hosts), 20));
+      assertEquals(layer.diffId(), Digest.sha256(Files.readAllBytes(
+          store.blobPath(layer.diffId()))));
+    }
+  }
+
+  @Test
+  void plainTarLabelledGzipIndexes() throws IOException {
+    Layer plain = layer(Compression.NONE);
+    assertIndexesCorrectly(new Layer(MediaTypes.OCI_LAYER_GZIP, plain.digest(), plain.size(),
+        plain.diffId()));
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = Compression.class, names = {"GZIP", "ZSTD"})
+  void compressedLayerLabelledPlainTarIndexes(Compression compression) throws IOException {
+    Layer real = layer(compression);
+    assertIndexesCorrectly(new Layer(MediaTypes.DOCKER_LAYER, real.digest(), real.size(),
+        real.diffId()));
+  }
+
+  @Test
+  void zstdLayerLabelledGzipIndexes() throws IOException {
+    Layer real = layer(Compression.ZSTD);
+    assertIndexesCorrectly(new Layer(MediaTypes.OCI_LAYER_GZIP, real.digest(), real.size(),
+        real.diffId()));
+  }
+
+  @Test
+  void blobThatIsNoKnownFormatIsRefused() throws IOException {
+    byte[] junk = new byte[2048];
+    java.util.Arrays.fill(junk, (byte) 'x');
+    Digest d = store.ingest(new java.io.ByteArrayInputStream(junk), null, -1);
+    Layer layer = new Layer(MediaTypes.OCI_LAYER_GZIP, d, junk.length,
+        Digest.sha256("other".getBytes(StandardCharsets.UTF_8)));
+    try (LayerStore layers = new LayerStore(store)) {
+      IOException e = assertThrows(IOException.class, () -> layers.index(layer));
+      assertTrue(e.getMessage().contains("neither gzip, zstd nor tar"), e.getMessage());
+      assertTrue(e.getMessage().contains(d.toString()), e.getMessage());
+    }
+  }
+
+  @Test
+  void detectRecognizesOldStyleTarHeadersAndEmptyArchives() {
+    byte[] v7 = new byte[512];
+    byte[] name = "etc/hosts".getBytes(StandardCharsets.US_ASCII);
+    System.arraycopy(name, 0, v7, 0, name.length);
+    System.arraycopy("0000644\0".getBytes(StandardCharsets.US_ASCII), 0, v7, 100, 8);
+    v7[156] = '0';
+    long sum = 0;
+    for (int i = 0; i < 512; i++) {
+      sum += i >= 148 && i < 156 ? ' ' : v7[i] & 0xff;
+    }
+    byte[] ck = String.format("%06o\0 ", sum).getBytes(StandardCharsets.US_ASCII);
+    System.arraycopy(ck, 0, v7, 148, 8);
+    assertEquals(Compression.NONE, Compression.detect(v7, 512));
+    v7[0] = 'E'; // checksum no longer matches
+    assertEquals(null, Compression.detect(v7, 512));
+    assertEquals(Compression.NONE, Compression.detect(new byte[512], 512));
+    assertEquals(Compression.NONE, Compression.detect(new byte[0], 0));
+    assertEquals(null, Compression.detect(new byte[] {'h', 'i'}, 2));
+    assertEquals(Compression.GZIP, Compression.detect(new byte[] {0x1f, (byte) 0x8b}, 2));
+    assertEquals(Compression.ZSTD,
+        Compression.detect(new byte[] {0x28, (byte) 0xb5, 0x2f, (byte) 0xfd}, 4));
+  }
+
   @Test
   void unknownMediaTypeIsNamed() throws IOException {
     Layer real = layer(Compression.GZIP);

@@ -2,6 +2,8 @@ package io.layerfs.core;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.ByteArrayInputStream;
@@ -35,7 +37,9 @@ import org.apache.commons.compress.archivers.tar.TarConstants;
  * {@link MergedTree} against a reference that applies layers in order to one in-memory map, the
  * way {@code umoci unpack} extracts them into one directory: per layer, first the whiteouts and
  * opaque markers (layer.md: "applied first ... regardless of the ordering"), then the other
- * entries in tar order; a missing or non-directory parent becomes a directory (0755, 0:0).
+ * entries in tar order; a missing or non-directory parent becomes a directory (0755, 0:0). As in
+ * umoci, a marker below a path that its own layer has (so far) as a non-directory is a no-op, and
+ * any other entry there makes the layer fail to unpack (mkdir parent: not a directory).
  */
 class MergedTreeModelTest {
 
@@ -75,7 +79,27 @@ class MergedTreeModelTest {
         net.jqwik.api.Tuple.of(12, Combinators.combine(dir, comp).as(WhiteoutOp::new)),
         net.jqwik.api.Tuple.of(6, dir.map(OpaqueOp::new)),
         net.jqwik.api.Tuple.of(2, mode.map(RootOp::new)));
-    return op.list().ofMaxSize(12).list().ofMinSize(1).ofMaxSize(4);
+    // umoci repack's "directory became a file": the file, then whiteouts (or an opaque marker)
+    // below it in the same layer; and other entries below a non-directory of the same layer
+    Arbitrary<List<Op>> dirToFile = Combinators.combine(path, mode, comp.list().ofMinSize(1)
+        .ofMaxSize(2), Arbitraries.of(true, false))
+        .as((p, m, names, opaque) -> {
+          List<Op> ops = new ArrayList<>();
+          ops.add(new FileOp(p, m, 0));
+          for (String n : names) {
+            ops.add(new WhiteoutOp(p, n));
+          }
+          if (opaque) {
+            ops.add(new OpaqueOp(p));
+          }
+          return ops;
+        });
+    Arbitrary<List<Op>> chunk = Arbitraries.frequencyOf(
+        net.jqwik.api.Tuple.of(92, op.map(List::of)),
+        net.jqwik.api.Tuple.of(8, dirToFile));
+    return chunk.list().ofMaxSize(10)
+        .map(cs -> cs.stream().flatMap(List::stream).toList())
+        .list().ofMinSize(1).ofMaxSize(4);
   }
 
   // ------------------------------------------------------------------------------- reference
@@ -109,6 +133,8 @@ class MergedTreeModelTest {
   static final class Model {
     final Map<String, MNode> map = new HashMap<>();
     boolean invalid;
+    /** An entry other than a marker lies below a non-directory of its own layer: umoci fails. */
+    boolean belowNonDirectory;
 
     Model() {
       map.put("/", MNode.impliedDir());
@@ -136,9 +162,14 @@ class MergedTreeModelTest {
       for (Op op : ops) {
         long mtime = mtime(layer, i++);
         if (op instanceof WhiteoutOp w) {
-          ensureDirs(abs(w.dir()), true, layerPaths, dead);
+          // umoci: a marker below a non-directory of this layer removes and creates nothing
+          if (!blocked(abs(w.dir()), layerPaths, dead)) {
+            ensureDirs(abs(w.dir()), true, layerPaths, dead);
+          }
         } else if (op instanceof OpaqueOp o) {
-          ensureDirs(abs(o.dir()), true, layerPaths, dead);
+          if (!blocked(abs(o.dir()), layerPaths, dead)) {
+            ensureDirs(abs(o.dir()), true, layerPaths, dead);
+          }
         } else if (op instanceof RootOp r) {
           MNode root = map.get("/");
           root.mode = r.mode();
@@ -147,6 +178,10 @@ class MergedTreeModelTest {
           root.explicit = true;
         } else {
           String p = abs(pathOf(op));
+          if (blocked(PathNames.parent(p), layerPaths, dead)) {
+            belowNonDirectory = true; // umoci: mkdir parent: not a directory
+            return;
+          }
           ensureDirs(PathNames.parent(p), true, layerPaths, dead);
           MNode node;
           if (op instanceof FileOp f) {
@@ -190,6 +225,19 @@ class MergedTreeModelTest {
           layerPaths.add(p);
         }
       }
+    }
+
+    /** Whether {@code dir} or an ancestor is, in this layer so far, a non-directory entry. */
+    private boolean blocked(String dir, Set<String> layerPaths, Set<String> dead) {
+      String cur = "/";
+      for (String c : PathNames.components(dir)) {
+        cur = PathNames.child(cur, c);
+        MNode n = map.get(cur);
+        if (layerPaths.contains(cur) && (dead.contains(cur) || (n != null && !n.dir()))) {
+          return true;
+        }
+      }
+      return false;
     }
 
     private void ensureDirs(String dir, boolean inclusive, Set<String> layerPaths,
@@ -304,6 +352,12 @@ class MergedTreeModelTest {
       model.apply(stack.get(l), l);
       Assume.that(!model.invalid);
       byte[] tar = tar(stack.get(l), l);
+      if (model.belowNonDirectory) {
+        IOException e = assertThrows(IOException.class,
+            () -> TarIndexer.index(new ByteArrayInputStream(tar)), "layer " + l + " of " + stack);
+        assertTrue(e.getMessage().contains("not a directory"), e.getMessage());
+        return;
+      }
       tars.add(tar);
       indexes.add(TarIndexer.index(new ByteArrayInputStream(tar)));
       digests.add(Digest.sha256(tar));
@@ -442,7 +496,7 @@ class MergedTreeModelTest {
     Model model = new Model();
     for (int l = 0; l < stack.size(); l++) {
       model.apply(stack.get(l), l);
-      Assume.that(!model.invalid);
+      Assume.that(!model.invalid && !model.belowNonDirectory);
       byte[] tar = tar(stack.get(l), l);
       LayerIndex a = TarIndexer.index(new ByteArrayInputStream(tar));
       LayerIndex b = TarIndexer.index(new ByteArrayInputStream(tar));

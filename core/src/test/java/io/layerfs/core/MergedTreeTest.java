@@ -151,6 +151,45 @@ class MergedTreeTest {
   }
 
   @Test
+  void markersBelowAFileOfTheSameLayerAreIgnored() throws IOException {
+    // umoci repack of a directory that became a file: the file, then whiteouts under it
+    MergedTree t = tree(
+        new TestTars().dir("dir-to-file", 0700).file("dir-to-file/x", "0")
+            .file("dir-to-file/y", "0").dir("s", 0755).file("s/keep", "0"),
+        new TestTars().file("dir-to-file", "now a file").file("dir-to-file/.wh.x", "")
+            .file("dir-to-file/.wh.y", "").file("dir-to-file/deeper/.wh.z", "")
+            .file("dir-to-file/.wh..wh..opq", "").symlink("link", "s")
+            .file("link/.wh.keep", "").file("link/.wh..wh..opq", ""));
+    Node f = t.lookup("/dir-to-file", false);
+    assertEquals(EntryType.FILE, f.type());
+    assertEquals("now a file", read(f));
+    assertEquals(EntryType.SYMLINK, t.lookup("/link", false).type());
+    assertEquals(List.of("keep"), t.list("/s"));
+    assertEquals(List.of("dir-to-file", "link", "s"), t.list("/"));
+  }
+
+  @Test
+  void entriesBelowANonDirectoryOfTheSameLayerAreRefused() {
+    for (TestTars bad : List.of(
+        new TestTars().file("f", "x").file("f/child", "y"),
+        new TestTars().symlink("l", "d").dir("d", 0755).file("l/child", "y"),
+        new TestTars().file("f", "x").dir("f/sub/", 0755))) {
+      IOException e = assertThrows(IOException.class,
+          () -> TarIndexer.index(new ByteArrayInputStream(bad.bytes())));
+      assertTrue(e.getMessage().contains("not a directory"), e.getMessage());
+    }
+  }
+
+  @Test
+  void entriesBelowAReplacedNonDirectoryAreFine() throws IOException {
+    MergedTree t = tree(new TestTars().file("f", "x").dir("f", 0700).file("f/child", "y")
+        .file("g", "x").file("g/.wh.q", "").file(".wh.g", "").file("h", "x").file(".wh.h", ""));
+    assertEquals(List.of("child"), t.list("/f"));
+    assertEquals(EntryType.FILE, t.lookup("/g", false).type());
+    assertEquals(EntryType.FILE, t.lookup("/h", false).type());
+  }
+
+  @Test
   void impliedParentsTakeLowerMetadata() throws IOException {
     MergedTree t = tree(
         new TestTars().dir("a", 0700).dir("a/b", 0750).file("a/b/old", "0"),

@@ -73,6 +73,11 @@ final class Tools {
 
   /** As {@link #run(String...)}, in {@code workDir} (null: the current directory). */
   static String run(Path workDir, List<String> command) {
+    return run(workDir, command, TIMEOUT_SECONDS);
+  }
+
+  /** As {@link #run(Path, List)}, for the slow tools (debootstrap) that need a longer limit. */
+  static String run(Path workDir, List<String> command, long timeoutSeconds) {
     ProcessBuilder builder = new ProcessBuilder(command);
     if (workDir != null) {
       builder.directory(workDir.toFile());
@@ -89,10 +94,10 @@ final class Tools {
       // drain both pipes concurrently so a chatty tool cannot block on a full pipe
       CompletableFuture<String> out = drain(process.getInputStream());
       CompletableFuture<String> err = drain(process.getErrorStream());
-      if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+      if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
         process.destroyForcibly();
         throw new AssertionError(
-            String.join(" ", command) + " did not finish within " + TIMEOUT_SECONDS + " s");
+            String.join(" ", command) + " did not finish within " + timeoutSeconds + " s");
       }
       int exit = process.exitValue();
       if (exit != 0) {

@@ -1,0 +1,72 @@
+package io.layerfs.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MainTest {
+  @TempDir Path dir;
+
+  private record Result(int code, String out, String err) {}
+
+  private static Result run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+    return new Result(code, out.toString(), err.toString());
+  }
+
+  @Test
+  void demoBuildsOpensAndReadsThroughTheLayers() {
+    Result r = run("--store", dir.resolve("store").toString(), "demo");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("built image demo:1 (sha256:"), r.out());
+    assertTrue(r.out().contains("Welcome to layerfs: this line is from the upper layer."), r.out());
+    assertTrue(r.out().contains("echo hello"), r.out());
+    assertTrue(r.out().contains("  absent"), r.out());
+    assertTrue(r.out().contains("/home/app/notes.txt"), r.out());
+  }
+
+  @Test
+  void commandsReadTheStoreTheDemoLeft() {
+    String store = dir.resolve("store").toString();
+    assertEquals(0, run("--store", store, "demo").code());
+    Result images = run("--store", store, "images");
+    assertEquals(0, images.code(), images.err());
+    assertTrue(images.out().lines().anyMatch(l -> l.startsWith("demo:1 ")), images.out());
+    Result json = run("--store", store, "images", "--format", "json");
+    assertTrue(json.out().contains("\"tag\" : \"demo:1\""), json.out());
+    Result cat = run("--store", store, "cat", "demo:1", "/etc/os-release");
+    assertEquals(0, cat.code(), cat.err());
+    Result ls = run("--store", store, "ls", "-l", "demo:1", "/bin");
+    assertEquals("lrwxrwxrwx     0     0          7 2026-01-01 00:00 bin -> usr/bin",
+        ls.out().strip());
+  }
+
+  @Test
+  void errorsAreOneLineWithExitCodeOne() {
+    String store = dir.resolve("store").toString();
+    assertEquals(0, run("--store", store, "demo").code());
+    Result missing = run("--store", store, "cat", "demo:1", "/etc/nope");
+    assertEquals(1, missing.code());
+    assertEquals("layerfs: /etc/nope: no such file or directory", missing.err().strip());
+    Result noImage = run("--store", store, "ls", "nosuch");
+    assertEquals(1, noImage.code());
+    assertEquals(1, noImage.err().strip().lines().count(), noImage.err());
+    assertTrue(Files.isDirectory(dir.resolve("store")));
+  }
+
+  @Test
+  void usageErrorsExitWithTwo() {
+    Result r = run("bogus");
+    assertEquals(2, r.code());
+    assertTrue(r.err().startsWith("layerfs: Unmatched argument"), r.err());
+    assertEquals(2, run("images", "--format", "xml").code());
+  }
+}
