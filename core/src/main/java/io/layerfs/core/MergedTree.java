@@ -68,7 +68,10 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * bounded by the total number of children ({@link #MAX_CACHED_CHILDREN}); the root stays. Each
  * cached directory also keeps direct pointers to its computed subdirectories (cleared when a child
  * is evicted), so a lookup of a cached path is one hash probe per component and no cache or layer
- * access at all.
+ * access at all. A plain path (no {@code .}, {@code ..}, or symlink to follow) is resolved without
+ * allocating per component: names are hashed and compared as regions of the path string, and the
+ * path itself is the resolved path when it is normalized. The {@link Node} it returns only points
+ * at the winning index entry; metadata, strings and the link count are read when asked for.
  *
  * <p>Thread-safe: merged directories are immutable once published; two threads racing on the same
  * directory may both compute it, the results are equal.
@@ -133,7 +136,8 @@ public final class MergedTree {
    *     many levels of symbolic links" after 40 symlinks
    */
   public Node lookup(String absPath, boolean followLast) throws IOException {
-    return toNode(resolve(absPath, followLast));
+    Node n = lookupPlain(absPath, followLast);
+    return n != null ? n : toNode(resolve(absPath, followLast));
   }
 
   /** The sorted names in a directory (symlinks followed, the last one too). */
@@ -159,6 +163,63 @@ public final class MergedTree {
       this.layer = layer;
       this.entry = entry;
       this.dir = dir;
+    }
+  }
+
+  /**
+   * The common case, without allocating per component: every component is a plain name (no
+   * {@code .} or {@code ..}), no symlink is followed and no non-directory is used as a directory.
+   * Names are found by hashing and comparing regions of {@code p}. Returns null when the path
+   * needs {@link #resolve}, which then also produces the errors; a missing name is thrown here,
+   * exactly as {@link #resolve} would.
+   */
+  private Node lookupPlain(String p, boolean followLast) throws NoSuchFileException {
+    int n = p.length();
+    Dir dir = root;
+    // whether p is its own resolved path: one slash before each component, none at the end
+    boolean exact = true;
+    int i = 0;
+    while (true) {
+      int start = i;
+      while (i < n && p.charAt(i) == '/') {
+        i++;
+      }
+      if (i >= n) {
+        return dirNode(dir.path, dir);
+      }
+      if (i - start != 1) {
+        exact = false;
+      }
+      int j = p.indexOf('/', i);
+      if (j < 0) {
+        j = n;
+      }
+      int len = j - i;
+      if (p.charAt(i) == '.' && (len == 1 || (len == 2 && p.charAt(i + 1) == '.'))) {
+        return null;
+      }
+      Children ch = dir.children();
+      int k = ch.find(p, i, len);
+      if (k < 0) {
+        throw new NoSuchFileException(p);
+      }
+      int rest = j;
+      while (rest < n && p.charAt(rest) == '/') {
+        rest++;
+      }
+      boolean last = rest >= n;
+      int l = ch.layer[k];
+      int e = ch.entry[k];
+      LayerIndex x = layers[l];
+      if (x.isDirectory(e)) {
+        dir = ch.subdir(this, dir, k);
+        i = j;
+        continue;
+      }
+      if (!last || (followLast && x.typeCode(e) == SYMLINK)) {
+        return null;
+      }
+      return fileNode(exact && j == n ? p : PathNames.child(dir.path, ch.names[k]), l, e);
     }
   }
 
@@ -250,32 +311,29 @@ public final class MergedTree {
 
   private Node toNode(Ref r) {
     if (r.dir != null) {
-      Dir d = r.dir;
-      int subdirs = d.children().subdirs;
-      if (d.metaLayer < 0) {
-        return new Node(r.path, EntryType.DIRECTORY, 0755, 0, 0, "", "", 0, 0, 0, 0, "", 0, 0,
-            Map.of(), d.topLayer, digest(d.topLayer), 0, key(d.topLayer, d.topEntry),
-            2 + subdirs);
-      }
-      return entryNode(r.path, d.metaLayer, d.metaEntry, d.topLayer, key(d.topLayer, d.topEntry),
-          2 + subdirs);
+      return dirNode(r.path, r.dir);
     }
-    LayerIndex x = layers[r.layer];
-    int inode = x.inode(r.entry);
-    return entryNode(r.path, r.layer, r.entry, r.layer, key(r.layer, inode),
-        linkCount(r.layer, inode));
+    return fileNode(r.path, r.layer, r.entry);
   }
 
-  private Node entryNode(String path, int l, int e, int reportLayer, long fileKey, int links) {
+  private Node dirNode(String path, Dir d) {
+    LayerIndex meta = d.metaLayer < 0 ? null : layers[d.metaLayer];
+    return new Node(this, path, EntryType.DIRECTORY, meta, d.metaEntry, d.topLayer,
+        digest(d.topLayer), key(d.topLayer, d.topEntry), d, -1, -1);
+  }
+
+  private Node fileNode(String path, int l, int e) {
     LayerIndex x = layers[l];
-    long mtime = x.mtimeNanos(e);
-    long atime = x.atimeNanos(e);
-    long ctime = x.ctimeNanos(e);
-    return new Node(path, x.type(e), x.mode(e), x.uid(e), x.gid(e), x.userName(e),
-        x.groupName(e), mtime, atime == LayerIndex.ABSENT_TIME ? mtime : atime,
-        ctime == LayerIndex.ABSENT_TIME ? mtime : ctime, x.size(e), x.linkTarget(e),
-        x.devMajor(e), x.devMinor(e), x.xattrs(e), reportLayer, digest(reportLayer),
-        x.dataOffset(e), fileKey, links);
+    int inode = x.inode(e);
+    return new Node(this, path, x.type(e), x, e, l, digests[l], key(l, inode), null, l, inode);
+  }
+
+  /** Link count of a node: 2 + subdirectories for {@code dir}, else of (layer, inode). */
+  int linkCount(Object dir, int l, int inode) {
+    if (dir != null) {
+      return 2 + ((Dir) dir).children().subdirs;
+    }
+    return linkCount(l, inode);
   }
 
   private Digest digest(int l) {
@@ -395,6 +453,7 @@ public final class MergedTree {
     final int[] layer;
     final int[] entry;
     final int subdirs;
+    private final int[] hashes;
     private final int[] table;
     private final Dir[] dirPointers;
 
@@ -405,8 +464,10 @@ public final class MergedTree {
       this.subdirs = subdirs;
       int cap = Integer.highestOneBit(Math.max(4, names.length * 2 - 1)) << 1;
       table = new int[cap];
+      hashes = new int[names.length];
       for (int i = 0; i < names.length; i++) {
-        int h = mix(names[i].hashCode()) & (cap - 1);
+        hashes[i] = names[i].hashCode();
+        int h = mix(hashes[i]) & (cap - 1);
         while (table[h] != 0) {
           h = (h + 1) & (cap - 1);
         }
@@ -420,11 +481,22 @@ public final class MergedTree {
     }
 
     int find(String name) {
+      return find(name, 0, name.length());
+    }
+
+    /** The child named {@code s[off, off + len)}, or -1. */
+    int find(String s, int off, int len) {
+      // String.hashCode of the region, without making the substring
+      int hash = 0;
+      for (int i = off, end = off + len; i < end; i++) {
+        hash = 31 * hash + s.charAt(i);
+      }
       int mask = table.length - 1;
-      int h = mix(name.hashCode()) & mask;
+      int h = mix(hash) & mask;
       int v;
       while ((v = table[h]) != 0) {
-        if (names[v - 1].equals(name)) {
+        String name = names[v - 1];
+        if (hashes[v - 1] == hash && name.length() == len && name.regionMatches(0, s, off, len)) {
           return v - 1;
         }
         h = (h + 1) & mask;

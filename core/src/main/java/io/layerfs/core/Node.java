@@ -1,6 +1,5 @@
 package io.layerfs.core;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -15,51 +14,44 @@ import java.util.Map;
  */
 public final class Node {
 
+  // Implementation notes: a Node is made on every lookup (every stat), so constructing one only
+  // stores where its metadata is: the winning entry of an immutable LayerIndex, or nothing for an
+  // implied directory. Accessors read the index when called; strings are decoded on first use and
+  // kept (a race decodes twice, equal results; Strings are safe to publish this way), the link
+  // count is computed on first use by the tree (for a directory it needs the merged children).
+  // Everything read is immutable, so a Node is still an immutable snapshot.
+
+  private final MergedTree tree;
   private final String path;
   private final EntryType type;
-  private final int mode;
-  private final int uid;
-  private final int gid;
-  private final String userName;
-  private final String groupName;
-  private final long mtimeNanos;
-  private final long atimeNanos;
-  private final long ctimeNanos;
-  private final long size;
-  private final String linkTarget;
-  private final int devMajor;
-  private final int devMinor;
-  private final Map<String, byte[]> xattrs;
+  /** Where the metadata is; null for an implied directory (0755, 0:0, time 0). */
+  private final LayerIndex meta;
+  private final int entry;
   private final int layer;
   private final Digest layerDigest;
-  private final long dataOffset;
   private final long fileKey;
-  private final int linkCount;
+  /** For the link count: the tree's merged directory, or null and (inodeLayer, inode). */
+  private final Object dir;
+  private final int inodeLayer;
+  private final int inode;
+  private String userName;
+  private String groupName;
+  private String linkTarget;
+  private int linkCount;
 
-  Node(String path, EntryType type, int mode, int uid, int gid, String userName, String groupName,
-      long mtimeNanos, long atimeNanos, long ctimeNanos, long size, String linkTarget,
-      int devMajor, int devMinor, Map<String, byte[]> xattrs, int layer, Digest layerDigest,
-      long dataOffset, long fileKey, int linkCount) {
+  Node(MergedTree tree, String path, EntryType type, LayerIndex meta, int entry, int layer,
+      Digest layerDigest, long fileKey, Object dir, int inodeLayer, int inode) {
+    this.tree = tree;
     this.path = path;
     this.type = type;
-    this.mode = mode;
-    this.uid = uid;
-    this.gid = gid;
-    this.userName = userName;
-    this.groupName = groupName;
-    this.mtimeNanos = mtimeNanos;
-    this.atimeNanos = atimeNanos;
-    this.ctimeNanos = ctimeNanos;
-    this.size = size;
-    this.linkTarget = linkTarget;
-    this.devMajor = devMajor;
-    this.devMinor = devMinor;
-    this.xattrs = xattrs;
+    this.meta = meta;
+    this.entry = entry;
     this.layer = layer;
     this.layerDigest = layerDigest;
-    this.dataOffset = dataOffset;
     this.fileKey = fileKey;
-    this.linkCount = linkCount;
+    this.dir = dir;
+    this.inodeLayer = inodeLayer;
+    this.inode = inode;
   }
 
   /** The resolved absolute path ("/" for the root). */
@@ -85,68 +77,88 @@ public final class Node {
 
   /** Permission bits and setuid/setgid/sticky ({@code 07777}). */
   public int mode() {
-    return mode;
+    return meta == null ? 0755 : meta.mode(entry);
   }
 
   public int uid() {
-    return uid;
+    return meta == null ? 0 : meta.uid(entry);
   }
 
   public int gid() {
-    return gid;
+    return meta == null ? 0 : meta.gid(entry);
   }
 
   /** Owner name from the tar header ("" when absent). */
   public String userName() {
-    return userName;
+    String s = userName;
+    if (s == null) {
+      s = meta == null ? "" : meta.userName(entry);
+      userName = s;
+    }
+    return s;
   }
 
   /** Group name from the tar header ("" when absent). */
   public String groupName() {
-    return groupName;
+    String s = groupName;
+    if (s == null) {
+      s = meta == null ? "" : meta.groupName(entry);
+      groupName = s;
+    }
+    return s;
   }
 
   /** Modification time, nanoseconds since the epoch (sub-second only when PAX recorded it). */
   public long mtimeNanos() {
-    return mtimeNanos;
+    return meta == null ? 0 : meta.mtimeNanos(entry);
   }
 
   /** Access time (PAX {@code atime}, else the modification time). */
   public long atimeNanos() {
-    return atimeNanos;
+    if (meta == null) {
+      return 0;
+    }
+    long t = meta.atimeNanos(entry);
+    return t == LayerIndex.ABSENT_TIME ? meta.mtimeNanos(entry) : t;
   }
 
   /** Status change time (PAX {@code ctime}, else the modification time). */
   public long ctimeNanos() {
-    return ctimeNanos;
+    if (meta == null) {
+      return 0;
+    }
+    long t = meta.ctimeNanos(entry);
+    return t == LayerIndex.ABSENT_TIME ? meta.mtimeNanos(entry) : t;
   }
 
   /** Size in bytes: file data length, symlink target length (UTF-8 bytes), else 0. */
   public long size() {
-    return size;
+    return meta == null ? 0 : meta.size(entry);
   }
 
   /** Symlink target as stored ("" for other types). */
   public String linkTarget() {
-    return linkTarget;
+    String s = linkTarget;
+    if (s == null) {
+      s = meta == null ? "" : meta.linkTarget(entry);
+      linkTarget = s;
+    }
+    return s;
   }
 
   public int devMajor() {
-    return devMajor;
+    return meta == null ? 0 : meta.devMajor(entry);
   }
 
   public int devMinor() {
-    return devMinor;
+    return meta == null ? 0 : meta.devMinor(entry);
   }
 
   /** Extended attributes ({@code SCHILY.xattr.*}); a fresh copy. */
   public Map<String, byte[]> xattrs() {
-    if (xattrs.isEmpty()) {
-      return Map.of();
-    }
-    Map<String, byte[]> m = new LinkedHashMap<>();
-    xattrs.forEach((k, v) -> m.put(k, v.clone()));
-    return m;
+    // decoded afresh from the index on each call: the result is the caller's copy
+    Map<String, byte[]> m = meta == null ? Map.of() : meta.xattrs(entry);
+    return m.isEmpty() ? Map.of() : m;
   }
 
   /** Index in the layer list (bottom = 0) whose blob holds this file (topmost one for dirs). */
@@ -161,7 +173,7 @@ public final class Node {
 
   /** Offset of the file's bytes in the uncompressed layer tar. */
   public long dataOffset() {
-    return dataOffset;
+    return meta == null ? 0 : meta.dataOffset(entry);
   }
 
   /** Identity of the underlying file: equal for all hard links to it, distinct otherwise. */
@@ -171,12 +183,17 @@ public final class Node {
 
   /** Number of visible names of this file (2 + subdirectories for a directory). */
   public int linkCount() {
-    return linkCount;
+    int c = linkCount;
+    if (c == 0) {
+      c = tree.linkCount(dir, inodeLayer, inode);
+      linkCount = c;
+    }
+    return c;
   }
 
   @Override
   public String toString() {
-    return "Node[" + path + " " + type + " " + Integer.toOctalString(mode) + " size=" + size
+    return "Node[" + path + " " + type + " " + Integer.toOctalString(mode()) + " size=" + size()
         + " layer=" + layer + "]";
   }
 }

@@ -147,6 +147,7 @@ final class DebianImage {
       tar.addAll(TAR_ATTRIBUTES);
       tar.addAll(List.of("-C", target.toString(), "-cf", partial.toString(), "."));
       Tools.run(null, tar, UMOCI_SECONDS);
+      Files.setAttribute(partial, "unix:mode", 0644); // temp files are created private
       Files.move(partial, cache, StandardCopyOption.ATOMIC_MOVE);
     } finally {
       Files.deleteIfExists(partial);
@@ -286,7 +287,11 @@ final class DebianImage {
     }
   }
 
-  private static void deleteTree(Path dir) throws IOException {
+  /**
+   * Deletes {@code dir} and everything in it without following links (a rootfs is full of
+   * absolute symlinks that point outside it), unmounting anything mounted inside first.
+   */
+  static void deleteTree(Path dir) throws IOException {
     if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
       return;
     }

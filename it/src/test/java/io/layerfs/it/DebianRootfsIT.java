@@ -16,6 +16,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,6 +49,16 @@ final class DebianRootfsIT {
     }
     pristine = work.resolve("timing-layout");
     Tools.run("cp", "-a", image.layout().toString(), pristine.toString());
+  }
+
+  /** Quietly: JUnit warns about every symlink pointing outside the temp dir it deletes. */
+  @AfterAll
+  static void deleteWork() throws IOException {
+    try (Stream<Path> children = Files.list(work)) {
+      for (Path child : children.toList()) {
+        DebianImage.deleteTree(child);
+      }
+    }
   }
 
   @ParameterizedTest
@@ -134,7 +145,7 @@ final class DebianRootfsIT {
     StringBuilder text = new StringBuilder();
     text.append(resolved.layers().size()).append(" layers:");
     for (Layer layer : resolved.layers()) {
-      text.append(' ').append(layer.size() / 1024).append(" KiB");
+      text.append(' ').append(size(layer.size()));
     }
     Path blobs = pristine.resolve("blobs").resolve("sha256");
     long uncompressed = 0;
@@ -144,7 +155,7 @@ final class DebianRootfsIT {
         uncompressed += Files.size(blob);
       }
     }
-    text.append(", ").append(uncompressed / (1024 * 1024)).append(" MiB as tar");
+    text.append(" compressed, ").append(size(uncompressed)).append(" as tar");
     return text.toString();
   }
 
@@ -152,6 +163,12 @@ final class DebianRootfsIT {
     try (Stream<Path> walk = Files.walk(root)) {
       return walk.count();
     }
+  }
+
+  private static String size(long bytes) {
+    return bytes < 1024 * 1024
+        ? String.format("%.1f KiB", bytes / 1024.0)
+        : String.format("%.1f MiB", bytes / (1024.0 * 1024));
   }
 
   private static String ms(long nanos) {
