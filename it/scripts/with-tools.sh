@@ -27,8 +27,7 @@ install_missing() {
   command -v umoci >/dev/null 2>&1 || missing+=(umoci)
   command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
   [[ -x $REGISTRY_BIN ]] || missing+=(docker-registry)
-  # debootstrap lives in /usr/sbin, which a non-root PATH may lack
-  command -v debootstrap >/dev/null 2>&1 || [[ -x /usr/sbin/debootstrap ]] || missing+=(debootstrap)
+  command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
   ((${#missing[@]} == 0)) && return 0
 
   local sudo=()
