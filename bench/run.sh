@@ -5,13 +5,22 @@
 #   bench/run.sh ReadBenchmark -p impl=layerfs,default
 #   bench/run.sh 'Metadata|Read' -p impl=default,zipfs,jimfs   (OpenBenchmark knows only
 #                                         layerfs and zipfs: leave it out when restricting impl)
+#   bench/run.sh ScaleBenchmark -p entries=10000
+#   bench/run.sh 'Scale|Ingest'           only the benchmarks with targets for layerfs alone
 #   bench/run.sh --smoke                  every benchmark once, very short; exits non-zero on any
-#                                         error (for CI); writes nothing to bench/results
+#                                         error (for CI); writes nothing to bench/results.
+#                                         It runs ScaleBenchmark with entries=10000 only (the
+#                                         1,000,000-entry image is not built) and IngestBenchmark
+#                                         with a 16 MiB layer, unless the arguments give -p
+#                                         entries=... or -p mib=... themselves
 #   bench/run.sh --clean                  deletes the cached benchmark trees first
 #
 # Arguments other than --smoke and --clean go to JMH unchanged: a regex of benchmarks and
 # options. The short defaults (-f 1 -wi 2 -w 1s -i 3 -r 1s; smoke: -f 0 -wi 0 -i 1 -r 100ms) and
 # -foe true apply only where the arguments don't set that option themselves.
+#
+# When the run includes ScaleBenchmark, HeapPerEntry then measures the heap an open file system
+# keeps per entry for the same sizes, in a JVM of its own; the report shows it with the targets.
 #
 # Environment:
 #   BENCH_JAR            the benchmarks jar (default bench/target/benchmarks.jar, built when
@@ -26,6 +35,7 @@
 #   LAYERFS_BENCH_LAYOUT, LAYERFS_BENCH_IMAGE
 #                        benchmark an existing OCI layout and image (tag or digest) instead of
 #                        the generated tree
+#   BENCH_HEAP           0 skips HeapPerEntry
 #   JAVA                 the java command (default: java)
 set -euo pipefail
 
@@ -95,7 +105,18 @@ defaults=()
 add_default() {
   has_option "$1" || defaults+=("$1" "$2")
 }
+# adds "-p NAME=VALUE" unless the JMH arguments already set parameter NAME
+add_param_default() {
+  local a
+  for a in "${jmh_args[@]+"${jmh_args[@]}"}"; do
+    [[ "$a" == "$1="* ]] && return 0
+  done
+  defaults+=(-p "$1=$2")
+}
 if $smoke; then
+  # the 1,000,000-entry image takes a minute and 500 MB to build: not for a smoke run
+  add_param_default entries 10000
+  add_param_default mib 16
   add_default -f 0
   add_default -wi 0
   add_default -i 1
@@ -133,6 +154,16 @@ if [[ ! -s "$json" ]]; then
   exit 1
 fi
 
+figures=()
+if [[ "${BENCH_HEAP:-1}" != 0 ]] && grep -q '\.ScaleBenchmark\.' "$json"; then
+  if ! "$java_cmd" "${sysprops[@]+"${sysprops[@]}"}" -cp "$jar" io.layerfs.bench.HeapPerEntry \
+      --jmh "$json" --out "$out_dir/heap.tsv"; then
+    echo "run.sh: HeapPerEntry failed" >&2
+    exit 1
+  fi
+  figures=(--figures "$out_dir/heap.tsv")
+fi
+
 "$java_cmd" -version > "$out_dir/java-version.txt" 2>&1
 load_after="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 notes=(--note "load average (1, 5, 15 min) before: $load_before; after: $load_after")
@@ -142,12 +173,12 @@ notes=(--note "load average (1, 5, 15 min) before: $load_before; after: $load_af
 
 if $smoke; then
   "$java_cmd" -cp "$jar" io.layerfs.bench.RatioReport "$json" "$out_dir/smoke.md" \
-    --java-version "$out_dir/java-version.txt" "${notes[@]}"
+    --java-version "$out_dir/java-version.txt" "${notes[@]}" "${figures[@]+"${figures[@]}"}"
   echo "run.sh: smoke run passed: $(grep -c '"benchmark"' "$json") benchmark runs, no errors"
 else
   "$java_cmd" -cp "$jar" io.layerfs.bench.RatioReport "$json" "$out_dir/latest.md" \
-    --java-version "$out_dir/java-version.txt" "${notes[@]}"
-  rm -f "$out_dir/java-version.txt"
+    --java-version "$out_dir/java-version.txt" "${notes[@]}" "${figures[@]+"${figures[@]}"}"
+  rm -f "$out_dir/java-version.txt" "$out_dir/heap.tsv"
   echo "run.sh: wrote $out_dir/latest.md"
   cat "$out_dir/latest.md"
 fi

@@ -55,10 +55,15 @@ final class Fixture {
     this.image = image;
   }
 
+  /** The cache directory all benchmark fixtures live in ({@code layerfs.bench.dir}). */
+  static Path baseDir() {
+    return Path.of(System.getProperty(DIR_PROPERTY,
+        Path.of(System.getProperty("java.io.tmpdir"), "layerfs-bench").toString()));
+  }
+
   static synchronized Fixture get() throws IOException {
     if (instance == null) {
-      Path base = Path.of(System.getProperty(DIR_PROPERTY,
-          Path.of(System.getProperty("java.io.tmpdir"), "layerfs-bench").toString()));
+      Path base = baseDir();
       String layout = System.getProperty(LAYOUT_PROPERTY, "");
       if (layout.isEmpty()) {
         String name = "generated-v" + TreeGenerator.VERSION + "-" + Long.toHexString(
@@ -140,11 +145,15 @@ final class Fixture {
     return keys;
   }
 
-  private interface Build {
+  interface Build {
     void into(Path tmp) throws IOException;
   }
 
-  private static Path once(Path target, Build build) throws IOException {
+  /**
+   * {@code target}, built by {@code build} into a temporary sibling and renamed into place unless
+   * it exists already (shared by the other fixtures of this package).
+   */
+  static Path once(Path target, Build build) throws IOException {
     if (Files.exists(target)) {
       return target;
     }

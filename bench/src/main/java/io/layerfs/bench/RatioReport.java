@@ -29,8 +29,15 @@ import java.util.Map;
  * </pre>
  *
  * <p>{@code --java-version} names a file holding {@code java -version}'s output; each {@code
- * --note} adds a line under the heading. Exits 2 on bad arguments, 1 if the results are unreadable
- * or hold no benchmark.
+ * --note} adds a line under the heading; {@code --figures} names a file of tab-separated {@code
+ * name, value, unit} lines measured outside JMH ({@link HeapPerEntry}). Exits 2 on bad arguments,
+ * 1 if the results are unreadable or hold no benchmark.
+ *
+ * <p>Benchmarks of layerfs alone, which issue 2 gives a target, get a table of their own above
+ * the comparison: {@link ScaleBenchmark} (open an indexed image: under 20 ms for 10,000 entries,
+ * under 1 s for 1,000,000), {@link HeapPerEntry} (under 64 bytes per entry) and {@link
+ * IngestBenchmark} (first open of a gzip layer at 0.9 or more of the speed of inflating alone:
+ * the ratio {@code inflateOnly / firstOpen} of their times).
  */
 public final class RatioReport {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -47,6 +54,7 @@ public final class RatioReport {
     Path out = Path.of(args[1]);
     String javaVersion = null;
     List<String> notes = new ArrayList<>();
+    List<String[]> figures = new ArrayList<>();
     for (int i = 2; i < args.length; i++) {
       if (i + 1 >= args.length) {
         System.err.println("RatioReport: " + args[i] + " needs a value");
@@ -55,6 +63,17 @@ public final class RatioReport {
       switch (args[i]) {
         case "--java-version" -> javaVersion = Files.readString(Path.of(args[++i])).strip();
         case "--note" -> notes.add(args[++i]);
+        case "--figures" -> {
+          Path f = Path.of(args[++i]);
+          if (Files.isRegularFile(f)) {
+            for (String line : Files.readAllLines(f)) {
+              String[] cols = line.split("\t");
+              if (cols.length == 3) {
+                figures.add(cols);
+              }
+            }
+          }
+        }
         default -> {
           System.err.println("RatioReport: unknown option " + args[i]);
           System.exit(2);
@@ -78,7 +97,7 @@ public final class RatioReport {
     if (parent != null) {
       Files.createDirectories(parent);
     }
-    Files.writeString(out, render(results, javaVersion, notes, ZonedDateTime.now()));
+    Files.writeString(out, render(results, javaVersion, notes, figures, ZonedDateTime.now()));
   }
 
   /** One cell: a competitor's score of one row. */
@@ -86,6 +105,11 @@ public final class RatioReport {
 
   static String render(JsonNode results, String javaVersion, List<String> notes,
       ZonedDateTime now) {
+    return render(results, javaVersion, notes, List.of(), now);
+  }
+
+  static String render(JsonNode results, String javaVersion, List<String> notes,
+      List<String[]> figures, ZonedDateTime now) {
     Map<String, Map<Impl, Score>> rows = new LinkedHashMap<>();
     Map<String, Score> unranked = new LinkedHashMap<>();
     for (JsonNode r : results) {
@@ -141,6 +165,7 @@ public final class RatioReport {
     if (javaVersion != null && !javaVersion.isEmpty()) {
       md.append("\n`java -version`:\n\n```\n").append(javaVersion).append("\n```\n");
     }
+    md.append(targets(unranked, figures));
     md.append("\nScores are score ± 99.9% error. A ratio above 1 means layerfs is faster by that"
         + " factor, below 1 slower (time per op: theirs / layerfs'; throughput: layerfs' /"
         + " theirs).\n\n");
@@ -161,12 +186,93 @@ public final class RatioReport {
       }
       md.append('\n');
     }
+    if (rows.isEmpty()) {
+      md.setLength(md.lastIndexOf("| benchmark | unit | layerfs |"));
+      md.append("(no benchmark with competitors in this run)\n");
+    }
     if (!unranked.isEmpty()) {
       md.append("\nOther results:\n\n| benchmark | score | unit |\n|---|--:|---|\n");
       unranked.forEach((k, s) -> md.append("| ").append(k).append(" | ").append(format(s))
           .append(" | ").append(s.unit()).append(" |\n"));
     }
     return md.toString();
+  }
+
+  /**
+   * The table of issue 2's targets for layerfs alone, from the results without competitors
+   * (which it removes from {@code unranked}) and the figures measured outside JMH; empty when
+   * there is none of them.
+   */
+  static String targets(Map<String, Score> unranked, List<String[]> figures) {
+    StringBuilder t = new StringBuilder();
+    for (Iterator<Map.Entry<String, Score>> it = unranked.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<String, Score> e = it.next();
+      String key = e.getKey();
+      if (!key.startsWith("ScaleBenchmark.openStatClose")) {
+        continue;
+      }
+      Score s = e.getValue();
+      double ms = s.score() * toMillis(s.unit());
+      double limit = key.contains("entries=10000,") || key.endsWith("entries=10000)") ? 20
+          : key.contains("entries=1000000") ? 1000 : Double.NaN;
+      t.append("| open an indexed image, stat, close: ").append(key).append(" | ")
+          .append(format(s)).append(' ').append(s.unit()).append(" | ")
+          .append(Double.isNaN(limit) ? "—" : "< " + significant(limit) + " ms").append(" | ")
+          .append(Double.isNaN(limit) || Double.isNaN(ms) ? "—" : ms < limit ? "yes" : "**no**")
+          .append(" |\n");
+      it.remove();
+    }
+    for (String[] f : figures) {
+      boolean target = f[0].startsWith("HeapPerEntry.openStat");
+      double v = Double.parseDouble(f[1]);
+      t.append("| heap kept per entry: ").append(f[0]).append(" | ").append(f[1]).append(' ')
+          .append(f[2]).append(" | ").append(target ? "< 64 B/entry" : "— (informative)")
+          .append(" | ").append(!target ? "—" : v < 64 ? "yes" : "**no**").append(" |\n");
+    }
+    Map<String, Score[]> ingest = new LinkedHashMap<>();
+    for (Map.Entry<String, Score> e : unranked.entrySet()) {
+      String key = e.getKey();
+      for (String m : List.of("inflateOnly", "firstOpen")) {
+        String prefix = "IngestBenchmark." + m;
+        if (key.startsWith(prefix)) {
+          ingest.computeIfAbsent(key.substring(prefix.length()), k -> new Score[2])
+              [m.equals("inflateOnly") ? 0 : 1] = e.getValue();
+        }
+      }
+    }
+    ingest.forEach((params, pair) -> {
+      if (pair[0] == null || pair[1] == null) {
+        return;
+      }
+      double inflate = pair[0].score() * toMillis(pair[0].unit());
+      double layerfs = pair[1].score() * toMillis(pair[1].unit());
+      boolean throughput = pair[0].mode().equals("thrpt");
+      double r = throughput ? pair[1].score() / pair[0].score() : inflate / layerfs;
+      t.append("| first open of a gzip layer, speed relative to inflating alone").append(params)
+          .append(": IngestBenchmark.inflateOnly ").append(format(pair[0])).append(' ')
+          .append(pair[0].unit()).append(" / firstOpen ").append(format(pair[1])).append(' ')
+          .append(pair[1].unit()).append(" | ").append(significant(r)).append("× | ≥ 0.90× | ")
+          .append(Double.isNaN(r) ? "—" : r >= 0.9 ? "yes" : "**no**").append(" |\n");
+      unranked.remove("IngestBenchmark.inflateOnly" + params);
+      unranked.remove("IngestBenchmark.firstOpen" + params);
+    });
+    if (t.length() == 0) {
+      return "";
+    }
+    return "\nTargets of issue 2 for layerfs alone (the 1,000,000-entry figures are the targets'"
+        + " own; the 10,000-entry heap figure and the walks are informative):\n\n"
+        + "| figure | measured | target | met |\n|---|--:|---|---|\n" + t;
+  }
+
+  /** Milliseconds per unit of a JMH time-per-operation unit; NaN for other units. */
+  private static double toMillis(String unit) {
+    return switch (unit) {
+      case "s/op" -> 1000;
+      case "ms/op" -> 1;
+      case "us/op" -> 1e-3;
+      case "ns/op" -> 1e-6;
+      default -> Double.NaN;
+    };
   }
 
   private static Impl parse(String impl) {

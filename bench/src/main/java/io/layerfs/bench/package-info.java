@@ -14,7 +14,12 @@
  *   <li>{@link io.layerfs.bench.ReadBenchmark}: {@code smallFile}, {@code sequentialRead},
  *       {@code randomRead4k}, {@code transferTo};
  *   <li>{@link io.layerfs.bench.OpenBenchmark}: {@code openClose}, {@code openStatClose}
- *       (layerfs against zipfs).
+ *       (layerfs against zipfs);
+ *   <li>layerfs alone, against issue 2's targets: {@link io.layerfs.bench.ScaleBenchmark}
+ *       (opening an indexed image of 10,000 and 1,000,000 entries, {@link
+ *       io.layerfs.bench.ScaleImage}), {@link io.layerfs.bench.HeapPerEntry} (the heap it keeps
+ *       per entry; a plain program) and {@link io.layerfs.bench.IngestBenchmark} (first open of
+ *       a gzip layer against inflating it with {@code java.util.zip} alone).
  * </ul>
  *
  * <pre>
@@ -22,7 +27,8 @@
  * java -jar bench/target/benchmarks.jar -l      # lists the benchmarks
  * bench/run.sh                                  # all, short; writes bench/results/latest.md
  * bench/run.sh ReadBenchmark -p impl=layerfs,default
- * bench/run.sh --smoke                          # every benchmark once; fails on any error
+ * bench/run.sh 'Scale|Ingest'                   # the targets of layerfs alone
+ * bench/run.sh --smoke                          # every benchmark once (entries=10000 only)
  * </pre>
  *
  * <p>{@link io.layerfs.bench.RatioReport} turns JMH's JSON into the Markdown table of

@@ -13,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.DigestInputStream;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -25,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 
 /**
  * Uncompressed layer blobs, their persisted {@link LayerIndex}es and the shared channels reads go
@@ -42,14 +42,19 @@ import java.util.concurrent.ExecutionException;
  * The compression is detected from the blob's first bytes ({@link Compression#detect}), as
  * containerd does, not taken from the media type, which must still be a known layer type: skopeo
  * 1.9 labels uncompressed layers {@code tar+gzip} in some conversions. The compressed blob is
- * read once: gzip or zstd decompresses it, and a {@link TeeInputStream}
- * hands every uncompressed byte both to {@link TarIndexer#index} and to a {@link BlobWriter},
- * which hashes it and writes it to a temp file. After the indexer returns, the rest of the stream
- * (tar padding) is drained into the writer; then the compressed blob's own digest is checked, and
- * the writer commits only if the uncompressed bytes hash to the DiffID (fsync, rename, fsync
- * directory). A mismatch is an {@link IOException} naming both digests and leaves neither blob
- * nor index behind. The index is written last, atomically; its presence means the blob is
- * complete. A corrupt index file is rebuilt from the blob, which is re-verified.
+ * decompressed once, and the work is split over three threads so that decompression alone sets
+ * the pace ({@link InflatePipeline}): a pooled thread decompresses into a bounded ring of
+ * buffers; the caller's thread takes each buffer, hands it whole to a {@link BlobWriter} (which
+ * hashes it and writes it to a temp file) and then to {@link TarIndexer#index}; a third thread
+ * hashes the compressed blob, which it reads on its own (trailing bytes after the last frame
+ * included; the page cache serves this second read). After the indexer returns, the rest of
+ * the stream (tar padding) is drained into the writer; then the compressed blob's digest and
+ * size are checked, and the writer commits only if the uncompressed bytes hash to the DiffID
+ * (fsync, rename, fsync directory; {@link SyncBehind} has written most of the file back by
+ * then). A mismatch is an {@link IOException} naming both digests and leaves neither blob nor
+ * index behind; an error on any thread stops the others. The index is written last,
+ * atomically; its presence means the blob is complete. A corrupt index file is rebuilt from the
+ * blob, which is re-verified.
  *
  * <h2>Caching and concurrency</h2>
  *
@@ -289,25 +294,29 @@ public final class LayerStore implements Closeable {
     return index;
   }
 
-  /** The single pass: decompress, index, hash and store the uncompressed tar. */
+  /**
+   * The single pass: decompress, index, hash and store the uncompressed tar, over three threads
+   * (see the class notes): decompression alone sets the pace.
+   */
   private LayerIndex inflate(Layer layer, Compression compression) throws IOException {
     Digest diffId = layer.diffId();
     Digest digest = layer.digest();
-    MessageDigest compressedHasher = digest.newMessageDigest();
+    // the compressed blob's digest and size, read by a thread of its own: the decompressor may
+    // stop at the end of its last frame, and trailing bytes must be hashed too
+    Future<CompressedSum> compressedSum =
+        InflatePipeline.submit(() -> CompressedSum.of(store, digest));
     LayerIndex index;
-    long compressedSize;
-    try (CountingInputStream raw = new CountingInputStream(store.openBlob(digest));
-        InputStream hashed = new DigestInputStream(raw, compressedHasher);
-        InputStream tar = compression.decompress(hashed);
-        BlobWriter out = store.newWriter(diffId, -1)) {
-      TeeInputStream tee = new TeeInputStream(tar, out);
+    Path temp = store.newTempFile("blob");
+    try (BlobWriter out = new BlobWriter(store, temp, diffId.algorithm(), -1);
+        SyncBehind synced = new SyncBehind(out, temp);
+        InflatePipeline pipe =
+            InflatePipeline.start(() -> compression.decompress(store.openBlob(digest)), synced)) {
+      TeeInputStream tee = new TeeInputStream(pipe.stream(), OutputStream.nullOutputStream());
       index = TarIndexer.index(tee);
       tee.drain();
-      // the decompressor may stop at the end of its last frame; trailing bytes are hashed too
-      hashed.transferTo(OutputStream.nullOutputStream());
-      compressedSize = raw.count();
-      Digest actual = Digest.of(digest.algorithm(), compressedHasher.digest());
-      if (!actual.equals(digest) || compressedSize != layer.size()) {
+      synced.finish();
+      CompressedSum actual = InflatePipeline.await(compressedSum);
+      if (!actual.digest().equals(digest) || actual.size() != layer.size()) {
         throw new IOException(
             "corrupt layer blob in store "
                 + store.root()
@@ -316,9 +325,9 @@ public final class LayerStore implements Closeable {
                 + " ("
                 + layer.size()
                 + " bytes), actual "
-                + actual
+                + actual.digest()
                 + " ("
-                + compressedSize
+                + actual.size()
                 + " bytes)");
       }
       try {
@@ -329,50 +338,31 @@ public final class LayerStore implements Closeable {
                 + e.getMessage(),
             e);
       }
+    } finally {
+      // a no-op when it finished; stops the reader when something else failed first
+      compressedSum.cancel(true);
     }
     return index;
+  }
+
+  /** The digest and size of a stored blob, read front to back. */
+  private record CompressedSum(Digest digest, long size) {
+    static CompressedSum of(ContentStore store, Digest digest) throws IOException {
+      MessageDigest hasher = digest.newMessageDigest();
+      long size = 0;
+      byte[] buffer = new byte[1 << 16];
+      try (InputStream in = store.openBlob(digest)) {
+        for (int n; (n = in.read(buffer, 0, buffer.length)) >= 0; ) {
+          hasher.update(buffer, 0, n);
+          size += n;
+        }
+      }
+      return new CompressedSum(Digest.of(digest.algorithm(), hasher.digest()), size);
+    }
   }
 
   /** Persists an index; {@link LayerIndex#write} is atomic and durable itself. */
   private static void persist(LayerIndex index, Path indexPath) throws IOException {
     index.write(indexPath);
-  }
-
-  /** Counts the bytes read through it. */
-  private static final class CountingInputStream extends java.io.FilterInputStream {
-    private long count;
-
-    CountingInputStream(InputStream in) {
-      super(in);
-    }
-
-    @Override
-    public int read() throws IOException {
-      int b = in.read();
-      if (b >= 0) {
-        count++;
-      }
-      return b;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      int n = in.read(b, off, len);
-      if (n > 0) {
-        count += n;
-      }
-      return n;
-    }
-
-    @Override
-    public long skip(long n) throws IOException {
-      long skipped = in.skip(n);
-      count += skipped;
-      return skipped;
-    }
-
-    long count() {
-      return count;
-    }
   }
 }

@@ -38,6 +38,8 @@ public final class Node {
   private String groupName;
   private String linkTarget;
   private int linkCount;
+  /** Metadata of a container's upper entry, or null for a node of the merged layers. */
+  private final NodeMeta own;
 
   Node(MergedTree tree, String path, EntryType type, LayerIndex meta, int entry, int layer,
       Digest layerDigest, long fileKey, Object dir, int inodeLayer, int inode) {
@@ -52,6 +54,32 @@ public final class Node {
     this.dir = dir;
     this.inodeLayer = inodeLayer;
     this.inode = inode;
+    this.own = null;
+  }
+
+  private Node(String path, NodeMeta own, Node base) {
+    this.tree = base == null ? null : base.tree;
+    this.path = path;
+    this.type = own != null ? own.type : base.type;
+    this.meta = base == null ? null : base.meta;
+    this.entry = base == null ? 0 : base.entry;
+    this.layer = own != null ? -1 : base.layer;
+    this.layerDigest = own != null ? null : base.layerDigest;
+    this.fileKey = own != null ? own.fileKey : base.fileKey;
+    this.dir = base == null ? null : base.dir;
+    this.inodeLayer = base == null ? -1 : base.inodeLayer;
+    this.inode = base == null ? -1 : base.inode;
+    this.own = own;
+  }
+
+  /** A node of a container's upper layer: {@code layer() == -1}, {@code layerDigest() == null}. */
+  static Node upper(String path, NodeMeta meta) {
+    return new Node(path, meta, null);
+  }
+
+  /** This node seen at another path (a lower entry under a renamed directory of a container). */
+  Node withPath(String newPath) {
+    return newPath.equals(path) ? this : new Node(newPath, own, this);
   }
 
   /** The resolved absolute path ("/" for the root). */
@@ -77,22 +105,22 @@ public final class Node {
 
   /** Permission bits and setuid/setgid/sticky ({@code 07777}). */
   public int mode() {
-    return meta == null ? 0755 : meta.mode(entry);
+    return own != null ? own.mode : meta == null ? 0755 : meta.mode(entry);
   }
 
   public int uid() {
-    return meta == null ? 0 : meta.uid(entry);
+    return own != null ? own.uid : meta == null ? 0 : meta.uid(entry);
   }
 
   public int gid() {
-    return meta == null ? 0 : meta.gid(entry);
+    return own != null ? own.gid : meta == null ? 0 : meta.gid(entry);
   }
 
   /** Owner name from the tar header ("" when absent). */
   public String userName() {
     String s = userName;
     if (s == null) {
-      s = meta == null ? "" : meta.userName(entry);
+      s = own != null ? own.userName : meta == null ? "" : meta.userName(entry);
       userName = s;
     }
     return s;
@@ -102,7 +130,7 @@ public final class Node {
   public String groupName() {
     String s = groupName;
     if (s == null) {
-      s = meta == null ? "" : meta.groupName(entry);
+      s = own != null ? own.groupName : meta == null ? "" : meta.groupName(entry);
       groupName = s;
     }
     return s;
@@ -110,11 +138,14 @@ public final class Node {
 
   /** Modification time, nanoseconds since the epoch (sub-second only when PAX recorded it). */
   public long mtimeNanos() {
-    return meta == null ? 0 : meta.mtimeNanos(entry);
+    return own != null ? own.mtime : meta == null ? 0 : meta.mtimeNanos(entry);
   }
 
   /** Access time (PAX {@code atime}, else the modification time). */
   public long atimeNanos() {
+    if (own != null) {
+      return own.atime;
+    }
     if (meta == null) {
       return 0;
     }
@@ -124,6 +155,9 @@ public final class Node {
 
   /** Status change time (PAX {@code ctime}, else the modification time). */
   public long ctimeNanos() {
+    if (own != null) {
+      return own.ctime;
+    }
     if (meta == null) {
       return 0;
     }
@@ -133,30 +167,35 @@ public final class Node {
 
   /** Size in bytes: file data length, symlink target length (UTF-8 bytes), else 0. */
   public long size() {
-    return meta == null ? 0 : meta.size(entry);
+    return own != null ? own.size : meta == null ? 0 : meta.size(entry);
   }
 
   /** Symlink target as stored ("" for other types). */
   public String linkTarget() {
     String s = linkTarget;
     if (s == null) {
-      s = meta == null ? "" : meta.linkTarget(entry);
+      s = own != null ? own.linkTarget : meta == null ? "" : meta.linkTarget(entry);
       linkTarget = s;
     }
     return s;
   }
 
   public int devMajor() {
-    return meta == null ? 0 : meta.devMajor(entry);
+    return own != null ? own.devMajor : meta == null ? 0 : meta.devMajor(entry);
   }
 
   public int devMinor() {
-    return meta == null ? 0 : meta.devMinor(entry);
+    return own != null ? own.devMinor : meta == null ? 0 : meta.devMinor(entry);
   }
 
   /** Extended attributes ({@code SCHILY.xattr.*}); a fresh copy. */
   public Map<String, byte[]> xattrs() {
     // decoded afresh from the index on each call: the result is the caller's copy
+    if (own != null) {
+      Map<String, byte[]> m = new java.util.TreeMap<>();
+      own.xattrs.forEach((k, v) -> m.put(k, v.clone()));
+      return m;
+    }
     Map<String, byte[]> m = meta == null ? Map.of() : meta.xattrs(entry);
     return m.isEmpty() ? Map.of() : m;
   }
@@ -173,7 +212,7 @@ public final class Node {
 
   /** Offset of the file's bytes in the uncompressed layer tar. */
   public long dataOffset() {
-    return meta == null ? 0 : meta.dataOffset(entry);
+    return own != null ? 0 : meta == null ? 0 : meta.dataOffset(entry);
   }
 
   /** Identity of the underlying file: equal for all hard links to it, distinct otherwise. */
@@ -185,7 +224,7 @@ public final class Node {
   public int linkCount() {
     int c = linkCount;
     if (c == 0) {
-      c = tree.linkCount(dir, inodeLayer, inode);
+      c = own != null ? own.linkCount.getAsInt() : tree.linkCount(dir, inodeLayer, inode);
       linkCount = c;
     }
     return c;

@@ -2,7 +2,6 @@ package io.layerfs.provider;
 
 import io.layerfs.core.Layer;
 import java.io.IOException;
-import java.nio.file.ReadOnlyFileSystemException;
 import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.FileAttributeView;
 import java.nio.file.attribute.FileOwnerAttributeView;
@@ -48,18 +47,19 @@ final class LayerAttributeViews {
   private LayerAttributeViews() {}
 
   @SuppressWarnings("unchecked")
-  static <V extends FileAttributeView> V view(Class<V> type, Source source) {
+  static <V extends FileAttributeView> V view(
+      Class<V> type, Source source, LayerPath path, boolean follow) {
     if (type == BasicFileAttributeView.class) {
-      return (V) new Posix(source, "basic");
+      return (V) new Posix(source, "basic", path, follow);
     }
     if (type == PosixFileAttributeView.class) {
-      return (V) new Posix(source, "posix");
+      return (V) new Posix(source, "posix", path, follow);
     }
     if (type == FileOwnerAttributeView.class) {
-      return (V) new Posix(source, "owner");
+      return (V) new Posix(source, "owner", path, follow);
     }
     if (type == UserDefinedFileAttributeView.class) {
-      return (V) new LayerUserAttributeView(source);
+      return (V) new LayerUserAttributeView(source, path, follow);
     }
     if (type == LayerFileAttributeView.class) {
       return (V) (LayerFileAttributeView) () -> origin(source);
@@ -80,7 +80,7 @@ final class LayerAttributeViews {
     String view = colon < 0 ? "basic" : attributes.substring(0, colon);
     String names = colon < 0 ? attributes : attributes.substring(colon + 1);
     if (view.equals("user")) {
-      return readUser(names, new LayerUserAttributeView(source));
+      return readUser(names, new LayerUserAttributeView(source, null, true));
     }
     List<String> known = switch (view) {
       case "basic" -> BASIC;
@@ -172,7 +172,8 @@ final class LayerAttributeViews {
   }
 
   /** One object serves the basic, owner and posix views: all read the same lookup. */
-  private record Posix(Source source, String name) implements PosixFileAttributeView {
+  private record Posix(Source source, String name, LayerPath path, boolean follow)
+      implements PosixFileAttributeView {
     @Override
     public PosixFileAttributes readAttributes() throws IOException {
       return source.read();
@@ -183,24 +184,30 @@ final class LayerAttributeViews {
       return source.read().owner();
     }
 
+    /** As the JDK's Linux view: null leaves a time as it is; Linux has no settable birth time. */
     @Override
-    public void setTimes(FileTime lastModifiedTime, FileTime lastAccessTime, FileTime createTime) {
-      throw new ReadOnlyFileSystemException();
+    public void setTimes(FileTime lastModifiedTime, FileTime lastAccessTime, FileTime createTime)
+        throws IOException {
+      if (lastModifiedTime == null && lastAccessTime == null) {
+        path.fs().writable();
+        return;
+      }
+      LayerAttributes.setTimes(path, follow, lastModifiedTime, lastAccessTime);
     }
 
     @Override
-    public void setPermissions(Set<PosixFilePermission> perms) {
-      throw new ReadOnlyFileSystemException();
+    public void setPermissions(Set<PosixFilePermission> perms) throws IOException {
+      LayerAttributes.setMode(path, follow, LayerAttributes.bits(perms));
     }
 
     @Override
-    public void setOwner(UserPrincipal owner) {
-      throw new ReadOnlyFileSystemException();
+    public void setOwner(UserPrincipal owner) throws IOException {
+      LayerAttributes.setOwner(path, follow, LayerAttributes.id(owner), -1);
     }
 
     @Override
-    public void setGroup(GroupPrincipal group) {
-      throw new ReadOnlyFileSystemException();
+    public void setGroup(GroupPrincipal group) throws IOException {
+      LayerAttributes.setOwner(path, follow, -1, LayerAttributes.id(group));
     }
   }
 }

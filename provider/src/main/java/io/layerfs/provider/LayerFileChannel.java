@@ -1,35 +1,30 @@
 package io.layerfs.provider;
 
-import io.layerfs.core.Node;
-import io.layerfs.core.RootFs;
+import io.layerfs.core.FileHandle;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.NonReadableChannelException;
 import java.nio.channels.NonWritableChannelException;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 
 /**
- * A read-only channel over one file of an image: a window onto its layer's uncompressed tar.
- *
- * <p>Every read is a positional read of the layer's shared channel, so opening costs no system
- * call and any number of channels read one layer at once. {@link #transferTo} and {@link #map}
- * hand the window to the layer's own channel, keeping the kernel's zero-copy paths.
+ * The NIO channel over one open file: position, append mode and the JDK's checks; the bytes are
+ * the {@link FileHandle}'s, an image file's window onto its layer or a container's upper file.
  *
  * <p>Thread safety: as {@link FileChannel} promises; the position is guarded by this object.
  */
 final class LayerFileChannel extends FileChannel {
-  private final RootFs root;
-  private final Node node;
+  private final FileHandle handle;
   private final boolean directory;
   private long position;
 
-  LayerFileChannel(RootFs root, Node node, boolean directory) {
-    this.root = root;
-    this.node = node;
+  LayerFileChannel(FileHandle handle, boolean directory) {
+    this.handle = handle;
     this.directory = directory;
   }
 
@@ -71,32 +66,52 @@ final class LayerFileChannel extends FileChannel {
     if (pos < 0) {
       throw new IllegalArgumentException("negative position: " + pos);
     }
+    if (!handle.readable()) {
+      throw new NonReadableChannelException();
+    }
     if (directory) {
       throw new IOException("Is a directory");
     }
-    return root.read(node, dst, pos);
+    return handle.read(dst, pos);
   }
 
   @Override
-  public int write(ByteBuffer src) {
-    throw new NonWritableChannelException();
+  public int write(ByteBuffer src) throws IOException {
+    synchronized (this) {
+      ensureWritable();
+      long at = handle.append() ? handle.size() : position;
+      int n = handle.write(src, at);
+      position = at + n;
+      return n;
+    }
   }
 
   @Override
-  public long write(ByteBuffer[] srcs, int offset, int length) {
-    throw new NonWritableChannelException();
+  public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
+    synchronized (this) {
+      long total = 0;
+      for (int i = offset; i < offset + length; i++) {
+        total += write(srcs[i]);
+      }
+      return total;
+    }
   }
 
   @Override
-  public int write(ByteBuffer src, long pos) {
-    throw new NonWritableChannelException();
+  public int write(ByteBuffer src, long pos) throws IOException {
+    ensureWritable();
+    if (pos < 0) {
+      throw new IllegalArgumentException("negative position: " + pos);
+    }
+    // pwrite(2) on an O_APPEND descriptor appends on Linux, whatever the position
+    return handle.write(src, handle.append() ? handle.size() : pos);
   }
 
   @Override
   public long position() throws IOException {
     ensureOpen();
     synchronized (this) {
-      return position;
+      return handle.append() ? handle.size() : position;
     }
   }
 
@@ -115,17 +130,30 @@ final class LayerFileChannel extends FileChannel {
   @Override
   public long size() throws IOException {
     ensureOpen();
-    return node.size();
+    return handle.size();
   }
 
   @Override
-  public FileChannel truncate(long size) {
-    throw new NonWritableChannelException();
+  public FileChannel truncate(long size) throws IOException {
+    ensureWritable();
+    if (size < 0) {
+      throw new IllegalArgumentException("negative size: " + size);
+    }
+    synchronized (this) {
+      if (size < handle.size()) {
+        handle.truncate(size);
+      }
+      if (position > size) {
+        position = size;
+      }
+    }
+    return this;
   }
 
   @Override
   public void force(boolean metaData) throws IOException {
     ensureOpen();
+    handle.force(metaData);
   }
 
   @Override
@@ -134,48 +162,95 @@ final class LayerFileChannel extends FileChannel {
     if (pos < 0 || count < 0) {
       throw new IllegalArgumentException("negative position or count");
     }
+    if (!handle.readable()) {
+      throw new NonReadableChannelException();
+    }
     if (directory) {
       throw new IOException("Is a directory");
     }
-    return root.transferTo(node, pos, count, target);
+    return handle.transferTo(pos, count, target);
   }
 
   @Override
-  public long transferFrom(ReadableByteChannel src, long pos, long count) {
-    throw new NonWritableChannelException();
+  public long transferFrom(ReadableByteChannel src, long pos, long count) throws IOException {
+    ensureWritable();
+    if (pos < 0 || count < 0) {
+      throw new IllegalArgumentException("negative position or count");
+    }
+    if (pos > handle.size()) {
+      return 0;
+    }
+    ByteBuffer buffer = ByteBuffer.allocate((int) Math.min(count, 1 << 16));
+    long done = 0;
+    while (done < count) {
+      buffer.clear().limit((int) Math.min(buffer.capacity(), count - done));
+      int n = src.read(buffer);
+      if (n <= 0) {
+        break;
+      }
+      buffer.flip();
+      while (buffer.hasRemaining()) {
+        done += handle.write(buffer, pos + done);
+      }
+    }
+    return done;
   }
 
   @Override
   public MappedByteBuffer map(MapMode mode, long pos, long size) throws IOException {
     ensureOpen();
-    if (mode != MapMode.READ_ONLY) {
+    if (pos < 0 || size < 0) {
+      throw new IllegalArgumentException("negative position or size");
+    }
+    if (mode != MapMode.READ_ONLY && !handle.writable()) {
       throw new NonWritableChannelException();
     }
-    if (pos < 0 || size < 0 || pos + size > node.size()) {
-      // the JDK grows a file mapped past its end; a read-only window cannot grow
-      throw new IOException("mapping [" + pos + ", " + (pos + size) + ") lies outside the file of "
-          + node.size() + " bytes");
+    if (!handle.readable()) {
+      throw new NonReadableChannelException();
     }
-    return root.map(node, pos, size);
+    if (mode == MapMode.READ_ONLY && pos + size > handle.size()) {
+      // the JDK grows a file mapped past its end; a read-only mapping of the image cannot grow
+      throw new IOException("mapping [" + pos + ", " + (pos + size)
+          + ") lies outside the file of " + handle.size() + " bytes");
+    }
+    return handle.map(mode, pos, size);
   }
 
-  /** Shared locks only: the channel is open for reading, as the JDK's rule for READ channels. */
   @Override
   public FileLock lock(long pos, long size, boolean shared) throws IOException {
-    return tryLock(pos, size, shared);
+    return lock(pos, size, shared, true);
   }
 
   @Override
   public FileLock tryLock(long pos, long size, boolean shared) throws IOException {
+    return lock(pos, size, shared, false);
+  }
+
+  /**
+   * The JDK's rules: shared locks need a readable channel, exclusive ones a writable one. Locks
+   * of container files are real locks of their data files, so they also hold across JVMs.
+   */
+  private FileLock lock(long pos, long size, boolean shared, boolean wait) throws IOException {
     ensureOpen();
-    if (!shared) {
+    if (shared && !handle.readable()) {
+      throw new NonReadableChannelException();
+    }
+    if (!shared && !handle.writable()) {
       throw new NonWritableChannelException();
     }
-    return new ReadLock(this, pos, size);
+    FileChannel data = handle.lockChannel();
+    if (data == null) {
+      // an image file never changes and readers never conflict: the lock is bookkeeping
+      return new Lock(this, pos, size, shared, null);
+    }
+    FileLock real = wait ? data.lock(pos, size, shared) : data.tryLock(pos, size, shared);
+    return real == null ? null : new Lock(this, pos, size, shared, real);
   }
 
   @Override
-  protected void implCloseChannel() {}
+  protected void implCloseChannel() throws IOException {
+    handle.close();
+  }
 
   private void ensureOpen() throws ClosedChannelException {
     if (!isOpen()) {
@@ -183,17 +258,26 @@ final class LayerFileChannel extends FileChannel {
     }
   }
 
-  /** Readers never conflict with each other and the image never changes: a shared lock is free. */
-  private static final class ReadLock extends FileLock {
+  private void ensureWritable() throws IOException {
+    ensureOpen();
+    if (!handle.writable()) {
+      throw new NonWritableChannelException();
+    }
+  }
+
+  /** A lock of this channel, backed by the data file's lock when there is one. */
+  private static final class Lock extends FileLock {
+    private final FileLock real;
     private volatile boolean valid = true;
 
-    ReadLock(FileChannel channel, long position, long size) {
-      super(channel, position, size, true);
+    Lock(FileChannel channel, long position, long size, boolean shared, FileLock real) {
+      super(channel, position, size, shared);
+      this.real = real;
     }
 
     @Override
     public boolean isValid() {
-      return valid && channel().isOpen();
+      return valid && channel().isOpen() && (real == null || real.isValid());
     }
 
     @Override
@@ -202,6 +286,9 @@ final class LayerFileChannel extends FileChannel {
         throw new ClosedChannelException();
       }
       valid = false;
+      if (real != null) {
+        real.release();
+      }
     }
   }
 }

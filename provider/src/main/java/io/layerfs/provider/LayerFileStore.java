@@ -1,7 +1,10 @@
 package io.layerfs.provider;
 
 import io.layerfs.core.Layer;
+import java.io.IOException;
 import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.FileAttributeView;
 import java.nio.file.attribute.FileOwnerAttributeView;
@@ -11,16 +14,20 @@ import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.util.List;
 
 /**
- * The one store of a layerfs file system: its image. Total space is the sum of the layers'
- * uncompressed sizes as far as known; a read-only view has no usable space.
+ * The one store of a layerfs file system. Its space is that of the host file system holding the
+ * store, where a container's writes land; a read-only view has no usable space.
  */
 final class LayerFileStore extends FileStore {
   private final String name;
   private final List<Layer> layers;
+  private final boolean readOnly;
+  private final Path hostStore;
 
-  LayerFileStore(String name, List<Layer> layers) {
+  LayerFileStore(String name, List<Layer> layers, boolean readOnly, Path hostStore) {
     this.name = name;
     this.layers = layers;
+    this.readOnly = readOnly;
+    this.hostStore = hostStore;
   }
 
   @Override
@@ -35,11 +42,15 @@ final class LayerFileStore extends FileStore {
 
   @Override
   public boolean isReadOnly() {
-    return true;
+    return readOnly;
   }
 
+  /** The host's total space, or for a view without a host store the image's blob sizes. */
   @Override
-  public long getTotalSpace() {
+  public long getTotalSpace() throws IOException {
+    if (hostStore != null) {
+      return Files.getFileStore(hostStore).getTotalSpace();
+    }
     long total = 0;
     for (Layer layer : layers) {
       total += Math.max(0, layer.size());
@@ -48,13 +59,14 @@ final class LayerFileStore extends FileStore {
   }
 
   @Override
-  public long getUsableSpace() {
-    return 0;
+  public long getUsableSpace() throws IOException {
+    return readOnly || hostStore == null ? 0 : Files.getFileStore(hostStore).getUsableSpace();
   }
 
   @Override
-  public long getUnallocatedSpace() {
-    return 0;
+  public long getUnallocatedSpace() throws IOException {
+    return readOnly || hostStore == null ? 0
+        : Files.getFileStore(hostStore).getUnallocatedSpace();
   }
 
   @Override
@@ -75,7 +87,7 @@ final class LayerFileStore extends FileStore {
   }
 
   @Override
-  public Object getAttribute(String attribute) {
+  public Object getAttribute(String attribute) throws IOException {
     return switch (attribute) {
       case "totalSpace" -> getTotalSpace();
       case "usableSpace" -> getUsableSpace();

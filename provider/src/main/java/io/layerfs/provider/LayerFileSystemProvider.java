@@ -1,5 +1,6 @@
 package io.layerfs.provider;
 
+import io.layerfs.core.Container;
 import io.layerfs.core.ContentStore;
 import io.layerfs.core.EntryType;
 import io.layerfs.core.ImageArchive;
@@ -25,6 +26,7 @@ import java.nio.file.NotLinkException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.ReadOnlyFileSystemException;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileAttribute;
@@ -71,6 +73,12 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     return SCHEME;
   }
 
+  /**
+   * Opens container NAME of {@code layerfs://NAME}: created from env {@code image} on first use,
+   * reopened with all its writes afterwards. With {@code readOnly}, an existing container gives a
+   * read-only view of its current state, and a name no container has gives a read-only view of
+   * the image alone.
+   */
   @Override
   public FileSystem newFileSystem(URI uri, Map<String, ?> env) throws IOException {
     String name = nameOf(uri);
@@ -78,20 +86,29 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     if (fileSystems.containsKey(name)) {
       throw new FileSystemAlreadyExistsException(uri.toString());
     }
-    if (config.image() == null) {
-      throw new IllegalArgumentException("container '" + name + "' does not exist in store "
-          + config.store() + "; give env key 'image' to create it");
-    }
     Stores.Handle handle = stores.acquire(config.store());
     try {
-      RootFs root = RootFs.open(handle.content(), handle.layers(), config.image());
+      RootFs root = null;
+      Container container = null;
+      boolean exists = Container.list(handle.content()).contains(name);
+      if (config.readOnly() && !exists) {
+        if (config.image() == null) {
+          throw new IllegalArgumentException("container '" + name + "' does not exist in store "
+              + config.store() + "; give env key 'image' to view an image");
+        }
+        root = RootFs.open(handle.content(), handle.layers(), config.image());
+      } else {
+        container = Container.open(handle.content(), handle.layers(), name, config.image(),
+            config.readOnly());
+      }
       LayerFileSystem[] self = new LayerFileSystem[1];
-      LayerFileSystem fs = new LayerFileSystem(this, name, root, () -> {
+      LayerFileSystem fs = new LayerFileSystem(this, name, root, container, config.store(), () -> {
         fileSystems.remove(name, self[0]);
         handle.release();
       });
       self[0] = fs;
       if (fileSystems.putIfAbsent(name, fs) != null) {
+        fs.close();
         throw new FileSystemAlreadyExistsException(uri.toString());
       }
       return fs;
@@ -139,7 +156,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       String image = config.image() != null ? config.image() : onlyTag(handle.content());
       RootFs root = RootFs.open(handle.content(), handle.layers(), image);
       String name = file.getFileName() == null ? "image" : file.getFileName().toString();
-      return new LayerFileSystem(this, name, root, () -> {
+      return new LayerFileSystem(this, name, root, null, null, () -> {
         handle.release();
         cleanup.run();
       });
@@ -206,27 +223,35 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
   public FileChannel newFileChannel(
       Path path, Set<? extends OpenOption> options, FileAttribute<?>... attrs) throws IOException {
     LayerPath p = LayerPath.check(path);
+    boolean write = false;
     for (OpenOption option : options) {
-      if (option == StandardOpenOption.WRITE || option == StandardOpenOption.APPEND
-          || option == StandardOpenOption.DELETE_ON_CLOSE) {
-        p.fs().ensureOpen();
-        throw new ReadOnlyFileSystemException();
-      }
       if (option == null) {
         throw new NullPointerException();
       }
+      write |= option == StandardOpenOption.WRITE || option == StandardOpenOption.APPEND;
     }
-    if (attrs.length > 0) {
-      throw new UnsupportedOperationException("attributes at open need a writable file system");
+    if (options.contains(StandardOpenOption.APPEND)
+        && (options.contains(StandardOpenOption.READ)
+            || options.contains(StandardOpenOption.TRUNCATE_EXISTING))) {
+      throw new IllegalArgumentException("APPEND + " + (options.contains(StandardOpenOption.READ)
+          ? "READ" : "TRUNCATE_EXISTING") + " not allowed");
     }
-    boolean follow = !options.contains(LinkOption.NOFOLLOW_LINKS);
-    Node node = p.fs().lookup(p, follow);
-    if (node.type() == EntryType.SYMLINK) {
-      // O_NOFOLLOW on a link: ELOOP, which the default provider reports as a plain IOException
-      throw new IOException(
-          p + ": Too many levels of symbolic links (NOFOLLOW_LINKS specified)");
+    if (write || options.contains(StandardOpenOption.DELETE_ON_CLOSE)) {
+      p.fs().writable();
     }
-    return new LayerFileChannel(p.fs().root(), node, node.type() == EntryType.DIRECTORY);
+    int mode = LayerAttributes.createMode(attrs, 0666);
+    if (!write) {
+      Node node = p.fs().lookup(p, !options.contains(LinkOption.NOFOLLOW_LINKS));
+      if (node.type() == EntryType.SYMLINK) {
+        // O_NOFOLLOW on a link: ELOOP, which the default provider reports as a plain IOException
+        throw new IOException(
+            p + ": Too many levels of symbolic links (NOFOLLOW_LINKS specified)");
+      }
+      if (node.type() == EntryType.DIRECTORY) {
+        return new LayerFileChannel(new ImageFileHandle(null, node), true);
+      }
+    }
+    return new LayerFileChannel(p.fs().open(p, options, mode), false);
   }
 
   @Override
@@ -290,14 +315,14 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
 
   /**
    * Access as root has it in a container: reading always, executing when any execute bit is set
-   * (or for directories), writing never, since this view is read-only.
+   * (or for directories), writing unless the file system is read-only.
    */
   @Override
   public void checkAccess(Path path, AccessMode... modes) throws IOException {
     LayerPath p = LayerPath.check(path);
     Node node = p.fs().lookup(p, true);
     for (AccessMode mode : modes) {
-      if (mode == AccessMode.WRITE) {
+      if (mode == AccessMode.WRITE && p.fs().isReadOnly()) {
         throw new java.nio.file.FileSystemException(p.toString(), null, "Read-only file system");
       }
       if (mode == AccessMode.EXECUTE && node.type() != EntryType.DIRECTORY
@@ -311,7 +336,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
   public <V extends FileAttributeView> V getFileAttributeView(
       Path path, Class<V> type, LinkOption... options) {
     LayerPath p = LayerPath.check(path);
-    return LayerAttributeViews.view(type, source(p, options));
+    return LayerAttributeViews.view(type, source(p, options), p, follow(options));
   }
 
   @Override
@@ -343,7 +368,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
 
       @Override
       public List<io.layerfs.core.Layer> layers() {
-        return p.fs().root().layers();
+        return p.fs().layers();
       }
 
       @Override
@@ -353,48 +378,72 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     };
   }
 
-  // --- writing: this version's views are read-only ---
+  // --- writing: into the container's upper layer, copy-on-write ---
 
   @Override
   public void createDirectory(Path dir, FileAttribute<?>... attrs) throws IOException {
-    throw readOnly(dir);
+    int mode = LayerAttributes.createMode(attrs, 0777);
+    LayerPath.check(dir).fs().change(LayerPath.check(dir), (c, p) -> c.createDirectory(p, mode));
   }
 
   @Override
   public void createSymbolicLink(Path link, Path target, FileAttribute<?>... attrs)
       throws IOException {
-    throw readOnly(link);
+    LayerPath l = LayerPath.check(link);
+    if (attrs.length > 0) {
+      throw new UnsupportedOperationException("symbolic links take no initial attributes");
+    }
+    String to = LayerPath.check(target).toString();
+    l.fs().change(l, (c, p) -> c.createSymbolicLink(p, to));
   }
 
   @Override
   public void createLink(Path link, Path existing) throws IOException {
-    throw readOnly(link);
+    LayerPath l = LayerPath.check(link);
+    LayerPath e = LayerPath.check(existing);
+    sameFileSystem(l, e);
+    l.fs().change(l, (c, p) -> c.createLink(p, e.absolute()));
   }
 
   @Override
   public void delete(Path path) throws IOException {
-    throw readOnly(path);
+    LayerPath p = LayerPath.check(path);
+    p.fs().change(p, Container::delete);
   }
 
   @Override
   public void copy(Path source, Path target, CopyOption... options) throws IOException {
-    throw readOnly(target);
+    LayerCopy.copy(LayerPath.check(source), LayerPath.check(target), options);
   }
 
   @Override
   public void move(Path source, Path target, CopyOption... options) throws IOException {
-    throw readOnly(source);
+    LayerPath s = LayerPath.check(source);
+    LayerPath t = LayerPath.check(target);
+    if (s.fs() != t.fs()) {
+      LayerCopy.moveAcross(s, t, options);
+      return;
+    }
+    boolean replace = Arrays.asList(options).contains(StandardCopyOption.REPLACE_EXISTING);
+    s.fs().change(s, (c, p) -> c.move(p, t.absolute(), replace));
   }
 
   @Override
   public void setAttribute(Path path, String attribute, Object value, LinkOption... options)
       throws IOException {
-    throw readOnly(path);
+    LayerPath p = LayerPath.check(path);
+    LayerAttributes.set(p, attribute, value, follow(options));
   }
 
-  private static ReadOnlyFileSystemException readOnly(Path path) {
-    LayerPath.check(path).fs().ensureOpen();
-    return new ReadOnlyFileSystemException();
+  static boolean follow(LinkOption... options) {
+    return !Arrays.asList(options).contains(LinkOption.NOFOLLOW_LINKS);
+  }
+
+  private static void sameFileSystem(LayerPath a, LayerPath b) {
+    if (a.fs() != b.fs()) {
+      throw new java.nio.file.ProviderMismatchException(
+          "paths of two layerfs file systems: " + a.fs() + ", " + b.fs());
+    }
   }
 
   @Override

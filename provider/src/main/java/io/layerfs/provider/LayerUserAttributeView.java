@@ -3,24 +3,27 @@ package io.layerfs.provider;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.FileSystemException;
-import java.nio.file.ReadOnlyFileSystemException;
 import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The {@code user} view: the image's {@code user.*} extended attributes (from the layers' PAX
- * {@code SCHILY.xattr.user.*} records), named without the {@code user.} prefix as the JDK's Linux
- * view names them. Read-only, as the image is.
+ * The {@code user} view: the {@code user.*} extended attributes (from the layers' PAX {@code
+ * SCHILY.xattr.user.*} records, or set in the container), named without the {@code user.} prefix
+ * as the JDK's Linux view names them.
  */
 final class LayerUserAttributeView implements UserDefinedFileAttributeView {
   private static final String PREFIX = "user.";
 
   private final LayerAttributeViews.Source source;
+  private final LayerPath path;
+  private final boolean follow;
 
-  LayerUserAttributeView(LayerAttributeViews.Source source) {
+  LayerUserAttributeView(LayerAttributeViews.Source source, LayerPath path, boolean follow) {
     this.source = source;
+    this.path = path;
+    this.follow = follow;
   }
 
   @Override
@@ -65,13 +68,16 @@ final class LayerUserAttributeView implements UserDefinedFileAttributeView {
   }
 
   @Override
-  public int write(String name, ByteBuffer src) {
-    throw new ReadOnlyFileSystemException();
+  public int write(String name, ByteBuffer src) throws IOException {
+    byte[] value = new byte[src.remaining()];
+    src.get(value);
+    LayerAttributes.setXattr(path, follow, name, value);
+    return value.length;
   }
 
   @Override
-  public void delete(String name) {
-    throw new ReadOnlyFileSystemException();
+  public void delete(String name) throws IOException {
+    LayerAttributes.removeXattr(path, follow, name);
   }
 
   private Map<String, byte[]> xattrs() throws IOException {

@@ -1,0 +1,724 @@
+package io.layerfs.core;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.ClosedFileSystemException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.ReadOnlyFileSystemException;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * A container: an image plus its own writable layer, copy-on-write as Docker's overlay2 storage
+ * driver (see {@link ContainerTree} for the merged view, {@link UpperDir} for whiteouts, opaque and
+ * redirected directories, {@link UpperFile} for chunked copy-up and metacopies).
+ *
+ * <h2>On disk</h2>
+ *
+ * {@code <store>/layerfs/containers/NAME/}: {@code container.json} (name, image ref, manifest
+ * digest, creation time; written once, atomically), {@code lock} (the one writer's file lock, see
+ * {@link ContainerLock}), {@code meta.snap} and {@code meta.log} (the upper layer's metadata, see
+ * {@link MetaLog} and {@link UpperLayer}), {@code data/ID} (the bytes of upper file ID). The
+ * lower layers and the store's blobs are only read.
+ *
+ * <h2>Operations</h2>
+ *
+ * Every result and exception is what the JDK's default provider gives on Linux for the same tree,
+ * running as root (no permission checks). Each mutation is one metadata record, appended and
+ * forced before it returns, so a crash loses at most the operation in flight; a {@code move} that
+ * replaces its target is one record too. Deleting a lower name leaves a whiteout, creating a
+ * directory where one was deleted gives an opaque one, renaming a lower directory gives an upper
+ * directory redirected to the lower one (no data copied), a hard link of a lower file copies it
+ * up (metadata only) so that both names share one upper file, and a lower file's other hard links
+ * keep the lower bytes when one name is copied up.
+ *
+ * <h2>Thread safety and lock order</h2>
+ *
+ * Any number of threads may use a container. Lock order: the tree lock (a {@link
+ * ReentrantReadWriteLock}: read for lookups, listings and opening for reading; write for every
+ * mutation and for opening for writing), then an {@link UpperFile}'s monitor (its data state;
+ * file handles take only this one), then the {@link MetaLog}'s monitor.
+ */
+public final class Container implements Closeable {
+  private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]*");
+  private static final String JSON = "container.json";
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  private final String name;
+  private final Path dir;
+  private final Image image;
+  private final boolean readOnly;
+  private final ContainerLock lock;
+  private final ContainerTree tree;
+  private final UpperLayer upper;
+  private final ReentrantReadWriteLock rw;
+  private volatile boolean closed;
+
+  private Container(String name, Path dir, Image image, boolean readOnly, ContainerLock lock,
+      ContainerTree tree, ReentrantReadWriteLock rw) {
+    this.name = name;
+    this.dir = dir;
+    this.image = image;
+    this.readOnly = readOnly;
+    this.lock = lock;
+    this.tree = tree;
+    this.upper = tree.upper();
+    this.rw = rw;
+  }
+
+  // ------------------------------------------------------------------------------ life cycle
+
+  /**
+   * Opens container {@code name} of {@code store}, creating it from {@code imageOrNull} on first
+   * use. A read-only open takes no lock and shows the current state; every mutation of it throws
+   * {@link ReadOnlyFileSystemException}.
+   *
+   * @throws IllegalArgumentException for a bad name, a missing container without image, or an
+   *     image other than the container's
+   * @throws IOException "container NAME is open for writing by another process" for a second
+   *     writer
+   */
+  public static Container open(ContentStore store, LayerStore layers, String name,
+      String imageOrNull, boolean readOnly) throws IOException {
+    checkName(name);
+    Path dir = containers(store).resolve(name);
+    Path json = dir.resolve(JSON);
+    ContainerLock lock = null;
+    try {
+      if (!Files.exists(json)) {
+        if (imageOrNull == null) {
+          throw new IllegalArgumentException("container " + name + " does not exist in store "
+              + store.root() + "; give 'image' to create it");
+        }
+        if (readOnly) {
+          // nothing to show but the image: a transient view, nothing written
+          Image image = Image.resolve(store, imageOrNull);
+          return create(name, null, image, true, null, store, layers);
+        }
+        Files.createDirectories(dir);
+        lock = ContainerLock.acquire(dir, name);
+        if (!Files.exists(json)) {
+          Image image = Image.resolve(store, imageOrNull);
+          writeJson(dir, name, imageOrNull, image.manifestDigest());
+        }
+      } else if (!readOnly) {
+        lock = ContainerLock.acquire(dir, name);
+      }
+      JsonNode meta = MAPPER.readTree(json.toFile());
+      Digest manifest = Digest.parse(meta.path("manifest").asText());
+      Image image = Image.resolve(store, manifest.toString());
+      if (imageOrNull != null) {
+        Image given = Image.resolve(store, imageOrNull);
+        if (!given.manifestDigest().equals(manifest)) {
+          throw new IllegalArgumentException("container " + name + " was created from image '"
+              + meta.path("image").asText() + "' (" + manifest + "), not from '" + imageOrNull
+              + "' (" + given.manifestDigest() + ")");
+        }
+      }
+      return create(name, dir, image, readOnly, lock, store, layers);
+    } catch (IOException | RuntimeException e) {
+      if (lock != null) {
+        lock.close();
+      }
+      throw e;
+    }
+  }
+
+  private static Container create(String name, Path dir, Image image, boolean readOnly,
+      ContainerLock lock, ContentStore store, LayerStore layers) throws IOException {
+    RootFs root = RootFs.open(store, layers, image.manifestDigest().toString());
+    UpperLayer upper = UpperLayer.load(dir, readOnly, layers, image.layers(),
+        root.lookup("/", false));
+    ReentrantReadWriteLock rw = new ReentrantReadWriteLock();
+    return new Container(name, dir, image, readOnly, lock, new ContainerTree(root, upper, rw), rw);
+  }
+
+  /** The names of the containers of {@code store}, sorted. */
+  public static List<String> list(ContentStore store) throws IOException {
+    Path root = containers(store);
+    List<String> names = new ArrayList<>();
+    if (!Files.isDirectory(root)) {
+      return names;
+    }
+    try (DirectoryStream<Path> s = Files.newDirectoryStream(root)) {
+      for (Path p : s) {
+        String n = p.getFileName().toString();
+        if (NAME.matcher(n).matches() && Files.exists(p.resolve(JSON))) {
+          names.add(n);
+        }
+      }
+    }
+    Collections.sort(names);
+    return names;
+  }
+
+  /**
+   * Removes a container and its writable layer.
+   *
+   * @throws NoSuchFileException if there is none of that name
+   * @throws IOException if it is open for writing
+   */
+  public static void remove(ContentStore store, String name) throws IOException {
+    checkName(name);
+    Path dir = containers(store).resolve(name);
+    if (!Files.isDirectory(dir)) {
+      throw new NoSuchFileException(dir.toString(), null,
+          "no container " + name + " in store " + store.root());
+    }
+    try (ContainerLock lock = ContainerLock.acquire(dir, name)) {
+      // container.json first: a crash part way leaves no half container that list() shows
+      Files.deleteIfExists(dir.resolve(JSON));
+      try (Stream<Path> walk = Files.walk(dir)) {
+        List<Path> all = new ArrayList<>(walk.toList());
+        Collections.reverse(all);
+        for (Path p : all) {
+          if (!p.equals(dir) && !p.getFileName().toString().equals("lock")) {
+            Files.delete(p);
+          }
+        }
+      }
+    }
+    Files.deleteIfExists(dir.resolve("lock"));
+    Files.deleteIfExists(dir);
+  }
+
+  private static Path containers(ContentStore store) throws IOException {
+    return store.stateDir().resolve("containers");
+  }
+
+  private static void checkName(String name) {
+    if (name == null || !NAME.matcher(name).matches()) {
+      throw new IllegalArgumentException(
+          "invalid container name '" + name + "': must match [a-zA-Z0-9][a-zA-Z0-9_.-]*");
+    }
+  }
+
+  private static void writeJson(Path dir, String name, String image, Digest manifest)
+      throws IOException {
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put("name", name);
+    m.put("image", image);
+    m.put("manifest", manifest.toString());
+    m.put("created", Instant.now().toString());
+    byte[] bytes = MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(m);
+    Path tmp = dir.resolve(JSON + ".tmp");
+    try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.CREATE,
+        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+      ByteBuffer b = ByteBuffer.wrap(bytes);
+      while (b.hasRemaining()) {
+        c.write(b);
+      }
+      c.force(true);
+    }
+    BlobWriter.move(tmp, dir.resolve(JSON));
+    ContentStore.fsyncDirectory(dir);
+  }
+
+  /** Compacts the metadata into the snapshot and releases the lock; open handles stop working. */
+  @Override
+  public void close() throws IOException {
+    rw.writeLock().lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      try {
+        upper.close();
+      } finally {
+        if (lock != null) {
+          lock.close();
+        }
+      }
+    } finally {
+      rw.writeLock().unlock();
+    }
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public Image image() {
+    return image;
+  }
+
+  public List<Layer> layers() {
+    return image.layers();
+  }
+
+  public boolean readOnly() {
+    return readOnly;
+  }
+
+  /** Bytes written into data files since this container was opened (copied chunks included). */
+  public long upperBytesWritten() {
+    return upper.written();
+  }
+
+  // ------------------------------------------------------------------------------------ reading
+
+  /** Looks up an absolute path, as {@link RootFs#lookup}; symlinks resolve chroot-style. */
+  public Node lookup(String absPath, boolean followLast) throws IOException {
+    rw.readLock().lock();
+    try {
+      checkOpen();
+      return tree.node(tree.resolve(absPath, followLast, false));
+    } finally {
+      rw.readLock().unlock();
+    }
+  }
+
+  /** The sorted names in a directory. */
+  public List<String> list(String absDir) throws IOException {
+    rw.readLock().lock();
+    try {
+      checkOpen();
+      ContainerTree.Found f;
+      try {
+        f = tree.resolve(absDir, true, false);
+      } catch (FileSystemException e) {
+        // opendir(3) gives ENOTDIR for a non-directory anywhere in the path
+        if ("Not a directory".equals(e.getReason())) {
+          throw new NotDirectoryException(absDir);
+        }
+        throw e;
+      }
+      if (!f.isDirectory()) {
+        throw new NotDirectoryException(absDir);
+      }
+      return tree.list(f.dir);
+    } finally {
+      rw.readLock().unlock();
+    }
+  }
+
+  // ------------------------------------------------------------------------------------ files
+
+  /**
+   * Opens a file with the JDK's semantics: no READ/WRITE/APPEND means READ, APPEND means WRITE,
+   * CREATE and CREATE_NEW only apply when writing, CREATE_NEW never follows a last symlink,
+   * CREATE through a dangling symlink creates its target. Opening a lower file for writing copies
+   * its metadata up; its bytes are copied by chunks as they are written.
+   *
+   * @param createMode permission bits of a new file (the caller applies its umask)
+   */
+  public FileHandle open(String absPath, Set<? extends OpenOption> options, int createMode)
+      throws IOException {
+    boolean read = options.contains(StandardOpenOption.READ);
+    boolean write = options.contains(StandardOpenOption.WRITE);
+    boolean append = options.contains(StandardOpenOption.APPEND);
+    boolean truncate = options.contains(StandardOpenOption.TRUNCATE_EXISTING);
+    boolean create = options.contains(StandardOpenOption.CREATE);
+    boolean createNew = options.contains(StandardOpenOption.CREATE_NEW);
+    boolean noFollow = options.contains(LinkOption.NOFOLLOW_LINKS);
+    boolean deleteOnClose = options.contains(StandardOpenOption.DELETE_ON_CLOSE);
+    if (append) {
+      write = true;
+    }
+    if (!read && !write) {
+      read = true;
+    }
+    if (read && append) {
+      throw new IllegalArgumentException("READ + APPEND not allowed");
+    }
+    if (append && truncate) {
+      throw new IllegalArgumentException("APPEND + TRUNCATE_EXISTING not allowed");
+    }
+    if (write || deleteOnClose) {
+      checkWritable();
+    }
+    if (!write) {
+      rw.readLock().lock();
+      try {
+        checkOpen();
+        ContainerTree.Found f = tree.resolve(absPath, !noFollow, false);
+        checkNoFollow(absPath, noFollow, f);
+        if (f.isDirectory()) {
+          return new ContainerHandle(this, absPath, null, null, true, false, false,
+              deleteOnClose);
+        }
+        checkRegular(absPath, f);
+        if (f.obj instanceof UpperFile) {
+          return new ContainerHandle(this, absPath, (UpperFile) f.obj, null, true, false, false,
+              deleteOnClose);
+        }
+        return new ContainerHandle(this, absPath, null, tree.node(f), true, false, false,
+            deleteOnClose);
+      } finally {
+        rw.readLock().unlock();
+      }
+    }
+    rw.writeLock().lock();
+    try {
+      checkOpen();
+      ContainerTree.Found f;
+      if (createNew) {
+        f = tree.resolve(absPath, false, true);
+        if (f.exists()) {
+          throw new FileAlreadyExistsException(absPath);
+        }
+      } else {
+        f = tree.resolve(absPath, !noFollow, create);
+        checkNoFollow(absPath, noFollow, f);
+      }
+      if (f.isDirectory()) {
+        throw new FileSystemException(absPath, null, "Is a directory");
+      }
+      UpperLayer.Batch b = upper.batch();
+      UpperFile file;
+      if (!f.exists()) {
+        if (f.parent == null) {
+          throw new FileAlreadyExistsException(absPath);
+        }
+        UpperDir parent = tree.ensureUpper(f.parent, b);
+        file = upper.newFile(EntryType.FILE);
+        file.mode = createMode & 07777;
+        file.born(Clock.nanos());
+        b.file(file);
+        b.put(parent, f.name, file);
+        touch(parent, b);
+      } else {
+        checkRegular(absPath, f);
+        file = tree.copyUp(f, b);
+      }
+      upper.commit(b);
+      ContainerHandle h = new ContainerHandle(this, absPath, file, null, read, true, append,
+          deleteOnClose);
+      if (truncate && file.size() > 0) {
+        file.truncate(0);
+      }
+      return h;
+    } finally {
+      rw.writeLock().unlock();
+    }
+  }
+
+  private static void checkNoFollow(String path, boolean noFollow, ContainerTree.Found f)
+      throws FileSystemException {
+    if (noFollow && f.isSymlink()) {
+      throw new FileSystemException(path, null,
+          "Too many levels of symbolic links or unable to access attributes of symbolic link");
+    }
+  }
+
+  private static void checkRegular(String path, ContainerTree.Found f) throws IOException {
+    EntryType t = f.obj instanceof UpperFile ? ((UpperFile) f.obj).type : ((Node) f.obj).type();
+    if (t != EntryType.FILE) {
+      // devices and fifos of an image are descriptions, not devices
+      throw new FileSystemException(path, null, "Operation not supported");
+    }
+  }
+
+  // ------------------------------------------------------------------------------ mutations
+
+  /** Creates a directory (the parent path's symlinks followed, not the last name). */
+  public void createDirectory(String absPath, int mode) throws IOException {
+    mutate(() -> {
+      ContainerTree.Found f = tree.resolve(absPath, false, true);
+      if (f.exists()) {
+        throw new FileAlreadyExistsException(absPath);
+      }
+      UpperLayer.Batch b = upper.batch();
+      UpperDir parent = tree.ensureUpper(f.parent, b);
+      UpperDir d = upper.newDir();
+      d.mode = mode & 07777;
+      d.born(Clock.nanos());
+      d.lower = null; // new, or opaque over a deleted lower name
+      b.dir(d);
+      b.put(parent, f.name, d);
+      touch(parent, b);
+      upper.commit(b);
+    });
+  }
+
+  public void createSymbolicLink(String absLink, String target) throws IOException {
+    mutate(() -> {
+      ContainerTree.Found f = tree.resolve(absLink, false, true);
+      if (f.exists()) {
+        throw new FileAlreadyExistsException(absLink);
+      }
+      UpperLayer.Batch b = upper.batch();
+      UpperDir parent = tree.ensureUpper(f.parent, b);
+      UpperFile s = upper.newFile(EntryType.SYMLINK);
+      s.mode = 0777;
+      s.linkTarget = target;
+      s.size = target.getBytes(StandardCharsets.UTF_8).length;
+      s.born(Clock.nanos());
+      b.file(s);
+      b.put(parent, f.name, s);
+      touch(parent, b);
+      upper.commit(b);
+    });
+  }
+
+  /** Creates a hard link to an existing non-directory (not following a last symlink). */
+  public void createLink(String absLink, String absExisting) throws IOException {
+    mutate(() -> {
+      ContainerTree.Found e;
+      try {
+        e = tree.resolve(absExisting, false, false);
+      } catch (NoSuchFileException x) {
+        throw new NoSuchFileException(absLink, absExisting, null);
+      }
+      ContainerTree.Found f = tree.resolve(absLink, false, true);
+      if (f.exists()) {
+        throw new FileAlreadyExistsException(absLink, absExisting, null);
+      }
+      if (e.isDirectory()) {
+        throw new FileSystemException(absLink, absExisting, "Operation not permitted");
+      }
+      UpperLayer.Batch b = upper.batch();
+      UpperFile file = tree.copyUp(e, b);
+      UpperDir parent = tree.ensureUpper(f.parent, b);
+      synchronized (file) {
+        file.ctime = Clock.nanos();
+      }
+      b.entry(file);
+      b.put(parent, f.name, file);
+      touch(parent, b);
+      upper.commit(b);
+    });
+  }
+
+  /** Deletes a file, link or empty directory; a lower one leaves a whiteout. */
+  public void delete(String absPath) throws IOException {
+    mutate(() -> {
+      ContainerTree.Found f = tree.resolve(absPath, false, false);
+      if (f.parent == null) {
+        throw new FileSystemException(absPath, null, "Device or resource busy");
+      }
+      if (f.isDirectory() && !tree.list(f.dir).isEmpty()) {
+        throw new DirectoryNotEmptyException(absPath);
+      }
+      UpperLayer.Batch b = upper.batch();
+      UpperDir parent = tree.ensureUpper(f.parent, b);
+      b.remove(parent, f.name, tree.hasLower(f.parent, f.name));
+      touch(parent, b);
+      upper.commit(b);
+    });
+  }
+
+  /**
+   * Moves a file or directory as the JDK's default provider does without ATOMIC_MOVE (same file:
+   * nothing; existing target: FileAlreadyExistsException unless {@code replaceExisting}, then it
+   * is deleted, DirectoryNotEmptyException for a non-empty directory), in one atomic record. A
+   * lower directory moves as an upper directory redirected to it: no data copied.
+   */
+  public void move(String absSource, String absTarget, boolean replaceExisting)
+      throws IOException {
+    mutate(() -> {
+      ContainerTree.Found s = tree.resolve(absSource, false, false);
+      ContainerTree.Found t;
+      try {
+        t = tree.resolve(absTarget, false, true);
+      } catch (NoSuchFileException x) {
+        throw new NoSuchFileException(absSource, absTarget, null);
+      } catch (FileSystemException x) {
+        throw new FileSystemException(absSource, absTarget, x.getReason());
+      }
+      if (t.exists()) {
+        if (sameFile(s, t)) {
+          return;
+        }
+        if (!replaceExisting) {
+          throw new FileAlreadyExistsException(absTarget);
+        }
+        if (t.isDirectory() && !tree.list(t.dir).isEmpty()) {
+          throw new DirectoryNotEmptyException(absTarget);
+        }
+      }
+      if (s.isDirectory() && (s.parent == null || t.path.equals(s.path)
+          || t.path.startsWith(s.path + "/"))) {
+        throw new FileSystemException(absSource, absTarget, "Invalid argument");
+      }
+      if (t.parent == null) {
+        throw new FileSystemException(absSource, absTarget, "Device or resource busy");
+      }
+      UpperLayer.Batch b = upper.batch();
+      UpperDir from = tree.ensureUpper(s.parent, b);
+      boolean whiteout = tree.hasLower(s.parent, s.name);
+      UpperEntry moved;
+      if (s.obj instanceof UpperEntry) {
+        moved = b.detach(from, s.name, whiteout);
+      } else {
+        Node n = (Node) s.obj;
+        if (s.isDirectory()) {
+          UpperDir d = upper.newDir();
+          d.copyMeta(n);
+          d.lower = s.dir.lower; // the redirect: it keeps showing the lower directory
+          b.dir(d);
+          moved = d;
+        } else {
+          UpperFile file = upper.newFile(n.type());
+          file.copyUpFrom(n);
+          b.file(file);
+          moved = file;
+        }
+        b.remove(from, s.name, whiteout);
+      }
+      UpperDir to = tree.ensureUpper(t.parent, b);
+      b.put(to, t.name, moved);
+      touch(from, b);
+      if (to != from) {
+        touch(to, b);
+      }
+      upper.commit(b);
+    });
+  }
+
+  private static boolean sameFile(ContainerTree.Found a, ContainerTree.Found b) {
+    if (a.obj instanceof Node && b.obj instanceof Node) {
+      Node x = (Node) a.obj;
+      Node y = (Node) b.obj;
+      return x.isDirectory() ? a.path.equals(b.path) : x.fileKey() == y.fileKey();
+    }
+    return a.obj == b.obj;
+  }
+
+  public void setMode(String absPath, boolean follow, int mode) throws IOException {
+    changeMeta(absPath, follow, e -> e.mode = mode & 07777);
+  }
+
+  /** Sets owner and group; -1 keeps one. */
+  public void setOwner(String absPath, boolean follow, int uid, int gid) throws IOException {
+    changeMeta(absPath, follow, e -> {
+      if (uid != -1 && uid != e.uid) {
+        e.uid = uid;
+        e.userName = "";
+      }
+      if (gid != -1 && gid != e.gid) {
+        e.gid = gid;
+        e.groupName = "";
+      }
+    });
+  }
+
+  /** Sets modification and access times; -1 keeps one. */
+  public void setTimes(String absPath, boolean follow, long mtimeNanosOrMinus1,
+      long atimeNanosOrMinus1) throws IOException {
+    changeMeta(absPath, follow, e -> {
+      if (mtimeNanosOrMinus1 != -1) {
+        e.mtime = mtimeNanosOrMinus1;
+      }
+      if (atimeNanosOrMinus1 != -1) {
+        e.atime = atimeNanosOrMinus1;
+      }
+    });
+  }
+
+  /** Sets an extended attribute (for example {@code user.NAME} of the {@code user:} view). */
+  public void setXattr(String absPath, boolean follow, String name, byte[] value)
+      throws IOException {
+    byte[] v = value.clone();
+    changeMeta(absPath, follow, e -> e.xattrs.put(name, v));
+  }
+
+  /** Removes an extended attribute; a missing one is ENODATA, as on Linux. */
+  public void removeXattr(String absPath, boolean follow, String name) throws IOException {
+    mutate(() -> {
+      ContainerTree.Found f = tree.resolve(absPath, follow, false);
+      if (!tree.node(f).xattrs().containsKey(name)) {
+        throw new FileSystemException(absPath, null, "No data available");
+      }
+      changeFound(f, e -> e.xattrs.remove(name));
+    });
+  }
+
+  private void changeMeta(String absPath, boolean follow, MetaChange change) throws IOException {
+    mutate(() -> changeFound(tree.resolve(absPath, follow, false), change));
+  }
+
+  /** Copies up metadata only (a metacopy for a lower file) and changes it; ctime is now. */
+  private void changeFound(ContainerTree.Found f, MetaChange change) throws IOException {
+    UpperLayer.Batch b = upper.batch();
+    UpperEntry e = tree.copyUpMeta(f, b);
+    synchronized (e) {
+      change.apply(e);
+      e.ctime = Clock.nanos();
+    }
+    b.entry(e);
+    upper.commit(b);
+  }
+
+  private static void touch(UpperDir d, UpperLayer.Batch b) {
+    long now = Clock.nanos();
+    d.mtime = now;
+    d.ctime = now;
+    b.dir(d);
+  }
+
+  private interface MetaChange {
+    void apply(UpperEntry e);
+  }
+
+  private interface Mutation {
+    void run() throws IOException;
+  }
+
+  private void mutate(Mutation m) throws IOException {
+    checkWritable();
+    rw.writeLock().lock();
+    try {
+      checkOpen();
+      m.run();
+    } finally {
+      rw.writeLock().unlock();
+    }
+  }
+
+  private void checkWritable() {
+    if (readOnly) {
+      throw new ReadOnlyFileSystemException();
+    }
+  }
+
+  void checkOpen() {
+    if (closed) {
+      throw new ClosedFileSystemException();
+    }
+  }
+
+  ContainerTree tree() {
+    return tree;
+  }
+
+  /** A channel on {@code locks/KEY} for lock requests on a file that has no data file. */
+  FileChannel lockFile(long key) throws IOException {
+    if (dir == null || readOnly) {
+      throw new UnsupportedOperationException("file locks need a writable container");
+    }
+    Path locks = dir.resolve("locks");
+    Files.createDirectories(locks);
+    return FileChannel.open(locks.resolve(Long.toHexString(key)), StandardOpenOption.CREATE,
+        StandardOpenOption.READ, StandardOpenOption.WRITE);
+  }
+
+  @Override
+  public String toString() {
+    return "Container[" + name + " " + image.manifestDigest() + (readOnly ? " ro" : "") + "]";
+  }
+}

@@ -1,0 +1,48 @@
+package io.layerfs.core;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
+
+/**
+ * An open file of a {@link Container}: positional I/O, as {@link FileChannel} has it. The caller
+ * (the NIO channel) keeps the position; an {@link #append()} handle writes at the end whatever the
+ * position. Errors are those of a {@link FileChannel} on Linux ({@link
+ * java.nio.channels.NonReadableChannelException}, {@link
+ * java.nio.channels.NonWritableChannelException}, {@link
+ * java.nio.channels.ClosedChannelException}).
+ */
+public interface FileHandle extends Closeable {
+  /** Reads into {@code dst} at {@code position}; -1 at the end of the file. */
+  int read(ByteBuffer dst, long position) throws IOException;
+
+  /** Writes all of {@code src} at {@code position} (at the end for an append handle). */
+  int write(ByteBuffer src, long position) throws IOException;
+
+  long size() throws IOException;
+
+  /** Shrinks the file to {@code size}; a size at or past the end changes nothing. */
+  void truncate(long size) throws IOException;
+
+  void force(boolean metaData) throws IOException;
+
+  long transferTo(long position, long count, WritableByteChannel target) throws IOException;
+
+  /** Maps the file; a read-write mapping first copies the whole file up. */
+  MappedByteBuffer map(FileChannel.MapMode mode, long position, long size) throws IOException;
+
+  /**
+   * The channel of the file's data, for {@link FileChannel#lock} and {@link FileChannel#tryLock}
+   * (an I/O error opening it is thrown as {@link java.io.UncheckedIOException}).
+   */
+  FileChannel lockChannel();
+
+  boolean readable();
+
+  boolean writable();
+
+  boolean append();
+}

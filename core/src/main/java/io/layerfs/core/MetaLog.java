@@ -1,0 +1,160 @@
+package io.layerfs.core;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.CRC32C;
+
+/**
+ * The metadata files of a container: {@code meta.snap}, the compacted state, and {@code
+ * meta.log}, the records appended since.
+ *
+ * <p>A log record is {@code [int length][int CRC32C of the payload][payload]}, written with one
+ * positional write at the end of the file and forced ({@code force(false)}) before the operation
+ * returns. Replay reads records up to the first one that is short or fails its checksum (a torn
+ * append: the process died mid-write) and the writer cuts the file there, so a crash loses at most
+ * the operation in flight. The snapshot is {@code [magic][version][length][CRC32C][payload]},
+ * written to a temp file, forced, renamed over the old one, the directory forced, and only then
+ * the log emptied; records replayed over a snapshot that already holds them change nothing (every
+ * record assigns state, see {@link UpperLayer}).
+ *
+ * <p>Thread-safe: appends are serialized by this object's monitor (the last lock in the
+ * container's lock order).
+ */
+final class MetaLog implements Closeable {
+  static final String LOG = "meta.log";
+  static final String SNAP = "meta.snap";
+  private static final long SNAP_MAGIC = 0x4c46534d45544131L; // "LFSMETA1"
+  private static final int SNAP_VERSION = 1;
+  private static final int MAX_RECORD = 64 << 20;
+
+  private final FileChannel channel;
+  private long end;
+
+  private MetaLog(FileChannel channel, long end) {
+    this.channel = channel;
+    this.end = end;
+  }
+
+  /** Opens the log for appending after {@code validLength} bytes, cutting any torn tail. */
+  static MetaLog openForAppend(Path dir, long validLength) throws IOException {
+    FileChannel c = FileChannel.open(dir.resolve(LOG), StandardOpenOption.CREATE,
+        StandardOpenOption.READ, StandardOpenOption.WRITE);
+    if (c.size() > validLength) {
+      c.truncate(validLength);
+      c.force(false);
+    }
+    return new MetaLog(c, validLength);
+  }
+
+  /** Appends one record durably. */
+  synchronized void append(byte[] payload) throws IOException {
+    ByteBuffer b = ByteBuffer.allocate(8 + payload.length);
+    b.putInt(payload.length).putInt(crc(payload, 0, payload.length)).put(payload).flip();
+    long p = end;
+    while (b.hasRemaining()) {
+      p += channel.write(b, p);
+    }
+    channel.force(false);
+    end = p;
+  }
+
+  /** Empties the log (after a snapshot holding its records is durable). */
+  synchronized void reset() throws IOException {
+    channel.truncate(0);
+    channel.force(false);
+    end = 0;
+  }
+
+  @Override
+  public synchronized void close() throws IOException {
+    channel.close();
+  }
+
+  /** The records of the log, and in {@code validLength[0]} the length of the intact prefix. */
+  static List<byte[]> read(Path dir, long[] validLength) throws IOException {
+    List<byte[]> records = new ArrayList<>();
+    byte[] all;
+    try {
+      all = Files.readAllBytes(dir.resolve(LOG));
+    } catch (NoSuchFileException e) {
+      validLength[0] = 0;
+      return records;
+    }
+    ByteBuffer b = ByteBuffer.wrap(all);
+    int pos = 0;
+    while (b.remaining() >= 8) {
+      int len = b.getInt();
+      int crc = b.getInt();
+      if (len < 0 || len > MAX_RECORD || len > b.remaining()) {
+        break;
+      }
+      if (crc(all, b.position(), len) != crc) {
+        break;
+      }
+      byte[] rec = new byte[len];
+      b.get(rec);
+      records.add(rec);
+      pos = b.position();
+    }
+    validLength[0] = pos;
+    return records;
+  }
+
+  /** The snapshot's payload, or null when there is none. */
+  static byte[] readSnapshot(Path dir) throws IOException {
+    Path p = dir.resolve(SNAP);
+    byte[] all;
+    try {
+      all = Files.readAllBytes(p);
+    } catch (NoSuchFileException e) {
+      return null;
+    }
+    ByteBuffer b = ByteBuffer.wrap(all);
+    if (all.length < 20 || b.getLong() != SNAP_MAGIC) {
+      throw new IOException("not a layerfs container snapshot: " + p);
+    }
+    int version = b.getInt();
+    if (version != SNAP_VERSION) {
+      throw new IOException("unsupported container snapshot version " + version + ": " + p);
+    }
+    int len = b.getInt();
+    int crc = b.getInt();
+    if (len < 0 || len != b.remaining() || crc(all, b.position(), len) != crc) {
+      throw new IOException("corrupt container snapshot (length or checksum): " + p);
+    }
+    byte[] payload = new byte[len];
+    b.get(payload);
+    return payload;
+  }
+
+  /** Replaces the snapshot atomically and durably. */
+  static void writeSnapshot(Path dir, byte[] payload) throws IOException {
+    Path tmp = dir.resolve(SNAP + ".tmp");
+    ByteBuffer b = ByteBuffer.allocate(20 + payload.length);
+    b.putLong(SNAP_MAGIC).putInt(SNAP_VERSION).putInt(payload.length)
+        .putInt(crc(payload, 0, payload.length)).put(payload).flip();
+    try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.CREATE,
+        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+      while (b.hasRemaining()) {
+        c.write(b);
+      }
+      c.force(true);
+    }
+    BlobWriter.move(tmp, dir.resolve(SNAP));
+    ContentStore.fsyncDirectory(dir);
+  }
+
+  private static int crc(byte[] b, int off, int len) {
+    CRC32C c = new CRC32C();
+    c.update(b, off, len);
+    return (int) c.getValue();
+  }
+}

@@ -1,0 +1,86 @@
+package io.layerfs.provider;
+
+import io.layerfs.core.FileHandle;
+import io.layerfs.core.Node;
+import io.layerfs.core.RootFs;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.NonWritableChannelException;
+import java.nio.channels.WritableByteChannel;
+
+/**
+ * A file of an image opened for reading: a window onto its layer's uncompressed tar. Opening
+ * costs no system call; reads are positional reads of the layer's one shared channel.
+ */
+final class ImageFileHandle implements FileHandle {
+  private final RootFs root;
+  private final Node node;
+
+  ImageFileHandle(RootFs root, Node node) {
+    this.root = root;
+    this.node = node;
+  }
+
+  @Override
+  public int read(ByteBuffer dst, long position) throws IOException {
+    return root.read(node, dst, position);
+  }
+
+  @Override
+  public int write(ByteBuffer src, long position) {
+    throw new NonWritableChannelException();
+  }
+
+  @Override
+  public long size() {
+    return node.size();
+  }
+
+  @Override
+  public void truncate(long size) {
+    throw new NonWritableChannelException();
+  }
+
+  @Override
+  public void force(boolean metaData) {}
+
+  @Override
+  public long transferTo(long position, long count, WritableByteChannel target)
+      throws IOException {
+    return root.transferTo(node, position, count, target);
+  }
+
+  @Override
+  public MappedByteBuffer map(FileChannel.MapMode mode, long position, long size)
+      throws IOException {
+    if (mode != FileChannel.MapMode.READ_ONLY) {
+      throw new NonWritableChannelException();
+    }
+    return root.map(node, position, size);
+  }
+
+  @Override
+  public FileChannel lockChannel() {
+    return null;
+  }
+
+  @Override
+  public boolean readable() {
+    return true;
+  }
+
+  @Override
+  public boolean writable() {
+    return false;
+  }
+
+  @Override
+  public boolean append() {
+    return false;
+  }
+
+  @Override
+  public void close() {}
+}

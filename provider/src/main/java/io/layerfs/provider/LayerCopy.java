@@ -1,0 +1,139 @@
+package io.layerfs.provider;
+
+import io.layerfs.core.EntryType;
+import io.layerfs.core.FileHandle;
+import io.layerfs.core.Node;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.CopyOption;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.OpenOption;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Set;
+
+/**
+ * {@code Files.copy} between layerfs paths, and {@code Files.move} between two layerfs file
+ * systems, with the default provider's rules: a directory is copied empty, a symbolic link is
+ * copied as a link with {@code NOFOLLOW_LINKS}, {@code COPY_ATTRIBUTES} copies mode, owner and
+ * times, and an existing target is replaced only with {@code REPLACE_EXISTING}.
+ */
+final class LayerCopy {
+  private static final Set<OpenOption> READ = Set.of(StandardOpenOption.READ);
+  private static final Set<OpenOption> CREATE_NEW =
+      Set.of(StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW);
+
+  private LayerCopy() {}
+
+  static void copy(LayerPath source, LayerPath target, CopyOption... options) throws IOException {
+    boolean replace = false;
+    boolean attributes = false;
+    boolean follow = true;
+    for (CopyOption option : options) {
+      if (option == StandardCopyOption.REPLACE_EXISTING) {
+        replace = true;
+      } else if (option == StandardCopyOption.COPY_ATTRIBUTES) {
+        attributes = true;
+      } else if (option == LinkOption.NOFOLLOW_LINKS) {
+        follow = false;
+      } else if (option == null) {
+        throw new NullPointerException();
+      } else {
+        throw new UnsupportedOperationException("Unsupported copy option: " + option);
+      }
+    }
+    target.fs().writable();
+    Node node = source.fs().lookup(source, follow);
+    if (exists(target)) {
+      if (source.fs() == target.fs() && target.fs().provider().isSameFile(source, target)) {
+        return;
+      }
+      if (!replace) {
+        throw new FileAlreadyExistsException(target.toString());
+      }
+      target.fs().change(target, (c, p) -> c.delete(p));
+    }
+    switch (node.type()) {
+      case DIRECTORY -> target.fs().change(target,
+          (c, p) -> c.createDirectory(p, node.mode() & ~LayerAttributes.UMASK));
+      case SYMLINK -> target.fs().change(target,
+          (c, p) -> c.createSymbolicLink(p, node.linkTarget()));
+      case FILE -> copyData(source, target, node);
+      default -> throw new IOException(source + ": copying " + node.type().name().toLowerCase()
+          + " nodes is not supported");
+    }
+    if (attributes) {
+      copyAttributes(node, target);
+    }
+  }
+
+  /** Across two layerfs file systems a move is a copy and a delete, as between providers. */
+  static void moveAcross(LayerPath source, LayerPath target, CopyOption... options)
+      throws IOException {
+    boolean replace = false;
+    for (CopyOption option : options) {
+      if (option == StandardCopyOption.ATOMIC_MOVE) {
+        throw new AtomicMoveNotSupportedException(source.toString(), target.toString(),
+            "source and target are in different layerfs file systems");
+      }
+      replace |= option == StandardCopyOption.REPLACE_EXISTING;
+    }
+    source.fs().writable();
+    CopyOption[] copy = replace
+        ? new CopyOption[] {StandardCopyOption.REPLACE_EXISTING,
+            StandardCopyOption.COPY_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS}
+        : new CopyOption[] {StandardCopyOption.COPY_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS};
+    Node node = source.fs().lookup(source, false);
+    if (node.type() == EntryType.DIRECTORY && !source.fs().list(source).isEmpty()) {
+      throw new java.nio.file.DirectoryNotEmptyException(source.toString());
+    }
+    copy(source, target, copy);
+    source.fs().change(source, (c, p) -> c.delete(p));
+  }
+
+  private static boolean exists(LayerPath path) throws IOException {
+    try {
+      path.fs().lookup(path, false);
+      return true;
+    } catch (NoSuchFileException e) {
+      return false;
+    }
+  }
+
+  private static void copyData(LayerPath source, LayerPath target, Node node) throws IOException {
+    int mode = node.mode() & 0777 & ~LayerAttributes.UMASK;
+    try (FileHandle in = source.fs().open(source, READ, 0);
+        FileHandle out = target.fs().open(target, CREATE_NEW, mode)) {
+      ByteBuffer buffer = ByteBuffer.allocate(1 << 16);
+      long position = 0;
+      while (true) {
+        buffer.clear();
+        int n = in.read(buffer, position);
+        if (n < 0) {
+          break;
+        }
+        buffer.flip();
+        long at = position;
+        while (buffer.hasRemaining()) {
+          at += out.write(buffer, at);
+        }
+        position += n;
+      }
+    }
+  }
+
+  private static void copyAttributes(Node node, LayerPath target) throws IOException {
+    boolean link = node.type() == EntryType.SYMLINK;
+    target.fs().change(target, (c, p) -> {
+      c.setOwner(p, !link, node.uid(), node.gid());
+      if (!link) {
+        c.setMode(p, true, node.mode() & 07777);
+      }
+      c.setTimes(p, !link, node.mtimeNanos(), node.atimeNanos());
+    });
+  }
+
+}

@@ -1,0 +1,224 @@
+package io.layerfs.provider.contract;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.layerfs.provider.contract.ContainerOps.ChannelWrite;
+import io.layerfs.provider.contract.ContainerOps.Chmod;
+import io.layerfs.provider.contract.ContainerOps.Chown;
+import io.layerfs.provider.contract.ContainerOps.Data;
+import io.layerfs.provider.contract.ContainerOps.Delete;
+import io.layerfs.provider.contract.ContainerOps.HardLink;
+import io.layerfs.provider.contract.ContainerOps.Mkdir;
+import io.layerfs.provider.contract.ContainerOps.Move;
+import io.layerfs.provider.contract.ContainerOps.Op;
+import io.layerfs.provider.contract.ContainerOps.Symlink;
+import io.layerfs.provider.contract.ContainerOps.Touch;
+import io.layerfs.provider.contract.ContainerOps.Truncate;
+import io.layerfs.provider.contract.ContainerOps.Write;
+import io.layerfs.provider.contract.ContainerOps.Xattr;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A container's writes outlive the JVM that made them: a new JVM sees the same tree, a JVM killed
+ * with SIGKILL in the middle of writes and renames loses at most the operation in flight and
+ * leaves the container openable, and a second process cannot open a container for writing while
+ * another holds it (but can open it {@code readOnly}).
+ *
+ * <p>The child JVMs run {@link ContainerChild} with this JVM's {@code java.class.path} (the test
+ * classpath), so they use exactly the provider under test.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class ContainerPersistenceTest {
+  @TempDir static Path store;
+  @TempDir static Path scratch;
+  private static boolean xattrs;
+
+  @BeforeAll
+  static void buildImage() throws IOException {
+    FixtureImages.build(store);
+    xattrs = ContainerDifferentialTest.hostStoresUserXattrs(scratch);
+  }
+
+  @Test
+  void aNewJvmSeesEveryWrite() throws Exception {
+    String name = "persist";
+    List<Op> program = new ArrayList<>(List.of(
+        new Write("etc/os-release", new Data(100, 1), List.of()),
+        new ChannelWrite("data/4096.bin", true, List.of(StandardOpenOption.WRITE), 70_000,
+            new Data(7, 2)),
+        new Delete("data/one"),
+        new Move("data/nested", "moved-nested", List.of()),
+        new Delete("opaque/new"),
+        new Delete("opaque"),
+        new Mkdir("opaque"),
+        new Write("opaque/again", new Data(5000, 3), List.of()),
+        new Symlink("to-4096", "data/4096.bin"),
+        new HardLink("os-release-link", "etc/os-release"),
+        new Chmod("usr/bin/tool", 0700),
+        new Touch("etc/conf", 1_234_567_890_123_456L),
+        new Chown("data/empty", false, 1000),
+        new Truncate("usr/bin/su", 100),
+        new Write("many/f000", new Data(70_000, 4), List.of(StandardOpenOption.APPEND))));
+    if (xattrs) {
+      program.add(new Xattr("etc/conf", "comment", new Data(7, 5)));
+    }
+    String expected;
+    try (FileSystem fs = open(name, Map.of("store", store, "image", FixtureImages.TAG))) {
+      Path root = fs.getPath("/");
+      for (Op op : program) {
+        String outcome = ContainerOps.outcome(op, root);
+        assertTrue(outcome.startsWith("ok"), () -> op + " gave " + outcome);
+      }
+      expected = TreeSnapshot.digest(TreeSnapshot.of(root, xattrs));
+    }
+    try (FileSystem fs = open(name, Map.of("store", store))) {
+      assertEquals(expected, TreeSnapshot.digest(TreeSnapshot.of(fs.getPath("/"), xattrs)),
+          "the same JVM after close and reopen");
+    }
+    Child child = Child.start("digest", name, Boolean.toString(xattrs));
+    String line = child.readLine();
+    child.awaitExit();
+    assertEquals("digest " + expected, line, "the digest a new JVM computes; " + child);
+  }
+
+  @Test
+  void killDuringWritesLosesAtMostTheOperationInFlight() throws Exception {
+    String name = "killed";
+    try (FileSystem fs = open(name, Map.of("store", store, "image", FixtureImages.TAG))) {
+      assertTrue(Files.isDirectory(fs.getPath("/etc")));
+    }
+    Child child = Child.start("churn", name);
+    List<String> done = new ArrayList<>();
+    while (done.size() < 300) {
+      String line = child.readLine();
+      if (line == null) {
+        fail("the child ended before it was killed; " + child);
+      }
+      done.add(line);
+    }
+    child.process.destroyForcibly();
+    child.process.waitFor(30, TimeUnit.SECONDS);
+
+    // the names each completed operation leaves, with the seed of their contents
+    Map<String, Integer> present = new LinkedHashMap<>();
+    List<String> absent = new ArrayList<>();
+    for (String line : done) {
+      String[] w = line.split(" ");
+      if (w[0].equals("wrote")) {
+        present.put(w[1], Integer.parseInt(w[1].substring(1)));
+      } else if (w[0].equals("moved")) {
+        present.put(w[2], present.remove(w[1]));
+        absent.add(w[1]);
+      }
+    }
+    try (FileSystem fs = open(name, Map.of("store", store))) {
+      Path dir = fs.getPath("/churn");
+      for (Map.Entry<String, Integer> e : present.entrySet()) {
+        Path p = dir.resolve(e.getKey());
+        assertTrue(Files.isRegularFile(p), () -> p + " was reported complete; it is missing");
+        assertArrayEquals(ContainerChild.churnData(e.getValue()).bytes(), Files.readAllBytes(p),
+            () -> "contents of " + p);
+      }
+      for (String gone : absent) {
+        assertFalse(Files.exists(dir.resolve(gone)), () -> gone + " was renamed away");
+      }
+      // the container still takes writes
+      Files.writeString(dir.resolve("after-the-crash"), "ok");
+    }
+  }
+
+  @Test
+  void aSecondWriterProcessIsRefusedReadOnlyIsNot() throws Exception {
+    String name = "locked";
+    try (FileSystem fs = open(name, Map.of("store", store, "image", FixtureImages.TAG))) {
+      assertTrue(Files.isDirectory(fs.getPath("/etc")));
+    }
+    Child child = Child.start("hold", name);
+    assertEquals("open", child.readLine(), () -> "the child did not open the container; " + child);
+
+    IOException e = assertThrows(IOException.class, () -> open(name, Map.of("store", store)));
+    assertTrue(e.getMessage() != null && e.getMessage().contains(name),
+        () -> "the message names the container: " + e);
+
+    try (FileSystem view = open(name, Map.of("store", store, "readOnly", true))) {
+      assertEquals("held by the child\n", Files.readString(view.getPath("/held")));
+    }
+
+    child.process.getOutputStream().close();
+    assertEquals("closed", child.readLine(), () -> child.toString());
+    child.awaitExit();
+    try (FileSystem fs = open(name, Map.of("store", store))) {
+      Files.writeString(fs.getPath("/after-the-child"), "ok");
+    }
+  }
+
+  private static FileSystem open(String name, Map<String, ?> env) throws IOException {
+    return FileSystems.newFileSystem(URI.create("layerfs://" + name), env);
+  }
+
+  /** A child JVM running {@link ContainerChild} on this test's store; stderr kept in a file. */
+  private static final class Child {
+    final Process process;
+    final BufferedReader out;
+    final Path stderr;
+
+    private Child(Process process, Path stderr) {
+      this.process = process;
+      this.out = new BufferedReader(
+          new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+      this.stderr = stderr;
+    }
+
+    static Child start(String mode, String name, String... more) throws IOException {
+      List<String> command = new ArrayList<>(List.of(
+          Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+          "-cp", System.getProperty("java.class.path"),
+          ContainerChild.class.getName(), mode, store.toString(), name));
+      command.addAll(List.of(more));
+      Path stderr = Files.createTempFile(scratch, mode, ".stderr");
+      Process process = new ProcessBuilder(command).redirectError(stderr.toFile()).start();
+      return new Child(process, stderr);
+    }
+
+    String readLine() throws IOException {
+      return out.readLine();
+    }
+
+    void awaitExit() throws Exception {
+      assertTrue(process.waitFor(60, TimeUnit.SECONDS), () -> "child still running; " + this);
+      assertEquals(0, process.exitValue(), () -> "child exit status; " + this);
+    }
+
+    @Override
+    public String toString() {
+      try {
+        return "child stderr:\n" + Files.readString(stderr);
+      } catch (IOException e) {
+        return "child stderr unreadable: " + e;
+      }
+    }
+  }
+}
