@@ -508,11 +508,11 @@ public final class Container implements Closeable {
   public void delete(String absPath) throws IOException {
     mutate(() -> {
       ContainerTree.Found f = tree.resolve(absPath, false, false);
-      if (f.parent == null) {
-        throw new FileSystemException(absPath, null, "Device or resource busy");
-      }
       if (f.isDirectory() && !tree.list(f.dir).isEmpty()) {
         throw new DirectoryNotEmptyException(absPath);
+      }
+      if (f.parent == null) {
+        throw new FileSystemException(absPath, null, "Device or resource busy");
       }
       UpperLayer.Batch b = upper.batch();
       UpperDir parent = tree.ensureUpper(f.parent, b);
@@ -553,6 +553,14 @@ public final class Container implements Closeable {
       }
       if (s.isDirectory() && (s.parent == null || t.path.equals(s.path)
           || t.path.startsWith(s.path + "/"))) {
+        if (t.exists() && t.parent != null) {
+          // the JDK deletes the target before rename(2) fails, so does this
+          UpperLayer.Batch b = upper.batch();
+          UpperDir parent = tree.ensureUpper(t.parent, b);
+          b.remove(parent, t.name, tree.hasLower(t.parent, t.name));
+          touch(parent, b);
+          upper.commit(b);
+        }
         throw new FileSystemException(absSource, absTarget, "Invalid argument");
       }
       if (t.parent == null) {

@@ -155,7 +155,7 @@ final class UpperFile extends UpperEntry {
     return size;
   }
 
-  /** Reads at {@code position}; -1 at the end. Bytes not yet copied up come from the lower layer. */
+  /** Reads at {@code position}; -1 at the end. Chunks not copied up come from the lower layer. */
   synchronized int read(ByteBuffer dst, long position) throws IOException {
     if (!dst.hasRemaining()) {
       return 0;

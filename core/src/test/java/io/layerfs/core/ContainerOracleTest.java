@@ -31,14 +31,15 @@ import net.jqwik.api.Property;
 class ContainerOracleTest {
   private static final String[] DIRS = {"/", "/d1", "/d1/sub", "/d2", "/d3", "/etc", "/n"};
   private static final String[] NAMES = {"a", "b", "c", "x", "new", "sub", "hosts", "big", "n"};
-  private static final String[] TARGETS = {"a", "../d1/a", "sub", "nowhere", "..", "big", "x"};
+  // no ".." targets: moved to the root, the host's would leave the tree (a chroot stays)
+  private static final String[] TARGETS = {"a", "sub/x", "sub", "nowhere", ".", "big", "x"};
 
   interface Side {
     String run(int op, String p, String q, byte[] data, long pos, int mode, String target)
         throws IOException;
   }
 
-  @Property(tries = 25)
+  @Property(tries = 60)
   void randomOperationsAgreeWithTheHost(@ForAll long seed) throws IOException {
     Path tmp = Files.createTempDirectory("layerfs-oracle");
     try {
@@ -80,10 +81,6 @@ class ContainerOracleTest {
           long pos = r.nextInt(3) == 0 ? r.nextInt(800_000) : r.nextInt(50);
           int mode = r.nextInt(0777 + 1) | 0600;
           String target = TARGETS[r.nextInt(TARGETS.length)];
-          if (PathNames.parent(p).equals("/") && target.startsWith("..")) {
-            // on the host, .. of the root leaves the tree; a chroot stays at the root
-            target = target.length() > 3 ? target.substring(3) : ".";
-          }
           String expected = outcome(oracle, op, p, q, data, pos, mode, target);
           String actual = outcome(mine, op, p, q, data, pos, mode, target);
           log.add(i + ": op " + op + " " + p + " " + q + " -> " + expected);
@@ -91,7 +88,7 @@ class ContainerOracleTest {
               + String.join("\n", log.subList(Math.max(0, log.size() - 15), log.size())));
         }
         assertEquals(ContainerFixture.describe(host), ContainerFixture.describe(c),
-            "seed " + seed);
+            "seed " + seed + "\n" + String.join("\n", log));
       } finally {
         c.close();
       }

@@ -47,8 +47,10 @@ final class LayerCopy {
     }
     target.fs().writable();
     Node node = source.fs().lookup(source, follow);
-    if (exists(target)) {
-      if (source.fs() == target.fs() && target.fs().provider().isSameFile(source, target)) {
+    Node existing = existing(target);
+    if (existing != null) {
+      // as the JDK: the target is not followed, and a copy onto itself does nothing
+      if (source.fs() == target.fs() && existing.fileKey() == node.fileKey()) {
         return;
       }
       if (!replace) {
@@ -58,7 +60,7 @@ final class LayerCopy {
     }
     switch (node.type()) {
       case DIRECTORY -> target.fs().change(target,
-          (c, p) -> c.createDirectory(p, node.mode() & ~LayerAttributes.UMASK));
+          (c, p) -> c.createDirectory(p, node.mode() & 01777 & ~LayerAttributes.UMASK));
       case SYMLINK -> target.fs().change(target,
           (c, p) -> c.createSymbolicLink(p, node.linkTarget()));
       case FILE -> copyData(source, target, node);
@@ -94,17 +96,17 @@ final class LayerCopy {
     source.fs().change(source, (c, p) -> c.delete(p));
   }
 
-  private static boolean exists(LayerPath path) throws IOException {
+  private static Node existing(LayerPath path) throws IOException {
     try {
-      path.fs().lookup(path, false);
-      return true;
+      return path.fs().lookup(path, false);
     } catch (NoSuchFileException e) {
-      return false;
+      return null;
     }
   }
 
   private static void copyData(LayerPath source, LayerPath target, Node node) throws IOException {
-    int mode = node.mode() & 0777 & ~LayerAttributes.UMASK;
+    // open(2) keeps the set-id and sticky bits of the mode it is given, less the umask
+    int mode = node.mode() & 07777 & ~LayerAttributes.UMASK;
     try (FileHandle in = source.fs().open(source, READ, 0);
         FileHandle out = target.fs().open(target, CREATE_NEW, mode)) {
       ByteBuffer buffer = ByteBuffer.allocate(1 << 16);

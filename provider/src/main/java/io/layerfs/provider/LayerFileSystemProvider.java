@@ -102,7 +102,8 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
             config.readOnly());
       }
       LayerFileSystem[] self = new LayerFileSystem[1];
-      LayerFileSystem fs = new LayerFileSystem(this, name, root, container, config.store(), () -> {
+      LayerFileSystem fs = new LayerFileSystem(this, name, root, container,
+          container != null ? config.store() : null, () -> {
         fileSystems.remove(name, self[0]);
         handle.release();
       });
@@ -424,7 +425,10 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       LayerCopy.moveAcross(s, t, options);
       return;
     }
-    boolean replace = Arrays.asList(options).contains(StandardCopyOption.REPLACE_EXISTING);
+    // ATOMIC_MOVE is rename(2), which replaces an existing target, as the JDK's move does
+    List<CopyOption> opts = Arrays.asList(options);
+    boolean replace = opts.contains(StandardCopyOption.REPLACE_EXISTING)
+        || opts.contains(StandardCopyOption.ATOMIC_MOVE);
     s.fs().change(s, (c, p) -> c.move(p, t.absolute(), replace));
   }
 

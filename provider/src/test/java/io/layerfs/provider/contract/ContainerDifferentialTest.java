@@ -79,8 +79,8 @@ import net.jqwik.api.statistics.Statistics;
  *
  * <p>User xattrs ({@code user:} view) are part of the programs and of the tree comparison when
  * the host file system of the temp directory stores them (checked once in {@link #setUp}); when
- * it does not, the programs have no xattr operations and the class Javadoc of the run says so in
- * the log. mtimes set by the clock compare as "recent" (see {@link ContainerOps}).
+ * it does not, the programs have no xattr operations and the run prints a line on stderr saying
+ * so. mtimes set by the clock compare as "recent" (see {@link ContainerOps}).
  *
  * <p>{@link #hostAgreesWithHost} is the control: the same programs on two host copies must
  * agree, or the generator or the oracle is wrong, not layerfs. Needs root (the fixture has other
