@@ -390,6 +390,7 @@ public final class Container implements Closeable {
       }
       UpperLayer.Batch b = upper.batch();
       UpperFile file;
+      boolean existed = true;
       if (!f.exists()) {
         if (f.parent == null) {
           throw new FileAlreadyExistsException(absPath);
@@ -398,9 +399,11 @@ public final class Container implements Closeable {
         file = upper.newFile(EntryType.FILE);
         file.mode = createMode & 07777;
         file.born(Clock.nanos());
+        inheritGroup(parent, file);
         b.file(file);
         b.put(parent, f.name, file);
         touch(parent, b);
+        existed = false;
       } else {
         checkRegular(absPath, f);
         file = tree.copyUp(f, b);
@@ -408,7 +411,8 @@ public final class Container implements Closeable {
       upper.commit(b);
       ContainerHandle h = new ContainerHandle(this, absPath, file, null, read, true, append,
           deleteOnClose);
-      if (truncate && file.size() > 0) {
+      if (truncate && existed) {
+        // O_TRUNC sets the times even of an empty file
         file.truncate(0);
       }
       return h;
@@ -435,6 +439,20 @@ public final class Container implements Closeable {
 
   // ------------------------------------------------------------------------------ mutations
 
+  /**
+   * A new entry in a set-group-ID directory takes the directory's group, and a new directory
+   * the set-group-ID bit too, as Linux does; elsewhere it takes root's group.
+   */
+  private static void inheritGroup(UpperDir parent, UpperEntry entry) {
+    if ((parent.mode & 02000) != 0) {
+      entry.gid = parent.gid;
+      entry.groupName = parent.groupName;
+      if (entry instanceof UpperDir) {
+        entry.mode |= 02000;
+      }
+    }
+  }
+
   /** Creates a directory (the parent path's symlinks followed, not the last name). */
   public void createDirectory(String absPath, int mode) throws IOException {
     mutate(() -> {
@@ -447,6 +465,7 @@ public final class Container implements Closeable {
       UpperDir d = upper.newDir();
       d.mode = mode & 07777;
       d.born(Clock.nanos());
+      inheritGroup(parent, d);
       d.lower = null; // new, or opaque over a deleted lower name
       b.dir(d);
       b.put(parent, f.name, d);
@@ -468,6 +487,7 @@ public final class Container implements Closeable {
       s.linkTarget = target;
       s.size = target.getBytes(StandardCharsets.UTF_8).length;
       s.born(Clock.nanos());
+      inheritGroup(parent, s);
       b.file(s);
       b.put(parent, f.name, s);
       touch(parent, b);
@@ -550,6 +570,16 @@ public final class Container implements Closeable {
         if (t.isDirectory() && !tree.list(t.dir).isEmpty()) {
           throw new DirectoryNotEmptyException(absTarget);
         }
+        if (t.parent != null && absSource.startsWith(t.path + "/")) {
+          // the source was reached through the target (a symbolic link): the JDK unlinks the
+          // target first, and then rename(2) no longer finds the source
+          UpperLayer.Batch b = upper.batch();
+          UpperDir parent = tree.ensureUpper(t.parent, b);
+          b.remove(parent, t.name, tree.hasLower(t.parent, t.name));
+          touch(parent, b);
+          upper.commit(b);
+          throw new NoSuchFileException(absSource);
+        }
       }
       if (s.isDirectory() && (s.parent == null || t.path.equals(s.path)
           || t.path.startsWith(s.path + "/"))) {
@@ -621,6 +651,10 @@ public final class Container implements Closeable {
       if (gid != -1 && gid != e.gid) {
         e.gid = gid;
         e.groupName = "";
+      }
+      if ((uid != -1 || gid != -1) && !(e instanceof UpperDir)) {
+        // chown(2) on Linux, root included: setuid goes, setgid too when group-executable
+        e.mode &= (e.mode & 010) != 0 ? ~06000 : ~04000;
       }
     });
   }

@@ -133,6 +133,12 @@ final class LayerCopy {
       c.setOwner(p, !link, node.uid(), node.gid());
       if (!link) {
         c.setMode(p, true, node.mode() & 07777);
+        // the JDK copies the user's extended attributes too (Linux's copyNonPosixAttributes)
+        for (var xattr : node.xattrs().entrySet()) {
+          if (xattr.getKey().startsWith("user.")) {
+            c.setXattr(p, true, xattr.getKey(), xattr.getValue());
+          }
+        }
       }
       c.setTimes(p, !link, node.mtimeNanos(), node.atimeNanos());
     });

@@ -425,11 +425,46 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       LayerCopy.moveAcross(s, t, options);
       return;
     }
-    // ATOMIC_MOVE is rename(2), which replaces an existing target, as the JDK's move does
     List<CopyOption> opts = Arrays.asList(options);
-    boolean replace = opts.contains(StandardCopyOption.REPLACE_EXISTING)
-        || opts.contains(StandardCopyOption.ATOMIC_MOVE);
+    boolean atomic = opts.contains(StandardCopyOption.ATOMIC_MOVE);
+    if (atomic) {
+      checkRename(s, t);
+    }
+    boolean replace = atomic || opts.contains(StandardCopyOption.REPLACE_EXISTING);
     s.fs().change(s, (c, p) -> c.move(p, t.absolute(), replace));
+  }
+
+  /**
+   * ATOMIC_MOVE is rename(2): it replaces a target of the same kind (a file, or an empty
+   * directory) and fails with rename's errors otherwise, as the default provider reports them.
+   */
+  private static void checkRename(LayerPath s, LayerPath t) throws IOException {
+    Node target;
+    try {
+      target = t.fs().lookup(t, false);
+    } catch (java.nio.file.NoSuchFileException e) {
+      target = null;
+    } catch (java.nio.file.FileSystemException e) {
+      // rename(2) looks up both parents before the source itself
+      throw new java.nio.file.FileSystemException(s.toString(), t.toString(), e.getReason());
+    }
+    Node source = s.fs().lookup(s, false);
+    if (target == null) {
+      return;
+    }
+    boolean sourceDir = source.type() == EntryType.DIRECTORY;
+    boolean targetDir = target.type() == EntryType.DIRECTORY;
+    String reason = null;
+    if (sourceDir && !targetDir) {
+      reason = "Not a directory";
+    } else if (!sourceDir && targetDir) {
+      reason = "Is a directory";
+    } else if (targetDir && source.fileKey() != target.fileKey() && !t.fs().list(t).isEmpty()) {
+      reason = "Directory not empty";
+    }
+    if (reason != null) {
+      throw new java.nio.file.FileSystemException(s.toString(), t.toString(), reason);
+    }
   }
 
   @Override
