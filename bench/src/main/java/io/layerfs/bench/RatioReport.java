@@ -37,7 +37,12 @@ import java.util.Map;
  * the comparison: {@link ScaleBenchmark} (open an indexed image: under 20 ms for 10,000 entries,
  * under 1 s for 1,000,000), {@link HeapPerEntry} (under 64 bytes per entry) and {@link
  * IngestBenchmark} (first open of a gzip layer at 0.9 or more of the speed of inflating alone:
- * the ratio {@code inflateOnly / firstOpen} of their times).
+ * the ratio {@code inflateOnly / firstOpen} of their times). Issue 3's targets join them: {@link
+ * WriteBenchmark} at 0.9 or more of the host file system's speed (the ratio of the comparison
+ * table, repeated), {@link CopyUpBenchmark} (the first 4 KiB write into a 1 GiB lower file under
+ * 10 ms, with the full copy's time beside it) and {@link ChmodBenchmark} (no data bytes written
+ * to the container's data directory, from the figures it records through {@link Figures}; the
+ * metadata's size beside them).
  */
 public final class RatioReport {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -165,7 +170,7 @@ public final class RatioReport {
     if (javaVersion != null && !javaVersion.isEmpty()) {
       md.append("\n`java -version`:\n\n```\n").append(javaVersion).append("\n```\n");
     }
-    md.append(targets(unranked, figures));
+    md.append(targets(rows, unranked, figures));
     md.append("\nScores are score ± 99.9% error. A ratio above 1 means layerfs is faster by that"
         + " factor, below 1 slower (time per op: theirs / layerfs'; throughput: layerfs' /"
         + " theirs).\n\n");
@@ -199,11 +204,12 @@ public final class RatioReport {
   }
 
   /**
-   * The table of issue 2's targets for layerfs alone, from the results without competitors
-   * (which it removes from {@code unranked}) and the figures measured outside JMH; empty when
-   * there is none of them.
+   * The table of issues 2's and 3's targets, from the results without competitors (which it
+   * removes from {@code unranked}), the write benchmarks' rows and the figures measured outside
+   * JMH; empty when there is none of them.
    */
-  static String targets(Map<String, Score> unranked, List<String[]> figures) {
+  static String targets(Map<String, Map<Impl, Score>> rows, Map<String, Score> unranked,
+      List<String[]> figures) {
     StringBuilder t = new StringBuilder();
     for (Iterator<Map.Entry<String, Score>> it = unranked.entrySet().iterator(); it.hasNext(); ) {
       Map.Entry<String, Score> e = it.next();
@@ -223,6 +229,9 @@ public final class RatioReport {
       it.remove();
     }
     for (String[] f : figures) {
+      if (!f[0].startsWith("HeapPerEntry.")) {
+        continue;
+      }
       boolean target = f[0].startsWith("HeapPerEntry.openStat");
       double v = Double.parseDouble(f[1]);
       t.append("| heap kept per entry: ").append(f[0]).append(" | ").append(f[1]).append(' ')
@@ -256,12 +265,72 @@ public final class RatioReport {
       unranked.remove("IngestBenchmark.inflateOnly" + params);
       unranked.remove("IngestBenchmark.firstOpen" + params);
     });
+    writeTargets(rows, unranked, figures, t);
     if (t.length() == 0) {
       return "";
     }
-    return "\nTargets of issue 2 for layerfs alone (the 1,000,000-entry figures are the targets'"
-        + " own; the 10,000-entry heap figure and the walks are informative):\n\n"
+    return "\nTargets of issues 2 and 3 (the 1,000,000-entry figures are issue 2's own; the"
+        + " 10,000-entry heap figure and the walks are informative; issue 3: writes):\n\n"
         + "| figure | measured | target | met |\n|---|--:|---|---|\n" + t;
+  }
+
+  /** Appends issue 3's rows: write speed, first write into a lower file, chmod's bytes. */
+  private static void writeTargets(Map<String, Map<Impl, Score>> rows,
+      Map<String, Score> unranked, List<String[]> figures, StringBuilder t) {
+    rows.forEach((key, cells) -> {
+      Score layerfs = cells.get(Impl.LAYERFS);
+      Score host = cells.get(Impl.DEFAULT);
+      if (!key.startsWith("WriteBenchmark.") || layerfs == null || host == null) {
+        return;
+      }
+      String r = ratio(layerfs, host);
+      double v = r.endsWith("×") ? Double.parseDouble(r.substring(0, r.length() - 1))
+          : Double.NaN;
+      t.append("| write speed relative to the host file system: ").append(key)
+          .append(": layerfs ").append(format(layerfs)).append(' ').append(layerfs.unit())
+          .append(", default ").append(format(host)).append(' ').append(host.unit())
+          .append(" | ").append(r).append(" | ≥ 0.90× | ")
+          .append(Double.isNaN(v) ? "—" : v >= 0.9 ? "yes" : "**no**").append(" |\n");
+    });
+    Map<String, Score[]> copyUp = new LinkedHashMap<>();
+    for (Map.Entry<String, Score> e : unranked.entrySet()) {
+      for (String m : List.of("firstWrite", "fullCopy")) {
+        String prefix = "CopyUpBenchmark." + m;
+        if (e.getKey().startsWith(prefix)) {
+          copyUp.computeIfAbsent(e.getKey().substring(prefix.length()), k -> new Score[2])
+              [m.equals("firstWrite") ? 0 : 1] = e.getValue();
+        }
+      }
+    }
+    copyUp.forEach((params, pair) -> {
+      Score first = pair[0];
+      Score full = pair[1];
+      boolean target = params.contains("size=1GiB");
+      double ms = first == null ? Double.NaN : first.score() * toMillis(first.unit());
+      t.append("| first 4 KiB write into a lower file").append(params).append(": ")
+          .append("CopyUpBenchmark.firstWrite; beside it a full copy (fullCopy): ")
+          .append(full == null ? "not run" : format(full) + " " + full.unit()).append(" | ")
+          .append(first == null ? "not run" : format(first) + " " + first.unit()).append(" | ")
+          .append(target ? "< 10 ms" : "— (informative)").append(" | ")
+          .append(!target || Double.isNaN(ms) ? "—" : ms < 10 ? "yes" : "**no**")
+          .append(" |\n");
+      unranked.remove("CopyUpBenchmark.firstWrite" + params);
+      unranked.remove("CopyUpBenchmark.fullCopy" + params);
+    });
+    for (String[] f : figures) {
+      if (f[0].startsWith("HeapPerEntry.")) {
+        continue;
+      }
+      boolean zero = f[0].startsWith("ChmodBenchmark.")
+          && (f[0].endsWith(" data bytes") || f[0].endsWith(" data allocated"));
+      String what = f[0].startsWith("ChmodBenchmark.")
+          ? "written to the container by chmod of lower files: "
+          : f[0].startsWith("CopyUpBenchmark.") ? "copied up by the first write: " : "";
+      double v = Double.parseDouble(f[1]);
+      t.append("| ").append(what).append(f[0]).append(" | ").append(f[1]).append(' ')
+          .append(f[2]).append(" | ").append(zero ? "0 B" : "— (informative)").append(" | ")
+          .append(!zero ? "—" : v == 0 ? "yes" : "**no**").append(" |\n");
+    }
   }
 
   /** Milliseconds per unit of a JMH time-per-operation unit; NaN for other units. */

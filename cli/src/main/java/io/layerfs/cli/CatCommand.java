@@ -11,11 +11,12 @@ import picocli.CommandLine.ParentCommand;
 
 /** {@code layerfs cat IMAGE PATH}: a file's bytes on standard output. */
 @Command(name = "cat", mixinStandardHelpOptions = true,
-    description = "Print a file of an image.")
+    description = "Print a file of a container or an image.")
 final class CatCommand implements Callable<Integer> {
   @ParentCommand Main main;
 
-  @Parameters(index = "0", paramLabel = "IMAGE", description = "Tag or manifest digest.")
+  @Parameters(index = "0", paramLabel = "NAME|IMAGE",
+      description = "A container, or an image's tag or manifest digest.")
   String image;
 
   @Parameters(index = "1", paramLabel = "PATH", description = "Absolute path in the image.")

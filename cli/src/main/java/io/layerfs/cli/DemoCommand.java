@@ -15,11 +15,10 @@ import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.ReadOnlyFileSystemException;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
@@ -31,11 +30,13 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code layerfs demo}: the tour. Builds a small two-layer image in a scratch store (no network),
- * opens it with {@code FileSystems.newFileSystem}, lists it with the layer each file comes from,
- * and reads a file that the upper layer replaced and one it deleted.
+ * opens a container of it with {@code FileSystems.newFileSystem}, lists it with the layer each file
+ * comes from, reads through the layers, writes copy-on-write, and reopens the container to show
+ * that the writes persist while the image stays as it was.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-    description = "Build a small image, open it as a java.nio.file FileSystem and read it.")
+    description = "Build a small image, open a container of it as a java.nio.file FileSystem, "
+        + "read it and write to it copy-on-write.")
 final class DemoCommand implements Callable<Integer> {
   private static final Instant TIME = Instant.parse("2026-01-01T00:00:00Z");
 
@@ -58,9 +59,27 @@ final class DemoCommand implements Callable<Integer> {
         out.printf("  layer %d: %s%n", i, image.layers().get(i).digest());
       }
       out.println();
-      try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://demo"),
-          Map.of("store", store, "image", "demo:1", "readOnly", true))) {
+      Map<String, Object> env = Map.of("store", store, "image", "demo:1");
+      out.println("FileSystems.newFileSystem(URI.create(\"layerfs://demo\"), "
+          + "Map.of(\"store\", store, \"image\", \"demo:1\"))");
+      try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://demo"), env)) {
         tour(fs, out);
+        write(fs, out);
+      }
+      out.println();
+      out.println("reopened container demo (a new FileSystem, the writes are still there):");
+      try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://demo"),
+          Map.of("store", store))) {
+        find(fs, out);
+        out.println("$ cat /etc/motd");
+        out.print(indent(Files.readString(fs.getPath("/etc/motd"))));
+      }
+      out.println();
+      out.println("the image itself is unchanged (a read-only view of demo:1):");
+      try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://demo-image"),
+          Map.of("store", store, "image", "demo:1", "readOnly", true))) {
+        out.println("$ cat /etc/motd");
+        out.print(indent(Files.readString(fs.getPath("/etc/motd"))));
       }
     } finally {
       if (main.store == null && !keep) {
@@ -98,43 +117,55 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   private static void tour(FileSystem fs, PrintWriter out) throws IOException {
-    Path root = fs.getPath("/");
-    out.println("$ find / (through FileSystems.newFileSystem(URI.create(\"layerfs://demo\"), env))");
-    try (Stream<Path> walk = Files.walk(root)) {
+    find(fs, out);
+    out.println();
+    out.println("$ cat /etc/motd   (replaced by layer 1)");
+    out.print(indent(Files.readString(fs.getPath("/etc/motd"), StandardCharsets.UTF_8)));
+    out.println("$ cat /bin/hello  (through the symlink /bin -> usr/bin)");
+    out.print(indent(Files.readString(fs.getPath("/bin/hello"))));
+    out.println("$ test -e /tmp/scratch   (deleted by a whiteout in layer 1)");
+    out.println("  " + (Files.exists(fs.getPath("/tmp/scratch")) ? "exists" : "absent"));
+  }
+
+  /** Writes that land in the container's own layer, copy-on-write. */
+  private static void write(FileSystem fs, PrintWriter out) throws IOException {
+    out.println();
+    out.println("writes, copy-on-write into container demo:");
+    out.println("$ echo 'written by the container' >> /etc/motd   (copies the file up)");
+    Files.writeString(fs.getPath("/etc/motd"), "written by the container\n",
+        StandardOpenOption.APPEND);
+    out.println("$ rm /etc/os-release                          (a whiteout hides it)");
+    Files.delete(fs.getPath("/etc/os-release"));
+    out.println("$ mkdir -p /srv/www && echo '<h1>hi</h1>' > /srv/www/index.html");
+    Files.createDirectories(fs.getPath("/srv/www"));
+    Files.writeString(fs.getPath("/srv/www/index.html"), "<h1>hi</h1>\n");
+    out.println("$ chmod 600 /home/app/notes.txt               (metadata only, no data copied)");
+    Files.setPosixFilePermissions(fs.getPath("/home/app/notes.txt"),
+        PosixFilePermissions.fromString("rw-------"));
+    out.println("$ mv /usr/bin /usr/local-bin                  (a lower directory, renamed)");
+    Files.move(fs.getPath("/usr/bin"), fs.getPath("/usr/local-bin"));
+  }
+
+  private static void find(FileSystem fs, PrintWriter out) throws IOException {
+    out.println("$ find /   (mode, owner, size, the layer each entry comes from)");
+    try (Stream<Path> walk = Files.walk(fs.getPath("/"))) {
       for (Path p : (Iterable<Path>) walk::iterator) {
         PosixFileAttributes a =
             Files.readAttributes(p, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        int layer = Files.getFileAttributeView(p, LayerFileAttributeView.class,
-            LinkOption.NOFOLLOW_LINKS).readOrigin().index();
+        LayerFileAttributeView.Origin origin = Files.getFileAttributeView(p,
+            LayerFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).readOrigin();
+        String layer = origin.upper() ? "upper  " : "layer " + origin.index();
         String link = a.isSymbolicLink() ? " -> " + Files.readSymbolicLink(p) : "";
-        out.printf("  %c%s %5s:%-5s %6d  layer %d  %s%s%n",
+        out.printf("  %c%s %5s:%-5s %6d  %s  %s%s%n",
             a.isDirectory() ? 'd' : a.isSymbolicLink() ? 'l' : '-',
             PosixFilePermissions.toString(a.permissions()), a.owner().getName(),
             a.group().getName(), a.size(), layer, p, link);
       }
     }
-    out.println();
-    out.println("$ cat /etc/motd   (replaced by layer 1)");
-    out.print("  " + Files.readString(fs.getPath("/etc/motd"), StandardCharsets.UTF_8));
-    out.println("$ cat /bin/hello  (through the symlink /bin -> usr/bin)");
-    for (String line : Files.readAllLines(fs.getPath("/bin/hello"))) {
-      out.println("  " + line);
-    }
-    out.println("$ test -e /tmp/scratch   (deleted by a whiteout in layer 1)");
-    out.println("  " + (Files.exists(fs.getPath("/tmp/scratch")) ? "exists" : "absent"));
-    out.println("$ echo hi > /etc/motd");
-    try {
-      Files.writeString(fs.getPath("/etc/motd"), "hi\n");
-      out.println("  written");
-    } catch (ReadOnlyFileSystemException e) {
-      out.println("  ReadOnlyFileSystemException: this version opens images read-only");
-    }
-    List<String> names;
-    try (Stream<Path> list = Files.list(fs.getPath("/etc"))) {
-      names = list.map(p -> p.getFileName().toString()).toList();
-    }
-    out.println("$ ls /etc");
-    out.println("  " + String.join("  ", names));
+  }
+
+  private static String indent(String text) {
+    return text.lines().map(l -> "  " + l + "\n").reduce("", String::concat);
   }
 
   private static void deleteTree(Path dir) throws IOException {

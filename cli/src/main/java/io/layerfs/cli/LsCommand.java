@@ -23,7 +23,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code layerfs ls IMAGE [PATH]}: a directory of an image, like {@code ls -l}. */
 @Command(name = "ls", mixinStandardHelpOptions = true,
-    description = "List a directory (or show one file) of an image.")
+    description = "List a directory (or show one file) of a container or an image.")
 final class LsCommand implements Callable<Integer> {
   private static final DateTimeFormatter TIME =
       DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").withZone(ZoneOffset.UTC);
@@ -31,7 +31,8 @@ final class LsCommand implements Callable<Integer> {
   @ParentCommand Main main;
   @Spec CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "IMAGE", description = "Tag or manifest digest.")
+  @Parameters(index = "0", paramLabel = "NAME|IMAGE",
+      description = "A container, or an image's tag or manifest digest.")
   String image;
 
   @Parameters(index = "1", paramLabel = "PATH", defaultValue = "/", arity = "0..1",

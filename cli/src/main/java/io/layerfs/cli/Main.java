@@ -60,7 +60,12 @@ public final class Main {
       }
       return 1;
     });
-    return cli.execute(args);
+    try {
+      return cli.execute(args);
+    } finally {
+      out.flush();
+      err.flush();
+    }
   }
 
   /** The store the user named, or the provider's default. */

@@ -31,6 +31,19 @@ class MainTest {
     assertTrue(r.out().contains("echo hello"), r.out());
     assertTrue(r.out().contains("  absent"), r.out());
     assertTrue(r.out().contains("/home/app/notes.txt"), r.out());
+    assertTrue(r.out().contains("  written by the container\n\nthe image itself"), r.out());
+    assertTrue(r.out().endsWith("  Welcome to layerfs: this line is from the upper layer.\n"),
+        r.out());
+  }
+
+  @Test
+  void lsAndCatShowAContainerByName() {
+    String store = dir.resolve("store").toString();
+    assertEquals(0, run("--store", store, "demo").code());
+    Result cat = run("--store", store, "cat", "demo", "/etc/motd");
+    assertEquals(0, cat.code(), cat.err());
+    Result ls = run("--store", store, "ls", "demo", "/srv/www");
+    assertEquals("index.html", ls.out().strip());
   }
 
   @Test

@@ -69,6 +69,9 @@ final class LayerAttributeViews {
 
   static LayerFileAttributeView.Origin origin(Source source) throws IOException {
     int index = source.read().node().layer();
+    if (index < 0) {
+      return LayerFileAttributeView.Origin.UPPER;
+    }
     Layer layer = source.layers().get(index);
     return new LayerFileAttributeView.Origin(index, layer.diffId(), layer.digest(),
         layer.mediaType());
@@ -133,8 +136,8 @@ final class LayerAttributeViews {
   private static Object value(LayerFileAttributeView.Origin origin, String name) {
     return switch (name) {
       case "index" -> origin.index();
-      case "diffId" -> origin.diffId().toString();
-      case "digest" -> origin.digest().toString();
+      case "diffId" -> origin.diffId() == null ? null : origin.diffId().toString();
+      case "digest" -> origin.digest() == null ? null : origin.digest().toString();
       default -> origin.mediaType();
     };
   }
