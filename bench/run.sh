@@ -11,8 +11,11 @@
 #                                         error (for CI); writes nothing to bench/results.
 #                                         It runs ScaleBenchmark with entries=10000 only (the
 #                                         1,000,000-entry image is not built) and IngestBenchmark
-#                                         with a 16 MiB layer, unless the arguments give -p
-#                                         entries=... or -p mib=... themselves
+#                                         with a 16 MiB layer, CopyUpBenchmark with size=1MiB
+#                                         only and ChmodBenchmark with files=1000, unless the
+#                                         arguments give -p entries=..., mib=..., size=... or
+#                                         files=... themselves
+#   bench/run.sh 'Write|CopyUp|Chmod'     the write benchmarks (issue 3's targets)
 #   bench/run.sh --clean                  deletes the cached benchmark trees first
 #
 # Arguments other than --smoke and --clean go to JMH unchanged: a regex of benchmarks and
@@ -21,6 +24,9 @@
 #
 # When the run includes ScaleBenchmark, HeapPerEntry then measures the heap an open file system
 # keeps per entry for the same sizes, in a JVM of its own; the report shows it with the targets.
+# Benchmarks that measure figures beside their scores (ChmodBenchmark and CopyUpBenchmark: bytes
+# written to the container) append them to figures.tsv (system property layerfs.bench.figures),
+# which the report shows with the targets too.
 #
 # Environment:
 #   BENCH_JAR            the benchmarks jar (default bench/target/benchmarks.jar, built when
@@ -117,6 +123,9 @@ if $smoke; then
   # the 1,000,000-entry image takes a minute and 500 MB to build: not for a smoke run
   add_param_default entries 10000
   add_param_default mib 16
+  # the 1 GiB and 64 MiB lower files take seconds to build and to copy: not for a smoke run
+  add_param_default size 1MiB
+  add_param_default files 1000
   add_default -f 0
   add_default -wi 0
   add_default -i 1
@@ -138,6 +147,9 @@ else
   mkdir -p "$out_dir"
 fi
 json="$out_dir/latest.json"
+figures_tsv="$out_dir/figures.tsv"
+rm -f -- "$figures_tsv"
+sysprops+=("-Dlayerfs.bench.figures=$figures_tsv")
 load_before="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 
 set +e
@@ -163,6 +175,9 @@ if [[ "${BENCH_HEAP:-1}" != 0 ]] && grep -q '\.ScaleBenchmark\.' "$json"; then
   fi
   figures=(--figures "$out_dir/heap.tsv")
 fi
+if [[ -s "$figures_tsv" ]]; then
+  figures+=(--figures "$figures_tsv")
+fi
 
 "$java_cmd" -version > "$out_dir/java-version.txt" 2>&1
 load_after="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
@@ -178,7 +193,7 @@ if $smoke; then
 else
   "$java_cmd" -cp "$jar" io.layerfs.bench.RatioReport "$json" "$out_dir/latest.md" \
     --java-version "$out_dir/java-version.txt" "${notes[@]}" "${figures[@]+"${figures[@]}"}"
-  rm -f "$out_dir/java-version.txt" "$out_dir/heap.tsv"
+  rm -f "$out_dir/java-version.txt" "$out_dir/heap.tsv" "$figures_tsv"
   echo "run.sh: wrote $out_dir/latest.md"
   cat "$out_dir/latest.md"
 fi
