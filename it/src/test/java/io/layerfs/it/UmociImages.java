@@ -138,6 +138,16 @@ final class UmociImages {
     return archive;
   }
 
+  /** The image {@code tag} as an OCI archive (a tar of a layout), written by skopeo. */
+  Path ociArchive(String tag) {
+    Path archive = work.resolve("oci-archive-" + tag + ".tar");
+    if (!Files.exists(archive)) {
+      Tools.run("skopeo", "copy", "-q", "oci:" + layout + ":" + tag,
+          "oci-archive:" + archive + ":" + tag);
+    }
+    return archive;
+  }
+
   /**
    * A layout whose layers are uncompressed {@code application/vnd.oci.image.layer.v1.tar}: skopeo
    * only decompresses into its {@code dir:} transport, so it goes oci to dir to oci.

@@ -10,6 +10,7 @@ import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -49,6 +50,26 @@ final class UmociLayoutIT {
   void dockerArchiveMatchesUmociUnpack(String tag) throws IOException {
     try (FileSystem fs = FileSystems.newFileSystem(images.dockerArchive(tag))) {
       assertSameTree(images.rootfs(tag), fs.getPath("/"), UmociImages.comparison(tag));
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {UmociImages.BASE, UmociImages.OPAQUE})
+  void ociArchiveMatchesUmociUnpack(String tag) throws IOException {
+    Path archive = images.ociArchive(tag);
+    try (FileSystem fs = FileSystems.newFileSystem(archive)) {
+      assertSameTree(images.rootfs(tag), fs.getPath("/"), UmociImages.comparison(tag));
+      assertTrue(fs.isReadOnly());
+    }
+  }
+
+  /** A layout directory opens like a zip does: read-only, {@code image} choosing the tag. */
+  @Test
+  void layoutDirectoryOpensReadOnly() throws IOException {
+    String tag = UmociImages.LAYERED;
+    try (FileSystem fs = FileSystems.newFileSystem(images.layout(), Map.of("image", tag))) {
+      assertSameTree(images.rootfs(tag), fs.getPath("/"), UmociImages.comparison(tag));
+      assertTrue(fs.isReadOnly());
     }
   }
 
