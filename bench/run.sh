@@ -36,8 +36,10 @@
 #                        bench/target$BENCH_SUFFIX/benchmarks.jar
 #   BENCH_RESULTS        where latest.json and latest.md go (default bench/results)
 #   BENCH_NOTE           a line added to the report (e.g. "machine busy with builds")
-#   LAYERFS_BENCH_DIR    cache of the benchmark trees, about 750 MB (default:
-#                        $TMPDIR/layerfs-bench or /tmp/layerfs-bench)
+#   LAYERFS_BENCH_DIR    cache of the benchmark trees, about 750 MB, plus 1.2 GB for
+#                        CopyUpBenchmark's lower files (the full copy's target takes up to
+#                        1 GiB more while it runs) (default: $TMPDIR/layerfs-bench or
+#                        /tmp/layerfs-bench)
 #   LAYERFS_BENCH_LAYOUT, LAYERFS_BENCH_IMAGE
 #                        benchmark an existing OCI layout and image (tag or digest) instead of
 #                        the generated tree

@@ -109,6 +109,7 @@ public class ChmodBenchmark {
     Files.createDirectories(cache);
     store = Fixture.once(cache.resolve("store"), this::writeImage);
     hostTree = Fixture.once(cache.resolve("tree"), this::writeTree);
+    Containers.removeStale(store, "bench-chmod");
     paths = new Path[files];
   }
 

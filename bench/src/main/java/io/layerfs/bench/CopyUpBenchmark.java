@@ -108,6 +108,7 @@ public class CopyUpBenchmark {
     Files.createDirectories(base);
     store = Fixture.once(base.resolve(String.format(Locale.ROOT, "copyup-v%d-%s", VERSION,
         size.toLowerCase(Locale.ROOT))), tmp -> write(tmp, bytes, pattern));
+    Containers.removeStale(store, "bench-copyup");
     outDir = base.resolve("copyup-out-" + ProcessHandle.current().pid());
     Files.createDirectories(outDir);
     byte[] b = new byte[BLOCK];

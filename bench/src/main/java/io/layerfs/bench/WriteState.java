@@ -87,6 +87,7 @@ public class WriteState {
       case LAYERFS -> {
         Fixture fixture = Fixture.get();
         store = fixture.store();
+        Containers.removeStale(store, "bench-write");
         container = Containers.newName("bench-write");
         fs = Containers.open(store, fixture.image(), container);
         work = fs.getPath("/bench-write");

@@ -1,6 +1,6 @@
 /**
- * JMH benchmarks of layerfs reads against the same tree on the host file system, in a zip
- * through the JDK's zipfs, and in Jimfs (see {@link io.layerfs.bench.Impl}).
+ * JMH benchmarks of layerfs reads and writes against the same tree on the host file system, in a
+ * zip through the JDK's zipfs, and in Jimfs (see {@link io.layerfs.bench.Impl}).
  *
  * <p>The tree is generated from a fixed seed ({@link io.layerfs.bench.TreeGenerator}: an image
  * shaped like a distribution plus an application, in four gzip layers, with a 64 MiB file, a
@@ -19,7 +19,15 @@
  *       (opening an indexed image of 10,000 and 1,000,000 entries, {@link
  *       io.layerfs.bench.ScaleImage}), {@link io.layerfs.bench.HeapPerEntry} (the heap it keeps
  *       per entry; a plain program) and {@link io.layerfs.bench.IngestBenchmark} (first open of
- *       a gzip layer against inflating it with {@code java.util.zip} alone).
+ *       a gzip layer against inflating it with {@code java.util.zip} alone);
+ *   <li>writes, issue 3 ({@link io.layerfs.bench.WriteState}: a fresh writable container, host
+ *       directory, zip or Jimfs): {@link io.layerfs.bench.WriteBenchmark} ({@code newSmallFile},
+ *       {@code sequentialWrite}, {@code overwrite4k} of an upper file);
+ *       {@link io.layerfs.bench.CopyUpBenchmark} (layerfs alone: {@code firstWrite} into a lower
+ *       file of 1 MiB, 64 MiB, 1 GiB, with {@code fullCopy} beside it); {@link
+ *       io.layerfs.bench.ChmodBenchmark} ({@code chmod} of 10,000 lower files against the host,
+ *       with the bytes written to the container recorded through {@link
+ *       io.layerfs.bench.Figures}).
  * </ul>
  *
  * <pre>
@@ -28,7 +36,9 @@
  * bench/run.sh                                  # all, short; writes bench/results/latest.md
  * bench/run.sh ReadBenchmark -p impl=layerfs,default
  * bench/run.sh 'Scale|Ingest'                   # the targets of layerfs alone
- * bench/run.sh --smoke                          # every benchmark once (entries=10000 only)
+ * bench/run.sh 'Write|CopyUp|Chmod'            # the write benchmarks
+ * bench/run.sh --smoke                          # every benchmark once (entries=10000, size=1MiB,
+ *                                               # files=1000 only)
  * </pre>
  *
  * <p>{@link io.layerfs.bench.RatioReport} turns JMH's JSON into the Markdown table of

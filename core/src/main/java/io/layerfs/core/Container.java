@@ -47,9 +47,10 @@ import java.util.stream.Stream;
  * <h2>Operations</h2>
  *
  * Every result and exception is what the JDK's default provider gives on Linux for the same tree,
- * running as root (no permission checks). Each mutation is one metadata record, appended and
- * forced before it returns, so a crash loses at most the operation in flight; a {@code move} that
- * replaces its target is one record too. Deleting a lower name leaves a whiteout, creating a
+ * running as root (no permission checks). Each mutation is one metadata record, appended before
+ * it returns, so a crash of the process loses at most the operation in flight (see {@link
+ * MetaLog} for when records reach the disk); a {@code move} that replaces its target is one
+ * record too. Deleting a lower name leaves a whiteout, creating a
  * directory where one was deleted gives an opaque one, renaming a lower directory gives an upper
  * directory redirected to the lower one (no data copied), a hard link of a lower file copies it
  * up (metadata only) so that both names share one upper file, and a lower file's other hard links
@@ -570,15 +571,20 @@ public final class Container implements Closeable {
         if (t.isDirectory() && !tree.list(t.dir).isEmpty()) {
           throw new DirectoryNotEmptyException(absTarget);
         }
-        if (t.parent != null && absSource.startsWith(t.path + "/")) {
-          // the source was reached through the target (a symbolic link): the JDK unlinks the
-          // target first, and then rename(2) no longer finds the source
+        if (t.parent != null && t.isSymlink()) {
+          // the JDK unlinks the target before rename(2); when the source or the target's
+          // parent was reached through that link, rename then finds nothing
           UpperLayer.Batch b = upper.batch();
           UpperDir parent = tree.ensureUpper(t.parent, b);
           b.remove(parent, t.name, tree.hasLower(t.parent, t.name));
           touch(parent, b);
           upper.commit(b);
-          throw new NoSuchFileException(absSource);
+          try {
+            s = tree.resolve(absSource, false, false);
+            t = tree.resolve(absTarget, false, true);
+          } catch (FileSystemException x) {
+            throw new NoSuchFileException(absSource, absTarget, null);
+          }
         }
       }
       if (s.isDirectory() && (s.parent == null || t.path.equals(s.path)

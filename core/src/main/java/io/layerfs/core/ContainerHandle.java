@@ -121,6 +121,7 @@ final class ContainerHandle implements FileHandle {
     if (file != null) {
       file.force(metaData);
       flushMeta();
+      container.tree().upper().sync();
     }
   }
 

@@ -17,10 +17,13 @@ import java.util.zip.CRC32C;
  * meta.log}, the records appended since.
  *
  * <p>A log record is {@code [int length][int CRC32C of the payload][payload]}, written with one
- * positional write at the end of the file and forced ({@code force(false)}) before the operation
- * returns. Replay reads records up to the first one that is short or fails its checksum (a torn
- * append: the process died mid-write) and the writer cuts the file there, so a crash loses at most
- * the operation in flight. The snapshot is {@code [magic][version][length][CRC32C][payload]},
+ * positional write at the end of the file before the operation returns. The write reaches the
+ * kernel's page cache, which outlives a killed process, so a crash of the JVM ({@code kill -9})
+ * loses at most the operation in flight; the log is forced to the disk only when a caller forces a
+ * file ({@code FileChannel.force}) and when the container closes, as a host file system would
+ * keep them (forcing every record made each small write cost a disk flush). Replay reads records
+ * up to the first one that is short or fails its checksum (a torn append) and the writer cuts the
+ * file there. The snapshot is {@code [magic][version][length][CRC32C][payload]},
  * written to a temp file, forced, renamed over the old one, the directory forced, and only then
  * the log emptied; records replayed over a snapshot that already holds them change nothing (every
  * record assigns state, see {@link UpperLayer}).
@@ -54,7 +57,7 @@ final class MetaLog implements Closeable {
     return new MetaLog(c, validLength);
   }
 
-  /** Appends one record durably. */
+  /** Appends one record; it survives the process at once, and the disk after {@link #sync}. */
   synchronized void append(byte[] payload) throws IOException {
     ByteBuffer b = ByteBuffer.allocate(8 + payload.length);
     b.putInt(payload.length).putInt(crc(payload, 0, payload.length)).put(payload).flip();
@@ -62,8 +65,12 @@ final class MetaLog implements Closeable {
     while (b.hasRemaining()) {
       p += channel.write(b, p);
     }
-    channel.force(false);
     end = p;
+  }
+
+  /** Forces the records appended so far to the disk. */
+  synchronized void sync() throws IOException {
+    channel.force(false);
   }
 
   /** Empties the log (after a snapshot holding its records is durable). */

@@ -153,6 +153,13 @@ final class UpperLayer implements Closeable {
     }
   }
 
+  /** Forces the metadata logged so far to the disk (a caller forced a file). */
+  void sync() throws IOException {
+    if (log != null) {
+      log.sync();
+    }
+  }
+
   /** Logs a file's whole state now (its data state changed). */
   void logFile(UpperFile f) throws IOException {
     if (log == null) {

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.stream.Stream;
+import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 
@@ -39,7 +40,8 @@ class ContainerOracleTest {
         throws IOException;
   }
 
-  @Property(tries = 60)
+  // a fixed seed keeps CI repeatable; change it locally to explore new sequences
+  @Property(tries = 60, seed = "20261126")
   void randomOperationsAgreeWithTheHost(@ForAll long seed) throws IOException {
     Path tmp = Files.createTempDirectory("layerfs-oracle");
     try {
@@ -50,6 +52,14 @@ class ContainerOracleTest {
           Files.delete(p);
         }
       }
+    }
+  }
+
+  /** Seeds that once found a difference, kept as regression tests. */
+  @Example
+  void seedsThatFoundBugs() throws IOException {
+    for (long seed : new long[] {-2736}) {
+      randomOperationsAgreeWithTheHost(seed);
     }
   }
 
@@ -83,9 +93,9 @@ class ContainerOracleTest {
           String target = TARGETS[r.nextInt(TARGETS.length)];
           String expected = outcome(oracle, op, p, q, data, pos, mode, target);
           String actual = outcome(mine, op, p, q, data, pos, mode, target);
-          log.add(i + ": op " + op + " " + p + " " + q + " -> " + expected);
+          log.add(i + ": op " + op + " " + p + " " + q + " " + target + " -> " + expected);
           assertEquals(expected, actual, "seed " + seed + " step " + i + "\n"
-              + String.join("\n", log.subList(Math.max(0, log.size() - 15), log.size())));
+              + String.join("\n", log));
         }
         assertEquals(ContainerFixture.describe(host), ContainerFixture.describe(c),
             "seed " + seed + "\n" + String.join("\n", log));

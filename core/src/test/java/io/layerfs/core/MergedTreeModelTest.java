@@ -342,7 +342,8 @@ class MergedTreeModelTest {
 
   // --------------------------------------------------------------------------------- property
 
-  @Property(tries = 400)
+  // a fixed seed keeps CI repeatable; change it locally to explore new stacks
+  @Property(tries = 400, seed = "20261126")
   void mergedTreeMatchesReference(@ForAll("stacks") List<List<Op>> stack) throws IOException {
     Model model = new Model();
     List<LayerIndex> indexes = new ArrayList<>();
