@@ -30,8 +30,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * (interrupting it if it waits) and waits for it, so the blob is closed when close returns,
  * whatever failed.
  *
- * <p>{@link #submit} also runs other work on the same pool: {@link LayerStore} hashes the
- * compressed blob there, beside the two.
+ * <p>{@link #submit} also runs other work on the same pool: {@link SyncBehind} flushes the copy
+ * there, beside the two.
  */
 final class InflatePipeline implements Closeable {
   static final int CHUNK = 1 << 18;

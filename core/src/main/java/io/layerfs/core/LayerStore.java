@@ -24,7 +24,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
 
 /**
  * Uncompressed layer blobs, their persisted {@link LayerIndex}es and the shared channels reads go
@@ -42,19 +41,20 @@ import java.util.concurrent.Future;
  * The compression is detected from the blob's first bytes ({@link Compression#detect}), as
  * containerd does, not taken from the media type, which must still be a known layer type: skopeo
  * 1.9 labels uncompressed layers {@code tar+gzip} in some conversions. The compressed blob is
- * decompressed once, and the work is split over three threads so that decompression alone sets
+ * decompressed once, and the work is split over two threads so that decompression alone sets
  * the pace ({@link InflatePipeline}): a pooled thread decompresses into a bounded ring of
  * buffers; the caller's thread takes each buffer, hands it whole to a {@link BlobWriter} (which
- * hashes it and writes it to a temp file) and then to {@link TarIndexer#index}; a third thread
- * hashes the compressed blob, which it reads on its own (trailing bytes after the last frame
- * included; the page cache serves this second read). After the indexer returns, the rest of
- * the stream (tar padding) is drained into the writer; then the compressed blob's digest and
- * size are checked, and the writer commits only if the uncompressed bytes hash to the DiffID
- * (fsync, rename, fsync directory; {@link SyncBehind} has written most of the file back by
- * then). A mismatch is an {@link IOException} naming both digests and leaves neither blob nor
- * index behind; an error on any thread stops the others. The index is written last,
- * atomically; its presence means the blob is complete. A corrupt index file is rebuilt from the
- * blob, which is re-verified.
+ * hashes it and writes it to a temp file) and then to {@link TarIndexer#index}, and hashes a
+ * slice of the compressed blob beside each chunk, which it reads on its own (trailing bytes after
+ * the last frame included; the page cache serves this second read): the caller waits for the
+ * decompressor anyway, and a hashing thread of its own would take a core from it. After the
+ * indexer returns, the rest of the stream (tar padding) is drained into the writer; then the
+ * rest of the compressed blob is hashed and its digest and size are checked, and the writer
+ * commits only if the uncompressed bytes hash to the DiffID (fsync, rename, fsync directory;
+ * {@link SyncBehind} has written most of the file back by then). A mismatch is an {@link
+ * IOException} naming both digests and leaves neither blob nor index behind; an error on any
+ * thread stops the others. The index is written last, atomically; its presence means the blob
+ * is complete. A corrupt index file is rebuilt from the blob, which is re-verified.
  *
  * <h2>Caching and concurrency</h2>
  *
@@ -295,27 +295,28 @@ public final class LayerStore implements Closeable {
   }
 
   /**
-   * The single pass: decompress, index, hash and store the uncompressed tar, over three threads
+   * The single pass: decompress, index, hash and store the uncompressed tar, over two threads
    * (see the class notes): decompression alone sets the pace.
    */
   private LayerIndex inflate(Layer layer, Compression compression) throws IOException {
     Digest diffId = layer.diffId();
     Digest digest = layer.digest();
-    // the compressed blob's digest and size, read by a thread of its own: the decompressor may
-    // stop at the end of its last frame, and trailing bytes must be hashed too
-    Future<CompressedSum> compressedSum =
-        InflatePipeline.submit(() -> CompressedSum.of(store, digest));
     LayerIndex index;
     Path temp = store.newTempFile("blob");
-    try (BlobWriter out = new BlobWriter(store, temp, diffId.algorithm(), -1);
+    // the compressed blob's digest and size, read on its own: the decompressor may stop at the
+    // end of its last frame, and trailing bytes must be hashed too
+    try (CompressedSum compressedSum = new CompressedSum(store, digest);
+        BlobWriter out = new BlobWriter(store, temp, diffId.algorithm(), -1);
         SyncBehind synced = new SyncBehind(out, temp);
         InflatePipeline pipe =
-            InflatePipeline.start(() -> compression.decompress(store.openBlob(digest)), synced)) {
+            InflatePipeline.start(
+                () -> compression.decompress(store.openBlob(digest)),
+                compressedSum.pacedBy(synced))) {
       TeeInputStream tee = new TeeInputStream(pipe.stream(), OutputStream.nullOutputStream());
       index = TarIndexer.index(tee);
       tee.drain();
       synced.finish();
-      CompressedSum actual = InflatePipeline.await(compressedSum);
+      CompressedSum.Result actual = compressedSum.finish();
       if (!actual.digest().equals(digest) || actual.size() != layer.size()) {
         throw new IOException(
             "corrupt layer blob in store "
@@ -338,26 +339,89 @@ public final class LayerStore implements Closeable {
                 + e.getMessage(),
             e);
       }
-    } finally {
-      // a no-op when it finished; stops the reader when something else failed first
-      compressedSum.cancel(true);
     }
     return index;
   }
 
-  /** The digest and size of a stored blob, read front to back. */
-  private record CompressedSum(Digest digest, long size) {
-    static CompressedSum of(ContentStore store, Digest digest) throws IOException {
-      MessageDigest hasher = digest.newMessageDigest();
-      long size = 0;
-      byte[] buffer = new byte[1 << 16];
-      try (InputStream in = store.openBlob(digest)) {
-        for (int n; (n = in.read(buffer, 0, buffer.length)) >= 0; ) {
-          hasher.update(buffer, 0, n);
-          size += n;
+  /**
+   * The digest and size of a stored blob, read front to back on the caller's thread, a slice
+   * beside each decompressed chunk ({@link #pacedBy}): the caller has time to spare while it
+   * waits for the decompressor, and with two cores a hashing thread of its own would take CPU
+   * from the decompressor. A read error is kept and rethrown by {@link #finish}, so it surfaces
+   * where a failed hash always did, after the tar is indexed.
+   */
+  private static final class CompressedSum implements Closeable {
+    record Result(Digest digest, long size) {}
+
+    private final Digest digest;
+    private final MessageDigest hasher;
+    private final ContentStore store;
+    private InputStream in;
+    private final byte[] buffer = new byte[1 << 16];
+    private long size;
+    private boolean ended;
+    private IOException failure;
+
+    CompressedSum(ContentStore store, Digest digest) {
+      this.store = store;
+      this.digest = digest;
+      this.hasher = digest.newMessageDigest();
+    }
+
+    /** {@code out}, which also hashes as many compressed bytes as it is given. */
+    OutputStream pacedBy(OutputStream out) {
+      return new java.io.FilterOutputStream(out) {
+        @Override
+        public void write(int b) throws IOException {
+          out.write(b);
+          advance(1);
         }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+          out.write(b, off, len);
+          advance(len);
+        }
+      };
+    }
+
+    /** Hashes up to about {@code n} more bytes of the blob. */
+    private void advance(long n) {
+      try {
+        if (in == null && !ended && failure == null) {
+          in = store.openBlob(digest);
+        }
+        while (n > 0 && !ended && failure == null) {
+          int r = in.read(buffer, 0, (int) Math.min(buffer.length, n));
+          if (r < 0) {
+            ended = true;
+          } else {
+            hasher.update(buffer, 0, r);
+            size += r;
+            n -= r;
+          }
+        }
+      } catch (IOException e) {
+        failure = e;
       }
-      return new CompressedSum(Digest.of(digest.algorithm(), hasher.digest()), size);
+    }
+
+    /** Hashes the rest of the blob. */
+    Result finish() throws IOException {
+      while (!ended && failure == null) {
+        advance(Long.MAX_VALUE);
+      }
+      if (failure != null) {
+        throw failure;
+      }
+      return new Result(Digest.of(digest.algorithm(), hasher.digest()), size);
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (in != null) {
+        in.close();
+      }
     }
   }
 

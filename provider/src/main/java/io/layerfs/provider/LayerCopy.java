@@ -143,5 +143,4 @@ final class LayerCopy {
       c.setTimes(p, !link, node.mtimeNanos(), node.atimeNanos());
     });
   }
-
 }
