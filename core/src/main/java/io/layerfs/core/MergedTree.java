@@ -287,18 +287,7 @@ public final class MergedTree {
   }
 
   private static void pushComponents(ArrayDeque<String> todo, String path) {
-    int i = 0;
-    int n = path.length();
-    while (i < n) {
-      int j = path.indexOf('/', i);
-      if (j < 0) {
-        j = n;
-      }
-      if (j > i) {
-        todo.addLast(path.substring(i, j));
-      }
-      i = j + 1;
-    }
+    todo.addAll(PathNames.componentsRaw(path));
   }
 
   private static void pushComponentsFront(ArrayDeque<String> todo, String path) {
