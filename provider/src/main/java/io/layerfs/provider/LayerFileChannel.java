@@ -208,6 +208,9 @@ final class LayerFileChannel extends FileChannel {
     if (!handle.readable()) {
       throw new NonReadableChannelException();
     }
+    if (directory) {
+      throw new IOException("Is a directory");
+    }
     if (mode == MapMode.READ_ONLY && pos + size > handle.size()) {
       // the JDK grows a file mapped past its end; a read-only mapping of the image cannot grow
       throw new IOException("mapping [" + pos + ", " + (pos + size)

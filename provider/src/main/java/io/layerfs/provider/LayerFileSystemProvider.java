@@ -249,6 +249,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
             p + ": Too many levels of symbolic links (NOFOLLOW_LINKS specified)");
       }
       if (node.type() == EntryType.DIRECTORY) {
+        // Linux opens a directory for reading; the channel's reads then fail with EISDIR
         return new LayerFileChannel(new ImageFileHandle(null, node), true);
       }
     }
