@@ -6,16 +6,20 @@
 #   bench/run.sh 'Metadata|Read' -p impl=default,zipfs,jimfs   (OpenBenchmark knows only
 #                                         layerfs and zipfs: leave it out when restricting impl)
 #   bench/run.sh ScaleBenchmark -p entries=10000
+#   bench/run.sh ScaleBenchmark -p entries=1000,10000,100000 -p layers=1,10,50
 #   bench/run.sh 'Scale|Ingest'           only the benchmarks with targets for layerfs alone
 #   bench/run.sh --smoke                  every benchmark once, very short; exits non-zero on any
 #                                         error (for CI); writes nothing to bench/results.
-#                                         It runs ScaleBenchmark with entries=10000 only (the
-#                                         1,000,000-entry image is not built) and IngestBenchmark
+#                                         It runs ScaleBenchmark with entries=10000 and
+#                                         layers=1 only (the bigger and many-layer images are
+#                                         not built) and IngestBenchmark
 #                                         with a 16 MiB layer, CopyUpBenchmark with size=1MiB
 #                                         only and ChmodBenchmark with files=1000, unless the
 #                                         arguments give -p entries=..., mib=..., size=... or
-#                                         files=... themselves
-#   bench/run.sh 'Write|CopyUp|Chmod'     the write benchmarks (issue 3's targets)
+#                                         files=... or layers=... themselves
+#   bench/run.sh LowerDirBenchmark -i 5   delete and rename of a lower directory tree
+#   bench/run.sh 'Write|CopyUp|Chmod|LowerDir'  the write benchmarks (issue 3's targets and
+#                                         issue 5's delete and rename of lower directories)
 #   bench/run.sh --clean                  deletes the cached benchmark trees first
 #
 # Arguments other than --smoke and --clean go to JMH unchanged: a regex of benchmarks and
@@ -36,7 +40,8 @@
 #                        bench/target$BENCH_SUFFIX/benchmarks.jar
 #   BENCH_RESULTS        where latest.json and latest.md go (default bench/results)
 #   BENCH_NOTE           a line added to the report (e.g. "machine busy with builds")
-#   LAYERFS_BENCH_DIR    cache of the benchmark trees, about 750 MB, plus 1.2 GB for
+#   LAYERFS_BENCH_DIR    cache of the benchmark trees, about 3 GB (1.7 GB of them
+#                        ScaleBenchmark's three 1,000,000-entry images), plus 1.2 GB for
 #                        CopyUpBenchmark's lower files (the full copy's target takes up to
 #                        1 GiB more while it runs) (default: $TMPDIR/layerfs-bench or
 #                        /tmp/layerfs-bench)
@@ -122,8 +127,10 @@ add_param_default() {
   defaults+=(-p "$1=$2")
 }
 if $smoke; then
-  # the 1,000,000-entry image takes a minute and 500 MB to build: not for a smoke run
+  # the 1,000,000-entry images take a minute and 500 MB each to build, the 50-layer ones
+  # spread a scale image over 50 tars: not for a smoke run
   add_param_default entries 10000
+  add_param_default layers 1
   add_param_default mib 16
   # the 1 GiB and 64 MiB lower files take seconds to build and to copy: not for a smoke run
   add_param_default size 1MiB

@@ -30,9 +30,11 @@ import java.util.stream.Stream;
  * </pre>
  *
  * <p>The sizes are the arguments, plus those {@link ScaleBenchmark} ran with in {@code --jmh}'s
- * JMH results (as {@code bench/run.sh} passes them); with neither, 10000 and 1000000 in one
- * layer. Prints one line per figure; {@code --out FILE} also writes them as tab-separated {@code
- * name, value, unit} lines for {@link RatioReport}'s {@code --figures}.
+ * JMH results (as {@code bench/run.sh} passes them, so a full run measures all of {@link
+ * ScaleBenchmark}'s sizes: 1,000 to 1,000,000 entries in 1, 10 and 50 layers); with neither,
+ * 1000, 10000, 100000 and 1000000 in one layer. Prints one line per figure; {@code --out
+ * FILE} also writes them as tab-separated {@code name, value, unit} lines for {@link
+ * RatioReport}'s {@code --figures}.
  */
 public final class HeapPerEntry {
   private static final MemoryMXBean MEMORY = ManagementFactory.getMemoryMXBean();
@@ -69,8 +71,9 @@ public final class HeapPerEntry {
       }
     }
     if (sizes.isEmpty()) {
-      sizes.add(new int[] {10_000, 1});
-      sizes.add(new int[] {1_000_000, 1});
+      for (int entries : new int[] {1_000, 10_000, 100_000, 1_000_000}) {
+        sizes.add(new int[] {entries, 1});
+      }
     }
     StringBuilder tsv = new StringBuilder();
     for (int[] size : sizes) {

@@ -16,7 +16,7 @@
  *   <li>{@link io.layerfs.bench.OpenBenchmark}: {@code openClose}, {@code openStatClose}
  *       (layerfs against zipfs);
  *   <li>layerfs alone, against issue 2's targets: {@link io.layerfs.bench.ScaleBenchmark}
- *       (opening an indexed image of 10,000 and 1,000,000 entries, {@link
+ *       (opening an indexed image of 1,000 to 1,000,000 entries in 1, 10 or 50 layers, {@link
  *       io.layerfs.bench.ScaleImage}), {@link io.layerfs.bench.HeapPerEntry} (the heap it keeps
  *       per entry; a plain program) and {@link io.layerfs.bench.IngestBenchmark} (first open of
  *       a gzip layer against inflating it with {@code java.util.zip} alone);
@@ -27,7 +27,8 @@
  *       file of 1 MiB, 64 MiB, 1 GiB, with {@code fullCopy} beside it); {@link
  *       io.layerfs.bench.ChmodBenchmark} ({@code chmod} of 10,000 lower files against the host,
  *       with the bytes written to the container recorded through {@link
- *       io.layerfs.bench.Figures}).
+ *       io.layerfs.bench.Figures}); {@link io.layerfs.bench.LowerDirBenchmark} ({@code
+ *       deleteTree} and {@code renameDir} of a lower directory of 1,000 entries, issue 5).
  * </ul>
  *
  * <pre>
@@ -37,8 +38,9 @@
  * bench/run.sh ReadBenchmark -p impl=layerfs,default
  * bench/run.sh 'Scale|Ingest'                   # the targets of layerfs alone
  * bench/run.sh 'Write|CopyUp|Chmod'            # the write benchmarks
- * bench/run.sh --smoke                          # every benchmark once (entries=10000, size=1MiB,
- *                                               # files=1000 only)
+ * bench/run.sh LowerDirBenchmark -i 5          # delete and rename of a lower directory
+ * bench/run.sh --smoke                          # every benchmark once (entries=10000, layers=1,
+ *                                               # size=1MiB, files=1000 only)
  * </pre>
  *
  * <p>{@link io.layerfs.bench.RatioReport} turns JMH's JSON into the Markdown table of
