@@ -4,6 +4,8 @@ module io.layerfs.core {
   requires com.github.luben.zstd_jni;
   requires com.github.benmanes.caffeine;
   requires com.fasterxml.jackson.databind;
+  requires org.bouncycastle.pg;
+  requires org.bouncycastle.provider;
 
   exports io.layerfs.core;
 }
