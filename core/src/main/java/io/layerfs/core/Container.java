@@ -69,6 +69,7 @@ public final class Container implements Closeable {
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
   private final String name;
+  private final ContentStore store;
   private final Path dir;
   private final Image image;
   private final boolean readOnly;
@@ -78,9 +79,10 @@ public final class Container implements Closeable {
   private final ReentrantReadWriteLock rw;
   private volatile boolean closed;
 
-  private Container(String name, Path dir, Image image, boolean readOnly, ContainerLock lock,
-      ContainerTree tree, ReentrantReadWriteLock rw) {
+  private Container(String name, ContentStore store, Path dir, Image image, boolean readOnly,
+      ContainerLock lock, ContainerTree tree, ReentrantReadWriteLock rw) {
     this.name = name;
+    this.store = store;
     this.dir = dir;
     this.image = image;
     this.readOnly = readOnly;
@@ -154,7 +156,8 @@ public final class Container implements Closeable {
     UpperLayer upper = UpperLayer.load(dir, readOnly, layers, image.layers(),
         root.lookup("/", false));
     ReentrantReadWriteLock rw = new ReentrantReadWriteLock();
-    return new Container(name, dir, image, readOnly, lock, new ContainerTree(root, upper, rw), rw);
+    return new Container(name, store, dir, image, readOnly, lock,
+        new ContainerTree(root, upper, rw), rw);
   }
 
   /** The names of the containers of {@code store}, sorted. */
@@ -174,6 +177,35 @@ public final class Container implements Closeable {
     }
     Collections.sort(names);
     return names;
+  }
+
+  /**
+   * Describes container {@code name} without opening it (no lock is taken).
+   *
+   * @throws NoSuchFileException if there is none of that name
+   */
+  public static ContainerInfo info(ContentStore store, String name) throws IOException {
+    checkName(name);
+    Path dir = containers(store).resolve(name);
+    Path json = dir.resolve(JSON);
+    if (!Files.isRegularFile(json)) {
+      throw new NoSuchFileException(dir.toString(), null,
+          "no container " + name + " in store " + store.root());
+    }
+    JsonNode meta = MAPPER.readTree(json.toFile());
+    long size = 0;
+    try (Stream<Path> walk = Files.walk(dir)) {
+      for (Path p : (Iterable<Path>) walk::iterator) {
+        if (Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+          size += Files.size(p);
+        }
+      }
+    } catch (java.io.UncheckedIOException e) {
+      // a file went away while counting (a writer compacting): count what remains
+    }
+    return new ContainerInfo(name, meta.path("image").asText(),
+        Digest.parse(meta.path("manifest").asText()),
+        Instant.parse(meta.path("created").asText()), size);
   }
 
   /**
@@ -721,6 +753,46 @@ public final class Container implements Closeable {
 
   private interface MetaChange {
     void apply(UpperEntry e);
+  }
+
+  // ------------------------------------------------------------------------------ images
+
+  /**
+   * The container's changes against its image, as {@code docker diff} prints them, sorted by
+   * path (see {@link ChangeWalk} for what counts as added, changed and deleted).
+   */
+  public List<Change> diff() throws IOException {
+    checkOpen();
+    rw.readLock().lock();
+    try {
+      return ChangeWalk.walk(tree).changes();
+    } finally {
+      rw.readLock().unlock();
+    }
+  }
+
+  /**
+   * Writes the container's changes as a new layer on top of its image's layers and a new image
+   * (config and history extended, an OCI manifest), tagged {@code tagOrNull} if given.
+   *
+   * <p>The layer is a plain OCI layer tar: whiteouts, opaque markers, hard links, parents before
+   * children, names in sorted order; equal container states give an equal layer, and with a
+   * {@link CommitOptions#sourceDateEpoch} an equal image. A container without changes gives an
+   * image with one empty layer (a tar of only its end marker), as {@code docker commit} does.
+   * Mutations wait while the commit runs; writes through handles already open should be
+   * finished first (as Docker pauses the container), or their bytes may land half in the layer.
+   */
+  public Image commit(String tagOrNull, CommitOptions options, Progress progress)
+      throws IOException {
+    checkOpen();
+    rw.readLock().lock();
+    try {
+      ChangeWalk walk = ChangeWalk.walk(tree);
+      return LayerCommit.write(store, image, walk, true, options,
+          "layerfs commit " + name, tagOrNull, progress);
+    } finally {
+      rw.readLock().unlock();
+    }
   }
 
   private interface Mutation {

@@ -1,0 +1,32 @@
+package io.layerfs.core;
+
+import java.io.IOException;
+import java.time.Instant;
+
+/**
+ * Turns a {@link ChangeWalk} into a layer blob and a new image: the shared last step of {@link
+ * Container#commit} and {@link ImageFlattener}.
+ */
+final class LayerCommit {
+  private LayerCommit() {}
+
+  static Image write(ContentStore store, Image base, ChangeWalk walk, boolean keepBaseLayers,
+      CommitOptions options, String createdBy, String tagOrNull, Progress progress)
+      throws IOException {
+    if (tagOrNull != null) {
+      ContentStore.checkRefName(tagOrNull);
+    }
+    Instant created = options.sourceDateEpoch() != null ? options.sourceDateEpoch()
+        : Instant.now();
+    LayerBlob.Written layer;
+    progress.start("write layer", LayerTarWriter.dataBytes(walk));
+    try (LayerBlob blob = new LayerBlob(store, options.compression())) {
+      new LayerTarWriter(walk, options.sourceDateEpoch(), progress).write(blob.tar());
+      layer = blob.commit();
+    } finally {
+      progress.done();
+    }
+    return ImageAssembler.write(store, base, keepBaseLayers, layer, created, options.author(),
+        options.comment(), createdBy, tagOrNull);
+  }
+}
