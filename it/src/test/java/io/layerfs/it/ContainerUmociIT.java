@@ -4,6 +4,13 @@ import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.layerfs.core.CommitOptions;
+import io.layerfs.core.Container;
+import io.layerfs.core.ContentStore;
+import io.layerfs.core.Image;
+import io.layerfs.core.LayerStore;
+import io.layerfs.core.Progress;
+import io.layerfs.provider.LayerFileAttributeView;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -112,8 +119,49 @@ final class ContainerUmociIT {
     try (FileSystem fs = FileSystems.newFileSystem(uri, Map.of("store", images.layout()))) {
       assertSameTree(host, fs.getPath("/"));
     }
+    assertCommitUnpacksToTheContainersTree(uri);
     System.err.println("ContainerUmociIT: " + program.size() + " steps in "
         + (System.currentTimeMillis() - start) + " ms");
+  }
+
+  /**
+   * Commits the container; {@code umoci unpack} of the new image must give exactly the tree the
+   * container shows (mtimes too, to the nanosecond), and skopeo must read the image.
+   */
+  private static void assertCommitUnpacksToTheContainersTree(URI uri) throws IOException {
+    ContentStore store = ContentStore.open(images.layout());
+    Image committed;
+    try (LayerStore layers = new LayerStore(store);
+        Container c = Container.open(store, layers, uri.getHost(), null, false)) {
+      assertTrue(!c.diff().isEmpty(), "the program changed nothing");
+      committed = c.commit("committed", CommitOptions.defaults(), Progress.NONE);
+    }
+    Path unpacked = images.rootfs("committed");
+    try (FileSystem fs = FileSystems.newFileSystem(uri,
+        Map.of("store", images.layout(), "readOnly", true))) {
+      // A layer cannot link into a lower one: a lower file with several names, one of which
+      // the new layer holds (as a copy), has fewer links in the image than in the container,
+      // which still shows the lower count as overlay2 does.
+      Set<String> lowerLinked = new TreeSet<>();
+      try (Stream<Path> walk = Files.walk(fs.getPath("/"))) {
+        for (Path p : walk.toList()) {
+          if (Files.isRegularFile(p, NOFOLLOW_LINKS)
+              && (Integer) Files.getAttribute(p, "unix:nlink", NOFOLLOW_LINKS) > 1
+              && !Files.getFileAttributeView(p, LayerFileAttributeView.class, NOFOLLOW_LINKS)
+                  .readOrigin().upper()) {
+            lowerLinked.add(p.toString());
+          }
+        }
+      }
+      TreeComparison comparison = TreeComparison.builder().ignoreOwnerNames()
+          .ignoreMtime("/"::equals).ignoreNlink(lowerLinked::contains).build();
+      LayerFs.assertSameTree(unpacked, fs.getPath("/"), comparison);
+    }
+    String inspect =
+        Tools.run("skopeo", "inspect", "--raw", "oci:" + images.layout() + ":committed");
+    assertTrue(inspect.contains(committed.layers().get(committed.layers().size() - 1)
+        .digest().toString()), inspect);
+    Tools.run("skopeo", "inspect", "oci:" + images.layout() + ":committed");
   }
 
   /** TreeComparison, with clock-set mtimes compared as "recent" on both sides. */

@@ -109,6 +109,7 @@ final class TreeComparison {
     private boolean ownerNames = true;
     private boolean xattrs = true;
     private Predicate<String> ignoreMtime = path -> false;
+    private Predicate<String> ignoreNlink = path -> false;
 
     private Builder() {}
 
@@ -130,6 +131,12 @@ final class TreeComparison {
       return this;
     }
 
+    /** Skips the link count of the paths the predicate accepts; adds to earlier calls. */
+    Builder ignoreNlink(Predicate<String> paths) {
+      ignoreNlink = ignoreNlink.or(paths);
+      return this;
+    }
+
     TreeComparison build() {
       return new TreeComparison(this);
     }
@@ -141,6 +148,7 @@ final class TreeComparison {
   private final boolean ownerNames;
   private final boolean xattrs;
   private final Predicate<String> ignoreMtime;
+  private final Predicate<String> ignoreNlink;
   private final List<Difference> differences = new ArrayList<>();
   // a view missing on the actual side is reported once, not for every path
   private final Set<String> reportedMissingViews = new TreeSet<>();
@@ -149,6 +157,7 @@ final class TreeComparison {
     this.ownerNames = builder.ownerNames;
     this.xattrs = builder.xattrs;
     this.ignoreMtime = builder.ignoreMtime;
+    this.ignoreNlink = builder.ignoreNlink;
   }
 
   static Builder builder() {
@@ -219,7 +228,7 @@ final class TreeComparison {
       check(path, "mode", octal(e.permissions), octal(a.permissions));
       check(path, "uid", e.unix.get("uid"), a.unix.get("uid"));
       check(path, "gid", e.unix.get("gid"), a.unix.get("gid"));
-      if (e.kind != Kind.DIRECTORY) {
+      if (e.kind != Kind.DIRECTORY && !ignoreNlink.test(path)) {
         check(path, "nlink", e.unix.get("nlink"), a.unix.get("nlink"));
       }
       if (e.kind == Kind.CHAR_DEVICE || e.kind == Kind.BLOCK_DEVICE) {
