@@ -125,6 +125,56 @@ final class ContainerUmociIT {
   }
 
   /**
+   * What a ustar header cannot hold must survive commit and {@code umoci unpack} (Go's tar
+   * reader): names over 100 bytes and not ASCII, long link targets, nanosecond and pre-1970
+   * mtimes, ids over 2,097,151, binary xattr values; plus a renamed lower directory, a deleted
+   * and re-created one, and a hard link made in the container.
+   */
+  @Test
+  void commitKeepsWhatUstarCannotHold() throws Exception {
+    URI uri = URI.create("layerfs://pax");
+    try (FileSystem fs = FileSystems.newFileSystem(uri,
+        Map.of("store", images.layout(), "image", UmociImages.LAYERED))) {
+      Path root = fs.getPath("/");
+      Path dir = Files.createDirectories(root.resolve("pax/" + "d".repeat(120)));
+      Path longName = Files.writeString(dir.resolve("f".repeat(200)), "long\n");
+      Path unicode = Files.writeString(root.resolve("pax/gr\u00fc\u00dfe-\u65e5\u672c"), "u\n");
+      Files.createSymbolicLink(root.resolve("pax/long-link"), fs.getPath("t".repeat(300)));
+      Files.setLastModifiedTime(unicode, FileTime.from(
+          java.time.Instant.ofEpochSecond(1_700_000_000L, 123_456_789)));
+      Files.setLastModifiedTime(longName, FileTime.from(
+          java.time.Instant.ofEpochSecond(-1_500_000L, 250_000_000)));
+      Files.setAttribute(longName, "unix:uid", 3_000_000, NOFOLLOW_LINKS);
+      Files.setAttribute(longName, "unix:gid", 4_000_000, NOFOLLOW_LINKS);
+      Files.getFileAttributeView(unicode, UserDefinedFileAttributeView.class)
+          .write("user.bin", ByteBuffer.wrap(new byte[] {0, (byte) 0xff, 1, (byte) 0x80, '='}));
+      Files.createLink(root.resolve("pax/hard"), unicode);
+      Files.move(root.resolve("etc"), root.resolve("etc-moved"));
+      deleteTree(root.resolve("data"));
+      Files.createDirectory(root.resolve("data"));
+      Files.writeString(root.resolve("data/new"), "new\n");
+    }
+    ContentStore store = ContentStore.open(images.layout());
+    try (LayerStore layers = new LayerStore(store);
+        Container c = Container.open(store, layers, "pax", null, false)) {
+      c.commit("committed-pax", CommitOptions.defaults(), Progress.NONE);
+    }
+    try (FileSystem fs = FileSystems.newFileSystem(uri,
+        Map.of("store", images.layout(), "readOnly", true))) {
+      LayerFs.assertSameTree(images.rootfs("committed-pax"), fs.getPath("/"),
+          TreeComparison.builder().ignoreOwnerNames().ignoreMtime("/"::equals).build());
+    }
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    try (Stream<Path> walk = Files.walk(dir)) {
+      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+
+  /**
    * Commits the container; {@code umoci unpack} of the new image must give exactly the tree the
    * container shows (mtimes too, to the nanosecond), and skopeo must read the image.
    */
