@@ -72,6 +72,12 @@ final class LayerFileSystem extends FileSystem {
     return container != null ? container.layers() : root.layers();
   }
 
+  /** The container of this file system, or null for a view of an image alone. */
+  Container container() {
+    ensureOpen();
+    return container;
+  }
+
   /** The container to change, or the JDK's exception for a read-only file system. */
   Container writable() {
     ensureOpen();
