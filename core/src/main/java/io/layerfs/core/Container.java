@@ -124,8 +124,11 @@ public final class Container implements Closeable {
         Files.createDirectories(dir);
         lock = ContainerLock.acquire(dir, name);
         if (!Files.exists(json)) {
-          Image image = Image.resolve(store, imageOrNull);
-          writeJson(dir, name, imageOrNull, image.manifestDigest());
+          // resolve and record under a lease: container.json is what keeps the image from gc
+          try (Lease lease = store.lease()) {
+            Image image = Image.resolve(store, imageOrNull);
+            writeJson(dir, name, imageOrNull, image.manifestDigest());
+          }
         }
       } else if (!readOnly) {
         lock = ContainerLock.acquire(dir, name);

@@ -32,7 +32,8 @@ import java.util.stream.Stream;
  *
  * <p>Thread safety: safe for concurrent use. index.json read-modify-write cycles are serialized
  * by a lock per layout directory within the JVM and by a file lock on {@code
- * layerfs/index.lock} across JVMs (taken in that order).
+ * layerfs/index.lock} across JVMs (taken in that order). Ingest leases ({@link #lease()}) keep
+ * {@link GarbageCollector} away from blobs that are written but not yet tagged.
  */
 public final class ContentStore {
   static final String STATE_DIR = "layerfs";
@@ -161,7 +162,34 @@ public final class ContentStore {
     byte[] json = readBlob(target, MAX_METADATA_BLOB);
     String mediaType = ImageManifest.mediaTypeOf(json, target.toString());
     Descriptor descriptor = new Descriptor(mediaType, target, json.length);
-    updateIndex(index -> index.tag(name, descriptor));
+    // a gc between the read above and the update would take an untagged target
+    try (Lease lease = lease()) {
+      if (!contains(target)) {
+        throw new NoSuchFileException(blobPath(target).toString(), null,
+            "cannot tag " + name + ": blob " + target + " is not in store " + root);
+      }
+      updateIndex(index -> index.tag(name, descriptor));
+    }
+  }
+
+  /**
+   * Takes an ingest lease: until it is closed, {@link GarbageCollector} (in this process or
+   * another one) waits, so blobs written but not yet referenced survive. Multi-step writers
+   * (import, commit: blobs first, tag last) hold one around the whole write:
+   *
+   * <pre>{@code
+   * try (Lease lease = store.lease()) {
+   *   Digest layer = store.ingest(in, null, -1);
+   *   ...
+   *   store.tag("app:1", manifest);
+   * }
+   * }</pre>
+   *
+   * <p>Cheap and reentrant (several leases in one thread do not block each other); waits only
+   * while a collection is running.
+   */
+  public Lease lease() throws IOException {
+    return LeaseGate.of(this).acquire();
   }
 
   /** Removes the tag {@code name} from index.json; false if it was not there. */

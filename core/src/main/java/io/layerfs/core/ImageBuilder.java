@@ -175,6 +175,13 @@ public final class ImageBuilder {
     if (tag != null) {
       ContentStore.checkRefName(tag);
     }
+    // blobs first, tag last: the lease keeps gc away in between
+    try (Lease lease = store.lease()) {
+      return write(tag);
+    }
+  }
+
+  private Image write(String tag) throws IOException {
     ArrayNode layerDescriptors = OciJson.MAPPER.createArrayNode();
     ArrayNode diffIds = OciJson.MAPPER.createArrayNode();
     ArrayNode history = OciJson.MAPPER.createArrayNode();

@@ -18,15 +18,18 @@ final class LayerCommit {
     }
     Instant created = options.sourceDateEpoch() != null ? options.sourceDateEpoch()
         : Instant.now();
-    LayerBlob.Written layer;
-    progress.start("write layer", LayerTarWriter.dataBytes(walk));
-    try (LayerBlob blob = new LayerBlob(store, options.compression())) {
-      new LayerTarWriter(walk, options.sourceDateEpoch(), progress).write(blob.tar());
-      layer = blob.commit();
-    } finally {
-      progress.done();
+    // the lease keeps gc from taking the new blobs before the tag (or caller) references them
+    try (Lease lease = store.lease()) {
+      LayerBlob.Written layer;
+      progress.start("write layer", LayerTarWriter.dataBytes(walk));
+      try (LayerBlob blob = new LayerBlob(store, options.compression())) {
+        new LayerTarWriter(walk, options.sourceDateEpoch(), progress).write(blob.tar());
+        layer = blob.commit();
+      } finally {
+        progress.done();
+      }
+      return ImageAssembler.write(store, base, keepBaseLayers, layer, created,
+          options.author(), options.comment(), createdBy, tagOrNull);
     }
-    return ImageAssembler.write(store, base, keepBaseLayers, layer, created, options.author(),
-        options.comment(), createdBy, tagOrNull);
   }
 }
