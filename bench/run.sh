@@ -18,8 +18,10 @@
 #                                         arguments give -p entries=..., mib=..., size=... or
 #                                         files=... or layers=... themselves
 #   bench/run.sh LowerDirBenchmark -i 5   delete and rename of a lower directory tree
-#   bench/run.sh 'Write|CopyUp|Chmod|LowerDir'  the write benchmarks (issue 3's targets and
-#                                         issue 5's delete and rename of lower directories)
+#   bench/run.sh 'Write|CopyUp|Chmod|LowerDir|Commit'  the write benchmarks (issue 3's targets
+#                                         and issue 5's delete and rename of lower directories
+#                                         and commit of a changed tree)
+#   bench/run.sh CommitBenchmark -wi 3 -i 10   commit of a changed tree
 #   bench/run.sh --clean                  deletes the cached benchmark trees first
 #
 # Arguments other than --smoke and --clean go to JMH unchanged: a regex of benchmarks and

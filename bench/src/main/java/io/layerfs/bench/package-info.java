@@ -28,7 +28,9 @@
  *       io.layerfs.bench.ChmodBenchmark} ({@code chmod} of 10,000 lower files against the host,
  *       with the bytes written to the container recorded through {@link
  *       io.layerfs.bench.Figures}); {@link io.layerfs.bench.LowerDirBenchmark} ({@code
- *       deleteTree} and {@code renameDir} of a lower directory of 1,000 entries, issue 5).
+ *       deleteTree} and {@code renameDir} of a lower directory of 1,000 entries, issue 5);
+ *       {@link io.layerfs.bench.CommitBenchmark} ({@code commit} of a changed tree, gzip and
+ *       uncompressed, against packaging the same changes from the host, Jimfs and zipfs).
  * </ul>
  *
  * <pre>
@@ -37,8 +39,9 @@
  * bench/run.sh                                  # all, short; writes bench/results/latest.md
  * bench/run.sh ReadBenchmark -p impl=layerfs,default
  * bench/run.sh 'Scale|Ingest'                   # the targets of layerfs alone
- * bench/run.sh 'Write|CopyUp|Chmod'            # the write benchmarks
+ * bench/run.sh 'Write|CopyUp|Chmod|LowerDir|Commit'   # the write benchmarks
  * bench/run.sh LowerDirBenchmark -i 5          # delete and rename of a lower directory
+ * bench/run.sh CommitBenchmark -wi 3 -i 10     # commit of a changed tree
  * bench/run.sh --smoke                          # every benchmark once (entries=10000, layers=1,
  *                                               # size=1MiB, files=1000 only)
  * </pre>
