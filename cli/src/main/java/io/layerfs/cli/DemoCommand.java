@@ -1,10 +1,15 @@
 package io.layerfs.cli;
 
+import io.layerfs.core.Change;
+import io.layerfs.core.CommitOptions;
 import io.layerfs.core.Compression;
+import io.layerfs.core.Container;
 import io.layerfs.core.ContentStore;
 import io.layerfs.core.Image;
 import io.layerfs.core.ImageBuilder;
 import io.layerfs.core.ImageBuilder.Entry;
+import io.layerfs.core.LayerStore;
+import io.layerfs.core.Progress;
 import io.layerfs.provider.LayerFileAttributeView;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -19,6 +24,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
@@ -31,12 +37,13 @@ import picocli.CommandLine.Spec;
 /**
  * {@code layerfs demo}: the tour. Builds a small two-layer image in a scratch store (no network),
  * opens a container of it with {@code FileSystems.newFileSystem}, lists it with the layer each file
- * comes from, reads through the layers, writes copy-on-write, and reopens the container to show
- * that the writes persist while the image stays as it was.
+ * comes from, reads through the layers, writes copy-on-write, reopens the container to show that
+ * the writes persist, prints its diff (A/C/D), commits it as image demo:2 (printing the digest,
+ * the same on every run) and shows that demo:2 has the writes while demo:1 stays as it was.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
     description = "Build a small image, open a container of it as a java.nio.file FileSystem, "
-        + "read it and write to it copy-on-write.")
+        + "read it, write to it copy-on-write, and commit the changes as a new image.")
 final class DemoCommand implements Callable<Integer> {
   private static final Instant TIME = Instant.parse("2026-01-01T00:00:00Z");
 
@@ -75,6 +82,17 @@ final class DemoCommand implements Callable<Integer> {
         out.print(indent(Files.readString(fs.getPath("/etc/motd"))));
       }
       out.println();
+      commit(ContentStore.open(store), out);
+      out.println();
+      out.println("the committed image demo:2 holds the writes (a read-only view of it):");
+      try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://demo-committed"),
+          Map.of("store", store, "image", "demo:2", "readOnly", true))) {
+        out.println("$ test -e /etc/os-release   (a whiteout in the new layer hides it)");
+        out.println("  " + (Files.exists(fs.getPath("/etc/os-release")) ? "exists" : "absent"));
+        out.println("$ ls /srv/www");
+        out.println("  " + String.join(" ", list(fs.getPath("/srv/www"))));
+      }
+      out.println();
       out.println("the image itself is unchanged (a read-only view of demo:1):");
       try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://demo-image"),
           Map.of("store", store, "image", "demo:1", "readOnly", true))) {
@@ -91,11 +109,40 @@ final class DemoCommand implements Callable<Integer> {
     return 0;
   }
 
+  /**
+   * What {@code layerfs diff demo} and {@code layerfs commit demo demo:2} do, through the core
+   * API: the container's changes, then a new image of them. SOURCE_DATE_EPOCH is the demo's fixed
+   * time, so every run prints the same digest.
+   */
+  private static void commit(ContentStore store, PrintWriter out) throws IOException {
+    try (LayerStore layers = new LayerStore(store);
+        Container c = Container.open(store, layers, "demo", null, false)) {
+      out.println("$ layerfs diff demo   (A added, C changed, D deleted)");
+      for (Change change : c.diff()) {
+        out.println("  " + change);
+      }
+      out.println("$ SOURCE_DATE_EPOCH=" + TIME.getEpochSecond()
+          + " layerfs commit demo demo:2   (a new layer with whiteouts, a new image)");
+      Image committed = c.commit("demo:2",
+          CommitOptions.defaults().withSourceDateEpoch(TIME), Progress.NONE);
+      out.println("  " + committed.manifestDigest());
+      out.printf("  (%d layers, the new one %s)%n", committed.layers().size(),
+          committed.layers().get(committed.layers().size() - 1).digest());
+    }
+  }
+
+  private static List<String> list(Path dir) throws IOException {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+  }
+
   private static Image build(ContentStore store) throws IOException {
     return ImageBuilder.create(store).created(TIME)
         .layer(Compression.GZIP)
         .add(Entry.dir("/etc").mtime(TIME))
-        .add(Entry.file("/etc/os-release", text("NAME=\"layerfs demo\"\nVERSION_ID=1\n")).mtime(TIME))
+        .add(Entry.file("/etc/os-release", text("NAME=\"layerfs demo\"\nVERSION_ID=1\n"))
+            .mtime(TIME))
         .add(Entry.file("/etc/motd", text("Welcome to the lower layer.\n")).mtime(TIME))
         .add(Entry.dir("/usr").mtime(TIME))
         .add(Entry.dir("/usr/bin").mtime(TIME))
@@ -104,8 +151,8 @@ final class DemoCommand implements Callable<Integer> {
         .add(Entry.dir("/tmp").mode(01777).mtime(TIME))
         .add(Entry.file("/tmp/scratch", text("to be deleted\n")).mtime(TIME))
         .layer(Compression.GZIP)
-        .add(Entry.file("/etc/motd", text("Welcome to layerfs: this line is from the upper layer.\n"))
-            .mtime(TIME))
+        .add(Entry.file("/etc/motd",
+            text("Welcome to layerfs: this line is from the upper layer.\n")).mtime(TIME))
         .add(Entry.whiteout("/tmp/scratch"))
         .add(Entry.file("/home/app/notes.txt", text("hello from layer 1\n")).owner(1000, 1000)
             .mtime(TIME))

@@ -7,8 +7,15 @@ final class Errors {
   private Errors() {}
 
   static String describe(Throwable e) {
+    if (e instanceof java.io.UncheckedIOException u && u.getCause() != null) {
+      return describe(u.getCause());
+    }
     if (e instanceof FileSystemException fse) {
       String reason = fse.getReason();
+      if (reason != null && fse.getClass() != FileSystemException.class) {
+        // layerfs' own exceptions carry a whole sentence ("no container x in store /s")
+        return reason;
+      }
       String kind = switch (e.getClass().getSimpleName()) {
         case "NoSuchFileException" -> "no such file or directory";
         case "NotDirectoryException" -> "not a directory";

@@ -1,16 +1,30 @@
 package io.layerfs.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 
 /**
  * The {@code layerfs} command: {@code java -jar cli/target/layerfs.jar [--store DIR] COMMAND}.
  *
- * <p>Exit codes: 0 on success, 1 on an error (one line on stderr, the stack trace only with
- * {@code --debug}), 2 on a usage error.
+ * <p>Exit codes: 0 on success, 1 on an error (one line on stderr, "layerfs: what and why", the
+ * stack trace only with {@code --debug}), 2 on a usage error. Commands of several names ({@code
+ * rm}, {@code volume rm}) go on past a failure, print one line per failure and exit 1.
+ *
+ * <p>Conventions of the commands: {@code --help} on each; {@code --store} inherited by all,
+ * defaulting as the provider does ({@link Stores}); commands that only read or change a store
+ * never create one ({@code import} and {@code volume create} do); output for people as tables
+ * laid out like Docker's ({@link Table}, sizes and ages as Docker writes them, {@link Human}) and
+ * {@code --format json} where the output is data ({@link FormatOption}); commands that make
+ * something print its name or digest, one a line, so scripts can use it; long work (import,
+ * export, commit, flatten) draws progress bars on standard error only when attached to a
+ * terminal ({@link TerminalProgress}).
  */
 @Command(
     name = "layerfs",
@@ -20,8 +34,20 @@ import picocli.CommandLine.Option;
     subcommands = {
       DemoCommand.class,
       ImagesCommand.class,
+      ImportCommand.class,
+      ExportCommand.class,
+      CreateCommand.class,
       LsCommand.class,
       CatCommand.class,
+      DiffCommand.class,
+      CommitCommand.class,
+      RmCommand.class,
+      PsCommand.class,
+      VolumeCommand.class,
+      FlattenCommand.class,
+      GcCommand.class,
+      SignCommand.class,
+      VerifyCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main {
@@ -37,13 +63,22 @@ public final class Main {
       scope = CommandLine.ScopeType.INHERIT)
   boolean debug;
 
+  /** The environment (SOURCE_DATE_EPOCH); tests give their own. */
+  Map<String, String> env = System.getenv();
+
   public static void main(String[] args) {
     System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
   }
 
   /** Runs the command line and returns its exit code; used by tests as well. */
   static int run(String[] args, PrintWriter out, PrintWriter err) {
+    return run(args, out, err, System.getenv());
+  }
+
+  /** As {@link #run(String[], PrintWriter, PrintWriter)} with the environment {@code env}. */
+  static int run(String[] args, PrintWriter out, PrintWriter err, Map<String, String> env) {
     Main main = new Main();
+    main.env = env;
     CommandLine cli = new CommandLine(main);
     cli.setOut(out);
     cli.setErr(err);
@@ -54,10 +89,7 @@ public final class Main {
       return CommandLine.ExitCode.USAGE;
     });
     cli.setExecutionExceptionHandler((e, line, parsed) -> {
-      line.getErr().println("layerfs: " + Errors.describe(e));
-      if (main.debug) {
-        e.printStackTrace(line.getErr());
-      }
+      main.report(line.getErr(), e);
       return 1;
     });
     try {
@@ -66,6 +98,42 @@ public final class Main {
       out.flush();
       err.flush();
     }
+  }
+
+  /** The one line of an error on {@code err}, and its stack trace with {@code --debug}. */
+  void report(PrintWriter err, Throwable e) {
+    err.println("layerfs: " + Errors.describe(e));
+    if (debug) {
+      e.printStackTrace(err);
+    }
+  }
+
+  /** What {@link #eachOf} does to one name. */
+  interface Action {
+    void apply(String name) throws IOException;
+  }
+
+  /**
+   * Applies {@code action} to every name, as {@code docker rm} does: a failure is reported (one
+   * line) and the next name is tried; the exit code is 1 if any failed.
+   */
+  static int eachOf(List<String> names, CommandSpec spec, Main main, Action action) {
+    int code = 0;
+    for (String name : names) {
+      try {
+        action.apply(name);
+      } catch (IOException | RuntimeException e) {
+        main.report(spec.commandLine().getErr(), e);
+        code = 1;
+      }
+    }
+    return code;
+  }
+
+  /** A digest as the tables show it: the algorithm and 12 hex digits, as Docker's short ids. */
+  static String shortDigest(String digest) {
+    int colon = digest.indexOf(':');
+    return digest.substring(0, Math.min(digest.length(), colon + 13));
   }
 
   /** The store the user named, or the provider's default. */

@@ -8,6 +8,7 @@ import java.net.URI;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -21,6 +22,35 @@ final class Stores {
   /** The provider's default store, in DESIGN.md's order. */
   static Path defaultStore() {
     return LayerFileSystemProvider.defaultStore();
+  }
+
+  /**
+   * The store at {@code dir}, which must exist: commands that only read or change what is in a
+   * store never create one where the user mistyped a path.
+   */
+  static ContentStore existing(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      throw new NoSuchFileException(dir.toString(), null,
+          "no store at " + dir + " (give --store DIR)");
+    }
+    return ContentStore.open(dir);
+  }
+
+  /**
+   * Checks that container {@code name} exists, so that commands name the problem in their own
+   * words rather than the API's ("give 'image' to create it").
+   */
+  static void checkContainer(ContentStore store, String name) throws IOException {
+    if (!Container.list(store).contains(name)) {
+      Container.info(store, name); // throws for a bad name or a missing container
+      throw new NoSuchFileException(name, null, "no container " + name + " in store "
+          + store.root());
+    }
+  }
+
+  /** The store at {@code dir}, created (an empty OCI layout) if needed. */
+  static ContentStore create(Path dir) throws IOException {
+    return ContentStore.open(dir);
   }
 
   /**

@@ -31,9 +31,37 @@ class MainTest {
     assertTrue(r.out().contains("echo hello"), r.out());
     assertTrue(r.out().contains("  absent"), r.out());
     assertTrue(r.out().contains("/home/app/notes.txt"), r.out());
-    assertTrue(r.out().contains("  written by the container\n\nthe image itself"), r.out());
+    assertTrue(r.out().contains("  written by the container\n\n$ layerfs diff demo"), r.out());
     assertTrue(r.out().endsWith("  Welcome to layerfs: this line is from the upper layer.\n"),
         r.out());
+  }
+
+  @Test
+  void demoPrintsTheDiffAndTheCommittedDigest() {
+    Result r = run("demo");
+    assertEquals(0, r.code(), r.err());
+    for (String line : new String[] {"  C /etc/motd", "  D /etc/os-release", "  D /usr/bin",
+        "  A /srv/www/index.html", "  C /home/app/notes.txt"}) {
+      assertTrue(r.out().contains("\n" + line + "\n"), line + " in " + r.out());
+    }
+    java.util.regex.Matcher m = java.util.regex.Pattern
+        .compile("layerfs commit demo demo:2 .*\n  (sha256:[0-9a-f]{64})\n").matcher(r.out());
+    assertTrue(m.find(), r.out());
+    assertTrue(r.out().contains("holds the writes"), r.out());
+    assertTrue(r.out().contains("$ ls /srv/www\n  index.html\n"), r.out());
+    String digest = m.group(1);
+    Result again = run("demo");
+    assertTrue(again.out().contains("\n  " + digest + "\n"), "reproducible: " + again.out());
+  }
+
+  @Test
+  void demoLeavesACommittedImageInAGivenStore() {
+    String store = dir.resolve("store").toString();
+    assertEquals(0, run("--store", store, "demo").code());
+    Result images = run("--store", store, "images");
+    assertTrue(images.out().lines().anyMatch(l -> l.startsWith("demo:2 ")), images.out());
+    Result diff = run("--store", store, "diff", "demo");
+    assertTrue(diff.out().contains("D /etc/os-release\n"), diff.out());
   }
 
   @Test

@@ -17,13 +17,21 @@ import java.util.Set;
  *       digest</td></tr>
  *   <tr><td>readOnly</td><td>Boolean or "true"/"false"</td><td>a view with no writable
  *       layer</td></tr>
+ *   <tr><td>signedBy</td><td>Path or String</td><td>a public key file as {@code gpg --export
+ *       [--armor]} writes it: the image must have a signature by one of its keys stored in the
+ *       store (see {@code SignatureStore}), else opening fails with a {@code
+ *       SignatureException} saying why</td></tr>
+ *   <tr><td>signedIdentity</td><td>String</td><td>with {@code signedBy}: the docker reference
+ *       the signature must claim, matched exactly</td></tr>
  *   <tr><td>mounts, lazy, tlsVerify</td><td></td><td>reserved: not supported yet</td></tr>
  * </table>
  *
  * <p>Unknown keys and bad values are an {@link IllegalArgumentException} naming the key.
  */
-record LayerEnv(Path store, String image, boolean readOnly) {
-  private static final Set<String> KNOWN = Set.of("store", "image", "readOnly");
+record LayerEnv(Path store, String image, boolean readOnly, Path signedBy,
+    String signedIdentity) {
+  private static final Set<String> KNOWN =
+      Set.of("store", "image", "readOnly", "signedBy", "signedIdentity");
   private static final Set<String> RESERVED = Set.of("mounts", "lazy", "tlsVerify");
 
   static LayerEnv parse(Map<String, ?> env) {
@@ -34,11 +42,43 @@ record LayerEnv(Path store, String image, boolean readOnly) {
       }
       if (!KNOWN.contains(key)) {
         throw new IllegalArgumentException(
-            "unknown env key '" + key + "'; known keys: store, image, readOnly");
+            "unknown env key '" + key
+                + "'; known keys: store, image, readOnly, signedBy, signedIdentity");
       }
     }
+    Path signedBy = path("signedBy", env.get("signedBy"));
+    String signedIdentity = string("signedIdentity", env.get("signedIdentity"));
+    if (signedIdentity != null && signedBy == null) {
+      throw new IllegalArgumentException(
+          "env key 'signedIdentity' needs env key 'signedBy' (the key to check it with)");
+    }
     return new LayerEnv(store(env.get("store")), image(env.get("image")),
-        bool("readOnly", env.get("readOnly")));
+        bool("readOnly", env.get("readOnly")), signedBy, signedIdentity);
+  }
+
+  private static Path path(String key, Object value) {
+    if (value == null) {
+      return null;
+    }
+    if (value instanceof Path path) {
+      return path.toAbsolutePath();
+    }
+    if (value instanceof String s && !s.isEmpty()) {
+      return Path.of(s).toAbsolutePath();
+    }
+    throw new IllegalArgumentException(
+        "env key '" + key + "' must be a Path or a non-empty String, not " + describe(value));
+  }
+
+  private static String string(String key, Object value) {
+    if (value == null) {
+      return null;
+    }
+    if (value instanceof String s && !s.isBlank()) {
+      return s;
+    }
+    throw new IllegalArgumentException(
+        "env key '" + key + "' must be a non-empty String, not " + describe(value));
   }
 
   private static Path store(Object value) {

@@ -2,11 +2,15 @@ package io.layerfs.provider;
 
 import io.layerfs.core.Container;
 import io.layerfs.core.ContentStore;
+import io.layerfs.core.Digest;
 import io.layerfs.core.EntryType;
+import io.layerfs.core.Image;
 import io.layerfs.core.ImageArchive;
 import io.layerfs.core.LayerStore;
 import io.layerfs.core.Node;
 import io.layerfs.core.RootFs;
+import io.layerfs.core.SignatureException;
+import io.layerfs.core.SimpleSigning;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.channels.FileChannel;
@@ -91,15 +95,29 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       RootFs root = null;
       Container container = null;
       boolean exists = Container.list(handle.content()).contains(name);
+      Digest verified = null; // env signedBy: the manifest whose signature was checked
+      if (config.signedBy() != null && (exists || config.image() != null)) {
+        verified = exists ? Container.info(handle.content(), name).manifest()
+            : Image.resolve(handle.content(), config.image()).manifestDigest();
+        requireSigned(handle.content(), verified, config);
+      }
       if (config.readOnly() && !exists) {
         if (config.image() == null) {
           throw new IllegalArgumentException("container '" + name + "' does not exist in store "
               + config.store() + "; give env key 'image' to view an image");
         }
-        root = RootFs.open(handle.content(), handle.layers(), config.image());
+        root = RootFs.open(handle.content(), handle.layers(),
+            verified != null ? verified.toString() : config.image());
       } else {
         container = Container.open(handle.content(), handle.layers(), name, config.image(),
             config.readOnly());
+        if (verified != null && !verified.equals(container.image().manifestDigest())) {
+          // the tag moved between the check and the open
+          container.close();
+          throw new SignatureException("image '" + config.image() + "' changed to "
+              + container.image().manifestDigest() + " while container " + name
+              + " was opened; its signature was checked for " + verified);
+        }
       }
       LayerFileSystem[] self = new LayerFileSystem[1];
       LayerFileSystem fs = new LayerFileSystem(this, name, root, container,
@@ -156,6 +174,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     try {
       String image = config.image() != null ? config.image() : onlyTag(handle.content());
       RootFs root = RootFs.open(handle.content(), handle.layers(), image);
+      requireSigned(handle.content(), root.image().manifestDigest(), config);
       String name = file.getFileName() == null ? "image" : file.getFileName().toString();
       return new LayerFileSystem(this, name, root, null, null, () -> {
         handle.release();
@@ -164,6 +183,17 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     } catch (IOException | RuntimeException e) {
       handle.release();
       throw e;
+    }
+  }
+
+  /**
+   * env {@code signedBy}: the image must have a stored signature that verifies with that key
+   * (and claims {@code signedIdentity} when given); checked before anything is created.
+   */
+  private static void requireSigned(ContentStore store, Digest manifest, LayerEnv config)
+      throws IOException {
+    if (config.signedBy() != null) {
+      SimpleSigning.requireSigned(store, manifest, config.signedBy(), config.signedIdentity());
     }
   }
 

@@ -1,0 +1,30 @@
+package io.layerfs.cli;
+
+import io.layerfs.core.Compression;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
+
+/** {@code --compression gzip|zstd|none}: the layer compression of a new image. */
+final class CompressionConverter implements ITypeConverter<Compression> {
+  @Override
+  public Compression convert(String value) {
+    return switch (value.toLowerCase(Locale.ROOT)) {
+      case "gzip" -> Compression.GZIP;
+      case "zstd" -> Compression.ZSTD;
+      case "none" -> Compression.NONE;
+      default -> throw new TypeConversionException(
+          "expected gzip, zstd or none but was '" + value + "'");
+    };
+  }
+
+  /** The names for the help text. */
+  static final class Names implements Iterable<String> {
+    @Override
+    public Iterator<String> iterator() {
+      return List.of("gzip", "zstd", "none").iterator();
+    }
+  }
+}

@@ -1,0 +1,62 @@
+package io.layerfs.cli;
+
+import io.layerfs.core.Container;
+import io.layerfs.core.ContentStore;
+import io.layerfs.core.Image;
+import io.layerfs.core.LayerStore;
+import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code layerfs create NAME IMAGE}: a new container of an image, as {@code docker create} (its
+ * writable layer starts empty). Prints the name. Mounts are accepted on the command line, as
+ * DESIGN.md names them, but refused until the mount feature exists, before anything is written.
+ */
+@Command(name = "create", mixinStandardHelpOptions = true,
+    description = "Create a container of an image and print its name.")
+final class CreateCommand implements Callable<Integer> {
+  @ParentCommand Main main;
+  @Spec CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "NAME",
+      description = "The container's name: [a-zA-Z0-9][a-zA-Z0-9_.-]*.")
+  String name;
+
+  @Parameters(index = "1", paramLabel = "IMAGE",
+      description = "The image: a tag or a manifest digest of the store.")
+  String image;
+
+  @Option(names = "--mount", paramLabel = "SPEC",
+      description = "A docker run --mount spec, e.g. type=volume,source=data,target=/data "
+          + "(not supported yet).")
+  List<String> mounts = new ArrayList<>();
+
+  @Override
+  public Integer call() throws IOException {
+    if (!mounts.isEmpty()) {
+      throw new IOException("cannot create container " + name + ": mounts are not supported yet"
+          + " (--mount " + mounts.get(0) + ")");
+    }
+    ContentStore store = Stores.existing(main.store());
+    if (Container.list(store).contains(name)) {
+      throw new FileAlreadyExistsException(name, null, "container " + name
+          + " already exists in store " + store.root() + " (remove it with 'layerfs rm " + name
+          + "')");
+    }
+    Image.resolve(store, image); // a missing image: its error, before a directory is made
+    try (LayerStore layers = new LayerStore(store);
+        Container c = Container.open(store, layers, name, image, false)) {
+      spec.commandLine().getOut().println(c.name());
+    }
+    return 0;
+  }
+}

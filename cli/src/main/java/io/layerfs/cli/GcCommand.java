@@ -1,0 +1,70 @@
+package io.layerfs.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.layerfs.core.GarbageCollector;
+import io.layerfs.core.GcReport;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code layerfs gc}: removes the blobs, layer indexes, signatures and stale temp files that no
+ * tag, container or running import references ({@link GarbageCollector}), and prints each with
+ * its size and the total, as {@code docker system prune} does. What made gc keep things it might
+ * have removed goes to standard error as warnings; they do not make it fail.
+ */
+@Command(name = "gc", mixinStandardHelpOptions = true,
+    description = "Remove what no image, container or import uses, and show what was freed.")
+final class GcCommand implements Callable<Integer> {
+  @ParentCommand Main main;
+  @Spec CommandSpec spec;
+  @Mixin FormatOption format;
+
+  @Option(names = {"-n", "--dry-run"}, description = "Only show what would be removed.")
+  boolean dryRun;
+
+  @Override
+  public Integer call() throws IOException {
+    GcReport report = GarbageCollector.collect(Stores.existing(main.store()), dryRun);
+    PrintWriter out = spec.commandLine().getOut();
+    if (format.json()) {
+      ObjectNode json = Json.object();
+      json.put("dryRun", report.dryRun());
+      ArrayNode removed = json.putArray("removed");
+      for (GcReport.Item item : report.removed()) {
+        ObjectNode row = removed.addObject();
+        row.put("kind", kind(item.kind()));
+        row.put("name", item.name());
+        row.put("bytes", item.bytes());
+      }
+      json.put("bytesFreed", report.bytesFreed());
+      ArrayNode problems = json.putArray("problems");
+      report.problems().forEach(problems::add);
+      Json.print(out, json);
+    } else {
+      String verb = report.dryRun() ? "would remove" : "removed";
+      for (GcReport.Item item : report.removed()) {
+        out.printf("%s %s %s (%s)%n", verb, kind(item.kind()), item.name(),
+            Human.size(item.bytes(), 4));
+      }
+      out.println((report.dryRun() ? "Total reclaimable space: " : "Total reclaimed space: ")
+          + Human.size(report.bytesFreed(), 4));
+    }
+    PrintWriter err = spec.commandLine().getErr();
+    report.problems().forEach(p -> err.println("layerfs: warning: " + p));
+    return 0;
+  }
+
+  /** "blob", "uncompressed-layer", "layer-index", "signature", "temp-file". */
+  private static String kind(GcReport.Kind kind) {
+    return kind.name().toLowerCase(Locale.ROOT).replace('_', '-');
+  }
+}

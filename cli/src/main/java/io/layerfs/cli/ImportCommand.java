@@ -1,0 +1,45 @@
+package io.layerfs.cli;
+
+import io.layerfs.core.ImageTransfer;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code layerfs import SRC [TAG]}: copies an image into the store (created if missing),
+ * verifying every digest and size; prints the tags it created, one a line.
+ */
+@Command(name = "import", mixinStandardHelpOptions = true,
+    description = "Import an image into the store and print its tags.",
+    footer = {"%nSources (skopeo's transport names):",
+        "  oci:DIR[:TAG]                an OCI image layout",
+        "  oci-archive:FILE[:TAG]       a tar of an OCI image layout",
+        "  docker-archive:FILE[:REF]    what 'docker save' writes (all its images without REF)"})
+final class ImportCommand implements Callable<Integer> {
+  @ParentCommand Main main;
+  @Spec CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "SRC", description = "Where the image is (see below).")
+  String source;
+
+  @Parameters(index = "1", paramLabel = "TAG", arity = "0..1",
+      description = "Tag the image TAG instead of the source's own name.")
+  String tag;
+
+  @Override
+  public Integer call() throws IOException {
+    List<String> tags;
+    try (TerminalProgress progress = TerminalProgress.forConsole()) {
+      tags = ImageTransfer.importImage(Stores.create(main.store()), source, tag, progress);
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    tags.forEach(out::println);
+    return 0;
+  }
+}

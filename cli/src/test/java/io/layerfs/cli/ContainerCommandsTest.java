@@ -1,0 +1,208 @@
+package io.layerfs.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.layerfs.core.Container;
+import io.layerfs.core.ContentStore;
+import io.layerfs.core.Image;
+import io.layerfs.core.ImageBuilder;
+import io.layerfs.core.LayerStore;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** create, rm, ps and volume, on images built in a temporary store. */
+class ContainerCommandsTest {
+  @TempDir Path dir;
+  private Path storeDir;
+  private String store;
+  private Image image;
+
+  @BeforeEach
+  void buildImage() throws IOException {
+    storeDir = dir.resolve("store");
+    store = storeDir.toString();
+    image = ImageBuilder.create(ContentStore.open(storeDir)).created(Instant.EPOCH)
+        .dir("/etc").file("/etc/motd", "hello\n").build("base:1");
+  }
+
+  private Cli.Result run(String... args) {
+    String[] all = new String[args.length + 2];
+    all[0] = "--store";
+    all[1] = store;
+    System.arraycopy(args, 0, all, 2, args.length);
+    return Cli.run(all);
+  }
+
+  @Test
+  void createPrintsTheNameAndTheContainerShowsTheImage() {
+    Cli.Result r = run("create", "web", "base:1");
+    assertEquals(0, r.code(), r.err());
+    assertEquals("web\n", r.out());
+    assertEquals("", r.err());
+    Cli.Result ls = run("ls", "web", "/etc");
+    assertEquals("motd\n", ls.out());
+  }
+
+  @Test
+  void createTwiceIsAnErrorNamingTheContainer() {
+    assertEquals(0, run("create", "web", "base:1").code());
+    Cli.Result again = run("create", "web", "base:1");
+    assertEquals(1, again.code());
+    assertTrue(again.errorLine().contains("container web already exists"), again.err());
+  }
+
+  @Test
+  void createOfAMissingImageFailsAndLeavesNothing() throws IOException {
+    Cli.Result r = run("create", "web", "nosuch:1");
+    assertEquals(1, r.code());
+    assertTrue(r.errorLine().contains("nosuch:1"), r.err());
+    assertFalse(Files.exists(storeDir.resolve("layerfs/containers/web")));
+    assertEquals(List.of(), Container.list(ContentStore.open(storeDir)));
+  }
+
+  @Test
+  void createWithAMountIsRefusedBeforeAnythingIsWritten() throws IOException {
+    Cli.Result r = run("create", "web", "base:1", "--mount", "type=volume,source=v,target=/v");
+    assertEquals(1, r.code());
+    assertTrue(r.errorLine().contains("mounts are not supported yet"), r.err());
+    assertEquals(List.of(), Container.list(ContentStore.open(storeDir)));
+  }
+
+  @Test
+  void createWithABadNameNamesIt() {
+    Cli.Result r = run("create", "-bad", "base:1");
+    assertEquals(2, r.code()); // picocli takes -bad for an unknown option
+    Cli.Result r2 = run("create", "a/b", "base:1");
+    assertEquals(1, r2.code());
+    assertTrue(r2.errorLine().contains("'a/b'"), r2.err());
+  }
+
+  @Test
+  void rmRemovesEachAndReportsEachFailure() throws IOException {
+    assertEquals(0, run("create", "a", "base:1").code());
+    assertEquals(0, run("create", "b", "base:1").code());
+    Cli.Result r = run("rm", "a", "ghost", "b");
+    assertEquals(1, r.code());
+    assertEquals("a\nb\n", r.out());
+    assertEquals("layerfs: no container ghost in store " + storeDir.toAbsolutePath(),
+        r.errorLine());
+    assertEquals(List.of(), Container.list(ContentStore.open(storeDir)));
+  }
+
+  @Test
+  void debugAddsTheStackTrace() {
+    Cli.Result r = run("--debug", "rm", "ghost");
+    assertEquals(1, r.code());
+    assertTrue(r.err().startsWith("layerfs: no container ghost in store "), r.err());
+    assertTrue(r.err().contains("NoSuchFileException"), r.err());
+    assertTrue(r.err().lines().count() > 3, r.err());
+  }
+
+  @Test
+  void rmOfAContainerOpenForWritingIsRefused() throws IOException {
+    assertEquals(0, run("create", "busy", "base:1").code());
+    ContentStore cs = ContentStore.open(storeDir);
+    try (LayerStore layers = new LayerStore(cs);
+        Container c = Container.open(cs, layers, "busy", null, false)) {
+      Cli.Result r = run("rm", "busy");
+      assertEquals(1, r.code());
+      assertEquals("layerfs: container busy is open for writing by another process",
+          r.errorLine());
+    }
+    assertEquals(List.of("busy"), Container.list(cs));
+    assertEquals(0, run("rm", "busy").code());
+  }
+
+  @Test
+  void psShowsATableLikeDocker() {
+    Cli.Result empty = run("ps");
+    assertEquals(0, empty.code(), empty.err());
+    assertEquals("NAME   IMAGE   MANIFEST   CREATED   SIZE\n", empty.out());
+    assertEquals(0, run("create", "web", "base:1").code());
+    Cli.Result r = run("ps");
+    assertEquals(0, r.code(), r.err());
+    List<String> lines = r.out().lines().toList();
+    assertEquals(2, lines.size(), r.out());
+    assertTrue(lines.get(0).matches("NAME +IMAGE +MANIFEST +CREATED +SIZE"), lines.get(0));
+    String shortDigest = image.manifestDigest().toString().substring(0, 19);
+    assertTrue(lines.get(1).matches(
+        "web +base:1 +" + shortDigest + " +(Less than a second|\\d+ seconds) ago +[0-9.]+k?B"),
+        lines.get(1));
+  }
+
+  @Test
+  void psAsJsonHasTheExactValues() throws IOException {
+    assertEquals(0, run("create", "web", "base:1").code());
+    Cli.Result r = run("ps", "--format", "json");
+    assertEquals(0, r.code(), r.err());
+    JsonNode rows = new ObjectMapper().readTree(r.out());
+    assertEquals(1, rows.size());
+    JsonNode row = rows.get(0);
+    assertEquals("web", row.get("name").asText());
+    assertEquals("base:1", row.get("image").asText());
+    assertEquals(image.manifestDigest().toString(), row.get("manifest").asText());
+    Instant created = Instant.parse(row.get("created").asText());
+    assertTrue(created.isAfter(Instant.now().minusSeconds(600)), created.toString());
+    assertTrue(row.get("size").isIntegralNumber());
+    assertEquals(0, run("rm", "web").code());
+    assertEquals("[ ]", run("ps", "--format", "json").out().strip());
+  }
+
+  @Test
+  void volumeCreateLsRm() throws IOException {
+    assertEquals("data\n", run("volume", "create", "data").out());
+    assertEquals("data\n", run("volume", "create", "data").out()); // idempotent
+    assertEquals(0, run("volume", "create", "cache").code());
+    assertTrue(Files.isDirectory(storeDir.resolve("layerfs/volumes/data/_data")));
+    Cli.Result ls = run("volume", "ls");
+    assertEquals("DRIVER   VOLUME NAME\nlocal    cache\nlocal    data\n", ls.out());
+    JsonNode json = new ObjectMapper().readTree(run("volume", "ls", "--format", "json").out());
+    assertEquals(2, json.size());
+    assertEquals("cache", json.get(0).get("name").asText());
+    assertEquals("local", json.get(0).get("driver").asText());
+    assertEquals(storeDir.toAbsolutePath().resolve("layerfs/volumes/cache/_data").toString(),
+        json.get(0).get("mountpoint").asText());
+    Cli.Result rm = run("volume", "rm", "cache", "nope");
+    assertEquals(1, rm.code());
+    assertEquals("cache\n", rm.out());
+    assertTrue(rm.errorLine().contains("no volume nope"), rm.err());
+    assertEquals("DRIVER   VOLUME NAME\nlocal    data\n", run("volume", "ls").out());
+  }
+
+  @Test
+  void volumeErrors() {
+    Cli.Result bad = run("volume", "create", "a/b");
+    assertEquals(1, bad.code());
+    assertTrue(bad.errorLine().contains("invalid volume name 'a/b'"), bad.err());
+    assertEquals(2, run("volume").code());
+    assertEquals(2, run("volume", "rm").code());
+    assertEquals(2, run("volume", "ls", "--format", "yaml").code());
+    assertEquals(2, run("volume", "frob").code());
+  }
+
+  @Test
+  void readingCommandsDoNotCreateAStoreWhereNoneIs() {
+    Path nowhere = dir.resolve("nowhere");
+    for (String[] args : List.of(new String[] {"ps"}, new String[] {"volume", "ls"},
+        new String[] {"rm", "x"}, new String[] {"images"}, new String[] {"create", "x", "y"})) {
+      String[] all = new String[args.length + 2];
+      all[0] = "--store";
+      all[1] = nowhere.toString();
+      System.arraycopy(args, 0, all, 2, args.length);
+      Cli.Result r = Cli.run(all);
+      assertEquals(1, r.code(), String.join(" ", args));
+      assertTrue(r.errorLine().contains("no store at " + nowhere), r.err());
+      assertFalse(Files.exists(nowhere));
+    }
+  }
+}

@@ -1,0 +1,49 @@
+package io.layerfs.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+
+class HumanTest {
+  @Test
+  void sizesAsDockerPrintsThem() {
+    assertEquals("0B", Human.size(0, 3));
+    assertEquals("999B", Human.size(999, 3));
+    assertEquals("1kB", Human.size(1000, 3));
+    assertEquals("4.1kB", Human.size(4096, 3));
+    assertEquals("12.3MB", Human.size(12_345_678, 3));
+    assertEquals("12.35MB", Human.size(12_345_678, 4));
+    assertEquals("1MB", Human.size(999_999, 3)); // go-units would say 1e+03kB
+    assertEquals("1.5GB", Human.size(1_500_000_000L, 3));
+    assertEquals("9.22EB", Human.size(Long.MAX_VALUE, 3));
+  }
+
+  @Test
+  void agesAsDockerPrintsThem() {
+    Instant now = Instant.parse("2026-06-01T12:00:00Z");
+    assertEquals("Less than a second ago", Human.ago(now, now));
+    assertEquals("Less than a second ago", Human.ago(now.plusSeconds(5), now));
+    assertEquals("1 second ago", Human.ago(now.minusSeconds(1), now));
+    assertEquals("59 seconds ago", Human.ago(now.minusSeconds(59), now));
+    assertEquals("About a minute ago", Human.ago(now.minusSeconds(90), now));
+    assertEquals("5 minutes ago", Human.ago(now.minusSeconds(300), now));
+    assertEquals("About an hour ago", Human.ago(now.minus(Duration.ofMinutes(80)), now));
+    assertEquals("3 hours ago", Human.ago(now.minus(Duration.ofHours(3)), now));
+    assertEquals("2 days ago", Human.ago(now.minus(Duration.ofHours(48)), now));
+    assertEquals("3 weeks ago", Human.ago(now.minus(Duration.ofDays(21)), now));
+    assertEquals("4 months ago", Human.ago(now.minus(Duration.ofDays(120)), now));
+    assertEquals("3 years ago", Human.ago(now.minus(Duration.ofDays(3 * 365 + 1)), now));
+  }
+
+  @Test
+  void tablesPadColumnsAsTabwriter() {
+    StringWriter s = new StringWriter();
+    new Table("A", "LONGER", "C").row("xxxx", "y", "").row("1", "2", "3").print(
+        new PrintWriter(s, true));
+    assertEquals("A      LONGER   C\nxxxx   y\n1      2        3\n", s.toString());
+  }
+}

@@ -1,0 +1,279 @@
+package io.layerfs.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.layerfs.core.Container;
+import io.layerfs.core.ContentStore;
+import io.layerfs.core.Image;
+import io.layerfs.core.ImageBuilder;
+import io.layerfs.core.Layer;
+import io.layerfs.core.LayerStore;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** diff, commit, flatten, import, export and gc, on images built in temporary stores. */
+class ImageCommandsTest {
+  private static final String DIGEST = "sha256:[0-9a-f]{64}";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir Path dir;
+  private Path storeDir;
+  private Image base;
+
+  @BeforeEach
+  void buildImage() throws IOException {
+    storeDir = dir.resolve("store");
+    base = ImageBuilder.create(ContentStore.open(storeDir)).created(Instant.EPOCH)
+        .layer().dir("/etc").file("/etc/motd", "hello\n").file("/etc/gone", "x\n")
+        .layer().file("/etc/motd", "hello again\n").dir("/var")
+        .build("base:1");
+  }
+
+  private Cli.Result run(String... args) {
+    return run(Map.of(), args);
+  }
+
+  private Cli.Result run(Map<String, String> env, String... args) {
+    return Cli.run(env, withStore(storeDir, args));
+  }
+
+  private static String[] withStore(Path store, String... args) {
+    String[] all = new String[args.length + 2];
+    all[0] = "--store";
+    all[1] = store.toString();
+    System.arraycopy(args, 0, all, 2, args.length);
+    return all;
+  }
+
+  /** A container "web" of base:1 with an added, a changed and a deleted file. */
+  private void containerWithChanges() throws IOException {
+    assertEquals(0, run("create", "web", "base:1").code());
+    try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://web"),
+        Map.of("store", storeDir))) {
+      Files.writeString(fs.getPath("/etc/motd"), "changed\n");
+      Files.delete(fs.getPath("/etc/gone"));
+      Files.writeString(fs.getPath("/var/new.txt"), "new\n");
+    }
+  }
+
+  private ContentStore store() throws IOException {
+    return ContentStore.open(storeDir);
+  }
+
+  @Test
+  void diffPrintsDockersLines() throws IOException {
+    containerWithChanges();
+    Cli.Result r = run("diff", "web");
+    assertEquals(0, r.code(), r.err());
+    assertEquals("C /etc\nD /etc/gone\nC /etc/motd\nC /var\nA /var/new.txt\n", r.out());
+  }
+
+  @Test
+  void diffAsJson() throws IOException {
+    containerWithChanges();
+    Cli.Result r = run("diff", "web", "--format", "json");
+    assertEquals(0, r.code(), r.err());
+    JsonNode rows = JSON.readTree(r.out());
+    assertEquals(5, rows.size());
+    assertEquals("deleted", rows.get(1).get("kind").asText());
+    assertEquals("/etc/gone", rows.get(1).get("path").asText());
+    assertEquals("added", rows.get(4).get("kind").asText());
+  }
+
+  @Test
+  void diffOfAnUnchangedContainerIsEmptyAndOfAMissingOneAnError() {
+    assertEquals(0, run("create", "web", "base:1").code());
+    Cli.Result r = run("diff", "web");
+    assertEquals(0, r.code(), r.err());
+    assertEquals("", r.out());
+    Cli.Result missing = run("diff", "ghost");
+    assertEquals(1, missing.code());
+    assertEquals("layerfs: no container ghost in store " + storeDir.toAbsolutePath(),
+        missing.errorLine());
+  }
+
+  @Test
+  void diffWorksWhileTheContainerIsOpenForWriting() throws IOException {
+    containerWithChanges();
+    try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://web"),
+        Map.of("store", storeDir))) {
+      Files.writeString(fs.getPath("/added-now"), "x");
+      Cli.Result r = run("diff", "web");
+      assertEquals(0, r.code(), r.err());
+      assertTrue(r.out().startsWith("A /added-now\n"), r.out());
+    }
+  }
+
+  @Test
+  void commitPrintsTheDigestOfATaggedReproducibleImage() throws IOException {
+    containerWithChanges();
+    Map<String, String> env = Map.of("SOURCE_DATE_EPOCH", "1700000000");
+    Cli.Result r = run(env, "commit", "web", "web:1");
+    assertEquals(0, r.code(), r.err());
+    String digest = r.out().strip();
+    assertTrue(digest.matches(DIGEST), r.out());
+    Image image = Image.resolve(store(), "web:1");
+    assertEquals(digest, image.manifestDigest().toString());
+    assertEquals(base.layers().size() + 1, image.layers().size());
+    String mediaType = image.layers().get(2).mediaType();
+    assertTrue(mediaType.contains("gzip"), mediaType);
+    Cli.Result again = run(env, "commit", "web", "web:2");
+    assertEquals(digest, again.out().strip(), "same container, same epoch, same image");
+    assertEquals("changed\n", readFile("web:1", "/etc/motd"));
+    assertFalse(run("ls", "web:1", "/etc").out().contains("gone"));
+    assertEquals(List.of("base:1", "web:1", "web:2"), store().tags());
+  }
+
+  @Test
+  void commitOptionsReachTheImage() throws IOException {
+    containerWithChanges();
+    Cli.Result r = run("commit", "web", "--compression", "zstd", "-a", "Jane <jane@example.com>",
+        "--message", "a test commit");
+    assertEquals(0, r.code(), r.err());
+    Image image = Image.resolve(store(), r.out().strip());
+    Layer top = image.layers().get(image.layers().size() - 1);
+    assertTrue(top.mediaType().contains("zstd"), top.mediaType());
+    JsonNode config;
+    try (InputStream in = store().openBlob(image.configDigest())) {
+      config = JSON.readTree(in);
+    }
+    assertEquals("Jane <jane@example.com>", config.get("author").asText());
+    JsonNode history = config.get("history");
+    assertEquals("a test commit", history.get(history.size() - 1).get("comment").asText());
+    assertEquals(List.of("base:1"), store().tags(), "no TAG, no tag");
+    Cli.Result none = run("commit", "web", "plain", "--compression", "none");
+    assertEquals(0, none.code(), none.err());
+    Image plain = Image.resolve(store(), "plain");
+    assertFalse(plain.layers().get(2).mediaType().contains("gzip"));
+  }
+
+  @Test
+  void commitErrors() throws IOException {
+    containerWithChanges();
+    Cli.Result missing = run("commit", "ghost", "x:1");
+    assertEquals(1, missing.code());
+    assertTrue(missing.errorLine().contains("no container ghost"), missing.err());
+    Cli.Result epoch = run(Map.of("SOURCE_DATE_EPOCH", "yesterday"), "commit", "web", "x:1");
+    assertEquals(1, epoch.code());
+    assertTrue(epoch.errorLine().contains("SOURCE_DATE_EPOCH"), epoch.err());
+    assertEquals(2, run("commit", "web", "x:1", "--compression", "lz4").code());
+    assertEquals(2, run("commit").code());
+    Cli.Result badTag = run("commit", "web", "bad tag!");
+    assertEquals(1, badTag.code());
+    assertTrue(badTag.errorLine().contains("bad tag!"), badTag.err());
+    ContentStore cs = store();
+    try (LayerStore layers = new LayerStore(cs);
+        Container c = Container.open(cs, layers, "web", null, false)) {
+      Cli.Result busy = run("commit", "web", "x:1");
+      assertEquals(1, busy.code());
+      assertEquals("layerfs: container web is open for writing by another process",
+          busy.errorLine());
+    }
+    assertEquals(List.of("base:1"), cs.tags());
+  }
+
+  private String readFile(String image, String path) throws IOException {
+    try (FileSystem fs = Stores.openImage(storeDir, image)) {
+      return Files.readString(fs.getPath(path));
+    }
+  }
+
+  @Test
+  void flattenMakesOneLayer() throws IOException {
+    Cli.Result r = run("flatten", "base:1", "flat:1");
+    assertEquals(0, r.code(), r.err());
+    Image flat = Image.resolve(store(), "flat:1");
+    assertEquals(r.out().strip(), flat.manifestDigest().toString());
+    assertEquals(1, flat.layers().size());
+    assertEquals("hello again\n", readFile("flat:1", "/etc/motd"));
+    assertEquals(0, run("flatten", "base:1", "flat:z", "--compression", "zstd").code());
+    assertTrue(Image.resolve(store(), "flat:z").layers().get(0).mediaType().contains("zstd"));
+    Cli.Result missing = run("flatten", "nosuch:1", "flat:2");
+    assertEquals(1, missing.code());
+    assertTrue(missing.errorLine().contains("nosuch:1"), missing.err());
+    assertEquals(2, run("flatten", "base:1").code());
+  }
+
+  @Test
+  void exportAndImportEveryTransport() throws IOException {
+    Path other = dir.resolve("other");
+    for (String dest : List.of("oci:" + dir.resolve("layout") + ":v1",
+        "oci-archive:" + dir.resolve("image.tar"),
+        "docker-archive:" + dir.resolve("docker.tar") + ":example/base:1")) {
+      Cli.Result export = run("export", "base:1", dest);
+      assertEquals(0, export.code(), dest + ": " + export.err());
+      assertEquals("", export.out());
+      Cli.Result imported = Cli.run(withStore(other, "import", dest, "copy:1"));
+      assertEquals(0, imported.code(), dest + ": " + imported.err());
+      assertEquals("copy:1\n", imported.out());
+      try (FileSystem fs = Stores.openImage(other, "copy:1")) {
+        assertEquals("hello again\n", Files.readString(fs.getPath("/etc/motd")), dest);
+      }
+    }
+    Cli.Result ownName = Cli.run(withStore(dir.resolve("third"), "import",
+        "docker-archive:" + dir.resolve("docker.tar")));
+    assertEquals(0, ownName.code(), ownName.err());
+    assertTrue(ownName.out().strip().endsWith("example/base:1"), ownName.out());
+  }
+
+  @Test
+  void transferErrorsNameTheProblem() {
+    Cli.Result bad = run("import", "ftp://example.com/x");
+    assertEquals(1, bad.code());
+    assertTrue(bad.errorLine().contains("ftp://example.com/x"), bad.err());
+    Cli.Result missing = run("import", "oci-archive:" + dir.resolve("nope.tar"));
+    assertEquals(1, missing.code());
+    assertTrue(missing.errorLine().contains("nope.tar"), missing.err());
+    Cli.Result noImage = run("export", "nosuch:1", "oci-archive:" + dir.resolve("x.tar"));
+    assertEquals(1, noImage.code());
+    assertTrue(noImage.errorLine().contains("nosuch:1"), noImage.err());
+    assertFalse(Files.exists(dir.resolve("x.tar")));
+    assertEquals(2, run("export", "base:1").code());
+    assertEquals(2, run("import").code());
+  }
+
+  @Test
+  void gcShowsWhatItFreed() throws IOException {
+    Image garbage = ImageBuilder.create(store()).layer().file("/junk", "x".repeat(5000))
+        .build();
+    Cli.Result dry = run("gc", "--dry-run");
+    assertEquals(0, dry.code(), dry.err());
+    assertTrue(dry.out().contains("would remove blob " + garbage.manifestDigest() + " ("),
+        dry.out());
+    assertTrue(dry.out().lines().reduce((a, b) -> b).orElseThrow()
+        .matches("Total reclaimable space: [0-9.]+k?B"), dry.out());
+    assertTrue(store().contains(garbage.manifestDigest()));
+    Cli.Result json = run("gc", "--dry-run", "--format", "json");
+    JsonNode report = JSON.readTree(json.out());
+    assertTrue(report.get("dryRun").asBoolean());
+    assertTrue(report.get("bytesFreed").asLong() > 0);
+    assertTrue(report.get("problems").isArray());
+    JsonNode first = report.get("removed").get(0);
+    assertTrue(first.has("kind") && first.has("name") && first.has("bytes"), first.toString());
+    Cli.Result real = run("gc");
+    assertEquals(0, real.code(), real.err());
+    assertTrue(real.out().contains("removed blob " + garbage.manifestDigest()), real.out());
+    assertTrue(real.out().contains("Total reclaimed space: "), real.out());
+    assertFalse(store().contains(garbage.manifestDigest()));
+    assertTrue(store().contains(base.manifestDigest()));
+    assertEquals("Total reclaimed space: 0B\n", run("gc").out());
+    JsonNode after = JSON.readTree(run("gc", "--format", "json").out());
+    assertFalse(after.get("dryRun").asBoolean());
+    assertEquals(0, after.get("removed").size());
+  }
+}
