@@ -4,12 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.Closeable;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.ClosedFileSystemException;
 import java.nio.file.DirectoryNotEmptyException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -20,16 +18,9 @@ import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.ReadOnlyFileSystemException;
 import java.nio.file.StandardOpenOption;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * A container: an image plus its own writable layer, copy-on-write as Docker's overlay2 storage
@@ -64,9 +55,8 @@ import java.util.stream.Stream;
  * file handles take only this one), then the {@link MetaLog}'s monitor.
  */
 public final class Container implements Closeable {
-  private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]*");
-  private static final String JSON = "container.json";
-  private static final ObjectMapper MAPPER = new ObjectMapper();
+  private static final String JSON = ContainerDirectory.JSON;
+  private static final ObjectMapper MAPPER = ContainerDirectory.MAPPER;
 
   private final String name;
   private final ContentStore store;
@@ -106,8 +96,8 @@ public final class Container implements Closeable {
    */
   public static Container open(ContentStore store, LayerStore layers, String name,
       String imageOrNull, boolean readOnly) throws IOException {
-    checkName(name);
-    Path dir = containers(store).resolve(name);
+    ContainerDirectory.checkName(name);
+    Path dir = ContainerDirectory.containers(store).resolve(name);
     Path json = dir.resolve(JSON);
     ContainerLock lock = null;
     try {
@@ -127,7 +117,7 @@ public final class Container implements Closeable {
           // resolve and record under a lease: container.json is what keeps the image from gc
           try (Lease lease = store.lease()) {
             Image image = Image.resolve(store, imageOrNull);
-            writeJson(dir, name, imageOrNull, image.manifestDigest());
+            ContainerDirectory.writeJson(dir, name, imageOrNull, image.manifestDigest());
           }
         }
       } else if (!readOnly) {
@@ -165,21 +155,7 @@ public final class Container implements Closeable {
 
   /** The names of the containers of {@code store}, sorted. */
   public static List<String> list(ContentStore store) throws IOException {
-    Path root = containers(store);
-    List<String> names = new ArrayList<>();
-    if (!Files.isDirectory(root)) {
-      return names;
-    }
-    try (DirectoryStream<Path> s = Files.newDirectoryStream(root)) {
-      for (Path p : s) {
-        String n = p.getFileName().toString();
-        if (NAME.matcher(n).matches() && Files.exists(p.resolve(JSON))) {
-          names.add(n);
-        }
-      }
-    }
-    Collections.sort(names);
-    return names;
+    return ContainerDirectory.list(store);
   }
 
   /**
@@ -188,27 +164,7 @@ public final class Container implements Closeable {
    * @throws NoSuchFileException if there is none of that name
    */
   public static ContainerInfo info(ContentStore store, String name) throws IOException {
-    checkName(name);
-    Path dir = containers(store).resolve(name);
-    Path json = dir.resolve(JSON);
-    if (!Files.isRegularFile(json)) {
-      throw new NoSuchFileException(dir.toString(), null,
-          "no container " + name + " in store " + store.root());
-    }
-    JsonNode meta = MAPPER.readTree(json.toFile());
-    long size = 0;
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path p : (Iterable<Path>) walk::iterator) {
-        if (Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-          size += Files.size(p);
-        }
-      }
-    } catch (java.io.UncheckedIOException e) {
-      // a file went away while counting (a writer compacting): count what remains
-    }
-    return new ContainerInfo(name, meta.path("image").asText(),
-        Digest.parse(meta.path("manifest").asText()),
-        Instant.parse(meta.path("created").asText()), size);
+    return ContainerDirectory.info(store, name);
   }
 
   /**
@@ -218,59 +174,7 @@ public final class Container implements Closeable {
    * @throws IOException if it is open for writing
    */
   public static void remove(ContentStore store, String name) throws IOException {
-    checkName(name);
-    Path dir = containers(store).resolve(name);
-    if (!Files.isDirectory(dir)) {
-      throw new NoSuchFileException(dir.toString(), null,
-          "no container " + name + " in store " + store.root());
-    }
-    try (ContainerLock lock = ContainerLock.acquire(dir, name)) {
-      // container.json first: a crash part way leaves no half container that list() shows
-      Files.deleteIfExists(dir.resolve(JSON));
-      try (Stream<Path> walk = Files.walk(dir)) {
-        List<Path> all = new ArrayList<>(walk.toList());
-        Collections.reverse(all);
-        for (Path p : all) {
-          if (!p.equals(dir) && !p.getFileName().toString().equals("lock")) {
-            Files.delete(p);
-          }
-        }
-      }
-    }
-    Files.deleteIfExists(dir.resolve("lock"));
-    Files.deleteIfExists(dir);
-  }
-
-  private static Path containers(ContentStore store) throws IOException {
-    return store.stateDir().resolve("containers");
-  }
-
-  private static void checkName(String name) {
-    if (name == null || !NAME.matcher(name).matches()) {
-      throw new IllegalArgumentException(
-          "invalid container name '" + name + "': must match [a-zA-Z0-9][a-zA-Z0-9_.-]*");
-    }
-  }
-
-  private static void writeJson(Path dir, String name, String image, Digest manifest)
-      throws IOException {
-    Map<String, String> m = new LinkedHashMap<>();
-    m.put("name", name);
-    m.put("image", image);
-    m.put("manifest", manifest.toString());
-    m.put("created", Instant.now().toString());
-    byte[] bytes = MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(m);
-    Path tmp = dir.resolve(JSON + ".tmp");
-    try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.CREATE,
-        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-      ByteBuffer b = ByteBuffer.wrap(bytes);
-      while (b.hasRemaining()) {
-        c.write(b);
-      }
-      c.force(true);
-    }
-    BlobWriter.move(tmp, dir.resolve(JSON));
-    ContentStore.fsyncDirectory(dir);
+    ContainerDirectory.remove(store, name);
   }
 
   /** Compacts the metadata into the snapshot and releases the lock; open handles stop working. */
