@@ -524,15 +524,6 @@ public final class GarbageCollector {
       Files.deleteIfExists(v.path());
       return;
     }
-    List<Path> all;
-    try (Stream<Path> walk = Files.walk(v.path())) {
-      all = new ArrayList<>(walk.toList());
-    } catch (NoSuchFileException e) {
-      return;
-    }
-    Collections.reverse(all);
-    for (Path p : all) {
-      Files.deleteIfExists(p);
-    }
+    FileTrees.deleteTree(v.path());
   }
 }

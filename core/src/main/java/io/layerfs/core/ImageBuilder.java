@@ -264,18 +264,7 @@ public final class ImageBuilder {
   }
 
   private static void writeTar(List<Entry> entries, OutputStream out) throws IOException {
-    OutputStream shielded =
-        new FilterOutputStream(out) {
-          @Override
-          public void write(byte[] b, int off, int len) throws IOException {
-            out.write(b, off, len);
-          }
-
-          @Override
-          public void close() throws IOException {
-            flush();
-          }
-        };
+    OutputStream shielded = FileTrees.shielded(out);
     try (TarArchiveOutputStream tar =
         new TarArchiveOutputStream(shielded, TarConstants.DEFAULT_RCDSIZE, "UTF-8")) {
       tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);

@@ -34,7 +34,7 @@ final class LayerBlob implements AutoCloseable {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("the JDK always has SHA-256", e);
     }
-    this.compressor = compression.compress(new NonClosing(blob));
+    this.compressor = compression.compress(FileTrees.shielded(blob));
     this.tar = new DigestOutputStream(compressor, diffId);
   }
 
@@ -54,22 +54,5 @@ final class LayerBlob implements AutoCloseable {
   @Override
   public void close() throws IOException {
     blob.close();
-  }
-
-  /** Keeps the compressor's close from closing the blob writer before it is committed. */
-  private static final class NonClosing extends java.io.FilterOutputStream {
-    NonClosing(OutputStream out) {
-      super(out);
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) throws IOException {
-      out.write(b, off, len);
-    }
-
-    @Override
-    public void close() throws IOException {
-      flush();
-    }
   }
 }

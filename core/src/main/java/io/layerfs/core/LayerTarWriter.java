@@ -1,7 +1,6 @@
 package io.layerfs.core;
 
 import java.io.ByteArrayOutputStream;
-import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -63,17 +62,7 @@ final class LayerTarWriter {
 
   /** Writes the whole tar to {@code out}, which stays open. */
   void write(OutputStream out) throws IOException {
-    OutputStream shielded = new FilterOutputStream(out) {
-      @Override
-      public void write(byte[] b, int off, int len) throws IOException {
-        out.write(b, off, len);
-      }
-
-      @Override
-      public void close() throws IOException {
-        flush();
-      }
-    };
+    OutputStream shielded = FileTrees.shielded(out);
     try (TarArchiveOutputStream tar = new TarArchiveOutputStream(shielded, 512, "UTF-8")) {
       tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_TRUNCATE);
       tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_STAR);

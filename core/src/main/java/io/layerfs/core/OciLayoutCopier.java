@@ -100,7 +100,7 @@ final class OciLayoutCopier {
       target.tag(tag, image.manifestDigest());
     } finally {
       if (!hadState) {
-        ImageArchive.deleteTree(stateDir);
+        FileTrees.deleteTree(stateDir);
       }
     }
   }

@@ -109,7 +109,7 @@ final class UnpackedArchive implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
-    ImageArchive.deleteTree(dir);
+    FileTrees.deleteTree(dir);
   }
 
   private void extract(Progress progress) throws IOException {

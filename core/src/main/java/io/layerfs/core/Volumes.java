@@ -11,7 +11,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * The named volumes of a store, laid out as Docker's {@code local} volume driver lays them out:
@@ -107,12 +106,12 @@ public final class Volumes {
       throw missing(store, name);
     }
     ContentStore.fsyncDirectory(root);
-    deleteTree(doomed);
+    FileTrees.deleteTree(doomed);
     // leftovers of removals that failed part way (a crash, an unreadable file)
     try (DirectoryStream<Path> s = Files.newDirectoryStream(root, REMOVING + "*")) {
       for (Path p : s) {
         try {
-          deleteTree(p);
+          FileTrees.deleteTree(p);
         } catch (IOException e) {
           // another process may be deleting it right now; the next remove tries again
         }
@@ -133,18 +132,5 @@ public final class Volumes {
 
   private static NoSuchFileException missing(ContentStore store, String name) {
     return new NoSuchFileException(name, null, "no volume " + name + " in store " + store.root());
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    List<Path> all;
-    try (Stream<Path> walk = Files.walk(dir)) {
-      all = new ArrayList<>(walk.toList());
-    } catch (NoSuchFileException e) {
-      return;
-    }
-    Collections.reverse(all);
-    for (Path p : all) {
-      Files.deleteIfExists(p);
-    }
   }
 }

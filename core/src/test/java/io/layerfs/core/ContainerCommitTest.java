@@ -193,7 +193,7 @@ class ContainerCommitTest {
     try {
       commitRandom(dir, seed);
     } finally {
-      ImageArchive.deleteTree(dir);
+      FileTrees.deleteTree(dir);
     }
   }
 
