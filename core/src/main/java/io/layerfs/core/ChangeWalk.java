@@ -29,7 +29,8 @@ import java.util.TreeSet;
  * <p>For {@code docker diff}, an entry is {@code A} when the image has nothing at its path and
  * {@code C} when it has; a whiteout is {@code D}; and in a directory walked in full, each name the
  * image had there and the container no longer has is a {@code D} (not its children, as Docker
- * prints). The root itself is never an entry.
+ * prints). The root is a {@code ./} entry when its own metadata changed (and always when
+ * flattening), and never a diff line.
  *
  * <p>Callers hold the container's tree lock.
  */
@@ -75,6 +76,7 @@ final class ChangeWalk {
   static ChangeWalk walkAll(ContainerTree tree) throws IOException {
     ChangeWalk w = new ChangeWalk(tree);
     ContainerTree.Cursor root = tree.rootCursor();
+    w.items.add(new Item(Op.ENTRY, "/", w.image.lookup("/", false), null, Change.Kind.CHANGED));
     for (String name : tree.list(root)) {
       Object child = tree.child(root, name);
       String path = PathNames.child("/", name);
@@ -96,7 +98,8 @@ final class ChangeWalk {
   List<Change> changes() {
     List<Change> out = new ArrayList<>();
     for (Item i : items) {
-      if (i.op() != Op.OPAQUE) {
+      // docker diff never lists the root itself
+      if (i.op() != Op.OPAQUE && !i.path().equals("/")) {
         out.add(new Change(i.kind(), i.path()));
       }
     }
@@ -115,6 +118,13 @@ final class ChangeWalk {
   private void incremental(ContainerTree.Cursor c, boolean root) throws IOException {
     if (!root) {
       entry(c, c.up, Change.Kind.CHANGED);
+    } else {
+      Node before = image.lookup("/", false);
+      Node now = tree.node(new ContainerTree.Found(null, null, "/", c.up, c));
+      if (!sameMeta(before, now)) {
+        // a ./ entry: the root's own mode, owner, times or xattrs changed
+        items.add(new Item(Op.ENTRY, "/", now, null, Change.Kind.CHANGED));
+      }
     }
     for (Map.Entry<String, UpperEntry> e : c.up.children.entrySet()) {
       String name = e.getKey();
@@ -193,6 +203,19 @@ final class ChangeWalk {
       return new ContainerTree.Cursor(path, d, d.lower, c, name);
     }
     return new ContainerTree.Cursor(path, null, PathNames.child(c.lower, name), c, name);
+  }
+
+  private static boolean sameMeta(Node a, Node b) {
+    if (a.mode() != b.mode() || a.uid() != b.uid() || a.gid() != b.gid()
+        || a.mtimeNanos() != b.mtimeNanos() || a.xattrs().size() != b.xattrs().size()) {
+      return false;
+    }
+    for (Map.Entry<String, byte[]> x : a.xattrs().entrySet()) {
+      if (!java.util.Arrays.equals(x.getValue(), b.xattrs().get(x.getKey()))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The image's own entry at {@code path} (not one reached through a symbolic link), or null. */

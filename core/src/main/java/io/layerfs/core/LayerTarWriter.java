@@ -170,6 +170,9 @@ final class LayerTarWriter {
   }
 
   private static String relative(String absPath, boolean directory) {
+    if (absPath.equals("/")) {
+      return "./";
+    }
     String r = absPath.substring(1);
     return directory ? r + "/" : r;
   }

@@ -157,6 +157,7 @@ class ContainerCommitTest {
       c.setTimes(unicode, false, 1_700_000_000_123_456_789L, -1);
       c.setTimes(longName, false, -1_500_000_000L, -1);
       c.setOwner(longName, false, 3_000_000, 4_000_000);
+      c.setMode("/", false, 0700);
       assertSameTree(store, layers, c, c.commit("pax", CommitOptions.defaults(), Progress.NONE));
       Node u = open(store, layers, "pax").lookup(unicode, false);
       assertEquals(1_700_000_000_123_456_789L, u.mtimeNanos());
@@ -282,6 +283,9 @@ class ContainerCommitTest {
   static List<String> describe(Container c) throws IOException {
     List<String> out = new ArrayList<>();
     Map<Long, String> firstName = new java.util.HashMap<>();
+    Node root = c.lookup("/", false);
+    out.add("/ mode=" + Integer.toOctalString(root.mode() & 07777) + " uid=" + root.uid()
+        + " gid=" + root.gid() + " mtime=" + root.mtimeNanos());
     describe(c, "/", out, firstName);
     return out;
   }

@@ -1,6 +1,7 @@
 package io.layerfs.it;
 
 import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -179,13 +180,12 @@ final class ContainerUmociIT {
    * container shows (mtimes too, to the nanosecond), and skopeo must read the image.
    */
   private static void assertCommitUnpacksToTheContainersTree(URI uri) throws IOException {
-    ContentStore store = ContentStore.open(images.layout());
-    Image committed;
-    try (LayerStore layers = new LayerStore(store);
-        Container c = Container.open(store, layers, uri.getHost(), null, false)) {
-      assertTrue(!c.diff().isEmpty(), "the program changed nothing");
-      committed = c.commit("committed", CommitOptions.defaults(), Progress.NONE);
-    }
+    // `layerfs diff` and `layerfs commit`, as a user runs them
+    assertTrue(!LayerfsCli.run(images.layout(), "diff", uri.getHost()).isBlank(),
+        "the program changed nothing");
+    String digest = LayerfsCli.run(images.layout(), "commit", uri.getHost(), "committed").strip();
+    Image committed = Image.resolve(ContentStore.open(images.layout()), "committed");
+    assertEquals(committed.manifestDigest().toString(), digest);
     Path unpacked = images.rootfs("committed");
     try (FileSystem fs = FileSystems.newFileSystem(uri,
         Map.of("store", images.layout(), "readOnly", true))) {

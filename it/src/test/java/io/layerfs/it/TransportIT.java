@@ -8,7 +8,6 @@ import io.layerfs.core.ContentStore;
 import io.layerfs.core.Image;
 import io.layerfs.core.ImageTransfer;
 import io.layerfs.core.Layer;
-import io.layerfs.core.LayerStore;
 import io.layerfs.core.Progress;
 import java.io.IOException;
 import java.nio.file.FileSystem;
@@ -116,11 +115,12 @@ final class TransportIT {
   @ValueSource(strings = {UmociImages.BASE, UmociImages.LAYERED, UmociImages.OPAQUE})
   void skopeoDockerArchiveImportsAndViewsAsUmociUnpack(String tag) throws IOException {
     Path target = fresh("import-docker");
-    ContentStore content = ContentStore.open(target);
-    List<String> tags = ImageTransfer.importImage(content,
-        "docker-archive:" + images.dockerArchive(tag), null, Progress.NONE);
+    // `layerfs import` prints the tags it created, one a line
+    String printed =
+        LayerfsCli.run(target, "import", "docker-archive:" + images.dockerArchive(tag));
     String name = "docker.io/" + UmociImages.REPOSITORY + ":" + tag;
-    assertEquals(List.of(name), tags);
+    assertEquals(List.of(name), printed.lines().toList());
+    ContentStore content = ContentStore.open(target);
     try (FileSystem fs = LayerFs.open(target, name)) {
       assertSameTree(images.rootfs(tag), fs.getPath("/"), UmociImages.comparison(tag));
     }
@@ -145,15 +145,30 @@ final class TransportIT {
     }
   }
 
+  /** {@code layerfs flatten}: one layer, and umoci unpacks it as it unpacks the original. */
+  @ParameterizedTest
+  @ValueSource(strings = {UmociImages.LAYERED, UmociImages.OPAQUE})
+  void flattenedImageUnpacksAsTheOriginal(String tag) throws IOException {
+    String flat = "flat-" + tag;
+    String digest = LayerfsCli.run(store, "flatten", tag, flat).strip();
+    Image image = Image.resolve(ContentStore.open(store), flat);
+    assertEquals(image.manifestDigest().toString(), digest);
+    assertEquals(1, image.layers().size());
+    Path bundle = fresh("bundle-flat");
+    Tools.run("umoci", "unpack", "--image", store + ":" + flat, bundle.toString());
+    LayerFs.assertSameTree(images.rootfs(tag), bundle.resolve("rootfs"),
+        UmociImages.comparison(tag));
+  }
+
   // ---- helpers ----
 
-  /** Exports {@code tag} of the shared store; returns its diff_ids. */
+  /**
+   * Exports {@code tag} of the shared store with {@code layerfs export}, as a user would; returns
+   * its diff_ids.
+   */
   private static List<String> export(String tag, String destination) throws IOException {
-    ContentStore content = ContentStore.open(store);
-    try (LayerStore layers = new LayerStore(content)) {
-      ImageTransfer.exportImage(content, layers, tag, destination, Progress.NONE);
-    }
-    return Image.resolve(content, tag).layers().stream().map(Layer::diffId)
+    assertEquals("", LayerfsCli.run(store, "export", tag, destination));
+    return Image.resolve(ContentStore.open(store), tag).layers().stream().map(Layer::diffId)
         .map(Object::toString).toList();
   }
 
