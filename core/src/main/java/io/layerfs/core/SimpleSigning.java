@@ -172,7 +172,11 @@ public final class SimpleSigning {
     } catch (SignatureException e) {
       throw e;
     } catch (IOException e) {
-      throw new SignatureException("cannot read public key file " + publicKeyFile + ": " + e, e);
+      String why = e instanceof java.nio.file.NoSuchFileException ? "no such file"
+          : e instanceof java.nio.file.AccessDeniedException ? "permission denied"
+          : e.getMessage();
+      throw new SignatureException("cannot read public key file " + publicKeyFile + ": " + why,
+          e);
     }
     List<byte[]> signatures = SignatureStore.list(store, manifestDigest);
     List<String> failures = new ArrayList<>();
