@@ -3,6 +3,7 @@ package io.layerfs.core;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -16,14 +17,18 @@ import java.util.zip.CRC32C;
  * The metadata files of a container: {@code meta.snap}, the compacted state, and {@code
  * meta.log}, the records appended since.
  *
- * <p>A log record is {@code [int length][int CRC32C of the payload][payload]}, written with one
- * positional write at the end of the file before the operation returns. The write reaches the
- * kernel's page cache, which outlives a killed process, so a crash of the JVM ({@code kill -9})
- * loses at most the operation in flight; the log is forced to the disk only when a caller forces a
- * file ({@code FileChannel.force}) and when the container closes, as a host file system would
- * keep them (forcing every record made each small write cost a disk flush). Replay reads records
- * up to the first one that is short or fails its checksum (a torn append) and the writer cuts the
- * file there. The snapshot is {@code [magic][version][length][CRC32C][payload]},
+ * <p>A log record is {@code [int length][int CRC32C of the payload][payload]}, copied into a
+ * shared memory mapping of the end of the file before the operation returns. The mapping's pages
+ * are the kernel's page cache, which outlives a killed process, so a crash of the JVM ({@code
+ * kill -9}) loses at most the operation in flight, as it did when each record was a {@code
+ * pwrite}; but a record now costs a copy instead of a system call, which is most of what a
+ * container adds to creating a small file. The file grows ahead of the records by {@value
+ * #GROW} bytes of written zeros (blocks allocated up front, so a full disk is an {@code
+ * IOException} when growing, not a fault when a mapped page is first written). The log is forced
+ * to the disk only when a caller forces a file ({@code FileChannel.force}) and when the container
+ * closes, as a host file system would keep them (forcing every record made each small write cost
+ * a disk flush). Replay reads records up to the first one that is empty (the zeros past the last
+ * record), short or fails its checksum (a torn append), and the writer cuts the file there. The snapshot is {@code [magic][version][length][CRC32C][payload]},
  * written to a temp file, forced, renamed over the old one, the directory forced, and only then
  * the log emptied; records replayed over a snapshot that already holds them change nothing (every
  * record assigns state, see {@link UpperLayer}).
@@ -38,12 +43,24 @@ final class MetaLog implements Closeable {
   private static final int SNAP_VERSION = 1;
   private static final int MAX_RECORD = 64 << 20;
 
-  private final FileChannel channel;
-  private long end;
+  /** How far the file and its mapping grow ahead of the last record. */
+  static final int GROW = 1 << 20;
+  private static final int PAGE = 4096;
+  private static final byte[] ZEROS = new byte[64 << 10];
 
-  private MetaLog(FileChannel channel, long end) {
+  private final FileChannel channel;
+  /** The logical end: where the next record goes. */
+  private long end;
+  /** The mapped window {@code [mapStart, mapStart + map.capacity())} of the file, or null. */
+  private MappedByteBuffer map;
+  private long mapStart;
+  /** The file's size: zeros from {@link #end} on. */
+  private long size;
+
+  private MetaLog(FileChannel channel, long end) throws IOException {
     this.channel = channel;
     this.end = end;
+    this.size = channel.size();
   }
 
   /** Opens the log for appending after {@code validLength} bytes, cutting any torn tail. */
@@ -59,25 +76,58 @@ final class MetaLog implements Closeable {
 
   /** Appends one record; it survives the process at once, and the disk after {@link #sync}. */
   synchronized void append(byte[] payload) throws IOException {
-    ByteBuffer b = ByteBuffer.allocate(8 + payload.length);
-    b.putInt(payload.length).putInt(crc(payload, 0, payload.length)).put(payload).flip();
-    long p = end;
-    while (b.hasRemaining()) {
-      p += channel.write(b, p);
+    if (payload.length == 0) {
+      throw new IllegalArgumentException("empty log record");
     }
-    end = p;
+    int need = 8 + payload.length;
+    if (map == null || end + need > mapStart + map.capacity()) {
+      remap(need);
+    }
+    int at = (int) (end - mapStart);
+    // payload and checksum first, the length last: a record is whole before its length is set
+    map.put(at + 8, payload);
+    map.putInt(at + 4, crc(payload, 0, payload.length));
+    map.putInt(at, payload.length);
+    end += need;
+  }
+
+  /** Maps a window from the page of {@link #end} holding at least {@code need} more bytes. */
+  private void remap(int need) throws IOException {
+    long start = end - end % PAGE;
+    long want = end + need + GROW;
+    long windowEnd = want + (PAGE - want % PAGE) % PAGE;
+    if (windowEnd - start > Integer.MAX_VALUE) {
+      throw new IOException("container metadata record too large: " + need + " bytes");
+    }
+    ByteBuffer zeros = ByteBuffer.wrap(ZEROS);
+    for (long p = size; p < windowEnd; ) {
+      zeros.clear().limit((int) Math.min(ZEROS.length, windowEnd - p));
+      p += channel.write(zeros, p);
+    }
+    size = Math.max(size, windowEnd);
+    if (map != null) {
+      map.force();
+    }
+    map = channel.map(FileChannel.MapMode.READ_WRITE, start, windowEnd - start);
+    mapStart = start;
   }
 
   /** Forces the records appended so far to the disk. */
   synchronized void sync() throws IOException {
+    if (map != null) {
+      map.force();
+    }
     channel.force(false);
   }
 
   /** Empties the log (after a snapshot holding its records is durable). */
   synchronized void reset() throws IOException {
+    // the old mapping is never touched again: it would fault past the new end of the file
+    map = null;
     channel.truncate(0);
     channel.force(false);
     end = 0;
+    size = 0;
   }
 
   @Override
@@ -100,7 +150,7 @@ final class MetaLog implements Closeable {
     while (b.remaining() >= 8) {
       int len = b.getInt();
       int crc = b.getInt();
-      if (len < 0 || len > MAX_RECORD || len > b.remaining()) {
+      if (len <= 0 || len > MAX_RECORD || len > b.remaining()) {
         break;
       }
       if (crc(all, b.position(), len) != crc) {
