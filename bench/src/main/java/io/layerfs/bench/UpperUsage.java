@@ -14,7 +14,9 @@ import java.util.stream.Stream;
  * {@code Container.upperBytesWritten()} is not reachable through NIO): under {@code
  * STORE/layerfs/containers/NAME/}, the data files of {@code data/} (their count, their logical
  * size and the disk blocks they take: copied-up files are sparse, so only the blocks tell what
- * was copied) and the metadata ({@code meta.log} and {@code meta.snap}).
+ * was copied) and the metadata ({@code meta.log} and {@code meta.snap}). While a container is
+ * open for writing its {@code meta.log} runs on in up to 1 MiB of preallocated zeros past its last
+ * record, which {@code metaBytes} counts.
  *
  * <p>Allocated bytes come from {@code stat -c %b} (512-byte blocks): the JDK's attribute views
  * have no block count.
