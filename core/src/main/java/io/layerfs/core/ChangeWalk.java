@@ -81,7 +81,7 @@ final class ChangeWalk {
       Object child = tree.child(root, name);
       String path = PathNames.child("/", name);
       if (ContainerTree.isDirectory(child)) {
-        w.full(descend(root, name, child), null, true);
+        w.full(ContainerTree.descend(root, name, child), null, true);
       } else {
         w.file(root, name, path, child, null);
       }
@@ -137,7 +137,7 @@ final class ChangeWalk {
         }
       } else if (child instanceof UpperDir) {
         UpperDir d = (UpperDir) child;
-        ContainerTree.Cursor cc = new ContainerTree.Cursor(path, d, d.lower, c, name);
+        ContainerTree.Cursor cc = ContainerTree.descend(c, name, d);
         if (path.equals(d.lower) && before != null && before.isDirectory()) {
           incremental(cc, false);
         } else {
@@ -177,7 +177,7 @@ final class ChangeWalk {
       String path = PathNames.child(c.path, name);
       Node childBefore = beforeDir ? imageNode(path) : null;
       if (ContainerTree.isDirectory(child)) {
-        full(descend(c, name, child), childBefore, true);
+        full(ContainerTree.descend(c, name, child), childBefore, true);
       } else {
         file(c, name, path, child, childBefore);
       }
@@ -194,15 +194,6 @@ final class ChangeWalk {
   private void entry(ContainerTree.Cursor c, Object obj, Change.Kind kind) {
     Node n = tree.node(new ContainerTree.Found(c.parent, c.name, c.path, obj, c));
     items.add(new Item(Op.ENTRY, c.path, n, null, kind));
-  }
-
-  private static ContainerTree.Cursor descend(ContainerTree.Cursor c, String name, Object o) {
-    String path = PathNames.child(c.path, name);
-    if (o instanceof UpperDir) {
-      UpperDir d = (UpperDir) o;
-      return new ContainerTree.Cursor(path, d, d.lower, c, name);
-    }
-    return new ContainerTree.Cursor(path, null, PathNames.child(c.lower, name), c, name);
   }
 
   private static boolean sameMeta(Node a, Node b) {

@@ -201,7 +201,8 @@ final class ContainerTree {
     return lowerChild(dir, name) != null;
   }
 
-  private static Cursor descend(Cursor cur, String name, Object o) {
+  /** The cursor of directory {@code name} (an {@link UpperDir} or a lower node) in {@code cur}. */
+  static Cursor descend(Cursor cur, String name, Object o) {
     String path = PathNames.child(cur.path, name);
     if (o instanceof UpperDir) {
       UpperDir d = (UpperDir) o;
