@@ -30,9 +30,6 @@ final class ImageAssembler {
   static Image write(ContentStore store, Image base, boolean keepBaseLayers,
       LayerBlob.Written layer, Instant created, String author, String comment, String createdBy,
       String tagOrNull) throws IOException {
-    if (tagOrNull != null) {
-      ContentStore.checkRefName(tagOrNull);
-    }
     String what = "config " + base.configDigest() + " of image " + base.manifestDigest();
     ObjectNode config = OciJson.parseObject(
         store.readBlob(base.configDigest(), ContentStore.MAX_METADATA_BLOB), what);

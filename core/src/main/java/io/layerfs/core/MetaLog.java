@@ -105,9 +105,7 @@ final class MetaLog implements Closeable {
       p += channel.write(zeros, p);
     }
     size = Math.max(size, windowEnd);
-    if (map != null) {
-      map.force();
-    }
+    // the old window's pages stay in the page cache; sync() forces the whole file
     map = channel.map(FileChannel.MapMode.READ_WRITE, start, windowEnd - start);
     mapStart = start;
   }
