@@ -76,18 +76,23 @@ final class MetaLog implements Closeable {
 
   /** Appends one record; it survives the process at once, and the disk after {@link #sync}. */
   synchronized void append(byte[] payload) throws IOException {
-    if (payload.length == 0) {
+    append(payload, payload.length);
+  }
+
+  /** Appends the first {@code length} bytes of {@code payload} as one record. */
+  synchronized void append(byte[] payload, int length) throws IOException {
+    if (length <= 0) {
       throw new IllegalArgumentException("empty log record");
     }
-    int need = 8 + payload.length;
+    int need = 8 + length;
     if (map == null || end + need > mapStart + map.capacity()) {
       remap(need);
     }
     int at = (int) (end - mapStart);
     // payload and checksum first, the length last: a record is whole before its length is set
-    map.put(at + 8, payload);
-    map.putInt(at + 4, crc(payload, 0, payload.length));
-    map.putInt(at, payload.length);
+    map.put(at + 8, payload, 0, length);
+    map.putInt(at + 4, crc(payload, 0, length));
+    map.putInt(at, length);
     end += need;
   }
 

@@ -146,7 +146,7 @@ final class UpperLayer implements Closeable {
 
   void commit(Batch b) throws IOException {
     if (log != null && b.ops > 0) {
-      log.append(b.bytes.toByteArray());
+      log.append(b.bytes.array(), b.bytes.size());
     }
     for (UpperFile f : b.dropped) {
       f.drop();
@@ -172,7 +172,7 @@ final class UpperLayer implements Closeable {
       }
       b.file(f);
     }
-    log.append(b.bytes.toByteArray());
+    log.append(b.bytes.array(), b.bytes.size());
   }
 
   /**
@@ -390,8 +390,19 @@ final class UpperLayer implements Closeable {
    * {@link #remove} uncounts it and drops what no name reaches, {@link #detach} uncounts it for a
    * rename that puts the entry elsewhere.
    */
-  final class Batch {
-    private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+  /** A record's bytes, handed to the log without a copy. */
+  private static final class RecordBytes extends ByteArrayOutputStream {
+    RecordBytes() {
+      super(512);
+    }
+
+    byte[] array() {
+      return buf;
+    }
+  }
+
+    final class Batch {
+    private final RecordBytes bytes = new RecordBytes();
     private final DataOutputStream out = new DataOutputStream(bytes);
     private final List<UpperFile> dropped = new ArrayList<>();
     private int ops;
