@@ -47,6 +47,7 @@ final class UpperLayer implements Closeable {
   private static final long ROOT_ID = 0;
 
   private final Path dir;
+  private final Path dataDir;
   private final boolean readOnly;
   private final LayerStore layers;
   private final List<Layer> imageLayers;
@@ -59,6 +60,7 @@ final class UpperLayer implements Closeable {
 
   private UpperLayer(Path dir, boolean readOnly, LayerStore layers, List<Layer> imageLayers) {
     this.dir = dir;
+    this.dataDir = dir == null ? null : dir.resolve("data");
     this.readOnly = readOnly;
     this.layers = layers;
     this.imageLayers = imageLayers;
@@ -113,7 +115,7 @@ final class UpperLayer implements Closeable {
   }
 
   Path dataPath(long id) {
-    return dir.resolve("data").resolve(Long.toString(id));
+    return dataDir.resolve(Long.toString(id));
   }
 
   FileChannel lowerChannel(int layer) throws IOException {
