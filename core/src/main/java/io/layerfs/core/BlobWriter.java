@@ -35,6 +35,7 @@ final class BlobWriter extends OutputStream {
   private final long limit;
   private final ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER);
   private long size;
+  private boolean synced;
   private boolean done;
 
   /**
@@ -66,6 +67,7 @@ final class BlobWriter extends OutputStream {
     }
     hasher.update(b, off, len);
     size += len;
+    synced = false;
     while (len > 0) {
       int n = Math.min(len, buffer.remaining());
       buffer.put(b, off, n);
@@ -77,13 +79,28 @@ final class BlobWriter extends OutputStream {
     }
   }
 
+  /**
+   * Writes what is buffered and fsyncs the file, so that a {@link #commit} without further
+   * writes only checks and renames: a caller can wait for other work between the two.
+   */
+  void sync() throws IOException {
+    if (done) {
+      throw new IOException("blob writer is closed");
+    }
+    if (!synced) {
+      drain();
+      channel.force(true);
+      synced = true;
+    }
+  }
+
   /** Bytes written so far. */
   long size() {
     return size;
   }
 
   /**
-   * Verifies and publishes the blob.
+   * Verifies and publishes the blob (after a {@link #sync} unless that ran since the last write).
    *
    * @param expected the digest the content must have, or null to accept any
    * @param expectedSize the size the content must have, or -1
@@ -96,8 +113,7 @@ final class BlobWriter extends OutputStream {
     }
     Digest actual;
     try {
-      drain();
-      channel.force(true);
+      sync();
       channel.close();
       actual = Digest.of(algorithm, hasher.digest());
       if (expectedSize >= 0 && size != expectedSize) {

@@ -24,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 
 /**
  * Uncompressed layer blobs, their persisted {@link LayerIndex}es and the shared channels reads go
@@ -53,8 +54,10 @@ import java.util.concurrent.ExecutionException;
  * commits only if the uncompressed bytes hash to the DiffID (fsync, rename, fsync directory;
  * {@link SyncBehind} has written most of the file back by then). A mismatch is an {@link
  * IOException} naming both digests and leaves neither blob nor index behind; an error on any
- * thread stops the others. The index is written last, atomically; its presence means the blob
- * is complete. A corrupt index file is rebuilt from the blob, which is re-verified.
+ * thread stops the others. The index is written atomically on the pool while the blob commits
+ * (and deleted if the blob fails): it is only used when its blob exists, so an index whose blob
+ * never landed, after a crash, is simply built again. A corrupt index file is rebuilt from the
+ * blob, which is re-verified.
  *
  * <h2>Caching and concurrency</h2>
  *
@@ -242,7 +245,7 @@ public final class LayerStore implements Closeable {
       }
       throw store.missing(diffId);
     } else {
-      index = inflate(layer, compression);
+      return inflate(layer, compression, indexPath);
     }
     persist(index, indexPath);
     return index;
@@ -298,10 +301,10 @@ public final class LayerStore implements Closeable {
    * The single pass: decompress, index, hash and store the uncompressed tar, over two threads
    * (see the class notes): decompression alone sets the pace.
    */
-  private LayerIndex inflate(Layer layer, Compression compression) throws IOException {
+  private LayerIndex inflate(Layer layer, Compression compression, Path indexPath)
+      throws IOException {
     Digest diffId = layer.diffId();
     Digest digest = layer.digest();
-    LayerIndex index;
     Path temp = store.newTempFile("blob");
     // the compressed blob's digest and size, read on its own: the decompressor may stop at the
     // end of its last frame, and trailing bytes must be hashed too
@@ -313,34 +316,63 @@ public final class LayerStore implements Closeable {
                 () -> compression.decompress(store.openBlob(digest)),
                 compressedSum.pacedBy(synced))) {
       TeeInputStream tee = new TeeInputStream(pipe.stream(), OutputStream.nullOutputStream());
-      index = TarIndexer.index(tee);
+      LayerIndex index = TarIndexer.index(tee);
       tee.drain();
-      synced.finish();
-      CompressedSum.Result actual = compressedSum.finish();
-      if (!actual.digest().equals(digest) || actual.size() != layer.size()) {
-        throw new IOException(
-            "corrupt layer blob in store "
-                + store.root()
-                + ": expected "
-                + digest
-                + " ("
-                + layer.size()
-                + " bytes), actual "
-                + actual.digest()
-                + " ("
-                + actual.size()
-                + " bytes)");
-      }
+      // the index is final: it is written beside the blob's commit (see the class notes)
+      Future<Void> persisting = InflatePipeline.submit(() -> {
+        persist(index, indexPath);
+        return null;
+      });
       try {
-        out.commit(diffId, -1);
-      } catch (IOException e) {
-        throw new IOException(
-            "layer " + digest + " inflates to content that does not match its diff_id: "
-                + e.getMessage(),
-            e);
+        commit(layer, compressedSum, synced, out);
+      } catch (IOException | RuntimeException | Error e) {
+        try {
+          InflatePipeline.await(persisting);
+          Files.deleteIfExists(indexPath);
+        } catch (IOException | RuntimeException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+        throw e;
       }
+      InflatePipeline.await(persisting);
+      return index;
     }
-    return index;
+  }
+
+  /**
+   * The end of {@link #inflate}: checks the compressed blob's digest and size, then commits the
+   * uncompressed blob, which checks the DiffID.
+   */
+  private void commit(Layer layer, CompressedSum compressedSum, SyncBehind synced, BlobWriter out)
+      throws IOException {
+    Digest digest = layer.digest();
+    // the final fsync runs beside the last background flush, which must still succeed before
+    // the blob is published
+    out.sync();
+    synced.finish();
+    CompressedSum.Result actual = compressedSum.finish();
+    if (!actual.digest().equals(digest) || actual.size() != layer.size()) {
+      throw new IOException(
+          "corrupt layer blob in store "
+              + store.root()
+              + ": expected "
+              + digest
+              + " ("
+              + layer.size()
+              + " bytes), actual "
+              + actual.digest()
+              + " ("
+              + actual.size()
+              + " bytes)");
+    }
+    try {
+      out.commit(layer.diffId(), -1);
+    } catch (IOException e) {
+      throw new IOException(
+          "layer " + digest + " inflates to content that does not match its diff_id: "
+              + e.getMessage(),
+          e);
+    }
   }
 
   /**

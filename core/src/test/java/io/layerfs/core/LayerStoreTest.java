@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -180,6 +181,23 @@ class LayerStoreTest {
       assertThrows(IOException.class, () -> layers.index(layer));
     }
     assertFalse(store.contains(layer.diffId()));
+    assertEquals(List.of(), leftovers());
+  }
+
+  @Test
+  void bytesAppendedToCompressedBlobAreRefusedAndLeaveNoIndex() throws IOException {
+    Layer layer = layer(Compression.GZIP);
+    Files.deleteIfExists(store.blobPath(layer.diffId()));
+    // gzip readers ignore what follows the last member: the tar inflates and indexes in full,
+    // so only the compressed digest check can refuse it, after the index was written
+    Files.write(store.blobPath(layer.digest()), new byte[] {1, 2, 3}, StandardOpenOption.APPEND);
+    try (LayerStore layers = new LayerStore(store)) {
+      IOException e = assertThrows(IOException.class, () -> layers.index(layer));
+      assertTrue(e.getMessage().contains(layer.digest().toString()), e.getMessage());
+      assertTrue(e.getMessage().contains((layer.size() + 3) + " bytes"), e.getMessage());
+    }
+    assertFalse(store.contains(layer.diffId()));
+    assertFalse(Files.exists(tmp.resolve("layerfs/index/sha256/" + layer.diffId().hex())));
     assertEquals(List.of(), leftovers());
   }
 
