@@ -232,6 +232,23 @@ public final class Container implements Closeable {
     }
   }
 
+  /**
+   * {@link #lookup}, but null where lookup throws {@link NoSuchFileException} (see {@link
+   * MergedTree#find}).
+   */
+  public Node find(String absPath, boolean followLast) throws IOException {
+    rw.readLock().lock();
+    try {
+      checkOpen();
+      ContainerTree.Found f = tree.resolve(absPath, followLast, true);
+      return f.exists() ? tree.node(f) : null;
+    } catch (NoSuchFileException e) {
+      return null; // a directory on the way is missing
+    } finally {
+      rw.readLock().unlock();
+    }
+  }
+
   /** The sorted names in a directory. */
   public List<String> list(String absDir) throws IOException {
     rw.readLock().lock();

@@ -82,6 +82,9 @@ public final class MergedTree {
   static final long MAX_CACHED_CHILDREN = 1_000_000;
 
   private static final int MAX_SYMLINK_HOPS = 40;
+  /** {@link #lookupPlain}'s answer for a missing name; never leaves this class. */
+  private static final Node ABSENT =
+      new Node(null, "/", EntryType.DIRECTORY, null, -1, -1, null, 0, null, -1, -1);
   private static final int HARDLINK = EntryType.HARDLINK.ordinal();
   private static final int SYMLINK = EntryType.SYMLINK.ordinal();
 
@@ -137,7 +140,31 @@ public final class MergedTree {
    */
   public Node lookup(String absPath, boolean followLast) throws IOException {
     Node n = lookupPlain(absPath, followLast);
+    if (n == ABSENT) {
+      throw new NoSuchFileException(absPath);
+    }
     return n != null ? n : toNode(resolve(absPath, followLast));
+  }
+
+  /**
+   * {@link #lookup}, but null where lookup throws {@link NoSuchFileException}: existence checks
+   * are frequent, and building the exception's stack trace costs more than the lookup.
+   *
+   * @throws FileSystemException as {@link #lookup} for the other errors
+   */
+  public Node find(String absPath, boolean followLast) throws IOException {
+    Node n = lookupPlain(absPath, followLast);
+    if (n == ABSENT) {
+      return null;
+    }
+    if (n != null) {
+      return n;
+    }
+    try {
+      return toNode(resolve(absPath, followLast));
+    } catch (NoSuchFileException e) {
+      return null;
+    }
   }
 
   /** The sorted names in a directory (symlinks followed, the last one too). */
@@ -170,10 +197,10 @@ public final class MergedTree {
    * The common case, without allocating per component: every component is a plain name (no
    * {@code .} or {@code ..}), no symlink is followed and no non-directory is used as a directory.
    * Names are found by hashing and comparing regions of {@code p}. Returns null when the path
-   * needs {@link #resolve}, which then also produces the errors; a missing name is thrown here,
-   * exactly as {@link #resolve} would.
+   * needs {@link #resolve}, which then also produces the errors, and {@link #ABSENT} for a missing
+   * name, exactly where {@link #resolve} would throw {@link NoSuchFileException}.
    */
-  private Node lookupPlain(String p, boolean followLast) throws NoSuchFileException {
+  private Node lookupPlain(String p, boolean followLast) {
     int n = p.length();
     Dir dir = root;
     // whether p is its own resolved path: one slash before each component, none at the end
@@ -201,7 +228,7 @@ public final class MergedTree {
       Children ch = dir.children();
       int k = ch.find(p, i, len);
       if (k < 0) {
-        throw new NoSuchFileException(p);
+        return ABSENT;
       }
       int rest = j;
       while (rest < n && p.charAt(rest) == '/') {

@@ -56,6 +56,11 @@ public final class RootFs {
     return tree.lookup(path, followLast);
   }
 
+  /** {@link #lookup}, but null for a missing path (see {@link MergedTree#find}). */
+  public Node find(String path, boolean followLast) throws IOException {
+    return tree.find(path, followLast);
+  }
+
   /** The sorted names in a directory. */
   public List<String> list(String dir) throws IOException {
     return tree.list(dir);

@@ -2,6 +2,7 @@ package io.layerfs.core;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -437,6 +438,18 @@ class MergedTreeModelTest {
         }
         String w = want instanceof Path wp ? wp.p() : (String) want;
         assertEquals(w, got, "resolve " + p + " follow=" + follow + " in " + stack);
+        // find answers as lookup does, with null instead of NoSuchFileException
+        String found;
+        try {
+          Node n = tree.find(p, follow);
+          found = n == null ? "ENOENT" : n.path();
+        } catch (FileSystemException e) {
+          assertFalse(e instanceof NoSuchFileException, "find threw " + e);
+          found = e.getReason().equals("Not a directory") ? "ENOTDIR"
+              : e.getReason().equals("Too many levels of symbolic links") ? "ELOOP"
+              : e.getReason();
+        }
+        assertEquals(got, found, "find " + p + " follow=" + follow + " in " + stack);
       }
     }
   }

@@ -137,6 +137,18 @@ final class LayerFileSystem extends FileSystem {
     }
   }
 
+  /** {@link #lookup}, but null for a missing path (no exception is built for it). */
+  Node find(LayerPath path, boolean follow) throws IOException {
+    ensureOpen();
+    try {
+      String absolute = path.absolute();
+      return container != null ? container.find(absolute, follow)
+          : root.find(absolute, follow);
+    } catch (FileSystemException e) {
+      throw named(e, path);
+    }
+  }
+
   List<String> list(LayerPath dir) throws IOException {
     ensureOpen();
     try {

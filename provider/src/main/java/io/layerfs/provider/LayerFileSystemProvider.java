@@ -352,7 +352,10 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
   @Override
   public void checkAccess(Path path, AccessMode... modes) throws IOException {
     LayerPath p = LayerPath.check(path);
-    Node node = p.fs().lookup(p, true);
+    Node node = p.fs().find(p, true);
+    if (node == null) {
+      throw new MissingFileException(p.toString());
+    }
     for (AccessMode mode : modes) {
       if (mode == AccessMode.WRITE && p.fs().isReadOnly()) {
         throw new java.nio.file.FileSystemException(p.toString(), null, "Read-only file system");

@@ -1010,15 +1010,15 @@ abstract class AbstractReadOnlyContractTest {
     return ops;
   }
 
-  /** "ok", or the simple class name of what {@code op} threw and the file it named. */
+  /** "ok", or the JDK type of what {@code op} threw ({@link Checks#apiType}) and its file. */
   private static String failure(Executable op) {
     try {
       op.execute();
       return "ok";
     } catch (FileSystemException e) {
-      return e.getClass().getSimpleName() + " " + e.getFile();
+      return Checks.apiType(e).getSimpleName() + " " + e.getFile();
     } catch (Throwable e) {
-      return e.getClass().getSimpleName() + ": " + e.getMessage();
+      return Checks.apiType(e).getSimpleName() + ": " + e.getMessage();
     }
   }
 

@@ -31,6 +31,20 @@ final class Checks {
     return set;
   }
 
+  /**
+   * The JDK exception type a caller sees {@code e} as: its class, or the nearest {@code java.*}
+   * superclass of a provider's own subclass (layerfs throws a {@code NoSuchFileException}
+   * without a stack trace from {@code checkAccess}). Anything else, such as a subclass of a type
+   * other than the one the default provider throws, still shows as a mismatch.
+   */
+  static Class<?> apiType(Throwable e) {
+    Class<?> c = e.getClass();
+    while (!c.getName().startsWith("java.")) {
+      c = c.getSuperclass();
+    }
+    return c;
+  }
+
   /** Collects mismatches over many entries and fails once, listing them all. */
   static final class Mismatches {
     private final List<String> found = new ArrayList<>();

@@ -59,7 +59,7 @@ final class ContainerOps {
     try {
       return "ok " + op.apply(root);
     } catch (Exception e) {
-      return "ex " + e.getClass().getName();
+      return "ex " + Checks.apiType(e).getName();
     }
   }
 
