@@ -100,23 +100,27 @@ final class UpperFile extends UpperEntry {
     if (--users == 0 && channel != null) {
       FileChannel c = channel;
       channel = null;
-      c.close();
       if (dropped) {
-        Files.deleteIfExists(upper.dataPath(id));
+        upper.dropData(id, c);
+      } else {
+        c.close();
       }
     }
   }
 
-  /** The last name is gone: the data file goes when the last user closes it. */
+  /**
+   * The last name is gone: the data file goes (is emptied for reuse, see {@link DataFilePool})
+   * when the last user closes it.
+   */
   synchronized void drop() throws IOException {
     dropped = true;
     if (users == 0) {
-      if (channel != null) {
-        channel.close();
-        channel = null;
-      }
+      FileChannel c = channel;
+      channel = null;
       if (!upper.readOnly()) {
-        Files.deleteIfExists(upper.dataPath(id));
+        upper.dropData(id, c);
+      } else if (c != null) {
+        c.close();
       }
     }
   }

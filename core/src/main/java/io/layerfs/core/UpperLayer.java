@@ -54,6 +54,7 @@ final class UpperLayer implements Closeable {
   final Map<Long, UpperDir> dirs = new HashMap<>();
   final Map<Long, UpperFile> files = new HashMap<>();
   private final AtomicLong written = new AtomicLong();
+  private final DataFilePool pool = new DataFilePool();
   private UpperDir root;
   private long nextId = 1;
   private MetaLog log;
@@ -118,6 +119,14 @@ final class UpperLayer implements Closeable {
     return dataDir.resolve(Long.toString(id));
   }
 
+  /**
+   * Disposes of the data file of file {@code id}, whose last name and user are gone ({@link
+   * DataFilePool}); {@code open} is its channel if still open.
+   */
+  void dropData(long id, FileChannel open) throws IOException {
+    pool.recycle(id, dataPath(id), open);
+  }
+
   FileChannel lowerChannel(int layer) throws IOException {
     return layers.channel(imageLayers.get(layer).diffId());
   }
@@ -137,7 +146,8 @@ final class UpperLayer implements Closeable {
   }
 
   UpperFile newFile(EntryType type) {
-    UpperFile f = new UpperFile(this, nextId++, type);
+    long id = pool.take();
+    UpperFile f = new UpperFile(this, id >= 0 ? id : nextId++, type);
     files.put(f.id, f);
     return f;
   }
@@ -343,7 +353,13 @@ final class UpperLayer implements Closeable {
           continue;
         }
         see(id);
-        if (!files.containsKey(id)) {
+        if (!files.containsKey(id) && !dirs.containsKey(id)) {
+          if (Files.size(p) == 0 && !pool.isFull()) {
+            pool.add(id); // emptied by a deletion: reusable (see DataFilePool)
+          } else {
+            orphans.add(p);
+          }
+        } else if (!files.containsKey(id)) {
           orphans.add(p);
         }
       }

@@ -92,6 +92,81 @@ class ContainerTest {
     assertEquals("hello", readString(c, "/d1/new"));
   }
 
+  /** The data files of the container, by name. */
+  private List<String> dataFiles() throws IOException {
+    try (Stream<Path> s = Files.list(store.stateDir().resolve("containers/web/data"))) {
+      return s.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+  }
+
+  @Test
+  void deletedFilesLeaveEmptyDataFilesThatNewFilesReuse() throws IOException {
+    write(c, "/old1", "first file, longer than the next");
+    write(c, "/old2", "second");
+    List<String> used = dataFiles();
+    assertEquals(2, used.size(), used.toString());
+    c.delete("/old1");
+    c.delete("/old2");
+    // kept, emptied: no inode is freed
+    assertEquals(used, dataFiles());
+    for (String name : used) {
+      assertEquals(0, Files.size(store.stateDir().resolve("containers/web/data/" + name)));
+    }
+    // new files take them over and show only their own bytes
+    write(c, "/new1", "n1");
+    write(c, "/new2", "n2");
+    assertEquals(used, dataFiles());
+    assertEquals("n1", readString(c, "/new1"));
+    assertEquals("n2", readString(c, "/new2"));
+    // a third needs a new data file
+    write(c, "/new3", "n3");
+    assertEquals(3, dataFiles().size());
+    reopen();
+    assertEquals("n1", readString(c, "/new1"));
+    assertEquals("n2", readString(c, "/new2"));
+    assertEquals("n3", readString(c, "/new3"));
+    assertThrows(NoSuchFileException.class, () -> c.lookup("/old1", false));
+  }
+
+  @Test
+  void emptyDataFilesSurviveReopenAndNonEmptyOrphansGo() throws IOException {
+    write(c, "/gone", "bytes");
+    String name = dataFiles().get(0);
+    c.delete("/gone");
+    reopen();
+    assertEquals(List.of(name), dataFiles(), "the emptied data file is kept over a reopen");
+    write(c, "/again", "again");
+    assertEquals(List.of(name), dataFiles(), "and reused after it");
+    assertEquals("again", readString(c, "/again"));
+    c.close();
+    // a crash between a deletion's record and the emptying of its data file leaves bytes that
+    // no file owns: they are deleted, never handed to a new file
+    Path orphan = store.stateDir().resolve("containers/web/data/999999");
+    Files.writeString(orphan, "stale");
+    c = Container.open(store, layers, "web", null, false);
+    assertFalse(Files.exists(orphan));
+    write(c, "/fresh", "f");
+    assertEquals("f", readString(c, "/fresh"));
+    assertEquals("again", readString(c, "/again"));
+  }
+
+  @Test
+  void aDeletedFileStillOpenKeepsItsBytesUntilClosed() throws IOException {
+    write(c, "/open", "still readable");
+    try (FileHandle h = c.open("/open", opts(StandardOpenOption.READ), 0)) {
+      c.delete("/open");
+      // a new file must not take over the data file the handle still reads
+      write(c, "/other", "other bytes!!!");
+      ByteBuffer b = ByteBuffer.allocate(64);
+      int n = h.read(b, 0);
+      assertEquals("still readable", new String(b.array(), 0, n, StandardCharsets.UTF_8));
+    }
+    assertEquals("other bytes!!!", readString(c, "/other"));
+    write(c, "/third", "3");
+    assertEquals("3", readString(c, "/third"));
+    assertEquals("other bytes!!!", readString(c, "/other"));
+  }
+
   @Test
   void deleteLowerFileLeavesWhiteout() throws IOException {
     c.delete("/d1/a");
