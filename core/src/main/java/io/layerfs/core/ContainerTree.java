@@ -189,11 +189,8 @@ final class ContainerTree {
     if (dir.lower == null) {
       return null;
     }
-    try {
-      return lower.lookup(PathNames.child(dir.lower, name), false);
-    } catch (NoSuchFileException e) {
-      return null;
-    }
+    // find, not lookup: a new name in an image directory is the common case of a create
+    return lower.find(PathNames.child(dir.lower, name), false);
   }
 
   /** Whether the lower layers have {@code name} in the directory (deleting it needs a whiteout). */

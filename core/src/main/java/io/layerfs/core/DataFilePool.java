@@ -1,11 +1,5 @@
 package io.layerfs.core;
 
-import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
 
 /**
@@ -27,6 +21,8 @@ import java.util.ArrayDeque;
  * again, non-empty ones (a crash between a deletion and the truncation) are deleted. At most
  * {@value #MAX} files are kept; beyond that data files are deleted.
  *
+ * <p>The pool only keeps the ids; {@link UpperLayer#dropData} empties the files.
+ *
  * <p>Thread-safe: deletions happen under the tree lock or under a file's own monitor.
  */
 final class DataFilePool {
@@ -40,31 +36,7 @@ final class DataFilePool {
     return id == null ? -1 : id;
   }
 
-  /**
-   * Disposes of the data file {@code path} of file {@code id}, whose last name and user are gone:
-   * empties it through {@code open} (the file's still open channel, closed here) or by path, and
-   * pools it, or deletes it when the pool is full.
-   */
-  void recycle(long id, Path path, FileChannel open) throws IOException {
-    if (isFull()) {
-      if (open != null) {
-        open.close();
-      }
-      Files.deleteIfExists(path);
-      return;
-    }
-    try (FileChannel c = open != null ? open
-        : FileChannel.open(path, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-      if (open != null) {
-        c.truncate(0);
-      }
-    } catch (NoSuchFileException e) {
-      return; // the file never had data
-    }
-    add(id);
-  }
-
-  /** Pools the existing empty data file of {@code id} (found on load). */
+  /** Pools {@code id}, whose data file exists and is empty. */
   synchronized void add(long id) {
     free.addLast(id);
   }

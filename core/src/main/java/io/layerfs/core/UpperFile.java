@@ -8,6 +8,7 @@ import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.StandardOpenOption;
 import java.util.BitSet;
+import java.util.Set;
 
 /**
  * A non-directory of a container's upper layer (an inode: hard links are several names of one
@@ -40,6 +41,9 @@ import java.util.BitSet;
 final class UpperFile extends UpperEntry {
   static final int CHUNK_SHIFT = 16;
   static final int CHUNK = 1 << CHUNK_SHIFT;
+  private static final Set<StandardOpenOption> READ_ONLY = Set.of(StandardOpenOption.READ);
+  private static final Set<StandardOpenOption> READ_WRITE = Set.of(StandardOpenOption.CREATE,
+      StandardOpenOption.READ, StandardOpenOption.WRITE);
 
   private final UpperLayer upper;
   EntryType type;
@@ -141,10 +145,7 @@ final class UpperFile extends UpperEntry {
   /** The data file's channel, opened (and created when writable) on first use. */
   synchronized FileChannel channel() throws IOException {
     if (channel == null) {
-      channel = upper.readOnly()
-          ? FileChannel.open(upper.dataPath(id), StandardOpenOption.READ)
-          : FileChannel.open(upper.dataPath(id), StandardOpenOption.CREATE,
-              StandardOpenOption.READ, StandardOpenOption.WRITE);
+      channel = upper.openData(id, upper.readOnly() ? READ_ONLY : READ_WRITE);
     }
     return channel;
   }

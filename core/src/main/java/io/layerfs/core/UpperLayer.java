@@ -1,23 +1,24 @@
 package io.layerfs.core;
 
-import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -54,7 +55,12 @@ final class UpperLayer implements Closeable {
   final Map<Long, UpperDir> dirs = new HashMap<>();
   final Map<Long, UpperFile> files = new HashMap<>();
   private final AtomicLong written = new AtomicLong();
+  private static final Set<StandardOpenOption> TRUNCATE =
+      Set.of(StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+
   private final DataFilePool pool = new DataFilePool();
+  /** The open data directory, or null before load opens it (and for a transient layer). */
+  private DataDirectory data;
   private UpperDir root;
   private long nextId = 1;
   private MetaLog log;
@@ -96,6 +102,7 @@ final class UpperLayer implements Closeable {
     u.derive();
     if (dir != null && !readOnly) {
       Files.createDirectories(dir.resolve("data"));
+      u.data = DataDirectory.open(u.dataDir);
       u.removeOrphans();
       u.log = MetaLog.openForAppend(dir, valid[0]);
       if (fresh) {
@@ -124,7 +131,30 @@ final class UpperLayer implements Closeable {
    * DataFilePool}); {@code open} is its channel if still open.
    */
   void dropData(long id, FileChannel open) throws IOException {
-    pool.recycle(id, dataPath(id), open);
+    if (pool.isFull()) {
+      if (open != null) {
+        open.close();
+      }
+      if (data != null) {
+        data.delete(id);
+      } else {
+        Files.deleteIfExists(dataPath(id));
+      }
+      return;
+    }
+    try (FileChannel c = open != null ? open : openData(id, TRUNCATE)) {
+      if (open != null) {
+        c.truncate(0);
+      }
+    } catch (NoSuchFileException e) {
+      return; // the file never had data
+    }
+    pool.add(id);
+  }
+
+  /** Opens the data file of {@code id} (relative to the open data directory where possible). */
+  FileChannel openData(long id, Set<? extends OpenOption> options) throws IOException {
+    return data != null ? data.channel(id, options) : FileChannel.open(dataPath(id), options);
   }
 
   FileChannel lowerChannel(int layer) throws IOException {
@@ -158,7 +188,7 @@ final class UpperLayer implements Closeable {
 
   void commit(Batch b) throws IOException {
     if (log != null && b.ops > 0) {
-      log.append(b.bytes.array(), b.bytes.size());
+      log.append(b.out.array(), b.out.size());
     }
     for (UpperFile f : b.dropped) {
       f.drop();
@@ -184,7 +214,7 @@ final class UpperLayer implements Closeable {
       }
       b.file(f);
     }
-    log.append(b.bytes.array(), b.bytes.size());
+    log.append(b.out.array(), b.out.size());
   }
 
   /**
@@ -210,6 +240,10 @@ final class UpperLayer implements Closeable {
         log = null;
       }
     }
+    if (data != null) {
+      data.close();
+      data = null;
+    }
     if (failure != null) {
       throw failure;
     }
@@ -230,7 +264,7 @@ final class UpperLayer implements Closeable {
         b.linkOp(d, e.getKey(), e.getValue());
       }
     }
-    return b.bytes.toByteArray();
+    return b.out.toByteArray();
   }
 
   // --------------------------------------------------------------------------------- loading
@@ -409,56 +443,37 @@ final class UpperLayer implements Closeable {
    * rename that puts the entry elsewhere.
    */
   /** A record's bytes, handed to the log without a copy. */
-  private static final class RecordBytes extends ByteArrayOutputStream {
-    RecordBytes() {
-      super(512);
-    }
-
-    byte[] array() {
-      return buf;
-    }
-  }
-
-    final class Batch {
-    private final RecordBytes bytes = new RecordBytes();
-    private final DataOutputStream out = new DataOutputStream(bytes);
+  final class Batch {
+    private final RecordWriter out = new RecordWriter();
     private final List<UpperFile> dropped = new ArrayList<>();
     private int ops;
 
     void dir(UpperDir d) {
-      try {
-        out.writeByte(OP_DIR);
-        out.writeLong(d.id);
-        writeMeta(d);
-        out.writeBoolean(d.lower != null);
-        if (d.lower != null) {
-          writeString(d.lower);
-        }
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
+      out.writeByte(OP_DIR);
+      out.writeLong(d.id);
+      writeMeta(d);
+      out.writeBoolean(d.lower != null);
+      if (d.lower != null) {
+        writeString(d.lower);
       }
       ops++;
     }
 
     /** Records a file's state; the caller holds the file's monitor or the tree's write lock. */
     void file(UpperFile f) {
-      try {
-        out.writeByte(OP_FILE);
-        out.writeLong(f.id);
-        writeMeta(f);
-        out.writeByte(f.type.ordinal());
-        writeString(f.linkTarget);
-        out.writeInt(f.devMajor);
-        out.writeInt(f.devMinor);
-        out.writeLong(f.size);
-        out.writeInt(f.originLayer);
-        out.writeLong(f.originOffset);
-        out.writeLong(f.originSize);
-        writeBytes(f.chunks.toByteArray());
-        f.dirty = false;
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
+      out.writeByte(OP_FILE);
+      out.writeLong(f.id);
+      writeMeta(f);
+      out.writeByte(f.type.ordinal());
+      writeString(f.linkTarget);
+      out.writeInt(f.devMajor);
+      out.writeInt(f.devMinor);
+      out.writeLong(f.size);
+      out.writeInt(f.originLayer);
+      out.writeLong(f.originOffset);
+      out.writeLong(f.originSize);
+      writeBytes(f.chunks.toByteArray());
+      f.dirty = false;
       ops++;
     }
 
@@ -509,7 +524,7 @@ final class UpperLayer implements Closeable {
         old = parent.children.remove(name);
         if (old != null) {
           op(OP_UNLINK, parent.id);
-          writeStringUnchecked(name);
+          writeString(name);
         }
       }
       return old == UpperEntry.WHITEOUT ? null : old;
@@ -540,25 +555,17 @@ final class UpperLayer implements Closeable {
 
     private void linkOp(UpperDir parent, String name, UpperEntry child) {
       op(OP_LINK, parent.id);
-      writeStringUnchecked(name);
-      try {
-        out.writeLong(child == UpperEntry.WHITEOUT ? -1 : child.id);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
+      writeString(name);
+      out.writeLong(child == UpperEntry.WHITEOUT ? -1 : child.id);
     }
 
     private void op(int op, long id) {
-      try {
-        out.writeByte(op);
-        out.writeLong(id);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
+      out.writeByte(op);
+      out.writeLong(id);
       ops++;
     }
 
-    private void writeMeta(UpperEntry e) throws IOException {
+    private void writeMeta(UpperEntry e) {
       out.writeInt(e.mode);
       out.writeInt(e.uid);
       out.writeInt(e.gid);
@@ -574,19 +581,11 @@ final class UpperLayer implements Closeable {
       }
     }
 
-    private void writeStringUnchecked(String s) {
-      try {
-        writeString(s);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-
-    private void writeString(String s) throws IOException {
+    private void writeString(String s) {
       writeBytes(s.getBytes(StandardCharsets.UTF_8));
     }
 
-    private void writeBytes(byte[] b) throws IOException {
+    private void writeBytes(byte[] b) {
       out.writeInt(b.length);
       out.write(b);
     }
