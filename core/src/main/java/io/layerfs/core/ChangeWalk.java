@@ -126,7 +126,7 @@ final class ChangeWalk {
         items.add(new Item(Op.ENTRY, "/", now, null, Change.Kind.CHANGED));
       }
     }
-    for (Map.Entry<String, UpperEntry> e : c.up.children.entrySet()) {
+    for (Map.Entry<String, UpperEntry> e : c.up.sortedChildren().entrySet()) {
       String name = e.getKey();
       UpperEntry child = e.getValue();
       String path = PathNames.child(c.path, name);

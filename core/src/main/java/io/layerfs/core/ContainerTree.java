@@ -125,10 +125,9 @@ final class ContainerTree {
         continue;
       }
       Object o = child(cur, c);
-      String path = PathNames.child(cur.path, c);
       if (o == null) {
         if (last && allowMissing) {
-          return new Found(cur, c, path, null, null);
+          return new Found(cur, c, PathNames.child(cur.path, c), null, null);
         }
         throw new NoSuchFileException(absPath);
       }
@@ -162,7 +161,7 @@ final class ContainerTree {
       if (!last) {
         throw new FileSystemException(absPath, null, "Not a directory");
       }
-      return new Found(cur, c, path, o, null);
+      return new Found(cur, c, PathNames.child(cur.path, c), o, null);
     }
   }
 

@@ -1,5 +1,7 @@
 package io.layerfs.core;
 
+import java.util.HashMap;
+import java.util.Map;
 import java.util.TreeMap;
 
 /**
@@ -14,10 +16,19 @@ import java.util.TreeMap;
  */
 final class UpperDir extends UpperEntry {
   String lower;
-  /** Upper children by name: {@link UpperDir}, {@link UpperFile} or {@link #WHITEOUT}. */
-  final TreeMap<String, UpperEntry> children = new TreeMap<>();
+  /**
+   * Upper children by name: {@link UpperDir}, {@link UpperFile} or {@link #WHITEOUT}. A hash
+   * map, because every create and lookup probes it (a tree map's string comparisons grew with
+   * the directory); what needs the names in order takes {@link #sortedChildren}.
+   */
+  final HashMap<String, UpperEntry> children = new HashMap<>();
 
   UpperDir(long id) {
     super(id);
+  }
+
+  /** {@link #children} in name order. */
+  Map<String, UpperEntry> sortedChildren() {
+    return new TreeMap<>(children);
   }
 }
