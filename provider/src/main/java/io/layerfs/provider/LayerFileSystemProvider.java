@@ -367,6 +367,21 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     }
   }
 
+  /**
+   * Whether {@code path} exists, building no exception for a missing one. Java 20 and later call
+   * this from {@code Files.exists} (it overrides {@code FileSystemProvider.exists} there); on Java
+   * 17 {@code Files.exists} goes through {@link #checkAccess}, which is as cheap for a missing
+   * path (see {@link MissingFileException}).
+   */
+  public boolean exists(Path path, LinkOption... options) {
+    LayerPath p = LayerPath.check(path);
+    try {
+      return p.fs().find(p, follow(options)) != null;
+    } catch (IOException e) {
+      return false; // as Files.exists: a path that cannot be resolved does not exist
+    }
+  }
+
   @Override
   public <V extends FileAttributeView> V getFileAttributeView(
       Path path, Class<V> type, LinkOption... options) {
