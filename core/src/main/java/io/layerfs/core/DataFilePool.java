@@ -44,8 +44,4 @@ final class DataFilePool {
   synchronized boolean isFull() {
     return free.size() >= MAX;
   }
-
-  synchronized int size() {
-    return free.size();
-  }
 }

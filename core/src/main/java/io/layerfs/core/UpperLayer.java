@@ -46,6 +46,8 @@ final class UpperLayer implements Closeable {
   private static final int OP_UNLINK = 4;
   private static final int OP_DROP = 5;
   private static final long ROOT_ID = 0;
+  private static final Set<StandardOpenOption> TRUNCATE =
+      Set.of(StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
 
   private final Path dir;
   private final Path dataDir;
@@ -55,9 +57,6 @@ final class UpperLayer implements Closeable {
   final Map<Long, UpperDir> dirs = new HashMap<>();
   final Map<Long, UpperFile> files = new HashMap<>();
   private final AtomicLong written = new AtomicLong();
-  private static final Set<StandardOpenOption> TRUNCATE =
-      Set.of(StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
-
   private final DataFilePool pool = new DataFilePool();
   /** The open data directory, or null before load opens it (and for a transient layer). */
   private DataDirectory data;
@@ -76,7 +75,8 @@ final class UpperLayer implements Closeable {
   /**
    * Loads the upper layer of the container in {@code dir} (null: a transient, empty, read-only
    * one): the snapshot, then the log records up to a torn one. A writer cuts the torn tail, drops
-   * data files no file owns and opens the log for appending.
+   * data files no file owns (pooling the empty ones, see {@link DataFilePool}) and opens the log
+   * for appending.
    */
   static UpperLayer load(Path dir, boolean readOnly, LayerStore layers, List<Layer> imageLayers,
       Node lowerRoot) throws IOException {
@@ -387,13 +387,12 @@ final class UpperLayer implements Closeable {
           continue;
         }
         see(id);
-        if (!files.containsKey(id) && !dirs.containsKey(id)) {
-          if (Files.size(p) == 0 && !pool.isFull()) {
-            pool.add(id); // emptied by a deletion: reusable (see DataFilePool)
-          } else {
-            orphans.add(p);
-          }
-        } else if (!files.containsKey(id)) {
+        if (files.containsKey(id)) {
+          continue;
+        }
+        if (!dirs.containsKey(id) && Files.size(p) == 0 && !pool.isFull()) {
+          pool.add(id); // emptied by a deletion: reusable (see DataFilePool)
+        } else {
           orphans.add(p);
         }
       }
