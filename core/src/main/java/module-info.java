@@ -8,4 +8,14 @@ module io.layerfs.core {
   requires org.bouncycastle.provider;
 
   exports io.layerfs.core;
+  exports io.layerfs.core.internal;
+  exports io.layerfs.core.oci;
+  exports io.layerfs.core.content;
+  exports io.layerfs.core.image;
+  exports io.layerfs.core.rootfs;
+  exports io.layerfs.core.overlay;
+  exports io.layerfs.core.container;
+  exports io.layerfs.core.transfer;
+  exports io.layerfs.core.signing;
+  exports io.layerfs.core.gc;
 }

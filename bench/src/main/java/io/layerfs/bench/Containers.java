@@ -1,7 +1,7 @@
 package io.layerfs.bench;
 
-import io.layerfs.core.Container;
-import io.layerfs.core.ContentStore;
+import io.layerfs.core.container.Container;
+import io.layerfs.core.content.ContentStore;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.FileSystem;

@@ -1,8 +1,8 @@
 package io.layerfs.bench;
 
 import io.layerfs.core.Compression;
-import io.layerfs.core.ContentStore;
-import io.layerfs.core.ImageBuilder;
+import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.image.ImageBuilder;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

@@ -1,12 +1,12 @@
 package io.layerfs.bench;
 
 import io.layerfs.core.Compression;
-import io.layerfs.core.ContentStore;
-import io.layerfs.core.Image;
-import io.layerfs.core.ImageBuilder;
 import io.layerfs.core.Layer;
-import io.layerfs.core.LayerIndex;
-import io.layerfs.core.LayerStore;
+import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.image.Image;
+import io.layerfs.core.image.ImageBuilder;
+import io.layerfs.core.rootfs.LayerIndex;
+import io.layerfs.core.rootfs.LayerStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

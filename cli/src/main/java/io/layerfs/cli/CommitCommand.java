@@ -2,10 +2,10 @@ package io.layerfs.cli;
 
 import io.layerfs.core.CommitOptions;
 import io.layerfs.core.Compression;
-import io.layerfs.core.Container;
-import io.layerfs.core.ContentStore;
-import io.layerfs.core.Image;
-import io.layerfs.core.LayerStore;
+import io.layerfs.core.container.Container;
+import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.image.Image;
+import io.layerfs.core.rootfs.LayerStore;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.concurrent.Callable;

@@ -1,9 +1,9 @@
 package io.layerfs.cli;
 
-import io.layerfs.core.Container;
-import io.layerfs.core.ContentStore;
-import io.layerfs.core.Image;
-import io.layerfs.core.LayerStore;
+import io.layerfs.core.container.Container;
+import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.image.Image;
+import io.layerfs.core.rootfs.LayerStore;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.util.ArrayList;

@@ -1,8 +1,8 @@
 package io.layerfs.cli;
 
-import io.layerfs.core.ContentStore;
-import io.layerfs.core.ImageTransfer;
-import io.layerfs.core.LayerStore;
+import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.rootfs.LayerStore;
+import io.layerfs.core.transfer.ImageTransfer;
 import java.io.IOException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

@@ -1,10 +1,10 @@
 package io.layerfs.cli;
 
 import io.layerfs.core.Compression;
-import io.layerfs.core.ContentStore;
-import io.layerfs.core.Image;
-import io.layerfs.core.ImageFlattener;
-import io.layerfs.core.LayerStore;
+import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.image.Image;
+import io.layerfs.core.overlay.ImageFlattener;
+import io.layerfs.core.rootfs.LayerStore;
 import java.io.IOException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

@@ -2,8 +2,8 @@ package io.layerfs.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.layerfs.core.GarbageCollector;
 import io.layerfs.core.GcReport;
+import io.layerfs.core.gc.GarbageCollector;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.Locale;

@@ -2,9 +2,9 @@ package io.layerfs.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.layerfs.core.ContentStore;
-import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
+import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.image.Image;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;

@@ -1,6 +1,6 @@
 package io.layerfs.cli;
 
-import io.layerfs.core.ImageTransfer;
+import io.layerfs.core.transfer.ImageTransfer;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.List;

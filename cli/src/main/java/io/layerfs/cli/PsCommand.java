@@ -2,9 +2,9 @@ package io.layerfs.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.layerfs.core.Container;
 import io.layerfs.core.ContainerInfo;
-import io.layerfs.core.ContentStore;
+import io.layerfs.core.container.Container;
+import io.layerfs.core.content.ContentStore;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.NoSuchFileException;

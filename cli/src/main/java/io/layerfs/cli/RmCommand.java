@@ -1,7 +1,7 @@
 package io.layerfs.cli;
 
-import io.layerfs.core.Container;
-import io.layerfs.core.ContentStore;
+import io.layerfs.core.container.Container;
+import io.layerfs.core.content.ContentStore;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.List;

@@ -1,12 +1,12 @@
 package io.layerfs.cli;
 
-import io.layerfs.core.ContentStore;
 import io.layerfs.core.Digest;
-import io.layerfs.core.Image;
 import io.layerfs.core.SignatureException;
 import io.layerfs.core.SignatureInfo;
-import io.layerfs.core.SignatureStore;
-import io.layerfs.core.SimpleSigning;
+import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.image.Image;
+import io.layerfs.core.signing.SignatureStore;
+import io.layerfs.core.signing.SimpleSigning;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

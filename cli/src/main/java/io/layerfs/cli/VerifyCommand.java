@@ -1,11 +1,11 @@
 package io.layerfs.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.layerfs.core.ContentStore;
 import io.layerfs.core.Digest;
-import io.layerfs.core.Image;
 import io.layerfs.core.SignatureInfo;
-import io.layerfs.core.SimpleSigning;
+import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.image.Image;
+import io.layerfs.core.signing.SimpleSigning;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;

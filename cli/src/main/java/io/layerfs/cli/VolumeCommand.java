@@ -2,8 +2,8 @@ package io.layerfs.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.layerfs.core.ContentStore;
-import io.layerfs.core.Volumes;
+import io.layerfs.core.container.Volumes;
+import io.layerfs.core.content.ContentStore;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.List;

@@ -3,11 +3,11 @@ package io.layerfs.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.layerfs.core.ContentStore;
-import io.layerfs.core.Image;
-import io.layerfs.core.ImageBuilder;
-import io.layerfs.core.SignatureStore;
-import io.layerfs.core.SimpleSigning;
+import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.image.Image;
+import io.layerfs.core.image.ImageBuilder;
+import io.layerfs.core.signing.SignatureStore;
+import io.layerfs.core.signing.SimpleSigning;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintWriter;

@@ -1,5 +1,6 @@
 package io.layerfs.core;
 
+import io.layerfs.core.container.Container;
 import java.time.Instant;
 import java.util.Objects;
 

@@ -1,5 +1,7 @@
 package io.layerfs.core;
 
+import io.layerfs.core.image.ImageBuilder;
+import io.layerfs.core.rootfs.LayerStore;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -27,7 +29,7 @@ public enum Compression {
   private static final int ZSTD_LEVEL = 3;
 
   /** How many leading bytes {@link #detect} looks at: one tar header block. */
-  static final int SNIFF_LENGTH = 512;
+  public static final int SNIFF_LENGTH = 512;
 
   private static final int TAR_MAGIC_OFFSET = 257;
   private static final int TAR_CHECKSUM_OFFSET = 148;
@@ -39,7 +41,7 @@ public enum Compression {
    * old-style header whose checksum is right), an all-zero block (an empty archive) or the blob
    * is empty; null when it is none of these.
    */
-  static Compression detect(byte[] head, int n) {
+  public static Compression detect(byte[] head, int n) {
     if (n >= 2 && (head[0] & 0xff) == 0x1f && (head[1] & 0xff) == 0x8b) {
       return GZIP;
     }
@@ -97,7 +99,7 @@ public enum Compression {
   }
 
   /** Wraps a compressed stream so it reads the uncompressed bytes. */
-  InputStream decompress(InputStream in) throws IOException {
+  public InputStream decompress(InputStream in) throws IOException {
     return switch (this) {
       case NONE -> in;
       case GZIP -> new GZIPInputStream(new BufferedInputStream(in, BUFFER), BUFFER);
@@ -106,7 +108,7 @@ public enum Compression {
   }
 
   /** Wraps a stream so bytes written to the result land compressed in {@code out}. */
-  OutputStream compress(OutputStream out) throws IOException {
+  public OutputStream compress(OutputStream out) throws IOException {
     return switch (this) {
       case NONE -> out;
       case GZIP -> new GZIPOutputStream(out, BUFFER);

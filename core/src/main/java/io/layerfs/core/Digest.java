@@ -85,7 +85,7 @@ public final class Digest implements Comparable<Digest> {
   }
 
   /** A fresh JDK {@link MessageDigest} for {@code algorithm} ({@code sha256} or {@code sha512}). */
-  static MessageDigest newMessageDigest(String algorithm) {
+  public static MessageDigest newMessageDigest(String algorithm) {
     String jdkName;
     if (SHA256.equals(algorithm)) {
       jdkName = "SHA-256";
@@ -103,7 +103,7 @@ public final class Digest implements Comparable<Digest> {
   }
 
   /** A fresh hasher for this digest's algorithm. */
-  MessageDigest newMessageDigest() {
+  public MessageDigest newMessageDigest() {
     return newMessageDigest(algorithm);
   }
 

@@ -1,5 +1,6 @@
 package io.layerfs.core;
 
+import io.layerfs.core.container.Container;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -1,5 +1,6 @@
 package io.layerfs.core;
 
+import io.layerfs.core.gc.GarbageCollector;
 import java.util.List;
 
 /**

@@ -1,5 +1,6 @@
 package io.layerfs.core;
 
+import io.layerfs.core.image.Image;
 import java.util.Objects;
 
 /**

@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.layerfs.core.CommitOptions;
-import io.layerfs.core.Container;
-import io.layerfs.core.ContentStore;
-import io.layerfs.core.Image;
-import io.layerfs.core.LayerStore;
 import io.layerfs.core.Progress;
+import io.layerfs.core.container.Container;
+import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.image.Image;
+import io.layerfs.core.rootfs.LayerStore;
 import io.layerfs.provider.LayerFileAttributeView;
 import java.io.IOException;
 import java.net.URI;

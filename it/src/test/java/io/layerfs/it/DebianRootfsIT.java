@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.layerfs.core.ContentStore;
-import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
+import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.image.Image;
 import java.io.IOException;
 import java.nio.file.FileSystem;
 import java.nio.file.Files;

@@ -5,13 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.layerfs.core.ContentStore;
-import io.layerfs.core.Image;
-import io.layerfs.core.ImageBuilder;
 import io.layerfs.core.SignatureException;
 import io.layerfs.core.SignatureInfo;
-import io.layerfs.core.SignatureStore;
-import io.layerfs.core.SimpleSigning;
+import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.image.Image;
+import io.layerfs.core.image.ImageBuilder;
+import io.layerfs.core.signing.SignatureStore;
+import io.layerfs.core.signing.SimpleSigning;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;

@@ -4,11 +4,11 @@ import static io.layerfs.it.LayerFs.assertSameTree;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.layerfs.core.ContentStore;
-import io.layerfs.core.Image;
-import io.layerfs.core.ImageTransfer;
 import io.layerfs.core.Layer;
 import io.layerfs.core.Progress;
+import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.image.Image;
+import io.layerfs.core.transfer.ImageTransfer;
 import java.io.IOException;
 import java.nio.file.FileSystem;
 import java.nio.file.Path;

@@ -1,8 +1,8 @@
 package io.layerfs.provider;
 
 import io.layerfs.core.FileHandle;
-import io.layerfs.core.Node;
-import io.layerfs.core.RootFs;
+import io.layerfs.core.rootfs.Node;
+import io.layerfs.core.rootfs.RootFs;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;

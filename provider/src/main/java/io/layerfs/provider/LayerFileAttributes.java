@@ -1,11 +1,11 @@
 package io.layerfs.provider;
 
 import io.layerfs.core.EntryType;
-import io.layerfs.core.Node;
+import io.layerfs.core.rootfs.Node;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.GroupPrincipal;
-import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.UserPrincipal;
 import java.util.EnumSet;
 import java.util.Set;

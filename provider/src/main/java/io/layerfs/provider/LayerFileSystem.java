@@ -1,10 +1,10 @@
 package io.layerfs.provider;
 
-import io.layerfs.core.Container;
 import io.layerfs.core.FileHandle;
 import io.layerfs.core.Layer;
-import io.layerfs.core.Node;
-import io.layerfs.core.RootFs;
+import io.layerfs.core.container.Container;
+import io.layerfs.core.rootfs.Node;
+import io.layerfs.core.rootfs.RootFs;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.ClosedFileSystemException;
@@ -17,9 +17,9 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.OpenOption;
-import java.nio.file.ReadOnlyFileSystemException;
 import java.nio.file.Path;
 import java.nio.file.PathMatcher;
+import java.nio.file.ReadOnlyFileSystemException;
 import java.nio.file.WatchService;
 import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.UserPrincipal;

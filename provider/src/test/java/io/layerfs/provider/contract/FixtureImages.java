@@ -1,10 +1,10 @@
 package io.layerfs.provider.contract;
 
 import io.layerfs.core.Compression;
-import io.layerfs.core.ContentStore;
-import io.layerfs.core.Image;
-import io.layerfs.core.ImageBuilder;
-import io.layerfs.core.ImageBuilder.Entry;
+import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.image.Image;
+import io.layerfs.core.image.ImageBuilder.Entry;
+import io.layerfs.core.image.ImageBuilder;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.FileSystem;

@@ -1,0 +1,282 @@
+package io.layerfs.core.container;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.layerfs.core.Change;
+import io.layerfs.core.CommitOptions;
+import io.layerfs.core.ContainerInfo;
+import io.layerfs.core.Digest;
+import io.layerfs.core.FileHandle;
+import io.layerfs.core.Layer;
+import io.layerfs.core.Progress;
+import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.content.Lease;
+import io.layerfs.core.image.Image;
+import io.layerfs.core.overlay.Overlay;
+import io.layerfs.core.rootfs.LayerStore;
+import io.layerfs.core.rootfs.Node;
+import io.layerfs.core.rootfs.RootFs;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.ReadOnlyFileSystemException;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A container: an image plus its own writable layer, copy-on-write as Docker's overlay2 storage
+ * driver. This facade names, locks and records the container ({@code
+ * layerfs/containers/NAME/}) and hands every file operation to its {@link Overlay}; the package
+ * documentation describes the directory and the one-writer lock.
+ *
+ * <p>Thread safety: any number of threads; see {@link Overlay} for the lock order.
+ */
+public final class Container implements Closeable {
+  private static final String JSON = ContainerDirectory.JSON;
+  private static final ObjectMapper MAPPER = ContainerDirectory.MAPPER;
+
+  private final String name;
+  private final ContentStore store;
+  private final Path dir;
+  private final Image image;
+  private final boolean readOnly;
+  private final ContainerLock lock;
+  private final Overlay overlay;
+  private boolean closed;
+
+  private Container(String name, ContentStore store, Path dir, Image image, boolean readOnly,
+      ContainerLock lock, Overlay overlay) {
+    this.name = name;
+    this.store = store;
+    this.dir = dir;
+    this.image = image;
+    this.readOnly = readOnly;
+    this.lock = lock;
+    this.overlay = overlay;
+  }
+
+  // ------------------------------------------------------------------------------ life cycle
+
+  /**
+   * Opens container {@code name} of {@code store}, creating it from {@code imageOrNull} on first
+   * use. A read-only open takes no lock and shows the current state; every mutation of it throws
+   * {@link ReadOnlyFileSystemException}.
+   *
+   * @throws IllegalArgumentException for a bad name, a missing container without image, or an
+   *     image other than the container's
+   * @throws IOException "container NAME is open for writing by another process" for a second
+   *     writer
+   */
+  public static Container open(ContentStore store, LayerStore layers, String name,
+      String imageOrNull, boolean readOnly) throws IOException {
+    ContainerDirectory.checkName(name);
+    Path dir = ContainerDirectory.containers(store).resolve(name);
+    Path json = dir.resolve(JSON);
+    ContainerLock lock = null;
+    try {
+      if (!Files.exists(json)) {
+        if (imageOrNull == null) {
+          throw new IllegalArgumentException("container " + name + " does not exist in store "
+              + store.root() + "; give 'image' to create it");
+        }
+        if (readOnly) {
+          // nothing to show but the image: a transient view, nothing written
+          Image image = Image.resolve(store, imageOrNull);
+          return create(name, null, image, true, null, store, layers);
+        }
+        Files.createDirectories(dir);
+        lock = ContainerLock.acquire(dir, name);
+        if (!Files.exists(json)) {
+          // resolve and record under a lease: container.json is what keeps the image from gc
+          try (Lease lease = store.lease()) {
+            Image image = Image.resolve(store, imageOrNull);
+            ContainerDirectory.writeJson(dir, name, imageOrNull, image.manifestDigest());
+          }
+        }
+      } else if (!readOnly) {
+        lock = ContainerLock.acquire(dir, name);
+      }
+      JsonNode meta = MAPPER.readTree(json.toFile());
+      Digest manifest = Digest.parse(meta.path("manifest").asText());
+      Image image = Image.resolve(store, manifest.toString());
+      if (imageOrNull != null) {
+        Image given = Image.resolve(store, imageOrNull);
+        if (!given.manifestDigest().equals(manifest)) {
+          throw new IllegalArgumentException("container " + name + " was created from image '"
+              + meta.path("image").asText() + "' (" + manifest + "), not from '" + imageOrNull
+              + "' (" + given.manifestDigest() + ")");
+        }
+      }
+      return create(name, dir, image, readOnly, lock, store, layers);
+    } catch (IOException | RuntimeException e) {
+      if (lock != null) {
+        lock.close();
+      }
+      throw e;
+    }
+  }
+
+  private static Container create(String name, Path dir, Image image, boolean readOnly,
+      ContainerLock lock, ContentStore store, LayerStore layers) throws IOException {
+    RootFs root = RootFs.open(store, layers, image.manifestDigest().toString());
+    return new Container(name, store, dir, image, readOnly, lock,
+        Overlay.open(dir, readOnly, root, layers));
+  }
+
+  /** The names of the containers of {@code store}, sorted. */
+  public static List<String> list(ContentStore store) throws IOException {
+    return ContainerDirectory.list(store);
+  }
+
+  /**
+   * Describes container {@code name} without opening it (no lock is taken).
+   *
+   * @throws NoSuchFileException if there is none of that name
+   */
+  public static ContainerInfo info(ContentStore store, String name) throws IOException {
+    return ContainerDirectory.info(store, name);
+  }
+
+  /**
+   * Removes a container and its writable layer.
+   *
+   * @throws NoSuchFileException if there is none of that name
+   * @throws IOException if it is open for writing
+   */
+  public static void remove(ContentStore store, String name) throws IOException {
+    ContainerDirectory.remove(store, name);
+  }
+
+  /** Compacts the metadata into the snapshot and releases the lock; open handles stop working. */
+  @Override
+  public synchronized void close() throws IOException {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      overlay.close();
+    } finally {
+      if (lock != null) {
+        lock.close();
+      }
+    }
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public Image image() {
+    return image;
+  }
+
+  public List<Layer> layers() {
+    return image.layers();
+  }
+
+  public boolean readOnly() {
+    return readOnly;
+  }
+
+  /** Bytes written into data files since this container was opened (copied chunks included). */
+  public long upperBytesWritten() {
+    return overlay.upperBytesWritten();
+  }
+
+  // ------------------------------------------------------------------ files (the overlay's)
+
+  /** Looks up an absolute path; symbolic links resolve chroot-style. */
+  public Node lookup(String absPath, boolean followLast) throws IOException {
+    return overlay.lookup(absPath, followLast);
+  }
+
+  /** {@link #lookup}, but null for a missing path. */
+  public Node find(String absPath, boolean followLast) throws IOException {
+    return overlay.find(absPath, followLast);
+  }
+
+  /** The sorted names in a directory. */
+  public List<String> list(String absDir) throws IOException {
+    return overlay.list(absDir);
+  }
+
+  /** Opens a file with the semantics of {@code FileChannel.open}; see {@link Overlay#open}. */
+  public FileHandle open(String absPath, Set<? extends OpenOption> options, int createMode)
+      throws IOException {
+    return overlay.open(absPath, options, createMode);
+  }
+
+  public void createDirectory(String absPath, int mode) throws IOException {
+    overlay.createDirectory(absPath, mode);
+  }
+
+  public void createSymbolicLink(String absLink, String target) throws IOException {
+    overlay.createSymbolicLink(absLink, target);
+  }
+
+  public void createLink(String absLink, String absExisting) throws IOException {
+    overlay.createLink(absLink, absExisting);
+  }
+
+  public void delete(String absPath) throws IOException {
+    overlay.delete(absPath);
+  }
+
+  public void move(String absSource, String absTarget, boolean replaceExisting)
+      throws IOException {
+    overlay.move(absSource, absTarget, replaceExisting);
+  }
+
+  public void setMode(String absPath, boolean follow, int mode) throws IOException {
+    overlay.setMode(absPath, follow, mode);
+  }
+
+  public void setOwner(String absPath, boolean follow, int uid, int gid) throws IOException {
+    overlay.setOwner(absPath, follow, uid, gid);
+  }
+
+  public void setTimes(String absPath, boolean follow, long mtimeNanosOrMinus1,
+      long atimeNanosOrMinus1) throws IOException {
+    overlay.setTimes(absPath, follow, mtimeNanosOrMinus1, atimeNanosOrMinus1);
+  }
+
+  public void setXattr(String absPath, boolean follow, String name, byte[] value)
+      throws IOException {
+    overlay.setXattr(absPath, follow, name, value);
+  }
+
+  public void removeXattr(String absPath, boolean follow, String name) throws IOException {
+    overlay.removeXattr(absPath, follow, name);
+  }
+
+  // ------------------------------------------------------------------------------ images
+
+  /** The container's changes against its image, as {@code docker diff} prints them. */
+  public List<Change> diff() throws IOException {
+    return overlay.diff();
+  }
+
+  /**
+   * Writes the container's changes as a new layer on top of its image's layers and a new image,
+   * tagged {@code tagOrNull} if given (see {@link Overlay#commit}).
+   */
+  public Image commit(String tagOrNull, CommitOptions options, Progress progress)
+      throws IOException {
+    return overlay.commit(store, image, "layerfs commit " + name, tagOrNull, options, progress);
+  }
+
+  /** The copy-on-write engine behind this container. */
+  Overlay overlay() {
+    return overlay;
+  }
+
+  @Override
+  public String toString() {
+    return "Container[" + name + " " + image.manifestDigest() + (readOnly ? " ro" : "") + "]";
+  }
+}

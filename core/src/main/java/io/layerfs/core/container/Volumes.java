@@ -1,0 +1,138 @@
+package io.layerfs.core.container;
+
+import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.internal.FileTrees;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/**
+ * The named volumes of a store, laid out as Docker's {@code local} volume driver lays them out:
+ * volume NAME is the directory {@code <store>/layerfs/volumes/NAME/_data}, whose contents are the
+ * volume's files, plain files of the host.
+ *
+ * <p>Names follow Docker's rule {@code [a-zA-Z0-9][a-zA-Z0-9_.-]*} (at most 255 characters, one
+ * directory name). {@link #create} is idempotent, as {@code docker volume create} is: creating a
+ * volume that exists returns it unchanged. {@link #remove} first renames the volume's directory
+ * to a hidden name (a leading dot, which no volume name has) and then deletes it, so a crash or a
+ * failure part way never leaves a half-deleted volume that {@link #list} shows; the hidden
+ * remains are deleted by the next {@code remove} of any volume.
+ *
+ * <p>Containers do not mount volumes yet (mounts are a later feature), so {@link #remove} does not
+ * check whether a volume is in use.
+ *
+ * <p>Thread safety: stateless; concurrent calls are safe across threads and processes as far as
+ * the file system's renames and directory creations are atomic.
+ */
+public final class Volumes {
+  private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]*");
+  private static final int MAX_NAME = 255;
+  private static final String DATA = "_data";
+  private static final String REMOVING = ".removing-";
+
+  private Volumes() {}
+
+  /**
+   * Creates volume {@code name} unless it exists.
+   *
+   * @return its data directory
+   * @throws IllegalArgumentException for a bad name
+   */
+  public static Path create(ContentStore store, String name) throws IOException {
+    checkName(name);
+    Path data = root(store).resolve(name).resolve(DATA);
+    Files.createDirectories(data);
+    return data;
+  }
+
+  /**
+   * The data directory of volume {@code name}.
+   *
+   * @throws NoSuchFileException naming the volume and store if there is none of that name
+   */
+  public static Path dataDir(ContentStore store, String name) throws IOException {
+    checkName(name);
+    Path data = root(store).resolve(name).resolve(DATA);
+    if (!Files.isDirectory(data, LinkOption.NOFOLLOW_LINKS)) {
+      throw missing(store, name);
+    }
+    return data;
+  }
+
+  /** The names of the volumes of {@code store}, sorted. */
+  public static List<String> list(ContentStore store) throws IOException {
+    Path root = root(store);
+    List<String> names = new ArrayList<>();
+    if (!Files.isDirectory(root)) {
+      return names;
+    }
+    try (DirectoryStream<Path> s = Files.newDirectoryStream(root)) {
+      for (Path p : s) {
+        String n = p.getFileName().toString();
+        if (NAME.matcher(n).matches()
+            && Files.isDirectory(p.resolve(DATA), LinkOption.NOFOLLOW_LINKS)) {
+          names.add(n);
+        }
+      }
+    }
+    Collections.sort(names);
+    return names;
+  }
+
+  /**
+   * Removes volume {@code name} and all its files.
+   *
+   * @throws IllegalArgumentException for a bad name
+   * @throws NoSuchFileException naming the volume and store if there is none of that name
+   */
+  public static void remove(ContentStore store, String name) throws IOException {
+    checkName(name);
+    Path root = root(store);
+    Path dir = root.resolve(name);
+    if (!Files.isDirectory(dir.resolve(DATA), LinkOption.NOFOLLOW_LINKS)) {
+      throw missing(store, name);
+    }
+    Path doomed = root.resolve(REMOVING + UUID.randomUUID());
+    try {
+      Files.move(dir, doomed);
+    } catch (NoSuchFileException e) {
+      // removed by someone else in between
+      throw missing(store, name);
+    }
+    ContentStore.fsyncDirectory(root);
+    FileTrees.deleteTree(doomed);
+    // leftovers of removals that failed part way (a crash, an unreadable file)
+    try (DirectoryStream<Path> s = Files.newDirectoryStream(root, REMOVING + "*")) {
+      for (Path p : s) {
+        try {
+          FileTrees.deleteTree(p);
+        } catch (IOException e) {
+          // another process may be deleting it right now; the next remove tries again
+        }
+      }
+    }
+  }
+
+  private static Path root(ContentStore store) throws IOException {
+    return store.stateDir().resolve("volumes");
+  }
+
+  private static void checkName(String name) {
+    if (name == null || name.length() > MAX_NAME || !NAME.matcher(name).matches()) {
+      throw new IllegalArgumentException("invalid volume name '" + name
+          + "': must match [a-zA-Z0-9][a-zA-Z0-9_.-]* (at most " + MAX_NAME + " characters)");
+    }
+  }
+
+  private static NoSuchFileException missing(ContentStore store, String name) {
+    return new NoSuchFileException(name, null, "no volume " + name + " in store " + store.root());
+  }
+}

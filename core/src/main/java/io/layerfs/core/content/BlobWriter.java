@@ -1,0 +1,179 @@
+package io.layerfs.core.content;
+
+import io.layerfs.core.Digest;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+
+/**
+ * Writes one blob into a {@link ContentStore}: bytes go to a temp file and a digest at once;
+ * {@link #commit} makes the blob durable and visible, {@link #close} without a commit throws it
+ * away.
+ *
+ * <p>Commit order (containerd's ingest): flush, fsync the file, check size and digest against
+ * what the caller expects, rename atomically to {@code blobs/<alg>/<hex>}, fsync the directory. A
+ * crash before the rename leaves only a temp file under the store's state directory; a blob that
+ * exists is never rewritten, only the temp file is dropped. Writing past an expected size fails
+ * at once, so a lying or hostile source cannot fill the disk.
+ *
+ * <p>Not thread-safe: one writer per thread.
+ */
+public final class BlobWriter extends OutputStream {
+  private static final int BUFFER = 1 << 16;
+
+  private final ContentStore store;
+  private final Path temp;
+  private final FileChannel channel;
+  private final MessageDigest hasher;
+  private final String algorithm;
+  private final long limit;
+  private final ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER);
+  private long size;
+  private boolean synced;
+  private boolean done;
+
+  /**
+   * @param algorithm {@code sha256} or {@code sha512}
+   * @param limit the most bytes accepted, or -1 for no limit
+   */
+  public BlobWriter(ContentStore store, Path temp, String algorithm, long limit) throws IOException {
+    this.store = store;
+    this.temp = temp;
+    this.algorithm = algorithm;
+    this.hasher = Digest.newMessageDigest(algorithm);
+    this.limit = limit;
+    this.channel =
+        FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+  }
+
+  @Override
+  public void write(int b) throws IOException {
+    write(new byte[] {(byte) b}, 0, 1);
+  }
+
+  @Override
+  public void write(byte[] b, int off, int len) throws IOException {
+    if (done) {
+      throw new IOException("blob writer is closed");
+    }
+    if (limit >= 0 && size + len > limit) {
+      throw new IOException("blob is larger than its expected size of " + limit + " bytes");
+    }
+    hasher.update(b, off, len);
+    size += len;
+    synced = false;
+    while (len > 0) {
+      int n = Math.min(len, buffer.remaining());
+      buffer.put(b, off, n);
+      off += n;
+      len -= n;
+      if (!buffer.hasRemaining()) {
+        drain();
+      }
+    }
+  }
+
+  /**
+   * Writes what is buffered and fsyncs the file, so that a {@link #commit} without further
+   * writes only checks and renames: a caller can wait for other work between the two.
+   */
+  public void sync() throws IOException {
+    if (done) {
+      throw new IOException("blob writer is closed");
+    }
+    if (!synced) {
+      drain();
+      channel.force(true);
+      synced = true;
+    }
+  }
+
+  /** Bytes written so far. */
+  public long size() {
+    return size;
+  }
+
+  /**
+   * Verifies and publishes the blob (after a {@link #sync} unless that ran since the last write).
+   *
+   * @param expected the digest the content must have, or null to accept any
+   * @param expectedSize the size the content must have, or -1
+   * @return the blob's digest
+   * @throws IOException on a size or digest mismatch (naming both values); the temp file is gone
+   */
+  public Digest commit(Digest expected, long expectedSize) throws IOException {
+    if (done) {
+      throw new IOException("blob writer is closed");
+    }
+    Digest actual;
+    try {
+      sync();
+      channel.close();
+      actual = Digest.of(algorithm, hasher.digest());
+      if (expectedSize >= 0 && size != expectedSize) {
+        throw new IOException(
+            "size mismatch for blob "
+                + (expected != null ? expected : actual)
+                + ": expected "
+                + expectedSize
+                + " bytes, got "
+                + size);
+      }
+      if (expected != null && !expected.equals(actual)) {
+        throw new IOException("digest mismatch: expected " + expected + ", actual " + actual);
+      }
+      Path target = store.blobPath(actual);
+      if (Files.exists(target)) {
+        Files.delete(temp);
+      } else {
+        Files.createDirectories(target.getParent());
+        move(temp, target);
+        ContentStore.fsyncDirectory(target.getParent());
+      }
+    } finally {
+      done = true;
+      abandon();
+    }
+    return actual;
+  }
+
+  /** Discards an uncommitted blob. */
+  @Override
+  public void close() throws IOException {
+    if (!done) {
+      done = true;
+      abandon();
+    }
+  }
+
+  private void drain() throws IOException {
+    buffer.flip();
+    while (buffer.hasRemaining()) {
+      channel.write(buffer);
+    }
+    buffer.clear();
+  }
+
+  private void abandon() throws IOException {
+    try {
+      channel.close();
+    } finally {
+      Files.deleteIfExists(temp);
+    }
+  }
+
+  public static void move(Path from, Path to) throws IOException {
+    try {
+      Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+    } catch (AtomicMoveNotSupportedException e) {
+      throw new IOException("cannot rename " + from + " atomically to " + to, e);
+    }
+  }
+}

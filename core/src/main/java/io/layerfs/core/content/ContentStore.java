@@ -1,0 +1,329 @@
+package io.layerfs.core.content;
+
+import io.layerfs.core.Digest;
+import io.layerfs.core.gc.GarbageCollector;
+import io.layerfs.core.image.ImageBuilder;
+import io.layerfs.core.oci.Descriptor;
+import io.layerfs.core.oci.ImageManifest;
+import io.layerfs.core.oci.OciIndex;
+import io.layerfs.core.oci.OciJson;
+import io.layerfs.core.rootfs.LayerStore;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * A content-addressed blob store that is an OCI image layout directory: {@code oci-layout},
+ * {@code index.json} and {@code blobs/<alg>/<hex>}, readable by umoci and skopeo as it is.
+ *
+ * <p>Opening a new or empty directory creates the layout; opening an existing layout changes
+ * nothing. layerfs keeps its private state (temp files, layer indexes, containers) in one
+ * subdirectory, {@link #stateDir()}, which other tools ignore.
+ *
+ * <p>Writes follow containerd's ingest protocol (see {@link BlobWriter}): temp file, fsync,
+ * verify size and digest, atomic rename, fsync of the directory. Committed blobs never change.
+ * index.json is replaced the same way (write a temp copy, fsync, rename), so a reader sees the
+ * old or the new file, never a torn one.
+ *
+ * <p>Thread safety: safe for concurrent use. index.json read-modify-write cycles are serialized
+ * by a lock per layout directory within the JVM and by a file lock on {@code
+ * layerfs/index.lock} across JVMs (taken in that order). Ingest leases ({@link #lease()}) keep
+ * {@link GarbageCollector} away from blobs that are written but not yet tagged.
+ */
+public final class ContentStore {
+  public static final String STATE_DIR = "layerfs";
+  private static final String OCI_LAYOUT = "oci-layout";
+  private static final String INDEX_JSON = "index.json";
+  private static final byte[] OCI_LAYOUT_JSON =
+      "{\"imageLayoutVersion\":\"1.0.0\"}".getBytes(StandardCharsets.US_ASCII);
+  // manifests, indexes and configs are small; a bigger one is hostile or broken
+  public static final long MAX_METADATA_BLOB = 16 << 20;
+  // OCI ref.name grammar (image-layout annotations): components joined by '/'
+  private static final Pattern REF_NAME =
+      Pattern.compile(
+          "[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*"
+              + "(?:/[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*)*");
+  private static final ConcurrentMap<Path, Object> INDEX_LOCKS = new ConcurrentHashMap<>();
+
+  private final Path root;
+
+  private ContentStore(Path root) {
+    this.root = root;
+  }
+
+  /**
+   * Opens the layout at {@code dir}, creating it when the directory does not exist or is empty.
+   *
+   * @throws IOException if {@code dir} is a non-empty directory without an {@code oci-layout}
+   *     file, or its layout version is not 1.x
+   */
+  public static ContentStore open(Path dir) throws IOException {
+    Path root = dir.toAbsolutePath().normalize();
+    ContentStore store = new ContentStore(root);
+    Path layout = root.resolve(OCI_LAYOUT);
+    if (!Files.exists(layout)) {
+      if (Files.isDirectory(root) && !isEmpty(root)) {
+        throw new IOException("not an OCI image layout (no oci-layout file): " + root);
+      }
+      store.create();
+      return store;
+    }
+    String version =
+        OciJson.optString(
+            OciJson.parseObject(Files.readAllBytes(layout), layout.toString()),
+            "imageLayoutVersion",
+            layout.toString());
+    if (version == null || !version.startsWith("1.")) {
+      throw new IOException("unsupported OCI image layout version " + version + " in " + layout);
+    }
+    if (!Files.isRegularFile(root.resolve(INDEX_JSON))) {
+      throw new IOException("OCI image layout without index.json: " + root);
+    }
+    return store;
+  }
+
+  /** The layout directory (absolute). */
+  public Path root() {
+    return root;
+  }
+
+  /** Where the blob lives (or would live): {@code blobs/<algorithm>/<hex>}. */
+  public Path blobPath(Digest digest) {
+    return root.resolve("blobs").resolve(digest.algorithm()).resolve(digest.hex());
+  }
+
+  public boolean contains(Digest digest) {
+    return Files.isRegularFile(blobPath(digest));
+  }
+
+  /**
+   * Opens a blob for reading. The stream is not verified against the digest; callers that need
+   * that hash what they read.
+   *
+   * @throws NoSuchFileException naming the digest and store if the blob is missing
+   */
+  public InputStream openBlob(Digest digest) throws IOException {
+    try {
+      return Files.newInputStream(blobPath(digest));
+    } catch (NoSuchFileException e) {
+      throw missing(digest);
+    }
+  }
+
+  /**
+   * Copies {@code in} into the store as a blob (SHA-256 unless {@code expectedOrNull} says
+   * otherwise) and returns its digest. The stream is read to its end but not closed.
+   *
+   * <p>If {@code expectedOrNull} is given and that blob is already stored, nothing is read or
+   * written. Otherwise the content is verified before it becomes visible.
+   *
+   * @param expectedOrNull the digest the content must have, or null
+   * @param expectedSizeOrMinus1 the size the content must have, or -1
+   * @throws IOException on a mismatch, naming the expected and the actual value; no file is left
+   *     behind
+   */
+  public Digest ingest(InputStream in, Digest expectedOrNull, long expectedSizeOrMinus1)
+      throws IOException {
+    if (expectedOrNull != null && contains(expectedOrNull)) {
+      return expectedOrNull;
+    }
+    try (BlobWriter writer = newWriter(expectedOrNull, expectedSizeOrMinus1)) {
+      in.transferTo(writer);
+      return writer.commit(expectedOrNull, expectedSizeOrMinus1);
+    }
+  }
+
+  /**
+   * layerfs' private state under the layout, {@code <root>/layerfs}; created on first call.
+   * umoci and skopeo ignore it.
+   */
+  public Path stateDir() throws IOException {
+    return Files.createDirectories(root.resolve(STATE_DIR));
+  }
+
+  /** The tags (ref.name annotations) in index.json, sorted. */
+  public List<String> tags() throws IOException {
+    return readIndex().tags();
+  }
+
+  /**
+   * Tags the manifest or image index {@code target} (which must be stored) as {@code name} in
+   * index.json, moving the tag if another entry had it. Other entries and fields are kept.
+   *
+   * @throws IllegalArgumentException if {@code name} is not a valid OCI ref.name
+   */
+  public void tag(String name, Digest target) throws IOException {
+    checkRefName(name);
+    byte[] json = readBlob(target, MAX_METADATA_BLOB);
+    String mediaType = ImageManifest.mediaTypeOf(json, target.toString());
+    Descriptor descriptor = new Descriptor(mediaType, target, json.length);
+    // a gc between the read above and the update would take an untagged target
+    try (Lease lease = lease()) {
+      if (!contains(target)) {
+        throw new NoSuchFileException(blobPath(target).toString(), null,
+            "cannot tag " + name + ": blob " + target + " is not in store " + root);
+      }
+      updateIndex(index -> index.tag(name, descriptor));
+    }
+  }
+
+  /**
+   * Takes an ingest lease: until it is closed, {@link GarbageCollector} (in this process or
+   * another one) waits, so blobs written but not yet referenced survive. Multi-step writers
+   * (import, commit: blobs first, tag last) hold one around the whole write:
+   *
+   * <pre>{@code
+   * try (Lease lease = store.lease()) {
+   *   Digest layer = store.ingest(in, null, -1);
+   *   ...
+   *   store.tag("app:1", manifest);
+   * }
+   * }</pre>
+   *
+   * <p>Cheap and reentrant (several leases in one thread do not block each other); waits only
+   * while a collection is running.
+   */
+  public Lease lease() throws IOException {
+    return LeaseGate.of(this).acquire();
+  }
+
+  /** Removes the tag {@code name} from index.json; false if it was not there. */
+  public boolean untag(String name) throws IOException {
+    boolean[] removed = new boolean[1];
+    updateIndex(index -> removed[0] = index.untag(name));
+    return removed[0];
+  }
+
+  // ---- package-private plumbing for the OCI model, LayerStore and ImageBuilder ----
+
+  public static void checkRefName(String name) {
+    if (name == null || name.length() > 255 || !REF_NAME.matcher(name).matches()) {
+      throw new IllegalArgumentException("invalid tag (OCI ref.name): " + name);
+    }
+  }
+
+  /** Starts writing a blob (see {@link BlobWriter}); the caller commits or closes it. */
+  public BlobWriter newWriter(Digest expectedOrNull, long expectedSizeOrMinus1) throws IOException {
+    String algorithm = expectedOrNull != null ? expectedOrNull.algorithm() : "sha256";
+    return new BlobWriter(this, newTempFile("blob"), algorithm, expectedSizeOrMinus1);
+  }
+
+  /** Stores {@code data} as a blob. */
+  public Digest write(byte[] data) throws IOException {
+    try (BlobWriter writer = newWriter(null, data.length)) {
+      writer.write(data);
+      return writer.commit(null, data.length);
+    }
+  }
+
+  /** A fresh, not yet existing path for a temp file on the store's file system. */
+  public Path newTempFile(String prefix) throws IOException {
+    Path dir = Files.createDirectories(stateDir().resolve("tmp"));
+    return dir.resolve(prefix + "-" + UUID.randomUUID() + ".tmp");
+  }
+
+  /**
+   * Reads a small blob whole and verifies its digest.
+   *
+   * @throws IOException if missing, larger than {@code maxSize} or not matching its digest
+   */
+  public byte[] readBlob(Digest digest, long maxSize) throws IOException {
+    byte[] data;
+    try (InputStream in = openBlob(digest)) {
+      data = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxSize + 1));
+    }
+    if (data.length > maxSize) {
+      throw new IOException("blob " + digest + " is larger than " + maxSize + " bytes");
+    }
+    Digest actual = Digest.of(digest.algorithm(), digest.newMessageDigest().digest(data));
+    if (!actual.equals(digest)) {
+      throw new IOException(
+          "corrupt blob in store " + root + ": expected " + digest + ", actual " + actual);
+    }
+    return data;
+  }
+
+  public OciIndex readIndex() throws IOException {
+    Path path = root.resolve(INDEX_JSON);
+    return OciIndex.parse(Files.readAllBytes(path), path.toString());
+  }
+
+  /** An edit of index.json applied under the index lock. */
+  public interface IndexEdit {
+    void apply(OciIndex index) throws IOException;
+  }
+
+  @SuppressWarnings("try") // the file lock is held, not used
+  public void updateIndex(IndexEdit edit) throws IOException {
+    Object jvmLock = INDEX_LOCKS.computeIfAbsent(root, k -> new Object());
+    synchronized (jvmLock) {
+      try (FileChannel lockFile =
+              FileChannel.open(
+                  stateDir().resolve("index.lock"),
+                  StandardOpenOption.CREATE,
+                  StandardOpenOption.WRITE);
+          FileLock lock = lockFile.lock()) {
+        OciIndex index = readIndex();
+        edit.apply(index);
+        replace(root.resolve(INDEX_JSON), index.toBytes());
+      }
+    }
+  }
+
+  /** Durably replaces {@code target} with {@code data}: temp file, fsync, rename, fsync dir. */
+  void replace(Path target, byte[] data) throws IOException {
+    Path temp = newTempFile(target.getFileName().toString());
+    try {
+      try (FileChannel ch =
+          FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        ByteBuffer buffer = ByteBuffer.wrap(data);
+        while (buffer.hasRemaining()) {
+          ch.write(buffer);
+        }
+        ch.force(true);
+      }
+      BlobWriter.move(temp, target);
+      fsyncDirectory(target.getParent());
+    } finally {
+      Files.deleteIfExists(temp);
+    }
+  }
+
+  public static void fsyncDirectory(Path dir) throws IOException {
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+    }
+  }
+
+  public NoSuchFileException missing(Digest digest) {
+    return new NoSuchFileException(
+        blobPath(digest).toString(), null, "blob " + digest + " not in store " + root);
+  }
+
+  private void create() throws IOException {
+    Files.createDirectories(root.resolve("blobs").resolve("sha256"));
+    replace(root.resolve(INDEX_JSON), OciIndex.empty().toBytes());
+    // written last: its presence marks a complete layout
+    replace(root.resolve(OCI_LAYOUT), OCI_LAYOUT_JSON);
+  }
+
+  /** Empty but for our own state dir (another thread may be creating the layout right now). */
+  private static boolean isEmpty(Path dir) throws IOException {
+    try (Stream<Path> entries = Files.list(dir)) {
+      return entries.allMatch(p -> p.getFileName().toString().equals(STATE_DIR));
+    }
+  }
+}

@@ -1,0 +1,217 @@
+package io.layerfs.core.content;
+
+import io.layerfs.core.gc.GarbageCollector;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+
+/**
+ * The shared/exclusive gate between ingest leases ({@link ContentStore#lease()}) and the garbage
+ * collector ({@link GarbageCollector}), one per layout directory.
+ *
+ * <h2>Two levels</h2>
+ *
+ * Across processes: a {@link FileLock} on {@code <store>/layerfs/gc.lock}, shared while this JVM
+ * holds any lease, exclusive while this JVM collects. Within the JVM: a counting monitor (number
+ * of leases, whether a collection runs), because a second {@link FileLock} on the same file in
+ * one JVM throws {@link java.nio.channels.OverlappingFileLockException}. The first lease of the
+ * JVM takes the shared file lock, the last one to close releases it, so a process holding no
+ * lease never stands in another process's collector's way.
+ *
+ * <p>The monitor is used instead of a {@link java.util.concurrent.locks.ReentrantReadWriteLock}
+ * on purpose: a read lock must be released by the thread that took it, while a lease may be
+ * closed by another thread (an import finishing in a callback); and a queued writer would make
+ * new readers wait, so an import that takes a second lease in a helper thread while a collector
+ * waits would deadlock until the collector timed out. Here a lease waits only for a collection
+ * that is running, never for one that is waiting; a collector can be starved by a steady stream
+ * of leases, and then fails after its timeout with a message saying so. Leases are reentrant:
+ * they are just counted.
+ *
+ * <p>Lock order: the gate's monitor, then the file lock. A lease may block inside the monitor on
+ * the shared file lock while another process collects; that wait is as long as that collection.
+ */
+public final class LeaseGate {
+  static final String LOCK_FILE = "gc.lock";
+  // by the store's root as given and by its real path, both to the same gate
+  private static final ConcurrentMap<Path, LeaseGate> GATES = new ConcurrentHashMap<>();
+  // polling interval for another process's shared locks (FileChannel has no timed lock)
+  private static final long POLL_MILLIS = 20;
+
+  private final ContentStore store;
+
+  // @GuardedBy("this")
+  private int leases;
+  // @GuardedBy("this")
+  private final Map<Thread, Integer> holders = new HashMap<>();
+  // @GuardedBy("this")
+  private boolean collecting;
+  // @GuardedBy("this"): open while leases > 0 (shared lock) or collecting (exclusive lock)
+  private FileChannel channel;
+
+  private LeaseGate(ContentStore store) {
+    this.store = store;
+  }
+
+  /**
+   * The gate of {@code store}'s directory. Keyed by real path: one JVM must have one gate per
+   * lock file, or its two file locks would overlap.
+   */
+  public static LeaseGate of(ContentStore store) throws IOException {
+    LeaseGate gate = GATES.get(store.root());
+    if (gate == null) {
+      Path real = store.root().toRealPath();
+      gate = GATES.computeIfAbsent(real, k -> new LeaseGate(store));
+      GATES.putIfAbsent(store.root(), gate);
+    }
+    return gate;
+  }
+
+  /** Takes a lease: waits while a collection runs in this JVM or (file lock) in another one. */
+  synchronized Lease acquire() throws IOException {
+    try {
+      while (collecting) {
+        wait();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted waiting for gc of store " + store.root());
+    }
+    if (leases == 0) {
+      FileChannel ch = openLockFile();
+      try {
+        ch.lock(0, Long.MAX_VALUE, true);
+      } catch (IOException | RuntimeException e) {
+        closeQuietly(ch, e);
+        throw e;
+      }
+      channel = ch;
+    }
+    leases++;
+    holders.merge(Thread.currentThread(), 1, Integer::sum);
+    return new Lease(this, Thread.currentThread());
+  }
+
+  /** Ends one lease taken by {@code owner}; the last one releases the shared file lock. */
+  synchronized void release(Thread owner) throws IOException {
+    holders.computeIfPresent(owner, (t, n) -> n == 1 ? null : n - 1);
+    if (--leases == 0) {
+      FileChannel ch = channel;
+      channel = null;
+      notifyAll();
+      ch.close(); // releases the lock
+    }
+  }
+
+  /**
+   * Runs {@code body} while no lease is held anywhere and no other collection runs.
+   *
+   * @throws IllegalStateException if the calling thread holds a lease (it would wait for itself)
+   * @throws IOException naming the store and who holds leases if they are not all released
+   *     within {@code timeout}
+   */
+  public <T> T exclusive(Duration timeout, IoSupplier<T> body) throws IOException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    FileChannel ch = enter(deadline, timeout);
+    try {
+      return body.get();
+    } finally {
+      synchronized (this) {
+        collecting = false;
+        channel = null;
+        notifyAll();
+      }
+      ch.close();
+    }
+  }
+
+  /** A body that may throw IOException. */
+  public interface IoSupplier<T> {
+    T get() throws IOException;
+  }
+
+  private synchronized FileChannel enter(long deadline, Duration timeout) throws IOException {
+    if (holders.containsKey(Thread.currentThread())) {
+      throw new IllegalStateException(
+          "gc of store " + store.root() + " called by a thread that holds an ingest lease");
+    }
+    try {
+      while (collecting || leases > 0) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          throw timedOut(
+              timeout,
+              collecting
+                  ? "another gc in this process"
+                  : leases + " ingest lease(s) held in this process (imports or commits running)");
+        }
+        wait(Math.max(1, left / 1_000_000));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted waiting for ingest leases of " + store.root());
+    }
+    FileChannel ch = openLockFile();
+    try {
+      while (ch.tryLock(0, Long.MAX_VALUE, false) == null) {
+        if (System.nanoTime() - deadline >= 0) {
+          throw timedOut(
+              timeout,
+              "ingest leases or a gc held by another process (imports or commits running)");
+        }
+        wait(POLL_MILLIS); // releases the monitor: leases of this JVM may come and go meanwhile
+        if (leases > 0 || collecting) {
+          // a lease of this JVM got in while we polled: it holds the shared lock now
+          ch.close();
+          return enter(deadline, timeout);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      closeQuietly(ch, e);
+      throw e;
+    } catch (InterruptedException e) {
+      closeQuietly(ch, null);
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted waiting for ingest leases of " + store.root());
+    }
+    collecting = true;
+    channel = ch;
+    return ch;
+  }
+
+  private IOException timedOut(Duration timeout, String who) {
+    return new IOException(
+        "gc of store "
+            + store.root()
+            + ": gave up after "
+            + timeout.toMillis()
+            + " ms waiting for "
+            + who
+            + "; run it again when they have finished");
+  }
+
+  private FileChannel openLockFile() throws IOException {
+    return FileChannel.open(
+        store.stateDir().resolve(LOCK_FILE),
+        StandardOpenOption.CREATE,
+        StandardOpenOption.READ,
+        StandardOpenOption.WRITE);
+  }
+
+  private static void closeQuietly(FileChannel ch, Exception primary) {
+    try {
+      ch.close();
+    } catch (IOException e) {
+      if (primary != null) {
+        primary.addSuppressed(e);
+      }
+    }
+  }
+}

@@ -1,0 +1,538 @@
+package io.layerfs.core.gc;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.layerfs.core.Digest;
+import io.layerfs.core.GcReport;
+import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.content.Lease;
+import io.layerfs.core.content.LeaseGate;
+import io.layerfs.core.internal.FileTrees;
+import io.layerfs.core.oci.Descriptor;
+import io.layerfs.core.oci.MediaTypes;
+import io.layerfs.core.oci.OciJson;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * Mark and sweep over a {@link ContentStore}: removes the blobs, layer indexes and signatures
+ * nothing references, and stale temp files (the {@code gc} command).
+ *
+ * <h2>Roots and marking</h2>
+ *
+ * The roots are every descriptor of index.json (tagged or not, of any media type) and the
+ * manifest of every container ({@code layerfs/containers/NAME/container.json}, field {@code
+ * manifest}; a {@code container.json.tmp} of a container being created counts too when it
+ * parses). From each root, JSON blobs are followed generically: every object with a {@code
+ * digest} field is a descriptor, and every other string that is a digest ({@code
+ * rootfs.diff_ids} of a config, cosign's {@code docker-manifest-digest}, annotations) is a
+ * reference too. So image indexes keep their manifests, manifests their config and layers and
+ * OCI 1.1 {@code subject}, configs their uncompressed layers; media types layerfs does not know
+ * keep whatever they reference that parses. Every reachable digest also keeps its layer index
+ * {@code layerfs/index/<alg>/<hex>} (indexes are keyed by DiffID) and its signatures {@code
+ * layerfs/signatures/<alg>/<hex>/}.
+ *
+ * <p>Only JSON blobs are read, never layers: a descriptor is followed when its media type is a
+ * manifest, index or config type ("must"), or ends in {@code json} or is absent, or the digest
+ * is a loose string ("maybe": read only if at most 16 MiB
+ * and its first non-blank byte is <code>{</code>); layer types, other binary types and {@code
+ * diff_ids} are kept without being opened.
+ *
+ * <h2>Never delete on doubt</h2>
+ *
+ * If a blob that must be followed is present but cannot be read (corrupt, too large, not JSON),
+ * or a container.json cannot be parsed, the reachable set is uncertain: the blob itself is kept,
+ * nothing under {@code blobs/}, {@code layerfs/index/} or {@code layerfs/signatures/} is
+ * removed, and {@link GcReport#problems()} says why (temp files are still cleaned). A missing
+ * blob is only reported: it references nothing that can be followed. An unreadable index.json
+ * fails the run before anything is deleted.
+ *
+ * <h2>What goes</h2>
+ *
+ * <ul>
+ *   <li>Unreachable files under {@code blobs/<alg>/} whose names are digests; other files there,
+ *       {@code oci-layout} and {@code index.json} are never touched, so the layout stays valid
+ *       for umoci and skopeo. A removed blob with a layer index is reported as an uncompressed
+ *       layer.
+ *   <li>Unreachable layer indexes and signature directories.
+ *   <li>Temp files under {@code layerfs/tmp}, index temp files ({@code layerfs/index/<alg>/.tmp-*})
+ *       and scratch directories of archive imports ({@code layerfs/archive-*}, {@code
+ *       layerfs/unpack-*}) whose newest file is older than {@link #TEMP_AGE}; younger ones may
+ *       belong to a write in progress.
+ * </ul>
+ *
+ * <p>Order: signatures, layer indexes (an index is only trusted with its blob, so removing it
+ * first is safe), blobs, temp files. A crash part way leaves only garbage that the next run
+ * removes.
+ *
+ * <h2>Concurrency</h2>
+ *
+ * The whole run (mark and sweep, dry run too, so its report is what a real run would do) holds
+ * the exclusive side of the store's lease gate (see {@link Lease}): it waits until every {@link
+ * ContentStore#lease() ingest lease}, in this process or another, is closed, and new leases wait
+ * until it is done; after the timeout it fails naming who holds leases. Writers that add blobs
+ * without a lease (a plain {@link ContentStore#ingest} followed by a later {@link
+ * ContentStore#tag}) can lose their blob to a collection that runs in between. A read-only view
+ * opened on a tag that is then removed may lose its layers to gc; containers are roots and do
+ * not.
+ */
+public final class GarbageCollector {
+  /** How long {@link #collect(ContentStore, boolean)} waits for ingest leases. */
+  public static final Duration DEFAULT_LEASE_TIMEOUT = Duration.ofSeconds(60);
+
+  /** Temp files and scratch directories younger than this are kept. */
+  public static final Duration TEMP_AGE = Duration.ofHours(1);
+
+  private static final String CONTAINER_JSON = "container.json";
+  // scratch directories of archive imports directly under layerfs/
+  private static final List<String> SCRATCH_PREFIXES = List.of("archive-", "unpack-");
+  private static final int SNIFF = 64;
+
+  /** How hard to try to read a reachable blob. */
+  private enum Follow {
+    /** A manifest, index or config: unreadable means doubt. */
+    MUST,
+    /** Perhaps JSON: read it if it looks like JSON, otherwise it is a leaf. */
+    MAYBE,
+    /** A layer or other binary blob: kept, never opened. */
+    NEVER
+  }
+
+  private record Ref(Digest digest, Follow follow, String from) {}
+
+  private record Victim(GcReport.Item item, Path path, boolean tree) {}
+
+  private final ContentStore store;
+  private final boolean dryRun;
+  private final Path stateDir;
+  private final FileTime tempCutoff;
+  private final Set<Digest> live = new HashSet<>();
+  private final Set<Digest> followed = new HashSet<>();
+  private final Deque<Ref> work = new ArrayDeque<>();
+  private final List<String> problems = new ArrayList<>();
+  private boolean doubt;
+
+  private GarbageCollector(ContentStore store, boolean dryRun) throws IOException {
+    this.store = store;
+    this.dryRun = dryRun;
+    this.stateDir = store.stateDir();
+    this.tempCutoff = FileTime.from(Instant.now().minus(TEMP_AGE));
+  }
+
+  /** {@link #collect(ContentStore, boolean, Duration)} waiting {@link #DEFAULT_LEASE_TIMEOUT}. */
+  public static GcReport collect(ContentStore store, boolean dryRun) throws IOException {
+    return collect(store, dryRun, DEFAULT_LEASE_TIMEOUT);
+  }
+
+  /**
+   * Removes (or, if {@code dryRun}, only lists) what no image, container or ingest references.
+   *
+   * @param leaseTimeout how long to wait for ingest leases to be released
+   * @throws IOException if index.json cannot be read (nothing is removed then), leases are still
+   *     held after {@code leaseTimeout} (naming who holds them), or a deletion fails
+   * @throws IllegalStateException if the calling thread holds a lease on {@code store}
+   */
+  public static GcReport collect(ContentStore store, boolean dryRun, Duration leaseTimeout)
+      throws IOException {
+    return LeaseGate.of(store)
+        .exclusive(leaseTimeout, () -> new GarbageCollector(store, dryRun).run());
+  }
+
+  private GcReport run() throws IOException {
+    markIndexJson();
+    markContainers();
+    while (!work.isEmpty()) {
+      follow(work.pop());
+    }
+    List<Victim> victims = new ArrayList<>();
+    if (doubt) {
+      problems.add(
+          "kept every blob, layer index and signature because of the problems above");
+    } else {
+      victims.addAll(signatures());
+      victims.addAll(layerIndexes());
+      victims.addAll(blobs());
+    }
+    victims.addAll(tempFiles());
+    if (!dryRun) {
+      for (Victim v : victims) {
+        delete(v);
+      }
+    }
+    List<GcReport.Item> items = new ArrayList<>();
+    long bytes = 0;
+    for (Victim v : victims) {
+      items.add(v.item());
+      bytes += v.item().bytes();
+    }
+    items.sort(
+        Comparator.comparing(GcReport.Item::kind).thenComparing(GcReport.Item::name));
+    return new GcReport(dryRun, items, bytes, problems);
+  }
+
+  // ---------------------------------------------------------------------------------- marking
+
+  private void markIndexJson() throws IOException {
+    for (Descriptor d : store.readIndex().manifests()) {
+      Follow f = classify(d.mediaType());
+      String from =
+          "index.json" + (d.refName() == null ? "" : " entry '" + d.refName() + "'");
+      // a root of a type we do not know may still reference blobs: try to read it
+      push(d.digest(), f == Follow.MUST ? f : Follow.MAYBE, from);
+    }
+  }
+
+  private void markContainers() throws IOException {
+    Path containers = stateDir.resolve("containers");
+    if (!Files.isDirectory(containers)) {
+      return;
+    }
+    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(containers)) {
+      for (Path dir : dirs) {
+        String name = dir.getFileName().toString();
+        Path json = dir.resolve(CONTAINER_JSON);
+        if (Files.isRegularFile(json)) {
+          Digest manifest = containerManifest(json);
+          if (manifest != null) {
+            push(manifest, Follow.MUST, "container " + name);
+          } else {
+            doubt("container.json of container " + name + " has no valid 'manifest' digest: "
+                + json);
+          }
+        } else {
+          // being created: container.json is written by rename from this temp file
+          Path tmp = dir.resolve(CONTAINER_JSON + ".tmp");
+          Digest manifest = Files.isRegularFile(tmp) ? containerManifest(tmp) : null;
+          if (manifest != null) {
+            push(manifest, Follow.MUST, "container " + name + " (being created)");
+          }
+        }
+      }
+    }
+  }
+
+  /** The manifest digest of a container.json, or null if it cannot be read. */
+  private static Digest containerManifest(Path json) {
+    try {
+      JsonNode node = OciJson.MAPPER.readTree(Files.readAllBytes(json));
+      JsonNode manifest = node == null ? null : node.get("manifest");
+      return manifest != null && manifest.isTextual() ? Digest.parse(manifest.textValue()) : null;
+    } catch (IOException | IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  private void push(Digest digest, Follow follow, String from) {
+    live.add(digest);
+    if (follow != Follow.NEVER && followed.add(digest)) {
+      work.push(new Ref(digest, follow, from));
+    }
+  }
+
+  private static Follow classify(String mediaType) {
+    if (mediaType == null) {
+      return Follow.MAYBE;
+    }
+    if (MediaTypes.isManifest(mediaType)
+        || MediaTypes.isIndex(mediaType)
+        || MediaTypes.OCI_CONFIG.equals(mediaType)
+        || MediaTypes.DOCKER_CONFIG.equals(mediaType)) {
+      return Follow.MUST;
+    }
+    return mediaType.endsWith("json") ? Follow.MAYBE : Follow.NEVER;
+  }
+
+  private void follow(Ref ref) throws IOException {
+    Digest digest = ref.digest();
+    String what = "blob " + digest + " (referenced from " + ref.from() + ")";
+    Path path = store.blobPath(digest);
+    long size;
+    try {
+      size = Files.size(path);
+    } catch (NoSuchFileException e) {
+      if (ref.follow() == Follow.MUST) {
+        problems.add(what + " is missing");
+      }
+      return;
+    }
+    if (size > ContentStore.MAX_METADATA_BLOB) {
+      if (ref.follow() == Follow.MUST) {
+        doubt(what + " is too large for JSON (" + size + " bytes)");
+      }
+      return;
+    }
+    if (ref.follow() == Follow.MAYBE && !looksLikeJson(path)) {
+      return;
+    }
+    JsonNode tree;
+    try {
+      tree = OciJson.MAPPER.readTree(store.readBlob(digest, ContentStore.MAX_METADATA_BLOB));
+    } catch (JsonProcessingException e) {
+      if (ref.follow() == Follow.MUST) {
+        doubt(what + " is not valid JSON: " + e.getOriginalMessage());
+      }
+      return;
+    } catch (NoSuchFileException e) {
+      return; // removed by someone else meanwhile
+    } catch (IOException e) {
+      // corrupt (digest mismatch) or unreadable: what it referenced cannot be known
+      if (ref.follow() == Follow.MUST) {
+        doubt(what + " cannot be read: " + e.getMessage());
+      } else {
+        problems.add(what + " cannot be read, kept as it is: " + e.getMessage());
+      }
+      return;
+    }
+    walk(tree, null, digest.toString());
+  }
+
+  /** Pushes every digest in a JSON tree; {@code field} is the name the node is the value of. */
+  private void walk(JsonNode node, String field, String from) {
+    if (node == null) {
+      return;
+    }
+    if (node.isObject()) {
+      JsonNode digest = node.get("digest");
+      Digest d = digest != null && digest.isTextual() ? parseDigest(digest.textValue()) : null;
+      if (d != null) {
+        JsonNode mediaType = node.get("mediaType");
+        push(d, classify(mediaType != null && mediaType.isTextual() ? mediaType.textValue() : null),
+            from);
+      }
+      for (Map.Entry<String, JsonNode> e : node.properties()) {
+        if (!(d != null && e.getKey().equals("digest"))) {
+          walk(e.getValue(), e.getKey(), from);
+        }
+      }
+    } else if (node.isArray()) {
+      for (JsonNode element : node) {
+        walk(element, field, from);
+      }
+    } else if (node.isTextual()) {
+      Digest d = parseDigest(node.textValue());
+      if (d != null) {
+        // diff_ids name uncompressed layer tars: keep them (and their index), never open them
+        push(d, "diff_ids".equals(field) ? Follow.NEVER : Follow.MAYBE, from);
+      }
+    }
+  }
+
+  private static Digest parseDigest(String s) {
+    if (!s.startsWith("sha256:") && !s.startsWith("sha512:")) {
+      return null;
+    }
+    try {
+      return Digest.parse(s);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  private static boolean looksLikeJson(Path path) throws IOException {
+    byte[] head;
+    try (InputStream in = Files.newInputStream(path)) {
+      head = in.readNBytes(SNIFF);
+    } catch (NoSuchFileException e) {
+      return false;
+    }
+    for (byte b : head) {
+      if (b == '{') {
+        return true;
+      }
+      if (b != ' ' && b != '\t' && b != '\n' && b != '\r') {
+        return false;
+      }
+    }
+    return false;
+  }
+
+  private void doubt(String problem) {
+    doubt = true;
+    problems.add(problem);
+  }
+
+  // ------------------------------------------------------------------------------------ sweep
+
+  /** Unreachable {@code layerfs/signatures/<alg>/<hex>/} directories. */
+  private List<Victim> signatures() throws IOException {
+    List<Victim> result = new ArrayList<>();
+    for (Entry e : digestNamed(stateDir.resolve("signatures"))) {
+      if (!live.contains(e.digest()) && Files.isDirectory(e.path(), LinkOption.NOFOLLOW_LINKS)) {
+        addVictim(result, GcReport.Kind.SIGNATURE, e.digest().toString(), e.path());
+      }
+    }
+    return result;
+  }
+
+  private List<Victim> layerIndexes() throws IOException {
+    List<Victim> result = new ArrayList<>();
+    for (Entry e : digestNamed(stateDir.resolve("index"))) {
+      if (!live.contains(e.digest()) && isFile(e.path())) {
+        addVictim(result, GcReport.Kind.LAYER_INDEX, e.digest().toString(), e.path());
+      }
+    }
+    return result;
+  }
+
+  private List<Victim> blobs() throws IOException {
+    List<Victim> result = new ArrayList<>();
+    Path indexes = stateDir.resolve("index");
+    for (Entry e : digestNamed(store.root().resolve("blobs"))) {
+      if (!live.contains(e.digest()) && isFile(e.path())) {
+        Path index = indexes.resolve(e.digest().algorithm()).resolve(e.digest().hex());
+        GcReport.Kind kind =
+            Files.exists(index) ? GcReport.Kind.UNCOMPRESSED_LAYER : GcReport.Kind.BLOB;
+        addVictim(result, kind, e.digest().toString(), e.path());
+      }
+    }
+    return result;
+  }
+
+  private List<Victim> tempFiles() throws IOException {
+    List<Victim> result = new ArrayList<>();
+    for (Path p : list(stateDir.resolve("tmp"))) {
+      addIfOld(result, p);
+    }
+    for (Path algDir : list(stateDir.resolve("index"))) {
+      for (Path p : list(algDir)) {
+        if (p.getFileName().toString().startsWith(".tmp-")) {
+          addIfOld(result, p);
+        }
+      }
+    }
+    for (Path p : list(stateDir)) {
+      String name = p.getFileName().toString();
+      if (SCRATCH_PREFIXES.stream().anyMatch(name::startsWith)) {
+        addIfOld(result, p);
+      }
+    }
+    return result;
+  }
+
+  private void addIfOld(List<Victim> result, Path p) throws IOException {
+    try {
+      if (newest(p).compareTo(tempCutoff) < 0) {
+        String name = store.root().relativize(p).toString();
+        result.add(victim(GcReport.Kind.TEMP_FILE, name, p));
+      }
+    } catch (NoSuchFileException e) {
+      // finished (renamed into place) or removed while we looked: not ours to report
+    } catch (UncheckedIOException e) {
+      if (!(e.getCause() instanceof NoSuchFileException)) {
+        throw e.getCause();
+      }
+    }
+  }
+
+  /** The newest modification time of {@code p} and, for a directory, everything in it. */
+  private static FileTime newest(Path p) throws IOException {
+    FileTime max = Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS);
+    if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+      try (Stream<Path> walk = Files.walk(p)) {
+        for (Path q : (Iterable<Path>) walk::iterator) {
+          FileTime t = Files.getLastModifiedTime(q, LinkOption.NOFOLLOW_LINKS);
+          if (t.compareTo(max) > 0) {
+            max = t;
+          }
+        }
+      }
+    }
+    return max;
+  }
+
+  private record Entry(Digest digest, Path path) {}
+
+  /** The children of {@code dir}/{@code <alg>}/ whose names make a valid digest. */
+  private static List<Entry> digestNamed(Path dir) throws IOException {
+    List<Entry> result = new ArrayList<>();
+    for (Path algDir : list(dir)) {
+      String algorithm = algDir.getFileName().toString();
+      if (!algorithm.equals("sha256") && !algorithm.equals("sha512")) {
+        continue;
+      }
+      for (Path p : list(algDir)) {
+        Digest d = parseDigest(algorithm + ":" + p.getFileName());
+        if (d != null) {
+          result.add(new Entry(d, p));
+        }
+      }
+    }
+    return result;
+  }
+
+  private static List<Path> list(Path dir) throws IOException {
+    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+      return List.of();
+    }
+    List<Path> result = new ArrayList<>();
+    try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
+      s.forEach(result::add);
+    }
+    Collections.sort(result);
+    return result;
+  }
+
+  private static boolean isFile(Path p) {
+    return Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS);
+  }
+
+  private static void addVictim(List<Victim> result, GcReport.Kind kind, String name, Path p)
+      throws IOException {
+    try {
+      result.add(victim(kind, name, p));
+    } catch (NoSuchFileException e) {
+      // removed by someone else (another tool's gc) while we looked
+    } catch (UncheckedIOException e) {
+      if (!(e.getCause() instanceof NoSuchFileException)) {
+        throw e.getCause();
+      }
+    }
+  }
+
+  private static Victim victim(GcReport.Kind kind, String name, Path p) throws IOException {
+    boolean tree = Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS);
+    long bytes = 0;
+    if (tree) {
+      try (Stream<Path> walk = Files.walk(p)) {
+        for (Path q : (Iterable<Path>) walk::iterator) {
+          BasicFileAttributes a =
+              Files.readAttributes(q, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+          if (a.isRegularFile()) {
+            bytes += a.size();
+          }
+        }
+      }
+    } else {
+      bytes = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).size();
+    }
+    return new Victim(new GcReport.Item(kind, name, bytes), p, tree);
+  }
+
+  private static void delete(Victim v) throws IOException {
+    if (!v.tree()) {
+      Files.deleteIfExists(v.path());
+      return;
+    }
+    FileTrees.deleteTree(v.path());
+  }
+}

@@ -1,0 +1,229 @@
+package io.layerfs.core.image;
+
+import io.layerfs.core.Digest;
+import io.layerfs.core.Layer;
+import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.oci.Descriptor;
+import io.layerfs.core.oci.ImageConfig;
+import io.layerfs.core.oci.ImageIndex;
+import io.layerfs.core.oci.ImageManifest;
+import io.layerfs.core.oci.MediaTypes;
+import io.layerfs.core.oci.OciIndex;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.StringJoiner;
+
+/**
+ * An image resolved in a {@link ContentStore}: its manifest, config and layers.
+ *
+ * <h2>References</h2>
+ *
+ * A reference is resolved against index.json in this order, first hit wins:
+ *
+ * <ol>
+ *   <li>{@code sha256:<hex>} (or {@code sha512:}): the manifest or image index with that digest,
+ *       whether index.json lists it or not.
+ *   <li>An entry whose {@code org.opencontainers.image.ref.name} equals the reference exactly:
+ *       {@code "1"}, {@code "demo:1"} or {@code "docker.io/library/debian:12"} match only an
+ *       annotation spelled the same way.
+ *   <li>Only for a reference without a tag (no {@code :} after its last {@code /}), such as
+ *       {@code "web"}: the entry {@code "web:latest"}, then an entry whose annotation is just the
+ *       tag {@code "latest"} (skopeo's {@code oci:DIR:latest} style, where the layout is the
+ *       repository).
+ * </ol>
+ *
+ * <p>When several index.json entries share a name (one per platform), or the name points at an
+ * image index or Docker manifest list, the platform decides: {@code linux/amd64} unless the
+ * caller names another. Errors say what was available: the tags for an unknown reference, the
+ * platforms for an unmatched platform.
+ *
+ * <p>Immutable and thread-safe. Manifest and config blobs are verified against their digests when
+ * read.
+ */
+public final class Image {
+  public static final String DEFAULT_OS = "linux";
+  public static final String DEFAULT_ARCH = "amd64";
+  // an index may point at an index; real images nest at most once
+  private static final int MAX_NESTING = 4;
+
+  private final Digest manifestDigest;
+  private final String manifestMediaType;
+  private final Digest configDigest;
+  private final String os;
+  private final String architecture;
+  private final List<Layer> layers;
+
+  private Image(
+      Digest manifestDigest,
+      String manifestMediaType,
+      Digest configDigest,
+      String os,
+      String architecture,
+      List<Layer> layers) {
+    this.manifestDigest = manifestDigest;
+    this.manifestMediaType = manifestMediaType;
+    this.configDigest = configDigest;
+    this.os = os;
+    this.architecture = architecture;
+    this.layers = List.copyOf(layers);
+  }
+
+  /** Resolves {@code ref} for linux/amd64. */
+  public static Image resolve(ContentStore store, String ref) throws IOException {
+    return resolve(store, ref, DEFAULT_OS, DEFAULT_ARCH);
+  }
+
+  /**
+   * Resolves {@code ref} (see the class doc) for the platform {@code os}/{@code arch}.
+   *
+   * @throws IOException if the reference is unknown (listing the tags), no manifest matches the
+   *     platform (listing the platforms), or a blob is missing, corrupt or of an unsupported type
+   */
+  public static Image resolve(ContentStore store, String ref, String os, String arch)
+      throws IOException {
+    Descriptor target = lookup(store, ref, os, arch);
+    for (int depth = 0; ; depth++) {
+      String what = target.digest().toString();
+      byte[] json = store.readBlob(target.digest(), ContentStore.MAX_METADATA_BLOB);
+      String mediaType = ImageManifest.mediaTypeOf(json, what);
+      if (MediaTypes.isManifest(mediaType)) {
+        return load(store, target.digest(), ImageManifest.parse(json, what));
+      }
+      if (!MediaTypes.isIndex(mediaType)) {
+        throw new IOException(
+            "image '" + ref + "': unsupported manifest media type " + mediaType + " of " + what);
+      }
+      if (depth == MAX_NESTING) {
+        throw new IOException("image '" + ref + "': image indexes nested too deeply at " + what);
+      }
+      target = ImageIndex.parse(json, what).select(os, arch, "image index " + what);
+    }
+  }
+
+  /**
+   * The digest index.json (or a digest reference) names for {@code ref}, before any platform
+   * selection: a manifest or an image index. Several entries tagged {@code ref} for different
+   * platforms resolve to the linux/amd64 one.
+   */
+  static Digest resolveTarget(ContentStore store, String ref) throws IOException {
+    return lookup(store, ref, DEFAULT_OS, DEFAULT_ARCH).digest();
+  }
+
+  /** The digest of the image manifest (never of an image index). */
+  public Digest manifestDigest() {
+    return manifestDigest;
+  }
+
+  /** OCI or Docker schema 2 manifest media type. */
+  public String manifestMediaType() {
+    return manifestMediaType;
+  }
+
+  public Digest configDigest() {
+    return configDigest;
+  }
+
+  /** The config's {@code os}, or null if it has none. */
+  public String os() {
+    return os;
+  }
+
+  /** The config's {@code architecture}, or null if it has none. */
+  public String architecture() {
+    return architecture;
+  }
+
+  /** The layers, bottom to top. */
+  public List<Layer> layers() {
+    return layers;
+  }
+
+  @Override
+  public String toString() {
+    return "Image[" + manifestDigest + ", " + layers.size() + " layers]";
+  }
+
+  private static Image load(ContentStore store, Digest manifestDigest, ImageManifest manifest)
+      throws IOException {
+    String what = manifestDigest.toString();
+    Digest configDigest = manifest.config().digest();
+    ImageConfig config =
+        ImageConfig.parse(
+            store.readBlob(configDigest, ContentStore.MAX_METADATA_BLOB), configDigest.toString());
+    if (config.diffIds().size() != manifest.layers().size()) {
+      throw new IOException(
+          "image "
+              + what
+              + ": manifest lists "
+              + manifest.layers().size()
+              + " layers but config "
+              + configDigest
+              + " lists "
+              + config.diffIds().size()
+              + " diff_ids");
+    }
+    List<Layer> layers = new ArrayList<>();
+    for (int i = 0; i < manifest.layers().size(); i++) {
+      Descriptor d = manifest.layers().get(i);
+      MediaTypes.layerCompression(d.mediaType()); // refuses unknown layer types up front
+      layers.add(new Layer(d.mediaType(), d.digest(), d.size(), config.diffIds().get(i)));
+    }
+    return new Image(
+        manifestDigest,
+        manifest.mediaType(),
+        configDigest,
+        config.os(),
+        config.architecture(),
+        layers);
+  }
+
+  private static Descriptor lookup(ContentStore store, String ref, String os, String arch)
+      throws IOException {
+    if (ref == null || ref.isEmpty()) {
+      throw new IllegalArgumentException("empty image reference");
+    }
+    OciIndex index = store.readIndex();
+    if (ref.startsWith("sha256:") || ref.startsWith("sha512:")) {
+      Digest digest;
+      try {
+        digest = Digest.parse(ref);
+      } catch (IllegalArgumentException e) {
+        throw new IOException("invalid image reference: " + e.getMessage(), e);
+      }
+      if (!store.contains(digest)) {
+        throw new IOException("no image '" + ref + "' in store " + store.root());
+      }
+      // media type and size come from the blob itself in resolve()
+      return new Descriptor(null, digest, 0);
+    }
+    List<Descriptor> found = index.tagged(ref);
+    if (found.isEmpty() && !hasTag(ref)) {
+      found = index.tagged(ref + ":latest");
+      if (found.isEmpty()) {
+        found = index.tagged("latest");
+      }
+    }
+    if (found.isEmpty()) {
+      StringJoiner tags = new StringJoiner(", ");
+      index.tags().forEach(tags::add);
+      throw new IOException(
+          "no image '"
+              + ref
+              + "' in store "
+              + store.root()
+              + "; tags: "
+              + (tags.length() == 0 ? "(none)" : tags));
+    }
+    if (found.size() == 1 || found.stream().map(Descriptor::digest).distinct().count() == 1) {
+      return found.get(0);
+    }
+    return ImageIndex.select(found, os, arch, "index.json entries tagged '" + ref + "'");
+  }
+
+  /** True if the last path component of {@code ref} has a {@code :tag} (or {@code @digest}). */
+  private static boolean hasTag(String ref) {
+    int slash = ref.lastIndexOf('/');
+    return ref.indexOf(':', slash + 1) >= 0 || ref.indexOf('@') >= 0;
+  }
+}

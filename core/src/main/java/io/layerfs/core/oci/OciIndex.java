@@ -1,0 +1,119 @@
+package io.layerfs.core.oci;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.layerfs.core.content.ContentStore;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+
+/**
+ * The {@code index.json} of an OCI image layout: a mutable JSON tree plus typed views of it.
+ *
+ * <p>Edits work on the tree, so fields and entries layerfs does not understand (umoci's and
+ * skopeo's annotations, platform objects, future spec fields) are written back exactly as read.
+ * A tag is the {@code org.opencontainers.image.ref.name} annotation of an entry; tagging moves
+ * the name, as {@code umoci tag} does: every entry carrying it is removed and one new entry is
+ * appended.
+ *
+ * <p>Not thread-safe; {@link ContentStore} serializes read-modify-write cycles.
+ */
+public final class OciIndex {
+  private final ObjectNode root;
+  private final String what;
+
+  private OciIndex(ObjectNode root, String what) {
+    this.root = root;
+    this.what = what;
+  }
+
+  /** The index.json of a new, empty layout. */
+  public static OciIndex empty() {
+    ObjectNode root = OciJson.object();
+    root.put("schemaVersion", 2);
+    root.put("mediaType", MediaTypes.OCI_INDEX);
+    root.putArray("manifests");
+    return new OciIndex(root, "index.json");
+  }
+
+  public static OciIndex parse(byte[] json, String what) throws IOException {
+    ObjectNode root = OciJson.parseObject(json, what);
+    JsonNode version = root.get("schemaVersion");
+    if (version == null || !version.isInt() || version.intValue() != 2) {
+      throw new IOException("unsupported schemaVersion in " + what + ": " + version);
+    }
+    OciIndex index = new OciIndex(root, what);
+    index.manifests(); // validates every entry up front
+    return index;
+  }
+
+  public byte[] toBytes() {
+    return OciJson.toBytes(root);
+  }
+
+  /** All entries, in file order. */
+  public List<Descriptor> manifests() throws IOException {
+    List<Descriptor> result = new ArrayList<>();
+    for (JsonNode entry : OciJson.array(root, "manifests", what)) {
+      result.add(Descriptor.parse(entry, what));
+    }
+    return result;
+  }
+
+  /** The entries whose ref.name is exactly {@code name}. */
+  public List<Descriptor> tagged(String name) throws IOException {
+    List<Descriptor> result = new ArrayList<>();
+    for (Descriptor d : manifests()) {
+      if (name.equals(d.refName())) {
+        result.add(d);
+      }
+    }
+    return result;
+  }
+
+  /** The distinct ref.name values, sorted. */
+  public List<String> tags() throws IOException {
+    TreeSet<String> tags = new TreeSet<>();
+    for (Descriptor d : manifests()) {
+      if (d.refName() != null) {
+        tags.add(d.refName());
+      }
+    }
+    return List.copyOf(tags);
+  }
+
+  /** Points {@code name} at {@code target}, removing the tag from wherever it was before. */
+  public void tag(String name, Descriptor target) {
+    untag(name);
+    ObjectNode entry = target.toJson();
+    ObjectNode annotations =
+        entry.get("annotations") instanceof ObjectNode a ? a : entry.putObject("annotations");
+    annotations.put(MediaTypes.REF_NAME, name);
+    manifestsArray().add(entry);
+  }
+
+  /** Removes every entry tagged {@code name}; true if there was one. */
+  public boolean untag(String name) {
+    ArrayNode manifests = manifestsArray();
+    boolean removed = false;
+    for (int i = manifests.size() - 1; i >= 0; i--) {
+      JsonNode ref = manifests.get(i).path("annotations").get(MediaTypes.REF_NAME);
+      if (ref != null && ref.isTextual() && ref.textValue().equals(name)) {
+        manifests.remove(i);
+        removed = true;
+      }
+    }
+    return removed;
+  }
+
+  private ArrayNode manifestsArray() {
+    JsonNode manifests = root.get("manifests");
+    if (manifests instanceof ArrayNode array) {
+      return array;
+    }
+    // absent or null (umoci init writes null); parse() rejected any other type
+    return root.putArray("manifests");
+  }
+}

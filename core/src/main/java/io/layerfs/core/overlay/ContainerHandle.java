@@ -1,0 +1,235 @@
+package io.layerfs.core.overlay;
+
+import io.layerfs.core.FileHandle;
+import io.layerfs.core.rootfs.Node;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.NonReadableChannelException;
+import java.nio.channels.NonWritableChannelException;
+import java.nio.channels.WritableByteChannel;
+
+/**
+ * A {@link FileHandle} of a container: an {@link UpperFile}, or a lower file opened for reading
+ * (which keeps reading the lower bytes even if another handle copies the file up later, as on
+ * overlay2), or a directory opened for reading (whose reads fail with EISDIR, as on Linux).
+ *
+ * <p>Thread-safe: the file's monitor orders its data state.
+ */
+public final class ContainerHandle implements FileHandle {
+  private final Overlay container;
+  private final String path;
+  private final UpperFile file;
+  private final Node lower;
+  private final boolean read;
+  private final boolean write;
+  private final boolean append;
+  private final boolean deleteOnClose;
+  private FileChannel lockChannel;
+  private volatile boolean closed;
+
+  ContainerHandle(Overlay container, String path, UpperFile file, Node lower, boolean read,
+      boolean write, boolean append, boolean deleteOnClose) {
+    this.container = container;
+    this.path = path;
+    this.file = file;
+    this.lower = lower;
+    this.read = read;
+    this.write = write;
+    this.append = append;
+    this.deleteOnClose = deleteOnClose;
+    if (file != null) {
+      file.acquire();
+    }
+  }
+
+  private void checkOpen() throws ClosedChannelException {
+    if (closed) {
+      throw new ClosedChannelException();
+    }
+    try {
+      container.checkOpen();
+    } catch (RuntimeException e) {
+      throw new ClosedChannelException();
+    }
+  }
+
+  private boolean isDirectory() {
+    return file == null && lower == null;
+  }
+
+  @Override
+  public int read(ByteBuffer dst, long position) throws IOException {
+    checkOpen();
+    if (!read) {
+      throw new NonReadableChannelException();
+    }
+    if (isDirectory()) {
+      throw new IOException("Is a directory");
+    }
+    if (position < 0) {
+      throw new IllegalArgumentException("negative position");
+    }
+    return file != null ? file.read(dst, position) : container.tree().lower().read(lower, dst,
+        position);
+  }
+
+  @Override
+  public int write(ByteBuffer src, long position) throws IOException {
+    checkOpen();
+    if (!write) {
+      throw new NonWritableChannelException();
+    }
+    if (position < 0) {
+      throw new IllegalArgumentException("negative position");
+    }
+    if (append) {
+      synchronized (file) {
+        return file.write(src, file.size());
+      }
+    }
+    return file.write(src, position);
+  }
+
+  @Override
+  public long size() throws IOException {
+    checkOpen();
+    if (isDirectory()) {
+      return 0;
+    }
+    return file != null ? file.size() : lower.size();
+  }
+
+  @Override
+  public void truncate(long size) throws IOException {
+    checkOpen();
+    if (size < 0) {
+      throw new IllegalArgumentException("negative size");
+    }
+    if (!write) {
+      throw new NonWritableChannelException();
+    }
+    if (size < file.size()) {
+      file.truncate(size);
+    }
+  }
+
+  @Override
+  public void force(boolean metaData) throws IOException {
+    checkOpen();
+    if (file != null) {
+      file.force(metaData);
+      flushMeta();
+      container.tree().upper().sync();
+    }
+  }
+
+  private void flushMeta() throws IOException {
+    boolean dirty;
+    synchronized (file) {
+      dirty = file.dirty;
+    }
+    if (dirty) {
+      container.tree().upper().logFile(file);
+    }
+  }
+
+  @Override
+  public long transferTo(long position, long count, WritableByteChannel target)
+      throws IOException {
+    checkOpen();
+    if (!read) {
+      throw new NonReadableChannelException();
+    }
+    if (position < 0 || count < 0) {
+      throw new IllegalArgumentException("negative position or count");
+    }
+    if (isDirectory()) {
+      throw new IOException("Is a directory");
+    }
+    return file != null ? file.transferTo(position, count, target)
+        : container.tree().lower().transferTo(lower, position, count, target);
+  }
+
+  @Override
+  public MappedByteBuffer map(FileChannel.MapMode mode, long position, long size)
+      throws IOException {
+    checkOpen();
+    if (mode == FileChannel.MapMode.READ_WRITE && !(read && write)) {
+      throw new NonWritableChannelException();
+    }
+    if (!read) {
+      throw new NonReadableChannelException();
+    }
+    if (isDirectory()) {
+      throw new IOException("Is a directory");
+    }
+    if (file != null) {
+      return file.map(mode, position, size);
+    }
+    if (mode != FileChannel.MapMode.READ_ONLY) {
+      throw new NonWritableChannelException();
+    }
+    return container.tree().lower().map(lower, position, size);
+  }
+
+  @Override
+  public synchronized FileChannel lockChannel() {
+    try {
+      if (file != null) {
+        return file.channel();
+      }
+      if (lockChannel == null) {
+        lockChannel = container.lockFile(isDirectory() ? path.hashCode() : lower.fileKey());
+      }
+      return lockChannel;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public boolean readable() {
+    return read;
+  }
+
+  @Override
+  public boolean writable() {
+    return write;
+  }
+
+  @Override
+  public boolean append() {
+    return append;
+  }
+
+  @Override
+  public void close() throws IOException {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      if (lockChannel != null) {
+        lockChannel.close();
+      }
+    }
+    if (file != null) {
+      try {
+        flushMeta();
+      } finally {
+        file.release();
+      }
+    }
+    if (deleteOnClose) {
+      try {
+        container.delete(path);
+      } catch (IOException | RuntimeException e) {
+        // gone already, or the container is closed: nothing left to delete
+      }
+    }
+  }
+}

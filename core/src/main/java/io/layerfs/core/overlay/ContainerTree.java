@@ -1,0 +1,336 @@
+package io.layerfs.core.overlay;
+
+import io.layerfs.core.EntryType;
+import io.layerfs.core.internal.PathNames;
+import io.layerfs.core.rootfs.MergedTree;
+import io.layerfs.core.rootfs.Node;
+import io.layerfs.core.rootfs.NodeMeta;
+import io.layerfs.core.rootfs.RootFs;
+import java.io.IOException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.locks.ReadWriteLock;
+
+/**
+ * The merged view of a container: its upper layer over the image's {@link RootFs}, resolved as
+ * overlay2 does.
+ *
+ * <p>A directory of the view is a {@link Cursor}: its upper directory (or null while it is only
+ * in the lower layers) and its lower path (or null: opaque or new). A name in it is the upper
+ * child if the upper directory has one (a whiteout: no such name), else the lower child at the
+ * lower path. Symbolic links resolve chroot-style across both, as {@link MergedTree} does.
+ *
+ * <p>{@link #ensureUpper} copies a directory chain up (metadata only), {@link #copyUp} a lower
+ * non-directory (a metacopy: {@link UpperFile} keeps the lower bytes as its origin). Both re-check
+ * the upper directory first, so cursors made before an earlier copy-up of the same operation stay
+ * usable. Callers hold the container's tree lock (write lock for the copy-up methods).
+ */
+public final class ContainerTree {
+  private static final int MAX_SYMLINK_HOPS = 40;
+
+  private final RootFs lower;
+  private final UpperLayer upper;
+  private final ReadWriteLock lock;
+
+  ContainerTree(RootFs lower, UpperLayer upper, ReadWriteLock lock) {
+    this.lower = lower;
+    this.upper = upper;
+    this.lock = lock;
+  }
+
+  RootFs lower() {
+    return lower;
+  }
+
+  UpperLayer upper() {
+    return upper;
+  }
+
+  /** A directory of the merged view. */
+  static final class Cursor {
+    public final String path;
+    UpperDir up;
+    final String lower;
+    public final Cursor parent;
+    public final String name;
+
+    Cursor(String path, UpperDir up, String lower, Cursor parent, String name) {
+      this.path = path;
+      this.up = up;
+      this.lower = lower;
+      this.parent = parent;
+      this.name = name;
+    }
+  }
+
+  /**
+   * A resolved name: {@code obj} is an {@link UpperEntry}, a lower {@link Node} or null (missing
+   * last component, when allowed); {@code dir} is set for a directory; {@code parent} is null
+   * only for the root.
+   */
+  public static final class Found {
+    public final Cursor parent;
+    public final String name;
+    public final String path;
+    public final Object obj;
+    public final Cursor dir;
+
+    Found(Cursor parent, String name, String path, Object obj, Cursor dir) {
+      this.parent = parent;
+      this.name = name;
+      this.path = path;
+      this.obj = obj;
+      this.dir = dir;
+    }
+
+    boolean exists() {
+      return obj != null;
+    }
+
+    boolean isDirectory() {
+      return dir != null;
+    }
+
+    boolean isSymlink() {
+      return ContainerTree.isSymlink(obj);
+    }
+  }
+
+  Cursor rootCursor() {
+    return new Cursor("/", upper.root(), upper.root().lower, null, null);
+  }
+
+  /**
+   * Resolves {@code absPath}.
+   *
+   * @param allowMissing return a {@link Found} without object when only the last name is missing
+   */
+  Found resolve(String absPath, boolean followLast, boolean allowMissing) throws IOException {
+    ArrayDeque<String> todo = new ArrayDeque<>(PathNames.componentsRaw(absPath));
+    Cursor cur = rootCursor();
+    int hops = 0;
+    if (todo.isEmpty()) {
+      return dirFound(cur);
+    }
+    while (true) {
+      String c = todo.pollFirst();
+      boolean last = todo.isEmpty();
+      if (c.equals(".") || c.equals("..")) {
+        if (c.equals("..") && cur.parent != null) {
+          cur = cur.parent;
+        }
+        if (last) {
+          return dirFound(cur);
+        }
+        continue;
+      }
+      Object o = child(cur, c);
+      if (o == null) {
+        if (last && allowMissing) {
+          return new Found(cur, c, PathNames.child(cur.path, c), null, null);
+        }
+        throw new NoSuchFileException(absPath);
+      }
+      if (isSymlink(o) && (!last || followLast)) {
+        if (++hops > MAX_SYMLINK_HOPS) {
+          throw new FileSystemException(absPath, null, "Too many levels of symbolic links");
+        }
+        String target = linkTarget(o);
+        if (target.isEmpty()) {
+          throw new NoSuchFileException(absPath);
+        }
+        if (target.charAt(0) == '/') {
+          cur = rootCursor();
+        }
+        List<String> parts = PathNames.componentsRaw(target);
+        for (int i = parts.size() - 1; i >= 0; i--) {
+          todo.addFirst(parts.get(i));
+        }
+        if (todo.isEmpty()) {
+          return dirFound(cur);
+        }
+        continue;
+      }
+      if (isDirectory(o)) {
+        cur = descend(cur, c, o);
+        if (last) {
+          return dirFound(cur);
+        }
+        continue;
+      }
+      if (!last) {
+        throw new FileSystemException(absPath, null, "Not a directory");
+      }
+      return new Found(cur, c, PathNames.child(cur.path, c), o, null);
+    }
+  }
+
+  private Found dirFound(Cursor c) throws IOException {
+    Object obj = c.up != null ? c.up : lower.lookup(c.lower, false);
+    return new Found(c.parent, c.name, c.path, obj, c);
+  }
+
+  /** The child {@code name} of a merged directory: upper entry, lower node, or null. */
+  Object child(Cursor dir, String name) throws IOException {
+    if (dir.up != null) {
+      UpperEntry e = dir.up.children.get(name);
+      if (e == UpperEntry.WHITEOUT) {
+        return null;
+      }
+      if (e != null) {
+        return e;
+      }
+    }
+    return lowerChild(dir, name);
+  }
+
+  private Node lowerChild(Cursor dir, String name) throws IOException {
+    if (dir.lower == null) {
+      return null;
+    }
+    // find, not lookup: a new name in an image directory is the common case of a create
+    return lower.find(PathNames.child(dir.lower, name), false);
+  }
+
+  /** Whether the lower layers have {@code name} in the directory (deleting it needs a whiteout). */
+  boolean hasLower(Cursor dir, String name) throws IOException {
+    return lowerChild(dir, name) != null;
+  }
+
+  /** The cursor of directory {@code name} (an {@link UpperDir} or a lower node) in {@code cur}. */
+  static Cursor descend(Cursor cur, String name, Object o) {
+    String path = PathNames.child(cur.path, name);
+    if (o instanceof UpperDir) {
+      UpperDir d = (UpperDir) o;
+      return new Cursor(path, d, d.lower, cur, name);
+    }
+    return new Cursor(path, null, PathNames.child(cur.lower, name), cur, name);
+  }
+
+  static boolean isSymlink(Object o) {
+    if (o instanceof UpperFile) {
+      return ((UpperFile) o).type == EntryType.SYMLINK;
+    }
+    return o instanceof Node && ((Node) o).isSymbolicLink();
+  }
+
+  static boolean isDirectory(Object o) {
+    return o instanceof UpperDir || (o instanceof Node && ((Node) o).isDirectory());
+  }
+
+  private static String linkTarget(Object o) {
+    return o instanceof UpperFile ? ((UpperFile) o).linkTarget : ((Node) o).linkTarget();
+  }
+
+  /** The sorted names of a merged directory. */
+  List<String> list(Cursor dir) throws IOException {
+    TreeSet<String> names = new TreeSet<>();
+    if (dir.lower != null) {
+      names.addAll(lower.list(dir.lower));
+    }
+    if (dir.up != null) {
+      for (Map.Entry<String, UpperEntry> e : dir.up.children.entrySet()) {
+        if (e.getValue() == UpperEntry.WHITEOUT) {
+          names.remove(e.getKey());
+        } else {
+          names.add(e.getKey());
+        }
+      }
+    }
+    return new ArrayList<>(names);
+  }
+
+  /** The upper directory of {@code c}, copying its chain up (metadata only) as needed. */
+  UpperDir ensureUpper(Cursor c, UpperLayer.Batch b) throws IOException {
+    if (c.up != null) {
+      return c.up;
+    }
+    UpperDir pu = ensureUpper(c.parent, b);
+    UpperEntry existing = pu.children.get(c.name);
+    if (existing instanceof UpperDir) {
+      c.up = (UpperDir) existing;
+      return c.up;
+    }
+    Node n = lower.lookup(c.lower, false);
+    UpperDir d = upper.newDir();
+    d.copyMeta(n);
+    d.lower = c.lower;
+    b.dir(d);
+    b.put(pu, c.name, d);
+    c.up = d;
+    return d;
+  }
+
+  /** The upper file of a found non-directory, copying a lower one up as a metacopy. */
+  UpperFile copyUp(Found f, UpperLayer.Batch b) throws IOException {
+    if (f.obj instanceof UpperFile) {
+      return (UpperFile) f.obj;
+    }
+    UpperDir pu = ensureUpper(f.parent, b);
+    UpperEntry existing = pu.children.get(f.name);
+    if (existing instanceof UpperFile) {
+      return (UpperFile) existing;
+    }
+    Node n = (Node) f.obj;
+    UpperFile uf = upper.newFile(n.type());
+    uf.copyUpFrom(n);
+    b.file(uf);
+    b.put(pu, f.name, uf);
+    return uf;
+  }
+
+  /** The upper entry of a found name, copying up metadata only: for chmod, chown, touch, xattrs. */
+  UpperEntry copyUpMeta(Found f, UpperLayer.Batch b) throws IOException {
+    return f.dir != null ? ensureUpper(f.dir, b) : copyUp(f, b);
+  }
+
+  /** The {@link Node} of a found name, as of now. */
+  Node node(Found f) {
+    if (f.obj instanceof Node) {
+      return ((Node) f.obj).withPath(f.path);
+    }
+    if (f.obj instanceof UpperDir) {
+      UpperDir d = (UpperDir) f.obj;
+      Cursor c = f.dir;
+      return Node.upper(f.path, new NodeMeta(EntryType.DIRECTORY, d.mode, d.uid, d.gid,
+          d.userName, d.groupName, d.mtime, d.atime, d.ctime, 0, "", 0, 0, copy(d.xattrs),
+          d.fileKey(), () -> subdirLinks(c)));
+    }
+    UpperFile u = (UpperFile) f.obj;
+    synchronized (u) {
+      int links = Math.max(1, u.nlink);
+      return Node.upper(f.path, new NodeMeta(u.type, u.mode, u.uid, u.gid, u.userName,
+          u.groupName, u.mtime, u.atime, u.ctime, u.size, u.linkTarget, u.devMajor, u.devMinor,
+          copy(u.xattrs), u.fileKey(), () -> links));
+    }
+  }
+
+  private int subdirLinks(Cursor c) {
+    lock.readLock().lock();
+    try {
+      int n = 2;
+      for (String name : list(c)) {
+        if (isDirectory(child(c, name))) {
+          n++;
+        }
+      }
+      return n;
+    } catch (IOException e) {
+      return 2;
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  private static Map<String, byte[]> copy(Map<String, byte[]> m) {
+    Map<String, byte[]> c = new TreeMap<>();
+    m.forEach((k, v) -> c.put(k, v.clone()));
+    return c;
+  }
+}

@@ -1,0 +1,300 @@
+package io.layerfs.core.overlay;
+
+import io.layerfs.core.EntryType;
+import io.layerfs.core.Progress;
+import io.layerfs.core.internal.FileTrees;
+import io.layerfs.core.rootfs.Node;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.commons.compress.archivers.tar.TarConstants;
+
+/**
+ * Writes the items of a {@link ChangeWalk} as an OCI layer tar: entries with their metadata and
+ * bytes, {@code .wh.NAME} whiteouts, {@code .wh..wh..opq} opaque markers, and hard links (the
+ * second and later names of one file become link entries to the first).
+ *
+ * <h2>Headers</h2>
+ *
+ * Commons Compress writes the ustar headers. What ustar cannot hold goes into one PAX extended
+ * header per entry, which this class builds itself, because Commons Compress turns PAX values into
+ * UTF-8 strings (an xattr such as {@code security.capability} is binary) and rounds {@code mtime}
+ * to 100 ns: {@code path} and {@code linkpath} when long or not ASCII, {@code mtime} with its
+ * nanoseconds, {@code uname}/{@code gname} when not ASCII or long, and {@code SCHILY.xattr.*} with
+ * the raw bytes. Readers take one PAX header per entry (Go's archive/tar keeps only the last), so
+ * all records go into that one; the ustar fields are then truncated or clamped stand-ins.
+ * Numbers too big for octal fields (sizes of 8 GiB and more) use base-256, as GNU tar does.
+ *
+ * <p>The output depends only on the items: no atime or ctime, no host user names, times clamped
+ * to the {@code SOURCE_DATE_EPOCH} when one is given, so equal changes give an equal layer.
+ */
+final class LayerTarWriter {
+  private static final long MAX_OCTAL_11 = 077777777777L;
+  private static final int MAX_ID = 07777777;
+  private static final int BUFFER = 1 << 16;
+
+  private final ChangeWalk walk;
+  private final Long clampSeconds;
+  private final Progress progress;
+  private final Map<Long, String> firstNames = new HashMap<>();
+  private final byte[] buffer = new byte[BUFFER];
+
+  LayerTarWriter(ChangeWalk walk, Instant sourceDateEpoch, Progress progress) {
+    this.walk = walk;
+    this.clampSeconds = sourceDateEpoch == null ? null : sourceDateEpoch.getEpochSecond();
+    this.progress = progress;
+  }
+
+  /** The bytes of file entries: what a progress bar can count. */
+  static long dataBytes(ChangeWalk walk) {
+    long n = 0;
+    for (ChangeWalk.Item i : walk.items()) {
+      if (i.op() == ChangeWalk.Op.ENTRY && i.node().isRegularFile()) {
+        n += i.node().size();
+      }
+    }
+    return n;
+  }
+
+  /** Writes the whole tar to {@code out}, which stays open. */
+  void write(OutputStream out) throws IOException {
+    OutputStream shielded = FileTrees.shielded(out);
+    try (TarArchiveOutputStream tar = new TarArchiveOutputStream(shielded, 512, "UTF-8")) {
+      tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_TRUNCATE);
+      tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_STAR);
+      for (ChangeWalk.Item item : walk.items()) {
+        switch (item.op()) {
+          case ENTRY -> entry(tar, item);
+          case WHITEOUT -> marker(tar, parentOf(item.path()),
+              ".wh." + item.path().substring(item.path().lastIndexOf('/') + 1));
+          case OPAQUE -> marker(tar, item.path(), ".wh..wh..opq");
+          case HIDDEN -> { }
+        }
+      }
+      tar.finish();
+    }
+  }
+
+  private void entry(TarArchiveOutputStream tar, ChangeWalk.Item item) throws IOException {
+    Node n = item.node();
+    String name = relative(item.path(), n.isDirectory());
+    String hardLinkTo = null;
+    if (n.type() != EntryType.DIRECTORY && n.linkCount() > 1) {
+      String first = firstNames.putIfAbsent(n.fileKey(), item.path());
+      if (first != null) {
+        hardLinkTo = relative(first, false);
+      }
+    }
+    byte linkFlag = hardLinkTo != null ? TarConstants.LF_LINK : switch (n.type()) {
+      case DIRECTORY -> TarConstants.LF_DIR;
+      case SYMLINK -> TarConstants.LF_SYMLINK;
+      case CHAR_DEVICE -> TarConstants.LF_CHR;
+      case BLOCK_DEVICE -> TarConstants.LF_BLK;
+      case FIFO -> TarConstants.LF_FIFO;
+      default -> TarConstants.LF_NORMAL;
+    };
+    String linkName = hardLinkTo != null ? hardLinkTo
+        : n.type() == EntryType.SYMLINK ? n.linkTarget() : null;
+    long size = linkFlag == TarConstants.LF_NORMAL ? n.size() : 0;
+
+    Pax pax = new Pax();
+    TarArchiveEntry t = new TarArchiveEntry(pax.name("path", name), linkFlag, true);
+    if (linkName != null) {
+      t.setLinkName(pax.name("linkpath", linkName));
+    }
+    t.setMode(n.mode() & 07777);
+    t.setUserId(pax.id("uid", n.uid()));
+    t.setGroupId(pax.id("gid", n.gid()));
+    t.setUserName(pax.owner("uname", n.userName()));
+    t.setGroupName(pax.owner("gname", n.groupName()));
+    t.setLastModifiedTime(FileTime.from(pax.mtime(n.mtimeNanos()), java.util.concurrent.TimeUnit.SECONDS));
+    t.setSize(size);
+    if (linkFlag == TarConstants.LF_CHR || linkFlag == TarConstants.LF_BLK) {
+      t.setDevMajor(n.devMajor());
+      t.setDevMinor(n.devMinor());
+    }
+    if (hardLinkTo == null) {
+      for (Map.Entry<String, byte[]> x : n.xattrs().entrySet()) {
+        pax.add("SCHILY.xattr." + x.getKey(), x.getValue());
+      }
+    }
+    pax.writeTo(tar, name);
+    tar.putArchiveEntry(t);
+    if (size > 0) {
+      copyData(tar, item, size);
+    }
+    tar.closeArchiveEntry();
+  }
+
+  private void copyData(TarArchiveOutputStream tar, ChangeWalk.Item item, long size)
+      throws IOException {
+    ByteBuffer buf = ByteBuffer.wrap(buffer);
+    long pos = 0;
+    while (pos < size) {
+      buf.clear().limit((int) Math.min(BUFFER, size - pos));
+      int r = walk.read(item, buf, pos);
+      if (r <= 0) {
+        // the file shrank while the walk ran: the header promised `size` bytes
+        java.util.Arrays.fill(buffer, 0, buf.limit(), (byte) 0);
+        r = buf.limit();
+      }
+      tar.write(buffer, 0, r);
+      pos += r;
+      progress.advance(r);
+    }
+  }
+
+  private void marker(TarArchiveOutputStream tar, String dir, String markerName)
+      throws IOException {
+    String path = dir.equals("/") ? "/" + markerName : dir + "/" + markerName;
+    Pax pax = new Pax();
+    String name = relative(path, false);
+    TarArchiveEntry t = new TarArchiveEntry(pax.name("path", name), TarConstants.LF_NORMAL, true);
+    t.setMode(0644);
+    long epoch = clampSeconds != null ? clampSeconds : 0;
+    t.setLastModifiedTime(FileTime.from(Math.max(0, epoch), java.util.concurrent.TimeUnit.SECONDS));
+    t.setUserName("");
+    t.setGroupName("");
+    pax.writeTo(tar, name);
+    tar.putArchiveEntry(t);
+    tar.closeArchiveEntry();
+  }
+
+  private static String parentOf(String path) {
+    int slash = path.lastIndexOf('/');
+    return slash <= 0 ? "/" : path.substring(0, slash);
+  }
+
+  private static String relative(String absPath, boolean directory) {
+    if (absPath.equals("/")) {
+      return "./";
+    }
+    String r = absPath.substring(1);
+    return directory ? r + "/" : r;
+  }
+
+  /** The PAX records of one entry, built as the POSIX pax format defines them. */
+  private final class Pax {
+    private final ByteArrayOutputStream records = new ByteArrayOutputStream();
+
+    /** The ustar name for {@code value}; long or non-ASCII names also go into a record. */
+    String name(String key, String value) {
+      byte[] utf8 = value.getBytes(StandardCharsets.UTF_8);
+      if (utf8.length > 100 || !isAscii(value)) {
+        add(key, utf8);
+        return asciiStandIn(value, 100);
+      }
+      return value;
+    }
+
+    String owner(String key, String value) {
+      if (value.length() > 31 || !isAscii(value)) {
+        add(key, value.getBytes(StandardCharsets.UTF_8));
+        return "";
+      }
+      return value;
+    }
+
+    int id(String key, int value) {
+      long unsigned = Integer.toUnsignedLong(value);
+      if (unsigned > MAX_ID) {
+        add(key, Long.toString(unsigned).getBytes(StandardCharsets.US_ASCII));
+        return 0;
+      }
+      return value;
+    }
+
+    /** The seconds for the ustar field; a record when the time has nanoseconds or is out of range. */
+    long mtime(long nanos) {
+      long sec = Math.floorDiv(nanos, 1_000_000_000L);
+      long frac = Math.floorMod(nanos, 1_000_000_000L);
+      if (clampSeconds != null && sec >= clampSeconds) {
+        if (sec > clampSeconds || frac != 0) {
+          sec = clampSeconds;
+          frac = 0;
+        }
+      }
+      if (frac != 0 || sec < 0 || sec > MAX_OCTAL_11) {
+        add("mtime", formatTime(sec, frac).getBytes(StandardCharsets.US_ASCII));
+      }
+      return Math.max(0, Math.min(sec, MAX_OCTAL_11));
+    }
+
+    void add(String key, byte[] value) {
+      byte[] k = key.getBytes(StandardCharsets.UTF_8);
+      int base = k.length + value.length + 3;
+      int len = base + Integer.toString(base).length();
+      if (Integer.toString(len).length() != Integer.toString(base).length()) {
+        len = base + Integer.toString(len).length();
+      }
+      records.writeBytes((len + " ").getBytes(StandardCharsets.US_ASCII));
+      records.writeBytes(k);
+      records.write('=');
+      records.writeBytes(value);
+      records.write('\n');
+    }
+
+    void writeTo(TarArchiveOutputStream tar, String entryName) throws IOException {
+      if (records.size() == 0) {
+        return;
+      }
+      String headerName = asciiStandIn("PaxHeaders/" + entryName, 100);
+      TarArchiveEntry x =
+          new TarArchiveEntry(headerName, TarConstants.LF_PAX_EXTENDED_HEADER_LC, true);
+      x.setSize(records.size());
+      x.setMode(0644);
+      x.setUserName("");
+      x.setGroupName("");
+      x.setLastModifiedTime(FileTime.from(0, java.util.concurrent.TimeUnit.SECONDS));
+      tar.putArchiveEntry(x);
+      tar.write(records.toByteArray());
+      tar.closeArchiveEntry();
+    }
+  }
+
+  /** Go and POSIX write negative times with a fraction as "-S.F", meaning -(S.F). */
+  static String formatTime(long sec, long frac) {
+    String sign = "";
+    if (sec < 0 && frac != 0) {
+      sign = "-";
+      sec = -(sec + 1);
+      frac = 1_000_000_000L - frac;
+    } else if (sec < 0) {
+      sign = "-";
+      sec = -sec;
+    }
+    if (frac == 0) {
+      return sign + sec;
+    }
+    String f = String.format("%09d", frac).replaceAll("0+$", "");
+    return sign + sec + "." + f;
+  }
+
+  private static boolean isAscii(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c >= 0x80 || c == 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** An ASCII prefix of {@code s} of at most {@code max} bytes, for a field a record overrides. */
+  private static String asciiStandIn(String s, int max) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < s.length() && b.length() < max; i++) {
+      char c = s.charAt(i);
+      b.append(c < 0x80 && c != 0 ? c : '_');
+    }
+    return b.toString();
+  }
+}

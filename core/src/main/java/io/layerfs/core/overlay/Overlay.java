@@ -1,0 +1,640 @@
+package io.layerfs.core.overlay;
+
+import io.layerfs.core.Change;
+import io.layerfs.core.CommitOptions;
+import io.layerfs.core.EntryType;
+import io.layerfs.core.FileHandle;
+import io.layerfs.core.Progress;
+import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.image.Image;
+import io.layerfs.core.internal.Clock;
+import io.layerfs.core.rootfs.LayerStore;
+import io.layerfs.core.rootfs.MergedTree;
+import io.layerfs.core.rootfs.Node;
+import io.layerfs.core.rootfs.RootFs;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.ClosedFileSystemException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.ReadOnlyFileSystemException;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * The copy-on-write engine of one container: its merged tree (the image's layers under its
+ * upper layer) and every read and change of it, with the results and exceptions of the JDK's
+ * default provider on Linux. The facade that names, locks and records the container is {@code
+ * io.layerfs.core.container.Container}; see this package's documentation for how a write flows.
+ *
+ * <p>Thread safety: any number of threads. Lock order: the tree lock (read for lookups, listings
+ * and opening for reading; write for every mutation and opening for writing), then an {@link
+ * UpperFile}'s monitor, then the {@link MetaLog}'s monitor.
+ */
+public final class Overlay implements Closeable {
+  private final Path dir;
+  private final boolean readOnly;
+  private final ContainerTree tree;
+  private final UpperLayer upper;
+  private final ReentrantReadWriteLock rw;
+  private volatile boolean closed;
+
+  private Overlay(Path dir, boolean readOnly, ContainerTree tree, ReentrantReadWriteLock rw) {
+    this.dir = dir;
+    this.readOnly = readOnly;
+    this.tree = tree;
+    this.upper = tree.upper();
+    this.rw = rw;
+  }
+
+  /**
+   * Loads the upper layer kept in {@code dirOrNull} (null: a transient read-only view with an
+   * empty upper layer) over {@code root}.
+   */
+  public static Overlay open(Path dirOrNull, boolean readOnly, RootFs root, LayerStore layers)
+      throws IOException {
+    UpperLayer upper = UpperLayer.load(dirOrNull, readOnly, layers, root.layers(),
+        root.lookup("/", false));
+    ReentrantReadWriteLock rw = new ReentrantReadWriteLock();
+    return new Overlay(dirOrNull, readOnly, new ContainerTree(root, upper, rw), rw);
+  }
+
+  /** Compacts the metadata into the snapshot; open handles stop working. */
+  @Override
+  public void close() throws IOException {
+    rw.writeLock().lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      upper.close();
+    } finally {
+      rw.writeLock().unlock();
+    }
+  }
+
+  public boolean readOnly() {
+    return readOnly;
+  }
+
+  /** Bytes written into data files since this container was opened (copied chunks included). */
+  public long upperBytesWritten() {
+    return upper.written();
+  }
+
+  // ------------------------------------------------------------------------------------ reading
+
+  /** Looks up an absolute path, as {@link RootFs#lookup}; symlinks resolve chroot-style. */
+  public Node lookup(String absPath, boolean followLast) throws IOException {
+    rw.readLock().lock();
+    try {
+      checkOpen();
+      return tree.node(tree.resolve(absPath, followLast, false));
+    } finally {
+      rw.readLock().unlock();
+    }
+  }
+
+  /**
+   * {@link #lookup}, but null where lookup throws {@link NoSuchFileException} (see {@link
+   * MergedTree#find}).
+   */
+  public Node find(String absPath, boolean followLast) throws IOException {
+    rw.readLock().lock();
+    try {
+      checkOpen();
+      ContainerTree.Found f = tree.resolve(absPath, followLast, true);
+      return f.exists() ? tree.node(f) : null;
+    } catch (NoSuchFileException e) {
+      return null; // a directory on the way is missing
+    } finally {
+      rw.readLock().unlock();
+    }
+  }
+
+  /** The sorted names in a directory. */
+  public List<String> list(String absDir) throws IOException {
+    rw.readLock().lock();
+    try {
+      checkOpen();
+      ContainerTree.Found f;
+      try {
+        f = tree.resolve(absDir, true, false);
+      } catch (FileSystemException e) {
+        // opendir(3) gives ENOTDIR for a non-directory anywhere in the path
+        if ("Not a directory".equals(e.getReason())) {
+          throw new NotDirectoryException(absDir);
+        }
+        throw e;
+      }
+      if (!f.isDirectory()) {
+        throw new NotDirectoryException(absDir);
+      }
+      return tree.list(f.dir);
+    } finally {
+      rw.readLock().unlock();
+    }
+  }
+
+  // ------------------------------------------------------------------------------------ files
+
+  /**
+   * Opens a file with the JDK's semantics: no READ/WRITE/APPEND means READ, APPEND means WRITE,
+   * CREATE and CREATE_NEW only apply when writing, CREATE_NEW never follows a last symlink,
+   * CREATE through a dangling symlink creates its target. Opening a lower file for writing copies
+   * its metadata up; its bytes are copied by chunks as they are written.
+   *
+   * @param createMode permission bits of a new file (the caller applies its umask)
+   */
+  public FileHandle open(String absPath, Set<? extends OpenOption> options, int createMode)
+      throws IOException {
+    boolean read = options.contains(StandardOpenOption.READ);
+    boolean write = options.contains(StandardOpenOption.WRITE);
+    boolean append = options.contains(StandardOpenOption.APPEND);
+    boolean truncate = options.contains(StandardOpenOption.TRUNCATE_EXISTING);
+    boolean create = options.contains(StandardOpenOption.CREATE);
+    boolean createNew = options.contains(StandardOpenOption.CREATE_NEW);
+    boolean noFollow = options.contains(LinkOption.NOFOLLOW_LINKS);
+    boolean deleteOnClose = options.contains(StandardOpenOption.DELETE_ON_CLOSE);
+    if (append) {
+      write = true;
+    }
+    if (!read && !write) {
+      read = true;
+    }
+    if (read && append) {
+      throw new IllegalArgumentException("READ + APPEND not allowed");
+    }
+    if (append && truncate) {
+      throw new IllegalArgumentException("APPEND + TRUNCATE_EXISTING not allowed");
+    }
+    if (write || deleteOnClose) {
+      checkWritable();
+    }
+    if (!write) {
+      rw.readLock().lock();
+      try {
+        checkOpen();
+        ContainerTree.Found f = tree.resolve(absPath, !noFollow, false);
+        checkNoFollow(absPath, noFollow, f);
+        if (f.isDirectory()) {
+          return new ContainerHandle(this, absPath, null, null, true, false, false,
+              deleteOnClose);
+        }
+        checkRegular(absPath, f);
+        if (f.obj instanceof UpperFile) {
+          return new ContainerHandle(this, absPath, (UpperFile) f.obj, null, true, false, false,
+              deleteOnClose);
+        }
+        return new ContainerHandle(this, absPath, null, tree.node(f), true, false, false,
+            deleteOnClose);
+      } finally {
+        rw.readLock().unlock();
+      }
+    }
+    rw.writeLock().lock();
+    try {
+      checkOpen();
+      ContainerTree.Found f;
+      if (createNew) {
+        f = tree.resolve(absPath, false, true);
+        if (f.exists()) {
+          throw new FileAlreadyExistsException(absPath);
+        }
+      } else {
+        f = tree.resolve(absPath, !noFollow, create);
+        checkNoFollow(absPath, noFollow, f);
+      }
+      if (f.isDirectory()) {
+        throw new FileSystemException(absPath, null, "Is a directory");
+      }
+      UpperLayer.Batch b = upper.batch();
+      UpperFile file;
+      boolean existed = true;
+      if (!f.exists()) {
+        if (f.parent == null) {
+          throw new FileAlreadyExistsException(absPath);
+        }
+        UpperDir parent = tree.ensureUpper(f.parent, b);
+        file = upper.newFile(EntryType.FILE);
+        file.mode = createMode & 07777;
+        file.born(Clock.nanos());
+        inheritGroup(parent, file);
+        b.file(file);
+        b.put(parent, f.name, file);
+        touch(parent, b);
+        existed = false;
+      } else {
+        checkRegular(absPath, f);
+        file = tree.copyUp(f, b);
+      }
+      upper.commit(b);
+      ContainerHandle h = new ContainerHandle(this, absPath, file, null, read, true, append,
+          deleteOnClose);
+      if (truncate && existed) {
+        // O_TRUNC sets the times even of an empty file
+        file.truncate(0);
+      }
+      return h;
+    } finally {
+      rw.writeLock().unlock();
+    }
+  }
+
+  private static void checkNoFollow(String path, boolean noFollow, ContainerTree.Found f)
+      throws FileSystemException {
+    if (noFollow && f.isSymlink()) {
+      throw new FileSystemException(path, null,
+          "Too many levels of symbolic links or unable to access attributes of symbolic link");
+    }
+  }
+
+  private static void checkRegular(String path, ContainerTree.Found f) throws IOException {
+    EntryType t = f.obj instanceof UpperFile ? ((UpperFile) f.obj).type : ((Node) f.obj).type();
+    if (t != EntryType.FILE) {
+      // devices and fifos of an image are descriptions, not devices
+      throw new FileSystemException(path, null, "Operation not supported");
+    }
+  }
+
+  // ------------------------------------------------------------------------------ mutations
+
+  /**
+   * A new entry in a set-group-ID directory takes the directory's group, and a new directory
+   * the set-group-ID bit too, as Linux does; elsewhere it takes root's group.
+   */
+  private static void inheritGroup(UpperDir parent, UpperEntry entry) {
+    if ((parent.mode & 02000) != 0) {
+      entry.gid = parent.gid;
+      entry.groupName = parent.groupName;
+      if (entry instanceof UpperDir) {
+        entry.mode |= 02000;
+      }
+    }
+  }
+
+  /** Creates a directory (the parent path's symlinks followed, not the last name). */
+  public void createDirectory(String absPath, int mode) throws IOException {
+    mutate(() -> {
+      ContainerTree.Found f = tree.resolve(absPath, false, true);
+      if (f.exists()) {
+        throw new FileAlreadyExistsException(absPath);
+      }
+      UpperLayer.Batch b = upper.batch();
+      UpperDir parent = tree.ensureUpper(f.parent, b);
+      UpperDir d = upper.newDir();
+      d.mode = mode & 07777;
+      d.born(Clock.nanos());
+      inheritGroup(parent, d);
+      d.lower = null; // new, or opaque over a deleted lower name
+      b.dir(d);
+      b.put(parent, f.name, d);
+      touch(parent, b);
+      upper.commit(b);
+    });
+  }
+
+  public void createSymbolicLink(String absLink, String target) throws IOException {
+    mutate(() -> {
+      ContainerTree.Found f = tree.resolve(absLink, false, true);
+      if (f.exists()) {
+        throw new FileAlreadyExistsException(absLink);
+      }
+      UpperLayer.Batch b = upper.batch();
+      UpperDir parent = tree.ensureUpper(f.parent, b);
+      UpperFile s = upper.newFile(EntryType.SYMLINK);
+      s.mode = 0777;
+      s.linkTarget = target;
+      s.size = target.getBytes(StandardCharsets.UTF_8).length;
+      s.born(Clock.nanos());
+      inheritGroup(parent, s);
+      b.file(s);
+      b.put(parent, f.name, s);
+      touch(parent, b);
+      upper.commit(b);
+    });
+  }
+
+  /** Creates a hard link to an existing non-directory (not following a last symlink). */
+  public void createLink(String absLink, String absExisting) throws IOException {
+    mutate(() -> {
+      ContainerTree.Found e;
+      try {
+        e = tree.resolve(absExisting, false, false);
+      } catch (NoSuchFileException x) {
+        throw new NoSuchFileException(absLink, absExisting, null);
+      }
+      ContainerTree.Found f = tree.resolve(absLink, false, true);
+      if (f.exists()) {
+        throw new FileAlreadyExistsException(absLink, absExisting, null);
+      }
+      if (e.isDirectory()) {
+        throw new FileSystemException(absLink, absExisting, "Operation not permitted");
+      }
+      UpperLayer.Batch b = upper.batch();
+      UpperFile file = tree.copyUp(e, b);
+      UpperDir parent = tree.ensureUpper(f.parent, b);
+      synchronized (file) {
+        file.ctime = Clock.nanos();
+      }
+      b.entry(file);
+      b.put(parent, f.name, file);
+      touch(parent, b);
+      upper.commit(b);
+    });
+  }
+
+  /** Deletes a file, link or empty directory; a lower one leaves a whiteout. */
+  public void delete(String absPath) throws IOException {
+    mutate(() -> {
+      ContainerTree.Found f = tree.resolve(absPath, false, false);
+      if (f.isDirectory() && !tree.list(f.dir).isEmpty()) {
+        throw new DirectoryNotEmptyException(absPath);
+      }
+      if (f.parent == null) {
+        throw new FileSystemException(absPath, null, "Device or resource busy");
+      }
+      UpperLayer.Batch b = upper.batch();
+      UpperDir parent = tree.ensureUpper(f.parent, b);
+      b.remove(parent, f.name, tree.hasLower(f.parent, f.name));
+      touch(parent, b);
+      upper.commit(b);
+    });
+  }
+
+  /**
+   * Moves a file or directory as the JDK's default provider does without ATOMIC_MOVE (same file:
+   * nothing; existing target: FileAlreadyExistsException unless {@code replaceExisting}, then it
+   * is deleted, DirectoryNotEmptyException for a non-empty directory), in one atomic record. A
+   * lower directory moves as an upper directory redirected to it: no data copied.
+   */
+  public void move(String absSource, String absTarget, boolean replaceExisting)
+      throws IOException {
+    mutate(() -> {
+      ContainerTree.Found s = tree.resolve(absSource, false, false);
+      ContainerTree.Found t;
+      try {
+        t = tree.resolve(absTarget, false, true);
+      } catch (NoSuchFileException x) {
+        throw new NoSuchFileException(absSource, absTarget, null);
+      } catch (FileSystemException x) {
+        throw new FileSystemException(absSource, absTarget, x.getReason());
+      }
+      if (t.exists()) {
+        if (sameFile(s, t)) {
+          return;
+        }
+        if (!replaceExisting) {
+          throw new FileAlreadyExistsException(absTarget);
+        }
+        if (t.isDirectory() && !tree.list(t.dir).isEmpty()) {
+          throw new DirectoryNotEmptyException(absTarget);
+        }
+        if (t.parent != null && t.isSymlink()) {
+          // the JDK unlinks the target before rename(2); when the source or the target's
+          // parent was reached through that link, rename then finds nothing
+          UpperLayer.Batch b = upper.batch();
+          UpperDir parent = tree.ensureUpper(t.parent, b);
+          b.remove(parent, t.name, tree.hasLower(t.parent, t.name));
+          touch(parent, b);
+          upper.commit(b);
+          try {
+            s = tree.resolve(absSource, false, false);
+            t = tree.resolve(absTarget, false, true);
+          } catch (FileSystemException x) {
+            throw new NoSuchFileException(absSource, absTarget, null);
+          }
+        }
+      }
+      if (s.isDirectory() && (s.parent == null || t.path.equals(s.path)
+          || t.path.startsWith(s.path + "/"))) {
+        if (t.exists() && t.parent != null) {
+          // the JDK deletes the target before rename(2) fails, so does this
+          UpperLayer.Batch b = upper.batch();
+          UpperDir parent = tree.ensureUpper(t.parent, b);
+          b.remove(parent, t.name, tree.hasLower(t.parent, t.name));
+          touch(parent, b);
+          upper.commit(b);
+        }
+        throw new FileSystemException(absSource, absTarget, "Invalid argument");
+      }
+      if (t.parent == null) {
+        throw new FileSystemException(absSource, absTarget, "Device or resource busy");
+      }
+      UpperLayer.Batch b = upper.batch();
+      UpperDir from = tree.ensureUpper(s.parent, b);
+      boolean whiteout = tree.hasLower(s.parent, s.name);
+      UpperEntry moved;
+      if (s.obj instanceof UpperEntry) {
+        moved = b.detach(from, s.name, whiteout);
+      } else {
+        Node n = (Node) s.obj;
+        if (s.isDirectory()) {
+          UpperDir d = upper.newDir();
+          d.copyMeta(n);
+          d.lower = s.dir.lower; // the redirect: it keeps showing the lower directory
+          b.dir(d);
+          moved = d;
+        } else {
+          UpperFile file = upper.newFile(n.type());
+          file.copyUpFrom(n);
+          b.file(file);
+          moved = file;
+        }
+        b.remove(from, s.name, whiteout);
+      }
+      UpperDir to = tree.ensureUpper(t.parent, b);
+      b.put(to, t.name, moved);
+      touch(from, b);
+      if (to != from) {
+        touch(to, b);
+      }
+      upper.commit(b);
+    });
+  }
+
+  private static boolean sameFile(ContainerTree.Found a, ContainerTree.Found b) {
+    if (a.obj instanceof Node && b.obj instanceof Node) {
+      Node x = (Node) a.obj;
+      Node y = (Node) b.obj;
+      return x.isDirectory() ? a.path.equals(b.path) : x.fileKey() == y.fileKey();
+    }
+    return a.obj == b.obj;
+  }
+
+  public void setMode(String absPath, boolean follow, int mode) throws IOException {
+    changeMeta(absPath, follow, e -> e.mode = mode & 07777);
+  }
+
+  /** Sets owner and group; -1 keeps one. */
+  public void setOwner(String absPath, boolean follow, int uid, int gid) throws IOException {
+    changeMeta(absPath, follow, e -> {
+      if (uid != -1 && uid != e.uid) {
+        e.uid = uid;
+        e.userName = "";
+      }
+      if (gid != -1 && gid != e.gid) {
+        e.gid = gid;
+        e.groupName = "";
+      }
+      if ((uid != -1 || gid != -1) && !(e instanceof UpperDir)) {
+        // chown(2) on Linux, root included: setuid goes, setgid too when group-executable
+        e.mode &= (e.mode & 010) != 0 ? ~06000 : ~04000;
+      }
+    });
+  }
+
+  /** Sets modification and access times; -1 keeps one. */
+  public void setTimes(String absPath, boolean follow, long mtimeNanosOrMinus1,
+      long atimeNanosOrMinus1) throws IOException {
+    changeMeta(absPath, follow, e -> {
+      if (mtimeNanosOrMinus1 != -1) {
+        e.mtime = mtimeNanosOrMinus1;
+      }
+      if (atimeNanosOrMinus1 != -1) {
+        e.atime = atimeNanosOrMinus1;
+      }
+    });
+  }
+
+  /** Sets an extended attribute (for example {@code user.NAME} of the {@code user:} view). */
+  public void setXattr(String absPath, boolean follow, String name, byte[] value)
+      throws IOException {
+    byte[] v = value.clone();
+    changeMeta(absPath, follow, e -> e.xattrs.put(name, v));
+  }
+
+  /** Removes an extended attribute; a missing one is ENODATA, as on Linux. */
+  public void removeXattr(String absPath, boolean follow, String name) throws IOException {
+    mutate(() -> {
+      ContainerTree.Found f = tree.resolve(absPath, follow, false);
+      if (!tree.node(f).xattrs().containsKey(name)) {
+        throw new FileSystemException(absPath, null, "No data available");
+      }
+      changeFound(f, e -> e.xattrs.remove(name));
+    });
+  }
+
+  private void changeMeta(String absPath, boolean follow, MetaChange change) throws IOException {
+    mutate(() -> changeFound(tree.resolve(absPath, follow, false), change));
+  }
+
+  /** Copies up metadata only (a metacopy for a lower file) and changes it; ctime is now. */
+  private void changeFound(ContainerTree.Found f, MetaChange change) throws IOException {
+    UpperLayer.Batch b = upper.batch();
+    UpperEntry e = tree.copyUpMeta(f, b);
+    synchronized (e) {
+      change.apply(e);
+      e.ctime = Clock.nanos();
+    }
+    b.entry(e);
+    upper.commit(b);
+  }
+
+  private static void touch(UpperDir d, UpperLayer.Batch b) {
+    long now = Clock.nanos();
+    d.mtime = now;
+    d.ctime = now;
+    b.dir(d);
+  }
+
+  private interface MetaChange {
+    void apply(UpperEntry e);
+  }
+
+  // ------------------------------------------------------------------------------ images
+
+  /**
+   * The container's changes against its image, as {@code docker diff} prints them, sorted by
+   * path (see {@link ChangeWalk} for what counts as added, changed and deleted).
+   */
+  public List<Change> diff() throws IOException {
+    checkOpen();
+    rw.readLock().lock();
+    try {
+      return ChangeWalk.walk(tree).changes();
+    } finally {
+      rw.readLock().unlock();
+    }
+  }
+
+  /**
+   * Writes the container's changes as a new layer on top of its image's layers and a new image
+   * (config and history extended, an OCI manifest), tagged {@code tagOrNull} if given.
+   *
+   * <p>The layer is a plain OCI layer tar: whiteouts, opaque markers, hard links, parents before
+   * children, names in sorted order; equal container states give an equal layer, and with a
+   * {@link CommitOptions#sourceDateEpoch} an equal image. A container without changes gives an
+   * image with one empty layer (a tar of only its end marker), as {@code docker commit} does.
+   * Mutations wait while the commit runs; writes through handles already open should be
+   * finished first (as Docker pauses the container), or their bytes may land half in the layer.
+   */
+  public Image commit(ContentStore store, Image image, String message, String tagOrNull,
+      CommitOptions options, Progress progress)
+      throws IOException {
+    checkOpen();
+    rw.readLock().lock();
+    try {
+      ChangeWalk walk = ChangeWalk.walk(tree);
+      return LayerCommit.write(store, image, walk, true, options,
+          message, tagOrNull, progress);
+    } finally {
+      rw.readLock().unlock();
+    }
+  }
+
+  private interface Mutation {
+    void run() throws IOException;
+  }
+
+  private void mutate(Mutation m) throws IOException {
+    checkWritable();
+    rw.writeLock().lock();
+    try {
+      checkOpen();
+      m.run();
+    } finally {
+      rw.writeLock().unlock();
+    }
+  }
+
+  private void checkWritable() {
+    if (readOnly) {
+      throw new ReadOnlyFileSystemException();
+    }
+  }
+
+  public void checkOpen() {
+    if (closed) {
+      throw new ClosedFileSystemException();
+    }
+  }
+
+  public ContainerTree tree() {
+    return tree;
+  }
+
+  /** A channel on {@code locks/KEY} for lock requests on a file that has no data file. */
+  public FileChannel lockFile(long key) throws IOException {
+    if (dir == null || readOnly) {
+      throw new UnsupportedOperationException("file locks need a writable container");
+    }
+    Path locks = dir.resolve("locks");
+    Files.createDirectories(locks);
+    return FileChannel.open(locks.resolve(Long.toHexString(key)), StandardOpenOption.CREATE,
+        StandardOpenOption.READ, StandardOpenOption.WRITE);
+  }
+
+}

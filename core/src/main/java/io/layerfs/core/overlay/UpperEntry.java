@@ -1,0 +1,59 @@
+package io.layerfs.core.overlay;
+
+import io.layerfs.core.rootfs.Node;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * An entry of a container's upper layer: the metadata every kind shares. {@link UpperDir} and
+ * {@link UpperFile} (every non-directory, hard links included) add the rest; {@link #WHITEOUT}
+ * marks a deleted lower name in its directory.
+ *
+ * <p>Mutable; guarded by the container's tree lock (see {@link Container}), except the data state
+ * of an {@link UpperFile}, which its own monitor guards.
+ */
+public abstract class UpperEntry {
+  /** A deleted lower name: hides the name of the directory's lower path. */
+  static final UpperEntry WHITEOUT = new UpperEntry(-1) {};
+
+  /** Identity: unique in the container, never reused; the data file name of a file. */
+  final long id;
+  public int mode;
+  public int uid;
+  public int gid;
+  public String userName = "";
+  public String groupName = "";
+  public long mtime;
+  public long atime;
+  public long ctime;
+  public Map<String, byte[]> xattrs = new TreeMap<>();
+
+  UpperEntry(long id) {
+    this.id = id;
+  }
+
+  /** Copies the metadata of a lower node (copy-up). */
+  void copyMeta(Node n) {
+    mode = n.mode();
+    uid = n.uid();
+    gid = n.gid();
+    userName = n.userName();
+    groupName = n.groupName();
+    mtime = n.mtimeNanos();
+    atime = n.atimeNanos();
+    ctime = n.ctimeNanos();
+    xattrs = new TreeMap<>(n.xattrs());
+  }
+
+  /** Sets all times to {@code nanos}, as a freshly created entry has. */
+  void born(long nanos) {
+    mtime = nanos;
+    atime = nanos;
+    ctime = nanos;
+  }
+
+  /** The identity a {@link Node} reports: distinct from every lower node's key. */
+  long fileKey() {
+    return Long.MIN_VALUE | id;
+  }
+}

@@ -1,0 +1,405 @@
+package io.layerfs.core.overlay;
+
+import io.layerfs.core.EntryType;
+import io.layerfs.core.internal.Clock;
+import io.layerfs.core.rootfs.Node;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
+import java.util.BitSet;
+import java.util.Set;
+
+/**
+ * A non-directory of a container's upper layer (an inode: hard links are several names of one
+ * object), with its bytes in the data file {@code data/ID}.
+ *
+ * <h2>Chunked copy-up</h2>
+ *
+ * A file copied up from a lower layer keeps its origin (layer, offset and size of the lower
+ * bytes) and a bitmap of the 64 KiB chunks already in the data file. Byte {@code p} is read from
+ * the lower layer when {@code p < originSize} and its chunk is not in the bitmap, else from the
+ * data file (a hole or a position past its end reads as zeros). The first write into a chunk
+ * first copies that chunk's lower bytes into the (sparse) data file, then writes; so appending a
+ * line to a 1 GiB lower file copies at most one chunk. A metacopy (chmod, chown, touch, rename,
+ * hard link of a lower file) is a file with an origin and an empty bitmap: no data file at all.
+ * When every chunk is present the origin is dropped; {@link #copyAll} forces that (for a
+ * read-write {@code map}).
+ *
+ * <h2>Durability</h2>
+ *
+ * Copied chunks reach the data file before the metadata record that adds them to the bitmap is
+ * appended to the log, so a crash never exposes a hole as data. Size and times changed by plain
+ * writes are logged lazily (when a handle is closed or forced, and at container close): on
+ * reopen, the size is also the data file's length if that is larger, since writes go to the data
+ * file at their own offset.
+ *
+ * <p>Thread safety: the data state (size, origin, bitmap, channel) and the metadata fields are
+ * guarded by this object's monitor; the tree lock of the container is taken before it, the log's
+ * lock after it.
+ */
+public final class UpperFile extends UpperEntry {
+  static final int CHUNK_SHIFT = 16;
+  public static final int CHUNK = 1 << CHUNK_SHIFT;
+  private static final Set<StandardOpenOption> READ_ONLY = Set.of(StandardOpenOption.READ);
+  private static final Set<StandardOpenOption> READ_WRITE = Set.of(StandardOpenOption.CREATE,
+      StandardOpenOption.READ, StandardOpenOption.WRITE);
+
+  private final UpperLayer upper;
+  public EntryType type;
+  public String linkTarget = "";
+  int devMajor;
+  int devMinor;
+  public long size;
+  /** Index of the origin layer, or -1 when all bytes are in the data file. */
+  int originLayer = -1;
+  long originOffset;
+  long originSize;
+  BitSet chunks = new BitSet();
+  /** Upper names of this file (derived, not persisted). */
+  int nlink;
+  /** Size or times changed since the last record of this file. */
+  boolean dirty;
+  private FileChannel channel;
+  private int users;
+  private boolean dropped;
+
+  UpperFile(UpperLayer upper, long id, EntryType type) {
+    super(id);
+    this.upper = upper;
+    this.type = type;
+  }
+
+  /** Makes this a metacopy of the lower node {@code n}: its metadata, its bytes by reference. */
+  void copyUpFrom(Node n) {
+    copyMeta(n);
+    type = n.type();
+    linkTarget = n.linkTarget();
+    devMajor = n.devMajor();
+    devMinor = n.devMinor();
+    if (type == EntryType.FILE) {
+      size = n.size();
+      if (size > 0) {
+        originLayer = n.layer();
+        originOffset = n.dataOffset();
+        originSize = size;
+      }
+    } else {
+      size = type == EntryType.SYMLINK ? n.size() : 0;
+    }
+  }
+
+  // ------------------------------------------------------------------------------ life cycle
+
+  /** A handle (or an internal operation) starts using the data file. */
+  synchronized void acquire() {
+    users++;
+  }
+
+  /** The matching end of {@link #acquire}: the last user closes the data file. */
+  synchronized void release() throws IOException {
+    if (users <= 0) {
+      return; // the container closed the data file already
+    }
+    if (--users == 0 && channel != null) {
+      FileChannel c = channel;
+      channel = null;
+      if (dropped) {
+        upper.dropData(id, c);
+      } else {
+        c.close();
+      }
+    }
+  }
+
+  /**
+   * The last name is gone: the data file goes (is emptied for reuse, see {@link DataFilePool})
+   * when the last user closes it.
+   */
+  synchronized void drop() throws IOException {
+    dropped = true;
+    if (users == 0) {
+      FileChannel c = channel;
+      channel = null;
+      if (!upper.readOnly()) {
+        upper.dropData(id, c);
+      } else if (c != null) {
+        c.close();
+      }
+    }
+  }
+
+  /** Closes the data file at container close (open handles fail afterwards). */
+  synchronized void closeData() throws IOException {
+    users = 0;
+    if (channel != null) {
+      channel.close();
+      channel = null;
+    }
+  }
+
+  synchronized boolean isDropped() {
+    return dropped;
+  }
+
+  /** The data file's channel, opened (and created when writable) on first use. */
+  synchronized FileChannel channel() throws IOException {
+    if (channel == null) {
+      channel = upper.openData(id, upper.readOnly() ? READ_ONLY : READ_WRITE);
+    }
+    return channel;
+  }
+
+  private boolean hasDataFile() {
+    return channel != null || Files.exists(upper.dataPath(id));
+  }
+
+  // ----------------------------------------------------------------------------------- data
+
+  synchronized long size() {
+    return size;
+  }
+
+  /** Reads at {@code position}; -1 at the end. Chunks not copied up come from the lower layer. */
+  synchronized int read(ByteBuffer dst, long position) throws IOException {
+    if (!dst.hasRemaining()) {
+      return 0;
+    }
+    if (position >= size) {
+      return -1;
+    }
+    int want = (int) Math.min(dst.remaining(), size - position);
+    int done = 0;
+    while (done < want) {
+      long p = position + done;
+      long chunkEnd = ((p >>> CHUNK_SHIFT) + 1) << CHUNK_SHIFT;
+      int n = (int) Math.min(want - done, chunkEnd - p);
+      if (fromLower(p)) {
+        int lower = (int) Math.min(n, originSize - p);
+        readFully(upper.lowerChannel(originLayer), dst, originOffset + p, lower);
+        zeros(dst, n - lower);
+      } else if (channel != null || hasDataFile()) {
+        int got = readFully(channel(), dst, p, n);
+        zeros(dst, n - got);
+      } else {
+        zeros(dst, n);
+      }
+      done += n;
+    }
+    return done;
+  }
+
+  private boolean fromLower(long p) {
+    return originLayer >= 0 && p < originSize && !chunks.get((int) (p >>> CHUNK_SHIFT));
+  }
+
+  /**
+   * Writes at {@code position}, copying up the lower bytes of the chunks it touches first.
+   *
+   * @return the bytes written (all of {@code src})
+   */
+  int write(ByteBuffer src, long position) throws IOException {
+    boolean copied;
+    int n;
+    synchronized (this) {
+      n = src.remaining();
+      if (n == 0) {
+        return 0;
+      }
+      copied = copyChunks(position, position + n, true);
+      FileChannel c = channel();
+      long p = position;
+      while (src.hasRemaining()) {
+        p += c.write(src, p);
+      }
+      upper.countWritten(n);
+      size = Math.max(size, position + n);
+      long now = Clock.nanos();
+      mtime = now;
+      ctime = now;
+      dirty = true;
+      dropFullOrigin();
+    }
+    if (copied) {
+      upper.logFile(this);
+    }
+    return n;
+  }
+
+  /**
+   * Copies the lower bytes of the chunks of [from, to) not yet copied; true if any. {@code
+   * written}: the caller writes [from, to) next, so a chunk it covers whole needs no copy.
+   */
+  private boolean copyChunks(long from, long to, boolean written) throws IOException {
+    if (originLayer < 0) {
+      return false;
+    }
+    boolean any = false;
+    long last = Math.min(to, originSize);
+    for (long c = from >>> CHUNK_SHIFT; (c << CHUNK_SHIFT) < last; c++) {
+      if (chunks.get((int) c)) {
+        continue;
+      }
+      long start = c << CHUNK_SHIFT;
+      long end = Math.min(start + CHUNK, originSize);
+      if (!written || from > start || to < end) {
+        copyChunk(start, end);
+      }
+      chunks.set((int) c);
+      any = true;
+    }
+    return any;
+  }
+
+  private void copyChunk(long start, long end) throws IOException {
+    ByteBuffer buf = ByteBuffer.allocate((int) (end - start));
+    readFully(upper.lowerChannel(originLayer), buf, originOffset + start, buf.remaining());
+    buf.flip();
+    FileChannel c = channel();
+    long p = start;
+    while (buf.hasRemaining()) {
+      p += c.write(buf, p);
+    }
+    upper.countWritten(end - start);
+  }
+
+  private void dropFullOrigin() {
+    if (originLayer >= 0) {
+      int all = (int) ((originSize + CHUNK - 1) >>> CHUNK_SHIFT);
+      if (chunks.nextClearBit(0) >= all) {
+        originLayer = -1;
+        originOffset = 0;
+        originSize = 0;
+        chunks = new BitSet();
+      }
+    }
+  }
+
+  /** Copies every missing chunk: afterwards all bytes are in the data file. */
+  void copyAll() throws IOException {
+    boolean copied;
+    synchronized (this) {
+      copied = copyChunks(0, Math.min(size, originLayer < 0 ? 0 : originSize), false);
+      dropFullOrigin();
+      channel();
+    }
+    if (copied) {
+      upper.logFile(this);
+    }
+  }
+
+  /** Sets the size; logged before the data file shrinks. */
+  void truncate(long newSize) throws IOException {
+    synchronized (this) {
+      if (originLayer >= 0 && newSize < originSize) {
+        originSize = newSize;
+        chunks.clear((int) ((newSize + CHUNK - 1) >>> CHUNK_SHIFT), Integer.MAX_VALUE);
+        if (newSize == 0) {
+          originLayer = -1;
+          originOffset = 0;
+        }
+      }
+      size = newSize;
+      long now = Clock.nanos();
+      mtime = now;
+      ctime = now;
+      dropFullOrigin();
+    }
+    upper.logFile(this);
+    synchronized (this) {
+      FileChannel c = channel();
+      if (c.size() > newSize) {
+        c.truncate(newSize);
+      }
+    }
+  }
+
+  /** Streams the bytes to {@code target}, letting the OS copy them where it can. */
+  long transferTo(long position, long count, WritableByteChannel target) throws IOException {
+    synchronized (this) {
+      long n = Math.min(count, size - position);
+      if (n <= 0) {
+        return 0;
+      }
+      if (originLayer < 0 && hasDataFile() && channel().size() >= position + n) {
+        return channel().transferTo(position, n, target);
+      }
+    }
+    ByteBuffer buf = ByteBuffer.allocate((int) Math.min(count, CHUNK));
+    long done = 0;
+    while (done < count) {
+      buf.clear();
+      if (buf.remaining() > count - done) {
+        buf.limit((int) (count - done));
+      }
+      int r = read(buf, position + done);
+      if (r <= 0) {
+        break;
+      }
+      buf.flip();
+      while (buf.hasRemaining()) {
+        target.write(buf);
+      }
+      done += r;
+    }
+    return done;
+  }
+
+  /** Maps the data file; every mode first copies up the whole file (a mapping needs it all). */
+  MappedByteBuffer map(FileChannel.MapMode mode, long position, long length) throws IOException {
+    if (mode != FileChannel.MapMode.READ_ONLY || originLayer >= 0) {
+      copyAll();
+    }
+    synchronized (this) {
+      if (originLayer < 0 && channel().size() < size && !upper.readOnly()) {
+        // a file extended by truncate has no bytes there yet: a mapping must not go past its end
+        channel().write(ByteBuffer.allocate(1), size - 1);
+      }
+      MappedByteBuffer b = channel().map(mode, position, length);
+      if (mode == FileChannel.MapMode.READ_WRITE && position + length > size) {
+        size = position + length;
+        dirty = true;
+      }
+      return b;
+    }
+  }
+
+  synchronized void force(boolean metaData) throws IOException {
+    if (channel != null) {
+      channel.force(metaData);
+    }
+  }
+
+  // -------------------------------------------------------------------------------- helpers
+
+  private static int readFully(FileChannel c, ByteBuffer dst, long position, int len)
+      throws IOException {
+    if (len <= 0) {
+      return 0;
+    }
+    int oldLimit = dst.limit();
+    dst.limit(dst.position() + len);
+    int done = 0;
+    try {
+      while (dst.hasRemaining()) {
+        int r = c.read(dst, position + done);
+        if (r < 0) {
+          break;
+        }
+        done += r;
+      }
+    } finally {
+      dst.limit(oldLimit);
+    }
+    return done;
+  }
+
+  private static void zeros(ByteBuffer dst, int n) {
+    for (int i = 0; i < n; i++) {
+      dst.put((byte) 0);
+    }
+  }
+}

@@ -1,0 +1,596 @@
+package io.layerfs.core.overlay;
+
+import io.layerfs.core.EntryType;
+import io.layerfs.core.Layer;
+import io.layerfs.core.rootfs.LayerStore;
+import io.layerfs.core.rootfs.Node;
+import java.io.Closeable;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The upper layer of a container: its directories and files by id, the root, and their
+ * persistence as records (see {@link MetaLog}).
+ *
+ * <h2>Records</h2>
+ *
+ * A record is a batch of operations applied together (so a rename, which unlinks one name and
+ * links another, is one atomic record): {@code DIR} (a directory's whole metadata and lower path),
+ * {@code FILE} (a file's whole metadata and data state), {@code LINK parent name child} (set a
+ * name; child -1 is a whiteout), {@code UNLINK parent name}, {@code DROP id}. Each assigns state,
+ * so replaying records over a state that already holds them changes nothing; link counts are
+ * derived after loading, and files or directories no name reaches are dropped then.
+ *
+ * <p>Thread safety: the maps and directory children are guarded by the container's tree lock; a
+ * {@link Batch} is made and committed under its write lock. {@link #logFile} is also called by
+ * file handles holding only the file's monitor: it appends under the log's own lock.
+ */
+public final class UpperLayer implements Closeable {
+  private static final int OP_DIR = 1;
+  private static final int OP_FILE = 2;
+  private static final int OP_LINK = 3;
+  private static final int OP_UNLINK = 4;
+  private static final int OP_DROP = 5;
+  private static final long ROOT_ID = 0;
+  private static final Set<StandardOpenOption> TRUNCATE =
+      Set.of(StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+
+  private final Path dir;
+  private final Path dataDir;
+  private final boolean readOnly;
+  private final LayerStore layers;
+  private final List<Layer> imageLayers;
+  final Map<Long, UpperDir> dirs = new HashMap<>();
+  final Map<Long, UpperFile> files = new HashMap<>();
+  private final AtomicLong written = new AtomicLong();
+  private final DataFilePool pool = new DataFilePool();
+  /** The open data directory, or null before load opens it (and for a transient layer). */
+  private DataDirectory data;
+  private UpperDir root;
+  private long nextId = 1;
+  private MetaLog log;
+
+  private UpperLayer(Path dir, boolean readOnly, LayerStore layers, List<Layer> imageLayers) {
+    this.dir = dir;
+    this.dataDir = dir == null ? null : dir.resolve("data");
+    this.readOnly = readOnly;
+    this.layers = layers;
+    this.imageLayers = imageLayers;
+  }
+
+  /**
+   * Loads the upper layer of the container in {@code dir} (null: a transient, empty, read-only
+   * one): the snapshot, then the log records up to a torn one. A writer cuts the torn tail, drops
+   * data files no file owns (pooling the empty ones, see {@link DataFilePool}) and opens the log
+   * for appending.
+   */
+  static UpperLayer load(Path dir, boolean readOnly, LayerStore layers, List<Layer> imageLayers,
+      Node lowerRoot) throws IOException {
+    UpperLayer u = new UpperLayer(dir, readOnly, layers, imageLayers);
+    long[] valid = {0};
+    if (dir != null) {
+      byte[] snap = MetaLog.readSnapshot(dir);
+      if (snap != null) {
+        u.apply(snap);
+      }
+      for (byte[] rec : MetaLog.read(dir, valid)) {
+        u.apply(rec);
+      }
+    }
+    u.root = u.dirs.get(ROOT_ID);
+    boolean fresh = u.root == null;
+    if (fresh) {
+      u.root = new UpperDir(ROOT_ID);
+      u.root.copyMeta(lowerRoot);
+      u.root.lower = "/";
+      u.dirs.put(ROOT_ID, u.root);
+    }
+    u.derive();
+    if (dir != null && !readOnly) {
+      Files.createDirectories(dir.resolve("data"));
+      u.data = DataDirectory.open(u.dataDir);
+      u.removeOrphans();
+      u.log = MetaLog.openForAppend(dir, valid[0]);
+      if (fresh) {
+        Batch b = u.batch();
+        b.dir(u.root);
+        u.commit(b);
+      }
+    }
+    return u;
+  }
+
+  boolean readOnly() {
+    return readOnly;
+  }
+
+  UpperDir root() {
+    return root;
+  }
+
+  Path dataPath(long id) {
+    return dataDir.resolve(Long.toString(id));
+  }
+
+  /**
+   * Disposes of the data file of file {@code id}, whose last name and user are gone ({@link
+   * DataFilePool}); {@code open} is its channel if still open.
+   */
+  void dropData(long id, FileChannel open) throws IOException {
+    if (pool.isFull()) {
+      if (open != null) {
+        open.close();
+      }
+      if (data != null) {
+        data.delete(id);
+      } else {
+        Files.deleteIfExists(dataPath(id));
+      }
+      return;
+    }
+    try (FileChannel c = open != null ? open : openData(id, TRUNCATE)) {
+      if (open != null) {
+        c.truncate(0);
+      }
+    } catch (NoSuchFileException e) {
+      return; // the file never had data
+    }
+    pool.add(id);
+  }
+
+  /** Opens the data file of {@code id} (relative to the open data directory where possible). */
+  FileChannel openData(long id, Set<? extends OpenOption> options) throws IOException {
+    return data != null ? data.channel(id, options) : FileChannel.open(dataPath(id), options);
+  }
+
+  FileChannel lowerChannel(int layer) throws IOException {
+    return layers.channel(imageLayers.get(layer).diffId());
+  }
+
+  void countWritten(long n) {
+    written.addAndGet(n);
+  }
+
+  long written() {
+    return written.get();
+  }
+
+  UpperDir newDir() {
+    UpperDir d = new UpperDir(nextId++);
+    dirs.put(d.id, d);
+    return d;
+  }
+
+  UpperFile newFile(EntryType type) {
+    long id = pool.take();
+    UpperFile f = new UpperFile(this, id >= 0 ? id : nextId++, type);
+    files.put(f.id, f);
+    return f;
+  }
+
+  Batch batch() {
+    return new Batch();
+  }
+
+  void commit(Batch b) throws IOException {
+    if (log != null && b.ops > 0) {
+      log.append(b.out.array(), b.out.size());
+    }
+    for (UpperFile f : b.dropped) {
+      f.drop();
+    }
+  }
+
+  /** Forces the metadata logged so far to the disk (a caller forced a file). */
+  void sync() throws IOException {
+    if (log != null) {
+      log.sync();
+    }
+  }
+
+  /** Logs a file's whole state now (its data state changed). */
+  void logFile(UpperFile f) throws IOException {
+    if (log == null) {
+      return;
+    }
+    Batch b = new Batch();
+    synchronized (f) {
+      if (f.isDropped()) {
+        return;
+      }
+      b.file(f);
+    }
+    log.append(b.out.array(), b.out.size());
+  }
+
+  /**
+   * Logs the dirty files, compacts everything into the snapshot, empties the log and closes the
+   * data files. The caller holds the tree's write lock.
+   */
+  @Override
+  public void close() throws IOException {
+    IOException failure = null;
+    for (UpperFile f : files.values()) {
+      try {
+        f.closeData();
+      } catch (IOException e) {
+        failure = e;
+      }
+    }
+    if (log != null) {
+      try {
+        MetaLog.writeSnapshot(dir, snapshot());
+        log.reset();
+      } finally {
+        log.close();
+        log = null;
+      }
+    }
+    if (data != null) {
+      data.close();
+      data = null;
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  private byte[] snapshot() throws IOException {
+    Batch b = new Batch();
+    for (UpperDir d : dirs.values()) {
+      b.dir(d);
+    }
+    for (UpperFile f : files.values()) {
+      synchronized (f) {
+        b.file(f);
+      }
+    }
+    for (UpperDir d : dirs.values()) {
+      for (Map.Entry<String, UpperEntry> e : d.children.entrySet()) {
+        b.linkOp(d, e.getKey(), e.getValue());
+      }
+    }
+    return b.out.toByteArray();
+  }
+
+  // --------------------------------------------------------------------------------- loading
+
+  private void apply(byte[] record) throws IOException {
+    DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(record));
+    try {
+      while (in.available() > 0) {
+        int op = in.readUnsignedByte();
+        switch (op) {
+          case OP_DIR: {
+            long id = in.readLong();
+            UpperDir d = dirs.computeIfAbsent(id, UpperDir::new);
+            readMeta(in, d);
+            d.lower = in.readBoolean() ? readString(in) : null;
+            see(id);
+            break;
+          }
+          case OP_FILE: {
+            long id = in.readLong();
+            UpperFile f = files.computeIfAbsent(id, k -> new UpperFile(this, k, EntryType.FILE));
+            readMeta(in, f);
+            f.type = EntryType.values()[in.readUnsignedByte()];
+            f.linkTarget = readString(in);
+            f.devMajor = in.readInt();
+            f.devMinor = in.readInt();
+            f.size = in.readLong();
+            f.originLayer = in.readInt();
+            f.originOffset = in.readLong();
+            f.originSize = in.readLong();
+            f.chunks = BitSet.valueOf(readBytes(in));
+            see(id);
+            break;
+          }
+          case OP_LINK: {
+            UpperDir parent = dirs.get(in.readLong());
+            String name = readString(in);
+            long child = in.readLong();
+            UpperEntry c = child < 0 ? UpperEntry.WHITEOUT : dirs.get(child);
+            if (c == null) {
+              c = files.get(child);
+            }
+            if (parent != null && c != null) {
+              parent.children.put(name, c);
+            }
+            break;
+          }
+          case OP_UNLINK: {
+            UpperDir parent = dirs.get(in.readLong());
+            String name = readString(in);
+            if (parent != null) {
+              parent.children.remove(name);
+            }
+            break;
+          }
+          case OP_DROP: {
+            long id = in.readLong();
+            dirs.remove(id);
+            files.remove(id);
+            break;
+          }
+          default:
+            throw new IOException("unknown container metadata operation " + op + " in " + dir);
+        }
+      }
+    } catch (EOFException | IndexOutOfBoundsException e) {
+      throw new IOException("truncated container metadata record in " + dir, e);
+    }
+  }
+
+  private void see(long id) {
+    nextId = Math.max(nextId, id + 1);
+  }
+
+  /** Link counts from the names; unreachable entries dropped; sizes at least the data's length. */
+  private void derive() throws IOException {
+    Map<Long, UpperDir> reachableDirs = new HashMap<>();
+    ArrayDeque<UpperDir> todo = new ArrayDeque<>();
+    todo.add(root);
+    reachableDirs.put(root.id, root);
+    for (UpperFile f : files.values()) {
+      f.nlink = 0;
+    }
+    while (!todo.isEmpty()) {
+      UpperDir d = todo.poll();
+      for (UpperEntry e : d.children.values()) {
+        if (e instanceof UpperDir) {
+          if (reachableDirs.putIfAbsent(e.id, (UpperDir) e) == null) {
+            todo.add((UpperDir) e);
+          }
+        } else if (e instanceof UpperFile) {
+          ((UpperFile) e).nlink++;
+        }
+      }
+    }
+    dirs.keySet().retainAll(reachableDirs.keySet());
+    files.values().removeIf(f -> f.nlink == 0);
+    if (dir == null) {
+      return;
+    }
+    for (UpperFile f : files.values()) {
+      if (f.type == EntryType.FILE) {
+        Path p = dataPath(f.id);
+        if (Files.exists(p)) {
+          f.size = Math.max(f.size, Files.size(p));
+        }
+      }
+    }
+  }
+
+  private void removeOrphans() throws IOException {
+    List<Path> orphans = new ArrayList<>();
+    try (DirectoryStream<Path> s = Files.newDirectoryStream(dir.resolve("data"))) {
+      for (Path p : s) {
+        String n = p.getFileName().toString();
+        long id;
+        try {
+          id = Long.parseLong(n);
+        } catch (NumberFormatException e) {
+          continue;
+        }
+        see(id);
+        if (files.containsKey(id)) {
+          continue;
+        }
+        if (!dirs.containsKey(id) && Files.size(p) == 0 && !pool.isFull()) {
+          pool.add(id); // emptied by a deletion: reusable (see DataFilePool)
+        } else {
+          orphans.add(p);
+        }
+      }
+    }
+    for (Path p : orphans) {
+      Files.deleteIfExists(p);
+    }
+  }
+
+  private static void readMeta(DataInputStream in, UpperEntry e) throws IOException {
+    e.mode = in.readInt();
+    e.uid = in.readInt();
+    e.gid = in.readInt();
+    e.userName = readString(in);
+    e.groupName = readString(in);
+    e.mtime = in.readLong();
+    e.atime = in.readLong();
+    e.ctime = in.readLong();
+    int n = in.readInt();
+    Map<String, byte[]> x = new TreeMap<>();
+    for (int i = 0; i < n; i++) {
+      x.put(readString(in), readBytes(in));
+    }
+    e.xattrs = x;
+  }
+
+  private static String readString(DataInputStream in) throws IOException {
+    return new String(readBytes(in), StandardCharsets.UTF_8);
+  }
+
+  private static byte[] readBytes(DataInputStream in) throws IOException {
+    int n = in.readInt();
+    if (n < 0 || n > in.available()) {
+      throw new EOFException();
+    }
+    byte[] b = new byte[n];
+    in.readFully(b);
+    return b;
+  }
+
+  // ---------------------------------------------------------------------------------- batches
+
+  /**
+   * One record in the making: each method changes the in-memory state and records the change;
+   * {@link #commit} appends the record. Link counts are kept here: {@link #put} counts a name,
+   * {@link #remove} uncounts it and drops what no name reaches, {@link #detach} uncounts it for a
+   * rename that puts the entry elsewhere.
+   */
+  /** A record's bytes, handed to the log without a copy. */
+  public final class Batch {
+    private final RecordWriter out = new RecordWriter();
+    private final List<UpperFile> dropped = new ArrayList<>();
+    private int ops;
+
+    void dir(UpperDir d) {
+      out.writeByte(OP_DIR);
+      out.writeLong(d.id);
+      writeMeta(d);
+      out.writeBoolean(d.lower != null);
+      if (d.lower != null) {
+        writeString(d.lower);
+      }
+      ops++;
+    }
+
+    /** Records a file's state; the caller holds the file's monitor or the tree's write lock. */
+    void file(UpperFile f) {
+      out.writeByte(OP_FILE);
+      out.writeLong(f.id);
+      writeMeta(f);
+      out.writeByte(f.type.ordinal());
+      writeString(f.linkTarget);
+      out.writeInt(f.devMajor);
+      out.writeInt(f.devMinor);
+      out.writeLong(f.size);
+      out.writeInt(f.originLayer);
+      out.writeLong(f.originOffset);
+      out.writeLong(f.originSize);
+      writeBytes(f.chunks.toByteArray());
+      f.dirty = false;
+      ops++;
+    }
+
+    /** Records an entry's metadata (a directory, or a file under its monitor). */
+    void entry(UpperEntry e) {
+      if (e instanceof UpperDir) {
+        dir((UpperDir) e);
+      } else {
+        UpperFile f = (UpperFile) e;
+        synchronized (f) {
+          file(f);
+        }
+      }
+    }
+
+    /** Sets {@code parent/name} to {@code child}, dropping what it replaces. */
+    void put(UpperDir parent, String name, UpperEntry child) {
+      UpperEntry old = parent.children.put(name, child);
+      linkOp(parent, name, child);
+      if (old != child) {
+        if (child instanceof UpperFile) {
+          ((UpperFile) child).nlink++;
+        }
+        release(old);
+      }
+    }
+
+    /** Removes {@code parent/name}, leaving a whiteout if asked; drops what no name reaches. */
+    void remove(UpperDir parent, String name, boolean whiteout) {
+      release(unset(parent, name, whiteout));
+    }
+
+    /** Removes {@code parent/name} for a rename: the entry is about to be put elsewhere. */
+    UpperEntry detach(UpperDir parent, String name, boolean whiteout) {
+      UpperEntry old = unset(parent, name, whiteout);
+      if (old instanceof UpperFile) {
+        ((UpperFile) old).nlink--;
+      }
+      return old;
+    }
+
+    private UpperEntry unset(UpperDir parent, String name, boolean whiteout) {
+      UpperEntry old;
+      if (whiteout) {
+        old = parent.children.put(name, UpperEntry.WHITEOUT);
+        linkOp(parent, name, UpperEntry.WHITEOUT);
+      } else {
+        old = parent.children.remove(name);
+        if (old != null) {
+          op(OP_UNLINK, parent.id);
+          writeString(name);
+        }
+      }
+      return old == UpperEntry.WHITEOUT ? null : old;
+    }
+
+    private void release(UpperEntry old) {
+      if (old instanceof UpperFile) {
+        UpperFile f = (UpperFile) old;
+        if (--f.nlink <= 0) {
+          files.remove(f.id);
+          op(OP_DROP, f.id);
+          dropped.add(f);
+        }
+      } else if (old instanceof UpperDir) {
+        UpperDir d = (UpperDir) old;
+        dirs.remove(d.id);
+        op(OP_DROP, d.id);
+        for (UpperEntry c : d.children.values()) {
+          release(c);
+        }
+      }
+    }
+
+    /** Files whose last name went: their data files go after the commit. */
+    List<UpperFile> dropped() {
+      return dropped;
+    }
+
+    private void linkOp(UpperDir parent, String name, UpperEntry child) {
+      op(OP_LINK, parent.id);
+      writeString(name);
+      out.writeLong(child == UpperEntry.WHITEOUT ? -1 : child.id);
+    }
+
+    private void op(int op, long id) {
+      out.writeByte(op);
+      out.writeLong(id);
+      ops++;
+    }
+
+    private void writeMeta(UpperEntry e) {
+      out.writeInt(e.mode);
+      out.writeInt(e.uid);
+      out.writeInt(e.gid);
+      writeString(e.userName);
+      writeString(e.groupName);
+      out.writeLong(e.mtime);
+      out.writeLong(e.atime);
+      out.writeLong(e.ctime);
+      out.writeInt(e.xattrs.size());
+      for (Map.Entry<String, byte[]> x : e.xattrs.entrySet()) {
+        writeString(x.getKey());
+        writeBytes(x.getValue());
+      }
+    }
+
+    private void writeString(String s) {
+      writeBytes(s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private void writeBytes(byte[] b) {
+      out.writeInt(b.length);
+      out.write(b);
+    }
+  }
+}

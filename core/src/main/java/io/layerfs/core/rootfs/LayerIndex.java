@@ -1,0 +1,525 @@
+package io.layerfs.core.rootfs;
+
+import io.layerfs.core.EntryType;
+import io.layerfs.core.internal.PathNames;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.zip.CRC32C;
+
+/**
+ * The index of one layer tar: every path the layer defines, after applying its entries in order
+ * (see {@link LayerIndexBuilder} for the rules), with its metadata and the offset of its data in
+ * the uncompressed tar. Built by {@link TarIndexer}; persisted with {@link #write} and loaded with
+ * {@link #read}.
+ *
+ * <h2>Format</h2>
+ *
+ * One little-endian byte buffer, the same on disk and in memory, read in place (a loaded index is
+ * a read-only memory map of its file, so its heap cost is a few objects whatever the entry count):
+ *
+ * <pre>
+ * header (64)   "LFSINDEX", version, entryCount, dirCount, stringCount, linkPairCount,
+ *               unresolvedCount, extrasLength (8), poolLength (8), totalLength (8)
+ * entries       entryCount x 72 bytes (ENTRY_SIZE), see the E_* offsets
+ * dirs          dirCount x 16: pathOff, pathLen, firstEntry, entryCount
+ * strings       stringCount x 8: off, len (user and group names, deduplicated)
+ * link pairs    linkPairCount x 8: (inode, entry) for inodes with several names, sorted
+ * unresolved    unresolvedCount x 4: entries that are hard links to a lower layer
+ * (pad to 8)
+ * extras        per entry with any: atime, ctime, devMajor, devMinor, xattrs
+ * pool          UTF-8 bytes of names, directory paths, link targets, strings
+ * crc32c (4)    over everything before it
+ * </pre>
+ *
+ * <p>Entries are sorted by (parent directory path, name), both compared as unsigned bytes; the
+ * directory table lists each parent path once, sorted, with its run of entries. The root is entry
+ * 0 (parent {@code ""}, name {@code ""}). Looking a path up is a binary search in the directory
+ * table and one in the run; the children of a directory entry are its run ({@code E_CHILD_DIR}).
+ *
+ * <p>Immutable and thread-safe: only absolute reads on the buffer.
+ */
+public final class LayerIndex {
+
+  static final byte[] MAGIC = "LFSINDEX".getBytes(StandardCharsets.US_ASCII);
+  static final int VERSION = 1;
+  static final int HEADER_SIZE = 64;
+  static final int ENTRY_SIZE = 72;
+  static final int DIR_SIZE = 16;
+  static final long ABSENT_TIME = Long.MIN_VALUE;
+
+  /** Type code of a whiteout entry; others are {@link EntryType} ordinals. */
+  static final int T_WHITEOUT = 7;
+
+  static final int F_IMPLIED = 1;
+  static final int F_OPAQUE = 2;
+  static final int F_FRESH = 4;
+
+  private static final EntryType[] TYPES = EntryType.values();
+
+  private final ByteBuffer buf;
+  private final Path file;
+  private final int entryCount;
+  private final int dirCount;
+  private final int entriesBase = HEADER_SIZE;
+  private final int dirsBase;
+  private final int stringsBase;
+  private final int pairsBase;
+  private final int pairCount;
+  private final int unresolvedBase;
+  private final int unresolvedCount;
+  private final int extrasBase;
+  private final int poolBase;
+  /** Decoded user/group names (few distinct ones); filled lazily, races are benign. */
+  private final String[] strings;
+
+  LayerIndex(ByteBuffer buf, Path file) throws IOException {
+    this.buf = buf.order(ByteOrder.LITTLE_ENDIAN);
+    this.file = file;
+    String name = file == null ? "layer index" : file.toString();
+    if (buf.capacity() < HEADER_SIZE + 4) {
+      throw new IOException(name + ": truncated layer index (" + buf.capacity() + " bytes)");
+    }
+    byte[] magic = new byte[8];
+    buf.get(0, magic);
+    if (!Arrays.equals(magic, MAGIC)) {
+      throw new IOException(name + ": not a layerfs layer index (bad magic)");
+    }
+    int version = buf.getInt(8);
+    if (version != VERSION) {
+      throw new IOException(name + ": layer index format version " + version + ", expected "
+          + VERSION);
+    }
+    entryCount = buf.getInt(12);
+    dirCount = buf.getInt(16);
+    int stringCount = buf.getInt(20);
+    pairCount = buf.getInt(24);
+    unresolvedCount = buf.getInt(28);
+    long extrasLen = buf.getLong(32);
+    long poolLen = buf.getLong(40);
+    long total = buf.getLong(48);
+    if (total != buf.capacity()) {
+      throw new IOException(name + ": truncated or padded layer index (header says " + total
+          + " bytes, file has " + buf.capacity() + ")");
+    }
+    long expect = HEADER_SIZE + (long) entryCount * ENTRY_SIZE + (long) dirCount * DIR_SIZE
+        + 8L * stringCount + 8L * pairCount + 4L * unresolvedCount;
+    if (entryCount < 1 || dirCount < 1 || stringCount < 0 || pairCount < 0
+        || unresolvedCount < 0 || extrasLen < 0 || poolLen < 0) {
+      throw new IOException(name + ": corrupt layer index header");
+    }
+    expect = (expect + 7) & ~7L;
+    long extrasAt = expect;
+    expect += extrasLen + poolLen + 4;
+    if (expect != total) {
+      throw new IOException(name + ": corrupt layer index header (sections do not add up)");
+    }
+    CRC32C crc = new CRC32C();
+    ByteBuffer body = buf.duplicate().position(0).limit((int) total - 4);
+    crc.update(body);
+    if ((int) crc.getValue() != buf.getInt((int) total - 4)) {
+      throw new IOException(name + ": layer index checksum mismatch (corrupt file)");
+    }
+    dirsBase = entriesBase + entryCount * ENTRY_SIZE;
+    stringsBase = dirsBase + dirCount * DIR_SIZE;
+    pairsBase = stringsBase + stringCount * 8;
+    unresolvedBase = pairsBase + pairCount * 8;
+    extrasBase = (int) extrasAt;
+    poolBase = (int) (extrasAt + extrasLen);
+    strings = new String[stringCount];
+  }
+
+  /**
+   * Loads an index written by {@link #write}, memory-mapped read-only.
+   *
+   * @throws IOException if the file cannot be read, is truncated, corrupt (checksum), or of another
+   *     format version; the message names the file
+   */
+  public static LayerIndex read(Path file) throws IOException {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      long size = ch.size();
+      if (size > Integer.MAX_VALUE) {
+        throw new IOException(file + ": layer index too large (" + size + " bytes)");
+      }
+      ByteBuffer b;
+      if (size < 64 * 1024) {
+        // small files: a heap copy is cheaper than a mapping
+        b = ByteBuffer.allocate((int) size);
+        while (b.hasRemaining() && ch.read(b) >= 0) {
+          // fill
+        }
+        b.clear();
+      } else {
+        b = ch.map(FileChannel.MapMode.READ_ONLY, 0, size);
+      }
+      return new LayerIndex(b, file);
+    }
+  }
+
+  /** Writes the index atomically: a temp file beside {@code file}, fsync, rename, fsync dir. */
+  public void write(Path file) throws IOException {
+    Path dir = file.toAbsolutePath().getParent();
+    Files.createDirectories(dir);
+    Path tmp = Files.createTempFile(dir, ".tmp-" + file.getFileName(), ".idx");
+    try {
+      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+        ByteBuffer b = buf.duplicate().clear();
+        while (b.hasRemaining()) {
+          ch.write(b);
+        }
+        ch.force(true);
+      }
+      try {
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+      }
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+      d.force(true);
+    } catch (IOException e) {
+      // some file systems cannot open or fsync a directory; the rename is still atomic
+    }
+  }
+
+  /**
+   * Approximate memory this index holds, in bytes, for cache weighing: its buffer (heap for a
+   * freshly built or small index, a memory mapping otherwise — mapped pages are the page cache's,
+   * but they are what keeping the index costs) plus a few objects.
+   */
+  public long weight() {
+    return buf.capacity() + 256L;
+  }
+
+  /** Number of entries, the root included. */
+  public int size() {
+    return entryCount;
+  }
+
+  /** The file this index was read from, or null. */
+  Path file() {
+    return file;
+  }
+
+  // ------------------------------------------------------------------------------ entry access
+
+  private int e(int i) {
+    return entriesBase + i * ENTRY_SIZE;
+  }
+
+  /** Entry's last path component ("" for the root). */
+  String name(int i) {
+    return poolString(buf.getInt(e(i)), buf.getInt(e(i) + 4));
+  }
+
+  /** Raw type code: an {@link EntryType} ordinal or {@link #T_WHITEOUT}. */
+  int typeCode(int i) {
+    return buf.get(e(i) + 8);
+  }
+
+  boolean isWhiteout(int i) {
+    return typeCode(i) == T_WHITEOUT;
+  }
+
+  /** Entry type; null for a whiteout. */
+  EntryType type(int i) {
+    int t = typeCode(i);
+    return t == T_WHITEOUT ? null : TYPES[t];
+  }
+
+  boolean isDirectory(int i) {
+    return typeCode(i) == EntryType.DIRECTORY.ordinal();
+  }
+
+  boolean isImplied(int i) {
+    return (buf.get(e(i) + 9) & F_IMPLIED) != 0;
+  }
+
+  boolean isOpaque(int i) {
+    return (buf.get(e(i) + 9) & F_OPAQUE) != 0;
+  }
+
+  boolean isFresh(int i) {
+    return (buf.get(e(i) + 9) & F_FRESH) != 0;
+  }
+
+  int mode(int i) {
+    return buf.getShort(e(i) + 10) & 07777;
+  }
+
+  int uid(int i) {
+    return buf.getInt(e(i) + 12);
+  }
+
+  int gid(int i) {
+    return buf.getInt(e(i) + 16);
+  }
+
+  /** Index of the first entry naming the same inode (itself when it has one name). */
+  int inode(int i) {
+    return buf.getInt(e(i) + 20);
+  }
+
+  long mtimeNanos(int i) {
+    return buf.getLong(e(i) + 24);
+  }
+
+  long size(int i) {
+    return buf.getLong(e(i) + 32);
+  }
+
+  long dataOffset(int i) {
+    return buf.getLong(e(i) + 40);
+  }
+
+  /** Symlink target, or the absolute target path of an unresolved hard link; "" otherwise. */
+  String linkTarget(int i) {
+    int off = buf.getInt(e(i) + 48);
+    return off < 0 ? "" : poolString(off, buf.getInt(e(i) + 52));
+  }
+
+  String userName(int i) {
+    return string(buf.getInt(e(i) + 56));
+  }
+
+  String groupName(int i) {
+    return string(buf.getInt(e(i) + 60));
+  }
+
+  long atimeNanos(int i) {
+    int x = buf.getInt(e(i) + 64);
+    return x < 0 ? ABSENT_TIME : buf.getLong(extrasBase + x);
+  }
+
+  long ctimeNanos(int i) {
+    int x = buf.getInt(e(i) + 64);
+    return x < 0 ? ABSENT_TIME : buf.getLong(extrasBase + x + 8);
+  }
+
+  int devMajor(int i) {
+    int x = buf.getInt(e(i) + 64);
+    return x < 0 ? 0 : buf.getInt(extrasBase + x + 16);
+  }
+
+  int devMinor(int i) {
+    int x = buf.getInt(e(i) + 64);
+    return x < 0 ? 0 : buf.getInt(extrasBase + x + 20);
+  }
+
+  Map<String, byte[]> xattrs(int i) {
+    int x = buf.getInt(e(i) + 64);
+    if (x < 0) {
+      return Map.of();
+    }
+    int p = extrasBase + x + 24;
+    int n = buf.getInt(p);
+    p += 4;
+    Map<String, byte[]> m = new LinkedHashMap<>();
+    for (int k = 0; k < n; k++) {
+      int kl = buf.getInt(p);
+      byte[] kb = new byte[kl];
+      buf.get(p + 4, kb);
+      p += 4 + kl;
+      int vl = buf.getInt(p);
+      byte[] vb = new byte[vl];
+      buf.get(p + 4, vb);
+      p += 4 + vl;
+      m.put(new String(kb, StandardCharsets.UTF_8), vb);
+    }
+    return m;
+  }
+
+  /** Directory-table index of this directory's children, or -1 if it has none. */
+  int childDir(int i) {
+    return buf.getInt(e(i) + 68);
+  }
+
+  int dirFirst(int d) {
+    return buf.getInt(dirsBase + d * DIR_SIZE + 8);
+  }
+
+  int dirCount(int d) {
+    return buf.getInt(dirsBase + d * DIR_SIZE + 12);
+  }
+
+  int dirTableSize() {
+    return dirCount;
+  }
+
+  String dirPath(int d) {
+    int b = dirsBase + d * DIR_SIZE;
+    return poolString(buf.getInt(b), buf.getInt(b + 4));
+  }
+
+  /** Entries of the unresolved hard links (to a lower layer). */
+  int[] unresolvedHardLinks() {
+    int[] r = new int[unresolvedCount];
+    for (int k = 0; k < unresolvedCount; k++) {
+      r[k] = buf.getInt(unresolvedBase + 4 * k);
+    }
+    return r;
+  }
+
+  /** Whether inode {@code inode} has several names in this layer. */
+  boolean hasSeveralNames(int inode) {
+    if (pairCount == 0) {
+      return false;
+    }
+    int lo = 0;
+    int hi = pairCount - 1;
+    while (lo <= hi) {
+      int mid = (lo + hi) >>> 1;
+      int v = buf.getInt(pairsBase + mid * 8);
+      if (v < inode) {
+        lo = mid + 1;
+      } else if (v > inode) {
+        hi = mid - 1;
+      } else {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** All entries naming inode {@code inode} if it has several names, else just {@code inode}. */
+  int[] namesOfInode(int inode) {
+    int lo = 0;
+    int hi = pairCount;
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (buf.getInt(pairsBase + mid * 8) < inode) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    int end = lo;
+    while (end < pairCount && buf.getInt(pairsBase + end * 8) == inode) {
+      end++;
+    }
+    if (end == lo) {
+      return new int[] {inode};
+    }
+    int[] r = new int[end - lo];
+    for (int k = lo; k < end; k++) {
+      r[k - lo] = buf.getInt(pairsBase + k * 8 + 4);
+    }
+    return r;
+  }
+
+  /** The path of entry {@code i} ("/" for the root). */
+  String path(int i) {
+    if (i == 0) {
+      return "/";
+    }
+    int lo = 0;
+    int hi = dirCount - 1;
+    while (lo < hi) {
+      int mid = (lo + hi + 1) >>> 1;
+      if (dirFirst(mid) <= i) {
+        lo = mid;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return PathNames.child(dirPath(lo), name(i));
+  }
+
+  /** Entry index of a normalized absolute path, or -1. */
+  int find(String path) {
+    if (path.equals("/")) {
+      return 0;
+    }
+    int d = findDir(PathNames.parent(path).getBytes(StandardCharsets.UTF_8));
+    return d < 0 ? -1 : findIn(d, PathNames.fileName(path).getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Entry index of child {@code name} of directory entry {@code dirEntry}, or -1. */
+  int findChild(int dirEntry, byte[] name) {
+    int d = childDir(dirEntry);
+    return d < 0 ? -1 : findIn(d, name);
+  }
+
+  private int findDir(byte[] path) {
+    int lo = 0;
+    int hi = dirCount - 1;
+    while (lo <= hi) {
+      int mid = (lo + hi) >>> 1;
+      int b = dirsBase + mid * DIR_SIZE;
+      int c = comparePool(buf.getInt(b), buf.getInt(b + 4), path);
+      if (c < 0) {
+        lo = mid + 1;
+      } else if (c > 0) {
+        hi = mid - 1;
+      } else {
+        return mid;
+      }
+    }
+    return -1;
+  }
+
+  private int findIn(int d, byte[] name) {
+    int lo = dirFirst(d);
+    int hi = lo + dirCount(d) - 1;
+    while (lo <= hi) {
+      int mid = (lo + hi) >>> 1;
+      int c = comparePool(buf.getInt(e(mid)), buf.getInt(e(mid) + 4), name);
+      if (c < 0) {
+        lo = mid + 1;
+      } else if (c > 0) {
+        hi = mid - 1;
+      } else {
+        return mid;
+      }
+    }
+    return -1;
+  }
+
+  private int comparePool(int off, int len, byte[] key) {
+    int p = poolBase + off;
+    int n = Math.min(len, key.length);
+    for (int k = 0; k < n; k++) {
+      int c = Integer.compare(buf.get(p + k) & 0xff, key[k] & 0xff);
+      if (c != 0) {
+        return c;
+      }
+    }
+    return Integer.compare(len, key.length);
+  }
+
+  private String string(int id) {
+    if (id < 0) {
+      return "";
+    }
+    String s = strings[id];
+    if (s == null) {
+      int b = stringsBase + id * 8;
+      s = poolString(buf.getInt(b), buf.getInt(b + 4));
+      strings[id] = s;
+    }
+    return s;
+  }
+
+  private String poolString(int off, int len) {
+    byte[] b = new byte[len];
+    buf.get(poolBase + off, b);
+    return new String(b, StandardCharsets.UTF_8);
+  }
+
+  @Override
+  public String toString() {
+    return "LayerIndex[" + entryCount + " entries" + (file == null ? "" : ", " + file) + "]";
+  }
+}

@@ -1,0 +1,673 @@
+package io.layerfs.core.rootfs;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.layerfs.core.Digest;
+import io.layerfs.core.EntryType;
+import io.layerfs.core.internal.PathNames;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * The file tree of an image: its layers applied bottom to top, per the OCI image spec's layer.md.
+ *
+ * <h2>Merge rules</h2>
+ *
+ * Each {@link LayerIndex} already holds its layer's own end state (later entries won, implied
+ * parents exist, whiteouts and opaque markers are attached to their directories, see {@link
+ * LayerIndexBuilder}). Going down from the top layer, a name of a directory is taken from the first
+ * layer that has it; a whiteout hides the name in the layers below its own; a directory entry
+ * marked opaque (or fresh: re-created after a whiteout or over a non-directory in its own layer)
+ * stops the walk for its children; a non-directory hides everything below it, a directory hides a
+ * lower non-directory. A directory's metadata is that of the topmost explicit entry in the run of
+ * layers where it continuously is a directory (down to a whiteout, a non-directory or a fresh
+ * entry); if there is none it is implied: 0755, 0:0, time 0. A hard link to a lower layer ({@link
+ * EntryType#HARDLINK} in the index) is resolved in the tree of the layers below it, not following
+ * its last component (as {@code link(2)} does); if that finds nothing, or a directory, the name
+ * does not exist.
+ *
+ * <h3>Entries below a non-directory of the same layer</h3>
+ *
+ * As {@code umoci unpack} does (opencontainers/umoci, oci/layer/tar_extract.go, {@code
+ * UnpackEntry}): a whiteout or opaque marker whose directory is, at that point of the layer's
+ * tar, a non-directory entry of the same layer is ignored — umoci lstats the marker's target,
+ * treats ENOTDIR as "nothing there" and never creates a directory for a marker — so {@code umoci
+ * repack}'s {@code dir-to-file} followed by {@code dir-to-file/.wh.x} is a regular file. Any other
+ * entry below such a non-directory makes the layer unreadable (an {@link IOException} when it is
+ * indexed), as umoci's {@code MkdirAll} of the parent fails with ENOTDIR. Known differences from
+ * umoci: it resolves a symlink parent through the link (layerfs does not write through links),
+ * and a marker in a directory no layer has creates none there (layerfs shows an implied empty
+ * directory). See {@link LayerIndexBuilder} for the per-layer rules.
+ *
+ * <h2>Lookup</h2>
+ *
+ * Paths resolve component by component as Linux does inside a chroot: {@code ..} at the root stays
+ * at the root, absolute symlink targets start at the root, relative ones at the link's directory,
+ * {@code ..} goes to the parent of the directory actually reached (after symlinks). Errors match
+ * what the JDK's default provider throws on Linux for the same tree: a missing component {@link
+ * NoSuchFileException}; a non-directory in the middle {@code FileSystemException(path, null, "Not a
+ * directory")} (ENOTDIR; {@code Files.readAttributes(Path.of("/etc/hosts/x"))} throws exactly
+ * this, not {@link NotDirectoryException}, which the JDK only uses for opening a directory stream
+ * on a file — as {@link #list} does); more than 40 symlinks {@code FileSystemException(path,
+ * null, "Too many levels of symbolic links")} (ELOOP, Linux's limit of 40).
+ *
+ * <h2>Caching and cost</h2>
+ *
+ * Merged directories are computed on first use: their contributing layers and metadata when
+ * reached, their children when first searched or listed. They are cached in a Caffeine cache
+ * bounded by the total number of children ({@link #MAX_CACHED_CHILDREN}); the root stays. Each
+ * cached directory also keeps direct pointers to its computed subdirectories (cleared when a child
+ * is evicted), so a lookup of a cached path is one hash probe per component and no cache or layer
+ * access at all. A plain path (no {@code .}, {@code ..}, or symlink to follow) is resolved without
+ * allocating per component: names are hashed and compared as regions of the path string, and the
+ * path itself is the resolved path when it is normalized. The {@link Node} it returns only points
+ * at the winning index entry; metadata, strings and the link count are read when asked for.
+ *
+ * <p>Thread-safe: merged directories are immutable once published; two threads racing on the same
+ * directory may both compute it, the results are equal.
+ */
+public final class MergedTree {
+
+  /** Bound of the directory cache, in children (each costs about 100 bytes). */
+  static final long MAX_CACHED_CHILDREN = 1_000_000;
+
+  private static final int MAX_SYMLINK_HOPS = 40;
+  /** {@link #lookupPlain}'s answer for a missing name; never leaves this class. */
+  private static final Node ABSENT =
+      new Node(null, "/", EntryType.DIRECTORY, null, -1, -1, null, 0, null, -1, -1);
+  private static final int HARDLINK = EntryType.HARDLINK.ordinal();
+  private static final int SYMLINK = EntryType.SYMLINK.ordinal();
+
+  private final LayerIndex[] layers;
+  private final Digest[] digests;
+  private final Dir root;
+  private final Cache<String, Dir> dirs;
+  private final AtomicReferenceArray<MergedTree> below;
+  private final boolean[] unresolvedAbove;
+  private final Map<Long, Integer> linkCounts = new ConcurrentHashMap<>();
+
+  private MergedTree(LayerIndex[] layers, Digest[] digests, long maxChildren) {
+    this.layers = layers;
+    this.digests = digests;
+    this.below = new AtomicReferenceArray<>(layers.length);
+    this.unresolvedAbove = new boolean[layers.length + 1];
+    for (int l = layers.length - 1; l >= 0; l--) {
+      unresolvedAbove[l] = unresolvedAbove[l + 1] || layers[l].unresolvedHardLinks().length > 0;
+    }
+    this.dirs = Caffeine.newBuilder()
+        .maximumWeight(maxChildren)
+        .weigher((String k, Dir d) -> d.weight())
+        .evictionListener((String k, Dir d, com.github.benmanes.caffeine.cache.RemovalCause c) -> {
+          if (d != null) {
+            d.detach();
+          }
+        })
+        .build();
+    this.root = rootDir();
+  }
+
+  /**
+   * The merged tree of {@code bottomToTop}; {@code diffIds.get(i)} is the DiffID of layer i.
+   *
+   * @throws IllegalArgumentException if the lists differ in length
+   */
+  public static MergedTree of(List<LayerIndex> bottomToTop, List<Digest> diffIds) {
+    if (bottomToTop.size() != diffIds.size()) {
+      throw new IllegalArgumentException("layers (" + bottomToTop.size() + ") and diffIds ("
+          + diffIds.size() + ") differ in length");
+    }
+    return new MergedTree(bottomToTop.toArray(new LayerIndex[0]),
+        diffIds.toArray(new Digest[0]), MAX_CACHED_CHILDREN);
+  }
+
+  /**
+   * Looks up an absolute path, following symbolic links in it chroot-style, and the last
+   * component too if {@code followLast}.
+   *
+   * @throws NoSuchFileException if a component does not exist (or a symlink dangles)
+   * @throws FileSystemException "Not a directory" if a non-directory is used as a directory, "Too
+   *     many levels of symbolic links" after 40 symlinks
+   */
+  public Node lookup(String absPath, boolean followLast) throws IOException {
+    Node n = lookupPlain(absPath, followLast);
+    if (n == ABSENT) {
+      throw new NoSuchFileException(absPath);
+    }
+    return n != null ? n : toNode(resolve(absPath, followLast));
+  }
+
+  /**
+   * {@link #lookup}, but null where lookup throws {@link NoSuchFileException}: existence checks
+   * are frequent, and building the exception's stack trace costs more than the lookup.
+   *
+   * @throws FileSystemException as {@link #lookup} for the other errors
+   */
+  public Node find(String absPath, boolean followLast) throws IOException {
+    Node n = lookupPlain(absPath, followLast);
+    if (n == ABSENT) {
+      return null;
+    }
+    if (n != null) {
+      return n;
+    }
+    try {
+      return toNode(resolve(absPath, followLast));
+    } catch (NoSuchFileException e) {
+      return null;
+    }
+  }
+
+  /** The sorted names in a directory (symlinks followed, the last one too). */
+  public List<String> list(String absDirPath) throws IOException {
+    Ref r = resolve(absDirPath, true);
+    if (r.dir == null) {
+      throw new NotDirectoryException(absDirPath);
+    }
+    return List.of(r.dir.children().names);
+  }
+
+  // ------------------------------------------------------------------------------- resolution
+
+  /** A resolved name: the effective layer entry, and the merged directory if it is one. */
+  private static final class Ref {
+    final String path;
+    final int layer;
+    final int entry;
+    final Dir dir;
+
+    Ref(String path, int layer, int entry, Dir dir) {
+      this.path = path;
+      this.layer = layer;
+      this.entry = entry;
+      this.dir = dir;
+    }
+  }
+
+  /**
+   * The common case, without allocating per component: every component is a plain name (no
+   * {@code .} or {@code ..}), no symlink is followed and no non-directory is used as a directory.
+   * Names are found by hashing and comparing regions of {@code p}. Returns null when the path
+   * needs {@link #resolve}, which then also produces the errors, and {@link #ABSENT} for a missing
+   * name, exactly where {@link #resolve} would throw {@link NoSuchFileException}.
+   */
+  private Node lookupPlain(String p, boolean followLast) {
+    int n = p.length();
+    Dir dir = root;
+    // whether p is its own resolved path: one slash before each component, none at the end
+    boolean exact = true;
+    int i = 0;
+    while (true) {
+      int start = i;
+      while (i < n && p.charAt(i) == '/') {
+        i++;
+      }
+      if (i >= n) {
+        return dirNode(dir.path, dir);
+      }
+      if (i - start != 1) {
+        exact = false;
+      }
+      int j = p.indexOf('/', i);
+      if (j < 0) {
+        j = n;
+      }
+      int len = j - i;
+      if (p.charAt(i) == '.' && (len == 1 || (len == 2 && p.charAt(i + 1) == '.'))) {
+        return null;
+      }
+      Children ch = dir.children();
+      int k = ch.find(p, i, len);
+      if (k < 0) {
+        return ABSENT;
+      }
+      int rest = j;
+      while (rest < n && p.charAt(rest) == '/') {
+        rest++;
+      }
+      boolean last = rest >= n;
+      int l = ch.layer[k];
+      int e = ch.entry[k];
+      LayerIndex x = layers[l];
+      if (x.isDirectory(e)) {
+        dir = ch.subdir(this, dir, k);
+        i = j;
+        continue;
+      }
+      if (!last || (followLast && x.typeCode(e) == SYMLINK)) {
+        return null;
+      }
+      return fileNode(exact && j == n ? p : PathNames.child(dir.path, ch.names[k]), l, e);
+    }
+  }
+
+  private Ref resolve(String absPath, boolean followLast) throws IOException {
+    ArrayDeque<String> todo = new ArrayDeque<>();
+    pushComponents(todo, absPath);
+    ArrayList<Dir> stack = new ArrayList<>();
+    stack.add(root);
+    Dir dir = root;
+    // the current non-directory reached, if any; only legal as the last component
+    int curLayer = -1;
+    int curEntry = -1;
+    String curPath = null;
+    int hops = 0;
+    while (!todo.isEmpty()) {
+      String c = todo.pollFirst();
+      if (curPath != null) {
+        throw new FileSystemException(absPath, null, "Not a directory");
+      }
+      if (c.equals(".")) {
+        continue;
+      }
+      if (c.equals("..")) {
+        if (stack.size() > 1) {
+          stack.remove(stack.size() - 1);
+        }
+        dir = stack.get(stack.size() - 1);
+        continue;
+      }
+      Children ch = dir.children();
+      int k = ch.find(c);
+      if (k < 0) {
+        throw new NoSuchFileException(absPath);
+      }
+      int l = ch.layer[k];
+      int e = ch.entry[k];
+      if (layers[l].typeCode(e) == SYMLINK && (followLast || !todo.isEmpty())) {
+        if (++hops > MAX_SYMLINK_HOPS) {
+          throw new FileSystemException(absPath, null, "Too many levels of symbolic links");
+        }
+        String target = layers[l].linkTarget(e);
+        if (target.isEmpty()) {
+          throw new NoSuchFileException(absPath);
+        }
+        if (target.charAt(0) == '/') {
+          stack.subList(1, stack.size()).clear();
+          dir = root;
+        }
+        pushComponentsFront(todo, target);
+        continue;
+      }
+      if (layers[l].isDirectory(e)) {
+        dir = ch.subdir(this, dir, k);
+        stack.add(dir);
+      } else {
+        curLayer = l;
+        curEntry = e;
+        curPath = PathNames.child(dir.path, c);
+      }
+    }
+    if (curPath != null) {
+      return new Ref(curPath, curLayer, curEntry, null);
+    }
+    return new Ref(dir.path, dir.topLayer, dir.topEntry, dir);
+  }
+
+  private static void pushComponents(ArrayDeque<String> todo, String path) {
+    todo.addAll(PathNames.componentsRaw(path));
+  }
+
+  private static void pushComponentsFront(ArrayDeque<String> todo, String path) {
+    ArrayDeque<String> t = new ArrayDeque<>();
+    pushComponents(t, path);
+    while (!t.isEmpty()) {
+      todo.addFirst(t.pollLast());
+    }
+  }
+
+  private Node toNode(Ref r) {
+    if (r.dir != null) {
+      return dirNode(r.path, r.dir);
+    }
+    return fileNode(r.path, r.layer, r.entry);
+  }
+
+  private Node dirNode(String path, Dir d) {
+    LayerIndex meta = d.metaLayer < 0 ? null : layers[d.metaLayer];
+    return new Node(this, path, EntryType.DIRECTORY, meta, d.metaEntry, d.topLayer,
+        digest(d.topLayer), key(d.topLayer, d.topEntry), d, -1, -1);
+  }
+
+  private Node fileNode(String path, int l, int e) {
+    LayerIndex x = layers[l];
+    int inode = x.inode(e);
+    return new Node(this, path, x.type(e), x, e, l, digests[l], key(l, inode), null, l, inode);
+  }
+
+  /** Link count of a node: 2 + subdirectories for {@code dir}, else of (layer, inode). */
+  int linkCount(Object dir, int l, int inode) {
+    if (dir != null) {
+      return 2 + ((Dir) dir).children().subdirs;
+    }
+    return linkCount(l, inode);
+  }
+
+  private Digest digest(int l) {
+    return l < 0 ? null : digests[l];
+  }
+
+  private static long key(int layer, int entry) {
+    return ((long) layer << 32) | (entry & 0xffffffffL);
+  }
+
+  /** Visible names of inode (layer, inode): its names in its layer plus upper hard links to it. */
+  private int linkCount(int l, int inode) {
+    if (!unresolvedAbove[l + 1] && !layers[l].hasSeveralNames(inode)) {
+      return 1;
+    }
+    int[] names = layers[l].namesOfInode(inode);
+    long k = key(l, inode);
+    Integer cached = linkCounts.get(k);
+    if (cached != null) {
+      return cached;
+    }
+    // distinct paths: an upper hard link may replace a name of the file itself
+    Set<String> candidates = new java.util.LinkedHashSet<>();
+    for (int n : names) {
+      candidates.add(layers[l].path(n));
+    }
+    for (int u = l + 1; u < layers.length; u++) {
+      for (int n : layers[u].unresolvedHardLinks()) {
+        candidates.add(layers[u].path(n));
+      }
+    }
+    int count = 0;
+    for (String p : candidates) {
+      try {
+        Ref r = resolve(p, false);
+        if (r.dir == null && r.layer == l && layers[l].inode(r.entry) == inode) {
+          count++;
+        }
+      } catch (IOException e) {
+        // hidden or unreachable name: not a link
+      }
+    }
+    count = Math.max(1, count);
+    linkCounts.put(k, count);
+    return count;
+  }
+
+  private MergedTree below(int l) {
+    MergedTree t = below.get(l);
+    if (t == null) {
+      t = new MergedTree(Arrays.copyOf(layers, l), Arrays.copyOf(digests, l),
+          MAX_CACHED_CHILDREN / 4);
+      if (!below.compareAndSet(l, null, t)) {
+        t = below.get(l);
+      }
+    }
+    return t;
+  }
+
+  // -------------------------------------------------------------------------- merged directories
+
+  /** A merged directory: where its children come from, and its metadata. */
+  private final class Dir {
+    final String path;
+    final Dir parent;
+    final int indexInParent;
+    /** Layers contributing children, top to bottom, and this directory's entry in each. */
+    final int[] layerIds;
+    final int[] entryIds;
+    final int topLayer;
+    final int topEntry;
+    final int metaLayer;
+    final int metaEntry;
+    volatile Children children;
+
+    Dir(String path, Dir parent, int indexInParent, int[] layerIds, int[] entryIds, int topLayer,
+        int topEntry, int metaLayer, int metaEntry) {
+      this.path = path;
+      this.parent = parent;
+      this.indexInParent = indexInParent;
+      this.layerIds = layerIds;
+      this.entryIds = entryIds;
+      this.topLayer = topLayer;
+      this.topEntry = topEntry;
+      this.metaLayer = metaLayer;
+      this.metaEntry = metaEntry;
+    }
+
+    int weight() {
+      Children c = children;
+      return 1 + (c == null ? 0 : c.names.length);
+    }
+
+    void detach() {
+      Children pc = parent == null ? null : parent.children;
+      if (pc != null && pc.subdirs() != null && pc.subdirs()[indexInParent] == this) {
+        pc.subdirs()[indexInParent] = null;
+      }
+    }
+
+    Children children() {
+      Children c = children;
+      if (c == null) {
+        c = computeChildren(this);
+        children = c;
+        if (this != root) {
+          dirs.put(path, this); // re-weigh now that children are known
+        }
+      }
+      return c;
+    }
+  }
+
+  /** The children of a merged directory, sorted by name, with a hash index. */
+  private static final class Children {
+    final String[] names;
+    final int[] layer;
+    final int[] entry;
+    final int subdirs;
+    private final int[] hashes;
+    private final int[] table;
+    private final Dir[] dirPointers;
+
+    Children(String[] names, int[] layer, int[] entry, int subdirs) {
+      this.names = names;
+      this.layer = layer;
+      this.entry = entry;
+      this.subdirs = subdirs;
+      int cap = Integer.highestOneBit(Math.max(4, names.length * 2 - 1)) << 1;
+      table = new int[cap];
+      hashes = new int[names.length];
+      for (int i = 0; i < names.length; i++) {
+        hashes[i] = names[i].hashCode();
+        int h = mix(hashes[i]) & (cap - 1);
+        while (table[h] != 0) {
+          h = (h + 1) & (cap - 1);
+        }
+        table[h] = i + 1;
+      }
+      dirPointers = new Dir[names.length];
+    }
+
+    Dir[] subdirs() {
+      return dirPointers;
+    }
+
+    int find(String name) {
+      return find(name, 0, name.length());
+    }
+
+    /** The child named {@code s[off, off + len)}, or -1. */
+    int find(String s, int off, int len) {
+      // String.hashCode of the region, without making the substring
+      int hash = 0;
+      for (int i = off, end = off + len; i < end; i++) {
+        hash = 31 * hash + s.charAt(i);
+      }
+      int mask = table.length - 1;
+      int h = mix(hash) & mask;
+      int v;
+      while ((v = table[h]) != 0) {
+        String name = names[v - 1];
+        if (hashes[v - 1] == hash && name.length() == len && name.regionMatches(0, s, off, len)) {
+          return v - 1;
+        }
+        h = (h + 1) & mask;
+      }
+      return -1;
+    }
+
+    Dir subdir(MergedTree tree, Dir parent, int k) {
+      Dir d = dirPointers[k];
+      if (d == null) {
+        String p = PathNames.child(parent.path, names[k]);
+        d = tree.dirs.get(p, key -> tree.computeDir(parent, k, key));
+        dirPointers[k] = d;
+      }
+      return d;
+    }
+
+    private static int mix(int h) {
+      return h ^ (h >>> 16);
+    }
+  }
+
+  private Dir rootDir() {
+    int n = layers.length;
+    int[] ls = new int[n];
+    int[] es = new int[n];
+    int count = 0;
+    int metaL = -1;
+    boolean stop = false;
+    for (int l = n - 1; l >= 0; l--) {
+      if (!stop) {
+        ls[count] = l;
+        es[count++] = 0;
+      }
+      if (metaL < 0 && !layers[l].isImplied(0)) {
+        metaL = l;
+      }
+      if (layers[l].isOpaque(0)) {
+        stop = true;
+      }
+      if (stop && metaL >= 0) {
+        break;
+      }
+    }
+    int top = n == 0 ? -1 : n - 1;
+    return new Dir("/", null, -1, Arrays.copyOf(ls, count), Arrays.copyOf(es, count), top,
+        0, metaL, 0);
+  }
+
+  /** Merged directory for child k of parent, which the parent's children say is a directory. */
+  private Dir computeDir(Dir parent, int k, String path) {
+    Children pc = parent.children();
+    int topL = pc.layer[k];
+    int topE = pc.entry[k];
+    byte[] name = pc.names[k].getBytes(StandardCharsets.UTF_8);
+    int[] ls = new int[parent.layerIds.length];
+    int[] es = new int[parent.layerIds.length];
+    int count = 0;
+    int metaL = -1;
+    int metaE = -1;
+    boolean stop = false;
+    for (int i = 0; i < parent.layerIds.length; i++) {
+      int l = parent.layerIds[i];
+      if (l > topL) {
+        continue;
+      }
+      int e = l == topL ? topE : layers[l].findChild(parent.entryIds[i], name);
+      if (e < 0) {
+        continue;
+      }
+      LayerIndex x = layers[l];
+      if (x.isWhiteout(e) || !x.isDirectory(e)) {
+        break;
+      }
+      if (!stop) {
+        ls[count] = l;
+        es[count++] = e;
+      }
+      if (metaL < 0 && !x.isImplied(e)) {
+        metaL = l;
+        metaE = e;
+      }
+      if (x.isFresh(e)) {
+        break;
+      }
+      if (x.isOpaque(e)) {
+        stop = true;
+      }
+      if (stop && metaL >= 0) {
+        break;
+      }
+    }
+    return new Dir(path, parent, k, Arrays.copyOf(ls, count), Arrays.copyOf(es, count), topL,
+        topE, metaL, metaE);
+  }
+
+  private Children computeChildren(Dir d) {
+    HashMap<String, long[]> found = new HashMap<>();
+    Set<String> hidden = new HashSet<>();
+    List<String> pending = new ArrayList<>();
+    for (int i = 0; i < d.layerIds.length; i++) {
+      int l = d.layerIds[i];
+      LayerIndex x = layers[l];
+      int cd = x.childDir(d.entryIds[i]);
+      if (cd < 0) {
+        continue;
+      }
+      int first = x.dirFirst(cd);
+      int end = first + x.dirCount(cd);
+      for (int e = first; e < end; e++) {
+        String name = x.name(e);
+        if (x.isWhiteout(e)) {
+          pending.add(name);
+        } else if (!hidden.contains(name) && !found.containsKey(name)) {
+          found.put(name, new long[] {l, e});
+        }
+      }
+      hidden.addAll(pending);
+      pending.clear();
+    }
+    String[] names = new String[found.size()];
+    int n = 0;
+    for (Map.Entry<String, long[]> me : found.entrySet()) {
+      long[] le = me.getValue();
+      if (layers[(int) le[0]].typeCode((int) le[1]) == HARDLINK) {
+        int l = (int) le[0];
+        try {
+          Ref t = below(l).resolve(layers[l].linkTarget((int) le[1]), false);
+          if (t.dir != null) {
+            continue;
+          }
+          le[0] = t.layer;
+          le[1] = t.entry;
+        } catch (IOException e) {
+          continue; // a hard link to nothing: the name does not exist
+        }
+      }
+      names[n++] = me.getKey();
+    }
+    names = Arrays.copyOf(names, n);
+    Arrays.sort(names);
+    int[] ls = new int[n];
+    int[] es = new int[n];
+    int subdirs = 0;
+    for (int i = 0; i < n; i++) {
+      long[] le = found.get(names[i]);
+      ls[i] = (int) le[0];
+      es[i] = (int) le[1];
+      if (layers[ls[i]].isDirectory(es[i])) {
+        subdirs++;
+      }
+    }
+    return new Children(names, ls, es, subdirs);
+  }
+}

@@ -1,0 +1,120 @@
+package io.layerfs.core.rootfs;
+
+import io.layerfs.core.Digest;
+import io.layerfs.core.Layer;
+import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.image.Image;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The read-only root file system of one image: its layers merged into one tree, with the file
+ * data read in place from the uncompressed layer blobs.
+ *
+ * <p>Reads are positional reads on the one shared {@link FileChannel} per layer that {@link
+ * LayerStore} keeps: no per-file open, no extraction. A file's bytes are the slice {@code
+ * [dataOffset, dataOffset + size)} of its layer's uncompressed tar.
+ *
+ * <p>Thread safety: immutable after {@link #open}; safe for any number of threads.
+ */
+public final class RootFs {
+  private final Image image;
+  private final MergedTree tree;
+  private final LayerStore layers;
+  private final List<Digest> diffIds;
+
+  private RootFs(Image image, MergedTree tree, LayerStore layers, List<Digest> diffIds) {
+    this.image = image;
+    this.tree = tree;
+    this.layers = layers;
+    this.diffIds = diffIds;
+  }
+
+  /**
+   * Resolves {@code ref} in the store and indexes its layers (inflating compressed ones on first
+   * use). The caller owns {@code layers} and closes it after the last use of this view.
+   */
+  public static RootFs open(ContentStore store, LayerStore layers, String ref) throws IOException {
+    Image image = Image.resolve(store, ref);
+    List<LayerIndex> indexes = new ArrayList<>();
+    List<Digest> diffIds = new ArrayList<>();
+    for (Layer layer : image.layers()) {
+      indexes.add(layers.index(layer));
+      diffIds.add(layer.diffId());
+    }
+    return new RootFs(image, MergedTree.of(indexes, diffIds), layers, List.copyOf(diffIds));
+  }
+
+  public Image image() {
+    return image;
+  }
+
+  /** Looks up a normalized absolute path, following symbolic links chroot-style. */
+  public Node lookup(String path, boolean followLast) throws IOException {
+    return tree.lookup(path, followLast);
+  }
+
+  /** {@link #lookup}, but null for a missing path (see {@link MergedTree#find}). */
+  public Node find(String path, boolean followLast) throws IOException {
+    return tree.find(path, followLast);
+  }
+
+  /** The sorted names in a directory. */
+  public List<String> list(String dir) throws IOException {
+    return tree.list(dir);
+  }
+
+  /** Reads file bytes at {@code position} into {@code dst}; -1 at the end of the file. */
+  public int read(Node file, ByteBuffer dst, long position) throws IOException {
+    if (!dst.hasRemaining()) {
+      return 0;
+    }
+    long remaining = file.size() - position;
+    if (remaining <= 0) {
+      return -1;
+    }
+    FileChannel channel = channel(file);
+    int want = (int) Math.min(dst.remaining(), remaining);
+    if (want == 0) {
+      return 0;
+    }
+    if (want == dst.remaining()) {
+      return channel.read(dst, file.dataOffset() + position);
+    }
+    ByteBuffer slice = dst.slice().limit(want);
+    int n = channel.read(slice, file.dataOffset() + position);
+    if (n > 0) {
+      dst.position(dst.position() + n);
+    }
+    return n;
+  }
+
+  /** Transfers file bytes straight from the layer blob, letting the OS copy them. */
+  public long transferTo(Node file, long position, long count, WritableByteChannel target)
+      throws IOException {
+    long n = Math.min(count, file.size() - position);
+    if (n <= 0) {
+      return 0;
+    }
+    return channel(file).transferTo(file.dataOffset() + position, n, target);
+  }
+
+  /** Maps a read-only slice of the file's bytes. */
+  public MappedByteBuffer map(Node file, long position, long size) throws IOException {
+    return channel(file).map(FileChannel.MapMode.READ_ONLY, file.dataOffset() + position, size);
+  }
+
+  /** The layers bottom to top, as the image lists them. */
+  public List<Layer> layers() {
+    return image.layers();
+  }
+
+  private FileChannel channel(Node file) throws IOException {
+    return layers.channel(diffIds.get(file.layer()));
+  }
+}

@@ -1,0 +1,116 @@
+package io.layerfs.core.rootfs;
+
+import io.layerfs.core.EntryType;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.attribute.FileTime;
+import java.util.concurrent.TimeUnit;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+
+/**
+ * Reads an uncompressed layer tar once, front to back, and builds its {@link LayerIndex}.
+ *
+ * <p>Headers are parsed by Commons Compress ({@code TarArchiveInputStream}: ustar, GNU long
+ * names/links, PAX {@code path}/{@code linkpath}/{@code size}/{@code mtime}/{@code atime}/{@code
+ * ctime} with sub-second precision, base-256 numbers). Under it sits a {@link TarGuardStream},
+ * which counts bytes (the data offset of an entry is the count when its header has been read,
+ * cross-checked against the guard's own walk of the tar), bounds meta entries, and captures
+ * {@code SCHILY.xattr.*} values byte-exactly. The stream is read to its very end, trailer
+ * included, so a digest computed below sees the whole blob.
+ *
+ * <p>Hostile input: sparse entries, oversized meta entries, negative or overflowing sizes, a tar
+ * that ends inside an entry or a header, and anything Commons Compress rejects become an {@link
+ * IOException}; memory use is bounded by the size of the resulting index.
+ */
+public final class TarIndexer {
+
+  private TarIndexer() {}
+
+  /** Indexes an uncompressed tar, reading {@code in} to its end (it is not closed). */
+  public static LayerIndex index(InputStream uncompressedTar) throws IOException {
+    TarGuardStream guard = new TarGuardStream(uncompressedTar);
+    LayerIndexBuilder builder = new LayerIndexBuilder();
+    TarArchiveInputStream tar = new TarArchiveInputStream(guard, "UTF-8");
+    TarArchiveEntry e;
+    try {
+      while ((e = tar.getNextEntry()) != null) {
+        long offset = guard.count();
+        if (offset != guard.entryDataStart()) {
+          throw new IOException("tar structure is ambiguous near entry '" + e.getName()
+              + "' (offset " + offset + " vs " + guard.entryDataStart() + ")");
+        }
+        if (e.isSparse()) {
+          throw new IOException("sparse tar entries are not supported: '" + e.getName() + "'");
+        }
+        LayerIndexBuilder.Inode ino = toInode(e, offset, guard);
+        if (ino == null) {
+          continue;
+        }
+        ino.xattrs = guard.entryXattrs();
+        builder.add(e.getName(), ino);
+      }
+    } catch (IllegalArgumentException | IllegalStateException | ArithmeticException x) {
+      // Commons Compress reports some malformed headers as unchecked exceptions
+      throw new IOException("malformed tar: " + x.getMessage(), x);
+    }
+    guard.drain();
+    return builder.build();
+  }
+
+  private static LayerIndexBuilder.Inode toInode(TarArchiveEntry e, long offset,
+      TarGuardStream guard) throws IOException {
+    LayerIndexBuilder.Inode ino = new LayerIndexBuilder.Inode();
+    if (e.isLink()) {
+      ino.type = EntryType.HARDLINK;
+    } else if (e.isSymbolicLink()) {
+      ino.type = EntryType.SYMLINK;
+    } else if (e.isDirectory()) {
+      ino.type = EntryType.DIRECTORY;
+    } else if (e.isCharacterDevice()) {
+      ino.type = EntryType.CHAR_DEVICE;
+    } else if (e.isBlockDevice()) {
+      ino.type = EntryType.BLOCK_DEVICE;
+    } else if (e.isFIFO()) {
+      ino.type = EntryType.FIFO;
+    } else if (e.isFile()) {
+      ino.type = EntryType.FILE;
+    } else {
+      return null; // other types (e.g. GNU volume labels) define no file
+    }
+    if (e.getSize() < 0) {
+      throw new IOException("negative size for tar entry '" + e.getName() + "'");
+    }
+    ino.mode = e.getMode() & 07777;
+    ino.uid = (int) e.getLongUserId();
+    ino.gid = (int) e.getLongGroupId();
+    ino.uname = e.getUserName() == null ? "" : e.getUserName();
+    ino.gname = e.getGroupName() == null ? "" : e.getGroupName();
+    ino.mtimeNanos = paxOr(guard, 0, nanos(e.getLastModifiedTime(), 0));
+    ino.atimeNanos = paxOr(guard, 1, nanos(e.getLastAccessTime(), LayerIndex.ABSENT_TIME));
+    ino.ctimeNanos = paxOr(guard, 2, nanos(e.getStatusChangeTime(), LayerIndex.ABSENT_TIME));
+    ino.dataOffset = offset;
+    switch (ino.type) {
+      case FILE -> ino.size = e.getSize();
+      case SYMLINK, HARDLINK -> ino.link = e.getLinkName() == null ? "" : e.getLinkName();
+      case CHAR_DEVICE, BLOCK_DEVICE -> {
+        ino.devMajor = e.getDevMajor();
+        ino.devMinor = e.getDevMinor();
+      }
+      default -> { }
+    }
+    if (ino.type == EntryType.SYMLINK) {
+      ino.size = ino.link.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+    }
+    return ino;
+  }
+
+  private static long paxOr(TarGuardStream guard, int which, long fallback) {
+    long t = guard.entryPaxTime(which);
+    return t == TarGuardStream.NO_TIME ? fallback : t;
+  }
+
+  private static long nanos(FileTime t, long absent) {
+    return t == null ? absent : t.to(TimeUnit.NANOSECONDS);
+  }
+}

@@ -1,0 +1,118 @@
+package io.layerfs.core.signing;
+
+import io.layerfs.core.Digest;
+import io.layerfs.core.content.ContentStore;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The signatures of images kept beside a store, named as containers/image names them in a
+ * "lookaside" signature store: {@code <store>/layerfs/signatures/<algorithm>/<manifest
+ * hex>/signature-1}, {@code signature-2}, ... numbered from 1 without gaps (a reader stops at the
+ * first missing number, as containers/image does).
+ *
+ * <p>Writes are atomic and never replace a file: the signature is written to a temp file in the
+ * store's temp directory and fsynced, then hard-linked to the first free name (a link fails if
+ * the name exists, so concurrent writers, even in other processes, take different numbers), and
+ * the directory is fsynced. A signature already stored for the manifest is not stored again.
+ *
+ * <p>Signatures are untrusted data: a file bigger than {@link SimpleSigning#MAX_SIGNATURE} is
+ * returned cut to one byte past that limit, which {@link SimpleSigning#verify} rejects as too
+ * big, and at most {@value #MAX_SIGNATURES} signatures are read per image.
+ */
+public final class SignatureStore {
+  static final int MAX_SIGNATURES = 1000;
+  private static final String PREFIX = "signature-";
+
+  private SignatureStore() {}
+
+  /** The directory holding the signatures of {@code manifest} (it may not exist). */
+  public static Path directory(ContentStore store, Digest manifest) {
+    return store.root().resolve(ContentStore.STATE_DIR).resolve("signatures")
+        .resolve(manifest.algorithm()).resolve(manifest.hex());
+  }
+
+  /** The stored signatures of {@code manifest}, {@code signature-1} first; empty if none. */
+  public static List<byte[]> list(ContentStore store, Digest manifest) throws IOException {
+    Path dir = directory(store, manifest);
+    List<byte[]> out = new ArrayList<>();
+    for (int i = 1; i <= MAX_SIGNATURES; i++) {
+      byte[] data = read(dir.resolve(PREFIX + i));
+      if (data == null) {
+        break;
+      }
+      out.add(data);
+    }
+    return out;
+  }
+
+  /**
+   * Stores {@code signature} for {@code manifest} under the next free name, or finds it already
+   * stored; returns its path. The signature is not verified here (callers check it parses).
+   *
+   * @throws IllegalArgumentException if it is empty or bigger than {@link
+   *     SimpleSigning#MAX_SIGNATURE}
+   * @throws IOException if the image already has {@value #MAX_SIGNATURES} signatures
+   */
+  public static Path add(ContentStore store, Digest manifest, byte[] signature)
+      throws IOException {
+    if (signature.length == 0 || signature.length > SimpleSigning.MAX_SIGNATURE) {
+      throw new IllegalArgumentException("a signature must have 1 to "
+          + SimpleSigning.MAX_SIGNATURE + " bytes, not " + signature.length);
+    }
+    Path dir = Files.createDirectories(directory(store, manifest));
+    Path temp = store.newTempFile("signature");
+    try {
+      try (FileChannel ch =
+          FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        ByteBuffer buffer = ByteBuffer.wrap(signature);
+        while (buffer.hasRemaining()) {
+          ch.write(buffer);
+        }
+        ch.force(true);
+      }
+      for (int i = 1; i <= MAX_SIGNATURES; i++) {
+        Path target = dir.resolve(PREFIX + i);
+        byte[] existing = read(target);
+        if (existing != null) {
+          if (Arrays.equals(existing, signature)) {
+            return target;
+          }
+          continue;
+        }
+        try {
+          Files.createLink(target, temp);
+        } catch (FileAlreadyExistsException e) {
+          // another writer took this number first: look at what it wrote, then go on
+          i--;
+          continue;
+        }
+        ContentStore.fsyncDirectory(dir);
+        return target;
+      }
+      throw new IOException("image " + manifest + " already has " + MAX_SIGNATURES
+          + " signatures in " + dir);
+    } finally {
+      Files.deleteIfExists(temp);
+    }
+  }
+
+  /** A signature file's bytes (cut one byte past the limit), or null if there is none. */
+  private static byte[] read(Path file) throws IOException {
+    try (InputStream in = Files.newInputStream(file)) {
+      return in.readNBytes(SimpleSigning.MAX_SIGNATURE + 1);
+    } catch (NoSuchFileException e) {
+      return null;
+    }
+  }
+}

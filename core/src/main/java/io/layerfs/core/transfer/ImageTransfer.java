@@ -1,0 +1,187 @@
+package io.layerfs.core.transfer;
+
+import io.layerfs.core.Progress;
+import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.content.Lease;
+import io.layerfs.core.image.Image;
+import io.layerfs.core.rootfs.LayerStore;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Moves images into and out of a {@link ContentStore} through the {@link Transport}s skopeo
+ * names: {@code oci:DIR[:TAG]}, {@code oci-archive:FILE[:TAG]}, {@code docker-archive:FILE[:REF]}.
+ *
+ * <h2>Import</h2>
+ *
+ * <ul>
+ *   <li>{@code oci:} and {@code oci-archive:} import the image tagged TAG, or the only image of
+ *       the layout; it keeps that tag (its own ref.name, else the hex of its manifest digest)
+ *       unless the caller gives another.
+ *   <li>{@code docker-archive:} imports the image whose RepoTags match REF (Docker's
+ *       normalization: {@code busybox} matches {@code docker.io/library/busybox:latest}), the
+ *       N-th for {@code @N}, or every image; each gets its RepoTags (the hex of its config digest,
+ *       its Docker image ID, when it has none) unless the caller gives a tag, which is allowed
+ *       only when one image is imported.
+ * </ul>
+ *
+ * Archives are unpacked into a scratch directory under the store's state directory, refusing
+ * names that would leave it ({@link UnpackedArchive}), and removed afterwards. Every digest and
+ * size is verified before anything is tagged ({@link OciLayoutCopier}, {@link
+ * DockerArchiveReader}); a failed import leaves no tag, at most unreferenced blobs for gc. An
+ * ingest lease ({@link ContentStore#lease()}) is held from the first blob to the last tag.
+ *
+ * <h2>Export</h2>
+ *
+ * <ul>
+ *   <li>{@code oci:DIR[:TAG]} adds the image to the layout (created when missing), keeping its
+ *       other entries and moving a same-named tag.
+ *   <li>{@code oci-archive:FILE[:TAG]} writes a tar of a layout holding just the image.
+ *   <li>{@code docker-archive:FILE[:REF]} writes what {@code docker save} writes, with REF as its
+ *       RepoTag ({@code :latest} added when REF has no tag).
+ * </ul>
+ *
+ * Without TAG or REF, the image reference itself names the result when it is a tag (for {@code
+ * docker-archive:} only when it is a Docker {@code name:tag}); exporting by digest to {@code oci:}
+ * then needs an explicit TAG, while the archives are written without a name. Archives are
+ * written to a temp file beside the destination and renamed when complete, reproducibly (same
+ * image, same bytes).
+ *
+ * <p>Progress is reported per blob or layer: start, advance by bytes, done.
+ */
+public final class ImageTransfer {
+
+  private ImageTransfer() {}
+
+  /**
+   * Imports an image from {@code source} (see the class doc) and returns the tags it created.
+   *
+   * @param tagOrNull the tag to give the image instead of the source's own
+   * @throws IllegalArgumentException for a bad transport string or tag
+   * @throws IOException if the source is missing, malformed, or a digest or size does not match
+   *     (naming the file, the expected and the actual value); nothing is tagged then
+   */
+  public static List<String> importImage(ContentStore store, String source, String tagOrNull,
+      Progress progress) throws IOException {
+    Transport transport = Transport.parse(source);
+    if (tagOrNull != null) {
+      ContentStore.checkRefName(tagOrNull);
+    }
+    Progress p = progress == null ? Progress.NONE : progress;
+    // blobs are written first and tagged last: gc must not take them in between
+    try (Lease lease = store.lease()) {
+      return tagAll(store, copyIn(store, transport, tagOrNull, p));
+    }
+  }
+
+  private static List<OciLayoutCopier.Pending> copyIn(ContentStore store, Transport transport,
+      String tagOrNull, Progress p) throws IOException {
+    String name = transport.toString();
+    List<OciLayoutCopier.Pending> pending;
+    switch (transport.kind()) {
+      case OCI -> pending = List.of(OciLayoutCopier.copyIn(store, transport.path(),
+          transport.reference(), tagOrNull, name, p));
+      case OCI_ARCHIVE -> {
+        try (UnpackedArchive archive = unpack(store, transport.path(), name, p)) {
+          if (!archive.has("oci-layout")) {
+            throw new IOException(name + " is not an OCI archive: it has no oci-layout"
+                + (archive.has("manifest.json") ? " (it is a docker-archive: use"
+                    + " docker-archive:)" : ""));
+          }
+          pending = List.of(OciLayoutCopier.copyIn(store, archive.dir(), transport.reference(),
+              tagOrNull, name, p));
+        }
+      }
+      case DOCKER_ARCHIVE -> {
+        try (UnpackedArchive archive = unpack(store, transport.path(), name, p)) {
+          pending = DockerArchiveReader.read(store, archive, transport.reference(), tagOrNull,
+              name, p);
+        }
+      }
+      default -> throw new IllegalStateException(transport.kind().toString());
+    }
+    return pending;
+  }
+
+  /**
+   * Exports the image {@code imageRef} of {@code store} to {@code destination} (see the class
+   * doc).
+   *
+   * @param layers makes the uncompressed layers a docker-archive needs
+   * @throws IllegalArgumentException for a bad transport string, or an export by digest to
+   *     {@code oci:} without a TAG
+   * @throws IOException if the image cannot be resolved, a blob is missing or corrupt, or the
+   *     destination cannot be written; an archive destination is then left as it was
+   */
+  public static void exportImage(ContentStore store, LayerStore layers, String imageRef,
+      String destination, Progress progress) throws IOException {
+    Transport transport = Transport.parse(destination);
+    Progress p = progress == null ? Progress.NONE : progress;
+    Image image = Image.resolve(store, imageRef);
+    boolean byDigest = imageRef.startsWith("sha256:") || imageRef.startsWith("sha512:");
+    switch (transport.kind()) {
+      case OCI -> {
+        String tag = transport.reference() != null ? transport.reference()
+            : byDigest ? null : imageRef;
+        if (tag == null) {
+          throw new IllegalArgumentException("exporting " + imageRef + " to " + destination
+              + " needs a tag: oci:" + transport.path() + ":TAG");
+        }
+        ContentStore.checkRefName(tag);
+        OciLayoutCopier.exportToLayout(store, image, transport.path(), tag, p);
+      }
+      case OCI_ARCHIVE -> {
+        String tag = transport.reference() != null ? transport.reference()
+            : byDigest ? null : imageRef;
+        if (tag != null) {
+          ContentStore.checkRefName(tag);
+        }
+        OciLayoutCopier.exportToArchive(store, image, transport.path(), tag, p);
+      }
+      case DOCKER_ARCHIVE -> {
+        if (transport.isIndexReference()) {
+          throw new IllegalArgumentException(destination
+              + ": @N selects an image when reading; name the image to write as NAME[:TAG]");
+        }
+        String repoTag = transport.reference();
+        if (repoTag == null && !byDigest && Transport.isDockerReference(imageRef)
+            && hasTag(imageRef)) {
+          repoTag = imageRef;
+        }
+        if (repoTag != null && !hasTag(repoTag)) {
+          repoTag = repoTag + ":latest";
+        }
+        DockerArchiveWriter.write(store, layers, image, transport.path(), repoTag, p);
+      }
+      default -> throw new IllegalStateException(transport.kind().toString());
+    }
+  }
+
+  /** Tags the copied images, after all of them were verified; returns the distinct tags. */
+  static List<String> tagAll(ContentStore store, List<OciLayoutCopier.Pending> pending)
+      throws IOException {
+    Set<String> tags = new LinkedHashSet<>();
+    for (OciLayoutCopier.Pending p : pending) {
+      store.tag(p.tag(), p.target());
+      tags.add(p.tag());
+    }
+    return new ArrayList<>(tags);
+  }
+
+  static UnpackedArchive unpack(ContentStore store, Path file, String name, Progress progress)
+      throws IOException {
+    if (!ImageArchive.isArchive(file)) {
+      throw new IOException(name + ": " + file + " is not a tar archive (or does not exist)");
+    }
+    return UnpackedArchive.unpack(file, store.stateDir(), progress);
+  }
+
+  private static boolean hasTag(String reference) {
+    int slash = reference.lastIndexOf('/');
+    return reference.indexOf(':', slash + 1) >= 0;
+  }
+}

@@ -1,0 +1,266 @@
+package io.layerfs.core.transfer;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.layerfs.core.Digest;
+import io.layerfs.core.Layer;
+import io.layerfs.core.Progress;
+import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.content.Lease;
+import io.layerfs.core.content.VerifiedCopy;
+import io.layerfs.core.image.Image;
+import io.layerfs.core.internal.FileTrees;
+import io.layerfs.core.oci.Descriptor;
+import io.layerfs.core.oci.ImageConfig;
+import io.layerfs.core.oci.ImageIndex;
+import io.layerfs.core.oci.ImageManifest;
+import io.layerfs.core.oci.MediaTypes;
+import io.layerfs.core.oci.OciIndex;
+import io.layerfs.core.oci.OciJson;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.StringJoiner;
+
+/**
+ * Copies images between OCI image layouts: into the store from a layout directory (the {@code
+ * oci:} transport, or an unpacked {@code oci-archive:}), and out of the store into a layout
+ * directory or an OCI archive.
+ *
+ * <h2>Import</h2>
+ *
+ * The image is chosen by its tag (its index.json {@code ref.name}), or is the only image of the
+ * layout. Every blob it references is copied and verified against its descriptor's digest and
+ * size: the manifest (or image index and the manifests of it the layout holds; skopeo and Docker
+ * write only some platforms), the config, every layer. Tags are set only after all of that
+ * succeeded, so a corrupt layout leaves no tag behind (only unreferenced blobs, which gc
+ * removes).
+ *
+ * <h2>Export</h2>
+ *
+ * The image's manifest, config and layer blobs are copied as they are stored (compressed layers
+ * stay compressed), so the manifest digest is unchanged. Into a directory, an existing layout is
+ * added to: its other index.json entries are kept and a same-named tag moves (as {@code umoci
+ * tag} does). An archive holds one image and is written reproducibly ({@link ArchiveWriter}).
+ */
+final class OciLayoutCopier {
+  private static final int MAX_NESTING = 4;
+  private static final byte[] OCI_LAYOUT_JSON =
+      "{\"imageLayoutVersion\":\"1.0.0\"}".getBytes(StandardCharsets.US_ASCII);
+
+  private OciLayoutCopier() {}
+
+  /** A copied image waiting for its tag. */
+  record Pending(String tag, Digest target) {}
+
+  /**
+   * Copies one image of the layout at {@code layout} into {@code store} and returns what to tag,
+   * without tagging.
+   *
+   * @param selectTag the tag to import, or null for the only image of the layout
+   * @param newTag the tag to give it, or null to keep its own (its ref.name, else the hex of its
+   *     digest)
+   * @param name names the source in errors, for example {@code oci:dir:1}
+   */
+  static Pending copyIn(ContentStore store, Path layout, String selectTag, String newTag,
+      String name, Progress progress) throws IOException {
+    ContentStore source = openSource(layout, name);
+    Descriptor entry = select(source, selectTag, name);
+    copyTree(source, store, entry, name, progress, 0);
+    String tag = newTag != null ? newTag : selectTag != null ? selectTag : entry.refName();
+    return new Pending(tag != null ? tag : entry.digest().hex(), entry.digest());
+  }
+
+  /**
+   * Copies every tagged image of the layout (or its only image when none is tagged) and returns
+   * what to tag.
+   */
+  static List<Pending> copyAllIn(ContentStore store, Path layout, String name, Progress progress)
+      throws IOException {
+    ContentStore source = openSource(layout, name);
+    List<String> tags = source.tags();
+    if (tags.isEmpty()) {
+      return List.of(copyIn(store, layout, null, null, name, progress));
+    }
+    List<Pending> result = new ArrayList<>();
+    for (String tag : tags) {
+      Descriptor entry = select(source, tag, name);
+      copyTree(source, store, entry, name, progress, 0);
+      result.add(new Pending(tag, entry.digest()));
+    }
+    return result;
+  }
+
+  /**
+   * Adds {@code image} to the layout at {@code dir} (created when missing or empty) under {@code
+   * tag}. The layout's other entries are kept; the layerfs state directory is removed again if
+   * this call created it, so the result is a plain layout.
+   */
+  static void exportToLayout(ContentStore store, Image image, Path dir, String tag,
+      Progress progress) throws IOException {
+    Path stateDir = dir.resolve(ContentStore.STATE_DIR);
+    boolean hadState = Files.exists(stateDir);
+    ContentStore target = ContentStore.open(dir);
+    try (Lease lease = target.lease()) {
+      for (Descriptor blob : blobs(store, image)) {
+        VerifiedCopy.copy(target, store.blobPath(blob.digest()), blob.digest(), blob.size(),
+            "blob " + blob.digest() + " of store " + store.root(), progress);
+      }
+      target.tag(tag, image.manifestDigest());
+    } finally {
+      if (!hadState) {
+        FileTrees.deleteTree(stateDir);
+      }
+    }
+  }
+
+  /**
+   * Writes {@code image} as an OCI archive: {@code blobs/}, {@code index.json} (one entry, with
+   * {@code tag} as its ref.name unless null) and {@code oci-layout}.
+   */
+  static void exportToArchive(ContentStore store, Image image, Path file, String tag,
+      Progress progress) throws IOException {
+    List<Descriptor> blobs = blobs(store, image);
+    Descriptor manifest = blobs.get(blobs.size() - 1);
+    try (ArchiveWriter tar = new ArchiveWriter(file)) {
+      tar.directory("blobs/");
+      Set<String> algorithms = new LinkedHashSet<>();
+      for (Descriptor blob : blobs) {
+        String algorithm = blob.digest().algorithm();
+        if (algorithms.add(algorithm)) {
+          tar.directory("blobs/" + algorithm + "/");
+        }
+        progress.start("export " + blob.digest(), blob.size());
+        try {
+          tar.file("blobs/" + algorithm + "/" + blob.digest().hex(),
+              store.blobPath(blob.digest()), blob.size(), blob.digest(), progress);
+        } finally {
+          progress.done();
+        }
+      }
+      ObjectNode index = OciJson.object();
+      index.put("schemaVersion", 2);
+      index.put("mediaType", MediaTypes.OCI_INDEX);
+      Map<String, String> annotations =
+          tag == null ? Map.of() : Map.of(MediaTypes.REF_NAME, tag);
+      index.putArray("manifests").add(new Descriptor(manifest.mediaType(), manifest.digest(),
+          manifest.size(), annotations, null).toJson());
+      tar.file("index.json", OciJson.toBytes(index));
+      tar.file("oci-layout", OCI_LAYOUT_JSON);
+      tar.commit();
+    }
+  }
+
+  /** Layers (each once), config, then the manifest (last), with their stored sizes. */
+  private static List<Descriptor> blobs(ContentStore store, Image image) throws IOException {
+    Map<Digest, Descriptor> blobs = new LinkedHashMap<>();
+    for (Layer layer : image.layers()) {
+      blobs.putIfAbsent(layer.digest(), new Descriptor(layer.mediaType(), layer.digest(),
+          layer.size()));
+    }
+    Digest config = image.configDigest();
+    blobs.putIfAbsent(config, new Descriptor(null, config, Files.size(store.blobPath(config))));
+    byte[] manifest = store.readBlob(image.manifestDigest(), ContentStore.MAX_METADATA_BLOB);
+    blobs.remove(image.manifestDigest());
+    blobs.put(image.manifestDigest(),
+        new Descriptor(image.manifestMediaType(), image.manifestDigest(), manifest.length));
+    return new ArrayList<>(blobs.values());
+  }
+
+  private static ContentStore openSource(Path layout, String name) throws IOException {
+    if (!Files.isRegularFile(layout.resolve("oci-layout"))) {
+      throw new IOException(name + ": " + layout + " is not an OCI image layout (no oci-layout)");
+    }
+    return ContentStore.open(layout);
+  }
+
+  /** The index.json entry tagged {@code tag} (linux/amd64 among several), or the only one. */
+  private static Descriptor select(ContentStore source, String tag, String name)
+      throws IOException {
+    OciIndex index = source.readIndex();
+    if (tag != null) {
+      List<Descriptor> found = index.tagged(tag);
+      if (found.isEmpty()) {
+        throw new IOException(name + ": no image tagged '" + tag + "'; tags: " + list(index));
+      }
+      if (found.stream().map(Descriptor::digest).distinct().count() == 1) {
+        return found.get(0);
+      }
+      return ImageIndex.select(found, Image.DEFAULT_OS, Image.DEFAULT_ARCH,
+          "entries tagged '" + tag + "' of " + name);
+    }
+    List<Descriptor> entries = index.manifests();
+    long distinct = entries.stream().map(Descriptor::digest).distinct().count();
+    if (distinct == 1) {
+      return entries.get(0);
+    }
+    if (distinct == 0) {
+      throw new IOException(name + " holds no image");
+    }
+    throw new IOException(name + " holds " + distinct + " images; name one with :TAG (tags: "
+        + list(index) + ")");
+  }
+
+  private static String list(OciIndex index) throws IOException {
+    StringJoiner tags = new StringJoiner(", ");
+    index.tags().forEach(tags::add);
+    return tags.length() == 0 ? "(none)" : tags.toString();
+  }
+
+  /**
+   * Copies the blob {@code d} and, for a manifest or index, everything it references; the
+   * referencing blob is written after what it references.
+   */
+  private static void copyTree(ContentStore source, ContentStore store, Descriptor d, String name,
+      Progress progress, int depth) throws IOException {
+    String what = blobName(d.digest(), name);
+    byte[] json = VerifiedCopy.readSmall(source.blobPath(d.digest()), d.digest(), d.size(), what);
+    String mediaType = ImageManifest.mediaTypeOf(json, what);
+    if (MediaTypes.isManifest(mediaType)) {
+      ImageManifest manifest = ImageManifest.parse(json, what);
+      Descriptor config = manifest.config();
+      byte[] configJson = VerifiedCopy.readSmall(source.blobPath(config.digest()),
+          config.digest(), config.size(), blobName(config.digest(), name));
+      ImageConfig parsed = ImageConfig.parse(configJson, blobName(config.digest(), name));
+      if (parsed.diffIds().size() != manifest.layers().size()) {
+        throw new IOException(what + ": manifest lists " + manifest.layers().size()
+            + " layers but its config lists " + parsed.diffIds().size() + " diff_ids");
+      }
+      for (Descriptor layer : manifest.layers()) {
+        MediaTypes.layerCompression(layer.mediaType());
+        VerifiedCopy.copy(store, source.blobPath(layer.digest()), layer.digest(), layer.size(),
+            blobName(layer.digest(), name), progress);
+      }
+      store.ingest(new java.io.ByteArrayInputStream(configJson), config.digest(),
+          configJson.length);
+    } else if (MediaTypes.isIndex(mediaType)) {
+      if (depth == MAX_NESTING) {
+        throw new IOException(what + ": image indexes nested too deeply");
+      }
+      int copied = 0;
+      for (Descriptor child : ImageIndex.parse(json, what).manifests()) {
+        // multi-platform sources often hold only some platforms' blobs
+        if (Files.isRegularFile(source.blobPath(child.digest()))) {
+          copyTree(source, store, child, name, progress, depth + 1);
+          copied++;
+        }
+      }
+      if (copied == 0) {
+        throw new IOException(what + ": image index whose manifests are all missing");
+      }
+    } else {
+      throw new IOException(what + ": unsupported media type " + mediaType);
+    }
+    store.ingest(new java.io.ByteArrayInputStream(json), d.digest(), json.length);
+  }
+
+  private static String blobName(Digest digest, String name) {
+    return "blobs/" + digest.algorithm() + "/" + digest.hex() + " of " + name;
+  }
+}

@@ -1,0 +1,216 @@
+package io.layerfs.core.transfer;
+
+import io.layerfs.core.Progress;
+import io.layerfs.core.internal.FileTrees;
+import io.layerfs.core.internal.PathNames;
+import java.io.BufferedInputStream;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+
+/**
+ * An image archive (OCI archive or docker-archive) unpacked into a scratch directory, whose
+ * members are looked up by the names the archive's own metadata uses.
+ *
+ * <h2>Tar-slip</h2>
+ *
+ * Only regular files are written, and only inside the scratch directory: an entry whose name is
+ * absolute or has a {@code ..} component is refused with an {@link IOException} naming the entry
+ * and the archive, before anything of it is written (containers/image refuses such names too).
+ * Symbolic and hard links are never created on disk; they are remembered and followed lexically
+ * within the archive by {@link #member}, which is how skopeo's docker-archives link the legacy
+ * {@code <id>/layer.tar} to {@code <diffid>.tar}.
+ *
+ * <p>Not thread-safe. {@link #close} deletes the scratch directory.
+ */
+final class UnpackedArchive implements AutoCloseable {
+  private static final int BUFFER = 1 << 16;
+  // a link chain longer than this is a loop
+  private static final int MAX_LINKS = 16;
+
+  private final Path archive;
+  private final Path dir;
+  // normalized name (no leading slash) -> normalized target name
+  private final Map<String, String> links = new HashMap<>();
+
+  private UnpackedArchive(Path archive, Path dir) {
+    this.archive = archive;
+    this.dir = dir;
+  }
+
+  /**
+   * Unpacks {@code archive} into a fresh directory under {@code scratchParent}.
+   *
+   * @throws IOException if the file is not a tar, an entry would leave the directory, or the
+   *     copy fails; the scratch directory is removed then
+   */
+  static UnpackedArchive unpack(Path archive, Path scratchParent, Progress progress)
+      throws IOException {
+    Path dir = Files.createTempDirectory(scratchParent, "unpack-");
+    UnpackedArchive unpacked = new UnpackedArchive(archive, dir);
+    try {
+      unpacked.extract(progress);
+      return unpacked;
+    } catch (IOException | RuntimeException e) {
+      unpacked.close();
+      throw e;
+    }
+  }
+
+  /** The archive file. */
+  Path archive() {
+    return archive;
+  }
+
+  /** The scratch directory holding the regular files. */
+  Path dir() {
+    return dir;
+  }
+
+  /** True if the archive holds a regular file (or a link to one) called {@code name}. */
+  boolean has(String name) {
+    try {
+      return Files.isRegularFile(resolve(name));
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /**
+   * The unpacked file that {@code name} (as the archive's metadata spells it) names, following
+   * links inside the archive.
+   *
+   * @throws IOException naming the archive if there is no such regular file
+   */
+  Path member(String name) throws IOException {
+    Path file = resolve(name);
+    if (!Files.isRegularFile(file)) {
+      throw new IOException(archive + " has no file '" + name + "'");
+    }
+    return file;
+  }
+
+  private Path resolve(String name) throws IOException {
+    String current = clean(name);
+    for (int i = 0; i <= MAX_LINKS; i++) {
+      String target = links.get(current);
+      if (target == null) {
+        return current.isEmpty() ? dir : dir.resolve(current);
+      }
+      current = target;
+    }
+    throw new IOException("links in " + archive + " loop at '" + name + "'");
+  }
+
+  @Override
+  public void close() throws IOException {
+    FileTrees.deleteTree(dir);
+  }
+
+  private void extract(Progress progress) throws IOException {
+    progress.start("unpack " + archive.getFileName(), Files.size(archive));
+    try (InputStream raw = new ProgressInputStream(Files.newInputStream(archive), progress);
+        TarArchiveInputStream tar =
+            new TarArchiveInputStream(new BufferedInputStream(raw, BUFFER), "UTF-8")) {
+      TarArchiveEntry entry;
+      while ((entry = tar.getNextEntry()) != null) {
+        String name = checkedName(entry.getName());
+        if (name.isEmpty()) {
+          continue;
+        }
+        if (entry.isSymbolicLink()) {
+          links.put(name, linkTarget(name, entry.getLinkName()));
+        } else if (entry.isLink()) {
+          links.put(name, checkedName(entry.getLinkName()));
+        } else if (entry.isFile()) {
+          links.remove(name);
+          Path target = dir.resolve(name);
+          Files.createDirectories(target.getParent());
+          Files.copy(tar, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+    } finally {
+      progress.done();
+    }
+  }
+
+  /** The entry name without {@code ./} and slashes; refuses names that would leave the dir. */
+  private String checkedName(String name) throws IOException {
+    if (name.startsWith("/")) {
+      throw slip(name);
+    }
+    for (String part : PathNames.componentsRaw(name)) {
+      if (part.equals("..")) {
+        throw slip(name);
+      }
+    }
+    return clean(name);
+  }
+
+  private IOException slip(String name) {
+    return new IOException(
+        "entry '" + name + "' of " + archive + " would leave the archive (absolute or ../ name);"
+            + " refusing to unpack it");
+  }
+
+  /** A symlink target relative to its directory (or absolute in the archive), cleaned. */
+  private static String linkTarget(String linkName, String target) {
+    if (target.startsWith("/")) {
+      return clean(target);
+    }
+    int slash = linkName.lastIndexOf('/');
+    String parent = slash < 0 ? "" : linkName.substring(0, slash + 1);
+    return clean(parent + target);
+  }
+
+  /** Lexically cleaned, relative, never above the root: {@code ./a//b/../c} is {@code a/c}. */
+  private static String clean(String name) {
+    List<String> parts = PathNames.components(name);
+    return String.join("/", parts);
+  }
+
+  /** Reports every byte read to a {@link Progress}. */
+  static final class ProgressInputStream extends FilterInputStream {
+    private final Progress progress;
+
+    ProgressInputStream(InputStream in, Progress progress) {
+      super(in);
+      this.progress = progress;
+    }
+
+    @Override
+    public int read() throws IOException {
+      int b = in.read();
+      if (b >= 0) {
+        progress.advance(1);
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      int n = in.read(b, off, len);
+      if (n > 0) {
+        progress.advance(n);
+      }
+      return n;
+    }
+
+    @Override
+    public long skip(long n) throws IOException {
+      long skipped = in.skip(n);
+      if (skipped > 0) {
+        progress.advance(skipped);
+      }
+      return skipped;
+    }
+  }
+}

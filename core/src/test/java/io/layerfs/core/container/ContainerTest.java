@@ -1,0 +1,542 @@
+package io.layerfs.core.container;
+
+import static io.layerfs.core.container.ContainerFixture.opts;
+import static io.layerfs.core.container.ContainerFixture.read;
+import static io.layerfs.core.container.ContainerFixture.readString;
+import static io.layerfs.core.container.ContainerFixture.write;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.layerfs.core.Digest;
+import io.layerfs.core.FileHandle;
+import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.image.Image;
+import io.layerfs.core.image.ImageBuilder;
+import io.layerfs.core.overlay.MetaLog;
+import io.layerfs.core.overlay.UpperFile;
+import io.layerfs.core.rootfs.LayerStore;
+import io.layerfs.core.rootfs.Node;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.ReadOnlyFileSystemException;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ContainerTest {
+  @TempDir Path tmp;
+  ContentStore store;
+  LayerStore layers;
+  Image image;
+  Container c;
+
+  @BeforeEach
+  void setUp() throws IOException {
+    store = ContentStore.open(tmp.resolve("store"));
+    layers = new LayerStore(store);
+    image = ContainerFixture.build(store);
+    c = Container.open(store, layers, "web", ContainerFixture.IMAGE, false);
+  }
+
+  @AfterEach
+  void tearDown() throws IOException {
+    c.close();
+    layers.close();
+  }
+
+  private Container reopen() throws IOException {
+    c.close();
+    c = Container.open(store, layers, "web", null, false);
+    return c;
+  }
+
+  private List<Path> blobFiles() throws IOException {
+    try (Stream<Path> s = Files.walk(store.root().resolve("blobs"))) {
+      return s.filter(Files::isRegularFile).sorted().toList();
+    }
+  }
+
+  @Test
+  void freshContainerShowsTheImage() throws IOException {
+    assertEquals("lower a v2\n", readString(c, "/d1/a"));
+    assertEquals(List.of("c"), c.list("/d2"));
+    assertEquals(List.of("new"), c.list("/d3"));
+    assertEquals("lower a v2\n", readString(c, "/lnk"));
+    assertEquals(0, c.upperBytesWritten());
+    assertEquals(0, c.lookup("/d1/a", false).layer() == 1 ? 0 : 1);
+  }
+
+  @Test
+  void writeNewFileAndReadBack() throws IOException {
+    write(c, "/d1/new", "hello");
+    assertEquals("hello", readString(c, "/d1/new"));
+    Node n = c.lookup("/d1/new", false);
+    assertEquals(-1, n.layer());
+    assertEquals(null, n.layerDigest());
+    assertEquals(0644, n.mode());
+    assertEquals(List.of("a", "new", "sub"), c.list("/d1"));
+    assertEquals(List.of("new"), reopen().list("/d1").subList(1, 2));
+    assertEquals("hello", readString(c, "/d1/new"));
+  }
+
+  /** The data files of the container, by name. */
+  private List<String> dataFiles() throws IOException {
+    try (Stream<Path> s = Files.list(store.stateDir().resolve("containers/web/data"))) {
+      return s.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+  }
+
+  @Test
+  void deletedFilesLeaveEmptyDataFilesThatNewFilesReuse() throws IOException {
+    write(c, "/old1", "first file, longer than the next");
+    write(c, "/old2", "second");
+    List<String> used = dataFiles();
+    assertEquals(2, used.size(), used.toString());
+    c.delete("/old1");
+    c.delete("/old2");
+    // kept, emptied: no inode is freed
+    assertEquals(used, dataFiles());
+    for (String name : used) {
+      assertEquals(0, Files.size(store.stateDir().resolve("containers/web/data/" + name)));
+    }
+    // new files take them over and show only their own bytes
+    write(c, "/new1", "n1");
+    write(c, "/new2", "n2");
+    assertEquals(used, dataFiles());
+    assertEquals("n1", readString(c, "/new1"));
+    assertEquals("n2", readString(c, "/new2"));
+    // a third needs a new data file
+    write(c, "/new3", "n3");
+    assertEquals(3, dataFiles().size());
+    reopen();
+    assertEquals("n1", readString(c, "/new1"));
+    assertEquals("n2", readString(c, "/new2"));
+    assertEquals("n3", readString(c, "/new3"));
+    assertThrows(NoSuchFileException.class, () -> c.lookup("/old1", false));
+  }
+
+  @Test
+  void emptyDataFilesSurviveReopenAndNonEmptyOrphansGo() throws IOException {
+    write(c, "/gone", "bytes");
+    String name = dataFiles().get(0);
+    c.delete("/gone");
+    reopen();
+    assertEquals(List.of(name), dataFiles(), "the emptied data file is kept over a reopen");
+    write(c, "/again", "again");
+    assertEquals(List.of(name), dataFiles(), "and reused after it");
+    assertEquals("again", readString(c, "/again"));
+    c.close();
+    // a crash between a deletion's record and the emptying of its data file leaves bytes that
+    // no file owns: they are deleted, never handed to a new file
+    Path orphan = store.stateDir().resolve("containers/web/data/999999");
+    Files.writeString(orphan, "stale");
+    c = Container.open(store, layers, "web", null, false);
+    assertFalse(Files.exists(orphan));
+    write(c, "/fresh", "f");
+    assertEquals("f", readString(c, "/fresh"));
+    assertEquals("again", readString(c, "/again"));
+  }
+
+  @Test
+  void aDeletedFileStillOpenKeepsItsBytesUntilClosed() throws IOException {
+    write(c, "/open", "still readable");
+    try (FileHandle h = c.open("/open", opts(StandardOpenOption.READ), 0)) {
+      c.delete("/open");
+      // a new file must not take over the data file the handle still reads
+      write(c, "/other", "other bytes!!!");
+      ByteBuffer b = ByteBuffer.allocate(64);
+      int n = h.read(b, 0);
+      assertEquals("still readable", new String(b.array(), 0, n, StandardCharsets.UTF_8));
+    }
+    assertEquals("other bytes!!!", readString(c, "/other"));
+    write(c, "/third", "3");
+    assertEquals("3", readString(c, "/third"));
+    assertEquals("other bytes!!!", readString(c, "/other"));
+  }
+
+  @Test
+  void deleteLowerFileLeavesWhiteout() throws IOException {
+    c.delete("/d1/a");
+    assertThrows(NoSuchFileException.class, () -> c.lookup("/d1/a", false));
+    assertEquals(List.of("sub"), c.list("/d1"));
+    assertThrows(NoSuchFileException.class, () -> c.delete("/d1/a"));
+    reopen();
+    assertEquals(List.of("sub"), c.list("/d1"));
+    write(c, "/d1/a", "again");
+    assertEquals("again", readString(c, "/d1/a"));
+  }
+
+  @Test
+  void rmdirAndMkdirOfLowerDirIsOpaque() throws IOException {
+    assertThrows(DirectoryNotEmptyException.class, () -> c.delete("/d1/sub"));
+    c.delete("/d1/sub/x");
+    c.delete("/d1/sub/y");
+    c.delete("/d1/sub");
+    c.createDirectory("/d1/sub", 0700);
+    assertEquals(List.of(), c.list("/d1/sub"));
+    assertEquals(0700, c.lookup("/d1/sub", false).mode());
+    assertEquals(List.of(), reopen().list("/d1/sub"));
+    assertThrows(FileAlreadyExistsException.class, () -> c.createDirectory("/d1/sub", 0755));
+    assertThrows(FileAlreadyExistsException.class, () -> c.createDirectory("/", 0755));
+  }
+
+  @Test
+  void renameLowerDirShowsItsChildren() throws IOException {
+    long before = c.upperBytesWritten();
+    c.move("/d1", "/moved", false);
+    assertThrows(NoSuchFileException.class, () -> c.lookup("/d1", false));
+    assertEquals(List.of("a", "sub"), c.list("/moved"));
+    assertEquals("x\n", readString(c, "/moved/sub/x"));
+    assertEquals("/moved/sub/x", c.lookup("/moved/sub/x", false).path());
+    assertEquals(before, c.upperBytesWritten(), "a rename copies no data");
+    // a new dir at the old name is not merged with the lower one
+    c.createDirectory("/d1", 0755);
+    assertEquals(List.of(), c.list("/d1"));
+    reopen();
+    assertEquals(List.of("a", "sub"), c.list("/moved"));
+    assertEquals(List.of(), c.list("/d1"));
+    c.move("/moved/sub", "/d1/sub2", false);
+    assertEquals(List.of("x", "y"), c.list("/d1/sub2"));
+    assertEquals(List.of("a"), c.list("/moved"));
+  }
+
+  @Test
+  void renameIntoOwnSubdirIsEinval() throws IOException {
+    FileSystemException e =
+        assertThrows(FileSystemException.class, () -> c.move("/d1", "/d1/sub/in", false));
+    assertEquals("Invalid argument", e.getReason());
+  }
+
+  @Test
+  void moveOntoNonEmptyDirWithReplace() throws IOException {
+    write(c, "/f", "f");
+    assertThrows(DirectoryNotEmptyException.class, () -> c.move("/f", "/d1", true));
+    assertThrows(FileAlreadyExistsException.class, () -> c.move("/f", "/d2/c", false));
+    c.move("/f", "/d2/c", true);
+    assertEquals("f", readString(c, "/d2/c"));
+    assertThrows(NoSuchFileException.class, () -> c.lookup("/f", false));
+  }
+
+  @Test
+  void hardLinkOfLowerFileBreaksOnCopyUp() throws IOException {
+    assertEquals(c.lookup("/hl1", false).fileKey(), c.lookup("/hl2", false).fileKey());
+    write(c, "/hl1", "changed\n");
+    assertEquals("changed\n", readString(c, "/hl1"));
+    assertEquals("shared\n", readString(c, "/hl2"));
+    assertNotEquals(c.lookup("/hl1", false).fileKey(), c.lookup("/hl2", false).fileKey());
+  }
+
+  @Test
+  void hardLinksInTheContainerShareOneFile() throws IOException {
+    c.createLink("/etc/hosts2", "/etc/hosts");
+    assertEquals(0, c.upperBytesWritten());
+    write(c, "/etc/hosts2", "::1\n", StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+    assertEquals("127.0.0.1 localhost\n::1\n", readString(c, "/etc/hosts"));
+    assertEquals(2, c.lookup("/etc/hosts", false).linkCount());
+    reopen();
+    assertEquals(c.lookup("/etc/hosts", false).fileKey(), c.lookup("/etc/hosts2", false).fileKey());
+    c.delete("/etc/hosts");
+    assertEquals("127.0.0.1 localhost\n::1\n", readString(c, "/etc/hosts2"));
+    assertEquals(1, c.lookup("/etc/hosts2", false).linkCount());
+    assertThrows(FileSystemException.class, () -> c.createLink("/x", "/etc"));
+    assertThrows(FileAlreadyExistsException.class, () -> c.createLink("/etc/hosts2", "/d1/a"));
+  }
+
+  @Test
+  void metadataChangesCopyNoData() throws IOException {
+    c.setMode("/big", true, 0600);
+    c.setOwner("/big", true, 1000, -1);
+    c.setTimes("/big", true, 1_000_000_000L, -1);
+    c.setXattr("/big", true, "user.k", "v".getBytes(StandardCharsets.UTF_8));
+    assertEquals(0, c.upperBytesWritten());
+    Node n = c.lookup("/big", false);
+    assertEquals(0600, n.mode());
+    assertEquals(1000, n.uid());
+    assertEquals(1_000_000_000L, n.mtimeNanos());
+    assertArrayEquals(ContainerFixture.big(), read(c, "/big"));
+    reopen();
+    assertEquals(0600, c.lookup("/big", false).mode());
+    assertEquals("v", new String(c.lookup("/big", false).xattrs().get("user.k"),
+        StandardCharsets.UTF_8));
+    assertArrayEquals(ContainerFixture.big(), read(c, "/big"));
+    c.removeXattr("/big", true, "user.k");
+    assertFalse(c.lookup("/big", false).xattrs().containsKey("user.k"));
+    assertThrows(FileSystemException.class, () -> c.removeXattr("/big", true, "user.k"));
+    assertEquals(0, c.upperBytesWritten());
+  }
+
+  @Test
+  void appendToLargeLowerFileCopiesOneChunk() throws IOException {
+    write(c, "/big", "line\n", StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+    assertTrue(c.upperBytesWritten() <= UpperFile.CHUNK + 5, "" + c.upperBytesWritten());
+    byte[] expect = new byte[ContainerFixture.BIG + 5];
+    System.arraycopy(ContainerFixture.big(), 0, expect, 0, ContainerFixture.BIG);
+    System.arraycopy("line\n".getBytes(StandardCharsets.UTF_8), 0, expect, ContainerFixture.BIG,
+        5);
+    assertArrayEquals(expect, read(c, "/big"));
+    assertArrayEquals(expect, read(reopen(), "/big"));
+  }
+
+  @Test
+  void chunkedCopyUpIsCoherentWithAHostCopy() throws IOException {
+    Path host = tmp.resolve("big");
+    Files.write(host, ContainerFixture.big());
+    Random r = new Random(7);
+    try (FileChannel hc = FileChannel.open(host, StandardOpenOption.WRITE);
+        FileHandle h = c.open("/big", opts(StandardOpenOption.READ, StandardOpenOption.WRITE),
+            0)) {
+      for (int i = 0; i < 200; i++) {
+        int op = r.nextInt(10);
+        if (op == 0) {
+          long size = r.nextInt(ContainerFixture.BIG + 100_000);
+          hc.truncate(size);
+          h.truncate(size);
+        } else {
+          byte[] d = new byte[1 + r.nextInt(i % 10 == 0 ? 200_000 : 3000)];
+          r.nextBytes(d);
+          long pos = r.nextInt(ContainerFixture.BIG + 150_000);
+          hc.write(ByteBuffer.wrap(d), pos);
+          h.write(ByteBuffer.wrap(d), pos);
+        }
+        assertEquals(hc.size(), h.size());
+        if (i % 20 == 0) {
+          assertArrayEquals(Files.readAllBytes(host), read(c, "/big"), "after op " + i);
+        }
+      }
+    }
+    assertArrayEquals(Files.readAllBytes(host), read(c, "/big"));
+    assertArrayEquals(Files.readAllBytes(host), read(reopen(), "/big"));
+  }
+
+  @Test
+  void mapReadWriteCopiesTheWholeFile() throws IOException {
+    try (FileHandle h = c.open("/big", opts(StandardOpenOption.READ, StandardOpenOption.WRITE),
+        0)) {
+      MappedByteBuffer m = h.map(FileChannel.MapMode.READ_WRITE, 0, 10);
+      m.put(0, (byte) 'X');
+      m.force();
+    }
+    byte[] expect = ContainerFixture.big();
+    expect[0] = 'X';
+    assertArrayEquals(expect, read(c, "/big"));
+    assertArrayEquals(expect, read(reopen(), "/big"));
+  }
+
+  @Test
+  void openSemanticsMatchLinux() throws IOException {
+    assertThrows(FileAlreadyExistsException.class, () -> c.open("/d1/a",
+        opts(StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW), 0644).close());
+    assertThrows(NoSuchFileException.class, () -> c.open("/nope/x",
+        opts(StandardOpenOption.WRITE, StandardOpenOption.CREATE), 0644).close());
+    assertThrows(NoSuchFileException.class,
+        () -> c.open("/nope", opts(StandardOpenOption.READ), 0644).close());
+    FileSystemException e = assertThrows(FileSystemException.class,
+        () -> c.open("/d1", opts(StandardOpenOption.WRITE), 0644).close());
+    assertEquals("Is a directory", e.getReason());
+    assertThrows(IllegalArgumentException.class, () -> c.open("/d1/a",
+        opts(StandardOpenOption.READ, StandardOpenOption.APPEND), 0644));
+    // CREATE through a dangling symlink creates its target
+    assertThrows(NoSuchFileException.class, () -> write(c, "/dangling", "t"));
+    c.createDirectory("/nowhere", 0755);
+    write(c, "/dangling", "t");
+    assertEquals("t", readString(c, "/nowhere/x"));
+    // TRUNCATE_EXISTING of a lower file
+    write(c, "/d1/a", "");
+    assertEquals(0, c.lookup("/d1/a", true).size());
+  }
+
+  @Test
+  void persistenceSurvivesCloseAndReopen() throws IOException {
+    List<String> before;
+    write(c, "/d1/sub/x", "new x");
+    c.move("/d2", "/d2moved", false);
+    c.createSymbolicLink("/sl", "/d2moved/c");
+    c.delete("/etc/passwd");
+    c.setMode("/etc", false, 0700);
+    before = ContainerFixture.describe(c);
+    assertEquals(before, ContainerFixture.describe(reopen()));
+    Path meta = store.stateDir().resolve("containers/web");
+    assertEquals(0, Files.size(meta.resolve("meta.log")), "compacted on close");
+    // a read-only view of the current state
+    c.close();
+    try (Container ro = Container.open(store, layers, "web", null, true)) {
+      assertEquals(before, ContainerFixture.describe(ro));
+      assertThrows(ReadOnlyFileSystemException.class, () -> ro.delete("/sl"));
+      assertThrows(ReadOnlyFileSystemException.class, () -> write(ro, "/q", "q"));
+    }
+    c = Container.open(store, layers, "web", null, false);
+  }
+
+  @Test
+  void replayWithoutCloseAndTornLastRecord() throws IOException {
+    write(c, "/one", "1");
+    c.createDirectory("/two", 0755);
+    Path dir = store.stateDir().resolve("containers/web");
+    // simulate a crash: copy the container's state while it is open (no compaction)
+    Path crash = tmp.resolve("crash");
+    copyTree(dir, crash);
+    c.createDirectory("/three", 0755);
+    copyTree(dir, tmp.resolve("crash2"));
+    c.close();
+    // replay of the full log
+    replaceState(dir, crash);
+    c = Container.open(store, layers, "web", null, false);
+    assertEquals("1", readString(c, "/one"));
+    assertTrue(c.lookup("/two", false).isDirectory());
+    c.close();
+    // torn last record: the mkdir is lost, the rest is there
+    Path torn = tmp.resolve("crash2");
+    // (the file runs on in zeros past its last record: cut at the records' end)
+    long[] valid = new long[1];
+    MetaLog.read(torn, valid);
+    try (FileChannel ch = FileChannel.open(torn.resolve("meta.log"), StandardOpenOption.WRITE)) {
+      ch.truncate(valid[0] - 3);
+    }
+    replaceState(dir, torn);
+    c = Container.open(store, layers, "web", null, false);
+    assertEquals("1", readString(c, "/one"));
+    assertThrows(NoSuchFileException.class, () -> c.lookup("/three", false));
+    c.delete("/one");
+    reopen();
+    assertThrows(NoSuchFileException.class, () -> c.lookup("/one", false));
+    assertTrue(c.lookup("/two", false).isDirectory());
+  }
+
+  private static void copyTree(Path from, Path to) throws IOException {
+    try (Stream<Path> s = Files.walk(from)) {
+      for (Path p : s.toList()) {
+        Path t = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(t);
+        } else if (!p.getFileName().toString().equals("lock")) {
+          Files.copy(p, t);
+        }
+      }
+    }
+  }
+
+  private static void replaceState(Path dir, Path from) throws IOException {
+    try (Stream<Path> s = Files.walk(dir)) {
+      List<Path> all = new ArrayList<>(s.toList());
+      java.util.Collections.reverse(all);
+      for (Path p : all) {
+        if (!p.equals(dir) && !p.getFileName().toString().equals("lock")) {
+          Files.delete(p);
+        }
+      }
+    }
+    copyTree(from, dir);
+  }
+
+  @Test
+  void lowerBlobsAreNeverModified() throws IOException {
+    List<Path> files = blobFiles();
+    List<String> digests = new ArrayList<>();
+    for (Path p : files) {
+      digests.add(Digest.sha256(Files.readAllBytes(p)).hex());
+    }
+    write(c, "/big", new byte[100_000], 5000, StandardOpenOption.WRITE);
+    c.delete("/d1/a");
+    c.setMode("/etc/hosts", true, 0);
+    reopen();
+    assertEquals(files, blobFiles());
+    for (int i = 0; i < files.size(); i++) {
+      assertEquals(digests.get(i), Digest.sha256(Files.readAllBytes(files.get(i))).hex());
+    }
+  }
+
+  @Test
+  void secondWriterIsRefusedReadOnlyWorks() throws IOException {
+    IOException e = assertThrows(IOException.class,
+        () -> Container.open(store, layers, "web", null, false));
+    assertEquals("container web is open for writing by another process", e.getMessage());
+    try (Container ro = Container.open(store, layers, "web", null, true)) {
+      assertEquals("x\n", readString(ro, "/d1/sub/x"));
+    }
+    assertThrows(IOException.class, () -> Container.remove(store, "web"));
+    // the first writer still holds its lock
+    write(c, "/still", "ok");
+  }
+
+  @Test
+  void imageMismatchAndMissingContainer() throws IOException {
+    ImageBuilder.create(store).layer().file("/other", "o").build("other");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Container.open(store, layers, "web", "other", true));
+    assertTrue(e.getMessage().contains("'base'") && e.getMessage().contains("'other'"),
+        e.getMessage());
+    IllegalArgumentException m = assertThrows(IllegalArgumentException.class,
+        () -> Container.open(store, layers, "nope", null, false));
+    assertTrue(m.getMessage().contains("give 'image'"), m.getMessage());
+    assertThrows(IllegalArgumentException.class,
+        () -> Container.open(store, layers, "-bad", "base", false));
+  }
+
+  @Test
+  void listAndRemove() throws IOException {
+    try (Container b = Container.open(store, layers, "b2", "base", false)) {
+      write(b, "/f", "f");
+    }
+    assertEquals(List.of("b2", "web"), Container.list(store));
+    Container.remove(store, "b2");
+    assertEquals(List.of("web"), Container.list(store));
+    assertThrows(NoSuchFileException.class, () -> Container.remove(store, "b2"));
+    try (Container b = Container.open(store, layers, "b2", "base", false)) {
+      assertThrows(NoSuchFileException.class, () -> b.lookup("/f", false));
+    }
+  }
+
+  @Test
+  void manyThreadsAtOnce() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<?>> fs = new ArrayList<>();
+      for (int t = 0; t < 8; t++) {
+        int id = t;
+        fs.add(pool.submit(() -> {
+          for (int i = 0; i < 50; i++) {
+            String p = "/d1/t" + id + "-" + i;
+            write(c, p, "v" + i);
+            assertEquals("v" + i, readString(c, p));
+            write(c, "/big", ("t" + id).getBytes(StandardCharsets.UTF_8), id * 100_000L + i,
+                StandardOpenOption.WRITE);
+            if (i % 2 == 0) {
+              c.delete(p);
+            }
+            c.list("/d1");
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : fs) {
+        f.get();
+      }
+    } finally {
+      pool.shutdown();
+    }
+    assertEquals(2 + 8 * 25, c.list("/d1").size());
+    assertEquals(2 + 8 * 25, reopen().list("/d1").size());
+  }
+}

@@ -1,0 +1,289 @@
+package io.layerfs.core.content;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.layerfs.core.Compression;
+import io.layerfs.core.Digest;
+import io.layerfs.core.image.Image;
+import io.layerfs.core.image.ImageBuilder;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ContentStoreTest {
+  @TempDir Path tmp;
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** Every file under dir, relative, sorted. */
+  private static List<String> files(Path dir) throws IOException {
+    try (Stream<Path> s = Files.walk(dir)) {
+      return s.filter(Files::isRegularFile).map(p -> dir.relativize(p).toString()).sorted()
+          .collect(Collectors.toCollection(ArrayList::new));
+    }
+  }
+
+  @Test
+  void createsLayoutInNewDirectory() throws IOException {
+    Path dir = tmp.resolve("new/store");
+    ContentStore store = ContentStore.open(dir);
+    assertEquals(dir.toAbsolutePath().normalize(), store.root());
+    assertEquals("{\"imageLayoutVersion\":\"1.0.0\"}", Files.readString(dir.resolve("oci-layout")));
+    JsonNode index = new ObjectMapper().readTree(dir.resolve("index.json").toFile());
+    assertEquals(2, index.get("schemaVersion").intValue());
+    assertTrue(index.get("manifests").isArray());
+    assertEquals(0, index.get("manifests").size());
+    assertTrue(Files.isDirectory(dir.resolve("blobs/sha256")));
+    assertEquals(List.of(), store.tags());
+  }
+
+  @Test
+  void createsLayoutInEmptyDirectory() throws IOException {
+    ContentStore.open(tmp);
+    assertTrue(Files.isRegularFile(tmp.resolve("oci-layout")));
+  }
+
+  @Test
+  void refusesNonEmptyDirectoryThatIsNoLayout() throws IOException {
+    Files.writeString(tmp.resolve("notes.txt"), "hello");
+    IOException e = assertThrows(IOException.class, () -> ContentStore.open(tmp));
+    assertTrue(e.getMessage().contains("not an OCI image layout"), e.getMessage());
+    assertFalse(Files.exists(tmp.resolve("index.json")));
+  }
+
+  @Test
+  void refusesUnknownLayoutVersion() throws IOException {
+    Files.writeString(tmp.resolve("oci-layout"), "{\"imageLayoutVersion\":\"2.0.0\"}");
+    Files.writeString(tmp.resolve("index.json"), "{\"schemaVersion\":2,\"manifests\":[]}");
+    IOException e = assertThrows(IOException.class, () -> ContentStore.open(tmp));
+    assertTrue(e.getMessage().contains("2.0.0"), e.getMessage());
+  }
+
+  @Test
+  void openingAnExistingLayoutChangesNothing() throws IOException {
+    // what umoci init writes, byte for byte
+    Files.writeString(tmp.resolve("oci-layout"), "{\"imageLayoutVersion\":\"1.0.0\"}");
+    Files.writeString(tmp.resolve("index.json"), "{\"schemaVersion\":2,\"manifests\":null}");
+    Files.createDirectories(tmp.resolve("blobs/sha256"));
+    FileTime old = FileTime.fromMillis(1_000_000_000L);
+    Files.setLastModifiedTime(tmp.resolve("index.json"), old);
+    ContentStore store = ContentStore.open(tmp);
+    assertEquals(List.of(), store.tags());
+    assertEquals("{\"schemaVersion\":2,\"manifests\":null}",
+        Files.readString(tmp.resolve("index.json")));
+    assertEquals(old, Files.getLastModifiedTime(tmp.resolve("index.json")));
+    assertFalse(Files.exists(tmp.resolve(ContentStore.STATE_DIR)), "state dir is lazy");
+    assertEquals(tmp.resolve("layerfs"), store.stateDir());
+    assertTrue(Files.isDirectory(tmp.resolve("layerfs")));
+  }
+
+  @Test
+  void ingestStoresAndVerifies() throws IOException {
+    ContentStore store = ContentStore.open(tmp);
+    byte[] data = bytes("hello, layers");
+    Digest expected = Digest.sha256(data);
+    assertFalse(store.contains(expected));
+    Digest d = store.ingest(new ByteArrayInputStream(data), expected, data.length);
+    assertEquals(expected, d);
+    assertTrue(store.contains(d));
+    assertEquals(tmp.resolve("blobs/sha256/" + d.hex()), store.blobPath(d));
+    try (InputStream in = store.openBlob(d)) {
+      assertArrayEquals(data, in.readAllBytes());
+    }
+    // without expectations the digest is computed
+    byte[] other = bytes("other");
+    assertEquals(Digest.sha256(other), store.ingest(new ByteArrayInputStream(other), null, -1));
+    assertEquals(List.of(), files(store.stateDir().resolve("tmp")));
+  }
+
+  @Test
+  void ingestSha512() throws IOException {
+    ContentStore store = ContentStore.open(tmp);
+    byte[] data = bytes("five twelve");
+    Digest expected = Digest.of("sha512", Digest.newMessageDigest("sha512").digest(data));
+    assertEquals(expected, store.ingest(new ByteArrayInputStream(data), expected, -1));
+    assertTrue(Files.isRegularFile(tmp.resolve("blobs/sha512/" + expected.hex())));
+  }
+
+  @Test
+  void digestMismatchNamesBothAndLeavesNothing() throws IOException {
+    ContentStore store = ContentStore.open(tmp);
+    List<String> before = files(tmp);
+    byte[] data = bytes("actual content");
+    Digest wrong = Digest.sha256(bytes("expected content"));
+    IOException e =
+        assertThrows(
+            IOException.class, () -> store.ingest(new ByteArrayInputStream(data), wrong, -1));
+    assertTrue(e.getMessage().contains(wrong.toString()), e.getMessage());
+    assertTrue(e.getMessage().contains(Digest.sha256(data).toString()), e.getMessage());
+    assertFalse(store.contains(wrong));
+    assertFalse(store.contains(Digest.sha256(data)));
+    List<String> after = files(tmp);
+    after.removeIf(f -> f.equals("layerfs/index.lock"));
+    assertEquals(before, after);
+    assertEquals(List.of(), files(store.stateDir().resolve("tmp")));
+  }
+
+  @Test
+  void sizeMismatchFailsAndLeavesNothing() throws IOException {
+    ContentStore store = ContentStore.open(tmp);
+    byte[] data = bytes("twelve bytes");
+    Digest d = Digest.sha256(data);
+    IOException shorter =
+        assertThrows(IOException.class, () -> store.ingest(new ByteArrayInputStream(data), d, 13));
+    assertTrue(shorter.getMessage().contains("13"), shorter.getMessage());
+    IOException longer =
+        assertThrows(IOException.class, () -> store.ingest(new ByteArrayInputStream(data), d, 5));
+    assertTrue(longer.getMessage().contains("5 bytes"), longer.getMessage());
+    assertFalse(store.contains(d));
+    assertEquals(List.of(), files(store.stateDir().resolve("tmp")));
+  }
+
+  @Test
+  void existingBlobIsNotRewritten() throws IOException {
+    ContentStore store = ContentStore.open(tmp);
+    byte[] data = bytes("stable");
+    Digest d = store.ingest(new ByteArrayInputStream(data), null, -1);
+    Path blob = store.blobPath(d);
+    FileTime old = FileTime.fromMillis(1_000_000_000L);
+    Files.setLastModifiedTime(blob, old);
+    Object key = Files.readAttributes(blob, "unix:ino").get("ino");
+    // with and without an expected digest
+    assertEquals(d, store.ingest(new ByteArrayInputStream(data), d, data.length));
+    assertEquals(d, store.ingest(new ByteArrayInputStream(data), null, -1));
+    assertEquals(old, Files.getLastModifiedTime(blob));
+    assertEquals(key, Files.readAttributes(blob, "unix:ino").get("ino"));
+    assertEquals(List.of(), files(store.stateDir().resolve("tmp")));
+  }
+
+  @Test
+  void missingBlobIsNoSuchFile() throws IOException {
+    ContentStore store = ContentStore.open(tmp);
+    Digest d = Digest.sha256(bytes("absent"));
+    NoSuchFileException e = assertThrows(NoSuchFileException.class, () -> store.openBlob(d));
+    assertTrue(e.getMessage().contains(d.toString()), e.getMessage());
+  }
+
+  @Test
+  void readBlobDetectsCorruption() throws IOException {
+    ContentStore store = ContentStore.open(tmp);
+    Digest d = store.write(bytes("{\"a\":1}"));
+    Files.writeString(store.blobPath(d), "{\"a\":2}");
+    IOException e = assertThrows(IOException.class, () -> store.readBlob(d, 100));
+    assertTrue(e.getMessage().contains(d.toString()), e.getMessage());
+    Digest big = store.write(new byte[200]);
+    assertThrows(IOException.class, () -> store.readBlob(big, 100));
+  }
+
+  /** An index.json as skopeo/umoci and others write them, with fields layerfs does not model. */
+  private static final String FOREIGN_INDEX =
+      "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
+          + "\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+          + "\"digest\":\"sha256:%s\",\"size\":%d,"
+          + "\"annotations\":{\"org.opencontainers.image.ref.name\":\"old\","
+          + "\"org.opencontainers.image.created\":\"2024-01-01T00:00:00Z\"},"
+          + "\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"},"
+          + "\"x-umoci-extra\":[1,2,3]},"
+          + "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+          + "\"digest\":\"sha256:%s\",\"size\":%d}],"
+          + "\"annotations\":{\"com.example.top\":\"kept\"},\"x-future-field\":{\"n\":1}}";
+
+  @Test
+  void tagRoundTripKeepsUnknownFieldsAndEntries() throws IOException {
+    ContentStore store = ContentStore.open(tmp);
+    Image a = ImageBuilder.create(store).layer(Compression.NONE).file("/a", "a").build();
+    Image b = ImageBuilder.create(store).layer(Compression.NONE).file("/b", "b").build();
+    long aSize = Files.size(store.blobPath(a.manifestDigest()));
+    long bSize = Files.size(store.blobPath(b.manifestDigest()));
+    String original =
+        String.format(
+            FOREIGN_INDEX, a.manifestDigest().hex(), aSize, b.manifestDigest().hex(), bSize);
+    Files.writeString(tmp.resolve("index.json"), original);
+    assertEquals(List.of("old"), store.tags());
+
+    store.tag("new", b.manifestDigest());
+    assertEquals(List.of("new", "old"), store.tags());
+    ObjectMapper mapper = new ObjectMapper();
+    JsonNode before = mapper.readTree(original);
+    JsonNode after = mapper.readTree(tmp.resolve("index.json").toFile());
+    assertEquals(before.get("annotations"), after.get("annotations"));
+    assertEquals(before.get("x-future-field"), after.get("x-future-field"));
+    assertEquals(3, after.get("manifests").size());
+    assertEquals(before.get("manifests").get(0), after.get("manifests").get(0));
+    assertEquals(before.get("manifests").get(1), after.get("manifests").get(1));
+    JsonNode added = after.get("manifests").get(2);
+    assertEquals(b.manifestDigest().toString(), added.get("digest").textValue());
+    assertEquals(bSize, added.get("size").longValue());
+    assertEquals(
+        "application/vnd.oci.image.manifest.v1+json", added.get("mediaType").textValue());
+    assertEquals(
+        "new", added.get("annotations").get("org.opencontainers.image.ref.name").textValue());
+
+    // moving a tag drops the old entry carrying it; untag removes it
+    store.tag("old", b.manifestDigest());
+    after = mapper.readTree(tmp.resolve("index.json").toFile());
+    assertEquals(3, after.get("manifests").size());
+    assertEquals(before.get("manifests").get(1), after.get("manifests").get(0));
+    assertEquals(b.manifestDigest(), Image.resolve(store, "old").manifestDigest());
+    assertTrue(store.untag("new"));
+    assertFalse(store.untag("new"));
+    assertEquals(List.of("old"), store.tags());
+    assertEquals(before.get("x-future-field"),
+        mapper.readTree(tmp.resolve("index.json").toFile()).get("x-future-field"));
+  }
+
+  @Test
+  void tagHandlesUmociNullManifests() throws IOException {
+    ContentStore store = ContentStore.open(tmp);
+    Image a = ImageBuilder.create(store).layer(Compression.NONE).file("/a", "a").build();
+    Files.writeString(tmp.resolve("index.json"), "{\"schemaVersion\":2,\"manifests\":null}");
+    store.tag("t1", a.manifestDigest());
+    assertEquals(List.of("t1"), store.tags());
+  }
+
+  @Test
+  void tagValidatesNameAndTarget() throws IOException {
+    ContentStore store = ContentStore.open(tmp);
+    Digest absent = Digest.sha256(bytes("x"));
+    assertThrows(NoSuchFileException.class, () -> store.tag("ok", absent));
+    Image a = ImageBuilder.create(store).build();
+    for (String bad : new String[] {"", "a b", "../x", "/abs", "a//b", "-x", "x\n"}) {
+      assertThrows(IllegalArgumentException.class, () -> store.tag(bad, a.manifestDigest()), bad);
+    }
+    store.tag("docker.io/library/debian:12", a.manifestDigest());
+    store.tag("demo:1", a.manifestDigest());
+    assertEquals(List.of("demo:1", "docker.io/library/debian:12"), store.tags());
+  }
+
+  @Test
+  void malformedIndexJsonIsAnIoException() throws IOException {
+    ContentStore store = ContentStore.open(tmp);
+    Files.writeString(tmp.resolve("index.json"), "{\"schemaVersion\":2,\"manifests\":[{");
+    IOException e = assertThrows(IOException.class, store::tags);
+    assertTrue(e.getMessage().contains("index.json"), e.getMessage());
+    Files.writeString(
+        tmp.resolve("index.json"),
+        "{\"schemaVersion\":2,\"manifests\":[{\"digest\":\"sha256:../../etc\",\"size\":1}]}");
+    e = assertThrows(IOException.class, store::tags);
+    assertTrue(e.getMessage().contains("sha256:../../etc"), e.getMessage());
+  }
+}

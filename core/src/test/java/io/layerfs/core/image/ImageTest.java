@@ -1,0 +1,299 @@
+package io.layerfs.core.image;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.layerfs.core.Compression;
+import io.layerfs.core.Digest;
+import io.layerfs.core.Layer;
+import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.oci.MediaTypes;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ImageTest {
+  @TempDir Path tmp;
+  ContentStore store;
+
+  @BeforeEach
+  void open() throws IOException {
+    store = ContentStore.open(tmp);
+  }
+
+  private Image image(String content, String os, String arch) throws IOException {
+    return ImageBuilder.create(store)
+        .platform(os, arch)
+        .layer(Compression.GZIP)
+        .file("/f", content)
+        .build();
+  }
+
+  private Digest writeJson(String json) throws IOException {
+    return store.write(json.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static String descriptor(String mediaType, Image image, Path blob, String platform)
+      throws IOException {
+    return "{\"mediaType\":\"" + mediaType + "\",\"digest\":\"" + image.manifestDigest()
+        + "\",\"size\":" + Files.size(blob) + (platform == null ? "" : ",\"platform\":" + platform)
+        + "}";
+  }
+
+  private Digest multiPlatform(String mediaType, String manifestType, Image... images)
+      throws IOException {
+    StringBuilder json = new StringBuilder("{\"schemaVersion\":2,\"mediaType\":\"")
+        .append(mediaType).append("\",\"manifests\":[");
+    for (int i = 0; i < images.length; i++) {
+      Image im = images[i];
+      String platform = "{\"architecture\":\"" + im.architecture() + "\",\"os\":\"" + im.os()
+          + "\"" + (im.architecture().equals("arm") ? ",\"variant\":\"v7\"" : "") + "}";
+      json.append(i == 0 ? "" : ",")
+          .append(descriptor(manifestType, im, store.blobPath(im.manifestDigest()), platform));
+    }
+    // an attestation-like entry without a usable platform never matches
+    json.append(",").append(descriptor(manifestType, images[0],
+        store.blobPath(images[0].manifestDigest()),
+        "{\"architecture\":\"unknown\",\"os\":\"unknown\"}"));
+    return writeJson(json.append("]}").toString());
+  }
+
+  @Test
+  void resolvesTagAndDigest() throws IOException {
+    Image built =
+        ImageBuilder.create(store)
+            .layer(Compression.GZIP).file("/a", "1")
+            .layer(Compression.ZSTD).file("/b", "2")
+            .layer(Compression.NONE).file("/c", "3")
+            .build("v1");
+    Image byTag = Image.resolve(store, "v1");
+    Image byDigest = Image.resolve(store, built.manifestDigest().toString());
+    assertEquals(built.manifestDigest(), byTag.manifestDigest());
+    assertEquals(byTag.manifestDigest(), byDigest.manifestDigest());
+    assertEquals(byTag.configDigest(), byDigest.configDigest());
+    assertEquals(byTag.layers(), byDigest.layers());
+    assertEquals(3, byTag.layers().size());
+    assertEquals(MediaTypes.OCI_LAYER_GZIP, byTag.layers().get(0).mediaType());
+    assertEquals(MediaTypes.OCI_LAYER_ZSTD, byTag.layers().get(1).mediaType());
+    assertEquals(MediaTypes.OCI_LAYER, byTag.layers().get(2).mediaType());
+    Layer top = byTag.layers().get(2);
+    assertEquals(top.digest(), top.diffId(), "uncompressed layer is its own diff");
+    assertEquals(Files.size(store.blobPath(top.digest())), top.size());
+    assertEquals("linux", byTag.os());
+    assertEquals("amd64", byTag.architecture());
+    assertEquals(MediaTypes.OCI_MANIFEST, byTag.manifestMediaType());
+  }
+
+  @Test
+  void unknownRefListsTags() throws IOException {
+    ImageBuilder.create(store).build("b");
+    ImageBuilder.create(store).build("a");
+    IOException e = assertThrows(IOException.class, () -> Image.resolve(store, "nope"));
+    assertEquals("no image 'nope' in store " + store.root() + "; tags: a, b", e.getMessage());
+    String absent = Digest.sha256(new byte[] {1}).toString();
+    e = assertThrows(IOException.class, () -> Image.resolve(store, absent));
+    assertTrue(e.getMessage().contains(absent), e.getMessage());
+    e = assertThrows(IOException.class, () -> Image.resolve(store, "sha256:../../etc"));
+    assertTrue(e.getMessage().contains("sha256:../../etc"), e.getMessage());
+  }
+
+  @Test
+  void emptyStoreSaysNone() throws IOException {
+    IOException e = assertThrows(IOException.class, () -> Image.resolve(store, "x"));
+    assertTrue(e.getMessage().endsWith("tags: (none)"), e.getMessage());
+  }
+
+  @Test
+  void nameAndLatestRules() throws IOException {
+    Image demo1 = ImageBuilder.create(store).file("/v", "demo1").build("demo:1");
+    Image web = ImageBuilder.create(store).file("/v", "web").build("web");
+    Image latest = ImageBuilder.create(store).file("/v", "latest").build("latest");
+    Image apiLatest = ImageBuilder.create(store).file("/v", "api").build("api:latest");
+
+    assertEquals(demo1.manifestDigest(), Image.resolve(store, "demo:1").manifestDigest());
+    // the name part is matched exactly, not stripped: "other:1" is not "demo:1", and "1" is a
+    // name without a tag, so it falls back to latest
+    assertThrows(IOException.class, () -> Image.resolve(store, "other:1"));
+    assertEquals(latest.manifestDigest(), Image.resolve(store, "1").manifestDigest());
+    // exact match first
+    assertEquals(web.manifestDigest(), Image.resolve(store, "web").manifestDigest());
+    // no tag: name:latest, then the bare tag latest
+    assertEquals(apiLatest.manifestDigest(), Image.resolve(store, "api").manifestDigest());
+    assertEquals(latest.manifestDigest(), Image.resolve(store, "anything").manifestDigest());
+    assertEquals(
+        latest.manifestDigest(), Image.resolve(store, "registry:5000/x/y").manifestDigest());
+    // a ref with a tag never falls back to latest
+    assertThrows(IOException.class, () -> Image.resolve(store, "anything:2"));
+  }
+
+  @Test
+  void selectsPlatformFromOciIndex() throws IOException {
+    Image amd64 = image("amd64", "linux", "amd64");
+    Image arm64 = image("arm64", "linux", "arm64");
+    Image arm = image("arm", "linux", "arm");
+    Digest index = multiPlatform(MediaTypes.OCI_INDEX, MediaTypes.OCI_MANIFEST, arm64, amd64, arm);
+    store.tag("multi", index);
+
+    assertEquals(amd64.manifestDigest(), Image.resolve(store, "multi").manifestDigest());
+    assertEquals(
+        arm64.manifestDigest(),
+        Image.resolve(store, "multi", "linux", "arm64").manifestDigest());
+    assertEquals(
+        arm.manifestDigest(), Image.resolve(store, "multi", "linux", "arm").manifestDigest());
+    assertEquals(
+        amd64.manifestDigest(), Image.resolve(store, index.toString()).manifestDigest());
+    IOException e =
+        assertThrows(IOException.class, () -> Image.resolve(store, "multi", "windows", "amd64"));
+    assertTrue(e.getMessage().contains("windows/amd64"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("available: linux/arm64, linux/amd64, linux/arm/v7"),
+        e.getMessage());
+    assertEquals(index, Image.resolveTarget(store, "multi"));
+  }
+
+  @Test
+  void selectsPlatformFromDockerManifestList() throws IOException {
+    Image amd64 =
+        ImageBuilder.create(store).dockerFormat().layer(Compression.GZIP).file("/x", "a").build();
+    Image s390x =
+        ImageBuilder.create(store).dockerFormat().platform("linux", "s390x")
+            .layer(Compression.GZIP).file("/x", "s").build();
+    assertEquals(MediaTypes.DOCKER_MANIFEST, amd64.manifestMediaType());
+    assertEquals(MediaTypes.DOCKER_LAYER_GZIP, amd64.layers().get(0).mediaType());
+    Digest list =
+        multiPlatform(MediaTypes.DOCKER_MANIFEST_LIST, MediaTypes.DOCKER_MANIFEST, s390x, amd64);
+    store.tag("docker", list);
+    assertEquals(amd64.manifestDigest(), Image.resolve(store, "docker").manifestDigest());
+    assertEquals(
+        s390x.manifestDigest(),
+        Image.resolve(store, "docker", "linux", "s390x").manifestDigest());
+    IOException e =
+        assertThrows(IOException.class, () -> Image.resolve(store, "docker", "linux", "arm64"));
+    assertTrue(e.getMessage().contains("available: linux/s390x, linux/amd64"), e.getMessage());
+  }
+
+  @Test
+  void indexJsonEntriesPerPlatformShareATag() throws IOException {
+    Image amd64 = image("amd64", "linux", "amd64");
+    Image arm64 = image("arm64", "linux", "arm64");
+    String entry = "{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%d,"
+        + "\"annotations\":{\"org.opencontainers.image.ref.name\":\"x\"},"
+        + "\"platform\":{\"architecture\":\"%s\",\"os\":\"linux\"}}";
+    String json = "{\"schemaVersion\":2,\"manifests\":["
+        + String.format(entry, MediaTypes.OCI_MANIFEST, arm64.manifestDigest(),
+            Files.size(store.blobPath(arm64.manifestDigest())), "arm64")
+        + "," + String.format(entry, MediaTypes.OCI_MANIFEST, amd64.manifestDigest(),
+            Files.size(store.blobPath(amd64.manifestDigest())), "amd64")
+        + "]}";
+    Files.writeString(tmp.resolve("index.json"), json);
+    assertEquals(List.of("x"), store.tags());
+    assertEquals(amd64.manifestDigest(), Image.resolve(store, "x").manifestDigest());
+    assertEquals(
+        arm64.manifestDigest(), Image.resolve(store, "x", "linux", "arm64").manifestDigest());
+  }
+
+  @Test
+  void acceptsManifestWithoutMediaTypeField() throws IOException {
+    // umoci writes manifests without "mediaType"; the descriptor in index.json carries it
+    Image base = ImageBuilder.create(store).layer(Compression.GZIP).file("/a", "a").build();
+    Layer layer = base.layers().get(0);
+    String manifest = "{\"schemaVersion\":2,\"config\":{\"mediaType\":\""
+        + MediaTypes.OCI_CONFIG + "\",\"digest\":\"" + base.configDigest() + "\",\"size\":"
+        + Files.size(store.blobPath(base.configDigest())) + "},\"layers\":[{\"mediaType\":\""
+        + layer.mediaType() + "\",\"digest\":\"" + layer.digest() + "\",\"size\":"
+        + layer.size() + "}]}";
+    Digest m = writeJson(manifest);
+    store.tag("umoci", m);
+    Image image = Image.resolve(store, "umoci");
+    assertEquals(m, image.manifestDigest());
+    assertEquals(base.layers(), image.layers());
+  }
+
+  private Digest manifestWithLayer(String layerMediaType, int diffIds) throws IOException {
+    Image base = ImageBuilder.create(store).layer(Compression.GZIP).file("/a", "a").build();
+    Layer layer = base.layers().get(0);
+    String config = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":"
+        + "\"layers\",\"diff_ids\":[" + ("\"" + layer.diffId() + "\",").repeat(diffIds)
+            .replaceAll(",$", "") + "]}}";
+    Digest c = writeJson(config);
+    String manifest = "{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST
+        + "\",\"config\":{\"mediaType\":\"" + MediaTypes.OCI_CONFIG + "\",\"digest\":\"" + c
+        + "\",\"size\":" + config.length() + "},\"layers\":[{\"mediaType\":\""
+        + layerMediaType + "\",\"digest\":\"" + layer.digest() + "\",\"size\":"
+        + layer.size() + "}]}";
+    return writeJson(manifest);
+  }
+
+  @Test
+  void unknownLayerMediaTypeIsNamed() throws IOException {
+    String weird = "application/vnd.example.layer.v1.tar+lz4";
+    Digest m = manifestWithLayer(weird, 1);
+    IOException e = assertThrows(IOException.class, () -> Image.resolve(store, m.toString()));
+    assertTrue(e.getMessage().contains(weird), e.getMessage());
+  }
+
+  @Test
+  void acceptsEveryKnownLayerMediaType() throws IOException {
+    for (String type : List.of(MediaTypes.OCI_LAYER, MediaTypes.OCI_LAYER_GZIP,
+        MediaTypes.OCI_LAYER_ZSTD, MediaTypes.OCI_LAYER_ND, MediaTypes.OCI_LAYER_ND_GZIP,
+        MediaTypes.OCI_LAYER_ND_ZSTD, MediaTypes.DOCKER_LAYER_GZIP,
+        MediaTypes.DOCKER_LAYER_FOREIGN_GZIP)) {
+      Digest m = manifestWithLayer(type, 1);
+      assertEquals(type, Image.resolve(store, m.toString()).layers().get(0).mediaType());
+    }
+    assertEquals(Compression.GZIP,
+        MediaTypes.layerCompression("application/vnd.docker.image.rootfs.diff.tar.gzip"));
+    assertEquals(Compression.ZSTD,
+        MediaTypes.layerCompression(
+            "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd"));
+    assertEquals(Compression.NONE,
+        MediaTypes.layerCompression("application/vnd.oci.image.layer.v1.tar"));
+  }
+
+  @Test
+  void diffIdCountMustMatchLayers() throws IOException {
+    Digest m = manifestWithLayer(MediaTypes.OCI_LAYER_GZIP, 2);
+    IOException e = assertThrows(IOException.class, () -> Image.resolve(store, m.toString()));
+    assertTrue(e.getMessage().contains("2 diff_ids"), e.getMessage());
+  }
+
+  @Test
+  void corruptManifestBlobIsDetected() throws IOException {
+    Image image = ImageBuilder.create(store).file("/a", "a").build("t");
+    Path blob = store.blobPath(image.manifestDigest());
+    String json = Files.readString(blob);
+    Files.writeString(blob, json.replace("\"size\"", "\"size\" "));
+    IOException e = assertThrows(IOException.class, () -> Image.resolve(store, "t"));
+    assertTrue(e.getMessage().contains(image.manifestDigest().toString()), e.getMessage());
+  }
+
+  @Test
+  void nestedIndexesAreBounded() throws IOException {
+    Image amd64 = image("amd64", "linux", "amd64");
+    Digest target = amd64.manifestDigest();
+    String type = MediaTypes.OCI_MANIFEST;
+    long size = Files.size(store.blobPath(target));
+    for (int i = 0; i < 6; i++) {
+      String json = "{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_INDEX
+          + "\",\"manifests\":[{\"mediaType\":\"" + type + "\",\"digest\":\"" + target
+          + "\",\"size\":" + size
+          + ",\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}}]}";
+      target = writeJson(json);
+      size = json.length();
+      type = MediaTypes.OCI_INDEX;
+      if (i == 1) {
+        assertEquals(amd64.manifestDigest(),
+            Image.resolve(store, target.toString()).manifestDigest());
+      }
+    }
+    Digest deep = target;
+    IOException e = assertThrows(IOException.class, () -> Image.resolve(store, deep.toString()));
+    assertTrue(e.getMessage().contains("nested"), e.getMessage());
+  }
+}

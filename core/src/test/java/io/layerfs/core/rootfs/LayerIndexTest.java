@@ -1,0 +1,244 @@
+package io.layerfs.core.rootfs;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.layerfs.core.EntryType;
+import io.layerfs.core.internal.PathNames;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LayerIndexTest {
+
+  record Spec(String name, EntryType type, int mode, int uid, String uname, long mtime,
+      long atime, long size, long offset, String link, int major, Map<String, byte[]> xattrs) {}
+
+  @Provide
+  Arbitrary<List<Spec>> specs() {
+    Arbitrary<String> comp = Arbitraries.oneOf(Arbitraries.of("a", "b", "é", "日本", "x y"),
+        Arbitraries.strings().alpha().ofMinLength(1).ofMaxLength(12));
+    Arbitrary<String> name = comp.list().ofMinSize(1).ofMaxSize(4).map(l -> String.join("/", l));
+    Arbitrary<EntryType> type = Arbitraries.of(EntryType.FILE, EntryType.DIRECTORY,
+        EntryType.SYMLINK, EntryType.CHAR_DEVICE, EntryType.FIFO, EntryType.HARDLINK);
+    Arbitrary<Map<String, byte[]>> xattrs = Arbitraries.maps(
+        Arbitraries.of("user.a", "security.capability"),
+        Arbitraries.bytes().array(byte[].class).ofMaxSize(20)).ofMaxSize(2);
+    Arbitrary<Spec> spec = Combinators.combine(name, type, Arbitraries.integers().between(0, 07777),
+        Arbitraries.integers(), Arbitraries.of("", "root", "nobody"), Arbitraries.longs(),
+        Arbitraries.longs().between(-5, 5), Arbitraries.longs().greaterOrEqual(0))
+        .as((n, t, m, u, un, mt, at, sz) -> new Spec(n, t, m, u, un, mt,
+            at == 0 ? LayerIndex.ABSENT_TIME : at, sz, sz / 3, "", 0, Map.of()));
+    return Combinators.combine(spec, name, Arbitraries.integers().between(0, 300), xattrs)
+        .as((s, link, major, xa) -> new Spec(s.name(), s.type(), s.mode(), s.uid(), s.uname(),
+            s.mtime(), s.atime(), s.size(), s.offset(),
+            s.type() == EntryType.SYMLINK || s.type() == EntryType.HARDLINK ? link : "",
+            s.type() == EntryType.CHAR_DEVICE ? major : 0, xa))
+        .list().ofMaxSize(60);
+  }
+
+  static LayerIndex build(List<Spec> specs) {
+    return build(specs, new java.util.ArrayList<>());
+  }
+
+  /** Builds the index; specs the builder refuses are skipped and added to {@code refused}. */
+  static LayerIndex build(List<Spec> specs, List<Spec> refused) {
+    LayerIndexBuilder b = new LayerIndexBuilder();
+    for (Spec s : specs) {
+      LayerIndexBuilder.Inode ino = new LayerIndexBuilder.Inode();
+      ino.type = s.type();
+      ino.mode = s.mode();
+      ino.uid = s.uid();
+      ino.gid = s.uid() + 1;
+      ino.uname = s.uname();
+      ino.gname = s.uname() + "g";
+      ino.mtimeNanos = s.mtime();
+      ino.atimeNanos = s.atime();
+      ino.size = s.size();
+      ino.dataOffset = s.offset();
+      ino.link = s.link();
+      ino.devMajor = s.major();
+      ino.devMinor = s.major() * 2;
+      ino.xattrs = s.xattrs();
+      try {
+        b.add(s.name(), ino);
+      } catch (IOException e) {
+        // a hard link to a directory, or an entry below a non-directory: skipped, as the
+        // indexer would reject the tar
+        refused.add(s);
+      }
+    }
+    try {
+      return b.build();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static void assertSameIndex(LayerIndex a, LayerIndex b) {
+    assertEquals(a.size(), b.size());
+    assertEquals(a.dirTableSize(), b.dirTableSize());
+    for (int i = 0; i < a.size(); i++) {
+      String p = a.path(i);
+      assertEquals(p, b.path(i));
+      assertEquals(i, b.find(p), p);
+      assertEquals(a.typeCode(i), b.typeCode(i));
+      assertEquals(a.isImplied(i), b.isImplied(i));
+      assertEquals(a.isOpaque(i), b.isOpaque(i));
+      assertEquals(a.isFresh(i), b.isFresh(i));
+      assertEquals(a.mode(i), b.mode(i));
+      assertEquals(a.uid(i), b.uid(i));
+      assertEquals(a.gid(i), b.gid(i));
+      assertEquals(a.userName(i), b.userName(i));
+      assertEquals(a.groupName(i), b.groupName(i));
+      assertEquals(a.inode(i), b.inode(i));
+      assertEquals(a.mtimeNanos(i), b.mtimeNanos(i));
+      assertEquals(a.atimeNanos(i), b.atimeNanos(i));
+      assertEquals(a.ctimeNanos(i), b.ctimeNanos(i));
+      assertEquals(a.size(i), b.size(i));
+      assertEquals(a.dataOffset(i), b.dataOffset(i));
+      assertEquals(a.linkTarget(i), b.linkTarget(i));
+      assertEquals(a.devMajor(i), b.devMajor(i));
+      assertEquals(a.devMinor(i), b.devMinor(i));
+      assertEquals(a.childDir(i), b.childDir(i));
+      Map<String, byte[]> xa = a.xattrs(i);
+      Map<String, byte[]> xb = b.xattrs(i);
+      assertEquals(xa.keySet(), xb.keySet());
+      xa.forEach((k, v) -> assertArrayEquals(v, xb.get(k)));
+    }
+    assertArrayEquals(a.unresolvedHardLinks(), b.unresolvedHardLinks());
+  }
+
+  @Property(tries = 100)
+  void writeReadRoundTrip(@ForAll("specs") List<Spec> specs) throws IOException {
+    List<Spec> refused = new java.util.ArrayList<>();
+    LayerIndex built = build(specs, refused);
+    Path dir = Files.createTempDirectory("layeridx");
+    try {
+      Path f = dir.resolve("index");
+      built.write(f);
+      LayerIndex read = LayerIndex.read(f);
+      assertSameIndex(built, read);
+      // the last entry added is always there, with its own type
+      if (!specs.isEmpty() && specs.get(specs.size() - 1).type() != EntryType.HARDLINK
+          && !refused.contains(specs.get(specs.size() - 1))) {
+        Spec s = specs.get(specs.size() - 1);
+        int e = read.find(PathNames.normalize(s.name()));
+        assertTrue(e >= 0, s.name());
+        assertEquals(s.type(), read.type(e));
+        assertEquals(s.mode(), read.mode(e));
+      }
+    } finally {
+      try (var s = Files.list(dir)) {
+        for (Path p : s.toList()) {
+          Files.delete(p);
+        }
+      }
+      Files.delete(dir);
+    }
+  }
+
+  @Test
+  void recordsWhatWasAdded(@TempDir Path dir) throws IOException {
+    LayerIndex x = build(List.of(
+        new Spec("usr/bin/tool", EntryType.FILE, 04755, 7, "bin", 123, 456, 99, 1536, "", 0,
+            Map.of("user.k", new byte[] {1, 2, (byte) 0xff})),
+        new Spec("dev/tty", EntryType.CHAR_DEVICE, 0620, 0, "", 1, LayerIndex.ABSENT_TIME, 0, 0,
+            "", 5, Map.of())));
+    Path f = dir.resolve("i");
+    x.write(f);
+    LayerIndex r = LayerIndex.read(f);
+    int e = r.find("/usr/bin/tool");
+    assertEquals(EntryType.FILE, r.type(e));
+    assertEquals(04755, r.mode(e));
+    assertEquals(7, r.uid(e));
+    assertEquals("bin", r.userName(e));
+    assertEquals("bing", r.groupName(e));
+    assertEquals(123, r.mtimeNanos(e));
+    assertEquals(456, r.atimeNanos(e));
+    assertEquals(99, r.size(e));
+    assertEquals(1536, r.dataOffset(e));
+    assertArrayEquals(new byte[] {1, 2, (byte) 0xff}, r.xattrs(e).get("user.k"));
+    int t = r.find("/dev/tty");
+    assertEquals(5, r.devMajor(t));
+    assertEquals(10, r.devMinor(t));
+    assertTrue(r.isImplied(r.find("/usr/bin")));
+    assertEquals(-1, r.find("/usr/bin/other"));
+    assertEquals(-1, r.find("/nope/x"));
+  }
+
+  @Test
+  void corruptionIsDetectedAndNamesTheFile(@TempDir Path dir) throws IOException {
+    LayerIndex x = build(List.of(new Spec("a/b", EntryType.FILE, 0644, 0, "", 1, 2, 3, 4, "", 0,
+        Map.of())));
+    Path f = dir.resolve("good");
+    x.write(f);
+    byte[] good = Files.readAllBytes(f);
+    for (int pos : new int[] {0, 9, 70, good.length / 2, good.length - 10, good.length - 1}) {
+      byte[] bad = good.clone();
+      bad[pos] ^= 0x10;
+      Path p = dir.resolve("flip" + pos);
+      Files.write(p, bad);
+      IOException e = assertThrows(IOException.class, () -> LayerIndex.read(p), "flip " + pos);
+      assertTrue(e.getMessage().contains(p.toString()), e.getMessage());
+    }
+    for (int len : new int[] {0, 10, 64, good.length - 1}) {
+      Path p = dir.resolve("cut" + len);
+      Files.write(p, java.util.Arrays.copyOf(good, len));
+      IOException e = assertThrows(IOException.class, () -> LayerIndex.read(p), "cut " + len);
+      assertTrue(e.getMessage().contains(p.toString()), e.getMessage());
+    }
+    byte[] v2 = good.clone();
+    ByteBuffer.wrap(v2).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 2);
+    Path p = dir.resolve("v2");
+    Files.write(p, v2);
+    IOException e = assertThrows(IOException.class, () -> LayerIndex.read(p));
+    assertTrue(e.getMessage().contains("version 2"), e.getMessage());
+  }
+
+  @Test
+  void writeReplacesAtomicallyAndLeavesNoTempFiles(@TempDir Path dir) throws IOException {
+    Path f = dir.resolve("sub/idx");
+    build(List.of()).write(f);
+    LayerIndex two = build(List.of(new Spec("z", EntryType.FIFO, 0600, 0, "", 0, 0, 0, 0, "", 0,
+        Map.of())));
+    two.write(f);
+    assertEquals(2, LayerIndex.read(f).size());
+    try (var s = Files.list(dir.resolve("sub"))) {
+      assertEquals(List.of(f), s.toList());
+    }
+  }
+
+  @Test
+  void largeIndexesAreMappedAndStillVerified(@TempDir Path dir) throws IOException {
+    List<Spec> many = new java.util.ArrayList<>();
+    for (int i = 0; i < 3000; i++) {
+      many.add(new Spec("d" + (i % 17) + "/f" + i, EntryType.FILE, 0644, i, "u", i, 0, i, i, "",
+          0, Map.of()));
+    }
+    LayerIndex x = build(many);
+    Path f = dir.resolve("big");
+    x.write(f);
+    assertTrue(Files.size(f) > 64 * 1024);
+    assertSameIndex(x, LayerIndex.read(f));
+    byte[] b = Files.readAllBytes(f);
+    b[b.length / 3] ^= 1;
+    Files.write(f, b);
+    assertThrows(IOException.class, () -> LayerIndex.read(f));
+  }
+}
