@@ -1,0 +1,1304 @@
+package io.layerfs.provider.contract;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
+import static java.nio.file.StandardCopyOption.ATOMIC_MOVE;
+import static java.nio.file.StandardCopyOption.COPY_ATTRIBUTES;
+import static java.nio.file.StandardCopyOption.REPLACE_EXISTING;
+import static java.nio.file.StandardOpenOption.APPEND;
+import static java.nio.file.StandardOpenOption.CREATE;
+import static java.nio.file.StandardOpenOption.CREATE_NEW;
+import static java.nio.file.StandardOpenOption.READ;
+import static java.nio.file.StandardOpenOption.TRUNCATE_EXISTING;
+import static java.nio.file.StandardOpenOption.WRITE;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserDefinedFileAttributeView;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.function.Executable;
+
+/**
+ * The NIO contract of writes to a tree that starts as {@link Fixture}'s merged tree, the write
+ * side of {@link AbstractReadOnlyContractTest}: one class of expectations, run against every
+ * implementation. {@link DefaultFsWriteContractTest} runs it on the JDK's default file system over
+ * a host copy of the tree (the control: Linux is the oracle, so a failure there is a wrong test);
+ * {@link LayerFsWriteContractTest} runs it on a writable layerfs container of the fixture image,
+ * where every starting path lies in a lower layer, so each change to one goes through copy-up.
+ *
+ * <p>Each test gets a fresh tree ({@link #freshTree}); {@link #reopen} closes and reopens it, so a
+ * test can check what outlives its file system (layerfs: the container's upper layer; the host:
+ * the same directory). To add a case, write a {@code @Test} on paths from {@link #p}, asserting
+ * values and the exception class the JDK throws on Linux (with {@link #fails}), and run it on the
+ * control first. Never follow {@code chroot/} links or climb above the root: on the host that
+ * would write outside the tree. Leave {@code data/100000.bin} and its hard link alone: overlay2
+ * breaks a lower hard link on copy-up, the host keeps it.
+ */
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+abstract class AbstractWriteContractTest {
+  private Path root;
+
+  /** A new tree holding the fixture, for the test {@code name}; returns its root. */
+  protected abstract Path freshTree(String name) throws Exception;
+
+  /** Closes the current tree's file system and opens it again; returns the root. */
+  protected abstract Path reopenTree() throws IOException;
+
+  /** Releases the current tree. */
+  protected abstract void disposeTree() throws IOException;
+
+  /** Whether the tree stores {@code user:} xattrs (the host's file system may not). */
+  protected boolean storesUserXattrs() {
+    return true;
+  }
+
+  @BeforeEach
+  final void openTree(TestInfo info) throws Exception {
+    root = freshTree(info.getTestMethod().orElseThrow().getName());
+  }
+
+  @AfterEach
+  final void closeTree() throws IOException {
+    disposeTree();
+  }
+
+  /** Closes and reopens the tree; paths from {@link #p} taken before are stale. */
+  final void reopen() throws IOException {
+    root = reopenTree();
+  }
+
+  /** A path of the tree, relative to the root; "" is the root. */
+  final Path p(String rel) {
+    return rel.isEmpty() ? root : root.resolve(rel);
+  }
+
+  // ---------------------------------------------------------------- create
+
+  @Test
+  void createFileMakesAnEmptyFileListedInItsDirectory() throws IOException {
+    assertEquals(p("data/new"), Files.createFile(p("data/new")));
+    assertTrue(Files.isRegularFile(p("data/new"), NOFOLLOW_LINKS));
+    assertEquals(0L, Files.size(p("data/new")));
+    assertTrue(names("data").contains("new"));
+    assertRecent(Files.getLastModifiedTime(p("data/new")));
+  }
+
+  @Test
+  void createFileWithPermissionsAttribute() throws IOException {
+    // 0600 and 0700 survive every usual umask, so the expectation holds on any host
+    Files.createFile(p("data/private"),
+        PosixFilePermissions.asFileAttribute(Checks.perms(0600)));
+    assertEquals(0600, mode("data/private"));
+    Files.createDirectory(p("data/private-dir"),
+        PosixFilePermissions.asFileAttribute(Checks.perms(0700)));
+    assertEquals(0700, mode("data/private-dir"));
+  }
+
+  @Test
+  void createFileOnAnExistingNameFails() throws IOException {
+    for (String existing : List.of("data/one", "etc/os-release", "data/nested", "links/rel",
+        "links/dangling", "tmp")) {
+      FileAlreadyExistsException e = fails(FileAlreadyExistsException.class,
+          () -> Files.createFile(p(existing)));
+      assertEquals(p(existing).toString(), e.getFile());
+    }
+    assertArrayEquals(Fixture.data("data/one"), bytes("data/one"));
+    assertFalse(Files.exists(p("links/missing-target"), NOFOLLOW_LINKS), "O_EXCL follows no link");
+  }
+
+  @Test
+  void createNewOptionOnAnExistingFileFails() throws IOException {
+    byte[] before = bytes("etc/os-release");
+    fails(FileAlreadyExistsException.class,
+        () -> Files.write(p("etc/os-release"), data(10, 1), CREATE_NEW));
+    fails(FileAlreadyExistsException.class,
+        () -> Files.newByteChannel(p("etc/os-release"), CREATE_NEW, WRITE).close());
+    fails(FileAlreadyExistsException.class,
+        () -> FileChannel.open(p("etc/conf"), CREATE_NEW, WRITE).close());
+    fails(FileAlreadyExistsException.class,
+        () -> Files.newOutputStream(p("data/nested"), CREATE_NEW).close());
+    assertArrayEquals(before, bytes("etc/os-release"));
+    assertArrayEquals(Fixture.data("etc/conf"), bytes("etc/conf"));
+  }
+
+  @Test
+  void createFileWhereTheParentIsMissingOrAFile() {
+    fails(NoSuchFileException.class, () -> Files.createFile(p("nope/x")));
+    fails(NoSuchFileException.class, () -> Files.createFile(p("etc/gone/file")));
+    fails(NoSuchFileException.class, () -> Files.createFile(p("opaque/old-dir/x")));
+    // ENOTDIR is neither "missing" nor "exists"
+    fails(FileSystemException.class, () -> Files.createFile(p("data/one/x")));
+    fails(FileSystemException.class, () -> Files.createDirectory(p("etc/conf/x")));
+  }
+
+  @Test
+  void createDirectoryMakesAnEmptyDirectory() throws IOException {
+    Files.createDirectory(p("data/new-dir"));
+    assertTrue(Files.isDirectory(p("data/new-dir"), NOFOLLOW_LINKS));
+    assertEquals(List.of(), names("data/new-dir"));
+    Files.write(p("data/new-dir/f"), data(10, 2));
+    assertEquals(List.of("f"), names("data/new-dir"));
+    fails(FileAlreadyExistsException.class, () -> Files.createDirectory(p("data/nested")));
+    fails(FileAlreadyExistsException.class, () -> Files.createDirectory(p("data/one")));
+    fails(FileAlreadyExistsException.class, () -> Files.createDirectory(p("links/dir")));
+    fails(FileAlreadyExistsException.class, () -> Files.createDirectory(p("data/new-dir")));
+    fails(NoSuchFileException.class, () -> Files.createDirectory(p("nope/deeper")));
+  }
+
+  @Test
+  void createDirectoriesMakesEveryMissingParent() throws IOException {
+    Files.createDirectories(p("d1/d2/d3"));
+    assertTrue(Files.isDirectory(p("d1/d2/d3")));
+    Files.createDirectories(p("data/nested/a/new/deeper"));
+    assertEquals(List.of("b", "new"), names("data/nested/a"));
+    // existing directories, and a link to one, are accepted as they are
+    Files.createDirectories(p("data/nested"));
+    Files.createDirectories(p("links/dir"));
+    Files.createDirectories(p("links/dir/a/via-link"));
+    assertTrue(Files.isDirectory(p("data/nested/a/via-link"), NOFOLLOW_LINKS));
+    fails(FileAlreadyExistsException.class, () -> Files.createDirectories(p("data/one")));
+    fails(FileAlreadyExistsException.class, () -> Files.createDirectories(p("links/rel")));
+    fails(FileSystemException.class, () -> Files.createDirectories(p("data/one/x")));
+  }
+
+  // ---------------------------------------------------------------- write
+
+  @Test
+  void writeReplacesAnImageFileKeepingModeAndOwner() throws IOException {
+    byte[] data = data(5000, 3);
+    Files.write(p("data/4096.bin"), data);
+    assertArrayEquals(data, bytes("data/4096.bin"));
+    assertEquals(5000L, Files.size(p("data/4096.bin")));
+    assertEquals("640 65534:1000", modeAndOwner("data/4096.bin"));
+    assertRecent(Files.getLastModifiedTime(p("data/4096.bin")));
+    Files.writeString(p("etc/conf"), "short");
+    assertEquals("short", Files.readString(p("etc/conf")));
+    assertEquals("600 0:0", modeAndOwner("etc/conf"));
+  }
+
+  @Test
+  void rootWritesAFileWhoseModeForbidsWriting() throws IOException {
+    // deep.txt is 0444: root has CAP_DAC_OVERRIDE, so the mode does not stop it
+    Files.writeString(p("data/nested/a/b/deep.txt"), "changed\n");
+    assertEquals("changed\n", Files.readString(p("data/nested/a/b/deep.txt")));
+    assertEquals(0444, mode("data/nested/a/b/deep.txt"));
+  }
+
+  @Test
+  void writeWithoutCreateOnAMissingFileFails() {
+    fails(NoSuchFileException.class, () -> Files.write(p("data/missing"), data(1, 1), WRITE));
+    fails(NoSuchFileException.class,
+        () -> Files.write(p("data/removed"), data(1, 1), TRUNCATE_EXISTING));
+    fails(NoSuchFileException.class, () -> Files.newOutputStream(p("data/missing"), APPEND));
+    fails(NoSuchFileException.class, () -> FileChannel.open(p("data/missing"), WRITE));
+    fails(NoSuchFileException.class, () -> Files.write(p("nope/x"), data(1, 1)));
+    assertFalse(Files.exists(p("data/missing")));
+    assertFalse(Files.exists(p("data/removed")));
+  }
+
+  @Test
+  void writeCreatesAFileOverAWhiteout() throws IOException {
+    // data/removed exists in the bottom layer and is whited out in the next
+    Files.write(p("data/removed"), data(7, 4));
+    assertArrayEquals(data(7, 4), bytes("data/removed"));
+    assertTrue(names("data").contains("removed"));
+  }
+
+  @Test
+  void namesHiddenInLowerLayersCanBeUsedAgain() throws IOException {
+    // opaque/old is below the opaque marker, etc/gone below a whiteout
+    Files.move(p("many/f001"), p("opaque/old"));
+    assertEquals(List.of("new", "old"), names("opaque"));
+    assertEquals("many/f001\n", Files.readString(p("opaque/old")));
+    Files.createDirectory(p("etc/gone"));
+    assertEquals(List.of(), names("etc/gone"), "the lower etc/gone/file stays hidden");
+    Files.createDirectory(p("opaque/old-dir"));
+    assertEquals(List.of(), names("opaque/old-dir"));
+  }
+
+  @Test
+  void namesLikeWhiteoutsAreOrdinaryNames() throws IOException {
+    Files.createFile(p("data/.wh.one"));
+    Files.write(p("data/.wh..wh..opq"), data(4, 36));
+    Files.createDirectory(p(".wh.etc"));
+    List<String> expected = new ArrayList<>(Fixture.children("data"));
+    expected.addAll(List.of(".wh..wh..opq", ".wh.one"));
+    expected.sort(null);
+    assertEquals(expected, names("data"));
+    assertArrayEquals(Fixture.data("data/one"), bytes("data/one"));
+    reopen();
+    assertEquals(expected, names("data"));
+    assertArrayEquals(data(4, 36), bytes("data/.wh..wh..opq"));
+    assertTrue(Files.isDirectory(p(".wh.etc")));
+    assertEquals(Fixture.children("etc"), names("etc"));
+  }
+
+  @Test
+  void syncAndSparseOptionsWriteAsUsual() throws IOException {
+    Files.write(p("data/sync"), data(10, 37), CREATE_NEW, WRITE, StandardOpenOption.SYNC);
+    Files.write(p("data/sync"), data(10, 38), APPEND, StandardOpenOption.DSYNC);
+    assertArrayEquals(concat(data(10, 37), data(10, 38)), bytes("data/sync"));
+    Files.write(p("data/sparse"), data(10, 39), CREATE_NEW, WRITE, StandardOpenOption.SPARSE);
+    assertArrayEquals(data(10, 39), bytes("data/sparse"));
+  }
+
+  @Test
+  void writingADirectoryFails() {
+    // open(2) for writing a directory gives EISDIR, a plain FileSystemException
+    fails(FileSystemException.class, () -> Files.write(p("data"), data(1, 1)));
+    fails(FileSystemException.class, () -> Files.newByteChannel(p("data/nested"), WRITE));
+    fails(FileSystemException.class, () -> Files.write(p("links/dir"), data(1, 1), APPEND));
+  }
+
+  @Test
+  void appendAddsAtTheEnd() throws IOException {
+    byte[] extra = data(100, 5);
+    Files.write(p("data/4095.bin"), extra, APPEND);
+    assertArrayEquals(concat(Fixture.data("data/4095.bin"), extra), bytes("data/4095.bin"));
+    Files.write(p("data/empty"), extra, APPEND);
+    assertArrayEquals(extra, bytes("data/empty"));
+    Files.write(p("data/appended"), extra, CREATE, APPEND);
+    Files.write(p("data/appended"), extra, CREATE, APPEND);
+    assertArrayEquals(concat(extra, extra), bytes("data/appended"));
+    assertEquals(0644, mode("data/4095.bin"));
+  }
+
+  @Test
+  void appendChannelWritesAtTheEndWhateverItsPosition() throws IOException {
+    byte[] original = Fixture.data("usr/bin/tool");
+    try (SeekableByteChannel ch = Files.newByteChannel(p("usr/bin/tool"), APPEND)) {
+      assertEquals(4096L, ch.position(), "an append channel is positioned at the end");
+      assertEquals(3, ch.write(ByteBuffer.wrap(new byte[] {1, 2, 3})));
+      assertEquals(4099L, ch.position());
+      ch.position(0);
+      assertEquals(2, ch.write(ByteBuffer.wrap(new byte[] {4, 5})));
+      assertEquals(4101L, ch.size());
+      assertEquals(4101L, ch.position());
+    }
+    assertArrayEquals(concat(original, new byte[] {1, 2, 3, 4, 5}), bytes("usr/bin/tool"));
+  }
+
+  @Test
+  void appendWithReadOrTruncateIsRefused() {
+    fails(IllegalArgumentException.class,
+        () -> Files.newByteChannel(p("data/one"), APPEND, READ).close());
+    fails(IllegalArgumentException.class,
+        () -> Files.newByteChannel(p("data/one"), APPEND, TRUNCATE_EXISTING).close());
+    fails(IllegalArgumentException.class,
+        () -> Files.newOutputStream(p("data/one"), READ).close());
+  }
+
+  @Test
+  void truncateExistingEmptiesAFileOpenedForWriting() throws IOException {
+    try (OutputStream out = Files.newOutputStream(p("usr/bin/tool"), WRITE, TRUNCATE_EXISTING)) {
+      assertEquals(0L, Files.size(p("usr/bin/tool")), "truncated on open, before any write");
+    }
+    assertEquals(0L, Files.size(p("usr/bin/tool")));
+    assertEquals(0755, mode("usr/bin/tool"));
+    // for a channel opened to read only, TRUNCATE_EXISTING is ignored
+    try (SeekableByteChannel ch = Files.newByteChannel(p("etc/conf"), READ, TRUNCATE_EXISTING)) {
+      assertEquals(4097L, ch.size());
+    }
+    assertArrayEquals(Fixture.data("etc/conf"), bytes("etc/conf"));
+  }
+
+  @Test
+  void writeInsideAnImageFileKeepsTheRest() throws IOException {
+    byte[] expected = Fixture.data("data/4096.bin").clone();
+    try (SeekableByteChannel ch = Files.newByteChannel(p("data/4096.bin"), WRITE)) {
+      assertEquals(0L, ch.position());
+      ch.position(4094);
+      assertEquals(1, ch.write(ByteBuffer.wrap(new byte[] {9})));
+      assertEquals(4095L, ch.position());
+      assertEquals(4096L, ch.size());
+    }
+    expected[4094] = 9;
+    assertArrayEquals(expected, bytes("data/4096.bin"));
+  }
+
+  @Test
+  void positionalWritePastTheEndLeavesAZeroFilledGap() throws IOException {
+    byte[] original = Fixture.data("data/4095.bin");
+    byte[] extra = data(10, 6);
+    try (FileChannel ch = FileChannel.open(p("data/4095.bin"), READ, WRITE)) {
+      assertEquals(10, ch.write(ByteBuffer.wrap(extra), 70_000));
+      assertEquals(0L, ch.position(), "a positional write leaves the position alone");
+      assertEquals(70_010L, ch.size());
+      ByteBuffer gap = ByteBuffer.allocate(200);
+      assertEquals(200, ch.read(gap, 4000));
+      byte[] expectedGap = Arrays.copyOfRange(original, 4000, 4200);
+      Arrays.fill(expectedGap, 95, 200, (byte) 0);
+      assertArrayEquals(expectedGap, gap.array());
+    }
+    byte[] expected = Arrays.copyOf(original, 70_010);
+    System.arraycopy(extra, 0, expected, 70_000, 10);
+    assertArrayEquals(expected, bytes("data/4095.bin"));
+  }
+
+  @Test
+  void writeAfterSeekingPastTheEndOfANewFile() throws IOException {
+    try (SeekableByteChannel ch = Files.newByteChannel(p("tmp/sparse"), CREATE_NEW, WRITE)) {
+      ch.position(65_537);
+      assertEquals(0L, ch.size(), "a position past the end does not grow the file");
+      assertEquals(3, ch.write(ByteBuffer.wrap(new byte[] {7, 8, 9})));
+      assertEquals(65_540L, ch.position());
+      assertEquals(65_540L, ch.size());
+    }
+    byte[] expected = new byte[65_540];
+    expected[65_537] = 7;
+    expected[65_538] = 8;
+    expected[65_539] = 9;
+    assertArrayEquals(expected, bytes("tmp/sparse"));
+  }
+
+  @Test
+  void seekingPastTheEndWithoutWritingChangesNothing() throws IOException {
+    try (SeekableByteChannel ch = Files.newByteChannel(p("data/one"), WRITE)) {
+      ch.position(1_000_000);
+      assertEquals(1_000_000L, ch.position());
+      assertEquals(1L, ch.size());
+    }
+    assertArrayEquals(Fixture.data("data/one"), bytes("data/one"));
+  }
+
+  @Test
+  void channelSizeAndPositionFollowTheWrites() throws IOException {
+    try (FileChannel ch = FileChannel.open(p("data/channel"), CREATE_NEW, READ, WRITE)) {
+      assertEquals(0L, ch.size());
+      assertEquals(100, ch.write(ByteBuffer.wrap(data(100, 7))));
+      assertEquals(100L, ch.position());
+      assertEquals(100L, ch.size());
+      assertEquals(20, ch.write(ByteBuffer.wrap(data(20, 8)), 50));
+      assertEquals(100L, ch.position());
+      assertEquals(100L, ch.size());
+      assertEquals(20, ch.write(ByteBuffer.wrap(data(20, 8)), 90));
+      assertEquals(110L, ch.size());
+      ch.position(5);
+      ByteBuffer back = ByteBuffer.allocate(10);
+      assertEquals(10, ch.read(back));
+      assertArrayEquals(Arrays.copyOfRange(data(100, 7), 5, 15), back.array());
+      assertEquals(15L, ch.position());
+      ByteBuffer[] gather = {ByteBuffer.wrap(data(3, 9)), ByteBuffer.wrap(data(4, 9))};
+      assertEquals(7L, ch.write(gather), "a gathering write");
+      assertEquals(22L, ch.position());
+      assertEquals(110L, ch.size());
+    }
+    assertEquals(110L, Files.size(p("data/channel")));
+  }
+
+  @Test
+  void truncateShrinksAndMovesThePositionBack() throws IOException {
+    try (FileChannel ch = FileChannel.open(p("etc/conf"), READ, WRITE)) {
+      ch.position(3000);
+      assertEquals(ch, ch.truncate(1000));
+      assertEquals(1000L, ch.size());
+      assertEquals(1000L, ch.position(), "a position past the new size is set to it");
+      ch.position(10);
+      ch.truncate(500);
+      assertEquals(10L, ch.position(), "a position within the new size stays");
+    }
+    assertArrayEquals(Arrays.copyOf(Fixture.data("etc/conf"), 500), bytes("etc/conf"));
+  }
+
+  @Test
+  void truncateToALargerSizeChangesNothing() throws IOException {
+    try (FileChannel ch = FileChannel.open(p("usr/bin/tool"), WRITE)) {
+      ch.position(100);
+      ch.truncate(1_000_000);
+      assertEquals(4096L, ch.size());
+      assertEquals(100L, ch.position());
+      fails(IllegalArgumentException.class, () -> ch.truncate(-1));
+    }
+    assertArrayEquals(Fixture.data("usr/bin/tool"), bytes("usr/bin/tool"));
+  }
+
+  @Test
+  void truncateToZeroThenWrite() throws IOException {
+    try (FileChannel ch = FileChannel.open(p("data/4095.bin"), WRITE)) {
+      ch.truncate(0);
+      assertEquals(0L, ch.size());
+      ch.write(ByteBuffer.wrap(data(5, 10)));
+    }
+    assertArrayEquals(data(5, 10), bytes("data/4095.bin"));
+  }
+
+  // ---------------------------------------------------------------- read after write
+
+  @Test
+  void aChannelOpenedAfterAWriteSeesIt() throws IOException {
+    try (FileChannel writer = FileChannel.open(p("etc/os-release"), WRITE)) {
+      writer.write(ByteBuffer.wrap("ID=mine".getBytes(UTF_8)), 0);
+      writer.write(ByteBuffer.wrap("!".getBytes(UTF_8)), 100);
+      // no close, no force: another channel of this process sees the bytes at once
+      try (FileChannel reader = FileChannel.open(p("etc/os-release"), READ)) {
+        assertEquals(101L, reader.size());
+        ByteBuffer b = ByteBuffer.allocate(101);
+        assertEquals(101, reader.read(b));
+        assertEquals("ID=mine", new String(b.array(), 0, 7, UTF_8));
+        assertEquals("ract\nVERSION=2\n", new String(b.array(), 7, 15, UTF_8));
+        assertEquals('!', b.array()[100]);
+      }
+      assertEquals(101L, Files.size(p("etc/os-release")));
+    }
+  }
+
+  @Test
+  void aChannelOpenedBeforeAWriteSeesIt() throws IOException {
+    // files written once already (on layerfs: in the container's own layer); left out is a
+    // reader opened before the first write to an image file, which layerfs leaves on the lower
+    // file
+    Files.write(p("data/new"), data(100, 30));
+    Files.write(p("data/4096.bin"), data(1, 31), APPEND);
+    for (String file : List.of("data/new", "data/4096.bin")) {
+      try (FileChannel reader = FileChannel.open(p(file), READ)) {
+        long size = reader.size();
+        try (FileChannel writer = FileChannel.open(p(file), WRITE)) {
+          writer.write(ByteBuffer.wrap(new byte[] {1, 2, 3}), 10);
+          writer.write(ByteBuffer.wrap(new byte[] {4}), size + 900);
+        }
+        ByteBuffer b = ByteBuffer.allocate(3);
+        assertEquals(3, reader.read(b, 10));
+        assertArrayEquals(new byte[] {1, 2, 3}, b.array(), file);
+        assertEquals(size + 901, reader.size(), file);
+      }
+    }
+  }
+
+  @Test
+  void anOpenChannelFollowsItsFileThroughRenameAndDelete() throws IOException {
+    try (FileChannel ch = FileChannel.open(p("etc/os-release"), READ, WRITE)) {
+      Files.move(p("etc/os-release"), p("etc/renamed"));
+      ch.write(ByteBuffer.wrap("X".getBytes(UTF_8)), 0);
+      assertEquals("XD=contract\nVERSION=2\n", Files.readString(p("etc/renamed")));
+      Files.delete(p("etc/renamed"));
+      // an unlinked file lives on while a channel holds it
+      ch.write(ByteBuffer.wrap("Y".getBytes(UTF_8)), 1);
+      ByteBuffer b = ByteBuffer.allocate(3);
+      assertEquals(3, ch.read(b, 0));
+      assertEquals("XY=", new String(b.array(), UTF_8));
+      assertEquals(22L, ch.size());
+      assertFalse(Files.exists(p("etc/renamed")));
+    }
+    assertFalse(names("etc").contains("renamed"));
+  }
+
+  // ---------------------------------------------------------------- delete
+
+  @Test
+  void deleteAnImageFile() throws IOException {
+    Files.delete(p("data/one"));
+    assertFalse(Files.exists(p("data/one"), NOFOLLOW_LINKS));
+    assertTrue(Files.notExists(p("data/one")));
+    assertFalse(names("data").contains("one"));
+    fails(NoSuchFileException.class, () -> Files.readAllBytes(p("data/one")));
+    fails(NoSuchFileException.class, () -> Files.readAllBytes(p("links/rel")));
+    fails(NoSuchFileException.class, () -> Files.delete(p("data/one")));
+    Files.delete(p("etc/conf")); // a file over a lower directory of the same name
+    fails(NoSuchFileException.class, () -> Files.readAllBytes(p("etc/conf/inner")));
+    assertFalse(names("etc").contains("conf"));
+  }
+
+  @Test
+  void deleteEmptyDirectoriesOfTheImage() throws IOException {
+    Files.delete(p("tmp"));
+    assertFalse(Files.exists(p("tmp"), NOFOLLOW_LINKS));
+    // opaque shows only opaque/new: the lower children it hides do not make it non-empty
+    Files.delete(p("opaque/new"));
+    assertEquals(List.of(), names("opaque"));
+    Files.delete(p("opaque"));
+    assertFalse(Files.exists(p("opaque")));
+    assertFalse(names("").contains("opaque"));
+  }
+
+  @Test
+  void deleteANonEmptyDirectoryFails() throws IOException {
+    for (String dir : List.of("data/nested", "many", "opaque", "etc/was-file", "")) {
+      fails(DirectoryNotEmptyException.class, () -> Files.delete(p(dir)));
+    }
+    fails(DirectoryNotEmptyException.class, () -> Files.deleteIfExists(p("data/nested/a")));
+    assertEquals(List.of("a"), names("data/nested"));
+    assertEquals(Fixture.MANY, names("many").size());
+  }
+
+  @Test
+  void deleteAMissingPathFails() {
+    for (String missing : List.of("data/missing", "data/removed", "etc/gone", "etc/gone/file",
+        "opaque/old", "nope/x", "links/dir/missing")) {
+      NoSuchFileException e = fails(NoSuchFileException.class, () -> Files.delete(p(missing)));
+      assertEquals(p(missing).toString(), e.getFile());
+    }
+    fails(FileSystemException.class, () -> Files.delete(p("data/one/x")));
+  }
+
+  @Test
+  void deleteIfExistsSaysWhetherItDeleted() throws IOException {
+    assertTrue(Files.deleteIfExists(p("data/4095.bin")));
+    assertFalse(Files.deleteIfExists(p("data/4095.bin")));
+    assertFalse(Files.deleteIfExists(p("data/removed")));
+    assertFalse(Files.deleteIfExists(p("etc/gone")));
+    assertTrue(Files.deleteIfExists(p("names/.hidden-dir/inside")));
+    assertTrue(Files.deleteIfExists(p("names/.hidden-dir")));
+    assertFalse(Files.exists(p("names/.hidden-dir")));
+  }
+
+  @Test
+  void deleteThenRecreateAnImageFile() throws IOException {
+    Files.delete(p("etc/os-release"));
+    Files.createFile(p("etc/os-release"));
+    assertEquals(0L, Files.size(p("etc/os-release")), "nothing of the lower file comes back");
+    Files.writeString(p("etc/os-release"), "ID=new\n", APPEND);
+    assertEquals("ID=new\n", Files.readString(p("etc/os-release")));
+    Files.delete(p("usr/bin/su"));
+    Files.createFile(p("usr/bin/su"), PosixFilePermissions.asFileAttribute(Checks.perms(0700)));
+    assertEquals(0700, mode("usr/bin/su"), "the new file's mode, not the lower 04755");
+  }
+
+  @Test
+  void deleteThenRecreateAnImageDirectory() throws IOException {
+    Files.delete(p("data/nested/a/b/deep.txt"));
+    Files.delete(p("data/nested/a/b"));
+    Files.createDirectory(p("data/nested/a/b"));
+    assertEquals(List.of(), names("data/nested/a/b"), "the lower deep.txt stays hidden");
+    fails(NoSuchFileException.class, () -> Files.size(p("data/nested/a/b/deep.txt")));
+    Files.writeString(p("data/nested/a/b/fresh.txt"), "fresh\n");
+    assertEquals(List.of("fresh.txt"), names("data/nested/a/b"));
+    // a directory merged over two layers, and an opaque one
+    for (String dir : List.of("etc/was-file", "opaque")) {
+      for (String child : names(dir)) {
+        Files.delete(p(dir).resolve(child));
+      }
+      Files.delete(p(dir));
+      Files.createDirectory(p(dir));
+      assertEquals(List.of(), names(dir), dir);
+    }
+  }
+
+  @Test
+  void deleteALinkNotItsTarget() throws IOException {
+    Files.delete(p("links/rel"));
+    Files.delete(p("links/dir"));
+    Files.delete(p("links/dangling"));
+    assertFalse(Files.exists(p("links/rel"), NOFOLLOW_LINKS));
+    assertArrayEquals(Fixture.data("data/one"), bytes("data/one"));
+    assertEquals(List.of("a"), names("data/nested"));
+    assertFalse(names("links").contains("dir"));
+  }
+
+  // ---------------------------------------------------------------- move
+
+  @Test
+  void moveRenamesAnImageFileKeepingItsAttributes() throws IOException {
+    Files.move(p("data/4095.bin"), p("etc/moved"));
+    assertFalse(Files.exists(p("data/4095.bin")));
+    assertArrayEquals(Fixture.data("data/4095.bin"), bytes("etc/moved"));
+    assertEquals("644 1000:65534", modeAndOwner("etc/moved"));
+    assertEquals(Fixture.get("data/4095.bin").mtime(), Files.getLastModifiedTime(p("etc/moved")));
+    assertTrue(names("etc").contains("moved"));
+    assertFalse(names("data").contains("4095.bin"));
+    // the old name is free for a new file
+    Files.writeString(p("data/4095.bin"), "new");
+    assertEquals("new", Files.readString(p("data/4095.bin")));
+    assertEquals(4095L, Files.size(p("etc/moved")));
+  }
+
+  @Test
+  void moveOntoAnExistingFile() throws IOException {
+    fails(FileAlreadyExistsException.class, () -> Files.move(p("data/one"), p("etc/conf")));
+    assertArrayEquals(Fixture.data("data/one"), bytes("data/one"));
+    Files.move(p("data/one"), p("etc/conf"), REPLACE_EXISTING);
+    assertArrayEquals(Fixture.data("data/one"), bytes("etc/conf"));
+    assertEquals("600 1000:1000", modeAndOwner("etc/conf"));
+    assertFalse(Files.exists(p("data/one")));
+    // rename(2) replaces: an atomic move does too, whatever REPLACE_EXISTING says
+    Files.move(p("data/4096.bin"), p("usr/bin/tool"), ATOMIC_MOVE);
+    assertArrayEquals(Fixture.data("data/4096.bin"), bytes("usr/bin/tool"));
+    assertFalse(Files.exists(p("data/4096.bin")));
+  }
+
+  @Test
+  void moveAFileOntoItselfChangesNothing() throws IOException {
+    Files.move(p("data/one"), p("data/one"));
+    Files.move(p("data/one"), p("data/../data/one"), REPLACE_EXISTING);
+    assertArrayEquals(Fixture.data("data/one"), bytes("data/one"));
+  }
+
+  @Test
+  void moveAMissingSourceFails() {
+    fails(NoSuchFileException.class, () -> Files.move(p("data/missing"), p("data/x")));
+    fails(NoSuchFileException.class, () -> Files.move(p("data/removed"), p("data/x")));
+    fails(NoSuchFileException.class, () -> Files.move(p("data/one"), p("nope/x")));
+    fails(NoSuchFileException.class,
+        () -> Files.move(p("etc/gone/file"), p("data/x"), ATOMIC_MOVE));
+    assertFalse(Files.exists(p("data/x")));
+  }
+
+  @Test
+  void moveAnImageDirectoryWithItsContent() throws IOException {
+    Files.move(p("data/nested"), p("moved"));
+    assertFalse(Files.exists(p("data/nested")));
+    assertEquals(List.of("a"), names("moved"));
+    assertEquals(List.of("b"), names("moved/a"));
+    assertEquals("deep\n", Files.readString(p("moved/a/b/deep.txt")));
+    assertEquals("700 1000:1000", modeAndOwner("moved/a"));
+    assertFalse(Files.exists(p("links/dir")), "the link to the old name dangles");
+    // the old name can be a new, empty directory
+    Files.createDirectory(p("data/nested"));
+    assertEquals(List.of(), names("data/nested"));
+  }
+
+  @Test
+  void moveADirectoryKeepsItsModeOwnerAndMtime() throws IOException {
+    Files.move(p("usr/local"), p("local"));
+    assertEquals("2755 0:1000", modeAndOwner("local"));
+    assertEquals(Fixture.get("usr/local").mtime(), Files.getLastModifiedTime(p("local")));
+    reopen();
+    assertEquals("2755 0:1000", modeAndOwner("local"));
+    assertEquals(List.of("setgid-file"), names("local"));
+    assertEquals("2711 0:1000", modeAndOwner("local/setgid-file"));
+  }
+
+  @Test
+  void atomicMoveOfAMergedDirectory() throws IOException {
+    // many/ holds files of two layers
+    Files.move(p("many"), p("data/many"), ATOMIC_MOVE);
+    assertEquals(Fixture.MANY, names("data/many").size());
+    assertEquals("many/f000\n", Files.readString(p("data/many/f000")));
+    assertEquals("many/f299\n", Files.readString(p("data/many/f299")));
+    assertFalse(Files.exists(p("many")));
+  }
+
+  @Test
+  void moveADirectoryOntoAnExistingDirectory() throws IOException {
+    fails(FileAlreadyExistsException.class, () -> Files.move(p("names"), p("tmp")));
+    fails(DirectoryNotEmptyException.class,
+        () -> Files.move(p("names"), p("data/nested"), REPLACE_EXISTING));
+    assertEquals(List.of("a"), names("data/nested"));
+    // replacing an empty directory works
+    Files.move(p("names"), p("tmp"), REPLACE_EXISTING);
+    assertTrue(names("tmp").contains("plain.md"));
+    assertFalse(Files.exists(p("names")));
+  }
+
+  @Test
+  void atomicMoveOntoANonEmptyDirectoryFails() throws IOException {
+    // rename(2) gives ENOTEMPTY, which the JDK reports as a plain FileSystemException
+    fails(FileSystemException.class, () -> Files.move(p("tmp"), p("data/nested"), ATOMIC_MOVE));
+    assertTrue(Files.isDirectory(p("tmp")));
+    assertEquals(List.of("a"), names("data/nested"));
+  }
+
+  @Test
+  void moveADirectoryIntoItselfFails() throws IOException {
+    fails(FileSystemException.class, () -> Files.move(p("data/nested"), p("data/nested/a/x")));
+    fails(FileSystemException.class,
+        () -> Files.move(p("data"), p("data/nested/inside"), ATOMIC_MOVE));
+    assertEquals(List.of("a"), names("data/nested"));
+    assertEquals(List.of("b"), names("data/nested/a"));
+  }
+
+  @Test
+  void moveReplacingAFileByADirectoryAndBack() throws IOException {
+    Files.move(p("data/nested"), p("data/one"), REPLACE_EXISTING);
+    assertTrue(Files.isDirectory(p("data/one"), NOFOLLOW_LINKS));
+    assertEquals("deep\n", Files.readString(p("data/one/a/b/deep.txt")));
+    // and a file can replace an empty directory
+    Files.move(p("etc/os-release"), p("tmp"), REPLACE_EXISTING);
+    assertTrue(Files.isRegularFile(p("tmp"), NOFOLLOW_LINKS));
+    assertEquals("ID=contract\nVERSION=2\n", Files.readString(p("tmp")));
+  }
+
+  @Test
+  void moveALinkMovesTheLinkItself() throws IOException {
+    Files.move(p("links/rel"), p("links/rel-moved"));
+    assertTrue(Files.isSymbolicLink(p("links/rel-moved")));
+    assertEquals("../data/one", Files.readSymbolicLink(p("links/rel-moved")).toString());
+    assertArrayEquals(Fixture.data("data/one"), bytes("links/rel-moved"));
+    // moving a file onto a link replaces the link, not its target
+    Files.move(p("etc/os-release"), p("links/chain-3"), REPLACE_EXISTING);
+    assertFalse(Files.isSymbolicLink(p("links/chain-3")));
+    assertEquals("ID=contract\nVERSION=2\n", Files.readString(p("links/chain-1")));
+    assertEquals(100_000L, Files.size(p("data/100000.bin")));
+  }
+
+  // ---------------------------------------------------------------- copy
+
+  @Test
+  void copyAnImageFile() throws IOException {
+    assertEquals(p("etc/copy"), Files.copy(p("data/4096.bin"), p("etc/copy")));
+    assertArrayEquals(Fixture.data("data/4096.bin"), bytes("etc/copy"));
+    assertEquals(0640, mode("etc/copy"), "the source's mode less the umask");
+    assertRecent(Files.getLastModifiedTime(p("etc/copy")));
+    // two files now: a write to the copy leaves the source alone
+    Files.write(p("etc/copy"), data(3, 11), APPEND);
+    assertArrayEquals(Fixture.data("data/4096.bin"), bytes("data/4096.bin"));
+    assertEquals(4099L, Files.size(p("etc/copy")));
+  }
+
+  @Test
+  void copyOntoAnExistingTarget() throws IOException {
+    fails(FileAlreadyExistsException.class, () -> Files.copy(p("data/one"), p("etc/conf")));
+    assertArrayEquals(Fixture.data("etc/conf"), bytes("etc/conf"));
+    Files.copy(p("data/one"), p("etc/conf"), REPLACE_EXISTING);
+    assertArrayEquals(Fixture.data("data/one"), bytes("etc/conf"));
+    fails(DirectoryNotEmptyException.class,
+        () -> Files.copy(p("data/one"), p("data/nested"), REPLACE_EXISTING));
+    Files.copy(p("data/one"), p("tmp"), REPLACE_EXISTING);
+    assertTrue(Files.isRegularFile(p("tmp"), NOFOLLOW_LINKS));
+    // a copy onto itself does nothing
+    Files.copy(p("data/one"), p("data/one"), REPLACE_EXISTING);
+    assertArrayEquals(Fixture.data("data/one"), bytes("data/one"));
+  }
+
+  @Test
+  void copyFromAnInputStream() throws IOException {
+    assertEquals(10L, Files.copy(new ByteArrayInputStream(data(10, 40)), p("data/streamed")));
+    assertArrayEquals(data(10, 40), bytes("data/streamed"));
+    fails(FileAlreadyExistsException.class,
+        () -> Files.copy(new ByteArrayInputStream(data(10, 41)), p("data/one")));
+    Files.copy(new ByteArrayInputStream(data(10, 41)), p("data/one"), REPLACE_EXISTING);
+    assertArrayEquals(data(10, 41), bytes("data/one"));
+    assertEquals("644 0:0", modeAndOwner("data/one"), "a new file, not the image's");
+  }
+
+  @Test
+  void copyAMissingSourceFails() {
+    fails(NoSuchFileException.class, () -> Files.copy(p("data/missing"), p("data/x")));
+    fails(NoSuchFileException.class, () -> Files.copy(p("links/dangling"), p("data/x")));
+    fails(NoSuchFileException.class, () -> Files.copy(p("data/one"), p("nope/x")));
+    assertFalse(Files.exists(p("data/x")));
+  }
+
+  @Test
+  void copyAttributesKeepsMtimePermissionsAndOwner() throws IOException {
+    Files.copy(p("data/4096.bin"), p("tmp/a"), COPY_ATTRIBUTES);
+    assertEquals("640 65534:1000", modeAndOwner("tmp/a"));
+    assertEquals(Fixture.get("data/4096.bin").mtime(), Files.getLastModifiedTime(p("tmp/a")));
+    Files.copy(p("usr/bin/su"), p("tmp/su"), COPY_ATTRIBUTES);
+    assertEquals("4755 0:0", modeAndOwner("tmp/su"));
+    Files.copy(p("data/nested/a"), p("tmp/dir"), COPY_ATTRIBUTES);
+    assertEquals("700 1000:1000", modeAndOwner("tmp/dir"));
+    assertEquals(Fixture.get("data/nested/a").mtime(), Files.getLastModifiedTime(p("tmp/dir")));
+  }
+
+  @Test
+  void copyADirectoryCopiesNoChildren() throws IOException {
+    Files.copy(p("data/nested"), p("tmp/nested"));
+    assertTrue(Files.isDirectory(p("tmp/nested"), NOFOLLOW_LINKS));
+    assertEquals(List.of(), names("tmp/nested"));
+    assertEquals(List.of("a"), names("data/nested"));
+  }
+
+  @Test
+  void copyALinkWithAndWithoutNoFollowLinks() throws IOException {
+    Files.copy(p("links/rel"), p("links/as-file"));
+    assertFalse(Files.isSymbolicLink(p("links/as-file")));
+    assertArrayEquals(Fixture.data("data/one"), bytes("links/as-file"));
+    Files.copy(p("links/rel"), p("links/as-link"), NOFOLLOW_LINKS);
+    assertTrue(Files.isSymbolicLink(p("links/as-link")));
+    assertEquals("../data/one", Files.readSymbolicLink(p("links/as-link")).toString());
+    Files.copy(p("links/dangling"), p("links/dangling-copy"), NOFOLLOW_LINKS);
+    assertEquals("missing-target", Files.readSymbolicLink(p("links/dangling-copy")).toString());
+    Files.copy(p("links/dir"), p("links/dir-copy"), NOFOLLOW_LINKS, COPY_ATTRIBUTES);
+    assertTrue(Files.isSymbolicLink(p("links/dir-copy")));
+    assertEquals(List.of("a"), names("links/dir-copy"));
+  }
+
+  // ---------------------------------------------------------------- symbolic links
+
+  @Test
+  void createASymbolicLink() throws IOException {
+    Path target = p("").getFileSystem().getPath("../data/4096.bin");
+    assertEquals(p("etc/link"), Files.createSymbolicLink(p("etc/link"), target));
+    assertTrue(Files.isSymbolicLink(p("etc/link")));
+    assertEquals(target, Files.readSymbolicLink(p("etc/link")));
+    assertArrayEquals(Fixture.data("data/4096.bin"), bytes("etc/link"));
+    assertTrue(names("etc").contains("link"));
+    Files.createSymbolicLink(p("etc/dangling"), target.getFileSystem().getPath("nowhere"));
+    assertTrue(Files.isSymbolicLink(p("etc/dangling")));
+    assertFalse(Files.exists(p("etc/dangling")));
+    fails(FileAlreadyExistsException.class, () -> Files.createSymbolicLink(p("data/one"), target));
+    fails(FileAlreadyExistsException.class,
+        () -> Files.createSymbolicLink(p("links/dangling"), target));
+    fails(NoSuchFileException.class, () -> Files.createSymbolicLink(p("nope/l"), target));
+  }
+
+  @Test
+  void writeThroughASymbolicLinkChangesTheTarget() throws IOException {
+    Files.write(p("links/rel"), data(20, 12));
+    assertTrue(Files.isSymbolicLink(p("links/rel")));
+    assertArrayEquals(data(20, 12), bytes("data/one"));
+    assertEquals("600 1000:1000", modeAndOwner("data/one"));
+    Files.writeString(p("links/dir/a/b/deep.txt"), "via link\n", APPEND);
+    assertEquals("deep\nvia link\n", Files.readString(p("data/nested/a/b/deep.txt")));
+    Files.writeString(p("links/dir/a/new.txt"), "new\n");
+    assertEquals(List.of("b", "new.txt"), names("data/nested/a"));
+  }
+
+  @Test
+  void writeThroughADanglingLinkCreatesItsTarget() throws IOException {
+    Files.write(p("links/dangling"), data(9, 13));
+    assertTrue(Files.isSymbolicLink(p("links/dangling")));
+    assertTrue(Files.isRegularFile(p("links/missing-target"), NOFOLLOW_LINKS));
+    assertArrayEquals(data(9, 13), bytes("links/missing-target"));
+  }
+
+  @Test
+  void openingALinkForWritingWithNoFollowLinksFails() throws IOException {
+    // O_NOFOLLOW on a link gives ELOOP; the JDK reports it as a plain IOException, layerfs as
+    // a FileSystemException: only "an IOException" is checked
+    assertThrows(IOException.class,
+        () -> Files.newByteChannel(p("links/rel"), WRITE, NOFOLLOW_LINKS).close());
+    assertThrows(IOException.class,
+        () -> Files.newOutputStream(p("links/dangling"), CREATE, NOFOLLOW_LINKS).close());
+    assertThrows(IOException.class,
+        () -> FileChannel.open(p("links/dir"), WRITE, NOFOLLOW_LINKS).close());
+    assertArrayEquals(Fixture.data("data/one"), bytes("data/one"));
+    assertFalse(Files.exists(p("links/missing-target"), NOFOLLOW_LINKS));
+  }
+
+  // ---------------------------------------------------------------- hard links
+
+  @Test
+  void hardLinksShareContentsAndCount() throws IOException {
+    Files.write(p("data/h1"), data(100, 14));
+    assertEquals(p("data/h2"), Files.createLink(p("data/h2"), p("data/h1")));
+    assertEquals(2, nlink("data/h1"));
+    assertEquals(2, nlink("data/h2"));
+    assertTrue(Files.isSameFile(p("data/h1"), p("data/h2")));
+    Files.write(p("data/h1"), data(10, 15), APPEND);
+    assertArrayEquals(concat(data(100, 14), data(10, 15)), bytes("data/h2"));
+    Files.setPosixFilePermissions(p("data/h2"), Checks.perms(0604));
+    assertEquals(0604, mode("data/h1"));
+    Files.createLink(p("etc/h3"), p("data/h2"));
+    assertEquals(3, nlink("data/h1"));
+    Files.delete(p("data/h1"));
+    assertEquals(2, nlink("data/h2"));
+    assertArrayEquals(concat(data(100, 14), data(10, 15)), bytes("etc/h3"));
+  }
+
+  @Test
+  void hardLinkToAnImageFile() throws IOException {
+    Files.createLink(p("etc/h"), p("data/4095.bin"));
+    assertEquals(2, nlink("data/4095.bin"));
+    assertEquals("644 1000:65534", modeAndOwner("etc/h"));
+    Files.write(p("etc/h"), data(5, 33));
+    assertArrayEquals(data(5, 33), bytes("data/4095.bin"));
+    reopen();
+    assertEquals(2, nlink("etc/h"));
+    Files.write(p("data/4095.bin"), data(1, 34), APPEND);
+    assertArrayEquals(concat(data(5, 33), data(1, 34)), bytes("etc/h"));
+  }
+
+  @Test
+  void moveOntoAnotherNameOfTheSameFileKeepsBoth() throws IOException {
+    // rename(2) of two names of one inode does nothing, and the JDK does not call it
+    Files.write(p("data/h1"), data(3, 35));
+    Files.createLink(p("data/h2"), p("data/h1"));
+    Files.move(p("data/h1"), p("data/h2"));
+    Files.move(p("data/h1"), p("data/h2"), ATOMIC_MOVE);
+    assertTrue(names("data").containsAll(List.of("h1", "h2")));
+    assertEquals(2, nlink("data/h2"));
+  }
+
+  @Test
+  void hardLinkToAnExistingNameOrADirectoryFails() throws IOException {
+    Files.write(p("data/h1"), data(5, 16));
+    fails(FileAlreadyExistsException.class, () -> Files.createLink(p("data/one"), p("data/h1")));
+    fails(NoSuchFileException.class, () -> Files.createLink(p("data/h2"), p("data/missing")));
+    fails(NoSuchFileException.class, () -> Files.createLink(p("nope/h2"), p("data/h1")));
+    // link(2) of a directory gives EPERM, a plain FileSystemException
+    fails(FileSystemException.class, () -> Files.createLink(p("data/h3"), p("tmp")));
+    assertEquals(1, nlink("data/h1"));
+  }
+
+  // ---------------------------------------------------------------- attributes
+
+  @Test
+  void setPosixFilePermissionsOnImageFilesAndDirectories() throws IOException {
+    Files.setPosixFilePermissions(p("usr/bin/su"), Checks.perms(0700));
+    assertEquals(0700, mode("usr/bin/su"), "chmod sets every bit: the set-user-ID bit goes");
+    assertEquals(Checks.perms(0700), Files.getPosixFilePermissions(p("usr/bin/su")));
+    Files.setPosixFilePermissions(p("data/nested"), Checks.perms(0500));
+    assertEquals(0500, mode("data/nested"));
+    assertEquals("deep\n", Files.readString(p("data/nested/a/b/deep.txt")), "root reads on");
+    Files.setPosixFilePermissions(p("links/rel"), Checks.perms(0666));
+    assertEquals(0666, mode("data/one"), "through the link");
+    assertArrayEquals(Fixture.data("usr/bin/su"), bytes("usr/bin/su"));
+    assertEquals(Fixture.get("usr/bin/su").mtime(), Files.getLastModifiedTime(p("usr/bin/su")));
+    fails(NoSuchFileException.class,
+        () -> Files.setPosixFilePermissions(p("data/missing"), Checks.perms(0600)));
+  }
+
+  @Test
+  void setOwnerOfAnImageFile() throws IOException {
+    Files.setAttribute(p("data/empty"), "unix:uid", 4242);
+    Files.setAttribute(p("data/empty"), "unix:gid", 77);
+    assertEquals("644 4242:77", modeAndOwner("data/empty"));
+  }
+
+  @Test
+  void setLastModifiedTimeOnImageFilesAndDirectories() throws IOException {
+    FileTime t = FileTime.from(Instant.parse("2019-05-06T07:08:09.123456789Z"));
+    for (String path : List.of("etc/conf", "data/nested", "data/empty")) {
+      assertEquals(p(path), Files.setLastModifiedTime(p(path), t));
+      assertEquals(t, Files.getLastModifiedTime(p(path)), path);
+    }
+    Files.setLastModifiedTime(p("links/rel"), t);
+    assertEquals(t, Files.getLastModifiedTime(p("data/one")), "through the link");
+    assertArrayEquals(Fixture.data("etc/conf"), bytes("etc/conf"));
+    fails(NoSuchFileException.class, () -> Files.setLastModifiedTime(p("data/missing"), t));
+  }
+
+  @Test
+  void setLastAccessTime() throws IOException {
+    FileTime t = FileTime.from(Instant.parse("2019-05-06T07:08:09.5Z"));
+    Files.getFileAttributeView(p("data/one"), BasicFileAttributeView.class).setTimes(null, t, null);
+    assertEquals(t, Files.getAttribute(p("data/one"), "lastAccessTime"));
+    assertEquals(Fixture.get("data/one").mtime(), Files.getLastModifiedTime(p("data/one")));
+  }
+
+  @Test
+  void mtimeChangesWithTheDataOnly() throws IOException {
+    FileChannel.open(p("data/4096.bin"), WRITE).close();
+    try (FileChannel ch = FileChannel.open(p("names/plain.md"), WRITE)) {
+      assertEquals(0, ch.write(ByteBuffer.allocate(0)));
+    }
+    try (FileChannel ch = FileChannel.open(p("usr/bin/tool"), WRITE)) {
+      ch.truncate(10_000);
+    }
+    Files.setPosixFilePermissions(p("data/4095.bin"), Checks.perms(0600));
+    Files.setAttribute(p("etc/conf"), "unix:gid", 5);
+    for (String path : List.of("data/4096.bin", "names/plain.md", "usr/bin/tool",
+        "data/4095.bin", "etc/conf")) {
+      assertEquals(Fixture.get(path).mtime(), Files.getLastModifiedTime(p(path)), path);
+    }
+    // O_TRUNC marks the file modified even when it was empty already
+    FileChannel.open(p("data/empty"), WRITE, TRUNCATE_EXISTING).close();
+    assertRecent(Files.getLastModifiedTime(p("data/empty")));
+  }
+
+  @Test
+  void writingAFileSetsItsMtime() throws IOException {
+    assertEquals(Fixture.get("etc/conf").mtime(), Files.getLastModifiedTime(p("etc/conf")));
+    try (FileChannel ch = FileChannel.open(p("etc/conf"), WRITE)) {
+      ch.write(ByteBuffer.wrap(new byte[] {1}), 100);
+    }
+    assertRecent(Files.getLastModifiedTime(p("etc/conf")));
+    try (FileChannel ch = FileChannel.open(p("usr/bin/tool"), WRITE)) {
+      ch.truncate(10);
+    }
+    assertRecent(Files.getLastModifiedTime(p("usr/bin/tool")));
+  }
+
+  @Test
+  void creatingAndDeletingChangeTheDirectoryMtime() throws IOException {
+    Files.createFile(p("data/nested/new"));
+    assertRecent(Files.getLastModifiedTime(p("data/nested")));
+    Files.delete(p("names/plain.md"));
+    assertRecent(Files.getLastModifiedTime(p("names")));
+    Files.move(p("etc/os-release"), p("usr/local/os-release"));
+    assertRecent(Files.getLastModifiedTime(p("etc")));
+    assertRecent(Files.getLastModifiedTime(p("usr/local")));
+  }
+
+  @Test
+  void setIdBitsUnderChownChmodAndWrites() throws IOException {
+    // root's chown of an executable clears set-user-ID; root's writes (CAP_FSETID) keep it
+    Files.setAttribute(p("usr/bin/su"), "unix:uid", 1000);
+    assertEquals("755 1000:0", modeAndOwner("usr/bin/su"));
+    Files.setAttribute(p("usr/bin/tool"), "unix:mode", 04755);
+    Files.write(p("usr/bin/tool"), data(2, 32), APPEND);
+    assertEquals("4755 0:0", modeAndOwner("usr/bin/tool"));
+    Files.setAttribute(p("data/4096.bin"), "unix:mode", 02750);
+    assertEquals("2750 65534:1000", modeAndOwner("data/4096.bin"));
+    // the set-group-ID bit of a group-executable file goes with a chgrp too
+    Files.setAttribute(p("usr/local/setgid-file"), "unix:gid", 0);
+    assertEquals("711 0:0", modeAndOwner("usr/local/setgid-file"));
+  }
+
+  @Test
+  void aSetGroupIdDirectoryGivesItsGroupToNewEntries() throws IOException {
+    // usr/local is 02755 root:1000 in the image
+    Files.createFile(p("usr/local/f"));
+    Files.createDirectory(p("usr/local/d"));
+    assertEquals("644 0:1000", modeAndOwner("usr/local/f"));
+    assertEquals("2755 0:1000", modeAndOwner("usr/local/d"), "a new directory keeps the bit");
+  }
+
+  // ---------------------------------------------------------------- user xattrs
+
+  @Test
+  void userXattrsWriteReadListAndDelete() throws IOException {
+    assumeTrue(storesUserXattrs(), "the tree's file system stores user xattrs");
+    UserDefinedFileAttributeView view = userView("etc/os-release");
+    assertEquals(List.of(), view.list());
+    assertEquals(7, view.write("comment", ByteBuffer.wrap(data(7, 17))));
+    assertEquals(3, view.write("b", ByteBuffer.wrap(data(3, 18))));
+    assertEquals(List.of("b", "comment"), sorted(view.list()));
+    assertEquals(7, view.size("comment"));
+    assertArrayEquals(data(7, 17), read(view, "comment"));
+    assertEquals(1, view.write("comment", ByteBuffer.wrap(data(1, 19))), "replaces the value");
+    assertArrayEquals(data(1, 19), read(view, "comment"));
+    assertEquals(0, view.write("empty", ByteBuffer.allocate(0)));
+    assertEquals(0, view.size("empty"));
+    view.delete("b");
+    assertEquals(List.of("comment", "empty"), sorted(view.list()));
+    assertEquals("ID=contract\nVERSION=2\n", Files.readString(p("etc/os-release")));
+    assertArrayEquals(data(1, 19), (byte[]) Files.getAttribute(p("etc/os-release"),
+        "user:comment"));
+  }
+
+  @Test
+  void userXattrsOfMissingNamesFail() throws IOException {
+    assumeTrue(storesUserXattrs(), "the tree's file system stores user xattrs");
+    UserDefinedFileAttributeView view = userView("data/4096.bin");
+    // ENODATA from getxattr(2) and removexattr(2): a plain FileSystemException
+    fails(FileSystemException.class, () -> view.size("absent"));
+    fails(FileSystemException.class, () -> view.read("absent", ByteBuffer.allocate(10)));
+    fails(FileSystemException.class, () -> view.delete("absent"));
+    assertArrayEquals(Fixture.data("data/4096.bin"), bytes("data/4096.bin"));
+  }
+
+  @Test
+  void userXattrsOnDirectoriesAndNewFiles() throws IOException {
+    assumeTrue(storesUserXattrs(), "the tree's file system stores user xattrs");
+    userView("data/nested").write("d", ByteBuffer.wrap(data(4, 20)));
+    assertArrayEquals(data(4, 20), read(userView("data/nested"), "d"));
+    assertEquals(List.of("a"), names("data/nested"));
+    Files.createFile(p("tmp/new"));
+    userView("tmp/new").write("n", ByteBuffer.wrap(data(5, 21)));
+    assertArrayEquals(data(5, 21), read(userView("tmp/new"), "n"));
+    userView("links/rel").write("via", ByteBuffer.wrap(data(2, 22)));
+    assertEquals(List.of("via"), userView("data/one").list(), "through the link");
+  }
+
+  @Test
+  void userXattrsMoveWithTheFileAndCopyOnlyWithCopyAttributes() throws IOException {
+    assumeTrue(storesUserXattrs(), "the tree's file system stores user xattrs");
+    userView("data/4095.bin").write("tag", ByteBuffer.wrap(data(6, 23)));
+    Files.move(p("data/4095.bin"), p("etc/moved"));
+    assertArrayEquals(data(6, 23), read(userView("etc/moved"), "tag"));
+    Files.copy(p("etc/moved"), p("etc/plain-copy"));
+    assertEquals(List.of(), userView("etc/plain-copy").list());
+    Files.copy(p("etc/moved"), p("etc/attr-copy"), COPY_ATTRIBUTES);
+    assertArrayEquals(data(6, 23), read(userView("etc/attr-copy"), "tag"));
+  }
+
+  // ---------------------------------------------------------------- directory listings
+
+  @Test
+  void directoryStreamShowsCreatesAndDeletes() throws IOException {
+    Files.createFile(p("data/x"));
+    Files.createDirectory(p("data/sub"));
+    Files.createSymbolicLink(p("data/l"), p("").getFileSystem().getPath("one"));
+    Files.delete(p("data/one"));
+    Files.move(p("data/4096.bin"), p("data/renamed"));
+    List<String> expected = new ArrayList<>(Fixture.children("data"));
+    expected.removeAll(List.of("one", "4096.bin"));
+    expected.addAll(List.of("x", "sub", "l", "renamed"));
+    expected.sort(null);
+    assertEquals(expected, names("data"));
+    List<String> globbed = new ArrayList<>();
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(p("data"), "*.bin")) {
+      ds.forEach(q -> globbed.add(q.getFileName().toString()));
+    }
+    globbed.sort(null);
+    assertEquals(List.of("100000.bin", "4095.bin"), globbed);
+  }
+
+  @Test
+  void directoryStreamOfADirectoryMergedOverLayers() throws IOException {
+    Files.delete(p("many/f000"));
+    Files.delete(p("many/f299"));
+    Files.writeString(p("many/f150"), "changed\n");
+    Files.createFile(p("many/new"));
+    List<String> names = names("many");
+    assertEquals(Fixture.MANY - 1, names.size());
+    assertFalse(names.contains("f000"));
+    assertFalse(names.contains("f299"));
+    assertTrue(names.contains("f150"));
+    assertTrue(names.contains("new"));
+    assertEquals("changed\n", Files.readString(p("many/f150")));
+  }
+
+  // ---------------------------------------------------------------- reopen
+
+  @Test
+  void changesOutliveReopening() throws IOException {
+    Files.write(p("etc/os-release"), data(300, 24));
+    try (FileChannel ch = FileChannel.open(p("data/4096.bin"), WRITE)) {
+      ch.write(ByteBuffer.wrap(new byte[] {5}), 10_000);
+    }
+    try (FileChannel ch = FileChannel.open(p("etc/conf"), WRITE)) {
+      ch.truncate(7);
+    }
+    Files.delete(p("data/one"));
+    Files.move(p("data/nested"), p("moved"));
+    Files.createDirectories(p("d1/d2"));
+    Files.createSymbolicLink(p("d1/link"), p("").getFileSystem().getPath("../moved/a"));
+    Files.write(p("d1/h1"), data(30, 25));
+    Files.createLink(p("d1/h2"), p("d1/h1"));
+    Files.setPosixFilePermissions(p("usr/bin/tool"), Checks.perms(0711));
+    FileTime t = FileTime.from(Instant.parse("2018-02-03T04:05:06.789Z"));
+    Files.setLastModifiedTime(p("data/4095.bin"), t);
+    Files.setAttribute(p("data/empty"), "unix:uid", 4242);
+
+    reopen();
+
+    assertArrayEquals(data(300, 24), bytes("etc/os-release"));
+    assertEquals(10_001L, Files.size(p("data/4096.bin")));
+    assertArrayEquals(Arrays.copyOf(Fixture.data("etc/conf"), 7), bytes("etc/conf"));
+    assertFalse(Files.exists(p("data/one"), NOFOLLOW_LINKS));
+    assertFalse(Files.exists(p("data/nested"), NOFOLLOW_LINKS));
+    assertEquals("deep\n", Files.readString(p("d1/link/b/deep.txt")));
+    assertEquals(List.of("d2", "h1", "h2", "link"), names("d1"));
+    assertEquals(2, nlink("d1/h2"));
+    Files.write(p("d1/h2"), data(1, 26), APPEND);
+    assertEquals(31L, Files.size(p("d1/h1")), "still one file after reopening");
+    assertEquals(0711, mode("usr/bin/tool"));
+    assertEquals(t, Files.getLastModifiedTime(p("data/4095.bin")));
+    assertEquals("644 4242:0", modeAndOwner("data/empty"));
+  }
+
+  @Test
+  void deletedAndRecreatedDirectoriesOutliveReopening() throws IOException {
+    Files.delete(p("opaque/new"));
+    Files.delete(p("opaque"));
+    Files.createDirectory(p("opaque"));
+    Files.writeString(p("opaque/again"), "again\n");
+    Files.delete(p("tmp"));
+    Files.delete(p("etc/was-file/inner"));
+    Files.delete(p("etc/was-file"));
+    Files.writeString(p("etc/was-file"), "a file again\n");
+
+    reopen();
+
+    assertEquals(List.of("again"), names("opaque"));
+    assertFalse(Files.exists(p("tmp"), NOFOLLOW_LINKS));
+    assertFalse(names("").contains("tmp"));
+    assertEquals("a file again\n", Files.readString(p("etc/was-file")));
+    fails(FileSystemException.class, () -> Files.readAllBytes(p("etc/was-file/inner")));
+  }
+
+  @Test
+  void userXattrsOutliveReopening() throws IOException {
+    assumeTrue(storesUserXattrs(), "the tree's file system stores user xattrs");
+    userView("etc/conf").write("kept", ByteBuffer.wrap(data(8, 27)));
+    userView("data/nested").write("dir", ByteBuffer.wrap(data(2, 28)));
+    userView("many/f000").write("gone", ByteBuffer.wrap(data(2, 29)));
+    userView("many/f000").delete("gone");
+
+    reopen();
+
+    assertArrayEquals(data(8, 27), read(userView("etc/conf"), "kept"));
+    assertArrayEquals(data(2, 28), read(userView("data/nested"), "dir"));
+    assertEquals(List.of(), userView("many/f000").list());
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  /**
+   * Runs {@code op}, which must throw {@code type} as the JDK names it ({@link Checks#apiType}:
+   * a provider's own subclass counts as its nearest {@code java.*} class); returns what it threw.
+   */
+  static <T extends Throwable> T fails(Class<T> type, Executable op) {
+    Throwable thrown = assertThrows(Throwable.class, op);
+    assertEquals(type, Checks.apiType(thrown), () -> "thrown: " + thrown);
+    return type.cast(thrown);
+  }
+
+  /** Deterministic bytes ({@link ContainerOps.Data}). */
+  static byte[] data(int size, int seed) {
+    return new ContainerOps.Data(size, seed).bytes();
+  }
+
+  static byte[] concat(byte[] a, byte[] b) {
+    byte[] all = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, all, a.length, b.length);
+    return all;
+  }
+
+  private byte[] bytes(String rel) throws IOException {
+    return Files.readAllBytes(p(rel));
+  }
+
+  /** The sorted names of a directory, through {@code newDirectoryStream}. */
+  private List<String> names(String dir) throws IOException {
+    List<String> names = new ArrayList<>();
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(p(dir))) {
+      ds.forEach(q -> names.add(q.getFileName().toString()));
+    }
+    names.sort(null);
+    return names;
+  }
+
+  /** {@code st_mode & 07777}, the last link not followed. */
+  private int mode(String rel) throws IOException {
+    return (Integer) Files.getAttribute(p(rel), "unix:mode", NOFOLLOW_LINKS) & 07777;
+  }
+
+  private int nlink(String rel) throws IOException {
+    return (Integer) Files.getAttribute(p(rel), "unix:nlink", NOFOLLOW_LINKS);
+  }
+
+  /** Octal mode and uid:gid, as {@code "640 65534:1000"}. */
+  private String modeAndOwner(String rel) throws IOException {
+    Map<String, Object> a = Files.readAttributes(p(rel), "unix:mode,uid,gid", NOFOLLOW_LINKS);
+    return Integer.toOctalString((Integer) a.get("mode") & 07777) + " " + a.get("uid") + ":"
+        + a.get("gid");
+  }
+
+  private UserDefinedFileAttributeView userView(String rel) {
+    return Files.getFileAttributeView(p(rel), UserDefinedFileAttributeView.class);
+  }
+
+  private static byte[] read(UserDefinedFileAttributeView view, String name) throws IOException {
+    ByteBuffer b = ByteBuffer.allocate(view.size(name));
+    view.read(name, b);
+    return Arrays.copyOf(b.array(), b.position());
+  }
+
+  private static List<String> sorted(List<String> names) {
+    List<String> copy = new ArrayList<>(names);
+    copy.sort(null);
+    return copy;
+  }
+
+  /** An mtime set by the clock during this test: within the last minute, not in the future. */
+  private static void assertRecent(FileTime t) {
+    long now = System.currentTimeMillis();
+    long ms = t.to(TimeUnit.MILLISECONDS);
+    assertTrue(ms > now - 60_000 && ms <= now + 1000, () -> "not recent: " + t);
+  }
+}
