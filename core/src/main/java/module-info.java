@@ -1,4 +1,9 @@
-/** layerfs core: the content store, OCI image model, layer indexes and merged trees. */
+/**
+ * layerfs core: a store of OCI image layers, containers copy-on-write over them, and the
+ * transports, gc and signatures around them. Users start at {@link io.layerfs.core.store.Store};
+ * the root package holds the vocabulary ({@link io.layerfs.core.FileTree}, {@link
+ * io.layerfs.core.Node}, {@link io.layerfs.core.Digest}, ...). Every other package is internal.
+ */
 module io.layerfs.core {
   requires org.apache.commons.compress;
   requires com.github.luben.zstd_jni;
@@ -8,14 +13,7 @@ module io.layerfs.core {
   requires org.bouncycastle.provider;
 
   exports io.layerfs.core;
-  exports io.layerfs.core.internal;
-  exports io.layerfs.core.oci;
-  exports io.layerfs.core.content;
+  exports io.layerfs.core.store;
   exports io.layerfs.core.image;
-  exports io.layerfs.core.rootfs;
-  exports io.layerfs.core.overlay;
   exports io.layerfs.core.container;
-  exports io.layerfs.core.transfer;
-  exports io.layerfs.core.signing;
-  exports io.layerfs.core.gc;
 }

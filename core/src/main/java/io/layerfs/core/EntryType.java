@@ -1,7 +1,6 @@
 package io.layerfs.core;
 
 import io.layerfs.core.rootfs.LayerIndex;
-import io.layerfs.core.rootfs.Node;
 
 /**
  * The kind of a file in a layer or in a merged tree, as a tar header names it.

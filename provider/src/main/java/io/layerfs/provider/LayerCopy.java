@@ -2,7 +2,7 @@ package io.layerfs.provider;
 
 import io.layerfs.core.EntryType;
 import io.layerfs.core.FileHandle;
-import io.layerfs.core.rootfs.Node;
+import io.layerfs.core.Node;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.AtomicMoveNotSupportedException;

@@ -1,7 +1,7 @@
 package io.layerfs.provider;
 
 import io.layerfs.core.EntryType;
-import io.layerfs.core.rootfs.Node;
+import io.layerfs.core.Node;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFileAttributes;

@@ -2,9 +2,9 @@ package io.layerfs.provider;
 
 import io.layerfs.core.FileHandle;
 import io.layerfs.core.Layer;
+import io.layerfs.core.FileTree;
 import io.layerfs.core.container.Container;
-import io.layerfs.core.rootfs.Node;
-import io.layerfs.core.rootfs.RootFs;
+import io.layerfs.core.Node;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.ClosedFileSystemException;
@@ -32,8 +32,8 @@ import java.util.Set;
  * One open container, or one read-only view of an image, named by the authority of its URIs
  * ({@code layerfs://NAME/...}).
  *
- * <p>All the work is in core: a {@link Container} (image plus writable upper layer) or, for a
- * view of an image alone, a {@link RootFs}. This class holds the open/closed state, turns paths
+ * <p>All the work is in core's {@link FileTree}: a container (image plus writable upper layer) or
+ * a read-only view of an image. This class holds the open/closed state, turns paths
  * into the absolute strings core looks up, and names the caller's path in errors. Thread safety:
  * every method may be called from any thread; {@link #close} makes later operations throw
  * {@link ClosedFileSystemException}, as the JDK's providers do.
@@ -41,50 +41,48 @@ import java.util.Set;
 final class LayerFileSystem extends FileSystem {
   private final LayerFileSystemProvider provider;
   private final String name;
-  private final RootFs root;
-  private final Container container;
+  /** Null only for a file system of path algebra alone. */
+  private final FileTree tree;
   private final Runnable onClose;
   private final LayerPath rootPath;
   private final LayerFileStore store;
   private volatile boolean open = true;
 
-  /** A file system over exactly one of {@code root} (an image view) and {@code container}. */
-  LayerFileSystem(LayerFileSystemProvider provider, String name, RootFs root,
-      Container container, Path hostStore, Runnable onClose) {
+  /** A file system over {@code tree}; {@code hostStore} is shown by the file store, if given. */
+  LayerFileSystem(LayerFileSystemProvider provider, String name, FileTree tree, Path hostStore,
+      Runnable onClose) {
     this.provider = provider;
     this.name = name;
-    this.root = root;
-    this.container = container;
+    this.tree = tree;
     this.onClose = onClose;
     this.rootPath = LayerPath.parse(this, "/");
-    List<Layer> layers = container != null ? container.layers()
-        : root != null ? root.layers() : List.of();
+    List<Layer> layers = tree != null ? tree.layers() : List.of();
     this.store = new LayerFileStore(name, layers, isReadOnly(), hostStore);
   }
 
   /** A file system for path algebra only: its lookups fail. Tests of paths use it. */
   LayerFileSystem(LayerFileSystemProvider provider, String name) {
-    this(provider, name, null, null, null, () -> {});
+    this(provider, name, null, null, () -> {});
   }
 
   List<Layer> layers() {
     ensureOpen();
-    return container != null ? container.layers() : root.layers();
+    return tree.layers();
   }
 
   /** The container of this file system, or null for a view of an image alone. */
   Container container() {
     ensureOpen();
-    return container;
+    return tree instanceof Container c ? c : null;
   }
 
-  /** The container to change, or the JDK's exception for a read-only file system. */
-  Container writable() {
+  /** The tree to change, or the JDK's exception for a read-only file system. */
+  FileTree writable() {
     ensureOpen();
-    if (container == null || container.readOnly()) {
+    if (tree == null || tree.readOnly()) {
       throw new ReadOnlyFileSystemException();
     }
-    return container;
+    return tree;
   }
 
   /**
@@ -95,11 +93,7 @@ final class LayerFileSystem extends FileSystem {
       throws IOException {
     ensureOpen();
     try {
-      if (container != null) {
-        return container.open(path.absolute(), options, createMode);
-      }
-      Node node = root.lookup(path.absolute(), !options.contains(LinkOption.NOFOLLOW_LINKS));
-      return new ImageFileHandle(root, node);
+      return tree.open(path.absolute(), options, createMode);
     } catch (FileSystemException e) {
       throw named(e, path);
     }
@@ -107,7 +101,7 @@ final class LayerFileSystem extends FileSystem {
 
   /** Runs a change of the container, naming the caller's path in its errors. */
   void change(LayerPath path, Change change) throws IOException {
-    Container target = writable();
+    FileTree target = writable();
     try {
       change.apply(target, path.absolute());
     } catch (FileSystemException e) {
@@ -117,7 +111,7 @@ final class LayerFileSystem extends FileSystem {
 
   /** One change of a container at one absolute path. */
   interface Change {
-    void apply(Container container, String absolutePath) throws IOException;
+    void apply(FileTree tree, String absolutePath) throws IOException;
   }
 
   /** The container (or image view) name: the authority of this file system's URIs. */
@@ -130,8 +124,7 @@ final class LayerFileSystem extends FileSystem {
     ensureOpen();
     try {
       String absolute = path.absolute();
-      return container != null ? container.lookup(absolute, follow)
-          : root.lookup(absolute, follow);
+      return tree.lookup(absolute, follow);
     } catch (FileSystemException e) {
       throw named(e, path);
     }
@@ -142,8 +135,7 @@ final class LayerFileSystem extends FileSystem {
     ensureOpen();
     try {
       String absolute = path.absolute();
-      return container != null ? container.find(absolute, follow)
-          : root.find(absolute, follow);
+      return tree.find(absolute, follow);
     } catch (FileSystemException e) {
       throw named(e, path);
     }
@@ -153,7 +145,7 @@ final class LayerFileSystem extends FileSystem {
     ensureOpen();
     try {
       String absolute = dir.absolute();
-      return container != null ? container.list(absolute) : root.list(absolute);
+      return tree.list(absolute);
     } catch (FileSystemException e) {
       throw named(e, dir);
     }
@@ -210,8 +202,8 @@ final class LayerFileSystem extends FileSystem {
       open = false;
     }
     try {
-      if (container != null) {
-        container.close();
+      if (tree != null) {
+        tree.close();
       }
     } finally {
       onClose.run();
@@ -225,7 +217,7 @@ final class LayerFileSystem extends FileSystem {
 
   @Override
   public boolean isReadOnly() {
-    return container == null || container.readOnly();
+    return tree == null || tree.readOnly();
   }
 
   @Override

@@ -1,16 +1,11 @@
 package io.layerfs.provider;
 
-import io.layerfs.core.Digest;
 import io.layerfs.core.EntryType;
-import io.layerfs.core.SignatureException;
+import io.layerfs.core.FileTree;
+import io.layerfs.core.Node;
+import io.layerfs.core.Progress;
 import io.layerfs.core.container.Container;
-import io.layerfs.core.content.ContentStore;
-import io.layerfs.core.image.Image;
-import io.layerfs.core.rootfs.LayerStore;
-import io.layerfs.core.rootfs.Node;
-import io.layerfs.core.rootfs.RootFs;
-import io.layerfs.core.signing.SimpleSigning;
-import io.layerfs.core.transfer.ImageArchive;
+import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.channels.FileChannel;
@@ -91,39 +86,14 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     }
     Stores.Handle handle = stores.acquire(config.store());
     try {
-      RootFs root = null;
-      Container container = null;
-      boolean exists = Container.list(handle.content()).contains(name);
-      Digest verified = null; // env signedBy: the manifest whose signature was checked
-      if (config.signedBy() != null && (exists || config.image() != null)) {
-        verified = exists ? Container.info(handle.content(), name).manifest()
-            : Image.resolve(handle.content(), config.image()).manifestDigest();
-        requireSigned(handle.content(), verified, config);
-      }
-      if (config.readOnly() && !exists) {
-        if (config.image() == null) {
-          throw new IllegalArgumentException("container '" + name + "' does not exist in store "
-              + config.store() + "; give env key 'image' to view an image");
-        }
-        root = RootFs.open(handle.content(), handle.layers(),
-            verified != null ? verified.toString() : config.image());
-      } else {
-        container = Container.open(handle.content(), handle.layers(), name, config.image(),
-            config.readOnly());
-        if (verified != null && !verified.equals(container.image().manifestDigest())) {
-          // the tag moved between the check and the open
-          container.close();
-          throw new SignatureException("image '" + config.image() + "' changed to "
-              + container.image().manifestDigest() + " while container " + name
-              + " was opened; its signature was checked for " + verified);
-        }
-      }
+      FileTree tree = handle.store().open(name, config.image(), config.readOnly(),
+          config.signedBy(), config.signedIdentity());
       LayerFileSystem[] self = new LayerFileSystem[1];
-      LayerFileSystem fs = new LayerFileSystem(this, name, root, container,
-          container != null ? config.store() : null, () -> {
-        fileSystems.remove(name, self[0]);
-        handle.release();
-      });
+      LayerFileSystem fs = new LayerFileSystem(this, name, tree,
+          tree instanceof Container ? config.store() : null, () -> {
+            fileSystems.remove(name, self[0]);
+            handle.release();
+          });
       self[0] = fs;
       if (fileSystems.putIfAbsent(name, fs) != null) {
         fs.close();
@@ -152,14 +122,16 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       }
       return openLayout(file, config, file, () -> {});
     }
-    if (!ImageArchive.isArchive(file)) {
+    if (!Store.isArchive(file)) {
       throw new UnsupportedOperationException(
           file + " is neither an OCI image layout directory nor an image archive (tar)");
     }
     Path scratch = Files.createTempDirectory("layerfs-archive-");
     Runnable cleanup = () -> deleteQuietly(scratch);
     try {
-      ImageArchive.importInto(file, ContentStore.open(scratch));
+      try (Store store = Store.open(scratch)) {
+        store.importArchive(file, Progress.NONE);
+      }
       return openLayout(scratch, config, file, cleanup);
     } catch (IOException | RuntimeException e) {
       cleanup.run();
@@ -171,11 +143,10 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       throws IOException {
     Stores.Handle handle = stores.acquire(layout);
     try {
-      String image = config.image() != null ? config.image() : onlyTag(handle.content());
-      RootFs root = RootFs.open(handle.content(), handle.layers(), image);
-      requireSigned(handle.content(), root.image().manifestDigest(), config);
+      FileTree view = handle.store().openImage(config.image(), config.signedBy(),
+          config.signedIdentity());
       String name = file.getFileName() == null ? "image" : file.getFileName().toString();
-      return new LayerFileSystem(this, name, root, null, null, () -> {
+      return new LayerFileSystem(this, name, view, null, () -> {
         handle.release();
         cleanup.run();
       });
@@ -185,16 +156,6 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     }
   }
 
-  /**
-   * env {@code signedBy}: the image must have a stored signature that verifies with that key
-   * (and claims {@code signedIdentity} when given); checked before anything is created.
-   */
-  private static void requireSigned(ContentStore store, Digest manifest, LayerEnv config)
-      throws IOException {
-    if (config.signedBy() != null) {
-      SimpleSigning.requireSigned(store, manifest, config.signedBy(), config.signedIdentity());
-    }
-  }
 
   private static void deleteQuietly(Path dir) {
     try (var walk = Files.walk(dir)) {
@@ -204,16 +165,6 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     }
   }
 
-  /** The image a layout holds when the caller names none: its one tag. */
-  private static String onlyTag(ContentStore store) throws IOException {
-    List<String> tags = store.tags();
-    if (tags.size() != 1) {
-      throw new IllegalArgumentException("layout " + store.root() + " holds "
-          + (tags.isEmpty() ? "no tagged image" : "the images " + String.join(", ", tags))
-          + "; give env key 'image' to choose one");
-    }
-    return tags.get(0);
-  }
 
   @Override
   public FileSystem getFileSystem(URI uri) {
@@ -279,7 +230,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       }
       if (node.type() == EntryType.DIRECTORY) {
         // Linux opens a directory for reading; the channel's reads then fail with EISDIR
-        return new LayerFileChannel(new ImageFileHandle(null, node), true);
+        return new LayerFileChannel(new DirectoryHandle(node.size()), true);
       }
     }
     return new LayerFileChannel(p.fs().open(p, options, mode), false);
@@ -457,7 +408,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
   @Override
   public void delete(Path path) throws IOException {
     LayerPath p = LayerPath.check(path);
-    p.fs().change(p, Container::delete);
+    p.fs().change(p, FileTree::delete);
   }
 
   @Override
@@ -546,8 +497,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     synchronized Handle acquire(Path dir) throws IOException {
       Handle handle = open.get(dir);
       if (handle == null) {
-        ContentStore content = ContentStore.open(dir);
-        handle = new Handle(dir, content, new LayerStore(content));
+        handle = new Handle(dir, Store.open(dir));
         open.put(dir, handle);
       }
       handle.users++;
@@ -556,22 +506,16 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
 
     final class Handle {
       private final Path dir;
-      private final ContentStore content;
-      private final LayerStore layers;
+      private final Store store;
       private int users;
 
-      Handle(Path dir, ContentStore content, LayerStore layers) {
+      Handle(Path dir, Store store) {
         this.dir = dir;
-        this.content = content;
-        this.layers = layers;
+        this.store = store;
       }
 
-      ContentStore content() {
-        return content;
-      }
-
-      LayerStore layers() {
-        return layers;
+      Store store() {
+        return store;
       }
 
       void release() {
@@ -579,7 +523,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
           if (--users == 0) {
             open.remove(dir);
             try {
-              layers.close();
+              store.close();
             } catch (IOException e) {
               // closing read-only channels loses nothing; the next open starts afresh
             }

@@ -7,16 +7,16 @@ import io.layerfs.core.CommitOptions;
 import io.layerfs.core.ContainerInfo;
 import io.layerfs.core.Digest;
 import io.layerfs.core.FileHandle;
+import io.layerfs.core.FileTree;
 import io.layerfs.core.Layer;
+import io.layerfs.core.Node;
 import io.layerfs.core.Progress;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.content.Lease;
 import io.layerfs.core.image.Image;
 import io.layerfs.core.overlay.Overlay;
 import io.layerfs.core.rootfs.LayerStore;
-import io.layerfs.core.rootfs.Node;
 import io.layerfs.core.rootfs.RootFs;
-import java.io.Closeable;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -35,7 +35,7 @@ import java.util.Set;
  *
  * <p>Thread safety: any number of threads; see {@link Overlay} for the lock order.
  */
-public final class Container implements Closeable {
+public final class Container implements FileTree {
   private static final String JSON = ContainerDirectory.JSON;
   private static final ObjectMapper MAPPER = ContainerDirectory.MAPPER;
 
@@ -175,10 +175,12 @@ public final class Container implements Closeable {
     return image;
   }
 
+  @Override
   public List<Layer> layers() {
     return image.layers();
   }
 
+  @Override
   public boolean readOnly() {
     return readOnly;
   }
@@ -191,65 +193,79 @@ public final class Container implements Closeable {
   // ------------------------------------------------------------------ files (the overlay's)
 
   /** Looks up an absolute path; symbolic links resolve chroot-style. */
+  @Override
   public Node lookup(String absPath, boolean followLast) throws IOException {
     return overlay.lookup(absPath, followLast);
   }
 
   /** {@link #lookup}, but null for a missing path. */
+  @Override
   public Node find(String absPath, boolean followLast) throws IOException {
     return overlay.find(absPath, followLast);
   }
 
   /** The sorted names in a directory. */
+  @Override
   public List<String> list(String absDir) throws IOException {
     return overlay.list(absDir);
   }
 
   /** Opens a file with the semantics of {@code FileChannel.open}; see {@link Overlay#open}. */
+  @Override
   public FileHandle open(String absPath, Set<? extends OpenOption> options, int createMode)
       throws IOException {
     return overlay.open(absPath, options, createMode);
   }
 
+  @Override
   public void createDirectory(String absPath, int mode) throws IOException {
     overlay.createDirectory(absPath, mode);
   }
 
+  @Override
   public void createSymbolicLink(String absLink, String target) throws IOException {
     overlay.createSymbolicLink(absLink, target);
   }
 
+  @Override
   public void createLink(String absLink, String absExisting) throws IOException {
     overlay.createLink(absLink, absExisting);
   }
 
+  @Override
   public void delete(String absPath) throws IOException {
     overlay.delete(absPath);
   }
 
+  @Override
   public void move(String absSource, String absTarget, boolean replaceExisting)
       throws IOException {
     overlay.move(absSource, absTarget, replaceExisting);
   }
 
+  @Override
   public void setMode(String absPath, boolean follow, int mode) throws IOException {
     overlay.setMode(absPath, follow, mode);
   }
 
+  @Override
   public void setOwner(String absPath, boolean follow, int uid, int gid) throws IOException {
     overlay.setOwner(absPath, follow, uid, gid);
   }
 
+  @Override
   public void setTimes(String absPath, boolean follow, long mtimeNanosOrMinus1,
       long atimeNanosOrMinus1) throws IOException {
     overlay.setTimes(absPath, follow, mtimeNanosOrMinus1, atimeNanosOrMinus1);
   }
 
+  @Override
   public void setXattr(String absPath, boolean follow, String name, byte[] value)
       throws IOException {
     overlay.setXattr(absPath, follow, name, value);
   }
 
+  @Override
   public void removeXattr(String absPath, boolean follow, String name) throws IOException {
     overlay.removeXattr(absPath, follow, name);
   }

@@ -28,9 +28,9 @@ import java.util.stream.Stream;
  * {@code container.json} written once at creation, listing, describing and removing, none of
  * which needs a container open (see {@link Container} for the layout of one directory).
  */
-final class ContainerDirectory {
+public final class ContainerDirectory {
   static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]*");
-  static final String JSON = "container.json";
+  public static final String JSON = "container.json";
   static final ObjectMapper MAPPER = new ObjectMapper();
 
   private ContainerDirectory() {}
@@ -113,7 +113,8 @@ final class ContainerDirectory {
     Files.deleteIfExists(dir);
   }
 
-  static Path containers(ContentStore store) throws IOException {
+  /** {@code layerfs/containers/}: one folder per container. */
+  public static Path containers(ContentStore store) throws IOException {
     return store.stateDir().resolve("containers");
   }
 

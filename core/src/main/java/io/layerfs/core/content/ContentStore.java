@@ -102,7 +102,17 @@ public final class ContentStore {
 
   /** Where the blob lives (or would live): {@code blobs/<algorithm>/<hex>}. */
   public Path blobPath(Digest digest) {
-    return root.resolve("blobs").resolve(digest.algorithm()).resolve(digest.hex());
+    return blobsDir().resolve(digest.algorithm()).resolve(digest.hex());
+  }
+
+  /** {@code blobs/}: one folder per digest algorithm, one file per blob. */
+  public Path blobsDir() {
+    return root.resolve("blobs");
+  }
+
+  /** {@code layerfs/tmp/}: temp files of writes in progress (gc removes old ones). */
+  public Path tempDir() throws IOException {
+    return stateDir().resolve("tmp");
   }
 
   public boolean contains(Digest digest) {
@@ -231,7 +241,7 @@ public final class ContentStore {
 
   /** A fresh, not yet existing path for a temp file on the store's file system. */
   public Path newTempFile(String prefix) throws IOException {
-    Path dir = Files.createDirectories(stateDir().resolve("tmp"));
+    Path dir = Files.createDirectories(tempDir());
     return dir.resolve(prefix + "-" + UUID.randomUUID() + ".tmp");
   }
 
@@ -314,7 +324,7 @@ public final class ContentStore {
   }
 
   private void create() throws IOException {
-    Files.createDirectories(root.resolve("blobs").resolve("sha256"));
+    Files.createDirectories(blobsDir().resolve("sha256"));
     replace(root.resolve(INDEX_JSON), OciIndex.empty().toBytes());
     // written last: its presence marks a complete layout
     replace(root.resolve(OCI_LAYOUT), OCI_LAYOUT_JSON);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.layerfs.core.Digest;
 import io.layerfs.core.GcReport;
+import io.layerfs.core.container.ContainerDirectory;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.content.Lease;
 import io.layerfs.core.content.LeaseGate;
@@ -11,6 +12,9 @@ import io.layerfs.core.internal.FileTrees;
 import io.layerfs.core.oci.Descriptor;
 import io.layerfs.core.oci.MediaTypes;
 import io.layerfs.core.oci.OciJson;
+import io.layerfs.core.rootfs.LayerStore;
+import io.layerfs.core.signing.SignatureStore;
+import io.layerfs.core.transfer.UnpackedArchive;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -103,9 +107,8 @@ public final class GarbageCollector {
   /** Temp files and scratch directories younger than this are kept. */
   public static final Duration TEMP_AGE = Duration.ofHours(1);
 
-  private static final String CONTAINER_JSON = "container.json";
+  private static final String CONTAINER_JSON = ContainerDirectory.JSON;
   // scratch directories of archive imports directly under layerfs/
-  private static final List<String> SCRATCH_PREFIXES = List.of("archive-", "unpack-");
   private static final int SNIFF = 64;
 
   /** How hard to try to read a reachable blob. */
@@ -203,7 +206,7 @@ public final class GarbageCollector {
   }
 
   private void markContainers() throws IOException {
-    Path containers = stateDir.resolve("containers");
+    Path containers = ContainerDirectory.containers(store);
     if (!Files.isDirectory(containers)) {
       return;
     }
@@ -376,7 +379,7 @@ public final class GarbageCollector {
   /** Unreachable {@code layerfs/signatures/<alg>/<hex>/} directories. */
   private List<Victim> signatures() throws IOException {
     List<Victim> result = new ArrayList<>();
-    for (Entry e : digestNamed(stateDir.resolve("signatures"))) {
+    for (Entry e : digestNamed(SignatureStore.root(store))) {
       if (!live.contains(e.digest()) && Files.isDirectory(e.path(), LinkOption.NOFOLLOW_LINKS)) {
         addVictim(result, GcReport.Kind.SIGNATURE, e.digest().toString(), e.path());
       }
@@ -386,7 +389,7 @@ public final class GarbageCollector {
 
   private List<Victim> layerIndexes() throws IOException {
     List<Victim> result = new ArrayList<>();
-    for (Entry e : digestNamed(stateDir.resolve("index"))) {
+    for (Entry e : digestNamed(LayerStore.indexRoot(store))) {
       if (!live.contains(e.digest()) && isFile(e.path())) {
         addVictim(result, GcReport.Kind.LAYER_INDEX, e.digest().toString(), e.path());
       }
@@ -396,8 +399,8 @@ public final class GarbageCollector {
 
   private List<Victim> blobs() throws IOException {
     List<Victim> result = new ArrayList<>();
-    Path indexes = stateDir.resolve("index");
-    for (Entry e : digestNamed(store.root().resolve("blobs"))) {
+    Path indexes = LayerStore.indexRoot(store);
+    for (Entry e : digestNamed(store.blobsDir())) {
       if (!live.contains(e.digest()) && isFile(e.path())) {
         Path index = indexes.resolve(e.digest().algorithm()).resolve(e.digest().hex());
         GcReport.Kind kind =
@@ -410,10 +413,10 @@ public final class GarbageCollector {
 
   private List<Victim> tempFiles() throws IOException {
     List<Victim> result = new ArrayList<>();
-    for (Path p : list(stateDir.resolve("tmp"))) {
+    for (Path p : list(store.tempDir())) {
       addIfOld(result, p);
     }
-    for (Path algDir : list(stateDir.resolve("index"))) {
+    for (Path algDir : list(LayerStore.indexRoot(store))) {
       for (Path p : list(algDir)) {
         if (p.getFileName().toString().startsWith(".tmp-")) {
           addIfOld(result, p);
@@ -422,7 +425,7 @@ public final class GarbageCollector {
     }
     for (Path p : list(stateDir)) {
       String name = p.getFileName().toString();
-      if (SCRATCH_PREFIXES.stream().anyMatch(name::startsWith)) {
+      if (UnpackedArchive.SCRATCH_PREFIXES.stream().anyMatch(name::startsWith)) {
         addIfOld(result, p);
       }
     }

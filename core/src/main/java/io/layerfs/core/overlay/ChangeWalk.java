@@ -1,8 +1,8 @@
 package io.layerfs.core.overlay;
 
 import io.layerfs.core.Change;
+import io.layerfs.core.Node;
 import io.layerfs.core.internal.PathNames;
-import io.layerfs.core.rootfs.Node;
 import io.layerfs.core.rootfs.RootFs;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -38,7 +38,7 @@ import java.util.TreeSet;
  *
  * <p>Callers hold the container's tree lock.
  */
-public final class ChangeWalk {
+final class ChangeWalk {
   /** What an item puts into the layer. */
   enum Op {
     /** A file, directory, link or device at {@link Item#path}. */
@@ -116,7 +116,7 @@ public final class ChangeWalk {
     if (item.source() instanceof UpperFile) {
       return ((UpperFile) item.source()).read(dst, position);
     }
-    return image.read((Node) item.source(), dst, position);
+    return image.read((Node.Lower) item.source(), dst, position);
   }
 
   private void incremental(ContainerTree.Cursor c, boolean root) throws IOException {

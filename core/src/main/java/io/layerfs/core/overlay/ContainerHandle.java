@@ -1,7 +1,7 @@
 package io.layerfs.core.overlay;
 
 import io.layerfs.core.FileHandle;
-import io.layerfs.core.rootfs.Node;
+import io.layerfs.core.Node;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -19,11 +19,11 @@ import java.nio.channels.WritableByteChannel;
  *
  * <p>Thread-safe: the file's monitor orders its data state.
  */
-public final class ContainerHandle implements FileHandle {
+final class ContainerHandle implements FileHandle {
   private final Overlay container;
   private final String path;
   private final UpperFile file;
-  private final Node lower;
+  private final Node.Lower lower;
   private final boolean read;
   private final boolean write;
   private final boolean append;
@@ -31,7 +31,7 @@ public final class ContainerHandle implements FileHandle {
   private FileChannel lockChannel;
   private volatile boolean closed;
 
-  ContainerHandle(Overlay container, String path, UpperFile file, Node lower, boolean read,
+  ContainerHandle(Overlay container, String path, UpperFile file, Node.Lower lower, boolean read,
       boolean write, boolean append, boolean deleteOnClose) {
     this.container = container;
     this.path = path;

@@ -1,10 +1,10 @@
 package io.layerfs.core.overlay;
 
 import io.layerfs.core.EntryType;
+import io.layerfs.core.Node;
 import io.layerfs.core.internal.PathNames;
+import io.layerfs.core.rootfs.LayerNode;
 import io.layerfs.core.rootfs.MergedTree;
-import io.layerfs.core.rootfs.Node;
-import io.layerfs.core.rootfs.NodeMeta;
 import io.layerfs.core.rootfs.RootFs;
 import java.io.IOException;
 import java.nio.file.FileSystemException;
@@ -13,7 +13,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.locks.ReadWriteLock;
 
@@ -31,7 +30,7 @@ import java.util.concurrent.locks.ReadWriteLock;
  * the upper directory first, so cursors made before an earlier copy-up of the same operation stay
  * usable. Callers hold the container's tree lock (write lock for the copy-up methods).
  */
-public final class ContainerTree {
+final class ContainerTree {
   private static final int MAX_SYMLINK_HOPS = 40;
 
   private final RootFs lower;
@@ -54,11 +53,11 @@ public final class ContainerTree {
 
   /** A directory of the merged view. */
   static final class Cursor {
-    public final String path;
+    final String path;
     UpperDir up;
     final String lower;
-    public final Cursor parent;
-    public final String name;
+    final Cursor parent;
+    final String name;
 
     Cursor(String path, UpperDir up, String lower, Cursor parent, String name) {
       this.path = path;
@@ -74,12 +73,12 @@ public final class ContainerTree {
    * last component, when allowed); {@code dir} is set for a directory; {@code parent} is null
    * only for the root.
    */
-  public static final class Found {
-    public final Cursor parent;
-    public final String name;
-    public final String path;
-    public final Object obj;
-    public final Cursor dir;
+  static final class Found {
+    final Cursor parent;
+    final String name;
+    final String path;
+    final Object obj;
+    final Cursor dir;
 
     Found(Cursor parent, String name, String path, Object obj, Cursor dir) {
       this.parent = parent;
@@ -190,7 +189,7 @@ public final class ContainerTree {
     return lowerChild(dir, name);
   }
 
-  private Node lowerChild(Cursor dir, String name) throws IOException {
+  private LayerNode lowerChild(Cursor dir, String name) throws IOException {
     if (dir.lower == null) {
       return null;
     }
@@ -217,15 +216,15 @@ public final class ContainerTree {
     if (o instanceof UpperFile) {
       return ((UpperFile) o).type == EntryType.SYMLINK;
     }
-    return o instanceof Node && ((Node) o).isSymbolicLink();
+    return o instanceof LayerNode && ((LayerNode) o).isSymbolicLink();
   }
 
   static boolean isDirectory(Object o) {
-    return o instanceof UpperDir || (o instanceof Node && ((Node) o).isDirectory());
+    return o instanceof UpperDir || (o instanceof LayerNode && ((LayerNode) o).isDirectory());
   }
 
   private static String linkTarget(Object o) {
-    return o instanceof UpperFile ? ((UpperFile) o).linkTarget : ((Node) o).linkTarget();
+    return o instanceof UpperFile ? ((UpperFile) o).linkTarget : ((LayerNode) o).linkTarget();
   }
 
   /** The sorted names of a merged directory. */
@@ -257,7 +256,7 @@ public final class ContainerTree {
       c.up = (UpperDir) existing;
       return c.up;
     }
-    Node n = lower.lookup(c.lower, false);
+    LayerNode n = lower.lookup(c.lower, false);
     UpperDir d = upper.newDir();
     d.copyMeta(n);
     d.lower = c.lower;
@@ -277,7 +276,7 @@ public final class ContainerTree {
     if (existing instanceof UpperFile) {
       return (UpperFile) existing;
     }
-    Node n = (Node) f.obj;
+    LayerNode n = (LayerNode) f.obj;
     UpperFile uf = upper.newFile(n.type());
     uf.copyUpFrom(n);
     b.file(uf);
@@ -292,22 +291,17 @@ public final class ContainerTree {
 
   /** The {@link Node} of a found name, as of now. */
   Node node(Found f) {
-    if (f.obj instanceof Node) {
-      return ((Node) f.obj).withPath(f.path);
+    if (f.obj instanceof LayerNode) {
+      return ((LayerNode) f.obj).withPath(f.path);
     }
     if (f.obj instanceof UpperDir) {
-      UpperDir d = (UpperDir) f.obj;
       Cursor c = f.dir;
-      return Node.upper(f.path, new NodeMeta(EntryType.DIRECTORY, d.mode, d.uid, d.gid,
-          d.userName, d.groupName, d.mtime, d.atime, d.ctime, 0, "", 0, 0, copy(d.xattrs),
-          d.fileKey(), () -> subdirLinks(c)));
+      return new UpperNode(f.path, (UpperDir) f.obj, () -> subdirLinks(c));
     }
     UpperFile u = (UpperFile) f.obj;
     synchronized (u) {
       int links = Math.max(1, u.nlink);
-      return Node.upper(f.path, new NodeMeta(u.type, u.mode, u.uid, u.gid, u.userName,
-          u.groupName, u.mtime, u.atime, u.ctime, u.size, u.linkTarget, u.devMajor, u.devMinor,
-          copy(u.xattrs), u.fileKey(), () -> links));
+      return new UpperNode(f.path, u, () -> links);
     }
   }
 
@@ -328,9 +322,4 @@ public final class ContainerTree {
     }
   }
 
-  private static Map<String, byte[]> copy(Map<String, byte[]> m) {
-    Map<String, byte[]> c = new TreeMap<>();
-    m.forEach((k, v) -> c.put(k, v.clone()));
-    return c;
-  }
 }

@@ -14,7 +14,7 @@ import java.time.Instant;
  * Turns a {@link ChangeWalk} into a layer blob and a new image: the shared last step of {@link
  * Container#commit} and {@link ImageFlattener}.
  */
-public final class LayerCommit {
+final class LayerCommit {
   private LayerCommit() {}
 
   public static Image write(ContentStore store, Image base, ChangeWalk walk, boolean keepBaseLayers,

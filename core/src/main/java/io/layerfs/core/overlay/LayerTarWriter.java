@@ -1,9 +1,9 @@
 package io.layerfs.core.overlay;
 
 import io.layerfs.core.EntryType;
+import io.layerfs.core.Node;
 import io.layerfs.core.Progress;
 import io.layerfs.core.internal.FileTrees;
-import io.layerfs.core.rootfs.Node;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;

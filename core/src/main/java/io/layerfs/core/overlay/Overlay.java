@@ -4,13 +4,14 @@ import io.layerfs.core.Change;
 import io.layerfs.core.CommitOptions;
 import io.layerfs.core.EntryType;
 import io.layerfs.core.FileHandle;
+import io.layerfs.core.Node;
 import io.layerfs.core.Progress;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.image.Image;
 import io.layerfs.core.internal.Clock;
+import io.layerfs.core.rootfs.LayerNode;
 import io.layerfs.core.rootfs.LayerStore;
 import io.layerfs.core.rootfs.MergedTree;
-import io.layerfs.core.rootfs.Node;
 import io.layerfs.core.rootfs.RootFs;
 import java.io.Closeable;
 import java.io.IOException;
@@ -198,7 +199,7 @@ public final class Overlay implements Closeable {
           return new ContainerHandle(this, absPath, (UpperFile) f.obj, null, true, false, false,
               deleteOnClose);
         }
-        return new ContainerHandle(this, absPath, null, tree.node(f), true, false, false,
+        return new ContainerHandle(this, absPath, null, (Node.Lower) tree.node(f), true, false, false,
             deleteOnClose);
       } finally {
         rw.readLock().unlock();
@@ -440,7 +441,7 @@ public final class Overlay implements Closeable {
       if (s.obj instanceof UpperEntry) {
         moved = b.detach(from, s.name, whiteout);
       } else {
-        Node n = (Node) s.obj;
+        LayerNode n = (LayerNode) s.obj;
         if (s.isDirectory()) {
           UpperDir d = upper.newDir();
           d.copyMeta(n);

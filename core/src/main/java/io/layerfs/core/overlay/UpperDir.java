@@ -14,8 +14,8 @@ import java.util.TreeMap;
  * so it keeps showing the children of the lower directory it came from. The lower path never
  * changes meaning: the layers are immutable.
  */
-public final class UpperDir extends UpperEntry {
-  public String lower;
+final class UpperDir extends UpperEntry {
+  String lower;
   /**
    * Upper children by name: {@link UpperDir}, {@link UpperFile} or {@link #WHITEOUT}. A hash
    * map, because every create and lookup probes it (a tree map's string comparisons grew with

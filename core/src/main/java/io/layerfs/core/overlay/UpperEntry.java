@@ -1,6 +1,6 @@
 package io.layerfs.core.overlay;
 
-import io.layerfs.core.rootfs.Node;
+import io.layerfs.core.Node;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -12,21 +12,21 @@ import java.util.TreeMap;
  * <p>Mutable; guarded by the container's tree lock (see {@link Container}), except the data state
  * of an {@link UpperFile}, which its own monitor guards.
  */
-public abstract class UpperEntry {
+abstract class UpperEntry {
   /** A deleted lower name: hides the name of the directory's lower path. */
   static final UpperEntry WHITEOUT = new UpperEntry(-1) {};
 
   /** Identity: unique in the container, never reused; the data file name of a file. */
   final long id;
-  public int mode;
-  public int uid;
-  public int gid;
-  public String userName = "";
-  public String groupName = "";
-  public long mtime;
-  public long atime;
-  public long ctime;
-  public Map<String, byte[]> xattrs = new TreeMap<>();
+  int mode;
+  int uid;
+  int gid;
+  String userName = "";
+  String groupName = "";
+  long mtime;
+  long atime;
+  long ctime;
+  Map<String, byte[]> xattrs = new TreeMap<>();
 
   UpperEntry(long id) {
     this.id = id;

@@ -1,8 +1,8 @@
 package io.layerfs.core.overlay;
 
 import io.layerfs.core.EntryType;
+import io.layerfs.core.Node;
 import io.layerfs.core.internal.Clock;
-import io.layerfs.core.rootfs.Node;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
@@ -49,11 +49,11 @@ public final class UpperFile extends UpperEntry {
       StandardOpenOption.READ, StandardOpenOption.WRITE);
 
   private final UpperLayer upper;
-  public EntryType type;
-  public String linkTarget = "";
+  EntryType type;
+  String linkTarget = "";
   int devMajor;
   int devMinor;
-  public long size;
+  long size;
   /** Index of the origin layer, or -1 when all bytes are in the data file. */
   int originLayer = -1;
   long originOffset;
@@ -74,7 +74,7 @@ public final class UpperFile extends UpperEntry {
   }
 
   /** Makes this a metacopy of the lower node {@code n}: its metadata, its bytes by reference. */
-  void copyUpFrom(Node n) {
+  void copyUpFrom(Node.Lower n) {
     copyMeta(n);
     type = n.type();
     linkTarget = n.linkTarget();

@@ -2,8 +2,8 @@ package io.layerfs.core.overlay;
 
 import io.layerfs.core.EntryType;
 import io.layerfs.core.Layer;
+import io.layerfs.core.Node;
 import io.layerfs.core.rootfs.LayerStore;
-import io.layerfs.core.rootfs.Node;
 import java.io.Closeable;
 import java.io.DataInputStream;
 import java.io.EOFException;
@@ -43,7 +43,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link Batch} is made and committed under its write lock. {@link #logFile} is also called by
  * file handles holding only the file's monitor: it appends under the log's own lock.
  */
-public final class UpperLayer implements Closeable {
+final class UpperLayer implements Closeable {
   private static final int OP_DIR = 1;
   private static final int OP_FILE = 2;
   private static final int OP_LINK = 3;
@@ -446,7 +446,7 @@ public final class UpperLayer implements Closeable {
    * rename that puts the entry elsewhere.
    */
   /** A record's bytes, handed to the log without a copy. */
-  public final class Batch {
+  final class Batch {
     private final RecordWriter out = new RecordWriter();
     private final List<UpperFile> dropped = new ArrayList<>();
     private int ops;

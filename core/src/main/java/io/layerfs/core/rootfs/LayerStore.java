@@ -165,7 +165,12 @@ public final class LayerStore implements Closeable {
 
   /** Where the index of the layer with this DiffID is persisted. */
   Path indexPath(Digest diffId) throws IOException {
-    return store.stateDir().resolve("index").resolve(diffId.algorithm()).resolve(diffId.hex());
+    return indexRoot(store).resolve(diffId.algorithm()).resolve(diffId.hex());
+  }
+
+  /** {@code layerfs/index/}: the persisted layer indexes, one file per DiffID. */
+  public static Path indexRoot(ContentStore store) throws IOException {
+    return store.stateDir().resolve("index");
   }
 
   /** Closes every shared channel; later calls fail. */

@@ -86,8 +86,8 @@ public final class MergedTree {
 
   private static final int MAX_SYMLINK_HOPS = 40;
   /** {@link #lookupPlain}'s answer for a missing name; never leaves this class. */
-  private static final Node ABSENT =
-      new Node(null, "/", EntryType.DIRECTORY, null, -1, -1, null, 0, null, -1, -1);
+  private static final LayerNode ABSENT =
+      new LayerNode(null, "/", EntryType.DIRECTORY, null, -1, -1, null, 0, null, -1, -1);
   private static final int HARDLINK = EntryType.HARDLINK.ordinal();
   private static final int SYMLINK = EntryType.SYMLINK.ordinal();
 
@@ -141,8 +141,8 @@ public final class MergedTree {
    * @throws FileSystemException "Not a directory" if a non-directory is used as a directory, "Too
    *     many levels of symbolic links" after 40 symlinks
    */
-  public Node lookup(String absPath, boolean followLast) throws IOException {
-    Node n = lookupPlain(absPath, followLast);
+  public LayerNode lookup(String absPath, boolean followLast) throws IOException {
+    LayerNode n = lookupPlain(absPath, followLast);
     if (n == ABSENT) {
       throw new NoSuchFileException(absPath);
     }
@@ -155,8 +155,8 @@ public final class MergedTree {
    *
    * @throws FileSystemException as {@link #lookup} for the other errors
    */
-  public Node find(String absPath, boolean followLast) throws IOException {
-    Node n = lookupPlain(absPath, followLast);
+  public LayerNode find(String absPath, boolean followLast) throws IOException {
+    LayerNode n = lookupPlain(absPath, followLast);
     if (n == ABSENT) {
       return null;
     }
@@ -203,7 +203,7 @@ public final class MergedTree {
    * needs {@link #resolve}, which then also produces the errors, and {@link #ABSENT} for a missing
    * name, exactly where {@link #resolve} would throw {@link NoSuchFileException}.
    */
-  private Node lookupPlain(String p, boolean followLast) {
+  private LayerNode lookupPlain(String p, boolean followLast) {
     int n = p.length();
     Dir dir = root;
     // whether p is its own resolved path: one slash before each component, none at the end
@@ -328,29 +328,30 @@ public final class MergedTree {
     }
   }
 
-  private Node toNode(Ref r) {
+  private LayerNode toNode(Ref r) {
     if (r.dir != null) {
       return dirNode(r.path, r.dir);
     }
     return fileNode(r.path, r.layer, r.entry);
   }
 
-  private Node dirNode(String path, Dir d) {
+  private LayerNode dirNode(String path, Dir d) {
     LayerIndex meta = d.metaLayer < 0 ? null : layers[d.metaLayer];
-    return new Node(this, path, EntryType.DIRECTORY, meta, d.metaEntry, d.topLayer,
+    return new LayerNode(this, path, EntryType.DIRECTORY, meta, d.metaEntry, d.topLayer,
         digest(d.topLayer), key(d.topLayer, d.topEntry), d, -1, -1);
   }
 
-  private Node fileNode(String path, int l, int e) {
+  private LayerNode fileNode(String path, int l, int e) {
     LayerIndex x = layers[l];
     int inode = x.inode(e);
-    return new Node(this, path, x.type(e), x, e, l, digests[l], key(l, inode), null, l, inode);
+    return new LayerNode(this, path, x.type(e), x, e, l, digests[l], key(l, inode), null, l,
+        inode);
   }
 
   /** Link count of a node: 2 + subdirectories for {@code dir}, else of (layer, inode). */
-  int linkCount(Object dir, int l, int inode) {
+  int linkCount(Dir dir, int l, int inode) {
     if (dir != null) {
-      return 2 + ((Dir) dir).children().subdirs;
+      return 2 + dir.children().subdirs;
     }
     return linkCount(l, inode);
   }
@@ -415,7 +416,7 @@ public final class MergedTree {
   // -------------------------------------------------------------------------- merged directories
 
   /** A merged directory: where its children come from, and its metadata. */
-  private final class Dir {
+  final class Dir {
     final String path;
     final Dir parent;
     final int indexInParent;

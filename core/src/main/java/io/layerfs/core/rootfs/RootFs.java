@@ -1,7 +1,10 @@
 package io.layerfs.core.rootfs;
 
 import io.layerfs.core.Digest;
+import io.layerfs.core.FileHandle;
+import io.layerfs.core.FileTree;
 import io.layerfs.core.Layer;
+import io.layerfs.core.Node;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.image.Image;
 import java.io.IOException;
@@ -9,8 +12,11 @@ import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
+import java.nio.file.LinkOption;
+import java.nio.file.OpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The read-only root file system of one image: its layers merged into one tree, with the file
@@ -22,7 +28,7 @@ import java.util.List;
  *
  * <p>Thread safety: immutable after {@link #open}; safe for any number of threads.
  */
-public final class RootFs {
+public final class RootFs implements FileTree {
   private final Image image;
   private final MergedTree tree;
   private final LayerStore layers;
@@ -54,23 +60,42 @@ public final class RootFs {
     return image;
   }
 
+  @Override
+  public boolean readOnly() {
+    return true;
+  }
+
+  /** Opens an image file for reading: a window onto its layer, no system call. */
+  @Override
+  public FileHandle open(String absPath, Set<? extends OpenOption> options, int createMode)
+      throws IOException {
+    return new ImageFileHandle(this, lookup(absPath, !options.contains(LinkOption.NOFOLLOW_LINKS)));
+  }
+
+  /** Nothing to release: the caller owns the {@link LayerStore}. */
+  @Override
+  public void close() {}
+
   /** Looks up a normalized absolute path, following symbolic links chroot-style. */
-  public Node lookup(String path, boolean followLast) throws IOException {
+  @Override
+  public LayerNode lookup(String path, boolean followLast) throws IOException {
     return tree.lookup(path, followLast);
   }
 
   /** {@link #lookup}, but null for a missing path (see {@link MergedTree#find}). */
-  public Node find(String path, boolean followLast) throws IOException {
+  @Override
+  public LayerNode find(String path, boolean followLast) throws IOException {
     return tree.find(path, followLast);
   }
 
   /** The sorted names in a directory. */
+  @Override
   public List<String> list(String dir) throws IOException {
     return tree.list(dir);
   }
 
   /** Reads file bytes at {@code position} into {@code dst}; -1 at the end of the file. */
-  public int read(Node file, ByteBuffer dst, long position) throws IOException {
+  public int read(Node.Lower file, ByteBuffer dst, long position) throws IOException {
     if (!dst.hasRemaining()) {
       return 0;
     }
@@ -95,7 +120,7 @@ public final class RootFs {
   }
 
   /** Transfers file bytes straight from the layer blob, letting the OS copy them. */
-  public long transferTo(Node file, long position, long count, WritableByteChannel target)
+  public long transferTo(Node.Lower file, long position, long count, WritableByteChannel target)
       throws IOException {
     long n = Math.min(count, file.size() - position);
     if (n <= 0) {
@@ -105,16 +130,17 @@ public final class RootFs {
   }
 
   /** Maps a read-only slice of the file's bytes. */
-  public MappedByteBuffer map(Node file, long position, long size) throws IOException {
+  public MappedByteBuffer map(Node.Lower file, long position, long size) throws IOException {
     return channel(file).map(FileChannel.MapMode.READ_ONLY, file.dataOffset() + position, size);
   }
 
   /** The layers bottom to top, as the image lists them. */
+  @Override
   public List<Layer> layers() {
     return image.layers();
   }
 
-  private FileChannel channel(Node file) throws IOException {
+  private FileChannel channel(Node.Lower file) throws IOException {
     return layers.channel(diffIds.get(file.layer()));
   }
 }

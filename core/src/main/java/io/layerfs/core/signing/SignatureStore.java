@@ -38,8 +38,12 @@ public final class SignatureStore {
 
   /** The directory holding the signatures of {@code manifest} (it may not exist). */
   public static Path directory(ContentStore store, Digest manifest) {
-    return store.root().resolve(ContentStore.STATE_DIR).resolve("signatures")
-        .resolve(manifest.algorithm()).resolve(manifest.hex());
+    return root(store).resolve(manifest.algorithm()).resolve(manifest.hex());
+  }
+
+  /** {@code layerfs/signatures/}: one folder per signed manifest digest. */
+  public static Path root(ContentStore store) {
+    return store.root().resolve(ContentStore.STATE_DIR).resolve("signatures");
   }
 
   /** The stored signatures of {@code manifest}, {@code signature-1} first; empty if none. */

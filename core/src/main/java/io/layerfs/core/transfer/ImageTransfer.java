@@ -1,5 +1,8 @@
 package io.layerfs.core.transfer;
 
+import java.io.InputStream;
+import java.nio.file.Files;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import io.layerfs.core.Progress;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.content.Lease;
@@ -174,7 +177,7 @@ public final class ImageTransfer {
 
   static UnpackedArchive unpack(ContentStore store, Path file, String name, Progress progress)
       throws IOException {
-    if (!ImageArchive.isArchive(file)) {
+    if (!isArchive(file)) {
       throw new IOException(name + ": " + file + " is not a tar archive (or does not exist)");
     }
     return UnpackedArchive.unpack(file, store.stateDir(), progress);
@@ -183,5 +186,44 @@ public final class ImageTransfer {
   private static boolean hasTag(String reference) {
     int slash = reference.lastIndexOf('/');
     return reference.indexOf(':', slash + 1) >= 0;
+  }
+
+  // ------------------------------------------------------------------ archives of unknown kind
+
+  /** True if {@code file} is a tar (the image archives {@link #importArchive} reads are tars). */
+  public static boolean isArchive(Path file) throws IOException {
+    if (!Files.isRegularFile(file)) {
+      return false;
+    }
+    byte[] header = new byte[512];
+    try (InputStream in = Files.newInputStream(file)) {
+      int n = in.readNBytes(header, 0, header.length);
+      return n == header.length && TarArchiveInputStream.matches(header, n);
+    }
+  }
+
+  /**
+   * Imports every image of an archive whose kind is not given and returns the tags it created: a
+   * docker-archive (its RepoTags; images without one are tagged by their config digest hex) or
+   * an OCI archive (its index.json tags). An archive with a {@code manifest.json} is read as a
+   * docker-archive even when it is also an OCI layout (Docker 25+ writes both), because its
+   * RepoTags carry the full image names. Every image is verified before any is tagged.
+   */
+  public static List<String> importArchive(Path archive, ContentStore store, Progress progress)
+      throws IOException {
+    String name = archive.toString();
+    List<OciLayoutCopier.Pending> pending;
+    try (Lease lease = store.lease();
+        UnpackedArchive unpacked = unpack(store, archive, name, progress)) {
+      if (unpacked.has("manifest.json")) {
+        pending = DockerArchiveReader.read(store, unpacked, null, null, name, progress);
+      } else if (unpacked.has("oci-layout")) {
+        pending = OciLayoutCopier.copyAllIn(store, unpacked.dir(), name, progress);
+      } else {
+        throw new IOException(archive + " is neither an OCI archive (no oci-layout) nor a "
+            + "docker-archive (no manifest.json)");
+      }
+      return tagAll(store, pending);
+    }
   }
 }

@@ -31,7 +31,13 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  *
  * <p>Not thread-safe. {@link #close} deletes the scratch directory.
  */
-final class UnpackedArchive implements AutoCloseable {
+public final class UnpackedArchive implements AutoCloseable {
+  /** Prefixes of the scratch folders archives are unpacked into, today's and older versions'. */
+  public static final List<String> SCRATCH_PREFIXES = List.of("unpack-", "archive-");
+
+  /** Prefix of the scratch folders archives are unpacked into (gc removes old ones). */
+  public static final String SCRATCH_PREFIX = "unpack-";
+
   private static final int BUFFER = 1 << 16;
   // a link chain longer than this is a loop
   private static final int MAX_LINKS = 16;
@@ -54,7 +60,7 @@ final class UnpackedArchive implements AutoCloseable {
    */
   static UnpackedArchive unpack(Path archive, Path scratchParent, Progress progress)
       throws IOException {
-    Path dir = Files.createTempDirectory(scratchParent, "unpack-");
+    Path dir = Files.createTempDirectory(scratchParent, SCRATCH_PREFIXES.get(0));
     UnpackedArchive unpacked = new UnpackedArchive(archive, dir);
     try {
       unpacked.extract(progress);

@@ -19,7 +19,7 @@ import io.layerfs.core.internal.PathNames;
 import io.layerfs.core.oci.MediaTypes;
 import io.layerfs.core.overlay.ImageFlattener;
 import io.layerfs.core.rootfs.LayerStore;
-import io.layerfs.core.rootfs.Node;
+import io.layerfs.core.Node;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

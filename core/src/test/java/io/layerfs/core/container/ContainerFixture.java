@@ -7,7 +7,7 @@ import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.image.Image;
 import io.layerfs.core.image.ImageBuilder;
 import io.layerfs.core.internal.PathNames;
-import io.layerfs.core.rootfs.Node;
+import io.layerfs.core.Node;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

@@ -6,7 +6,7 @@ import io.layerfs.core.FileHandle;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.internal.PathNames;
 import io.layerfs.core.rootfs.LayerStore;
-import io.layerfs.core.rootfs.Node;
+import io.layerfs.core.Node;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

@@ -1,5 +1,6 @@
 package io.layerfs.core.rootfs;
 
+import io.layerfs.core.Node;
 import io.layerfs.core.Digest;
 import io.layerfs.core.internal.PathNames;
 import java.io.ByteArrayInputStream;

@@ -1,5 +1,6 @@
 package io.layerfs.core.rootfs;
 
+import io.layerfs.core.Node;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -378,7 +379,7 @@ class MergedTreeModelTest {
     for (Map.Entry<String, MNode> me : new TreeMap<>(m).entrySet()) {
       String p = me.getKey();
       MNode want = me.getValue();
-      Node got = tree.lookup(p, false);
+      LayerNode got = tree.lookup(p, false);
       String ctx = p + " in " + stack;
       assertEquals(p, got.path(), ctx);
       switch (want.kind) {

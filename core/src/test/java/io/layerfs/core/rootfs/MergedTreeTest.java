@@ -1,5 +1,6 @@
 package io.layerfs.core.rootfs;
 
+import io.layerfs.core.Node;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -34,7 +35,8 @@ class MergedTreeTest {
     return MergedTree.of(idx, ds);
   }
 
-  private String read(Node n) {
+  private String read(Node node) {
+    LayerNode n = (LayerNode) node;
     return new String(tars.get(n.layer()), (int) n.dataOffset(), (int) n.size(),
         StandardCharsets.UTF_8);
   }

@@ -17,7 +17,7 @@ import io.layerfs.core.image.ImageBuilder;
 import io.layerfs.core.oci.MediaTypes;
 import io.layerfs.core.oci.OciJson;
 import io.layerfs.core.rootfs.LayerStore;
-import io.layerfs.core.rootfs.Node;
+import io.layerfs.core.Node;
 import io.layerfs.core.rootfs.RootFs;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -354,7 +354,7 @@ class ImageTransferTest {
     assertEquals(built.manifestDigest(), Image.resolve(target, "latest").manifestDigest());
     // the archive without a kind: manifest.json wins, for its full names
     ContentStore auto = ContentStore.open(tmp.resolve("auto"));
-    assertEquals(List.of("busybox:latest"), ImageArchive.importInto(archive, auto));
+    assertEquals(List.of("busybox:latest"), ImageTransfer.importArchive(archive, auto, Progress.NONE));
   }
 
   // ---- safety ----
@@ -461,7 +461,7 @@ class ImageTransferTest {
   }
 
   private static void walk(RootFs root, String path, StringBuilder sb) throws IOException {
-    Node node = root.lookup(path, false);
+    Node.Lower node = root.lookup(path, false);
     sb.append(path).append(' ').append(node.type()).append(' ')
         .append(Integer.toOctalString(node.mode())).append(' ').append(node.uid()).append(':')
         .append(node.gid()).append(' ').append(node.mtimeNanos()).append(' ')

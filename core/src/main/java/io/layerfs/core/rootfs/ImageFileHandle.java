@@ -1,8 +1,7 @@
-package io.layerfs.provider;
+package io.layerfs.core.rootfs;
 
 import io.layerfs.core.FileHandle;
-import io.layerfs.core.rootfs.Node;
-import io.layerfs.core.rootfs.RootFs;
+import io.layerfs.core.Node;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
@@ -16,9 +15,9 @@ import java.nio.channels.WritableByteChannel;
  */
 final class ImageFileHandle implements FileHandle {
   private final RootFs root;
-  private final Node node;
+  private final Node.Lower node;
 
-  ImageFileHandle(RootFs root, Node node) {
+  ImageFileHandle(RootFs root, Node.Lower node) {
     this.root = root;
     this.node = node;
   }

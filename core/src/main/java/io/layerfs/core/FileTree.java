@@ -1,0 +1,81 @@
+package io.layerfs.core;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.OpenOption;
+import java.nio.file.ReadOnlyFileSystemException;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A root file system as the provider sees it: a container (an image plus its writable layer) or a
+ * read-only view of an image. Paths are normalized absolute strings; symbolic links resolve
+ * inside the tree, as in a chroot. Results and exceptions are those of the JDK's default provider
+ * on Linux; a read-only tree refuses every change with {@link ReadOnlyFileSystemException}.
+ */
+public interface FileTree extends Closeable {
+
+  /** The image's layers, bottom to top. */
+  List<Layer> layers();
+
+  /** True when every change is refused. */
+  boolean readOnly();
+
+  /** Looks up a path; with {@code followLast}, a symbolic link in the last name is followed. */
+  Node lookup(String absPath, boolean followLast) throws IOException;
+
+  /** {@link #lookup}, but null for a missing path (no exception is built for it). */
+  Node find(String absPath, boolean followLast) throws IOException;
+
+  /** The sorted names in a directory. */
+  List<String> list(String absDir) throws IOException;
+
+  /** Opens a file with the options of {@code FileChannel.open}; {@code createMode} for a new one. */
+  FileHandle open(String absPath, Set<? extends OpenOption> options, int createMode)
+      throws IOException;
+
+  /** Creates a directory (the parent path's symbolic links followed, not the last name). */
+  default void createDirectory(String absPath, int mode) throws IOException {
+    throw new ReadOnlyFileSystemException();
+  }
+
+  default void createSymbolicLink(String absLink, String target) throws IOException {
+    throw new ReadOnlyFileSystemException();
+  }
+
+  default void createLink(String absLink, String absExisting) throws IOException {
+    throw new ReadOnlyFileSystemException();
+  }
+
+  default void delete(String absPath) throws IOException {
+    throw new ReadOnlyFileSystemException();
+  }
+
+  default void move(String absSource, String absTarget, boolean replaceExisting)
+      throws IOException {
+    throw new ReadOnlyFileSystemException();
+  }
+
+  default void setMode(String absPath, boolean follow, int mode) throws IOException {
+    throw new ReadOnlyFileSystemException();
+  }
+
+  default void setOwner(String absPath, boolean follow, int uid, int gid) throws IOException {
+    throw new ReadOnlyFileSystemException();
+  }
+
+  /** Sets the times given; -1 leaves one unchanged. */
+  default void setTimes(String absPath, boolean follow, long mtimeNanosOrMinus1,
+      long atimeNanosOrMinus1) throws IOException {
+    throw new ReadOnlyFileSystemException();
+  }
+
+  default void setXattr(String absPath, boolean follow, String name, byte[] value)
+      throws IOException {
+    throw new ReadOnlyFileSystemException();
+  }
+
+  default void removeXattr(String absPath, boolean follow, String name) throws IOException {
+    throw new ReadOnlyFileSystemException();
+  }
+}

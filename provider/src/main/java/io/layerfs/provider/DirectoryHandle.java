@@ -1,0 +1,79 @@
+package io.layerfs.provider;
+
+import io.layerfs.core.FileHandle;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.NonWritableChannelException;
+import java.nio.channels.WritableByteChannel;
+
+/**
+ * A directory opened for reading, as Linux allows: the channel exists, and {@link
+ * LayerFileChannel} fails its reads with EISDIR as the default provider does.
+ */
+final class DirectoryHandle implements FileHandle {
+  private final long size;
+
+  DirectoryHandle(long size) {
+    this.size = size;
+  }
+
+  @Override
+  public int read(ByteBuffer dst, long position) throws IOException {
+    throw new IOException("Is a directory");
+  }
+
+  @Override
+  public int write(ByteBuffer src, long position) {
+    throw new NonWritableChannelException();
+  }
+
+  @Override
+  public long size() {
+    return size;
+  }
+
+  @Override
+  public void truncate(long size) {
+    throw new NonWritableChannelException();
+  }
+
+  @Override
+  public void force(boolean metaData) {}
+
+  @Override
+  public long transferTo(long position, long count, WritableByteChannel target)
+      throws IOException {
+    throw new IOException("Is a directory");
+  }
+
+  @Override
+  public MappedByteBuffer map(FileChannel.MapMode mode, long position, long size)
+      throws IOException {
+    throw new IOException("Is a directory");
+  }
+
+  @Override
+  public FileChannel lockChannel() {
+    return null;
+  }
+
+  @Override
+  public boolean readable() {
+    return true;
+  }
+
+  @Override
+  public boolean writable() {
+    return false;
+  }
+
+  @Override
+  public boolean append() {
+    return false;
+  }
+
+  @Override
+  public void close() {}
+}
