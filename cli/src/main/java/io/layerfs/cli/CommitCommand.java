@@ -3,9 +3,8 @@ package io.layerfs.cli;
 import io.layerfs.core.CommitOptions;
 import io.layerfs.core.Compression;
 import io.layerfs.core.container.Container;
-import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.image.Image;
-import io.layerfs.core.rootfs.LayerStore;
+import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.concurrent.Callable;
@@ -54,17 +53,20 @@ final class CommitCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     Instant epoch = sourceDateEpoch(main.env.get("SOURCE_DATE_EPOCH"));
-    ContentStore store = Stores.existing(main.store());
-    Stores.checkContainer(store, name);
     CommitOptions options = new CommitOptions(compression, epoch, author, message);
     Image image;
-    try (LayerStore layers = new LayerStore(store);
-        Container c = Container.open(store, layers, name, null, false);
+    try (Store store = Stores.existing(main.store());
+        Container c = open(store);
         TerminalProgress progress = TerminalProgress.forConsole()) {
       image = c.commit(tag, options, progress);
     }
     spec.commandLine().getOut().println(image.manifestDigest());
     return 0;
+  }
+
+  private Container open(Store store) throws IOException {
+    Stores.checkContainer(store, name);
+    return store.container(name, null, false);
   }
 
   /** SOURCE_DATE_EPOCH as the reproducible-builds convention defines it: decimal seconds. */

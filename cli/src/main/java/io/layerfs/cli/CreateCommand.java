@@ -1,9 +1,7 @@
 package io.layerfs.cli;
 
 import io.layerfs.core.container.Container;
-import io.layerfs.core.content.ContentStore;
-import io.layerfs.core.image.Image;
-import io.layerfs.core.rootfs.LayerStore;
+import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.util.ArrayList;
@@ -46,16 +44,16 @@ final class CreateCommand implements Callable<Integer> {
       throw new IOException("cannot create container " + name + ": mounts are not supported yet"
           + " (--mount " + mounts.get(0) + ")");
     }
-    ContentStore store = Stores.existing(main.store());
-    if (Container.list(store).contains(name)) {
-      throw new FileAlreadyExistsException(name, null, "container " + name
-          + " already exists in store " + store.root() + " (remove it with 'layerfs rm " + name
-          + "')");
-    }
-    Image.resolve(store, image); // a missing image: its error, before a directory is made
-    try (LayerStore layers = new LayerStore(store);
-        Container c = Container.open(store, layers, name, image, false)) {
-      spec.commandLine().getOut().println(c.name());
+    try (Store store = Stores.existing(main.store())) {
+      if (store.containers().contains(name)) {
+        throw new FileAlreadyExistsException(name, null, "container " + name
+            + " already exists in store " + store.root() + " (remove it with 'layerfs rm "
+            + name + "')");
+      }
+      store.image(image); // a missing image: its error, before a directory is made
+      try (Container c = store.container(name, image, false)) {
+        spec.commandLine().getOut().println(c.name());
+      }
     }
     return 0;
   }

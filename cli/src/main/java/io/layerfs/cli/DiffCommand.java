@@ -4,8 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.layerfs.core.Change;
 import io.layerfs.core.container.Container;
-import io.layerfs.core.content.ContentStore;
-import io.layerfs.core.rootfs.LayerStore;
+import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.List;
@@ -35,12 +34,12 @@ final class DiffCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    ContentStore store = Stores.existing(main.store());
-    Stores.checkContainer(store, name);
     List<Change> changes;
-    try (LayerStore layers = new LayerStore(store);
-        Container c = Container.open(store, layers, name, null, true)) {
-      changes = c.diff();
+    try (Store store = Stores.existing(main.store())) {
+      Stores.checkContainer(store, name);
+      try (Container c = store.container(name, null, true)) {
+        changes = c.diff();
+      }
     }
     PrintWriter out = spec.commandLine().getOut();
     if (format.json()) {

@@ -1,8 +1,6 @@
 package io.layerfs.cli;
 
-import io.layerfs.core.content.ContentStore;
-import io.layerfs.core.rootfs.LayerStore;
-import io.layerfs.core.transfer.ImageTransfer;
+import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -30,10 +28,9 @@ final class ExportCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    ContentStore store = Stores.existing(main.store());
-    try (LayerStore layers = new LayerStore(store);
+    try (Store store = Stores.existing(main.store());
         TerminalProgress progress = TerminalProgress.forConsole()) {
-      ImageTransfer.exportImage(store, layers, image, destination, progress);
+      store.exportImage(image, destination, progress);
     }
     return 0;
   }

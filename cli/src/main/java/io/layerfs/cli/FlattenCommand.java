@@ -1,10 +1,8 @@
 package io.layerfs.cli;
 
 import io.layerfs.core.Compression;
-import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.image.Image;
-import io.layerfs.core.overlay.ImageFlattener;
-import io.layerfs.core.rootfs.LayerStore;
+import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -37,11 +35,10 @@ final class FlattenCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    ContentStore store = Stores.existing(main.store());
     Image flat;
-    try (LayerStore layers = new LayerStore(store);
+    try (Store store = Stores.existing(main.store());
         TerminalProgress progress = TerminalProgress.forConsole()) {
-      flat = ImageFlattener.flatten(store, layers, image, tag, compression, progress);
+      flat = store.flatten(image, tag, compression, progress);
     }
     spec.commandLine().getOut().println(flat.manifestDigest());
     return 0;

@@ -3,7 +3,7 @@ package io.layerfs.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.layerfs.core.GcReport;
-import io.layerfs.core.gc.GarbageCollector;
+import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.Locale;
@@ -33,7 +33,10 @@ final class GcCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    GcReport report = GarbageCollector.collect(Stores.existing(main.store()), dryRun);
+    GcReport report;
+    try (Store store = Stores.existing(main.store())) {
+      report = store.gc(dryRun);
+    }
     PrintWriter out = spec.commandLine().getOut();
     if (format.json()) {
       ObjectNode json = Json.object();

@@ -3,10 +3,12 @@ package io.layerfs.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.layerfs.core.Layer;
-import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.image.Image;
+import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -28,11 +30,19 @@ final class ImagesCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
-    ContentStore store = Stores.existing(main.store());
     ArrayNode rows = Json.array();
     Table table = new Table("TAG", "MANIFEST", "LAYERS", "SIZE");
-    for (String tag : store.tags()) {
-      Image image = Image.resolve(store, tag);
+    List<Image> images = new ArrayList<>();
+    List<String> tags;
+    try (Store store = Stores.existing(main.store())) {
+      tags = store.tags();
+      for (String tag : tags) {
+        images.add(store.image(tag));
+      }
+    }
+    for (int i = 0; i < tags.size(); i++) {
+      String tag = tags.get(i);
+      Image image = images.get(i);
       long size = 0;
       for (Layer layer : image.layers()) {
         size += layer.size();

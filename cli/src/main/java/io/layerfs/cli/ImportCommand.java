@@ -1,6 +1,6 @@
 package io.layerfs.cli;
 
-import io.layerfs.core.transfer.ImageTransfer;
+import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.List;
@@ -35,8 +35,9 @@ final class ImportCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     List<String> tags;
-    try (TerminalProgress progress = TerminalProgress.forConsole()) {
-      tags = ImageTransfer.importImage(Stores.create(main.store()), source, tag, progress);
+    try (Store store = Stores.create(main.store());
+        TerminalProgress progress = TerminalProgress.forConsole()) {
+      tags = store.importImage(source, tag, progress);
     }
     PrintWriter out = spec.commandLine().getOut();
     tags.forEach(out::println);

@@ -3,8 +3,7 @@ package io.layerfs.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.layerfs.core.ContainerInfo;
-import io.layerfs.core.container.Container;
-import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.NoSuchFileException;
@@ -30,15 +29,20 @@ final class PsCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    ContentStore store = Stores.existing(main.store());
+    try (Store store = Stores.existing(main.store())) {
+      return list(store);
+    }
+  }
+
+  private Integer list(Store store) throws IOException {
     PrintWriter out = spec.commandLine().getOut();
     Instant now = Instant.now();
     Table table = new Table("NAME", "IMAGE", "MANIFEST", "CREATED", "SIZE");
     ArrayNode rows = Json.array();
-    for (String name : Container.list(store)) {
+    for (String name : store.containers()) {
       ContainerInfo info;
       try {
-        info = Container.info(store, name);
+        info = store.containerInfo(name);
       } catch (NoSuchFileException e) {
         continue; // removed since it was listed
       }

@@ -1,7 +1,6 @@
 package io.layerfs.cli;
 
-import io.layerfs.core.container.Container;
-import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.List;
@@ -28,11 +27,12 @@ final class RmCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    ContentStore store = Stores.existing(main.store());
     PrintWriter out = spec.commandLine().getOut();
-    return Main.eachOf(names, spec, main, name -> {
-      Container.remove(store, name);
-      out.println(name);
-    });
+    try (Store store = Stores.existing(main.store())) {
+      return Main.eachOf(names, spec, main, name -> {
+        store.removeContainer(name);
+        out.println(name);
+      });
+    }
   }
 }

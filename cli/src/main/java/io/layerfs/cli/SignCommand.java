@@ -3,10 +3,9 @@ package io.layerfs.cli;
 import io.layerfs.core.Digest;
 import io.layerfs.core.SignatureException;
 import io.layerfs.core.SignatureInfo;
-import io.layerfs.core.content.ContentStore;
-import io.layerfs.core.image.Image;
 import io.layerfs.core.signing.SignatureStore;
 import io.layerfs.core.signing.SimpleSigning;
+import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -75,10 +74,12 @@ final class SignCommand implements Callable<Integer> {
           "--import stores a signature as it is: --key, --key-id and --passphrase-file "
               + "do not apply");
     }
-    ContentStore store = Stores.existing(main.store());
-    Digest manifest = Image.resolve(store, image).manifestDigest();
-    byte[] signature = importFile != null ? readImport(manifest) : sign(manifest);
-    Path stored = SignatureStore.add(store, manifest, signature);
+    Path stored;
+    try (Store store = Stores.existing(main.store())) {
+      Digest manifest = store.image(image).manifestDigest();
+      byte[] signature = importFile != null ? readImport(manifest) : sign(manifest);
+      stored = store.addSignature(image, signature);
+    }
     spec.commandLine().getOut().println(stored);
     return 0;
   }

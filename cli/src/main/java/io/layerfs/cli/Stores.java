@@ -1,7 +1,6 @@
 package io.layerfs.cli;
 
-import io.layerfs.core.container.Container;
-import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.store.Store;
 import io.layerfs.provider.LayerFileSystemProvider;
 import java.io.IOException;
 import java.net.URI;
@@ -19,7 +18,7 @@ final class Stores {
 
   private Stores() {}
 
-  /** The provider's default store, in DESIGN.md's order. */
+  /** The provider's default store (see the README's env table for the order). */
   static Path defaultStore() {
     return LayerFileSystemProvider.defaultStore();
   }
@@ -28,29 +27,29 @@ final class Stores {
    * The store at {@code dir}, which must exist: commands that only read or change what is in a
    * store never create one where the user mistyped a path.
    */
-  static ContentStore existing(Path dir) throws IOException {
+  static Store existing(Path dir) throws IOException {
     if (!Files.isDirectory(dir)) {
       throw new NoSuchFileException(dir.toString(), null,
           "no store at " + dir + " (give --store DIR)");
     }
-    return ContentStore.open(dir);
+    return Store.open(dir);
   }
 
   /**
    * Checks that container {@code name} exists, so that commands name the problem in their own
    * words rather than the API's ("give 'image' to create it").
    */
-  static void checkContainer(ContentStore store, String name) throws IOException {
-    if (!Container.list(store).contains(name)) {
-      Container.info(store, name); // throws for a bad name or a missing container
+  static void checkContainer(Store store, String name) throws IOException {
+    if (!store.containers().contains(name)) {
+      store.containerInfo(name); // throws for a bad name or a missing container
       throw new NoSuchFileException(name, null, "no container " + name + " in store "
           + store.root());
     }
   }
 
   /** The store at {@code dir}, created (an empty OCI layout) if needed. */
-  static ContentStore create(Path dir) throws IOException {
-    return ContentStore.open(dir);
+  static Store create(Path dir) throws IOException {
+    return Store.open(dir);
   }
 
   /**
@@ -58,12 +57,18 @@ final class Stores {
    * digest), under a name no container uses.
    */
   static FileSystem openImage(Path store, String name) throws IOException {
-    if (Files.isDirectory(store) && Container.list(ContentStore.open(store)).contains(name)) {
+    if (Files.isDirectory(store) && hasContainer(store, name)) {
       return FileSystems.newFileSystem(URI.create("layerfs://" + name),
           Map.of("store", store, "readOnly", true));
     }
     String view = "cli-view-" + ProcessHandle.current().pid() + "-" + VIEWS.incrementAndGet();
     return FileSystems.newFileSystem(URI.create("layerfs://" + view),
         Map.of("store", store, "image", name, "readOnly", true));
+  }
+
+  private static boolean hasContainer(Path dir, String name) throws IOException {
+    try (Store store = Store.open(dir)) {
+      return store.containers().contains(name);
+    }
   }
 }

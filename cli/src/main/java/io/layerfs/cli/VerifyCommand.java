@@ -1,11 +1,8 @@
 package io.layerfs.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.layerfs.core.Digest;
 import io.layerfs.core.SignatureInfo;
-import io.layerfs.core.content.ContentStore;
-import io.layerfs.core.image.Image;
-import io.layerfs.core.signing.SimpleSigning;
+import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -45,9 +42,10 @@ final class VerifyCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    ContentStore store = Stores.existing(main.store());
-    Digest manifest = Image.resolve(store, image).manifestDigest();
-    SignatureInfo info = SimpleSigning.requireSigned(store, manifest, key, identity);
+    SignatureInfo info;
+    try (Store store = Stores.existing(main.store())) {
+      info = store.verify(image, key, identity);
+    }
     PrintWriter out = spec.commandLine().getOut();
     if (format.json()) {
       ObjectNode json = Json.object();

@@ -2,8 +2,7 @@ package io.layerfs.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.layerfs.core.container.Volumes;
-import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.List;
@@ -43,7 +42,9 @@ final class VolumeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-      Volumes.create(Stores.create(volume.main.store()), name);
+      try (Store store = Stores.create(volume.main.store())) {
+        store.createVolume(name);
+      }
       spec.commandLine().getOut().println(name);
       return 0;
     }
@@ -57,16 +58,21 @@ final class VolumeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-      ContentStore store = Stores.existing(volume.main.store());
       PrintWriter out = spec.commandLine().getOut();
+      try (Store store = Stores.existing(volume.main.store())) {
+        return list(store, out);
+      }
+    }
+
+    private Integer list(Store store, PrintWriter out) throws IOException {
       Table table = new Table("DRIVER", "VOLUME NAME");
       ArrayNode rows = Json.array();
-      for (String name : Volumes.list(store)) {
+      for (String name : store.volumes()) {
         if (format.json()) {
           ObjectNode row = rows.addObject();
           row.put("name", name);
           row.put("driver", "local");
-          row.put("mountpoint", Volumes.dataDir(store, name).toString());
+          row.put("mountpoint", store.volume(name).toString());
         } else {
           table.row("local", name);
         }
@@ -91,12 +97,13 @@ final class VolumeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-      ContentStore store = Stores.existing(volume.main.store());
       PrintWriter out = spec.commandLine().getOut();
-      return Main.eachOf(names, spec, volume.main, name -> {
-        Volumes.remove(store, name);
-        out.println(name);
-      });
+      try (Store store = Stores.existing(volume.main.store())) {
+        return Main.eachOf(names, spec, volume.main, name -> {
+          store.removeVolume(name);
+          out.println(name);
+        });
+      }
     }
   }
 }

@@ -247,6 +247,11 @@ public final class Store implements Closeable {
         identityOrNull);
   }
 
+  /** Stores a signature made elsewhere (as {@code skopeo standalone-sign} writes it). */
+  public Path addSignature(String ref, byte[] signature) throws IOException {
+    return SignatureStore.add(content, image(ref).manifestDigest(), signature);
+  }
+
   /** The stored signatures of image {@code ref}, as files {@code skopeo} reads. */
   public List<byte[]> signatures(String ref) throws IOException {
     return SignatureStore.list(content, image(ref).manifestDigest());
