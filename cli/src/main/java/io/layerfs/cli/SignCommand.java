@@ -98,8 +98,8 @@ final class SignCommand implements Callable<Integer> {
   }
 
   private byte[] readImport(Digest manifest) throws IOException {
-    if (Files.size(importFile) > SimpleSigning.MAX_SIGNATURE) {
-      throw new SignatureException(importFile + ": larger than " + SimpleSigning.MAX_SIGNATURE
+    if (Files.size(importFile) > SignatureStore.MAX_SIGNATURE) {
+      throw new SignatureException(importFile + ": larger than " + SignatureStore.MAX_SIGNATURE
           + " bytes; not a signature");
     }
     byte[] signature = Files.readAllBytes(importFile);

@@ -6,6 +6,7 @@ import io.layerfs.core.ContainerInfo;
 import io.layerfs.core.Digest;
 import io.layerfs.core.content.BlobWriter;
 import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.internal.FileTrees;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -143,6 +144,6 @@ public final class ContainerDirectory {
       c.force(true);
     }
     BlobWriter.move(tmp, dir.resolve(JSON));
-    ContentStore.fsyncDirectory(dir);
+    FileTrees.fsyncDirectory(dir);
   }
 }

@@ -107,7 +107,7 @@ public final class Volumes {
       // removed by someone else in between
       throw missing(store, name);
     }
-    ContentStore.fsyncDirectory(root);
+    FileTrees.fsyncDirectory(root);
     FileTrees.deleteTree(doomed);
     // leftovers of removals that failed part way (a crash, an unreadable file)
     try (DirectoryStream<Path> s = Files.newDirectoryStream(root, REMOVING + "*")) {

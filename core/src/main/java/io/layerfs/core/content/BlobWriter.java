@@ -1,6 +1,7 @@
 package io.layerfs.core.content;
 
 import io.layerfs.core.Digest;
+import io.layerfs.core.internal.FileTrees;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -28,7 +29,8 @@ import java.security.MessageDigest;
 public final class BlobWriter extends OutputStream {
   private static final int BUFFER = 1 << 16;
 
-  private final ContentStore store;
+  /** The store's {@code blobs/} folder. */
+  private final Path blobs;
   private final Path temp;
   private final FileChannel channel;
   private final MessageDigest hasher;
@@ -43,8 +45,8 @@ public final class BlobWriter extends OutputStream {
    * @param algorithm {@code sha256} or {@code sha512}
    * @param limit the most bytes accepted, or -1 for no limit
    */
-  public BlobWriter(ContentStore store, Path temp, String algorithm, long limit) throws IOException {
-    this.store = store;
+  public BlobWriter(Path blobs, Path temp, String algorithm, long limit) throws IOException {
+    this.blobs = blobs;
     this.temp = temp;
     this.algorithm = algorithm;
     this.hasher = Digest.newMessageDigest(algorithm);
@@ -129,13 +131,13 @@ public final class BlobWriter extends OutputStream {
       if (expected != null && !expected.equals(actual)) {
         throw new IOException("digest mismatch: expected " + expected + ", actual " + actual);
       }
-      Path target = store.blobPath(actual);
+      Path target = blobs.resolve(actual.algorithm()).resolve(actual.hex());
       if (Files.exists(target)) {
         Files.delete(temp);
       } else {
         Files.createDirectories(target.getParent());
         move(temp, target);
-        ContentStore.fsyncDirectory(target.getParent());
+        FileTrees.fsyncDirectory(target.getParent());
       }
     } finally {
       done = true;

@@ -3,6 +3,7 @@ package io.layerfs.core.content;
 import io.layerfs.core.Digest;
 import io.layerfs.core.gc.GarbageCollector;
 import io.layerfs.core.image.ImageBuilder;
+import io.layerfs.core.internal.FileTrees;
 import io.layerfs.core.oci.Descriptor;
 import io.layerfs.core.oci.ImageManifest;
 import io.layerfs.core.oci.OciIndex;
@@ -207,7 +208,7 @@ public final class ContentStore {
    * while a collection is running.
    */
   public Lease lease() throws IOException {
-    return LeaseGate.of(this).acquire();
+    return LeaseGate.of(root, stateDir()).acquire();
   }
 
   /** Removes the tag {@code name} from index.json; false if it was not there. */
@@ -228,7 +229,7 @@ public final class ContentStore {
   /** Starts writing a blob (see {@link BlobWriter}); the caller commits or closes it. */
   public BlobWriter newWriter(Digest expectedOrNull, long expectedSizeOrMinus1) throws IOException {
     String algorithm = expectedOrNull != null ? expectedOrNull.algorithm() : "sha256";
-    return new BlobWriter(this, newTempFile("blob"), algorithm, expectedSizeOrMinus1);
+    return new BlobWriter(blobsDir(), newTempFile("blob"), algorithm, expectedSizeOrMinus1);
   }
 
   /** Stores {@code data} as a blob. */
@@ -306,17 +307,12 @@ public final class ContentStore {
         ch.force(true);
       }
       BlobWriter.move(temp, target);
-      fsyncDirectory(target.getParent());
+      FileTrees.fsyncDirectory(target.getParent());
     } finally {
       Files.deleteIfExists(temp);
     }
   }
 
-  public static void fsyncDirectory(Path dir) throws IOException {
-    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-      ch.force(true);
-    }
-  }
 
   public NoSuchFileException missing(Digest digest) {
     return new NoSuchFileException(

@@ -1,12 +1,11 @@
 package io.layerfs.core.content;
 
-import io.layerfs.core.gc.GarbageCollector;
 import java.io.Closeable;
 import java.io.IOException;
 
 /**
  * An ingest lease on a {@link ContentStore}: while any lease is held, in this process or another
- * one, {@link GarbageCollector} waits, so blobs written but not yet referenced (an import or
+ * one, gc waits, so blobs written but not yet referenced (an import or
  * commit writes blobs first and tags last) are not collected. Take one with {@link
  * ContentStore#lease()} in try-with-resources around the whole multi-step write.
  *
@@ -15,13 +14,16 @@ import java.io.IOException;
  * it; closing twice is harmless. The locking is described in {@code LeaseGate}.
  */
 public final class Lease implements Closeable {
-  private final LeaseGate gate;
-  private final Thread owner;
+  private final Release release;
   private boolean closed;
 
-  Lease(LeaseGate gate, Thread owner) {
-    this.gate = gate;
-    this.owner = owner;
+  /** What closing a lease does: its gate counts it out. */
+  interface Release {
+    void run() throws IOException;
+  }
+
+  Lease(Release release) {
+    this.release = release;
   }
 
   /** Ends the lease; the last lease of the process releases the shared file lock. */
@@ -33,6 +35,6 @@ public final class Lease implements Closeable {
       }
       closed = true;
     }
-    gate.release(owner);
+    release.run();
   }
 }

@@ -45,7 +45,10 @@ public final class LeaseGate {
   // polling interval for another process's shared locks (FileChannel has no timed lock)
   private static final long POLL_MILLIS = 20;
 
-  private final ContentStore store;
+  /** The store's root, as given. */
+  private final Path root;
+  /** The store's {@code layerfs/} folder, where the lock file lives. */
+  private final Path stateDir;
 
   // @GuardedBy("this")
   private int leases;
@@ -56,20 +59,21 @@ public final class LeaseGate {
   // @GuardedBy("this"): open while leases > 0 (shared lock) or collecting (exclusive lock)
   private FileChannel channel;
 
-  private LeaseGate(ContentStore store) {
-    this.store = store;
+  private LeaseGate(Path root, Path stateDir) {
+    this.root = root;
+    this.stateDir = stateDir;
   }
 
   /**
-   * The gate of {@code store}'s directory. Keyed by real path: one JVM must have one gate per
-   * lock file, or its two file locks would overlap.
+   * The gate of the store in {@code root} (its lock file in {@code stateDir}). Keyed by real
+   * path: one JVM must have one gate per lock file, or its two file locks would overlap.
    */
-  public static LeaseGate of(ContentStore store) throws IOException {
-    LeaseGate gate = GATES.get(store.root());
+  public static LeaseGate of(Path root, Path stateDir) throws IOException {
+    LeaseGate gate = GATES.get(root);
     if (gate == null) {
-      Path real = store.root().toRealPath();
-      gate = GATES.computeIfAbsent(real, k -> new LeaseGate(store));
-      GATES.putIfAbsent(store.root(), gate);
+      Path real = root.toRealPath();
+      gate = GATES.computeIfAbsent(real, k -> new LeaseGate(root, stateDir));
+      GATES.putIfAbsent(root, gate);
     }
     return gate;
   }
@@ -82,7 +86,7 @@ public final class LeaseGate {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted waiting for gc of store " + store.root());
+      throw new InterruptedIOException("interrupted waiting for gc of store " + root);
     }
     if (leases == 0) {
       FileChannel ch = openLockFile();
@@ -96,7 +100,8 @@ public final class LeaseGate {
     }
     leases++;
     holders.merge(Thread.currentThread(), 1, Integer::sum);
-    return new Lease(this, Thread.currentThread());
+    Thread owner = Thread.currentThread();
+    return new Lease(() -> release(owner));
   }
 
   /** Ends one lease taken by {@code owner}; the last one releases the shared file lock. */
@@ -140,7 +145,7 @@ public final class LeaseGate {
   private synchronized FileChannel enter(long deadline, Duration timeout) throws IOException {
     if (holders.containsKey(Thread.currentThread())) {
       throw new IllegalStateException(
-          "gc of store " + store.root() + " called by a thread that holds an ingest lease");
+          "gc of store " + root + " called by a thread that holds an ingest lease");
     }
     try {
       while (collecting || leases > 0) {
@@ -156,7 +161,7 @@ public final class LeaseGate {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted waiting for ingest leases of " + store.root());
+      throw new InterruptedIOException("interrupted waiting for ingest leases of " + root);
     }
     FileChannel ch = openLockFile();
     try {
@@ -179,7 +184,7 @@ public final class LeaseGate {
     } catch (InterruptedException e) {
       closeQuietly(ch, null);
       Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted waiting for ingest leases of " + store.root());
+      throw new InterruptedIOException("interrupted waiting for ingest leases of " + root);
     }
     collecting = true;
     channel = ch;
@@ -189,7 +194,7 @@ public final class LeaseGate {
   private IOException timedOut(Duration timeout, String who) {
     return new IOException(
         "gc of store "
-            + store.root()
+            + root
             + ": gave up after "
             + timeout.toMillis()
             + " ms waiting for "
@@ -199,7 +204,7 @@ public final class LeaseGate {
 
   private FileChannel openLockFile() throws IOException {
     return FileChannel.open(
-        store.stateDir().resolve(LOCK_FILE),
+        stateDir.resolve(LOCK_FILE),
         StandardOpenOption.CREATE,
         StandardOpenOption.READ,
         StandardOpenOption.WRITE);

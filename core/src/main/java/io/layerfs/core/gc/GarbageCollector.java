@@ -157,7 +157,7 @@ public final class GarbageCollector {
    */
   public static GcReport collect(ContentStore store, boolean dryRun, Duration leaseTimeout)
       throws IOException {
-    return LeaseGate.of(store)
+    return LeaseGate.of(store.root(), store.stateDir())
         .exclusive(leaseTimeout, () -> new GarbageCollector(store, dryRun).run());
   }
 

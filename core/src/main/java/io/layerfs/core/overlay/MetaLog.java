@@ -2,6 +2,7 @@ package io.layerfs.core.overlay;
 
 import io.layerfs.core.content.BlobWriter;
 import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.internal.FileTrees;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -211,7 +212,7 @@ public final class MetaLog implements Closeable {
       c.force(true);
     }
     BlobWriter.move(tmp, dir.resolve(SNAP));
-    ContentStore.fsyncDirectory(dir);
+    FileTrees.fsyncDirectory(dir);
   }
 
   private static int crc(byte[] b, int off, int len) {

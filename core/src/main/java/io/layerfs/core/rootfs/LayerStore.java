@@ -321,7 +321,7 @@ public final class LayerStore implements Closeable {
     // the compressed blob's digest and size, read on its own: the decompressor may stop at the
     // end of its last frame, and trailing bytes must be hashed too
     try (CompressedSum compressedSum = new CompressedSum(store, digest);
-        BlobWriter out = new BlobWriter(store, temp, diffId.algorithm(), -1);
+        BlobWriter out = new BlobWriter(store.blobsDir(), temp, diffId.algorithm(), -1);
         SyncBehind synced = new SyncBehind(out, temp);
         InflatePipeline pipe =
             InflatePipeline.start(

@@ -2,6 +2,7 @@ package io.layerfs.core.signing;
 
 import io.layerfs.core.Digest;
 import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.internal.FileTrees;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -26,11 +27,14 @@ import java.util.List;
  * the name exists, so concurrent writers, even in other processes, take different numbers), and
  * the directory is fsynced. A signature already stored for the manifest is not stored again.
  *
- * <p>Signatures are untrusted data: a file bigger than {@link SimpleSigning#MAX_SIGNATURE} is
+ * <p>Signatures are untrusted data: a file bigger than {@link #MAX_SIGNATURE} is
  * returned cut to one byte past that limit, which {@link SimpleSigning#verify} rejects as too
  * big, and at most {@value #MAX_SIGNATURES} signatures are read per image.
  */
 public final class SignatureStore {
+  /** The largest signature stored or read, in bytes (simple signing ones are about 1 KiB). */
+  public static final int MAX_SIGNATURE = 64 << 10;
+
   static final int MAX_SIGNATURES = 1000;
   private static final String PREFIX = "signature-";
 
@@ -65,14 +69,14 @@ public final class SignatureStore {
    * stored; returns its path. The signature is not verified here (callers check it parses).
    *
    * @throws IllegalArgumentException if it is empty or bigger than {@link
-   *     SimpleSigning#MAX_SIGNATURE}
+   *     #MAX_SIGNATURE}
    * @throws IOException if the image already has {@value #MAX_SIGNATURES} signatures
    */
   public static Path add(ContentStore store, Digest manifest, byte[] signature)
       throws IOException {
-    if (signature.length == 0 || signature.length > SimpleSigning.MAX_SIGNATURE) {
+    if (signature.length == 0 || signature.length > MAX_SIGNATURE) {
       throw new IllegalArgumentException("a signature must have 1 to "
-          + SimpleSigning.MAX_SIGNATURE + " bytes, not " + signature.length);
+          + MAX_SIGNATURE + " bytes, not " + signature.length);
     }
     Path dir = Files.createDirectories(directory(store, manifest));
     Path temp = store.newTempFile("signature");
@@ -101,7 +105,7 @@ public final class SignatureStore {
           i--;
           continue;
         }
-        ContentStore.fsyncDirectory(dir);
+        FileTrees.fsyncDirectory(dir);
         return target;
       }
       throw new IOException("image " + manifest + " already has " + MAX_SIGNATURES
@@ -114,7 +118,7 @@ public final class SignatureStore {
   /** A signature file's bytes (cut one byte past the limit), or null if there is none. */
   private static byte[] read(Path file) throws IOException {
     try (InputStream in = Files.newInputStream(file)) {
-      return in.readNBytes(SimpleSigning.MAX_SIGNATURE + 1);
+      return in.readNBytes(MAX_SIGNATURE + 1);
     } catch (NoSuchFileException e) {
       return null;
     }

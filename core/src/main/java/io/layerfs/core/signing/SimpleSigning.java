@@ -72,7 +72,6 @@ import org.bouncycastle.openpgp.operator.bc.BcPGPDigestCalculatorProvider;
  */
 public final class SimpleSigning {
   /** Signatures bigger than this are rejected unread (real ones are well under 1 KiB). */
-  public static final int MAX_SIGNATURE = 64 << 10;
   // inflated content of a compressed message: payload plus signature packets, generously
   private static final long MAX_INFLATED = 256 << 10;
 
@@ -213,8 +212,8 @@ public final class SimpleSigning {
    * @throws SignatureException if it is too big, not a signed message or its payload is malformed
    */
   public static SignatureInfo inspect(byte[] signature) throws SignatureException {
-    if (signature.length > MAX_SIGNATURE) {
-      throw new SignatureException("signature is larger than " + MAX_SIGNATURE + " bytes ("
+    if (signature.length > SignatureStore.MAX_SIGNATURE) {
+      throw new SignatureException("signature is larger than " + SignatureStore.MAX_SIGNATURE + " bytes ("
           + signature.length + ")");
     }
     SignedMessage message = SignedMessage.read(signature, MAX_INFLATED,
@@ -233,9 +232,9 @@ public final class SimpleSigning {
 
   static SignatureInfo verify(byte[] signature, PGPPublicKeyRingCollection keys,
       String identityOrNull, Digest manifestDigest) throws SignatureException {
-    if (signature.length > MAX_SIGNATURE) {
-      throw new SignatureException("signature is larger than " + MAX_SIGNATURE + " bytes ("
-          + (signature.length == MAX_SIGNATURE + 1 ? "more" : signature.length) + ")");
+    if (signature.length > SignatureStore.MAX_SIGNATURE) {
+      throw new SignatureException("signature is larger than " + SignatureStore.MAX_SIGNATURE + " bytes ("
+          + (signature.length == SignatureStore.MAX_SIGNATURE + 1 ? "more" : signature.length) + ")");
     }
     SignedMessage message = SignedMessage.read(signature, MAX_INFLATED,
         SignaturePayload.MAX_JSON);

@@ -3,6 +3,7 @@ package io.layerfs.core.transfer;
 import io.layerfs.core.Digest;
 import io.layerfs.core.Progress;
 import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.internal.FileTrees;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -135,7 +136,7 @@ final class ArchiveWriter implements AutoCloseable {
       } catch (AtomicMoveNotSupportedException e) {
         throw new IOException("cannot rename " + temp + " atomically to " + destination, e);
       }
-      ContentStore.fsyncDirectory(destination.getParent());
+      FileTrees.fsyncDirectory(destination.getParent());
     } finally {
       done = true;
       abandon();

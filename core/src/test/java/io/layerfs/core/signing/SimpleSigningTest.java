@@ -183,7 +183,7 @@ class SimpleSigningTest {
 
   @Test
   void sizeLimits() throws IOException {
-    byte[] huge = new byte[SimpleSigning.MAX_SIGNATURE + 1];
+    byte[] huge = new byte[SignatureStore.MAX_SIGNATURE + 1];
     String message = failure(huge, ALICE, REF, MANIFEST);
     assertTrue(message.contains("larger than 65536 bytes"), message);
     String payload = "{\"critical\":{},\"optional\":{\"pad\":\"" + "x".repeat(20_000) + "\"}}";
@@ -234,7 +234,7 @@ class SimpleSigningTest {
         data.write(new byte[8 << 20]);
       }
     }
-    assertTrue(out.size() < SimpleSigning.MAX_SIGNATURE, "bomb is " + out.size() + " bytes");
+    assertTrue(out.size() < SignatureStore.MAX_SIGNATURE, "bomb is " + out.size() + " bytes");
     String message = failure(out.toByteArray(), ALICE, REF, MANIFEST);
     assertTrue(message.contains("larger than " + SignaturePayload.MAX_JSON), message);
   }
@@ -364,7 +364,7 @@ class SimpleSigningTest {
     assertArrayEquals(two, list.get(1));
     assertTrue(SignatureStore.list(store, OTHER).isEmpty());
     assertThrows(IllegalArgumentException.class,
-        () -> SignatureStore.add(store, MANIFEST, new byte[SimpleSigning.MAX_SIGNATURE + 1]));
+        () -> SignatureStore.add(store, MANIFEST, new byte[SignatureStore.MAX_SIGNATURE + 1]));
     // no temp files left behind
     try (var temps = Files.list(store.root().resolve("layerfs/tmp"))) {
       assertEquals(0, temps.count());
@@ -377,7 +377,7 @@ class SimpleSigningTest {
     Path sigDir = Files.createDirectories(SignatureStore.directory(store, MANIFEST));
     Files.write(sigDir.resolve("signature-1"), new byte[1 << 20]);
     Files.write(sigDir.resolve("signature-2"), sign(ALICE, REF, MANIFEST));
-    assertEquals(SimpleSigning.MAX_SIGNATURE + 1,
+    assertEquals(SignatureStore.MAX_SIGNATURE + 1,
         SignatureStore.list(store, MANIFEST).get(0).length);
     Path key = Files.write(dir.resolve("alice.pub"), ALICE.publicKeys());
     assertEquals(REF, SimpleSigning.requireSigned(store, MANIFEST, key, REF).dockerReference());
