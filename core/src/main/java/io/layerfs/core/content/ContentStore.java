@@ -2,7 +2,6 @@ package io.layerfs.core.content;
 
 import io.layerfs.core.Digest;
 import io.layerfs.core.gc.GarbageCollector;
-import io.layerfs.core.image.ImageBuilder;
 import io.layerfs.core.oci.Descriptor;
 import io.layerfs.core.oci.ImageManifest;
 import io.layerfs.core.oci.OciIndex;
@@ -207,7 +206,7 @@ public final class ContentStore {
     return removed[0];
   }
 
-  // ---- package-private plumbing for the OCI model, LayerStore and ImageBuilder ----
+  // ---- package-private plumbing for the OCI model and LayerStore ----
 
   public static void checkRefName(String name) {
     if (name == null || name.length() > 255 || !REF_NAME.matcher(name).matches()) {
