@@ -1,8 +1,7 @@
 package io.layerfs.bench;
 
-import io.layerfs.core.Compression;
-import io.layerfs.core.content.ContentStore;
-import io.layerfs.core.image.ImageBuilder;
+import io.layerfs.testing.ImageBuilder;
+import io.layerfs.testing.LayerCompression;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -129,8 +128,8 @@ final class ChangedTree {
   }
 
   static void writeImage(Path layout) throws IOException {
-    ImageBuilder b = ImageBuilder.create(ContentStore.open(layout))
-        .layer(Compression.GZIP)
+    ImageBuilder b = ImageBuilder.create(layout)
+        .layer(LayerCompression.GZIP)
         .dir("/app", 0755)
         .dir("/app/lib", 0755);
     for (int d = 0; d < LIB_DIRS; d++) {

@@ -1,8 +1,7 @@
 package io.layerfs.bench;
 
-import io.layerfs.core.Compression;
-import io.layerfs.core.content.ContentStore;
-import io.layerfs.core.image.ImageBuilder;
+import io.layerfs.testing.ImageBuilder;
+import io.layerfs.testing.LayerCompression;
 import java.io.IOException;
 import java.nio.file.FileSystem;
 import java.nio.file.Files;
@@ -177,8 +176,8 @@ public class ChmodBenchmark {
   }
 
   private void writeImage(Path layout) throws IOException {
-    ImageBuilder builder = ImageBuilder.create(ContentStore.open(layout))
-        .layer(Compression.NONE)
+    ImageBuilder builder = ImageBuilder.create(layout)
+        .layer(LayerCompression.NONE)
         .dir("/data");
     for (int i = 0; i < files; i++) {
       if (i % PER_DIR == 0) {

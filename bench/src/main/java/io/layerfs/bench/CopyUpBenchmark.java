@@ -1,8 +1,7 @@
 package io.layerfs.bench;
 
-import io.layerfs.core.Compression;
-import io.layerfs.core.content.ContentStore;
-import io.layerfs.core.image.ImageBuilder;
+import io.layerfs.testing.ImageBuilder;
+import io.layerfs.testing.LayerCompression;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -248,8 +247,8 @@ public class CopyUpBenchmark {
         at = (at | (PATTERN - 1));
       }
     }
-    ImageBuilder.create(ContentStore.open(layout))
-        .layer(Compression.NONE)
+    ImageBuilder.create(layout)
+        .layer(LayerCompression.NONE)
         .dir("/data")
         .file(FILE, data)
         .build(TAG);

@@ -22,7 +22,7 @@ import java.util.Map;
  *
  * <ul>
  *   <li>by default, {@link TreeGenerator} with its fixed seed: the host directory is the merged
- *       view of its layers, the image is written with core's {@code ImageBuilder};
+ *       view of its layers, the image is written with the testing module's {@code ImageBuilder};
  *   <li>with the system properties {@code layerfs.bench.layout} (an OCI layout directory) and
  *       {@code layerfs.bench.image} (a tag or manifest digest in it), an existing image: the
  *       host directory is then copied out of layerfs itself (so that needs a working provider),

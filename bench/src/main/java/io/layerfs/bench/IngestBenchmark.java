@@ -1,12 +1,12 @@
 package io.layerfs.bench;
 
-import io.layerfs.core.Compression;
 import io.layerfs.core.Layer;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.image.Image;
-import io.layerfs.core.image.ImageBuilder;
 import io.layerfs.core.rootfs.LayerIndex;
 import io.layerfs.core.rootfs.LayerStore;
+import io.layerfs.testing.ImageBuilder;
+import io.layerfs.testing.LayerCompression;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -152,8 +152,8 @@ public class IngestBenchmark {
   /** Writes the image: one gzip layer of about {@code size} bytes of mixed files. */
   static void write(Path layout, long size) throws IOException {
     Random random = new Random(SEED);
-    ImageBuilder builder = ImageBuilder.create(ContentStore.open(layout));
-    builder.layer(Compression.GZIP);
+    ImageBuilder builder = ImageBuilder.create(layout);
+    builder.layer(LayerCompression.GZIP);
     long written = 0;
     for (int i = 0; written < size; i++) {
       String dir = String.format(Locale.ROOT, "/usr/share/d%03d", i / 50);

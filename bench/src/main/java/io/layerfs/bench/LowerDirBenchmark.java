@@ -1,8 +1,7 @@
 package io.layerfs.bench;
 
-import io.layerfs.core.Compression;
-import io.layerfs.core.content.ContentStore;
-import io.layerfs.core.image.ImageBuilder;
+import io.layerfs.testing.ImageBuilder;
+import io.layerfs.testing.LayerCompression;
 import java.io.IOException;
 import java.nio.file.FileSystem;
 import java.nio.file.FileVisitResult;
@@ -215,8 +214,8 @@ public class LowerDirBenchmark {
   }
 
   private static void writeImage(Path layout) throws IOException {
-    ImageBuilder builder = ImageBuilder.create(ContentStore.open(layout))
-        .layer(Compression.NONE)
+    ImageBuilder builder = ImageBuilder.create(layout)
+        .layer(LayerCompression.NONE)
         .dir("/data")
         .dir("/" + TREE);
     for (int d = 0; d < DIRS; d++) {

@@ -1,8 +1,7 @@
 package io.layerfs.bench;
 
-import io.layerfs.core.Compression;
-import io.layerfs.core.content.ContentStore;
-import io.layerfs.core.image.ImageBuilder;
+import io.layerfs.testing.ImageBuilder;
+import io.layerfs.testing.LayerCompression;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.FileSystem;
@@ -60,10 +59,10 @@ final class ScaleImage {
   }
 
   private static void write(Path layout, int entries, int layers) throws IOException {
-    ImageBuilder builder = ImageBuilder.create(ContentStore.open(layout));
+    ImageBuilder builder = ImageBuilder.create(layout);
     int perLayer = entries / layers;
     for (int l = 0; l < layers; l++) {
-      builder.layer(Compression.NONE);
+      builder.layer(LayerCompression.NONE);
       String top = top(l);
       builder.dir(top);
       int n = l == layers - 1 ? entries - perLayer * (layers - 1) : perLayer;

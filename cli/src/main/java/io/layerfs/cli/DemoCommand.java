@@ -2,15 +2,15 @@ package io.layerfs.cli;
 
 import io.layerfs.core.Change;
 import io.layerfs.core.CommitOptions;
-import io.layerfs.core.Compression;
 import io.layerfs.core.Progress;
 import io.layerfs.core.container.Container;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.image.Image;
-import io.layerfs.core.image.ImageBuilder.Entry;
-import io.layerfs.core.image.ImageBuilder;
 import io.layerfs.core.rootfs.LayerStore;
 import io.layerfs.provider.LayerFileAttributeView;
+import io.layerfs.testing.ImageBuilder.Entry;
+import io.layerfs.testing.ImageBuilder;
+import io.layerfs.testing.LayerCompression;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -137,9 +137,10 @@ final class DemoCommand implements Callable<Integer> {
     }
   }
 
+  /** Writes demo:1 with the testing module's builder, then reads it back through core. */
   private static Image build(ContentStore store) throws IOException {
-    return ImageBuilder.create(store).created(TIME)
-        .layer(Compression.GZIP)
+    String manifest = ImageBuilder.create(store.root()).created(TIME)
+        .layer(LayerCompression.GZIP)
         .add(Entry.dir("/etc").mtime(TIME))
         .add(Entry.file("/etc/os-release", text("NAME=\"layerfs demo\"\nVERSION_ID=1\n"))
             .mtime(TIME))
@@ -150,13 +151,15 @@ final class DemoCommand implements Callable<Integer> {
         .add(Entry.symlink("/bin", "usr/bin").mtime(TIME))
         .add(Entry.dir("/tmp").mode(01777).mtime(TIME))
         .add(Entry.file("/tmp/scratch", text("to be deleted\n")).mtime(TIME))
-        .layer(Compression.GZIP)
+        .layer(LayerCompression.GZIP)
         .add(Entry.file("/etc/motd",
             text("Welcome to layerfs: this line is from the upper layer.\n")).mtime(TIME))
         .add(Entry.whiteout("/tmp/scratch"))
         .add(Entry.file("/home/app/notes.txt", text("hello from layer 1\n")).owner(1000, 1000)
             .mtime(TIME))
-        .build("demo:1");
+        .build("demo:1")
+        .manifestDigest();
+    return Image.resolve(store, manifest);
   }
 
   private static byte[] text(String s) {

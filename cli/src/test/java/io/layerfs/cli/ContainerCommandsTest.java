@@ -9,8 +9,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.layerfs.core.container.Container;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.image.Image;
-import io.layerfs.core.image.ImageBuilder;
 import io.layerfs.core.rootfs.LayerStore;
+import io.layerfs.testing.ImageBuilder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,8 +31,9 @@ class ContainerCommandsTest {
   void buildImage() throws IOException {
     storeDir = dir.resolve("store");
     store = storeDir.toString();
-    image = ImageBuilder.create(ContentStore.open(storeDir)).created(Instant.EPOCH)
-        .dir("/etc").file("/etc/motd", "hello\n").build("base:1");
+    ContentStore store = ContentStore.open(storeDir);
+    image = Image.resolve(store, ImageBuilder.create(store.root()).created(Instant.EPOCH)
+        .dir("/etc").file("/etc/motd", "hello\n").build("base:1").manifestDigest());
   }
 
   private Cli.Result run(String... args) {

@@ -10,8 +10,9 @@ import io.layerfs.core.Layer;
 import io.layerfs.core.container.Container;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.image.Image;
-import io.layerfs.core.image.ImageBuilder;
 import io.layerfs.core.rootfs.LayerStore;
+import io.layerfs.testing.Built;
+import io.layerfs.testing.ImageBuilder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -38,10 +39,11 @@ class ImageCommandsTest {
   @BeforeEach
   void buildImage() throws IOException {
     storeDir = dir.resolve("store");
-    base = ImageBuilder.create(ContentStore.open(storeDir)).created(Instant.EPOCH)
+    ContentStore store = ContentStore.open(storeDir);
+    base = Image.resolve(store, ImageBuilder.create(store.root()).created(Instant.EPOCH)
         .layer().dir("/etc").file("/etc/motd", "hello\n").file("/etc/gone", "x\n")
         .layer().file("/etc/motd", "hello again\n").dir("/var")
-        .build("base:1");
+        .build("base:1").manifestDigest());
   }
 
   private Cli.Result run(String... args) {
@@ -249,8 +251,8 @@ class ImageCommandsTest {
 
   @Test
   void gcShowsWhatItFreed() throws IOException {
-    Image garbage = ImageBuilder.create(store()).layer().file("/junk", "x".repeat(5000))
-        .build();
+    Image garbage = Image.resolve(store(), ImageBuilder.create(storeDir).layer()
+        .file("/junk", "x".repeat(5000)).build().manifestDigest());
     Cli.Result dry = run("gc", "--dry-run");
     assertEquals(0, dry.code(), dry.err());
     assertTrue(dry.out().contains("would remove blob " + garbage.manifestDigest() + " ("),

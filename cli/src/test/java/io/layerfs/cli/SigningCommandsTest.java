@@ -5,9 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.image.Image;
-import io.layerfs.core.image.ImageBuilder;
 import io.layerfs.core.signing.SignatureStore;
 import io.layerfs.core.signing.SimpleSigning;
+import io.layerfs.testing.Built;
+import io.layerfs.testing.ImageBuilder;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -52,8 +53,9 @@ class SigningCommandsTest {
   @BeforeEach
   void setUp() throws Exception {
     storeDir = dir.resolve("store");
-    image = ImageBuilder.create(ContentStore.open(storeDir)).layer()
-        .file("/etc/motd", "hi\n").build("app:1");
+    ContentStore store = ContentStore.open(storeDir);
+    image = Image.resolve(store, ImageBuilder.create(store.root()).layer()
+        .file("/etc/motd", "hi\n").build("app:1").manifestDigest());
     Keys keys = keys("Signer <signer@example.com>", "s3cret".toCharArray());
     secretKey = Files.write(dir.resolve("signer.sec"), keys.secret());
     publicKey = Files.write(dir.resolve("signer.pub"), keys.pub());
@@ -165,8 +167,7 @@ class SigningCommandsTest {
     assertEquals(1, otherIdentity.code());
     assertTrue(otherIdentity.err().contains("is for identity '" + REF + "', not 'other:1'"),
         otherIdentity.err());
-    Image other = ImageBuilder.create(ContentStore.open(storeDir)).layer()
-        .file("/x", "y\n").build("other:1");
+    Built other = ImageBuilder.create(storeDir).layer().file("/x", "y\n").build("other:1");
     Result otherImage = run("sign", "other:1", "--import", file.toString());
     assertEquals(1, otherImage.code());
     assertTrue(otherImage.err().contains("signs manifest " + image.manifestDigest()

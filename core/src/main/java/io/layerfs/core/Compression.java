@@ -1,6 +1,5 @@
 package io.layerfs.core;
 
-import io.layerfs.core.image.ImageBuilder;
 import io.layerfs.core.rootfs.LayerStore;
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -12,9 +11,9 @@ import org.apache.commons.compress.compressors.zstandard.ZstdCompressorInputStre
 import org.apache.commons.compress.compressors.zstandard.ZstdCompressorOutputStream;
 
 /**
- * How a layer blob is compressed. {@link ImageBuilder} writes all three; {@link LayerStore}
- * inflates {@link #GZIP} and {@link #ZSTD} once into an uncompressed blob, choosing by {@link
- * #detect} from the blob's first bytes rather than by media type.
+ * How a layer blob is compressed. A commit writes any of the three ({@link CommitOptions});
+ * {@link LayerStore} inflates {@link #GZIP} and {@link #ZSTD} once into an uncompressed blob,
+ * choosing by {@link #detect} from the blob's first bytes rather than by media type.
  *
  * <p>Both codecs are deterministic for a given input (the JDK's gzip header carries no time or
  * name; zstd runs single-threaded at a fixed level), which keeps built images reproducible.

@@ -9,9 +9,9 @@ import io.layerfs.core.SignatureException;
 import io.layerfs.core.SignatureInfo;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.image.Image;
-import io.layerfs.core.image.ImageBuilder;
 import io.layerfs.core.signing.SignatureStore;
 import io.layerfs.core.signing.SimpleSigning;
+import io.layerfs.testing.ImageBuilder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -65,9 +65,9 @@ final class SigningIT {
     gpg("--armor", "--output", otherPublicKey.toString(), "--export", other);
 
     store = ContentStore.open(work.resolve("store"));
-    image = ImageBuilder.create(store).layer()
+    image = Image.resolve(store, ImageBuilder.create(store.root()).layer()
         .add(ImageBuilder.Entry.file("/etc/motd", "signed\n".getBytes(StandardCharsets.UTF_8)))
-        .build("signed:1");
+        .build("signed:1").manifestDigest());
     manifest = store.blobPath(image.manifestDigest());
   }
 

@@ -1,8 +1,6 @@
 package io.layerfs.core.content;
 
 import io.layerfs.core.Digest;
-import io.layerfs.core.gc.GarbageCollector;
-import io.layerfs.core.image.ImageBuilder;
 import io.layerfs.core.internal.FileTrees;
 import io.layerfs.core.oci.Descriptor;
 import io.layerfs.core.oci.ImageManifest;
@@ -42,7 +40,7 @@ import java.util.stream.Stream;
  * <p>Thread safety: safe for concurrent use. index.json read-modify-write cycles are serialized
  * by a lock per layout directory within the JVM and by a file lock on {@code
  * layerfs/index.lock} across JVMs (taken in that order). Ingest leases ({@link #lease()}) keep
- * {@link GarbageCollector} away from blobs that are written but not yet tagged.
+ * the garbage collector away from blobs that are written but not yet tagged.
  */
 public final class ContentStore {
   public static final String STATE_DIR = "layerfs";
@@ -192,7 +190,7 @@ public final class ContentStore {
   }
 
   /**
-   * Takes an ingest lease: until it is closed, {@link GarbageCollector} (in this process or
+   * Takes an ingest lease: until it is closed, the garbage collector (in this process or
    * another one) waits, so blobs written but not yet referenced survive. Multi-step writers
    * (import, commit: blobs first, tag last) hold one around the whole write:
    *
@@ -218,7 +216,7 @@ public final class ContentStore {
     return removed[0];
   }
 
-  // ---- package-private plumbing for the OCI model, LayerStore and ImageBuilder ----
+  // ---- package-private plumbing for the OCI model and LayerStore ----
 
   public static void checkRefName(String name) {
     if (name == null || name.length() > 255 || !REF_NAME.matcher(name).matches()) {

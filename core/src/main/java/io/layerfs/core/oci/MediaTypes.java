@@ -1,7 +1,6 @@
 package io.layerfs.core.oci;
 
 import io.layerfs.core.Compression;
-import io.layerfs.core.image.ImageBuilder;
 import java.io.IOException;
 
 /**
@@ -62,7 +61,7 @@ public final class MediaTypes {
     };
   }
 
-  /** The layer media type {@link ImageBuilder} writes for a compression and manifest format. */
+  /** The layer media type layerfs writes for a compression and manifest format. */
   public static String layerType(Compression compression, boolean docker) {
     if (docker) {
       return switch (compression) {

@@ -1,13 +1,13 @@
 package io.layerfs.core.container;
 
-import io.layerfs.core.Compression;
 import io.layerfs.core.Digest;
 import io.layerfs.core.FileHandle;
+import io.layerfs.core.Node;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.image.Image;
-import io.layerfs.core.image.ImageBuilder;
 import io.layerfs.core.internal.PathNames;
-import io.layerfs.core.Node;
+import io.layerfs.testing.ImageBuilder;
+import io.layerfs.testing.LayerCompression;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -41,7 +41,7 @@ public final class ContainerFixture {
 
   /** Two layers: whiteout, opaque dir, replaced file, hard links, symlinks, a 700 KB file. */
   public static Image build(ContentStore store) throws IOException {
-    return ImageBuilder.create(store)
+    String manifest = ImageBuilder.create(store.root())
         .layer()
         .dir("/etc")
         .file("/etc/hosts", "127.0.0.1 localhost\n")
@@ -56,13 +56,15 @@ public final class ContainerFixture {
         .symlink("/lnk", "d1/a")
         .symlink("/dangling", "nowhere/x")
         .file("/d3/deep/z", "z\n")
-        .layer(Compression.GZIP)
+        .layer(LayerCompression.GZIP)
         .whiteout("/d2/b")
         .file("/d2/c", "c\n")
         .file("/d1/a", "lower a v2\n")
         .opaque("/d3")
         .file("/d3/new", "new\n")
-        .build(IMAGE);
+        .build(IMAGE)
+        .manifestDigest();
+    return Image.resolve(store, manifest);
   }
 
   public static Set<OpenOption> opts(OpenOption... o) {

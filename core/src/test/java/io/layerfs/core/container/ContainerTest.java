@@ -13,13 +13,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerfs.core.Digest;
 import io.layerfs.core.FileHandle;
+import io.layerfs.core.Node;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.image.Image;
-import io.layerfs.core.image.ImageBuilder;
 import io.layerfs.core.overlay.MetaLog;
 import io.layerfs.core.overlay.UpperFile;
 import io.layerfs.core.rootfs.LayerStore;
-import io.layerfs.core.Node;
+import io.layerfs.testing.ImageBuilder;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
@@ -482,7 +482,7 @@ class ContainerTest {
 
   @Test
   void imageMismatchAndMissingContainer() throws IOException {
-    ImageBuilder.create(store).layer().file("/other", "o").build("other");
+    ImageBuilder.create(store.root()).layer().file("/other", "o").build("other");
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> Container.open(store, layers, "web", "other", true));
     assertTrue(e.getMessage().contains("'base'") && e.getMessage().contains("'other'"),

@@ -8,10 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.layerfs.core.Compression;
 import io.layerfs.core.Digest;
 import io.layerfs.core.image.Image;
-import io.layerfs.core.image.ImageBuilder;
+import io.layerfs.testing.Built;
+import io.layerfs.testing.ImageBuilder;
+import io.layerfs.testing.LayerCompression;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -32,6 +33,11 @@ class ContentStoreTest {
 
   private static byte[] bytes(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** What the testing module's builder wrote, read back through core. */
+  private static Image read(ContentStore store, Built built) throws IOException {
+    return Image.resolve(store, built.manifestDigest());
   }
 
   /** Every file under dir, relative, sorted. */
@@ -210,8 +216,10 @@ class ContentStoreTest {
   @Test
   void tagRoundTripKeepsUnknownFieldsAndEntries() throws IOException {
     ContentStore store = ContentStore.open(tmp);
-    Image a = ImageBuilder.create(store).layer(Compression.NONE).file("/a", "a").build();
-    Image b = ImageBuilder.create(store).layer(Compression.NONE).file("/b", "b").build();
+    Image a = read(store,
+        ImageBuilder.create(store.root()).layer(LayerCompression.NONE).file("/a", "a").build());
+    Image b = read(store,
+        ImageBuilder.create(store.root()).layer(LayerCompression.NONE).file("/b", "b").build());
     long aSize = Files.size(store.blobPath(a.manifestDigest()));
     long bSize = Files.size(store.blobPath(b.manifestDigest()));
     String original =
@@ -254,7 +262,8 @@ class ContentStoreTest {
   @Test
   void tagHandlesUmociNullManifests() throws IOException {
     ContentStore store = ContentStore.open(tmp);
-    Image a = ImageBuilder.create(store).layer(Compression.NONE).file("/a", "a").build();
+    Image a = read(store,
+        ImageBuilder.create(store.root()).layer(LayerCompression.NONE).file("/a", "a").build());
     Files.writeString(tmp.resolve("index.json"), "{\"schemaVersion\":2,\"manifests\":null}");
     store.tag("t1", a.manifestDigest());
     assertEquals(List.of("t1"), store.tags());
@@ -265,7 +274,7 @@ class ContentStoreTest {
     ContentStore store = ContentStore.open(tmp);
     Digest absent = Digest.sha256(bytes("x"));
     assertThrows(NoSuchFileException.class, () -> store.tag("ok", absent));
-    Image a = ImageBuilder.create(store).build();
+    Image a = read(store, ImageBuilder.create(store.root()).build());
     for (String bad : new String[] {"", "a b", "../x", "/abs", "a//b", "-x", "x\n"}) {
       assertThrows(IllegalArgumentException.class, () -> store.tag(bad, a.manifestDigest()), bad);
     }

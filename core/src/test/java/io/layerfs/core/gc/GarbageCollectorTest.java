@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.layerfs.core.Compression;
 import io.layerfs.core.Digest;
 import io.layerfs.core.GcReport;
 import io.layerfs.core.Layer;
@@ -16,11 +15,12 @@ import io.layerfs.core.container.ContainerFixture;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.content.Lease;
 import io.layerfs.core.image.Image;
-import io.layerfs.core.image.ImageBuilder;
 import io.layerfs.core.oci.Descriptor;
 import io.layerfs.core.oci.MediaTypes;
 import io.layerfs.core.oci.OciJson;
 import io.layerfs.core.rootfs.LayerStore;
+import io.layerfs.testing.ImageBuilder;
+import io.layerfs.testing.LayerCompression;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -58,16 +58,16 @@ class GarbageCollectorTest {
 
   /** Layer {@code id} of the pool: the same id gives the same blob in every image. */
   private static ImageBuilder layer(ImageBuilder b, int id) {
-    return b.layer(Compression.GZIP).file("/layer" + id, "content of layer " + id + "\n");
+    return b.layer(LayerCompression.GZIP).file("/layer" + id, "content of layer " + id + "\n");
   }
 
   private static Image image(ContentStore store, String tagOrNull, int... layerIds)
       throws IOException {
-    ImageBuilder b = ImageBuilder.create(store);
+    ImageBuilder b = ImageBuilder.create(store.root());
     for (int id : layerIds) {
       b = layer(b, id);
     }
-    return b.build(tagOrNull);
+    return Image.resolve(store, b.build(tagOrNull).manifestDigest());
   }
 
   /** Builds the uncompressed blob and the index of every layer. */
@@ -208,8 +208,9 @@ class GarbageCollectorTest {
   void anImageIndexKeepsItsManifests() throws IOException {
     ContentStore store = ContentStore.open(tmp.resolve("store"));
     Image amd = image(store, null, 0, 1);
-    Image arm =
-        layer(ImageBuilder.create(store).platform("linux", "arm64"), 3).build();
+    Image arm = Image.resolve(store,
+        layer(ImageBuilder.create(store.root()).platform("linux", "arm64"), 3).build()
+            .manifestDigest());
     Digest index = writeIndex(store, amd, arm);
     store.tag("multi", index);
 
@@ -456,7 +457,8 @@ class GarbageCollectorTest {
                 written[0] = store.ingest(new ByteArrayInputStream(config), null, -1);
                 taken.complete(lease);
                 release.get();
-                ImageBuilder.create(store).layer().file("/x", "x").build("later:1");
+                // the lease keeps gc away from the builder's blobs until the tag lands
+                ImageBuilder.create(store.root()).layer().file("/x", "x").build("later:1");
               } catch (Exception e) {
                 taken.completeExceptionally(e);
               }

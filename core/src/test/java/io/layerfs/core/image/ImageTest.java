@@ -9,6 +9,9 @@ import io.layerfs.core.Digest;
 import io.layerfs.core.Layer;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.oci.MediaTypes;
+import io.layerfs.testing.Built;
+import io.layerfs.testing.ImageBuilder;
+import io.layerfs.testing.LayerCompression;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,12 +30,17 @@ class ImageTest {
     store = ContentStore.open(tmp);
   }
 
+  /** Reads what the testing module's builder wrote back through core. */
+  private Image read(Built built) throws IOException {
+    return Image.resolve(store, built.manifestDigest());
+  }
+
   private Image image(String content, String os, String arch) throws IOException {
-    return ImageBuilder.create(store)
+    return read(ImageBuilder.create(store.root())
         .platform(os, arch)
-        .layer(Compression.GZIP)
+        .layer(LayerCompression.GZIP)
         .file("/f", content)
-        .build();
+        .build());
   }
 
   private Digest writeJson(String json) throws IOException {
@@ -66,15 +74,15 @@ class ImageTest {
 
   @Test
   void resolvesTagAndDigest() throws IOException {
-    Image built =
-        ImageBuilder.create(store)
-            .layer(Compression.GZIP).file("/a", "1")
-            .layer(Compression.ZSTD).file("/b", "2")
-            .layer(Compression.NONE).file("/c", "3")
+    Built built =
+        ImageBuilder.create(store.root())
+            .layer(LayerCompression.GZIP).file("/a", "1")
+            .layer(LayerCompression.ZSTD).file("/b", "2")
+            .layer(LayerCompression.NONE).file("/c", "3")
             .build("v1");
     Image byTag = Image.resolve(store, "v1");
-    Image byDigest = Image.resolve(store, built.manifestDigest().toString());
-    assertEquals(built.manifestDigest(), byTag.manifestDigest());
+    Image byDigest = Image.resolve(store, built.manifestDigest());
+    assertEquals(built.manifestDigest(), byTag.manifestDigest().toString());
     assertEquals(byTag.manifestDigest(), byDigest.manifestDigest());
     assertEquals(byTag.configDigest(), byDigest.configDigest());
     assertEquals(byTag.layers(), byDigest.layers());
@@ -92,8 +100,8 @@ class ImageTest {
 
   @Test
   void unknownRefListsTags() throws IOException {
-    ImageBuilder.create(store).build("b");
-    ImageBuilder.create(store).build("a");
+    ImageBuilder.create(store.root()).build("b");
+    ImageBuilder.create(store.root()).build("a");
     IOException e = assertThrows(IOException.class, () -> Image.resolve(store, "nope"));
     assertEquals("no image 'nope' in store " + store.root() + "; tags: a, b", e.getMessage());
     String absent = Digest.sha256(new byte[] {1}).toString();
@@ -111,10 +119,11 @@ class ImageTest {
 
   @Test
   void nameAndLatestRules() throws IOException {
-    Image demo1 = ImageBuilder.create(store).file("/v", "demo1").build("demo:1");
-    Image web = ImageBuilder.create(store).file("/v", "web").build("web");
-    Image latest = ImageBuilder.create(store).file("/v", "latest").build("latest");
-    Image apiLatest = ImageBuilder.create(store).file("/v", "api").build("api:latest");
+    Image demo1 = read(ImageBuilder.create(store.root()).file("/v", "demo1").build("demo:1"));
+    Image web = read(ImageBuilder.create(store.root()).file("/v", "web").build("web"));
+    Image latest = read(ImageBuilder.create(store.root()).file("/v", "latest").build("latest"));
+    Image apiLatest =
+        read(ImageBuilder.create(store.root()).file("/v", "api").build("api:latest"));
 
     assertEquals(demo1.manifestDigest(), Image.resolve(store, "demo:1").manifestDigest());
     // the name part is matched exactly, not stripped: "other:1" is not "demo:1", and "1" is a
@@ -159,11 +168,11 @@ class ImageTest {
 
   @Test
   void selectsPlatformFromDockerManifestList() throws IOException {
-    Image amd64 =
-        ImageBuilder.create(store).dockerFormat().layer(Compression.GZIP).file("/x", "a").build();
+    Image amd64 = read(ImageBuilder.create(store.root()).dockerFormat()
+        .layer(LayerCompression.GZIP).file("/x", "a").build());
     Image s390x =
-        ImageBuilder.create(store).dockerFormat().platform("linux", "s390x")
-            .layer(Compression.GZIP).file("/x", "s").build();
+        read(ImageBuilder.create(store.root()).dockerFormat().platform("linux", "s390x")
+            .layer(LayerCompression.GZIP).file("/x", "s").build());
     assertEquals(MediaTypes.DOCKER_MANIFEST, amd64.manifestMediaType());
     assertEquals(MediaTypes.DOCKER_LAYER_GZIP, amd64.layers().get(0).mediaType());
     Digest list =
@@ -201,7 +210,8 @@ class ImageTest {
   @Test
   void acceptsManifestWithoutMediaTypeField() throws IOException {
     // umoci writes manifests without "mediaType"; the descriptor in index.json carries it
-    Image base = ImageBuilder.create(store).layer(Compression.GZIP).file("/a", "a").build();
+    Image base = read(
+        ImageBuilder.create(store.root()).layer(LayerCompression.GZIP).file("/a", "a").build());
     Layer layer = base.layers().get(0);
     String manifest = "{\"schemaVersion\":2,\"config\":{\"mediaType\":\""
         + MediaTypes.OCI_CONFIG + "\",\"digest\":\"" + base.configDigest() + "\",\"size\":"
@@ -216,7 +226,8 @@ class ImageTest {
   }
 
   private Digest manifestWithLayer(String layerMediaType, int diffIds) throws IOException {
-    Image base = ImageBuilder.create(store).layer(Compression.GZIP).file("/a", "a").build();
+    Image base = read(
+        ImageBuilder.create(store.root()).layer(LayerCompression.GZIP).file("/a", "a").build());
     Layer layer = base.layers().get(0);
     String config = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":"
         + "\"layers\",\"diff_ids\":[" + ("\"" + layer.diffId() + "\",").repeat(diffIds)
@@ -265,7 +276,7 @@ class ImageTest {
 
   @Test
   void corruptManifestBlobIsDetected() throws IOException {
-    Image image = ImageBuilder.create(store).file("/a", "a").build("t");
+    Image image = read(ImageBuilder.create(store.root()).file("/a", "a").build("t"));
     Path blob = store.blobPath(image.manifestDigest());
     String json = Files.readString(blob);
     Files.writeString(blob, json.replace("\"size\"", "\"size\" "));

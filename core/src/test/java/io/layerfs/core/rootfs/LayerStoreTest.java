@@ -12,8 +12,10 @@ import io.layerfs.core.Compression;
 import io.layerfs.core.Digest;
 import io.layerfs.core.Layer;
 import io.layerfs.core.content.ContentStore;
-import io.layerfs.core.image.ImageBuilder;
+import io.layerfs.core.image.Image;
 import io.layerfs.core.oci.MediaTypes;
+import io.layerfs.testing.ImageBuilder;
+import io.layerfs.testing.LayerCompression;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -47,15 +49,16 @@ class LayerStoreTest {
   }
 
   private Layer layer(Compression compression) throws IOException {
-    return ImageBuilder.create(store)
-        .layer(compression)
+    // the testing module's enum names the same three codecs as core's
+    String manifest = ImageBuilder.create(store.root())
+        .layer(LayerCompression.valueOf(compression.name()))
         .dir("/etc")
         .file("/etc/hosts", "127.0.0.1 localhost\n")
         .file("/etc/big", new byte[300_000])
         .symlink("/etc/link", "hosts")
         .build()
-        .layers()
-        .get(0);
+        .manifestDigest();
+    return Image.resolve(store, manifest).layers().get(0);
   }
 
   private List<String> leftovers() throws IOException {
@@ -351,8 +354,9 @@ class LayerStoreTest {
   @Test
   void tinyCacheStillWorks() throws IOException {
     Layer a = layer(Compression.GZIP);
-    Layer b = ImageBuilder.create(store).layer(Compression.GZIP).file("/b", "b").build()
-        .layers().get(0);
+    String other = ImageBuilder.create(store.root()).layer(LayerCompression.GZIP)
+        .file("/b", "b").build().manifestDigest();
+    Layer b = Image.resolve(store, other).layers().get(0);
     try (LayerStore layers = new LayerStore(store, 1)) {
       LayerIndex first = layers.index(a);
       layers.index(b);

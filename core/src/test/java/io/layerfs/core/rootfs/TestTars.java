@@ -1,6 +1,6 @@
 package io.layerfs.core.rootfs;
 
-import io.layerfs.core.image.ImageBuilder;
+import io.layerfs.testing.ImageBuilder;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -7,18 +7,18 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.layerfs.core.Compression;
 import io.layerfs.core.Digest;
 import io.layerfs.core.Layer;
+import io.layerfs.core.Node;
 import io.layerfs.core.Progress;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.image.Image;
-import io.layerfs.core.image.ImageBuilder;
 import io.layerfs.core.oci.MediaTypes;
 import io.layerfs.core.oci.OciJson;
 import io.layerfs.core.rootfs.LayerStore;
-import io.layerfs.core.Node;
 import io.layerfs.core.rootfs.RootFs;
+import io.layerfs.testing.ImageBuilder;
+import io.layerfs.testing.LayerCompression;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -54,20 +54,22 @@ class ImageTransferTest {
     sourceLayers = new LayerStore(source);
     target = ContentStore.open(tmp.resolve("target"));
     targetLayers = new LayerStore(target);
-    image = ImageBuilder.create(source)
-        .layer(Compression.GZIP)
+    String manifest = ImageBuilder.create(source.root())
+        .layer(LayerCompression.GZIP)
         .dir("/etc")
         .file("/etc/hosts", "127.0.0.1 localhost\n")
         .file("/etc/big", new byte[200_000])
         .symlink("/etc/link", "hosts")
         .hardlink("/etc/hosts2", "/etc/hosts")
-        .layer(Compression.ZSTD)
+        .layer(LayerCompression.ZSTD)
         .whiteout("/etc/big")
         .file("/etc/new", "new\n")
-        .layer(Compression.NONE)
+        .layer(LayerCompression.NONE)
         .dir("/" + "d".repeat(120))
         .file("/" + "d".repeat(120) + "/" + "f".repeat(120), "long names\n")
-        .build("demo:1");
+        .build("demo:1")
+        .manifestDigest();
+    image = Image.resolve(source, manifest);
   }
 
   @AfterEach
@@ -95,7 +97,8 @@ class ImageTransferTest {
 
   @Test
   void exportAddsToAnExistingLayoutAndMovesASameNamedTag() throws IOException {
-    Image other = ImageBuilder.create(source).layer().file("/other", "x").build("other");
+    Image other = Image.resolve(source, ImageBuilder.create(source.root()).layer()
+        .file("/other", "x").build("other").manifestDigest());
     Path dir = tmp.resolve("layout");
     ImageTransfer.exportImage(source, sourceLayers, "demo:1", "oci:" + dir + ":a", null);
     ImageTransfer.exportImage(source, sourceLayers, "other", "oci:" + dir + ":b", null);
@@ -119,7 +122,7 @@ class ImageTransferTest {
 
   @Test
   void importOfAnUnknownTagOrAnAmbiguousLayoutListsTheTags() throws IOException {
-    ImageBuilder.create(source).layer().file("/other", "x").build("other");
+    ImageBuilder.create(source.root()).layer().file("/other", "x").build("other");
     IOException unknown = assertThrows(IOException.class, () -> ImageTransfer.importImage(
         target, "oci:" + source.root() + ":nope", null, Progress.NONE));
     assertTrue(unknown.getMessage().contains("demo:1, other"), unknown.getMessage());
@@ -329,8 +332,9 @@ class ImageTransferTest {
   @Test
   void modernDockerSaveLayoutImportsByRepoTagsAndAsOciArchive() throws IOException {
     ContentStore plain = ContentStore.open(tmp.resolve("plain"));
-    Image built = ImageBuilder.create(plain).layer(Compression.NONE).file("/a", "a\n")
-        .layer(Compression.NONE).file("/b", "b\n").build("latest");
+    Image built = Image.resolve(plain, ImageBuilder.create(plain.root())
+        .layer(LayerCompression.NONE).file("/a", "a\n")
+        .layer(LayerCompression.NONE).file("/b", "b\n").build("latest").manifestDigest());
     Map<String, byte[]> files = new LinkedHashMap<>();
     files.put("oci-layout", Files.readAllBytes(plain.root().resolve("oci-layout")));
     files.put("index.json", Files.readAllBytes(plain.root().resolve("index.json")));
@@ -378,8 +382,8 @@ class ImageTransferTest {
 
   @Test
   void failedExportLeavesTheOldArchiveAndNoTempFile() throws IOException {
-    Image plain = ImageBuilder.create(source).layer(Compression.NONE).file("/f", "data\n")
-        .build("plain");
+    Image plain = Image.resolve(source, ImageBuilder.create(source.root())
+        .layer(LayerCompression.NONE).file("/f", "data\n").build("plain").manifestDigest());
     Path dir = Files.createDirectories(tmp.resolve("out"));
     Path archive = dir.resolve("a.tar");
     Files.writeString(archive, "old");

@@ -1,10 +1,10 @@
 package io.layerfs.provider.contract;
 
-import io.layerfs.core.Compression;
-import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.image.Image;
-import io.layerfs.core.image.ImageBuilder.Entry;
-import io.layerfs.core.image.ImageBuilder;
+import io.layerfs.core.store.Store;
+import io.layerfs.testing.ImageBuilder.Entry;
+import io.layerfs.testing.ImageBuilder;
+import io.layerfs.testing.LayerCompression;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.FileSystem;
@@ -15,20 +15,20 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Builds {@link Fixture} as an image with core's {@link ImageBuilder} and opens it read-only.
- * The three layers use the three compressions (gzip, none, zstd), so each is read once.
+ * Builds {@link Fixture} as an image with the testing module's {@link ImageBuilder} and opens it
+ * read-only. The three layers use the three compressions (gzip, none, zstd), so each is read once.
  */
 final class FixtureImages {
   static final String TAG = "contract:1";
-  private static final Compression[] COMPRESSION = {
-    Compression.GZIP, Compression.NONE, Compression.ZSTD
+  private static final LayerCompression[] COMPRESSION = {
+    LayerCompression.GZIP, LayerCompression.NONE, LayerCompression.ZSTD
   };
 
   private FixtureImages() {}
 
   /** Writes the fixture image into the OCI layout {@code storeDir}, tagged {@link #TAG}. */
   static Image build(Path storeDir) throws IOException {
-    ImageBuilder builder = ImageBuilder.create(ContentStore.open(storeDir));
+    ImageBuilder builder = ImageBuilder.create(storeDir);
     List<List<Fixture.Op>> layers = Fixture.layers();
     for (int i = 0; i < layers.size(); i++) {
       builder.layer(COMPRESSION[i % COMPRESSION.length]);
@@ -42,7 +42,10 @@ final class FixtureImages {
         }
       }
     }
-    return builder.build(TAG);
+    String manifest = builder.build(TAG).manifestDigest();
+    try (Store store = Store.open(storeDir)) {
+      return store.image(manifest);
+    }
   }
 
   private static Entry entry(Fixture.Entry e) {

@@ -46,9 +46,9 @@ class LayerFsCommitTest {
       assertThrows(IllegalArgumentException.class,
           () -> LayerFileSystems.commit(image, null, CommitOptions.defaults()));
     }
-    assertEquals(committed.manifestDigest(),
-        io.layerfs.core.image.Image.resolve(io.layerfs.core.content.ContentStore.open(store), "committed")
-            .manifestDigest());
+    try (io.layerfs.core.store.Store s = io.layerfs.core.store.Store.open(store)) {
+      assertEquals(committed.manifestDigest(), s.image("committed").manifestDigest());
+    }
   }
 
   @Test

@@ -16,9 +16,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The contract suite on layerfs: {@link Fixture} built as a three-layer image with core's
- * ImageBuilder and opened read-only as {@code layerfs://contract}. Where this fails and {@link
- * DefaultFsContractTest} passes, the provider differs from Linux.
+ * The contract suite on layerfs: {@link Fixture} built as a three-layer image with the testing
+ * module's ImageBuilder and opened read-only as {@code layerfs://contract}. Where this fails and
+ * {@link DefaultFsContractTest} passes, the provider differs from Linux.
  */
 class LayerFsContractTest extends AbstractReadOnlyContractTest {
   @TempDir static Path store;

@@ -1,22 +1,14 @@
-package io.layerfs.core.image;
+package io.layerfs.testing;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.layerfs.core.Compression;
-import io.layerfs.core.Digest;
-import io.layerfs.core.content.BlobWriter;
-import io.layerfs.core.content.ContentStore;
-import io.layerfs.core.content.Lease;
-import io.layerfs.core.internal.FileTrees;
-import io.layerfs.core.oci.Descriptor;
-import io.layerfs.core.oci.MediaTypes;
-import io.layerfs.core.oci.OciJson;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
@@ -32,30 +24,59 @@ import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.commons.compress.archivers.tar.TarConstants;
 
 /**
- * Builds images into a {@link ContentStore} from a small fluent description: layers of tar
- * entries, then config, manifest and an index.json tag. Used by tests, the demo and benchmarks.
+ * Builds images into an OCI image layout directory from a small fluent description: layers of tar
+ * entries, then config, manifest and an index.json tag. Used by the tests of every module, the
+ * {@code demo} command and the benchmarks.
  *
  * <pre>{@code
- * Image image = ImageBuilder.create(store)
- *     .layer(Compression.GZIP)
+ * ContentStore store = ContentStore.open(dir);
+ * Built built = ImageBuilder.create(store.root())
+ *     .layer(LayerCompression.GZIP)
  *         .dir("/etc")
  *         .file("/etc/hosts", "127.0.0.1 localhost\n")
  *         .symlink("/etc/localtime", "/usr/share/zoneinfo/UTC")
- *     .layer(Compression.ZSTD)
+ *     .layer(LayerCompression.ZSTD)
  *         .whiteout("/etc/hosts")
  *         .add(Entry.file("/etc/shadow", new byte[0]).mode(0600).owner(0, 42))
  *     .build("demo:1");
+ * Image image = Image.resolve(store, built.manifestDigest());
  * }</pre>
  *
- * <p>Entries are written in the order given, so a test can put an opaque marker after its
- * siblings, a whiteout next to an entry of the same name, or a hard link before its target.
- * Paths are written relative, as Docker does ({@code /etc/hosts} becomes {@code etc/hosts},
- * directories get a trailing {@code /}); {@link Entry#rawName()} writes a name byte for byte
- * instead ({@code ./a}, {@code a/../b}, {@code ../../etc/passwd}) for hostile-input tests.
+ * <h2>Independent of layerfs core</h2>
+ *
+ * This module depends on the JDK, Commons Compress (tar), zstd-jni and Jackson only, never on
+ * core: core's own tests use it, and Maven allows no cycle. That also makes it a better oracle. It
+ * writes tars, JSON and the layout from the OCI specs, sharing no code with the reader under test,
+ * so a bug in core's model cannot hide itself by being on both sides of a test.
+ *
+ * <h2>With a ContentStore open on the same layout</h2>
+ *
+ * Core's {@code ContentStore} keeps nothing of the layout in memory: it reads index.json anew on
+ * every call (tags, resolve, tag) and replaces it by an atomic rename. So build with the store's
+ * {@code root()} and use the store right after; there is nothing to reopen or refresh. The builder
+ * rewrites index.json under the same file lock, {@code layerfs/index.lock}, so a tag from another
+ * process cannot be lost. Two things it does not take part in:
+ *
+ * <ul>
+ *   <li>core's in-JVM lock: do not tag or untag through a ContentStore of this JVM from another
+ *       thread while a build into the same layout runs (the JDK allows one file lock per file and
+ *       process; core's lock call would fail on the builder's). Builders among themselves are
+ *       serialized.
+ *   <li>ingest leases: a gc running during a build can take its blobs before the tag lands. If a
+ *       gc may run meanwhile, hold {@code store.lease()} around {@code build()}.
+ * </ul>
+ *
+ * <h2>Entries</h2>
+ *
+ * Entries are written in the order given, so a test can put an opaque marker after its siblings,
+ * a whiteout next to an entry of the same name, or a hard link before its target. Paths are
+ * written relative, as Docker does ({@code /etc/hosts} becomes {@code etc/hosts}, directories get
+ * a trailing {@code /}); {@link Entry#rawName()} writes a name byte for byte instead ({@code ./a},
+ * {@code a/../b}, {@code ../../etc/passwd}) for hostile-input tests.
  *
  * <p>Tars are POSIX (PAX headers for long names, big numbers and non-ASCII names) with 512-byte
- * records. Output is deterministic: no field defaults to the clock, the user name or the host,
- * so the same description gives the same digests on every run (mtimes and the config's {@code
+ * records. Output is deterministic: no field defaults to the clock, the user name or the host, so
+ * the same description gives the same digests on every run (mtimes and the config's {@code
  * created} default to the epoch).
  *
  * <p>Not thread-safe; one builder per image.
@@ -63,20 +84,23 @@ import org.apache.commons.compress.archivers.tar.TarConstants;
 public final class ImageBuilder {
   private static final int BUFFER = 1 << 16;
 
-  private final ContentStore store;
+  private final OciLayout layout;
   private final List<LayerSpec> layers = new ArrayList<>();
-  private String os = Image.DEFAULT_OS;
-  private String architecture = Image.DEFAULT_ARCH;
+  private String os = "linux";
+  private String architecture = "amd64";
   private Instant created = Instant.EPOCH;
   private boolean docker;
 
-  private ImageBuilder(ContentStore store) {
-    this.store = Objects.requireNonNull(store, "store");
+  private ImageBuilder(Path layout) {
+    this.layout = new OciLayout(Objects.requireNonNull(layout, "layout"));
   }
 
-  /** A builder writing into {@code store}. */
-  public static ImageBuilder create(ContentStore store) {
-    return new ImageBuilder(store);
+  /**
+   * A builder writing into the OCI layout {@code layout} (a ContentStore's {@code root()}). A
+   * missing or empty directory becomes a layout on {@link #build}.
+   */
+  public static ImageBuilder create(Path layout) {
+    return new ImageBuilder(layout);
   }
 
   /** Writes Docker schema 2 media types instead of OCI (no zstd layers then). */
@@ -100,11 +124,11 @@ public final class ImageBuilder {
 
   /** Starts a new gzip layer; following entries go into it. */
   public ImageBuilder layer() {
-    return layer(Compression.GZIP);
+    return layer(LayerCompression.GZIP);
   }
 
   /** Starts a new layer compressed as given; following entries go into it. */
-  public ImageBuilder layer(Compression compression) {
+  public ImageBuilder layer(LayerCompression compression) {
     layers.add(new LayerSpec(Objects.requireNonNull(compression, "compression")));
     return this;
   }
@@ -169,44 +193,47 @@ public final class ImageBuilder {
     return add(Entry.opaque(dir));
   }
 
-  /** Writes the image without tagging it; resolve it by {@link Image#manifestDigest()}. */
-  public Image build() throws IOException {
+  /** Writes the image without tagging it; find it by {@link Built#manifestDigest()}. */
+  public Built build() throws IOException {
     return build(null);
   }
 
   /**
    * Writes layers, config and manifest, and tags the manifest as {@code tag} in index.json
-   * (moving the tag if it existed).
+   * (moving the tag if it existed). Blobs first, tag last.
    *
    * @param tag an OCI ref.name such as {@code "1"} or {@code "demo:1"}, or null for no tag
+   * @throws IllegalArgumentException before anything is written, for an invalid tag or a zstd
+   *     layer in Docker format
    */
-  public Image build(String tag) throws IOException {
+  public Built build(String tag) throws IOException {
     if (tag != null) {
-      ContentStore.checkRefName(tag);
+      OciLayout.checkRefName(tag);
     }
-    // blobs first, tag last: the lease keeps gc away in between
-    try (Lease lease = store.lease()) {
-      return write(tag);
+    List<String> layerTypes = new ArrayList<>();
+    for (LayerSpec spec : layers) {
+      layerTypes.add(spec.compression.mediaType(docker));
     }
-  }
+    layout.ensure();
 
-  private Image write(String tag) throws IOException {
-    ArrayNode layerDescriptors = OciJson.MAPPER.createArrayNode();
-    ArrayNode diffIds = OciJson.MAPPER.createArrayNode();
-    ArrayNode history = OciJson.MAPPER.createArrayNode();
+    ArrayNode layerDescriptors = OciLayout.JSON.createArrayNode();
+    ArrayNode diffIds = OciLayout.JSON.createArrayNode();
+    ArrayNode history = OciLayout.JSON.createArrayNode();
+    List<String> layerDigests = new ArrayList<>();
+    List<String> diffIdList = new ArrayList<>();
     String time = DateTimeFormatter.ISO_INSTANT.format(created);
     for (int i = 0; i < layers.size(); i++) {
-      LayerSpec spec = layers.get(i);
-      String mediaType = MediaTypes.layerType(spec.compression, docker);
-      WrittenLayer written = writeLayer(spec);
-      layerDescriptors.add(new Descriptor(mediaType, written.digest, written.size).toJson());
-      diffIds.add(written.diffId.toString());
+      WrittenLayer written = writeLayer(layers.get(i));
+      layerDescriptors.add(OciLayout.descriptor(layerTypes.get(i), written.digest, written.size));
+      diffIds.add(written.diffId);
+      layerDigests.add(written.digest);
+      diffIdList.add(written.diffId);
       ObjectNode h = history.addObject();
       h.put("created", time);
       h.put("created_by", "layerfs ImageBuilder layer " + (i + 1));
     }
 
-    ObjectNode config = OciJson.object();
+    ObjectNode config = OciLayout.JSON.createObjectNode();
     config.put("created", time);
     config.put("architecture", architecture);
     config.put("os", os);
@@ -215,25 +242,23 @@ public final class ImageBuilder {
     rootfs.put("type", "layers");
     rootfs.set("diff_ids", diffIds);
     config.set("history", history);
-    byte[] configJson = OciJson.toBytes(config);
-    Digest configDigest = store.write(configJson);
+    byte[] configJson = OciLayout.toBytes(config);
+    String configDigest = layout.write(configJson);
 
-    ObjectNode manifest = OciJson.object();
+    ObjectNode manifest = OciLayout.JSON.createObjectNode();
     manifest.put("schemaVersion", 2);
-    String manifestType = docker ? MediaTypes.DOCKER_MANIFEST : MediaTypes.OCI_MANIFEST;
+    String manifestType = docker ? OciLayout.DOCKER_MANIFEST : OciLayout.OCI_MANIFEST;
     manifest.put("mediaType", manifestType);
-    String configType = docker ? MediaTypes.DOCKER_CONFIG : MediaTypes.OCI_CONFIG;
-    manifest.set(
-        "config", new Descriptor(configType, configDigest, configJson.length).toJson());
+    String configType = docker ? OciLayout.DOCKER_CONFIG : OciLayout.OCI_CONFIG;
+    manifest.set("config", OciLayout.descriptor(configType, configDigest, configJson.length));
     manifest.set("layers", layerDescriptors);
-    byte[] manifestJson = OciJson.toBytes(manifest);
-    Digest manifestDigest = store.write(manifestJson);
+    byte[] manifestJson = OciLayout.toBytes(manifest);
+    String manifestDigest = layout.write(manifestJson);
 
     if (tag != null) {
-      Descriptor target = new Descriptor(manifestType, manifestDigest, manifestJson.length);
-      store.updateIndex(index -> index.tag(tag, target));
+      layout.tag(tag, OciLayout.descriptor(manifestType, manifestDigest, manifestJson.length));
     }
-    return Image.resolve(store, manifestDigest.toString(), os, architecture);
+    return new Built(manifestDigest, configDigest, layerDigests, diffIdList);
   }
 
   /** An uncompressed tar of {@code entries}, written as a layer would be. */
@@ -243,39 +268,25 @@ public final class ImageBuilder {
     return out.toByteArray();
   }
 
-  private record WrittenLayer(Digest digest, long size, Digest diffId) {}
+  private record WrittenLayer(String digest, long size, String diffId) {}
 
   private WrittenLayer writeLayer(LayerSpec spec) throws IOException {
-    try (BlobWriter blob = store.newWriter(null, -1)) {
-      MessageDigest diff = Digest.newMessageDigest("sha256");
-      // the compressor must finish (and so be closed) without closing the blob writer
-      OutputStream shielded =
-          new FilterOutputStream(blob) {
-            @Override
-            public void write(byte[] b, int off, int len) throws IOException {
-              out.write(b, off, len);
-            }
-
-            @Override
-            public void close() throws IOException {
-              flush();
-            }
-          };
+    try (OciLayout.Blob blob = layout.newBlob()) {
+      MessageDigest diff = OciLayout.sha256();
       try (OutputStream tarOut =
           new DigestOutputStream(
-              new BufferedOutputStream(spec.compression.compress(shielded), BUFFER), diff)) {
+              new BufferedOutputStream(spec.compression.compress(shielded(blob)), BUFFER),
+              diff)) {
         writeTar(spec.entries, tarOut);
       }
       long size = blob.size();
-      Digest digest = blob.commit(null, size);
-      return new WrittenLayer(digest, size, Digest.of("sha256", diff.digest()));
+      return new WrittenLayer(blob.commit(), size, OciLayout.digestString(diff));
     }
   }
 
   private static void writeTar(List<Entry> entries, OutputStream out) throws IOException {
-    OutputStream shielded = FileTrees.shielded(out);
     try (TarArchiveOutputStream tar =
-        new TarArchiveOutputStream(shielded, TarConstants.DEFAULT_RCDSIZE, "UTF-8")) {
+        new TarArchiveOutputStream(shielded(out), TarConstants.DEFAULT_RCDSIZE, "UTF-8")) {
       tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
       tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
       tar.setAddPaxHeadersForNonAsciiNames(true);
@@ -290,11 +301,26 @@ public final class ImageBuilder {
     }
   }
 
+  /** {@code out} with a close that only flushes: a compressor or tar must finish into it. */
+  private static OutputStream shielded(OutputStream out) {
+    return new FilterOutputStream(out) {
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        out.write(b, off, len);
+      }
+
+      @Override
+      public void close() throws IOException {
+        flush();
+      }
+    };
+  }
+
   private static final class LayerSpec {
-    final Compression compression;
+    final LayerCompression compression;
     final List<Entry> entries = new ArrayList<>();
 
-    LayerSpec(Compression compression) {
+    LayerSpec(LayerCompression compression) {
       this.compression = compression;
     }
   }
