@@ -6,92 +6,87 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
+import org.quicktheories.core.Gen;
 
 class DigestTest {
+  private static final Props P = Props.tries(1000);
+  private static final Gen<String> SHA256_HEX = P.strings("0123456789abcdef", 64, 64);
 
-  @Provide
-  Arbitrary<String> sha256Hex() {
-    return Arbitraries.strings().withChars("0123456789abcdef").ofLength(64);
+  @Test
+  void sha256RoundTrips() {
+    P.qt().forAll(SHA256_HEX).checkAssert(hex -> {
+      Digest d = Digest.parse("sha256:" + hex);
+      assertEquals("sha256", d.algorithm());
+      assertEquals(hex, d.hex());
+      assertEquals("sha256:" + hex, d.toString());
+      assertEquals(d, Digest.parse(d.toString()));
+    });
   }
 
-  @Property
-  void sha256RoundTrips(@ForAll("sha256Hex") String hex) {
-    Digest d = Digest.parse("sha256:" + hex);
-    assertEquals("sha256", d.algorithm());
-    assertEquals(hex, d.hex());
-    assertEquals("sha256:" + hex, d.toString());
-    assertEquals(d, Digest.parse(d.toString()));
+  @Test
+  void sha512RoundTrips() {
+    P.qt().forAll(P.byteArrays(0, 255)).checkAssert(data -> {
+      Digest d = Digest.of("sha512", Digest.newMessageDigest("sha512").digest(data));
+      assertEquals(128, d.hex().length());
+      assertEquals(d, Digest.parse(d.toString()));
+      assertEquals(0, d.compareTo(Digest.parse(d.toString())));
+    });
   }
 
-  @Property
-  void sha512RoundTrips(@ForAll byte[] data) {
-    Digest d = Digest.of("sha512", Digest.newMessageDigest("sha512").digest(data));
-    assertEquals(128, d.hex().length());
-    assertEquals(d, Digest.parse(d.toString()));
-    assertEquals(0, d.compareTo(Digest.parse(d.toString())));
+  @Test
+  void rawBytesRoundTrip() {
+    P.qt().forAll(P.byteArrays(0, 255)).checkAssert(data -> {
+      Digest d = Digest.sha256(data);
+      Digest again = Digest.of("sha256", Digest.newMessageDigest("sha256").digest(data));
+      assertEquals(d, again);
+      assertEquals(d.hashCode(), again.hashCode());
+    });
   }
 
-  @Property
-  void rawBytesRoundTrip(@ForAll byte[] data) {
-    Digest d = Digest.sha256(data);
-    Digest again = Digest.of("sha256", Digest.newMessageDigest("sha256").digest(data));
-    assertEquals(d, again);
-    assertEquals(d.hashCode(), again.hashCode());
+  @Test
+  void rejectsUppercase() {
+    P.qt().forAll(SHA256_HEX, P.ints(0, 63)).checkAssert((hex, at) -> {
+      char c = hex.charAt(at);
+      String upper = hex.substring(0, at) + (c >= 'a' ? Character.toUpperCase(c) : 'A')
+          + hex.substring(at + 1);
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> Digest.parse("sha256:" + upper));
+      assertTrue(e.getMessage().contains(upper), e.getMessage());
+      assertThrows(IllegalArgumentException.class, () -> Digest.parse("SHA256:" + hex));
+    });
   }
 
-  @Property
-  void rejectsUppercase(@ForAll("sha256Hex") String hex, @ForAll @IntRange(max = 63) int at) {
-    char c = hex.charAt(at);
-    String upper = hex.substring(0, at) + (c >= 'a' ? Character.toUpperCase(c) : 'A')
-        + hex.substring(at + 1);
-    IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> Digest.parse("sha256:" + upper));
-    assertTrue(e.getMessage().contains(upper), e.getMessage());
-    assertThrows(IllegalArgumentException.class, () -> Digest.parse("SHA256:" + hex));
+  @Test
+  void rejectsShortAndLong() {
+    Gen<String> wrongLengthHex = P.filter(P.strings("0123456789abcdef", 0, 300),
+        s -> s.length() != 64 && s.length() != 128);
+    P.qt().forAll(wrongLengthHex).checkAssert(hex -> {
+      assertThrows(IllegalArgumentException.class, () -> Digest.parse("sha256:" + hex));
+      assertThrows(IllegalArgumentException.class, () -> Digest.parse("sha512:" + hex));
+    });
   }
 
-  @Provide
-  Arbitrary<String> wrongLengthHex() {
-    return Arbitraries.strings().withChars("0123456789abcdef").ofMaxLength(300)
-        .filter(s -> s.length() != 64 && s.length() != 128);
+  @Test
+  void rejectsUnknownAlgorithms() {
+    Gen<String> algorithms = P.oneOf(
+        P.choose("md5", "sha1", "sha384", "blake3", "sha256+b64", "", "sha256 ", " sha256"),
+        P.filter(P.strings(P.charRanges("AZaz09"), 0, 10),
+            s -> !s.equals("sha256") && !s.equals("sha512")));
+    P.qt().forAll(SHA256_HEX, algorithms).checkAssert((hex, algorithm) ->
+        assertThrows(IllegalArgumentException.class, () -> Digest.parse(algorithm + ":" + hex)));
   }
 
-  @Property
-  void rejectsShortAndLong(@ForAll("wrongLengthHex") String hex) {
-    assertThrows(IllegalArgumentException.class, () -> Digest.parse("sha256:" + hex));
-    assertThrows(IllegalArgumentException.class, () -> Digest.parse("sha512:" + hex));
-  }
-
-  @Property
-  void rejectsUnknownAlgorithms(
-      @ForAll("sha256Hex") String hex,
-      @ForAll("algorithms") String algorithm) {
-    assertThrows(IllegalArgumentException.class, () -> Digest.parse(algorithm + ":" + hex));
-  }
-
-  @Provide
-  Arbitrary<String> algorithms() {
-    return Arbitraries.oneOf(
-        Arbitraries.of("md5", "sha1", "sha384", "blake3", "sha256+b64", "", "sha256 ", " sha256"),
-        Arbitraries.strings().alpha().numeric().ofMaxLength(10)
-            .filter(s -> !s.equals("sha256") && !s.equals("sha512")));
-  }
-
-  @Property
-  void arbitraryStringsNeverParseUnlessCanonical(@ForAll String s) {
-    try {
-      Digest d = Digest.parse(s);
-      assertEquals(s, d.toString());
-    } catch (IllegalArgumentException e) {
-      assertTrue(e.getMessage().startsWith("invalid digest"), e.getMessage());
-    }
+  @Test
+  void arbitraryStringsNeverParseUnlessCanonical() {
+    P.qt().forAll(P.strings(P.anyChar(), 0, 255)).checkAssert(s -> {
+      try {
+        Digest d = Digest.parse(s);
+        assertEquals(s, d.toString());
+      } catch (IllegalArgumentException e) {
+        assertTrue(e.getMessage().startsWith("invalid digest"), e.getMessage());
+      }
+    });
   }
 
   @Test

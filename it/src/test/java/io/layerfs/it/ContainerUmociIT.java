@@ -50,8 +50,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Each step's outcome (value or exception class) must agree; then the trees must be equal
  * ({@link TreeComparison}), and again after the container is closed and reopened by name.
  *
- * <p>The provider module's {@code ContainerDifferentialTest} is the jqwik version of this (many
- * seeds, shrinking) over its own fixture; this one is a single seed over a real tool's image.
+ * <p>The provider module's {@code ContainerDifferentialTest} is the property version of this
+ * (many seeds, shrinking) over its own fixture; this one is a single seed over a real tool's image.
  * Left out of the path pool: the hard-linked {@code /bin/tool} names (overlay2 breaks a lower hard
  * link on copy-up, a host directory does not: the two oracles differ there by design), devices
  * and the fifo. A step whose path would, on the host, follow an absolute symlink or climb above

@@ -4,8 +4,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
+import org.quicktheories.core.Gen;
 
 /**
  * Helpers that compare a layerfs operation with the same operation of the JDK's Unix paths.
@@ -37,8 +36,8 @@ final class JdkOracle {
   }
 
   /** Random path strings: up to 8 tokens concatenated, so "", "//", "a/", "../." all occur. */
-  static Arbitrary<String> pathStrings() {
-    return Arbitraries.of(tokens()).list().ofMaxSize(8).map(l -> String.join("", l));
+  static Gen<String> pathStrings(Props p) {
+    return p.map(p.lists(p.choose(tokens()), 0, 8), l -> String.join("", l));
   }
 
   static LayerPath ours(String s) {

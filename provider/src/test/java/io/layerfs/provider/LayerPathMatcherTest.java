@@ -12,12 +12,8 @@ import java.nio.file.PathMatcher;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.PatternSyntaxException;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
 import org.junit.jupiter.api.Test;
+import org.quicktheories.core.Gen;
 
 /** Glob and regex matchers against the default file system's matchers. */
 class LayerPathMatcherTest {
@@ -27,19 +23,16 @@ class LayerPathMatcherTest {
   private static final List<String> NAME_TOKENS = List.of(
       "a", "b", "c", "/", ".", "-", "!", "^", "{", "}", ",", "*", "[", "]", "&", "\\", "$", " ");
 
-  @Provide
-  Arbitrary<String> globs() {
-    return Arbitraries.of(GLOB_TOKENS).list().ofMaxSize(7).map(l -> String.join("", l));
+  static Gen<String> globs(Props p) {
+    return p.map(p.lists(p.choose(GLOB_TOKENS), 0, 7), l -> String.join("", l));
   }
 
-  @Provide
-  Arbitrary<List<String>> pathSets() {
+  static Gen<List<String>> pathSets(Props p) {
     List<String> tokens = new ArrayList<>(NAME_TOKENS);
     if (JdkOracle.UTF8_NATIVE) {
       tokens.add("é");
     }
-    return Arbitraries.of(tokens).list().ofMaxSize(6).map(l -> String.join("", l))
-        .list().ofMinSize(1).ofMaxSize(12);
+    return p.lists(p.map(p.lists(p.choose(tokens), 0, 6), l -> String.join("", l)), 1, 12);
   }
 
   /** Outcome of building a matcher: the exception (type and message) or the matched paths. */
@@ -66,21 +59,26 @@ class LayerPathMatcherTest {
         syntaxAndPattern + " on " + paths);
   }
 
-  @Property(tries = 3000)
-  void globsMatchLikeTheJdk(@ForAll("globs") String glob, @ForAll("pathSets") List<String> paths) {
-    assertSameAsJdk("glob:" + glob, paths);
+  @Test
+  void globsMatchLikeTheJdk() {
+    Props p = Props.tries(3000);
+    p.qt().forAll(globs(p), pathSets(p)).checkAssert((glob, paths) ->
+        assertSameAsJdk("glob:" + glob, paths));
   }
 
-  @Property
-  void globsMatchTheirOwnLiterals(@ForAll("globs") String glob) {
-    // random paths rarely match; the glob text itself and its pieces often do
-    List<String> paths = new ArrayList<>();
-    paths.add(glob.replace("\\", ""));
-    paths.add(glob.replaceAll("[\\[\\]{}\\\\*?]", ""));
-    paths.add(glob.replace("*", "x").replace("?", "y"));
-    paths.add(glob.replace("**", "a/b").replace("{", "").replace("}", "").replace(",", ""));
-    paths.removeIf(p -> p.indexOf('\0') >= 0);
-    assertSameAsJdk("glob:" + glob, paths);
+  @Test
+  void globsMatchTheirOwnLiterals() {
+    Props p = Props.tries(1000);
+    p.qt().forAll(globs(p)).checkAssert(glob -> {
+      // random paths rarely match; the glob text itself and its pieces often do
+      List<String> paths = new ArrayList<>();
+      paths.add(glob.replace("\\", ""));
+      paths.add(glob.replaceAll("[\\[\\]{}\\\\*?]", ""));
+      paths.add(glob.replace("*", "x").replace("?", "y"));
+      paths.add(glob.replace("**", "a/b").replace("{", "").replace("}", "").replace(",", ""));
+      paths.removeIf(path -> path.indexOf('\0') >= 0);
+      assertSameAsJdk("glob:" + glob, paths);
+    });
   }
 
   @Test

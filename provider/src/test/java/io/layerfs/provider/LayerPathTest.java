@@ -24,115 +24,121 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
+import org.quicktheories.core.Gen;
 
 /** Path algebra of {@link LayerPath} against the JDK's Unix paths as the oracle. */
 class LayerPathTest {
 
-  @Provide
-  Arbitrary<String> paths() {
-    return JdkOracle.pathStrings();
-  }
-
-  @Provide
-  Arbitrary<List<String>> segments() {
-    return JdkOracle.pathStrings().list().ofMaxSize(4);
-  }
-
-  @Provide
-  Arbitrary<String> withNul() {
-    return JdkOracle.pathStrings().list().ofMinSize(1).ofMaxSize(3).map(l -> String.join("\0", l))
-        .filter(s -> s.indexOf('\0') >= 0);
-  }
+  private static final Props P = Props.tries(1000);
+  private static final Gen<String> PATHS = JdkOracle.pathStrings(P);
+  private static final Gen<List<String>> SEGMENTS = P.lists(PATHS, 0, 4);
+  // jqwik drew 1 to 3 paths and kept the joins with a NUL: those of 2 or 3
+  private static final Gen<String> WITH_NUL =
+      P.map(P.lists(PATHS, 2, 3), l -> String.join("\0", l));
 
   // --- properties against the JDK ---
 
-  @Property
-  void parsingKeepsTheJdksStructure(@ForAll("paths") String s) {
-    assertEquals(outcome(() -> jdk(s)), outcome(() -> ours(s)));
+  @Test
+  void parsingKeepsTheJdksStructure() {
+    P.qt().forAll(PATHS).checkAssert(s -> {
+      assertEquals(outcome(() -> jdk(s)), outcome(() -> ours(s)));
+    });
   }
 
-  @Property
-  void parsingJoinsMoreLikeTheJdk(
-      @ForAll("paths") String first, @ForAll("segments") List<String> more) {
-    String[] rest = more.toArray(String[]::new);
-    assertEquals(
-        outcome(() -> Path.of(first, rest)), outcome(() -> LayerPath.parse(FS, first, rest)));
+  @Test
+  void parsingJoinsMoreLikeTheJdk() {
+    P.qt().forAll(PATHS, SEGMENTS).checkAssert((first, more) -> {
+      String[] rest = more.toArray(String[]::new);
+      assertEquals(
+          outcome(() -> Path.of(first, rest)), outcome(() -> LayerPath.parse(FS, first, rest)));
+    });
   }
 
-  @Property
-  void nulIsRejectedLikeTheJdk(@ForAll("withNul") String s) {
-    InvalidPathException expected = assertThrows(InvalidPathException.class, () -> jdk(s));
-    InvalidPathException actual = assertThrows(InvalidPathException.class, () -> ours(s));
-    assertEquals(expected.getReason(), actual.getReason());
-    assertEquals(expected.getInput(), actual.getInput());
+  @Test
+  void nulIsRejectedLikeTheJdk() {
+    P.qt().forAll(WITH_NUL).checkAssert(s -> {
+      InvalidPathException expected = assertThrows(InvalidPathException.class, () -> jdk(s));
+      InvalidPathException actual = assertThrows(InvalidPathException.class, () -> ours(s));
+      assertEquals(expected.getReason(), actual.getReason());
+      assertEquals(expected.getInput(), actual.getInput());
+    });
   }
 
-  @Property
-  void loneSurrogatesAreRejectedLikeTheJdk(
-      @ForAll("paths") String a, @ForAll("paths") String b, @ForAll boolean high) {
-    String s = a + (high ? '\uD800' : '\uDC00') + b;
-    assertEquals(outcome(() -> jdk(s)), outcome(() -> ours(s)));
+  @Test
+  void loneSurrogatesAreRejectedLikeTheJdk() {
+    P.qt().forAll(PATHS, PATHS, P.booleans()).checkAssert((a, b, high) -> {
+      String s = a + (high ? '\uD800' : '\uDC00') + b;
+      assertEquals(outcome(() -> jdk(s)), outcome(() -> ours(s)));
+    });
   }
 
-  @Property
-  void normalize(@ForAll("paths") String s) {
-    assertEquals(outcome(() -> jdk(s).normalize()), outcome(() -> ours(s).normalize()));
+  @Test
+  void normalize() {
+    P.qt().forAll(PATHS).checkAssert(s -> {
+      assertEquals(outcome(() -> jdk(s).normalize()), outcome(() -> ours(s).normalize()));
+    });
   }
 
-  @Property
-  void resolve(@ForAll("paths") String a, @ForAll("paths") String b) {
-    assertEquals(outcome(() -> jdk(a).resolve(jdk(b))), outcome(() -> ours(a).resolve(ours(b))));
-    assertEquals(outcome(() -> jdk(a).resolve(b)), outcome(() -> ours(a).resolve(b)));
+  @Test
+  void resolve() {
+    P.qt().forAll(PATHS, PATHS).checkAssert((a, b) -> {
+      assertEquals(outcome(() -> jdk(a).resolve(jdk(b))), outcome(() -> ours(a).resolve(ours(b))));
+      assertEquals(outcome(() -> jdk(a).resolve(b)), outcome(() -> ours(a).resolve(b)));
+    });
   }
 
-  @Property
-  void resolveSibling(@ForAll("paths") String a, @ForAll("paths") String b) {
-    assertEquals(
-        outcome(() -> jdk(a).resolveSibling(jdk(b))),
-        outcome(() -> ours(a).resolveSibling(ours(b))));
-    assertEquals(
-        outcome(() -> jdk(a).resolveSibling(b)), outcome(() -> ours(a).resolveSibling(b)));
+  @Test
+  void resolveSibling() {
+    P.qt().forAll(PATHS, PATHS).checkAssert((a, b) -> {
+      assertEquals(
+          outcome(() -> jdk(a).resolveSibling(jdk(b))),
+          outcome(() -> ours(a).resolveSibling(ours(b))));
+      assertEquals(
+          outcome(() -> jdk(a).resolveSibling(b)), outcome(() -> ours(a).resolveSibling(b)));
+    });
   }
 
-  @Property
-  void relativize(@ForAll("paths") String a, @ForAll("paths") String b) {
-    assertEquals(
-        outcome(() -> jdk(a).relativize(jdk(b))), outcome(() -> ours(a).relativize(ours(b))));
+  @Test
+  void relativize() {
+    P.qt().forAll(PATHS, PATHS).checkAssert((a, b) -> {
+      assertEquals(
+          outcome(() -> jdk(a).relativize(jdk(b))), outcome(() -> ours(a).relativize(ours(b))));
+    });
   }
 
-  @Property
-  void relativizeAbsolutePaths(@ForAll("paths") String a, @ForAll("paths") String b) {
-    // half the pairs of the plain property mix absolute and relative; these never do
-    assertEquals(
-        outcome(() -> jdk("/" + a).relativize(jdk("/" + b))),
-        outcome(() -> ours("/" + a).relativize(ours("/" + b))));
+  @Test
+  void relativizeAbsolutePaths() {
+    P.qt().forAll(PATHS, PATHS).checkAssert((a, b) -> {
+      // half the pairs of the plain property mix absolute and relative; these never do
+      assertEquals(
+          outcome(() -> jdk("/" + a).relativize(jdk("/" + b))),
+          outcome(() -> ours("/" + a).relativize(ours("/" + b))));
+    });
   }
 
-  @Property
-  void startsWithAndEndsWith(@ForAll("paths") String a, @ForAll("paths") String b) {
-    assertEquals(jdk(a).startsWith(jdk(b)), ours(a).startsWith(ours(b)), "startsWith(Path)");
-    assertEquals(jdk(a).startsWith(b), ours(a).startsWith(b), "startsWith(String)");
-    assertEquals(jdk(a).endsWith(jdk(b)), ours(a).endsWith(ours(b)), "endsWith(Path)");
-    assertEquals(jdk(a).endsWith(b), ours(a).endsWith(b), "endsWith(String)");
+  @Test
+  void startsWithAndEndsWith() {
+    P.qt().forAll(PATHS, PATHS).checkAssert((a, b) -> {
+      assertEquals(jdk(a).startsWith(jdk(b)), ours(a).startsWith(ours(b)), "startsWith(Path)");
+      assertEquals(jdk(a).startsWith(b), ours(a).startsWith(b), "startsWith(String)");
+      assertEquals(jdk(a).endsWith(jdk(b)), ours(a).endsWith(ours(b)), "endsWith(Path)");
+      assertEquals(jdk(a).endsWith(b), ours(a).endsWith(b), "endsWith(String)");
+    });
   }
 
-  @Property
-  void startsWithAndEndsWithOfOwnParts(
-      @ForAll("paths") String s, @ForAll @IntRange(max = 8) int k) {
-    // random pairs rarely share prefixes; derived ones always do
-    Path j = jdk(s);
-    LayerPath o = ours(s);
-    int n = j.getNameCount();
-    for (String part : candidates(s, k, n)) {
-      assertEquals(j.startsWith(part), o.startsWith(part), "startsWith " + part);
-      assertEquals(j.endsWith(part), o.endsWith(part), "endsWith " + part);
-    }
+  @Test
+  void startsWithAndEndsWithOfOwnParts() {
+    P.qt().forAll(PATHS, P.ints(0, 8)).checkAssert((s, k) -> {
+      // random pairs rarely share prefixes; derived ones always do
+      Path j = jdk(s);
+      LayerPath o = ours(s);
+      int n = j.getNameCount();
+      for (String part : candidates(s, k, n)) {
+        assertEquals(j.startsWith(part), o.startsWith(part), "startsWith " + part);
+        assertEquals(j.endsWith(part), o.endsWith(part), "endsWith " + part);
+      }
+    });
   }
 
   private static List<String> candidates(String s, int k, int n) {
@@ -153,57 +159,66 @@ class LayerPathTest {
     return parts;
   }
 
-  @Property
-  void namesAndSubpaths(
-      @ForAll("paths") String s,
-      @ForAll @IntRange(min = -1, max = 9) int begin,
-      @ForAll @IntRange(min = -1, max = 10) int end) {
-    assertEquals(outcome(() -> jdk(s).getName(begin)), outcome(() -> ours(s).getName(begin)));
-    assertEquals(
-        outcome(() -> jdk(s).subpath(begin, end)), outcome(() -> ours(s).subpath(begin, end)));
-    assertEquals(jdk(s).getNameCount(), ours(s).getNameCount());
+  @Test
+  void namesAndSubpaths() {
+    P.qt().forAll(PATHS, P.ints(-1, 9), P.ints(-1, 10)).checkAssert((s, begin, end) -> {
+      assertEquals(outcome(() -> jdk(s).getName(begin)), outcome(() -> ours(s).getName(begin)));
+      assertEquals(
+          outcome(() -> jdk(s).subpath(begin, end)), outcome(() -> ours(s).subpath(begin, end)));
+      assertEquals(jdk(s).getNameCount(), ours(s).getNameCount());
+    });
   }
 
-  @Property
-  void compareToAndEquals(@ForAll("paths") String a, @ForAll("paths") String b) {
-    assertEquals(sign(jdk(a).compareTo(jdk(b))), sign(ours(a).compareTo(ours(b))), "compareTo");
-    assertEquals(jdk(a).equals(jdk(b)), ours(a).equals(ours(b)), "equals");
-    if (ours(a).equals(ours(b))) {
-      assertEquals(ours(a).hashCode(), ours(b).hashCode(), "hashCode");
-    }
+  @Test
+  void compareToAndEquals() {
+    P.qt().forAll(PATHS, PATHS).checkAssert((a, b) -> {
+      assertEquals(sign(jdk(a).compareTo(jdk(b))), sign(ours(a).compareTo(ours(b))), "compareTo");
+      assertEquals(jdk(a).equals(jdk(b)), ours(a).equals(ours(b)), "equals");
+      if (ours(a).equals(ours(b))) {
+        assertEquals(ours(a).hashCode(), ours(b).hashCode(), "hashCode");
+      }
+    });
   }
 
-  @Property
-  void iteration(@ForAll("paths") String s) {
-    List<String> expected = new ArrayList<>();
-    jdk(s).forEach(p -> expected.add(describePath(p)));
-    List<String> actual = new ArrayList<>();
-    ours(s).forEach(p -> actual.add(describePath(p)));
-    assertEquals(expected, actual);
+  @Test
+  void iteration() {
+    P.qt().forAll(PATHS).checkAssert(s -> {
+      List<String> expected = new ArrayList<>();
+      jdk(s).forEach(p -> expected.add(describePath(p)));
+      List<String> actual = new ArrayList<>();
+      ours(s).forEach(p -> actual.add(describePath(p)));
+      assertEquals(expected, actual);
+    });
   }
 
-  @Property
-  void toAbsolutePathResolvesAgainstTheRoot(@ForAll("paths") String s) {
-    assertEquals(
-        outcome(() -> jdk("/").resolve(jdk(s))), outcome(() -> ours(s).toAbsolutePath()));
+  @Test
+  void toAbsolutePathResolvesAgainstTheRoot() {
+    P.qt().forAll(PATHS).checkAssert(s -> {
+      assertEquals(
+          outcome(() -> jdk("/").resolve(jdk(s))), outcome(() -> ours(s).toAbsolutePath()));
+    });
   }
 
-  @Property
-  void absoluteIsTheAbsolutePathUnnormalized(@ForAll("paths") String s) {
-    // ".." stays for the lookup to resolve after symbolic links, as Linux does
-    assertEquals(jdk("/").resolve(jdk(s)).toString(), ours(s).absolute());
+  @Test
+  void absoluteIsTheAbsolutePathUnnormalized() {
+    P.qt().forAll(PATHS).checkAssert(s -> {
+      // ".." stays for the lookup to resolve after symbolic links, as Linux does
+      assertEquals(jdk("/").resolve(jdk(s)).toString(), ours(s).absolute());
+    });
   }
 
-  @Property
-  void resultsParseBackToEqualPaths(@ForAll("paths") String a, @ForAll("paths") String b) {
-    // paths built by algebra must be indistinguishable from parsed ones
-    for (LayerPath p : List.of(
-        ours(a).normalize(), ours(a).resolve(ours(b)), ours(a).toAbsolutePath())) {
-      LayerPath reparsed = ours(p.toString());
-      assertEquals(reparsed, p);
-      assertEquals(describePath(reparsed), describePath(p));
-      assertEquals(reparsed.absolute(), p.absolute());
-    }
+  @Test
+  void resultsParseBackToEqualPaths() {
+    P.qt().forAll(PATHS, PATHS).checkAssert((a, b) -> {
+      // paths built by algebra must be indistinguishable from parsed ones
+      for (LayerPath p : List.of(
+          ours(a).normalize(), ours(a).resolve(ours(b)), ours(a).toAbsolutePath())) {
+        LayerPath reparsed = ours(p.toString());
+        assertEquals(reparsed, p);
+        assertEquals(describePath(reparsed), describePath(p));
+        assertEquals(reparsed.absolute(), p.absolute());
+      }
+    });
   }
 
   // --- explicit cases ---

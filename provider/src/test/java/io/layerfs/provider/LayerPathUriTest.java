@@ -11,57 +11,54 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
 import org.junit.jupiter.api.Test;
+import org.quicktheories.core.Gen;
 
 /** {@code layerfs://NAME/path} URIs: the JDK's file URI encoding, and the way back. */
 class LayerPathUriTest {
 
-  @Provide
-  Arbitrary<String> paths() {
-    return JdkOracle.pathStrings();
+  private static final Props P = Props.tries(1000);
+  private static final Gen<String> PATHS = JdkOracle.pathStrings(P);
+  // names the provider accepts, and a few it would not, which must still round-trip here
+  private static final Gen<String> NAMES =
+      P.choose("web", "my_app", "1db", "a.b-c", "x", "with space", "ü", "a:b", "a@b");
+
+  @Test
+  void pathIsEncodedLikeTheJdksFileUris() {
+    P.qt().forAll(PATHS).checkAssert(s -> {
+      Path jdkAbs = jdk("/").resolve(jdk(s));
+      String expected = jdkAbs.toUri().getRawPath();
+      // the JDK appends "/" for directories that exist on this machine; layerfs does no I/O
+      if (expected.length() > 1 && expected.endsWith("/") && Files.isDirectory(jdkAbs)) {
+        expected = expected.substring(0, expected.length() - 1);
+      }
+      URI uri = ours(s).toUri();
+      assertEquals(expected, uri.getRawPath());
+      assertEquals("layerfs", uri.getScheme());
+      assertEquals("web", uri.getAuthority());
+      assertNull(uri.getRawQuery());
+      assertNull(uri.getRawFragment());
+      assertEquals("layerfs://web" + expected, uri.toString());
+    });
   }
 
-  @Provide
-  Arbitrary<String> names() {
-    // names the provider accepts, and a few it would not, which must still round-trip here
-    return Arbitraries.of("web", "my_app", "1db", "a.b-c", "x", "with space", "ü", "a:b", "a@b");
+  @Test
+  void fromUriInvertsToUri() {
+    P.qt().forAll(PATHS).checkAssert(s -> {
+      LayerPath p = ours(s);
+      assertEquals(p.toAbsolutePath(), LayerPath.fromUri(FS, p.toUri()));
+    });
   }
 
-  @Property
-  void pathIsEncodedLikeTheJdksFileUris(@ForAll("paths") String s) {
-    Path jdkAbs = jdk("/").resolve(jdk(s));
-    String expected = jdkAbs.toUri().getRawPath();
-    // the JDK appends "/" for directories that exist on this machine; layerfs does no I/O
-    if (expected.length() > 1 && expected.endsWith("/") && Files.isDirectory(jdkAbs)) {
-      expected = expected.substring(0, expected.length() - 1);
-    }
-    URI uri = ours(s).toUri();
-    assertEquals(expected, uri.getRawPath());
-    assertEquals("layerfs", uri.getScheme());
-    assertEquals("web", uri.getAuthority());
-    assertNull(uri.getRawQuery());
-    assertNull(uri.getRawFragment());
-    assertEquals("layerfs://web" + expected, uri.toString());
-  }
-
-  @Property
-  void fromUriInvertsToUri(@ForAll("paths") String s) {
-    LayerPath p = ours(s);
-    assertEquals(p.toAbsolutePath(), LayerPath.fromUri(FS, p.toUri()));
-  }
-
-  @Property
-  void fromUriInvertsToUriForAnyName(@ForAll("names") String name, @ForAll("paths") String s) {
-    LayerFileSystem fs = new LayerFileSystem(new LayerFileSystemProvider(), name);
-    LayerPath p = LayerPath.parse(fs, "/" + s);
-    URI uri = p.toUri();
-    assertEquals(name, uri.getAuthority());
-    assertEquals(p, LayerPath.fromUri(fs, uri));
+  @Test
+  void fromUriInvertsToUriForAnyName() {
+    P.qt().forAll(NAMES, PATHS).checkAssert((name, s) -> {
+      LayerFileSystem fs = new LayerFileSystem(new LayerFileSystemProvider(), name);
+      LayerPath p = LayerPath.parse(fs, "/" + s);
+      URI uri = p.toUri();
+      assertEquals(name, uri.getAuthority());
+      assertEquals(p, LayerPath.fromUri(fs, uri));
+    });
   }
 
   @Test

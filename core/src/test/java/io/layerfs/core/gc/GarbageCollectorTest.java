@@ -1,5 +1,6 @@
 package io.layerfs.core.gc;
 
+import io.layerfs.core.Props;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -42,14 +43,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.quicktheories.core.Gen;
 
 class GarbageCollectorTest {
   @TempDir Path tmp;
@@ -619,30 +615,31 @@ class GarbageCollectorTest {
       List<Boolean> keepContainer,
       List<Boolean> indexImage) {}
 
-  @Provide
-  Arbitrary<Scenario> scenarios() {
-    Arbitrary<List<List<Integer>>> images =
-        Arbitraries.integers().between(0, 4).list().ofMinSize(1).ofMaxSize(3)
-            .list().ofMinSize(1).ofMaxSize(4);
-    Arbitrary<List<Boolean>> flags = Arbitraries.of(true, false).list().ofSize(4);
-    Arbitrary<List<Integer>> containers =
-        Arbitraries.integers().between(0, 3).list().ofMaxSize(3);
-    return Combinators.combine(images, flags, containers, flags, flags).as(Scenario::new);
+  private static Gen<Scenario> scenarios(Props p) {
+    Gen<List<List<Integer>>> images = p.lists(p.lists(p.ints(0, 4), 1, 3), 1, 4);
+    Gen<List<Boolean>> flags = p.lists(p.booleans(), 4, 4);
+    Gen<List<Integer>> containers = p.lists(p.ints(0, 3), 0, 3);
+    return p.combine(images, flags, containers, flags, flags, Scenario::new);
   }
 
-  @Property(tries = 25, seed = "20261127")
-  void afterGcEveryTagAndContainerOpensAndNothingUnreferencedRemains(
-      @ForAll("scenarios") Scenario s) throws IOException {
-    Path dir = Files.createTempDirectory("layerfs-gc");
-    try {
-      run(s, dir);
-    } finally {
-      try (Stream<Path> walk = Files.walk(dir)) {
-        for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-          Files.delete(p);
-        }
-      }
-    }
+  @Test
+  void afterGcEveryTagAndContainerOpensAndNothingUnreferencedRemains() {
+    Props p = Props.tries(25).seed(20261127);
+    p.qt()
+        .withShrinkCycles(75) // about 0.13 s each
+        .forAll(scenarios(p))
+        .checkAssert(Props.io(s -> {
+          Path dir = Files.createTempDirectory("layerfs-gc");
+          try {
+            run(s, dir);
+          } finally {
+            try (Stream<Path> walk = Files.walk(dir)) {
+              for (Path path : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(path);
+              }
+            }
+          }
+        }));
   }
 
   private static void run(Scenario s, Path dir) throws IOException {

@@ -1,5 +1,6 @@
 package io.layerfs.core.rootfs;
 
+import io.layerfs.core.Props;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -15,31 +16,33 @@ import java.io.SequenceInputStream;
 import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
 
 class InflatePipelineTest {
 
   /** The reader and the copy both see every byte once, in order, however it reads and skips. */
-  @Property(tries = 30)
-  void readerAndCopySeeEveryByte(
-      @ForAll @IntRange(max = 3 * InflatePipeline.CHUNK + 77) int size,
-      @ForAll @IntRange(min = 1, max = 100_000) int step) throws IOException {
-    byte[] data = new byte[size];
-    new Random(size).nextBytes(data);
-    ByteArrayOutputStream copy = new ByteArrayOutputStream();
-    ByteArrayOutputStream seen = new ByteArrayOutputStream();
-    try (InflatePipeline pipe = InflatePipeline.start(() -> new ByteArrayInputStream(data), copy)) {
-      InputStream in = pipe.stream();
-      byte[] buffer = new byte[step];
-      for (int n; (n = in.read(buffer, 0, buffer.length)) >= 0; ) {
-        seen.write(buffer, 0, n);
-      }
-    }
-    assertArrayEquals(data, seen.toByteArray());
-    assertArrayEquals(data, copy.toByteArray());
+  @Test
+  void readerAndCopySeeEveryByte() {
+    Props p = Props.tries(30);
+    p.qt()
+        .withShrinkCycles(500) // about 20 ms each
+        .forAll(p.ints(0, 3 * InflatePipeline.CHUNK + 77), p.ints(1, 100_000))
+        .checkAssert(Props.io((size, step) -> {
+          byte[] data = new byte[size];
+          new Random(size).nextBytes(data);
+          ByteArrayOutputStream copy = new ByteArrayOutputStream();
+          ByteArrayOutputStream seen = new ByteArrayOutputStream();
+          try (InflatePipeline pipe =
+              InflatePipeline.start(() -> new ByteArrayInputStream(data), copy)) {
+            InputStream in = pipe.stream();
+            byte[] buffer = new byte[step];
+            for (int n; (n = in.read(buffer, 0, buffer.length)) >= 0; ) {
+              seen.write(buffer, 0, n);
+            }
+          }
+          assertArrayEquals(data, seen.toByteArray());
+          assertArrayEquals(data, copy.toByteArray());
+        }));
   }
 
   @Test

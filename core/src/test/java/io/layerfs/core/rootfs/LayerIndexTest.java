@@ -1,5 +1,6 @@
 package io.layerfs.core.rootfs;
 
+import io.layerfs.core.Props;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -13,43 +14,69 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.quicktheories.core.Gen;
 
 class LayerIndexTest {
 
   record Spec(String name, EntryType type, int mode, int uid, String uname, long mtime,
       long atime, long size, long offset, String link, int major, Map<String, byte[]> xattrs) {}
 
-  @Provide
-  Arbitrary<List<Spec>> specs() {
-    Arbitrary<String> comp = Arbitraries.oneOf(Arbitraries.of("a", "b", "é", "日本", "x y"),
-        Arbitraries.strings().alpha().ofMinLength(1).ofMaxLength(12));
-    Arbitrary<String> name = comp.list().ofMinSize(1).ofMaxSize(4).map(l -> String.join("/", l));
-    Arbitrary<EntryType> type = Arbitraries.of(EntryType.FILE, EntryType.DIRECTORY,
-        EntryType.SYMLINK, EntryType.CHAR_DEVICE, EntryType.FIFO, EntryType.HARDLINK);
-    Arbitrary<Map<String, byte[]>> xattrs = Arbitraries.maps(
-        Arbitraries.of("user.a", "security.capability"),
-        Arbitraries.bytes().array(byte[].class).ofMaxSize(20)).ofMaxSize(2);
-    Arbitrary<Spec> spec = Combinators.combine(name, type, Arbitraries.integers().between(0, 07777),
-        Arbitraries.integers(), Arbitraries.of("", "root", "nobody"), Arbitraries.longs(),
-        Arbitraries.longs().between(-5, 5), Arbitraries.longs().greaterOrEqual(0))
-        .as((n, t, m, u, un, mt, at, sz) -> new Spec(n, t, m, u, un, mt,
-            at == 0 ? LayerIndex.ABSENT_TIME : at, sz, sz / 3, "", 0, Map.of()));
-    return Combinators.combine(spec, name, Arbitraries.integers().between(0, 300), xattrs)
-        .as((s, link, major, xa) -> new Spec(s.name(), s.type(), s.mode(), s.uid(), s.uname(),
+  static Gen<List<Spec>> specs(Props p) {
+    Gen<String> comp = p.oneOf(p.choose("a", "b", "é", "日本", "x y"),
+        p.strings(p.charRanges("AZaz"), 1, 12));
+    Gen<String> name = p.map(p.lists(comp, 1, 4), l -> String.join("/", l));
+    Gen<EntryType> type = p.choose(EntryType.FILE, EntryType.DIRECTORY, EntryType.SYMLINK,
+        EntryType.CHAR_DEVICE, EntryType.FIFO, EntryType.HARDLINK);
+    Gen<Integer> mode = p.ints(0, 07777);
+    Gen<Integer> uid = p.ints(Integer.MIN_VALUE, Integer.MAX_VALUE);
+    Gen<String> uname = p.choose("", "root", "nobody");
+    Gen<Long> mtime = p.longs();
+    Gen<Long> atime = p.longs(-5, 5);
+    Gen<Long> size = p.longs(0, Long.MAX_VALUE);
+    Gen<Spec> plain = p.combine(List.of(name, type, mode, uid, uname, mtime, atime, size), l -> {
+      long at = (Long) l.get(6);
+      long sz = (Long) l.get(7);
+      return new Spec((String) l.get(0), (EntryType) l.get(1), (Integer) l.get(2),
+          (Integer) l.get(3), (String) l.get(4), (Long) l.get(5),
+          at == 0 ? LayerIndex.ABSENT_TIME : at, sz, sz / 3, "", 0, Map.of());
+    });
+    Gen<Spec> spec = p.combine(plain, name, p.ints(0, 300), xattrs(p),
+        (s, link, major, xa) -> new Spec(s.name(), s.type(), s.mode(), s.uid(), s.uname(),
             s.mtime(), s.atime(), s.size(), s.offset(),
             s.type() == EntryType.SYMLINK || s.type() == EntryType.HARDLINK ? link : "",
-            s.type() == EntryType.CHAR_DEVICE ? major : 0, xa))
-        .list().ofMaxSize(60);
+            s.type() == EntryType.CHAR_DEVICE ? major : 0, xa));
+    return p.lists(spec, 0, 60);
+  }
+
+  /** jqwik's maps(of("user.a", "security.capability"), byte arrays of up to 20).ofMaxSize(2). */
+  private static Gen<Map<String, byte[]>> xattrs(Props p) {
+    List<String> keys = List.of("user.a", "security.capability");
+    Gen<Integer> sizes = p.sizes(0, 2);
+    Gen<Boolean> swap = p.booleans();
+    Props.Arb<byte[]> values = p.byteArrays(0, 20);
+    Gen<Map<String, byte[]>> maps = in -> {
+      int n = sizes.generate(in);
+      List<String> order = swap.generate(in) ? List.of(keys.get(1), keys.get(0)) : keys;
+      Map<String, byte[]> m = new LinkedHashMap<>();
+      for (String k : order.subList(0, n)) {
+        m.put(k, values.generate(in));
+      }
+      return m;
+    };
+    // edge cases: no xattr, or one with an edge-case value
+    return p.arb(maps, n -> {
+      List<Map<String, byte[]>> edgeCases = new ArrayList<>(List.of(Map.of()));
+      for (String k : keys) {
+        values.edgeCases(n).forEach(v -> edgeCases.add(Map.of(k, v)));
+      }
+      return edgeCases.subList(0, Math.min(n, edgeCases.size()));
+    });
   }
 
   static LayerIndex build(List<Spec> specs) {
@@ -124,8 +151,16 @@ class LayerIndexTest {
     assertArrayEquals(a.unresolvedHardLinks(), b.unresolvedHardLinks());
   }
 
-  @Property(tries = 100)
-  void writeReadRoundTrip(@ForAll("specs") List<Spec> specs) throws IOException {
+  @Test
+  void writeReadRoundTrip() {
+    Props p = Props.tries(100);
+    p.qt()
+        .withShrinkCycles(1000) // about 10 ms each
+        .forAll(specs(p))
+        .checkAssert(Props.io(LayerIndexTest::roundTrips));
+  }
+
+  private static void roundTrips(List<Spec> specs) throws IOException {
     List<Spec> refused = new java.util.ArrayList<>();
     LayerIndex built = build(specs, refused);
     Path dir = Files.createTempDirectory("layeridx");

@@ -1,5 +1,6 @@
 package io.layerfs.core.transfer;
 
+import io.layerfs.core.Props;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -7,15 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.quicktheories.api.Pair;
+import org.quicktheories.core.Gen;
 
 class TransportTest {
 
@@ -89,71 +87,70 @@ class TransportTest {
     assertFalse(Transport.isDockerReference("a:" + "t".repeat(129)));
   }
 
-  @Property
-  void toStringParsesBack(@ForAll("transports") Transport t) {
-    assertEquals(t, Transport.parse(t.toString()));
+  private static final Props P = Props.tries(1000);
+
+  @Test
+  void toStringParsesBack() {
+    P.qt().forAll(transports()).checkAssert(t -> assertEquals(t, Transport.parse(t.toString())));
   }
 
-  @Property
-  void pathEndsAtTheFirstColon(@ForAll("paths") String path, @ForAll("tags") String tag) {
-    Transport t = Transport.parse("oci-archive:" + path + ":" + tag);
-    assertEquals(Path.of(path), t.path());
-    assertEquals(tag, t.reference());
+  @Test
+  void pathEndsAtTheFirstColon() {
+    P.qt().forAll(paths(), tags()).checkAssert((path, tag) -> {
+      Transport t = Transport.parse("oci-archive:" + path + ":" + tag);
+      assertEquals(Path.of(path), t.path());
+      assertEquals(tag, t.reference());
+    });
   }
 
-  @Property
-  void unknownTransportsAreRejected(@ForAll("names") String name, @ForAll("paths") String path) {
-    if (name.equals("oci") || name.equals("oci-archive") || name.equals("docker-archive")) {
-      return;
-    }
-    String s = name + ":" + path;
-    IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> Transport.parse(s));
-    assertTrue(e.getMessage().contains(s), e.getMessage());
+  @Test
+  void unknownTransportsAreRejected() {
+    P.qt().forAll(names(), paths()).checkAssert((name, path) -> {
+      if (name.equals("oci") || name.equals("oci-archive") || name.equals("docker-archive")) {
+        return;
+      }
+      String s = name + ":" + path;
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> Transport.parse(s));
+      assertTrue(e.getMessage().contains(s), e.getMessage());
+    });
   }
 
-  @Provide
-  Arbitrary<String> paths() {
-    Arbitrary<String> part = Arbitraries.strings().withChars("abcXYZ019._- ").ofMinLength(1)
-        .ofMaxLength(8);
-    return part.list().ofMinSize(1).ofMaxSize(4).map(parts -> String.join("/", parts))
-        .flatMap(p -> Arbitraries.of(p, "/" + p));
+  private static Gen<String> paths() {
+    Gen<String> part = P.strings("abcXYZ019._- ", 1, 8);
+    Gen<String> relative = P.map(P.lists(part, 1, 4), parts -> String.join("/", parts));
+    return P.combine(relative, P.booleans(), (p, absolute) -> absolute ? "/" + p : p);
   }
 
-  @Provide
-  Arbitrary<String> tags() {
-    Arbitrary<String> component = Arbitraries.strings().withChars("abcXYZ0129").ofMinLength(1)
-        .ofMaxLength(6);
-    Arbitrary<String> separator = Arbitraries.of(".", "_", "-", ":", "@", "+", "--", "/");
-    return Combinators.combine(component, separator, component, Arbitraries.of(true, false))
-        .as((a, s, b, both) -> both ? a + s + b : a);
+  private static Gen<String> tags() {
+    Gen<String> component = P.strings("abcXYZ0129", 1, 6);
+    Gen<String> separator = P.choose(".", "_", "-", ":", "@", "+", "--", "/");
+    return P.combine(component, separator, component, P.booleans(),
+        (a, s, b, both) -> both ? a + s + b : a);
   }
 
-  @Provide
-  Arbitrary<String> dockerRefs() {
-    Arbitrary<String> component = Arbitraries.strings().withChars("abcz019").ofMinLength(1)
-        .ofMaxLength(6);
-    Arbitrary<String> name = component.list().ofMinSize(1).ofMaxSize(3)
-        .map(parts -> String.join("/", parts));
-    Arbitrary<String> tag = Arbitraries.strings().withChars("aZ09_.-").ofMinLength(1)
-        .ofMaxLength(10).filter(t -> t.charAt(0) != '.' && t.charAt(0) != '-');
-    return Combinators.combine(name, tag, Arbitraries.of(true, false))
-        .as((n, t, tagged) -> tagged ? n + ":" + t : n);
+  private static Gen<String> dockerRefs() {
+    Gen<String> component = P.strings("abcz019", 1, 6);
+    Gen<String> name = P.map(P.lists(component, 1, 3), parts -> String.join("/", parts));
+    Gen<String> tag = P.filter(P.strings("aZ09_.-", 1, 10),
+        t -> t.charAt(0) != '.' && t.charAt(0) != '-');
+    return P.combine(name, tag, P.booleans(), (n, t, tagged) -> tagged ? n + ":" + t : n);
   }
 
-  @Provide
-  Arbitrary<Transport> transports() {
-    Arbitrary<Transport> oci = Combinators.combine(
-        Arbitraries.of(Transport.Kind.OCI, Transport.Kind.OCI_ARCHIVE), paths(),
-        tags().injectNull(0.3))
-        .as((k, p, r) -> new Transport(k, Path.of(p), r));
-    Arbitrary<Transport> docker = Combinators.combine(paths(), dockerRefs().injectNull(0.3))
-        .as((p, r) -> new Transport(Transport.Kind.DOCKER_ARCHIVE, Path.of(p), r));
-    return Arbitraries.oneOf(oci, docker);
+  private static Gen<Transport> transports() {
+    Gen<Transport> oci = P.combine(P.choose(Transport.Kind.OCI, Transport.Kind.OCI_ARCHIVE),
+        paths(), orNull(tags()), (k, p, r) -> new Transport(k, Path.of(p), r));
+    Gen<Transport> docker = P.combine(paths(), orNull(dockerRefs()),
+        (p, r) -> new Transport(Transport.Kind.DOCKER_ARCHIVE, Path.of(p), r));
+    return P.oneOf(oci, docker);
   }
 
-  @Provide
-  Arbitrary<String> names() {
-    return Arbitraries.strings().withChars("abcdeiklnoprst-").ofMinLength(1).ofMaxLength(15);
+  /** jqwik's injectNull(0.3). */
+  private static Gen<String> orNull(Gen<String> gen) {
+    return P.frequency(List.of(Pair.of(3, P.constant((String) null)), Pair.of(7, gen)));
+  }
+
+  private static Gen<String> names() {
+    return P.strings("abcdeiklnoprst-", 1, 15);
   }
 }

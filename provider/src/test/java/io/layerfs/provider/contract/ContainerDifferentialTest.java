@@ -12,6 +12,7 @@ import static java.nio.file.StandardOpenOption.TRUNCATE_EXISTING;
 import static java.nio.file.StandardOpenOption.WRITE;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.layerfs.provider.Props;
 import io.layerfs.provider.contract.ContainerOps.Chmod;
 import io.layerfs.provider.contract.ContainerOps.Chown;
 import io.layerfs.provider.contract.ContainerOps.ChannelWrite;
@@ -46,19 +47,14 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.ShrinkingMode;
-import net.jqwik.api.Tuple;
-import net.jqwik.api.lifecycle.AfterContainer;
-import net.jqwik.api.lifecycle.BeforeContainer;
-import net.jqwik.api.statistics.Statistics;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.quicktheories.api.Pair;
+import org.quicktheories.core.Gen;
 
 /**
  * The differential test of writable containers: seeded random programs of NIO operations run on
@@ -88,7 +84,8 @@ import net.jqwik.api.statistics.Statistics;
  *
  * <p>Run: {@code mvn -o -pl provider -am test -Dtest=ContainerDifferentialTest
  * -Dsurefire.failIfNoSpecifiedTests=false}. A failure prints the shrunk program, one NIO call per
- * element, and the first step whose outcomes differ.
+ * element, the first step whose outcomes differ and the seed to run it again with. At the end the
+ * run prints on stderr what the steps came to (ok, or which exception), per property.
  */
 class ContainerDifferentialTest {
   /** Paths of the merged fixture tree (and paths through its links). */
@@ -117,8 +114,10 @@ class ContainerDifferentialTest {
   private static Path store;
   private static boolean hostXattrs;
   private static boolean minimized;
+  /** Per property, how often each outcome came up: the programs must reach past the errors. */
+  private static final Map<String, Map<String, Integer>> STEPS = new TreeMap<>();
 
-  @BeforeContainer
+  @BeforeAll
   static void setUp() throws Exception {
     work = Files.createTempDirectory("layerfs-differential");
     master = work.resolve("fixture");
@@ -132,39 +131,60 @@ class ContainerDifferentialTest {
     }
   }
 
-  @AfterContainer
+  @AfterAll
   static void tearDown() throws IOException {
+    STEPS.forEach((property, counts) -> {
+      int all = counts.values().stream().mapToInt(Integer::intValue).sum();
+      StringBuilder text = new StringBuilder("ContainerDifferentialTest#" + property + ": " + all
+          + " steps");
+      counts.entrySet().stream()
+          .sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
+          .forEach(e -> text.append(String.format("%n  %-50s %5d %6.2f %%", e.getKey(),
+              e.getValue(), 100.0 * e.getValue() / all)));
+      System.err.println(text);
+    });
     if (work != null) {
       deleteTree(work);
     }
   }
 
   /** The property itself: layerfs agrees with Linux at every step, at the end, after reopen. */
-  @Property(tries = 50, seed = "20240603", shrinking = ShrinkingMode.BOUNDED)
-  void containerAgreesWithLinux(@ForAll("programs") List<Op> program) throws Exception {
-    String failure = runOnContainer(program);
-    if (failure != null) {
-      if (!minimized) {
-        // jqwik's shrinking is bounded in time; a greedy pass over this one failure is not
-        minimized = true;
-        System.err.println("ContainerDifferentialTest: minimal failing program:\n"
-            + minimize(program, signature(failure)));
-      }
-      fail(failure);
-    }
+  @Test
+  void containerAgreesWithLinux() {
+    Props p = Props.tries(50).seed(20240603);
+    p.qt()
+        .withShrinkCycles(20) // about 0.5 s each; minimize below does the rest
+        .forAll(programs(p))
+        .checkAssert(Props.io(program -> {
+          String failure = runOnContainer(program, steps("containerAgreesWithLinux"));
+          if (failure != null) {
+            if (!minimized) {
+              // the shrinking is bounded; a greedy pass over this one failure is not
+              minimized = true;
+              System.err.println("ContainerDifferentialTest: minimal failing program:\n"
+                  + minimize(program, signature(failure)));
+            }
+            fail(failure);
+          }
+        }));
+  }
+
+  private static synchronized Map<String, Integer> steps(String property) {
+    return STEPS.computeIfAbsent(property, k -> new TreeMap<>());
   }
 
   /**
    * Runs {@code program} on a new container and a new host copy; returns null when they agree
    * throughout, else what differs first.
    */
-  private static String runOnContainer(List<Op> program) throws Exception {
+  private static String runOnContainer(List<Op> program, Map<String, Integer> steps)
+      throws Exception {
     Path host = copyOfFixture();
     String name = "diff-" + CONTAINERS.incrementAndGet();
     try {
       try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://" + name),
           Map.of("store", store, "image", FixtureImages.TAG))) {
-        String failure = runSideBySide(program, host, fs.getPath("/"), "layerfs");
+        String failure = runSideBySide(program, host, fs.getPath("/"), "layerfs", steps);
         if (failure == null) {
           failure = compareTrees(host, fs.getPath("/"), "after the program");
         }
@@ -191,7 +211,8 @@ class ContainerDifferentialTest {
       for (int i = 0; i < program.size(); ) {
         List<Op> candidate = new ArrayList<>(program.subList(0, i));
         candidate.addAll(program.subList(Math.min(program.size(), i + chunk), program.size()));
-        if (!candidate.isEmpty() && signature.equals(signature(runOnContainer(candidate)))) {
+        if (!candidate.isEmpty()
+            && signature.equals(signature(runOnContainer(candidate, new TreeMap<>())))) {
           program = candidate;
         } else {
           i += chunk;
@@ -202,99 +223,95 @@ class ContainerDifferentialTest {
     for (int i = 0; i < program.size(); i++) {
       text.append("  ").append(i).append(": ").append(program.get(i)).append('\n');
     }
-    return text + runOnContainer(program);
+    return text + runOnContainer(program, new TreeMap<>());
   }
 
   /** The control: two host copies agree, so the generator and the oracle are deterministic. */
-  @Property(tries = 5, seed = "20240603", shrinking = ShrinkingMode.OFF)
-  void hostAgreesWithHost(@ForAll("programs") List<Op> program) throws Exception {
-    Path first = copyOfFixture();
-    Path second = copyOfFixture();
-    try {
-      String failure = runSideBySide(program, first, second, "second host copy");
-      if (failure == null) {
-        failure = compareTrees(first, second, "after the program");
-      }
-      if (failure != null) {
-        fail(failure);
-      }
-    } finally {
-      deleteTree(first);
-      deleteTree(second);
-    }
+  @Test
+  void hostAgreesWithHost() {
+    Props p = Props.tries(5).seed(20240603);
+    p.qt()
+        .withShrinkCycles(0) // a failure here is in the generator or the oracle: no shrinking
+        .forAll(programs(p))
+        .checkAssert(Props.io(program -> {
+          Path first = copyOfFixture();
+          Path second = copyOfFixture();
+          try {
+            String failure = runSideBySide(program, first, second, "second host copy",
+                steps("hostAgreesWithHost"));
+            if (failure == null) {
+              failure = compareTrees(first, second, "after the program");
+            }
+            if (failure != null) {
+              fail(failure);
+            }
+          } finally {
+            deleteTree(first);
+            deleteTree(second);
+          }
+        }));
   }
 
-  @Provide
-  Arbitrary<List<Op>> programs() {
-    return op().list().ofMinSize(100).ofMaxSize(300);
+  /** Programs of 100 to 300 steps; QuickTheories shrinks them from the end and step by step. */
+  private static Gen<List<Op>> programs(Props p) {
+    return p.lists(op(p), 100, 300);
   }
 
-  private Arbitrary<Op> op() {
-    Arbitrary<String> path = Arbitraries.frequencyOf(
-        Tuple.of(3, Arbitraries.of(EXISTING)), Tuple.of(2, Arbitraries.of(FRESH)));
-    Arbitrary<String> readPath = Arbitraries.frequencyOf(
-        Tuple.of(1, Arbitraries.just("")), Tuple.of(10, path));
-    Arbitrary<Data> data = Combinators.combine(
-        Arbitraries.of(0, 1, 7, 100, 4095, 4096, 5000, 70000),
-        Arbitraries.integers().between(0, 99)).as(Data::new);
-    Arbitrary<Data> smallData = Combinators.combine(
-        Arbitraries.of(0, 1, 7, 100), Arbitraries.integers().between(0, 99)).as(Data::new);
-    Arbitrary<List<OpenOption>> writeOptions = Arbitraries.of(
+  private static Gen<Op> op(Props p) {
+    Gen<String> path = p.frequency(List.of(Pair.of(3, p.choose(EXISTING)),
+        Pair.of(2, p.choose(FRESH))));
+    Gen<String> readPath = p.frequency(List.of(Pair.of(1, p.constant("")), Pair.of(10, path)));
+    Gen<Data> data = p.combine(p.choose(0, 1, 7, 100, 4095, 4096, 5000, 70000), p.ints(0, 99),
+        Data::new);
+    Gen<Data> smallData = p.combine(p.choose(0, 1, 7, 100), p.ints(0, 99), Data::new);
+    Gen<List<OpenOption>> writeOptions = p.choose(
         List.of(), List.of(CREATE_NEW), List.of(CREATE), List.of(CREATE, TRUNCATE_EXISTING),
         List.of(TRUNCATE_EXISTING), List.of(WRITE), List.of(APPEND), List.of(CREATE, APPEND));
-    Arbitrary<List<OpenOption>> seekableOptions = Arbitraries.of(
+    Gen<List<OpenOption>> seekableOptions = p.choose(
         List.of(WRITE), List.of(WRITE, CREATE), List.of(WRITE, CREATE_NEW), List.of(READ, WRITE),
         List.of(WRITE, APPEND), List.of(WRITE, CREATE, TRUNCATE_EXISTING), List.of(READ));
-    Arbitrary<List<OpenOption>> fileChannelOptions = Arbitraries.of(
+    Gen<List<OpenOption>> fileChannelOptions = p.choose(
         List.of(WRITE), List.of(WRITE, CREATE), List.of(READ, WRITE, CREATE),
         List.of(WRITE, CREATE_NEW), List.of(READ));
-    Arbitrary<Long> position = Arbitraries.of(0L, 1L, 100L, 4095L, 4096L, 65535L, 65536L, 70000L,
-        131077L);
-    Arbitrary<List<CopyOption>> moveOptions = Arbitraries.of(
+    Gen<Long> position = p.choose(0L, 1L, 100L, 4095L, 4096L, 65535L, 65536L, 70000L, 131077L);
+    Gen<List<CopyOption>> moveOptions = p.choose(
         List.of(), List.of(REPLACE_EXISTING), List.of(ATOMIC_MOVE),
         List.of(REPLACE_EXISTING, ATOMIC_MOVE));
-    Arbitrary<List<CopyOption>> copyOptions = Arbitraries.of(
+    Gen<List<CopyOption>> copyOptions = p.choose(
         List.of(), List.of(REPLACE_EXISTING), List.of(COPY_ATTRIBUTES), List.of(NOFOLLOW_LINKS),
         List.of(COPY_ATTRIBUTES, NOFOLLOW_LINKS),
         List.of(REPLACE_EXISTING, COPY_ATTRIBUTES, NOFOLLOW_LINKS));
-    Arbitrary<Integer> id = Arbitraries.of(0, 1, 1000, 4242, 65534);
-    Arbitrary<String> xattrName = Arbitraries.of("a", "b", "comment");
+    Gen<Integer> id = p.choose(0, 1, 1000, 4242, 65534);
+    Gen<String> xattrName = p.choose("a", "b", "comment");
 
-    List<Tuple.Tuple2<Integer, Arbitrary<Op>>> ops = new ArrayList<>(List.of(
-        w(8, Combinators.combine(path, data, writeOptions).as(Write::new)),
-        w(3, Combinators.combine(path, seekableOptions, position, data)
-            .as((p, o, pos, d) -> new ChannelWrite(p, false, o, pos, d))),
-        w(3, Combinators.combine(path, fileChannelOptions, position, data)
-            .as((p, o, pos, d) -> new ChannelWrite(p, true, o, pos, d))),
-        w(3, Combinators.combine(path,
-            Arbitraries.of(0L, 1L, 100L, 4096L, 65536L, 1_000_000L)).as(Truncate::new)),
-        w(4, path.map(Delete::new)),
-        w(5, Combinators.combine(path, path, moveOptions).as(Move::new)),
-        w(4, Combinators.combine(path, path, copyOptions).as(Copy::new)),
-        w(4, path.map(Mkdir::new)),
-        w(3, Combinators.combine(path, Arbitraries.of(TARGETS)).as(Symlink::new)),
-        w(2, Combinators.combine(path, path).as(HardLink::new)),
-        w(2, Combinators.combine(path, Arbitraries.integers().between(0, 0777))
-            .as(Chmod::new)),
-        w(2, Combinators.combine(path,
-            Arbitraries.longs().between(978_307_200_000_000L, 1_546_300_800_000_000L))
-            .as(Touch::new)),
-        w(2, Combinators.combine(path, Arbitraries.of(false, true), id).as(Chown::new)),
-        w(3, readPath.map(ListDir::new)),
-        w(6, Combinators.combine(readPath, Arbitraries.of(true, false)).as(Stat::new)),
-        w(2, path.map(Readlink::new)),
-        w(5, path.map(ReadAll::new))));
+    List<Pair<Integer, ? extends Gen<Op>>> ops = new ArrayList<>(List.of(
+        Pair.of(8, p.combine(path, data, writeOptions, Write::new)),
+        Pair.of(3, p.combine(path, seekableOptions, position, data,
+            (f, o, pos, d) -> new ChannelWrite(f, false, o, pos, d))),
+        Pair.of(3, p.combine(path, fileChannelOptions, position, data,
+            (f, o, pos, d) -> new ChannelWrite(f, true, o, pos, d))),
+        Pair.of(3, p.combine(path, p.choose(0L, 1L, 100L, 4096L, 65536L, 1_000_000L),
+            Truncate::new)),
+        Pair.of(4, p.map(path, Delete::new)),
+        Pair.of(5, p.combine(path, path, moveOptions, Move::new)),
+        Pair.of(4, p.combine(path, path, copyOptions, Copy::new)),
+        Pair.of(4, p.map(path, Mkdir::new)),
+        Pair.of(3, p.combine(path, p.choose(TARGETS), Symlink::new)),
+        Pair.of(2, p.combine(path, path, HardLink::new)),
+        Pair.of(2, p.combine(path, p.ints(0, 0777), Chmod::new)),
+        Pair.of(2, p.combine(path, p.longs(978_307_200_000_000L, 1_546_300_800_000_000L),
+            Touch::new)),
+        Pair.of(2, p.combine(path, p.choose(false, true), id, Chown::new)),
+        Pair.of(3, p.map(readPath, ListDir::new)),
+        Pair.of(6, p.combine(readPath, p.choose(true, false), Stat::new)),
+        Pair.of(2, p.map(path, Readlink::new)),
+        Pair.of(5, p.map(path, ReadAll::new))));
     if (hostXattrs) {
-      ops.add(w(2, Combinators.combine(path, xattrName, smallData).as(Xattr::new)));
-      ops.add(w(1, Combinators.combine(path, xattrName)
-          .as((p, n) -> new Xattr(p, n, null))));
-      ops.add(w(1, path.map(ListXattrs::new)));
+      ops.add(Pair.of(2, p.combine(path, xattrName, smallData, Xattr::new)));
+      ops.add(Pair.of(1, p.combine(path, xattrName, (f, n) -> new Xattr(f, n, null))));
+      ops.add(Pair.of(1, p.map(path, ListXattrs::new)));
     }
-    return Arbitraries.frequencyOf(ops);
-  }
-
-  private static Tuple.Tuple2<Integer, Arbitrary<Op>> w(int weight, Arbitrary<? extends Op> op) {
-    return Tuple.of(weight, op.map(o -> (Op) o));
+    return p.frequency(ops);
   }
 
   /** A failure without its step number and program: the op and outcomes, or the first path. */
@@ -314,16 +331,16 @@ class ContainerDifferentialTest {
    * and returns it with the program up to it; null when all agree.
    */
   private static String runSideBySide(List<Op> program, Path expectedRoot, Path actualRoot,
-      String actualName) throws IOException {
+      String actualName, Map<String, Integer> steps) throws IOException {
     for (int i = 0; i < program.size(); i++) {
       Op op = program.get(i);
       if (!HostGuard.confined(expectedRoot, op)) {
-        Statistics.label("steps").collect("skipped: would leave the host tree");
+        steps.merge("skipped: would leave the host tree", 1, Integer::sum);
         continue;
       }
       String expected = ContainerOps.outcome(op, expectedRoot);
       String actual = ContainerOps.outcome(op, actualRoot);
-      Statistics.label("steps").collect(expected.startsWith("ok") ? "ok" : expected);
+      steps.merge(expected.startsWith("ok") ? "ok" : expected, 1, Integer::sum);
       if (!expected.equals(actual)) {
         StringBuilder text = new StringBuilder("step " + i + " differs: " + op
             + "\n  linux:   " + expected + "\n  " + actualName + ": " + actual
