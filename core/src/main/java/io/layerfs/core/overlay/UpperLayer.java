@@ -89,10 +89,10 @@ public final class UpperLayer implements Closeable {
     if (dir != null) {
       byte[] snap = MetaLog.readSnapshot(dir);
       if (snap != null) {
-        u.apply(snap);
+        u.apply(snap, dir.resolve(MetaLog.SNAP));
       }
       for (byte[] rec : MetaLog.read(dir, valid)) {
-        u.apply(rec);
+        u.apply(rec, dir.resolve(MetaLog.LOG));
       }
     }
     u.root = u.dirs.get(ROOT_ID);
@@ -273,7 +273,8 @@ public final class UpperLayer implements Closeable {
 
   // --------------------------------------------------------------------------------- loading
 
-  private void apply(byte[] record) throws IOException {
+  /** Applies one record (or the snapshot's payload) read from {@code file}. */
+  private void apply(byte[] record, Path file) throws IOException {
     DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(record));
     try {
       while (in.available() > 0) {
@@ -291,7 +292,7 @@ public final class UpperLayer implements Closeable {
             long id = in.readLong();
             UpperFile f = files.computeIfAbsent(id, k -> new UpperFile(this, k, EntryType.FILE));
             readMeta(in, f);
-            f.type = EntryType.values()[in.readUnsignedByte()];
+            f.type = EntryType.fromCode(in.readUnsignedByte());
             f.linkTarget = readString(in);
             f.devMajor = in.readInt();
             f.devMinor = in.readInt();
@@ -331,11 +332,14 @@ public final class UpperLayer implements Closeable {
             break;
           }
           default:
-            throw new IOException("unknown container metadata operation " + op + " in " + dir);
+            throw new IOException("unknown container metadata operation " + op + " in " + file);
         }
       }
     } catch (EOFException | IndexOutOfBoundsException e) {
-      throw new IOException("truncated container metadata record in " + dir, e);
+      throw new IOException("truncated container metadata record in " + file, e);
+    } catch (IllegalArgumentException e) {
+      // an unknown type code: a corrupt record, or one of a later format
+      throw new IOException("container metadata record in " + file + ": " + e.getMessage(), e);
     }
   }
 
@@ -467,7 +471,7 @@ public final class UpperLayer implements Closeable {
       out.writeByte(OP_FILE);
       out.writeLong(f.id);
       writeMeta(f);
-      out.writeByte(f.type.ordinal());
+      out.writeByte(f.type.code());
       writeString(f.linkTarget);
       out.writeInt(f.devMajor);
       out.writeInt(f.devMinor);

@@ -341,7 +341,7 @@ final class LayerIndexBuilder {
       int flags = (ino == null && r.dir ? LayerIndex.F_IMPLIED : 0)
           | (r.opaque ? LayerIndex.F_OPAQUE : 0) | (r.fresh ? LayerIndex.F_FRESH : 0);
       int type = r.whiteout ? LayerIndex.T_WHITEOUT
-          : r.dir ? EntryType.DIRECTORY.ordinal() : ino.type.ordinal();
+          : r.dir ? EntryType.DIRECTORY.code() : ino.type.code();
       entryBuf.putInt(base, nameOff);
       entryBuf.putInt(base + 4, f.name.length);
       entryBuf.put(base + 8, (byte) type);

@@ -88,8 +88,9 @@ public final class MergedTree {
   /** {@link #lookupPlain}'s answer for a missing name; never leaves this class. */
   private static final Node ABSENT =
       new Node(null, "/", EntryType.DIRECTORY, null, -1, -1, null, 0, null, -1, -1);
-  private static final int HARDLINK = EntryType.HARDLINK.ordinal();
-  private static final int SYMLINK = EntryType.SYMLINK.ordinal();
+  // type codes as constants: lookups compare them for every component
+  private static final int HARDLINK = EntryType.HARDLINK.code();
+  private static final int SYMLINK = EntryType.SYMLINK.code();
 
   private final LayerIndex[] layers;
   private final Digest[] digests;
