@@ -19,33 +19,10 @@ import java.util.zip.CRC32C;
 
 /**
  * The index of one layer tar: every path the layer defines, after applying its entries in order
- * (see {@link LayerIndexBuilder} for the rules), with its metadata and the offset of its data in
- * the uncompressed tar. Built by {@link TarIndexer}; persisted with {@link #write} and loaded with
- * {@link #read}.
- *
- * <h2>Format</h2>
- *
- * One little-endian byte buffer, the same on disk and in memory, read in place (a loaded index is
- * a read-only memory map of its file, so its heap cost is a few objects whatever the entry count):
- *
- * <pre>
- * header (64)   "LFSINDEX", version, entryCount, dirCount, stringCount, linkPairCount,
- *               unresolvedCount, extrasLength (8), poolLength (8), totalLength (8)
- * entries       entryCount x 72 bytes (ENTRY_SIZE); the type byte is an EntryType code
- * dirs          dirCount x 16: pathOff, pathLen, firstEntry, entryCount
- * strings       stringCount x 8: off, len (user and group names, deduplicated)
- * link pairs    linkPairCount x 8: (inode, entry) for inodes with several names, sorted
- * unresolved    unresolvedCount x 4: entries that are hard links to a lower layer
- * (pad to 8)
- * extras        per entry with any: atime, ctime, devMajor, devMinor, xattrs
- * pool          UTF-8 bytes of names, directory paths, link targets, strings
- * crc32c (4)    over everything before it
- * </pre>
- *
- * <p>Entries are sorted by (parent directory path, name), both compared as unsigned bytes; the
- * directory table lists each parent path once, sorted, with its run of entries. The root is entry
- * 0 (parent {@code ""}, name {@code ""}). Looking a path up is a binary search in the directory
- * table and one in the run; the children of a directory entry are its run ({@code E_CHILD_DIR}).
+ * ({@link LayerIndexBuilder}), with its metadata and the offset of its data in the uncompressed
+ * tar. Built by {@link TarIndexer}; persisted with {@link #write} and loaded with {@link #read}.
+ * The buffer is the same on disk and in memory, read in place; its format (version {@value
+ * #VERSION}) is described in the package documentation.
  *
  * <p>Immutable and thread-safe: only absolute reads on the buffer.
  */
