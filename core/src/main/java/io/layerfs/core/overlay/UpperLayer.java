@@ -28,16 +28,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The upper layer of a container: its directories and files by id, the root, and their
- * persistence as records (see {@link MetaLog}).
- *
- * <h2>Records</h2>
- *
- * A record is a batch of operations applied together (so a rename, which unlinks one name and
- * links another, is one atomic record): {@code DIR} (a directory's whole metadata and lower path),
- * {@code FILE} (a file's whole metadata and data state), {@code LINK parent name child} (set a
- * name; child -1 is a whiteout), {@code UNLINK parent name}, {@code DROP id}. Each assigns state,
- * so replaying records over a state that already holds them changes nothing; link counts are
- * derived after loading, and files or directories no name reaches are dropped then.
+ * persistence as records of {@code DIR}, {@code FILE}, {@code LINK}, {@code UNLINK} and {@code
+ * DROP} ops, each of which assigns state, so a replay over a state that holds it changes nothing
+ * (the encoding is in the package documentation).
  *
  * <p>Thread safety: the maps and directory children are guarded by the container's tree lock; a
  * {@link Batch} is made and committed under its write lock. {@link #logFile} is also called by
@@ -445,11 +438,10 @@ public final class UpperLayer implements Closeable {
 
   /**
    * One record in the making: each method changes the in-memory state and records the change;
-   * {@link #commit} appends the record. Link counts are kept here: {@link #put} counts a name,
-   * {@link #remove} uncounts it and drops what no name reaches, {@link #detach} uncounts it for a
-   * rename that puts the entry elsewhere.
+   * {@link #commit} appends the record's bytes to the log without a copy. Link counts are kept
+   * here: {@link #put} counts a name, {@link #remove} uncounts it and drops what no name reaches,
+   * {@link #detach} uncounts it for a rename that puts the entry elsewhere.
    */
-  /** A record's bytes, handed to the log without a copy. */
   public final class Batch {
     private final RecordWriter out = new RecordWriter();
     private final List<UpperFile> dropped = new ArrayList<>();
