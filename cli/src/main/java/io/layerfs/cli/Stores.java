@@ -19,7 +19,7 @@ final class Stores {
 
   private Stores() {}
 
-  /** The provider's default store, in DESIGN.md's order. */
+  /** The provider's default store (see {@link LayerFileSystemProvider#defaultStore}). */
   static Path defaultStore() {
     return LayerFileSystemProvider.defaultStore();
   }
