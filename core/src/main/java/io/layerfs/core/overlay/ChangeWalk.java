@@ -52,7 +52,7 @@ public final class ChangeWalk {
     this.image = tree.lower();
   }
 
-  /** Walks the container of {@code tree} (see the class doc). */
+  /** Walks the container of {@code tree} (see the package documentation). */
   static ChangeWalk walk(ContainerTree tree) throws IOException {
     ChangeWalk w = new ChangeWalk(tree);
     w.incremental(tree.rootCursor(), true);
