@@ -16,8 +16,9 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code layerfs create NAME IMAGE}: a new container of an image, as {@code docker create} (its
- * writable layer starts empty). Prints the name. Mounts are accepted on the command line, as
- * DESIGN.md names them, but refused until the mount feature exists, before anything is written.
+ * writable layer starts empty). Prints the name. Mounts are accepted on the command line, in
+ * {@code docker run --mount} syntax, but refused until the mount feature exists, before anything
+ * is written.
  */
 @Command(name = "create", mixinStandardHelpOptions = true,
     description = "Create a container of an image and print its name.")

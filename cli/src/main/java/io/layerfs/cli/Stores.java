@@ -18,7 +18,7 @@ final class Stores {
 
   private Stores() {}
 
-  /** The provider's default store (see the README's env table for the order). */
+  /** The provider's default store (see {@link LayerFileSystemProvider#defaultStore}). */
   static Path defaultStore() {
     return LayerFileSystemProvider.defaultStore();
   }

@@ -1,11 +1,10 @@
 package io.layerfs.core;
 
-import io.layerfs.core.container.Container;
 import java.time.Instant;
 import java.util.Objects;
 
 /**
- * How {@link Container#commit} writes the new layer and image.
+ * How {@code Container.commit} writes the new layer and image.
  *
  * @param compression of the layer blob (gzip by default, as Docker and skopeo write)
  * @param sourceDateEpoch null, or the time that clamps every file time in the layer and becomes

@@ -1,6 +1,5 @@
 package io.layerfs.core;
 
-import io.layerfs.core.rootfs.LayerStore;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,7 +11,7 @@ import org.apache.commons.compress.compressors.zstandard.ZstdCompressorOutputStr
 
 /**
  * How a layer blob is compressed. A commit writes any of the three ({@link CommitOptions});
- * {@link LayerStore} inflates {@link #GZIP} and {@link #ZSTD} once into an uncompressed blob,
+ * {@code LayerStore} inflates {@link #GZIP} and {@link #ZSTD} once into an uncompressed blob,
  * choosing by {@link #detect} from the blob's first bytes rather than by media type.
  *
  * <p>Both codecs are deterministic for a given input (the JDK's gzip header carries no time or

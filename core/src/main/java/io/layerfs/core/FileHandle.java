@@ -1,6 +1,5 @@
 package io.layerfs.core;
 
-import io.layerfs.core.container.Container;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -9,7 +8,7 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 
 /**
- * An open file of a {@link Container}: positional I/O, as {@link FileChannel} has it. The caller
+ * An open file of a {@code Container}: positional I/O, as {@link FileChannel} has it. The caller
  * (the NIO channel) keeps the position; an {@link #append()} handle writes at the end whatever the
  * position. Errors are those of a {@link FileChannel} on Linux ({@link
  * java.nio.channels.NonReadableChannelException}, {@link

@@ -1,10 +1,9 @@
 package io.layerfs.core;
 
-import io.layerfs.core.gc.GarbageCollector;
 import java.util.List;
 
 /**
- * What one {@link GarbageCollector#collect} run removed, or in a dry run would remove.
+ * What one {@code GarbageCollector.collect} run removed, or in a dry run would remove.
  *
  * @param dryRun true if nothing was deleted and the items say what would have been
  * @param removed the items, sorted by kind, then name

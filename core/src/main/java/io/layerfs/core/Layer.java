@@ -1,10 +1,9 @@
 package io.layerfs.core;
 
-import io.layerfs.core.image.Image;
 import java.util.Objects;
 
 /**
- * One layer of an {@link Image}, as its manifest and config describe it.
+ * One layer of an {@code Image}, as its manifest and config describe it.
  *
  * @param mediaType the layer media type (tar, tar+gzip, tar+zstd, Docker's rootfs diff types)
  * @param digest the digest of the blob as stored (compressed for compressed layers)

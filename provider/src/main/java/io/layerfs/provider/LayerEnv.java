@@ -124,7 +124,10 @@ record LayerEnv(Path store, String image, boolean readOnly, Path signedBy,
     return value.getClass().getSimpleName() + " '" + value + "'";
   }
 
-  /** The store used when the env names none, as DESIGN.md orders the fallbacks. */
+  /**
+   * The store used when the env names none: system property {@code layerfs.store}, then {@code
+   * $LAYERFS_STORE}, then {@code $XDG_DATA_HOME/layerfs}, then {@code ~/.local/share/layerfs}.
+   */
   static Path defaultStore() {
     String prop = System.getProperty("layerfs.store");
     if (prop != null && !prop.isEmpty()) {

@@ -27,7 +27,8 @@ import java.util.stream.Stream;
 /**
  * The containers directory of a store, {@code <store>/layerfs/containers/NAME/}: names, the
  * {@code container.json} written once at creation, listing, describing and removing, none of
- * which needs a container open (see {@link Container} for the layout of one directory).
+ * which needs a container open (the package documentation describes one directory and the
+ * format of {@code container.json}).
  */
 public final class ContainerDirectory {
   static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]*");

@@ -16,18 +16,10 @@ import java.util.regex.Pattern;
 
 /**
  * The named volumes of a store, laid out as Docker's {@code local} volume driver lays them out:
- * volume NAME is the directory {@code <store>/layerfs/volumes/NAME/_data}, whose contents are the
- * volume's files, plain files of the host.
- *
- * <p>Names follow Docker's rule {@code [a-zA-Z0-9][a-zA-Z0-9_.-]*} (at most 255 characters, one
- * directory name). {@link #create} is idempotent, as {@code docker volume create} is: creating a
- * volume that exists returns it unchanged. {@link #remove} first renames the volume's directory
- * to a hidden name (a leading dot, which no volume name has) and then deletes it, so a crash or a
- * failure part way never leaves a half-deleted volume that {@link #list} shows; the hidden
- * remains are deleted by the next {@code remove} of any volume.
- *
- * <p>Containers do not mount volumes yet (mounts are a later feature), so {@link #remove} does not
- * check whether a volume is in use.
+ * volume NAME is the directory {@code <store>/layerfs/volumes/NAME/_data}, plain files of the
+ * host. {@link #create} is idempotent, as {@code docker volume create} is; {@link #remove} renames
+ * the volume away before deleting it, so {@link #list} never shows a half-deleted volume (see the
+ * package documentation).
  *
  * <p>Thread safety: stateless; concurrent calls are safe across threads and processes as far as
  * the file system's renames and directory creations are atomic.

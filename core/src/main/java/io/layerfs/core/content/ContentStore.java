@@ -6,7 +6,6 @@ import io.layerfs.core.oci.Descriptor;
 import io.layerfs.core.oci.ImageManifest;
 import io.layerfs.core.oci.OciIndex;
 import io.layerfs.core.oci.OciJson;
-import io.layerfs.core.rootfs.LayerStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -26,16 +25,10 @@ import java.util.stream.Stream;
 
 /**
  * A content-addressed blob store that is an OCI image layout directory: {@code oci-layout},
- * {@code index.json} and {@code blobs/<alg>/<hex>}, readable by umoci and skopeo as it is.
- *
- * <p>Opening a new or empty directory creates the layout; opening an existing layout changes
- * nothing. layerfs keeps its private state (temp files, layer indexes, containers) in one
- * subdirectory, {@link #stateDir()}, which other tools ignore.
- *
- * <p>Writes follow containerd's ingest protocol (see {@link BlobWriter}): temp file, fsync,
- * verify size and digest, atomic rename, fsync of the directory. Committed blobs never change.
- * index.json is replaced the same way (write a temp copy, fsync, rename), so a reader sees the
- * old or the new file, never a torn one.
+ * {@code index.json} and {@code blobs/<alg>/<hex>}, readable by umoci and skopeo as it is, with
+ * layerfs' private state in one subdirectory, {@link #stateDir()}. Blobs are written as
+ * containerd ingests them ({@link BlobWriter}) and never change; index.json is replaced
+ * atomically (see the package documentation for the layout and the locks).
  *
  * <p>Thread safety: safe for concurrent use. index.json read-modify-write cycles are serialized
  * by a lock per layout directory within the JVM and by a file lock on {@code

@@ -1,6 +1,5 @@
 package io.layerfs.core.content;
 
-import io.layerfs.core.gc.GarbageCollector;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.channels.FileChannel;
@@ -15,25 +14,11 @@ import java.util.concurrent.ConcurrentMap;
 
 /**
  * The shared/exclusive gate between ingest leases ({@link ContentStore#lease()}) and the garbage
- * collector ({@link GarbageCollector}), one per layout directory.
- *
- * <h2>Two levels</h2>
- *
- * Across processes: a {@link FileLock} on {@code <store>/layerfs/gc.lock}, shared while this JVM
- * holds any lease, exclusive while this JVM collects. Within the JVM: a counting monitor (number
- * of leases, whether a collection runs), because a second {@link FileLock} on the same file in
- * one JVM throws {@link java.nio.channels.OverlappingFileLockException}. The first lease of the
- * JVM takes the shared file lock, the last one to close releases it, so a process holding no
- * lease never stands in another process's collector's way.
- *
- * <p>The monitor is used instead of a {@link java.util.concurrent.locks.ReentrantReadWriteLock}
- * on purpose: a read lock must be released by the thread that took it, while a lease may be
- * closed by another thread (an import finishing in a callback); and a queued writer would make
- * new readers wait, so an import that takes a second lease in a helper thread while a collector
- * waits would deadlock until the collector timed out. Here a lease waits only for a collection
- * that is running, never for one that is waiting; a collector can be starved by a steady stream
- * of leases, and then fails after its timeout with a message saying so. Leases are reentrant:
- * they are just counted.
+ * collector ({@code GarbageCollector}), one per layout directory: a {@link FileLock} on {@code
+ * <store>/layerfs/gc.lock} across processes (shared while this JVM holds any lease, exclusive
+ * while it collects) and a counting monitor within the JVM. The package documentation says why
+ * a monitor and not a read-write lock: a lease waits only for a running collection, never for a
+ * waiting one.
  *
  * <p>Lock order: the gate's monitor, then the file lock. A lease may block inside the monitor on
  * the shared file lock while another process collects; that wait is as long as that collection.

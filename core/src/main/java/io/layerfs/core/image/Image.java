@@ -15,28 +15,10 @@ import java.util.List;
 import java.util.StringJoiner;
 
 /**
- * An image resolved in a {@link ContentStore}: its manifest, config and layers.
- *
- * <h2>References</h2>
- *
- * A reference is resolved against index.json in this order, first hit wins:
- *
- * <ol>
- *   <li>{@code sha256:<hex>} (or {@code sha512:}): the manifest or image index with that digest,
- *       whether index.json lists it or not.
- *   <li>An entry whose {@code org.opencontainers.image.ref.name} equals the reference exactly:
- *       {@code "1"}, {@code "demo:1"} or {@code "docker.io/library/debian:12"} match only an
- *       annotation spelled the same way.
- *   <li>Only for a reference without a tag (no {@code :} after its last {@code /}), such as
- *       {@code "web"}: the entry {@code "web:latest"}, then an entry whose annotation is just the
- *       tag {@code "latest"} (skopeo's {@code oci:DIR:latest} style, where the layout is the
- *       repository).
- * </ol>
- *
- * <p>When several index.json entries share a name (one per platform), or the name points at an
- * image index or Docker manifest list, the platform decides: {@code linux/amd64} unless the
- * caller names another. Errors say what was available: the tags for an unknown reference, the
- * platforms for an unmatched platform.
+ * An image resolved in a {@link ContentStore}: its manifest, config and layers. A reference is a
+ * digest, an exact {@code ref.name} of index.json, or a name without a tag that falls back to
+ * {@code :latest}; image indexes and manifest lists pick a platform, {@code linux/amd64} by
+ * default (the package documentation gives the order).
  *
  * <p>Immutable and thread-safe. Manifest and config blobs are verified against their digests when
  * read.
@@ -75,7 +57,7 @@ public final class Image {
   }
 
   /**
-   * Resolves {@code ref} (see the class doc) for the platform {@code os}/{@code arch}.
+   * Resolves {@code ref} (see the package documentation) for the platform {@code os}/{@code arch}.
    *
    * @throws IOException if the reference is unknown (listing the tags), no manifest matches the
    *     platform (listing the platforms), or a blob is missing, corrupt or of an unsupported type

@@ -1,6 +1,5 @@
 package io.layerfs.core.internal;
 
-import io.layerfs.core.rootfs.LayerStore;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -8,7 +7,7 @@ import java.io.OutputStream;
 
 /**
  * Copies every byte read from a stream, skipped bytes included, to an output stream: the one
- * pass of {@link LayerStore} that feeds the tar indexer while the same bytes are hashed and
+ * pass of {@code LayerStore} that feeds the tar indexer while the same bytes are hashed and
  * stored.
  *
  * <p>{@link #close()} closes neither side: the indexer may close its input before the caller

@@ -3,7 +3,6 @@ package io.layerfs.core.oci;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.layerfs.core.content.ContentStore;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,7 +17,7 @@ import java.util.TreeSet;
  * the name, as {@code umoci tag} does: every entry carrying it is removed and one new entry is
  * appended.
  *
- * <p>Not thread-safe; {@link ContentStore} serializes read-modify-write cycles.
+ * <p>Not thread-safe; {@code ContentStore} serializes read-modify-write cycles.
  */
 public final class OciIndex {
   private final ObjectNode root;

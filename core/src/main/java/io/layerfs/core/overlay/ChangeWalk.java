@@ -16,25 +16,11 @@ import java.util.TreeSet;
 
 /**
  * The changes of a container against its image, in the order a layer tar holds them: the shared
- * source of {@link Container#diff} and {@link Container#commit}.
- *
- * <h2>Two modes</h2>
- *
- * The walk follows the upper layer, not the whole tree. A directory copied up in place (its
- * {@link UpperDir#lower} is its own path, and the image has a directory there) is walked
- * <em>incrementally</em>: an entry for the directory (its metadata may have changed), then only
- * its upper children: whiteouts become {@code .wh.NAME}, files become entries, directories are
- * walked again. Any other upper directory (new, opaque, or a renamed lower directory, whose
- * contents come from another lower path) is walked <em>in full</em>: the directory, an opaque
- * marker when the image has a directory at that path (hiding what it held there), and every
- * name of the merged directory, lower ones included, since the image has them elsewhere or not at
- * all. That is how overlay2's redirect_dir becomes plain OCI layer entries.
- *
- * <p>For {@code docker diff}, an entry is {@code A} when the image has nothing at its path and
- * {@code C} when it has; a whiteout is {@code D}; and in a directory walked in full, each name the
- * image had there and the container no longer has is a {@code D} (not its children, as Docker
- * prints). The root is a {@code ./} entry when its own metadata changed (and always when
- * flattening), and never a diff line.
+ * source of {@link Overlay#diff} and {@link Overlay#commit}. Directories copied up in place are
+ * walked incrementally (only their upper children), any other upper directory in full (opaque
+ * marker and every merged name), which is how a renamed image directory becomes plain layer
+ * entries; the package documentation gives the rules and the {@code A}/{@code C}/{@code D}
+ * letters.
  *
  * <p>Callers hold the container's tree lock.
  */
@@ -66,7 +52,7 @@ final class ChangeWalk {
     this.image = tree.lower();
   }
 
-  /** Walks the container of {@code tree} (see the class doc). */
+  /** Walks the container of {@code tree} (see the package documentation). */
   static ChangeWalk walk(ContainerTree tree) throws IOException {
     ChangeWalk w = new ChangeWalk(tree);
     w.incremental(tree.rootCursor(), true);

@@ -12,7 +12,7 @@ import java.time.Instant;
 
 /**
  * Turns a {@link ChangeWalk} into a layer blob and a new image: the shared last step of {@link
- * Container#commit} and {@link ImageFlattener}.
+ * Overlay#commit} and {@link ImageFlattener}.
  */
 final class LayerCommit {
   private LayerCommit() {}

@@ -22,19 +22,11 @@ import org.apache.commons.compress.archivers.tar.TarConstants;
  * bytes, {@code .wh.NAME} whiteouts, {@code .wh..wh..opq} opaque markers, and hard links (the
  * second and later names of one file become link entries to the first).
  *
- * <h2>Headers</h2>
- *
- * Commons Compress writes the ustar headers. What ustar cannot hold goes into one PAX extended
- * header per entry, which this class builds itself, because Commons Compress turns PAX values into
- * UTF-8 strings (an xattr such as {@code security.capability} is binary) and rounds {@code mtime}
- * to 100 ns: {@code path} and {@code linkpath} when long or not ASCII, {@code mtime} with its
- * nanoseconds, {@code uname}/{@code gname} when not ASCII or long, and {@code SCHILY.xattr.*} with
- * the raw bytes. Readers take one PAX header per entry (Go's archive/tar keeps only the last), so
- * all records go into that one; the ustar fields are then truncated or clamped stand-ins.
- * Numbers too big for octal fields (sizes of 8 GiB and more) use base-256, as GNU tar does.
- *
- * <p>The output depends only on the items: no atime or ctime, no host user names, times clamped
- * to the {@code SOURCE_DATE_EPOCH} when one is given, so equal changes give an equal layer.
+ * <p>Commons Compress writes the ustar headers; the one PAX header per entry is built here,
+ * because Commons Compress turns PAX values into UTF-8 strings (an xattr such as {@code
+ * security.capability} is binary) and rounds {@code mtime} to 100 ns, and Go's archive/tar keeps
+ * only the last PAX header of an entry. The output depends only on the items, so equal changes
+ * give an equal layer.
  */
 final class LayerTarWriter {
   private static final long MAX_OCTAL_11 = 077777777777L;
@@ -212,7 +204,9 @@ final class LayerTarWriter {
       return value;
     }
 
-    /** The seconds for the ustar field; a record when the time has nanoseconds or is out of range. */
+    /**
+     * The seconds for the ustar field; a record when the time has nanoseconds or is out of range.
+     */
     long mtime(long nanos) {
       long sec = Math.floorDiv(nanos, 1_000_000_000L);
       long frac = Math.floorMod(nanos, 1_000_000_000L);

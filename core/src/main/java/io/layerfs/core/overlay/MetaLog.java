@@ -17,24 +17,12 @@ import java.util.List;
 import java.util.zip.CRC32C;
 
 /**
- * The metadata files of a container: {@code meta.snap}, the compacted state, and {@code
- * meta.log}, the records appended since.
- *
- * <p>A log record is {@code [int length][int CRC32C of the payload][payload]}, copied into a
- * shared memory mapping of the end of the file before the operation returns. The mapping's pages
- * are the kernel's page cache, which outlives a killed process, so a crash of the JVM ({@code
- * kill -9}) loses at most the operation in flight, as it did when each record was a {@code
- * pwrite}; but a record now costs a copy instead of a system call, which is most of what a
- * container adds to creating a small file. The file grows ahead of the records by {@value
- * #GROW} bytes of written zeros (blocks allocated up front, so a full disk is an {@code
- * IOException} when growing, not a fault when a mapped page is first written). The log is forced
- * to the disk only when a caller forces a file ({@code FileChannel.force}) and when the container
- * closes, as a host file system would keep them (forcing every record made each small write cost
- * a disk flush). Replay reads records up to the first one that is empty (the zeros past the last
- * record), short or fails its checksum (a torn append), and the writer cuts the file there. The snapshot is {@code [magic][version][length][CRC32C][payload]},
- * written to a temp file, forced, renamed over the old one, the directory forced, and only then
- * the log emptied; records replayed over a snapshot that already holds them change nothing (every
- * record assigns state, see {@link UpperLayer}).
+ * The metadata files of a container: {@code meta.snap}, the compacted state (magic, version
+ * {@value #SNAP_VERSION}, length, CRC32C), and {@code meta.log}, the CRC32C-framed records
+ * appended since, copied into a shared memory mapping so that they outlive a killed process
+ * without a system call each. Replay stops at the first torn record; a snapshot is written to a
+ * temp file, forced and renamed before the log is emptied (formats and guarantees in the package
+ * documentation).
  *
  * <p>Thread-safe: appends are serialized by this object's monitor (the last lock in the
  * container's lock order).

@@ -9,14 +9,17 @@ import java.util.TreeMap;
  * {@link UpperFile} (every non-directory, hard links included) add the rest; {@link #WHITEOUT}
  * marks a deleted lower name in its directory.
  *
- * <p>Mutable; guarded by the container's tree lock (see {@link Container}), except the data state
+ * <p>Mutable; guarded by the container's tree lock (see {@link Overlay}), except the data state
  * of an {@link UpperFile}, which its own monitor guards.
  */
 abstract class UpperEntry {
   /** A deleted lower name: hides the name of the directory's lower path. */
   static final UpperEntry WHITEOUT = new UpperEntry(-1) {};
 
-  /** Identity: unique in the container, never reused; the data file name of a file. */
+  /**
+   * Identity: unique among the container's live entries; the data file name of a file. A new
+   * file may take over the id of a deleted one ({@link DataFilePool}), as inode numbers are.
+   */
   final long id;
   int mode;
   int uid;

@@ -15,31 +15,14 @@ import java.util.Set;
 
 /**
  * A non-directory of a container's upper layer (an inode: hard links are several names of one
- * object), with its bytes in the data file {@code data/ID}.
- *
- * <h2>Chunked copy-up</h2>
- *
- * A file copied up from a lower layer keeps its origin (layer, offset and size of the lower
- * bytes) and a bitmap of the 64 KiB chunks already in the data file. Byte {@code p} is read from
- * the lower layer when {@code p < originSize} and its chunk is not in the bitmap, else from the
- * data file (a hole or a position past its end reads as zeros). The first write into a chunk
- * first copies that chunk's lower bytes into the (sparse) data file, then writes; so appending a
- * line to a 1 GiB lower file copies at most one chunk. A metacopy (chmod, chown, touch, rename,
- * hard link of a lower file) is a file with an origin and an empty bitmap: no data file at all.
- * When every chunk is present the origin is dropped; {@link #copyAll} forces that (for a
- * read-write {@code map}).
- *
- * <h2>Durability</h2>
- *
- * Copied chunks reach the data file before the metadata record that adds them to the bitmap is
- * appended to the log, so a crash never exposes a hole as data. Size and times changed by plain
- * writes are logged lazily (when a handle is closed or forced, and at container close): on
- * reopen, the size is also the data file's length if that is larger, since writes go to the data
- * file at their own offset.
+ * object), with its bytes in the data file {@code data/ID}. A file copied up from an image keeps
+ * its origin (layer, offset and size of the lower bytes) and a bitmap of the 64 KiB chunks
+ * already copied; chunks reach the data file before the record that marks them (see the package
+ * documentation for the copy-up and its durability).
  *
  * <p>Thread safety: the data state (size, origin, bitmap, channel) and the metadata fields are
- * guarded by this object's monitor; the tree lock of the container is taken before it, the log's
- * lock after it.
+ * guarded by this object's monitor; the container's tree lock is taken before it, the log's lock
+ * after it.
  */
 public final class UpperFile extends UpperEntry {
   static final int CHUNK_SHIFT = 16;

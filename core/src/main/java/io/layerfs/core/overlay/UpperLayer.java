@@ -28,16 +28,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The upper layer of a container: its directories and files by id, the root, and their
- * persistence as records (see {@link MetaLog}).
- *
- * <h2>Records</h2>
- *
- * A record is a batch of operations applied together (so a rename, which unlinks one name and
- * links another, is one atomic record): {@code DIR} (a directory's whole metadata and lower path),
- * {@code FILE} (a file's whole metadata and data state), {@code LINK parent name child} (set a
- * name; child -1 is a whiteout), {@code UNLINK parent name}, {@code DROP id}. Each assigns state,
- * so replaying records over a state that already holds them changes nothing; link counts are
- * derived after loading, and files or directories no name reaches are dropped then.
+ * persistence as records of {@code DIR}, {@code FILE}, {@code LINK}, {@code UNLINK} and {@code
+ * DROP} ops, each of which assigns state, so a replay over a state that holds it changes nothing
+ * (the encoding is in the package documentation).
  *
  * <p>Thread safety: the maps and directory children are guarded by the container's tree lock; a
  * {@link Batch} is made and committed under its write lock. {@link #logFile} is also called by
@@ -89,10 +82,10 @@ final class UpperLayer implements Closeable {
     if (dir != null) {
       byte[] snap = MetaLog.readSnapshot(dir);
       if (snap != null) {
-        u.apply(snap);
+        u.apply(snap, dir.resolve(MetaLog.SNAP));
       }
       for (byte[] rec : MetaLog.read(dir, valid)) {
-        u.apply(rec);
+        u.apply(rec, dir.resolve(MetaLog.LOG));
       }
     }
     u.root = u.dirs.get(ROOT_ID);
@@ -273,7 +266,8 @@ final class UpperLayer implements Closeable {
 
   // --------------------------------------------------------------------------------- loading
 
-  private void apply(byte[] record) throws IOException {
+  /** Applies one record (or the snapshot's payload) read from {@code file}. */
+  private void apply(byte[] record, Path file) throws IOException {
     DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(record));
     try {
       while (in.available() > 0) {
@@ -291,7 +285,7 @@ final class UpperLayer implements Closeable {
             long id = in.readLong();
             UpperFile f = files.computeIfAbsent(id, k -> new UpperFile(this, k, EntryType.FILE));
             readMeta(in, f);
-            f.type = EntryType.values()[in.readUnsignedByte()];
+            f.type = EntryType.fromCode(in.readUnsignedByte());
             f.linkTarget = readString(in);
             f.devMajor = in.readInt();
             f.devMinor = in.readInt();
@@ -331,11 +325,14 @@ final class UpperLayer implements Closeable {
             break;
           }
           default:
-            throw new IOException("unknown container metadata operation " + op + " in " + dir);
+            throw new IOException("unknown container metadata operation " + op + " in " + file);
         }
       }
     } catch (EOFException | IndexOutOfBoundsException e) {
-      throw new IOException("truncated container metadata record in " + dir, e);
+      throw new IOException("truncated container metadata record in " + file, e);
+    } catch (IllegalArgumentException e) {
+      // an unknown type code: a corrupt record, or one of a later format
+      throw new IOException("container metadata record in " + file + ": " + e.getMessage(), e);
     }
   }
 
@@ -441,11 +438,10 @@ final class UpperLayer implements Closeable {
 
   /**
    * One record in the making: each method changes the in-memory state and records the change;
-   * {@link #commit} appends the record. Link counts are kept here: {@link #put} counts a name,
-   * {@link #remove} uncounts it and drops what no name reaches, {@link #detach} uncounts it for a
-   * rename that puts the entry elsewhere.
+   * {@link #commit} appends the record's bytes to the log without a copy. Link counts are kept
+   * here: {@link #put} counts a name, {@link #remove} uncounts it and drops what no name reaches,
+   * {@link #detach} uncounts it for a rename that puts the entry elsewhere.
    */
-  /** A record's bytes, handed to the log without a copy. */
   final class Batch {
     private final RecordWriter out = new RecordWriter();
     private final List<UpperFile> dropped = new ArrayList<>();
@@ -467,7 +463,7 @@ final class UpperLayer implements Closeable {
       out.writeByte(OP_FILE);
       out.writeLong(f.id);
       writeMeta(f);
-      out.writeByte(f.type.ordinal());
+      out.writeByte(f.type.code());
       writeString(f.linkTarget);
       out.writeInt(f.devMajor);
       out.writeInt(f.devMinor);

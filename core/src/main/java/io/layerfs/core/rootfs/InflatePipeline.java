@@ -19,25 +19,18 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Decompresses a layer blob on a second thread, so the first open of a layer takes about as long
  * as decompressing alone: {@link LayerStore}'s one pass split over two threads.
  *
- * <p>The producer (a pooled daemon thread) only decompresses, filling {@value #CHUNKS} buffers
- * of {@value #CHUNK} bytes in turn and queueing the full ones. Chunks are big because every
- * hand-over can wake a parked thread, and those wake-ups cost the decompressor: with 256 KiB
- * chunks it ran about 5% slower than alone, with 2 MiB chunks as fast (IngestBenchmark). The consumer, the caller's thread,
- * reads {@link #stream()}: each chunk it takes is first written whole to the copy (the {@link
- * BlobWriter}, which hashes and writes it), then served to the reader (the tar indexer), so
- * hashing, writing and indexing run beside decompression instead of after it. The buffers
- * circulate between two bounded queues: memory stays at {@code CHUNKS * CHUNK} whatever the
- * input (a decompression bomb only runs longer), and neither side allocates per chunk.
- *
- * <p>Errors: an exception of the producer (corrupt compressed data, an I/O error) is rethrown by
- * the consumer's next read, the same exception object; {@link #close} stops the producer
- * (interrupting it if it waits) and waits for it, so the blob is closed when close returns,
- * whatever failed.
- *
- * <p>{@link #submit} also runs other work on the same pool: {@link SyncBehind} flushes the copy
- * there, beside the two.
+ * <p>The producer (a pooled daemon thread) only decompresses into {@value #CHUNKS} buffers of
+ * {@value #CHUNK} bytes that circulate between two bounded queues, so memory stays fixed whatever
+ * the input (a decompression bomb only runs longer). The consumer, the caller's thread, reads
+ * {@link #stream()}: each chunk is first written whole to the copy (the {@link BlobWriter}), then
+ * served to the tar indexer. A producer's exception is rethrown by the consumer's next read;
+ * {@link #close} stops the producer and waits for it, so the blob is closed when close returns.
+ * {@link #submit} runs other work on the same pool ({@link SyncBehind}'s flushes, the index
+ * write).
  */
 final class InflatePipeline implements Closeable {
+  // every hand-over can wake a parked thread, which costs the decompressor: with 256 KiB chunks
+  // it ran about 5% slower than alone, with 2 MiB chunks as fast (IngestBenchmark)
   static final int CHUNK = 1 << 21;
   static final int CHUNKS = 4;
 

@@ -19,33 +19,10 @@ import java.util.zip.CRC32C;
 
 /**
  * The index of one layer tar: every path the layer defines, after applying its entries in order
- * (see {@link LayerIndexBuilder} for the rules), with its metadata and the offset of its data in
- * the uncompressed tar. Built by {@link TarIndexer}; persisted with {@link #write} and loaded with
- * {@link #read}.
- *
- * <h2>Format</h2>
- *
- * One little-endian byte buffer, the same on disk and in memory, read in place (a loaded index is
- * a read-only memory map of its file, so its heap cost is a few objects whatever the entry count):
- *
- * <pre>
- * header (64)   "LFSINDEX", version, entryCount, dirCount, stringCount, linkPairCount,
- *               unresolvedCount, extrasLength (8), poolLength (8), totalLength (8)
- * entries       entryCount x 72 bytes (ENTRY_SIZE), see the E_* offsets
- * dirs          dirCount x 16: pathOff, pathLen, firstEntry, entryCount
- * strings       stringCount x 8: off, len (user and group names, deduplicated)
- * link pairs    linkPairCount x 8: (inode, entry) for inodes with several names, sorted
- * unresolved    unresolvedCount x 4: entries that are hard links to a lower layer
- * (pad to 8)
- * extras        per entry with any: atime, ctime, devMajor, devMinor, xattrs
- * pool          UTF-8 bytes of names, directory paths, link targets, strings
- * crc32c (4)    over everything before it
- * </pre>
- *
- * <p>Entries are sorted by (parent directory path, name), both compared as unsigned bytes; the
- * directory table lists each parent path once, sorted, with its run of entries. The root is entry
- * 0 (parent {@code ""}, name {@code ""}). Looking a path up is a binary search in the directory
- * table and one in the run; the children of a directory entry are its run ({@code E_CHILD_DIR}).
+ * ({@link LayerIndexBuilder}), with its metadata and the offset of its data in the uncompressed
+ * tar. Built by {@link TarIndexer}; persisted with {@link #write} and loaded with {@link #read}.
+ * The buffer is the same on disk and in memory, read in place; its format (version {@value
+ * #VERSION}) is described in the package documentation.
  *
  * <p>Immutable and thread-safe: only absolute reads on the buffer.
  */
@@ -58,14 +35,14 @@ public final class LayerIndex {
   static final int DIR_SIZE = 16;
   static final long ABSENT_TIME = Long.MIN_VALUE;
 
-  /** Type code of a whiteout entry; others are {@link EntryType} ordinals. */
+  /** Type code of a whiteout entry; others are {@link EntryType#code()}s. */
   static final int T_WHITEOUT = 7;
+
+  private static final int T_DIRECTORY = EntryType.DIRECTORY.code();
 
   static final int F_IMPLIED = 1;
   static final int F_OPAQUE = 2;
   static final int F_FRESH = 4;
-
-  private static final EntryType[] TYPES = EntryType.values();
 
   private final ByteBuffer buf;
   private final Path file;
@@ -130,6 +107,17 @@ public final class LayerIndex {
     if ((int) crc.getValue() != buf.getInt((int) total - 4)) {
       throw new IOException(name + ": layer index checksum mismatch (corrupt file)");
     }
+    for (int i = 0; i < entryCount; i++) {
+      // checked once here, so lookups can trust every code
+      int t = buf.get(entriesBase + i * ENTRY_SIZE + 8);
+      if (t != T_WHITEOUT) {
+        try {
+          EntryType.fromCode(t);
+        } catch (IllegalArgumentException e) {
+          throw new IOException(name + ": entry " + i + ": " + e.getMessage(), e);
+        }
+      }
+    }
     dirsBase = entriesBase + entryCount * ENTRY_SIZE;
     stringsBase = dirsBase + dirCount * DIR_SIZE;
     pairsBase = stringsBase + stringCount * 8;
@@ -142,8 +130,8 @@ public final class LayerIndex {
   /**
    * Loads an index written by {@link #write}, memory-mapped read-only.
    *
-   * @throws IOException if the file cannot be read, is truncated, corrupt (checksum), or of another
-   *     format version; the message names the file
+   * @throws IOException if the file cannot be read, is truncated, corrupt (checksum, an unknown
+   *     type code), or of another format version; the message names the file
    */
   public static LayerIndex read(Path file) throws IOException {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
@@ -224,7 +212,7 @@ public final class LayerIndex {
     return poolString(buf.getInt(e(i)), buf.getInt(e(i) + 4));
   }
 
-  /** Raw type code: an {@link EntryType} ordinal or {@link #T_WHITEOUT}. */
+  /** Raw type code: an {@link EntryType#code()} or {@link #T_WHITEOUT}. */
   int typeCode(int i) {
     return buf.get(e(i) + 8);
   }
@@ -236,11 +224,11 @@ public final class LayerIndex {
   /** Entry type; null for a whiteout. */
   EntryType type(int i) {
     int t = typeCode(i);
-    return t == T_WHITEOUT ? null : TYPES[t];
+    return t == T_WHITEOUT ? null : EntryType.fromCode(t);
   }
 
   boolean isDirectory(int i) {
-    return typeCode(i) == EntryType.DIRECTORY.ordinal();
+    return typeCode(i) == T_DIRECTORY;
   }
 
   boolean isImplied(int i) {

@@ -15,41 +15,10 @@ import java.util.Map;
 import java.util.zip.CRC32C;
 
 /**
- * Applies the entries of one layer tar, in order, to an in-memory tree — the layer's own "diff
- * directory" as overlay2 would extract it — and encodes the result as a {@link LayerIndex}.
- *
- * <p>Rules (the OCI layer spec plus what extracting into an empty directory does):
- *
- * <ul>
- *   <li>A later entry for the same path replaces the earlier one; a directory over a directory only
- *       replaces its metadata and keeps its children.
- *   <li>Every entry implies its parent directories; a missing one becomes an <em>implied</em>
- *       directory (no metadata of its own), and so does a whiteout record of this layer in the
- *       way.
- *   <li>An entry below a path that this layer, at that point of the tar, has as a non-directory
- *       (file, symlink, device, fifo, hard link): a whiteout or opaque marker is ignored, it
- *       neither removes anything nor turns the non-directory into a directory ({@code umoci
- *       repack} writes {@code dir-to-file} and then {@code dir-to-file/.wh.x} for a directory that
- *       became a file); any other entry is an {@link IOException}. This is what {@code umoci
- *       unpack} does (oci/layer/tar_extract.go, {@code UnpackEntry}): for a marker it lstats the
- *       target, and ENOTDIR counts as "does not exist", so nothing is removed; markers never
- *       create directories; for other entries it calls {@code MkdirAll} on the parent, which
- *       fails with ENOTDIR, and the unpack fails. (umoci resolves a symlink parent through the
- *       link instead; layerfs does not write through links while indexing one layer.)
- *   <li>{@code .wh.NAME} records a whiteout for NAME in its directory; {@code .wh..wh..opq} marks
- *       its directory opaque; other {@code .wh..wh.*} names (aufs' {@code .wh..wh.plnk}...) and
- *       {@code .wh.}, {@code .wh..}, {@code .wh...} (which would name the directory itself or its
- *       parent) are ignored. Markers, like other entries, imply their directory (but see below). A whiteout and
- *       an entry for the same path in one layer: the entry stays, and is marked <em>fresh</em> —
- *       nothing of the lower path shows through, as the spec applies whiteouts before the layer's
- *       other entries.
- *   <li>A directory created where this layer had a non-directory is fresh too: the layer replaced
- *       the lower subtree, re-creating the directory does not bring it back.
- *   <li>A hard link to an earlier entry of this layer shares that entry's inode (its metadata and
- *       data, even if the name is replaced later); a hard link whose target is not in this layer is
- *       kept as a {@link EntryType#HARDLINK} entry, resolved by {@link MergedTree} in the layers
- *       below. A hard link to a directory is an error (Linux refuses it too).
- * </ul>
+ * Applies the entries of one layer tar, in order, to an in-memory tree (the layer's own "diff
+ * directory" as overlay2 would extract it) and encodes the result as a {@link LayerIndex}. The
+ * rules (the OCI layer spec plus what {@code umoci unpack} does when extracting into an empty
+ * directory) are listed in the package documentation.
  *
  * <p>Not thread-safe; one builder per tar.
  */
@@ -341,7 +310,7 @@ final class LayerIndexBuilder {
       int flags = (ino == null && r.dir ? LayerIndex.F_IMPLIED : 0)
           | (r.opaque ? LayerIndex.F_OPAQUE : 0) | (r.fresh ? LayerIndex.F_FRESH : 0);
       int type = r.whiteout ? LayerIndex.T_WHITEOUT
-          : r.dir ? EntryType.DIRECTORY.ordinal() : ino.type.ordinal();
+          : r.dir ? EntryType.DIRECTORY.code() : ino.type.code();
       entryBuf.putInt(base, nameOff);
       entryBuf.putInt(base + 4, f.name.length);
       entryBuf.put(base + 8, (byte) type);

@@ -35,47 +35,13 @@ import java.util.concurrent.Future;
 
 /**
  * Uncompressed layer blobs, their persisted {@link LayerIndex}es and the shared channels reads go
- * through.
+ * through. The first use of a layer inflates, verifies, stores and indexes it in one pass; later
+ * uses load the index file, or rebuild it from the blob if it does not load (see the package
+ * documentation for the pass, the layout and the index format).
  *
- * <h2>Layout</h2>
- *
- * The uncompressed tar of a layer is a blob like any other, addressed by its DiffID in {@code
- * blobs/sha256/} (for an uncompressed layer it is the layer blob itself). Its index lives at
- * {@code <stateDir>/index/sha256/<diffId hex>}. Compressed blobs are kept: the image stays
- * exactly as pulled, and umoci and skopeo still see what they wrote.
- *
- * <h2>First use of a layer: one pass</h2>
- *
- * The compression is detected from the blob's first bytes ({@link Compression#detect}), as
- * containerd does, not taken from the media type, which must still be a known layer type: skopeo
- * 1.9 labels uncompressed layers {@code tar+gzip} in some conversions. The compressed blob is
- * decompressed once, and the work is split over two threads so that decompression alone sets
- * the pace ({@link InflatePipeline}): a pooled thread decompresses into a bounded ring of
- * buffers; the caller's thread takes each buffer, hands it whole to a {@link BlobWriter} (which
- * hashes it and writes it to a temp file) and then to {@link TarIndexer#index}, and hashes a
- * slice of the compressed blob beside each chunk, which it reads on its own (trailing bytes after
- * the last frame included; the page cache serves this second read): the caller waits for the
- * decompressor anyway, and a hashing thread of its own would take a core from it. After the
- * indexer returns, the rest of the stream (tar padding) is drained into the writer; then the
- * rest of the compressed blob is hashed and its digest and size are checked, and the writer
- * commits only if the uncompressed bytes hash to the DiffID (fsync, rename, fsync directory;
- * {@link SyncBehind} has written most of the file back by then). A mismatch is an {@link
- * IOException} naming both digests and leaves neither blob nor index behind; an error on any
- * thread stops the others. The index is written atomically on the pool while the blob commits
- * (and deleted if the blob fails): it is only used when its blob exists, so an index whose blob
- * never landed, after a crash, is simply built again. A corrupt index file is rebuilt from the
- * blob, which is re-verified.
- *
- * <h2>Caching and concurrency</h2>
- *
- * Loaded indexes are cached in Caffeine, bounded by {@link LayerIndex#weight()} (256 MiB by
- * default). Concurrent requests for the same layer share one build: the first thread builds, the
- * others wait on its future. Builds of different layers run in parallel, each in its caller's
- * thread. {@link #channel} keeps one read-only {@link FileChannel} per uncompressed blob, shared
- * by all readers (positional reads only); a channel closed by an interrupted reader is reopened
- * on the next call. {@link #close} closes the channels.
- *
- * <p>Thread-safe.
+ * <p>Thread-safe: concurrent requests for one layer share one build (the others wait on its
+ * future), builds of different layers run in parallel in their callers' threads, and channels
+ * are shared by all readers. {@link #close} closes the channels.
  */
 public final class LayerStore implements Closeable {
   /** The default bound of the index cache, in {@link LayerIndex#weight()} units (bytes). */
@@ -311,7 +277,7 @@ public final class LayerStore implements Closeable {
 
   /**
    * The single pass: decompress, index, hash and store the uncompressed tar, over two threads
-   * (see the class notes): decompression alone sets the pace.
+   * (see the package documentation): decompression alone sets the pace.
    */
   private LayerIndex inflate(Layer layer, Compression compression, Path indexPath)
       throws IOException {
@@ -330,7 +296,7 @@ public final class LayerStore implements Closeable {
       TeeInputStream tee = new TeeInputStream(pipe.stream(), OutputStream.nullOutputStream());
       LayerIndex index = TarIndexer.index(tee);
       tee.drain();
-      // the index is final: it is written beside the blob's commit (see the class notes)
+      // the index is final: it is written beside the blob's commit (package documentation)
       Future<Void> persisting = InflatePipeline.submit(() -> {
         persist(index, indexPath);
         return null;

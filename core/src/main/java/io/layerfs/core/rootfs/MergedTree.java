@@ -22,62 +22,14 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
- * The file tree of an image: its layers applied bottom to top, per the OCI image spec's layer.md.
+ * The file tree of an image: its {@link LayerIndex}es applied bottom to top, as the OCI image
+ * spec applies layer changesets. Lookups resolve symbolic links chroot-style and throw what the
+ * JDK's default provider throws on Linux; merged directories are computed on first use and
+ * cached. The merge rules, the lookup semantics and the caching are described in the package
+ * documentation.
  *
- * <h2>Merge rules</h2>
- *
- * Each {@link LayerIndex} already holds its layer's own end state (later entries won, implied
- * parents exist, whiteouts and opaque markers are attached to their directories, see {@link
- * LayerIndexBuilder}). Going down from the top layer, a name of a directory is taken from the first
- * layer that has it; a whiteout hides the name in the layers below its own; a directory entry
- * marked opaque (or fresh: re-created after a whiteout or over a non-directory in its own layer)
- * stops the walk for its children; a non-directory hides everything below it, a directory hides a
- * lower non-directory. A directory's metadata is that of the topmost explicit entry in the run of
- * layers where it continuously is a directory (down to a whiteout, a non-directory or a fresh
- * entry); if there is none it is implied: 0755, 0:0, time 0. A hard link to a lower layer ({@link
- * EntryType#HARDLINK} in the index) is resolved in the tree of the layers below it, not following
- * its last component (as {@code link(2)} does); if that finds nothing, or a directory, the name
- * does not exist.
- *
- * <h3>Entries below a non-directory of the same layer</h3>
- *
- * As {@code umoci unpack} does (opencontainers/umoci, oci/layer/tar_extract.go, {@code
- * UnpackEntry}): a whiteout or opaque marker whose directory is, at that point of the layer's
- * tar, a non-directory entry of the same layer is ignored — umoci lstats the marker's target,
- * treats ENOTDIR as "nothing there" and never creates a directory for a marker — so {@code umoci
- * repack}'s {@code dir-to-file} followed by {@code dir-to-file/.wh.x} is a regular file. Any other
- * entry below such a non-directory makes the layer unreadable (an {@link IOException} when it is
- * indexed), as umoci's {@code MkdirAll} of the parent fails with ENOTDIR. Known differences from
- * umoci: it resolves a symlink parent through the link (layerfs does not write through links),
- * and a marker in a directory no layer has creates none there (layerfs shows an implied empty
- * directory). See {@link LayerIndexBuilder} for the per-layer rules.
- *
- * <h2>Lookup</h2>
- *
- * Paths resolve component by component as Linux does inside a chroot: {@code ..} at the root stays
- * at the root, absolute symlink targets start at the root, relative ones at the link's directory,
- * {@code ..} goes to the parent of the directory actually reached (after symlinks). Errors match
- * what the JDK's default provider throws on Linux for the same tree: a missing component {@link
- * NoSuchFileException}; a non-directory in the middle {@code FileSystemException(path, null, "Not a
- * directory")} (ENOTDIR; {@code Files.readAttributes(Path.of("/etc/hosts/x"))} throws exactly
- * this, not {@link NotDirectoryException}, which the JDK only uses for opening a directory stream
- * on a file — as {@link #list} does); more than 40 symlinks {@code FileSystemException(path,
- * null, "Too many levels of symbolic links")} (ELOOP, Linux's limit of 40).
- *
- * <h2>Caching and cost</h2>
- *
- * Merged directories are computed on first use: their contributing layers and metadata when
- * reached, their children when first searched or listed. They are cached in a Caffeine cache
- * bounded by the total number of children ({@link #MAX_CACHED_CHILDREN}); the root stays. Each
- * cached directory also keeps direct pointers to its computed subdirectories (cleared when a child
- * is evicted), so a lookup of a cached path is one hash probe per component and no cache or layer
- * access at all. A plain path (no {@code .}, {@code ..}, or symlink to follow) is resolved without
- * allocating per component: names are hashed and compared as regions of the path string, and the
- * path itself is the resolved path when it is normalized. The {@link Node} it returns only points
- * at the winning index entry; metadata, strings and the link count are read when asked for.
- *
- * <p>Thread-safe: merged directories are immutable once published; two threads racing on the same
- * directory may both compute it, the results are equal.
+ * <p>Thread-safe: merged directories are immutable once published; two threads racing on the
+ * same directory may both compute it, with equal results.
  */
 public final class MergedTree {
 
@@ -88,8 +40,9 @@ public final class MergedTree {
   /** {@link #lookupPlain}'s answer for a missing name; never leaves this class. */
   private static final LayerNode ABSENT =
       new LayerNode(null, "/", EntryType.DIRECTORY, null, -1, -1, null, 0, null, -1, -1);
-  private static final int HARDLINK = EntryType.HARDLINK.ordinal();
-  private static final int SYMLINK = EntryType.SYMLINK.ordinal();
+  // type codes as constants: lookups compare them for every component
+  private static final int HARDLINK = EntryType.HARDLINK.code();
+  private static final int SYMLINK = EntryType.SYMLINK.code();
 
   private final LayerIndex[] layers;
   private final Digest[] digests;

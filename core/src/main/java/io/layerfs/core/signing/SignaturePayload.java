@@ -14,21 +14,11 @@ import java.util.Iterator;
 import java.util.List;
 
 /**
- * The JSON payload of an "atomic container signature" (containers-signature(5)):
- *
- * <pre>{@code
- * {"critical":{"type":"atomic container signature",
- *              "image":{"docker-manifest-digest":"sha256:..."},
- *              "identity":{"docker-reference":"registry.example/app:1"}},
- *  "optional":{"creator":"layerfs ...","timestamp":1700000000}}
- * }</pre>
- *
- * <p>Parsed as strictly as the format asks: the top level has exactly {@code critical} and
- * {@code optional}; {@code critical} and its sub-objects have exactly the known members with the
- * right types (anything else there is rejected, for forward compatibility); duplicate members and
- * trailing data are rejected; unknown members of {@code optional} are accepted, but a known one
- * with a wrong type is not. Only ever called on a payload whose OpenPGP signature has already
- * verified.
+ * The JSON payload of an "atomic container signature" (containers-signature(5)), built and
+ * parsed as strictly as the format asks: {@code critical} and its sub-objects have exactly the
+ * known members with the right types, duplicates and trailing data are refused, unknown members
+ * of {@code optional} are accepted (the package documentation shows the shape). Only ever parsed
+ * once its OpenPGP signature has verified.
  */
 final class SignaturePayload {
   static final String TYPE = "atomic container signature";

@@ -30,33 +30,12 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Imports the images of an unpacked docker-archive into a store.
- *
- * <h2>Layouts read</h2>
- *
- * Everything is found through {@code manifest.json}: a list of {@code {"Config", "RepoTags",
- * "Layers"}} whose names are paths inside the archive. That covers the classic {@code docker
- * save} layout ({@code <id>/layer.tar}, {@code <hex>.json}, {@code repositories}), skopeo's
- * ({@code <diffid>.tar} with {@code <id>/layer.tar} links to it) and Docker 25+'s (an OCI layout
- * whose blobs {@code blobs/sha256/<hex>} the entries name). Archives from before Docker 1.10,
- * which have no manifest.json, are refused.
- *
- * <h2>Verification, before anything is tagged</h2>
- *
- * <ul>
- *   <li>The config must hash to its name when the name is a digest ({@code <hex>.json} or {@code
- *       blobs/sha256/<hex>}), and must list as many {@code rootfs.diff_ids} as there are layers.
- *   <li>Each layer's uncompressed bytes must hash to its diff_id: an uncompressed layer file
- *       directly; a gzip or zstd one (detected from its first bytes, as containerd does) in one
- *       pass that stores the compressed bytes and hashes the decompressed stream. A layer named
- *       {@code blobs/<alg>/<hex>} must also hash to that name.
- * </ul>
- *
- * A mismatch is an {@link IOException} naming the file, the expected and the actual digest.
- * Tags are set by the caller only after every selected image was verified and stored. The
- * manifest written for each image is an OCI manifest built deterministically from the config
- * and the layers (Docker's config is stored as it is, so the config digest, the image ID, is
- * kept).
+ * Imports the images of an unpacked docker-archive into a store, found through its {@code
+ * manifest.json} ({@code docker save}'s classic layout, skopeo's and Docker 25+'s). Configs and
+ * layers are verified against their names and the config's {@code diff_ids} before the caller
+ * tags anything; a mismatch is an {@link IOException} naming the file, the expected and the
+ * actual digest. Each image gets an OCI manifest built deterministically; the config is stored
+ * as it is, so the image ID is kept (see the package documentation).
  */
 final class DockerArchiveReader {
   private static final int BUFFER = 1 << 16;

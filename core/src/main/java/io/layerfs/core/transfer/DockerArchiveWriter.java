@@ -21,24 +21,10 @@ import java.util.Set;
 
 /**
  * Writes an image as a docker-archive, the tar {@code docker save} writes and {@code docker
- * load} and skopeo read.
- *
- * <h2>Contents, in this order</h2>
- *
- * <ol>
- *   <li>{@code <diffid hex>.tar} for each distinct layer, uncompressed (Docker loads only
- *       uncompressed layers from an archive); {@link LayerStore} makes the uncompressed blob of a
- *       compressed layer on first use, and its bytes are re-hashed against the diff_id while
- *       they are archived.
- *   <li>{@code <config hex>.json}: the config blob as stored, so the image ID is kept.
- *   <li>The legacy per-layer directories older loaders want, as skopeo writes them: {@code
- *       <id>/VERSION} ({@code 1.0}), {@code <id>/json} (id, parent, and for the top layer the
- *       config's architecture, config, container, container_config, created, docker_version and
- *       os) and {@code <id>/layer.tar}, a symbolic link to the layer file. The ids are the layers'
- *       chain IDs (Docker's {@code layer.CreateChainID}), unique per position in the stack.
- *   <li>{@code manifest.json}: {@code [{"Config", "RepoTags", "Layers"}]}.
- *   <li>{@code repositories}: {@code {"name": {"tag": <top layer id>}}} when there is a tag.
- * </ol>
+ * load} and skopeo read: uncompressed {@code <diffid hex>.tar} layers (re-hashed against their
+ * diff_ids on the way), the config as stored, the legacy per-layer directories skopeo writes
+ * (named by chain IDs), {@code manifest.json} and, with a tag, {@code repositories}, in that
+ * order (see the package documentation).
  */
 final class DockerArchiveWriter {
   private static final String[] TOP_LAYER_FIELDS = {

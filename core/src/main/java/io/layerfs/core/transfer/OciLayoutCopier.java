@@ -31,23 +31,9 @@ import java.util.StringJoiner;
 /**
  * Copies images between OCI image layouts: into the store from a layout directory (the {@code
  * oci:} transport, or an unpacked {@code oci-archive:}), and out of the store into a layout
- * directory or an OCI archive.
- *
- * <h2>Import</h2>
- *
- * The image is chosen by its tag (its index.json {@code ref.name}), or is the only image of the
- * layout. Every blob it references is copied and verified against its descriptor's digest and
- * size: the manifest (or image index and the manifests of it the layout holds; skopeo and Docker
- * write only some platforms), the config, every layer. Tags are set only after all of that
- * succeeded, so a corrupt layout leaves no tag behind (only unreferenced blobs, which gc
- * removes).
- *
- * <h2>Export</h2>
- *
- * The image's manifest, config and layer blobs are copied as they are stored (compressed layers
- * stay compressed), so the manifest digest is unchanged. Into a directory, an existing layout is
- * added to: its other index.json entries are kept and a same-named tag moves (as {@code umoci
- * tag} does). An archive holds one image and is written reproducibly ({@link ArchiveWriter}).
+ * directory or an OCI archive. Imports copy and verify every referenced blob before the caller
+ * tags; exports copy blobs as stored, so the manifest digest is unchanged (see the package
+ * documentation).
  */
 final class OciLayoutCopier {
   private static final int MAX_NESTING = 4;

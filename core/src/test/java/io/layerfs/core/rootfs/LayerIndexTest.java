@@ -247,6 +247,33 @@ class LayerIndexTest {
   }
 
   @Test
+  void typeCodesAreEntryTypeCodesOrTheWhiteout(@TempDir Path dir) throws IOException {
+    for (EntryType t : EntryType.values()) {
+      assertTrue(t.code() != LayerIndex.T_WHITEOUT, t.name());
+    }
+    LayerIndex x = build(List.of(new Spec("a/b", EntryType.FIFO, 0644, 0, "", 1, 2, 3, 4, "", 0,
+        Map.of())));
+    Path f = dir.resolve("good");
+    x.write(f);
+    byte[] good = Files.readAllBytes(f);
+    int b = LayerIndex.read(f).find("/a/b");
+    int at = LayerIndex.HEADER_SIZE + b * LayerIndex.ENTRY_SIZE + 8;
+    assertEquals(EntryType.FIFO.code(), good[at], "the type byte of the entry");
+    // a checksum that matches: an index of a later format, not a torn file
+    byte[] later = good.clone();
+    later[at] = 42;
+    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+    crc.update(later, 0, later.length - 4);
+    ByteBuffer.wrap(later).order(ByteOrder.LITTLE_ENDIAN)
+        .putInt(later.length - 4, (int) crc.getValue());
+    Path p = dir.resolve("later");
+    Files.write(p, later);
+    IOException e = assertThrows(IOException.class, () -> LayerIndex.read(p));
+    assertTrue(e.getMessage().contains(p.toString()), e.getMessage());
+    assertTrue(e.getMessage().contains("unknown entry type code 42"), e.getMessage());
+  }
+
+  @Test
   void writeReplacesAtomicallyAndLeavesNoTempFiles(@TempDir Path dir) throws IOException {
     Path f = dir.resolve("sub/idx");
     build(List.of()).write(f);

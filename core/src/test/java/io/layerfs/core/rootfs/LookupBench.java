@@ -53,7 +53,7 @@ final class LookupBench {
       Node node = tree.lookup(probe[i & mask], true);
       // what a BasicFileAttributes view reads
       sink += node.size() + node.mtimeNanos() + node.atimeNanos() + node.ctimeNanos()
-          + node.fileKey() + node.type().ordinal();
+          + node.fileKey() + node.type().code();
     }
     return sink;
   }

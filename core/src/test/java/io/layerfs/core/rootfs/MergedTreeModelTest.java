@@ -38,10 +38,11 @@ import org.quicktheories.core.Gen;
 /**
  * {@link MergedTree} against a reference that applies layers in order to one in-memory map, the
  * way {@code umoci unpack} extracts them into one directory: per layer, first the whiteouts and
- * opaque markers (layer.md: "applied first ... regardless of the ordering"), then the other
- * entries in tar order; a missing or non-directory parent becomes a directory (0755, 0:0). As in
- * umoci, a marker below a path that its own layer has (so far) as a non-directory is a no-op, and
- * any other entry there makes the layer fail to unpack (mkdir parent: not a directory).
+ * opaque markers (the OCI image spec: "applied first ... regardless of the ordering"), then the
+ * other entries in tar order; a missing or non-directory parent becomes a directory (0755, 0:0).
+ * As in umoci, a marker below a path that its own layer has (so far) as a non-directory is a
+ * no-op, and any other entry there makes the layer fail to unpack (mkdir parent: not a
+ * directory).
  */
 class MergedTreeModelTest {
 

@@ -21,8 +21,9 @@ import java.util.concurrent.TimeUnit;
  * <p>The description is a list of layers, each a list of operations, as a layer tar holds them:
  * entries (later ones replace earlier ones, a non-directory replacing a directory hides its
  * children), whiteouts ({@code .wh.NAME}: hide a lower path) and opaque markers (hide all lower
- * children of a directory). {@link #tree()} applies them in order, the small model of OCI's
- * layer.md that says what the merged view must show; the host copy is that merged tree.
+ * children of a directory). {@link #tree()} applies them in order, a small model of the OCI image
+ * spec's layer changesets that says what the merged view must show; the host copy is that merged
+ * tree.
  *
  * <p>Paths are relative, without a leading slash; every directory of the merged tree has an
  * explicit entry, so the host copy can give it its mode, owner and mtime.
@@ -257,7 +258,7 @@ final class Fixture {
     return b.layers;
   }
 
-  /** Applies the layers as layer.md says: the model of the merged view. */
+  /** Applies the layers as the OCI image spec says: the model of the merged view. */
   private static Map<String, Entry> merge(List<List<Op>> layers) {
     TreeMap<String, Entry> tree = new TreeMap<>();
     for (List<Op> ops : layers) {

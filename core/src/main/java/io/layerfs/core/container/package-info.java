@@ -1,0 +1,63 @@
+/**
+ * Containers and volumes: what names, locks and records a container (an image plus its own
+ * writable layer, as {@code docker create} makes it), and the named volumes of a store.
+ *
+ * <p>{@link io.layerfs.core.container.Container} is the facade: it opens (or creates) a container
+ * by name, lists, describes and removes containers, and hands every file operation, diff and
+ * commit to the container's {@link io.layerfs.core.overlay.Overlay}. {@code ContainerDirectory}
+ * handles what needs no open container (names, {@code container.json}, listing, describing,
+ * removing), {@code ContainerLock} the one-writer lock, and {@link
+ * io.layerfs.core.container.Volumes} the volumes.
+ *
+ * <h2>A container's directory</h2>
+ *
+ * <pre>
+ * layerfs/containers/NAME/
+ *   container.json   name, image (as the user named it), manifest digest, created; written once
+ *   lock             the one-writer lock (an OS file lock)
+ *   meta.log         the upper layer's metadata records since the last snapshot (overlay)
+ *   meta.snap        the upper layer's compacted metadata (overlay)
+ *   data/ID          the bytes of upper file ID, sparse for a partial copy-up (overlay)
+ *   locks/KEY        lock files for {@code FileChannel.lock} on files that have no data file
+ * </pre>
+ *
+ * <p>Names match {@code [a-zA-Z0-9][a-zA-Z0-9_.-]*}; a directory without {@code container.json}
+ * is not a container. {@code container.json} is a pretty-printed JSON object with the string
+ * fields {@code name}, {@code image}, {@code manifest} and {@code created} (an ISO-8601 instant).
+ * It has no format version: readers take the fields they know by name and ignore others, so new
+ * fields can be added; a missing or malformed {@code manifest} fails {@link
+ * io.layerfs.core.Digest#parse} ({@link IllegalArgumentException}), a malformed {@code created}
+ * fails {@code info}. It is written once, at creation, as {@code container.json.tmp}, forced,
+ * renamed and the directory forced; the image is resolved and the file written under an ingest
+ * lease, because the file is what keeps the image from the garbage collector (which also counts a
+ * {@code container.json.tmp} that parses). Removing a container takes its lock and deletes {@code
+ * container.json} first, so a crash part way leaves no half container that {@code list} shows.
+ *
+ * <p>Opening checks that a given image resolves to the manifest the container was created from
+ * (an {@link IllegalArgumentException} naming both otherwise); without {@code container.json}, a
+ * writable open creates the container from the given image, and a read-only open of a missing
+ * container is a transient view of the image with an empty upper layer, nothing written.
+ *
+ * <h2>One writer</h2>
+ *
+ * A writable open holds the container's lock until close: an OS file lock on {@code NAME/lock},
+ * which excludes other processes, plus a registry of the lock files this JVM holds, checked first,
+ * so a second writer in the same JVM never opens (and, closing it, releases: POSIX locks belong to
+ * the process) a channel on a lock file the JVM holds. The second writer gets an {@code
+ * IOException} "container NAME is open for writing by another process". A read-only open takes no
+ * lock and shows the state as of opening; many threads may share one open container.
+ *
+ * <h2>Volumes</h2>
+ *
+ * Volume NAME is the directory {@code layerfs/volumes/NAME/_data}, plain files of the host, as
+ * Docker's {@code local} driver lays them out; names follow Docker's rule (at most 255
+ * characters). Creating is idempotent. Removing renames the volume's directory to a hidden {@code
+ * .removing-<uuid>} (no volume name starts with a dot) and then deletes it, so a failure part way
+ * never leaves a half volume that {@code list} shows; the next removal of any volume deletes such
+ * remains. Containers do not mount volumes yet, so removal does not check for use.
+ *
+ * <p>Thread safety: a {@code Container} is safe for any number of threads (the overlay's lock
+ * order applies); the static operations and {@code Volumes} keep no state and rely on the file
+ * system's atomic renames, directory creations and file locks across threads and processes.
+ */
+package io.layerfs.core.container;

@@ -1,0 +1,18 @@
+/**
+ * Small helpers that several subsystems share and that are no part of the public API.
+ *
+ * <ul>
+ *   <li>{@link io.layerfs.core.internal.PathNames}: lexical normalization of tar entry names into
+ *       absolute paths of an image's root, the cleaning umoci's {@code CleanPath} does, so that
+ *       no name can climb above the root.
+ *   <li>{@link io.layerfs.core.internal.TeeInputStream}: copies every byte read (skipped bytes
+ *       included) to a second stream, for the one pass that indexes a layer while its bytes are
+ *       hashed and stored.
+ *   <li>{@link io.layerfs.core.internal.FileTrees}: deleting a directory tree, and shielding a
+ *       stream from {@code close}.
+ *   <li>{@link io.layerfs.core.internal.Clock}: wall-clock nanoseconds, as file times need them.
+ * </ul>
+ *
+ * <p>Stateless, except a tee stream, which belongs to one thread.
+ */
+package io.layerfs.core.internal;

@@ -1,0 +1,145 @@
+/**
+ * The copy-on-write engine of a container: its upper layer over the image's read-only root file
+ * system, resolved as Docker's overlay2 resolves it, persisted as a metadata log, a snapshot and
+ * one data file per file; and the container's changes as {@code docker diff} lists them and as a
+ * layer tar for commit.
+ *
+ * <p>This package owns, in a container's directory {@code layerfs/containers/NAME/}: {@code
+ * meta.log}, {@code meta.snap} (and {@code meta.snap.tmp} while one is written), {@code data/ID}
+ * and {@code locks/KEY}. The directory itself, its {@code container.json} and its {@code lock}
+ * belong to the {@code container} package. Main types: {@link io.layerfs.core.overlay.Overlay}
+ * (every read and change, with the JDK's Linux results and exceptions), {@link
+ * io.layerfs.core.overlay.ContainerTree} (the merged view), {@link
+ * io.layerfs.core.overlay.UpperLayer} (the upper entries and their records), {@link
+ * io.layerfs.core.overlay.UpperDir} and {@link io.layerfs.core.overlay.UpperFile}, {@link
+ * io.layerfs.core.overlay.MetaLog} (the log and snapshot files), {@link
+ * io.layerfs.core.overlay.ContainerHandle} (an open file), {@link
+ * io.layerfs.core.overlay.ChangeWalk} (diff), {@link io.layerfs.core.overlay.LayerCommit} and
+ * {@link io.layerfs.core.overlay.ImageFlattener} (commit and flatten).
+ *
+ * <h2>The merged view</h2>
+ *
+ * A directory of the view is a cursor: its upper directory (or none while it is only in the
+ * image) and its lower path (or none: opaque or new). A name in it is the upper child if the upper
+ * directory has one (a whiteout: no such name), else the lower child at the lower path, found in
+ * the image's {@link io.layerfs.core.rootfs.RootFs}. An upper directory's lower path is overlay2's
+ * three flags in one field: none is an opaque or new directory, its own path is a plain copied-up
+ * directory, any other path is a redirect (a renamed image directory, overlay2's {@code
+ * redirect_dir}), which keeps showing the children of the directory it came from. Layers are
+ * immutable, so a lower path never changes meaning. Symbolic links resolve chroot-style across
+ * both sides, as in the merged tree of the image.
+ *
+ * <h2>How a write flows</h2>
+ *
+ * Opening an image file for writing takes the tree's write lock, resolves the path, copies the
+ * parent chain up (metadata only: one {@code DIR} op per directory) and makes the file a
+ * <em>metacopy</em>: an {@link io.layerfs.core.overlay.UpperFile} with the image file's metadata
+ * and, as its origin, the layer, offset and size of its bytes, with an empty chunk bitmap and no
+ * data file. The {@code FILE} and {@code LINK} ops of that change are one record, appended to the
+ * log before {@code open} returns. A write then takes the file's monitor and, for each 64 KiB
+ * chunk it touches that is not yet in the bitmap, copies the chunk's lower bytes into the sparse
+ * data file {@code data/ID} (unless the write covers the chunk whole), marks it and writes the
+ * bytes; if it copied any chunk it appends the file's new state to the log before it returns.
+ * Byte {@code p} of a file is read from the lower layer when {@code p} is below the origin size
+ * and its chunk is not in the bitmap, else from the data file (a hole, or a position past its end,
+ * reads as zeros). So appending a line to a 1 GiB image file copies at most one chunk; {@code
+ * chmod}, {@code chown}, {@code touch}, rename and hard links of an image file copy metadata only;
+ * when every chunk is present the origin is dropped, and a read-write {@code map} first copies
+ * every chunk. Deleting an image name records a whiteout; removing an image directory and
+ * creating it again gives an opaque directory; renaming an image directory makes a redirect and
+ * copies no data. A copy-up is per name, so hard links of an image file break on copy-up, as
+ * overlay2's do.
+ *
+ * <h2>Records, the log and the snapshot</h2>
+ *
+ * A record is a batch of ops applied together, so a rename (unlink one name, link another) is
+ * atomic. Each op assigns state, so replaying a record over a state that already holds it changes
+ * nothing. Ops, big-endian as {@link java.io.DataOutputStream} writes them (a string is an int
+ * length and UTF-8 bytes, bytes an int length and the bytes):
+ *
+ * <pre>
+ * 1 DIR     id (long), meta, has lower path (boolean), [lower path (string)]
+ * 2 FILE    id (long), meta, type (byte: EntryType code), link target (string), devMajor,
+ *           devMinor (ints), size (long), origin layer (int, -1: none), origin offset, origin
+ *           size (longs), chunk bitmap (bytes, BitSet.toByteArray)
+ * 3 LINK    parent id (long), name (string), child id (long, -1: a whiteout)
+ * 4 UNLINK  parent id (long), name (string)
+ * 5 DROP    id (long)
+ * meta      mode, uid, gid (ints), user name, group name (strings), mtime, atime, ctime (longs,
+ *           ns), xattr count (int), then per xattr: name (string), value (bytes)
+ * </pre>
+ *
+ * <p>The root directory has id 0. Ids name data files; a deleted file's emptied data file is kept
+ * (up to 65,536) and a new file takes over its id, because on ext4 without a journal allocating
+ * an inode after many deletions costs hundreds of microseconds; the log replays in order, so the
+ * old file's {@code DROP} precedes the new one's {@code FILE}. Link counts are derived after
+ * loading, and entries no name reaches are dropped then. Data files are opened and deleted
+ * relative to the data directory, held open ({@code openat}), so creating a small file looks up
+ * one name instead of the store's whole path.
+ *
+ * <p>{@code meta.log} is a sequence of {@code [int length][int CRC32C of the payload][payload]}
+ * records, big-endian, with no header. A record is copied into a shared memory mapping of the end
+ * of the file, payload and checksum first and the length last; the file grows ahead by 1 MiB of
+ * written zeros, so a full disk is an {@code IOException} when growing rather than a fault on a
+ * mapped page. Replay stops at the first record that is empty (the zeros past the end), longer
+ * than 64 MiB, short, or fails its checksum (a torn append), and a writer cuts the file there. A
+ * record with an unknown op or type code, or one that ends inside an op, is an {@code
+ * IOException} naming the file, and the container does not open.
+ *
+ * <p>{@code meta.snap} is {@code [long magic "LFSMETA1"][int version][int length][int CRC32C]}
+ * followed by a payload of the same ops ({@code DIR} of every directory, {@code FILE} of every
+ * file, {@code LINK} of every name), big-endian. Closing the container writes it to {@code
+ * meta.snap.tmp}, forces it, renames it over the old one, forces the directory and only then
+ * empties the log. Loading reads the snapshot, then the log. A wrong magic, a version other than
+ * 1, a wrong length or checksum is an {@code IOException} naming the file. The log has no version
+ * of its own: its ops are those of the snapshot's version, and a change to the ops or the meta
+ * encoding needs a new snapshot version.
+ *
+ * <h2>Durability</h2>
+ *
+ * The log's mapped pages are the kernel's page cache, which outlives a killed process: a crash of
+ * the JVM ({@code kill -9}) loses at most the operation in flight. Copied chunks reach the data
+ * file before the record that adds them to the bitmap, so a crashed process never exposes a hole
+ * as data. Size and times changed by plain writes are logged lazily (when a handle is closed or
+ * forced, and at close); on reopen a file's size is at least its data file's length, since writes
+ * land at their own offsets. The log is forced to the disk only when a caller forces a file
+ * (data file first, then the log) and when the container closes, as a host file system keeps
+ * unforced writes: after a machine crash, only what was forced is certain. On load, a writer drops
+ * the data files no file owns (pooling the empty ones).
+ *
+ * <h2>Diff and commit</h2>
+ *
+ * {@link io.layerfs.core.overlay.ChangeWalk} follows the upper layer, not the whole tree. A
+ * directory copied up in place is walked incrementally: an entry for it, then only its upper
+ * children (whiteouts become {@code .wh.NAME}). Any other upper directory (new, opaque, or a
+ * redirect) is walked in full: the directory, an opaque marker when the image has a directory
+ * there, and every name of the merged directory; that is how a redirect becomes plain OCI layer
+ * entries. For {@code docker diff}, an entry is {@code A} when the image has nothing at its path
+ * and {@code C} when it has; a whiteout is {@code D}, and so is each image name gone from a
+ * directory walked in full (not its children). The root is a {@code ./} entry when its own
+ * metadata changed, never a diff line. {@link io.layerfs.core.overlay.LayerTarWriter} writes the
+ * walk as an OCI layer tar: parents before children, names sorted, second and later names of a
+ * file as hard links to the first, and one PAX header per entry built here for what ustar cannot
+ * hold (long or non-ASCII names, nanosecond times, binary xattrs byte for byte, which Commons
+ * Compress would mangle); sizes of 8 GiB and more in base-256. The output depends only on the
+ * walk (no atime, ctime or host names; times clamped to a {@code SOURCE_DATE_EPOCH}), so equal
+ * container states give equal layers. {@link io.layerfs.core.overlay.LayerCommit} compresses it
+ * into a blob and has {@link io.layerfs.core.image.ImageAssembler} write the image, under an
+ * ingest lease. {@link io.layerfs.core.overlay.ImageFlattener} walks an image with an empty upper
+ * layer in full: one layer, no whiteouts.
+ *
+ * <h2>Thread safety and lock order</h2>
+ *
+ * An {@code Overlay} is safe for any number of threads. Locks are taken in this order: the tree
+ * lock (a read-write lock: read for lookups, listings, opening for reading, diff and commit;
+ * write for every mutation and opening for writing), then an {@code UpperFile}'s monitor (its
+ * data state: size, origin, bitmap, channel, and its metadata fields), then the {@code MetaLog}'s
+ * monitor (appends). The maps of the upper layer and the children of upper directories are
+ * guarded by the tree lock; a record is built and committed under the write lock, except a
+ * file's own state, which file handles log without the tree lock (encoded under the file's
+ * monitor, appended under the log's). The data file pool and the data directory lock
+ * themselves. Commit holds the read lock, so
+ * mutations wait; writes through handles already open should be finished first (as Docker pauses
+ * a container), or their bytes may land half in the layer.
+ */
+package io.layerfs.core.overlay;

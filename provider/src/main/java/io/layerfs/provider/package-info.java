@@ -1,0 +1,32 @@
+/**
+ * The {@code java.nio.file} provider of the {@code layerfs:} scheme: a container's root file
+ * system, or a read-only view of an image, as a {@link java.nio.file.FileSystem}.
+ *
+ * <p>{@link io.layerfs.provider.LayerFileSystemProvider} is a registry and a thin delegation
+ * layer, as Jimfs's provider is: it keeps the open file systems by name (the authority of {@code
+ * layerfs://NAME/...}) and the stores they share (one content store and one layer store per store
+ * directory, closed with the last file system using them), parses the env map ({@code
+ * LayerEnv}), checks each path argument and hands the work to a {@code LayerFileSystem}. That one
+ * holds the open or closed state and either a container, which reads through its image's layers
+ * and writes copy-on-write into its own layer, or a read-only view of an image; it turns paths
+ * into the absolute strings the core looks up, and names the caller's path in errors. {@code
+ * newFileSystem(Path)} opens an OCI layout directory in place, or imports an archive into a
+ * scratch layout in the system's temp directory, deleted when the file system closes.
+ *
+ * <p>Paths ({@code LayerPath}) behave exactly as the JDK's Unix paths, quirks included, and do no
+ * I/O; URIs ({@code LayerUris}) are percent-encoded as the JDK encodes {@code file:} URIs.
+ * Channels ({@code LayerFileChannel}) keep the position and the JDK's checks and leave the bytes
+ * to a {@link io.layerfs.core.FileHandle}: a window onto a layer's uncompressed tar for an image
+ * file ({@code ImageFileHandle}, no system call to open), a container's own handle otherwise.
+ * Attribute views are {@code basic}, {@code posix}, {@code unix} (the JDK's Linux names), {@code
+ * owner}, {@code user} and {@code layer} ({@link io.layerfs.provider.LayerFileAttributeView}: the
+ * layer a file comes from). {@link io.layerfs.provider.LayerFileSystems} adds what NIO has no
+ * words for: the {@code docker diff} of an open container and committing it as an image. Results
+ * and exceptions are those of the JDK's default provider on a Linux directory, which the tests use
+ * as the oracle.
+ *
+ * <p>Thread safety: every method may be called from any thread; closing a file system makes later
+ * operations throw {@link java.nio.file.ClosedFileSystemException}. ARCHITECTURE.md at the root of
+ * the repository shows how the provider's calls flow through the core.
+ */
+package io.layerfs.provider;
