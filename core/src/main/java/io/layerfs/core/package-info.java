@@ -17,11 +17,12 @@
  *   <li>{@link io.layerfs.core.FileHandle}: an open file, positional I/O as a {@code FileChannel}
  *       has it; {@link io.layerfs.core.Progress}: progress of long work, called from the working
  *       thread.
- *   <li>{@code FileTree} and {@code Node}, in the design being merged: a file tree is what the
- *       provider reads and writes through, implemented by a container and by a read-only view of
- *       an image; a node is one file as {@code stat(2)} describes it, a sealed interface with one
- *       implementation per side (entries of the image's layers in {@code rootfs}, entries of a
- *       container's upper layer in {@code overlay}).
+ *   <li>{@link io.layerfs.core.FileTree} and {@link io.layerfs.core.Node}: a file tree is what
+ *       the provider reads and writes through, implemented by a container and by a read-only view
+ *       of an image; a node is one file as {@code stat(2)} describes it, a sealed interface with
+ *       one kind per side ({@link io.layerfs.core.Node.Lower}, an entry of the image's layers,
+ *       made in {@code rootfs}; {@link io.layerfs.core.Node.Upper}, an entry of a container's own
+ *       layer, made in {@code overlay}).
  * </ul>
  *
  * <h2>The core's packages</h2>

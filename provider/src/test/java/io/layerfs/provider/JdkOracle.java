@@ -1,5 +1,6 @@
 package io.layerfs.provider;
 
+import io.layerfs.testing.Props;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.layerfs.testing.Props;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;

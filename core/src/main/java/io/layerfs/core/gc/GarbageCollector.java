@@ -39,66 +39,10 @@ import java.util.Set;
 import java.util.stream.Stream;
 
 /**
- * Mark and sweep over a {@link ContentStore}: removes the blobs, layer indexes and signatures
- * nothing references, and stale temp files (the {@code gc} command).
- *
- * <h2>Roots and marking</h2>
- *
- * The roots are every descriptor of index.json (tagged or not, of any media type) and the
- * manifest of every container ({@code layerfs/containers/NAME/container.json}, field {@code
- * manifest}; a {@code container.json.tmp} of a container being created counts too when it
- * parses). From each root, JSON blobs are followed generically: every object with a {@code
- * digest} field is a descriptor, and every other string that is a digest ({@code
- * rootfs.diff_ids} of a config, cosign's {@code docker-manifest-digest}, annotations) is a
- * reference too. So image indexes keep their manifests, manifests their config and layers and
- * OCI 1.1 {@code subject}, configs their uncompressed layers; media types layerfs does not know
- * keep whatever they reference that parses. Every reachable digest also keeps its layer index
- * {@code layerfs/index/<alg>/<hex>} (indexes are keyed by DiffID) and its signatures {@code
- * layerfs/signatures/<alg>/<hex>/}.
- *
- * <p>Only JSON blobs are read, never layers: a descriptor is followed when its media type is a
- * manifest, index or config type ("must"), or ends in {@code json} or is absent, or the digest
- * is a loose string ("maybe": read only if at most 16 MiB
- * and its first non-blank byte is <code>{</code>); layer types, other binary types and {@code
- * diff_ids} are kept without being opened.
- *
- * <h2>Never delete on doubt</h2>
- *
- * If a blob that must be followed is present but cannot be read (corrupt, too large, not JSON),
- * or a container.json cannot be parsed, the reachable set is uncertain: the blob itself is kept,
- * nothing under {@code blobs/}, {@code layerfs/index/} or {@code layerfs/signatures/} is
- * removed, and {@link GcReport#problems()} says why (temp files are still cleaned). A missing
- * blob is only reported: it references nothing that can be followed. An unreadable index.json
- * fails the run before anything is deleted.
- *
- * <h2>What goes</h2>
- *
- * <ul>
- *   <li>Unreachable files under {@code blobs/<alg>/} whose names are digests; other files there,
- *       {@code oci-layout} and {@code index.json} are never touched, so the layout stays valid
- *       for umoci and skopeo. A removed blob with a layer index is reported as an uncompressed
- *       layer.
- *   <li>Unreachable layer indexes and signature directories.
- *   <li>Temp files under {@code layerfs/tmp}, index temp files ({@code layerfs/index/<alg>/.tmp-*})
- *       and scratch directories of archive imports ({@code layerfs/archive-*}, {@code
- *       layerfs/unpack-*}) whose newest file is older than {@link #TEMP_AGE}; younger ones may
- *       belong to a write in progress.
- * </ul>
- *
- * <p>Order: signatures, layer indexes (an index is only trusted with its blob, so removing it
- * first is safe), blobs, temp files. A crash part way leaves only garbage that the next run
- * removes.
- *
- * <h2>Concurrency</h2>
- *
- * The whole run (mark and sweep, dry run too, so its report is what a real run would do) holds
- * the exclusive side of the store's lease gate (see {@link Lease}): it waits until every {@link
- * ContentStore#lease() ingest lease}, in this process or another, is closed, and new leases wait
- * until it is done; after the timeout it fails naming who holds leases. Writers that add blobs
- * without a lease (a plain {@link ContentStore#ingest} followed by a later {@link
- * ContentStore#tag}) can lose their blob to a collection that runs in between. A read-only view
- * opened on a tag that is then removed may lose its layers to gc; containers are roots and do
- * not.
+ * Mark and sweep over a store: removes the blobs, layer indexes, uncompressed layers and
+ * signatures that no tag and no container reaches, and stale temp files. It never deletes on
+ * doubt, and it holds the lease gate exclusively while it runs, so no import or commit is
+ * half-seen. The package documentation describes roots, marking and the order of removal.
  */
 public final class GarbageCollector {
   /** How long {@link #collect(ContentStore, boolean)} waits for ingest leases. */

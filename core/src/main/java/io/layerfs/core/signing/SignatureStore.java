@@ -17,19 +17,8 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The signatures of images kept beside a store, named as containers/image names them in a
- * "lookaside" signature store: {@code <store>/layerfs/signatures/<algorithm>/<manifest
- * hex>/signature-1}, {@code signature-2}, ... numbered from 1 without gaps (a reader stops at the
- * first missing number, as containers/image does).
- *
- * <p>Writes are atomic and never replace a file: the signature is written to a temp file in the
- * store's temp directory and fsynced, then hard-linked to the first free name (a link fails if
- * the name exists, so concurrent writers, even in other processes, take different numbers), and
- * the directory is fsynced. A signature already stored for the manifest is not stored again.
- *
- * <p>Signatures are untrusted data: a file bigger than {@link #MAX_SIGNATURE} is
- * returned cut to one byte past that limit, which {@link SimpleSigning#verify} rejects as too
- * big, and at most {@value #MAX_SIGNATURES} signatures are read per image.
+ * Where signatures are kept: {@code layerfs/signatures/ALG/HEX/signature-N}, the layout of
+ * containers/image's lookaside stores, written atomically and read with size and count limits.
  */
 public final class SignatureStore {
   /** The largest signature stored or read, in bytes (simple signing ones are about 1 KiB). */

@@ -45,30 +45,9 @@ import org.bouncycastle.openpgp.operator.bc.BcPGPContentVerifierBuilderProvider;
 import org.bouncycastle.openpgp.operator.bc.BcPGPDigestCalculatorProvider;
 
 /**
- * Container image "simple signing" signatures, as containers/image defines them
- * (containers-signature(5)) and {@code skopeo standalone-sign} / {@code standalone-verify} make
- * and check them: an OpenPGP signed message (not a detached signature) whose literal data is the
- * JSON payload of {@link SignaturePayload}, claiming a manifest digest and a docker reference.
- *
- * <h2>Verification order</h2>
- *
- * As the format asks, the cryptographic signature is checked before the JSON is parsed at all:
- * size limit, OpenPGP structure (optionally compressed one-pass or signature-first signed message
- * with exactly one signature and one literal data packet, nothing else), issuer key among the
- * trusted ones, SHA-2 or SHA-3 hash, signature verifies, signature not expired, key not revoked
- * or expired and allowed to sign data (a subkey must be bound to its primary by a binding
- * signature that verifies). Only then is the payload parsed strictly, its manifest digest
- * compared with the expected one and, when the caller names one, its docker reference compared
- * exactly (no docker.io normalization) with the expected identity.
- *
- * <h2>Signing</h2>
- *
- * Signs with SHA-256 and makes an uncompressed one-pass signed message, which gpg (and so skopeo)
- * verifies. The key is the one named by fingerprint or long key id, or the first key able to
- * sign; a primary key that cannot sign itself is replaced by its first signing subkey, as gpg
- * does.
- *
- * <p>Every failure is a {@link SignatureException} saying what failed. Stateless and thread-safe.
+ * Simple signing as {@code skopeo standalone-sign} does it: makes and verifies the OpenPGP
+ * signatures of manifest digests; every failure is a {@link SignatureException} (the package
+ * documentation has the format and the order of the checks). Stateless and thread-safe.
  */
 public final class SimpleSigning {
   /** Signatures bigger than this are rejected unread (real ones are well under 1 KiB). */

@@ -16,52 +16,17 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Moves images into and out of a {@link ContentStore} through the {@link Transport}s skopeo
- * names: {@code oci:DIR[:TAG]}, {@code oci-archive:FILE[:TAG]}, {@code docker-archive:FILE[:REF]}.
- *
- * <h2>Import</h2>
- *
- * <ul>
- *   <li>{@code oci:} and {@code oci-archive:} import the image tagged TAG, or the only image of
- *       the layout; it keeps that tag (its own ref.name, else the hex of its manifest digest)
- *       unless the caller gives another.
- *   <li>{@code docker-archive:} imports the image whose RepoTags match REF (Docker's
- *       normalization: {@code busybox} matches {@code docker.io/library/busybox:latest}), the
- *       N-th for {@code @N}, or every image; each gets its RepoTags (the hex of its config digest,
- *       its Docker image ID, when it has none) unless the caller gives a tag, which is allowed
- *       only when one image is imported.
- * </ul>
- *
- * Archives are unpacked into a scratch directory under the store's state directory, refusing
- * names that would leave it ({@link UnpackedArchive}), and removed afterwards. Every digest and
- * size is verified before anything is tagged ({@link OciLayoutCopier}, {@link
- * DockerArchiveReader}); a failed import leaves no tag, at most unreferenced blobs for gc. An
- * ingest lease ({@link ContentStore#lease()}) is held from the first blob to the last tag.
- *
- * <h2>Export</h2>
- *
- * <ul>
- *   <li>{@code oci:DIR[:TAG]} adds the image to the layout (created when missing), keeping its
- *       other entries and moving a same-named tag.
- *   <li>{@code oci-archive:FILE[:TAG]} writes a tar of a layout holding just the image.
- *   <li>{@code docker-archive:FILE[:REF]} writes what {@code docker save} writes, with REF as its
- *       RepoTag ({@code :latest} added when REF has no tag).
- * </ul>
- *
- * Without TAG or REF, the image reference itself names the result when it is a tag (for {@code
- * docker-archive:} only when it is a Docker {@code name:tag}); exporting by digest to {@code oci:}
- * then needs an explicit TAG, while the archives are written without a name. Archives are
- * written to a temp file beside the destination and renamed when complete, reproducibly (same
- * image, same bytes).
- *
- * <p>Progress is reported per blob or layer: start, advance by bytes, done.
+ * Imports and exports images through the transports skopeo names ({@code oci:}, {@code
+ * oci-archive:}, {@code docker-archive:}). Every blob is verified before anything is tagged, and
+ * exports are written beside their destination and renamed when complete (see the package
+ * documentation).
  */
 public final class ImageTransfer {
 
   private ImageTransfer() {}
 
   /**
-   * Imports an image from {@code source} (see the class doc) and returns the tags it created.
+   * Imports an image from {@code source} (see the package documentation) and returns the tags it created.
    *
    * @param tagOrNull the tag to give the image instead of the source's own
    * @throws IllegalArgumentException for a bad transport string or tag
@@ -111,8 +76,8 @@ public final class ImageTransfer {
   }
 
   /**
-   * Exports the image {@code imageRef} of {@code store} to {@code destination} (see the class
-   * doc).
+   * Exports the image {@code imageRef} of {@code store} to {@code destination} (see the
+   * package documentation).
    *
    * @param layers makes the uncompressed layers a docker-archive needs
    * @throws IllegalArgumentException for a bad transport string, or an export by digest to

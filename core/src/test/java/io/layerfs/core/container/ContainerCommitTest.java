@@ -1,6 +1,5 @@
 package io.layerfs.core.container;
 
-import io.layerfs.core.Props;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,6 +11,7 @@ import io.layerfs.core.Digest;
 import io.layerfs.core.EntryType;
 import io.layerfs.core.FileHandle;
 import io.layerfs.core.Layer;
+import io.layerfs.core.Node;
 import io.layerfs.core.Progress;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.image.Image;
@@ -20,7 +20,7 @@ import io.layerfs.core.internal.PathNames;
 import io.layerfs.core.oci.MediaTypes;
 import io.layerfs.core.overlay.ImageFlattener;
 import io.layerfs.core.rootfs.LayerStore;
-import io.layerfs.core.Node;
+import io.layerfs.testing.Props;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

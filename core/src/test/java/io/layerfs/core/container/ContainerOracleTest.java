@@ -1,13 +1,13 @@
 package io.layerfs.core.container;
 
-import io.layerfs.core.Props;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.layerfs.core.FileHandle;
+import io.layerfs.core.Node;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.internal.PathNames;
 import io.layerfs.core.rootfs.LayerStore;
-import io.layerfs.core.Node;
+import io.layerfs.testing.Props;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

@@ -1,6 +1,5 @@
 package io.layerfs.core.gc;
 
-import io.layerfs.core.Props;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -22,6 +21,7 @@ import io.layerfs.core.oci.OciJson;
 import io.layerfs.core.rootfs.LayerStore;
 import io.layerfs.testing.ImageBuilder;
 import io.layerfs.testing.LayerCompression;
+import io.layerfs.testing.Props;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.OutputStream;

@@ -1,6 +1,5 @@
 package io.layerfs.core.rootfs;
 
-import io.layerfs.core.Props;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -8,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerfs.core.EntryType;
 import io.layerfs.core.internal.PathNames;
+import io.layerfs.testing.Props;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;

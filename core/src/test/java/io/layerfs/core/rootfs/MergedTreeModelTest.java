@@ -1,7 +1,5 @@
 package io.layerfs.core.rootfs;
 
-import io.layerfs.core.Props;
-import io.layerfs.core.Node;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -11,7 +9,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.layerfs.core.Digest;
 import io.layerfs.core.EntryType;
+import io.layerfs.core.Node;
 import io.layerfs.core.internal.PathNames;
+import io.layerfs.testing.Props;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,12 +1,12 @@
 package io.layerfs.core.transfer;
 
-import io.layerfs.core.Props;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.layerfs.testing.Props;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package io.layerfs.core;
+package io.layerfs.testing;
 
 import java.math.BigInteger;
 import java.util.ArrayList;
@@ -44,7 +44,7 @@ import org.quicktheories.generators.Generate;
  * time in fifty at most the greatest size).
  */
 public final class Props {
-  static final String SEED_PROPERTY = "layerfs.qt.seed";
+  public static final String SEED_PROPERTY = "layerfs.qt.seed";
   /** QuickTheories retries a draw an assumption rejects; jqwik gave up far later than its 10. */
   private static final int GENERATE_ATTEMPTS = 100;
   /** Cheap properties shrink this long; slow ones set fewer, about jqwik's 10 s bound. */
@@ -422,7 +422,7 @@ public final class Props {
   }
 
   /** jqwik's default characters: U+0000 to U+FFFF but surrogates, noncharacters, private use. */
-  Arb<Character> anyChar() {
+  public Arb<Character> anyChar() {
     // U+0000..U+D7FF, then U+F900..U+FDCF, then U+FDF0..U+FFFD
     int first = 0xD800;
     int second = first + 0xFDD0 - 0xF900;
@@ -662,7 +662,7 @@ public final class Props {
     }
 
     private String hint(long seed) {
-      return String.format("%nRe-run this seed: mvn -B verify -pl core -Dtest=%s"
+      return String.format("%nRe-run this seed: mvn -B verify -pl core,provider -am -Dtest=%s"
           + " -Dsurefire.failIfNoSpecifiedTests=false -D%s=%d%n", test, SEED_PROPERTY, seed);
     }
   }
