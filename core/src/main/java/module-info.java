@@ -2,7 +2,8 @@
  * layerfs core: a store of OCI image layers, containers copy-on-write over them, and the
  * transports, gc and signatures around them. Users start at {@link io.layerfs.core.store.Store};
  * the root package holds the vocabulary ({@link io.layerfs.core.FileTree}, {@link
- * io.layerfs.core.Node}, {@link io.layerfs.core.Digest}, ...). Every other package is internal.
+ * io.layerfs.core.Node}, {@link io.layerfs.core.Image}, ...). Every other package is internal:
+ * ARCHITECTURE.md maps them.
  */
 module io.layerfs.core {
   requires org.apache.commons.compress;
@@ -14,6 +15,4 @@ module io.layerfs.core {
 
   exports io.layerfs.core;
   exports io.layerfs.core.store;
-  exports io.layerfs.core.image;
-  exports io.layerfs.core.container;
 }

@@ -1,7 +1,7 @@
 package io.layerfs.bench;
 
-import io.layerfs.core.container.Container;
 import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.store.Container;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.FileSystem;

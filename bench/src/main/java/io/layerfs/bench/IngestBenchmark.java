@@ -1,8 +1,9 @@
 package io.layerfs.bench;
 
+import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
 import io.layerfs.core.content.ContentStore;
-import io.layerfs.core.image.Image;
+import io.layerfs.core.image.Images;
 import io.layerfs.core.rootfs.LayerIndex;
 import io.layerfs.core.rootfs.LayerStore;
 import io.layerfs.testing.ImageBuilder;
@@ -91,7 +92,7 @@ public class IngestBenchmark {
     String name = String.format(Locale.ROOT, "ingest-v%d-%dmib", VERSION, mib);
     Path store = Fixture.once(base.resolve(name), tmp -> write(tmp, (long) mib << 20));
     content = ContentStore.open(store);
-    layer = Image.resolve(content, TAG).layers().get(0);
+    layer = Images.resolve(content, TAG).layers().get(0);
     blob = content.blobPath(layer.digest());
     // single shots of a cold JIT measure the compiler: run every body a few times first,
     // whatever warmup iterations the command line asks for (run.sh's short default is 2)

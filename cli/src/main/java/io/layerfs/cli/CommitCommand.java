@@ -2,8 +2,8 @@ package io.layerfs.cli;
 
 import io.layerfs.core.CommitOptions;
 import io.layerfs.core.Compression;
-import io.layerfs.core.container.Container;
-import io.layerfs.core.image.Image;
+import io.layerfs.core.Image;
+import io.layerfs.core.store.Container;
 import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.time.Instant;

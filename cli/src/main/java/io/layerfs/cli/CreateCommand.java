@@ -1,6 +1,6 @@
 package io.layerfs.cli;
 
-import io.layerfs.core.container.Container;
+import io.layerfs.core.store.Container;
 import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;

@@ -2,11 +2,12 @@ package io.layerfs.cli;
 
 import io.layerfs.core.Change;
 import io.layerfs.core.CommitOptions;
+import io.layerfs.core.Image;
 import io.layerfs.core.Progress;
-import io.layerfs.core.container.Container;
 import io.layerfs.core.content.ContentStore;
-import io.layerfs.core.image.Image;
+import io.layerfs.core.image.Images;
 import io.layerfs.core.rootfs.LayerStore;
+import io.layerfs.core.store.Container;
 import io.layerfs.provider.LayerFileAttributeView;
 import io.layerfs.testing.ImageBuilder.Entry;
 import io.layerfs.testing.ImageBuilder;
@@ -159,7 +160,7 @@ final class DemoCommand implements Callable<Integer> {
             .mtime(TIME))
         .build("demo:1")
         .manifestDigest();
-    return Image.resolve(store, manifest);
+    return Images.resolve(store, manifest);
   }
 
   private static byte[] text(String s) {

@@ -3,7 +3,7 @@ package io.layerfs.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.layerfs.core.Change;
-import io.layerfs.core.container.Container;
+import io.layerfs.core.store.Container;
 import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.io.PrintWriter;

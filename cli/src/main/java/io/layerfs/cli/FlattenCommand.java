@@ -1,7 +1,7 @@
 package io.layerfs.cli;
 
 import io.layerfs.core.Compression;
-import io.layerfs.core.image.Image;
+import io.layerfs.core.Image;
 import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.util.concurrent.Callable;

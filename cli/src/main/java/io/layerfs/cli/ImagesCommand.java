@@ -2,8 +2,8 @@ package io.layerfs.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
-import io.layerfs.core.image.Image;
 import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.io.PrintWriter;

@@ -6,10 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.layerfs.core.container.Container;
+import io.layerfs.core.Image;
 import io.layerfs.core.content.ContentStore;
-import io.layerfs.core.image.Image;
+import io.layerfs.core.image.Images;
 import io.layerfs.core.rootfs.LayerStore;
+import io.layerfs.core.store.Container;
 import io.layerfs.testing.ImageBuilder;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -32,7 +33,7 @@ class ContainerCommandsTest {
     storeDir = dir.resolve("store");
     store = storeDir.toString();
     ContentStore store = ContentStore.open(storeDir);
-    image = Image.resolve(store, ImageBuilder.create(store.root()).created(Instant.EPOCH)
+    image = Images.resolve(store, ImageBuilder.create(store.root()).created(Instant.EPOCH)
         .dir("/etc").file("/etc/motd", "hello\n").build("base:1").manifestDigest());
   }
 

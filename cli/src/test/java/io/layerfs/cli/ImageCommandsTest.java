@@ -6,11 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
-import io.layerfs.core.container.Container;
 import io.layerfs.core.content.ContentStore;
-import io.layerfs.core.image.Image;
+import io.layerfs.core.image.Images;
 import io.layerfs.core.rootfs.LayerStore;
+import io.layerfs.core.store.Container;
 import io.layerfs.testing.Built;
 import io.layerfs.testing.ImageBuilder;
 import java.io.IOException;
@@ -40,7 +41,7 @@ class ImageCommandsTest {
   void buildImage() throws IOException {
     storeDir = dir.resolve("store");
     ContentStore store = ContentStore.open(storeDir);
-    base = Image.resolve(store, ImageBuilder.create(store.root()).created(Instant.EPOCH)
+    base = Images.resolve(store, ImageBuilder.create(store.root()).created(Instant.EPOCH)
         .layer().dir("/etc").file("/etc/motd", "hello\n").file("/etc/gone", "x\n")
         .layer().file("/etc/motd", "hello again\n").dir("/var")
         .build("base:1").manifestDigest());
@@ -129,7 +130,7 @@ class ImageCommandsTest {
     assertEquals(0, r.code(), r.err());
     String digest = r.out().strip();
     assertTrue(digest.matches(DIGEST), r.out());
-    Image image = Image.resolve(store(), "web:1");
+    Image image = Images.resolve(store(), "web:1");
     assertEquals(digest, image.manifestDigest().toString());
     assertEquals(base.layers().size() + 1, image.layers().size());
     String mediaType = image.layers().get(2).mediaType();
@@ -147,7 +148,7 @@ class ImageCommandsTest {
     Cli.Result r = run("commit", "web", "--compression", "zstd", "-a", "Jane <jane@example.com>",
         "--message", "a test commit");
     assertEquals(0, r.code(), r.err());
-    Image image = Image.resolve(store(), r.out().strip());
+    Image image = Images.resolve(store(), r.out().strip());
     Layer top = image.layers().get(image.layers().size() - 1);
     assertTrue(top.mediaType().contains("zstd"), top.mediaType());
     JsonNode config;
@@ -160,7 +161,7 @@ class ImageCommandsTest {
     assertEquals(List.of("base:1"), store().tags(), "no TAG, no tag");
     Cli.Result none = run("commit", "web", "plain", "--compression", "none");
     assertEquals(0, none.code(), none.err());
-    Image plain = Image.resolve(store(), "plain");
+    Image plain = Images.resolve(store(), "plain");
     assertFalse(plain.layers().get(2).mediaType().contains("gzip"));
   }
 
@@ -199,12 +200,12 @@ class ImageCommandsTest {
   void flattenMakesOneLayer() throws IOException {
     Cli.Result r = run("flatten", "base:1", "flat:1");
     assertEquals(0, r.code(), r.err());
-    Image flat = Image.resolve(store(), "flat:1");
+    Image flat = Images.resolve(store(), "flat:1");
     assertEquals(r.out().strip(), flat.manifestDigest().toString());
     assertEquals(1, flat.layers().size());
     assertEquals("hello again\n", readFile("flat:1", "/etc/motd"));
     assertEquals(0, run("flatten", "base:1", "flat:z", "--compression", "zstd").code());
-    assertTrue(Image.resolve(store(), "flat:z").layers().get(0).mediaType().contains("zstd"));
+    assertTrue(Images.resolve(store(), "flat:z").layers().get(0).mediaType().contains("zstd"));
     Cli.Result missing = run("flatten", "nosuch:1", "flat:2");
     assertEquals(1, missing.code());
     assertTrue(missing.errorLine().contains("nosuch:1"), missing.err());
@@ -251,7 +252,7 @@ class ImageCommandsTest {
 
   @Test
   void gcShowsWhatItFreed() throws IOException {
-    Image garbage = Image.resolve(store(), ImageBuilder.create(storeDir).layer()
+    Image garbage = Images.resolve(store(), ImageBuilder.create(storeDir).layer()
         .file("/junk", "x".repeat(5000)).build().manifestDigest());
     Cli.Result dry = run("gc", "--dry-run");
     assertEquals(0, dry.code(), dry.err());

@@ -3,8 +3,9 @@ package io.layerfs.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.layerfs.core.Image;
 import io.layerfs.core.content.ContentStore;
-import io.layerfs.core.image.Image;
+import io.layerfs.core.image.Images;
 import io.layerfs.core.signing.SignatureStore;
 import io.layerfs.core.signing.SimpleSigning;
 import io.layerfs.testing.Built;
@@ -54,7 +55,7 @@ class SigningCommandsTest {
   void setUp() throws Exception {
     storeDir = dir.resolve("store");
     ContentStore store = ContentStore.open(storeDir);
-    image = Image.resolve(store, ImageBuilder.create(store.root()).layer()
+    image = Images.resolve(store, ImageBuilder.create(store.root()).layer()
         .file("/etc/motd", "hi\n").build("app:1").manifestDigest());
     Keys keys = keys("Signer <signer@example.com>", "s3cret".toCharArray());
     secretKey = Files.write(dir.resolve("signer.sec"), keys.secret());

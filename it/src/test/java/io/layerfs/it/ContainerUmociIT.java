@@ -6,11 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.layerfs.core.CommitOptions;
+import io.layerfs.core.Image;
 import io.layerfs.core.Progress;
-import io.layerfs.core.container.Container;
 import io.layerfs.core.content.ContentStore;
-import io.layerfs.core.image.Image;
+import io.layerfs.core.image.Images;
 import io.layerfs.core.rootfs.LayerStore;
+import io.layerfs.core.store.Container;
 import io.layerfs.provider.LayerFileAttributeView;
 import java.io.IOException;
 import java.net.URI;
@@ -184,7 +185,7 @@ final class ContainerUmociIT {
     assertTrue(!LayerfsCli.run(images.layout(), "diff", uri.getHost()).isBlank(),
         "the program changed nothing");
     String digest = LayerfsCli.run(images.layout(), "commit", uri.getHost(), "committed").strip();
-    Image committed = Image.resolve(ContentStore.open(images.layout()), "committed");
+    Image committed = Images.resolve(ContentStore.open(images.layout()), "committed");
     assertEquals(committed.manifestDigest().toString(), digest);
     Path unpacked = images.rootfs("committed");
     try (FileSystem fs = FileSystems.newFileSystem(uri,

@@ -6,9 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
 import io.layerfs.core.content.ContentStore;
-import io.layerfs.core.image.Image;
+import io.layerfs.core.image.Images;
 import java.io.IOException;
 import java.nio.file.FileSystem;
 import java.nio.file.Files;
@@ -141,7 +142,7 @@ final class DebianRootfsIT {
   }
 
   private static String layers(String tag) throws IOException {
-    Image resolved = Image.resolve(ContentStore.open(pristine), tag);
+    Image resolved = Images.resolve(ContentStore.open(pristine), tag);
     StringBuilder text = new StringBuilder();
     text.append(resolved.layers().size()).append(" layers:");
     for (Layer layer : resolved.layers()) {

@@ -6,10 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerfs.core.GcReport;
+import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.gc.GarbageCollector;
-import io.layerfs.core.image.Image;
+import io.layerfs.core.image.Images;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystem;
@@ -50,10 +51,10 @@ final class GcIT {
       }
     }
     ContentStore store = ContentStore.open(layout);
-    Image opaque = Image.resolve(store, UmociImages.OPAQUE);
+    Image opaque = Images.resolve(store, UmociImages.OPAQUE);
     Set<String> liveUncompressed = new TreeSet<>();
     for (String tag : KEPT) {
-      for (Layer l : Image.resolve(store, tag).layers()) {
+      for (Layer l : Images.resolve(store, tag).layers()) {
         if (!l.diffId().equals(l.digest())) {
           liveUncompressed.add(l.diffId().toString());
         }

@@ -5,10 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.layerfs.core.Image;
 import io.layerfs.core.SignatureException;
 import io.layerfs.core.SignatureInfo;
 import io.layerfs.core.content.ContentStore;
-import io.layerfs.core.image.Image;
+import io.layerfs.core.image.Images;
 import io.layerfs.core.signing.SignatureStore;
 import io.layerfs.core.signing.SimpleSigning;
 import io.layerfs.testing.ImageBuilder;
@@ -65,7 +66,7 @@ final class SigningIT {
     gpg("--armor", "--output", otherPublicKey.toString(), "--export", other);
 
     store = ContentStore.open(work.resolve("store"));
-    image = Image.resolve(store, ImageBuilder.create(store.root()).layer()
+    image = Images.resolve(store, ImageBuilder.create(store.root()).layer()
         .add(ImageBuilder.Entry.file("/etc/motd", "signed\n".getBytes(StandardCharsets.UTF_8)))
         .build("signed:1").manifestDigest());
     manifest = store.blobPath(image.manifestDigest());

@@ -4,10 +4,11 @@ import static io.layerfs.it.LayerFs.assertSameTree;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
 import io.layerfs.core.Progress;
 import io.layerfs.core.content.ContentStore;
-import io.layerfs.core.image.Image;
+import io.layerfs.core.image.Images;
 import io.layerfs.core.transfer.ImageTransfer;
 import java.io.IOException;
 import java.nio.file.FileSystem;
@@ -151,7 +152,7 @@ final class TransportIT {
   void flattenedImageUnpacksAsTheOriginal(String tag) throws IOException {
     String flat = "flat-" + tag;
     String digest = LayerfsCli.run(store, "flatten", tag, flat).strip();
-    Image image = Image.resolve(ContentStore.open(store), flat);
+    Image image = Images.resolve(ContentStore.open(store), flat);
     assertEquals(image.manifestDigest().toString(), digest);
     assertEquals(1, image.layers().size());
     Path bundle = fresh("bundle-flat");
@@ -168,7 +169,7 @@ final class TransportIT {
    */
   private static List<String> export(String tag, String destination) throws IOException {
     assertEquals("", LayerfsCli.run(store, "export", tag, destination));
-    return Image.resolve(ContentStore.open(store), tag).layers().stream().map(Layer::diffId)
+    return Images.resolve(ContentStore.open(store), tag).layers().stream().map(Layer::diffId)
         .map(Object::toString).toList();
   }
 

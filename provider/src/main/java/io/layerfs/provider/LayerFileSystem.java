@@ -1,10 +1,10 @@
 package io.layerfs.provider;
 
 import io.layerfs.core.FileHandle;
-import io.layerfs.core.Layer;
 import io.layerfs.core.FileTree;
-import io.layerfs.core.container.Container;
+import io.layerfs.core.Layer;
 import io.layerfs.core.Node;
+import io.layerfs.core.store.Container;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.ClosedFileSystemException;

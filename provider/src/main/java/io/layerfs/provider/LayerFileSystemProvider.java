@@ -4,7 +4,7 @@ import io.layerfs.core.EntryType;
 import io.layerfs.core.FileTree;
 import io.layerfs.core.Node;
 import io.layerfs.core.Progress;
-import io.layerfs.core.container.Container;
+import io.layerfs.core.store.Container;
 import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.net.URI;

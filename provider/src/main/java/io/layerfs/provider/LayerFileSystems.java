@@ -2,9 +2,9 @@ package io.layerfs.provider;
 
 import io.layerfs.core.Change;
 import io.layerfs.core.CommitOptions;
+import io.layerfs.core.Image;
 import io.layerfs.core.Progress;
-import io.layerfs.core.container.Container;
-import io.layerfs.core.image.Image;
+import io.layerfs.core.store.Container;
 import java.io.IOException;
 import java.nio.file.FileSystem;
 import java.nio.file.ProviderMismatchException;

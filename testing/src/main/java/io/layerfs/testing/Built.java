@@ -6,7 +6,7 @@ import java.util.Objects;
 /**
  * What {@link ImageBuilder#build} wrote. Digests are {@code sha256:<hex>} strings: this module
  * knows nothing of core's types. Read the image back through core with {@code
- * Image.resolve(store, built.manifestDigest())}.
+ * Images.resolve(store, built.manifestDigest())}.
  *
  * @param manifestDigest the image manifest
  * @param configDigest the image config

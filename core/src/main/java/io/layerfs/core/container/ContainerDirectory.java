@@ -33,12 +33,12 @@ import java.util.stream.Stream;
 public final class ContainerDirectory {
   static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]*");
   public static final String JSON = "container.json";
-  static final ObjectMapper MAPPER = new ObjectMapper();
+  public static final ObjectMapper MAPPER = new ObjectMapper();
 
   private ContainerDirectory() {}
 
   /** The names of the containers of {@code store}, sorted. */
-  static List<String> list(ContentStore store) throws IOException {
+  public static List<String> list(ContentStore store) throws IOException {
     Path root = containers(store);
     List<String> names = new ArrayList<>();
     if (!Files.isDirectory(root)) {
@@ -61,7 +61,7 @@ public final class ContainerDirectory {
    *
    * @throws NoSuchFileException if there is none of that name
    */
-  static ContainerInfo info(ContentStore store, String name) throws IOException {
+  public static ContainerInfo info(ContentStore store, String name) throws IOException {
     checkName(name);
     Path dir = containers(store).resolve(name);
     Path json = dir.resolve(JSON);
@@ -91,7 +91,7 @@ public final class ContainerDirectory {
    * @throws NoSuchFileException if there is none of that name
    * @throws IOException if it is open for writing
    */
-  static void remove(ContentStore store, String name) throws IOException {
+  public static void remove(ContentStore store, String name) throws IOException {
     checkName(name);
     Path dir = containers(store).resolve(name);
     if (!Files.isDirectory(dir)) {
@@ -120,14 +120,14 @@ public final class ContainerDirectory {
     return store.stateDir().resolve("containers");
   }
 
-  static void checkName(String name) {
+  public static void checkName(String name) {
     if (name == null || !NAME.matcher(name).matches()) {
       throw new IllegalArgumentException(
           "invalid container name '" + name + "': must match [a-zA-Z0-9][a-zA-Z0-9_.-]*");
     }
   }
 
-  static void writeJson(Path dir, String name, String image, Digest manifest)
+  public static void writeJson(Path dir, String name, String image, Digest manifest)
       throws IOException {
     Map<String, String> m = new LinkedHashMap<>();
     m.put("name", name);

@@ -16,7 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * second writer in this JVM never opens (and, closing it, releases: POSIX locks belong to the
  * process) a channel on a lock file the JVM holds.
  */
-final class ContainerLock implements Closeable {
+public final class ContainerLock implements Closeable {
   private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
 
   private final Path file;
@@ -30,7 +30,7 @@ final class ContainerLock implements Closeable {
   }
 
   /** Takes the lock of the container in {@code dir}, or fails with a message naming it. */
-  static ContainerLock acquire(Path dir, String name) throws IOException {
+  public static ContainerLock acquire(Path dir, String name) throws IOException {
     Path file = dir.resolve("lock").toAbsolutePath().normalize();
     if (!HELD.add(file)) {
       throw busy(name);

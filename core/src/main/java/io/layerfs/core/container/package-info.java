@@ -2,9 +2,10 @@
  * Containers and volumes: what names, locks and records a container (an image plus its own
  * writable layer, as {@code docker create} makes it), and the named volumes of a store.
  *
- * <p>{@link io.layerfs.core.container.Container} is the facade: it opens (or creates) a container
- * by name, lists, describes and removes containers, and hands every file operation, diff and
- * commit to the container's {@link io.layerfs.core.overlay.Overlay}. {@code ContainerDirectory}
+ * <p>The facade users hold, {@code io.layerfs.core.store.Container}, sits in the exported
+ * {@code store} package: it opens (or creates) a container by name with the helpers of this
+ * package and hands every file operation, diff and commit to the container's {@link
+ * io.layerfs.core.overlay.Overlay}. {@code ContainerDirectory}
  * handles what needs no open container (names, {@code container.json}, listing, describing,
  * removing), {@code ContainerLock} the one-writer lock, and {@link
  * io.layerfs.core.container.Volumes} the volumes.

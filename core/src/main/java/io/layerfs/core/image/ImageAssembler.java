@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.layerfs.core.Digest;
+import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.oci.Descriptor;
@@ -94,7 +95,7 @@ public final class ImageAssembler {
     if (tagOrNull != null) {
       store.tag(tagOrNull, manifestDigest);
     }
-    return Image.resolve(store, manifestDigest.toString(), base.os(), base.architecture());
+    return Images.resolve(store, manifestDigest.toString(), base.os(), base.architecture());
   }
 
   private static String ociLayerType(String mediaType) throws IOException {

@@ -1,12 +1,12 @@
 /**
  * Images: resolving a reference to a manifest, a config and layers, and writing new images.
  *
- * <p>{@link io.layerfs.core.image.Image} is an image resolved in a {@link
- * io.layerfs.core.content.ContentStore}; {@link io.layerfs.core.image.ImageAssembler} writes a new
+ * <p>{@link io.layerfs.core.image.Images} resolves a reference in a {@link
+ * io.layerfs.core.content.ContentStore} to an {@link io.layerfs.core.Image} (a value of the root
+ * package); {@link io.layerfs.core.image.ImageAssembler} writes a new
  * image from a base image's config plus one new layer (commit, flatten); {@link
  * io.layerfs.core.image.LayerBlob} writes a layer blob, hashing the DiffID of the uncompressed
- * tar on the way; {@link io.layerfs.core.image.ImageBuilder} builds images from a fluent
- * description for the tests, the demo and the benchmarks. This package writes blobs and tags
+ * tar on the way. This package writes blobs and tags
  * only through the content store and keeps no files of its own.
  *
  * <h2>References</h2>

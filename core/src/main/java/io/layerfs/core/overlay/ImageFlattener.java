@@ -2,9 +2,9 @@ package io.layerfs.core.overlay;
 
 import io.layerfs.core.CommitOptions;
 import io.layerfs.core.Compression;
+import io.layerfs.core.Image;
 import io.layerfs.core.Progress;
 import io.layerfs.core.content.ContentStore;
-import io.layerfs.core.image.Image;
 import io.layerfs.core.rootfs.LayerStore;
 import io.layerfs.core.rootfs.RootFs;
 import java.io.IOException;

@@ -1,10 +1,10 @@
 package io.layerfs.core.overlay;
 
 import io.layerfs.core.CommitOptions;
+import io.layerfs.core.Image;
 import io.layerfs.core.Progress;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.content.Lease;
-import io.layerfs.core.image.Image;
 import io.layerfs.core.image.ImageAssembler;
 import io.layerfs.core.image.LayerBlob;
 import java.io.IOException;

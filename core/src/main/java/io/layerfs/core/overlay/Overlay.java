@@ -4,10 +4,10 @@ import io.layerfs.core.Change;
 import io.layerfs.core.CommitOptions;
 import io.layerfs.core.EntryType;
 import io.layerfs.core.FileHandle;
+import io.layerfs.core.Image;
 import io.layerfs.core.Node;
 import io.layerfs.core.Progress;
 import io.layerfs.core.content.ContentStore;
-import io.layerfs.core.image.Image;
 import io.layerfs.core.internal.Clock;
 import io.layerfs.core.rootfs.LayerNode;
 import io.layerfs.core.rootfs.LayerStore;
@@ -37,7 +37,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * The copy-on-write engine of one container: its merged tree (the image's layers under its
  * upper layer) and every read and change of it, with the results and exceptions of the JDK's
  * default provider on Linux. The facade that names, locks and records the container is {@code
- * io.layerfs.core.container.Container}; see this package's documentation for how a write flows.
+ * io.layerfs.core.store.Container}; see this package's documentation for how a write flows.
  *
  * <p>Thread safety: any number of threads. Lock order: the tree lock (read for lookups, listings
  * and opening for reading; write for every mutation and opening for writing), then an {@link

@@ -3,10 +3,11 @@ package io.layerfs.core.rootfs;
 import io.layerfs.core.Digest;
 import io.layerfs.core.FileHandle;
 import io.layerfs.core.FileTree;
+import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
 import io.layerfs.core.Node;
 import io.layerfs.core.content.ContentStore;
-import io.layerfs.core.image.Image;
+import io.layerfs.core.image.Images;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
@@ -46,7 +47,7 @@ public final class RootFs implements FileTree {
    * use). The caller owns {@code layers} and closes it after the last use of this view.
    */
   public static RootFs open(ContentStore store, LayerStore layers, String ref) throws IOException {
-    Image image = Image.resolve(store, ref);
+    Image image = Images.resolve(store, ref);
     List<LayerIndex> indexes = new ArrayList<>();
     List<Digest> diffIds = new ArrayList<>();
     for (Layer layer : image.layers()) {

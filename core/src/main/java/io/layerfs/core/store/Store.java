@@ -5,14 +5,14 @@ import io.layerfs.core.ContainerInfo;
 import io.layerfs.core.Digest;
 import io.layerfs.core.FileTree;
 import io.layerfs.core.GcReport;
+import io.layerfs.core.Image;
 import io.layerfs.core.Progress;
 import io.layerfs.core.SignatureException;
 import io.layerfs.core.SignatureInfo;
-import io.layerfs.core.container.Container;
 import io.layerfs.core.container.Volumes;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.gc.GarbageCollector;
-import io.layerfs.core.image.Image;
+import io.layerfs.core.image.Images;
 import io.layerfs.core.overlay.ImageFlattener;
 import io.layerfs.core.rootfs.LayerStore;
 import io.layerfs.core.rootfs.RootFs;
@@ -68,7 +68,7 @@ public final class Store implements Closeable {
 
   /** The image a tag or manifest digest names (an image index picks linux/amd64). */
   public Image image(String ref) throws IOException {
-    return Image.resolve(content, ref);
+    return Images.resolve(content, ref);
   }
 
   /** Removes a tag; the image's blobs stay until {@link #gc}. False if there was none. */
@@ -135,7 +135,7 @@ public final class Store implements Closeable {
     Digest verified = null;
     if (signedByOrNull != null && (exists || imageOrNull != null)) {
       verified = exists ? containerInfo(name).manifest()
-          : Image.resolve(content, imageOrNull).manifestDigest();
+          : Images.resolve(content, imageOrNull).manifestDigest();
       SimpleSigning.requireSigned(content, verified, signedByOrNull, identityOrNull);
     }
     if (readOnly && !exists) {

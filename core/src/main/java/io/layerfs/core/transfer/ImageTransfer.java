@@ -1,19 +1,20 @@
 package io.layerfs.core.transfer;
 
-import java.io.InputStream;
-import java.nio.file.Files;
-import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import io.layerfs.core.Image;
 import io.layerfs.core.Progress;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.content.Lease;
-import io.layerfs.core.image.Image;
+import io.layerfs.core.image.Images;
 import io.layerfs.core.rootfs.LayerStore;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
 /**
  * Imports and exports images through the transports skopeo names ({@code oci:}, {@code
@@ -89,7 +90,7 @@ public final class ImageTransfer {
       String destination, Progress progress) throws IOException {
     Transport transport = Transport.parse(destination);
     Progress p = progress == null ? Progress.NONE : progress;
-    Image image = Image.resolve(store, imageRef);
+    Image image = Images.resolve(store, imageRef);
     boolean byDigest = imageRef.startsWith("sha256:") || imageRef.startsWith("sha512:");
     switch (transport.kind()) {
       case OCI -> {

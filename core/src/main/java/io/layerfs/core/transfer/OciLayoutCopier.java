@@ -2,12 +2,13 @@ package io.layerfs.core.transfer;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.layerfs.core.Digest;
+import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
 import io.layerfs.core.Progress;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.content.Lease;
 import io.layerfs.core.content.VerifiedCopy;
-import io.layerfs.core.image.Image;
+import io.layerfs.core.image.Images;
 import io.layerfs.core.internal.FileTrees;
 import io.layerfs.core.oci.Descriptor;
 import io.layerfs.core.oci.ImageConfig;
@@ -178,7 +179,7 @@ final class OciLayoutCopier {
       if (found.stream().map(Descriptor::digest).distinct().count() == 1) {
         return found.get(0);
       }
-      return ImageIndex.select(found, Image.DEFAULT_OS, Image.DEFAULT_ARCH,
+      return ImageIndex.select(found, Images.DEFAULT_OS, Images.DEFAULT_ARCH,
           "entries tagged '" + tag + "' of " + name);
     }
     List<Descriptor> entries = index.manifests();

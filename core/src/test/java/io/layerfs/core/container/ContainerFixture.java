@@ -2,10 +2,12 @@ package io.layerfs.core.container;
 
 import io.layerfs.core.Digest;
 import io.layerfs.core.FileHandle;
+import io.layerfs.core.Image;
 import io.layerfs.core.Node;
 import io.layerfs.core.content.ContentStore;
-import io.layerfs.core.image.Image;
+import io.layerfs.core.image.Images;
 import io.layerfs.core.internal.PathNames;
+import io.layerfs.core.store.Container;
 import io.layerfs.testing.ImageBuilder;
 import io.layerfs.testing.LayerCompression;
 import java.io.IOException;
@@ -64,7 +66,7 @@ public final class ContainerFixture {
         .file("/d3/new", "new\n")
         .build(IMAGE)
         .manifestDigest();
-    return Image.resolve(store, manifest);
+    return Images.resolve(store, manifest);
   }
 
   public static Set<OpenOption> opts(OpenOption... o) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.rootfs.LayerStore;
+import io.layerfs.core.store.Container;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;

@@ -7,6 +7,7 @@ import io.layerfs.core.Node;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.internal.PathNames;
 import io.layerfs.core.rootfs.LayerStore;
+import io.layerfs.core.store.Container;
 import io.layerfs.testing.Props;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.rootfs.LayerStore;
+import io.layerfs.core.store.Container;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

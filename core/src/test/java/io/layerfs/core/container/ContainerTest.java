@@ -13,12 +13,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerfs.core.Digest;
 import io.layerfs.core.FileHandle;
+import io.layerfs.core.Image;
 import io.layerfs.core.Node;
 import io.layerfs.core.content.ContentStore;
-import io.layerfs.core.image.Image;
 import io.layerfs.core.overlay.MetaLog;
 import io.layerfs.core.overlay.UpperFile;
 import io.layerfs.core.rootfs.LayerStore;
+import io.layerfs.core.store.Container;
 import io.layerfs.testing.ImageBuilder;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -9,7 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.layerfs.core.Digest;
-import io.layerfs.core.image.Image;
+import io.layerfs.core.Image;
+import io.layerfs.core.image.Images;
 import io.layerfs.testing.Built;
 import io.layerfs.testing.ImageBuilder;
 import io.layerfs.testing.LayerCompression;
@@ -37,7 +38,7 @@ class ContentStoreTest {
 
   /** What the testing module's builder wrote, read back through core. */
   private static Image read(ContentStore store, Built built) throws IOException {
-    return Image.resolve(store, built.manifestDigest());
+    return Images.resolve(store, built.manifestDigest());
   }
 
   /** Every file under dir, relative, sorted. */
@@ -251,7 +252,7 @@ class ContentStoreTest {
     after = mapper.readTree(tmp.resolve("index.json").toFile());
     assertEquals(3, after.get("manifests").size());
     assertEquals(before.get("manifests").get(1), after.get("manifests").get(0));
-    assertEquals(b.manifestDigest(), Image.resolve(store, "old").manifestDigest());
+    assertEquals(b.manifestDigest(), Images.resolve(store, "old").manifestDigest());
     assertTrue(store.untag("new"));
     assertFalse(store.untag("new"));
     assertEquals(List.of("old"), store.tags());

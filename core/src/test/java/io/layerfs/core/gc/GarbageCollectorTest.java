@@ -9,16 +9,17 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.layerfs.core.Digest;
 import io.layerfs.core.GcReport;
+import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
-import io.layerfs.core.container.Container;
 import io.layerfs.core.container.ContainerFixture;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.content.Lease;
-import io.layerfs.core.image.Image;
+import io.layerfs.core.image.Images;
 import io.layerfs.core.oci.Descriptor;
 import io.layerfs.core.oci.MediaTypes;
 import io.layerfs.core.oci.OciJson;
 import io.layerfs.core.rootfs.LayerStore;
+import io.layerfs.core.store.Container;
 import io.layerfs.testing.ImageBuilder;
 import io.layerfs.testing.LayerCompression;
 import io.layerfs.testing.Props;
@@ -63,7 +64,7 @@ class GarbageCollectorTest {
     for (int id : layerIds) {
       b = layer(b, id);
     }
-    return Image.resolve(store, b.build(tagOrNull).manifestDigest());
+    return Images.resolve(store, b.build(tagOrNull).manifestDigest());
   }
 
   /** Builds the uncompressed blob and the index of every layer. */
@@ -129,7 +130,7 @@ class GarbageCollectorTest {
   }
 
   private static void opens(ContentStore store, String ref) throws IOException {
-    Image image = Image.resolve(store, ref);
+    Image image = Images.resolve(store, ref);
     try (LayerStore layers = new LayerStore(store)) {
       for (Layer l : image.layers()) {
         layers.index(l);
@@ -204,7 +205,7 @@ class GarbageCollectorTest {
   void anImageIndexKeepsItsManifests() throws IOException {
     ContentStore store = ContentStore.open(tmp.resolve("store"));
     Image amd = image(store, null, 0, 1);
-    Image arm = Image.resolve(store,
+    Image arm = Images.resolve(store,
         layer(ImageBuilder.create(store.root()).platform("linux", "arm64"), 3).build()
             .manifestDigest());
     Digest index = writeIndex(store, amd, arm);
@@ -218,9 +219,9 @@ class GarbageCollectorTest {
     all.add(index);
     all.removeAll(Set.of(amd.layers().get(0).diffId(), top(amd).diffId(), top(arm).diffId()));
     assertEquals(all, blobs(store));
-    assertEquals(amd.manifestDigest(), Image.resolve(store, "multi").manifestDigest());
+    assertEquals(amd.manifestDigest(), Images.resolve(store, "multi").manifestDigest());
     assertEquals(
-        arm.manifestDigest(), Image.resolve(store, "multi", "linux", "arm64").manifestDigest());
+        arm.manifestDigest(), Images.resolve(store, "multi", "linux", "arm64").manifestDigest());
 
     store.untag("multi");
     report = GarbageCollector.collect(store, false);

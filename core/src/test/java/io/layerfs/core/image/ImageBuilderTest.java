@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerfs.core.Digest;
+import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.oci.ImageConfig;
@@ -81,7 +82,7 @@ class ImageBuilderTest {
   }
 
   private static Image read(ContentStore store, Built built) throws IOException {
-    return Image.resolve(store, built.manifestDigest());
+    return Images.resolve(store, built.manifestDigest());
   }
 
   /** What build() returns is what core resolves. */
@@ -128,7 +129,7 @@ class ImageBuilderTest {
             .layer(LayerCompression.ZSTD).file("/z", "zstd")
             .layer(LayerCompression.NONE).file("/n", "none")
             .build("t");
-    Image image = Image.resolve(store, "t");
+    Image image = Images.resolve(store, "t");
     assertMatches(built, image);
     assertEquals(
         List.of(MediaTypes.OCI_LAYER_GZIP, MediaTypes.OCI_LAYER_ZSTD, MediaTypes.OCI_LAYER),
@@ -164,8 +165,8 @@ class ImageBuilderTest {
     store.tag("b:1", Digest.parse(first.manifestDigest()));
     Built second = ImageBuilder.create(store.root()).file("/a", "2").build("a:1");
     assertEquals(List.of("a:1", "b:1"), store.tags());
-    assertEquals(second.manifestDigest(), Image.resolve(store, "a:1").manifestDigest().toString());
-    assertEquals(first.manifestDigest(), Image.resolve(store, "b:1").manifestDigest().toString());
+    assertEquals(second.manifestDigest(), Images.resolve(store, "a:1").manifestDigest().toString());
+    assertEquals(first.manifestDigest(), Images.resolve(store, "b:1").manifestDigest().toString());
     assertTrue(store.untag("a:1"));
     ImageBuilder.create(store.root()).file("/c", "c").build("c");
     assertEquals(List.of("b:1", "c"), store.tags());
@@ -177,7 +178,7 @@ class ImageBuilderTest {
     Built built = ImageBuilder.create(dir).file("/a", "a").build("t");
     ContentStore store = ContentStore.open(dir);
     assertEquals(List.of("t"), store.tags());
-    assertMatches(built, Image.resolve(store, "t"));
+    assertMatches(built, Images.resolve(store, "t"));
   }
 
   @Test

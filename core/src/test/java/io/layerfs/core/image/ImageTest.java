@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerfs.core.Compression;
 import io.layerfs.core.Digest;
+import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.oci.MediaTypes;
@@ -32,7 +33,7 @@ class ImageTest {
 
   /** Reads what the testing module's builder wrote back through core. */
   private Image read(Built built) throws IOException {
-    return Image.resolve(store, built.manifestDigest());
+    return Images.resolve(store, built.manifestDigest());
   }
 
   private Image image(String content, String os, String arch) throws IOException {
@@ -80,8 +81,8 @@ class ImageTest {
             .layer(LayerCompression.ZSTD).file("/b", "2")
             .layer(LayerCompression.NONE).file("/c", "3")
             .build("v1");
-    Image byTag = Image.resolve(store, "v1");
-    Image byDigest = Image.resolve(store, built.manifestDigest());
+    Image byTag = Images.resolve(store, "v1");
+    Image byDigest = Images.resolve(store, built.manifestDigest());
     assertEquals(built.manifestDigest(), byTag.manifestDigest().toString());
     assertEquals(byTag.manifestDigest(), byDigest.manifestDigest());
     assertEquals(byTag.configDigest(), byDigest.configDigest());
@@ -102,18 +103,18 @@ class ImageTest {
   void unknownRefListsTags() throws IOException {
     ImageBuilder.create(store.root()).build("b");
     ImageBuilder.create(store.root()).build("a");
-    IOException e = assertThrows(IOException.class, () -> Image.resolve(store, "nope"));
+    IOException e = assertThrows(IOException.class, () -> Images.resolve(store, "nope"));
     assertEquals("no image 'nope' in store " + store.root() + "; tags: a, b", e.getMessage());
     String absent = Digest.sha256(new byte[] {1}).toString();
-    e = assertThrows(IOException.class, () -> Image.resolve(store, absent));
+    e = assertThrows(IOException.class, () -> Images.resolve(store, absent));
     assertTrue(e.getMessage().contains(absent), e.getMessage());
-    e = assertThrows(IOException.class, () -> Image.resolve(store, "sha256:../../etc"));
+    e = assertThrows(IOException.class, () -> Images.resolve(store, "sha256:../../etc"));
     assertTrue(e.getMessage().contains("sha256:../../etc"), e.getMessage());
   }
 
   @Test
   void emptyStoreSaysNone() throws IOException {
-    IOException e = assertThrows(IOException.class, () -> Image.resolve(store, "x"));
+    IOException e = assertThrows(IOException.class, () -> Images.resolve(store, "x"));
     assertTrue(e.getMessage().endsWith("tags: (none)"), e.getMessage());
   }
 
@@ -125,20 +126,20 @@ class ImageTest {
     Image apiLatest =
         read(ImageBuilder.create(store.root()).file("/v", "api").build("api:latest"));
 
-    assertEquals(demo1.manifestDigest(), Image.resolve(store, "demo:1").manifestDigest());
+    assertEquals(demo1.manifestDigest(), Images.resolve(store, "demo:1").manifestDigest());
     // the name part is matched exactly, not stripped: "other:1" is not "demo:1", and "1" is a
     // name without a tag, so it falls back to latest
-    assertThrows(IOException.class, () -> Image.resolve(store, "other:1"));
-    assertEquals(latest.manifestDigest(), Image.resolve(store, "1").manifestDigest());
+    assertThrows(IOException.class, () -> Images.resolve(store, "other:1"));
+    assertEquals(latest.manifestDigest(), Images.resolve(store, "1").manifestDigest());
     // exact match first
-    assertEquals(web.manifestDigest(), Image.resolve(store, "web").manifestDigest());
+    assertEquals(web.manifestDigest(), Images.resolve(store, "web").manifestDigest());
     // no tag: name:latest, then the bare tag latest
-    assertEquals(apiLatest.manifestDigest(), Image.resolve(store, "api").manifestDigest());
-    assertEquals(latest.manifestDigest(), Image.resolve(store, "anything").manifestDigest());
+    assertEquals(apiLatest.manifestDigest(), Images.resolve(store, "api").manifestDigest());
+    assertEquals(latest.manifestDigest(), Images.resolve(store, "anything").manifestDigest());
     assertEquals(
-        latest.manifestDigest(), Image.resolve(store, "registry:5000/x/y").manifestDigest());
+        latest.manifestDigest(), Images.resolve(store, "registry:5000/x/y").manifestDigest());
     // a ref with a tag never falls back to latest
-    assertThrows(IOException.class, () -> Image.resolve(store, "anything:2"));
+    assertThrows(IOException.class, () -> Images.resolve(store, "anything:2"));
   }
 
   @Test
@@ -149,21 +150,21 @@ class ImageTest {
     Digest index = multiPlatform(MediaTypes.OCI_INDEX, MediaTypes.OCI_MANIFEST, arm64, amd64, arm);
     store.tag("multi", index);
 
-    assertEquals(amd64.manifestDigest(), Image.resolve(store, "multi").manifestDigest());
+    assertEquals(amd64.manifestDigest(), Images.resolve(store, "multi").manifestDigest());
     assertEquals(
         arm64.manifestDigest(),
-        Image.resolve(store, "multi", "linux", "arm64").manifestDigest());
+        Images.resolve(store, "multi", "linux", "arm64").manifestDigest());
     assertEquals(
-        arm.manifestDigest(), Image.resolve(store, "multi", "linux", "arm").manifestDigest());
+        arm.manifestDigest(), Images.resolve(store, "multi", "linux", "arm").manifestDigest());
     assertEquals(
-        amd64.manifestDigest(), Image.resolve(store, index.toString()).manifestDigest());
+        amd64.manifestDigest(), Images.resolve(store, index.toString()).manifestDigest());
     IOException e =
-        assertThrows(IOException.class, () -> Image.resolve(store, "multi", "windows", "amd64"));
+        assertThrows(IOException.class, () -> Images.resolve(store, "multi", "windows", "amd64"));
     assertTrue(e.getMessage().contains("windows/amd64"), e.getMessage());
     assertTrue(
         e.getMessage().contains("available: linux/arm64, linux/amd64, linux/arm/v7"),
         e.getMessage());
-    assertEquals(index, Image.resolveTarget(store, "multi"));
+    assertEquals(index, Images.resolveTarget(store, "multi"));
   }
 
   @Test
@@ -178,12 +179,12 @@ class ImageTest {
     Digest list =
         multiPlatform(MediaTypes.DOCKER_MANIFEST_LIST, MediaTypes.DOCKER_MANIFEST, s390x, amd64);
     store.tag("docker", list);
-    assertEquals(amd64.manifestDigest(), Image.resolve(store, "docker").manifestDigest());
+    assertEquals(amd64.manifestDigest(), Images.resolve(store, "docker").manifestDigest());
     assertEquals(
         s390x.manifestDigest(),
-        Image.resolve(store, "docker", "linux", "s390x").manifestDigest());
+        Images.resolve(store, "docker", "linux", "s390x").manifestDigest());
     IOException e =
-        assertThrows(IOException.class, () -> Image.resolve(store, "docker", "linux", "arm64"));
+        assertThrows(IOException.class, () -> Images.resolve(store, "docker", "linux", "arm64"));
     assertTrue(e.getMessage().contains("available: linux/s390x, linux/amd64"), e.getMessage());
   }
 
@@ -202,9 +203,9 @@ class ImageTest {
         + "]}";
     Files.writeString(tmp.resolve("index.json"), json);
     assertEquals(List.of("x"), store.tags());
-    assertEquals(amd64.manifestDigest(), Image.resolve(store, "x").manifestDigest());
+    assertEquals(amd64.manifestDigest(), Images.resolve(store, "x").manifestDigest());
     assertEquals(
-        arm64.manifestDigest(), Image.resolve(store, "x", "linux", "arm64").manifestDigest());
+        arm64.manifestDigest(), Images.resolve(store, "x", "linux", "arm64").manifestDigest());
   }
 
   @Test
@@ -220,7 +221,7 @@ class ImageTest {
         + layer.size() + "}]}";
     Digest m = writeJson(manifest);
     store.tag("umoci", m);
-    Image image = Image.resolve(store, "umoci");
+    Image image = Images.resolve(store, "umoci");
     assertEquals(m, image.manifestDigest());
     assertEquals(base.layers(), image.layers());
   }
@@ -245,7 +246,7 @@ class ImageTest {
   void unknownLayerMediaTypeIsNamed() throws IOException {
     String weird = "application/vnd.example.layer.v1.tar+lz4";
     Digest m = manifestWithLayer(weird, 1);
-    IOException e = assertThrows(IOException.class, () -> Image.resolve(store, m.toString()));
+    IOException e = assertThrows(IOException.class, () -> Images.resolve(store, m.toString()));
     assertTrue(e.getMessage().contains(weird), e.getMessage());
   }
 
@@ -256,7 +257,7 @@ class ImageTest {
         MediaTypes.OCI_LAYER_ND_ZSTD, MediaTypes.DOCKER_LAYER_GZIP,
         MediaTypes.DOCKER_LAYER_FOREIGN_GZIP)) {
       Digest m = manifestWithLayer(type, 1);
-      assertEquals(type, Image.resolve(store, m.toString()).layers().get(0).mediaType());
+      assertEquals(type, Images.resolve(store, m.toString()).layers().get(0).mediaType());
     }
     assertEquals(Compression.GZIP,
         MediaTypes.layerCompression("application/vnd.docker.image.rootfs.diff.tar.gzip"));
@@ -270,7 +271,7 @@ class ImageTest {
   @Test
   void diffIdCountMustMatchLayers() throws IOException {
     Digest m = manifestWithLayer(MediaTypes.OCI_LAYER_GZIP, 2);
-    IOException e = assertThrows(IOException.class, () -> Image.resolve(store, m.toString()));
+    IOException e = assertThrows(IOException.class, () -> Images.resolve(store, m.toString()));
     assertTrue(e.getMessage().contains("2 diff_ids"), e.getMessage());
   }
 
@@ -280,7 +281,7 @@ class ImageTest {
     Path blob = store.blobPath(image.manifestDigest());
     String json = Files.readString(blob);
     Files.writeString(blob, json.replace("\"size\"", "\"size\" "));
-    IOException e = assertThrows(IOException.class, () -> Image.resolve(store, "t"));
+    IOException e = assertThrows(IOException.class, () -> Images.resolve(store, "t"));
     assertTrue(e.getMessage().contains(image.manifestDigest().toString()), e.getMessage());
   }
 
@@ -300,11 +301,11 @@ class ImageTest {
       type = MediaTypes.OCI_INDEX;
       if (i == 1) {
         assertEquals(amd64.manifestDigest(),
-            Image.resolve(store, target.toString()).manifestDigest());
+            Images.resolve(store, target.toString()).manifestDigest());
       }
     }
     Digest deep = target;
-    IOException e = assertThrows(IOException.class, () -> Image.resolve(store, deep.toString()));
+    IOException e = assertThrows(IOException.class, () -> Images.resolve(store, deep.toString()));
     assertTrue(e.getMessage().contains("nested"), e.getMessage());
   }
 }

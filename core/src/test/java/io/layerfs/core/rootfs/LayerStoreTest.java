@@ -10,9 +10,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerfs.core.Compression;
 import io.layerfs.core.Digest;
+import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
 import io.layerfs.core.content.ContentStore;
-import io.layerfs.core.image.Image;
+import io.layerfs.core.image.Images;
 import io.layerfs.core.oci.MediaTypes;
 import io.layerfs.testing.ImageBuilder;
 import io.layerfs.testing.LayerCompression;
@@ -58,7 +59,7 @@ class LayerStoreTest {
         .symlink("/etc/link", "hosts")
         .build()
         .manifestDigest();
-    return Image.resolve(store, manifest).layers().get(0);
+    return Images.resolve(store, manifest).layers().get(0);
   }
 
   private List<String> leftovers() throws IOException {
@@ -356,7 +357,7 @@ class LayerStoreTest {
     Layer a = layer(Compression.GZIP);
     String other = ImageBuilder.create(store.root()).layer(LayerCompression.GZIP)
         .file("/b", "b").build().manifestDigest();
-    Layer b = Image.resolve(store, other).layers().get(0);
+    Layer b = Images.resolve(store, other).layers().get(0);
     try (LayerStore layers = new LayerStore(store, 1)) {
       LayerIndex first = layers.index(a);
       layers.index(b);

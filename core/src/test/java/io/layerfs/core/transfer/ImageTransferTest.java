@@ -8,11 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.layerfs.core.Digest;
+import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
 import io.layerfs.core.Node;
 import io.layerfs.core.Progress;
 import io.layerfs.core.content.ContentStore;
-import io.layerfs.core.image.Image;
+import io.layerfs.core.image.Images;
 import io.layerfs.core.oci.MediaTypes;
 import io.layerfs.core.oci.OciJson;
 import io.layerfs.core.rootfs.LayerStore;
@@ -69,7 +70,7 @@ class ImageTransferTest {
         .file("/" + "d".repeat(120) + "/" + "f".repeat(120), "long names\n")
         .build("demo:1")
         .manifestDigest();
-    image = Image.resolve(source, manifest);
+    image = Images.resolve(source, manifest);
   }
 
   @AfterEach
@@ -90,14 +91,14 @@ class ImageTransferTest {
     List<String> tags = ImageTransfer.importImage(target, "oci:" + dir + ":v1", null,
         Progress.NONE);
     assertEquals(List.of("v1"), tags);
-    Image imported = Image.resolve(target, "v1");
+    Image imported = Images.resolve(target, "v1");
     assertEquals(image.manifestDigest(), imported.manifestDigest());
     assertEquals(tree(source, sourceLayers, "demo:1"), tree(target, targetLayers, "v1"));
   }
 
   @Test
   void exportAddsToAnExistingLayoutAndMovesASameNamedTag() throws IOException {
-    Image other = Image.resolve(source, ImageBuilder.create(source.root()).layer()
+    Image other = Images.resolve(source, ImageBuilder.create(source.root()).layer()
         .file("/other", "x").build("other").manifestDigest());
     Path dir = tmp.resolve("layout");
     ImageTransfer.exportImage(source, sourceLayers, "demo:1", "oci:" + dir + ":a", null);
@@ -107,8 +108,8 @@ class ImageTransferTest {
     ImageTransfer.exportImage(source, sourceLayers, "demo:1", "oci:" + dir, null);
     ContentStore layout = ContentStore.open(dir);
     assertEquals(List.of("a", "b", "demo:1"), layout.tags());
-    assertEquals(other.manifestDigest(), Image.resolve(layout, "a").manifestDigest());
-    assertEquals(image.manifestDigest(), Image.resolve(layout, "demo:1").manifestDigest());
+    assertEquals(other.manifestDigest(), Images.resolve(layout, "a").manifestDigest());
+    assertEquals(image.manifestDigest(), Images.resolve(layout, "demo:1").manifestDigest());
     assertEquals(3, layout.readIndex().manifests().size());
   }
 
@@ -136,7 +137,7 @@ class ImageTransferTest {
   void importsTheOnlyImageOfALayoutUnderAGivenTag() throws IOException {
     assertEquals(List.of("mine"),
         ImageTransfer.importImage(target, "oci:" + source.root(), "mine", Progress.NONE));
-    assertEquals(image.manifestDigest(), Image.resolve(target, "mine").manifestDigest());
+    assertEquals(image.manifestDigest(), Images.resolve(target, "mine").manifestDigest());
   }
 
   @Test
@@ -154,7 +155,7 @@ class ImageTransferTest {
 
     assertEquals(List.of("copy"), ImageTransfer.importImage(target, "oci-archive:" + first,
         "copy", Progress.NONE));
-    assertEquals(image.manifestDigest(), Image.resolve(target, "copy").manifestDigest());
+    assertEquals(image.manifestDigest(), Images.resolve(target, "copy").manifestDigest());
     assertEquals(tree(source, sourceLayers, "demo:1"), tree(target, targetLayers, "copy"));
     assertNoScratchLeft();
   }
@@ -226,7 +227,7 @@ class ImageTransferTest {
     List<String> tags = ImageTransfer.importImage(target, "docker-archive:" + archive, null,
         Progress.NONE);
     assertEquals(List.of("demo:1"), tags);
-    Image imported = Image.resolve(target, "demo:1");
+    Image imported = Images.resolve(target, "demo:1");
     assertEquals(image.configDigest(), imported.configDigest());
     assertEquals(diffIds(image), diffIds(imported));
     assertEquals(tree(source, sourceLayers, "demo:1"), tree(target, targetLayers, "demo:1"));
@@ -307,7 +308,7 @@ class ImageTransferTest {
 
     assertEquals(List.of("old:1"), ImageTransfer.importImage(target, "docker-archive:" + archive,
         null, Progress.NONE));
-    Image imported = Image.resolve(target, "old:1");
+    Image imported = Images.resolve(target, "old:1");
     assertEquals(MediaTypes.OCI_LAYER_GZIP, imported.layers().get(0).mediaType());
     assertEquals(diffIds(image), diffIds(imported));
     assertEquals(tree(source, sourceLayers, "demo:1"), tree(target, targetLayers, "old:1"));
@@ -332,7 +333,7 @@ class ImageTransferTest {
   @Test
   void modernDockerSaveLayoutImportsByRepoTagsAndAsOciArchive() throws IOException {
     ContentStore plain = ContentStore.open(tmp.resolve("plain"));
-    Image built = Image.resolve(plain, ImageBuilder.create(plain.root())
+    Image built = Images.resolve(plain, ImageBuilder.create(plain.root())
         .layer(LayerCompression.NONE).file("/a", "a\n")
         .layer(LayerCompression.NONE).file("/b", "b\n").build("latest").manifestDigest());
     Map<String, byte[]> files = new LinkedHashMap<>();
@@ -352,10 +353,10 @@ class ImageTransferTest {
 
     assertEquals(List.of("busybox:latest"), ImageTransfer.importImage(
         target, "docker-archive:" + archive + ":busybox", null, Progress.NONE));
-    assertEquals(built.configDigest(), Image.resolve(target, "busybox:latest").configDigest());
+    assertEquals(built.configDigest(), Images.resolve(target, "busybox:latest").configDigest());
     assertEquals(List.of("latest"), ImageTransfer.importImage(
         target, "oci-archive:" + archive, null, Progress.NONE));
-    assertEquals(built.manifestDigest(), Image.resolve(target, "latest").manifestDigest());
+    assertEquals(built.manifestDigest(), Images.resolve(target, "latest").manifestDigest());
     // the archive without a kind: manifest.json wins, for its full names
     ContentStore auto = ContentStore.open(tmp.resolve("auto"));
     assertEquals(List.of("busybox:latest"), ImageTransfer.importArchive(archive, auto, Progress.NONE));
@@ -382,7 +383,7 @@ class ImageTransferTest {
 
   @Test
   void failedExportLeavesTheOldArchiveAndNoTempFile() throws IOException {
-    Image plain = Image.resolve(source, ImageBuilder.create(source.root())
+    Image plain = Images.resolve(source, ImageBuilder.create(source.root())
         .layer(LayerCompression.NONE).file("/f", "data\n").build("plain").manifestDigest());
     Path dir = Files.createDirectories(tmp.resolve("out"));
     Path archive = dir.resolve("a.tar");
@@ -435,7 +436,7 @@ class ImageTransferTest {
     ImageTransfer.importImage(target, "docker-archive:" + archive, null, counting);
     assertEquals(0, open[0]);
     long layerBytes = 0;
-    for (Layer layer : Image.resolve(target, "demo:1").layers()) {
+    for (Layer layer : Images.resolve(target, "demo:1").layers()) {
       layerBytes += layer.size();
     }
     // the unpack reads the whole archive, then each layer is copied once

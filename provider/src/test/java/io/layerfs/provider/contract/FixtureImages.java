@@ -1,6 +1,6 @@
 package io.layerfs.provider.contract;
 
-import io.layerfs.core.image.Image;
+import io.layerfs.core.Image;
 import io.layerfs.core.store.Store;
 import io.layerfs.testing.ImageBuilder.Entry;
 import io.layerfs.testing.ImageBuilder;

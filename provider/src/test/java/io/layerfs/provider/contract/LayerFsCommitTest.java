@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.layerfs.core.Change;
 import io.layerfs.core.CommitOptions;
-import io.layerfs.core.image.Image;
+import io.layerfs.core.Image;
 import io.layerfs.provider.LayerFileSystems;
 import java.io.IOException;
 import java.net.URI;

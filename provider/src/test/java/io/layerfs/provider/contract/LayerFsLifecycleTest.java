@@ -10,8 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertThrowsExactly;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
-import io.layerfs.core.image.Image;
 import io.layerfs.provider.LayerFileAttributeView;
 import io.layerfs.provider.contract.Fixture.Entry;
 import java.io.IOException;

@@ -1,6 +1,7 @@
 package io.layerfs.core.image;
 
 import io.layerfs.core.Digest;
+import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.oci.Descriptor;
@@ -15,41 +16,19 @@ import java.util.List;
 import java.util.StringJoiner;
 
 /**
- * An image resolved in a {@link ContentStore}: its manifest, config and layers. A reference is a
- * digest, an exact {@code ref.name} of index.json, or a name without a tag that falls back to
- * {@code :latest}; image indexes and manifest lists pick a platform, {@code linux/amd64} by
- * default (the package documentation gives the order).
- *
- * <p>Immutable and thread-safe. Manifest and config blobs are verified against their digests when
- * read.
+ * Resolves a reference to an {@link Image} of a {@link ContentStore}: a digest, an exact {@code
+ * ref.name} of index.json, or a name without a tag that falls back to {@code :latest}; image
+ * indexes and manifest lists pick a platform, {@code linux/amd64} by default (the package
+ * documentation gives the order). Manifest and config blobs are verified against their digests
+ * when read.
  */
-public final class Image {
+public final class Images {
   public static final String DEFAULT_OS = "linux";
   public static final String DEFAULT_ARCH = "amd64";
   // an index may point at an index; real images nest at most once
   private static final int MAX_NESTING = 4;
 
-  private final Digest manifestDigest;
-  private final String manifestMediaType;
-  private final Digest configDigest;
-  private final String os;
-  private final String architecture;
-  private final List<Layer> layers;
-
-  private Image(
-      Digest manifestDigest,
-      String manifestMediaType,
-      Digest configDigest,
-      String os,
-      String architecture,
-      List<Layer> layers) {
-    this.manifestDigest = manifestDigest;
-    this.manifestMediaType = manifestMediaType;
-    this.configDigest = configDigest;
-    this.os = os;
-    this.architecture = architecture;
-    this.layers = List.copyOf(layers);
-  }
+  private Images() {}
 
   /** Resolves {@code ref} for linux/amd64. */
   public static Image resolve(ContentStore store, String ref) throws IOException {
@@ -93,38 +72,6 @@ public final class Image {
   }
 
   /** The digest of the image manifest (never of an image index). */
-  public Digest manifestDigest() {
-    return manifestDigest;
-  }
-
-  /** OCI or Docker schema 2 manifest media type. */
-  public String manifestMediaType() {
-    return manifestMediaType;
-  }
-
-  public Digest configDigest() {
-    return configDigest;
-  }
-
-  /** The config's {@code os}, or null if it has none. */
-  public String os() {
-    return os;
-  }
-
-  /** The config's {@code architecture}, or null if it has none. */
-  public String architecture() {
-    return architecture;
-  }
-
-  /** The layers, bottom to top. */
-  public List<Layer> layers() {
-    return layers;
-  }
-
-  @Override
-  public String toString() {
-    return "Image[" + manifestDigest + ", " + layers.size() + " layers]";
-  }
 
   private static Image load(ContentStore store, Digest manifestDigest, ImageManifest manifest)
       throws IOException {

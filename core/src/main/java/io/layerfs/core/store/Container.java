@@ -1,4 +1,4 @@
-package io.layerfs.core.container;
+package io.layerfs.core.store;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -8,12 +8,15 @@ import io.layerfs.core.ContainerInfo;
 import io.layerfs.core.Digest;
 import io.layerfs.core.FileHandle;
 import io.layerfs.core.FileTree;
+import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
 import io.layerfs.core.Node;
 import io.layerfs.core.Progress;
+import io.layerfs.core.container.ContainerDirectory;
+import io.layerfs.core.container.ContainerLock;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.content.Lease;
-import io.layerfs.core.image.Image;
+import io.layerfs.core.image.Images;
 import io.layerfs.core.overlay.Overlay;
 import io.layerfs.core.rootfs.LayerStore;
 import io.layerfs.core.rootfs.RootFs;
@@ -85,7 +88,7 @@ public final class Container implements FileTree {
         }
         if (readOnly) {
           // nothing to show but the image: a transient view, nothing written
-          Image image = Image.resolve(store, imageOrNull);
+          Image image = Images.resolve(store, imageOrNull);
           return create(name, null, image, true, null, store, layers);
         }
         Files.createDirectories(dir);
@@ -93,7 +96,7 @@ public final class Container implements FileTree {
         if (!Files.exists(json)) {
           // resolve and record under a lease: container.json is what keeps the image from gc
           try (Lease lease = store.lease()) {
-            Image image = Image.resolve(store, imageOrNull);
+            Image image = Images.resolve(store, imageOrNull);
             ContainerDirectory.writeJson(dir, name, imageOrNull, image.manifestDigest());
           }
         }
@@ -102,9 +105,9 @@ public final class Container implements FileTree {
       }
       JsonNode meta = MAPPER.readTree(json.toFile());
       Digest manifest = Digest.parse(meta.path("manifest").asText());
-      Image image = Image.resolve(store, manifest.toString());
+      Image image = Images.resolve(store, manifest.toString());
       if (imageOrNull != null) {
-        Image given = Image.resolve(store, imageOrNull);
+        Image given = Images.resolve(store, imageOrNull);
         if (!given.manifestDigest().equals(manifest)) {
           throw new IllegalArgumentException("container " + name + " was created from image '"
               + meta.path("image").asText() + "' (" + manifest + "), not from '" + imageOrNull
