@@ -57,7 +57,9 @@ final class OciLayout {
   private static final byte[] OCI_LAYOUT_JSON =
       "{\"imageLayoutVersion\":\"1.0.0\"}".getBytes(StandardCharsets.US_ASCII);
   // what a directory may hold for a layout to be created in it: nothing, or a half-made layout
-  private static final Set<String> LAYOUT_PARTS = Set.of("blobs", INDEX_JSON, STATE_DIR);
+  // oci-layout too: another writer may finish the layout between our check and our listing
+  private static final Set<String> LAYOUT_PARTS =
+      Set.of("blobs", INDEX_JSON, STATE_DIR, OCI_LAYOUT);
   // OCI ref.name grammar (image-layout annotations): components joined by '/'
   private static final Pattern REF_NAME_GRAMMAR =
       Pattern.compile(

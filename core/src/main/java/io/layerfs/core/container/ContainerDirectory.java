@@ -147,4 +147,53 @@ public final class ContainerDirectory {
     BlobWriter.move(tmp, dir.resolve(JSON));
     FileTrees.fsyncDirectory(dir);
   }
+
+  /**
+   * One container as a gc root: the manifest its {@code container.json} records (or the temp
+   * file it is being created from), or null with {@code problem} saying why it cannot be read.
+   */
+  public record Root(String name, Digest manifest, boolean creating, String problem) {}
+
+  /**
+   * The gc roots of the containers of {@code store}: each container's manifest. A container
+   * being created counts by its temp file; one whose record cannot be read is a root with a
+   * problem, so gc can refuse to delete rather than guess.
+   */
+  public static List<Root> roots(ContentStore store) throws IOException {
+    Path containers = containers(store);
+    List<Root> roots = new ArrayList<>();
+    if (!Files.isDirectory(containers)) {
+      return roots;
+    }
+    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(containers)) {
+      for (Path dir : dirs) {
+        String name = dir.getFileName().toString();
+        Path json = dir.resolve(JSON);
+        if (Files.isRegularFile(json)) {
+          Digest manifest = manifestOf(json);
+          roots.add(new Root(name, manifest, false, manifest != null ? null
+              : JSON + " of container " + name + " has no valid 'manifest' digest: " + json));
+        } else {
+          // being created: container.json is written by rename from this temp file
+          Path tmp = dir.resolve(JSON + ".tmp");
+          Digest manifest = Files.isRegularFile(tmp) ? manifestOf(tmp) : null;
+          if (manifest != null) {
+            roots.add(new Root(name, manifest, true, null));
+          }
+        }
+      }
+    }
+    return roots;
+  }
+
+  /** The manifest digest a container.json records, or null if it cannot be read. */
+  private static Digest manifestOf(Path json) {
+    try {
+      JsonNode node = MAPPER.readTree(Files.readAllBytes(json));
+      JsonNode manifest = node == null ? null : node.get("manifest");
+      return manifest != null && manifest.isTextual() ? Digest.parse(manifest.textValue()) : null;
+    } catch (IOException | IllegalArgumentException e) {
+      return null;
+    }
+  }
 }

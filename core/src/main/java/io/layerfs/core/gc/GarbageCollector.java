@@ -6,7 +6,6 @@ import io.layerfs.core.Digest;
 import io.layerfs.core.GcReport;
 import io.layerfs.core.container.ContainerDirectory;
 import io.layerfs.core.content.ContentStore;
-import io.layerfs.core.content.Lease;
 import io.layerfs.core.content.LeaseGate;
 import io.layerfs.core.internal.FileTrees;
 import io.layerfs.core.oci.Descriptor;
@@ -51,7 +50,6 @@ public final class GarbageCollector {
   /** Temp files and scratch directories younger than this are kept. */
   public static final Duration TEMP_AGE = Duration.ofHours(1);
 
-  private static final String CONTAINER_JSON = ContainerDirectory.JSON;
   // scratch directories of archive imports directly under layerfs/
   private static final int SNIFF = 64;
 
@@ -150,44 +148,16 @@ public final class GarbageCollector {
   }
 
   private void markContainers() throws IOException {
-    Path containers = ContainerDirectory.containers(store);
-    if (!Files.isDirectory(containers)) {
-      return;
-    }
-    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(containers)) {
-      for (Path dir : dirs) {
-        String name = dir.getFileName().toString();
-        Path json = dir.resolve(CONTAINER_JSON);
-        if (Files.isRegularFile(json)) {
-          Digest manifest = containerManifest(json);
-          if (manifest != null) {
-            push(manifest, Follow.MUST, "container " + name);
-          } else {
-            doubt("container.json of container " + name + " has no valid 'manifest' digest: "
-                + json);
-          }
-        } else {
-          // being created: container.json is written by rename from this temp file
-          Path tmp = dir.resolve(CONTAINER_JSON + ".tmp");
-          Digest manifest = Files.isRegularFile(tmp) ? containerManifest(tmp) : null;
-          if (manifest != null) {
-            push(manifest, Follow.MUST, "container " + name + " (being created)");
-          }
-        }
+    for (ContainerDirectory.Root root : ContainerDirectory.roots(store)) {
+      if (root.manifest() != null) {
+        push(root.manifest(), Follow.MUST,
+            "container " + root.name() + (root.creating() ? " (being created)" : ""));
+      } else {
+        doubt(root.problem());
       }
     }
   }
 
-  /** The manifest digest of a container.json, or null if it cannot be read. */
-  private static Digest containerManifest(Path json) {
-    try {
-      JsonNode node = OciJson.MAPPER.readTree(Files.readAllBytes(json));
-      JsonNode manifest = node == null ? null : node.get("manifest");
-      return manifest != null && manifest.isTextual() ? Digest.parse(manifest.textValue()) : null;
-    } catch (IOException | IllegalArgumentException e) {
-      return null;
-    }
-  }
 
   private void push(Digest digest, Follow follow, String from) {
     live.add(digest);
