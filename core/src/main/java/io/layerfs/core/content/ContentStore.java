@@ -17,6 +17,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -67,11 +68,10 @@ public final class ContentStore {
     ContentStore store = new ContentStore(root);
     Path layout = root.resolve(OCI_LAYOUT);
     if (!Files.exists(layout)) {
-      if (Files.isDirectory(root) && !isEmpty(root)) {
+      if (Files.isDirectory(root) && !onlyLayoutParts(root)) {
         throw new IOException("not an OCI image layout (no oci-layout file): " + root);
       }
       store.create();
-      return store;
     }
     String version =
         OciJson.optString(
@@ -268,8 +268,21 @@ public final class ContentStore {
     void apply(OciIndex index) throws IOException;
   }
 
-  @SuppressWarnings("try") // the file lock is held, not used
   public void updateIndex(IndexEdit edit) throws IOException {
+    underIndexLock(() -> {
+      OciIndex index = readIndex();
+      edit.apply(index);
+      replace(root.resolve(INDEX_JSON), index.toBytes());
+    });
+  }
+
+  private interface IoRunnable {
+    void run() throws IOException;
+  }
+
+  /** Runs {@code body} holding the index lock: a JVM monitor, then a file lock across processes. */
+  @SuppressWarnings("try") // the file lock is held, not used
+  private void underIndexLock(IoRunnable body) throws IOException {
     Object jvmLock = INDEX_LOCKS.computeIfAbsent(root, k -> new Object());
     synchronized (jvmLock) {
       try (FileChannel lockFile =
@@ -278,9 +291,7 @@ public final class ContentStore {
                   StandardOpenOption.CREATE,
                   StandardOpenOption.WRITE);
           FileLock lock = lockFile.lock()) {
-        OciIndex index = readIndex();
-        edit.apply(index);
-        replace(root.resolve(INDEX_JSON), index.toBytes());
+        body.run();
       }
     }
   }
@@ -310,17 +321,31 @@ public final class ContentStore {
         blobPath(digest).toString(), null, "blob " + digest + " not in store " + root);
   }
 
+  /**
+   * Makes the layout, idempotently: under the index lock, so that two processes creating one
+   * store both succeed and neither replaces an index.json the other has already written.
+   */
   private void create() throws IOException {
     Files.createDirectories(blobsDir().resolve("sha256"));
-    replace(root.resolve(INDEX_JSON), OciIndex.empty().toBytes());
-    // written last: its presence marks a complete layout
-    replace(root.resolve(OCI_LAYOUT), OCI_LAYOUT_JSON);
+    underIndexLock(() -> {
+      if (!Files.exists(root.resolve(INDEX_JSON))) {
+        replace(root.resolve(INDEX_JSON), OciIndex.empty().toBytes());
+      }
+      // written last: its presence marks a complete layout
+      if (!Files.exists(root.resolve(OCI_LAYOUT))) {
+        replace(root.resolve(OCI_LAYOUT), OCI_LAYOUT_JSON);
+      }
+    });
   }
 
-  /** Empty but for our own state dir (another thread may be creating the layout right now). */
-  private static boolean isEmpty(Path dir) throws IOException {
+  /**
+   * Holds nothing but what a layout being created holds: another thread or process may be
+   * creating it right now (it writes oci-layout last).
+   */
+  private static boolean onlyLayoutParts(Path dir) throws IOException {
+    Set<String> parts = Set.of("blobs", INDEX_JSON, OCI_LAYOUT, STATE_DIR);
     try (Stream<Path> entries = Files.list(dir)) {
-      return entries.allMatch(p -> p.getFileName().toString().equals(STATE_DIR));
+      return entries.allMatch(p -> parts.contains(p.getFileName().toString()));
     }
   }
 }
