@@ -1226,6 +1226,28 @@ abstract class AbstractWriteContractTest {
     assertEquals(List.of(), userView("many/f000").list());
   }
 
+  /**
+   * When several errors apply to a move, the one Linux reports wins: a missing source before a
+   * target beneath it or a missing target parent; a target inside the source before the rest.
+   */
+  @Test
+  void moveReportsTheErrorLinuxReports() {
+    fails(NoSuchFileException.class, () -> Files.move(p("nope"), p("nope/sub")));
+    fails(NoSuchFileException.class, () -> Files.move(p("nope"), p("nowhere/x")));
+    fails(NoSuchFileException.class,
+        () -> Files.move(p("nope"), p("data/one"), REPLACE_EXISTING));
+    fails(NoSuchFileException.class, () -> Files.move(p("data/one"), p("nowhere/x")));
+    fails(FileSystemException.class, () -> Files.move(p("usr"), p("usr/local/x")));
+    // the JDK sees the existing target before rename(2) could say EINVAL
+    fails(FileAlreadyExistsException.class, () -> Files.move(p("usr"), p("usr/local")));
+    fails(NoSuchFileException.class, () -> Files.move(p("nope"), p("nope/sub"), ATOMIC_MOVE));
+    fails(NoSuchFileException.class, () -> Files.move(p("nope"), p("nowhere/x"), ATOMIC_MOVE));
+    fails(FileSystemException.class, () -> Files.move(p("usr"), p("usr/local/x"), ATOMIC_MOVE));
+    fails(FileAlreadyExistsException.class, () -> Files.move(p("data/one"), p("data/empty")));
+    fails(DirectoryNotEmptyException.class,
+        () -> Files.move(p("data/one"), p("usr"), REPLACE_EXISTING));
+  }
+
   // ---------------------------------------------------------------- helpers
 
   /**
