@@ -41,11 +41,12 @@ import java.util.regex.Pattern;
 
 /**
  * The {@code layerfs:} scheme: {@code FileSystems.newFileSystem(URI.create("layerfs://web"), env)}
- * opens the root file system of a container (for now: a read-only view of its image).
+ * opens the root file system of a container (or, with {@code readOnly}, a view of an image).
  *
  * <p>This class is a registry and a thin delegation layer, as Jimfs's provider is: it keeps the
  * open file systems by name and the stores they share, checks each path argument, and hands the
- * work to {@link LayerFileSystem} and {@link RootFs}. The env keys are those of {@link LayerEnv}.
+ * work to {@link LayerFileSystem}, which holds the {@code FileTree} that core's {@code
+ * Store.open} returned. The env keys are those of {@link LayerEnv}.
  *
  * <p>Thread safety: all methods are safe for concurrent use.
  */

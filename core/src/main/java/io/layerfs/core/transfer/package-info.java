@@ -4,9 +4,9 @@
  * {@code docker-archive:FILE[:REF]} (what {@code docker save} writes and {@code docker load}
  * reads).
  *
- * <p>{@link io.layerfs.core.transfer.ImageTransfer} is the API, named by transport; {@link
- * io.layerfs.core.transfer.ImageArchive} imports an archive whose kind is not given (opening an
- * archive file as a file system); {@link io.layerfs.core.transfer.Transport} parses the transport
+ * <p>{@link io.layerfs.core.transfer.ImageTransfer} is the API, named by transport (its {@code
+ * importArchive} also takes an archive whose kind is not given, to open an archive file as a file
+ * system); {@link io.layerfs.core.transfer.Transport} parses the transport
  * strings. Behind them: {@code OciLayoutCopier} (layouts in and out), {@code DockerArchiveReader}
  * and {@code DockerArchiveWriter}, {@code UnpackedArchive} (an archive unpacked into a scratch
  * directory) and {@code ArchiveWriter} (archives written reproducibly, all or nothing).
@@ -31,7 +31,7 @@
  *       one pass that stores the compressed bytes and hashes the decompressed ones). Each image
  *       gets an OCI manifest built deterministically; the config is stored as it is, so the image
  *       ID is kept.
- *   <li>An archive of unknown kind ({@code ImageArchive}) is read as a docker-archive when it has
+ *   <li>An archive of unknown kind ({@code importArchive}) is read as a docker-archive when it has
  *       a {@code manifest.json} (Docker 25+ writes both; its RepoTags carry full names), as an OCI
  *       archive when it only has an {@code oci-layout}.
  * </ul>
