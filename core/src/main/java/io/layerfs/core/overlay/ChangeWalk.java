@@ -146,7 +146,7 @@ final class ChangeWalk {
    * @param hidden whether an opaque marker above already hides the image's content here
    */
   private void full(ContainerTree.Cursor c, Node before, boolean hidden) throws IOException {
-    Object self = c.up != null ? c.up : image.lookup(c.lower, false);
+    Object self = c.up != null ? c.up : tree.lowerNode(c);
     entry(c, self, before != null ? Change.Kind.CHANGED : Change.Kind.ADDED);
     boolean beforeDir = before != null && before.isDirectory();
     List<String> names = tree.list(c);

@@ -58,6 +58,8 @@ final class ContainerTree {
     final String lower;
     final Cursor parent;
     final String name;
+    /** The lower directory's node, once known: each step to a child then costs one probe. */
+    LayerNode lowerNode;
 
     Cursor(String path, UpperDir up, String lower, Cursor parent, String name) {
       this.path = path;
@@ -171,7 +173,7 @@ final class ContainerTree {
   }
 
   private Found dirFound(Cursor c) throws IOException {
-    Object obj = c.up != null ? c.up : lower.lookup(c.lower, false);
+    Object obj = c.up != null ? c.up : lowerNode(c);
     return new Found(c.parent, c.name, c.path, obj, c);
   }
 
@@ -190,11 +192,32 @@ final class ContainerTree {
   }
 
   private LayerNode lowerChild(Cursor dir, String name) throws IOException {
-    if (dir.lower == null) {
+    LayerNode d = lowerNode(dir);
+    // find, not lookup: a new name in an image directory is the common case of a create
+    return d == null ? null : lower.findChild(d, name);
+  }
+
+  /**
+   * The node of a cursor's lower directory, or null if it has none: found from its parent's in
+   * one step where the lower path is the parent's plus its name (no redirect), so that resolving
+   * a path costs its depth, not its depth squared.
+   */
+  LayerNode lowerNode(Cursor c) throws IOException {
+    if (c.lower == null) {
       return null;
     }
-    // find, not lookup: a new name in an image directory is the common case of a create
-    return lower.find(PathNames.child(dir.lower, name), false);
+    LayerNode n = c.lowerNode;
+    if (n == null) {
+      Cursor p = c.parent;
+      LayerNode pn = p == null || p.lower == null
+          || !c.lower.equals(PathNames.child(p.lower, c.name)) ? null : lowerNode(p);
+      n = pn != null ? lower.findChild(pn, c.name) : lower.find(c.lower, false);
+      if (n != null && !n.isDirectory()) {
+        n = null; // the image has a non-directory there: nothing below it shows
+      }
+      c.lowerNode = n;
+    }
+    return n;
   }
 
   /** Whether the lower layers have {@code name} in the directory (deleting it needs a whiteout). */
@@ -209,7 +232,10 @@ final class ContainerTree {
       UpperDir d = (UpperDir) o;
       return new Cursor(path, d, d.lower, cur, name);
     }
-    return new Cursor(path, null, PathNames.child(cur.lower, name), cur, name);
+    Cursor c = new Cursor(path, null, PathNames.child(cur.lower, name), cur, name);
+    LayerNode n = (LayerNode) o;
+    c.lowerNode = n.isDirectory() ? n : null;
+    return c;
   }
 
   static boolean isSymlink(Object o) {
@@ -231,7 +257,10 @@ final class ContainerTree {
   List<String> list(Cursor dir) throws IOException {
     TreeSet<String> names = new TreeSet<>();
     if (dir.lower != null) {
-      names.addAll(lower.list(dir.lower));
+      LayerNode d = lowerNode(dir);
+      if (d != null) {
+        names.addAll(lower.list(d));
+      }
     }
     if (dir.up != null) {
       for (Map.Entry<String, UpperEntry> e : dir.up.children.entrySet()) {
@@ -256,7 +285,7 @@ final class ContainerTree {
       c.up = (UpperDir) existing;
       return c.up;
     }
-    LayerNode n = lower.lookup(c.lower, false);
+    LayerNode n = lowerNode(c);
     UpperDir d = upper.newDir();
     d.copyMeta(n);
     d.lower = c.lower;

@@ -45,6 +45,11 @@ public final class LayerNode implements Node.Lower {
     this.inode = inode;
   }
 
+  /** The merged directory of a directory node, for steps to its children; else null. */
+  MergedTree.Dir mergedDir() {
+    return dir;
+  }
+
   /** This node seen at another path (a lower entry under a renamed directory of a container). */
   public LayerNode withPath(String newPath) {
     return newPath.equals(path) ? this : new LayerNode(tree, newPath, type, meta, entry, layer,

@@ -89,6 +89,16 @@ public final class RootFs implements FileTree {
     return tree.find(path, followLast);
   }
 
+  /** The child {@code name} of a directory node, in one step (see {@link MergedTree#findChild}). */
+  public LayerNode findChild(LayerNode dir, String name) throws IOException {
+    return tree.findChild(dir, name);
+  }
+
+  /** The sorted names in a directory node. */
+  public List<String> list(LayerNode dir) throws IOException {
+    return tree.list(dir);
+  }
+
   /** The sorted names in a directory. */
   @Override
   public List<String> list(String dir) throws IOException {
