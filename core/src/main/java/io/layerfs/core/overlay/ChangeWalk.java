@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -46,6 +47,7 @@ final class ChangeWalk {
   private final ContainerTree tree;
   private final RootFs image;
   private final List<Item> items = new ArrayList<>();
+  private final ArrayDeque<Step> pending = new ArrayDeque<>();
 
   private ChangeWalk(ContainerTree tree) {
     this.tree = tree;
@@ -55,7 +57,8 @@ final class ChangeWalk {
   /** Walks the container of {@code tree} (see the package documentation). */
   static ChangeWalk walk(ContainerTree tree) throws IOException {
     ChangeWalk w = new ChangeWalk(tree);
-    w.incremental(tree.rootCursor(), true);
+    ContainerTree.Cursor root = tree.rootCursor();
+    w.run(List.of(() -> w.incremental(root, true)));
     return w;
   }
 
@@ -67,15 +70,18 @@ final class ChangeWalk {
     ChangeWalk w = new ChangeWalk(tree);
     ContainerTree.Cursor root = tree.rootCursor();
     w.items.add(new Item(Op.ENTRY, "/", w.image.lookup("/", false), null, Change.Kind.CHANGED));
+    List<Step> steps = new ArrayList<>();
     for (String name : tree.list(root)) {
       Object child = tree.child(root, name);
       String path = PathNames.child("/", name);
       if (ContainerTree.isDirectory(child)) {
-        w.full(ContainerTree.descend(root, name, child), null, true);
+        ContainerTree.Cursor cc = ContainerTree.descend(root, name, child);
+        steps.add(() -> w.full(cc, null, true));
       } else {
-        w.file(root, name, path, child, null);
+        steps.add(() -> w.file(root, name, path, child, null));
       }
     }
+    w.run(steps);
     return w;
   }
 
@@ -116,6 +122,7 @@ final class ChangeWalk {
         items.add(new Item(Op.ENTRY, "/", now, null, Change.Kind.CHANGED));
       }
     }
+    List<Step> steps = new ArrayList<>();
     for (Map.Entry<String, UpperEntry> e : c.up.sortedChildren().entrySet()) {
       String name = e.getKey();
       UpperEntry child = e.getValue();
@@ -123,20 +130,22 @@ final class ChangeWalk {
       Node before = imageNode(path);
       if (child == UpperEntry.WHITEOUT) {
         if (before != null) {
-          items.add(new Item(Op.WHITEOUT, path, null, null, Change.Kind.DELETED));
+          steps.add(() -> items.add(
+              new Item(Op.WHITEOUT, path, null, null, Change.Kind.DELETED)));
         }
       } else if (child instanceof UpperDir) {
         UpperDir d = (UpperDir) child;
         ContainerTree.Cursor cc = ContainerTree.descend(c, name, d);
         if (path.equals(d.lower) && before != null && before.isDirectory()) {
-          incremental(cc, false);
+          steps.add(() -> incremental(cc, false));
         } else {
-          full(cc, before, false);
+          steps.add(() -> full(cc, before, false));
         }
       } else {
-        file(c, name, path, child, before);
+        steps.add(() -> file(c, name, path, child, before));
       }
     }
+    push(steps);
   }
 
   /**
@@ -162,15 +171,41 @@ final class ChangeWalk {
         }
       }
     }
+    List<Step> steps = new ArrayList<>();
     for (String name : names) {
       Object child = tree.child(c, name);
       String path = PathNames.child(c.path, name);
       Node childBefore = beforeDir ? imageNode(path) : null;
       if (ContainerTree.isDirectory(child)) {
-        full(ContainerTree.descend(c, name, child), childBefore, true);
+        ContainerTree.Cursor cc = ContainerTree.descend(c, name, child);
+        steps.add(() -> full(cc, childBefore, true));
       } else {
-        file(c, name, path, child, childBefore);
+        steps.add(() -> file(c, name, path, child, childBefore));
       }
+    }
+    push(steps);
+  }
+
+  /** One step of the walk; a directory's step pushes its children's steps. */
+  private interface Step {
+    void run() throws IOException;
+  }
+
+  /**
+   * Steps to run next, in order: they go on the stack ahead of what was pending, so the items
+   * come out as a recursive walk would give them (parents first, then each child's subtree), but
+   * a tree thousands of levels deep needs no deep Java stack.
+   */
+  private void push(List<Step> steps) {
+    for (int i = steps.size() - 1; i >= 0; i--) {
+      pending.push(steps.get(i));
+    }
+  }
+
+  private void run(List<Step> first) throws IOException {
+    push(first);
+    while (!pending.isEmpty()) {
+      pending.pop().run();
     }
   }
 

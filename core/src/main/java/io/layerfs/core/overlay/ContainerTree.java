@@ -203,21 +203,39 @@ final class ContainerTree {
    * a path costs its depth, not its depth squared.
    */
   LayerNode lowerNode(Cursor c) throws IOException {
-    if (c.lower == null) {
-      return null;
+    if (c.lower == null || c.lowerNode != null) {
+      return c.lowerNode;
     }
-    LayerNode n = c.lowerNode;
-    if (n == null) {
-      Cursor p = c.parent;
-      LayerNode pn = p == null || p.lower == null
-          || !c.lower.equals(PathNames.child(p.lower, c.name)) ? null : lowerNode(p);
-      n = pn != null ? lower.findChild(pn, c.name) : lower.find(c.lower, false);
-      if (n != null && !n.isDirectory()) {
-        n = null; // the image has a non-directory there: nothing below it shows
-      }
-      c.lowerNode = n;
+    // up to the nearest cursor whose node is known or that cannot step from its parent, then
+    // down again: no recursion, however deep the tree
+    ArrayDeque<Cursor> chain = new ArrayDeque<>();
+    Cursor k = c;
+    while (k.lowerNode == null && steps(k)) {
+      chain.push(k);
+      k = k.parent;
     }
-    return n;
+    if (k.lowerNode == null) {
+      k.lowerNode = directory(lower.find(k.lower, false));
+    }
+    LayerNode n = k.lowerNode;
+    while (!chain.isEmpty()) {
+      Cursor d = chain.pop();
+      n = n == null ? null : directory(lower.findChild(n, d.name));
+      d.lowerNode = n;
+    }
+    return c.lowerNode;
+  }
+
+  /** Whether {@code c}'s lower directory is its parent's plus its name (no redirect). */
+  private static boolean steps(Cursor c) {
+    Cursor p = c.parent;
+    return p != null && p.lower != null && c.lower != null
+        && c.lower.equals(PathNames.child(p.lower, c.name));
+  }
+
+  /** {@code n} if it is a directory: below a non-directory of the image nothing shows. */
+  private static LayerNode directory(LayerNode n) {
+    return n != null && n.isDirectory() ? n : null;
   }
 
   /** Whether the lower layers have {@code name} in the directory (deleting it needs a whiteout). */
