@@ -41,17 +41,17 @@ import java.util.List;
  */
 public final class Store implements Closeable {
   private final ContentStore content;
-  private final LayerStore layers;
+  /** Made on first use: commands that never read a layer load no index cache. */
+  private LayerStore layers;
+  private boolean closed;
 
-  private Store(ContentStore content, LayerStore layers) {
+  private Store(ContentStore content) {
     this.content = content;
-    this.layers = layers;
   }
 
   /** Opens the store in {@code dir}, creating an empty OCI layout there if there is none. */
   public static Store open(Path dir) throws IOException {
-    ContentStore content = ContentStore.open(dir);
-    return new Store(content, new LayerStore(content));
+    return new Store(ContentStore.open(dir));
   }
 
   /** The store's directory. */
@@ -87,7 +87,7 @@ public final class Store implements Closeable {
 
   /** Exports an image to a transport as skopeo names it. */
   public void exportImage(String ref, String destination, Progress progress) throws IOException {
-    ImageTransfer.exportImage(content, layers, ref, destination, progress);
+    ImageTransfer.exportImage(content, layers(), ref, destination, progress);
   }
 
   /** True when {@code file} is an image archive that {@link #importArchive} reads. */
@@ -103,12 +103,12 @@ public final class Store implements Closeable {
   /** Squashes an image into one layer (old history kept, marked {@code empty_layer}). */
   public Image flatten(String ref, String tagOrNull, Compression compression, Progress progress)
       throws IOException {
-    return ImageFlattener.flatten(content, layers, ref, tagOrNull, compression, progress);
+    return ImageFlattener.flatten(content, layers(), ref, tagOrNull, compression, progress);
   }
 
   /** A read-only view of an image: its layers merged, nothing written. */
   public FileTree view(String ref) throws IOException {
-    return RootFs.open(content, layers, ref);
+    return RootFs.open(content, layers(), ref);
   }
 
   // ------------------------------------------------------------------------------ containers
@@ -119,7 +119,7 @@ public final class Store implements Closeable {
    */
   public Container container(String name, String imageOrNull, boolean readOnly)
       throws IOException {
-    return Container.open(content, layers, name, imageOrNull, readOnly);
+    return Container.open(content, layers(), name, imageOrNull, readOnly);
   }
 
   /**
@@ -143,7 +143,7 @@ public final class Store implements Closeable {
         throw new IllegalArgumentException("container '" + name + "' does not exist in store "
             + root() + "; give env key 'image' to view an image");
       }
-      return RootFs.open(content, layers, verified != null ? verified.toString() : imageOrNull);
+      return RootFs.open(content, layers(), verified != null ? verified.toString() : imageOrNull);
     }
     Container container = container(name, imageOrNull, readOnly);
     if (verified != null && !verified.equals(container.image().manifestDigest())) {
@@ -162,7 +162,7 @@ public final class Store implements Closeable {
   public FileTree openImage(String refOrNull, Path signedByOrNull, String identityOrNull)
       throws IOException {
     String ref = refOrNull != null ? refOrNull : onlyTag();
-    RootFs root = RootFs.open(content, layers, ref);
+    RootFs root = RootFs.open(content, layers(), ref);
     if (signedByOrNull != null) {
       SimpleSigning.requireSigned(content, root.image().manifestDigest(), signedByOrNull,
           identityOrNull);
@@ -257,10 +257,23 @@ public final class Store implements Closeable {
     return SignatureStore.list(content, image(ref).manifestDigest());
   }
 
+  private synchronized LayerStore layers() {
+    if (closed) {
+      throw new IllegalStateException("store " + root() + " is closed");
+    }
+    if (layers == null) {
+      layers = new LayerStore(content);
+    }
+    return layers;
+  }
+
   /** Releases the open layer blobs; open containers and views stop reading. */
   @Override
-  public void close() throws IOException {
-    layers.close();
+  public synchronized void close() throws IOException {
+    closed = true;
+    if (layers != null) {
+      layers.close();
+    }
   }
 
   @Override
