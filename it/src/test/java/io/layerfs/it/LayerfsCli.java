@@ -1,5 +1,6 @@
 package io.layerfs.it;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,8 +14,45 @@ import java.util.List;
 final class LayerfsCli {
   private LayerfsCli() {}
 
+  /** How a command ended. */
+  record Result(int exit, String stdout, String stderr) {}
+
   /** Runs the command and returns its standard output. */
   static String run(Path store, String... args) {
+    return Tools.run(null, command(store, args));
+  }
+
+  /** Runs a command expected to fail, and returns how it ended whatever the exit code. */
+  static Result runFailing(Path store, String... args) {
+    ProcessBuilder builder = new ProcessBuilder(command(store, args));
+    builder.environment().put("LC_ALL", "C.UTF-8");
+    try {
+      Path out = Files.createTempFile("layerfs-cli", ".out");
+      Path err = Files.createTempFile("layerfs-cli", ".err");
+      try {
+        Process p = builder.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        p.getOutputStream().close();
+        if (!p.waitFor(300, java.util.concurrent.TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+          throw new AssertionError(String.join(" ", args) + " did not finish in 300 s");
+        }
+        // stdout may be binary: one char per byte
+        return new Result(p.exitValue(),
+            new String(Files.readAllBytes(out), StandardCharsets.ISO_8859_1),
+            Files.readString(err));
+      } finally {
+        Files.deleteIfExists(out);
+        Files.deleteIfExists(err);
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  private static List<String> command(Path store, String... args) {
     String jar = System.getProperty("layerfs.cli.jar");
     if (jar == null || !Files.isRegularFile(Path.of(jar))) {
       throw new IllegalStateException("the layerfs CLI jar is missing (" + jar + "): run the "
@@ -24,6 +62,6 @@ final class LayerfsCli {
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-jar", jar, "--store", store.toString()));
     command.addAll(List.of(args));
-    return Tools.run(null, command);
+    return command;
   }
 }
