@@ -6,4 +6,6 @@ module io.layerfs.provider {
 
   provides java.nio.file.spi.FileSystemProvider
       with io.layerfs.provider.LayerFileSystemProvider;
+  provides java.net.spi.URLStreamHandlerProvider
+      with io.layerfs.provider.url.LayerUrlHandlers;
 }

@@ -136,6 +136,7 @@ final class LayerAttributes {
   }
 
   static int id(UserPrincipal principal) {
+    java.util.Objects.requireNonNull(principal, "'owner' is null");
     if (principal instanceof LayerPrincipal layer) {
       return layer.id();
     }

@@ -72,6 +72,19 @@ final class LayerCopy {
     }
   }
 
+  /** Refuses what {@code rename(2)} cannot honour, as the default provider does. */
+  static void checkMoveOptions(CopyOption... options) {
+    for (CopyOption option : options) {
+      if (option == null) {
+        throw new NullPointerException();
+      }
+      if (option != StandardCopyOption.ATOMIC_MOVE && option != StandardCopyOption.REPLACE_EXISTING
+          && option != LinkOption.NOFOLLOW_LINKS) {
+        throw new UnsupportedOperationException("Unsupported copy option: " + option);
+      }
+    }
+  }
+
   /** Across two layerfs file systems a move is a copy and a delete, as between providers. */
   static void moveAcross(LayerPath source, LayerPath target, CopyOption... options)
       throws IOException {

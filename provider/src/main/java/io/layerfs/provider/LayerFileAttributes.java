@@ -2,6 +2,7 @@ package io.layerfs.provider;
 
 import io.layerfs.core.EntryType;
 import io.layerfs.core.Node;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFileAttributes;
@@ -86,12 +87,12 @@ final class LayerFileAttributes implements PosixFileAttributes {
 
   @Override
   public UserPrincipal owner() {
-    return new LayerPrincipal(node.uid(), false);
+    return new LayerPrincipal.User(node.uid());
   }
 
   @Override
   public GroupPrincipal group() {
-    return new LayerPrincipal(node.gid(), true);
+    return new LayerPrincipal.Group(node.gid());
   }
 
   @Override
@@ -125,5 +126,57 @@ final class LayerFileAttributes implements PosixFileAttributes {
     long minor = node.devMinor() & 0xffffffffL;
     return ((major & 0xfffff000L) << 32) | ((major & 0xfffL) << 8)
         | ((minor & 0xffffff00L) << 12) | (minor & 0xffL);
+  }
+
+  /** {@code attrs} as plain {@link BasicFileAttributes}, what was asked for and no more. */
+  static BasicFileAttributes basic(BasicFileAttributes attrs) {
+    return new Basic(attrs);
+  }
+
+  private record Basic(BasicFileAttributes attrs) implements BasicFileAttributes {
+    @Override
+    public FileTime lastModifiedTime() {
+      return attrs.lastModifiedTime();
+    }
+
+    @Override
+    public FileTime lastAccessTime() {
+      return attrs.lastAccessTime();
+    }
+
+    @Override
+    public FileTime creationTime() {
+      return attrs.creationTime();
+    }
+
+    @Override
+    public boolean isRegularFile() {
+      return attrs.isRegularFile();
+    }
+
+    @Override
+    public boolean isDirectory() {
+      return attrs.isDirectory();
+    }
+
+    @Override
+    public boolean isSymbolicLink() {
+      return attrs.isSymbolicLink();
+    }
+
+    @Override
+    public boolean isOther() {
+      return attrs.isOther();
+    }
+
+    @Override
+    public long size() {
+      return attrs.size();
+    }
+
+    @Override
+    public Object fileKey() {
+      return attrs.fileKey();
+    }
   }
 }

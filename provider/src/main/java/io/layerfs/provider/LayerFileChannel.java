@@ -62,6 +62,9 @@ final class LayerFileChannel extends FileChannel {
 
   @Override
   public int read(ByteBuffer dst, long pos) throws IOException {
+    if (dst.isReadOnly()) {
+      throw new IllegalArgumentException("Read-only buffer");
+    }
     ensureOpen();
     if (pos < 0) {
       throw new IllegalArgumentException("negative position: " + pos);
@@ -159,11 +162,18 @@ final class LayerFileChannel extends FileChannel {
   @Override
   public long transferTo(long pos, long count, WritableByteChannel target) throws IOException {
     ensureOpen();
-    if (pos < 0 || count < 0) {
-      throw new IllegalArgumentException("negative position or count");
+    // the order of FileChannelImpl's checks, made also when there is nothing to transfer
+    if (!target.isOpen()) {
+      throw new ClosedChannelException();
     }
     if (!handle.readable()) {
       throw new NonReadableChannelException();
+    }
+    if (target instanceof FileChannel f && !writable(f)) {
+      throw new NonWritableChannelException();
+    }
+    if (pos < 0 || count < 0) {
+      throw new IllegalArgumentException("negative position or count");
     }
     if (directory) {
       throw new IOException("Is a directory");
@@ -174,6 +184,12 @@ final class LayerFileChannel extends FileChannel {
   @Override
   public long transferFrom(ReadableByteChannel src, long pos, long count) throws IOException {
     ensureWritable();
+    if (!src.isOpen()) {
+      throw new ClosedChannelException();
+    }
+    if (src instanceof FileChannel f && !readable(f)) {
+      throw new NonReadableChannelException();
+    }
     if (pos < 0 || count < 0) {
       throw new IllegalArgumentException("negative position or count");
     }
@@ -198,6 +214,7 @@ final class LayerFileChannel extends FileChannel {
 
   @Override
   public MappedByteBuffer map(MapMode mode, long pos, long size) throws IOException {
+    java.util.Objects.requireNonNull(mode, "Mode is null");
     ensureOpen();
     if (pos < 0 || size < 0) {
       throw new IllegalArgumentException("negative position or size");
@@ -292,6 +309,32 @@ final class LayerFileChannel extends FileChannel {
       if (real != null) {
         real.release();
       }
+    }
+  }
+
+  /** Whether another channel was opened for writing: a write of nothing tells, changing nothing. */
+  private static boolean writable(FileChannel other) throws IOException {
+    if (other instanceof LayerFileChannel layer) {
+      return layer.handle.writable();
+    }
+    try {
+      other.write(ByteBuffer.allocate(0));
+      return true;
+    } catch (NonWritableChannelException e) {
+      return false;
+    }
+  }
+
+  /** Whether another channel was opened for reading: a read of nothing tells. */
+  private static boolean readable(FileChannel other) throws IOException {
+    if (other instanceof LayerFileChannel layer) {
+      return layer.handle.readable() && !layer.directory;
+    }
+    try {
+      other.read(ByteBuffer.allocate(0));
+      return true;
+    } catch (NonReadableChannelException e) {
+      return false;
     }
   }
 }

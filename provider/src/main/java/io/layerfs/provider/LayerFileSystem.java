@@ -133,6 +133,9 @@ final class LayerFileSystem extends FileSystem {
   /** {@link #lookup}, but null for a missing path (no exception is built for it). */
   Node find(LayerPath path, boolean follow) throws IOException {
     ensureOpen();
+    if (tree == null) {
+      return null; // a file system of paths only
+    }
     try {
       String absolute = path.absolute();
       return tree.find(absolute, follow);
@@ -259,12 +262,12 @@ final class LayerFileSystem extends FileSystem {
     return new UserPrincipalLookupService() {
       @Override
       public UserPrincipal lookupPrincipalByName(String name) throws IOException {
-        return new LayerPrincipal(parseId(name), false);
+        return new LayerPrincipal.User(parseId(name));
       }
 
       @Override
       public GroupPrincipal lookupPrincipalByGroupName(String group) throws IOException {
-        return new LayerPrincipal(parseId(group), true);
+        return new LayerPrincipal.Group(parseId(group));
       }
     };
   }

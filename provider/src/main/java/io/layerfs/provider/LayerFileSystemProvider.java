@@ -210,6 +210,10 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       if (option == null) {
         throw new NullPointerException();
       }
+      if (!(option instanceof StandardOpenOption) && option != LinkOption.NOFOLLOW_LINKS) {
+        // before anything is created, as the default provider checks
+        throw new UnsupportedOperationException(option + " not supported");
+      }
       write |= option == StandardOpenOption.WRITE || option == StandardOpenOption.APPEND;
     }
     if (options.contains(StandardOpenOption.APPEND)
@@ -272,6 +276,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
   @Override
   public boolean isSameFile(Path path, Path path2) throws IOException {
     LayerPath p = LayerPath.check(path);
+    java.util.Objects.requireNonNull(path2);
     if (p.equals(path2)) {
       return true;
     }
@@ -345,7 +350,11 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
   public <A extends BasicFileAttributes> A readAttributes(
       Path path, Class<A> type, LinkOption... options) throws IOException {
     LayerPath p = LayerPath.check(path);
-    if (type == BasicFileAttributes.class || type == PosixFileAttributes.class) {
+    if (type == BasicFileAttributes.class) {
+      // only what was asked for, as the default provider: not castable to PosixFileAttributes
+      return (A) LayerFileAttributes.basic(source(p, options).read());
+    }
+    if (type == PosixFileAttributes.class) {
       return (A) source(p, options).read();
     }
     throw new UnsupportedOperationException("attributes of type " + type.getName()
@@ -384,6 +393,12 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
   @Override
   public void createDirectory(Path dir, FileAttribute<?>... attrs) throws IOException {
     int mode = LayerAttributes.createMode(attrs, 0777);
+    LayerPath d = LayerPath.check(dir);
+    if (d.fs().isReadOnly() && d.fs().find(d, false) != null) {
+      // mkdir(2) on a read-only mount says EEXIST for an existing name (createDirectories relies
+      // on it), EROFS only for a new one
+      throw new java.nio.file.FileAlreadyExistsException(d.toString());
+    }
     LayerPath.check(dir).fs().change(LayerPath.check(dir), (c, p) -> c.createDirectory(p, mode));
   }
 
@@ -421,6 +436,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
   public void move(Path source, Path target, CopyOption... options) throws IOException {
     LayerPath s = LayerPath.check(source);
     LayerPath t = LayerPath.check(target);
+    LayerCopy.checkMoveOptions(options);
     if (s.fs() != t.fs()) {
       LayerCopy.moveAcross(s, t, options);
       return;

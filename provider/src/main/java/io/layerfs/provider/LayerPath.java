@@ -615,7 +615,22 @@ final class LayerPath implements Path {
 
   @Override
   public URI toUri() {
-    return LayerUris.uri(fs.provider().getScheme(), fs.name(), toAbsolutePath().path);
+    String absolute = toAbsolutePath().path;
+    if (!absolute.endsWith("/") && isDirectory()) {
+      // as the default provider: a directory's URI ends with a slash, so resolve() stays in it
+      absolute += "/";
+    }
+    return LayerUris.uri(fs.provider().getScheme(), fs.name(), absolute);
+  }
+
+  /** Whether this path names a directory now; false when it cannot be told. */
+  private boolean isDirectory() {
+    try {
+      io.layerfs.core.Node node = fs.find(this, true);
+      return node != null && node.type() == io.layerfs.core.EntryType.DIRECTORY;
+    } catch (IOException | java.nio.file.ClosedFileSystemException e) {
+      return false;
+    }
   }
 
   @Override

@@ -44,11 +44,13 @@ final class LayerUserAttributeView implements UserDefinedFileAttributeView {
 
   @Override
   public int size(String name) throws IOException {
+    java.util.Objects.requireNonNull(name, "'name' is null");
     return value(name).length;
   }
 
   @Override
   public int read(String name, ByteBuffer dst) throws IOException {
+    java.util.Objects.requireNonNull(name, "'name' is null");
     byte[] value = value(name);
     if (dst.remaining() < value.length) {
       // what getxattr(2) says with a too-small buffer
@@ -69,6 +71,7 @@ final class LayerUserAttributeView implements UserDefinedFileAttributeView {
 
   @Override
   public int write(String name, ByteBuffer src) throws IOException {
+    java.util.Objects.requireNonNull(name, "'name' is null");
     byte[] value = new byte[src.remaining()];
     src.get(value);
     LayerAttributes.setXattr(path, follow, name, value);
@@ -77,6 +80,7 @@ final class LayerUserAttributeView implements UserDefinedFileAttributeView {
 
   @Override
   public void delete(String name) throws IOException {
+    java.util.Objects.requireNonNull(name, "'name' is null");
     LayerAttributes.removeXattr(path, follow, name);
   }
 

@@ -29,7 +29,8 @@ class LayerPathUriTest {
     P.qt().forAll(PATHS).checkAssert(s -> {
       Path jdkAbs = jdk("/").resolve(jdk(s));
       String expected = jdkAbs.toUri().getRawPath();
-      // the JDK appends "/" for directories that exist on this machine; layerfs does no I/O
+      // the JDK appends "/" for directories that exist on this machine; this file system has
+      // paths only, so none of its names is a directory
       if (expected.length() > 1 && expected.endsWith("/") && Files.isDirectory(jdkAbs)) {
         expected = expected.substring(0, expected.length() - 1);
       }

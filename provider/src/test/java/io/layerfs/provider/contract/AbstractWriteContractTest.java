@@ -1248,6 +1248,153 @@ abstract class AbstractWriteContractTest {
         () -> Files.move(p("data/one"), p("usr"), REPLACE_EXISTING));
   }
 
+  // ---------------------------------------------------------------- arguments and result types
+
+  /** An option no provider knows. */
+  private static final class OddOption implements java.nio.file.OpenOption,
+      java.nio.file.CopyOption {}
+
+  @Test
+  void unknownOpenOptionsAreUnsupportedAndCreateNothing() {
+    OddOption odd = new OddOption();
+    fails(UnsupportedOperationException.class,
+        () -> Files.newByteChannel(p("data/new"), java.util.Set.of(CREATE, WRITE, odd)).close());
+    fails(UnsupportedOperationException.class,
+        () -> Files.newOutputStream(p("data/new"), CREATE, odd).close());
+    fails(UnsupportedOperationException.class,
+        () -> FileChannel.open(p("data/new"), CREATE, WRITE, odd).close());
+    fails(UnsupportedOperationException.class,
+        () -> Files.newInputStream(p("data/one"), odd).close());
+    assertFalse(Files.exists(p("data/new"), NOFOLLOW_LINKS));
+  }
+
+  @Test
+  void nullOpenOptionsAreNullPointers() {
+    java.util.Set<java.nio.file.OpenOption> withNull = new java.util.HashSet<>();
+    withNull.add(null);
+    withNull.add(READ);
+    fails(NullPointerException.class, () -> Files.newByteChannel(p("data/one"), withNull).close());
+    fails(NullPointerException.class,
+        () -> Files.newInputStream(p("data/one"), (java.nio.file.OpenOption) null).close());
+    fails(NullPointerException.class,
+        () -> FileChannel.open(p("data/new"), CREATE, WRITE, null).close());
+    assertFalse(Files.exists(p("data/new"), NOFOLLOW_LINKS));
+  }
+
+  @Test
+  void unknownOrNullCopyOptionsChangeNothing() throws IOException {
+    OddOption odd = new OddOption();
+    fails(UnsupportedOperationException.class, () -> Files.copy(p("data/one"), p("data/c"), odd));
+    fails(NullPointerException.class,
+        () -> Files.copy(p("data/one"), p("data/c"), (java.nio.file.CopyOption) null));
+    fails(UnsupportedOperationException.class, () -> Files.move(p("data/one"), p("data/m"), odd));
+    fails(UnsupportedOperationException.class,
+        () -> Files.move(p("data/one"), p("data/m"), COPY_ATTRIBUTES));
+    fails(NullPointerException.class,
+        () -> Files.move(p("data/one"), p("data/m"), (java.nio.file.CopyOption) null));
+    assertFalse(Files.exists(p("data/c"), NOFOLLOW_LINKS));
+    assertFalse(Files.exists(p("data/m"), NOFOLLOW_LINKS));
+    assertArrayEquals(Fixture.data("data/one"), bytes("data/one"));
+  }
+
+  @Test
+  void nullArgumentsAreNullPointersAndChangeNothing() throws IOException {
+    fails(NullPointerException.class, () -> Files.isSameFile(p("data/one"), null));
+    fails(NullPointerException.class, () -> Files.setOwner(p("data/one"), null));
+    fails(NullPointerException.class, () -> Files.getFileAttributeView(p("data/one"),
+        java.nio.file.attribute.PosixFileAttributeView.class).setGroup(null));
+    fails(NullPointerException.class, () -> Files.setPosixFilePermissions(p("data/one"), null));
+    fails(NullPointerException.class,
+        () -> Files.setAttribute(p("data/one"), "posix:permissions", null));
+    fails(NullPointerException.class,
+        () -> Files.setAttribute(p("data/one"), "posix:owner", null));
+    fails(NullPointerException.class, () -> Files.setLastModifiedTime(p("data/one"), null));
+    assertEquals("600 1000:1000", modeAndOwner("data/one"));
+    // null times mean "leave it", also through setAttribute
+    FileTime before = Files.getLastModifiedTime(p("data/one"));
+    Files.setAttribute(p("data/one"), "lastModifiedTime", null);
+    Files.getFileAttributeView(p("data/one"), BasicFileAttributeView.class)
+        .setTimes(null, null, null);
+    assertEquals(before, Files.getLastModifiedTime(p("data/one")));
+  }
+
+  @Test
+  void nullXattrNamesAreNullPointers() throws IOException {
+    assumeTrue(storesUserXattrs(), "the host file system stores no user xattrs");
+    UserDefinedFileAttributeView view = userView("data/one");
+    fails(NullPointerException.class, () -> view.write(null, ByteBuffer.allocate(1)));
+    fails(NullPointerException.class, () -> view.read(null, ByteBuffer.allocate(1)));
+    fails(NullPointerException.class, () -> view.size(null));
+    fails(NullPointerException.class, () -> view.delete(null));
+    assertFalse(view.list().contains("null"), view.list().toString());
+  }
+
+  @Test
+  void readingIntoAReadOnlyBufferIsAnIllegalArgument() throws IOException {
+    try (FileChannel c = FileChannel.open(p("data/one"))) {
+      fails(IllegalArgumentException.class,
+          () -> c.read(ByteBuffer.allocate(4).asReadOnlyBuffer()));
+      fails(IllegalArgumentException.class,
+          () -> c.read(ByteBuffer.allocate(4).asReadOnlyBuffer(), 0));
+      assertEquals(0, c.position());
+    }
+    try (SeekableByteChannel c = Files.newByteChannel(p("data/one"))) {
+      fails(IllegalArgumentException.class,
+          () -> c.read(ByteBuffer.allocate(4).asReadOnlyBuffer()));
+    }
+  }
+
+  @Test
+  void attributesAndPrincipalsHaveTheTypesAskedFor() throws IOException {
+    java.nio.file.attribute.BasicFileAttributes basic =
+        Files.readAttributes(p("data/one"), java.nio.file.attribute.BasicFileAttributes.class);
+    assertFalse(basic instanceof java.nio.file.attribute.PosixFileAttributes,
+        basic.getClass().getName());
+    java.nio.file.attribute.UserPrincipal owner = Files.getOwner(p("data/one"));
+    assertFalse(owner instanceof java.nio.file.attribute.GroupPrincipal,
+        owner.getClass().getName());
+    java.nio.file.attribute.GroupPrincipal group = Files.readAttributes(p("data/one"),
+        java.nio.file.attribute.PosixFileAttributes.class).group();
+    assertEquals(group, Files.getAttribute(p("data/one"), "posix:group"));
+    assertFalse(owner.equals(group), "a user and a group with one number are not equal");
+  }
+
+  @Test
+  void aDirectorysUriEndsWithASlashSoResolvingKeepsIt() throws IOException {
+    java.net.URI dir = p("etc").toUri();
+    assertTrue(dir.getPath().endsWith("/"), dir.toString());
+    assertEquals(p("etc/os-release").toUri(), dir.resolve("os-release"));
+    assertFalse(p("etc/os-release").toUri().getPath().endsWith("/"));
+    assertFalse(p("data/missing").toUri().getPath().endsWith("/"));
+    assertEquals(p("etc").toAbsolutePath(), Path.of(dir));
+  }
+
+  @Test
+  void mapWithANullModeIsANullPointer() throws IOException {
+    try (FileChannel c = FileChannel.open(p("data/one"))) {
+      fails(NullPointerException.class, () -> c.map(null, 0, 1));
+    }
+  }
+
+  @Test
+  void transfersCheckTheOtherChannelEvenForNoBytes() throws IOException {
+    Files.write(p("data/sink"), new byte[0]);
+    try (FileChannel c = FileChannel.open(p("data/one"), READ, WRITE)) {
+      FileChannel closed = FileChannel.open(p("data/sink"), WRITE);
+      closed.close();
+      fails(java.nio.channels.ClosedChannelException.class, () -> c.transferTo(0, 0, closed));
+      fails(java.nio.channels.ClosedChannelException.class, () -> c.transferTo(1 << 20, 5, closed));
+      fails(java.nio.channels.ClosedChannelException.class, () -> c.transferFrom(closed, 0, 0));
+      try (FileChannel readOnly = FileChannel.open(p("data/sink"));
+          FileChannel writeOnly = FileChannel.open(p("data/sink"), WRITE)) {
+        fails(java.nio.channels.NonWritableChannelException.class,
+            () -> c.transferTo(0, 0, readOnly));
+        fails(java.nio.channels.NonReadableChannelException.class,
+            () -> c.transferFrom(writeOnly, 0, 0));
+      }
+    }
+  }
+
   // ---------------------------------------------------------------- helpers
 
   /**

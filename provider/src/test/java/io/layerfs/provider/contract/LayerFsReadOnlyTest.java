@@ -96,7 +96,6 @@ class LayerFsReadOnlyTest {
     writes.put("createFile", () -> Files.createFile(p("/data/new")));
     writes.put("createDirectory", () -> Files.createDirectory(p("/data/newdir")));
     writes.put("createDirectories", () -> Files.createDirectories(p("/data/x/y")));
-    writes.put("createDirectory existing", () -> Files.createDirectory(p("/data")));
     writes.put("createSymbolicLink", () -> Files.createSymbolicLink(p("/data/ln"),
         p("one")));
     writes.put("createLink", () -> Files.createLink(p("/data/hl"), p("/data/one")));
@@ -139,6 +138,18 @@ class LayerFsReadOnlyTest {
     assertEquals(before, snapshot(), "the tree changed");
     assertArrayEquals(Fixture.data("data/one"), Files.readAllBytes(p("/data/one")));
     assertEquals("host", Files.readString(hostFile));
+  }
+
+  @Test
+  void existingDirectoriesAreFoundBeforeTheFileSystemRefuses() throws IOException {
+    // mkdir(2) on a read-only mount says EEXIST for an existing name, EROFS only for a new one
+    assertEquals(p("/etc"), Files.createDirectories(p("/etc")));
+    assertEquals(p("/data/nested"), Files.createDirectories(p("/data/nested")));
+    assertThrowsExactly(java.nio.file.FileAlreadyExistsException.class,
+        () -> Files.createDirectory(p("/etc")));
+    assertThrowsExactly(ReadOnlyFileSystemException.class,
+        () -> Files.createDirectories(p("/etc/new/deeper")));
+    assertFalse(Files.exists(p("/etc/new")));
   }
 
   @Test
