@@ -216,8 +216,18 @@ final class LayerFileChannel extends FileChannel {
   public MappedByteBuffer map(MapMode mode, long pos, long size) throws IOException {
     java.util.Objects.requireNonNull(mode, "Mode is null");
     ensureOpen();
-    if (pos < 0 || size < 0) {
-      throw new IllegalArgumentException("negative position or size");
+    // the checks and messages of FileChannelImpl.map, in its order
+    if (pos < 0) {
+      throw new IllegalArgumentException("Negative position");
+    }
+    if (size < 0) {
+      throw new IllegalArgumentException("Negative size");
+    }
+    if (pos + size < 0) {
+      throw new IllegalArgumentException("Position + size overflow");
+    }
+    if (size > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("Size exceeds Integer.MAX_VALUE");
     }
     if (mode != MapMode.READ_ONLY && !handle.writable()) {
       throw new NonWritableChannelException();
@@ -228,13 +238,16 @@ final class LayerFileChannel extends FileChannel {
     if (directory) {
       throw new IOException("Is a directory");
     }
-    if (mode == MapMode.READ_ONLY && pos + size > handle.size()) {
-      // the JDK grows a file mapped past its end; a read-only mapping of the image cannot grow
-      throw new IOException("mapping [" + pos + ", " + (pos + size)
-          + ") lies outside the file of " + handle.size() + " bytes");
+    if (pos + size > handle.size()) {
+      // a mapping past the end grows the file with zeros, in every mode, if the channel may write
+      if (!handle.writable()) {
+        throw new IOException("Channel not open for writing - cannot extend file to required size");
+      }
+      handle.write(ByteBuffer.allocate(1), pos + size - 1);
     }
     return handle.map(mode, pos, size);
   }
+
 
   @Override
   public FileLock lock(long pos, long size, boolean shared) throws IOException {

@@ -1377,6 +1377,32 @@ abstract class AbstractWriteContractTest {
   }
 
   @Test
+  void mappingPastTheEndGrowsAWritableFileInEveryMode() throws IOException {
+    byte[] one = Fixture.data("data/one");
+    try (FileChannel c = FileChannel.open(p("data/one"), READ, WRITE)) {
+      java.nio.MappedByteBuffer ro = c.map(FileChannel.MapMode.READ_ONLY, 0, one.length + 100);
+      assertEquals(one.length + 100, c.size());
+      assertEquals(one[0], ro.get(0));
+      assertEquals(0, ro.get(one.length + 99));
+      c.map(FileChannel.MapMode.PRIVATE, 0, one.length + 200);
+      assertEquals(one.length + 200, c.size());
+      fails(IllegalArgumentException.class,
+          () -> c.map(FileChannel.MapMode.READ_ONLY, 0, 3L << 30));
+      fails(IllegalArgumentException.class,
+          () -> c.map(FileChannel.MapMode.READ_ONLY, Long.MAX_VALUE - 10, 100));
+      assertEquals(one.length + 200, c.size());
+    }
+    assertEquals(one.length + 200, Files.size(p("data/one")));
+    try (FileChannel c = FileChannel.open(p("etc/os-release"))) {
+      long size = c.size();
+      fails(IOException.class, () -> c.map(FileChannel.MapMode.READ_ONLY, 0, size + 1));
+      fails(java.nio.channels.NonWritableChannelException.class,
+          () -> c.map(FileChannel.MapMode.PRIVATE, 0, 1));
+      assertEquals(size, c.size());
+    }
+  }
+
+  @Test
   void transfersCheckTheOtherChannelEvenForNoBytes() throws IOException {
     Files.write(p("data/sink"), new byte[0]);
     try (FileChannel c = FileChannel.open(p("data/one"), READ, WRITE)) {
