@@ -23,9 +23,11 @@ final class LayerFileAttributes implements PosixFileAttributes {
   };
 
   private final Node node;
+  private final ContainerAccounts accounts;
 
-  LayerFileAttributes(Node node) {
+  LayerFileAttributes(Node node, ContainerAccounts accounts) {
     this.node = node;
+    this.accounts = accounts;
   }
 
   Node node() {
@@ -87,12 +89,12 @@ final class LayerFileAttributes implements PosixFileAttributes {
 
   @Override
   public UserPrincipal owner() {
-    return new LayerPrincipal.User(node.uid());
+    return new LayerPrincipal.User(node.uid(), accounts.userName(node.uid()));
   }
 
   @Override
   public GroupPrincipal group() {
-    return new LayerPrincipal.Group(node.gid());
+    return new LayerPrincipal.Group(node.gid(), accounts.groupName(node.gid()));
   }
 
   @Override

@@ -43,6 +43,7 @@ final class LayerFileSystem extends FileSystem {
   private final String name;
   /** Null only for a file system of path algebra alone. */
   private final FileTree tree;
+  private final ContainerAccounts accounts = new ContainerAccounts(this);
   private final Runnable onClose;
   private final LayerPath rootPath;
   private final LayerFileStore store;
@@ -255,24 +256,37 @@ final class LayerFileSystem extends FileSystem {
     return LayerPathMatcher.of(syntaxAndPattern);
   }
 
-  /** Users and groups are the image's numeric ids: a name is looked up as a number. */
+  /**
+   * Names are looked up in the file system's own {@code /etc/passwd} and {@code /etc/group}, then
+   * as decimal ids.
+   */
   @Override
   public UserPrincipalLookupService getUserPrincipalLookupService() {
     ensureOpen();
     return new UserPrincipalLookupService() {
       @Override
       public UserPrincipal lookupPrincipalByName(String name) throws IOException {
-        return new LayerPrincipal.User(parseId(name));
+        int uid = accounts.uid(name);
+        uid = uid >= 0 ? uid : parseId(name);
+        return new LayerPrincipal.User(uid, accounts.userName(uid));
       }
 
       @Override
       public GroupPrincipal lookupPrincipalByGroupName(String group) throws IOException {
-        return new LayerPrincipal.Group(parseId(group));
+        int gid = accounts.gid(group);
+        gid = gid >= 0 ? gid : parseId(group);
+        return new LayerPrincipal.Group(gid, accounts.groupName(gid));
       }
     };
   }
 
+  /** The names of this file system's users and groups. */
+  ContainerAccounts accounts() {
+    return accounts;
+  }
+
   private static int parseId(String name) throws UserPrincipalNotFoundException {
+    java.util.Objects.requireNonNull(name, "name");
     try {
       int id = Integer.parseInt(name);
       if (id >= 0) {

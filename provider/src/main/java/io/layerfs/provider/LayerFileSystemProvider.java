@@ -373,7 +373,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     return new LayerAttributeViews.Source() {
       @Override
       public LayerFileAttributes read() throws IOException {
-        return new LayerFileAttributes(p.fs().lookup(p, follow));
+        return new LayerFileAttributes(p.fs().lookup(p, follow), p.fs().accounts());
       }
 
       @Override
