@@ -225,6 +225,9 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     if (write || options.contains(StandardOpenOption.DELETE_ON_CLOSE)) {
       p.fs().writable();
     }
+    if (options.contains(StandardOpenOption.DELETE_ON_CLOSE)) {
+      return openAndUnlink(p, options, attrs);
+    }
     int mode = LayerAttributes.createMode(attrs, 0666);
     if (!write) {
       Node node = p.fs().lookup(p, !options.contains(LinkOption.NOFOLLOW_LINKS));
@@ -239,6 +242,25 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       }
     }
     return new LayerFileChannel(p.fs().open(p, options, mode), false);
+  }
+
+  /**
+   * DELETE_ON_CLOSE as the JDK does it on Linux: the file is opened without following a last
+   * link (so a link is {@code ELOOP}, never its target deleted) and its name removed at once,
+   * best effort; the channel keeps the file until it closes, and nothing is left for a crash.
+   */
+  private FileChannel openAndUnlink(LayerPath p, Set<? extends OpenOption> options,
+      FileAttribute<?>... attrs) throws IOException {
+    Set<OpenOption> opened = new java.util.HashSet<>(options);
+    opened.remove(StandardOpenOption.DELETE_ON_CLOSE);
+    opened.add(LinkOption.NOFOLLOW_LINKS);
+    FileChannel channel = newFileChannel(p, opened, attrs);
+    try {
+      p.fs().change(p, FileTree::delete);
+    } catch (IOException e) {
+      // best effort, as the JDK: a directory, say, stays
+    }
+    return channel;
   }
 
   @Override
