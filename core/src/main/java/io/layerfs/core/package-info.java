@@ -35,9 +35,10 @@
  * copy-on-write engine), {@code container} (named, locked containers; volumes), {@code transfer}
  * (imports and exports), {@code signing} (simple signing), {@code gc}, {@code fsck} (checks and
  * repairs); and {@code store}, the entry point opened from a path, through which a Java user and
- * the CLI reach images, containers, volumes, transfers, gc, fsck and signing. The module exports only this package, {@code store}, {@code
- * image} and {@code container}; the others are its implementation. ARCHITECTURE.md at the root of
- * the repository maps the packages, the flows through them and the files of a store.
+ * the CLI reach images, containers, volumes, transfers, gc, fsck and signing. The module exports
+ * only this package, {@code store}, {@code image} and {@code container}; the others are its
+ * implementation. ARCHITECTURE.md at the root of the repository maps the packages, the flows
+ * through them and the files of a store.
  *
  * <p>Thread safety: the records, enums and {@code Digest} are immutable; implementations of
  * {@code FileHandle} are safe for concurrent use.
