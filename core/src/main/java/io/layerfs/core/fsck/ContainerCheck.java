@@ -41,10 +41,11 @@ final class ContainerCheck implements Check {
       whole &= run.need(layer.digest(), layer.size(), "layer " + (i + 1) + of);
       run.layer(layer);
     }
-    if (!whole) {
-      return; // the blob check names what is missing
-    }
     try {
+      if (!whole || run.readVerified(record.manifest()) == null
+          || run.readVerified(record.config()) == null) {
+        return; // the blob check names what is missing or corrupt
+      }
       Image image = Images.resolve(run.store(), record.manifest().toString());
       if (!record.matches(image)) {
         run.problem(Kind.BROKEN_CONTAINER, name, "its image " + record.manifest()
