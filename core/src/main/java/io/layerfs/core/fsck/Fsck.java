@@ -30,8 +30,10 @@ public final class Fsck {
         new ImageCheck(),
         new ContainerCheck(),
         new BlobCheck()
-        // next: the layer indexes of FsckRun.layers() against their layers (rootfs), and each
-        // container's metadata log, snapshot and data files (overlay)
+        // to come, each a Check of a few lines: a LayerIndexCheck, verifying the index of each
+        // layer of run.layers() whose uncompressed blob is there against it through
+        // run.layerStore() (with repair, removing an index that fails, to be rebuilt), and a
+        // ContainerDataCheck, running the overlay's check of each of run.containers()
         );
   }
 
