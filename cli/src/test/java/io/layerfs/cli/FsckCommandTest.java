@@ -11,7 +11,6 @@ import io.layerfs.core.Image;
 import io.layerfs.core.store.Store;
 import io.layerfs.testing.ImageBuilder;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeEach;
