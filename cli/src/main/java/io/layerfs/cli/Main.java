@@ -23,7 +23,7 @@ import picocli.CommandLine;
  * laid out like Docker's ({@link Table}, sizes and ages as Docker writes them, {@link Human}) and
  * {@code --format json} where the output is data ({@link FormatOption}); commands that make
  * something print its name or digest, one a line, so scripts can use it; long work (import,
- * export, commit, flatten) draws progress bars on standard error only when attached to a
+ * export, commit, flatten, fsck) draws progress bars on standard error only when attached to a
  * terminal ({@link TerminalProgress}).
  */
 @Command(
@@ -46,6 +46,7 @@ import picocli.CommandLine;
       VolumeCommand.class,
       FlattenCommand.class,
       GcCommand.class,
+      FsckCommand.class,
       SignCommand.class,
       VerifyCommand.class,
       CommandLine.HelpCommand.class

@@ -10,7 +10,7 @@ import picocli.CommandLine;
 class HelpTest {
   private static final List<String> COMMANDS = List.of("demo", "images", "import", "export",
       "create", "ls", "cat", "diff", "commit", "rm", "ps", "volume", "volume create",
-      "volume ls", "volume rm", "flatten", "gc", "sign", "verify");
+      "volume ls", "volume rm", "flatten", "gc", "fsck", "sign", "verify");
 
   @Test
   void everyCommandHasHelp() {

@@ -12,7 +12,8 @@
  *       bytes; both codecs are deterministic.
  *   <li>{@link io.layerfs.core.Layer}, {@link io.layerfs.core.Change}, {@link
  *       io.layerfs.core.CommitOptions}, {@link io.layerfs.core.ContainerInfo}, {@link
- *       io.layerfs.core.GcReport}, {@link io.layerfs.core.SignatureInfo} and {@link
+ *       io.layerfs.core.GcReport}, {@link io.layerfs.core.FsckReport}, {@link
+ *       io.layerfs.core.SignatureInfo} and {@link
  *       io.layerfs.core.SignatureException}: what the subsystems take and return.
  *   <li>{@link io.layerfs.core.FileHandle}: an open file, positional I/O as a {@code FileChannel}
  *       has it; {@link io.layerfs.core.Progress}: progress of long work, called from the working
@@ -32,11 +33,12 @@
  * layout: blobs, {@code index.json}, leases), {@code image} (references resolved, images
  * written), {@code rootfs} (layers inflated, indexed and merged), {@code overlay} (the
  * copy-on-write engine), {@code container} (named, locked containers; volumes), {@code transfer}
- * (imports and exports), {@code signing} (simple signing), {@code gc}; and {@code store}, the
- * entry point opened from a path, through which a Java user and the CLI reach images, containers,
- * volumes, transfers, gc and signing. The module exports only this package, {@code store}, {@code
- * image} and {@code container}; the others are its implementation. ARCHITECTURE.md at the root of
- * the repository maps the packages, the flows through them and the files of a store.
+ * (imports and exports), {@code signing} (simple signing), {@code gc}, {@code fsck} (checks and
+ * repairs); and {@code store}, the entry point opened from a path, through which a Java user and
+ * the CLI reach images, containers, volumes, transfers, gc, fsck and signing. The module exports
+ * only this package, {@code store}, {@code image} and {@code container}; the others are its
+ * implementation. ARCHITECTURE.md at the root of the repository maps the packages, the flows
+ * through them and the files of a store.
  *
  * <p>Thread safety: the records, enums and {@code Digest} are immutable; implementations of
  * {@code FileHandle} are safe for concurrent use.

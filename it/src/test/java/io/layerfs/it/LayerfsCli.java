@@ -9,7 +9,8 @@ import java.util.List;
 /**
  * Runs the {@code layerfs} command as a user does: {@code java -jar cli/target/layerfs.jar
  * --store STORE ARGS...} in a process of its own (the jar the build just made, named by the
- * system property {@code layerfs.cli.jar}). A non-zero exit fails the test with its stderr.
+ * system property {@code layerfs.cli.jar}). Another exit code than expected (0 unless said)
+ * fails the test with its stderr.
  */
 final class LayerfsCli {
   private LayerfsCli() {}
@@ -19,7 +20,12 @@ final class LayerfsCli {
 
   /** Runs the command and returns its standard output. */
   static String run(Path store, String... args) {
-    return Tools.run(null, command(store, args));
+    return runExpecting(0, store, args);
+  }
+
+  /** Runs the command, which must exit with {@code exit}, and returns its standard output. */
+  static String runExpecting(int exit, Path store, String... args) {
+    return Tools.run(null, command(store, args), Tools.TIMEOUT_SECONDS, exit);
   }
 
   /** Runs a command expected to fail, and returns how it ended whatever the exit code. */

@@ -24,7 +24,7 @@ import java.util.concurrent.TimeUnit;
 final class Tools {
 
   /** Generous: the slowest call (skopeo copy of a few MiB) takes well under a second here. */
-  private static final long TIMEOUT_SECONDS = 300;
+  static final long TIMEOUT_SECONDS = 300;
 
   private Tools() {}
 
@@ -78,6 +78,11 @@ final class Tools {
 
   /** As {@link #run(Path, List)}, for the slow tools (debootstrap) that need a longer limit. */
   static String run(Path workDir, List<String> command, long timeoutSeconds) {
+    return run(workDir, command, timeoutSeconds, 0);
+  }
+
+  /** As {@link #run(Path, List)}, failing unless the exit code is {@code expectedExit}. */
+  static String run(Path workDir, List<String> command, long timeoutSeconds, int expectedExit) {
     ProcessBuilder builder = new ProcessBuilder(command);
     if (workDir != null) {
       builder.directory(workDir.toFile());
@@ -100,11 +105,12 @@ final class Tools {
             String.join(" ", command) + " did not finish within " + timeoutSeconds + " s");
       }
       int exit = process.exitValue();
-      if (exit != 0) {
+      if (exit != expectedExit) {
         throw new AssertionError(
             String.join(" ", command)
                 + " exited with "
                 + exit
+                + (expectedExit == 0 ? "" : ", not " + expectedExit)
                 + "\n--- stderr ---\n"
                 + err.join()
                 + "--- stdout ---\n"

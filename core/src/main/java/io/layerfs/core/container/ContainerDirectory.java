@@ -1,26 +1,15 @@
 package io.layerfs.core.container;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.layerfs.core.ContainerInfo;
-import io.layerfs.core.Digest;
-import io.layerfs.core.content.BlobWriter;
 import io.layerfs.core.content.ContentStore;
-import io.layerfs.core.internal.FileTrees;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -33,7 +22,6 @@ import java.util.stream.Stream;
 public final class ContainerDirectory {
   static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]*");
   public static final String JSON = "container.json";
-  public static final ObjectMapper MAPPER = new ObjectMapper();
 
   private ContainerDirectory() {}
 
@@ -69,7 +57,7 @@ public final class ContainerDirectory {
       throw new NoSuchFileException(dir.toString(), null,
           "no container " + name + " in store " + store.root());
     }
-    JsonNode meta = MAPPER.readTree(json.toFile());
+    ContainerRecord record = ContainerRecord.read(json);
     long size = 0;
     try (Stream<Path> walk = Files.walk(dir)) {
       for (Path p : (Iterable<Path>) walk::iterator) {
@@ -80,9 +68,7 @@ public final class ContainerDirectory {
     } catch (java.io.UncheckedIOException e) {
       // a file went away while counting (a writer compacting): count what remains
     }
-    return new ContainerInfo(name, meta.path("image").asText(),
-        Digest.parse(meta.path("manifest").asText()),
-        Instant.parse(meta.path("created").asText()), size);
+    return new ContainerInfo(name, record.image(), record.manifest(), record.created(), size);
   }
 
   /**
@@ -127,37 +113,18 @@ public final class ContainerDirectory {
     }
   }
 
-  public static void writeJson(Path dir, String name, String image, Digest manifest)
-      throws IOException {
-    Map<String, String> m = new LinkedHashMap<>();
-    m.put("name", name);
-    m.put("image", image);
-    m.put("manifest", manifest.toString());
-    m.put("created", Instant.now().toString());
-    byte[] bytes = MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(m);
-    Path tmp = dir.resolve(JSON + ".tmp");
-    try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.CREATE,
-        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-      ByteBuffer b = ByteBuffer.wrap(bytes);
-      while (b.hasRemaining()) {
-        c.write(b);
-      }
-      c.force(true);
-    }
-    BlobWriter.move(tmp, dir.resolve(JSON));
-    FileTrees.fsyncDirectory(dir);
-  }
-
   /**
-   * One container as a gc root: the manifest its {@code container.json} records (or the temp
-   * file it is being created from), or null with {@code problem} saying why it cannot be read.
+   * One container as a root of gc and fsck: what its {@code container.json} records (or the temp
+   * file it is being created from), or a null record with {@code problem} saying why it cannot be
+   * read.
    */
-  public record Root(String name, Digest manifest, boolean creating, String problem) {}
+  public record Root(String name, Path json, ContainerRecord record, boolean creating,
+      String problem) {}
 
   /**
-   * The gc roots of the containers of {@code store}: each container's manifest. A container
-   * being created counts by its temp file; one whose record cannot be read is a root with a
-   * problem, so gc can refuse to delete rather than guess.
+   * The containers of {@code store} as roots. A container being created counts by its temp file
+   * when that reads; one whose record cannot be read is a root with a problem, so gc can refuse
+   * to delete rather than guess.
    */
   public static List<Root> roots(ContentStore store) throws IOException {
     Path containers = containers(store);
@@ -165,35 +132,31 @@ public final class ContainerDirectory {
     if (!Files.isDirectory(containers)) {
       return roots;
     }
+    List<Path> sorted = new ArrayList<>();
     try (DirectoryStream<Path> dirs = Files.newDirectoryStream(containers)) {
-      for (Path dir : dirs) {
-        String name = dir.getFileName().toString();
-        Path json = dir.resolve(JSON);
-        if (Files.isRegularFile(json)) {
-          Digest manifest = manifestOf(json);
-          roots.add(new Root(name, manifest, false, manifest != null ? null
-              : JSON + " of container " + name + " has no valid 'manifest' digest: " + json));
-        } else {
-          // being created: container.json is written by rename from this temp file
-          Path tmp = dir.resolve(JSON + ".tmp");
-          Digest manifest = Files.isRegularFile(tmp) ? manifestOf(tmp) : null;
-          if (manifest != null) {
-            roots.add(new Root(name, manifest, true, null));
-          }
+      dirs.forEach(sorted::add);
+    }
+    Collections.sort(sorted);
+    for (Path dir : sorted) {
+      String name = dir.getFileName().toString();
+      Path json = dir.resolve(JSON);
+      if (Files.isRegularFile(json)) {
+        try {
+          roots.add(new Root(name, json, ContainerRecord.read(json), false, null));
+        } catch (IOException e) {
+          roots.add(new Root(name, json, null, false, "container " + name + ": "
+              + e.getMessage()));
+        }
+      } else {
+        // being created: container.json is written by rename from this temp file
+        Path tmp = dir.resolve(JSON + ".tmp");
+        try {
+          roots.add(new Root(name, tmp, ContainerRecord.read(tmp), true, null));
+        } catch (IOException e) {
+          // not there, or not written whole yet: nothing recorded, nothing to keep
         }
       }
     }
     return roots;
-  }
-
-  /** The manifest digest a container.json records, or null if it cannot be read. */
-  private static Digest manifestOf(Path json) {
-    try {
-      JsonNode node = MAPPER.readTree(Files.readAllBytes(json));
-      JsonNode manifest = node == null ? null : node.get("manifest");
-      return manifest != null && manifest.isTextual() ? Digest.parse(manifest.textValue()) : null;
-    } catch (IOException | IllegalArgumentException e) {
-      return null;
-    }
   }
 }

@@ -14,7 +14,7 @@
  *
  * <pre>
  * layerfs/containers/NAME/
- *   container.json   name, image (as the user named it), manifest digest, created; written once
+ *   container.json   the container's record (ContainerRecord): its image whole; written once
  *   lock             the one-writer lock (an OS file lock)
  *   meta.log         the upper layer's metadata records since the last snapshot (overlay)
  *   meta.snap        the upper layer's compacted metadata (overlay)
@@ -23,12 +23,18 @@
  * </pre>
  *
  * <p>Names match {@code [a-zA-Z0-9][a-zA-Z0-9_.-]*}; a directory without {@code container.json}
- * is not a container. {@code container.json} is a pretty-printed JSON object with the string
- * fields {@code name}, {@code image}, {@code manifest} and {@code created} (an ISO-8601 instant).
- * It has no format version: readers take the fields they know by name and ignore others, so new
- * fields can be added; a missing or malformed {@code manifest} fails {@link
- * io.layerfs.core.Digest#parse} ({@link IllegalArgumentException}), a malformed {@code created}
- * fails {@code info}. It is written once, at creation, as {@code container.json.tmp}, forced,
+ * is not a container. {@code container.json} ({@link io.layerfs.core.container.ContainerRecord})
+ * is a pretty-printed JSON object: {@code version} (the number 1), the strings {@code name},
+ * {@code image} (as the user named it), {@code created} (an ISO-8601 instant), {@code manifest}
+ * and {@code config} (digests), and {@code layers}, an array of objects {@code mediaType},
+ * {@code digest}, {@code size} and {@code diffId}, bottom to top. It records the image whole, so
+ * gc and fsck treat the container as a root on its own, without reading the manifest blob; an
+ * open checks that the manifest still resolves to that config and those layers. A file that
+ * cannot be read whole (missing, truncated, not JSON, no or another {@code version}, a field
+ * missing or not parsing) is an {@link java.io.IOException} naming the file and what was
+ * expected: the container neither opens nor is described, gc removes nothing, fsck reports it.
+ * Unknown fields are ignored; a change of meaning needs a new version. It is written once, at
+ * creation, as {@code container.json.tmp}, forced,
  * renamed and the directory forced; the image is resolved and the file written under an ingest
  * lease, because the file is what keeps the image from the garbage collector (which also counts a
  * {@code container.json.tmp} that parses). Removing a container takes its lock and deletes {@code

@@ -4,7 +4,9 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.layerfs.core.Digest;
 import io.layerfs.core.GcReport;
+import io.layerfs.core.Layer;
 import io.layerfs.core.container.ContainerDirectory;
+import io.layerfs.core.container.ContainerRecord;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.content.LeaseGate;
 import io.layerfs.core.internal.FileTrees;
@@ -147,17 +149,27 @@ public final class GarbageCollector {
     }
   }
 
+  /**
+   * Marks each container's own record of its image: manifest and config are followed (and must
+   * be there), layers and uncompressed layers kept, so a container keeps its image whole even
+   * when the manifest blob is gone or never named them.
+   */
   private void markContainers() throws IOException {
     for (ContainerDirectory.Root root : ContainerDirectory.roots(store)) {
-      if (root.manifest() != null) {
-        push(root.manifest(), Follow.MUST,
-            "container " + root.name() + (root.creating() ? " (being created)" : ""));
-      } else {
+      ContainerRecord record = root.record();
+      if (record == null) {
         doubt(root.problem());
+        continue;
+      }
+      String from = "container " + root.name() + (root.creating() ? " (being created)" : "");
+      push(record.manifest(), Follow.MUST, from);
+      push(record.config(), Follow.MUST, from);
+      for (Layer layer : record.layers()) {
+        push(layer.digest(), Follow.NEVER, from);
+        push(layer.diffId(), Follow.NEVER, from);
       }
     }
   }
-
 
   private void push(Digest digest, Follow follow, String from) {
     live.add(digest);
@@ -188,7 +200,8 @@ public final class GarbageCollector {
       size = Files.size(path);
     } catch (NoSuchFileException e) {
       if (ref.follow() == Follow.MUST) {
-        problems.add(what + " is missing");
+        // what it references is unknown: a blob only it keeps would look like garbage
+        doubt(what + " is missing");
       }
       return;
     }

@@ -7,9 +7,11 @@
  * <h2>Roots and marking</h2>
  *
  * The roots are every descriptor of {@code index.json} (tagged or not, of any media type) and
- * the manifest of every container ({@code layerfs/containers/NAME/container.json}, field {@code
- * manifest}; a {@code container.json.tmp} of a container being created counts too when it
- * parses). From each root, JSON blobs are followed generically: every object with a {@code
+ * every container's record ({@code layerfs/containers/NAME/container.json}; a {@code
+ * container.json.tmp} of a container being created counts too when it reads): its manifest and
+ * config are followed, and its layers and their DiffIDs marked directly, so a container keeps its
+ * image even while the manifest blob cannot be read. From each root, JSON blobs are followed
+ * generically: every object with a {@code
  * digest} field is a descriptor, and every other string that is a digest ({@code
  * rootfs.diff_ids} of a config, cosign's {@code docker-manifest-digest}, annotations) is a
  * reference too. So image indexes keep their manifests, manifests their config, layers and OCI
@@ -27,12 +29,15 @@
  *
  * <h2>Never delete on doubt</h2>
  *
- * If a blob that must be followed is present but cannot be read (corrupt, too large, not JSON),
- * or a {@code container.json} cannot be parsed, the reachable set is uncertain: the blob itself is
- * kept, nothing under {@code blobs/}, {@code layerfs/index/} or {@code layerfs/signatures/} is
- * removed, and the report's problems say why (temp files are still cleaned). A missing blob is
- * only reported: it references nothing that can be followed. An unreadable {@code index.json}
- * fails the run before anything is deleted.
+ * If a blob that must be followed (a manifest, an image index, a config: of an {@code index.json}
+ * entry, of an index or of a container) is missing or cannot be read (corrupt, too large, not
+ * JSON), or a {@code container.json} cannot be read, the reachable set is uncertain: the blob
+ * itself is kept, nothing under {@code blobs/}, {@code layerfs/index/} or {@code
+ * layerfs/signatures/} is removed, and the report's problems say why (temp files are still
+ * cleaned). A missing manifest may be restored, and what only it referenced must still be there
+ * then; an image index that lists platforms whose manifests were never copied blocks collection
+ * too, until it is untagged or completed. An unreadable {@code index.json} fails the run before
+ * anything is deleted.
  *
  * <h2>What goes</h2>
  *

@@ -1,7 +1,5 @@
 package io.layerfs.core.store;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.layerfs.core.Change;
 import io.layerfs.core.CommitOptions;
 import io.layerfs.core.ContainerInfo;
@@ -14,6 +12,7 @@ import io.layerfs.core.Node;
 import io.layerfs.core.Progress;
 import io.layerfs.core.container.ContainerDirectory;
 import io.layerfs.core.container.ContainerLock;
+import io.layerfs.core.container.ContainerRecord;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.content.Lease;
 import io.layerfs.core.image.Images;
@@ -40,7 +39,6 @@ import java.util.Set;
  */
 public final class Container implements FileTree {
   private static final String JSON = ContainerDirectory.JSON;
-  private static final ObjectMapper MAPPER = ContainerDirectory.MAPPER;
 
   private final String name;
   private final ContentStore store;
@@ -97,20 +95,24 @@ public final class Container implements FileTree {
           // resolve and record under a lease: container.json is what keeps the image from gc
           try (Lease lease = store.lease()) {
             Image image = Images.resolve(store, imageOrNull);
-            ContainerDirectory.writeJson(dir, name, imageOrNull, image.manifestDigest());
+            ContainerRecord.of(name, imageOrNull, image).write(dir);
           }
         }
       } else if (!readOnly) {
         lock = ContainerLock.acquire(dir, name);
       }
-      JsonNode meta = MAPPER.readTree(json.toFile());
-      Digest manifest = Digest.parse(meta.path("manifest").asText());
+      ContainerRecord record = ContainerRecord.read(json);
+      Digest manifest = record.manifest();
       Image image = Images.resolve(store, manifest.toString());
+      if (!record.matches(image)) {
+        throw new IOException("container " + name + ": image " + manifest + " has other config "
+            + "or layers than its record " + json + " says");
+      }
       if (imageOrNull != null) {
         Image given = Images.resolve(store, imageOrNull);
         if (!given.manifestDigest().equals(manifest)) {
           throw new IllegalArgumentException("container " + name + " was created from image '"
-              + meta.path("image").asText() + "' (" + manifest + "), not from '" + imageOrNull
+              + record.image() + "' (" + manifest + "), not from '" + imageOrNull
               + "' (" + given.manifestDigest() + ")");
         }
       }

@@ -4,6 +4,7 @@ import io.layerfs.core.Compression;
 import io.layerfs.core.ContainerInfo;
 import io.layerfs.core.Digest;
 import io.layerfs.core.FileTree;
+import io.layerfs.core.FsckReport;
 import io.layerfs.core.GcReport;
 import io.layerfs.core.Image;
 import io.layerfs.core.Progress;
@@ -11,6 +12,7 @@ import io.layerfs.core.SignatureException;
 import io.layerfs.core.SignatureInfo;
 import io.layerfs.core.container.Volumes;
 import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.fsck.Fsck;
 import io.layerfs.core.gc.GarbageCollector;
 import io.layerfs.core.image.Images;
 import io.layerfs.core.overlay.ImageFlattener;
@@ -27,7 +29,7 @@ import java.util.List;
 
 /**
  * The entry point: one store (an OCI image layout with layerfs's state under {@code layerfs/})
- * and everything done with it: images, containers, volumes, transfers, gc and signatures.
+ * and everything done with it: images, containers, volumes, transfers, gc, fsck and signatures.
  *
  * <pre>{@code
  * try (Store store = Store.open(Path.of("/var/lib/layerfs"));
@@ -221,6 +223,22 @@ public final class Store implements Closeable {
   /** Removes what no tag, container or lease reaches (with {@code dryRun}, only reports it). */
   public GcReport gc(boolean dryRun) throws IOException {
     return GarbageCollector.collect(content, dryRun);
+  }
+
+  /**
+   * Checks the store as {@code git fsck} checks a repository: re-hashes every blob, follows every
+   * {@code index.json} entry to its manifests, configs and layers, and reads every container's
+   * record and checks its image's blobs. With {@code repair}, a blob whose bytes do not match its
+   * digest is moved to {@code layerfs/quarantine/} (never deleted), and a corrupt uncompressed
+   * layer whose compressed blob is intact is removed with its layer index, to be rebuilt on next
+   * use; a repair waits for running imports and commits, as gc does. Containers and views open in
+   * other processes keep reading what they had open.
+   *
+   * @throws IOException if the store cannot be listed or a repair fails; damage is reported, not
+   *     thrown
+   */
+  public FsckReport fsck(boolean repair, Progress progress) throws IOException {
+    return Fsck.run(content, this::layers, repair, progress);
   }
 
   /**

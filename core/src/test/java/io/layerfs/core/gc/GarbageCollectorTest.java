@@ -202,6 +202,91 @@ class GarbageCollectorTest {
   }
 
   @Test
+  void aMissingManifestOfAContainerRemovesNothingAndTheContainerWorksOnceRestored()
+      throws IOException {
+    assertAContainerSurvivesAMissing(Image::manifestDigest);
+  }
+
+  @Test
+  void aMissingConfigOfAContainerRemovesNothing() throws IOException {
+    assertAContainerSurvivesAMissing(Image::configDigest);
+  }
+
+  /** A container's image loses blob {@code part}: gc removes nothing until it is back. */
+  private void assertAContainerSurvivesAMissing(java.util.function.Function<Image, Digest> part)
+      throws IOException {
+    ContentStore store = ContentStore.open(tmp.resolve("store"));
+    Image b = image(store, "b:1", 0, 2);
+    Image garbage = image(store, null, 3);
+    indexAll(store, b);
+    try (LayerStore layers = new LayerStore(store);
+        Container c = Container.open(store, layers, "web", "b:1", false)) {
+      ContainerFixture.write(c, "/hello", "world");
+    }
+    store.untag("b:1");
+    Digest missing = part.apply(b);
+    byte[] saved = Files.readAllBytes(store.blobPath(missing));
+    Files.delete(store.blobPath(missing));
+    Set<Digest> before = blobs(store);
+    Set<Digest> indexesBefore = indexes(store);
+
+    GcReport report = GarbageCollector.collect(store, false);
+
+    assertEquals(List.of(), report.removed());
+    assertEquals(before, blobs(store));
+    assertEquals(indexesBefore, indexes(store));
+    assertTrue(before.contains(garbage.manifestDigest()));
+    assertTrue(report.problems().get(0).contains(missing + " (referenced from container web)"),
+        report.problems().toString());
+    assertTrue(report.problems().get(0).contains("missing"), report.problems().toString());
+
+    Files.write(store.blobPath(missing), saved);
+    try (LayerStore layers = new LayerStore(store);
+        Container c = Container.open(store, layers, "web", null, true)) {
+      assertEquals("world", ContainerFixture.readString(c, "/hello"));
+      assertEquals("content of layer 2\n", ContainerFixture.readString(c, "/layer2"));
+    }
+    report = GarbageCollector.collect(store, false);
+    assertEquals(List.of(), report.problems());
+    assertEquals(parts(b), blobs(store));
+  }
+
+  @Test
+  void aMissingManifestOfATagRemovesNothing() throws IOException {
+    ContentStore store = ContentStore.open(tmp.resolve("store"));
+    Image a = image(store, "a:1", 0);
+    image(store, null, 1);
+    Files.delete(store.blobPath(a.manifestDigest()));
+    Set<Digest> before = blobs(store);
+
+    GcReport report = GarbageCollector.collect(store, false);
+
+    assertEquals(List.of(), report.removed());
+    assertEquals(before, blobs(store));
+    assertTrue(report.problems().get(0).contains("index.json entry 'a:1'"),
+        report.problems().toString());
+  }
+
+  @Test
+  void anUnreadableContainerRecordRemovesNothing() throws IOException {
+    ContentStore store = ContentStore.open(tmp.resolve("store"));
+    image(store, "b:1", 0);
+    Image garbage = image(store, null, 3);
+    try (LayerStore layers = new LayerStore(store);
+        Container c = Container.open(store, layers, "web", "b:1", false)) {
+      ContainerFixture.write(c, "/hello", "world");
+    }
+    Path json = store.stateDir().resolve("containers/web/container.json");
+    Files.writeString(json, "{\"version\": 1, \"name\": \"web\"");
+
+    GcReport report = GarbageCollector.collect(store, false);
+
+    assertEquals(List.of(), report.removed());
+    assertTrue(blobs(store).contains(garbage.manifestDigest()));
+    assertTrue(report.problems().get(0).contains(json.toString()), report.problems().toString());
+  }
+
+  @Test
   void anImageIndexKeepsItsManifests() throws IOException {
     ContentStore store = ContentStore.open(tmp.resolve("store"));
     Image amd = image(store, null, 0, 1);

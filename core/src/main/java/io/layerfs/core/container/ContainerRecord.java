@@ -1,0 +1,189 @@
+package io.layerfs.core.container;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.layerfs.core.Digest;
+import io.layerfs.core.Image;
+import io.layerfs.core.Layer;
+import io.layerfs.core.content.BlobWriter;
+import io.layerfs.core.internal.FileTrees;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What {@code container.json} records of a container: its name, the image as the user named it,
+ * when it was made, and the image's parts (manifest, config, every layer with its DiffID), so
+ * that gc and fsck can treat the container as a root on its own, without the manifest blob. The
+ * package documentation describes the format; {@link #read} refuses every file it cannot read
+ * whole with an {@link IOException} naming the file and what was expected.
+ *
+ * @param name the container's name, which is also its directory's
+ * @param image the image reference the container was created from, as given
+ * @param manifest the digest of the image's manifest then
+ * @param config the digest of the image's config
+ * @param layers the image's layers, bottom to top
+ * @param created when the container was created
+ */
+public record ContainerRecord(String name, String image, Digest manifest, Digest config,
+    List<Layer> layers, Instant created) {
+  /** The format version written and the only one read. */
+  public static final int VERSION = 1;
+
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  public ContainerRecord {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(image, "image");
+    Objects.requireNonNull(manifest, "manifest");
+    Objects.requireNonNull(config, "config");
+    Objects.requireNonNull(created, "created");
+    layers = List.copyOf(layers);
+  }
+
+  /** The record of container {@code name} made now from {@code image}, named {@code ref}. */
+  public static ContainerRecord of(String name, String ref, Image image) {
+    return new ContainerRecord(name, ref, image.manifestDigest(), image.configDigest(),
+        image.layers(), Instant.now());
+  }
+
+  /** True when {@code image} has this record's manifest, config and layers. */
+  public boolean matches(Image image) {
+    return manifest.equals(image.manifestDigest()) && config.equals(image.configDigest())
+        && layers.equals(image.layers());
+  }
+
+  /**
+   * Reads a {@code container.json}.
+   *
+   * @throws NoSuchFileException if there is no such file
+   * @throws IOException naming {@code file} and what was expected, if it is not JSON, has no or
+   *     another format version, or lacks a field or has one that does not parse
+   */
+  public static ContainerRecord read(Path file) throws IOException {
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(file);
+    } catch (NoSuchFileException e) {
+      throw new NoSuchFileException(file.toString(), null,
+          "container record " + file + " is missing");
+    }
+    JsonNode root;
+    try {
+      root = MAPPER.readTree(bytes);
+    } catch (JsonProcessingException e) {
+      throw new IOException("container record " + file + " is not valid JSON (truncated?): "
+          + e.getOriginalMessage(), e);
+    }
+    if (root == null || !root.isObject()) {
+      throw bad(file, "expected a JSON object");
+    }
+    JsonNode version = root.get("version");
+    if (version == null) {
+      throw bad(file, "it has no 'version' (written by an older layerfs); this layerfs reads "
+          + "version " + VERSION + ": remove the container and create it again");
+    }
+    if (!version.isInt() || version.intValue() != VERSION) {
+      throw bad(file, "it has version " + version + "; this layerfs reads version " + VERSION);
+    }
+    String created = string(file, root, "created", "an ISO-8601 instant");
+    Instant instant;
+    try {
+      instant = Instant.parse(created);
+    } catch (DateTimeParseException e) {
+      throw bad(file, "'created' is '" + created + "', expected an ISO-8601 instant");
+    }
+    JsonNode layers = root.get("layers");
+    if (layers == null || !layers.isArray()) {
+      throw bad(file, "'layers' is missing or not an array of layer descriptors");
+    }
+    List<Layer> list = new ArrayList<>();
+    for (int i = 0; i < layers.size(); i++) {
+      JsonNode layer = layers.get(i);
+      String where = "layers[" + i + "]";
+      if (!layer.isObject()) {
+        throw bad(file, "'" + where + "' is not an object");
+      }
+      JsonNode size = layer.get("size");
+      if (size == null || !size.canConvertToLong() || !size.isIntegralNumber()
+          || size.longValue() < 0) {
+        throw bad(file, "'" + where + ".size' is missing or not a size in bytes");
+      }
+      list.add(new Layer(string(file, layer, where + ".mediaType", "a media type"),
+          digest(file, layer, where + ".digest"), size.longValue(),
+          digest(file, layer, where + ".diffId")));
+    }
+    return new ContainerRecord(string(file, root, "name", "the container's name"),
+        string(file, root, "image", "an image reference"), digest(file, root, "manifest"),
+        digest(file, root, "config"), list, instant);
+  }
+
+  /**
+   * Writes this record as {@code dir/container.json}: a temp file beside it, forced, renamed and
+   * the directory forced, so a reader sees no file or a whole one.
+   */
+  public void write(Path dir) throws IOException {
+    ObjectNode root = MAPPER.createObjectNode();
+    root.put("version", VERSION);
+    root.put("name", name);
+    root.put("image", image);
+    root.put("created", created.toString());
+    root.put("manifest", manifest.toString());
+    root.put("config", config.toString());
+    ArrayNode array = root.putArray("layers");
+    for (Layer layer : layers) {
+      ObjectNode l = array.addObject();
+      l.put("mediaType", layer.mediaType());
+      l.put("digest", layer.digest().toString());
+      l.put("size", layer.size());
+      l.put("diffId", layer.diffId().toString());
+    }
+    byte[] bytes = MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(root);
+    Path tmp = dir.resolve(ContainerDirectory.JSON + ".tmp");
+    try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.CREATE,
+        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+      ByteBuffer b = ByteBuffer.wrap(bytes);
+      while (b.hasRemaining()) {
+        c.write(b);
+      }
+      c.force(true);
+    }
+    BlobWriter.move(tmp, dir.resolve(ContainerDirectory.JSON));
+    FileTrees.fsyncDirectory(dir);
+  }
+
+  /** The string at {@code field}, a name or a dotted path whose last part is the name. */
+  private static String string(Path file, JsonNode node, String field, String expected)
+      throws IOException {
+    JsonNode value = node.get(field.substring(field.lastIndexOf('.') + 1));
+    if (value == null || !value.isTextual()) {
+      throw bad(file, "'" + field + "' is missing or not a string, expected " + expected);
+    }
+    return value.textValue();
+  }
+
+  private static Digest digest(Path file, JsonNode node, String field) throws IOException {
+    String value = string(file, node, field, "a digest such as sha256:<64 hex digits>");
+    try {
+      return Digest.parse(value);
+    } catch (IllegalArgumentException e) {
+      throw bad(file, "'" + field + "' is not a valid digest: " + e.getMessage());
+    }
+  }
+
+  private static IOException bad(Path file, String what) {
+    return new IOException("container record " + file + " cannot be read: " + what);
+  }
+}

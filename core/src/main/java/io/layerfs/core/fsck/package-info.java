@@ -1,0 +1,46 @@
+/**
+ * Checking a store, as {@code git fsck} checks a repository ({@link io.layerfs.core.fsck.Fsck},
+ * {@code Store.fsck}, the {@code fsck} command; the result is a {@link
+ * io.layerfs.core.FsckReport}).
+ *
+ * <h2>Checks</h2>
+ *
+ * {@code Fsck} runs one small class per kind of check, in order, over one {@code FsckRun} that
+ * holds the problems and what the earlier checks learned for the later ones:
+ *
+ * <ol>
+ *   <li>{@code ImageCheck}: every entry of {@code index.json}, tagged or not, is followed to
+ *       every manifest of an image index (all platforms), each manifest's config and layers; a
+ *       manifest, index or config that does not parse, an unknown layer type, or a config whose
+ *       {@code diff_ids} do not match the layers is a broken image. The blobs are recorded as
+ *       needed, with who needs them and the size their descriptor says; the layers are recorded,
+ *       and which uncompressed blob (named by its DiffID) is derived from which compressed one.
+ *   <li>{@code ContainerCheck}: every container's {@code container.json} must read ({@code
+ *       ContainerRecord}); the manifest, config and layers it records are needed, and the
+ *       manifest must still resolve to that config and those layers.
+ *   <li>{@code BlobCheck}: every file under {@code blobs/<alg>/} named by a digest is re-hashed
+ *       (the progress counts its bytes); a needed blob that is absent is missing, one whose size
+ *       is not what a descriptor says has a bad size.
+ * </ol>
+ *
+ * Two kinds of check come next, each a class added to {@code Fsck.checks()}: the layer index of
+ * each layer in {@code FsckRun.layers()} checked against its layer (the {@code rootfs} package's,
+ * through {@code FsckRun.layerStore()}), and each container of {@code FsckRun.containers()}
+ * checked for its metadata log, snapshot and data files (the {@code overlay} package's).
+ *
+ * <h2>Repair</h2>
+ *
+ * Nothing is ever deleted that cannot be rebuilt. A blob whose bytes do not match its digest is
+ * moved to {@code layerfs/quarantine/<alg>/<hex>} ({@code .N} appended if taken), and its layer
+ * index, if any, removed; the problem counts as repaired only if nothing needs the blob,
+ * otherwise the image or container stays broken until the blob is imported again. A corrupt
+ * uncompressed layer whose compressed blob is present and intact is derived data: it is removed
+ * with its layer index, and {@code LayerStore} rebuilds both on the next use. A repair holds the
+ * exclusive side of the lease gate, as gc does, so no import, commit or collection runs
+ * meanwhile; a plain check takes no lock, and a blob removed while it runs is skipped. Missing
+ * blobs, bad sizes, broken images and containers are reported, never repaired.
+ *
+ * <p>Depends on {@code content}, {@code oci}, {@code image}, {@code rootfs} (the layer index
+ * folder) and {@code container}; only {@code store} depends on it.
+ */
+package io.layerfs.core.fsck;
