@@ -1,6 +1,7 @@
 package io.layerfs.core.container;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -125,6 +127,32 @@ class ContainerRecordTest {
     }
     IOException e = assertThrows(IOException.class, () -> Container.info(store, "web"));
     assertTrue(e.getMessage().contains("'created'"), e.getMessage());
+  }
+
+  @Test
+  void aLostRecordKeepsTheWritesFromBeingOpenedOverAnyImage() throws IOException {
+    Files.delete(json);
+    Path dir = json.getParent();
+    List<String> before = files(dir);
+    try (LayerStore layers = new LayerStore(store)) {
+      for (String image : Arrays.asList(null, ContainerFixture.IMAGE)) {
+        for (boolean readOnly : new boolean[] {true, false}) {
+          IOException e = assertThrows(IOException.class,
+              () -> Container.open(store, layers, "web", image, readOnly));
+          assertTrue(e.getMessage().contains(json.toString()), e.getMessage());
+        }
+      }
+    }
+    assertEquals(before, files(dir), "nothing written or removed");
+    Container.remove(store, "web");
+    assertFalse(Files.exists(dir));
+  }
+
+  private static List<String> files(Path dir) throws IOException {
+    try (java.util.stream.Stream<Path> s = Files.walk(dir)) {
+      return s.map(p -> dir.relativize(p).toString()).filter(n -> !n.equals("lock")).sorted()
+          .toList();
+    }
   }
 
   private void edit(Consumer<ObjectNode> change) throws IOException {
