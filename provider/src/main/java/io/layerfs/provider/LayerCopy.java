@@ -56,14 +56,18 @@ final class LayerCopy {
       if (!replace) {
         throw new FileAlreadyExistsException(target.toString());
       }
-      target.fs().change(target, (c, p) -> c.delete(p));
+      target.fs().change(target, (c, p) -> c.delete(p), java.nio.file.StandardWatchEventKinds.ENTRY_DELETE);
     }
     switch (node.type()) {
       case DIRECTORY -> target.fs().change(target,
-          (c, p) -> c.createDirectory(p, node.mode() & 01777 & ~LayerAttributes.UMASK));
+          (c, p) -> c.createDirectory(p, node.mode() & 01777 & ~LayerAttributes.UMASK),
+          java.nio.file.StandardWatchEventKinds.ENTRY_CREATE);
       case SYMLINK -> target.fs().change(target,
-          (c, p) -> c.createSymbolicLink(p, node.linkTarget()));
-      case FILE -> copyData(source, target, node);
+          (c, p) -> c.createSymbolicLink(p, node.linkTarget()), java.nio.file.StandardWatchEventKinds.ENTRY_CREATE);
+      case FILE -> {
+        copyData(source, target, node);
+        target.fs().changed(target, java.nio.file.StandardWatchEventKinds.ENTRY_CREATE);
+      }
       default -> throw new IOException(source + ": copying " + node.type().name().toLowerCase()
           + " nodes is not supported");
     }
@@ -106,7 +110,7 @@ final class LayerCopy {
       throw new java.nio.file.DirectoryNotEmptyException(source.toString());
     }
     copy(source, target, copy);
-    source.fs().change(source, (c, p) -> c.delete(p));
+    source.fs().change(source, (c, p) -> c.delete(p), java.nio.file.StandardWatchEventKinds.ENTRY_DELETE);
   }
 
   private static Node existing(LayerPath path) throws IOException {
@@ -154,6 +158,6 @@ final class LayerCopy {
         }
       }
       c.setTimes(p, !link, node.mtimeNanos(), node.atimeNanos());
-    });
+    }, java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY);
   }
 }

@@ -21,11 +21,17 @@ import java.nio.channels.WritableByteChannel;
 final class LayerFileChannel extends FileChannel {
   private final FileHandle handle;
   private final boolean directory;
+  private final Runnable modified;
   private long position;
 
-  LayerFileChannel(FileHandle handle, boolean directory) {
+  /**
+   * A channel over {@code handle}; {@code modified} (null: none) is told of every write and
+   * truncate, for the watch services.
+   */
+  LayerFileChannel(FileHandle handle, boolean directory, Runnable modified) {
     this.handle = handle;
     this.directory = directory;
+    this.modified = modified != null ? modified : () -> {};
   }
 
   @Override
@@ -84,6 +90,7 @@ final class LayerFileChannel extends FileChannel {
       ensureWritable();
       long at = handle.append() ? handle.size() : position;
       int n = handle.write(src, at);
+      modified.run();
       position = at + n;
       return n;
     }
@@ -107,7 +114,9 @@ final class LayerFileChannel extends FileChannel {
       throw new IllegalArgumentException("negative position: " + pos);
     }
     // pwrite(2) on an O_APPEND descriptor appends on Linux, whatever the position
-    return handle.write(src, handle.append() ? handle.size() : pos);
+    int n = handle.write(src, handle.append() ? handle.size() : pos);
+    modified.run();
+    return n;
   }
 
   @Override
@@ -145,6 +154,7 @@ final class LayerFileChannel extends FileChannel {
     synchronized (this) {
       if (size < handle.size()) {
         handle.truncate(size);
+        modified.run();
       }
       if (position > size) {
         position = size;
@@ -207,6 +217,7 @@ final class LayerFileChannel extends FileChannel {
       buffer.flip();
       while (buffer.hasRemaining()) {
         done += handle.write(buffer, pos + done);
+        modified.run();
       }
     }
     return done;

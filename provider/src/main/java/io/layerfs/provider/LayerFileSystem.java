@@ -6,6 +6,7 @@ import io.layerfs.core.Layer;
 import io.layerfs.core.Node;
 import io.layerfs.core.store.Container;
 import java.io.IOException;
+import java.nio.file.WatchEvent;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.ClosedFileSystemException;
 import java.nio.file.DirectoryNotEmptyException;
@@ -43,6 +44,9 @@ final class LayerFileSystem extends FileSystem {
   private final String name;
   /** Null only for a file system of path algebra alone. */
   private final FileTree tree;
+  /** The watch services with keys; signalled after each change. */
+  private final Set<LayerWatchService> watchers =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final ContainerAccounts accounts = new ContainerAccounts(this);
   private final Runnable onClose;
   private final LayerPath rootPath;
@@ -100,14 +104,57 @@ final class LayerFileSystem extends FileSystem {
     }
   }
 
-  /** Runs a change of the container, naming the caller's path in its errors. */
-  void change(LayerPath path, Change change) throws IOException {
+  /**
+   * Runs a change of the container, naming the caller's path in its errors, and reports it to
+   * the watch services as {@code event} of that path.
+   */
+  void change(LayerPath path, Change change, WatchEvent.Kind<Path> event) throws IOException {
     FileTree target = writable();
     try {
       change.apply(target, path.absolute());
     } catch (FileSystemException e) {
       throw named(e, path);
     }
+    changed(path, event);
+  }
+
+  /** Reports {@code event} of {@code path} to the watch services of its directory, if any. */
+  void changed(LayerPath path, WatchEvent.Kind<Path> event) {
+    if (watchers.isEmpty()) {
+      return;
+    }
+    LayerPath absolute = (LayerPath) path.toAbsolutePath().normalize();
+    LayerPath parent = (LayerPath) absolute.getParent();
+    if (parent == null) {
+      return;
+    }
+    String dir;
+    try {
+      Node node = find(parent, true);
+      if (node == null) {
+        return;
+      }
+      dir = node.path();
+    } catch (IOException | RuntimeException e) {
+      return; // nothing watches a directory that cannot be found
+    }
+    String name = absolute.getFileName().toString();
+    for (LayerWatchService service : watchers) {
+      service.signal(dir, name, event);
+    }
+  }
+
+  /** Whether a watch service has keys here (changes are then worth a lookup to report). */
+  boolean watched() {
+    return !watchers.isEmpty();
+  }
+
+  void watching(LayerWatchService service) {
+    watchers.add(service);
+  }
+
+  void stopWatching(LayerWatchService service) {
+    watchers.remove(service);
   }
 
   /** One change of a container at one absolute path. */
@@ -205,6 +252,9 @@ final class LayerFileSystem extends FileSystem {
       }
       open = false;
     }
+    for (LayerWatchService service : List.copyOf(watchers)) {
+      service.close();
+    }
     try {
       if (tree != null) {
         tree.close();
@@ -300,7 +350,8 @@ final class LayerFileSystem extends FileSystem {
 
   @Override
   public WatchService newWatchService() {
-    throw new UnsupportedOperationException("layerfs images never change: nothing to watch");
+    ensureOpen();
+    return new LayerWatchService(this);
   }
 
   @Override

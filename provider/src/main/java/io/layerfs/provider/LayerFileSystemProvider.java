@@ -238,10 +238,23 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       }
       if (node.type() == EntryType.DIRECTORY) {
         // Linux opens a directory for reading; the channel's reads then fail with EISDIR
-        return new LayerFileChannel(new DirectoryHandle(node.size()), true);
+        return new LayerFileChannel(new DirectoryHandle(node.size()), true, null);
       }
     }
-    return new LayerFileChannel(p.fs().open(p, options, mode), false);
+    if (!write) {
+      return new LayerFileChannel(p.fs().open(p, options, mode), false, null);
+    }
+    boolean created = (options.contains(StandardOpenOption.CREATE)
+        || options.contains(StandardOpenOption.CREATE_NEW)) && p.fs().watched()
+        && p.fs().find(p, !options.contains(LinkOption.NOFOLLOW_LINKS)) == null;
+    LayerFileChannel channel = new LayerFileChannel(p.fs().open(p, options, mode), false,
+        () -> p.fs().changed(p, java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY));
+    if (created) {
+      p.fs().changed(p, java.nio.file.StandardWatchEventKinds.ENTRY_CREATE);
+    } else if (options.contains(StandardOpenOption.TRUNCATE_EXISTING)) {
+      p.fs().changed(p, java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY);
+    }
+    return channel;
   }
 
   /**
@@ -256,7 +269,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     opened.add(LinkOption.NOFOLLOW_LINKS);
     FileChannel channel = newFileChannel(p, opened, attrs);
     try {
-      p.fs().change(p, FileTree::delete);
+      p.fs().change(p, FileTree::delete, java.nio.file.StandardWatchEventKinds.ENTRY_DELETE);
     } catch (IOException e) {
       // best effort, as the JDK: a directory, say, stays
     }
@@ -421,7 +434,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       // on it), EROFS only for a new one
       throw new java.nio.file.FileAlreadyExistsException(d.toString());
     }
-    LayerPath.check(dir).fs().change(LayerPath.check(dir), (c, p) -> c.createDirectory(p, mode));
+    d.fs().change(d, (c, p) -> c.createDirectory(p, mode), java.nio.file.StandardWatchEventKinds.ENTRY_CREATE);
   }
 
   @Override
@@ -432,7 +445,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       throw new UnsupportedOperationException("symbolic links take no initial attributes");
     }
     String to = LayerPath.check(target).toString();
-    l.fs().change(l, (c, p) -> c.createSymbolicLink(p, to));
+    l.fs().change(l, (c, p) -> c.createSymbolicLink(p, to), java.nio.file.StandardWatchEventKinds.ENTRY_CREATE);
   }
 
   @Override
@@ -440,13 +453,13 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     LayerPath l = LayerPath.check(link);
     LayerPath e = LayerPath.check(existing);
     sameFileSystem(l, e);
-    l.fs().change(l, (c, p) -> c.createLink(p, e.absolute()));
+    l.fs().change(l, (c, p) -> c.createLink(p, e.absolute()), java.nio.file.StandardWatchEventKinds.ENTRY_CREATE);
   }
 
   @Override
   public void delete(Path path) throws IOException {
     LayerPath p = LayerPath.check(path);
-    p.fs().change(p, FileTree::delete);
+    p.fs().change(p, FileTree::delete, java.nio.file.StandardWatchEventKinds.ENTRY_DELETE);
   }
 
   @Override
@@ -469,7 +482,8 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       checkRename(s, t);
     }
     boolean replace = atomic || opts.contains(StandardCopyOption.REPLACE_EXISTING);
-    s.fs().change(s, (c, p) -> c.move(p, t.absolute(), replace));
+    s.fs().change(s, (c, p) -> c.move(p, t.absolute(), replace), java.nio.file.StandardWatchEventKinds.ENTRY_DELETE);
+    t.fs().changed(t, java.nio.file.StandardWatchEventKinds.ENTRY_CREATE);
   }
 
   /**

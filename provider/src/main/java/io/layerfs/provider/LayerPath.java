@@ -640,13 +640,19 @@ final class LayerPath implements Path {
 
   @Override
   public WatchKey register(
-      WatchService watcher, WatchEvent.Kind<?>[] events, WatchEvent.Modifier... modifiers) {
-    throw new UnsupportedOperationException("layerfs has no watch service");
+      WatchService watcher, WatchEvent.Kind<?>[] events, WatchEvent.Modifier... modifiers)
+      throws IOException {
+    if (!(java.util.Objects.requireNonNull(watcher) instanceof LayerWatchService service)) {
+      throw new java.nio.file.ProviderMismatchException(
+          "not a watch service of a layerfs file system: " + watcher);
+    }
+    return service.register(this, events, modifiers);
   }
 
   @Override
-  public WatchKey register(WatchService watcher, WatchEvent.Kind<?>... events) {
-    throw new UnsupportedOperationException("layerfs has no watch service");
+  public WatchKey register(WatchService watcher, WatchEvent.Kind<?>... events)
+      throws IOException {
+    return register(watcher, events, new WatchEvent.Modifier[0]);
   }
 
   @Override

@@ -1450,6 +1450,48 @@ abstract class AbstractWriteContractTest {
     }
   }
 
+  // ---------------------------------------------------------------- watching
+
+  @Test
+  void aWatchServiceReportsChangesMadeInTheDirectory() throws Exception {
+    try (java.nio.file.WatchService w = p("data").getFileSystem().newWatchService()) {
+      java.nio.file.WatchKey key = p("data").register(w,
+          java.nio.file.StandardWatchEventKinds.ENTRY_CREATE,
+          java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY,
+          java.nio.file.StandardWatchEventKinds.ENTRY_DELETE);
+      assertEquals(p("data"), key.watchable());
+      Files.writeString(p("data/new"), "x");
+      Files.setLastModifiedTime(p("data/one"), FileTime.fromMillis(0));
+      Files.delete(p("data/one"));
+      Files.move(p("data/new"), p("data/moved"));
+      List<String> expected = List.of("ENTRY_CREATE new", "ENTRY_MODIFY new", "ENTRY_MODIFY one",
+          "ENTRY_DELETE one", "ENTRY_DELETE new", "ENTRY_CREATE moved");
+      java.util.Set<String> seen = new java.util.LinkedHashSet<>();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (!seen.containsAll(expected) && System.nanoTime() < deadline) {
+        java.nio.file.WatchKey k = w.poll(100, TimeUnit.MILLISECONDS);
+        if (k == null) {
+          continue;
+        }
+        assertEquals(key, k);
+        for (java.nio.file.WatchEvent<?> e : k.pollEvents()) {
+          seen.add(e.kind().name() + " " + e.context());
+          assertTrue(e.count() >= 1);
+        }
+        assertTrue(k.reset());
+      }
+      assertTrue(seen.containsAll(expected), () -> "seen " + seen);
+      fails(java.nio.file.NotDirectoryException.class, () -> p("data/moved").register(w,
+          java.nio.file.StandardWatchEventKinds.ENTRY_CREATE));
+      key.cancel();
+      assertFalse(key.isValid());
+      assertFalse(key.reset());
+      w.close();
+      fails(java.nio.file.ClosedWatchServiceException.class, () -> w.poll());
+      fails(java.nio.file.ClosedWatchServiceException.class, () -> w.take());
+    }
+  }
+
   // ---------------------------------------------------------------- helpers
 
   /**
