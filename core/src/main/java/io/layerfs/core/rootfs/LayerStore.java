@@ -427,9 +427,9 @@ public final class LayerStore implements Closeable {
     if (actual.digest().equals(layer.digest()) && actual.size() == layer.size()) {
       return null;
     }
-    return new IOException("layer blob " + store.blobPath(layer.digest()) + " is damaged: layer "
-        + layer.digest() + " expects " + layer.size() + " bytes hashing to its digest, the blob has "
-        + actual.size() + " bytes hashing to " + actual.digest());
+    return new IOException("layer blob " + store.blobPath(layer.digest()) + " is damaged: its "
+        + "bytes do not hash to the layer digest: expected " + layer.digest() + " ("
+        + layer.size() + " bytes), actual " + actual.digest() + " (" + actual.size() + " bytes)");
   }
 
   private static String hex(byte[] b, int max) {
@@ -450,12 +450,19 @@ public final class LayerStore implements Closeable {
       TeeInputStream tee = new TeeInputStream(in, hash);
       index = TarIndexer.index(tee, diffId);
       tee.drain();
+    } catch (InterruptedIOException e) {
+      throw e;
+    } catch (IOException | RuntimeException e) {
+      throw new IOException("uncompressed blob " + store.blobPath(diffId) + " of layer "
+          + layer.digest() + " (diff_id " + diffId + ") is damaged: " + e.getMessage(), e);
     }
     Digest actual = Digest.of(diffId.algorithm(), hasher.digest());
     if (!actual.equals(diffId)) {
       throw new IOException(
           "corrupt layer blob "
               + store.blobPath(diffId)
+              + " of layer "
+              + layer.digest()
               + ": expected "
               + diffId
               + ", actual "
@@ -545,20 +552,9 @@ public final class LayerStore implements Closeable {
     // the blob is published
     out.sync();
     synced.finish();
-    CompressedSum.Result actual = compressedSum.finish();
-    if (!actual.digest().equals(digest) || actual.size() != layer.size()) {
-      throw new IOException(
-          "corrupt layer blob "
-              + store.blobPath(digest)
-              + ": expected "
-              + digest
-              + " ("
-              + layer.size()
-              + " bytes), actual "
-              + actual.digest()
-              + " ("
-              + actual.size()
-              + " bytes)");
+    IOException damaged = damagedCompressedBlob(layer, compressedSum.finish());
+    if (damaged != null) {
+      throw damaged;
     }
     try {
       out.commit(layer.diffId(), -1);
