@@ -39,8 +39,11 @@ import java.util.concurrent.Future;
 /**
  * Uncompressed layer blobs, their persisted {@link LayerIndex}es and the shared channels reads go
  * through. The first use of a layer inflates, verifies, stores and indexes it in one pass; later
- * uses load the index file, or rebuild it from the blob if it does not load (see the package
- * documentation for the pass, the layout and the index format).
+ * uses load the index file, or rebuild it from the blob if it does not load or belongs to
+ * another layer or blob. File data is read through {@link #read}, {@link #transferTo} and {@link
+ * #map}, verified chunk by chunk and healed from the compressed blob on damage; {@link #verify}
+ * and {@link #rebuild} serve {@code fsck} (see the package documentation for the pass, the
+ * layout, the index format and reading).
  *
  * <p>Thread-safe: concurrent requests for one layer share one build (the others wait on its
  * future), builds of different layers run in parallel in their callers' threads, and channels
