@@ -229,10 +229,34 @@ public final class LayerStore implements Closeable {
     }
     synchronized (rebuilding) {
       Path indexPath = indexPath(diffId);
-      // BlobWriter never replaces a blob: the damaged one goes first (open channels keep it)
-      Files.deleteIfExists(indexPath);
-      Files.deleteIfExists(store.blobPath(diffId));
-      LayerIndex index = inflate(layer, sniff(layer), indexPath);
+      Path blob = store.blobPath(diffId);
+      // BlobWriter never replaces a blob: the old one moves aside (open channels keep it), and
+      // back if the compressed blob turns out damaged too: it may be the only good copy
+      Path aside = store.newTempFile("rebuild");
+      Path indexAside = store.newTempFile("rebuild-index");
+      boolean moved = Files.exists(blob);
+      if (moved) {
+        BlobWriter.move(blob, aside);
+      }
+      boolean indexMoved = Files.exists(indexPath);
+      if (indexMoved) {
+        BlobWriter.move(indexPath, indexAside);
+      }
+      LayerIndex index;
+      try {
+        index = inflate(layer, sniff(layer), indexPath);
+      } catch (IOException | RuntimeException | Error e) {
+        if (moved && !Files.exists(blob)) {
+          BlobWriter.move(aside, blob);
+        }
+        if (indexMoved && !Files.exists(indexPath)) {
+          BlobWriter.move(indexAside, indexPath);
+        }
+        throw e;
+      } finally {
+        Files.deleteIfExists(aside);
+        Files.deleteIfExists(indexAside);
+      }
       synchronized (channels) {
         FileChannel old = channels.remove(diffId);
         if (old != null) {

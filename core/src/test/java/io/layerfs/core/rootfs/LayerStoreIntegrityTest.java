@@ -165,6 +165,9 @@ class LayerStoreIntegrityTest {
         ByteBuffer b = ByteBuffer.allocate(1000);
         assertEquals(1000, h.read(b, 1000));
         assertThrows(IOException.class, () -> h.read(ByteBuffer.allocate(10), 65_536));
+        // mapping verifies the mapped range's chunks
+        assertEquals(big[500], h.map(FileChannel.MapMode.READ_ONLY, 0, 1000).get(500));
+        assertThrows(IOException.class, () -> h.map(FileChannel.MapMode.READ_ONLY, 0, BIG));
       }
       List<String> problems = layers.verify(layer);
       assertEquals(2, problems.size(), problems.toString());
@@ -354,6 +357,22 @@ class LayerStoreIntegrityTest {
       IOException r = assertThrows(IOException.class, () -> layers.rebuild(layer));
       assertNames(r, store.blobPath(layer.digest()), "not in the store");
     }
+  }
+
+  @Test
+  void rebuildFromADamagedCompressedBlobKeepsTheGoodUncompressedOne() throws IOException {
+    Layer layer = build(Compression.GZIP);
+    dataOffset("/etc/big");
+    Path compressed = store.blobPath(layer.digest());
+    flip(compressed, Files.size(compressed) / 2);
+    try (LayerStore layers = new LayerStore(store)) {
+      IOException e = assertThrows(IOException.class, () -> layers.rebuild(layer));
+      assertNames(e, compressed, "damaged");
+      assertTrue(layers.verify(layer).isEmpty(), layers.verify(layer).toString());
+      assertArrayEquals(big, readAll(RootFs.open(store, layers, manifest), "/etc/big"));
+    }
+    assertEquals(layer.diffId(), Digest.sha256(Files.readAllBytes(store.blobPath(
+        layer.diffId()))));
   }
 
   @Test
