@@ -107,7 +107,8 @@ final class LayerCheck {
           } else {
             crc.reset();
             crc.update(buf.array(), 0, length);
-            if ((int) crc.getValue() != index.chunkSum(row, (int) (start >>> ChunkSums.CHUNK_SHIFT))) {
+            int chunk = (int) (start >>> ChunkSums.CHUNK_SHIFT);
+            if ((int) crc.getValue() != index.chunkSum(row, chunk)) {
               what = "bytes " + start + "-" + (start + length - 1) + " do not match their checksum";
             }
           }

@@ -99,7 +99,7 @@ final class VerifiedLayer {
         .map(FileChannel.MapMode.READ_ONLY, dataOffset + position, length);
   }
 
-  /** The verified chunk of the file at {@code dataOffset} that starts at file offset {@code start}. */
+  /** The verified chunk of the file at {@code dataOffset} starting at its byte {@code start}. */
   private byte[] chunk(long dataOffset, long start) throws IOException {
     byte[] cached = chunks.get(layer.diffId(), dataOffset + start);
     if (cached != null) {

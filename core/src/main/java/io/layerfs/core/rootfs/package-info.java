@@ -108,7 +108,8 @@
  * lists each parent path once, sorted, with its run of entries. A lookup is a binary search in
  * the directory table and one in the run. Loading checks the magic, the version, the lengths
  * (the header's total against the file, the sections against the total), the checksum, every
- * type code and the data rows (sorted, inside the blob, their sums adding up); any mismatch is an {@code IOException} naming the file, and {@link
+ * type code and the data rows (sorted, inside the blob, their sums adding up); any mismatch is
+ * an {@code IOException} naming the file, and {@link
  * io.layerfs.core.rootfs.LayerStore} then rebuilds the index from its blob. Changing the layout
  * means a new version number: old indexes are then rebuilt, never misread. The file is written
  * to a temp file beside it ({@code .tmp-<hex>*.idx}), fsynced, renamed over, and the directory

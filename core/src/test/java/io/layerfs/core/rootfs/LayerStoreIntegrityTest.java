@@ -424,7 +424,8 @@ class LayerStoreIntegrityTest {
         for (int i = 0; i < 20; i++) {
           long pos = size == 0 ? 0 : r.nextInt(size + 10);
           int len = r.nextInt(150_000);
-          ByteBuffer b = r.nextBoolean() ? ByteBuffer.allocate(len) : ByteBuffer.allocateDirect(len);
+          ByteBuffer b =
+              r.nextBoolean() ? ByteBuffer.allocate(len) : ByteBuffer.allocateDirect(len);
           int n = h.read(b, pos);
           int expect = (int) Math.min(len, Math.max(0, size - pos));
           if (len == 0) {
