@@ -162,7 +162,7 @@ public final class UpperFile extends UpperEntry {
       int n = (int) Math.min(want - done, chunkEnd - p);
       if (fromLower(p)) {
         int lower = (int) Math.min(n, originSize - p);
-        readFully(upper.lowerChannel(originLayer), dst, originOffset + p, lower);
+        upper.readLower(originLayer, originOffset, dst, p, lower);
         zeros(dst, n - lower);
       } else if (channel != null || hasDataFile()) {
         int got = readFully(channel(), dst, p, n);
@@ -239,7 +239,7 @@ public final class UpperFile extends UpperEntry {
 
   private void copyChunk(long start, long end) throws IOException {
     ByteBuffer buf = ByteBuffer.allocate((int) (end - start));
-    readFully(upper.lowerChannel(originLayer), buf, originOffset + start, buf.remaining());
+    upper.readLower(originLayer, originOffset, buf, start, buf.remaining());
     buf.flip();
     FileChannel c = channel();
     long p = start;

@@ -8,6 +8,7 @@ import java.io.Closeable;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -154,8 +155,28 @@ final class UpperLayer implements Closeable {
     return data != null ? data.channel(id, options) : FileChannel.open(dataPath(id), options);
   }
 
-  FileChannel lowerChannel(int layer) throws IOException {
-    return layers.channel(imageLayers.get(layer).diffId());
+  /**
+   * Reads exactly {@code len} bytes at {@code position} of the lower file of image layer {@code
+   * layer} whose data starts at {@code dataOffset}, verified as image reads are ({@link
+   * LayerStore#read}): copy-up and commit never take damaged bytes.
+   */
+  void readLower(int layer, long dataOffset, ByteBuffer dst, long position, int len)
+      throws IOException {
+    int oldLimit = dst.limit();
+    dst.limit(dst.position() + len);
+    try {
+      long end = position + len;
+      long p = position;
+      while (dst.hasRemaining()) {
+        int n = layers.read(imageLayers.get(layer), dataOffset, end, dst, p);
+        if (n < 0) {
+          throw new EOFException("lower file data ends before byte " + end);
+        }
+        p += n;
+      }
+    } finally {
+      dst.limit(oldLimit);
+    }
   }
 
   void countWritten(long n) {

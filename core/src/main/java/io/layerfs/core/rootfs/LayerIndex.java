@@ -29,10 +29,12 @@ import java.util.zip.CRC32C;
 public final class LayerIndex {
 
   static final byte[] MAGIC = "LFSINDEX".getBytes(StandardCharsets.US_ASCII);
-  static final int VERSION = 1;
-  static final int HEADER_SIZE = 64;
+  static final int VERSION = 2;
+  static final int HEADER_SIZE = 96;
   static final int ENTRY_SIZE = 72;
   static final int DIR_SIZE = 16;
+  /** A data row: data offset, size (longs), first chunk checksum, unused (ints). */
+  static final int DATA_SIZE = 24;
   static final long ABSENT_TIME = Long.MIN_VALUE;
 
   /** Type code of a whiteout entry; others are {@link EntryType#code()}s. */
@@ -53,12 +55,19 @@ public final class LayerIndex {
   private final int stringsBase;
   private final int pairsBase;
   private final int pairCount;
+  private final int dataBase;
+  private final int dataCount;
   private final int unresolvedBase;
   private final int unresolvedCount;
+  private final int sumsBase;
+  private final int sumCount;
+  private final long blobLength;
   private final int extrasBase;
   private final int poolBase;
   /** Decoded user/group names (few distinct ones); filled lazily, races are benign. */
   private final String[] strings;
+  /** The DiffID of the layer this index belongs to, as a string; "" if built for none. */
+  private final String diffId;
 
   LayerIndex(ByteBuffer buf, Path file) throws IOException {
     this.buf = buf.order(ByteOrder.LITTLE_ENDIAN);
@@ -85,14 +94,21 @@ public final class LayerIndex {
     long extrasLen = buf.getLong(32);
     long poolLen = buf.getLong(40);
     long total = buf.getLong(48);
+    dataCount = buf.getInt(56);
+    sumCount = buf.getInt(60);
+    blobLength = buf.getLong(64);
+    int diffIdOff = buf.getInt(72);
+    int diffIdLen = buf.getInt(76);
     if (total != buf.capacity()) {
       throw new IOException(name + ": truncated or padded layer index (header says " + total
           + " bytes, file has " + buf.capacity() + ")");
     }
     long expect = HEADER_SIZE + (long) entryCount * ENTRY_SIZE + (long) dirCount * DIR_SIZE
-        + 8L * stringCount + 8L * pairCount + 4L * unresolvedCount;
+        + 8L * stringCount + 8L * pairCount + (long) DATA_SIZE * dataCount
+        + 4L * unresolvedCount + 4L * sumCount;
     if (entryCount < 1 || dirCount < 1 || stringCount < 0 || pairCount < 0
-        || unresolvedCount < 0 || extrasLen < 0 || poolLen < 0) {
+        || unresolvedCount < 0 || extrasLen < 0 || poolLen < 0 || dataCount < 0 || sumCount < 0
+        || blobLength < 0 || diffIdOff < 0 || diffIdLen < 0 || diffIdOff + diffIdLen > poolLen) {
       throw new IOException(name + ": corrupt layer index header");
     }
     expect = (expect + 7) & ~7L;
@@ -121,10 +137,33 @@ public final class LayerIndex {
     dirsBase = entriesBase + entryCount * ENTRY_SIZE;
     stringsBase = dirsBase + dirCount * DIR_SIZE;
     pairsBase = stringsBase + stringCount * 8;
-    unresolvedBase = pairsBase + pairCount * 8;
+    dataBase = pairsBase + pairCount * 8;
+    unresolvedBase = dataBase + dataCount * DATA_SIZE;
+    sumsBase = unresolvedBase + unresolvedCount * 4;
     extrasBase = (int) extrasAt;
     poolBase = (int) (extrasAt + extrasLen);
     strings = new String[stringCount];
+    diffId = poolString(diffIdOff, diffIdLen);
+    checkDataRows(name);
+  }
+
+  /** Checks once that the data rows are sorted and their checksums in range, as reads trust. */
+  private void checkDataRows(String name) throws IOException {
+    long lastEnd = 0;
+    long nextSum = 0;
+    for (int r = 0; r < dataCount; r++) {
+      long off = dataRowOffset(r);
+      long size = dataRowSize(r);
+      if (off < lastEnd || size <= 0 || buf.getInt(dataBase + r * DATA_SIZE + 16) != nextSum
+          || off + size > blobLength) {
+        throw new IOException(name + ": corrupt data row " + r);
+      }
+      lastEnd = off + size;
+      nextSum += ChunkSums.chunks(size);
+    }
+    if (nextSum != sumCount) {
+      throw new IOException(name + ": corrupt layer index (checksum count)");
+    }
   }
 
   /**
@@ -189,6 +228,63 @@ public final class LayerIndex {
    */
   public long weight() {
     return buf.capacity() + 256L;
+  }
+
+  /** The DiffID of the layer this index was built from, as a string ("" if none). */
+  String diffId() {
+    return diffId;
+  }
+
+  /** The length of the uncompressed tar this index was built from. */
+  long blobLength() {
+    return blobLength;
+  }
+
+  /** Number of files with data (distinct inodes), each a data row. */
+  int dataRows() {
+    return dataCount;
+  }
+
+  /** The row of the file whose data starts at {@code dataOffset} in the tar, or -1. */
+  int dataRow(long dataOffset) {
+    int lo = 0;
+    int hi = dataCount - 1;
+    while (lo <= hi) {
+      int mid = (lo + hi) >>> 1;
+      long v = dataRowOffset(mid);
+      if (v < dataOffset) {
+        lo = mid + 1;
+      } else if (v > dataOffset) {
+        hi = mid - 1;
+      } else {
+        return mid;
+      }
+    }
+    return -1;
+  }
+
+  long dataRowOffset(int row) {
+    return buf.getLong(dataBase + row * DATA_SIZE);
+  }
+
+  long dataRowSize(int row) {
+    return buf.getLong(dataBase + row * DATA_SIZE + 8);
+  }
+
+  /** The CRC32C of 64 KiB chunk {@code chunk} of the file of data row {@code row}. */
+  int chunkSum(int row, int chunk) {
+    int first = buf.getInt(dataBase + row * DATA_SIZE + 16);
+    return buf.getInt(sumsBase + 4 * (first + chunk));
+  }
+
+  /** A path of the file whose data starts at {@code dataOffset}, for messages; else "?". */
+  String pathOfData(long dataOffset) {
+    for (int i = 0; i < entryCount; i++) {
+      if (typeCode(i) == EntryType.FILE.code() && dataOffset(i) == dataOffset) {
+        return path(i);
+      }
+    }
+    return "?";
   }
 
   /** Number of entries, the root included. */

@@ -1,5 +1,6 @@
 package io.layerfs.core.rootfs;
 
+import io.layerfs.core.Digest;
 import io.layerfs.core.EntryType;
 import io.layerfs.core.internal.PathNames;
 import java.io.IOException;
@@ -37,6 +38,8 @@ final class LayerIndexBuilder {
     long ctimeNanos = LayerIndex.ABSENT_TIME;
     long size;
     long dataOffset;
+    /** Index in the tar's {@link ChunkSums} of the first chunk of this file's data, or -1. */
+    int firstSum = -1;
     String link = "";
     int devMajor;
     int devMinor;
@@ -226,8 +229,17 @@ final class LayerIndexBuilder {
     }
   }
 
-  /** Encodes the tree into the binary index format (see {@link LayerIndex}). */
+  /** {@link #build(ChunkSums, Digest, long)} for a tar of no known layer, without checksums. */
   LayerIndex build() throws IOException {
+    return build(new ChunkSums(), null, 0);
+  }
+
+  /**
+   * Encodes the tree into the binary index format (see {@link LayerIndex}): of the layer {@code
+   * diffId} (null: none), whose tar is {@code blobLength} bytes long, with the checksums of the
+   * files' data from {@code sums}.
+   */
+  LayerIndex build(ChunkSums sums, Digest diffId, long blobLength) throws IOException {
     // Directories with children, sorted by path bytes; "" holds only the root entry.
     List<Dir> dirs = new ArrayList<>();
     dirs.add(new Dir(null, ""));
@@ -288,11 +300,15 @@ final class LayerIndexBuilder {
       }
     }
     pairs.sort((a, b) -> a[0] != b[0] ? Integer.compare(a[0], b[0]) : Integer.compare(a[1], b[1]));
+    List<Inode> withData = filesWithData(entries, sums);
 
     Pool pool = new Pool();
     Pool extras = new Pool();
     HashMap<String, Integer> stringIds = new HashMap<>();
     List<int[]> strings = new ArrayList<>();
+    byte[] diffIdBytes =
+        diffId == null ? new byte[0] : diffId.toString().getBytes(StandardCharsets.UTF_8);
+    int diffIdOff = pool.add(diffIdBytes);
     int[] dirPathOff = new int[dirs.size()];
     for (int d = 0; d < dirs.size(); d++) {
       dirPathOff[d] = pool.add(dirs.get(d).path);
@@ -355,8 +371,12 @@ final class LayerIndexBuilder {
       entryBuf.putInt(b + 12, dirCount[d]);
     }
 
+    long sumCount = 0;
+    for (Inode ino : withData) {
+      sumCount += ChunkSums.chunks(ino.size);
+    }
     long total = LayerIndex.HEADER_SIZE + tableBytes + 8L * strings.size() + 8L * pairs.size()
-        + 4L * unresolved.size();
+        + (long) LayerIndex.DATA_SIZE * withData.size() + 4L * unresolved.size() + 4L * sumCount;
     total = (total + 7) & ~7L;
     total += extras.size() + pool.size() + 4;
     ByteBuffer out = ByteBuffer.allocate(checkedInt(total)).order(ByteOrder.LITTLE_ENDIAN);
@@ -370,6 +390,11 @@ final class LayerIndexBuilder {
     out.putLong(extras.size());
     out.putLong(pool.size());
     out.putLong(total);
+    out.putInt(withData.size());
+    out.putInt(checkedInt(sumCount));
+    out.putLong(blobLength);
+    out.putInt(diffIdOff);
+    out.putInt(diffIdBytes.length);
     out.position(LayerIndex.HEADER_SIZE);
     out.put(entryBuf.array());
     for (int[] s : strings) {
@@ -378,8 +403,19 @@ final class LayerIndexBuilder {
     for (int[] p : pairs) {
       out.putInt(p[0]).putInt(p[1]);
     }
+    int nextSum = 0;
+    for (Inode ino : withData) {
+      out.putLong(ino.dataOffset).putLong(ino.size).putInt(nextSum).putInt(0);
+      nextSum += (int) ChunkSums.chunks(ino.size);
+    }
     for (int u : unresolved) {
       out.putInt(u);
+    }
+    for (Inode ino : withData) {
+      int chunks = (int) ChunkSums.chunks(ino.size);
+      for (int c = 0; c < chunks; c++) {
+        out.putInt(sums.get(ino.firstSum + c));
+      }
     }
     out.position((out.position() + 7) & ~7);
     extras.writeTo(out);
@@ -388,6 +424,33 @@ final class LayerIndexBuilder {
     crc.update(out.array(), 0, out.position());
     out.putInt((int) crc.getValue());
     return new LayerIndex(out.clear(), null);
+  }
+
+  /**
+   * The distinct files of the index that have data in this tar, by data offset: hard links
+   * share their inode's row. Checks that the tar's checksums cover each.
+   */
+  private static List<Inode> filesWithData(List<Flat> entries, ChunkSums sums)
+      throws IOException {
+    IdentityHashMap<Inode, Boolean> seen = new IdentityHashMap<>();
+    List<Inode> files = new ArrayList<>();
+    for (Flat f : entries) {
+      Inode ino = f.rec.inode;
+      if (ino == null || f.rec.dir || ino.type != EntryType.FILE || ino.size == 0
+          || seen.put(ino, Boolean.TRUE) != null) {
+        continue;
+      }
+      if (ino.firstSum < 0 || ino.firstSum + ChunkSums.chunks(ino.size) > sums.count()) {
+        if (sums.count() == 0 && ino.firstSum < 0) {
+          continue; // built without checksums (build())
+        }
+        throw new IOException("tar data of the file at offset " + ino.dataOffset
+            + " is shorter than its size " + ino.size);
+      }
+      files.add(ino);
+    }
+    files.sort((a, b) -> Long.compare(a.dataOffset, b.dataOffset));
+    return files;
   }
 
   private static void collectDirs(Rec r, String path, List<Dir> dirs) {

@@ -15,7 +15,10 @@ import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -36,8 +39,11 @@ import java.util.concurrent.Future;
 /**
  * Uncompressed layer blobs, their persisted {@link LayerIndex}es and the shared channels reads go
  * through. The first use of a layer inflates, verifies, stores and indexes it in one pass; later
- * uses load the index file, or rebuild it from the blob if it does not load (see the package
- * documentation for the pass, the layout and the index format).
+ * uses load the index file, or rebuild it from the blob if it does not load or belongs to
+ * another layer or blob. File data is read through {@link #read}, {@link #transferTo} and {@link
+ * #map}, verified chunk by chunk and healed from the compressed blob on damage; {@link #verify}
+ * and {@link #rebuild} serve {@code fsck} (see the package documentation for the pass, the
+ * layout, the index format and reading).
  *
  * <p>Thread-safe: concurrent requests for one layer share one build (the others wait on its
  * future), builds of different layers run in parallel in their callers' threads, and channels
@@ -54,6 +60,12 @@ public final class LayerStore implements Closeable {
 
   // @GuardedBy("channels")
   private final Map<Digest, FileChannel> channels = new HashMap<>();
+  // channels replaced by a heal, closed with the store: readers may still be using them
+  // @GuardedBy("channels")
+  private final List<FileChannel> retired = new ArrayList<>();
+  private final ConcurrentMap<Digest, VerifiedLayer> verified = new ConcurrentHashMap<>();
+  private final VerifiedChunks chunks;
+  private final Object rebuilding = new Object();
   private volatile boolean closed;
 
   public LayerStore(ContentStore store) {
@@ -62,7 +74,16 @@ public final class LayerStore implements Closeable {
 
   /** A layer store whose index cache holds at most {@code maxIndexWeight} of indexes. */
   public LayerStore(ContentStore store, long maxIndexWeight) {
+    this(store, maxIndexWeight, VerifiedChunks.defaultMaxBytes());
+  }
+
+  /**
+   * A layer store whose index cache holds at most {@code maxIndexWeight} of indexes and whose
+   * cache of verified file data at most {@code maxChunkBytes} bytes.
+   */
+  public LayerStore(ContentStore store, long maxIndexWeight, long maxChunkBytes) {
     this.store = Objects.requireNonNull(store, "store");
+    this.chunks = new VerifiedChunks(maxChunkBytes);
     this.cache =
         Caffeine.newBuilder()
             .maximumWeight(maxIndexWeight)
@@ -129,6 +150,133 @@ public final class LayerStore implements Closeable {
     }
   }
 
+  /**
+   * Reads verified bytes of a file of {@code layer}: the file of {@code size} bytes whose data
+   * starts at {@code dataOffset} in the uncompressed blob, from {@code position}, filling {@code
+   * dst} up to the end of the file; -1 at the end. Damaged data is healed from the compressed
+   * blob when it can be (see the package documentation), else an {@link IOException} naming the
+   * path, the layer and the blob; never a short read.
+   */
+  public int read(Layer layer, long dataOffset, long size, ByteBuffer dst, long position)
+      throws IOException {
+    return verified(layer).read(dataOffset, size, dst, position);
+  }
+
+  /** {@link #read}, written to {@code target}; stops early only when the target takes less. */
+  public long transferTo(Layer layer, long dataOffset, long size, long position, long count,
+      WritableByteChannel target) throws IOException {
+    return verified(layer).transferTo(dataOffset, size, position, count, target);
+  }
+
+  /** Verifies the range's chunks as {@link #read} does, then maps it read-only from the blob. */
+  public MappedByteBuffer map(Layer layer, long dataOffset, long size, long position,
+      long length) throws IOException {
+    return verified(layer).map(dataOffset, size, position, length);
+  }
+
+  private VerifiedLayer verified(Layer layer) throws IOException {
+    VerifiedLayer v = verified.get(layer.diffId());
+    if (v == null) {
+      LayerIndex index = index(layer);
+      v = verified.computeIfAbsent(
+          layer.diffId(), d -> new VerifiedLayer(this, layer, index, chunks));
+    }
+    return v;
+  }
+
+  /**
+   * Checks a layer in full, for {@code fsck}: its uncompressed blob is present and hashes to
+   * the DiffID, its index file loads, belongs to this layer and blob, and every file's chunks
+   * match their checksums. Reads the files, not the caches; changes nothing.
+   *
+   * @return the problems found, each a sentence naming the file; empty if the layer is sound
+   */
+  public List<String> verify(Layer layer) throws IOException {
+    checkOpen();
+    return new LayerCheck(store, layer, indexPath(layer.diffId())).run();
+  }
+
+  /**
+   * Rebuilds the uncompressed blob and the index of {@code layer} from its compressed blob
+   * (verifying both digests), replacing what was there; readers switch to the new blob.
+   *
+   * @throws IOException saying why when it cannot: the layer is uncompressed (its blob is the
+   *     only copy), the compressed blob is missing, or it is damaged itself
+   */
+  public void rebuild(Layer layer) throws IOException {
+    checkOpen();
+    rebuildIndex(layer);
+  }
+
+  /** Heals a damaged layer for {@link VerifiedLayer}: its new index, or why it cannot. */
+  LayerIndex heal(Layer layer, String damage) throws IOException {
+    try {
+      return rebuildIndex(layer);
+    } catch (IOException e) {
+      throw new IOException("cannot heal: " + e.getMessage(), e);
+    }
+  }
+
+  private LayerIndex rebuildIndex(Layer layer) throws IOException {
+    Digest diffId = layer.diffId();
+    if (layer.digest().equals(diffId)) {
+      throw new IOException("layer " + diffId + " is uncompressed: its blob "
+          + store.blobPath(diffId) + " is its only copy");
+    }
+    if (!store.contains(layer.digest())) {
+      throw new IOException("the compressed blob of layer " + diffId + ", "
+          + store.blobPath(layer.digest()) + ", is not in the store");
+    }
+    synchronized (rebuilding) {
+      Path indexPath = indexPath(diffId);
+      Path blob = store.blobPath(diffId);
+      // BlobWriter never replaces a blob: the old one moves aside (open channels keep it), and
+      // back if the compressed blob turns out damaged too: it may be the only good copy
+      Path aside = store.newTempFile("rebuild");
+      Path indexAside = store.newTempFile("rebuild-index");
+      boolean moved = Files.exists(blob);
+      if (moved) {
+        BlobWriter.move(blob, aside);
+      }
+      boolean indexMoved = Files.exists(indexPath);
+      if (indexMoved) {
+        BlobWriter.move(indexPath, indexAside);
+      }
+      LayerIndex index;
+      try {
+        index = inflate(layer, sniff(layer), indexPath);
+      } catch (IOException | RuntimeException | Error e) {
+        if (moved && !Files.exists(blob)) {
+          BlobWriter.move(aside, blob);
+        }
+        if (indexMoved && !Files.exists(indexPath)) {
+          BlobWriter.move(indexAside, indexPath);
+        }
+        throw e;
+      } finally {
+        Files.deleteIfExists(aside);
+        Files.deleteIfExists(indexAside);
+      }
+      synchronized (channels) {
+        FileChannel old = channels.remove(diffId);
+        if (old != null) {
+          retired.add(old);
+        }
+      }
+      cache.put(diffId, index);
+      VerifiedLayer v = verified.get(diffId);
+      if (v != null) {
+        v.replaceIndex(index);
+      }
+      return index;
+    }
+  }
+
+  /** The file of a blob, for messages. */
+  Path blobPath(Digest digest) {
+    return store.blobPath(digest);
+  }
+
   /** Where the index of the layer with this DiffID is persisted. */
   Path indexPath(Digest diffId) throws IOException {
     return indexRoot(store).resolve(diffId.algorithm()).resolve(diffId.hex());
@@ -146,9 +294,13 @@ public final class LayerStore implements Closeable {
     synchronized (channels) {
       closed = true;
       toClose = new ArrayList<>(channels.values());
+      toClose.addAll(retired);
       channels.clear();
+      retired.clear();
     }
     cache.invalidateAll();
+    chunks.clear();
+    verified.clear();
     IOException failure = null;
     for (FileChannel channel : toClose) {
       try {
@@ -199,48 +351,112 @@ public final class LayerStore implements Closeable {
     boolean haveBlob = store.contains(diffId);
     if (haveBlob && Files.isRegularFile(indexPath)) {
       try {
-        return LayerIndex.read(indexPath);
+        LayerIndex index = LayerIndex.read(indexPath);
+        if (belongs(index, diffId)) {
+          return index;
+        }
+        // another layer's index, or a blob that changed length since: rebuilt below
       } catch (IOException corrupt) {
         // derived data: rebuild it from the blob below
       }
     }
-    Compression labelled = MediaTypes.layerCompression(layer.mediaType());
-    // the bytes decide, not the label: skopeo 1.9 labels some uncompressed layers tar+gzip
-    Compression compression =
-        store.contains(layer.digest()) ? sniff(layer.digest()) : labelled;
-    LayerIndex index;
+    boolean compressed = !layer.digest().equals(diffId);
     if (haveBlob) {
-      index = indexStored(layer);
-    } else if (compression == Compression.NONE) {
-      if (!layer.digest().equals(diffId)) {
-        throw new IOException(
-            "uncompressed layer "
-                + layer.digest()
-                + " does not match its diff_id: expected "
-                + diffId
-                + ", actual "
-                + layer.digest());
+      LayerIndex index;
+      try {
+        index = indexStored(layer);
+      } catch (InterruptedIOException e) {
+        throw e;
+      } catch (IOException damaged) {
+        if (!compressed || !store.contains(layer.digest())) {
+          throw damaged;
+        }
+        try {
+          return rebuildIndex(layer);
+        } catch (IOException e) {
+          throw new IOException(damaged.getMessage()
+              + "; rebuilding it from the compressed blob failed: " + e.getMessage(), e);
+        }
       }
-      throw store.missing(diffId);
-    } else {
-      return inflate(layer, compression, indexPath);
+      persist(index, indexPath);
+      return index;
     }
-    persist(index, indexPath);
-    return index;
+    Compression labelled = MediaTypes.layerCompression(layer.mediaType());
+    if (!compressed) {
+      throw store.missing(diffId);
+    }
+    if (store.contains(layer.digest())) {
+      // the bytes decide, not the label: skopeo 1.9 labels some uncompressed layers tar+gzip
+      return inflate(layer, sniff(layer), indexPath);
+    }
+    if (labelled == Compression.NONE) {
+      throw new IOException(
+          "uncompressed layer "
+              + layer.digest()
+              + " does not match its diff_id: expected "
+              + diffId
+              + ", actual "
+              + layer.digest());
+    }
+    return inflate(layer, labelled, indexPath); // names the missing compressed blob
   }
 
-  /** The compression of a stored blob, from its first bytes ({@link Compression#detect}). */
-  private Compression sniff(Digest digest) throws IOException {
+  /** Whether a loaded index is that of the layer {@code diffId} and of its blob as it is now. */
+  private boolean belongs(LayerIndex index, Digest diffId) throws IOException {
+    return index.diffId().equals(diffId.toString())
+        && index.blobLength() == Files.size(store.blobPath(diffId));
+  }
+
+  /**
+   * The compression of a compressed layer's stored blob, from its first bytes ({@link
+   * Compression#detect}). A blob that is neither gzip nor zstd is an error saying whether its
+   * bytes still hash to the layer digest (a zeroed blob reads as an empty tar).
+   */
+  private Compression sniff(Layer layer) throws IOException {
+    Digest digest = layer.digest();
     byte[] head;
     try (InputStream in = store.openBlob(digest)) {
       head = in.readNBytes(Compression.SNIFF_LENGTH);
     }
     Compression c = Compression.detect(head, head.length);
+    if (c == Compression.GZIP || c == Compression.ZSTD) {
+      return c;
+    }
+    IOException damaged = damagedCompressedBlob(layer, null);
+    if (damaged != null) {
+      throw damaged;
+    }
     if (c == null) {
-      throw new IOException("layer blob " + digest + " in store " + store.root()
+      throw new IOException("layer blob " + store.blobPath(digest) + " of layer " + digest
           + " is neither gzip, zstd nor tar (first bytes " + hex(head, 8) + ")");
     }
-    return c;
+    throw new IOException(
+        "uncompressed layer "
+            + digest
+            + " does not match its diff_id: expected "
+            + layer.diffId()
+            + ", actual "
+            + digest);
+  }
+
+  /**
+   * An exception saying that the compressed blob of {@code layer} is damaged (its bytes do not
+   * hash to its digest, or its size differs), or null when it is intact.
+   */
+  private IOException damagedCompressedBlob(Layer layer, CompressedSum.Result known)
+      throws IOException {
+    CompressedSum.Result actual = known;
+    if (actual == null) {
+      try (CompressedSum sum = new CompressedSum(store, layer.digest())) {
+        actual = sum.finish();
+      }
+    }
+    if (actual.digest().equals(layer.digest()) && actual.size() == layer.size()) {
+      return null;
+    }
+    return new IOException("layer blob " + store.blobPath(layer.digest()) + " is damaged: its "
+        + "bytes do not hash to the layer digest: expected " + layer.digest() + " ("
+        + layer.size() + " bytes), actual " + actual.digest() + " (" + actual.size() + " bytes)");
   }
 
   private static String hex(byte[] b, int max) {
@@ -259,14 +475,21 @@ public final class LayerStore implements Closeable {
     try (InputStream in = store.openBlob(diffId);
         OutputStream hash = new DigestOutputStream(OutputStream.nullOutputStream(), hasher)) {
       TeeInputStream tee = new TeeInputStream(in, hash);
-      index = TarIndexer.index(tee);
+      index = TarIndexer.index(tee, diffId);
       tee.drain();
+    } catch (InterruptedIOException e) {
+      throw e;
+    } catch (IOException | RuntimeException e) {
+      throw new IOException("uncompressed blob " + store.blobPath(diffId) + " of layer "
+          + layer.digest() + " (diff_id " + diffId + ") is damaged: " + e.getMessage(), e);
     }
     Digest actual = Digest.of(diffId.algorithm(), hasher.digest());
     if (!actual.equals(diffId)) {
       throw new IOException(
-          "corrupt layer blob in store "
-              + store.root()
+          "corrupt layer blob "
+              + store.blobPath(diffId)
+              + " of layer "
+              + layer.digest()
               + ": expected "
               + diffId
               + ", actual "
@@ -293,9 +516,16 @@ public final class LayerStore implements Closeable {
             InflatePipeline.start(
                 () -> compression.decompress(store.openBlob(digest)),
                 compressedSum.pacedBy(synced))) {
-      TeeInputStream tee = new TeeInputStream(pipe.stream(), OutputStream.nullOutputStream());
-      LayerIndex index = TarIndexer.index(tee);
-      tee.drain();
+      LayerIndex index;
+      try {
+        TeeInputStream tee = new TeeInputStream(pipe.stream(), OutputStream.nullOutputStream());
+        index = TarIndexer.index(tee, diffId);
+        tee.drain();
+      } catch (InterruptedIOException | NoSuchFileException e) {
+        throw e;
+      } catch (IOException | RuntimeException e) {
+        throw inflateFailure(layer, compression, compressedSum, e);
+      }
       // the index is final: it is written beside the blob's commit (package documentation)
       Future<Void> persisting = InflatePipeline.submit(() -> {
         persist(index, indexPath);
@@ -318,6 +548,27 @@ public final class LayerStore implements Closeable {
   }
 
   /**
+   * Why inflating failed (a {@code ZipException}, an {@code EOFException}, a zstd error, a
+   * malformed tar), naming the blob file and the layer: first whether the compressed blob still
+   * hashes to its digest, since a damaged blob explains any of these.
+   */
+  private IOException inflateFailure(Layer layer, Compression compression,
+      CompressedSum compressedSum, Exception cause) {
+    try {
+      IOException damaged = damagedCompressedBlob(layer, compressedSum.finish());
+      if (damaged != null) {
+        damaged.initCause(cause);
+        return damaged;
+      }
+    } catch (IOException e) {
+      cause.addSuppressed(e);
+    }
+    return new IOException("layer blob " + store.blobPath(layer.digest()) + " (layer "
+        + layer.digest() + ", " + compression.name().toLowerCase(java.util.Locale.ROOT)
+        + ") does not inflate to a valid layer tar: " + cause, cause);
+  }
+
+  /**
    * The end of {@link #inflate}: checks the compressed blob's digest and size, then commits the
    * uncompressed blob, which checks the DiffID.
    */
@@ -328,20 +579,9 @@ public final class LayerStore implements Closeable {
     // the blob is published
     out.sync();
     synced.finish();
-    CompressedSum.Result actual = compressedSum.finish();
-    if (!actual.digest().equals(digest) || actual.size() != layer.size()) {
-      throw new IOException(
-          "corrupt layer blob in store "
-              + store.root()
-              + ": expected "
-              + digest
-              + " ("
-              + layer.size()
-              + " bytes), actual "
-              + actual.digest()
-              + " ("
-              + actual.size()
-              + " bytes)");
+    IOException damaged = damagedCompressedBlob(layer, compressedSum.finish());
+    if (damaged != null) {
+      throw damaged;
     }
     try {
       out.commit(layer.diffId(), -1);

@@ -23,9 +23,10 @@ import java.util.Set;
  * The read-only root file system of one image: its layers merged into one tree, with the file
  * data read in place from the uncompressed layer blobs.
  *
- * <p>Reads are positional reads on the one shared {@link FileChannel} per layer that {@link
- * LayerStore} keeps: no per-file open, no extraction. A file's bytes are the slice {@code
- * [dataOffset, dataOffset + size)} of its layer's uncompressed tar.
+ * <p>Reads go through {@link LayerStore}, which reads the one shared {@link FileChannel} per
+ * layer and verifies each 64 KiB chunk against the layer index's checksums: no per-file open, no
+ * extraction. A file's bytes are the slice {@code [dataOffset, dataOffset + size)} of its
+ * layer's uncompressed tar.
  *
  * <p>Thread safety: immutable after {@link #open}; safe for any number of threads.
  */
@@ -105,44 +106,24 @@ public final class RootFs implements FileTree {
     return tree.list(dir);
   }
 
-  /** Reads file bytes at {@code position} into {@code dst}; -1 at the end of the file. */
+  /**
+   * Reads file bytes at {@code position} into {@code dst}, filling it up to the end of the file;
+   * -1 at the end. The bytes are verified against the layer index's checksums ({@link
+   * LayerStore#read}).
+   */
   public int read(Node.Lower file, ByteBuffer dst, long position) throws IOException {
-    if (!dst.hasRemaining()) {
-      return 0;
-    }
-    long remaining = file.size() - position;
-    if (remaining <= 0) {
-      return -1;
-    }
-    FileChannel channel = channel(file);
-    int want = (int) Math.min(dst.remaining(), remaining);
-    if (want == 0) {
-      return 0;
-    }
-    if (want == dst.remaining()) {
-      return channel.read(dst, file.dataOffset() + position);
-    }
-    ByteBuffer slice = dst.slice().limit(want);
-    int n = channel.read(slice, file.dataOffset() + position);
-    if (n > 0) {
-      dst.position(dst.position() + n);
-    }
-    return n;
+    return layers.read(layer(file), file.dataOffset(), file.size(), dst, position);
   }
 
-  /** Transfers file bytes straight from the layer blob, letting the OS copy them. */
+  /** Transfers verified file bytes to {@code target} ({@link LayerStore#transferTo}). */
   public long transferTo(Node.Lower file, long position, long count, WritableByteChannel target)
       throws IOException {
-    long n = Math.min(count, file.size() - position);
-    if (n <= 0) {
-      return 0;
-    }
-    return channel(file).transferTo(file.dataOffset() + position, n, target);
+    return layers.transferTo(layer(file), file.dataOffset(), file.size(), position, count, target);
   }
 
-  /** Maps a read-only slice of the file's bytes. */
+  /** Maps a read-only slice of the file's bytes, verified when mapped. */
   public MappedByteBuffer map(Node.Lower file, long position, long size) throws IOException {
-    return channel(file).map(FileChannel.MapMode.READ_ONLY, file.dataOffset() + position, size);
+    return layers.map(layer(file), file.dataOffset(), file.size(), position, size);
   }
 
   /** The layers bottom to top, as the image lists them. */
@@ -151,7 +132,7 @@ public final class RootFs implements FileTree {
     return image.layers();
   }
 
-  private FileChannel channel(Node.Lower file) throws IOException {
-    return layers.channel(diffIds.get(file.layer()));
+  private Layer layer(Node.Lower file) {
+    return image.layers().get(file.layer());
   }
 }

@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.zip.CRC32C;
 
 /**
  * The stream a {@link TarIndexer} hands to Commons Compress: counts bytes, follows the tar record
@@ -53,6 +54,13 @@ final class TarGuardStream extends InputStream {
 
   private Map<String, byte[]> entryXattrs = Map.of();
   private long entryDataStart = -1;
+
+  // checksums of file data: the bytes stream through here anyway (package documentation)
+  private final ChunkSums sums = new ChunkSums();
+  private final CRC32C chunkCrc = new CRC32C();
+  private long fileRemaining;
+  private int chunkFill;
+  private int entryFirstSum = -1;
   private final byte[] scratch = new byte[8192];
 
   TarGuardStream(InputStream in) {
@@ -75,6 +83,16 @@ final class TarGuardStream extends InputStream {
    */
   long entryPaxTime(int which) {
     return entryTimes[which];
+  }
+
+  /** Checksums of the file data read so far, per 64 KiB chunk. */
+  ChunkSums sums() {
+    return sums;
+  }
+
+  /** Index in {@link #sums} of the first chunk of the last non-meta entry's data. */
+  int entryFirstSum() {
+    return entryFirstSum;
   }
 
   /** Raw {@code SCHILY.xattr.*} values of the last entry (key without the prefix). */
@@ -143,6 +161,9 @@ final class TarGuardStream extends InputStream {
     while (pos < end && !ended) {
       if (dataRemaining > 0) {
         int k = (int) Math.min(dataRemaining, end - pos);
+        if (fileRemaining > 0) {
+          sum(b, pos, (int) Math.min(k, fileRemaining));
+        }
         if (capture != null) {
           int want = Math.max(0, Math.min(k, MAX_META_SIZE - capture.size()));
           capture.write(b, pos, want);
@@ -161,6 +182,23 @@ final class TarGuardStream extends InputStream {
           headerFill = 0;
           onHeader();
         }
+      }
+    }
+  }
+
+  /** Adds {@code n} bytes of file data to the running chunk checksums. */
+  private void sum(byte[] b, int off, int n) {
+    while (n > 0) {
+      int k = Math.min(n, ChunkSums.CHUNK - chunkFill);
+      chunkCrc.update(b, off, k);
+      chunkFill += k;
+      fileRemaining -= k;
+      off += k;
+      n -= k;
+      if (chunkFill == ChunkSums.CHUNK || fileRemaining == 0) {
+        sums.add((int) chunkCrc.getValue());
+        chunkCrc.reset();
+        chunkFill = 0;
       }
     }
   }
@@ -213,6 +251,10 @@ final class TarGuardStream extends InputStream {
         System.arraycopy(pendingTimes, 0, entryTimes, 0, 3);
         java.util.Arrays.fill(pendingTimes, NO_TIME);
         entryDataStart = count;
+        entryFirstSum = sums.count();
+        fileRemaining = size;
+        chunkFill = 0;
+        chunkCrc.reset();
         // Entries without data in POSIX tar (links, dirs, devices) may still carry a size field;
         // Commons Compress skips that many bytes for every type, and so do we.
         dataRemaining = roundUp(size);

@@ -1,5 +1,6 @@
 package io.layerfs.core.rootfs;
 
+import io.layerfs.core.Digest;
 import io.layerfs.core.EntryType;
 import java.io.IOException;
 import java.io.InputStream;
@@ -27,8 +28,19 @@ public final class TarIndexer {
 
   private TarIndexer() {}
 
-  /** Indexes an uncompressed tar, reading {@code in} to its end (it is not closed). */
+  /**
+   * Indexes an uncompressed tar, reading {@code in} to its end (it is not closed); the index
+   * names no DiffID, so a {@link LayerStore} would not take it for any layer's.
+   */
   public static LayerIndex index(InputStream uncompressedTar) throws IOException {
+    return index(uncompressedTar, null);
+  }
+
+  /**
+   * Indexes the uncompressed tar of the layer {@code diffId} (recorded in the index with the
+   * tar's length and its files' chunk checksums), reading {@code in} to its end.
+   */
+  static LayerIndex index(InputStream uncompressedTar, Digest diffId) throws IOException {
     TarGuardStream guard = new TarGuardStream(uncompressedTar);
     LayerIndexBuilder builder = new LayerIndexBuilder();
     TarArchiveInputStream tar = new TarArchiveInputStream(guard, "UTF-8");
@@ -55,7 +67,7 @@ public final class TarIndexer {
       throw new IOException("malformed tar: " + x.getMessage(), x);
     }
     guard.drain();
-    return builder.build();
+    return builder.build(guard.sums(), diffId, guard.count());
   }
 
   private static LayerIndexBuilder.Inode toInode(TarArchiveEntry e, long offset,
@@ -91,7 +103,10 @@ public final class TarIndexer {
     ino.ctimeNanos = paxOr(guard, 2, nanos(e.getStatusChangeTime(), LayerIndex.ABSENT_TIME));
     ino.dataOffset = offset;
     switch (ino.type) {
-      case FILE -> ino.size = e.getSize();
+      case FILE -> {
+        ino.size = e.getSize();
+        ino.firstSum = guard.entryFirstSum();
+      }
       case SYMLINK, HARDLINK -> ino.link = e.getLinkName() == null ? "" : e.getLinkName();
       case CHAR_DEVICE, BLOCK_DEVICE -> {
         ino.devMajor = e.getDevMajor();

@@ -30,8 +30,13 @@
  * naming both digests and leaves neither blob nor index behind. The index is written atomically
  * on the pool while the blob commits (and deleted if the blob fails): an index is only used when
  * its blob exists, so one whose blob never landed is simply built again; an index that fails to
- * load (corrupt, truncated, another format version) is rebuilt from the blob, which is
- * re-verified.
+ * load (corrupt, truncated, another format version) or does not belong to the blob (another
+ * DiffID, another blob length: an index file swapped in, a blob truncated) is rebuilt from the
+ * blob, which is re-verified; a blob that fails that check is rebuilt from the compressed blob
+ * when there is one. A failure while inflating (a corrupt gzip trailer, an early end, a zstd
+ * error, a zeroed blob read as an empty tar) is an {@link java.io.IOException} naming the blob
+ * file and the layer, and saying first whether the compressed bytes still hash to the layer
+ * digest.
  *
  * <h2>Indexing a tar</h2>
  *
@@ -63,21 +68,27 @@
  *       resolved by the merged tree in the layers below. A hard link to a directory is an error.
  * </ul>
  *
- * <h2>The layer index file (format version 1)</h2>
+ * <h2>The layer index file (format version 2)</h2>
  *
  * One little-endian buffer, the same on disk and in memory: a loaded index is a read-only memory
  * map of its file (a heap copy below 64 KiB), read in place, so its heap cost is a few objects
  * whatever the entry count.
  *
  * <pre>
- * header (64)   magic "LFSINDEX" (8), version (int, 1), entryCount, dirCount, stringCount,
+ * header (96)   magic "LFSINDEX" (8), version (int, 2), entryCount, dirCount, stringCount,
  *               linkPairCount, unresolvedCount (ints), extrasLength, poolLength,
- *               totalLength (longs), 8 unused bytes
+ *               totalLength (longs), dataCount, sumCount (ints), blobLength (long),
+ *               diffIdOff, diffIdLen (ints: the DiffID string in the pool, "" for none),
+ *               16 unused bytes
  * entries       entryCount x 72 bytes, below
  * dirs          dirCount x 16: pathOff, pathLen, firstEntry, entryCount
  * strings       stringCount x 8: off, len (user and group names, deduplicated)
  * link pairs    linkPairCount x 8: (inode, entry) for inodes with several names, sorted
+ * data rows     dataCount x 24: dataOffset, size (longs), firstSum, unused (ints): one per
+ *               regular file with data (an inode: hard links share it), by data offset
  * unresolved    unresolvedCount x 4: entries that are hard links into a lower layer
+ * sums          sumCount x 4: CRC32C of each 64 KiB chunk of each row's data, chunks aligned
+ *               to the file's first byte (the last one shorter), row after row
  * (pad to 8)
  * extras        per entry that has any: atime, ctime (longs), devMajor, devMinor, xattr count
  *               (ints), then per xattr: key length, key, value length, value
@@ -96,8 +107,9 @@
  * unsigned bytes; the root is entry 0 (parent {@code ""}, name {@code ""}); the directory table
  * lists each parent path once, sorted, with its run of entries. A lookup is a binary search in
  * the directory table and one in the run. Loading checks the magic, the version, the lengths
- * (the header's total against the file, the sections against the total), the checksum and every
- * type code; any mismatch is an {@code IOException} naming the file, and {@link
+ * (the header's total against the file, the sections against the total), the checksum, every
+ * type code and the data rows (sorted, inside the blob, their sums adding up); any mismatch is
+ * an {@code IOException} naming the file, and {@link
  * io.layerfs.core.rootfs.LayerStore} then rebuilds the index from its blob. Changing the layout
  * means a new version number: old indexes are then rebuilt, never misread. The file is written
  * to a temp file beside it ({@code .tmp-<hex>*.idx}), fsynced, renamed over, and the directory
@@ -156,9 +168,32 @@
  *
  * A file's bytes are the slice {@code [dataOffset, dataOffset + size)} of its layer's
  * uncompressed tar, read with positional reads on the layer's shared {@link
- * java.nio.channels.FileChannel}: no per-file open, no extraction; {@code transferTo} lets the
- * kernel copy from the blob. A channel closed by an interrupted reader is reopened on the next
- * call.
+ * java.nio.channels.FileChannel}: no per-file open, no extraction. A channel closed by an
+ * interrupted reader is reopened on the next call.
+ *
+ * <p>Every read is verified, wherever lower bytes are read: {@link
+ * io.layerfs.core.rootfs.RootFs} reads, {@code transferTo} and {@code map} (the mapped range's
+ * chunks are verified when mapping), and a container's copy-up and reads of chunks not copied
+ * yet (so commit too) all go through {@link io.layerfs.core.rootfs.LayerStore#read}. {@link
+ * io.layerfs.core.rootfs.VerifiedLayer} reads a whole 64 KiB chunk of the file into a buffer of
+ * its own, compares its CRC32C with the index's, and serves bytes only from that buffer; a
+ * short read of the blob is damage too, never zeros or a short result. Verified chunks stay in
+ * {@link io.layerfs.core.rootfs.VerifiedChunks}, a cache bounded by bytes (128 MiB, or an eighth
+ * of the heap), so sequential small reads and re-reads neither re-read nor re-hash a chunk: as
+ * fs-verity trusts verified pages, but the pages are ours, so the bytes served are the bytes
+ * verified. {@code transferTo} writes the verified chunks (read-only views) to the target.
+ *
+ * <p>On damage (a mismatch, a short blob), a layer whose compressed blob is in the store heals:
+ * the uncompressed blob and index are rebuilt from it by the same inflate (both digests
+ * verified), the shared channel is swapped (the old one stays open for readers still on it) and
+ * the read is retried once. One heal per damage: readers that saw the damage wait for the heal
+ * and retry with the new checksums. Readers racing a heal verify against whichever index they
+ * hold; any correct index of a DiffID has the same checksums, so they never pass wrong bytes.
+ * When healing is impossible (an uncompressed layer, a missing or damaged compressed blob) the
+ * {@link java.io.IOException} names the path, the layer (digest and DiffID), the blob file, the
+ * bytes of the file and why it cannot heal. {@link
+ * io.layerfs.core.rootfs.LayerStore#verify} checks a layer in full for {@code fsck}, and {@link
+ * io.layerfs.core.rootfs.LayerStore#rebuild} rebuilds it.
  *
  * <p>Thread safety: {@code LayerIndex}, {@code MergedTree}, nodes and {@code RootFs} are
  * immutable once published and safe for any number of threads (two threads computing the same

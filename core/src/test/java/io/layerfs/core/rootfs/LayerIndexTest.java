@@ -238,12 +238,15 @@ class LayerIndexTest {
       IOException e = assertThrows(IOException.class, () -> LayerIndex.read(p), "cut " + len);
       assertTrue(e.getMessage().contains(p.toString()), e.getMessage());
     }
-    byte[] v2 = good.clone();
-    ByteBuffer.wrap(v2).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 2);
-    Path p = dir.resolve("v2");
-    Files.write(p, v2);
-    IOException e = assertThrows(IOException.class, () -> LayerIndex.read(p));
-    assertTrue(e.getMessage().contains("version 2"), e.getMessage());
+    // version 1 (no DiffID, no checksums) and a later version are refused, never misread
+    for (int version : new int[] {1, 3}) {
+      byte[] other = good.clone();
+      ByteBuffer.wrap(other).order(ByteOrder.LITTLE_ENDIAN).putInt(8, version);
+      Path p = dir.resolve("v" + version);
+      Files.write(p, other);
+      IOException e = assertThrows(IOException.class, () -> LayerIndex.read(p));
+      assertTrue(e.getMessage().contains("version " + version), e.getMessage());
+    }
   }
 
   @Test
