@@ -246,11 +246,27 @@ public final class Overlay implements Closeable {
           deleteOnClose);
       if (truncate && existed) {
         // O_TRUNC sets the times even of an empty file
-        file.truncate(0);
+        try {
+          file.truncate(0);
+        } catch (DataFileDamage e) {
+          closeAfterFailure(h, e);
+          throw e.at(absPath);
+        } catch (IOException | RuntimeException e) {
+          closeAfterFailure(h, e);
+          throw e;
+        }
       }
       return h;
     } finally {
       rw.writeLock().unlock();
+    }
+  }
+
+  private static void closeAfterFailure(ContainerHandle h, Exception failure) {
+    try {
+      h.close();
+    } catch (IOException | RuntimeException e) {
+      failure.addSuppressed(e);
     }
   }
 
