@@ -312,21 +312,22 @@ final class UpperLayer implements Closeable {
         failure = e;
       }
     }
-    if (log != null) {
-      try {
-        if (broken == null) {
-          long next = log.generation() + 1;
-          MetaLog.writeSnapshot(dir, next, snapshot());
-          log.reset(next);
-        }
-      } finally {
+    try {
+      if (log != null && broken == null) {
+        // a full disk fails here: the log keeps every record, and the next open replays it
+        long next = log.generation() + 1;
+        MetaLog.writeSnapshot(dir, next, snapshot());
+        log.reset(next);
+      }
+    } finally {
+      if (log != null) {
         log.close();
         log = null;
       }
-    }
-    if (data != null) {
-      data.close();
-      data = null;
+      if (data != null) {
+        data.close();
+        data = null;
+      }
     }
     if (failure != null) {
       throw failure;
