@@ -34,7 +34,12 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Thread safety: the maps and directory children are guarded by the container's tree lock; a
  * {@link Batch} is made and committed under its write lock. {@link #logFile} is also called by
- * file handles holding only the file's monitor: it appends under the log's own lock.
+ * file handles holding no lock, {@link #logFileLocked} by a file holding its own monitor: both
+ * append under the log's own lock.
+ *
+ * <p>Failures: {@link #batch} reserves log space before the caller changes memory, so a full
+ * disk fails with nothing changed; a record that still cannot be appended leaves the layer
+ * refusing changes and writing no snapshot (see the package documentation).
  */
 final class UpperLayer implements Closeable {
   private static final int OP_DIR = 1;
