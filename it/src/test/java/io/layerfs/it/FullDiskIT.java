@@ -79,14 +79,19 @@ final class FullDiskIT {
       try (Container c = Container.open(store, layers, "web", "base", false)) {
         c.createDirectory("/base", 0755);
         c.createDirectory("/pad", 0755);
-        write(c, "/base/f", "hello".getBytes(StandardCharsets.UTF_8), 0,
-            StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        write(c, "/base/empty", new byte[0], 0, StandardOpenOption.CREATE_NEW,
-            StandardOpenOption.WRITE);
+        for (String pass : List.of("", "2")) {
+          write(c, "/base/f" + pass, "hello".getBytes(StandardCharsets.UTF_8), 0,
+              StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+          write(c, "/base/empty" + pass, new byte[0], 0, StandardOpenOption.CREATE_NEW,
+              StandardOpenOption.WRITE);
+        }
         read(c, "/img"); // the layer is inflated and indexed now, not on the full disk
       }
       for (Step step : Step.values()) {
         runStep(disk, store, layers, step);
+      }
+      for (Step step : Step.values()) {
+        resumeInSession(disk, store, layers, step);
       }
     }
   }
@@ -99,14 +104,15 @@ final class FullDiskIT {
     FileHandle h = null;
     try {
       c.setTimes("/base", false, 1_000_000_000L * step.ordinal(), -1); // the log has room now
-      h = prepare(c, step);
+      h = prepare(c, step, "");
       fill(filler);
       if (step.logFull) {
         exhaustLog(c);
       }
       before = describe(c);
       FileHandle handle = h;
-      IOException e = assertThrows(IOException.class, () -> apply(c, step, handle), step.name());
+      IOException e = assertThrows(IOException.class, () -> apply(c, step, handle, ""),
+          step.name());
       String why = step.logFull ? "cannot grow the container metadata log" : "No space left";
       assertTrue(messages(e).contains(why), step + ": " + messages(e));
       assertEquals(before, describe(c), step + ": the container shows the state before");
@@ -127,9 +133,9 @@ final class FullDiskIT {
     List<String> after;
     try (Container rw = Container.open(store, layers, "web", null, false)) {
       assertEquals(before, describe(rw), step + ": after a reopen with space");
-      FileHandle again = prepare(rw, step);
+      FileHandle again = prepare(rw, step, "");
       try {
-        apply(rw, step, again);
+        apply(rw, step, again, "");
       } finally {
         if (again != null) {
           again.close();
@@ -144,31 +150,71 @@ final class FullDiskIT {
     assertEquals(List.of(), Container.check(store, "web"));
   }
 
+  /**
+   * The same failure, then space is freed and the same operation, in the same session (through
+   * the same handle), succeeds: the failure left nothing half done that blocks it.
+   */
+  private void resumeInSession(Path disk, ContentStore store, LayerStore layers, Step step)
+      throws IOException {
+    Path filler = disk.resolve("filler");
+    List<String> after;
+    try (Container c = Container.open(store, layers, "web", null, false)) {
+      c.setTimes("/base", false, 1_000_000_000L * step.ordinal(), -1);
+      FileHandle h = prepare(c, step, "2");
+      try {
+        fill(filler);
+        if (step.logFull) {
+          exhaustLog(c);
+        }
+        List<String> before = describe(c);
+        assertThrows(IOException.class, () -> apply(c, step, h, "2"), step.name());
+        assertEquals(before, describe(c), step + ": the container shows the state before");
+        Files.delete(filler);
+        apply(c, step, h, "2");
+        after = describe(c);
+        assertNotEquals(before, after, step + " changed nothing");
+      } finally {
+        Files.deleteIfExists(filler);
+        if (h != null) {
+          h.close();
+        }
+      }
+    }
+    try (Container rw = Container.open(store, layers, "web", null, false)) {
+      assertEquals(after, describe(rw), step + ": resumed in session, survives a reopen");
+    }
+    assertEquals(List.of(), Container.check(store, "web"));
+  }
+
   /** A handle the step uses, opened while there is space (so the step itself must fail). */
-  private static FileHandle prepare(Container c, Step step) throws IOException {
+  private static FileHandle prepare(Container c, Step step, String pass) throws IOException {
     switch (step) {
       case WRITE_IMAGE_FILE_LOG_FULL:
         return c.open("/img2", Set.of(StandardOpenOption.WRITE), 0644);
       case TRUNCATE:
-        return c.open("/base/f", Set.of(StandardOpenOption.WRITE), 0644);
+        return c.open("/base/f" + pass, Set.of(StandardOpenOption.WRITE), 0644);
       default:
         return null;
     }
   }
 
-  private static void apply(Container c, Step step, FileHandle h) throws IOException {
+  /** The step's operation; {@code pass} ("" or "2") picks names and chunks not used before. */
+  private static void apply(Container c, Step step, FileHandle h, String pass)
+      throws IOException {
     byte[] ten = "0123456789".getBytes(StandardCharsets.UTF_8);
+    // inside a chunk not copied yet, not covering it: the chunk is copied up first
+    long chunk = pass.isEmpty() ? 1 : 3;
     switch (step) {
-      case MKDIR -> c.createDirectory("/m", 0755);
-      case CREATE -> c.open("/created", Set.of(StandardOpenOption.CREATE_NEW,
+      case MKDIR -> c.createDirectory("/m" + pass, 0755);
+      case CREATE -> c.open("/created" + pass, Set.of(StandardOpenOption.CREATE_NEW,
           StandardOpenOption.WRITE), 0644).close();
-      case WRITE_NEW_FILE -> write(c, "/base/empty", new byte[200_000], 0,
+      case WRITE_NEW_FILE -> write(c, "/base/empty" + pass, new byte[200_000], 0,
           StandardOpenOption.WRITE);
-      // inside the second chunk, not covering it: the chunk is copied up first
-      case WRITE_IMAGE_FILE -> write(c, "/img", ten, 70_000, StandardOpenOption.WRITE);
-      case WRITE_IMAGE_FILE_LOG_FULL -> writeFully(h, ten, 140_000);
+      case WRITE_IMAGE_FILE -> write(c, "/img", ten, chunk * 65536 + 4000,
+          StandardOpenOption.WRITE);
+      case WRITE_IMAGE_FILE_LOG_FULL -> writeFully(h, ten, (chunk + 1) * 65536 + 4000);
       case TRUNCATE -> h.truncate(2);
-      case RENAME -> c.move("/base/f", "/base/g", false);
+      case RENAME -> c.move("/base/f" + pass, "/base/g" + pass, false);
       default -> throw new AssertionError(step);
     }
   }
@@ -191,22 +237,36 @@ final class FullDiskIT {
     }
   }
 
-  /** Logs 48 KiB records until the log cannot grow: the last one fails and changes nothing. */
+  /**
+   * Logs 48 KiB records until the log cannot grow: setxattr (which reserves room for the
+   * attributes on top), then touch (a plain change's record carries the attribute too); the last
+   * of each fails and changes nothing.
+   */
   private static void exhaustLog(Container c) throws IOException {
     byte[] value = new byte[48 << 10];
+    boolean xattrs = true;
     for (int i = 0; i < 1000; i++) {
       value[0] = (byte) i;
       List<String> before = describe(c);
+      long mtime = c.lookup("/pad", false).mtimeNanos();
       byte[] old = c.lookup("/pad", false).xattrs().get("user.pad");
       try {
-        c.setXattr("/pad", false, "user.pad", value);
+        if (xattrs) {
+          c.setXattr("/pad", false, "user.pad", value);
+        } else {
+          c.setTimes("/pad", false, mtime + 1, -1);
+        }
       } catch (IOException e) {
         assertTrue(messages(e).contains("cannot grow the container metadata log"), messages(e));
         assertEquals(before, describe(c));
-        byte[] now = c.lookup("/pad", false).xattrs().get("user.pad");
-        assertTrue(old == null ? now == null : java.util.Arrays.equals(old, now),
-            "a failed setxattr left its value");
-        return;
+        Node now = c.lookup("/pad", false);
+        assertTrue(old == null ? now.xattrs().get("user.pad") == null
+            : java.util.Arrays.equals(old, now.xattrs().get("user.pad")), "a failed setxattr");
+        assertEquals(mtime, now.mtimeNanos(), "a failed touch");
+        if (!xattrs) {
+          return;
+        }
+        xattrs = false;
       }
     }
     fail("the metadata log never ran out of space");
