@@ -73,8 +73,14 @@ final class ContainerHandle implements FileHandle {
     if (position < 0) {
       throw new IllegalArgumentException("negative position");
     }
-    return file != null ? file.read(dst, position) : container.tree().lower().read(lower, dst,
-        position);
+    if (file == null) {
+      return container.tree().lower().read(lower, dst, position);
+    }
+    try {
+      return file.read(dst, position);
+    } catch (DataFileDamage e) {
+      throw e.at(path);
+    }
   }
 
   @Override
@@ -86,12 +92,16 @@ final class ContainerHandle implements FileHandle {
     if (position < 0) {
       throw new IllegalArgumentException("negative position");
     }
-    if (append) {
-      synchronized (file) {
-        return file.write(src, file.size());
+    try {
+      if (append) {
+        synchronized (file) {
+          return file.write(src, file.size());
+        }
       }
+      return file.write(src, position);
+    } catch (DataFileDamage e) {
+      throw e.at(path);
     }
-    return file.write(src, position);
   }
 
   @Override
@@ -113,7 +123,11 @@ final class ContainerHandle implements FileHandle {
       throw new NonWritableChannelException();
     }
     if (size < file.size()) {
-      file.truncate(size);
+      try {
+        file.truncate(size);
+      } catch (DataFileDamage e) {
+        throw e.at(path);
+      }
     }
   }
 
@@ -150,8 +164,14 @@ final class ContainerHandle implements FileHandle {
     if (isDirectory()) {
       throw new IOException("Is a directory");
     }
-    return file != null ? file.transferTo(position, count, target)
-        : container.tree().lower().transferTo(lower, position, count, target);
+    if (file == null) {
+      return container.tree().lower().transferTo(lower, position, count, target);
+    }
+    try {
+      return file.transferTo(position, count, target);
+    } catch (DataFileDamage e) {
+      throw e.at(path);
+    }
   }
 
   @Override
@@ -168,7 +188,11 @@ final class ContainerHandle implements FileHandle {
       throw new IOException("Is a directory");
     }
     if (file != null) {
-      return file.map(mode, position, size);
+      try {
+        return file.map(mode, position, size);
+      } catch (DataFileDamage e) {
+        throw e.at(path);
+      }
     }
     if (mode != FileChannel.MapMode.READ_ONLY) {
       throw new NonWritableChannelException();
@@ -180,7 +204,11 @@ final class ContainerHandle implements FileHandle {
   public synchronized FileChannel lockChannel() {
     try {
       if (file != null) {
-        return file.channel();
+        try {
+          return file.channel();
+        } catch (DataFileDamage e) {
+          throw e.at(path);
+        }
       }
       if (lockChannel == null) {
         lockChannel = container.lockFile(isDirectory() ? path.hashCode() : lower.fileKey());

@@ -1,10 +1,10 @@
 package io.layerfs.core.overlay;
 
 import io.layerfs.core.content.BlobWriter;
-import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.internal.FileTrees;
 import java.io.Closeable;
 import java.io.IOException;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
@@ -18,11 +18,13 @@ import java.util.zip.CRC32C;
 
 /**
  * The metadata files of a container: {@code meta.snap}, the compacted state (magic, version
- * {@value #SNAP_VERSION}, length, CRC32C), and {@code meta.log}, the CRC32C-framed records
- * appended since, copied into a shared memory mapping so that they outlive a killed process
- * without a system call each. Replay stops at the first torn record; a snapshot is written to a
- * temp file, forced and renamed before the log is emptied (formats and guarantees in the package
- * documentation).
+ * {@value #VERSION}, generation, length, CRC32C), and {@code meta.log}, a header (magic, version,
+ * generation, CRC32C) and the CRC32C-framed records appended since, copied into a shared memory
+ * mapping so that they outlive a killed process without a system call each. The generations tie
+ * the two together: a log continues the snapshot of its own generation, and one generation behind
+ * the snapshot is a log already compacted into it. Only an incomplete last record is a torn
+ * append; anything else that does not read is corruption, an {@code IOException} naming the file
+ * and the byte offset (formats and guarantees in the package documentation).
  *
  * <p>Thread-safe: appends are serialized by this object's monitor (the last lock in the
  * container's lock order).
@@ -30,8 +32,14 @@ import java.util.zip.CRC32C;
 public final class MetaLog implements Closeable {
   static final String LOG = "meta.log";
   static final String SNAP = "meta.snap";
+  static final String DATA = "data";
   private static final long SNAP_MAGIC = 0x4c46534d45544131L; // "LFSMETA1"
-  private static final int SNAP_VERSION = 1;
+  private static final long LOG_MAGIC = 0x4c46534d4c4f4731L; // "LFSMLOG1"
+  /** The version of both files (and of the ops they hold). */
+  static final int VERSION = 2;
+  /** magic, version, generation, CRC32C of the 20 bytes before it. */
+  static final int HEADER = 24;
+  private static final int SNAP_HEADER = 28;
   private static final int MAX_RECORD = 64 << 20;
 
   /** How far the file and its mapping grow ahead of the last record. */
@@ -39,7 +47,9 @@ public final class MetaLog implements Closeable {
   private static final int PAGE = 4096;
   private static final byte[] ZEROS = new byte[64 << 10];
 
+  private final Path file;
   private final FileChannel channel;
+  private long generation;
   /** The logical end: where the next record goes. */
   private long end;
   /** The mapped window {@code [mapStart, mapStart + map.capacity())} of the file, or null. */
@@ -48,21 +58,297 @@ public final class MetaLog implements Closeable {
   /** The file's size: zeros from {@link #end} on. */
   private long size;
 
-  private MetaLog(FileChannel channel, long end) throws IOException {
+  private MetaLog(Path file, FileChannel channel, long generation, long end) throws IOException {
+    this.file = file;
     this.channel = channel;
+    this.generation = generation;
     this.end = end;
     this.size = channel.size();
   }
 
-  /** Opens the log for appending after {@code validLength} bytes, cutting any torn tail. */
-  static MetaLog openForAppend(Path dir, long validLength) throws IOException {
-    FileChannel c = FileChannel.open(dir.resolve(LOG), StandardOpenOption.CREATE,
-        StandardOpenOption.READ, StandardOpenOption.WRITE);
-    if (c.size() > validLength) {
-      c.truncate(validLength);
-      c.force(false);
+  // ------------------------------------------------------------------------------- loading
+
+  /**
+   * What a container's metadata files hold: the snapshot's payload (or null), the log records to
+   * replay after it, and where a writer continues.
+   */
+  static final class State {
+    byte[] snapshot;
+    /** The generation a writer logs in: the snapshot's (0 without one). */
+    long generation;
+    final List<byte[]> records = new ArrayList<>();
+    /** Byte offset in {@code meta.log} of each record of {@link #records}. */
+    final List<Long> offsets = new ArrayList<>();
+    /** Whether {@code meta.log} exists. */
+    boolean logExists;
+    /** The log is one generation behind the snapshot: compacted, but not emptied yet. */
+    boolean logCompacted;
+    /** The end of the intact records: where a writer cuts a torn tail. */
+    long logEnd = HEADER;
+    /** Byte offset of the first corrupt record, or -1. */
+    long corruptAt = -1;
+    /** Every problem found; a container with any does not open. */
+    final List<String> problems = new ArrayList<>();
+  }
+
+  /**
+   * Reads the snapshot and the log of the container in {@code dir}.
+   *
+   * @throws IOException naming the file (and the byte offset) of the first problem found: a
+   *     corrupt or missing file the other requires, or a log that does not continue the snapshot
+   */
+  static State load(Path dir) throws IOException {
+    State s = scan(dir);
+    if (!s.problems.isEmpty()) {
+      throw new IOException(String.join("; ", s.problems));
     }
-    return new MetaLog(c, validLength);
+    return s;
+  }
+
+  /** Reads the snapshot and the log as {@link #load} does, listing problems instead. */
+  static State scan(Path dir) throws IOException {
+    State s = null;
+    // a writer may compact between reading the snapshot and the log: then read both again
+    for (int attempt = 0; attempt < 3; attempt++) {
+      s = scanOnce(dir);
+      if (s.problems.isEmpty() || !snapshotChanged(dir, s)) {
+        return s;
+      }
+    }
+    return s;
+  }
+
+  private static State scanOnce(Path dir) throws IOException {
+    State s = new State();
+    Path snapPath = dir.resolve(SNAP);
+    Path logPath = dir.resolve(LOG);
+    long snapGeneration = 0;
+    try {
+      readSnapshot(snapPath, s);
+      snapGeneration = s.generation;
+    } catch (SnapshotException e) {
+      s.problems.add(e.getMessage());
+      s.snapshot = null;
+    }
+    byte[] log;
+    try {
+      log = Files.readAllBytes(logPath);
+    } catch (NoSuchFileException e) {
+      log = null;
+    }
+    if (log == null) {
+      if (Files.exists(snapPath)) {
+        s.problems.add("container metadata log " + logPath + " is missing, but the snapshot "
+            + snapPath + " exists: records logged after it may be lost");
+      } else if (Files.isDirectory(dir.resolve(DATA))) {
+        s.problems.add("container metadata log " + logPath + " and snapshot " + snapPath
+            + " are missing, but the container has been written (" + dir.resolve(DATA)
+            + " exists)");
+      }
+      return s;
+    }
+    s.logExists = true;
+    ByteBuffer b = ByteBuffer.wrap(log);
+    if (log.length < HEADER || b.getLong(0) != LOG_MAGIC) {
+      s.problems.add("corrupt container metadata log " + logPath + " at byte offset 0: no "
+          + "header (a zeroed or damaged file, or one of an older layerfs)");
+      return s;
+    }
+    int version = b.getInt(8);
+    if (version != VERSION) {
+      s.problems.add("unsupported container metadata log version " + version + " (this layerfs "
+          + "reads " + VERSION + "): " + logPath);
+      return s;
+    }
+    if (crc(log, 0, HEADER - 4) != b.getInt(HEADER - 4)) {
+      s.problems.add("corrupt container metadata log " + logPath + " at byte offset 0: header "
+          + "checksum");
+      return s;
+    }
+    long logGeneration = b.getLong(12);
+    boolean haveSnap = s.snapshot != null || Files.exists(snapPath);
+    if (logGeneration == snapGeneration - 1 && haveSnap) {
+      s.logCompacted = true; // compaction stopped before emptying the log: its records are in
+      return s;
+    }
+    if (logGeneration != snapGeneration) {
+      s.problems.add(haveSnap
+          ? "container metadata log " + logPath + " (generation " + logGeneration + ") does not "
+              + "continue the snapshot " + snapPath + " (generation " + snapGeneration + ")"
+          : "container snapshot " + snapPath + " is missing: the metadata log " + logPath
+              + " continues one of generation " + logGeneration);
+      return s;
+    }
+    readRecords(log, logPath, s);
+    return s;
+  }
+
+  private static boolean snapshotChanged(Path dir, State s) throws IOException {
+    State again = new State();
+    try {
+      readSnapshot(dir.resolve(SNAP), again);
+    } catch (SnapshotException e) {
+      return false;
+    }
+    return again.generation != s.generation;
+  }
+
+  /**
+   * Reads the records after the header: they end at the first record that is empty (the zeros
+   * past the end), too long, short or fails its checksum; that is a torn last append unless an
+   * intact record follows it somewhere, which makes it corruption.
+   */
+  private static void readRecords(byte[] log, Path logPath, State s) {
+    ByteBuffer b = ByteBuffer.wrap(log);
+    int pos = HEADER;
+    while (true) {
+      String bad = badRecord(log, b, pos);
+      if (bad == null) {
+        int len = b.getInt(pos);
+        s.records.add(java.util.Arrays.copyOfRange(log, pos + 8, pos + 8 + len));
+        s.offsets.add((long) pos);
+        pos += 8 + len;
+        continue;
+      }
+      s.logEnd = pos;
+      int next = nextIntactRecord(log, b, pos + 1);
+      if (next >= 0) {
+        s.corruptAt = pos;
+        s.problems.add("corrupt container metadata log " + logPath + " at byte offset " + pos
+            + ": " + bad + ", yet an intact record follows at byte offset " + next);
+      }
+      return;
+    }
+  }
+
+  /** Why the record at {@code pos} does not read, or null if it is intact. */
+  private static String badRecord(byte[] log, ByteBuffer b, int pos) {
+    if (log.length - pos < 8) {
+      return "the file ends";
+    }
+    int len = b.getInt(pos);
+    if (len == 0) {
+      return "no record (length 0)";
+    }
+    if (len < 0 || len > MAX_RECORD || len > log.length - pos - 8) {
+      return "record length " + len + " out of range";
+    }
+    if (crc(log, pos + 8, len) != b.getInt(pos + 4)) {
+      return "checksum mismatch";
+    }
+    return null;
+  }
+
+  /** The offset of the first intact record from {@code from} on, or -1. */
+  private static int nextIntactRecord(byte[] log, ByteBuffer b, int from) {
+    for (int q = from; q + 8 <= log.length; q++) {
+      if (log[q] == 0 && b.getInt(q) == 0) {
+        continue; // the zeros past the end, quickly
+      }
+      if (badRecord(log, b, q) == null) {
+        return q;
+      }
+    }
+    return -1;
+  }
+
+  /** Thrown for a snapshot that does not read. */
+  private static final class SnapshotException extends Exception {
+    SnapshotException(String message) {
+      super(message);
+    }
+  }
+
+  /** Reads the snapshot into {@code s}: payload and generation; nothing if there is none. */
+  private static void readSnapshot(Path p, State s) throws IOException, SnapshotException {
+    byte[] all;
+    try {
+      all = Files.readAllBytes(p);
+    } catch (NoSuchFileException e) {
+      return;
+    }
+    ByteBuffer b = ByteBuffer.wrap(all);
+    if (all.length < SNAP_HEADER || b.getLong() != SNAP_MAGIC) {
+      throw new SnapshotException("not a layerfs container snapshot: " + p);
+    }
+    int version = b.getInt();
+    if (version != VERSION) {
+      throw new SnapshotException("unsupported container snapshot version " + version
+          + " (this layerfs reads " + VERSION + "; a container of an older layerfs): " + p);
+    }
+    long generation = b.getLong();
+    int len = b.getInt();
+    int crc = b.getInt();
+    if (len < 0 || len != b.remaining() || snapCrc(generation, all, b.position(), len) != crc) {
+      throw new SnapshotException("corrupt container snapshot (length or checksum): " + p);
+    }
+    if (generation < 1) {
+      throw new SnapshotException("corrupt container snapshot (generation " + generation + "): "
+          + p);
+    }
+    s.snapshot = java.util.Arrays.copyOfRange(all, b.position(), all.length);
+    s.generation = generation;
+  }
+
+  /** The records of the log, and in {@code validLength[0]} the end of the intact ones. */
+  public static List<byte[]> read(Path dir, long[] validLength) throws IOException {
+    State s = load(dir);
+    validLength[0] = s.logEnd;
+    return s.records;
+  }
+
+  // ------------------------------------------------------------------------------- writing
+
+  /**
+   * Opens the log of a container loaded as {@code s} for appending: creates it (a new
+   * container), empties it into the snapshot's generation (a compacted one), or cuts a torn
+   * tail.
+   */
+  static MetaLog openForAppend(Path dir, State s) throws IOException {
+    Path path = dir.resolve(LOG);
+    if (!s.logExists) {
+      // written whole, then renamed: a log that exists always has its header
+      Path tmp = dir.resolve(LOG + ".tmp");
+      try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.CREATE,
+          StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+        writeFully(c, header(s.generation), 0);
+        c.force(true);
+      }
+      BlobWriter.move(tmp, path);
+      FileTrees.fsyncDirectory(dir);
+    }
+    FileChannel c = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    MetaLog log = new MetaLog(path, c, s.generation, HEADER);
+    try {
+      if (s.logCompacted) {
+        log.reset(s.generation);
+      } else if (c.size() > s.logEnd) {
+        c.truncate(s.logEnd);
+        c.force(false);
+        log.end = s.logEnd;
+        log.size = s.logEnd;
+      } else {
+        log.end = s.logEnd;
+      }
+    } catch (IOException | RuntimeException e) {
+      c.close();
+      throw e;
+    }
+    return log;
+  }
+
+  long generation() {
+    return generation;
+  }
+
+  /**
+   * Makes sure the next {@code bytes} can be appended without growing the file, growing it now
+   * if not: a full disk fails here, before the change to be logged touches anything.
+   */
+  synchronized void reserve(int bytes) throws IOException {
+    if (map == null || end + bytes > mapStart + map.capacity()) {
+      remap(bytes);
+    }
   }
 
   /** Appends one record; it survives the process at once, and the disk after {@link #sync}. */
@@ -80,9 +366,11 @@ public final class MetaLog implements Closeable {
       remap(need);
     }
     int at = (int) (end - mapStart);
-    // payload and checksum first, the length last: a record is whole before its length is set
+    // payload and checksum first, the length last: a record is whole before its length is set,
+    // so a killed process leaves at most a last record without its length
     map.put(at + 8, payload, 0, length);
     map.putInt(at + 4, crc(payload, 0, length));
+    VarHandle.storeStoreFence();
     map.putInt(at, length);
     end += need;
   }
@@ -96,9 +384,14 @@ public final class MetaLog implements Closeable {
       throw new IOException("container metadata record too large: " + need + " bytes");
     }
     ByteBuffer zeros = ByteBuffer.wrap(ZEROS);
-    for (long p = size; p < windowEnd; ) {
-      zeros.clear().limit((int) Math.min(ZEROS.length, windowEnd - p));
-      p += channel.write(zeros, p);
+    try {
+      for (long p = size; p < windowEnd; ) {
+        zeros.clear().limit((int) Math.min(ZEROS.length, windowEnd - p));
+        p += channel.write(zeros, p);
+      }
+    } catch (IOException e) {
+      throw new IOException("cannot grow the container metadata log " + file + ": "
+          + e.getMessage(), e);
     }
     size = Math.max(size, windowEnd);
     // the old window's pages stay in the page cache; sync() forces the whole file
@@ -114,14 +407,19 @@ public final class MetaLog implements Closeable {
     channel.force(false);
   }
 
-  /** Empties the log (after a snapshot holding its records is durable). */
-  synchronized void reset() throws IOException {
+  /**
+   * Empties the log into {@code newGeneration}, once a snapshot of that generation holding its
+   * records is durable. Until the header is rewritten the old one says "already compacted".
+   */
+  synchronized void reset(long newGeneration) throws IOException {
     // the old mapping is never touched again: it would fault past the new end of the file
     map = null;
-    channel.truncate(0);
+    channel.truncate(HEADER);
+    writeFully(channel, header(newGeneration), 0);
     channel.force(false);
-    end = 0;
-    size = 0;
+    generation = newGeneration;
+    end = HEADER;
+    size = HEADER;
   }
 
   @Override
@@ -129,78 +427,45 @@ public final class MetaLog implements Closeable {
     channel.close();
   }
 
-  /** The records of the log, and in {@code validLength[0]} the length of the intact prefix. */
-  public static List<byte[]> read(Path dir, long[] validLength) throws IOException {
-    List<byte[]> records = new ArrayList<>();
-    byte[] all;
-    try {
-      all = Files.readAllBytes(dir.resolve(LOG));
-    } catch (NoSuchFileException e) {
-      validLength[0] = 0;
-      return records;
-    }
-    ByteBuffer b = ByteBuffer.wrap(all);
-    int pos = 0;
-    while (b.remaining() >= 8) {
-      int len = b.getInt();
-      int crc = b.getInt();
-      if (len <= 0 || len > MAX_RECORD || len > b.remaining()) {
-        break;
-      }
-      if (crc(all, b.position(), len) != crc) {
-        break;
-      }
-      byte[] rec = new byte[len];
-      b.get(rec);
-      records.add(rec);
-      pos = b.position();
-    }
-    validLength[0] = pos;
-    return records;
-  }
-
-  /** The snapshot's payload, or null when there is none. */
-  static byte[] readSnapshot(Path dir) throws IOException {
-    Path p = dir.resolve(SNAP);
-    byte[] all;
-    try {
-      all = Files.readAllBytes(p);
-    } catch (NoSuchFileException e) {
-      return null;
-    }
-    ByteBuffer b = ByteBuffer.wrap(all);
-    if (all.length < 20 || b.getLong() != SNAP_MAGIC) {
-      throw new IOException("not a layerfs container snapshot: " + p);
-    }
-    int version = b.getInt();
-    if (version != SNAP_VERSION) {
-      throw new IOException("unsupported container snapshot version " + version + ": " + p);
-    }
-    int len = b.getInt();
-    int crc = b.getInt();
-    if (len < 0 || len != b.remaining() || crc(all, b.position(), len) != crc) {
-      throw new IOException("corrupt container snapshot (length or checksum): " + p);
-    }
-    byte[] payload = new byte[len];
-    b.get(payload);
-    return payload;
-  }
-
   /** Replaces the snapshot atomically and durably. */
-  static void writeSnapshot(Path dir, byte[] payload) throws IOException {
+  static void writeSnapshot(Path dir, long generation, byte[] payload) throws IOException {
     Path tmp = dir.resolve(SNAP + ".tmp");
-    ByteBuffer b = ByteBuffer.allocate(20 + payload.length);
-    b.putLong(SNAP_MAGIC).putInt(SNAP_VERSION).putInt(payload.length)
-        .putInt(crc(payload, 0, payload.length)).put(payload).flip();
-    try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.CREATE,
-        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-      while (b.hasRemaining()) {
-        c.write(b);
+    ByteBuffer b = ByteBuffer.allocate(SNAP_HEADER + payload.length);
+    b.putLong(SNAP_MAGIC).putInt(VERSION).putLong(generation).putInt(payload.length)
+        .putInt(snapCrc(generation, payload, 0, payload.length)).put(payload).flip();
+    try {
+      try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.CREATE,
+          StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+        writeFully(c, b, 0);
+        c.force(true);
       }
-      c.force(true);
+    } catch (IOException e) {
+      Files.deleteIfExists(tmp); // a full disk: give its space back
+      throw e;
     }
     BlobWriter.move(tmp, dir.resolve(SNAP));
     FileTrees.fsyncDirectory(dir);
+  }
+
+  private static ByteBuffer header(long generation) {
+    ByteBuffer h = ByteBuffer.allocate(HEADER);
+    h.putLong(LOG_MAGIC).putInt(VERSION).putLong(generation);
+    h.putInt(crc(h.array(), 0, HEADER - 4));
+    return h.flip();
+  }
+
+  private static void writeFully(FileChannel c, ByteBuffer b, long position) throws IOException {
+    long p = position;
+    while (b.hasRemaining()) {
+      p += c.write(b, p);
+    }
+  }
+
+  private static int snapCrc(long generation, byte[] b, int off, int len) {
+    CRC32C c = new CRC32C();
+    c.update(ByteBuffer.allocate(8).putLong(0, generation));
+    c.update(b, off, len);
+    return (int) c.getValue();
   }
 
   private static int crc(byte[] b, int off, int len) {

@@ -30,6 +30,7 @@ import java.nio.file.Path;
 import java.nio.file.ReadOnlyFileSystemException;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
@@ -246,11 +247,27 @@ public final class Overlay implements Closeable {
           deleteOnClose);
       if (truncate && existed) {
         // O_TRUNC sets the times even of an empty file
-        file.truncate(0);
+        try {
+          file.truncate(0);
+        } catch (DataFileDamage e) {
+          closeAfterFailure(h, e);
+          throw e.at(absPath);
+        } catch (IOException | RuntimeException e) {
+          closeAfterFailure(h, e);
+          throw e;
+        }
       }
       return h;
     } finally {
       rw.writeLock().unlock();
+    }
+  }
+
+  private static void closeAfterFailure(ContainerHandle h, Exception failure) {
+    try {
+      h.close();
+    } catch (IOException | RuntimeException e) {
+      failure.addSuppressed(e);
     }
   }
 
@@ -514,7 +531,16 @@ public final class Overlay implements Closeable {
   public void setXattr(String absPath, boolean follow, String name, byte[] value)
       throws IOException {
     byte[] v = value.clone();
-    changeMeta(absPath, follow, e -> e.xattrs.put(name, v));
+    mutate(() -> {
+      ContainerTree.Found f = tree.resolve(absPath, follow, false);
+      // the record holds every attribute of the entry: reserve room for them beyond the usual
+      long bytes = v.length + name.length() * 4L;
+      for (Map.Entry<String, byte[]> x : tree.node(f).xattrs().entrySet()) {
+        bytes += x.getKey().length() * 4L + x.getValue().length;
+      }
+      upper.reserveLog((int) Math.min(Integer.MAX_VALUE / 2, UpperLayer.RESERVE + bytes));
+      changeFound(f, e -> e.xattrs.put(name, v));
+    });
   }
 
   /** Removes an extended attribute; a missing one is ENODATA, as on Linux. */

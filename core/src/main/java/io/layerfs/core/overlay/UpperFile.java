@@ -9,6 +9,7 @@ import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.StandardOpenOption;
 import java.util.BitSet;
 import java.util.Set;
@@ -29,6 +30,9 @@ public final class UpperFile extends UpperEntry {
   public static final int CHUNK = 1 << CHUNK_SHIFT;
   private static final Set<StandardOpenOption> READ_ONLY = Set.of(StandardOpenOption.READ);
   private static final Set<StandardOpenOption> READ_WRITE = Set.of(StandardOpenOption.CREATE,
+      StandardOpenOption.READ, StandardOpenOption.WRITE);
+  /** A data file that must hold bytes already: never created afresh, which would hide a loss. */
+  private static final Set<StandardOpenOption> READ_WRITE_EXISTING = Set.of(
       StandardOpenOption.READ, StandardOpenOption.WRITE);
 
   private final UpperLayer upper;
@@ -128,12 +132,61 @@ public final class UpperFile extends UpperEntry {
     return dropped;
   }
 
-  /** The data file's channel, opened (and created when writable) on first use. */
+  /**
+   * The data file's channel, opened (and created when writable) on first use, when it is checked
+   * against the logged state: a data file missing or shorter than {@link #dataLength} is a
+   * {@link DataFileDamage}, never zeros.
+   */
   synchronized FileChannel channel() throws IOException {
     if (channel == null) {
-      channel = upper.openData(id, upper.readOnly() ? READ_ONLY : READ_WRITE);
+      long need = dataLength();
+      FileChannel c;
+      try {
+        c = upper.openData(id, upper.readOnly() ? READ_ONLY
+            : need > 0 ? READ_WRITE_EXISTING : READ_WRITE);
+      } catch (NoSuchFileException e) {
+        if (need > 0 || !upper.readOnly()) {
+          throw new DataFileDamage(upper.name(), "data file data/" + id + " is missing, but "
+              + "the logged state holds " + need + " bytes in it");
+        }
+        throw e;
+      }
+      if (need > 0) {
+        long len = c.size(); // one fstat, as the file opens
+        if (len < need) {
+          c.close();
+          throw new DataFileDamage(upper.name(), "data file data/" + id + " is " + len
+              + " bytes, shorter than the " + need + " bytes the logged state holds in it");
+        }
+      }
+      channel = c;
     }
     return channel;
+  }
+
+  /** The data channel for a read, or null when there is no data file and none is needed. */
+  private FileChannel readChannel() throws IOException {
+    if (channel != null || dataLength() > 0 || hasDataFile()) {
+      return channel();
+    }
+    return null;
+  }
+
+  /**
+   * The bytes the data file must hold at least: the size of a file with no lower origin (writes,
+   * read-write mappings and copy-ups extend the data file as far as the size); else the end of
+   * the highest chunk copied up, and the size where it runs past the origin (appended bytes).
+   */
+  long dataLength() {
+    if (type != EntryType.FILE) {
+      return 0;
+    }
+    if (originLayer < 0) {
+      return size;
+    }
+    int last = chunks.length() - 1;
+    long copied = last < 0 ? 0 : Math.min((long) (last + 1) << CHUNK_SHIFT, originSize);
+    return size > originSize ? Math.max(copied, size) : copied;
   }
 
   private boolean hasDataFile() {
@@ -164,11 +217,10 @@ public final class UpperFile extends UpperEntry {
         int lower = (int) Math.min(n, originSize - p);
         upper.readLower(originLayer, originOffset, dst, p, lower);
         zeros(dst, n - lower);
-      } else if (channel != null || hasDataFile()) {
-        int got = readFully(channel(), dst, p, n);
-        zeros(dst, n - got);
       } else {
-        zeros(dst, n);
+        FileChannel c = readChannel();
+        int got = c == null ? 0 : readFully(c, dst, p, n);
+        zeros(dst, n - got);
       }
       done += n;
     }
@@ -180,61 +232,89 @@ public final class UpperFile extends UpperEntry {
   }
 
   /**
-   * Writes at {@code position}, copying up the lower bytes of the chunks it touches first.
+   * Writes at {@code position}, copying up the lower bytes of the chunks it touches first. The
+   * chunks are marked copied, and the size grows, only once their bytes are in the data file and,
+   * for marked chunks, the new state is in the log: a failure (a full disk) leaves the file as
+   * it was, and the data file no longer than its size.
    *
    * @return the bytes written (all of {@code src})
    */
-  int write(ByteBuffer src, long position) throws IOException {
-    boolean copied;
-    int n;
-    synchronized (this) {
-      n = src.remaining();
-      if (n == 0) {
-        return 0;
+  synchronized int write(ByteBuffer src, long position) throws IOException {
+    int n = src.remaining();
+    if (n == 0) {
+      return 0;
+    }
+    BitSet copy = chunksToCopy(position, position + n);
+    if (copy != null) {
+      upper.reserveLog(UpperLayer.RESERVE); // a full log fails here, before anything is written
+    }
+    FileChannel c = channel();
+    int start = src.position();
+    try {
+      if (copy != null) {
+        copyChunks(copy, position, position + n);
       }
-      copied = copyChunks(position, position + n, true);
-      FileChannel c = channel();
       long p = position;
       while (src.hasRemaining()) {
         p += c.write(src, p);
       }
-      upper.countWritten(n);
-      size = Math.max(size, position + n);
-      long now = Clock.nanos();
-      mtime = now;
-      ctime = now;
-      dirty = true;
+    } catch (IOException | RuntimeException e) {
+      src.position(start);
+      trimData(e);
+      throw e;
+    }
+    Saved before = copy != null ? new Saved() : null;
+    size = Math.max(size, position + n);
+    long now = Clock.nanos();
+    mtime = now;
+    ctime = now;
+    dirty = true;
+    if (copy != null) {
+      chunks.or(copy);
       dropFullOrigin();
+      try {
+        upper.logFileLocked(this);
+      } catch (IOException | RuntimeException e) {
+        before.restore();
+        src.position(start);
+        trimData(e);
+        throw e;
+      }
     }
-    if (copied) {
-      upper.logFile(this);
-    }
+    upper.countWritten(n);
     return n;
   }
 
-  /**
-   * Copies the lower bytes of the chunks of [from, to) not yet copied; true if any. {@code
-   * written}: the caller writes [from, to) next, so a chunk it covers whole needs no copy.
-   */
-  private boolean copyChunks(long from, long to, boolean written) throws IOException {
+  /** The chunks of [from, to) with lower bytes not copied yet, or null if none. */
+  private BitSet chunksToCopy(long from, long to) {
     if (originLayer < 0) {
-      return false;
+      return null;
     }
-    boolean any = false;
+    BitSet copy = null;
     long last = Math.min(to, originSize);
     for (long c = from >>> CHUNK_SHIFT; (c << CHUNK_SHIFT) < last; c++) {
-      if (chunks.get((int) c)) {
-        continue;
+      if (!chunks.get((int) c)) {
+        if (copy == null) {
+          copy = new BitSet();
+        }
+        copy.set((int) c);
       }
-      long start = c << CHUNK_SHIFT;
+    }
+    return copy;
+  }
+
+  /**
+   * Copies the lower bytes of the chunks {@code copy} into the data file, except those that the
+   * write of [from, to) the caller does next covers whole.
+   */
+  private void copyChunks(BitSet copy, long from, long to) throws IOException {
+    for (int c = copy.nextSetBit(0); c >= 0; c = copy.nextSetBit(c + 1)) {
+      long start = (long) c << CHUNK_SHIFT;
       long end = Math.min(start + CHUNK, originSize);
-      if (!written || from > start || to < end) {
+      if (from > start || to < end) {
         copyChunk(start, end);
       }
-      chunks.set((int) c);
-      any = true;
     }
-    return any;
   }
 
   private void copyChunk(long start, long end) throws IOException {
@@ -247,6 +327,43 @@ public final class UpperFile extends UpperEntry {
       p += c.write(buf, p);
     }
     upper.countWritten(end - start);
+  }
+
+  /**
+   * After a failed write: cuts what it added past the size, since on reopen a data file longer
+   * than the logged size counts as bytes written (an unlogged size after a crash).
+   */
+  private void trimData(Exception failure) {
+    try {
+      if (channel != null && channel.size() > size) {
+        channel.truncate(size);
+      }
+    } catch (IOException e) {
+      failure.addSuppressed(e);
+    }
+  }
+
+  /** The data state and times of this file, to put back when logging a change fails. */
+  private final class Saved {
+    private final long size = UpperFile.this.size;
+    private final int originLayer = UpperFile.this.originLayer;
+    private final long originOffset = UpperFile.this.originOffset;
+    private final long originSize = UpperFile.this.originSize;
+    private final BitSet chunks = (BitSet) UpperFile.this.chunks.clone();
+    private final long mtime = UpperFile.this.mtime;
+    private final long ctime = UpperFile.this.ctime;
+    private final boolean dirty = UpperFile.this.dirty;
+
+    void restore() {
+      UpperFile.this.size = size;
+      UpperFile.this.originLayer = originLayer;
+      UpperFile.this.originOffset = originOffset;
+      UpperFile.this.originSize = originSize;
+      UpperFile.this.chunks = chunks;
+      UpperFile.this.mtime = mtime;
+      UpperFile.this.ctime = ctime;
+      UpperFile.this.dirty = dirty;
+    }
   }
 
   private void dropFullOrigin() {
@@ -262,41 +379,59 @@ public final class UpperFile extends UpperEntry {
   }
 
   /** Copies every missing chunk: afterwards all bytes are in the data file. */
-  void copyAll() throws IOException {
-    boolean copied;
-    synchronized (this) {
-      copied = copyChunks(0, Math.min(size, originLayer < 0 ? 0 : originSize), false);
-      dropFullOrigin();
+  synchronized void copyAll() throws IOException {
+    BitSet copy = chunksToCopy(0, Math.min(size, originLayer < 0 ? 0 : originSize));
+    if (copy == null) {
       channel();
+      return;
     }
-    if (copied) {
-      upper.logFile(this);
+    upper.reserveLog(UpperLayer.RESERVE);
+    channel();
+    try {
+      copyChunks(copy, 0, 0);
+    } catch (IOException | RuntimeException e) {
+      trimData(e);
+      throw e;
+    }
+    Saved before = new Saved();
+    chunks.or(copy);
+    dropFullOrigin();
+    try {
+      upper.logFileLocked(this);
+    } catch (IOException | RuntimeException e) {
+      before.restore();
+      throw e;
     }
   }
 
-  /** Sets the size; logged before the data file shrinks. */
-  void truncate(long newSize) throws IOException {
-    synchronized (this) {
-      if (originLayer >= 0 && newSize < originSize) {
-        originSize = newSize;
-        chunks.clear((int) ((newSize + CHUNK - 1) >>> CHUNK_SHIFT), Integer.MAX_VALUE);
-        if (newSize == 0) {
-          originLayer = -1;
-          originOffset = 0;
-        }
+  /**
+   * Sets a smaller size: logged first (a failure changes nothing), then the data file shrinks.
+   */
+  synchronized void truncate(long newSize) throws IOException {
+    upper.reserveLog(UpperLayer.RESERVE);
+    FileChannel c = channel();
+    Saved before = new Saved();
+    if (originLayer >= 0 && newSize < originSize) {
+      originSize = newSize;
+      chunks.clear((int) ((newSize + CHUNK - 1) >>> CHUNK_SHIFT), Integer.MAX_VALUE);
+      if (newSize == 0) {
+        originLayer = -1;
+        originOffset = 0;
       }
-      size = newSize;
-      long now = Clock.nanos();
-      mtime = now;
-      ctime = now;
-      dropFullOrigin();
     }
-    upper.logFile(this);
-    synchronized (this) {
-      FileChannel c = channel();
-      if (c.size() > newSize) {
-        c.truncate(newSize);
-      }
+    size = newSize;
+    long now = Clock.nanos();
+    mtime = now;
+    ctime = now;
+    dropFullOrigin();
+    try {
+      upper.logFileLocked(this);
+    } catch (IOException | RuntimeException e) {
+      before.restore();
+      throw e;
+    }
+    if (c.size() > newSize) {
+      c.truncate(newSize);
     }
   }
 

@@ -35,7 +35,12 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Thread safety: the maps and directory children are guarded by the container's tree lock; a
  * {@link Batch} is made and committed under its write lock. {@link #logFile} is also called by
- * file handles holding only the file's monitor: it appends under the log's own lock.
+ * file handles holding no lock, {@link #logFileLocked} by a file holding its own monitor: both
+ * append under the log's own lock.
+ *
+ * <p>Failures: {@link #batch} reserves log space before the caller changes memory, so a full
+ * disk fails with nothing changed; a record that still cannot be appended leaves the layer
+ * refusing changes and writing no snapshot (see the package documentation).
  */
 final class UpperLayer implements Closeable {
   private static final int OP_DIR = 1;
@@ -44,6 +49,11 @@ final class UpperLayer implements Closeable {
   private static final int OP_UNLINK = 4;
   private static final int OP_DROP = 5;
   private static final long ROOT_ID = 0;
+  /**
+   * Log space reserved before a change touches memory: far more than a record of one operation
+   * takes (a few hundred bytes; more only with large extended attributes or chunk bitmaps).
+   */
+  static final int RESERVE = 256 << 10;
   private static final Set<StandardOpenOption> TRUNCATE =
       Set.of(StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
 
@@ -61,6 +71,8 @@ final class UpperLayer implements Closeable {
   private UpperDir root;
   private long nextId = 1;
   private MetaLog log;
+  /** Why a change could not be logged after it changed memory, or null. */
+  private volatile String broken;
 
   private UpperLayer(Path dir, boolean readOnly, LayerStore layers, List<Layer> imageLayers) {
     this.dir = dir;
@@ -72,22 +84,18 @@ final class UpperLayer implements Closeable {
 
   /**
    * Loads the upper layer of the container in {@code dir} (null: a transient, empty, read-only
-   * one): the snapshot, then the log records up to a torn one. A writer cuts the torn tail, drops
-   * data files no file owns (pooling the empty ones, see {@link DataFilePool}) and opens the log
-   * for appending.
+   * one): the snapshot, then the log records up to a torn last one ({@link MetaLog#load}, which
+   * refuses corrupt or inconsistent files). Only then does a writer cut the torn tail, drop data
+   * files no file owns (pooling the empty ones, see {@link DataFilePool}) and open the log for
+   * appending.
    */
   static UpperLayer load(Path dir, boolean readOnly, LayerStore layers, List<Layer> imageLayers,
       Node lowerRoot) throws IOException {
     UpperLayer u = new UpperLayer(dir, readOnly, layers, imageLayers);
-    long[] valid = {0};
+    MetaLog.State state = null;
     if (dir != null) {
-      byte[] snap = MetaLog.readSnapshot(dir);
-      if (snap != null) {
-        u.apply(snap, dir.resolve(MetaLog.SNAP));
-      }
-      for (byte[] rec : MetaLog.read(dir, valid)) {
-        u.apply(rec, dir.resolve(MetaLog.LOG));
-      }
+      state = MetaLog.load(dir);
+      u.replay(state);
     }
     u.root = u.dirs.get(ROOT_ID);
     boolean fresh = u.root == null;
@@ -99,10 +107,11 @@ final class UpperLayer implements Closeable {
     }
     u.derive();
     if (dir != null && !readOnly) {
-      Files.createDirectories(dir.resolve("data"));
+      // the log first: a data directory without a log is a damaged container
+      u.log = MetaLog.openForAppend(dir, state);
+      Files.createDirectories(u.dataDir);
       u.data = DataDirectory.open(u.dataDir);
       u.removeOrphans();
-      u.log = MetaLog.openForAppend(dir, valid[0]);
       if (fresh) {
         Batch b = u.batch();
         b.dir(u.root);
@@ -110,6 +119,29 @@ final class UpperLayer implements Closeable {
       }
     }
     return u;
+  }
+
+  /**
+   * The upper layer {@code state} describes, without its data files, for a check: nothing is
+   * opened for writing, unreachable entries are dropped, sizes are as logged.
+   */
+  static UpperLayer replayed(Path dir, MetaLog.State state) throws IOException {
+    UpperLayer u = new UpperLayer(dir, true, null, List.of());
+    u.replay(state);
+    u.root = u.dirs.get(ROOT_ID);
+    if (u.root != null) {
+      u.dropUnreachable();
+    }
+    return u;
+  }
+
+  private void replay(MetaLog.State state) throws IOException {
+    if (state.snapshot != null) {
+      apply(state.snapshot, dir.resolve(MetaLog.SNAP), -1);
+    }
+    for (int i = 0; i < state.records.size(); i++) {
+      apply(state.records.get(i), dir.resolve(MetaLog.LOG), state.offsets.get(i));
+    }
   }
 
   boolean readOnly() {
@@ -200,13 +232,39 @@ final class UpperLayer implements Closeable {
     return f;
   }
 
-  Batch batch() {
+  /**
+   * A new record, with log space reserved for it first: a full disk fails here, before the
+   * caller changes anything in memory.
+   */
+  Batch batch() throws IOException {
+    reserveLog(RESERVE);
     return new Batch();
+  }
+
+  /**
+   * Makes sure {@code bytes} more can be logged without growing the log (see {@link
+   * MetaLog#reserve}); fails once an earlier change could not be logged.
+   */
+  void reserveLog(int bytes) throws IOException {
+    if (broken != null) {
+      throw new IOException("container " + name() + ": an earlier change could not be logged ("
+          + broken + "); close and reopen the container");
+    }
+    if (log != null) {
+      log.reserve(bytes);
+    }
   }
 
   void commit(Batch b) throws IOException {
     if (log != null && b.ops > 0) {
-      log.append(b.out.array(), b.out.size());
+      try {
+        log.append(b.out.array(), b.out.size());
+      } catch (IOException | RuntimeException e) {
+        // the change is in memory but not in the log (a record larger than the reservation met
+        // a full disk): refuse further changes and never compact this memory into a snapshot
+        broken = String.valueOf(e.getMessage());
+        throw e;
+      }
     }
     for (UpperFile f : b.dropped) {
       f.drop();
@@ -220,7 +278,7 @@ final class UpperLayer implements Closeable {
     }
   }
 
-  /** Logs a file's whole state now (its data state changed). */
+  /** Logs a file's whole state now (its size or times changed). */
   void logFile(UpperFile f) throws IOException {
     if (log == null) {
       return;
@@ -232,7 +290,38 @@ final class UpperLayer implements Closeable {
       }
       b.file(f);
     }
-    log.append(b.out.array(), b.out.size());
+    try {
+      log.append(b.out.array(), b.out.size());
+    } catch (IOException | RuntimeException e) {
+      synchronized (f) {
+        f.dirty = true; // still to be logged
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Logs a file's whole state now; the caller holds the file's monitor, and on a failure puts
+   * back the state it changed.
+   */
+  void logFileLocked(UpperFile f) throws IOException {
+    if (log == null || f.isDropped()) {
+      return;
+    }
+    Batch b = new Batch();
+    boolean wasDirty = f.dirty;
+    b.file(f);
+    try {
+      log.append(b.out.array(), b.out.size());
+    } catch (IOException | RuntimeException e) {
+      f.dirty = wasDirty;
+      throw e;
+    }
+  }
+
+  /** The container's name, for messages. */
+  String name() {
+    return dir == null ? "(transient)" : String.valueOf(dir.getFileName());
   }
 
   /**
@@ -249,18 +338,22 @@ final class UpperLayer implements Closeable {
         failure = e;
       }
     }
-    if (log != null) {
-      try {
-        MetaLog.writeSnapshot(dir, snapshot());
-        log.reset();
-      } finally {
+    try {
+      if (log != null && broken == null) {
+        // a full disk fails here: the log keeps every record, and the next open replays it
+        long next = log.generation() + 1;
+        MetaLog.writeSnapshot(dir, next, snapshot());
+        log.reset(next);
+      }
+    } finally {
+      if (log != null) {
         log.close();
         log = null;
       }
-    }
-    if (data != null) {
-      data.close();
-      data = null;
+      if (data != null) {
+        data.close();
+        data = null;
+      }
     }
     if (failure != null) {
       throw failure;
@@ -287,8 +380,12 @@ final class UpperLayer implements Closeable {
 
   // --------------------------------------------------------------------------------- loading
 
-  /** Applies one record (or the snapshot's payload) read from {@code file}. */
-  private void apply(byte[] record, Path file) throws IOException {
+  /**
+   * Applies one record read from {@code file} at byte {@code offset} (-1: the snapshot's
+   * payload).
+   */
+  private void apply(byte[] record, Path file, long offset) throws IOException {
+    String where = offset < 0 ? file.toString() : file + " at byte offset " + offset;
     DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(record));
     try {
       while (in.available() > 0) {
@@ -346,14 +443,14 @@ final class UpperLayer implements Closeable {
             break;
           }
           default:
-            throw new IOException("unknown container metadata operation " + op + " in " + file);
+            throw new IOException("unknown container metadata operation " + op + " in " + where);
         }
       }
     } catch (EOFException | IndexOutOfBoundsException e) {
-      throw new IOException("truncated container metadata record in " + file, e);
+      throw new IOException("truncated container metadata record in " + where, e);
     } catch (IllegalArgumentException e) {
       // an unknown type code: a corrupt record, or one of a later format
-      throw new IOException("container metadata record in " + file + ": " + e.getMessage(), e);
+      throw new IOException("container metadata record in " + where + ": " + e.getMessage(), e);
     }
   }
 
@@ -363,6 +460,22 @@ final class UpperLayer implements Closeable {
 
   /** Link counts from the names; unreachable entries dropped; sizes at least the data's length. */
   private void derive() throws IOException {
+    dropUnreachable();
+    if (dir == null) {
+      return;
+    }
+    for (UpperFile f : files.values()) {
+      if (f.type == EntryType.FILE) {
+        Path p = dataPath(f.id);
+        if (Files.exists(p)) {
+          f.size = Math.max(f.size, Files.size(p));
+        }
+      }
+    }
+  }
+
+  /** Link counts from the names; entries no name reaches dropped. */
+  private void dropUnreachable() {
     Map<Long, UpperDir> reachableDirs = new HashMap<>();
     ArrayDeque<UpperDir> todo = new ArrayDeque<>();
     todo.add(root);
@@ -384,17 +497,6 @@ final class UpperLayer implements Closeable {
     }
     dirs.keySet().retainAll(reachableDirs.keySet());
     files.values().removeIf(f -> f.nlink == 0);
-    if (dir == null) {
-      return;
-    }
-    for (UpperFile f : files.values()) {
-      if (f.type == EntryType.FILE) {
-        Path p = dataPath(f.id);
-        if (Files.exists(p)) {
-          f.size = Math.max(f.size, Files.size(p));
-        }
-      }
-    }
   }
 
   private void removeOrphans() throws IOException {

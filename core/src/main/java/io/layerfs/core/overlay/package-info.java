@@ -15,7 +15,8 @@
  * io.layerfs.core.overlay.MetaLog} (the log and snapshot files), {@link
  * io.layerfs.core.overlay.ContainerHandle} (an open file), {@link
  * io.layerfs.core.overlay.ChangeWalk} (diff), {@link io.layerfs.core.overlay.LayerCommit} and
- * {@link io.layerfs.core.overlay.ImageFlattener} (commit and flatten).
+ * {@link io.layerfs.core.overlay.ImageFlattener} (commit and flatten), {@link
+ * io.layerfs.core.overlay.ContainerCheck} (the check and repair behind {@code fsck}).
  *
  * <h2>The merged view</h2>
  *
@@ -38,8 +39,9 @@
  * data file. The {@code FILE} and {@code LINK} ops of that change are one record, appended to the
  * log before {@code open} returns. A write then takes the file's monitor and, for each 64 KiB
  * chunk it touches that is not yet in the bitmap, copies the chunk's lower bytes into the sparse
- * data file {@code data/ID} (unless the write covers the chunk whole), marks it and writes the
- * bytes; if it copied any chunk it appends the file's new state to the log before it returns.
+ * data file {@code data/ID} (unless the write covers the chunk whole) and writes the bytes; only
+ * then are the chunks marked, and the file's new state appended to the log before the write
+ * returns.
  * Byte {@code p} of a file is read from the lower layer when {@code p} is below the origin size
  * and its chunk is not in the bitmap, else from the data file (a hole, or a position past its end,
  * reads as zeros). So appending a line to a 1 GiB image file copies at most one chunk; {@code
@@ -77,23 +79,40 @@
  * relative to the data directory, held open ({@code openat}), so creating a small file looks up
  * one name instead of the store's whole path.
  *
- * <p>{@code meta.log} is a sequence of {@code [int length][int CRC32C of the payload][payload]}
- * records, big-endian, with no header. A record is copied into a shared memory mapping of the end
- * of the file, payload and checksum first and the length last; the file grows ahead by 1 MiB of
- * written zeros, so a full disk is an {@code IOException} when growing rather than a fault on a
- * mapped page. Replay stops at the first record that is empty (the zeros past the end), longer
- * than 64 MiB, short, or fails its checksum (a torn append), and a writer cuts the file there. A
+ * <p>{@code meta.log} is a 24-byte header, {@code [long magic "LFSMLOG1"][int version 2][long
+ * generation][int CRC32C of the 20 bytes before]}, then {@code [int length][int CRC32C of the
+ * payload][payload]} records, big-endian. A record is copied into a shared memory mapping of the
+ * end of the file, payload and checksum first, then a store fence, the length last; the file grows
+ * ahead by 1 MiB of written zeros, so a full disk is an {@code IOException} when growing rather
+ * than a fault on a mapped page. A killed process can therefore leave only an incomplete
+ * <em>last</em> record: replay stops at the first record that is empty (the zeros past the end),
+ * longer than 64 MiB or than the file, or fails its checksum, and that is a torn tail, which a
+ * writer cuts, only if no intact record follows it anywhere in the file. An intact record after a
+ * bad one is corruption, and so are a log shorter than its header, a wrong magic (a zeroed file,
+ * or one of an older layerfs, whose log had no header), version or header checksum: each is an
+ * {@code IOException} naming the file and the byte offset, for a read-write and a read-only open
+ * alike, since serving a state that silently lacks acknowledged writes is worse than refusing. A
  * record with an unknown op or type code, or one that ends inside an op, is an {@code
- * IOException} naming the file, and the container does not open.
+ * IOException} naming the file and the record's offset.
  *
- * <p>{@code meta.snap} is {@code [long magic "LFSMETA1"][int version][int length][int CRC32C]}
- * followed by a payload of the same ops ({@code DIR} of every directory, {@code FILE} of every
- * file, {@code LINK} of every name), big-endian. Closing the container writes it to {@code
- * meta.snap.tmp}, forces it, renames it over the old one, forces the directory and only then
- * empties the log. Loading reads the snapshot, then the log. A wrong magic, a version other than
- * 1, a wrong length or checksum is an {@code IOException} naming the file. The log has no version
- * of its own: its ops are those of the snapshot's version, and a change to the ops or the meta
- * encoding needs a new snapshot version.
+ * <p>{@code meta.snap} is {@code [long magic "LFSMETA1"][int version 2][long generation][int
+ * length][int CRC32C of the generation and the payload]} followed by a payload of the same ops
+ * ({@code DIR} of every directory, {@code FILE} of every file, {@code LINK} of every name),
+ * big-endian. Generations tie the two files together. A new container's log has generation 0
+ * and there is no snapshot. Closing the container writes the snapshot of generation G + 1 (the
+ * log's G plus one) to {@code meta.snap.tmp}, forces it, renames it over the old one, forces the
+ * directory and only then empties the log: it cuts it to its header and rewrites the header with
+ * generation G + 1. Loading reads the snapshot, then the log: a log of the snapshot's generation
+ * is replayed; one generation behind is a compaction stopped before emptying the log (its
+ * records are in the snapshot), skipped and emptied by a writer; any other generation, a log of
+ * generation above 0 without a snapshot, a missing log beside a snapshot, or a missing log and
+ * snapshot beside a {@code data} directory (a writer creates the log, by temp file and rename,
+ * before the data directory) is an {@code IOException} naming the files. A container never
+ * written (no log, no snapshot, no data directory) opens empty. A read-only open that races a
+ * compaction reads both files again. A wrong magic, a version other than 2, a wrong length or
+ * checksum of the snapshot is an {@code IOException} naming the file: version 1 containers are
+ * refused, never misread. The ops have no version of their own: a change to them or to the meta
+ * encoding needs a new version of both files.
  *
  * <h2>Durability</h2>
  *
@@ -104,8 +123,36 @@
  * forced, and at close); on reopen a file's size is at least its data file's length, since writes
  * land at their own offsets. The log is forced to the disk only when a caller forces a file
  * (data file first, then the log) and when the container closes, as a host file system keeps
- * unforced writes: after a machine crash, only what was forced is certain. On load, a writer drops
- * the data files no file owns (pooling the empty ones).
+ * unforced writes: after a machine crash, only what was forced is certain (unforced records may
+ * then be torn anywhere, and a log whose torn record has an intact one after it is refused;
+ * {@link io.layerfs.core.overlay.ContainerCheck#repair} cuts it). On load, and only after a load
+ * that found no problem, a writer drops the data files no file owns (pooling the empty ones).
+ *
+ * <p>Nothing is applied before it is logged. A change takes log space before it touches memory:
+ * {@code UpperLayer.batch} (every mutation) and a write that copies chunks, a truncate or a
+ * copy-up for {@code map} first make sure the mapping holds 256 KiB past the last record, growing
+ * the file by writing zeros if not, so a full disk (ENOSPC) fails there with nothing changed, and
+ * the same operation succeeds once space returns. Reserving was chosen over undoing: a batch
+ * changes the directory maps, link counts, ids and the data file pool as it records, and undoing
+ * all of that on every error path would be far more code than one check that costs a comparison
+ * while space remains ({@code setxattr} reserves room for the entry's attributes on top). A
+ * record larger than the reservation (a chunk bitmap of a file of hundreds of GiB) that then
+ * meets a full disk leaves memory ahead of the log; the container then refuses further changes
+ * and, at close, writes no snapshot (the log, which the next open replays, stays the truth). A
+ * file's own state, which is small, is undone instead: a write
+ * marks chunks and grows the size only after its bytes are in the data file, and puts size,
+ * times, origin and bitmap back if logging them fails; a failed write cuts from the data file what
+ * it added past the size (which a reopen would take for bytes written). A truncate is logged
+ * before the data file shrinks.
+ *
+ * <p>Data files are checked against the log, with one {@code fstat} when a file's data file is
+ * opened (its first read or write through a handle): it must exist and hold {@code
+ * UpperFile.dataLength} bytes, the size of a file with no lower origin (writes and read-write
+ * mappings extend the data file that far; a truncate never extends), else the end of the highest
+ * chunk copied and any bytes appended past the origin. A missing or shorter one is an {@code
+ * IOException} naming the container, the path inside it and the data file, never zeros; it is
+ * never created afresh. {@link io.layerfs.core.overlay.ContainerCheck#check} does the same for
+ * every file without opening the container.
  *
  * <h2>Diff and commit</h2>
  *

@@ -16,6 +16,7 @@ import io.layerfs.core.container.ContainerRecord;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.content.Lease;
 import io.layerfs.core.image.Images;
+import io.layerfs.core.overlay.ContainerCheck;
 import io.layerfs.core.overlay.Overlay;
 import io.layerfs.core.rootfs.LayerStore;
 import io.layerfs.core.rootfs.RootFs;
@@ -166,6 +167,43 @@ public final class Container implements FileTree {
    */
   public static void remove(ContentStore store, String name) throws IOException {
     ContainerDirectory.remove(store, name);
+  }
+
+  /**
+   * Checks container {@code name} on disk without opening it, for {@code layerfs fsck}: its
+   * metadata log and snapshot, and each file's data file against its logged state.
+   *
+   * @return one sentence per problem, naming the file and the byte offset or the path inside
+   *     the container; empty when the container is whole
+   * @throws NoSuchFileException if there is no container of that name
+   */
+  public static List<String> check(ContentStore store, String name) throws IOException {
+    return ContainerCheck.check(existing(store, name));
+  }
+
+  /**
+   * Repairs container {@code name} where that needs no guessing, under its lock (it must not be
+   * open for writing): a metadata log corrupt at byte offset P is kept as {@code
+   * meta.log.damaged-<UTC time>} and cut at P, dropping the changes logged from P on.
+   *
+   * @return what was done ("repaired: ...") and each problem left ("not repaired: ...")
+   * @throws IOException if the container is open for writing
+   */
+  public static List<String> repair(ContentStore store, String name) throws IOException {
+    Path dir = existing(store, name);
+    try (ContainerLock lock = ContainerLock.acquire(dir, name)) {
+      return ContainerCheck.repair(dir);
+    }
+  }
+
+  private static Path existing(ContentStore store, String name) throws IOException {
+    ContainerDirectory.checkName(name);
+    Path dir = ContainerDirectory.containers(store).resolve(name);
+    if (!Files.exists(dir.resolve(JSON))) {
+      throw new NoSuchFileException(dir.toString(), null,
+          "no container " + name + " in store " + store.root());
+    }
+    return dir;
   }
 
   /** Compacts the metadata into the snapshot and releases the lock; open handles stop working. */

@@ -1,0 +1,358 @@
+package io.layerfs.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.layerfs.core.Digest;
+import io.layerfs.core.FileHandle;
+import io.layerfs.core.Node;
+import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.rootfs.LayerStore;
+import io.layerfs.core.store.Container;
+import io.layerfs.testing.ImageBuilder;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A container on a small real tmpfs that fills up: every operation that finds no space (for its
+ * data, or for its metadata log to grow) throws an {@code IOException} and changes nothing, in
+ * memory or on disk, also after a close and reopen; once space is freed the same operation
+ * succeeds and survives a reopen. Needs root (to mount the tmpfs); fails, never skips, without.
+ */
+final class FullDiskIT {
+  private static final int IMAGE_FILE = 300_000;
+
+  @TempDir Path work;
+
+  /** One operation of the suite, and whether the log (rather than the data) must be full. */
+  private enum Step {
+    MKDIR(true),
+    CREATE(true),
+    WRITE_NEW_FILE(false),
+    WRITE_IMAGE_FILE(false),
+    WRITE_IMAGE_FILE_LOG_FULL(true),
+    TRUNCATE(true),
+    RENAME(true);
+
+    final boolean logFull;
+
+    Step(boolean logFull) {
+      this.logFull = logFull;
+    }
+  }
+
+  @Test
+  void everyOperationOnAFullDiskFailsWholeAndSucceedsOnceThereIsSpace() throws Exception {
+    Path disk = work.resolve("disk");
+    Files.createDirectories(disk);
+    mount(disk);
+    try {
+      run(disk);
+    } finally {
+      unmount(disk);
+    }
+  }
+
+  private void run(Path disk) throws IOException {
+    ContentStore store = ContentStore.open(disk.resolve("store"));
+    byte[] image = new byte[IMAGE_FILE];
+    new Random(7).nextBytes(image);
+    ImageBuilder.create(store.root()).layer().file("/etc/hosts", "127.0.0.1 localhost\n")
+        .file("/img", image).file("/img2", image).build("base");
+    try (LayerStore layers = new LayerStore(store)) {
+      try (Container c = Container.open(store, layers, "web", "base", false)) {
+        c.createDirectory("/base", 0755);
+        c.createDirectory("/pad", 0755);
+        for (String pass : List.of("", "2")) {
+          write(c, "/base/f" + pass, "hello".getBytes(StandardCharsets.UTF_8), 0,
+              StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+          write(c, "/base/empty" + pass, new byte[0], 0, StandardOpenOption.CREATE_NEW,
+              StandardOpenOption.WRITE);
+        }
+        read(c, "/img"); // the layer is inflated and indexed now, not on the full disk
+      }
+      for (Step step : Step.values()) {
+        runStep(disk, store, layers, step);
+      }
+      for (Step step : Step.values()) {
+        resumeInSession(disk, store, layers, step);
+      }
+    }
+  }
+
+  private void runStep(Path disk, ContentStore store, LayerStore layers, Step step)
+      throws IOException {
+    Path filler = disk.resolve("filler");
+    List<String> before;
+    Container c = Container.open(store, layers, "web", null, false);
+    FileHandle h = null;
+    try {
+      c.setTimes("/base", false, 1_000_000_000L * step.ordinal(), -1); // the log has room now
+      h = prepare(c, step, "");
+      fill(filler);
+      if (step.logFull) {
+        exhaustLog(c);
+      }
+      before = describe(c);
+      FileHandle handle = h;
+      IOException e = assertThrows(IOException.class, () -> apply(c, step, handle, ""),
+          step.name());
+      String why = step.logFull ? "cannot grow the container metadata log" : "No space left";
+      assertTrue(messages(e).contains(why), step + ": " + messages(e));
+      assertEquals(before, describe(c), step + ": the container shows the state before");
+    } finally {
+      if (h != null) {
+        h.close();
+      }
+      try {
+        c.close();
+      } catch (IOException e) {
+        // no space for the snapshot: the log keeps every record, and the next open replays it
+      }
+    }
+    try (Container ro = Container.open(store, layers, "web", null, true)) {
+      assertEquals(before, describe(ro), step + ": after a reopen on the full disk");
+    }
+    Files.delete(filler);
+    List<String> after;
+    try (Container rw = Container.open(store, layers, "web", null, false)) {
+      assertEquals(before, describe(rw), step + ": after a reopen with space");
+      FileHandle again = prepare(rw, step, "");
+      try {
+        apply(rw, step, again, "");
+      } finally {
+        if (again != null) {
+          again.close();
+        }
+      }
+      after = describe(rw);
+      assertNotEquals(before, after, step + " changed nothing");
+    }
+    try (Container rw = Container.open(store, layers, "web", null, false)) {
+      assertEquals(after, describe(rw), step + ": survives a reopen");
+    }
+    assertEquals(List.of(), Container.check(store, "web"));
+  }
+
+  /**
+   * The same failure, then space is freed and the same operation, in the same session (through
+   * the same handle), succeeds: the failure left nothing half done that blocks it.
+   */
+  private void resumeInSession(Path disk, ContentStore store, LayerStore layers, Step step)
+      throws IOException {
+    Path filler = disk.resolve("filler");
+    List<String> after;
+    try (Container c = Container.open(store, layers, "web", null, false)) {
+      c.setTimes("/base", false, 1_000_000_000L * step.ordinal(), -1);
+      FileHandle h = prepare(c, step, "2");
+      try {
+        fill(filler);
+        if (step.logFull) {
+          exhaustLog(c);
+        }
+        List<String> before = describe(c);
+        assertThrows(IOException.class, () -> apply(c, step, h, "2"), step.name());
+        assertEquals(before, describe(c), step + ": the container shows the state before");
+        Files.delete(filler);
+        apply(c, step, h, "2");
+        after = describe(c);
+        assertNotEquals(before, after, step + " changed nothing");
+      } finally {
+        Files.deleteIfExists(filler);
+        if (h != null) {
+          h.close();
+        }
+      }
+    }
+    try (Container rw = Container.open(store, layers, "web", null, false)) {
+      assertEquals(after, describe(rw), step + ": resumed in session, survives a reopen");
+    }
+    assertEquals(List.of(), Container.check(store, "web"));
+  }
+
+  /** A handle the step uses, opened while there is space (so the step itself must fail). */
+  private static FileHandle prepare(Container c, Step step, String pass) throws IOException {
+    switch (step) {
+      case WRITE_IMAGE_FILE_LOG_FULL:
+        return c.open("/img2", Set.of(StandardOpenOption.WRITE), 0644);
+      case TRUNCATE:
+        return c.open("/base/f" + pass, Set.of(StandardOpenOption.WRITE), 0644);
+      default:
+        return null;
+    }
+  }
+
+  /** The step's operation; {@code pass} ("" or "2") picks names and chunks not used before. */
+  private static void apply(Container c, Step step, FileHandle h, String pass)
+      throws IOException {
+    byte[] ten = "0123456789".getBytes(StandardCharsets.UTF_8);
+    // inside a chunk not copied yet, not covering it: the chunk is copied up first
+    long chunk = pass.isEmpty() ? 1 : 3;
+    switch (step) {
+      case MKDIR -> c.createDirectory("/m" + pass, 0755);
+      case CREATE -> c.open("/created" + pass, Set.of(StandardOpenOption.CREATE_NEW,
+          StandardOpenOption.WRITE), 0644).close();
+      case WRITE_NEW_FILE -> write(c, "/base/empty" + pass, new byte[200_000], 0,
+          StandardOpenOption.WRITE);
+      case WRITE_IMAGE_FILE -> write(c, "/img", ten, chunk * 65536 + 4000,
+          StandardOpenOption.WRITE);
+      case WRITE_IMAGE_FILE_LOG_FULL -> writeFully(h, ten, (chunk + 1) * 65536 + 4000);
+      case TRUNCATE -> h.truncate(2);
+      case RENAME -> c.move("/base/f" + pass, "/base/g" + pass, false);
+      default -> throw new AssertionError(step);
+    }
+  }
+
+  /** Fills the disk: a file grows until no block is left. */
+  private static void fill(Path filler) throws IOException {
+    try (FileChannel f = FileChannel.open(filler, StandardOpenOption.CREATE_NEW,
+        StandardOpenOption.WRITE)) {
+      ByteBuffer b = ByteBuffer.allocate(64 << 10);
+      for (int size = b.capacity(); size > 0; size /= 2) {
+        try {
+          while (true) {
+            b.clear().limit(size);
+            f.write(b);
+          }
+        } catch (IOException full) {
+          // smaller writes take the last blocks
+        }
+      }
+    }
+  }
+
+  /**
+   * Logs 48 KiB records until the log cannot grow: setxattr (which reserves room for the
+   * attributes on top), then touch (a plain change's record carries the attribute too); the last
+   * of each fails and changes nothing.
+   */
+  private static void exhaustLog(Container c) throws IOException {
+    byte[] value = new byte[48 << 10];
+    boolean xattrs = true;
+    for (int i = 0; i < 1000; i++) {
+      value[0] = (byte) i;
+      List<String> before = describe(c);
+      long mtime = c.lookup("/pad", false).mtimeNanos();
+      byte[] old = c.lookup("/pad", false).xattrs().get("user.pad");
+      try {
+        if (xattrs) {
+          c.setXattr("/pad", false, "user.pad", value);
+        } else {
+          c.setTimes("/pad", false, mtime + 1, -1);
+        }
+      } catch (IOException e) {
+        assertTrue(messages(e).contains("cannot grow the container metadata log"), messages(e));
+        assertEquals(before, describe(c));
+        Node now = c.lookup("/pad", false);
+        assertTrue(old == null ? now.xattrs().get("user.pad") == null
+            : java.util.Arrays.equals(old, now.xattrs().get("user.pad")), "a failed setxattr");
+        assertEquals(mtime, now.mtimeNanos(), "a failed touch");
+        if (!xattrs) {
+          return;
+        }
+        xattrs = false;
+      }
+    }
+    fail("the metadata log never ran out of space");
+  }
+
+  private static String messages(Throwable e) {
+    StringBuilder s = new StringBuilder();
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      s.append(t).append(" / ");
+    }
+    return s.toString();
+  }
+
+  /** Every entry: path, type, mode, size, digest of the content or link target, xattr names. */
+  private static List<String> describe(Container c) throws IOException {
+    List<String> out = new ArrayList<>();
+    describe(c, "/", out);
+    return out;
+  }
+
+  private static void describe(Container c, String dir, List<String> out) throws IOException {
+    for (String name : c.list(dir)) {
+      String p = dir.equals("/") ? "/" + name : dir + "/" + name;
+      Node n = c.lookup(p, false);
+      String line = p + " " + n.type() + " " + Integer.toOctalString(n.mode()) + " " + n.size()
+          + " " + n.xattrs().keySet();
+      if (n.isDirectory()) {
+        out.add(line);
+        describe(c, p, out);
+      } else {
+        out.add(line + " " + Digest.sha256(read(c, p)).hex().substring(0, 16));
+      }
+    }
+  }
+
+  private static byte[] read(Container c, String path) throws IOException {
+    try (FileHandle h = c.open(path, Set.of(StandardOpenOption.READ), 0)) {
+      ByteBuffer b = ByteBuffer.allocate((int) h.size());
+      while (b.hasRemaining() && h.read(b, b.position()) > 0) {
+        // reads on
+      }
+      return b.array();
+    }
+  }
+
+  private static void write(Container c, String path, byte[] data, long pos, OpenOption... o)
+      throws IOException {
+    try (FileHandle h = c.open(path, Set.of(o), 0644)) {
+      writeFully(h, data, pos);
+    }
+  }
+
+  private static void writeFully(FileHandle h, byte[] data, long pos) throws IOException {
+    ByteBuffer b = ByteBuffer.wrap(data);
+    while (b.hasRemaining()) {
+      h.write(b, pos + b.position());
+    }
+  }
+
+  private static void mount(Path dir) throws IOException, InterruptedException {
+    String out = exec("mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", dir.toString());
+    if (out != null) {
+      fail("cannot mount a tmpfs on " + dir + " (the full-disk suite needs root): " + out);
+    }
+  }
+
+  /**
+   * Unmounts lazily: a metadata log's memory mapping lives until the garbage collector frees
+   * it, which keeps a plain unmount busy; the tmpfs goes when the last mapping does.
+   */
+  private static void unmount(Path dir) throws IOException, InterruptedException {
+    String out = exec("umount", "-l", dir.toString());
+    if (out != null) {
+      fail("cannot unmount " + dir + ": " + out);
+    }
+  }
+
+  /** Runs a command: null on success, else its exit code and output. */
+  private static String exec(String... command) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(60, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      return String.join(" ", command) + ": timed out";
+    }
+    return p.exitValue() == 0 ? null : String.join(" ", command) + ": exit " + p.exitValue()
+        + ": " + out.strip();
+  }
+}
