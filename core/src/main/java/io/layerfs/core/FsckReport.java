@@ -34,7 +34,17 @@ public record FsckReport(boolean repair, int blobs, int images, int containers,
      */
     BROKEN_IMAGE,
     /** A container's record does not read or disagrees with its image (object: its name). */
-    BROKEN_CONTAINER
+    BROKEN_CONTAINER,
+    /**
+     * A layer's uncompressed blob or index does not match the layer: a chunk of a file's data
+     * that fails its checksum, an index of another layer (object: the DiffID).
+     */
+    DAMAGED_LAYER,
+    /**
+     * A container's metadata log or snapshot is corrupt, or a data file is missing or short
+     * (object: its name).
+     */
+    DAMAGED_CONTAINER
   }
 
   /**

@@ -23,18 +23,17 @@ public final class Fsck {
 
   /**
    * The checks, in order: images and containers first, since they say which blobs are needed,
-   * what size they must have and which are derived; then the blobs themselves.
+   * what size they must have and which are derived; then the blobs themselves (a repair
+   * quarantines the corrupt ones first); then the layers' uncompressed blobs and indexes, chunk
+   * by chunk; then each container's log, snapshot and data files.
    */
   private static List<Check> checks() {
     return List.of(
         new ImageCheck(),
         new ContainerCheck(),
-        new BlobCheck()
-        // to come, each a Check of a few lines: a LayerIndexCheck, verifying the index of each
-        // layer of run.layers() whose uncompressed blob is there against it through
-        // run.layerStore() (with repair, removing an index that fails, to be rebuilt), and a
-        // ContainerDataCheck, running the overlay's check of each of run.containers()
-        );
+        new BlobCheck(),
+        new LayerIndexCheck(),
+        new ContainerFilesCheck());
   }
 
   /**

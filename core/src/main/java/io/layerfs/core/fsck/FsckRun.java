@@ -78,6 +78,11 @@ final class FsckRun {
     problems.add(new Problem(kind, object, message, false));
   }
 
+  /** Whether an earlier check reported a problem of {@code object}. */
+  boolean reported(String object) {
+    return problems.stream().anyMatch(p -> p.object().equals(object));
+  }
+
   void repaired(Kind kind, String object, String message) {
     problems.add(new Problem(kind, object, message, true));
   }

@@ -21,12 +21,17 @@
  *   <li>{@code BlobCheck}: every file under {@code blobs/<alg>/} named by a digest is re-hashed
  *       (the progress counts its bytes); a needed blob that is absent is missing, one whose size
  *       is not what a descriptor says has a bad size.
+ *   <li>{@code LayerIndexCheck}: each layer in use whose uncompressed blob is present (and not
+ *       already reported corrupt) is verified by {@code LayerStore.verify}: the blob hashes to
+ *       the DiffID, the index loads and belongs to that DiffID and blob length, every file's
+ *       chunks match their CRC32C. A repair rebuilds blob and index from the compressed blob.
+ *   <li>{@code ContainerFilesCheck}: each container's metadata log and snapshot (a torn last
+ *       record is not damage; anything else is named with its byte offset) and every data file
+ *       against the bytes the log says it holds ({@code overlay.ContainerCheck}). A repair, under
+ *       the container's lock, keeps the corrupt log as {@code meta.log.damaged-<time>} and cuts
+ *       it at the first bad record, dropping the changes recorded from there on; a lost data
+ *       file cannot be repaired.
  * </ol>
- *
- * Two kinds of check come next, each a class added to {@code Fsck.checks()}: the layer index of
- * each layer in {@code FsckRun.layers()} checked against its layer (the {@code rootfs} package's,
- * through {@code FsckRun.layerStore()}), and each container of {@code FsckRun.containers()}
- * checked for its metadata log, snapshot and data files (the {@code overlay} package's).
  *
  * <h2>Repair</h2>
  *
@@ -41,6 +46,7 @@
  * blobs, bad sizes, broken images and containers are reported, never repaired.
  *
  * <p>Depends on {@code content}, {@code oci}, {@code image}, {@code rootfs} (the layer index
- * folder) and {@code container}; only {@code store} depends on it.
+ * folder, {@code LayerStore.verify} and {@code rebuild}), {@code overlay} (its {@code
+ * ContainerCheck}) and {@code container}; only {@code store} depends on it.
  */
 package io.layerfs.core.fsck;

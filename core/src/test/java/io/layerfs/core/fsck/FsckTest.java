@@ -243,6 +243,64 @@ class FsckTest {
     assertEquals(Set.of(), Set.copyOf(fsck(true).problems()));
   }
 
+  @Test
+  void anIndexOfAnotherLayerIsADamagedLayerThatARepairRebuilds() throws IOException {
+    Digest top = image.layers().get(1).diffId();
+    Files.copy(index(image.layers().get(0).diffId()), index(top),
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+
+    Problem found = only(fsck(false), Kind.DAMAGED_LAYER);
+    assertEquals(top.toString(), found.object());
+    assertFalse(found.repaired());
+
+    Problem p = only(fsck(true), Kind.DAMAGED_LAYER);
+    assertTrue(p.repaired(), p.toString());
+    assertTrue(p.message().contains("rebuilt"), p.message());
+    assertEquals(List.of(), fsck(false).problems());
+    try (Store store = Store.open(dir)) {
+      assertEquals("layerfs\n", read(store.view("a:1"), "/etc/issue"));
+    }
+  }
+
+  @Test
+  void aCorruptContainerLogIsDamagedAndARepairCutsItKeepingTheOriginal() throws Exception {
+    // two killed sessions: their records stay in meta.log after the snapshot
+    crashingWrite("/etc/first", "one");
+    crashingWrite("/etc/second", "two");
+    Path containerDir = dir.resolve("layerfs/containers/web");
+    Path log = containerDir.resolve("meta.log");
+    flipByte(log, 24 + 8 + 1); // in the first record's payload, after the 24-byte header
+
+    Problem found = only(fsck(false), Kind.DAMAGED_CONTAINER);
+    assertEquals("web", found.object());
+    assertTrue(found.message().contains(log.toString()), found.message());
+    assertFalse(found.repaired());
+
+    Problem p = only(fsck(true), Kind.DAMAGED_CONTAINER);
+    assertTrue(p.repaired(), p.toString());
+    assertEquals(List.of(), fsck(false).problems());
+    try (java.util.stream.Stream<Path> s = Files.list(containerDir)) {
+      assertEquals(1, s.filter(f -> f.getFileName().toString().startsWith("meta.log.damaged-"))
+          .count(), "the original log is kept");
+    }
+    try (Store store = Store.open(dir);
+        Container c = store.container("web", null, true)) {
+      assertEquals("mine\n", read(c, "/etc/motd"), "the snapshot's state");
+    }
+  }
+
+  /** Writes a file into container web in a JVM that then halts without closing it. */
+  private void crashingWrite(String path, String text) throws Exception {
+    Process p = new ProcessBuilder(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+        System.getProperty("java.class.path"),
+        "io.layerfs.core.container.ContainerProcessTest", "write", dir.toString(), path, text)
+        .redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(0, p.waitFor(), out);
+    assertTrue(out.contains("written"), out);
+  }
+
   // ------------------------------------------------------------------------------- helpers
 
   private static String read(FileTree tree, String path) throws IOException {
