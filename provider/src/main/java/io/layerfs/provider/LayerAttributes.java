@@ -1,5 +1,7 @@
 package io.layerfs.provider;
 
+import static java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.ProviderMismatchException;
@@ -115,24 +117,24 @@ final class LayerAttributes {
       throws IOException {
     long m = mtime == null ? -1 : mtime.to(TimeUnit.NANOSECONDS);
     long a = atime == null ? -1 : atime.to(TimeUnit.NANOSECONDS);
-    p.fs().change(p, (c, abs) -> c.setTimes(abs, follow, m, a), java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY);
+    p.fs().change(p, (c, abs) -> c.setTimes(abs, follow, m, a), ENTRY_MODIFY);
   }
 
   static void setMode(LayerPath p, boolean follow, int mode) throws IOException {
-    p.fs().change(p, (c, abs) -> c.setMode(abs, follow, mode), java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY);
+    p.fs().change(p, (c, abs) -> c.setMode(abs, follow, mode), ENTRY_MODIFY);
   }
 
   static void setOwner(LayerPath p, boolean follow, int uid, int gid) throws IOException {
-    p.fs().change(p, (c, abs) -> c.setOwner(abs, follow, uid, gid), java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY);
+    p.fs().change(p, (c, abs) -> c.setOwner(abs, follow, uid, gid), ENTRY_MODIFY);
   }
 
   static void setXattr(LayerPath p, boolean follow, String name, byte[] value)
       throws IOException {
-    p.fs().change(p, (c, abs) -> c.setXattr(abs, follow, "user." + name, value), java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY);
+    p.fs().change(p, (c, abs) -> c.setXattr(abs, follow, "user." + name, value), ENTRY_MODIFY);
   }
 
   static void removeXattr(LayerPath p, boolean follow, String name) throws IOException {
-    p.fs().change(p, (c, abs) -> c.removeXattr(abs, follow, "user." + name), java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY);
+    p.fs().change(p, (c, abs) -> c.removeXattr(abs, follow, "user." + name), ENTRY_MODIFY);
   }
 
   static int id(UserPrincipal principal) {

@@ -1,5 +1,9 @@
 package io.layerfs.provider;
 
+import static java.nio.file.StandardWatchEventKinds.ENTRY_CREATE;
+import static java.nio.file.StandardWatchEventKinds.ENTRY_DELETE;
+import static java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY;
+
 import io.layerfs.core.EntryType;
 import io.layerfs.core.FileHandle;
 import io.layerfs.core.Node;
@@ -56,17 +60,17 @@ final class LayerCopy {
       if (!replace) {
         throw new FileAlreadyExistsException(target.toString());
       }
-      target.fs().change(target, (c, p) -> c.delete(p), java.nio.file.StandardWatchEventKinds.ENTRY_DELETE);
+      target.fs().change(target, (c, p) -> c.delete(p), ENTRY_DELETE);
     }
     switch (node.type()) {
       case DIRECTORY -> target.fs().change(target,
           (c, p) -> c.createDirectory(p, node.mode() & 01777 & ~LayerAttributes.UMASK),
-          java.nio.file.StandardWatchEventKinds.ENTRY_CREATE);
+          ENTRY_CREATE);
       case SYMLINK -> target.fs().change(target,
-          (c, p) -> c.createSymbolicLink(p, node.linkTarget()), java.nio.file.StandardWatchEventKinds.ENTRY_CREATE);
+          (c, p) -> c.createSymbolicLink(p, node.linkTarget()), ENTRY_CREATE);
       case FILE -> {
         copyData(source, target, node);
-        target.fs().changed(target, java.nio.file.StandardWatchEventKinds.ENTRY_CREATE);
+        target.fs().changed(target, ENTRY_CREATE);
       }
       default -> throw new IOException(source + ": copying " + node.type().name().toLowerCase()
           + " nodes is not supported");
@@ -110,7 +114,7 @@ final class LayerCopy {
       throw new java.nio.file.DirectoryNotEmptyException(source.toString());
     }
     copy(source, target, copy);
-    source.fs().change(source, (c, p) -> c.delete(p), java.nio.file.StandardWatchEventKinds.ENTRY_DELETE);
+    source.fs().change(source, (c, p) -> c.delete(p), ENTRY_DELETE);
   }
 
   private static Node existing(LayerPath path) throws IOException {
@@ -158,6 +162,6 @@ final class LayerCopy {
         }
       }
       c.setTimes(p, !link, node.mtimeNanos(), node.atimeNanos());
-    }, java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY);
+    }, ENTRY_MODIFY);
   }
 }

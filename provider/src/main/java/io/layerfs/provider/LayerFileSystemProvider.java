@@ -1,5 +1,9 @@
 package io.layerfs.provider;
 
+import static java.nio.file.StandardWatchEventKinds.ENTRY_CREATE;
+import static java.nio.file.StandardWatchEventKinds.ENTRY_DELETE;
+import static java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY;
+
 import io.layerfs.core.EntryType;
 import io.layerfs.core.FileTree;
 import io.layerfs.core.Node;
@@ -248,11 +252,11 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
         || options.contains(StandardOpenOption.CREATE_NEW)) && p.fs().watched()
         && p.fs().find(p, !options.contains(LinkOption.NOFOLLOW_LINKS)) == null;
     LayerFileChannel channel = new LayerFileChannel(p.fs().open(p, options, mode), false,
-        () -> p.fs().changed(p, java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY));
+        () -> p.fs().changed(p, ENTRY_MODIFY));
     if (created) {
-      p.fs().changed(p, java.nio.file.StandardWatchEventKinds.ENTRY_CREATE);
+      p.fs().changed(p, ENTRY_CREATE);
     } else if (options.contains(StandardOpenOption.TRUNCATE_EXISTING)) {
-      p.fs().changed(p, java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY);
+      p.fs().changed(p, ENTRY_MODIFY);
     }
     return channel;
   }
@@ -269,7 +273,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     opened.add(LinkOption.NOFOLLOW_LINKS);
     FileChannel channel = newFileChannel(p, opened, attrs);
     try {
-      p.fs().change(p, FileTree::delete, java.nio.file.StandardWatchEventKinds.ENTRY_DELETE);
+      p.fs().change(p, FileTree::delete, ENTRY_DELETE);
     } catch (IOException e) {
       // best effort, as the JDK: a directory, say, stays
     }
@@ -434,7 +438,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       // on it), EROFS only for a new one
       throw new java.nio.file.FileAlreadyExistsException(d.toString());
     }
-    d.fs().change(d, (c, p) -> c.createDirectory(p, mode), java.nio.file.StandardWatchEventKinds.ENTRY_CREATE);
+    d.fs().change(d, (c, p) -> c.createDirectory(p, mode), ENTRY_CREATE);
   }
 
   @Override
@@ -445,7 +449,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       throw new UnsupportedOperationException("symbolic links take no initial attributes");
     }
     String to = LayerPath.check(target).toString();
-    l.fs().change(l, (c, p) -> c.createSymbolicLink(p, to), java.nio.file.StandardWatchEventKinds.ENTRY_CREATE);
+    l.fs().change(l, (c, p) -> c.createSymbolicLink(p, to), ENTRY_CREATE);
   }
 
   @Override
@@ -453,13 +457,13 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     LayerPath l = LayerPath.check(link);
     LayerPath e = LayerPath.check(existing);
     sameFileSystem(l, e);
-    l.fs().change(l, (c, p) -> c.createLink(p, e.absolute()), java.nio.file.StandardWatchEventKinds.ENTRY_CREATE);
+    l.fs().change(l, (c, p) -> c.createLink(p, e.absolute()), ENTRY_CREATE);
   }
 
   @Override
   public void delete(Path path) throws IOException {
     LayerPath p = LayerPath.check(path);
-    p.fs().change(p, FileTree::delete, java.nio.file.StandardWatchEventKinds.ENTRY_DELETE);
+    p.fs().change(p, FileTree::delete, ENTRY_DELETE);
   }
 
   @Override
@@ -482,8 +486,8 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       checkRename(s, t);
     }
     boolean replace = atomic || opts.contains(StandardCopyOption.REPLACE_EXISTING);
-    s.fs().change(s, (c, p) -> c.move(p, t.absolute(), replace), java.nio.file.StandardWatchEventKinds.ENTRY_DELETE);
-    t.fs().changed(t, java.nio.file.StandardWatchEventKinds.ENTRY_CREATE);
+    s.fs().change(s, (c, p) -> c.move(p, t.absolute(), replace), ENTRY_DELETE);
+    t.fs().changed(t, ENTRY_CREATE);
   }
 
   /**

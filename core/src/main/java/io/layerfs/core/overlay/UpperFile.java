@@ -50,6 +50,11 @@ public final class UpperFile extends UpperEntry {
   int nlink;
   /** Size or times changed since the last record of this file. */
   boolean dirty;
+  /**
+   * Whether the data file was ever mapped: a mapping outlives its channel and cannot be
+   * tracked, so such a data file is unlinked when the file goes, never emptied for reuse.
+   */
+  private boolean mapped;
   private FileChannel channel;
   private int users;
   private boolean dropped;
@@ -95,7 +100,7 @@ public final class UpperFile extends UpperEntry {
       FileChannel c = channel;
       channel = null;
       if (dropped) {
-        upper.dropData(id, c);
+        upper.dropData(id, c, mapped);
       } else {
         c.close();
       }
@@ -112,7 +117,7 @@ public final class UpperFile extends UpperEntry {
       FileChannel c = channel;
       channel = null;
       if (!upper.readOnly()) {
-        upper.dropData(id, c);
+        upper.dropData(id, c, mapped);
       } else if (c != null) {
         c.close();
       }
@@ -477,6 +482,7 @@ public final class UpperFile extends UpperEntry {
         channel().write(ByteBuffer.allocate(1), size - 1);
       }
       MappedByteBuffer b = channel().map(mode, position, length);
+      mapped = true;
       if (mode == FileChannel.MapMode.READ_WRITE && position + length > size) {
         size = position + length;
         dirty = true;

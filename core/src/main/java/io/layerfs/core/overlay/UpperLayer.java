@@ -158,10 +158,13 @@ final class UpperLayer implements Closeable {
 
   /**
    * Disposes of the data file of file {@code id}, whose last name and user are gone ({@link
-   * DataFilePool}); {@code open} is its channel if still open.
+   * DataFilePool}); {@code open} is its channel if still open, {@code mapped} whether it was
+   * ever mapped.
    */
-  void dropData(long id, FileChannel open) throws IOException {
-    if (pool.isFull()) {
+  void dropData(long id, FileChannel open, boolean mapped) throws IOException {
+    // a mapped data file is unlinked, as the host unlinks a deleted file: its mappings keep the
+    // old bytes; emptying it would fault them (SIGBUS), reusing it would show another file
+    if (mapped || pool.isFull()) {
       if (open != null) {
         open.close();
       }

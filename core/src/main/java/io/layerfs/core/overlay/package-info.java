@@ -74,10 +74,13 @@
  * <p>The root directory has id 0. Ids name data files; a deleted file's emptied data file is kept
  * (up to 65,536) and a new file takes over its id, because on ext4 without a journal allocating
  * an inode after many deletions costs hundreds of microseconds; the log replays in order, so the
- * old file's {@code DROP} precedes the new one's {@code FILE}. Link counts are derived after
- * loading, and entries no name reaches are dropped then. Data files are opened and deleted
- * relative to the data directory, held open ({@code openat}), so creating a small file looks up
- * one name instead of the store's whole path.
+ * old file's {@code DROP} precedes the new one's {@code FILE}. A data file that was ever mapped
+ * is never reused: a mapping outlives its channel and cannot be tracked, so when its file goes
+ * the data file is unlinked, and the mapping keeps the old bytes as on the host (emptying it
+ * would fault the mapping, reusing it would show another file's bytes). Link counts are
+ * derived after loading, and entries no name reaches are dropped then. Data files are opened
+ * and deleted relative to the data directory, held open ({@code openat}), so creating a small
+ * file looks up one name instead of the store's whole path.
  *
  * <p>{@code meta.log} is a 24-byte header, {@code [long magic "LFSMLOG1"][int version 2][long
  * generation][int CRC32C of the 20 bytes before]}, then {@code [int length][int CRC32C of the

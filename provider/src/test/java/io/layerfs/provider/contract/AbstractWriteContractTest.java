@@ -1432,6 +1432,34 @@ abstract class AbstractWriteContractTest {
   }
 
   @Test
+  void aMappingKeepsTheBytesOfItsFileAfterTheFileIsDeletedOrReplaced() throws IOException {
+    byte[] first = data(200_000, 1);
+    byte[] second = data(200_000, 2);
+    Files.write(p("data/mapped"), first);
+    Files.write(p("data/replaced"), first);
+    java.nio.MappedByteBuffer deleted;
+    java.nio.MappedByteBuffer replaced;
+    try (FileChannel c = FileChannel.open(p("data/mapped"), READ)) {
+      deleted = c.map(FileChannel.MapMode.READ_ONLY, 0, first.length);
+    }
+    try (FileChannel c = FileChannel.open(p("data/replaced"), READ, WRITE)) {
+      replaced = c.map(FileChannel.MapMode.READ_WRITE, 0, first.length);
+    }
+    Files.delete(p("data/mapped"));
+    Files.write(p("data/other"), second);
+    Files.move(p("data/other"), p("data/replaced"), REPLACE_EXISTING);
+    for (int i = 0; i < 5; i++) {
+      Files.write(p("data/new-" + i), second); // new files must not take the mapped data
+    }
+    byte[] a = new byte[first.length];
+    deleted.get(0, a);
+    assertArrayEquals(first, a, "a deleted file's mapping");
+    replaced.get(0, a);
+    assertArrayEquals(first, a, "a replaced file's mapping");
+    assertArrayEquals(second, bytes("data/replaced"));
+  }
+
+  @Test
   void transfersCheckTheOtherChannelEvenForNoBytes() throws IOException {
     Files.write(p("data/sink"), new byte[0]);
     try (FileChannel c = FileChannel.open(p("data/one"), READ, WRITE)) {
