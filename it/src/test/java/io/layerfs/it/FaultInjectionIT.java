@@ -294,6 +294,43 @@ final class FaultInjectionIT {
     assertTrue(expected.equals(again), () -> k + " (second open): " + difference(expected, again));
   }
 
+  /**
+   * fsck on the same damage, before anything reads it: every damaged file is a problem (a
+   * missing derived file and a torn last record are not damage), and a repair leaves a store
+   * that checks clean wherever the read would have healed.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("cases")
+  void fsckFindsTheDamageAndRepairsWhatHeals(Case k) throws Exception {
+    Path store = shared.resolve("fsck-" + Integer.toHexString(k.name().hashCode()));
+    copyTree(k.view() == View.FRESH_IMAGE ? layoutOnly : used, store);
+    for (Path target : k.targets().apply(store)) {
+      k.damage().apply(target);
+    }
+    boolean derivedGone = k.name().endsWith("layer deleted") && k.outcome() == Outcome.HEALED
+        || k.name().endsWith("index deleted");
+    io.layerfs.core.FsckReport found = fsck(store, false);
+    if (k.outcome() == Outcome.TORN || derivedGone) {
+      assertTrue(found.ok(), () -> k + ": " + found.problems());
+      return;
+    }
+    assertFalse(found.ok(), k + ": fsck found nothing");
+    if (k.outcome() == Outcome.HEALED) {
+      io.layerfs.core.FsckReport repaired = fsck(store, true);
+      assertTrue(repaired.ok(), () -> k + ": after repair " + repaired.problems());
+      assertTrue(fsck(store, false).ok(), () -> k + ": a second check after repair");
+      Map<String, String> expected = k.view() == View.CONTAINER ? containerTree : imageTree;
+      Map<String, String> actual = openAndRead(k.view(), store);
+      assertTrue(expected.equals(actual), () -> k + ": " + difference(expected, actual));
+    }
+  }
+
+  private static io.layerfs.core.FsckReport fsck(Path store, boolean repair) throws IOException {
+    try (io.layerfs.core.store.Store s = io.layerfs.core.store.Store.open(store)) {
+      return s.fsck(repair, io.layerfs.core.Progress.NONE);
+    }
+  }
+
   @Test
   void cliCatFailsWithTheLayerNamedWhenNothingCanHeal() throws IOException {
     Path store = shared.resolve("cli");

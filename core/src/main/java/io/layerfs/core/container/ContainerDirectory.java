@@ -25,6 +25,15 @@ public final class ContainerDirectory {
 
   private ContainerDirectory() {}
 
+  /**
+   * Whether {@code dir} holds the files of a writable layer (the overlay's log, snapshot or
+   * data), which only a container that was opened for writing has.
+   */
+  public static boolean hasWritableLayer(Path dir) {
+    return Files.exists(dir.resolve("meta.log")) || Files.exists(dir.resolve("meta.snap"))
+        || Files.exists(dir.resolve("data"));
+  }
+
   /** The names of the containers of {@code store}, sorted. */
   public static List<String> list(ContentStore store) throws IOException {
     Path root = containers(store);
@@ -153,7 +162,13 @@ public final class ContainerDirectory {
         try {
           roots.add(new Root(name, tmp, ContainerRecord.read(tmp), true, null));
         } catch (IOException e) {
-          // not there, or not written whole yet: nothing recorded, nothing to keep
+          if (hasWritableLayer(dir)) {
+            // its record is lost: what its layer needs is unknown, so nothing may be collected
+            roots.add(new Root(name, json, null, false, "container " + name + ": its writable "
+                + "layer has no " + JSON + " (" + json + " is missing); `layerfs rm " + name
+                + "` removes what is left"));
+          }
+          // else not written whole yet: nothing recorded, nothing to keep
         }
       }
     }

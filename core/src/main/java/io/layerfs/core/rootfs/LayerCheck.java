@@ -50,8 +50,7 @@ final class LayerCheck {
           + " does not hash to its diff_id " + diffId + " (actual " + actual + ")");
     }
     if (!Files.isRegularFile(indexPath)) {
-      problems.add("the layer index " + indexPath + " is missing (rebuilt on next use)");
-      return problems;
+      return problems; // derived data, not damage: the next use builds it from the blob
     }
     LayerIndex index;
     try {

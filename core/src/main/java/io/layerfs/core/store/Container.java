@@ -81,7 +81,7 @@ public final class Container implements FileTree {
     ContainerLock lock = null;
     try {
       if (!Files.exists(json)) {
-        if (hasUpperLayer(dir)) {
+        if (ContainerDirectory.hasWritableLayer(dir)) {
           // the record is lost, the writes are not: never open them over a guessed image
           throw new IOException("container " + name + " in store " + store.root() + " has a "
               + "writable layer but no " + JSON + " (" + json + " is missing): its image is "
@@ -130,12 +130,6 @@ public final class Container implements FileTree {
       }
       throw e;
     }
-  }
-
-  /** Whether {@code dir} holds the files of a writable layer (the overlay's log, snapshot, data). */
-  private static boolean hasUpperLayer(Path dir) {
-    return Files.exists(dir.resolve("meta.log")) || Files.exists(dir.resolve("meta.snap"))
-        || Files.exists(dir.resolve("data"));
   }
 
   private static Container create(String name, Path dir, Image image, boolean readOnly,

@@ -144,6 +144,10 @@ class ContainerRecordTest {
       }
     }
     assertEquals(before, files(dir), "nothing written or removed");
+    // gc cannot know what the layer needs: it removes nothing and says why
+    io.layerfs.core.GcReport gc = io.layerfs.core.gc.GarbageCollector.collect(store, false);
+    assertEquals(List.of(), gc.removed());
+    assertTrue(gc.problems().toString().contains(json.toString()), gc.problems().toString());
     Container.remove(store, "web");
     assertFalse(Files.exists(dir));
   }
