@@ -40,7 +40,8 @@ import org.junit.jupiter.api.io.TempDir;
  * oracle) and in a layerfs container, with equal results required. Lucene writes, merges and
  * searches an index through {@link NIOFSDirectory} and {@link MMapDirectory}, with a reader kept
  * open across merges (the merged-away segment files are deleted while still mapped, which the
- * host survives); Commons IO copies, compares and deletes trees.
+ * host survives); Commons IO copies, compares and deletes trees; Guava deletes trees through
+ * a SecureDirectoryStream (its default, which refuses file systems without one).
  */
 final class NioLibrariesIT {
   @TempDir Path work;
@@ -94,6 +95,21 @@ final class NioLibrariesIT {
     PathUtils.deleteDirectory(fs.getPath("/srv/site"));
     assertFalse(Files.exists(fs.getPath("/srv/site")));
     assertTrue(Files.exists(fs.getPath("/srv/site2/index.html")));
+  }
+
+  @Test
+  void guavaDeletesTreesSecurelyAndCopiesFiles() throws IOException {
+    // without ALLOW_INSECURE: Guava needs a SecureDirectoryStream
+    com.google.common.io.MoreFiles.deleteDirectoryContents(fs.getPath("/srv/site/assets"));
+    assertTrue(Files.isDirectory(fs.getPath("/srv/site/assets")));
+    assertEquals(List.of(), com.google.common.io.MoreFiles.listFiles(
+        fs.getPath("/srv/site/assets")));
+    com.google.common.io.MoreFiles.asByteSource(fs.getPath("/srv/site/index.html"))
+        .copyTo(com.google.common.io.MoreFiles.asByteSink(fs.getPath("/srv/copy.html")));
+    assertEquals("<h1>hello</h1>\n", Files.readString(fs.getPath("/srv/copy.html")));
+    com.google.common.io.MoreFiles.deleteRecursively(fs.getPath("/srv/site"));
+    assertFalse(Files.exists(fs.getPath("/srv/site")));
+    assertTrue(Files.exists(fs.getPath("/srv/copy.html")));
   }
 
   /**

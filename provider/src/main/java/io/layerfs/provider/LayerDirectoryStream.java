@@ -1,27 +1,53 @@
 package io.layerfs.provider;
 
+import io.layerfs.core.EntryType;
+import io.layerfs.core.Node;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.ClosedDirectoryStreamException;
 import java.nio.file.DirectoryIteratorException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystemException;
+import java.nio.file.LinkOption;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
+import java.nio.file.ProviderMismatchException;
+import java.nio.file.SecureDirectoryStream;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.FileAttributeView;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.Set;
 
 /**
- * A directory's entries as of opening: the image never changes under it. Children are resolved
- * against the path the caller gave, as the JDK's own streams do.
+ * A directory's entries as of opening, and operations relative to it ({@link
+ * SecureDirectoryStream}, which Guava's {@code MoreFiles.deleteRecursively} and others ask for).
+ * Children are resolved against the path the caller gave, as the JDK's own streams do. The
+ * relative operations resolve names in the directory that was opened, found by its real path
+ * (no link in it) at opening: before each one the path is looked up again and must still be a
+ * directory reached without a symbolic link, else the operation fails, so a directory swapped
+ * for a link between calls is never followed. Nothing in layerfs reaches a host file, so the
+ * host-side race SecureDirectoryStream guards against cannot happen here; a directory renamed
+ * away and replaced by another directory is not noticed (the check and the operation are two
+ * steps).
  */
-final class LayerDirectoryStream implements DirectoryStream<Path> {
+final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
   private final Path dir;
+  private final LayerPath real;
   private final List<String> names;
   private final Filter<? super Path> filter;
   private boolean iterated;
   private volatile boolean closed;
 
-  LayerDirectoryStream(Path dir, List<String> names, Filter<? super Path> filter) {
+  /** A stream of {@code names} in {@code dir}, whose real path is {@code real}. */
+  LayerDirectoryStream(Path dir, LayerPath real, List<String> names,
+      Filter<? super Path> filter) {
     this.dir = dir;
+    this.real = real;
     this.names = names;
     this.filter = filter;
   }
@@ -71,5 +97,111 @@ final class LayerDirectoryStream implements DirectoryStream<Path> {
   @Override
   public void close() {
     closed = true;
+  }
+
+  // ------------------------------------------------------------------ relative operations
+
+  @Override
+  public SecureDirectoryStream<Path> newDirectoryStream(Path path, LinkOption... options)
+      throws IOException {
+    LayerPath target = entry(path);
+    Node node = target.fs().lookup(target, !noFollow(options));
+    if (node.type() == EntryType.SYMLINK) {
+      throw new FileSystemException(target.toString(), null, "Too many levels of symbolic links");
+    }
+    if (node.type() != EntryType.DIRECTORY) {
+      throw new NotDirectoryException(target.toString());
+    }
+    LayerPath realChild = (LayerPath) target.getFileSystem().getPath(node.path());
+    return new LayerDirectoryStream(dir.resolve(path), realChild,
+        target.fs().list(realChild), null);
+  }
+
+  @Override
+  public SeekableByteChannel newByteChannel(Path path, Set<? extends OpenOption> options,
+      FileAttribute<?>... attrs) throws IOException {
+    LayerPath target = entry(path);
+    return target.getFileSystem().provider().newByteChannel(target, options, attrs);
+  }
+
+  @Override
+  public void deleteFile(Path path) throws IOException {
+    LayerPath target = entry(path);
+    if (target.fs().lookup(target, false).type() == EntryType.DIRECTORY) {
+      // unlinkat(2) without AT_REMOVEDIR
+      throw new FileSystemException(target.toString(), null, "Is a directory");
+    }
+    target.getFileSystem().provider().delete(target);
+  }
+
+  @Override
+  public void deleteDirectory(Path path) throws IOException {
+    LayerPath target = entry(path);
+    if (target.fs().lookup(target, false).type() != EntryType.DIRECTORY) {
+      throw new FileSystemException(target.toString(), null, "Not a directory");
+    }
+    target.getFileSystem().provider().delete(target);
+  }
+
+  @Override
+  public void move(Path srcpath, SecureDirectoryStream<Path> targetdir, Path targetpath)
+      throws IOException {
+    if (!(java.util.Objects.requireNonNull(targetdir) instanceof LayerDirectoryStream other)) {
+      throw new ProviderMismatchException("not a layerfs directory stream: " + targetdir);
+    }
+    LayerPath source = entry(srcpath);
+    LayerPath target = other.entry(targetpath);
+    // renameat(2): replaces a target of the same kind
+    source.getFileSystem().provider().move(source, target, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  @Override
+  public <V extends FileAttributeView> V getFileAttributeView(Class<V> type) {
+    return real.getFileSystem().provider().getFileAttributeView(real, type);
+  }
+
+  @Override
+  public <V extends FileAttributeView> V getFileAttributeView(Path path, Class<V> type,
+      LinkOption... options) {
+    LayerPath target;
+    try {
+      target = entry(path);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return target.getFileSystem().provider().getFileAttributeView(target, type, options);
+  }
+
+  /**
+   * {@code path} in the opened directory (an absolute path as it is), after checking that the
+   * directory is still there under its real path, reached without a link.
+   */
+  private LayerPath entry(Path path) throws IOException {
+    if (closed) {
+      throw new ClosedDirectoryStreamException();
+    }
+    LayerPath p = LayerPath.check(path);
+    if (p.fs() != real.fs()) {
+      throw new ProviderMismatchException("a path of another layerfs file system: " + path);
+    }
+    if (p.isAbsolute()) {
+      return p;
+    }
+    Node node = real.fs().find(real, true);
+    if (node == null || node.type() != EntryType.DIRECTORY
+        || !node.path().equals(real.toString())) {
+      throw new FileSystemException(dir.toString(), null,
+          "the directory was removed or replaced since the stream was opened");
+    }
+    return (LayerPath) real.resolve(p);
+  }
+
+  private static boolean noFollow(LinkOption... options) {
+    for (LinkOption o : options) {
+      if (o == LinkOption.NOFOLLOW_LINKS) {
+        return true;
+      }
+    }
+    return false;
   }
 }

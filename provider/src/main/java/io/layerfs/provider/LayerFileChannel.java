@@ -22,16 +22,41 @@ final class LayerFileChannel extends FileChannel {
   private final FileHandle handle;
   private final boolean directory;
   private final Runnable modified;
+  private final boolean interruptible;
   private long position;
 
   /**
    * A channel over {@code handle}; {@code modified} (null: none) is told of every write and
-   * truncate, for the watch services.
+   * truncate, for the watch services. An {@code interruptible} channel behaves as the JDK's
+   * {@code FileChannel}: an operation on an interrupted thread, or interrupted while it runs,
+   * closes the channel and throws {@link java.nio.channels.ClosedByInterruptException}; the
+   * others complete and leave the interrupt set, as the JDK's file streams do.
    */
-  LayerFileChannel(FileHandle handle, boolean directory, Runnable modified) {
+  LayerFileChannel(FileHandle handle, boolean directory, Runnable modified,
+      boolean interruptible) {
     this.handle = handle;
     this.directory = directory;
     this.modified = modified != null ? modified : () -> {};
+    this.interruptible = interruptible;
+  }
+
+  /** Runs an operation on the handle, interruptibly or not (see the constructor). */
+  private <T> T io(Uninterrupted.Call<T> call) throws IOException {
+    if (!interruptible) {
+      return Uninterrupted.call(call);
+    }
+    boolean completed = false;
+    try {
+      begin(); // closes the channel at once if the thread is already interrupted
+      if (!isOpen()) {
+        return null; // end() throws ClosedByInterruptException or AsynchronousCloseException
+      }
+      T result = Uninterrupted.call(call);
+      completed = true;
+      return result;
+    } finally {
+      end(completed);
+    }
   }
 
   @Override
@@ -81,7 +106,7 @@ final class LayerFileChannel extends FileChannel {
     if (directory) {
       throw new IOException("Is a directory");
     }
-    return handle.read(dst, pos);
+    return io(() -> handle.read(dst, pos));
   }
 
   @Override
@@ -89,7 +114,7 @@ final class LayerFileChannel extends FileChannel {
     synchronized (this) {
       ensureWritable();
       long at = handle.append() ? handle.size() : position;
-      int n = handle.write(src, at);
+      int n = io(() -> handle.write(src, at));
       modified.run();
       position = at + n;
       return n;
@@ -114,7 +139,7 @@ final class LayerFileChannel extends FileChannel {
       throw new IllegalArgumentException("negative position: " + pos);
     }
     // pwrite(2) on an O_APPEND descriptor appends on Linux, whatever the position
-    int n = handle.write(src, handle.append() ? handle.size() : pos);
+    int n = io(() -> handle.write(src, handle.append() ? handle.size() : pos));
     modified.run();
     return n;
   }
@@ -142,7 +167,7 @@ final class LayerFileChannel extends FileChannel {
   @Override
   public long size() throws IOException {
     ensureOpen();
-    return handle.size();
+    return io(handle::size);
   }
 
   @Override
@@ -153,7 +178,10 @@ final class LayerFileChannel extends FileChannel {
     }
     synchronized (this) {
       if (size < handle.size()) {
-        handle.truncate(size);
+        io(() -> {
+          handle.truncate(size);
+          return null;
+        });
         modified.run();
       }
       if (position > size) {
@@ -166,7 +194,10 @@ final class LayerFileChannel extends FileChannel {
   @Override
   public void force(boolean metaData) throws IOException {
     ensureOpen();
-    handle.force(metaData);
+    io(() -> {
+      handle.force(metaData);
+      return null;
+    });
   }
 
   @Override
@@ -188,7 +219,7 @@ final class LayerFileChannel extends FileChannel {
     if (directory) {
       throw new IOException("Is a directory");
     }
-    return handle.transferTo(pos, count, target);
+    return io(() -> handle.transferTo(pos, count, target));
   }
 
   @Override
@@ -206,21 +237,23 @@ final class LayerFileChannel extends FileChannel {
     if (pos > handle.size()) {
       return 0;
     }
-    ByteBuffer buffer = ByteBuffer.allocate((int) Math.min(count, 1 << 16));
-    long done = 0;
-    while (done < count) {
-      buffer.clear().limit((int) Math.min(buffer.capacity(), count - done));
-      int n = src.read(buffer);
-      if (n <= 0) {
-        break;
+    return io(() -> {
+      ByteBuffer buffer = ByteBuffer.allocate((int) Math.min(count, 1 << 16));
+      long done = 0;
+      while (done < count) {
+        buffer.clear().limit((int) Math.min(buffer.capacity(), count - done));
+        int n = src.read(buffer);
+        if (n <= 0) {
+          break;
+        }
+        buffer.flip();
+        while (buffer.hasRemaining()) {
+          done += handle.write(buffer, pos + done);
+          modified.run();
+        }
       }
-      buffer.flip();
-      while (buffer.hasRemaining()) {
-        done += handle.write(buffer, pos + done);
-        modified.run();
-      }
-    }
-    return done;
+      return done;
+    });
   }
 
   @Override
@@ -254,9 +287,9 @@ final class LayerFileChannel extends FileChannel {
       if (!handle.writable()) {
         throw new IOException("Channel not open for writing - cannot extend file to required size");
       }
-      handle.write(ByteBuffer.allocate(1), pos + size - 1);
+      io(() -> handle.write(ByteBuffer.allocate(1), pos + size - 1));
     }
-    return handle.map(mode, pos, size);
+    return io(() -> handle.map(mode, pos, size));
   }
 
 
@@ -287,7 +320,7 @@ final class LayerFileChannel extends FileChannel {
       // an image file never changes and readers never conflict: the lock is bookkeeping
       return new Lock(this, pos, size, shared, null);
     }
-    FileLock real = wait ? data.lock(pos, size, shared) : data.tryLock(pos, size, shared);
+    FileLock real = io(() -> wait ? data.lock(pos, size, shared) : data.tryLock(pos, size, shared));
     return real == null ? null : new Lock(this, pos, size, shared, real);
   }
 

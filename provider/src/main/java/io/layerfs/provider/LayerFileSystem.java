@@ -98,7 +98,7 @@ final class LayerFileSystem extends FileSystem {
       throws IOException {
     ensureOpen();
     try {
-      return tree.open(path.absolute(), options, createMode);
+      return Uninterrupted.call(() -> tree.open(path.absolute(), options, createMode));
     } catch (FileSystemException e) {
       throw named(e, path);
     }
@@ -111,7 +111,10 @@ final class LayerFileSystem extends FileSystem {
   void change(LayerPath path, Change change, WatchEvent.Kind<Path> event) throws IOException {
     FileTree target = writable();
     try {
-      change.apply(target, path.absolute());
+      Uninterrupted.call(() -> {
+        change.apply(target, path.absolute());
+        return null;
+      });
     } catch (FileSystemException e) {
       throw named(e, path);
     }
@@ -172,7 +175,7 @@ final class LayerFileSystem extends FileSystem {
     ensureOpen();
     try {
       String absolute = path.absolute();
-      return tree.lookup(absolute, follow);
+      return Uninterrupted.call(() -> tree.lookup(absolute, follow));
     } catch (FileSystemException e) {
       throw named(e, path);
     }
@@ -186,7 +189,7 @@ final class LayerFileSystem extends FileSystem {
     }
     try {
       String absolute = path.absolute();
-      return tree.find(absolute, follow);
+      return Uninterrupted.call(() -> tree.find(absolute, follow));
     } catch (FileSystemException e) {
       throw named(e, path);
     }
@@ -196,7 +199,7 @@ final class LayerFileSystem extends FileSystem {
     ensureOpen();
     try {
       String absolute = dir.absolute();
-      return tree.list(absolute);
+      return Uninterrupted.call(() -> tree.list(absolute));
     } catch (FileSystemException e) {
       throw named(e, dir);
     }

@@ -202,12 +202,19 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
   @Override
   public SeekableByteChannel newByteChannel(
       Path path, Set<? extends OpenOption> options, FileAttribute<?>... attrs) throws IOException {
-    return newFileChannel(path, options, attrs);
+    // not interruptible, so Files.readAllBytes, newInputStream, writeString... complete on an
+    // interrupted thread as they do on the default provider (which marks its own channels so)
+    return open(path, options, false, attrs);
   }
 
   @Override
   public FileChannel newFileChannel(
       Path path, Set<? extends OpenOption> options, FileAttribute<?>... attrs) throws IOException {
+    return open(path, options, true, attrs);
+  }
+
+  private FileChannel open(Path path, Set<? extends OpenOption> options, boolean interruptible,
+      FileAttribute<?>... attrs) throws IOException {
     LayerPath p = LayerPath.check(path);
     boolean write = false;
     for (OpenOption option : options) {
@@ -230,7 +237,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       p.fs().writable();
     }
     if (options.contains(StandardOpenOption.DELETE_ON_CLOSE)) {
-      return openAndUnlink(p, options, attrs);
+      return openAndUnlink(p, options, interruptible, attrs);
     }
     int mode = LayerAttributes.createMode(attrs, 0666);
     if (!write) {
@@ -242,17 +249,17 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       }
       if (node.type() == EntryType.DIRECTORY) {
         // Linux opens a directory for reading; the channel's reads then fail with EISDIR
-        return new LayerFileChannel(new DirectoryHandle(node.size()), true, null);
+        return new LayerFileChannel(new DirectoryHandle(node.size()), true, null, interruptible);
       }
     }
     if (!write) {
-      return new LayerFileChannel(p.fs().open(p, options, mode), false, null);
+      return new LayerFileChannel(p.fs().open(p, options, mode), false, null, interruptible);
     }
     boolean created = (options.contains(StandardOpenOption.CREATE)
         || options.contains(StandardOpenOption.CREATE_NEW)) && p.fs().watched()
         && p.fs().find(p, !options.contains(LinkOption.NOFOLLOW_LINKS)) == null;
     LayerFileChannel channel = new LayerFileChannel(p.fs().open(p, options, mode), false,
-        () -> p.fs().changed(p, ENTRY_MODIFY));
+        () -> p.fs().changed(p, ENTRY_MODIFY), interruptible);
     if (created) {
       p.fs().changed(p, ENTRY_CREATE);
     } else if (options.contains(StandardOpenOption.TRUNCATE_EXISTING)) {
@@ -267,11 +274,11 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
    * best effort; the channel keeps the file until it closes, and nothing is left for a crash.
    */
   private FileChannel openAndUnlink(LayerPath p, Set<? extends OpenOption> options,
-      FileAttribute<?>... attrs) throws IOException {
+      boolean interruptible, FileAttribute<?>... attrs) throws IOException {
     Set<OpenOption> opened = new java.util.HashSet<>(options);
     opened.remove(StandardOpenOption.DELETE_ON_CLOSE);
     opened.add(LinkOption.NOFOLLOW_LINKS);
-    FileChannel channel = newFileChannel(p, opened, attrs);
+    FileChannel channel = open(p, opened, interruptible, attrs);
     try {
       p.fs().change(p, FileTree::delete, ENTRY_DELETE);
     } catch (IOException e) {
@@ -285,7 +292,9 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       Path dir, DirectoryStream.Filter<? super Path> filter) throws IOException {
     LayerPath p = LayerPath.check(dir);
     try {
-      return new LayerDirectoryStream(dir, p.fs().list(p), filter);
+      List<String> names = p.fs().list(p);
+      LayerPath real = (LayerPath) p.getFileSystem().getPath(p.fs().lookup(p, true).path());
+      return new LayerDirectoryStream(dir, real, names, filter);
     } catch (java.nio.file.FileSystemException e) {
       if ("Not a directory".equals(e.getReason())) {
         // opendir(3) fails with ENOTDIR for any name of the path: the JDK says NotDirectory

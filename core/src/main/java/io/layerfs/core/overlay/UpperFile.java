@@ -143,6 +143,9 @@ public final class UpperFile extends UpperEntry {
    * {@link DataFileDamage}, never zeros.
    */
   synchronized FileChannel channel() throws IOException {
+    if (channel != null && !channel.isOpen()) {
+      channel = null; // closed by an interrupt of a thread using it: the data file is still there
+    }
     if (channel == null) {
       long need = dataLength();
       FileChannel c;

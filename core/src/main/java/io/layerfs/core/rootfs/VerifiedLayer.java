@@ -4,6 +4,7 @@ import io.layerfs.core.Layer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.util.zip.CRC32C;
@@ -146,8 +147,19 @@ final class VerifiedLayer {
     ByteBuffer buf = ByteBuffer.wrap(chunk);
     FileChannel channel = store.channel(layer.diffId());
     long at = dataOffset + start;
+    int reopened = 0;
     while (buf.hasRemaining()) {
-      int r = channel.read(buf, at + buf.position());
+      int r;
+      try {
+        r = channel.read(buf, at + buf.position());
+      } catch (ClosedChannelException e) {
+        // another reader's interrupt closed the shared channel: it reopens; ours stops here
+        if (Thread.currentThread().isInterrupted() || ++reopened > 3) {
+          throw e;
+        }
+        channel = store.channel(layer.diffId());
+        continue;
+      }
       if (r < 0) {
         throw new DamagedChunk(where(sums, dataOffset) + ": the blob ends at byte "
             + (at + buf.position()) + ", inside bytes " + start + "-" + (start + length - 1)

@@ -1460,6 +1460,74 @@ abstract class AbstractWriteContractTest {
   }
 
   @Test
+  void onAnInterruptedThreadStreamsAndOpensCompleteAndChannelIoIsInterrupted()
+      throws IOException {
+    byte[] one = Fixture.data("data/one");
+    FileChannel reader;
+    FileChannel writer;
+    Thread.currentThread().interrupt();
+    try {
+      assertArrayEquals(one, Files.readAllBytes(p("data/one")));
+      try (java.io.InputStream in = Files.newInputStream(p("data/one"))) {
+        assertArrayEquals(one, in.readAllBytes());
+      }
+      Files.writeString(p("data/written"), "written while interrupted");
+      reader = FileChannel.open(p("data/one"));
+      fails(java.nio.channels.ClosedByInterruptException.class,
+          () -> reader.read(ByteBuffer.allocate(4)));
+      // O_TRUNC is part of open(2), which an interrupt does not stop
+      writer = FileChannel.open(p("etc/os-release"), WRITE, TRUNCATE_EXISTING);
+      fails(java.nio.channels.ClosedByInterruptException.class,
+          () -> writer.write(ByteBuffer.wrap("x".getBytes(UTF_8))));
+      assertTrue(Thread.currentThread().isInterrupted(), "the interrupt stays set");
+    } finally {
+      Thread.interrupted();
+    }
+    assertFalse(reader.isOpen());
+    assertFalse(writer.isOpen());
+    assertEquals("written while interrupted", Files.readString(p("data/written")));
+    assertEquals(0, Files.size(p("etc/os-release")));
+    reopen();
+    assertEquals(0, Files.size(p("etc/os-release")), "memory and log agree");
+    assertEquals("written while interrupted", Files.readString(p("data/written")));
+    assertArrayEquals(one, bytes("data/one"));
+  }
+
+  @Test
+  void aSecureDirectoryStreamWorksRelativeToItsDirectory() throws IOException {
+    Files.createDirectories(p("data/tree/sub"));
+    Files.writeString(p("data/tree/file"), "file");
+    Files.writeString(p("data/tree/sub/inner"), "inner");
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(p("data/tree"))) {
+      assertTrue(ds instanceof java.nio.file.SecureDirectoryStream, ds.getClass().getName());
+      @SuppressWarnings("unchecked")
+      java.nio.file.SecureDirectoryStream<Path> sds =
+          (java.nio.file.SecureDirectoryStream<Path>) ds;
+      Path file = p("data").getFileSystem().getPath("file");
+      Path sub = p("data").getFileSystem().getPath("sub");
+      Path inner = p("data").getFileSystem().getPath("inner");
+      assertTrue(sds.getFileAttributeView(sub, BasicFileAttributeView.class,
+          NOFOLLOW_LINKS).readAttributes().isDirectory());
+      try (SeekableByteChannel c = sds.newByteChannel(file, java.util.Set.of(READ))) {
+        ByteBuffer b = ByteBuffer.allocate(4);
+        c.read(b);
+        assertEquals("file", new String(b.array(), UTF_8));
+      }
+      fails(FileSystemException.class, () -> sds.deleteFile(sub));
+      fails(FileSystemException.class, () -> sds.deleteDirectory(file));
+      try (java.nio.file.SecureDirectoryStream<Path> child =
+          sds.newDirectoryStream(sub, NOFOLLOW_LINKS)) {
+        child.move(inner, sds, p("data").getFileSystem().getPath("moved"));
+        fails(NoSuchFileException.class, () -> child.deleteFile(inner));
+      }
+      sds.deleteDirectory(sub);
+      sds.deleteFile(file);
+    }
+    assertEquals(List.of("moved"), names("data/tree"));
+    assertEquals("inner", Files.readString(p("data/tree/moved")));
+  }
+
+  @Test
   void transfersCheckTheOtherChannelEvenForNoBytes() throws IOException {
     Files.write(p("data/sink"), new byte[0]);
     try (FileChannel c = FileChannel.open(p("data/one"), READ, WRITE)) {
