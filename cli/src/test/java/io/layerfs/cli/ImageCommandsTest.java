@@ -246,7 +246,10 @@ class ImageCommandsTest {
     assertEquals(1, noImage.code());
     assertTrue(noImage.errorLine().contains("nosuch:1"), noImage.err());
     assertFalse(Files.exists(dir.resolve("x.tar")));
-    assertEquals(2, run("export", "base:1").code());
+    // without DEST, export takes a container name, and says how to export an image
+    Cli.Result noDest = run("export", "base:1");
+    assertEquals(1, noDest.code());
+    assertTrue(noDest.errorLine().contains("give a DEST"), noDest.err());
     assertEquals(2, run("import").code());
   }
 
@@ -278,5 +281,32 @@ class ImageCommandsTest {
     JsonNode after = JSON.readTree(run("gc", "--format", "json").out());
     assertFalse(after.get("dryRun").asBoolean());
     assertEquals(0, after.get("removed").size());
+  }
+
+  @Test
+  void exportOfAContainerWritesItsWholeFileSystemAsOneTar() throws IOException {
+    containerWithChanges();
+    Path tar = dir.resolve("web.tar");
+    assertEquals(0, run("export", "web", "-o", tar.toString()).code());
+    java.util.Map<String, String> entries = new java.util.TreeMap<>();
+    try (org.apache.commons.compress.archivers.tar.TarArchiveInputStream in =
+        new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(
+            Files.newInputStream(tar))) {
+      for (var e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+        entries.put(e.getName(), e.isDirectory() ? "dir"
+            : new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+      }
+    }
+    // the merged view, not the changes: no whiteouts, the image's files too
+    assertEquals("changed\n", entries.get("etc/motd"));
+    assertEquals("new\n", entries.get("var/new.txt"));
+    assertEquals("dir", entries.get("etc/"));
+    assertFalse(entries.containsKey("etc/gone"));
+    assertTrue(entries.keySet().stream().noneMatch(n -> n.contains(".wh.")), entries.toString());
+
+    Cli.Result image = run("export", "nosuch", "-o", dir.resolve("x.tar").toString());
+    assertEquals(1, image.code());
+    assertTrue(image.errorLine().contains("no container nosuch"), image.err());
+    assertFalse(Files.exists(dir.resolve("x.tar")));
   }
 }

@@ -106,6 +106,9 @@ final class LayerFileChannel extends FileChannel {
     if (directory) {
       throw new IOException("Is a directory");
     }
+    if (!interruptible && !Thread.currentThread().isInterrupted()) {
+      return handle.read(dst, pos); // the usual case, without a lambda
+    }
     return io(() -> handle.read(dst, pos));
   }
 

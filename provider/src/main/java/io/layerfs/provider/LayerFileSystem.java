@@ -175,6 +175,9 @@ final class LayerFileSystem extends FileSystem {
     ensureOpen();
     try {
       String absolute = path.absolute();
+      if (!Thread.currentThread().isInterrupted()) {
+        return tree.lookup(absolute, follow); // the usual case, without a lambda
+      }
       return Uninterrupted.call(() -> tree.lookup(absolute, follow));
     } catch (FileSystemException e) {
       throw named(e, path);
@@ -189,6 +192,9 @@ final class LayerFileSystem extends FileSystem {
     }
     try {
       String absolute = path.absolute();
+      if (!Thread.currentThread().isInterrupted()) {
+        return tree.find(absolute, follow); // the usual case, without a lambda
+      }
       return Uninterrupted.call(() -> tree.find(absolute, follow));
     } catch (FileSystemException e) {
       throw named(e, path);

@@ -15,6 +15,7 @@ import io.layerfs.core.rootfs.MergedTree;
 import io.layerfs.core.rootfs.RootFs;
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.ClosedFileSystemException;
@@ -617,6 +618,24 @@ public final class Overlay implements Closeable {
       ChangeWalk walk = ChangeWalk.walk(tree);
       return LayerCommit.write(store, image, walk, true, options,
           message, tagOrNull, progress);
+    } finally {
+      rw.readLock().unlock();
+    }
+  }
+
+  /**
+   * Writes the container's whole merged file system to {@code out} as one tar, as {@code docker
+   * export} does: every path the container shows, no whiteouts, hard links kept as links, in
+   * the same deterministic layout as a committed layer. {@code out} is not closed.
+   */
+  public void export(OutputStream out, Progress progress) throws IOException {
+    checkOpen();
+    rw.readLock().lock();
+    try {
+      ChangeWalk walk = ChangeWalk.walkAll(tree);
+      progress.start("export", LayerTarWriter.dataBytes(walk));
+      new LayerTarWriter(walk, null, progress).write(out);
+      progress.done();
     } finally {
       rw.readLock().unlock();
     }

@@ -335,6 +335,14 @@ public final class Container implements FileTree {
     return overlay.commit(store, image, "layerfs commit " + name, tagOrNull, options, progress);
   }
 
+  /**
+   * Writes the container's merged file system to {@code out} as one tar, as {@code docker
+   * export} does (see {@link Overlay#export}); {@code out} is not closed.
+   */
+  public void export(java.io.OutputStream out, Progress progress) throws IOException {
+    overlay.export(out, progress);
+  }
+
   /** The copy-on-write engine behind this container. */
   Overlay overlay() {
     return overlay;
