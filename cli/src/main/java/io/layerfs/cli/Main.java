@@ -39,6 +39,7 @@ import picocli.CommandLine;
       CreateCommand.class,
       LsCommand.class,
       CatCommand.class,
+      CpCommand.class,
       DiffCommand.class,
       CommitCommand.class,
       RmCommand.class,

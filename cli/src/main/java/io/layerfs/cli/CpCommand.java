@@ -1,0 +1,206 @@
+package io.layerfs.cli;
+
+import io.layerfs.core.store.Store;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+/**
+ * {@code layerfs cp NAME:SRC DEST} and {@code layerfs cp SRC NAME:DEST}: copies files between a
+ * container and the host with {@code docker cp}'s rules (a directory into an existing directory
+ * under its own name, {@code SRC/.} for its contents, a file onto a file or into a directory).
+ * Modes and times are kept; owners only with {@code -a}; a symbolic link at SRC is copied as a
+ * link unless {@code -L}. Copying into a container writes through its copy-on-write layer.
+ */
+@Command(name = "cp", mixinStandardHelpOptions = true,
+    description = "Copy files between a container and the host, as 'docker cp' does.")
+final class CpCommand implements Callable<Integer> {
+  private static final Pattern CONTAINER_PATH =
+      Pattern.compile("([a-zA-Z0-9][a-zA-Z0-9_.-]*):(.*)");
+
+  @ParentCommand Main main;
+
+  @Option(names = {"-a", "--archive"}, description = "Keep owners (uid and gid).")
+  boolean archive;
+
+  @Option(names = {"-L", "--follow-link"}, description = "Follow a symbolic link at SRC.")
+  boolean followLink;
+
+  @Parameters(index = "0", paramLabel = "SRC", description = "NAME:PATH or a host path.")
+  String source;
+
+  @Parameters(index = "1", paramLabel = "DEST", description = "NAME:PATH or a host path.")
+  String destination;
+
+  @Override
+  public Integer call() throws IOException {
+    Matcher from = CONTAINER_PATH.matcher(source);
+    Matcher to = CONTAINER_PATH.matcher(destination);
+    boolean fromContainer = from.matches() && isContainer(from.group(1));
+    boolean toContainer = to.matches() && isContainer(to.group(1));
+    if (fromContainer == toContainer) {
+      throw new IllegalArgumentException(fromContainer
+          ? "copying between containers is not supported"
+          : "one of SRC and DEST must be NAME:PATH, NAME a container of store " + main.store());
+    }
+    String name = fromContainer ? from.group(1) : to.group(1);
+    try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://" + name),
+        Map.of("store", main.store(), "readOnly", fromContainer))) {
+      Path src = fromContainer ? inContainer(fs, from.group(2)) : Path.of(source);
+      Path dst = toContainer ? inContainer(fs, to.group(2)) : Path.of(destination);
+      String srcText = fromContainer ? from.group(2) : source;
+      String dstText = toContainer ? to.group(2) : destination;
+      copy(src, srcText, dst, dstText);
+    }
+    return 0;
+  }
+
+  private boolean isContainer(String name) throws IOException {
+    if (!Files.isDirectory(main.store())) {
+      return false;
+    }
+    try (Store store = Store.open(main.store())) {
+      return store.containers().contains(name);
+    }
+  }
+
+  private static Path inContainer(FileSystem fs, String path) {
+    return fs.getPath(path.isEmpty() ? "/" : path).toAbsolutePath();
+  }
+
+  /** docker cp's rules for where SRC lands. */
+  private void copy(Path src, String srcText, Path dst, String dstText) throws IOException {
+    LinkOption[] srcLinks = followLink ? new LinkOption[0]
+        : new LinkOption[] {LinkOption.NOFOLLOW_LINKS};
+    if (!Files.exists(src, srcLinks)) {
+      throw new NoSuchFileException(srcText, null, srcText + ": no such file or directory");
+    }
+    boolean contents = srcText.endsWith("/.");
+    boolean srcDir = Files.isDirectory(src, srcLinks);
+    boolean dstExists = Files.exists(dst);
+    if (!srcDir) {
+      if (!dstExists && dstText.endsWith("/")) {
+        throw new NoSuchFileException(dstText, null,
+            dstText + ": the destination directory must exist");
+      }
+      Path target = dstExists && Files.isDirectory(dst) ? dst.resolve(name(src)) : dst;
+      copyEntry(src, target, followLink);
+      return;
+    }
+    if (dstExists && !Files.isDirectory(dst)) {
+      throw new NotDirectoryException(dstText + ": cannot copy a directory to a file");
+    }
+    Path root = !dstExists || contents ? dst : dst.resolve(name(src));
+    Path from = followLink ? src.toRealPath() : src;
+    Files.walkFileTree(from, new SimpleFileVisitor<>() {
+      @Override
+      public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs)
+          throws IOException {
+        Path target = resolve(root, from.relativize(dir));
+        if (!Files.isDirectory(target)) {
+          Files.createDirectory(target);
+        }
+        return FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+        copyEntry(file, resolve(root, from.relativize(file)), false);
+        return FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+        if (e != null) {
+          throw e;
+        }
+        // after its children, which changed its time
+        copyMetadata(dir, resolve(root, from.relativize(dir)), false);
+        return FileVisitResult.CONTINUE;
+      }
+    });
+  }
+
+  /** One file, link or (empty) directory, then its metadata. */
+  private void copyEntry(Path src, Path dst, boolean follow) throws IOException {
+    LinkOption[] links = follow ? new LinkOption[0]
+        : new LinkOption[] {LinkOption.NOFOLLOW_LINKS};
+    BasicFileAttributes a = Files.readAttributes(src, BasicFileAttributes.class, links);
+    if (Files.exists(dst, LinkOption.NOFOLLOW_LINKS) && (a.isSymbolicLink()
+        || Files.isSymbolicLink(dst) || Files.isDirectory(dst, LinkOption.NOFOLLOW_LINKS))) {
+      if (Files.isDirectory(dst, LinkOption.NOFOLLOW_LINKS)) {
+        throw new FileAlreadyExistsException(dst.toString(), null, "is a directory");
+      }
+      Files.delete(dst);
+    }
+    if (a.isSymbolicLink()) {
+      // the target as written: it resolves in the destination's own namespace
+      Files.createSymbolicLink(dst, dst.getFileSystem().getPath(
+          Files.readSymbolicLink(src).toString()));
+    } else if (a.isDirectory()) {
+      Files.createDirectories(dst);
+    } else if (a.isRegularFile()) {
+      try (InputStream in = Files.newInputStream(src)) {
+        Files.copy(in, dst, StandardCopyOption.REPLACE_EXISTING);
+      }
+    } else {
+      throw new IOException(src + ": copying devices, fifos and sockets is not supported");
+    }
+    copyMetadata(src, dst, !follow);
+  }
+
+  /** Mode (setuid, setgid and sticky too) and mtime, as docker cp keeps them; owners with -a. */
+  private void copyMetadata(Path src, Path dst, boolean noFollow) throws IOException {
+    LinkOption[] links = noFollow ? new LinkOption[] {LinkOption.NOFOLLOW_LINKS}
+        : new LinkOption[0];
+    BasicFileAttributes a = Files.readAttributes(src, BasicFileAttributes.class, links);
+    boolean link = a.isSymbolicLink();
+    if (archive) {
+      Files.setAttribute(dst, "unix:uid", Files.getAttribute(src, "unix:uid", links),
+          LinkOption.NOFOLLOW_LINKS);
+      Files.setAttribute(dst, "unix:gid", Files.getAttribute(src, "unix:gid", links),
+          LinkOption.NOFOLLOW_LINKS);
+    }
+    if (!link) {
+      int mode = (Integer) Files.getAttribute(src, "unix:mode", links) & 07777;
+      Files.setAttribute(dst, "unix:mode", mode);
+      Files.setLastModifiedTime(dst, a.lastModifiedTime());
+    }
+  }
+
+  private static Path resolve(Path root, Path relative) {
+    Path p = root;
+    for (Path part : relative) {
+      p = p.resolve(part.toString());
+    }
+    return p;
+  }
+
+  private static String name(Path p) {
+    Path n = p.getFileName();
+    if (n == null) {
+      throw new IllegalArgumentException("cannot copy the root " + p + " as a file");
+    }
+    return n.toString();
+  }
+}

@@ -1,0 +1,124 @@
+package io.layerfs.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.layerfs.core.content.ContentStore;
+import io.layerfs.testing.ImageBuilder;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** layerfs cp with docker cp's rules, both ways, on a container of a small image. */
+class CpCommandTest {
+  @TempDir Path dir;
+  private Path store;
+  private Path host;
+
+  @BeforeEach
+  void container() throws IOException {
+    store = dir.resolve("store");
+    ImageBuilder.create(ContentStore.open(store).root()).layer()
+        .dir("/etc").file("/etc/motd", "hello\n").file("/etc/app.conf", "a=1\n")
+        .symlink("/etc/link", "motd").dir("/srv")
+        .build("base:1");
+    assertEquals(0, run("create", "web", "base:1").code());
+    host = Files.createDirectories(dir.resolve("host"));
+    Files.createDirectories(host.resolve("site/css"));
+    Files.writeString(host.resolve("site/index.html"), "<h1>hi</h1>\n");
+    Files.writeString(host.resolve("site/css/main.css"), "body{}\n");
+    Files.setAttribute(host.resolve("site/index.html"), "unix:mode", 0640);
+    Files.setLastModifiedTime(host.resolve("site/index.html"), FileTime.fromMillis(1_000_000));
+  }
+
+  private Cli.Result run(String... args) {
+    String[] all = new String[args.length + 2];
+    all[0] = "--store";
+    all[1] = store.toString();
+    System.arraycopy(args, 0, all, 2, args.length);
+    return Cli.run(all);
+  }
+
+  private <T> T inContainer(IoFunction<FileSystem, T> f) throws IOException {
+    try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://web"),
+        Map.of("store", store, "readOnly", true))) {
+      return f.apply(fs);
+    }
+  }
+
+  interface IoFunction<A, T> {
+    T apply(A a) throws IOException;
+  }
+
+  @Test
+  void aHostDirectoryGoesIntoTheContainerUnderItsNameOrAsTheNewDirectory() throws IOException {
+    assertEquals(0, run("cp", host.resolve("site").toString(), "web:/srv").code());
+    assertEquals(0, run("cp", host.resolve("site") + "/.", "web:/www").code());
+    inContainer(fs -> {
+      assertEquals("<h1>hi</h1>\n", Files.readString(fs.getPath("/srv/site/index.html")));
+      assertEquals("body{}\n", Files.readString(fs.getPath("/srv/site/css/main.css")));
+      assertEquals(0640, (int) Files.getAttribute(fs.getPath("/srv/site/index.html"),
+          "unix:mode") & 07777);
+      assertEquals(FileTime.fromMillis(1_000_000),
+          Files.getLastModifiedTime(fs.getPath("/srv/site/index.html")));
+      // DEST did not exist: it is made, with SRC's contents
+      assertEquals("<h1>hi</h1>\n", Files.readString(fs.getPath("/www/index.html")));
+      return null;
+    });
+  }
+
+  @Test
+  void containerFilesComeOutWithDockerCpsRules() throws IOException {
+    Path out = Files.createDirectories(dir.resolve("out"));
+    assertEquals(0, run("cp", "web:/etc/motd", out.toString()).code());
+    assertEquals("hello\n", Files.readString(out.resolve("motd")));
+    assertEquals(0, run("cp", "web:/etc/app.conf", out.resolve("renamed.conf").toString())
+        .code());
+    assertEquals("a=1\n", Files.readString(out.resolve("renamed.conf")));
+    // a link is copied as a link, or followed with -L
+    assertEquals(0, run("cp", "web:/etc/link", out.toString()).code());
+    assertTrue(Files.isSymbolicLink(out.resolve("link")));
+    assertEquals("motd", Files.readSymbolicLink(out.resolve("link")).toString());
+    assertEquals(0, run("cp", "-L", "web:/etc/link", out.resolve("followed").toString()).code());
+    assertEquals("hello\n", Files.readString(out.resolve("followed")));
+    assertFalse(Files.isSymbolicLink(out.resolve("followed")));
+    // a directory's contents with /.
+    assertEquals(0, run("cp", "web:/etc/.", out.resolve("etc-copy").toString()).code());
+    assertEquals("hello\n", Files.readString(out.resolve("etc-copy/motd")));
+    assertTrue(Files.isSymbolicLink(out.resolve("etc-copy/link")));
+  }
+
+  @Test
+  void badCopiesAreErrorsThatChangeNothing() throws IOException {
+    Cli.Result both = run("cp", "web:/etc/motd", "web:/tmp/x");
+    assertEquals(1, both.code());
+    assertTrue(both.errorLine().contains("between containers"), both.err());
+    Cli.Result neither = run("cp", host.toString(), dir.resolve("x").toString());
+    assertEquals(1, neither.code());
+    assertTrue(neither.errorLine().contains("NAME:PATH"), neither.err());
+    Cli.Result missing = run("cp", "web:/nope", host.toString());
+    assertEquals(1, missing.code());
+    assertTrue(missing.errorLine().contains("/nope"), missing.err());
+    Cli.Result dirOnFile = run("cp", host.resolve("site").toString(), "web:/etc/motd");
+    assertEquals(1, dirOnFile.code());
+    assertTrue(dirOnFile.errorLine().contains("cannot copy a directory to a file"),
+        dirOnFile.err());
+    Cli.Result noDir = run("cp", host.resolve("site/index.html").toString(), "web:/no/such/");
+    assertEquals(1, noDir.code());
+    inContainer(fs -> {
+      assertEquals("hello\n", Files.readString(fs.getPath("/etc/motd")));
+      assertFalse(Files.exists(fs.getPath("/no"), LinkOption.NOFOLLOW_LINKS));
+      return null;
+    });
+  }
+}
