@@ -1,8 +1,11 @@
 package io.layerfs.cli;
 
 import io.layerfs.core.store.Store;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.URI;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystem;
@@ -30,7 +33,9 @@ import picocli.CommandLine.ParentCommand;
  * container and the host with {@code docker cp}'s rules (a directory into an existing directory
  * under its own name, {@code SRC/.} for its contents, a file onto a file or into a directory).
  * Modes and times are kept; owners only with {@code -a}; a symbolic link at SRC is copied as a
- * link unless {@code -L}. Copying into a container writes through its copy-on-write layer.
+ * link unless {@code -L}. Copying into a container writes through its copy-on-write layer. With
+ * {@code -} as DEST the source goes to standard output as a tar; with {@code -} as SRC a tar from
+ * standard input is extracted into the container's DEST directory ({@link TarStreams}).
  */
 @Command(name = "cp", mixinStandardHelpOptions = true,
     description = "Copy files between a container and the host, as 'docker cp' does.")
@@ -66,6 +71,17 @@ final class CpCommand implements Callable<Integer> {
     String name = fromContainer ? from.group(1) : to.group(1);
     try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://" + name),
         Map.of("store", main.store(), "readOnly", fromContainer))) {
+      if (fromContainer && destination.equals("-")) {
+        OutputStream out = new BufferedOutputStream(System.out, 1 << 16);
+        TarStreams.write(inContainer(fs, from.group(2)), followLink, out);
+        out.flush();
+        return 0;
+      }
+      if (toContainer && source.equals("-")) {
+        TarStreams.extract(new BufferedInputStream(System.in, 1 << 16),
+            inContainer(fs, to.group(2)), archive);
+        return 0;
+      }
       Path src = fromContainer ? inContainer(fs, from.group(2)) : Path.of(source);
       Path dst = toContainer ? inContainer(fs, to.group(2)) : Path.of(destination);
       String srcText = fromContainer ? from.group(2) : source;

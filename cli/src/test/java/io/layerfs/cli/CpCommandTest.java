@@ -121,4 +121,56 @@ class CpCommandTest {
       return null;
     });
   }
+
+  @Test
+  void tarStreamsRoundTripThroughGnuTarAndStayInsideTheDestination() throws Exception {
+    // container -> tar (as `cp web:/etc -` writes it) -> GNU tar -x on the host
+    java.io.ByteArrayOutputStream tar = new java.io.ByteArrayOutputStream();
+    inContainer(fs -> {
+      TarStreams.write(fs.getPath("/etc"), false, tar);
+      return null;
+    });
+    Path out = Files.createDirectories(dir.resolve("untarred"));
+    Path file = dir.resolve("etc.tar");
+    Files.write(file, tar.toByteArray());
+    Process p = new ProcessBuilder("tar", "-xf", file.toString(), "-C", out.toString())
+        .redirectErrorStream(true).start();
+    String log = new String(p.getInputStream().readAllBytes());
+    assertEquals(0, p.waitFor(), log);
+    assertEquals("hello\n", Files.readString(out.resolve("etc/motd")));
+    assertEquals("motd", Files.readSymbolicLink(out.resolve("etc/link")).toString());
+
+    // GNU tar -c on the host -> extracted into the container (as `cp - web:/srv` reads it)
+    Path made = dir.resolve("site.tar");
+    p = new ProcessBuilder("tar", "-cf", made.toString(), "-C", host.toString(), "site")
+        .redirectErrorStream(true).start();
+    log = new String(p.getInputStream().readAllBytes());
+    assertEquals(0, p.waitFor(), log);
+    try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://web"),
+        Map.of("store", store))) {
+      try (java.io.InputStream in = Files.newInputStream(made)) {
+        TarStreams.extract(in, fs.getPath("/srv"), false);
+      }
+      assertEquals("body{}\n", Files.readString(fs.getPath("/srv/site/css/main.css")));
+      assertEquals(0640, (int) Files.getAttribute(fs.getPath("/srv/site/index.html"),
+          "unix:mode") & 07777);
+
+      // an entry climbing out of the destination is refused before it is written
+      java.io.ByteArrayOutputStream evil = new java.io.ByteArrayOutputStream();
+      try (org.apache.commons.compress.archivers.tar.TarArchiveOutputStream t =
+          new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(evil)) {
+        org.apache.commons.compress.archivers.tar.TarArchiveEntry e =
+            new org.apache.commons.compress.archivers.tar.TarArchiveEntry("../escaped");
+        e.setSize(1);
+        t.putArchiveEntry(e);
+        t.write('x');
+        t.closeArchiveEntry();
+      }
+      IOException refused = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+          () -> TarStreams.extract(new java.io.ByteArrayInputStream(evil.toByteArray()),
+              fs.getPath("/srv"), false));
+      assertTrue(refused.getMessage().contains("outside"), refused.getMessage());
+      assertFalse(Files.exists(fs.getPath("/escaped")));
+    }
+  }
 }

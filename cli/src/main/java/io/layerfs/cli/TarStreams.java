@@ -1,0 +1,150 @@
+package io.layerfs.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+
+/**
+ * The tar streams of {@code layerfs cp} with {@code -}, as {@code docker cp} writes and reads
+ * them: a source is archived under its own name (a directory with everything in it), and an
+ * archive is extracted into an existing directory, never outside it.
+ */
+final class TarStreams {
+  private TarStreams() {}
+
+  /** Writes {@code src} (a file, link or directory tree) as a tar to {@code out}. */
+  static void write(Path src, boolean followLink, OutputStream out) throws IOException {
+    Path from = followLink ? src.toRealPath() : src;
+    Path name = src.getFileName();
+    String base = name == null ? "" : name.toString();
+    try (TarArchiveOutputStream tar = new TarArchiveOutputStream(shield(out), "UTF-8")) {
+      tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+      tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
+      Files.walkFileTree(from, new SimpleFileVisitor<>() {
+        @Override
+        public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes a)
+            throws IOException {
+          entry(tar, dir, nameOf(base, from.relativize(dir)) + "/", a);
+          return FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public FileVisitResult visitFile(Path file, BasicFileAttributes a) throws IOException {
+          entry(tar, file, nameOf(base, from.relativize(file)), a);
+          return FileVisitResult.CONTINUE;
+        }
+      });
+      tar.finish();
+    }
+  }
+
+  private static String nameOf(String base, Path relative) {
+    String rel = relative.toString();
+    if (base.isEmpty()) {
+      return rel.isEmpty() ? "." : rel;
+    }
+    return rel.isEmpty() ? base : base + "/" + rel;
+  }
+
+  private static void entry(TarArchiveOutputStream tar, Path p, String name,
+      BasicFileAttributes a) throws IOException {
+    TarArchiveEntry e;
+    if (a.isSymbolicLink()) {
+      e = new TarArchiveEntry(name, TarArchiveEntry.LF_SYMLINK);
+      e.setLinkName(Files.readSymbolicLink(p).toString());
+    } else if (a.isDirectory() || a.isRegularFile()) {
+      e = new TarArchiveEntry(name);
+      if (a.isRegularFile()) {
+        e.setSize(a.size());
+      }
+    } else {
+      throw new IOException(p + ": copying devices, fifos and sockets is not supported");
+    }
+    e.setMode((Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS) & 07777);
+    e.setUserId((Integer) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS));
+    e.setGroupId((Integer) Files.getAttribute(p, "unix:gid", LinkOption.NOFOLLOW_LINKS));
+    e.setModTime(a.lastModifiedTime());
+    tar.putArchiveEntry(e);
+    if (a.isRegularFile()) {
+      try (InputStream in = Files.newInputStream(p)) {
+        in.transferTo(tar);
+      }
+    }
+    tar.closeArchiveEntry();
+  }
+
+  /**
+   * Extracts the tar on {@code in} into the existing directory {@code dir}. Entries naming a
+   * path outside it ({@code ..}, absolute names) are an error before anything is written for
+   * them; owners are kept only with {@code keepOwners}.
+   */
+  static void extract(InputStream in, Path dir, boolean keepOwners) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      throw new NotDirectoryException(dir + ": the destination must be an existing directory");
+    }
+    TarArchiveInputStream tar = new TarArchiveInputStream(in, "UTF-8");
+    for (TarArchiveEntry e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
+      Path target = inside(dir, e.getName());
+      if (target.equals(dir)) {
+        continue; // "./"
+      }
+      if (e.isDirectory()) {
+        Files.createDirectories(target);
+      } else if (e.isSymbolicLink()) {
+        Files.deleteIfExists(target);
+        Files.createSymbolicLink(target, dir.getFileSystem().getPath(e.getLinkName()));
+      } else if (e.isFile()) {
+        Files.createDirectories(target.getParent());
+        Files.copy(tar, target, StandardCopyOption.REPLACE_EXISTING);
+      } else {
+        throw new IOException(e.getName() + ": only files, directories and symbolic links can"
+            + " be copied in");
+      }
+      if (!e.isSymbolicLink()) {
+        Files.setAttribute(target, "unix:mode", e.getMode() & 07777);
+        Files.setLastModifiedTime(target, FileTime.from(e.getLastModifiedDate().toInstant()));
+      }
+      if (keepOwners) {
+        Files.setAttribute(target, "unix:uid", (int) e.getLongUserId(), LinkOption.NOFOLLOW_LINKS);
+        Files.setAttribute(target, "unix:gid", (int) e.getLongGroupId(),
+            LinkOption.NOFOLLOW_LINKS);
+      }
+    }
+  }
+
+  /** {@code name} below {@code dir}; an error for a name that climbs out or is absolute. */
+  private static Path inside(Path dir, String name) throws IOException {
+    Path rel = dir.getFileSystem().getPath(name).normalize();
+    if (rel.isAbsolute() || rel.startsWith("..")) {
+      throw new IOException("tar entry " + name + " points outside " + dir);
+    }
+    return dir.resolve(rel.toString()).normalize();
+  }
+
+  /** {@code out} without its close: the caller's standard output stays open. */
+  private static OutputStream shield(OutputStream out) {
+    return new java.io.FilterOutputStream(out) {
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        out.write(b, off, len);
+      }
+
+      @Override
+      public void close() throws IOException {
+        out.flush();
+      }
+    };
+  }
+}
