@@ -15,7 +15,8 @@ import java.util.Set;
  * A child JVM for {@link CrashIT}: prints {@code started}, runs one operation on a store, prints
  * {@code done} and then waits to be killed (so a kill always finds it alive, before or after the
  * operation ended). Arguments: {@code OP STORE [SOURCE]}, OP one of {@code import}, {@code index},
- * {@code copyup}, {@code commit}, {@code gc}, {@code create}.
+ * {@code copyup}, {@code commit}, {@code gc}, {@code rename} (of an image directory in the
+ * container), {@code create}.
  */
 public final class CrashChild {
   static final String TAG = "base";
@@ -41,6 +42,7 @@ public final class CrashChild {
       case "commit" -> store.container(CONTAINER, null, false)
           .commit("new", CommitOptions.defaults(), Progress.NONE);
       case "gc" -> store.gc(false);
+      case "rename" -> store.container(CONTAINER, null, false).move("/d", "/moved", false);
       case "create" -> {
         for (int i = 0; ; i++) {
           store.container("n" + i, TAG, false).close();

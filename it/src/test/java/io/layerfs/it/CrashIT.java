@@ -46,7 +46,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Kills a child JVM ({@link CrashChild}, {@code Process.destroyForcibly}: SIGKILL) at a seeded
  * random moment after it announced an operation: import of an OCI layout, the first open of an
- * image (inflate and index), copy-up of a large image file, commit, gc and container creation.
+ * image (inflate and index), copy-up of a large image file, commit, gc, the rename of an image
+ * directory in a container and container creation.
  * Then, in this JVM: the store opens, every tag reads as its fresh reference, the container shows
  * the old or the new state of the operation and nothing else, and the operation run again
  * succeeds. The seed is printed; {@code -Dlayerfs.crash.seed=N} runs it again.
@@ -220,6 +221,31 @@ final class CrashIT {
         assertFalse(Files.exists(dir.resolve("blobs/sha256/" + junk.hex())), "junk collected");
         assertEquals(baseTree, tree(s.view(TAG)));
         assertEquals(List.of(), s.fsck(false, Progress.NONE).problems());
+      }
+    }
+  }
+
+  @Test
+  void renameOfAnImageDirectoryKilled() throws Exception {
+    Map<String, String> renamed = new TreeMap<>();
+    containerTree.forEach((k, v) ->
+        renamed.put(k.equals("/d") || k.startsWith("/d/") ? "/moved" + k.substring(2) : k, v));
+    for (int round = 0; round < ROUNDS; round++) {
+      Path dir = fresh("rename", round);
+      copy(used, dir);
+      kill("rename", dir);
+      try (Store s = Store.open(dir)) {
+        try (Container c = s.container(CONTAINER, null, false)) {
+          Map<String, String> t = tree(c);
+          assertTrue(t.equals(containerTree) || t.equals(renamed), t.toString());
+          if (t.equals(containerTree)) {
+            c.move("/d", "/moved", false);
+          }
+        }
+        try (Container c = s.container(CONTAINER, null, false)) {
+          assertEquals(renamed, tree(c));
+        }
+        assertEquals(baseTree, tree(s.view(TAG)));
       }
     }
   }
