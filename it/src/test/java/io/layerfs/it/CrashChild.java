@@ -33,16 +33,20 @@ public final class CrashChild {
     String op = args[0];
     Path dir = Path.of(args[1]);
     Store store = Store.open(dir);
+    // the container is opened before "started", so the kill's delay falls in the operation
+    Container c = switch (op) {
+      case "copyup", "commit", "rename" -> store.container(CONTAINER, null, false);
+      default -> null;
+    };
     System.out.println("started");
     System.out.flush();
     switch (op) {
       case "import" -> store.importImage("oci:" + args[2] + ":" + TAG, TAG, Progress.NONE);
       case "index" -> CrashIT.tree(store.view(TAG));
-      case "copyup" -> copyUp(store.container(CONTAINER, null, false), 0);
-      case "commit" -> store.container(CONTAINER, null, false)
-          .commit("new", CommitOptions.defaults(), Progress.NONE);
+      case "copyup" -> copyUp(c, 0);
+      case "commit" -> c.commit("new", CommitOptions.defaults(), Progress.NONE);
       case "gc" -> store.gc(false);
-      case "rename" -> store.container(CONTAINER, null, false).move("/d", "/moved", false);
+      case "rename" -> c.move("/d", "/moved", false);
       case "create" -> {
         for (int i = 0; ; i++) {
           store.container("n" + i, TAG, false).close();

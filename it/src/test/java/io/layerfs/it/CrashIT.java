@@ -283,7 +283,14 @@ final class CrashIT {
    * the child had finished its operation by then.
    */
   private static boolean kill(String op, Path dir) throws Exception {
-    int delay = random.nextInt(MAX_DELAY_MS);
+    // about as long as the operation takes here, so that most kills land inside it
+    int max = switch (op) {
+      case "rename" -> 5;
+      case "gc" -> 150;
+      case "create", "copyup", "index" -> 250;
+      default -> MAX_DELAY_MS;
+    };
+    int delay = random.nextInt(max);
     // output to a file: a destroyed process's pipes are closed, and what it wrote lost
     Path log = shared.resolve(dir.getFileName() + ".out");
     Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java")
