@@ -341,7 +341,41 @@ class HostileLayerTest {
       }
     }});
 
+    add.accept(new Object[] {"a truncated zstd stream names the blob", (Body) t -> {
+      byte[] zst = com.github.luben.zstd.Zstd.compress(raw(file("a", "x".repeat(100_000))));
+      byte[] cut = Arrays.copyOf(zst, zst.length - 7);
+      String tag = t.image(List.of(cut), List.of(Digest.sha256(raw(file("a", "x")))),
+          m -> ((ObjectNode) m.get("layers").get(0)).put("mediaType", MediaTypes.OCI_LAYER_ZSTD));
+      IOException e = assertThrows(IOException.class, () -> t.store.view(tag));
+      assertTrue(e.getMessage().contains(Digest.sha256(cut).hex()), e.getMessage());
+    }});
+    add.accept(new Object[] {"names with NUL, bad UTF-8 and 64 KiB link targets", (Body) t -> {
+      byte[][] values = {{'a', 0, 'b'}, {'b', (byte) 0xff, (byte) 0xfe, 'c'}, {}};
+      for (byte[] v : values) {
+        byte[] pax = TestTars.paxRecord("path", v);
+        t.containedOrRefused("path " + Arrays.toString(v), TestTars.concat(
+            TestTars.rawHeader("PaxHeaders/n", (byte) 'x', pax.length, false), TestTars.pad(pax),
+            TestTars.rawHeader("n", (byte) '0', 0, false), new byte[1024]));
+      }
+      String target = "/" + "t/".repeat(32 << 10);
+      String tag = t.image(raw(symlink("long", target), symlink("loop", "loop/" + "x".repeat(
+          5000))));
+      FileTree v = t.store.view(tag);
+      assertEquals(target, v.lookup("/long", false).linkTarget());
+      containedOrRefused("long target", () -> v.find("/long", true));
+      containedOrRefused("loop", () -> v.find("/loop/y", true));
+    }});
+
     // ------------------------------------------------------------ lying blobs
+    add.accept(new Object[] {"a manifest naming a missing layer blob names it", (Body) t -> {
+      byte[] tar = raw(file("a", "a"));
+      byte[] other = raw(file("b", "b"));
+      // neither the layer nor its DiffID is stored (a stored DiffID blob alone would serve)
+      String tag = t.image(List.of(tar), List.of(Digest.sha256(other)), m ->
+          ((ObjectNode) m.get("layers").get(0)).put("digest", Digest.sha256(other).toString()));
+      IOException e = assertThrows(IOException.class, () -> t.store.view(tag));
+      assertTrue(e.getMessage().contains(Digest.sha256(other).hex()), e.getMessage());
+    }});
     add.accept(new Object[] {"a layer whose DiffID lies is refused naming both", (Body) t -> {
       byte[] tar = raw(file("a", "a"));
       Digest lie = Digest.sha256(raw(file("a", "b")));
@@ -495,7 +529,9 @@ class HostileLayerTest {
   static void containedOrRefused(String what, Io body) {
     try {
       body.run();
+      System.out.println("HostileLayerTest " + what + ": contained");
     } catch (IOException expected) {
+      System.out.println("HostileLayerTest " + what + ": refused: " + expected.getMessage());
       assertTrue(expected.getMessage() != null && !expected.getMessage().isBlank(), what);
     } catch (RuntimeException | Error e) {
       throw new AssertionError(what + ": not an IOException", e);
