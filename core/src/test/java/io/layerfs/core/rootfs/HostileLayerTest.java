@@ -9,8 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.luben.zstd.Zstd;
 import io.layerfs.core.Digest;
 import io.layerfs.core.EntryType;
+import io.layerfs.core.FileHandle;
 import io.layerfs.core.FileTree;
 import io.layerfs.core.Node;
 import io.layerfs.core.Progress;
@@ -23,6 +25,7 @@ import io.layerfs.testing.ImageBuilder;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -30,7 +33,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
@@ -71,6 +77,7 @@ class HostileLayerTest {
   Path canary;
   Store store;
   ContentStore content;
+  private int images;
 
   /** One case: a name for the report and a body that builds the image and asserts. */
   interface Body {
@@ -342,7 +349,7 @@ class HostileLayerTest {
     }});
 
     add.accept(new Object[] {"a truncated zstd stream names the blob", (Body) t -> {
-      byte[] zst = com.github.luben.zstd.Zstd.compress(raw(file("a", "x".repeat(100_000))));
+      byte[] zst = Zstd.compress(raw(file("a", "x".repeat(100_000))));
       byte[] cut = Arrays.copyOf(zst, zst.length - 7);
       String tag = t.image(List.of(cut), List.of(Digest.sha256(raw(file("a", "x")))),
           m -> ((ObjectNode) m.get("layers").get(0)).put("mediaType", MediaTypes.OCI_LAYER_ZSTD));
@@ -453,8 +460,6 @@ class HostileLayerTest {
     return image(blobs, diffIds, manifestLie, null);
   }
 
-  private int images;
-
   /** Layers given as blobs (gzip detected from their bytes), DiffIDs as the config claims. */
   String image(List<byte[]> blobs, List<Digest> diffIds, Consumer<ObjectNode> manifestLie,
       Consumer<ObjectNode> configLie) throws IOException {
@@ -498,9 +503,9 @@ class HostileLayerTest {
 
   String read(FileTree v, String path) throws IOException {
     Node n = v.lookup(path, true);
-    try (io.layerfs.core.FileHandle h =
+    try (FileHandle h =
         v.open(path, ContainerFixture.opts(StandardOpenOption.READ), 0)) {
-      java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate((int) n.size());
+      ByteBuffer b = ByteBuffer.allocate((int) n.size());
       while (b.hasRemaining() && h.read(b, b.position()) > 0) {
         // fill
       }
@@ -557,8 +562,9 @@ class HostileLayerTest {
     return t.bytes();
   }
 
-  private static final java.util.Map<TarArchiveEntry, byte[]> DATA =
-      java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
+  // the bytes of each file entry made by file(), until raw() writes it
+  private static final Map<TarArchiveEntry, byte[]> DATA =
+      Collections.synchronizedMap(new IdentityHashMap<>());
 
   static TarArchiveEntry file(String name, String text) {
     byte[] b = text.getBytes(StandardCharsets.UTF_8);
