@@ -137,6 +137,7 @@ final class CrashIT {
         assertEquals(baseTree, tree(s.view(TAG)));
         assertEquals(List.of(), s.gc(false).problems());
         assertEquals(baseTree, tree(s.view(TAG)));
+        assertEquals(List.of(), s.fsck(false, Progress.NONE).problems());
       }
     }
   }
@@ -177,6 +178,7 @@ final class CrashIT {
           assertEquals(BIG_SIZE / CHUNK, markedPrefix(read(c, BIG)), "after the rerun");
         }
         assertEquals(baseTree, tree(s.view(TAG)));
+        assertEquals(List.of(), s.fsck(false, Progress.NONE).problems());
       }
     }
   }
@@ -201,6 +203,7 @@ final class CrashIT {
         }
         assertEquals(withoutTimes(containerTree), withoutTimes(tree(s.view("new"))));
         assertEquals(List.of(), s.gc(false).problems());
+        assertEquals(List.of(), s.fsck(false, Progress.NONE).problems());
       }
     }
   }
@@ -246,6 +249,7 @@ final class CrashIT {
           assertEquals(renamed, tree(c));
         }
         assertEquals(baseTree, tree(s.view(TAG)));
+        assertEquals(List.of(), s.fsck(false, Progress.NONE).problems());
       }
     }
   }
