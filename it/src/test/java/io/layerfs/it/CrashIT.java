@@ -321,8 +321,20 @@ final class CrashIT {
     // "done" tells whether this kill hit the operation or the idle child after it
     boolean done = Files.readString(log).contains("done");
     System.out.println("CrashIT " + op + ": killed after " + delay + " ms, "
-        + (done ? "after the operation" : "during it"));
+        + (done ? "after the operation" : "during it") + "; temp files left: " + temps(dir));
     return done;
+  }
+
+  /** Temp files a killed process left (gc removes them once they are an hour old). */
+  private static List<String> temps(Path dir) throws IOException {
+    Path state = dir.resolve("layerfs");
+    if (!Files.isDirectory(state)) {
+      return List.of();
+    }
+    try (Stream<Path> walk = Files.walk(state)) {
+      return walk.map(p -> state.relativize(p).toString())
+          .filter(n -> n.contains(".tmp") || n.startsWith("unpack-")).toList();
+    }
   }
 
   private static Path fresh(String op, int round) {
