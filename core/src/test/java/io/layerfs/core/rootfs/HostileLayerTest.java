@@ -356,7 +356,7 @@ class HostileLayerTest {
       IOException e = assertThrows(IOException.class, () -> t.store.view(tag));
       assertTrue(e.getMessage().contains(Digest.sha256(cut).hex()), e.getMessage());
     }});
-    add.accept(new Object[] {"names with NUL, bad UTF-8 and 64 KiB link targets", (Body) t -> {
+    add.accept(new Object[] {"names with NUL, bad UTF-8 and 8 KiB link targets", (Body) t -> {
       byte[][] values = {{'a', 0, 'b'}, {'b', (byte) 0xff, (byte) 0xfe, 'c'}, {}};
       for (byte[] v : values) {
         byte[] pax = TestTars.paxRecord("path", v);
@@ -364,7 +364,8 @@ class HostileLayerTest {
             TestTars.rawHeader("PaxHeaders/n", (byte) 'x', pax.length, false), TestTars.pad(pax),
             TestTars.rawHeader("n", (byte) '0', 0, false), new byte[1024]));
       }
-      String target = "/" + "t/".repeat(32 << 10);
+      // longer than PATH_MAX; a longer one only slows Commons Compress's writer down
+      String target = "/" + "t/".repeat(4 << 10);
       String tag = t.image(raw(symlink("long", target), symlink("loop", "loop/" + "x".repeat(
           5000))));
       FileTree v = t.store.view(tag);
