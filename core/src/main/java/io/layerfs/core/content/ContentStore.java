@@ -44,6 +44,9 @@ public final class ContentStore {
       "{\"imageLayoutVersion\":\"1.0.0\"}".getBytes(StandardCharsets.US_ASCII);
   // manifests, indexes and configs are small; a bigger one is hostile or broken
   public static final long MAX_METADATA_BLOB = 16 << 20;
+  // index.json: about 250 bytes a tag, so a quarter of a million tags; oci-layout: one field
+  static final long MAX_INDEX_JSON = 64 << 20;
+  private static final long MAX_LAYOUT_FILE = 64 << 10;
   // OCI ref.name grammar (image-layout annotations): components joined by '/'
   private static final Pattern REF_NAME =
       Pattern.compile(
@@ -75,7 +78,7 @@ public final class ContentStore {
     }
     String version =
         OciJson.optString(
-            OciJson.parseObject(Files.readAllBytes(layout), layout.toString()),
+            OciJson.parseObject(readLimited(layout, MAX_LAYOUT_FILE), layout.toString()),
             "imageLayoutVersion",
             layout.toString());
     if (version == null || !version.startsWith("1.")) {
@@ -260,7 +263,22 @@ public final class ContentStore {
 
   public OciIndex readIndex() throws IOException {
     Path path = root.resolve(INDEX_JSON);
-    return OciIndex.parse(Files.readAllBytes(path), path.toString());
+    return OciIndex.parse(readLimited(path, MAX_INDEX_JSON), path.toString());
+  }
+
+  /**
+   * The bytes of a layout file, refused above {@code max}: the index.json of a layout being
+   * imported is untrusted, and a huge one would otherwise be an OutOfMemoryError.
+   */
+  private static byte[] readLimited(Path path, long max) throws IOException {
+    byte[] data;
+    try (InputStream in = Files.newInputStream(path)) {
+      data = in.readNBytes((int) max + 1);
+    }
+    if (data.length > max) {
+      throw new IOException(path + " is larger than " + max + " bytes");
+    }
+    return data;
   }
 
   /** An edit of index.json applied under the index lock. */

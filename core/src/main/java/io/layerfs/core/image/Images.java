@@ -47,6 +47,9 @@ public final class Images {
     for (int depth = 0; ; depth++) {
       String what = target.digest().toString();
       byte[] json = store.readBlob(target.digest(), ContentStore.MAX_METADATA_BLOB);
+      // size 0: a digest reference, whose size only the blob knows
+      checkSize(json, target.size() == 0 ? json.length : target.size(),
+          "image '" + ref + "': " + what);
       String mediaType = ImageManifest.mediaTypeOf(json, what);
       if (MediaTypes.isManifest(mediaType)) {
         return load(store, target.digest(), ImageManifest.parse(json, what));
@@ -77,9 +80,11 @@ public final class Images {
       throws IOException {
     String what = manifestDigest.toString();
     Digest configDigest = manifest.config().digest();
-    ImageConfig config =
-        ImageConfig.parse(
-            store.readBlob(configDigest, ContentStore.MAX_METADATA_BLOB), configDigest.toString());
+    byte[] configJson = store.readBlob(configDigest, ContentStore.MAX_METADATA_BLOB);
+    // the digest already proves the bytes; a descriptor whose size lies is refused as
+    // containerd does, so no reader trusts a size that was never checked
+    checkSize(configJson, manifest.config().size(), "config " + configDigest + " of image " + what);
+    ImageConfig config = ImageConfig.parse(configJson, configDigest.toString());
     if (config.diffIds().size() != manifest.layers().size()) {
       throw new IOException(
           "image "
@@ -105,6 +110,13 @@ public final class Images {
         config.os(),
         config.architecture(),
         layers);
+  }
+
+  private static void checkSize(byte[] blob, long expected, String what) throws IOException {
+    if (blob.length != expected) {
+      throw new IOException(what + " is " + blob.length + " bytes but its descriptor says "
+          + expected);
+    }
   }
 
   private static Descriptor lookup(ContentStore store, String ref, String os, String arch)

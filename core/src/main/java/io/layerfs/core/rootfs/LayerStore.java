@@ -495,6 +495,13 @@ public final class LayerStore implements Closeable {
               + ", actual "
               + actual);
     }
+    long length = Files.size(store.blobPath(diffId));
+    if (layer.digest().equals(diffId) && length != layer.size()) {
+      // an uncompressed layer is its own blob: its descriptor's size must be the blob's, as a
+      // compressed layer's is checked when it is inflated
+      throw new IOException("uncompressed layer " + diffId + " is " + length
+          + " bytes but its descriptor says " + layer.size());
+    }
     return index;
   }
 

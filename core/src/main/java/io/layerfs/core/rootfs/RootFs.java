@@ -1,6 +1,7 @@
 package io.layerfs.core.rootfs;
 
 import io.layerfs.core.Digest;
+import io.layerfs.core.EntryType;
 import io.layerfs.core.FileHandle;
 import io.layerfs.core.FileTree;
 import io.layerfs.core.Image;
@@ -13,6 +14,7 @@ import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
+import java.nio.file.FileSystemException;
 import java.nio.file.LinkOption;
 import java.nio.file.OpenOption;
 import java.util.ArrayList;
@@ -71,7 +73,13 @@ public final class RootFs implements FileTree {
   @Override
   public FileHandle open(String absPath, Set<? extends OpenOption> options, int createMode)
       throws IOException {
-    return new ImageFileHandle(this, lookup(absPath, !options.contains(LinkOption.NOFOLLOW_LINKS)));
+    LayerNode node = lookup(absPath, !options.contains(LinkOption.NOFOLLOW_LINKS));
+    EntryType type = node.type();
+    if (type != EntryType.FILE && type != EntryType.DIRECTORY && type != EntryType.SYMLINK) {
+      // devices and fifos of an image are descriptions, not devices: as a container refuses
+      throw new FileSystemException(absPath, null, "Operation not supported");
+    }
+    return new ImageFileHandle(this, node);
   }
 
   /** Nothing to release: the caller owns the {@link LayerStore}. */

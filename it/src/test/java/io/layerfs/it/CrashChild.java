@@ -1,0 +1,74 @@
+package io.layerfs.it;
+
+import io.layerfs.core.CommitOptions;
+import io.layerfs.core.FileHandle;
+import io.layerfs.core.FileTree;
+import io.layerfs.core.Progress;
+import io.layerfs.core.store.Container;
+import io.layerfs.core.store.Store;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Set;
+
+/**
+ * A child JVM for {@link CrashIT}: prints {@code started}, runs one operation on a store, prints
+ * {@code done} and then waits to be killed (so a kill always finds it alive, before or after the
+ * operation ended). Arguments: {@code OP STORE [SOURCE]}, OP one of {@code import}, {@code index},
+ * {@code copyup}, {@code commit}, {@code gc}, {@code rename} (of an image directory in the
+ * container), {@code create}.
+ */
+public final class CrashChild {
+  static final String TAG = "base";
+  static final String CONTAINER = "c";
+  static final String BIG = "/big";
+  static final int CHUNK = 64 << 10;
+  /** Where in each 64 KiB chunk of {@link #BIG} the copy-up writes its marker byte. */
+  static final int MARK_AT = 100;
+  static final byte MARK = (byte) 0xEE;
+
+  private CrashChild() {}
+
+  public static void main(String[] args) throws Exception {
+    String op = args[0];
+    Path dir = Path.of(args[1]);
+    Store store = Store.open(dir);
+    // the container is opened before "started", so the kill's delay falls in the operation
+    Container c = switch (op) {
+      case "copyup", "commit", "rename" -> store.container(CONTAINER, null, false);
+      default -> null;
+    };
+    System.out.println("started");
+    System.out.flush();
+    switch (op) {
+      case "import" -> store.importImage("oci:" + args[2] + ":" + TAG, TAG, Progress.NONE);
+      case "index" -> CrashIT.tree(store.view(TAG));
+      case "copyup" -> copyUp(c, 0);
+      case "commit" -> c.commit("new", CommitOptions.defaults(), Progress.NONE);
+      case "gc" -> store.gc(false);
+      case "rename" -> c.move("/d", "/moved", false);
+      case "create" -> {
+        for (int i = 0; ; i++) {
+          store.container("n" + i, TAG, false).close();
+        }
+      }
+      default -> throw new IllegalArgumentException(op);
+    }
+    System.out.println("done");
+    System.out.flush();
+    Thread.sleep(Long.MAX_VALUE); // no close: a kill finds whatever the operation left
+  }
+
+  /** Writes the marker into every chunk of {@link #BIG} from chunk {@code from}, in order. */
+  static void copyUp(FileTree container, int from) throws Exception {
+    try (FileHandle h = container.open(BIG, Set.of(StandardOpenOption.WRITE), 0)) {
+      long size = h.size();
+      for (long pos = (long) from * CHUNK + MARK_AT; pos < size; pos += CHUNK) {
+        h.write(ByteBuffer.wrap(new byte[] {MARK}), pos);
+      }
+    }
+    if (container instanceof Container c) {
+      c.close();
+    }
+  }
+}

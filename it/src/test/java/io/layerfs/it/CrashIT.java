@@ -1,0 +1,414 @@
+package io.layerfs.it;
+
+import static io.layerfs.it.CrashChild.BIG;
+import static io.layerfs.it.CrashChild.CHUNK;
+import static io.layerfs.it.CrashChild.CONTAINER;
+import static io.layerfs.it.CrashChild.MARK;
+import static io.layerfs.it.CrashChild.MARK_AT;
+import static io.layerfs.it.CrashChild.TAG;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.layerfs.core.CommitOptions;
+import io.layerfs.core.Digest;
+import io.layerfs.core.EntryType;
+import io.layerfs.core.FileHandle;
+import io.layerfs.core.FileTree;
+import io.layerfs.core.Node;
+import io.layerfs.core.Progress;
+import io.layerfs.core.store.Container;
+import io.layerfs.core.store.Store;
+import io.layerfs.testing.Built;
+import io.layerfs.testing.ImageBuilder;
+import io.layerfs.testing.LayerCompression;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Kills a child JVM ({@link CrashChild}, {@code Process.destroyForcibly}: SIGKILL) at a seeded
+ * random moment after it announced an operation: import of an OCI layout, the first open of an
+ * image (inflate and index), copy-up of a large image file, commit, gc, the rename of an image
+ * directory in a container and container creation.
+ * Then, in this JVM: the store opens, every tag reads as its fresh reference, the container shows
+ * the old or the new state of the operation and nothing else, and the operation run again
+ * succeeds. The seed is printed; {@code -Dlayerfs.crash.seed=N} runs it again.
+ */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+final class CrashIT {
+  private static final int ROUNDS = 4;
+  private static final int MAX_DELAY_MS = 400;
+  private static final int BIG_SIZE = 8 << 20;
+
+  @TempDir static Path shared;
+  private static Path source;
+  /** base imported, nothing indexed. */
+  private static Path imported;
+  /** base indexed, container c with changes (a 4 MiB new file, a delete), junk untagged. */
+  private static Path used;
+  private static Map<String, String> baseTree;
+  private static Map<String, String> containerTree;
+  private static byte[] big;
+  private static Digest junk;
+  private static Random random;
+
+  @BeforeAll
+  static void prepare() throws IOException {
+    long seed = Long.getLong("layerfs.crash.seed", System.nanoTime());
+    System.out.println("CrashIT seed " + seed + " (-Dlayerfs.crash.seed=" + seed + ")");
+    random = new Random(seed);
+    big = new byte[BIG_SIZE];
+    new Random(7).nextBytes(big);
+    source = shared.resolve("source");
+    ImageBuilder.create(source)
+        .layer(LayerCompression.GZIP)
+        .file("/etc/hosts", "127.0.0.1 localhost\n")
+        .file("/etc/passwd", "root:x:0:0::/root:/bin/sh\n")
+        .file(BIG, big)
+        .symlink("/lnk", "etc/hosts")
+        .file("/d/a", "a")
+        .layer(LayerCompression.ZSTD)
+        .whiteout("/d/a")
+        .file("/d/b", "b")
+        .build(TAG);
+    imported = shared.resolve("imported");
+    try (Store s = Store.open(imported)) {
+      s.importImage("oci:" + source + ":" + TAG, TAG, Progress.NONE);
+    }
+    Path reference = shared.resolve("reference");
+    copy(imported, reference);
+    try (Store s = Store.open(reference)) {
+      baseTree = tree(s.view(TAG));
+    }
+    assertTrue(baseTree.containsKey(BIG), baseTree.toString());
+
+    used = shared.resolve("used");
+    copy(imported, used);
+    try (Store s = Store.open(used)) {
+      try (Container c = s.container(CONTAINER, TAG, false)) {
+        byte[] data = new byte[4 << 20];
+        new Random(8).nextBytes(data);
+        c.createDirectory("/new", 0755);
+        try (FileHandle h = c.open("/new/data",
+            Set.of(StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW), 0644)) {
+          h.write(ByteBuffer.wrap(data), 0);
+        }
+        c.delete("/etc/passwd");
+        containerTree = tree(c);
+      }
+      junk = Digest.parse(ImageBuilder.create(used).file("/junk", "junk").build("junk")
+          .manifestDigest());
+      assertTrue(s.untag("junk"));
+    }
+  }
+
+  @Test
+  void importKilled() throws Exception {
+    for (int round = 0; round < ROUNDS; round++) {
+      Path dir = fresh("import", round);
+      Files.createDirectories(dir);
+      kill("import", dir);
+      try (Store s = Store.open(dir)) {
+        List<String> tags = s.tags();
+        assertTrue(tags.isEmpty() || tags.equals(List.of(TAG)), tags.toString());
+        if (!tags.isEmpty()) {
+          assertEquals(baseTree, tree(s.view(TAG)));
+        }
+        assertEquals(List.of(TAG), s.importImage("oci:" + source + ":" + TAG, TAG,
+            Progress.NONE));
+        assertEquals(baseTree, tree(s.view(TAG)));
+        assertEquals(List.of(), s.gc(false).problems());
+        assertEquals(baseTree, tree(s.view(TAG)));
+        assertEquals(List.of(), s.fsck(false, Progress.NONE).problems());
+      }
+    }
+  }
+
+  @Test
+  void firstOpenKilled() throws Exception {
+    for (int round = 0; round < ROUNDS; round++) {
+      Path dir = fresh("index", round);
+      copy(imported, dir);
+      kill("index", dir);
+      try (Store s = Store.open(dir)) {
+        assertEquals(List.of(TAG), s.tags());
+        assertEquals(baseTree, tree(s.view(TAG)));
+        assertEquals(List.of(), s.fsck(false, Progress.NONE).problems());
+      }
+    }
+  }
+
+  @Test
+  void copyUpKilled() throws Exception {
+    for (int round = 0; round < ROUNDS; round++) {
+      Path dir = fresh("copyup", round);
+      copy(used, dir);
+      kill("copyup", dir);
+      try (Store s = Store.open(dir)) {
+        int done;
+        try (Container c = s.container(CONTAINER, null, false)) {
+          Map<String, String> t = tree(c);
+          t.remove(BIG);
+          Map<String, String> expected = new TreeMap<>(containerTree);
+          expected.remove(BIG);
+          assertEquals(expected, t, "only /big may change");
+          done = markedPrefix(read(c, BIG));
+          System.out.println("CrashIT copyup: " + done + " chunks marked");
+          CrashChild.copyUp(c, done);
+        }
+        try (Container c = s.container(CONTAINER, null, false)) {
+          assertEquals(BIG_SIZE / CHUNK, markedPrefix(read(c, BIG)), "after the rerun");
+        }
+        assertEquals(baseTree, tree(s.view(TAG)));
+        assertEquals(List.of(), s.fsck(false, Progress.NONE).problems());
+      }
+    }
+  }
+
+  @Test
+  void commitKilled() throws Exception {
+    for (int round = 0; round < ROUNDS; round++) {
+      Path dir = fresh("commit", round);
+      copy(used, dir);
+      kill("commit", dir);
+      try (Store s = Store.open(dir)) {
+        List<String> tags = s.tags();
+        assertTrue(tags.equals(List.of(TAG)) || tags.equals(List.of(TAG, "new")),
+            tags.toString());
+        assertEquals(baseTree, tree(s.view(TAG)));
+        if (tags.contains("new")) {
+          assertEquals(withoutTimes(containerTree), withoutTimes(tree(s.view("new"))));
+        }
+        try (Container c = s.container(CONTAINER, null, false)) {
+          assertEquals(containerTree, tree(c));
+          c.commit("new", CommitOptions.defaults(), Progress.NONE);
+        }
+        assertEquals(withoutTimes(containerTree), withoutTimes(tree(s.view("new"))));
+        assertEquals(List.of(), s.gc(false).problems());
+        assertEquals(List.of(), s.fsck(false, Progress.NONE).problems());
+      }
+    }
+  }
+
+  @Test
+  void gcKilled() throws Exception {
+    for (int round = 0; round < ROUNDS; round++) {
+      Path dir = fresh("gc", round);
+      copy(used, dir);
+      kill("gc", dir);
+      try (Store s = Store.open(dir)) {
+        assertEquals(List.of(TAG), s.tags());
+        assertEquals(baseTree, tree(s.view(TAG)));
+        try (Container c = s.container(CONTAINER, null, false)) {
+          assertEquals(containerTree, tree(c));
+        }
+        assertEquals(List.of(), s.gc(false).problems());
+        assertFalse(Files.exists(dir.resolve("blobs/sha256/" + junk.hex())), "junk collected");
+        assertEquals(baseTree, tree(s.view(TAG)));
+        assertEquals(List.of(), s.fsck(false, Progress.NONE).problems());
+      }
+    }
+  }
+
+  @Test
+  void renameOfAnImageDirectoryKilled() throws Exception {
+    Map<String, String> renamed = new TreeMap<>();
+    containerTree.forEach((k, v) ->
+        renamed.put(k.equals("/d") || k.startsWith("/d/") ? "/moved" + k.substring(2) : k, v));
+    for (int round = 0; round < ROUNDS; round++) {
+      Path dir = fresh("rename", round);
+      copy(used, dir);
+      kill("rename", dir);
+      try (Store s = Store.open(dir)) {
+        try (Container c = s.container(CONTAINER, null, false)) {
+          Map<String, String> t = tree(c);
+          assertTrue(t.equals(containerTree) || t.equals(renamed), t.toString());
+          if (t.equals(containerTree)) {
+            c.move("/d", "/moved", false);
+          }
+        }
+        try (Container c = s.container(CONTAINER, null, false)) {
+          assertEquals(renamed, tree(c));
+        }
+        assertEquals(baseTree, tree(s.view(TAG)));
+        assertEquals(List.of(), s.fsck(false, Progress.NONE).problems());
+      }
+    }
+  }
+
+  @Test
+  void containerCreationKilled() throws Exception {
+    for (int round = 0; round < ROUNDS; round++) {
+      Path dir = fresh("create", round);
+      copy(imported, dir);
+      kill("create", dir);
+      try (Store s = Store.open(dir)) {
+        List<String> names = s.containers();
+        int next = names.size();
+        for (String name : names) {
+          try (Container c = s.container(name, TAG, false)) {
+            assertEquals(baseTree, tree(c), name);
+          }
+        }
+        // the one whose creation was cut, if any, is created afresh or opens whole
+        for (int i = 0; i <= next; i++) {
+          try (Container c = s.container("n" + i, TAG, false)) {
+            assertEquals(baseTree, tree(c), "n" + i);
+          }
+        }
+        assertEquals(List.of(), s.gc(false).problems());
+        assertEquals(List.of(), s.fsck(false, Progress.NONE).problems());
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  /**
+   * Starts the child, waits for "started", sleeps a seeded random delay and kills it; true when
+   * the child had finished its operation by then.
+   */
+  private static boolean kill(String op, Path dir) throws Exception {
+    // about as long as the operation takes here, so that most kills land inside it
+    int max = switch (op) {
+      case "rename" -> 5;
+      case "gc" -> 150;
+      case "create", "copyup", "index" -> 250;
+      default -> MAX_DELAY_MS;
+    };
+    int delay = random.nextInt(max);
+    // output to a file: a destroyed process's pipes are closed, and what it wrote lost
+    Path log = shared.resolve(dir.getFileName() + ".out");
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java")
+        .toString(), "-cp", System.getProperty("java.class.path"), CrashChild.class.getName(),
+        op, dir.toString(), source.toString()).redirectErrorStream(true)
+        .redirectOutput(log.toFile()).start();
+    try {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (!Files.readString(log).contains("started")) {
+        if (!p.isAlive() || System.nanoTime() > deadline) {
+          fail(op + ": the child did not start: " + Files.readString(log));
+        }
+        Thread.sleep(1);
+      }
+      Thread.sleep(delay);
+      if (!p.isAlive()) {
+        fail(op + ": the child died on its own (exit " + p.exitValue() + "): "
+            + Files.readString(log));
+      }
+    } finally {
+      p.destroyForcibly();
+      p.waitFor(30, TimeUnit.SECONDS);
+    }
+    // "done" tells whether this kill hit the operation or the idle child after it
+    boolean done = Files.readString(log).contains("done");
+    System.out.println("CrashIT " + op + ": killed after " + delay + " ms, "
+        + (done ? "after the operation" : "during it") + "; temp files left: " + temps(dir));
+    return done;
+  }
+
+  /** Temp files a killed process left (gc removes them once they are an hour old). */
+  private static List<String> temps(Path dir) throws IOException {
+    Path state = dir.resolve("layerfs");
+    if (!Files.isDirectory(state)) {
+      return List.of();
+    }
+    try (Stream<Path> walk = Files.walk(state)) {
+      return walk.map(p -> state.relativize(p).toString())
+          .filter(n -> n.contains(".tmp") || n.startsWith("unpack-")).toList();
+    }
+  }
+
+  private static Path fresh(String op, int round) {
+    return shared.resolve(op + "-" + round);
+  }
+
+  /** How many chunks of {@code bytes}, from the first, carry the marker; the rest must not. */
+  private static int markedPrefix(byte[] bytes) {
+    assertEquals(BIG_SIZE, bytes.length, "size of " + BIG);
+    int n = BIG_SIZE / CHUNK;
+    int prefix = 0;
+    while (prefix < n && bytes[prefix * CHUNK + MARK_AT] == MARK) {
+      prefix++;
+    }
+    byte[] expected = big.clone();
+    for (int i = 0; i < prefix; i++) {
+      expected[i * CHUNK + MARK_AT] = MARK;
+    }
+    // every other byte as the image has it: no hole read as zeros, no torn chunk
+    assertTrue(Arrays.equals(expected, bytes), "chunks after " + prefix + " changed");
+    return prefix;
+  }
+
+  private static byte[] read(FileTree t, String path) throws IOException {
+    try (FileHandle h = t.open(path, Set.of(StandardOpenOption.READ), 0)) {
+      ByteBuffer b = ByteBuffer.allocate((int) h.size());
+      while (b.hasRemaining() && h.read(b, b.position()) > 0) {
+        // fill
+      }
+      return Arrays.copyOf(b.array(), b.position());
+    }
+  }
+
+  /** Each path's type, mode, link target or content digest. */
+  static Map<String, String> tree(FileTree t) throws IOException {
+    Map<String, String> m = new TreeMap<>();
+    walk(t, "/", m);
+    return m;
+  }
+
+  private static void walk(FileTree t, String dir, Map<String, String> m) throws IOException {
+    for (String name : t.list(dir)) {
+      String p = dir.equals("/") ? "/" + name : dir + "/" + name;
+      Node n = t.lookup(p, false);
+      String what = n.type() + " " + Integer.toOctalString(n.mode()) + " mtime "
+          + n.mtimeNanos();
+      if (n.type() == EntryType.DIRECTORY) {
+        m.put(p, what);
+        walk(t, p, m);
+      } else if (n.type() == EntryType.SYMLINK) {
+        m.put(p, what + " -> " + n.linkTarget());
+      } else {
+        m.put(p, what + " " + Digest.sha256(read(t, p)));
+      }
+    }
+  }
+
+  /** A commit keeps times to what a tar holds; compare the rest. */
+  private static Map<String, String> withoutTimes(Map<String, String> tree) {
+    Map<String, String> m = new TreeMap<>();
+    tree.forEach((k, v) -> m.put(k, v.replaceAll(" mtime -?\\d+", "")));
+    return m;
+  }
+
+  private static void copy(Path from, Path to) throws IOException {
+    try (Stream<Path> walk = Files.walk(from)) {
+      for (Path p : (Iterable<Path>) walk::iterator) {
+        Path target = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(p, target, StandardCopyOption.COPY_ATTRIBUTES);
+        }
+      }
+    }
+  }
+}
