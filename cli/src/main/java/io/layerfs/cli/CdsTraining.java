@@ -11,7 +11,7 @@ import java.util.stream.Stream;
 
 /**
  * The training run of the build's class data sharing archive ({@code cli/target/layerfs.jsa}, see
- * {@code src/main/sh/make-launcher.sh}): runs the demo in a scratch store and then the read-only
+ * {@code src/main/sh/make-launcher.sh}, which archives the classes this run loads): runs the demo in a scratch store and then the read-only
  * commands on it, in one JVM, so that the archive holds the classes they load. Not a command.
  */
 final class CdsTraining {
