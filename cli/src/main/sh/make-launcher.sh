@@ -11,7 +11,7 @@ java=$1
 target=$(cd "$2" && pwd -P)
 here=$(cd "$(dirname "$0")" && pwd -P)
 cp "$here/layerfs" "$target/layerfs" && chmod 755 "$target/layerfs" || exit 1
-rm -f "$target/layerfs.jsa" "$target/layerfs.classlist"
+rm -f "$target/layerfs.jsa" "$target/layerfs.jsa.for" "$target/layerfs.classlist"
 # A static archive (-Xshare:dump from the list of classes the training loaded), not a dynamic one
 # (-XX:ArchiveClassesAtExit): Java 17's dynamic archives leave out classes compiled for Java 5,
 # which picocli's are, and picocli is a third of a short command's classes. The archive records
@@ -22,6 +22,9 @@ if "$java" -XX:DumpLoadedClassList="$target/layerfs.classlist" \
     && "$java" -Xshare:dump -XX:SharedClassListFile="$target/layerfs.classlist" \
       -XX:SharedArchiveFile="$target/layerfs.jsa" -cp "$target/layerfs.jar" >>"$log" 2>&1 \
     && [ -s "$target/layerfs.jsa" ]; then
+  # what the launcher checks before it gives the archive: a mismatch would turn off all class
+  # data sharing, the JDK's own archive too
+  printf '%s\n%s\n' "$(readlink -f "$java")" "$target/layerfs.jar" >"$target/layerfs.jsa.for"
   echo "layerfs: wrote $target/layerfs and its class data sharing archive layerfs.jsa"
 else
   rm -f "$target/layerfs.jsa"
