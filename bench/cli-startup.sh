@@ -7,6 +7,8 @@
 #
 #   bash bench/cli-startup.sh [RUNS]        (default 20)
 #   bash bench/cli-startup.sh > bench/results/cli-startup.md
+#   BASE_JAR=other/layerfs.jar bash bench/cli-startup.sh   adds a column for another build's jar
+#                                         (an older version, say), run with java -jar
 #
 # The variants are run round-robin (one run of each, then the next round), so that other work on
 # the machine weighs on all of them alike. Builds the CLI when cli/target/layerfs.jar is missing.
@@ -35,9 +37,16 @@ java -jar "$jar" --store "$store" demo --keep >/dev/null
 commands=("images" "ls demo:1 /" "cat demo:1 /etc/os-release" "ps" "diff demo")
 variants=("java -cp $work/hello Hello")
 names=("hello world (\`java -cp . Hello\`)")
+base=${BASE_JAR:-}
+step=2
 for c in "${commands[@]}"; do
   variants+=("java -jar $jar --store $store $c" "$launcher --store $store $c")
   names+=("\`$c\`" "\`$c\`")
+  if [[ -n $base ]]; then
+    variants+=("java -jar $base --store $store $c")
+    names+=("\`$c\`")
+    step=3
+  fi
 done
 
 now() { date +%s%N; }
@@ -60,14 +69,26 @@ median_ms() {
 }
 
 hello=$(median_ms "${times[0]}")
-echo "| command | \`java -jar layerfs.jar\` | × hello | launcher \`cli/target/layerfs\` | × hello |"
-echo "|---|--:|--:|--:|--:|"
-echo "| ${names[0]} | $hello ms | 1.0× | | |"
-for ((i = 1; i < ${#variants[@]}; i += 2)); do
-  plain=$(median_ms "${times[$i]}")
-  fast=$(median_ms "${times[$((i + 1))]}")
-  awk -v n="${names[$i]}" -v p="$plain" -v f="$fast" -v h="$hello" \
-    'BEGIN {printf "| %s | %d ms | %.1f× | %d ms | %.1f× |\n", n, p, p / h, f, f / h}'
+head="| command | \`java -jar layerfs.jar\` | × hello | launcher \`cli/target/layerfs\` | × hello |"
+rule="|---|--:|--:|--:|--:|"
+if [[ -n $base ]]; then
+  head+=" BASE_JAR | × hello |"
+  rule+="--:|--:|"
+fi
+echo "$head"
+echo "$rule"
+echo "| ${names[0]} | $hello ms | 1.0× | | |$([[ -n $base ]] && echo " | |")"
+for ((i = 1; i < ${#variants[@]}; i += step)); do
+  row=("${names[$i]}")
+  for ((k = i; k < i + step; k++)); do
+    row+=("$(median_ms "${times[$k]}")")
+  done
+  awk -v h="$hello" -v n="${row[0]}" -v rest="${row[*]:1}" 'BEGIN {
+    printf "| %s |", n
+    c = split(rest, ms, " ")
+    for (j = 1; j <= c; j++) printf " %d ms | %.1f× |", ms[j], ms[j] / h
+    printf "\n"
+  }'
 done
 echo
 echo "Median of $runs runs each (round-robin, after 2 warm-up rounds), $(date -u +%Y-%m-%d)," \
