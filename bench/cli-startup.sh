@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measures the CLI's startup: a Java hello world against each read-only command of layerfs in a
 # fresh JVM, run as `java -jar cli/target/layerfs.jar` and through the launcher cli/target/layerfs
-# (class data sharing archive, C1 only, serial GC), on the demo's store. Prints a Markdown table
+# (class data sharing archive, C1 only), on the demo's store. Prints a Markdown table
 # (median wall-clock time of RUNS runs after 2 warm-ups, and the ratio to the hello world's median)
 # to stdout; issue 15's goal is at most 4x the hello world per read-only command.
 #
