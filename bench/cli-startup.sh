@@ -69,7 +69,8 @@ median_ms() {
 }
 
 hello=$(median_ms "${times[0]}")
-head="| command | \`java -jar layerfs.jar\` | × hello | launcher \`cli/target/layerfs\` | × hello |"
+head="| command | \`java -jar layerfs.jar\` | × hello |"
+head+=" launcher \`cli/target/layerfs\` | × hello |"
 rule="|---|--:|--:|--:|--:|"
 if [[ -n $base ]]; then
   head+=" BASE_JAR | × hello |"

@@ -10,9 +10,9 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * The training run of the build's class data sharing archive ({@code cli/target/layerfs.jsa}, see
- * {@code src/main/sh/make-launcher.sh}, which archives the classes this run loads): runs the demo in a scratch store and then the read-only
- * commands on it, in one JVM, so that the archive holds the classes they load. Not a command.
+ * The training run of the build's class data sharing archive ({@code cli/target/layerfs.jsa}):
+ * {@code src/main/sh/make-launcher.sh} archives the classes this run loads. It runs the demo in a
+ * scratch store and then the read-only commands on it, in one JVM. Not a command.
  */
 final class CdsTraining {
   private CdsTraining() {}
