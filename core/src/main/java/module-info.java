@@ -7,11 +7,12 @@
  */
 module io.layerfs.core {
   requires org.apache.commons.compress;
-  requires com.github.luben.zstd_jni;
+  // optional (internal.OptionalLibrary): zstd layers and signatures only
+  requires static com.github.luben.zstd_jni;
   requires com.github.benmanes.caffeine;
   requires com.fasterxml.jackson.databind;
-  requires org.bouncycastle.pg;
-  requires org.bouncycastle.provider;
+  requires static org.bouncycastle.pg;
+  requires static org.bouncycastle.provider;
 
   exports io.layerfs.core;
   exports io.layerfs.core.store;

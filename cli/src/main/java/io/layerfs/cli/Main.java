@@ -3,6 +3,8 @@ package io.layerfs.cli;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;
@@ -26,33 +28,43 @@ import picocli.CommandLine;
  * export, commit, flatten, fsck) draws progress bars on standard error only when attached to a
  * terminal ({@link TerminalProgress}).
  */
+// no `subcommands` here: run() adds only the one the arguments name (see COMMANDS)
 @Command(
     name = "layerfs",
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
-    description = "Container image layers as a java.nio.file file system.",
-    subcommands = {
-      DemoCommand.class,
-      ImagesCommand.class,
-      ImportCommand.class,
-      ExportCommand.class,
-      CreateCommand.class,
-      LsCommand.class,
-      CatCommand.class,
-      CpCommand.class,
-      DiffCommand.class,
-      CommitCommand.class,
-      RmCommand.class,
-      PsCommand.class,
-      VolumeCommand.class,
-      FlattenCommand.class,
-      GcCommand.class,
-      FsckCommand.class,
-      SignCommand.class,
-      VerifyCommand.class,
-      CommandLine.HelpCommand.class
-    })
+    description = "Container image layers as a java.nio.file file system.")
 public final class Main {
+  /**
+   * The subcommands in the order the help lists them. picocli reflects over a command class when
+   * it is added, loading the types of its fields; adding all of them cost about a third of a
+   * short command's time, so {@link #run} adds only the one named when it can tell which. The
+   * names are spelled here too, as reading them from the annotations parses all of them.
+   */
+  private static final Map<String, Class<?>> COMMANDS = new LinkedHashMap<>();
+
+  static {
+    COMMANDS.put("demo", DemoCommand.class);
+    COMMANDS.put("images", ImagesCommand.class);
+    COMMANDS.put("import", ImportCommand.class);
+    COMMANDS.put("export", ExportCommand.class);
+    COMMANDS.put("create", CreateCommand.class);
+    COMMANDS.put("ls", LsCommand.class);
+    COMMANDS.put("cat", CatCommand.class);
+    COMMANDS.put("cp", CpCommand.class);
+    COMMANDS.put("diff", DiffCommand.class);
+    COMMANDS.put("commit", CommitCommand.class);
+    COMMANDS.put("rm", RmCommand.class);
+    COMMANDS.put("ps", PsCommand.class);
+    COMMANDS.put("volume", VolumeCommand.class);
+    COMMANDS.put("flatten", FlattenCommand.class);
+    COMMANDS.put("gc", GcCommand.class);
+    COMMANDS.put("fsck", FsckCommand.class);
+    COMMANDS.put("sign", SignCommand.class);
+    COMMANDS.put("verify", VerifyCommand.class);
+    COMMANDS.put("help", CommandLine.HelpCommand.class);
+  }
+
   @Option(
       names = "--store",
       paramLabel = "DIR",
@@ -82,6 +94,13 @@ public final class Main {
     Main main = new Main();
     main.env = env;
     CommandLine cli = new CommandLine(main);
+    Class<?> named = COMMANDS.get(commandName(args));
+    if (named != null && named != CommandLine.HelpCommand.class) {
+      cli.addSubcommand(named);
+    } else {
+      // help, usage errors and no command: all of them, so that help and suggestions list all
+      COMMANDS.values().forEach(cli::addSubcommand);
+    }
     cli.setOut(out);
     cli.setErr(err);
     cli.setParameterExceptionHandler((e, arguments) -> {
@@ -100,6 +119,29 @@ public final class Main {
       out.flush();
       err.flush();
     }
+  }
+
+  /** The subcommands by name, in the order of the help. */
+  static Map<String, Class<?>> commands() {
+    return Collections.unmodifiableMap(COMMANDS);
+  }
+
+  /**
+   * The first argument that is not an option of the top-level command (nor the value of
+   * {@code --store}), which picocli will take as the subcommand's name; null if none.
+   */
+  static String commandName(String[] args) {
+    for (int i = 0; i < args.length; i++) {
+      String arg = args[i];
+      if (arg.equals("--store")) {
+        i++;
+      } else if (!arg.startsWith("-")) {
+        return arg;
+      } else if (arg.equals("--")) {
+        return null;
+      }
+    }
+    return null;
   }
 
   /** The one line of an error on {@code err}, and its stack trace with {@code --debug}. */

@@ -1,13 +1,16 @@
 package io.layerfs.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine.Command;
 import org.junit.jupiter.api.io.TempDir;
 
 class MainTest {
@@ -20,6 +23,32 @@ class MainTest {
     StringWriter err = new StringWriter();
     int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
     return new Result(code, out.toString(), err.toString());
+  }
+
+  @Test
+  void everySubcommandIsListedUnderItsOwnName() {
+    for (Map.Entry<String, Class<?>> e : Main.commands().entrySet()) {
+      assertEquals(e.getKey(), e.getValue().getAnnotation(Command.class).name());
+    }
+  }
+
+  @Test
+  void theCommandNameSkipsTopLevelOptions() {
+    assertEquals("cat", Main.commandName(new String[] {"--store", "ls", "--debug", "cat", "x"}));
+    assertEquals("ls", Main.commandName(new String[] {"--store=x", "ls"}));
+    assertNull(Main.commandName(new String[] {"--store", "ls"}));
+    assertNull(Main.commandName(new String[] {"--help"}));
+  }
+
+  @Test
+  void storeGoesBeforeOrAfterTheCommand() {
+    Path store = dir.resolve("store");
+    assertEquals(0, run("--store", store.toString(), "demo", "--keep").code());
+    Result before = run("--store", store.toString(), "images");
+    Result after = run("images", "--store", store.toString());
+    assertEquals(0, after.code(), after.err());
+    assertTrue(after.out().contains("demo:1"), after.out());
+    assertEquals(before, after);
   }
 
   @Test

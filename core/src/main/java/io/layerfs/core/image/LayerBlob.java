@@ -5,6 +5,7 @@ import io.layerfs.core.Digest;
 import io.layerfs.core.content.BlobWriter;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.internal.FileTrees;
+import io.layerfs.core.internal.OptionalLibrary;
 import io.layerfs.core.oci.MediaTypes;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -33,6 +34,9 @@ public final class LayerBlob implements AutoCloseable {
   private final OutputStream tar;
 
   public LayerBlob(ContentStore store, Compression compression) throws IOException {
+    if (compression == Compression.ZSTD) {
+      OptionalLibrary.ZSTD.require();
+    }
     this.compression = compression;
     this.blob = store.newWriter(null, -1);
     try {

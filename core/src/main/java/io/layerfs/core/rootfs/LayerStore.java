@@ -7,6 +7,7 @@ import io.layerfs.core.Digest;
 import io.layerfs.core.Layer;
 import io.layerfs.core.content.BlobWriter;
 import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.internal.OptionalLibrary;
 import io.layerfs.core.internal.TeeInputStream;
 import io.layerfs.core.oci.MediaTypes;
 import java.io.Closeable;
@@ -511,6 +512,10 @@ public final class LayerStore implements Closeable {
    */
   private LayerIndex inflate(Layer layer, Compression compression, Path indexPath)
       throws IOException {
+    if (compression == Compression.ZSTD) {
+      // before the pipeline: a missing library is not a damaged blob
+      OptionalLibrary.ZSTD.require();
+    }
     Digest diffId = layer.diffId();
     Digest digest = layer.digest();
     Path temp = store.newTempFile("blob");

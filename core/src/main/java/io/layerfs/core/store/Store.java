@@ -15,6 +15,7 @@ import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.fsck.Fsck;
 import io.layerfs.core.gc.GarbageCollector;
 import io.layerfs.core.image.Images;
+import io.layerfs.core.internal.OptionalLibrary;
 import io.layerfs.core.overlay.ImageFlattener;
 import io.layerfs.core.rootfs.LayerStore;
 import io.layerfs.core.rootfs.RootFs;
@@ -138,6 +139,7 @@ public final class Store implements Closeable {
     if (signedByOrNull != null && (exists || imageOrNull != null)) {
       verified = exists ? containerInfo(name).manifest()
           : Images.resolve(content, imageOrNull).manifestDigest();
+      OptionalLibrary.BOUNCY_CASTLE.require();
       SimpleSigning.requireSigned(content, verified, signedByOrNull, identityOrNull);
     }
     if (readOnly && !exists) {
@@ -163,6 +165,9 @@ public final class Store implements Closeable {
    */
   public FileTree openImage(String refOrNull, Path signedByOrNull, String identityOrNull)
       throws IOException {
+    if (signedByOrNull != null) {
+      OptionalLibrary.BOUNCY_CASTLE.require();
+    }
     String ref = refOrNull != null ? refOrNull : onlyTag();
     RootFs root = RootFs.open(content, layers(), ref);
     if (signedByOrNull != null) {
@@ -247,6 +252,7 @@ public final class Store implements Closeable {
    */
   public Path sign(String ref, String dockerReference, InputStream secretKeys, char[] passphrase,
       String keyIdOrNull) throws IOException {
+    OptionalLibrary.BOUNCY_CASTLE.require();
     Digest manifest = image(ref).manifestDigest();
     byte[] signature = SimpleSigning.sign(secretKeys, passphrase, keyIdOrNull, dockerReference,
         manifest);
@@ -261,6 +267,7 @@ public final class Store implements Closeable {
    */
   public SignatureInfo verify(String ref, Path publicKeyFile, String identityOrNull)
       throws IOException {
+    OptionalLibrary.BOUNCY_CASTLE.require();
     return SimpleSigning.requireSigned(content, image(ref).manifestDigest(), publicKeyFile,
         identityOrNull);
   }

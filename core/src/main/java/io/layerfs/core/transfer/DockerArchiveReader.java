@@ -9,6 +9,7 @@ import io.layerfs.core.Progress;
 import io.layerfs.core.content.BlobWriter;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.content.VerifiedCopy;
+import io.layerfs.core.internal.OptionalLibrary;
 import io.layerfs.core.internal.TeeInputStream;
 import io.layerfs.core.oci.Descriptor;
 import io.layerfs.core.oci.ImageConfig;
@@ -211,6 +212,9 @@ final class DockerArchiveReader {
       // an uncompressed layer's digest is its diff_id: the copy checks it against the config
       VerifiedCopy.copy(store, file, diffId, size, what, progress);
       return new Descriptor(MediaTypes.OCI_LAYER, diffId, size);
+    }
+    if (compression == Compression.ZSTD) {
+      OptionalLibrary.ZSTD.require();
     }
     progress.start("import layer " + diffId, size);
     Digest digest;

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Measures the CLI's startup: a Java hello world against each read-only command of layerfs in a
+# fresh JVM, run as `java -jar cli/target/layerfs.jar` and through the launcher cli/target/layerfs
+# (class data sharing archive, C1 only), on the demo's store. Prints a Markdown table
+# (median wall-clock time of RUNS runs after 2 warm-ups, and the ratio to the hello world's median)
+# to stdout; issue 15's goal is at most 4x the hello world per read-only command.
+#
+#   bash bench/cli-startup.sh [RUNS]        (default 20)
+#   bash bench/cli-startup.sh > bench/results/cli-startup.md
+#   BASE_JAR=other/layerfs.jar bash bench/cli-startup.sh   adds a column for another build's jar
+#                                         (an older version, say), run with java -jar
+#
+# The variants are run round-robin (one run of each, then the next round), so that other work on
+# the machine weighs on all of them alike. Builds the CLI when cli/target/layerfs.jar is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-20}
+jar=$PWD/cli/target/layerfs.jar
+launcher=$PWD/cli/target/layerfs
+if [[ ! -f $jar || ! -x $launcher ]]; then
+  mvn -B -q package -pl cli -am -DskipTests >&2
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir "$work/hello"
+cat >"$work/hello/Hello.java" <<'JAVA'
+public class Hello {
+  public static void main(String[] args) {
+    System.out.println("hello");
+  }
+}
+JAVA
+javac -d "$work/hello" "$work/hello/Hello.java"
+store=$work/store
+java -jar "$jar" --store "$store" demo --keep >/dev/null
+
+commands=("images" "ls demo:1 /" "cat demo:1 /etc/os-release" "ps" "diff demo")
+variants=("java -cp $work/hello Hello")
+names=("hello world (\`java -cp . Hello\`)")
+base=${BASE_JAR:-}
+step=2
+for c in "${commands[@]}"; do
+  variants+=("java -jar $jar --store $store $c" "$launcher --store $store $c")
+  names+=("\`$c\`" "\`$c\`")
+  if [[ -n $base ]]; then
+    variants+=("java -jar $base --store $store $c")
+    names+=("\`$c\`")
+    step=3
+  fi
+done
+
+now() { date +%s%N; }
+declare -A times
+for ((round = -2; round < runs; round++)); do
+  for i in "${!variants[@]}"; do
+    start=$(now)
+    ${variants[$i]} >/dev/null
+    end=$(now)
+    if ((round >= 0)); then
+      times[$i]+="$(((end - start) / 1000)) "
+    fi
+  done
+done
+
+median_ms() {
+  tr ' ' '\n' <<<"$1" | grep . | sort -n \
+    | awk '{v[NR] = $1} END {m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
+        printf "%.0f", m / 1000}'
+}
+
+hello=$(median_ms "${times[0]}")
+head="| command | \`java -jar layerfs.jar\` | × hello |"
+head+=" launcher \`cli/target/layerfs\` | × hello |"
+rule="|---|--:|--:|--:|--:|"
+if [[ -n $base ]]; then
+  head+=" BASE_JAR | × hello |"
+  rule+="--:|--:|"
+fi
+echo "$head"
+echo "$rule"
+echo "| ${names[0]} | $hello ms | 1.0× | | |$([[ -n $base ]] && echo " | |")"
+for ((i = 1; i < ${#variants[@]}; i += step)); do
+  row=("${names[$i]}")
+  for ((k = i; k < i + step; k++)); do
+    row+=("$(median_ms "${times[$k]}")")
+  done
+  awk -v h="$hello" -v n="${row[0]}" -v rest="${row[*]:1}" 'BEGIN {
+    printf "| %s |", n
+    c = split(rest, ms, " ")
+    for (j = 1; j <= c; j++) printf " %d ms | %.1f× |", ms[j], ms[j] / h
+    printf "\n"
+  }'
+done
+echo
+echo "Median of $runs runs each (round-robin, after 2 warm-up rounds), $(date -u +%Y-%m-%d)," \
+  "$(nproc) cores, $(java -version 2>&1 | head -1), load average" \
+  "$(cut -d' ' -f1-3 /proc/loadavg) at the end."

@@ -1,0 +1,49 @@
+package io.layerfs.cli;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * The training run of the build's class data sharing archive ({@code cli/target/layerfs.jsa}):
+ * {@code src/main/sh/make-launcher.sh} archives the classes this run loads. It runs the demo in a
+ * scratch store and then the read-only commands on it, in one JVM. Not a command.
+ */
+final class CdsTraining {
+  private CdsTraining() {}
+
+  public static void main(String[] args) throws IOException {
+    Path dir = Files.createTempDirectory("layerfs-cds-");
+    try {
+      String store = dir.resolve("store").toString();
+      PrintWriter sink = new PrintWriter(OutputStream.nullOutputStream(), true);
+      String[][] runs = {
+        {"demo"},
+        {"images"}, {"images", "--format", "json"},
+        {"ls", "demo:1"}, {"ls", "-l", "demo", "/etc"},
+        {"cat", "demo:1", "/etc/os-release"}, {"cat", "demo", "/etc/motd"},
+        {"ps"}, {"ps", "--format", "json"},
+        {"diff", "demo"}, {"diff", "--format", "json", "demo"},
+        {"volume", "ls"}, {"--help"}, {"no-such-command"},
+      };
+      for (String[] run : runs) {
+        String[] line = Stream.concat(Stream.of("--store", store), Stream.of(run))
+            .toArray(String[]::new);
+        int code = Main.run(line, sink, sink, Map.of());
+        if (code != 0 && !run[0].equals("no-such-command")) {
+          System.err.println("layerfs: training run " + String.join(" ", run) + " exited "
+              + code);
+        }
+      }
+    } finally {
+      try (Stream<Path> walk = Files.walk(dir)) {
+        walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+  }
+}
