@@ -28,7 +28,8 @@ import java.util.Set;
  * SecureDirectoryStream}, which Guava's {@code MoreFiles.deleteRecursively} and others ask for).
  * Children are resolved against the path the caller gave, as the JDK's own streams do. The
  * relative operations resolve names in the directory that was opened, found by its real path
- * (no link in it) at opening: before each one the path is looked up again and must still be a
+ * (no link in it) when the stream is first used so (a plain listing, as {@code Files.walk}
+ * makes, pays no lookup for it): before each one the path is looked up again and must still be a
  * directory reached without a symbolic link, else the operation fails, so a directory swapped
  * for a link between calls is never followed. Nothing in layerfs reaches a host file, so the
  * host-side race SecureDirectoryStream guards against cannot happen here; a directory renamed
@@ -37,17 +38,23 @@ import java.util.Set;
  */
 final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
   private final Path dir;
-  private final LayerPath real;
+  private final LayerPath opened;
+  // @GuardedBy("this"); null until a relative operation needs it
+  private LayerPath real;
   private final List<String> names;
   private final Filter<? super Path> filter;
   private boolean iterated;
   private volatile boolean closed;
 
-  /** A stream of {@code names} in {@code dir}, whose real path is {@code real}. */
-  LayerDirectoryStream(Path dir, LayerPath real, List<String> names,
+  /**
+   * A stream of {@code names} in {@code dir} ({@code opened} as a layerfs path), whose real path
+   * is {@code realOrNull} when known.
+   */
+  LayerDirectoryStream(Path dir, LayerPath opened, LayerPath realOrNull, List<String> names,
       Filter<? super Path> filter) {
     this.dir = dir;
-    this.real = real;
+    this.opened = opened;
+    this.real = realOrNull;
     this.names = names;
     this.filter = filter;
   }
@@ -113,7 +120,7 @@ final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
       throw new NotDirectoryException(target.toString());
     }
     LayerPath realChild = (LayerPath) target.getFileSystem().getPath(node.path());
-    return new LayerDirectoryStream(dir.resolve(path), realChild,
+    return new LayerDirectoryStream(dir.resolve(path), realChild, realChild,
         target.fs().list(realChild), null);
   }
 
@@ -157,7 +164,13 @@ final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
 
   @Override
   public <V extends FileAttributeView> V getFileAttributeView(Class<V> type) {
-    return real.getFileSystem().provider().getFileAttributeView(real, type);
+    LayerPath r;
+    try {
+      r = real();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return r.getFileSystem().provider().getFileAttributeView(r, type);
   }
 
   @Override
@@ -181,12 +194,13 @@ final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
       throw new ClosedDirectoryStreamException();
     }
     LayerPath p = LayerPath.check(path);
-    if (p.fs() != real.fs()) {
+    if (p.fs() != opened.fs()) {
       throw new ProviderMismatchException("a path of another layerfs file system: " + path);
     }
     if (p.isAbsolute()) {
       return p;
     }
+    LayerPath real = real();
     Node node = real.fs().find(real, true);
     if (node == null || node.type() != EntryType.DIRECTORY
         || !node.path().equals(real.toString())) {
@@ -194,6 +208,14 @@ final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
           "the directory was removed or replaced since the stream was opened");
     }
     return (LayerPath) real.resolve(p);
+  }
+
+  /** The directory's real path, looked up on first use. */
+  private synchronized LayerPath real() throws IOException {
+    if (real == null) {
+      real = (LayerPath) opened.getFileSystem().getPath(opened.fs().lookup(opened, true).path());
+    }
+    return real;
   }
 
   private static boolean noFollow(LinkOption... options) {

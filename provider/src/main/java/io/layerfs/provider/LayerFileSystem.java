@@ -205,6 +205,9 @@ final class LayerFileSystem extends FileSystem {
     ensureOpen();
     try {
       String absolute = dir.absolute();
+      if (!Thread.currentThread().isInterrupted()) {
+        return tree.list(absolute); // the usual case, without a lambda
+      }
       return Uninterrupted.call(() -> tree.list(absolute));
     } catch (FileSystemException e) {
       throw named(e, dir);

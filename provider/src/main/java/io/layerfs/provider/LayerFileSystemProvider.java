@@ -292,9 +292,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       Path dir, DirectoryStream.Filter<? super Path> filter) throws IOException {
     LayerPath p = LayerPath.check(dir);
     try {
-      List<String> names = p.fs().list(p);
-      LayerPath real = (LayerPath) p.getFileSystem().getPath(p.fs().lookup(p, true).path());
-      return new LayerDirectoryStream(dir, real, names, filter);
+      return new LayerDirectoryStream(dir, p, null, p.fs().list(p), filter);
     } catch (java.nio.file.FileSystemException e) {
       if ("Not a directory".equals(e.getReason())) {
         // opendir(3) fails with ENOTDIR for any name of the path: the JDK says NotDirectory

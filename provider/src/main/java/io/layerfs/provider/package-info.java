@@ -27,7 +27,7 @@
  * status cleared ({@code Uninterrupted}), because the core's shared {@code FileChannel}s would
  * close for every reader on one thread's interrupt. Directory streams are {@link
  * java.nio.file.SecureDirectoryStream}s whose relative operations re-check their directory's real
- * path first ({@code LayerDirectoryStream}); a {@code WatchService} ({@code LayerWatchService})
+ * path first, looked up when first needed ({@code LayerDirectoryStream}); a {@code WatchService} ({@code LayerWatchService})
  * reports the changes made through the file system; owners are named from the container's own
  * {@code /etc/passwd} and {@code /etc/group} ({@code ContainerAccounts}).
  * Attribute views are {@code basic}, {@code posix}, {@code unix} (the JDK's Linux names), {@code
