@@ -21,15 +21,16 @@
  * to a {@link io.layerfs.core.FileHandle}: a window onto a layer's uncompressed tar for an image
  * file ({@code ImageFileHandle}, no system call to open), a container's own handle otherwise.
  * Interrupts follow the JDK: channels from {@code FileChannel.open} are interruptible (an
- * interrupted thread's operation closes the channel and throws {@code ClosedByInterruptException});
- * those behind {@code newByteChannel}, and so behind the streams and {@code readAllBytes}, are
- * not, as the default provider's streams are not. Every call into the core runs with the interrupt
- * status cleared ({@code Uninterrupted}), because the core's shared {@code FileChannel}s would
- * close for every reader on one thread's interrupt. Directory streams are {@link
- * java.nio.file.SecureDirectoryStream}s whose relative operations re-check their directory's real
- * path first, looked up when first needed ({@code LayerDirectoryStream}); a {@code WatchService} ({@code LayerWatchService})
- * reports the changes made through the file system; owners are named from the container's own
- * {@code /etc/passwd} and {@code /etc/group} ({@code ContainerAccounts}).
+ * interrupted thread's operation closes the channel and throws {@code
+ * ClosedByInterruptException}); those behind {@code newByteChannel}, and so behind the streams
+ * and {@code readAllBytes}, are not, as the default provider's streams are not. Every call into
+ * the core runs with the interrupt status cleared ({@code Uninterrupted}), because the core's
+ * shared {@code FileChannel}s would close for every reader on one thread's interrupt. Directory
+ * streams are {@link java.nio.file.SecureDirectoryStream}s whose relative operations re-check
+ * their directory's real path first, looked up when first needed ({@code LayerDirectoryStream});
+ * a {@code WatchService} ({@code LayerWatchService}) reports the changes made through the file
+ * system; owners are named from the container's own {@code /etc/passwd} and {@code /etc/group}
+ * ({@code ContainerAccounts}).
  * Attribute views are {@code basic}, {@code posix}, {@code unix} (the JDK's Linux names), {@code
  * owner}, {@code user} and {@code layer} ({@link io.layerfs.provider.LayerFileAttributeView}: the
  * layer a file comes from). {@link io.layerfs.provider.LayerFileSystems} adds what NIO has no
