@@ -56,6 +56,7 @@ public final class Main {
     COMMANDS.put("commit", CommitCommand.class);
     COMMANDS.put("rm", RmCommand.class);
     COMMANDS.put("ps", PsCommand.class);
+    COMMANDS.put("inspect", InspectCommand.class);
     COMMANDS.put("volume", VolumeCommand.class);
     COMMANDS.put("flatten", FlattenCommand.class);
     COMMANDS.put("gc", GcCommand.class);

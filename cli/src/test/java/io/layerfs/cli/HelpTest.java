@@ -9,7 +9,7 @@ import picocli.CommandLine;
 
 class HelpTest {
   private static final List<String> COMMANDS = List.of("demo", "images", "import", "export",
-      "create", "ls", "cat", "cp", "diff", "commit", "rm", "ps", "volume", "volume create",
+      "create", "ls", "cat", "cp", "diff", "commit", "rm", "ps", "inspect", "volume", "volume create",
       "volume ls", "volume rm", "flatten", "gc", "fsck", "sign", "verify");
 
   @Test

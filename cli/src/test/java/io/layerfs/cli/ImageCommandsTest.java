@@ -309,4 +309,28 @@ class ImageCommandsTest {
     assertTrue(image.errorLine().contains("no container nosuch"), image.err());
     assertFalse(Files.exists(dir.resolve("x.tar")));
   }
+
+  @Test
+  void inspectShowsTheContainersImageLayersSizeAndMounts() throws IOException {
+    containerWithChanges();
+    Cli.Result text = run("inspect", "web");
+    assertEquals(0, text.code(), text.err());
+    assertTrue(text.out().contains("Image:     base:1 (" + base.manifestDigest() + ")"),
+        text.out());
+    for (var layer : base.layers()) {
+      assertTrue(text.out().contains(layer.digest().toString()), text.out());
+    }
+    Cli.Result json = run("inspect", "web", "--format", "json");
+    assertEquals(0, json.code(), json.err());
+    var node = JSON.readTree(json.out()).get(0);
+    assertEquals("web", node.get("Name").asText());
+    assertEquals(base.manifestDigest().toString(), node.get("Image").asText());
+    assertEquals("base:1", node.get("Config").get("Image").asText());
+    assertTrue(node.get("SizeRw").asLong() > 0, json.out());
+    assertEquals(base.layers().size(), node.get("GraphDriver").get("Data").get("Layers").size());
+    assertEquals(0, node.get("Mounts").size());
+    Cli.Result missing = run("inspect", "nosuch");
+    assertEquals(1, missing.code());
+    assertTrue(missing.errorLine().contains("nosuch"), missing.err());
+  }
 }

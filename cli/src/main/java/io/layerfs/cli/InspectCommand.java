@@ -1,0 +1,87 @@
+package io.layerfs.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.layerfs.core.ContainerInfo;
+import io.layerfs.core.Image;
+import io.layerfs.core.Layer;
+import io.layerfs.core.store.Store;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code layerfs inspect NAME}: one container in detail, as {@code docker inspect} shows it: its
+ * image, the image's layers (bottom first), the size of its writable layer and its mounts. JSON is
+ * an array of one object with docker's field names where they apply ({@code Name}, {@code
+ * Created}, {@code Image}, {@code SizeRw}, {@code Mounts}) and layerfs' own under {@code
+ * GraphDriver}.
+ */
+@Command(name = "inspect", mixinStandardHelpOptions = true,
+    description = "Show a container's image, layers, writable layer size and mounts.")
+final class InspectCommand implements Callable<Integer> {
+  @ParentCommand Main main;
+  @Spec CommandSpec spec;
+  @Mixin FormatOption format;
+
+  @Parameters(index = "0", paramLabel = "NAME", description = "A container.")
+  String name;
+
+  @Override
+  public Integer call() throws IOException {
+    try (Store store = Stores.existing(main.store())) {
+      Stores.checkContainer(store, name);
+      ContainerInfo info = store.containerInfo(name);
+      Image image = store.image(info.manifest().toString());
+      PrintWriter out = spec.commandLine().getOut();
+      if (format.json()) {
+        Json.print(out, json(store, info, image));
+        return 0;
+      }
+      out.println("Name:      " + info.name());
+      out.println("Image:     " + info.image() + " (" + info.manifest() + ")");
+      out.println("Config:    " + image.configDigest());
+      out.println("Created:   " + info.created());
+      out.println("Size:      " + Human.size(info.upperSize(), 3) + " (the writable layer)");
+      out.println("Layers:    " + image.layers().size() + ", bottom first");
+      for (Layer l : image.layers()) {
+        out.println("  " + l.digest() + "  " + Human.size(l.size(), 3) + "  " + l.mediaType());
+      }
+      out.println("Mounts:    none");
+      out.flush();
+    }
+    return 0;
+  }
+
+  private static ArrayNode json(Store store, ContainerInfo info, Image image) {
+    ArrayNode all = Json.array();
+    ObjectNode c = all.addObject();
+    c.put("Name", info.name());
+    c.put("Created", info.created().toString());
+    c.put("Image", info.manifest().toString());
+    ObjectNode config = c.putObject("Config");
+    config.put("Image", info.image());
+    c.put("SizeRw", info.upperSize());
+    ObjectNode driver = c.putObject("GraphDriver");
+    driver.put("Name", "layerfs");
+    ObjectNode data = driver.putObject("Data");
+    data.put("Store", store.root().toString());
+    data.put("ConfigDigest", image.configDigest().toString());
+    ArrayNode layers = data.putArray("Layers");
+    for (Layer l : image.layers()) {
+      ObjectNode o = layers.addObject();
+      o.put("digest", l.digest().toString());
+      o.put("diffId", l.diffId().toString());
+      o.put("size", l.size());
+      o.put("mediaType", l.mediaType());
+    }
+    c.putArray("Mounts"); // mounts are not supported yet: always empty
+    return all;
+  }
+}
