@@ -1,6 +1,5 @@
 package io.layerfs.cli;
 
-import io.layerfs.core.store.Store;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -92,12 +91,7 @@ final class CpCommand implements Callable<Integer> {
   }
 
   private boolean isContainer(String name) throws IOException {
-    if (!Files.isDirectory(main.store())) {
-      return false;
-    }
-    try (Store store = Store.open(main.store())) {
-      return store.containers().contains(name);
-    }
+    return Files.isDirectory(main.store()) && Stores.hasContainer(main.store(), name);
   }
 
   private static Path inContainer(FileSystem fs, String path) {

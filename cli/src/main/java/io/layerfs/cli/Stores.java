@@ -66,7 +66,8 @@ final class Stores {
         Map.of("store", store, "image", name, "readOnly", true));
   }
 
-  private static boolean hasContainer(Path dir, String name) throws IOException {
+  /** Whether the store at {@code dir} (which must exist) has container {@code name}. */
+  static boolean hasContainer(Path dir, String name) throws IOException {
     try (Store store = Store.open(dir)) {
       return store.containers().contains(name);
     }

@@ -2,6 +2,7 @@ package io.layerfs.core.container;
 
 import io.layerfs.core.ContainerInfo;
 import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.overlay.MetaLog;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -30,8 +31,7 @@ public final class ContainerDirectory {
    * data), which only a container that was opened for writing has.
    */
   public static boolean hasWritableLayer(Path dir) {
-    return Files.exists(dir.resolve("meta.log")) || Files.exists(dir.resolve("meta.snap"))
-        || Files.exists(dir.resolve("data"));
+    return MetaLog.hasUpperLayer(dir);
   }
 
   /** The names of the containers of {@code store}, sorted. */

@@ -118,6 +118,15 @@ public final class MetaLog implements Closeable {
     return s;
   }
 
+  /**
+   * Whether {@code dir} holds a container's writable layer: its log, snapshot or data directory,
+   * which only a container that was opened for writing has.
+   */
+  public static boolean hasUpperLayer(Path dir) {
+    return Files.exists(dir.resolve(LOG)) || Files.exists(dir.resolve(SNAP))
+        || Files.exists(dir.resolve(DATA));
+  }
+
   private static State scanOnce(Path dir) throws IOException {
     State s = new State();
     Path snapPath = dir.resolve(SNAP);

@@ -76,7 +76,7 @@ final class UpperLayer implements Closeable {
 
   private UpperLayer(Path dir, boolean readOnly, LayerStore layers, List<Layer> imageLayers) {
     this.dir = dir;
-    this.dataDir = dir == null ? null : dir.resolve("data");
+    this.dataDir = dir == null ? null : dir.resolve(MetaLog.DATA);
     this.readOnly = readOnly;
     this.layers = layers;
     this.imageLayers = imageLayers;
@@ -504,7 +504,7 @@ final class UpperLayer implements Closeable {
 
   private void removeOrphans() throws IOException {
     List<Path> orphans = new ArrayList<>();
-    try (DirectoryStream<Path> s = Files.newDirectoryStream(dir.resolve("data"))) {
+    try (DirectoryStream<Path> s = Files.newDirectoryStream(dir.resolve(MetaLog.DATA))) {
       for (Path p : s) {
         String n = p.getFileName().toString();
         long id;
