@@ -294,23 +294,29 @@ final class ContainerTree {
 
   /** The upper directory of {@code c}, copying its chain up (metadata only) as needed. */
   UpperDir ensureUpper(Cursor c, UpperLayer.Batch b) throws IOException {
-    if (c.up != null) {
-      return c.up;
+    // the cursors without an upper directory, innermost first: a loop, not recursion, for
+    // trees thousands of levels deep
+    ArrayDeque<Cursor> chain = new ArrayDeque<>();
+    for (Cursor k = c; k.up == null; k = k.parent) {
+      chain.push(k);
     }
-    UpperDir pu = ensureUpper(c.parent, b);
-    UpperEntry existing = pu.children.get(c.name);
-    if (existing instanceof UpperDir) {
-      c.up = (UpperDir) existing;
-      return c.up;
+    while (!chain.isEmpty()) {
+      Cursor k = chain.pop();
+      UpperDir pu = k.parent.up;
+      UpperEntry existing = pu.children.get(k.name);
+      if (existing instanceof UpperDir) {
+        k.up = (UpperDir) existing;
+        continue;
+      }
+      LayerNode n = lowerNode(k);
+      UpperDir d = upper.newDir();
+      d.copyMeta(n);
+      d.lower = k.lower;
+      b.dir(d);
+      b.put(pu, k.name, d);
+      k.up = d;
     }
-    LayerNode n = lowerNode(c);
-    UpperDir d = upper.newDir();
-    d.copyMeta(n);
-    d.lower = c.lower;
-    b.dir(d);
-    b.put(pu, c.name, d);
-    c.up = d;
-    return d;
+    return c.up;
   }
 
   /** The upper file of a found non-directory, copying a lower one up as a metacopy. */

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -453,14 +454,27 @@ final class LayerIndexBuilder {
     return files;
   }
 
-  private static void collectDirs(Rec r, String path, List<Dir> dirs) {
-    if (r.children == null || r.children.isEmpty()) {
-      return;
-    }
-    dirs.add(new Dir(r, path));
-    for (Rec c : r.children.values()) {
-      if (c.dir) {
-        collectDirs(c, PathNames.child(path, c.name), dirs);
+  /**
+   * Adds every directory with children below {@code root}, in no particular order (the caller
+   * sorts them). An explicit stack, not recursion: a hostile layer may nest thousands deep.
+   */
+  private static void collectDirs(Rec root, String rootPath, List<Dir> dirs) {
+    ArrayDeque<Rec> recs = new ArrayDeque<>();
+    ArrayDeque<String> paths = new ArrayDeque<>();
+    recs.push(root);
+    paths.push(rootPath);
+    while (!recs.isEmpty()) {
+      Rec r = recs.pop();
+      String path = paths.pop();
+      if (r.children == null || r.children.isEmpty()) {
+        continue;
+      }
+      dirs.add(new Dir(r, path));
+      for (Rec c : r.children.values()) {
+        if (c.dir) {
+          recs.push(c);
+          paths.push(PathNames.child(path, c.name));
+        }
       }
     }
   }
