@@ -2,7 +2,6 @@ package io.layerfs.core.container;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.layerfs.core.Digest;
@@ -10,6 +9,7 @@ import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
 import io.layerfs.core.content.BlobWriter;
 import io.layerfs.core.internal.FileTrees;
+import io.layerfs.core.oci.OciJson;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -41,8 +41,6 @@ public record ContainerRecord(String name, String image, Digest manifest, Digest
     List<Layer> layers, Instant created) {
   /** The format version written and the only one read. */
   public static final int VERSION = 1;
-
-  private static final ObjectMapper MAPPER = new ObjectMapper();
 
   public ContainerRecord {
     Objects.requireNonNull(name, "name");
@@ -82,7 +80,7 @@ public record ContainerRecord(String name, String image, Digest manifest, Digest
     }
     JsonNode root;
     try {
-      root = MAPPER.readTree(bytes);
+      root = OciJson.readTree(bytes);
     } catch (JsonProcessingException e) {
       throw new IOException("container record " + file + " is not valid JSON (truncated?): "
           + e.getOriginalMessage(), e);
@@ -135,7 +133,7 @@ public record ContainerRecord(String name, String image, Digest manifest, Digest
    * the directory forced, so a reader sees no file or a whole one.
    */
   public void write(Path dir) throws IOException {
-    ObjectNode root = MAPPER.createObjectNode();
+    ObjectNode root = OciJson.object();
     root.put("version", VERSION);
     root.put("name", name);
     root.put("image", image);
@@ -150,7 +148,7 @@ public record ContainerRecord(String name, String image, Digest manifest, Digest
       l.put("size", layer.size());
       l.put("diffId", layer.diffId().toString());
     }
-    byte[] bytes = MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(root);
+    byte[] bytes = OciJson.toPrettyBytes(root);
     Path tmp = dir.resolve(ContainerDirectory.JSON + ".tmp");
     try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.CREATE,
         StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {

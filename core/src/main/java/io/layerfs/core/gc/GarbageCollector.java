@@ -216,7 +216,7 @@ public final class GarbageCollector {
     }
     JsonNode tree;
     try {
-      tree = OciJson.MAPPER.readTree(store.readBlob(digest, ContentStore.MAX_METADATA_BLOB));
+      tree = OciJson.readTree(store.readBlob(digest, ContentStore.MAX_METADATA_BLOB));
     } catch (JsonProcessingException e) {
       if (ref.follow() == Follow.MUST) {
         doubt(what + " is not valid JSON: " + e.getOriginalMessage());

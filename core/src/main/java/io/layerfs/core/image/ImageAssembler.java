@@ -54,7 +54,7 @@ public final class ImageAssembler {
       }
     }
     diffIds.add(layer.diffId().toString());
-    ArrayNode history = OciJson.MAPPER.createArrayNode();
+    ArrayNode history = OciJson.arrayNode();
     JsonNode oldHistory = config.path("history");
     if (oldHistory.isArray()) {
       for (JsonNode h : oldHistory) {

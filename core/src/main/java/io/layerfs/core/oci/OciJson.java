@@ -2,36 +2,53 @@ package io.layerfs.core.oci;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.layerfs.core.Digest;
 import java.io.IOException;
 
 /**
- * Jackson plumbing shared by the OCI model: one mapper, and field readers that turn a missing or
- * mistyped field into an {@link IOException} naming the document it came from.
+ * Jackson plumbing shared by the OCI model: reading and writing trees, and field readers that turn
+ * a missing or mistyped field into an {@link IOException} naming the document it came from.
  *
  * <p>The model reads the tree, not bound classes, so fields it does not know survive a
- * read-modify-write of index.json untouched (umoci, skopeo and others add their own).
+ * read-modify-write of index.json untouched (umoci, skopeo and others add their own). No
+ * {@code ObjectMapper} is built for it (see {@link JsonTrees}): opening an image stays cheap in a
+ * fresh JVM.
  */
 public final class OciJson {
-  public static final ObjectMapper MAPPER = new ObjectMapper();
-
   private OciJson() {}
 
   public static ObjectNode object() {
     return JsonNodeFactory.instance.objectNode();
   }
 
-  /** Parses a JSON object; {@code what} names the document in errors. */
-  public static ObjectNode parseObject(byte[] json, String what) throws IOException {
-    JsonNode node;
+  public static ArrayNode arrayNode() {
+    return JsonNodeFactory.instance.arrayNode();
+  }
+
+  /**
+   * Parses one JSON value of any kind.
+   *
+   * @throws JsonProcessingException if it is not JSON (with nothing after the value)
+   */
+  public static JsonNode readTree(byte[] json) throws IOException {
+    return JsonTrees.read(json);
+  }
+
+  /** Parses one JSON value of any kind; {@code what} names the document in errors. */
+  public static JsonNode parse(byte[] json, String what) throws IOException {
     try {
-      node = MAPPER.readTree(json);
+      return JsonTrees.read(json);
     } catch (JsonProcessingException e) {
       throw new IOException("malformed JSON in " + what + ": " + e.getOriginalMessage(), e);
     }
+  }
+
+  /** Parses a JSON object; {@code what} names the document in errors. */
+  public static ObjectNode parseObject(byte[] json, String what) throws IOException {
+    JsonNode node = parse(json, what);
     if (!(node instanceof ObjectNode object)) {
       throw new IOException("expected a JSON object in " + what);
     }
@@ -40,12 +57,12 @@ public final class OciJson {
 
   /** Compact UTF-8 JSON; object fields keep their insertion order, so output is deterministic. */
   public static byte[] toBytes(JsonNode node) {
-    try {
-      return MAPPER.writeValueAsBytes(node);
-    } catch (JsonProcessingException e) {
-      // a tree of plain nodes always serializes
-      throw new IllegalStateException(e);
-    }
+    return JsonTrees.write(node, false);
+  }
+
+  /** As {@link #toBytes}, indented for files people read. */
+  public static byte[] toPrettyBytes(JsonNode node) {
+    return JsonTrees.write(node, true);
   }
 
   /** A string field, or null when absent or JSON null. */

@@ -61,7 +61,7 @@ final class DockerArchiveReader {
           + (archive.has("oci-layout") ? " (it is an OCI archive: use oci-archive:)" : ""));
     }
     Path manifestFile = archive.member("manifest.json");
-    JsonNode root = OciJson.MAPPER.readTree(
+    JsonNode root = OciJson.readTree(
         VerifiedCopy.readSmall(manifestFile, null, -1, "manifest.json of " + name));
     if (!root.isArray() || root.isEmpty()) {
       throw new IOException("manifest.json of " + name + " lists no image");

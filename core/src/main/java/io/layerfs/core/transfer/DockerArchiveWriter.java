@@ -97,7 +97,7 @@ final class DockerArchiveWriter {
         parent = id;
       }
 
-      ArrayNode manifest = OciJson.MAPPER.createArrayNode();
+      ArrayNode manifest = OciJson.arrayNode();
       ObjectNode entry = manifest.addObject();
       entry.put("Config", configName);
       ArrayNode repoTags = entry.putArray("RepoTags");

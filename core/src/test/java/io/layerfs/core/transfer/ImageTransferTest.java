@@ -195,7 +195,7 @@ class ImageTransferTest {
     assertFixedHeaders(first);
 
     Map<String, byte[]> files = files(first);
-    JsonNode manifest = OciJson.MAPPER.readTree(files.get("manifest.json"));
+    JsonNode manifest = OciJson.readTree(files.get("manifest.json"));
     assertEquals(1, manifest.size());
     assertEquals(image.configDigest().hex() + ".json", manifest.get(0).get("Config").asText());
     assertEquals("example.com/demo/app:2", manifest.get(0).get("RepoTags").get(0).asText());
@@ -208,7 +208,7 @@ class ImageTransferTest {
       assertEquals(layer.diffId(), Digest.sha256(files.get(layer.diffId().hex() + ".tar")));
     }
     assertEquals(expected, layerNames);
-    JsonNode repositories = OciJson.MAPPER.readTree(files.get("repositories"));
+    JsonNode repositories = OciJson.readTree(files.get("repositories"));
     String top = repositories.get("example.com/demo/app").get("2").asText();
     assertTrue(files.containsKey(top + "/json"), "legacy layer json");
     assertTrue(files.containsKey(top + "/VERSION"));
