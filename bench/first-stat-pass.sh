@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Issue 15's second figure: one pass of stat over every path of the Debian test image in a fresh
+# JVM, open included, on layerfs (a read-only view of the image in its OCI layout) and on the host
+# file system (the same image unpacked by umoci). Prints a Markdown table of the medians of RUNS
+# fresh JVMs each, run alternately so that other work on the machine weighs on both alike.
+#
+#   bash bench/first-stat-pass.sh [RUNS]          (default 15)
+#   BENCH_JAR=other/benchmarks.jar bash bench/first-stat-pass.sh   another build's jar
+#
+# Needs root, umoci and debootstrap (it/scripts/debian-layout.sh builds the image, cached), and
+# bench/target/benchmarks.jar (built when missing). The page cache is warm for both (a run before
+# the measured ones): this compares the file systems' code paths, not the disk.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-15}
+jar=${BENCH_JAR:-$PWD/bench/target/benchmarks.jar}
+if [[ ! -f $jar ]]; then
+  mvn -B -q package -pl bench -am -DskipTests >&2
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+bash it/scripts/debian-layout.sh "$work/layout" >&2
+umoci unpack --image "$work/layout:bookworm" "$work/bundle" >/dev/null
+pass() { java -cp "$jar" io.layerfs.bench.FirstStatPass "$@"; }
+pass host "$work/bundle/rootfs" >/dev/null
+pass layerfs "$work/layout" bookworm >/dev/null # builds the layer index once
+host=() layer=()
+for ((i = 0; i < runs; i++)); do
+  host+=("$(pass host "$work/bundle/rootfs" | awk '{print $4}')")
+  layer+=("$(pass layerfs "$work/layout" bookworm | awk '{print $4}')")
+done
+paths=$(pass host "$work/bundle/rootfs" | awk '{print $2}')
+median() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+h=$(median "${host[@]}")
+l=$(median "${layer[@]}")
+echo "| first stat pass, $paths paths, fresh JVM | median | × host |"
+echo "|---|--:|--:|"
+echo "| host file system (umoci unpack) | $h ms | 1.0× |"
+awk -v l="$l" -v h="$h" 'BEGIN {printf "| layerfs (open included) | %d ms | %.1f× |\n", l, l / h}'
+echo
+echo "Median of $runs fresh JVMs each, $(date -u +%Y-%m-%d), $(nproc) cores," \
+  "$(java -version 2>&1 | head -1), load average $(cut -d' ' -f1-3 /proc/loadavg) at the end."
