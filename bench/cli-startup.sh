@@ -34,7 +34,7 @@ javac -d "$work/hello" "$work/hello/Hello.java"
 store=$work/store
 java -jar "$jar" --store "$store" demo --keep >/dev/null
 
-commands=("images" "ls demo:1 /" "cat demo:1 /etc/os-release" "ps" "diff demo")
+commands=("images" "ls demo:1 /" "cat demo:1 /etc/os-release" "ps" "diff demo" "inspect demo")
 variants=("java -cp $work/hello Hello")
 names=("hello world (\`java -cp . Hello\`)")
 base=${BASE_JAR:-}

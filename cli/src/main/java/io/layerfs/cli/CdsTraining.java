@@ -29,6 +29,7 @@ final class CdsTraining {
         {"cat", "demo:1", "/etc/os-release"}, {"cat", "demo", "/etc/motd"},
         {"ps"}, {"ps", "--format", "json"},
         {"diff", "demo"}, {"diff", "--format", "json", "demo"},
+        {"inspect", "demo"}, {"inspect", "--format", "json", "demo"},
         {"volume", "ls"}, {"--help"}, {"no-such-command"},
       };
       for (String[] run : runs) {
