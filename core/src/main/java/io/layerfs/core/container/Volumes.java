@@ -62,6 +62,12 @@ public final class Volumes {
     return data;
   }
 
+  /** Where volume {@code name}'s data directory is or would be. */
+  public static Path path(ContentStore store, String name) throws IOException {
+    checkName(name);
+    return root(store).resolve(name).resolve(DATA);
+  }
+
   /** The names of the volumes of {@code store}, sorted. */
   public static List<String> list(ContentStore store) throws IOException {
     Path root = root(store);

@@ -223,6 +223,16 @@ public final class Container implements FileTree {
   }
 
   /**
+   * The mounts container {@code name} was created with, from its record (no lock is taken).
+   *
+   * @throws NoSuchFileException if there is none of that name
+   */
+  public static List<Mount> mounts(ContentStore store, String name) throws IOException {
+    Path dir = existing(store, name);
+    return Mount.parseAll(ContainerRecord.read(dir.resolve(JSON)).mounts());
+  }
+
+  /**
    * Removes a container and its writable layer.
    *
    * @throws NoSuchFileException if there is none of that name

@@ -222,6 +222,11 @@ public final class Store implements Closeable {
     return Container.info(content, name);
   }
 
+  /** The mounts a container was created with, without opening it. */
+  public List<Mount> containerMounts(String name) throws IOException {
+    return Container.mounts(content, name);
+  }
+
   /** Removes a container and its writable layer; refused while it is open for writing. */
   public void removeContainer(String name) throws IOException {
     Container.remove(content, name);
@@ -237,6 +242,14 @@ public final class Store implements Closeable {
   /** The data directory of an existing volume. */
   public Path volume(String name) throws IOException {
     return Volumes.dataDir(content, name);
+  }
+
+  /**
+   * Where volume {@code name}'s files are or will be ({@code layerfs/volumes/NAME/_data}), whether
+   * it exists or not (a container creates it on first use).
+   */
+  public Path volumePath(String name) throws IOException {
+    return Volumes.path(content, name);
   }
 
   /** The names of the volumes, sorted. */
