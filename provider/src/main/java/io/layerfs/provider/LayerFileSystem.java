@@ -260,6 +260,16 @@ final class LayerFileSystem extends FileSystem {
     }
   }
 
+  /** Whether {@code path} (links followed) lies on a read-only mount. */
+  boolean readOnlyMount(LayerPath path) throws IOException {
+    ensureOpen();
+    if (tree == null || tree.mounts().isEmpty()) {
+      return false;
+    }
+    Mount mount = tree.mountOf(path.absolute(), true);
+    return mount != null && mount.readOnly();
+  }
+
   /** Whether two paths (their last names not followed) are on the same mount. */
   boolean sameMount(LayerPath a, LayerPath b) throws IOException {
     ensureOpen();

@@ -359,7 +359,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       throw new MissingFileException(p.toString());
     }
     for (AccessMode mode : modes) {
-      if (mode == AccessMode.WRITE && p.fs().isReadOnly()) {
+      if (mode == AccessMode.WRITE && (p.fs().isReadOnly() || p.fs().readOnlyMount(p))) {
         throw new java.nio.file.FileSystemException(p.toString(), null, "Read-only file system");
       }
       if (mode == AccessMode.EXECUTE && node.type() != EntryType.DIRECTORY
