@@ -273,8 +273,15 @@ final class DirTree implements FileTree {
               LinkOption.NOFOLLOW_LINKS);
       view.setPermissions(permissions(mode));
       if (host && (mode & 07000) != 0) {
-        // set-id and sticky bits: no relative call for them in the JDK (SECURITY.md)
-        Files.setAttribute(hostPath(names), "unix:mode", mode, LinkOption.NOFOLLOW_LINKS);
+        // set-id and sticky bits: no relative call for them in the JDK (SECURITY.md); by path,
+        // once the path names the file just changed
+        Path path = hostPath(names);
+        Object key = view.readAttributes().fileKey();
+        if (!java.util.Objects.equals(Files.readAttributes(path, PosixFileAttributes.class,
+            LinkOption.NOFOLLOW_LINKS).fileKey(), key)) {
+          throw new FileSystemException(absPath, null, "changed while its mode was set");
+        }
+        Files.setAttribute(path, "unix:mode", mode, LinkOption.NOFOLLOW_LINKS);
       }
     }
   }
