@@ -49,6 +49,8 @@ import java.util.concurrent.TimeUnit;
  * <p>Thread safety: any number of threads; the root stream's own lock orders its calls.
  */
 final class DirTree implements FileTree {
+  private static final String UNIX_ATTRIBUTES = "unix:fileKey,mode,uid,gid,ino,nlink,ctime,rdev";
+
   private final Path root;
   private final SecureDirectoryStream<Path> rootStream;
   /** The default file system's host directory (uids from "unix:uid"), or a tmpfs's root. */
@@ -440,7 +442,8 @@ final class DirTree implements FileTree {
     String link = "";
     Map<String, Object> unix = null;
     try {
-      unix = Files.readAttributes(hostPath, "unix:*", LinkOption.NOFOLLOW_LINKS);
+      // named, not "unix:*": that also looks the owner's and group's names up (NSS, slow)
+      unix = Files.readAttributes(hostPath, UNIX_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
     } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
       // the relative stat above stands alone
     }

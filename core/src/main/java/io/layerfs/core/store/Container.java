@@ -318,7 +318,7 @@ public final class Container implements FileTree {
     return overlay.upperBytesWritten();
   }
 
-  // ------------------------------------------------------------------ files (the overlay's, or a mount's)
+  // ------------------------------------------------------ files (the overlay's, or a mount's)
 
   /** The container's mounts, in the order given at creation. */
   @Override

@@ -15,8 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Fixture}'s merged tree on the host (as {@link DefaultFsWriteContractTest}, the oracle, has it),
  * whose parent is mounted at {@code /srv} of a new layerfs container (the tree is {@code
  * /srv/tree}: removing a mount's root is EBUSY, which the suite's own root must not meet);
- * reopening closes the container and opens it by name, its mount coming back from its record. Where this fails and the control passes,
- * the bind mount differs from the host directory itself.
+ * reopening closes the container and opens it by name, its mount coming back from its record.
+ * Where this fails and the control passes, the bind mount differs from the host directory itself.
  */
 class LayerFsBindWriteContractTest extends AbstractWriteContractTest {
   @TempDir static Path tmp;
