@@ -140,6 +140,59 @@ final class DirTree implements FileTree {
     }
   }
 
+  /**
+   * Looks {@code names} up one after another below {@code absDir} (a directory, its path free of
+   * links), each in the directory the one before opened, without following: one pass where
+   * {@link #find} of each prefix would open every directory again. Stops after the first name
+   * that is missing (a null in the list), is no directory, or is the last. The last node found
+   * has every field of {@code stat} when {@code fullLast}; the others are light (type, mode bits,
+   * size, times and link target: what resolution needs).
+   */
+  List<Node> walk(String absDir, List<String> names, boolean fullLast) throws IOException {
+    List<String> dirNames = names(absDir);
+    List<Node> out = new ArrayList<>();
+    try (Dir dir = dirOrThrow(absDir, dirNames, dirNames.size())) {
+      SecureDirectoryStream<Path> current = dir.stream;
+      String path = dirNames.isEmpty() ? "" : absDir;
+      Path host = hostPath(dirNames);
+      try {
+        for (int i = 0; i < names.size(); i++) {
+          String name = names.get(i);
+          Path relative = root.getFileSystem().getPath(name);
+          path = path + "/" + name;
+          host = host.resolve(name);
+          PosixFileAttributes a;
+          try {
+            a = current.getFileAttributeView(relative, PosixFileAttributeView.class,
+                LinkOption.NOFOLLOW_LINKS).readAttributes();
+          } catch (NoSuchFileException e) {
+            out.add(null);
+            break;
+          }
+          boolean last = i == names.size() - 1;
+          out.add(last && fullLast ? node(path, a, host) : light(path, a, host));
+          if (last || !a.isDirectory()) {
+            break;
+          }
+          SecureDirectoryStream<Path> next =
+              current.newDirectoryStream(relative, LinkOption.NOFOLLOW_LINKS);
+          if (current != dir.stream) {
+            current.close();
+          }
+          current = next;
+        }
+      } catch (FileSystemException e) {
+        // a directory swapped for a link (or a file) since it was looked at: ELOOP, ENOTDIR
+        throw new FileSystemException(path, null, e.getReason());
+      } finally {
+        if (current != dir.stream) {
+          current.close();
+        }
+      }
+    }
+    return out;
+  }
+
   @Override
   public List<String> list(String absDir) throws IOException {
     List<String> names = names(absDir);
@@ -425,6 +478,19 @@ final class DirTree implements FileTree {
       throw new NoSuchFileException(absPath);
     }
     return d;
+  }
+
+  /** A node from the relative {@code stat} alone: what resolution needs, no path-based call. */
+  private Node light(String absPath, PosixFileAttributes a, Path hostPath) throws IOException {
+    EntryType type = a.isDirectory() ? EntryType.DIRECTORY
+        : a.isSymbolicLink() ? EntryType.SYMLINK
+        : a.isRegularFile() ? EntryType.FILE : EntryType.FIFO;
+    String link = type == EntryType.SYMLINK ? Files.readSymbolicLink(hostPath).toString() : "";
+    long ino = a.fileKey() != null ? a.fileKey().hashCode() & 0xffffffffL : 0;
+    return new DirNode(absPath, type, mode(a.permissions()), 0, 0,
+        nanos(a.lastModifiedTime()), nanos(a.lastAccessTime()), nanos(a.lastModifiedTime()),
+        type == EntryType.FILE ? a.size() : 0, link, 0, 0, keyPrefix ^ ino,
+        type == EntryType.DIRECTORY ? 2 : 1);
   }
 
   private Node node(String absPath, PosixFileAttributes a, Path hostPath) throws IOException {

@@ -125,7 +125,7 @@ public final class MountedTree implements FileTree {
     try {
       if (m.type() == Mount.Type.VOLUME && !m.noCopy() && !base.readOnly()
           && dir.list("/").isEmpty()) {
-        Node there = find(target, true);
+        Node there = resolve(target, true, false).node;
         if (there != null && there.isDirectory()) {
           new TreeCopy(this, dir).copyChildren(target, "/");
         }
@@ -149,7 +149,7 @@ public final class MountedTree implements FileTree {
     String path = "";
     for (String name : names) {
       String next = path + "/" + name;
-      Where w = resolve(next, true);
+      Where w = resolve(next, true, false);
       if (w.node == null && !w.isMountRoot()) {
         FileTree owner = w.owner == null ? base : w.owner.tree;
         boolean writable = w.owner == null ? !base.readOnly() : !w.owner.mount.readOnly();
@@ -169,65 +169,102 @@ public final class MountedTree implements FileTree {
 
   /**
    * Resolves {@code absPath} name by name. A missing last name is no error: it resolves to where
-   * it would be made (its node is null).
+   * it would be made (its node is null). The node found has every field of {@code stat} with
+   * {@code full}; without, only what deciding needs (its type, mode bits and link target).
+   * Consecutive names in one mount are looked up in one pass ({@link DirTree#walk}).
    */
-  private Where resolve(String absPath, boolean followLast) throws IOException {
+  private Where resolve(String absPath, boolean followLast, boolean full) throws IOException {
     Deque<String> pending = new ArrayDeque<>(names(absPath));
     List<String> done = new ArrayList<>();
     int links = 0;
     while (!pending.isEmpty()) {
-      String name = pending.pollFirst();
-      if (name.equals(".")) {
-        continue;
-      }
-      if (name.equals("..")) {
-        if (!done.isEmpty()) {
+      String name = pending.peekFirst();
+      if (name.equals(".") || name.equals("..")) {
+        pending.pollFirst();
+        if (name.equals("..") && !done.isEmpty()) {
           done.remove(done.size() - 1);
         }
         continue;
       }
-      done.add(name);
-      boolean last = pending.isEmpty();
-      String full = join(done);
-      Mounted owner = ownerOf(full);
-      if (owner != null && owner.target.equals(full)) {
+      String parent = join(done);
+      String first = child(parent, name);
+      Mounted owner = ownerOf(first);
+      if (owner != null && owner.target.equals(first)) {
+        pending.pollFirst();
+        done.add(name);
         continue; // a mount's root: a directory
       }
-      Node node = findIn(owner, full);
-      if (node == null) {
-        if (last) {
-          return new Where(owner, full, owner == null ? full : owner.inner(full), null);
+      List<Node> nodes;
+      if (owner == null) {
+        nodes = new ArrayList<>(1);
+        nodes.add(base.find(first, false));
+      } else {
+        // the names that follow in the same mount, up to a nested mount's target
+        List<String> run = new ArrayList<>();
+        String prefix = parent;
+        for (String n : pending) {
+          if (n.equals(".") || n.equals("..")) {
+            break;
+          }
+          prefix = child(prefix, n);
+          if (ownerOf(prefix) != owner) {
+            break;
+          }
+          run.add(n);
         }
-        throw new NoSuchFileException(absPath);
+        nodes = owner.tree.walk(owner.inner(parent), run,
+            full && run.size() == pending.size());
       }
-      if (node.type() == EntryType.SYMLINK && (!last || followLast)) {
-        if (++links > MAX_LINKS) {
-          throw new FileSystemException(absPath, null, "Too many levels of symbolic links");
-        }
-        done.remove(done.size() - 1);
-        String target = node.linkTarget();
-        if (target.isEmpty()) {
+      boolean followed = false;
+      for (Node node : nodes) {
+        String n = pending.pollFirst();
+        done.add(n);
+        boolean last = pending.isEmpty();
+        String path = join(done);
+        if (node == null) {
+          if (last) {
+            return new Where(owner, path, owner == null ? path : owner.inner(path), null);
+          }
           throw new NoSuchFileException(absPath);
         }
-        if (target.startsWith("/")) {
-          done.clear();
+        if (node.type() == EntryType.SYMLINK && (!last || followLast)) {
+          if (++links > MAX_LINKS) {
+            throw new FileSystemException(absPath, null, "Too many levels of symbolic links");
+          }
+          done.remove(done.size() - 1);
+          String target = node.linkTarget();
+          if (target.isEmpty()) {
+            throw new NoSuchFileException(absPath);
+          }
+          if (target.startsWith("/")) {
+            done.clear();
+          }
+          List<String> more = names(target);
+          for (int i = more.size() - 1; i >= 0; i--) {
+            pending.addFirst(more.get(i));
+          }
+          followed = true;
+          break;
         }
-        List<String> more = names(target);
-        for (int i = more.size() - 1; i >= 0; i--) {
-          pending.addFirst(more.get(i));
+        if (last) {
+          Node at = owner == null ? node : ((DirNode) node).at(path);
+          return new Where(owner, path, owner == null ? path : owner.inner(path), at);
         }
-        continue;
+        if (!node.isDirectory()) {
+          throw new FileSystemException(absPath, null, "Not a directory");
+        }
       }
-      if (last) {
-        return new Where(owner, full, owner == null ? full : owner.inner(full), node);
-      }
-      if (!node.isDirectory()) {
-        throw new FileSystemException(absPath, null, "Not a directory");
+      if (!followed && nodes.isEmpty()) {
+        throw new IllegalStateException("no progress resolving " + absPath);
       }
     }
-    String full = join(done);
-    Mounted owner = ownerOf(full);
-    return new Where(owner, full, owner == null ? full : owner.inner(full), findIn(owner, full));
+    String path = join(done);
+    Mounted owner = ownerOf(path);
+    return new Where(owner, path, owner == null ? path : owner.inner(path), findIn(owner, path));
+  }
+
+  private static String child(String dir, String name) {
+    return dir.equals("/") ? "/" + name : dir + "/" + name;
   }
 
   private Node findIn(Mounted owner, String full) throws IOException {
@@ -281,7 +318,7 @@ public final class MountedTree implements FileTree {
 
   @Override
   public Mount mountOf(String absPath, boolean followLast) throws IOException {
-    Where w = resolve(absPath, followLast);
+    Where w = resolve(absPath, followLast, false);
     return w.owner == null ? null : w.owner.mount;
   }
 
@@ -297,7 +334,7 @@ public final class MountedTree implements FileTree {
 
   @Override
   public Node lookup(String absPath, boolean followLast) throws IOException {
-    Node node = resolve(absPath, followLast).node;
+    Node node = resolve(absPath, followLast, true).node;
     if (node == null) {
       throw new NoSuchFileException(absPath);
     }
@@ -306,12 +343,12 @@ public final class MountedTree implements FileTree {
 
   @Override
   public Node find(String absPath, boolean followLast) throws IOException {
-    return resolve(absPath, followLast).node;
+    return resolve(absPath, followLast, true).node;
   }
 
   @Override
   public List<String> list(String absDir) throws IOException {
-    Where w = resolve(absDir, true);
+    Where w = resolve(absDir, true, false);
     if (w.node == null) {
       throw new NoSuchFileException(absDir);
     }
@@ -341,7 +378,7 @@ public final class MountedTree implements FileTree {
       throws IOException {
     boolean follow = !options.contains(LinkOption.NOFOLLOW_LINKS)
         && !options.contains(StandardOpenOption.CREATE_NEW);
-    Where w = resolve(absPath, follow);
+    Where w = resolve(absPath, follow, false);
     boolean write = options.contains(StandardOpenOption.WRITE)
         || options.contains(StandardOpenOption.APPEND);
     boolean create = options.contains(StandardOpenOption.CREATE)
@@ -357,7 +394,7 @@ public final class MountedTree implements FileTree {
 
   @Override
   public void createDirectory(String absPath, int mode) throws IOException {
-    Where w = resolve(absPath, false);
+    Where w = resolve(absPath, false, false);
     if (w.node != null || w.isMountRoot()) {
       throw new FileAlreadyExistsException(absPath);
     }
@@ -367,7 +404,7 @@ public final class MountedTree implements FileTree {
 
   @Override
   public void createSymbolicLink(String absLink, String target) throws IOException {
-    Where w = resolve(absLink, false);
+    Where w = resolve(absLink, false, false);
     if (w.node != null || w.isMountRoot()) {
       throw new FileAlreadyExistsException(absLink);
     }
@@ -377,8 +414,8 @@ public final class MountedTree implements FileTree {
 
   @Override
   public void createLink(String absLink, String absExisting) throws IOException {
-    Where link = resolve(absLink, false);
-    Where existing = resolve(absExisting, false);
+    Where link = resolve(absLink, false, false);
+    Where existing = resolve(absExisting, false, false);
     if (existing.node == null) {
       throw new NoSuchFileException(absExisting);
     }
@@ -394,7 +431,7 @@ public final class MountedTree implements FileTree {
 
   @Override
   public void delete(String absPath) throws IOException {
-    Where w = resolve(absPath, false);
+    Where w = resolve(absPath, false, false);
     if (w.isMountRoot() || holdsMount(w.full)) {
       throw new FileSystemException(absPath, null, "Device or resource busy");
     }
@@ -408,8 +445,8 @@ public final class MountedTree implements FileTree {
   @Override
   public void move(String absSource, String absTarget, boolean replaceExisting)
       throws IOException {
-    Where s = resolve(absSource, false);
-    Where t = resolve(absTarget, false);
+    Where s = resolve(absSource, false, true); // a move across copies its mode and times
+    Where t = resolve(absTarget, false, false);
     if (s.isMountRoot() || t.isMountRoot() || holdsMount(s.full)) {
       throw new FileSystemException(absSource, absTarget, "Device or resource busy");
     }
@@ -493,7 +530,7 @@ public final class MountedTree implements FileTree {
   }
 
   private Where existing(String absPath, boolean follow) throws IOException {
-    Where w = resolve(absPath, follow);
+    Where w = resolve(absPath, follow, false);
     if (w.node == null) {
       throw new NoSuchFileException(absPath);
     }
