@@ -13,6 +13,8 @@ module io.layerfs.core {
   requires com.fasterxml.jackson.databind;
   requires static org.bouncycastle.pg;
   requires static org.bouncycastle.provider;
+  // optional (internal.OptionalLibrary): tmpfs mounts only
+  requires static com.google.common.jimfs;
 
   exports io.layerfs.core;
   exports io.layerfs.core.store;

@@ -1,5 +1,6 @@
 package io.layerfs.cli;
 
+import io.layerfs.core.Mount;
 import io.layerfs.core.store.Container;
 import io.layerfs.core.store.Store;
 import java.io.IOException;
@@ -16,9 +17,9 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code layerfs create NAME IMAGE}: a new container of an image, as {@code docker create} (its
- * writable layer starts empty). Prints the name. Mounts are accepted on the command line, in
- * {@code docker run --mount} syntax, but refused until the mount feature exists, before anything
- * is written.
+ * writable layer starts empty). Prints the name. Mounts ({@code --mount}, repeatable, in
+ * {@code docker run --mount} syntax) are recorded with the container and fixed from then on; a
+ * bad spec or a missing bind source is refused before anything is written.
  */
 @Command(name = "create", mixinStandardHelpOptions = true,
     description = "Create a container of an image and print its name.")
@@ -35,16 +36,14 @@ final class CreateCommand implements Callable<Integer> {
   String image;
 
   @Option(names = "--mount", paramLabel = "SPEC",
-      description = "A docker run --mount spec, e.g. type=volume,source=data,target=/data "
-          + "(not supported yet).")
+      description = "A docker run --mount spec (repeatable): type=volume,source=NAME,"
+          + "target=/path[,readonly][,volume-nocopy], type=bind,source=/abs/dir,target=/path"
+          + "[,readonly], type=tmpfs,target=/path[,tmpfs-size=64m][,tmpfs-mode=1777].")
   List<String> mounts = new ArrayList<>();
 
   @Override
   public Integer call() throws IOException {
-    if (!mounts.isEmpty()) {
-      throw new IOException("cannot create container " + name + ": mounts are not supported yet"
-          + " (--mount " + mounts.get(0) + ")");
-    }
+    Mount.parseAll(mounts); // a bad spec: its error, before the store is opened
     try (Store store = Stores.existing(main.store())) {
       if (store.containers().contains(name)) {
         throw new FileAlreadyExistsException(name, null, "container " + name
@@ -52,7 +51,7 @@ final class CreateCommand implements Callable<Integer> {
             + name + "')");
       }
       store.image(image); // a missing image: its error, before a directory is made
-      try (Container c = store.container(name, image, false)) {
+      try (Container c = store.container(name, image, false, mounts)) {
         spec.commandLine().getOut().println(c.name());
       }
     }

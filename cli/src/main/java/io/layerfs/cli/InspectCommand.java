@@ -5,9 +5,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.layerfs.core.ContainerInfo;
 import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
+import io.layerfs.core.Mount;
 import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -40,8 +42,9 @@ final class InspectCommand implements Callable<Integer> {
       ContainerInfo info = store.containerInfo(name);
       Image image = store.image(info.manifest().toString());
       PrintWriter out = spec.commandLine().getOut();
+      List<Mount> mounts = store.containerMounts(name);
       if (format.json()) {
-        Json.print(out, json(store, info, image));
+        Json.print(out, json(store, info, image, mounts));
         return 0;
       }
       out.println("Name:      " + info.name());
@@ -53,13 +56,31 @@ final class InspectCommand implements Callable<Integer> {
       for (Layer l : image.layers()) {
         out.println("  " + l.digest() + "  " + Human.size(l.size(), 3) + "  " + l.mediaType());
       }
-      out.println("Mounts:    none");
+      if (mounts.isEmpty()) {
+        out.println("Mounts:    none");
+      } else {
+        out.println("Mounts:    " + mounts.size());
+        for (Mount m : mounts) {
+          out.println("  " + m.type().id() + "  " + source(store, m) + " -> " + m.target()
+              + (m.readOnly() ? "  (read-only)" : ""));
+        }
+      }
       out.flush();
     }
     return 0;
   }
 
-  private static ArrayNode json(Store store, ContainerInfo info, Image image) {
+  /** Docker's Source: a volume's directory, a bind mount's host path, "" for a tmpfs. */
+  private static String source(Store store, Mount m) throws IOException {
+    return switch (m.type()) {
+      case VOLUME -> store.volumePath(m.source()).toString();
+      case BIND -> m.source();
+      case TMPFS -> "";
+    };
+  }
+
+  private static ArrayNode json(Store store, ContainerInfo info, Image image,
+      List<Mount> mounts) throws IOException {
     ArrayNode all = Json.array();
     ObjectNode c = all.addObject();
     c.put("Name", info.name());
@@ -81,7 +102,22 @@ final class InspectCommand implements Callable<Integer> {
       o.put("size", l.size());
       o.put("mediaType", l.mediaType());
     }
-    c.putArray("Mounts"); // mounts are not supported yet: always empty
+    ArrayNode array = c.putArray("Mounts");
+    for (Mount m : mounts) {
+      ObjectNode o = array.addObject();
+      o.put("Type", m.type().id());
+      if (m.type() == Mount.Type.VOLUME) {
+        o.put("Name", m.source());
+      }
+      o.put("Source", source(store, m));
+      o.put("Destination", m.target());
+      if (m.type() == Mount.Type.VOLUME) {
+        o.put("Driver", "local");
+      }
+      o.put("Mode", m.inspectMode());
+      o.put("RW", !m.readOnly());
+      o.put("Propagation", m.inspectPropagation());
+    }
     return all;
   }
 }

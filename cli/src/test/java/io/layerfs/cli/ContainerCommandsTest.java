@@ -73,11 +73,64 @@ class ContainerCommandsTest {
   }
 
   @Test
-  void createWithAMountIsRefusedBeforeAnythingIsWritten() throws IOException {
-    Cli.Result r = run("create", "web", "base:1", "--mount", "type=volume,source=v,target=/v");
+  void createWithABadMountIsRefusedBeforeAnythingIsWritten() throws IOException {
+    Cli.Result r = run("create", "web", "base:1", "--mount", "type=volume,source=v,target=/v",
+        "--mount", "type=floppy,target=/a");
     assertEquals(1, r.code());
-    assertTrue(r.errorLine().contains("mounts are not supported yet"), r.err());
+    assertEquals("layerfs: invalid mount spec 'type=floppy,target=/a': unknown type 'floppy' "
+        + "(known: volume, bind, tmpfs)", r.errorLine());
+    Cli.Result missing = run("create", "web", "base:1", "--mount",
+        "type=bind,source=" + dir.resolve("absent") + ",target=/a");
+    assertEquals(1, missing.code());
+    assertTrue(missing.errorLine().contains("bind source path does not exist: "
+        + dir.resolve("absent")), missing.err());
     assertEquals(List.of(), Container.list(ContentStore.open(storeDir)));
+    assertFalse(Files.exists(storeDir.resolve("layerfs/volumes/v")));
+  }
+
+  @Test
+  void createWithMountsInspectAndVolumeUse() throws IOException {
+    Path site = Files.createDirectory(dir.resolve("site"));
+    Files.writeString(site.resolve("index.html"), "<p>hi</p>\n");
+    Cli.Result r = run("create", "web", "base:1", "--mount", "type=volume,source=data,target=/data",
+        "--mount", "type=bind,source=" + site + ",target=/srv,readonly",
+        "--mount", "type=tmpfs,target=/tmp,tmpfs-size=1m");
+    assertEquals(0, r.code(), r.err());
+    assertEquals("index.html\n", run("ls", "web", "/srv").out());
+    JsonNode mounts = new ObjectMapper().readTree(run("inspect", "web", "--format", "json").out())
+        .get(0).get("Mounts");
+    assertEquals(3, mounts.size());
+    JsonNode v = mounts.get(0);
+    assertEquals("volume", v.get("Type").asText());
+    assertEquals("data", v.get("Name").asText());
+    assertEquals(storeDir.toAbsolutePath().resolve("layerfs/volumes/data/_data").toString(),
+        v.get("Source").asText());
+    assertEquals("/data", v.get("Destination").asText());
+    assertEquals("z", v.get("Mode").asText());
+    assertTrue(v.get("RW").asBoolean());
+    JsonNode b = mounts.get(1);
+    assertEquals("bind", b.get("Type").asText());
+    assertEquals(site.toString(), b.get("Source").asText());
+    assertFalse(b.get("RW").asBoolean());
+    assertEquals("rprivate", b.get("Propagation").asText());
+    assertEquals("tmpfs", mounts.get(2).get("Type").asText());
+    assertEquals("", mounts.get(2).get("Source").asText());
+    assertTrue(run("inspect", "web").out().contains("  bind  " + site + " -> /srv  (read-only)"));
+
+    assertEquals(0, run("volume", "create", "spare").code());
+    assertEquals("DRIVER   VOLUME NAME   CONTAINERS\nlocal    data          web\n"
+        + "local    spare\n", run("volume", "ls").out());
+    JsonNode inspect = new ObjectMapper().readTree(run("volume", "inspect", "data").out());
+    assertEquals("web", inspect.get(0).get("Containers").get(0).asText());
+    Cli.Result rm = run("volume", "rm", "data");
+    assertEquals(1, rm.code());
+    assertEquals("layerfs: volume data is in use by container web (remove it first)",
+        rm.errorLine());
+    assertEquals("Deleted Volumes:\nspare\n", run("volume", "prune", "-f").out());
+    assertEquals(0, run("rm", "web").code());
+    assertTrue(Files.isDirectory(storeDir.resolve("layerfs/volumes/data/_data")),
+        "a volume outlives its containers");
+    assertEquals("data\n", run("volume", "rm", "data").out());
   }
 
   @Test
@@ -167,7 +220,8 @@ class ContainerCommandsTest {
     assertEquals(0, run("volume", "create", "cache").code());
     assertTrue(Files.isDirectory(storeDir.resolve("layerfs/volumes/data/_data")));
     Cli.Result ls = run("volume", "ls");
-    assertEquals("DRIVER   VOLUME NAME\nlocal    cache\nlocal    data\n", ls.out());
+    assertEquals("DRIVER   VOLUME NAME   CONTAINERS\nlocal    cache\nlocal    data\n",
+        ls.out());
     JsonNode json = new ObjectMapper().readTree(run("volume", "ls", "--format", "json").out());
     assertEquals(2, json.size());
     assertEquals("cache", json.get(0).get("name").asText());
@@ -178,7 +232,8 @@ class ContainerCommandsTest {
     assertEquals(1, rm.code());
     assertEquals("cache\n", rm.out());
     assertTrue(rm.errorLine().contains("no volume nope"), rm.err());
-    assertEquals("DRIVER   VOLUME NAME\nlocal    data\n", run("volume", "ls").out());
+    assertEquals("DRIVER   VOLUME NAME   CONTAINERS\nlocal    data\n",
+        run("volume", "ls").out());
   }
 
   @Test

@@ -2,6 +2,7 @@ package io.layerfs.core;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.nio.file.FileStore;
 import java.nio.file.OpenOption;
 import java.nio.file.ReadOnlyFileSystemException;
 import java.util.List;
@@ -20,6 +21,25 @@ public interface FileTree extends Closeable {
 
   /** True when every change is refused. */
   boolean readOnly();
+
+  /** The mounts of this tree ({@code docker run --mount}), in the order given; none by default. */
+  default List<Mount> mounts() {
+    return List.of();
+  }
+
+  /**
+   * The mount that holds {@code absPath} (its parent's links followed, the last name's too with
+   * {@code followLast}; a missing last name belongs where it would be created), or null when the
+   * tree itself holds it.
+   */
+  default Mount mountOf(String absPath, boolean followLast) throws IOException {
+    return null;
+  }
+
+  /** The file store under {@code mount}: the host's for a volume or bind mount, a tmpfs's own. */
+  default FileStore storeOf(Mount mount) throws IOException {
+    throw new IllegalArgumentException("not a mount of this tree: " + mount);
+  }
 
   /** Looks up a path; with {@code followLast}, a symbolic link in the last name is followed. */
   Node lookup(String absPath, boolean followLast) throws IOException;

@@ -11,6 +11,7 @@
  *   <li>{@link io.layerfs.core.Compression}: none, gzip or zstd, detected from a blob's first
  *       bytes; both codecs are deterministic.
  *   <li>{@link io.layerfs.core.Layer}, {@link io.layerfs.core.Change}, {@link
+ *       io.layerfs.core.Mount} (a {@code --mount} spec), {@link
  *       io.layerfs.core.CommitOptions}, {@link io.layerfs.core.ContainerInfo}, {@link
  *       io.layerfs.core.GcReport}, {@link io.layerfs.core.FsckReport}, {@link
  *       io.layerfs.core.SignatureInfo} and {@link
@@ -32,7 +33,8 @@
  * one, {@code internal} (shared helpers), {@code oci} (the JSON model), {@code content} (the OCI
  * layout: blobs, {@code index.json}, leases), {@code image} (references resolved, images
  * written), {@code rootfs} (layers inflated, indexed and merged), {@code overlay} (the
- * copy-on-write engine), {@code container} (named, locked containers; volumes), {@code transfer}
+ * copy-on-write engine), {@code container} (named, locked containers; volumes), {@code mount}
+ * (volumes, bind and tmpfs mounts over a container's tree), {@code transfer}
  * (imports and exports), {@code signing} (simple signing), {@code gc}, {@code fsck} (checks and
  * repairs); and {@code store}, the entry point opened from a path, through which a Java user and
  * the CLI reach images, containers, volumes, transfers, gc, fsck and signing. The module exports

@@ -1,6 +1,9 @@
 package io.layerfs.provider;
 
+import io.layerfs.core.Mount;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -23,16 +26,20 @@ import java.util.Set;
  *       SignatureException} saying why</td></tr>
  *   <tr><td>signedIdentity</td><td>String</td><td>with {@code signedBy}: the docker reference
  *       the signature must claim, matched exactly</td></tr>
- *   <tr><td>mounts, lazy, tlsVerify</td><td></td><td>reserved: not supported yet</td></tr>
+ *   <tr><td>mounts</td><td>List&lt;String&gt;, or one String with a spec per line</td><td>{@code
+ *       docker run --mount} specs ({@code type=volume|bind|tmpfs,source=...,target=...}, see
+ *       {@code io.layerfs.core.Mount}), recorded when the container is created; reopening with
+ *       other mounts is refused</td></tr>
+ *   <tr><td>lazy, tlsVerify</td><td></td><td>reserved: not supported yet</td></tr>
  * </table>
  *
  * <p>Unknown keys and bad values are an {@link IllegalArgumentException} naming the key.
  */
 record LayerEnv(Path store, String image, boolean readOnly, Path signedBy,
-    String signedIdentity) {
+    String signedIdentity, List<String> mounts) {
   private static final Set<String> KNOWN =
-      Set.of("store", "image", "readOnly", "signedBy", "signedIdentity");
-  private static final Set<String> RESERVED = Set.of("mounts", "lazy", "tlsVerify");
+      Set.of("store", "image", "readOnly", "signedBy", "signedIdentity", "mounts");
+  private static final Set<String> RESERVED = Set.of("lazy", "tlsVerify");
 
   static LayerEnv parse(Map<String, ?> env) {
     for (String key : env.keySet()) {
@@ -53,7 +60,40 @@ record LayerEnv(Path store, String image, boolean readOnly, Path signedBy,
           "env key 'signedIdentity' needs env key 'signedBy' (the key to check it with)");
     }
     return new LayerEnv(store(env.get("store")), image(env.get("image")),
-        bool("readOnly", env.get("readOnly")), signedBy, signedIdentity);
+        bool("readOnly", env.get("readOnly")), signedBy, signedIdentity,
+        mounts(env.get("mounts")));
+  }
+
+  /** A list of specs, or one string of specs one per line; null when not given. */
+  private static List<String> mounts(Object value) {
+    if (value == null) {
+      return null;
+    }
+    List<String> specs = new ArrayList<>();
+    if (value instanceof String s) {
+      for (String line : s.split("\\R")) {
+        if (!line.isBlank()) {
+          specs.add(line.trim());
+        }
+      }
+    } else if (value instanceof List<?> list) {
+      for (Object o : list) {
+        if (!(o instanceof String spec)) {
+          throw new IllegalArgumentException("env key 'mounts' must be a List<String> of mount "
+              + "specs, but holds " + (o == null ? "null" : describe(o)));
+        }
+        specs.add(spec);
+      }
+    } else {
+      throw new IllegalArgumentException("env key 'mounts' must be a List<String> or a String "
+          + "of mount specs, not " + describe(value));
+    }
+    try {
+      Mount.parseAll(specs);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("env key 'mounts': " + e.getMessage(), e);
+    }
+    return List.copyOf(specs);
   }
 
   private static Path path(String key, Object value) {

@@ -3,6 +3,7 @@ package io.layerfs.provider;
 import io.layerfs.core.FileHandle;
 import io.layerfs.core.FileTree;
 import io.layerfs.core.Layer;
+import io.layerfs.core.Mount;
 import io.layerfs.core.Node;
 import io.layerfs.core.store.Container;
 import java.io.IOException;
@@ -245,6 +246,44 @@ final class LayerFileSystem extends FileSystem {
     return store;
   }
 
+  /** The file store holding {@code path}: the container's, or its mount's. */
+  FileStore fileStore(LayerPath path) throws IOException {
+    ensureOpen();
+    if (tree == null || tree.mounts().isEmpty()) {
+      return store;
+    }
+    try {
+      Mount mount = tree.mountOf(path.absolute(), true);
+      return mount == null ? store : new MountFileStore(mount, tree.storeOf(mount));
+    } catch (FileSystemException e) {
+      throw named(e, path);
+    }
+  }
+
+  /** Whether {@code path} (links followed) lies on a read-only mount. */
+  boolean readOnlyMount(LayerPath path) throws IOException {
+    ensureOpen();
+    if (tree == null || tree.mounts().isEmpty()) {
+      return false;
+    }
+    Mount mount = tree.mountOf(path.absolute(), true);
+    return mount != null && mount.readOnly();
+  }
+
+  /** Whether two paths (their last names not followed) are on the same mount. */
+  boolean sameMount(LayerPath a, LayerPath b) throws IOException {
+    ensureOpen();
+    if (tree == null || tree.mounts().isEmpty()) {
+      return true;
+    }
+    try {
+      return java.util.Objects.equals(tree.mountOf(a.absolute(), false),
+          tree.mountOf(b.absolute(), false));
+    } catch (FileSystemException e) {
+      return true; // rename(2) itself reports the path's problem
+    }
+  }
+
   void ensureOpen() {
     if (!open) {
       throw new ClosedFileSystemException();
@@ -300,7 +339,19 @@ final class LayerFileSystem extends FileSystem {
   @Override
   public Iterable<FileStore> getFileStores() {
     ensureOpen();
-    return List.of(store);
+    if (tree == null || tree.mounts().isEmpty()) {
+      return List.of(store);
+    }
+    List<FileStore> stores = new java.util.ArrayList<>();
+    stores.add(store);
+    for (Mount mount : tree.mounts()) {
+      try {
+        stores.add(new MountFileStore(mount, tree.storeOf(mount)));
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+    return stores;
   }
 
   @Override

@@ -92,7 +92,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     Stores.Handle handle = stores.acquire(config.store());
     try {
       FileTree tree = handle.store().open(name, config.image(), config.readOnly(),
-          config.signedBy(), config.signedIdentity());
+          config.mounts(), config.signedBy(), config.signedIdentity());
       LayerFileSystem[] self = new LayerFileSystem[1];
       LayerFileSystem fs = new LayerFileSystem(this, name, tree,
           tree instanceof Container ? config.store() : null, () -> {
@@ -344,7 +344,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
   public FileStore getFileStore(Path path) throws IOException {
     LayerPath p = LayerPath.check(path);
     p.fs().lookup(p, true);
-    return p.fs().fileStore();
+    return p.fs().fileStore(p);
   }
 
   /**
@@ -359,7 +359,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       throw new MissingFileException(p.toString());
     }
     for (AccessMode mode : modes) {
-      if (mode == AccessMode.WRITE && p.fs().isReadOnly()) {
+      if (mode == AccessMode.WRITE && (p.fs().isReadOnly() || p.fs().readOnlyMount(p))) {
         throw new java.nio.file.FileSystemException(p.toString(), null, "Read-only file system");
       }
       if (mode == AccessMode.EXECUTE && node.type() != EntryType.DIRECTORY
@@ -490,6 +490,11 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     List<CopyOption> opts = Arrays.asList(options);
     boolean atomic = opts.contains(StandardCopyOption.ATOMIC_MOVE);
     if (atomic) {
+      if (!s.fs().sameMount(s, t)) {
+        // rename(2) across two mounts: EXDEV, which the default provider reports so
+        throw new java.nio.file.AtomicMoveNotSupportedException(s.toString(), t.toString(),
+            "Invalid cross-device link");
+      }
       checkRename(s, t);
     }
     boolean replace = atomic || opts.contains(StandardCopyOption.REPLACE_EXISTING);

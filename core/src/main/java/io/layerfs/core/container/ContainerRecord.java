@@ -36,11 +36,18 @@ import java.util.Objects;
  * @param config the digest of the image's config
  * @param layers the image's layers, bottom to top
  * @param created when the container was created
+ * @param mounts the container's mounts as canonical {@code --mount} specs ({@link
+ *     io.layerfs.core.Mount#spec()}), fixed at creation as Docker's are; empty for none
  */
 public record ContainerRecord(String name, String image, Digest manifest, Digest config,
-    List<Layer> layers, Instant created) {
-  /** The format version written and the only one read. */
+    List<Layer> layers, Instant created, List<String> mounts) {
+  /** The format version of a record without mounts; the only one before mounts existed. */
   public static final int VERSION = 1;
+  /**
+   * The version of a record with mounts: a layerfs from before mounts refuses it (naming the
+   * version) rather than opening the container without them and writing where its mounts were.
+   */
+  public static final int VERSION_MOUNTS = 2;
 
   public ContainerRecord {
     Objects.requireNonNull(name, "name");
@@ -49,12 +56,24 @@ public record ContainerRecord(String name, String image, Digest manifest, Digest
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(created, "created");
     layers = List.copyOf(layers);
+    mounts = List.copyOf(mounts);
+  }
+
+  /** A record without mounts. */
+  public ContainerRecord(String name, String image, Digest manifest, Digest config,
+      List<Layer> layers, Instant created) {
+    this(name, image, manifest, config, layers, created, List.of());
   }
 
   /** The record of container {@code name} made now from {@code image}, named {@code ref}. */
   public static ContainerRecord of(String name, String ref, Image image) {
+    return of(name, ref, image, List.of());
+  }
+
+  /** {@link #of(String, String, Image)} with mounts, as canonical specs. */
+  public static ContainerRecord of(String name, String ref, Image image, List<String> mounts) {
     return new ContainerRecord(name, ref, image.manifestDigest(), image.configDigest(),
-        image.layers(), Instant.now());
+        image.layers(), Instant.now(), mounts);
   }
 
   /** True when {@code image} has this record's manifest, config and layers. */
@@ -93,8 +112,29 @@ public record ContainerRecord(String name, String image, Digest manifest, Digest
       throw bad(file, "it has no 'version' (written by an older layerfs); this layerfs reads "
           + "version " + VERSION + ": remove the container and create it again");
     }
-    if (!version.isInt() || version.intValue() != VERSION) {
-      throw bad(file, "it has version " + version + "; this layerfs reads version " + VERSION);
+    if (!version.isInt()
+        || (version.intValue() != VERSION && version.intValue() != VERSION_MOUNTS)) {
+      throw bad(file, "it has version " + version + "; this layerfs reads versions " + VERSION
+          + " and " + VERSION_MOUNTS);
+    }
+    List<String> mounts = new ArrayList<>();
+    JsonNode mountsNode = root.get("mounts");
+    if (version.intValue() == VERSION_MOUNTS) {
+      if (mountsNode == null || !mountsNode.isArray()) {
+        throw bad(file, "'mounts' is missing or not an array of mount specs");
+      }
+      for (int i = 0; i < mountsNode.size(); i++) {
+        JsonNode m = mountsNode.get(i);
+        if (!m.isTextual()) {
+          throw bad(file, "'mounts[" + i + "]' is not a string (a --mount spec)");
+        }
+        try {
+          io.layerfs.core.Mount.parse(m.textValue());
+        } catch (IllegalArgumentException e) {
+          throw bad(file, "'mounts[" + i + "]': " + e.getMessage());
+        }
+        mounts.add(m.textValue());
+      }
     }
     String created = string(file, root, "created", "an ISO-8601 instant");
     Instant instant;
@@ -125,7 +165,7 @@ public record ContainerRecord(String name, String image, Digest manifest, Digest
     }
     return new ContainerRecord(string(file, root, "name", "the container's name"),
         string(file, root, "image", "an image reference"), digest(file, root, "manifest"),
-        digest(file, root, "config"), list, instant);
+        digest(file, root, "config"), list, instant, mounts);
   }
 
   /**
@@ -134,7 +174,7 @@ public record ContainerRecord(String name, String image, Digest manifest, Digest
    */
   public void write(Path dir) throws IOException {
     ObjectNode root = OciJson.object();
-    root.put("version", VERSION);
+    root.put("version", mounts.isEmpty() ? VERSION : VERSION_MOUNTS);
     root.put("name", name);
     root.put("image", image);
     root.put("created", created.toString());
@@ -147,6 +187,10 @@ public record ContainerRecord(String name, String image, Digest manifest, Digest
       l.put("digest", layer.digest().toString());
       l.put("size", layer.size());
       l.put("diffId", layer.diffId().toString());
+    }
+    if (!mounts.isEmpty()) {
+      ArrayNode specs = root.putArray("mounts");
+      mounts.forEach(specs::add);
     }
     byte[] bytes = OciJson.toPrettyBytes(root);
     Path tmp = dir.resolve(ContainerDirectory.JSON + ".tmp");

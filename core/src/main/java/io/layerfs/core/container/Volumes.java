@@ -1,5 +1,6 @@
 package io.layerfs.core.container;
 
+import io.layerfs.core.Mount;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.internal.FileTrees;
 import java.io.IOException;
@@ -11,6 +12,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
@@ -57,6 +60,12 @@ public final class Volumes {
       throw missing(store, name);
     }
     return data;
+  }
+
+  /** Where volume {@code name}'s data directory is or would be. */
+  public static Path path(ContentStore store, String name) throws IOException {
+    checkName(name);
+    return root(store).resolve(name).resolve(DATA);
   }
 
   /** The names of the volumes of {@code store}, sorted. */
@@ -111,6 +120,66 @@ public final class Volumes {
         }
       }
     }
+  }
+
+  /**
+   * The containers that mount each volume, from their records (volumes no container mounts are
+   * absent); each list sorted. A container whose record cannot be read is skipped.
+   */
+  public static Map<String, List<String>> users(ContentStore store) throws IOException {
+    Map<String, List<String>> users = new TreeMap<>();
+    for (String container : ContainerDirectory.list(store)) {
+      ContainerRecord record;
+      try {
+        record = ContainerRecord.read(
+            ContainerDirectory.containers(store).resolve(container).resolve(
+                ContainerDirectory.JSON));
+      } catch (IOException e) {
+        continue; // removed meanwhile, or damaged: fsck reports it
+      }
+      for (String spec : record.mounts()) {
+        Mount m = Mount.parse(spec);
+        if (m.type() == Mount.Type.VOLUME) {
+          users.computeIfAbsent(m.source(), k -> new ArrayList<>()).add(container);
+        }
+      }
+    }
+    users.values().forEach(Collections::sort);
+    return users;
+  }
+
+  /**
+   * {@link #remove}, refused for a volume a container mounts, as {@code docker volume rm} refuses
+   * one in use.
+   *
+   * @throws IOException naming the containers that use it
+   */
+  public static void removeUnused(ContentStore store, String name) throws IOException {
+    checkName(name);
+    List<String> using = users(store).get(name);
+    if (using != null) {
+      throw new IOException("volume " + name + " is in use by container" + (using.size() > 1
+          ? "s " : " ") + String.join(", ", using) + " (remove " + (using.size() > 1 ? "them"
+          : "it") + " first)");
+    }
+    remove(store, name);
+  }
+
+  /** Removes every volume no container mounts; returns their names, sorted. */
+  public static List<String> prune(ContentStore store) throws IOException {
+    Map<String, List<String>> users = users(store);
+    List<String> removed = new ArrayList<>();
+    for (String name : list(store)) {
+      if (!users.containsKey(name)) {
+        try {
+          remove(store, name);
+          removed.add(name);
+        } catch (NoSuchFileException e) {
+          // removed by someone else meanwhile
+        }
+      }
+    }
+    return removed;
   }
 
   private static Path root(ContentStore store) throws IOException {

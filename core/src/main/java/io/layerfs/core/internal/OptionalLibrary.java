@@ -25,7 +25,12 @@ public enum OptionalLibrary {
       new Artifact("org.bouncycastle", "bcpg-jdk18on", "bouncycastle",
           "org.bouncycastle.openpgp.PGPPublicKeyRing"),
       new Artifact("org.bouncycastle", "bcprov-jdk18on", "bouncycastle",
-          "org.bouncycastle.jce.provider.BouncyCastleProvider"));
+          "org.bouncycastle.jce.provider.BouncyCastleProvider")),
+  /** tmpfs mounts: an in-memory file system. */
+  JIMFS("tmpfs mounts", "com.google.common.jimfs",
+      new Artifact("com.google.jimfs", "jimfs", "jimfs", "com.google.common.jimfs.Jimfs"),
+      new Artifact("com.google.guava", "guava", "guava",
+          "com.google.common.collect.ImmutableList"));
 
   private final String feature;
   private final String module;

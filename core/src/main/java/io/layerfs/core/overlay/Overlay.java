@@ -4,7 +4,9 @@ import io.layerfs.core.Change;
 import io.layerfs.core.CommitOptions;
 import io.layerfs.core.EntryType;
 import io.layerfs.core.FileHandle;
+import io.layerfs.core.FileTree;
 import io.layerfs.core.Image;
+import io.layerfs.core.Layer;
 import io.layerfs.core.Node;
 import io.layerfs.core.Progress;
 import io.layerfs.core.content.ContentStore;
@@ -45,16 +47,19 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * and opening for reading; write for every mutation and opening for writing), then an {@link
  * UpperFile}'s monitor, then the {@link MetaLog}'s monitor.
  */
-public final class Overlay implements Closeable {
+public final class Overlay implements Closeable, FileTree {
   private final Path dir;
+  private final List<Layer> layers;
   private final boolean readOnly;
   private final ContainerTree tree;
   private final UpperLayer upper;
   private final ReentrantReadWriteLock rw;
   private volatile boolean closed;
 
-  private Overlay(Path dir, boolean readOnly, ContainerTree tree, ReentrantReadWriteLock rw) {
+  private Overlay(Path dir, boolean readOnly, ContainerTree tree, ReentrantReadWriteLock rw,
+      List<Layer> layers) {
     this.dir = dir;
+    this.layers = List.copyOf(layers);
     this.readOnly = readOnly;
     this.tree = tree;
     this.upper = tree.upper();
@@ -70,7 +75,8 @@ public final class Overlay implements Closeable {
     UpperLayer upper = UpperLayer.load(dirOrNull, readOnly, layers, root.layers(),
         root.lookup("/", false));
     ReentrantReadWriteLock rw = new ReentrantReadWriteLock();
-    return new Overlay(dirOrNull, readOnly, new ContainerTree(root, upper, rw), rw);
+    return new Overlay(dirOrNull, readOnly, new ContainerTree(root, upper, rw), rw,
+        root.layers());
   }
 
   /** Compacts the metadata into the snapshot; open handles stop working. */
@@ -88,8 +94,15 @@ public final class Overlay implements Closeable {
     }
   }
 
+  @Override
   public boolean readOnly() {
     return readOnly;
+  }
+
+  /** The image's layers, bottom to top. */
+  @Override
+  public List<Layer> layers() {
+    return layers;
   }
 
   /** Bytes written into data files since this container was opened (copied chunks included). */

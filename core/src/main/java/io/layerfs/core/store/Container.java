@@ -8,14 +8,18 @@ import io.layerfs.core.FileHandle;
 import io.layerfs.core.FileTree;
 import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
+import io.layerfs.core.Mount;
 import io.layerfs.core.Node;
 import io.layerfs.core.Progress;
 import io.layerfs.core.container.ContainerDirectory;
 import io.layerfs.core.container.ContainerLock;
 import io.layerfs.core.container.ContainerRecord;
+import io.layerfs.core.container.Volumes;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.content.Lease;
 import io.layerfs.core.image.Images;
+import io.layerfs.core.internal.OptionalLibrary;
+import io.layerfs.core.mount.MountedTree;
 import io.layerfs.core.overlay.ContainerCheck;
 import io.layerfs.core.overlay.Overlay;
 import io.layerfs.core.rootfs.LayerStore;
@@ -48,10 +52,12 @@ public final class Container implements FileTree {
   private final boolean readOnly;
   private final ContainerLock lock;
   private final Overlay overlay;
+  /** What file operations go to: the overlay, or the overlay with the container's mounts. */
+  private final FileTree files;
   private boolean closed;
 
   private Container(String name, ContentStore store, Path dir, Image image, boolean readOnly,
-      ContainerLock lock, Overlay overlay) {
+      ContainerLock lock, Overlay overlay, FileTree files) {
     this.name = name;
     this.store = store;
     this.dir = dir;
@@ -59,6 +65,7 @@ public final class Container implements FileTree {
     this.readOnly = readOnly;
     this.lock = lock;
     this.overlay = overlay;
+    this.files = files;
   }
 
   // ------------------------------------------------------------------------------ life cycle
@@ -75,7 +82,22 @@ public final class Container implements FileTree {
    */
   public static Container open(ContentStore store, LayerStore layers, String name,
       String imageOrNull, boolean readOnly) throws IOException {
+    return open(store, layers, name, imageOrNull, readOnly, null);
+  }
+
+  /**
+   * {@link #open(ContentStore, LayerStore, String, String, boolean)} with mounts ({@code docker
+   * run --mount} specs): a new container records them; an existing one mounts those it was
+   * created with, and {@code mountSpecsOrNull}, when given and not empty, must name the same
+   * (mounts are fixed at creation, as Docker's are). Bad specs and missing bind sources are
+   * refused before anything is created.
+   *
+   * @throws IllegalArgumentException for a bad spec or other mounts than the container's
+   */
+  public static Container open(ContentStore store, LayerStore layers, String name,
+      String imageOrNull, boolean readOnly, List<String> mountSpecsOrNull) throws IOException {
     ContainerDirectory.checkName(name);
+    List<Mount> wanted = mountSpecsOrNull == null ? List.of() : Mount.parseAll(mountSpecsOrNull);
     Path dir = ContainerDirectory.containers(store).resolve(name);
     Path json = dir.resolve(JSON);
     ContainerLock lock = null;
@@ -92,17 +114,25 @@ public final class Container implements FileTree {
               + store.root() + "; give 'image' to create it");
         }
         if (readOnly) {
+          if (!wanted.isEmpty()) {
+            throw new IllegalArgumentException("container " + name + " does not exist in store "
+                + store.root() + ": a read-only view of an image has no mounts (create the "
+                + "container with them first)");
+          }
           // nothing to show but the image: a transient view, nothing written
           Image image = Images.resolve(store, imageOrNull);
-          return create(name, null, image, true, null, store, layers);
+          return create(name, null, image, true, null, store, layers, List.of());
         }
+        checkSources(wanted);
+        Images.resolve(store, imageOrNull); // a missing image: its error, before a directory
         Files.createDirectories(dir);
         lock = ContainerLock.acquire(dir, name);
         if (!Files.exists(json)) {
           // resolve and record under a lease: container.json is what keeps the image from gc
           try (Lease lease = store.lease()) {
             Image image = Images.resolve(store, imageOrNull);
-            ContainerRecord.of(name, imageOrNull, image).write(dir);
+            ContainerRecord.of(name, imageOrNull, image,
+                wanted.stream().map(Mount::spec).toList()).write(dir);
           }
         }
       } else if (!readOnly) {
@@ -123,7 +153,15 @@ public final class Container implements FileTree {
               + "' (" + given.manifestDigest() + ")");
         }
       }
-      return create(name, dir, image, readOnly, lock, store, layers);
+      List<Mount> mounts = Mount.parseAll(record.mounts());
+      if (!wanted.isEmpty() && !Set.copyOf(wanted).equals(Set.copyOf(mounts))) {
+        throw new IllegalArgumentException("container " + name + " was created with mounts "
+            + (mounts.isEmpty() ? "none" : record.mounts()) + ", not "
+            + wanted.stream().map(Mount::spec).toList() + ": mounts are fixed when a container "
+            + "is created, as Docker's are (give none to reopen it, or remove it and create it "
+            + "again)");
+      }
+      return create(name, dir, image, readOnly, lock, store, layers, mounts);
     } catch (IOException | RuntimeException e) {
       if (lock != null) {
         lock.close();
@@ -133,10 +171,41 @@ public final class Container implements FileTree {
   }
 
   private static Container create(String name, Path dir, Image image, boolean readOnly,
-      ContainerLock lock, ContentStore store, LayerStore layers) throws IOException {
+      ContainerLock lock, ContentStore store, LayerStore layers, List<Mount> mounts)
+      throws IOException {
     RootFs root = RootFs.open(store, layers, image.manifestDigest().toString());
-    return new Container(name, store, dir, image, readOnly, lock,
-        Overlay.open(dir, readOnly, root, layers));
+    Overlay overlay = Overlay.open(dir, readOnly, root, layers);
+    FileTree files = overlay;
+    if (!mounts.isEmpty()) {
+      try {
+        files = MountedTree.open(overlay, mounts, volume -> readOnly
+            ? Volumes.dataDir(store, volume) : Volumes.create(store, volume));
+      } catch (IOException | RuntimeException e) {
+        overlay.close();
+        throw e;
+      }
+    }
+    return new Container(name, store, dir, image, readOnly, lock, overlay, files);
+  }
+
+  /** Bind sources must exist and be directories: checked before a container is made. */
+  private static void checkSources(List<Mount> mounts) throws IOException {
+    for (Mount m : mounts) {
+      if (m.type() == Mount.Type.TMPFS) {
+        OptionalLibrary.JIMFS.require();
+      }
+      if (m.type() == Mount.Type.BIND) {
+        Path source = Path.of(m.source());
+        if (!Files.exists(source)) {
+          throw new NoSuchFileException(m.source(), null,
+              "bind source path does not exist: " + m.source() + " (mount " + m + ")");
+        }
+        if (!Files.isDirectory(source)) {
+          throw new IllegalArgumentException("invalid mount spec '" + m + "': bind source "
+              + m.source() + " is not a directory");
+        }
+      }
+    }
   }
 
   /** The names of the containers of {@code store}, sorted. */
@@ -151,6 +220,16 @@ public final class Container implements FileTree {
    */
   public static ContainerInfo info(ContentStore store, String name) throws IOException {
     return ContainerDirectory.info(store, name);
+  }
+
+  /**
+   * The mounts container {@code name} was created with, from its record (no lock is taken).
+   *
+   * @throws NoSuchFileException if there is none of that name
+   */
+  public static List<Mount> mounts(ContentStore store, String name) throws IOException {
+    Path dir = existing(store, name);
+    return Mount.parseAll(ContainerRecord.read(dir.resolve(JSON)).mounts());
   }
 
   /**
@@ -208,7 +287,7 @@ public final class Container implements FileTree {
     }
     closed = true;
     try {
-      overlay.close();
+      files.close(); // the mounts, then the overlay
     } finally {
       if (lock != null) {
         lock.close();
@@ -239,84 +318,100 @@ public final class Container implements FileTree {
     return overlay.upperBytesWritten();
   }
 
-  // ------------------------------------------------------------------ files (the overlay's)
+  // ------------------------------------------------------ files (the overlay's, or a mount's)
+
+  /** The container's mounts, in the order given at creation. */
+  @Override
+  public List<Mount> mounts() {
+    return files.mounts();
+  }
+
+  @Override
+  public Mount mountOf(String absPath, boolean followLast) throws IOException {
+    return files.mountOf(absPath, followLast);
+  }
+
+  @Override
+  public java.nio.file.FileStore storeOf(Mount mount) throws IOException {
+    return files.storeOf(mount);
+  }
 
   /** Looks up an absolute path; symbolic links resolve chroot-style. */
   @Override
   public Node lookup(String absPath, boolean followLast) throws IOException {
-    return overlay.lookup(absPath, followLast);
+    return files.lookup(absPath, followLast);
   }
 
   /** {@link #lookup}, but null for a missing path. */
   @Override
   public Node find(String absPath, boolean followLast) throws IOException {
-    return overlay.find(absPath, followLast);
+    return files.find(absPath, followLast);
   }
 
   /** The sorted names in a directory. */
   @Override
   public List<String> list(String absDir) throws IOException {
-    return overlay.list(absDir);
+    return files.list(absDir);
   }
 
   /** Opens a file with the semantics of {@code FileChannel.open}; see {@link Overlay#open}. */
   @Override
   public FileHandle open(String absPath, Set<? extends OpenOption> options, int createMode)
       throws IOException {
-    return overlay.open(absPath, options, createMode);
+    return files.open(absPath, options, createMode);
   }
 
   @Override
   public void createDirectory(String absPath, int mode) throws IOException {
-    overlay.createDirectory(absPath, mode);
+    files.createDirectory(absPath, mode);
   }
 
   @Override
   public void createSymbolicLink(String absLink, String target) throws IOException {
-    overlay.createSymbolicLink(absLink, target);
+    files.createSymbolicLink(absLink, target);
   }
 
   @Override
   public void createLink(String absLink, String absExisting) throws IOException {
-    overlay.createLink(absLink, absExisting);
+    files.createLink(absLink, absExisting);
   }
 
   @Override
   public void delete(String absPath) throws IOException {
-    overlay.delete(absPath);
+    files.delete(absPath);
   }
 
   @Override
   public void move(String absSource, String absTarget, boolean replaceExisting)
       throws IOException {
-    overlay.move(absSource, absTarget, replaceExisting);
+    files.move(absSource, absTarget, replaceExisting);
   }
 
   @Override
   public void setMode(String absPath, boolean follow, int mode) throws IOException {
-    overlay.setMode(absPath, follow, mode);
+    files.setMode(absPath, follow, mode);
   }
 
   @Override
   public void setOwner(String absPath, boolean follow, int uid, int gid) throws IOException {
-    overlay.setOwner(absPath, follow, uid, gid);
+    files.setOwner(absPath, follow, uid, gid);
   }
 
   @Override
   public void setTimes(String absPath, boolean follow, long mtimeNanosOrMinus1,
       long atimeNanosOrMinus1) throws IOException {
-    overlay.setTimes(absPath, follow, mtimeNanosOrMinus1, atimeNanosOrMinus1);
+    files.setTimes(absPath, follow, mtimeNanosOrMinus1, atimeNanosOrMinus1);
   }
 
   @Override
   public void setXattr(String absPath, boolean follow, String name, byte[] value)
       throws IOException {
-    overlay.setXattr(absPath, follow, name, value);
+    files.setXattr(absPath, follow, name, value);
   }
 
   @Override
   public void removeXattr(String absPath, boolean follow, String name) throws IOException {
-    overlay.removeXattr(absPath, follow, name);
+    files.removeXattr(absPath, follow, name);
   }
 
   // ------------------------------------------------------------------------------ images

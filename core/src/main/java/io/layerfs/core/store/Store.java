@@ -7,6 +7,7 @@ import io.layerfs.core.FileTree;
 import io.layerfs.core.FsckReport;
 import io.layerfs.core.GcReport;
 import io.layerfs.core.Image;
+import io.layerfs.core.Mount;
 import io.layerfs.core.Progress;
 import io.layerfs.core.SignatureException;
 import io.layerfs.core.SignatureInfo;
@@ -27,6 +28,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The entry point: one store (an OCI image layout with layerfs's state under {@code layerfs/})
@@ -126,6 +128,15 @@ public final class Store implements Closeable {
   }
 
   /**
+   * {@link #container(String, String, boolean)} with mounts, {@code docker run --mount} specs
+   * (see {@link Container#open(ContentStore, LayerStore, String, String, boolean, List)}).
+   */
+  public Container container(String name, String imageOrNull, boolean readOnly,
+      List<String> mountSpecsOrNull) throws IOException {
+    return Container.open(content, layers(), name, imageOrNull, readOnly, mountSpecsOrNull);
+  }
+
+  /**
    * Opens what {@code layerfs://NAME} names: container {@code name}, created from {@code
    * imageOrNull} on first use; with {@code readOnly} and no such container, a read-only view of
    * {@code imageOrNull}. With {@code signedByOrNull} (a public key file as {@code gpg --export}
@@ -134,6 +145,16 @@ public final class Store implements Closeable {
    */
   public FileTree open(String name, String imageOrNull, boolean readOnly, Path signedByOrNull,
       String identityOrNull) throws IOException {
+    return open(name, imageOrNull, readOnly, null, signedByOrNull, identityOrNull);
+  }
+
+  /** {@link #open(String, String, boolean, Path, String)} with a container's mounts. */
+  public FileTree open(String name, String imageOrNull, boolean readOnly,
+      List<String> mountSpecsOrNull, Path signedByOrNull, String identityOrNull)
+      throws IOException {
+    if (mountSpecsOrNull != null) {
+      Mount.parseAll(mountSpecsOrNull); // bad specs before any signature or image work
+    }
     boolean exists = containers().contains(name);
     Digest verified = null;
     if (signedByOrNull != null && (exists || imageOrNull != null)) {
@@ -143,13 +164,17 @@ public final class Store implements Closeable {
       SimpleSigning.requireSigned(content, verified, signedByOrNull, identityOrNull);
     }
     if (readOnly && !exists) {
+      if (mountSpecsOrNull != null && !mountSpecsOrNull.isEmpty()) {
+        throw new IllegalArgumentException("container '" + name + "' does not exist in store "
+            + root() + ": a read-only view of an image has no mounts");
+      }
       if (imageOrNull == null) {
         throw new IllegalArgumentException("container '" + name + "' does not exist in store "
             + root() + "; give env key 'image' to view an image");
       }
       return RootFs.open(content, layers(), verified != null ? verified.toString() : imageOrNull);
     }
-    Container container = container(name, imageOrNull, readOnly);
+    Container container = container(name, imageOrNull, readOnly, mountSpecsOrNull);
     if (verified != null && !verified.equals(container.image().manifestDigest())) {
       container.close();
       throw new SignatureException("image '" + imageOrNull + "' changed to "
@@ -197,6 +222,11 @@ public final class Store implements Closeable {
     return Container.info(content, name);
   }
 
+  /** The mounts a container was created with, without opening it. */
+  public List<Mount> containerMounts(String name) throws IOException {
+    return Container.mounts(content, name);
+  }
+
   /** Removes a container and its writable layer; refused while it is open for writing. */
   public void removeContainer(String name) throws IOException {
     Container.remove(content, name);
@@ -214,13 +244,37 @@ public final class Store implements Closeable {
     return Volumes.dataDir(content, name);
   }
 
+  /**
+   * Where volume {@code name}'s files are or will be ({@code layerfs/volumes/NAME/_data}), whether
+   * it exists or not (a container creates it on first use).
+   */
+  public Path volumePath(String name) throws IOException {
+    return Volumes.path(content, name);
+  }
+
   /** The names of the volumes, sorted. */
   public List<String> volumes() throws IOException {
     return Volumes.list(content);
   }
 
+  /**
+   * Removes a volume and its files, as {@code docker volume rm}: refused while a container
+   * mounts it.
+   *
+   * @throws IOException naming the containers when it is in use
+   */
   public void removeVolume(String name) throws IOException {
-    Volumes.remove(content, name);
+    Volumes.removeUnused(content, name);
+  }
+
+  /** The containers that mount each volume (volumes no container mounts are absent). */
+  public Map<String, List<String>> volumeUsers() throws IOException {
+    return Volumes.users(content);
+  }
+
+  /** Removes every volume no container mounts, as {@code docker volume prune -a}; their names. */
+  public List<String> pruneVolumes() throws IOException {
+    return Volumes.prune(content);
   }
 
   // ------------------------------------------------------------------------------ gc, signing

@@ -78,10 +78,26 @@ class ContainerRecordTest {
 
   @Test
   void anUnknownVersionIsRefused() throws IOException {
-    edit(o -> o.put("version", 2));
-    assertRefused("version 2");
+    edit(o -> o.put("version", 3));
+    assertRefused("version 3");
     edit(o -> o.put("version", "1"));
     assertRefused("version \"1\"");
+  }
+
+  @Test
+  void mountsAreVersionTwoAndAVersionOneRecordHasNone() throws IOException {
+    assertEquals(List.of(), ContainerRecord.read(json).mounts());
+    ContainerRecord old = ContainerRecord.read(json);
+    List<String> specs = List.of("type=volume,source=v,target=/v", "type=tmpfs,target=/t");
+    new ContainerRecord(old.name(), old.image(), old.manifest(), old.config(), old.layers(),
+        old.created(), specs).write(json.getParent());
+    assertEquals(ContainerRecord.VERSION_MOUNTS,
+        JSON.readTree(json.toFile()).get("version").asInt());
+    assertEquals(specs, ContainerRecord.read(json).mounts());
+    edit(o -> o.remove("mounts"));
+    assertRefused("'mounts' is missing");
+    edit(o -> o.putArray("mounts").add("type=nfs,target=/x"));
+    assertRefused("'mounts[0]': invalid mount spec 'type=nfs,target=/x'");
   }
 
   @Test

@@ -25,8 +25,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * zstd-jni and Bouncy Castle are optional: in a JVM whose class path lacks them, gzip images
- * still read, and zstd and signing fail with an error naming the missing artifact.
+ * zstd-jni, Bouncy Castle and Jimfs are optional: in a JVM whose class path lacks them, gzip
+ * images still read and volumes mount, and zstd, signing and tmpfs mounts fail with an error
+ * naming the missing artifact.
  */
 class OptionalLibraryTest {
   @TempDir Path dir;
@@ -35,6 +36,7 @@ class OptionalLibraryTest {
   void presentLibrariesPass() {
     assertDoesNotThrow(OptionalLibrary.ZSTD::require);
     assertDoesNotThrow(OptionalLibrary.BOUNCY_CASTLE::require);
+    assertDoesNotThrow(OptionalLibrary.JIMFS::require);
   }
 
   @Test
@@ -58,8 +60,55 @@ class OptionalLibraryTest {
     assertTrue(out.get(4).contains("--add-modules org.bouncycastle.pg"), out.get(4));
   }
 
+  @Test
+  void withoutJimfsVolumesWorkAndATmpfsNamesTheArtifacts() throws Exception {
+    Path store = dir.resolve("store");
+    ImageBuilder.create(store).layer(LayerCompression.GZIP).file("/hello", "hi\n")
+        .build("plain:1");
+    List<String> out = runWithout(TmpfsProbe.class, store, "jimfs", "guava");
+    assertEquals("jimfs class absent", out.get(0), String.join("\n", out));
+    assertEquals("volume: [f]", out.get(1));
+    assertTrue(out.get(2).startsWith("tmpfs: tmpfs mounts need com.google.jimfs:jimfs:1.3.1 and "
+        + "com.google.guava:guava:"), out.get(2));
+    assertTrue(out.get(2).contains("--add-modules com.google.common.jimfs"), out.get(2));
+    assertEquals("containers: [v]", out.get(3), "the refused tmpfs container was not created");
+  }
+
+  /** A user without Jimfs: a volume mount works, a tmpfs mount is refused naming it. */
+  static final class TmpfsProbe {
+    public static void main(String[] args) throws IOException {
+      try {
+        Class.forName("com.google.common.jimfs.Jimfs");
+        System.out.println("jimfs class present");
+      } catch (ClassNotFoundException e) {
+        System.out.println("jimfs class absent");
+      }
+      try (Store store = Store.open(Path.of(args[0]))) {
+        try (Container c = store.container("v", "plain:1", false,
+            List.of("type=volume,source=data,target=/data"))) {
+          c.open("/data/f", java.util.Set.of(java.nio.file.StandardOpenOption.CREATE,
+              java.nio.file.StandardOpenOption.WRITE), 0644).close();
+          System.out.println("volume: " + c.list("/data"));
+        }
+        try (Container c = store.container("t", "plain:1", false,
+            List.of("type=tmpfs,target=/tmp"))) {
+          System.out.println("tmpfs: opened");
+        } catch (IOException e) {
+          System.out.println("tmpfs: " + e.getMessage());
+        }
+        System.out.println("containers: " + store.containers());
+      }
+    }
+  }
+
   /** Runs {@link Probe} in a JVM whose class path lacks the jars whose names contain these. */
   private static List<String> runWithout(Path store, String... jars) throws Exception {
+    return runWithout(Probe.class, store, jars);
+  }
+
+  /** Runs {@code probe} in a JVM whose class path lacks the jars whose names contain these. */
+  private static List<String> runWithout(Class<?> probe, Path store, String... jars)
+      throws Exception {
     // surefire's own class path is a manifest-only jar: it gives the real one in this property
     String full = System.getProperty("surefire.test.class.path",
         System.getProperty("java.class.path"));
@@ -68,7 +117,7 @@ class OptionalLibraryTest {
         .collect(Collectors.joining(File.pathSeparator));
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", classPath, Probe.class.getName(), store.toString()));
+        "-cp", classPath, probe.getName(), store.toString()));
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(p.waitFor(60, TimeUnit.SECONDS));

@@ -150,6 +150,62 @@ class ContainerPersistenceTest {
     }
   }
 
+  /**
+   * What README promises a second process that reads a container while its writer works: each
+   * read-only open sees every operation the writer completed before it and none half (a rename
+   * is one name or the other, never both), and a completed file whole.
+   */
+  @Test
+  void readOnlyOpensWhileAWriterWorksSeeAConsistentState() throws Exception {
+    String name = "watched";
+    try (FileSystem fs = open(name, Map.of("store", store, "image", FixtureImages.TAG))) {
+      assertTrue(Files.isDirectory(fs.getPath("/etc")));
+    }
+    Child child = Child.start("churn", name);
+    try {
+      for (int round = 0; round < 20; round++) {
+        List<String> completed = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+          String line = child.readLine();
+          if (line == null) {
+            fail("the child ended while writing; " + child);
+          }
+          completed.add(line);
+        }
+        try (FileSystem view = open(name, Map.of("store", store, "readOnly", true))) {
+          Path dir = view.getPath("/churn");
+          List<String> names;
+          try (var list = Files.list(dir)) {
+            names = list.map(p -> p.getFileName().toString()).toList();
+          }
+          for (String n : names) {
+            int i = Integer.parseInt(n.substring(1));
+            assertFalse(n.startsWith("r") && names.contains("f" + i),
+                () -> "both names of one rename: " + n);
+            byte[] expected = ContainerChild.churnData(i).bytes();
+            byte[] actual = Files.readAllBytes(dir.resolve(n));
+            assertTrue(actual.length <= expected.length, () -> n + " grew past its data");
+            assertArrayEquals(java.util.Arrays.copyOf(expected, actual.length), actual,
+                () -> n + " holds bytes the writer never wrote");
+          }
+          for (String line : completed) {
+            // done before the open: there, and whole (a later rename may have moved it)
+            String[] w = line.split(" ");
+            int i = Integer.parseInt(w[1].substring(1));
+            String now = names.contains("r" + i) ? "r" + i : "f" + i;
+            assertTrue(names.contains(now) && !(w[0].equals("moved") && now.startsWith("f")),
+                () -> line + " completed before the open; the view has " + names);
+            assertArrayEquals(ContainerChild.churnData(i).bytes(),
+                Files.readAllBytes(dir.resolve(now)), () -> now + " is not whole");
+          }
+        }
+      }
+    } finally {
+      child.process.destroyForcibly();
+      child.process.waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
   @Test
   void aSecondWriterProcessIsRefusedReadOnlyIsNot() throws Exception {
     String name = "locked";

@@ -1,0 +1,110 @@
+package io.layerfs.core.mount;
+
+import io.layerfs.core.FileHandle;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.file.FileSystemException;
+
+/**
+ * An open file of a mount: the host's (or a tmpfs's) own {@link FileChannel}, so volume and bind
+ * mount I/O is the host's. A tmpfs that is full says so as a full disk does ({@code ENOSPC}).
+ */
+final class DirHandle implements FileHandle {
+  private final FileChannel channel;
+  private final boolean readable;
+  private final boolean writable;
+  private final boolean append;
+  private final boolean tmpfs;
+
+  DirHandle(FileChannel channel, boolean readable, boolean writable, boolean append,
+      boolean tmpfs) {
+    this.channel = channel;
+    this.readable = readable;
+    this.writable = writable;
+    this.append = append;
+    this.tmpfs = tmpfs;
+  }
+
+  @Override
+  public int read(ByteBuffer dst, long position) throws IOException {
+    return channel.read(dst, position);
+  }
+
+  @Override
+  public int write(ByteBuffer src, long position) throws IOException {
+    int n = 0;
+    try {
+      while (src.hasRemaining()) {
+        n += append ? channel.write(src) : channel.write(src, position + n);
+      }
+    } catch (IOException e) {
+      throw full(e);
+    }
+    return n;
+  }
+
+  @Override
+  public long size() throws IOException {
+    return channel.size();
+  }
+
+  @Override
+  public void truncate(long size) throws IOException {
+    channel.truncate(size);
+  }
+
+  @Override
+  public void force(boolean metaData) throws IOException {
+    channel.force(metaData);
+  }
+
+  @Override
+  public long transferTo(long position, long count, WritableByteChannel target)
+      throws IOException {
+    return channel.transferTo(position, count, target);
+  }
+
+  @Override
+  public MappedByteBuffer map(FileChannel.MapMode mode, long position, long size)
+      throws IOException {
+    return channel.map(mode, position, size);
+  }
+
+  @Override
+  public FileChannel lockChannel() {
+    return channel;
+  }
+
+  @Override
+  public boolean readable() {
+    return readable;
+  }
+
+  @Override
+  public boolean writable() {
+    return writable;
+  }
+
+  @Override
+  public boolean append() {
+    return append;
+  }
+
+  @Override
+  public void close() throws IOException {
+    channel.close();
+  }
+
+  /** Jimfs's "out of disk space" as Linux says it when a tmpfs is full. */
+  private IOException full(IOException e) {
+    if (tmpfs && e.getClass() == IOException.class && "out of disk space".equals(e.getMessage())) {
+      FileSystemException full = new FileSystemException(null, null, "No space left on device");
+      full.initCause(e);
+      return full;
+    }
+    return e;
+  }
+}

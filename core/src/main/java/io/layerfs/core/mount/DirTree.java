@@ -1,0 +1,615 @@
+package io.layerfs.core.mount;
+
+import io.layerfs.core.EntryType;
+import io.layerfs.core.FileHandle;
+import io.layerfs.core.FileTree;
+import io.layerfs.core.Layer;
+import io.layerfs.core.Node;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.SecureDirectoryStream;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipalLookupService;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A directory as a {@link FileTree}: a volume's or bind mount's host directory, or a tmpfs's
+ * in-memory root. Paths are absolute inside the directory and have no symbolic link among their
+ * names ({@link MountedTree} resolved them, in the container's namespace); this class only checks
+ * that it stays so. Every name is opened relative to its parent's open directory without
+ * following a link ({@link SecureDirectoryStream}: {@code openat} with {@code O_NOFOLLOW} on
+ * Linux), starting at the root directory opened once when the mount was made, so a host process
+ * that swaps a directory for a link between two calls makes an operation fail, never reach
+ * another host path. Where the JDK has no such relative call (creating a directory, a symbolic
+ * or hard link, reading a link's target, the set-id bits and owner names of {@code stat}) the
+ * path from the root is used, and the result is checked against the relative {@code stat} where
+ * that can be done; SECURITY.md names the window left.
+ *
+ * <p>Thread safety: any number of threads; the root stream's own lock orders its calls.
+ */
+final class DirTree implements FileTree {
+  private static final String UNIX_ATTRIBUTES = "unix:fileKey,mode,uid,gid,ino,nlink,ctime,rdev";
+
+  private final Path root;
+  private final SecureDirectoryStream<Path> rootStream;
+  /** The default file system's host directory (uids from "unix:uid"), or a tmpfs's root. */
+  private final boolean host;
+  /** Mode bits the root directory shows beyond its permissions (a tmpfs's sticky bit). */
+  private final int rootMode;
+  private final long keyPrefix;
+  /** Closed with the tree (a tmpfs's file system), or null. */
+  private final java.io.Closeable owned;
+
+  private DirTree(Path root, SecureDirectoryStream<Path> rootStream, boolean host, int rootMode,
+      int index, java.io.Closeable owned) {
+    this.root = root;
+    this.owned = owned;
+    this.rootStream = rootStream;
+    this.host = host;
+    this.rootMode = rootMode;
+    this.keyPrefix = (long) (index + 1) << 52;
+  }
+
+  /**
+   * Opens {@code dir} (links in it followed once, now, as {@code mount(8)} resolves a source)
+   * and keeps it open until {@link #close}.
+   *
+   * @param index the mount's index, to keep file keys of mounts apart
+   * @param owned closed with the tree, or null
+   */
+  static DirTree open(Path dir, boolean host, int rootMode, int index, java.io.Closeable owned)
+      throws IOException {
+    Path real = dir.toRealPath();
+    if (!Files.isDirectory(real)) {
+      throw new FileSystemException(dir.toString(), null, "Not a directory");
+    }
+    DirectoryStream<Path> s = Files.newDirectoryStream(real);
+    if (!(s instanceof SecureDirectoryStream<Path> secure)) {
+      s.close();
+      throw new IOException("mounts need a file system with secure directory streams (openat); "
+          + real + " is on " + real.getFileSystem().provider().getScheme() + " without them");
+    }
+    return new DirTree(real, secure, host, rootMode, index, owned);
+  }
+
+  Path root() {
+    return root;
+  }
+
+  @Override
+  public List<Layer> layers() {
+    return List.of();
+  }
+
+  @Override
+  public boolean readOnly() {
+    return false;
+  }
+
+  // ------------------------------------------------------------------------------ reading
+
+  @Override
+  public Node lookup(String absPath, boolean followLast) throws IOException {
+    Node node = find(absPath, followLast);
+    if (node == null) {
+      throw new NoSuchFileException(absPath);
+    }
+    return node;
+  }
+
+  @Override
+  public Node find(String absPath, boolean followLast) throws IOException {
+    List<String> names = names(absPath);
+    if (names.isEmpty()) {
+      return node(absPath, rootStream.getFileAttributeView(PosixFileAttributeView.class)
+          .readAttributes(), root);
+    }
+    try (Dir parent = dir(names, names.size() - 1)) {
+      if (parent == null) {
+        return null;
+      }
+      PosixFileAttributes a;
+      try {
+        a = parent.stream.getFileAttributeView(name(names), PosixFileAttributeView.class,
+            LinkOption.NOFOLLOW_LINKS).readAttributes();
+      } catch (NoSuchFileException e) {
+        return null;
+      }
+      return node(absPath, a, hostPath(names));
+    }
+  }
+
+  /**
+   * Looks {@code names} up one after another below {@code absDir} (a directory, its path free of
+   * links), each in the directory the one before opened, without following: one pass where
+   * {@link #find} of each prefix would open every directory again. Stops after the first name
+   * that is missing (a null in the list), is no directory, or is the last. The last node found
+   * has every field of {@code stat} when {@code fullLast}; the others are light (type, mode bits,
+   * size, times and link target: what resolution needs).
+   */
+  List<Node> walk(String absDir, List<String> names, boolean fullLast) throws IOException {
+    List<String> dirNames = names(absDir);
+    List<Node> out = new ArrayList<>();
+    try (Dir dir = dirOrThrow(absDir, dirNames, dirNames.size())) {
+      SecureDirectoryStream<Path> current = dir.stream;
+      String path = dirNames.isEmpty() ? "" : absDir;
+      Path host = hostPath(dirNames);
+      try {
+        for (int i = 0; i < names.size(); i++) {
+          String name = names.get(i);
+          Path relative = root.getFileSystem().getPath(name);
+          path = path + "/" + name;
+          host = host.resolve(name);
+          PosixFileAttributes a;
+          try {
+            a = current.getFileAttributeView(relative, PosixFileAttributeView.class,
+                LinkOption.NOFOLLOW_LINKS).readAttributes();
+          } catch (NoSuchFileException e) {
+            out.add(null);
+            break;
+          }
+          boolean last = i == names.size() - 1;
+          out.add(last && fullLast ? node(path, a, host) : light(path, a, host));
+          if (last || !a.isDirectory()) {
+            break;
+          }
+          SecureDirectoryStream<Path> next =
+              current.newDirectoryStream(relative, LinkOption.NOFOLLOW_LINKS);
+          if (current != dir.stream) {
+            current.close();
+          }
+          current = next;
+        }
+      } catch (FileSystemException e) {
+        // a directory swapped for a link (or a file) since it was looked at: ELOOP, ENOTDIR
+        throw new FileSystemException(path, null, e.getReason());
+      } finally {
+        if (current != dir.stream) {
+          current.close();
+        }
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public List<String> list(String absDir) throws IOException {
+    List<String> names = names(absDir);
+    List<String> out = new ArrayList<>();
+    try (Dir dir = dirOrThrow(absDir, names, names.size());
+        SecureDirectoryStream<Path> s = dir.stream.newDirectoryStream(
+            root.getFileSystem().getPath("."), LinkOption.NOFOLLOW_LINKS)) {
+      for (Path p : s) {
+        out.add(p.getFileName().toString());
+      }
+    }
+    Collections.sort(out);
+    return out;
+  }
+
+  @Override
+  public FileHandle open(String absPath, Set<? extends OpenOption> options, int createMode)
+      throws IOException {
+    List<String> names = names(absPath);
+    Set<OpenOption> opts = new HashSet<>(options);
+    opts.remove(StandardOpenOption.DELETE_ON_CLOSE);
+    opts.add(LinkOption.NOFOLLOW_LINKS);
+    if (names.isEmpty()) {
+      throw new FileSystemException(absPath, null, "Is a directory");
+    }
+    try (Dir parent = dirOrThrow(absPath, names, names.size() - 1)) {
+      SeekableByteChannel ch = parent.stream.newByteChannel(name(names), opts,
+          PosixFilePermissions.asFileAttribute(permissions(createMode)));
+      boolean append = options.contains(StandardOpenOption.APPEND);
+      boolean write = append || options.contains(StandardOpenOption.WRITE);
+      return new DirHandle((FileChannel) ch, !write || options.contains(StandardOpenOption.READ),
+          write, append, !host);
+    }
+  }
+
+  // ------------------------------------------------------------------------------ changing
+
+  @Override
+  public void createDirectory(String absPath, int mode) throws IOException {
+    List<String> names = names(absPath);
+    if (names.isEmpty()) {
+      throw new FileAlreadyExistsException(absPath);
+    }
+    // no mkdirat in the JDK: the parent is checked relative, then made by path (SECURITY.md)
+    try (Dir parent = dirOrThrow(absPath, names, names.size() - 1)) {
+      Files.createDirectory(hostPath(names),
+          PosixFilePermissions.asFileAttribute(permissions(mode)));
+    }
+  }
+
+  @Override
+  public void createSymbolicLink(String absLink, String target) throws IOException {
+    List<String> names = names(absLink);
+    try (Dir parent = dirOrThrow(absLink, names, names.size() - 1)) {
+      Files.createSymbolicLink(hostPath(names), root.getFileSystem().getPath(target));
+    }
+  }
+
+  @Override
+  public void createLink(String absLink, String absExisting) throws IOException {
+    List<String> names = names(absLink);
+    List<String> existing = names(absExisting);
+    try (Dir parent = dirOrThrow(absLink, names, names.size() - 1);
+        Dir other = dirOrThrow(absExisting, existing, existing.size() - 1)) {
+      Files.createLink(hostPath(names), hostPath(existing));
+    }
+  }
+
+  @Override
+  public void delete(String absPath) throws IOException {
+    List<String> names = names(absPath);
+    if (names.isEmpty()) {
+      throw new FileSystemException(absPath, null, "Device or resource busy");
+    }
+    try (Dir parent = dirOrThrow(absPath, names, names.size() - 1)) {
+      Path name = name(names);
+      PosixFileAttributes a = parent.stream.getFileAttributeView(name,
+          PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).readAttributes();
+      if (a.isDirectory()) {
+        parent.stream.deleteDirectory(name);
+      } else {
+        parent.stream.deleteFile(name);
+      }
+    }
+  }
+
+  @Override
+  public void move(String absSource, String absTarget, boolean replaceExisting)
+      throws IOException {
+    List<String> from = names(absSource);
+    List<String> to = names(absTarget);
+    if (from.isEmpty() || to.isEmpty()) {
+      throw new FileSystemException(absSource, absTarget, "Device or resource busy");
+    }
+    try (Dir source = dirOrThrow(absSource, from, from.size() - 1);
+        Dir target = dirOrThrow(absTarget, to, to.size() - 1)) {
+      Path s = name(from);
+      Path t = name(to);
+      PosixFileAttributes moved = source.stream.getFileAttributeView(s,
+          PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).readAttributes();
+      PosixFileAttributes existing = null;
+      try {
+        existing = target.stream.getFileAttributeView(t, PosixFileAttributeView.class,
+            LinkOption.NOFOLLOW_LINKS).readAttributes();
+      } catch (NoSuchFileException e) {
+        // free
+      }
+      if (existing != null) {
+        if (java.util.Objects.equals(existing.fileKey(), moved.fileKey())) {
+          return; // two names of one file: the JDK leaves both, as rename(2) does
+        }
+        if (!replaceExisting) {
+          throw new FileAlreadyExistsException(absTarget);
+        }
+        // the JDK's order: the target goes first (a non-empty directory refuses)
+        if (existing.isDirectory()) {
+          target.stream.deleteDirectory(t);
+        } else {
+          target.stream.deleteFile(t);
+        }
+      }
+      source.stream.move(s, target.stream, t);
+    }
+  }
+
+  @Override
+  public void setMode(String absPath, boolean follow, int mode) throws IOException {
+    List<String> names = names(absPath);
+    try (Dir parent = names.isEmpty() ? null : dirOrThrow(absPath, names, names.size() - 1)) {
+      PosixFileAttributeView view = names.isEmpty()
+          ? rootStream.getFileAttributeView(PosixFileAttributeView.class)
+          : parent.stream.getFileAttributeView(name(names), PosixFileAttributeView.class,
+              LinkOption.NOFOLLOW_LINKS);
+      view.setPermissions(permissions(mode));
+      if (host && (mode & 07000) != 0) {
+        // set-id and sticky bits: no relative call for them in the JDK (SECURITY.md); by path,
+        // once the path names the file just changed
+        Path path = hostPath(names);
+        Object key = view.readAttributes().fileKey();
+        if (!java.util.Objects.equals(Files.readAttributes(path, PosixFileAttributes.class,
+            LinkOption.NOFOLLOW_LINKS).fileKey(), key)) {
+          throw new FileSystemException(absPath, null, "changed while its mode was set");
+        }
+        Files.setAttribute(path, "unix:mode", mode, LinkOption.NOFOLLOW_LINKS);
+      }
+    }
+  }
+
+  @Override
+  public void setOwner(String absPath, boolean follow, int uid, int gid) throws IOException {
+    List<String> names = names(absPath);
+    try (Dir parent = names.isEmpty() ? null : dirOrThrow(absPath, names, names.size() - 1)) {
+      PosixFileAttributeView view = names.isEmpty()
+          ? rootStream.getFileAttributeView(PosixFileAttributeView.class)
+          : parent.stream.getFileAttributeView(name(names), PosixFileAttributeView.class,
+              LinkOption.NOFOLLOW_LINKS);
+      if (view.readAttributes().isSymbolicLink()) {
+        // the relative call opens the file, which a link cannot be: lchown by path, once the
+        // path names the same file
+        Object key = view.readAttributes().fileKey();
+        view = Files.getFileAttributeView(hostPath(names), PosixFileAttributeView.class,
+            LinkOption.NOFOLLOW_LINKS);
+        if (!java.util.Objects.equals(view.readAttributes().fileKey(), key)) {
+          throw new FileSystemException(absPath, null, "changed while its owner was set");
+        }
+      }
+      UserPrincipalLookupService users = root.getFileSystem().getUserPrincipalLookupService();
+      if (uid >= 0) {
+        view.setOwner(users.lookupPrincipalByName(Integer.toString(uid)));
+      }
+      if (gid >= 0) {
+        view.setGroup(users.lookupPrincipalByGroupName(Integer.toString(gid)));
+      }
+    }
+  }
+
+  @Override
+  public void setTimes(String absPath, boolean follow, long mtimeNanosOrMinus1,
+      long atimeNanosOrMinus1) throws IOException {
+    List<String> names = names(absPath);
+    try (Dir parent = names.isEmpty() ? null : dirOrThrow(absPath, names, names.size() - 1)) {
+      BasicFileAttributeView view = names.isEmpty()
+          ? rootStream.getFileAttributeView(BasicFileAttributeView.class)
+          : parent.stream.getFileAttributeView(name(names), BasicFileAttributeView.class,
+              LinkOption.NOFOLLOW_LINKS);
+      boolean nanos = mtimeNanosOrMinus1 % 1000 != 0 || atimeNanosOrMinus1 % 1000 != 0;
+      Object key = view.readAttributes().fileKey();
+      boolean link = view.readAttributes().isSymbolicLink();
+      if (!link && !nanos) {
+        view.setTimes(time(mtimeNanosOrMinus1), time(atimeNanosOrMinus1), null);
+        return;
+      }
+      // the relative call opens the file (a link cannot be) and sets microseconds only: by
+      // path, utimensat with AT_SYMLINK_NOFOLLOW, once the path names the same file
+      Path path = hostPath(names);
+      BasicFileAttributeView byPath = Files.getFileAttributeView(path,
+          BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+      if (!java.util.Objects.equals(byPath.readAttributes().fileKey(), key)) {
+        throw new FileSystemException(absPath, null, "changed while its times were set");
+      }
+      byPath.setTimes(time(mtimeNanosOrMinus1), time(atimeNanosOrMinus1), null);
+    }
+  }
+
+  @Override
+  public void setXattr(String absPath, boolean follow, String name, byte[] value)
+      throws IOException {
+    throw new FileSystemException(absPath, null, "Operation not supported");
+  }
+
+  @Override
+  public void removeXattr(String absPath, boolean follow, String name) throws IOException {
+    throw new FileSystemException(absPath, null, "Operation not supported");
+  }
+
+  @Override
+  public void close() throws IOException {
+    try {
+      rootStream.close();
+    } finally {
+      if (owned != null) {
+        owned.close();
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------ helpers
+
+  /** An open directory; the root stays open when it is closed. */
+  private final class Dir implements AutoCloseable {
+    final SecureDirectoryStream<Path> stream;
+
+    Dir(SecureDirectoryStream<Path> stream) {
+      this.stream = stream;
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (stream != rootStream) {
+        stream.close();
+      }
+    }
+  }
+
+  /** The directory of the first {@code count} names, or null if one is missing. */
+  private Dir dir(List<String> names, int count) throws IOException {
+    SecureDirectoryStream<Path> current = rootStream;
+    try {
+      for (int i = 0; i < count; i++) {
+        SecureDirectoryStream<Path> next;
+        try {
+          next = current.newDirectoryStream(root.getFileSystem().getPath(names.get(i)),
+              LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+          if (current != rootStream) {
+            current.close();
+          }
+          return null;
+        }
+        if (current != rootStream) {
+          current.close();
+        }
+        current = next;
+      }
+    } catch (IOException | RuntimeException e) {
+      if (current != rootStream) {
+        current.close();
+      }
+      throw e;
+    }
+    return new Dir(current);
+  }
+
+  private Dir dirOrThrow(String absPath, List<String> names, int count) throws IOException {
+    Dir d;
+    try {
+      d = dir(names, count);
+    } catch (FileSystemException e) {
+      // a name that is no directory (or became a link meanwhile): ENOTDIR or ELOOP
+      throw new FileSystemException(absPath, null, e.getReason());
+    }
+    if (d == null) {
+      throw new NoSuchFileException(absPath);
+    }
+    return d;
+  }
+
+  /** A node from the relative {@code stat} alone: what resolution needs, no path-based call. */
+  private Node light(String absPath, PosixFileAttributes a, Path hostPath) throws IOException {
+    EntryType type = a.isDirectory() ? EntryType.DIRECTORY
+        : a.isSymbolicLink() ? EntryType.SYMLINK
+        : a.isRegularFile() ? EntryType.FILE : EntryType.FIFO;
+    String link = type == EntryType.SYMLINK ? Files.readSymbolicLink(hostPath).toString() : "";
+    long ino = a.fileKey() != null ? a.fileKey().hashCode() & 0xffffffffL : 0;
+    return new DirNode(absPath, type, mode(a.permissions()), 0, 0,
+        nanos(a.lastModifiedTime()), nanos(a.lastAccessTime()), nanos(a.lastModifiedTime()),
+        type == EntryType.FILE ? a.size() : 0, link, 0, 0, keyPrefix ^ ino,
+        type == EntryType.DIRECTORY ? 2 : 1);
+  }
+
+  private Node node(String absPath, PosixFileAttributes a, Path hostPath) throws IOException {
+    EntryType type = a.isDirectory() ? EntryType.DIRECTORY
+        : a.isSymbolicLink() ? EntryType.SYMLINK
+        : a.isRegularFile() ? EntryType.FILE : EntryType.FIFO;
+    int mode = mode(a.permissions());
+    long ino = a.fileKey() != null ? a.fileKey().hashCode() & 0xffffffffL : 0;
+    int uid = 0;
+    int gid = 0;
+    int nlink = type == EntryType.DIRECTORY ? 2 : 1;
+    long ctime = nanos(a.lastModifiedTime());
+    int rdevMajor = 0;
+    int rdevMinor = 0;
+    String link = "";
+    Map<String, Object> unix = null;
+    try {
+      // named, not "unix:*": that also looks the owner's and group's names up (NSS, slow)
+      unix = Files.readAttributes(hostPath, UNIX_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
+    } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+      // the relative stat above stands alone
+    }
+    if (unix != null && (!host || java.util.Objects.equals(unix.get("fileKey"), a.fileKey()))) {
+      // the path named the same file the relative stat found: its other fields are its own
+      ino = ((Number) unix.get("ino")).longValue();
+      nlink = ((Number) unix.get("nlink")).intValue();
+      ctime = nanos((FileTime) unix.get("ctime"));
+      if (host) {
+        mode = ((Number) unix.get("mode")).intValue() & 07777;
+        uid = ((Number) unix.get("uid")).intValue();
+        gid = ((Number) unix.get("gid")).intValue();
+        long rdev = ((Number) unix.get("rdev")).longValue();
+        rdevMajor = (int) (((rdev >>> 8) & 0xfff) | ((rdev >>> 32) & ~0xfff));
+        rdevMinor = (int) ((rdev & 0xff) | ((rdev >>> 12) & ~0xff));
+        type = typeOf(((Number) unix.get("mode")).intValue(), type);
+      }
+    }
+    if (!host) {
+      uid = id(a.owner().getName());
+      gid = id(a.group().getName());
+    }
+    if (hostPath.equals(root)) {
+      mode |= rootMode;
+    }
+    if (type == EntryType.SYMLINK) {
+      link = Files.readSymbolicLink(hostPath).toString();
+    }
+    long size = type == EntryType.SYMLINK
+        ? link.getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+        : type == EntryType.FILE ? a.size() : 0;
+    return new DirNode(absPath, type, mode, uid, gid, nanos(a.lastModifiedTime()),
+        nanos(a.lastAccessTime()), ctime, size, link, rdevMajor, rdevMinor, keyPrefix ^ ino,
+        nlink);
+  }
+
+  private static EntryType typeOf(int mode, EntryType fallback) {
+    return switch (mode & 0170000) {
+      case 0060000 -> EntryType.BLOCK_DEVICE;
+      case 0020000 -> EntryType.CHAR_DEVICE;
+      case 0010000 -> EntryType.FIFO;
+      default -> fallback;
+    };
+  }
+
+  /** A tmpfs owner's name is its decimal id (set by {@link #setOwner}); others are root's. */
+  private static int id(String name) {
+    try {
+      return Integer.parseInt(name);
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  private static List<String> names(String absPath) {
+    List<String> names = new ArrayList<>();
+    for (String n : absPath.split("/")) {
+      if (!n.isEmpty()) {
+        names.add(n);
+      }
+    }
+    return names;
+  }
+
+  private Path name(List<String> names) {
+    return root.getFileSystem().getPath(names.get(names.size() - 1));
+  }
+
+  private Path hostPath(List<String> names) {
+    Path p = root;
+    for (String n : names) {
+      p = p.resolve(n);
+    }
+    return p;
+  }
+
+  static Set<PosixFilePermission> permissions(int mode) {
+    Set<PosixFilePermission> set = java.util.EnumSet.noneOf(PosixFilePermission.class);
+    PosixFilePermission[] all = PosixFilePermission.values(); // OWNER_READ ... OTHERS_EXECUTE
+    for (int i = 0; i < 9; i++) {
+      if ((mode & (0400 >> i)) != 0) {
+        set.add(all[i]);
+      }
+    }
+    return set;
+  }
+
+  private static int mode(Set<PosixFilePermission> set) {
+    int mode = 0;
+    for (PosixFilePermission p : set) {
+      mode |= 0400 >> p.ordinal();
+    }
+    return mode;
+  }
+
+  private static long nanos(FileTime t) {
+    return t == null ? 0 : t.to(TimeUnit.NANOSECONDS);
+  }
+
+  private static FileTime time(long nanosOrMinus1) {
+    return nanosOrMinus1 == -1 ? null : FileTime.from(nanosOrMinus1, TimeUnit.NANOSECONDS);
+  }
+}

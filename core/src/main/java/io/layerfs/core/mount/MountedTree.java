@@ -1,0 +1,578 @@
+package io.layerfs.core.mount;
+
+import io.layerfs.core.EntryType;
+import io.layerfs.core.FileHandle;
+import io.layerfs.core.FileTree;
+import io.layerfs.core.Layer;
+import io.layerfs.core.Mount;
+import io.layerfs.core.Node;
+import io.layerfs.core.internal.OptionalLibrary;
+import java.io.IOException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileStore;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A container's tree with its mounts, as a Linux mount namespace shows it: this class owns path
+ * resolution (name by name, symbolic links followed in the container's namespace, {@code ..} at
+ * a mount's root going to the directory holding it, the longest target winning, a mount hiding
+ * what is under its target) and hands each operation on a resolved path to the tree that holds
+ * it: the container itself, or a mount's {@link DirTree}. Operations that span two trees behave
+ * as across two Linux file systems ({@code EXDEV}: a move copies and deletes, a hard link fails).
+ * The package documentation tells the whole story.
+ *
+ * <p>Thread safety: as the trees below; the mount table does not change after {@link #open}.
+ */
+public final class MountedTree implements FileTree {
+  private static final int MAX_LINKS = 40;
+
+  private final FileTree base;
+  /** In the order given, for {@link #mounts()}. */
+  private final List<Mounted> mounts = new ArrayList<>();
+  /** Longest resolved target first, for {@link #ownerOf}. */
+  private volatile List<Mounted> byLength = List.of();
+
+  /** One mount: its spec, its resolved target in the container and the tree behind it. */
+  private record Mounted(Mount mount, String target, DirTree tree) {
+    String inner(String full) {
+      return full.length() == target.length() ? "/" : full.substring(target.length());
+    }
+  }
+
+  /** Where a resolved path lives: its owner (null: the container), paths, and its node. */
+  private record Where(Mounted owner, String full, String inner, Node node) {
+    boolean isMountRoot() {
+      return owner != null && owner.target.equals(full);
+    }
+  }
+
+  /** The host directory of a named volume, created on first use (or only looked up). */
+  @FunctionalInterface
+  public interface VolumeDirectories {
+    Path directory(String name) throws IOException;
+  }
+
+  private MountedTree(FileTree base) {
+    this.base = base;
+  }
+
+  /**
+   * Mounts {@code mounts} over {@code base}, in order, as Docker sets a container's mounts up:
+   * each target is resolved in the tree as mounted so far (links followed) and its directory
+   * made where it is missing and can be made; an empty volume is filled with what the tree shows
+   * at its target unless {@code volume-nocopy} (only when {@code base} is writable). On failure
+   * nothing stays open; {@code base} is left to the caller.
+   *
+   * @throws NoSuchFileException naming a bind source that does not exist
+   * @throws IllegalArgumentException for a bind source or target that is not a directory
+   */
+  public static MountedTree open(FileTree base, List<Mount> mounts, VolumeDirectories volumes)
+      throws IOException {
+    MountedTree tree = new MountedTree(base);
+    try {
+      List<Mount> shortFirst = new ArrayList<>(mounts);
+      shortFirst.sort(Comparator.comparingInt(m -> m.target().length()));
+      for (Mount m : shortFirst) {
+        tree.mount(m, volumes);
+      }
+      tree.mounts.sort(Comparator.comparingInt(x -> mounts.indexOf(x.mount())));
+      return tree;
+    } catch (IOException | RuntimeException e) {
+      tree.closeMounts();
+      throw e;
+    }
+  }
+
+  private void mount(Mount m, VolumeDirectories volumes) throws IOException {
+    String target = makeTarget(m);
+    int index = mounts.size();
+    DirTree dir = switch (m.type()) {
+      case BIND -> {
+        Path source = Path.of(m.source());
+        if (!Files.exists(source)) {
+          throw new NoSuchFileException(m.source(), null,
+              "bind source path does not exist: " + m.source() + " (mount " + m + ")");
+        }
+        if (!Files.isDirectory(source)) {
+          throw new IllegalArgumentException("invalid mount spec '" + m + "': bind source "
+              + m.source() + " is not a directory");
+        }
+        yield DirTree.open(source, true, 0, index, null);
+      }
+      case VOLUME -> DirTree.open(volumes.directory(m.source()), true, 0, index, null);
+      case TMPFS -> {
+        OptionalLibrary.JIMFS.require();
+        yield Tmpfs.open(m, index);
+      }
+    };
+    Mounted mounted = new Mounted(m, target, dir);
+    try {
+      if (m.type() == Mount.Type.VOLUME && !m.noCopy() && !base.readOnly()
+          && dir.list("/").isEmpty()) {
+        Node there = resolve(target, true, false).node;
+        if (there != null && there.isDirectory()) {
+          new TreeCopy(this, dir).copyChildren(target, "/");
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      dir.close();
+      throw e;
+    }
+    mounts.add(mounted);
+    List<Mounted> sorted = new ArrayList<>(mounts);
+    sorted.sort(Comparator.comparingInt((Mounted x) -> x.target.length()).reversed());
+    byLength = List.copyOf(sorted);
+  }
+
+  /**
+   * Resolves a mount's target in the tree as mounted so far, making the missing directories
+   * where the tree can take them (Docker makes mount points too); returns the resolved path.
+   */
+  private String makeTarget(Mount m) throws IOException {
+    List<String> names = names(m.target());
+    String path = "";
+    for (String name : names) {
+      String next = path + "/" + name;
+      Where w = resolve(next, true, false);
+      if (w.node == null && !w.isMountRoot()) {
+        FileTree owner = w.owner == null ? base : w.owner.tree;
+        boolean writable = w.owner == null ? !base.readOnly() : !w.owner.mount.readOnly();
+        if (writable) {
+          owner.createDirectory(pathIn(w), 0755);
+        }
+      } else if (w.node != null && !w.node.isDirectory()) {
+        throw new IllegalArgumentException("invalid mount spec '" + m + "': " + w.full
+            + " is not a directory in the container");
+      }
+      path = w.full;
+    }
+    return path;
+  }
+
+  // ------------------------------------------------------------------------------ resolution
+
+  /**
+   * Resolves {@code absPath} name by name. A missing last name is no error: it resolves to where
+   * it would be made (its node is null). The node found has every field of {@code stat} with
+   * {@code full}; without, only what deciding needs (its type, mode bits and link target).
+   * Consecutive names in one mount are looked up in one pass ({@link DirTree#walk}).
+   */
+  private Where resolve(String absPath, boolean followLast, boolean full) throws IOException {
+    Deque<String> pending = new ArrayDeque<>(names(absPath));
+    List<String> done = new ArrayList<>();
+    int links = 0;
+    while (!pending.isEmpty()) {
+      String name = pending.peekFirst();
+      if (name.equals(".") || name.equals("..")) {
+        pending.pollFirst();
+        if (name.equals("..") && !done.isEmpty()) {
+          done.remove(done.size() - 1);
+        }
+        continue;
+      }
+      String parent = join(done);
+      String first = child(parent, name);
+      Mounted owner = ownerOf(first);
+      if (owner != null && owner.target.equals(first)) {
+        pending.pollFirst();
+        done.add(name);
+        continue; // a mount's root: a directory
+      }
+      List<Node> nodes;
+      if (owner == null) {
+        nodes = new ArrayList<>(1);
+        nodes.add(base.find(first, false));
+      } else {
+        // the names that follow in the same mount, up to a nested mount's target
+        List<String> run = new ArrayList<>();
+        String prefix = parent;
+        for (String n : pending) {
+          if (n.equals(".") || n.equals("..")) {
+            break;
+          }
+          prefix = child(prefix, n);
+          if (ownerOf(prefix) != owner) {
+            break;
+          }
+          run.add(n);
+        }
+        nodes = owner.tree.walk(owner.inner(parent), run,
+            full && run.size() == pending.size());
+      }
+      boolean followed = false;
+      for (Node node : nodes) {
+        String n = pending.pollFirst();
+        done.add(n);
+        boolean last = pending.isEmpty();
+        String path = join(done);
+        if (node == null) {
+          if (last) {
+            return new Where(owner, path, owner == null ? path : owner.inner(path), null);
+          }
+          throw new NoSuchFileException(absPath);
+        }
+        if (node.type() == EntryType.SYMLINK && (!last || followLast)) {
+          if (++links > MAX_LINKS) {
+            throw new FileSystemException(absPath, null, "Too many levels of symbolic links");
+          }
+          done.remove(done.size() - 1);
+          String target = node.linkTarget();
+          if (target.isEmpty()) {
+            throw new NoSuchFileException(absPath);
+          }
+          if (target.startsWith("/")) {
+            done.clear();
+          }
+          List<String> more = names(target);
+          for (int i = more.size() - 1; i >= 0; i--) {
+            pending.addFirst(more.get(i));
+          }
+          followed = true;
+          break;
+        }
+        if (last) {
+          Node at = owner == null ? node : ((DirNode) node).at(path);
+          return new Where(owner, path, owner == null ? path : owner.inner(path), at);
+        }
+        if (!node.isDirectory()) {
+          throw new FileSystemException(absPath, null, "Not a directory");
+        }
+      }
+      if (!followed && nodes.isEmpty()) {
+        throw new IllegalStateException("no progress resolving " + absPath);
+      }
+    }
+    String path = join(done);
+    Mounted owner = ownerOf(path);
+    return new Where(owner, path, owner == null ? path : owner.inner(path), findIn(owner, path));
+  }
+
+  private static String child(String dir, String name) {
+    return dir.equals("/") ? "/" + name : dir + "/" + name;
+  }
+
+  private Node findIn(Mounted owner, String full) throws IOException {
+    if (owner == null) {
+      return base.find(full, false);
+    }
+    Node node = owner.tree.find(owner.inner(full), false);
+    return node == null ? null : ((DirNode) node).at(full);
+  }
+
+  private Mounted ownerOf(String full) {
+    for (Mounted m : byLength) {
+      String t = m.target;
+      if (full.startsWith(t) && (full.length() == t.length() || full.charAt(t.length()) == '/')) {
+        return m;
+      }
+    }
+    return null;
+  }
+
+  private static String pathIn(Where w) {
+    return w.owner == null ? w.full : w.inner;
+  }
+
+  private FileTree treeOf(Where w) {
+    return w.owner == null ? base : w.owner.tree;
+  }
+
+  private void writable(Where w, String absPath) throws FileSystemException {
+    if (w.owner != null && w.owner.mount.readOnly()) {
+      throw new FileSystemException(absPath, null, "Read-only file system");
+    }
+  }
+
+  // ------------------------------------------------------------------------------ FileTree
+
+  @Override
+  public List<Layer> layers() {
+    return base.layers();
+  }
+
+  @Override
+  public boolean readOnly() {
+    return base.readOnly();
+  }
+
+  @Override
+  public List<Mount> mounts() {
+    return mounts.stream().map(Mounted::mount).toList();
+  }
+
+  @Override
+  public Mount mountOf(String absPath, boolean followLast) throws IOException {
+    Where w = resolve(absPath, followLast, false);
+    return w.owner == null ? null : w.owner.mount;
+  }
+
+  @Override
+  public FileStore storeOf(Mount mount) throws IOException {
+    for (Mounted m : mounts) {
+      if (m.mount.equals(mount)) {
+        return Files.getFileStore(m.tree.root());
+      }
+    }
+    return FileTree.super.storeOf(mount);
+  }
+
+  @Override
+  public Node lookup(String absPath, boolean followLast) throws IOException {
+    Node node = resolve(absPath, followLast, true).node;
+    if (node == null) {
+      throw new NoSuchFileException(absPath);
+    }
+    return node;
+  }
+
+  @Override
+  public Node find(String absPath, boolean followLast) throws IOException {
+    return resolve(absPath, followLast, true).node;
+  }
+
+  @Override
+  public List<String> list(String absDir) throws IOException {
+    Where w = resolve(absDir, true, false);
+    if (w.node == null) {
+      throw new NoSuchFileException(absDir);
+    }
+    if (!w.node.isDirectory()) {
+      throw new FileSystemException(absDir, null, "Not a directory");
+    }
+    List<String> names = treeOf(w).list(pathIn(w));
+    List<String> added = null;
+    for (Mounted m : mounts) {
+      int slash = m.target.lastIndexOf('/');
+      String parent = slash == 0 ? "/" : m.target.substring(0, slash);
+      String name = m.target.substring(slash + 1);
+      if (parent.equals(w.full.isEmpty() ? "/" : w.full) && !names.contains(name)) {
+        added = added == null ? new ArrayList<>(names) : added;
+        added.add(name); // a mount point its parent cannot hold (a read-only tree)
+      }
+    }
+    if (added != null) {
+      Collections.sort(added);
+      return added;
+    }
+    return names;
+  }
+
+  @Override
+  public FileHandle open(String absPath, Set<? extends OpenOption> options, int createMode)
+      throws IOException {
+    boolean follow = !options.contains(LinkOption.NOFOLLOW_LINKS)
+        && !options.contains(StandardOpenOption.CREATE_NEW);
+    Where w = resolve(absPath, follow, false);
+    boolean write = options.contains(StandardOpenOption.WRITE)
+        || options.contains(StandardOpenOption.APPEND);
+    boolean create = options.contains(StandardOpenOption.CREATE)
+        || options.contains(StandardOpenOption.CREATE_NEW);
+    if (write || (create && w.node == null)) {
+      writable(w, absPath);
+    }
+    if (w.isMountRoot()) {
+      throw new FileSystemException(absPath, null, "Is a directory");
+    }
+    return treeOf(w).open(pathIn(w), options, createMode);
+  }
+
+  @Override
+  public void createDirectory(String absPath, int mode) throws IOException {
+    Where w = resolve(absPath, false, false);
+    if (w.node != null || w.isMountRoot()) {
+      throw new FileAlreadyExistsException(absPath);
+    }
+    writable(w, absPath);
+    treeOf(w).createDirectory(pathIn(w), mode);
+  }
+
+  @Override
+  public void createSymbolicLink(String absLink, String target) throws IOException {
+    Where w = resolve(absLink, false, false);
+    if (w.node != null || w.isMountRoot()) {
+      throw new FileAlreadyExistsException(absLink);
+    }
+    writable(w, absLink);
+    treeOf(w).createSymbolicLink(pathIn(w), target);
+  }
+
+  @Override
+  public void createLink(String absLink, String absExisting) throws IOException {
+    Where link = resolve(absLink, false, false);
+    Where existing = resolve(absExisting, false, false);
+    if (existing.node == null) {
+      throw new NoSuchFileException(absExisting);
+    }
+    if (link.node != null || link.isMountRoot()) {
+      throw new FileAlreadyExistsException(absLink);
+    }
+    if (link.owner != existing.owner || existing.isMountRoot()) {
+      throw new FileSystemException(absLink, absExisting, "Invalid cross-device link");
+    }
+    writable(link, absLink);
+    treeOf(link).createLink(pathIn(link), pathIn(existing));
+  }
+
+  @Override
+  public void delete(String absPath) throws IOException {
+    Where w = resolve(absPath, false, false);
+    if (w.isMountRoot() || holdsMount(w.full)) {
+      throw new FileSystemException(absPath, null, "Device or resource busy");
+    }
+    if (w.node == null) {
+      throw new NoSuchFileException(absPath);
+    }
+    writable(w, absPath);
+    treeOf(w).delete(pathIn(w));
+  }
+
+  @Override
+  public void move(String absSource, String absTarget, boolean replaceExisting)
+      throws IOException {
+    Where s = resolve(absSource, false, true); // a move across copies its mode and times
+    Where t = resolve(absTarget, false, false);
+    if (s.isMountRoot() || t.isMountRoot() || holdsMount(s.full)) {
+      throw new FileSystemException(absSource, absTarget, "Device or resource busy");
+    }
+    if (s.node == null) {
+      throw new NoSuchFileException(absSource);
+    }
+    writable(s, absSource);
+    writable(t, absTarget);
+    if (s.owner == t.owner) {
+      treeOf(s).move(pathIn(s), pathIn(t), replaceExisting);
+      return;
+    }
+    moveAcross(s, t, absSource, absTarget, replaceExisting);
+  }
+
+  /**
+   * A move between two trees, as the JDK's default provider does it across file systems: copy
+   * (a directory only when it is empty), keep mode and times, then delete the source.
+   */
+  private void moveAcross(Where s, Where t, String absSource, String absTarget,
+      boolean replaceExisting) throws IOException {
+    FileTree from = treeOf(s);
+    FileTree to = treeOf(t);
+    Node node = s.node;
+    if (node.isDirectory() && !from.list(pathIn(s)).isEmpty()) {
+      throw new DirectoryNotEmptyException(absSource);
+    }
+    if (t.node != null) {
+      if (!replaceExisting) {
+        throw new FileAlreadyExistsException(absTarget);
+      }
+      if (t.node.isDirectory() && !to.list(pathIn(t)).isEmpty()) {
+        throw new DirectoryNotEmptyException(absTarget);
+      }
+      to.delete(pathIn(t));
+    }
+    TreeCopy.copyOne(from, pathIn(s), node, to, pathIn(t));
+    from.delete(pathIn(s));
+  }
+
+  /** True when a mount's target lies below {@code full}: renaming or removing it is EBUSY. */
+  private boolean holdsMount(String full) {
+    for (Mounted m : mounts) {
+      if (m.target.startsWith(full + "/")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  @Override
+  public void setMode(String absPath, boolean follow, int mode) throws IOException {
+    Where w = existing(absPath, follow);
+    treeOf(w).setMode(pathIn(w), false, mode);
+  }
+
+  @Override
+  public void setOwner(String absPath, boolean follow, int uid, int gid) throws IOException {
+    Where w = existing(absPath, follow);
+    treeOf(w).setOwner(pathIn(w), false, uid, gid);
+  }
+
+  @Override
+  public void setTimes(String absPath, boolean follow, long mtimeNanosOrMinus1,
+      long atimeNanosOrMinus1) throws IOException {
+    Where w = existing(absPath, follow);
+    treeOf(w).setTimes(pathIn(w), false, mtimeNanosOrMinus1, atimeNanosOrMinus1);
+  }
+
+  @Override
+  public void setXattr(String absPath, boolean follow, String name, byte[] value)
+      throws IOException {
+    Where w = existing(absPath, follow);
+    treeOf(w).setXattr(pathIn(w), false, name, value);
+  }
+
+  @Override
+  public void removeXattr(String absPath, boolean follow, String name) throws IOException {
+    Where w = existing(absPath, follow);
+    treeOf(w).removeXattr(pathIn(w), false, name);
+  }
+
+  private Where existing(String absPath, boolean follow) throws IOException {
+    Where w = resolve(absPath, follow, false);
+    if (w.node == null) {
+      throw new NoSuchFileException(absPath);
+    }
+    writable(w, absPath);
+    return w;
+  }
+
+  /** Unmounts (a tmpfs's content is gone) and closes the container's tree. */
+  @Override
+  public void close() throws IOException {
+    try {
+      closeMounts();
+    } finally {
+      base.close();
+    }
+  }
+
+  private void closeMounts() throws IOException {
+    IOException first = null;
+    for (Mounted m : mounts) {
+      try {
+        m.tree.close();
+      } catch (IOException e) {
+        first = first == null ? e : first;
+      }
+    }
+    if (first != null) {
+      throw first;
+    }
+  }
+
+  // ------------------------------------------------------------------------------ helpers
+
+  private static List<String> names(String path) {
+    List<String> names = new ArrayList<>();
+    for (String n : path.split("/")) {
+      if (!n.isEmpty()) {
+        names.add(n);
+      }
+    }
+    return names;
+  }
+
+  private static String join(List<String> names) {
+    return names.isEmpty() ? "/" : "/" + String.join("/", names);
+  }
+}

@@ -1,0 +1,93 @@
+package io.layerfs.core.mount;
+
+import io.layerfs.core.FileHandle;
+import io.layerfs.core.FileTree;
+import io.layerfs.core.Node;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.FileSystemException;
+import java.nio.file.LinkOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Copies files between two trees with their mode and times (owners as far as allowed): a volume
+ * filled from the image, a move between two mounts. Directories are walked without recursion.
+ */
+final class TreeCopy {
+  private final FileTree from;
+  private final FileTree to;
+
+  TreeCopy(FileTree from, FileTree to) {
+    this.from = from;
+    this.to = to;
+  }
+
+  /** Copies what is below {@code fromDir} into {@code toDir}, without recursion. */
+  void copyChildren(String fromDir, String toDir) throws IOException {
+    Deque<String[]> work = new ArrayDeque<>();
+    work.push(new String[] {fromDir, toDir});
+    List<String[]> dirs = new ArrayList<>();
+    while (!work.isEmpty()) {
+      String[] pair = work.pop();
+      for (String name : from.list(pair[0])) {
+        String src = child(pair[0], name);
+        String dst = child(pair[1], name);
+        Node node = from.lookup(src, false);
+        copyOne(from, src, node, to, dst);
+        if (node.isDirectory()) {
+          work.push(new String[] {src, dst});
+          dirs.add(new String[] {src, dst});
+        }
+      }
+    }
+    // a directory's times after its children are in, as cp -a leaves them
+    for (int i = dirs.size() - 1; i >= 0; i--) {
+      Node node = from.lookup(dirs.get(i)[0], false);
+      to.setTimes(dirs.get(i)[1], false, node.mtimeNanos(), node.atimeNanos());
+    }
+  }
+
+  static void copyOne(FileTree from, String src, Node node, FileTree to, String dst)
+      throws IOException {
+    switch (node.type()) {
+      case DIRECTORY -> to.createDirectory(dst, node.mode() & 0777);
+      case SYMLINK -> {
+        to.createSymbolicLink(dst, node.linkTarget());
+        return; // a link's own mode and times: nothing the JDK can set
+      }
+      case FILE -> copyData(from, src, to, dst);
+      default -> throw new FileSystemException(src, dst, "Operation not supported");
+    }
+    to.setMode(dst, false, node.mode());
+    try {
+      to.setOwner(dst, false, node.uid(), node.gid());
+    } catch (IOException e) {
+      // a user other than root keeps its own files, as cp without -p does
+    }
+    to.setTimes(dst, false, node.mtimeNanos(), node.atimeNanos());
+  }
+
+  private static void copyData(FileTree from, String src, FileTree to, String dst)
+      throws IOException {
+    try (FileHandle in = from.open(src, EnumSet.of(StandardOpenOption.READ), 0);
+        FileHandle out = to.open(dst, Set.of(StandardOpenOption.WRITE,
+            StandardOpenOption.CREATE_NEW, LinkOption.NOFOLLOW_LINKS), 0600)) {
+      ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
+      long position = 0;
+      while (in.read(buffer.clear(), position) > 0) {
+        buffer.flip();
+        position += out.write(buffer, position);
+      }
+    }
+  }
+
+  private static String child(String dir, String name) {
+    return dir.equals("/") ? "/" + name : dir + "/" + name;
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * A container's mounts, as {@code docker run --mount} gives them: named volumes, bind mounts of
+ * host directories and tmpfs mounts, laid over the container's copy-on-write tree as a Linux
+ * mount namespace lays them.
+ *
+ * <h2>Routing</h2>
+ *
+ * {@link io.layerfs.core.mount.MountedTree} is the {@link io.layerfs.core.FileTree} a container
+ * with mounts hands its file operations to. It owns path resolution: it walks a path name by
+ * name, asks the tree that holds each prefix (the longest mount target that is a prefix of it,
+ * or the container itself) for that name without following it, follows a symbolic link by
+ * substituting its target in the container's namespace (an absolute target starts at the
+ * container's root, whatever mount the link is in; 40 links at most), and takes {@code ..} as
+ * popping the last resolved name, so {@code ..} at a mount's root reaches the directory holding
+ * the mount point. The resolved path, free of links, then goes to its owner: the container's
+ * {@code Overlay} (with the full path) or a mount's {@code DirTree} (with the path inside the
+ * mount). A mount hides what the image and the container layer have under its target; a target
+ * inside another mount works; the mount points themselves are made in the tree below when a
+ * container opens (Docker makes them too), so {@code diff}, {@code commit} and {@code export},
+ * which read the overlay alone, show the mount points as directories and nothing mounted in
+ * them. Operations between two owners behave as between two Linux file systems: a move copies
+ * and deletes (a non-empty directory is refused with {@code DirectoryNotEmptyException}, as the
+ * JDK's default provider refuses it), a hard link is {@code "Invalid cross-device link"}, and
+ * removing or renaming a mount point (or a directory holding one) is {@code "Device or resource
+ * busy"}. A read-only mount refuses every change with {@code FileSystemException(path, null,
+ * "Read-only file system")}, as the default provider reports {@code EROFS}.
+ *
+ * <h2>Mounts</h2>
+ *
+ * {@link io.layerfs.core.mount.DirTree} serves a host directory (a volume's {@code _data} or a
+ * bind source) and a tmpfs alike. It opens its root once, when the container opens, and reaches
+ * every other name relative to its parent's open directory without following a link ({@code
+ * SecureDirectoryStream}: {@code openat} with {@code O_NOFOLLOW}), so a host process that swaps
+ * a directory for a link between two calls makes the call fail rather than reach another host
+ * path; SECURITY.md names the few calls the JDK only offers by path. File data is the host's own
+ * {@code FileChannel}: volume I/O runs at the host's speed. A volume is made on first use and
+ * filled, when empty, with what the container shows at its target (unless {@code
+ * volume-nocopy}); two containers, in one JVM or two, share its host files. {@code Tmpfs} is a
+ * Jimfs file system in the heap, made empty at every open with the mount's size limit (a full
+ * tmpfs says {@code "No space left on device"}) and mode; Jimfs is an optional dependency,
+ * loaded only after {@code OptionalLibrary.JIMFS} found it.
+ *
+ * <p>Thread safety: as the trees below; the mount table is fixed once the container is open.
+ */
+package io.layerfs.core.mount;

@@ -1,0 +1,339 @@
+package io.layerfs.core.mount;
+
+import static io.layerfs.core.container.ContainerFixture.opts;
+import static io.layerfs.core.container.ContainerFixture.readString;
+import static io.layerfs.core.container.ContainerFixture.write;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.layerfs.core.Change;
+import io.layerfs.core.FileHandle;
+import io.layerfs.core.Mount;
+import io.layerfs.core.Node;
+import io.layerfs.core.container.ContainerFixture;
+import io.layerfs.core.container.ContainerRecord;
+import io.layerfs.core.container.Volumes;
+import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.gc.GarbageCollector;
+import io.layerfs.core.rootfs.LayerStore;
+import io.layerfs.core.store.Container;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A container with mounts, through core: where writes land, what a mount hides, how links and
+ * {@code ..} resolve across mounts, what crosses two mounts, and what the store keeps.
+ */
+class ContainerMountsTest {
+  @TempDir Path tmp;
+  ContentStore store;
+  LayerStore layers;
+  Path host;
+
+  @BeforeEach
+  void setUp() throws IOException {
+    store = ContentStore.open(tmp.resolve("store"));
+    layers = new LayerStore(store);
+    ContainerFixture.build(store);
+    host = Files.createDirectory(tmp.resolve("host"));
+    Files.writeString(host.resolve("on-host"), "host file\n");
+  }
+
+  @AfterEach
+  void tearDown() throws IOException {
+    layers.close();
+  }
+
+  private Container open(String name, String... specs) throws IOException {
+    return Container.open(store, layers, name, ContainerFixture.IMAGE, false, List.of(specs));
+  }
+
+  private Path volume(String name) throws IOException {
+    return Volumes.dataDir(store, name);
+  }
+
+  @Test
+  void writesLandInTheVolumeWhichOutlivesTheContainerAndIsShared() throws IOException {
+    try (Container a = open("a", "type=volume,source=data,target=/data")) {
+      write(a, "/data/f", "from a\n");
+      write(a, "/etc/own", "layer\n");
+      assertEquals("from a\n", Files.readString(volume("data").resolve("f")));
+      try (Container b = open("b", "type=volume,source=data,target=/srv/data")) {
+        assertEquals("from a\n", readString(b, "/srv/data/f"));
+        write(b, "/srv/data/f", "from b\n");
+        assertEquals("from b\n", readString(a, "/data/f")); // coherent: one host file
+      }
+    }
+    assertEquals(List.of(new Change(Change.Kind.ADDED, "/data"),
+        new Change(Change.Kind.CHANGED, "/etc"), new Change(Change.Kind.ADDED, "/etc/own")),
+        diff("a"), "the mount point is the container's, its content is not");
+    Container.remove(store, "a");
+    Container.remove(store, "b");
+    assertEquals("from b\n", Files.readString(volume("data").resolve("f")));
+    GarbageCollector.collect(store, false);
+    assertEquals("from b\n", Files.readString(volume("data").resolve("f")), "gc keeps volumes");
+  }
+
+  private List<Change> diff(String name) throws IOException {
+    try (Container c = Container.open(store, layers, name, null, true)) {
+      return c.diff();
+    }
+  }
+
+  @Test
+  void anEmptyVolumeIsFilledFromTheImageOnceUnlessNoCopy() throws IOException {
+    try (Container c = open("c", "type=volume,source=filled,target=/d1",
+        "type=volume,source=bare,target=/d3,volume-nocopy")) {
+      assertEquals(List.of("a", "sub"), c.list("/d1"));
+      assertEquals("lower a v2\n", Files.readString(volume("filled").resolve("a")));
+      assertEquals("x\n", Files.readString(volume("filled").resolve("sub/x")));
+      assertEquals(List.of(), c.list("/d3"), "volume-nocopy: the image's /d3 stays hidden");
+      c.delete("/d1/a");
+    }
+    try (Container c = Container.open(store, layers, "c", null, false)) {
+      assertEquals(List.of("sub"), c.list("/d1"), "a volume with content is not refilled");
+    }
+  }
+
+  @Test
+  void bindMountsShowTheHostDirectoryBothWays() throws IOException {
+    try (Container c = open("c", "type=bind,source=" + host + ",target=/d1")) {
+      assertEquals(List.of("on-host"), c.list("/d1"), "the mount hides the image's /d1");
+      write(c, "/d1/new", "from container\n");
+      assertEquals("from container\n", Files.readString(host.resolve("new")));
+      Files.writeString(host.resolve("later"), "later\n");
+      assertEquals("later\n", readString(c, "/d1/later"));
+      Node n = c.lookup("/d1/new", false);
+      assertEquals("/d1/new", n.path());
+      assertEquals(Files.getAttribute(host.resolve("new"), "unix:ino"),
+          n.fileKey() & 0xfffffffffffffL);
+    }
+    assertTrue(Files.exists(host.resolve("new")));
+  }
+
+  @Test
+  void readOnlyMountsRefuseEveryWriteAsLinuxDoes() throws IOException {
+    try (Container c = open("c", "type=bind,source=" + host + ",target=/ro,readonly")) {
+      assertEquals("host file\n", readString(c, "/ro/on-host"));
+      for (ThrowingRunnable r : List.<ThrowingRunnable>of(
+          () -> write(c, "/ro/new", "x"),
+          () -> c.open("/ro/on-host", opts(StandardOpenOption.WRITE), 0).close(),
+          () -> c.delete("/ro/on-host"),
+          () -> c.createDirectory("/ro/dir", 0755),
+          () -> c.createSymbolicLink("/ro/l", "x"),
+          () -> c.setMode("/ro/on-host", true, 0600),
+          () -> c.move("/ro/on-host", "/ro/moved", false),
+          () -> c.move("/ro/on-host", "/moved", false))) {
+        FileSystemException e = assertThrows(FileSystemException.class, r::run);
+        assertEquals("Read-only file system", e.getReason());
+      }
+      assertThrows(java.nio.file.FileAlreadyExistsException.class,
+          () -> c.createDirectory("/ro", 0755));
+      assertThrows(NoSuchFileException.class, () -> c.delete("/ro/missing"));
+    }
+    assertEquals(List.of("on-host"), List.of(host.toFile().list()));
+  }
+
+  interface ThrowingRunnable {
+    void run() throws IOException;
+  }
+
+  @Test
+  void linksInABindMountResolveInTheContainerNeverOnTheHost() throws IOException {
+    Files.createSymbolicLink(host.resolve("abs"), Path.of("/etc/hosts"));
+    Files.createSymbolicLink(host.resolve("up"), Path.of("../../../../etc"));
+    Files.createDirectory(host.resolve("sub"));
+    try (Container c = open("c", "type=bind,source=" + host + ",target=/mnt/h")) {
+      assertEquals("127.0.0.1 localhost\n", readString(c, "/mnt/h/abs"));
+      assertEquals("127.0.0.1 localhost\n", readString(c, "/mnt/h/up/hosts"));
+      assertEquals("/etc", c.lookup("/mnt/h/up", true).path());
+      assertEquals("/etc/hosts", c.lookup("/mnt/h/sub/../../h/abs", true).path());
+      // .. at a mount's root goes to the directory holding it
+      assertEquals("/mnt", c.lookup("/mnt/h/..", true).path());
+      write(c, "/mnt/h/up/written-through-link", "x");
+      assertTrue(c.find("/etc/written-through-link", false) != null);
+      assertFalse(Files.exists(Path.of("/etc/written-through-link")));
+    }
+  }
+
+  @Test
+  void aDirectorySwappedForALinkOnTheHostIsNeverFollowed() throws IOException {
+    Path outside = Files.createDirectory(tmp.resolve("outside"));
+    Files.writeString(outside.resolve("secret"), "secret\n");
+    Files.createDirectory(host.resolve("sub"));
+    Files.writeString(host.resolve("sub/secret"), "inside\n");
+    try (DirTree tree = DirTree.open(host, true, 0, 0, null)) {
+      assertEquals("/sub/secret", tree.lookup("/sub/secret", false).path());
+      // a host process swaps sub for a link to another host directory between two calls
+      Files.delete(host.resolve("sub/secret"));
+      Files.delete(host.resolve("sub"));
+      Files.createSymbolicLink(host.resolve("sub"), outside);
+      assertThrows(FileSystemException.class,
+          () -> tree.open("/sub/secret", opts(StandardOpenOption.READ), 0));
+      assertThrows(FileSystemException.class, () -> tree.list("/sub"));
+      assertThrows(FileSystemException.class, () -> tree.delete("/sub/secret"));
+      assertThrows(FileSystemException.class,
+          () -> tree.open("/sub/new", opts(StandardOpenOption.WRITE,
+              StandardOpenOption.CREATE), 0644));
+      assertThrows(FileSystemException.class, () -> tree.setMode("/sub/secret", false, 0777));
+      assertThrows(FileSystemException.class, () -> tree.find("/sub/secret", false));
+    }
+    assertEquals("secret\n", Files.readString(outside.resolve("secret")));
+    assertEquals(List.of("secret"), List.of(outside.toFile().list()));
+  }
+
+  @Test
+  void tmpfsIsEmptyAtEveryOpenBoundedAndNeverOnDisk() throws IOException {
+    byte[] marker = "tmpfs-marker-7f3a9c".getBytes(StandardCharsets.UTF_8);
+    try (Container c = open("c", "type=tmpfs,target=/scratch,tmpfs-size=64k,tmpfs-mode=1770")) {
+      assertEquals(01770, c.lookup("/scratch", true).mode());
+      write(c, "/scratch/m", marker, 0);
+      assertArrayEquals(marker, ContainerFixture.read(c, "/scratch/m"));
+      FileSystemException full = assertThrows(FileSystemException.class,
+          () -> write(c, "/scratch/big", new byte[100_000], 0));
+      assertEquals("No space left on device", full.getMessage());
+      c.delete("/scratch/big");
+      write(c, "/scratch/fits", new byte[32_000], 0); // the space came back
+      assertFalse(containsBytes(tmp, marker), "no file under the test's directory holds it");
+      assertFalse(containsBytes(Path.of(System.getProperty("java.io.tmpdir")), marker),
+          "nor a temp file");
+    }
+    try (Container c = Container.open(store, layers, "c", null, false)) {
+      assertEquals(List.of(), c.list("/scratch"));
+    }
+  }
+
+  private static boolean containsBytes(Path dir, byte[] needle) throws IOException {
+    String n = new String(needle, StandardCharsets.ISO_8859_1);
+    try (Stream<Path> walk = Files.walk(dir)) {
+      for (Path p : (Iterable<Path>) walk::iterator) {
+        if (Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+            && Files.isReadable(p) && Files.size(p) < (64 << 20)) {
+          try {
+            if (new String(Files.readAllBytes(p), StandardCharsets.ISO_8859_1).contains(n)) {
+              return true;
+            }
+          } catch (IOException e) {
+            // a file that went away while walking
+          }
+        }
+      }
+    } catch (java.io.UncheckedIOException e) {
+      // a directory that went away or cannot be read: not ours
+    }
+    return false;
+  }
+
+  @Test
+  void theLongestTargetWinsAndAMountInsideAMountWorks() throws IOException {
+    try (Container c = open("c", "type=volume,source=outer,target=/data,volume-nocopy",
+        "type=tmpfs,target=/data/cache")) {
+      write(c, "/data/cache/x", "in tmpfs\n");
+      write(c, "/data/y", "in volume\n");
+      assertEquals(List.of("cache", "y"), c.list("/data"));
+      assertFalse(Files.exists(volume("outer").resolve("cache/x")));
+      assertTrue(Files.isDirectory(volume("outer").resolve("cache")), "the mount point");
+      assertEquals("in volume\n", readString(c, "/data/cache/../y"));
+      assertEquals(List.of("type=volume,source=outer,target=/data,volume-nocopy",
+          "type=tmpfs,target=/data/cache"), c.mounts().stream().map(Mount::spec).toList());
+      assertEquals("tmpfs", c.mountOf("/data/cache/x", true).type().id());
+      assertEquals("outer", c.mountOf("/data/y", true).source());
+      assertNull(c.mountOf("/etc/hosts", true));
+    }
+  }
+
+  @Test
+  void acrossMountsAMoveCopiesAndDeletesAndAHardLinkFails() throws IOException {
+    try (Container c = open("c", "type=bind,source=" + host + ",target=/h")) {
+      write(c, "/etc/f", "moving\n");
+      c.setMode("/etc/f", false, 0640);
+      c.move("/etc/f", "/h/f", false);
+      assertNull(c.find("/etc/f", false));
+      assertEquals("moving\n", Files.readString(host.resolve("f")));
+      assertEquals(0640, c.lookup("/h/f", false).mode());
+      c.move("/h/f", "/etc/back", false);
+      assertFalse(Files.exists(host.resolve("f")));
+      assertEquals("moving\n", readString(c, "/etc/back"));
+      assertThrows(DirectoryNotEmptyException.class, () -> c.move("/d1", "/h/d1", false));
+      c.createDirectory("/empty", 0755);
+      c.move("/empty", "/h/empty", false);
+      assertTrue(Files.isDirectory(host.resolve("empty")));
+      FileSystemException e = assertThrows(FileSystemException.class,
+          () -> c.createLink("/h/hl", "/etc/hosts"));
+      assertEquals("Invalid cross-device link", e.getReason());
+      FileSystemException busy = assertThrows(FileSystemException.class, () -> c.delete("/h"));
+      assertEquals("Device or resource busy", busy.getReason());
+      assertThrows(FileSystemException.class, () -> c.move("/h", "/elsewhere", false));
+    }
+  }
+
+  @Test
+  void badMountsCreateNothing() throws IOException {
+    NoSuchFileException missing = assertThrows(NoSuchFileException.class,
+        () -> open("bad", "type=bind,source=" + tmp.resolve("nope") + ",target=/x"));
+    assertTrue(missing.getMessage().contains(tmp.resolve("nope").toString()));
+    IllegalArgumentException notDir = assertThrows(IllegalArgumentException.class,
+        () -> open("bad", "type=bind,source=" + host.resolve("on-host") + ",target=/x"));
+    assertTrue(notDir.getMessage().contains("not a directory"), notDir.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> open("bad", "type=disk,target=/x"));
+    assertEquals(List.of(), Container.list(store));
+    assertEquals(List.of(), Volumes.list(store));
+    IllegalArgumentException file = assertThrows(IllegalArgumentException.class,
+        () -> open("bad2", "type=tmpfs,target=/etc/hosts"));
+    assertTrue(file.getMessage().contains("not a directory"), file.getMessage());
+  }
+
+  @Test
+  void mountsAreFixedAtCreationAndRecorded() throws IOException {
+    open("c", "type=volume,source=v,target=/v").close();
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> open("c", "type=volume,source=w,target=/v"));
+    assertTrue(e.getMessage().contains("fixed when a container is created"), e.getMessage());
+    try (Container c = open("c", "type=volume,target=/v,source=v")) {
+      assertEquals(1, c.mounts().size(), "the same mounts, written otherwise, are accepted");
+    }
+    ContainerRecord record = ContainerRecord.read(
+        store.stateDir().resolve("containers/c/container.json"));
+    assertEquals(List.of("type=volume,source=v,target=/v"), record.mounts());
+    assertEquals(Map.of("v", List.of("c")), Volumes.users(store));
+    IOException inUse = assertThrows(IOException.class, () -> Volumes.removeUnused(store, "v"));
+    assertTrue(inUse.getMessage().contains("in use by container c"), inUse.getMessage());
+    Volumes.create(store, "unused");
+    assertEquals(List.of("unused"), Volumes.prune(store));
+    assertEquals(List.of("v"), Volumes.list(store));
+    Container.remove(store, "c");
+    Volumes.removeUnused(store, "v");
+    assertEquals(List.of(), Volumes.list(store));
+  }
+
+  @Test
+  void aReadOnlyOpenShowsTheMountsAndChangesNothing() throws IOException {
+    try (Container c = open("c", "type=volume,source=v,target=/v")) {
+      write(c, "/v/f", "x\n");
+    }
+    try (Container ro = Container.open(store, layers, "c", null, true)) {
+      assertEquals("x\n", readString(ro, "/v/f"));
+      try (FileHandle h = ro.open("/v/f", opts(StandardOpenOption.READ), 0)) {
+        assertEquals(2, h.read(ByteBuffer.allocate(8), 0));
+      }
+    }
+  }
+}

@@ -1,0 +1,178 @@
+package io.layerfs.provider.contract;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.AccessMode;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileStore;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystemException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Mounts through NIO: the env key, one {@link FileStore} per mount, what crosses two mounts
+ * (compared with what the JDK's default provider reports across two host file systems), and a
+ * volume shared by two file systems open at once.
+ */
+class LayerFsMountsTest {
+  @TempDir Path tmp;
+  private Path store;
+  private Path host;
+
+  @BeforeEach
+  void setUp() throws IOException {
+    store = tmp.resolve("store");
+    FixtureImages.build(store);
+    host = Files.createDirectory(tmp.resolve("host"));
+  }
+
+  private FileSystem open(String name, Object mounts) throws IOException {
+    return FileSystems.newFileSystem(URI.create("layerfs://" + name),
+        Map.of("store", store, "image", FixtureImages.TAG, "mounts", mounts));
+  }
+
+  @Test
+  void theEnvKeyTakesAListOrOneSpecPerLine() throws IOException {
+    try (FileSystem fs = open("lines", "type=volume,source=v,target=/v\n\n"
+        + "type=bind,source=" + host + ",target=/h,readonly\n")) {
+      Files.writeString(fs.getPath("/v/f"), "v");
+      assertEquals(List.of("f"), names(fs.getPath("/v")));
+      FileSystemException ro = assertThrows(FileSystemException.class,
+          () -> Files.writeString(fs.getPath("/h/f"), "x"));
+      assertEquals("Read-only file system", ro.getReason());
+      assertEquals("/h/f", ro.getFile());
+      FileSystemException access = assertThrows(FileSystemException.class,
+          () -> fs.provider().checkAccess(fs.getPath("/h"), AccessMode.WRITE));
+      assertEquals("Read-only file system", access.getReason());
+      fs.provider().checkAccess(fs.getPath("/v"), AccessMode.WRITE);
+    }
+    IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+        () -> open("bad", List.of("type=volume,source=v,target=relative")));
+    assertTrue(bad.getMessage().startsWith("env key 'mounts': invalid mount spec "
+        + "'type=volume,source=v,target=relative'"), bad.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> open("bad", 42));
+    assertThrows(IllegalArgumentException.class, () -> open("bad", List.of(1)));
+    assertFalse(Files.exists(store.resolve("layerfs/containers/bad")));
+  }
+
+  @Test
+  void eachMountIsItsOwnFileStore() throws IOException {
+    try (FileSystem fs = open("stores", List.of("type=volume,source=v,target=/v",
+        "type=bind,source=" + host + ",target=/h,readonly",
+        "type=tmpfs,target=/t,tmpfs-size=1m"))) {
+      List<FileStore> stores = new ArrayList<>();
+      fs.getFileStores().forEach(stores::add);
+      assertEquals(4, stores.size());
+      assertEquals("layerfs", stores.get(0).type());
+      assertEquals(List.of("volume", "bind", "tmpfs"),
+          stores.subList(1, 4).stream().map(FileStore::type).toList());
+      assertEquals(stores.get(1), Files.getFileStore(fs.getPath("/v")));
+      assertEquals(stores.get(2), Files.getFileStore(fs.getPath("/h")));
+      assertTrue(Files.getFileStore(fs.getPath("/h")).isReadOnly());
+      assertEquals(stores.get(3), Files.getFileStore(fs.getPath("/t")));
+      assertEquals(stores.get(0), Files.getFileStore(fs.getPath("/etc")));
+      assertEquals(1 << 20, Files.getFileStore(fs.getPath("/t")).getTotalSpace());
+      Files.write(fs.getPath("/t/f"), new byte[100_000]);
+      assertTrue(Files.getFileStore(fs.getPath("/t")).getUsableSpace() <= (1 << 20) - 100_000);
+      assertEquals(Files.getFileStore(host).getTotalSpace(),
+          Files.getFileStore(fs.getPath("/h")).getTotalSpace());
+    }
+  }
+
+  @Test
+  void acrossMountsAsAcrossTwoHostFileSystems() throws IOException {
+    try (FileSystem fs = open("across", List.of("type=bind,source=" + host + ",target=/h"))) {
+      Path inImage = fs.getPath("/etc/moved");
+      Files.writeString(inImage, "data");
+      AtomicMoveNotSupportedException atomic = assertThrows(
+          AtomicMoveNotSupportedException.class, () -> Files.move(inImage,
+              fs.getPath("/h/moved"), StandardCopyOption.ATOMIC_MOVE));
+      assertEquals("Invalid cross-device link", atomic.getReason());
+      assertEquals("/etc/moved", atomic.getFile());
+      Files.move(inImage, fs.getPath("/h/moved"));
+      assertEquals("data", Files.readString(host.resolve("moved")));
+      assertFalse(Files.exists(inImage));
+      FileSystemException link = assertThrows(FileSystemException.class,
+          () -> Files.createLink(fs.getPath("/etc/hl"), fs.getPath("/h/moved")));
+      assertEquals("Invalid cross-device link", link.getReason());
+      Files.move(fs.getPath("/h/moved"), fs.getPath("/h/renamed"),
+          StandardCopyOption.ATOMIC_MOVE); // within one mount: rename(2)
+      assertTrue(Files.exists(host.resolve("renamed")));
+      assertNotEquals(Files.getFileStore(fs.getPath("/h/renamed")),
+          Files.getFileStore(fs.getPath("/etc")));
+    }
+    // the oracle: the JDK across two host file systems (the temp directory and /dev/shm's
+    // tmpfs, or /proc's, which refuses the link before the device check)
+    Path shm = Path.of("/dev/shm");
+    assertTrue(Files.isDirectory(shm), "the oracle needs /dev/shm (a tmpfs) on this host");
+    assertNotEquals(Files.getFileStore(shm), Files.getFileStore(tmp), "two file systems");
+    Path a = Files.writeString(tmp.resolve("a"), "x");
+    Path b = Files.createTempFile(shm, "layerfs-oracle", "");
+    try {
+      Files.delete(b);
+      AtomicMoveNotSupportedException jdk = assertThrows(AtomicMoveNotSupportedException.class,
+          () -> Files.move(a, b, StandardCopyOption.ATOMIC_MOVE));
+      assertEquals("Invalid cross-device link", jdk.getReason());
+      FileSystemException jdkLink = assertThrows(FileSystemException.class,
+          () -> Files.createLink(b, a));
+      assertEquals("Invalid cross-device link", jdkLink.getReason());
+    } finally {
+      Files.deleteIfExists(b);
+    }
+  }
+
+  @Test
+  void twoFileSystemsShareAVolumeCoherently() throws IOException {
+    try (FileSystem a = open("a", List.of("type=volume,source=shared,target=/data"));
+        FileSystem b = open("b", List.of("type=volume,source=shared,target=/mnt/d,readonly"))) {
+      Files.writeString(a.getPath("/data/note"), "one");
+      assertEquals("one", Files.readString(b.getPath("/mnt/d/note")));
+      Files.writeString(a.getPath("/data/note"), "two", UTF_8);
+      assertEquals("two", Files.readString(b.getPath("/mnt/d/note")));
+      // a's first mount filled the empty volume with the image's /data, as Docker does
+      try (Stream<Path> walk = Files.walk(b.getPath("/mnt"))) {
+        List<String> all = walk.map(Path::toString).sorted().toList();
+        assertTrue(all.containsAll(List.of("/mnt", "/mnt/d", "/mnt/d/note",
+            "/mnt/d/nested/a/b/deep.txt")), all.toString());
+      }
+      assertEquals(names(a.getPath("/data")), names(b.getPath("/mnt/d")));
+    }
+  }
+
+  @Test
+  void reopeningWithOtherMountsIsRefused() throws IOException {
+    open("fixed", List.of("type=tmpfs,target=/t")).close();
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> open("fixed", List.of("type=tmpfs,target=/u")));
+    assertTrue(e.getMessage().contains("mounts are fixed when a container is created"),
+        e.getMessage());
+    try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://fixed"),
+        Map.of("store", store))) {
+      assertTrue(Files.isDirectory(fs.getPath("/t")));
+      assertEquals("tmpfs", Files.getFileStore(fs.getPath("/t")).type());
+    }
+  }
+
+  private static List<String> names(Path dir) throws IOException {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+  }
+}
