@@ -17,6 +17,12 @@ import io.layerfs.core.gc.GarbageCollector;
 import io.layerfs.core.image.Images;
 import io.layerfs.core.internal.OptionalLibrary;
 import io.layerfs.core.overlay.ImageFlattener;
+import io.layerfs.core.registry.ImagePull;
+import io.layerfs.core.registry.ImagePush;
+import io.layerfs.core.registry.Platform;
+import io.layerfs.core.registry.Reference;
+import io.layerfs.core.registry.RegistryClient;
+import io.layerfs.core.registry.RegistryOptions;
 import io.layerfs.core.rootfs.LayerStore;
 import io.layerfs.core.rootfs.RootFs;
 import io.layerfs.core.signing.SignatureStore;
@@ -91,6 +97,26 @@ public final class Store implements Closeable {
   /** Exports an image to a transport as skopeo names it. */
   public void exportImage(String ref, String destination, Progress progress) throws IOException {
     ImageTransfer.exportImage(content, layers(), ref, destination, progress);
+  }
+
+  /**
+   * Pulls an image from a registry ({@code layerfs pull}): what the store lacks is fetched,
+   * verified, and the image tagged {@link Reference#storeTag()} (see {@link ImagePull}).
+   *
+   * @param reference a Docker reference, {@code docker://} in front or not
+   * @throws IllegalArgumentException for a bad reference, naming it
+   */
+  public ImagePull.Result pull(String reference, RegistryOptions options, Platform platform,
+      Progress progress) throws IOException {
+    return ImagePull.pull(content, new RegistryClient(options), Reference.parse(reference),
+        platform, null, progress);
+  }
+
+  /** Pushes image {@code ref} of the store to a registry reference (see {@link ImagePush}). */
+  public ImagePush.Result push(String ref, String reference, RegistryOptions options,
+      Progress progress) throws IOException {
+    return ImagePush.push(content, new RegistryClient(options), ref, Reference.parse(reference),
+        progress);
   }
 
   /** True when {@code file} is an image archive that {@link #importArchive} reads. */
