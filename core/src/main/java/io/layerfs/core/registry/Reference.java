@@ -52,7 +52,7 @@ public record Reference(String domain, String path, String tag, Digest digest) {
    */
   public static Reference parse(String s) {
     if (s == null || s.isEmpty()) {
-      throw new IllegalArgumentException("invalid image reference: empty");
+      throw new IllegalArgumentException("invalid image reference '': empty");
     }
     String ref = s.startsWith("docker://") ? s.substring("docker://".length()) : s;
     Digest digest = null;
@@ -150,9 +150,16 @@ public record Reference(String domain, String path, String tag, Digest digest) {
    * docker.io/library/debian:12}, other registries' names in full.
    */
   public String familiar() {
-    String name = domain.equals(DOCKER_HUB)
-        ? (path.startsWith("library/") && path.indexOf('/', 8) < 0 ? path.substring(8) : path)
-        : name();
+    String name = name();
+    if (domain.equals(DOCKER_HUB)) {
+      String head = path.substring(0, path.indexOf('/') < 0 ? path.length() : path.indexOf('/'));
+      if (path.startsWith("library/") && path.indexOf('/', 8) < 0) {
+        name = path.substring(8);
+      } else if (!head.contains(".") && !head.equals("localhost")) {
+        // unlike Docker, keep docker.io/ where the short form would name another registry
+        name = path;
+      }
+    }
     return name + (tag != null ? ":" + tag : "") + (digest != null ? "@" + digest : "");
   }
 
