@@ -11,11 +11,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.layerfs.core.Digest;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.registry.BlobRange;
+import io.layerfs.core.registry.ImagePush;
 import io.layerfs.core.registry.Platform;
 import io.layerfs.core.registry.Reference;
 import io.layerfs.core.registry.RegistryClient;
 import io.layerfs.core.registry.RegistryOptions;
 import io.layerfs.core.registry.RemoteImage;
+import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.FileSystem;
@@ -179,6 +181,30 @@ final class RegistryFaultIT {
     assertEquals(3, gets.size(), gets::toString);
     assertEquals("bytes=10-", gets.get(1).range());
     assertTrue(gets.get(2).range().matches("bytes=[0-9]+-"), gets::toString);
+  }
+
+  /** Blobs above the chunk size go up in PATCH chunks; the manifest digest is kept. */
+  @Test
+  void largeBlobsArePushedInChunks() throws IOException {
+    Path store = work.resolve("chunked");
+    LayerfsCli.run(store, "import", "oci:" + images.layout() + ":" + TAG);
+    RegistryClient client = new RegistryClient(RegistryOptions.defaults().withTlsVerify(false)
+        .withChunkSize(1024));
+    String target = proxy.address() + "/chunked/it:" + TAG;
+    ImagePush.Result result;
+    try (Store s = Store.open(store)) {
+      result = ImagePush.push(ContentStore.open(store), client, TAG, Reference.parse(target),
+          null);
+      assertEquals(s.image(TAG).manifestDigest(), result.manifestDigest());
+    }
+    long biggest = layers.get(0).get("size").asLong();
+    long patches = proxy.seen().stream().filter(x -> x.method().equals("PATCH")).count();
+    assertTrue(patches >= (biggest + 1023) / 1024, patches + " PATCH requests");
+    assertEquals(result.manifestDigest().toString(), Tools.run("skopeo", "inspect",
+        "--tls-verify=false", "--format", "{{.Digest}}", "docker://" + target).strip());
+    Path copy = work.resolve("chunked-copy");
+    Tools.run("skopeo", "copy", "-q", "--src-tls-verify=false", "docker://" + target,
+        "oci:" + copy + ":" + TAG);
   }
 
   private static List<RegistryProxy.Seen> blobGets(String blob) {

@@ -69,6 +69,33 @@ final class RegistryIT {
     assertEquals(skopeoDigest, again.get("manifest").asText());
   }
 
+  /** env {@code image} may be a registry reference: the store lacks it, so it is pulled. */
+  @Test
+  void providerPullsTheEnvImageOnOpen() throws IOException {
+    Path store = work.resolve("env-image");
+    String reference = registry + "/" + UmociImages.REPOSITORY + ":" + UmociImages.OPAQUE;
+    Map<String, Object> env = Map.of("store", store, "image", "docker://" + reference,
+        "tlsVerify", false);
+    try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://env-pulled"), env)) {
+      assertSameTree(images.rootfs(UmociImages.OPAQUE), fs.getPath("/"),
+          UmociImages.comparison(UmociImages.OPAQUE));
+      Files.writeString(fs.getPath("/written"), "x");
+    }
+    assertEquals(List.of(reference), LayerfsCli.run(store, "images", "--format", "json")
+        .lines().filter(l -> l.contains("\"tag\"")).map(l -> l.replaceAll(".*: \"|\",?$", ""))
+        .toList());
+    // reopened with the same env: the store has it now, nothing is pulled
+    try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://env-pulled"), env)) {
+      assertEquals("x", Files.readString(fs.getPath("/written")));
+    }
+    // without tlsVerify=false the default is HTTPS, which this registry does not answer
+    IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+        () -> FileSystems.newFileSystem(URI.create("layerfs://env-https"), Map.of("store",
+            work.resolve("env-https"), "image", reference)));
+    assertTrue(e.getMessage().contains("no image '" + reference + "'")
+        && e.getMessage().contains("TLS"), e.getMessage());
+  }
+
   @Test
   void pullByDigestTagsTheNameWithTheDigest() throws IOException {
     String reference = registry + "/" + UmociImages.REPOSITORY + ":" + UmociImages.LAYERED;
@@ -143,6 +170,77 @@ final class RegistryIT {
       Image image = s.image(target);
       assertEquals(committed, image.manifestDigest().toString());
     }
+  }
+
+  /** skopeo's transport name in import and export. */
+  @Test
+  void dockerTransportInImportAndExport() throws IOException {
+    Path store = work.resolve("transport");
+    String source = registry + "/" + UmociImages.REPOSITORY + ":" + UmociImages.LAYERED;
+    assertEquals(List.of("mine"), LayerfsCli.run(store, "import", "--tls-verify=false",
+        "docker://" + source, "mine").lines().toList());
+    String target = prefix + "/exported:1";
+    LayerfsCli.run(store, "export", "--tls-verify=false", "mine", "docker://" + target);
+    assertEquals(skopeoDigest(source), skopeoDigest(target));
+  }
+
+  /** An image index: the platform asked for, linux/amd64 by default, the others listed. */
+  @Test
+  void platformIsPickedFromAnImageIndex() throws IOException {
+    Path layout = work.resolve("multi");
+    Tools.run("cp", "-a", images.layout().toString(), layout.toString());
+    JsonNode index = json(Files.readString(layout.resolve("index.json")));
+    var manifests = JSON.createArrayNode();
+    for (String[] entry : new String[][] {{UmociImages.LAYERED, "amd64"},
+        {UmociImages.BASE, "arm64"}}) {
+      for (JsonNode m : index.get("manifests")) {
+        if (entry[0].equals(m.path("annotations").path("org.opencontainers.image.ref.name")
+            .asText())) {
+          var d = manifests.addObject();
+          d.put("mediaType", m.get("mediaType").asText());
+          d.put("digest", m.get("digest").asText());
+          d.put("size", m.get("size").asLong());
+          d.putObject("platform").put("architecture", entry[1]).put("os", "linux");
+        }
+      }
+    }
+    assertEquals(2, manifests.size(), index::toString);
+    var multi = JSON.createObjectNode();
+    multi.put("schemaVersion", 2);
+    multi.put("mediaType", "application/vnd.oci.image.index.v1+json");
+    multi.set("manifests", manifests);
+    byte[] bytes = JSON.writeValueAsBytes(multi);
+    String hex = io.layerfs.core.Digest.sha256(bytes).hex();
+    Files.write(layout.resolve("blobs/sha256/" + hex), bytes);
+    var entry = ((com.fasterxml.jackson.databind.node.ArrayNode) index.get("manifests"))
+        .addObject();
+    entry.put("mediaType", "application/vnd.oci.image.index.v1+json");
+    entry.put("digest", "sha256:" + hex);
+    entry.put("size", bytes.length);
+    entry.putObject("annotations").put("org.opencontainers.image.ref.name", "multi");
+    Files.write(layout.resolve("index.json"), JSON.writeValueAsBytes(index));
+    String reference = prefix + "/multi:1";
+    Tools.run("skopeo", "copy", "-q", "--all", "--dest-tls-verify=false",
+        "oci:" + layout + ":multi", "docker://" + reference);
+
+    Path amd64 = work.resolve("multi-amd64");
+    assertEquals("linux/amd64", pull(amd64, reference).get("platform").asText());
+    try (FileSystem fs = LayerFs.open(amd64, reference)) {
+      assertSameTree(images.rootfs(UmociImages.LAYERED), fs.getPath("/"),
+          UmociImages.comparison(UmociImages.LAYERED));
+    }
+    Path arm64 = work.resolve("multi-arm64");
+    json(LayerfsCli.run(arm64, "pull", "--tls-verify=false", "--platform", "linux/arm64",
+        reference));
+    try (FileSystem fs = LayerFs.open(arm64, reference)) {
+      assertSameTree(images.rootfs(UmociImages.BASE), fs.getPath("/"),
+          UmociImages.comparison(UmociImages.BASE));
+    }
+    LayerfsCli.Result r = LayerfsCli.runFailing(arm64, "pull", "--tls-verify=false",
+        "--platform", "linux/s390x", reference);
+    assertEquals(1, r.exit(), r::stderr);
+    assertTrue(r.stderr().contains("linux/s390x") && r.stderr().contains("linux/amd64, "
+        + "linux/arm64"), r::stderr);
   }
 
   @Test

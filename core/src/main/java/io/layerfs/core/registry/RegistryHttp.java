@@ -112,13 +112,13 @@ final class RegistryHttp {
               + e.getMessage() + (options.tlsVerify() ? " (a plain-HTTP registry needs"
               + " --tls-verify=false)" : ""), e);
         }
-        if (attempt < options.maxAttempts() && !(e instanceof InterruptedIOException
-            && Thread.currentThread().isInterrupted())) {
+        if (attempt < options.maxAttempts() && !unknownHost(e) && !(e instanceof
+            InterruptedIOException && Thread.currentThread().isInterrupted())) {
           pause(backoff(attempt), call);
           continue;
         }
         throw new IOException("registry " + call.registry() + ": " + call.what() + ": "
-            + describe(e) + " (after " + attempt + " attempts)", e);
+            + describe(e) + (attempt > 1 ? " (after " + attempt + " attempts)" : ""), e);
       }
       int status = response.statusCode();
       if (status == 401 && !answered && sameHost(uri, call.registry())) {
@@ -251,7 +251,21 @@ final class RegistryHttp {
     return authority != null && authority.equalsIgnoreCase(registry);
   }
 
+  /** A name that does not resolve: retrying will not help. */
+  private static boolean unknownHost(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.net.UnknownHostException
+          || t instanceof java.nio.channels.UnresolvedAddressException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   static String describe(IOException e) {
+    if (unknownHost(e)) {
+      return "unknown host";
+    }
     String message = e.getMessage();
     String kind = e.getClass().getSimpleName();
     if (e instanceof java.net.ConnectException && (message == null || message.isBlank())) {
