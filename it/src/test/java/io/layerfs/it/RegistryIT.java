@@ -230,8 +230,8 @@ final class RegistryIT {
           UmociImages.comparison(UmociImages.LAYERED));
     }
     Path arm64 = work.resolve("multi-arm64");
-    json(LayerfsCli.run(arm64, "pull", "--tls-verify=false", "--platform", "linux/arm64",
-        reference));
+    assertEquals(List.of(reference), LayerfsCli.run(arm64, "pull", "--tls-verify=false",
+        "--platform", "linux/arm64", reference).lines().toList());
     try (FileSystem fs = LayerFs.open(arm64, reference)) {
       assertSameTree(images.rootfs(UmociImages.BASE), fs.getPath("/"),
           UmociImages.comparison(UmociImages.BASE));
