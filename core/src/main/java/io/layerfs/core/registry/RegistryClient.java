@@ -160,8 +160,7 @@ public final class RegistryClient {
         throw new IOException(reference + ": layer " + layer.digest() + ": " + e.getMessage(), e);
       }
     }
-    return new RemoteImage(reference.digest() != null ? reference : reference,
-        current.descriptor(), current.bytes(), index, indexBytes, config, configBytes, parsed,
+    return new RemoteImage(reference, current.descriptor(), current.bytes(), index, indexBytes, config, configBytes, parsed,
         manifest.layers());
   }
 
@@ -350,7 +349,7 @@ public final class RegistryClient {
     }
   }
 
-  /** Puts a manifest under {@code reference}'s tag (or digest); returns the registry's digest. */
+  /** Puts a manifest under {@code reference}'s tag (or digest), checking the digest it reports. */
   void putManifest(Reference reference, String mediaType, byte[] bytes) throws IOException {
     RegistryHttp.Call call = call("PUT", reference, "/manifests/"
         + reference.manifestReference(), push(reference), Map.of("Content-Type", mediaType),
