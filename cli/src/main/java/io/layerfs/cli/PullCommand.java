@@ -34,16 +34,23 @@ final class PullCommand implements Callable<Integer> {
       description = "The platform to pick from an image index (default linux/amd64).")
   String platform;
 
+  @Option(names = "--parallel", paramLabel = "N", defaultValue = "3",
+      description = "How many layers to download at once (default 3).")
+  int parallel;
+
   @Parameters(index = "0", paramLabel = "REF", description = "The image in the registry.")
   String reference;
 
   @Override
   public Integer call() throws IOException {
     Platform p = Platform.parse(platform);
+    if (parallel < 1) {
+      throw new IllegalArgumentException("--parallel must be at least 1, not " + parallel);
+    }
     ImagePull.Result result;
     try (Store store = Stores.create(main.store());
         TerminalProgress progress = TerminalProgress.forConsole()) {
-      result = store.pull(reference, registry.options(), p, progress);
+      result = store.pull(reference, registry.options().withParallelism(parallel), p, progress);
     }
     PrintWriter out = spec.commandLine().getOut();
     if (format.json()) {
