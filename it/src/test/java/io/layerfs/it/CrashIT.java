@@ -324,6 +324,8 @@ final class CrashIT {
       case "rename" -> 5;
       case "gc" -> 150;
       case "create", "copyup", "index" -> 250;
+      // a fresh JVM's first requests take most of a second before the layer's bytes flow
+      case "pull" -> 2500;
       default -> MAX_DELAY_MS;
     };
     int delay = random.nextInt(max);
