@@ -16,8 +16,8 @@ import java.util.Set;
  *   <tr><td>store</td><td>Path or String</td><td>the OCI image layout holding images and
  *       containers; default: system property {@code layerfs.store}, then {@code $LAYERFS_STORE},
  *       then {@code $XDG_DATA_HOME/layerfs}, then {@code ~/.local/share/layerfs}</td></tr>
- *   <tr><td>image</td><td>String</td><td>tag in the store's index.json or manifest
- *       digest</td></tr>
+ *   <tr><td>image</td><td>String</td><td>tag in the store's index.json, manifest digest,
+ *       or a registry reference, pulled when the store lacks it</td></tr>
  *   <tr><td>readOnly</td><td>Boolean or "true"/"false"</td><td>a view with no writable
  *       layer</td></tr>
  *   <tr><td>signedBy</td><td>Path or String</td><td>a public key file as {@code gpg --export
@@ -30,16 +30,19 @@ import java.util.Set;
  *       docker run --mount} specs ({@code type=volume|bind|tmpfs,source=...,target=...}, see
  *       {@code io.layerfs.core.Mount}), recorded when the container is created; reopening with
  *       other mounts is refused</td></tr>
- *   <tr><td>lazy, tlsVerify</td><td></td><td>reserved: not supported yet</td></tr>
+ *   <tr><td>tlsVerify</td><td>Boolean or "true"/"false"</td><td>false: a registry image may
+ *       come over plain HTTP or unverified TLS (default true)</td></tr>
+ *   <tr><td>lazy</td><td></td><td>reserved: not supported yet</td></tr>
  * </table>
  *
  * <p>Unknown keys and bad values are an {@link IllegalArgumentException} naming the key.
  */
 record LayerEnv(Path store, String image, boolean readOnly, Path signedBy,
-    String signedIdentity, List<String> mounts) {
-  private static final Set<String> KNOWN =
-      Set.of("store", "image", "readOnly", "signedBy", "signedIdentity", "mounts");
-  private static final Set<String> RESERVED = Set.of("lazy", "tlsVerify");
+    String signedIdentity, List<String> mounts, boolean tlsVerify) {
+  /** In the order the error message lists them. */
+  private static final List<String> KNOWN = List.of(
+      "store", "image", "readOnly", "signedBy", "signedIdentity", "mounts", "tlsVerify");
+  private static final Set<String> RESERVED = Set.of("lazy");
 
   static LayerEnv parse(Map<String, ?> env) {
     for (String key : env.keySet()) {
@@ -49,8 +52,7 @@ record LayerEnv(Path store, String image, boolean readOnly, Path signedBy,
       }
       if (!KNOWN.contains(key)) {
         throw new IllegalArgumentException(
-            "unknown env key '" + key
-                + "'; known keys: store, image, readOnly, signedBy, signedIdentity");
+            "unknown env key '" + key + "'; known keys: " + String.join(", ", KNOWN));
       }
     }
     Path signedBy = path("signedBy", env.get("signedBy"));
@@ -61,7 +63,8 @@ record LayerEnv(Path store, String image, boolean readOnly, Path signedBy,
     }
     return new LayerEnv(store(env.get("store")), image(env.get("image")),
         bool("readOnly", env.get("readOnly")), signedBy, signedIdentity,
-        mounts(env.get("mounts")));
+        mounts(env.get("mounts")),
+        env.get("tlsVerify") == null || bool("tlsVerify", env.get("tlsVerify")));
   }
 
   /** A list of specs, or one string of specs one per line; null when not given. */
