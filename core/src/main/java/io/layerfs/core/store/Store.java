@@ -12,6 +12,7 @@ import io.layerfs.core.SignatureException;
 import io.layerfs.core.SignatureInfo;
 import io.layerfs.core.container.Volumes;
 import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.estargz.EStargzConversion;
 import io.layerfs.core.fsck.Fsck;
 import io.layerfs.core.gc.GarbageCollector;
 import io.layerfs.core.image.Images;
@@ -107,6 +108,14 @@ public final class Store implements Closeable {
   public Image flatten(String ref, String tagOrNull, Compression compression, Progress progress)
       throws IOException {
     return ImageFlattener.flatten(content, layers(), ref, tagOrNull, compression, progress);
+  }
+
+  /**
+   * Converts an image's layers to eStargz (see {@link EStargzConversion}) and tags the new image
+   * {@code tag}; the files, config and history stay, the layer digests and DiffIDs are new.
+   */
+  public Image convertToEStargz(String ref, String tag, Progress progress) throws IOException {
+    return EStargzConversion.convert(content, ref, tag, progress);
   }
 
   /** A read-only view of an image: its layers merged, nothing written. */
