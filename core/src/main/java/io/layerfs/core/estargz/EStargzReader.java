@@ -1,5 +1,6 @@
 package io.layerfs.core.estargz;
 
+import io.layerfs.core.RangedBlob;
 import io.layerfs.core.Digest;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;

@@ -16,29 +16,29 @@ import java.util.Map;
  *
  * <p>Not thread-safe; one per tar.
  */
-final class RawTarReader {
+public final class RawTarReader {
   static final int BLOCK = 512;
   /** Meta entries (PAX records, long names) larger than this are refused. */
   private static final int MAX_META = 1 << 20;
 
   /** One entry: its raw header blocks and what the TOC needs of them. */
-  static final class Entry {
+  public static final class Entry {
     byte[] header;
-    String name;
-    char type;
-    long size;
+    public String name;
+    public char type;
+    public long size;
     long mode;
     long uid;
     long gid;
     String uname = "";
     String gname = "";
     long mtimeSeconds;
-    String linkName = "";
+    public String linkName = "";
     long devMajor;
     long devMinor;
     Map<String, byte[]> xattrs = new LinkedHashMap<>();
 
-    boolean isRegular() {
+    public boolean isRegular() {
       return type == '0' || type == '\0' || type == '7';
     }
   }
@@ -47,12 +47,12 @@ final class RawTarReader {
   private long offset;
   private long payloadLeft;
 
-  RawTarReader(InputStream in) {
+  public RawTarReader(InputStream in) {
     this.in = in;
   }
 
   /** The uncompressed offset of the next byte to be read. */
-  long offset() {
+  public long offset() {
     return offset;
   }
 
@@ -61,7 +61,7 @@ final class RawTarReader {
    * after one; the rest of the stream is left unread). The previous entry's payload must have
    * been read or skipped.
    */
-  Entry next() throws IOException {
+  public Entry next() throws IOException {
     if (payloadLeft != 0) {
       throw new IllegalStateException("payload not consumed");
     }
@@ -138,12 +138,12 @@ final class RawTarReader {
   }
 
   /** Payload bytes of the current entry still to read. */
-  long payloadLeft() {
+  public long payloadLeft() {
     return payloadLeft;
   }
 
   /** Reads up to {@code len} payload bytes of the current entry; -1 when it is all read. */
-  int readPayload(byte[] b, int off, int len) throws IOException {
+  public int readPayload(byte[] b, int off, int len) throws IOException {
     if (payloadLeft == 0) {
       return -1;
     }
@@ -157,7 +157,7 @@ final class RawTarReader {
   }
 
   /** The padding after the current entry's payload (which must be fully read), as raw bytes. */
-  byte[] readPadding(long payloadSize) throws IOException {
+  public byte[] readPadding(long payloadSize) throws IOException {
     int pad = (int) ((BLOCK - payloadSize % BLOCK) % BLOCK);
     byte[] b = in.readNBytes(pad);
     if (b.length != pad) {

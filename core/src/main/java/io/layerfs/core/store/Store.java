@@ -7,16 +7,22 @@ import io.layerfs.core.FileTree;
 import io.layerfs.core.FsckReport;
 import io.layerfs.core.GcReport;
 import io.layerfs.core.Image;
+import io.layerfs.core.Layer;
 import io.layerfs.core.Progress;
+import io.layerfs.core.RangedBlob;
 import io.layerfs.core.SignatureException;
 import io.layerfs.core.SignatureInfo;
 import io.layerfs.core.container.Volumes;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.estargz.EStargzConversion;
+import io.layerfs.core.estargz.EStargzReader;
 import io.layerfs.core.fsck.Fsck;
 import io.layerfs.core.gc.GarbageCollector;
 import io.layerfs.core.image.Images;
 import io.layerfs.core.internal.OptionalLibrary;
+import io.layerfs.core.lazy.LazyLayer;
+import io.layerfs.core.lazy.LazyLayers;
+import io.layerfs.core.oci.ImageManifest;
 import io.layerfs.core.overlay.ImageFlattener;
 import io.layerfs.core.rootfs.LayerStore;
 import io.layerfs.core.rootfs.RootFs;
@@ -27,7 +33,9 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * The entry point: one store (an OCI image layout with layerfs's state under {@code layerfs/})
@@ -47,6 +55,7 @@ public final class Store implements Closeable {
   private final ContentStore content;
   /** Made on first use: commands that never read a layer load no index cache. */
   private LayerStore layers;
+  private LazyLayers lazy;
   private boolean closed;
 
   private Store(ContentStore content) {
@@ -116,6 +125,74 @@ public final class Store implements Closeable {
    */
   public Image convertToEStargz(String ref, String tag, Progress progress) throws IOException {
     return EStargzConversion.convert(content, ref, tag, progress);
+  }
+
+  // ------------------------------------------------------------------------------ lazy reads
+
+  /**
+   * Reads the layers of image {@code ref} (whose manifest and config are in the store, its layer
+   * blobs not) from {@code remote} from now on, as containers and views of it need them: an
+   * eStargz layer (its descriptor has the {@code containerd.io/snapshot/stargz/toc.digest}
+   * annotation) by its TOC and chunks, a plain gzip one fetched whole on first use. Fetched
+   * ranges are kept under {@code layerfs/lazy/} and verified as the package documentation of
+   * {@code io.layerfs.core.lazy} says. Layers the store holds already are not attached.
+   *
+   * @param remote the remote blob of each layer, by its descriptor
+   * @return the layers attached
+   */
+  public List<Layer> attachLazy(String ref, Function<Layer, RangedBlob> remote)
+      throws IOException {
+    Image image = image(ref);
+    ImageManifest manifest = ImageManifest.parse(
+        content.readBlob(image.manifestDigest(), ContentStore.MAX_METADATA_BLOB),
+        "manifest " + image.manifestDigest());
+    List<Layer> attached = new ArrayList<>();
+    LazyLayers lazyLayers = lazyLayers();
+    for (int i = 0; i < image.layers().size(); i++) {
+      Layer layer = image.layers().get(i);
+      if (content.contains(layer.digest()) || content.contains(layer.diffId())) {
+        continue;
+      }
+      String toc = manifest.layers().get(i).annotations()
+          .get(EStargzReader.TOC_DIGEST_ANNOTATION);
+      Digest tocDigest;
+      try {
+        tocDigest = toc == null ? null : Digest.parse(toc);
+      } catch (IllegalArgumentException e) {
+        throw new IOException("layer " + layer.digest() + " of image " + ref + " has a bad "
+            + EStargzReader.TOC_DIGEST_ANNOTATION + " '" + toc + "'");
+      }
+      lazyLayers.attach(layer, remote.apply(layer), tocDigest);
+      attached.add(layer);
+    }
+    return attached;
+  }
+
+  /**
+   * Fetches what the store still lacks of image {@code ref}'s lazily read layers, verifies each
+   * against its digest and stores it as a blob: after this the image is complete, as after a
+   * pull, and its lazy state is gone. Views already open keep working.
+   */
+  public void completeLazy(String ref) throws IOException {
+    for (Layer layer : image(ref).layers()) {
+      if (!content.contains(layer.digest()) && !content.contains(layer.diffId())) {
+        lazyLayers().complete(layer.digest());
+      }
+    }
+  }
+
+  /** Bytes fetched from remote blobs by this store's lazy layers since they were attached. */
+  public long lazyFetchedBytes() {
+    long n = 0;
+    for (LazyLayer l : lazyLayers().all()) {
+      n += l.fetchedBytes();
+    }
+    return n;
+  }
+
+  private synchronized LazyLayers lazyLayers() {
+    layers();
+    return lazy;
   }
 
   /** A read-only view of an image: its layers merged, nothing written. */
@@ -296,7 +373,9 @@ public final class Store implements Closeable {
       throw new IllegalStateException("store " + root() + " is closed");
     }
     if (layers == null) {
-      layers = new LayerStore(content);
+      lazy = new LazyLayers(content);
+      layers = new LayerStore(content, LayerStore.DEFAULT_MAX_INDEX_WEIGHT,
+          LayerStore.DEFAULT_MAX_CHUNK_BYTES, lazy);
     }
     return layers;
   }
@@ -307,6 +386,9 @@ public final class Store implements Closeable {
     closed = true;
     if (layers != null) {
       layers.close();
+    }
+    if (lazy != null) {
+      lazy.close();
     }
   }
 

@@ -1,5 +1,6 @@
 package io.layerfs.core.estargz;
 
+import io.layerfs.core.RangedBlob;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;

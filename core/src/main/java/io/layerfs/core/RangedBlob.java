@@ -1,6 +1,5 @@
-package io.layerfs.core.estargz;
+package io.layerfs.core;
 
-import io.layerfs.core.Digest;
 import java.io.IOException;
 import java.io.InputStream;
 
