@@ -191,6 +191,31 @@ class LazyReadTest {
   }
 
   @Test
+  void gcAndFsckKnowTheLazyState() throws IOException {
+    Path remote = remote();
+    Path local = tmp.resolve("local");
+    try (RangeServer server = new RangeServer(remote);
+        Store lazy = storeWithMetadataOf(remote, "app-esgz", local)) {
+      List<Layer> attached =
+          lazy.attachLazy("app-esgz", l -> server.blob(l.digest(), l.size()));
+      assertEquals(2, attached.size());
+      try (FileTree view = lazy.view("app-esgz")) {
+        read(view, "/etc/hosts");
+      }
+      assertEquals(List.of(), lazy.fsck(false, Progress.NONE).problems(),
+          "a partial layer is not a missing blob");
+      Path state = LazyLayers.dir(ContentStore.open(local), attached.get(0).digest());
+      assertEquals(List.of(), lazy.gc(false).removed(io.layerfs.core.GcReport.Kind.LAZY_STATE),
+          "the tagged image keeps its lazy state");
+      assertTrue(Files.isDirectory(state));
+      lazy.untag("app-esgz");
+      assertEquals(2,
+          lazy.gc(false).removed(io.layerfs.core.GcReport.Kind.LAZY_STATE).size());
+      assertFalse(Files.exists(state));
+    }
+  }
+
+  @Test
   void aPlainGzipLayerReadsAFileInflatingOnlyAsFarAsIt() throws IOException {
     Path remote = tmp.resolve("remote");
     List<ImageBuilder.Entry> entries = new ArrayList<>();
