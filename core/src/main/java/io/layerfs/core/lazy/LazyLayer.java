@@ -136,36 +136,44 @@ public final class LazyLayer {
   }
 
   /**
-   * Reads a file of a plain gzip layer by path, inflating the layer only as far as its entry and
-   * data; following symbolic links within this layer. Null if the layer has no such path.
+   * What one layer says about a path: its data, the absolute path a link points to, or that the
+   * layer whites it out.
    */
-  public byte[] readByPath(String path) throws IOException {
+  public record Lookup(byte[] data, String linkTarget, boolean whiteout) {}
+
+  /**
+   * Looks {@code absPath} up in a plain gzip layer, inflating it only as far as the entry (and
+   * the file's data); null if the layer neither has it nor whites it out (then the layer has
+   * been read whole).
+   */
+  public Lookup lookup(String absPath) throws IOException {
     LazyTarScan s = scan();
-    String p = Toc.cleanName(path);
-    for (int hops = 0; hops < 40; hops++) {
-      LazyTarScan.Found f = s.find(p);
-      if (f == null) {
-        return null;
-      }
-      if (f.type() == '2') {
-        p = resolveLink(p, f.link());
-        continue;
-      }
-      if (f.type() == '1') {
-        p = Toc.cleanName(f.link());
-        continue;
-      }
-      ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(f.size()));
-      while (b.hasRemaining()) {
-        int n = gzip().read(f.dataOffset() + b.position(), b);
-        if (n < 0) {
-          throw new IOException("layer " + layer.digest() + " ends inside '" + p + "'");
-        }
-      }
-      return b.array();
+    String p = Toc.cleanName(absPath);
+    LazyTarScan.Found f = s.find(p);
+    if (f == null) {
+      int slash = p.lastIndexOf('/');
+      String wh = (slash < 0 ? "" : p.substring(0, slash + 1)) + ".wh." + p.substring(slash + 1);
+      return s.find(wh) != null ? new Lookup(null, null, true) : null;
     }
-    throw new IOException("too many levels of symbolic links at '" + path + "' in layer "
-        + layer.digest());
+    switch (f.type()) {
+      case '2':
+        return new Lookup(null, "/" + resolveLink(p, f.link()), false);
+      case '1':
+        return new Lookup(null, "/" + Toc.cleanName(f.link()), false);
+      case '0', '\0', '7':
+        break;
+      default:
+        throw new IOException("'" + absPath + "' in layer " + layer.digest()
+            + " is not a regular file");
+    }
+    ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(f.size()));
+    while (b.hasRemaining()) {
+      int n = gzip().read(f.dataOffset() + b.position(), b);
+      if (n < 0) {
+        throw new IOException("layer " + layer.digest() + " ends inside '" + absPath + "'");
+      }
+    }
+    return new Lookup(b.array(), null, false);
   }
 
   /** Inflates the rest of a plain gzip layer and checks its DiffID. */

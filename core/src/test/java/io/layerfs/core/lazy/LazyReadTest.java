@@ -233,13 +233,19 @@ class LazyReadTest {
     try (RangeServer server = new RangeServer(remote);
         Store local = storeWithMetadataOf(remote, "plain", tmp.resolve("local"))) {
       Layer layer = local.image("plain").layers().get(0);
-      try (LazyLayers lazy = new LazyLayers(ContentStore.open(tmp.resolve("local")))) {
+      local.attachLazy("plain", l -> server.blob(l.digest(), l.size()));
+      assertArrayEquals(bytes("ID=early\n"), local.readLazily("plain", "/etc/os-release"));
+      assertNull(local.readLazily("plain", "/nothing"));
+      server.reset();
+      try (LazyLayers lazy = new LazyLayers(ContentStore.open(tmp.resolve("other")))) {
         LazyLayer l = lazy.attach(layer, server.blob(layer.digest(), layer.size()), null);
-        assertArrayEquals(bytes("ID=early\n"), l.readByPath("/etc/os-release"));
+        LazyLayer.Lookup link = l.lookup("/etc/os-release");
+        assertEquals("/etc/os-release-target", link.linkTarget());
+        assertArrayEquals(bytes("ID=early\n"), l.lookup(link.linkTarget()).data());
         assertTrue(server.bytesServed() <= LazyGzip.BLOCK, server.bytesServed() + " bytes");
-        assertNull(l.readByPath("/missing"), "read to the end: not there");
+        assertNull(l.lookup("/missing"), "read to the end: not there");
         assertEquals(layer.size(), server.bytesServed(), "the whole blob, once");
-        assertArrayEquals(bytes("ID=early\n"), l.readByPath("/etc/os-release-target"));
+        assertArrayEquals(bytes("ID=early\n"), l.lookup("/etc/os-release-target").data());
         assertEquals(layer.size(), server.bytesServed(), "nothing fetched again");
       }
     }
