@@ -29,7 +29,7 @@ import java.util.zip.ZipException;
  */
 final class LazyGzip implements AutoCloseable {
   static final String PREFIX = "tar.part";
-  static final int BLOCK = 256 << 10;
+  static final int BLOCK = 128 << 10;
 
   private final PartialBlob blob;
   private final Digest diffId;
@@ -103,7 +103,7 @@ final class LazyGzip implements AutoCloseable {
       return;
     }
     if (inflater == null) {
-      inflater = new GZIPInputStream(new Sequential(), 64 << 10);
+      inflater = new GZIPInputStream(new Sequential(), 16 << 10);
     }
     byte[] buf = new byte[64 << 10];
     while (frontier < want) {
