@@ -29,6 +29,9 @@ public record TocEntry(String name, String type, long size, String modtime, Stri
     long innerOffset, long devMajor, long devMinor, Map<String, byte[]> xattrs, String digest,
     long chunkOffset, long chunkSize, String chunkDigest) {
 
+  private static final java.util.Set<String> TYPES =
+      java.util.Set.of("dir", "reg", "symlink", "hardlink", "char", "block", "fifo", "chunk");
+
   public TocEntry {
     xattrs = Collections.unmodifiableMap(new LinkedHashMap<>(xattrs));
   }
@@ -96,7 +99,7 @@ public record TocEntry(String name, String type, long size, String modtime, Stri
     }
     String name = text(n, "name", what);
     String type = text(n, "type", what);
-    if (!type.matches("dir|reg|symlink|hardlink|char|block|fifo|chunk")) {
+    if (!TYPES.contains(type)) {
       throw new IOException(what + " ('" + name + "') has an unknown type '" + type + "'");
     }
     Map<String, byte[]> xattrs = new LinkedHashMap<>();

@@ -128,7 +128,20 @@ public final class LazyLayer {
         return b;
       }
     }
-    byte[] b = estargz.readChunk(file, c);
+    byte[] b;
+    try {
+      b = estargz.readChunk(file, c);
+    } catch (IOException damaged) {
+      // the held copy may be what is damaged (a crash after the list was saved): fetch again
+      blob.forget(c.blobOffset(), c.blobEnd());
+      blob.ensure(c.blobOffset(), c.blobEnd());
+      try {
+        b = estargz.readChunk(file, c);
+      } catch (IOException again) {
+        again.addSuppressed(damaged);
+        throw again;
+      }
+    }
     synchronized (chunks) {
       chunks.put(c, b);
     }

@@ -20,8 +20,9 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The bytes of a remote blob fetched so far, kept in the store: a sparse file of the blob's size
  * ({@value #DATA}) holding every range fetched at its own offset, and the list of those ranges
- * ({@value #RANGES}, rewritten atomically after each fetch), in the blob's folder under {@code
- * layerfs/lazy/}. Reads are served from the file where it has the bytes and fetched from the
+ * ({@value #RANGES}, replaced by a rename after each fetch, not forced: after a machine crash it
+ * may name bytes that never reached the disk, which its readers' checks refuse and {@link
+ * #forget} sends to be fetched again), in the blob's folder under {@code layerfs/lazy/}. Reads are served from the file where it has the bytes and fetched from the
  * remote blob where it does not. Nothing here is verified: its readers check what they read
  * (chunk digests, gzip CRCs, the DiffID), and {@link #complete} checks the whole blob against its
  * digest before it becomes a blob of the store. A partial blob is not a blob: gc and fsck know
@@ -271,8 +272,27 @@ public final class PartialBlob implements RangedBlob {
     }
   }
 
+  /** Drops {@code [start, end)} from what is held, so the next read fetches it again. */
+  synchronized void forget(long start, long end) throws IOException {
+    TreeMap<Long, Long> kept = new TreeMap<>();
+    ranges.forEach((s, e) -> {
+      if (e <= start || s >= end) {
+        kept.put(s, e);
+      } else {
+        if (s < start) {
+          kept.put(s, start);
+        }
+        if (e > end) {
+          kept.put(end, e);
+        }
+      }
+    });
+    ranges.clear();
+    ranges.putAll(kept);
+    saveRanges();
+  }
+
   private void saveRanges() throws IOException {
-    data.force(false); // the bytes before the list that names them
     StringBuilder sb = new StringBuilder();
     ranges.forEach((s, e) -> sb.append(s).append(' ').append(e).append('\n'));
     Path tmp = dir.resolve(RANGES + ".tmp");
