@@ -11,9 +11,12 @@ module io.layerfs.core {
   requires static com.github.luben.zstd_jni;
   requires com.github.benmanes.caffeine;
   requires com.fasterxml.jackson.databind;
+  requires java.net.http;
   requires static org.bouncycastle.pg;
   requires static org.bouncycastle.provider;
 
   exports io.layerfs.core;
   exports io.layerfs.core.store;
+  // the registry client: references, options and the results of pull and push
+  exports io.layerfs.core.registry;
 }

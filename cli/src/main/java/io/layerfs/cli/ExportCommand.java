@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
@@ -27,9 +28,11 @@ import picocli.CommandLine.ParentCommand;
     footer = {"%nDestinations (skopeo's transport names):",
         "  oci:DIR[:TAG]                an OCI image layout (created or added to)",
         "  oci-archive:FILE[:TAG]       a tar of an OCI image layout",
-        "  docker-archive:FILE[:REF]    what 'docker load' reads, REF its name"})
+        "  docker-archive:FILE[:REF]    what 'docker load' reads, REF its name",
+        "  docker://REF                 a registry (as 'layerfs push')"})
 final class ExportCommand implements Callable<Integer> {
   @ParentCommand Main main;
+  @Mixin RegistryFlags registry;
 
   @Parameters(index = "0", paramLabel = "IMAGE|NAME",
       description = "A tag or manifest digest; without DEST, a container name.")
@@ -53,7 +56,7 @@ final class ExportCommand implements Callable<Integer> {
     }
     try (Store store = Stores.existing(main.store());
         TerminalProgress progress = TerminalProgress.forConsole()) {
-      store.exportImage(image, destination, progress);
+      store.exportImage(image, destination, registry.options(), progress);
     }
     return 0;
   }

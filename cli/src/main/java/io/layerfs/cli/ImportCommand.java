@@ -6,6 +6,7 @@ import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
@@ -20,9 +21,11 @@ import picocli.CommandLine.Spec;
     footer = {"%nSources (skopeo's transport names):",
         "  oci:DIR[:TAG]                an OCI image layout",
         "  oci-archive:FILE[:TAG]       a tar of an OCI image layout",
-        "  docker-archive:FILE[:REF]    what 'docker save' writes (all its images without REF)"})
+        "  docker-archive:FILE[:REF]    what 'docker save' writes (all its images without REF)",
+        "  docker://REF                 a registry (as 'layerfs pull', linux/amd64)"})
 final class ImportCommand implements Callable<Integer> {
   @ParentCommand Main main;
+  @Mixin RegistryFlags registry;
   @Spec CommandSpec spec;
 
   @Parameters(index = "0", paramLabel = "SRC", description = "Where the image is (see below).")
@@ -37,7 +40,7 @@ final class ImportCommand implements Callable<Integer> {
     List<String> tags;
     try (Store store = Stores.create(main.store());
         TerminalProgress progress = TerminalProgress.forConsole()) {
-      tags = store.importImage(source, tag, progress);
+      tags = store.importImage(source, tag, registry.options(), progress);
     }
     PrintWriter out = spec.commandLine().getOut();
     tags.forEach(out::println);

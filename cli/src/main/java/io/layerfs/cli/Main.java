@@ -48,6 +48,8 @@ public final class Main {
     COMMANDS.put("images", ImagesCommand.class);
     COMMANDS.put("import", ImportCommand.class);
     COMMANDS.put("export", ExportCommand.class);
+    COMMANDS.put("pull", PullCommand.class);
+    COMMANDS.put("push", PushCommand.class);
     COMMANDS.put("create", CreateCommand.class);
     COMMANDS.put("ls", LsCommand.class);
     COMMANDS.put("cat", CatCommand.class);

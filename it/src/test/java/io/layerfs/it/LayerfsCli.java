@@ -30,8 +30,14 @@ final class LayerfsCli {
 
   /** Runs a command expected to fail, and returns how it ended whatever the exit code. */
   static Result runFailing(Path store, String... args) {
+    return runWith(java.util.Map.of(), store, args);
+  }
+
+  /** As {@link #runFailing}, with more environment variables (such as {@code DOCKER_CONFIG}). */
+  static Result runWith(java.util.Map<String, String> env, Path store, String... args) {
     ProcessBuilder builder = new ProcessBuilder(command(store, args));
     builder.environment().put("LC_ALL", "C.UTF-8");
+    builder.environment().putAll(env);
     try {
       Path out = Files.createTempFile("layerfs-cli", ".out");
       Path err = Files.createTempFile("layerfs-cli", ".err");

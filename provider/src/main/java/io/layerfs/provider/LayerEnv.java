@@ -13,8 +13,8 @@ import java.util.Set;
  *   <tr><td>store</td><td>Path or String</td><td>the OCI image layout holding images and
  *       containers; default: system property {@code layerfs.store}, then {@code $LAYERFS_STORE},
  *       then {@code $XDG_DATA_HOME/layerfs}, then {@code ~/.local/share/layerfs}</td></tr>
- *   <tr><td>image</td><td>String</td><td>tag in the store's index.json or manifest
- *       digest</td></tr>
+ *   <tr><td>image</td><td>String</td><td>tag in the store's index.json, manifest digest,
+ *       or a registry reference, pulled when the store lacks it</td></tr>
  *   <tr><td>readOnly</td><td>Boolean or "true"/"false"</td><td>a view with no writable
  *       layer</td></tr>
  *   <tr><td>signedBy</td><td>Path or String</td><td>a public key file as {@code gpg --export
@@ -23,16 +23,18 @@ import java.util.Set;
  *       SignatureException} saying why</td></tr>
  *   <tr><td>signedIdentity</td><td>String</td><td>with {@code signedBy}: the docker reference
  *       the signature must claim, matched exactly</td></tr>
- *   <tr><td>mounts, lazy, tlsVerify</td><td></td><td>reserved: not supported yet</td></tr>
+ *   <tr><td>tlsVerify</td><td>Boolean or "true"/"false"</td><td>false: a registry image may
+ *       come over plain HTTP or unverified TLS (default true)</td></tr>
+ *   <tr><td>mounts, lazy</td><td></td><td>reserved: not supported yet</td></tr>
  * </table>
  *
  * <p>Unknown keys and bad values are an {@link IllegalArgumentException} naming the key.
  */
 record LayerEnv(Path store, String image, boolean readOnly, Path signedBy,
-    String signedIdentity) {
+    String signedIdentity, boolean tlsVerify) {
   private static final Set<String> KNOWN =
-      Set.of("store", "image", "readOnly", "signedBy", "signedIdentity");
-  private static final Set<String> RESERVED = Set.of("mounts", "lazy", "tlsVerify");
+      Set.of("store", "image", "readOnly", "signedBy", "signedIdentity", "tlsVerify");
+  private static final Set<String> RESERVED = Set.of("mounts", "lazy");
 
   static LayerEnv parse(Map<String, ?> env) {
     for (String key : env.keySet()) {
@@ -43,7 +45,7 @@ record LayerEnv(Path store, String image, boolean readOnly, Path signedBy,
       if (!KNOWN.contains(key)) {
         throw new IllegalArgumentException(
             "unknown env key '" + key
-                + "'; known keys: store, image, readOnly, signedBy, signedIdentity");
+                + "'; known keys: store, image, readOnly, signedBy, signedIdentity, tlsVerify");
       }
     }
     Path signedBy = path("signedBy", env.get("signedBy"));
@@ -53,7 +55,8 @@ record LayerEnv(Path store, String image, boolean readOnly, Path signedBy,
           "env key 'signedIdentity' needs env key 'signedBy' (the key to check it with)");
     }
     return new LayerEnv(store(env.get("store")), image(env.get("image")),
-        bool("readOnly", env.get("readOnly")), signedBy, signedIdentity);
+        bool("readOnly", env.get("readOnly")), signedBy, signedIdentity,
+        env.get("tlsVerify") == null || bool("tlsVerify", env.get("tlsVerify")));
   }
 
   private static Path path(String key, Object value) {

@@ -8,6 +8,7 @@ import io.layerfs.core.EntryType;
 import io.layerfs.core.FileTree;
 import io.layerfs.core.Node;
 import io.layerfs.core.Progress;
+import io.layerfs.core.registry.RegistryOptions;
 import io.layerfs.core.store.Container;
 import io.layerfs.core.store.Store;
 import java.io.IOException;
@@ -91,7 +92,10 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     }
     Stores.Handle handle = stores.acquire(config.store());
     try {
-      FileTree tree = handle.store().open(name, config.image(), config.readOnly(),
+      // a registry reference the store lacks is pulled first (core's Store.imageOrPull)
+      String image = config.image() == null ? null : handle.store().imageOrPull(config.image(),
+          RegistryOptions.defaults().withTlsVerify(config.tlsVerify()), Progress.NONE);
+      FileTree tree = handle.store().open(name, image, config.readOnly(),
           config.signedBy(), config.signedIdentity());
       LayerFileSystem[] self = new LayerFileSystem[1];
       LayerFileSystem fs = new LayerFileSystem(this, name, tree,

@@ -74,7 +74,23 @@ public final class Images {
     return lookup(store, ref, DEFAULT_OS, DEFAULT_ARCH).digest();
   }
 
-  /** The digest of the image manifest (never of an image index). */
+  /**
+   * True if {@code ref} names something in the store, by the rules of {@link #resolve} (a digest
+   * the store holds, a tag, the {@code :latest} fallback), without reading the image.
+   */
+  public static boolean isKnown(ContentStore store, String ref) throws IOException {
+    if (ref.startsWith("sha256:") || ref.startsWith("sha512:")) {
+      try {
+        return store.contains(Digest.parse(ref));
+      } catch (IllegalArgumentException e) {
+        return false;
+      }
+    }
+    OciIndex index = store.readIndex();
+    return !index.tagged(ref).isEmpty() || (!hasTag(ref)
+        && (!index.tagged(ref + ":latest").isEmpty() || !index.tagged("latest").isEmpty()));
+  }
+
 
   private static Image load(ContentStore store, Digest manifestDigest, ImageManifest manifest)
       throws IOException {

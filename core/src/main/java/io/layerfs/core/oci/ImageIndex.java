@@ -50,9 +50,21 @@ public record ImageIndex(String mediaType, List<Descriptor> manifests) {
   /** Platform selection over any list of descriptors (also used for index.json entries). */
   public static Descriptor select(List<Descriptor> candidates, String os, String arch, String what)
       throws IOException {
+    return select(candidates, os, arch, null, what);
+  }
+
+  /**
+   * Platform selection with a variant: {@code variantOrNull} must then match exactly (arm/v7 is
+   * not arm/v6); null keeps the rule of the class comment.
+   */
+  public static Descriptor select(List<Descriptor> candidates, String os, String arch,
+      String variantOrNull, String what) throws IOException {
     Descriptor first = null;
     for (Descriptor d : candidates) {
       Descriptor.Platform p = d.platform();
+      if (p != null && variantOrNull != null && !variantOrNull.equals(p.variant())) {
+        continue;
+      }
       if (p != null && os.equals(p.os()) && arch.equals(p.architecture())) {
         if (p.variant() == null || p.variant().isEmpty()) {
           return d;
@@ -76,6 +88,7 @@ public record ImageIndex(String mediaType, List<Descriptor> manifests) {
             + os
             + "/"
             + arch
+            + (variantOrNull == null ? "" : "/" + variantOrNull)
             + " in "
             + what
             + "; available: "

@@ -24,6 +24,12 @@ import io.layerfs.core.lazy.LazyLayer;
 import io.layerfs.core.lazy.LazyLayers;
 import io.layerfs.core.oci.ImageManifest;
 import io.layerfs.core.overlay.ImageFlattener;
+import io.layerfs.core.registry.ImagePull;
+import io.layerfs.core.registry.ImagePush;
+import io.layerfs.core.registry.Platform;
+import io.layerfs.core.registry.Reference;
+import io.layerfs.core.registry.RegistryClient;
+import io.layerfs.core.registry.RegistryOptions;
 import io.layerfs.core.rootfs.LayerStore;
 import io.layerfs.core.rootfs.RootFs;
 import io.layerfs.core.signing.SignatureStore;
@@ -98,9 +104,81 @@ public final class Store implements Closeable {
     return ImageTransfer.importImage(content, source, tagOrNull, progress);
   }
 
+  /** As {@link #importImage(String, String, Progress)}, {@code docker://REF} with options. */
+  public List<String> importImage(String source, String tagOrNull, RegistryOptions registry,
+      Progress progress) throws IOException {
+    return ImageTransfer.importImage(content, source, tagOrNull, registry, progress);
+  }
+
   /** Exports an image to a transport as skopeo names it. */
   public void exportImage(String ref, String destination, Progress progress) throws IOException {
     ImageTransfer.exportImage(content, layers(), ref, destination, progress);
+  }
+
+  /** As {@link #exportImage(String, String, Progress)}, {@code docker://REF} with options. */
+  public void exportImage(String ref, String destination, RegistryOptions registry,
+      Progress progress) throws IOException {
+    ImageTransfer.exportImage(content, layers(), ref, destination, registry, progress);
+  }
+
+  /**
+   * Pulls an image from a registry ({@code layerfs pull}): what the store lacks is fetched,
+   * verified, and the image tagged {@link Reference#storeTag()} (see {@link ImagePull}).
+   *
+   * @param reference a Docker reference, {@code docker://} in front or not
+   * @throws IllegalArgumentException for a bad reference, naming it
+   */
+  public ImagePull.Result pull(String reference, RegistryOptions options, Platform platform,
+      Progress progress) throws IOException {
+    return ImagePull.pull(content, new RegistryClient(options), Reference.parse(reference),
+        platform, null, progress);
+  }
+
+  /**
+   * The store's name for {@code image}, pulled first when the store lacks it and it is a
+   * registry reference: {@code image} itself when the store knows it (a tag or digest), else the
+   * tag a pull gives it ({@link Reference#storeTag()}) when that is in the store, else that tag
+   * after pulling it (for linux/amd64). What the provider's env {@code image} goes through.
+   *
+   * @throws IOException when the store lacks the image and it is no reference or the pull fails;
+   *     the message says both
+   */
+  public String imageOrPull(String image, RegistryOptions options, Progress progress)
+      throws IOException {
+    if (Images.isKnown(content, image)) {
+      return image;
+    }
+    Reference reference;
+    try {
+      reference = Reference.parse(image);
+    } catch (IllegalArgumentException e) {
+      return image; // not a registry reference: opening it reports the missing tag
+    }
+    String tag = reference.storeTag();
+    if (Images.isKnown(content, tag)) {
+      return tag;
+    }
+    try {
+      return ImagePull.pull(content, new RegistryClient(options), reference, Platform.DEFAULT,
+          null, progress).tag();
+    } catch (IOException e) {
+      String missing;
+      try {
+        Images.resolve(content, image);
+        missing = "no image '" + image + "' in store " + content.root();
+      } catch (IOException notFound) {
+        missing = notFound.getMessage(); // names the tags the store has
+      }
+      throw new IOException(missing + "; pulling " + reference + " failed: " + e.getMessage(),
+          e);
+    }
+  }
+
+  /** Pushes image {@code ref} of the store to a registry reference (see {@link ImagePush}). */
+  public ImagePush.Result push(String ref, String reference, RegistryOptions options,
+      Progress progress) throws IOException {
+    return ImagePush.push(content, new RegistryClient(options), ref, Reference.parse(reference),
+        progress);
   }
 
   /** True when {@code file} is an image archive that {@link #importArchive} reads. */

@@ -5,6 +5,12 @@ import io.layerfs.core.Progress;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.content.Lease;
 import io.layerfs.core.image.Images;
+import io.layerfs.core.registry.ImagePull;
+import io.layerfs.core.registry.ImagePush;
+import io.layerfs.core.registry.Platform;
+import io.layerfs.core.registry.Reference;
+import io.layerfs.core.registry.RegistryClient;
+import io.layerfs.core.registry.RegistryOptions;
 import io.layerfs.core.rootfs.LayerStore;
 import java.io.IOException;
 import java.io.InputStream;
@@ -36,6 +42,20 @@ public final class ImageTransfer {
    */
   public static List<String> importImage(ContentStore store, String source, String tagOrNull,
       Progress progress) throws IOException {
+    return importImage(store, source, tagOrNull, RegistryOptions.defaults(), progress);
+  }
+
+  /**
+   * As {@link #importImage(ContentStore, String, String, Progress)}; {@code docker://REF} is
+   * pulled with {@code registry} (see {@link ImagePull}), for linux/amd64.
+   */
+  public static List<String> importImage(ContentStore store, String source, String tagOrNull,
+      RegistryOptions registry, Progress progress) throws IOException {
+    Reference remote = Transport.registryReference(source);
+    if (remote != null) {
+      return List.of(ImagePull.pull(store, new RegistryClient(registry), remote,
+          Platform.DEFAULT, tagOrNull, progress).tag());
+    }
     Transport transport = Transport.parse(source);
     if (tagOrNull != null) {
       ContentStore.checkRefName(tagOrNull);
@@ -88,6 +108,20 @@ public final class ImageTransfer {
    */
   public static void exportImage(ContentStore store, LayerStore layers, String imageRef,
       String destination, Progress progress) throws IOException {
+    exportImage(store, layers, imageRef, destination, RegistryOptions.defaults(), progress);
+  }
+
+  /**
+   * As {@link #exportImage(ContentStore, LayerStore, String, String, Progress)}; {@code
+   * docker://REF} is pushed with {@code registry} (see {@link ImagePush}).
+   */
+  public static void exportImage(ContentStore store, LayerStore layers, String imageRef,
+      String destination, RegistryOptions registry, Progress progress) throws IOException {
+    Reference remote = Transport.registryReference(destination);
+    if (remote != null) {
+      ImagePush.push(store, new RegistryClient(registry), imageRef, remote, progress);
+      return;
+    }
     Transport transport = Transport.parse(destination);
     Progress p = progress == null ? Progress.NONE : progress;
     Image image = Images.resolve(store, imageRef);

@@ -1,6 +1,7 @@
 package io.layerfs.core.transfer;
 
 import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.registry.Reference;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -17,8 +18,8 @@ import java.util.regex.Pattern;
  * name with an optional tag ({@code busybox}, {@code example.com:5000/team/app:1.2}; no digest),
  * or, when reading, {@code @N}: the N-th image of the archive, counting from 0.
  *
- * <p>{@code docker://} (a registry) is recognized but refused: registry transfer comes with a
- * later version.
+ * <p>{@code docker://REF} names an image of a registry ({@link #registryReference}); it is
+ * not a file transport, so {@link #parse} refuses it and {@code ImageTransfer} pulls or pushes.
  *
  * @param path the directory or archive file, as given (not resolved)
  * @param reference the tag or reference after the path, or null when there is none
@@ -44,7 +45,7 @@ public record Transport(Kind kind, Path path, String reference) {
   }
 
   static final String SUPPORTED =
-      "oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REF]";
+      "oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REF], docker://REF";
 
   // distribution/reference grammar: optional domain (with port), lowercase path components
   private static final String DOMAIN_PART = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
@@ -80,8 +81,7 @@ public record Transport(Kind kind, Path path, String reference) {
     String name = s.substring(0, colon);
     if (name.equals("docker")) {
       throw new IllegalArgumentException(
-          "'" + s + "': registry transfer (docker://) comes with a later version of layerfs;"
-              + " supported now: " + SUPPORTED);
+          "'" + s + "' names a registry, not a file transport: see registryReference");
     }
     Kind kind = null;
     for (Kind k : Kind.values()) {
@@ -108,6 +108,23 @@ public record Transport(Kind kind, Path path, String reference) {
     } catch (InvalidPathException e) {
       throw new IllegalArgumentException("'" + s + "': invalid path: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The registry reference of skopeo's {@code docker://REF}, or null when {@code s} names
+   * another transport.
+   *
+   * @throws IllegalArgumentException for {@code docker:} without {@code //} or a bad reference,
+   *     naming it
+   */
+  public static Reference registryReference(String s) {
+    if (s == null || !s.startsWith("docker:")) {
+      return null;
+    }
+    if (!s.startsWith("docker://")) {
+      throw new IllegalArgumentException("'" + s + "': a registry is named docker://REF");
+    }
+    return Reference.parse(s);
   }
 
   /** The skopeo form, {@code kind:path[:reference]}; {@link #parse} reads it back. */

@@ -54,10 +54,15 @@ class TransportTest {
   }
 
   @Test
-  void registryTransportComesLater() {
+  void registryTransportIsAReference() {
+    assertEquals(io.layerfs.core.registry.Reference.parse("busybox"),
+        Transport.registryReference("docker://docker.io/library/busybox:latest"));
+    assertEquals(null, Transport.registryReference("oci:dir"));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Transport.registryReference("docker:busybox"));
+    assertTrue(e.getMessage().contains("docker://REF"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class,
         () -> Transport.parse("docker://docker.io/library/busybox:latest"));
-    assertTrue(e.getMessage().contains("later version"), e.getMessage());
     assertTrue(e.getMessage().contains("docker://docker.io/library/busybox:latest"));
   }
 

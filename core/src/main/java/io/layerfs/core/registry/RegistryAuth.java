@@ -1,0 +1,189 @@
+package io.layerfs.core.registry;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.layerfs.core.oci.OciJson;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+
+/**
+ * Answers registries' {@code WWW-Authenticate} challenges as the Docker client does: {@code
+ * Basic} with the registry's credentials (remembered, so later requests send them at once);
+ * {@code Bearer} with a token fetched from the challenge's {@code realm} (a {@code GET} with
+ * {@code service} and one {@code scope} per repository and actions, with basic credentials when
+ * there are any, anonymous otherwise), cached per registry and scopes until its {@code
+ * expires_in} (60 s when not given) is nearly over.
+ *
+ * <p>Thread-safe: two threads may fetch the same token at once; the later one wins the cache.
+ */
+final class RegistryAuth {
+  private static final Duration DEFAULT_LIFETIME = Duration.ofSeconds(60);
+  // a token that expires in the middle of a request is refused: renew a little early
+  private static final Duration MARGIN = Duration.ofSeconds(10);
+  private static final int MAX_TOKEN_RESPONSE = 1 << 20;
+
+  private final HttpClient http;
+  private final RegistryOptions options;
+  private final ConcurrentMap<String, Token> tokens = new ConcurrentHashMap<>();
+  private final Set<String> basicRegistries = ConcurrentHashMap.newKeySet();
+  private volatile DockerConfig dockerConfig;
+
+  private record Token(String header, Instant expires) {}
+
+  RegistryAuth(HttpClient http, RegistryOptions options) {
+    this.http = http;
+    this.options = options;
+    this.dockerConfig = options.dockerConfig();
+  }
+
+  /** The {@code Authorization} header to send, or null for none (yet). */
+  String authorization(String registry, List<String> scopes) throws IOException {
+    Token token = tokens.get(key(registry, scopes));
+    if (token != null && Instant.now().isBefore(token.expires())) {
+      return token.header();
+    }
+    if (basicRegistries.contains(registry)) {
+      Optional<Credentials> c = credentials(registry);
+      return c.map(Credentials::basicHeader).orElse(null);
+    }
+    return null;
+  }
+
+  /**
+   * Prepares the answer to a 401's challenges, so that {@link #authorization} then returns it.
+   *
+   * @return false when it cannot be answered (basic auth without credentials, an unknown scheme,
+   *     no challenge): the 401 stands
+   * @throws IOException when the token server fails, naming it and its status
+   */
+  boolean answer(String registry, List<String> scopes, List<String> challenges)
+      throws IOException {
+    for (String header : challenges) {
+      Optional<AuthChallenge> parsed = AuthChallenge.parse(header);
+      if (parsed.isEmpty()) {
+        continue;
+      }
+      AuthChallenge c = parsed.get();
+      if (c.scheme().equals("bearer") && c.param("realm") != null) {
+        Token token = fetchToken(registry, c, scopes);
+        tokens.put(key(registry, scopes), token);
+        return true;
+      }
+      if (c.scheme().equals("basic")) {
+        if (credentials(registry).isEmpty() || basicRegistries.contains(registry)) {
+          return false; // none to send, or the ones sent were refused
+        }
+        basicRegistries.add(registry);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Forgets a token the registry refused, so the next 401 fetches a new one. */
+  void refused(String registry, List<String> scopes) {
+    tokens.remove(key(registry, scopes));
+  }
+
+  Optional<Credentials> credentials(String registry) throws IOException {
+    if (options.credentialsOrNull() != null) {
+      return Optional.of(options.credentialsOrNull());
+    }
+    DockerConfig config = dockerConfig;
+    if (config == null) {
+      config = DockerConfig.read(DockerConfig.defaultFile());
+      dockerConfig = config;
+    }
+    return config.lookup(registry);
+  }
+
+  private Token fetchToken(String registry, AuthChallenge challenge, List<String> scopes)
+      throws IOException {
+    String realm = challenge.param("realm");
+    StringBuilder query = new StringBuilder();
+    String service = challenge.param("service");
+    if (service != null) {
+      query.append("service=").append(encode(service));
+    }
+    List<String> asked = scopes.isEmpty() && challenge.param("scope") != null
+        ? List.of(challenge.param("scope").split(" ")) : scopes;
+    for (String scope : asked) {
+      query.append(query.length() == 0 ? "" : "&").append("scope=").append(encode(scope));
+    }
+    URI uri;
+    try {
+      uri = URI.create(realm + (query.length() == 0 ? "" : (realm.contains("?") ? "&" : "?")
+          + query));
+    } catch (IllegalArgumentException e) {
+      throw new IOException("registry " + registry + ": bad token realm '" + realm + "'", e);
+    }
+    if (options.tlsVerify() && !"https".equals(uri.getScheme())) {
+      throw new IOException("registry " + registry + ": token realm " + realm
+          + " is not HTTPS (allowed only with tls-verify=false)");
+    }
+    HttpRequest.Builder request = HttpRequest.newBuilder(uri).GET()
+        .timeout(Duration.ofSeconds(60));
+    Optional<Credentials> creds = credentials(registry);
+    creds.ifPresent(c -> request.header("Authorization", c.basicHeader()));
+    HttpResponse<byte[]> response;
+    try {
+      response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted while fetching a token from " + realm);
+    } catch (IOException e) {
+      throw new IOException("registry " + registry + ": token server " + realm + ": "
+          + e.getMessage(), e);
+    }
+    byte[] body = response.body();
+    if (response.statusCode() != 200) {
+      throw new RegistryException("registry " + registry + ": token server " + realm + ": HTTP "
+          + response.statusCode() + " " + RegistryException.describe(response.statusCode(), body)
+          + (creds.isEmpty() ? " (no credentials given)" : " (as " + creds.get().username()
+          + ")"), response.statusCode());
+    }
+    if (body.length > MAX_TOKEN_RESPONSE) {
+      throw new IOException("registry " + registry + ": token server " + realm
+          + " answered with more than " + MAX_TOKEN_RESPONSE + " bytes");
+    }
+    JsonNode json;
+    try {
+      json = OciJson.MAPPER.readTree(body);
+    } catch (IOException e) {
+      throw new IOException("registry " + registry + ": token server " + realm
+          + " did not answer JSON", e);
+    }
+    String token = json == null ? "" : json.path("token").asText("");
+    if (token.isEmpty()) {
+      token = json == null ? "" : json.path("access_token").asText("");
+    }
+    if (token.isEmpty()) {
+      throw new IOException("registry " + registry + ": token server " + realm
+          + " answered without a token");
+    }
+    long seconds = json.path("expires_in").asLong(0);
+    Duration lifetime = seconds > 0 ? Duration.ofSeconds(seconds) : DEFAULT_LIFETIME;
+    Instant expires = Instant.now().plus(lifetime);
+    expires = lifetime.compareTo(MARGIN.multipliedBy(2)) > 0 ? expires.minus(MARGIN) : expires;
+    return new Token("Bearer " + token, expires);
+  }
+
+  private static String key(String registry, List<String> scopes) {
+    return registry + " " + String.join(" ", scopes);
+  }
+
+  private static String encode(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+}

@@ -1,0 +1,412 @@
+package io.layerfs.core.registry;
+
+import io.layerfs.core.Digest;
+import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.oci.Descriptor;
+import io.layerfs.core.oci.ImageConfig;
+import io.layerfs.core.oci.ImageIndex;
+import io.layerfs.core.oci.ImageManifest;
+import io.layerfs.core.oci.MediaTypes;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A client of the OCI distribution API (what Docker Hub, Harbor, GHCR, ECR and {@code
+ * distribution} serve), on the JDK's {@code java.net.http.HttpClient}. {@link ImagePull} and
+ * {@link ImagePush} are built on it; so is reading a registry image lazily.
+ *
+ * <h2>The API for other subsystems</h2>
+ *
+ * <ul>
+ *   <li>{@link #resolve(Reference, Platform)}: a reference to its {@link RemoteImage} (manifest,
+ *       config and layer descriptors, the image index it came from), an index resolved for the
+ *       platform, without downloading a layer. Manifests and the config are verified against
+ *       their digests and sizes.
+ *   <li>{@link #openBlob(Reference, Digest, long, long)}: a byte range of a blob of the
+ *       reference's repository, as a stream, with the blob's size: an HTTP {@code Range} request
+ *       with the same authentication and retries as every other request, resumed from where it
+ *       stopped when the connection is cut. The bytes are not verified (a range cannot be): the
+ *       caller verifies what it can, as a pull verifies whole blobs.
+ * </ul>
+ *
+ * <p>Every request goes through {@code RegistryHttp}: authentication (anonymous, basic, bearer
+ * tokens), retries with backoff and redirects. Errors are {@link RegistryException}s naming the
+ * registry, the reference or blob and the HTTP status, or {@code IOException}s naming the
+ * registry and the network failure.
+ *
+ * <p>Thread-safe; one client may serve many pulls at once and should, since it keeps the tokens
+ * and each registry's scheme.
+ */
+public final class RegistryClient {
+  /** What a pull accepts, most specific first: both manifest kinds and both index kinds. */
+  static final String ACCEPT = String.join(", ", MediaTypes.OCI_MANIFEST,
+      MediaTypes.DOCKER_MANIFEST, MediaTypes.OCI_INDEX, MediaTypes.DOCKER_MANIFEST_LIST);
+  private static final Pattern CONTENT_RANGE =
+      Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
+  private static final int MAX_NESTING = 4;
+
+  private final RegistryOptions options;
+  private final RegistryHttp http;
+
+  public RegistryClient(RegistryOptions options) {
+    this.options = options;
+    this.http = new RegistryHttp(options);
+  }
+
+  public RegistryOptions options() {
+    return options;
+  }
+
+  /** A manifest or index as served: bytes verified against {@code digest}. */
+  record Manifest(String mediaType, Digest digest, byte[] bytes) {
+    Descriptor descriptor() {
+      return new Descriptor(mediaType, digest, bytes.length);
+    }
+  }
+
+  /** The start of a range request's answer (see {@link ResumingBlobStream}). */
+  record Opened(InputStream body, long start, long blobSize) {}
+
+  /** Where a push puts a blob: mounted already, or an upload session's location. */
+  record UploadStart(boolean mounted, URI location) {}
+
+  /** Supplies blobs a store already holds, verified, so that they are not fetched again. */
+  interface LocalBlobs {
+    LocalBlobs NONE = d -> null;
+
+    /** The blob's bytes, or null when it is not at hand. */
+    byte[] read(Digest digest) throws IOException;
+
+    static LocalBlobs of(ContentStore store) {
+      return d -> store.contains(d) ? store.readBlob(d, ContentStore.MAX_METADATA_BLOB) : null;
+    }
+  }
+
+  /**
+   * Resolves {@code reference} to its image for {@code platform} (see the class comment): one
+   * manifest request, one more for the platform manifest of an index, one for the config.
+   *
+   * @throws RegistryException when the registry refuses or lacks something (401, 403, 404
+   *     {@code MANIFEST_UNKNOWN}), naming it
+   * @throws IOException when a digest or size does not match, the index has no manifest for the
+   *     platform (listing those it has), or a layer type is unknown
+   */
+  public RemoteImage resolve(Reference reference, Platform platform) throws IOException {
+    return resolve(reference, platform, LocalBlobs.NONE);
+  }
+
+  RemoteImage resolve(Reference reference, Platform platform, LocalBlobs local)
+      throws IOException {
+    Manifest top = fetchManifest(reference);
+    Manifest current = top;
+    Descriptor index = null;
+    byte[] indexBytes = null;
+    for (int depth = 0; MediaTypes.isIndex(current.mediaType()); depth++) {
+      if (depth == MAX_NESTING) {
+        throw new IOException(reference + ": image indexes nested too deeply");
+      }
+      if (index == null) {
+        index = current.descriptor();
+        indexBytes = current.bytes();
+      }
+      String what = "image index " + current.digest() + " of " + reference;
+      Descriptor child = ImageIndex.select(ImageIndex.parse(current.bytes(), what).manifests(),
+          platform.os(), platform.architecture(), platform.variant(), what);
+      byte[] held = local.read(child.digest());
+      current = held != null ? new Manifest(ImageManifest.mediaTypeOf(held, what),
+          child.digest(), held) : fetchManifest(reference.withDigest(child.digest()));
+      if (current.bytes().length != child.size()) {
+        throw new IOException(reference + ": manifest " + child.digest() + " is "
+            + current.bytes().length + " bytes but image index " + index.digest() + " says "
+            + child.size());
+      }
+    }
+    if (!MediaTypes.isManifest(current.mediaType())) {
+      throw new IOException(reference + ": unsupported manifest media type "
+          + current.mediaType());
+    }
+    String what = current.digest() + " of " + reference;
+    ImageManifest manifest = ImageManifest.parse(current.bytes(), what);
+    Descriptor config = manifest.config();
+    byte[] configBytes = local.read(config.digest());
+    if (configBytes == null) {
+      configBytes = fetchSmallBlob(reference, config);
+    }
+    if (configBytes.length != config.size()) {
+      throw new IOException(reference + ": config " + config.digest() + " is "
+          + configBytes.length + " bytes but its descriptor says " + config.size());
+    }
+    ImageConfig parsed = ImageConfig.parse(configBytes, "config " + config.digest() + " of "
+        + reference);
+    if (parsed.diffIds().size() != manifest.layers().size()) {
+      throw new IOException(reference + ": manifest " + current.digest() + " lists "
+          + manifest.layers().size() + " layers but its config lists " + parsed.diffIds().size()
+          + " diff_ids");
+    }
+    for (Descriptor layer : manifest.layers()) {
+      try {
+        MediaTypes.layerCompression(layer.mediaType());
+      } catch (IOException e) {
+        throw new IOException(reference + ": layer " + layer.digest() + ": " + e.getMessage(), e);
+      }
+    }
+    return new RemoteImage(reference, current.descriptor(), current.bytes(), index, indexBytes, config, configBytes, parsed,
+        manifest.layers());
+  }
+
+  /**
+   * Opens bytes {@code [offset, offset + length)} of blob {@code digest} of {@code
+   * repository}'s repository ({@code length} -1: to the end), see the class comment.
+   *
+   * @throws RegistryException for a blob the registry does not have (404 {@code BLOB_UNKNOWN}) or
+   *     a range outside it (416)
+   */
+  public BlobRange openBlob(Reference repository, Digest digest, long offset, long length)
+      throws IOException {
+    if (offset < 0 || length < -1) {
+      throw new IllegalArgumentException("bad range: offset " + offset + ", length " + length);
+    }
+    if (length == 0) {
+      long size = blobSize(repository, digest);
+      return new BlobRange(InputStream.nullInputStream(), size);
+    }
+    ResumingBlobStream stream = new ResumingBlobStream(this, repository, digest, offset,
+        length < 0 ? -1 : offset + length, options.maxAttempts());
+    long size = stream.open();
+    return new BlobRange(stream, size);
+  }
+
+  /** The size of a blob, from a {@code HEAD} request. */
+  public long blobSize(Reference repository, Digest digest) throws IOException {
+    RegistryHttp.Call call = call("HEAD", repository, "/blobs/" + digest, pull(repository),
+        Map.of(), null, "blob " + digest + " of " + repository.name());
+    HttpResponse<InputStream> r = http.send(call);
+    RegistryHttp.discard(r);
+    if (r.statusCode() != 200) {
+      throw http.error(r, call);
+    }
+    return r.headers().firstValueAsLong("Content-Length").orElse(-1);
+  }
+
+  // ----------------------------------------------------------------------- for pull and push
+
+  Manifest fetchManifest(Reference reference) throws IOException {
+    RegistryHttp.Call call = call("GET", reference, "/manifests/" + reference.manifestReference(),
+        pull(reference), Map.of("Accept", ACCEPT), null, reference.toString());
+    HttpResponse<InputStream> r = http.send(call);
+    if (r.statusCode() != 200) {
+      throw http.error(r, call);
+    }
+    byte[] bytes = RegistryHttp.readAll(r, ContentStore.MAX_METADATA_BLOB, call);
+    String what = "manifest of " + reference;
+    Digest actual;
+    if (reference.digest() != null) {
+      actual = Digest.of(reference.digest().algorithm(),
+          reference.digest().newMessageDigest().digest(bytes));
+      if (!actual.equals(reference.digest())) {
+        throw new IOException("registry " + reference.endpoint() + ": " + what
+            + ": digest mismatch: expected " + reference.digest() + ", actual " + actual);
+      }
+    } else {
+      actual = Digest.sha256(bytes);
+      Optional<String> header = r.headers().firstValue("Docker-Content-Digest");
+      if (header.isPresent() && header.get().startsWith("sha256:")
+          && !header.get().equals(actual.toString())) {
+        throw new IOException("registry " + reference.endpoint() + ": " + what
+            + ": the registry says its digest is " + header.get() + " but it hashes to "
+            + actual);
+      }
+    }
+    String mediaType = mediaType(bytes, r, what);
+    return new Manifest(mediaType, actual, bytes);
+  }
+
+  /** A config or other small blob, verified against its descriptor. */
+  byte[] fetchSmallBlob(Reference repository, Descriptor blob) throws IOException {
+    if (blob.size() > ContentStore.MAX_METADATA_BLOB) {
+      throw new IOException(repository + ": blob " + blob.digest() + " is " + blob.size()
+          + " bytes, more than a config may be");
+    }
+    byte[] bytes;
+    try (InputStream in = openBlob(repository, blob.digest(), 0, -1).stream()) {
+      bytes = in.readNBytes((int) blob.size() + 1);
+    }
+    Digest actual = Digest.of(blob.digest().algorithm(),
+        blob.digest().newMessageDigest().digest(bytes));
+    if (bytes.length != blob.size() || !actual.equals(blob.digest())) {
+      throw new IOException("registry " + repository.endpoint() + ": blob " + blob.digest()
+          + " of " + repository.name() + ": expected " + blob.size() + " bytes with digest "
+          + blob.digest() + ", got " + bytes.length + " bytes with digest " + actual);
+    }
+    return bytes;
+  }
+
+  Opened openRange(Reference repository, Digest digest, long from, long end)
+      throws IOException {
+    String range = from == 0 && end < 0 ? null
+        : "bytes=" + from + "-" + (end < 0 ? "" : String.valueOf(end - 1));
+    RegistryHttp.Call call = call("GET", repository, "/blobs/" + digest, pull(repository),
+        range == null ? Map.of() : Map.of("Range", range),
+        null, "blob " + digest + " of " + repository.name());
+    HttpResponse<InputStream> r = http.send(call);
+    int status = r.statusCode();
+    if (status == 200) {
+      return new Opened(r.body(), 0, r.headers().firstValueAsLong("Content-Length").orElse(-1));
+    }
+    if (status == 206) {
+      String header = r.headers().firstValue("Content-Range").orElse("");
+      Matcher m = CONTENT_RANGE.matcher(header);
+      if (!m.matches() || Long.parseLong(m.group(1)) != from) {
+        RegistryHttp.discard(r);
+        throw new IOException("registry " + repository.endpoint() + ": blob " + digest
+            + ": asked for " + range + " but got Content-Range '" + header + "'");
+      }
+      long total = m.group(3).equals("*") ? -1 : Long.parseLong(m.group(3));
+      return new Opened(r.body(), from, total);
+    }
+    throw http.error(r, call);
+  }
+
+  /** True if the repository has the blob ({@code HEAD}). */
+  boolean blobExists(Reference repository, Digest digest) throws IOException {
+    RegistryHttp.Call call = call("HEAD", repository, "/blobs/" + digest, push(repository),
+        Map.of(), null, "blob " + digest + " of " + repository.name());
+    HttpResponse<InputStream> r = http.send(call);
+    RegistryHttp.discard(r);
+    if (r.statusCode() == 200) {
+      return true;
+    }
+    if (r.statusCode() == 404) {
+      return false;
+    }
+    throw http.error(r, call);
+  }
+
+  /**
+   * Starts an upload; with {@code mountFromOrNull} (a repository path of the same registry)
+   * asks the registry to mount the blob from there instead, which it may decline.
+   */
+  UploadStart startUpload(Reference repository, Digest digest, String mountFromOrNull)
+      throws IOException {
+    String query = mountFromOrNull == null ? "" : "?mount=" + encode(digest.toString())
+        + "&from=" + encode(mountFromOrNull);
+    List<String> scopes = mountFromOrNull == null ? push(repository)
+        : List.of(push(repository).get(0), "repository:" + mountFromOrNull + ":pull");
+    RegistryHttp.Call call = call("POST", repository, "/blobs/uploads/" + query, scopes,
+        Map.of(), HttpRequest.BodyPublishers::noBody,
+        "upload of blob " + digest + " to " + repository.name());
+    HttpResponse<InputStream> r = http.send(call);
+    if (r.statusCode() == 201 && mountFromOrNull != null) {
+      RegistryHttp.discard(r);
+      return new UploadStart(true, null);
+    }
+    if (r.statusCode() != 202) {
+      throw http.error(r, call);
+    }
+    RegistryHttp.discard(r);
+    return new UploadStart(false, location(r, call));
+  }
+
+  /** Sends one chunk ({@code PATCH}); returns the session's next location. */
+  URI uploadChunk(Reference repository, URI location, byte[] data, int length, long offset,
+      Digest digest) throws IOException {
+    RegistryHttp.Call call = new RegistryHttp.Call("PATCH", repository.endpoint(),
+        location.toString(), push(repository),
+        Map.of("Content-Type", "application/octet-stream",
+            "Content-Range", offset + "-" + (offset + length - 1)),
+        () -> HttpRequest.BodyPublishers.ofByteArray(data, 0, length),
+        "upload of blob " + digest + " to " + repository.name() + " at byte " + offset);
+    HttpResponse<InputStream> r = http.send(call);
+    if (r.statusCode() != 202) {
+      throw http.error(r, call);
+    }
+    RegistryHttp.discard(r);
+    return location(r, call);
+  }
+
+  /** Ends an upload ({@code PUT ?digest=}), with the last bytes or none. */
+  void finishUpload(Reference repository, URI location, Digest digest,
+      HttpRequest.BodyPublisher body) throws IOException {
+    String target = location + (location.getRawQuery() == null ? "?" : "&") + "digest="
+        + encode(digest.toString());
+    RegistryHttp.Call call = new RegistryHttp.Call("PUT", repository.endpoint(), target,
+        push(repository), Map.of("Content-Type", "application/octet-stream"), () -> body,
+        "upload of blob " + digest + " to " + repository.name());
+    HttpResponse<InputStream> r = http.send(call);
+    RegistryHttp.discard(r);
+    if (r.statusCode() != 201) {
+      throw http.error(r, call);
+    }
+  }
+
+  /** Puts a manifest under {@code reference}'s tag (or digest), checking the digest it reports. */
+  void putManifest(Reference reference, String mediaType, byte[] bytes) throws IOException {
+    RegistryHttp.Call call = call("PUT", reference, "/manifests/"
+        + reference.manifestReference(), push(reference), Map.of("Content-Type", mediaType),
+        () -> HttpRequest.BodyPublishers.ofByteArray(bytes), "manifest " + reference);
+    HttpResponse<InputStream> r = http.send(call);
+    RegistryHttp.discard(r);
+    if (r.statusCode() != 201) {
+      throw http.error(r, call);
+    }
+    Digest expected = Digest.sha256(bytes);
+    Optional<String> said = r.headers().firstValue("Docker-Content-Digest");
+    if (said.isPresent() && !said.get().equals(expected.toString())) {
+      throw new IOException("registry " + reference.endpoint() + ": manifest " + reference
+          + ": stored with digest " + said.get() + " instead of " + expected);
+    }
+  }
+
+  private RegistryHttp.Call call(String method, Reference repository, String suffix,
+      List<String> scopes, Map<String, String> headers,
+      java.util.function.Supplier<HttpRequest.BodyPublisher> body, String what) {
+    return new RegistryHttp.Call(method, repository.endpoint(),
+        "/v2/" + repository.path() + suffix, scopes, headers, body, what);
+  }
+
+  private static List<String> pull(Reference r) {
+    return List.of("repository:" + r.path() + ":pull");
+  }
+
+  private static List<String> push(Reference r) {
+    return List.of("repository:" + r.path() + ":pull,push");
+  }
+
+  private URI location(HttpResponse<InputStream> r, RegistryHttp.Call call) throws IOException {
+    String value = r.headers().firstValue("Location").orElseThrow(() -> new IOException(
+        "registry " + call.registry() + ": " + call.what() + ": no Location in its answer"));
+    URI base = call.target().startsWith("/") ? http.base(call.registry())
+        : URI.create(call.target());
+    return base.resolve(value);
+  }
+
+  private static String mediaType(byte[] bytes, HttpResponse<?> r, String what)
+      throws IOException {
+    String declared = io.layerfs.core.oci.OciJson.optString(
+        io.layerfs.core.oci.OciJson.parseObject(bytes, what), "mediaType", what);
+    if (declared != null) {
+      return declared;
+    }
+    String contentType = r.headers().firstValue("Content-Type").orElse("");
+    int semicolon = contentType.indexOf(';');
+    contentType = (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).trim();
+    if (MediaTypes.isManifest(contentType) || MediaTypes.isIndex(contentType)) {
+      return contentType;
+    }
+    return ImageManifest.mediaTypeOf(bytes, what);
+  }
+
+  private static String encode(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+}

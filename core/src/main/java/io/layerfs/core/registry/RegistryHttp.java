@@ -1,0 +1,311 @@
+package io.layerfs.core.registry;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.security.GeneralSecurityException;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.function.Supplier;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509ExtendedTrustManager;
+
+/**
+ * One request to a registry, with what every request needs: the registry's scheme (HTTPS; with
+ * {@code tlsVerify} off, plain HTTP for a registry that does not answer TLS, found by one probe
+ * of {@code /v2/} and remembered), authentication ({@link RegistryAuth}: a 401 is answered once
+ * and the request sent again), redirects (followed for {@code GET} and {@code HEAD}, without the
+ * credentials when they lead to another host, as blob storage such as S3 refuses them), and
+ * bounded retries with exponential backoff for transient failures: 5xx, 429 (waiting its {@code
+ * Retry-After}), and connections reset, refused or timed out.
+ *
+ * <p>Responses come back with their body as a stream, whatever their status: callers check it
+ * and turn an unexpected one into a {@link RegistryException} with {@link #error}. Thread-safe.
+ */
+final class RegistryHttp {
+  private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(30);
+  private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(10);
+  private static final Duration MAX_WAIT = Duration.ofSeconds(60);
+  private static final int MAX_REDIRECTS = 10;
+  private static final int MAX_ERROR_BODY = 64 << 10;
+
+  private final HttpClient http;
+  private final RegistryOptions options;
+  private final RegistryAuth auth;
+  private final ConcurrentMap<String, String> schemes = new ConcurrentHashMap<>();
+
+  /**
+   * A request: {@code target} is a path such as {@code /v2/NAME/manifests/TAG} on {@code
+   * registry}, or an absolute URI (an upload location); {@code what} names it in errors.
+   */
+  record Call(String method, String registry, String target, List<String> scopes,
+      Map<String, String> headers, Supplier<HttpRequest.BodyPublisher> body, String what) {}
+
+  RegistryHttp(RegistryOptions options) {
+    this.options = options;
+    HttpClient.Builder builder = HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(CONNECT_TIMEOUT)
+        .followRedirects(HttpClient.Redirect.NEVER);
+    if (!options.tlsVerify()) {
+      builder.sslContext(trustAll());
+    }
+    this.http = builder.build();
+    this.auth = new RegistryAuth(http, options);
+  }
+
+  RegistryAuth auth() {
+    return auth;
+  }
+
+  /** The base URI of a registry's API, {@code https://HOST/} (or {@code http://} after a probe). */
+  URI base(String registry) throws IOException {
+    String scheme = schemes.get(registry);
+    if (scheme == null) {
+      scheme = options.tlsVerify() ? "https" : probe(registry);
+      schemes.put(registry, scheme);
+    }
+    return URI.create(scheme + "://" + registry + "/");
+  }
+
+  /** Sends the call (see the class comment) and returns the final response. */
+  HttpResponse<InputStream> send(Call call) throws IOException {
+    URI uri = call.target().startsWith("/") ? base(call.registry()).resolve(call.target())
+        : URI.create(call.target());
+    String method = call.method();
+    int attempt = 0;
+    int redirects = 0;
+    boolean answered = false;
+    while (true) {
+      attempt++;
+      HttpRequest.Builder request = HttpRequest.newBuilder(uri)
+          .method(method, call.body() == null ? HttpRequest.BodyPublishers.noBody()
+              : call.body().get());
+      call.headers().forEach(request::header);
+      if (sameHost(uri, call.registry())) {
+        String authorization = auth.authorization(call.registry(), call.scopes());
+        if (authorization != null) {
+          request.header("Authorization", authorization);
+        }
+      }
+      HttpResponse<InputStream> response;
+      try {
+        response = http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException(call.what() + ": interrupted");
+      } catch (IOException e) {
+        if (e instanceof javax.net.ssl.SSLException) {
+          throw new IOException("registry " + call.registry() + ": " + call.what() + ": TLS: "
+              + e.getMessage() + (options.tlsVerify() ? " (a plain-HTTP registry needs"
+              + " --tls-verify=false)" : ""), e);
+        }
+        if (attempt < options.maxAttempts() && !unknownHost(e) && !(e instanceof
+            InterruptedIOException && Thread.currentThread().isInterrupted())) {
+          pause(backoff(attempt), call);
+          continue;
+        }
+        throw new IOException("registry " + call.registry() + ": " + call.what() + ": "
+            + describe(e) + (attempt > 1 ? " (after " + attempt + " attempts)" : ""), e);
+      }
+      int status = response.statusCode();
+      if (status == 401 && !answered && sameHost(uri, call.registry())) {
+        answered = true;
+        List<String> challenges = response.headers().allValues("WWW-Authenticate");
+        byte[] body = readError(response);
+        auth.refused(call.registry(), call.scopes());
+        if (auth.answer(call.registry(), call.scopes(), challenges)) {
+          attempt--;
+          continue;
+        }
+        throw RegistryException.of(call.registry(), call.what(), status, body);
+      }
+      if ((status >= 500 || status == 429) && attempt < options.maxAttempts()) {
+        Duration wait = retryAfter(response).orElse(backoff(attempt));
+        discard(response);
+        pause(wait, call);
+        continue;
+      }
+      if (isRedirect(status) && (method.equals("GET") || method.equals("HEAD"))) {
+        Optional<String> location = response.headers().firstValue("Location");
+        if (location.isPresent() && redirects++ < MAX_REDIRECTS) {
+          discard(response);
+          uri = uri.resolve(location.get());
+          attempt = 0;
+          continue;
+        }
+      }
+      return response;
+    }
+  }
+
+  /** The response as the error it is: its body read (a little of it) and closed. */
+  RegistryException error(HttpResponse<InputStream> response, Call call) {
+    byte[] body = readError(response);
+    return RegistryException.of(call.registry(), call.what(), response.statusCode(), body);
+  }
+
+  /** Reads a whole small body (a manifest) of at most {@code max} bytes. */
+  static byte[] readAll(HttpResponse<InputStream> response, long max, Call call)
+      throws IOException {
+    try (InputStream in = response.body()) {
+      byte[] data = in.readNBytes((int) max + 1);
+      if (data.length > max) {
+        throw new IOException("registry " + call.registry() + ": " + call.what()
+            + ": answer larger than " + max + " bytes");
+      }
+      return data;
+    }
+  }
+
+  static void discard(HttpResponse<InputStream> response) {
+    try (InputStream in = response.body()) {
+      in.skip(MAX_ERROR_BODY);
+    } catch (IOException e) {
+      // the connection is dropped rather than reused: nothing else to do
+    }
+  }
+
+  private static byte[] readError(HttpResponse<InputStream> response) {
+    try (InputStream in = response.body()) {
+      return in.readNBytes(MAX_ERROR_BODY);
+    } catch (IOException e) {
+      return new byte[0];
+    }
+  }
+
+  private String probe(String registry) throws IOException {
+    IOException tlsFailure;
+    try {
+      HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create("https://" + registry
+          + "/v2/")).timeout(PROBE_TIMEOUT).GET().build(), HttpResponse.BodyHandlers.discarding());
+      return "https";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("registry " + registry + ": interrupted");
+    } catch (IOException e) {
+      tlsFailure = e;
+    }
+    try {
+      http.send(HttpRequest.newBuilder(URI.create("http://" + registry + "/v2/"))
+          .timeout(PROBE_TIMEOUT).GET().build(), HttpResponse.BodyHandlers.discarding());
+      return "http";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("registry " + registry + ": interrupted");
+    } catch (IOException e) {
+      IOException failure = new IOException("registry " + registry
+          + ": answers neither HTTPS (" + describe(tlsFailure) + ") nor HTTP (" + describe(e)
+          + ")", e);
+      failure.addSuppressed(tlsFailure);
+      throw failure;
+    }
+  }
+
+  private Duration backoff(int attempt) {
+    Duration wait = options.backoff().multipliedBy(1L << Math.min(attempt - 1, 10));
+    return wait.compareTo(MAX_WAIT) > 0 ? MAX_WAIT : wait;
+  }
+
+  private static Optional<Duration> retryAfter(HttpResponse<?> response) {
+    Optional<String> value = response.headers().firstValue("Retry-After");
+    if (value.isPresent()) {
+      try {
+        long seconds = Long.parseLong(value.get().trim());
+        return Optional.of(Duration.ofSeconds(Math.max(0, Math.min(seconds,
+            MAX_WAIT.toSeconds()))));
+      } catch (NumberFormatException e) {
+        return Optional.empty(); // an HTTP date: the backoff will do
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static void pause(Duration wait, Call call) throws IOException {
+    try {
+      Thread.sleep(wait.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException(call.what() + ": interrupted while waiting to retry");
+    }
+  }
+
+  private static boolean isRedirect(int status) {
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+  }
+
+  private static boolean sameHost(URI uri, String registry) {
+    String authority = uri.getRawAuthority();
+    return authority != null && authority.equalsIgnoreCase(registry);
+  }
+
+  /** A name that does not resolve: retrying will not help. */
+  private static boolean unknownHost(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.net.UnknownHostException
+          || t instanceof java.nio.channels.UnresolvedAddressException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  static String describe(IOException e) {
+    if (unknownHost(e)) {
+      return "unknown host";
+    }
+    String message = e.getMessage();
+    String kind = e.getClass().getSimpleName();
+    if (e instanceof java.net.ConnectException && (message == null || message.isBlank())) {
+      return "connection refused";
+    }
+    return message == null || message.isBlank() ? kind : kind + ": " + message;
+  }
+
+  /** TLS without certificate or host name checks: what {@code --tls-verify=false} asks for. */
+  private static SSLContext trustAll() {
+    TrustManager none = new X509ExtendedTrustManager() {
+      @Override
+      public void checkClientTrusted(X509Certificate[] chain, String type, Socket s) {}
+
+      @Override
+      public void checkServerTrusted(X509Certificate[] chain, String type, Socket s) {}
+
+      @Override
+      public void checkClientTrusted(X509Certificate[] chain, String type, SSLEngine e) {}
+
+      @Override
+      public void checkServerTrusted(X509Certificate[] chain, String type, SSLEngine e) {}
+
+      @Override
+      public void checkClientTrusted(X509Certificate[] chain, String type) {}
+
+      @Override
+      public void checkServerTrusted(X509Certificate[] chain, String type) {}
+
+      @Override
+      public X509Certificate[] getAcceptedIssuers() {
+        return new X509Certificate[0];
+      }
+    };
+    try {
+      SSLContext context = SSLContext.getInstance("TLS");
+      context.init(null, new TrustManager[] {none}, null);
+      return context;
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("no TLS in this JVM", e);
+    }
+  }
+}

@@ -1,0 +1,75 @@
+package io.layerfs.core.registry;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How a {@link RegistryClient} talks to registries. Immutable; start from {@link #defaults()}
+ * and change with the {@code with} methods.
+ *
+ * @param tlsVerify false: a registry that does not speak TLS is spoken to in plain HTTP, and a
+ *     TLS certificate is not checked (skopeo's {@code --tls-verify=false}); true: HTTPS only,
+ *     verified (the default)
+ * @param credentialsOrNull used for every registry when given ({@code --creds}); otherwise the
+ *     {@code dockerConfig} entry of the registry, else anonymous
+ * @param dockerConfig the {@code auths} of a Docker config file; null: the one of this
+ *     environment ({@link DockerConfig#defaultFile()}), read when a registry first asks
+ * @param parallelism how many blobs a pull fetches at once
+ * @param maxAttempts how often one request is tried when it fails transiently (5xx, 429, a reset
+ *     or refused connection), and how often a cut-off blob download is resumed
+ * @param backoff the wait before the first retry, doubled for each later one (a {@code
+ *     Retry-After} of a 429 or 503 counts instead, up to a minute)
+ * @param chunkSize push uploads larger blobs in chunks of this many bytes ({@code PATCH}), smaller
+ *     ones in one request
+ */
+public record RegistryOptions(boolean tlsVerify, Credentials credentialsOrNull,
+    DockerConfig dockerConfig, int parallelism, int maxAttempts, Duration backoff,
+    long chunkSize) {
+
+  public RegistryOptions {
+    Objects.requireNonNull(backoff, "backoff");
+    if (parallelism < 1 || maxAttempts < 1 || chunkSize < 1) {
+      throw new IllegalArgumentException("parallelism, maxAttempts and chunkSize must be >= 1");
+    }
+  }
+
+  /**
+   * TLS verified, no {@code --creds}, the Docker config of this environment read when a
+   * registry asks for credentials ({@link DockerConfig#defaultFile()}), 3 blobs at once, 5
+   * attempts from 500 ms on, 16 MiB chunks.
+   */
+  public static RegistryOptions defaults() {
+    return new RegistryOptions(true, null, null, 3, 5, Duration.ofMillis(500), 16L << 20);
+  }
+
+  public RegistryOptions withTlsVerify(boolean verify) {
+    return new RegistryOptions(verify, credentialsOrNull, dockerConfig, parallelism, maxAttempts,
+        backoff, chunkSize);
+  }
+
+  public RegistryOptions withCredentials(Credentials credentials) {
+    return new RegistryOptions(tlsVerify, credentials, dockerConfig, parallelism, maxAttempts,
+        backoff, chunkSize);
+  }
+
+  public RegistryOptions withDockerConfig(DockerConfig config) {
+    return new RegistryOptions(tlsVerify, credentialsOrNull, config, parallelism, maxAttempts,
+        backoff, chunkSize);
+  }
+
+  public RegistryOptions withParallelism(int n) {
+    return new RegistryOptions(tlsVerify, credentialsOrNull, dockerConfig, n, maxAttempts,
+        backoff, chunkSize);
+  }
+
+  public RegistryOptions withRetries(int attempts, Duration firstBackoff) {
+    return new RegistryOptions(tlsVerify, credentialsOrNull, dockerConfig, parallelism, attempts,
+        firstBackoff, chunkSize);
+  }
+
+  public RegistryOptions withChunkSize(long bytes) {
+    return new RegistryOptions(tlsVerify, credentialsOrNull, dockerConfig, parallelism,
+        maxAttempts, backoff, bytes);
+  }
+
+}

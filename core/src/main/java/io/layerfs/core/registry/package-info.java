@@ -1,0 +1,65 @@
+/**
+ * Registries: the OCI distribution API (Docker Hub, Harbor, GHCR, ECR, {@code distribution})
+ * spoken with the JDK's {@code java.net.http.HttpClient} and Jackson, and pull and push between
+ * a registry and a store.
+ *
+ * <p>{@link io.layerfs.core.registry.Reference} parses image references as Docker does; {@link
+ * io.layerfs.core.registry.RegistryClient} resolves a reference to a {@link
+ * io.layerfs.core.registry.RemoteImage} (manifest, config, layer descriptors, for a {@link
+ * io.layerfs.core.registry.Platform}) and opens byte ranges of blobs, which is what lazy reads
+ * build on; {@link io.layerfs.core.registry.ImagePull} and {@link
+ * io.layerfs.core.registry.ImagePush} move whole images. {@link
+ * io.layerfs.core.registry.RegistryOptions} says how ({@code tlsVerify}, credentials, parallel
+ * downloads, retries, chunk size). Behind them: {@code RegistryHttp} (every request: scheme,
+ * authentication, redirects, retries), {@code RegistryAuth} and {@code AuthChallenge}
+ * (challenges and tokens), {@link io.layerfs.core.registry.DockerConfig} (the {@code auths} of
+ * {@code ~/.docker/config.json}), {@code ResumingBlobStream} (a range resumed after a cut) and
+ * {@code BlobOrigins} (which repositories hold a blob, for cross-repository mounts).
+ *
+ * <h2>Requests</h2>
+ *
+ * HTTPS by default; with {@code tlsVerify} false a registry that does not answer TLS is spoken to
+ * in plain HTTP (found by one probe of {@code /v2/}, remembered per client), and certificates are
+ * not checked. A 401 is answered once per request: {@code Basic} with the credentials ({@code
+ * --creds}, else the Docker config's entry for the registry), {@code Bearer} with a token fetched
+ * from the challenge's realm for the request's scopes ({@code repository:NAME:pull}, {@code
+ * pull,push} for a push, plus {@code repository:FROM:pull} for a mount) with the credentials as
+ * basic auth when there are any, cached until it expires. Transient failures (5xx, 429 with its
+ * {@code Retry-After}, connections reset or refused) are retried with exponential backoff, up to
+ * {@code maxAttempts} in all; TLS failures and unknown hosts are not. Redirects of {@code GET}
+ * and {@code HEAD} are followed without credentials to another host. Errors are {@link
+ * io.layerfs.core.registry.RegistryException}s, one line naming the registry, the reference or
+ * blob, the HTTP status and the registry's own error codes (such as {@code MANIFEST_UNKNOWN}).
+ *
+ * <h2>Pull</h2>
+ *
+ * One manifest request for the reference; an image index picks the platform's manifest (fetched
+ * unless the store holds it); the config is fetched unless the store holds it; every layer the
+ * store lacks is downloaded on a bounded pool ({@code parallelism}, 3 by default), each into a
+ * {@code BlobWriter} that verifies size and digest before the rename that publishes it. A cut
+ * connection resumes with {@code Range: bytes=N-} from the first byte not received. So an image
+ * whose blobs are all present costs one manifest request. The platform's manifest is stored and
+ * tagged (not the index): {@link io.layerfs.core.registry.Reference#storeTag()}, the name {@code
+ * docker pull} shows ({@code debian:12}, {@code host:5000/team/app:1}, {@code
+ * name@sha256:...} for a pull by digest alone).
+ *
+ * <h2>Push</h2>
+ *
+ * Per blob, layers then config: {@code HEAD}, then a mount from another repository of the
+ * registry that {@code BlobOrigins} knows to hold the blob (a registry may decline and start an
+ * upload instead), else an upload: one {@code PUT} up to {@code chunkSize}, {@code PATCH} chunks
+ * above it. The manifest goes last, byte for byte as stored.
+ *
+ * <h2>Crashes</h2>
+ *
+ * A pull holds an ingest lease from the first blob to the tag, so gc keeps what it wrote;
+ * blobs become visible only by an atomic rename after verification, and the tag is set last. A
+ * pull killed at any point leaves the store as it was plus some verified blobs (which the next
+ * pull does not fetch again) and temp files under {@code layerfs/tmp} (removed by gc after an
+ * hour); the file lock of the lease goes with the process. A {@code BlobOrigins} record is
+ * replaced by a rename, so it is the old or the new list.
+ *
+ * <p>Thread safety: the client, pull and push are safe for concurrent use; a stream from {@code
+ * openBlob} belongs to one thread.
+ */
+package io.layerfs.core.registry;

@@ -1,0 +1,75 @@
+package io.layerfs.it;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A docker-registry of a test's own (the binary with-tools.sh installs), on 127.0.0.1 and a port
+ * the kernel picks, with a config the test writes, for what the run's shared registry cannot
+ * have: basic authentication from an htpasswd file. Stopped by {@link #close}.
+ */
+final class RegistryProcess implements AutoCloseable {
+  private static final Path BINARY = Path.of("/usr/bin/docker-registry");
+  private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)");
+
+  private final Process process;
+  private final String address;
+
+  private RegistryProcess(Process process, String address) {
+    this.process = process;
+    this.address = address;
+  }
+
+  /** Starts a registry storing under {@code dir}; with {@code htpasswdOrNull}, basic auth. */
+  static RegistryProcess start(Path dir, Path htpasswdOrNull) throws IOException {
+    if (!Files.isExecutable(BINARY)) {
+      throw new AssertionError(BINARY + " is missing: install docker-registry (Debian: apt-get "
+          + "install docker-registry) or run the build through it/scripts/with-tools.sh");
+    }
+    Files.createDirectories(dir.resolve("storage"));
+    String auth = htpasswdOrNull == null ? "" : "auth:\n  htpasswd:\n    realm: layerfs-test\n"
+        + "    path: " + htpasswdOrNull + "\n";
+    Path config = dir.resolve("config.yml");
+    Files.writeString(config, "version: 0.1\nlog:\n  level: info\n  accesslog:\n"
+        + "    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: "
+        + dir.resolve("storage") + "\n" + auth + "http:\n  addr: 127.0.0.1:0\n  secret: "
+        + Long.toHexString(System.nanoTime()) + "\n");
+    Path log = dir.resolve("registry.log");
+    Process p = new ProcessBuilder(BINARY.toString(), "serve", config.toString())
+        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (System.nanoTime() < deadline) {
+      Matcher m = LISTENING.matcher(Files.readString(log));
+      if (m.find()) {
+        return new RegistryProcess(p, "127.0.0.1:" + m.group(1));
+      }
+      if (!p.isAlive()) {
+        break;
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    p.destroyForcibly();
+    throw new AssertionError("docker-registry did not start: " + Files.readString(log));
+  }
+
+  String address() {
+    return address;
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(10, TimeUnit.SECONDS)) {
+      process.destroyForcibly().waitFor();
+    }
+  }
+}
