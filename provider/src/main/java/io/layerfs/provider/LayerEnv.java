@@ -25,16 +25,19 @@ import java.util.Set;
  *       the signature must claim, matched exactly</td></tr>
  *   <tr><td>tlsVerify</td><td>Boolean or "true"/"false"</td><td>false: a registry image may
  *       come over plain HTTP or unverified TLS (default true)</td></tr>
- *   <tr><td>mounts, lazy</td><td></td><td>reserved: not supported yet</td></tr>
+ *   <tr><td>lazy</td><td>Boolean or "true"/"false"</td><td>true: {@code image} (a registry
+ *       reference) is not pulled; its layers are read from the registry as they are needed (see
+ *       {@code Store.lazyImage})</td></tr>
+ *   <tr><td>mounts</td><td></td><td>reserved: not supported yet</td></tr>
  * </table>
  *
  * <p>Unknown keys and bad values are an {@link IllegalArgumentException} naming the key.
  */
 record LayerEnv(Path store, String image, boolean readOnly, Path signedBy,
-    String signedIdentity, boolean tlsVerify) {
+    String signedIdentity, boolean tlsVerify, boolean lazy) {
   private static final Set<String> KNOWN =
-      Set.of("store", "image", "readOnly", "signedBy", "signedIdentity", "tlsVerify");
-  private static final Set<String> RESERVED = Set.of("mounts", "lazy");
+      Set.of("store", "image", "readOnly", "signedBy", "signedIdentity", "tlsVerify", "lazy");
+  private static final Set<String> RESERVED = Set.of("mounts");
 
   static LayerEnv parse(Map<String, ?> env) {
     for (String key : env.keySet()) {
@@ -45,7 +48,7 @@ record LayerEnv(Path store, String image, boolean readOnly, Path signedBy,
       if (!KNOWN.contains(key)) {
         throw new IllegalArgumentException(
             "unknown env key '" + key
-                + "'; known keys: store, image, readOnly, signedBy, signedIdentity, tlsVerify");
+                + "'; known keys: store, image, readOnly, signedBy, signedIdentity, tlsVerify, lazy");
       }
     }
     Path signedBy = path("signedBy", env.get("signedBy"));
@@ -56,7 +59,8 @@ record LayerEnv(Path store, String image, boolean readOnly, Path signedBy,
     }
     return new LayerEnv(store(env.get("store")), image(env.get("image")),
         bool("readOnly", env.get("readOnly")), signedBy, signedIdentity,
-        env.get("tlsVerify") == null || bool("tlsVerify", env.get("tlsVerify")));
+        env.get("tlsVerify") == null || bool("tlsVerify", env.get("tlsVerify")),
+        bool("lazy", env.get("lazy")));
   }
 
   private static Path path(String key, Object value) {

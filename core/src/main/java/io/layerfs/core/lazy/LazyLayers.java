@@ -63,6 +63,22 @@ public final class LazyLayers implements Closeable {
     return out;
   }
 
+  /** The file in a layer's folder that says where its remote blob is (see {@link #origin}). */
+  static final String ORIGIN = "origin";
+
+  /**
+   * What {@link #attach} recorded of where a layer's remote blob is, so another process can
+   * attach it again; null if nothing was recorded.
+   */
+  public static String origin(ContentStore store, Digest layer) throws IOException {
+    Path file = dir(store, layer).resolve(ORIGIN);
+    try {
+      return Files.readString(file, java.nio.charset.StandardCharsets.UTF_8);
+    } catch (java.nio.file.NoSuchFileException e) {
+      return null;
+    }
+  }
+
   /** The folder of one layer's lazy state. */
   public static Path dir(ContentStore store, Digest layer) {
     return root(store).resolve(layer.algorithm()).resolve(layer.hex());
@@ -78,6 +94,15 @@ public final class LazyLayers implements Closeable {
    */
   public LazyLayer attach(Layer layer, RangedBlob remote, Digest tocDigestOrNull)
       throws IOException {
+    return attach(layer, remote, tocDigestOrNull, null);
+  }
+
+  /**
+   * {@link #attach}, recording {@code originOrNull} (where the remote blob is, in the caller's
+   * words: a registry reference, say) in the layer's folder for {@link #origin}.
+   */
+  public LazyLayer attach(Layer layer, RangedBlob remote, Digest tocDigestOrNull,
+      String originOrNull) throws IOException {
     LazyLayer existing = attached.get(layer.digest());
     if (existing != null) {
       return existing;
@@ -102,6 +127,12 @@ public final class LazyLayers implements Closeable {
         EStargzReader estargz = tocDigestOrNull == null ? null
             : EStargzReader.open(blob, tocDigestOrNull);
         LazyLayer lazy = new LazyLayer(layer, dir, blob, estargz);
+        if (originOrNull != null) {
+          Path tmp = dir.resolve(ORIGIN + ".tmp");
+          Files.writeString(tmp, originOrNull, java.nio.charset.StandardCharsets.UTF_8);
+          Files.move(tmp, dir.resolve(ORIGIN), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+              java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        }
         attached.put(layer.digest(), lazy);
         return lazy;
       } catch (IOException | RuntimeException e) {

@@ -14,6 +14,7 @@ import io.layerfs.core.SignatureException;
 import io.layerfs.core.SignatureInfo;
 import io.layerfs.core.container.Volumes;
 import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.content.Lease;
 import io.layerfs.core.estargz.EStargzConversion;
 import io.layerfs.core.estargz.EStargzReader;
 import io.layerfs.core.fsck.Fsck;
@@ -30,11 +31,13 @@ import io.layerfs.core.registry.Platform;
 import io.layerfs.core.registry.Reference;
 import io.layerfs.core.registry.RegistryClient;
 import io.layerfs.core.registry.RegistryOptions;
+import io.layerfs.core.registry.RemoteImage;
 import io.layerfs.core.rootfs.LayerStore;
 import io.layerfs.core.rootfs.RootFs;
 import io.layerfs.core.signing.SignatureStore;
 import io.layerfs.core.signing.SimpleSigning;
 import io.layerfs.core.transfer.ImageTransfer;
+import java.io.ByteArrayInputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
@@ -220,6 +223,11 @@ public final class Store implements Closeable {
    */
   public List<Layer> attachLazy(String ref, Function<Layer, RangedBlob> remote)
       throws IOException {
+    return attachLazy(ref, remote, null);
+  }
+
+  private List<Layer> attachLazy(String ref, Function<Layer, RangedBlob> remote,
+      String originOrNull) throws IOException {
     Image image = image(ref);
     ImageManifest manifest = ImageManifest.parse(
         content.readBlob(image.manifestDigest(), ContentStore.MAX_METADATA_BLOB),
@@ -240,10 +248,78 @@ public final class Store implements Closeable {
         throw new IOException("layer " + layer.digest() + " of image " + ref + " has a bad "
             + EStargzReader.TOC_DIGEST_ANNOTATION + " '" + toc + "'");
       }
-      lazyLayers.attach(layer, remote.apply(layer), tocDigest);
+      lazyLayers.attach(layer, remote.apply(layer), tocDigest, originOrNull);
       attached.add(layer);
     }
     return attached;
+  }
+
+  /**
+   * The store's name for registry image {@code image}, opened lazily (the provider's env {@code
+   * lazy}, {@code layerfs create --lazy}): when the store lacks the image, one manifest request
+   * resolves it (linux/amd64 from an image index), its manifest and config are stored verified
+   * and tagged {@link Reference#storeTag()}, as a pull would; then every layer the store lacks
+   * is attached to its registry blob ({@link #attachLazy}), without a request. Complete it with
+   * {@link #completeLazy} or {@code layerfs pull} of the same reference.
+   *
+   * @param image a registry reference, or a tag or digest the store has whole
+   * @throws IOException when the store lacks the image and it is no registry reference, or the
+   *     registry cannot be reached; naming the image
+   */
+  public String lazyImage(String image, RegistryOptions options) throws IOException {
+    Reference reference;
+    try {
+      reference = Reference.parse(image);
+    } catch (IllegalArgumentException e) {
+      if (Images.isKnown(content, image)) {
+        return image; // a local image: nothing to read lazily
+      }
+      throw new IOException("a lazy image must be a registry reference or an image of store "
+          + root() + ", and '" + image + "' is neither: " + e.getMessage(), e);
+    }
+    String tag = Images.isKnown(content, image) ? image : reference.storeTag();
+    RegistryClient client = new RegistryClient(options);
+    if (!Images.isKnown(content, tag)) {
+      RemoteImage remote = client.resolve(reference, Platform.DEFAULT);
+      try (Lease lease = content.lease()) {
+        content.ingest(new ByteArrayInputStream(remote.configBytes()), remote.config().digest(),
+            remote.configBytes().length);
+        content.ingest(new ByteArrayInputStream(remote.manifestBytes()),
+            remote.manifestDigest(), remote.manifestBytes().length);
+        content.tag(tag, remote.manifestDigest());
+      }
+    }
+    attachLazy(tag, layer -> new RegistryBlob(client, reference, layer),
+        reference + "\n" + "tlsVerify=" + options.tlsVerify() + "\n");
+    return tag;
+  }
+
+  /**
+   * Attaches again, in this process, the layers of {@code ref} that a {@link #lazyImage} left
+   * partial (their folders say which registry reference), so a lazy container or image opens in
+   * any process: credentials come from the Docker config as for a pull.
+   */
+  private void reattachLazy(String ref) throws IOException {
+    if (ref == null || !Images.isKnown(content, ref)) {
+      return;
+    }
+    for (Layer layer : image(ref).layers()) {
+      if (content.contains(layer.digest()) || content.contains(layer.diffId())
+          || lazyLayers().get(layer.digest()) != null) {
+        continue;
+      }
+      String origin = LazyLayers.origin(content, layer.digest());
+      if (origin == null) {
+        continue;
+      }
+      String[] lines = origin.split("\n");
+      Reference reference = Reference.parse(lines[0]);
+      boolean tlsVerify = !(lines.length > 1 && lines[1].equals("tlsVerify=false"));
+      RegistryClient client =
+          new RegistryClient(RegistryOptions.defaults().withTlsVerify(tlsVerify));
+      attachLazy(ref, l -> new RegistryBlob(client, reference, l), origin);
+      return;
+    }
   }
 
   /**
@@ -309,6 +385,7 @@ public final class Store implements Closeable {
 
   /** A read-only view of an image: its layers merged, nothing written. */
   public FileTree view(String ref) throws IOException {
+    reattachLazy(ref);
     return RootFs.open(content, layers(), ref);
   }
 
@@ -320,6 +397,8 @@ public final class Store implements Closeable {
    */
   public Container container(String name, String imageOrNull, boolean readOnly)
       throws IOException {
+    reattachLazy(imageOrNull != null ? imageOrNull
+        : containers().contains(name) ? containerInfo(name).image() : null);
     return Container.open(content, layers(), name, imageOrNull, readOnly);
   }
 
@@ -345,6 +424,7 @@ public final class Store implements Closeable {
         throw new IllegalArgumentException("container '" + name + "' does not exist in store "
             + root() + "; give env key 'image' to view an image");
       }
+      reattachLazy(imageOrNull);
       return RootFs.open(content, layers(), verified != null ? verified.toString() : imageOrNull);
     }
     Container container = container(name, imageOrNull, readOnly);
@@ -367,6 +447,7 @@ public final class Store implements Closeable {
       OptionalLibrary.BOUNCY_CASTLE.require();
     }
     String ref = refOrNull != null ? refOrNull : onlyTag();
+    reattachLazy(ref);
     RootFs root = RootFs.open(content, layers(), ref);
     if (signedByOrNull != null) {
       SimpleSigning.requireSigned(content, root.image().manifestDigest(), signedByOrNull,
