@@ -328,6 +328,7 @@ public final class Store implements Closeable {
    * pull, and its lazy state is gone. Views already open keep working.
    */
   public void completeLazy(String ref) throws IOException {
+    reattachLazy(ref);
     for (Layer layer : image(ref).layers()) {
       if (!content.contains(layer.digest()) && !content.contains(layer.diffId())) {
         lazyLayers().complete(layer.digest());
