@@ -13,8 +13,10 @@
 #
 #   bash it/scripts/with-tools.sh bash bench/registry-pull.sh /tmp/debian-layout
 #
-# Both sides are whole command runs (the JVM's startup is in layerfs' time), both verify every
-# blob's digest, and both write to the same file system. Builds the CLI when the jar is missing.
+# The CLI rows are whole command runs (the JVM's startup and class loading are in layerfs' time);
+# the last rows pull in one warm JVM (bench/RegistryPullTimer.java), as a program using the
+# library does. All verify every blob's digest and write to the same file system. Builds the CLI
+# when the jar is missing; LAYERFS_JAR names another one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 layout=${1:?usage: bench/registry-pull.sh LAYOUT [RUNS]}
@@ -55,8 +57,8 @@ done
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 best() { printf '%s\n' "$@" | sort -n | head -n1; }
 base=$(median "${times0[@]}")
-size=$(skopeo inspect --tls-verify=false "docker://$ref" | grep -o '"Size": *[0-9]*' \
-  | awk '{s+=$2} END {print s}' || true)
+size=$(skopeo inspect --raw --tls-verify=false "docker://$ref" | python3 -c \
+  'import json, sys; print(sum(l["size"] for l in json.load(sys.stdin)["layers"]))' || true)
 echo "Pull of $ref ($(date -u +%F), $runs runs each, round-robin after a warm-up round;"
 echo "layer bytes: ${size:-?}):"
 echo
@@ -66,5 +68,11 @@ for i in 0 1 2; do
   eval "ts=(\"\${times$i[@]}\")"
   m=$(median "${ts[@]}")
   printf '| %s | %d ms | %d ms | %s× |\n' "${names[$i]}" "$m" "$(best "${ts[@]}")" \
+    "$(awk -v a="$m" -v b="$base" 'BEGIN {printf "%.2f", a / b}')"
+done
+# the library in a warm JVM (after 3 unmeasured pulls), as a long-running program pulls
+for p in 3 1; do
+  read -r m b < <(java -cp "$jar" bench/RegistryPullTimer.java "$ref" "$runs" "$p" "$work")
+  printf '| Store.pull in a warm JVM, parallelism %d | %d ms | %d ms | %s× |\n' "$p" "$m" "$b" \
     "$(awk -v a="$m" -v b="$base" 'BEGIN {printf "%.2f", a / b}')"
 done

@@ -5,6 +5,8 @@ import io.layerfs.core.FileHandle;
 import io.layerfs.core.FileTree;
 import io.layerfs.core.Progress;
 import io.layerfs.core.store.Container;
+import io.layerfs.core.registry.Platform;
+import io.layerfs.core.registry.RegistryOptions;
 import io.layerfs.core.store.Store;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -16,7 +18,7 @@ import java.util.Set;
  * {@code done} and then waits to be killed (so a kill always finds it alive, before or after the
  * operation ended). Arguments: {@code OP STORE [SOURCE]}, OP one of {@code import}, {@code index},
  * {@code copyup}, {@code commit}, {@code gc}, {@code rename} (of an image directory in the
- * container), {@code create}.
+ * container), {@code create}, {@code pull} (SOURCE is then a registry reference).
  */
 public final class CrashChild {
   static final String TAG = "base";
@@ -46,6 +48,8 @@ public final class CrashChild {
       case "copyup" -> copyUp(c, 0);
       case "commit" -> c.commit("new", CommitOptions.defaults(), Progress.NONE);
       case "gc" -> store.gc(false);
+      case "pull" -> store.pull(args[2], RegistryOptions.defaults().withTlsVerify(false),
+          Platform.DEFAULT, Progress.NONE);
       case "rename" -> c.move("/d", "/moved", false);
       case "create" -> {
         for (int i = 0; ; i++) {

@@ -18,6 +18,8 @@ import io.layerfs.core.FileHandle;
 import io.layerfs.core.FileTree;
 import io.layerfs.core.Node;
 import io.layerfs.core.Progress;
+import io.layerfs.core.registry.Platform;
+import io.layerfs.core.registry.RegistryOptions;
 import io.layerfs.core.store.Container;
 import io.layerfs.core.store.Store;
 import io.layerfs.testing.Built;
@@ -137,6 +139,31 @@ final class CrashIT {
         assertEquals(baseTree, tree(s.view(TAG)));
         assertEquals(List.of(), s.gc(false).problems());
         assertEquals(baseTree, tree(s.view(TAG)));
+        assertEquals(List.of(), s.fsck(false, Progress.NONE).problems());
+      }
+    }
+  }
+
+  /** A pull killed at any point: no tag or the whole image, and the next pull succeeds. */
+  @Test
+  void pullKilled() throws Exception {
+    String reference = TestRegistry.address() + "/crash/" + TAG + ":1";
+    Tools.run("skopeo", "copy", "-q", "--dest-tls-verify=false", "oci:" + source + ":" + TAG,
+        "docker://" + reference);
+    for (int round = 0; round < ROUNDS; round++) {
+      Path dir = fresh("pull", round);
+      Files.createDirectories(dir);
+      kill("pull", dir, reference);
+      try (Store s = Store.open(dir)) {
+        List<String> tags = s.tags();
+        assertTrue(tags.isEmpty() || tags.equals(List.of(reference)), tags.toString());
+        if (!tags.isEmpty()) {
+          assertEquals(baseTree, tree(s.view(reference)));
+        }
+        assertEquals(reference, s.pull(reference, RegistryOptions.defaults().withTlsVerify(false),
+            Platform.DEFAULT, Progress.NONE).tag());
+        assertEquals(baseTree, tree(s.view(reference)));
+        assertEquals(List.of(), s.gc(false).problems());
         assertEquals(List.of(), s.fsck(false, Progress.NONE).problems());
       }
     }
@@ -287,11 +314,18 @@ final class CrashIT {
    * the child had finished its operation by then.
    */
   private static boolean kill(String op, Path dir) throws Exception {
+    return kill(op, dir, source.toString());
+  }
+
+  /** As {@link #kill(String, Path)}, with {@code arg} as the child's SOURCE argument. */
+  private static boolean kill(String op, Path dir, String arg) throws Exception {
     // about as long as the operation takes here, so that most kills land inside it
     int max = switch (op) {
       case "rename" -> 5;
       case "gc" -> 150;
       case "create", "copyup", "index" -> 250;
+      // a fresh JVM's first requests take most of a second before the layer's bytes flow
+      case "pull" -> 2500;
       default -> MAX_DELAY_MS;
     };
     int delay = random.nextInt(max);
@@ -299,7 +333,7 @@ final class CrashIT {
     Path log = shared.resolve(dir.getFileName() + ".out");
     Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java")
         .toString(), "-cp", System.getProperty("java.class.path"), CrashChild.class.getName(),
-        op, dir.toString(), source.toString()).redirectErrorStream(true)
+        op, dir.toString(), arg).redirectErrorStream(true)
         .redirectOutput(log.toFile()).start();
     try {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);

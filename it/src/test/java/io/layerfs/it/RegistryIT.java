@@ -96,6 +96,23 @@ final class RegistryIT {
         && e.getMessage().contains("TLS"), e.getMessage());
   }
 
+  /** Docker's schema 2 manifests (what docker push writes) pull as OCI ones do. */
+  @Test
+  void dockerSchema2ManifestsPull() throws IOException {
+    String reference = prefix + "/docker-v2s2:" + UmociImages.LAYERED;
+    Tools.run("skopeo", "copy", "-q", "--format", "v2s2", "--dest-tls-verify=false",
+        "oci:" + images.layout() + ":" + UmociImages.LAYERED, "docker://" + reference);
+    assertTrue(Tools.run("skopeo", "inspect", "--raw", "--tls-verify=false",
+        "docker://" + reference).contains("vnd.docker.distribution.manifest.v2+json"));
+    Path store = work.resolve("pull-v2s2");
+    JsonNode result = pull(store, reference);
+    assertEquals(skopeoDigest(reference), result.get("manifest").asText());
+    try (FileSystem fs = LayerFs.open(store, reference)) {
+      assertSameTree(images.rootfs(UmociImages.LAYERED), fs.getPath("/"),
+          UmociImages.comparison(UmociImages.LAYERED));
+    }
+  }
+
   @Test
   void pullByDigestTagsTheNameWithTheDigest() throws IOException {
     String reference = registry + "/" + UmociImages.REPOSITORY + ":" + UmociImages.LAYERED;

@@ -160,8 +160,8 @@ public final class RegistryClient {
         throw new IOException(reference + ": layer " + layer.digest() + ": " + e.getMessage(), e);
       }
     }
-    return new RemoteImage(reference, current.descriptor(), current.bytes(), index, indexBytes, config, configBytes, parsed,
-        manifest.layers());
+    return new RemoteImage(reference, current.descriptor(), current.bytes(), index, indexBytes,
+        config, configBytes, parsed, manifest.layers());
   }
 
   /**

@@ -74,7 +74,7 @@ final class RegistryHttp {
   URI base(String registry) throws IOException {
     String scheme = schemes.get(registry);
     if (scheme == null) {
-      scheme = options.tlsVerify() ? "https" : probe(registry);
+      scheme = options.tlsVerify() ? "https" : isLoopback(registry) ? "http" : probe(registry);
       schemes.put(registry, scheme);
     }
     return URI.create(scheme + "://" + registry + "/");
@@ -184,6 +184,18 @@ final class RegistryHttp {
     } catch (IOException e) {
       return new byte[0];
     }
+  }
+
+  /**
+   * A registry on this host ({@code localhost}, 127.0.0.0/8, {@code [::1]}): with {@code
+   * tlsVerify} off it is spoken to in plain HTTP at once, as Docker treats such registries as
+   * insecure by default; nothing leaves the machine, and the TLS probe would cost a handshake.
+   */
+  static boolean isLoopback(String registry) {
+    String host = registry.startsWith("[") ? registry.substring(0, registry.indexOf(']') + 1)
+        : registry.contains(":") ? registry.substring(0, registry.lastIndexOf(':')) : registry;
+    return host.equals("localhost") || host.equals("[::1]")
+        || host.matches("127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}");
   }
 
   private String probe(String registry) throws IOException {

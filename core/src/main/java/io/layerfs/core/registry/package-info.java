@@ -19,8 +19,9 @@
  * <h2>Requests</h2>
  *
  * HTTPS by default; with {@code tlsVerify} false a registry that does not answer TLS is spoken to
- * in plain HTTP (found by one probe of {@code /v2/}, remembered per client), and certificates are
- * not checked. A 401 is answered once per request: {@code Basic} with the credentials ({@code
+ * in plain HTTP (found by one probe of {@code /v2/}, remembered per client; a registry on a
+ * loopback address gets plain HTTP at once, as Docker treats those as insecure), and certificates
+ * are not checked. A 401 is answered once per request: {@code Basic} with the credentials ({@code
  * --creds}, else the Docker config's entry for the registry), {@code Bearer} with a token fetched
  * from the challenge's realm for the request's scopes ({@code repository:NAME:pull}, {@code
  * pull,push} for a push, plus {@code repository:FROM:pull} for a mount) with the credentials as
