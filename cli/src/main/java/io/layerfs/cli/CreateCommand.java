@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -41,6 +42,14 @@ final class CreateCommand implements Callable<Integer> {
           + "[,readonly], type=tmpfs,target=/path[,tmpfs-size=64m][,tmpfs-mode=1777].")
   List<String> mounts = new ArrayList<>();
 
+  @Option(names = "--lazy",
+      description = "IMAGE is a registry reference: do not pull it, read its layers from the "
+          + "registry as they are needed (eStargz layers file by file; plain gzip layers are "
+          + "fetched whole when the container opens). Complete it with 'layerfs pull IMAGE'.")
+  boolean lazy;
+
+  @Mixin RegistryFlags registry;
+
   @Override
   public Integer call() throws IOException {
     Mount.parseAll(mounts); // a bad spec: its error, before the store is opened
@@ -50,8 +59,9 @@ final class CreateCommand implements Callable<Integer> {
             + " already exists in store " + store.root() + " (remove it with 'layerfs rm "
             + name + "')");
       }
-      store.image(image); // a missing image: its error, before a directory is made
-      try (Container c = store.container(name, image, false, mounts)) {
+      String ref = lazy ? store.lazyImage(image, registry.options()) : image;
+      store.image(ref); // a missing image: its error, before a directory is made
+      try (Container c = store.container(name, ref, false, mounts)) {
         spec.commandLine().getOut().println(c.name());
       }
     }

@@ -61,6 +61,7 @@ public final class Main {
     COMMANDS.put("inspect", InspectCommand.class);
     COMMANDS.put("volume", VolumeCommand.class);
     COMMANDS.put("flatten", FlattenCommand.class);
+    COMMANDS.put("convert", ConvertCommand.class);
     COMMANDS.put("gc", GcCommand.class);
     COMMANDS.put("fsck", FsckCommand.class);
     COMMANDS.put("sign", SignCommand.class);

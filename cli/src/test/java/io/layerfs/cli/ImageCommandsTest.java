@@ -213,6 +213,22 @@ class ImageCommandsTest {
   }
 
   @Test
+  void convertWritesAnEStargzImageWithTheSameFiles() throws IOException {
+    Cli.Result r = run("convert", "--format", "estargz", "base:1", "base:esgz");
+    assertEquals(0, r.code(), r.err());
+    Image converted = Images.resolve(store(), "base:esgz");
+    assertEquals(r.out().strip(), converted.manifestDigest().toString());
+    assertEquals(2, converted.layers().size());
+    assertEquals("hello again\n", readFile("base:esgz", "/etc/motd"));
+    String manifest = new String(store().readBlob(converted.manifestDigest(), 1 << 20),
+        java.nio.charset.StandardCharsets.UTF_8);
+    assertTrue(manifest.contains("containerd.io/snapshot/stargz/toc.digest"), manifest);
+    Cli.Result other = run("convert", "--format", "zstd:chunked", "base:1", "x:1");
+    assertEquals(2, other.code());
+    assertTrue(other.err().contains("estargz"), other.err());
+  }
+
+  @Test
   void exportAndImportEveryTransport() throws IOException {
     Path other = dir.resolve("other");
     for (String dest : List.of("oci:" + dir.resolve("layout") + ":v1",

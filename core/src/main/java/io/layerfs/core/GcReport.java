@@ -31,6 +31,11 @@ public record GcReport(boolean dryRun, List<Item> removed, long bytesFreed, List
     /** The signatures of a manifest, {@code layerfs/signatures/<alg>/<manifest hex>/}. */
     SIGNATURE,
     /**
+     * The state of a lazily read layer, {@code layerfs/lazy/<alg>/<hex>/} (its partial blob),
+     * when nothing references the layer any more or its blob is complete in the store.
+     */
+    LAZY_STATE,
+    /**
      * A leftover of an interrupted write, older than an hour: under {@code layerfs/tmp}, an index
      * temp file, or a {@code layerfs/archive-*} or {@code layerfs/unpack-*} scratch directory.
      */

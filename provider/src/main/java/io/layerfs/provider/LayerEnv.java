@@ -5,7 +5,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The typed form of the {@code env} map given to {@code FileSystems.newFileSystem}.
@@ -32,24 +31,21 @@ import java.util.Set;
  *       other mounts is refused</td></tr>
  *   <tr><td>tlsVerify</td><td>Boolean or "true"/"false"</td><td>false: a registry image may
  *       come over plain HTTP or unverified TLS (default true)</td></tr>
- *   <tr><td>lazy</td><td></td><td>reserved: not supported yet</td></tr>
+ *   <tr><td>lazy</td><td>Boolean or "true"/"false"</td><td>true: {@code image} (a registry
+ *       reference) is not pulled; its layers are read from the registry as they are needed (see
+ *       {@code Store.lazyImage})</td></tr>
  * </table>
  *
  * <p>Unknown keys and bad values are an {@link IllegalArgumentException} naming the key.
  */
 record LayerEnv(Path store, String image, boolean readOnly, Path signedBy,
-    String signedIdentity, List<String> mounts, boolean tlsVerify) {
+    String signedIdentity, List<String> mounts, boolean tlsVerify, boolean lazy) {
   /** In the order the error message lists them. */
   private static final List<String> KNOWN = List.of(
-      "store", "image", "readOnly", "signedBy", "signedIdentity", "mounts", "tlsVerify");
-  private static final Set<String> RESERVED = Set.of("lazy");
+      "store", "image", "readOnly", "signedBy", "signedIdentity", "mounts", "tlsVerify", "lazy");
 
   static LayerEnv parse(Map<String, ?> env) {
     for (String key : env.keySet()) {
-      if (RESERVED.contains(key)) {
-        throw new IllegalArgumentException(
-            "env key '" + key + "' is not supported by this version of layerfs");
-      }
       if (!KNOWN.contains(key)) {
         throw new IllegalArgumentException(
             "unknown env key '" + key + "'; known keys: " + String.join(", ", KNOWN));
@@ -64,7 +60,8 @@ record LayerEnv(Path store, String image, boolean readOnly, Path signedBy,
     return new LayerEnv(store(env.get("store")), image(env.get("image")),
         bool("readOnly", env.get("readOnly")), signedBy, signedIdentity,
         mounts(env.get("mounts")),
-        env.get("tlsVerify") == null || bool("tlsVerify", env.get("tlsVerify")));
+        env.get("tlsVerify") == null || bool("tlsVerify", env.get("tlsVerify")),
+        bool("lazy", env.get("lazy")));
   }
 
   /** A list of specs, or one string of specs one per line; null when not given. */

@@ -92,9 +92,21 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     }
     Stores.Handle handle = stores.acquire(config.store());
     try {
-      // a registry reference the store lacks is pulled first (core's Store.imageOrPull)
-      String image = config.image() == null ? null : handle.store().imageOrPull(config.image(),
-          RegistryOptions.defaults().withTlsVerify(config.tlsVerify()), Progress.NONE);
+      RegistryOptions registry = RegistryOptions.defaults().withTlsVerify(config.tlsVerify());
+      String image;
+      if (config.lazy()) {
+        // read from the registry as needed (core's Store.lazyImage); a container reopened
+        // without env image names its own
+        String given = config.image() != null ? config.image()
+            : handle.store().containers().contains(name)
+                ? handle.store().containerInfo(name).image() : null;
+        image = given == null ? null : handle.store().lazyImage(given, registry);
+        image = config.image() == null ? null : image;
+      } else {
+        // a registry reference the store lacks is pulled first (core's Store.imageOrPull)
+        image = config.image() == null ? null
+            : handle.store().imageOrPull(config.image(), registry, Progress.NONE);
+      }
       FileTree tree = handle.store().open(name, image, config.readOnly(),
           config.mounts(), config.signedBy(), config.signedIdentity());
       LayerFileSystem[] self = new LayerFileSystem[1];

@@ -3,6 +3,7 @@ package io.layerfs.core.fsck;
 import io.layerfs.core.Digest;
 import io.layerfs.core.FsckReport.Kind;
 import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.lazy.LazyLayers;
 import io.layerfs.core.rootfs.LayerStore;
 import java.io.IOException;
 import java.io.InputStream;
@@ -50,9 +51,11 @@ final class BlobCheck implements Check {
       }
     }
     run.progress().done();
+    // a layer read lazily is not missing: its partial blob waits under layerfs/lazy/
+    Set<Digest> lazy = new HashSet<>(LazyLayers.partial(run.store()));
     for (Map.Entry<Digest, List<FsckRun.Use>> e : run.uses().entrySet()) {
       Digest digest = e.getKey();
-      if (!present.contains(digest)) {
+      if (!present.contains(digest) && !lazy.contains(digest)) {
         run.problem(Kind.MISSING_BLOB, digest.toString(), "needed as " + roles(e.getValue()));
       } else if (!corrupt.containsKey(digest)) {
         checkSize(run, digest, e.getValue());

@@ -10,6 +10,7 @@ import io.layerfs.core.container.ContainerRecord;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.content.LeaseGate;
 import io.layerfs.core.internal.FileTrees;
+import io.layerfs.core.lazy.LazyLayers;
 import io.layerfs.core.oci.Descriptor;
 import io.layerfs.core.oci.MediaTypes;
 import io.layerfs.core.oci.OciJson;
@@ -117,6 +118,7 @@ public final class GarbageCollector {
           "kept every blob, layer index and signature because of the problems above");
     } else {
       victims.addAll(signatures());
+      victims.addAll(lazyStates());
       victims.addAll(layerIndexes());
       victims.addAll(blobs());
     }
@@ -309,6 +311,21 @@ public final class GarbageCollector {
     for (Entry e : digestNamed(SignatureStore.root(store))) {
       if (!live.contains(e.digest()) && Files.isDirectory(e.path(), LinkOption.NOFOLLOW_LINKS)) {
         addVictim(result, GcReport.Kind.SIGNATURE, e.digest().toString(), e.path());
+      }
+    }
+    return result;
+  }
+
+  /**
+   * Lazy layers' partial state whose layer nothing references, or whose blob is now complete.
+   * A partial blob is never a blob: it lives only under {@code layerfs/lazy/}.
+   */
+  private List<Victim> lazyStates() throws IOException {
+    List<Victim> result = new ArrayList<>();
+    for (Entry e : digestNamed(LazyLayers.root(store))) {
+      if ((!live.contains(e.digest()) || store.contains(e.digest()))
+          && Files.isDirectory(e.path(), LinkOption.NOFOLLOW_LINKS)) {
+        addVictim(result, GcReport.Kind.LAZY_STATE, e.digest().toString(), e.path());
       }
     }
     return result;

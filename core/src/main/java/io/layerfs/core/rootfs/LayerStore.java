@@ -9,6 +9,8 @@ import io.layerfs.core.content.BlobWriter;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.internal.OptionalLibrary;
 import io.layerfs.core.internal.TeeInputStream;
+import io.layerfs.core.lazy.LazyLayer;
+import io.layerfs.core.lazy.LazyLayers;
 import io.layerfs.core.oci.MediaTypes;
 import java.io.Closeable;
 import java.io.IOException;
@@ -53,6 +55,8 @@ import java.util.concurrent.Future;
 public final class LayerStore implements Closeable {
   /** The default bound of the index cache, in {@link LayerIndex#weight()} units (bytes). */
   public static final long DEFAULT_MAX_INDEX_WEIGHT = 256L << 20;
+  /** The default bound of the verified-chunk cache (see {@link VerifiedChunks}). */
+  public static final long DEFAULT_MAX_CHUNK_BYTES = VerifiedChunks.defaultMaxBytes();
 
   private final ContentStore store;
   private final Cache<Digest, LayerIndex> cache;
@@ -66,6 +70,10 @@ public final class LayerStore implements Closeable {
   private final List<FileChannel> retired = new ArrayList<>();
   private final ConcurrentMap<Digest, VerifiedLayer> verified = new ConcurrentHashMap<>();
   private final VerifiedChunks chunks;
+  private final LazyLayers lazy;
+  // indexes of eStargz layers read lazily, built from their TOCs, by DiffID
+  private final ConcurrentMap<Digest, TocIndexer.Indexed> lazyIndexes =
+      new ConcurrentHashMap<>();
   private final Object rebuilding = new Object();
   private volatile boolean closed;
 
@@ -83,7 +91,19 @@ public final class LayerStore implements Closeable {
    * cache of verified file data at most {@code maxChunkBytes} bytes.
    */
   public LayerStore(ContentStore store, long maxIndexWeight, long maxChunkBytes) {
+    this(store, maxIndexWeight, maxChunkBytes, null);
+  }
+
+  /**
+   * A layer store that reads the layers attached to {@code lazyOrNull} from their remote blobs
+   * while the store lacks them: eStargz layers through their TOC and chunks, plain gzip layers
+   * fetched whole (completed into the store) on first use, since a tar must be read to its end
+   * to index it.
+   */
+  public LayerStore(ContentStore store, long maxIndexWeight, long maxChunkBytes,
+      LazyLayers lazyOrNull) {
     this.store = Objects.requireNonNull(store, "store");
+    this.lazy = lazyOrNull;
     this.chunks = new VerifiedChunks(maxChunkBytes);
     this.cache =
         Caffeine.newBuilder()
@@ -103,6 +123,10 @@ public final class LayerStore implements Closeable {
   public LayerIndex index(Layer layer) throws IOException {
     checkOpen();
     Digest diffId = layer.diffId();
+    TocIndexer.Indexed lazyIndex = lazyIndex(layer);
+    if (lazyIndex != null) {
+      return lazyIndex.index();
+    }
     LayerIndex cached = cache.getIfPresent(diffId);
     if (cached != null) {
       return cached;
@@ -160,18 +184,78 @@ public final class LayerStore implements Closeable {
    */
   public int read(Layer layer, long dataOffset, long size, ByteBuffer dst, long position)
       throws IOException {
+    TocIndexer.Indexed lazyIndex = lazyIndexes.get(layer.diffId());
+    if (lazyIndex != null) {
+      return lazyRead(layer, lazyIndex, dataOffset, size, dst, position);
+    }
     return verified(layer).read(dataOffset, size, dst, position);
+  }
+
+  /**
+   * The TOC index of a layer read lazily as eStargz, building it on first use; null for a layer
+   * read from the store. A lazy plain gzip layer is completed into the store here.
+   */
+  private TocIndexer.Indexed lazyIndex(Layer layer) throws IOException {
+    TocIndexer.Indexed known = lazyIndexes.get(layer.diffId());
+    if (known != null || lazy == null) {
+      return known;
+    }
+    LazyLayer l = lazy.get(layer.digest());
+    if (l == null || store.contains(layer.diffId()) || store.contains(layer.digest())) {
+      return null;
+    }
+    if (l.tocOrNull() == null) {
+      lazy.complete(layer.digest());
+      return null;
+    }
+    TocIndexer.Indexed built = TocIndexer.index(l.tocOrNull());
+    TocIndexer.Indexed raced = lazyIndexes.putIfAbsent(layer.diffId(), built);
+    return raced != null ? raced : built;
+  }
+
+  private int lazyRead(Layer layer, TocIndexer.Indexed index, long dataOffset, long size,
+      ByteBuffer dst, long position) throws IOException {
+    LazyLayer l = lazy.get(layer.digest());
+    if (dataOffset < 0 || dataOffset >= index.files().size() || l == null) {
+      throw new IOException("no lazily read file " + dataOffset + " in layer "
+          + layer.digest());
+    }
+    return l.readFile(index.files().get((int) dataOffset), size, dst, position);
   }
 
   /** {@link #read}, written to {@code target}; stops early only when the target takes less. */
   public long transferTo(Layer layer, long dataOffset, long size, long position, long count,
       WritableByteChannel target) throws IOException {
+    TocIndexer.Indexed lazyIndex = lazyIndexes.get(layer.diffId());
+    if (lazyIndex != null) {
+      long done = 0;
+      ByteBuffer buf = ByteBuffer.allocate((int) Math.min(count, 1 << 20));
+      while (done < count) {
+        buf.clear().limit((int) Math.min(buf.capacity(), count - done));
+        int n = lazyRead(layer, lazyIndex, dataOffset, size, buf, position + done);
+        if (n <= 0) {
+          break;
+        }
+        buf.flip();
+        while (buf.hasRemaining()) {
+          if (target.write(buf) == 0) {
+            return done + n - buf.remaining();
+          }
+        }
+        done += n;
+      }
+      return done;
+    }
     return verified(layer).transferTo(dataOffset, size, position, count, target);
   }
 
   /** Verifies the range's chunks as {@link #read} does, then maps it read-only from the blob. */
   public MappedByteBuffer map(Layer layer, long dataOffset, long size, long position,
       long length) throws IOException {
+    if (lazyIndexes.containsKey(layer.diffId())) {
+      throw new IOException("cannot map a file of layer " + layer.digest() + " while it is "
+          + "read lazily: complete the image first");
+    }
     return verified(layer).map(dataOffset, size, position, length);
   }
 

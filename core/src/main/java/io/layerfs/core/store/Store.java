@@ -8,15 +8,23 @@ import io.layerfs.core.FsckReport;
 import io.layerfs.core.GcReport;
 import io.layerfs.core.Image;
 import io.layerfs.core.Mount;
+import io.layerfs.core.Layer;
 import io.layerfs.core.Progress;
+import io.layerfs.core.RangedBlob;
 import io.layerfs.core.SignatureException;
 import io.layerfs.core.SignatureInfo;
 import io.layerfs.core.container.Volumes;
 import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.content.Lease;
+import io.layerfs.core.estargz.EStargzConversion;
+import io.layerfs.core.estargz.EStargzReader;
 import io.layerfs.core.fsck.Fsck;
 import io.layerfs.core.gc.GarbageCollector;
 import io.layerfs.core.image.Images;
 import io.layerfs.core.internal.OptionalLibrary;
+import io.layerfs.core.lazy.LazyLayer;
+import io.layerfs.core.lazy.LazyLayers;
+import io.layerfs.core.oci.ImageManifest;
 import io.layerfs.core.overlay.ImageFlattener;
 import io.layerfs.core.registry.ImagePull;
 import io.layerfs.core.registry.ImagePush;
@@ -24,17 +32,21 @@ import io.layerfs.core.registry.Platform;
 import io.layerfs.core.registry.Reference;
 import io.layerfs.core.registry.RegistryClient;
 import io.layerfs.core.registry.RegistryOptions;
+import io.layerfs.core.registry.RemoteImage;
 import io.layerfs.core.rootfs.LayerStore;
 import io.layerfs.core.rootfs.RootFs;
 import io.layerfs.core.signing.SignatureStore;
 import io.layerfs.core.signing.SimpleSigning;
 import io.layerfs.core.transfer.ImageTransfer;
+import java.io.ByteArrayInputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * The entry point: one store (an OCI image layout with layerfs's state under {@code layerfs/})
@@ -54,6 +66,7 @@ public final class Store implements Closeable {
   private final ContentStore content;
   /** Made on first use: commands that never read a layer load no index cache. */
   private LayerStore layers;
+  private LazyLayers lazy;
   private boolean closed;
 
   private Store(ContentStore content) {
@@ -189,8 +202,193 @@ public final class Store implements Closeable {
     return ImageFlattener.flatten(content, layers(), ref, tagOrNull, compression, progress);
   }
 
+  /**
+   * Converts an image's layers to eStargz (see {@link EStargzConversion}) and tags the new image
+   * {@code tag}; the files, config and history stay, the layer digests and DiffIDs are new.
+   */
+  public Image convertToEStargz(String ref, String tag, Progress progress) throws IOException {
+    return EStargzConversion.convert(content, ref, tag, progress);
+  }
+
+  // ------------------------------------------------------------------------------ lazy reads
+
+  /**
+   * Reads the layers of image {@code ref} (whose manifest and config are in the store, its layer
+   * blobs not) from {@code remote} from now on, as containers and views of it need them: an
+   * eStargz layer (its descriptor has the {@code containerd.io/snapshot/stargz/toc.digest}
+   * annotation) by its TOC and chunks, a plain gzip one fetched whole on first use. Fetched
+   * ranges are kept under {@code layerfs/lazy/} and verified as the package documentation of
+   * {@code io.layerfs.core.lazy} says. Layers the store holds already are not attached.
+   *
+   * @param remote the remote blob of each layer, by its descriptor
+   * @return the layers attached
+   */
+  public List<Layer> attachLazy(String ref, Function<Layer, RangedBlob> remote)
+      throws IOException {
+    return attachLazy(ref, remote, null);
+  }
+
+  private List<Layer> attachLazy(String ref, Function<Layer, RangedBlob> remote,
+      String originOrNull) throws IOException {
+    Image image = image(ref);
+    ImageManifest manifest = ImageManifest.parse(
+        content.readBlob(image.manifestDigest(), ContentStore.MAX_METADATA_BLOB),
+        "manifest " + image.manifestDigest());
+    List<Layer> attached = new ArrayList<>();
+    LazyLayers lazyLayers = lazyLayers();
+    for (int i = 0; i < image.layers().size(); i++) {
+      Layer layer = image.layers().get(i);
+      if (content.contains(layer.digest()) || content.contains(layer.diffId())) {
+        continue;
+      }
+      String toc = manifest.layers().get(i).annotations()
+          .get(EStargzReader.TOC_DIGEST_ANNOTATION);
+      Digest tocDigest;
+      try {
+        tocDigest = toc == null ? null : Digest.parse(toc);
+      } catch (IllegalArgumentException e) {
+        throw new IOException("layer " + layer.digest() + " of image " + ref + " has a bad "
+            + EStargzReader.TOC_DIGEST_ANNOTATION + " '" + toc + "'");
+      }
+      lazyLayers.attach(layer, remote.apply(layer), tocDigest, originOrNull);
+      attached.add(layer);
+    }
+    return attached;
+  }
+
+  /**
+   * The store's name for registry image {@code image}, opened lazily (the provider's env {@code
+   * lazy}, {@code layerfs create --lazy}): when the store lacks the image, one manifest request
+   * resolves it (linux/amd64 from an image index), its manifest and config are stored verified
+   * and tagged {@link Reference#storeTag()}, as a pull would; then every layer the store lacks
+   * is attached to its registry blob ({@link #attachLazy}), without a request. Complete it with
+   * {@link #completeLazy} or {@code layerfs pull} of the same reference.
+   *
+   * @param image a registry reference, or a tag or digest the store has whole
+   * @throws IOException when the store lacks the image and it is no registry reference, or the
+   *     registry cannot be reached; naming the image
+   */
+  public String lazyImage(String image, RegistryOptions options) throws IOException {
+    Reference reference;
+    try {
+      reference = Reference.parse(image);
+    } catch (IllegalArgumentException e) {
+      if (Images.isKnown(content, image)) {
+        return image; // a local image: nothing to read lazily
+      }
+      throw new IOException("a lazy image must be a registry reference or an image of store "
+          + root() + ", and '" + image + "' is neither: " + e.getMessage(), e);
+    }
+    String tag = Images.isKnown(content, image) ? image : reference.storeTag();
+    RegistryClient client = new RegistryClient(options);
+    if (!Images.isKnown(content, tag)) {
+      RemoteImage remote = client.resolve(reference, Platform.DEFAULT);
+      try (Lease lease = content.lease()) {
+        content.ingest(new ByteArrayInputStream(remote.configBytes()), remote.config().digest(),
+            remote.configBytes().length);
+        content.ingest(new ByteArrayInputStream(remote.manifestBytes()),
+            remote.manifestDigest(), remote.manifestBytes().length);
+        content.tag(tag, remote.manifestDigest());
+      }
+    }
+    attachLazy(tag, layer -> new RegistryBlob(client, reference, layer),
+        reference + "\n" + "tlsVerify=" + options.tlsVerify() + "\n");
+    return tag;
+  }
+
+  /**
+   * Attaches again, in this process, the layers of {@code ref} that a {@link #lazyImage} left
+   * partial (their folders say which registry reference), so a lazy container or image opens in
+   * any process: credentials come from the Docker config as for a pull.
+   */
+  private void reattachLazy(String ref) throws IOException {
+    if (ref == null || !Images.isKnown(content, ref)) {
+      return;
+    }
+    for (Layer layer : image(ref).layers()) {
+      if (content.contains(layer.digest()) || content.contains(layer.diffId())
+          || lazyLayers().get(layer.digest()) != null) {
+        continue;
+      }
+      String origin = LazyLayers.origin(content, layer.digest());
+      if (origin == null) {
+        continue;
+      }
+      String[] lines = origin.split("\n");
+      Reference reference = Reference.parse(lines[0]);
+      boolean tlsVerify = !(lines.length > 1 && lines[1].equals("tlsVerify=false"));
+      RegistryClient client =
+          new RegistryClient(RegistryOptions.defaults().withTlsVerify(tlsVerify));
+      attachLazy(ref, l -> new RegistryBlob(client, reference, l), origin);
+      return;
+    }
+  }
+
+  /**
+   * Fetches what the store still lacks of image {@code ref}'s lazily read layers, verifies each
+   * against its digest and stores it as a blob: after this the image is complete, as after a
+   * pull, and its lazy state is gone. Views already open keep working.
+   */
+  public void completeLazy(String ref) throws IOException {
+    reattachLazy(ref);
+    for (Layer layer : image(ref).layers()) {
+      if (!content.contains(layer.digest()) && !content.contains(layer.diffId())) {
+        lazyLayers().complete(layer.digest());
+      }
+    }
+  }
+
+  /**
+   * Reads one file of an image whose plain gzip layers are attached lazily ({@link #attachLazy}),
+   * inflating each layer from its start only as far as the file (see {@code LazyTarScan}): the
+   * top layer is searched first, and a lower one only once the upper ones are read whole and
+   * neither hold the path nor a whiteout of it; symbolic links restart the search at the top.
+   * Unlike a view, this needs no layer index, so nothing is read past the file. A tar that
+   * names the path twice gives its first entry here (a view gives the last).
+   *
+   * @return the file's bytes, or null if no layer has the path
+   */
+  public byte[] readLazily(String ref, String absPath) throws IOException {
+    List<Layer> layers = image(ref).layers();
+    String path = absPath;
+    for (int hops = 0; hops < 40; hops++) {
+      LazyLayer.Lookup found = null;
+      for (int i = layers.size() - 1; i >= 0 && found == null; i--) {
+        LazyLayer l = lazyLayers().get(layers.get(i).digest());
+        if (l == null) {
+          throw new IOException("layer " + layers.get(i).digest() + " of image " + ref
+              + " is not attached for lazy reads");
+        }
+        found = l.lookup(path);
+      }
+      if (found == null || found.whiteout()) {
+        return null;
+      }
+      if (found.linkTarget() == null) {
+        return found.data();
+      }
+      path = found.linkTarget();
+    }
+    throw new IOException("too many levels of symbolic links at " + absPath + " in " + ref);
+  }
+
+  /** Bytes fetched from remote blobs by this store's lazy layers since they were attached. */
+  public long lazyFetchedBytes() {
+    long n = 0;
+    for (LazyLayer l : lazyLayers().all()) {
+      n += l.fetchedBytes();
+    }
+    return n;
+  }
+
+  private synchronized LazyLayers lazyLayers() {
+    layers();
+    return lazy;
+  }
+
   /** A read-only view of an image: its layers merged, nothing written. */
   public FileTree view(String ref) throws IOException {
+    reattachLazy(ref);
     return RootFs.open(content, layers(), ref);
   }
 
@@ -202,6 +400,8 @@ public final class Store implements Closeable {
    */
   public Container container(String name, String imageOrNull, boolean readOnly)
       throws IOException {
+    reattachLazy(imageOrNull != null ? imageOrNull
+        : containers().contains(name) ? containerInfo(name).image() : null);
     return Container.open(content, layers(), name, imageOrNull, readOnly);
   }
 
@@ -250,6 +450,7 @@ public final class Store implements Closeable {
         throw new IllegalArgumentException("container '" + name + "' does not exist in store "
             + root() + "; give env key 'image' to view an image");
       }
+      reattachLazy(imageOrNull);
       return RootFs.open(content, layers(), verified != null ? verified.toString() : imageOrNull);
     }
     Container container = container(name, imageOrNull, readOnly, mountSpecsOrNull);
@@ -272,6 +473,7 @@ public final class Store implements Closeable {
       OptionalLibrary.BOUNCY_CASTLE.require();
     }
     String ref = refOrNull != null ? refOrNull : onlyTag();
+    reattachLazy(ref);
     RootFs root = RootFs.open(content, layers(), ref);
     if (signedByOrNull != null) {
       SimpleSigning.requireSigned(content, root.image().manifestDigest(), signedByOrNull,
@@ -419,7 +621,9 @@ public final class Store implements Closeable {
       throw new IllegalStateException("store " + root() + " is closed");
     }
     if (layers == null) {
-      layers = new LayerStore(content);
+      lazy = new LazyLayers(content);
+      layers = new LayerStore(content, LayerStore.DEFAULT_MAX_INDEX_WEIGHT,
+          LayerStore.DEFAULT_MAX_CHUNK_BYTES, lazy);
     }
     return layers;
   }
@@ -430,6 +634,9 @@ public final class Store implements Closeable {
     closed = true;
     if (layers != null) {
       layers.close();
+    }
+    if (lazy != null) {
+      lazy.close();
     }
   }
 

@@ -178,7 +178,8 @@ class LayerFsLifecycleTest {
     for (Map.Entry<String, Object> bad : List.of(Map.entry("readOnly", (Object) "yes"),
         Map.entry("readOnly", (Object) 1), Map.entry("store", (Object) 42),
         Map.entry("store", (Object) ""), Map.entry("image", (Object) ""),
-        Map.entry("image", (Object) 7), Map.entry("tlsVerify", (Object) "no"))) {
+        Map.entry("image", (Object) 7), Map.entry("tlsVerify", (Object) "no"),
+        Map.entry("lazy", (Object) "yes"), Map.entry("lazy", (Object) 1))) {
       Map<String, Object> env = new HashMap<>(env());
       env.put(bad.getKey(), bad.getValue());
       IllegalArgumentException ex = assertThrowsExactly(IllegalArgumentException.class,

@@ -1,0 +1,174 @@
+package io.layerfs.core.lazy;
+
+import io.layerfs.core.Digest;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipException;
+
+/**
+ * The uncompressed tar of a plain gzip layer, inflated only as far as a reader needs. Java's
+ * {@code Inflater} can be neither copied nor started at a bit offset, so the checkpoint is the
+ * frontier itself: one live inflater at the end of what has been inflated, and the inflated
+ * prefix kept in the layer's lazy folder ({@value #PREFIX}). Reads behind the frontier are local
+ * file reads; reads ahead continue the stream from where it stopped, fetching compressed bytes
+ * through the {@link PartialBlob} in blocks of {@value #BLOCK} bytes. Nothing starts over within
+ * a process; a new process re-inflates the compressed bytes it already holds, locally.
+ *
+ * <p>Verification: gzip's CRC-32 and length are checked at the end of each member, the DiffID
+ * when the stream ends (then the prefix is the whole tar, and {@link #verified} is true). Bytes
+ * before that are served unverified: see SECURITY.md.
+ *
+ * <p>Thread-safe: inflating is serialized; reads of the inflated prefix run in parallel.
+ */
+final class LazyGzip implements AutoCloseable {
+  static final String PREFIX = "tar.part";
+  static final int BLOCK = 128 << 10;
+
+  private final PartialBlob blob;
+  private final Digest diffId;
+  private final Path prefixFile;
+  private final FileChannel prefix;
+  private final MessageDigest hash;
+  // @GuardedBy("this")
+  private InputStream inflater;
+  private volatile long frontier;
+  private volatile boolean verified;
+
+  LazyGzip(Path dir, PartialBlob blob, Digest diffId) throws IOException {
+    this.blob = blob;
+    this.diffId = diffId;
+    this.prefixFile = dir.resolve(PREFIX);
+    // a prefix left by another process cannot be continued without its inflater: start over
+    this.prefix = FileChannel.open(prefixFile, StandardOpenOption.CREATE,
+        StandardOpenOption.READ, StandardOpenOption.WRITE,
+        StandardOpenOption.TRUNCATE_EXISTING);
+    this.hash = diffId.newMessageDigest();
+  }
+
+  /** How many uncompressed bytes are inflated so far. */
+  long frontier() {
+    return frontier;
+  }
+
+  /** True once the whole stream is inflated and its digest is the DiffID. */
+  boolean verified() {
+    return verified;
+  }
+
+  /** The inflated prefix file (the whole tar once {@link #verified}). */
+  Path prefixFile() {
+    return prefixFile;
+  }
+
+  /**
+   * Reads uncompressed bytes at {@code position} into {@code dst}, inflating up to them first;
+   * fewer than asked only at the end of the tar, -1 past it.
+   */
+  int read(long position, ByteBuffer dst) throws IOException {
+    long want = position + dst.remaining();
+    if (want > frontier) {
+      inflateTo(want);
+    }
+    long end = Math.min(want, frontier);
+    if (position >= end) {
+      return dst.hasRemaining() && position >= frontier ? -1 : 0;
+    }
+    int total = 0;
+    ByteBuffer slice = dst.slice().limit((int) (end - position));
+    while (slice.hasRemaining()) {
+      int n = prefix.read(slice, position + total);
+      if (n < 0) {
+        throw new IOException("inflated prefix " + prefixFile + " is shorter than recorded");
+      }
+      total += n;
+    }
+    dst.position(dst.position() + total);
+    return total;
+  }
+
+  /** Inflates to the end of the stream and checks the DiffID. */
+  void inflateAll() throws IOException {
+    inflateTo(Long.MAX_VALUE);
+  }
+
+  private synchronized void inflateTo(long want) throws IOException {
+    if (verified || frontier >= want) {
+      return;
+    }
+    if (inflater == null) {
+      inflater = new GZIPInputStream(new Sequential(), 16 << 10);
+    }
+    byte[] buf = new byte[64 << 10];
+    while (frontier < want) {
+      int n;
+      try {
+        n = inflater.read(buf);
+      } catch (ZipException | java.io.EOFException e) {
+        throw new IOException("layer " + blob.digest() + " does not inflate at uncompressed "
+            + "offset " + frontier + ": " + e.getMessage(), e);
+      }
+      if (n < 0) {
+        Digest actual = Digest.of(diffId.algorithm(), hash.digest());
+        if (!actual.equals(diffId)) {
+          throw new IOException("layer " + blob.digest() + " inflates to " + actual
+              + ", not its DiffID " + diffId);
+        }
+        prefix.force(false);
+        verified = true;
+        return;
+      }
+      ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
+      long at = frontier;
+      while (bb.hasRemaining()) {
+        at += prefix.write(bb, at);
+      }
+      hash.update(buf, 0, n);
+      frontier = at;
+    }
+  }
+
+  @Override
+  public synchronized void close() throws IOException {
+    prefix.close();
+  }
+
+  /** The compressed blob front to back, fetched block by block as the inflater asks. */
+  private final class Sequential extends InputStream {
+    private long pos;
+
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      long size = blob.size();
+      if (pos >= size) {
+        return -1;
+      }
+      long blockEnd = Math.min(size, (pos / BLOCK + 1) * BLOCK);
+      int n = (int) Math.min(len, blockEnd - pos);
+      blob.ensure(pos / BLOCK * BLOCK, blockEnd); // whole blocks: one request, not many
+      try (InputStream in = blob.open(pos, n)) {
+        int got = in.readNBytes(b, off, n);
+        pos += got;
+        return got;
+      }
+    }
+
+    @Override
+    public int available() throws IOException {
+      // more than a member's trailer: GZIPInputStream then looks for a following member
+      return (int) Math.min(Integer.MAX_VALUE, blob.size() - pos);
+    }
+  }
+}

@@ -1,0 +1,246 @@
+package io.layerfs.core.lazy;
+
+import io.layerfs.core.Layer;
+import io.layerfs.core.estargz.EStargzReader;
+import io.layerfs.core.estargz.Toc;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One layer read from its remote blob as it is needed, its fetched bytes kept in a {@link
+ * PartialBlob}. An eStargz layer (its manifest gave a TOC digest) answers listings and stats from
+ * its TOC and reads a file's chunks with one range request, each chunk checked against its
+ * digest before a byte is served. A plain gzip layer is inflated from its start only as far as a
+ * read needs ({@link LazyGzip}, {@link LazyTarScan}).
+ *
+ * <p>Thread-safe.
+ */
+public final class LazyLayer {
+  private static final int CACHED_CHUNKS = 16;
+
+  private final Layer layer;
+  private final Path dir;
+  private final PartialBlob blob;
+  private final EStargzReader estargz;
+  // @GuardedBy("this")
+  private LazyGzip gzip;
+  private LazyTarScan scan;
+  // verified chunks, most recently used last
+  // @GuardedBy("chunks")
+  private final Map<Toc.Chunk, byte[]> chunks =
+      new LinkedHashMap<>(32, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Toc.Chunk, byte[]> e) {
+          return size() > CACHED_CHUNKS;
+        }
+      };
+
+  LazyLayer(Layer layer, Path dir, PartialBlob blob, EStargzReader estargz) {
+    this.layer = layer;
+    this.dir = dir;
+    this.blob = blob;
+    this.estargz = estargz;
+  }
+
+  public Layer layer() {
+    return layer;
+  }
+
+  /** The verified TOC of an eStargz layer, or null for a plain gzip one. */
+  public Toc tocOrNull() {
+    return estargz == null ? null : estargz.toc();
+  }
+
+  /** Bytes fetched from the remote blob since this layer was attached. */
+  public long fetchedBytes() {
+    return blob.fetchedBytes();
+  }
+
+  /** Range requests made since this layer was attached. */
+  public long requests() {
+    return blob.requests();
+  }
+
+  /** Bytes of the blob held in the store. */
+  public long localBytes() {
+    return blob.localBytes();
+  }
+
+  /**
+   * Reads bytes of the eStargz file {@code tocName} at {@code position} into {@code dst}, up to
+   * the end of the file: the chunks the read touches are fetched with one range request (those
+   * not held yet) and checked against their digests; -1 at the end.
+   */
+  public int readFile(String tocName, long size, ByteBuffer dst, long position)
+      throws IOException {
+    if (estargz == null) {
+      throw new IllegalStateException("layer " + layer.digest() + " has no TOC");
+    }
+    if (position >= size) {
+      return -1;
+    }
+    long end = Math.min(size, position + dst.remaining());
+    List<Toc.Chunk> list = estargz.toc().chunks(tocName);
+    int first = -1;
+    int last = -1;
+    for (int i = 0; i < list.size(); i++) {
+      Toc.Chunk c = list.get(i);
+      if (c.fileOffset() < end && c.fileOffset() + c.length() > position) {
+        first = first < 0 ? i : first;
+        last = i;
+      }
+    }
+    if (first < 0) {
+      throw new IOException("TOC of layer " + layer.digest() + " has no chunk for bytes "
+          + position + "-" + end + " of '" + tocName + "'");
+    }
+    blob.ensure(list.get(first).blobOffset(), list.get(last).blobEnd());
+    int total = 0;
+    for (int i = first; i <= last; i++) {
+      Toc.Chunk c = list.get(i);
+      byte[] bytes = chunk(tocName, c);
+      int from = (int) Math.max(0, position + total - c.fileOffset());
+      int n = (int) Math.min(bytes.length - from, end - (position + total));
+      dst.put(bytes, from, n);
+      total += n;
+    }
+    return total;
+  }
+
+  /** The whole file {@code tocName}, for small files. */
+  public byte[] readAll(String tocName) throws IOException {
+    long size = estargz.toc().entry(tocName).size();
+    ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(size));
+    while (b.hasRemaining() && readFile(tocName, size, b, b.position()) > 0) {
+      // fill
+    }
+    return b.array();
+  }
+
+  private byte[] chunk(String file, Toc.Chunk c) throws IOException {
+    synchronized (chunks) {
+      byte[] b = chunks.get(c);
+      if (b != null) {
+        return b;
+      }
+    }
+    byte[] b;
+    try {
+      b = estargz.readChunk(file, c);
+    } catch (IOException damaged) {
+      // the held copy may be what is damaged (a crash after the list was saved): fetch again
+      blob.forget(c.blobOffset(), c.blobEnd());
+      blob.ensure(c.blobOffset(), c.blobEnd());
+      try {
+        b = estargz.readChunk(file, c);
+      } catch (IOException again) {
+        again.addSuppressed(damaged);
+        throw again;
+      }
+    }
+    synchronized (chunks) {
+      chunks.put(c, b);
+    }
+    return b;
+  }
+
+  /**
+   * What one layer says about a path: its data, the absolute path a link points to, or that the
+   * layer whites it out.
+   */
+  public record Lookup(byte[] data, String linkTarget, boolean whiteout) {}
+
+  /**
+   * Looks {@code absPath} up in a plain gzip layer, inflating it only as far as the entry (and
+   * the file's data); null if the layer neither has it nor whites it out (then the layer has
+   * been read whole).
+   */
+  public Lookup lookup(String absPath) throws IOException {
+    LazyTarScan s = scan();
+    String p = Toc.cleanName(absPath);
+    LazyTarScan.Found f = s.find(p);
+    if (f == null) {
+      int slash = p.lastIndexOf('/');
+      String wh = (slash < 0 ? "" : p.substring(0, slash + 1)) + ".wh." + p.substring(slash + 1);
+      return s.find(wh) != null ? new Lookup(null, null, true) : null;
+    }
+    switch (f.type()) {
+      case '2':
+        return new Lookup(null, "/" + resolveLink(p, f.link()), false);
+      case '1':
+        return new Lookup(null, "/" + Toc.cleanName(f.link()), false);
+      case '0', '\0', '7':
+        break;
+      default:
+        throw new IOException("'" + absPath + "' in layer " + layer.digest()
+            + " is not a regular file");
+    }
+    ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(f.size()));
+    while (b.hasRemaining()) {
+      int n = gzip().read(f.dataOffset() + b.position(), b);
+      if (n < 0) {
+        throw new IOException("layer " + layer.digest() + " ends inside '" + absPath + "'");
+      }
+    }
+    return new Lookup(b.array(), null, false);
+  }
+
+  /** Inflates the rest of a plain gzip layer and checks its DiffID. */
+  void inflateAll() throws IOException {
+    gzip().inflateAll();
+  }
+
+  synchronized LazyGzip gzip() throws IOException {
+    if (gzip == null) {
+      gzip = new LazyGzip(dir, blob, layer.diffId());
+    }
+    return gzip;
+  }
+
+  private synchronized LazyTarScan scan() throws IOException {
+    if (scan == null) {
+      scan = new LazyTarScan(gzip());
+    }
+    return scan;
+  }
+
+  PartialBlob blob() {
+    return blob;
+  }
+
+  synchronized void close() throws IOException {
+    if (gzip != null) {
+      gzip.close();
+    }
+    blob.close();
+  }
+
+  private static String resolveLink(String path, String target) {
+    if (target.startsWith("/")) {
+      return Toc.cleanName(target);
+    }
+    int slash = path.lastIndexOf('/');
+    String dir = slash < 0 ? "" : path.substring(0, slash);
+    java.util.ArrayDeque<String> parts = new java.util.ArrayDeque<>();
+    for (String s : (dir + "/" + target).split("/")) {
+      if (s.isEmpty() || s.equals(".")) {
+        continue;
+      }
+      if (s.equals("..")) {
+        parts.pollLast();
+      } else {
+        parts.add(s);
+      }
+    }
+    return String.join("/", parts);
+  }
+
+  @Override
+  public String toString() {
+    return "LazyLayer[" + layer.digest() + (estargz != null ? ", eStargz" : ", gzip") + "]";
+  }
+}

@@ -1,0 +1,180 @@
+package io.layerfs.core.lazy;
+
+import io.layerfs.core.Digest;
+import io.layerfs.core.Layer;
+import io.layerfs.core.RangedBlob;
+import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.estargz.EStargzReader;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+
+/**
+ * The layers of a store that are read lazily from remote blobs, and their state on disk: one
+ * folder per layer, {@code layerfs/lazy/<algorithm>/<hex>/}, holding the partial blob ({@value
+ * PartialBlob#DATA} and {@value PartialBlob#RANGES}) and, for a plain gzip layer read by path,
+ * the inflated prefix ({@value LazyGzip#PREFIX}). A folder goes when its layer is completed
+ * into a real blob ({@link #complete}); gc removes folders of layers nothing references.
+ *
+ * <p>Thread-safe.
+ */
+public final class LazyLayers implements Closeable {
+  /** The folder under the store's {@code layerfs/} this package owns. */
+  public static final String DIR = "lazy";
+
+  private final ContentStore store;
+  private final Map<Digest, LazyLayer> attached = new ConcurrentHashMap<>();
+
+  public LazyLayers(ContentStore store) {
+    this.store = store;
+  }
+
+  /** {@code layerfs/lazy/} of a store (it may not exist). */
+  public static Path root(ContentStore store) {
+    return store.root().resolve(ContentStore.STATE_DIR).resolve(DIR);
+  }
+
+  /** The layer digests that have partial state on disk, sorted. */
+  public static List<Digest> partial(ContentStore store) throws IOException {
+    List<Digest> out = new ArrayList<>();
+    Path root = root(store);
+    if (!Files.isDirectory(root)) {
+      return out;
+    }
+    try (Stream<Path> algs = Files.list(root)) {
+      for (Path alg : algs.sorted().toList()) {
+        try (Stream<Path> hexes = Files.list(alg)) {
+          for (Path hex : hexes.sorted().toList()) {
+            try {
+              out.add(Digest.parse(alg.getFileName() + ":" + hex.getFileName()));
+            } catch (IllegalArgumentException foreign) {
+              // not ours: left alone
+            }
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The file in a layer's folder that says where its remote blob is (see {@link #origin}). */
+  static final String ORIGIN = "origin";
+
+  /**
+   * What {@link #attach} recorded of where a layer's remote blob is, so another process can
+   * attach it again; null if nothing was recorded.
+   */
+  public static String origin(ContentStore store, Digest layer) throws IOException {
+    Path file = dir(store, layer).resolve(ORIGIN);
+    try {
+      return Files.readString(file, java.nio.charset.StandardCharsets.UTF_8);
+    } catch (java.nio.file.NoSuchFileException e) {
+      return null;
+    }
+  }
+
+  /** The folder of one layer's lazy state. */
+  public static Path dir(ContentStore store, Digest layer) {
+    return root(store).resolve(layer.algorithm()).resolve(layer.hex());
+  }
+
+  /**
+   * Reads {@code layer} lazily from {@code remote} from now on (until {@link #complete}).
+   *
+   * @param tocDigestOrNull the layer descriptor's {@value EStargzReader#TOC_DIGEST_ANNOTATION},
+   *     or null for a plain gzip layer
+   * @throws IOException if the remote blob cannot be reached, or its footer or TOC are damaged
+   *     or do not match the TOC digest
+   */
+  public LazyLayer attach(Layer layer, RangedBlob remote, Digest tocDigestOrNull)
+      throws IOException {
+    return attach(layer, remote, tocDigestOrNull, null);
+  }
+
+  /**
+   * {@link #attach}, recording {@code originOrNull} (where the remote blob is, in the caller's
+   * words: a registry reference, say) in the layer's folder for {@link #origin}.
+   */
+  public LazyLayer attach(Layer layer, RangedBlob remote, Digest tocDigestOrNull,
+      String originOrNull) throws IOException {
+    LazyLayer existing = attached.get(layer.digest());
+    if (existing != null) {
+      return existing;
+    }
+    synchronized (this) {
+      existing = attached.get(layer.digest());
+      if (existing != null) {
+        return existing;
+      }
+      if (!remote.digest().equals(layer.digest())) {
+        throw new IllegalArgumentException("remote blob " + remote.digest() + " is not layer "
+            + layer.digest());
+      }
+      long size = remote.size();
+      if (size != layer.size()) {
+        throw new IOException("remote blob " + layer.digest() + " has " + size
+            + " bytes, its descriptor says " + layer.size());
+      }
+      Path dir = dir(store, layer.digest());
+      PartialBlob blob = PartialBlob.open(dir, remote, size);
+      try {
+        EStargzReader estargz = tocDigestOrNull == null ? null
+            : EStargzReader.open(blob, tocDigestOrNull);
+        LazyLayer lazy = new LazyLayer(layer, dir, blob, estargz);
+        if (originOrNull != null) {
+          Path tmp = dir.resolve(ORIGIN + ".tmp");
+          Files.writeString(tmp, originOrNull, java.nio.charset.StandardCharsets.UTF_8);
+          Files.move(tmp, dir.resolve(ORIGIN), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+              java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        }
+        attached.put(layer.digest(), lazy);
+        return lazy;
+      } catch (IOException | RuntimeException e) {
+        blob.close();
+        throw e;
+      }
+    }
+  }
+
+  /** The attached layer of that digest, or null. */
+  public LazyLayer get(Digest layer) {
+    return attached.get(layer);
+  }
+
+  /** Every attached layer. */
+  public List<LazyLayer> all() {
+    return List.copyOf(attached.values());
+  }
+
+  /**
+   * Fetches the rest of a lazy layer, checks it against its digest and adds it to the store as a
+   * blob (so later opens read it as any other layer); the lazy folder goes. Open views keep
+   * reading through the lazy layer, whose bytes are now all local.
+   */
+  public void complete(Digest layer) throws IOException {
+    LazyLayer lazy = attached.get(layer);
+    if (lazy == null) {
+      if (store.contains(layer)) {
+        return;
+      }
+      throw new IOException("layer " + layer + " is neither in the store nor attached lazily");
+    }
+    if (!store.contains(layer)) {
+      lazy.blob().complete(store);
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    for (LazyLayer l : attached.values()) {
+      l.close();
+    }
+    attached.clear();
+  }
+}

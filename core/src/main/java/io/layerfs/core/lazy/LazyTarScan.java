@@ -1,0 +1,82 @@
+package io.layerfs.core.lazy;
+
+import io.layerfs.core.estargz.RawTarReader;
+import io.layerfs.core.estargz.Toc;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Finds entries of a plain gzip layer's tar by reading it front to back only as far as needed:
+ * a tar has no table of contents, so an entry is found when its header is inflated. Entries seen
+ * are remembered, with where their data starts, so later lookups of them read nothing.
+ *
+ * <p>A path named twice in one tar is the later entry once the whole tar is read, but the first
+ * one while it is not: see the package documentation.
+ *
+ * <p>Thread-safe: scanning is serialized.
+ */
+final class LazyTarScan {
+  /** An entry seen: its type code, data offset in the tar, size and link target. */
+  record Found(String path, char type, long dataOffset, long size, String link) {}
+
+  private final LazyGzip gzip;
+  private final Map<String, Found> seen = new HashMap<>();
+  private RawTarReader tar;
+  private boolean done;
+
+  LazyTarScan(LazyGzip gzip) {
+    this.gzip = gzip;
+  }
+
+  /** The entry at {@code path} (cleaned as a TOC name), reading further if needed; or null. */
+  synchronized Found find(String path) throws IOException {
+    String want = Toc.cleanName(path);
+    Found f = seen.get(want);
+    if (f != null || done) {
+      return f;
+    }
+    if (tar == null) {
+      tar = new RawTarReader(new Sequential());
+    }
+    byte[] skip = new byte[64 << 10];
+    RawTarReader.Entry e;
+    while ((e = tar.next()) != null) {
+      long dataOffset = tar.offset();
+      long size = e.size;
+      while (tar.payloadLeft() > 0) {
+        tar.readPayload(skip, 0, skip.length); // inflating is the only way past it
+      }
+      tar.readPadding(size);
+      Found found = new Found(Toc.cleanName(e.name), e.type, dataOffset, size, e.linkName);
+      seen.put(found.path(), found);
+      if (found.path().equals(want)) {
+        return found;
+      }
+    }
+    done = true;
+    return null;
+  }
+
+  /** The uncompressed tar front to back, through the lazy inflater. */
+  private final class Sequential extends InputStream {
+    private long pos;
+
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      int n = gzip.read(pos, ByteBuffer.wrap(b, off, len));
+      if (n > 0) {
+        pos += n;
+      }
+      return n;
+    }
+  }
+}

@@ -1,0 +1,303 @@
+package io.layerfs.core.lazy;
+
+import io.layerfs.core.RangedBlob;
+import io.layerfs.core.Digest;
+import io.layerfs.core.content.ContentStore;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The bytes of a remote blob fetched so far, kept in the store: a sparse file of the blob's size
+ * ({@value #DATA}) holding every range fetched at its own offset, and the list of those ranges
+ * ({@value #RANGES}, replaced by a rename after each fetch, not forced: after a machine crash it
+ * may name bytes that never reached the disk, which its readers' checks refuse and {@link
+ * #forget} sends to be fetched again), in the blob's folder under {@code layerfs/lazy/}. Reads are served from the file where it has the bytes and fetched from the
+ * remote blob where it does not. Nothing here is verified: its readers check what they read
+ * (chunk digests, gzip CRCs, the DiffID), and {@link #complete} checks the whole blob against its
+ * digest before it becomes a blob of the store. A partial blob is not a blob: gc and fsck know
+ * the folder as lazy state.
+ *
+ * <p>Thread-safe: fetches are serialized per blob; reads of fetched ranges run in parallel.
+ */
+public final class PartialBlob implements RangedBlob {
+  static final String DATA = "blob.part";
+  static final String RANGES = "ranges";
+
+  private final Path dir;
+  private final RangedBlob remote;
+  private final long size;
+  // the partial file; the store's blob once complete
+  private volatile FileChannel data;
+  // start -> end of each fetched range, merged and disjoint
+  // @GuardedBy("this")
+  private final TreeMap<Long, Long> ranges = new TreeMap<>();
+  private final AtomicLong fetched = new AtomicLong();
+  private final AtomicLong requests = new AtomicLong();
+
+  private PartialBlob(Path dir, RangedBlob remote, long size, FileChannel data) {
+    this.dir = dir;
+    this.remote = remote;
+    this.size = size;
+    this.data = data;
+  }
+
+  /** Opens (or starts) the partial copy of {@code remote} in {@code dir}. */
+  static PartialBlob open(Path dir, RangedBlob remote, long size) throws IOException {
+    Files.createDirectories(dir);
+    FileChannel ch = FileChannel.open(dir.resolve(DATA), StandardOpenOption.CREATE,
+        StandardOpenOption.READ, StandardOpenOption.WRITE);
+    PartialBlob p = new PartialBlob(dir, remote, size, ch);
+    try {
+      p.loadRanges();
+    } catch (IOException | RuntimeException e) {
+      ch.close();
+      throw e;
+    }
+    return p;
+  }
+
+  @Override
+  public Digest digest() {
+    return remote.digest();
+  }
+
+  @Override
+  public long size() {
+    return size;
+  }
+
+  /** Bytes fetched from the remote blob by this instance. */
+  public long fetchedBytes() {
+    return fetched.get();
+  }
+
+  /** Range requests made by this instance. */
+  public long requests() {
+    return requests.get();
+  }
+
+  /** Bytes of the blob held locally. */
+  public synchronized long localBytes() {
+    long n = 0;
+    for (var e : ranges.entrySet()) {
+      n += e.getValue() - e.getKey();
+    }
+    return n;
+  }
+
+  @Override
+  public InputStream open(long offset, long length) throws IOException {
+    long end = length < 0 ? size : offset + length;
+    if (offset < 0 || end > size || offset > end) {
+      throw new IOException("range " + offset + "-" + end + " is outside blob " + digest()
+          + " of " + size + " bytes");
+    }
+    ensure(offset, end);
+    return new InputStream() {
+      long pos = offset;
+
+      @Override
+      public int read() throws IOException {
+        byte[] one = new byte[1];
+        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        if (pos >= end) {
+          return -1;
+        }
+        int n = data.read(ByteBuffer.wrap(b, off, (int) Math.min(len, end - pos)), pos);
+        if (n < 0) {
+          throw new IOException("partial blob " + dir.resolve(DATA) + " is shorter than "
+              + "its recorded ranges");
+        }
+        pos += n;
+        return n;
+      }
+    };
+  }
+
+  /** Fetches what is missing of {@code [start, end)}. */
+  synchronized void ensure(long start, long end) throws IOException {
+    List<long[]> missing = new ArrayList<>();
+    long at = start;
+    var floor = ranges.floorEntry(at);
+    if (floor != null && floor.getValue() > at) {
+      at = floor.getValue();
+    }
+    for (var e : ranges.tailMap(at, true).entrySet()) {
+      if (at >= end || e.getKey() >= end) {
+        break;
+      }
+      if (e.getKey() > at) {
+        missing.add(new long[] {at, e.getKey()});
+      }
+      at = Math.max(at, e.getValue());
+    }
+    if (at < end) {
+      missing.add(new long[] {at, end});
+    }
+    if (missing.isEmpty()) {
+      return;
+    }
+    for (long[] m : missing) {
+      fetch(m[0], m[1]);
+    }
+    saveRanges();
+  }
+
+  /** True when every byte of the blob is here. */
+  public synchronized boolean isComplete() {
+    var first = ranges.firstEntry();
+    return size == 0 || (first != null && first.getKey() == 0 && first.getValue() == size);
+  }
+
+  /**
+   * Fetches what is missing, checks the whole blob against its digest and adds it to {@code
+   * store} as a blob; the partial state is then removed.
+   *
+   * @throws IOException if the bytes do not match the digest (the partial state is discarded,
+   *     so the next attempt fetches again)
+   */
+  synchronized void complete(ContentStore store) throws IOException {
+    ensure(0, size);
+    try (InputStream in = open(0, size)) {
+      store.ingest(in, digest(), size);
+    } catch (IOException e) {
+      discard();
+      throw new IOException("fetched bytes of blob " + digest() + " do not verify: " + e
+          .getMessage(), e);
+    }
+    FileChannel partial = data;
+    // readers still holding this object read the verified blob from now on
+    data = FileChannel.open(store.blobPath(digest()), StandardOpenOption.READ);
+    partial.close();
+    Files.deleteIfExists(dir.resolve(RANGES));
+    Files.deleteIfExists(dir.resolve(DATA));
+  }
+
+  /** Closes the file and removes the partial state. */
+  synchronized void discard() throws IOException {
+    data.close();
+    ranges.clear();
+    Files.deleteIfExists(dir.resolve(RANGES));
+    Files.deleteIfExists(dir.resolve(DATA));
+  }
+
+  void close() throws IOException {
+    data.close();
+  }
+
+  private void fetch(long start, long end) throws IOException {
+    requests.incrementAndGet();
+    byte[] buf = new byte[64 << 10];
+    long pos = start;
+    try (InputStream in = remote.open(start, end - start)) {
+      while (pos < end) {
+        int n = in.read(buf, 0, (int) Math.min(buf.length, end - pos));
+        if (n < 0) {
+          break;
+        }
+        ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
+        while (bb.hasRemaining()) {
+          pos += data.write(bb, pos);
+        }
+        fetched.addAndGet(n);
+      }
+    } finally {
+      if (pos > start) {
+        add(start, pos); // what arrived stays, a retry fetches the rest
+      }
+    }
+    if (pos < end) {
+      throw new IOException("blob " + digest() + " ended at " + pos + " while fetching bytes "
+          + start + "-" + end);
+    }
+  }
+
+  private void add(long start, long end) {
+    long s = start;
+    long e = end;
+    var lower = ranges.floorEntry(s);
+    if (lower != null && lower.getValue() >= s) {
+      s = lower.getKey();
+      e = Math.max(e, lower.getValue());
+    }
+    var it = ranges.tailMap(s, true).entrySet().iterator();
+    while (it.hasNext()) {
+      var r = it.next();
+      if (r.getKey() > e) {
+        break;
+      }
+      e = Math.max(e, r.getValue());
+      it.remove();
+    }
+    ranges.put(s, e);
+  }
+
+  private void loadRanges() throws IOException {
+    Path file = dir.resolve(RANGES);
+    if (!Files.exists(file)) {
+      return;
+    }
+    long length = data.size();
+    int line = 0;
+    for (String s : Files.readAllLines(file, StandardCharsets.US_ASCII)) {
+      line++;
+      String[] parts = s.trim().split(" ");
+      try {
+        long start = Long.parseLong(parts[0]);
+        long end = Long.parseLong(parts[1]);
+        if (parts.length != 2 || start < 0 || end <= start || end > size || end > length) {
+          throw new NumberFormatException();
+        }
+        add(start, end);
+      } catch (NumberFormatException | ArrayIndexOutOfBoundsException e) {
+        // a torn or foreign list: forget it, the bytes are fetched again
+        ranges.clear();
+        return;
+      }
+    }
+  }
+
+  /** Drops {@code [start, end)} from what is held, so the next read fetches it again. */
+  synchronized void forget(long start, long end) throws IOException {
+    TreeMap<Long, Long> kept = new TreeMap<>();
+    ranges.forEach((s, e) -> {
+      if (e <= start || s >= end) {
+        kept.put(s, e);
+      } else {
+        if (s < start) {
+          kept.put(s, start);
+        }
+        if (e > end) {
+          kept.put(end, e);
+        }
+      }
+    });
+    ranges.clear();
+    ranges.putAll(kept);
+    saveRanges();
+  }
+
+  private void saveRanges() throws IOException {
+    StringBuilder sb = new StringBuilder();
+    ranges.forEach((s, e) -> sb.append(s).append(' ').append(e).append('\n'));
+    Path tmp = dir.resolve(RANGES + ".tmp");
+    Files.writeString(tmp, sb, StandardCharsets.US_ASCII);
+    Files.move(tmp, dir.resolve(RANGES), StandardCopyOption.REPLACE_EXISTING,
+        StandardCopyOption.ATOMIC_MOVE);
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Lazy reads: layers read straight from their remote blobs (a registry's, through HTTP {@code
+ * Range} requests) as containers and views need them, without pulling the image first.
+ *
+ * <h2>What a store holds of a lazy image</h2>
+ *
+ * <p>The manifest and config are ordinary, verified blobs of the store, tagged as after a pull.
+ * Each layer the store lacks is attached ({@link io.layerfs.core.lazy.LazyLayers#attach}) to a
+ * {@link io.layerfs.core.RangedBlob} of the remote blob, and what is fetched of it is kept in
+ * {@code layerfs/lazy/<alg>/<hex>/}: {@code blob.part}, a sparse file of the blob's size holding
+ * every fetched range at its own offset, and {@code ranges}, the list of those ranges (rewritten
+ * atomically after the bytes are forced), so a range is fetched once, across processes; for a
+ * plain gzip layer read by path, also {@code tar.part}, the inflated prefix ({@link
+ * io.layerfs.core.lazy.PartialBlob}, {@link io.layerfs.core.lazy.LazyGzip}). A partial blob is
+ * not a blob: nothing under {@code blobs/} exists for the layer until {@link
+ * io.layerfs.core.lazy.LazyLayers#complete} fetched the rest, checked the whole blob against its
+ * digest and stored it as any pulled blob; then the folder is removed and open views read the
+ * verified blob. gc removes the folder of a layer nothing references or whose blob is complete;
+ * fsck does not call an attached layer's blob missing.
+ *
+ * <h2>eStargz layers</h2>
+ *
+ * <p>A layer whose descriptor names a TOC digest is read as eStargz ({@link
+ * io.layerfs.core.estargz}): attaching it fetches the footer and the TOC (two requests) and checks
+ * the TOC against the digest; the layer store then indexes it from the TOC alone, so listing and
+ * stat need no file data; a read fetches the chunks it touches (those not held yet) with one range
+ * request and checks each against its digest before a byte is served. The 16 chunks read last are
+ * kept inflated in memory.
+ *
+ * <h2>Plain gzip layers</h2>
+ *
+ * <p>A tar has no table of contents, and a gzip stream can only be inflated from its start: Java's
+ * {@code Inflater} can be neither copied nor primed at a bit offset. {@link
+ * io.layerfs.core.lazy.LazyGzip} keeps one live inflater at the frontier and the inflated prefix on
+ * disk, so reads behind the frontier are local file reads and reads ahead continue the stream
+ * (fetched in 128 KiB blocks); nothing starts over within a process. {@link
+ * io.layerfs.core.lazy.LazyTarScan} finds an entry by reading headers up to it. This serves {@code
+ * Store.readLazily} (one file, searching layers top down); a container or view of the image needs
+ * every layer's index, and indexing a tar reads it to its end, so opening one fetches plain gzip
+ * layers whole (completing them) first.
+ *
+ * <h2>What is verified when</h2>
+ *
+ * <p>eStargz: the TOC before it is used, each chunk before its bytes are served; the TOC's
+ * metadata (names, modes, owners) is trusted as the TOC digest in the manifest commits to it, and
+ * the blob as a whole (so also the tar headers the TOC describes) is checked only on completion.
+ * Plain gzip: gzip's CRC-32 at the end of each member and the DiffID at the end of the stream;
+ * bytes read before that are served unverified. Completion checks the blob's digest either way.
+ *
+ * <p>Thread safety: every class is safe for concurrent use; fetches of one blob are serialized.
+ */
+package io.layerfs.core.lazy;

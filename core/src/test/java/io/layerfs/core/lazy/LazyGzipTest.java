@@ -1,0 +1,135 @@
+package io.layerfs.core.lazy;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.layerfs.core.Digest;
+import io.layerfs.core.RangedBlob;
+import io.layerfs.core.estargz.FileRangedBlob;
+import io.layerfs.testing.Props;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.quicktheories.generators.Generate;
+
+/**
+ * The lazy inflater of plain gzip layers against a local gzip: random reads equal the same
+ * bytes of a full inflate, the compressed blob is fetched only as far as the reads reach, and
+ * damage is an error, never other bytes passed as verified.
+ */
+class LazyGzipTest {
+  @TempDir static Path tmp;
+  private static byte[] plain;
+  private static Path gz;
+  private static Digest digest;
+
+  @BeforeAll
+  static void data() throws IOException {
+    Random r = new Random(11);
+    plain = new byte[3 << 20];
+    for (int i = 0; i < plain.length; i++) {
+      plain[i] = (byte) (r.nextInt(3) == 0 ? r.nextInt() : 'a' + i % 7);
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (GZIPOutputStream z = new GZIPOutputStream(out)) {
+      z.write(plain);
+    }
+    gz = tmp.resolve("layer.gz");
+    Files.write(gz, out.toByteArray());
+    digest = Digest.sha256(out.toByteArray());
+  }
+
+  @Test
+  void randomReadsEqualAFullInflate() {
+    Props.tries(40).qt()
+        .forAll(Generate.longRange(0, Long.MAX_VALUE), Generate.range(1, 12))
+        .checkAssert(Props.io((seed, reads) -> {
+          Path dir = Files.createTempDirectory(tmp, "lazy");
+          RangedBlob remote = new FileRangedBlob(gz, digest);
+          PartialBlob blob = PartialBlob.open(dir, remote, remote.size());
+          try (LazyGzip lazy = new LazyGzip(dir, blob, Digest.sha256(plain))) {
+            Random r = new Random(seed);
+            long furthest = 0;
+            for (int i = 0; i < reads; i++) {
+              int pos = r.nextInt(plain.length + 100);
+              int len = r.nextInt(200_000);
+              ByteBuffer b = ByteBuffer.allocate(len);
+              int n = lazy.read(pos, b);
+              int expected = Math.max(0, Math.min(len, plain.length - pos));
+              if (pos >= plain.length && len > 0) {
+                assertEquals(-1, n);
+              } else {
+                assertEquals(expected, n);
+                assertArrayEquals(Arrays.copyOfRange(plain, pos, pos + expected),
+                    Arrays.copyOf(b.array(), expected));
+              }
+              furthest = Math.max(furthest, Math.min(plain.length, (long) pos + len));
+            }
+            assertTrue(lazy.frontier() >= furthest);
+            if (!lazy.verified()) {
+              // not at the end: the fetch stopped short of the blob's end
+              assertTrue(blob.localBytes() <= remote.size());
+            }
+          } finally {
+            blob.close();
+          }
+        }));
+  }
+
+  @Test
+  void aReadNearTheStartFetchesOnlyTheStart() throws IOException {
+    Path dir = Files.createTempDirectory(tmp, "start");
+    RangedBlob remote = new FileRangedBlob(gz, digest);
+    PartialBlob blob = PartialBlob.open(dir, remote, remote.size());
+    try (LazyGzip lazy = new LazyGzip(dir, blob, Digest.sha256(plain))) {
+      lazy.read(1000, ByteBuffer.allocate(100));
+      assertEquals(LazyGzip.BLOCK, blob.fetchedBytes());
+      assertTrue(remote.size() > 2 * LazyGzip.BLOCK, "the test needs a larger blob");
+      lazy.inflateAll();
+      assertTrue(lazy.verified());
+      assertEquals(remote.size(), blob.fetchedBytes(), "each byte fetched once");
+    } finally {
+      blob.close();
+    }
+  }
+
+  @Test
+  void damageIsDetected() throws IOException {
+    byte[] bad = Files.readAllBytes(gz);
+    bad[bad.length / 2] ^= 0x10;
+    Path badFile = tmp.resolve("bad.gz");
+    Files.write(badFile, bad);
+    Path dir = Files.createTempDirectory(tmp, "bad");
+    RangedBlob remote = new FileRangedBlob(badFile, digest);
+    PartialBlob blob = PartialBlob.open(dir, remote, remote.size());
+    try (LazyGzip lazy = new LazyGzip(dir, blob, Digest.sha256(plain))) {
+      IOException e = assertThrows(IOException.class, lazy::inflateAll);
+      assertTrue(e.getMessage().contains(digest.toString()), e.getMessage());
+    } finally {
+      blob.close();
+    }
+  }
+
+  @Test
+  void aWrongDiffIdIsDetectedAtTheEnd() throws IOException {
+    Path dir = Files.createTempDirectory(tmp, "diffid");
+    RangedBlob remote = new FileRangedBlob(gz, digest);
+    PartialBlob blob = PartialBlob.open(dir, remote, remote.size());
+    try (LazyGzip lazy = new LazyGzip(dir, blob, Digest.sha256(new byte[1]))) {
+      IOException e = assertThrows(IOException.class, lazy::inflateAll);
+      assertTrue(e.getMessage().contains("DiffID"), e.getMessage());
+    } finally {
+      blob.close();
+    }
+  }
+}

@@ -1,0 +1,308 @@
+package io.layerfs.core.lazy;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.layerfs.core.Digest;
+import io.layerfs.core.FileHandle;
+import io.layerfs.core.FileTree;
+import io.layerfs.core.Image;
+import io.layerfs.core.Layer;
+import io.layerfs.core.Node;
+import io.layerfs.core.Progress;
+import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.store.Container;
+import io.layerfs.core.store.Store;
+import io.layerfs.testing.ImageBuilder;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Images read lazily from a loopback server that serves blobs by range, as a registry does: an
+ * eStargz image lists and stats from its TOC, reads a file with one request, and shows what the
+ * image shows read from the store; damaged chunks are refused; completing makes it local. A
+ * plain gzip layer reads a file by inflating only as far as it.
+ */
+class LazyReadTest {
+  @TempDir Path tmp;
+
+  private static final byte[] BIG = new byte[9 << 20]; // three 4 MiB chunks
+
+  static {
+    Random r = new Random(3);
+    for (int i = 0; i < BIG.length; i += 4096) {
+      byte[] page = new byte[64];
+      r.nextBytes(page);
+      for (int j = 0; j < 4096 && i + j < BIG.length; j++) {
+        BIG[i + j] = page[j % 64]; // compressible, but not to nothing
+      }
+    }
+  }
+
+  private Path remote() throws IOException {
+    Path remote = tmp.resolve("remote");
+    ImageBuilder.create(remote)
+        .add(ImageBuilder.Entry.dir("etc"))
+        .add(ImageBuilder.Entry.file("etc/hosts", bytes("127.0.0.1 localhost\n"))
+            .mtime(Instant.ofEpochSecond(1_600_000_000)).owner(0, 0))
+        .add(ImageBuilder.Entry.file("etc/motd", bytes("hello\n")).mode(0600))
+        .add(ImageBuilder.Entry.symlink("etc/os-release", "../usr/lib/os-release"))
+        .add(ImageBuilder.Entry.dir("usr/lib"))
+        .add(ImageBuilder.Entry.file("usr/lib/os-release", bytes("ID=test\n")))
+        .add(ImageBuilder.Entry.file("usr/lib/big", BIG))
+        .add(ImageBuilder.Entry.hardlink("usr/lib/big-link", "usr/lib/big"))
+        .add(ImageBuilder.Entry.file("usr/lib/x", bytes("xattr")).xattr("user.k", "v"))
+        .layer()
+        .add(ImageBuilder.Entry.whiteout("etc/motd"))
+        .add(ImageBuilder.Entry.file("etc/added", bytes("second layer\n")).owner(10, 20))
+        .build("app");
+    try (Store store = Store.open(remote)) {
+      store.convertToEStargz("app", "app-esgz", Progress.NONE);
+    }
+    return remote;
+  }
+
+  /** The manifest and config of {@code tag} copied into a new store, tagged there. */
+  private static Store storeWithMetadataOf(Path remote, String tag, Path local)
+      throws IOException {
+    ContentStore from = ContentStore.open(remote);
+    Image image;
+    try (Store r = Store.open(remote)) {
+      image = r.image(tag);
+    }
+    ContentStore to = ContentStore.open(local);
+    to.write(from.readBlob(image.configDigest(), ContentStore.MAX_METADATA_BLOB));
+    to.write(from.readBlob(image.manifestDigest(), ContentStore.MAX_METADATA_BLOB));
+    to.tag(tag, image.manifestDigest());
+    return Store.open(local);
+  }
+
+  @Test
+  void anEStargzImageReadLazilyShowsWhatTheImageShows() throws IOException {
+    Path remote = remote();
+    try (RangeServer server = new RangeServer(remote);
+        Store lazy = storeWithMetadataOf(remote, "app-esgz", tmp.resolve("local"));
+        Store original = Store.open(remote)) {
+      lazy.attachLazy("app-esgz", l -> server.blob(l.digest(), l.size()));
+      long afterToc = server.bytesServed();
+      long imageBytes = 0;
+      for (Layer l : lazy.image("app-esgz").layers()) {
+        imageBytes += l.size();
+      }
+      try (FileTree view = lazy.view("app-esgz"); FileTree expected = original.view("app")) {
+        List<String> paths = walk(expected);
+        // lazy metadata: listing and stat of every path need the TOC only
+        for (String p : paths) {
+          sameMetadata(expected.lookup(p, false), view.lookup(p, false), p);
+          if (expected.lookup(p, false).isDirectory()) {
+            assertEquals(expected.list(p), view.list(p), p);
+          }
+        }
+        assertEquals(afterToc, server.bytesServed(), "stat and list fetched file data");
+        assertTrue(afterToc < imageBytes / 10, afterToc + " of " + imageBytes);
+        // one small file: one range request of about its own size
+        server.reset();
+        assertArrayEquals(bytes("ID=test\n"), read(view, "/etc/os-release"));
+        assertEquals(1, server.requests());
+        assertTrue(server.bytesServed() < 1024, server.bytesServed() + " bytes");
+        for (String p : paths) {
+          if (expected.lookup(p, false).isRegularFile()) {
+            assertArrayEquals(read(expected, p), read(view, p), p);
+          }
+        }
+        assertNull(view.find("/etc/motd", false), "the whiteout hides it");
+        assertNull(view.find("/stargz.index.json", false), "hidden, as the snapshotter does");
+      }
+      // a container opens on the lazy image too, and writes copy up from it
+      try (Container c = lazy.container("web", "app-esgz", false)) {
+        c.setMode("/usr/lib/os-release", true, 0640);
+        assertArrayEquals(bytes("ID=test\n"), read(c, "/usr/lib/os-release"));
+      }
+    }
+  }
+
+  @Test
+  void aTamperedChunkIsRefusedAndListingsStillWork() throws IOException {
+    Path remote = remote();
+    try (RangeServer server = new RangeServer(remote);
+        Store lazy = storeWithMetadataOf(remote, "app-esgz", tmp.resolve("local"))) {
+      lazy.attachLazy("app-esgz", l -> server.blob(l.digest(), l.size()));
+      server.tamper(b -> {
+        byte[] c = b.clone();
+        c[c.length / 2] ^= 0x01;
+        return c;
+      });
+      try (FileTree view = lazy.view("app-esgz")) {
+        assertEquals(List.of("added", "hosts", "os-release"), view.list("/etc"));
+        IOException e = assertThrows(IOException.class, () -> read(view, "/usr/lib/big"));
+        assertTrue(e.getMessage().contains("usr/lib/big"), e.getMessage());
+      }
+    }
+  }
+
+  @Test
+  void aTocThatDoesNotMatchTheManifestIsRefused() throws IOException {
+    Path remote = remote();
+    try (RangeServer server = new RangeServer(remote);
+        Store lazy = storeWithMetadataOf(remote, "app-esgz", tmp.resolve("local"))) {
+      server.tamper(b -> b.length > 60 ? flipLast(b) : b); // all but the footer
+      IOException e = assertThrows(IOException.class,
+          () -> lazy.attachLazy("app-esgz", l -> server.blob(l.digest(), l.size())));
+      assertTrue(e.getMessage().contains("TOC"), e.getMessage());
+    }
+  }
+
+  @Test
+  void completingMakesTheImageLocalAndViewsKeepReading() throws IOException {
+    Path remote = remote();
+    Path local = tmp.resolve("local");
+    try (RangeServer server = new RangeServer(remote);
+        Store lazy = storeWithMetadataOf(remote, "app-esgz", local)) {
+      lazy.attachLazy("app-esgz", l -> server.blob(l.digest(), l.size()));
+      try (FileTree view = lazy.view("app-esgz")) {
+        read(view, "/etc/hosts");
+        lazy.completeLazy("app-esgz");
+        for (Layer l : lazy.image("app-esgz").layers()) {
+          assertTrue(Files.isRegularFile(local.resolve("blobs/sha256/" + l.digest().hex())));
+          assertFalse(Files.exists(LazyLayers.dir(ContentStore.open(local), l.digest())
+              .resolve(PartialBlob.DATA)));
+        }
+        assertArrayEquals(BIG, read(view, "/usr/lib/big"));
+      }
+    }
+    try (Store reopened = Store.open(local); FileTree view = reopened.view("app-esgz")) {
+      assertArrayEquals(BIG, read(view, "/usr/lib/big-link"));
+      assertTrue(reopened.fsck(false, Progress.NONE).problems().isEmpty());
+    }
+  }
+
+  @Test
+  void gcAndFsckKnowTheLazyState() throws IOException {
+    Path remote = remote();
+    Path local = tmp.resolve("local");
+    try (RangeServer server = new RangeServer(remote);
+        Store lazy = storeWithMetadataOf(remote, "app-esgz", local)) {
+      List<Layer> attached =
+          lazy.attachLazy("app-esgz", l -> server.blob(l.digest(), l.size()));
+      assertEquals(2, attached.size());
+      try (FileTree view = lazy.view("app-esgz")) {
+        read(view, "/etc/hosts");
+      }
+      assertEquals(List.of(), lazy.fsck(false, Progress.NONE).problems(),
+          "a partial layer is not a missing blob");
+      Path state = LazyLayers.dir(ContentStore.open(local), attached.get(0).digest());
+      assertEquals(List.of(), lazy.gc(false).removed(io.layerfs.core.GcReport.Kind.LAZY_STATE),
+          "the tagged image keeps its lazy state");
+      assertTrue(Files.isDirectory(state));
+      lazy.untag("app-esgz");
+      assertEquals(2,
+          lazy.gc(false).removed(io.layerfs.core.GcReport.Kind.LAZY_STATE).size());
+      assertFalse(Files.exists(state));
+    }
+  }
+
+  @Test
+  void aPlainGzipLayerReadsAFileInflatingOnlyAsFarAsIt() throws IOException {
+    Path remote = tmp.resolve("remote");
+    List<ImageBuilder.Entry> entries = new ArrayList<>();
+    entries.add(ImageBuilder.Entry.file("etc/os-release-target", bytes("ID=early\n")));
+    entries.add(ImageBuilder.Entry.symlink("etc/os-release", "os-release-target"));
+    Random r = new Random(5);
+    for (int i = 0; i < 40; i++) {
+      byte[] noise = new byte[256 << 10];
+      r.nextBytes(noise);
+      entries.add(ImageBuilder.Entry.file("usr/share/f" + i, noise));
+    }
+    ImageBuilder b = ImageBuilder.create(remote);
+    entries.forEach(b::add);
+    b.build("plain");
+    try (RangeServer server = new RangeServer(remote);
+        Store local = storeWithMetadataOf(remote, "plain", tmp.resolve("local"))) {
+      Layer layer = local.image("plain").layers().get(0);
+      local.attachLazy("plain", l -> server.blob(l.digest(), l.size()));
+      assertArrayEquals(bytes("ID=early\n"), local.readLazily("plain", "/etc/os-release"));
+      assertNull(local.readLazily("plain", "/nothing"));
+      server.reset();
+      try (LazyLayers lazy = new LazyLayers(ContentStore.open(tmp.resolve("other")))) {
+        LazyLayer l = lazy.attach(layer, server.blob(layer.digest(), layer.size()), null);
+        LazyLayer.Lookup link = l.lookup("/etc/os-release");
+        assertEquals("/etc/os-release-target", link.linkTarget());
+        assertArrayEquals(bytes("ID=early\n"), l.lookup(link.linkTarget()).data());
+        assertTrue(server.bytesServed() <= LazyGzip.BLOCK, server.bytesServed() + " bytes");
+        assertNull(l.lookup("/missing"), "read to the end: not there");
+        assertEquals(layer.size(), server.bytesServed(), "the whole blob, once");
+        assertArrayEquals(bytes("ID=early\n"), l.lookup("/etc/os-release-target").data());
+        assertEquals(layer.size(), server.bytesServed(), "nothing fetched again");
+      }
+    }
+  }
+
+  // --- helpers
+
+  private static byte[] flipLast(byte[] b) {
+    byte[] c = b.clone();
+    c[c.length - 20] ^= 0x01;
+    return c;
+  }
+
+  private static List<String> walk(FileTree tree) throws IOException {
+    List<String> out = new ArrayList<>();
+    List<String> todo = new ArrayList<>(List.of("/"));
+    while (!todo.isEmpty()) {
+      String p = todo.remove(todo.size() - 1);
+      out.add(p);
+      if (tree.lookup(p, false).isDirectory()) {
+        for (String name : tree.list(p)) {
+          todo.add(p.equals("/") ? "/" + name : p + "/" + name);
+        }
+      }
+    }
+    return out;
+  }
+
+  private static void sameMetadata(Node a, Node b, String p) {
+    assertEquals(a.type(), b.type(), p);
+    assertEquals(a.mode(), b.mode(), p);
+    assertEquals(a.uid(), b.uid(), p);
+    assertEquals(a.gid(), b.gid(), p);
+    assertEquals(a.size(), b.size(), p);
+    if (!p.equals("/")) {
+      assertEquals(a.mtimeNanos() / 1_000_000_000L, b.mtimeNanos() / 1_000_000_000L, p);
+    }
+  }
+
+  private static byte[] read(FileTree tree, String path) throws IOException {
+    try (FileHandle h = tree.open(path, Set.of(), 0)) {
+      ByteBuffer b = ByteBuffer.allocate((int) h.size());
+      while (b.hasRemaining()) {
+        if (h.read(b, b.position()) < 0) {
+          break;
+        }
+      }
+      return b.array();
+    }
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  @SuppressWarnings("unused")
+  private static Digest digest(byte[] b) {
+    return Digest.sha256(b);
+  }
+}
