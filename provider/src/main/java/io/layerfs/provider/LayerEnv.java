@@ -1,5 +1,6 @@
 package io.layerfs.provider;
 
+import io.layerfs.core.Limits;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
@@ -23,15 +24,18 @@ import java.util.Set;
  *       SignatureException} saying why</td></tr>
  *   <tr><td>signedIdentity</td><td>String</td><td>with {@code signedBy}: the docker reference
  *       the signature must claim, matched exactly</td></tr>
+ *   <tr><td>limits</td><td>{@link Limits}</td><td>the bounds on untrusted images; default:
+ *       {@code Limits.fromSystemProperties()}. A store already open in this JVM keeps its
+ *       limits: other ones are an error</td></tr>
  *   <tr><td>mounts, lazy, tlsVerify</td><td></td><td>reserved: not supported yet</td></tr>
  * </table>
  *
  * <p>Unknown keys and bad values are an {@link IllegalArgumentException} naming the key.
  */
 record LayerEnv(Path store, String image, boolean readOnly, Path signedBy,
-    String signedIdentity) {
+    String signedIdentity, Limits limits) {
   private static final Set<String> KNOWN =
-      Set.of("store", "image", "readOnly", "signedBy", "signedIdentity");
+      Set.of("store", "image", "readOnly", "signedBy", "signedIdentity", "limits");
   private static final Set<String> RESERVED = Set.of("mounts", "lazy", "tlsVerify");
 
   static LayerEnv parse(Map<String, ?> env) {
@@ -43,7 +47,7 @@ record LayerEnv(Path store, String image, boolean readOnly, Path signedBy,
       if (!KNOWN.contains(key)) {
         throw new IllegalArgumentException(
             "unknown env key '" + key
-                + "'; known keys: store, image, readOnly, signedBy, signedIdentity");
+                + "'; known keys: store, image, readOnly, signedBy, signedIdentity, limits");
       }
     }
     Path signedBy = path("signedBy", env.get("signedBy"));
@@ -53,7 +57,16 @@ record LayerEnv(Path store, String image, boolean readOnly, Path signedBy,
           "env key 'signedIdentity' needs env key 'signedBy' (the key to check it with)");
     }
     return new LayerEnv(store(env.get("store")), image(env.get("image")),
-        bool("readOnly", env.get("readOnly")), signedBy, signedIdentity);
+        bool("readOnly", env.get("readOnly")), signedBy, signedIdentity,
+        limits(env.get("limits")));
+  }
+
+  private static Limits limits(Object value) {
+    if (value == null || value instanceof Limits) {
+      return (Limits) value;
+    }
+    throw new IllegalArgumentException(
+        "env key 'limits' must be an io.layerfs.core.Limits, not " + describe(value));
   }
 
   private static Path path(String key, Object value) {
