@@ -13,10 +13,10 @@ cd "$(dirname "$0")/.."
 
 # class = the tests run against its mutants (narrow: PIT runs each test per mutant it covers)
 declare -A TESTS=(
-  [UpperFile]='io.layerfs.core.overlay.*Test,io.layerfs.core.container.Container*Test'
-  [UpperLayer]='io.layerfs.core.overlay.*Test,io.layerfs.core.container.Container*Test'
-  [Overlay]='io.layerfs.core.overlay.*Test,io.layerfs.core.container.Container*Test'
-  [ContainerTree]='io.layerfs.core.overlay.*Test,io.layerfs.core.container.Container*Test'
+  [UpperFile]='io.layerfs.core.overlay.*Test,io.layerfs.core.container.*Test'
+  [UpperLayer]='io.layerfs.core.overlay.*Test,io.layerfs.core.container.*Test'
+  [Overlay]='io.layerfs.core.overlay.*Test,io.layerfs.core.container.*Test'
+  [ContainerTree]='io.layerfs.core.overlay.*Test,io.layerfs.core.container.*Test'
   [MergedTree]='io.layerfs.core.rootfs.MergedTree*Test,io.layerfs.core.rootfs.HostileLayerTest'
   [LayerIndexBuilder]='io.layerfs.core.rootfs.TarIndexer*Test,io.layerfs.core.rootfs.LayerIndex*Test,io.layerfs.core.rootfs.LimitsTest,io.layerfs.core.rootfs.MergedTree*Test'
   [TarIndexer]='io.layerfs.core.rootfs.TarIndexer*Test,io.layerfs.core.rootfs.LimitsTest,io.layerfs.core.rootfs.MergedTree*Test'
