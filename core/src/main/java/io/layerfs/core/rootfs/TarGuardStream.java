@@ -17,10 +17,10 @@ import java.util.zip.CRC32C;
  * PAX header entry whole, whatever size its header claims, so a 4 GiB "long name" (a few MiB of
  * gzip) is an OOM. Following the headers here lets us reject such meta entries (GNU {@code L}/
  * {@code K}, PAX {@code x}/{@code g}) above the {@code headerBytes} limit before a byte of
- * them is buffered. The same walk yields, for free: the byte offset at which each entry's data starts
- * (checked against the count when Commons Compress returns the entry, so the two parsers cannot
- * silently disagree), and the raw bytes of PAX {@code SCHILY.xattr.*} values, which Commons
- * Compress decodes as UTF-8 and so mangles for binary attributes such as {@code
+ * them is buffered. The same walk yields, for free: the byte offset at which each entry's data
+ * starts (checked against the count when Commons Compress returns the entry, so the two parsers
+ * cannot silently disagree), and the raw bytes of PAX {@code SCHILY.xattr.*} values, which
+ * Commons Compress decodes as UTF-8 and so mangles for binary attributes such as {@code
  * security.capability}.
  *
  * <p>{@link #skip} reads rather than skips, so a hashing stream below sees every byte.
