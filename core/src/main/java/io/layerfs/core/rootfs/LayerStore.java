@@ -550,6 +550,12 @@ public final class LayerStore implements Closeable {
       } catch (InterruptedIOException | NoSuchFileException e) {
         throw e;
       } catch (LimitException e) {
+        // a damaged blob explains any content, a limit hit too
+        IOException damaged = damagedCompressedBlob(layer, compressedSum.finish());
+        if (damaged != null) {
+          damaged.initCause(e);
+          throw damaged;
+        }
         throw e.getMessage().contains(digest.toString()) ? e
             : e.in("layer " + digest + " (blob " + store.blobPath(digest) + ")");
       } catch (IOException | RuntimeException e) {
