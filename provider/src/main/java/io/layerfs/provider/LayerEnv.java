@@ -1,5 +1,6 @@
 package io.layerfs.provider;
 
+import io.layerfs.core.Limits;
 import io.layerfs.core.Mount;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -34,15 +35,18 @@ import java.util.Map;
  *   <tr><td>lazy</td><td>Boolean or "true"/"false"</td><td>true: {@code image} (a registry
  *       reference) is not pulled; its layers are read from the registry as they are needed (see
  *       {@code Store.lazyImage})</td></tr>
+ *   <tr><td>limits</td><td>{@link Limits}</td><td>the bounds on untrusted images; default:
+ *       {@code Limits.fromSystemProperties()}. A store already open in this JVM keeps its
+ *       limits: other ones are an error</td></tr>
  * </table>
  *
  * <p>Unknown keys and bad values are an {@link IllegalArgumentException} naming the key.
  */
 record LayerEnv(Path store, String image, boolean readOnly, Path signedBy,
-    String signedIdentity, List<String> mounts, boolean tlsVerify, boolean lazy) {
+    String signedIdentity, List<String> mounts, boolean tlsVerify, boolean lazy, Limits limits) {
   /** In the order the error message lists them. */
-  private static final List<String> KNOWN = List.of(
-      "store", "image", "readOnly", "signedBy", "signedIdentity", "mounts", "tlsVerify", "lazy");
+  private static final List<String> KNOWN = List.of("store", "image", "readOnly", "signedBy",
+      "signedIdentity", "mounts", "tlsVerify", "lazy", "limits");
 
   static LayerEnv parse(Map<String, ?> env) {
     for (String key : env.keySet()) {
@@ -61,7 +65,7 @@ record LayerEnv(Path store, String image, boolean readOnly, Path signedBy,
         bool("readOnly", env.get("readOnly")), signedBy, signedIdentity,
         mounts(env.get("mounts")),
         env.get("tlsVerify") == null || bool("tlsVerify", env.get("tlsVerify")),
-        bool("lazy", env.get("lazy")));
+        bool("lazy", env.get("lazy")), limits(env.get("limits")));
   }
 
   /** A list of specs, or one string of specs one per line; null when not given. */
@@ -94,6 +98,14 @@ record LayerEnv(Path store, String image, boolean readOnly, Path signedBy,
       throw new IllegalArgumentException("env key 'mounts': " + e.getMessage(), e);
     }
     return List.copyOf(specs);
+  }
+
+  private static Limits limits(Object value) {
+    if (value == null || value instanceof Limits) {
+      return (Limits) value;
+    }
+    throw new IllegalArgumentException(
+        "env key 'limits' must be an io.layerfs.core.Limits, not " + describe(value));
   }
 
   private static Path path(String key, Object value) {

@@ -6,6 +6,7 @@ import static java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY;
 
 import io.layerfs.core.EntryType;
 import io.layerfs.core.FileTree;
+import io.layerfs.core.Limits;
 import io.layerfs.core.Node;
 import io.layerfs.core.Progress;
 import io.layerfs.core.registry.RegistryOptions;
@@ -90,7 +91,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     if (fileSystems.containsKey(name)) {
       throw new FileSystemAlreadyExistsException(uri.toString());
     }
-    Stores.Handle handle = stores.acquire(config.store());
+    Stores.Handle handle = stores.acquire(config.store(), config.limits());
     try {
       RegistryOptions registry = RegistryOptions.defaults().withTlsVerify(config.tlsVerify());
       String image;
@@ -150,7 +151,8 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     Path scratch = Files.createTempDirectory("layerfs-archive-");
     Runnable cleanup = () -> deleteQuietly(scratch);
     try {
-      try (Store store = Store.open(scratch)) {
+      try (Store store = config.limits() == null ? Store.open(scratch)
+          : Store.open(scratch, config.limits())) {
         store.importArchive(file, Progress.NONE);
       }
       return openLayout(scratch, config, file, cleanup);
@@ -162,7 +164,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
 
   private LayerFileSystem openLayout(Path layout, LayerEnv config, Path file, Runnable cleanup)
       throws IOException {
-    Stores.Handle handle = stores.acquire(layout);
+    Stores.Handle handle = stores.acquire(layout, config.limits());
     try {
       FileTree view = handle.store().openImage(config.image(), config.signedBy(),
           config.signedIdentity());
@@ -579,11 +581,15 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
   private static final class Stores {
     private final Map<Path, Handle> open = new ConcurrentHashMap<>();
 
-    synchronized Handle acquire(Path dir) throws IOException {
+    /** The store in {@code dir}, opened with {@code limits} (or the default) if not open. */
+    synchronized Handle acquire(Path dir, Limits limits) throws IOException {
       Handle handle = open.get(dir);
       if (handle == null) {
-        handle = new Handle(dir, Store.open(dir));
+        handle = new Handle(dir, limits == null ? Store.open(dir) : Store.open(dir, limits));
         open.put(dir, handle);
+      } else if (limits != null && !limits.equals(handle.store().limits())) {
+        throw new IllegalArgumentException("env key 'limits': store " + dir + " is already open"
+            + " in this JVM with other limits (" + handle.store().limits() + ")");
       }
       handle.users++;
       return handle;

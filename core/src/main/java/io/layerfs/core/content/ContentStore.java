@@ -1,6 +1,7 @@
 package io.layerfs.core.content;
 
 import io.layerfs.core.Digest;
+import io.layerfs.core.Limits;
 import io.layerfs.core.internal.FileTrees;
 import io.layerfs.core.oci.Descriptor;
 import io.layerfs.core.oci.ImageManifest;
@@ -17,6 +18,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -42,8 +44,6 @@ public final class ContentStore {
   private static final String INDEX_JSON = "index.json";
   private static final byte[] OCI_LAYOUT_JSON =
       "{\"imageLayoutVersion\":\"1.0.0\"}".getBytes(StandardCharsets.US_ASCII);
-  // manifests, indexes and configs are small; a bigger one is hostile or broken
-  public static final long MAX_METADATA_BLOB = 16 << 20;
   // index.json: about 250 bytes a tag, so a quarter of a million tags; oci-layout: one field
   static final long MAX_INDEX_JSON = 64 << 20;
   private static final long MAX_LAYOUT_FILE = 64 << 10;
@@ -55,9 +55,11 @@ public final class ContentStore {
   private static final ConcurrentMap<Path, Object> INDEX_LOCKS = new ConcurrentHashMap<>();
 
   private final Path root;
+  private final Limits limits;
 
-  private ContentStore(Path root) {
+  private ContentStore(Path root, Limits limits) {
     this.root = root;
+    this.limits = Objects.requireNonNull(limits, "limits");
   }
 
   /**
@@ -67,8 +69,16 @@ public final class ContentStore {
    *     file, or its layout version is not 1.x
    */
   public static ContentStore open(Path dir) throws IOException {
+    return open(dir, Limits.DEFAULTS);
+  }
+
+  /**
+   * Opens the layout at {@code dir} as {@link #open(Path)} does, bounding what it reads of
+   * untrusted images by {@code limits}.
+   */
+  public static ContentStore open(Path dir, Limits limits) throws IOException {
     Path root = dir.toAbsolutePath().normalize();
-    ContentStore store = new ContentStore(root);
+    ContentStore store = new ContentStore(root, limits);
     Path layout = root.resolve(OCI_LAYOUT);
     if (!Files.exists(layout)) {
       if (Files.isDirectory(root) && !onlyLayoutParts(root)) {
@@ -88,6 +98,11 @@ public final class ContentStore {
       throw new IOException("OCI image layout without index.json: " + root);
     }
     return store;
+  }
+
+  /** The bounds put on what this store reads of untrusted images. */
+  public Limits limits() {
+    return limits;
   }
 
   /** The layout directory (absolute). */
@@ -172,7 +187,7 @@ public final class ContentStore {
    */
   public void tag(String name, Digest target) throws IOException {
     checkRefName(name);
-    byte[] json = readBlob(target, MAX_METADATA_BLOB);
+    byte[] json = readJson(target);
     String mediaType = ImageManifest.mediaTypeOf(json, target.toString());
     Descriptor descriptor = new Descriptor(mediaType, target, json.length);
     // a gc between the read above and the update would take an untagged target
@@ -253,12 +268,34 @@ public final class ContentStore {
     if (data.length > maxSize) {
       throw new IOException("blob " + digest + " is larger than " + maxSize + " bytes");
     }
+    return verified(digest, data);
+  }
+
+  private byte[] verified(Digest digest, byte[] data) throws IOException {
     Digest actual = Digest.of(digest.algorithm(), digest.newMessageDigest().digest(data));
     if (!actual.equals(digest)) {
       throw new IOException(
           "corrupt blob in store " + root + ": expected " + digest + ", actual " + actual);
     }
     return data;
+  }
+
+  /**
+   * Reads a manifest, image index or config blob whole and verifies its digest.
+   *
+   * @throws IOException if missing, larger than {@link Limits#jsonBytes()} (naming the limit) or
+   *     not matching its digest
+   */
+  public byte[] readJson(Digest digest) throws IOException {
+    long max = limits.jsonBytes();
+    byte[] data;
+    try (InputStream in = openBlob(digest)) {
+      data = in.readNBytes((int) max + 1);
+    }
+    if (data.length > max) {
+      throw limits.exceeded("jsonBytes", "JSON blob " + digest + " is larger");
+    }
+    return verified(digest, data);
   }
 
   public OciIndex readIndex() throws IOException {

@@ -1,6 +1,7 @@
 package io.layerfs.core.content;
 
 import io.layerfs.core.Digest;
+import io.layerfs.core.Limits;
 import io.layerfs.core.Progress;
 import java.io.IOException;
 import java.io.InputStream;
@@ -53,16 +54,16 @@ public final class VerifiedCopy {
 
   /**
    * Reads a small file (manifest, config, index) whole and checks it against {@code expected}
-   * and, unless -1, {@code size}.
+   * and, unless -1, {@code size}; {@code limits} bound its size ({@link Limits#jsonBytes()}).
    */
-  public static byte[] readSmall(Path file, Digest expected, long size, String what) throws IOException {
+  public static byte[] readSmall(Path file, Digest expected, long size, String what,
+      Limits limits) throws IOException {
     byte[] data;
     try (InputStream in = open(file, what)) {
-      data = in.readNBytes((int) ContentStore.MAX_METADATA_BLOB + 1);
+      data = in.readNBytes((int) limits.jsonBytes() + 1);
     }
-    if (data.length > ContentStore.MAX_METADATA_BLOB) {
-      throw new IOException(
-          what + " is larger than " + ContentStore.MAX_METADATA_BLOB + " bytes");
+    if (data.length > limits.jsonBytes()) {
+      throw limits.exceeded("jsonBytes", what + " is larger");
     }
     if (expected != null) {
       Digest actual = Digest.of(expected.algorithm(), expected.newMessageDigest().digest(data));

@@ -148,13 +148,13 @@ final class FsckRun {
   byte[] readVerified(Digest digest) throws IOException {
     byte[] data;
     try (InputStream in = Files.newInputStream(store.blobPath(digest))) {
-      data = in.readNBytes((int) ContentStore.MAX_METADATA_BLOB + 1);
+      data = in.readNBytes((int) store.limits().jsonBytes() + 1);
     } catch (NoSuchFileException e) {
       return null;
     }
-    if (data.length > ContentStore.MAX_METADATA_BLOB) {
+    if (data.length > store.limits().jsonBytes()) {
       throw new IOException("blob " + digest + " is larger than "
-          + ContentStore.MAX_METADATA_BLOB + " bytes, too large for JSON");
+          + store.limits().jsonBytes() + " bytes, too large for JSON");
     }
     Digest actual = Digest.of(digest.algorithm(), digest.newMessageDigest().digest(data));
     return actual.equals(digest) ? data : null;

@@ -207,7 +207,7 @@ public final class GarbageCollector {
       }
       return;
     }
-    if (size > ContentStore.MAX_METADATA_BLOB) {
+    if (size > store.limits().jsonBytes()) {
       if (ref.follow() == Follow.MUST) {
         doubt(what + " is too large for JSON (" + size + " bytes)");
       }
@@ -218,7 +218,7 @@ public final class GarbageCollector {
     }
     JsonNode tree;
     try {
-      tree = OciJson.readTree(store.readBlob(digest, ContentStore.MAX_METADATA_BLOB));
+      tree = OciJson.readTree(store.readJson(digest));
     } catch (JsonProcessingException e) {
       if (ref.follow() == Follow.MUST) {
         doubt(what + " is not valid JSON: " + e.getOriginalMessage());

@@ -39,7 +39,7 @@ public final class ImageAssembler {
       String tagOrNull) throws IOException {
     String what = "config " + base.configDigest() + " of image " + base.manifestDigest();
     ObjectNode config = OciJson.parseObject(
-        store.readBlob(base.configDigest(), ContentStore.MAX_METADATA_BLOB), what);
+        store.readJson(base.configDigest()), what);
     String time = DateTimeFormatter.ISO_INSTANT.format(created);
     config.put("created", time);
     if (author != null) {

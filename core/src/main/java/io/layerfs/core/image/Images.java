@@ -26,7 +26,6 @@ public final class Images {
   public static final String DEFAULT_OS = "linux";
   public static final String DEFAULT_ARCH = "amd64";
   // an index may point at an index; real images nest at most once
-  private static final int MAX_NESTING = 4;
 
   private Images() {}
 
@@ -46,7 +45,7 @@ public final class Images {
     Descriptor target = lookup(store, ref, os, arch);
     for (int depth = 0; ; depth++) {
       String what = target.digest().toString();
-      byte[] json = store.readBlob(target.digest(), ContentStore.MAX_METADATA_BLOB);
+      byte[] json = store.readJson(target.digest());
       // size 0: a digest reference, whose size only the blob knows
       checkSize(json, target.size() == 0 ? json.length : target.size(),
           "image '" + ref + "': " + what);
@@ -58,8 +57,9 @@ public final class Images {
         throw new IOException(
             "image '" + ref + "': unsupported manifest media type " + mediaType + " of " + what);
       }
-      if (depth == MAX_NESTING) {
-        throw new IOException("image '" + ref + "': image indexes nested too deeply at " + what);
+      if (depth >= store.limits().indexNesting()) {
+        throw store.limits().exceeded("indexNesting",
+            "image '" + ref + "': image indexes nested too deeply at " + what);
       }
       target = ImageIndex.parse(json, what).select(os, arch, "image index " + what);
     }
@@ -96,7 +96,7 @@ public final class Images {
       throws IOException {
     String what = manifestDigest.toString();
     Digest configDigest = manifest.config().digest();
-    byte[] configJson = store.readBlob(configDigest, ContentStore.MAX_METADATA_BLOB);
+    byte[] configJson = store.readJson(configDigest);
     // the digest already proves the bytes; a descriptor whose size lies is refused as
     // containerd does, so no reader trusts a size that was never checked
     checkSize(configJson, manifest.config().size(), "config " + configDigest + " of image " + what);

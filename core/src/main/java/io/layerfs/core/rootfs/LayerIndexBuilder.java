@@ -2,6 +2,7 @@ package io.layerfs.core.rootfs;
 
 import io.layerfs.core.Digest;
 import io.layerfs.core.EntryType;
+import io.layerfs.core.Limits;
 import io.layerfs.core.internal.PathNames;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -69,6 +70,18 @@ final class LayerIndexBuilder {
 
   private final Rec root = Rec.impliedDir("");
   private int count = 1;
+  private final Limits limits;
+  private final long maxDirectoryEntries;
+
+  LayerIndexBuilder() {
+    this(Limits.DEFAULTS);
+  }
+
+  /** A builder refusing a directory of more than {@link Limits#directoryEntries()} names. */
+  LayerIndexBuilder(Limits limits) {
+    this.limits = limits;
+    this.maxDirectoryEntries = limits.directoryEntries();
+  }
 
   /** Upper bound of the number of entries the index will hold (root included). */
   int size() {
@@ -96,9 +109,9 @@ final class LayerIndexBuilder {
           + "', which this layer made a " + (blocker.inode == null ? "file" : blocker.inode.type)
           + " (umoci unpack fails here too: mkdir parent: not a directory)");
     }
-    Rec parent = ensureDir(comps, comps.size() - 1);
+    Rec parent = ensureDir(comps, comps.size() - 1, tarName);
     if (marker) {
-      whiteout(parent, base);
+      whiteout(parent, base, tarName);
       return;
     }
     if (ino.type == EntryType.HARDLINK) {
@@ -117,11 +130,20 @@ final class LayerIndexBuilder {
       rec.fresh = old.fresh || old.whiteout || (rec.dir && !old.dir);
     } else {
       count++;
+      checkWidth(kids, tarName);
     }
     kids.put(base, rec);
   }
 
-  private void whiteout(Rec dir, String base) {
+  /** Refuses one more name in a directory that holds {@code directoryEntries} already. */
+  private void checkWidth(Map<String, Rec> kids, String tarName) throws IOException {
+    if (kids.size() >= maxDirectoryEntries) {
+      throw limits.exceeded("directoryEntries", "tar entry '" + TarIndexer.shorten(tarName)
+          + "' makes its directory's " + (kids.size() + 1) + "th entry");
+    }
+  }
+
+  private void whiteout(Rec dir, String base, String tarName) throws IOException {
     if (base.equals(".wh..wh..opq")) {
       dir.opaque = true;
       return;
@@ -134,6 +156,7 @@ final class LayerIndexBuilder {
     Map<String, Rec> kids = children(dir);
     Rec old = kids.get(target);
     if (old == null) {
+      checkWidth(kids, tarName);
       Rec w = new Rec(target);
       w.whiteout = true;
       kids.put(target, w);
@@ -180,13 +203,14 @@ final class LayerIndexBuilder {
   }
 
   /** Walks to the directory named by the first {@code n} components, creating implied ones. */
-  private Rec ensureDir(List<String> comps, int n) {
+  private Rec ensureDir(List<String> comps, int n, String tarName) throws IOException {
     Rec cur = root;
     for (int i = 0; i < n; i++) {
       String c = comps.get(i);
       Map<String, Rec> kids = children(cur);
       Rec next = kids.get(c);
       if (next == null) {
+        checkWidth(kids, tarName);
         next = Rec.impliedDir(c);
         kids.put(c, next);
         count++;

@@ -5,6 +5,8 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import io.layerfs.core.Compression;
 import io.layerfs.core.Digest;
 import io.layerfs.core.Layer;
+import io.layerfs.core.LimitException;
+import io.layerfs.core.Limits;
 import io.layerfs.core.content.BlobWriter;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.internal.OptionalLibrary;
@@ -560,10 +562,12 @@ public final class LayerStore implements Closeable {
     try (InputStream in = store.openBlob(diffId);
         OutputStream hash = new DigestOutputStream(OutputStream.nullOutputStream(), hasher)) {
       TeeInputStream tee = new TeeInputStream(in, hash);
-      index = TarIndexer.index(tee, diffId);
+      index = TarIndexer.index(tee, diffId, store.limits());
       tee.drain();
     } catch (InterruptedIOException e) {
       throw e;
+    } catch (LimitException e) {
+      throw e.in("layer " + layer.digest() + " (blob " + store.blobPath(diffId) + ")");
     } catch (IOException | RuntimeException e) {
       throw new IOException("uncompressed blob " + store.blobPath(diffId) + " of layer "
           + layer.digest() + " (diff_id " + diffId + ") is damaged: " + e.getMessage(), e);
@@ -602,6 +606,12 @@ public final class LayerStore implements Closeable {
     }
     Digest diffId = layer.diffId();
     Digest digest = layer.digest();
+    long maxInflated;
+    try {
+      maxInflated = maxInflated(Files.size(store.blobPath(digest)));
+    } catch (NoSuchFileException e) {
+      throw store.missing(digest);
+    }
     Path temp = store.newTempFile("blob");
     // the compressed blob's digest and size, read on its own: the decompressor may stop at the
     // end of its last frame, and trailing bytes must be hashed too
@@ -614,11 +624,24 @@ public final class LayerStore implements Closeable {
                 compressedSum.pacedBy(synced))) {
       LayerIndex index;
       try {
-        TeeInputStream tee = new TeeInputStream(pipe.stream(), OutputStream.nullOutputStream());
-        index = TarIndexer.index(tee, diffId);
+        InputStream bounded = new InflateBound(pipe.stream(), maxInflated, n ->
+            store.limits().exceeded("inflateRatio", "layer " + digest + " (blob "
+                + store.blobPath(digest) + ") inflates to more than " + maxInflated
+                + " bytes, over " + store.limits().inflateRatio() + " times its compressed size"));
+        TeeInputStream tee = new TeeInputStream(bounded, OutputStream.nullOutputStream());
+        index = TarIndexer.index(tee, diffId, store.limits());
         tee.drain();
       } catch (InterruptedIOException | NoSuchFileException e) {
         throw e;
+      } catch (LimitException e) {
+        // a damaged blob explains any content, a limit hit too
+        IOException damaged = damagedCompressedBlob(layer, compressedSum.finish());
+        if (damaged != null) {
+          damaged.initCause(e);
+          throw damaged;
+        }
+        throw e.getMessage().contains(digest.toString()) ? e
+            : e.in("layer " + digest + " (blob " + store.blobPath(digest) + ")");
       } catch (IOException | RuntimeException e) {
         throw inflateFailure(layer, compression, compressedSum, e);
       }
@@ -640,6 +663,20 @@ public final class LayerStore implements Closeable {
       }
       InflatePipeline.await(persisting);
       return index;
+    }
+  }
+
+  /**
+   * How many bytes a compressed blob of {@code compressedSize} may inflate to: the {@code
+   * inflateRatio} limit times its size, but never less than {@code inflateFloorBytes}.
+   */
+  private long maxInflated(long compressedSize) {
+    Limits limits = store.limits();
+    try {
+      return Math.max(Math.multiplyExact(compressedSize, limits.inflateRatio()),
+          limits.inflateFloorBytes());
+    } catch (ArithmeticException e) {
+      return Long.MAX_VALUE;
     }
   }
 

@@ -1,5 +1,6 @@
 package io.layerfs.core.rootfs;
 
+import io.layerfs.core.Limits;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,19 +16,16 @@ import java.util.zip.CRC32C;
  * <p>Why a second, minimal tar parser: {@code TarArchiveInputStream} buffers a GNU long name or a
  * PAX header entry whole, whatever size its header claims, so a 4 GiB "long name" (a few MiB of
  * gzip) is an OOM. Following the headers here lets us reject such meta entries (GNU {@code L}/
- * {@code K}, PAX {@code x}/{@code g}) above {@link #MAX_META_SIZE} before a byte of them is
- * buffered. The same walk yields, for free: the byte offset at which each entry's data starts
- * (checked against the count when Commons Compress returns the entry, so the two parsers cannot
- * silently disagree), and the raw bytes of PAX {@code SCHILY.xattr.*} values, which Commons
- * Compress decodes as UTF-8 and so mangles for binary attributes such as {@code
+ * {@code K}, PAX {@code x}/{@code g}) above the {@code headerBytes} limit before a byte of
+ * them is buffered. The same walk yields, for free: the byte offset at which each entry's data
+ * starts (checked against the count when Commons Compress returns the entry, so the two parsers
+ * cannot silently disagree), and the raw bytes of PAX {@code SCHILY.xattr.*} values, which
+ * Commons Compress decodes as UTF-8 and so mangles for binary attributes such as {@code
  * security.capability}.
  *
  * <p>{@link #skip} reads rather than skips, so a hashing stream below sees every byte.
  */
 final class TarGuardStream extends InputStream {
-
-  /** Largest GNU long name / long link / PAX header entry accepted. */
-  static final int MAX_META_SIZE = 1 << 20;
 
   /** Marks a PAX time the last entry did not have. */
   static final long NO_TIME = Long.MIN_VALUE;
@@ -37,6 +35,9 @@ final class TarGuardStream extends InputStream {
   private static final String XATTR_PREFIX = "SCHILY.xattr.";
 
   private final InputStream in;
+  private final Limits limits;
+  // largest GNU long name / long link / PAX header entry accepted
+  private final int maxMetaSize;
   private long count;
   private final byte[] header = new byte[512];
   private int headerFill;
@@ -63,8 +64,10 @@ final class TarGuardStream extends InputStream {
   private int entryFirstSum = -1;
   private final byte[] scratch = new byte[8192];
 
-  TarGuardStream(InputStream in) {
+  TarGuardStream(InputStream in, Limits limits) {
     this.in = in;
+    this.limits = limits;
+    this.maxMetaSize = (int) limits.headerBytes();
   }
 
   /** Bytes read so far. */
@@ -165,7 +168,7 @@ final class TarGuardStream extends InputStream {
           sum(b, pos, (int) Math.min(k, fileRemaining));
         }
         if (capture != null) {
-          int want = Math.max(0, Math.min(k, MAX_META_SIZE - capture.size()));
+          int want = Math.max(0, Math.min(k, maxMetaSize - capture.size()));
           capture.write(b, pos, want);
         }
         dataRemaining -= k;
@@ -219,10 +222,9 @@ final class TarGuardStream extends InputStream {
     long size = parseSize();
     switch (type) {
       case 'L', 'K', 'x', 'g', 'X' -> {
-        if (size > MAX_META_SIZE) {
-          throw new IOException(
-              "tar meta entry of type '" + (char) type + "' claims " + size
-                  + " bytes (limit " + MAX_META_SIZE + ") at offset " + (count - 512));
+        if (size > maxMetaSize) {
+          throw limits.exceeded("headerBytes", "tar meta entry of type '" + (char) type
+              + "' at offset " + (count - 512) + " claims " + size + " bytes");
         }
         if (type == 'x' || type == 'X' || type == 'g') {
           capture = new ByteArrayOutputStream((int) size);

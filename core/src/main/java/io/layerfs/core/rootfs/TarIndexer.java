@@ -2,6 +2,7 @@ package io.layerfs.core.rootfs;
 
 import io.layerfs.core.Digest;
 import io.layerfs.core.EntryType;
+import io.layerfs.core.Limits;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.attribute.FileTime;
@@ -22,7 +23,8 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  *
  * <p>Hostile input: sparse entries, oversized meta entries, negative or overflowing sizes, a tar
  * that ends inside an entry or a header, and anything Commons Compress rejects become an {@link
- * IOException}; memory use is bounded by the size of the resulting index.
+ * IOException}; memory use is bounded by the size of the resulting index, and that by the {@link
+ * Limits} on path length, depth and entries (each refused naming the limit and the entry).
  */
 public final class TarIndexer {
 
@@ -33,16 +35,17 @@ public final class TarIndexer {
    * names no DiffID, so a {@link LayerStore} would not take it for any layer's.
    */
   public static LayerIndex index(InputStream uncompressedTar) throws IOException {
-    return index(uncompressedTar, null);
+    return index(uncompressedTar, null, Limits.DEFAULTS);
   }
 
   /**
    * Indexes the uncompressed tar of the layer {@code diffId} (recorded in the index with the
    * tar's length and its files' chunk checksums), reading {@code in} to its end.
    */
-  static LayerIndex index(InputStream uncompressedTar, Digest diffId) throws IOException {
-    TarGuardStream guard = new TarGuardStream(uncompressedTar);
-    LayerIndexBuilder builder = new LayerIndexBuilder();
+  static LayerIndex index(InputStream uncompressedTar, Digest diffId, Limits limits)
+      throws IOException {
+    TarGuardStream guard = new TarGuardStream(uncompressedTar, limits);
+    LayerIndexBuilder builder = new LayerIndexBuilder(limits);
     TarArchiveInputStream tar = new TarArchiveInputStream(guard, "UTF-8");
     TarArchiveEntry e;
     try {
@@ -60,7 +63,15 @@ public final class TarIndexer {
           continue;
         }
         ino.xattrs = guard.entryXattrs();
+        checkName(e.getName(), "path", limits);
+        if (ino.link != null) {
+          checkName(ino.link, "link target", limits);
+        }
         builder.add(e.getName(), ino);
+        if (builder.size() > limits.layerEntries()) {
+          throw limits.exceeded("layerEntries", "tar entry '" + shorten(e.getName())
+              + "' makes the layer's " + builder.size() + "th entry");
+        }
       }
     } catch (IllegalArgumentException | IllegalStateException | ArithmeticException x) {
       // Commons Compress reports some malformed headers as unchecked exceptions
@@ -68,6 +79,47 @@ public final class TarIndexer {
     }
     guard.drain();
     return builder.build(guard.sums(), diffId, guard.count());
+  }
+
+  /** Refuses a name longer than {@code pathBytes} or deeper than {@code depth} components. */
+  private static void checkName(String name, String what, Limits limits) throws IOException {
+    // a char is at most 3 UTF-8 bytes: most names need no encoding to pass
+    if ((long) name.length() * 3 > limits.pathBytes()) {
+      int bytes = name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+      if (bytes > limits.pathBytes()) {
+        throw limits.exceeded("pathBytes", "tar entry '" + shorten(name) + "': its " + what
+            + " is " + bytes + " bytes");
+      }
+    }
+    if ((name.length() + 1) / 2 > limits.depth()) {
+      long depth = depth(name);
+      if (depth > limits.depth()) {
+        throw limits.exceeded("depth", "tar entry '" + shorten(name) + "': its " + what
+            + " has " + depth + " components");
+      }
+    }
+  }
+
+  /** Components of a name that are neither empty nor {@code .} (an upper bound of its depth). */
+  static long depth(String name) {
+    long n = 0;
+    int start = 0;
+    for (int i = 0; i <= name.length(); i++) {
+      if (i == name.length() || name.charAt(i) == '/') {
+        int len = i - start;
+        if (len > 0 && !(len == 1 && name.charAt(start) == '.')) {
+          n++;
+        }
+        start = i + 1;
+      }
+    }
+    return n;
+  }
+
+  /** A long name cut for an error message. */
+  static String shorten(String name) {
+    return name.length() <= 200 ? name
+        : name.substring(0, 100) + "..." + name.substring(name.length() - 100);
   }
 
   private static LayerIndexBuilder.Inode toInode(TarArchiveEntry e, long offset,

@@ -43,9 +43,13 @@
  * {@link io.layerfs.core.rootfs.TarIndexer} reads the uncompressed tar once, front to back, with
  * Commons Compress. Under it, {@link io.layerfs.core.rootfs.TarGuardStream} walks the tar records
  * on its own: it counts bytes (an entry's data offset, cross-checked with the tar reader), refuses
- * meta entries over 1 MiB before buffering them (a 4 GiB GNU long name would otherwise be an
- * OOM), and captures {@code SCHILY.xattr.*} values byte for byte. Sparse entries, bad sizes, and a
- * tar that ends inside an entry are an {@code IOException}. {@link
+ * meta entries over the {@code headerBytes} limit (1 MiB) before buffering them (a 4 GiB GNU long
+ * name would otherwise be an OOM), and captures {@code SCHILY.xattr.*} values byte for byte.
+ * Sparse entries, bad sizes, and a tar that ends inside an entry are an {@code IOException}; the
+ * store's {@link io.layerfs.core.Limits} bound each name's bytes and depth, the entries of the
+ * layer and of each directory (checked as entries are added), and, for a compressed layer, the
+ * inflated bytes ({@code InflateBound}, a multiple of the compressed size), each a {@code
+ * LimitException} naming the limit and the entry or layer. {@link
  * io.layerfs.core.rootfs.LayerIndexBuilder} applies the entries in order to an in-memory tree, the
  * layer's own "diff directory" as overlay2 would extract it:
  *

@@ -9,6 +9,7 @@ import io.layerfs.core.GcReport;
 import io.layerfs.core.Image;
 import io.layerfs.core.Mount;
 import io.layerfs.core.Layer;
+import io.layerfs.core.Limits;
 import io.layerfs.core.Progress;
 import io.layerfs.core.RangedBlob;
 import io.layerfs.core.SignatureException;
@@ -73,9 +74,25 @@ public final class Store implements Closeable {
     this.content = content;
   }
 
-  /** Opens the store in {@code dir}, creating an empty OCI layout there if there is none. */
+  /**
+   * Opens the store in {@code dir}, creating an empty OCI layout there if there is none, with
+   * the default {@link Limits} as the {@code layerfs.limit.*} system properties change them.
+   */
   public static Store open(Path dir) throws IOException {
-    return new Store(ContentStore.open(dir));
+    return open(dir, Limits.fromSystemProperties());
+  }
+
+  /**
+   * Opens the store in {@code dir} as {@link #open(Path)} does, bounding what it reads of
+   * untrusted images (tar headers, paths, entries, inflated bytes, JSON) by {@code limits}.
+   */
+  public static Store open(Path dir, Limits limits) throws IOException {
+    return new Store(ContentStore.open(dir, limits));
+  }
+
+  /** The bounds this store puts on untrusted images. */
+  public Limits limits() {
+    return content.limits();
   }
 
   /** The store's directory. */

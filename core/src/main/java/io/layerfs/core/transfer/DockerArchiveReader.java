@@ -62,7 +62,8 @@ final class DockerArchiveReader {
     }
     Path manifestFile = archive.member("manifest.json");
     JsonNode root = OciJson.readTree(
-        VerifiedCopy.readSmall(manifestFile, null, -1, "manifest.json of " + name));
+        VerifiedCopy.readSmall(manifestFile, null, -1, "manifest.json of " + name,
+            store.limits()));
     if (!root.isArray() || root.isEmpty()) {
       throw new IOException("manifest.json of " + name + " lists no image");
     }
@@ -159,7 +160,7 @@ final class DockerArchiveReader {
     String configName = OciJson.string(image, "Config", where);
     String configWhat = configName + " in " + name;
     byte[] config = VerifiedCopy.readSmall(archive.member(configName), digestOfName(configName),
-        -1, configWhat);
+        -1, configWhat, store.limits());
     Digest configDigest = Digest.sha256(config);
     ImageConfig parsed = ImageConfig.parse(config, configWhat);
     List<String> layerNames = new ArrayList<>();
@@ -263,7 +264,7 @@ final class DockerArchiveReader {
   }
 
   private static Digest configDigestOf(ContentStore store, Digest manifest) throws IOException {
-    byte[] json = store.readBlob(manifest, ContentStore.MAX_METADATA_BLOB);
+    byte[] json = store.readJson(manifest);
     return ImageManifest.parse(json, manifest.toString()).config().digest();
   }
 }

@@ -40,7 +40,7 @@ final class DockerArchiveWriter {
    */
   public static void write(ContentStore store, LayerStore layers, Image image, Path file,
       String repoTag, Progress progress) throws IOException {
-    byte[] config = store.readBlob(image.configDigest(), ContentStore.MAX_METADATA_BLOB);
+    byte[] config = store.readJson(image.configDigest());
     JsonNode configJson = OciJson.parseObject(config, "image config " + image.configDigest());
     for (Layer layer : image.layers()) {
       progress.start("uncompress layer " + layer.digest(), -1);

@@ -37,7 +37,6 @@ import java.util.StringJoiner;
  * documentation).
  */
 final class OciLayoutCopier {
-  private static final int MAX_NESTING = 4;
   private static final byte[] OCI_LAYOUT_JSON =
       "{\"imageLayoutVersion\":\"1.0.0\"}".getBytes(StandardCharsets.US_ASCII);
 
@@ -153,7 +152,7 @@ final class OciLayoutCopier {
     }
     Digest config = image.configDigest();
     blobs.putIfAbsent(config, new Descriptor(null, config, Files.size(store.blobPath(config))));
-    byte[] manifest = store.readBlob(image.manifestDigest(), ContentStore.MAX_METADATA_BLOB);
+    byte[] manifest = store.readJson(image.manifestDigest());
     blobs.remove(image.manifestDigest());
     blobs.put(image.manifestDigest(),
         new Descriptor(image.manifestMediaType(), image.manifestDigest(), manifest.length));
@@ -207,13 +206,14 @@ final class OciLayoutCopier {
   private static void copyTree(ContentStore source, ContentStore store, Descriptor d, String name,
       Progress progress, int depth) throws IOException {
     String what = blobName(d.digest(), name);
-    byte[] json = VerifiedCopy.readSmall(source.blobPath(d.digest()), d.digest(), d.size(), what);
+    byte[] json = VerifiedCopy.readSmall(source.blobPath(d.digest()), d.digest(), d.size(), what,
+        store.limits());
     String mediaType = ImageManifest.mediaTypeOf(json, what);
     if (MediaTypes.isManifest(mediaType)) {
       ImageManifest manifest = ImageManifest.parse(json, what);
       Descriptor config = manifest.config();
       byte[] configJson = VerifiedCopy.readSmall(source.blobPath(config.digest()),
-          config.digest(), config.size(), blobName(config.digest(), name));
+          config.digest(), config.size(), blobName(config.digest(), name), store.limits());
       ImageConfig parsed = ImageConfig.parse(configJson, blobName(config.digest(), name));
       if (parsed.diffIds().size() != manifest.layers().size()) {
         throw new IOException(what + ": manifest lists " + manifest.layers().size()
@@ -227,8 +227,8 @@ final class OciLayoutCopier {
       store.ingest(new java.io.ByteArrayInputStream(configJson), config.digest(),
           configJson.length);
     } else if (MediaTypes.isIndex(mediaType)) {
-      if (depth == MAX_NESTING) {
-        throw new IOException(what + ": image indexes nested too deeply");
+      if (depth >= store.limits().indexNesting()) {
+        throw store.limits().exceeded("indexNesting", what + ": image indexes nested too deeply");
       }
       int copied = 0;
       for (Descriptor child : ImageIndex.parse(json, what).manifests()) {

@@ -8,6 +8,8 @@ import io.layerfs.core.Compression;
 import io.layerfs.core.Digest;
 import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
+import io.layerfs.core.LimitException;
+import io.layerfs.core.Limits;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.oci.MediaTypes;
 import io.layerfs.testing.Built;
@@ -302,10 +304,19 @@ class ImageTest {
       if (i == 1) {
         assertEquals(amd64.manifestDigest(),
             Images.resolve(store, target.toString()).manifestDigest());
+        // an index of an index: two levels, one more than this store allows
+        ContentStore strict =
+            ContentStore.open(store.root(), Limits.builder().indexNesting(1).build());
+        Digest two = target;
+        LimitException x = assertThrows(LimitException.class,
+            () -> Images.resolve(strict, two.toString()));
+        assertEquals("indexNesting", x.limit());
+        assertTrue(x.getMessage().contains("indexNesting = 1"), x.getMessage());
       }
     }
     Digest deep = target;
     IOException e = assertThrows(IOException.class, () -> Images.resolve(store, deep.toString()));
     assertTrue(e.getMessage().contains("nested"), e.getMessage());
+    assertTrue(e.getMessage().contains("indexNesting = 4"), e.getMessage());
   }
 }

@@ -359,10 +359,12 @@ class MergedTreeModelTest {
 
   // --------------------------------------------------------------------------------- property
 
-  // a fixed seed keeps CI repeatable; change it locally (or -Dlayerfs.qt.seed) for new stacks
+  // a fixed seed keeps CI repeatable; -Dlayerfs.qt.seed for new stacks, and
+  // -Dlayerfs.fuzz.tries=N for a longer run (a fresh seed each run unless one is given)
   @Test
   void mergedTreeMatchesReference() {
-    Props p = Props.tries(400).seed(20261126);
+    Integer longer = Integer.getInteger("layerfs.fuzz.tries");
+    Props p = longer != null ? Props.tries(longer) : Props.tries(400).seed(20261126);
     p.qt()
         .withShrinkCycles(2500) // about 4 ms each
         .forAll(stacks(p))

@@ -1248,6 +1248,119 @@ abstract class AbstractWriteContractTest {
         () -> Files.move(p("data/one"), p("usr"), REPLACE_EXISTING));
   }
 
+  /** Kinds of source for {@link #moveAndCopyErrorsMatchTheDefaultProviderInEveryCombination}. */
+  private static final List<String> SOURCES =
+      List.of("missing", "file", "emptyDir", "fullDir", "linkToDir", "danglingLink");
+
+  /** Kinds of target: where it is, and what is there already. */
+  private static final List<String> TARGETS = List.of("free", "noParent", "parentIsFile",
+      "insideSource", "source", "file", "emptyDir", "fullDir", "linkToDir");
+
+  private static final List<String> OPERATIONS =
+      List.of("move", "move-replace", "move-atomic", "copy", "copy-replace");
+
+  /**
+   * Every combination of a source kind, a target kind and an operation, run on the tree and on
+   * a scratch directory of the default provider, must end in the same outcome (which exception,
+   * or success) and the same state of both names: when several errors apply, the one Linux
+   * reports wins (issue 16, "which error wins"). On the control this compares the host with
+   * itself.
+   */
+  @Test
+  void moveAndCopyErrorsMatchTheDefaultProviderInEveryCombination() throws IOException {
+    Path host = Files.createTempDirectory("layerfs-precedence-");
+    try {
+      List<String> differences = new ArrayList<>();
+      int n = 0;
+      for (String source : SOURCES) {
+        for (String target : TARGETS) {
+          for (String op : OPERATIONS) {
+            String name = "precedence" + n++;
+            String mine = precedenceCase(p(name), source, target, op);
+            String theirs = precedenceCase(host.resolve(name), source, target, op);
+            if (!mine.equals(theirs)) {
+              differences.add(op + " " + source + " -> " + target + ": " + mine + " instead of "
+                  + theirs);
+            }
+          }
+        }
+      }
+      assertEquals(List.of(), differences);
+      assertEquals(SOURCES.size() * TARGETS.size() * OPERATIONS.size(), n);
+    } finally {
+      try (var walk = Files.walk(host)) {
+        for (Path q : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.delete(q);
+        }
+      }
+    }
+  }
+
+  /** Sets up one case in a new directory {@code dir}; returns its outcome and the names after. */
+  private static String precedenceCase(Path dir, String source, String target, String op)
+      throws IOException {
+    Files.createDirectory(dir);
+    Path s = dir.resolve("s");
+    switch (source) {
+      case "file" -> Files.writeString(s, "source");
+      case "emptyDir" -> Files.createDirectory(s);
+      case "fullDir" -> {
+        Files.createDirectory(s);
+        Files.writeString(s.resolve("inner"), "inner");
+      }
+      case "linkToDir" -> {
+        Files.createDirectory(dir.resolve("real"));
+        Files.createSymbolicLink(s, dir.getFileSystem().getPath("real"));
+      }
+      case "danglingLink" -> Files.createSymbolicLink(s, dir.getFileSystem().getPath("nowhere"));
+      default -> { } // missing
+    }
+    Path t = switch (target) {
+      case "noParent" -> dir.resolve("absent/t");
+      case "parentIsFile" -> {
+        Files.writeString(dir.resolve("plain"), "plain");
+        yield dir.resolve("plain/t");
+      }
+      case "insideSource" -> s.resolve("t");
+      case "source" -> s;
+      default -> dir.resolve("t");
+    };
+    switch (target) {
+      case "file" -> Files.writeString(t, "target");
+      case "emptyDir" -> Files.createDirectory(t);
+      case "fullDir" -> {
+        Files.createDirectory(t);
+        Files.writeString(t.resolve("inner"), "inner");
+      }
+      case "linkToDir" -> {
+        Files.createDirectories(dir.resolve("other"));
+        Files.createSymbolicLink(t, dir.getFileSystem().getPath("other"));
+      }
+      default -> { }
+    }
+    String outcome;
+    try {
+      switch (op) {
+        case "move" -> Files.move(s, t);
+        case "move-replace" -> Files.move(s, t, REPLACE_EXISTING);
+        case "move-atomic" -> Files.move(s, t, ATOMIC_MOVE);
+        case "copy" -> Files.copy(s, t);
+        default -> Files.copy(s, t, REPLACE_EXISTING);
+      }
+      outcome = "ok";
+    } catch (IOException | RuntimeException e) {
+      outcome = Checks.apiType(e).getSimpleName();
+    }
+    List<String> after = new ArrayList<>();
+    try (var walk = Files.walk(dir)) {
+      for (Path q : walk.sorted().toList()) {
+        after.add(dir.relativize(q) + (Files.isSymbolicLink(q) ? "@"
+            : Files.isDirectory(q, NOFOLLOW_LINKS) ? "/" : ""));
+      }
+    }
+    return outcome + " " + after;
+  }
+
   // ---------------------------------------------------------------- arguments and result types
 
   /** An option no provider knows. */

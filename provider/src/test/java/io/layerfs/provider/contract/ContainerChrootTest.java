@@ -22,11 +22,14 @@ import org.junit.jupiter.api.io.TempDir;
  * can make layerfs write a host path. Each write below would land outside a plain host copy.
  */
 class ContainerChrootTest {
-  @TempDir Path store;
+  // the store in a directory of its own: other processes' files come and go beside a temp dir
+  @TempDir Path base;
   @TempDir Path outside;
 
   @Test
   void writesThroughEscapingLinksLandInTheContainer() throws IOException {
+    Path store = base.resolve("store");
+    Files.createDirectories(store);
     FixtureImages.build(store);
     Path victim = outside.resolve("victim");
     Files.writeString(victim, "host\n");

@@ -12,6 +12,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
+import io.layerfs.core.LimitException;
+import io.layerfs.core.Limits;
 import io.layerfs.provider.LayerFileAttributeView;
 import io.layerfs.provider.contract.Fixture.Entry;
 import java.io.IOException;
@@ -179,7 +181,8 @@ class LayerFsLifecycleTest {
         Map.entry("readOnly", (Object) 1), Map.entry("store", (Object) 42),
         Map.entry("store", (Object) ""), Map.entry("image", (Object) ""),
         Map.entry("image", (Object) 7), Map.entry("tlsVerify", (Object) "no"),
-        Map.entry("lazy", (Object) "yes"), Map.entry("lazy", (Object) 1))) {
+        Map.entry("lazy", (Object) "yes"), Map.entry("lazy", (Object) 1),
+        Map.entry("limits", (Object) "depth=3"))) {
       Map<String, Object> env = new HashMap<>(env());
       env.put(bad.getKey(), bad.getValue());
       IllegalArgumentException ex = assertThrowsExactly(IllegalArgumentException.class,
@@ -188,6 +191,33 @@ class LayerFsLifecycleTest {
     }
     assertThrowsExactly(FileSystemNotFoundException.class, () -> FileSystems.getFileSystem(uri),
         "a failed open registers nothing");
+  }
+
+  @Test
+  void envKeyLimitsBoundsWhatTheStoreReads(@TempDir Path other) throws IOException {
+    FixtureImages.build(other);
+    Map<String, Object> env = new HashMap<>(Map.of("store", other, "image", FixtureImages.TAG,
+        "readOnly", true, "limits", Limits.builder().depth(1).build()));
+    URI uri = URI.create("layerfs://life-limits");
+    LimitException e = assertThrows(LimitException.class,
+        () -> FileSystems.newFileSystem(uri, env));
+    assertEquals("depth", e.limit());
+    assertTrue(e.getMessage().contains("depth = 1"), e.getMessage());
+    Limits roomy = Limits.builder().depth(100).build();
+    env.put("limits", roomy);
+    try (FileSystem fs = FileSystems.newFileSystem(uri, env)) {
+      assertTrue(Files.isDirectory(fs.getPath("/data")));
+      Map<String, Object> clash = new HashMap<>(env);
+      clash.put("limits", Limits.DEFAULTS);
+      IllegalArgumentException x = assertThrowsExactly(IllegalArgumentException.class,
+          () -> FileSystems.newFileSystem(URI.create("layerfs://life-limits2"), clash));
+      assertTrue(x.getMessage().contains("limits"), x.getMessage());
+      env.remove("limits");
+      try (FileSystem same = FileSystems.newFileSystem(URI.create("layerfs://life-limits3"),
+          env)) {
+        assertTrue(Files.isDirectory(same.getPath("/data")), "no limits given: the open store's");
+      }
+    }
   }
 
   @Test

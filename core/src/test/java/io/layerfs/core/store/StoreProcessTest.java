@@ -1,0 +1,192 @@
+package io.layerfs.core.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.layerfs.core.CommitOptions;
+import io.layerfs.core.FileHandle;
+import io.layerfs.core.FileTree;
+import io.layerfs.core.FsckReport;
+import io.layerfs.core.Node;
+import io.layerfs.core.Progress;
+import io.layerfs.testing.ImageBuilder;
+import io.layerfs.testing.LayerCompression;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * One store used by several JVMs at once: two importing and committing the same image, gc
+ * running beside imports and commits, and a reader whose heap is far smaller than the layer
+ * indexes it reads. Afterwards every tagged image must verify ({@code fsck}) and read whole.
+ * {@code -Dlayerfs.concurrency.rounds=N} runs more rounds than CI's.
+ */
+class StoreProcessTest {
+  private static final int ROUNDS = Integer.getInteger("layerfs.concurrency.rounds", 3);
+
+  @TempDir Path tmp;
+
+  /**
+   * The child: {@code work STORE SOURCE ID ROUNDS} imports SOURCE and commits a container of it
+   * per round; {@code gc STORE STOPFILE} collects until STOPFILE exists; {@code read STORE TAG}
+   * reads every file of TAG and prints how many.
+   */
+  public static void main(String[] args) throws Exception {
+    try (Store store = Store.open(Path.of(args[1]))) {
+      switch (args[0]) {
+        case "work" -> {
+          String id = args[3];
+          for (int r = 0; r < Integer.parseInt(args[4]); r++) {
+            store.importImage("oci:" + args[2] + ":app", "app", Progress.NONE);
+            store.importImage("oci:" + args[2] + ":app", "app-" + id + "-" + r, Progress.NONE);
+            String name = "k-" + id + "-" + r;
+            try (Container c = store.container(name, "app", false)) {
+              try (FileHandle h = c.open("/etc/round", Set.of(StandardOpenOption.WRITE,
+                  StandardOpenOption.CREATE), 0644)) {
+                h.write(ByteBuffer.wrap((id + r).getBytes(StandardCharsets.UTF_8)), 0);
+              }
+              c.commit("commit-" + id + "-" + r, CommitOptions.defaults(), Progress.NONE);
+              c.commit("shared", CommitOptions.defaults(), Progress.NONE);
+            }
+            store.removeContainer(name);
+          }
+        }
+        case "gc" -> {
+          int runs = 0;
+          while (!Files.exists(Path.of(args[2]))) {
+            store.gc(false);
+            runs++;
+          }
+          System.out.println("gc " + runs);
+        }
+        default -> System.out.println(readAll(store.view(args[2]), "/"));
+      }
+    }
+  }
+
+  @Test
+  void twoJvmsImportAndCommitTheSameImageAtOnce() throws Exception {
+    Path source = source();
+    Path store = tmp.resolve("store");
+    Process a = child(List.of(), "work", store.toString(), source.toString(), "a", "" + ROUNDS);
+    Process b = child(List.of(), "work", store.toString(), source.toString(), "b", "" + ROUNDS);
+    assertEquals(0, finish(a), "first writer");
+    assertEquals(0, finish(b), "second writer");
+    verifyAll(store, 2 + 4 * ROUNDS);
+  }
+
+  @Test
+  void gcInAnotherJvmLosesNothingTagged() throws Exception {
+    Path source = source();
+    Path store = tmp.resolve("store");
+    Path stop = tmp.resolve("stop");
+    Process gc = child(List.of(), "gc", store.toString(), stop.toString());
+    Process a = child(List.of(), "work", store.toString(), source.toString(), "a", "" + ROUNDS);
+    Process b = child(List.of(), "work", store.toString(), source.toString(), "b", "" + ROUNDS);
+    assertEquals(0, finish(a), "first writer");
+    assertEquals(0, finish(b), "second writer");
+    Files.createFile(stop);
+    String runs = new String(gc.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    assertEquals(0, finish(gc), "gc");
+    System.out.println("StoreProcessTest: " + runs + " collections beside the writers");
+    assertTrue(Integer.parseInt(runs.substring(3)) > 1, runs);
+    verifyAll(store, 2 + 4 * ROUNDS);
+  }
+
+  @Test
+  void aSmallHeapReadsManyLayers() throws Exception {
+    Path store = tmp.resolve("store");
+    ImageBuilder b = ImageBuilder.create(store);
+    int files = 0;
+    for (int l = 0; l < 30; l++) {
+      b.layer(l % 2 == 0 ? LayerCompression.GZIP : LayerCompression.NONE);
+      for (int i = 0; i < 2000; i++) {
+        b.file("/l" + l + "/d" + i % 50 + "/f" + i, "layer " + l + " file " + i + "\n");
+        files++;
+      }
+    }
+    b.build("many");
+    Process r = child(List.of("-Xmx64m"), "read", store.toString(), "many");
+    String out = new String(r.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    assertEquals(0, finish(r), "the reader with 64 MiB of heap");
+    assertEquals(String.valueOf(files), out);
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private Path source() throws IOException {
+    Path source = tmp.resolve("source");
+    ImageBuilder b = ImageBuilder.create(source).layer(LayerCompression.GZIP);
+    for (int i = 0; i < 300; i++) {
+      b.file("/usr/share/f" + i, ("file " + i + "\n").repeat(50));
+    }
+    b.layer(LayerCompression.GZIP).file("/etc/os-release", "ID=test\n").dir("/etc");
+    b.build("app");
+    return source;
+  }
+
+  /** Every tag verifies (fsck finds nothing) and reads whole; there are {@code tags} of them. */
+  private static void verifyAll(Path dir, int tags) throws IOException {
+    try (Store store = Store.open(dir)) {
+      List<String> all = store.tags();
+      assertEquals(tags, all.size(), all.toString());
+      FsckReport report = store.fsck(false, Progress.NONE);
+      assertTrue(report.ok(), report.toString());
+      for (String tag : all) {
+        assertTrue(readAll(store.view(tag), "/") >= 301, tag);
+      }
+    }
+  }
+
+  /** Reads every file below {@code dir}; returns how many. */
+  static int readAll(FileTree t, String dir) throws IOException {
+    int n = 0;
+    for (String name : t.list(dir)) {
+      String p = dir.equals("/") ? "/" + name : dir + "/" + name;
+      Node node = t.lookup(p, false);
+      if (node.isDirectory()) {
+        n += readAll(t, p);
+      } else if (node.type() == io.layerfs.core.EntryType.FILE) {
+        try (FileHandle h = t.open(p, Set.of(StandardOpenOption.READ), 0)) {
+          ByteBuffer b = ByteBuffer.allocate((int) node.size());
+          while (b.hasRemaining() && h.read(b, b.position()) > 0) {
+            // fill
+          }
+          if (b.hasRemaining()) {
+            throw new IOException(p + " read short");
+          }
+        }
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private static Process child(List<String> jvm, String... args) throws IOException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(jvm);
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(StoreProcessTest.class.getName());
+    cmd.addAll(List.of(args));
+    return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+  }
+
+  private static int finish(Process p) throws InterruptedException {
+    if (!p.waitFor(300, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new AssertionError("a child did not finish in 300 s");
+    }
+    return p.exitValue();
+  }
+}
