@@ -56,7 +56,7 @@ public final class EStargzConversion {
       }
       String what = "config " + source.configDigest() + " of image " + source.manifestDigest();
       ObjectNode config = OciJson.parseObject(
-          store.readBlob(source.configDigest(), ContentStore.MAX_METADATA_BLOB), what);
+          store.readJson(source.configDigest()), what);
       ObjectNode rootfs = config.putObject("rootfs");
       rootfs.put("type", "layers");
       ArrayNode ids = rootfs.putArray("diff_ids");

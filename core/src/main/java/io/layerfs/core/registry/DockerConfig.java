@@ -56,7 +56,7 @@ public final class DockerConfig {
     }
     JsonNode root;
     try {
-      root = OciJson.MAPPER.readTree(json);
+      root = OciJson.readTree(json);
     } catch (IOException e) {
       throw new IOException(file + ": not a JSON Docker config: " + e.getMessage(), e);
     }

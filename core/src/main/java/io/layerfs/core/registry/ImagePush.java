@@ -54,7 +54,7 @@ public final class ImagePush {
       throw new IllegalArgumentException("cannot push " + imageRef + " (manifest "
           + image.manifestDigest() + ") to " + target + ": the digests differ");
     }
-    byte[] manifest = store.readBlob(image.manifestDigest(), ContentStore.MAX_METADATA_BLOB);
+    byte[] manifest = store.readJson(image.manifestDigest());
     Map<Digest, Long> blobs = new LinkedHashMap<>();
     for (Layer layer : image.layers()) {
       blobs.putIfAbsent(layer.digest(), layer.size());

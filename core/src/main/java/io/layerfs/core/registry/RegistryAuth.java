@@ -159,7 +159,7 @@ final class RegistryAuth {
     }
     JsonNode json;
     try {
-      json = OciJson.MAPPER.readTree(body);
+      json = OciJson.readTree(body);
     } catch (IOException e) {
       throw new IOException("registry " + registry + ": token server " + realm
           + " did not answer JSON", e);

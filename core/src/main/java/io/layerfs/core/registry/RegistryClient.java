@@ -1,6 +1,7 @@
 package io.layerfs.core.registry;
 
 import io.layerfs.core.Digest;
+import io.layerfs.core.Limits;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.oci.Descriptor;
 import io.layerfs.core.oci.ImageConfig;
@@ -57,6 +58,8 @@ public final class RegistryClient {
 
   private final RegistryOptions options;
   private final RegistryHttp http;
+  /** Manifests and configs larger than this are refused before they are read. */
+  private final long maxJsonBytes = Limits.fromSystemProperties().jsonBytes();
 
   public RegistryClient(RegistryOptions options) {
     this.options = options;
@@ -88,7 +91,7 @@ public final class RegistryClient {
     byte[] read(Digest digest) throws IOException;
 
     static LocalBlobs of(ContentStore store) {
-      return d -> store.contains(d) ? store.readBlob(d, ContentStore.MAX_METADATA_BLOB) : null;
+      return d -> store.contains(d) ? store.readJson(d) : null;
     }
   }
 
@@ -207,7 +210,7 @@ public final class RegistryClient {
     if (r.statusCode() != 200) {
       throw http.error(r, call);
     }
-    byte[] bytes = RegistryHttp.readAll(r, ContentStore.MAX_METADATA_BLOB, call);
+    byte[] bytes = RegistryHttp.readAll(r, maxJsonBytes, call);
     String what = "manifest of " + reference;
     Digest actual;
     if (reference.digest() != null) {
@@ -233,7 +236,7 @@ public final class RegistryClient {
 
   /** A config or other small blob, verified against its descriptor. */
   byte[] fetchSmallBlob(Reference repository, Descriptor blob) throws IOException {
-    if (blob.size() > ContentStore.MAX_METADATA_BLOB) {
+    if (blob.size() > maxJsonBytes) {
       throw new IOException(repository + ": blob " + blob.digest() + " is " + blob.size()
           + " bytes, more than a config may be");
     }

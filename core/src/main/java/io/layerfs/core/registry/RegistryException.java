@@ -36,7 +36,7 @@ public final class RegistryException extends IOException {
   static String describe(int status, byte[] body) {
     if (body != null && body.length > 0) {
       try {
-        JsonNode root = OciJson.MAPPER.readTree(body);
+        JsonNode root = OciJson.readTree(body);
         JsonNode errors = root == null ? null : root.get("errors");
         if (errors != null && errors.isArray() && errors.size() > 0) {
           StringJoiner all = new StringJoiner("; ");

@@ -249,7 +249,7 @@ public final class Store implements Closeable {
       String originOrNull) throws IOException {
     Image image = image(ref);
     ImageManifest manifest = ImageManifest.parse(
-        content.readBlob(image.manifestDigest(), ContentStore.MAX_METADATA_BLOB),
+        content.readJson(image.manifestDigest()),
         "manifest " + image.manifestDigest());
     List<Layer> attached = new ArrayList<>();
     LazyLayers lazyLayers = lazyLayers();

@@ -85,8 +85,8 @@ class LazyReadTest {
       image = r.image(tag);
     }
     ContentStore to = ContentStore.open(local);
-    to.write(from.readBlob(image.configDigest(), ContentStore.MAX_METADATA_BLOB));
-    to.write(from.readBlob(image.manifestDigest(), ContentStore.MAX_METADATA_BLOB));
+    to.write(from.readJson(image.configDigest()));
+    to.write(from.readJson(image.manifestDigest()));
     to.tag(tag, image.manifestDigest());
     return Store.open(local);
   }
