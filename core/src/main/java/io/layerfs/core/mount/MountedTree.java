@@ -444,12 +444,13 @@ public final class MountedTree implements FileTree {
   public void move(String absSource, String absTarget, boolean replaceExisting)
       throws IOException {
     Where s = resolve(absSource, false, true); // a move across copies its mode and times
+    if (s.node == null) {
+      // before the target is resolved: a missing source wins over a bad target, as on Linux
+      throw new NoSuchFileException(absSource);
+    }
     Where t = resolve(absTarget, false, false);
     if (s.isMountRoot() || t.isMountRoot() || holdsMount(s.full)) {
       throw new FileSystemException(absSource, absTarget, "Device or resource busy");
-    }
-    if (s.node == null) {
-      throw new NoSuchFileException(absSource);
     }
     writable(s, absSource);
     writable(t, absTarget);
