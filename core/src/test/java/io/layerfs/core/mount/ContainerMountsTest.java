@@ -99,6 +99,30 @@ class ContainerMountsTest {
   }
 
   @Test
+  void commitLeavesMountedContentOutAsDockersDoes() throws IOException {
+    io.layerfs.core.Image committed;
+    try (Container c = open("c", "type=volume,source=v,target=/d1",
+        "type=bind,source=" + host + ",target=/srv", "type=tmpfs,target=/scratch")) {
+      write(c, "/d1/in-volume", "v\n");
+      write(c, "/srv/in-bind", "b\n");
+      write(c, "/scratch/in-tmpfs", "t\n");
+      write(c, "/etc/in-layer", "l\n");
+      committed = c.commit("committed:1", io.layerfs.core.CommitOptions.defaults(),
+          io.layerfs.core.Progress.NONE);
+    }
+    try (io.layerfs.core.FileTree view = io.layerfs.core.rootfs.RootFs.open(store, layers,
+        committed.manifestDigest().toString())) {
+      try (FileHandle h = view.open("/etc/in-layer", opts(StandardOpenOption.READ), 0)) {
+        ByteBuffer b = ByteBuffer.allocate(16);
+        assertEquals(2, h.read(b, 0), "the container's own file is in the new layer");
+      }
+      assertEquals(List.of("a", "sub"), view.list("/d1"), "the image's /d1, not the volume's");
+      assertEquals(List.of(), view.list("/srv"), "the mount point, empty");
+      assertEquals(List.of(), view.list("/scratch"));
+    }
+  }
+
+  @Test
   void anEmptyVolumeIsFilledFromTheImageOnceUnlessNoCopy() throws IOException {
     try (Container c = open("c", "type=volume,source=filled,target=/d1",
         "type=volume,source=bare,target=/d3,volume-nocopy")) {
