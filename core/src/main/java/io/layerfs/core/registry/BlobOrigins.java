@@ -33,11 +33,6 @@ final class BlobOrigins {
     return new BlobOrigins(store, store.stateDir().resolve("origins"));
   }
 
-  /** The folder gc and fsck may ask about. */
-  static Path dir(ContentStore store) throws IOException {
-    return store.stateDir().resolve("origins");
-  }
-
   /** Records that {@code repository} holds {@code digest}. */
   void record(Digest digest, Reference repository) throws IOException {
     String name = repository.name();

@@ -90,10 +90,7 @@ public final class ImagePull {
     if (layers.isEmpty()) {
       return 0;
     }
-    long total = layers.stream().mapToLong(Descriptor::size).sum();
-    SharedProgress shared = new SharedProgress(progress);
-    progress.start("pull " + reference.familiar() + ": " + layers.size() + " layer"
-        + (layers.size() == 1 ? "" : "s"), total);
+    LayerProgress shared = new LayerProgress(progress, layers);
     int threads = Math.min(layers.size(), client.options().parallelism());
     ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
       Thread t = new Thread(r, "layerfs-pull-" + THREADS.incrementAndGet());
@@ -103,9 +100,12 @@ public final class ImagePull {
     AtomicLong fetched = new AtomicLong();
     try {
       List<Future<?>> futures = new ArrayList<>();
-      for (Descriptor layer : layers) {
+      for (int i = 0; i < layers.size(); i++) {
+        Descriptor layer = layers.get(i);
+        Progress one = shared.of(i);
         futures.add(pool.submit(() -> {
-          fetched.addAndGet(fetchBlob(store, client, reference, layer, shared));
+          fetched.addAndGet(fetchBlob(store, client, reference, layer, one));
+          shared.finished(layer);
           return null;
         }));
       }
@@ -135,7 +135,7 @@ public final class ImagePull {
       }
     } finally {
       pool.shutdownNow();
-      progress.done();
+      shared.close();
     }
     return fetched.get();
   }
@@ -172,23 +172,77 @@ public final class ImagePull {
     return blob.size();
   }
 
-  /** Progress advanced by several downloads at once: one step, calls serialized. */
-  private static final class SharedProgress implements Progress {
+  /**
+   * Progress of layers downloaded in parallel, told as one step per layer in manifest order (a
+   * bar per layer on a terminal): bytes of a layer whose step has not begun are counted and
+   * reported when it does. Calls to the target are serialized, from whichever download thread.
+   */
+  private static final class LayerProgress {
     private final Progress target;
+    private final List<Descriptor> layers;
+    private final long[] pending;
+    private final boolean[] finished;
+    private int current;
+    private boolean open;
 
-    SharedProgress(Progress target) {
+    LayerProgress(Progress target, List<Descriptor> layers) {
       this.target = target;
+      this.layers = layers;
+      this.pending = new long[layers.size()];
+      this.finished = new boolean[layers.size()];
+      begin();
     }
 
-    @Override
-    public void start(String step, long total) {}
+    Progress of(int index) {
+      return new Progress() {
+        @Override
+        public void start(String step, long total) {}
 
-    @Override
-    public synchronized void advance(long amount) {
-      target.advance(amount);
+        @Override
+        public void advance(long amount) {
+          LayerProgress.this.advance(index, amount);
+        }
+
+        @Override
+        public void done() {}
+      };
     }
 
-    @Override
-    public void done() {}
+    synchronized void advance(int index, long amount) {
+      if (index == current && open) {
+        target.advance(amount);
+      } else {
+        pending[index] += amount;
+      }
+    }
+
+    synchronized void finished(Descriptor layer) {
+      finished[layers.indexOf(layer)] = true;
+      while (current < layers.size() && finished[current]) {
+        target.done();
+        open = false;
+        current++;
+        begin();
+      }
+    }
+
+    synchronized void close() {
+      if (open) {
+        target.done();
+        open = false;
+      }
+    }
+
+    private void begin() {
+      if (current < layers.size()) {
+        Descriptor layer = layers.get(current);
+        target.start("pull " + layer.digest(), layer.size());
+        open = true;
+        if (pending[current] > 0) {
+          target.advance(pending[current]);
+          pending[current] = 0;
+        }
+      }
+    }
   }
 }

@@ -46,11 +46,6 @@ final class ResumingBlobStream extends InputStream {
     return blobSize;
   }
 
-  /** How many times a cut connection was resumed. */
-  int resumes() {
-    return resumes;
-  }
-
   @Override
   public int read() throws IOException {
     byte[] one = new byte[1];
