@@ -1,6 +1,7 @@
 package io.layerfs.core.estargz;
 
 import io.layerfs.core.Digest;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -11,6 +12,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.zip.Deflater;
 import java.util.zip.GZIPOutputStream;
 
@@ -75,8 +77,8 @@ public final class EStargzWriter {
   private Result run(RawTarReader tar) throws IOException {
     byte[] landmark = {0xf};
     appendRegular(TarHeaders.regular(NO_PREFETCH_LANDMARK, landmark.length, 0644),
-        NO_PREFETCH_LANDMARK, 0644, 0, 0, "", "", 0, java.util.Map.of(),
-        new java.io.ByteArrayInputStream(landmark), landmark.length);
+        NO_PREFETCH_LANDMARK, 0644, 0, 0, "", "", 0, Map.of(),
+        new ByteArrayInputStream(landmark), landmark.length);
     write(new byte[RawTarReader.BLOCK - landmark.length]);
     RawTarReader.Entry e;
     byte[] buf = new byte[64 << 10];
@@ -132,7 +134,7 @@ public final class EStargzWriter {
   }
 
   private void appendRegular(byte[] header, String name, long mode, long uid, long gid,
-      String uname, String gname, long mtime, java.util.Map<String, byte[]> xattrs,
+      String uname, String gname, long mtime, Map<String, byte[]> xattrs,
       InputStream payload, long size) throws IOException {
     openMember();
     write(header);
@@ -171,7 +173,7 @@ public final class EStargzWriter {
           ? new TocEntry(name, "reg", size, modtime(mtime), "", mode, uid, gid, uname, gname,
               offset, 0, 0, 0, xattrs, "", 0, chunkSizeField, chunkDigest)
           : new TocEntry(name, "chunk", 0, "", "", 0, 0, 0, "", "", offset, 0, 0, 0,
-              java.util.Map.of(), "", written, chunkSizeField, chunkDigest);
+              Map.of(), "", written, chunkSizeField, chunkDigest);
       entries.add(entry);
       written += length;
       first = false;

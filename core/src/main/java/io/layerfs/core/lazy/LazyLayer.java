@@ -111,16 +111,6 @@ public final class LazyLayer {
     return total;
   }
 
-  /** The whole file {@code tocName}, for small files. */
-  public byte[] readAll(String tocName) throws IOException {
-    long size = estargz.toc().entry(tocName).size();
-    ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(size));
-    while (b.hasRemaining() && readFile(tocName, size, b, b.position()) > 0) {
-      // fill
-    }
-    return b.array();
-  }
-
   private byte[] chunk(String file, Toc.Chunk c) throws IOException {
     synchronized (chunks) {
       byte[] b = chunks.get(c);
@@ -187,11 +177,6 @@ public final class LazyLayer {
       }
     }
     return new Lookup(b.array(), null, false);
-  }
-
-  /** Inflates the rest of a plain gzip layer and checks its DiffID. */
-  void inflateAll() throws IOException {
-    gzip().inflateAll();
   }
 
   synchronized LazyGzip gzip() throws IOException {
