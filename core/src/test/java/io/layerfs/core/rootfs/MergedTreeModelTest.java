@@ -372,6 +372,20 @@ class MergedTreeModelTest {
         .checkAssert(Props.io(MergedTreeModelTest::matchesReference));
   }
 
+  private interface Finder {
+    LayerNode find() throws IOException;
+  }
+
+  /** What a lookup found: path, type and key, null, or the error (type and message). */
+  private static String found(Finder f) {
+    try {
+      LayerNode n = f.find();
+      return n == null ? null : n.path() + " " + n.type() + " " + n.fileKey();
+    } catch (IOException e) {
+      return e.getClass().getSimpleName() + ": " + e.getMessage();
+    }
+  }
+
   private static void matchesReference(List<List<Op>> stack) throws IOException {
     Model model = new Model();
     List<LayerIndex> indexes = new ArrayList<>();
@@ -409,6 +423,14 @@ class MergedTreeModelTest {
           assertEquals(EntryType.DIRECTORY, got.type(), ctx);
           List<String> kids = new ArrayList<>(new TreeSet<>(childrenOf(m, p)));
           assertEquals(kids, tree.list(p), ctx);
+          assertEquals(kids, tree.list(got), ctx);
+          // a child in one step is the child found from the root
+          List<String> probeNames = new ArrayList<>(kids);
+          probeNames.addAll(List.of("absent", ".", "..", "", "a/b"));
+          for (String k : probeNames) {
+            assertEquals(found(() -> tree.find(PathNames.child(p, k), false)),
+                found(() -> tree.findChild(got, k)), "child " + k + " of " + ctx);
+          }
         }
         case "file" -> {
           assertEquals(EntryType.FILE, got.type(), ctx);
