@@ -424,6 +424,11 @@ class MergedTreeModelTest {
           List<String> kids = new ArrayList<>(new TreeSet<>(childrenOf(m, p)));
           assertEquals(kids, tree.list(p), ctx);
           assertEquals(kids, tree.list(got), ctx);
+          // as on Linux: its own name, its "." and each subdirectory's ".."
+          long subdirs = kids.stream().filter(k -> m.get(PathNames.child(p, k)).dir()).count();
+          assertEquals(2 + subdirs, got.linkCount(), "links of " + ctx);
+          assertEquals(got.layer() < 0 ? null : digests.get(got.layer()), got.layerDigest(),
+              "layer digest of " + ctx);
           // a child in one step is the child found from the root
           List<String> probeNames = new ArrayList<>(kids);
           probeNames.addAll(List.of("absent", ".", "..", "", "a/b"));
