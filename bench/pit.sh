@@ -26,7 +26,7 @@ declare -A TESTS=(
   [ContentStore]='io.layerfs.core.content.ContentStoreTest'
 )
 declare -A PACKAGE=(
-  [UpperFile]='io.layerfs.core.container.UpperFileContractTest,io.layerfs.core.container.ContainerTest,io.layerfs.core.container.ContainerMetadataFormatTest,io.layerfs.core.overlay.MetaLogIntegrityTest'
+  [UpperFile]=overlay [UpperLayer]=overlay [Overlay]=overlay [ContainerTree]=overlay
   [MergedTree]=rootfs [LayerIndexBuilder]=rootfs [TarIndexer]=rootfs [ContentStore]=content
 )
 
