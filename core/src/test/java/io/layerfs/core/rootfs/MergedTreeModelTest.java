@@ -418,6 +418,11 @@ class MergedTreeModelTest {
       LayerNode got = tree.lookup(p, false);
       String ctx = p + " in " + stack;
       assertEquals(p, got.path(), ctx);
+      // the same path spelled with extra slashes names the same node by its clean path
+      assertEquals(p, tree.lookup(p.replace("/", "//"), false).path(), "// " + ctx);
+      if (want.dir()) {
+        assertEquals(p, tree.lookup("/" + p + "/", false).path(), "trailing / " + ctx);
+      }
       switch (want.kind) {
         case "dir" -> {
           assertEquals(EntryType.DIRECTORY, got.type(), ctx);
