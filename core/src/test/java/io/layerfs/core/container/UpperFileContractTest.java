@@ -190,6 +190,47 @@ class UpperFileContractTest {
   }
 
   @Test
+  void transferToAndReadsOfAPartlyCopiedFileAsTheJdk() throws IOException {
+    // /big: one chunk copied up in the middle, then extended far past the image's bytes, so a
+    // read crosses layer bytes, data file bytes, zeros after the image's end and a sparse gap
+    write(c, "/big", "middle".getBytes(StandardCharsets.UTF_8), 200_000, WRITE);
+    write(c, "/big", "end".getBytes(StandardCharsets.UTF_8), 900_000, WRITE);
+    write(c, "/small", "0123456789".getBytes(StandardCharsets.UTF_8), 0);
+    byte[] expect = new byte[900_003];
+    System.arraycopy(ContainerFixture.big(), 0, expect, 0, ContainerFixture.BIG);
+    System.arraycopy("middle".getBytes(StandardCharsets.UTF_8), 0, expect, 200_000, 6);
+    System.arraycopy("end".getBytes(StandardCharsets.UTF_8), 0, expect, 900_000, 3);
+    assertArrayEquals(expect, read(c, "/big"));
+    Path host = tmp.resolve("host");
+    for (String path : List.of("/big", "/small", "/etc/hosts")) {
+      byte[] content = read(c, path);
+      Files.write(host, content);
+      try (FileHandle h = c.open(path, opts(READ, WRITE), 0);
+          FileChannel jdk = FileChannel.open(host, READ)) {
+        h.force(true);
+        long size = content.length;
+        for (long[] pc : new long[][] {{0, size}, {0, size + 10}, {1, 5}, {size - 3, 100},
+            {size, 10}, {size + 5, 10}, {65_530, 20}, {699_990, 30}, {0, 0}}) {
+          java.io.ByteArrayOutputStream mine = new java.io.ByteArrayOutputStream();
+          java.io.ByteArrayOutputStream theirs = new java.io.ByteArrayOutputStream();
+          long m = h.transferTo(pc[0], pc[1], java.nio.channels.Channels.newChannel(mine));
+          long t = jdk.transferTo(pc[0], pc[1], java.nio.channels.Channels.newChannel(theirs));
+          assertEquals(t, m, path + " transferTo " + Arrays.toString(pc));
+          assertArrayEquals(theirs.toByteArray(), mine.toByteArray(), path + " bytes "
+              + Arrays.toString(pc));
+        }
+        for (long pos : new long[] {0, 65_535, 65_536, 199_999, 699_999, 700_000, 720_895,
+            720_896, 899_999, size - 1}) {
+          ByteBuffer mine = ByteBuffer.allocate(70_000);
+          ByteBuffer theirs = ByteBuffer.allocate(70_000);
+          assertEquals(jdk.read(theirs, pos), h.read(mine, pos), path + " read at " + pos);
+          assertEquals(theirs.flip(), mine.flip(), path + " bytes at " + pos);
+        }
+      }
+    }
+  }
+
+  @Test
   void aDirectoryCountsTwoLinksPlusItsSubdirectories() throws IOException {
     // /d1 holds a file and the directory sub: 3, as stat on Linux (overlay2 too) reports
     assertEquals(3, c.lookup("/d1", false).linkCount());

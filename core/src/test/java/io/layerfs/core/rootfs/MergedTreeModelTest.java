@@ -372,6 +372,20 @@ class MergedTreeModelTest {
         .checkAssert(Props.io(MergedTreeModelTest::matchesReference));
   }
 
+  private interface Finder {
+    LayerNode find() throws IOException;
+  }
+
+  /** What a lookup found: path, type and key, null, or the error (type and message). */
+  private static String found(Finder f) {
+    try {
+      LayerNode n = f.find();
+      return n == null ? null : n.path() + " " + n.type() + " " + n.fileKey();
+    } catch (IOException e) {
+      return e.getClass().getSimpleName() + ": " + e.getMessage();
+    }
+  }
+
   private static void matchesReference(List<List<Op>> stack) throws IOException {
     Model model = new Model();
     List<LayerIndex> indexes = new ArrayList<>();
@@ -404,11 +418,29 @@ class MergedTreeModelTest {
       LayerNode got = tree.lookup(p, false);
       String ctx = p + " in " + stack;
       assertEquals(p, got.path(), ctx);
+      // the same path spelled with extra slashes names the same node by its clean path
+      assertEquals(p, tree.lookup(p.replace("/", "//"), false).path(), "// " + ctx);
+      if (want.dir()) {
+        assertEquals(p, tree.lookup("/" + p + "/", false).path(), "trailing / " + ctx);
+      }
       switch (want.kind) {
         case "dir" -> {
           assertEquals(EntryType.DIRECTORY, got.type(), ctx);
           List<String> kids = new ArrayList<>(new TreeSet<>(childrenOf(m, p)));
           assertEquals(kids, tree.list(p), ctx);
+          assertEquals(kids, tree.list(got), ctx);
+          // as on Linux: its own name, its "." and each subdirectory's ".."
+          long subdirs = kids.stream().filter(k -> m.get(PathNames.child(p, k)).dir()).count();
+          assertEquals(2 + subdirs, got.linkCount(), "links of " + ctx);
+          assertEquals(got.layer() < 0 ? null : digests.get(got.layer()), got.layerDigest(),
+              "layer digest of " + ctx);
+          // a child in one step is the child found from the root
+          List<String> probeNames = new ArrayList<>(kids);
+          probeNames.addAll(List.of("absent", ".", "..", "", "a/b"));
+          for (String k : probeNames) {
+            assertEquals(found(() -> tree.find(PathNames.child(p, k), false)),
+                found(() -> tree.findChild(got, k)), "child " + k + " of " + ctx);
+          }
         }
         case "file" -> {
           assertEquals(EntryType.FILE, got.type(), ctx);

@@ -46,6 +46,17 @@ class MergedTreeTest {
   }
 
   @Test
+  void aHardLinkInALaterLayerCountsOnAFileOfOneName() throws IOException {
+    // the file has one name in its own layer: only the layer above makes it two
+    MergedTree t = tree(new TestTars().file("a", "data").file("other", "x"),
+        new TestTars().hardlink("b", "a"));
+    assertEquals(2, t.lookup("/a", false).linkCount());
+    assertEquals(2, t.lookup("/b", false).linkCount());
+    assertEquals(t.lookup("/a", false).fileKey(), t.lookup("/b", false).fileKey());
+    assertEquals(1, t.lookup("/other", false).linkCount());
+  }
+
+  @Test
   void symlinkLoopsAreEloop() throws IOException {
     MergedTree t = tree(new TestTars().symlink("loop", "loop").symlink("a", "b").symlink("b", "a")
         .dir("d", 0755));
