@@ -8,6 +8,7 @@
 #   bash bench/cli-startup.sh [RUNS]        (default 20)
 #   bash bench/cli-startup.sh > bench/results/cli-startup.md
 #   BASE_JAR=other/layerfs.jar bash bench/cli-startup.sh   adds a column for another build's jar
+#   CLI_JAR=... CLI_LAUNCHER=...              measure another build's jar and launcher
 #                                         (an older version, say), run with java -jar
 #
 # The variants are run round-robin (one run of each, then the next round), so that other work on
@@ -15,8 +16,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-20}
-jar=$PWD/cli/target/layerfs.jar
-launcher=$PWD/cli/target/layerfs
+jar=${CLI_JAR:-$PWD/cli/target/layerfs.jar}
+launcher=${CLI_LAUNCHER:-$PWD/cli/target/layerfs}
 if [[ ! -f $jar || ! -x $launcher ]]; then
   mvn -B -q package -pl cli -am -DskipTests >&2
 fi
