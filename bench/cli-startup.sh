@@ -8,8 +8,8 @@
 #   bash bench/cli-startup.sh [RUNS]        (default 20)
 #   bash bench/cli-startup.sh > bench/results/cli-startup.md
 #   BASE_JAR=other/layerfs.jar bash bench/cli-startup.sh   adds a column for another build's jar
-#   CLI_JAR=... CLI_LAUNCHER=...              measure another build's jar and launcher
 #                                         (an older version, say), run with java -jar
+#   CLI_JAR=J CLI_LAUNCHER=L bash bench/cli-startup.sh   measures jar J and launcher L instead
 #
 # The variants are run round-robin (one run of each, then the next round), so that other work on
 # the machine weighs on all of them alike. Builds the CLI when cli/target/layerfs.jar is missing.
