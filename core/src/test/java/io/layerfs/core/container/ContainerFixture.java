@@ -210,4 +210,33 @@ public final class ContainerFixture {
   public static String digest(byte[] b) {
     return Digest.sha256(b).hex().substring(0, 12);
   }
+
+  /**
+   * Copies a container directory's files (not its lock) to {@code to}: the state a {@code kill
+   * -9} would leave there, since nothing is compacted on the way.
+   */
+  public static void copyState(Path from, Path to) throws IOException {
+    try (java.util.stream.Stream<Path> s = Files.walk(from)) {
+      for (Path p : s.toList()) {
+        Path t = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(t);
+        } else if (!p.getFileName().toString().equals("lock")) {
+          Files.copy(p, t);
+        }
+      }
+    }
+  }
+
+  /** Replaces a container directory's files (not its lock) with a copy {@link #copyState} made. */
+  public static void replaceState(Path dir, Path from) throws IOException {
+    try (java.util.stream.Stream<Path> s = Files.walk(dir)) {
+      for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        if (!p.equals(dir) && !p.getFileName().toString().equals("lock")) {
+          Files.delete(p);
+        }
+      }
+    }
+    copyState(from, dir);
+  }
 }

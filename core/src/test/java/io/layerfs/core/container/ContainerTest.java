@@ -397,12 +397,12 @@ class ContainerTest {
     Path dir = store.stateDir().resolve("containers/web");
     // simulate a crash: copy the container's state while it is open (no compaction)
     Path crash = tmp.resolve("crash");
-    copyTree(dir, crash);
+    ContainerFixture.copyState(dir, crash);
     c.createDirectory("/three", 0755);
-    copyTree(dir, tmp.resolve("crash2"));
+    ContainerFixture.copyState(dir, tmp.resolve("crash2"));
     c.close();
     // replay of the full log
-    replaceState(dir, crash);
+    ContainerFixture.replaceState(dir, crash);
     c = Container.open(store, layers, "web", null, false);
     assertEquals("1", readString(c, "/one"));
     assertTrue(c.lookup("/two", false).isDirectory());
@@ -415,7 +415,7 @@ class ContainerTest {
     try (FileChannel ch = FileChannel.open(torn.resolve("meta.log"), StandardOpenOption.WRITE)) {
       ch.truncate(valid[0] - 3);
     }
-    replaceState(dir, torn);
+    ContainerFixture.replaceState(dir, torn);
     c = Container.open(store, layers, "web", null, false);
     assertEquals("1", readString(c, "/one"));
     assertThrows(NoSuchFileException.class, () -> c.lookup("/three", false));
@@ -423,32 +423,6 @@ class ContainerTest {
     reopen();
     assertThrows(NoSuchFileException.class, () -> c.lookup("/one", false));
     assertTrue(c.lookup("/two", false).isDirectory());
-  }
-
-  private static void copyTree(Path from, Path to) throws IOException {
-    try (Stream<Path> s = Files.walk(from)) {
-      for (Path p : s.toList()) {
-        Path t = to.resolve(from.relativize(p).toString());
-        if (Files.isDirectory(p)) {
-          Files.createDirectories(t);
-        } else if (!p.getFileName().toString().equals("lock")) {
-          Files.copy(p, t);
-        }
-      }
-    }
-  }
-
-  private static void replaceState(Path dir, Path from) throws IOException {
-    try (Stream<Path> s = Files.walk(dir)) {
-      List<Path> all = new ArrayList<>(s.toList());
-      java.util.Collections.reverse(all);
-      for (Path p : all) {
-        if (!p.equals(dir) && !p.getFileName().toString().equals("lock")) {
-          Files.delete(p);
-        }
-      }
-    }
-    copyTree(from, dir);
   }
 
   @Test

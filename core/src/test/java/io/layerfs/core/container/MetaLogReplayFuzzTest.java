@@ -92,7 +92,7 @@ class MetaLogReplayFuzzTest {
         apply(c, op, () -> states.add(describe(c)));
         states.add(describe(c));
       }
-      copyTree(dir, crash); // the state a kill -9 would leave (no compaction)
+      ContainerFixture.copyState(dir, crash); // the state a kill -9 would leave (no compaction)
     }
     long[] valid = new long[1];
     MetaLog.read(crash, valid);
@@ -110,7 +110,7 @@ class MetaLogReplayFuzzTest {
         ch.write(b.flip(), offset);
       }
     }
-    replaceState(dir, crash);
+    ContainerFixture.replaceState(dir, crash);
     List<String> replayed;
     try (Container c = Container.open(store, layers, name, null, false)) {
       replayed = describe(c);
@@ -202,30 +202,6 @@ class MetaLogReplayFuzzTest {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-  }
-
-  private static void copyTree(Path from, Path to) throws IOException {
-    try (Stream<Path> s = Files.walk(from)) {
-      for (Path p : s.toList()) {
-        Path t = to.resolve(from.relativize(p).toString());
-        if (Files.isDirectory(p)) {
-          Files.createDirectories(t);
-        } else if (!p.getFileName().toString().equals("lock")) {
-          Files.copy(p, t);
-        }
-      }
-    }
-  }
-
-  private static void replaceState(Path dir, Path from) throws IOException {
-    try (Stream<Path> s = Files.walk(dir)) {
-      for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        if (!p.equals(dir) && !p.getFileName().toString().equals("lock")) {
-          Files.delete(p);
-        }
-      }
-    }
-    copyTree(from, dir);
   }
 
   private static void deleteTree(Path dir) throws IOException {

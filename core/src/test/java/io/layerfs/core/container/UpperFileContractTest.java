@@ -23,7 +23,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -281,9 +280,9 @@ class UpperFileContractTest {
     // a crash: the container's directory as it is while the container is open
     Path dir = store.stateDir().resolve("containers/web");
     Path crash = tmp.resolve("crash");
-    copyTree(dir, crash);
+    ContainerFixture.copyState(dir, crash);
     c.close();
-    replaceState(dir, crash);
+    ContainerFixture.replaceState(dir, crash);
     c = Container.open(store, layers, "web", null, false);
     int i = 0;
     for (String p : List.of("/big", "/etc/hosts", "/d1/sub/x")) {
@@ -291,29 +290,4 @@ class UpperFileContractTest {
     }
   }
 
-  private static void copyTree(Path from, Path to) throws IOException {
-    try (Stream<Path> s = Files.walk(from)) {
-      for (Path p : s.toList()) {
-        Path t = to.resolve(from.relativize(p).toString());
-        if (Files.isDirectory(p)) {
-          Files.createDirectories(t);
-        } else if (!p.getFileName().toString().equals("lock")) {
-          Files.copy(p, t);
-        }
-      }
-    }
-  }
-
-  private static void replaceState(Path dir, Path from) throws IOException {
-    try (Stream<Path> s = Files.walk(dir)) {
-      List<Path> all = new ArrayList<>(s.toList());
-      java.util.Collections.reverse(all);
-      for (Path p : all) {
-        if (!p.equals(dir) && !p.getFileName().toString().equals("lock")) {
-          Files.delete(p);
-        }
-      }
-    }
-    copyTree(from, dir);
-  }
 }
