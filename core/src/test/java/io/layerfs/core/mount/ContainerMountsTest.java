@@ -32,7 +32,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -226,7 +225,10 @@ class ContainerMountsTest {
 
   @Test
   void tmpfsIsEmptyAtEveryOpenBoundedAndNeverOnDisk() throws IOException {
-    byte[] marker = "tmpfs-marker-7f3a9c".getBytes(StandardCharsets.UTF_8);
+    // new in every run, so no file but one this run wrote can hold it (this test's own source
+    // and class files may well lie under the temp directory)
+    byte[] marker = ("tmpfs-marker-" + java.util.UUID.randomUUID())
+        .getBytes(StandardCharsets.UTF_8);
     try (Container c = open("c", "type=tmpfs,target=/scratch,tmpfs-size=64k,tmpfs-mode=1770")) {
       assertEquals(01770, c.lookup("/scratch", true).mode());
       write(c, "/scratch/m", marker, 0);
@@ -239,31 +241,41 @@ class ContainerMountsTest {
       assertFalse(containsBytes(tmp, marker), "no file under the test's directory holds it");
       assertFalse(containsBytes(Path.of(System.getProperty("java.io.tmpdir")), marker),
           "nor a temp file");
+      Files.write(tmp.resolve("control"), marker);
+      assertTrue(containsBytes(tmp, marker), "the scan finds the bytes where they are");
     }
     try (Container c = Container.open(store, layers, "c", null, false)) {
       assertEquals(List.of(), c.list("/scratch"));
     }
   }
 
+  /** Whether a regular file under {@code dir} holds {@code needle}; unreadable parts skipped. */
   private static boolean containsBytes(Path dir, byte[] needle) throws IOException {
     String n = new String(needle, StandardCharsets.ISO_8859_1);
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path p : (Iterable<Path>) walk::iterator) {
-        if (Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)
-            && Files.isReadable(p) && Files.size(p) < (64 << 20)) {
+    boolean[] found = {false};
+    Files.walkFileTree(dir, new java.nio.file.SimpleFileVisitor<>() {
+      @Override
+      public java.nio.file.FileVisitResult visitFile(Path p,
+          java.nio.file.attribute.BasicFileAttributes a) {
+        if (a.isRegularFile() && a.size() < (64 << 20)) {
           try {
             if (new String(Files.readAllBytes(p), StandardCharsets.ISO_8859_1).contains(n)) {
-              return true;
+              found[0] = true;
+              return java.nio.file.FileVisitResult.TERMINATE;
             }
           } catch (IOException e) {
-            // a file that went away while walking
+            // a file that went away or cannot be read (other processes share the temp directory)
           }
         }
+        return java.nio.file.FileVisitResult.CONTINUE;
       }
-    } catch (java.io.UncheckedIOException e) {
-      // a directory that went away or cannot be read: not ours
-    }
-    return false;
+
+      @Override
+      public java.nio.file.FileVisitResult visitFileFailed(Path p, IOException e) {
+        return java.nio.file.FileVisitResult.CONTINUE; // gone or unreadable: not ours
+      }
+    });
+    return found[0];
   }
 
   @Test
