@@ -43,6 +43,7 @@ import java.io.ByteArrayInputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -309,7 +310,7 @@ public final class Store implements Closeable {
       }
     }
     attachLazy(tag, layer -> new RegistryBlob(client, reference, layer),
-        reference + "\n" + "tlsVerify=" + options.tlsVerify() + "\n");
+        lazyOrigin(reference, options.tlsVerify()));
     return tag;
   }
 
@@ -319,7 +320,9 @@ public final class Store implements Closeable {
    * any process: credentials come from the Docker config as for a pull.
    */
   private void reattachLazy(String ref) throws IOException {
-    if (ref == null || !Images.isKnown(content, ref)) {
+    // one stat when the store has no lazy state, rather than resolving the image on every open
+    if (ref == null || !Files.isDirectory(LazyLayers.root(content))
+        || !Images.isKnown(content, ref)) {
       return;
     }
     for (Layer layer : image(ref).layers()) {
@@ -339,6 +342,14 @@ public final class Store implements Closeable {
       attachLazy(ref, l -> new RegistryBlob(client, reference, l), origin);
       return;
     }
+  }
+
+  /**
+   * What a lazy layer's folder records of its registry blob, a line each: the reference, then
+   * {@code tlsVerify=BOOLEAN} ({@link #reattachLazy} reads it back).
+   */
+  private static String lazyOrigin(Reference reference, boolean tlsVerify) {
+    return reference + "\n" + "tlsVerify=" + tlsVerify + "\n";
   }
 
   /**
