@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.nio.file.SecureDirectoryStream;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributes;
@@ -49,10 +50,17 @@ import java.util.concurrent.TimeUnit;
  * <p>Thread safety: any number of threads; the root stream's own lock orders its calls.
  */
 final class DirTree implements FileTree {
+  /**
+   * Directories kept open per mount: the paths in use, bounded as each holds two descriptors
+   * (the JDK's directory stream keeps a duplicate for reading entries).
+   */
+  static final int KEPT_OPEN = 32;
   private static final String UNIX_ATTRIBUTES = "unix:fileKey,mode,uid,gid,ino,nlink,ctime,rdev";
 
   private final Path root;
   private final SecureDirectoryStream<Path> rootStream;
+  /** Directories kept open below the root, so that a path costs a stat per name, not an open. */
+  private final OpenDirs dirs = new OpenDirs(KEPT_OPEN);
   /** The default file system's host directory (uids from "unix:uid"), or a tmpfs's root. */
   private final boolean host;
   /** Mode bits the root directory shows beyond its permissions (a tmpfs's sticky bit). */
@@ -151,44 +159,37 @@ final class DirTree implements FileTree {
   List<Node> walk(String absDir, List<String> names, boolean fullLast) throws IOException {
     List<String> dirNames = names(absDir);
     List<Node> out = new ArrayList<>();
-    try (Dir dir = dirOrThrow(absDir, dirNames, dirNames.size())) {
-      SecureDirectoryStream<Path> current = dir.stream;
-      String path = dirNames.isEmpty() ? "" : absDir;
-      Path host = hostPath(dirNames);
-      try {
-        for (int i = 0; i < names.size(); i++) {
-          String name = names.get(i);
-          Path relative = root.getFileSystem().getPath(name);
-          path = path + "/" + name;
-          host = host.resolve(name);
-          PosixFileAttributes a;
-          try {
-            a = current.getFileAttributeView(relative, PosixFileAttributeView.class,
-                LinkOption.NOFOLLOW_LINKS).readAttributes();
-          } catch (NoSuchFileException e) {
-            out.add(null);
-            break;
-          }
-          boolean last = i == names.size() - 1;
-          out.add(last && fullLast ? node(path, a, host) : light(path, a, host));
-          if (last || !a.isDirectory()) {
-            break;
-          }
-          SecureDirectoryStream<Path> next =
-              current.newDirectoryStream(relative, LinkOption.NOFOLLOW_LINKS);
-          if (current != dir.stream) {
-            current.close();
-          }
-          current = next;
+    Dir current = dirOrThrow(absDir, dirNames, dirNames.size());
+    String path = dirNames.isEmpty() ? "" : absDir;
+    Path host = hostPath(dirNames);
+    try {
+      for (int i = 0; i < names.size(); i++) {
+        String name = names.get(i);
+        Path relative = root.getFileSystem().getPath(name);
+        path = path + "/" + name;
+        host = host.resolve(name);
+        PosixFileAttributes a;
+        try {
+          a = current.stream.getFileAttributeView(relative, PosixFileAttributeView.class,
+              LinkOption.NOFOLLOW_LINKS).readAttributes();
+        } catch (NoSuchFileException e) {
+          out.add(null);
+          break;
         }
-      } catch (FileSystemException e) {
-        // a directory swapped for a link (or a file) since it was looked at: ELOOP, ENOTDIR
-        throw new FileSystemException(path, null, e.getReason());
-      } finally {
-        if (current != dir.stream) {
-          current.close();
+        boolean last = i == names.size() - 1;
+        out.add(last && fullLast ? node(path, a, host) : light(path, a, host));
+        if (last || !a.isDirectory()) {
+          break;
         }
+        Dir next = child(current, path, relative, a);
+        current.close();
+        current = next;
       }
+    } catch (FileSystemException e) {
+      // a directory swapped for a link (or a file) since it was looked at: ELOOP, ENOTDIR
+      throw new FileSystemException(path, null, e.getReason());
+    } finally {
+      current.close();
     }
     return out;
   }
@@ -225,6 +226,19 @@ final class DirTree implements FileTree {
       boolean write = append || options.contains(StandardOpenOption.WRITE);
       return new DirHandle((FileChannel) ch, !write || options.contains(StandardOpenOption.READ),
           write, append, !host);
+    }
+  }
+
+  /**
+   * {@link #open}, for a path whose names may include links: every directory on the way is
+   * opened without following, and so is the last name, so a link anywhere (or a name that is
+   * missing, or any other failure) gives null, and the caller resolves the path name by name.
+   */
+  FileHandle openBeneath(String absPath, Set<? extends OpenOption> options, int createMode) {
+    try {
+      return open(absPath, options, createMode);
+    } catch (IOException | RuntimeException e) {
+      return null;
     }
   }
 
@@ -273,6 +287,7 @@ final class DirTree implements FileTree {
           PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).readAttributes();
       if (a.isDirectory()) {
         parent.stream.deleteDirectory(name);
+        dirs.forget("/" + String.join("/", names));
       } else {
         parent.stream.deleteFile(name);
       }
@@ -310,11 +325,15 @@ final class DirTree implements FileTree {
         // the JDK's order: the target goes first (a non-empty directory refuses)
         if (existing.isDirectory()) {
           target.stream.deleteDirectory(t);
+          dirs.forget("/" + String.join("/", to));
         } else {
           target.stream.deleteFile(t);
         }
       }
       source.stream.move(s, target.stream, t);
+      if (moved.isDirectory()) {
+        dirs.forget("/" + String.join("/", from));
+      }
     }
   }
 
@@ -410,7 +429,7 @@ final class DirTree implements FileTree {
 
   @Override
   public void close() throws IOException {
-    try {
+    try (OpenDirs kept = dirs) {
       rootStream.close();
     } finally {
       if (owned != null) {
@@ -421,17 +440,29 @@ final class DirTree implements FileTree {
 
   // ------------------------------------------------------------------------------ helpers
 
-  /** An open directory; the root stays open when it is closed. */
+  /**
+   * An open directory, given back with {@link #close}: the root stays open, one from {@link
+   * #dirs} goes back there, any other is closed.
+   */
   private final class Dir implements AutoCloseable {
     final SecureDirectoryStream<Path> stream;
+    private final OpenDirs.Entry kept;
 
     Dir(SecureDirectoryStream<Path> stream) {
       this.stream = stream;
+      this.kept = null;
+    }
+
+    Dir(OpenDirs.Entry kept) {
+      this.stream = kept.stream;
+      this.kept = kept;
     }
 
     @Override
     public void close() throws IOException {
-      if (stream != rootStream) {
+      if (kept != null) {
+        dirs.release(kept);
+      } else if (stream != rootStream) {
         stream.close();
       }
     }
@@ -439,31 +470,50 @@ final class DirTree implements FileTree {
 
   /** The directory of the first {@code count} names, or null if one is missing. */
   private Dir dir(List<String> names, int count) throws IOException {
-    SecureDirectoryStream<Path> current = rootStream;
+    Dir current = new Dir(rootStream);
+    String path = "";
     try {
       for (int i = 0; i < count; i++) {
-        SecureDirectoryStream<Path> next;
+        String name = names.get(i);
+        path = path + "/" + name;
+        Path relative = root.getFileSystem().getPath(name);
+        BasicFileAttributes a;
         try {
-          next = current.newDirectoryStream(root.getFileSystem().getPath(names.get(i)),
-              LinkOption.NOFOLLOW_LINKS);
+          a = current.stream.getFileAttributeView(relative, BasicFileAttributeView.class,
+              LinkOption.NOFOLLOW_LINKS).readAttributes();
         } catch (NoSuchFileException e) {
-          if (current != rootStream) {
-            current.close();
-          }
+          current.close();
           return null;
         }
-        if (current != rootStream) {
-          current.close();
-        }
+        Dir next = child(current, path, relative, a);
+        current.close();
         current = next;
       }
     } catch (IOException | RuntimeException e) {
-      if (current != rootStream) {
-        current.close();
-      }
+      current.close();
       throw e;
     }
-    return new Dir(current);
+    return current;
+  }
+
+  /**
+   * The directory {@code relative} of {@code parent}, at {@code path} in the mount, where a
+   * {@code stat} without following found {@code a}: the one kept open when it is still the same
+   * file, else opened now without following (a name that is no directory, or became a link,
+   * fails as {@code openat} with {@code O_NOFOLLOW | O_DIRECTORY} fails).
+   */
+  private Dir child(Dir parent, String path, Path relative, BasicFileAttributes a)
+      throws IOException {
+    if (a.isDirectory()) {
+      OpenDirs.Entry kept = dirs.acquire(path, a.fileKey());
+      if (kept != null) {
+        return new Dir(kept);
+      }
+    }
+    SecureDirectoryStream<Path> opened =
+        parent.stream.newDirectoryStream(relative, LinkOption.NOFOLLOW_LINKS);
+    OpenDirs.Entry kept = dirs.offer(path, a.fileKey(), opened);
+    return kept != null ? new Dir(kept) : new Dir(opened);
   }
 
   private Dir dirOrThrow(String absPath, List<String> names, int count) throws IOException {

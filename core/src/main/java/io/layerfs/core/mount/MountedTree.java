@@ -261,6 +261,12 @@ public final class MountedTree implements FileTree {
     return new Where(owner, path, owner == null ? path : owner.inner(path), findIn(owner, path));
   }
 
+  /** True when no name of {@code absPath} is {@code .} or {@code ..}. */
+  private static boolean plain(String absPath) {
+    return !absPath.contains("/.") || names(absPath).stream()
+        .noneMatch(n -> n.equals(".") || n.equals(".."));
+  }
+
   private static String child(String dir, String name) {
     return dir.equals("/") ? "/" + name : dir + "/" + name;
   }
@@ -341,7 +347,11 @@ public final class MountedTree implements FileTree {
 
   @Override
   public Node find(String absPath, boolean followLast) throws IOException {
-    return resolve(absPath, followLast, true).node;
+    try {
+      return resolve(absPath, followLast, true).node;
+    } catch (NoSuchFileException e) {
+      return null; // a directory on the way is missing: null, as the other trees answer
+    }
   }
 
   @Override
@@ -376,11 +386,21 @@ public final class MountedTree implements FileTree {
       throws IOException {
     boolean follow = !options.contains(LinkOption.NOFOLLOW_LINKS)
         && !options.contains(StandardOpenOption.CREATE_NEW);
-    Where w = resolve(absPath, follow, false);
     boolean write = options.contains(StandardOpenOption.WRITE)
         || options.contains(StandardOpenOption.APPEND);
     boolean create = options.contains(StandardOpenOption.CREATE)
         || options.contains(StandardOpenOption.CREATE_NEW);
+    Mounted holder = ownerOf(absPath);
+    if (holder != null && !holder.target.equals(absPath) && plain(absPath)
+        && (!holder.mount.readOnly() || (!write && !create))) {
+      // the usual case: a file inside one mount, no link on the way (a link, or anything else
+      // that fails there, takes the name-by-name resolution below)
+      FileHandle direct = holder.tree.openBeneath(holder.inner(absPath), options, createMode);
+      if (direct != null) {
+        return direct;
+      }
+    }
+    Where w = resolve(absPath, follow, false);
     if (write || (create && w.node == null)) {
       writable(w, absPath);
     }

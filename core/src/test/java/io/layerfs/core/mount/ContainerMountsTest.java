@@ -224,6 +224,49 @@ class ContainerMountsTest {
   }
 
   @Test
+  void hostRenamesAndReplacementsOfKeptOpenDirectoriesShowAtOnce() throws IOException {
+    Path outside = Files.createDirectory(tmp.resolve("outside"));
+    Files.createDirectories(outside.resolve("b"));
+    Files.writeString(outside.resolve("b/f"), "outside\n");
+    Files.createDirectories(host.resolve("a/b"));
+    Files.writeString(host.resolve("a/b/f"), "first\n");
+    try (Container c = open("c", "type=bind,source=" + host + ",target=/mnt/h")) {
+      assertEquals("first\n", readString(c, "/mnt/h/a/b/f")); // a and a/b are kept open now
+      Files.move(host.resolve("a"), host.resolve("z"));
+      assertNull(c.find("/mnt/h/a/b/f", true), "renamed on the host: gone at once");
+      assertThrows(NoSuchFileException.class, () -> readString(c, "/mnt/h/a/b/f"));
+      assertEquals("first\n", readString(c, "/mnt/h/z/b/f"));
+      Files.createDirectories(host.resolve("a/b"));
+      Files.writeString(host.resolve("a/b/f"), "second\n");
+      assertEquals("second\n", readString(c, "/mnt/h/a/b/f"), "a new directory of that name");
+      // a kept-open directory swapped for a link to another host directory
+      Files.move(host.resolve("a"), host.resolve("old-a"));
+      Files.createSymbolicLink(host.resolve("a"), outside);
+      assertThrows(NoSuchFileException.class, () -> readString(c, "/mnt/h/a/b/f"),
+          "the link resolves in the container, where " + outside + " does not exist");
+      // the kept directories are bounded: a walk over many directories keeps a few open
+      for (int i = 0; i < 200; i++) {
+        Files.createDirectories(host.resolve("many/d" + i));
+        Files.writeString(host.resolve("many/d" + i + "/f"), "f" + i);
+      }
+      long before = openDescriptors();
+      for (int i = 0; i < 200; i++) {
+        assertEquals("f" + i, readString(c, "/mnt/h/many/d" + i + "/f"));
+      }
+      long added = openDescriptors() - before;
+      // two descriptors per directory stream the JDK opens
+      assertTrue(added <= 2 * DirTree.KEPT_OPEN, "open descriptors grew by " + added);
+    }
+    assertEquals("outside\n", Files.readString(outside.resolve("b/f")));
+  }
+
+  private static long openDescriptors() throws IOException {
+    try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+      return fds.count();
+    }
+  }
+
+  @Test
   void tmpfsIsEmptyAtEveryOpenBoundedAndNeverOnDisk() throws IOException {
     // new in every run, so no file but one this run wrote can hold it (this test's own source
     // and class files may well lie under the temp directory)

@@ -1,0 +1,104 @@
+package io.layerfs.core.mount;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.IOException;
+import java.nio.file.ClosedDirectoryStreamException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.SecureDirectoryStream;
+import java.nio.file.attribute.BasicFileAttributeView;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The table of kept-open directories: reuse by file identity, and never closing one in use. */
+class OpenDirsTest {
+  @TempDir Path tmp;
+
+  private SecureDirectoryStream<Path> stream() throws IOException {
+    return (SecureDirectoryStream<Path>) Files.newDirectoryStream(tmp);
+  }
+
+  private static boolean isOpen(SecureDirectoryStream<Path> s) throws IOException {
+    try {
+      s.getFileAttributeView(BasicFileAttributeView.class).readAttributes();
+      return true;
+    } catch (ClosedDirectoryStreamException e) {
+      return false;
+    }
+  }
+
+  @Test
+  void aDirectoryIsReusedOnlyWhileItsNameLeadsToTheSameFile() throws IOException {
+    try (OpenDirs dirs = new OpenDirs(4)) {
+      SecureDirectoryStream<Path> s = stream();
+      dirs.release(dirs.offer("/a", "key-1", s));
+      OpenDirs.Entry again = dirs.acquire("/a", "key-1");
+      assertSame(s, again.stream);
+      dirs.release(again);
+      assertNull(dirs.acquire("/a", "key-2"), "another file now has the name: a miss");
+      assertEquals(false, isOpen(s), "and the stale one is closed");
+      assertNull(dirs.acquire("/a", "key-1"), "and gone from the table");
+      assertNull(dirs.acquire("/b", "key-1"));
+    }
+  }
+
+  @Test
+  void theLeastRecentlyUsedGoOnceFullButNotWhileHeld() throws IOException {
+    try (OpenDirs dirs = new OpenDirs(2)) {
+      SecureDirectoryStream<Path> a = stream();
+      SecureDirectoryStream<Path> b = stream();
+      SecureDirectoryStream<Path> c = stream();
+      OpenDirs.Entry heldA = dirs.offer("/a", 1, a);
+      dirs.release(dirs.offer("/b", 2, b));
+      dirs.release(dirs.offer("/c", 3, c)); // evicts /a, the eldest, which is still held
+      assertEquals(2, dirs.size());
+      assertEquals(true, isOpen(a), "held: still open");
+      a.getFileAttributeView(BasicFileAttributeView.class).readAttributes();
+      dirs.release(heldA);
+      assertEquals(false, isOpen(a), "closed once given back");
+      assertNull(dirs.acquire("/a", 1));
+      assertEquals(true, isOpen(b));
+      assertEquals(true, isOpen(c));
+    }
+  }
+
+  @Test
+  void forgetDropsAPathAndWhatIsBelowItOnly() throws IOException {
+    try (OpenDirs dirs = new OpenDirs(8)) {
+      SecureDirectoryStream<Path> ab = stream();
+      SecureDirectoryStream<Path> abc = stream();
+      SecureDirectoryStream<Path> abx = stream();
+      dirs.release(dirs.offer("/a/b", 1, ab));
+      dirs.release(dirs.offer("/a/b/c", 2, abc));
+      dirs.release(dirs.offer("/a/bx", 3, abx));
+      dirs.forget("/a/b");
+      assertNull(dirs.acquire("/a/b", 1));
+      assertNull(dirs.acquire("/a/b/c", 2));
+      assertEquals(false, isOpen(ab));
+      assertEquals(false, isOpen(abc));
+      OpenDirs.Entry kept = dirs.acquire("/a/bx", 3);
+      assertSame(abx, kept.stream, "a sibling whose name only starts alike stays");
+      dirs.release(kept);
+    }
+  }
+
+  @Test
+  void closingClosesEverythingAndKeepsNothingAfter() throws IOException {
+    OpenDirs dirs = new OpenDirs(8);
+    SecureDirectoryStream<Path> a = stream();
+    dirs.release(dirs.offer("/a", 1, a));
+    dirs.close();
+    assertEquals(false, isOpen(a));
+    SecureDirectoryStream<Path> b = stream();
+    assertNull(dirs.offer("/b", 2, b), "a closed table keeps nothing: the caller closes it");
+    assertEquals(true, isOpen(b));
+    b.close();
+    assertThrows(ClosedDirectoryStreamException.class,
+        () -> b.newDirectoryStream(tmp.getFileName(), LinkOption.NOFOLLOW_LINKS));
+  }
+}
