@@ -25,7 +25,8 @@ import java.util.regex.Pattern;
  * package documentation).
  *
  * <p>Thread safety: stateless; concurrent calls are safe across threads and processes as far as
- * the file system's renames and directory creations are atomic.
+ * the file system's renames and directory creations are atomic, and {@link VolumeLock} orders
+ * removing a volume in use against a container starting to use it.
  */
 public final class Volumes {
   private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]*");
@@ -156,26 +157,30 @@ public final class Volumes {
    */
   public static void removeUnused(ContentStore store, String name) throws IOException {
     checkName(name);
-    List<String> using = users(store).get(name);
-    if (using != null) {
-      throw new IOException("volume " + name + " is in use by container" + (using.size() > 1
-          ? "s " : " ") + String.join(", ", using) + " (remove " + (using.size() > 1 ? "them"
-          : "it") + " first)");
+    try (VolumeLock lock = VolumeLock.acquire(store)) {
+      List<String> using = users(store).get(name);
+      if (using != null) {
+        throw new IOException("volume " + name + " is in use by container" + (using.size() > 1
+            ? "s " : " ") + String.join(", ", using) + " (remove " + (using.size() > 1 ? "them"
+            : "it") + " first)");
+      }
+      remove(store, name);
     }
-    remove(store, name);
   }
 
   /** Removes every volume no container mounts; returns their names, sorted. */
   public static List<String> prune(ContentStore store) throws IOException {
-    Map<String, List<String>> users = users(store);
     List<String> removed = new ArrayList<>();
-    for (String name : list(store)) {
-      if (!users.containsKey(name)) {
-        try {
-          remove(store, name);
-          removed.add(name);
-        } catch (NoSuchFileException e) {
-          // removed by someone else meanwhile
+    try (VolumeLock lock = VolumeLock.acquire(store)) {
+      Map<String, List<String>> users = users(store);
+      for (String name : list(store)) {
+        if (!users.containsKey(name)) {
+          try {
+            remove(store, name);
+            removed.add(name);
+          } catch (NoSuchFileException e) {
+            // removed by someone else meanwhile
+          }
         }
       }
     }

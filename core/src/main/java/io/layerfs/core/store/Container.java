@@ -14,6 +14,7 @@ import io.layerfs.core.Progress;
 import io.layerfs.core.container.ContainerDirectory;
 import io.layerfs.core.container.ContainerLock;
 import io.layerfs.core.container.ContainerRecord;
+import io.layerfs.core.container.VolumeLock;
 import io.layerfs.core.container.Volumes;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.content.Lease;
@@ -177,7 +178,9 @@ public final class Container implements FileTree {
     Overlay overlay = Overlay.open(dir, readOnly, root, layers);
     FileTree files = overlay;
     if (!mounts.isEmpty()) {
-      try {
+      boolean volumes = mounts.stream().anyMatch(m -> m.type() == Mount.Type.VOLUME);
+      // the record naming the volumes is written: a removal now refuses, or finished before
+      try (VolumeLock mounting = volumes && !readOnly ? VolumeLock.acquire(store) : null) {
         files = MountedTree.open(overlay, mounts, volume -> readOnly
             ? Volumes.dataDir(store, volume) : Volumes.create(store, volume));
       } catch (IOException | RuntimeException e) {

@@ -44,6 +44,33 @@ class VolumesTest {
   }
 
   @Test
+  void removalWaitsWhileAContainerMountsItsVolumes() throws Exception {
+    ContentStore store = ContentStore.open(tmp.resolve("store"));
+    Volumes.create(store, "shared");
+    java.util.concurrent.ExecutorService other =
+        java.util.concurrent.Executors.newSingleThreadExecutor();
+    try {
+      java.util.concurrent.Future<?> rm;
+      java.util.concurrent.Future<List<String>> prune;
+      try (VolumeLock mounting = VolumeLock.acquire(store)) {
+        rm = other.submit(() -> {
+          Volumes.removeUnused(store, "shared");
+          return null;
+        });
+        prune = other.submit(() -> Volumes.prune(store));
+        Thread.sleep(300);
+        assertFalse(rm.isDone(), "a removal waits for the container mounting the volume");
+        assertEquals(List.of("shared"), Volumes.list(store));
+      }
+      rm.get(10, java.util.concurrent.TimeUnit.SECONDS);
+      assertEquals(List.of(), prune.get(10, java.util.concurrent.TimeUnit.SECONDS));
+      assertEquals(List.of(), Volumes.list(store));
+    } finally {
+      other.shutdownNow();
+    }
+  }
+
+  @Test
   void removeDeletesTheVolumeAndItsFiles() throws IOException {
     ContentStore store = ContentStore.open(tmp.resolve("store"));
     Path data = Volumes.create(store, "web");
