@@ -32,7 +32,10 @@
  * every other name relative to its parent's open directory without following a link ({@code
  * SecureDirectoryStream}: {@code openat} with {@code O_NOFOLLOW}), so a host process that swaps
  * a directory for a link between two calls makes the call fail rather than reach another host
- * path; SECURITY.md names the few calls the JDK only offers by path. File data is the host's own
+ * path; SECURITY.md names the few calls the JDK only offers by path. {@code OpenDirs} keeps the
+ * directories in use open between calls, so a path costs one relative {@code stat} per name
+ * rather than an open: a kept directory is used again only while its name still leads to it
+ * (device and inode), so host renames and swaps show at once. File data is the host's own
  * {@code FileChannel}: volume I/O runs at the host's speed. A volume is made on first use and
  * filled, when empty, with what the container shows at its target (unless {@code
  * volume-nocopy}); two containers, in one JVM or two, share its host files. {@code Tmpfs} is a
