@@ -54,6 +54,16 @@ public interface FileTree extends Closeable {
   FileHandle open(String absPath, Set<? extends OpenOption> options, int createMode)
       throws IOException;
 
+  /**
+   * Opens {@code absPath} for reading when the tree can tell cheaply that it is a regular file
+   * (a file inside a mount: one relative {@code stat} per name); null when the caller should look
+   * it up and open it as usual, as for a directory, a link not to follow, or any tree without
+   * such a shortcut (the default).
+   */
+  default FileHandle openRegularFile(String absPath, boolean followLast) throws IOException {
+    return null;
+  }
+
   /** Creates a directory (the parent path's symbolic links followed, not the last name). */
   default void createDirectory(String absPath, int mode) throws IOException {
     throw new ReadOnlyFileSystemException();

@@ -105,6 +105,12 @@ final class LayerFileSystem extends FileSystem {
     }
   }
 
+  /** {@link FileTree#openRegularFile}: a regular file opened for reading cheaply, or null. */
+  FileHandle openRegularFile(LayerPath path, boolean follow) throws IOException {
+    ensureOpen();
+    return Uninterrupted.call(() -> tree.openRegularFile(path.absolute(), follow));
+  }
+
   /**
    * Runs a change of the container, naming the caller's path in its errors, and reports it to
    * the watch services as {@code event} of that path.

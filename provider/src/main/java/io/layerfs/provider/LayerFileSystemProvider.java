@@ -5,6 +5,7 @@ import static java.nio.file.StandardWatchEventKinds.ENTRY_DELETE;
 import static java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY;
 
 import io.layerfs.core.EntryType;
+import io.layerfs.core.FileHandle;
 import io.layerfs.core.FileTree;
 import io.layerfs.core.Limits;
 import io.layerfs.core.Node;
@@ -259,6 +260,10 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     }
     int mode = LayerAttributes.createMode(attrs, 0666);
     if (!write) {
+      FileHandle file = p.fs().openRegularFile(p, !options.contains(LinkOption.NOFOLLOW_LINKS));
+      if (file != null) {
+        return new LayerFileChannel(file, false, null, interruptible); // a file in a mount
+      }
       Node node = p.fs().lookup(p, !options.contains(LinkOption.NOFOLLOW_LINKS));
       if (node.type() == EntryType.SYMLINK) {
         // O_NOFOLLOW on a link: ELOOP, which the default provider reports as a plain IOException

@@ -242,6 +242,33 @@ final class DirTree implements FileTree {
     }
   }
 
+  /**
+   * Opens a regular file for reading if every name on the way is a directory and the last a
+   * regular file, none of them followed; null otherwise (a link, a missing name, a directory, any
+   * failure), and the caller resolves the path name by name.
+   */
+  FileHandle openRegularFileBeneath(String absPath) {
+    List<String> names = names(absPath);
+    if (names.isEmpty()) {
+      return null;
+    }
+    try (Dir parent = dir(names, names.size() - 1)) {
+      if (parent == null) {
+        return null;
+      }
+      Path name = name(names);
+      if (!parent.stream.getFileAttributeView(name, BasicFileAttributeView.class,
+          LinkOption.NOFOLLOW_LINKS).readAttributes().isRegularFile()) {
+        return null;
+      }
+      SeekableByteChannel ch = parent.stream.newByteChannel(name,
+          Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS));
+      return new DirHandle((FileChannel) ch, true, false, false, !host);
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
   // ------------------------------------------------------------------------------ changing
 
   @Override

@@ -390,9 +390,8 @@ public final class MountedTree implements FileTree {
         || options.contains(StandardOpenOption.APPEND);
     boolean create = options.contains(StandardOpenOption.CREATE)
         || options.contains(StandardOpenOption.CREATE_NEW);
-    Mounted holder = ownerOf(absPath);
-    if (holder != null && !holder.target.equals(absPath) && plain(absPath)
-        && (!holder.mount.readOnly() || (!write && !create))) {
+    Mounted holder = inside(absPath);
+    if (holder != null && (!holder.mount.readOnly() || (!write && !create))) {
       // the usual case: a file inside one mount, no link on the way (a link, or anything else
       // that fails there, takes the name-by-name resolution below)
       FileHandle direct = holder.tree.openBeneath(holder.inner(absPath), options, createMode);
@@ -408,6 +407,23 @@ public final class MountedTree implements FileTree {
       throw new FileSystemException(absPath, null, "Is a directory");
     }
     return treeOf(w).open(pathIn(w), options, createMode);
+  }
+
+  @Override
+  public FileHandle openRegularFile(String absPath, boolean followLast) throws IOException {
+    Mounted holder = inside(absPath);
+    return holder == null ? null : holder.tree.openRegularFileBeneath(holder.inner(absPath));
+  }
+
+  /**
+   * The mount that holds {@code absPath} below its root when no name of the path is {@code .}
+   * or {@code ..}: then the path's names inside the mount are all the mount's (the longest
+   * target wins), and those above are directories, which stay so while a mount sits on them.
+   * Null otherwise.
+   */
+  private Mounted inside(String absPath) {
+    Mounted holder = ownerOf(absPath);
+    return holder != null && !holder.target.equals(absPath) && plain(absPath) ? holder : null;
   }
 
   @Override

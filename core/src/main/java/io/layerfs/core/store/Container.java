@@ -365,6 +365,11 @@ public final class Container implements FileTree {
   }
 
   @Override
+  public FileHandle openRegularFile(String absPath, boolean followLast) throws IOException {
+    return files.openRegularFile(absPath, followLast);
+  }
+
+  @Override
   public void createDirectory(String absPath, int mode) throws IOException {
     files.createDirectory(absPath, mode);
   }

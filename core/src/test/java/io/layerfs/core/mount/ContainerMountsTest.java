@@ -260,6 +260,36 @@ class ContainerMountsTest {
     assertEquals("outside\n", Files.readString(outside.resolve("b/f")));
   }
 
+  @Test
+  void theShortcutForReadingOpensRegularFilesOnlyAndLeavesTheRestToResolution()
+      throws IOException {
+    Files.createDirectories(host.resolve("d/e"));
+    Files.writeString(host.resolve("d/e/f"), "f\n");
+    Files.createSymbolicLink(host.resolve("d/link"), Path.of("e/f"));
+    Files.createSymbolicLink(host.resolve("up"), Path.of("d"));
+    try (DirTree tree = DirTree.open(host, true, 0, 0, null)) {
+      try (FileHandle h = tree.openRegularFileBeneath("/d/e/f")) {
+        ByteBuffer b = ByteBuffer.allocate(8);
+        assertEquals(2, h.read(b, 0));
+        assertTrue(h.readable());
+        assertFalse(h.writable());
+      }
+      assertNull(tree.openRegularFileBeneath("/d/e"), "a directory");
+      assertNull(tree.openRegularFileBeneath("/d/link"), "a link: resolved in the container");
+      assertNull(tree.openRegularFileBeneath("/up/e/f"), "a link on the way");
+      assertNull(tree.openRegularFileBeneath("/d/e/missing"));
+      assertNull(tree.openRegularFileBeneath("/missing/f"));
+      assertNull(tree.openRegularFileBeneath("/"));
+    }
+    try (Container c = open("c", "type=bind,source=" + host + ",target=/mnt/h")) {
+      assertEquals("f\n", readString(c, "/mnt/h/d/link"), "the link, followed by resolution");
+      assertEquals("f\n", readString(c, "/mnt/h/up/e/f"));
+      assertNull(c.openRegularFile("/mnt/h/d/../d/e/f", true), "dots: resolution's job");
+      assertNull(c.openRegularFile("/mnt/h", true), "a mount's root");
+      assertNull(c.openRegularFile("/etc/hosts", true), "not in a mount");
+    }
+  }
+
   private static long openDescriptors() throws IOException {
     try (var fds = Files.list(Path.of("/proc/self/fd"))) {
       return fds.count();
