@@ -148,6 +148,11 @@ public final class MergedTree {
   }
 
   public List<String> list(String absDirPath) throws IOException {
+    // a plain path (as a walk lists) without the general resolver's per-component allocations
+    LayerNode plain = lookupPlain(absDirPath, true);
+    if (plain != null && plain != ABSENT && plain.mergedDir() != null) {
+      return List.of(plain.mergedDir().children().names);
+    }
     Ref r = resolve(absDirPath, true);
     if (r.dir == null) {
       throw new NotDirectoryException(absDirPath);
