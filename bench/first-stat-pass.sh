@@ -46,10 +46,12 @@ echo "| first stat pass, $paths paths, fresh JVM | median | × host |"
 echo "|---|--:|--:|"
 echo "| host file system (umoci unpack) | $h ms | 1.0× |"
 awk -v l="$l" -v h="$h" 'BEGIN {printf "| layerfs (open included) | %d ms | %.1f× |\n", l, l / h}'
-echo "| of which open / walk and stat (medians of each) | $(median "${open[@]}") ms / $(median "${walk[@]}") ms | |"
+echo "| of which open / walk and stat (medians of each) |" \
+  "$(median "${open[@]}") ms / $(median "${walk[@]}") ms | |"
 if [[ -n $base ]]; then
   b=$(median "${before[@]}")
-  awk -v b="$b" -v h="$h" 'BEGIN {printf "| layerfs, BASE_JAR (open included) | %d ms | %.1f× |\n", b, b / h}'
+  awk -v b="$b" -v h="$h" \
+    'BEGIN {printf "| layerfs, BASE_JAR (open included) | %d ms | %.1f× |\n", b, b / h}'
 fi
 echo
 echo "Median of $runs fresh JVMs each, $(date -u +%Y-%m-%d), $(nproc) cores," \
