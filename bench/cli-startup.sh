@@ -9,6 +9,8 @@
 #   bash bench/cli-startup.sh > bench/results/cli-startup.md
 #   BASE_JAR=other/layerfs.jar bash bench/cli-startup.sh   adds a column for another build's jar
 #                                         (an older version, say), run with java -jar
+#   BASE_LAUNCHER=other/layerfs bash bench/cli-startup.sh  adds a column for another build's
+#                                         launcher (with its own archive, made where it lies)
 #   CLI_JAR=J CLI_LAUNCHER=L bash bench/cli-startup.sh   measures jar J and launcher L instead
 #
 # The variants are run round-robin (one run of each, then the next round), so that other work on
@@ -16,6 +18,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-20}
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 jar=${CLI_JAR:-$PWD/cli/target/layerfs.jar}
 launcher=${CLI_LAUNCHER:-$PWD/cli/target/layerfs}
 if [[ ! -f $jar || ! -x $launcher ]]; then
@@ -39,14 +42,20 @@ commands=("images" "ls demo:1 /" "cat demo:1 /etc/os-release" "ps" "diff demo" "
 variants=("java -cp $work/hello Hello")
 names=("hello world (\`java -cp . Hello\`)")
 base=${BASE_JAR:-}
+base_launcher=${BASE_LAUNCHER:-}
 step=2
+[[ -n $base ]] && step=$((step + 1))
+[[ -n $base_launcher ]] && step=$((step + 1))
 for c in "${commands[@]}"; do
   variants+=("java -jar $jar --store $store $c" "$launcher --store $store $c")
   names+=("\`$c\`" "\`$c\`")
   if [[ -n $base ]]; then
     variants+=("java -jar $base --store $store $c")
     names+=("\`$c\`")
-    step=3
+  fi
+  if [[ -n $base_launcher ]]; then
+    variants+=("$base_launcher --store $store $c")
+    names+=("\`$c\`")
   fi
 done
 
@@ -73,13 +82,20 @@ hello=$(median_ms "${times[0]}")
 head="| command | \`java -jar layerfs.jar\` | × hello |"
 head+=" launcher \`cli/target/layerfs\` | × hello |"
 rule="|---|--:|--:|--:|--:|"
+blank=""
 if [[ -n $base ]]; then
   head+=" BASE_JAR | × hello |"
   rule+="--:|--:|"
+  blank+=" | |"
+fi
+if [[ -n $base_launcher ]]; then
+  head+=" BASE_LAUNCHER | × hello |"
+  rule+="--:|--:|"
+  blank+=" | |"
 fi
 echo "$head"
 echo "$rule"
-echo "| ${names[0]} | $hello ms | 1.0× | | |$([[ -n $base ]] && echo " | |")"
+echo "| ${names[0]} | $hello ms | 1.0× | | |$blank"
 for ((i = 1; i < ${#variants[@]}; i += step)); do
   row=("${names[$i]}")
   for ((k = i; k < i + step; k++)); do
@@ -94,5 +110,5 @@ for ((i = 1; i < ${#variants[@]}; i += step)); do
 done
 echo
 echo "Median of $runs runs each (round-robin, after 2 warm-up rounds), $(date -u +%Y-%m-%d)," \
-  "$(nproc) cores, $(java -version 2>&1 | head -1), load average" \
-  "$(cut -d' ' -f1-3 /proc/loadavg) at the end."
+  "$(nproc) cores, $(java -version 2>&1 | head -1), load average $load_start at the start" \
+  "and $(cut -d' ' -f1-3 /proc/loadavg) at the end."

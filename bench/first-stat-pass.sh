@@ -6,6 +6,8 @@
 #
 #   bash bench/first-stat-pass.sh [RUNS]          (default 15)
 #   BENCH_JAR=other/benchmarks.jar bash bench/first-stat-pass.sh   another build's jar
+#   BASE_JAR=other/benchmarks.jar bash bench/first-stat-pass.sh    adds a row for another build
+#                                         (an older version, say), run alternately with the others
 #
 # Needs root, umoci and debootstrap (it/scripts/debian-layout.sh builds the image, cached), and
 # bench/target/benchmarks.jar (built when missing). The page cache is warm for both (a run before
@@ -13,6 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-15}
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 jar=${BENCH_JAR:-$PWD/bench/target/benchmarks.jar}
 if [[ ! -f $jar ]]; then
   mvn -B -q package -pl bench -am -DskipTests >&2
@@ -24,10 +27,16 @@ umoci unpack --image "$work/layout:bookworm" "$work/bundle" >/dev/null
 pass() { java -cp "$jar" io.layerfs.bench.FirstStatPass "$@"; }
 pass host "$work/bundle/rootfs" >/dev/null
 pass layerfs "$work/layout" bookworm >/dev/null # builds the layer index once
-host=() layer=()
+base=${BASE_JAR:-}
+host=() layer=() open=() walk=() before=()
 for ((i = 0; i < runs; i++)); do
   host+=("$(pass host "$work/bundle/rootfs" | awk '{print $4}')")
-  layer+=("$(pass layerfs "$work/layout" bookworm | awk '{print $4}')")
+  read -r total opened < <(pass layerfs "$work/layout" bookworm | awk '{print $4, $6}')
+  layer+=("$total") open+=("$opened") walk+=("$((total - opened))")
+  if [[ -n $base ]]; then
+    before+=("$(java -cp "$base" io.layerfs.bench.FirstStatPass layerfs "$work/layout" bookworm \
+      | awk '{print $4}')")
+  fi
 done
 paths=$(pass host "$work/bundle/rootfs" | awk '{print $2}')
 median() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
@@ -37,6 +46,14 @@ echo "| first stat pass, $paths paths, fresh JVM | median | × host |"
 echo "|---|--:|--:|"
 echo "| host file system (umoci unpack) | $h ms | 1.0× |"
 awk -v l="$l" -v h="$h" 'BEGIN {printf "| layerfs (open included) | %d ms | %.1f× |\n", l, l / h}'
+echo "| of which open / walk and stat (medians of each) |" \
+  "$(median "${open[@]}") ms / $(median "${walk[@]}") ms | |"
+if [[ -n $base ]]; then
+  b=$(median "${before[@]}")
+  awk -v b="$b" -v h="$h" \
+    'BEGIN {printf "| layerfs, BASE_JAR (open included) | %d ms | %.1f× |\n", b, b / h}'
+fi
 echo
 echo "Median of $runs fresh JVMs each, $(date -u +%Y-%m-%d), $(nproc) cores," \
-  "$(java -version 2>&1 | head -1), load average $(cut -d' ' -f1-3 /proc/loadavg) at the end."
+  "$(java -version 2>&1 | head -1), load average $load_start at the start and" \
+  "$(cut -d' ' -f1-3 /proc/loadavg) at the end."

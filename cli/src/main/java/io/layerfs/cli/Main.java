@@ -103,20 +103,14 @@ public final class Main {
       cli.addSubcommand(named);
     } else {
       // help, usage errors and no command: all of them, so that help and suggestions list all
-      COMMANDS.values().forEach(cli::addSubcommand);
+      for (Class<?> command : COMMANDS.values()) {
+        cli.addSubcommand(command);
+      }
     }
     cli.setOut(out);
     cli.setErr(err);
-    cli.setParameterExceptionHandler((e, arguments) -> {
-      CommandLine line = e.getCommandLine();
-      line.getErr().println("layerfs: " + e.getMessage());
-      line.getErr().println("Try '" + line.getCommandSpec().qualifiedName() + " --help'.");
-      return CommandLine.ExitCode.USAGE;
-    });
-    cli.setExecutionExceptionHandler((e, line, parsed) -> {
-      main.report(line.getErr(), e);
-      return 1;
-    });
+    cli.setParameterExceptionHandler(new UsageErrors());
+    cli.setExecutionExceptionHandler(new CommandErrors(main));
     try {
       return cli.execute(args);
     } finally {
@@ -187,6 +181,39 @@ public final class Main {
   /** The store the user named, or the provider's default. */
   Path store() {
     return store != null ? store.toAbsolutePath() : Stores.defaultStore();
+  }
+
+  /*
+   * The two handlers are classes, not lambdas: the build's class data sharing archive cannot hold
+   * a lambda implementing an interface of picocli (compiled for Java 5), and archiving one made
+   * the JVM leave picocli's CommandLine out of the archive too.
+   */
+
+  /** A usage error: one line and a hint, exit code 2. */
+  private static final class UsageErrors implements CommandLine.IParameterExceptionHandler {
+    @Override
+    public int handleParseException(CommandLine.ParameterException e, String[] args) {
+      CommandLine line = e.getCommandLine();
+      line.getErr().println("layerfs: " + e.getMessage());
+      line.getErr().println("Try '" + line.getCommandSpec().qualifiedName() + " --help'.");
+      return CommandLine.ExitCode.USAGE;
+    }
+  }
+
+  /** A command that failed: {@link #report}, exit code 1. */
+  private static final class CommandErrors implements CommandLine.IExecutionExceptionHandler {
+    private final Main main;
+
+    CommandErrors(Main main) {
+      this.main = main;
+    }
+
+    @Override
+    public int handleExecutionException(
+        Exception e, CommandLine line, CommandLine.ParseResult parsed) {
+      main.report(line.getErr(), e);
+      return 1;
+    }
   }
 
   static final class Version implements CommandLine.IVersionProvider {

@@ -75,7 +75,8 @@ final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
       @Override
       public boolean hasNext() {
         while (pending == null && !closed && next < names.size()) {
-          Path child = dir.resolve(names.get(next++));
+          String name = names.get(next++);
+          Path child = dir instanceof LayerPath d ? d.resolveName(name) : dir.resolve(name);
           try {
             if (filter == null || filter.accept(child)) {
               pending = child;

@@ -11,6 +11,7 @@ import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
@@ -62,9 +63,13 @@ final class LayerPath implements Path {
 
   /** {@code path} must already be clean: no NUL, no repeated or trailing slash (except "/"). */
   private LayerPath(LayerFileSystem fs, String path) {
+    this(fs, path, offsetsOf(path));
+  }
+
+  private LayerPath(LayerFileSystem fs, String path, int[] offsets) {
     this.fs = fs;
     this.path = path;
-    this.offsets = offsetsOf(path);
+    this.offsets = offsets;
   }
 
   /**
@@ -510,6 +515,36 @@ final class LayerPath implements Path {
   @Override
   public LayerPath resolve(String other) {
     return resolveClean(clean(Objects.requireNonNull(other)));
+  }
+
+  /**
+   * {@link #resolve(String)} for a name of a directory listing, as a walk resolves every name of a
+   * tree: such a name needs no cleaning (it is checked in one pass, and anything else goes the
+   * general way), and the child's name offsets are this path's plus one.
+   */
+  LayerPath resolveName(String name) {
+    int n = name.length();
+    for (int i = 0; i < n; i++) {
+      char c = name.charAt(i);
+      if (c == '/' || c == '\0' || Character.isSurrogate(c)) {
+        return resolve(name);
+      }
+    }
+    if (n == 0) {
+      return this;
+    }
+    if (isEmpty()) {
+      return new LayerPath(fs, name, EMPTY_OFFSETS);
+    }
+    boolean root = offsets.length == 0;
+    int start = root ? 1 : path.length() + 1;
+    char[] joined = new char[start + n];
+    path.getChars(0, start - 1, joined, 0);
+    joined[start - 1] = '/';
+    name.getChars(0, n, joined, start);
+    int[] childOffsets = Arrays.copyOf(offsets, offsets.length + 1);
+    childOffsets[offsets.length] = start;
+    return new LayerPath(fs, new String(joined), childOffsets);
   }
 
   private LayerPath resolveClean(String child) {

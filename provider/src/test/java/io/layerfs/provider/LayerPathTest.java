@@ -90,6 +90,20 @@ class LayerPathTest {
   }
 
   @Test
+  void resolvingAListedNameIsResolve() {
+    // names as a listing gives them, and anything else the fast path must hand on
+    Gen<String> names = P.strings("ab.\u00e9/\0\uD800\uDC00", 0, 4);
+    P.qt().forAll(PATHS, names).checkAssert((a, name) -> {
+      String expected = outcome(() -> ours(a).resolve(name));
+      assertEquals(expected, outcome(() -> ours(a).resolveName(name)));
+      if (expected.startsWith("= ")) {
+        assertEquals(ours(a).resolve(name), ours(a).resolveName(name));
+        assertEquals(0, ours(a).resolve(name).compareTo(ours(a).resolveName(name)));
+      }
+    });
+  }
+
+  @Test
   void resolveSibling() {
     P.qt().forAll(PATHS, PATHS).checkAssert((a, b) -> {
       assertEquals(

@@ -11,8 +11,11 @@
  *   <li>{@link io.layerfs.core.internal.FileTrees}: deleting a directory tree, and shielding a
  *       stream from {@code close}.
  *   <li>{@link io.layerfs.core.internal.Clock}: wall-clock nanoseconds, as file times need them.
+ *   <li>{@link io.layerfs.core.internal.LruCache}: a map bounded by weight, least recently used
+ *       out first, for caches filled once per layer or directory (Caffeine costs a fresh JVM
+ *       more than they save).
  * </ul>
  *
- * <p>Stateless, except a tee stream, which belongs to one thread.
+ * <p>Stateless, except a tee stream, which belongs to one thread, and a cache (thread-safe).
  */
 package io.layerfs.core.internal;

@@ -1,7 +1,5 @@
 package io.layerfs.core.rootfs;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import io.layerfs.core.Compression;
 import io.layerfs.core.Digest;
 import io.layerfs.core.Layer;
@@ -9,6 +7,7 @@ import io.layerfs.core.LimitException;
 import io.layerfs.core.Limits;
 import io.layerfs.core.content.BlobWriter;
 import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.internal.LruCache;
 import io.layerfs.core.internal.OptionalLibrary;
 import io.layerfs.core.internal.TeeInputStream;
 import io.layerfs.core.lazy.LazyLayer;
@@ -61,7 +60,7 @@ public final class LayerStore implements Closeable {
   public static final long DEFAULT_MAX_CHUNK_BYTES = VerifiedChunks.defaultMaxBytes();
 
   private final ContentStore store;
-  private final Cache<Digest, LayerIndex> cache;
+  private final LruCache<Digest, LayerIndex> cache;
   private final ConcurrentMap<Digest, CompletableFuture<LayerIndex>> building =
       new ConcurrentHashMap<>();
 
@@ -107,13 +106,8 @@ public final class LayerStore implements Closeable {
     this.store = Objects.requireNonNull(store, "store");
     this.lazy = lazyOrNull;
     this.chunks = new VerifiedChunks(maxChunkBytes);
-    this.cache =
-        Caffeine.newBuilder()
-            .maximumWeight(maxIndexWeight)
-            .weigher(
-                (Digest diffId, LayerIndex index) ->
-                    (int) Math.max(1, Math.min(Integer.MAX_VALUE, index.weight())))
-            .build();
+    this.cache = new LruCache<>(maxIndexWeight,
+        (Digest diffId, LayerIndex index) -> Math.max(1, index.weight()));
   }
 
   /**

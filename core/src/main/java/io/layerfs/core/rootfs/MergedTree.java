@@ -1,9 +1,8 @@
 package io.layerfs.core.rootfs;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import io.layerfs.core.Digest;
 import io.layerfs.core.EntryType;
+import io.layerfs.core.internal.LruCache;
 import io.layerfs.core.internal.PathNames;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -47,7 +46,7 @@ public final class MergedTree {
   private final LayerIndex[] layers;
   private final Digest[] digests;
   private final Dir root;
-  private final Cache<String, Dir> dirs;
+  private final LruCache<String, Dir> dirs;
   private final AtomicReferenceArray<MergedTree> below;
   private final boolean[] unresolvedAbove;
   private final Map<Long, Integer> linkCounts = new ConcurrentHashMap<>();
@@ -60,15 +59,8 @@ public final class MergedTree {
     for (int l = layers.length - 1; l >= 0; l--) {
       unresolvedAbove[l] = unresolvedAbove[l + 1] || layers[l].unresolvedHardLinks().length > 0;
     }
-    this.dirs = Caffeine.newBuilder()
-        .maximumWeight(maxChildren)
-        .weigher((String k, Dir d) -> d.weight())
-        .evictionListener((String k, Dir d, com.github.benmanes.caffeine.cache.RemovalCause c) -> {
-          if (d != null) {
-            d.detach();
-          }
-        })
-        .build();
+    this.dirs = new LruCache<>(maxChildren, (String k, Dir d) -> d.weight(),
+        (String k, Dir d) -> d.detach());
     this.root = rootDir();
   }
 
@@ -156,6 +148,11 @@ public final class MergedTree {
   }
 
   public List<String> list(String absDirPath) throws IOException {
+    // a plain path (as a walk lists) without the general resolver's per-component allocations
+    LayerNode plain = lookupPlain(absDirPath, true);
+    if (plain != null && plain != ABSENT && plain.mergedDir() != null) {
+      return List.of(plain.mergedDir().children().names);
+    }
     Ref r = resolve(absDirPath, true);
     if (r.dir == null) {
       throw new NotDirectoryException(absDirPath);

@@ -10,20 +10,34 @@ import io.layerfs.core.Digest;
  * served are exactly the bytes verified (as fs-verity trusts verified pages of the page cache;
  * a page cache we do not control could change under a flag that only said "verified").
  *
+ * <p>The cache (Caffeine: reads of file data are hot and concurrent) is built on the first chunk
+ * stored: a JVM that only lists and stats files never loads Caffeine.
+ *
  * <p>Thread-safe. The arrays are shared: never write into one.
  */
 final class VerifiedChunks {
-  /** A chunk: its layer and the offset of its first byte in the uncompressed blob. */
-  private record Key(Digest diffId, long blobOffset) {}
+  /**
+   * A chunk: its layer and the offset of its first byte in the uncompressed blob. Equality and
+   * hash are written out: a record's generated ones are bootstrapped on first use, which costs a
+   * fresh JVM several milliseconds.
+   */
+  private record Key(Digest diffId, long blobOffset) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Key k && k.blobOffset == blobOffset && k.diffId.equals(diffId);
+    }
 
-  private final Cache<Key, byte[]> cache;
+    @Override
+    public int hashCode() {
+      return diffId.hashCode() * 31 + Long.hashCode(blobOffset);
+    }
+  }
+
+  private final long maxBytes;
+  private volatile Cache<Key, byte[]> cache;
 
   VerifiedChunks(long maxBytes) {
-    this.cache =
-        Caffeine.newBuilder()
-            .maximumWeight(maxBytes)
-            .weigher((Key k, byte[] chunk) -> chunk.length + 64)
-            .build();
+    this.maxBytes = maxBytes;
   }
 
   /** The default bound: 128 MiB, or an eighth of the heap when that is less. */
@@ -33,14 +47,34 @@ final class VerifiedChunks {
 
   /** The verified chunk of {@code diffId} starting at {@code blobOffset}, or null. */
   byte[] get(Digest diffId, long blobOffset) {
-    return cache.getIfPresent(new Key(diffId, blobOffset));
+    Cache<Key, byte[]> c = cache;
+    return c == null ? null : c.getIfPresent(new Key(diffId, blobOffset));
   }
 
   void put(Digest diffId, long blobOffset, byte[] chunk) {
-    cache.put(new Key(diffId, blobOffset), chunk);
+    Cache<Key, byte[]> c = cache;
+    if (c == null) {
+      c = create();
+    }
+    c.put(new Key(diffId, blobOffset), chunk);
+  }
+
+  private synchronized Cache<Key, byte[]> create() {
+    Cache<Key, byte[]> c = cache;
+    if (c == null) {
+      c = Caffeine.newBuilder()
+          .maximumWeight(maxBytes)
+          .weigher((Key k, byte[] chunk) -> chunk.length + 64)
+          .build();
+      cache = c;
+    }
+    return c;
   }
 
   void clear() {
-    cache.invalidateAll();
+    Cache<Key, byte[]> c = cache;
+    if (c != null) {
+      c.invalidateAll();
+    }
   }
 }

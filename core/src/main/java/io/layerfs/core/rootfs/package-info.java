@@ -144,13 +144,18 @@
  * costs more than the lookup.
  *
  * <p>Merged directories are computed on first use (their contributing layers and metadata when
- * reached, their children when first searched or listed) and cached in Caffeine, bounded by the
- * total number of children (one million); the root stays. A cached directory keeps direct
+ * reached, their children when first searched or listed) and cached in an {@link
+ * io.layerfs.core.internal.LruCache}, bounded by the total number of children (one million),
+ * least recently stored first; the root stays. A cached directory keeps direct
  * pointers to its computed subdirectories (cleared when a child is evicted), so a lookup of a
  * cached path is one hash probe per component. A plain path (no {@code .}, {@code ..} or link to
  * follow) resolves without allocating per component. Layer indexes are cached by {@link
- * io.layerfs.core.rootfs.LayerStore} in Caffeine, bounded by weight (256 MiB by default);
- * concurrent requests for one layer share one build.
+ * io.layerfs.core.rootfs.LayerStore} in an {@code LruCache} too, bounded by weight (256 MiB by
+ * default); concurrent requests for one layer share one build. Neither needs Caffeine: both are
+ * filled once per layer or directory and read only behind faster structures, and Caffeine's
+ * start (its classes, a thread pool, the JDK's logging) cost a fresh JVM more than opening an
+ * image and listing it. Verified file data ({@code VerifiedChunks}), read hot and concurrently,
+ * stays in Caffeine, built on the first read of file data.
  *
  * <h2>Nodes</h2>
  *
