@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.layerfs.core.Digest;
 import io.layerfs.core.EntryType;
 import java.io.ByteArrayInputStream;
 import java.io.FilterInputStream;
@@ -15,6 +16,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -151,6 +153,82 @@ class TarIndexerTest {
     int same = find(x, "/e/same");
     assertEquals(EntryType.FILE, x.type(same));
     assertTrue(x.isFresh(same), "whiteout plus entry in one layer hides the lower path");
+  }
+
+  @Test
+  void freshMarksEntriesThatHideTheirLowerPath() throws IOException {
+    byte[] tar = new TestTars().file(".wh.after", "").file("after", "1")
+        .file(".wh.kept", "").file("kept", "1").file("kept", "2")
+        .file("twice", "1").file("twice", "2")
+        .file("retyped", "1").dir("retyped", 0700)
+        .dir("undone", 0700).file(".wh.undone", "")
+        .file(".wh.gone", "").file(".wh.gone", "")
+        .dir("plain", 0700).file("plain/x", "1").bytes();
+    LayerIndex x = index(tar);
+    assertTrue(x.isFresh(find(x, "/after")), "an entry after its whiteout");
+    assertTrue(x.isFresh(find(x, "/kept")), "a fresh entry replaced again in the layer");
+    assertFalse(x.isFresh(find(x, "/twice")), "a file replaced by a file");
+    assertTrue(x.isFresh(find(x, "/retyped")), "a directory where the layer had a file");
+    assertTrue(x.isDirectory(find(x, "/retyped")));
+    assertTrue(x.isFresh(find(x, "/undone")), "a directory before its whiteout");
+    assertTrue(x.isDirectory(find(x, "/undone")));
+    assertTrue(x.isWhiteout(find(x, "/gone")));
+    assertFalse(x.isFresh(find(x, "/gone")), "a whiteout twice is a whiteout");
+    assertFalse(x.isFresh(find(x, "/plain")));
+  }
+
+  @Test
+  void impliedDirectoriesAndWhiteoutsHaveFixedModes() throws IOException {
+    LayerIndex x = index(new TestTars().file("usr/bin/f", "1").file("usr/.wh.old", "")
+        .bytes());
+    assertTrue(x.isImplied(find(x, "/usr/bin")));
+    assertEquals(0755, x.mode(find(x, "/usr/bin")));
+    assertEquals(0755, x.mode(find(x, "/usr")));
+    assertEquals(0, x.mode(find(x, "/usr/old")));
+    assertEquals("", x.linkTarget(find(x, "/usr/old")));
+  }
+
+  @Test
+  void interleavedHardLinksKeepTheirOwnNames() throws IOException {
+    // entries 0first, alpha, beta, c-alpha, d-beta: the name pairs are sorted by inode, not by
+    // entry; z-lower is a hard link into a lower layer, a name of its own
+    byte[] tar = new TestTars().file("0first", "").file("alpha", "").file("beta", "")
+        .hardlink("c-alpha", "alpha").hardlink("d-beta", "beta")
+        .hardlink("z-lower", "/lower/x").bytes();
+    LayerIndex x = index(tar);
+    int a = find(x, "/alpha");
+    int b = find(x, "/beta");
+    assertArrayEquals(new int[] {a, find(x, "/c-alpha")}, x.namesOfInode(x.inode(a)));
+    assertArrayEquals(new int[] {b, find(x, "/d-beta")}, x.namesOfInode(x.inode(b)));
+    assertTrue(x.hasSeveralNames(x.inode(a)));
+    assertTrue(x.hasSeveralNames(x.inode(b)));
+    for (String one : new String[] {"/0first", "/z-lower"}) {
+      int e = find(x, one);
+      assertFalse(x.hasSeveralNames(x.inode(e)), one + ": one name, no pair");
+      assertArrayEquals(new int[] {e}, x.namesOfInode(x.inode(e)), one);
+    }
+    MergedTree t = MergedTree.of(List.of(x), List.of(Digest.sha256(tar)));
+    for (String p : new String[] {"/alpha", "/beta", "/c-alpha", "/d-beta"}) {
+      assertEquals(2, t.lookup(p, false).linkCount(), p);
+    }
+    assertEquals(1, t.lookup("/0first", false).linkCount());
+    // a layer without hard links has no pairs at all
+    LayerIndex plain = index(new TestTars().file("f", "1").bytes());
+    assertFalse(plain.hasSeveralNames(plain.inode(find(plain, "/f"))));
+    assertEquals(1, MergedTree.of(List.of(plain), List.of(Digest.sha256(tar)))
+        .lookup("/f", false).linkCount());
+  }
+
+  @Test
+  void entriesBelowANonDirectoryNameItsType() {
+    IOException e = assertThrows(IOException.class, () -> index(new TestTars()
+        .symlink("l", "d").file("l/x", "1").bytes()));
+    assertTrue(e.getMessage().contains("below 'l', which this layer made a SYMLINK"),
+        e.getMessage());
+    e = assertThrows(IOException.class, () -> index(new TestTars()
+        .file("f", "1").file("f/x", "1").bytes()));
+    assertTrue(e.getMessage().contains("below 'f', which this layer made a FILE"),
+        e.getMessage());
   }
 
   @Test
