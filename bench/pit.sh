@@ -23,7 +23,7 @@ declare -A TESTS=(
   [MergedTree]='io.layerfs.core.rootfs.MergedTree*Test'
   [LayerIndexBuilder]='io.layerfs.core.rootfs.TarIndexerTest,io.layerfs.core.rootfs.LayerIndexTest,io.layerfs.core.rootfs.LayerIndexFormatTest,io.layerfs.core.rootfs.LimitsTest,io.layerfs.core.rootfs.MergedTree*Test'
   [LayerIndex]='io.layerfs.core.rootfs.LayerIndexTest,io.layerfs.core.rootfs.LayerIndexFormatTest,io.layerfs.core.rootfs.TarIndexerTest,io.layerfs.core.rootfs.MergedTreeTest'
-  [TarIndexer]='io.layerfs.core.rootfs.TarIndexerTest,io.layerfs.core.rootfs.LimitsTest,io.layerfs.core.rootfs.MergedTreeTest'
+  [TarIndexer]='io.layerfs.core.rootfs.TarIndexerTest,io.layerfs.core.rootfs.LayerIndexFormatTest,io.layerfs.core.rootfs.LimitsTest,io.layerfs.core.rootfs.MergedTreeTest'
   [ContentStore]='io.layerfs.core.content.ContentStoreTest'
 )
 declare -A PACKAGE=(
