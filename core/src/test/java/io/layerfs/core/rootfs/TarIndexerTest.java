@@ -359,6 +359,38 @@ class TarIndexerTest {
   }
 
   @Test
+  void ownersByNumberAndName() throws IOException {
+    TarArchiveEntry e = new TarArchiveEntry("owned");
+    e.setUserId(1000);
+    e.setGroupId(50);
+    e.setUserName("alice");
+    e.setGroupName("staff");
+    TarArchiveEntry anonymous = new TarArchiveEntry("anonymous");
+    anonymous.setUserName("");
+    anonymous.setGroupName("");
+    LayerIndex x = index(new TestTars().entry(e, null).entry(anonymous, null).bytes());
+    int o = find(x, "/owned");
+    assertEquals(1000, x.uid(o));
+    assertEquals(50, x.gid(o));
+    assertEquals("alice", x.userName(o));
+    assertEquals("staff", x.groupName(o));
+    int a = find(x, "/anonymous");
+    assertEquals("", x.userName(a));
+    assertEquals("", x.groupName(a));
+  }
+
+  @Test
+  void longNamesAreShortenedInMessagesOnly() {
+    String n200 = "a".repeat(100) + "b".repeat(100);
+    assertEquals(n200, TarIndexer.shorten(n200));
+    String n201 = "a".repeat(100) + "c" + "b".repeat(100);
+    assertEquals("a".repeat(100) + "..." + "b".repeat(100), TarIndexer.shorten(n201));
+    // depth bounds the components from above: ".." counts, "" and "." do not
+    assertEquals(4, TarIndexer.depth("a//./b/../c/"));
+    assertEquals(0, TarIndexer.depth("/./"));
+  }
+
+  @Test
   void mtimeFromUstarHeader() throws IOException {
     TarArchiveEntry e = new TarArchiveEntry("m");
     e.setModTime(java.nio.file.attribute.FileTime.from(Instant.ofEpochSecond(1234567)));
