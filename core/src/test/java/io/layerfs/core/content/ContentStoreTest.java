@@ -24,6 +24,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -179,6 +180,19 @@ class ContentStoreTest {
     IOException big = assertThrows(IOException.class, () -> store.readBlob(ten, 9));
     assertEquals("blob " + ten + " is larger than 9 bytes", big.getMessage());
     assertArrayEquals(new byte[0], store.readBlob(store.write(new byte[0]), 0));
+  }
+
+  @Test
+  @SuppressWarnings("try") // the lease is held, not used
+  void aLeaseKeepsCollectionsOut() throws IOException {
+    ContentStore store = ContentStore.open(tmp);
+    LeaseGate gate = LeaseGate.of(store.root(), store.stateDir());
+    try (Lease lease = store.lease()) {
+      // a collection in the lease holder's thread would wait for itself
+      assertThrows(IllegalStateException.class,
+          () -> gate.exclusive(Duration.ofSeconds(5), () -> "collected"));
+    }
+    assertEquals("collected", gate.exclusive(Duration.ofSeconds(5), () -> "collected"));
   }
 
   @Test
