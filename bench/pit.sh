@@ -28,7 +28,8 @@ declare -A TESTS=(
 )
 declare -A PACKAGE=(
   [UpperFile]=overlay [UpperLayer]=overlay [Overlay]=overlay [ContainerTree]=overlay
-  [MergedTree]=rootfs [LayerIndexBuilder]=rootfs [LayerIndex]=rootfs [TarIndexer]=rootfs [ContentStore]=content
+  [MergedTree]=rootfs [LayerIndexBuilder]=rootfs [TarIndexer]=rootfs [ContentStore]=content
+  [LayerIndex]=rootfs
 )
 
 classes=("$@")
