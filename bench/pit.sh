@@ -21,19 +21,21 @@ declare -A TESTS=(
   [Overlay]='io.layerfs.core.container.ContainerTest,io.layerfs.core.container.ContainerOracleTest,io.layerfs.core.container.UpperFileContractTest,io.layerfs.core.container.ContainerCommitTest'
   [ContainerTree]='io.layerfs.core.container.ContainerTest,io.layerfs.core.container.ContainerOracleTest,io.layerfs.core.container.DeepTreeTest'
   [MergedTree]='io.layerfs.core.rootfs.MergedTree*Test'
-  [LayerIndexBuilder]='io.layerfs.core.rootfs.TarIndexerTest,io.layerfs.core.rootfs.LayerIndexTest,io.layerfs.core.rootfs.LimitsTest,io.layerfs.core.rootfs.MergedTree*Test'
-  [TarIndexer]='io.layerfs.core.rootfs.TarIndexerTest,io.layerfs.core.rootfs.LimitsTest,io.layerfs.core.rootfs.MergedTreeTest'
+  [LayerIndexBuilder]='io.layerfs.core.rootfs.TarIndexerTest,io.layerfs.core.rootfs.LayerIndexTest,io.layerfs.core.rootfs.LayerIndexFormatTest,io.layerfs.core.rootfs.LimitsTest,io.layerfs.core.rootfs.MergedTree*Test'
+  [LayerIndex]='io.layerfs.core.rootfs.LayerIndexTest,io.layerfs.core.rootfs.LayerIndexFormatTest,io.layerfs.core.rootfs.TarIndexerTest,io.layerfs.core.rootfs.MergedTreeTest'
+  [TarIndexer]='io.layerfs.core.rootfs.TarIndexerTest,io.layerfs.core.rootfs.LayerIndexFormatTest,io.layerfs.core.rootfs.LimitsTest,io.layerfs.core.rootfs.MergedTreeTest'
   [ContentStore]='io.layerfs.core.content.ContentStoreTest'
 )
 declare -A PACKAGE=(
   [UpperFile]=overlay [UpperLayer]=overlay [Overlay]=overlay [ContainerTree]=overlay
   [MergedTree]=rootfs [LayerIndexBuilder]=rootfs [TarIndexer]=rootfs [ContentStore]=content
+  [LayerIndex]=rootfs
 )
 
 classes=("$@")
 if [ ${#classes[@]} -eq 0 ]; then
   classes=(UpperFile MergedTree UpperLayer ContainerTree Overlay LayerIndexBuilder TarIndexer
-    ContentStore)
+    ContentStore LayerIndex)
 fi
 offline=()
 if [ "${PIT_OFFLINE:-}" = 1 ]; then

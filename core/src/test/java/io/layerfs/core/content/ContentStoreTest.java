@@ -10,6 +10,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.layerfs.core.Digest;
 import io.layerfs.core.Image;
+import io.layerfs.core.LimitException;
+import io.layerfs.core.Limits;
 import io.layerfs.core.image.Images;
 import io.layerfs.testing.Built;
 import io.layerfs.testing.ImageBuilder;
@@ -22,6 +24,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -101,6 +104,102 @@ class ContentStoreTest {
     assertFalse(Files.exists(tmp.resolve(ContentStore.STATE_DIR)), "state dir is lazy");
     assertEquals(tmp.resolve("layerfs"), store.stateDir());
     assertTrue(Files.isDirectory(tmp.resolve("layerfs")));
+  }
+
+  @Test
+  void refusesLayoutsWithoutVersionOrIndex() throws IOException {
+    Files.writeString(tmp.resolve("oci-layout"), "{}");
+    Files.writeString(tmp.resolve("index.json"), "{\"schemaVersion\":2,\"manifests\":[]}");
+    IOException e = assertThrows(IOException.class, () -> ContentStore.open(tmp));
+    assertEquals("unsupported OCI image layout version null in " + tmp.resolve("oci-layout"),
+        e.getMessage());
+    Files.writeString(tmp.resolve("oci-layout"), "{\"imageLayoutVersion\":\"1.1.0\"}");
+    assertEquals(tmp, ContentStore.open(tmp).root());
+    Files.delete(tmp.resolve("index.json"));
+    e = assertThrows(IOException.class, () -> ContentStore.open(tmp));
+    assertEquals("OCI image layout without index.json: " + tmp, e.getMessage());
+  }
+
+  @Test
+  void completesALayoutBeingCreated() throws IOException {
+    // what another process creating the store may have written so far: oci-layout comes last
+    Files.createDirectories(tmp.resolve("blobs/sha256"));
+    Files.createDirectories(tmp.resolve(ContentStore.STATE_DIR));
+    String tagged = "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":"
+        + "\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:"
+        + "0".repeat(64) + "\",\"size\":1,\"annotations\":{"
+        + "\"org.opencontainers.image.ref.name\":\"kept\"}}]}";
+    Files.writeString(tmp.resolve("index.json"), tagged);
+    ContentStore store = ContentStore.open(tmp);
+    assertEquals(tagged, Files.readString(tmp.resolve("index.json")), "not replaced");
+    assertEquals(List.of("kept"), store.tags());
+    assertEquals("{\"imageLayoutVersion\":\"1.0.0\"}",
+        Files.readString(tmp.resolve("oci-layout")));
+  }
+
+  @Test
+  void layoutFilesAreReadUpToABound() throws IOException {
+    // oci-layout: one field, 64 KiB at most (index.json's bound is 64 MiB)
+    String padded = "{\"imageLayoutVersion\":\"1.0.0\"}";
+    String exact = padded + " ".repeat(64 * 1024 - padded.length());
+    Files.writeString(tmp.resolve("oci-layout"), exact);
+    Files.writeString(tmp.resolve("index.json"), "{\"schemaVersion\":2,\"manifests\":[]}");
+    ContentStore.open(tmp);
+    Files.writeString(tmp.resolve("oci-layout"), exact + " ");
+    IOException e = assertThrows(IOException.class, () -> ContentStore.open(tmp));
+    assertEquals(tmp.resolve("oci-layout") + " is larger than 65536 bytes", e.getMessage());
+  }
+
+  @Test
+  void whereThingsLive() throws IOException {
+    Limits limits = Limits.builder().jsonBytes(1000).build();
+    ContentStore store = ContentStore.open(tmp, limits);
+    assertEquals(limits, store.limits());
+    assertEquals(tmp.resolve("blobs"), store.blobsDir());
+    assertEquals(tmp.resolve("layerfs/tmp"), store.tempDir());
+    Path temp = store.newTempFile("x");
+    assertEquals(store.tempDir(), temp.getParent());
+    assertTrue(temp.getFileName().toString().startsWith("x-"), temp.toString());
+    assertFalse(Files.exists(temp));
+    Digest d = Digest.sha256(bytes("z"));
+    NoSuchFileException e = store.missing(d);
+    assertEquals(store.blobPath(d).toString(), e.getFile());
+    assertEquals("blob " + d + " not in store " + tmp, e.getReason());
+  }
+
+  @Test
+  void readsAreBoundedAtTheirLimitExactly() throws IOException {
+    ContentStore store = ContentStore.open(tmp, Limits.builder().jsonBytes(10).build());
+    Digest ten = store.write(bytes("{\"a\":1234}"));
+    Digest eleven = store.write(bytes("{\"a\":12345}"));
+    assertEquals("{\"a\":1234}", new String(store.readJson(ten), StandardCharsets.UTF_8));
+    LimitException e = assertThrows(LimitException.class, () -> store.readJson(eleven));
+    assertEquals("jsonBytes", e.limit());
+    assertEquals(10, e.value());
+    assertEquals(10, store.readBlob(ten, 10).length);
+    IOException big = assertThrows(IOException.class, () -> store.readBlob(ten, 9));
+    assertEquals("blob " + ten + " is larger than 9 bytes", big.getMessage());
+    assertArrayEquals(new byte[0], store.readBlob(store.write(new byte[0]), 0));
+  }
+
+  @Test
+  @SuppressWarnings("try") // the lease is held, not used
+  void aLeaseKeepsCollectionsOut() throws IOException {
+    ContentStore store = ContentStore.open(tmp);
+    LeaseGate gate = LeaseGate.of(store.root(), store.stateDir());
+    try (Lease lease = store.lease()) {
+      // a collection in the lease holder's thread would wait for itself
+      assertThrows(IllegalStateException.class,
+          () -> gate.exclusive(Duration.ofSeconds(5), () -> "collected"));
+    }
+    assertEquals("collected", gate.exclusive(Duration.ofSeconds(5), () -> "collected"));
+  }
+
+  @Test
+  void refNamesAreBoundedAt255() {
+    ContentStore.checkRefName("a".repeat(255));
+    assertThrows(IllegalArgumentException.class, () -> ContentStore.checkRefName("a".repeat(256)));
+    assertThrows(IllegalArgumentException.class, () -> ContentStore.checkRefName(null));
   }
 
   @Test

@@ -204,6 +204,7 @@ class LayerIndexTest {
     assertEquals(7, r.uid(e));
     assertEquals("bin", r.userName(e));
     assertEquals("bing", r.groupName(e));
+    assertEquals(8, r.gid(e));
     assertEquals(123, r.mtimeNanos(e));
     assertEquals(456, r.atimeNanos(e));
     assertEquals(99, r.size(e));
@@ -212,9 +213,68 @@ class LayerIndexTest {
     int t = r.find("/dev/tty");
     assertEquals(5, r.devMajor(t));
     assertEquals(10, r.devMinor(t));
+    assertEquals(1, r.gid(t));
+    assertEquals("", r.userName(t));
+    assertEquals("g", r.groupName(t));
     assertTrue(r.isImplied(r.find("/usr/bin")));
     assertEquals(-1, r.find("/usr/bin/other"));
     assertEquals(-1, r.find("/nope/x"));
+  }
+
+  @Test
+  void userAndGroupNamesAreSharedStrings() throws IOException {
+    LayerIndexBuilder b = new LayerIndexBuilder();
+    for (String f : new String[] {"a", "b"}) {
+      LayerIndexBuilder.Inode ino = new LayerIndexBuilder.Inode();
+      ino.uname = "root";
+      ino.gname = f.equals("a") ? "wheel" : "root";
+      b.add(f, ino);
+    }
+    LayerIndex x = b.build();
+    // the first string of the table is a name too
+    assertEquals("root", x.userName(x.find("/a")));
+    assertEquals("wheel", x.groupName(x.find("/a")));
+    assertEquals("root", x.userName(x.find("/b")));
+    assertEquals("root", x.groupName(x.find("/b")));
+    assertEquals("", x.userName(0), "the implied root has none");
+  }
+
+  @Test
+  void eachExtraAloneIsKept() throws IOException {
+    // atime, ctime, device numbers and xattrs live in the extras section: any one needs it
+    LayerIndexBuilder b = new LayerIndexBuilder();
+    LayerIndexBuilder.Inode atime = new LayerIndexBuilder.Inode();
+    atime.atimeNanos = 11;
+    b.add("atime", atime);
+    LayerIndexBuilder.Inode ctime = new LayerIndexBuilder.Inode();
+    ctime.ctimeNanos = 22;
+    b.add("ctime", ctime);
+    LayerIndexBuilder.Inode major = new LayerIndexBuilder.Inode();
+    major.type = EntryType.BLOCK_DEVICE;
+    major.devMajor = 8;
+    b.add("major", major);
+    LayerIndexBuilder.Inode minor = new LayerIndexBuilder.Inode();
+    minor.type = EntryType.CHAR_DEVICE;
+    minor.devMinor = 3;
+    b.add("minor", minor);
+    LayerIndexBuilder.Inode xattr = new LayerIndexBuilder.Inode();
+    xattr.xattrs = Map.of("user.k", new byte[] {7});
+    b.add("xattr", xattr);
+    b.add("none", new LayerIndexBuilder.Inode());
+    LayerIndex x = b.build();
+    assertEquals(11, x.atimeNanos(x.find("/atime")));
+    assertEquals(LayerIndex.ABSENT_TIME, x.ctimeNanos(x.find("/atime")));
+    assertEquals(22, x.ctimeNanos(x.find("/ctime")));
+    assertEquals(LayerIndex.ABSENT_TIME, x.atimeNanos(x.find("/ctime")));
+    assertEquals(8, x.devMajor(x.find("/major")));
+    assertEquals(0, x.devMinor(x.find("/major")));
+    assertEquals(3, x.devMinor(x.find("/minor")));
+    assertEquals(0, x.devMajor(x.find("/minor")));
+    assertArrayEquals(new byte[] {7}, x.xattrs(x.find("/xattr")).get("user.k"));
+    int none = x.find("/none");
+    assertEquals(LayerIndex.ABSENT_TIME, x.atimeNanos(none));
+    assertEquals(LayerIndex.ABSENT_TIME, x.ctimeNanos(none));
+    assertEquals(Map.of(), x.xattrs(none));
   }
 
   @Test

@@ -89,6 +89,12 @@ class LimitsTest {
     index(tar, Limits.builder().layerEntries(5).build());
     // implied parent directories count
     refused(raw(file("x/y/z", "1")), Limits.builder().layerEntries(3).build(), "layerEntries", 3);
+    // and whiteouts: each is an entry of the index
+    byte[] whiteouts = raw(file("a", "1"), file(".wh.b", ""), file(".wh.c", ""),
+        file(".wh.d", ""));
+    e = refused(whiteouts, Limits.builder().layerEntries(4).build(), "layerEntries", 4);
+    assertTrue(e.getMessage().contains("'.wh.d' makes the layer's 5"), e.getMessage());
+    assertEquals(5, index(whiteouts, Limits.builder().layerEntries(5).build()).size());
   }
 
   @Test
@@ -96,7 +102,8 @@ class LimitsTest {
     byte[] tar = raw(file("d/a", "1"), file("d/b", "2"), file("e/a", "3"), file("d/c", "4"));
     LimitException e = refused(tar, Limits.builder().directoryEntries(2).build(),
         "directoryEntries", 2);
-    assertTrue(e.getMessage().contains("'d/c'"), e.getMessage());
+    assertTrue(e.getMessage().contains("'d/c' makes its directory's 3"),
+        e.getMessage());
     index(tar, Limits.builder().directoryEntries(3).build());
     // whiteouts and implied directories take a name too
     refused(raw(file("d/a", "1"), file("d/.wh.b", "")), Limits.builder().directoryEntries(1)

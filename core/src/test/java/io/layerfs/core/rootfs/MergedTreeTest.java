@@ -57,6 +57,77 @@ class MergedTreeTest {
   }
 
   @Test
+  void aHardLinkTwoLayersAboveCountsToo() throws IOException {
+    // the layer between the file and the link has no hard links of its own
+    MergedTree t = tree(new TestTars().file("a", "data"), new TestTars().file("mid", "m"),
+        new TestTars().hardlink("b", "a"));
+    assertEquals(2, t.lookup("/a", false).linkCount());
+    assertEquals(2, t.lookup("/b", false).linkCount());
+    assertEquals(1, t.lookup("/mid", false).linkCount());
+  }
+
+  @Test
+  void namesOfOneFileInOneLayerAreCounted() throws IOException {
+    MergedTree t = tree(new TestTars().file("a", "data").hardlink("b", "a").hardlink("c", "b")
+        .file("d", "other"));
+    assertEquals(3, t.lookup("/a", false).linkCount());
+    assertEquals(3, t.lookup("/c", false).linkCount());
+    assertEquals(1, t.lookup("/d", false).linkCount());
+  }
+
+  @Test
+  void theRootIsInEveryLayerAndTakesTheTopOne() throws IOException {
+    MergedTree t = tree(new TestTars().file("a", "0"), new TestTars().file("b", "1"),
+        new TestTars().file("c", "2"));
+    LayerNode root = t.lookup("/", false);
+    assertEquals(2, root.layer());
+    assertEquals(Digest.sha256(tars.get(2)), root.layerDigest());
+    assertEquals(-1, MergedTree.of(List.of(), List.of()).lookup("/", false).layer());
+  }
+
+  @Test
+  void layersAndDigestsMustPair() throws IOException {
+    LayerIndex x = TarIndexer.index(new ByteArrayInputStream(new TestTars().file("a", "")
+        .bytes()));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> MergedTree.of(List.of(x), List.of()));
+    assertEquals("layers (1) and diffIds (0) differ in length", e.getMessage());
+  }
+
+  @Test
+  void dotsAndSlashesAfterPlainNames() throws IOException {
+    MergedTree t = tree(new TestTars().file("etc/hosts", "h").dir("var/lib", 0700));
+    assertEquals("/etc", t.lookup("/etc/.", false).path());
+    assertEquals("/etc/hosts", t.lookup("/./etc/./hosts", false).path());
+    assertEquals("/var", t.lookup("/var/lib/..", false).path());
+    assertEquals("/etc/hosts", t.lookup("/var/../etc/hosts", true).path());
+    // a trailing slash names the file itself, as the JDK's paths drop it
+    Node f = t.lookup("/etc/hosts/", false);
+    assertEquals("/etc/hosts", f.path());
+    assertEquals("h", read(f));
+    assertEquals("/etc/hosts", t.find("/etc/hosts//", true).path());
+    assertEquals("/var/lib", t.lookup("/var/lib/", false).path());
+  }
+
+  @Test
+  void childrenAndListingsOfNodesThatAreNoDirectories() throws IOException {
+    MergedTree t = tree(new TestTars().file("etc/hosts", "h").symlink("link", "etc"));
+    LayerNode etc = t.lookup("/etc", false);
+    LayerNode hosts = t.lookup("/etc/hosts", false);
+    LayerNode link = t.lookup("/link", false);
+    // a name with a slash in it is a path below the directory
+    assertEquals("/etc/hosts", t.findChild(etc, "/hosts").path());
+    assertEquals("/etc/hosts", t.findChild(t.lookup("/", false), "link/hosts").path());
+    // a symlink's child is found through the link, as find() does
+    assertEquals("/etc/hosts", t.findChild(link, "hosts").path());
+    assertEquals(List.of("hosts"), t.list(link));
+    FileSystemException e = assertThrows(FileSystemException.class,
+        () -> t.findChild(hosts, "x"));
+    assertEquals("Not a directory", e.getReason());
+    assertThrows(NotDirectoryException.class, () -> t.list(hosts));
+  }
+
+  @Test
   void symlinkLoopsAreEloop() throws IOException {
     MergedTree t = tree(new TestTars().symlink("loop", "loop").symlink("a", "b").symlink("b", "a")
         .dir("d", 0755));

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.layerfs.core.Digest;
 import io.layerfs.core.EntryType;
 import java.io.ByteArrayInputStream;
 import java.io.FilterInputStream;
@@ -15,6 +16,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -154,6 +156,82 @@ class TarIndexerTest {
   }
 
   @Test
+  void freshMarksEntriesThatHideTheirLowerPath() throws IOException {
+    byte[] tar = new TestTars().file(".wh.after", "").file("after", "1")
+        .file(".wh.kept", "").file("kept", "1").file("kept", "2")
+        .file("twice", "1").file("twice", "2")
+        .file("retyped", "1").dir("retyped", 0700)
+        .dir("undone", 0700).file(".wh.undone", "")
+        .file(".wh.gone", "").file(".wh.gone", "")
+        .dir("plain", 0700).file("plain/x", "1").bytes();
+    LayerIndex x = index(tar);
+    assertTrue(x.isFresh(find(x, "/after")), "an entry after its whiteout");
+    assertTrue(x.isFresh(find(x, "/kept")), "a fresh entry replaced again in the layer");
+    assertFalse(x.isFresh(find(x, "/twice")), "a file replaced by a file");
+    assertTrue(x.isFresh(find(x, "/retyped")), "a directory where the layer had a file");
+    assertTrue(x.isDirectory(find(x, "/retyped")));
+    assertTrue(x.isFresh(find(x, "/undone")), "a directory before its whiteout");
+    assertTrue(x.isDirectory(find(x, "/undone")));
+    assertTrue(x.isWhiteout(find(x, "/gone")));
+    assertFalse(x.isFresh(find(x, "/gone")), "a whiteout twice is a whiteout");
+    assertFalse(x.isFresh(find(x, "/plain")));
+  }
+
+  @Test
+  void impliedDirectoriesAndWhiteoutsHaveFixedModes() throws IOException {
+    LayerIndex x = index(new TestTars().file("usr/bin/f", "1").file("usr/.wh.old", "")
+        .bytes());
+    assertTrue(x.isImplied(find(x, "/usr/bin")));
+    assertEquals(0755, x.mode(find(x, "/usr/bin")));
+    assertEquals(0755, x.mode(find(x, "/usr")));
+    assertEquals(0, x.mode(find(x, "/usr/old")));
+    assertEquals("", x.linkTarget(find(x, "/usr/old")));
+  }
+
+  @Test
+  void interleavedHardLinksKeepTheirOwnNames() throws IOException {
+    // entries 0first, alpha, beta, c-alpha, d-beta: the name pairs are sorted by inode, not by
+    // entry; z-lower is a hard link into a lower layer, a name of its own
+    byte[] tar = new TestTars().file("0first", "").file("alpha", "").file("beta", "")
+        .hardlink("c-alpha", "alpha").hardlink("d-beta", "beta")
+        .hardlink("z-lower", "/lower/x").bytes();
+    LayerIndex x = index(tar);
+    int a = find(x, "/alpha");
+    int b = find(x, "/beta");
+    assertArrayEquals(new int[] {a, find(x, "/c-alpha")}, x.namesOfInode(x.inode(a)));
+    assertArrayEquals(new int[] {b, find(x, "/d-beta")}, x.namesOfInode(x.inode(b)));
+    assertTrue(x.hasSeveralNames(x.inode(a)));
+    assertTrue(x.hasSeveralNames(x.inode(b)));
+    for (String one : new String[] {"/0first", "/z-lower"}) {
+      int e = find(x, one);
+      assertFalse(x.hasSeveralNames(x.inode(e)), one + ": one name, no pair");
+      assertArrayEquals(new int[] {e}, x.namesOfInode(x.inode(e)), one);
+    }
+    MergedTree t = MergedTree.of(List.of(x), List.of(Digest.sha256(tar)));
+    for (String p : new String[] {"/alpha", "/beta", "/c-alpha", "/d-beta"}) {
+      assertEquals(2, t.lookup(p, false).linkCount(), p);
+    }
+    assertEquals(1, t.lookup("/0first", false).linkCount());
+    // a layer without hard links has no pairs at all
+    LayerIndex plain = index(new TestTars().file("f", "1").bytes());
+    assertFalse(plain.hasSeveralNames(plain.inode(find(plain, "/f"))));
+    assertEquals(1, MergedTree.of(List.of(plain), List.of(Digest.sha256(tar)))
+        .lookup("/f", false).linkCount());
+  }
+
+  @Test
+  void entriesBelowANonDirectoryNameItsType() {
+    IOException e = assertThrows(IOException.class, () -> index(new TestTars()
+        .symlink("l", "d").file("l/x", "1").bytes()));
+    assertTrue(e.getMessage().contains("below 'l', which this layer made a SYMLINK"),
+        e.getMessage());
+    e = assertThrows(IOException.class, () -> index(new TestTars()
+        .file("f", "1").file("f/x", "1").bytes()));
+    assertTrue(e.getMessage().contains("below 'f', which this layer made a FILE"),
+        e.getMessage());
+  }
+
+  @Test
   void laterEntriesWinAndHardLinksShareInodes() throws IOException {
     byte[] tar = new TestTars().file("f", "one").hardlink("h", "f").file("f", "two")
         .hardlink("g", "./f").hardlink("lower", "/not/here").bytes();
@@ -278,6 +356,38 @@ class TarIndexerTest {
   void hardLinkToDirectoryIsRejected() {
     byte[] tar = new TestTars().dir("d", 0755).hardlink("h", "d").bytes();
     assertThrows(IOException.class, () -> index(tar));
+  }
+
+  @Test
+  void ownersByNumberAndName() throws IOException {
+    TarArchiveEntry e = new TarArchiveEntry("owned");
+    e.setUserId(1000);
+    e.setGroupId(50);
+    e.setUserName("alice");
+    e.setGroupName("staff");
+    TarArchiveEntry anonymous = new TarArchiveEntry("anonymous");
+    anonymous.setUserName("");
+    anonymous.setGroupName("");
+    LayerIndex x = index(new TestTars().entry(e, null).entry(anonymous, null).bytes());
+    int o = find(x, "/owned");
+    assertEquals(1000, x.uid(o));
+    assertEquals(50, x.gid(o));
+    assertEquals("alice", x.userName(o));
+    assertEquals("staff", x.groupName(o));
+    int a = find(x, "/anonymous");
+    assertEquals("", x.userName(a));
+    assertEquals("", x.groupName(a));
+  }
+
+  @Test
+  void longNamesAreShortenedInMessagesOnly() {
+    String n200 = "a".repeat(100) + "b".repeat(100);
+    assertEquals(n200, TarIndexer.shorten(n200));
+    String n201 = "a".repeat(100) + "c" + "b".repeat(100);
+    assertEquals("a".repeat(100) + "..." + "b".repeat(100), TarIndexer.shorten(n201));
+    // depth bounds the components from above: ".." counts, "" and "." do not
+    assertEquals(4, TarIndexer.depth("a//./b/../c/"));
+    assertEquals(0, TarIndexer.depth("/./"));
   }
 
   @Test
