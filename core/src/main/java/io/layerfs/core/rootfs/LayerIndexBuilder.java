@@ -139,7 +139,7 @@ final class LayerIndexBuilder {
   private void checkWidth(Map<String, Rec> kids, String tarName) throws IOException {
     if (kids.size() >= maxDirectoryEntries) {
       throw limits.exceeded("directoryEntries", "tar entry '" + TarIndexer.shorten(tarName)
-          + "' makes its directory's " + (kids.size() + 1) + "th entry");
+          + "' is entry number " + (kids.size() + 1) + " of its directory");
     }
   }
 

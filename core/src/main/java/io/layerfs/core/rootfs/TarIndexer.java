@@ -70,7 +70,7 @@ public final class TarIndexer {
         builder.add(e.getName(), ino);
         if (builder.size() > limits.layerEntries()) {
           throw limits.exceeded("layerEntries", "tar entry '" + shorten(e.getName())
-              + "' makes the layer's " + builder.size() + "th entry");
+              + "' is entry number " + builder.size() + " of the layer");
         }
       }
     } catch (IllegalArgumentException | IllegalStateException | ArithmeticException x) {

@@ -93,7 +93,7 @@ class LimitsTest {
     byte[] whiteouts = raw(file("a", "1"), file(".wh.b", ""), file(".wh.c", ""),
         file(".wh.d", ""));
     e = refused(whiteouts, Limits.builder().layerEntries(4).build(), "layerEntries", 4);
-    assertTrue(e.getMessage().contains("'.wh.d' makes the layer's 5"), e.getMessage());
+    assertTrue(e.getMessage().contains("'.wh.d' is entry number 5 of the layer"), e.getMessage());
     assertEquals(5, index(whiteouts, Limits.builder().layerEntries(5).build()).size());
   }
 
@@ -102,7 +102,7 @@ class LimitsTest {
     byte[] tar = raw(file("d/a", "1"), file("d/b", "2"), file("e/a", "3"), file("d/c", "4"));
     LimitException e = refused(tar, Limits.builder().directoryEntries(2).build(),
         "directoryEntries", 2);
-    assertTrue(e.getMessage().contains("'d/c' makes its directory's 3"),
+    assertTrue(e.getMessage().contains("'d/c' is entry number 3 of its directory"),
         e.getMessage());
     index(tar, Limits.builder().directoryEntries(3).build());
     // whiteouts and implied directories take a name too

@@ -328,30 +328,4 @@ class MergedTreeTest {
     assertEquals(EntryType.DIRECTORY, t.lookup("/", true).type());
     assertThrows(NoSuchFileException.class, () -> t.lookup("/x", true));
   }
-
-  @Test
-  void manyLookupsAreCheap() throws IOException {
-    TestTars l = new TestTars();
-    for (int i = 0; i < 200; i++) {
-      l.file("usr/lib/x86_64-linux-gnu/lib" + i + ".so", "x");
-    }
-    MergedTree t = tree(l, new TestTars().file("etc/a", "1"), new TestTars().file("etc/b", "2"));
-    String p = "/usr/lib/x86_64-linux-gnu/lib77.so";
-    for (int i = 0; i < 200_000; i++) {
-      t.lookup(p, true);
-    }
-    long start = System.nanoTime();
-    int n = 1_000_000;
-    for (int i = 0; i < n; i++) {
-      t.lookup(p, true);
-    }
-    System.out.printf("MergedTree.lookup (3 layers, depth 4): %.0f ns%n",
-        (System.nanoTime() - start) / (double) n);
-    start = System.nanoTime();
-    for (int i = 0; i < n; i++) {
-      t.lookup("/usr/lib", false);
-    }
-    System.out.printf("MergedTree.lookup of a directory: %.0f ns%n",
-        (System.nanoTime() - start) / (double) n);
-  }
 }
