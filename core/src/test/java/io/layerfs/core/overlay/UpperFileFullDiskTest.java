@@ -242,6 +242,34 @@ class UpperFileFullDiskTest {
     assertArrayEquals(big, read("/big"));
   }
 
+  @Test
+  void aCopyUpFailsBeforeCopyingWhenTheLogHasNoRoomLeft() throws IOException {
+    byte[] big = ContainerFixture.big();
+    try (FileHandle h = ov.open("/big", Set.of(READ, WRITE), 0)) {
+      fillLog();
+      logDisk.free(0);
+      IOException e = assertThrows(IOException.class,
+          () -> h.write(ByteBuffer.allocate(10), 100));
+      assertTrue(e.getMessage().contains("cannot grow the container metadata log"),
+          e.getMessage());
+      assertFalse(Files.exists(dataFile("/big")), "nothing copied");
+      assertThrows(IOException.class, () -> h.truncate(10));
+      assertThrows(IOException.class, () -> h.map(FileChannel.MapMode.READ_ONLY, 0, 10));
+      assertFalse(Files.exists(dataFile("/big")), "nothing copied");
+      assertArrayEquals(big, read(h));
+    }
+  }
+
+  /** Log records that leave less room in the log's mapping than a change reserves. */
+  private void fillLog() throws IOException {
+    // a change reserves room for its own attributes only; a file's record logged as a handle
+    // closes reserves none, and this one holds 1.1 MB of them
+    try (FileHandle h = ov.open("/filler", Set.of(WRITE, CREATE), 0644)) {
+      ov.setXattr("/filler", false, "user.big", new byte[1100 << 10]);
+      h.write(ByteBuffer.allocate(1), 0);
+    }
+  }
+
   // ------------------------------------------------------------------------------ helpers
 
   private Path dataFile(String path) throws IOException {
