@@ -34,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
  * or in the metadata log it must grow) fails with nothing half done: the file reads and sizes as
  * before, the data file holds no bytes past the size (which a reopen would count as written),
  * the caller's buffer is where it was, and the container keeps working once there is room. The
- * disk fills on demand through {@link UpperLayer#wrapChannels}.
+ * disk fills on demand through {@link UpperLayer#wrapChannels}. Also: a data file's channel that
+ * the JDK closed because its thread was interrupted is opened again.
  */
 class UpperFileFullDiskTest {
   private static final byte[] HOSTS = "127.0.0.1 localhost\n".getBytes(StandardCharsets.UTF_8);
@@ -258,6 +259,27 @@ class UpperFileFullDiskTest {
       assertFalse(Files.exists(dataFile("/big")), "nothing copied");
       assertArrayEquals(big, read(h));
     }
+  }
+
+  @Test
+  void aDataFileClosedByAnInterruptIsOpenedAgain() throws IOException {
+    ov.tree().upper().wrapChannels(c -> c, c -> c); // the JDK's own channels, as they close
+    try (FileHandle h = ov.open("/new", Set.of(READ, WRITE, CREATE), 0644)) {
+      h.write(ByteBuffer.wrap("abc".getBytes(StandardCharsets.UTF_8)), 0);
+      Thread.currentThread().interrupt();
+      try {
+        // the JDK closes a channel used by an interrupted thread
+        assertThrows(java.nio.channels.ClosedByInterruptException.class,
+            () -> h.read(ByteBuffer.allocate(3), 0));
+      } finally {
+        Thread.interrupted();
+      }
+      assertArrayEquals("abc".getBytes(StandardCharsets.UTF_8), read(h));
+      h.write(ByteBuffer.wrap("d".getBytes(StandardCharsets.UTF_8)), 3);
+      assertEquals(4, h.size());
+    }
+    reopen();
+    assertArrayEquals("abcd".getBytes(StandardCharsets.UTF_8), read("/new"));
   }
 
   /** Log records that leave less room in the log's mapping than a change reserves. */
