@@ -221,21 +221,28 @@ class UpperLayerTest {
 
   @Test
   void entriesMadeAfterAReopenGetIdsOfTheirOwn() throws IOException {
+    // the highest id logged is a directory's, then a symbolic link's (neither has a data file)
     ov = Overlay.open(dir, false, root, layers);
+    ov.createSymbolicLink("/s", "target-s");
     ov.createDirectory("/a", 0755);
     ov.createDirectory("/a/x", 0755);
-    ov.createSymbolicLink("/s", "target-s");
     ov.close();
     ov = Overlay.open(dir, false, root, layers);
     ov.createDirectory("/b", 0755);
     ov.createDirectory("/b/inner", 0755);
     ov.createSymbolicLink("/t", "target-t");
     ov.close();
+    ov = Overlay.open(dir, false, root, layers);
+    ov.createDirectory("/c", 0755);
+    ov.createSymbolicLink("/u", "target-u");
+    ov.close();
     ov = Overlay.open(dir, true, root, layers);
     assertEquals(List.of("x"), ov.list("/a"));
     assertEquals(List.of("inner"), ov.list("/b"));
+    assertEquals(List.of(), ov.list("/c"));
     assertEquals("target-s", ov.lookup("/s", false).linkTarget());
     assertEquals("target-t", ov.lookup("/t", false).linkTarget());
+    assertEquals("target-u", ov.lookup("/u", false).linkTarget());
   }
 
   @Test
