@@ -156,6 +156,50 @@ class MetaLogWriteTest {
     assertEquals(0, MetaLog.scan(dir).snapshot.length);
   }
 
+  @Test
+  void aSnapshotWithAFlippedByteFailsItsChecksum() throws IOException {
+    Path dir = dir();
+    Path snap = dir.resolve(MetaLog.SNAP);
+    MetaLog.writeSnapshot(dir, 3, new byte[] {1, 2, 3});
+    byte[] good = Files.readAllBytes(snap);
+    for (int at : new int[] {13, 19, 28, 30}) { // the generation, then the payload
+      byte[] bad = good.clone();
+      bad[at] ^= 0x10;
+      Files.write(snap, bad);
+      assertEquals("corrupt container snapshot (length or checksum): " + snap,
+          MetaLog.scan(dir).problems.get(0), "byte " + at);
+    }
+  }
+
+  @Test
+  void aCorruptRecordIsNamedWithWhyItDoesNotRead() throws IOException {
+    Path dir = dir();
+    try (MetaLog log = MetaLog.openForAppend(dir, MetaLog.load(dir))) {
+      for (int i = 0; i < 3; i++) {
+        log.append(record(i, 100));
+      }
+    }
+    Path file = dir.resolve(MetaLog.LOG);
+    byte[] good = Files.readAllBytes(file);
+    int second = MetaLog.HEADER + 108;
+    int third = second + 108;
+    byte[] payload = good.clone();
+    payload[second + 50] ^= 1;
+    byte[] length = good.clone();
+    ByteBuffer.wrap(length).putInt(second, Integer.MAX_VALUE);
+    byte[] zero = good.clone();
+    ByteBuffer.wrap(zero).putInt(second, 0);
+    String[] why = {"checksum mismatch", "record length 2147483647 out of range",
+        "no record (length 0)"};
+    byte[][] damaged = {payload, length, zero};
+    for (int i = 0; i < why.length; i++) {
+      Files.write(file, damaged[i]);
+      assertEquals(List.of("corrupt container metadata log " + file + " at byte offset " + second
+          + ": " + why[i] + ", yet an intact record follows at byte offset " + third),
+          MetaLog.scan(dir).problems);
+    }
+  }
+
   private Path dir() throws IOException {
     return Files.createDirectories(tmp.resolve("c" + dirs++));
   }
