@@ -24,7 +24,7 @@ declare -A TESTS=(
   [LayerIndexBuilder]='io.layerfs.core.rootfs.TarIndexerTest,io.layerfs.core.rootfs.LayerIndexTest,io.layerfs.core.rootfs.LimitsTest,io.layerfs.core.rootfs.MergedTree*Test'
   [TarIndexer]='io.layerfs.core.rootfs.TarIndexerTest,io.layerfs.core.rootfs.LimitsTest,io.layerfs.core.rootfs.MergedTreeTest'
   [ContentStore]='io.layerfs.core.content.ContentStoreTest'
-  [MetaLog]='io.layerfs.core.overlay.MetaLog*Test,io.layerfs.core.container.MetaLogReplayFuzzTest,io.layerfs.core.container.ContainerIntegrityTest'
+  [MetaLog]='io.layerfs.core.overlay.MetaLog*Test,io.layerfs.core.container.MetaLogReplayFuzzTest,io.layerfs.core.container.ContainerIntegrityTest,io.layerfs.core.overlay.UpperLayerTest'
 )
 declare -A PACKAGE=(
   [UpperFile]=overlay [UpperLayer]=overlay [Overlay]=overlay [ContainerTree]=overlay
