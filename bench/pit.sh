@@ -16,26 +16,27 @@ cd "$(dirname "$0")/.."
 # class = the tests run against its mutants: narrow and quick ones (PIT runs every test that
 # covers a mutant, and a slow test times out on a busy machine)
 declare -A TESTS=(
-  [UpperFile]='io.layerfs.core.container.UpperFileContractTest,io.layerfs.core.container.ContainerTest,io.layerfs.core.container.ContainerMetadataFormatTest,io.layerfs.core.overlay.MetaLogIntegrityTest'
+  [UpperFile]='io.layerfs.core.container.UpperFileContractTest,io.layerfs.core.container.ContainerTest,io.layerfs.core.container.ContainerMetadataFormatTest,io.layerfs.core.overlay.MetaLogIntegrityTest,io.layerfs.core.overlay.UpperFileFullDiskTest,io.layerfs.core.overlay.UpperFileChunksTest,io.layerfs.core.overlay.UpperLayerTest'
   [UpperLayer]='io.layerfs.core.container.UpperFileContractTest,io.layerfs.core.container.ContainerTest,io.layerfs.core.container.ContainerIntegrityTest,io.layerfs.core.container.ContainerMetadataFormatTest,io.layerfs.core.overlay.*Test'
-  [Overlay]='io.layerfs.core.container.ContainerTest,io.layerfs.core.container.ContainerOracleTest,io.layerfs.core.container.UpperFileContractTest,io.layerfs.core.container.ContainerCommitTest'
-  [ContainerTree]='io.layerfs.core.container.ContainerTest,io.layerfs.core.container.ContainerOracleTest,io.layerfs.core.container.DeepTreeTest'
+  [Overlay]='io.layerfs.core.container.ContainerTest,io.layerfs.core.container.ContainerOracleTest,io.layerfs.core.container.UpperFileContractTest,io.layerfs.core.container.ContainerCommitTest,io.layerfs.core.overlay.OverlayTest,io.layerfs.core.overlay.UpperLayerTest'
+  [ContainerTree]='io.layerfs.core.container.ContainerTest,io.layerfs.core.container.ContainerOracleTest,io.layerfs.core.container.DeepTreeTest,io.layerfs.core.overlay.ContainerTreeTest'
   [MergedTree]='io.layerfs.core.rootfs.MergedTree*Test'
   [LayerIndexBuilder]='io.layerfs.core.rootfs.TarIndexerTest,io.layerfs.core.rootfs.LayerIndexTest,io.layerfs.core.rootfs.LayerIndexFormatTest,io.layerfs.core.rootfs.LimitsTest,io.layerfs.core.rootfs.MergedTree*Test'
   [LayerIndex]='io.layerfs.core.rootfs.LayerIndexTest,io.layerfs.core.rootfs.LayerIndexFormatTest,io.layerfs.core.rootfs.TarIndexerTest,io.layerfs.core.rootfs.MergedTreeTest'
   [TarIndexer]='io.layerfs.core.rootfs.TarIndexerTest,io.layerfs.core.rootfs.LayerIndexFormatTest,io.layerfs.core.rootfs.LimitsTest,io.layerfs.core.rootfs.MergedTreeTest'
   [ContentStore]='io.layerfs.core.content.ContentStoreTest'
+  [MetaLog]='io.layerfs.core.overlay.MetaLog*Test,io.layerfs.core.container.MetaLogReplayFuzzTest,io.layerfs.core.container.ContainerIntegrityTest,io.layerfs.core.overlay.UpperLayerTest'
 )
 declare -A PACKAGE=(
   [UpperFile]=overlay [UpperLayer]=overlay [Overlay]=overlay [ContainerTree]=overlay
   [MergedTree]=rootfs [LayerIndexBuilder]=rootfs [TarIndexer]=rootfs [ContentStore]=content
-  [LayerIndex]=rootfs
+  [LayerIndex]=rootfs [MetaLog]=overlay
 )
 
 classes=("$@")
 if [ ${#classes[@]} -eq 0 ]; then
   classes=(UpperFile MergedTree UpperLayer ContainerTree Overlay LayerIndexBuilder TarIndexer
-    ContentStore LayerIndex)
+    ContentStore LayerIndex MetaLog)
 fi
 offline=()
 if [ "${PIT_OFFLINE:-}" = 1 ]; then

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 import java.util.zip.CRC32C;
 
 /**
@@ -48,7 +49,7 @@ public final class MetaLog implements Closeable {
   private static final byte[] ZEROS = new byte[64 << 10];
 
   private final Path file;
-  private final FileChannel channel;
+  private FileChannel channel;
   private long generation;
   /** The logical end: where the next record goes. */
   private long end;
@@ -348,6 +349,11 @@ public final class MetaLog implements Closeable {
 
   long generation() {
     return generation;
+  }
+
+  /** Replaces the channel by {@code wrapper}'s view of it (see {@link UpperLayer#wrapChannels}). */
+  synchronized void wrapChannel(UnaryOperator<FileChannel> wrapper) {
+    channel = wrapper.apply(channel);
   }
 
   /**

@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.UnaryOperator;
 
 /**
  * The upper layer of a container: its directories and files by id, the root, and their
@@ -73,6 +74,8 @@ final class UpperLayer implements Closeable {
   private MetaLog log;
   /** Why a change could not be logged after it changed memory, or null. */
   private volatile String broken;
+  /** Applied to each data file channel as it opens (see {@link #wrapChannels}). */
+  private UnaryOperator<FileChannel> dataChannels = UnaryOperator.identity();
 
   private UpperLayer(Path dir, boolean readOnly, LayerStore layers, List<Layer> imageLayers) {
     this.dir = dir;
@@ -187,7 +190,21 @@ final class UpperLayer implements Closeable {
 
   /** Opens the data file of {@code id} (relative to the open data directory where possible). */
   FileChannel openData(long id, Set<? extends OpenOption> options) throws IOException {
-    return data != null ? data.channel(id, options) : FileChannel.open(dataPath(id), options);
+    return dataChannels.apply(
+        data != null ? data.channel(id, options) : FileChannel.open(dataPath(id), options));
+  }
+
+  /**
+   * Puts {@code logWrapper} around the log's channel and {@code dataWrapper} around every data
+   * file channel opened from now on: the seam through which tests make writes fail as a full
+   * disk does, to check that a failed change leaves nothing half done.
+   */
+  void wrapChannels(UnaryOperator<FileChannel> logWrapper,
+      UnaryOperator<FileChannel> dataWrapper) {
+    dataChannels = dataWrapper;
+    if (log != null) {
+      log.wrapChannel(logWrapper);
+    }
   }
 
   /**

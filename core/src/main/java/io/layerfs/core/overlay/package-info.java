@@ -139,14 +139,16 @@
  * changes the directory maps, link counts, ids and the data file pool as it records, and undoing
  * all of that on every error path would be far more code than one check that costs a comparison
  * while space remains ({@code setxattr} reserves room for the entry's attributes on top). A
- * record larger than the reservation (a chunk bitmap of a file of hundreds of GiB) that then
+ * record larger than the reservation (a chunk bitmap of a file of hundreds of GiB, or the state
+ * of a file with megabytes of extended attributes, which a link or a write logs) that then
  * meets a full disk leaves memory ahead of the log; the container then refuses further changes
  * and, at close, writes no snapshot (the log, which the next open replays, stays the truth). A
  * file's own state, which is small, is undone instead: a write
  * marks chunks and grows the size only after its bytes are in the data file, and puts size,
  * times, origin and bitmap back if logging them fails; a failed write cuts from the data file what
  * it added past the size (which a reopen would take for bytes written). A truncate is logged
- * before the data file shrinks.
+ * before the data file shrinks. Tests fill the disk on demand through {@code
+ * UpperLayer.wrapChannels}, a package-private seam around the log's and data files' channels.
  *
  * <p>Data files are checked against the log, with one {@code fstat} when a file's data file is
  * opened (its first read or write through a handle): it must exist and hold {@code
