@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerfs.core.FileHandle;
 import io.layerfs.core.FileTree;
+import io.layerfs.core.GcReport;
 import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
 import io.layerfs.core.Progress;
@@ -25,6 +26,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -112,6 +114,46 @@ final class LazyRegistryIT {
       assertTrue(s.fsck(false, Progress.NONE).problems().isEmpty());
       s.completeLazy(s.tags().get(0));
       assertTrue(s.fsck(false, Progress.NONE).problems().isEmpty());
+    }
+  }
+
+  @Test
+  void envLazyBackgroundCompletesTheImageWhileItIsReadAndStopsOnClose() throws Exception {
+    Path store = work.resolve("lazy-background");
+    String ref = TestRegistry.address() + "/" + REPO + ":esgz";
+    Map<String, Object> env =
+        Map.of("store", store, "image", ref, "lazy", "background", "tlsVerify", false);
+    try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://lazybg"), env)) {
+      assertSameTree(image.rootfs(DebianImage.BASE), fs.getPath("/"),
+          DebianImage.comparison());
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
+      while (!layersStored(store, ref)) {
+        assertTrue(System.nanoTime() < deadline, "the image was not complete after 300 s");
+        Thread.sleep(100);
+      }
+      assertSameTree(image.rootfs(DebianImage.BASE), fs.getPath("/"),
+          DebianImage.comparison());
+    }
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      assertFalse(t.isAlive() && t.getName().startsWith("layerfs-lazy-fetch-"),
+          t.getName() + " outlived its file system");
+    }
+    try (Store s = Store.open(store)) {
+      assertEquals(List.of(), s.fsck(false, Progress.NONE).problems());
+      assertEquals(1, s.gc(false).removed(GcReport.Kind.LAZY_STATE).size(),
+          "the completed layer's lazy state is left for gc");
+    }
+  }
+
+  private static boolean layersStored(Path store, String ref) throws IOException {
+    try (Store s = Store.open(store)) {
+      for (var layer : s.image(s.tags().get(0)).layers()) {
+        if (!Files.isRegularFile(store.resolve("blobs").resolve(layer.digest().algorithm())
+            .resolve(layer.digest().hex()))) {
+          return false;
+        }
+      }
+      return true;
     }
   }
 

@@ -1,6 +1,7 @@
 package io.layerfs.core.lazy;
 
 import io.layerfs.core.Layer;
+import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.estargz.EStargzReader;
 import io.layerfs.core.estargz.Toc;
 import java.io.IOException;
@@ -9,6 +10,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 
 /**
  * One layer read from its remote blob as it is needed, its fetched bytes kept in a {@link
@@ -195,6 +197,19 @@ public final class LazyLayer {
 
   PartialBlob blob() {
     return blob;
+  }
+
+  /**
+   * Fetches what is missing of the blob, verifies it and stores it ({@link
+   * PartialBlob#complete(ContentStore, BooleanSupplier)}).
+   *
+   * @return false when {@code stop} ended it early
+   */
+  boolean complete(ContentStore store, BooleanSupplier stop) throws IOException {
+    if (!store.contains(layer.digest()) && !blob.complete(store, stop)) {
+      return false;
+    }
+    return true;
   }
 
   synchronized void close() throws IOException {

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
 /**
@@ -158,16 +159,24 @@ public final class LazyLayers implements Closeable {
    * reading through the lazy layer, whose bytes are now all local.
    */
   public void complete(Digest layer) throws IOException {
+    complete(layer, () -> false);
+  }
+
+  /**
+   * {@link #complete(Digest)} in steps that reads interleave with, asking {@code stop} between
+   * them (see {@link LazyLayer#complete}).
+   *
+   * @return false when {@code stop} ended it early; what was fetched stays for the next attempt
+   */
+  public boolean complete(Digest layer, BooleanSupplier stop) throws IOException {
     LazyLayer lazy = attached.get(layer);
     if (lazy == null) {
       if (store.contains(layer)) {
-        return;
+        return true;
       }
       throw new IOException("layer " + layer + " is neither in the store nor attached lazily");
     }
-    if (!store.contains(layer)) {
-      lazy.blob().complete(store);
-    }
+    return lazy.complete(store, stop);
   }
 
   @Override

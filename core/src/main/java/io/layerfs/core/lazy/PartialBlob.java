@@ -2,6 +2,7 @@ package io.layerfs.core.lazy;
 
 import io.layerfs.core.RangedBlob;
 import io.layerfs.core.Digest;
+import io.layerfs.core.content.BlobWriter;
 import io.layerfs.core.content.ContentStore;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,6 +17,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 
 /**
  * The bytes of a remote blob fetched so far, kept in the store: a sparse file of the blob's size
@@ -33,6 +36,8 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class PartialBlob implements RangedBlob {
   static final String DATA = "blob.part";
   static final String RANGES = "ranges";
+  /** How much a stepwise {@link #complete(ContentStore, BooleanSupplier)} fetches at once. */
+  static final long STEP = 4L << 20;
 
   private final Path dir;
   private final RangedBlob remote;
@@ -44,6 +49,10 @@ public final class PartialBlob implements RangedBlob {
   private final TreeMap<Long, Long> ranges = new TreeMap<>();
   private final AtomicLong fetched = new AtomicLong();
   private final AtomicLong requests = new AtomicLong();
+  // @GuardedBy("this")
+  private boolean published;
+  // one completion at a time; readers never take it
+  private final ReentrantLock completion = new ReentrantLock();
 
   private PartialBlob(Path dir, RangedBlob remote, long size, FileChannel data) {
     this.dir = dir;
@@ -171,21 +180,98 @@ public final class PartialBlob implements RangedBlob {
    * @throws IOException if the bytes do not match the digest (the partial state is discarded,
    *     so the next attempt fetches again)
    */
-  synchronized void complete(ContentStore store) throws IOException {
-    ensure(0, size);
-    try (InputStream in = open(0, size)) {
-      store.ingest(in, digest(), size);
-    } catch (IOException e) {
-      discard();
-      throw new IOException("fetched bytes of blob " + digest() + " do not verify: " + e
-          .getMessage(), e);
+  void complete(ContentStore store) throws IOException {
+    complete(store, () -> false);
+  }
+
+  /**
+   * {@link #complete(ContentStore)} in steps that readers interleave with: what is missing is
+   * fetched {@value #STEP} bytes at a time, each step holding the monitor only while it fetches,
+   * and the blob is hashed into the store without it. {@code stop} is asked between steps and
+   * between the buffers of the final copy.
+   *
+   * @return false when {@code stop} ended it early: what was fetched stays, nothing is stored
+   */
+  boolean complete(ContentStore store, BooleanSupplier stop) throws IOException {
+    completion.lock(); // a second completer waits, then finds the blob stored
+    try {
+      return completeLocked(store, stop);
+    } finally {
+      completion.unlock();
+    }
+  }
+
+  private boolean completeLocked(ContentStore store, BooleanSupplier stop) throws IOException {
+    long[] gap;
+    while ((gap = nextMissing(STEP)) != null) {
+      if (stop.getAsBoolean()) {
+        return false;
+      }
+      ensure(gap[0], gap[1]);
+    }
+    if (!store.contains(digest())) {
+      try (BlobWriter writer = store.newWriter(digest(), size)) {
+        ByteBuffer buf = ByteBuffer.allocate(1 << 20);
+        for (long pos = 0; pos < size; ) {
+          if (stop.getAsBoolean()) {
+            return false; // the writer's temp file goes
+          }
+          buf.clear().limit((int) Math.min(buf.capacity(), size - pos));
+          int n = data.read(buf, pos);
+          if (n < 0) {
+            throw new IOException("partial blob " + dir.resolve(DATA) + " is shorter than "
+                + "its recorded ranges");
+          }
+          writer.write(buf.array(), 0, n);
+          pos += n;
+        }
+        try {
+          writer.commit(digest(), size);
+        } catch (IOException e) {
+          discard();
+          throw new IOException("fetched bytes of blob " + digest() + " do not verify: "
+              + e.getMessage(), e);
+        }
+      }
+    }
+    publish(store);
+    return true;
+  }
+
+  /** The first range not held, at most {@code max} bytes long; null when the blob is whole. */
+  private synchronized long[] nextMissing(long max) {
+    long at = 0;
+    for (var e : ranges.entrySet()) {
+      if (e.getKey() > at) {
+        break;
+      }
+      at = Math.max(at, e.getValue());
+    }
+    if (at >= size) {
+      return null;
+    }
+    var next = ranges.higherEntry(at);
+    long end = Math.min(next == null ? size : next.getKey(), at + max);
+    return new long[] {at, end};
+  }
+
+  /** Readers switch to the store's verified blob; the partial files go. */
+  private synchronized void publish(ContentStore store) throws IOException {
+    if (published) {
+      return;
     }
     FileChannel partial = data;
     // readers still holding this object read the verified blob from now on
     data = FileChannel.open(store.blobPath(digest()), StandardOpenOption.READ);
+    published = true;
     partial.close();
     Files.deleteIfExists(dir.resolve(RANGES));
     Files.deleteIfExists(dir.resolve(DATA));
+  }
+
+  /** True once the verified blob is in the store and reads come from it. */
+  synchronized boolean published() {
+    return published;
   }
 
   /** Closes the file and removes the partial state. */

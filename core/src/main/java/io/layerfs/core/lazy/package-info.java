@@ -18,6 +18,14 @@
  * verified blob. gc removes the folder of a layer nothing references or whose blob is complete;
  * fsck does not call an attached layer's blob missing.
  *
+ * <h2>Completing</h2>
+ *
+ * <p>{@code PartialBlob.complete} fetches what is missing in steps of 4 MiB, each under the
+ * blob's monitor, so reads interleave and wait at most one step; then it hashes the held bytes
+ * into the store through a {@code BlobWriter} (temp file, verify, rename) and switches readers to
+ * the stored blob. A stop flag, asked between steps and copy buffers, ends it early with what was
+ * fetched kept: {@code store.BackgroundFetch} runs completions on a daemon thread this way.
+ *
  * <h2>eStargz layers</h2>
  *
  * <p>A layer whose descriptor names a TOC digest is read as eStargz ({@link

@@ -48,6 +48,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 /**
@@ -69,6 +71,8 @@ public final class Store implements Closeable {
   /** Made on first use: commands that never read a layer load no index cache. */
   private LayerStore layers;
   private LazyLayers lazy;
+  // background fetches still running; stopped before the layers they write to close
+  private final Set<BackgroundFetch> fetches = ConcurrentHashMap.newKeySet();
   private boolean closed;
 
   private Store(ContentStore content) {
@@ -367,6 +371,33 @@ public final class Store implements Closeable {
   }
 
   /**
+   * Starts {@link #completeLazy} of image {@code ref} on one daemon thread and returns at once
+   * (the provider's env {@code lazy} {@code "background"}; containerd's stargz-snapshotter calls
+   * it background fetch). Reads keep working meanwhile: they wait at most for one fetch step of
+   * the layer they read, and what they read is verified as before. Each layer is stored, as after
+   * a pull, only once its whole blob matched its digest. Close the returned fetch (or the store)
+   * to stop it: what was fetched stays for a later completion.
+   *
+   * @throws IOException when the image is not in the store or its lazy layers cannot be attached
+   *     again in this process
+   */
+  public BackgroundFetch completeLazyInBackground(String ref) throws IOException {
+    reattachLazy(ref);
+    List<Digest> missing = new ArrayList<>();
+    for (Layer layer : image(ref).layers()) {
+      if (!content.contains(layer.digest()) && !content.contains(layer.diffId())) {
+        missing.add(layer.digest());
+      }
+    }
+    synchronized (this) {
+      LazyLayers lazyLayers = lazyLayers();
+      BackgroundFetch fetch = BackgroundFetch.start(lazyLayers, missing, ref, fetches::remove);
+      fetches.add(fetch);
+      return fetch;
+    }
+  }
+
+  /**
    * Reads one file of an image whose plain gzip layers are attached lazily ({@link #attachLazy}),
    * inflating each layer from its start only as far as the file (see {@code LazyTarScan}): the
    * top layer is searched first, and a lower one only once the upper ones are read whole and
@@ -656,10 +687,22 @@ public final class Store implements Closeable {
     return layers;
   }
 
-  /** Releases the open layer blobs; open containers and views stop reading. */
+  /**
+   * Stops the background fetches (see {@link BackgroundFetch#close}) and releases the open layer
+   * blobs; open containers and views stop reading.
+   */
   @Override
-  public synchronized void close() throws IOException {
-    closed = true;
+  public void close() throws IOException {
+    synchronized (this) {
+      closed = true; // no new fetch starts
+    }
+    for (BackgroundFetch fetch : List.copyOf(fetches)) {
+      fetch.close();
+    }
+    closeLayers();
+  }
+
+  private synchronized void closeLayers() throws IOException {
     if (layers != null) {
       layers.close();
     }

@@ -40,7 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
 class LazyReadTest {
   @TempDir Path tmp;
 
-  private static final byte[] BIG = new byte[9 << 20]; // three 4 MiB chunks
+  static final byte[] BIG = new byte[9 << 20]; // three 4 MiB chunks
 
   static {
     Random r = new Random(3);
@@ -54,7 +54,11 @@ class LazyReadTest {
   }
 
   private Path remote() throws IOException {
-    Path remote = tmp.resolve("remote");
+    return remote(tmp.resolve("remote"));
+  }
+
+  /** The test image "app" in {@code remote}, and its eStargz form "app-esgz". */
+  static Path remote(Path remote) throws IOException {
     ImageBuilder.create(remote)
         .add(ImageBuilder.Entry.dir("etc"))
         .add(ImageBuilder.Entry.file("etc/hosts", bytes("127.0.0.1 localhost\n"))
@@ -77,7 +81,7 @@ class LazyReadTest {
   }
 
   /** The manifest and config of {@code tag} copied into a new store, tagged there. */
-  private static Store storeWithMetadataOf(Path remote, String tag, Path local)
+  static Store storeWithMetadataOf(Path remote, String tag, Path local)
       throws IOException {
     ContentStore from = ContentStore.open(remote);
     Image image;
@@ -259,7 +263,7 @@ class LazyReadTest {
     return c;
   }
 
-  private static List<String> walk(FileTree tree) throws IOException {
+  static List<String> walk(FileTree tree) throws IOException {
     List<String> out = new ArrayList<>();
     List<String> todo = new ArrayList<>(List.of("/"));
     while (!todo.isEmpty()) {
@@ -285,7 +289,7 @@ class LazyReadTest {
     }
   }
 
-  private static byte[] read(FileTree tree, String path) throws IOException {
+  static byte[] read(FileTree tree, String path) throws IOException {
     try (FileHandle h = tree.open(path, Set.of(), 0)) {
       ByteBuffer b = ByteBuffer.allocate((int) h.size());
       while (b.hasRemaining()) {
