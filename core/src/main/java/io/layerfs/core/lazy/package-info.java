@@ -45,7 +45,9 @@
  * io.layerfs.core.lazy.LazyTarScan} finds an entry by reading headers up to it. This serves {@code
  * Store.readLazily} (one file, searching layers top down); a container or view of the image needs
  * every layer's index, and indexing a tar reads it to its end, so opening one fetches plain gzip
- * layers whole (completing them) first.
+ * layers whole (completing them) first. Completing a layer whose prefix this process inflated
+ * inflates the rest after it and stores the whole tar (checked against the DiffID) as the
+ * layer's uncompressed blob, so the layer store indexes it without inflating it again.
  *
  * <h2>What is verified when</h2>
  *

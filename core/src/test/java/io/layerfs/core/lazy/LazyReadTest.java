@@ -255,6 +255,41 @@ class LazyReadTest {
     }
   }
 
+  @Test
+  void completingAPlainGzipLayerReadByPathKeepsItsInflatedPrefix() throws IOException {
+    Path remote = tmp.resolve("remote");
+    Random r = new Random(7);
+    ImageBuilder b = ImageBuilder.create(remote)
+        .add(ImageBuilder.Entry.file("etc/first", bytes("first\n")));
+    for (int i = 0; i < 8; i++) {
+      byte[] noise = new byte[128 << 10];
+      r.nextBytes(noise);
+      b.add(ImageBuilder.Entry.file("usr/f" + i, noise));
+    }
+    b.build("plain");
+    Path local = tmp.resolve("local");
+    try (RangeServer server = new RangeServer(remote);
+        Store lazy = storeWithMetadataOf(remote, "plain", local);
+        Store original = Store.open(remote)) {
+      Layer layer = lazy.image("plain").layers().get(0);
+      lazy.attachLazy("plain", l -> server.blob(l.digest(), l.size()));
+      assertArrayEquals(bytes("first\n"), lazy.readLazily("plain", "/etc/first"));
+      lazy.completeLazy("plain");
+      assertTrue(Files.isRegularFile(local.resolve("blobs/sha256/" + layer.diffId().hex())),
+          "the inflated tar was not kept as the layer's uncompressed blob");
+      assertEquals(layer.diffId(), Digest.sha256(
+          Files.readAllBytes(local.resolve("blobs/sha256/" + layer.diffId().hex()))));
+      try (FileTree view = lazy.view("plain"); FileTree expected = original.view("plain")) {
+        for (String p : walk(expected)) {
+          if (expected.lookup(p, false).isRegularFile()) {
+            assertArrayEquals(read(expected, p), read(view, p), p);
+          }
+        }
+      }
+      assertEquals(List.of(), lazy.fsck(false, Progress.NONE).problems());
+    }
+  }
+
   // --- helpers
 
   private static byte[] flipLast(byte[] b) {
