@@ -80,6 +80,24 @@ public final class LazyLayers implements Closeable {
     }
   }
 
+  /**
+   * The bytes a layer's lazy folder takes on disk as far as the JDK can tell: its files' sizes,
+   * but the sparse partial blob counted as the ranges it holds ({@link PartialBlob#heldBytes}).
+   */
+  public static long diskBytes(Path dir) throws IOException {
+    long bytes = 0;
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path f : files.toList()) {
+        if (f.getFileName().toString().equals(PartialBlob.DATA)) {
+          bytes += PartialBlob.heldBytes(dir);
+        } else if (Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+          bytes += Files.size(f);
+        }
+      }
+    }
+    return bytes;
+  }
+
   /** The folder of one layer's lazy state. */
   public static Path dir(ContentStore store, Digest layer) {
     return root(store).resolve(layer.algorithm()).resolve(layer.hex());

@@ -333,6 +333,34 @@ public final class PartialBlob implements RangedBlob {
     ranges.put(s, e);
   }
 
+  /**
+   * The bytes {@code dir}'s partial blob holds as its ranges list says, at most the file's
+   * apparent size; 0 when there is no list. What gc reports of a sparse {@value #DATA}: the JDK
+   * cannot read its allocated blocks ({@code st_blocks}), and the list names what was written.
+   */
+  static long heldBytes(Path dir) throws IOException {
+    long apparent;
+    List<String> lines;
+    try {
+      apparent = Files.size(dir.resolve(DATA));
+      lines = Files.readAllLines(dir.resolve(RANGES), StandardCharsets.US_ASCII);
+    } catch (java.nio.file.NoSuchFileException e) {
+      return 0;
+    }
+    long held = 0;
+    for (String line : lines) {
+      String[] parts = line.trim().split(" ");
+      try {
+        long start = Long.parseLong(parts[0]);
+        long end = Long.parseLong(parts[1]);
+        held += end > start && start >= 0 ? end - start : 0;
+      } catch (NumberFormatException | ArrayIndexOutOfBoundsException torn) {
+        return apparent; // a torn list says nothing: the apparent size bounds it
+      }
+    }
+    return Math.min(held, apparent);
+  }
+
   private void loadRanges() throws IOException {
     Path file = dir.resolve(RANGES);
     if (!Files.exists(file)) {
