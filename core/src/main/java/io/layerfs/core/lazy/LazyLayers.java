@@ -161,6 +161,38 @@ public final class LazyLayers implements Closeable {
     }
   }
 
+  /**
+   * Reads one file of the image whose layers are {@code layers} (bottom first), every one
+   * attached here, through their plain gzip streams ({@link LazyLayer#lookup}): the top layer is
+   * searched first, and a lower one only once the upper ones are read whole and hold neither the
+   * path nor a whiteout of it; symbolic links restart the search at the top.
+   *
+   * @param image names the image in errors
+   * @return the file's bytes, or null if no layer has the path
+   */
+  public byte[] readFile(List<Layer> layers, String absPath, String image) throws IOException {
+    String path = absPath;
+    for (int hops = 0; hops < 40; hops++) {
+      LazyLayer.Lookup found = null;
+      for (int i = layers.size() - 1; i >= 0 && found == null; i--) {
+        LazyLayer l = attached.get(layers.get(i).digest());
+        if (l == null) {
+          throw new IOException("layer " + layers.get(i).digest() + " of " + image
+              + " is not attached for lazy reads");
+        }
+        found = l.lookup(path);
+      }
+      if (found == null || found.whiteout()) {
+        return null;
+      }
+      if (found.linkTarget() == null) {
+        return found.data();
+      }
+      path = found.linkTarget();
+    }
+    throw new IOException("too many levels of symbolic links at " + absPath + " in " + image);
+  }
+
   /** The attached layer of that digest, or null. */
   public LazyLayer get(Digest layer) {
     return attached.get(layer);

@@ -399,7 +399,7 @@ public final class Store implements Closeable {
 
   /**
    * Reads one file of an image whose plain gzip layers are attached lazily ({@link #attachLazy}),
-   * inflating each layer from its start only as far as the file (see {@code LazyTarScan}): the
+   * inflating each layer from its start only as far as the file ({@code LazyLayers.readFile}): the
    * top layer is searched first, and a lower one only once the upper ones are read whole and
    * neither hold the path nor a whiteout of it; symbolic links restart the search at the top.
    * Unlike a view, this needs no layer index, so nothing is read past the file. A tar that
@@ -408,27 +408,7 @@ public final class Store implements Closeable {
    * @return the file's bytes, or null if no layer has the path
    */
   public byte[] readLazily(String ref, String absPath) throws IOException {
-    List<Layer> layers = image(ref).layers();
-    String path = absPath;
-    for (int hops = 0; hops < 40; hops++) {
-      LazyLayer.Lookup found = null;
-      for (int i = layers.size() - 1; i >= 0 && found == null; i--) {
-        LazyLayer l = lazyLayers().get(layers.get(i).digest());
-        if (l == null) {
-          throw new IOException("layer " + layers.get(i).digest() + " of image " + ref
-              + " is not attached for lazy reads");
-        }
-        found = l.lookup(path);
-      }
-      if (found == null || found.whiteout()) {
-        return null;
-      }
-      if (found.linkTarget() == null) {
-        return found.data();
-      }
-      path = found.linkTarget();
-    }
-    throw new IOException("too many levels of symbolic links at " + absPath + " in " + ref);
+    return lazyLayers().readFile(image(ref).layers(), absPath, "image " + ref);
   }
 
   /** Bytes fetched from remote blobs by this store's lazy layers since they were attached. */
