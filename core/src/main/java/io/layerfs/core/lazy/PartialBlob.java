@@ -25,13 +25,14 @@ import java.util.function.BooleanSupplier;
  * ({@value #DATA}) holding every range fetched at its own offset, and the list of those ranges
  * ({@value #RANGES}, replaced by a rename after each fetch, not forced: after a machine crash it
  * may name bytes that never reached the disk, which its readers' checks refuse and {@link
- * #forget} sends to be fetched again), in the blob's folder under {@code layerfs/lazy/}. Reads are served from the file where it has the bytes and fetched from the
- * remote blob where it does not. Nothing here is verified: its readers check what they read
- * (chunk digests, gzip CRCs, the DiffID), and {@link #complete} checks the whole blob against its
- * digest before it becomes a blob of the store. A partial blob is not a blob: gc and fsck know
- * the folder as lazy state.
+ * #forget} sends to be fetched again), in the blob's folder under {@code layerfs/lazy/}. Reads
+ * are served from the file where it has the bytes and fetched from the remote blob where it does
+ * not. Nothing here is verified: its readers check what they read (chunk digests, gzip CRCs, the
+ * DiffID), and {@link #complete} checks the whole blob against its digest before it becomes a
+ * blob of the store. A partial blob is not a blob: gc and fsck know the folder as lazy state.
  *
- * <p>Thread-safe: fetches are serialized per blob; reads of fetched ranges run in parallel.
+ * <p>Thread-safe: fetches are serialized per blob; reads of fetched ranges run in parallel; one
+ * completion runs at a time, fetching step by step so reads interleave.
  */
 public final class PartialBlob implements RangedBlob {
   static final String DATA = "blob.part";
@@ -269,17 +270,17 @@ public final class PartialBlob implements RangedBlob {
     Files.deleteIfExists(dir.resolve(DATA));
   }
 
-  /** True once the verified blob is in the store and reads come from it. */
-  synchronized boolean published() {
-    return published;
-  }
-
-  /** Closes the file and removes the partial state. */
+  /**
+   * Forgets every fetched byte: the partial files are emptied, so reads and the next completion
+   * fetch again (open views keep working).
+   */
   synchronized void discard() throws IOException {
     data.close();
     ranges.clear();
     Files.deleteIfExists(dir.resolve(RANGES));
     Files.deleteIfExists(dir.resolve(DATA));
+    data = FileChannel.open(dir.resolve(DATA), StandardOpenOption.CREATE,
+        StandardOpenOption.READ, StandardOpenOption.WRITE);
   }
 
   void close() throws IOException {
