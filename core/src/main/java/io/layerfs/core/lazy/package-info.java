@@ -41,7 +41,8 @@
  * {@code Inflater} can be neither copied nor primed at a bit offset. {@link
  * io.layerfs.core.lazy.LazyGzip} keeps one live inflater at the frontier and the inflated prefix on
  * disk, so reads behind the frontier are local file reads and reads ahead continue the stream
- * (fetched in 128 KiB blocks); nothing starts over within a process. {@link
+ * (fetched in blocks that grow from 128 KiB to 1 MiB, as readahead does: few round trips for a
+ * file deep in a layer); nothing starts over within a process. {@link
  * io.layerfs.core.lazy.LazyTarScan} finds an entry by reading headers up to it. This serves {@code
  * Store.readLazily} (one file, searching layers top down); a container or view of the image needs
  * every layer's index, and indexing a tar reads it to its end, so opening one fetches plain gzip
