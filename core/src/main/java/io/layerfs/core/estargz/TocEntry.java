@@ -1,6 +1,5 @@
 package io.layerfs.core.estargz;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.layerfs.core.oci.OciJson;
 import java.io.IOException;
@@ -29,11 +28,13 @@ public record TocEntry(String name, String type, long size, String modtime, Stri
     long innerOffset, long devMajor, long devMinor, Map<String, byte[]> xattrs, String digest,
     long chunkOffset, long chunkSize, String chunkDigest) {
 
-  private static final java.util.Set<String> TYPES =
+  /** The entry types a TOC may use. */
+  static final java.util.Set<String> TYPES =
       java.util.Set.of("dir", "reg", "symlink", "hardlink", "char", "block", "fifo", "chunk");
 
   public TocEntry {
-    xattrs = Collections.unmodifiableMap(new LinkedHashMap<>(xattrs));
+    xattrs = xattrs.isEmpty() ? Map.of()
+        : Collections.unmodifiableMap(new LinkedHashMap<>(xattrs));
   }
 
   /** True for entries whose bytes are file data: {@code reg} and {@code chunk}. */
@@ -92,64 +93,9 @@ public record TocEntry(String name, String type, long size, String modtime, Stri
     return n;
   }
 
-  static TocEntry parse(JsonNode n, int index) throws IOException {
-    String what = "TOC entry " + index;
-    if (!n.isObject()) {
-      throw new IOException(what + " is not an object");
-    }
-    String name = text(n, "name", what);
-    String type = text(n, "type", what);
-    if (!TYPES.contains(type)) {
-      throw new IOException(what + " ('" + name + "') has an unknown type '" + type + "'");
-    }
-    Map<String, byte[]> xattrs = new LinkedHashMap<>();
-    JsonNode x = n.get("xattrs");
-    if (x != null && !x.isNull()) {
-      if (!x.isObject()) {
-        throw new IOException(what + " ('" + name + "') has xattrs that are not an object");
-      }
-      for (Map.Entry<String, JsonNode> e : x.properties()) {
-        try {
-          xattrs.put(e.getKey(), Base64.getDecoder().decode(e.getValue().asText()));
-        } catch (IllegalArgumentException bad) {
-          throw new IOException(what + " ('" + name + "') has a bad xattr " + e.getKey());
-        }
-      }
-    }
-    return new TocEntry(name, type, number(n, "size", what), text(n, "modtime", what),
-        text(n, "linkName", what), number(n, "mode", what), number(n, "uid", what),
-        number(n, "gid", what), text(n, "userName", what), text(n, "groupName", what),
-        number(n, "offset", what), number(n, "innerOffset", what), number(n, "devMajor", what),
-        number(n, "devMinor", what), xattrs, text(n, "digest", what),
-        number(n, "chunkOffset", what), number(n, "chunkSize", what),
-        text(n, "chunkDigest", what));
-  }
-
   private static void putIf(ObjectNode n, String key, long v) {
     if (v != 0) {
       n.put(key, v);
     }
-  }
-
-  private static String text(JsonNode n, String key, String what) throws IOException {
-    JsonNode v = n.get(key);
-    if (v == null || v.isNull()) {
-      return "";
-    }
-    if (!v.isTextual()) {
-      throw new IOException(what + ": '" + key + "' is not a string");
-    }
-    return v.textValue();
-  }
-
-  private static long number(JsonNode n, String key, String what) throws IOException {
-    JsonNode v = n.get(key);
-    if (v == null || v.isNull()) {
-      return 0;
-    }
-    if (!v.isIntegralNumber() || !v.canConvertToLong() || v.longValue() < 0) {
-      throw new IOException(what + ": '" + key + "' is not a non-negative integer");
-    }
-    return v.longValue();
   }
 }
