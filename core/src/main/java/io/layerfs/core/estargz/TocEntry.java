@@ -47,11 +47,57 @@ public record TocEntry(String name, String type, long size, String modtime, Stri
     if (modtime.isEmpty()) {
       return 0;
     }
+    long seconds = utcSeconds(modtime);
+    if (seconds != Long.MIN_VALUE) {
+      return seconds;
+    }
     try {
       return Instant.parse(modtime).getEpochSecond();
     } catch (DateTimeParseException e) {
       throw new IOException("TOC entry '" + name + "' has a bad modtime '" + modtime + "'");
     }
+  }
+
+  /**
+   * The seconds of {@code YYYY-MM-DDTHH:MM:SS[.fraction]Z}, the form Go writes a UTC time in
+   * (every entry of a TOC has one); {@code Long.MIN_VALUE} for any other form, which {@code
+   * Instant.parse} then reads or refuses. A TOC's thousands of entries read this way cost
+   * little, where the JDK's general parser took half of indexing a TOC in a fresh JVM.
+   */
+  static long utcSeconds(String s) {
+    int n = s.length();
+    if (n < 20 || n == 21 || n > 30 || s.charAt(4) != '-' || s.charAt(7) != '-'
+        || s.charAt(10) != 'T' || s.charAt(13) != ':' || s.charAt(16) != ':'
+        || s.charAt(n - 1) != 'Z' || (n > 20 && s.charAt(19) != '.')
+        || digits(s, 20, n - 21) < 0) {
+      return Long.MIN_VALUE;
+    }
+    int year = digits(s, 0, 4);
+    int month = digits(s, 5, 2);
+    int day = digits(s, 8, 2);
+    int hour = digits(s, 11, 2);
+    int minute = digits(s, 14, 2);
+    int second = digits(s, 17, 2);
+    if (year < 0 || month < 1 || month > 12 || day < 1
+        || day > java.time.YearMonth.of(year, month).lengthOfMonth()
+        || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) {
+      return Long.MIN_VALUE; // a leap second or a bad date: the JDK's parser decides
+    }
+    return java.time.LocalDate.of(year, month, day).toEpochDay() * 86_400
+        + hour * 3_600 + minute * 60 + second;
+  }
+
+  /** The value of {@code count} decimal digits at {@code from}, or -1 if one is no digit. */
+  private static int digits(String s, int from, int count) {
+    int v = 0;
+    for (int i = from; i < from + count; i++) {
+      char c = s.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      v = v * 10 + (c - '0');
+    }
+    return v;
   }
 
   ObjectNode toJson() {
