@@ -66,7 +66,10 @@ final class GcCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** "blob", "uncompressed-layer", "layer-index", "signature", "temp-file". */
+  /**
+   * "blob", "uncompressed-layer", "layer-index", "signature", "lazy-state", "blob-origins",
+   * "temp-file".
+   */
   private static String kind(GcReport.Kind kind) {
     return kind.name().toLowerCase(Locale.ROOT).replace('_', '-');
   }

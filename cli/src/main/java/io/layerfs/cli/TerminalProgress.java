@@ -2,10 +2,16 @@ package io.layerfs.cli;
 
 import io.layerfs.core.Progress;
 import java.io.Console;
+import java.io.PrintStream;
 import java.lang.reflect.Method;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.InteractiveConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarConsumer;
@@ -13,7 +19,9 @@ import me.tongfei.progressbar.ProgressBarConsumer;
 /**
  * Draws core's {@link Progress} steps as progress bars (me.tongfei progressbar) on standard
  * error, one bar per step, in KiB or MiB, digests in step names shortened to 12 hex digits; a
- * step of unknown size gets an indefinite bar.
+ * step of unknown size gets an indefinite bar. Steps that run at once ({@link Progress.Parallel}:
+ * a pull's layers) get a line each, all redrawn in place as they advance, as Docker draws a
+ * pull's layers; without a terminal, each such step that finishes is one plain line instead.
  *
  * <p>{@link #forConsole()} decides whether to draw: bars appear when the JVM is attached to a
  * terminal ({@link System#console()} is not null, and on JDK 22 and later also says it is a
@@ -21,24 +29,47 @@ import me.tongfei.progressbar.ProgressBarConsumer;
  * command's data. Commands use it in try-with-resources, so a failure part way does not leave a
  * bar (and its refresh thread) running above the error line.
  */
-final class TerminalProgress implements Progress, AutoCloseable {
+final class TerminalProgress implements Progress.Parallel, AutoCloseable {
   private static final long KIB = 1 << 10;
   private static final long MIB = 1 << 20;
   // full digests in step names leave no room for the bar: shorten them as Docker's ids
   private static final Pattern DIGEST = Pattern.compile("(sha256:[0-9a-f]{12})[0-9a-f]{52}");
 
   private final Supplier<ProgressBarConsumer> consumers;
+  private final Supplier<ProgressBarConsumer> lineConsumers;
+  private final PrintStream plain;
   private ProgressBar bar;
+  // bars of parallel steps not done yet
+  // @GuardedBy("this")
+  private final List<ProgressBar> tasks = new ArrayList<>();
 
   /** Draws with consumers from {@code consumersOrNull}, or nothing when it is null. */
   TerminalProgress(Supplier<ProgressBarConsumer> consumersOrNull) {
-    this.consumers = consumersOrNull;
+    this(consumersOrNull, consumersOrNull, null);
   }
 
-  /** Bars on standard error when attached to a terminal, otherwise silent. */
+  /**
+   * @param consumersOrNull draws the steps, one at a time; null: nothing
+   * @param lineConsumersOrNull draws the parallel steps, a line each; null: see {@code plain}
+   * @param plainOrNull where a finished parallel step is a plain line when they are not drawn
+   */
+  TerminalProgress(Supplier<ProgressBarConsumer> consumersOrNull,
+      Supplier<ProgressBarConsumer> lineConsumersOrNull, PrintStream plainOrNull) {
+    this.consumers = consumersOrNull;
+    this.lineConsumers = lineConsumersOrNull;
+    this.plain = plainOrNull;
+  }
+
+  /**
+   * Bars on standard error when attached to a terminal (parallel steps a line each, moved to
+   * with the cursor); otherwise no bars, and a plain line on standard error per parallel step
+   * done.
+   */
   static TerminalProgress forConsole() {
-    return new TerminalProgress(
-        isTerminal() ? () -> new ConsoleProgressBarConsumer(System.err) : null);
+    return isTerminal()
+        ? new TerminalProgress(() -> new ConsoleProgressBarConsumer(System.err),
+            () -> new InteractiveConsoleProgressBarConsumer(System.err), null)
+        : new TerminalProgress(null, null, System.err);
   }
 
   /** Whether this draws at all. */
@@ -66,14 +97,7 @@ final class TerminalProgress implements Progress, AutoCloseable {
     if (consumers == null) {
       return;
     }
-    boolean small = total >= 0 && total < 10 * MIB;
-    bar = new ProgressBarBuilder()
-        .setTaskName(DIGEST.matcher(step).replaceAll("$1"))
-        .setInitialMax(total < 0 ? -1 : total)
-        .setUnit(small ? "KiB" : "MiB", small ? KIB : MIB)
-        .showSpeed()
-        .setConsumer(consumers.get())
-        .build();
+    bar = newBar(DIGEST.matcher(step).replaceAll("$1"), total, consumers.get());
   }
 
   @Override
@@ -94,12 +118,89 @@ final class TerminalProgress implements Progress, AutoCloseable {
     }
   }
 
-  /** Ends the current bar, if any, where it stands (after a failure it did not finish). */
+  @Override
+  public Progress task(String step, long total) {
+    String name = DIGEST.matcher(step).replaceAll("$1");
+    if (lineConsumers != null) {
+      ProgressBar line = newBar(name, total, lineConsumers.get());
+      synchronized (this) {
+        tasks.add(line);
+      }
+      return new Progress() {
+        @Override
+        public void start(String ignored, long size) {}
+
+        @Override
+        public void advance(long amount) {
+          line.stepBy(amount);
+        }
+
+        @Override
+        public void done() {
+          synchronized (TerminalProgress.this) {
+            if (!tasks.remove(line)) {
+              return;
+            }
+          }
+          if (line.getMax() >= 0) {
+            line.stepTo(Math.max(line.getMax(), line.getCurrent()));
+          }
+          line.close();
+        }
+      };
+    }
+    if (plain == null) {
+      return Progress.NONE;
+    }
+    AtomicLong bytes = new AtomicLong();
+    AtomicBoolean finished = new AtomicBoolean();
+    return new Progress() {
+      @Override
+      public void start(String ignored, long size) {}
+
+      @Override
+      public void advance(long amount) {
+        bytes.addAndGet(amount);
+      }
+
+      @Override
+      public void done() {
+        if (finished.compareAndSet(false, true)) {
+          synchronized (plain) {
+            plain.println(name + ": done (" + Human.size(Math.max(bytes.get(), total), 4)
+                + ")");
+          }
+        }
+      }
+    };
+  }
+
+  private static ProgressBar newBar(String name, long total, ProgressBarConsumer consumer) {
+    boolean small = total >= 0 && total < 10 * MIB;
+    return new ProgressBarBuilder()
+        .setTaskName(name)
+        .setInitialMax(total < 0 ? -1 : total)
+        .setUnit(small ? "KiB" : "MiB", small ? KIB : MIB)
+        .showSpeed()
+        .setConsumer(consumer)
+        .build();
+  }
+
+  /**
+   * Ends the current bar and the parallel ones, if any, where they stand (after a failure they
+   * did not finish).
+   */
   @Override
   public void close() {
     if (bar != null) {
       bar.close();
       bar = null;
     }
+    List<ProgressBar> open;
+    synchronized (this) {
+      open = List.copyOf(tasks);
+      tasks.clear();
+    }
+    open.forEach(ProgressBar::close);
   }
 }

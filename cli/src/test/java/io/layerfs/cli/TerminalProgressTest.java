@@ -1,5 +1,6 @@
 package io.layerfs.cli;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -45,5 +46,52 @@ class TerminalProgressTest {
     assertTrue(frames.size() > before);
     String last = frames.get(frames.size() - 1);
     assertTrue(last.contains("interrupted") && last.contains("KiB"), last);
+  }
+
+  @Test
+  void parallelStepsGetALineEachAndReachTheirTotals() throws Exception {
+    List<List<String>> lines = new ArrayList<>();
+    TerminalProgress p = new TerminalProgress(null, () -> {
+      List<String> frames = java.util.Collections.synchronizedList(new ArrayList<>());
+      lines.add(frames);
+      return new DelegatingProgressBarConsumer(frames::add, 120);
+    }, null);
+    Progress a = p.task("pull sha256:" + "aa11".repeat(16), 20L << 20);
+    Progress b = p.task("pull sha256:" + "bb22".repeat(16), 30L << 10);
+    assertEquals(2, lines.size(), "a line per step, made when it begins");
+    Thread other = new Thread(() -> {
+      for (int i = 0; i < 30; i++) {
+        b.advance(1 << 10);
+      }
+      b.done();
+    });
+    other.start();
+    for (int i = 0; i < 20; i++) {
+      a.advance(1 << 20);
+    }
+    other.join();
+    a.done();
+    a.done(); // harmless
+    String first = String.join("\n", lines.get(0));
+    String second = String.join("\n", lines.get(1));
+    assertTrue(first.contains("sha256:aa11aa11aa11 ") && first.contains("20/20MiB"), first);
+    assertTrue(second.contains("sha256:bb22bb22bb22 ") && second.contains("30/30KiB"), second);
+    assertFalse(first.contains("bb22"), "a line shows one step only: " + first);
+    p.close();
+  }
+
+  @Test
+  void withoutATerminalAFinishedParallelStepIsOnePlainLine() {
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    TerminalProgress p = new TerminalProgress(null, null,
+        new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+    Progress a = p.task("pull sha256:" + "aa11".repeat(16), 3L << 20);
+    Progress b = p.task("pull sha256:" + "bb22".repeat(16), 5L << 20);
+    b.advance(1 << 20);
+    a.advance(3L << 20);
+    a.done();
+    p.close(); // b failed part way: no line claims it done
+    assertEquals("pull sha256:aa11aa11aa11: done (3.146MB)\n",
+        err.toString(java.nio.charset.StandardCharsets.UTF_8));
   }
 }

@@ -32,9 +32,16 @@ public record GcReport(boolean dryRun, List<Item> removed, long bytesFreed, List
     SIGNATURE,
     /**
      * The state of a lazily read layer, {@code layerfs/lazy/<alg>/<hex>/} (its partial blob),
-     * when nothing references the layer any more or its blob is complete in the store.
+     * when nothing references the layer any more or its blob is complete in the store. Its bytes
+     * count the partial blob ({@code blob.part}, a sparse file) as the ranges it holds, not its
+     * apparent size: the JDK cannot read a file's allocated blocks.
      */
     LAZY_STATE,
+    /**
+     * Where a blob came from, {@code layerfs/origins/<alg>/<hex>} (a hint for cross-repository
+     * mounts on push), once the store no longer holds the blob.
+     */
+    BLOB_ORIGINS,
     /**
      * A leftover of an interrupted write, older than an hour: under {@code layerfs/tmp}, an index
      * temp file, or a {@code layerfs/archive-*} or {@code layerfs/unpack-*} scratch directory.

@@ -3,7 +3,8 @@ package io.layerfs.core;
 /**
  * Receives the progress of long work (import, export, commit, flatten), so a caller such as the
  * CLI can draw a progress bar. Calls come from the working thread, in order: {@link #start}, any
- * number of {@link #advance}, {@link #done}; a task may run several steps one after the other.
+ * number of {@link #advance}, {@link #done}; a task may run several steps one after the other
+ * ({@link Parallel} shows steps that run at once).
  */
 public interface Progress {
   /** Ignores everything. */
@@ -31,4 +32,19 @@ public interface Progress {
 
   /** The current step is finished. */
   void done();
+
+  /**
+   * A progress that can also show steps running at once, each on its own (a pull's layers,
+   * downloaded in parallel, drawn a line each as Docker draws them). Work that runs steps in
+   * parallel asks for this type and otherwise reports them one after the other.
+   */
+  interface Parallel extends Progress {
+    /**
+     * A step that runs beside others, begun by this call: the progress returned takes {@link
+     * #advance} and {@link #done} (its {@link #start} does nothing) from any thread.
+     *
+     * @param total its size in bytes, or -1 when unknown
+     */
+    Progress task(String step, long total);
+  }
 }

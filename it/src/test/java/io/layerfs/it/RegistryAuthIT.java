@@ -104,6 +104,43 @@ final class RegistryAuthIT {
   }
 
   @Test
+  void aCredentialHelperOnPathAnswersAsForDocker() throws IOException {
+    String reference = basic.address() + "/" + UmociImages.REPOSITORY + ":" + TAG;
+    Path bin = Files.createDirectories(work.resolve("helper-bin"));
+    Path helper = bin.resolve("docker-credential-fake");
+    // as docker-credential-helpers do: the server address on stdin, JSON on stdout
+    Files.writeString(helper, "#!/bin/sh\n"
+        + "read -r address\n"
+        + "echo \"$1 $address\" >> \"" + bin.resolve("asked") + "\"\n"
+        + "if [ \"$address\" = '" + basic.address() + "' ]; then\n"
+        + "  printf '{\"ServerURL\":\"%s\",\"Username\":\"" + USER + "\",\"Secret\":\""
+        + PASSWORD + "\"}' \"$address\"\n"
+        + "  exit 0\n"
+        + "fi\n"
+        + "echo 'credentials not found in native keychain'; exit 1\n");
+    helper.toFile().setExecutable(true);
+    Path config = Files.createDirectories(work.resolve("helper-config"));
+    Files.writeString(config.resolve("config.json"), "{\"credsStore\":\"fake\"}");
+    Map<String, String> env = Map.of("DOCKER_CONFIG", config.toString(),
+        "PATH", bin + ":" + System.getenv("PATH"));
+    LayerfsCli.Result r = LayerfsCli.runWith(env, work.resolve("helper-store"), "pull",
+        "--tls-verify=false", reference);
+    assertEquals(0, r.exit(), r::stderr);
+    assertEquals("get " + basic.address() + "\n", Files.readString(bin.resolve("asked")),
+        "the helper runs once, for the registry's address");
+    try (FileSystem fs = LayerFs.open(work.resolve("helper-store"), reference)) {
+      assertSameTree(images.rootfs(TAG), fs.getPath("/"), UmociImages.comparison(TAG));
+    }
+    Files.writeString(config.resolve("config.json"), "{\"credHelpers\":{\"" + basic.address()
+        + "\":\"absent\"}}");
+    r = LayerfsCli.runWith(env, work.resolve("helper-store2"), "pull", "--tls-verify=false",
+        reference);
+    assertEquals(1, r.exit(), r::stderr);
+    assertTrue(r.stderr().contains("docker-credential-absent") && r.stderr().contains(
+        "not on PATH"), r::stderr);
+  }
+
+  @Test
   void bearerTokensFromTheTokenServer() throws IOException {
     String reference = tokens.address() + "/" + UmociImages.REPOSITORY + ":" + TAG;
     Path store = work.resolve("bearer");

@@ -32,9 +32,11 @@ import java.util.Map;
  *       other mounts is refused</td></tr>
  *   <tr><td>tlsVerify</td><td>Boolean or "true"/"false"</td><td>false: a registry image may
  *       come over plain HTTP or unverified TLS (default true)</td></tr>
- *   <tr><td>lazy</td><td>Boolean or "true"/"false"</td><td>true: {@code image} (a registry
- *       reference) is not pulled; its layers are read from the registry as they are needed (see
- *       {@code Store.lazyImage})</td></tr>
+ *   <tr><td>lazy</td><td>Boolean or "true"/"false"/"background"</td><td>true: {@code image} (a
+ *       registry reference) is not pulled; its layers are read from the registry as they are
+ *       needed (see {@code Store.lazyImage}); "background": so too, and the rest of the image is
+ *       fetched on one daemon thread meanwhile, stopped when the file system closes (see {@code
+ *       Store.completeLazyInBackground})</td></tr>
  *   <tr><td>limits</td><td>{@link Limits}</td><td>the bounds on untrusted images; default:
  *       {@code Limits.fromSystemProperties()}. A store already open in this JVM keeps its
  *       limits: other ones are an error</td></tr>
@@ -43,10 +45,14 @@ import java.util.Map;
  * <p>Unknown keys and bad values are an {@link IllegalArgumentException} naming the key.
  */
 record LayerEnv(Path store, String image, boolean readOnly, Path signedBy,
-    String signedIdentity, List<String> mounts, boolean tlsVerify, boolean lazy, Limits limits) {
+    String signedIdentity, List<String> mounts, boolean tlsVerify, boolean lazy,
+    boolean lazyBackground, Limits limits) {
   /** In the order the error message lists them. */
   private static final List<String> KNOWN = List.of("store", "image", "readOnly", "signedBy",
       "signedIdentity", "mounts", "tlsVerify", "lazy", "limits");
+
+  /** The {@code lazy} value that also completes the image in the background. */
+  private static final String BACKGROUND = "background";
 
   static LayerEnv parse(Map<String, ?> env) {
     for (String key : env.keySet()) {
@@ -65,7 +71,7 @@ record LayerEnv(Path store, String image, boolean readOnly, Path signedBy,
         bool("readOnly", env.get("readOnly")), signedBy, signedIdentity,
         mounts(env.get("mounts")),
         env.get("tlsVerify") == null || bool("tlsVerify", env.get("tlsVerify")),
-        bool("lazy", env.get("lazy")), limits(env.get("limits")));
+        lazy(env.get("lazy")), BACKGROUND.equals(env.get("lazy")), limits(env.get("limits")));
   }
 
   /** A list of specs, or one string of specs one per line; null when not given. */
@@ -98,6 +104,18 @@ record LayerEnv(Path store, String image, boolean readOnly, Path signedBy,
       throw new IllegalArgumentException("env key 'mounts': " + e.getMessage(), e);
     }
     return List.copyOf(specs);
+  }
+
+  private static boolean lazy(Object value) {
+    if (BACKGROUND.equals(value)) {
+      return true;
+    }
+    if (value == null || value instanceof Boolean || "true".equals(value)
+        || "false".equals(value)) {
+      return bool("lazy", value);
+    }
+    throw new IllegalArgumentException("env key 'lazy' must be a Boolean or \"true\"/\"false\"/"
+        + "\"background\", not " + describe(value));
   }
 
   private static Limits limits(Object value) {

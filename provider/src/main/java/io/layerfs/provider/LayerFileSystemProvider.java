@@ -11,6 +11,7 @@ import io.layerfs.core.Limits;
 import io.layerfs.core.Node;
 import io.layerfs.core.Progress;
 import io.layerfs.core.registry.RegistryOptions;
+import io.layerfs.core.store.BackgroundFetch;
 import io.layerfs.core.store.Container;
 import io.layerfs.core.store.Store;
 import java.io.IOException;
@@ -96,14 +97,15 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     try {
       RegistryOptions registry = RegistryOptions.defaults().withTlsVerify(config.tlsVerify());
       String image;
+      String lazyImage = null;
       if (config.lazy()) {
         // read from the registry as needed (core's Store.lazyImage); a container reopened
         // without env image names its own
         String given = config.image() != null ? config.image()
             : handle.store().containers().contains(name)
                 ? handle.store().containerInfo(name).image() : null;
-        image = given == null ? null : handle.store().lazyImage(given, registry);
-        image = config.image() == null ? null : image;
+        lazyImage = given == null ? null : handle.store().lazyImage(given, registry);
+        image = config.image() == null ? null : lazyImage;
       } else {
         // a registry reference the store lacks is pulled first (core's Store.imageOrPull)
         image = config.image() == null ? null
@@ -111,11 +113,27 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       }
       FileTree tree = handle.store().open(name, image, config.readOnly(),
           config.mounts(), config.signedBy(), config.signedIdentity());
+      BackgroundFetch fetch;
+      try {
+        fetch = config.lazyBackground() && lazyImage != null
+            ? handle.store().completeLazyInBackground(lazyImage) : null;
+      } catch (IOException | RuntimeException e) {
+        tree.close();
+        throw e;
+      }
       LayerFileSystem[] self = new LayerFileSystem[1];
       LayerFileSystem fs = new LayerFileSystem(this, name, tree,
           tree instanceof Container ? config.store() : null, () -> {
             fileSystems.remove(name, self[0]);
-            handle.release();
+            try {
+              if (fetch != null) {
+                fetch.close(); // never outlives the file system
+              }
+            } catch (IOException e) {
+              Thread.currentThread().interrupt(); // close was interrupted: keep the flag
+            } finally {
+              handle.release();
+            }
           });
       self[0] = fs;
       if (fileSystems.putIfAbsent(name, fs) != null) {

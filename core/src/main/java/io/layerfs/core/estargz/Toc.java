@@ -1,6 +1,5 @@
 package io.layerfs.core.estargz;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.layerfs.core.Digest;
@@ -90,21 +89,7 @@ public final class Toc {
    * @throws IOException naming the entry and what is wrong
    */
   static Toc parse(byte[] json, long tocOffset) throws IOException {
-    ObjectNode root = OciJson.parseObject(json, "eStargz TOC");
-    JsonNode version = root.get("version");
-    if (version == null || !version.isInt() || version.intValue() != 1) {
-      throw new IOException("eStargz TOC has version " + version + ", expected 1");
-    }
-    JsonNode list = root.get("entries");
-    if (list == null || !list.isArray()) {
-      throw new IOException("eStargz TOC has no entries array");
-    }
-    List<TocEntry> entries = new ArrayList<>(list.size());
-    int i = 0;
-    for (JsonNode n : list) {
-      entries.add(TocEntry.parse(n, i++));
-    }
-    return new Toc(entries, chunkMap(entries, tocOffset));
+    return of(TocReader.read(json), tocOffset);
   }
 
   private static Map<String, List<Chunk>> chunkMap(List<TocEntry> entries, long tocOffset)

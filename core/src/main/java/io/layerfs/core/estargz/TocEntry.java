@@ -1,6 +1,5 @@
 package io.layerfs.core.estargz;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.layerfs.core.oci.OciJson;
 import java.io.IOException;
@@ -29,11 +28,13 @@ public record TocEntry(String name, String type, long size, String modtime, Stri
     long innerOffset, long devMajor, long devMinor, Map<String, byte[]> xattrs, String digest,
     long chunkOffset, long chunkSize, String chunkDigest) {
 
-  private static final java.util.Set<String> TYPES =
+  /** The entry types a TOC may use. */
+  static final java.util.Set<String> TYPES =
       java.util.Set.of("dir", "reg", "symlink", "hardlink", "char", "block", "fifo", "chunk");
 
   public TocEntry {
-    xattrs = Collections.unmodifiableMap(new LinkedHashMap<>(xattrs));
+    xattrs = xattrs.isEmpty() ? Map.of()
+        : Collections.unmodifiableMap(new LinkedHashMap<>(xattrs));
   }
 
   /** True for entries whose bytes are file data: {@code reg} and {@code chunk}. */
@@ -46,11 +47,57 @@ public record TocEntry(String name, String type, long size, String modtime, Stri
     if (modtime.isEmpty()) {
       return 0;
     }
+    long seconds = utcSeconds(modtime);
+    if (seconds != Long.MIN_VALUE) {
+      return seconds;
+    }
     try {
       return Instant.parse(modtime).getEpochSecond();
     } catch (DateTimeParseException e) {
       throw new IOException("TOC entry '" + name + "' has a bad modtime '" + modtime + "'");
     }
+  }
+
+  /**
+   * The seconds of {@code YYYY-MM-DDTHH:MM:SS[.fraction]Z}, the form Go writes a UTC time in
+   * (every entry of a TOC has one); {@code Long.MIN_VALUE} for any other form, which {@code
+   * Instant.parse} then reads or refuses. A TOC's thousands of entries read this way cost
+   * little, where the JDK's general parser took half of indexing a TOC in a fresh JVM.
+   */
+  static long utcSeconds(String s) {
+    int n = s.length();
+    if (n < 20 || n == 21 || n > 30 || s.charAt(4) != '-' || s.charAt(7) != '-'
+        || s.charAt(10) != 'T' || s.charAt(13) != ':' || s.charAt(16) != ':'
+        || s.charAt(n - 1) != 'Z' || (n > 20 && s.charAt(19) != '.')
+        || digits(s, 20, n - 21) < 0) {
+      return Long.MIN_VALUE;
+    }
+    int year = digits(s, 0, 4);
+    int month = digits(s, 5, 2);
+    int day = digits(s, 8, 2);
+    int hour = digits(s, 11, 2);
+    int minute = digits(s, 14, 2);
+    int second = digits(s, 17, 2);
+    if (year < 0 || month < 1 || month > 12 || day < 1
+        || day > java.time.YearMonth.of(year, month).lengthOfMonth()
+        || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) {
+      return Long.MIN_VALUE; // a leap second or a bad date: the JDK's parser decides
+    }
+    return java.time.LocalDate.of(year, month, day).toEpochDay() * 86_400
+        + hour * 3_600 + minute * 60 + second;
+  }
+
+  /** The value of {@code count} decimal digits at {@code from}, or -1 if one is no digit. */
+  private static int digits(String s, int from, int count) {
+    int v = 0;
+    for (int i = from; i < from + count; i++) {
+      char c = s.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      v = v * 10 + (c - '0');
+    }
+    return v;
   }
 
   ObjectNode toJson() {
@@ -92,64 +139,9 @@ public record TocEntry(String name, String type, long size, String modtime, Stri
     return n;
   }
 
-  static TocEntry parse(JsonNode n, int index) throws IOException {
-    String what = "TOC entry " + index;
-    if (!n.isObject()) {
-      throw new IOException(what + " is not an object");
-    }
-    String name = text(n, "name", what);
-    String type = text(n, "type", what);
-    if (!TYPES.contains(type)) {
-      throw new IOException(what + " ('" + name + "') has an unknown type '" + type + "'");
-    }
-    Map<String, byte[]> xattrs = new LinkedHashMap<>();
-    JsonNode x = n.get("xattrs");
-    if (x != null && !x.isNull()) {
-      if (!x.isObject()) {
-        throw new IOException(what + " ('" + name + "') has xattrs that are not an object");
-      }
-      for (Map.Entry<String, JsonNode> e : x.properties()) {
-        try {
-          xattrs.put(e.getKey(), Base64.getDecoder().decode(e.getValue().asText()));
-        } catch (IllegalArgumentException bad) {
-          throw new IOException(what + " ('" + name + "') has a bad xattr " + e.getKey());
-        }
-      }
-    }
-    return new TocEntry(name, type, number(n, "size", what), text(n, "modtime", what),
-        text(n, "linkName", what), number(n, "mode", what), number(n, "uid", what),
-        number(n, "gid", what), text(n, "userName", what), text(n, "groupName", what),
-        number(n, "offset", what), number(n, "innerOffset", what), number(n, "devMajor", what),
-        number(n, "devMinor", what), xattrs, text(n, "digest", what),
-        number(n, "chunkOffset", what), number(n, "chunkSize", what),
-        text(n, "chunkDigest", what));
-  }
-
   private static void putIf(ObjectNode n, String key, long v) {
     if (v != 0) {
       n.put(key, v);
     }
-  }
-
-  private static String text(JsonNode n, String key, String what) throws IOException {
-    JsonNode v = n.get(key);
-    if (v == null || v.isNull()) {
-      return "";
-    }
-    if (!v.isTextual()) {
-      throw new IOException(what + ": '" + key + "' is not a string");
-    }
-    return v.textValue();
-  }
-
-  private static long number(JsonNode n, String key, String what) throws IOException {
-    JsonNode v = n.get(key);
-    if (v == null || v.isNull()) {
-      return 0;
-    }
-    if (!v.isIntegralNumber() || !v.canConvertToLong() || v.longValue() < 0) {
-      throw new IOException(what + ": '" + key + "' is not a non-negative integer");
-    }
-    return v.longValue();
   }
 }

@@ -23,9 +23,10 @@
  *
  * <p>{@link io.layerfs.core.estargz.EStargzReader} reads the footer (or the 47-byte footer of the
  * older stargz), then the TOC with one range request, and checks its digest against the
- * annotation before it believes a byte of it; a file's chunk is then one range request, inflated
- * and checked against the TOC's {@code chunkDigest} before it is returned. It reads through any
- * {@link io.layerfs.core.RangedBlob}: a local file ({@link
+ * annotation before it believes a byte of it ({@code TocReader} reads the JSON token by token
+ * into entries: a base image's TOC has thousands); a file's chunk is then one range request,
+ * inflated and checked against the TOC's {@code chunkDigest} before it is returned. It reads
+ * through any {@link io.layerfs.core.RangedBlob}: a local file ({@link
  * io.layerfs.core.estargz.FileRangedBlob}), a registry's blob, or the lazy package's cache of
  * one.
  *

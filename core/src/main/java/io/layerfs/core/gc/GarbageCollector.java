@@ -14,6 +14,7 @@ import io.layerfs.core.lazy.LazyLayers;
 import io.layerfs.core.oci.Descriptor;
 import io.layerfs.core.oci.MediaTypes;
 import io.layerfs.core.oci.OciJson;
+import io.layerfs.core.registry.BlobOrigins;
 import io.layerfs.core.rootfs.LayerStore;
 import io.layerfs.core.signing.SignatureStore;
 import io.layerfs.core.transfer.UnpackedArchive;
@@ -122,6 +123,7 @@ public final class GarbageCollector {
       victims.addAll(layerIndexes());
       victims.addAll(blobs());
     }
+    victims.addAll(origins(victims));
     victims.addAll(tempFiles());
     if (!dryRun) {
       for (Victim v : victims) {
@@ -325,7 +327,35 @@ public final class GarbageCollector {
     for (Entry e : digestNamed(LazyLayers.root(store))) {
       if ((!live.contains(e.digest()) || store.contains(e.digest()))
           && Files.isDirectory(e.path(), LinkOption.NOFOLLOW_LINKS)) {
-        addVictim(result, GcReport.Kind.LAZY_STATE, e.digest().toString(), e.path());
+        try {
+          // the partial blob is sparse: count what it holds, not its apparent size
+          result.add(new Victim(new GcReport.Item(GcReport.Kind.LAZY_STATE,
+              e.digest().toString(), LazyLayers.diskBytes(e.path())), e.path(), true));
+        } catch (NoSuchFileException gone) {
+          // removed by another process while we looked
+        }
+      }
+    }
+    return result;
+  }
+
+  /**
+   * Origin hints of blobs the store does not hold, or will not once {@code victims} are gone: a
+   * hint names where a blob is, and a push only asks it for blobs it has.
+   */
+  private List<Victim> origins(List<Victim> victims) throws IOException {
+    Set<String> goingBlobs = new HashSet<>();
+    for (Victim v : victims) {
+      if (v.item().kind() == GcReport.Kind.BLOB
+          || v.item().kind() == GcReport.Kind.UNCOMPRESSED_LAYER) {
+        goingBlobs.add(v.item().name());
+      }
+    }
+    List<Victim> result = new ArrayList<>();
+    for (Entry e : digestNamed(BlobOrigins.root(store))) {
+      if ((goingBlobs.contains(e.digest().toString()) || !store.contains(e.digest()))
+          && isFile(e.path())) {
+        addVictim(result, GcReport.Kind.BLOB_ORIGINS, e.digest().toString(), e.path());
       }
     }
     return result;

@@ -47,6 +47,12 @@
  *       for umoci and skopeo. A removed blob with a layer index is reported as an uncompressed
  *       layer.
  *   <li>Unreachable layer indexes and signature directories.
+ *   <li>Lazy state ({@code layerfs/lazy/<alg>/<hex>/}) of layers nothing references or whose
+ *       blob is complete; its sparse partial blob counts as the ranges it holds ({@code
+ *       LazyLayers.diskBytes}: the JDK cannot read allocated blocks).
+ *   <li>Origin hints ({@code layerfs/origins/<alg>/<hex>}) of blobs the store does not hold or
+ *       that this run removes, even when in doubt: a hint only helps a push of a blob the store
+ *       has.
  *   <li>Temp files under {@code layerfs/tmp}, index temp files ({@code layerfs/index/<alg>/.tmp-*})
  *       and scratch directories of archive imports ({@code layerfs/unpack-*}, and {@code
  *       layerfs/archive-*}) whose newest file is older than an hour; younger ones may belong to a

@@ -18,8 +18,13 @@ import java.util.zip.ZipException;
  * frontier itself: one live inflater at the end of what has been inflated, and the inflated
  * prefix kept in the layer's lazy folder ({@value #PREFIX}). Reads behind the frontier are local
  * file reads; reads ahead continue the stream from where it stopped, fetching compressed bytes
- * through the {@link PartialBlob} in blocks of {@value #BLOCK} bytes. Nothing starts over within
- * a process; a new process re-inflates the compressed bytes it already holds, locally.
+ * through the {@link PartialBlob} in blocks that grow as the stream goes on, as the kernel's
+ * readahead does: {@value #FIRST_BLOCK} bytes first, twice as many each time after, up to
+ * {@value #MAX_BLOCK}. A file near the start costs one small request; one deep in the layer
+ * costs a few large ones rather than many small, each a round trip (the request count, not the
+ * bytes, dominated the time of a first read), at most {@value #MAX_BLOCK} bytes past what the
+ * read needs. Nothing starts over within a process; a new process re-inflates the compressed
+ * bytes it already holds, locally.
  *
  * <p>Verification: gzip's CRC-32 and length are checked at the end of each member, the DiffID
  * when the stream ends (then the prefix is the whole tar, and {@link #verified} is true). Bytes
@@ -29,7 +34,8 @@ import java.util.zip.ZipException;
  */
 final class LazyGzip implements AutoCloseable {
   static final String PREFIX = "tar.part";
-  static final int BLOCK = 128 << 10;
+  static final int FIRST_BLOCK = 128 << 10;
+  static final int MAX_BLOCK = 1 << 20;
 
   private final PartialBlob blob;
   private final Digest diffId;
@@ -139,9 +145,12 @@ final class LazyGzip implements AutoCloseable {
     prefix.close();
   }
 
-  /** The compressed blob front to back, fetched block by block as the inflater asks. */
+  /** The compressed blob front to back, fetched in growing blocks as the inflater asks. */
   private final class Sequential extends InputStream {
     private long pos;
+    // the end of what this stream has made sure the partial blob holds, and the next block size
+    private long ensured;
+    private long block = FIRST_BLOCK;
 
     @Override
     public int read() throws IOException {
@@ -155,9 +164,12 @@ final class LazyGzip implements AutoCloseable {
       if (pos >= size) {
         return -1;
       }
-      long blockEnd = Math.min(size, (pos / BLOCK + 1) * BLOCK);
-      int n = (int) Math.min(len, blockEnd - pos);
-      blob.ensure(pos / BLOCK * BLOCK, blockEnd); // whole blocks: one request, not many
+      if (pos >= ensured) {
+        ensured = Math.min(size, pos + block);
+        blob.ensure(pos, ensured); // one request for what is missing of the block
+        block = Math.min(MAX_BLOCK, block * 2);
+      }
+      int n = (int) Math.min(len, ensured - pos);
       try (InputStream in = blob.open(pos, n)) {
         int got = in.readNBytes(b, off, n);
         pos += got;

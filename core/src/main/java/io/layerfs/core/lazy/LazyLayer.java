@@ -1,14 +1,18 @@
 package io.layerfs.core.lazy;
 
 import io.layerfs.core.Layer;
+import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.estargz.EStargzReader;
 import io.layerfs.core.estargz.Toc;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 
 /**
  * One layer read from its remote blob as it is needed, its fetched bytes kept in a {@link
@@ -195,6 +199,37 @@ public final class LazyLayer {
 
   PartialBlob blob() {
     return blob;
+  }
+
+  /**
+   * Fetches what is missing of the blob, verifies it and stores it ({@link
+   * PartialBlob#complete(ContentStore, BooleanSupplier)}). A plain gzip layer already read by
+   * path in this process then keeps its inflated prefix: the rest of the stream is inflated
+   * after it, and the tar, checked against the DiffID, is stored as the layer's uncompressed
+   * blob, so its first use indexes it without inflating the layer again.
+   *
+   * @return false when {@code stop} ended it early
+   */
+  boolean complete(ContentStore store, BooleanSupplier stop) throws IOException {
+    if (!store.contains(layer.digest()) && !blob.complete(store, stop)) {
+      return false;
+    }
+    LazyGzip inflated;
+    synchronized (this) {
+      inflated = gzip;
+    }
+    if (inflated != null && inflated.frontier() > 0 && !store.contains(layer.diffId())
+        && !stop.getAsBoolean()) {
+      try {
+        inflated.inflateAll();
+        try (InputStream in = Files.newInputStream(inflated.prefixFile())) {
+          store.ingest(in, layer.diffId(), -1);
+        }
+      } catch (IOException e) {
+        // only a shortcut: the layer's first use inflates the stored blob and reports damage
+      }
+    }
+    return true;
   }
 
   synchronized void close() throws IOException {

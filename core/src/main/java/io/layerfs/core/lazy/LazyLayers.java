@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
 /**
@@ -79,6 +80,24 @@ public final class LazyLayers implements Closeable {
     }
   }
 
+  /**
+   * The bytes a layer's lazy folder takes on disk as far as the JDK can tell: its files' sizes,
+   * but the sparse partial blob counted as the ranges it holds ({@link PartialBlob#heldBytes}).
+   */
+  public static long diskBytes(Path dir) throws IOException {
+    long bytes = 0;
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path f : files.toList()) {
+        if (f.getFileName().toString().equals(PartialBlob.DATA)) {
+          bytes += PartialBlob.heldBytes(dir);
+        } else if (Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+          bytes += Files.size(f);
+        }
+      }
+    }
+    return bytes;
+  }
+
   /** The folder of one layer's lazy state. */
   public static Path dir(ContentStore store, Digest layer) {
     return root(store).resolve(layer.algorithm()).resolve(layer.hex());
@@ -142,6 +161,38 @@ public final class LazyLayers implements Closeable {
     }
   }
 
+  /**
+   * Reads one file of the image whose layers are {@code layers} (bottom first), every one
+   * attached here, through their plain gzip streams ({@link LazyLayer#lookup}): the top layer is
+   * searched first, and a lower one only once the upper ones are read whole and hold neither the
+   * path nor a whiteout of it; symbolic links restart the search at the top.
+   *
+   * @param image names the image in errors
+   * @return the file's bytes, or null if no layer has the path
+   */
+  public byte[] readFile(List<Layer> layers, String absPath, String image) throws IOException {
+    String path = absPath;
+    for (int hops = 0; hops < 40; hops++) {
+      LazyLayer.Lookup found = null;
+      for (int i = layers.size() - 1; i >= 0 && found == null; i--) {
+        LazyLayer l = attached.get(layers.get(i).digest());
+        if (l == null) {
+          throw new IOException("layer " + layers.get(i).digest() + " of " + image
+              + " is not attached for lazy reads");
+        }
+        found = l.lookup(path);
+      }
+      if (found == null || found.whiteout()) {
+        return null;
+      }
+      if (found.linkTarget() == null) {
+        return found.data();
+      }
+      path = found.linkTarget();
+    }
+    throw new IOException("too many levels of symbolic links at " + absPath + " in " + image);
+  }
+
   /** The attached layer of that digest, or null. */
   public LazyLayer get(Digest layer) {
     return attached.get(layer);
@@ -158,16 +209,24 @@ public final class LazyLayers implements Closeable {
    * reading through the lazy layer, whose bytes are now all local.
    */
   public void complete(Digest layer) throws IOException {
+    complete(layer, () -> false);
+  }
+
+  /**
+   * {@link #complete(Digest)} in steps that reads interleave with, asking {@code stop} between
+   * them (see {@link LazyLayer#complete}).
+   *
+   * @return false when {@code stop} ended it early; what was fetched stays for the next attempt
+   */
+  public boolean complete(Digest layer, BooleanSupplier stop) throws IOException {
     LazyLayer lazy = attached.get(layer);
     if (lazy == null) {
       if (store.contains(layer)) {
-        return;
+        return true;
       }
       throw new IOException("layer " + layer + " is neither in the store nor attached lazily");
     }
-    if (!store.contains(layer)) {
-      lazy.blob().complete(store);
-    }
+    return lazy.complete(store, stop);
   }
 
   @Override

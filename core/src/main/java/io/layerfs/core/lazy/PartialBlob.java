@@ -2,6 +2,7 @@ package io.layerfs.core.lazy;
 
 import io.layerfs.core.RangedBlob;
 import io.layerfs.core.Digest;
+import io.layerfs.core.content.BlobWriter;
 import io.layerfs.core.content.ContentStore;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,23 +17,28 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 
 /**
  * The bytes of a remote blob fetched so far, kept in the store: a sparse file of the blob's size
  * ({@value #DATA}) holding every range fetched at its own offset, and the list of those ranges
  * ({@value #RANGES}, replaced by a rename after each fetch, not forced: after a machine crash it
  * may name bytes that never reached the disk, which its readers' checks refuse and {@link
- * #forget} sends to be fetched again), in the blob's folder under {@code layerfs/lazy/}. Reads are served from the file where it has the bytes and fetched from the
- * remote blob where it does not. Nothing here is verified: its readers check what they read
- * (chunk digests, gzip CRCs, the DiffID), and {@link #complete} checks the whole blob against its
- * digest before it becomes a blob of the store. A partial blob is not a blob: gc and fsck know
- * the folder as lazy state.
+ * #forget} sends to be fetched again), in the blob's folder under {@code layerfs/lazy/}. Reads
+ * are served from the file where it has the bytes and fetched from the remote blob where it does
+ * not. Nothing here is verified: its readers check what they read (chunk digests, gzip CRCs, the
+ * DiffID), and {@link #complete} checks the whole blob against its digest before it becomes a
+ * blob of the store. A partial blob is not a blob: gc and fsck know the folder as lazy state.
  *
- * <p>Thread-safe: fetches are serialized per blob; reads of fetched ranges run in parallel.
+ * <p>Thread-safe: fetches are serialized per blob; reads of fetched ranges run in parallel; one
+ * completion runs at a time, fetching step by step so reads interleave.
  */
 public final class PartialBlob implements RangedBlob {
   static final String DATA = "blob.part";
   static final String RANGES = "ranges";
+  /** How much a stepwise {@link #complete(ContentStore, BooleanSupplier)} fetches at once. */
+  static final long STEP = 4L << 20;
 
   private final Path dir;
   private final RangedBlob remote;
@@ -44,6 +50,10 @@ public final class PartialBlob implements RangedBlob {
   private final TreeMap<Long, Long> ranges = new TreeMap<>();
   private final AtomicLong fetched = new AtomicLong();
   private final AtomicLong requests = new AtomicLong();
+  // @GuardedBy("this")
+  private boolean published;
+  // one completion at a time; readers never take it
+  private final ReentrantLock completion = new ReentrantLock();
 
   private PartialBlob(Path dir, RangedBlob remote, long size, FileChannel data) {
     this.dir = dir;
@@ -171,29 +181,106 @@ public final class PartialBlob implements RangedBlob {
    * @throws IOException if the bytes do not match the digest (the partial state is discarded,
    *     so the next attempt fetches again)
    */
-  synchronized void complete(ContentStore store) throws IOException {
-    ensure(0, size);
-    try (InputStream in = open(0, size)) {
-      store.ingest(in, digest(), size);
-    } catch (IOException e) {
-      discard();
-      throw new IOException("fetched bytes of blob " + digest() + " do not verify: " + e
-          .getMessage(), e);
+  void complete(ContentStore store) throws IOException {
+    complete(store, () -> false);
+  }
+
+  /**
+   * {@link #complete(ContentStore)} in steps that readers interleave with: what is missing is
+   * fetched {@value #STEP} bytes at a time, each step holding the monitor only while it fetches,
+   * and the blob is hashed into the store without it. {@code stop} is asked between steps and
+   * between the buffers of the final copy.
+   *
+   * @return false when {@code stop} ended it early: what was fetched stays, nothing is stored
+   */
+  boolean complete(ContentStore store, BooleanSupplier stop) throws IOException {
+    completion.lock(); // a second completer waits, then finds the blob stored
+    try {
+      return completeLocked(store, stop);
+    } finally {
+      completion.unlock();
+    }
+  }
+
+  private boolean completeLocked(ContentStore store, BooleanSupplier stop) throws IOException {
+    long[] gap;
+    while ((gap = nextMissing(STEP)) != null) {
+      if (stop.getAsBoolean()) {
+        return false;
+      }
+      ensure(gap[0], gap[1]);
+    }
+    if (!store.contains(digest())) {
+      try (BlobWriter writer = store.newWriter(digest(), size)) {
+        ByteBuffer buf = ByteBuffer.allocate(1 << 20);
+        for (long pos = 0; pos < size; ) {
+          if (stop.getAsBoolean()) {
+            return false; // the writer's temp file goes
+          }
+          buf.clear().limit((int) Math.min(buf.capacity(), size - pos));
+          int n = data.read(buf, pos);
+          if (n < 0) {
+            throw new IOException("partial blob " + dir.resolve(DATA) + " is shorter than "
+                + "its recorded ranges");
+          }
+          writer.write(buf.array(), 0, n);
+          pos += n;
+        }
+        try {
+          writer.commit(digest(), size);
+        } catch (IOException e) {
+          discard();
+          throw new IOException("fetched bytes of blob " + digest() + " do not verify: "
+              + e.getMessage(), e);
+        }
+      }
+    }
+    publish(store);
+    return true;
+  }
+
+  /** The first range not held, at most {@code max} bytes long; null when the blob is whole. */
+  private synchronized long[] nextMissing(long max) {
+    long at = 0;
+    for (var e : ranges.entrySet()) {
+      if (e.getKey() > at) {
+        break;
+      }
+      at = Math.max(at, e.getValue());
+    }
+    if (at >= size) {
+      return null;
+    }
+    var next = ranges.higherEntry(at);
+    long end = Math.min(next == null ? size : next.getKey(), at + max);
+    return new long[] {at, end};
+  }
+
+  /** Readers switch to the store's verified blob; the partial files go. */
+  private synchronized void publish(ContentStore store) throws IOException {
+    if (published) {
+      return;
     }
     FileChannel partial = data;
     // readers still holding this object read the verified blob from now on
     data = FileChannel.open(store.blobPath(digest()), StandardOpenOption.READ);
+    published = true;
     partial.close();
     Files.deleteIfExists(dir.resolve(RANGES));
     Files.deleteIfExists(dir.resolve(DATA));
   }
 
-  /** Closes the file and removes the partial state. */
+  /**
+   * Forgets every fetched byte: the partial files are emptied, so reads and the next completion
+   * fetch again (open views keep working).
+   */
   synchronized void discard() throws IOException {
     data.close();
     ranges.clear();
     Files.deleteIfExists(dir.resolve(RANGES));
     Files.deleteIfExists(dir.resolve(DATA));
+    data = FileChannel.open(dir.resolve(DATA), StandardOpenOption.CREATE,
+        StandardOpenOption.READ, StandardOpenOption.WRITE);
   }
 
   void close() throws IOException {
@@ -245,6 +332,34 @@ public final class PartialBlob implements RangedBlob {
       it.remove();
     }
     ranges.put(s, e);
+  }
+
+  /**
+   * The bytes {@code dir}'s partial blob holds as its ranges list says, at most the file's
+   * apparent size; 0 when there is no list. What gc reports of a sparse {@value #DATA}: the JDK
+   * cannot read its allocated blocks ({@code st_blocks}), and the list names what was written.
+   */
+  static long heldBytes(Path dir) throws IOException {
+    long apparent;
+    List<String> lines;
+    try {
+      apparent = Files.size(dir.resolve(DATA));
+      lines = Files.readAllLines(dir.resolve(RANGES), StandardCharsets.US_ASCII);
+    } catch (java.nio.file.NoSuchFileException e) {
+      return 0;
+    }
+    long held = 0;
+    for (String line : lines) {
+      String[] parts = line.trim().split(" ");
+      try {
+        long start = Long.parseLong(parts[0]);
+        long end = Long.parseLong(parts[1]);
+        held += end > start && start >= 0 ? end - start : 0;
+      } catch (NumberFormatException | ArrayIndexOutOfBoundsException torn) {
+        return apparent; // a torn list says nothing: the apparent size bounds it
+      }
+    }
+    return Math.min(held, apparent);
   }
 
   private void loadRanges() throws IOException {

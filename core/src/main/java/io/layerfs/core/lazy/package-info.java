@@ -18,6 +18,14 @@
  * verified blob. gc removes the folder of a layer nothing references or whose blob is complete;
  * fsck does not call an attached layer's blob missing.
  *
+ * <h2>Completing</h2>
+ *
+ * <p>{@code PartialBlob.complete} fetches what is missing in steps of 4 MiB, each under the
+ * blob's monitor, so reads interleave and wait at most one step; then it hashes the held bytes
+ * into the store through a {@code BlobWriter} (temp file, verify, rename) and switches readers to
+ * the stored blob. A stop flag, asked between steps and copy buffers, ends it early with what was
+ * fetched kept: {@code store.BackgroundFetch} runs completions on a daemon thread this way.
+ *
  * <h2>eStargz layers</h2>
  *
  * <p>A layer whose descriptor names a TOC digest is read as eStargz ({@link
@@ -33,11 +41,14 @@
  * {@code Inflater} can be neither copied nor primed at a bit offset. {@link
  * io.layerfs.core.lazy.LazyGzip} keeps one live inflater at the frontier and the inflated prefix on
  * disk, so reads behind the frontier are local file reads and reads ahead continue the stream
- * (fetched in 128 KiB blocks); nothing starts over within a process. {@link
+ * (fetched in blocks that grow from 128 KiB to 1 MiB, as readahead does: few round trips for a
+ * file deep in a layer); nothing starts over within a process. {@link
  * io.layerfs.core.lazy.LazyTarScan} finds an entry by reading headers up to it. This serves {@code
  * Store.readLazily} (one file, searching layers top down); a container or view of the image needs
  * every layer's index, and indexing a tar reads it to its end, so opening one fetches plain gzip
- * layers whole (completing them) first.
+ * layers whole (completing them) first. Completing a layer whose prefix this process inflated
+ * inflates the rest after it and stores the whole tar (checked against the DiffID) as the
+ * layer's uncompressed blob, so the layer store indexes it without inflating it again.
  *
  * <h2>What is verified when</h2>
  *

@@ -17,9 +17,10 @@ import java.util.Optional;
  * host/path}) that are known to hold it, in {@code layerfs/origins/ALG/HEX}, one a line. A push
  * asks it for another repository of the same registry to mount the blob from instead of
  * uploading it. A hint only: a stale line costs a declined mount and an upload, so lines are
- * replaced whole (temp file, rename) without a lock, and a race may drop one.
+ * replaced whole (temp file, rename) without a lock, and a race may drop one. Public only for
+ * gc, which asks for {@link #root}.
  */
-final class BlobOrigins {
+public final class BlobOrigins {
   private static final int MAX_LINES = 32;
   private final Path root;
   private final ContentStore store;
@@ -30,7 +31,15 @@ final class BlobOrigins {
   }
 
   static BlobOrigins of(ContentStore store) throws IOException {
-    return new BlobOrigins(store, store.stateDir().resolve("origins"));
+    return new BlobOrigins(store, root(store));
+  }
+
+  /**
+   * {@code layerfs/origins/} of a store, holding {@code <alg>/<hex>} per blob (gc removes those
+   * of blobs the store no longer holds).
+   */
+  public static Path root(ContentStore store) throws IOException {
+    return store.stateDir().resolve("origins");
   }
 
   /** Records that {@code repository} holds {@code digest}. */

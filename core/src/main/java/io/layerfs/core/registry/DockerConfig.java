@@ -14,23 +14,36 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The {@code auths} of a Docker client config ({@code $DOCKER_CONFIG/config.json}, else {@code
- * ~/.docker/config.json}), as {@code docker login} writes them: per registry an {@code auth}
- * (base64 of {@code user:password}) or {@code username} and {@code password}. Keys are matched as
+ * The credentials of a Docker client config ({@code $DOCKER_CONFIG/config.json}, else {@code
+ * ~/.docker/config.json}), found as the Docker client finds them: a {@code credHelpers} entry
+ * for the registry names the credential helper to run, else {@code credsStore} names one for
+ * every registry, else the {@code auths} entry ({@code docker login}'s {@code auth}, base64 of
+ * {@code user:password}, or {@code username} and {@code password}) is used. Keys are matched as
  * Docker matches them: the host of a key written as a URL ({@code https://index.docker.io/v1/}
- * for Docker Hub) counts. Credential helpers ({@code credsStore}, {@code credHelpers}) are not
- * run; a missing file means no credentials.
+ * for Docker Hub) counts. A helper ({@link CredentialHelper}) is run once per registry and its
+ * answer kept; one that has nothing for the registry means anonymous, as for Docker. A missing
+ * file means no credentials.
  */
 public final class DockerConfig {
-  private final Map<String, Credentials> byHost;
+  /** The server address Docker gives helpers and {@code auths} for Docker Hub. */
+  private static final String DOCKER_HUB_ADDRESS = "https://index.docker.io/v1/";
 
-  private DockerConfig(Map<String, Credentials> byHost) {
+  private final Map<String, Credentials> byHost;
+  private final Map<String, CredentialHelper> helperByHost;
+  private final CredentialHelper store;
+  // @GuardedBy("asked")
+  private final Map<String, Optional<Credentials>> asked = new HashMap<>();
+
+  private DockerConfig(Map<String, Credentials> byHost, Map<String, CredentialHelper> helperByHost,
+      CredentialHelper storeOrNull) {
     this.byHost = byHost;
+    this.helperByHost = helperByHost;
+    this.store = storeOrNull;
   }
 
   /** No credentials at all. */
   public static DockerConfig empty() {
-    return new DockerConfig(Map.of());
+    return new DockerConfig(Map.of(), Map.of(), null);
   }
 
   /** The config file Docker reads in this environment: {@code $DOCKER_CONFIG} or the home one. */
@@ -48,6 +61,11 @@ public final class DockerConfig {
    * @throws IOException naming the file when it is not JSON or an entry is malformed
    */
   public static DockerConfig read(Path file) throws IOException {
+    return read(file, System.getenv("PATH"));
+  }
+
+  /** {@link #read(Path)}, finding credential helpers in {@code searchPath} (a {@code PATH}). */
+  static DockerConfig read(Path file, String searchPath) throws IOException {
     byte[] json;
     try {
       json = Files.readAllBytes(file);
@@ -70,12 +88,57 @@ public final class DockerConfig {
         }
       }
     }
-    return new DockerConfig(byHost);
+    Map<String, CredentialHelper> helpers = new HashMap<>();
+    JsonNode credHelpers = root == null ? null : root.get("credHelpers");
+    if (credHelpers != null && credHelpers.isObject()) {
+      for (Map.Entry<String, JsonNode> e : credHelpers.properties()) {
+        String name = helperName(e.getValue(), file, "credHelpers entry '" + e.getKey() + "'");
+        helpers.putIfAbsent(host(e.getKey()), new CredentialHelper(name, searchPath,
+            "credHelpers of " + file));
+      }
+    }
+    JsonNode credsStore = root == null ? null : root.get("credsStore");
+    CredentialHelper store = credsStore == null ? null : new CredentialHelper(
+        helperName(credsStore, file, "credsStore"), searchPath, "credsStore of " + file);
+    return new DockerConfig(byHost, helpers, store);
   }
 
-  /** The credentials for a registry endpoint such as {@code host:5000} or {@code docker.io}. */
-  public Optional<Credentials> lookup(String registry) {
+  private static String helperName(JsonNode value, Path file, String what) throws IOException {
+    String name = value.isTextual() ? value.textValue() : "";
+    if (name.isEmpty() || name.contains("/")) {
+      throw new IOException(file + ": " + what + " must name a credential helper "
+          + "(docker-credential-NAME), not " + value);
+    }
+    return name;
+  }
+
+  /**
+   * The credentials for a registry endpoint such as {@code host:5000} or {@code docker.io}: a
+   * credential helper's when one is configured for it (run the first time only), else its
+   * {@code auths} entry.
+   *
+   * @throws IOException when the helper is not on {@code PATH}, fails or answers other than
+   *     Docker's helpers do, naming it
+   */
+  public Optional<Credentials> lookup(String registry) throws IOException {
     String host = host(registry);
+    CredentialHelper helper = helperByHost.get(host);
+    if (helper == null && isDockerHub(host)) {
+      for (String alias : new String[] {"index.docker.io", "docker.io", "registry-1.docker.io"}) {
+        helper = helper != null ? helper : helperByHost.get(alias);
+      }
+    }
+    helper = helper != null ? helper : store;
+    if (helper != null) {
+      synchronized (asked) { // one run per registry, also when layers are pulled in parallel
+        Optional<Credentials> known = asked.get(host);
+        if (known == null) {
+          known = helper.get(isDockerHub(host) ? DOCKER_HUB_ADDRESS : host);
+          asked.put(host, known);
+        }
+        return known;
+      }
+    }
     Credentials c = byHost.get(host);
     if (c == null && isDockerHub(host)) {
       for (String alias : new String[] {"index.docker.io", "docker.io", "registry-1.docker.io"}) {

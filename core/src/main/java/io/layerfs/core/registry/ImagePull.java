@@ -90,7 +90,9 @@ public final class ImagePull {
     if (layers.isEmpty()) {
       return 0;
     }
-    LayerProgress shared = new LayerProgress(progress, layers);
+    // a bar per layer, all at once, where the progress can draw them so; else in order
+    Progress.Parallel parallel = progress instanceof Progress.Parallel p ? p : null;
+    LayerProgress shared = parallel != null ? null : new LayerProgress(progress, layers);
     int threads = Math.min(layers.size(), client.options().parallelism());
     ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
       Thread t = new Thread(r, "layerfs-pull-" + THREADS.incrementAndGet());
@@ -102,10 +104,15 @@ public final class ImagePull {
       List<Future<?>> futures = new ArrayList<>();
       for (int i = 0; i < layers.size(); i++) {
         Descriptor layer = layers.get(i);
-        Progress one = shared.of(i);
+        Progress one = shared != null ? shared.of(i)
+            : parallel.task("pull " + layer.digest(), layer.size());
         futures.add(pool.submit(() -> {
           fetched.addAndGet(fetchBlob(store, client, reference, layer, one));
-          shared.finished(layer);
+          if (shared != null) {
+            shared.finished(layer);
+          } else {
+            one.done();
+          }
           return null;
         }));
       }
@@ -135,7 +142,9 @@ public final class ImagePull {
       }
     } finally {
       pool.shutdownNow();
-      shared.close();
+      if (shared != null) {
+        shared.close();
+      }
     }
     return fetched.get();
   }

@@ -12,8 +12,10 @@
  * io.layerfs.core.registry.RegistryOptions} says how ({@code tlsVerify}, credentials, parallel
  * downloads, retries, chunk size). Behind them: {@code RegistryHttp} (every request: scheme,
  * authentication, redirects, retries), {@code RegistryAuth} and {@code AuthChallenge}
- * (challenges and tokens), {@link io.layerfs.core.registry.DockerConfig} (the {@code auths} of
- * {@code ~/.docker/config.json}), {@code ResumingBlobStream} (a range resumed after a cut) and
+ * (challenges and tokens), {@link io.layerfs.core.registry.DockerConfig} (the {@code credHelpers},
+ * {@code credsStore} and {@code auths} of {@code ~/.docker/config.json}; {@code
+ * CredentialHelper} runs a {@code docker-credential-NAME} as Docker does), {@code
+ * ResumingBlobStream} (a range resumed after a cut) and
  * {@code BlobOrigins} (which repositories hold a blob, for cross-repository mounts).
  *
  * <h2>Requests</h2>

@@ -48,6 +48,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 /**
@@ -69,6 +71,8 @@ public final class Store implements Closeable {
   /** Made on first use: commands that never read a layer load no index cache. */
   private LayerStore layers;
   private LazyLayers lazy;
+  // background fetches still running; stopped before the layers they write to close
+  private final Set<BackgroundFetch> fetches = ConcurrentHashMap.newKeySet();
   private boolean closed;
 
   private Store(ContentStore content) {
@@ -367,8 +371,35 @@ public final class Store implements Closeable {
   }
 
   /**
+   * Starts {@link #completeLazy} of image {@code ref} on one daemon thread and returns at once
+   * (the provider's env {@code lazy} {@code "background"}; containerd's stargz-snapshotter calls
+   * it background fetch). Reads keep working meanwhile: they wait at most for one fetch step of
+   * the layer they read, and what they read is verified as before. Each layer is stored, as after
+   * a pull, only once its whole blob matched its digest. Close the returned fetch (or the store)
+   * to stop it: what was fetched stays for a later completion.
+   *
+   * @throws IOException when the image is not in the store or its lazy layers cannot be attached
+   *     again in this process
+   */
+  public BackgroundFetch completeLazyInBackground(String ref) throws IOException {
+    reattachLazy(ref);
+    List<Digest> missing = new ArrayList<>();
+    for (Layer layer : image(ref).layers()) {
+      if (!content.contains(layer.digest()) && !content.contains(layer.diffId())) {
+        missing.add(layer.digest());
+      }
+    }
+    synchronized (this) {
+      LazyLayers lazyLayers = lazyLayers();
+      BackgroundFetch fetch = BackgroundFetch.start(lazyLayers, missing, ref, fetches::remove);
+      fetches.add(fetch);
+      return fetch;
+    }
+  }
+
+  /**
    * Reads one file of an image whose plain gzip layers are attached lazily ({@link #attachLazy}),
-   * inflating each layer from its start only as far as the file (see {@code LazyTarScan}): the
+   * inflating each layer from its start only as far as the file ({@code LazyLayers.readFile}): the
    * top layer is searched first, and a lower one only once the upper ones are read whole and
    * neither hold the path nor a whiteout of it; symbolic links restart the search at the top.
    * Unlike a view, this needs no layer index, so nothing is read past the file. A tar that
@@ -377,27 +408,7 @@ public final class Store implements Closeable {
    * @return the file's bytes, or null if no layer has the path
    */
   public byte[] readLazily(String ref, String absPath) throws IOException {
-    List<Layer> layers = image(ref).layers();
-    String path = absPath;
-    for (int hops = 0; hops < 40; hops++) {
-      LazyLayer.Lookup found = null;
-      for (int i = layers.size() - 1; i >= 0 && found == null; i--) {
-        LazyLayer l = lazyLayers().get(layers.get(i).digest());
-        if (l == null) {
-          throw new IOException("layer " + layers.get(i).digest() + " of image " + ref
-              + " is not attached for lazy reads");
-        }
-        found = l.lookup(path);
-      }
-      if (found == null || found.whiteout()) {
-        return null;
-      }
-      if (found.linkTarget() == null) {
-        return found.data();
-      }
-      path = found.linkTarget();
-    }
-    throw new IOException("too many levels of symbolic links at " + absPath + " in " + ref);
+    return lazyLayers().readFile(image(ref).layers(), absPath, "image " + ref);
   }
 
   /** Bytes fetched from remote blobs by this store's lazy layers since they were attached. */
@@ -656,10 +667,22 @@ public final class Store implements Closeable {
     return layers;
   }
 
-  /** Releases the open layer blobs; open containers and views stop reading. */
+  /**
+   * Stops the background fetches (see {@link BackgroundFetch#close}) and releases the open layer
+   * blobs; open containers and views stop reading.
+   */
   @Override
-  public synchronized void close() throws IOException {
-    closed = true;
+  public void close() throws IOException {
+    synchronized (this) {
+      closed = true; // no new fetch starts
+    }
+    for (BackgroundFetch fetch : List.copyOf(fetches)) {
+      fetch.close();
+    }
+    closeLayers();
+  }
+
+  private synchronized void closeLayers() throws IOException {
     if (layers != null) {
       layers.close();
     }

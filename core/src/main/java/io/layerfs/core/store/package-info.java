@@ -4,7 +4,9 @@
  * subsystem through it instead of pairing the content store and the layer store by hand: images
  * ({@code image}, {@code view}, {@code tags}), containers ({@code container}, {@code open},
  * {@code containers}), volumes, transfers ({@code importImage}, {@code exportImage}, {@code
- * importArchive}, {@code flatten}), gc, fsck and signatures.
+ * importArchive}, {@code flatten}), registries and lazy images ({@code pull}, {@code push},
+ * {@code lazyImage}, {@code completeLazy}; {@link io.layerfs.core.store.BackgroundFetch}, the
+ * handle of a completion on a daemon thread), gc, fsck and signatures.
  *
  * <p>{@link io.layerfs.core.store.Store#open(String, String, boolean, java.nio.file.Path, String)}
  * holds the policy of {@code layerfs://NAME}: a container created on first use, a read-only view

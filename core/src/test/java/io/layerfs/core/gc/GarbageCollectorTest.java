@@ -19,6 +19,7 @@ import io.layerfs.core.oci.Descriptor;
 import io.layerfs.core.oci.MediaTypes;
 import io.layerfs.core.oci.OciJson;
 import io.layerfs.core.rootfs.LayerStore;
+import io.layerfs.core.registry.BlobOrigins;
 import io.layerfs.core.store.Container;
 import io.layerfs.testing.ImageBuilder;
 import io.layerfs.testing.LayerCompression;
@@ -139,6 +140,38 @@ class GarbageCollectorTest {
   }
 
   // ---------------------------------------------------------------------------------- tests
+
+  @Test
+  void originHintsGoWithTheirBlobsAndOnlyThen() throws IOException {
+    ContentStore store = ContentStore.open(tmp.resolve("store"));
+    Image kept = image(store, "kept:1", 0);
+    Image dropped = image(store, "dropped:1", 1);
+    Digest absent = Digest.sha256(new byte[] {42});
+    Path origins = BlobOrigins.root(store);
+    for (Digest d : List.of(top(kept).digest(), top(dropped).digest(), absent)) {
+      Path hint = origins.resolve(d.algorithm()).resolve(d.hex());
+      Files.createDirectories(hint.getParent());
+      Files.writeString(hint, "registry.example:5000/team/app\n");
+    }
+    Path foreign = origins.resolve("sha256").resolve("not-a-digest");
+    Files.writeString(foreign, "x\n");
+    assertTrue(store.untag("dropped:1"));
+
+    GcReport dry = GarbageCollector.collect(store, true);
+    assertEquals(strings(top(dropped).digest(), absent), names(dry, GcReport.Kind.BLOB_ORIGINS));
+    assertTrue(Files.exists(origins.resolve("sha256").resolve(absent.hex())), "dry run deleted");
+
+    GcReport report = GarbageCollector.collect(store, false);
+    assertEquals(strings(top(dropped).digest(), absent),
+        names(report, GcReport.Kind.BLOB_ORIGINS));
+    assertTrue(Files.exists(origins.resolve("sha256").resolve(top(kept).digest().hex())),
+        "the hint of a blob the store holds went");
+    assertFalse(Files.exists(origins.resolve("sha256").resolve(top(dropped).digest().hex())));
+    assertFalse(Files.exists(origins.resolve("sha256").resolve(absent.hex())));
+    assertTrue(Files.exists(foreign), "not ours: left alone");
+    assertEquals(Set.of(), names(GarbageCollector.collect(store, false),
+        GcReport.Kind.BLOB_ORIGINS), "a second run finds nothing");
+  }
 
   @Test
   void untaggingOneOfTwoImagesRemovesOnlyWhatItDoesNotShare() throws IOException {

@@ -18,6 +18,8 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.Channels;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
@@ -32,18 +34,21 @@ import java.util.regex.Pattern;
 final class RangeServer implements AutoCloseable {
   private static final Pattern RANGE = Pattern.compile("bytes=(\\d+)-(\\d*)");
 
+  private static final HttpClient CLIENT = HttpClient.newHttpClient();
   private final HttpServer server;
+  private final ExecutorService executor = Executors.newCachedThreadPool();
   private final Path layout;
   private final AtomicLong bytes = new AtomicLong();
   private final AtomicLong requests = new AtomicLong();
-  private final HttpClient client = HttpClient.newHttpClient();
   private volatile UnaryOperator<byte[]> tamper = UnaryOperator.identity();
+  private volatile long delayMillis;
 
   RangeServer(Path layout) throws IOException {
     this.layout = layout;
     this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
         16);
     server.createContext("/blobs/", this::serve);
+    server.setExecutor(executor); // requests in parallel, as a registry serves them
     server.start();
   }
 
@@ -65,9 +70,24 @@ final class RangeServer implements AutoCloseable {
     this.tamper = t;
   }
 
+  /** Holds every response from now on for this long (a slow registry). */
+  void delay(long millis) {
+    this.delayMillis = millis;
+  }
+
+  /** The server's address, for {@link #blob(URI, Digest, long)} in another process. */
+  URI base() {
+    return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/");
+  }
+
   RangedBlob blob(Digest digest, long size) {
-    URI uri = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/blobs/"
-        + digest.algorithm() + "/" + digest.hex());
+    return blob(base(), digest, size);
+  }
+
+  /** A client of the server at {@code base} (in this process or another). */
+  static RangedBlob blob(URI base, Digest digest, long size) {
+    HttpClient client = CLIENT;
+    URI uri = base.resolve("blobs/" + digest.algorithm() + "/" + digest.hex());
     return new RangedBlob() {
       @Override
       public Digest digest() {
@@ -102,6 +122,14 @@ final class RangeServer implements AutoCloseable {
   private void serve(HttpExchange ex) throws IOException {
     try (ex) {
       requests.incrementAndGet();
+      if (delayMillis > 0) {
+        try {
+          Thread.sleep(delayMillis);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
       Path file = layout.resolve(ex.getRequestURI().getPath().substring(1));
       if (!Files.isRegularFile(file)) {
         ex.sendResponseHeaders(404, -1);
@@ -139,5 +167,6 @@ final class RangeServer implements AutoCloseable {
   @Override
   public void close() {
     server.stop(0);
+    executor.shutdownNow();
   }
 }

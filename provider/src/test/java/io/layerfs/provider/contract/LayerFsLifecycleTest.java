@@ -182,6 +182,7 @@ class LayerFsLifecycleTest {
         Map.entry("store", (Object) ""), Map.entry("image", (Object) ""),
         Map.entry("image", (Object) 7), Map.entry("tlsVerify", (Object) "no"),
         Map.entry("lazy", (Object) "yes"), Map.entry("lazy", (Object) 1),
+        Map.entry("lazy", (Object) "Background"),
         Map.entry("limits", (Object) "depth=3"))) {
       Map<String, Object> env = new HashMap<>(env());
       env.put(bad.getKey(), bad.getValue());
@@ -217,6 +218,19 @@ class LayerFsLifecycleTest {
           env)) {
         assertTrue(Files.isDirectory(same.getPath("/data")), "no limits given: the open store's");
       }
+    }
+  }
+
+  @Test
+  void lazyBackgroundOverAnImageTheStoreHoldsWholeHasNothingToFetch() throws IOException {
+    Map<String, Object> env = new HashMap<>(env());
+    env.put("lazy", "background");
+    try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://life-lazy"), env)) {
+      assertTrue(Files.isDirectory(fs.getPath("/")));
+    }
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      assertFalse(t.isAlive() && t.getName().startsWith("layerfs-lazy-fetch-"),
+          t.getName() + " outlived its file system");
     }
   }
 
