@@ -55,12 +55,13 @@ public interface FileTree extends Closeable {
       throws IOException;
 
   /**
-   * Opens {@code absPath} for reading when the tree can tell cheaply that it is a regular file
-   * (a file inside a mount: one relative {@code stat} per name); null when the caller should look
-   * it up and open it as usual, as for a directory, a link not to follow, or any tree without
-   * such a shortcut (the default).
+   * Opens {@code absPath} for reading when the tree can do it cheaply (a file inside a mount: one
+   * relative {@code stat} per directory on the way, then {@code openat} without following), with
+   * the host's results: a directory opens, and its reads fail with {@code EISDIR}. Null when the
+   * caller should look it up and open it as usual: a link (to follow or not), a missing name, or
+   * any tree without such a shortcut (the default).
    */
-  default FileHandle openRegularFile(String absPath, boolean followLast) throws IOException {
+  default FileHandle openForReading(String absPath, boolean followLast) throws IOException {
     return null;
   }
 

@@ -105,10 +105,10 @@ final class LayerFileSystem extends FileSystem {
     }
   }
 
-  /** {@link FileTree#openRegularFile}: a regular file opened for reading cheaply, or null. */
-  FileHandle openRegularFile(LayerPath path, boolean follow) throws IOException {
+  /** {@link FileTree#openForReading}: a regular file opened for reading cheaply, or null. */
+  FileHandle openForReading(LayerPath path, boolean follow) throws IOException {
     ensureOpen();
-    return Uninterrupted.call(() -> tree.openRegularFile(path.absolute(), follow));
+    return Uninterrupted.call(() -> tree.openForReading(path.absolute(), follow));
   }
 
   /**

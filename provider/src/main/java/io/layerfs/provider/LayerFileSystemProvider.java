@@ -278,7 +278,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     }
     int mode = LayerAttributes.createMode(attrs, 0666);
     if (!write) {
-      FileHandle file = p.fs().openRegularFile(p, !options.contains(LinkOption.NOFOLLOW_LINKS));
+      FileHandle file = p.fs().openForReading(p, !options.contains(LinkOption.NOFOLLOW_LINKS));
       if (file != null) {
         return new LayerFileChannel(file, false, null, interruptible); // a file in a mount
       }

@@ -243,11 +243,13 @@ final class DirTree implements FileTree {
   }
 
   /**
-   * Opens a regular file for reading if every name on the way is a directory and the last a
-   * regular file, none of them followed; null otherwise (a link, a missing name, a directory, any
-   * failure), and the caller resolves the path name by name.
+   * Opens the file at {@code absPath} for reading if every name on the way is a directory and the
+   * last is no link, none of them followed; null otherwise (a link, a missing name, any failure),
+   * and the caller resolves the path name by name. No {@code stat} of the last name first: a
+   * directory opens as on the host (its reads fail with {@code EISDIR}), and a fifo blocks in the
+   * open as it does on the host and by resolution.
    */
-  FileHandle openRegularFileBeneath(String absPath) {
+  FileHandle openForReadingBeneath(String absPath) {
     List<String> names = names(absPath);
     if (names.isEmpty()) {
       return null;
@@ -257,10 +259,6 @@ final class DirTree implements FileTree {
         return null;
       }
       Path name = name(names);
-      if (!parent.stream.getFileAttributeView(name, BasicFileAttributeView.class,
-          LinkOption.NOFOLLOW_LINKS).readAttributes().isRegularFile()) {
-        return null;
-      }
       SeekableByteChannel ch = parent.stream.newByteChannel(name,
           Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS));
       return new DirHandle((FileChannel) ch, true, false, false, !host);
@@ -643,10 +641,16 @@ final class DirTree implements FileTree {
 
   private static List<String> names(String absPath) {
     List<String> names = new ArrayList<>();
-    for (String n : absPath.split("/")) {
-      if (!n.isEmpty()) {
-        names.add(n);
+    int start = 0;
+    while (start < absPath.length()) {
+      int end = absPath.indexOf('/', start);
+      if (end < 0) {
+        end = absPath.length();
       }
+      if (end > start) {
+        names.add(absPath.substring(start, end));
+      }
+      start = end + 1;
     }
     return names;
   }

@@ -410,9 +410,9 @@ public final class MountedTree implements FileTree {
   }
 
   @Override
-  public FileHandle openRegularFile(String absPath, boolean followLast) throws IOException {
+  public FileHandle openForReading(String absPath, boolean followLast) throws IOException {
     Mounted holder = inside(absPath);
-    return holder == null ? null : holder.tree.openRegularFileBeneath(holder.inner(absPath));
+    return holder == null ? null : holder.tree.openForReadingBeneath(holder.inner(absPath));
   }
 
   /**

@@ -365,8 +365,8 @@ public final class Container implements FileTree {
   }
 
   @Override
-  public FileHandle openRegularFile(String absPath, boolean followLast) throws IOException {
-    return files.openRegularFile(absPath, followLast);
+  public FileHandle openForReading(String absPath, boolean followLast) throws IOException {
+    return files.openForReading(absPath, followLast);
   }
 
   @Override
