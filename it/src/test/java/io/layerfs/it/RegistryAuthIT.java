@@ -5,13 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystem;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import org.bouncycastle.crypto.generators.OpenBSDBCrypt;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -22,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Authentication against registries: a docker-registry of the test's own with basic auth from an
  * htpasswd file (bcrypt, made with Bouncy Castle), credentials from {@code --creds} and from a
  * Docker config's {@code auths}; bearer tokens from a token server ({@link RegistryProxy} in
- * front of the run's registry) with basic credentials, fetched once per scope and reused.
+ * front of the run's registry) with basic credentials, fetched once per scope and reused, or
+ * with a Docker identity token as an OAuth2 refresh grant.
  */
 final class RegistryAuthIT {
   private static final String USER = "alice";
@@ -166,5 +170,56 @@ final class RegistryAuthIT {
         USER + ":" + PASSWORD, reference, target).strip();
     assertEquals(digest, Tools.run("skopeo", "inspect", "--tls-verify=false", "--format",
         "{{.Digest}}", "docker://" + TestRegistry.address() + "/pushed/tokened:1").strip());
+  }
+
+  @Test
+  void identityTokensAsDockerLoginKeepsThem() throws IOException {
+    String reference = tokens.address() + "/" + UmociImages.REPOSITORY + ":" + TAG;
+    String identityToken = "refresh-" + UUID.randomUUID();
+    tokens.acceptRefreshToken(identityToken);
+    Path config = Files.createDirectories(work.resolve("identity-config"));
+    // as docker login writes it for a registry that hands out identity tokens (Azure's, say)
+    Files.writeString(config.resolve("config.json"), "{\"auths\":{\"" + tokens.address()
+        + "\":{\"auth\":\"" + Base64.getEncoder().encodeToString(
+            "00000000-0000-0000-0000-000000000000:".getBytes(StandardCharsets.UTF_8))
+        + "\",\"identitytoken\":\"" + identityToken + "\"}}}");
+    Path store = work.resolve("identity-store");
+    int before = tokens.tokenForms().size();
+    LayerfsCli.Result r = LayerfsCli.runWith(Map.of("DOCKER_CONFIG", config.toString()), store,
+        "pull", "--tls-verify=false", reference);
+    assertEquals(0, r.exit(), r::stderr);
+    List<String> forms = tokens.tokenForms().subList(before, tokens.tokenForms().size());
+    assertEquals(1, forms.size(), "one refresh grant for the pull's scope: " + forms);
+    List<String> fields = List.of(forms.get(0).split("&"));
+    assertTrue(fields.contains("grant_type=refresh_token"), forms::toString);
+    assertTrue(fields.contains("service=layerfs-test"), forms::toString);
+    assertTrue(fields.contains("scope=" + URLEncoder.encode("repository:"
+        + UmociImages.REPOSITORY + ":pull", StandardCharsets.UTF_8)), forms::toString);
+    try (FileSystem fs = LayerFs.open(store, reference)) {
+      assertSameTree(images.rootfs(TAG), fs.getPath("/"), UmociImages.comparison(TAG));
+    }
+
+    // a credential helper's <token> answer is an identity token too
+    Path bin = Files.createDirectories(work.resolve("identity-bin"));
+    Path helper = bin.resolve("docker-credential-idt");
+    Files.writeString(helper, "#!/bin/sh\nread -r address\n"
+        + "printf '{\"ServerURL\":\"%s\",\"Username\":\"<token>\",\"Secret\":\""
+        + identityToken + "\"}' \"$address\"\n");
+    helper.toFile().setExecutable(true);
+    Files.writeString(config.resolve("config.json"), "{\"credsStore\":\"idt\"}");
+    Map<String, String> env = Map.of("DOCKER_CONFIG", config.toString(),
+        "PATH", bin + ":" + System.getenv("PATH"));
+    r = LayerfsCli.runWith(env, work.resolve("identity-store2"), "pull", "--tls-verify=false",
+        reference);
+    assertEquals(0, r.exit(), r::stderr);
+
+    // a token the server does not know: one line naming the token server and the status
+    Files.writeString(config.resolve("config.json"), "{\"auths\":{\"" + tokens.address()
+        + "\":{\"identitytoken\":\"revoked\"}}}");
+    r = LayerfsCli.runWith(Map.of("DOCKER_CONFIG", config.toString()),
+        work.resolve("identity-store3"), "pull", "--tls-verify=false", reference);
+    assertEquals(1, r.exit(), r::stderr);
+    assertTrue(r.stderr().contains("token server") && r.stderr().contains("HTTP 401")
+        && r.stderr().contains("with an identity token"), r::stderr);
   }
 }

@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -67,6 +68,8 @@ final class RegistryProxy implements AutoCloseable {
   private volatile boolean bearer;
   private volatile String tokenUser;
   private volatile String tokenPassword;
+  private volatile String refreshToken;
+  private final List<String> tokenForms = new CopyOnWriteArrayList<>();
 
   RegistryProxy(String upstream) throws IOException {
     this.upstream = upstream;
@@ -91,6 +94,19 @@ final class RegistryProxy implements AutoCloseable {
     tokenUser = user;
     tokenPassword = password;
     bearer = true;
+  }
+
+  /**
+   * Also accepts, as OAuth2 token servers do, a {@code POST} of a {@code refresh_token} grant with
+   * this token (a Docker identity token) at {@code /token}.
+   */
+  void acceptRefreshToken(String token) {
+    refreshToken = token;
+  }
+
+  /** The forms posted to {@code /token}, as sent. */
+  List<String> tokenForms() {
+    return new ArrayList<>(tokenForms);
   }
 
   void add(Fault fault) {
@@ -118,6 +134,22 @@ final class RegistryProxy implements AutoCloseable {
   private void token(HttpExchange exchange) throws IOException {
     tokenRequests.incrementAndGet();
     try (exchange) {
+      if (exchange.getRequestMethod().equals("POST")) {
+        String form = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+        tokenForms.add(form);
+        String expected = refreshToken == null ? null
+            : "refresh_token=" + URLEncoder.encode(refreshToken, StandardCharsets.UTF_8);
+        if (expected == null || !form.contains("grant_type=refresh_token")
+            || !List.of(form.split("&")).contains(expected)) {
+          send(exchange, 401, "{\"error\":\"invalid_grant\"}");
+          return;
+        }
+        String token = UUID.randomUUID().toString();
+        tokens.add(token);
+        send(exchange, 200, "{\"access_token\":\"" + token + "\",\"expires_in\":300,"
+            + "\"refresh_token\":\"" + refreshToken + "\"}");
+        return;
+      }
       if (tokenUser != null) {
         String expected = "Basic " + Base64.getEncoder().encodeToString(
             (tokenUser + ":" + tokenPassword).getBytes(StandardCharsets.UTF_8));

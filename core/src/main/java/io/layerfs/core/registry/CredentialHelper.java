@@ -16,7 +16,9 @@ import java.util.concurrent.TimeUnit;
  * A Docker credential helper, {@code docker-credential-NAME}, run as the Docker client runs it
  * for a {@code get}: the server address on stdin, and {@code {"ServerURL", "Username",
  * "Secret"}} as JSON on stdout; a helper that has nothing for the address exits non-zero saying
- * {@code credentials not found in native keychain}, which is no credentials, as for Docker.
+ * {@code credentials not found in native keychain}, which is no credentials, as for Docker. A
+ * {@code Username} of {@code <token>} makes the {@code Secret} an identity token ({@link
+ * Credentials#identityToken}).
  */
 final class CredentialHelper {
   private static final String PREFIX = "docker-credential-";
@@ -83,11 +85,6 @@ final class CredentialHelper {
     }
     String user = json == null ? "" : json.path("Username").asText("");
     String secret = json == null ? "" : json.path("Secret").asText("");
-    if (user.equals("<token>")) {
-      // Docker's identity token: an OAuth2 refresh token for the token server
-      throw new IOException(what(serverAddress) + " answered with an identity token, which "
-          + "layerfs does not use; log in with a user name and password, or give --creds");
-    }
     return user.isEmpty() && secret.isEmpty() ? Optional.empty()
         : Optional.of(new Credentials(user, secret));
   }

@@ -17,12 +17,12 @@ import java.util.Optional;
  * The credentials of a Docker client config ({@code $DOCKER_CONFIG/config.json}, else {@code
  * ~/.docker/config.json}), found as the Docker client finds them: a {@code credHelpers} entry
  * for the registry names the credential helper to run, else {@code credsStore} names one for
- * every registry, else the {@code auths} entry ({@code docker login}'s {@code auth}, base64 of
- * {@code user:password}, or {@code username} and {@code password}) is used. Keys are matched as
- * Docker matches them: the host of a key written as a URL ({@code https://index.docker.io/v1/}
- * for Docker Hub) counts. A helper ({@link CredentialHelper}) is run once per registry and its
- * answer kept; one that has nothing for the registry means anonymous, as for Docker. A missing
- * file means no credentials.
+ * every registry, else the {@code auths} entry is used ({@code docker login}'s {@code
+ * identitytoken}, else its {@code auth}, base64 of {@code user:password}, or {@code username}
+ * and {@code password}). Keys are matched as Docker matches them: the host of a key written as a
+ * URL ({@code https://index.docker.io/v1/} for Docker Hub) counts. A helper ({@link
+ * CredentialHelper}) is run once per registry and its answer kept; one that has nothing for the
+ * registry means anonymous, as for Docker. A missing file means no credentials.
  */
 public final class DockerConfig {
   /** The server address Docker gives helpers and {@code auths} for Docker Hub. */
@@ -171,6 +171,11 @@ public final class DockerConfig {
     if (!node.isObject()) {
       throw new IOException(file + ": auths entry '" + key + "' is not an object");
     }
+    // docker login keeps an identity token instead of the password where the registry gave one
+    String identityToken = node.path("identitytoken").asText("");
+    if (!identityToken.isEmpty()) {
+      return Credentials.identityToken(identityToken);
+    }
     String auth = node.path("auth").asText("");
     if (!auth.isEmpty()) {
       String decoded;
@@ -190,6 +195,6 @@ public final class DockerConfig {
     if (!user.isEmpty()) {
       return new Credentials(user, node.path("password").asText(""));
     }
-    return null; // an entry kept for a credential helper, or an identity token: not used
+    return null; // an entry kept for a credential helper
   }
 }

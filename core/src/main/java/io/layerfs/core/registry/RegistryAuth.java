@@ -22,8 +22,9 @@ import java.util.concurrent.ConcurrentMap;
  * Basic} with the registry's credentials (remembered, so later requests send them at once);
  * {@code Bearer} with a token fetched from the challenge's {@code realm} (a {@code GET} with
  * {@code service} and one {@code scope} per repository and actions, with basic credentials when
- * there are any, anonymous otherwise), cached per registry and scopes until its {@code
- * expires_in} (60 s when not given) is nearly over.
+ * there are any, anonymous otherwise; with an identity token, an OAuth2 {@code POST} of a {@code
+ * refresh_token} grant, as the Docker client sends it), cached per registry and scopes until its
+ * {@code expires_in} (60 s when not given) is nearly over.
  *
  * <p>Thread-safe: two threads may fetch the same token at once; the later one wins the cache.
  */
@@ -81,8 +82,10 @@ final class RegistryAuth {
         return true;
       }
       if (c.scheme().equals("basic")) {
-        if (credentials(registry).isEmpty() || basicRegistries.contains(registry)) {
-          return false; // none to send, or the ones sent were refused
+        Optional<Credentials> creds = credentials(registry);
+        if (creds.isEmpty() || creds.get().isIdentityToken()
+            || basicRegistries.contains(registry)) {
+          return false; // none to send (a token is for token servers), or they were refused
         }
         basicRegistries.add(registry);
         return true;
@@ -111,20 +114,12 @@ final class RegistryAuth {
   private Token fetchToken(String registry, AuthChallenge challenge, List<String> scopes)
       throws IOException {
     String realm = challenge.param("realm");
-    StringBuilder query = new StringBuilder();
     String service = challenge.param("service");
-    if (service != null) {
-      query.append("service=").append(encode(service));
-    }
     List<String> asked = scopes.isEmpty() && challenge.param("scope") != null
         ? List.of(challenge.param("scope").split(" ")) : scopes;
-    for (String scope : asked) {
-      query.append(query.length() == 0 ? "" : "&").append("scope=").append(encode(scope));
-    }
     URI uri;
     try {
-      uri = URI.create(realm + (query.length() == 0 ? "" : (realm.contains("?") ? "&" : "?")
-          + query));
+      uri = URI.create(realm);
     } catch (IllegalArgumentException e) {
       throw new IOException("registry " + registry + ": bad token realm '" + realm + "'", e);
     }
@@ -132,10 +127,40 @@ final class RegistryAuth {
       throw new IOException("registry " + registry + ": token realm " + realm
           + " is not HTTPS (allowed only with tls-verify=false)");
     }
-    HttpRequest.Builder request = HttpRequest.newBuilder(uri).GET()
-        .timeout(Duration.ofSeconds(60));
+    StringBuilder params = new StringBuilder();
+    if (service != null) {
+      params.append("service=").append(encode(service));
+    }
     Optional<Credentials> creds = credentials(registry);
-    creds.ifPresent(c -> request.header("Authorization", c.basicHeader()));
+    HttpRequest.Builder request;
+    if (creds.isPresent() && creds.get().isIdentityToken()) {
+      // OAuth2 as the Docker client asks: a refresh_token grant in a form, the scopes in one
+      if (!asked.isEmpty()) {
+        params.append(params.length() == 0 ? "" : "&").append("scope=")
+            .append(encode(String.join(" ", asked)));
+      }
+      params.append(params.length() == 0 ? "" : "&")
+          .append("grant_type=refresh_token&client_id=layerfs&refresh_token=")
+          .append(encode(creds.get().password()));
+      request = HttpRequest.newBuilder(uri)
+          .header("Content-Type", "application/x-www-form-urlencoded")
+          .POST(HttpRequest.BodyPublishers.ofString(params.toString(), StandardCharsets.UTF_8));
+    } else {
+      for (String scope : asked) {
+        params.append(params.length() == 0 ? "" : "&").append("scope=").append(encode(scope));
+      }
+      try {
+        uri = params.length() == 0 ? uri
+            : URI.create(realm + (realm.contains("?") ? "&" : "?") + params);
+      } catch (IllegalArgumentException e) {
+        throw new IOException("registry " + registry + ": bad token realm '" + realm + "'", e);
+      }
+      request = HttpRequest.newBuilder(uri).GET();
+      if (creds.isPresent()) {
+        request.header("Authorization", creds.get().basicHeader());
+      }
+    }
+    request.timeout(Duration.ofSeconds(60));
     HttpResponse<byte[]> response;
     try {
       response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
@@ -150,8 +175,9 @@ final class RegistryAuth {
     if (response.statusCode() != 200) {
       throw new RegistryException("registry " + registry + ": token server " + realm + ": HTTP "
           + response.statusCode() + " " + RegistryException.describe(response.statusCode(), body)
-          + (creds.isEmpty() ? " (no credentials given)" : " (as " + creds.get().username()
-          + ")"), response.statusCode());
+          + (creds.isEmpty() ? " (no credentials given)" : creds.get().isIdentityToken()
+          ? " (with an identity token)" : " (as " + creds.get().username() + ")"),
+          response.statusCode());
     }
     if (body.length > MAX_TOKEN_RESPONSE) {
       throw new IOException("registry " + registry + ": token server " + realm

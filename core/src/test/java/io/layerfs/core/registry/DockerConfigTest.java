@@ -1,6 +1,7 @@
 package io.layerfs.core.registry;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -36,6 +37,26 @@ class DockerConfigTest {
     assertEquals(Optional.of(new Credentials("gh", "tok")), config.lookup("ghcr.io"));
     assertEquals(Optional.empty(), config.lookup("helper.example"));
     assertEquals(Optional.empty(), config.lookup("127.0.0.1:5001"));
+  }
+
+  @Test
+  void identityTokensAsDockerLoginAndHelpersKeepThem() throws IOException {
+    Path bin = helper("tokens", "127.0.0.1:5002",
+        "{\"ServerURL\":\"127.0.0.1:5002\",\"Username\":\"<token>\",\"Secret\":\"rt-2\"}");
+    Path file = dir.resolve("config.json");
+    Files.writeString(file, "{\"auths\":{"
+        + "\"myregistry.azurecr.io\":{\"auth\":\"" + b64("00000000-0000:") + "\","
+        + "\"identitytoken\":\"rt-1\"}},"
+        + "\"credHelpers\":{\"127.0.0.1:5002\":\"tokens\"}}");
+    DockerConfig config = DockerConfig.read(file, bin.toString());
+    Credentials fromAuths = config.lookup("myregistry.azurecr.io").orElseThrow();
+    assertTrue(fromAuths.isIdentityToken(), "the identity token wins over auth");
+    assertEquals(Credentials.identityToken("rt-1"), fromAuths);
+    Credentials fromHelper = config.lookup("127.0.0.1:5002").orElseThrow();
+    assertTrue(fromHelper.isIdentityToken());
+    assertEquals("rt-2", fromHelper.password());
+    assertFalse(new Credentials("alice", "x").isIdentityToken());
+    assertEquals("<token>:***", fromHelper.toString(), "the token stays hidden");
   }
 
   /** A fake {@code docker-credential-NAME} that logs each address asked and knows one. */
