@@ -24,6 +24,10 @@ import picocli.CommandLine.Model.OptionSpec;
  * something print its name or digest, one a line, so scripts can use it; long work (import,
  * export, commit, flatten, fsck) draws progress bars on standard error only when attached to a
  * terminal ({@link TerminalProgress}).
+ *
+ * <p>Each command declares its options and parameters in a static {@code spec()}, with picocli's
+ * programmatic model ({@link Specs}: no annotation is read, as that costs a short command about a
+ * third of its time), and runs as a {@link CliCommand} with an {@link Invocation}.
  */
 public final class Main implements CliCommand {
   /**
