@@ -18,6 +18,7 @@ import picocli.CommandLine.Model.CommandSpec;
 final class VolumeCommand implements CliCommand {
   static CommandSpec spec() {
     CommandSpec spec = Specs.command(new VolumeCommand(), "volume", "Manage named volumes.");
+    // null: each under the name its model gives
     spec.addSubcommand(null, Create.spec());
     spec.addSubcommand(null, Ls.spec());
     spec.addSubcommand(null, Inspect.spec());
