@@ -3,7 +3,8 @@
 # fresh JVM, run as `java -jar cli/target/layerfs.jar` and through the launcher cli/target/layerfs
 # (class data sharing archive, C1 only), on the demo's store. Prints a Markdown table
 # (median wall-clock time of RUNS runs after 2 warm-ups, and the ratio to the hello world's median)
-# to stdout; issue 15's goal is at most 4x the hello world per read-only command.
+# to stdout, then the same for CPU time (user + system, all threads), which varies less when other
+# work shares the machine; issue 15's goal is at most 4x the hello world per read-only command.
 #
 #   bash bench/cli-startup.sh [RUNS]        (default 20)
 #   bash bench/cli-startup.sh > bench/results/cli-startup.md
@@ -59,15 +60,18 @@ for c in "${commands[@]}"; do
   fi
 done
 
-now() { date +%s%N; }
-declare -A times
+# bash's `time` reports the command's wall time and its CPU time (user + system, all threads of
+# the JVM); the CPU time varies less when other work shares the machine. Both in microseconds.
+TIMEFORMAT='%3R %3U %3S'
+us() { local s=${1/./}; echo $((10#$s * 1000)); }
+declare -A times cpus
 for ((round = -2; round < runs; round++)); do
   for i in "${!variants[@]}"; do
-    start=$(now)
-    ${variants[$i]} >/dev/null
-    end=$(now)
+    measured=$({ time ${variants[$i]} >/dev/null 2>&3; } 3>&2 2>&1)
+    read -r real user sys <<<"$measured"
     if ((round >= 0)); then
-      times[$i]+="$(((end - start) / 1000)) "
+      times[$i]+="$(us "$real") "
+      cpus[$i]+="$(($(us "$user") + $(us "$sys"))) "
     fi
   done
 done
@@ -102,6 +106,25 @@ for ((i = 1; i < ${#variants[@]}; i += step)); do
     row+=("$(median_ms "${times[$k]}")")
   done
   awk -v h="$hello" -v n="${row[0]}" -v rest="${row[*]:1}" 'BEGIN {
+    printf "| %s |", n
+    c = split(rest, ms, " ")
+    for (j = 1; j <= c; j++) printf " %d ms | %.1f× |", ms[j], ms[j] / h
+    printf "\n"
+  }'
+done
+echo
+echo "CPU time (user + system, all threads), median of the same runs:"
+echo
+echo "${head//\`java -jar layerfs.jar\`/CPU, \`java -jar\`}" | sed 's/launcher `cli\/target\/layerfs`/CPU, launcher/'
+echo "$rule"
+hello_cpu=$(median_ms "${cpus[0]}")
+echo "| ${names[0]} | $hello_cpu ms | 1.0× | | |$blank"
+for ((i = 1; i < ${#variants[@]}; i += step)); do
+  row=("${names[$i]}")
+  for ((k = i; k < i + step; k++)); do
+    row+=("$(median_ms "${cpus[$k]}")")
+  done
+  awk -v h="$hello_cpu" -v n="${row[0]}" -v rest="${row[*]:1}" 'BEGIN {
     printf "| %s |", n
     c = split(rest, ms, " ")
     for (j = 1; j <= c; j++) printf " %d ms | %.1f× |", ms[j], ms[j] / h

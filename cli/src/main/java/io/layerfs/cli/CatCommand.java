@@ -4,29 +4,26 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.FileSystem;
 import java.nio.file.Files;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code layerfs cat IMAGE PATH}: a file's bytes on standard output. */
-@Command(name = "cat", mixinStandardHelpOptions = true,
-    description = "Print a file of a container or an image.")
-final class CatCommand implements Callable<Integer> {
-  @ParentCommand Main main;
-
-  @Parameters(index = "0", paramLabel = "NAME|IMAGE",
-      description = "A container, or an image's tag or manifest digest.")
-  String image;
-
-  @Parameters(index = "1", paramLabel = "PATH", description = "Absolute path in the image.")
-  String path;
+final class CatCommand implements CliCommand {
+  static CommandSpec spec() {
+    CommandSpec spec = Specs.command(new CatCommand(), "cat",
+        "Print a file of a container or an image.");
+    spec.addPositional(Specs.positional("0", "NAME|IMAGE",
+        "A container, or an image's tag or manifest digest.").build());
+    spec.addPositional(Specs.positional("1", "PATH", "Absolute path in the image.").build());
+    return spec;
+  }
 
   @Override
-  public Integer call() throws IOException {
-    try (FileSystem fs = Stores.openImage(main.store(), image);
-        InputStream in = Files.newInputStream(fs.getPath(path))) {
-      in.transferTo(System.out);
+  public int run(Invocation in) throws IOException {
+    String image = in.positional(0);
+    String path = in.positional(1);
+    try (FileSystem fs = Stores.openImage(in.store(), image);
+        InputStream file = Files.newInputStream(fs.getPath(path))) {
+      file.transferTo(System.out);
       System.out.flush();
     }
     return 0;

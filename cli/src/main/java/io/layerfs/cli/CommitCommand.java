@@ -7,13 +7,7 @@ import io.layerfs.core.store.Container;
 import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.time.Instant;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code layerfs commit NAME [TAG]}: the container's changes as a new layer and a new image, as
@@ -22,49 +16,43 @@ import picocli.CommandLine.Spec;
  * {@code SOURCE_DATE_EPOCH} (seconds since the epoch) in the environment, file times are clamped
  * to it and it is the image's creation time, so equal containers commit to equal digests.
  */
-@Command(name = "commit", mixinStandardHelpOptions = true,
-    description = "Create a new image from a container's changes and print its digest.",
-    footer = "%nEnvironment:%n  SOURCE_DATE_EPOCH   seconds since 1970: clamps file times and "
-        + "sets the image's creation time (reproducible digests).")
-final class CommitCommand implements Callable<Integer> {
-  @ParentCommand Main main;
-  @Spec CommandSpec spec;
-
-  @Parameters(index = "0", paramLabel = "NAME", description = "The container.")
-  String name;
-
-  @Parameters(index = "1", paramLabel = "TAG", arity = "0..1",
-      description = "Tag of the new image (default: none; use the printed digest).")
-  String tag;
-
-  @Option(names = "--compression", paramLabel = "ALGO", defaultValue = "gzip",
-      converter = CompressionConverter.class,
-      description = "Layer compression: gzip (default), zstd or none.")
-  Compression compression;
-
-  @Option(names = {"-a", "--author"}, paramLabel = "AUTHOR",
-      description = "The image's author (e.g. \"Jane Doe <jane@example.com>\").")
-  String author;
-
-  @Option(names = {"-m", "--message"}, paramLabel = "MESSAGE",
-      description = "The commit message (the new history entry's comment).")
-  String message;
+final class CommitCommand implements CliCommand {
+  static CommandSpec spec() {
+    CommandSpec spec = Specs.command(new CommitCommand(), "commit",
+        "Create a new image from a container's changes and print its digest.");
+    spec.usageMessage().footer("%nEnvironment:%n  SOURCE_DATE_EPOCH   seconds since 1970: "
+        + "clamps file times and sets the image's creation time (reproducible digests).");
+    spec.addPositional(Specs.positional("0", "NAME", "The container.").build());
+    spec.addPositional(Specs.optionalPositional("1", "TAG",
+        "Tag of the new image (default: none; use the printed digest).").build());
+    spec.addOption(Specs.option("--compression", "ALGO", Compression.class,
+        new CompressionConverter(), "Layer compression: gzip (default), zstd or none.")
+        .defaultValue("gzip").build());
+    spec.addOption(Specs.option(new String[] {"-a", "--author"}, "AUTHOR",
+        "The image's author (e.g. \"Jane Doe <jane@example.com>\").").build());
+    spec.addOption(Specs.option(new String[] {"-m", "--message"}, "MESSAGE",
+        "The commit message (the new history entry's comment).").build());
+    return spec;
+  }
 
   @Override
-  public Integer call() throws IOException {
-    Instant epoch = sourceDateEpoch(main.env.get("SOURCE_DATE_EPOCH"));
-    CommitOptions options = new CommitOptions(compression, epoch, author, message);
+  public int run(Invocation in) throws IOException {
+    String name = in.positional(0);
+    String tag = in.positional(1);
+    Instant epoch = sourceDateEpoch(in.env().get("SOURCE_DATE_EPOCH"));
+    CommitOptions options = new CommitOptions(in.option("--compression"), epoch,
+        in.option("--author"), in.option("--message"));
     Image image;
-    try (Store store = Stores.existing(main.store());
-        Container c = open(store);
+    try (Store store = Stores.existing(in.store());
+        Container c = open(store, name);
         TerminalProgress progress = TerminalProgress.forConsole()) {
       image = c.commit(tag, options, progress);
     }
-    spec.commandLine().getOut().println(image.manifestDigest());
+    in.out().println(image.manifestDigest());
     return 0;
   }
 
-  private Container open(Store store) throws IOException {
+  private static Container open(Store store, String name) throws IOException {
     Stores.checkContainer(store, name);
     return store.container(name, null, false);
   }

@@ -19,13 +19,9 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code layerfs cp NAME:SRC DEST} and {@code layerfs cp SRC NAME:DEST}: copies files between a
@@ -36,28 +32,33 @@ import picocli.CommandLine.ParentCommand;
  * {@code -} as DEST the source goes to standard output as a tar; with {@code -} as SRC a tar from
  * standard input is extracted into the container's DEST directory ({@link TarStreams}).
  */
-@Command(name = "cp", mixinStandardHelpOptions = true,
-    description = "Copy files between a container and the host, as 'docker cp' does.")
-final class CpCommand implements Callable<Integer> {
+final class CpCommand implements CliCommand {
   private static final Pattern CONTAINER_PATH =
       Pattern.compile("([a-zA-Z0-9][a-zA-Z0-9_.-]*):(.*)");
 
-  @ParentCommand Main main;
+  // this run's arguments, for the copying methods (a model makes one instance per run)
+  private Path store;
+  private boolean archive;
+  private boolean followLink;
 
-  @Option(names = {"-a", "--archive"}, description = "Keep owners (uid and gid).")
-  boolean archive;
-
-  @Option(names = {"-L", "--follow-link"}, description = "Follow a symbolic link at SRC.")
-  boolean followLink;
-
-  @Parameters(index = "0", paramLabel = "SRC", description = "NAME:PATH or a host path.")
-  String source;
-
-  @Parameters(index = "1", paramLabel = "DEST", description = "NAME:PATH or a host path.")
-  String destination;
+  static CommandSpec spec() {
+    CommandSpec spec = Specs.command(new CpCommand(), "cp",
+        "Copy files between a container and the host, as 'docker cp' does.");
+    spec.addOption(Specs.flag(new String[] {"-a", "--archive"}, "Keep owners (uid and gid)."));
+    spec.addOption(Specs.flag(new String[] {"-L", "--follow-link"},
+        "Follow a symbolic link at SRC."));
+    spec.addPositional(Specs.positional("0", "SRC", "NAME:PATH or a host path.").build());
+    spec.addPositional(Specs.positional("1", "DEST", "NAME:PATH or a host path.").build());
+    return spec;
+  }
 
   @Override
-  public Integer call() throws IOException {
+  public int run(Invocation in) throws IOException {
+    store = in.store();
+    archive = in.flag("--archive");
+    followLink = in.flag("--follow-link");
+    String source = in.positional(0);
+    String destination = in.positional(1);
     Matcher from = CONTAINER_PATH.matcher(source);
     Matcher to = CONTAINER_PATH.matcher(destination);
     boolean fromContainer = from.matches() && isContainer(from.group(1));
@@ -65,11 +66,11 @@ final class CpCommand implements Callable<Integer> {
     if (fromContainer == toContainer) {
       throw new IllegalArgumentException(fromContainer
           ? "copying between containers is not supported"
-          : "one of SRC and DEST must be NAME:PATH, NAME a container of store " + main.store());
+          : "one of SRC and DEST must be NAME:PATH, NAME a container of store " + store);
     }
     String name = fromContainer ? from.group(1) : to.group(1);
     try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://" + name),
-        Map.of("store", main.store(), "readOnly", fromContainer))) {
+        Map.of("store", store, "readOnly", fromContainer))) {
       if (fromContainer && destination.equals("-")) {
         OutputStream out = new BufferedOutputStream(System.out, 1 << 16);
         TarStreams.write(inContainer(fs, from.group(2)), followLink, out);
@@ -91,7 +92,7 @@ final class CpCommand implements Callable<Integer> {
   }
 
   private boolean isContainer(String name) throws IOException {
-    return Files.isDirectory(main.store()) && Stores.hasContainer(main.store(), name);
+    return Files.isDirectory(store) && Stores.hasContainer(store, name);
   }
 
   private static Path inContainer(FileSystem fs, String path) {

@@ -27,13 +27,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import java.util.stream.Stream;
-import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code layerfs demo}: the tour. Builds a small two-layer image in a scratch store (no network),
@@ -42,22 +37,23 @@ import picocli.CommandLine.Spec;
  * the writes persist, prints its diff (A/C/D), commits it as image demo:2 (printing the digest,
  * the same on every run) and shows that demo:2 has the writes while demo:1 stays as it was.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true,
-    description = "Build a small image, open a container of it as a java.nio.file FileSystem, "
-        + "read it, write to it copy-on-write, and commit the changes as a new image.")
-final class DemoCommand implements Callable<Integer> {
+final class DemoCommand implements CliCommand {
   private static final Instant TIME = Instant.parse("2026-01-01T00:00:00Z");
 
-  @ParentCommand Main main;
-  @Spec CommandSpec spec;
-
-  @Option(names = "--keep", description = "Keep the scratch store and print where it is.")
-  boolean keep;
+  static CommandSpec spec() {
+    CommandSpec spec = Specs.command(new DemoCommand(), "demo",
+        "Build a small image, open a container of it as a java.nio.file FileSystem, read it, "
+            + "write to it copy-on-write, and commit the changes as a new image.");
+    spec.addOption(Specs.flag("--keep", "Keep the scratch store and print where it is."));
+    return spec;
+  }
 
   @Override
-  public Integer call() throws IOException {
-    PrintWriter out = spec.commandLine().getOut();
-    Path store = main.store != null ? main.store.toAbsolutePath()
+  public int run(Invocation in) throws IOException {
+    boolean keep = in.flag("--keep");
+    Path given = in.main().store;
+    PrintWriter out = in.out();
+    Path store = given != null ? given.toAbsolutePath()
         : Files.createTempDirectory("layerfs-demo-");
     try {
       Image image = build(ContentStore.open(store));
@@ -101,7 +97,7 @@ final class DemoCommand implements Callable<Integer> {
         out.print(indent(Files.readString(fs.getPath("/etc/motd"))));
       }
     } finally {
-      if (main.store == null && !keep) {
+      if (given == null && !keep) {
         deleteTree(store);
       } else if (keep) {
         out.println("store kept at " + store);

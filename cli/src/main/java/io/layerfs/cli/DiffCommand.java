@@ -9,40 +9,34 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code layerfs diff NAME}: a container's changes against its image, as {@code docker diff}
  * prints them ({@code A /path}, {@code C /path}, {@code D /path}, sorted by path). The container
  * is opened read-only, so this works while another process writes to it.
  */
-@Command(name = "diff", mixinStandardHelpOptions = true,
-    description = "Show a container's added (A), changed (C) and deleted (D) paths.")
-final class DiffCommand implements Callable<Integer> {
-  @ParentCommand Main main;
-  @Spec CommandSpec spec;
-  @Mixin FormatOption format;
-
-  @Parameters(index = "0", paramLabel = "NAME", description = "The container.")
-  String name;
+final class DiffCommand implements CliCommand {
+  static CommandSpec spec() {
+    CommandSpec spec = Specs.command(new DiffCommand(), "diff",
+        "Show a container's added (A), changed (C) and deleted (D) paths.");
+    spec.addOption(FormatOption.spec());
+    spec.addPositional(Specs.positional("0", "NAME", "The container.").build());
+    return spec;
+  }
 
   @Override
-  public Integer call() throws IOException {
+  public int run(Invocation in) throws IOException {
+    String name = in.positional(0);
     List<Change> changes;
-    try (Store store = Stores.existing(main.store())) {
+    try (Store store = Stores.existing(in.store())) {
       Stores.checkContainer(store, name);
       try (Container c = store.container(name, null, true)) {
         changes = c.diff();
       }
     }
-    PrintWriter out = spec.commandLine().getOut();
-    if (format.json()) {
+    PrintWriter out = in.out();
+    if (FormatOption.json(in)) {
       ArrayNode rows = Json.array();
       for (Change change : changes) {
         ObjectNode row = rows.addObject();

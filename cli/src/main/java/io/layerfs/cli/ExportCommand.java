@@ -9,12 +9,8 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
 /**
  * {@code layerfs export IMAGE DEST}: writes an image of the store to DEST; prints nothing (as
@@ -22,54 +18,55 @@ import picocli.CommandLine.ParentCommand;
  * [-o FILE]} without DEST writes container NAME's merged file system as one tar, as {@code
  * docker export} does, to FILE or standard output.
  */
-@Command(name = "export", mixinStandardHelpOptions = true,
-    description = {"Export an image of the store (IMAGE DEST), or a container's file system as "
-        + "one tar (NAME, to standard output or -o FILE), as 'docker export' does."},
-    footer = {"%nDestinations (skopeo's transport names):",
+final class ExportCommand implements CliCommand {
+  static CommandSpec spec() {
+    CommandSpec spec = Specs.command(new ExportCommand(), "export",
+        "Export an image of the store (IMAGE DEST), or a container's file system as one tar "
+            + "(NAME, to standard output or -o FILE), as 'docker export' does.");
+    spec.usageMessage().footer("%nDestinations (skopeo's transport names):",
         "  oci:DIR[:TAG]                an OCI image layout (created or added to)",
         "  oci-archive:FILE[:TAG]       a tar of an OCI image layout",
         "  docker-archive:FILE[:REF]    what 'docker load' reads, REF its name",
-        "  docker://REF                 a registry (as 'layerfs push')"})
-final class ExportCommand implements Callable<Integer> {
-  @ParentCommand Main main;
-  @Mixin RegistryFlags registry;
-
-  @Parameters(index = "0", paramLabel = "IMAGE|NAME",
-      description = "A tag or manifest digest; without DEST, a container name.")
-  String image;
-
-  @Parameters(index = "1", arity = "0..1", paramLabel = "DEST",
-      description = "Where to write the image (see below).")
-  String destination;
-
-  @Option(names = {"-o", "--output"}, paramLabel = "FILE",
-      description = "With a container: write the tar to FILE instead of standard output.")
-  Path output;
+        "  docker://REF                 a registry (as 'layerfs push')");
+    RegistryFlags.addTo(spec);
+    spec.addPositional(Specs.positional("0", "IMAGE|NAME",
+        "A tag or manifest digest; without DEST, a container name.").build());
+    spec.addPositional(Specs.optionalPositional("1", "DEST",
+        "Where to write the image (see below).").build());
+    spec.addOption(OptionSpec.builder("-o", "--output").type(Path.class).paramLabel("FILE")
+        .description("With a container: write the tar to FILE instead of standard output.")
+        .build());
+    return spec;
+  }
 
   @Override
-  public Integer call() throws IOException {
+  public int run(Invocation in) throws IOException {
+    String image = in.positional(0);
+    String destination = in.positional(1);
+    Path output = in.option("--output");
     if (destination == null) {
-      return exportContainer();
+      return exportContainer(in.store(), image, output);
     }
     if (output != null) {
       throw new IllegalArgumentException("-o is for exporting a container; an image goes to DEST");
     }
-    try (Store store = Stores.existing(main.store());
+    try (Store store = Stores.existing(in.store());
         TerminalProgress progress = TerminalProgress.forConsole()) {
-      store.exportImage(image, destination, registry.options(), progress);
+      store.exportImage(image, destination, RegistryFlags.options(in), progress);
     }
     return 0;
   }
 
   /** The container's file system as one tar; a file appears whole or not at all. */
-  private Integer exportContainer() throws IOException {
-    try (Store store = Stores.existing(main.store())) {
+  private static int exportContainer(Path storeDir, String image, Path output)
+      throws IOException {
+    try (Store store = Stores.existing(storeDir)) {
       if (!store.containers().contains(image)) {
         throw new IllegalArgumentException("no container " + image + " in store "
-            + main.store() + "; to export an image, give a DEST (see export --help)");
+            + storeDir + "; to export an image, give a DEST (see export --help)");
       }
     }
-    try (Store store = Stores.existing(main.store());
+    try (Store store = Stores.existing(storeDir);
         Container container = store.container(image, null, true)) {
       if (output == null) {
         // the bytes themselves, not text: straight to the process's standard output

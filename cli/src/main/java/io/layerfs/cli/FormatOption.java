@@ -1,20 +1,23 @@
 package io.layerfs.cli;
 
 import picocli.CommandLine.ITypeConverter;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.TypeConversionException;
 
-/** {@code --format table|json}: a picocli mixin of the commands whose output is data. */
+/** {@code --format table|json}: an option of the commands whose output is data. */
 final class FormatOption {
   enum Format { TABLE, JSON }
 
-  @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "table",
-      converter = FormatConverter.class,
-      description = "table (default, for people) or json (for programs).")
-  Format format;
+  private FormatOption() {}
 
-  boolean json() {
-    return format == Format.JSON;
+  static OptionSpec spec() {
+    return Specs.option("--format", "FORMAT", Format.class, new FormatConverter(),
+        "table (default, for people) or json (for programs).").defaultValue("table").build();
+  }
+
+  /** Whether the invocation asked for JSON. */
+  static boolean json(Invocation in) {
+    return in.option("--format") == Format.JSON;
   }
 
   /** Lower-case names, as the help text and Docker's --format spell them. */

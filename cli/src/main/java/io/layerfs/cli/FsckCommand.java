@@ -6,13 +6,7 @@ import io.layerfs.core.FsckReport;
 import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code layerfs fsck}: checks the store as {@code git fsck} checks a repository ({@link
@@ -20,27 +14,26 @@ import picocli.CommandLine.Spec;
  * code 1 when something is wrong that was not repaired, 0 otherwise; an error that stops the
  * check is one line on standard error, as with every command.
  */
-@Command(name = "fsck", mixinStandardHelpOptions = true,
-    description = {"Check every blob, image and container of the store.",
-        "Exit code 1 if something is wrong that was not repaired."})
-final class FsckCommand implements Callable<Integer> {
-  @ParentCommand Main main;
-  @Spec CommandSpec spec;
-  @Mixin FormatOption format;
-
-  @Option(names = "--repair", description = "Move corrupt blobs to layerfs/quarantine/ and remove "
-      + "corrupt uncompressed layers and their indexes, which the next use rebuilds.")
-  boolean repair;
+final class FsckCommand implements CliCommand {
+  static CommandSpec spec() {
+    CommandSpec spec = Specs.command(new FsckCommand(), "fsck",
+        "Check every blob, image and container of the store.",
+        "Exit code 1 if something is wrong that was not repaired.");
+    spec.addOption(FormatOption.spec());
+    spec.addOption(Specs.flag("--repair", "Move corrupt blobs to layerfs/quarantine/ and remove "
+        + "corrupt uncompressed layers and their indexes, which the next use rebuilds."));
+    return spec;
+  }
 
   @Override
-  public Integer call() throws IOException {
+  public int run(Invocation in) throws IOException {
     FsckReport report;
-    try (Store store = Stores.existing(main.store());
+    try (Store store = Stores.existing(in.store());
         TerminalProgress progress = TerminalProgress.forConsole()) {
-      report = store.fsck(repair, progress);
+      report = store.fsck(in.flag("--repair"), progress);
     }
-    PrintWriter out = spec.commandLine().getOut();
-    if (format.json()) {
+    PrintWriter out = in.out();
+    if (FormatOption.json(in)) {
       ObjectNode json = Json.object();
       json.put("repair", report.repair());
       json.put("ok", report.ok());

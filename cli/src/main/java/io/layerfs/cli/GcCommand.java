@@ -7,13 +7,7 @@ import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.Locale;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code layerfs gc}: removes the blobs, layer indexes, signatures and stale temp files that no
@@ -21,24 +15,24 @@ import picocli.CommandLine.Spec;
  * its size and the total, as {@code docker system prune} does. What made gc keep things it might
  * have removed goes to standard error as warnings; they do not make it fail.
  */
-@Command(name = "gc", mixinStandardHelpOptions = true,
-    description = "Remove what no image, container or import uses, and show what was freed.")
-final class GcCommand implements Callable<Integer> {
-  @ParentCommand Main main;
-  @Spec CommandSpec spec;
-  @Mixin FormatOption format;
-
-  @Option(names = {"-n", "--dry-run"}, description = "Only show what would be removed.")
-  boolean dryRun;
+final class GcCommand implements CliCommand {
+  static CommandSpec spec() {
+    CommandSpec spec = Specs.command(new GcCommand(), "gc",
+        "Remove what no image, container or import uses, and show what was freed.");
+    spec.addOption(FormatOption.spec());
+    spec.addOption(Specs.flag(new String[] {"-n", "--dry-run"},
+        "Only show what would be removed."));
+    return spec;
+  }
 
   @Override
-  public Integer call() throws IOException {
+  public int run(Invocation in) throws IOException {
     GcReport report;
-    try (Store store = Stores.existing(main.store())) {
-      report = store.gc(dryRun);
+    try (Store store = Stores.existing(in.store())) {
+      report = store.gc(in.flag("--dry-run"));
     }
-    PrintWriter out = spec.commandLine().getOut();
-    if (format.json()) {
+    PrintWriter out = in.out();
+    if (FormatOption.json(in)) {
       ObjectNode json = Json.object();
       json.put("dryRun", report.dryRun());
       ArrayNode removed = json.putArray("removed");
@@ -61,7 +55,7 @@ final class GcCommand implements Callable<Integer> {
       out.println((report.dryRun() ? "Total reclaimable space: " : "Total reclaimed space: ")
           + Human.size(report.bytesFreed(), 4));
     }
-    PrintWriter err = spec.commandLine().getErr();
+    PrintWriter err = in.err();
     report.problems().forEach(p -> err.println("layerfs: warning: " + p));
     return 0;
   }

@@ -9,32 +9,29 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code layerfs images}: the tagged images of the store, like {@code docker images}; the size is
  * the sum of the (compressed) layer blobs. JSON has the full digest and the size in bytes.
  */
-@Command(name = "images", mixinStandardHelpOptions = true,
-    description = "List the tagged images of the store.")
-final class ImagesCommand implements Callable<Integer> {
-  @ParentCommand Main main;
-  @Spec CommandSpec spec;
-  @Mixin FormatOption format;
+final class ImagesCommand implements CliCommand {
+  static CommandSpec spec() {
+    CommandSpec spec = Specs.command(new ImagesCommand(), "images",
+        "List the tagged images of the store.");
+    spec.addOption(FormatOption.spec());
+    return spec;
+  }
 
   @Override
-  public Integer call() throws IOException {
-    PrintWriter out = spec.commandLine().getOut();
+  public int run(Invocation in) throws IOException {
+    PrintWriter out = in.out();
+    boolean json = FormatOption.json(in);
     ArrayNode rows = Json.array();
     Table table = new Table("TAG", "MANIFEST", "LAYERS", "SIZE");
     List<Image> images = new ArrayList<>();
     List<String> tags;
-    try (Store store = Stores.existing(main.store())) {
+    try (Store store = Stores.existing(in.store())) {
       tags = store.tags();
       for (String tag : tags) {
         images.add(store.image(tag));
@@ -47,7 +44,7 @@ final class ImagesCommand implements Callable<Integer> {
       for (Layer layer : image.layers()) {
         size += layer.size();
       }
-      if (format.json()) {
+      if (json) {
         ObjectNode row = rows.addObject();
         row.put("tag", tag);
         row.put("manifest", image.manifestDigest().toString());
@@ -58,7 +55,7 @@ final class ImagesCommand implements Callable<Integer> {
             image.layers().size(), Human.size(size, 3));
       }
     }
-    if (format.json()) {
+    if (json) {
       Json.print(out, rows);
     } else {
       table.print(out);

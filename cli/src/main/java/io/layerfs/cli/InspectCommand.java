@@ -10,13 +10,7 @@ import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.List;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code layerfs inspect NAME}: one container in detail, as {@code docker inspect} shows it: its
@@ -25,25 +19,25 @@ import picocli.CommandLine.Spec;
  * Created}, {@code Image}, {@code SizeRw}, {@code Mounts}) and layerfs' own under {@code
  * GraphDriver}.
  */
-@Command(name = "inspect", mixinStandardHelpOptions = true,
-    description = "Show a container's image, layers, writable layer size and mounts.")
-final class InspectCommand implements Callable<Integer> {
-  @ParentCommand Main main;
-  @Spec CommandSpec spec;
-  @Mixin FormatOption format;
-
-  @Parameters(index = "0", paramLabel = "NAME", description = "A container.")
-  String name;
+final class InspectCommand implements CliCommand {
+  static CommandSpec spec() {
+    CommandSpec spec = Specs.command(new InspectCommand(), "inspect",
+        "Show a container's image, layers, writable layer size and mounts.");
+    spec.addOption(FormatOption.spec());
+    spec.addPositional(Specs.positional("0", "NAME", "A container.").build());
+    return spec;
+  }
 
   @Override
-  public Integer call() throws IOException {
-    try (Store store = Stores.existing(main.store())) {
+  public int run(Invocation in) throws IOException {
+    String name = in.positional(0);
+    try (Store store = Stores.existing(in.store())) {
       Stores.checkContainer(store, name);
       ContainerInfo info = store.containerInfo(name);
       Image image = store.image(info.manifest().toString());
-      PrintWriter out = spec.commandLine().getOut();
+      PrintWriter out = in.out();
       List<Mount> mounts = store.containerMounts(name);
-      if (format.json()) {
+      if (FormatOption.json(in)) {
         Json.print(out, json(store, info, image, mounts));
         return 0;
       }

@@ -13,39 +13,32 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /** {@code layerfs ls IMAGE [PATH]}: a directory of an image, like {@code ls -l}. */
-@Command(name = "ls", mixinStandardHelpOptions = true,
-    description = "List a directory (or show one file) of a container or an image.")
-final class LsCommand implements Callable<Integer> {
+final class LsCommand implements CliCommand {
   private static final DateTimeFormatter TIME =
       DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").withZone(ZoneOffset.UTC);
 
-  @ParentCommand Main main;
-  @Spec CommandSpec spec;
-
-  @Parameters(index = "0", paramLabel = "NAME|IMAGE",
-      description = "A container, or an image's tag or manifest digest.")
-  String image;
-
-  @Parameters(index = "1", paramLabel = "PATH", defaultValue = "/", arity = "0..1",
-      description = "Absolute path in the image (default: /).")
-  String path;
-
-  @Option(names = {"-l", "--long"}, description = "Mode, owner, size, time and link target.")
-  boolean longFormat;
+  static CommandSpec spec() {
+    CommandSpec spec = Specs.command(new LsCommand(), "ls",
+        "List a directory (or show one file) of a container or an image.");
+    spec.addPositional(Specs.positional("0", "NAME|IMAGE",
+        "A container, or an image's tag or manifest digest.").build());
+    spec.addPositional(Specs.optionalPositional("1", "PATH",
+        "Absolute path in the image (default: /).").defaultValue("/").build());
+    spec.addOption(Specs.flag(new String[] {"-l", "--long"},
+        "Mode, owner, size, time and link target."));
+    return spec;
+  }
 
   @Override
-  public Integer call() throws IOException {
-    PrintWriter out = spec.commandLine().getOut();
-    try (FileSystem fs = Stores.openImage(main.store(), image)) {
+  public int run(Invocation in) throws IOException {
+    String image = in.positional(0);
+    String path = in.positional(1);
+    boolean longFormat = in.flag("--long");
+    PrintWriter out = in.out();
+    try (FileSystem fs = Stores.openImage(in.store(), image)) {
       Path target = fs.getPath(path);
       List<Path> entries = new ArrayList<>();
       // as GNU ls: with -l a symbolic link given as the argument is shown, not followed

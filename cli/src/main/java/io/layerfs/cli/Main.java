@@ -3,14 +3,11 @@ package io.layerfs.cli;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
 /**
  * The {@code layerfs} command: {@code java -jar cli/target/layerfs.jar [--store DIR] COMMAND}.
@@ -27,58 +24,33 @@ import picocli.CommandLine;
  * something print its name or digest, one a line, so scripts can use it; long work (import,
  * export, commit, flatten, fsck) draws progress bars on standard error only when attached to a
  * terminal ({@link TerminalProgress}).
+ *
+ * <p>Each command declares its options and parameters in a static {@code spec()}, with picocli's
+ * programmatic model ({@link Specs}: no annotation is read, as that costs a short command about a
+ * third of its time), and runs as a {@link CliCommand} with an {@link Invocation}.
  */
-// no `subcommands` here: run() adds only the one the arguments name (see COMMANDS)
-@Command(
-    name = "layerfs",
-    mixinStandardHelpOptions = true,
-    versionProvider = Main.Version.class,
-    description = "Container image layers as a java.nio.file file system.")
-public final class Main {
+public final class Main implements CliCommand {
   /**
-   * The subcommands in the order the help lists them. picocli reflects over a command class when
-   * it is added, loading the types of its fields; adding all of them cost about a third of a
-   * short command's time, so {@link #run} adds only the one named when it can tell which. The
-   * names are spelled here too, as reading them from the annotations parses all of them.
+   * The subcommands in the order the help lists them. Building a command's model loads the
+   * classes it uses, so {@link #run} adds only the one named when it can tell which.
    */
-  private static final Map<String, Class<?>> COMMANDS = new LinkedHashMap<>();
+  private static final List<String> COMMANDS = List.of("demo", "images", "import", "export",
+      "pull", "push", "create", "ls", "cat", "cp", "diff", "commit", "rm", "ps", "inspect",
+      "volume", "flatten", "convert", "gc", "fsck", "sign", "verify", "help");
 
   static {
-    COMMANDS.put("demo", DemoCommand.class);
-    COMMANDS.put("images", ImagesCommand.class);
-    COMMANDS.put("import", ImportCommand.class);
-    COMMANDS.put("export", ExportCommand.class);
-    COMMANDS.put("pull", PullCommand.class);
-    COMMANDS.put("push", PushCommand.class);
-    COMMANDS.put("create", CreateCommand.class);
-    COMMANDS.put("ls", LsCommand.class);
-    COMMANDS.put("cat", CatCommand.class);
-    COMMANDS.put("cp", CpCommand.class);
-    COMMANDS.put("diff", DiffCommand.class);
-    COMMANDS.put("commit", CommitCommand.class);
-    COMMANDS.put("rm", RmCommand.class);
-    COMMANDS.put("ps", PsCommand.class);
-    COMMANDS.put("inspect", InspectCommand.class);
-    COMMANDS.put("volume", VolumeCommand.class);
-    COMMANDS.put("flatten", FlattenCommand.class);
-    COMMANDS.put("convert", ConvertCommand.class);
-    COMMANDS.put("gc", GcCommand.class);
-    COMMANDS.put("fsck", FsckCommand.class);
-    COMMANDS.put("sign", SignCommand.class);
-    COMMANDS.put("verify", VerifyCommand.class);
-    COMMANDS.put("help", CommandLine.HelpCommand.class);
+    // picocli's default factory looks for Groovy's Closure class, absent here; the failed search
+    // of the class path opens the jar and indexes its 14,000 entries, which images, ps, diff and
+    // inspect otherwise never do
+    if (System.getProperty("picocli.disable.closures") == null) {
+      System.setProperty("picocli.disable.closures", "true");
+    }
   }
 
-  @Option(
-      names = "--store",
-      paramLabel = "DIR",
-      description = "The store (an OCI image layout). Default: -Dlayerfs.store, $LAYERFS_STORE, "
-          + "$XDG_DATA_HOME/layerfs, ~/.local/share/layerfs.",
-      scope = CommandLine.ScopeType.INHERIT)
+  /** The store given with --store, null if none. */
   Path store;
 
-  @Option(names = "--debug", description = "Print stack traces of errors.",
-      scope = CommandLine.ScopeType.INHERIT)
+  /** Whether --debug was given: errors print their stack traces. */
   boolean debug;
 
   /** The environment (SOURCE_DATE_EPOCH); tests give their own. */
@@ -97,20 +69,12 @@ public final class Main {
   static int run(String[] args, PrintWriter out, PrintWriter err, Map<String, String> env) {
     Main main = new Main();
     main.env = env;
-    CommandLine cli = new CommandLine(main);
-    Class<?> named = COMMANDS.get(commandName(args));
-    if (named != null && named != CommandLine.HelpCommand.class) {
-      cli.addSubcommand(named);
-    } else {
-      // help, usage errors and no command: all of them, so that help and suggestions list all
-      for (Class<?> command : COMMANDS.values()) {
-        cli.addSubcommand(command);
-      }
-    }
+    CommandLine cli = commandLine(main, commandName(args));
     cli.setOut(out);
     cli.setErr(err);
     cli.setParameterExceptionHandler(new UsageErrors());
     cli.setExecutionExceptionHandler(new CommandErrors(main));
+    cli.setExecutionStrategy(new Execution(main));
     try {
       return cli.execute(args);
     } finally {
@@ -119,9 +83,76 @@ public final class Main {
     }
   }
 
-  /** The subcommands by name, in the order of the help. */
-  static Map<String, Class<?>> commands() {
-    return Collections.unmodifiableMap(COMMANDS);
+  /**
+   * The command line of {@code main} with the subcommand {@code name}; with all of them when
+   * {@code name} is null, unknown or {@code help}, so that help and suggestions list all.
+   */
+  static CommandLine commandLine(Main main, String name) {
+    CommandLine cli = new CommandLine(spec(main));
+    CommandSpec named = name == null || name.equals("help") ? null : spec(name);
+    if (named != null) {
+      cli.addSubcommand(named);
+    } else {
+      for (String command : COMMANDS) {
+        cli.addSubcommand(spec(command));
+      }
+    }
+    return cli;
+  }
+
+  /** The names of the subcommands, in the order of the help. */
+  static List<String> commands() {
+    return COMMANDS;
+  }
+
+  /** A new model of the subcommand {@code name}; null if there is none of that name. */
+  static CommandSpec spec(String name) {
+    return switch (name) {
+      case "demo" -> DemoCommand.spec();
+      case "images" -> ImagesCommand.spec();
+      case "import" -> ImportCommand.spec();
+      case "export" -> ExportCommand.spec();
+      case "pull" -> PullCommand.spec();
+      case "push" -> PushCommand.spec();
+      case "create" -> CreateCommand.spec();
+      case "ls" -> LsCommand.spec();
+      case "cat" -> CatCommand.spec();
+      case "cp" -> CpCommand.spec();
+      case "diff" -> DiffCommand.spec();
+      case "commit" -> CommitCommand.spec();
+      case "rm" -> RmCommand.spec();
+      case "ps" -> PsCommand.spec();
+      case "inspect" -> InspectCommand.spec();
+      case "volume" -> VolumeCommand.spec();
+      case "flatten" -> FlattenCommand.spec();
+      case "convert" -> ConvertCommand.spec();
+      case "gc" -> GcCommand.spec();
+      case "fsck" -> FsckCommand.spec();
+      case "sign" -> SignCommand.spec();
+      case "verify" -> VerifyCommand.spec();
+      case "help" -> HelpCommand.spec();
+      default -> null;
+    };
+  }
+
+  /** The top-level command; {@code --store} and {@code --debug} are inherited by all. */
+  private static CommandSpec spec(Main main) {
+    CommandSpec spec = Specs.command(main, "layerfs",
+        "Container image layers as a java.nio.file file system.");
+    spec.versionProvider(new Version());
+    spec.addOption(OptionSpec.builder("--store").type(Path.class).paramLabel("DIR")
+        .description("The store (an OCI image layout). Default: -Dlayerfs.store, "
+            + "$LAYERFS_STORE, $XDG_DATA_HOME/layerfs, ~/.local/share/layerfs.")
+        .scopeType(CommandLine.ScopeType.INHERIT).build());
+    spec.addOption(OptionSpec.builder("--debug").description("Print stack traces of errors.")
+        .scopeType(CommandLine.ScopeType.INHERIT).build());
+    return spec;
+  }
+
+  /** {@code layerfs} without a command. */
+  @Override
+  public int run(Invocation in) {
+    throw in.usageError("Missing required subcommand");
   }
 
   /**
@@ -159,13 +190,13 @@ public final class Main {
    * Applies {@code action} to every name, as {@code docker rm} does: a failure is reported (one
    * line) and the next name is tried; the exit code is 1 if any failed.
    */
-  static int eachOf(List<String> names, CommandSpec spec, Main main, Action action) {
+  static int eachOf(List<String> names, Invocation in, Action action) {
     int code = 0;
     for (String name : names) {
       try {
         action.apply(name);
       } catch (IOException | RuntimeException e) {
-        main.report(spec.commandLine().getErr(), e);
+        in.main().report(in.err(), e);
         code = 1;
       }
     }
@@ -184,9 +215,10 @@ public final class Main {
   }
 
   /*
-   * The two handlers are classes, not lambdas: the build's class data sharing archive cannot hold
-   * a lambda implementing an interface of picocli (compiled for Java 5), and archiving one made
-   * the JVM leave picocli's CommandLine out of the archive too.
+   * The handlers, the strategy and the commands' converters are classes, not lambdas: the build's
+   * class data sharing archive cannot hold a lambda implementing an interface of picocli
+   * (compiled for Java 5), and archiving one made the JVM leave picocli's CommandLine out of the
+   * archive too.
    */
 
   /** A usage error: one line and a hint, exit code 2. */
@@ -213,6 +245,44 @@ public final class Main {
         Exception e, CommandLine line, CommandLine.ParseResult parsed) {
       main.report(line.getErr(), e);
       return 1;
+    }
+  }
+
+  /**
+   * Runs the command the arguments named (the last one parsed), after the help a help option or
+   * the help command asked for. Its exceptions go to {@link CommandErrors}, as picocli's own
+   * strategies send them, except usage errors, which go to {@link UsageErrors}.
+   */
+  private static final class Execution implements CommandLine.IExecutionStrategy {
+    private final Main main;
+
+    Execution(Main main) {
+      this.main = main;
+    }
+
+    @Override
+    public int execute(CommandLine.ParseResult parsed) {
+      Integer help = CommandLine.executeHelpRequest(parsed);
+      if (help != null) {
+        return help;
+      }
+      CommandSpec root = parsed.commandSpec();
+      main.store = root.findOption("--store").getValue();
+      main.debug = Boolean.TRUE.equals(root.findOption("--debug").getValue());
+      CommandLine.ParseResult last = parsed;
+      while (last.hasSubcommand()) {
+        last = last.subcommand();
+      }
+      CommandLine line = last.commandSpec().commandLine();
+      CliCommand command = line.getCommand();
+      try {
+        return command.run(new Invocation(main, last.commandSpec()));
+      } catch (CommandLine.ParameterException | CommandLine.ExecutionException e) {
+        throw e;
+      } catch (Exception e) {
+        throw new CommandLine.ExecutionException(line, "Error while running command ("
+            + line.getCommandName() + "): " + e, e);
+      }
     }
   }
 

@@ -8,34 +8,28 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.NoSuchFileException;
 import java.time.Instant;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code layerfs ps}: the containers of the store, as {@code docker ps -a --size}: the image as
  * it was named, its manifest digest (short), when it was created (relative) and the size of its
  * writable layer. JSON has the exact values: full digest, ISO-8601 time, bytes.
  */
-@Command(name = "ps", mixinStandardHelpOptions = true,
-    description = "List the containers of the store.")
-final class PsCommand implements Callable<Integer> {
-  @ParentCommand Main main;
-  @Spec CommandSpec spec;
-  @Mixin FormatOption format;
+final class PsCommand implements CliCommand {
+  static CommandSpec spec() {
+    CommandSpec spec = Specs.command(new PsCommand(), "ps", "List the containers of the store.");
+    spec.addOption(FormatOption.spec());
+    return spec;
+  }
 
   @Override
-  public Integer call() throws IOException {
-    try (Store store = Stores.existing(main.store())) {
-      return list(store);
+  public int run(Invocation in) throws IOException {
+    try (Store store = Stores.existing(in.store())) {
+      return list(store, in.out(), FormatOption.json(in));
     }
   }
 
-  private Integer list(Store store) throws IOException {
-    PrintWriter out = spec.commandLine().getOut();
+  private static int list(Store store, PrintWriter out, boolean json) throws IOException {
     Instant now = Instant.now();
     Table table = new Table("NAME", "IMAGE", "MANIFEST", "CREATED", "SIZE");
     ArrayNode rows = Json.array();
@@ -46,7 +40,7 @@ final class PsCommand implements Callable<Integer> {
       } catch (NoSuchFileException e) {
         continue; // removed since it was listed
       }
-      if (format.json()) {
+      if (json) {
         ObjectNode row = rows.addObject();
         row.put("name", info.name());
         row.put("image", info.image());
@@ -58,7 +52,7 @@ final class PsCommand implements Callable<Integer> {
             Human.ago(info.created(), now), Human.size(info.upperSize(), 3));
       }
     }
-    if (format.json()) {
+    if (json) {
       Json.print(out, rows);
     } else {
       table.print(out);

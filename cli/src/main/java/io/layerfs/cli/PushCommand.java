@@ -5,60 +5,51 @@ import io.layerfs.core.registry.ImagePush;
 import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.OptionSpec;
 
 /**
  * {@code layerfs push IMAGE REF}: sends an image of the store to a registry, only the blobs the
  * repository lacks (mounted from another repository of the registry where one is known to hold
  * them), the manifest last; prints the manifest digest.
  */
-@Command(name = "push", mixinStandardHelpOptions = true,
-    description = "Push an image of the store to a registry and print its manifest digest.")
-final class PushCommand implements Callable<Integer> {
-  @ParentCommand Main main;
-  @Spec CommandSpec spec;
-  @Mixin RegistryFlags registry;
-
-  @Parameters(index = "0", paramLabel = "IMAGE", description = "A tag or manifest digest of "
-      + "the store (a committed container's image, for example).")
-  String image;
-
-  @Parameters(index = "1", paramLabel = "REF",
-      description = "Where to: [HOST[:PORT]/]NAME[:TAG] (docker:// in front allowed).")
-  String reference;
-
-  // --format names both the output (table, json) and the layers' layout (estargz), once each
-  @Option(names = "--format", paramLabel = "FORMAT",
-      description = "table (default) or json: the output; estargz: push the image with its "
-          + "layers converted to eStargz (a new image of the store, then pushed). Repeatable: "
-          + "--format estargz --format json.")
-  List<String> formats = new ArrayList<>();
+final class PushCommand implements CliCommand {
+  static CommandSpec spec() {
+    CommandSpec spec = Specs.command(new PushCommand(), "push",
+        "Push an image of the store to a registry and print its manifest digest.");
+    RegistryFlags.addTo(spec);
+    spec.addPositional(Specs.positional("0", "IMAGE", "A tag or manifest digest of the store (a "
+        + "committed container's image, for example).").build());
+    spec.addPositional(Specs.positional("1", "REF",
+        "Where to: [HOST[:PORT]/]NAME[:TAG] (docker:// in front allowed).").build());
+    // --format names both the output (table, json) and the layers' layout (estargz), once each
+    spec.addOption(OptionSpec.builder("--format").type(List.class).auxiliaryTypes(String.class)
+        .paramLabel("FORMAT")
+        .description("table (default) or json: the output; estargz: push the image with its "
+            + "layers converted to eStargz (a new image of the store, then pushed). Repeatable: "
+            + "--format estargz --format json.")
+        .build());
+    return spec;
+  }
 
   @Override
-  public Integer call() throws IOException {
+  public int run(Invocation in) throws IOException {
+    String image = in.positional(0);
+    String reference = in.positional(1);
     boolean jsonOutput = false;
     boolean estargz = false;
-    for (String f : formats) {
+    for (String f : in.<String>options("--format")) {
       switch (f) {
         case "json" -> jsonOutput = true;
         case "table" -> jsonOutput = false;
         case "estargz" -> estargz = true;
-        default -> throw new ParameterException(spec.commandLine(),
+        default -> throw in.usageError(
             "expected 'table', 'json' or 'estargz' for --format but was '" + f + "'");
       }
     }
     ImagePush.Result result;
-    try (Store store = Stores.existing(main.store());
+    try (Store store = Stores.existing(in.store());
         TerminalProgress progress = TerminalProgress.forConsole()) {
       String source = image;
       if (estargz) {
@@ -67,9 +58,9 @@ final class PushCommand implements Callable<Integer> {
         source = store.convertToEStargz(image, estargzTag(image), progress).manifestDigest()
             .toString();
       }
-      result = store.push(source, reference, registry.options(), progress);
+      result = store.push(source, reference, RegistryFlags.options(in), progress);
     }
-    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter out = in.out();
     if (jsonOutput) {
       ObjectNode json = Json.object();
       json.put("reference", result.reference().toString());

@@ -12,14 +12,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.OptionSpec;
 
 /**
  * {@code layerfs sign IMAGE IDENTITY --key SECRET_KEY_FILE}: signs the image's manifest digest
@@ -29,58 +23,63 @@ import picocli.CommandLine.Spec;
  * IDENTITY, when given); it is not verified, since that needs the signer's public key ({@code
  * layerfs verify} does it). Prints the signature file's path.
  */
-@Command(name = "sign", mixinStandardHelpOptions = true,
-    description = {"Sign an image (OpenPGP simple signing, as skopeo standalone-sign does) and "
-        + "store the signature, or store a signature made elsewhere (--import).",
-        "Prints the path of the stored signature."})
-final class SignCommand implements Callable<Integer> {
-  @ParentCommand Main main;
-  @Spec CommandSpec spec;
+final class SignCommand implements CliCommand {
+  // this run's arguments, for the methods that sign or read (a model makes one instance per run)
+  private String image;
+  private String identity;
+  private Path key;
+  private String keyId;
+  private Path passphraseFile;
+  private Path importFile;
 
-  @Parameters(index = "0", paramLabel = "IMAGE",
-      description = "The image: a tag or manifest digest in the store.")
-  String image;
+  static CommandSpec spec() {
+    CommandSpec spec = Specs.command(new SignCommand(), "sign",
+        "Sign an image (OpenPGP simple signing, as skopeo standalone-sign does) and store the "
+            + "signature, or store a signature made elsewhere (--import).",
+        "Prints the path of the stored signature.");
+    spec.addPositional(Specs.positional("0", "IMAGE",
+        "The image: a tag or manifest digest in the store.").build());
+    spec.addPositional(Specs.optionalPositional("1", "IDENTITY", "The docker reference the "
+        + "signature claims, e.g. registry.example.com/app:1 (required unless --import).").build());
+    spec.addOption(path("--key", "SECRET_KEY_FILE",
+        "Secret key(s) as 'gpg --export-secret-keys [--armor]' writes them."));
+    spec.addOption(Specs.option("--key-id", "ID", "Fingerprint or long key id of the signing "
+        + "key. Default: the first key that can sign.").build());
+    spec.addOption(path("--passphrase-file", "FILE",
+        "File whose first line is the secret key's passphrase."));
+    spec.addOption(path("--import", "SIGFILE",
+        "Store this signature (e.g. from skopeo standalone-sign) instead of signing."));
+    return spec;
+  }
 
-  @Parameters(index = "1", arity = "0..1", paramLabel = "IDENTITY",
-      description = "The docker reference the signature claims, e.g. "
-          + "registry.example.com/app:1 (required unless --import).")
-  String identity;
-
-  @Option(names = "--key", paramLabel = "SECRET_KEY_FILE",
-      description = "Secret key(s) as 'gpg --export-secret-keys [--armor]' writes them.")
-  Path key;
-
-  @Option(names = "--key-id", paramLabel = "ID",
-      description = "Fingerprint or long key id of the signing key. Default: the first key "
-          + "that can sign.")
-  String keyId;
-
-  @Option(names = "--passphrase-file", paramLabel = "FILE",
-      description = "File whose first line is the secret key's passphrase.")
-  Path passphraseFile;
-
-  @Option(names = "--import", paramLabel = "SIGFILE",
-      description = "Store this signature (e.g. from skopeo standalone-sign) instead of signing.")
-  Path importFile;
+  private static OptionSpec path(String name, String paramLabel, String description) {
+    return OptionSpec.builder(name).type(Path.class).paramLabel(paramLabel)
+        .description(description).build();
+  }
 
   @Override
-  public Integer call() throws IOException {
+  public int run(Invocation in) throws IOException {
+    image = in.positional(0);
+    identity = in.positional(1);
+    key = in.option("--key");
+    keyId = in.option("--key-id");
+    passphraseFile = in.option("--passphrase-file");
+    importFile = in.option("--import");
     if (importFile == null && (identity == null || key == null)) {
-      throw new ParameterException(spec.commandLine(), "give IDENTITY and --key "
-          + "SECRET_KEY_FILE to sign, or --import SIGFILE to store a signature");
+      throw in.usageError("give IDENTITY and --key SECRET_KEY_FILE to sign, or --import SIGFILE "
+          + "to store a signature");
     }
     if (importFile != null && (key != null || keyId != null || passphraseFile != null)) {
-      throw new ParameterException(spec.commandLine(),
-          "--import stores a signature as it is: --key, --key-id and --passphrase-file "
-              + "do not apply");
+      throw in.usageError("--import stores a signature as it is: --key, --key-id and "
+          + "--passphrase-file do not apply");
     }
     Path stored;
-    try (Store store = Stores.existing(main.store())) {
+    try (Store store = Stores.existing(in.store())) {
       Digest manifest = store.image(image).manifestDigest();
       byte[] signature = importFile != null ? readImport(manifest) : sign(manifest);
       stored = store.addSignature(image, signature);
     }
-    spec.commandLine().getOut().println(stored);
+    in.out().println(stored);
     return 0;
   }
 

@@ -6,14 +6,8 @@ import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.OptionSpec;
 
 /**
  * {@code layerfs verify IMAGE --key PUBLIC_KEY_FILE [--identity REF]}: succeeds when one of the
@@ -21,33 +15,29 @@ import picocli.CommandLine.Spec;
  * printing that signature's key fingerprint, identity and manifest digest; exit 1 with the reason
  * of every signature tried when none does. The same check as the provider's {@code signedBy}.
  */
-@Command(name = "verify", mixinStandardHelpOptions = true,
-    description = "Check that an image has a stored signature by a trusted key.")
-final class VerifyCommand implements Callable<Integer> {
-  @ParentCommand Main main;
-  @Spec CommandSpec spec;
-  @Mixin FormatOption format;
-
-  @Parameters(index = "0", paramLabel = "IMAGE",
-      description = "The image: a tag or manifest digest in the store.")
-  String image;
-
-  @Option(names = "--key", required = true, paramLabel = "PUBLIC_KEY_FILE",
-      description = "Trusted public key(s) as 'gpg --export [--armor]' writes them.")
-  Path key;
-
-  @Option(names = "--identity", paramLabel = "REF",
-      description = "The docker reference the signature must claim (exact match).")
-  String identity;
+final class VerifyCommand implements CliCommand {
+  static CommandSpec spec() {
+    CommandSpec spec = Specs.command(new VerifyCommand(), "verify",
+        "Check that an image has a stored signature by a trusted key.");
+    spec.addOption(FormatOption.spec());
+    spec.addPositional(Specs.positional("0", "IMAGE",
+        "The image: a tag or manifest digest in the store.").build());
+    spec.addOption(OptionSpec.builder("--key").type(Path.class).required(true)
+        .paramLabel("PUBLIC_KEY_FILE")
+        .description("Trusted public key(s) as 'gpg --export [--armor]' writes them.").build());
+    spec.addOption(Specs.option("--identity", "REF",
+        "The docker reference the signature must claim (exact match).").build());
+    return spec;
+  }
 
   @Override
-  public Integer call() throws IOException {
+  public int run(Invocation in) throws IOException {
     SignatureInfo info;
-    try (Store store = Stores.existing(main.store())) {
-      info = store.verify(image, key, identity);
+    try (Store store = Stores.existing(in.store())) {
+      info = store.verify(in.positional(0), in.<Path>option("--key"), in.option("--identity"));
     }
-    PrintWriter out = spec.commandLine().getOut();
-    if (format.json()) {
+    PrintWriter out = in.out();
+    if (FormatOption.json(in)) {
       ObjectNode json = Json.object();
       json.put("key", info.keyFingerprint());
       json.put("identity", info.dockerReference());

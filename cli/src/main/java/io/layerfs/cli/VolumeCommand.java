@@ -7,15 +7,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code layerfs volume create|ls|inspect|rm|prune}: the store's named volumes, as {@code docker
@@ -23,60 +15,63 @@ import picocli.CommandLine.Spec;
  * name the containers that mount each, {@code rm} refuses a volume a container mounts, {@code
  * prune} removes every volume no container mounts.
  */
-@Command(name = "volume", mixinStandardHelpOptions = true,
-    description = "Manage named volumes.",
-    subcommands = {VolumeCommand.Create.class, VolumeCommand.Ls.class, VolumeCommand.Inspect.class,
-        VolumeCommand.Rm.class, VolumeCommand.Prune.class})
-final class VolumeCommand implements Callable<Integer> {
-  @ParentCommand Main main;
-  @Spec CommandSpec spec;
-
-  @Override
-  public Integer call() {
-    throw new ParameterException(spec.commandLine(),
-        "missing subcommand: create, ls, inspect, rm or prune");
+final class VolumeCommand implements CliCommand {
+  static CommandSpec spec() {
+    CommandSpec spec = Specs.command(new VolumeCommand(), "volume", "Manage named volumes.");
+    // null: each under the name its model gives
+    spec.addSubcommand(null, Create.spec());
+    spec.addSubcommand(null, Ls.spec());
+    spec.addSubcommand(null, Inspect.spec());
+    spec.addSubcommand(null, Rm.spec());
+    spec.addSubcommand(null, Prune.spec());
+    return spec;
   }
 
-  @Command(name = "create", mixinStandardHelpOptions = true,
-      description = "Create a volume (nothing changes if it exists) and print its name.")
-  static final class Create implements Callable<Integer> {
-    @ParentCommand VolumeCommand volume;
-    @Spec CommandSpec spec;
+  @Override
+  public int run(Invocation in) {
+    throw in.usageError("missing subcommand: create, ls, inspect, rm or prune");
+  }
 
-    @Parameters(paramLabel = "NAME", description = "[a-zA-Z0-9][a-zA-Z0-9_.-]*")
-    String name;
+  static final class Create implements CliCommand {
+    static CommandSpec spec() {
+      CommandSpec spec = Specs.command(new Create(), "create",
+          "Create a volume (nothing changes if it exists) and print its name.");
+      spec.addPositional(Specs.positional(null, "NAME", "[a-zA-Z0-9][a-zA-Z0-9_.-]*").build());
+      return spec;
+    }
 
     @Override
-    public Integer call() throws IOException {
-      try (Store store = Stores.create(volume.main.store())) {
+    public int run(Invocation in) throws IOException {
+      String name = in.positional(0);
+      try (Store store = Stores.create(in.store())) {
         store.createVolume(name);
       }
-      spec.commandLine().getOut().println(name);
+      in.out().println(name);
       return 0;
     }
   }
 
-  @Command(name = "ls", mixinStandardHelpOptions = true, description = "List the volumes.")
-  static final class Ls implements Callable<Integer> {
-    @ParentCommand VolumeCommand volume;
-    @Spec CommandSpec spec;
-    @Mixin FormatOption format;
+  static final class Ls implements CliCommand {
+    static CommandSpec spec() {
+      CommandSpec spec = Specs.command(new Ls(), "ls", "List the volumes.");
+      spec.addOption(FormatOption.spec());
+      return spec;
+    }
 
     @Override
-    public Integer call() throws IOException {
-      PrintWriter out = spec.commandLine().getOut();
-      try (Store store = Stores.existing(volume.main.store())) {
-        return list(store, out);
+    public int run(Invocation in) throws IOException {
+      try (Store store = Stores.existing(in.store())) {
+        return list(store, in.out(), FormatOption.json(in));
       }
     }
 
-    private Integer list(Store store, PrintWriter out) throws IOException {
+    private static int list(Store store, PrintWriter out, boolean json) throws IOException {
       Table table = new Table("DRIVER", "VOLUME NAME", "CONTAINERS");
       ArrayNode rows = Json.array();
       Map<String, List<String>> users = store.volumeUsers();
       for (String name : store.volumes()) {
         List<String> using = users.getOrDefault(name, List.of());
-        if (format.json()) {
+        if (json) {
           ObjectNode row = rows.addObject();
           row.put("name", name);
           row.put("driver", "local");
@@ -87,7 +82,7 @@ final class VolumeCommand implements Callable<Integer> {
           table.row("local", name, String.join(",", using));
         }
       }
-      if (format.json()) {
+      if (json) {
         Json.print(out, rows);
       } else {
         table.print(out);
@@ -96,22 +91,22 @@ final class VolumeCommand implements Callable<Integer> {
     }
   }
 
-  @Command(name = "inspect", mixinStandardHelpOptions = true,
-      description = "Show volumes in detail (JSON, as docker volume inspect).")
-  static final class Inspect implements Callable<Integer> {
-    @ParentCommand VolumeCommand volume;
-    @Spec CommandSpec spec;
-
-    @Parameters(paramLabel = "NAME", arity = "1..*", description = "The volumes to show.")
-    List<String> names;
+  static final class Inspect implements CliCommand {
+    static CommandSpec spec() {
+      CommandSpec spec = Specs.command(new Inspect(), "inspect",
+          "Show volumes in detail (JSON, as docker volume inspect).");
+      spec.addPositional(Specs.names("NAME", "The volumes to show."));
+      return spec;
+    }
 
     @Override
-    public Integer call() throws IOException {
-      PrintWriter out = spec.commandLine().getOut();
-      try (Store store = Stores.existing(volume.main.store())) {
+    public int run(Invocation in) throws IOException {
+      List<String> names = in.positional(0);
+      PrintWriter out = in.out();
+      try (Store store = Stores.existing(in.store())) {
         Map<String, List<String>> users = store.volumeUsers();
         ArrayNode all = Json.array();
-        int code = Main.eachOf(names, spec, volume.main, name -> {
+        int code = Main.eachOf(names, in, name -> {
           ObjectNode o = Json.object();
           o.put("Name", name);
           o.put("Driver", "local");
@@ -127,25 +122,22 @@ final class VolumeCommand implements Callable<Integer> {
     }
   }
 
-  @Command(name = "prune", mixinStandardHelpOptions = true,
-      description = "Remove every volume no container mounts (docker volume prune -a); prints "
-          + "their names.")
-  static final class Prune implements Callable<Integer> {
-    @ParentCommand VolumeCommand volume;
-    @Spec CommandSpec spec;
-
-    @Option(names = {"-f", "--force"}, description = "Accepted for docker's sake: layerfs "
-        + "never asks.")
-    boolean force;
-
-    @Option(names = {"-a", "--all"}, description = "Accepted for docker's sake: every "
-        + "volume is named.")
-    boolean all;
+  static final class Prune implements CliCommand {
+    static CommandSpec spec() {
+      CommandSpec spec = Specs.command(new Prune(), "prune",
+          "Remove every volume no container mounts (docker volume prune -a); prints their "
+              + "names.");
+      spec.addOption(Specs.flag(new String[] {"-f", "--force"},
+          "Accepted for docker's sake: layerfs never asks."));
+      spec.addOption(Specs.flag(new String[] {"-a", "--all"},
+          "Accepted for docker's sake: every volume is named."));
+      return spec;
+    }
 
     @Override
-    public Integer call() throws IOException {
-      PrintWriter out = spec.commandLine().getOut();
-      try (Store store = Stores.existing(volume.main.store())) {
+    public int run(Invocation in) throws IOException {
+      PrintWriter out = in.out();
+      try (Store store = Stores.existing(in.store())) {
         List<String> removed = store.pruneVolumes();
         out.println("Deleted Volumes:");
         removed.forEach(out::println);
@@ -154,21 +146,20 @@ final class VolumeCommand implements Callable<Integer> {
     }
   }
 
-  @Command(name = "rm", mixinStandardHelpOptions = true,
-      description = "Remove volumes and all their files (refused for a volume a container "
-          + "mounts).")
-  static final class Rm implements Callable<Integer> {
-    @ParentCommand VolumeCommand volume;
-    @Spec CommandSpec spec;
-
-    @Parameters(paramLabel = "NAME", arity = "1..*", description = "The volumes to remove.")
-    List<String> names;
+  static final class Rm implements CliCommand {
+    static CommandSpec spec() {
+      CommandSpec spec = Specs.command(new Rm(), "rm",
+          "Remove volumes and all their files (refused for a volume a container mounts).");
+      spec.addPositional(Specs.names("NAME", "The volumes to remove."));
+      return spec;
+    }
 
     @Override
-    public Integer call() throws IOException {
-      PrintWriter out = spec.commandLine().getOut();
-      try (Store store = Stores.existing(volume.main.store())) {
-        return Main.eachOf(names, spec, volume.main, name -> {
+    public int run(Invocation in) throws IOException {
+      List<String> names = in.positional(0);
+      PrintWriter out = in.out();
+      try (Store store = Stores.existing(in.store())) {
+        return Main.eachOf(names, in, name -> {
           store.removeVolume(name);
           out.println(name);
         });

@@ -8,10 +8,10 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
+import java.util.List;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine.Command;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 class MainTest {
   @TempDir Path dir;
@@ -27,9 +27,29 @@ class MainTest {
 
   @Test
   void everySubcommandIsListedUnderItsOwnName() {
-    for (Map.Entry<String, Class<?>> e : Main.commands().entrySet()) {
-      assertEquals(e.getKey(), e.getValue().getAnnotation(Command.class).name());
+    for (String name : Main.commands()) {
+      assertEquals(name, Main.spec(name).name());
     }
+    assertNull(Main.spec("nosuch"));
+    CommandLine all = Main.commandLine(new Main(), null);
+    assertEquals(Main.commands(), List.copyOf(all.getSubcommands().keySet()));
+  }
+
+  @Test
+  void onlyTheNamedCommandIsAdded() {
+    CommandLine ls = Main.commandLine(new Main(), "ls");
+    assertEquals(List.of("ls"), List.copyOf(ls.getSubcommands().keySet()));
+    CommandLine help = Main.commandLine(new Main(), "help");
+    assertEquals(Main.commands(), List.copyOf(help.getSubcommands().keySet()));
+    CommandLine unknown = Main.commandLine(new Main(), "nosuch");
+    assertEquals(Main.commands(), List.copyOf(unknown.getSubcommands().keySet()));
+  }
+
+  @Test
+  void noCommandIsAUsageError() {
+    Result r = run();
+    assertEquals(2, r.code());
+    assertTrue(r.err().startsWith("layerfs: Missing required subcommand\n"), r.err());
   }
 
   @Test

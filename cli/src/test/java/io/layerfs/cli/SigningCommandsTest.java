@@ -12,8 +12,6 @@ import io.layerfs.testing.Built;
 import io.layerfs.testing.ImageBuilder;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -34,9 +32,8 @@ import org.bouncycastle.openpgp.operator.bc.BcPGPKeyPair;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
-/** {@code layerfs sign} and {@code layerfs verify}, run through picocli as Main runs commands. */
+/** {@code layerfs sign} and {@code layerfs verify}, run as Main runs commands. */
 class SigningCommandsTest {
   private static final String REF = "registry.example.com/demo/app:1";
   private static final String DIGEST = "sha256:[0-9a-f]{64}";
@@ -66,34 +63,14 @@ class SigningCommandsTest {
     Files.writeString(dir.resolve("pass"), "s3cret\n");
   }
 
-  /** Main's command line with the two commands added, as Main.run sets it up. */
+  /** The command line in the test's store, run as Main runs it. */
   private Result run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    Main main = new Main();
-    CommandLine cli = new CommandLine(main);
-    for (Object command : new Object[] {new SignCommand(), new VerifyCommand()}) {
-      String name = command.getClass().getAnnotation(CommandLine.Command.class).name();
-      if (!cli.getSubcommands().containsKey(name)) {
-        cli.addSubcommand(command);
-      }
-    }
-    cli.setOut(new PrintWriter(out, true));
-    cli.setErr(new PrintWriter(err, true));
-    cli.setParameterExceptionHandler((e, arguments) -> {
-      e.getCommandLine().getErr().println("layerfs: " + e.getMessage());
-      return CommandLine.ExitCode.USAGE;
-    });
-    cli.setExecutionExceptionHandler((e, line, parsed) -> {
-      main.report(line.getErr(), e);
-      return 1;
-    });
     String[] all = new String[args.length + 2];
     all[0] = "--store";
     all[1] = storeDir.toString();
     System.arraycopy(args, 0, all, 2, args.length);
-    int code = cli.execute(all);
-    return new Result(code, out.toString(), err.toString());
+    Cli.Result r = Cli.run(all);
+    return new Result(r.code(), r.out(), r.err());
   }
 
   @Test
