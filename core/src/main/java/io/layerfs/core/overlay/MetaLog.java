@@ -1,7 +1,6 @@
 package io.layerfs.core.overlay;
 
 import io.layerfs.core.content.BlobWriter;
-import io.layerfs.core.internal.FileTrees;
 import java.io.Closeable;
 import java.io.IOException;
 import java.lang.invoke.VarHandle;
@@ -10,10 +9,12 @@ import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.function.UnaryOperator;
 import java.util.zip.CRC32C;
 
@@ -47,6 +48,19 @@ public final class MetaLog implements Closeable {
   static final int GROW = 1 << 20;
   private static final int PAGE = 4096;
   private static final byte[] ZEROS = new byte[64 << 10];
+  private static final Set<StandardOpenOption> CREATE_EMPTY = Set.of(StandardOpenOption.CREATE,
+      StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+
+  /**
+   * Opens the channels of the metadata files and of their directory (to force it): the seam
+   * through which tests see the forces that make them durable, as {@link #wrapChannel} is for
+   * the open log.
+   */
+  interface Opener {
+    FileChannel open(Path p, Set<? extends OpenOption> options) throws IOException;
+  }
+
+  static final Opener FILES = FileChannel::open;
 
   private final Path file;
   private FileChannel channel;
@@ -315,19 +329,23 @@ public final class MetaLog implements Closeable {
    * tail.
    */
   static MetaLog openForAppend(Path dir, State s) throws IOException {
+    return openForAppend(dir, s, FILES);
+  }
+
+  /** {@link #openForAppend(Path, State)}, opening files with {@code files}. */
+  static MetaLog openForAppend(Path dir, State s, Opener files) throws IOException {
     Path path = dir.resolve(LOG);
     if (!s.logExists) {
       // written whole, then renamed: a log that exists always has its header
       Path tmp = dir.resolve(LOG + ".tmp");
-      try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.CREATE,
-          StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+      try (FileChannel c = files.open(tmp, CREATE_EMPTY)) {
         writeFully(c, header(s.generation), 0);
         c.force(true);
       }
       BlobWriter.move(tmp, path);
-      FileTrees.fsyncDirectory(dir);
+      fsyncDirectory(dir, files);
     }
-    FileChannel c = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    FileChannel c = files.open(path, Set.of(StandardOpenOption.READ, StandardOpenOption.WRITE));
     MetaLog log = new MetaLog(path, c, s.generation, HEADER);
     try {
       if (s.logCompacted) {
@@ -444,13 +462,18 @@ public final class MetaLog implements Closeable {
 
   /** Replaces the snapshot atomically and durably. */
   static void writeSnapshot(Path dir, long generation, byte[] payload) throws IOException {
+    writeSnapshot(dir, generation, payload, FILES);
+  }
+
+  /** {@link #writeSnapshot(Path, long, byte[])}, opening files with {@code files}. */
+  static void writeSnapshot(Path dir, long generation, byte[] payload, Opener files)
+      throws IOException {
     Path tmp = dir.resolve(SNAP + ".tmp");
     ByteBuffer b = ByteBuffer.allocate(SNAP_HEADER + payload.length);
     b.putLong(SNAP_MAGIC).putInt(VERSION).putLong(generation).putInt(payload.length)
         .putInt(snapCrc(generation, payload, 0, payload.length)).put(payload).flip();
     try {
-      try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.CREATE,
-          StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+      try (FileChannel c = files.open(tmp, CREATE_EMPTY)) {
         writeFully(c, b, 0);
         c.force(true);
       }
@@ -459,7 +482,14 @@ public final class MetaLog implements Closeable {
       throw e;
     }
     BlobWriter.move(tmp, dir.resolve(SNAP));
-    FileTrees.fsyncDirectory(dir);
+    fsyncDirectory(dir, files);
+  }
+
+  /** Forces {@code dir}, so that a rename into it survives a crash of the machine. */
+  private static void fsyncDirectory(Path dir, Opener files) throws IOException {
+    try (FileChannel d = files.open(dir, Set.of(StandardOpenOption.READ))) {
+      d.force(true);
+    }
   }
 
   private static ByteBuffer header(long generation) {

@@ -13,9 +13,9 @@ import java.util.function.UnaryOperator;
 
 /**
  * A file channel that behaves as the one it wraps and notes the calls the JDK's own channel
- * hides from a test: forces (a durability contract), transfers (whether the OS copies the bytes)
- * and truncates. It can also read and write in short pieces, as the {@link FileChannel} contract
- * allows, so that callers' loops are exercised.
+ * hides from a test: forces (a durability contract), transfers (whether the OS copies the
+ * bytes), truncates and closes. It can also read and write in short pieces, as the {@link
+ * FileChannel} contract allows, so that callers' loops are exercised.
  */
 final class TracingChannel extends FileChannel {
   /** What the channels wrapped with it did, in order, each event named by its channel's name. */
@@ -179,6 +179,7 @@ final class TracingChannel extends FileChannel {
 
   @Override
   protected void implCloseChannel() throws IOException {
+    trace.add(name + " close");
     c.close();
   }
 }
