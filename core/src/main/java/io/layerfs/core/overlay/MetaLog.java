@@ -235,7 +235,7 @@ public final class MetaLog implements Closeable {
         continue;
       }
       s.logEnd = pos;
-      int next = nextIntactRecord(log, b, pos + 1);
+      int next = nextIntactRecord(log, b, pos); // pos itself is not
       if (next >= 0) {
         s.corruptAt = pos;
         s.problems.add("corrupt container metadata log " + logPath + " at byte offset " + pos
@@ -408,11 +408,10 @@ public final class MetaLog implements Closeable {
     end += need;
   }
 
-  /** Maps a window from the page of {@link #end} holding at least {@code need} more bytes. */
+  /** Maps a window from the page of {@link #end} to {@code need} bytes and {@link #GROW} on. */
   private void remap(int need) throws IOException {
     long start = end - end % PAGE;
-    long want = end + need + GROW;
-    long windowEnd = want + (PAGE - want % PAGE) % PAGE;
+    long windowEnd = end + need + GROW;
     if (windowEnd - start > Integer.MAX_VALUE) {
       throw new IOException("container metadata record too large: " + need + " bytes");
     }

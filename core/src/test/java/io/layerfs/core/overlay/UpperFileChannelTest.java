@@ -38,8 +38,9 @@ import org.junit.jupiter.api.io.TempDir;
  * written or truncated until no image chunk is left, mapped, or copied up empty) is streamed by
  * the data file's own {@code transferTo}, which lets the OS copy, while one still reading image
  * chunks is not; short reads and writes, which the channel contract allows, lose no byte; a data
- * file cut while open is damage, never zeros. Also: the chunk bitmap a truncate logs, and a write
- * after a copy-up for a mapping whose record failed surviving a crash.
+ * file cut while open is damage, never zeros, and a write to a file whose data file is short
+ * fails before writing. Also: the chunk bitmap a truncate logs, and a write after a copy-up for
+ * a mapping whose record failed surviving a crash.
  */
 class UpperFileChannelTest {
   private static final int CHUNK = UpperFile.CHUNK;
@@ -202,6 +203,28 @@ class UpperFileChannelTest {
       assertEquals("container web: /new: data file data/" + id + " is 100 bytes, shorter than "
           + "the 1000 bytes the logged state holds in it", e.getMessage());
     }
+  }
+
+  @Test
+  void aWriteToAFileWhoseDataFileIsShortIsDamageAndWritesNothing() throws IOException {
+    try (FileHandle h = ov.open("/big", Set.of(WRITE), 0)) {
+      h.write(ByteBuffer.wrap(new byte[] {1}), 100); // chunk 0 copied: 65,536 bytes
+    }
+    long id = ov.lookup("/big", false).fileKey() & Long.MAX_VALUE;
+    ov.close();
+    Path data = dir.resolve("data/" + id);
+    try (FileChannel c = FileChannel.open(data, WRITE)) {
+      c.truncate(1000);
+    }
+    ov = Overlay.open(dir, false, root, layers);
+    try (FileHandle h = ov.open("/big", Set.of(WRITE), 0)) {
+      // a write elsewhere would fill the lost bytes of chunk 0 with zeros
+      IOException e = assertThrows(IOException.class,
+          () -> h.write(ByteBuffer.wrap(new byte[] {2}), 3 * CHUNK));
+      assertEquals("container web: /big: data file data/" + id + " is 1000 bytes, shorter than "
+          + "the " + CHUNK + " bytes the logged state holds in it", e.getMessage());
+    }
+    assertEquals(1000, Files.size(data));
   }
 
   // ---------------------------------------------------------------------- the chunk bitmap
