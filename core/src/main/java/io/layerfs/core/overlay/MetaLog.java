@@ -122,11 +122,25 @@ public final class MetaLog implements Closeable {
 
   /** Reads the snapshot and the log as {@link #load} does, listing problems instead. */
   static State scan(Path dir) throws IOException {
+    return scan(dir, Files::readAllBytes);
+  }
+
+  /** Reads a metadata file whole. */
+  interface Reader {
+    byte[] read(Path p) throws IOException;
+  }
+
+  /**
+   * {@link #scan(Path)}, reading files with {@code files}: the seam through which a test lets a
+   * writer compact between the reads of the snapshot and of the log.
+   */
+  static State scan(Path dir, Reader files) throws IOException {
     State s = null;
-    // a writer may compact between reading the snapshot and the log: then read both again
+    // a writer may compact between reading the snapshot and the log: then read both again, up to
+    // three times in all (a writer compacting that often is not waited for)
     for (int attempt = 0; attempt < 3; attempt++) {
-      s = scanOnce(dir);
-      if (s.problems.isEmpty() || !snapshotChanged(dir, s)) {
+      s = scanOnce(dir, files);
+      if (s.problems.isEmpty() || !snapshotChanged(dir, s, files)) {
         return s;
       }
     }
@@ -142,13 +156,13 @@ public final class MetaLog implements Closeable {
         || Files.exists(dir.resolve(DATA));
   }
 
-  private static State scanOnce(Path dir) throws IOException {
+  private static State scanOnce(Path dir, Reader files) throws IOException {
     State s = new State();
     Path snapPath = dir.resolve(SNAP);
     Path logPath = dir.resolve(LOG);
     long snapGeneration = 0;
     try {
-      readSnapshot(snapPath, s);
+      readSnapshot(snapPath, s, files);
       snapGeneration = s.generation;
     } catch (SnapshotException e) {
       s.problems.add(e.getMessage());
@@ -156,7 +170,7 @@ public final class MetaLog implements Closeable {
     }
     byte[] log;
     try {
-      log = Files.readAllBytes(logPath);
+      log = files.read(logPath);
     } catch (NoSuchFileException e) {
       log = null;
     }
@@ -207,10 +221,10 @@ public final class MetaLog implements Closeable {
     return s;
   }
 
-  private static boolean snapshotChanged(Path dir, State s) throws IOException {
+  private static boolean snapshotChanged(Path dir, State s, Reader files) throws IOException {
     State again = new State();
     try {
-      readSnapshot(dir.resolve(SNAP), again);
+      readSnapshot(dir.resolve(SNAP), again, files);
     } catch (SnapshotException e) {
       return false;
     }
@@ -284,10 +298,11 @@ public final class MetaLog implements Closeable {
   }
 
   /** Reads the snapshot into {@code s}: payload and generation; nothing if there is none. */
-  private static void readSnapshot(Path p, State s) throws IOException, SnapshotException {
+  private static void readSnapshot(Path p, State s, Reader files)
+      throws IOException, SnapshotException {
     byte[] all;
     try {
-      all = Files.readAllBytes(p);
+      all = files.read(p);
     } catch (NoSuchFileException e) {
       return;
     }
