@@ -112,9 +112,9 @@
  * snapshot beside a {@code data} directory (a writer creates the log, by temp file and rename,
  * before the data directory) is an {@code IOException} naming the files. A container never
  * written (no log, no snapshot, no data directory) opens empty. A read-only open that races a
- * compaction reads both files again (three reads in all at most). A wrong magic, a version other than 2, a wrong length or
- * checksum of the snapshot is an {@code IOException} naming the file: version 1 containers are
- * refused, never misread. The ops have no version of their own: a change to them or to the meta
+ * compaction reads both files again (three reads in all at most). A wrong magic, a version
+ * other than 2, a wrong length or checksum of the snapshot is an {@code IOException} naming the
+ * file: version 1 containers are refused, never misread. The ops have no version of their own: a change to them or to the meta
  * encoding needs a new version of both files.
  *
  * <h2>Durability</h2>
@@ -158,10 +158,10 @@
  * mappings extend the data file that far; a truncate never extends), else the end of the highest
  * chunk copied and any bytes appended past the origin. A missing or shorter one is an {@code
  * IOException} naming the container, the path inside it and the data file, never zeros; it is
- * never created afresh. A data file cut after it was opened is the same error at the first read
- * that meets its end. A file with no origin left has all its bytes in its data file, and its
- * {@code transferTo} is the data file's, which lets the OS copy. {@link io.layerfs.core.overlay.ContainerCheck#check} does the same for
- * every file without opening the container.
+ * never created afresh. {@link io.layerfs.core.overlay.ContainerCheck#check} does the same for
+ * every file without opening the container. A data file cut after it was opened is the same
+ * error at the first read that meets its end. A file with no origin left has all its bytes in
+ * its data file, and its {@code transferTo} is the data file's, which lets the OS copy.
  *
  * <h2>Diff and commit</h2>
  *
