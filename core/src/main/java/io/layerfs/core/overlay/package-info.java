@@ -114,8 +114,8 @@
  * written (no log, no snapshot, no data directory) opens empty. A read-only open that races a
  * compaction reads both files again (three reads in all at most). A wrong magic, a version
  * other than 2, a wrong length or checksum of the snapshot is an {@code IOException} naming the
- * file: version 1 containers are refused, never misread. The ops have no version of their own: a change to them or to the meta
- * encoding needs a new version of both files.
+ * file: version 1 containers are refused, never misread. The ops have no version of their own:
+ * a change to them or to the meta encoding needs a new version of both files.
  *
  * <h2>Durability</h2>
  *
