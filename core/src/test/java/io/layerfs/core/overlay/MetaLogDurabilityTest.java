@@ -20,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
  * TracingChannel} (the {@link MetaLog.Opener} and {@link MetaLog#wrapChannel} seams): a new log
  * and a snapshot are forced before they are renamed into place and their directory after; a
  * torn tail's cut is forced; {@link MetaLog#sync} and emptying the log force it; a failed cut
- * closes the log again. Also: records appended through a channel that writes in short pieces.
+ * closes the log again. Also: records and a snapshot written through channels that write in short
+ * pieces.
  */
 class MetaLogDurabilityTest {
   @TempDir Path tmp;
@@ -123,7 +124,7 @@ class MetaLogDurabilityTest {
   }
 
   @Test
-  void recordsAppendedThroughShortWritesReadBack() throws IOException {
+  void recordsAndSnapshotsWrittenInShortPiecesReadBack() throws IOException {
     trace.piece = 1000;
     byte[] big = new byte[3 << 20]; // past the first growth of the log
     for (int i = 0; i < big.length; i++) {
@@ -136,5 +137,7 @@ class MetaLogDurabilityTest {
     MetaLog.State s = MetaLog.load(tmp);
     assertEquals(2, s.records.size());
     assertArrayEquals(big, s.records.get(1));
+    MetaLog.writeSnapshot(tmp, 1, big, traced);
+    assertArrayEquals(big, MetaLog.scan(tmp).snapshot, "a snapshot written in pieces");
   }
 }

@@ -217,12 +217,15 @@ class UpperFileChannelTest {
       c.truncate(1000);
     }
     ov = Overlay.open(dir, false, root, layers);
+    ov.tree().upper().wrapChannels(trace.as("log"), trace.as("data"));
+    trace.clear();
     try (FileHandle h = ov.open("/big", Set.of(WRITE), 0)) {
       // a write elsewhere would fill the lost bytes of chunk 0 with zeros
       IOException e = assertThrows(IOException.class,
           () -> h.write(ByteBuffer.wrap(new byte[] {2}), 3 * CHUNK));
       assertEquals("container web: /big: data file data/" + id + " is 1000 bytes, shorter than "
           + "the " + CHUNK + " bytes the logged state holds in it", e.getMessage());
+      assertEquals(List.of("data close"), trace.events(), "the short data file closed again");
     }
     assertEquals(1000, Files.size(data));
   }
