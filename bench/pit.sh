@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 # class = the tests run against its mutants: narrow and quick ones (PIT runs every test that
 # covers a mutant, and a slow test times out on a busy machine)
 declare -A TESTS=(
-  [UpperFile]='io.layerfs.core.container.UpperFileContractTest,io.layerfs.core.container.ContainerTest,io.layerfs.core.container.ContainerMetadataFormatTest,io.layerfs.core.overlay.MetaLogIntegrityTest,io.layerfs.core.overlay.UpperFileFullDiskTest,io.layerfs.core.overlay.UpperFileChunksTest,io.layerfs.core.overlay.UpperLayerTest'
+  [UpperFile]='io.layerfs.core.container.UpperFileContractTest,io.layerfs.core.container.ContainerTest,io.layerfs.core.container.ContainerMetadataFormatTest,io.layerfs.core.overlay.MetaLogIntegrityTest,io.layerfs.core.overlay.UpperFileFullDiskTest,io.layerfs.core.overlay.UpperFileChunksTest,io.layerfs.core.overlay.UpperFileChannelTest,io.layerfs.core.overlay.UpperLayerTest'
   [UpperLayer]='io.layerfs.core.container.UpperFileContractTest,io.layerfs.core.container.ContainerTest,io.layerfs.core.container.ContainerIntegrityTest,io.layerfs.core.container.ContainerMetadataFormatTest,io.layerfs.core.overlay.*Test'
   [Overlay]='io.layerfs.core.container.ContainerTest,io.layerfs.core.container.ContainerOracleTest,io.layerfs.core.container.UpperFileContractTest,io.layerfs.core.container.ContainerCommitTest,io.layerfs.core.overlay.OverlayTest,io.layerfs.core.overlay.UpperLayerTest'
   [ContainerTree]='io.layerfs.core.container.ContainerTest,io.layerfs.core.container.ContainerOracleTest,io.layerfs.core.container.DeepTreeTest,io.layerfs.core.overlay.ContainerTreeTest'

@@ -1,7 +1,6 @@
 package io.layerfs.core.overlay;
 
 import io.layerfs.core.content.BlobWriter;
-import io.layerfs.core.internal.FileTrees;
 import java.io.Closeable;
 import java.io.IOException;
 import java.lang.invoke.VarHandle;
@@ -10,10 +9,12 @@ import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.function.UnaryOperator;
 import java.util.zip.CRC32C;
 
@@ -47,6 +48,19 @@ public final class MetaLog implements Closeable {
   static final int GROW = 1 << 20;
   private static final int PAGE = 4096;
   private static final byte[] ZEROS = new byte[64 << 10];
+  private static final Set<StandardOpenOption> CREATE_EMPTY = Set.of(StandardOpenOption.CREATE,
+      StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+
+  /**
+   * Opens the channels of the metadata files and of their directory (to force it): the seam
+   * through which tests see the forces that make them durable, as {@link #wrapChannel} is for
+   * the open log.
+   */
+  interface Opener {
+    FileChannel open(Path p, Set<? extends OpenOption> options) throws IOException;
+  }
+
+  static final Opener FILES = FileChannel::open;
 
   private final Path file;
   private FileChannel channel;
@@ -108,11 +122,25 @@ public final class MetaLog implements Closeable {
 
   /** Reads the snapshot and the log as {@link #load} does, listing problems instead. */
   static State scan(Path dir) throws IOException {
+    return scan(dir, Files::readAllBytes);
+  }
+
+  /** Reads a metadata file whole. */
+  interface Reader {
+    byte[] read(Path p) throws IOException;
+  }
+
+  /**
+   * {@link #scan(Path)}, reading files with {@code files}: the seam through which a test lets a
+   * writer compact between the reads of the snapshot and of the log.
+   */
+  static State scan(Path dir, Reader files) throws IOException {
     State s = null;
-    // a writer may compact between reading the snapshot and the log: then read both again
+    // a writer may compact between reading the snapshot and the log: then read both again, up to
+    // three times in all (a writer compacting that often is not waited for)
     for (int attempt = 0; attempt < 3; attempt++) {
-      s = scanOnce(dir);
-      if (s.problems.isEmpty() || !snapshotChanged(dir, s)) {
+      s = scanOnce(dir, files);
+      if (s.problems.isEmpty() || !snapshotChanged(dir, s, files)) {
         return s;
       }
     }
@@ -128,13 +156,13 @@ public final class MetaLog implements Closeable {
         || Files.exists(dir.resolve(DATA));
   }
 
-  private static State scanOnce(Path dir) throws IOException {
+  private static State scanOnce(Path dir, Reader files) throws IOException {
     State s = new State();
     Path snapPath = dir.resolve(SNAP);
     Path logPath = dir.resolve(LOG);
     long snapGeneration = 0;
     try {
-      readSnapshot(snapPath, s);
+      readSnapshot(snapPath, s, files);
       snapGeneration = s.generation;
     } catch (SnapshotException e) {
       s.problems.add(e.getMessage());
@@ -142,7 +170,7 @@ public final class MetaLog implements Closeable {
     }
     byte[] log;
     try {
-      log = Files.readAllBytes(logPath);
+      log = files.read(logPath);
     } catch (NoSuchFileException e) {
       log = null;
     }
@@ -193,10 +221,10 @@ public final class MetaLog implements Closeable {
     return s;
   }
 
-  private static boolean snapshotChanged(Path dir, State s) throws IOException {
+  private static boolean snapshotChanged(Path dir, State s, Reader files) throws IOException {
     State again = new State();
     try {
-      readSnapshot(dir.resolve(SNAP), again);
+      readSnapshot(dir.resolve(SNAP), again, files);
     } catch (SnapshotException e) {
       return false;
     }
@@ -221,7 +249,7 @@ public final class MetaLog implements Closeable {
         continue;
       }
       s.logEnd = pos;
-      int next = nextIntactRecord(log, b, pos + 1);
+      int next = nextIntactRecord(log, b, pos); // pos itself is not
       if (next >= 0) {
         s.corruptAt = pos;
         s.problems.add("corrupt container metadata log " + logPath + " at byte offset " + pos
@@ -270,10 +298,11 @@ public final class MetaLog implements Closeable {
   }
 
   /** Reads the snapshot into {@code s}: payload and generation; nothing if there is none. */
-  private static void readSnapshot(Path p, State s) throws IOException, SnapshotException {
+  private static void readSnapshot(Path p, State s, Reader files)
+      throws IOException, SnapshotException {
     byte[] all;
     try {
-      all = Files.readAllBytes(p);
+      all = files.read(p);
     } catch (NoSuchFileException e) {
       return;
     }
@@ -315,19 +344,23 @@ public final class MetaLog implements Closeable {
    * tail.
    */
   static MetaLog openForAppend(Path dir, State s) throws IOException {
+    return openForAppend(dir, s, FILES);
+  }
+
+  /** {@link #openForAppend(Path, State)}, opening files with {@code files}. */
+  static MetaLog openForAppend(Path dir, State s, Opener files) throws IOException {
     Path path = dir.resolve(LOG);
     if (!s.logExists) {
       // written whole, then renamed: a log that exists always has its header
       Path tmp = dir.resolve(LOG + ".tmp");
-      try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.CREATE,
-          StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+      try (FileChannel c = files.open(tmp, CREATE_EMPTY)) {
         writeFully(c, header(s.generation), 0);
         c.force(true);
       }
       BlobWriter.move(tmp, path);
-      FileTrees.fsyncDirectory(dir);
+      fsyncDirectory(dir, files);
     }
-    FileChannel c = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    FileChannel c = files.open(path, Set.of(StandardOpenOption.READ, StandardOpenOption.WRITE));
     MetaLog log = new MetaLog(path, c, s.generation, HEADER);
     try {
       if (s.logCompacted) {
@@ -390,11 +423,10 @@ public final class MetaLog implements Closeable {
     end += need;
   }
 
-  /** Maps a window from the page of {@link #end} holding at least {@code need} more bytes. */
+  /** Maps a window from the page of {@link #end} to {@code need} bytes and {@link #GROW} on. */
   private void remap(int need) throws IOException {
     long start = end - end % PAGE;
-    long want = end + need + GROW;
-    long windowEnd = want + (PAGE - want % PAGE) % PAGE;
+    long windowEnd = end + need + GROW;
     if (windowEnd - start > Integer.MAX_VALUE) {
       throw new IOException("container metadata record too large: " + need + " bytes");
     }
@@ -444,13 +476,18 @@ public final class MetaLog implements Closeable {
 
   /** Replaces the snapshot atomically and durably. */
   static void writeSnapshot(Path dir, long generation, byte[] payload) throws IOException {
+    writeSnapshot(dir, generation, payload, FILES);
+  }
+
+  /** {@link #writeSnapshot(Path, long, byte[])}, opening files with {@code files}. */
+  static void writeSnapshot(Path dir, long generation, byte[] payload, Opener files)
+      throws IOException {
     Path tmp = dir.resolve(SNAP + ".tmp");
     ByteBuffer b = ByteBuffer.allocate(SNAP_HEADER + payload.length);
     b.putLong(SNAP_MAGIC).putInt(VERSION).putLong(generation).putInt(payload.length)
         .putInt(snapCrc(generation, payload, 0, payload.length)).put(payload).flip();
     try {
-      try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.CREATE,
-          StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+      try (FileChannel c = files.open(tmp, CREATE_EMPTY)) {
         writeFully(c, b, 0);
         c.force(true);
       }
@@ -459,7 +496,14 @@ public final class MetaLog implements Closeable {
       throw e;
     }
     BlobWriter.move(tmp, dir.resolve(SNAP));
-    FileTrees.fsyncDirectory(dir);
+    fsyncDirectory(dir, files);
+  }
+
+  /** Forces {@code dir}, so that a rename into it survives a crash of the machine. */
+  private static void fsyncDirectory(Path dir, Opener files) throws IOException {
+    try (FileChannel d = files.open(dir, Set.of(StandardOpenOption.READ))) {
+      d.force(true);
+    }
   }
 
   private static ByteBuffer header(long generation) {

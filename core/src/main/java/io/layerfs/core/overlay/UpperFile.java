@@ -93,7 +93,7 @@ public final class UpperFile extends UpperEntry {
 
   /** The matching end of {@link #acquire}: the last user closes the data file. */
   synchronized void release() throws IOException {
-    if (users <= 0) {
+    if (users == 0) {
       return; // the container closed the data file already
     }
     if (--users == 0 && channel != null) {
@@ -113,14 +113,10 @@ public final class UpperFile extends UpperEntry {
    */
   synchronized void drop() throws IOException {
     dropped = true;
-    if (users == 0) {
+    if (users == 0) { // only a writable container deletes
       FileChannel c = channel;
       channel = null;
-      if (!upper.readOnly()) {
-        upper.dropData(id, c, mapped);
-      } else if (c != null) {
-        c.close();
-      }
+      upper.dropData(id, c, mapped);
     }
   }
 
@@ -153,7 +149,7 @@ public final class UpperFile extends UpperEntry {
         c = upper.openData(id, upper.readOnly() ? READ_ONLY
             : need > 0 ? READ_WRITE_EXISTING : READ_WRITE);
       } catch (NoSuchFileException e) {
-        if (need > 0 || !upper.readOnly()) {
+        if (need > 0) {
           throw new DataFileDamage(upper.name(), "data file data/" + id + " is missing, but "
               + "the logged state holds " + need + " bytes in it");
         }
@@ -163,8 +159,7 @@ public final class UpperFile extends UpperEntry {
         long len = c.size(); // one fstat, as the file opens
         if (len < need) {
           c.close();
-          throw new DataFileDamage(upper.name(), "data file data/" + id + " is " + len
-              + " bytes, shorter than the " + need + " bytes the logged state holds in it");
+          throw shorter(len, need);
         }
       }
       channel = c;
@@ -172,12 +167,9 @@ public final class UpperFile extends UpperEntry {
     return channel;
   }
 
-  /** The data channel for a read, or null when there is no data file and none is needed. */
-  private FileChannel readChannel() throws IOException {
-    if (channel != null || dataLength() > 0 || hasDataFile()) {
-      return channel();
-    }
-    return null;
+  private DataFileDamage shorter(long len, long need) {
+    return new DataFileDamage(upper.name(), "data file data/" + id + " is " + len
+        + " bytes, shorter than the " + need + " bytes the logged state holds in it");
   }
 
   /**
@@ -195,10 +187,6 @@ public final class UpperFile extends UpperEntry {
     int last = chunks.length() - 1;
     long copied = last < 0 ? 0 : Math.min((long) (last + 1) << CHUNK_SHIFT, originSize);
     return size > originSize ? Math.max(copied, size) : copied;
-  }
-
-  private boolean hasDataFile() {
-    return channel != null || Files.exists(upper.dataPath(id));
   }
 
   // ----------------------------------------------------------------------------------- data
@@ -226,9 +214,8 @@ public final class UpperFile extends UpperEntry {
         upper.readLower(originLayer, originOffset, dst, p, lower);
         zeros(dst, n - lower);
       } else {
-        FileChannel c = readChannel();
-        int got = c == null ? 0 : readFully(c, dst, p, n);
-        zeros(dst, n - got);
+        // a byte of neither the image nor a hole of the data file: dataLength() covers it
+        readFully(dst, p, n);
       }
       done += n;
     }
@@ -343,8 +330,8 @@ public final class UpperFile extends UpperEntry {
    */
   private void trimData(Exception failure) {
     try {
-      if (channel != null && channel.size() > size) {
-        channel.truncate(size);
+      if (channel != null) {
+        channel.truncate(size); // no change unless the data file is longer (the JDK checks)
       }
     } catch (IOException e) {
       failure.addSuppressed(e);
@@ -386,21 +373,17 @@ public final class UpperFile extends UpperEntry {
     }
   }
 
-  /** Copies every missing chunk: afterwards all bytes are in the data file. */
-  synchronized void copyAll() throws IOException {
-    BitSet copy = chunksToCopy(0, Math.min(size, originLayer < 0 ? 0 : originSize));
+  /**
+   * Copies every missing chunk: afterwards all bytes are in the data file. A failure leaves the
+   * data file no longer than the size (the origin never runs past it), so nothing needs cutting.
+   */
+  private void copyAll() throws IOException {
+    BitSet copy = chunksToCopy(0, originSize);
     if (copy == null) {
-      channel();
       return;
     }
     upper.reserveLog(UpperLayer.RESERVE);
-    channel();
-    try {
-      copyChunks(copy, 0, 0);
-    } catch (IOException | RuntimeException e) {
-      trimData(e);
-      throw e;
-    }
+    copyChunks(copy, 0, 0);
     Saved before = new Saved();
     chunks.or(copy);
     dropFullOrigin();
@@ -438,29 +421,27 @@ public final class UpperFile extends UpperEntry {
       before.restore();
       throw e;
     }
-    if (c.size() > newSize) {
-      c.truncate(newSize);
-    }
+    c.truncate(newSize); // no change unless the data file is longer (the JDK checks)
   }
 
-  /** Streams the bytes to {@code target}, letting the OS copy them where it can. */
+  /**
+   * Streams the bytes to {@code target}, letting the OS copy them where it can: from the data
+   * file, once it holds every byte (no origin left; it then ends at the size, see {@link
+   * #dataLength}).
+   */
   long transferTo(long position, long count, WritableByteChannel target) throws IOException {
     synchronized (this) {
-      long n = Math.min(count, size - position);
-      if (n <= 0) {
-        return 0;
+      if (position >= size) {
+        return 0; // and an empty file may have no data file
       }
-      if (originLayer < 0 && hasDataFile() && channel().size() >= position + n) {
-        return channel().transferTo(position, n, target);
+      if (originLayer < 0) {
+        return channel().transferTo(position, count, target);
       }
     }
     ByteBuffer buf = ByteBuffer.allocate((int) Math.min(count, CHUNK));
     long done = 0;
     while (done < count) {
-      buf.clear();
-      if (buf.remaining() > count - done) {
-        buf.limit((int) (count - done));
-      }
+      buf.clear().limit((int) Math.min(buf.capacity(), count - done));
       int r = read(buf, position + done);
       if (r <= 0) {
         break;
@@ -474,24 +455,20 @@ public final class UpperFile extends UpperEntry {
     return done;
   }
 
-  /** Maps the data file; every mode first copies up the whole file (a mapping needs it all). */
-  MappedByteBuffer map(FileChannel.MapMode mode, long position, long length) throws IOException {
-    if (mode != FileChannel.MapMode.READ_ONLY || originLayer >= 0) {
-      copyAll();
+  /**
+   * Maps the data file; every mode first copies up the whole file (a mapping needs it all). The
+   * data file then ends at the size (a truncate never extends a file).
+   */
+  synchronized MappedByteBuffer map(FileChannel.MapMode mode, long position, long length)
+      throws IOException {
+    copyAll();
+    MappedByteBuffer b = channel().map(mode, position, length);
+    mapped = true;
+    if (mode == FileChannel.MapMode.READ_WRITE && position + length > size) {
+      size = position + length;
+      dirty = true;
     }
-    synchronized (this) {
-      if (originLayer < 0 && channel().size() < size && !upper.readOnly()) {
-        // a file extended by truncate has no bytes there yet: a mapping must not go past its end
-        channel().write(ByteBuffer.allocate(1), size - 1);
-      }
-      MappedByteBuffer b = channel().map(mode, position, length);
-      mapped = true;
-      if (mode == FileChannel.MapMode.READ_WRITE && position + length > size) {
-        size = position + length;
-        dirty = true;
-      }
-      return b;
-    }
+    return b;
   }
 
   synchronized void force(boolean metaData) throws IOException {
@@ -502,26 +479,26 @@ public final class UpperFile extends UpperEntry {
 
   // -------------------------------------------------------------------------------- helpers
 
-  private static int readFully(FileChannel c, ByteBuffer dst, long position, int len)
-      throws IOException {
-    if (len <= 0) {
-      return 0;
-    }
+  /**
+   * Reads {@code len} bytes at {@code position} of the data file, which holds them: one that ends
+   * before them (cut since it was opened) is damage, never zeros.
+   */
+  private void readFully(ByteBuffer dst, long position, int len) throws IOException {
+    FileChannel c = channel();
     int oldLimit = dst.limit();
     dst.limit(dst.position() + len);
-    int done = 0;
     try {
+      long p = position;
       while (dst.hasRemaining()) {
-        int r = c.read(dst, position + done);
+        int r = c.read(dst, p);
         if (r < 0) {
-          break;
+          throw shorter(c.size(), dataLength());
         }
-        done += r;
+        p += r;
       }
     } finally {
       dst.limit(oldLimit);
     }
-    return done;
   }
 
   private static void zeros(ByteBuffer dst, int n) {

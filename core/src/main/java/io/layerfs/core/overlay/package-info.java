@@ -112,10 +112,10 @@
  * snapshot beside a {@code data} directory (a writer creates the log, by temp file and rename,
  * before the data directory) is an {@code IOException} naming the files. A container never
  * written (no log, no snapshot, no data directory) opens empty. A read-only open that races a
- * compaction reads both files again. A wrong magic, a version other than 2, a wrong length or
- * checksum of the snapshot is an {@code IOException} naming the file: version 1 containers are
- * refused, never misread. The ops have no version of their own: a change to them or to the meta
- * encoding needs a new version of both files.
+ * compaction reads both files again (three reads in all at most). A wrong magic, a version
+ * other than 2, a wrong length or checksum of the snapshot is an {@code IOException} naming the
+ * file: version 1 containers are refused, never misread. The ops have no version of their own:
+ * a change to them or to the meta encoding needs a new version of both files.
  *
  * <h2>Durability</h2>
  *
@@ -148,7 +148,9 @@
  * times, origin and bitmap back if logging them fails; a failed write cuts from the data file what
  * it added past the size (which a reopen would take for bytes written). A truncate is logged
  * before the data file shrinks. Tests fill the disk on demand through {@code
- * UpperLayer.wrapChannels}, a package-private seam around the log's and data files' channels.
+ * UpperLayer.wrapChannels}, a package-private seam around the log's and data files' channels,
+ * and see the forces through it and through {@code MetaLog.Opener}, which opens the metadata
+ * files and their directory.
  *
  * <p>Data files are checked against the log, with one {@code fstat} when a file's data file is
  * opened (its first read or write through a handle): it must exist and hold {@code
@@ -157,7 +159,9 @@
  * chunk copied and any bytes appended past the origin. A missing or shorter one is an {@code
  * IOException} naming the container, the path inside it and the data file, never zeros; it is
  * never created afresh. {@link io.layerfs.core.overlay.ContainerCheck#check} does the same for
- * every file without opening the container.
+ * every file without opening the container. A data file cut after it was opened is the same
+ * error at the first read that meets its end. A file with no origin left has all its bytes in
+ * its data file, and its {@code transferTo} is the data file's, which lets the OS copy.
  *
  * <h2>Diff and commit</h2>
  *

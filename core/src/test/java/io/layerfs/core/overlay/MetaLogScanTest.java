@@ -22,7 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
  * Properties of reading {@code meta.log} as {@link MetaLog} writes it: any flipped bit in a
  * record with a record after it is corruption at that record's offset; a last record without its
  * length (what a killed process leaves) or cut anywhere is a torn tail, and the records before it
- * are kept; any flipped bit in the header is corruption.
+ * are kept; any flipped bit in the header is corruption. A scan that races a writer's compaction
+ * (through the {@link MetaLog.Reader} seam) reads both files again, at most three times in all,
+ * and a problem without a race is read once.
  */
 class MetaLogScanTest {
   @TempDir Path tmp;
@@ -88,6 +90,74 @@ class MetaLogScanTest {
           assertFalse(s.problems.isEmpty(), "bit " + bit);
           assertTrue(s.problems.get(0).contains(dir.resolve(MetaLog.LOG).toString()));
         }));
+  }
+
+  @Test
+  void aScanThatRacesACompactionReadsBothFilesAgain() throws IOException {
+    Path dir = written(List.of(new byte[] {1}, new byte[] {2}));
+    Racing racing = new Racing(dir, 1);
+    MetaLog.State s = MetaLog.scan(dir, racing);
+    assertEquals(List.of(), s.problems);
+    assertEquals(2, racing.logReads, "read again once");
+    assertEquals(1, s.generation);
+    assertArrayEquals(new byte[] {42}, s.snapshot);
+    assertEquals(0, s.records.size(), "compacted into the snapshot");
+  }
+
+  @Test
+  void aScanGivesUpAfterThreeRaces() throws IOException {
+    Path dir = written(List.of(new byte[] {1}));
+    Racing racing = new Racing(dir, 3);
+    MetaLog.State s = MetaLog.scan(dir, racing);
+    assertEquals(3, racing.logReads);
+    assertEquals(1, s.problems.size(), s.problems.toString());
+    assertTrue(s.problems.get(0).contains("(generation 3) does not continue the snapshot"),
+        s.problems.get(0));
+  }
+
+  @Test
+  void aProblemWithoutARaceIsReadOnce() throws IOException {
+    Path dir = written(List.of(new byte[] {1}));
+    MetaLog.writeSnapshot(dir, 2, new byte[] {42}); // a log two generations behind
+    Racing never = new Racing(dir, 0);
+    assertEquals(1, MetaLog.scan(dir, never).problems.size());
+    assertEquals(1, never.logReads);
+    Files.write(dir.resolve(MetaLog.SNAP), new byte[] {1, 2, 3}); // a snapshot that does not read
+    never.logReads = 0;
+    assertEquals(1, MetaLog.scan(dir, never).problems.size());
+    assertEquals(1, never.logReads);
+  }
+
+  /**
+   * Reads files whole, but compacts the container (a writer closing it: the next snapshot, then
+   * the log emptied into its generation) just before each of the first {@code races} reads of
+   * the log: what a reader sees when it loses the race against the writer.
+   */
+  private static final class Racing implements MetaLog.Reader {
+    private final Path dir;
+    private int races;
+    int logReads;
+
+    Racing(Path dir, int races) {
+      this.dir = dir;
+      this.races = races;
+    }
+
+    @Override
+    public byte[] read(Path p) throws IOException {
+      if (p.getFileName().toString().equals(MetaLog.LOG)) {
+        logReads++;
+        if (races-- > 0) {
+          MetaLog.State before = MetaLog.load(dir);
+          long next = before.generation + 1;
+          MetaLog.writeSnapshot(dir, next, new byte[] {42});
+          try (MetaLog log = MetaLog.openForAppend(dir, before)) {
+            log.reset(next);
+          }
+        }
+      }
+      return Files.readAllBytes(p);
+    }
   }
 
   /** A container directory whose log holds {@code records}, as a writer left it open. */

@@ -22,7 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
  * Writing {@code meta.log} and {@code meta.snap}: records appended across several growths of the
  * log's mapping, over reopens and compactions, read back whole and in order; a full disk while
  * the log grows fails the append and loses no record before it; a snapshot that does not read
- * (short, a length that disagrees, generation 0) is a problem naming it.
+ * (short, a length that disagrees, generation 0) is a problem naming it. The log grows by 1 MiB
+ * of zeros past its last record; a reservation holds exactly the room left in the mapping; a
+ * record that ends where the file ends (after a reopen cut the zeros) reads.
  */
 class MetaLogWriteTest {
   @TempDir Path tmp;
@@ -198,6 +200,62 @@ class MetaLogWriteTest {
           + ": " + why[i] + ", yet an intact record follows at byte offset " + third),
           MetaLog.scan(dir).problems);
     }
+  }
+
+  @Test
+  void theLogGrowsAMebibyteOfZerosPastItsLastRecord() throws IOException {
+    Path dir = dir();
+    Path file = dir.resolve(MetaLog.LOG);
+    try (MetaLog log = MetaLog.openForAppend(dir, MetaLog.load(dir))) {
+      assertEquals(MetaLog.HEADER, Files.size(file));
+      log.append(record(0, 5000));
+      long end = MetaLog.HEADER + 8 + 5000;
+      assertEquals(end + MetaLog.GROW, Files.size(file));
+      log.append(record(1, 2 << 20)); // past the mapping: mapped again from the page of the end
+      end += 8 + (2 << 20);
+      assertEquals(end + MetaLog.GROW, Files.size(file));
+      byte[] all = Files.readAllBytes(file);
+      for (int i = (int) end; i < all.length; i++) {
+        assertEquals(0, all[i], "byte " + i);
+      }
+    }
+  }
+
+  @Test
+  void aReservationHoldsExactlyTheRoomLeftInTheMapping() throws IOException {
+    Path dir = dir();
+    Path file = dir.resolve(MetaLog.LOG);
+    FailingChannel.Disk disk = new FailingChannel.Disk();
+    int room = MetaLog.GROW - (8 + 900_000); // the first growth, less the second record
+    try (MetaLog log = MetaLog.openForAppend(dir, MetaLog.load(dir))) {
+      log.wrapChannel(disk::wrap);
+      log.append(record(0, 900_000));
+      log.append(record(1, 900_000)); // within the first growth
+      assertEquals(room, Files.size(file) - MetaLog.HEADER - 2 * (8 + 900_000));
+      disk.free(0);
+      log.reserve(room); // nothing to grow
+      assertThrows(IOException.class, () -> log.reserve(room + 1));
+      log.append(record(2, room - 8)); // fills the mapping to its last byte
+      assertThrows(IOException.class, () -> log.append(record(3, 1)));
+    }
+    MetaLog.State s = MetaLog.load(dir);
+    assertEquals(3, s.records.size());
+    assertArrayEquals(record(2, room - 8), s.records.get(2));
+  }
+
+  @Test
+  void aRecordEndingWhereTheFileEndsReads() throws IOException {
+    Path dir = dir();
+    try (MetaLog log = MetaLog.openForAppend(dir, MetaLog.load(dir))) {
+      log.append(record(0, 10));
+      log.append(record(1, 20));
+    }
+    // reopening for appending cuts the zeros the log grew by: the file ends with the record
+    MetaLog.openForAppend(dir, MetaLog.load(dir)).close();
+    assertEquals(MetaLog.HEADER + 18 + 28, Files.size(dir.resolve(MetaLog.LOG)));
+    MetaLog.State s = MetaLog.load(dir);
+    assertEquals(2, s.records.size());
+    assertArrayEquals(record(1, 20), s.records.get(1));
   }
 
   private Path dir() throws IOException {
