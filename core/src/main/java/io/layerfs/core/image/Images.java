@@ -42,11 +42,26 @@ public final class Images {
    */
   public static Image resolve(ContentStore store, String ref, String os, String arch)
       throws IOException {
+    return resolve(store, ref, os, arch, false);
+  }
+
+  /**
+   * {@link #resolve(ContentStore, String)} for opening a view of the image: answered from the
+   * memo in {@code layerfs/resolved} ({@link ResolvedImages}) while every input reads the same
+   * bytes, else resolved in full and remembered, so that a later JVM opens it without parsing
+   * JSON or hashing.
+   */
+  public static Image resolveRemembered(ContentStore store, String ref) throws IOException {
+    return resolve(store, ref, DEFAULT_OS, DEFAULT_ARCH, true);
+  }
+
+  private static Image resolve(ContentStore store, String ref, String os, String arch,
+      boolean remember) throws IOException {
     if (ref == null || ref.isEmpty()) {
       throw new IllegalArgumentException("empty image reference");
     }
     byte[] indexJson = store.readIndexBytes();
-    Image known = ResolvedImages.find(store, indexJson, ref, os, arch);
+    Image known = remember ? ResolvedImages.find(store, indexJson, ref, os, arch) : null;
     if (known != null) {
       return known;
     }
@@ -62,8 +77,10 @@ public final class Images {
       String mediaType = ImageManifest.mediaTypeOf(json, what);
       if (MediaTypes.isManifest(mediaType)) {
         Image image = load(store, target.digest(), ImageManifest.parse(json, what), inputs);
-        ResolvedImages.remember(store, indexJson,
-            new ResolvedImages.Entry(ref, os, arch, depth, inputs, image));
+        if (remember) {
+          ResolvedImages.remember(store, indexJson,
+              new ResolvedImages.Entry(ref, os, arch, depth, inputs, image));
+        }
         return image;
       }
       if (!MediaTypes.isIndex(mediaType)) {

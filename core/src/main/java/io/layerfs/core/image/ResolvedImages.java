@@ -20,8 +20,10 @@ import java.util.List;
 import java.util.zip.CRC32C;
 
 /**
- * The memo of {@link Images#resolve}, in {@code layerfs/resolved}: a later JVM opens an image it
- * resolved before without parsing JSON or hashing, the two costliest steps of a cold open. A
+ * The memo of {@link Images#resolveRemembered}, in {@code layerfs/resolved}: a later JVM opens an
+ * image opened before without parsing JSON or hashing, the two costliest steps of a cold open.
+ * Only opening a view of an image writes it ({@code RootFs.open}); {@link Images#isKnown} reads
+ * it too. A
  * record keeps its inputs byte for byte (index.json, then every manifest, image index and config
  * blob resolving read, each verified against its digest when the record was made) and the
  * {@link Image} they gave. It is used only while every input still reads exactly those bytes,

@@ -8,9 +8,10 @@
  * io.layerfs.core.image.LayerBlob} writes a layer blob, hashing the DiffID of the uncompressed
  * tar on the way. This package writes blobs and tags
  * only through the content store. Its one file of its own is {@code layerfs/resolved}, the memo
- * of {@code Images.resolve} ({@code ResolvedImages}): what resolving read, byte for byte, and
- * the image it gave, so that a fresh JVM opens an image resolved before without a JSON parser or
- * a hash; it is used only while every input reads the same bytes.
+ * of {@code Images.resolveRemembered} ({@code ResolvedImages}), which opening a view of an image
+ * uses: what resolving read, byte for byte, and the image it gave, so that a fresh JVM opens an
+ * image opened before without a JSON parser or a hash; it is used only while every input reads
+ * the same bytes. {@code Images.resolve} neither reads nor writes it.
  *
  * <h2>References</h2>
  *

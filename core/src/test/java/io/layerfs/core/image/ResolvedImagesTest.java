@@ -1,6 +1,7 @@
 package io.layerfs.core.image;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -32,7 +33,7 @@ class ResolvedImagesTest {
   void build() throws IOException {
     store = ContentStore.open(tmp);
     ImageBuilder.create(store.root()).file("/a", "a").build("t");
-    image = Images.resolve(store, "t");
+    image = Images.resolveRemembered(store, "t");
   }
 
   private Path memo() {
@@ -66,15 +67,25 @@ class ResolvedImagesTest {
   @Test
   void unchangedInputsAreAnsweredFromTheMemo() throws IOException {
     Image planted = plant();
-    assertEquals(planted, Images.resolve(store, "t"));
+    assertEquals(planted, Images.resolveRemembered(store, "t"));
     assertTrue(Images.isKnown(store, "t"));
+    assertEquals(image, Images.resolve(store, "t"), "resolve does not use the memo");
+  }
+
+  @Test
+  void onlyOpeningWritesTheMemo() throws IOException {
+    Files.delete(memo());
+    Images.resolve(store, "t");
+    assertFalse(Files.exists(memo()));
+    Images.resolveRemembered(store, "t");
+    assertTrue(Files.exists(memo()));
   }
 
   @Test
   void aChangedIndexJsonIsAMiss() throws IOException {
     plant();
     store.tag("other", image.manifestDigest());
-    assertEquals(image, Images.resolve(store, "t"));
+    assertEquals(image, Images.resolveRemembered(store, "t"));
   }
 
   @Test
@@ -82,7 +93,7 @@ class ResolvedImagesTest {
     plant();
     Path blob = store.blobPath(image.manifestDigest());
     Files.writeString(blob, Files.readString(blob).replace("\"size\"", "\"size\" "));
-    IOException e = assertThrows(IOException.class, () -> Images.resolve(store, "t"));
+    IOException e = assertThrows(IOException.class, () -> Images.resolveRemembered(store, "t"));
     assertTrue(e.getMessage().contains(image.manifestDigest().toString()), e.getMessage());
   }
 
@@ -90,7 +101,7 @@ class ResolvedImagesTest {
   void aLoweredLimitIsAMiss() throws IOException {
     plant();
     ContentStore strict = ContentStore.open(tmp, Limits.builder().jsonBytes(100).build());
-    assertThrows(LimitException.class, () -> Images.resolve(strict, "t"));
+    assertThrows(LimitException.class, () -> Images.resolveRemembered(strict, "t"));
   }
 
   @Test
@@ -99,7 +110,7 @@ class ResolvedImagesTest {
     byte[] data = Files.readAllBytes(memo());
     data[data.length / 2] ^= 1;
     Files.write(memo(), data);
-    assertEquals(image, Images.resolve(store, "t"));
+    assertEquals(image, Images.resolveRemembered(store, "t"));
     assertEquals(image, ResolvedImages.find(store, store.readIndexBytes(), "t",
         Images.DEFAULT_OS, Images.DEFAULT_ARCH));
   }
