@@ -45,7 +45,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.regex.Pattern;
 
 /**
  * The {@code layerfs:} scheme: {@code FileSystems.newFileSystem(URI.create("layerfs://web"), env)}
@@ -60,8 +59,8 @@ import java.util.regex.Pattern;
  */
 public final class LayerFileSystemProvider extends FileSystemProvider {
   static final String SCHEME = "layerfs";
-  /** Docker's rule for container names. */
-  private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]*");
+  /** Docker's rule for container names (checked by {@link #isContainerName}). */
+  private static final String NAME = "[a-zA-Z0-9][a-zA-Z0-9_.-]*";
 
   private final Map<String, LayerFileSystem> fileSystems = new ConcurrentHashMap<>();
   private final Stores stores = new Stores();
@@ -122,19 +121,24 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
         throw e;
       }
       LayerFileSystem[] self = new LayerFileSystem[1];
-      LayerFileSystem fs = new LayerFileSystem(this, name, tree,
-          tree instanceof Container ? config.store() : null, () -> {
-            fileSystems.remove(name, self[0]);
-            try {
-              if (fetch != null) {
-                fetch.close(); // never outlives the file system
-              }
-            } catch (IOException e) {
-              Thread.currentThread().interrupt(); // close was interrupted: keep the flag
-            } finally {
-              handle.release();
+      // a class, not a lambda: a fresh JVM's first call of a lambda spins a class at run time
+      Runnable onClose = new Runnable() {
+        @Override
+        public void run() {
+          fileSystems.remove(name, self[0]);
+          try {
+            if (fetch != null) {
+              fetch.close(); // never outlives the file system
             }
-          });
+          } catch (IOException e) {
+            Thread.currentThread().interrupt(); // close was interrupted: keep the flag
+          } finally {
+            handle.release();
+          }
+        }
+      };
+      LayerFileSystem fs = new LayerFileSystem(this, name, tree,
+          tree instanceof Container ? config.store() : null, onClose);
       self[0] = fs;
       if (fileSystems.putIfAbsent(name, fs) != null) {
         fs.close();
@@ -227,11 +231,29 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       throw new IllegalArgumentException("URI scheme is not '" + SCHEME + "': " + uri);
     }
     String name = uri.getAuthority();
-    if (name == null || !NAME.matcher(name).matches()) {
+    if (name == null || !isContainerName(name)) {
       throw new IllegalArgumentException("URI " + uri + " does not name a container: "
-          + "expected layerfs://NAME with NAME matching " + NAME.pattern());
+          + "expected layerfs://NAME with NAME matching " + NAME);
     }
     return name;
+  }
+
+  /**
+   * Whether {@code name} matches {@link #NAME}: a loop, not a regex, since every open checks a
+   * name and compiling a pattern costs a fresh JVM more than the check.
+   */
+  static boolean isContainerName(String name) {
+    if (name.isEmpty()) {
+      return false;
+    }
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      boolean alnum = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9';
+      if (!alnum && (i == 0 || c != '_' && c != '.' && c != '-')) {
+        return false;
+      }
+    }
+    return true;
   }
 
   // --- reading ---

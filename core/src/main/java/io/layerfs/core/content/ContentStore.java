@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -47,11 +48,6 @@ public final class ContentStore {
   // index.json: about 250 bytes a tag, so a quarter of a million tags; oci-layout: one field
   static final long MAX_INDEX_JSON = 64 << 20;
   private static final long MAX_LAYOUT_FILE = 64 << 10;
-  // OCI ref.name grammar (image-layout annotations): components joined by '/'
-  private static final Pattern REF_NAME =
-      Pattern.compile(
-          "[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*"
-              + "(?:/[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*)*");
   private static final ConcurrentMap<Path, Object> INDEX_LOCKS = new ConcurrentHashMap<>();
 
   private final Path root;
@@ -86,11 +82,10 @@ public final class ContentStore {
       }
       store.create();
     }
-    String version =
-        OciJson.optString(
-            OciJson.parseObject(readLimited(layout, MAX_LAYOUT_FILE), layout.toString()),
-            "imageLayoutVersion",
-            layout.toString());
+    byte[] layoutJson = readLimited(layout, MAX_LAYOUT_FILE);
+    // the file every tool writes needs no JSON parser (whose first use costs a cold JVM dearly)
+    String version = isStandardLayoutFile(layoutJson) ? "1.0.0"
+        : OciJson.stringField(layoutJson, "imageLayoutVersion", layout.toString());
     if (version == null || !version.startsWith("1.")) {
       throw new IOException("unsupported OCI image layout version " + version + " in " + layout);
     }
@@ -98,6 +93,13 @@ public final class ContentStore {
       throw new IOException("OCI image layout without index.json: " + root);
     }
     return store;
+  }
+
+  /** True for exactly {@link #OCI_LAYOUT_JSON}, with or without a final newline. */
+  private static boolean isStandardLayoutFile(byte[] data) {
+    int n = OCI_LAYOUT_JSON.length;
+    return (data.length == n || data.length == n + 1 && data[n] == '\n')
+        && Arrays.equals(data, 0, n, OCI_LAYOUT_JSON, 0, n);
   }
 
   /** The bounds put on what this store reads of untrusted images. */
@@ -230,7 +232,7 @@ public final class ContentStore {
   // ---- package-private plumbing for the OCI model and LayerStore ----
 
   public static void checkRefName(String name) {
-    if (name == null || name.length() > 255 || !REF_NAME.matcher(name).matches()) {
+    if (name == null || name.length() > 255 || !RefName.PATTERN.matcher(name).matches()) {
       throw new IllegalArgumentException("invalid tag (OCI ref.name): " + name);
     }
   }
@@ -299,8 +301,17 @@ public final class ContentStore {
   }
 
   public OciIndex readIndex() throws IOException {
-    Path path = root.resolve(INDEX_JSON);
-    return OciIndex.parse(readLimited(path, MAX_INDEX_JSON), path.toString());
+    return parseIndex(readIndexBytes());
+  }
+
+  /** The bytes of index.json as they are now, unparsed (refused above 64 MiB). */
+  public byte[] readIndexBytes() throws IOException {
+    return readLimited(root.resolve(INDEX_JSON), MAX_INDEX_JSON);
+  }
+
+  /** Parses bytes {@link #readIndexBytes} returned; errors name this store's index.json. */
+  public OciIndex parseIndex(byte[] indexJson) throws IOException {
+    return OciIndex.parse(indexJson, root.resolve(INDEX_JSON).toString());
   }
 
   /**
@@ -402,5 +413,14 @@ public final class ContentStore {
     try (Stream<Path> entries = Files.list(dir)) {
       return entries.allMatch(p -> parts.contains(p.getFileName().toString()));
     }
+  }
+
+  /** The OCI ref.name grammar, compiled on the first tag rather than on every open. */
+  private static final class RefName {
+    // image-layout annotations: components joined by '/'
+    static final Pattern PATTERN =
+        Pattern.compile(
+            "[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*"
+                + "(?:/[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*)*");
   }
 }

@@ -42,16 +42,46 @@ public final class Images {
    */
   public static Image resolve(ContentStore store, String ref, String os, String arch)
       throws IOException {
-    Descriptor target = lookup(store, ref, os, arch);
+    return resolve(store, ref, os, arch, false);
+  }
+
+  /**
+   * {@link #resolve(ContentStore, String)} for opening a view of the image: answered from the
+   * memo in {@code layerfs/resolved} ({@link ResolvedImages}) while every input reads the same
+   * bytes, else resolved in full and remembered, so that a later JVM opens it without parsing
+   * JSON or hashing.
+   */
+  public static Image resolveRemembered(ContentStore store, String ref) throws IOException {
+    return resolve(store, ref, DEFAULT_OS, DEFAULT_ARCH, true);
+  }
+
+  private static Image resolve(ContentStore store, String ref, String os, String arch,
+      boolean remember) throws IOException {
+    if (ref == null || ref.isEmpty()) {
+      throw new IllegalArgumentException("empty image reference");
+    }
+    byte[] indexJson = store.readIndexBytes();
+    Image known = remember ? ResolvedImages.find(store, indexJson, ref, os, arch) : null;
+    if (known != null) {
+      return known;
+    }
+    List<ResolvedImages.Input> inputs = new ArrayList<>();
+    Descriptor target = lookup(store, store.parseIndex(indexJson), ref, os, arch);
     for (int depth = 0; ; depth++) {
       String what = target.digest().toString();
       byte[] json = store.readJson(target.digest());
+      inputs.add(new ResolvedImages.Input(target.digest(), json));
       // size 0: a digest reference, whose size only the blob knows
       checkSize(json, target.size() == 0 ? json.length : target.size(),
           "image '" + ref + "': " + what);
       String mediaType = ImageManifest.mediaTypeOf(json, what);
       if (MediaTypes.isManifest(mediaType)) {
-        return load(store, target.digest(), ImageManifest.parse(json, what));
+        Image image = load(store, target.digest(), ImageManifest.parse(json, what), inputs);
+        if (remember) {
+          ResolvedImages.remember(store, indexJson,
+              new ResolvedImages.Entry(ref, os, arch, depth, inputs, image));
+        }
+        return image;
       }
       if (!MediaTypes.isIndex(mediaType)) {
         throw new IOException(
@@ -71,7 +101,7 @@ public final class Images {
    * platforms resolve to the linux/amd64 one.
    */
   static Digest resolveTarget(ContentStore store, String ref) throws IOException {
-    return lookup(store, ref, DEFAULT_OS, DEFAULT_ARCH).digest();
+    return lookup(store, store.readIndex(), ref, DEFAULT_OS, DEFAULT_ARCH).digest();
   }
 
   /**
@@ -86,17 +116,22 @@ public final class Images {
         return false;
       }
     }
-    OciIndex index = store.readIndex();
+    byte[] indexJson = store.readIndexBytes();
+    if (ResolvedImages.find(store, indexJson, ref, DEFAULT_OS, DEFAULT_ARCH) != null) {
+      return true; // resolved before from this very index.json
+    }
+    OciIndex index = store.parseIndex(indexJson);
     return !index.tagged(ref).isEmpty() || (!hasTag(ref)
         && (!index.tagged(ref + ":latest").isEmpty() || !index.tagged("latest").isEmpty()));
   }
 
 
-  private static Image load(ContentStore store, Digest manifestDigest, ImageManifest manifest)
-      throws IOException {
+  private static Image load(ContentStore store, Digest manifestDigest, ImageManifest manifest,
+      List<ResolvedImages.Input> inputs) throws IOException {
     String what = manifestDigest.toString();
     Digest configDigest = manifest.config().digest();
     byte[] configJson = store.readJson(configDigest);
+    inputs.add(new ResolvedImages.Input(configDigest, configJson));
     // the digest already proves the bytes; a descriptor whose size lies is refused as
     // containerd does, so no reader trusts a size that was never checked
     checkSize(configJson, manifest.config().size(), "config " + configDigest + " of image " + what);
@@ -135,12 +170,11 @@ public final class Images {
     }
   }
 
-  private static Descriptor lookup(ContentStore store, String ref, String os, String arch)
-      throws IOException {
+  private static Descriptor lookup(ContentStore store, OciIndex index, String ref, String os,
+      String arch) throws IOException {
     if (ref == null || ref.isEmpty()) {
       throw new IllegalArgumentException("empty image reference");
     }
-    OciIndex index = store.readIndex();
     if (ref.startsWith("sha256:") || ref.startsWith("sha512:")) {
       Digest digest;
       try {

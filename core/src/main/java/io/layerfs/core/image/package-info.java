@@ -7,7 +7,11 @@
  * image from a base image's config plus one new layer (commit, flatten); {@link
  * io.layerfs.core.image.LayerBlob} writes a layer blob, hashing the DiffID of the uncompressed
  * tar on the way. This package writes blobs and tags
- * only through the content store and keeps no files of its own.
+ * only through the content store. Its one file of its own is {@code layerfs/resolved}, the memo
+ * of {@code Images.resolveRemembered} ({@code ResolvedImages}), which opening a view of an image
+ * uses: what resolving read, byte for byte, and the image it gave, so that a fresh JVM opens an
+ * image opened before without a JSON parser or a hash; it is used only while every input reads
+ * the same bytes. {@code Images.resolve} neither reads nor writes it.
  *
  * <h2>References</h2>
  *
@@ -29,7 +33,8 @@
  * or a Docker manifest list, the platform decides: {@code linux/amd64} unless the caller names
  * another (an exact match of os and architecture; among several, the first without a variant).
  * Errors say what was available: the tags for an unknown reference, the platforms for an
- * unmatched platform. Manifest and config blobs are verified against their digests when read.
+ * unmatched platform. Manifest and config blobs are verified against their digests when read
+ * (a memo hit compares them byte for byte with bytes verified so before).
  *
  * <h2>New images</h2>
  *

@@ -48,7 +48,18 @@ public final class LruCache<K, V> {
 
   /** A cache without an eviction listener. */
   public LruCache(long maxWeight, ToLongBiFunction<? super K, ? super V> weigher) {
-    this(maxWeight, weigher, (k, v) -> {});
+    this(maxWeight, weigher, Silent.INSTANCE);
+  }
+
+  /**
+   * The listener of a cache without one: a class, not a lambda, since this cache is made while a
+   * fresh JVM opens an image, where the first call of each lambda costs about a millisecond.
+   */
+  private static final class Silent implements BiConsumer<Object, Object> {
+    static final Silent INSTANCE = new Silent();
+
+    @Override
+    public void accept(Object key, Object value) {}
   }
 
   /** The value of {@code key}, or null; makes it the most recently used. */
@@ -79,7 +90,11 @@ public final class LruCache<K, V> {
     store(key, value, true);
   }
 
-  private V putIfAbsent(K key, V value) {
+  /**
+   * Stores {@code value} under {@code key} unless a value is there; returns the value stored
+   * ({@link #get} without a function, for callers that compute the value themselves).
+   */
+  public V putIfAbsent(K key, V value) {
     return store(key, value, false);
   }
 

@@ -55,6 +55,14 @@ public final class OciJson {
     return object;
   }
 
+  /**
+   * The string field {@code field} of the JSON object {@code json}, or null when absent; callers
+   * that need one field see no Jackson type (so loading them loads none).
+   */
+  public static String stringField(byte[] json, String field, String what) throws IOException {
+    return optString(parseObject(json, what), field, what);
+  }
+
   /** Compact UTF-8 JSON; object fields keep their insertion order, so output is deterministic. */
   public static byte[] toBytes(JsonNode node) {
     return JsonTrees.write(node, false);

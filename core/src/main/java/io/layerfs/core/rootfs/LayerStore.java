@@ -39,6 +39,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.function.ToLongBiFunction;
 
 /**
  * Uncompressed layer blobs, their persisted {@link LayerIndex}es and the shared channels reads go
@@ -106,8 +107,17 @@ public final class LayerStore implements Closeable {
     this.store = Objects.requireNonNull(store, "store");
     this.lazy = lazyOrNull;
     this.chunks = new VerifiedChunks(maxChunkBytes);
-    this.cache = new LruCache<>(maxIndexWeight,
-        (Digest diffId, LayerIndex index) -> Math.max(1, index.weight()));
+    this.cache = new LruCache<>(maxIndexWeight, IndexWeigher.INSTANCE);
+  }
+
+  /** An index weighs its size (a class rather than a lambda: see {@link MergedTree}). */
+  private static final class IndexWeigher implements ToLongBiFunction<Digest, LayerIndex> {
+    static final IndexWeigher INSTANCE = new IndexWeigher();
+
+    @Override
+    public long applyAsLong(Digest diffId, LayerIndex index) {
+      return Math.max(1, index.weight());
+    }
   }
 
   /**

@@ -19,6 +19,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.BiConsumer;
+import java.util.function.ToLongBiFunction;
 
 /**
  * The file tree of an image: its {@link LayerIndex}es applied bottom to top, as the OCI image
@@ -59,8 +61,7 @@ public final class MergedTree {
     for (int l = layers.length - 1; l >= 0; l--) {
       unresolvedAbove[l] = unresolvedAbove[l + 1] || layers[l].unresolvedHardLinks().length > 0;
     }
-    this.dirs = new LruCache<>(maxChildren, (String k, Dir d) -> d.weight(),
-        (String k, Dir d) -> d.detach());
+    this.dirs = new LruCache<>(maxChildren, DirCache.INSTANCE, DirCache.INSTANCE);
     this.root = rootDir();
   }
 
@@ -396,6 +397,26 @@ public final class MergedTree {
 
   // -------------------------------------------------------------------------- merged directories
 
+  /**
+   * The weigher and eviction listener of the directory cache. Classes, not lambdas, on the path
+   * of opening and walking an image: in a fresh JVM the first call of each lambda spins a class
+   * at run time, about a millisecond each, more than loading a small class from the jar.
+   */
+  private static final class DirCache implements ToLongBiFunction<String, Dir>,
+      BiConsumer<String, Dir> {
+    static final DirCache INSTANCE = new DirCache();
+
+    @Override
+    public long applyAsLong(String path, Dir d) {
+      return d.weight();
+    }
+
+    @Override
+    public void accept(String path, Dir d) {
+      d.detach();
+    }
+  }
+
   /** A merged directory: where its children come from, and its metadata. */
   final class Dir {
     final String path;
@@ -509,7 +530,10 @@ public final class MergedTree {
       Dir d = dirPointers[k];
       if (d == null) {
         String p = PathNames.child(parent.path, names[k]);
-        d = tree.dirs.get(p, key -> tree.computeDir(parent, k, key));
+        d = tree.dirs.getIfPresent(p);
+        if (d == null) {
+          d = tree.dirs.putIfAbsent(p, tree.computeDir(parent, k, p));
+        }
         dirPointers[k] = d;
       }
       return d;

@@ -50,7 +50,7 @@ public final class RootFs implements FileTree {
    * use). The caller owns {@code layers} and closes it after the last use of this view.
    */
   public static RootFs open(ContentStore store, LayerStore layers, String ref) throws IOException {
-    Image image = Images.resolve(store, ref);
+    Image image = Images.resolveRemembered(store, ref);
     List<LayerIndex> indexes = new ArrayList<>();
     List<Digest> diffIds = new ArrayList<>();
     for (Layer layer : image.layers()) {
