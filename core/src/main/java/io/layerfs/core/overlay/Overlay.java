@@ -510,7 +510,10 @@ public final class Overlay implements Closeable, FileTree {
     changeMeta(absPath, follow, e -> e.mode = mode & 07777);
   }
 
-  /** Sets owner and group; -1 keeps one. */
+  /**
+   * Sets owner and group; -1 keeps one. As chown(2) on Linux, root included, a file loses its
+   * set-user-ID bit, and its set-group-ID bit when group-executable, even when both are -1.
+   */
   public void setOwner(String absPath, boolean follow, int uid, int gid) throws IOException {
     changeMeta(absPath, follow, e -> {
       if (uid != -1 && uid != e.uid) {
@@ -521,8 +524,7 @@ public final class Overlay implements Closeable, FileTree {
         e.gid = gid;
         e.groupName = "";
       }
-      if ((uid != -1 || gid != -1) && !(e instanceof UpperDir)) {
-        // chown(2) on Linux, root included: setuid goes, setgid too when group-executable
+      if (!(e instanceof UpperDir)) {
         e.mode &= (e.mode & 010) != 0 ? ~06000 : ~04000;
       }
     });

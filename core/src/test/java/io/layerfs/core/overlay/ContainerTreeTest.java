@@ -6,10 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.layerfs.core.container.ContainerFixture;
-import io.layerfs.core.content.ContentStore;
-import io.layerfs.core.rootfs.LayerStore;
-import io.layerfs.core.rootfs.RootFs;
 import java.io.IOException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -28,25 +24,20 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ContainerTreeTest {
   @TempDir Path tmp;
-  ContentStore store;
-  LayerStore layers;
+  OverlayFixture fx;
   Overlay ov;
   Path host;
 
   @BeforeEach
   void setUp() throws IOException {
-    store = ContentStore.open(tmp.resolve("store"));
-    layers = new LayerStore(store);
-    ContainerFixture.build(store);
-    RootFs root = RootFs.open(store, layers, ContainerFixture.IMAGE);
-    ov = Overlay.open(Files.createDirectories(tmp.resolve("web")), false, root, layers);
-    host = Files.createDirectories(tmp.resolve("host"));
+    fx = new OverlayFixture(tmp);
+    ov = fx.ov;
+    host = fx.host;
   }
 
   @AfterEach
   void tearDown() throws IOException {
-    ov.close();
-    layers.close();
+    fx.close();
   }
 
   @Test

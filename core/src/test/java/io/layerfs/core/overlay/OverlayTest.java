@@ -14,10 +14,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerfs.core.FileHandle;
 import io.layerfs.core.Node;
-import io.layerfs.core.container.ContainerFixture;
-import io.layerfs.core.content.ContentStore;
-import io.layerfs.core.rootfs.LayerStore;
-import io.layerfs.core.rootfs.RootFs;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -42,28 +38,20 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class OverlayTest {
   @TempDir Path tmp;
-  ContentStore store;
-  LayerStore layers;
-  RootFs root;
-  Path dir;
+  OverlayFixture fx;
   Overlay ov;
   Path host;
 
   @BeforeEach
   void setUp() throws IOException {
-    store = ContentStore.open(tmp.resolve("store"));
-    layers = new LayerStore(store);
-    ContainerFixture.build(store);
-    root = RootFs.open(store, layers, ContainerFixture.IMAGE);
-    dir = Files.createDirectories(tmp.resolve("web"));
-    ov = Overlay.open(dir, false, root, layers);
-    host = Files.createDirectories(tmp.resolve("host"));
+    fx = new OverlayFixture(tmp);
+    ov = fx.ov;
+    host = fx.host;
   }
 
   @AfterEach
   void tearDown() throws IOException {
-    ov.close();
-    layers.close();
+    fx.close();
   }
 
   @Test
@@ -90,23 +78,28 @@ class OverlayTest {
 
   @Test
   void aChownClearsTheSetIdBitsOfAFileAsOnTheHost() throws IOException {
-    // the host's file is chowned to its own owner or group, which needs no privilege
+    // the host's file is chowned to its own owner or group, or to -1 and -1 (chown(2) then
+    // changes no id but still clears the bits), which needs no privilege
     int uid = hostInt(host, "uid");
     int gid = hostInt(host, "gid");
     int[] modes = {06755, 06745, 04755, 02755, 02745, 0755};
     for (int mode : modes) {
-      for (boolean user : new boolean[] {true, false}) {
-        String name = Integer.toOctalString(mode) + (user ? "u" : "g");
+      for (String ids : new String[] {"u", "g", "none"}) {
+        String name = Integer.toOctalString(mode) + ids;
         Path h = Files.createFile(host.resolve(name));
         Files.setAttribute(h, "unix:mode", mode);
-        Files.setAttribute(h, user ? "unix:uid" : "unix:gid", user ? uid : gid);
+        switch (ids) {
+          case "u" -> Files.setAttribute(h, "unix:uid", uid);
+          case "g" -> Files.setAttribute(h, "unix:gid", gid);
+          default -> Files.setAttribute(h, "unix:uid", -1); // chown(path, -1, -1)
+        }
         ov.open("/" + name, Set.of(WRITE, CREATE), 0644).close();
         ov.setMode("/" + name, false, mode);
-        ov.setOwner("/" + name, false, user ? 7 : -1, user ? -1 : 7);
+        ov.setOwner("/" + name, false, ids.equals("u") ? 7 : -1, ids.equals("g") ? 7 : -1);
         Node n = ov.lookup("/" + name, false);
         assertEquals(hostInt(h, "mode") & 07777, n.mode(), name);
-        assertEquals(user ? 7 : 0, n.uid(), name);
-        assertEquals(user ? 0 : 7, n.gid(), name);
+        assertEquals(ids.equals("u") ? 7 : 0, n.uid(), name);
+        assertEquals(ids.equals("g") ? 7 : 0, n.gid(), name);
       }
     }
   }
@@ -148,14 +141,13 @@ class OverlayTest {
         () -> ov.open("/etc/hosts", Set.of(WRITE), 0));
     assertThrows(ClosedFileSystemException.class, () -> ov.createDirectory("/x", 0755));
     assertThrows(ClosedFileSystemException.class, () -> ov.diff());
-    ov = Overlay.open(dir, false, root, layers);
+    fx.reopen(false);
   }
 
   @Test
   void aReadOnlyContainerRefusesChangesAndLocks() throws IOException {
     ov.createDirectory("/kept", 0755);
-    ov.close();
-    ov = Overlay.open(dir, true, root, layers);
+    ov = fx.reopen(true);
     assertTrue(ov.readOnly());
     assertThrows(ReadOnlyFileSystemException.class, () -> ov.createDirectory("/x", 0755));
     assertThrows(ReadOnlyFileSystemException.class,
@@ -177,7 +169,7 @@ class OverlayTest {
     assertFalse(ov.readOnly());
     try (FileChannel lock = ov.lockFile(0x2a)) {
       assertTrue(lock.isOpen());
-      assertTrue(Files.exists(dir.resolve("locks/2a")));
+      assertTrue(Files.exists(fx.dir.resolve("locks/2a")));
     }
   }
 
