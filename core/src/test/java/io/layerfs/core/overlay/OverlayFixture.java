@@ -1,5 +1,6 @@
 package io.layerfs.core.overlay;
 
+import io.layerfs.core.Image;
 import io.layerfs.core.container.ContainerFixture;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.rootfs.LayerStore;
@@ -14,6 +15,8 @@ import java.nio.file.Path;
  */
 final class OverlayFixture implements AutoCloseable {
   final ContentStore store;
+  /** The image the engine shows. */
+  final Image image;
   final LayerStore layers;
   final RootFs root;
   /** The upper layer's folder. */
@@ -25,7 +28,7 @@ final class OverlayFixture implements AutoCloseable {
   OverlayFixture(Path tmp) throws IOException {
     store = ContentStore.open(tmp.resolve("store"));
     layers = new LayerStore(store);
-    ContainerFixture.build(store);
+    image = ContainerFixture.build(store);
     root = RootFs.open(store, layers, ContainerFixture.IMAGE);
     dir = Files.createDirectories(tmp.resolve("web"));
     host = Files.createDirectories(tmp.resolve("host"));
