@@ -42,6 +42,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -533,6 +538,72 @@ class OverlayTest {
     Overlay o = fx.reopen(true);
     assertTrue(o.lookup("/after", false).isDirectory());
     assertEquals(3, o.lookup("/etc/hosts", false).xattrs().size());
+  }
+
+  @Test
+  void aTruncatingOpenThatFailsClosesItsHandle() throws IOException {
+    ov.open("/f", Set.of(WRITE, CREATE), 0644).close();
+    try (FileHandle h = ov.open("/f", Set.of(WRITE), 0)) {
+      h.write(ByteBuffer.wrap(new byte[10]), 0);
+    }
+    FailingChannel.Disk disk = new FailingChannel.Disk();
+    List<FileChannel> opened = new ArrayList<>();
+    ov.tree().upper().wrapChannels(c -> c, c -> {
+      FileChannel w = disk.wrap(c);
+      opened.add(w);
+      return w;
+    });
+    disk.failTruncate = true;
+    IOException e = assertThrows(IOException.class,
+        () -> ov.open("/f", Set.of(WRITE, TRUNCATE_EXISTING), 0));
+    assertEquals("Input/output error", e.getMessage());
+    assertEquals(1, opened.size());
+    assertFalse(opened.get(0).isOpen(), "the handle's data file was closed with it");
+  }
+
+  @Test
+  void aTruncatingOpenOfAFileWhoseDataIsLostNamesThePath() throws IOException {
+    ov.open("/f", Set.of(WRITE, CREATE), 0644).close();
+    try (FileHandle h = ov.open("/f", Set.of(WRITE), 0)) {
+      h.write(ByteBuffer.wrap(new byte[10]), 0);
+    }
+    ov = fx.reopen(false);
+    UpperFile f = (UpperFile) ov.tree().upper().root().children.get("f");
+    Files.delete(ov.tree().upper().dataPath(f.id));
+    IOException e = assertThrows(IOException.class,
+        () -> ov.open("/f", Set.of(WRITE, TRUNCATE_EXISTING), 0));
+    assertTrue(e.getMessage().contains(": /f: data file data/" + f.id + " is missing"),
+        e.getMessage());
+    assertTrue(e.getCause() instanceof DataFileDamage);
+    // the failed open's handle was closed: with the data file back, the next handle is the only
+    // user of its channel, which closes with it
+    Files.write(ov.tree().upper().dataPath(f.id), new byte[10]);
+    List<FileChannel> opened = new ArrayList<>();
+    ov.tree().upper().wrapChannels(c -> c, c -> {
+      opened.add(c);
+      return c;
+    });
+    try (FileHandle h = ov.open("/f", Set.of(READ), 0)) {
+      assertEquals(10, h.read(ByteBuffer.allocate(20), 0));
+    }
+    assertEquals(1, opened.size());
+    assertFalse(opened.get(0).isOpen());
+  }
+
+  @Test
+  void aClosedContainerAnswersOtherThreadsToo() throws Exception {
+    // close takes the tree's write lock and gives it back: others then see it closed
+    ov.close();
+    ExecutorService other = Executors.newSingleThreadExecutor();
+    try {
+      Future<?> lookup = other.submit(() -> ov.lookup("/etc", false));
+      ExecutionException e = assertThrows(ExecutionException.class,
+          () -> lookup.get(1, TimeUnit.MINUTES));
+      assertTrue(e.getCause() instanceof ClosedFileSystemException, e.getCause().toString());
+    } finally {
+      other.shutdownNow();
+    }
+    fx.reopen(false);
   }
 
   private interface IoAction {
