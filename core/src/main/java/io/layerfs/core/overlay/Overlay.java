@@ -185,10 +185,7 @@ public final class Overlay implements Closeable, FileTree {
     boolean noFollow = options.contains(LinkOption.NOFOLLOW_LINKS);
     boolean deleteOnClose = options.contains(StandardOpenOption.DELETE_ON_CLOSE);
     if (append) {
-      write = true;
-    }
-    if (!read && !write) {
-      read = true;
+      write = true; // no READ or WRITE: reading, which the read-only path below always allows
     }
     if (read && append) {
       throw new IllegalArgumentException("READ + APPEND not allowed");

@@ -42,6 +42,14 @@ final class OverlayFixture implements AutoCloseable {
     return ov;
   }
 
+  /**
+   * A read-only engine over the upper layer as a crash would leave it, opened beside the running
+   * one: the snapshot and the records logged so far (a clean close would compact the memory).
+   */
+  Overlay crashView() throws IOException {
+    return Overlay.open(dir, true, root, layers);
+  }
+
   @Override
   public void close() throws IOException {
     ov.close();
