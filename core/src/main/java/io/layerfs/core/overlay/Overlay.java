@@ -211,8 +211,8 @@ public final class Overlay implements Closeable, FileTree {
           return new ContainerHandle(this, absPath, (UpperFile) f.obj, null, true, false, false,
               deleteOnClose);
         }
-        return new ContainerHandle(this, absPath, null, (Node.Lower) tree.node(f), true, false, false,
-            deleteOnClose);
+        return new ContainerHandle(this, absPath, null, (Node.Lower) tree.node(f), true, false,
+            false, deleteOnClose);
       } finally {
         rw.readLock().unlock();
       }
