@@ -18,8 +18,8 @@ cd "$(dirname "$0")/.."
 declare -A TESTS=(
   [UpperFile]='io.layerfs.core.container.UpperFileContractTest,io.layerfs.core.container.ContainerTest,io.layerfs.core.container.ContainerMetadataFormatTest,io.layerfs.core.overlay.MetaLogIntegrityTest,io.layerfs.core.overlay.UpperFileFullDiskTest,io.layerfs.core.overlay.UpperFileChunksTest,io.layerfs.core.overlay.UpperFileChannelTest,io.layerfs.core.overlay.UpperLayerTest'
   [UpperLayer]='io.layerfs.core.container.UpperFileContractTest,io.layerfs.core.container.ContainerTest,io.layerfs.core.container.ContainerIntegrityTest,io.layerfs.core.container.ContainerMetadataFormatTest,io.layerfs.core.overlay.*Test'
-  [Overlay]='io.layerfs.core.container.ContainerTest,io.layerfs.core.container.ContainerOracleTest,io.layerfs.core.container.UpperFileContractTest,io.layerfs.core.container.ContainerCommitTest,io.layerfs.core.overlay.OverlayTest,io.layerfs.core.overlay.UpperLayerTest'
-  [ContainerTree]='io.layerfs.core.container.ContainerTest,io.layerfs.core.container.ContainerOracleTest,io.layerfs.core.container.DeepTreeTest,io.layerfs.core.overlay.ContainerTreeTest'
+  [Overlay]='io.layerfs.core.container.ContainerTest,io.layerfs.core.container.UpperFileContractTest,io.layerfs.core.overlay.OverlayTest,io.layerfs.core.overlay.ContainerTreeTest,io.layerfs.core.overlay.UpperLayerTest'
+  [ContainerTree]='io.layerfs.core.container.ContainerTest,io.layerfs.core.container.UpperFileContractTest,io.layerfs.core.overlay.ContainerTreeTest,io.layerfs.core.overlay.OverlayTest'
   [MergedTree]='io.layerfs.core.rootfs.MergedTree*Test'
   [LayerIndexBuilder]='io.layerfs.core.rootfs.TarIndexerTest,io.layerfs.core.rootfs.LayerIndexTest,io.layerfs.core.rootfs.LayerIndexFormatTest,io.layerfs.core.rootfs.LimitsTest,io.layerfs.core.rootfs.MergedTree*Test'
   [LayerIndex]='io.layerfs.core.rootfs.LayerIndexTest,io.layerfs.core.rootfs.LayerIndexFormatTest,io.layerfs.core.rootfs.TarIndexerTest,io.layerfs.core.rootfs.MergedTreeTest'

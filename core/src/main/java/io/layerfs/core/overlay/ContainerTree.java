@@ -26,9 +26,11 @@ import java.util.concurrent.locks.ReadWriteLock;
  * lower path. Symbolic links resolve chroot-style across both, as {@link MergedTree} does.
  *
  * <p>{@link #ensureUpper} copies a directory chain up (metadata only), {@link #copyUp} a lower
- * non-directory (a metacopy: {@link UpperFile} keeps the lower bytes as its origin). Both re-check
- * the upper directory first, so cursors made before an earlier copy-up of the same operation stay
- * usable. Callers hold the container's tree lock (write lock for the copy-up methods).
+ * non-directory (a metacopy: {@link UpperFile} keeps the lower bytes as its origin).
+ * {@code ensureUpper} re-checks the upper directory first, so cursors made before an earlier
+ * copy-up of the same operation stay usable (a move's source and target parents, a link's file
+ * and new name); a {@link Found} given to {@code copyUp} must not have been copied up since it
+ * was resolved. Callers hold the container's tree lock (write lock for the copy-up methods).
  */
 final class ContainerTree {
   private static final int MAX_SYMLINK_HOPS = 40;
@@ -251,8 +253,7 @@ final class ContainerTree {
       return new Cursor(path, d, d.lower, cur, name);
     }
     Cursor c = new Cursor(path, null, PathNames.child(cur.lower, name), cur, name);
-    LayerNode n = (LayerNode) o;
-    c.lowerNode = n.isDirectory() ? n : null;
+    c.lowerNode = (LayerNode) o; // callers descend only into directories
     return c;
   }
 
@@ -325,10 +326,6 @@ final class ContainerTree {
       return (UpperFile) f.obj;
     }
     UpperDir pu = ensureUpper(f.parent, b);
-    UpperEntry existing = pu.children.get(f.name);
-    if (existing instanceof UpperFile) {
-      return (UpperFile) existing;
-    }
     LayerNode n = (LayerNode) f.obj;
     UpperFile uf = upper.newFile(n.type());
     uf.copyUpFrom(n);

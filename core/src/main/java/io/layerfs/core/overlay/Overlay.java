@@ -185,10 +185,7 @@ public final class Overlay implements Closeable, FileTree {
     boolean noFollow = options.contains(LinkOption.NOFOLLOW_LINKS);
     boolean deleteOnClose = options.contains(StandardOpenOption.DELETE_ON_CLOSE);
     if (append) {
-      write = true;
-    }
-    if (!read && !write) {
-      read = true;
+      write = true; // no READ or WRITE: reading, which the read-only path below always allows
     }
     if (read && append) {
       throw new IllegalArgumentException("READ + APPEND not allowed");
@@ -214,8 +211,8 @@ public final class Overlay implements Closeable, FileTree {
           return new ContainerHandle(this, absPath, (UpperFile) f.obj, null, true, false, false,
               deleteOnClose);
         }
-        return new ContainerHandle(this, absPath, null, (Node.Lower) tree.node(f), true, false, false,
-            deleteOnClose);
+        return new ContainerHandle(this, absPath, null, (Node.Lower) tree.node(f), true, false,
+            false, deleteOnClose);
       } finally {
         rw.readLock().unlock();
       }
@@ -510,7 +507,10 @@ public final class Overlay implements Closeable, FileTree {
     changeMeta(absPath, follow, e -> e.mode = mode & 07777);
   }
 
-  /** Sets owner and group; -1 keeps one. */
+  /**
+   * Sets owner and group; -1 keeps one. As chown(2) on Linux, root included, a file loses its
+   * set-user-ID bit, and its set-group-ID bit when group-executable, even when both are -1.
+   */
   public void setOwner(String absPath, boolean follow, int uid, int gid) throws IOException {
     changeMeta(absPath, follow, e -> {
       if (uid != -1 && uid != e.uid) {
@@ -521,8 +521,7 @@ public final class Overlay implements Closeable, FileTree {
         e.gid = gid;
         e.groupName = "";
       }
-      if ((uid != -1 || gid != -1) && !(e instanceof UpperDir)) {
-        // chown(2) on Linux, root included: setuid goes, setgid too when group-executable
+      if (!(e instanceof UpperDir)) {
         e.mode &= (e.mode & 010) != 0 ? ~06000 : ~04000;
       }
     });
