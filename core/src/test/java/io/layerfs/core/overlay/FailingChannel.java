@@ -4,16 +4,14 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.channels.ReadableByteChannel;
-import java.nio.channels.WritableByteChannel;
 
 /**
  * A file channel that behaves as the one it wraps until its {@link Disk} is full: then a write
  * writes what still fits and the next fails as on a full disk ({@code ENOSPC}), and so does a
  * mapping that grows the file. Truncates can be made to fail too (an I/O error).
  */
-final class FailingChannel extends FileChannel {
+final class FailingChannel extends ForwardingChannel {
   /** The space left, shared by the channels wrapped with it. */
   static final class Disk {
     /** Bytes that still fit; negative: no limit. */
@@ -48,22 +46,11 @@ final class FailingChannel extends FileChannel {
     }
   }
 
-  private final FileChannel c;
   private final Disk disk;
 
   private FailingChannel(FileChannel c, Disk disk) {
-    this.c = c;
+    super(c);
     this.disk = disk;
-  }
-
-  @Override
-  public int read(ByteBuffer dst) throws IOException {
-    return c.read(dst);
-  }
-
-  @Override
-  public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
-    return c.read(dsts, offset, length);
   }
 
   @Override
@@ -81,50 +68,17 @@ final class FailingChannel extends FileChannel {
   }
 
   @Override
-  public long position() throws IOException {
-    return c.position();
-  }
-
-  @Override
-  public FileChannel position(long newPosition) throws IOException {
-    c.position(newPosition);
-    return this;
-  }
-
-  @Override
-  public long size() throws IOException {
-    return c.size();
-  }
-
-  @Override
   public FileChannel truncate(long size) throws IOException {
     if (disk.failTruncate) {
       throw new IOException("Input/output error");
     }
-    c.truncate(size);
-    return this;
-  }
-
-  @Override
-  public void force(boolean metaData) throws IOException {
-    c.force(metaData);
-  }
-
-  @Override
-  public long transferTo(long position, long count, WritableByteChannel target)
-      throws IOException {
-    return c.transferTo(position, count, target);
+    return super.truncate(size);
   }
 
   @Override
   public long transferFrom(ReadableByteChannel src, long position, long count)
       throws IOException {
-    return c.transferFrom(src, position, disk.fit((int) Math.min(count, 1 << 30)));
-  }
-
-  @Override
-  public int read(ByteBuffer dst, long position) throws IOException {
-    return c.read(dst, position);
+    return delegate.transferFrom(src, position, disk.fit((int) Math.min(count, 1 << 30)));
   }
 
   @Override
@@ -132,31 +86,16 @@ final class FailingChannel extends FileChannel {
     int n = disk.fit(src.remaining());
     ByteBuffer part = src.duplicate();
     part.limit(part.position() + n);
-    int done = position < 0 ? c.write(part) : c.write(part, position);
+    int done = position < 0 ? delegate.write(part) : delegate.write(part, position);
     src.position(src.position() + done);
     return done;
   }
 
   @Override
   public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException {
-    if (mode != MapMode.READ_ONLY && position + size > c.size()) {
-      disk.fit((int) Math.min(position + size - c.size(), 1 << 30));
+    if (mode != MapMode.READ_ONLY && position + size > delegate.size()) {
+      disk.fit((int) Math.min(position + size - delegate.size(), 1 << 30));
     }
-    return c.map(mode, position, size);
-  }
-
-  @Override
-  public FileLock lock(long position, long size, boolean shared) throws IOException {
-    return c.lock(position, size, shared);
-  }
-
-  @Override
-  public FileLock tryLock(long position, long size, boolean shared) throws IOException {
-    return c.tryLock(position, size, shared);
-  }
-
-  @Override
-  protected void implCloseChannel() throws IOException {
-    c.close();
+    return delegate.map(mode, position, size);
   }
 }

@@ -2,10 +2,7 @@ package io.layerfs.core.overlay;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,7 +14,7 @@ import java.util.function.UnaryOperator;
  * bytes), truncates and closes. It can also read and write in short pieces, as the {@link
  * FileChannel} contract allows, so that callers' loops are exercised.
  */
-final class TracingChannel extends FileChannel {
+final class TracingChannel extends ForwardingChannel {
   /** What the channels wrapped with it did, in order, each event named by its channel's name. */
   static final class Trace {
     private final List<String> events = new ArrayList<>();
@@ -50,12 +47,11 @@ final class TracingChannel extends FileChannel {
     }
   }
 
-  private final FileChannel c;
   private final Trace trace;
   private final String name;
 
   private TracingChannel(FileChannel c, Trace trace, String name) {
-    this.c = c;
+    super(c);
     this.trace = trace;
     this.name = name;
   }
@@ -74,79 +70,46 @@ final class TracingChannel extends FileChannel {
   public int read(ByteBuffer dst) throws IOException {
     int oldLimit = piece(dst);
     try {
-      return c.read(dst);
+      return delegate.read(dst);
     } finally {
       dst.limit(oldLimit);
     }
   }
 
   @Override
-  public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
-    return c.read(dsts, offset, length);
-  }
-
-  @Override
   public int write(ByteBuffer src) throws IOException {
     int oldLimit = piece(src);
     try {
-      return c.write(src);
+      return delegate.write(src);
     } finally {
       src.limit(oldLimit);
     }
   }
 
   @Override
-  public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
-    return c.write(srcs, offset, length);
-  }
-
-  @Override
-  public long position() throws IOException {
-    return c.position();
-  }
-
-  @Override
-  public FileChannel position(long newPosition) throws IOException {
-    c.position(newPosition);
-    return this;
-  }
-
-  @Override
-  public long size() throws IOException {
-    return c.size();
-  }
-
-  @Override
   public FileChannel truncate(long size) throws IOException {
     trace.add(name + " truncate " + size);
-    c.truncate(size);
-    return this;
+    return super.truncate(size);
   }
 
   @Override
   public void force(boolean metaData) throws IOException {
     trace.add(name + " force " + metaData);
-    c.force(metaData);
+    delegate.force(metaData);
   }
 
   @Override
   public long transferTo(long position, long count, WritableByteChannel target)
       throws IOException {
     trace.add(name + " transferTo");
-    return c.transferTo(position, count, target);
-  }
-
-  @Override
-  public long transferFrom(ReadableByteChannel src, long position, long count)
-      throws IOException {
-    return c.transferFrom(src, position, count);
+    return delegate.transferTo(position, count, target);
   }
 
   @Override
   public int read(ByteBuffer dst, long position) throws IOException {
     int oldLimit = piece(dst);
     try {
-      return c.read(dst, position);
+      return delegate.read(dst, position);
     } finally {
       dst.limit(oldLimit);
     }
@@ -156,30 +119,15 @@ final class TracingChannel extends FileChannel {
   public int write(ByteBuffer src, long position) throws IOException {
     int oldLimit = piece(src);
     try {
-      return c.write(src, position);
+      return delegate.write(src, position);
     } finally {
       src.limit(oldLimit);
     }
   }
 
   @Override
-  public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException {
-    return c.map(mode, position, size);
-  }
-
-  @Override
-  public FileLock lock(long position, long size, boolean shared) throws IOException {
-    return c.lock(position, size, shared);
-  }
-
-  @Override
-  public FileLock tryLock(long position, long size, boolean shared) throws IOException {
-    return c.tryLock(position, size, shared);
-  }
-
-  @Override
   protected void implCloseChannel() throws IOException {
     trace.add(name + " close");
-    c.close();
+    super.implCloseChannel();
   }
 }
