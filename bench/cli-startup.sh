@@ -82,7 +82,6 @@ median_ms() {
         printf "%.0f", m / 1000}'
 }
 
-hello=$(median_ms "${times[0]}")
 head="| command | \`java -jar layerfs.jar\` | × hello |"
 head+=" launcher \`cli/target/layerfs\` | × hello |"
 rule="|---|--:|--:|--:|--:|"
@@ -97,40 +96,33 @@ if [[ -n $base_launcher ]]; then
   rule+="--:|--:|"
   blank+=" | |"
 fi
-echo "$head"
-echo "$rule"
-echo "| ${names[0]} | $hello ms | 1.0× | | |$blank"
-for ((i = 1; i < ${#variants[@]}; i += step)); do
-  row=("${names[$i]}")
-  for ((k = i; k < i + step; k++)); do
-    row+=("$(median_ms "${times[$k]}")")
+# one table: a row per command, medians of the samples in the array named $2, against hello's
+table() {
+  local -n samples=$2
+  local h
+  h=$(median_ms "${samples[0]}")
+  echo "$1"
+  echo "$rule"
+  echo "| ${names[0]} | $h ms | 1.0× | | |$blank"
+  for ((i = 1; i < ${#variants[@]}; i += step)); do
+    row=("${names[$i]}")
+    for ((k = i; k < i + step; k++)); do
+      row+=("$(median_ms "${samples[$k]}")")
+    done
+    awk -v h="$h" -v n="${row[0]}" -v rest="${row[*]:1}" 'BEGIN {
+      printf "| %s |", n
+      c = split(rest, ms, " ")
+      for (j = 1; j <= c; j++) printf " %d ms | %.1f× |", ms[j], ms[j] / h
+      printf "\n"
+    }'
   done
-  awk -v h="$hello" -v n="${row[0]}" -v rest="${row[*]:1}" 'BEGIN {
-    printf "| %s |", n
-    c = split(rest, ms, " ")
-    for (j = 1; j <= c; j++) printf " %d ms | %.1f× |", ms[j], ms[j] / h
-    printf "\n"
-  }'
-done
+}
+table "$head" times
 echo
 echo "CPU time (user + system, all threads), median of the same runs:"
 echo
-echo "${head//\`java -jar layerfs.jar\`/CPU, \`java -jar\`}" | sed 's/launcher `cli\/target\/layerfs`/CPU, launcher/'
-echo "$rule"
-hello_cpu=$(median_ms "${cpus[0]}")
-echo "| ${names[0]} | $hello_cpu ms | 1.0× | | |$blank"
-for ((i = 1; i < ${#variants[@]}; i += step)); do
-  row=("${names[$i]}")
-  for ((k = i; k < i + step; k++)); do
-    row+=("$(median_ms "${cpus[$k]}")")
-  done
-  awk -v h="$hello_cpu" -v n="${row[0]}" -v rest="${row[*]:1}" 'BEGIN {
-    printf "| %s |", n
-    c = split(rest, ms, " ")
-    for (j = 1; j <= c; j++) printf " %d ms | %.1f× |", ms[j], ms[j] / h
-    printf "\n"
-  }'
-done
+table "$(echo "${head//\`java -jar layerfs.jar\`/CPU, \`java -jar\`}" \
+  | sed 's/launcher `cli\/target\/layerfs`/CPU, launcher/')" cpus
 echo
 echo "Median of $runs runs each (round-robin, after 2 warm-up rounds), $(date -u +%Y-%m-%d)," \
   "$(nproc) cores, $(java -version 2>&1 | head -1), load average $load_start at the start" \
