@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Issue 15's second figure: one pass of stat over every path of the Debian test image in a fresh
 # JVM, open included, on layerfs (a read-only view of the image in its OCI layout) and on the host
-# file system (the same image unpacked by umoci). Prints a Markdown table of the medians of RUNS
-# fresh JVMs each, run alternately so that other work on the machine weighs on both alike.
+# file system (the same image unpacked by umoci); as a control, the JDK's zipfs over the same
+# tree zipped. Prints a Markdown table of the medians of RUNS fresh JVMs each, run alternately so
+# that other work on the machine weighs on all alike.
 #
 #   bash bench/first-stat-pass.sh [RUNS]          (default 15)
 #   BENCH_JAR=other/benchmarks.jar bash bench/first-stat-pass.sh   another build's jar
 #   BASE_JAR=other/benchmarks.jar bash bench/first-stat-pass.sh    adds a row for another build
 #                                         (an older version, say), run alternately with the others
 #
-# Needs root, umoci and debootstrap (it/scripts/debian-layout.sh builds the image, cached), and
-# bench/target/benchmarks.jar (built when missing). The page cache is warm for both (a run before
-# the measured ones): this compares the file systems' code paths, not the disk.
+# Needs root, umoci, debootstrap (it/scripts/debian-layout.sh builds the image, cached), zip
+# (installed when missing) and bench/target/benchmarks.jar (built when missing). The page cache is
+# warm for all (a run before the measured ones): this compares the file systems' code paths, not
+# the disk. A zip cannot hold the image's 8 device nodes, so the zipfs pass has 8 paths fewer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-15}
@@ -24,21 +26,25 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 bash it/scripts/debian-layout.sh "$work/layout" >&2
 umoci unpack --image "$work/layout:bookworm" "$work/bundle" >/dev/null
+command -v zip >/dev/null || apt-get install -y -q zip >&2
+(cd "$work/bundle/rootfs" && zip -q -r -y "$work/rootfs.zip" .) # -y: links stay links
 pass() { java -cp "$jar" io.layerfs.bench.FirstStatPass "$@"; }
 pass host "$work/bundle/rootfs" >/dev/null
 pass layerfs "$work/layout" bookworm >/dev/null # builds the layer index once
 base=${BASE_JAR:-}
-host=() layer=() open=() walk=() before=()
+host=() layer=() open=() walk=() before=() zipfs=()
 for ((i = 0; i < runs; i++)); do
   host+=("$(pass host "$work/bundle/rootfs" | awk '{print $4}')")
   read -r total opened < <(pass layerfs "$work/layout" bookworm | awk '{print $4, $6}')
   layer+=("$total") open+=("$opened") walk+=("$((total - opened))")
+  zipfs+=("$(pass zipfs "$work/rootfs.zip" | awk '{print $4}')")
   if [[ -n $base ]]; then
     before+=("$(java -cp "$base" io.layerfs.bench.FirstStatPass layerfs "$work/layout" bookworm \
       | awk '{print $4}')")
   fi
 done
 paths=$(pass host "$work/bundle/rootfs" | awk '{print $2}')
+zpaths=$(pass zipfs "$work/rootfs.zip" | awk '{print $2}')
 median() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 h=$(median "${host[@]}")
 l=$(median "${layer[@]}")
@@ -48,6 +54,8 @@ echo "| host file system (umoci unpack) | $h ms | 1.0× |"
 awk -v l="$l" -v h="$h" 'BEGIN {printf "| layerfs (open included) | %d ms | %.1f× |\n", l, l / h}'
 echo "| of which open / walk and stat (medians of each) |" \
   "$(median "${open[@]}") ms / $(median "${walk[@]}") ms | |"
+awk -v z="$(median "${zipfs[@]}")" -v h="$h" -v n="$zpaths" \
+  'BEGIN {printf "| control: the JDK'"'"'s zipfs, the tree zipped (%d paths) | %d ms | %.1f× |\n", n, z, z / h}'
 if [[ -n $base ]]; then
   b=$(median "${before[@]}")
   awk -v b="$b" -v h="$h" \

@@ -20,7 +20,12 @@ import java.util.stream.Stream;
  * <pre>
  * java -cp bench/target/benchmarks.jar io.layerfs.bench.FirstStatPass host DIR
  * java -cp bench/target/benchmarks.jar io.layerfs.bench.FirstStatPass layerfs STORE IMAGE
+ * java -cp bench/target/benchmarks.jar io.layerfs.bench.FirstStatPass zipfs ZIP
  * </pre>
+ *
+ * <p>The zipfs pass is a control: the JDK's own provider for an archive of the same tree, which
+ * pays the same first-use costs as layerfs (the JDK's scan for installed providers, classes
+ * loaded from outside the JDK's shared archive, code that starts in the interpreter).
  *
  * <p>Prints one line: {@code paths N total MS open MS} (from {@code main}'s start: the open, the
  * walk and every {@code readAttributes}; and of that, the open alone, 0 for the host).
@@ -40,8 +45,13 @@ public final class FirstStatPass {
         opened = System.nanoTime();
         paths = statAll(fs.getPath("/"));
       }
+    } else if (args.length == 2 && args[0].equals("zipfs")) {
+      try (FileSystem fs = FileSystems.newFileSystem(Path.of(args[1]))) {
+        opened = System.nanoTime();
+        paths = statAll(fs.getPath("/"));
+      }
     } else {
-      System.err.println("usage: FirstStatPass host DIR | layerfs STORE IMAGE");
+      System.err.println("usage: FirstStatPass host DIR | layerfs STORE IMAGE | zipfs ZIP");
       System.exit(2);
       return;
     }

@@ -52,6 +52,12 @@ public final class MergedTree {
   private final AtomicReferenceArray<MergedTree> below;
   private final boolean[] unresolvedAbove;
   private final Map<Long, Integer> linkCounts = new ConcurrentHashMap<>();
+  // Where the last plain lookup ended, and what it found: a walk looks up one sibling after
+  // another, and a caller often looks the same path up twice (the JDK's walker reads each
+  // path's attributes, then its caller does). Racy on purpose: the tree never changes, so any
+  // directory of it is a valid start for a path below it, and any node an answer for its path.
+  private Dir lastDir;
+  private LayerNode lastNode;
 
   private MergedTree(LayerIndex[] layers, Digest[] digests, long maxChildren) {
     this.layers = layers;
@@ -186,18 +192,34 @@ public final class MergedTree {
    * name, exactly where {@link #resolve} would throw {@link NoSuchFileException}.
    */
   private LayerNode lookupPlain(String p, boolean followLast) {
+    LayerNode last = lastNode;
+    if (last != null && last.path() == p) {
+      return last; // never a symbolic link, so followLast does not matter
+    }
     int n = p.length();
     Dir dir = root;
-    // whether p is its own resolved path: one slash before each component, none at the end
-    boolean exact = true;
     int i = 0;
+    Dir hint = lastDir;
+    if (hint != null && hint != root) {
+      if (isBelow(p, hint.path)) {
+        dir = hint;
+        i = hint.path.length();
+      } else if (hint.parent != null && hint.parent != root && isBelow(p, hint.parent.path)) {
+        dir = hint.parent;
+        i = dir.path.length();
+      }
+    }
+    // whether p is its own resolved path: one slash before each component, none at the end
+    // (a directory's path is, so starting from one keeps it true)
+    boolean exact = true;
     while (true) {
       int start = i;
       while (i < n && p.charAt(i) == '/') {
         i++;
       }
       if (i >= n) {
-        return dirNode(dir.path, dir);
+        lastDir = dir;
+        return remember(dirNode(exact && start == n ? p : dir.path, dir));
       }
       if (i - start != 1) {
         exact = false;
@@ -213,13 +235,14 @@ public final class MergedTree {
       Children ch = dir.children();
       int k = ch.find(p, i, len);
       if (k < 0) {
+        lastDir = dir;
         return ABSENT;
       }
       int rest = j;
       while (rest < n && p.charAt(rest) == '/') {
         rest++;
       }
-      boolean last = rest >= n;
+      boolean isLast = rest >= n;
       int l = ch.layer[k];
       int e = ch.entry[k];
       LayerIndex x = layers[l];
@@ -228,11 +251,24 @@ public final class MergedTree {
         i = j;
         continue;
       }
-      if (!last || (followLast && x.typeCode(e) == SYMLINK)) {
+      if (!isLast || (followLast && x.typeCode(e) == SYMLINK)) {
         return null;
       }
-      return fileNode(exact && j == n ? p : PathNames.child(dir.path, ch.names[k]), l, e);
+      lastDir = dir;
+      LayerNode found = fileNode(exact && j == n ? p : PathNames.child(dir.path, ch.names[k]), l, e);
+      return x.typeCode(e) == SYMLINK ? found : remember(found);
     }
+  }
+
+  private LayerNode remember(LayerNode n) {
+    lastNode = n;
+    return n;
+  }
+
+  /** Whether {@code p} names something strictly below the directory {@code dirPath}. */
+  private static boolean isBelow(String p, String dirPath) {
+    int l = dirPath.length();
+    return p.length() > l && p.charAt(l) == '/' && p.startsWith(dirPath);
   }
 
   private Ref resolve(String absPath, boolean followLast) throws IOException {
@@ -508,11 +544,9 @@ public final class MergedTree {
 
     /** The child named {@code s[off, off + len)}, or -1. */
     int find(String s, int off, int len) {
-      // String.hashCode of the region, without making the substring
-      int hash = 0;
-      for (int i = off, end = off + len; i < end; i++) {
-        hash = 31 * hash + s.charAt(i);
-      }
+      // the substring's hash: in a fresh JVM the JDK's own String methods are compiled long
+      // before a loop of charAt calls here would be, so the allocation is the cheaper way
+      int hash = (off == 0 && len == s.length() ? s : s.substring(off, off + len)).hashCode();
       int mask = table.length - 1;
       int h = mix(hash) & mask;
       int v;

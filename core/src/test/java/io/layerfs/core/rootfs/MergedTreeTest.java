@@ -46,6 +46,41 @@ class MergedTreeTest {
   }
 
   @Test
+  void lookupsInAnyOrderAnswerAsFromTheRoot() throws IOException {
+    // each lookup may start where the last one ended, or reuse its node: names that share a
+    // prefix, "..", extra slashes and a link looked up both ways must not be confused
+    byte[] layer = new TestTars().dir("a", 0755).dir("a/b", 0755).file("a/b/f", "in b")
+        .dir("a/bc", 0755).file("a/bc/f", "in bc").dir("ab", 0755).file("ab/f", "in ab")
+        .symlink("a/b/up", "..").symlink("a/b/l", "f").bytes();
+    List<String> paths = List.of("/a/b/f", "/a/bc/f", "/a/b", "/ab/f", "/a/b/../bc/f",
+        "/a/b//f", "/a/b/f/", "/a/b/l", "/a/b/up/bc/f", "/a", "/a/b/", "/a/bc", "/", "/a/b/x");
+    MergedTree warm = treeOf(layer);
+    for (int round = 0; round < 2; round++) {
+      for (String p : paths) {
+        for (boolean follow : new boolean[] {false, true}) {
+          String fresh = describe(treeOf(layer), p, follow);
+          assertEquals(fresh, describe(warm, p, follow), p + " follow " + follow);
+          assertEquals(fresh, describe(warm, p, follow), p + " again, follow " + follow);
+        }
+      }
+    }
+  }
+
+  private static MergedTree treeOf(byte[] tar) throws IOException {
+    return MergedTree.of(List.of(TarIndexer.index(new ByteArrayInputStream(tar))),
+        List.of(Digest.sha256(tar)));
+  }
+
+  private static String describe(MergedTree t, String p, boolean follow) {
+    try {
+      LayerNode n = t.find(p, follow);
+      return n == null ? "absent" : n.path() + " " + n.type() + " " + n.fileKey();
+    } catch (IOException e) {
+      return e.getClass().getSimpleName() + " " + e.getMessage();
+    }
+  }
+
+  @Test
   void aHardLinkInALaterLayerCountsOnAFileOfOneName() throws IOException {
     // the file has one name in its own layer: only the layer above makes it two
     MergedTree t = tree(new TestTars().file("a", "data").file("other", "x"),
