@@ -9,7 +9,6 @@ module io.layerfs.core {
   requires org.apache.commons.compress;
   // optional (internal.OptionalLibrary): zstd layers and signatures only
   requires static com.github.luben.zstd_jni;
-  requires com.github.benmanes.caffeine;
   requires com.fasterxml.jackson.databind;
   requires java.net.http;
   requires static org.bouncycastle.pg;

@@ -12,8 +12,8 @@
  *       stream from {@code close}.
  *   <li>{@link io.layerfs.core.internal.Clock}: wall-clock nanoseconds, as file times need them.
  *   <li>{@link io.layerfs.core.internal.LruCache}: a map bounded by weight, least recently used
- *       out first, for caches filled once per layer or directory (Caffeine costs a fresh JVM
- *       more than they save).
+ *       out first, for the store's caches: layer indexes, merged directories, and, in stripes,
+ *       verified file data (Caffeine costs a fresh JVM more than they save).
  * </ul>
  *
  * <p>Stateless, except a tee stream, which belongs to one thread, and a cache (thread-safe).

@@ -155,7 +155,8 @@
  * filled once per layer or directory and read only behind faster structures, and Caffeine's
  * start (its classes, a thread pool, the JDK's logging) cost a fresh JVM more than opening an
  * image and listing it. Verified file data ({@code VerifiedChunks}), read hot and concurrently,
- * stays in Caffeine, built on the first read of file data.
+ * is cached in stripes of {@code LruCache} by key, so that readers of different chunks rarely
+ * share a lock; Caffeine's start there cost the first read of a fresh JVM about 50 ms of CPU.
  *
  * <h2>Nodes</h2>
  *
