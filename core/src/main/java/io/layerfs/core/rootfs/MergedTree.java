@@ -44,6 +44,8 @@ public final class MergedTree {
   // type codes as constants: lookups compare them for every component
   private static final int HARDLINK = EntryType.HARDLINK.code();
   private static final int SYMLINK = EntryType.SYMLINK.code();
+  private static final int DIRECTORY = EntryType.DIRECTORY.code();
+  private static final int WHITEOUT = LayerIndex.T_WHITEOUT;
 
   private final LayerIndex[] layers;
   private final Digest[] digests;
@@ -653,6 +655,12 @@ public final class MergedTree {
   }
 
   private Children computeChildren(Dir d) {
+    if (d.layerIds.length == 1) {
+      Children c = childrenOfOneLayer(d.layerIds[0], d.entryIds[0]);
+      if (c != null) {
+        return c;
+      }
+    }
     HashMap<String, long[]> found = new HashMap<>();
     Set<String> hidden = new HashSet<>();
     List<String> pending = new ArrayList<>();
@@ -709,5 +717,49 @@ public final class MergedTree {
       }
     }
     return new Children(names, ls, es, subdirs);
+  }
+
+  /**
+   * The children of a directory only layer {@code l} contributes to (most directories of most
+   * images), straight from the index, which stores them sorted: no merging, no set of hidden
+   * names, no sort. Null when the general merge is needed: a hard link to resolve, or names whose
+   * byte order differs from {@link String#compareTo}'s (some above U+FFFF).
+   */
+  private Children childrenOfOneLayer(int l, int dirEntry) {
+    LayerIndex x = layers[l];
+    int cd = x.childDir(dirEntry);
+    if (cd < 0) {
+      return new Children(new String[0], new int[0], new int[0], 0);
+    }
+    int first = x.dirFirst(cd);
+    int count = x.dirCount(cd);
+    String[] names = new String[count];
+    int[] ls = new int[count];
+    int[] es = new int[count];
+    int n = 0;
+    int subdirs = 0;
+    for (int e = first; e < first + count; e++) {
+      int type = x.typeCode(e);
+      if (type == WHITEOUT) {
+        continue; // hides nothing: no layer below contributes
+      }
+      if (type == HARDLINK) {
+        return null;
+      }
+      String name = x.name(e);
+      if (n > 0 && names[n - 1].compareTo(name) >= 0) {
+        return null;
+      }
+      names[n] = name;
+      ls[n] = l;
+      es[n] = e;
+      if (type == DIRECTORY) {
+        subdirs++;
+      }
+      n++;
+    }
+    return n == count ? new Children(names, ls, es, subdirs)
+        : new Children(Arrays.copyOf(names, n), Arrays.copyOf(ls, n), Arrays.copyOf(es, n),
+            subdirs);
   }
 }
