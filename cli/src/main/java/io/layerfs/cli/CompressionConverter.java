@@ -1,8 +1,6 @@
 package io.layerfs.cli;
 
 import io.layerfs.core.Compression;
-import java.util.Iterator;
-import java.util.List;
 import java.util.Locale;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
@@ -18,13 +16,5 @@ final class CompressionConverter implements ITypeConverter<Compression> {
       default -> throw new TypeConversionException(
           "expected gzip, zstd or none but was '" + value + "'");
     };
-  }
-
-  /** The names for the help text. */
-  static final class Names implements Iterable<String> {
-    @Override
-    public Iterator<String> iterator() {
-      return List.of("gzip", "zstd", "none").iterator();
-    }
   }
 }
