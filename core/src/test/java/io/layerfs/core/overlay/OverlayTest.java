@@ -9,6 +9,7 @@ import static java.nio.file.StandardOpenOption.TRUNCATE_EXISTING;
 import static java.nio.file.StandardOpenOption.WRITE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -26,6 +27,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.NonWritableChannelException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.ClosedFileSystemException;
 import java.nio.file.DirectoryNotEmptyException;
@@ -172,8 +174,9 @@ class OverlayTest {
   }
 
   @Test
-  void aReadOnlyContainerRefusesChangesAndLocks() throws IOException {
+  void aReadOnlyContainerRefusesChangesAndMakesNoLockFiles() throws IOException {
     ov.createDirectory("/kept", 0755);
+    ov.lockFile(0x2a).close();
     ov = fx.reopen(true);
     assertTrue(ov.readOnly());
     assertThrows(ReadOnlyFileSystemException.class, () -> ov.createDirectory("/x", 0755));
@@ -181,7 +184,13 @@ class OverlayTest {
         () -> ov.open("/etc/hosts", Set.of(WRITE), 0));
     assertThrows(ReadOnlyFileSystemException.class,
         () -> ov.open("/etc/hosts", Set.of(READ, DELETE_ON_CLOSE), 0));
-    assertThrows(UnsupportedOperationException.class, () -> ov.lockFile(1));
+    // a lock file a writer made is locked for reading; none is made: locks are bookkeeping
+    try (FileChannel lock = ov.lockFile(0x2a)) {
+      assertNotNull(lock.tryLock(0, Long.MAX_VALUE, true));
+      assertThrows(NonWritableChannelException.class, () -> lock.tryLock());
+    }
+    assertNull(ov.lockFile(1));
+    assertFalse(Files.exists(fx.dir.resolve("locks/1")));
     assertTrue(ov.lookup("/kept", false).isDirectory());
     assertEquals(2, ov.layers().size());
   }
