@@ -23,6 +23,7 @@ import io.layerfs.core.Progress;
 import io.layerfs.core.container.ContainerFixture;
 import io.layerfs.core.rootfs.RootFs;
 import io.layerfs.testing.ImageBuilder;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -50,6 +51,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -434,17 +437,36 @@ class OverlayTest {
         events.add("done");
       }
     };
+    try (FileHandle h = ov.open("/made", Set.of(CREATE, WRITE), 0644)) {
+      h.write(ByteBuffer.wrap("made in the container\n".getBytes(StandardCharsets.UTF_8)), 0);
+    }
+    ov.createLink("/made-too", "/made"); // hard links of an upper file, as /hl1 and /hl2 are lower
     ByteArrayOutputStream tar = new ByteArrayOutputStream();
     ov.export(tar, p);
-    // the total counts each regular file's bytes (a hard link's for each name)
+    // the total counts each regular file's bytes once, as the tar holds them: a hard link's
+    // second name is a link entry without data
     long total = 0;
     for (String f : List.of("/etc/hosts", "/etc/passwd", "/d1/a", "/d1/sub/x", "/d1/sub/y",
-        "/d2/c", "/big", "/hl1", "/hl2", "/d3/new")) {
+        "/d2/c", "/big", "/hl1", "/d3/new", "/made")) {
       total += ov.lookup(f, false).size();
     }
+    long inTar = 0;
+    List<String> links = new ArrayList<>();
+    try (TarArchiveInputStream in =
+        new TarArchiveInputStream(new ByteArrayInputStream(tar.toByteArray()))) {
+      for (TarArchiveEntry e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+        if (e.isLink()) {
+          links.add(e.getName() + " -> " + e.getLinkName());
+        } else if (e.isFile()) {
+          inTar += e.getSize();
+        }
+      }
+    }
+    assertEquals(List.of("hl2 -> hl1", "made-too -> made"), links);
+    assertEquals(total, inTar);
     assertEquals(List.of("start export " + total, "done"), events);
+    assertEquals(total, advanced[0], "the progress reaches exactly 100%");
     assertTrue(advanced[0] >= ContainerFixture.BIG, String.valueOf(advanced[0]));
-    assertTrue(tar.size() > advanced[0]);
     // a commit holds the tree's read lock only while it runs
     Image committed =
         ov.commit(fx.store, fx.image, "m", null, CommitOptions.defaults(), Progress.NONE);
