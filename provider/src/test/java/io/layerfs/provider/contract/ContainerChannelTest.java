@@ -113,7 +113,8 @@ class ContainerChannelTest {
   private static void change(Path dir) throws IOException {
     Files.createFile(dir.resolve("made")); // a new file that never had bytes: no data file
     for (String name : List.of("empty", "4096.bin")) { // copied up for their metadata only
-      Files.setPosixFilePermissions(dir.resolve(name), PosixFilePermissions.fromString("rw-------"));
+      Files.setPosixFilePermissions(dir.resolve(name),
+          PosixFilePermissions.fromString("rw-------"));
     }
     try (FileChannel ch = FileChannel.open(dir.resolve("100000.bin"), StandardOpenOption.WRITE)) {
       ch.write(ByteBuffer.wrap(new byte[] {1, 2, 3}), 70000); // its second chunk only
