@@ -36,7 +36,9 @@ public interface FileHandle extends Closeable {
 
   /**
    * The channel of the file's data, for {@link FileChannel#lock} and {@link FileChannel#tryLock}
-   * (an I/O error opening it is thrown as {@link java.io.UncheckedIOException}).
+   * (an I/O error opening it is thrown as {@link java.io.UncheckedIOException}), or null where
+   * there is none to lock (an image file, or a read-only container's file no writer made a data
+   * or lock file for): locks are then the caller's bookkeeping.
    */
   FileChannel lockChannel();
 

@@ -7,6 +7,7 @@ import io.layerfs.core.content.ContentStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -128,7 +129,7 @@ public final class PartialBlob implements RangedBlob {
         if (pos >= end) {
           return -1;
         }
-        int n = data.read(ByteBuffer.wrap(b, off, (int) Math.min(len, end - pos)), pos);
+        int n = readData(ByteBuffer.wrap(b, off, (int) Math.min(len, end - pos)), pos);
         if (n < 0) {
           throw new IOException("partial blob " + dir.resolve(DATA) + " is shorter than "
               + "its recorded ranges");
@@ -139,8 +140,29 @@ public final class PartialBlob implements RangedBlob {
     };
   }
 
-  /** Fetches what is missing of {@code [start, end)}. */
+  /**
+   * Reads from the current file. {@link #publish} and {@link #discard} close the file a reader
+   * may be in the middle of: that read goes on in the file that replaced it (the stored blob
+   * holds the same bytes; after a discard, the check of what is read sends it to be fetched).
+   */
+  private int readData(ByteBuffer dst, long position) throws IOException {
+    FileChannel c = data;
+    try {
+      return c.read(dst, position);
+    } catch (ClosedChannelException e) {
+      FileChannel now = data;
+      if (now == c || Thread.currentThread().isInterrupted()) {
+        throw e;
+      }
+      return now.read(dst, position);
+    }
+  }
+
+  /** Fetches what is missing of {@code [start, end)}; nothing once the blob is stored. */
   synchronized void ensure(long start, long end) throws IOException {
+    if (published) {
+      return; // the store's verified blob holds every byte
+    }
     List<long[]> missing = new ArrayList<>();
     long at = start;
     var floor = ranges.floorEntry(at);
@@ -387,8 +409,15 @@ public final class PartialBlob implements RangedBlob {
     }
   }
 
-  /** Drops {@code [start, end)} from what is held, so the next read fetches it again. */
+  /**
+   * Drops {@code [start, end)} from what is held, so the next read fetches it again; nothing
+   * once the blob is stored (verified whole: damage there is the store's, which fsck reports,
+   * and its file is read-only).
+   */
   synchronized void forget(long start, long end) throws IOException {
+    if (published) {
+      return;
+    }
     TreeMap<Long, Long> kept = new TreeMap<>();
     ranges.forEach((s, e) -> {
       if (e <= start || s >= end) {

@@ -178,7 +178,7 @@ final class ContainerHandle implements FileHandle {
   public MappedByteBuffer map(FileChannel.MapMode mode, long position, long size)
       throws IOException {
     checkOpen();
-    if (mode == FileChannel.MapMode.READ_WRITE && !(read && write)) {
+    if (mode != FileChannel.MapMode.READ_ONLY && !(read && write)) { // the JDK's rule
       throw new NonWritableChannelException();
     }
     if (!read) {
@@ -205,7 +205,7 @@ final class ContainerHandle implements FileHandle {
     try {
       if (file != null) {
         try {
-          return file.channel();
+          return file.lockChannel();
         } catch (DataFileDamage e) {
           throw e.at(path);
         }

@@ -12,7 +12,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.commons.compress.archivers.tar.TarConstants;
@@ -45,12 +47,19 @@ final class LayerTarWriter {
     this.progress = progress;
   }
 
-  /** The bytes of file entries: what a progress bar can count. */
+  /**
+   * The bytes the file entries of {@link #write} hold, which it reports as progress: a file's
+   * once, at its first name (later names are hard link entries without data, see {@link
+   * #entry}).
+   */
   static long dataBytes(ChangeWalk walk) {
     long n = 0;
+    Set<Long> linked = new HashSet<>();
     for (ChangeWalk.Item i : walk.items()) {
-      if (i.op() == ChangeWalk.Op.ENTRY && i.node().isRegularFile()) {
-        n += i.node().size();
+      Node node = i.node();
+      if (i.op() == ChangeWalk.Op.ENTRY && node.isRegularFile()
+          && (node.linkCount() <= 1 || linked.add(node.fileKey()))) {
+        n += node.size();
       }
     }
     return n;

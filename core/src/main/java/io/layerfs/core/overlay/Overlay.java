@@ -684,12 +684,26 @@ public final class Overlay implements Closeable, FileTree {
     return tree;
   }
 
-  /** A channel on {@code locks/KEY} for lock requests on a file that has no data file. */
+  /**
+   * A channel on {@code locks/KEY} for lock requests on a file that has no data file. A read-only
+   * container creates nothing: it opens {@code locks/KEY} for reading if a writer made it, else
+   * returns null (the lock is then this process's bookkeeping, as a lock of an image file is).
+   */
   public FileChannel lockFile(long key) throws IOException {
-    if (dir == null || readOnly) {
-      throw new UnsupportedOperationException("file locks need a writable container");
+    if (dir == null && !readOnly) {
+      throw new UnsupportedOperationException("file locks need a container directory");
+    }
+    if (dir == null) {
+      return null; // a transient view of an image: nothing to share a lock with
     }
     Path locks = dir.resolve("locks");
+    if (readOnly) {
+      try {
+        return FileChannel.open(locks.resolve(Long.toHexString(key)), StandardOpenOption.READ);
+      } catch (NoSuchFileException e) {
+        return null;
+      }
+    }
     Files.createDirectories(locks);
     return FileChannel.open(locks.resolve(Long.toHexString(key)), StandardOpenOption.CREATE,
         StandardOpenOption.READ, StandardOpenOption.WRITE);

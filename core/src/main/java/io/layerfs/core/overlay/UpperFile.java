@@ -3,13 +3,16 @@ package io.layerfs.core.overlay;
 import io.layerfs.core.EntryType;
 import io.layerfs.core.Node;
 import io.layerfs.core.internal.Clock;
+import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.NonWritableChannelException;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.BitSet;
 import java.util.Set;
@@ -456,11 +459,15 @@ public final class UpperFile extends UpperEntry {
   }
 
   /**
-   * Maps the data file; every mode first copies up the whole file (a mapping needs it all). The
-   * data file then ends at the size (a truncate never extends a file).
+   * Maps the data file; in a writable container every mode first copies up the whole file (a
+   * mapping needs it all), after which the data file ends at the size (a truncate never extends
+   * a file). A read-only container maps without copying up ({@link #mapReadOnly}).
    */
   synchronized MappedByteBuffer map(FileChannel.MapMode mode, long position, long length)
       throws IOException {
+    if (upper.readOnly()) {
+      return mapReadOnly(mode, position, length);
+    }
     copyAll();
     MappedByteBuffer b = channel().map(mode, position, length);
     mapped = true;
@@ -469,6 +476,91 @@ public final class UpperFile extends UpperEntry {
       dirty = true;
     }
     return b;
+  }
+
+  /**
+   * A mapping in a read-only container, which cannot copy up: a range whose bytes are all in
+   * the image maps the image's bytes, one whose bytes are all in the data file maps the data
+   * file, and any other (bytes of both, or an empty range, which may have no data file) maps a
+   * private copy of the range as it reads now, in an unlinked temporary file.
+   */
+  private MappedByteBuffer mapReadOnly(FileChannel.MapMode mode, long position, long length)
+      throws IOException {
+    if (mode != FileChannel.MapMode.READ_ONLY) {
+      throw new NonWritableChannelException();
+    }
+    long end = position + length;
+    if (end > size) { // FileChannelImpl's words for a read-only channel
+      throw new IOException("Channel not open for writing - cannot extend file to required size");
+    }
+    if (length > 0 && originLayer >= 0 && end <= originSize
+        && !anyChunkCopied(position, end)) {
+      return upper.mapLower(originLayer, originOffset, originSize, position, length);
+    }
+    if (length > 0 && !anyFromLower(position, end)) {
+      MappedByteBuffer b = channel().map(FileChannel.MapMode.READ_ONLY, position, length);
+      mapped = true;
+      return b;
+    }
+    return mapCopy(position, length);
+  }
+
+  /** Whether a chunk holding a byte of [from, to) of the origin is copied up. */
+  private boolean anyChunkCopied(long from, long to) {
+    int first = (int) (from >>> CHUNK_SHIFT);
+    int next = chunks.nextSetBit(first);
+    return next >= 0 && (long) next << CHUNK_SHIFT < to;
+  }
+
+  /** Whether a byte of [from, to) is still read from the lower layer. */
+  private boolean anyFromLower(long from, long to) {
+    long last = Math.min(to, originSize);
+    if (originLayer < 0 || from >= last) {
+      return false;
+    }
+    return (long) chunks.nextClearBit((int) (from >>> CHUNK_SHIFT)) << CHUNK_SHIFT < last;
+  }
+
+  /** Maps a private copy of [position, position + length), as {@link #read} reads it now. */
+  private MappedByteBuffer mapCopy(long position, long length) throws IOException {
+    Path tmp = Files.createTempFile("layerfs-map-", ".tmp"); // owner-only permissions
+    try (FileChannel copy = FileChannel.open(tmp, StandardOpenOption.READ,
+        StandardOpenOption.WRITE)) {
+      Files.delete(tmp); // the mapping keeps the bytes; nothing is left behind
+      ByteBuffer buf = ByteBuffer.allocate((int) Math.min(length, CHUNK));
+      for (long done = 0; done < length; ) {
+        buf.clear().limit((int) Math.min(buf.capacity(), length - done));
+        while (buf.hasRemaining()) {
+          if (read(buf, position + done + buf.position()) < 0) {
+            throw new EOFException("file ends before byte " + (position + length));
+          }
+        }
+        buf.flip();
+        while (buf.hasRemaining()) {
+          copy.write(buf, done + buf.position());
+        }
+        done += buf.limit();
+      }
+      return copy.map(FileChannel.MapMode.READ_ONLY, 0, length);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  /**
+   * The channel to lock the file's bytes through: the data file's, or null in a read-only
+   * container when the file has no data file (it cannot create one; the lock is then this
+   * process's bookkeeping, as a lock of an image file is).
+   */
+  synchronized FileChannel lockChannel() throws IOException {
+    try {
+      return channel();
+    } catch (NoSuchFileException e) {
+      if (upper.readOnly()) { // only a file with no bytes in a data file gets here
+        return null;
+      }
+      throw e;
+    }
   }
 
   synchronized void force(boolean metaData) throws IOException {

@@ -9,6 +9,7 @@ import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -229,6 +230,16 @@ final class UpperLayer implements Closeable {
     } finally {
       dst.limit(oldLimit);
     }
+  }
+
+  /**
+   * Maps read-only [position, position + length) of the lower file of image layer {@code layer}
+   * at {@code dataOffset}, {@code size} bytes long, verified as image mappings are ({@link
+   * LayerStore#map}).
+   */
+  MappedByteBuffer mapLower(int layer, long dataOffset, long size, long position, long length)
+      throws IOException {
+    return layers.map(imageLayers.get(layer), dataOffset, size, position, length);
   }
 
   void countWritten(long n) {

@@ -46,11 +46,12 @@
  * and its chunk is not in the bitmap, else from the data file (a hole, or a position past its end,
  * reads as zeros). So appending a line to a 1 GiB image file copies at most one chunk; {@code
  * chmod}, {@code chown}, {@code touch}, rename and hard links of an image file copy metadata only;
- * when every chunk is present the origin is dropped, and a read-write {@code map} first copies
- * every chunk. Deleting an image name records a whiteout; removing an image directory and
- * creating it again gives an opaque directory; renaming an image directory makes a redirect and
- * copies no data. A copy-up is per name, so hard links of an image file break on copy-up, as
- * overlay2's do.
+ * when every chunk is present the origin is dropped, and a {@code map} first copies every chunk
+ * (a read-only container, which cannot, maps the image's bytes, the data file, or a private copy
+ * of a range that needs both). Deleting an image name records a whiteout; removing an image
+ * directory and creating it again gives an opaque directory; renaming an image directory makes a
+ * redirect and copies no data. A copy-up is per name, so hard links of an image file break on
+ * copy-up, as overlay2's do.
  *
  * <h2>Records, the log and the snapshot</h2>
  *

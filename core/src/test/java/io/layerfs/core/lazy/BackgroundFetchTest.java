@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerfs.core.Digest;
@@ -23,6 +24,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -36,13 +38,18 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code Store.completeLazyInBackground}: an eStargz image of about 11 MiB (three fetch steps)
- * served slowly by a loopback range server is completed on a daemon thread while a view reads
- * it; closing the fetch or the store stops it between steps; a tampered blob never reaches
- * {@code blobs/}; and a JVM killed in the middle of a fetch leaves only verified blobs, from
- * which the next completion goes on.
+ * served by a loopback range server is completed on a daemon thread while a view reads it;
+ * closing the fetch or the store stops it between steps; a tampered blob never reaches {@code
+ * blobs/}; and a JVM killed in the middle of a fetch leaves only verified blobs, from which the
+ * next completion goes on. The server holds its responses at a chosen byte ({@link
+ * RangeServer#holdAfter}) where a test needs the fetch at a known point, so that no result
+ * depends on how fast the threads run (they once failed on a loaded machine).
  */
 class BackgroundFetchTest {
   private static final String TAG = "app-esgz";
+
+  /** Where a held fetch stops: in the middle of its second step of the large layer. */
+  private static final long MID_SECOND_STEP = PartialBlob.STEP + PartialBlob.STEP / 2;
 
   @TempDir Path tmp;
 
@@ -60,11 +67,24 @@ class BackgroundFetchTest {
     return files;
   }
 
-  private Path remote() throws IOException {
+  /** The image in one layer, or with {@code /etc} in a small layer below the large one. */
+  private Path remote(boolean etcApart) throws IOException {
     Path remote = tmp.resolve("remote");
-    ImageBuilder b = ImageBuilder.create(remote).add(ImageBuilder.Entry.dir("etc"))
-        .add(ImageBuilder.Entry.dir("srv"));
-    files().forEach((p, data) -> b.add(ImageBuilder.Entry.file(p.substring(1), data)));
+    ImageBuilder b = ImageBuilder.create(remote).add(ImageBuilder.Entry.dir("etc"));
+    files().forEach((p, data) -> {
+      if (p.startsWith("/etc/")) {
+        b.add(ImageBuilder.Entry.file(p.substring(1), data));
+      }
+    });
+    if (etcApart) {
+      b.layer();
+    }
+    b.add(ImageBuilder.Entry.dir("srv"));
+    files().forEach((p, data) -> {
+      if (!p.startsWith("/etc/")) {
+        b.add(ImageBuilder.Entry.file(p.substring(1), data));
+      }
+    });
     b.build("app");
     try (Store store = Store.open(remote)) {
       store.convertToEStargz("app", TAG, Progress.NONE);
@@ -74,20 +94,26 @@ class BackgroundFetchTest {
 
   @Test
   void readsDuringTheFetchAreRightAndTheImageEndsUpComplete() throws Exception {
-    Path remote = remote();
+    Path remote = remote(true);
     Path local = tmp.resolve("local");
     try (RangeServer server = new RangeServer(remote);
         Store lazy = storeWithMetadataOf(remote, TAG, local)) {
       lazy.attachLazy(TAG, l -> server.blob(l.digest(), l.size()));
-      server.delay(300);
+      server.reset();
+      server.holdAfter(MID_SECOND_STEP); // the small layer done, the large one in its steps
       try (FileTree view = lazy.view(TAG)) {
         BackgroundFetch fetch = lazy.completeLazyInBackground(TAG);
-        int readsWhileFetching = 0;
-        for (var e : files().entrySet()) {
+        server.awaitHeld();
+        // a read while the fetch is held (a read of the layer it fetches would wait for the
+        // step: at most a minute here, or the test fails rather than hangs)
+        byte[] hosts = assertTimeoutPreemptively(Duration.ofSeconds(60),
+            () -> read(view, "/etc/hosts"));
+        assertArrayEquals(files().get("/etc/hosts"), hosts);
+        assertFalse(fetch.done().isDone(), "the fetch is held: " + fetch.done());
+        server.release();
+        for (var e : files().entrySet()) { // these interleave with the rest of the fetch
           assertArrayEquals(e.getValue(), read(view, e.getKey()), e.getKey());
-          readsWhileFetching += fetch.done().isDone() ? 0 : 1;
         }
-        assertTrue(readsWhileFetching > 0, "no read ran while the fetch did");
         fetch.done().get(120, TimeUnit.SECONDS);
         for (Layer l : lazy.image(TAG).layers()) {
           assertTrue(Files.isRegularFile(local.resolve("blobs/sha256/" + l.digest().hex())),
@@ -108,27 +134,28 @@ class BackgroundFetchTest {
 
   @Test
   void closeStopsTheFetchBetweenStepsAndTheNextCompletionGoesOn() throws Exception {
-    Path remote = remote();
+    Path remote = remote(false);
     Path local = tmp.resolve("local");
     try (RangeServer server = new RangeServer(remote);
         Store lazy = storeWithMetadataOf(remote, TAG, local)) {
       List<Layer> attached = lazy.attachLazy(TAG, l -> server.blob(l.digest(), l.size()));
       Layer big = largest(attached);
       server.reset();
-      server.delay(400);
+      server.holdAfter(MID_SECOND_STEP);
       BackgroundFetch fetch = lazy.completeLazyInBackground(TAG);
-      waitForRequests(server, 1);
-      fetch.close();
+      server.awaitHeld();
+      closeWhileHeld(server, fetch::close);
       assertTrue(fetch.done().isCancelled(), "stopped, not finished: " + fetch.done());
       assertTrue(fetchThreads().isEmpty(), "the thread outlived close: " + fetchThreads());
       long served = server.bytesServed();
+      // the step in flight at close ended; no other began
+      assertTrue(served <= 2 * PartialBlob.STEP, served + " bytes fetched by two steps");
       assertTrue(served < big.size(), served + " of " + big.size() + " bytes fetched");
       assertFalse(Files.exists(local.resolve("blobs/sha256/" + big.digest().hex())),
           "an incomplete layer reached blobs/");
       assertOnlyVerifiedBlobs(local);
       Thread.sleep(500); // a step still running after close would show here
       assertEquals(served, server.bytesServed(), "fetched after close returned");
-      server.delay(0);
       server.reset();
       lazy.completeLazy(TAG);
       // the footer and TOC were held before the fetch began: nothing is fetched twice
@@ -143,15 +170,17 @@ class BackgroundFetchTest {
 
   @Test
   void closingTheStoreStopsItsFetches() throws Exception {
-    Path remote = remote();
+    Path remote = remote(false);
     Path local = tmp.resolve("local");
     BackgroundFetch fetch;
     try (RangeServer server = new RangeServer(remote)) {
       try (Store lazy = storeWithMetadataOf(remote, TAG, local)) {
         lazy.attachLazy(TAG, l -> server.blob(l.digest(), l.size()));
-        server.delay(400);
+        server.reset();
+        server.holdAfter(MID_SECOND_STEP);
         fetch = lazy.completeLazyInBackground(TAG);
-        waitForRequests(server, 1);
+        server.awaitHeld();
+        closeWhileHeld(server, lazy::close);
       }
       assertTrue(fetch.done().isCancelled(), "" + fetch.done());
       assertTrue(fetchThreads().isEmpty(), "the thread outlived the store: " + fetchThreads());
@@ -161,7 +190,7 @@ class BackgroundFetchTest {
 
   @Test
   void aTamperedBlobNeverReachesBlobs() throws Exception {
-    Path remote = remote();
+    Path remote = remote(false);
     Path local = tmp.resolve("local");
     try (RangeServer server = new RangeServer(remote);
         Store lazy = storeWithMetadataOf(remote, TAG, local)) {
@@ -204,14 +233,15 @@ class BackgroundFetchTest {
 
   @Test
   void aJvmKilledDuringTheFetchLeavesOnlyVerifiedBlobs() throws Exception {
-    Path remote = remote();
+    Path remote = remote(false);
     Path local = tmp.resolve("local");
     try (RangeServer server = new RangeServer(remote)) {
       Layer big;
       try (Store lazy = storeWithMetadataOf(remote, TAG, local)) {
         big = largest(lazy.image(TAG).layers());
       }
-      server.delay(300);
+      // the footer and TOC, the first step, then the middle of the second, until killed
+      server.holdAfter(MID_SECOND_STEP);
       Process child = new ProcessBuilder(
           Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
           System.getProperty("java.class.path"), BackgroundFetchTest.class.getName(),
@@ -219,8 +249,7 @@ class BackgroundFetchTest {
           .redirectError(ProcessBuilder.Redirect.INHERIT).start();
       try {
         assertEquals("fetching", new String(child.getInputStream().readNBytes(8)));
-        waitForRequests(server, 4); // the TOCs, then fetch steps
-        Thread.sleep(200); // in the middle of a step's response
+        server.awaitHeld(); // in the middle of a step's response
       } finally {
         child.destroyForcibly(); // SIGKILL
         assertTrue(child.waitFor(60, TimeUnit.SECONDS));
@@ -228,7 +257,7 @@ class BackgroundFetchTest {
       assertFalse(Files.exists(local.resolve("blobs/sha256/" + big.digest().hex())),
           "killed before the big layer was whole, yet it is in blobs/");
       assertOnlyVerifiedBlobs(local);
-      server.delay(0);
+      server.release();
       try (Store again = Store.open(local)) {
         assertEquals(List.of(), again.fsck(false, Progress.NONE).problems());
         again.attachLazy(TAG, l -> server.blob(l.digest(), l.size()));
@@ -250,12 +279,45 @@ class BackgroundFetchTest {
     return layers.stream().max((a, b) -> Long.compare(a.size(), b.size())).orElseThrow();
   }
 
-  private static void waitForRequests(RangeServer server, int n) throws InterruptedException {
+  /**
+   * Runs {@code close} (which stops a fetch and waits for it) on another thread while the
+   * fetch is held in a step, and releases the server only once that thread waits for the fetch
+   * to end: the stop is then asked for before the step ends, on any machine.
+   */
+  private static void closeWhileHeld(RangeServer server, Closing close) throws Exception {
+    Thread closer = new Thread(() -> {
+      try {
+        close.run();
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }, "closer");
+    closer.start();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (server.requests() < n) {
-      assertTrue(System.nanoTime() < deadline, "the fetch made no request in 60 s");
-      Thread.sleep(20);
+    while (!waitsForAThread(closer)) {
+      assertTrue(System.nanoTime() < deadline, "close did not wait for the fetch in 60 s");
+      Thread.sleep(5);
     }
+    server.release();
+    closer.join(TimeUnit.SECONDS.toMillis(60));
+    assertFalse(closer.isAlive(), "close did not return once the step ended");
+  }
+
+  /** Whether {@code t} is in {@link Thread#join}. */
+  private static boolean waitsForAThread(Thread t) {
+    if (t.getState() != Thread.State.WAITING) {
+      return false;
+    }
+    for (StackTraceElement e : t.getStackTrace()) {
+      if (e.getClassName().equals(Thread.class.getName()) && e.getMethodName().equals("join")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private interface Closing {
+    void run() throws Exception;
   }
 
   private static List<String> fetchThreads() {

@@ -6,6 +6,7 @@ import io.layerfs.core.Digest;
 import io.layerfs.core.RangedBlob;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -20,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
@@ -28,8 +30,9 @@ import java.util.regex.Pattern;
 /**
  * A loopback HTTP server that serves the blobs of an OCI layout at {@code /blobs/ALG/HEX} with
  * {@code Range} requests (206, as a registry does), counting the requests and the bytes it
- * sends; and a {@link RangedBlob} client of it over the JDK's {@code HttpClient}. A test stand-in
- * for a registry's blob endpoint.
+ * sends, and holding its responses at a given byte until released ({@link #holdAfter}); and a
+ * {@link RangedBlob} client of it over the JDK's {@code HttpClient}. A test stand-in for a
+ * registry's blob endpoint.
  */
 final class RangeServer implements AutoCloseable {
   private static final Pattern RANGE = Pattern.compile("bytes=(\\d+)-(\\d*)");
@@ -41,7 +44,11 @@ final class RangeServer implements AutoCloseable {
   private final AtomicLong bytes = new AtomicLong();
   private final AtomicLong requests = new AtomicLong();
   private volatile UnaryOperator<byte[]> tamper = UnaryOperator.identity();
-  private volatile long delayMillis;
+  /** Guards the hold: {@link #holdAt}, {@link #sent} and {@link #held}. */
+  private final Object gate = new Object();
+  private long holdAt = Long.MAX_VALUE;
+  private long sent;
+  private int held;
 
   RangeServer(Path layout) throws IOException {
     this.layout = layout;
@@ -63,16 +70,72 @@ final class RangeServer implements AutoCloseable {
   void reset() {
     bytes.set(0);
     requests.set(0);
+    synchronized (gate) {
+      sent = 0;
+    }
+  }
+
+  /**
+   * From now on, responses stop sending once {@code limit} bytes were sent since the last
+   * {@link #reset} (in the middle of the response that reaches it) and wait for {@link
+   * #release}: a client held at a known point, whatever the machine's load.
+   */
+  void holdAfter(long limit) {
+    synchronized (gate) {
+      holdAt = limit;
+      gate.notifyAll();
+    }
+  }
+
+  /** Lets held responses, and all later ones, go on. */
+  void release() {
+    holdAfter(Long.MAX_VALUE);
+  }
+
+  /** Waits until a response is held by {@link #holdAfter} (60 s at most: a hung test fails). */
+  void awaitHeld() throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    synchronized (gate) {
+      while (held == 0) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          throw new AssertionError("no response reached the hold in 60 s: " + sent
+              + " bytes sent, held after " + holdAt);
+        }
+        TimeUnit.NANOSECONDS.timedWait(gate, left);
+      }
+    }
+  }
+
+  /** How many of {@code want} bytes may be sent now; 0 at the hold. */
+  private int admit(int want) {
+    synchronized (gate) {
+      int n = (int) Math.min(want, Math.max(0, holdAt - sent));
+      sent += n;
+      return n;
+    }
+  }
+
+  private void awaitRelease() throws InterruptedIOException {
+    synchronized (gate) {
+      held++;
+      gate.notifyAll();
+      try {
+        while (sent >= holdAt) {
+          gate.wait();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("closed while held");
+      } finally {
+        held--;
+      }
+    }
   }
 
   /** Changes the bytes of every response from now on (a hostile or broken registry). */
   void tamper(UnaryOperator<byte[]> t) {
     this.tamper = t;
-  }
-
-  /** Holds every response from now on for this long (a slow registry). */
-  void delay(long millis) {
-    this.delayMillis = millis;
   }
 
   /** The server's address, for {@link #blob(URI, Digest, long)} in another process. */
@@ -122,14 +185,6 @@ final class RangeServer implements AutoCloseable {
   private void serve(HttpExchange ex) throws IOException {
     try (ex) {
       requests.incrementAndGet();
-      if (delayMillis > 0) {
-        try {
-          Thread.sleep(delayMillis);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return;
-        }
-      }
       Path file = layout.resolve(ex.getRequestURI().getPath().substring(1));
       if (!Files.isRegularFile(file)) {
         ex.sendResponseHeaders(404, -1);
@@ -158,7 +213,16 @@ final class RangeServer implements AutoCloseable {
       bytes.addAndGet(body.length);
       ex.sendResponseHeaders(range != null ? 206 : 200, body.length);
       try (OutputStream out = ex.getResponseBody()) {
-        out.write(body);
+        for (int off = 0; off < body.length; ) {
+          int n = admit(body.length - off);
+          if (n == 0) {
+            out.flush(); // the client has what was sent before the hold
+            awaitRelease();
+            continue;
+          }
+          out.write(body, off, n);
+          off += n;
+        }
       }
     } catch (UncheckedIOException e) {
       throw e.getCause();
@@ -167,6 +231,7 @@ final class RangeServer implements AutoCloseable {
 
   @Override
   public void close() {
+    release();
     server.stop(0);
     executor.shutdownNow();
   }

@@ -9,6 +9,7 @@ import static java.nio.file.StandardOpenOption.TRUNCATE_EXISTING;
 import static java.nio.file.StandardOpenOption.WRITE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -22,10 +23,12 @@ import io.layerfs.core.Progress;
 import io.layerfs.core.container.ContainerFixture;
 import io.layerfs.core.rootfs.RootFs;
 import io.layerfs.testing.ImageBuilder;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.NonWritableChannelException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.ClosedFileSystemException;
 import java.nio.file.DirectoryNotEmptyException;
@@ -48,6 +51,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -172,8 +177,9 @@ class OverlayTest {
   }
 
   @Test
-  void aReadOnlyContainerRefusesChangesAndLocks() throws IOException {
+  void aReadOnlyContainerRefusesChangesAndMakesNoLockFiles() throws IOException {
     ov.createDirectory("/kept", 0755);
+    ov.lockFile(0x2a).close();
     ov = fx.reopen(true);
     assertTrue(ov.readOnly());
     assertThrows(ReadOnlyFileSystemException.class, () -> ov.createDirectory("/x", 0755));
@@ -181,7 +187,13 @@ class OverlayTest {
         () -> ov.open("/etc/hosts", Set.of(WRITE), 0));
     assertThrows(ReadOnlyFileSystemException.class,
         () -> ov.open("/etc/hosts", Set.of(READ, DELETE_ON_CLOSE), 0));
-    assertThrows(UnsupportedOperationException.class, () -> ov.lockFile(1));
+    // a lock file a writer made is locked for reading; none is made: locks are bookkeeping
+    try (FileChannel lock = ov.lockFile(0x2a)) {
+      assertNotNull(lock.tryLock(0, Long.MAX_VALUE, true));
+      assertThrows(NonWritableChannelException.class, () -> lock.tryLock());
+    }
+    assertNull(ov.lockFile(1));
+    assertFalse(Files.exists(fx.dir.resolve("locks/1")));
     assertTrue(ov.lookup("/kept", false).isDirectory());
     assertEquals(2, ov.layers().size());
   }
@@ -425,17 +437,36 @@ class OverlayTest {
         events.add("done");
       }
     };
+    try (FileHandle h = ov.open("/made", Set.of(CREATE, WRITE), 0644)) {
+      h.write(ByteBuffer.wrap("made in the container\n".getBytes(StandardCharsets.UTF_8)), 0);
+    }
+    ov.createLink("/made-too", "/made"); // hard links of an upper file, as /hl1 and /hl2 are lower
     ByteArrayOutputStream tar = new ByteArrayOutputStream();
     ov.export(tar, p);
-    // the total counts each regular file's bytes (a hard link's for each name)
+    // the total counts each regular file's bytes once, as the tar holds them: a hard link's
+    // second name is a link entry without data
     long total = 0;
     for (String f : List.of("/etc/hosts", "/etc/passwd", "/d1/a", "/d1/sub/x", "/d1/sub/y",
-        "/d2/c", "/big", "/hl1", "/hl2", "/d3/new")) {
+        "/d2/c", "/big", "/hl1", "/d3/new", "/made")) {
       total += ov.lookup(f, false).size();
     }
+    long inTar = 0;
+    List<String> links = new ArrayList<>();
+    try (TarArchiveInputStream in =
+        new TarArchiveInputStream(new ByteArrayInputStream(tar.toByteArray()))) {
+      for (TarArchiveEntry e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+        if (e.isLink()) {
+          links.add(e.getName() + " -> " + e.getLinkName());
+        } else if (e.isFile()) {
+          inTar += e.getSize();
+        }
+      }
+    }
+    assertEquals(List.of("hl2 -> hl1", "made-too -> made"), links);
+    assertEquals(total, inTar);
     assertEquals(List.of("start export " + total, "done"), events);
+    assertEquals(total, advanced[0], "the progress reaches exactly 100%");
     assertTrue(advanced[0] >= ContainerFixture.BIG, String.valueOf(advanced[0]));
-    assertTrue(tar.size() > advanced[0]);
     // a commit holds the tree's read lock only while it runs
     Image committed =
         ov.commit(fx.store, fx.image, "m", null, CommitOptions.defaults(), Progress.NONE);

@@ -20,7 +20,9 @@ import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -104,6 +106,77 @@ class ContainerChannelTest {
         ch.close();
         assertTrue(!lock.isValid(), "closing the channel releases its locks");
       }
+    }
+  }
+
+  /** The changes of the read-only test, on a container's files and on their host copies. */
+  private static void change(Path dir) throws IOException {
+    Files.createFile(dir.resolve("made")); // a new file that never had bytes: no data file
+    for (String name : List.of("empty", "4096.bin")) { // copied up for their metadata only
+      Files.setPosixFilePermissions(dir.resolve(name),
+          PosixFilePermissions.fromString("rw-------"));
+    }
+    try (FileChannel ch = FileChannel.open(dir.resolve("100000.bin"), StandardOpenOption.WRITE)) {
+      ch.write(ByteBuffer.wrap(new byte[] {1, 2, 3}), 70000); // its second chunk only
+    }
+  }
+
+  /** The bytes of a read-only mapping of [position, position + length) of {@code file}. */
+  private static byte[] mapped(Path file, long position, int length) throws IOException {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      MappedByteBuffer map = ch.map(FileChannel.MapMode.READ_ONLY, position, length);
+      byte[] bytes = new byte[map.remaining()];
+      map.get(bytes);
+      return bytes;
+    }
+  }
+
+  /** Whether a shared lock, by {@code lock} then by {@code tryLock}, works on a read channel. */
+  private static boolean sharedLocks(Path file) throws IOException {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      FileLock lock = ch.lock(0, Long.MAX_VALUE, true);
+      boolean held = lock.isValid() && lock.isShared();
+      lock.release();
+      FileLock tried = ch.tryLock(0, 10, true);
+      held &= tried != null && tried.isValid() && tried.isShared();
+      tried.release();
+      return held && !tried.isValid();
+    }
+  }
+
+  /**
+   * A read-only view serves files the container holds without a data file, or with some chunks
+   * only, as the host serves their copies: mappings of their bytes (the image's where no chunk
+   * was copied, never copying up) and shared locks.
+   */
+  @Test
+  void aReadOnlyViewMapsAndLocksFilesWithoutDataFilesAsTheHostDoes() throws IOException {
+    try (FileSystem fs = open("channels-readonly")) {
+      for (String name : List.of("one", "empty", "4096.bin", "100000.bin")) {
+        Files.copy(fs.getPath("/data", name), host.resolve(name));
+      }
+      change(fs.getPath("/data"));
+      change(host);
+    }
+    try (FileSystem view = FileSystems.newFileSystem(URI.create("layerfs://channels-readonly"),
+        Map.of("store", store, "readOnly", true))) {
+      for (String name : List.of("one", "made", "empty", "4096.bin", "100000.bin")) {
+        Path file = view.getPath("/data", name);
+        Path copy = host.resolve(name);
+        int size = (int) Files.size(copy);
+        assertEquals(size, Files.size(file), name);
+        assertArrayEquals(mapped(copy, 0, size), mapped(file, 0, size), name);
+        assertEquals(sharedLocks(copy), sharedLocks(file), name);
+        assertTrue(sharedLocks(file), name);
+      }
+      Path partly = view.getPath("/data/100000.bin");
+      Path copy = host.resolve("100000.bin");
+      // the image's bytes alone, the data file's alone, and both
+      for (long[] range : new long[][] {{0, 1000}, {66000, 20000}, {60000, 10003}, {0, 0}}) {
+        assertArrayEquals(mapped(copy, range[0], (int) range[1]),
+            mapped(partly, range[0], (int) range[1]), () -> Arrays.toString(range));
+      }
+      assertEquals(-1, (int) Files.getAttribute(partly, "layer:index"), "in the container");
     }
   }
 
