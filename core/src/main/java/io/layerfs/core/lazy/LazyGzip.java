@@ -36,6 +36,7 @@ final class LazyGzip implements AutoCloseable {
   static final String PREFIX = "tar.part";
   static final int FIRST_BLOCK = 128 << 10;
   static final int MAX_BLOCK = 1 << 20;
+  static final int PREFETCH_AT = 50;
 
   private final PartialBlob blob;
   private final Digest diffId;
@@ -79,9 +80,7 @@ final class LazyGzip implements AutoCloseable {
    */
   int read(long position, ByteBuffer dst) throws IOException {
     long want = position + dst.remaining();
-    if (want > frontier) {
-      inflateTo(want);
-    }
+    inflateTo(want);
     long end = Math.min(want, frontier);
     if (position >= end) {
       return dst.hasRemaining() && position >= frontier ? -1 : 0;
@@ -101,10 +100,21 @@ final class LazyGzip implements AutoCloseable {
 
   /** Inflates to the end of the stream and checks the DiffID. */
   void inflateAll() throws IOException {
-    inflateTo(Long.MAX_VALUE);
+    inflate(Long.MAX_VALUE);
   }
 
-  private synchronized void inflateTo(long want) throws IOException {
+  /**
+   * Inflates up to uncompressed offset {@code want}, or to the end of the stream if it comes
+   * first; returns how far the prefix now reaches towards {@code want}.
+   */
+  long inflateTo(long want) throws IOException {
+    if (frontier < want) {
+      inflate(want);
+    }
+    return Math.min(want, frontier);
+  }
+
+  private synchronized void inflate(long want) throws IOException {
     if (verified || frontier >= want) {
       return;
     }
@@ -148,9 +158,12 @@ final class LazyGzip implements AutoCloseable {
   /** The compressed blob front to back, fetched in growing blocks as the inflater asks. */
   private final class Sequential extends InputStream {
     private long pos;
-    // the end of what this stream has made sure the partial blob holds, and the next block size
+    // the block being read: [blockStart, ensured) is held; the next block's size; whether the
+    // next block was asked for
+    private long blockStart;
     private long ensured;
     private long block = FIRST_BLOCK;
+    private boolean askedNext;
 
     @Override
     public int read() throws IOException {
@@ -165,9 +178,16 @@ final class LazyGzip implements AutoCloseable {
         return -1;
       }
       if (pos >= ensured) {
+        blockStart = pos;
         ensured = Math.min(size, pos + block);
-        blob.ensure(pos, ensured); // one request for what is missing of the block
+        blob.ensure(pos, ensured); // what is missing of the block, or the prefetch of it
         block = Math.min(MAX_BLOCK, block * 2);
+        askedNext = false;
+      }
+      if (!askedNext && pos - blockStart >= (ensured - blockStart) * PREFETCH_AT / 100
+          && ensured < size) {
+        askedNext = true;
+        blob.prefetch(ensured, Math.min(size, ensured + block));
       }
       int n = (int) Math.min(len, ensured - pos);
       try (InputStream in = blob.open(pos, n)) {
