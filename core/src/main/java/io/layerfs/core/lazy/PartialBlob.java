@@ -306,8 +306,8 @@ public final class PartialBlob implements RangedBlob {
 
   /**
    * {@link #complete(ContentStore)} in steps that readers interleave with: what is missing is
-   * fetched {@value #STEP} bytes at a time, each step holding the monitor only while it fetches,
-   * and the blob is hashed into the store without it. {@code stop} is asked between steps and
+   * fetched {@value #STEP} bytes at a time, outside the monitor as any fetch, and the blob is
+   * hashed into the store without it. {@code stop} is asked between steps and
    * between the buffers of the final copy.
    *
    * @return false when {@code stop} ended it early: what was fetched stays, nothing is stored
