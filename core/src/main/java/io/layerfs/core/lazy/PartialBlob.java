@@ -416,37 +416,38 @@ public final class PartialBlob implements RangedBlob {
   private void fetch(Claim claim, boolean reader) throws IOException {
     List<long[]> arrived = new ArrayList<>();
     IOException failure = null;
-    for (long[] r : claim.ranges()) {
-      if (failure != null) {
-        break;
-      }
-      long pos = r[0];
-      try {
-        pos = fetchInto(claim.into(), r[0], r[1]);
-      } catch (IOException e) {
-        failure = e;
-        pos = e instanceof PartialFetch p ? p.reached : r[0];
-      } finally {
-        if (pos > r[0]) {
-          arrived.add(new long[] {r[0], pos});
-        }
-      }
-    }
-    boolean current;
-    synchronized (this) {
+    boolean current = false;
+    try {
       for (long[] r : claim.ranges()) {
-        inFlight.remove(r[0]);
-      }
-      current = claim.generation() == generation && !closed;
-      try {
-        if (current && !arrived.isEmpty()) {
-          for (long[] r : arrived) {
-            add(r[0], r[1]);
-          }
-          saveRanges();
+        if (failure != null) {
+          break;
         }
-      } finally {
-        notifyAll();
+        try {
+          arrived.add(new long[] {r[0], fetchInto(claim.into(), r[0], r[1])});
+        } catch (PartialFetch e) {
+          failure = e;
+          arrived.add(new long[] {r[0], e.reached});
+        } catch (IOException e) {
+          failure = e;
+        }
+      }
+    } finally {
+      // also after an unchecked exception: the claim must go, or its waiters would wait forever
+      synchronized (this) {
+        for (long[] r : claim.ranges()) {
+          inFlight.remove(r[0]);
+        }
+        current = claim.generation() == generation && !closed;
+        try {
+          if (current && !arrived.isEmpty()) {
+            for (long[] r : arrived) {
+              add(r[0], r[1]);
+            }
+            saveRanges();
+          }
+        } finally {
+          notifyAll();
+        }
       }
     }
     if (failure != null && (current || !reader)) {

@@ -22,6 +22,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -137,6 +138,26 @@ class PartialBlobTest {
     }
   }
 
+  /** An unchecked exception in a prefetch still releases its claim: the reader fetches. */
+  @Test
+  @Timeout(60) // a claim left behind would make the reader wait forever
+  void aPrefetchFailingUncheckedReleasesItsClaim() throws IOException {
+    Path dir = Files.createTempDirectory(tmp, "unchecked");
+    Slow remote = new Slow(new FileRangedBlob(file, digest));
+    remote.failFirst = true;
+    remote.unchecked = true;
+    PartialBlob blob = PartialBlob.open(dir, remote, bytes.length);
+    try {
+      blob.prefetch(0, 100_000);
+      try (InputStream in = blob.open(0, 100_000)) {
+        assertArrayEquals(Arrays.copyOf(bytes, 100_000), in.readAllBytes());
+      }
+      assertEquals(2, remote.opens.get());
+    } finally {
+      blob.close();
+    }
+  }
+
   /**
    * A remote blob whose streams trickle (a pause each 16 KiB), so fetches overlap, and whose
    * first stream can be made to fail half-way.
@@ -145,6 +166,7 @@ class PartialBlobTest {
     final RangedBlob inner;
     final AtomicInteger opens = new AtomicInteger();
     volatile boolean failFirst;
+    volatile boolean unchecked;
 
     Slow(RangedBlob inner) {
       this.inner = inner;
@@ -176,6 +198,9 @@ class PartialBlobTest {
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
           if (fail && read >= length / 2) {
+            if (unchecked) {
+              throw new IllegalStateException("a bug in a client (test)");
+            }
             throw new IOException("connection reset (test)");
           }
           try {
