@@ -456,7 +456,10 @@ public final class PartialBlob implements RangedBlob {
     // a reader whose claim went stale (a discard closed the file it wrote) starts over
   }
 
-  /** Fetches {@code [start, end)} into {@code into}; returns the end, or throws having held some. */
+  /**
+   * Fetches {@code [start, end)} into {@code into} and returns {@code end}; a {@link
+   * PartialFetch} says how far it got when it failed after some bytes.
+   */
   private long fetchInto(FileChannel into, long start, long end) throws IOException {
     requests.incrementAndGet();
     byte[] buf = new byte[64 << 10];
