@@ -156,6 +156,25 @@ public final class RawTarReader {
     return n;
   }
 
+  /**
+   * Skips the rest of the current entry's payload through the stream's {@link InputStream#skip},
+   * so a stream that can move without copying (a file, an inflater's frontier) does.
+   */
+  public void skipPayload() throws IOException {
+    while (payloadLeft > 0) {
+      long n = in.skip(payloadLeft);
+      if (n <= 0) {
+        // skip may stop short anywhere: a read tells the end of the stream apart
+        if (in.read() < 0) {
+          throw new EOFException("tar ends inside an entry's data, at offset " + offset);
+        }
+        n = 1;
+      }
+      payloadLeft -= n;
+      offset += n;
+    }
+  }
+
   /** The padding after the current entry's payload (which must be fully read), as raw bytes. */
   public byte[] readPadding(long payloadSize) throws IOException {
     int pad = (int) ((BLOCK - payloadSize % BLOCK) % BLOCK);

@@ -41,14 +41,11 @@ final class LazyTarScan {
     if (tar == null) {
       tar = new RawTarReader(new Sequential());
     }
-    byte[] skip = new byte[64 << 10];
     RawTarReader.Entry e;
     while ((e = tar.next()) != null) {
       long dataOffset = tar.offset();
       long size = e.size;
-      while (tar.payloadLeft() > 0) {
-        tar.readPayload(skip, 0, skip.length); // inflating is the only way past it
-      }
+      tar.skipPayload(); // inflated to the prefix file, not read back
       tar.readPadding(size);
       Found found = new Found(Toc.cleanName(e.name), e.type, dataOffset, size, e.linkName);
       seen.put(found.path(), found);
@@ -77,6 +74,17 @@ final class LazyTarScan {
         pos += n;
       }
       return n;
+    }
+
+    @Override
+    public long skip(long n) throws IOException {
+      if (n <= 0) {
+        return 0;
+      }
+      long to = gzip.inflateTo(pos + n);
+      long skipped = Math.max(0, to - pos);
+      pos += skipped;
+      return skipped;
     }
   }
 }

@@ -32,8 +32,12 @@ import java.util.function.BooleanSupplier;
  * DiffID), and {@link #complete} checks the whole blob against its digest before it becomes a
  * blob of the store. A partial blob is not a blob: gc and fsck know the folder as lazy state.
  *
- * <p>Thread-safe: fetches are serialized per blob; reads of fetched ranges run in parallel; one
- * completion runs at a time, fetching step by step so reads interleave.
+ * <p>Thread-safe: the monitor guards the lists of held ranges and of ranges being fetched, never
+ * a fetch itself, so a reader inflates held bytes while a {@link #prefetch} brings the next ones,
+ * and two readers of different ranges fetch in parallel; a reader of a range another thread is
+ * fetching waits for it rather than asking twice. A range is published (added to the held list,
+ * saved) only once all its bytes are written. One completion runs at a time, fetching step by
+ * step so reads interleave.
  */
 public final class PartialBlob implements RangedBlob {
   static final String DATA = "blob.part";
@@ -51,8 +55,16 @@ public final class PartialBlob implements RangedBlob {
   private final TreeMap<Long, Long> ranges = new TreeMap<>();
   private final AtomicLong fetched = new AtomicLong();
   private final AtomicLong requests = new AtomicLong();
+  // start -> end of each range a thread is fetching outside the monitor, disjoint
+  // @GuardedBy("this")
+  private final TreeMap<Long, Long> inFlight = new TreeMap<>();
+  // bumped by discard: a fetch started before it publishes nothing
+  // @GuardedBy("this")
+  private long generation;
   // @GuardedBy("this")
   private boolean published;
+  // @GuardedBy("this")
+  private boolean closed;
   // one completion at a time; readers never take it
   private final ReentrantLock completion = new ReentrantLock();
 
@@ -88,8 +100,19 @@ public final class PartialBlob implements RangedBlob {
     return size;
   }
 
-  /** Bytes fetched from the remote blob by this instance. */
-  public long fetchedBytes() {
+  /**
+   * Bytes fetched from the remote blob by this instance, counted once the fetches under way
+   * (a {@link #prefetch} a read left running, say) have ended, so they are in the count.
+   */
+  public synchronized long fetchedBytes() {
+    while (!inFlight.isEmpty()) {
+      try {
+        wait();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break; // the count so far
+      }
+    }
     return fetched.get();
   }
 
@@ -158,11 +181,66 @@ public final class PartialBlob implements RangedBlob {
     }
   }
 
-  /** Fetches what is missing of {@code [start, end)}; nothing once the blob is stored. */
-  synchronized void ensure(long start, long end) throws IOException {
-    if (published) {
-      return; // the store's verified blob holds every byte
+  /**
+   * Fetches what is missing of {@code [start, end)}: the parts no other thread is fetching are
+   * fetched here, outside the monitor, and the rest is waited for; nothing once the blob is
+   * stored.
+   */
+  void ensure(long start, long end) throws IOException {
+    while (true) {
+      Claim claim;
+      synchronized (this) {
+        if (published) {
+          return; // the store's verified blob holds every byte
+        }
+        List<long[]> missing = missing(start, end);
+        if (missing.isEmpty()) {
+          return;
+        }
+        if (closed) {
+          throw new IOException("partial blob " + digest() + " is closed");
+        }
+        claim = claim(missing);
+        if (claim == null) {
+          waitForFetches(); // all of it is on its way: another thread publishes it
+          continue;
+        }
+      }
+      fetch(claim, true);
     }
+  }
+
+  /**
+   * Starts fetching what is missing of {@code [start, end)} on a daemon thread and returns at
+   * once, so the caller can work on bytes it has while the next ones arrive: a later {@link
+   * #ensure} of those bytes waits for this fetch rather than asking again. A failure is left
+   * for that {@code ensure} to meet (it fetches what did not arrive and reports its own error).
+   */
+  void prefetch(long start, long end) {
+    Claim claim;
+    synchronized (this) {
+      if (closed || published) {
+        return;
+      }
+      claim = claim(missing(start, end));
+    }
+    if (claim == null) {
+      return;
+    }
+    Thread t = new Thread(() -> {
+      try {
+        fetch(claim, false);
+      } catch (IOException | RuntimeException e) {
+        // the reader that needs these bytes fetches them itself and reports what goes wrong
+      }
+    }, "layerfs-lazy-prefetch-" + digest().hex().substring(0, 12));
+    t.setDaemon(true);
+    t.start();
+  }
+
+  /** What of {@code [start, end)} is neither held nor being fetched. */
+  // @GuardedBy("this")
+  private List<long[]> missing(long start, long end) {
     List<long[]> missing = new ArrayList<>();
     long at = start;
     var floor = ranges.floorEntry(at);
@@ -181,14 +259,56 @@ public final class PartialBlob implements RangedBlob {
     if (at < end) {
       missing.add(new long[] {at, end});
     }
-    if (missing.isEmpty()) {
-      return;
-    }
-    for (long[] m : missing) {
-      fetch(m[0], m[1]);
-    }
-    saveRanges();
+    return missing;
   }
+
+  /**
+   * Marks the parts of {@code missing} no fetch covers as being fetched by the caller; null if
+   * every part is already being fetched.
+   */
+  // @GuardedBy("this")
+  private Claim claim(List<long[]> missing) {
+    List<long[]> mine = new ArrayList<>();
+    for (long[] m : missing) {
+      long at = m[0];
+      var before = inFlight.floorEntry(at);
+      if (before != null && before.getValue() > at) {
+        at = before.getValue();
+      }
+      for (var e : inFlight.tailMap(at, true).entrySet()) {
+        if (at >= m[1] || e.getKey() >= m[1]) {
+          break;
+        }
+        if (e.getKey() > at) {
+          mine.add(new long[] {at, e.getKey()});
+        }
+        at = Math.max(at, e.getValue());
+      }
+      if (at < m[1]) {
+        mine.add(new long[] {at, m[1]});
+      }
+    }
+    if (mine.isEmpty()) {
+      return null;
+    }
+    for (long[] m : mine) {
+      inFlight.put(m[0], m[1]);
+    }
+    return new Claim(mine, data, generation);
+  }
+
+  // @GuardedBy("this")
+  private void waitForFetches() throws IOException {
+    try {
+      wait();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted waiting for blob " + digest());
+    }
+  }
+
+  /** Claimed ranges, fetched into {@code into}, valid while the blob's generation is the same. */
+  private record Claim(List<long[]> ranges, FileChannel into, long generation) {}
 
   /** True when every byte of the blob is here. */
   public synchronized boolean isComplete() {
@@ -209,8 +329,8 @@ public final class PartialBlob implements RangedBlob {
 
   /**
    * {@link #complete(ContentStore)} in steps that readers interleave with: what is missing is
-   * fetched {@value #STEP} bytes at a time, each step holding the monitor only while it fetches,
-   * and the blob is hashed into the store without it. {@code stop} is asked between steps and
+   * fetched {@value #STEP} bytes at a time, outside the monitor as any fetch, and the blob is
+   * hashed into the store without it. {@code stop} is asked between steps and
    * between the buffers of the final copy.
    *
    * @return false when {@code stop} ended it early: what was fetched stays, nothing is stored
@@ -287,6 +407,7 @@ public final class PartialBlob implements RangedBlob {
     // readers still holding this object read the verified blob from now on
     data = FileChannel.open(store.blobPath(digest()), StandardOpenOption.READ);
     published = true;
+    generation++; // a fetch still writing into the partial file publishes nothing
     partial.close();
     Files.deleteIfExists(dir.resolve(RANGES));
     Files.deleteIfExists(dir.resolve(DATA));
@@ -298,6 +419,7 @@ public final class PartialBlob implements RangedBlob {
    */
   synchronized void discard() throws IOException {
     data.close();
+    generation++;
     ranges.clear();
     Files.deleteIfExists(dir.resolve(RANGES));
     Files.deleteIfExists(dir.resolve(DATA));
@@ -305,11 +427,64 @@ public final class PartialBlob implements RangedBlob {
         StandardOpenOption.READ, StandardOpenOption.WRITE);
   }
 
-  void close() throws IOException {
+  synchronized void close() throws IOException {
+    closed = true;
     data.close();
   }
 
-  private void fetch(long start, long end) throws IOException {
+  /**
+   * Fetches the claimed ranges outside the monitor, then publishes under it what arrived (a retry
+   * fetches the rest) and wakes the threads waiting for it. When the blob was discarded or
+   * forgotten meanwhile, nothing is published and, for a reader, its ensure starts over.
+   */
+  private void fetch(Claim claim, boolean reader) throws IOException {
+    List<long[]> arrived = new ArrayList<>();
+    IOException failure = null;
+    boolean current = false;
+    try {
+      for (long[] r : claim.ranges()) {
+        if (failure != null) {
+          break;
+        }
+        try {
+          arrived.add(new long[] {r[0], fetchInto(claim.into(), r[0], r[1])});
+        } catch (PartialFetch e) {
+          failure = e;
+          arrived.add(new long[] {r[0], e.reached});
+        } catch (IOException e) {
+          failure = e;
+        }
+      }
+    } finally {
+      // also after an unchecked exception: the claim must go, or its waiters would wait forever
+      synchronized (this) {
+        for (long[] r : claim.ranges()) {
+          inFlight.remove(r[0]);
+        }
+        current = claim.generation() == generation && !closed && !published;
+        try {
+          if (current && !arrived.isEmpty()) {
+            for (long[] r : arrived) {
+              add(r[0], r[1]);
+            }
+            saveRanges();
+          }
+        } finally {
+          notifyAll();
+        }
+      }
+    }
+    if (failure != null && (current || !reader)) {
+      throw failure instanceof PartialFetch p ? (IOException) p.getCause() : failure;
+    }
+    // a reader whose claim went stale (a discard closed the file it wrote) starts over
+  }
+
+  /**
+   * Fetches {@code [start, end)} into {@code into} and returns {@code end}; a {@link
+   * PartialFetch} says how far it got when it failed after some bytes.
+   */
+  private long fetchInto(FileChannel into, long start, long end) throws IOException {
     requests.incrementAndGet();
     byte[] buf = new byte[64 << 10];
     long pos = start;
@@ -321,18 +496,27 @@ public final class PartialBlob implements RangedBlob {
         }
         ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
         while (bb.hasRemaining()) {
-          pos += data.write(bb, pos);
+          pos += into.write(bb, pos);
         }
         fetched.addAndGet(n);
       }
-    } finally {
-      if (pos > start) {
-        add(start, pos); // what arrived stays, a retry fetches the rest
-      }
+    } catch (IOException e) {
+      throw pos > start ? new PartialFetch(pos, e) : e;
     }
     if (pos < end) {
-      throw new IOException("blob " + digest() + " ended at " + pos + " while fetching bytes "
-          + start + "-" + end);
+      throw new PartialFetch(pos, new IOException("blob " + digest() + " ended at " + pos
+          + " while fetching bytes " + start + "-" + end));
+    }
+    return pos;
+  }
+
+  /** A fetch cut off at {@code reached}: what came before it is kept. */
+  private static final class PartialFetch extends IOException {
+    final long reached;
+
+    PartialFetch(long reached, IOException cause) {
+      super(cause.getMessage(), cause);
+      this.reached = reached;
     }
   }
 

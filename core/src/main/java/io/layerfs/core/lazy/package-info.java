@@ -20,8 +20,8 @@
  *
  * <h2>Completing</h2>
  *
- * <p>{@code PartialBlob.complete} fetches what is missing in steps of 4 MiB, each under the
- * blob's monitor, so reads interleave and wait at most one step; then it hashes the held bytes
+ * <p>{@code PartialBlob.complete} fetches what is missing in steps of 4 MiB, so reads interleave
+ * and wait at most for the step that holds their bytes; then it hashes the held bytes
  * into the store through a {@code BlobWriter} (temp file, verify, rename) and switches readers to
  * the stored blob. A stop flag, asked between steps and copy buffers, ends it early with what was
  * fetched kept: {@code store.BackgroundFetch} runs completions on a daemon thread this way.
@@ -42,7 +42,9 @@
  * io.layerfs.core.lazy.LazyGzip} keeps one live inflater at the frontier and the inflated prefix on
  * disk, so reads behind the frontier are local file reads and reads ahead continue the stream
  * (fetched in blocks that grow from 128 KiB to 1 MiB, as readahead does: few round trips for a
- * file deep in a layer); nothing starts over within a process. {@link
+ * file deep in a layer; once a quarter of a block is inflated the next one is fetched in the
+ * background, so the network and the inflater work at once); nothing starts over within a
+ * process. {@link
  * io.layerfs.core.lazy.LazyTarScan} finds an entry by reading headers up to it. This serves {@code
  * Store.readLazily} (one file, searching layers top down); a container or view of the image needs
  * every layer's index, and indexing a tar reads it to its end, so opening one fetches plain gzip
@@ -58,6 +60,9 @@
  * Plain gzip: gzip's CRC-32 at the end of each member and the DiffID at the end of the stream;
  * bytes read before that are served unverified. Completion checks the blob's digest either way.
  *
- * <p>Thread safety: every class is safe for concurrent use; fetches of one blob are serialized.
+ * <p>Thread safety: every class is safe for concurrent use. A fetch runs outside its blob's
+ * monitor, which guards only the lists of ranges held and being fetched: two readers of
+ * different ranges fetch in parallel, a reader of a range being fetched waits for that fetch,
+ * and a range is held (and saved) only once all its bytes are written.
  */
 package io.layerfs.core.lazy;

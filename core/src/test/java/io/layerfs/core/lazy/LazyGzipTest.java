@@ -103,6 +103,43 @@ class LazyGzipTest {
     }
   }
 
+  /**
+   * Reads inflate without hashing; the DiffID is still checked over every byte when the stream
+   * ends, whether a read reaches the end or {@link LazyGzip#inflateAll} does.
+   */
+  @Test
+  void theDiffIdCoversBytesInflatedByReads() throws IOException {
+    for (boolean byRead : new boolean[] {true, false}) {
+      for (boolean right : new boolean[] {true, false}) {
+        Path dir = Files.createTempDirectory(tmp, "hash");
+        RangedBlob remote = new FileRangedBlob(gz, digest);
+        PartialBlob blob = PartialBlob.open(dir, remote, remote.size());
+        Digest diffId = right ? Digest.sha256(plain) : Digest.sha256(new byte[1]);
+        try (LazyGzip lazy = new LazyGzip(dir, blob, diffId)) {
+          lazy.read(plain.length / 3, ByteBuffer.allocate(1000));
+          lazy.read(plain.length / 2, ByteBuffer.allocate(1000));
+          if (right) {
+            if (byRead) {
+              assertEquals(10, lazy.read(plain.length - 10, ByteBuffer.allocate(100)));
+              assertEquals(-1, lazy.read(plain.length, ByteBuffer.allocate(100)));
+            } else {
+              lazy.inflateAll();
+            }
+            assertTrue(lazy.verified());
+            assertEquals(Digest.sha256(plain),
+                Digest.sha256(Files.readAllBytes(lazy.prefixFile())));
+          } else {
+            IOException e = assertThrows(IOException.class, byRead
+                ? () -> lazy.read(plain.length, ByteBuffer.allocate(100)) : lazy::inflateAll);
+            assertTrue(e.getMessage().contains("DiffID"), e.getMessage());
+          }
+        } finally {
+          blob.close();
+        }
+      }
+    }
+  }
+
   @Test
   void damageIsDetected() throws IOException {
     byte[] bad = Files.readAllBytes(gz);

@@ -28,6 +28,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -257,6 +260,63 @@ class LazyReadTest {
         assertArrayEquals(bytes("ID=early\n"), l.lookup("/etc/os-release-target").data());
         assertEquals(layer.size(), server.bytesServed(), "nothing fetched again");
       }
+    }
+  }
+
+  /**
+   * Two threads read different files at once, as two processes of a container would: in a plain
+   * gzip layer (one deep, whose read prefetches blocks ahead, and one early) and in an eStargz
+   * image (a large file's chunks and a small file, fetched in parallel). Each gets its file's
+   * bytes, and the server sends no byte of the blob twice.
+   */
+  @Test
+  void twoThreadsReadingDifferentFilesGetTheirBytes() throws Exception {
+    Path remote = tmp.resolve("remote");
+    Random r = new Random(9);
+    ImageBuilder b = ImageBuilder.create(remote)
+        .add(ImageBuilder.Entry.file("etc/early", bytes("early\n")));
+    List<byte[]> files = new ArrayList<>();
+    for (int i = 0; i < 24; i++) {
+      byte[] noise = new byte[256 << 10];
+      r.nextBytes(noise);
+      files.add(noise);
+      b.add(ImageBuilder.Entry.file("usr/f" + i, noise));
+    }
+    b.build("plain");
+    LazyReadTest.remote(tmp.resolve("esgz"));
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try (RangeServer server = new RangeServer(remote);
+        RangeServer esgzServer = new RangeServer(tmp.resolve("esgz"))) {
+      server.delay(2); // fetches overlap the other thread's work
+      for (int round = 0; round < 3; round++) {
+        server.reset();
+        try (Store lazy = storeWithMetadataOf(remote, "plain", tmp.resolve("plain" + round))) {
+          Layer layer = lazy.image("plain").layers().get(0);
+          lazy.attachLazy("plain", l -> server.blob(l.digest(), l.size()));
+          String deep = "/usr/f" + (20 - round);
+          String early = round == 2 ? "/usr/f1" : "/etc/early";
+          Future<byte[]> a = pool.submit(() -> lazy.readLazily("plain", deep));
+          Future<byte[]> c = pool.submit(() -> lazy.readLazily("plain", early));
+          assertArrayEquals(files.get(20 - round), a.get(), deep);
+          assertArrayEquals(round == 2 ? files.get(1) : bytes("early\n"), c.get(), early);
+          assertTrue(lazy.lazyFetchedBytes() <= layer.size());
+          assertEquals(lazy.lazyFetchedBytes(), server.bytesServed(), "a byte sent twice");
+        }
+        esgzServer.reset();
+        try (Store lazy = storeWithMetadataOf(tmp.resolve("esgz"), "app-esgz",
+            tmp.resolve("esgz" + round))) {
+          lazy.attachLazy("app-esgz", l -> esgzServer.blob(l.digest(), l.size()));
+          try (FileTree view = lazy.view("app-esgz")) {
+            Future<byte[]> big = pool.submit(() -> read(view, "/usr/lib/big"));
+            Future<byte[]> hosts = pool.submit(() -> read(view, "/etc/hosts"));
+            assertArrayEquals(BIG, big.get());
+            assertArrayEquals(bytes("127.0.0.1 localhost\n"), hosts.get());
+          }
+          assertEquals(lazy.lazyFetchedBytes(), esgzServer.bytesServed(), "a byte sent twice");
+        }
+      }
+    } finally {
+      pool.shutdownNow();
     }
   }
 

@@ -2,23 +2,167 @@ package io.layerfs.core.lazy;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerfs.core.Digest;
+import io.layerfs.core.RangedBlob;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.estargz.FileRangedBlob;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@link PartialBlob} once it is complete, when its readers switch to the stored blob. */
+/**
+ * The partial blob under concurrent readers and prefetches: fetches run outside its monitor, so
+ * these check that every read still gets the blob's bytes, that no byte is fetched twice (a
+ * reader waits for the fetch under way rather than asking again), that the saved ranges name
+ * only bytes that arrived, and that a failed prefetch leaves the reader to fetch for itself.
+ */
 class PartialBlobTest {
-  @TempDir Path tmp;
+  @TempDir static Path tmp;
+  private static byte[] bytes;
+  private static Path file;
+  private static Digest digest;
 
+  @BeforeAll
+  static void data() throws IOException {
+    bytes = new byte[2 << 20];
+    new Random(17).nextBytes(bytes);
+    file = tmp.resolve("blob");
+    Files.write(file, bytes);
+    digest = Digest.sha256(bytes);
+  }
+
+  @Test
+  void concurrentReadersAndPrefetchesGetTheBlobsBytesFetchingEachOnce() throws Exception {
+    for (int round = 0; round < 5; round++) {
+      Path dir = Files.createTempDirectory(tmp, "concurrent");
+      PartialBlob blob = PartialBlob.open(dir, new Slow(new FileRangedBlob(file, digest)),
+          bytes.length);
+      ExecutorService pool = Executors.newFixedThreadPool(4);
+      CountDownLatch start = new CountDownLatch(1);
+      try {
+        List<Future<?>> readers = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+          long seed = round * 10L + t;
+          readers.add(pool.submit(() -> {
+            start.await();
+            Random r = new Random(seed);
+            for (int i = 0; i < 30; i++) {
+              int off = r.nextInt(bytes.length);
+              int len = r.nextInt(Math.min(96 << 10, bytes.length - off)) + 1;
+              if (r.nextInt(3) == 0) {
+                blob.prefetch(off, off + len);
+                continue;
+              }
+              byte[] got;
+              try (InputStream in = blob.open(off, len)) {
+                got = in.readAllBytes();
+              }
+              assertArrayEquals(Arrays.copyOfRange(bytes, off, off + len), got,
+                  "bytes " + off + "+" + len);
+            }
+            return null;
+          }));
+        }
+        start.countDown();
+        for (Future<?> f : readers) {
+          f.get();
+        }
+        long fetched = blob.fetchedBytes(); // waits for prefetches still under way
+        assertEquals(blob.localBytes(), fetched, "a byte was fetched twice");
+        blob.close();
+        PartialBlob again = PartialBlob.open(dir, new FileRangedBlob(file, digest), bytes.length);
+        try {
+          assertEquals(fetched, again.localBytes(), "the saved ranges differ from the held ones");
+          try (InputStream in = again.open(0, bytes.length)) {
+            assertArrayEquals(bytes, in.readAllBytes());
+          }
+          assertEquals(bytes.length - fetched, again.fetchedBytes(), "held bytes fetched again");
+        } finally {
+          again.close();
+        }
+      } finally {
+        pool.shutdownNow();
+        blob.close();
+      }
+    }
+  }
+
+  @Test
+  void aReaderWaitsForThePrefetchOfItsBytesInsteadOfAskingAgain() throws IOException {
+    Path dir = Files.createTempDirectory(tmp, "wait");
+    Slow remote = new Slow(new FileRangedBlob(file, digest));
+    PartialBlob blob = PartialBlob.open(dir, remote, bytes.length);
+    try {
+      blob.prefetch(1000, 300_000);
+      try (InputStream in = blob.open(2000, 1000)) {
+        assertArrayEquals(Arrays.copyOfRange(bytes, 2000, 3000), in.readAllBytes());
+      }
+      assertEquals(299_000, blob.fetchedBytes());
+      assertEquals(1, remote.opens.get(), "the reader asked for bytes being prefetched");
+    } finally {
+      blob.close();
+    }
+  }
+
+  @Test
+  void aFailedPrefetchIsFetchedByTheReader() throws IOException {
+    Path dir = Files.createTempDirectory(tmp, "failed");
+    Slow remote = new Slow(new FileRangedBlob(file, digest));
+    remote.failFirst = true;
+    PartialBlob blob = PartialBlob.open(dir, remote, bytes.length);
+    try {
+      blob.prefetch(0, 100_000);
+      try (InputStream in = blob.open(0, 100_000)) {
+        assertArrayEquals(Arrays.copyOf(bytes, 100_000), in.readAllBytes());
+      }
+      assertEquals(2, remote.opens.get());
+      assertEquals(100_000, blob.fetchedBytes(), "what arrived before the failure was kept");
+      assertEquals(100_000, blob.localBytes());
+    } finally {
+      blob.close();
+    }
+  }
+
+  /** An unchecked exception in a prefetch still releases its claim: the reader fetches. */
+  @Test
+  @Timeout(60) // a claim left behind would make the reader wait forever
+  void aPrefetchFailingUncheckedReleasesItsClaim() throws IOException {
+    Path dir = Files.createTempDirectory(tmp, "unchecked");
+    Slow remote = new Slow(new FileRangedBlob(file, digest));
+    remote.failFirst = true;
+    remote.unchecked = true;
+    PartialBlob blob = PartialBlob.open(dir, remote, bytes.length);
+    try {
+      blob.prefetch(0, 100_000);
+      try (InputStream in = blob.open(0, 100_000)) {
+        assertArrayEquals(Arrays.copyOf(bytes, 100_000), in.readAllBytes());
+      }
+      assertEquals(2, remote.opens.get());
+    } finally {
+      blob.close();
+    }
+  }
+
+  /**
+   * A remote blob whose streams trickle (a pause each 16 KiB), so fetches overlap, and whose
+   * first stream can be made to fail half-way.
+   */
   /**
    * A reader whose chunk check fails forgets the chunk's range and ensures it again; once the
    * blob is stored and verified, that fetched into the store's read-only blob and failed with
@@ -29,11 +173,12 @@ class PartialBlobTest {
   void aStoredBlobIsNeverFetchedIntoAgain() throws IOException {
     byte[] bytes = new byte[200_000];
     new Random(5).nextBytes(bytes);
-    Path file = Files.write(tmp.resolve("remote"), bytes);
-    PartialBlob blob = PartialBlob.open(tmp.resolve("lazy"),
+    Path dir = Files.createTempDirectory(tmp, "stored");
+    Path file = Files.write(dir.resolve("remote"), bytes);
+    PartialBlob blob = PartialBlob.open(dir.resolve("lazy"),
         new FileRangedBlob(file, Digest.sha256(bytes)), bytes.length);
     try {
-      blob.complete(ContentStore.open(tmp.resolve("store")));
+      blob.complete(ContentStore.open(dir.resolve("store")));
       long requests = blob.requests();
       blob.forget(1000, 2000);
       blob.ensure(1000, 2000);
@@ -43,6 +188,66 @@ class PartialBlobTest {
       assertEquals(requests, blob.requests(), "requests after the blob was stored");
     } finally {
       blob.close();
+    }
+  }
+
+  private static final class Slow implements RangedBlob {
+    final RangedBlob inner;
+    final AtomicInteger opens = new AtomicInteger();
+    volatile boolean failFirst;
+    volatile boolean unchecked;
+
+    Slow(RangedBlob inner) {
+      this.inner = inner;
+    }
+
+    @Override
+    public Digest digest() {
+      return inner.digest();
+    }
+
+    @Override
+    public long size() throws IOException {
+      return inner.size();
+    }
+
+    @Override
+    public InputStream open(long offset, long length) throws IOException {
+      boolean fail = opens.incrementAndGet() == 1 && failFirst;
+      InputStream in = inner.open(offset, length);
+      return new InputStream() {
+        long read;
+
+        @Override
+        public int read() throws IOException {
+          byte[] one = new byte[1];
+          return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+          if (fail && read >= length / 2) {
+            if (unchecked) {
+              throw new IllegalStateException("a bug in a client (test)");
+            }
+            throw new IOException("connection reset (test)");
+          }
+          try {
+            Thread.sleep(1);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException();
+          }
+          int n = in.read(b, off, Math.min(len, 16 << 10));
+          read += Math.max(0, n);
+          return n;
+        }
+
+        @Override
+        public void close() throws IOException {
+          in.close();
+        }
+      };
     }
   }
 }

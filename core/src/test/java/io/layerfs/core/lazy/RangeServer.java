@@ -44,6 +44,7 @@ final class RangeServer implements AutoCloseable {
   private final AtomicLong bytes = new AtomicLong();
   private final AtomicLong requests = new AtomicLong();
   private volatile UnaryOperator<byte[]> tamper = UnaryOperator.identity();
+  private volatile long delayMillis;
   /** Guards the hold: {@link #holdAt}, {@link #sent} and {@link #held}. */
   private final Object gate = new Object();
   private long holdAt = Long.MAX_VALUE;
@@ -65,6 +66,11 @@ final class RangeServer implements AutoCloseable {
 
   long requests() {
     return requests.get();
+  }
+
+  /** Holds every response from now on for this long (a slow registry). */
+  void delay(long millis) {
+    this.delayMillis = millis;
   }
 
   void reset() {
@@ -185,6 +191,14 @@ final class RangeServer implements AutoCloseable {
   private void serve(HttpExchange ex) throws IOException {
     try (ex) {
       requests.incrementAndGet();
+      if (delayMillis > 0) {
+        try {
+          Thread.sleep(delayMillis);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
       Path file = layout.resolve(ex.getRequestURI().getPath().substring(1));
       if (!Files.isRegularFile(file)) {
         ex.sendResponseHeaders(404, -1);
