@@ -42,6 +42,15 @@ public interface FileHandle extends Closeable {
    */
   FileChannel lockChannel();
 
+  /**
+   * The host's own channel behind this handle when the handle adds nothing to it (a file of a
+   * volume or bind mount opened for reading), for the caller to hand out as it is and so behave
+   * exactly as the host's file; null otherwise (the default).
+   */
+  default FileChannel hostChannel() {
+    return null;
+  }
+
   boolean readable();
 
   boolean writable();

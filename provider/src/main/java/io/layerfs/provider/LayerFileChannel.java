@@ -170,6 +170,9 @@ final class LayerFileChannel extends FileChannel {
   @Override
   public long size() throws IOException {
     ensureOpen();
+    if (!interruptible && !Thread.currentThread().isInterrupted()) {
+      return handle.size(); // the usual case, without a lambda (as read)
+    }
     return io(handle::size);
   }
 

@@ -262,7 +262,9 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
   public SeekableByteChannel newByteChannel(
       Path path, Set<? extends OpenOption> options, FileAttribute<?>... attrs) throws IOException {
     // not interruptible, so Files.readAllBytes, newInputStream, writeString... complete on an
-    // interrupted thread as they do on the default provider (which marks its own channels so)
+    // interrupted thread as they do on the default provider (which marks its own channels so);
+    // a file of a volume or bind mount opened for reading is the host's channel, which the JDK
+    // marks itself
     return open(path, options, false, attrs);
   }
 
@@ -302,7 +304,10 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     if (!write) {
       FileHandle file = p.fs().openForReading(p, !options.contains(LinkOption.NOFOLLOW_LINKS));
       if (file != null) {
-        return new LayerFileChannel(file, false, null, interruptible); // a file in a mount
+        // a file in a mount; of a volume or bind mount, the host's own channel, which the JDK's
+        // readAllBytes and streams make uninterruptible as they make the default provider's
+        FileChannel host = file.hostChannel();
+        return host != null ? host : new LayerFileChannel(file, false, null, interruptible);
       }
       Node node = p.fs().lookup(p, !options.contains(LinkOption.NOFOLLOW_LINKS));
       if (node.type() == EntryType.SYMLINK) {

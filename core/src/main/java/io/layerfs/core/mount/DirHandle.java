@@ -78,6 +78,12 @@ final class DirHandle implements FileHandle {
     return channel;
   }
 
+  /** A host file opened for reading only: its channel is all there is (a tmpfs's is Jimfs's). */
+  @Override
+  public FileChannel hostChannel() {
+    return !tmpfs && readable && !writable ? channel : null;
+  }
+
   @Override
   public boolean readable() {
     return readable;

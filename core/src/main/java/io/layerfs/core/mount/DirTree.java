@@ -56,9 +56,13 @@ final class DirTree implements FileTree {
    */
   static final int KEPT_OPEN = 32;
   private static final String UNIX_ATTRIBUTES = "unix:fileKey,mode,uid,gid,ino,nlink,ctime,rdev";
+  private static final Set<OpenOption> READ_NOFOLLOW =
+      Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
 
   private final Path root;
   private final SecureDirectoryStream<Path> rootStream;
+  /** The root as a {@link Dir}: given back, it stays open. */
+  private final Dir rootDir;
   /** Directories kept open below the root, so that a path costs a stat per name, not an open. */
   private final OpenDirs dirs = new OpenDirs(KEPT_OPEN);
   /** The default file system's host directory (uids from "unix:uid"), or a tmpfs's root. */
@@ -74,6 +78,7 @@ final class DirTree implements FileTree {
     this.root = root;
     this.owned = owned;
     this.rootStream = rootStream;
+    this.rootDir = new Dir(rootStream);
     this.host = host;
     this.rootMode = rootMode;
     this.keyPrefix = (long) (index + 1) << 52;
@@ -128,23 +133,24 @@ final class DirTree implements FileTree {
 
   @Override
   public Node find(String absPath, boolean followLast) throws IOException {
-    List<String> names = names(absPath);
-    if (names.isEmpty()) {
+    String path = canonical(absPath);
+    if (path.length() == 1) {
       return node(absPath, rootStream.getFileAttributeView(PosixFileAttributeView.class)
           .readAttributes(), root);
     }
-    try (Dir parent = dir(names, names.size() - 1)) {
+    int slash = path.lastIndexOf('/');
+    try (Dir parent = dir(path, slash)) {
       if (parent == null) {
         return null;
       }
       PosixFileAttributes a;
       try {
-        a = parent.stream.getFileAttributeView(name(names), PosixFileAttributeView.class,
-            LinkOption.NOFOLLOW_LINKS).readAttributes();
+        a = parent.stream.getFileAttributeView(lastName(path, slash),
+            PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).readAttributes();
       } catch (NoSuchFileException e) {
         return null;
       }
-      return node(absPath, a, hostPath(names));
+      return node(absPath, a, root.resolve(path.substring(1)));
     }
   }
 
@@ -181,7 +187,7 @@ final class DirTree implements FileTree {
         if (last || !a.isDirectory()) {
           break;
         }
-        Dir next = child(current, path, relative, a);
+        Dir next = child(current, path, relative, a, null);
         current.close();
         current = next;
       }
@@ -212,15 +218,16 @@ final class DirTree implements FileTree {
   @Override
   public FileHandle open(String absPath, Set<? extends OpenOption> options, int createMode)
       throws IOException {
-    List<String> names = names(absPath);
+    String path = canonical(absPath);
     Set<OpenOption> opts = new HashSet<>(options);
     opts.remove(StandardOpenOption.DELETE_ON_CLOSE);
     opts.add(LinkOption.NOFOLLOW_LINKS);
-    if (names.isEmpty()) {
+    if (path.length() == 1) {
       throw new FileSystemException(absPath, null, "Is a directory");
     }
-    try (Dir parent = dirOrThrow(absPath, names, names.size() - 1)) {
-      SeekableByteChannel ch = parent.stream.newByteChannel(name(names), opts,
+    int slash = path.lastIndexOf('/');
+    try (Dir parent = dirOrThrow(absPath, path, slash)) {
+      SeekableByteChannel ch = parent.stream.newByteChannel(lastName(path, slash), opts,
           PosixFilePermissions.asFileAttribute(permissions(createMode)));
       boolean append = options.contains(StandardOpenOption.APPEND);
       boolean write = append || options.contains(StandardOpenOption.WRITE);
@@ -250,17 +257,16 @@ final class DirTree implements FileTree {
    * open as it does on the host and by resolution.
    */
   FileHandle openForReadingBeneath(String absPath) {
-    List<String> names = names(absPath);
-    if (names.isEmpty()) {
+    String path = canonical(absPath);
+    if (path.length() == 1) {
       return null;
     }
-    try (Dir parent = dir(names, names.size() - 1)) {
+    int slash = path.lastIndexOf('/');
+    try (Dir parent = dir(path, slash)) {
       if (parent == null) {
         return null;
       }
-      Path name = name(names);
-      SeekableByteChannel ch = parent.stream.newByteChannel(name,
-          Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS));
+      SeekableByteChannel ch = parent.stream.newByteChannel(lastName(path, slash), READ_NOFOLLOW);
       return new DirHandle((FileChannel) ch, true, false, false, !host);
     } catch (IOException | RuntimeException e) {
       return null;
@@ -493,26 +499,44 @@ final class DirTree implements FileTree {
     }
   }
 
-  /** The directory of the first {@code count} names, or null if one is missing. */
-  private Dir dir(List<String> names, int count) throws IOException {
-    Dir current = new Dir(rootStream);
-    String path = "";
+  /**
+   * The directory at {@code path.substring(0, end)} ({@code path} canonical, {@code end} 0 or the
+   * index of one of its slashes or its length; the root when the prefix is empty), or null if a
+   * name on the way is missing. Each name is looked at relative to the directory before without
+   * following; a directory kept open is used while that look-up still finds it (device and
+   * inode), any other is opened now without following.
+   */
+  private Dir dir(String path, int end) throws IOException {
+    Dir current = rootDir;
+    int start = 1;
     try {
-      for (int i = 0; i < count; i++) {
-        String name = names.get(i);
-        path = path + "/" + name;
-        Path relative = root.getFileSystem().getPath(name);
+      while (start < end) {
+        int slash = path.indexOf('/', start);
+        if (slash < 0 || slash > end) {
+          slash = end;
+        }
+        String prefix = path.substring(0, slash);
+        OpenDirs.Entry kept = dirs.acquire(prefix);
+        Path relative = kept != null ? kept.name
+            : root.getFileSystem().getPath(path.substring(start, slash));
         BasicFileAttributes a;
         try {
           a = current.stream.getFileAttributeView(relative, BasicFileAttributeView.class,
               LinkOption.NOFOLLOW_LINKS).readAttributes();
-        } catch (NoSuchFileException e) {
-          current.close();
-          return null;
+        } catch (IOException | RuntimeException e) {
+          if (kept != null) {
+            dirs.release(kept);
+          }
+          if (e instanceof NoSuchFileException) {
+            current.close();
+            return null;
+          }
+          throw e;
         }
-        Dir next = child(current, path, relative, a);
+        Dir next = child(current, prefix, relative, a, kept);
         current.close();
         current = next;
+        start = slash + 1;
       }
     } catch (IOException | RuntimeException e) {
       current.close();
@@ -523,28 +547,40 @@ final class DirTree implements FileTree {
 
   /**
    * The directory {@code relative} of {@code parent}, at {@code path} in the mount, where a
-   * {@code stat} without following found {@code a}: the one kept open when it is still the same
-   * file, else opened now without following (a name that is no directory, or became a link,
-   * fails as {@code openat} with {@code O_NOFOLLOW | O_DIRECTORY} fails).
+   * {@code stat} without following found {@code a}: the one kept open ({@code kept}, held, or
+   * else looked up now) when it is still the same file, else opened now without following (a
+   * name that is no directory, or became a link, fails as {@code openat} with {@code O_NOFOLLOW
+   * | O_DIRECTORY} fails).
    */
-  private Dir child(Dir parent, String path, Path relative, BasicFileAttributes a)
-      throws IOException {
-    if (a.isDirectory()) {
-      OpenDirs.Entry kept = dirs.acquire(path, a.fileKey());
-      if (kept != null) {
+  private Dir child(Dir parent, String path, Path relative, BasicFileAttributes a,
+      OpenDirs.Entry kept) throws IOException {
+    if (kept == null && a.isDirectory()) {
+      kept = dirs.acquire(path);
+    }
+    Object key = a.fileKey();
+    if (kept != null) {
+      if (a.isDirectory() && key != null && key.equals(kept.fileKey)) {
         return new Dir(kept);
       }
+      dirs.discard(kept); // renamed, removed or replaced since it was opened
     }
     SecureDirectoryStream<Path> opened =
         parent.stream.newDirectoryStream(relative, LinkOption.NOFOLLOW_LINKS);
-    OpenDirs.Entry kept = dirs.offer(path, a.fileKey(), opened);
-    return kept != null ? new Dir(kept) : new Dir(opened);
+    OpenDirs.Entry offered = dirs.offer(path, relative, key, opened);
+    return offered != null ? new Dir(offered) : new Dir(opened);
   }
 
+  /** {@link #dirOrThrow(String, String, int)} of the first {@code count} names. */
   private Dir dirOrThrow(String absPath, List<String> names, int count) throws IOException {
+    String path = count == 0 ? "" : "/" + String.join("/", names.subList(0, count));
+    return dirOrThrow(absPath, path, path.length());
+  }
+
+  /** {@link #dir(String, int)}, failing for a missing name as for one that is no directory. */
+  private Dir dirOrThrow(String absPath, String path, int end) throws IOException {
     Dir d;
     try {
-      d = dir(names, count);
+      d = dir(path, end);
     } catch (FileSystemException e) {
       // a name that is no directory (or became a link meanwhile): ENOTDIR or ELOOP
       throw new FileSystemException(absPath, null, e.getReason());
@@ -653,6 +689,22 @@ final class DirTree implements FileTree {
       start = end + 1;
     }
     return names;
+  }
+
+  /**
+   * {@code absPath} with no empty name: a leading slash, none doubled, none trailing (but for
+   * {@code "/"} itself). The paths {@link MountedTree} hands over are so already.
+   */
+  private static String canonical(String absPath) {
+    int n = absPath.length();
+    boolean clean = n > 0 && absPath.charAt(0) == '/' && (n == 1 || absPath.charAt(n - 1) != '/')
+        && !absPath.contains("//");
+    return clean ? absPath : "/" + String.join("/", names(absPath));
+  }
+
+  /** The name after {@code slash} in canonical {@code path}, as a relative path. */
+  private Path lastName(String path, int slash) {
+    return root.getFileSystem().getPath(path.substring(slash + 1));
   }
 
   private Path name(List<String> names) {

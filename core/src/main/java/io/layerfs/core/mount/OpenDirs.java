@@ -6,17 +6,17 @@ import java.nio.file.SecureDirectoryStream;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * The directories of a mount that stay open between calls, by their path in the mount, so that
  * reaching a name costs one relative {@code stat} per directory above it rather than an {@code
  * openat} (and the JDK's {@code dup}, {@code fcntl}, {@code fstat} and two {@code close}s) each.
  * A directory is used again only while its name, looked at relative to its parent's open
- * directory without following links, still leads to the same file (device and inode): a renamed,
- * deleted or replaced directory is a miss, and while the directory is held open its inode cannot
- * be given to another file. The least recently used are closed once more than {@link #capacity}
- * are open, but never while a caller holds one.
+ * directory without following links, still leads to the same file (device and inode): the caller
+ * compares, and {@link #discard}s a renamed, deleted or replaced directory; while a directory is
+ * held open its inode cannot be given to another file. Each entry also keeps its last name as the
+ * relative path that look-up takes, made once. The least recently used are closed once more than
+ * {@link #capacity} are open, but never while a caller holds one.
  *
  * <p>Thread safety: any number of threads; one lock guards the table.
  */
@@ -28,13 +28,18 @@ final class OpenDirs implements AutoCloseable {
   /** A directory in the table; it is closed when evicted and no longer held. */
   static final class Entry {
     final SecureDirectoryStream<Path> stream;
+    /** The last name of the entry's path, relative, as its parent's stream takes it. */
+    final Path name;
     final Object fileKey;
+    private final String path;
     private int holders;
     private boolean evicted;
 
-    private Entry(SecureDirectoryStream<Path> stream, Object fileKey) {
-      this.stream = stream;
+    private Entry(String path, Path name, Object fileKey, SecureDirectoryStream<Path> stream) {
+      this.path = path;
+      this.name = name;
       this.fileKey = fileKey;
+      this.stream = stream;
     }
   }
 
@@ -44,34 +49,40 @@ final class OpenDirs implements AutoCloseable {
   }
 
   /**
-   * The open directory at {@code path} if it is the file {@code fileKey} names, held until
-   * {@link #release}; otherwise null, and a stale one there is dropped.
+   * The open directory kept at {@code path}, held until {@link #release} (or {@link #discard}),
+   * or null. The caller checks that the name still leads to it ({@link Entry#fileKey}).
    */
-  synchronized Entry acquire(String path, Object fileKey) throws IOException {
+  synchronized Entry acquire(String path) {
     Entry e = entries.get(path);
-    if (e == null) {
-      return null;
+    if (e != null) {
+      e.holders++;
     }
-    if (fileKey == null || !Objects.equals(e.fileKey, fileKey)) {
-      entries.remove(path);
-      evict(e);
-      return null;
-    }
-    e.holders++;
     return e;
   }
 
   /**
-   * Keeps {@code stream}, just opened at {@code path} where a {@code stat} found {@code fileKey},
-   * and returns it held; or null when it cannot be kept (no file key, or the table is closed),
-   * and then the caller closes the stream itself.
+   * Gives back a held directory whose name no longer leads to it (renamed, deleted or replaced):
+   * it leaves the table, and is closed once no caller holds it.
    */
-  synchronized Entry offer(String path, Object fileKey, SecureDirectoryStream<Path> stream)
-      throws IOException {
+  synchronized void discard(Entry e) throws IOException {
+    if (entries.get(e.path) == e) {
+      entries.remove(e.path);
+    }
+    e.evicted = true;
+    release(e);
+  }
+
+  /**
+   * Keeps {@code stream}, just opened at {@code path} (last name {@code name}) where a {@code
+   * stat} found {@code fileKey}, and returns it held; or null when it cannot be kept (no file
+   * key, or the table is closed), and then the caller closes the stream itself.
+   */
+  synchronized Entry offer(String path, Path name, Object fileKey,
+      SecureDirectoryStream<Path> stream) throws IOException {
     if (closed || fileKey == null || capacity == 0) {
       return null;
     }
-    Entry e = new Entry(stream, fileKey);
+    Entry e = new Entry(path, name, fileKey, stream);
     e.holders = 1;
     Entry old = entries.put(path, e);
     if (old != null) {

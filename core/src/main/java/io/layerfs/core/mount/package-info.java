@@ -35,8 +35,12 @@
  * path; SECURITY.md names the few calls the JDK only offers by path. {@code OpenDirs} keeps the
  * directories in use open between calls, so a path costs one relative {@code stat} per name
  * rather than an open: a kept directory is used again only while its name still leads to it
- * (device and inode), so host renames and swaps show at once. File data is the host's own
- * {@code FileChannel}: volume I/O runs at the host's speed. A volume is made on first use and
+ * (device and inode), so host renames and swaps show at once. That is one relative {@code stat}
+ * per directory, never one for several names: the kernel follows a link in the middle of a path
+ * (only {@code openat2}'s {@code RESOLVE_BENEATH}, which the JDK lacks, would not), so a host
+ * process that moved a kept directory out and linked to it would lead such a look-up there. File
+ * data is the host's own {@code FileChannel}, and a file opened for reading is handed out as
+ * that channel itself: volume I/O runs at the host's speed. A volume is made on first use and
  * filled, when empty, with what the container shows at its target (unless {@code
  * volume-nocopy}); two containers, in one JVM or two, share its host files. {@code Tmpfs} is a
  * Jimfs file system in the heap, made empty at every open with the mount's size limit (a full

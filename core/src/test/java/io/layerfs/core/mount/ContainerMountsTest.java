@@ -263,6 +263,34 @@ class ContainerMountsTest {
   }
 
   @Test
+  void aKeptDirectoryMovedOutAndLinkedToIsReachedOnlyAsTheContainerResolvesTheLink()
+      throws IOException {
+    Path outside = Files.createDirectory(tmp.resolve("outside"));
+    Files.createDirectories(host.resolve("a/b"));
+    Files.writeString(host.resolve("a/b/f"), "inside\n");
+    try (Container c = open("c", "type=bind,source=" + host + ",target=/mnt/h")) {
+      assertEquals("inside\n", readString(c, "/mnt/h/a/b/f")); // a and a/b are kept open now
+      // a host process moves the kept directories out of the source and links to them: a look-up
+      // of "a/b" in one call would follow that link and find the kept a/b
+      Files.move(host.resolve("a"), outside.resolve("a"));
+      Files.createSymbolicLink(host.resolve("a"), outside.resolve("a"));
+      Files.writeString(outside.resolve("a/b/f"), "outside\n");
+      assertNull(c.openForReading("/mnt/h/a/b/f", true), "the shortcut leaves the link alone");
+      assertThrows(NoSuchFileException.class, () -> readString(c, "/mnt/h/a/b/f"),
+          "the link resolves in the container, where " + outside + " does not exist");
+      assertThrows(NoSuchFileException.class, () -> write(c, "/mnt/h/a/b/g", "x"));
+      assertFalse(Files.exists(outside.resolve("a/b/g")));
+      // moved back under another name, a relative link to it resolves in the container too
+      Files.delete(host.resolve("a"));
+      Files.move(outside.resolve("a"), host.resolve("moved"));
+      Files.createSymbolicLink(host.resolve("a"), Path.of("moved"));
+      assertNull(c.openForReading("/mnt/h/a/b/f", true));
+      assertEquals("outside\n", readString(c, "/mnt/h/a/b/f"));
+      assertEquals("outside\n", readString(c, "/mnt/h/moved/b/f"));
+    }
+  }
+
+  @Test
   void theShortcutForReadingOpensNoLinkAndLeavesLinksToResolution()
       throws IOException {
     Files.createDirectories(host.resolve("d/e"));

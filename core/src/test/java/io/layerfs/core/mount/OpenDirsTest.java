@@ -33,17 +33,40 @@ class OpenDirsTest {
   }
 
   @Test
-  void aDirectoryIsReusedOnlyWhileItsNameLeadsToTheSameFile() throws IOException {
+  void anEntryKeepsItsFileKeyAndNameAndADiscardedOneGoes() throws IOException {
     try (OpenDirs dirs = new OpenDirs(4)) {
       SecureDirectoryStream<Path> s = stream();
-      dirs.release(dirs.offer("/a", "key-1", s));
-      OpenDirs.Entry again = dirs.acquire("/a", "key-1");
+      Path name = Path.of("a");
+      dirs.release(dirs.offer("/a", name, "key-1", s));
+      OpenDirs.Entry again = dirs.acquire("/a");
       assertSame(s, again.stream);
+      assertSame(name, again.name, "the relative name, made once");
+      assertEquals("key-1", again.fileKey);
       dirs.release(again);
-      assertNull(dirs.acquire("/a", "key-2"), "another file now has the name: a miss");
-      assertEquals(false, isOpen(s), "and the stale one is closed");
-      assertNull(dirs.acquire("/a", "key-1"), "and gone from the table");
-      assertNull(dirs.acquire("/b", "key-1"));
+      assertNull(dirs.acquire("/b"));
+      OpenDirs.Entry stale = dirs.acquire("/a");
+      OpenDirs.Entry alsoHeld = dirs.acquire("/a");
+      dirs.discard(stale); // another file now has the name
+      assertNull(dirs.acquire("/a"), "gone from the table at once");
+      assertEquals(true, isOpen(s), "but open while another caller holds it");
+      dirs.release(alsoHeld);
+      assertEquals(false, isOpen(s), "and closed once given back");
+    }
+  }
+
+  @Test
+  void discardingAStaleEntryLeavesItsSuccessorAlone() throws IOException {
+    try (OpenDirs dirs = new OpenDirs(4)) {
+      SecureDirectoryStream<Path> old = stream();
+      SecureDirectoryStream<Path> now = stream();
+      dirs.release(dirs.offer("/a", Path.of("a"), 1, old));
+      OpenDirs.Entry stale = dirs.acquire("/a");
+      dirs.release(dirs.offer("/a", Path.of("a"), 2, now)); // another caller reopened it
+      dirs.discard(stale);
+      assertEquals(false, isOpen(old));
+      OpenDirs.Entry kept = dirs.acquire("/a");
+      assertSame(now, kept.stream);
+      dirs.release(kept);
     }
   }
 
@@ -53,15 +76,16 @@ class OpenDirsTest {
       SecureDirectoryStream<Path> a = stream();
       SecureDirectoryStream<Path> b = stream();
       SecureDirectoryStream<Path> c = stream();
-      OpenDirs.Entry heldA = dirs.offer("/a", 1, a);
-      dirs.release(dirs.offer("/b", 2, b));
-      dirs.release(dirs.offer("/c", 3, c)); // evicts /a, the eldest, which is still held
+      OpenDirs.Entry heldA = dirs.offer("/a", Path.of("a"), 1, a);
+      dirs.release(dirs.offer("/b", Path.of("b"), 2, b));
+      // evicts /a, the eldest, which is still held
+      dirs.release(dirs.offer("/c", Path.of("c"), 3, c));
       assertEquals(2, dirs.size());
       assertEquals(true, isOpen(a), "held: still open");
       a.getFileAttributeView(BasicFileAttributeView.class).readAttributes();
       dirs.release(heldA);
       assertEquals(false, isOpen(a), "closed once given back");
-      assertNull(dirs.acquire("/a", 1));
+      assertNull(dirs.acquire("/a"));
       assertEquals(true, isOpen(b));
       assertEquals(true, isOpen(c));
     }
@@ -73,15 +97,15 @@ class OpenDirsTest {
       SecureDirectoryStream<Path> ab = stream();
       SecureDirectoryStream<Path> abc = stream();
       SecureDirectoryStream<Path> abx = stream();
-      dirs.release(dirs.offer("/a/b", 1, ab));
-      dirs.release(dirs.offer("/a/b/c", 2, abc));
-      dirs.release(dirs.offer("/a/bx", 3, abx));
+      dirs.release(dirs.offer("/a/b", Path.of("b"), 1, ab));
+      dirs.release(dirs.offer("/a/b/c", Path.of("c"), 2, abc));
+      dirs.release(dirs.offer("/a/bx", Path.of("bx"), 3, abx));
       dirs.forget("/a/b");
-      assertNull(dirs.acquire("/a/b", 1));
-      assertNull(dirs.acquire("/a/b/c", 2));
+      assertNull(dirs.acquire("/a/b"));
+      assertNull(dirs.acquire("/a/b/c"));
       assertEquals(false, isOpen(ab));
       assertEquals(false, isOpen(abc));
-      OpenDirs.Entry kept = dirs.acquire("/a/bx", 3);
+      OpenDirs.Entry kept = dirs.acquire("/a/bx");
       assertSame(abx, kept.stream, "a sibling whose name only starts alike stays");
       dirs.release(kept);
     }
@@ -91,11 +115,12 @@ class OpenDirsTest {
   void closingClosesEverythingAndKeepsNothingAfter() throws IOException {
     OpenDirs dirs = new OpenDirs(8);
     SecureDirectoryStream<Path> a = stream();
-    dirs.release(dirs.offer("/a", 1, a));
+    dirs.release(dirs.offer("/a", Path.of("a"), 1, a));
     dirs.close();
     assertEquals(false, isOpen(a));
     SecureDirectoryStream<Path> b = stream();
-    assertNull(dirs.offer("/b", 2, b), "a closed table keeps nothing: the caller closes it");
+    assertNull(dirs.offer("/b", Path.of("b"), 2, b),
+        "a closed table keeps nothing: the caller closes it");
     assertEquals(true, isOpen(b));
     b.close();
     assertThrows(ClosedDirectoryStreamException.class,

@@ -8,7 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.file.AccessMode;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileStore;
@@ -46,6 +50,32 @@ class LayerFsMountsTest {
   private FileSystem open(String name, Object mounts) throws IOException {
     return FileSystems.newFileSystem(URI.create("layerfs://" + name),
         Map.of("store", store, "image", FixtureImages.TAG, "mounts", mounts));
+  }
+
+  @Test
+  void aMountedFileOpenedForReadingIsTheHostsChannelInterruptedAsTheHostsIs() throws IOException {
+    Files.writeString(host.resolve("f"), "data");
+    try (FileSystem fs = open("interrupt", List.of("type=bind,source=" + host + ",target=/h",
+        "type=volume,source=v,target=/v"))) {
+      Files.writeString(fs.getPath("/v/f"), "data");
+      // the host file is the oracle
+      for (Path p : List.of(host.resolve("f"), fs.getPath("/h/f"), fs.getPath("/v/f"))) {
+        Thread.currentThread().interrupt();
+        try {
+          assertEquals("data", Files.readString(p), p + ": readAllBytes completes");
+          try (InputStream in = Files.newInputStream(p)) {
+            assertEquals("data", new String(in.readAllBytes(), UTF_8), p + ": so do streams");
+          }
+          SeekableByteChannel ch = Files.newByteChannel(p);
+          assertThrows(ClosedByInterruptException.class, () -> ch.read(ByteBuffer.allocate(4)),
+              p + ": a channel of its own is interrupted");
+          assertFalse(ch.isOpen());
+          assertTrue(Thread.currentThread().isInterrupted(), "the interrupt stays set");
+        } finally {
+          Thread.interrupted();
+        }
+      }
+    }
   }
 
   @Test

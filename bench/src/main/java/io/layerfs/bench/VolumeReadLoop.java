@@ -1,0 +1,76 @@
+package io.layerfs.bench;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.nio.file.Files;
+import java.util.Arrays;
+
+/**
+ * CPU time per {@code readSmallFile} of {@link VolumeBenchmark}, for each competitor in one JVM,
+ * the competitors alternating round by round: per-read CPU, user and system time from {@link
+ * ThreadMXBean}, which a busy machine disturbs less than JMH's wall clock, and a loop to profile
+ * (JFR, {@code perf}) without JMH's threads. The ratio is the second competitor's time over the
+ * first's, as {@link RatioReport}'s are (above 1: the first is faster).
+ *
+ * <pre>
+ * java -cp bench/target/benchmarks.jar io.layerfs.bench.VolumeReadLoop layerfs,default 12 100000
+ * </pre>
+ */
+public final class VolumeReadLoop {
+  private VolumeReadLoop() {}
+
+  /** Arguments: competitors (comma-separated), rounds, reads per round. */
+  public static void main(String[] args) throws Exception {
+    String[] impls = (args.length > 0 ? args[0] : "layerfs,default").split(",");
+    int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 12;
+    int reads = args.length > 2 ? Integer.parseInt(args[2]) : 100_000;
+    ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+    VolumeBenchmark.VolumeState[] states = new VolumeBenchmark.VolumeState[impls.length];
+    double[][] cpu = new double[impls.length][rounds];
+    double[][] user = new double[impls.length][rounds];
+    long bytes = 0;
+    try {
+      for (int i = 0; i < impls.length; i++) {
+        states[i] = new VolumeBenchmark.VolumeState();
+        states[i].impl = impls[i];
+        states[i].setUp();
+      }
+      for (int r = 0; r < rounds; r++) {
+        for (int k = 0; k < impls.length; k++) {
+          int i = r % 2 == 0 ? k : impls.length - 1 - k; // who goes first alternates
+          VolumeBenchmark.VolumeState s = states[i];
+          long c0 = mx.getCurrentThreadCpuTime();
+          long u0 = mx.getCurrentThreadUserTime();
+          for (int n = 0; n < reads; n++) {
+            bytes += Files.readAllBytes(s.smallFiles[n & (s.smallFiles.length - 1)]).length;
+          }
+          cpu[i][r] = (mx.getCurrentThreadCpuTime() - c0) / (double) reads;
+          user[i][r] = (mx.getCurrentThreadUserTime() - u0) / (double) reads;
+        }
+      }
+    } finally {
+      for (VolumeBenchmark.VolumeState s : states) {
+        if (s != null) {
+          s.tearDown();
+        }
+      }
+    }
+    // the first half of the rounds is warm-up
+    for (int i = 0; i < impls.length; i++) {
+      double c = median(cpu[i], rounds / 2);
+      double u = median(user[i], rounds / 2);
+      System.out.printf("%s: cpu %.0f ns/read (user %.0f, system %.0f)%n", impls[i], c, u, c - u);
+    }
+    if (impls.length == 2) {
+      System.out.printf("ratio (%s / %s cpu): %.3f%n", impls[1], impls[0],
+          median(cpu[1], rounds / 2) / median(cpu[0], rounds / 2));
+    }
+    System.out.println(bytes + " bytes read");
+  }
+
+  private static double median(double[] values, int from) {
+    double[] tail = Arrays.copyOfRange(values, from, values.length);
+    Arrays.sort(tail);
+    return tail[tail.length / 2];
+  }
+}
