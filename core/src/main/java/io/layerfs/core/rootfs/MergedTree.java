@@ -54,12 +54,11 @@ public final class MergedTree {
   private final AtomicReferenceArray<MergedTree> below;
   private final boolean[] unresolvedAbove;
   private final Map<Long, Integer> linkCounts = new ConcurrentHashMap<>();
-  // Where the last plain lookup ended, and what it found: a walk looks up one sibling after
-  // another, and a caller often looks the same path up twice (the JDK's walker reads each
-  // path's attributes, then its caller does). Racy on purpose: the tree never changes, so any
-  // directory of it is a valid start for a path below it, and any node an answer for its path.
+  // Where the last plain lookup ended: a walk looks up one sibling after another. Racy on
+  // purpose: the tree never changes, so any directory of it is a valid start for a path below
+  // it. (Remembering the last node too, for a path looked up twice, made a warm stat slower:
+  // each lookup stored a young object into this old one.)
   private Dir lastDir;
-  private LayerNode lastNode;
 
   private MergedTree(LayerIndex[] layers, Digest[] digests, long maxChildren) {
     this.layers = layers;
@@ -194,10 +193,6 @@ public final class MergedTree {
    * name, exactly where {@link #resolve} would throw {@link NoSuchFileException}.
    */
   private LayerNode lookupPlain(String p, boolean followLast) {
-    LayerNode last = lastNode;
-    if (last != null && last.path() == p) {
-      return last; // never a symbolic link, so followLast does not matter
-    }
     int n = p.length();
     Dir dir = root;
     int i = 0;
@@ -221,7 +216,7 @@ public final class MergedTree {
       }
       if (i >= n) {
         lastDir = dir;
-        return remember(dirNode(exact && start == n ? p : dir.path, dir));
+        return dirNode(dir.path, dir);
       }
       if (i - start != 1) {
         exact = false;
@@ -257,14 +252,8 @@ public final class MergedTree {
         return null;
       }
       lastDir = dir;
-      LayerNode found = fileNode(exact && j == n ? p : PathNames.child(dir.path, ch.names[k]), l, e);
-      return x.typeCode(e) == SYMLINK ? found : remember(found);
+      return fileNode(exact && j == n ? p : PathNames.child(dir.path, ch.names[k]), l, e);
     }
-  }
-
-  private LayerNode remember(LayerNode n) {
-    lastNode = n;
-    return n;
   }
 
   /** Whether {@code p} names something strictly below the directory {@code dirPath}. */
@@ -546,9 +535,12 @@ public final class MergedTree {
 
     /** The child named {@code s[off, off + len)}, or -1. */
     int find(String s, int off, int len) {
-      // the substring's hash: in a fresh JVM the JDK's own String methods are compiled long
-      // before a loop of charAt calls here would be, so the allocation is the cheaper way
-      int hash = (off == 0 && len == s.length() ? s : s.substring(off, off + len)).hashCode();
+      // String.hashCode of the region, without making the substring (a substring's hash was
+      // quicker in a fresh JVM, but its allocation made a warm stat 30% slower)
+      int hash = 0;
+      for (int i = off, end = off + len; i < end; i++) {
+        hash = 31 * hash + s.charAt(i);
+      }
       int mask = table.length - 1;
       int h = mix(hash) & mask;
       int v;
