@@ -10,6 +10,10 @@
 #   BASE_JAR=other/benchmarks.jar bash bench/first-stat-pass.sh    adds a row for another build
 #                                         (an older version, say), run alternately with the others
 #
+# A further row runs layerfs with an application class data sharing archive, made by one
+# training pass with -XX:ArchiveClassesAtExit, as a program may ship one (the host's and zipfs'
+# classes are in the JDK's own archive already).
+#
 # Needs root, umoci, debootstrap (it/scripts/debian-layout.sh builds the image, cached), zip
 # (installed when missing) and bench/target/benchmarks.jar (built when missing). The page cache is
 # warm for all (a run before the measured ones): this compares the file systems' code paths, not
@@ -31,13 +35,17 @@ command -v zip >/dev/null || apt-get install -y -q zip >&2
 pass() { java -cp "$jar" io.layerfs.bench.FirstStatPass "$@"; }
 pass host "$work/bundle/rootfs" >/dev/null
 pass layerfs "$work/layout" bookworm >/dev/null # builds the layer index once
+java -XX:ArchiveClassesAtExit="$work/app.jsa" -cp "$jar" io.layerfs.bench.FirstStatPass layerfs \
+  "$work/layout" bookworm >/dev/null 2>&1
 base=${BASE_JAR:-}
-host=() layer=() open=() walk=() before=() zipfs=()
+host=() layer=() open=() walk=() before=() zipfs=() cds=()
 for ((i = 0; i < runs; i++)); do
   host+=("$(pass host "$work/bundle/rootfs" | awk '{print $4}')")
   read -r total opened < <(pass layerfs "$work/layout" bookworm | awk '{print $4, $6}')
   layer+=("$total") open+=("$opened") walk+=("$((total - opened))")
   zipfs+=("$(pass zipfs "$work/rootfs.zip" | awk '{print $4}')")
+  cds+=("$(java -XX:SharedArchiveFile="$work/app.jsa" -cp "$jar" io.layerfs.bench.FirstStatPass \
+    layerfs "$work/layout" bookworm | awk '{print $4}')")
   if [[ -n $base ]]; then
     before+=("$(java -cp "$base" io.layerfs.bench.FirstStatPass layerfs "$work/layout" bookworm \
       | awk '{print $4}')")
@@ -56,6 +64,8 @@ echo "| of which open / walk and stat (medians of each) |" \
   "$(median "${open[@]}") ms / $(median "${walk[@]}") ms | |"
 awk -v z="$(median "${zipfs[@]}")" -v h="$h" -v n="$zpaths" \
   'BEGIN {printf "| control: the JDK'"'"'s zipfs, the tree zipped (%d paths) | %d ms | %.1f× |\n", n, z, z / h}'
+awk -v c="$(median "${cds[@]}")" -v h="$h" \
+  'BEGIN {printf "| layerfs with an application class data sharing archive | %d ms | %.1f× |\n", c, c / h}'
 if [[ -n $base ]]; then
   b=$(median "${before[@]}")
   awk -v b="$b" -v h="$h" \
