@@ -8,8 +8,10 @@
  * Each layer the store lacks is attached ({@link io.layerfs.core.lazy.LazyLayers#attach}) to a
  * {@link io.layerfs.core.RangedBlob} of the remote blob, and what is fetched of it is kept in
  * {@code layerfs/lazy/<alg>/<hex>/}: {@code blob.part}, a sparse file of the blob's size holding
- * every fetched range at its own offset, and {@code ranges}, the list of those ranges (rewritten
- * atomically after the bytes are forced), so a range is fetched once, across processes; for a
+ * every fetched range at its own offset, and {@code ranges}, the list of those ranges (replaced
+ * by a rename after each fetch but not forced: after a machine crash it may name bytes that never
+ * reached the disk, which the readers' checks refuse and fetch again), so a range is fetched
+ * once, across processes; for a
  * plain gzip layer read by path, also {@code tar.part}, the inflated prefix ({@link
  * io.layerfs.core.lazy.PartialBlob}, {@link io.layerfs.core.lazy.LazyGzip}). A partial blob is
  * not a blob: nothing under {@code blobs/} exists for the layer until {@link
