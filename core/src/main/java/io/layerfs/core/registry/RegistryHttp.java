@@ -70,6 +70,11 @@ final class RegistryHttp {
     return auth;
   }
 
+  /** Stops the HTTP client's thread and connections ({@link HttpClientShutdown}). */
+  void close() {
+    HttpClientShutdown.close(http);
+  }
+
   /** The base URI of a registry's API, {@code https://HOST/} (or {@code http://} after a probe). */
   URI base(String registry) throws IOException {
     String scheme = schemes.get(registry);
