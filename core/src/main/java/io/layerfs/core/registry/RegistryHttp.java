@@ -19,6 +19,7 @@ import java.util.concurrent.ConcurrentMap;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509ExtendedTrustManager;
 
@@ -60,7 +61,11 @@ final class RegistryHttp {
         .connectTimeout(CONNECT_TIMEOUT)
         .followRedirects(HttpClient.Redirect.NEVER);
     if (!options.tlsVerify()) {
-      builder.sslContext(trustAll());
+      // made when a registry answers TLS, not before: a local registry speaks plain HTTP. The
+      // parameters given, the client does not ask the context for its defaults when built;
+      // empty ones leave the engine's defaults.
+      builder.sslContext(new DeferredSslContext(RegistryHttp::trustAll))
+          .sslParameters(new SSLParameters());
     }
     this.http = builder.build();
     this.auth = new RegistryAuth(http, options);
