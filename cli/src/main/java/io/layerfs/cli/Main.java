@@ -56,19 +56,7 @@ public final class Main implements CliCommand {
   /** The environment (SOURCE_DATE_EPOCH); tests give their own. */
   Map<String, String> env = System.getenv();
 
-  /**
-   * The JDK HTTP client's read buffer for this process (its default is 16 KiB), unless given:
-   * every buffer travels through the client's reactive pipeline, which a short-lived JVM runs
-   * mostly interpreted, so a pull spent more CPU passing 16 KiB buffers on (and compiling that
-   * path) than hashing and writing them; with 512 KiB a pull of 95 MB took about 700 ms of CPU
-   * instead of 1,300. Set before any HTTP client class is loaded: the client reads it once.
-   */
-  static final String HTTP_BUFFER = "jdk.httpclient.bufsize";
-
   public static void main(String[] args) {
-    if (System.getProperty(HTTP_BUFFER) == null) {
-      System.setProperty(HTTP_BUFFER, String.valueOf(512 << 10));
-    }
     System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
   }
 
