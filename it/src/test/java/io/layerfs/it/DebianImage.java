@@ -34,7 +34,8 @@ import java.util.zip.Deflater;
  *   <li>{@value #SPLIT}, written by {@link #main} only (for the registry pull benchmark, which
  *       needs layers of similar size to download in parallel): the same debootstrap tree in
  *       {@value #SPLIT_LAYERS} layers, each a run of the tree's entries in its tar's order with
- *       about the same number of compressed bytes, added by {@code umoci repack} one after the other.
+ *       about the same number of compressed bytes, added by {@code umoci repack} one after the
+ *       other.
  * </ul>
  *
  * <p>debootstrap takes minutes, so its tree is cached as a tar (numeric owners, xattrs) in {@code
@@ -331,9 +332,9 @@ final class DebianImage {
 
   /**
    * Adds {@value #SPLIT}: the tree's entries in its tar's order cut into {@value #SPLIT_LAYERS}
-   * runs of about equal compressed bytes, each extracted into the previous layers' unpacked rootfs and
-   * repacked as a layer of its own. A directory comes before its contents in the tar, so every
-   * run finds its parents made by an earlier one.
+   * runs of about equal compressed bytes, each extracted into the previous layers' unpacked
+   * rootfs and repacked as a layer of its own. A directory comes before its contents in the tar,
+   * so every run finds its parents made by an earlier one.
    */
   private void buildSplit(Path tree) throws IOException {
     List<String> names = lines(Tools.run("tar", "-tf", tree.toString()));
