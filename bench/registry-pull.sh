@@ -1,78 +1,97 @@
 #!/usr/bin/env bash
-# Times a pull of the Debian test image from a local registry: `layerfs pull` (layers in
-# parallel, and one at a time) against `skopeo copy docker://... oci:DIR`, each into an empty
-# store or layout, round-robin, RUNS rounds; prints a Markdown table of the median and the best
-# wall-clock time and the ratio to skopeo's median (issue 12's goal: at most 1.0x, less with
-# parallel layers).
+# Times a pull of the Debian test images from a local registry: `layerfs pull` (3 layers at
+# once, and one at a time; through the launcher and as `java -jar`) against `skopeo copy
+# docker://... oci:DIR`, each into an empty store or layout, round-robin, RUNS rounds; then the
+# library in a warm JVM. Prints a Markdown table per image of the median and the best wall-clock
+# time and the ratio to skopeo's median (issue 12's goal: at most 1.0x, less with parallel
+# layers).
 #
 #   bash bench/registry-pull.sh LAYOUT [RUNS]     (default 7 runs)
 #
-# LAYOUT is the OCI layout it/scripts/debian-layout.sh writes (tag bookworm-changed: two gzip
-# layers, about 40 MB). The script pushes it with skopeo into the registry named by
-# LAYERFS_TEST_REGISTRY, so run it through it/scripts/with-tools.sh, which starts one:
+# LAYOUT is the OCI layout it/scripts/debian-layout.sh writes; the images are its tags
+# bookworm-changed (two gzip layers, 95 MB, nearly all in one) and bookworm-split (the same tree
+# in 4 layers of about 24 MB), or those named by TAGS (space-separated). The script pushes them
+# with skopeo into the registry named by LAYERFS_TEST_REGISTRY, so run it through
+# it/scripts/with-tools.sh, which starts one:
 #
 #   bash it/scripts/with-tools.sh bash bench/registry-pull.sh /tmp/debian-layout
 #
-# The CLI rows are whole command runs (the JVM's startup and class loading are in layerfs' time);
-# the last rows pull in one warm JVM (bench/RegistryPullTimer.java), as a program using the
-# library does. All verify every blob's digest and write to the same file system. Builds the CLI
-# when the jar is missing; LAYERFS_JAR names another one.
+# The CLI rows are whole command runs (the JVM's startup and class loading are in layerfs' time):
+# the launcher cli/target/layerfs (its class data sharing archive, its JVM flags) and `java
+# -jar`. The last rows pull in one warm JVM (bench/RegistryPullTimer.java), as a program using
+# the library does. All verify every blob's digest and write to the same file system. Builds the
+# CLI and its launcher when missing; LAYERFS_JAR and LAYERFS_LAUNCHER name others.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 layout=${1:?usage: bench/registry-pull.sh LAYOUT [RUNS]}
 runs=${2:-7}
 registry=${LAYERFS_TEST_REGISTRY:?run through it/scripts/with-tools.sh, which starts a registry}
 jar=${LAYERFS_JAR:-$PWD/cli/target/layerfs.jar}
-if [[ ! -f $jar ]]; then
-  mvn -B -q package -pl cli -am -DskipTests -Dlayerfs.launcher.skip=true >&2
+launcher=${LAYERFS_LAUNCHER:-$(dirname "$jar")/layerfs}
+if [[ ! -f $jar || ! -x $launcher ]]; then
+  mvn -B -q package -pl cli -am -DskipTests >&2
 fi
-tag=${IMAGE_TAG:-bookworm-changed}
-ref=$registry/bench/debian:$tag
-skopeo copy -q --dest-tls-verify=false "oci:$layout:$tag" "docker://$ref" >&2
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/layerfs-pull-bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+trap 'status=$?; ((status == 0)) || cat "$work/stderr" >&2 2>/dev/null; rm -rf "$work"' EXIT
 
-names=("skopeo copy docker:// oci:" "layerfs pull (--parallel 3)" "layerfs pull --parallel 1")
-declare -a times0 times1 times2
+names=("skopeo copy docker:// oci:" "launcher: layerfs pull (--parallel 3)"
+  "launcher: layerfs pull --parallel 1" "java -jar layerfs.jar pull (--parallel 3)"
+  "java -jar layerfs.jar pull --parallel 1")
+pulls=${#names[@]}
 run() {
   local i=$1 n=$2 dest=$work/run-$1-$2 start end
+  local cli=(--store "$dest" pull --tls-verify=false)
+  # layerfs' progress lines go to a file; set -e stops the script on a failed pull, which
+  # prints its error in the trap below
   sync
   start=$(date +%s%N)
   case $i in
     0) skopeo copy -q --src-tls-verify=false "docker://$ref" "oci:$dest:$tag" >/dev/null ;;
-    1) java -jar "$jar" --store "$dest" pull --tls-verify=false "$ref" >/dev/null ;;
-    2) java -jar "$jar" --store "$dest" pull --tls-verify=false --parallel 1 "$ref" >/dev/null ;;
+    1) "$launcher" "${cli[@]}" "$ref" >/dev/null 2>"$work/stderr" ;;
+    2) "$launcher" "${cli[@]}" --parallel 1 "$ref" >/dev/null 2>"$work/stderr" ;;
+    3) java -jar "$jar" "${cli[@]}" "$ref" >/dev/null 2>"$work/stderr" ;;
+    4) java -jar "$jar" "${cli[@]}" --parallel 1 "$ref" >/dev/null 2>"$work/stderr" ;;
   esac
   end=$(date +%s%N)
   rm -rf "$dest"
   echo $(((end - start) / 1000000))
 }
-# one warm-up round: the registry's and the kernel's caches
-for i in 0 1 2; do run "$i" warm >/dev/null; done
-for ((n = 0; n < runs; n++)); do
-  times0+=("$(run 0 "$n")")
-  times1+=("$(run 1 "$n")")
-  times2+=("$(run 2 "$n")")
-done
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 best() { printf '%s\n' "$@" | sort -n | head -n1; }
-base=$(median "${times0[@]}")
-size=$(skopeo inspect --raw --tls-verify=false "docker://$ref" | python3 -c \
-  'import json, sys; print(sum(l["size"] for l in json.load(sys.stdin)["layers"]))' || true)
-echo "Pull of $ref ($(date -u +%F), $runs runs each, round-robin after a warm-up round;"
-echo "layer bytes: ${size:-?}):"
-echo
-echo "| command | median | best | × skopeo (median) |"
-echo "|---|--:|--:|--:|"
-for i in 0 1 2; do
-  eval "ts=(\"\${times$i[@]}\")"
-  m=$(median "${ts[@]}")
-  printf '| %s | %d ms | %d ms | %s× |\n' "${names[$i]}" "$m" "$(best "${ts[@]}")" \
-    "$(awk -v a="$m" -v b="$base" 'BEGIN {printf "%.2f", a / b}')"
-done
-# the library in a warm JVM (after 3 unmeasured pulls), as a long-running program pulls
-for p in 3 1; do
-  read -r m b < <(java -cp "$jar" bench/RegistryPullTimer.java "$ref" "$runs" "$p" "$work")
-  printf '| Store.pull in a warm JVM, parallelism %d | %d ms | %d ms | %s× |\n' "$p" "$m" "$b" \
-    "$(awk -v a="$m" -v b="$base" 'BEGIN {printf "%.2f", a / b}')"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+
+for tag in ${TAGS:-bookworm-changed bookworm-split}; do
+  ref=$registry/bench/debian:$tag
+  skopeo copy -q --dest-tls-verify=false "oci:$layout:$tag" "docker://$ref" >&2
+  declare -A times=()
+  # one warm-up round: the registry's and the kernel's caches
+  for ((i = 0; i < pulls; i++)); do run "$i" warm >/dev/null; done
+  for ((n = 0; n < runs; n++)); do
+    for ((i = 0; i < pulls; i++)); do times[$i]+="$(run "$i" "$n") "; done
+  done
+  # shellcheck disable=SC2086
+  base=$(median ${times[0]})
+  sizes=$(skopeo inspect --raw --tls-verify=false "docker://$ref" | python3 -c \
+    'import json, sys; print(", ".join(str(l["size"]) for l in json.load(sys.stdin)["layers"]))' \
+    || true)
+  echo
+  echo "Pull of $ref ($(date -u +%F), $runs runs each, round-robin after a warm-up round;"
+  echo "layer bytes: ${sizes:-?}; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)):"
+  echo
+  echo "| command | median | best | × skopeo (median) |"
+  echo "|---|--:|--:|--:|"
+  for ((i = 0; i < pulls; i++)); do
+    # shellcheck disable=SC2086
+    m=$(median ${times[$i]})
+    # shellcheck disable=SC2086
+    printf '| %s | %d ms | %d ms | %s× |\n' "${names[$i]}" "$m" "$(best ${times[$i]})" \
+      "$(ratio "$m" "$base")"
+  done
+  # the library in a warm JVM (after 3 unmeasured pulls), as a long-running program pulls
+  for p in 3 1; do
+    read -r m b < <(java -cp "$jar" bench/RegistryPullTimer.java "$ref" "$runs" "$p" "$work")
+    printf '| Store.pull in a warm JVM, parallelism %d | %d ms | %d ms | %s× |\n' "$p" "$m" \
+      "$b" "$(ratio "$m" "$base")"
+  done
+  unset times
 done

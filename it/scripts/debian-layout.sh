@@ -4,7 +4,8 @@
 #   it/scripts/debian-layout.sh DIR
 #
 # Tags: bookworm (debootstrap --variant=minbase bookworm, one layer) and bookworm-changed (plus
-# a layer deleting /usr/share/doc and /etc/motd, rewriting /etc/hostname, adding a file).
+# a layer deleting /usr/share/doc and /etc/motd, rewriting /etc/hostname, adding a file); for
+# the registry pull benchmark also bookworm-split (the same tree in 4 layers of about 24 MB).
 # DIR must not exist or be empty. Needs root, a JDK (javac), umoci and debootstrap (installed
 # when missing: the script runs through it/scripts/with-tools.sh). The debootstrap tree is cached
 # in ${XDG_CACHE_HOME:-~/.cache}/layerfs-it and shared with the integration test.

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Run by the build (cli/pom.xml, phase package, after the shade plugin): writes the launcher
 # TARGET/layerfs and its class data sharing archive TARGET/layerfs.jsa, made by JAVA from the
-# classes that a training run (io.layerfs.cli.CdsTraining) of the demo and the read-only commands
-# loads. The archive is an optimisation: when it cannot be made (a JVM without CDS, a read-only or
-# full disk), the launcher runs without it and the build goes on.
+# classes that a training run (io.layerfs.cli.CdsTraining) of the demo, the read-only commands and
+# a pull from a registry on loopback loads. The archive is an optimisation: when it cannot be
+# made (a JVM without CDS, a read-only or full disk), the launcher runs without it and the build
+# goes on.
 #
 #   make-launcher.sh JAVA TARGET
 set -u

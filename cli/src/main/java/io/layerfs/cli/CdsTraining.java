@@ -12,7 +12,8 @@ import java.util.stream.Stream;
 /**
  * The training run of the build's class data sharing archive ({@code cli/target/layerfs.jsa}):
  * {@code src/main/sh/make-launcher.sh} archives the classes this run loads. It runs the demo in a
- * scratch store and then the read-only commands on it, in one JVM. Not a command.
+ * scratch store, the read-only commands on it and a pull of its image from a loopback registry
+ * ({@link TrainingRegistry}), in one JVM. Not a command.
  */
 final class CdsTraining {
   private CdsTraining() {}
@@ -38,6 +39,16 @@ final class CdsTraining {
         int code = Main.run(line, sink, sink, Map.of());
         if (code != 0 && !run[0].equals("no-such-command")) {
           System.err.println("layerfs: training run " + String.join(" ", run) + " exited "
+              + code);
+        }
+      }
+      // a pull of the demo's two-layer image from a registry on loopback, into a new store
+      try (TrainingRegistry registry = new TrainingRegistry(Path.of(store))) {
+        String[] pull = {"--store", dir.resolve("pulled").toString(), "pull", "--tls-verify=false",
+            registry.address() + "/training/demo:2"};
+        int code = Main.run(pull, sink, sink, Map.of());
+        if (code != 0) {
+          System.err.println("layerfs: training run " + String.join(" ", pull) + " exited "
               + code);
         }
       }

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
+import java.util.zip.Deflater;
 
 /**
  * A real Debian rootfs as an OCI image: {@code debootstrap --variant=minbase bookworm}, made into
@@ -30,6 +31,11 @@ import java.util.stream.Stream;
  *   <li>{@value #CHANGED}: {@value #BASE} plus a layer that deletes {@code /usr/share/doc} (a
  *       whiteout hiding a large directory), deletes {@code /etc/motd}, rewrites {@code
  *       /etc/hostname} and adds {@code /etc/layerfs-it}.
+ *   <li>{@value #SPLIT}, written by {@link #main} only (for the registry pull benchmark, which
+ *       needs layers of similar size to download in parallel): the same debootstrap tree in
+ *       {@value #SPLIT_LAYERS} layers, each a run of the tree's entries in its tar's order with
+ *       about the same number of compressed bytes, added by {@code umoci repack} one after the
+ *       other.
  * </ul>
  *
  * <p>debootstrap takes minutes, so its tree is cached as a tar (numeric owners, xattrs) in {@code
@@ -51,6 +57,8 @@ final class DebianImage {
   static final String BASE = "bookworm";
   static final String CHANGED = "bookworm-changed";
   static final List<String> TAGS = List.of(BASE, CHANGED);
+  static final String SPLIT = "bookworm-split";
+  static final int SPLIT_LAYERS = 4;
 
   /** Content of {@code /etc/hostname} in {@value #CHANGED}. */
   static final String HOSTNAME = "layerfs-debian\n";
@@ -78,7 +86,7 @@ final class DebianImage {
     this.layout = layout;
   }
 
-  /** Builds the layout with both {@link #TAGS} at {@code work/layout}. */
+  /** Builds the layout with the {@link #TAGS} at {@code work/layout}. */
   static DebianImage build(Path work) {
     return build(work, work.resolve("layout"));
   }
@@ -322,6 +330,81 @@ final class DebianImage {
     deleteTree(bundle);
   }
 
+  /**
+   * Adds {@value #SPLIT}: the tree's entries in its tar's order cut into {@value #SPLIT_LAYERS}
+   * runs of about equal compressed bytes, each extracted into the previous layers' unpacked
+   * rootfs and repacked as a layer of its own. A directory comes before its contents in the tar,
+   * so every run finds its parents made by an earlier one.
+   */
+  private void buildSplit(Path tree) throws IOException {
+    List<String> names = lines(Tools.run("tar", "-tf", tree.toString()));
+    long[] sizes = compressedSizes(tree, names);
+    long total = 0;
+    for (long size : sizes) {
+      total += size;
+    }
+    umoci("new", "--image", layout + ":" + SPLIT);
+    int next = 0;
+    long done = 0;
+    for (int layer = 1; layer <= SPLIT_LAYERS; layer++) {
+      long until = total * layer / SPLIT_LAYERS;
+      List<String> run = new ArrayList<>();
+      while (next < sizes.length && (done < until || layer == SPLIT_LAYERS)) {
+        run.add(names.get(next));
+        done += sizes[next++];
+      }
+      Path list = work.resolve("split-" + layer + ".list");
+      Files.write(list, run);
+      Path bundle = unpack(SPLIT);
+      List<String> tar = new ArrayList<>(List.of("tar"));
+      tar.addAll(TAR_ATTRIBUTES);
+      tar.addAll(List.of("--no-recursion", "-C", bundle.resolve("rootfs").toString(), "-xpf",
+          tree.toString(), "-T", list.toString()));
+      Tools.run(null, tar, UMOCI_SECONDS);
+      umoci("repack", "--image", layout + ":" + SPLIT, bundle.toString());
+      deleteTree(bundle);
+    }
+  }
+
+  /**
+   * What each entry adds to a gzip layer, about: its bytes deflated, or a header's 512 for what
+   * has no data. The tree is extracted once for this (tar's escapes are left out of the names:
+   * an entry not found counts as a header).
+   */
+  private long[] compressedSizes(Path tree, List<String> names) throws IOException {
+    Path extracted = work.resolve("split-tree");
+    Files.createDirectories(extracted);
+    List<String> tar = new ArrayList<>(List.of("tar"));
+    tar.addAll(TAR_ATTRIBUTES);
+    tar.addAll(List.of("-C", extracted.toString(), "-xpf", tree.toString()));
+    Tools.run(null, tar, UMOCI_SECONDS);
+    long[] sizes = new long[names.size()];
+    Deflater deflater = new Deflater(Deflater.BEST_SPEED);
+    byte[] out = new byte[1 << 16];
+    try {
+      for (int i = 0; i < sizes.length; i++) {
+        Path file = extracted.resolve(names.get(i));
+        sizes[i] = 512;
+        if (Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+          deflater.reset();
+          deflater.setInput(Files.readAllBytes(file));
+          deflater.finish();
+          while (!deflater.finished()) {
+            sizes[i] += deflater.deflate(out);
+          }
+        }
+      }
+    } finally {
+      deflater.end();
+      deleteTree(extracted);
+    }
+    return sizes;
+  }
+
+  private static List<String> lines(String text) {
+    return text.lines().filter(line -> !line.isEmpty()).toList();
+  }
+
   private static void change(Path rootfs) throws IOException {
     deleteTree(rootfs.resolve("usr/share/doc"));
     Files.deleteIfExists(rootfs.resolve("etc/motd"));
@@ -364,10 +447,11 @@ final class DebianImage {
     }
     Path work = Files.createTempDirectory("layerfs-debian-");
     try {
-      build(work, layout);
+      DebianImage image = build(work, layout);
+      image.buildSplit(debootstrapTree(work));
     } finally {
       deleteTree(work);
     }
-    System.out.println(layout + ": tags " + String.join(", ", TAGS));
+    System.out.println(layout + ": tags " + String.join(", ", TAGS) + ", " + SPLIT);
   }
 }

@@ -8,6 +8,7 @@ import io.layerfs.core.oci.ImageConfig;
 import io.layerfs.core.oci.ImageIndex;
 import io.layerfs.core.oci.ImageManifest;
 import io.layerfs.core.oci.MediaTypes;
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -46,9 +47,10 @@ import java.util.regex.Pattern;
  * registry and the network failure.
  *
  * <p>Thread-safe; one client may serve many pulls at once and should, since it keeps the tokens
- * and each registry's scheme.
+ * and each registry's scheme. {@link #close} it when done: that stops its HTTP client's thread
+ * and connections at once instead of at the next garbage collection.
  */
-public final class RegistryClient {
+public final class RegistryClient implements Closeable {
   /** What a pull accepts, most specific first: both manifest kinds and both index kinds. */
   static final String ACCEPT = String.join(", ", MediaTypes.OCI_MANIFEST,
       MediaTypes.DOCKER_MANIFEST, MediaTypes.OCI_INDEX, MediaTypes.DOCKER_MANIFEST_LIST);
@@ -68,6 +70,12 @@ public final class RegistryClient {
 
   public RegistryOptions options() {
     return options;
+  }
+
+  /** Stops the HTTP client's selector thread and connections; the client is unusable after. */
+  @Override
+  public void close() {
+    http.close();
   }
 
   /** A manifest or index as served: bytes verified against {@code digest}. */

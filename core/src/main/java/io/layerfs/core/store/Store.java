@@ -157,8 +157,10 @@ public final class Store implements Closeable {
    */
   public ImagePull.Result pull(String reference, RegistryOptions options, Platform platform,
       Progress progress) throws IOException {
-    return ImagePull.pull(content, new RegistryClient(options), Reference.parse(reference),
-        platform, null, progress);
+    Reference parsed = Reference.parse(reference);
+    try (RegistryClient client = new RegistryClient(options)) {
+      return ImagePull.pull(content, client, parsed, platform, null, progress);
+    }
   }
 
   /**
@@ -185,9 +187,8 @@ public final class Store implements Closeable {
     if (Images.isKnown(content, tag)) {
       return tag;
     }
-    try {
-      return ImagePull.pull(content, new RegistryClient(options), reference, Platform.DEFAULT,
-          null, progress).tag();
+    try (RegistryClient client = new RegistryClient(options)) {
+      return ImagePull.pull(content, client, reference, Platform.DEFAULT, null, progress).tag();
     } catch (IOException e) {
       String missing;
       try {
@@ -204,8 +205,10 @@ public final class Store implements Closeable {
   /** Pushes image {@code ref} of the store to a registry reference (see {@link ImagePush}). */
   public ImagePush.Result push(String ref, String reference, RegistryOptions options,
       Progress progress) throws IOException {
-    return ImagePush.push(content, new RegistryClient(options), ref, Reference.parse(reference),
-        progress);
+    Reference parsed = Reference.parse(reference);
+    try (RegistryClient client = new RegistryClient(options)) {
+      return ImagePush.push(content, client, ref, parsed, progress);
+    }
   }
 
   /** True when {@code file} is an image archive that {@link #importArchive} reads. */

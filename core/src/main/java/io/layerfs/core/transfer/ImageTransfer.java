@@ -53,8 +53,10 @@ public final class ImageTransfer {
       RegistryOptions registry, Progress progress) throws IOException {
     Reference remote = Transport.registryReference(source);
     if (remote != null) {
-      return List.of(ImagePull.pull(store, new RegistryClient(registry), remote,
-          Platform.DEFAULT, tagOrNull, progress).tag());
+      try (RegistryClient client = new RegistryClient(registry)) {
+        return List.of(ImagePull.pull(store, client, remote, Platform.DEFAULT, tagOrNull,
+            progress).tag());
+      }
     }
     Transport transport = Transport.parse(source);
     if (tagOrNull != null) {
@@ -119,7 +121,9 @@ public final class ImageTransfer {
       String destination, RegistryOptions registry, Progress progress) throws IOException {
     Reference remote = Transport.registryReference(destination);
     if (remote != null) {
-      ImagePush.push(store, new RegistryClient(registry), imageRef, remote, progress);
+      try (RegistryClient client = new RegistryClient(registry)) {
+        ImagePush.push(store, client, imageRef, remote, progress);
+      }
       return;
     }
     Transport transport = Transport.parse(destination);
