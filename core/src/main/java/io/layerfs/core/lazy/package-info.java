@@ -10,7 +10,8 @@
  * {@code layerfs/lazy/<alg>/<hex>/}: {@code blob.part}, a sparse file of the blob's size holding
  * every fetched range at its own offset, and {@code ranges}, the list of those ranges (rewritten
  * atomically after the bytes are forced), so a range is fetched once, across processes; for a
- * plain gzip layer read by path, also {@code tar.part}, the inflated prefix ({@link
+ * plain gzip layer read by path, also the inflated prefix, in a file each reading instance makes
+ * and unlinks at once, so no other process truncates or overwrites it ({@link
  * io.layerfs.core.lazy.PartialBlob}, {@link io.layerfs.core.lazy.LazyGzip}). A partial blob is
  * not a blob: nothing under {@code blobs/} exists for the layer until {@link
  * io.layerfs.core.lazy.LazyLayers#complete} fetched the rest, checked the whole blob against its
