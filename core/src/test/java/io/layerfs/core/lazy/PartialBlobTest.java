@@ -2,6 +2,8 @@ package io.layerfs.core.lazy;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerfs.core.Digest;
@@ -186,6 +188,56 @@ class PartialBlobTest {
         assertArrayEquals(Arrays.copyOfRange(bytes, 1000, 2000), in.readAllBytes());
       }
       assertEquals(requests, blob.requests(), "requests after the blob was stored");
+    } finally {
+      blob.close();
+    }
+  }
+
+  /**
+   * A held byte damaged on disk (or a range the list names that never reached the disk) fails
+   * the digest check of a completion: the held bytes are dropped and the blob fetched again
+   * whole, in the same completion, which then stores the remote's verified bytes.
+   */
+  @Test
+  void aCompletionOverDamagedHeldBytesFetchesThemAgainAndStoresTheRightBlob() throws IOException {
+    Path dir = Files.createTempDirectory(tmp, "damaged");
+    PartialBlob before = PartialBlob.open(dir, new FileRangedBlob(file, digest), bytes.length);
+    try {
+      before.ensure(0, bytes.length);
+    } finally {
+      before.close();
+    }
+    Path part = dir.resolve(PartialBlob.DATA);
+    byte[] held = Files.readAllBytes(part);
+    held[held.length / 3] ^= 0x40;
+    Files.write(part, held);
+
+    ContentStore store = ContentStore.open(dir.resolve("store"));
+    PartialBlob blob = PartialBlob.open(dir, new FileRangedBlob(file, digest), bytes.length);
+    try {
+      blob.complete(store);
+      assertEquals(bytes.length, blob.fetchedBytes(), "the whole blob fetched again");
+      assertArrayEquals(bytes, Files.readAllBytes(store.blobPath(digest)));
+    } finally {
+      blob.close();
+    }
+  }
+
+  /** Wrong bytes from the remote itself fail the completion after one fetch, and store nothing. */
+  @Test
+  void aRemoteServingWrongBytesFailsTheCompletionAndStoresNothing() throws IOException {
+    Path dir = Files.createTempDirectory(tmp, "wrong");
+    byte[] wrong = bytes.clone();
+    wrong[wrong.length / 2] ^= 0x01;
+    Path wrongFile = Files.write(dir.resolve("remote"), wrong);
+    ContentStore store = ContentStore.open(dir.resolve("store"));
+    PartialBlob blob = PartialBlob.open(dir.resolve("lazy"),
+        new FileRangedBlob(wrongFile, digest), bytes.length);
+    try {
+      IOException e = assertThrows(IOException.class, () -> blob.complete(store));
+      assertTrue(e.getMessage().contains("do not verify"), e.getMessage());
+      assertEquals(bytes.length, blob.fetchedBytes(), "fetched once: nothing was held before");
+      assertFalse(store.contains(digest));
     } finally {
       blob.close();
     }
