@@ -49,6 +49,7 @@ final class LazyGzip implements AutoCloseable {
 
   private final PartialBlob blob;
   private final Digest diffId;
+  private final Path dir;
   private final FileChannel prefix;
   private final MessageDigest hash;
   // @GuardedBy("this")
@@ -63,6 +64,7 @@ final class LazyGzip implements AutoCloseable {
   LazyGzip(Path dir, PartialBlob blob, Digest diffId) throws IOException {
     this.blob = blob;
     this.diffId = diffId;
+    this.dir = dir;
     // this instance's own prefix, in a file unlinked at once: another process reading the same
     // layer inflates it with its own inflater into its own file, so neither truncates nor
     // overwrites what the other reads back unverified, and a killed process leaves nothing
@@ -190,8 +192,15 @@ final class LazyGzip implements AutoCloseable {
       }
       ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
       long at = frontier;
-      while (bb.hasRemaining()) {
-        at += prefix.write(bb, at);
+      try {
+        while (bb.hasRemaining()) {
+          at += prefix.write(bb, at);
+        }
+      } catch (java.nio.channels.ClosedChannelException e) {
+        throw e;
+      } catch (IOException e) {
+        throw new IOException("cannot keep the inflated prefix of layer " + blob.digest()
+            + " in " + dir + ": " + e.getMessage(), e);
       }
       if (toTheEnd && hashed == frontier) {
         hash.update(buf, 0, n);

@@ -528,7 +528,7 @@ public final class PartialBlob implements RangedBlob {
         }
         ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
         while (bb.hasRemaining()) {
-          pos += into.write(bb, pos);
+          pos += write(into, bb, pos);
         }
         fetched.addAndGet(n);
       }
@@ -540,6 +540,18 @@ public final class PartialBlob implements RangedBlob {
           + " while fetching bytes " + start + "-" + end));
     }
     return pos;
+  }
+
+  /** Writes fetched bytes; an error (a full disk) names the blob and the file. */
+  private int write(FileChannel into, ByteBuffer bytes, long position) throws IOException {
+    try {
+      return into.write(bytes, position);
+    } catch (ClosedChannelException e) {
+      throw e; // a discard or publish closed it: the caller starts over, or reads the blob
+    } catch (IOException e) {
+      throw new IOException("cannot keep fetched bytes of blob " + digest() + " in "
+          + dir.resolve(DATA) + ": " + e.getMessage(), e);
+    }
   }
 
   /** A fetch cut off at {@code reached}: what came before it is kept. */
@@ -656,8 +668,13 @@ public final class PartialBlob implements RangedBlob {
     StringBuilder sb = new StringBuilder();
     ranges.forEach((s, e) -> sb.append(s).append(' ').append(e).append('\n'));
     Path tmp = dir.resolve(RANGES + ".tmp");
-    Files.writeString(tmp, sb, StandardCharsets.US_ASCII);
-    Files.move(tmp, dir.resolve(RANGES), StandardCopyOption.REPLACE_EXISTING,
-        StandardCopyOption.ATOMIC_MOVE);
+    try {
+      Files.writeString(tmp, sb, StandardCharsets.US_ASCII);
+      Files.move(tmp, dir.resolve(RANGES), StandardCopyOption.REPLACE_EXISTING,
+          StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new IOException("cannot save the fetched ranges of blob " + digest() + " to "
+          + dir.resolve(RANGES) + ": " + e.getMessage(), e);
+    }
   }
 }

@@ -23,6 +23,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -238,6 +239,29 @@ class PartialBlobTest {
       assertTrue(e.getMessage().contains("do not verify"), e.getMessage());
       assertEquals(bytes.length, blob.fetchedBytes(), "fetched once: nothing was held before");
       assertFalse(store.contains(digest));
+    } finally {
+      blob.close();
+    }
+  }
+
+  /**
+   * A full disk while fetched bytes are kept is an IOException naming the blob and the file
+   * ({@code /dev/full} stands for the disk: every write to it fails with ENOSPC), and nothing
+   * is taken as held.
+   */
+  @Test
+  void aFullDiskWhileFetchingNamesTheBlobAndTheFile() throws IOException {
+    Path full = Path.of("/dev/full");
+    Assumptions.assumeTrue(Files.isWritable(full), "needs /dev/full (Linux)");
+    Path dir = Files.createTempDirectory(tmp, "full");
+    Files.createSymbolicLink(dir.resolve(PartialBlob.DATA), full);
+    PartialBlob blob = PartialBlob.open(dir, new FileRangedBlob(file, digest), bytes.length);
+    try {
+      IOException e = assertThrows(IOException.class, () -> blob.ensure(0, 1000));
+      assertTrue(e.getMessage().contains(digest.toString())
+          && e.getMessage().contains(dir.resolve(PartialBlob.DATA).toString())
+          && e.getMessage().contains("No space left on device"), e.getMessage());
+      assertEquals(0, blob.localBytes());
     } finally {
       blob.close();
     }
