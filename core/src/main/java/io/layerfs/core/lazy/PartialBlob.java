@@ -499,7 +499,13 @@ public final class PartialBlob implements RangedBlob {
             for (long[] r : arrived) {
               add(r[0], r[1]);
             }
-            saveRanges();
+            try {
+              saveRanges();
+            } catch (IOException e) {
+              // the list only spares later processes a fetch: this one holds the bytes, and a
+              // read that has them is not failed for it (gc may have removed the folder of a
+              // blob another process completed)
+            }
           }
         } finally {
           notifyAll();

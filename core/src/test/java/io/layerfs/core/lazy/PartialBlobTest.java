@@ -267,6 +267,38 @@ class PartialBlobTest {
     }
   }
 
+  /**
+   * Another process completed the blob (a pull) and gc removed the lazy folder while this one
+   * still reads through its partial blob: its reads go on, with the blob's bytes, though the
+   * list of held ranges can no longer be saved (it only spares later processes a fetch).
+   */
+  @Test
+  void readsGoOnWhenAnotherProcessCompletedTheBlobAndGcRemovedTheFolder() throws IOException {
+    Path dir = Files.createTempDirectory(tmp, "gone");
+    Path lazy = dir.resolve("lazy");
+    PartialBlob reader = PartialBlob.open(lazy, new FileRangedBlob(file, digest), bytes.length);
+    try {
+      assertArrayEquals(Arrays.copyOfRange(bytes, 0, 1000), read(reader, 0, 1000));
+      PartialBlob other = PartialBlob.open(lazy, new FileRangedBlob(file, digest), bytes.length);
+      try {
+        other.complete(ContentStore.open(dir.resolve("store")));
+      } finally {
+        other.close();
+      }
+      io.layerfs.core.internal.FileTrees.deleteTree(lazy);
+      assertArrayEquals(Arrays.copyOfRange(bytes, 500_000, 600_000),
+          read(reader, 500_000, 100_000));
+    } finally {
+      reader.close();
+    }
+  }
+
+  private static byte[] read(PartialBlob blob, long offset, int length) throws IOException {
+    try (InputStream in = blob.open(offset, length)) {
+      return in.readAllBytes();
+    }
+  }
+
   private static final class Slow implements RangedBlob {
     final RangedBlob inner;
     final AtomicInteger opens = new AtomicInteger();
