@@ -16,6 +16,7 @@ import io.layerfs.core.Digest;
 import io.layerfs.core.EntryType;
 import io.layerfs.core.FileHandle;
 import io.layerfs.core.FileTree;
+import io.layerfs.core.FsckReport;
 import io.layerfs.core.Node;
 import io.layerfs.core.Progress;
 import io.layerfs.core.registry.Platform;
@@ -282,8 +283,8 @@ final class CrashIT {
   }
 
   /**
-   * A container whose volume is being filled from the image, killed: the next open of the
-   * container finishes the fill, and the volume then holds the image's files, byte for byte
+   * A container whose volume is being filled from the image, killed: fsck names the volume if
+   * the kill cut its fill short, the next open of the container finishes the fill, and the volume then holds the image's files, byte for byte
    * (never the half-copied file the kill left).
    */
   @Test
@@ -304,6 +305,10 @@ final class CrashIT {
       copy(template, dir);
       kill("fill", dir);
       try (Store s = Store.open(dir)) {
+        boolean cut = Files.exists(dir.resolve("layerfs/volumes/vol/filling"));
+        assertEquals(cut ? List.of("vol") : List.of(), s.fsck(false, Progress.NONE).problems()
+            .stream().filter(p -> p.kind() == FsckReport.Kind.PARTIAL_VOLUME)
+            .map(FsckReport.Problem::object).toList(), "fsck names the volume cut short");
         try (Container c = s.container(CONTAINER, TAG, false, List.of(CrashChild.VOLUME))) {
           assertEquals(data, subtree(tree(c), "/data"));
         }

@@ -127,10 +127,14 @@ public final class MountedTree implements FileTree {
     };
     Mounted mounted = new Mounted(m, target, dir);
     try {
-      if (m.type() == Mount.Type.VOLUME && !m.noCopy() && !base.readOnly()) {
+      if (m.type() == Mount.Type.VOLUME && !base.readOnly()) {
         Path mark = volumes.fillMark(m.source());
         boolean cutShort = VolumeFill.interrupted(mark);
-        if (cutShort || dir.list("/").isEmpty()) {
+        if (m.noCopy()) {
+          if (cutShort) {
+            VolumeFill.adopt(mark); // written from now on: no later fill may empty it
+          }
+        } else if (cutShort || dir.list("/").isEmpty()) {
           Node there = resolve(target, true, false).node;
           String from = there != null && there.isDirectory() ? target : null;
           if (from != null || cutShort) {

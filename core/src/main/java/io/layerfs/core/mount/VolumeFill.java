@@ -17,8 +17,10 @@ import java.util.List;
  * next to the volume's data is made (and its directory forced) before the first copy and
  * removed once the last one ended. A volume found with the mark holds a partial copy that no
  * container finished: the next container that fills it empties it and fills it again, rather
- * than seeing a volume "with content" and serving a half-copied file. Callers hold the store's
- * volume lock, so one fill at a time runs per store.
+ * than seeing a volume "with content" and serving a half-copied file. A container that mounts
+ * such a volume with {@code volume-nocopy} takes it as it is (and removes the mark), so no later
+ * fill empties what it writes. Callers hold the store's volume lock, so one fill at a time runs
+ * per store.
  */
 final class VolumeFill {
   private VolumeFill() {}
@@ -43,6 +45,15 @@ final class VolumeFill {
     if (fromDir != null) {
       new TreeCopy(from, volume).copyChildren(fromDir, "/");
     }
+    Files.deleteIfExists(mark);
+    FileTrees.fsyncDirectory(mark.getParent());
+  }
+
+  /**
+   * Takes a volume whose fill was cut short as it is, for a container that mounts it without
+   * filling ({@code volume-nocopy}) and may write to it: a later fill must not empty it then.
+   */
+  static void adopt(Path mark) throws IOException {
     Files.deleteIfExists(mark);
     FileTrees.fsyncDirectory(mark.getParent());
   }

@@ -12,15 +12,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerfs.core.Change;
 import io.layerfs.core.FileHandle;
+import io.layerfs.core.FsckReport;
 import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
 import io.layerfs.core.Mount;
 import io.layerfs.core.Node;
 import io.layerfs.core.OpenDescriptors;
+import io.layerfs.core.Progress;
 import io.layerfs.core.container.ContainerFixture;
 import io.layerfs.core.container.ContainerRecord;
 import io.layerfs.core.container.Volumes;
 import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.fsck.Fsck;
 import io.layerfs.core.gc.GarbageCollector;
 import io.layerfs.core.rootfs.LayerStore;
 import io.layerfs.core.store.Container;
@@ -157,6 +160,7 @@ class ContainerMountsTest {
     overwrite(uncompressed, new byte[uncompressedBytes.length]);
     String spec = "type=volume,source=v,target=/d1";
     assertThrows(IOException.class, () -> open("c", spec).close());
+    assertEquals(List.of("v"), partialVolumes(), "fsck reports the volume");
 
     overwrite(compressed, compressedBytes);
     overwrite(uncompressed, uncompressedBytes);
@@ -168,6 +172,32 @@ class ContainerMountsTest {
     }
     assertFalse(Files.exists(Volumes.fillMark(store, "v")), "the fill ended");
     assertEquals("y\n", Files.readString(volume("v").resolve("sub/y")));
+    assertEquals(List.of(), partialVolumes());
+  }
+
+  /**
+   * A container that mounts a volume cut short with volume-nocopy takes it as it is: a later
+   * fill must never empty what that container wrote.
+   */
+  @Test
+  void aNoCopyContainerTakesAVolumeCutShortAsItIsAndNoFillEmptiesItsWrites()
+      throws IOException {
+    Files.createDirectories(Volumes.path(store, "v"));
+    Files.writeString(Volumes.path(store, "v").resolve("half"), "partial");
+    Files.write(Volumes.fillMark(store, "v"), new byte[0]); // as a fill cut short leaves it
+    try (Container c = open("writer", "type=volume,source=v,target=/d1,volume-nocopy")) {
+      write(c, "/d1/kept", "acknowledged\n");
+    }
+    assertEquals(List.of(), partialVolumes());
+    try (Container c = open("filler", "type=volume,source=v,target=/d1")) {
+      assertEquals(List.of("half", "kept"), c.list("/d1"), "not emptied, not filled");
+      assertEquals("acknowledged\n", readString(c, "/d1/kept"));
+    }
+  }
+
+  private List<String> partialVolumes() throws IOException {
+    return Fsck.run(store, () -> layers, false, Progress.NONE).problems().stream()
+        .filter(p -> p.kind() == FsckReport.Kind.PARTIAL_VOLUME).map(p -> p.object()).toList();
   }
 
   private static void overwrite(Path file, byte[] bytes) throws IOException {
