@@ -122,6 +122,42 @@ final class FullDiskIT {
     }
   }
 
+  /**
+   * An image import (the path a pull's blobs take too: a blob writer into the store) on a full
+   * disk fails with an IOException naming the file it could not write, leaves no tag and no temp
+   * file, and succeeds once space is freed.
+   */
+  @Test
+  void anImportOnAFullDiskFailsNamingItsFileAndSucceedsOnceThereIsSpace() throws Exception {
+    Path source = work.resolve("source");
+    byte[] data = new byte[4 << 20];
+    new Random(10).nextBytes(data);
+    ImageBuilder.create(source).layer().file("/data", data).build("base");
+    Path disk = work.resolve("disk");
+    Files.createDirectories(disk);
+    mount(disk);
+    try (Store s = Store.open(disk.resolve("store"))) {
+      Path filler = disk.resolve("filler");
+      fill(filler);
+      IOException e = assertThrows(IOException.class,
+          () -> s.importImage("oci:" + source + ":base", "base", Progress.NONE));
+      assertTrue(messages(e).contains("No space left on device")
+          && messages(e).contains("a blob being stored"), messages(e));
+      assertEquals(List.of(), s.tags());
+      Files.delete(filler);
+      try (var temps = Files.walk(disk.resolve("store"))) {
+        assertEquals(List.of(), temps.filter(p -> p.toString().endsWith(".tmp")).toList());
+      }
+      s.importImage("oci:" + source + ":base", "base", Progress.NONE);
+      try (FileTree view = s.view("base")) {
+        assertArrayEquals(data, readTree(view, "/data"));
+      }
+      assertEquals(List.of(), s.fsck(false, Progress.NONE).problems());
+    } finally {
+      unmount(disk);
+    }
+  }
+
   private static byte[] readTree(FileTree tree, String path) throws IOException {
     try (FileHandle h = tree.open(path, Set.of(StandardOpenOption.READ), 0)) {
       ByteBuffer b = ByteBuffer.allocate((int) h.size());
