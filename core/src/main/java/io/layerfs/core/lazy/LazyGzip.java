@@ -31,7 +31,10 @@ import java.util.zip.ZipException;
  * re-inflates the compressed bytes it already holds, locally.
  *
  * <p>Verification: gzip's CRC-32 and length are checked at the end of each member, the DiffID
- * when the stream ends (then the prefix is the whole tar, and {@link #verified} is true). Bytes
+ * when the stream ends (then the prefix is the whole tar, and {@link #verified} is true). The
+ * first time the stream fails a check, the compressed bytes held are dropped and fetched again
+ * and the stream inflated from its start, so damage to {@code blob.part} heals from the remote;
+ * a second failure is the remote's and is reported. Bytes
  * before that are served unverified: see SECURITY.md. So a read inflates without hashing
  * (hashing was about a tenth of the CPU time of a first read deep in a layer): the hash reads
  * the prefix file back once the stream ends, or when {@link #inflateAll} starts, and from then
@@ -60,6 +63,9 @@ final class LazyGzip implements AutoCloseable {
   // @GuardedBy("this")
   private long hashed;
   private volatile boolean verified;
+  // whether the held compressed bytes were dropped and fetched again after a failed check
+  // @GuardedBy("this")
+  private boolean refetched;
 
   LazyGzip(Path dir, PartialBlob blob, Digest diffId) throws IOException {
     this.blob = blob;
@@ -160,6 +166,43 @@ final class LazyGzip implements AutoCloseable {
   }
 
   private synchronized void inflate(long want) throws IOException {
+    try {
+      inflateOnce(want);
+    } catch (StreamDamage first) {
+      if (refetched) {
+        throw first;
+      }
+      // the compressed bytes held locally may be what is damaged (on disk, or listed by a
+      // ranges file a crash left ahead of its data): fetch them all again, inflate from the start
+      refetched = true;
+      blob.forget(0, blob.size());
+      try {
+        inflater.close();
+      } catch (IOException ignored) {
+        // a broken stream: only its native memory is freed here
+      }
+      inflater = null;
+      frontier = 0;
+      hashed = 0;
+      hash.reset();
+      try {
+        inflateOnce(want);
+      } catch (StreamDamage again) {
+        again.addSuppressed(first);
+        throw again;
+      }
+    }
+  }
+
+  /** The stream fails gzip's checks or the DiffID. */
+  private static final class StreamDamage extends IOException {
+    StreamDamage(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  // @GuardedBy("this")
+  private void inflateOnce(long want) throws IOException {
     if (verified || frontier >= want) {
       return;
     }
@@ -176,15 +219,15 @@ final class LazyGzip implements AutoCloseable {
       try {
         n = inflater.read(buf);
       } catch (ZipException | java.io.EOFException e) {
-        throw new IOException("layer " + blob.digest() + " does not inflate at uncompressed "
+        throw new StreamDamage("layer " + blob.digest() + " does not inflate at uncompressed "
             + "offset " + frontier + ": " + e.getMessage(), e);
       }
       if (n < 0) {
         catchUpHash();
         Digest actual = Digest.of(diffId.algorithm(), hash.digest());
         if (!actual.equals(diffId)) {
-          throw new IOException("layer " + blob.digest() + " inflates to " + actual
-              + ", not its DiffID " + diffId);
+          throw new StreamDamage("layer " + blob.digest() + " inflates to " + actual
+              + ", not its DiffID " + diffId, null);
         }
         prefix.force(false);
         verified = true;

@@ -183,6 +183,35 @@ class LazyGzipTest {
     return Arrays.copyOf(b.array(), b.position());
   }
 
+  /**
+   * Held compressed bytes damaged on disk make the stream fail a check: they are fetched again
+   * and the layer inflated from its start, so the read gets the layer's bytes.
+   */
+  @Test
+  void damagedHeldBytesHealFromTheRemote() throws IOException {
+    Path dir = Files.createTempDirectory(tmp, "heal");
+    RangedBlob remote = new FileRangedBlob(gz, digest);
+    PartialBlob before = PartialBlob.open(dir, remote, remote.size());
+    try {
+      before.ensure(0, remote.size());
+    } finally {
+      before.close();
+    }
+    Path part = dir.resolve(PartialBlob.DATA);
+    byte[] held = Files.readAllBytes(part);
+    held[held.length / 2] ^= 0x10;
+    Files.write(part, held);
+    PartialBlob blob = PartialBlob.open(dir, remote, remote.size());
+    try (LazyGzip lazy = new LazyGzip(dir, blob, Digest.sha256(plain))) {
+      lazy.inflateAll();
+      assertTrue(lazy.verified());
+      assertArrayEquals(plain, lazy.openPrefix().readAllBytes());
+      assertArrayEquals(slice(plain.length - 4096, 4096), read(lazy, plain.length - 4096, 4096));
+    } finally {
+      blob.close();
+    }
+  }
+
   @Test
   void damageIsDetected() throws IOException {
     byte[] bad = Files.readAllBytes(gz);
