@@ -44,7 +44,13 @@ public record FsckReport(boolean repair, int blobs, int images, int containers,
      * A container's metadata log or snapshot is corrupt, or a data file is missing or short
      * (object: its name).
      */
-    DAMAGED_CONTAINER
+    DAMAGED_CONTAINER,
+    /**
+     * A volume whose fill from an image was cut short (a killed process, a failed read): it holds
+     * part of the image's files, and the next container that fills it starts over (object: its
+     * name).
+     */
+    PARTIAL_VOLUME
   }
 
   /**

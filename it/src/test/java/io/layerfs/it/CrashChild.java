@@ -18,7 +18,8 @@ import java.util.Set;
  * {@code done} and then waits to be killed (so a kill always finds it alive, before or after the
  * operation ended). Arguments: {@code OP STORE [SOURCE]}, OP one of {@code import}, {@code index},
  * {@code copyup}, {@code commit}, {@code gc}, {@code rename} (of an image directory in the
- * container), {@code create}, {@code pull} (SOURCE is then a registry reference).
+ * container), {@code create}, {@code pull} (SOURCE is then a registry reference), {@code fill} (a
+ * container created with a volume, which is filled from the image).
  */
 public final class CrashChild {
   static final String TAG = "base";
@@ -28,6 +29,8 @@ public final class CrashChild {
   /** Where in each 64 KiB chunk of {@link #BIG} the copy-up writes its marker byte. */
   static final int MARK_AT = 100;
   static final byte MARK = (byte) 0xEE;
+  /** The volume of the {@code fill} operation, over the image's {@code /data}. */
+  static final String VOLUME = "type=volume,source=vol,target=/data";
 
   private CrashChild() {}
 
@@ -40,6 +43,9 @@ public final class CrashChild {
       case "copyup", "commit", "rename" -> store.container(CONTAINER, null, false);
       default -> null;
     };
+    if (op.equals("fill")) {
+      store.container("warm", TAG, false).close(); // the classes a container needs are loaded
+    }
     System.out.println("started");
     System.out.flush();
     switch (op) {
@@ -51,6 +57,7 @@ public final class CrashChild {
       case "pull" -> store.pull(args[2], RegistryOptions.defaults().withTlsVerify(false),
           Platform.DEFAULT, Progress.NONE);
       case "rename" -> c.move("/d", "/moved", false);
+      case "fill" -> store.container(CONTAINER, TAG, false, java.util.List.of(VOLUME));
       case "create" -> {
         for (int i = 0; ; i++) {
           store.container("n" + i, TAG, false).close();

@@ -16,6 +16,7 @@ import io.layerfs.core.Digest;
 import io.layerfs.core.EntryType;
 import io.layerfs.core.FileHandle;
 import io.layerfs.core.FileTree;
+import io.layerfs.core.FsckReport;
 import io.layerfs.core.Node;
 import io.layerfs.core.Progress;
 import io.layerfs.core.registry.Platform;
@@ -49,7 +50,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Kills a child JVM ({@link CrashChild}, {@code Process.destroyForcibly}: SIGKILL) at a seeded
  * random moment after it announced an operation: import of an OCI layout, the first open of an
  * image (inflate and index), copy-up of a large image file, commit, gc, the rename of an image
- * directory in a container and container creation.
+ * directory in a container, container creation and the first fill of a volume.
  * Then, in this JVM: the store opens, every tag reads as its fresh reference, the container shows
  * the old or the new state of the operation and nothing else, and the operation run again
  * succeeds. The seed is printed; {@code -Dlayerfs.crash.seed=N} runs it again.
@@ -281,6 +282,70 @@ final class CrashIT {
     }
   }
 
+  /**
+   * A container whose volume is being filled from the image, killed: fsck names the volume if
+   * the kill cut its fill short, the next open of the container finishes the fill, and the volume then holds the image's files, byte for byte
+   * (never the half-copied file the kill left).
+   */
+  @Test
+  void volumeFillKilled() throws Exception {
+    Path template = shared.resolve("fill-template");
+    ImageBuilder image = ImageBuilder.create(template).layer(LayerCompression.GZIP)
+        .file("/data/a", "a\n").file("/data/sub/x", "x\n");
+    for (int i = 0; i < 16; i++) { // 8 MiB in 16 files: a kill lands in one or between two
+      image.file("/data/sub/f" + i, Arrays.copyOfRange(big, i << 19, (i + 1) << 19));
+    }
+    image.file("/data/z", "z\n").build(TAG);
+    Map<String, String> data;
+    try (Store s = Store.open(template)) {
+      data = subtree(tree(s.view(TAG)), "/data"); // indexed: the kill falls in the fill
+    }
+    for (int round = 0; round < ROUNDS; round++) {
+      Path dir = fresh("fill", round);
+      copy(template, dir);
+      kill("fill", dir);
+      try (Store s = Store.open(dir)) {
+        boolean cut = Files.exists(dir.resolve("layerfs/volumes/vol/filling"));
+        assertEquals(cut ? List.of("vol") : List.of(), s.fsck(false, Progress.NONE).problems()
+            .stream().filter(p -> p.kind() == FsckReport.Kind.PARTIAL_VOLUME)
+            .map(FsckReport.Problem::object).toList(), "fsck names the volume cut short");
+        try (Container c = s.container(CONTAINER, TAG, false, List.of(CrashChild.VOLUME))) {
+          assertEquals(data, subtree(tree(c), "/data"));
+        }
+        Map<String, String> host = hostTree(s.volume("vol"));
+        assertEquals(data.keySet(), host.keySet());
+        host.forEach((path, what) -> assertTrue(what.equals("dir")
+            ? data.get(path).startsWith("DIRECTORY") : data.get(path).endsWith(what), path));
+        assertEquals(List.of(), s.fsck(false, Progress.NONE).problems());
+      }
+    }
+  }
+
+  /** The entries of {@code tree} below {@code dir}, times left out (a volume's are the host's). */
+  private static Map<String, String> subtree(Map<String, String> tree, String dir) {
+    Map<String, String> m = new TreeMap<>();
+    tree.forEach((k, v) -> {
+      if (k.startsWith(dir + "/")) {
+        m.put(k, v.replaceAll(" mtime -?\\d+", ""));
+      }
+    });
+    return m;
+  }
+
+  /** A host directory's files as {@code /data/...} paths, with their content digests. */
+  private static Map<String, String> hostTree(Path root) throws IOException {
+    Map<String, String> m = new TreeMap<>();
+    try (Stream<Path> walk = Files.walk(root)) {
+      for (Path p : (Iterable<Path>) walk::iterator) {
+        if (!p.equals(root)) {
+          m.put("/data/" + root.relativize(p), Files.isDirectory(p) ? "dir"
+              : Digest.sha256(Files.readAllBytes(p)).toString());
+        }
+      }
+    }
+    return m;
+  }
+
   @Test
   void containerCreationKilled() throws Exception {
     for (int round = 0; round < ROUNDS; round++) {
@@ -324,6 +389,7 @@ final class CrashIT {
       case "rename" -> 5;
       case "gc" -> 150;
       case "create", "copyup", "index" -> 250;
+      case "fill" -> 120;
       // a fresh JVM's first requests take most of a second before the layer's bytes flow
       case "pull" -> 2500;
       default -> MAX_DELAY_MS;

@@ -1,5 +1,6 @@
 package io.layerfs.it;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -8,10 +9,15 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.layerfs.core.Digest;
 import io.layerfs.core.FileHandle;
+import io.layerfs.core.FileTree;
+import io.layerfs.core.Image;
 import io.layerfs.core.Node;
+import io.layerfs.core.Progress;
 import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.estargz.FileRangedBlob;
 import io.layerfs.core.rootfs.LayerStore;
 import io.layerfs.core.store.Container;
+import io.layerfs.core.store.Store;
 import io.layerfs.testing.ImageBuilder;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -66,6 +72,99 @@ final class FullDiskIT {
       run(disk);
     } finally {
       unmount(disk);
+    }
+  }
+
+  /**
+   * A lazy eStargz read that finds no space to keep the bytes it fetched fails with an
+   * IOException naming the blob and the file; nothing is taken as held, and once space is
+   * freed the same read returns the image's bytes and the image completes, verified.
+   */
+  @Test
+  void aLazyReadOnAFullDiskFailsNamingItsFileAndSucceedsOnceThereIsSpace() throws Exception {
+    Path remote = work.resolve("remote");
+    byte[] data = new byte[4 << 20];
+    new Random(9).nextBytes(data);
+    ImageBuilder.create(remote).layer().file("/etc/hosts", "127.0.0.1 localhost\n")
+        .file("/data", data).build("base");
+    Image image;
+    try (Store r = Store.open(remote)) {
+      image = r.convertToEStargz("base", "esgz", Progress.NONE);
+    }
+    Path disk = work.resolve("disk");
+    Files.createDirectories(disk);
+    mount(disk);
+    try {
+      ContentStore from = ContentStore.open(remote);
+      ContentStore to = ContentStore.open(disk.resolve("store"));
+      to.write(from.readJson(image.configDigest()));
+      to.write(from.readJson(image.manifestDigest()));
+      to.tag("esgz", image.manifestDigest());
+      try (Store lazy = Store.open(disk.resolve("store"))) {
+        lazy.attachLazy("esgz", l -> new FileRangedBlob(from.blobPath(l.digest()), l.digest()));
+        try (FileTree view = lazy.view("esgz")) {
+          Path filler = disk.resolve("filler");
+          fill(filler);
+          IOException e = assertThrows(IOException.class, () -> readTree(view, "/data"));
+          assertTrue(messages(e).contains("No space left on device")
+              && messages(e).contains("blob.part"), messages(e));
+          Files.delete(filler);
+          assertArrayEquals(data, readTree(view, "/data"), "the same read with space");
+        }
+        lazy.completeLazy("esgz");
+        try (FileTree view = lazy.view("esgz")) {
+          assertArrayEquals(data, readTree(view, "/data"));
+        }
+        assertEquals(List.of(), lazy.fsck(false, Progress.NONE).problems());
+      }
+    } finally {
+      unmount(disk);
+    }
+  }
+
+  /**
+   * An image import (the path a pull's blobs take too: a blob writer into the store) on a full
+   * disk fails with an IOException naming the file it could not write, leaves no tag and no temp
+   * file, and succeeds once space is freed.
+   */
+  @Test
+  void anImportOnAFullDiskFailsNamingItsFileAndSucceedsOnceThereIsSpace() throws Exception {
+    Path source = work.resolve("source");
+    byte[] data = new byte[4 << 20];
+    new Random(10).nextBytes(data);
+    ImageBuilder.create(source).layer().file("/data", data).build("base");
+    Path disk = work.resolve("disk");
+    Files.createDirectories(disk);
+    mount(disk);
+    try (Store s = Store.open(disk.resolve("store"))) {
+      Path filler = disk.resolve("filler");
+      fill(filler);
+      IOException e = assertThrows(IOException.class,
+          () -> s.importImage("oci:" + source + ":base", "base", Progress.NONE));
+      assertTrue(messages(e).contains("No space left on device")
+          && messages(e).contains("a blob being stored"), messages(e));
+      assertEquals(List.of(), s.tags());
+      Files.delete(filler);
+      try (var temps = Files.walk(disk.resolve("store"))) {
+        assertEquals(List.of(), temps.filter(p -> p.toString().endsWith(".tmp")).toList());
+      }
+      s.importImage("oci:" + source + ":base", "base", Progress.NONE);
+      try (FileTree view = s.view("base")) {
+        assertArrayEquals(data, readTree(view, "/data"));
+      }
+      assertEquals(List.of(), s.fsck(false, Progress.NONE).problems());
+    } finally {
+      unmount(disk);
+    }
+  }
+
+  private static byte[] readTree(FileTree tree, String path) throws IOException {
+    try (FileHandle h = tree.open(path, Set.of(StandardOpenOption.READ), 0)) {
+      ByteBuffer b = ByteBuffer.allocate((int) h.size());
+      while (b.hasRemaining() && h.read(b, b.position()) > 0) {
+        // reads on
+      }
+      return b.array();
     }
   }
 

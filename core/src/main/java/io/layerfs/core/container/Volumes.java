@@ -33,6 +33,7 @@ public final class Volumes {
   private static final int MAX_NAME = 255;
   private static final String DATA = "_data";
   private static final String REMOVING = ".removing-";
+  private static final String FILLING = "filling";
 
   private Volumes() {}
 
@@ -61,6 +62,16 @@ public final class Volumes {
       throw missing(store, name);
     }
     return data;
+  }
+
+  /**
+   * The file that says a fill of volume {@code name} from an image was started and has not
+   * ended: the mounts package makes and removes it (it sits beside the data directory, so the
+   * volume's files never show it).
+   */
+  public static Path fillMark(ContentStore store, String name) throws IOException {
+    checkName(name);
+    return root(store).resolve(name).resolve(FILLING);
   }
 
   /** Where volume {@code name}'s data directory is or would be. */

@@ -5,6 +5,7 @@ import io.layerfs.core.internal.FileTrees;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -92,7 +93,13 @@ public final class BlobWriter extends OutputStream {
     }
     if (!synced) {
       drain();
-      channel.force(true);
+      try {
+        channel.force(true);
+      } catch (ClosedChannelException e) {
+        throw e;
+      } catch (IOException e) {
+        throw failed(e);
+      }
       synced = true;
     }
   }
@@ -157,10 +164,22 @@ public final class BlobWriter extends OutputStream {
 
   private void drain() throws IOException {
     buffer.flip();
-    while (buffer.hasRemaining()) {
-      channel.write(buffer);
+    try {
+      while (buffer.hasRemaining()) {
+        channel.write(buffer);
+      }
+    } catch (ClosedChannelException e) {
+      throw e;
+    } catch (IOException e) {
+      throw failed(e);
     }
     buffer.clear();
+  }
+
+  /** A write error (a full disk) naming the temp file, which the JDK's message does not. */
+  private IOException failed(IOException e) {
+    return new IOException("cannot write " + temp + " (a blob being stored): " + e.getMessage(),
+        e);
   }
 
   private void abandon() throws IOException {

@@ -25,7 +25,8 @@ public final class Fsck {
    * The checks, in order: images and containers first, since they say which blobs are needed,
    * what size they must have and which are derived; then the blobs themselves (a repair
    * quarantines the corrupt ones first); then the layers' uncompressed blobs and indexes, chunk
-   * by chunk; then each container's log, snapshot and data files.
+   * by chunk; then each container's log, snapshot and data files; then volumes whose fill was
+   * cut short.
    */
   private static List<Check> checks() {
     return List.of(
@@ -33,7 +34,8 @@ public final class Fsck {
         new ContainerCheck(),
         new BlobCheck(),
         new LayerIndexCheck(),
-        new ContainerFilesCheck());
+        new ContainerFilesCheck(),
+        new VolumeCheck());
   }
 
   /**

@@ -31,6 +31,9 @@
  *       the container's lock, keeps the corrupt log as {@code meta.log.damaged-<time>} and cuts
  *       it at the first bad record, dropping the changes recorded from there on; a lost data
  *       file cannot be repaired.
+ *   <li>{@code VolumeCheck}: a volume whose fill from an image was cut short (its fill mark is
+ *       there; a fill under way in another process looks the same) is reported; the next
+ *       container that fills it starts over, so there is nothing to repair.
  * </ol>
  *
  * <h2>Repair</h2>

@@ -16,8 +16,9 @@ import java.util.zip.ZipException;
  * The uncompressed tar of a plain gzip layer, inflated only as far as a reader needs. Java's
  * {@code Inflater} can be neither copied nor started at a bit offset, so the checkpoint is the
  * frontier itself: one live inflater at the end of what has been inflated, and the inflated
- * prefix kept in the layer's lazy folder ({@value #PREFIX}). Reads behind the frontier are local
- * file reads; reads ahead continue the stream from where it stopped, fetching compressed bytes
+ * prefix kept in a file of this instance's own in the layer's lazy folder, unlinked as soon as it
+ * is open (so two processes reading one layer never write into each other's prefix, and a killed
+ * one leaves nothing). Reads behind the frontier are local file reads; reads ahead continue the stream from where it stopped, fetching compressed bytes
  * through the {@link PartialBlob} in blocks that grow as the stream goes on, as the kernel's
  * readahead does: {@value #FIRST_BLOCK} bytes first, twice as many each time after, up to
  * {@value #MAX_BLOCK}. A file near the start costs one small request; one deep in the layer
@@ -30,7 +31,10 @@ import java.util.zip.ZipException;
  * re-inflates the compressed bytes it already holds, locally.
  *
  * <p>Verification: gzip's CRC-32 and length are checked at the end of each member, the DiffID
- * when the stream ends (then the prefix is the whole tar, and {@link #verified} is true). Bytes
+ * when the stream ends (then the prefix is the whole tar, and {@link #verified} is true). The
+ * first time the stream fails a check, the compressed bytes held are dropped and fetched again
+ * and the stream inflated from its start, so damage to {@code blob.part} heals from the remote;
+ * a second failure is the remote's and is reported. Bytes
  * before that are served unverified: see SECURITY.md. So a read inflates without hashing
  * (hashing was about a tenth of the CPU time of a first read deep in a layer): the hash reads
  * the prefix file back once the stream ends, or when {@link #inflateAll} starts, and from then
@@ -39,6 +43,7 @@ import java.util.zip.ZipException;
  * <p>Thread-safe: inflating is serialized; reads of the inflated prefix run in parallel.
  */
 final class LazyGzip implements AutoCloseable {
+  /** The start of the name of the file that holds the prefix while it has one. */
   static final String PREFIX = "tar.part";
   static final int FIRST_BLOCK = 128 << 10;
   static final int MAX_BLOCK = 1 << 20;
@@ -47,7 +52,7 @@ final class LazyGzip implements AutoCloseable {
 
   private final PartialBlob blob;
   private final Digest diffId;
-  private final Path prefixFile;
+  private final Path dir;
   private final FileChannel prefix;
   private final MessageDigest hash;
   // @GuardedBy("this")
@@ -58,15 +63,23 @@ final class LazyGzip implements AutoCloseable {
   // @GuardedBy("this")
   private long hashed;
   private volatile boolean verified;
+  // whether the held compressed bytes were dropped and fetched again after a failed check
+  // @GuardedBy("this")
+  private boolean refetched;
 
   LazyGzip(Path dir, PartialBlob blob, Digest diffId) throws IOException {
     this.blob = blob;
     this.diffId = diffId;
-    this.prefixFile = dir.resolve(PREFIX);
-    // a prefix left by another process cannot be continued without its inflater: start over
-    this.prefix = FileChannel.open(prefixFile, StandardOpenOption.CREATE,
-        StandardOpenOption.READ, StandardOpenOption.WRITE,
-        StandardOpenOption.TRUNCATE_EXISTING);
+    this.dir = dir;
+    // this instance's own prefix, in a file unlinked at once: another process reading the same
+    // layer inflates it with its own inflater into its own file, so neither truncates nor
+    // overwrites what the other reads back unverified, and a killed process leaves nothing
+    Path file = Files.createTempFile(dir, PREFIX + "-", ".tmp");
+    try {
+      this.prefix = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    } finally {
+      Files.delete(file);
+    }
     this.hash = diffId.newMessageDigest();
   }
 
@@ -80,9 +93,36 @@ final class LazyGzip implements AutoCloseable {
     return verified;
   }
 
-  /** The inflated prefix file (the whole tar once {@link #verified}). */
-  Path prefixFile() {
-    return prefixFile;
+  /** The inflated prefix from its start, as far as it reaches now (the whole tar once verified). */
+  InputStream openPrefix() {
+    long end = frontier;
+    return new InputStream() {
+      long pos;
+
+      @Override
+      public int read() throws IOException {
+        byte[] one = new byte[1];
+        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        if (pos >= end) {
+          return -1;
+        }
+        int n = prefix.read(ByteBuffer.wrap(b, off, (int) Math.min(len, end - pos)), pos);
+        if (n < 0) {
+          throw shorter();
+        }
+        pos += n;
+        return n;
+      }
+    };
+  }
+
+  private IOException shorter() {
+    return new IOException("inflated prefix of layer " + blob.digest()
+        + " is shorter than recorded");
   }
 
   /**
@@ -101,7 +141,7 @@ final class LazyGzip implements AutoCloseable {
     while (slice.hasRemaining()) {
       int n = prefix.read(slice, position + total);
       if (n < 0) {
-        throw new IOException("inflated prefix " + prefixFile + " is shorter than recorded");
+        throw shorter();
       }
       total += n;
     }
@@ -126,6 +166,43 @@ final class LazyGzip implements AutoCloseable {
   }
 
   private synchronized void inflate(long want) throws IOException {
+    try {
+      inflateOnce(want);
+    } catch (StreamDamage first) {
+      if (refetched) {
+        throw first;
+      }
+      // the compressed bytes held locally may be what is damaged (on disk, or listed by a
+      // ranges file a crash left ahead of its data): fetch them all again, inflate from the start
+      refetched = true;
+      blob.forget(0, blob.size());
+      try {
+        inflater.close();
+      } catch (IOException ignored) {
+        // a broken stream: only its native memory is freed here
+      }
+      inflater = null;
+      frontier = 0;
+      hashed = 0;
+      hash.reset();
+      try {
+        inflateOnce(want);
+      } catch (StreamDamage again) {
+        again.addSuppressed(first);
+        throw again;
+      }
+    }
+  }
+
+  /** The stream fails gzip's checks or the DiffID. */
+  private static final class StreamDamage extends IOException {
+    StreamDamage(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  // @GuardedBy("this")
+  private void inflateOnce(long want) throws IOException {
     if (verified || frontier >= want) {
       return;
     }
@@ -142,15 +219,15 @@ final class LazyGzip implements AutoCloseable {
       try {
         n = inflater.read(buf);
       } catch (ZipException | java.io.EOFException e) {
-        throw new IOException("layer " + blob.digest() + " does not inflate at uncompressed "
+        throw new StreamDamage("layer " + blob.digest() + " does not inflate at uncompressed "
             + "offset " + frontier + ": " + e.getMessage(), e);
       }
       if (n < 0) {
         catchUpHash();
         Digest actual = Digest.of(diffId.algorithm(), hash.digest());
         if (!actual.equals(diffId)) {
-          throw new IOException("layer " + blob.digest() + " inflates to " + actual
-              + ", not its DiffID " + diffId);
+          throw new StreamDamage("layer " + blob.digest() + " inflates to " + actual
+              + ", not its DiffID " + diffId, null);
         }
         prefix.force(false);
         verified = true;
@@ -158,8 +235,15 @@ final class LazyGzip implements AutoCloseable {
       }
       ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
       long at = frontier;
-      while (bb.hasRemaining()) {
-        at += prefix.write(bb, at);
+      try {
+        while (bb.hasRemaining()) {
+          at += prefix.write(bb, at);
+        }
+      } catch (java.nio.channels.ClosedChannelException e) {
+        throw e;
+      } catch (IOException e) {
+        throw new IOException("cannot keep the inflated prefix of layer " + blob.digest()
+            + " in " + dir + ": " + e.getMessage(), e);
       }
       if (toTheEnd && hashed == frontier) {
         hash.update(buf, 0, n);
@@ -177,7 +261,7 @@ final class LazyGzip implements AutoCloseable {
       buf.clear().limit((int) Math.min(buf.capacity(), frontier - hashed));
       int n = prefix.read(buf, hashed);
       if (n < 0) {
-        throw new IOException("inflated prefix " + prefixFile + " is shorter than recorded");
+        throw shorter();
       }
       hash.update(buf.array(), 0, n);
       hashed += n;

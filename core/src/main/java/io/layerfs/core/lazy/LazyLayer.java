@@ -222,7 +222,7 @@ public final class LazyLayer {
         && !stop.getAsBoolean()) {
       try {
         inflated.inflateAll();
-        try (InputStream in = Files.newInputStream(inflated.prefixFile())) {
+        try (InputStream in = inflated.openPrefix()) {
           store.ingest(in, layer.diffId(), -1);
         }
       } catch (IOException e) {

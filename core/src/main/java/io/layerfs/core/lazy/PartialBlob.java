@@ -30,7 +30,8 @@ import java.util.function.BooleanSupplier;
  * are served from the file where it has the bytes and fetched from the remote blob where it does
  * not. Nothing here is verified: its readers check what they read (chunk digests, gzip CRCs, the
  * DiffID), and {@link #complete} checks the whole blob against its digest before it becomes a
- * blob of the store. A partial blob is not a blob: gc and fsck know the folder as lazy state.
+ * blob of the store; when bytes held before it started fail that check, it drops them all and
+ * fetches the blob once more, so damage on disk heals from the remote. A partial blob is not a blob: gc and fsck know the folder as lazy state.
  *
  * <p>Thread-safe: the monitor guards the lists of held ranges and of ranges being fetched, never
  * a fetch itself, so a reader inflates held bytes while a {@link #prefetch} brings the next ones,
@@ -320,8 +321,8 @@ public final class PartialBlob implements RangedBlob {
    * Fetches what is missing, checks the whole blob against its digest and adds it to {@code
    * store} as a blob; the partial state is then removed.
    *
-   * @throws IOException if the bytes do not match the digest (the partial state is discarded,
-   *     so the next attempt fetches again)
+   * @throws IOException if the remote's bytes do not match the digest (the partial state is
+   *     discarded, so the next attempt fetches again)
    */
   void complete(ContentStore store) throws IOException {
     complete(store, () -> false);
@@ -345,40 +346,71 @@ public final class PartialBlob implements RangedBlob {
   }
 
   private boolean completeLocked(ContentStore store, BooleanSupplier stop) throws IOException {
-    long[] gap;
-    while ((gap = nextMissing(STEP)) != null) {
-      if (stop.getAsBoolean()) {
-        return false;
-      }
-      ensure(gap[0], gap[1]);
-    }
-    if (!store.contains(digest())) {
-      try (BlobWriter writer = store.newWriter(digest(), size)) {
-        ByteBuffer buf = ByteBuffer.allocate(1 << 20);
-        for (long pos = 0; pos < size; ) {
-          if (stop.getAsBoolean()) {
-            return false; // the writer's temp file goes
-          }
-          buf.clear().limit((int) Math.min(buf.capacity(), size - pos));
-          int n = data.read(buf, pos);
-          if (n < 0) {
-            throw new IOException("partial blob " + dir.resolve(DATA) + " is shorter than "
-                + "its recorded ranges");
-          }
-          writer.write(buf.array(), 0, n);
-          pos += n;
+    // bytes held from before this completion (another process's, an earlier run's) may be what
+    // is damaged, on disk or by a crash after the list was saved: a mismatch then drops them and
+    // fetches the whole blob once more, so only the registry's own bytes can fail it
+    boolean heldBefore = localBytes() > 0;
+    while (true) {
+      long[] gap;
+      while ((gap = nextMissing(STEP)) != null) {
+        if (stop.getAsBoolean()) {
+          return false;
         }
-        try {
-          writer.commit(digest(), size);
-        } catch (IOException e) {
-          discard();
+        ensure(gap[0], gap[1]);
+      }
+      try {
+        if (!store.contains(digest()) && !storeHeld(store, stop)) {
+          return false;
+        }
+        publish(store);
+        return true;
+      } catch (Mismatch e) {
+        discard();
+        if (!heldBefore) {
           throw new IOException("fetched bytes of blob " + digest() + " do not verify: "
-              + e.getMessage(), e);
+              + e.getMessage(), e.getCause());
         }
+        heldBefore = false; // all fetched afresh now
       }
     }
-    publish(store);
+  }
+
+  /**
+   * Copies the held bytes into {@code store} through a verifying writer; false when {@code stop}
+   * ended it (the writer's temp file goes).
+   *
+   * @throws Mismatch if they do not hash to the digest
+   */
+  private boolean storeHeld(ContentStore store, BooleanSupplier stop) throws IOException {
+    try (BlobWriter writer = store.newWriter(digest(), size)) {
+      ByteBuffer buf = ByteBuffer.allocate(1 << 20);
+      for (long pos = 0; pos < size; ) {
+        if (stop.getAsBoolean()) {
+          return false;
+        }
+        buf.clear().limit((int) Math.min(buf.capacity(), size - pos));
+        int n = data.read(buf, pos);
+        if (n < 0) {
+          throw new IOException("partial blob " + dir.resolve(DATA) + " is shorter than "
+              + "its recorded ranges");
+        }
+        writer.write(buf.array(), 0, n);
+        pos += n;
+      }
+      try {
+        writer.commit(digest(), size);
+      } catch (IOException e) {
+        throw new Mismatch(e);
+      }
+    }
     return true;
+  }
+
+  /** The held bytes do not hash to the blob's digest. */
+  private static final class Mismatch extends IOException {
+    Mismatch(IOException cause) {
+      super(cause.getMessage(), cause);
+    }
   }
 
   /** The first range not held, at most {@code max} bytes long; null when the blob is whole. */
@@ -467,7 +499,13 @@ public final class PartialBlob implements RangedBlob {
             for (long[] r : arrived) {
               add(r[0], r[1]);
             }
-            saveRanges();
+            try {
+              saveRanges();
+            } catch (IOException e) {
+              // the list only spares later processes a fetch: this one holds the bytes, and a
+              // read that has them is not failed for it (gc may have removed the folder of a
+              // blob another process completed)
+            }
           }
         } finally {
           notifyAll();
@@ -496,7 +534,7 @@ public final class PartialBlob implements RangedBlob {
         }
         ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
         while (bb.hasRemaining()) {
-          pos += into.write(bb, pos);
+          pos += write(into, bb, pos);
         }
         fetched.addAndGet(n);
       }
@@ -508,6 +546,18 @@ public final class PartialBlob implements RangedBlob {
           + " while fetching bytes " + start + "-" + end));
     }
     return pos;
+  }
+
+  /** Writes fetched bytes; an error (a full disk) names the blob and the file. */
+  private int write(FileChannel into, ByteBuffer bytes, long position) throws IOException {
+    try {
+      return into.write(bytes, position);
+    } catch (ClosedChannelException e) {
+      throw e; // a discard or publish closed it: the caller starts over, or reads the blob
+    } catch (IOException e) {
+      throw new IOException("cannot keep fetched bytes of blob " + digest() + " in "
+          + dir.resolve(DATA) + ": " + e.getMessage(), e);
+    }
   }
 
   /** A fetch cut off at {@code reached}: what came before it is kept. */
@@ -624,8 +674,13 @@ public final class PartialBlob implements RangedBlob {
     StringBuilder sb = new StringBuilder();
     ranges.forEach((s, e) -> sb.append(s).append(' ').append(e).append('\n'));
     Path tmp = dir.resolve(RANGES + ".tmp");
-    Files.writeString(tmp, sb, StandardCharsets.US_ASCII);
-    Files.move(tmp, dir.resolve(RANGES), StandardCopyOption.REPLACE_EXISTING,
-        StandardCopyOption.ATOMIC_MOVE);
+    try {
+      Files.writeString(tmp, sb, StandardCharsets.US_ASCII);
+      Files.move(tmp, dir.resolve(RANGES), StandardCopyOption.REPLACE_EXISTING,
+          StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new IOException("cannot save the fetched ranges of blob " + digest() + " to "
+          + dir.resolve(RANGES) + ": " + e.getMessage(), e);
+    }
   }
 }

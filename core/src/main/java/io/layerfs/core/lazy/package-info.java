@@ -11,8 +11,9 @@
  * every fetched range at its own offset, and {@code ranges}, the list of those ranges (replaced
  * by a rename after each fetch but not forced: after a machine crash it may name bytes that never
  * reached the disk, which the readers' checks refuse and fetch again), so a range is fetched
- * once, across processes; for a
- * plain gzip layer read by path, also {@code tar.part}, the inflated prefix ({@link
+ * once, across processes; for a plain gzip layer read by path, also the inflated prefix, in a
+ * file each reading instance makes and unlinks at once, so no other process truncates or
+ * overwrites it ({@link
  * io.layerfs.core.lazy.PartialBlob}, {@link io.layerfs.core.lazy.LazyGzip}). A partial blob is
  * not a blob: nothing under {@code blobs/} exists for the layer until {@link
  * io.layerfs.core.lazy.LazyLayers#complete} fetched the rest, checked the whole blob against its

@@ -60,10 +60,16 @@ public final class MountedTree implements FileTree {
     }
   }
 
-  /** The host directory of a named volume, created on first use (or only looked up). */
-  @FunctionalInterface
+  /** Where the store keeps its named volumes. */
   public interface VolumeDirectories {
+    /** The host directory of a named volume, created on first use (or only looked up). */
     Path directory(String name) throws IOException;
+
+    /**
+     * The file that marks a fill of the volume from an image as under way (it may not exist),
+     * outside its data directory.
+     */
+    Path fillMark(String name) throws IOException;
   }
 
   private MountedTree(FileTree base) {
@@ -121,11 +127,19 @@ public final class MountedTree implements FileTree {
     };
     Mounted mounted = new Mounted(m, target, dir);
     try {
-      if (m.type() == Mount.Type.VOLUME && !m.noCopy() && !base.readOnly()
-          && dir.list("/").isEmpty()) {
-        Node there = resolve(target, true, false).node;
-        if (there != null && there.isDirectory()) {
-          new TreeCopy(this, dir).copyChildren(target, "/");
+      if (m.type() == Mount.Type.VOLUME && !base.readOnly()) {
+        Path mark = volumes.fillMark(m.source());
+        boolean cutShort = VolumeFill.interrupted(mark);
+        if (m.noCopy()) {
+          if (cutShort) {
+            VolumeFill.adopt(mark); // written from now on: no later fill may empty it
+          }
+        } else if (cutShort || dir.list("/").isEmpty()) {
+          Node there = resolve(target, true, false).node;
+          String from = there != null && there.isDirectory() ? target : null;
+          if (from != null || cutShort) {
+            VolumeFill.fill(this, from, dir, mark);
+          }
         }
       }
     } catch (IOException | RuntimeException e) {

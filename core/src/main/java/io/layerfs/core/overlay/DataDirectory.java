@@ -10,6 +10,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.SecureDirectoryStream;
+import java.nio.file.StandardCopyOption;
 import java.util.Set;
 
 /**
@@ -69,6 +70,15 @@ final class DataDirectory implements Closeable {
     } catch (NoSuchFileException e) {
       // never written
     }
+  }
+
+  /** Renames the data file of {@code from} to that of {@code to}, replacing nothing. */
+  void rename(long from, long to) throws IOException {
+    if (open == null) {
+      Files.move(path(from), path(to), StandardCopyOption.ATOMIC_MOVE);
+      return;
+    }
+    open.move(name(from), open, name(to));
   }
 
   private Path name(long id) {

@@ -17,8 +17,9 @@ abstract class UpperEntry {
   static final UpperEntry WHITEOUT = new UpperEntry(-1) {};
 
   /**
-   * Identity: unique among the container's live entries; the data file name of a file. A new
-   * file may take over the id of a deleted one ({@link DataFilePool}), as inode numbers are.
+   * Identity: unique among the container's live entries, never reused within a session; the
+   * data file name of a file. A new file may take over the emptied data file of a deleted one
+   * under its own id ({@link DataFilePool}).
    */
   final long id;
   int mode;

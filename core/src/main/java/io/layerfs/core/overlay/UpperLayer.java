@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -257,8 +258,22 @@ final class UpperLayer implements Closeable {
   }
 
   UpperFile newFile(EntryType type) {
-    long id = pool.take();
-    UpperFile f = new UpperFile(this, id >= 0 ? id : nextId++, type);
+    UpperFile f = new UpperFile(this, nextId++, type);
+    long pooled = pool.take();
+    if (pooled >= 0) {
+      // the emptied inode under a name never used before: a read-only view loaded before the
+      // deletion looks for the old name and finds none, rather than this file's bytes
+      try {
+        if (data != null) {
+          data.rename(pooled, f.id);
+        } else {
+          Files.move(dataPath(pooled), dataPath(f.id), StandardCopyOption.ATOMIC_MOVE);
+        }
+      } catch (IOException e) {
+        // only an inode saved: the file makes its data file when first written, and the next
+        // load deletes or pools the empty one left under the old name
+      }
+    }
     files.put(f.id, f);
     return f;
   }

@@ -181,8 +181,17 @@ public final class Container implements FileTree {
       boolean volumes = mounts.stream().anyMatch(m -> m.type() == Mount.Type.VOLUME);
       // the record naming the volumes is written: a removal now refuses, or finished before
       try (VolumeLock mounting = volumes && !readOnly ? VolumeLock.acquire(store) : null) {
-        files = MountedTree.open(overlay, mounts, volume -> readOnly
-            ? Volumes.dataDir(store, volume) : Volumes.create(store, volume));
+        files = MountedTree.open(overlay, mounts, new MountedTree.VolumeDirectories() {
+          @Override
+          public Path directory(String volume) throws IOException {
+            return readOnly ? Volumes.dataDir(store, volume) : Volumes.create(store, volume);
+          }
+
+          @Override
+          public Path fillMark(String volume) throws IOException {
+            return Volumes.fillMark(store, volume);
+          }
+        });
       } catch (IOException | RuntimeException e) {
         overlay.close();
         throw e;

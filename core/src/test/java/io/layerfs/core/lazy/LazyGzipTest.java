@@ -127,7 +127,7 @@ class LazyGzipTest {
             }
             assertTrue(lazy.verified());
             assertEquals(Digest.sha256(plain),
-                Digest.sha256(Files.readAllBytes(lazy.prefixFile())));
+                Digest.sha256(lazy.openPrefix().readAllBytes()));
           } else {
             IOException e = assertThrows(IOException.class, byRead
                 ? () -> lazy.read(plain.length, ByteBuffer.allocate(100)) : lazy::inflateAll);
@@ -137,6 +137,78 @@ class LazyGzipTest {
           blob.close();
         }
       }
+    }
+  }
+
+  /**
+   * Two processes reading one layer by path each inflate it with their own inflater: the second
+   * must never truncate or overwrite the first one's inflated prefix, which the first reads back
+   * unverified (two instances over one folder stand for the two processes).
+   */
+  @Test
+  void twoProcessesReadingOneLayerKeepTheirOwnPrefix() throws IOException {
+    Path dir = Files.createTempDirectory(tmp, "two");
+    RangedBlob remote = new FileRangedBlob(gz, digest);
+    PartialBlob first = PartialBlob.open(dir, remote, remote.size());
+    PartialBlob second = PartialBlob.open(dir, remote, remote.size());
+    int at = 1 << 20;
+    try (LazyGzip a = new LazyGzip(dir, first, Digest.sha256(plain))) {
+      assertArrayEquals(slice(at, 4096), read(a, at, 4096));
+      try (LazyGzip b = new LazyGzip(dir, second, Digest.sha256(plain))) {
+        assertArrayEquals(slice(0, 4096), read(b, 0, 4096));
+        assertArrayEquals(slice(2 * at, 4096), read(a, 2 * at, 4096));
+        assertArrayEquals(slice(at / 2, 4096), read(a, at / 2, 4096),
+            "bytes behind the first reader's frontier");
+        assertArrayEquals(slice(at / 2, 4096), read(b, at / 2, 4096));
+      }
+      a.inflateAll();
+      assertTrue(a.verified());
+    } finally {
+      first.close();
+      second.close();
+    }
+  }
+
+  private static byte[] slice(int from, int length) {
+    return Arrays.copyOfRange(plain, from, from + length);
+  }
+
+  private static byte[] read(LazyGzip lazy, long position, int length) throws IOException {
+    ByteBuffer b = ByteBuffer.allocate(length);
+    while (b.hasRemaining()) {
+      if (lazy.read(position + b.position(), b) < 0) {
+        break;
+      }
+    }
+    return Arrays.copyOf(b.array(), b.position());
+  }
+
+  /**
+   * Held compressed bytes damaged on disk make the stream fail a check: they are fetched again
+   * and the layer inflated from its start, so the read gets the layer's bytes.
+   */
+  @Test
+  void damagedHeldBytesHealFromTheRemote() throws IOException {
+    Path dir = Files.createTempDirectory(tmp, "heal");
+    RangedBlob remote = new FileRangedBlob(gz, digest);
+    PartialBlob before = PartialBlob.open(dir, remote, remote.size());
+    try {
+      before.ensure(0, remote.size());
+    } finally {
+      before.close();
+    }
+    Path part = dir.resolve(PartialBlob.DATA);
+    byte[] held = Files.readAllBytes(part);
+    held[held.length / 2] ^= 0x10;
+    Files.write(part, held);
+    PartialBlob blob = PartialBlob.open(dir, remote, remote.size());
+    try (LazyGzip lazy = new LazyGzip(dir, blob, Digest.sha256(plain))) {
+      lazy.inflateAll();
+      assertTrue(lazy.verified());
+      assertArrayEquals(plain, lazy.openPrefix().readAllBytes());
+      assertArrayEquals(slice(plain.length - 4096, 4096), read(lazy, plain.length - 4096, 4096));
+    } finally {
+      blob.close();
     }
   }
 

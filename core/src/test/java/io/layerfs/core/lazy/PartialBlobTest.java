@@ -2,6 +2,8 @@ package io.layerfs.core.lazy;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerfs.core.Digest;
@@ -21,6 +23,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -188,6 +191,111 @@ class PartialBlobTest {
       assertEquals(requests, blob.requests(), "requests after the blob was stored");
     } finally {
       blob.close();
+    }
+  }
+
+  /**
+   * A held byte damaged on disk (or a range the list names that never reached the disk) fails
+   * the digest check of a completion: the held bytes are dropped and the blob fetched again
+   * whole, in the same completion, which then stores the remote's verified bytes.
+   */
+  @Test
+  void aCompletionOverDamagedHeldBytesFetchesThemAgainAndStoresTheRightBlob() throws IOException {
+    Path dir = Files.createTempDirectory(tmp, "damaged");
+    PartialBlob before = PartialBlob.open(dir, new FileRangedBlob(file, digest), bytes.length);
+    try {
+      before.ensure(0, bytes.length);
+    } finally {
+      before.close();
+    }
+    Path part = dir.resolve(PartialBlob.DATA);
+    byte[] held = Files.readAllBytes(part);
+    held[held.length / 3] ^= 0x40;
+    Files.write(part, held);
+
+    ContentStore store = ContentStore.open(dir.resolve("store"));
+    PartialBlob blob = PartialBlob.open(dir, new FileRangedBlob(file, digest), bytes.length);
+    try {
+      blob.complete(store);
+      assertEquals(bytes.length, blob.fetchedBytes(), "the whole blob fetched again");
+      assertArrayEquals(bytes, Files.readAllBytes(store.blobPath(digest)));
+    } finally {
+      blob.close();
+    }
+  }
+
+  /** Wrong bytes from the remote itself fail the completion after one fetch, and store nothing. */
+  @Test
+  void aRemoteServingWrongBytesFailsTheCompletionAndStoresNothing() throws IOException {
+    Path dir = Files.createTempDirectory(tmp, "wrong");
+    byte[] wrong = bytes.clone();
+    wrong[wrong.length / 2] ^= 0x01;
+    Path wrongFile = Files.write(dir.resolve("remote"), wrong);
+    ContentStore store = ContentStore.open(dir.resolve("store"));
+    PartialBlob blob = PartialBlob.open(dir.resolve("lazy"),
+        new FileRangedBlob(wrongFile, digest), bytes.length);
+    try {
+      IOException e = assertThrows(IOException.class, () -> blob.complete(store));
+      assertTrue(e.getMessage().contains("do not verify"), e.getMessage());
+      assertEquals(bytes.length, blob.fetchedBytes(), "fetched once: nothing was held before");
+      assertFalse(store.contains(digest));
+    } finally {
+      blob.close();
+    }
+  }
+
+  /**
+   * A full disk while fetched bytes are kept is an IOException naming the blob and the file
+   * ({@code /dev/full} stands for the disk: every write to it fails with ENOSPC), and nothing
+   * is taken as held.
+   */
+  @Test
+  void aFullDiskWhileFetchingNamesTheBlobAndTheFile() throws IOException {
+    Path full = Path.of("/dev/full");
+    Assumptions.assumeTrue(Files.isWritable(full), "needs /dev/full (Linux)");
+    Path dir = Files.createTempDirectory(tmp, "full");
+    Files.createSymbolicLink(dir.resolve(PartialBlob.DATA), full);
+    PartialBlob blob = PartialBlob.open(dir, new FileRangedBlob(file, digest), bytes.length);
+    try {
+      IOException e = assertThrows(IOException.class, () -> blob.ensure(0, 1000));
+      assertTrue(e.getMessage().contains(digest.toString())
+          && e.getMessage().contains(dir.resolve(PartialBlob.DATA).toString())
+          && e.getMessage().contains("No space left on device"), e.getMessage());
+      assertEquals(0, blob.localBytes());
+    } finally {
+      blob.close();
+    }
+  }
+
+  /**
+   * Another process completed the blob (a pull) and gc removed the lazy folder while this one
+   * still reads through its partial blob: its reads go on, with the blob's bytes, though the
+   * list of held ranges can no longer be saved (it only spares later processes a fetch).
+   */
+  @Test
+  void readsGoOnWhenAnotherProcessCompletedTheBlobAndGcRemovedTheFolder() throws IOException {
+    Path dir = Files.createTempDirectory(tmp, "gone");
+    Path lazy = dir.resolve("lazy");
+    PartialBlob reader = PartialBlob.open(lazy, new FileRangedBlob(file, digest), bytes.length);
+    try {
+      assertArrayEquals(Arrays.copyOfRange(bytes, 0, 1000), read(reader, 0, 1000));
+      PartialBlob other = PartialBlob.open(lazy, new FileRangedBlob(file, digest), bytes.length);
+      try {
+        other.complete(ContentStore.open(dir.resolve("store")));
+      } finally {
+        other.close();
+      }
+      io.layerfs.core.internal.FileTrees.deleteTree(lazy);
+      assertArrayEquals(Arrays.copyOfRange(bytes, 500_000, 600_000),
+          read(reader, 500_000, 100_000));
+    } finally {
+      reader.close();
+    }
+  }
+
+  private static byte[] read(PartialBlob blob, long offset, int length) throws IOException {
+    try (InputStream in = blob.open(offset, length)) {
+      return in.readAllBytes();
     }
   }
 

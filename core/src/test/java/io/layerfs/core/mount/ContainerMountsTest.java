@@ -12,13 +12,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerfs.core.Change;
 import io.layerfs.core.FileHandle;
+import io.layerfs.core.FsckReport;
+import io.layerfs.core.Image;
+import io.layerfs.core.Layer;
 import io.layerfs.core.Mount;
 import io.layerfs.core.Node;
 import io.layerfs.core.OpenDescriptors;
+import io.layerfs.core.Progress;
 import io.layerfs.core.container.ContainerFixture;
 import io.layerfs.core.container.ContainerRecord;
 import io.layerfs.core.container.Volumes;
 import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.fsck.Fsck;
 import io.layerfs.core.gc.GarbageCollector;
 import io.layerfs.core.rootfs.LayerStore;
 import io.layerfs.core.store.Container;
@@ -47,13 +52,14 @@ class ContainerMountsTest {
   @TempDir Path tmp;
   ContentStore store;
   LayerStore layers;
+  Image image;
   Path host;
 
   @BeforeEach
   void setUp() throws IOException {
     store = ContentStore.open(tmp.resolve("store"));
     layers = new LayerStore(store);
-    ContainerFixture.build(store);
+    image = ContainerFixture.build(store);
     host = Files.createDirectory(tmp.resolve("host"));
     Files.writeString(host.resolve("on-host"), "host file\n");
   }
@@ -135,6 +141,68 @@ class ContainerMountsTest {
     }
     try (Container c = Container.open(store, layers, "c", null, false)) {
       assertEquals(List.of("sub"), c.list("/d1"), "a volume with content is not refilled");
+    }
+  }
+
+  @Test
+  void aFillCutShortIsDoneAgainAtTheNextOpenNeverLeftHalfDone() throws IOException {
+    try (Container warm = open("warm")) {
+      assertEquals(List.of("a", "sub"), warm.list("/d1")); // both layers are indexed
+    }
+    // /d1/a comes from the top layer, /d1/sub/x and y from the bottom one, which cannot be read
+    // while both of its blobs are damaged: the fill copies a, then fails at sub/x
+    Layer bottom = image.layers().get(0);
+    Path compressed = store.blobPath(bottom.digest());
+    Path uncompressed = store.blobPath(bottom.diffId());
+    byte[] compressedBytes = Files.readAllBytes(compressed);
+    byte[] uncompressedBytes = Files.readAllBytes(uncompressed);
+    overwrite(compressed, new byte[compressedBytes.length]);
+    overwrite(uncompressed, new byte[uncompressedBytes.length]);
+    String spec = "type=volume,source=v,target=/d1";
+    assertThrows(IOException.class, () -> open("c", spec).close());
+    assertEquals(List.of("v"), partialVolumes(), "fsck reports the volume");
+
+    overwrite(compressed, compressedBytes);
+    overwrite(uncompressed, uncompressedBytes);
+    try (Container c = open("c", spec)) {
+      assertEquals(List.of("a", "sub"), c.list("/d1"));
+      assertEquals(List.of("x", "y"), c.list("/d1/sub"), "the fill is finished, not left half done");
+      assertEquals("x\n", readString(c, "/d1/sub/x"), "not the empty file the cut left");
+      assertEquals("y\n", readString(c, "/d1/sub/y"));
+    }
+    assertFalse(Files.exists(Volumes.fillMark(store, "v")), "the fill ended");
+    assertEquals("y\n", Files.readString(volume("v").resolve("sub/y")));
+    assertEquals(List.of(), partialVolumes());
+  }
+
+  /**
+   * A container that mounts a volume cut short with volume-nocopy takes it as it is: a later
+   * fill must never empty what that container wrote.
+   */
+  @Test
+  void aNoCopyContainerTakesAVolumeCutShortAsItIsAndNoFillEmptiesItsWrites()
+      throws IOException {
+    Files.createDirectories(Volumes.path(store, "v"));
+    Files.writeString(Volumes.path(store, "v").resolve("half"), "partial");
+    Files.write(Volumes.fillMark(store, "v"), new byte[0]); // as a fill cut short leaves it
+    try (Container c = open("writer", "type=volume,source=v,target=/d1,volume-nocopy")) {
+      write(c, "/d1/kept", "acknowledged\n");
+    }
+    assertEquals(List.of(), partialVolumes());
+    try (Container c = open("filler", "type=volume,source=v,target=/d1")) {
+      assertEquals(List.of("half", "kept"), c.list("/d1"), "not emptied, not filled");
+      assertEquals("acknowledged\n", readString(c, "/d1/kept"));
+    }
+  }
+
+  private List<String> partialVolumes() throws IOException {
+    return Fsck.run(store, () -> layers, false, Progress.NONE).problems().stream()
+        .filter(p -> p.kind() == FsckReport.Kind.PARTIAL_VOLUME).map(p -> p.object()).toList();
+  }
+
+  private static void overwrite(Path file, byte[] bytes) throws IOException {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+      ch.write(ByteBuffer.wrap(bytes), 0);
     }
   }
 
