@@ -15,6 +15,7 @@ import io.layerfs.core.rootfs.LayerStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -177,8 +178,11 @@ public final class ImageTransfer {
 
   static UnpackedArchive unpack(ContentStore store, Path file, String name, Progress progress)
       throws IOException {
+    if (!Files.exists(file)) {
+      throw new NoSuchFileException(file.toString(), null, name + ": " + file + " does not exist");
+    }
     if (!isArchive(file)) {
-      throw new IOException(name + ": " + file + " is not a tar archive (or does not exist)");
+      throw new IOException(name + ": " + file + " is not a tar archive");
     }
     return UnpackedArchive.unpack(file, store.stateDir(), progress);
   }

@@ -382,6 +382,34 @@ class ImageTransferTest {
   }
 
   @Test
+  void truncatedArchiveIsAnErrorNamingItAndTheEntry() throws IOException {
+    Path whole = tmp.resolve("whole.tar");
+    ImageTransfer.exportImage(source, sourceLayers, "demo:1", "docker-archive:" + whole, null);
+    byte[] bytes = Files.readAllBytes(whole);
+    Path cut = tmp.resolve("cut.tar");
+    // 1,000 bytes: within the first entry's data; the first layer is larger than that
+    Files.write(cut, java.util.Arrays.copyOf(bytes, 1_000));
+    String firstEntry;
+    try (TarArchiveInputStream tar = new TarArchiveInputStream(Files.newInputStream(whole))) {
+      firstEntry = tar.getNextEntry().getName();
+    }
+    IOException e = assertThrows(IOException.class, () -> ImageTransfer.importImage(
+        target, "docker-archive:" + cut, null, Progress.NONE));
+    assertTrue(e.getMessage().startsWith(cut + " is truncated or damaged in entry '" + firstEntry
+        + "'"), e.getMessage());
+    assertEquals(List.of(), target.tags());
+    assertNoScratchLeft();
+  }
+
+  @Test
+  void missingArchiveIsAnErrorSayingSo() {
+    Path missing = tmp.resolve("missing.tar");
+    IOException e = assertThrows(IOException.class, () -> ImageTransfer.importImage(
+        target, "docker-archive:" + missing, null, Progress.NONE));
+    assertTrue(e.getMessage().endsWith(missing + " does not exist"), e.getMessage());
+  }
+
+  @Test
   void failedExportLeavesTheOldArchiveAndNoTempFile() throws IOException {
     Image plain = Images.resolve(source, ImageBuilder.create(source.root())
         .layer(LayerCompression.NONE).file("/f", "data\n").build("plain").manifestDigest());
