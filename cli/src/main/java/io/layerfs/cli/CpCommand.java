@@ -55,6 +55,7 @@ final class CpCommand implements CliCommand {
   @Override
   public int run(Invocation in) throws IOException {
     store = in.store();
+    Stores.checkExists(store);
     archive = in.flag("--archive");
     followLink = in.flag("--follow-link");
     String source = in.positional(0);
@@ -65,8 +66,7 @@ final class CpCommand implements CliCommand {
     boolean toContainer = to.matches() && isContainer(to.group(1));
     if (fromContainer == toContainer) {
       throw new IllegalArgumentException(fromContainer
-          ? "copying between containers is not supported"
-          : "one of SRC and DEST must be NAME:PATH, NAME a container of store " + store);
+          ? "copying between containers is not supported" : neitherIsAContainer(from, to));
     }
     String name = fromContainer ? from.group(1) : to.group(1);
     try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://" + name),
@@ -92,7 +92,17 @@ final class CpCommand implements CliCommand {
   }
 
   private boolean isContainer(String name) throws IOException {
-    return Files.isDirectory(store) && Stores.hasContainer(store, name);
+    return Stores.hasContainer(store, name);
+  }
+
+  /** The error when no side names a container: the NAME that is missing, as docker says. */
+  private String neitherIsAContainer(Matcher from, Matcher to) {
+    String name = from.matches() ? from.group(1) : to.matches() ? to.group(1) : null;
+    if (name == null) {
+      return "one of SRC and DEST must be NAME:PATH, NAME a container of store " + store;
+    }
+    return "no container " + name + " in store " + store
+        + " (a host path with ':' in it needs './' in front)";
   }
 
   private static Path inContainer(FileSystem fs, String path) {

@@ -226,9 +226,28 @@ public final class Main implements CliCommand {
     @Override
     public int handleParseException(CommandLine.ParameterException e, String[] args) {
       CommandLine line = e.getCommandLine();
-      line.getErr().println("layerfs: " + e.getMessage());
+      line.getErr().println("layerfs: " + message(e, line));
       line.getErr().println("Try '" + line.getCommandSpec().qualifiedName() + " --help'.");
       return CommandLine.ExitCode.USAGE;
+    }
+
+    /**
+     * picocli's message, but for a word where a command has subcommands: "'frob' is not a
+     * layerfs volume command", as docker says, with picocli's nearest names.
+     */
+    private static String message(CommandLine.ParameterException e, CommandLine line) {
+      if (e instanceof CommandLine.UnmatchedArgumentException unmatched
+          && !line.getSubcommands().isEmpty() && line.getCommandSpec().positionalParameters()
+              .isEmpty()) {
+        List<String> words = unmatched.getUnmatched();
+        String word = words.isEmpty() ? "" : words.get(0);
+        if (!word.startsWith("-")) {
+          List<String> near = unmatched.getSuggestions();
+          return "'" + word + "' is not a " + line.getCommandSpec().qualifiedName() + " command"
+              + (near.isEmpty() ? "" : "; did you mean " + String.join(" or ", near) + "?");
+        }
+      }
+      return e.getMessage();
     }
   }
 

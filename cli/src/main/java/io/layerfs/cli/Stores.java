@@ -10,6 +10,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 
 /**
  * How the commands reach the store: through the public provider contract, as a user would (the
@@ -17,6 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class Stores {
   private static final AtomicInteger VIEWS = new AtomicInteger();
+  private static final String OCI_LAYOUT = "oci-layout";
   /**
    * The provider, made here rather than found by {@code FileSystems.newFileSystem}: the JDK's
    * search of every installed provider (the class path's services, the runtime image's modules)
@@ -37,11 +39,39 @@ final class Stores {
    * store never create one where the user mistyped a path.
    */
   static Store existing(Path dir) throws IOException {
-    if (!Files.isDirectory(dir)) {
-      throw new NoSuchFileException(dir.toString(), null,
-          "no store at " + dir + " (give --store DIR)");
-    }
+    checkExists(dir);
     return Store.open(dir);
+  }
+
+  /**
+   * Refuses {@code dir} unless it is a store already: an OCI image layout, which has an {@code
+   * oci-layout} file. Opening a store makes the layout in an empty directory, so without this
+   * check a reading command given a mistyped (but existing, empty) directory would leave a store
+   * there.
+   */
+  static void checkExists(Path dir) throws IOException {
+    String why;
+    String hint = "give --store DIR";
+    if (Files.isRegularFile(dir.resolve(OCI_LAYOUT))) {
+      return;
+    } else if (!Files.exists(dir)) {
+      why = "";
+    } else if (!Files.isDirectory(dir)) {
+      why = ": it is a file";
+    } else if (isEmpty(dir)) {
+      why = ": the directory is empty";
+      hint += ", or import or pull an image to make one there";
+    } else {
+      why = ": the directory has no " + OCI_LAYOUT + " file (it is not an OCI image layout)";
+    }
+    throw new NoSuchFileException(dir.toString(), null,
+        "no store at " + dir + why + " (" + hint + ")");
+  }
+
+  private static boolean isEmpty(Path dir) throws IOException {
+    try (Stream<Path> entries = Files.list(dir)) {
+      return entries.findAny().isEmpty();
+    }
   }
 
   /**
@@ -63,13 +93,14 @@ final class Stores {
 
   /**
    * A read-only view of container NAME when the store has one, otherwise of image NAME (a tag or
-   * digest), under a name no container uses.
+   * digest), under a name no container uses. The store must exist ({@link #checkExists}).
    */
   static FileSystem openImage(Path store, String name) throws IOException {
+    checkExists(store); // the provider would make a store, and pull a name it lacks into it
     // a tag (name:tag) or digest (name@sha256:...) is never a container's name (Docker's rule):
     // no need to open the store once more to look
     boolean mayBeContainer = name.indexOf(':') < 0 && name.indexOf('@') < 0;
-    if (mayBeContainer && Files.isDirectory(store) && hasContainer(store, name)) {
+    if (mayBeContainer && hasContainer(store, name)) {
       return PROVIDER.newFileSystem(URI.create("layerfs://" + name),
           Map.of("store", store, "readOnly", true));
     }

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -171,6 +172,56 @@ class CpCommandTest {
               fs.getPath("/srv"), false));
       assertTrue(refused.getMessage().contains("outside"), refused.getMessage());
       assertFalse(Files.exists(fs.getPath("/escaped")));
+    }
+  }
+
+  @Test
+  void anUnknownContainerIsNamed() {
+    Cli.Result r = run("cp", "nosuch:/etc", host.toString());
+    assertEquals(1, r.code());
+    assertEquals("layerfs: no container nosuch in store " + store
+        + " (a host path with ':' in it needs './' in front)", r.errorLine());
+    Cli.Result neither = run("cp", host.toString(), dir.resolve("elsewhere").toString());
+    assertEquals(1, neither.code());
+    assertTrue(neither.errorLine().contains("one of SRC and DEST must be NAME:PATH"),
+        neither.err());
+  }
+
+  @Test
+  void aDamagedTarOnStandardInputIsNamedAndALinkInTheWayIsReplaced() throws IOException {
+    java.io.ByteArrayOutputStream tar = new java.io.ByteArrayOutputStream();
+    try (org.apache.commons.compress.archivers.tar.TarArchiveOutputStream t =
+        new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(tar)) {
+      for (String name : List.of("link", "big")) {
+        byte[] data = name.equals("big") ? new byte[4000] : "new\n".getBytes();
+        org.apache.commons.compress.archivers.tar.TarArchiveEntry e =
+            new org.apache.commons.compress.archivers.tar.TarArchiveEntry(name);
+        e.setSize(data.length);
+        t.putArchiveEntry(e);
+        t.write(data);
+        t.closeArchiveEntry();
+      }
+    }
+    byte[] whole = tar.toByteArray();
+    try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://web"),
+        Map.of("store", store))) {
+      Path etc = fs.getPath("/etc");
+      // cut inside big's data (link: 512 + 512 bytes, big's header 512)
+      IOException cut = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+          () -> TarStreams.extract(new java.io.ByteArrayInputStream(whole, 0, 2000), etc, false));
+      assertTrue(cut.getMessage().startsWith(
+          "the tar on standard input is truncated or damaged at entry 'big' ("), cut.getMessage());
+      // the entry before it was written over the link /etc/link, not through it to /etc/motd
+      assertEquals("new\n", Files.readString(etc.resolve("link")));
+      assertFalse(Files.isSymbolicLink(etc.resolve("link")));
+      assertEquals("hello\n", Files.readString(etc.resolve("motd")));
+
+      byte[] garbage = new byte[1024];
+      java.util.Arrays.fill(garbage, (byte) 'x');
+      IOException notTar = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+          () -> TarStreams.extract(new java.io.ByteArrayInputStream(garbage), etc, false));
+      assertTrue(notTar.getMessage().startsWith(
+          "the tar on standard input is truncated or damaged ("), notTar.getMessage());
     }
   }
 }

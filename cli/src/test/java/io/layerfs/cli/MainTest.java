@@ -156,7 +156,33 @@ class MainTest {
   void usageErrorsExitWithTwo() {
     Result r = run("bogus");
     assertEquals(2, r.code());
-    assertTrue(r.err().startsWith("layerfs: Unmatched argument"), r.err());
+    assertTrue(r.err().startsWith("layerfs: 'bogus' is not a layerfs command"), r.err());
     assertEquals(2, run("images", "--format", "xml").code());
+  }
+
+  @Test
+  void anUnknownCommandIsNamedWithTheNearestOnes() {
+    Result typo = run("imags");
+    assertEquals(2, typo.code());
+    assertTrue(typo.err().startsWith("layerfs: 'imags' is not a layerfs command; did you mean "
+        + "images"), typo.err());
+    assertTrue(typo.err().contains("Try 'layerfs --help'."), typo.err());
+    Result volume = run("volume", "lss");
+    assertEquals(2, volume.code());
+    assertTrue(volume.err().startsWith("layerfs: 'lss' is not a layerfs volume command; did you "
+        + "mean ls?"), volume.err());
+    // an unknown option stays picocli's message
+    Result option = run("images", "--bogus");
+    assertEquals(2, option.code());
+    assertTrue(option.err().startsWith("layerfs: Unknown option: '--bogus'"), option.err());
+  }
+
+  @Test
+  void catOfADirectoryNamesIt() {
+    String store = dir.resolve("store").toString();
+    assertEquals(0, run("--store", store, "demo").code());
+    Result cat = run("--store", store, "cat", "demo:1", "/etc");
+    assertEquals(1, cat.code());
+    assertEquals("layerfs: /etc: Is a directory\n", cat.err());
   }
 }
