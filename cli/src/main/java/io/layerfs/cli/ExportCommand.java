@@ -7,6 +7,7 @@ import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import picocli.CommandLine.Model.CommandSpec;
@@ -76,6 +77,14 @@ final class ExportCommand implements CliCommand {
         return 0;
       }
       Path dir = output.toAbsolutePath().getParent();
+      // name OUTPUT, not the temp file beside it, when it cannot be written there
+      if (Files.isDirectory(output)) {
+        throw new IOException(output + " is a directory; -o names the tar file to write");
+      }
+      if (!Files.isDirectory(dir)) {
+        throw new NoSuchFileException(output.toString(), null,
+            output + ": no such directory " + dir);
+      }
       Path temp = Files.createTempFile(dir, ".layerfs-export", ".tmp");
       try {
         try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(temp), 1 << 16);

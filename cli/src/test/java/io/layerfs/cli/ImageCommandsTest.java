@@ -327,6 +327,33 @@ class ImageCommandsTest {
   }
 
   @Test
+  void exportsToADirectoryOrIntoAMissingOneNameTheDestination() throws IOException {
+    assertEquals(0, run("create", "web", "base:1").code());
+    Path out = Files.createDirectories(dir.resolve("out"));
+    Cli.Result container = run("export", "web", "-o", out.toString());
+    assertEquals(1, container.code());
+    assertEquals("layerfs: " + out + " is a directory; -o names the tar file to write",
+        container.errorLine());
+    Path nowhere = dir.resolve("nowhere/web.tar");
+    Cli.Result missing = run("export", "web", "-o", nowhere.toString());
+    assertEquals(1, missing.code());
+    assertEquals("layerfs: " + nowhere + ": no such directory " + nowhere.getParent(),
+        missing.errorLine());
+    for (String kind : List.of("docker-archive:", "oci-archive:")) {
+      Cli.Result image = run("export", "base:1", kind + out);
+      assertEquals(1, image.code(), kind);
+      assertEquals("layerfs: " + out + " is a directory; an archive is written to a file",
+          image.errorLine());
+    }
+    try (var left = Files.list(dir)) {
+      assertEquals(List.of(), left.filter(p -> p.toString().endsWith(".tmp")).toList());
+    }
+    try (var left = Files.list(out)) {
+      assertEquals(List.of(), left.toList());
+    }
+  }
+
+  @Test
   void inspectShowsTheContainersImageLayersSizeAndMounts() throws IOException {
     containerWithChanges();
     Cli.Result text = run("inspect", "web");

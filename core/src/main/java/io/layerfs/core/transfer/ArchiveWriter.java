@@ -49,6 +49,10 @@ final class ArchiveWriter implements AutoCloseable {
 
   ArchiveWriter(Path destination) throws IOException {
     this.destination = destination.toAbsolutePath().normalize();
+    if (Files.isDirectory(this.destination)) {
+      // the rename at the end would fail naming the temp file, which the user never gave
+      throw new IOException(destination + " is a directory; an archive is written to a file");
+    }
     Path parent = this.destination.getParent();
     Files.createDirectories(parent);
     this.temp =
