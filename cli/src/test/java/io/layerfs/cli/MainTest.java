@@ -114,6 +114,21 @@ class MainTest {
   }
 
   @Test
+  void demoAgainInTheSameStoreIsRefusedBeforeItChangesAnything() throws Exception {
+    Path store = dir.resolve("store");
+    assertEquals(0, run("--store", store.toString(), "demo").code());
+    String before = run("--store", store.toString(), "diff", "demo").out();
+    Result again = run("--store", store.toString(), "demo");
+    assertEquals(1, again.code());
+    assertEquals("layerfs: container demo already exists in store " + store + " (an earlier "
+        + "demo's?): remove it with 'layerfs rm demo' or give another --store\n", again.err());
+    assertEquals("", again.out());
+    assertEquals(before, run("--store", store.toString(), "diff", "demo").out());
+    assertEquals(0, run("--store", store.toString(), "rm", "demo").code());
+    assertEquals(0, run("--store", store.toString(), "demo").code());
+  }
+
+  @Test
   void lsAndCatShowAContainerByName() {
     String store = dir.resolve("store").toString();
     assertEquals(0, run("--store", store, "demo").code());
