@@ -80,9 +80,23 @@ final class Stores {
    */
   static void checkContainer(Store store, String name) throws IOException {
     if (!store.containers().contains(name)) {
+      if (isImage(store, name)) {
+        // Docker users give inspect, diff and commit an image's tag, which is no container name
+        throw new NoSuchFileException(name, null, "no container " + name + " in store "
+            + store.root() + ": " + name + " is an image ('layerfs ps' lists the containers)");
+      }
       store.containerInfo(name); // throws for a bad name or a missing container
       throw new NoSuchFileException(name, null, "no container " + name + " in store "
           + store.root());
+    }
+  }
+
+  private static boolean isImage(Store store, String name) {
+    try {
+      store.image(name);
+      return true;
+    } catch (IOException | RuntimeException e) {
+      return false;
     }
   }
 
@@ -96,6 +110,9 @@ final class Stores {
    * digest), under a name no container uses. The store must exist ({@link #checkExists}).
    */
   static FileSystem openImage(Path store, String name) throws IOException {
+    if (name.isEmpty()) {
+      throw new IllegalArgumentException("empty container or image name");
+    }
     checkExists(store); // the provider would make a store, and pull a name it lacks into it
     // a tag (name:tag) or digest (name@sha256:...) is never a container's name (Docker's rule):
     // no need to open the store once more to look

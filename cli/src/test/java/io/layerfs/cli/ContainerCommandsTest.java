@@ -164,6 +164,18 @@ class ContainerCommandsTest {
   }
 
   @Test
+  void anImageGivenForAContainerIsNamedAsAnImage() {
+    for (String command : List.of("rm", "inspect", "diff", "commit")) {
+      Cli.Result r = run(command, "base:1");
+      assertEquals(1, r.code(), command);
+      assertEquals("layerfs: no container base:1 in store " + storeDir.toAbsolutePath()
+          + ": base:1 is an image ('layerfs ps' lists the containers)", r.errorLine());
+    }
+    assertEquals(1, run("rm", "base:2").code());
+    assertTrue(run("rm", "base:2").errorLine().contains("invalid container name 'base:2'"));
+  }
+
+  @Test
   void rmOfAContainerOpenForWritingIsRefused() throws IOException {
     assertEquals(0, run("create", "busy", "base:1").code());
     ContentStore cs = ContentStore.open(storeDir);
