@@ -173,6 +173,11 @@ class ContainerCommandsTest {
     }
     assertEquals(1, run("rm", "base:2").code());
     assertTrue(run("rm", "base:2").errorLine().contains("invalid container name 'base:2'"));
+    for (String command : List.of("ls", "cat")) {
+      Cli.Result empty = run(command, "", "/etc/motd");
+      assertEquals(1, empty.code(), command);
+      assertEquals("layerfs: empty container or image name", empty.errorLine());
+    }
   }
 
   @Test
