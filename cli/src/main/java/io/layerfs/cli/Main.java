@@ -35,7 +35,7 @@ public final class Main implements CliCommand {
    * classes it uses, so {@link #run} adds only the one named when it can tell which.
    */
   private static final List<String> COMMANDS = List.of("demo", "images", "import", "export",
-      "pull", "push", "create", "ls", "cat", "cp", "diff", "commit", "rm", "ps", "inspect",
+      "pull", "push", "create", "ls", "cat", "cp", "diff", "commit", "rm", "rmi", "ps", "inspect",
       "volume", "flatten", "convert", "gc", "fsck", "sign", "verify", "help");
 
   static {
@@ -121,6 +121,7 @@ public final class Main implements CliCommand {
       case "diff" -> DiffCommand.spec();
       case "commit" -> CommitCommand.spec();
       case "rm" -> RmCommand.spec();
+      case "rmi" -> RmiCommand.spec();
       case "ps" -> PsCommand.spec();
       case "inspect" -> InspectCommand.spec();
       case "volume" -> VolumeCommand.spec();

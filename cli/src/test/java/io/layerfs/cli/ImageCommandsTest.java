@@ -270,6 +270,30 @@ class ImageCommandsTest {
   }
 
   @Test
+  void rmiUntagsAndGcThenFreesWhatNoContainerUses() throws IOException {
+    Image other = Images.resolve(store(), ImageBuilder.create(storeDir).layer()
+        .file("/other", "x".repeat(5000)).build("other").manifestDigest());
+    assertEquals(List.of("base:1", "other"), store().tags());
+    assertEquals(0, run("create", "web", "base:1").code());
+    Cli.Result r = run("rmi", "base:1", "ghost:1", "other");
+    assertEquals(1, r.code());
+    assertEquals("Untagged: base:1\nUntagged: other\n", r.out());
+    assertEquals("layerfs: no image tagged ghost:1 in store " + storeDir
+        + " ('layerfs images' lists the tags)", r.errorLine());
+    assertEquals(List.of(), store().tags());
+    assertEquals(0, run("gc").code());
+    assertFalse(store().contains(other.manifestDigest()));
+    // the container keeps its image
+    assertTrue(store().contains(base.manifestDigest()));
+    Cli.Result ls = run("ls", "web", "/etc");
+    assertEquals("gone\nmotd\n", ls.out(), ls.err());
+    // NAME is NAME:latest, as for docker rmi
+    ImageBuilder.create(storeDir).layer().file("/f", "f").build("app:latest");
+    assertEquals("Untagged: app:latest\n", run("rmi", "app").out());
+    assertEquals(2, run("rmi").code());
+  }
+
+  @Test
   void gcShowsWhatItFreed() throws IOException {
     Image garbage = Images.resolve(store(), ImageBuilder.create(storeDir).layer()
         .file("/junk", "x".repeat(5000)).build().manifestDigest());
