@@ -179,7 +179,7 @@ public final class ImageTransfer {
   static UnpackedArchive unpack(ContentStore store, Path file, String name, Progress progress)
       throws IOException {
     if (!Files.exists(file)) {
-      throw new NoSuchFileException(file.toString(), null, name + ": " + file + " does not exist");
+      throw new NoSuchFileException(file.toString());
     }
     if (!isArchive(file)) {
       throw new IOException(name + ": " + file + " is not a tar archive");

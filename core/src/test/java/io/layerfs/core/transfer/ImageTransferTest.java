@@ -26,6 +26,7 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -404,9 +405,11 @@ class ImageTransferTest {
   @Test
   void missingArchiveIsAnErrorSayingSo() {
     Path missing = tmp.resolve("missing.tar");
-    IOException e = assertThrows(IOException.class, () -> ImageTransfer.importImage(
-        target, "docker-archive:" + missing, null, Progress.NONE));
-    assertTrue(e.getMessage().endsWith(missing + " does not exist"), e.getMessage());
+    for (String kind : List.of("docker-archive:", "oci-archive:", "oci:")) {
+      NoSuchFileException e = assertThrows(NoSuchFileException.class,
+          () -> ImageTransfer.importImage(target, kind + missing, null, Progress.NONE));
+      assertEquals(missing.toString(), e.getFile());
+    }
   }
 
   @Test
