@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 /**
@@ -17,7 +16,6 @@ import java.util.stream.Stream;
  * provider's instance, not the JDK's lookup of it, for the read-only views).
  */
 final class Stores {
-  private static final AtomicInteger VIEWS = new AtomicInteger();
   private static final String OCI_LAYOUT = "oci-layout";
   /**
    * The provider, made here rather than found by {@code FileSystems.newFileSystem}: the JDK's
@@ -107,13 +105,14 @@ final class Stores {
 
   /**
    * A read-only view of container NAME when the store has one, otherwise of image NAME (a tag or
-   * digest), under a name no container uses. The store must exist ({@link #checkExists}).
+   * digest) of the store. The store must exist ({@link #checkExists}), and an image it lacks is
+   * an error listing its tags, never a pull: these views serve the commands that only read.
    */
   static FileSystem openImage(Path store, String name) throws IOException {
     if (name.isEmpty()) {
       throw new IllegalArgumentException("empty container or image name");
     }
-    checkExists(store); // the provider would make a store, and pull a name it lacks into it
+    checkExists(store); // the provider would make a store
     // a tag (name:tag) or digest (name@sha256:...) is never a container's name (Docker's rule):
     // no need to open the store once more to look
     boolean mayBeContainer = name.indexOf(':') < 0 && name.indexOf('@') < 0;
@@ -121,9 +120,9 @@ final class Stores {
       return PROVIDER.newFileSystem(URI.create("layerfs://" + name),
           Map.of("store", store, "readOnly", true));
     }
-    String view = "cli-view-" + ProcessHandle.current().pid() + "-" + VIEWS.incrementAndGet();
-    return PROVIDER.newFileSystem(URI.create("layerfs://" + view),
-        Map.of("store", store, "image", name, "readOnly", true));
+    // the store opened as an image layout, as zipfs opens a zip: a view of an image it has (the
+    // URI form with env image would pull a registry reference the store lacks)
+    return PROVIDER.newFileSystem(store, Map.of("image", name));
   }
 
   /** Whether the store at {@code dir} (which must exist) has container {@code name}. */

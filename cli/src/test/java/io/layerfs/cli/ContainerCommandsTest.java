@@ -164,6 +164,20 @@ class ContainerCommandsTest {
   }
 
   @Test
+  void lsAndCatNeverPull() throws IOException {
+    // a registry reference the store lacks: the provider's env image would pull it
+    for (String command : List.of("ls", "cat")) {
+      Cli.Result r = run(command, "localhost:1/team/app:1", "/etc/motd");
+      assertEquals(1, r.code(), command);
+      assertEquals("layerfs: no image 'localhost:1/team/app:1' in store " + storeDir
+          + "; tags: base:1", r.errorLine());
+    }
+    assertEquals(List.of("base:1"), ContentStore.open(storeDir).tags());
+    Cli.Result cat = run("ls", "base:1", "/etc");
+    assertEquals("motd\n", cat.out(), cat.err());
+  }
+
+  @Test
   void anImageGivenForAContainerIsNamedAsAnImage() {
     for (String command : List.of("rm", "inspect", "diff", "commit")) {
       Cli.Result r = run(command, "base:1");
