@@ -1,5 +1,7 @@
 package io.layerfs.cli;
 
+import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
+
 import io.layerfs.core.store.Store;
 import io.layerfs.provider.LayerFileSystemProvider;
 import java.io.IOException;
@@ -8,6 +10,7 @@ import java.nio.file.FileSystem;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -95,6 +98,34 @@ final class Stores {
       return true;
     } catch (IOException | RuntimeException e) {
       return false;
+    }
+  }
+
+  /**
+   * The outermost of {@code dir} and its parents that does not exist, which {@link #create}
+   * would make; null when {@code dir} exists.
+   */
+  static Path firstMissing(Path dir) {
+    Path missing = null;
+    for (Path p = dir.toAbsolutePath(); p != null && !Files.exists(p, NOFOLLOW_LINKS);
+        p = p.getParent()) {
+      missing = p;
+    }
+    return missing;
+  }
+
+  /**
+   * Deletes {@code made}, a directory {@link #firstMissing} named before this process made it,
+   * with everything in it (links themselves, never what they point to); nothing when null.
+   */
+  static void removeMade(Path made) throws IOException {
+    if (made == null || !Files.isDirectory(made, NOFOLLOW_LINKS)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(made)) {
+      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
     }
   }
 

@@ -270,6 +270,27 @@ class ImageCommandsTest {
   }
 
   @Test
+  void aFailedImportLeavesNoStoreWhereThereWasNone() throws IOException {
+    Path archive = dir.resolve("base.tar");
+    assertEquals(0, run("export", "base:1", "docker-archive:" + archive).code());
+    byte[] bytes = Files.readAllBytes(archive);
+    Path cut = Files.write(dir.resolve("cut.tar"), java.util.Arrays.copyOf(bytes, 1_500));
+    Path fresh = dir.resolve("new/stores/one");
+    Cli.Result r = Cli.run(withStore(fresh, "import", "docker-archive:" + cut));
+    assertEquals(1, r.code());
+    assertTrue(r.errorLine().contains(cut + " is truncated or damaged"), r.err());
+    assertFalse(Files.exists(dir.resolve("new")));
+    // a store that was there stays, with what it had
+    Cli.Result again = run("import", "docker-archive:" + cut, "other:1");
+    assertEquals(1, again.code());
+    assertEquals(List.of("base:1"), store().tags());
+    // and a good import still makes its store
+    Cli.Result good = Cli.run(withStore(fresh, "import", "docker-archive:" + archive, "copy:1"));
+    assertEquals(0, good.code(), good.err());
+    assertEquals(List.of("copy:1"), ContentStore.open(fresh).tags());
+  }
+
+  @Test
   void rmiUntagsAndGcThenFreesWhatNoContainerUses() throws IOException {
     Image other = Images.resolve(store(), ImageBuilder.create(storeDir).layer()
         .file("/other", "x".repeat(5000)).build("other").manifestDigest());
