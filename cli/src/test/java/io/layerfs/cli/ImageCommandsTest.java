@@ -270,6 +270,35 @@ class ImageCommandsTest {
   }
 
   @Test
+  void importOfAPlainFileOrDirectoryFindsItsKind() throws IOException {
+    Path docker = dir.resolve("docker.tar");
+    Path oci = dir.resolve("oci.tar");
+    Path layout = dir.resolve("layout");
+    assertEquals(0, run("export", "base:1", "docker-archive:" + docker + ":example/base:1")
+        .code());
+    assertEquals(0, run("export", "base:1", "oci-archive:" + oci + ":v2").code());
+    assertEquals(0, run("export", "base:1", "oci:" + layout + ":v3").code());
+    Path other = dir.resolve("other");
+    Cli.Result fromDocker = Cli.run(withStore(other, "import", docker.toString()));
+    assertEquals(0, fromDocker.code(), fromDocker.err());
+    assertEquals("example/base:1\n", fromDocker.out());
+    Cli.Result fromOci = Cli.run(withStore(other, "import", oci.toString()));
+    assertEquals("v2\n", fromOci.out(), fromOci.err());
+    Cli.Result fromLayout = Cli.run(withStore(other, "import", layout.toString(), "copy:3"));
+    assertEquals("copy:3\n", fromLayout.out(), fromLayout.err());
+    assertEquals(base.manifestDigest(), Images.resolve(ContentStore.open(other), "v2")
+        .manifestDigest());
+    // TAG needs the kind named; a path that does not exist is no transport
+    Cli.Result tagged = Cli.run(withStore(other, "import", docker.toString(), "x:1"));
+    assertEquals(1, tagged.code());
+    assertTrue(tagged.errorLine().contains("name its kind: docker-archive:" + docker),
+        tagged.err());
+    Cli.Result missing = Cli.run(withStore(other, "import", dir.resolve("nope.tar").toString()));
+    assertEquals(1, missing.code());
+    assertTrue(missing.errorLine().contains("names no transport"), missing.err());
+  }
+
+  @Test
   void aFailedImportLeavesNoStoreWhereThereWasNone() throws IOException {
     Path archive = dir.resolve("base.tar");
     assertEquals(0, run("export", "base:1", "docker-archive:" + archive).code());
