@@ -35,8 +35,8 @@ public final class Main implements CliCommand {
    * classes it uses, so {@link #run} adds only the one named when it can tell which.
    */
   private static final List<String> COMMANDS = List.of("demo", "images", "import", "export",
-      "pull", "push", "create", "ls", "cat", "cp", "diff", "commit", "rm", "rmi", "ps", "inspect",
-      "volume", "flatten", "convert", "gc", "fsck", "sign", "verify", "help");
+      "pull", "push", "create", "ls", "cat", "cp", "diff", "commit", "rm", "rmi", "tag", "ps",
+      "inspect", "volume", "flatten", "convert", "gc", "fsck", "sign", "verify", "help");
 
   static {
     // picocli's default factory looks for Groovy's Closure class, absent here; the failed search
@@ -122,6 +122,7 @@ public final class Main implements CliCommand {
       case "commit" -> CommitCommand.spec();
       case "rm" -> RmCommand.spec();
       case "rmi" -> RmiCommand.spec();
+      case "tag" -> TagCommand.spec();
       case "ps" -> PsCommand.spec();
       case "inspect" -> InspectCommand.spec();
       case "volume" -> VolumeCommand.spec();

@@ -320,6 +320,30 @@ class ImageCommandsTest {
   }
 
   @Test
+  void tagGivesAnImageAnotherTagAndMovesAnExistingOne() throws IOException {
+    Cli.Result r = run("tag", "base:1", "registry.example:5000/team/base");
+    assertEquals(0, r.code(), r.err());
+    assertEquals("registry.example:5000/team/base:latest\n", r.out());
+    assertEquals(base.manifestDigest(), Images.resolve(store(),
+        "registry.example:5000/team/base:latest").manifestDigest());
+    Image other = Images.resolve(store(), ImageBuilder.create(storeDir).layer()
+        .file("/other", "o").build("other:1").manifestDigest());
+    // by digest, onto a tag that moves
+    assertEquals(0, run("tag", other.manifestDigest().toString(), "base:2").code());
+    assertEquals(0, run("tag", "base:1", "base:2").code());
+    assertEquals(base.manifestDigest(), Images.resolve(store(), "base:2").manifestDigest());
+    assertEquals(List.of("base:1", "base:2", "other:1", "registry.example:5000/team/base:latest"),
+        store().tags());
+    Cli.Result missing = run("tag", "ghost:1", "x:1");
+    assertEquals(1, missing.code());
+    assertTrue(missing.errorLine().contains("ghost:1"), missing.err());
+    Cli.Result bad = run("tag", "base:1", "bad tag");
+    assertEquals(1, bad.code());
+    assertTrue(bad.errorLine().contains("invalid tag"), bad.err());
+    assertEquals(4, store().tags().size());
+  }
+
+  @Test
   void rmiUntagsAndGcThenFreesWhatNoContainerUses() throws IOException {
     Image other = Images.resolve(store(), ImageBuilder.create(storeDir).layer()
         .file("/other", "x".repeat(5000)).build("other").manifestDigest());
