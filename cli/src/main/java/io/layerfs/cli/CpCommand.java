@@ -8,6 +8,7 @@ import java.io.OutputStream;
 import java.net.URI;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystem;
+import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -83,7 +84,7 @@ final class CpCommand implements CliCommand {
         return 0;
       }
       Path src = fromContainer ? inContainer(fs, from.group(2)) : Path.of(source);
-      Path dst = toContainer ? inContainer(fs, to.group(2)) : Path.of(destination);
+      Path dst = toContainer ? inContainer(fs, to.group(2)) : onHost(Path.of(destination));
       String srcText = fromContainer ? from.group(2) : source;
       String dstText = toContainer ? to.group(2) : destination;
       copy(src, srcText, dst, dstText);
@@ -103,6 +104,27 @@ final class CpCommand implements CliCommand {
     }
     return "no container " + name + " in store " + store
         + " (a host path with ':' in it needs './' in front)";
+  }
+
+  /**
+   * A host DEST as docker cp takes it: a symbolic link is followed (replacing it would turn
+   * {@code /dev/stdout} into a file), and a device, fifo or socket is refused, never replaced.
+   */
+  private static Path onHost(Path dst) throws IOException {
+    Path target = dst;
+    if (Files.isSymbolicLink(dst) && Files.exists(dst)) {
+      try {
+        target = dst.toRealPath();
+      } catch (IOException e) {
+        target = null; // a link to what has no path, as /proc/self/fd/1 to a pipe
+      }
+    }
+    if (target == null || Files.exists(target) && !Files.isRegularFile(target)
+        && !Files.isDirectory(target)) {
+      throw new FileSystemException(dst.toString(), null, "not a regular file or directory: cp"
+          + " writes only those (give '-' to write a tar to standard output)");
+    }
+    return target;
   }
 
   private static Path inContainer(FileSystem fs, String path) {

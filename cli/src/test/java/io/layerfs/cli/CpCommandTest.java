@@ -224,4 +224,31 @@ class CpCommandTest {
           "the tar on standard input is truncated or damaged ("), notTar.getMessage());
     }
   }
+
+  @Test
+  void aHostDestThatIsNoFileIsRefusedAndALinkIsFollowed() throws Exception {
+    Path fifo = dir.resolve("fifo");
+    assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+    Path toNull = Files.createSymbolicLink(dir.resolve("null"), Path.of("/dev/null"));
+    for (Path dst : List.of(fifo, toNull)) {
+      Cli.Result r = run("cp", "web:/etc/motd", dst.toString());
+      assertEquals(1, r.code(), dst.toString());
+      assertEquals("layerfs: " + dst + ": not a regular file or directory: cp writes only those"
+          + " (give '-' to write a tar to standard output)", r.errorLine());
+    }
+    assertTrue(isFifo(fifo), "the fifo is still there");
+    assertTrue(Files.isSymbolicLink(toNull));
+    // a link to a file: the file gets the bytes, the link stays (as docker cp follows it)
+    Path old = Files.writeString(host.resolve("old.txt"), "old\n");
+    Path link = Files.createSymbolicLink(dir.resolve("link"), old);
+    Cli.Result r = run("cp", "web:/etc/motd", link.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(Files.isSymbolicLink(link));
+    assertEquals("hello\n", Files.readString(old));
+  }
+
+  private static boolean isFifo(Path file) throws IOException {
+    return Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class,
+        java.nio.file.LinkOption.NOFOLLOW_LINKS).isOther();
+  }
 }

@@ -425,6 +425,50 @@ class ImageCommandsTest {
   }
 
   @Test
+  void exportsWriteIntoAFifoOrThroughALinkAndNeverReplaceEither() throws Exception {
+    assertEquals(0, run("create", "web", "base:1").code());
+    Path fifo = dir.resolve("fifo");
+    assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+    // export -o FIFO writes into it, as a shell redirection (or -o /dev/stdout) does
+    java.util.concurrent.CompletableFuture<byte[]> read =
+        java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+          try {
+            return Files.readAllBytes(fifo);
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        });
+    Cli.Result toFifo = run("export", "web", "-o", fifo.toString());
+    assertEquals(0, toFifo.code(), toFifo.err());
+    List<String> names = new java.util.ArrayList<>();
+    byte[] bytes = read.get(60, java.util.concurrent.TimeUnit.SECONDS);
+    try (org.apache.commons.compress.archivers.tar.TarArchiveInputStream tar =
+        new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(
+            new java.io.ByteArrayInputStream(bytes))) {
+      for (var e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
+        names.add(e.getName());
+      }
+    }
+    assertTrue(names.contains("etc/motd"), names.toString());
+    assertTrue(isFifo(fifo), "the fifo is still there");
+    // an image archive cannot be renamed over a fifo: refused, before it is opened
+    Cli.Result archive = run("export", "base:1", "docker-archive:" + fifo);
+    assertEquals(1, archive.code());
+    assertEquals("layerfs: " + fifo + " is not a regular file; an archive is written to a temp "
+        + "file beside its destination and renamed over it", archive.errorLine());
+    assertTrue(isFifo(fifo));
+    // through links to files: the files are replaced, the links stay
+    Path tarFile = Files.writeString(dir.resolve("web.tar"), "old");
+    Path tarLink = Files.createSymbolicLink(dir.resolve("web-link.tar"), tarFile);
+    assertEquals(0, run("export", "web", "-o", tarLink.toString()).code());
+    Path archiveFile = Files.writeString(dir.resolve("base.tar"), "old");
+    Path archiveLink = Files.createSymbolicLink(dir.resolve("base-link.tar"), archiveFile);
+    assertEquals(0, run("export", "base:1", "docker-archive:" + archiveLink).code());
+    assertTrue(Files.isSymbolicLink(tarLink) && Files.isSymbolicLink(archiveLink));
+    assertTrue(Files.size(tarFile) > 1024 && Files.size(archiveFile) > 1024);
+  }
+
+  @Test
   void exportsToADirectoryOrIntoAMissingOneNameTheDestination() throws IOException {
     assertEquals(0, run("create", "web", "base:1").code());
     Path out = Files.createDirectories(dir.resolve("out"));
@@ -473,5 +517,10 @@ class ImageCommandsTest {
     Cli.Result missing = run("inspect", "nosuch");
     assertEquals(1, missing.code());
     assertTrue(missing.errorLine().contains("nosuch"), missing.err());
+  }
+
+  private static boolean isFifo(Path file) throws IOException {
+    return Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class,
+        java.nio.file.LinkOption.NOFOLLOW_LINKS).isOther();
   }
 }
