@@ -181,6 +181,12 @@ public final class ImageTransfer {
     if (!Files.exists(file)) {
       throw new NoSuchFileException(file.toString());
     }
+    if (!Files.isRegularFile(file)) {
+      // a pipe (/dev/stdin) cannot be read twice, as the check of its header and the unpacking
+      // would: say so rather than "not a tar archive"
+      throw new IOException(name + ": " + file + " is not a regular file (a directory, a pipe or"
+          + " a device): an archive is read from a file");
+    }
     if (!isArchive(file)) {
       throw new IOException(name + ": " + file + " is not a tar archive");
     }

@@ -403,6 +403,19 @@ class ImageTransferTest {
   }
 
   @Test
+  void anArchiveThatIsNoRegularFileIsAnErrorSayingSo() throws Exception {
+    Path fifo = tmp.resolve("fifo");
+    assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+    for (Path file : List.of(fifo, tmp)) {
+      IOException e = assertThrows(IOException.class, () -> ImageTransfer.importImage(
+          target, "docker-archive:" + file, null, Progress.NONE));
+      assertEquals("docker-archive:" + file + ": " + file + " is not a regular file (a "
+          + "directory, a pipe or a device): an archive is read from a file", e.getMessage());
+    }
+    assertEquals(List.of(), target.tags());
+  }
+
+  @Test
   void missingArchiveIsAnErrorSayingSo() {
     Path missing = tmp.resolve("missing.tar");
     for (String kind : List.of("docker-archive:", "oci-archive:", "oci:")) {
