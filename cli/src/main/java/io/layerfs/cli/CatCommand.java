@@ -3,7 +3,9 @@ package io.layerfs.cli;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.FileSystem;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code layerfs cat IMAGE PATH}: a file's bytes on standard output. */
@@ -21,10 +23,16 @@ final class CatCommand implements CliCommand {
   public int run(Invocation in) throws IOException {
     String image = in.positional(0);
     String path = in.positional(1);
-    try (FileSystem fs = Stores.openImage(in.store(), image);
-        InputStream file = Files.newInputStream(fs.getPath(path))) {
-      file.transferTo(System.out);
-      System.out.flush();
+    try (FileSystem fs = Stores.openImage(in.store(), image)) {
+      Path file = fs.getPath(path);
+      if (Files.isDirectory(file)) {
+        // reading one fails with a bare "Is a directory", as on the host: name the path as cat
+        throw new FileSystemException(path, null, "Is a directory");
+      }
+      try (InputStream bytes = Files.newInputStream(file)) {
+        bytes.transferTo(System.out);
+        System.out.flush();
+      }
     }
     return 0;
   }

@@ -8,6 +8,7 @@ import java.io.OutputStream;
 import java.net.URI;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystem;
+import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -55,6 +56,7 @@ final class CpCommand implements CliCommand {
   @Override
   public int run(Invocation in) throws IOException {
     store = in.store();
+    Stores.checkExists(store);
     archive = in.flag("--archive");
     followLink = in.flag("--follow-link");
     String source = in.positional(0);
@@ -65,8 +67,7 @@ final class CpCommand implements CliCommand {
     boolean toContainer = to.matches() && isContainer(to.group(1));
     if (fromContainer == toContainer) {
       throw new IllegalArgumentException(fromContainer
-          ? "copying between containers is not supported"
-          : "one of SRC and DEST must be NAME:PATH, NAME a container of store " + store);
+          ? "copying between containers is not supported" : neitherIsAContainer(from, to));
     }
     String name = fromContainer ? from.group(1) : to.group(1);
     try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://" + name),
@@ -83,7 +84,7 @@ final class CpCommand implements CliCommand {
         return 0;
       }
       Path src = fromContainer ? inContainer(fs, from.group(2)) : Path.of(source);
-      Path dst = toContainer ? inContainer(fs, to.group(2)) : Path.of(destination);
+      Path dst = toContainer ? inContainer(fs, to.group(2)) : onHost(Path.of(destination));
       String srcText = fromContainer ? from.group(2) : source;
       String dstText = toContainer ? to.group(2) : destination;
       copy(src, srcText, dst, dstText);
@@ -92,7 +93,38 @@ final class CpCommand implements CliCommand {
   }
 
   private boolean isContainer(String name) throws IOException {
-    return Files.isDirectory(store) && Stores.hasContainer(store, name);
+    return Stores.hasContainer(store, name);
+  }
+
+  /** The error when no side names a container: the NAME that is missing, as docker says. */
+  private String neitherIsAContainer(Matcher from, Matcher to) {
+    String name = from.matches() ? from.group(1) : to.matches() ? to.group(1) : null;
+    if (name == null) {
+      return "one of SRC and DEST must be NAME:PATH, NAME a container of store " + store;
+    }
+    return "no container " + name + " in store " + store
+        + " (a host path with ':' in it needs './' in front)";
+  }
+
+  /**
+   * A host DEST as docker cp takes it: a symbolic link is followed (replacing it would turn
+   * {@code /dev/stdout} into a file), and a device, fifo or socket is refused, never replaced.
+   */
+  private static Path onHost(Path dst) throws IOException {
+    Path target = dst;
+    if (Files.isSymbolicLink(dst) && Files.exists(dst)) {
+      try {
+        target = dst.toRealPath();
+      } catch (IOException e) {
+        target = null; // a link to what has no path, as /proc/self/fd/1 to a pipe
+      }
+    }
+    if (target == null || Files.exists(target) && !Files.isRegularFile(target)
+        && !Files.isDirectory(target)) {
+      throw new FileSystemException(dst.toString(), null, "not a regular file or directory: cp"
+          + " writes only those (give '-' to write a tar to standard output)");
+    }
+    return target;
   }
 
   private static Path inContainer(FileSystem fs, String path) {

@@ -12,8 +12,9 @@ import picocli.CommandLine.Model.OptionSpec;
 /**
  * {@code layerfs create NAME IMAGE}: a new container of an image, as {@code docker create} (its
  * writable layer starts empty). Prints the name. Mounts ({@code --mount}, repeatable, in
- * {@code docker run --mount} syntax) are recorded with the container and fixed from then on; a
- * bad spec or a missing bind source is refused before anything is written.
+ * {@code docker run --mount} syntax, or Docker's short {@code -v} and {@code --tmpfs}, see {@link
+ * ShortMounts}) are recorded with the container and fixed from then on; a bad spec or a missing
+ * bind source is refused before anything is written.
  */
 final class CreateCommand implements CliCommand {
   static CommandSpec spec() {
@@ -29,6 +30,14 @@ final class CreateCommand implements CliCommand {
             + "target=/path[,readonly][,volume-nocopy], type=bind,source=/abs/dir,target=/path"
             + "[,readonly], type=tmpfs,target=/path[,tmpfs-size=64m][,tmpfs-mode=1777].")
         .build());
+    spec.addOption(OptionSpec.builder("-v", "--volume").type(List.class)
+        .auxiliaryTypes(String.class).paramLabel("SRC:DST[:OPTS]")
+        .description("Docker's short form (repeatable): NAME:/path is a volume, /host/dir:/path "
+            + "a bind mount (the directory must exist); OPTS: ro, rw, nocopy, rprivate...")
+        .build());
+    spec.addOption(OptionSpec.builder("--tmpfs").type(List.class).auxiliaryTypes(String.class)
+        .paramLabel("/path[:size=64m,mode=1777]")
+        .description("A tmpfs mount, Docker's short form (repeatable).").build());
     spec.addOption(Specs.flag("--lazy", "IMAGE is a registry reference: do not pull it, read "
         + "its layers from the registry as they are needed (eStargz layers file by file; plain "
         + "gzip layers are fetched whole when the container opens). Complete it with 'layerfs "
@@ -41,7 +50,8 @@ final class CreateCommand implements CliCommand {
   public int run(Invocation in) throws IOException {
     String name = in.positional(0);
     String image = in.positional(1);
-    List<String> mounts = in.options("--mount");
+    List<String> mounts = ShortMounts.all(in.options("--mount"), in.options("--volume"),
+        in.options("--tmpfs"));
     boolean lazy = in.flag("--lazy");
     Mount.parseAll(mounts); // a bad spec: its error, before the store is opened
     try (Store store = Stores.existing(in.store())) {

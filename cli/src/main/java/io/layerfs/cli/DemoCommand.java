@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
@@ -55,6 +56,12 @@ final class DemoCommand implements CliCommand {
     PrintWriter out = in.out();
     Path store = given != null ? given.toAbsolutePath()
         : Files.createTempDirectory("layerfs-demo-");
+    if (given != null && Files.isDirectory(store) && Stores.hasContainer(store, "demo")) {
+      // the tour writes to a fresh container: on the last run's it would fail half-way
+      throw new FileAlreadyExistsException(store.toString(), null, "container demo already "
+          + "exists in store " + store + " (an earlier demo's?): remove it with 'layerfs rm demo'"
+          + " or give another --store");
+    }
     try {
       Image image = build(ContentStore.open(store));
       out.printf("built image demo:1 (%s) with %d layers in %s%n", image.manifestDigest(),

@@ -7,6 +7,7 @@ import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import picocli.CommandLine.Model.CommandSpec;
@@ -75,14 +76,32 @@ final class ExportCommand implements CliCommand {
         out.flush();
         return 0;
       }
-      Path dir = output.toAbsolutePath().getParent();
+      // name OUTPUT, not the temp file beside it, when it cannot be written there
+      if (Files.isDirectory(output)) {
+        throw new IOException(output + " is a directory; -o names the tar file to write");
+      }
+      if (Files.exists(output) && !Files.isRegularFile(output)) {
+        // a device, fifo or /dev/stdout: written to, as a shell redirection does; the rename
+        // below would replace the node (or link) itself
+        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(output), 1 << 16)) {
+          container.export(out, Progress.NONE);
+        }
+        return 0;
+      }
+      // through a link, the file it names is replaced and the link stays
+      Path target = Files.isSymbolicLink(output) ? output.toRealPath() : output;
+      Path dir = target.toAbsolutePath().getParent();
+      if (!Files.isDirectory(dir)) {
+        throw new NoSuchFileException(output.toString(), null,
+            output + ": no such directory " + dir);
+      }
       Path temp = Files.createTempFile(dir, ".layerfs-export", ".tmp");
       try {
         try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(temp), 1 << 16);
             TerminalProgress progress = TerminalProgress.forConsole()) {
           container.export(out, progress);
         }
-        Files.move(temp, output, StandardCopyOption.REPLACE_EXISTING,
+        Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING,
             StandardCopyOption.ATOMIC_MOVE);
       } finally {
         Files.deleteIfExists(temp);

@@ -1,16 +1,23 @@
 package io.layerfs.cli;
 
+import io.layerfs.core.Progress;
 import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code layerfs import SRC [TAG]}: copies an image into the store (created if missing),
- * verifying every digest and size; prints the tags it created, one a line.
+ * {@code layerfs import SRC [TAG]}: copies an image into the store (created if missing, and
+ * removed again if the import fails), verifying every digest and size; prints the tags it
+ * created, one a line.
  */
 final class ImportCommand implements CliCommand {
+  private static final List<String> TRANSPORTS =
+      List.of("oci:", "oci-archive:", "docker-archive:", "docker://");
+
   static CommandSpec spec() {
     CommandSpec spec = Specs.command(new ImportCommand(), "import",
         "Import an image into the store and print its tags.");
@@ -18,7 +25,9 @@ final class ImportCommand implements CliCommand {
         "  oci:DIR[:TAG]                an OCI image layout",
         "  oci-archive:FILE[:TAG]       a tar of an OCI image layout",
         "  docker-archive:FILE[:REF]    what 'docker save' writes (all its images without REF)",
-        "  docker://REF                 a registry (as 'layerfs pull', linux/amd64)");
+        "  docker://REF                 a registry (as 'layerfs pull', linux/amd64)",
+        "  FILE or DIR                  an existing archive of either kind, every image under",
+        "                               its own tags (as 'docker load -i'), or a layout");
     RegistryFlags.addTo(spec);
     spec.addPositional(Specs.positional("0", "SRC", "Where the image is (see below).").build());
     spec.addPositional(Specs.optionalPositional("1", "TAG",
@@ -29,13 +38,50 @@ final class ImportCommand implements CliCommand {
   @Override
   public int run(Invocation in) throws IOException {
     List<String> tags;
+    Path made = Stores.firstMissing(in.store());
     try (Store store = Stores.create(in.store());
         TerminalProgress progress = TerminalProgress.forConsole()) {
-      tags = store.importImage(in.positional(0), in.positional(1), RegistryFlags.options(in),
-          progress);
+      String source = in.positional(0);
+      String tag = in.positional(1);
+      Path file = plainPath(source);
+      tags = file != null ? importFile(store, file, tag, progress)
+          : store.importImage(source, tag, RegistryFlags.options(in), progress);
+    } catch (IOException | RuntimeException e) {
+      // a failed import leaves no store where there was none: an empty one would make the next
+      // reading command find a store, and hide the mistyped --store that caused the failure
+      try {
+        Stores.removeMade(made);
+      } catch (IOException cleanup) {
+        e.addSuppressed(cleanup);
+      }
+      throw e;
     }
     PrintWriter out = in.out();
     tags.forEach(out::println);
     return 0;
+  }
+
+  /** SRC given as a plain path to what exists, as {@code docker load -i} takes one; else null. */
+  private static Path plainPath(String source) {
+    for (String transport : TRANSPORTS) {
+      if (source.startsWith(transport)) {
+        return null;
+      }
+    }
+    Path path = Path.of(source);
+    return Files.exists(path) ? path : null;
+  }
+
+  private static List<String> importFile(Store store, Path file, String tag, Progress progress)
+      throws IOException {
+    if (Files.isDirectory(file)) {
+      return store.importImage("oci:" + file.toAbsolutePath(), tag, progress);
+    }
+    if (tag != null) {
+      throw new IllegalArgumentException("a plain FILE imports every image of the archive under"
+          + " its own tags; to pick one and tag it, name its kind: docker-archive:" + file
+          + " or oci-archive:" + file);
+    }
+    return store.importArchive(file, progress);
   }
 }

@@ -35,8 +35,8 @@ public final class Main implements CliCommand {
    * classes it uses, so {@link #run} adds only the one named when it can tell which.
    */
   private static final List<String> COMMANDS = List.of("demo", "images", "import", "export",
-      "pull", "push", "create", "ls", "cat", "cp", "diff", "commit", "rm", "ps", "inspect",
-      "volume", "flatten", "convert", "gc", "fsck", "sign", "verify", "help");
+      "pull", "push", "create", "ls", "cat", "cp", "diff", "commit", "rm", "rmi", "tag", "ps",
+      "inspect", "volume", "flatten", "convert", "gc", "fsck", "sign", "verify", "help");
 
   static {
     // picocli's default factory looks for Groovy's Closure class, absent here; the failed search
@@ -121,6 +121,8 @@ public final class Main implements CliCommand {
       case "diff" -> DiffCommand.spec();
       case "commit" -> CommitCommand.spec();
       case "rm" -> RmCommand.spec();
+      case "rmi" -> RmiCommand.spec();
+      case "tag" -> TagCommand.spec();
       case "ps" -> PsCommand.spec();
       case "inspect" -> InspectCommand.spec();
       case "volume" -> VolumeCommand.spec();
@@ -226,9 +228,28 @@ public final class Main implements CliCommand {
     @Override
     public int handleParseException(CommandLine.ParameterException e, String[] args) {
       CommandLine line = e.getCommandLine();
-      line.getErr().println("layerfs: " + e.getMessage());
+      line.getErr().println("layerfs: " + message(e, line));
       line.getErr().println("Try '" + line.getCommandSpec().qualifiedName() + " --help'.");
       return CommandLine.ExitCode.USAGE;
+    }
+
+    /**
+     * picocli's message, but for a word where a command has subcommands: "'frob' is not a
+     * layerfs volume command", as docker says, with picocli's nearest names.
+     */
+    private static String message(CommandLine.ParameterException e, CommandLine line) {
+      if (e instanceof CommandLine.UnmatchedArgumentException unmatched
+          && !line.getSubcommands().isEmpty() && line.getCommandSpec().positionalParameters()
+              .isEmpty()) {
+        List<String> words = unmatched.getUnmatched();
+        String word = words.isEmpty() ? "" : words.get(0);
+        if (!word.startsWith("-")) {
+          List<String> near = unmatched.getSuggestions();
+          return "'" + word + "' is not a " + line.getCommandSpec().qualifiedName() + " command"
+              + (near.isEmpty() ? "" : "; did you mean " + String.join(" or ", near) + "?");
+        }
+      }
+      return e.getMessage();
     }
   }
 

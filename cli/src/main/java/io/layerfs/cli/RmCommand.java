@@ -25,6 +25,7 @@ final class RmCommand implements CliCommand {
     PrintWriter out = in.out();
     try (Store store = Stores.existing(in.store())) {
       return Main.eachOf(names, in, name -> {
+        Stores.checkContainer(store, name);
         store.removeContainer(name);
         out.println(name);
       });

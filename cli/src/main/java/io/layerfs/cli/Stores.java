@@ -1,5 +1,7 @@
 package io.layerfs.cli;
 
+import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
+
 import io.layerfs.core.store.Store;
 import io.layerfs.provider.LayerFileSystemProvider;
 import java.io.IOException;
@@ -8,15 +10,16 @@ import java.nio.file.FileSystem;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 
 /**
  * How the commands reach the store: through the public provider contract, as a user would (the
  * provider's instance, not the JDK's lookup of it, for the read-only views).
  */
 final class Stores {
-  private static final AtomicInteger VIEWS = new AtomicInteger();
+  private static final String OCI_LAYOUT = "oci-layout";
   /**
    * The provider, made here rather than found by {@code FileSystems.newFileSystem}: the JDK's
    * search of every installed provider (the class path's services, the runtime image's modules)
@@ -37,11 +40,39 @@ final class Stores {
    * store never create one where the user mistyped a path.
    */
   static Store existing(Path dir) throws IOException {
-    if (!Files.isDirectory(dir)) {
-      throw new NoSuchFileException(dir.toString(), null,
-          "no store at " + dir + " (give --store DIR)");
-    }
+    checkExists(dir);
     return Store.open(dir);
+  }
+
+  /**
+   * Refuses {@code dir} unless it is a store already: an OCI image layout, which has an {@code
+   * oci-layout} file. Opening a store makes the layout in an empty directory, so without this
+   * check a reading command given a mistyped (but existing, empty) directory would leave a store
+   * there.
+   */
+  static void checkExists(Path dir) throws IOException {
+    String why;
+    String hint = "give --store DIR";
+    if (Files.isRegularFile(dir.resolve(OCI_LAYOUT))) {
+      return;
+    } else if (!Files.exists(dir)) {
+      why = "";
+    } else if (!Files.isDirectory(dir)) {
+      why = ": it is a file";
+    } else if (isEmpty(dir)) {
+      why = ": the directory is empty";
+      hint += ", or import or pull an image to make one there";
+    } else {
+      why = ": the directory has no " + OCI_LAYOUT + " file (it is not an OCI image layout)";
+    }
+    throw new NoSuchFileException(dir.toString(), null,
+        "no store at " + dir + why + " (" + hint + ")");
+  }
+
+  private static boolean isEmpty(Path dir) throws IOException {
+    try (Stream<Path> entries = Files.list(dir)) {
+      return entries.findAny().isEmpty();
+    }
   }
 
   /**
@@ -50,9 +81,51 @@ final class Stores {
    */
   static void checkContainer(Store store, String name) throws IOException {
     if (!store.containers().contains(name)) {
+      if (isImage(store, name)) {
+        // Docker users give inspect, diff and commit an image's tag, which is no container name
+        throw new NoSuchFileException(name, null, "no container " + name + " in store "
+            + store.root() + ": " + name + " is an image ('layerfs ps' lists the containers)");
+      }
       store.containerInfo(name); // throws for a bad name or a missing container
       throw new NoSuchFileException(name, null, "no container " + name + " in store "
           + store.root());
+    }
+  }
+
+  private static boolean isImage(Store store, String name) {
+    try {
+      store.image(name);
+      return true;
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
+  }
+
+  /**
+   * The outermost of {@code dir} and its parents that does not exist, which {@link #create}
+   * would make; null when {@code dir} exists.
+   */
+  static Path firstMissing(Path dir) {
+    Path missing = null;
+    for (Path p = dir.toAbsolutePath(); p != null && !Files.exists(p, NOFOLLOW_LINKS);
+        p = p.getParent()) {
+      missing = p;
+    }
+    return missing;
+  }
+
+  /**
+   * Deletes {@code made}, a directory {@link #firstMissing} named before this process made it,
+   * with everything in it (links themselves, never what they point to); nothing when null.
+   */
+  static void removeMade(Path made) throws IOException {
+    if (made == null || !Files.isDirectory(made, NOFOLLOW_LINKS)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(made)) {
+      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
     }
   }
 
@@ -63,19 +136,24 @@ final class Stores {
 
   /**
    * A read-only view of container NAME when the store has one, otherwise of image NAME (a tag or
-   * digest), under a name no container uses.
+   * digest) of the store. The store must exist ({@link #checkExists}), and an image it lacks is
+   * an error listing its tags, never a pull: these views serve the commands that only read.
    */
   static FileSystem openImage(Path store, String name) throws IOException {
+    if (name.isEmpty()) {
+      throw new IllegalArgumentException("empty container or image name");
+    }
+    checkExists(store); // the provider would make a store
     // a tag (name:tag) or digest (name@sha256:...) is never a container's name (Docker's rule):
     // no need to open the store once more to look
     boolean mayBeContainer = name.indexOf(':') < 0 && name.indexOf('@') < 0;
-    if (mayBeContainer && Files.isDirectory(store) && hasContainer(store, name)) {
+    if (mayBeContainer && hasContainer(store, name)) {
       return PROVIDER.newFileSystem(URI.create("layerfs://" + name),
           Map.of("store", store, "readOnly", true));
     }
-    String view = "cli-view-" + ProcessHandle.current().pid() + "-" + VIEWS.incrementAndGet();
-    return PROVIDER.newFileSystem(URI.create("layerfs://" + view),
-        Map.of("store", store, "image", name, "readOnly", true));
+    // the store opened as an image layout, as zipfs opens a zip: a view of an image it has (the
+    // URI form with env image would pull a registry reference the store lacks)
+    return PROVIDER.newFileSystem(store, Map.of("image", name));
   }
 
   /** Whether the store at {@code dir} (which must exist) has container {@code name}. */

@@ -9,7 +9,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
-import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -95,7 +95,7 @@ final class TarStreams {
       throw new NotDirectoryException(dir + ": the destination must be an existing directory");
     }
     TarArchiveInputStream tar = new TarArchiveInputStream(in, "UTF-8");
-    for (TarArchiveEntry e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
+    for (TarArchiveEntry e = next(tar, null); e != null; e = next(tar, e)) {
       Path target = inside(dir, e.getName());
       if (target.equals(dir)) {
         continue; // "./"
@@ -107,7 +107,7 @@ final class TarStreams {
         Files.createSymbolicLink(target, dir.getFileSystem().getPath(e.getLinkName()));
       } else if (e.isFile()) {
         Files.createDirectories(target.getParent());
-        Files.copy(tar, target, StandardCopyOption.REPLACE_EXISTING);
+        copy(tar, e, target);
       } else {
         throw new IOException(e.getName() + ": only files, directories and symbolic links can"
             + " be copied in");
@@ -122,6 +122,44 @@ final class TarStreams {
             LinkOption.NOFOLLOW_LINKS);
       }
     }
+  }
+
+  private static TarArchiveEntry next(TarArchiveInputStream tar, TarArchiveEntry previous)
+      throws IOException {
+    try {
+      return tar.getNextEntry();
+    } catch (IOException e) {
+      throw damaged(e, previous);
+    }
+  }
+
+  /** The current entry's bytes into {@code target}, replacing a file or link that is there. */
+  private static void copy(TarArchiveInputStream tar, TarArchiveEntry entry, Path target)
+      throws IOException {
+    byte[] buffer = new byte[1 << 16];
+    Files.deleteIfExists(target);
+    try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW,
+        StandardOpenOption.WRITE)) {
+      while (true) {
+        int n;
+        try {
+          n = tar.read(buffer);
+        } catch (IOException e) {
+          throw damaged(e, entry);
+        }
+        if (n < 0) {
+          return;
+        }
+        out.write(buffer, 0, n);
+      }
+    }
+  }
+
+  /** A read error of the tar on standard input, which Commons Compress does not name. */
+  private static IOException damaged(IOException e, TarArchiveEntry at) {
+    String where = at == null ? "" : " at entry '" + at.getName() + "'";
+    return new IOException("the tar on standard input is truncated or damaged" + where + " ("
+        + e.getMessage() + ")", e);
   }
 
   /** {@code name} below {@code dir}; an error for a name that climbs out or is absolute. */

@@ -38,10 +38,10 @@ final class TerminalProgress implements Progress.Parallel, AutoCloseable {
   private final Supplier<ProgressBarConsumer> consumers;
   private final Supplier<ProgressBarConsumer> lineConsumers;
   private final PrintStream plain;
-  private ProgressBar bar;
+  private Bar bar;
   // bars of parallel steps not done yet
   // @GuardedBy("this")
-  private final List<ProgressBar> tasks = new ArrayList<>();
+  private final List<Bar> tasks = new ArrayList<>();
 
   /** Draws with consumers from {@code consumersOrNull}, or nothing when it is null. */
   TerminalProgress(Supplier<ProgressBarConsumer> consumersOrNull) {
@@ -110,9 +110,7 @@ final class TerminalProgress implements Progress.Parallel, AutoCloseable {
   @Override
   public void done() {
     if (bar != null) {
-      if (bar.getMax() >= 0) {
-        bar.stepTo(Math.max(bar.getMax(), bar.getCurrent()));
-      }
+      bar.complete();
       bar.close();
       bar = null;
     }
@@ -122,7 +120,7 @@ final class TerminalProgress implements Progress.Parallel, AutoCloseable {
   public Progress task(String step, long total) {
     String name = DIGEST.matcher(step).replaceAll("$1");
     if (lineConsumers != null) {
-      ProgressBar line = newBar(name, total, lineConsumers.get());
+      Bar line = newBar(name, total, lineConsumers.get());
       synchronized (this) {
         tasks.add(line);
       }
@@ -142,9 +140,7 @@ final class TerminalProgress implements Progress.Parallel, AutoCloseable {
               return;
             }
           }
-          if (line.getMax() >= 0) {
-            line.stepTo(Math.max(line.getMax(), line.getCurrent()));
-          }
+          line.complete();
           line.close();
         }
       };
@@ -175,15 +171,72 @@ final class TerminalProgress implements Progress.Parallel, AutoCloseable {
     };
   }
 
-  private static ProgressBar newBar(String name, long total, ProgressBarConsumer consumer) {
+  private static Bar newBar(String name, long total, ProgressBarConsumer consumer) {
     boolean small = total >= 0 && total < 10 * MIB;
-    return new ProgressBarBuilder()
+    ClosingOnce once = new ClosingOnce(consumer);
+    return new Bar(new ProgressBarBuilder()
         .setTaskName(name)
         .setInitialMax(total < 0 ? -1 : total)
         .setUnit(small ? "KiB" : "MiB", small ? KIB : MIB)
         .showSpeed()
-        .setConsumer(consumer)
-        .build();
+        .setConsumer(once)
+        .build(), once);
+  }
+
+  /**
+   * A bar and its consumer. progressbar 0.10.1 closes the consumer (which ends the bar's line)
+   * only when the bar was drawn once before it was closed: a step done before its first refresh
+   * left the next output on the bar's line ({@code ...?KiB/schecked 4 blobs}), and a parallel
+   * line among the active ones. {@link #close} closes the consumer too, once.
+   */
+  private record Bar(ProgressBar bar, ClosingOnce consumer) {
+    void stepBy(long amount) {
+      bar.stepBy(amount);
+    }
+
+    /** Shows the bar at its total (where it is, for one of unknown size). */
+    void complete() {
+      if (bar.getMax() >= 0) {
+        bar.stepTo(Math.max(bar.getMax(), bar.getCurrent()));
+      }
+    }
+
+    void close() {
+      bar.close();
+      consumer.close();
+    }
+  }
+
+  /** A consumer whose {@link #close} acts once, whoever calls it first. */
+  static final class ClosingOnce implements ProgressBarConsumer {
+    private final ProgressBarConsumer consumer;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    ClosingOnce(ProgressBarConsumer consumer) {
+      this.consumer = consumer;
+    }
+
+    @Override
+    public int getMaxRenderedLength() {
+      return consumer.getMaxRenderedLength();
+    }
+
+    @Override
+    public void accept(String rendered) {
+      consumer.accept(rendered);
+    }
+
+    @Override
+    public void clear() {
+      consumer.clear();
+    }
+
+    @Override
+    public void close() {
+      if (closed.compareAndSet(false, true)) {
+        consumer.close();
+      }
+    }
   }
 
   /**
@@ -196,11 +249,11 @@ final class TerminalProgress implements Progress.Parallel, AutoCloseable {
       bar.close();
       bar = null;
     }
-    List<ProgressBar> open;
+    List<Bar> open;
     synchronized (this) {
       open = List.copyOf(tasks);
       tasks.clear();
     }
-    open.forEach(ProgressBar::close);
+    open.forEach(Bar::close);
   }
 }

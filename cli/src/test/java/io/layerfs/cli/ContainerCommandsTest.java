@@ -164,6 +164,37 @@ class ContainerCommandsTest {
   }
 
   @Test
+  void lsAndCatNeverPull() throws IOException {
+    // a registry reference the store lacks: the provider's env image would pull it
+    for (String command : List.of("ls", "cat")) {
+      Cli.Result r = run(command, "localhost:1/team/app:1", "/etc/motd");
+      assertEquals(1, r.code(), command);
+      assertEquals("layerfs: no image 'localhost:1/team/app:1' in store " + storeDir
+          + "; tags: base:1", r.errorLine());
+    }
+    assertEquals(List.of("base:1"), ContentStore.open(storeDir).tags());
+    Cli.Result cat = run("ls", "base:1", "/etc");
+    assertEquals("motd\n", cat.out(), cat.err());
+  }
+
+  @Test
+  void anImageGivenForAContainerIsNamedAsAnImage() {
+    for (String command : List.of("rm", "inspect", "diff", "commit")) {
+      Cli.Result r = run(command, "base:1");
+      assertEquals(1, r.code(), command);
+      assertEquals("layerfs: no container base:1 in store " + storeDir.toAbsolutePath()
+          + ": base:1 is an image ('layerfs ps' lists the containers)", r.errorLine());
+    }
+    assertEquals(1, run("rm", "base:2").code());
+    assertTrue(run("rm", "base:2").errorLine().contains("invalid container name 'base:2'"));
+    for (String command : List.of("ls", "cat")) {
+      Cli.Result empty = run(command, "", "/etc/motd");
+      assertEquals(1, empty.code(), command);
+      assertEquals("layerfs: empty container or image name", empty.errorLine());
+    }
+  }
+
+  @Test
   void rmOfAContainerOpenForWritingIsRefused() throws IOException {
     assertEquals(0, run("create", "busy", "base:1").code());
     ContentStore cs = ContentStore.open(storeDir);
@@ -250,16 +281,60 @@ class ContainerCommandsTest {
   @Test
   void readingCommandsDoNotCreateAStoreWhereNoneIs() {
     Path nowhere = dir.resolve("nowhere");
-    for (String[] args : List.of(new String[] {"ps"}, new String[] {"volume", "ls"},
-        new String[] {"rm", "x"}, new String[] {"images"}, new String[] {"create", "x", "y"})) {
-      String[] all = new String[args.length + 2];
-      all[0] = "--store";
-      all[1] = nowhere.toString();
-      System.arraycopy(args, 0, all, 2, args.length);
-      Cli.Result r = Cli.run(all);
+    for (String[] args : READING_COMMANDS) {
+      Cli.Result r = Cli.run(withStore(nowhere, args));
       assertEquals(1, r.code(), String.join(" ", args));
       assertTrue(r.errorLine().contains("no store at " + nowhere), r.err());
       assertFalse(Files.exists(nowhere));
+    }
+  }
+
+  /** Commands that only read or change a store: none may make one. */
+  private static final List<String[]> READING_COMMANDS = List.of(new String[] {"ps"},
+      new String[] {"volume", "ls"}, new String[] {"rm", "x"}, new String[] {"images"},
+      new String[] {"create", "x", "y"}, new String[] {"ls", "base:1", "/"},
+      new String[] {"cat", "x", "/etc/motd"}, new String[] {"cp", "x:/etc", "."},
+      new String[] {"diff", "x"}, new String[] {"gc"}, new String[] {"fsck"});
+
+  private static String[] withStore(Path store, String... args) {
+    String[] all = new String[args.length + 2];
+    all[0] = "--store";
+    all[1] = store.toString();
+    System.arraycopy(args, 0, all, 2, args.length);
+    return all;
+  }
+
+  @Test
+  void anEmptyDirectoryIsNoStoreAndStaysEmpty() throws IOException {
+    Path empty = Files.createDirectories(dir.resolve("empty"));
+    for (String[] args : READING_COMMANDS) {
+      Cli.Result r = Cli.run(withStore(empty, args));
+      assertEquals(1, r.code(), String.join(" ", args));
+      assertEquals("layerfs: no store at " + empty + ": the directory is empty (give --store DIR,"
+          + " or import or pull an image to make one there)", r.errorLine());
+      try (var entries = Files.list(empty)) {
+        assertEquals(List.of(), entries.toList(), String.join(" ", args));
+      }
+    }
+  }
+
+  @Test
+  void aFileOrAnotherDirectoryIsNoStore() throws IOException {
+    Path file = Files.writeString(dir.resolve("file"), "x");
+    Path other = Files.createDirectories(dir.resolve("other"));
+    Files.writeString(other.resolve("notes.txt"), "mine");
+    for (String[] args : READING_COMMANDS) {
+      Cli.Result onFile = Cli.run(withStore(file, args));
+      assertEquals(1, onFile.code(), String.join(" ", args));
+      assertEquals("layerfs: no store at " + file + ": it is a file (give --store DIR)",
+          onFile.errorLine());
+      Cli.Result onOther = Cli.run(withStore(other, args));
+      assertEquals(1, onOther.code(), String.join(" ", args));
+      assertTrue(onOther.errorLine().startsWith("layerfs: no store at " + other
+          + ": the directory has no oci-layout file"), onOther.err());
+      try (var entries = Files.list(other)) {
+        assertEquals(List.of(other.resolve("notes.txt")), entries.toList());
+      }
     }
   }
 }

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -172,5 +173,82 @@ class CpCommandTest {
       assertTrue(refused.getMessage().contains("outside"), refused.getMessage());
       assertFalse(Files.exists(fs.getPath("/escaped")));
     }
+  }
+
+  @Test
+  void anUnknownContainerIsNamed() {
+    Cli.Result r = run("cp", "nosuch:/etc", host.toString());
+    assertEquals(1, r.code());
+    assertEquals("layerfs: no container nosuch in store " + store
+        + " (a host path with ':' in it needs './' in front)", r.errorLine());
+    Cli.Result neither = run("cp", host.toString(), dir.resolve("elsewhere").toString());
+    assertEquals(1, neither.code());
+    assertTrue(neither.errorLine().contains("one of SRC and DEST must be NAME:PATH"),
+        neither.err());
+  }
+
+  @Test
+  void aDamagedTarOnStandardInputIsNamedAndALinkInTheWayIsReplaced() throws IOException {
+    java.io.ByteArrayOutputStream tar = new java.io.ByteArrayOutputStream();
+    try (org.apache.commons.compress.archivers.tar.TarArchiveOutputStream t =
+        new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(tar)) {
+      for (String name : List.of("link", "big")) {
+        byte[] data = name.equals("big") ? new byte[4000] : "new\n".getBytes();
+        org.apache.commons.compress.archivers.tar.TarArchiveEntry e =
+            new org.apache.commons.compress.archivers.tar.TarArchiveEntry(name);
+        e.setSize(data.length);
+        t.putArchiveEntry(e);
+        t.write(data);
+        t.closeArchiveEntry();
+      }
+    }
+    byte[] whole = tar.toByteArray();
+    try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://web"),
+        Map.of("store", store))) {
+      Path etc = fs.getPath("/etc");
+      // cut inside big's data (link: 512 + 512 bytes, big's header 512)
+      IOException cut = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+          () -> TarStreams.extract(new java.io.ByteArrayInputStream(whole, 0, 2000), etc, false));
+      assertTrue(cut.getMessage().startsWith(
+          "the tar on standard input is truncated or damaged at entry 'big' ("), cut.getMessage());
+      // the entry before it was written over the link /etc/link, not through it to /etc/motd
+      assertEquals("new\n", Files.readString(etc.resolve("link")));
+      assertFalse(Files.isSymbolicLink(etc.resolve("link")));
+      assertEquals("hello\n", Files.readString(etc.resolve("motd")));
+
+      byte[] garbage = new byte[1024];
+      java.util.Arrays.fill(garbage, (byte) 'x');
+      IOException notTar = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+          () -> TarStreams.extract(new java.io.ByteArrayInputStream(garbage), etc, false));
+      assertTrue(notTar.getMessage().startsWith(
+          "the tar on standard input is truncated or damaged ("), notTar.getMessage());
+    }
+  }
+
+  @Test
+  void aHostDestThatIsNoFileIsRefusedAndALinkIsFollowed() throws Exception {
+    Path fifo = dir.resolve("fifo");
+    assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+    Path toNull = Files.createSymbolicLink(dir.resolve("null"), Path.of("/dev/null"));
+    for (Path dst : List.of(fifo, toNull)) {
+      Cli.Result r = run("cp", "web:/etc/motd", dst.toString());
+      assertEquals(1, r.code(), dst.toString());
+      assertEquals("layerfs: " + dst + ": not a regular file or directory: cp writes only those"
+          + " (give '-' to write a tar to standard output)", r.errorLine());
+    }
+    assertTrue(isFifo(fifo), "the fifo is still there");
+    assertTrue(Files.isSymbolicLink(toNull));
+    // a link to a file: the file gets the bytes, the link stays (as docker cp follows it)
+    Path old = Files.writeString(host.resolve("old.txt"), "old\n");
+    Path link = Files.createSymbolicLink(dir.resolve("link"), old);
+    Cli.Result r = run("cp", "web:/etc/motd", link.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(Files.isSymbolicLink(link));
+    assertEquals("hello\n", Files.readString(old));
+  }
+
+  private static boolean isFifo(Path file) throws IOException {
+    return Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class,
+        java.nio.file.LinkOption.NOFOLLOW_LINKS).isOther();
   }
 }

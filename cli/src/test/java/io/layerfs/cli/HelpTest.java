@@ -12,9 +12,9 @@ import picocli.CommandLine;
 
 class HelpTest {
   private static final List<String> COMMANDS = List.of("demo", "images", "import", "export",
-      "pull", "push", "create", "ls", "cat", "cp", "diff", "commit", "rm", "ps", "inspect",
-      "volume", "volume create", "volume ls", "volume inspect", "volume rm", "volume prune",
-      "flatten", "convert", "gc", "fsck", "sign", "verify");
+      "pull", "push", "create", "ls", "cat", "cp", "diff", "commit", "rm", "rmi", "tag",
+      "ps", "inspect", "volume", "volume create", "volume ls", "volume inspect", "volume rm",
+      "volume prune", "flatten", "convert", "gc", "fsck", "sign", "verify");
 
   @Test
   void everyCommandHasHelp() {

@@ -270,6 +270,104 @@ class ImageCommandsTest {
   }
 
   @Test
+  void importOfAPlainFileOrDirectoryFindsItsKind() throws IOException {
+    Path docker = dir.resolve("docker.tar");
+    Path oci = dir.resolve("oci.tar");
+    Path layout = dir.resolve("layout");
+    assertEquals(0, run("export", "base:1", "docker-archive:" + docker + ":example/base:1")
+        .code());
+    assertEquals(0, run("export", "base:1", "oci-archive:" + oci + ":v2").code());
+    assertEquals(0, run("export", "base:1", "oci:" + layout + ":v3").code());
+    Path other = dir.resolve("other");
+    Cli.Result fromDocker = Cli.run(withStore(other, "import", docker.toString()));
+    assertEquals(0, fromDocker.code(), fromDocker.err());
+    assertEquals("example/base:1\n", fromDocker.out());
+    Cli.Result fromOci = Cli.run(withStore(other, "import", oci.toString()));
+    assertEquals("v2\n", fromOci.out(), fromOci.err());
+    Cli.Result fromLayout = Cli.run(withStore(other, "import", layout.toString(), "copy:3"));
+    assertEquals("copy:3\n", fromLayout.out(), fromLayout.err());
+    assertEquals(base.manifestDigest(), Images.resolve(ContentStore.open(other), "v2")
+        .manifestDigest());
+    // TAG needs the kind named; a path that does not exist is no transport
+    Cli.Result tagged = Cli.run(withStore(other, "import", docker.toString(), "x:1"));
+    assertEquals(1, tagged.code());
+    assertTrue(tagged.errorLine().contains("name its kind: docker-archive:" + docker),
+        tagged.err());
+    Cli.Result missing = Cli.run(withStore(other, "import", dir.resolve("nope.tar").toString()));
+    assertEquals(1, missing.code());
+    assertTrue(missing.errorLine().contains("names no transport"), missing.err());
+  }
+
+  @Test
+  void aFailedImportLeavesNoStoreWhereThereWasNone() throws IOException {
+    Path archive = dir.resolve("base.tar");
+    assertEquals(0, run("export", "base:1", "docker-archive:" + archive).code());
+    byte[] bytes = Files.readAllBytes(archive);
+    Path cut = Files.write(dir.resolve("cut.tar"), java.util.Arrays.copyOf(bytes, 1_500));
+    Path fresh = dir.resolve("new/stores/one");
+    Cli.Result r = Cli.run(withStore(fresh, "import", "docker-archive:" + cut));
+    assertEquals(1, r.code());
+    assertTrue(r.errorLine().contains(cut + " is truncated or damaged"), r.err());
+    assertFalse(Files.exists(dir.resolve("new")));
+    // a store that was there stays, with what it had
+    Cli.Result again = run("import", "docker-archive:" + cut, "other:1");
+    assertEquals(1, again.code());
+    assertEquals(List.of("base:1"), store().tags());
+    // and a good import still makes its store
+    Cli.Result good = Cli.run(withStore(fresh, "import", "docker-archive:" + archive, "copy:1"));
+    assertEquals(0, good.code(), good.err());
+    assertEquals(List.of("copy:1"), ContentStore.open(fresh).tags());
+  }
+
+  @Test
+  void tagGivesAnImageAnotherTagAndMovesAnExistingOne() throws IOException {
+    Cli.Result r = run("tag", "base:1", "registry.example:5000/team/base");
+    assertEquals(0, r.code(), r.err());
+    assertEquals("registry.example:5000/team/base:latest\n", r.out());
+    assertEquals(base.manifestDigest(), Images.resolve(store(),
+        "registry.example:5000/team/base:latest").manifestDigest());
+    Image other = Images.resolve(store(), ImageBuilder.create(storeDir).layer()
+        .file("/other", "o").build("other:1").manifestDigest());
+    // by digest, onto a tag that moves
+    assertEquals(0, run("tag", other.manifestDigest().toString(), "base:2").code());
+    assertEquals(0, run("tag", "base:1", "base:2").code());
+    assertEquals(base.manifestDigest(), Images.resolve(store(), "base:2").manifestDigest());
+    assertEquals(List.of("base:1", "base:2", "other:1", "registry.example:5000/team/base:latest"),
+        store().tags());
+    Cli.Result missing = run("tag", "ghost:1", "x:1");
+    assertEquals(1, missing.code());
+    assertTrue(missing.errorLine().contains("ghost:1"), missing.err());
+    Cli.Result bad = run("tag", "base:1", "bad tag");
+    assertEquals(1, bad.code());
+    assertTrue(bad.errorLine().contains("invalid tag"), bad.err());
+    assertEquals(4, store().tags().size());
+  }
+
+  @Test
+  void rmiUntagsAndGcThenFreesWhatNoContainerUses() throws IOException {
+    Image other = Images.resolve(store(), ImageBuilder.create(storeDir).layer()
+        .file("/other", "x".repeat(5000)).build("other").manifestDigest());
+    assertEquals(List.of("base:1", "other"), store().tags());
+    assertEquals(0, run("create", "web", "base:1").code());
+    Cli.Result r = run("rmi", "base:1", "ghost:1", "other");
+    assertEquals(1, r.code());
+    assertEquals("Untagged: base:1\nUntagged: other\n", r.out());
+    assertEquals("layerfs: no image tagged ghost:1 in store " + storeDir
+        + " ('layerfs images' lists the tags)", r.errorLine());
+    assertEquals(List.of(), store().tags());
+    assertEquals(0, run("gc").code());
+    assertFalse(store().contains(other.manifestDigest()));
+    // the container keeps its image
+    assertTrue(store().contains(base.manifestDigest()));
+    Cli.Result ls = run("ls", "web", "/etc");
+    assertEquals("gone\nmotd\n", ls.out(), ls.err());
+    // NAME is NAME:latest, as for docker rmi
+    ImageBuilder.create(storeDir).layer().file("/f", "f").build("app:latest");
+    assertEquals("Untagged: app:latest\n", run("rmi", "app").out());
+    assertEquals(2, run("rmi").code());
+  }
+
+  @Test
   void gcShowsWhatItFreed() throws IOException {
     Image garbage = Images.resolve(store(), ImageBuilder.create(storeDir).layer()
         .file("/junk", "x".repeat(5000)).build().manifestDigest());
@@ -327,6 +425,77 @@ class ImageCommandsTest {
   }
 
   @Test
+  void exportsWriteIntoAFifoOrThroughALinkAndNeverReplaceEither() throws Exception {
+    assertEquals(0, run("create", "web", "base:1").code());
+    Path fifo = dir.resolve("fifo");
+    assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+    // export -o FIFO writes into it, as a shell redirection (or -o /dev/stdout) does
+    java.util.concurrent.CompletableFuture<byte[]> read =
+        java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+          try {
+            return Files.readAllBytes(fifo);
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        });
+    Cli.Result toFifo = run("export", "web", "-o", fifo.toString());
+    assertEquals(0, toFifo.code(), toFifo.err());
+    List<String> names = new java.util.ArrayList<>();
+    byte[] bytes = read.get(60, java.util.concurrent.TimeUnit.SECONDS);
+    try (org.apache.commons.compress.archivers.tar.TarArchiveInputStream tar =
+        new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(
+            new java.io.ByteArrayInputStream(bytes))) {
+      for (var e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
+        names.add(e.getName());
+      }
+    }
+    assertTrue(names.contains("etc/motd"), names.toString());
+    assertTrue(isFifo(fifo), "the fifo is still there");
+    // an image archive cannot be renamed over a fifo: refused, before it is opened
+    Cli.Result archive = run("export", "base:1", "docker-archive:" + fifo);
+    assertEquals(1, archive.code());
+    assertEquals("layerfs: " + fifo + " is not a regular file; an archive is written to a temp "
+        + "file beside its destination and renamed over it", archive.errorLine());
+    assertTrue(isFifo(fifo));
+    // through links to files: the files are replaced, the links stay
+    Path tarFile = Files.writeString(dir.resolve("web.tar"), "old");
+    Path tarLink = Files.createSymbolicLink(dir.resolve("web-link.tar"), tarFile);
+    assertEquals(0, run("export", "web", "-o", tarLink.toString()).code());
+    Path archiveFile = Files.writeString(dir.resolve("base.tar"), "old");
+    Path archiveLink = Files.createSymbolicLink(dir.resolve("base-link.tar"), archiveFile);
+    assertEquals(0, run("export", "base:1", "docker-archive:" + archiveLink).code());
+    assertTrue(Files.isSymbolicLink(tarLink) && Files.isSymbolicLink(archiveLink));
+    assertTrue(Files.size(tarFile) > 1024 && Files.size(archiveFile) > 1024);
+  }
+
+  @Test
+  void exportsToADirectoryOrIntoAMissingOneNameTheDestination() throws IOException {
+    assertEquals(0, run("create", "web", "base:1").code());
+    Path out = Files.createDirectories(dir.resolve("out"));
+    Cli.Result container = run("export", "web", "-o", out.toString());
+    assertEquals(1, container.code());
+    assertEquals("layerfs: " + out + " is a directory; -o names the tar file to write",
+        container.errorLine());
+    Path nowhere = dir.resolve("nowhere/web.tar");
+    Cli.Result missing = run("export", "web", "-o", nowhere.toString());
+    assertEquals(1, missing.code());
+    assertEquals("layerfs: " + nowhere + ": no such directory " + nowhere.getParent(),
+        missing.errorLine());
+    for (String kind : List.of("docker-archive:", "oci-archive:")) {
+      Cli.Result image = run("export", "base:1", kind + out);
+      assertEquals(1, image.code(), kind);
+      assertEquals("layerfs: " + out + " is a directory; an archive is written to a file",
+          image.errorLine());
+    }
+    try (var left = Files.list(dir)) {
+      assertEquals(List.of(), left.filter(p -> p.toString().endsWith(".tmp")).toList());
+    }
+    try (var left = Files.list(out)) {
+      assertEquals(List.of(), left.toList());
+    }
+  }
+
+  @Test
   void inspectShowsTheContainersImageLayersSizeAndMounts() throws IOException {
     containerWithChanges();
     Cli.Result text = run("inspect", "web");
@@ -348,5 +517,10 @@ class ImageCommandsTest {
     Cli.Result missing = run("inspect", "nosuch");
     assertEquals(1, missing.code());
     assertTrue(missing.errorLine().contains("nosuch"), missing.err());
+  }
+
+  private static boolean isFifo(Path file) throws IOException {
+    return Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class,
+        java.nio.file.LinkOption.NOFOLLOW_LINKS).isOther();
   }
 }

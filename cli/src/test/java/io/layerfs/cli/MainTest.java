@@ -114,6 +114,21 @@ class MainTest {
   }
 
   @Test
+  void demoAgainInTheSameStoreIsRefusedBeforeItChangesAnything() throws Exception {
+    Path store = dir.resolve("store");
+    assertEquals(0, run("--store", store.toString(), "demo").code());
+    String before = run("--store", store.toString(), "diff", "demo").out();
+    Result again = run("--store", store.toString(), "demo");
+    assertEquals(1, again.code());
+    assertEquals("layerfs: container demo already exists in store " + store + " (an earlier "
+        + "demo's?): remove it with 'layerfs rm demo' or give another --store\n", again.err());
+    assertEquals("", again.out());
+    assertEquals(before, run("--store", store.toString(), "diff", "demo").out());
+    assertEquals(0, run("--store", store.toString(), "rm", "demo").code());
+    assertEquals(0, run("--store", store.toString(), "demo").code());
+  }
+
+  @Test
   void lsAndCatShowAContainerByName() {
     String store = dir.resolve("store").toString();
     assertEquals(0, run("--store", store, "demo").code());
@@ -156,7 +171,33 @@ class MainTest {
   void usageErrorsExitWithTwo() {
     Result r = run("bogus");
     assertEquals(2, r.code());
-    assertTrue(r.err().startsWith("layerfs: Unmatched argument"), r.err());
+    assertTrue(r.err().startsWith("layerfs: 'bogus' is not a layerfs command"), r.err());
     assertEquals(2, run("images", "--format", "xml").code());
+  }
+
+  @Test
+  void anUnknownCommandIsNamedWithTheNearestOnes() {
+    Result typo = run("imags");
+    assertEquals(2, typo.code());
+    assertTrue(typo.err().startsWith("layerfs: 'imags' is not a layerfs command; did you mean "
+        + "images"), typo.err());
+    assertTrue(typo.err().contains("Try 'layerfs --help'."), typo.err());
+    Result volume = run("volume", "lss");
+    assertEquals(2, volume.code());
+    assertTrue(volume.err().startsWith("layerfs: 'lss' is not a layerfs volume command; did you "
+        + "mean ls?"), volume.err());
+    // an unknown option stays picocli's message
+    Result option = run("images", "--bogus");
+    assertEquals(2, option.code());
+    assertTrue(option.err().startsWith("layerfs: Unknown option: '--bogus'"), option.err());
+  }
+
+  @Test
+  void catOfADirectoryNamesIt() {
+    String store = dir.resolve("store").toString();
+    assertEquals(0, run("--store", store, "demo").code());
+    Result cat = run("--store", store, "cat", "demo:1", "/etc");
+    assertEquals(1, cat.code());
+    assertEquals("layerfs: /etc: Is a directory\n", cat.err());
   }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.layerfs.core.Progress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import me.tongfei.progressbar.DelegatingProgressBarConsumer;
 import org.junit.jupiter.api.Test;
 
@@ -46,6 +47,48 @@ class TerminalProgressTest {
     assertTrue(frames.size() > before);
     String last = frames.get(frames.size() - 1);
     assertTrue(last.contains("interrupted") && last.contains("KiB"), last);
+  }
+
+  /** A consumer that counts its closes: each ends the bar's line on a terminal. */
+  private static final class Counted extends DelegatingProgressBarConsumer {
+    private final AtomicInteger closes;
+
+    Counted(List<String> frames, AtomicInteger closes) {
+      super(frames::add, 120);
+      this.closes = closes;
+    }
+
+    @Override
+    public void close() {
+      closes.incrementAndGet();
+    }
+  }
+
+  @Test
+  void everyBarEndsItsLineOnceThoughDoneBeforeItsFirstRefresh() {
+    // progressbar closes the consumer only for a bar drawn before its close: quick steps, as
+    // most of fsck's on a small store, left the summary on the last bar's line
+    List<String> frames = java.util.Collections.synchronizedList(new ArrayList<>());
+    AtomicInteger closes = new AtomicInteger();
+    TerminalProgress p = new TerminalProgress(() -> new Counted(frames, closes));
+    for (int i = 0; i < 20; i++) {
+      p.start("step " + i, i % 2 == 0 ? 0 : -1);
+      p.done();
+    }
+    p.start("cut short", 10);
+    p.close();
+    p.close();
+    assertEquals(21, closes.get());
+
+    AtomicInteger lineCloses = new AtomicInteger();
+    TerminalProgress parallel = new TerminalProgress(null,
+        () -> new Counted(frames, lineCloses), null);
+    for (int i = 0; i < 10; i++) {
+      parallel.task("pull " + i, 0).done();
+    }
+    parallel.task("cut short", 10);
+    parallel.close();
+    assertEquals(11, lineCloses.get());
   }
 
   @Test

@@ -61,8 +61,8 @@ public final class ContentStore {
   /**
    * Opens the layout at {@code dir}, creating it when the directory does not exist or is empty.
    *
-   * @throws IOException if {@code dir} is a non-empty directory without an {@code oci-layout}
-   *     file, or its layout version is not 1.x
+   * @throws IOException if {@code dir} is a file, a non-empty directory without an {@code
+   *     oci-layout} file, or its layout version is not 1.x
    */
   public static ContentStore open(Path dir) throws IOException {
     return open(dir, Limits.DEFAULTS);
@@ -77,6 +77,10 @@ public final class ContentStore {
     ContentStore store = new ContentStore(root, limits);
     Path layout = root.resolve(OCI_LAYOUT);
     if (!Files.exists(layout)) {
+      if (Files.exists(root) && !Files.isDirectory(root)) {
+        // making the layout would fail on "ROOT/blobs: Not a directory", naming no cause
+        throw new IOException("not an OCI image layout: " + root + " is a file, not a directory");
+      }
       if (Files.isDirectory(root) && !onlyLayoutParts(root)) {
         throw new IOException("not an OCI image layout (no oci-layout file): " + root);
       }

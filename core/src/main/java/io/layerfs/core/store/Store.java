@@ -25,6 +25,7 @@ import io.layerfs.core.image.Images;
 import io.layerfs.core.internal.OptionalLibrary;
 import io.layerfs.core.lazy.LazyLayer;
 import io.layerfs.core.lazy.LazyLayers;
+import io.layerfs.core.oci.Descriptor;
 import io.layerfs.core.oci.ImageManifest;
 import io.layerfs.core.overlay.ImageFlattener;
 import io.layerfs.core.registry.ImagePull;
@@ -115,6 +116,20 @@ public final class Store implements Closeable {
   /** The image a tag or manifest digest names (an image index picks linux/amd64). */
   public Image image(String ref) throws IOException {
     return Images.resolve(content, ref);
+  }
+
+  /**
+   * Tags what {@code ref} names as {@code tag}, as {@code docker tag} does: the target of tag
+   * {@code ref} itself (an image index stays an index), else the image {@link #image} resolves.
+   * A tag of that name already there moves.
+   *
+   * @throws IllegalArgumentException if {@code tag} is no valid OCI ref.name
+   */
+  public void tag(String ref, String tag) throws IOException {
+    ContentStore.checkRefName(tag);
+    List<Descriptor> tagged = content.readIndex().tagged(ref);
+    Digest target = tagged.size() == 1 ? tagged.get(0).digest() : image(ref).manifestDigest();
+    content.tag(tag, target);
   }
 
   /** Removes a tag; the image's blobs stay until {@link #gc}. False if there was none. */

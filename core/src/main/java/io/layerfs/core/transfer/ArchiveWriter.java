@@ -31,7 +31,9 @@ import org.apache.commons.compress.archivers.tar.TarConstants;
  * <p>All-or-nothing: the tar is written to a temp file beside the destination (same directory,
  * so the rename cannot cross file systems), fsynced and renamed over the destination by {@link
  * #commit}. {@link #close} without a commit deletes the temp file, so a failure leaves neither a
- * half archive nor a damaged old one.
+ * half archive nor a damaged old one. A destination reached through a symbolic link is the file
+ * the link names (the link stays); one that exists but is no regular file (a device, a fifo) is
+ * refused, since the rename would replace it.
  *
  * <p>Not thread-safe.
  */
@@ -48,7 +50,18 @@ final class ArchiveWriter implements AutoCloseable {
   private boolean done;
 
   ArchiveWriter(Path destination) throws IOException {
-    this.destination = destination.toAbsolutePath().normalize();
+    if (Files.isDirectory(destination)) {
+      // the rename at the end would fail naming the temp file, which the user never gave
+      throw new IOException(destination + " is a directory; an archive is written to a file");
+    }
+    if (Files.exists(destination) && !Files.isRegularFile(destination)) {
+      // the rename would replace a device, a fifo or /dev/stdout's link with a regular file
+      throw new IOException(destination + " is not a regular file; an archive is written to a "
+          + "temp file beside its destination and renamed over it");
+    }
+    // through a link, the file it names is replaced and the link stays
+    this.destination = (Files.isSymbolicLink(destination) ? destination.toRealPath()
+        : destination.toAbsolutePath()).normalize();
     Path parent = this.destination.getParent();
     Files.createDirectories(parent);
     this.temp =

@@ -15,6 +15,7 @@ import io.layerfs.core.rootfs.LayerStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -181,8 +182,17 @@ public final class ImageTransfer {
 
   static UnpackedArchive unpack(ContentStore store, Path file, String name, Progress progress)
       throws IOException {
+    if (!Files.exists(file)) {
+      throw new NoSuchFileException(file.toString());
+    }
+    if (!Files.isRegularFile(file)) {
+      // a pipe (/dev/stdin) cannot be read twice, as the check of its header and the unpacking
+      // would: say so rather than "not a tar archive"
+      throw new IOException(name + ": " + file + " is not a regular file (a directory, a pipe or"
+          + " a device): an archive is read from a file");
+    }
     if (!isArchive(file)) {
-      throw new IOException(name + ": " + file + " is not a tar archive (or does not exist)");
+      throw new IOException(name + ": " + file + " is not a tar archive");
     }
     return UnpackedArchive.unpack(file, store.stateDir(), progress);
   }

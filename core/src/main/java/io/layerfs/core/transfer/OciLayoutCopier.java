@@ -20,6 +20,7 @@ import io.layerfs.core.oci.OciJson;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -160,6 +161,9 @@ final class OciLayoutCopier {
   }
 
   private static ContentStore openSource(Path layout, String name) throws IOException {
+    if (!Files.exists(layout)) {
+      throw new NoSuchFileException(layout.toString());
+    }
     if (!Files.isRegularFile(layout.resolve("oci-layout"))) {
       throw new IOException(name + ": " + layout + " is not an OCI image layout (no oci-layout)");
     }

@@ -7,9 +7,9 @@ import java.io.BufferedInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -126,9 +126,12 @@ public final class UnpackedArchive implements AutoCloseable {
     try (InputStream raw = new ProgressInputStream(Files.newInputStream(archive), progress);
         TarArchiveInputStream tar =
             new TarArchiveInputStream(new BufferedInputStream(raw, BUFFER), "UTF-8")) {
+      byte[] buffer = new byte[BUFFER];
       TarArchiveEntry entry;
-      while ((entry = tar.getNextEntry()) != null) {
+      String last = null;
+      while ((entry = nextEntry(tar, last)) != null) {
         String name = checkedName(entry.getName());
+        last = entry.getName();
         if (name.isEmpty()) {
           continue;
         }
@@ -140,12 +143,49 @@ public final class UnpackedArchive implements AutoCloseable {
           links.remove(name);
           Path target = dir.resolve(name);
           Files.createDirectories(target.getParent());
-          Files.copy(tar, target, StandardCopyOption.REPLACE_EXISTING);
+          copyEntry(tar, last, target, buffer);
         }
       }
     } finally {
       progress.done();
     }
+  }
+
+  private TarArchiveEntry nextEntry(TarArchiveInputStream tar, String previous)
+      throws IOException {
+    try {
+      return tar.getNextEntry();
+    } catch (IOException e) {
+      throw damaged(e, previous == null ? "at its start" : "after entry '" + previous + "'");
+    }
+  }
+
+  /**
+   * Copies the current entry's bytes to {@code target}. A failed read is the archive's fault and
+   * says so; a failed write (a full disk) is reported as the file system reports it.
+   */
+  private void copyEntry(TarArchiveInputStream tar, String entry, Path target, byte[] buffer)
+      throws IOException {
+    try (OutputStream out = Files.newOutputStream(target)) {
+      while (true) {
+        int n;
+        try {
+          n = tar.read(buffer);
+        } catch (IOException e) {
+          throw damaged(e, "in entry '" + entry + "'");
+        }
+        if (n < 0) {
+          return;
+        }
+        out.write(buffer, 0, n);
+      }
+    }
+  }
+
+  /** Commons Compress' "Truncated TAR archive" names no file: this names the archive. */
+  private IOException damaged(IOException e, String where) {
+    return new IOException(archive + " is truncated or damaged " + where + " (" + e.getMessage()
+        + ")", e);
   }
 
   /** The entry name without {@code ./} and slashes; refuses names that would leave the dir. */

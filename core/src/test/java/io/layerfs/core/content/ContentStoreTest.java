@@ -81,6 +81,15 @@ class ContentStoreTest {
   }
 
   @Test
+  void refusesAFileSayingSo() throws IOException {
+    Path file = Files.writeString(tmp.resolve("image.tar"), "not a directory");
+    IOException e = assertThrows(IOException.class, () -> ContentStore.open(file));
+    assertEquals("not an OCI image layout: " + file + " is a file, not a directory",
+        e.getMessage());
+    assertEquals("not a directory", Files.readString(file));
+  }
+
+  @Test
   void refusesUnknownLayoutVersion() throws IOException {
     Files.writeString(tmp.resolve("oci-layout"), "{\"imageLayoutVersion\":\"2.0.0\"}");
     Files.writeString(tmp.resolve("index.json"), "{\"schemaVersion\":2,\"manifests\":[]}");

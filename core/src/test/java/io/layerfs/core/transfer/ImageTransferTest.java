@@ -26,6 +26,7 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -378,6 +379,49 @@ class ImageTransferTest {
       assertFalse(Files.exists(target.stateDir().resolve("evil")));
       assertFalse(Files.exists(tmp.resolve("evil")));
       assertNoScratchLeft();
+    }
+  }
+
+  @Test
+  void truncatedArchiveIsAnErrorNamingItAndTheEntry() throws IOException {
+    Path whole = tmp.resolve("whole.tar");
+    ImageTransfer.exportImage(source, sourceLayers, "demo:1", "docker-archive:" + whole, null);
+    byte[] bytes = Files.readAllBytes(whole);
+    Path cut = tmp.resolve("cut.tar");
+    // 1,000 bytes: within the first entry's data; the first layer is larger than that
+    Files.write(cut, java.util.Arrays.copyOf(bytes, 1_000));
+    String firstEntry;
+    try (TarArchiveInputStream tar = new TarArchiveInputStream(Files.newInputStream(whole))) {
+      firstEntry = tar.getNextEntry().getName();
+    }
+    IOException e = assertThrows(IOException.class, () -> ImageTransfer.importImage(
+        target, "docker-archive:" + cut, null, Progress.NONE));
+    assertTrue(e.getMessage().startsWith(cut + " is truncated or damaged in entry '" + firstEntry
+        + "'"), e.getMessage());
+    assertEquals(List.of(), target.tags());
+    assertNoScratchLeft();
+  }
+
+  @Test
+  void anArchiveThatIsNoRegularFileIsAnErrorSayingSo() throws Exception {
+    Path fifo = tmp.resolve("fifo");
+    assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+    for (Path file : List.of(fifo, tmp)) {
+      IOException e = assertThrows(IOException.class, () -> ImageTransfer.importImage(
+          target, "docker-archive:" + file, null, Progress.NONE));
+      assertEquals("docker-archive:" + file + ": " + file + " is not a regular file (a "
+          + "directory, a pipe or a device): an archive is read from a file", e.getMessage());
+    }
+    assertEquals(List.of(), target.tags());
+  }
+
+  @Test
+  void missingArchiveIsAnErrorSayingSo() {
+    Path missing = tmp.resolve("missing.tar");
+    for (String kind : List.of("docker-archive:", "oci-archive:", "oci:")) {
+      NoSuchFileException e = assertThrows(NoSuchFileException.class,
+          () -> ImageTransfer.importImage(target, kind + missing, null, Progress.NONE));
+      assertEquals(missing.toString(), e.getFile());
     }
   }
 

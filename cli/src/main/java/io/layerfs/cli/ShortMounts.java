@@ -1,0 +1,78 @@
+package io.layerfs.cli;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Docker's short mount forms as {@code --mount} specs: {@code -v NAME:/path[:OPTS]} (a volume),
+ * {@code -v /host/dir:/path[:OPTS]} (a bind mount; the source must exist, where Docker would make
+ * it) and {@code --tmpfs /path[:size=64m,mode=1777]}. The container records the specs these
+ * give, so {@code inspect} shows them as if given with {@code --mount}.
+ */
+final class ShortMounts {
+  private static final List<String> PROPAGATION =
+      List.of("private", "rprivate", "shared", "rshared", "slave", "rslave");
+
+  private ShortMounts() {}
+
+  /** The {@code --mount} spec of {@code -v SPEC}. */
+  static String volume(String spec) {
+    String[] parts = spec.split(":", -1);
+    if (parts.length == 1) {
+      throw bad("-v", spec, "a volume needs a source naming it, as SOURCE:/path (anonymous "
+          + "volumes are not supported)");
+    }
+    if (parts.length > 3 || parts[0].isEmpty() || parts[1].isEmpty()) {
+      throw bad("-v", spec, "expected SOURCE:/path[:OPTIONS]");
+    }
+    boolean bind = parts[0].startsWith("/");
+    StringBuilder mount = new StringBuilder(bind ? "type=bind" : "type=volume")
+        .append(",source=").append(parts[0]).append(",target=").append(parts[1]);
+    if (parts.length == 3) {
+      for (String option : parts[2].split(",", -1)) {
+        if (option.equals("ro")) {
+          mount.append(",readonly");
+        } else if (option.equals("nocopy") && !bind) {
+          mount.append(",volume-nocopy");
+        } else if (PROPAGATION.contains(option) && bind) {
+          mount.append(",bind-propagation=").append(option);
+        } else if (!option.equals("rw")) {
+          throw bad("-v", spec, "unknown option '" + option + "' (known: ro, rw, "
+              + (bind ? String.join(", ", PROPAGATION) : "nocopy") + ")");
+        }
+      }
+    }
+    return mount.toString();
+  }
+
+  /** The {@code --mount} spec of {@code --tmpfs SPEC}. */
+  static String tmpfs(String spec) {
+    int colon = spec.indexOf(':');
+    String target = colon < 0 ? spec : spec.substring(0, colon);
+    StringBuilder mount = new StringBuilder("type=tmpfs,target=").append(target);
+    if (colon >= 0) {
+      for (String option : spec.substring(colon + 1).split(",", -1)) {
+        if (option.startsWith("size=")) {
+          mount.append(",tmpfs-size=").append(option.substring(5));
+        } else if (option.startsWith("mode=")) {
+          mount.append(",tmpfs-mode=").append(option.substring(5));
+        } else if (!option.equals("rw")) {
+          throw bad("--tmpfs", spec, "unknown option '" + option + "' (known: size=, mode=, rw)");
+        }
+      }
+    }
+    return mount.toString();
+  }
+
+  /** {@code mounts}, then those of {@code volumes} and {@code tmpfs}, all as --mount specs. */
+  static List<String> all(List<String> mounts, List<String> volumes, List<String> tmpfs) {
+    List<String> all = new ArrayList<>(mounts);
+    volumes.forEach(v -> all.add(volume(v)));
+    tmpfs.forEach(t -> all.add(tmpfs(t)));
+    return all;
+  }
+
+  private static IllegalArgumentException bad(String option, String spec, String why) {
+    return new IllegalArgumentException("invalid " + option + " '" + spec + "': " + why);
+  }
+}

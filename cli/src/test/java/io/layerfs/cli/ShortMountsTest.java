@@ -1,0 +1,78 @@
+package io.layerfs.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.layerfs.core.content.ContentStore;
+import io.layerfs.testing.ImageBuilder;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Docker's -v and --tmpfs as --mount specs. */
+class ShortMountsTest {
+  @TempDir Path dir;
+
+  @Test
+  void volumesBindMountsAndTmpfsBecomeMountSpecs() {
+    assertEquals("type=volume,source=data,target=/data", ShortMounts.volume("data:/data"));
+    assertEquals("type=volume,source=data,target=/data,readonly,volume-nocopy",
+        ShortMounts.volume("data:/data:ro,nocopy"));
+    assertEquals("type=bind,source=/srv/site,target=/www,readonly,bind-propagation=rshared",
+        ShortMounts.volume("/srv/site:/www:ro,rshared"));
+    assertEquals("type=bind,source=/h,target=/c", ShortMounts.volume("/h:/c:rw"));
+    assertEquals("type=tmpfs,target=/tmp", ShortMounts.tmpfs("/tmp"));
+    assertEquals("type=tmpfs,target=/run,tmpfs-size=1m,tmpfs-mode=700",
+        ShortMounts.tmpfs("/run:size=1m,mode=700"));
+  }
+
+  @Test
+  void badShortFormsNameTheSpecAndTheProblem() {
+    assertEquals("invalid -v '/data': a volume needs a source naming it, as SOURCE:/path "
+        + "(anonymous volumes are not supported)", message(() -> ShortMounts.volume("/data")));
+    assertEquals("invalid -v 'a:/b:ro:x': expected SOURCE:/path[:OPTIONS]",
+        message(() -> ShortMounts.volume("a:/b:ro:x")));
+    assertEquals("invalid -v 'data:/d:Z': unknown option 'Z' (known: ro, rw, nocopy)",
+        message(() -> ShortMounts.volume("data:/d:Z")));
+    assertEquals("invalid -v '/h:/c:nocopy': unknown option 'nocopy' (known: ro, rw, private, "
+        + "rprivate, shared, rshared, slave, rslave)",
+        message(() -> ShortMounts.volume("/h:/c:nocopy")));
+    assertEquals("invalid --tmpfs '/t:uid=0': unknown option 'uid=0' (known: size=, mode=, rw)",
+        message(() -> ShortMounts.tmpfs("/t:uid=0")));
+  }
+
+  private static String message(Runnable r) {
+    return assertThrows(IllegalArgumentException.class, r::run).getMessage();
+  }
+
+  @Test
+  void createRecordsTheSameMountsAsWithMount() throws IOException {
+    Path store = dir.resolve("store");
+    ImageBuilder.create(ContentStore.open(store).root()).layer().dir("/etc").build("base:1");
+    Path site = Files.createDirectory(dir.resolve("site"));
+    String s = store.toString();
+    assertEquals(0, Cli.run("--store", s, "create", "long", "base:1",
+        "--mount", "type=volume,source=data,target=/data,readonly",
+        "--mount", "type=bind,source=" + site + ",target=/srv",
+        "--mount", "type=tmpfs,target=/tmp,tmpfs-size=1m").code());
+    Cli.Result r = Cli.run("--store", s, "create", "short", "base:1",
+        "-v", "data:/data:ro", "--volume", site + ":/srv", "--tmpfs", "/tmp:size=1m");
+    assertEquals(0, r.code(), r.err());
+    ObjectMapper json = new ObjectMapper();
+    assertEquals(
+        json.readTree(Cli.run("--store", s, "inspect", "long", "--format", "json").out())
+            .get(0).get("Mounts"),
+        json.readTree(Cli.run("--store", s, "inspect", "short", "--format", "json").out())
+            .get(0).get("Mounts"));
+    Cli.Result bad = Cli.run("--store", s, "create", "bad", "base:1", "-v", "/data");
+    assertEquals(1, bad.code());
+    List<String> names = new java.util.ArrayList<>();
+    json.readTree(Cli.run("--store", s, "ps", "--format", "json").out())
+        .forEach(c -> names.add(c.get("name").asText()));
+    assertEquals(List.of("long", "short"), names, "a bad -v makes no container");
+  }
+}
