@@ -4,9 +4,11 @@ import java.util.ArrayDeque;
 
 /**
  * Emptied data files of deleted container files, kept for new files to reuse: deleting a file
- * truncates its data file {@code data/ID} instead of unlinking it, and the next new file takes
- * over that inode, renamed to its own, new id (never the old name: a read-only view of the
- * container loaded before the deletion would read the new file's bytes as the deleted one's). On ext4 without a journal, the inode allocator avoids recently freed inodes and
+ * truncates its data file {@code data/ID} and renames it to an id no entry ever had instead of
+ * unlinking it, and the next new file takes that id over (never the old name: a read-only view
+ * of the container loaded before the deletion would read the new file's bytes as the deleted
+ * one's; files pooled at load are renamed when taken). On ext4 without a journal, the inode
+ * allocator avoids recently freed inodes and
  * checks each one it passes, so after a few thousand deletions every create pays hundreds of
  * microseconds; reusing the container's own inodes avoids that, and elsewhere costs nothing.
  *

@@ -72,7 +72,13 @@ final class UpperLayer implements Closeable {
   /** The open data directory, or null before load opens it (and for a transient layer). */
   private DataDirectory data;
   private UpperDir root;
-  private long nextId = 1;
+  /** The next entry id; also taken by {@link #dropData} (under a file's monitor alone). */
+  private final AtomicLong nextId = new AtomicLong(1);
+  /**
+   * Ids below this were seen at load: such a pooled data file keeps a name a read-only view
+   * loaded earlier may still look up, so a new file renames it to a fresh id first.
+   */
+  private long loadedBelow;
   private MetaLog log;
   /** Why a change could not be logged after it changed memory, or null. */
   private volatile String broken;
@@ -117,6 +123,7 @@ final class UpperLayer implements Closeable {
       Files.createDirectories(u.dataDir);
       u.data = DataDirectory.open(u.dataDir);
       u.removeOrphans();
+      u.loadedBelow = u.nextId.get();
       if (fresh) {
         Batch b = u.batch();
         b.dir(u.root);
@@ -187,7 +194,13 @@ final class UpperLayer implements Closeable {
     } catch (NoSuchFileException e) {
       return; // the file never had data
     }
-    pool.add(id);
+    // the emptied inode under a name no entry ever had: a read-only view loaded before the
+    // deletion looks for the old name and finds none, rather than a later file's bytes; renamed
+    // here rather than at the next create, which then costs what a create on the host does
+    long fresh = nextId.getAndIncrement();
+    if (renameData(id, fresh)) {
+      pool.add(fresh);
+    }
   }
 
   /** Opens the data file of {@code id} (relative to the open data directory where possible). */
@@ -252,27 +265,23 @@ final class UpperLayer implements Closeable {
   }
 
   UpperDir newDir() {
-    UpperDir d = new UpperDir(nextId++);
+    UpperDir d = new UpperDir(nextId.getAndIncrement());
     dirs.put(d.id, d);
     return d;
   }
 
   UpperFile newFile(EntryType type) {
-    UpperFile f = new UpperFile(this, nextId++, type);
     long pooled = pool.take();
+    if (pooled >= loadedBelow) { // emptied and renamed to a fresh id by this session's dropData
+      UpperFile f = new UpperFile(this, pooled, type);
+      files.put(f.id, f);
+      return f;
+    }
+    UpperFile f = new UpperFile(this, nextId.getAndIncrement(), type);
     if (pooled >= 0) {
-      // the emptied inode under a name never used before: a read-only view loaded before the
-      // deletion looks for the old name and finds none, rather than this file's bytes
-      try {
-        if (data != null) {
-          data.rename(pooled, f.id);
-        } else {
-          Files.move(dataPath(pooled), dataPath(f.id), StandardCopyOption.ATOMIC_MOVE);
-        }
-      } catch (IOException e) {
-        // only an inode saved: the file makes its data file when first written, and the next
-        // load deletes or pools the empty one left under the old name
-      }
+      // pooled at load, under a name a view may know; if the rename fails only an inode is
+      // lost: the file makes its data file when first written, the next load handles the old one
+      renameData(pooled, f.id);
     }
     files.put(f.id, f);
     return f;
@@ -501,7 +510,23 @@ final class UpperLayer implements Closeable {
   }
 
   private void see(long id) {
-    nextId = Math.max(nextId, id + 1);
+    if (id >= nextId.get()) {
+      nextId.set(id + 1);
+    }
+  }
+
+  /** Renames the data file of {@code from} to that of {@code to}; false if that failed. */
+  private boolean renameData(long from, long to) {
+    try {
+      if (data != null) {
+        data.rename(from, to);
+      } else {
+        Files.move(dataPath(from), dataPath(to), StandardCopyOption.ATOMIC_MOVE);
+      }
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   /** Link counts from the names; unreachable entries dropped; sizes at least the data's length. */

@@ -275,12 +275,12 @@ class UpperLayerTest {
     Path data = dataFile("/f");
     ov.delete("/f");
     assertEquals(6, Files.size(data), "still in use");
-    h.close();
-    assertEquals(0, Files.size(data), "no deleted bytes left for the next file");
     Object inode = Files.getAttribute(data, "unix:ino");
-    write("/g", ""); // takes the emptied data file over, under its own name
+    h.close();
+    assertFalse(Files.exists(data), "the deleted file's name is gone at the last close");
+    write("/g", ""); // takes the emptied data file over, under a name no file had
     assertEquals(inode, Files.getAttribute(dataFile("/g"), "unix:ino"));
-    assertFalse(Files.exists(data), "the deleted file's name is gone");
+    assertEquals(0, Files.size(dataFile("/g")), "no deleted bytes left for the next file");
     ov.close();
     ov = Overlay.open(dir, true, root, layers);
     assertEquals("", read("/g"));
