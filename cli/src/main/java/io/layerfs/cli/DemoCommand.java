@@ -157,7 +157,7 @@ final class DemoCommand implements CliCommand {
         .add(Entry.file("/tmp/scratch", text("to be deleted\n")).mtime(TIME))
         .layer(LayerCompression.GZIP)
         .add(Entry.file("/etc/motd",
-            text("Welcome to layerfs: this line is from the upper layer.\n")).mtime(TIME))
+            text("Welcome to layerfs: this line comes from the image's layer 1.\n")).mtime(TIME))
         .add(Entry.whiteout("/tmp/scratch"))
         .add(Entry.file("/home/app/notes.txt", text("hello from layer 1\n")).owner(1000, 1000)
             .mtime(TIME))

@@ -76,12 +76,15 @@ class MainTest {
     Result r = run("--store", dir.resolve("store").toString(), "demo");
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("built image demo:1 (sha256:"), r.out());
-    assertTrue(r.out().contains("Welcome to layerfs: this line is from the upper layer."), r.out());
+    assertTrue(
+        r.out().contains("Welcome to layerfs: this line comes from the image's layer 1."),
+        r.out());
     assertTrue(r.out().contains("echo hello"), r.out());
     assertTrue(r.out().contains("  absent"), r.out());
     assertTrue(r.out().contains("/home/app/notes.txt"), r.out());
     assertTrue(r.out().contains("  written by the container\n\n$ layerfs diff demo"), r.out());
-    assertTrue(r.out().endsWith("  Welcome to layerfs: this line is from the upper layer.\n"),
+    assertTrue(
+        r.out().endsWith("  Welcome to layerfs: this line comes from the image's layer 1.\n"),
         r.out());
   }
 
