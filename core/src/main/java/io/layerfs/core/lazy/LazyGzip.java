@@ -11,6 +11,7 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
+import org.apache.commons.compress.utils.BoundedArchiveInputStream;
 
 /**
  * The uncompressed tar of a plain gzip layer, inflated only as far as a reader needs. Java's
@@ -95,26 +96,14 @@ final class LazyGzip implements AutoCloseable {
 
   /** The inflated prefix from its start, as far as it reaches now (the whole tar once verified). */
   InputStream openPrefix() {
-    long end = frontier;
-    return new InputStream() {
-      long pos;
-
+    return new BoundedArchiveInputStream(0, frontier) {
       @Override
-      public int read() throws IOException {
-        byte[] one = new byte[1];
-        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-      }
-
-      @Override
-      public int read(byte[] b, int off, int len) throws IOException {
-        if (pos >= end) {
-          return -1;
-        }
-        int n = prefix.read(ByteBuffer.wrap(b, off, (int) Math.min(len, end - pos)), pos);
+      protected int read(long pos, ByteBuffer buf) throws IOException {
+        int n = prefix.read(buf, pos);
         if (n < 0) {
           throw shorter();
         }
-        pos += n;
+        buf.flip(); // the base class reads a single byte back from the buffer
         return n;
       }
     };
@@ -229,8 +218,7 @@ final class LazyGzip implements AutoCloseable {
           throw new StreamDamage("layer " + blob.digest() + " inflates to " + actual
               + ", not its DiffID " + diffId, null);
         }
-        prefix.force(false);
-        verified = true;
+        verified = true; // no force: the prefix file is unlinked, it dies with this instance
         return;
       }
       ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);

@@ -20,6 +20,7 @@ import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
+import org.apache.commons.compress.utils.BoundedArchiveInputStream;
 
 /**
  * The bytes of a remote blob fetched so far, kept in the store: a sparse file of the blob's size
@@ -139,26 +140,15 @@ public final class PartialBlob implements RangedBlob {
           + " of " + size + " bytes");
     }
     ensure(offset, end);
-    return new InputStream() {
-      long pos = offset;
-
+    return new BoundedArchiveInputStream(offset, end - offset) {
       @Override
-      public int read() throws IOException {
-        byte[] one = new byte[1];
-        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-      }
-
-      @Override
-      public int read(byte[] b, int off, int len) throws IOException {
-        if (pos >= end) {
-          return -1;
-        }
-        int n = readData(ByteBuffer.wrap(b, off, (int) Math.min(len, end - pos)), pos);
+      protected int read(long pos, ByteBuffer buf) throws IOException {
+        int n = readData(buf, pos);
         if (n < 0) {
           throw new IOException("partial blob " + dir.resolve(DATA) + " is shorter than "
               + "its recorded ranges");
         }
-        pos += n;
+        buf.flip(); // the base class reads a single byte back from the buffer
         return n;
       }
     };
