@@ -20,4 +20,6 @@ module io.layerfs.core {
   exports io.layerfs.core.store;
   // the registry client: references, options and the results of pull and push
   exports io.layerfs.core.registry;
+  // errors as the running JDK reports them, which the provider follows too
+  exports io.layerfs.core.internal to io.layerfs.provider;
 }

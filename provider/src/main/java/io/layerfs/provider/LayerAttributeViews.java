@@ -1,6 +1,7 @@
 package io.layerfs.provider;
 
 import io.layerfs.core.Layer;
+import io.layerfs.core.Node;
 import java.io.IOException;
 import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.FileAttributeView;
@@ -39,7 +40,11 @@ final class LayerAttributeViews {
 
   /** Reads the attributes of one path: the lookup a view does when asked. */
   interface Source {
+    /** The attributes, with the errors of reading attributes ({@link io.layerfs.core.internal.NotADirectory}). */
     LayerFileAttributes read() throws IOException;
+
+    /** The node, with the errors of opening the file (as reading extended attributes does). */
+    Node node() throws IOException;
 
     List<Layer> layers();
   }

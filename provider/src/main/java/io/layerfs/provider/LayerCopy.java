@@ -7,6 +7,7 @@ import static java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY;
 import io.layerfs.core.EntryType;
 import io.layerfs.core.FileHandle;
 import io.layerfs.core.Node;
+import io.layerfs.core.internal.NotADirectory;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -50,7 +51,7 @@ final class LayerCopy {
       }
     }
     target.fs().writable();
-    Node node = source.fs().lookup(source, follow);
+    Node node = sourceNode(source, follow);
     Node existing = existing(target);
     if (existing != null) {
       // as the JDK: the target is not followed, and a copy onto itself does nothing
@@ -109,12 +110,21 @@ final class LayerCopy {
         ? new CopyOption[] {StandardCopyOption.REPLACE_EXISTING,
             StandardCopyOption.COPY_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS}
         : new CopyOption[] {StandardCopyOption.COPY_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS};
-    Node node = source.fs().lookup(source, false);
+    Node node = sourceNode(source, false);
     if (node.type() == EntryType.DIRECTORY && !source.fs().list(source).isEmpty()) {
       throw new java.nio.file.DirectoryNotEmptyException(source.toString());
     }
     copy(source, target, copy);
     source.fs().change(source, (c, p) -> c.delete(p), ENTRY_DELETE);
+  }
+
+  /** The source of a copy or move: the JDK reads its attributes first ({@link NotADirectory}). */
+  private static Node sourceNode(LayerPath source, boolean follow) throws IOException {
+    try {
+      return source.fs().lookup(source, follow);
+    } catch (java.nio.file.FileSystemException e) {
+      throw NotADirectory.whenRead(e);
+    }
   }
 
   private static Node existing(LayerPath path) throws IOException {

@@ -10,6 +10,7 @@ import io.layerfs.core.FileTree;
 import io.layerfs.core.Limits;
 import io.layerfs.core.Node;
 import io.layerfs.core.Progress;
+import io.layerfs.core.internal.NotADirectory;
 import io.layerfs.core.registry.RegistryOptions;
 import io.layerfs.core.store.BackgroundFetch;
 import io.layerfs.core.store.Container;
@@ -422,7 +423,12 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
   @Override
   public void checkAccess(Path path, AccessMode... modes) throws IOException {
     LayerPath p = LayerPath.check(path);
-    Node node = p.fs().find(p, true);
+    Node node;
+    try {
+      node = p.fs().find(p, true);
+    } catch (java.nio.file.FileSystemException e) {
+      throw NotADirectory.whenRead(e);
+    }
     if (node == null) {
       throw new MissingFileException(p.toString());
     }
@@ -487,7 +493,16 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     return new LayerAttributeViews.Source() {
       @Override
       public LayerFileAttributes read() throws IOException {
-        return new LayerFileAttributes(p.fs().lookup(p, follow), p.fs().accounts());
+        try {
+          return new LayerFileAttributes(p.fs().lookup(p, follow), p.fs().accounts());
+        } catch (java.nio.file.FileSystemException e) {
+          throw NotADirectory.whenRead(e);
+        }
+      }
+
+      @Override
+      public Node node() throws IOException {
+        return p.fs().lookup(p, follow);
       }
 
       @Override

@@ -85,6 +85,6 @@ final class LayerUserAttributeView implements UserDefinedFileAttributeView {
   }
 
   private Map<String, byte[]> xattrs() throws IOException {
-    return source.read().node().xattrs();
+    return source.node().xattrs();
   }
 }

@@ -11,6 +11,7 @@ import io.layerfs.core.Node;
 import io.layerfs.core.Progress;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.internal.Clock;
+import io.layerfs.core.internal.NotADirectory;
 import io.layerfs.core.rootfs.LayerNode;
 import io.layerfs.core.rootfs.LayerStore;
 import io.layerfs.core.rootfs.MergedTree;
@@ -412,7 +413,12 @@ public final class Overlay implements Closeable, FileTree {
   public void move(String absSource, String absTarget, boolean replaceExisting)
       throws IOException {
     mutate(() -> {
-      ContainerTree.Found s = tree.resolve(absSource, false, false);
+      ContainerTree.Found s;
+      try {
+        s = tree.resolve(absSource, false, false);
+      } catch (FileSystemException x) {
+        throw NotADirectory.whenRead(x); // the JDK reads the source's attributes first
+      }
       ContainerTree.Found t;
       try {
         t = tree.resolve(absTarget, false, true);

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs the conformance suites (the provider's contract and differential tests, the container's
+# oracle test) once more on the newest JDK under /usr/lib/jvm that is newer than the one on the
+# PATH. Their expectations are the running JDK's own (the default provider is the control), and
+# the default provider's errors change between releases (Java 25 reports a path through a file
+# as missing where it reads attributes), so layerfs must follow each JDK it runs on.
+#
+#   bash it/scripts/newer-jdk.sh            (CI runs it after the README's test command)
+#
+# Builds into target-jdkN folders, so the main build's are left alone. Without a newer JDK it
+# says so and runs nothing.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+feature() { "$1/bin/java" -XshowSettings:properties -version 2>&1 \
+  | awk -F' = ' '/java.specification.version/ {print $2}'; }
+current=$(feature "$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")")
+best= best_feature=$current
+for jdk in /usr/lib/jvm/*/; do
+  jdk=${jdk%/}
+  [[ -x $jdk/bin/javac ]] || continue
+  f=$(feature "$jdk")
+  if [[ $f =~ ^[0-9]+$ ]] && ((f > best_feature)); then
+    best=$jdk best_feature=$f
+  fi
+done
+if [[ -z $best ]]; then
+  echo "newer-jdk: no JDK newer than Java $current under /usr/lib/jvm:" \
+    "the conformance suites ran on Java $current only" >&2
+  exit 0
+fi
+echo "newer-jdk: the conformance suites on Java $best_feature ($best)" >&2
+JAVA_HOME=$best PATH=$best/bin:$PATH mvn -B verify -pl testing,core,provider \
+  -Dlayerfs.suffix="-jdk$best_feature" -Dit.test=none -Dsurefire.failIfNoSpecifiedTests=false \
+  -Dtest='NotADirectoryTest,ContainerOracleTest,io.layerfs.provider.contract.*Test'
