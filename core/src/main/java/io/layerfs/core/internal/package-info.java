@@ -11,6 +11,9 @@
  *   <li>{@link io.layerfs.core.internal.FileTrees}: deleting a directory tree, and shielding a
  *       stream from {@code close}.
  *   <li>{@link io.layerfs.core.internal.Clock}: wall-clock nanoseconds, as file times need them.
+ *   <li>{@link io.layerfs.core.internal.NotADirectory}: a path through a file, reported as the
+ *       JDK the code runs on reports it (Java 25 changed where it says a missing file); the one
+ *       package the provider is given too (a qualified export), for the same rule.
  *   <li>{@link io.layerfs.core.internal.LruCache}: a map bounded by weight, least recently used
  *       out first, for the store's caches: layer indexes, merged directories, and, in stripes,
  *       verified file data (Caffeine costs a fresh JVM more than they save).
