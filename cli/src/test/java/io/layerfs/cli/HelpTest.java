@@ -59,6 +59,29 @@ class HelpTest {
   }
 
   @Test
+  void theHelpCommandShowsASubcommandsHelp() {
+    for (String command : COMMANDS) {
+      if (command.contains(" ")) {
+        List<String> words = new ArrayList<>(List.of(command.split(" ")));
+        words.add(0, "help");
+        Cli.Result help = Cli.run(words.toArray(String[]::new));
+        assertEquals(0, help.code(), command + ": " + help.err());
+        assertTrue(help.out().startsWith("Usage: layerfs " + command + " "), help.out());
+        assertEquals(Cli.run((command + " --help").split(" ")).out(), help.out());
+      }
+    }
+    Cli.Result unknown = Cli.run("help", "volume", "nosuch");
+    assertEquals(2, unknown.code());
+    assertEquals("", unknown.out());
+    assertEquals("layerfs: Unknown subcommand 'nosuch' of 'layerfs volume'.\n"
+        + "Try 'layerfs volume --help'.\n", unknown.err());
+    Cli.Result tooDeep = Cli.run("help", "ls", "nosuch");
+    assertEquals(2, tooDeep.code());
+    assertEquals("layerfs: Unknown subcommand 'nosuch' of 'layerfs ls'.\n"
+        + "Try 'layerfs ls --help'.\n", tooDeep.err());
+  }
+
+  @Test
   void topLevelHelpListsTheCommands() {
     Cli.Result r = Cli.run("--help");
     assertEquals(0, r.code());
