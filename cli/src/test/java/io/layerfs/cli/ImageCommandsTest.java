@@ -519,6 +519,35 @@ class ImageCommandsTest {
     assertTrue(missing.errorLine().contains("nosuch"), missing.err());
   }
 
+  @Test
+  void inspectOfSeveralContainersShowsEachAndNamesTheMissingAfterwards() throws IOException {
+    containerWithChanges();
+    assertEquals(0, run("create", "db", "base:1").code());
+    Cli.Result json = run("inspect", "web", "nosuch", "db", "--format", "json");
+    assertEquals(1, json.code());
+    var nodes = JSON.readTree(json.out());
+    assertEquals(2, nodes.size(), json.out());
+    assertEquals("web", nodes.get(0).get("Name").asText());
+    assertEquals("db", nodes.get(1).get("Name").asText());
+    assertEquals("layerfs: no container nosuch in store " + storeDir.toAbsolutePath(),
+        json.errorLine());
+    Cli.Result text = run("inspect", "web", "db");
+    assertEquals(0, text.code(), text.err());
+    assertEquals("", text.err());
+    String[] blocks = text.out().split("\n\n");
+    assertEquals(2, blocks.length, text.out());
+    assertTrue(blocks[0].startsWith("Name:      web\n"), text.out());
+    assertTrue(blocks[1].startsWith("Name:      db\n"), text.out());
+    assertEquals(run("inspect", "db").out(), blocks[1]);
+    Cli.Result none = run("inspect", "nosuch", "base:1", "--format", "json");
+    assertEquals(1, none.code());
+    assertEquals(0, JSON.readTree(none.out()).size(), none.out());
+    assertEquals(List.of("layerfs: no container nosuch in store " + storeDir.toAbsolutePath(),
+        "layerfs: no container base:1 in store " + storeDir.toAbsolutePath()
+            + ": base:1 is an image ('layerfs ps' lists the containers)"),
+        none.err().lines().toList());
+  }
+
   private static boolean isFifo(Path file) throws IOException {
     return Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class,
         java.nio.file.LinkOption.NOFOLLOW_LINKS).isOther();
