@@ -59,13 +59,10 @@ final class InspectCommand implements CliCommand {
         }
       }
     }
-    // as docker inspect: what was found first, then one line per name that was not
     if (json) {
       Json.print(out, all);
     }
-    out.flush();
-    failures.forEach(e -> in.main().report(in.err(), e));
-    return failures.isEmpty() ? 0 : 1;
+    return Main.reportAfter(in, failures);
   }
 
   private static void text(PrintWriter out, Store store, ContainerInfo info, Image image,

@@ -122,6 +122,16 @@ class ContainerCommandsTest {
         + "local    spare\n", run("volume", "ls").out());
     JsonNode inspect = new ObjectMapper().readTree(run("volume", "inspect", "data").out());
     assertEquals("web", inspect.get(0).get("Containers").get(0).asText());
+    // as docker volume inspect: the volumes found, then a line for each one that is not
+    Cli.Result some = run("volume", "inspect", "nosuch", "spare");
+    assertEquals(1, some.code());
+    assertEquals("spare", new ObjectMapper().readTree(some.out()).get(0).get("Name").asText());
+    assertEquals(1, new ObjectMapper().readTree(some.out()).size());
+    assertEquals("layerfs: no volume nosuch in store " + storeDir.toAbsolutePath(),
+        some.errorLine());
+    Cli.Result none = run("volume", "inspect", "nosuch");
+    assertEquals(1, none.code());
+    assertEquals("[]\n", none.out());
     Cli.Result rm = run("volume", "rm", "data");
     assertEquals(1, rm.code());
     assertEquals("layerfs: volume data is in use by container web (remove it first)",
@@ -241,7 +251,7 @@ class ContainerCommandsTest {
     assertTrue(created.isAfter(Instant.now().minusSeconds(600)), created.toString());
     assertTrue(row.get("size").isIntegralNumber());
     assertEquals(0, run("rm", "web").code());
-    assertEquals("[ ]", run("ps", "--format", "json").out().strip());
+    assertEquals("[]", run("ps", "--format", "json").out().strip());
   }
 
   @Test

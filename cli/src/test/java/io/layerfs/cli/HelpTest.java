@@ -45,6 +45,35 @@ class HelpTest {
   }
 
   @Test
+  void helpIsWrappedBetweenWordsOnly() {
+    for (String command : COMMANDS) {
+      String help = Cli.run((command + " --help").split(" ")).out();
+      assertTrue(help.contains("~/.local/share/layerfs."), command + ": " + help);
+      List<String> lines = help.lines().toList();
+      for (int i = 0; i < lines.size(); i++) {
+        String line = lines.get(i);
+        assertTrue(line.length() <= 80, command + ", longer than 80 columns: " + line);
+        // picocli breaks a long line after a '.' inside a word ("~/." + "local/share") and
+        // wraps a long indented footer line at column 0
+        if (i + 1 < lines.size() && !lines.get(i + 1).isBlank()) {
+          char next = lines.get(i + 1).strip().charAt(0);
+          int indent = lines.get(i + 1).indexOf(next);
+          // a wrapped line: a paragraph's (column 0) or a description's (under its column)
+          boolean wrapped = indent == 0 || indent >= 8;
+          boolean continues = Character.isLowerCase(next) && line.startsWith(" ")
+              && !lines.get(i + 1).startsWith(" ");
+          boolean splitWord = wrapped && line.endsWith(".") && Character.isLowerCase(next)
+              && Character.isLetter(line.charAt(line.length() - 2))
+              && !line.endsWith(" etc.") && !line.endsWith(" e.g.");
+          assertTrue(!continues && !splitWord,
+              command + ", wrapped inside a word or at column 0:\n" + line + "\n"
+                  + lines.get(i + 1));
+        }
+      }
+    }
+  }
+
+  @Test
   void theHelpCommandShowsACommandsHelp() {
     Cli.Result help = Cli.run("help", "ls");
     assertEquals(0, help.code(), help.err());

@@ -288,14 +288,21 @@ class ImageCommandsTest {
     assertEquals("copy:3\n", fromLayout.out(), fromLayout.err());
     assertEquals(base.manifestDigest(), Images.resolve(ContentStore.open(other), "v2")
         .manifestDigest());
-    // TAG needs the kind named; a path that does not exist is no transport
+    // TAG needs the kind named; a path that does not exist is named as missing, as docker
+    // load -i names it; a word before a colon is a transport, which the store names as unknown
     Cli.Result tagged = Cli.run(withStore(other, "import", docker.toString(), "x:1"));
     assertEquals(1, tagged.code());
     assertTrue(tagged.errorLine().contains("name its kind: docker-archive:" + docker),
         tagged.err());
-    Cli.Result missing = Cli.run(withStore(other, "import", dir.resolve("nope.tar").toString()));
+    Path nope = dir.resolve("nope.tar");
+    Cli.Result missing = Cli.run(withStore(other, "import", nope.toString()));
     assertEquals(1, missing.code());
-    assertTrue(missing.errorLine().contains("names no transport"), missing.err());
+    assertEquals("layerfs: " + nope + ": no such file or directory (SRC is an existing archive "
+        + "or layout, or oci:..., oci-archive:..., docker-archive:..., docker://...)",
+        missing.errorLine());
+    Cli.Result unknown = Cli.run(withStore(other, "import", "dir:" + layout));
+    assertEquals(1, unknown.code());
+    assertTrue(unknown.errorLine().contains("dir:" + layout), unknown.err());
   }
 
   @Test
