@@ -346,5 +346,14 @@ class ContainerCommandsTest {
         assertEquals(List.of(other.resolve("notes.txt")), entries.toList());
       }
     }
+    // commands that make a store name the file in the way, not the layout's blobs/ in it
+    Path under = file.resolve("sub/store");
+    Cli.Result make = Cli.run(withStore(under, "volume", "create", "v"));
+    assertEquals(1, make.code());
+    assertEquals("layerfs: cannot make an OCI image layout at " + under + ": " + file
+        + " is a file, not a directory", make.errorLine());
+    Cli.Result onFile = Cli.run(withStore(file, "volume", "create", "v"));
+    assertEquals("layerfs: not an OCI image layout: " + file + " is a file, not a directory",
+        onFile.errorLine());
   }
 }

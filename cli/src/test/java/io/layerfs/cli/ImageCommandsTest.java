@@ -488,6 +488,11 @@ class ImageCommandsTest {
     assertEquals(1, missing.code());
     assertEquals("layerfs: " + nowhere + ": no such directory " + nowhere.getParent(),
         missing.errorLine());
+    Path file = Files.writeString(dir.resolve("file"), "x");
+    Cli.Result underAFile = run("export", "web", "-o", file.resolve("web.tar").toString());
+    assertEquals(1, underAFile.code());
+    assertEquals("layerfs: " + file.resolve("web.tar") + ": " + file + " is not a directory",
+        underAFile.errorLine());
     for (String kind : List.of("docker-archive:", "oci-archive:")) {
       Cli.Result image = run("export", "base:1", kind + out);
       assertEquals(1, image.code(), kind);
