@@ -50,6 +50,8 @@ class HelpTest {
       String help = Cli.run((command + " --help").split(" ")).out();
       assertTrue(help.contains("~/.local/share/layerfs."), command + ": " + help);
       List<String> lines = help.lines().toList();
+      assertTrue(lines.get(0).startsWith("Usage: layerfs " + command + " [OPTIONS]"), help);
+      assertTrue(!lines.get(1).startsWith(" "), command + ", a synopsis of one line: " + help);
       for (int i = 0; i < lines.size(); i++) {
         String line = lines.get(i);
         assertTrue(line.length() <= 80, command + ", longer than 80 columns: " + line);
