@@ -237,6 +237,21 @@ class ContainerCommandsTest {
   }
 
   @Test
+  void quietListsOnlyNamesForScriptsAsDockersDoes() {
+    assertEquals(0, run("create", "web", "base:1").code());
+    assertEquals(0, run("create", "db", "base:1").code());
+    Cli.Result names = run("ps", "-a", "-q");
+    assertEquals(0, names.code(), names.err());
+    assertEquals("db\nweb\n", names.out());
+    assertEquals(run("ps").out(), run("ps", "--all").out());
+    assertEquals("base:1\n", run("images", "--quiet").out());
+    // docker's idiom: rm $(ps -aq)
+    Cli.Result rm = run("rm", "db", "web");
+    assertEquals(0, rm.code(), rm.err());
+    assertEquals("", run("ps", "-q").out());
+  }
+
+  @Test
   void psAsJsonHasTheExactValues() throws IOException {
     assertEquals(0, run("create", "web", "base:1").code());
     Cli.Result r = run("ps", "--format", "json");
