@@ -92,6 +92,9 @@ http:
   secret: $(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 EOF
 
+# made before the registry starts: the background job opens it only after the fork, and a sed of
+# the loop below reading before that failed the script (set -e) with "can't read registry.log"
+: >"$WORK/registry.log"
 "$REGISTRY_BIN" serve "$WORK/config.yml" >"$WORK/registry.log" 2>&1 &
 REGISTRY_PID=$!
 

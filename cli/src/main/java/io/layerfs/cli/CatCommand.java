@@ -33,6 +33,8 @@ final class CatCommand implements CliCommand {
         bytes.transferTo(System.out);
         System.out.flush();
       }
+    } catch (FileSystemException e) {
+      throw Errors.in(image, e);
     }
     return 0;
   }

@@ -20,16 +20,19 @@ final class CommitCommand implements CliCommand {
   static CommandSpec spec() {
     CommandSpec spec = Specs.command(new CommitCommand(), "commit",
         "Create a new image from a container's changes and print its digest.");
-    spec.usageMessage().footer("%nEnvironment:%n  SOURCE_DATE_EPOCH   seconds since 1970: "
-        + "clamps file times and sets the image's creation time (reproducible digests).");
+    // lines of at most 80 columns: picocli wraps a longer footer line without indenting it
+    spec.usageMessage().footer("%nEnvironment:",
+        "  SOURCE_DATE_EPOCH   seconds since 1970: clamps file times and sets the image's",
+        "                      creation time (reproducible digests).");
     spec.addPositional(Specs.positional("0", "NAME", "The container.").build());
     spec.addPositional(Specs.optionalPositional("1", "TAG",
         "Tag of the new image (default: none; use the printed digest).").build());
     spec.addOption(Specs.option("--compression", "ALGO", Compression.class,
         new CompressionConverter(), "Layer compression: gzip (default), zstd or none.")
         .defaultValue("gzip").build());
-    spec.addOption(Specs.option(new String[] {"-a", "--author"}, "AUTHOR",
-        "The image's author (e.g. \"Jane Doe <jane@example.com>\").").build());
+    // two lines: picocli would wrap one after the '.' of "example."
+    spec.addOption(Specs.option(new String[] {"-a", "--author"}, "AUTHOR", "The image's author")
+        .description("The image's author,", "such as \"Jane Doe <jane@example.com>\".").build());
     spec.addOption(Specs.option(new String[] {"-m", "--message"}, "MESSAGE",
         "The commit message (the new history entry's comment).").build());
     return spec;

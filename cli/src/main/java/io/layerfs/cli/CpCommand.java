@@ -85,11 +85,26 @@ final class CpCommand implements CliCommand {
       }
       Path src = fromContainer ? inContainer(fs, from.group(2)) : Path.of(source);
       Path dst = toContainer ? inContainer(fs, to.group(2)) : onHost(Path.of(destination));
-      String srcText = fromContainer ? from.group(2) : source;
-      String dstText = toContainer ? to.group(2) : destination;
-      copy(src, srcText, dst, dstText);
+      // the arguments as given name the paths in messages: NAME:PATH says which container
+      copy(src, source, dst, destination);
+    } catch (FileSystemException e) {
+      Matcher inside = fromContainer ? from : to;
+      throw inContainer(name, inside.group(2), fromContainer ? destination : source, e);
     }
     return 0;
+  }
+
+  /**
+   * {@code e} with the container named when its file is the container's path or below it and
+   * cannot be the host's: a file under both is left as it is.
+   */
+  private static FileSystemException inContainer(String name, String path, String hostPath,
+      FileSystemException e) {
+    String file = e.getFile();
+    String inside = path.isEmpty() ? "/" : path;
+    String host = Path.of(hostPath).toAbsolutePath().toString();
+    return file != null && file.startsWith(inside) && !file.startsWith(host)
+        ? Errors.in(name, e) : e;
   }
 
   private boolean isContainer(String name) throws IOException {

@@ -11,24 +11,47 @@ final class Errors {
       return describe(u.getCause());
     }
     if (e instanceof FileSystemException fse) {
-      String reason = fse.getReason();
-      if (reason != null && fse.getClass() != FileSystemException.class) {
+      if (isSentence(fse)) {
         // layerfs' own exceptions carry a whole sentence ("no container x in store /s")
-        return reason;
+        return fse.getReason();
       }
-      String kind = switch (e.getClass().getSimpleName()) {
-        case "NoSuchFileException" -> "no such file or directory";
-        case "NotDirectoryException" -> "not a directory";
-        case "AccessDeniedException" -> "permission denied";
-        case "FileAlreadyExistsException" -> "file exists";
-        case "DirectoryNotEmptyException" -> "directory not empty";
-        case "NotLinkException" -> "not a symbolic link";
-        default -> reason != null ? reason : e.getClass().getSimpleName();
-      };
       String file = fse.getFile();
-      return file == null ? kind : file + ": " + kind;
+      return file == null ? kind(fse) : file + ": " + kind(fse);
     }
     String message = e.getMessage();
     return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
+  }
+
+  /**
+   * {@code e}, a failure of a path in container or image {@code name}, with the name in front of
+   * its file, so that its line says where: "demo:1: /etc/x: no such file or directory" rather than
+   * a path that could be the host's. A whole sentence is kept as it is.
+   */
+  static FileSystemException in(String name, FileSystemException e) {
+    if (isSentence(e) || e.getFile() == null || !e.getFile().startsWith("/")) {
+      return e;
+    }
+    FileSystemException named =
+        new FileSystemException(name + ": " + e.getFile(), e.getOtherFile(), kind(e));
+    named.initCause(e);
+    return named;
+  }
+
+  private static boolean isSentence(FileSystemException e) {
+    return e.getReason() != null && e.getClass() != FileSystemException.class;
+  }
+
+  /** What went wrong, as the host's tools word it. */
+  private static String kind(FileSystemException e) {
+    String reason = e.getReason();
+    return switch (e.getClass().getSimpleName()) {
+      case "NoSuchFileException" -> "no such file or directory";
+      case "NotDirectoryException" -> "not a directory";
+      case "AccessDeniedException" -> "permission denied";
+      case "FileAlreadyExistsException" -> "file exists";
+      case "DirectoryNotEmptyException" -> "directory not empty";
+      case "NotLinkException" -> "not a symbolic link";
+      default -> reason != null ? reason : e.getClass().getSimpleName();
+    };
   }
 }

@@ -92,8 +92,8 @@ final class ExportCommand implements CliCommand {
       Path target = Files.isSymbolicLink(output) ? output.toRealPath() : output;
       Path dir = target.toAbsolutePath().getParent();
       if (!Files.isDirectory(dir)) {
-        throw new NoSuchFileException(output.toString(), null,
-            output + ": no such directory " + dir);
+        throw new NoSuchFileException(output.toString(), null, output + ": "
+            + (Files.exists(dir) ? dir + " is not a directory" : "no such directory " + dir));
       }
       Path temp = Files.createTempFile(dir, ".layerfs-export", ".tmp");
       try {

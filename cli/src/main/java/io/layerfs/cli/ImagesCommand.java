@@ -20,12 +20,21 @@ final class ImagesCommand implements CliCommand {
     CommandSpec spec = Specs.command(new ImagesCommand(), "images",
         "List the tagged images of the store.");
     spec.addOption(FormatOption.spec());
+    spec.addOption(Specs.flag(new String[] {"-q", "--quiet"},
+        "Only the tags, one a line (layerfs rmi $(layerfs images -q))."));
     return spec;
   }
 
   @Override
   public int run(Invocation in) throws IOException {
     PrintWriter out = in.out();
+    if (in.flag("--quiet")) {
+      // tags, not docker's image ids: rmi takes tags
+      try (Store store = Stores.existing(in.store())) {
+        store.tags().forEach(out::println);
+      }
+      return 0;
+    }
     boolean json = FormatOption.json(in);
     ArrayNode rows = Json.array();
     Table table = new Table("TAG", "MANIFEST", "LAYERS", "SIZE");

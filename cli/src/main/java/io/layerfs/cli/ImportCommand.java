@@ -5,6 +5,7 @@ import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine.Model.CommandSpec;
@@ -21,13 +22,16 @@ final class ImportCommand implements CliCommand {
   static CommandSpec spec() {
     CommandSpec spec = Specs.command(new ImportCommand(), "import",
         "Import an image into the store and print its tags.");
+    // lines of at most 80 columns: picocli wraps a longer footer line without indenting it
     spec.usageMessage().footer("%nSources (skopeo's transport names):",
-        "  oci:DIR[:TAG]                an OCI image layout",
-        "  oci-archive:FILE[:TAG]       a tar of an OCI image layout",
-        "  docker-archive:FILE[:REF]    what 'docker save' writes (all its images without REF)",
-        "  docker://REF                 a registry (as 'layerfs pull', linux/amd64)",
-        "  FILE or DIR                  an existing archive of either kind, every image under",
-        "                               its own tags (as 'docker load -i'), or a layout");
+        "  oci:DIR[:TAG]               an OCI image layout",
+        "  oci-archive:FILE[:TAG]      a tar of an OCI image layout",
+        "  docker-archive:FILE[:REF]   what 'docker save' writes (without REF: all its",
+        "                              images)",
+        "  docker://REF                a registry (as 'layerfs pull', linux/amd64)",
+        "  FILE or DIR                 an existing archive of either kind, every image",
+        "                              under its own tags (as 'docker load -i'), or a",
+        "                              layout");
     RegistryFlags.addTo(spec);
     spec.addPositional(Specs.positional("0", "SRC", "Where the image is (see below).").build());
     spec.addPositional(Specs.optionalPositional("1", "TAG",
@@ -61,15 +65,28 @@ final class ImportCommand implements CliCommand {
     return 0;
   }
 
-  /** SRC given as a plain path to what exists, as {@code docker load -i} takes one; else null. */
-  private static Path plainPath(String source) {
+  /**
+   * SRC given as a plain path to what exists, as {@code docker load -i} takes one; null for a
+   * transport, known or not ({@code NAME:...}, NAME without a slash), which the store parses.
+   *
+   * @throws NoSuchFileException for a path that does not exist
+   */
+  private static Path plainPath(String source) throws NoSuchFileException {
     for (String transport : TRANSPORTS) {
       if (source.startsWith(transport)) {
         return null;
       }
     }
     Path path = Path.of(source);
-    return Files.exists(path) ? path : null;
+    if (Files.exists(path)) {
+      return path;
+    }
+    int colon = source.indexOf(':');
+    if (colon > 0 && source.lastIndexOf('/', colon) < 0) {
+      return null;
+    }
+    throw new NoSuchFileException(source, null, source + ": no such file or directory (SRC is "
+        + "an existing archive or layout, or " + String.join("..., ", TRANSPORTS) + "...)");
   }
 
   private static List<String> importFile(Store store, Path file, String tag, Progress progress)

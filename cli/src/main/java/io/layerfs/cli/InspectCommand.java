@@ -9,59 +9,82 @@ import io.layerfs.core.Mount;
 import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code layerfs inspect NAME}: one container in detail, as {@code docker inspect} shows it: its
- * image, the image's layers (bottom first), the size of its writable layer and its mounts. JSON is
- * an array of one object with docker's field names where they apply ({@code Name}, {@code
- * Created}, {@code Image}, {@code SizeRw}, {@code Mounts}) and layerfs' own under {@code
- * GraphDriver}.
+ * {@code layerfs inspect NAME...}: containers in detail, as {@code docker inspect} shows them: each
+ * one's image, the image's layers (bottom first), the size of its writable layer and its mounts.
+ * JSON is one array with an object a container, with docker's field names where they apply
+ * ({@code Name}, {@code Created}, {@code Image}, {@code SizeRw}, {@code Mounts}) and layerfs' own
+ * under {@code GraphDriver}. As with docker, a name that is no container is reported after the
+ * others are printed, one line each, and the exit code is then 1.
  */
 final class InspectCommand implements CliCommand {
   static CommandSpec spec() {
     CommandSpec spec = Specs.command(new InspectCommand(), "inspect",
-        "Show a container's image, layers, writable layer size and mounts.");
+        "Show containers' images, layers, writable layer sizes and mounts.");
     spec.addOption(FormatOption.spec());
-    spec.addPositional(Specs.positional("0", "NAME", "A container.").build());
+    spec.addPositional(Specs.names("NAME", "The containers to show."));
     return spec;
   }
 
   @Override
   public int run(Invocation in) throws IOException {
-    String name = in.positional(0);
+    List<String> names = in.positional(0);
+    boolean json = FormatOption.json(in);
+    PrintWriter out = in.out();
+    ArrayNode all = Json.array();
+    List<Exception> failures = new ArrayList<>();
     try (Store store = Stores.existing(in.store())) {
-      Stores.checkContainer(store, name);
-      ContainerInfo info = store.containerInfo(name);
-      Image image = store.image(info.manifest().toString());
-      PrintWriter out = in.out();
-      List<Mount> mounts = store.containerMounts(name);
-      if (FormatOption.json(in)) {
-        Json.print(out, json(store, info, image, mounts));
-        return 0;
-      }
-      out.println("Name:      " + info.name());
-      out.println("Image:     " + info.image() + " (" + info.manifest() + ")");
-      out.println("Config:    " + image.configDigest());
-      out.println("Created:   " + info.created());
-      out.println("Size:      " + Human.size(info.upperSize(), 3) + " (the writable layer)");
-      out.println("Layers:    " + image.layers().size() + ", bottom first");
-      for (Layer l : image.layers()) {
-        out.println("  " + l.digest() + "  " + Human.size(l.size(), 3) + "  " + l.mediaType());
-      }
-      if (mounts.isEmpty()) {
-        out.println("Mounts:    none");
-      } else {
-        out.println("Mounts:    " + mounts.size());
-        for (Mount m : mounts) {
-          out.println("  " + m.type().id() + "  " + source(store, m) + " -> " + m.target()
-              + (m.readOnly() ? "  (read-only)" : ""));
+      boolean first = true;
+      for (String name : names) {
+        try {
+          Stores.checkContainer(store, name);
+          ContainerInfo info = store.containerInfo(name);
+          Image image = store.image(info.manifest().toString());
+          List<Mount> mounts = store.containerMounts(name);
+          if (json) {
+            all.add(json(store, info, image, mounts));
+          } else {
+            if (!first) {
+              out.println();
+            }
+            text(out, store, info, image, mounts);
+            first = false;
+          }
+        } catch (IOException | RuntimeException e) {
+          failures.add(e);
         }
       }
-      out.flush();
     }
-    return 0;
+    if (json) {
+      Json.print(out, all);
+    }
+    return Main.reportAfter(in, failures);
+  }
+
+  private static void text(PrintWriter out, Store store, ContainerInfo info, Image image,
+      List<Mount> mounts) throws IOException {
+    out.println("Name:      " + info.name());
+    out.println("Image:     " + info.image() + " (" + info.manifest() + ")");
+    out.println("Config:    " + image.configDigest());
+    out.println("Created:   " + info.created());
+    out.println("Size:      " + Human.size(info.upperSize(), 3) + " (the writable layer)");
+    out.println("Layers:    " + image.layers().size() + ", bottom first");
+    for (Layer l : image.layers()) {
+      out.println("  " + l.digest() + "  " + Human.size(l.size(), 3) + "  " + l.mediaType());
+    }
+    if (mounts.isEmpty()) {
+      out.println("Mounts:    none");
+    } else {
+      out.println("Mounts:    " + mounts.size());
+      for (Mount m : mounts) {
+        out.println("  " + m.type().id() + "  " + source(store, m) + " -> " + m.target()
+            + (m.readOnly() ? "  (read-only)" : ""));
+      }
+    }
   }
 
   /** Docker's Source: a volume's directory, a bind mount's host path, "" for a tmpfs. */
@@ -73,10 +96,9 @@ final class InspectCommand implements CliCommand {
     };
   }
 
-  private static ArrayNode json(Store store, ContainerInfo info, Image image,
+  private static ObjectNode json(Store store, ContainerInfo info, Image image,
       List<Mount> mounts) throws IOException {
-    ArrayNode all = Json.array();
-    ObjectNode c = all.addObject();
+    ObjectNode c = Json.object();
     c.put("Name", info.name());
     c.put("Created", info.created().toString());
     c.put("Image", info.manifest().toString());
@@ -112,6 +134,6 @@ final class InspectCommand implements CliCommand {
       o.put("RW", !m.readOnly());
       o.put("Propagation", m.inspectPropagation());
     }
-    return all;
+    return c;
   }
 }

@@ -25,6 +25,11 @@ final class Json {
   }
 
   static void print(PrintWriter out, JsonNode node) throws JsonProcessingException {
+    if (node.isContainerNode() && node.isEmpty()) {
+      // "[]" as docker and jq print it, where Jackson's pretty printer writes "[ ]"
+      out.println(node.isArray() ? "[]" : "{}");
+      return;
+    }
     out.println(Printer.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(node));
   }
 

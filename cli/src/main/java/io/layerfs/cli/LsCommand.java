@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystem;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -55,6 +56,8 @@ final class LsCommand implements CliCommand {
       for (Path entry : entries) {
         out.println(longFormat ? describe(entry) : String.valueOf(entry.getFileName()));
       }
+    } catch (FileSystemException e) {
+      throw Errors.in(image, e);
     }
     return 0;
   }

@@ -143,8 +143,9 @@ public final class Main implements CliCommand {
         "Container image layers as a java.nio.file file system.");
     spec.versionProvider(new Version());
     spec.addOption(OptionSpec.builder("--store").type(Path.class).paramLabel("DIR")
-        .description("The store (an OCI image layout). Default: -Dlayerfs.store, "
-            + "$LAYERFS_STORE, $XDG_DATA_HOME/layerfs, ~/.local/share/layerfs.")
+        // short lines: picocli wraps a long one after any '.', as in "~/." and "local/share"
+        .description("The store (an OCI image layout). Default:",
+            "-Dlayerfs.store, $LAYERFS_STORE,", "$XDG_DATA_HOME/layerfs, ~/.local/share/layerfs.")
         .scopeType(CommandLine.ScopeType.INHERIT).build());
     spec.addOption(OptionSpec.builder("--debug").description("Print stack traces of errors.")
         .scopeType(CommandLine.ScopeType.INHERIT).build());
@@ -203,6 +204,16 @@ public final class Main implements CliCommand {
       }
     }
     return code;
+  }
+
+  /**
+   * Reports {@code failures} (one line each) after what was printed, as {@code docker inspect}
+   * reports the names it did not find after the others; the exit code, 1 if any failed.
+   */
+  static int reportAfter(Invocation in, List<? extends Exception> failures) {
+    in.out().flush();
+    failures.forEach(e -> in.main().report(in.err(), e));
+    return failures.isEmpty() ? 0 : 1;
   }
 
   /** A digest as the tables show it: the algorithm and 12 hex digits, as Docker's short ids. */

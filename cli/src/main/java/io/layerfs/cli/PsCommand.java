@@ -19,12 +19,20 @@ final class PsCommand implements CliCommand {
   static CommandSpec spec() {
     CommandSpec spec = Specs.command(new PsCommand(), "ps", "List the containers of the store.");
     spec.addOption(FormatOption.spec());
+    spec.addOption(Specs.flag(new String[] {"-a", "--all"},
+        "Accepted for docker's sake: every container is listed (none runs)."));
+    spec.addOption(Specs.flag(new String[] {"-q", "--quiet"},
+        "Only the names, one a line (layerfs rm $(layerfs ps -q))."));
     return spec;
   }
 
   @Override
   public int run(Invocation in) throws IOException {
     try (Store store = Stores.existing(in.store())) {
+      if (in.flag("--quiet")) {
+        store.containers().forEach(in.out()::println);
+        return 0;
+      }
       return list(store, in.out(), FormatOption.json(in));
     }
   }

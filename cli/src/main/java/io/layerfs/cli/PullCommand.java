@@ -18,9 +18,10 @@ final class PullCommand implements CliCommand {
   static CommandSpec spec() {
     CommandSpec spec = Specs.command(new PullCommand(), "pull",
         "Pull an image from a registry into the store and print its tag.");
-    spec.usageMessage().footer("%nREF is a Docker reference: [HOST[:PORT]/]NAME[:TAG][@DIGEST] "
-        + "(docker:// in front allowed);",
-        "Docker Hub names get docker.io/library/ as Docker gives them.");
+    // lines of at most 80 columns: picocli wraps a longer footer line without indenting it
+    spec.usageMessage().footer(
+        "%nREF is a Docker reference, [HOST[:PORT]/]NAME[:TAG][@DIGEST], docker:// in",
+        "  front allowed; Docker Hub names get docker.io/library/ as Docker gives them.");
     spec.addOption(FormatOption.spec());
     RegistryFlags.addTo(spec);
     spec.addOption(Specs.option("--platform", "OS/ARCH[/VARIANT]",

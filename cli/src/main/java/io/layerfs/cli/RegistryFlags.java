@@ -18,9 +18,11 @@ final class RegistryFlags {
         .arity("0..1").defaultValue("true").fallbackValue("true")
         .description("Require HTTPS and verify certificates (default true); false also allows a "
             + "plain-HTTP registry such as a local one.").build());
-    spec.addOption(Specs.option("--creds", "USER:PASSWORD",
-        "Credentials for the registry (default: the auths of $DOCKER_CONFIG/"
-            + "config.json or ~/.docker/config.json, else anonymous).").build());
+    // short lines: picocli wraps a long one after any '.', as in "config." and "json"
+    spec.addOption(OptionSpec.builder("--creds").type(String.class).paramLabel("USER:PASSWORD")
+        .description("Credentials for the registry (default: the auths",
+            "of $DOCKER_CONFIG/config.json or", "~/.docker/config.json, else anonymous).")
+        .build());
   }
 
   /** The registry options the invocation's flags give. */

@@ -1,5 +1,6 @@
 package io.layerfs.cli;
 
+import io.layerfs.core.Mount;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -7,7 +8,8 @@ import java.util.List;
  * Docker's short mount forms as {@code --mount} specs: {@code -v NAME:/path[:OPTS]} (a volume),
  * {@code -v /host/dir:/path[:OPTS]} (a bind mount; the source must exist, where Docker would make
  * it) and {@code --tmpfs /path[:size=64m,mode=1777]}. The container records the specs these
- * give, so {@code inspect} shows them as if given with {@code --mount}.
+ * give, so {@code inspect} shows them as if given with {@code --mount} (a path with a comma
+ * quoted, as a {@code --mount} spec needs it).
  */
 final class ShortMounts {
   private static final List<String> PROPAGATION =
@@ -27,7 +29,8 @@ final class ShortMounts {
     }
     boolean bind = parts[0].startsWith("/");
     StringBuilder mount = new StringBuilder(bind ? "type=bind" : "type=volume")
-        .append(",source=").append(parts[0]).append(",target=").append(parts[1]);
+        .append(',').append(Mount.quote("source=" + parts[0]))
+        .append(',').append(Mount.quote("target=" + parts[1]));
     if (parts.length == 3) {
       for (String option : parts[2].split(",", -1)) {
         if (option.equals("ro")) {
@@ -49,7 +52,7 @@ final class ShortMounts {
   static String tmpfs(String spec) {
     int colon = spec.indexOf(':');
     String target = colon < 0 ? spec : spec.substring(0, colon);
-    StringBuilder mount = new StringBuilder("type=tmpfs,target=").append(target);
+    StringBuilder mount = new StringBuilder("type=tmpfs,").append(Mount.quote("target=" + target));
     if (colon >= 0) {
       for (String option : spec.substring(colon + 1).split(",", -1)) {
         if (option.startsWith("size=")) {

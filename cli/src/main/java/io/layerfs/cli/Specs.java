@@ -19,7 +19,9 @@ final class Specs {
    */
   static CommandSpec command(CliCommand command, String name, String... description) {
     CommandSpec spec = CommandSpec.wrapWithoutInspection(command).name(name);
-    spec.usageMessage().description(description);
+    // "Usage: layerfs pull [OPTIONS] REF", as docker writes it: the options are listed below,
+    // and a synopsis of them all took three lines, cut inside "--creds=USER:PASSWORD"
+    spec.usageMessage().description(description).abbreviateSynopsis(true);
     spec.addOption(OptionSpec.builder("-h", "--help").usageHelp(true)
         .description("Show this help message and exit.").build());
     spec.addOption(OptionSpec.builder("-V", "--version").versionHelp(true)

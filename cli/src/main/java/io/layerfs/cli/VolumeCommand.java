@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Model.CommandSpec;
@@ -103,22 +104,27 @@ final class VolumeCommand implements CliCommand {
     public int run(Invocation in) throws IOException {
       List<String> names = in.positional(0);
       PrintWriter out = in.out();
+      ArrayNode all = Json.array();
+      List<Exception> failures = new ArrayList<>();
       try (Store store = Stores.existing(in.store())) {
         Map<String, List<String>> users = store.volumeUsers();
-        ArrayNode all = Json.array();
-        int code = Main.eachOf(names, in, name -> {
-          ObjectNode o = Json.object();
-          o.put("Name", name);
-          o.put("Driver", "local");
-          o.put("Mountpoint", store.volume(name).toString());
-          o.put("Scope", "local");
-          ArrayNode containers = o.putArray("Containers");
-          users.getOrDefault(name, List.of()).forEach(containers::add);
-          all.add(o);
-        });
-        Json.print(out, all);
-        return code;
+        for (String name : names) {
+          try {
+            ObjectNode o = Json.object();
+            o.put("Name", name);
+            o.put("Driver", "local");
+            o.put("Mountpoint", store.volume(name).toString());
+            o.put("Scope", "local");
+            ArrayNode containers = o.putArray("Containers");
+            users.getOrDefault(name, List.of()).forEach(containers::add);
+            all.add(o);
+          } catch (IOException | RuntimeException e) {
+            failures.add(e);
+          }
+        }
       }
+      Json.print(out, all);
+      return Main.reportAfter(in, failures);
     }
   }
 

@@ -122,6 +122,16 @@ class ContainerCommandsTest {
         + "local    spare\n", run("volume", "ls").out());
     JsonNode inspect = new ObjectMapper().readTree(run("volume", "inspect", "data").out());
     assertEquals("web", inspect.get(0).get("Containers").get(0).asText());
+    // as docker volume inspect: the volumes found, then a line for each one that is not
+    Cli.Result some = run("volume", "inspect", "nosuch", "spare");
+    assertEquals(1, some.code());
+    assertEquals("spare", new ObjectMapper().readTree(some.out()).get(0).get("Name").asText());
+    assertEquals(1, new ObjectMapper().readTree(some.out()).size());
+    assertEquals("layerfs: no volume nosuch in store " + storeDir.toAbsolutePath(),
+        some.errorLine());
+    Cli.Result none = run("volume", "inspect", "nosuch");
+    assertEquals(1, none.code());
+    assertEquals("[]\n", none.out());
     Cli.Result rm = run("volume", "rm", "data");
     assertEquals(1, rm.code());
     assertEquals("layerfs: volume data is in use by container web (remove it first)",
@@ -227,6 +237,21 @@ class ContainerCommandsTest {
   }
 
   @Test
+  void quietListsOnlyNamesForScriptsAsDockersDoes() {
+    assertEquals(0, run("create", "web", "base:1").code());
+    assertEquals(0, run("create", "db", "base:1").code());
+    Cli.Result names = run("ps", "-a", "-q");
+    assertEquals(0, names.code(), names.err());
+    assertEquals("db\nweb\n", names.out());
+    assertEquals(run("ps").out(), run("ps", "--all").out());
+    assertEquals("base:1\n", run("images", "--quiet").out());
+    // docker's idiom: rm $(ps -aq)
+    Cli.Result rm = run("rm", "db", "web");
+    assertEquals(0, rm.code(), rm.err());
+    assertEquals("", run("ps", "-q").out());
+  }
+
+  @Test
   void psAsJsonHasTheExactValues() throws IOException {
     assertEquals(0, run("create", "web", "base:1").code());
     Cli.Result r = run("ps", "--format", "json");
@@ -241,7 +266,7 @@ class ContainerCommandsTest {
     assertTrue(created.isAfter(Instant.now().minusSeconds(600)), created.toString());
     assertTrue(row.get("size").isIntegralNumber());
     assertEquals(0, run("rm", "web").code());
-    assertEquals("[ ]", run("ps", "--format", "json").out().strip());
+    assertEquals("[]", run("ps", "--format", "json").out().strip());
   }
 
   @Test
@@ -336,5 +361,14 @@ class ContainerCommandsTest {
         assertEquals(List.of(other.resolve("notes.txt")), entries.toList());
       }
     }
+    // commands that make a store name the file in the way, not the layout's blobs/ in it
+    Path under = file.resolve("sub/store");
+    Cli.Result make = Cli.run(withStore(under, "volume", "create", "v"));
+    assertEquals(1, make.code());
+    assertEquals("layerfs: cannot make an OCI image layout at " + under + ": " + file
+        + " is a file, not a directory", make.errorLine());
+    Cli.Result onFile = Cli.run(withStore(file, "volume", "create", "v"));
+    assertEquals("layerfs: not an OCI image layout: " + file + " is a file, not a directory",
+        onFile.errorLine());
   }
 }

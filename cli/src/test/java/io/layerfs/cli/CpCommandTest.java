@@ -109,7 +109,13 @@ class CpCommandTest {
     assertTrue(neither.errorLine().contains("NAME:PATH"), neither.err());
     Cli.Result missing = run("cp", "web:/nope", host.toString());
     assertEquals(1, missing.code());
-    assertTrue(missing.errorLine().contains("/nope"), missing.err());
+    // the container named, as the argument named it
+    assertEquals("layerfs: web:/nope: no such file or directory", missing.errorLine());
+    Cli.Result underAFile =
+        run("cp", host.resolve("site/index.html").toString(), "web:/etc/motd/x");
+    assertEquals(1, underAFile.code());
+    assertTrue(underAFile.errorLine().startsWith("layerfs: web: /etc/motd/x: "),
+        underAFile.err());
     Cli.Result dirOnFile = run("cp", host.resolve("site").toString(), "web:/etc/motd");
     assertEquals(1, dirOnFile.code());
     assertTrue(dirOnFile.errorLine().contains("cannot copy a directory to a file"),

@@ -45,6 +45,37 @@ class HelpTest {
   }
 
   @Test
+  void helpIsWrappedBetweenWordsOnly() {
+    for (String command : COMMANDS) {
+      String help = Cli.run((command + " --help").split(" ")).out();
+      assertTrue(help.contains("~/.local/share/layerfs."), command + ": " + help);
+      List<String> lines = help.lines().toList();
+      assertTrue(lines.get(0).startsWith("Usage: layerfs " + command + " [OPTIONS]"), help);
+      assertTrue(!lines.get(1).startsWith(" "), command + ", a synopsis of one line: " + help);
+      for (int i = 0; i < lines.size(); i++) {
+        String line = lines.get(i);
+        assertTrue(line.length() <= 80, command + ", longer than 80 columns: " + line);
+        // picocli breaks a long line after a '.' inside a word ("~/." + "local/share") and
+        // wraps a long indented footer line at column 0
+        if (i + 1 < lines.size() && !lines.get(i + 1).isBlank()) {
+          char next = lines.get(i + 1).strip().charAt(0);
+          int indent = lines.get(i + 1).indexOf(next);
+          // a wrapped line: a paragraph's (column 0) or a description's (under its column)
+          boolean wrapped = indent == 0 || indent >= 8;
+          boolean continues = Character.isLowerCase(next) && line.startsWith(" ")
+              && !lines.get(i + 1).startsWith(" ");
+          boolean splitWord = wrapped && line.endsWith(".") && Character.isLowerCase(next)
+              && Character.isLetter(line.charAt(line.length() - 2))
+              && !line.endsWith(" etc.") && !line.endsWith(" e.g.");
+          assertTrue(!continues && !splitWord,
+              command + ", wrapped inside a word or at column 0:\n" + line + "\n"
+                  + lines.get(i + 1));
+        }
+      }
+    }
+  }
+
+  @Test
   void theHelpCommandShowsACommandsHelp() {
     Cli.Result help = Cli.run("help", "ls");
     assertEquals(0, help.code(), help.err());
@@ -56,6 +87,29 @@ class HelpTest {
     assertEquals(2, unknown.code());
     assertEquals("layerfs: Unknown subcommand 'nosuch'.\nTry 'layerfs --help'.\n",
         unknown.err());
+  }
+
+  @Test
+  void theHelpCommandShowsASubcommandsHelp() {
+    for (String command : COMMANDS) {
+      if (command.contains(" ")) {
+        List<String> words = new ArrayList<>(List.of(command.split(" ")));
+        words.add(0, "help");
+        Cli.Result help = Cli.run(words.toArray(String[]::new));
+        assertEquals(0, help.code(), command + ": " + help.err());
+        assertTrue(help.out().startsWith("Usage: layerfs " + command + " "), help.out());
+        assertEquals(Cli.run((command + " --help").split(" ")).out(), help.out());
+      }
+    }
+    Cli.Result unknown = Cli.run("help", "volume", "nosuch");
+    assertEquals(2, unknown.code());
+    assertEquals("", unknown.out());
+    assertEquals("layerfs: Unknown subcommand 'nosuch' of 'layerfs volume'.\n"
+        + "Try 'layerfs volume --help'.\n", unknown.err());
+    Cli.Result tooDeep = Cli.run("help", "ls", "nosuch");
+    assertEquals(2, tooDeep.code());
+    assertEquals("layerfs: Unknown subcommand 'nosuch' of 'layerfs ls'.\n"
+        + "Try 'layerfs ls --help'.\n", tooDeep.err());
   }
 
   @Test

@@ -288,14 +288,21 @@ class ImageCommandsTest {
     assertEquals("copy:3\n", fromLayout.out(), fromLayout.err());
     assertEquals(base.manifestDigest(), Images.resolve(ContentStore.open(other), "v2")
         .manifestDigest());
-    // TAG needs the kind named; a path that does not exist is no transport
+    // TAG needs the kind named; a path that does not exist is named as missing, as docker
+    // load -i names it; a word before a colon is a transport, which the store names as unknown
     Cli.Result tagged = Cli.run(withStore(other, "import", docker.toString(), "x:1"));
     assertEquals(1, tagged.code());
     assertTrue(tagged.errorLine().contains("name its kind: docker-archive:" + docker),
         tagged.err());
-    Cli.Result missing = Cli.run(withStore(other, "import", dir.resolve("nope.tar").toString()));
+    Path nope = dir.resolve("nope.tar");
+    Cli.Result missing = Cli.run(withStore(other, "import", nope.toString()));
     assertEquals(1, missing.code());
-    assertTrue(missing.errorLine().contains("names no transport"), missing.err());
+    assertEquals("layerfs: " + nope + ": no such file or directory (SRC is an existing archive "
+        + "or layout, or oci:..., oci-archive:..., docker-archive:..., docker://...)",
+        missing.errorLine());
+    Cli.Result unknown = Cli.run(withStore(other, "import", "dir:" + layout));
+    assertEquals(1, unknown.code());
+    assertTrue(unknown.errorLine().contains("dir:" + layout), unknown.err());
   }
 
   @Test
@@ -481,6 +488,11 @@ class ImageCommandsTest {
     assertEquals(1, missing.code());
     assertEquals("layerfs: " + nowhere + ": no such directory " + nowhere.getParent(),
         missing.errorLine());
+    Path file = Files.writeString(dir.resolve("file"), "x");
+    Cli.Result underAFile = run("export", "web", "-o", file.resolve("web.tar").toString());
+    assertEquals(1, underAFile.code());
+    assertEquals("layerfs: " + file.resolve("web.tar") + ": " + file + " is not a directory",
+        underAFile.errorLine());
     for (String kind : List.of("docker-archive:", "oci-archive:")) {
       Cli.Result image = run("export", "base:1", kind + out);
       assertEquals(1, image.code(), kind);
@@ -517,6 +529,35 @@ class ImageCommandsTest {
     Cli.Result missing = run("inspect", "nosuch");
     assertEquals(1, missing.code());
     assertTrue(missing.errorLine().contains("nosuch"), missing.err());
+  }
+
+  @Test
+  void inspectOfSeveralContainersShowsEachAndNamesTheMissingAfterwards() throws IOException {
+    containerWithChanges();
+    assertEquals(0, run("create", "db", "base:1").code());
+    Cli.Result json = run("inspect", "web", "nosuch", "db", "--format", "json");
+    assertEquals(1, json.code());
+    var nodes = JSON.readTree(json.out());
+    assertEquals(2, nodes.size(), json.out());
+    assertEquals("web", nodes.get(0).get("Name").asText());
+    assertEquals("db", nodes.get(1).get("Name").asText());
+    assertEquals("layerfs: no container nosuch in store " + storeDir.toAbsolutePath(),
+        json.errorLine());
+    Cli.Result text = run("inspect", "web", "db");
+    assertEquals(0, text.code(), text.err());
+    assertEquals("", text.err());
+    String[] blocks = text.out().split("\n\n");
+    assertEquals(2, blocks.length, text.out());
+    assertTrue(blocks[0].startsWith("Name:      web\n"), text.out());
+    assertTrue(blocks[1].startsWith("Name:      db\n"), text.out());
+    assertEquals(run("inspect", "db").out(), blocks[1]);
+    Cli.Result none = run("inspect", "nosuch", "base:1", "--format", "json");
+    assertEquals(1, none.code());
+    assertEquals(0, JSON.readTree(none.out()).size(), none.out());
+    assertEquals(List.of("layerfs: no container nosuch in store " + storeDir.toAbsolutePath(),
+        "layerfs: no container base:1 in store " + storeDir.toAbsolutePath()
+            + ": base:1 is an image ('layerfs ps' lists the containers)"),
+        none.err().lines().toList());
   }
 
   private static boolean isFifo(Path file) throws IOException {

@@ -163,7 +163,13 @@ class MainTest {
     assertEquals(0, run("--store", store, "demo").code());
     Result missing = run("--store", store, "cat", "demo:1", "/etc/nope");
     assertEquals(1, missing.code());
-    assertEquals("layerfs: /etc/nope: no such file or directory", missing.err().strip());
+    // the container or image first: the path is no host path
+    assertEquals("layerfs: demo:1: /etc/nope: no such file or directory", missing.err().strip());
+    Result notDir = run("--store", store, "ls", "demo", "/etc/motd/x");
+    assertEquals(1, notDir.code());
+    assertEquals("layerfs: demo: /etc/motd/x: Not a directory", notDir.err().strip());
+    Result lsMissing = run("--store", store, "ls", "-l", "demo", "/nosuch");
+    assertEquals("layerfs: demo: /nosuch: no such file or directory", lsMissing.err().strip());
     Result noImage = run("--store", store, "ls", "nosuch");
     assertEquals(1, noImage.code());
     assertEquals(1, noImage.err().strip().lines().count(), noImage.err());
@@ -201,6 +207,6 @@ class MainTest {
     assertEquals(0, run("--store", store, "demo").code());
     Result cat = run("--store", store, "cat", "demo:1", "/etc");
     assertEquals(1, cat.code());
-    assertEquals("layerfs: /etc: Is a directory\n", cat.err());
+    assertEquals("layerfs: demo:1: /etc: Is a directory\n", cat.err());
   }
 }

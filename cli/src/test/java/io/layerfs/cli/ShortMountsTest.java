@@ -45,6 +45,35 @@ class ShortMountsTest {
         message(() -> ShortMounts.tmpfs("/t:uid=0")));
   }
 
+  @Test
+  void aPathWithACommaIsQuotedAsDockersCsvSpecsQuoteIt() throws IOException {
+    assertEquals("type=bind,\"source=/srv/a,b\",target=/www", ShortMounts.volume("/srv/a,b:/www"));
+    assertEquals("type=tmpfs,\"target=/run/a,b\",tmpfs-size=1m",
+        ShortMounts.tmpfs("/run/a,b:size=1m"));
+    Path store = dir.resolve("store");
+    ImageBuilder.create(ContentStore.open(store).root()).layer().dir("/etc").build("base:1");
+    Path site = Files.createDirectory(dir.resolve("site,one"));
+    Files.writeString(site.resolve("index.html"), "hi\n");
+    String s = store.toString();
+    Cli.Result quoted = Cli.run("--store", s, "create", "long", "base:1",
+        "--mount", "type=bind,\"source=" + site + "\",target=/srv");
+    assertEquals(0, quoted.code(), quoted.err());
+    Cli.Result r = Cli.run("--store", s, "create", "short", "base:1", "-v", site + ":/srv");
+    assertEquals(0, r.code(), r.err());
+    ObjectMapper json = new ObjectMapper();
+    for (String name : List.of("long", "short")) {
+      assertEquals("index.html\n", Cli.run("--store", s, "ls", name, "/srv").out(), name);
+      assertEquals(site.toString(), json.readTree(Cli.run("--store", s, "inspect", name,
+          "--format", "json").out()).get(0).get("Mounts").get(0).get("Source").asText(), name);
+    }
+    Cli.Result open = Cli.run("--store", s, "create", "bad", "base:1",
+        "--mount", "type=bind,\"source=" + site + ",target=/srv");
+    assertEquals(1, open.code());
+    assertEquals("layerfs: invalid mount spec 'type=bind,\"source=" + site + ",target=/srv': "
+        + "unterminated quote: the field opened by the '\"' at column 11 has no closing '\"'",
+        open.errorLine());
+  }
+
   private static String message(Runnable r) {
     return assertThrows(IllegalArgumentException.class, r::run).getMessage();
   }

@@ -12,8 +12,10 @@ import java.util.regex.Pattern;
 
 /**
  * One mount of a container, parsed from a {@code docker run --mount} spec: a named volume, a bind
- * mount of a host directory or a tmpfs. {@link #parse} accepts Docker's keys and aliases and
- * refuses what Docker refuses (and what layerfs cannot do) with an {@link
+ * mount of a host directory or a tmpfs. {@link #parse} splits a spec into fields as Docker does,
+ * as one line of CSV ({@code type=bind,"source=/a,b",target=/x} for a path with a comma),
+ * accepts Docker's keys and aliases and refuses what Docker refuses (and what layerfs cannot do)
+ * with an {@link
  * IllegalArgumentException} naming the spec and the problem; {@link #spec()} writes the canonical
  * form that {@code container.json} keeps.
  *
@@ -60,10 +62,13 @@ public record Mount(Type type, String source, String target, boolean readOnly, b
       throw new IllegalArgumentException("empty mount spec");
     }
     Map<String, String> fields = new LinkedHashMap<>();
-    for (String field : spec.trim().split(",", -1)) {
-      int eq = field.indexOf('=');
-      String key = (eq < 0 ? field : field.substring(0, eq)).trim().toLowerCase(Locale.ROOT);
-      String value = eq < 0 ? null : field.substring(eq + 1).trim();
+    for (Field field : fields(spec)) {
+      String text = field.text();
+      int eq = text.indexOf('=');
+      String key = (eq < 0 ? text : text.substring(0, eq)).trim().toLowerCase(Locale.ROOT);
+      String value = eq < 0 ? null : text.substring(eq + 1);
+      // an unquoted value is trimmed, a quoted one kept as written (a path may end in a space)
+      value = value == null || field.quoted() ? value : value.trim();
       key = switch (key) {
         case "src" -> "source";
         case "dst", "destination" -> "target";
@@ -174,13 +179,16 @@ public record Mount(Type type, String source, String target, boolean readOnly, b
     return List.copyOf(mounts);
   }
 
-  /** The canonical spec: keys in one order, defaults left out; {@link #parse} reads it back. */
+  /**
+   * The canonical spec: keys in one order, defaults left out, a source or target with a comma or
+   * quote quoted ({@link #quote}); {@link #parse} reads it back.
+   */
   public String spec() {
     StringBuilder b = new StringBuilder("type=").append(type.id());
     if (source != null) {
-      b.append(",source=").append(source);
+      b.append(',').append(quote("source=" + source));
     }
-    b.append(",target=").append(target);
+    b.append(',').append(quote("target=" + target));
     if (readOnly) {
       b.append(",readonly");
     }
@@ -212,6 +220,79 @@ public record Mount(Type type, String source, String target, boolean readOnly, b
   @Override
   public String toString() {
     return spec();
+  }
+
+  /**
+   * {@code field} (such as {@code source=/srv/a,b}) as one field of a spec: as it is, or, when it
+   * has a comma, a quote, a line break or white space at an end, in double quotes with its quotes
+   * doubled, as Go's CSV writer (and so Docker) quotes it.
+   */
+  public static String quote(String field) {
+    boolean plain = field.chars().noneMatch(c -> c == ',' || c == '"' || c == '\n' || c == '\r')
+        && field.strip().equals(field);
+    return plain ? field : '"' + field.replace("\"", "\"\"") + '"';
+  }
+
+  /** A field of a spec, and whether it was quoted. */
+  private record Field(String text, boolean quoted) {}
+
+  /**
+   * The fields of {@code spec}, split as Docker splits a {@code --mount} value, with Go's CSV
+   * reader: at commas, except inside a field that begins with a double quote and ends with the
+   * next one alone ({@code ""} inside is one quote). A quote elsewhere in a field, text after a
+   * closing quote, a quote never closed and a line break outside quotes are refused, naming the
+   * column (1-based, in the spec without its leading white space).
+   */
+  private static List<Field> fields(String spec) {
+    String s = spec.strip();
+    List<Field> fields = new ArrayList<>();
+    int i = 0;
+    while (true) {
+      if (i < s.length() && s.charAt(i) == '"') {
+        int open = i;
+        StringBuilder text = new StringBuilder();
+        i++;
+        while (true) {
+          int close = s.indexOf('"', i);
+          if (close < 0) {
+            throw bad(spec, "unterminated quote: the field opened by the '\"' at column "
+                + (open + 1) + " has no closing '\"'");
+          }
+          text.append(s, i, close);
+          i = close + 1;
+          if (i < s.length() && s.charAt(i) == '"') {
+            text.append('"');
+            i++;
+          } else {
+            break;
+          }
+        }
+        fields.add(new Field(text.toString(), true));
+        if (i < s.length() && s.charAt(i) != ',') {
+          throw bad(spec, "'" + s.charAt(i) + "' at column " + (i + 1) + " follows a "
+              + "closing quote: a quoted field ends at a comma (write \"\" for a quote in it)");
+        }
+      } else {
+        int start = i;
+        while (i < s.length() && s.charAt(i) != ',') {
+          char c = s.charAt(i);
+          if (c == '"') {
+            throw bad(spec, "'\"' at column " + (i + 1) + " inside an unquoted field: quote "
+                + "the whole field, as \"source=/a,b\" (and write \"\" for a quote in it)");
+          }
+          if (c == '\n' || c == '\r') {
+            throw bad(spec, "a line break at column " + (i + 1) + " outside quotes (one spec "
+                + "a line)");
+          }
+          i++;
+        }
+        fields.add(new Field(s.substring(start, i), false));
+      }
+      if (i >= s.length()) {
+        return fields;
+      }
+      i++; // the comma
+    }
   }
 
   private static Type type(String spec, String value) {

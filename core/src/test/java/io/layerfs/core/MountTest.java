@@ -81,6 +81,35 @@ class MountTest {
     assertTrue(e.getMessage().contains("'type=volume,source=v,target=/x/'"), e.getMessage());
   }
 
+  @Test
+  void fieldsAreSplitAsDockersCsvReaderSplitsThem() {
+    Mount b = Mount.parse("type=bind,\"source=/srv/a,b\",target=/x");
+    assertEquals("/srv/a,b", b.source());
+    assertEquals("/x", b.target());
+    assertEquals("/say \"hi\"", Mount.parse("type=bind,\"source=/say \"\"hi\"\"\",target=/x")
+        .source());
+    assertEquals("/a, b", Mount.parse("\"type=tmpfs\",\"target=/a, b\"").target());
+    // a quoted value is kept as written, an unquoted one trimmed (as before)
+    assertEquals("/end ", Mount.parse("type=bind,\"source=/end \",target=/x").source());
+    assertEquals("/end", Mount.parse("type=bind,source=/end ,target=/x").source());
+    assertEquals("type=bind,\"source=/srv/a,b\",target=/x", b.spec());
+    assertEquals(b, Mount.parse(b.spec()));
+    assertEquals("target=/a", Mount.quote("target=/a"));
+    assertEquals("\"target=/a \"\"b\"\"\"", Mount.quote("target=/a \"b\""));
+  }
+
+  @Test
+  void badQuotesAreRefusedNamingTheColumn() {
+    bad("type=bind,\"source=/a,b,target=/x", "unterminated quote: the field opened by the '\"' "
+        + "at column 11 has no closing '\"'");
+    bad("type=bind,source=\"/a,b\",target=/x", "'\"' at column 18 inside an unquoted field: "
+        + "quote the whole field, as \"source=/a,b\"");
+    bad("type=bind,\"source=/a\"b,target=/x", "'b' at column 22 follows a closing quote");
+    bad("type=tmpfs,target=/x\ntype=tmpfs,target=/y", "a line break at column 21 outside "
+        + "quotes");
+    bad("type=tmpfs,\"\",target=/x", "an empty field");
+  }
+
   private static void bad(String spec, String problem) {
     IllegalArgumentException e =
         assertThrows(IllegalArgumentException.class, () -> Mount.parse(spec));
@@ -91,7 +120,11 @@ class MountTest {
   @Test
   void theCanonicalSpecParsesBackToTheSameMount() {
     Gen<String> names = SourceDSL.strings().betweenCodePoints('a', 'e').ofLengthBetween(1, 4);
-    Gen<String> paths = SourceDSL.lists().of(names).ofSizeBetween(1, 4)
+    // path names with what a spec must quote: commas, quotes, '=', spaces at either end
+    Gen<String> pathNames = SourceDSL.lists().of(Generate.pick(List.of("a", "b", ",", "\"", "=",
+        " "))).ofSizeBetween(1, 4).map(l -> String.join("", l))
+        .assuming(n -> !n.equals(".") && !n.equals(".."));
+    Gen<String> paths = SourceDSL.lists().of(pathNames).ofSizeBetween(1, 4)
         .map(l -> "/" + String.join("/", l));
     Gen<Mount> volumes = names.zip(paths, SourceDSL.booleans().all(),
         SourceDSL.booleans().all(), (n, t, ro, nc) -> new Mount(Mount.Type.VOLUME, n, t, ro,

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.layerfs.core.Digest;
 import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
+import io.layerfs.core.Mount;
 import io.layerfs.core.content.BlobWriter;
 import io.layerfs.core.internal.FileTrees;
 import io.layerfs.core.oci.OciJson;
@@ -20,8 +21,10 @@ import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.stream.Collectors;
 
 /**
  * What {@code container.json} records of a container: its name, the image as the user named it,
@@ -83,6 +86,29 @@ public record ContainerRecord(String name, String image, Digest manifest, Digest
   }
 
   /**
+   * {@code spec} as recorded, checked; a spec an older layerfs recorded with a quote in a path
+   * (it split specs at commas only, and wrote a path's quotes as they were) is read as it meant
+   * and given back in today's form, its fields quoted, so every later parse reads it alike.
+   */
+  private static String recordedSpec(String spec) {
+    try {
+      Mount.parse(spec);
+      return spec;
+    } catch (IllegalArgumentException e) {
+      if (spec.indexOf('"') < 0) {
+        throw e;
+      }
+      String quoted =
+          Arrays.stream(spec.split(",", -1)).map(Mount::quote).collect(Collectors.joining(","));
+      try {
+        return Mount.parse(quoted).spec();
+      } catch (IllegalArgumentException notOld) {
+        throw e;
+      }
+    }
+  }
+
+  /**
    * Reads a {@code container.json}.
    *
    * @throws NoSuchFileException if there is no such file
@@ -129,11 +155,10 @@ public record ContainerRecord(String name, String image, Digest manifest, Digest
           throw bad(file, "'mounts[" + i + "]' is not a string (a --mount spec)");
         }
         try {
-          io.layerfs.core.Mount.parse(m.textValue());
+          mounts.add(recordedSpec(m.textValue()));
         } catch (IllegalArgumentException e) {
           throw bad(file, "'mounts[" + i + "]': " + e.getMessage());
         }
-        mounts.add(m.textValue());
       }
     }
     String created = string(file, root, "created", "an ISO-8601 instant");

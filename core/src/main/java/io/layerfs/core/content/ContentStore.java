@@ -84,6 +84,15 @@ public final class ContentStore {
       if (Files.isDirectory(root) && !onlyLayoutParts(root)) {
         throw new IOException("not an OCI image layout (no oci-layout file): " + root);
       }
+      Path above = root.getParent();
+      while (above != null && !Files.exists(above)) {
+        above = above.getParent();
+      }
+      if (above != null && !Files.isDirectory(above)) {
+        // as above: the directories cannot be made, and the failure would name ROOT/blobs
+        throw new IOException("cannot make an OCI image layout at " + root + ": " + above
+            + " is a file, not a directory");
+      }
       store.create();
     }
     byte[] layoutJson = readLimited(layout, MAX_LAYOUT_FILE);

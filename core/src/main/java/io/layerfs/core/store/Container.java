@@ -141,7 +141,9 @@ public final class Container implements FileTree {
       }
       ContainerRecord record = ContainerRecord.read(json);
       Digest manifest = record.manifest();
-      Image image = Images.resolve(store, manifest.toString());
+      // remembered: RootFs.open resolves the same digest so, and a fresh JVM then neither
+      // parses the manifest and config nor hashes them (nor loads the security providers)
+      Image image = Images.resolveRemembered(store, manifest.toString());
       if (!record.matches(image)) {
         throw new IOException("container " + name + ": image " + manifest + " has other config "
             + "or layers than its record " + json + " says");

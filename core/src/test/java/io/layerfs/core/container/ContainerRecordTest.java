@@ -98,6 +98,15 @@ class ContainerRecordTest {
     assertRefused("'mounts' is missing");
     edit(o -> o.putArray("mounts").add("type=nfs,target=/x"));
     assertRefused("'mounts[0]': invalid mount spec 'type=nfs,target=/x'");
+    // before specs were CSV, a path's quote was recorded bare: read as meant, quoted now
+    edit(o -> o.putArray("mounts").add("type=bind,source=/say\"hi,target=/x"));
+    assertEquals(List.of("type=bind,\"source=/say\"\"hi\",target=/x"),
+        ContainerRecord.read(json).mounts());
+    assertEquals("/say\"hi", io.layerfs.core.Mount.parse(ContainerRecord.read(json).mounts()
+        .get(0)).source());
+    edit(o -> o.putArray("mounts").add("type=bind,\"source=/open,target=/x"));
+    assertRefused("'mounts[0]': invalid mount spec 'type=bind,\"source=/open,target=/x': "
+        + "unterminated quote");
   }
 
   @Test

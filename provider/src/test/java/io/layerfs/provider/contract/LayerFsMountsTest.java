@@ -103,6 +103,25 @@ class LayerFsMountsTest {
   }
 
   @Test
+  void aSpecIsCsvAsDockerReadsIt() throws IOException {
+    Path comma = Files.createDirectory(tmp.resolve("a,b"));
+    Files.writeString(comma.resolve("f"), "comma");
+    try (FileSystem fs = open("csv", "type=bind,\"source=" + comma + "\",target=/c\n")) {
+      assertEquals("comma", Files.readString(fs.getPath("/c/f")));
+    }
+    // reopened from its record, which keeps the quotes
+    try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://csv"),
+        Map.of("store", store))) {
+      assertEquals("comma", Files.readString(fs.getPath("/c/f")));
+    }
+    IllegalArgumentException open = assertThrows(IllegalArgumentException.class,
+        () -> open("unterminated", List.of("type=bind,\"source=" + comma + ",target=/c")));
+    assertTrue(open.getMessage().startsWith("env key 'mounts': invalid mount spec "
+        + "'type=bind,\"source=" + comma + ",target=/c': unterminated quote"), open.getMessage());
+    assertFalse(Files.exists(store.resolve("layerfs/containers/unterminated")));
+  }
+
+  @Test
   void eachMountIsItsOwnFileStore() throws IOException {
     try (FileSystem fs = open("stores", List.of("type=volume,source=v,target=/v",
         "type=bind,source=" + host + ",target=/h,readonly",
