@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs the conformance suites (the provider's contract and differential tests, the container's
-# oracle test) once more on the newest JDK under /usr/lib/jvm that is newer than the one on the
-# PATH. Their expectations are the running JDK's own (the default provider is the control), and
-# the default provider's errors change between releases (Java 25 reports a path through a file
-# as missing where it reads attributes), so layerfs must follow each JDK it runs on.
+# oracle test) and the real NIO libraries (NioLibrariesIT: Lucene, Commons IO, Guava) once more
+# on the newest JDK under /usr/lib/jvm that is newer than the one on the PATH. Their
+# expectations are the running JDK's own, and the JDK changes between releases: Java 25 reports
+# a path through a file as missing where it reads attributes, and from Java 21 on Lucene maps
+# files with FileChannel.map(..., Arena), which Java 17 does not have.
 #
 #   bash it/scripts/newer-jdk.sh            (CI runs it after the README's test command)
 #
@@ -29,6 +30,7 @@ if [[ -z $best ]]; then
   exit 0
 fi
 echo "newer-jdk: the conformance suites on Java $best_feature ($best)" >&2
-JAVA_HOME=$best PATH=$best/bin:$PATH mvn -B verify -pl testing,core,provider \
-  -Dlayerfs.suffix="-jdk$best_feature" -Dit.test=none -Dsurefire.failIfNoSpecifiedTests=false \
+JAVA_HOME=$best PATH=$best/bin:$PATH mvn -B verify -pl testing,core,provider,it -am \
+  -Dlayerfs.suffix="-jdk$best_feature" -Dlayerfs.launcher.skip=true \
+  -Dsurefire.failIfNoSpecifiedTests=false -Dit.test=NioLibrariesIT \
   -Dtest='NotADirectoryTest,ContainerOracleTest,io.layerfs.provider.contract.*Test'

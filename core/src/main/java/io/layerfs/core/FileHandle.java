@@ -32,7 +32,25 @@ public interface FileHandle extends Closeable {
   long transferTo(long position, long count, WritableByteChannel target) throws IOException;
 
   /** Maps the file; a read-write mapping first copies the whole file up. */
-  MappedByteBuffer map(FileChannel.MapMode mode, long position, long size) throws IOException;
+  default MappedByteBuffer map(FileChannel.MapMode mode, long position, long size)
+      throws IOException {
+    return map(mode, position, size, FileChannel::map);
+  }
+
+  /**
+   * Maps the file as {@link #map(FileChannel.MapMode, long, long)} does, with {@code mapper}
+   * mapping the host file that holds the range: {@code FileChannel::map}, or Java 22's map into
+   * an arena, which the provider calls through this.
+   */
+  <T> T map(FileChannel.MapMode mode, long position, long size, Mapper<T> mapper)
+      throws IOException;
+
+  /** Maps a range of a host file's channel. */
+  @FunctionalInterface
+  interface Mapper<T> {
+    T map(FileChannel channel, FileChannel.MapMode mode, long position, long size)
+        throws IOException;
+  }
 
   /**
    * The channel of the file's data, for {@link FileChannel#lock} and {@link FileChannel#tryLock}

@@ -3,7 +3,6 @@ package io.layerfs.provider;
 import io.layerfs.core.FileHandle;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.NonWritableChannelException;
 import java.nio.channels.WritableByteChannel;
@@ -49,7 +48,7 @@ final class DirectoryHandle implements FileHandle {
   }
 
   @Override
-  public MappedByteBuffer map(FileChannel.MapMode mode, long position, long size)
+  public <T> T map(FileChannel.MapMode mode, long position, long size, Mapper<T> mapper)
       throws IOException {
     throw new IOException("Is a directory");
   }

@@ -264,9 +264,42 @@ final class LayerFileChannel extends FileChannel {
 
   @Override
   public MappedByteBuffer map(MapMode mode, long pos, long size) throws IOException {
+    return map(mode, pos, size, FileChannel::map, true);
+  }
+
+  /**
+   * Java 22's {@code map} into an arena, which Lucene's {@code MMapDirectory} uses on Java 21 and
+   * later: the host file that holds the range (the layer blob, the container's data file, a
+   * mount's file) mapped by the JDK into {@code arena}, after the checks and the verification
+   * {@link #map(MapMode, long, long)} makes. Its types are Java 22's: built by Java 17, this is
+   * compiled against stand-ins of them (the provider's pom), and only a JDK that has them calls
+   * it.
+   */
+  public java.lang.foreign.MemorySegment map(MapMode mode, long pos, long size,
+      java.lang.foreign.Arena arena) throws IOException {
+    java.util.Objects.requireNonNull(arena, "Arena is null");
+    return map(mode, pos, size, (channel, m, p, s) -> ArenaMap.map(channel, m, p, s, arena),
+        false);
+  }
+
+  /** Maps by {@code mapper}: into a buffer (at most 2 GiB), or not. */
+  private <T> T map(MapMode mode, long pos, long size, FileHandle.Mapper<T> mapper,
+      boolean buffer) throws IOException {
+    checkMap(mode, pos, size, buffer);
+    if (pos + size > handle.size()) {
+      // a mapping past the end grows the file with zeros, in every mode, if the channel may write
+      if (!handle.writable()) {
+        throw new IOException("Channel not open for writing - cannot extend file to required size");
+      }
+      io(() -> handle.write(ByteBuffer.allocate(1), pos + size - 1));
+    }
+    return io(() -> handle.map(mode, pos, size, mapper));
+  }
+
+  /** The checks and messages of FileChannelImpl.map, in its order. */
+  private void checkMap(MapMode mode, long pos, long size, boolean buffer) throws IOException {
     java.util.Objects.requireNonNull(mode, "Mode is null");
     ensureOpen();
-    // the checks and messages of FileChannelImpl.map, in its order
     if (pos < 0) {
       throw new IllegalArgumentException("Negative position");
     }
@@ -276,7 +309,7 @@ final class LayerFileChannel extends FileChannel {
     if (pos + size < 0) {
       throw new IllegalArgumentException("Position + size overflow");
     }
-    if (size > Integer.MAX_VALUE) {
+    if (buffer && size > Integer.MAX_VALUE) {
       throw new IllegalArgumentException("Size exceeds Integer.MAX_VALUE");
     }
     if (mode != MapMode.READ_ONLY && !handle.writable()) {
@@ -288,14 +321,6 @@ final class LayerFileChannel extends FileChannel {
     if (directory) {
       throw new IOException("Is a directory");
     }
-    if (pos + size > handle.size()) {
-      // a mapping past the end grows the file with zeros, in every mode, if the channel may write
-      if (!handle.writable()) {
-        throw new IOException("Channel not open for writing - cannot extend file to required size");
-      }
-      io(() -> handle.write(ByteBuffer.allocate(1), pos + size - 1));
-    }
-    return io(() -> handle.map(mode, pos, size));
   }
 
 

@@ -3,7 +3,6 @@ package io.layerfs.core.mount;
 import io.layerfs.core.FileHandle;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.FileSystemException;
@@ -68,9 +67,9 @@ final class DirHandle implements FileHandle {
   }
 
   @Override
-  public MappedByteBuffer map(FileChannel.MapMode mode, long position, long size)
+  public <T> T map(FileChannel.MapMode mode, long position, long size, Mapper<T> mapper)
       throws IOException {
-    return channel.map(mode, position, size);
+    return mapper.map(channel, mode, position, size);
   }
 
   @Override

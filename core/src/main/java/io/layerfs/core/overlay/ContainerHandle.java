@@ -5,7 +5,6 @@ import io.layerfs.core.Node;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.NonReadableChannelException;
@@ -175,7 +174,7 @@ final class ContainerHandle implements FileHandle {
   }
 
   @Override
-  public MappedByteBuffer map(FileChannel.MapMode mode, long position, long size)
+  public <T> T map(FileChannel.MapMode mode, long position, long size, Mapper<T> mapper)
       throws IOException {
     checkOpen();
     if (mode != FileChannel.MapMode.READ_ONLY && !(read && write)) { // the JDK's rule
@@ -189,7 +188,7 @@ final class ContainerHandle implements FileHandle {
     }
     if (file != null) {
       try {
-        return file.map(mode, position, size);
+        return file.map(mode, position, size, mapper);
       } catch (DataFileDamage e) {
         throw e.at(path);
       }
@@ -197,7 +196,7 @@ final class ContainerHandle implements FileHandle {
     if (mode != FileChannel.MapMode.READ_ONLY) {
       throw new NonWritableChannelException();
     }
-    return container.tree().lower().map(lower, position, size);
+    return container.tree().lower().map(lower, position, size, mapper);
   }
 
   @Override

@@ -1,12 +1,12 @@
 package io.layerfs.core.overlay;
 
 import io.layerfs.core.EntryType;
+import io.layerfs.core.FileHandle;
 import io.layerfs.core.Node;
 import io.layerfs.core.internal.Clock;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.NonWritableChannelException;
 import java.nio.channels.WritableByteChannel;
@@ -463,13 +463,13 @@ public final class UpperFile extends UpperEntry {
    * mapping needs it all), after which the data file ends at the size (a truncate never extends
    * a file). A read-only container maps without copying up ({@link #mapReadOnly}).
    */
-  synchronized MappedByteBuffer map(FileChannel.MapMode mode, long position, long length)
-      throws IOException {
+  synchronized <T> T map(FileChannel.MapMode mode, long position, long length,
+      FileHandle.Mapper<T> mapper) throws IOException {
     if (upper.readOnly()) {
-      return mapReadOnly(mode, position, length);
+      return mapReadOnly(mode, position, length, mapper);
     }
     copyAll();
-    MappedByteBuffer b = channel().map(mode, position, length);
+    T b = mapper.map(channel(), mode, position, length);
     mapped = true;
     if (mode == FileChannel.MapMode.READ_WRITE && position + length > size) {
       size = position + length;
@@ -484,8 +484,8 @@ public final class UpperFile extends UpperEntry {
    * file, and any other (bytes of both, or an empty range, which may have no data file) maps a
    * private copy of the range as it reads now, in an unlinked temporary file.
    */
-  private MappedByteBuffer mapReadOnly(FileChannel.MapMode mode, long position, long length)
-      throws IOException {
+  private <T> T mapReadOnly(FileChannel.MapMode mode, long position, long length,
+      FileHandle.Mapper<T> mapper) throws IOException {
     if (mode != FileChannel.MapMode.READ_ONLY) {
       throw new NonWritableChannelException();
     }
@@ -495,14 +495,14 @@ public final class UpperFile extends UpperEntry {
     }
     if (length > 0 && originLayer >= 0 && end <= originSize
         && !anyChunkCopied(position, end)) {
-      return upper.mapLower(originLayer, originOffset, originSize, position, length);
+      return upper.mapLower(originLayer, originOffset, originSize, position, length, mapper);
     }
     if (length > 0 && !anyFromLower(position, end)) {
-      MappedByteBuffer b = channel().map(FileChannel.MapMode.READ_ONLY, position, length);
+      T b = mapper.map(channel(), FileChannel.MapMode.READ_ONLY, position, length);
       mapped = true;
       return b;
     }
-    return mapCopy(position, length);
+    return mapCopy(position, length, mapper);
   }
 
   /** Whether a chunk holding a byte of [from, to) of the origin is copied up. */
@@ -522,7 +522,8 @@ public final class UpperFile extends UpperEntry {
   }
 
   /** Maps a private copy of [position, position + length), as {@link #read} reads it now. */
-  private MappedByteBuffer mapCopy(long position, long length) throws IOException {
+  private <T> T mapCopy(long position, long length, FileHandle.Mapper<T> mapper)
+      throws IOException {
     Path tmp = Files.createTempFile("layerfs-map-", ".tmp"); // owner-only permissions
     try (FileChannel copy = FileChannel.open(tmp, StandardOpenOption.READ,
         StandardOpenOption.WRITE)) {
@@ -541,7 +542,7 @@ public final class UpperFile extends UpperEntry {
         }
         done += buf.limit();
       }
-      return copy.map(FileChannel.MapMode.READ_ONLY, 0, length);
+      return mapper.map(copy, FileChannel.MapMode.READ_ONLY, 0, length);
     } finally {
       Files.deleteIfExists(tmp);
     }

@@ -1,6 +1,7 @@
 package io.layerfs.core.overlay;
 
 import io.layerfs.core.EntryType;
+import io.layerfs.core.FileHandle;
 import io.layerfs.core.Layer;
 import io.layerfs.core.Node;
 import io.layerfs.core.rootfs.LayerStore;
@@ -9,7 +10,6 @@ import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -251,9 +251,9 @@ final class UpperLayer implements Closeable {
    * at {@code dataOffset}, {@code size} bytes long, verified as image mappings are ({@link
    * LayerStore#map}).
    */
-  MappedByteBuffer mapLower(int layer, long dataOffset, long size, long position, long length)
-      throws IOException {
-    return layers.map(imageLayers.get(layer), dataOffset, size, position, length);
+  <T> T mapLower(int layer, long dataOffset, long size, long position, long length,
+      FileHandle.Mapper<T> mapper) throws IOException {
+    return layers.map(imageLayers.get(layer), dataOffset, size, position, length, mapper);
   }
 
   void countWritten(long n) {

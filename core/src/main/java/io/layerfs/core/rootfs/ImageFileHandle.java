@@ -4,7 +4,6 @@ import io.layerfs.core.FileHandle;
 import io.layerfs.core.Node;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.NonWritableChannelException;
 import java.nio.channels.WritableByteChannel;
@@ -52,12 +51,12 @@ final class ImageFileHandle implements FileHandle {
   }
 
   @Override
-  public MappedByteBuffer map(FileChannel.MapMode mode, long position, long size)
+  public <T> T map(FileChannel.MapMode mode, long position, long size, Mapper<T> mapper)
       throws IOException {
     if (mode != FileChannel.MapMode.READ_ONLY) {
       throw new NonWritableChannelException();
     }
-    return root.map(node, position, size);
+    return root.map(node, position, size, mapper);
   }
 
   @Override

@@ -2,6 +2,7 @@ package io.layerfs.core.rootfs;
 
 import io.layerfs.core.Compression;
 import io.layerfs.core.Digest;
+import io.layerfs.core.FileHandle;
 import io.layerfs.core.Layer;
 import io.layerfs.core.LimitException;
 import io.layerfs.core.Limits;
@@ -20,7 +21,6 @@ import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
@@ -256,13 +256,13 @@ public final class LayerStore implements Closeable {
   }
 
   /** Verifies the range's chunks as {@link #read} does, then maps it read-only from the blob. */
-  public MappedByteBuffer map(Layer layer, long dataOffset, long size, long position,
-      long length) throws IOException {
+  public <T> T map(Layer layer, long dataOffset, long size, long position, long length,
+      FileHandle.Mapper<T> mapper) throws IOException {
     if (lazyIndexes.containsKey(layer.diffId())) {
       throw new IOException("cannot map a file of layer " + layer.digest() + " while it is "
           + "read lazily: complete the image first");
     }
-    return verified(layer).map(dataOffset, size, position, length);
+    return verified(layer).map(dataOffset, size, position, length, mapper);
   }
 
   private VerifiedLayer verified(Layer layer) throws IOException {

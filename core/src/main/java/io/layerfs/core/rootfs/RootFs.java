@@ -131,7 +131,13 @@ public final class RootFs implements FileTree {
 
   /** Maps a read-only slice of the file's bytes, verified when mapped. */
   public MappedByteBuffer map(Node.Lower file, long position, long size) throws IOException {
-    return layers.map(layer(file), file.dataOffset(), file.size(), position, size);
+    return map(file, position, size, FileChannel::map);
+  }
+
+  /** {@link #map(Node.Lower, long, long)}, the blob's range mapped by {@code mapper}. */
+  public <T> T map(Node.Lower file, long position, long size, FileHandle.Mapper<T> mapper)
+      throws IOException {
+    return layers.map(layer(file), file.dataOffset(), file.size(), position, size, mapper);
   }
 
   /** The layers bottom to top, as the image lists them. */

@@ -1,9 +1,9 @@
 package io.layerfs.core.rootfs;
 
+import io.layerfs.core.FileHandle;
 import io.layerfs.core.Layer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
@@ -90,14 +90,14 @@ final class VerifiedLayer {
   }
 
   /** Verifies the chunks of the range (within the file), then maps it from the blob. */
-  MappedByteBuffer map(long dataOffset, long size, long position, long length)
-      throws IOException {
+  <T> T map(long dataOffset, long size, long position, long length,
+      FileHandle.Mapper<T> mapper) throws IOException {
     long end = Math.min(size, position + length);
     for (long start = position & -ChunkSums.CHUNK; start < end; start += ChunkSums.CHUNK) {
       chunk(dataOffset, start);
     }
-    return store.channel(layer.diffId())
-        .map(FileChannel.MapMode.READ_ONLY, dataOffset + position, length);
+    return mapper.map(store.channel(layer.diffId()), FileChannel.MapMode.READ_ONLY,
+        dataOffset + position, length);
   }
 
   /** The verified chunk of the file at {@code dataOffset} starting at its byte {@code start}. */

@@ -1,0 +1,41 @@
+package io.layerfs.provider;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.nio.channels.FileChannel;
+
+/**
+ * Java 22's {@code FileChannel.map(MapMode, long, long, Arena)} of a host file's channel, for
+ * {@link LayerFileChannel}'s own. Found at run time, since the provider is built for Java 17;
+ * loaded only when a JDK that has it calls that method.
+ */
+final class ArenaMap {
+  private static final MethodHandle MAP;
+
+  static {
+    try {
+      MAP = MethodHandles.publicLookup().findVirtual(FileChannel.class, "map",
+          MethodType.methodType(MemorySegment.class, FileChannel.MapMode.class, long.class,
+              long.class, Arena.class));
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  private ArenaMap() {}
+
+  static MemorySegment map(FileChannel channel, FileChannel.MapMode mode, long position,
+      long size, Arena arena) throws IOException {
+    try {
+      return (MemorySegment) MAP.invokeExact(channel, mode, position, size, arena);
+    } catch (IOException | RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable e) {
+      throw new IOException(e);
+    }
+  }
+}
