@@ -1,5 +1,6 @@
 package io.layerfs.provider;
 
+import io.layerfs.core.FileHandle;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -28,7 +29,15 @@ final class ArenaMap {
 
   private ArenaMap() {}
 
-  static MemorySegment map(FileChannel channel, FileChannel.MapMode mode, long position,
+  /**
+   * The mapper into {@code arena} (made here, not in the channel, whose class the launcher's
+   * archive holds: a lambda there naming {@code Arena} cannot be linked on Java 17).
+   */
+  static FileHandle.Mapper<MemorySegment> into(Arena arena) {
+    return (channel, mode, position, size) -> map(channel, mode, position, size, arena);
+  }
+
+  private static MemorySegment map(FileChannel channel, FileChannel.MapMode mode, long position,
       long size, Arena arena) throws IOException {
     try {
       return (MemorySegment) MAP.invokeExact(channel, mode, position, size, arena);

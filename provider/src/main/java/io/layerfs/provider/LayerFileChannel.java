@@ -278,8 +278,7 @@ final class LayerFileChannel extends FileChannel {
   public java.lang.foreign.MemorySegment map(MapMode mode, long pos, long size,
       java.lang.foreign.Arena arena) throws IOException {
     java.util.Objects.requireNonNull(arena, "Arena is null");
-    return map(mode, pos, size, (channel, m, p, s) -> ArenaMap.map(channel, m, p, s, arena),
-        false);
+    return map(mode, pos, size, ArenaMap.into(arena), false);
   }
 
   /** Maps by {@code mapper}: into a buffer (at most 2 GiB), or not. */
