@@ -480,6 +480,7 @@ public final class Overlay implements Closeable, FileTree {
           UpperFile file = upper.newFile(n.type());
           file.copyUpFrom(n);
           b.file(file);
+          b.imageKey(file);
           moved = file;
         }
         b.remove(from, s.name, whiteout);

@@ -28,7 +28,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.channels.NonWritableChannelException;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.ClosedFileSystemException;
 import java.nio.file.DirectoryNotEmptyException;
@@ -196,6 +198,43 @@ class OverlayTest {
     assertFalse(Files.exists(fx.dir.resolve("locks/1")));
     assertTrue(ov.lookup("/kept", false).isDirectory());
     assertEquals(2, ov.layers().size());
+  }
+
+  /**
+   * A lock of an image file goes through its lock file, and so does every lock of the file once
+   * it is copied up (never its data file): a lock taken through a handle opened before the
+   * copy-up and one taken after are locks of one file, so within one JVM they overlap as the
+   * JDK's rules say, and across processes they exclude each other. The file keeps that lock file
+   * in the log (a crash view) and in the snapshot (a reopen).
+   */
+  @Test
+  void aCopiedUpFileKeepsLockingTheImageFilesLockFile() throws IOException {
+    long key = ov.lookup("/etc/hosts", false).fileKey();
+    Path lockFile = fx.dir.resolve("locks/" + Long.toHexString(key));
+    try (FileHandle before = ov.open("/etc/hosts", Set.of(READ), 0);
+        FileHandle after = ov.open("/etc/hosts", Set.of(READ, WRITE), 0)) {
+      assertTrue(ov.lookup("/etc/hosts", false) instanceof Node.Upper, "copied up");
+      FileLock shared = before.lockChannel().lock(0, Long.MAX_VALUE, true);
+      assertThrows(OverlappingFileLockException.class, () -> after.lockChannel().tryLock());
+      shared.release();
+      FileLock exclusive = after.lockChannel().tryLock();
+      assertNotNull(exclusive);
+      assertThrows(OverlappingFileLockException.class,
+          () -> before.lockChannel().tryLock(0, Long.MAX_VALUE, true));
+      exclusive.release();
+    }
+    try (Overlay crashed = fx.crashView();
+        FileHandle h = crashed.open("/etc/hosts", Set.of(READ), 0);
+        FileChannel other = FileChannel.open(lockFile, READ, WRITE)) {
+      assertNotNull(h.lockChannel().tryLock(0, Long.MAX_VALUE, true));
+      assertThrows(OverlappingFileLockException.class, () -> other.tryLock());
+    }
+    ov = fx.reopen(false);
+    try (FileHandle h = ov.open("/etc/hosts", Set.of(READ, WRITE), 0);
+        FileChannel other = FileChannel.open(lockFile, READ, WRITE)) {
+      assertNotNull(h.lockChannel().tryLock());
+      assertThrows(OverlappingFileLockException.class, () -> other.tryLock(0, 1, true));
+    }
   }
 
   @Test
