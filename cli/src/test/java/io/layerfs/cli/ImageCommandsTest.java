@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
 import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
 import io.layerfs.core.content.ContentStore;
@@ -17,6 +18,8 @@ import io.layerfs.testing.ImageBuilder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
@@ -317,6 +320,32 @@ class ImageCommandsTest {
     Cli.Result good = Cli.run(withStore(fresh, "import", "docker-archive:" + archive, "copy:1"));
     assertEquals(0, good.code(), good.err());
     assertEquals(List.of("copy:1"), ContentStore.open(fresh).tags());
+  }
+
+  /** As a failed import: a pull that fails (the registry lacks the image) removes its store. */
+  @Test
+  void aFailedPullLeavesNoStoreWhereThereWasNone() throws IOException {
+    HttpServer registry = HttpServer.create(
+        new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    registry.createContext("/", exchange -> {
+      exchange.sendResponseHeaders(404, -1);
+      exchange.close();
+    });
+    registry.start();
+    try {
+      String ref = "127.0.0.1:" + registry.getAddress().getPort() + "/team/app:1";
+      Path fresh = dir.resolve("pulled/stores/one");
+      Cli.Result r = Cli.run(withStore(fresh, "pull", "--tls-verify=false", ref));
+      assertEquals(1, r.code());
+      assertTrue(r.errorLine().contains("team/app"), r.err());
+      assertFalse(Files.exists(dir.resolve("pulled")));
+      // a store that was there stays, with what it had
+      Cli.Result again = run("pull", "--tls-verify=false", ref);
+      assertEquals(1, again.code());
+      assertEquals(List.of("base:1"), store().tags());
+    } finally {
+      registry.stop(0);
+    }
   }
 
   @Test
