@@ -372,6 +372,35 @@ class ImageCommandsTest {
     assertEquals(4, store().tags().size());
   }
 
+  /**
+   * Docker's rules for a name given to an image: upper case in the tag, never in the repository
+   * name (the error names that part); commit and import refuse the same names as tag.
+   */
+  @Test
+  void namesGivenToImagesFollowDockersRules() throws IOException {
+    assertEquals(0, run("tag", "base:1", "app:V1").code());
+    Cli.Result upper = run("tag", "base:1", "MyApp:1");
+    assertEquals(1, upper.code());
+    assertTrue(upper.errorLine().contains("repository name 'MyApp' must be lowercase"),
+        upper.err());
+    Cli.Result bare = run("tag", "base:1", "MyApp");
+    assertTrue(bare.errorLine().contains("'MyApp'"), bare.err());
+    Cli.Result longTag = run("tag", "base:1", "app:" + "v".repeat(129));
+    assertTrue(longTag.errorLine().contains("bad tag 'vvv"), longTag.err());
+    Cli.Result twoColons = run("tag", "base:1", "app:1:2");
+    assertTrue(twoColons.errorLine().contains("component 'app:1'"), twoColons.err());
+    assertEquals(0, run("create", "web", "base:1").code());
+    Cli.Result commit = run("commit", "web", "Web:1");
+    assertEquals(1, commit.code());
+    assertTrue(commit.errorLine().contains("'Web'"), commit.err());
+    Path archive = dir.resolve("base.tar");
+    assertEquals(0, run("export", "base:1", "docker-archive:" + archive).code());
+    Cli.Result imported = run("import", "docker-archive:" + archive, "Copy:1");
+    assertEquals(1, imported.code());
+    assertTrue(imported.errorLine().contains("'Copy'"), imported.err());
+    assertEquals(List.of("app:V1", "base:1"), store().tags());
+  }
+
   @Test
   void rmiUntagsAndGcThenFreesWhatNoContainerUses() throws IOException {
     Image other = Images.resolve(store(), ImageBuilder.create(storeDir).layer()
