@@ -24,7 +24,9 @@ import java.util.Optional;
  * (layers, then the config) a {@code HEAD} first, and nothing more when the repository has it;
  * otherwise a cross-repository mount when {@link BlobOrigins} knows another repository of the
  * same registry that holds it (the registry may decline, then it is uploaded); otherwise an
- * upload, in one {@code PUT} up to the options' chunk size and in {@code PATCH} chunks above it.
+ * upload, in one {@code PUT} up to the options' chunk size and in {@code PATCH} chunks above it
+ * (an upload the registry no longer knows, or finds at another offset, as after a chunk whose
+ * answer was lost and which was sent again, starts over once in a new session).
  * The manifest goes last, byte for byte as stored, so its digest is unchanged; a registry that
  * reports another digest for it is an error. Every uploaded blob is hashed as it is read and
  * checked before the request naming its digest completes the upload: a blob damaged in the
@@ -93,7 +95,17 @@ public final class ImagePush {
             mounted++;
             p.advance(size);
           } else {
-            upload(client, target, start.location(), digest, size, file, p);
+            try {
+              upload(client, target, start.location(), digest, size, file, p);
+            } catch (RegistryException e) {
+              if (e.status() != 404 && e.status() != 416) {
+                throw e;
+              }
+              // the session is not where a retry put it (a chunk the registry took whose answer
+              // was lost, a 5xx from a gateway, was sent again): once more in a new session
+              URI again = client.startUpload(target, digest, null).location();
+              upload(client, target, again, digest, size, file, Progress.NONE);
+            }
             uploaded++;
             bytes += size;
           }
