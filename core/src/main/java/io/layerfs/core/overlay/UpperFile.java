@@ -177,7 +177,8 @@ public final class UpperFile extends UpperEntry {
         }
       }
       channel = c;
-      if (imageKey != NO_IMAGE_KEY && !lockFileMade) {
+      if (need == 0 && imageKey != NO_IMAGE_KEY && !lockFileMade) {
+        // the data file may be new: its lock file comes with it (one with bytes has one already)
         upper.makeLockFile(imageKey);
         lockFileMade = true;
       }
