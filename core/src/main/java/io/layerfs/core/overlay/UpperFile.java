@@ -177,8 +177,7 @@ public final class UpperFile extends UpperEntry {
         }
       }
       channel = c;
-      if (need == 0 && imageKey != NO_IMAGE_KEY && !lockFileMade) {
-        // the data file may be new: its lock file comes with it (one with bytes has one already)
+      if (imageKey != NO_IMAGE_KEY && !lockFileMade) {
         upper.makeLockFile(imageKey);
         lockFileMade = true;
       }
