@@ -697,17 +697,17 @@ public final class Overlay implements Closeable, FileTree {
     if (dir == null) {
       return null; // a transient view of an image: nothing to share a lock with
     }
-    Path lock = UpperLayer.lockPath(dir, key);
+    Path locks = dir.resolve("locks");
     if (readOnly) {
       try {
-        return FileChannel.open(lock, StandardOpenOption.READ);
+        return FileChannel.open(locks.resolve(Long.toHexString(key)), StandardOpenOption.READ);
       } catch (NoSuchFileException e) {
         return null;
       }
     }
-    Files.createDirectories(lock.getParent());
-    return FileChannel.open(lock, StandardOpenOption.CREATE, StandardOpenOption.READ,
-        StandardOpenOption.WRITE);
+    Files.createDirectories(locks);
+    return FileChannel.open(locks.resolve(Long.toHexString(key)), StandardOpenOption.CREATE,
+        StandardOpenOption.READ, StandardOpenOption.WRITE);
   }
 
 }

@@ -57,8 +57,6 @@ public final class UpperFile extends UpperEntry {
    * copy-up (a handle opened then, another process's view) and one taken after exclude each other.
    */
   long imageKey = NO_IMAGE_KEY;
-  /** Whether this session made sure the lock file of {@link #imageKey} exists. */
-  private boolean lockFileMade;
   /** Upper names of this file (derived, not persisted). */
   int nlink;
   /** Size or times changed since the last record of this file. */
@@ -177,10 +175,6 @@ public final class UpperFile extends UpperEntry {
         }
       }
       channel = c;
-      if (imageKey != NO_IMAGE_KEY && !lockFileMade) {
-        upper.makeLockFile(imageKey);
-        lockFileMade = true;
-      }
     }
     return channel;
   }

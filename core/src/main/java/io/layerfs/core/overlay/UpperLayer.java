@@ -169,29 +169,6 @@ final class UpperLayer implements Closeable {
     return dataDir.resolve(Long.toString(id));
   }
 
-  /** {@code locks/KEY} of the container in {@code dir}: see {@link Overlay#lockFile}. */
-  static Path lockPath(Path dir, long key) {
-    return dir.resolve("locks").resolve(Long.toHexString(key));
-  }
-
-  /**
-   * Makes the lock file of image file {@code key} if it is missing, as a copied-up file gets its
-   * data file: a read-only view (which makes no files) then locks it for real, as it would have
-   * locked the data file. Best effort: without it, the first lock makes it.
-   */
-  void makeLockFile(long key) {
-    if (dir == null || readOnly) {
-      return;
-    }
-    Path p = lockPath(dir, key);
-    try {
-      Files.createDirectories(p.getParent());
-      Files.createFile(p);
-    } catch (IOException e) {
-      // there already, or no room for it now
-    }
-  }
-
   /**
    * Disposes of the data file of file {@code id}, whose last name and user are gone ({@link
    * DataFilePool}); {@code open} is its channel if still open, {@code mapped} whether it was

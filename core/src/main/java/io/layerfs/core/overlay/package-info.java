@@ -90,10 +90,7 @@
  * file's key, and a file copied up keeps locking that same lock file, never its data file, so a
  * lock taken through a handle opened before the copy-up (or by a read-only process that still
  * sees the image file) and one taken after exclude each other, across processes, and within one
- * JVM throw {@code OverlappingFileLockException} as the JDK's rules ask. A read-only view makes
- * no files, so its lock is real only where a writer made the lock file: the writer makes it at
- * the first lock and when the file's data file is first opened (a read-only view locked the data
- * file before).
+ * JVM throw {@code OverlappingFileLockException} as the JDK's rules ask.
  *
  * <p>{@code meta.log} is a 24-byte header, {@code [long magic "LFSMLOG1"][int version 3][long
  * generation][int CRC32C of the 20 bytes before]}, then {@code [int length][int CRC32C of the

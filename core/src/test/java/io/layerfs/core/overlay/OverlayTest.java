@@ -237,28 +237,6 @@ class OverlayTest {
     }
   }
 
-  /**
-   * A read-only view (which makes no files) locks a copied-up file for real once the writer gave
-   * it bytes, though nobody locked it yet: its lock file is made with its data file, as the data
-   * file it locked before was.
-   */
-  @Test
-  void aReadOnlyViewLocksAFileCopiedUpWithBytesForReal() throws IOException {
-    long key = ov.lookup("/etc/hosts", false).fileKey();
-    try (FileHandle h = ov.open("/etc/hosts", Set.of(WRITE, APPEND), 0)) {
-      h.write(ByteBuffer.wrap(new byte[] {'x'}), h.size());
-    }
-    try (Overlay view = fx.crashView();
-        FileHandle h = view.open("/etc/hosts", Set.of(READ), 0);
-        FileChannel writer = FileChannel.open(
-            fx.dir.resolve("locks/" + Long.toHexString(key)), READ, WRITE)) {
-      FileChannel lock = h.lockChannel();
-      assertNotNull(lock, "a real lock, not bookkeeping");
-      assertNotNull(lock.tryLock(0, Long.MAX_VALUE, true));
-      assertThrows(OverlappingFileLockException.class, () -> writer.tryLock());
-    }
-  }
-
   @Test
   void findAndListAnswerAsLookupDoes() throws IOException {
     assertNull(ov.find("/nope", false));
