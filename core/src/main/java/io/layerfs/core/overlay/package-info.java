@@ -90,7 +90,9 @@
  * file's key, and a file copied up keeps locking that same lock file, never its data file, so a
  * lock taken through a handle opened before the copy-up (or by a read-only process that still
  * sees the image file) and one taken after exclude each other, across processes, and within one
- * JVM throw {@code OverlappingFileLockException} as the JDK's rules ask.
+ * JVM throw {@code OverlappingFileLockException} as the JDK's rules ask. A read-only container
+ * makes the lock file when no writer made it yet (the one file it makes), so its lock holds
+ * against a writer's later one; in a store it cannot write, such a lock is bookkeeping.
  *
  * <p>{@code meta.log} is a 24-byte header, {@code [long magic "LFSMLOG1"][int version 3][long
  * generation][int CRC32C of the 20 bytes before]}, then {@code [int length][int CRC32C of the

@@ -179,7 +179,7 @@ class OverlayTest {
   }
 
   @Test
-  void aReadOnlyContainerRefusesChangesAndMakesNoLockFiles() throws IOException {
+  void aReadOnlyContainerRefusesChangesAndMakesOnlyLockFiles() throws IOException {
     ov.createDirectory("/kept", 0755);
     ov.lockFile(0x2a).close();
     ov = fx.reopen(true);
@@ -189,13 +189,17 @@ class OverlayTest {
         () -> ov.open("/etc/hosts", Set.of(WRITE), 0));
     assertThrows(ReadOnlyFileSystemException.class,
         () -> ov.open("/etc/hosts", Set.of(READ, DELETE_ON_CLOSE), 0));
-    // a lock file a writer made is locked for reading; none is made: locks are bookkeeping
+    // a lock file a writer made is locked for reading; one no writer made yet is made, so the
+    // view's lock holds against a writer's later one
     try (FileChannel lock = ov.lockFile(0x2a)) {
       assertNotNull(lock.tryLock(0, Long.MAX_VALUE, true));
       assertThrows(NonWritableChannelException.class, () -> lock.tryLock());
     }
-    assertNull(ov.lockFile(1));
-    assertFalse(Files.exists(fx.dir.resolve("locks/1")));
+    try (FileChannel lock = ov.lockFile(1);
+        FileChannel writer = FileChannel.open(fx.dir.resolve("locks/1"), READ, WRITE)) {
+      assertNotNull(lock.tryLock(0, Long.MAX_VALUE, true));
+      assertThrows(OverlappingFileLockException.class, () -> writer.tryLock());
+    }
     assertTrue(ov.lookup("/kept", false).isDirectory());
     assertEquals(2, ov.layers().size());
   }
@@ -234,6 +238,28 @@ class OverlayTest {
         FileChannel other = FileChannel.open(lockFile, READ, WRITE)) {
       assertNotNull(h.lockChannel().tryLock());
       assertThrows(OverlappingFileLockException.class, () -> other.tryLock(0, 1, true));
+    }
+  }
+
+  /**
+   * A read-only view locks a copied-up file nobody locked yet for real (as it locked the data
+   * file before the lock went through the image file's lock file): it makes the lock file.
+   */
+  @Test
+  void aReadOnlyViewLocksACopiedUpFileForReal() throws IOException {
+    long key = ov.lookup("/etc/hosts", false).fileKey();
+    try (FileHandle h = ov.open("/etc/hosts", Set.of(WRITE, APPEND), 0)) {
+      h.write(ByteBuffer.wrap(new byte[] {'x'}), h.size());
+    }
+    try (Overlay view = fx.crashView();
+        FileHandle h = view.open("/etc/hosts", Set.of(READ), 0)) {
+      FileChannel lock = h.lockChannel();
+      assertNotNull(lock, "a real lock, not bookkeeping");
+      assertNotNull(lock.tryLock(0, Long.MAX_VALUE, true));
+      try (FileChannel writer = FileChannel.open(
+          fx.dir.resolve("locks/" + Long.toHexString(key)), READ, WRITE)) {
+        assertThrows(OverlappingFileLockException.class, () -> writer.tryLock());
+      }
     }
   }
 

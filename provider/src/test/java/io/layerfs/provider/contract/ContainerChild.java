@@ -25,7 +25,8 @@ import java.util.Map;
  *   <li>{@code hold}: opens the container for writing, writes {@code /held}, prints {@code open},
  *       and keeps it open until its stdin ends; then prints {@code closed}.
  *   <li>{@code lock PATH}: opens {@code PATH} for writing (an image file is copied up), locks it
- *       whole, prints {@code locked}, and holds the lock until its stdin ends.
+ *       whole (printing {@code busy} first if another process holds a lock of it, and waiting),
+ *       prints {@code locked}, and holds the lock until its stdin ends.
  * </ul>
  */
 final class ContainerChild {
@@ -53,7 +54,10 @@ final class ContainerChild {
         case "lock" -> {
           try (FileChannel ch = FileChannel.open(root.resolve(args[3]),
               StandardOpenOption.WRITE)) {
-            ch.lock();
+            if (ch.tryLock() == null) {
+              out.println("busy");
+              ch.lock();
+            }
             out.println("locked");
             System.in.readAllBytes();
           }

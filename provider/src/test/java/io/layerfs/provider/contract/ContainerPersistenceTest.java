@@ -238,21 +238,22 @@ class ContainerPersistenceTest {
   /**
    * A lock of an image file taken by a read-only view in this JVM, which still sees the image
    * file, and one taken by a writer in another JVM after it copied the file up are locks of one
-   * file: each waits for the other.
+   * file: each waits for the other, the view's lock first (it makes the lock file, which no
+   * writer made), then the writer's.
    */
   @Test
   void aLockBeforeACopyUpAndOneAfterExcludeEachOtherAcrossJvms() throws Exception {
     String name = "locks-copy-up";
-    try (FileSystem fs = open(name, Map.of("store", store, "image", FixtureImages.TAG));
-        FileChannel ch = FileChannel.open(fs.getPath("/data/one"), StandardOpenOption.READ)) {
-      ch.lock(0, Long.MAX_VALUE, true).release(); // a writer makes the image file's lock file
-    }
+    open(name, Map.of("store", store, "image", FixtureImages.TAG)).close();
     try (FileSystem view = open(name, Map.of("store", store, "readOnly", true));
         FileChannel ch = FileChannel.open(view.getPath("/data/one"), StandardOpenOption.READ)) {
       assertTrue((int) Files.getAttribute(view.getPath("/data/one"), "layer:index") >= 0,
           "the view sees the image file");
+      FileLock first = ch.lock(0, Long.MAX_VALUE, true); // no writer made its lock file yet
       Child child = Child.start("lock", name, "/data/one");
       try {
+        assertEquals("busy", child.readLine(), () -> "the child did not wait; " + child);
+        first.release();
         assertEquals("locked", child.readLine(), () -> "the child did not lock; " + child);
         assertNull(ch.tryLock(0, Long.MAX_VALUE, true), "the child holds the file's lock");
         child.process.getOutputStream().close();
