@@ -6,13 +6,14 @@ import io.layerfs.core.registry.Platform;
 import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 
 /**
  * {@code layerfs pull REF}: fetches what the store lacks of a registry image, verified, and tags
  * it as {@code docker pull} names it ({@code debian:12}, {@code host:5000/team/app:1}); prints
- * the tag.
+ * the tag. A failed pull removes the store again if it made it.
  */
 final class PullCommand implements CliCommand {
   static CommandSpec spec() {
@@ -43,10 +44,20 @@ final class PullCommand implements CliCommand {
       throw new IllegalArgumentException("--parallel must be at least 1, not " + parallel);
     }
     ImagePull.Result result;
+    Path made = Stores.firstMissing(in.store());
     try (Store store = Stores.create(in.store());
         TerminalProgress progress = TerminalProgress.forConsole()) {
       result = store.pull(reference, RegistryFlags.options(in).withParallelism(parallel), p,
           progress);
+    } catch (IOException | RuntimeException e) {
+      // as a failed import: no store is left where there was none (a store that was there
+      // keeps the verified blobs the pull stored, which the next pull does not fetch again)
+      try {
+        Stores.removeMade(made);
+      } catch (IOException cleanup) {
+        e.addSuppressed(cleanup);
+      }
+      throw e;
     }
     PrintWriter out = in.out();
     if (FormatOption.json(in)) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
 import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
 import io.layerfs.core.content.ContentStore;
@@ -17,6 +18,8 @@ import io.layerfs.testing.ImageBuilder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
@@ -326,6 +329,32 @@ class ImageCommandsTest {
     assertEquals(List.of("copy:1"), ContentStore.open(fresh).tags());
   }
 
+  /** As a failed import: a pull that fails (the registry lacks the image) removes its store. */
+  @Test
+  void aFailedPullLeavesNoStoreWhereThereWasNone() throws IOException {
+    HttpServer registry = HttpServer.create(
+        new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    registry.createContext("/", exchange -> {
+      exchange.sendResponseHeaders(404, -1);
+      exchange.close();
+    });
+    registry.start();
+    try {
+      String ref = "127.0.0.1:" + registry.getAddress().getPort() + "/team/app:1";
+      Path fresh = dir.resolve("pulled/stores/one");
+      Cli.Result r = Cli.run(withStore(fresh, "pull", "--tls-verify=false", ref));
+      assertEquals(1, r.code());
+      assertTrue(r.errorLine().contains("team/app"), r.err());
+      assertFalse(Files.exists(dir.resolve("pulled")));
+      // a store that was there stays, with what it had
+      Cli.Result again = run("pull", "--tls-verify=false", ref);
+      assertEquals(1, again.code());
+      assertEquals(List.of("base:1"), store().tags());
+    } finally {
+      registry.stop(0);
+    }
+  }
+
   @Test
   void tagGivesAnImageAnotherTagAndMovesAnExistingOne() throws IOException {
     Cli.Result r = run("tag", "base:1", "registry.example:5000/team/base");
@@ -348,6 +377,35 @@ class ImageCommandsTest {
     assertEquals(1, bad.code());
     assertTrue(bad.errorLine().contains("invalid tag"), bad.err());
     assertEquals(4, store().tags().size());
+  }
+
+  /**
+   * Docker's rules for a name given to an image: upper case in the tag, never in the repository
+   * name (the error names that part); commit and import refuse the same names as tag.
+   */
+  @Test
+  void namesGivenToImagesFollowDockersRules() throws IOException {
+    assertEquals(0, run("tag", "base:1", "app:V1").code());
+    Cli.Result upper = run("tag", "base:1", "MyApp:1");
+    assertEquals(1, upper.code());
+    assertTrue(upper.errorLine().contains("repository name 'MyApp' must be lowercase"),
+        upper.err());
+    Cli.Result bare = run("tag", "base:1", "MyApp");
+    assertTrue(bare.errorLine().contains("'MyApp'"), bare.err());
+    Cli.Result longTag = run("tag", "base:1", "app:" + "v".repeat(129));
+    assertTrue(longTag.errorLine().contains("bad tag 'vvv"), longTag.err());
+    Cli.Result twoColons = run("tag", "base:1", "app:1:2");
+    assertTrue(twoColons.errorLine().contains("component 'app:1'"), twoColons.err());
+    assertEquals(0, run("create", "web", "base:1").code());
+    Cli.Result commit = run("commit", "web", "Web:1");
+    assertEquals(1, commit.code());
+    assertTrue(commit.errorLine().contains("'Web'"), commit.err());
+    Path archive = dir.resolve("base.tar");
+    assertEquals(0, run("export", "base:1", "docker-archive:" + archive).code());
+    Cli.Result imported = run("import", "docker-archive:" + archive, "Copy:1");
+    assertEquals(1, imported.code());
+    assertTrue(imported.errorLine().contains("'Copy'"), imported.err());
+    assertEquals(List.of("app:V1", "base:1"), store().tags());
   }
 
   @Test

@@ -53,10 +53,12 @@ public interface FileHandle extends Closeable {
   }
 
   /**
-   * The channel of the file's data, for {@link FileChannel#lock} and {@link FileChannel#tryLock}
-   * (an I/O error opening it is thrown as {@link java.io.UncheckedIOException}), or null where
-   * there is none to lock (an image file, or a read-only container's file no writer made a data
-   * or lock file for): locks are then the caller's bookkeeping.
+   * The channel to lock for {@link FileChannel#lock} and {@link FileChannel#tryLock}: the file's
+   * data file, or the lock file of a container's image file, which it keeps after a copy-up (an
+   * I/O error opening it is thrown as {@link java.io.UncheckedIOException}); or null where there
+   * is none to lock (an image view's file, or, in a read-only container of a store it cannot
+   * write, a file no writer made a data or lock file for): locks are then the caller's
+   * bookkeeping.
    */
   FileChannel lockChannel();
 

@@ -18,8 +18,9 @@ import java.util.Set;
  * {@code done} and then waits to be killed (so a kill always finds it alive, before or after the
  * operation ended). Arguments: {@code OP STORE [SOURCE]}, OP one of {@code import}, {@code index},
  * {@code copyup}, {@code commit}, {@code gc}, {@code rename} (of an image directory in the
- * container), {@code create}, {@code pull} (SOURCE is then a registry reference), {@code fill} (a
- * container created with a volume, which is filled from the image).
+ * container), {@code create}, {@code pull} and {@code push} (SOURCE is then a registry
+ * reference; the push in 64 KiB chunks), {@code fill} (a container created with a volume, which
+ * is filled from the image).
  */
 public final class CrashChild {
   static final String TAG = "base";
@@ -57,6 +58,8 @@ public final class CrashChild {
       case "pull" -> store.pull(args[2], RegistryOptions.defaults().withTlsVerify(false),
           Platform.DEFAULT, Progress.NONE);
       case "rename" -> c.move("/d", "/moved", false);
+      case "push" -> store.push(TAG, args[2], RegistryOptions.defaults().withTlsVerify(false)
+          .withChunkSize(CHUNK), Progress.NONE);
       case "fill" -> store.container(CONTAINER, TAG, false, java.util.List.of(VOLUME));
       case "create" -> {
         for (int i = 0; ; i++) {

@@ -50,7 +50,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Kills a child JVM ({@link CrashChild}, {@code Process.destroyForcibly}: SIGKILL) at a seeded
  * random moment after it announced an operation: import of an OCI layout, the first open of an
  * image (inflate and index), copy-up of a large image file, commit, gc, the rename of an image
- * directory in a container, container creation and the first fill of a volume.
+ * directory in a container, container creation, the first fill of a volume, a pull and a push.
  * Then, in this JVM: the store opens, every tag reads as its fresh reference, the container shows
  * the old or the new state of the operation and nothing else, and the operation run again
  * succeeds. The seed is printed; {@code -Dlayerfs.crash.seed=N} runs it again.
@@ -166,6 +166,33 @@ final class CrashIT {
         assertEquals(baseTree, tree(s.view(reference)));
         assertEquals(List.of(), s.gc(false).problems());
         assertEquals(List.of(), s.fsck(false, Progress.NONE).problems());
+      }
+    }
+  }
+
+  /**
+   * A push (in 64 KiB chunks) killed at any point: the store is unharmed, and pushed again the
+   * registry serves the image, digest for digest, which pulls back as the image.
+   */
+  @Test
+  void pushKilled() throws Exception {
+    RegistryOptions options = RegistryOptions.defaults().withTlsVerify(false)
+        .withChunkSize(CrashChild.CHUNK);
+    for (int round = 0; round < 2; round++) {
+      String reference = TestRegistry.address() + "/crash-push-" + round + "/" + TAG + ":1";
+      Path dir = fresh("push", round);
+      copy(imported, dir);
+      kill("push", dir, reference);
+      try (Store s = Store.open(dir)) {
+        Digest manifest = s.image(TAG).manifestDigest();
+        assertEquals(manifest, s.push(TAG, reference, options, Progress.NONE).manifestDigest());
+        assertEquals(manifest.toString(), Tools.run("skopeo", "inspect", "--tls-verify=false",
+            "--format", "{{.Digest}}", "docker://" + reference).strip());
+        assertEquals(List.of(), s.fsck(false, Progress.NONE).problems());
+      }
+      try (Store back = Store.open(fresh("push-back", round))) {
+        back.pull(reference, options, Platform.DEFAULT, Progress.NONE);
+        assertEquals(baseTree, tree(back.view(reference)));
       }
     }
   }
@@ -391,7 +418,7 @@ final class CrashIT {
       case "create", "copyup", "index" -> 250;
       case "fill" -> 120;
       // a fresh JVM's first requests take most of a second before the layer's bytes flow
-      case "pull" -> 2500;
+      case "pull", "push" -> 2500;
       default -> MAX_DELAY_MS;
     };
     int delay = random.nextInt(max);

@@ -10,11 +10,14 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.layerfs.core.Digest;
 import io.layerfs.core.FileHandle;
 import io.layerfs.core.FileTree;
+import io.layerfs.core.CommitOptions;
 import io.layerfs.core.Image;
+import io.layerfs.core.Layer;
 import io.layerfs.core.Node;
 import io.layerfs.core.Progress;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.estargz.FileRangedBlob;
+import io.layerfs.core.lazy.LazyLayers;
 import io.layerfs.core.rootfs.LayerStore;
 import io.layerfs.core.store.Container;
 import io.layerfs.core.store.Store;
@@ -155,6 +158,144 @@ final class FullDiskIT {
       assertEquals(List.of(), s.fsck(false, Progress.NONE).problems());
     } finally {
       unmount(disk);
+    }
+  }
+
+  /**
+   * A lazy completion whose final commit finds no space (every byte of a small layer held
+   * already, so the commit's last write is the first to reach the disk) fails with the disk's
+   * error naming the blob, not as a digest mismatch; the held bytes stay, and once space is
+   * freed the completion stores them without fetching a byte.
+   */
+  @Test
+  void aLazyCompletionOnAFullDiskIsTheDisksErrorAndKeepsTheHeldBytes() throws Exception {
+    Path remote = work.resolve("remote");
+    byte[] data = new byte[20_000];
+    new Random(11).nextBytes(data);
+    ImageBuilder.create(remote).layer().file("/data", data).build("base");
+    Image image;
+    try (Store r = Store.open(remote)) {
+      image = r.convertToEStargz("base", "esgz", Progress.NONE);
+    }
+    Layer layer = image.layers().get(0);
+    assertTrue(layer.size() < 60_000, "within the blob writer's buffer: " + layer.size());
+    Path disk = work.resolve("disk");
+    Files.createDirectories(disk);
+    mount(disk);
+    try {
+      ContentStore from = ContentStore.open(remote);
+      ContentStore to = ContentStore.open(disk.resolve("store"));
+      to.write(from.readJson(image.configDigest()));
+      to.write(from.readJson(image.manifestDigest()));
+      to.tag("esgz", image.manifestDigest());
+      Path held = LazyLayers.dir(to, layer.digest());
+      Files.createDirectories(held);
+      Files.copy(from.blobPath(layer.digest()), held.resolve("blob.part"));
+      Files.writeString(held.resolve("ranges"), "0 " + layer.size() + "\n");
+      try (Store lazy = Store.open(disk.resolve("store"))) {
+        lazy.attachLazy("esgz", l -> new FileRangedBlob(from.blobPath(l.digest()), l.digest()));
+        Path filler = disk.resolve("filler");
+        fill(filler);
+        IOException e = assertThrows(IOException.class, () -> lazy.completeLazy("esgz"));
+        assertTrue(messages(e).contains("No space left on device")
+            && messages(e).contains(layer.digest().toString())
+            && !messages(e).contains("verify"), messages(e));
+        assertEquals(0, lazy.lazyFetchedBytes(), "nothing fetched");
+        Files.delete(filler);
+        lazy.completeLazy("esgz");
+        assertEquals(0, lazy.lazyFetchedBytes(), "the held bytes stored");
+        try (FileTree view = lazy.view("esgz")) {
+          assertArrayEquals(data, readTree(view, "/data"));
+        }
+        assertEquals(List.of(), lazy.fsck(false, Progress.NONE).problems());
+      }
+    } finally {
+      unmount(disk);
+    }
+  }
+
+  /**
+   * A commit on a full disk fails with the disk's error, tags nothing, leaves no temp file and
+   * changes nothing in the container; once space is freed the same commit succeeds.
+   */
+  @Test
+  void aCommitOnAFullDiskFailsChangingNothingAndSucceedsOnceThereIsSpace() throws Exception {
+    byte[] data = new byte[2 << 20];
+    new Random(12).nextBytes(data);
+    Path disk = work.resolve("disk");
+    Files.createDirectories(disk);
+    mount(disk);
+    try {
+      ImageBuilder.create(disk.resolve("store")).layer().file("/etc/hosts", "127.0.0.1\n")
+          .build("base");
+      try (Store s = Store.open(disk.resolve("store"));
+          Container c = s.container("web", "base", false)) {
+        write(c, "/new", data, 0, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        c.delete("/etc/hosts");
+        List<String> before = describe(c);
+        Path filler = disk.resolve("filler");
+        fill(filler);
+        IOException e = assertThrows(IOException.class,
+            () -> c.commit("new", CommitOptions.defaults(), Progress.NONE));
+        assertTrue(messages(e).contains("No space left on device"), messages(e));
+        assertEquals(List.of("base"), s.tags());
+        assertEquals(before, describe(c));
+        Files.delete(filler);
+        assertEquals(List.of(), temps(disk.resolve("store")));
+        c.commit("new", CommitOptions.defaults(), Progress.NONE);
+        try (FileTree view = s.view("new")) {
+          assertArrayEquals(data, readTree(view, "/new"));
+          assertEquals(null, view.find("/etc/hosts", false));
+        }
+        assertEquals(before, describe(c));
+        assertEquals(List.of(), s.fsck(false, Progress.NONE).problems());
+      }
+    } finally {
+      unmount(disk);
+    }
+  }
+
+  /**
+   * An export onto a full disk fails with the disk's error and leaves nothing at the
+   * destination, and succeeds once space is freed.
+   */
+  @Test
+  void anExportOntoAFullDiskLeavesNothingAndSucceedsOnceThereIsSpace() throws Exception {
+    byte[] data = new byte[2 << 20];
+    new Random(13).nextBytes(data);
+    Path store = work.resolve("store");
+    ImageBuilder.create(store).layer().file("/data", data).build("base");
+    Path disk = work.resolve("disk");
+    Files.createDirectories(disk);
+    mount(disk);
+    try (Store s = Store.open(store)) {
+      Path filler = disk.resolve("filler");
+      fill(filler);
+      for (String kind : List.of("docker-archive:", "oci-archive:", "oci:")) {
+        Path out = disk.resolve("out");
+        IOException e = assertThrows(IOException.class,
+            () -> s.exportImage("base", kind + out, Progress.NONE));
+        assertTrue(messages(e).contains("No space left on device"), kind + messages(e));
+        try (var left = Files.list(disk)) {
+          assertEquals(List.of(filler), left.toList(), kind);
+        }
+      }
+      Files.delete(filler);
+      s.exportImage("base", "docker-archive:" + disk.resolve("out.tar"), Progress.NONE);
+      try (Store back = Store.open(work.resolve("back"))) {
+        back.importImage("docker-archive:" + disk.resolve("out.tar"), "back", Progress.NONE);
+        try (FileTree view = back.view("back")) {
+          assertArrayEquals(data, readTree(view, "/data"));
+        }
+      }
+    } finally {
+      unmount(disk);
+    }
+  }
+
+  private static List<Path> temps(Path store) throws IOException {
+    try (var all = Files.walk(store)) {
+      return all.filter(p -> p.toString().endsWith(".tmp")).toList();
     }
   }
 

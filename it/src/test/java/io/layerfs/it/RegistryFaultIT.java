@@ -201,10 +201,62 @@ final class RegistryFaultIT {
     long patches = proxy.seen().stream().filter(x -> x.method().equals("PATCH")).count();
     assertTrue(patches >= (biggest + 1023) / 1024, patches + " PATCH requests");
     assertEquals(result.manifestDigest().toString(), Tools.run("skopeo", "inspect",
-        "--tls-verify=false", "--format", "{{.Digest}}", "docker://" + target).strip());
+        "--tls-verify=false", "--format", "{{.Digest}}",
+        "docker://" + direct("/chunked/it:" + TAG)).strip());
     Path copy = work.resolve("chunked-copy");
-    Tools.run("skopeo", "copy", "-q", "--src-tls-verify=false", "docker://" + target,
-        "oci:" + copy + ":" + TAG);
+    Tools.run("skopeo", "copy", "-q", "--src-tls-verify=false",
+        "docker://" + direct("/chunked/it:" + TAG), "oci:" + copy + ":" + TAG);
+  }
+
+  /**
+   * A push through server errors in the middle of its uploads: 5xx answers to a chunk, to the
+   * request that completes an upload and to the manifest (retried), and a chunk the registry
+   * took whose answer was lost (a gateway's 502 after it; the retry finds the session moved on,
+   * and the blob starts over in a new one): the push completes, and the registry serves the
+   * image, digest for digest.
+   */
+  @Test
+  void aPushThroughServerErrorsMidUploadEndsWithTheImage() throws IOException {
+    Path store = work.resolve("push-faults");
+    LayerfsCli.run(store, "import", "oci:" + images.layout() + ":" + TAG);
+    // a few chunks of the biggest layer: faults land mid-upload, in few requests
+    long chunk = Math.max(1024, layers.get(0).get("size").asLong() / 4);
+    RegistryClient client = new RegistryClient(RegistryOptions.defaults().withTlsVerify(false)
+        .withChunkSize(chunk).withRetries(3, Duration.ofMillis(10)));
+    String target = proxy.address() + "/faults/it:" + TAG;
+    List<RegistryProxy.Fault> faults = List.of(
+        RegistryProxy.Fault.status("PATCH", p -> p.contains("/blobs/uploads/"), 503, 1),
+        RegistryProxy.Fault.status("PUT", p -> p.contains("/blobs/uploads/"), 500, 1),
+        RegistryProxy.Fault.status("PUT", p -> p.contains("/manifests/"), 502, 1));
+    faults.forEach(proxy::add);
+    Digest expected;
+    try (Store s = Store.open(store)) {
+      expected = s.image(TAG).manifestDigest();
+      assertEquals(expected, ImagePush.push(ContentStore.open(store), client, TAG,
+          Reference.parse(target), null).manifestDigest());
+    }
+    assertTrue(faults.stream().allMatch(f -> f.times().get() <= 0), "every fault struck");
+    assertEquals(expected.toString(), Tools.run("skopeo", "inspect", "--tls-verify=false",
+        "--format", "{{.Digest}}", "docker://" + direct("/faults/it:" + TAG)).strip());
+
+    // the store forgets which repository holds its blobs: it uploads them again, not mounts
+    io.layerfs.core.internal.FileTrees.deleteTree(store.resolve("layerfs/origins"));
+    String lost = proxy.address() + "/lost/it:" + TAG;
+    RegistryProxy.Fault lostChunk = RegistryProxy.Fault.lostAnswer("PATCH",
+        p -> p.contains("/blobs/uploads/"), 502, 1);
+    proxy.add(lostChunk);
+    ImagePush.push(ContentStore.open(store), client, TAG, Reference.parse(lost), null);
+    assertTrue(lostChunk.times().get() <= 0, "the fault struck");
+    assertEquals(expected.toString(), Tools.run("skopeo", "inspect", "--tls-verify=false",
+        "--format", "{{.Digest}}", "docker://" + direct("/lost/it:" + TAG)).strip());
+  }
+
+  /**
+   * {@code path} in the registry itself, for skopeo: through the proxy, skopeo's TLS probe of a
+   * plain HTTP server waits some 20 s for an answer the JDK's server never gives.
+   */
+  private static String direct(String path) {
+    return TestRegistry.address() + path;
   }
 
   private static List<RegistryProxy.Seen> blobGets(String blob) {

@@ -28,7 +28,8 @@ import java.util.function.Predicate;
 /**
  * A loopback HTTP proxy in front of a registry, for the tests of what a client must survive:
  * faults injected into chosen requests (a status such as 503, a body cut off part way with the
- * connection dropped, a body with one byte flipped), and optionally bearer-token authentication
+ * connection dropped, a body with one byte flipped, a status answered after the registry took
+ * the request, as a gateway that timed out answers), and optionally bearer-token authentication
  * with a token server of its own at {@code /token} (basic credentials required there when set).
  * It logs every request it sees. {@code Location} headers of the registry are rewritten to point
  * at the proxy.
@@ -42,17 +43,22 @@ final class RegistryProxy implements AutoCloseable {
 
   /** What to do to a request: see the class comment. */
   record Fault(String method, Predicate<String> path, int status, long cutAfter, boolean corrupt,
-      AtomicInteger times) {
+      boolean forwarded, AtomicInteger times) {
     static Fault status(String method, Predicate<String> path, int status, int times) {
-      return new Fault(method, path, status, -1, false, new AtomicInteger(times));
+      return new Fault(method, path, status, -1, false, false, new AtomicInteger(times));
+    }
+
+    /** The request reaches the registry; its answer is replaced by {@code status}. */
+    static Fault lostAnswer(String method, Predicate<String> path, int status, int times) {
+      return new Fault(method, path, status, -1, false, true, new AtomicInteger(times));
     }
 
     static Fault cut(String method, Predicate<String> path, long after, int times) {
-      return new Fault(method, path, 0, after, false, new AtomicInteger(times));
+      return new Fault(method, path, 0, after, false, false, new AtomicInteger(times));
     }
 
     static Fault corrupt(String method, Predicate<String> path, int times) {
-      return new Fault(method, path, 0, -1, true, new AtomicInteger(times));
+      return new Fault(method, path, 0, -1, true, false, new AtomicInteger(times));
     }
   }
 
@@ -191,7 +197,7 @@ final class RegistryProxy implements AutoCloseable {
           break;
         }
       }
-      if (fault != null && fault.status() > 0) {
+      if (fault != null && fault.status() > 0 && !fault.forwarded()) {
         exchange.getResponseHeaders().add("Retry-After", "0");
         send(exchange, fault.status(), "{\"errors\":[{\"code\":\"UNAVAILABLE\","
             + "\"message\":\"injected by the test\"}]}");
@@ -217,6 +223,12 @@ final class RegistryProxy implements AutoCloseable {
       byte[] body;
       try (InputStream in = response.body()) {
         body = in.readAllBytes();
+      }
+      if (fault != null && fault.forwarded()) {
+        exchange.getResponseHeaders().add("Retry-After", "0");
+        send(exchange, fault.status(), "{\"errors\":[{\"code\":\"UNAVAILABLE\","
+            + "\"message\":\"answer lost, injected by the test\"}]}");
+        return;
       }
       for (Map.Entry<String, List<String>> h : response.headers().map().entrySet()) {
         String name = h.getKey().toLowerCase(Locale.ROOT);

@@ -335,7 +335,8 @@ final class LayerFileChannel extends FileChannel {
 
   /**
    * The JDK's rules: shared locks need a readable channel, exclusive ones a writable one. Locks
-   * of container files are real locks of their data files, so they also hold across JVMs.
+   * of container files are real locks of their data files, or of the lock files of image files
+   * (kept after a copy-up), so they also hold across JVMs.
    */
   private FileLock lock(long pos, long size, boolean shared, boolean wait) throws IOException {
     ensureOpen();

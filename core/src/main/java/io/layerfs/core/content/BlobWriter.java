@@ -115,7 +115,10 @@ public final class BlobWriter extends OutputStream {
    * @param expected the digest the content must have, or null to accept any
    * @param expectedSize the size the content must have, or -1
    * @return the blob's digest
-   * @throws IOException on a size or digest mismatch (naming both values); the temp file is gone
+   * @throws BlobMismatchException on a size or digest mismatch (naming both values); the temp
+   *     file is gone
+   * @throws IOException if the file cannot be written, forced or renamed (a full disk); the temp
+   *     file is gone
    */
   public Digest commit(Digest expected, long expectedSize) throws IOException {
     if (done) {
@@ -127,7 +130,7 @@ public final class BlobWriter extends OutputStream {
       channel.close();
       actual = Digest.of(algorithm, hasher.digest());
       if (expectedSize >= 0 && size != expectedSize) {
-        throw new IOException(
+        throw new BlobMismatchException(
             "size mismatch for blob "
                 + (expected != null ? expected : actual)
                 + ": expected "
@@ -136,7 +139,8 @@ public final class BlobWriter extends OutputStream {
                 + size);
       }
       if (expected != null && !expected.equals(actual)) {
-        throw new IOException("digest mismatch: expected " + expected + ", actual " + actual);
+        throw new BlobMismatchException(
+            "digest mismatch: expected " + expected + ", actual " + actual);
       }
       Path target = blobs.resolve(actual.algorithm()).resolve(actual.hex());
       if (Files.exists(target)) {

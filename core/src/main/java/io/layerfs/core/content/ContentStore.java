@@ -244,9 +244,26 @@ public final class ContentStore {
 
   // ---- package-private plumbing for the OCI model and LayerStore ----
 
+  /**
+   * Checks a name a user gives an image as Docker checks a reference ({@link TagName}): {@code
+   * [HOST[:PORT]/]PATH[:TAG][@DIGEST]}, the repository path in lower case.
+   *
+   * @throws IllegalArgumentException naming the name and the part of it that is wrong
+   */
+  public static void checkTag(String name) {
+    TagName.check(name);
+    checkRefName(name);
+  }
+
+  /**
+   * Checks an OCI ref.name, the looser grammar of the names OCI layouts bring along (and of every
+   * index.json entry); names users give are checked by {@link #checkTag}.
+   */
   public static void checkRefName(String name) {
     if (name == null || name.length() > 255 || !RefName.PATTERN.matcher(name).matches()) {
-      throw new IllegalArgumentException("invalid tag (OCI ref.name): " + name);
+      throw new IllegalArgumentException("invalid tag '" + name + "': not an OCI ref.name (at"
+          + " most 255 letters and digits, in components joined by '/', '-', '.', '_', ':', '@',"
+          + " '+' or '--'), which index.json needs");
     }
   }
 

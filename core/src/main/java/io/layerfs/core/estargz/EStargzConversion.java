@@ -37,7 +37,7 @@ public final class EStargzConversion {
   /** Converts {@code ref} into a new image tagged {@code tag}, and returns it. */
   public static Image convert(ContentStore store, String ref, String tag, Progress progress)
       throws IOException {
-    ContentStore.checkRefName(tag);
+    ContentStore.checkTag(tag);
     Image source = Images.resolve(store, ref);
     try (Lease lease = store.lease()) {
       List<Descriptor> layers = new ArrayList<>();

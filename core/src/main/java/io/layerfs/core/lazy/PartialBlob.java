@@ -2,6 +2,7 @@ package io.layerfs.core.lazy;
 
 import io.layerfs.core.RangedBlob;
 import io.layerfs.core.Digest;
+import io.layerfs.core.content.BlobMismatchException;
 import io.layerfs.core.content.BlobWriter;
 import io.layerfs.core.content.ContentStore;
 import java.io.IOException;
@@ -370,6 +371,8 @@ public final class PartialBlob implements RangedBlob {
    * ended it (the writer's temp file goes).
    *
    * @throws Mismatch if they do not hash to the digest
+   * @throws IOException if they cannot be read or stored (a full disk: the held bytes stay, so a
+   *     later completion stores them without fetching again)
    */
   private boolean storeHeld(ContentStore store, BooleanSupplier stop) throws IOException {
     try (BlobWriter writer = store.newWriter(digest(), size)) {
@@ -387,11 +390,14 @@ public final class PartialBlob implements RangedBlob {
         writer.write(buf.array(), 0, n);
         pos += n;
       }
-      try {
-        writer.commit(digest(), size);
-      } catch (IOException e) {
-        throw new Mismatch(e);
-      }
+      // only a wrong size or digest means wrong bytes; a commit's other errors (its last write
+      // or fsync on a full disk, the rename) are the store's
+      writer.commit(digest(), size);
+    } catch (BlobMismatchException e) {
+      throw new Mismatch(e);
+    } catch (IOException e) {
+      throw new IOException("cannot store blob " + digest() + " from " + dir.resolve(DATA)
+          + ": " + e.getMessage(), e);
     }
     return true;
   }

@@ -202,7 +202,12 @@ final class ContainerHandle implements FileHandle {
   @Override
   public synchronized FileChannel lockChannel() {
     try {
-      if (file != null) {
+      long key;
+      if (file == null) {
+        key = isDirectory() ? path.hashCode() : lower.fileKey();
+      } else if (file.imageKey != UpperFile.NO_IMAGE_KEY) {
+        key = file.imageKey; // copied up: the image file's lock file, as before the copy-up
+      } else {
         try {
           return file.lockChannel();
         } catch (DataFileDamage e) {
@@ -210,7 +215,7 @@ final class ContainerHandle implements FileHandle {
         }
       }
       if (lockChannel == null) {
-        lockChannel = container.lockFile(isDirectory() ? path.hashCode() : lower.fileKey());
+        lockChannel = container.lockFile(key);
       }
       return lockChannel;
     } catch (IOException e) {

@@ -330,6 +330,7 @@ final class ContainerTree {
     UpperFile uf = upper.newFile(n.type());
     uf.copyUpFrom(n);
     b.file(uf);
+    b.imageKey(uf);
     b.put(pu, f.name, uf);
     return uf;
   }

@@ -27,7 +27,7 @@ public final class ImageFlattener {
   public static Image flatten(ContentStore store, LayerStore layers, String ref,
       String tagOrNull, Compression compression, Progress progress) throws IOException {
     if (tagOrNull != null) {
-      ContentStore.checkRefName(tagOrNull);
+      ContentStore.checkTag(tagOrNull);
     }
     RootFs root = RootFs.open(store, layers, ref);
     Image base = root.image();

@@ -21,7 +21,7 @@ final class LayerCommit {
       CommitOptions options, String createdBy, String tagOrNull, Progress progress)
       throws IOException {
     if (tagOrNull != null) {
-      ContentStore.checkRefName(tagOrNull);
+      ContentStore.checkTag(tagOrNull);
     }
     Instant created = options.sourceDateEpoch() != null ? options.sourceDateEpoch()
         : Instant.now();

@@ -37,8 +37,13 @@ public final class MetaLog implements Closeable {
   static final String DATA = "data";
   private static final long SNAP_MAGIC = 0x4c46534d45544131L; // "LFSMETA1"
   private static final long LOG_MAGIC = 0x4c46534d4c4f4731L; // "LFSMLOG1"
-  /** The version of both files (and of the ops they hold). */
-  static final int VERSION = 2;
+  /** The version of both files (and of the ops they hold) written. */
+  static final int VERSION = 3;
+  /**
+   * The oldest version read: version 2 lacks only the {@code IMAGE_KEY} op, so its files read as
+   * they are (a writer compacts them into version 3 at close).
+   */
+  static final int OLDEST_VERSION = 2;
   /** magic, version, generation, CRC32C of the 20 bytes before it. */
   static final int HEADER = 24;
   private static final int SNAP_HEADER = 28;
@@ -193,9 +198,9 @@ public final class MetaLog implements Closeable {
       return s;
     }
     int version = b.getInt(8);
-    if (version != VERSION) {
+    if (version < OLDEST_VERSION || version > VERSION) {
       s.problems.add("unsupported container metadata log version " + version + " (this layerfs "
-          + "reads " + VERSION + "): " + logPath);
+          + "reads " + OLDEST_VERSION + " to " + VERSION + "): " + logPath);
       return s;
     }
     if (crc(log, 0, HEADER - 4) != b.getInt(HEADER - 4)) {
@@ -311,9 +316,10 @@ public final class MetaLog implements Closeable {
       throw new SnapshotException("not a layerfs container snapshot: " + p);
     }
     int version = b.getInt();
-    if (version != VERSION) {
+    if (version < OLDEST_VERSION || version > VERSION) {
       throw new SnapshotException("unsupported container snapshot version " + version
-          + " (this layerfs reads " + VERSION + "; a container of an older layerfs): " + p);
+          + " (this layerfs reads " + OLDEST_VERSION + " to " + VERSION
+          + "; a container of another layerfs): " + p);
     }
     long generation = b.getLong();
     int len = b.getInt();

@@ -486,6 +486,7 @@ public final class Overlay implements Closeable, FileTree {
           UpperFile file = upper.newFile(n.type());
           file.copyUpFrom(n);
           b.file(file);
+          b.imageKey(file);
           moved = file;
         }
         b.remove(from, s.name, whiteout);
@@ -691,9 +692,12 @@ public final class Overlay implements Closeable, FileTree {
   }
 
   /**
-   * A channel on {@code locks/KEY} for lock requests on a file that has no data file. A read-only
-   * container creates nothing: it opens {@code locks/KEY} for reading if a writer made it, else
-   * returns null (the lock is then this process's bookkeeping, as a lock of an image file is).
+   * A channel on {@code locks/KEY} for lock requests on an image file, or on a file copied up
+   * from one ({@code KEY}: the image file's key). A read-only container, which changes nothing
+   * else, makes the lock file too when no writer made it yet, so that its lock holds against a
+   * writer's later one; where it cannot (a store it may not write), it opens the lock file for
+   * reading if a writer made it, else returns null: the lock is then this process's bookkeeping,
+   * as a lock of an image view's file is.
    */
   public FileChannel lockFile(long key) throws IOException {
     if (dir == null && !readOnly) {
@@ -707,7 +711,13 @@ public final class Overlay implements Closeable, FileTree {
       try {
         return FileChannel.open(locks.resolve(Long.toHexString(key)), StandardOpenOption.READ);
       } catch (NoSuchFileException e) {
-        return null;
+        try {
+          Files.createDirectories(locks);
+          return FileChannel.open(locks.resolve(Long.toHexString(key)),
+              StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        } catch (IOException | UnsupportedOperationException | SecurityException cannot) {
+          return null;
+        }
       }
     }
     Files.createDirectories(locks);

@@ -31,6 +31,8 @@ import java.util.Set;
 public final class UpperFile extends UpperEntry {
   static final int CHUNK_SHIFT = 16;
   public static final int CHUNK = 1 << CHUNK_SHIFT;
+  /** No image file: an image file's key is a layer and an entry, never negative. */
+  static final long NO_IMAGE_KEY = -1;
   private static final Set<StandardOpenOption> READ_ONLY = Set.of(StandardOpenOption.READ);
   private static final Set<StandardOpenOption> READ_WRITE = Set.of(StandardOpenOption.CREATE,
       StandardOpenOption.READ, StandardOpenOption.WRITE);
@@ -49,6 +51,12 @@ public final class UpperFile extends UpperEntry {
   long originOffset;
   long originSize;
   BitSet chunks = new BitSet();
+  /**
+   * The {@link Node#fileKey} of the image file this was copied up from, or {@link #NO_IMAGE_KEY}:
+   * its locks go through the same lock file as the image file's did, so a lock taken before the
+   * copy-up (a handle opened then, another process's view) and one taken after exclude each other.
+   */
+  long imageKey = NO_IMAGE_KEY;
   /** Upper names of this file (derived, not persisted). */
   int nlink;
   /** Size or times changed since the last record of this file. */
@@ -75,6 +83,7 @@ public final class UpperFile extends UpperEntry {
     linkTarget = n.linkTarget();
     devMajor = n.devMajor();
     devMinor = n.devMinor();
+    imageKey = n.fileKey();
     if (type == EntryType.FILE) {
       size = n.size();
       if (size > 0) {

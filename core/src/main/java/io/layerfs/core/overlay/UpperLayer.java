@@ -51,6 +51,7 @@ final class UpperLayer implements Closeable {
   private static final int OP_LINK = 3;
   private static final int OP_UNLINK = 4;
   private static final int OP_DROP = 5;
+  private static final int OP_IMAGE_KEY = 6;
   private static final long ROOT_ID = 0;
   /**
    * Log space reserved before a change touches memory: far more than a record of one operation
@@ -423,6 +424,7 @@ final class UpperLayer implements Closeable {
     for (UpperFile f : files.values()) {
       synchronized (f) {
         b.file(f);
+        b.imageKey(f);
       }
     }
     for (UpperDir d : dirs.values()) {
@@ -495,6 +497,14 @@ final class UpperLayer implements Closeable {
             long id = in.readLong();
             dirs.remove(id);
             files.remove(id);
+            break;
+          }
+          case OP_IMAGE_KEY: {
+            UpperFile f = files.get(in.readLong());
+            long key = in.readLong();
+            if (f != null) {
+              f.imageKey = key;
+            }
             break;
           }
           default:
@@ -668,6 +678,16 @@ final class UpperLayer implements Closeable {
       writeBytes(f.chunks.toByteArray());
       f.dirty = false;
       ops++;
+    }
+
+    /** Records the image file {@code f} was copied up from, if any (its lock identity). */
+    void imageKey(UpperFile f) {
+      if (f.imageKey != UpperFile.NO_IMAGE_KEY) {
+        out.writeByte(OP_IMAGE_KEY);
+        out.writeLong(f.id);
+        out.writeLong(f.imageKey);
+        ops++;
+      }
     }
 
     /** Records an entry's metadata (a directory, or a file under its monitor). */

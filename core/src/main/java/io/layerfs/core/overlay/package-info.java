@@ -68,6 +68,7 @@
  * 3 LINK    parent id (long), name (string), child id (long, -1: a whiteout)
  * 4 UNLINK  parent id (long), name (string)
  * 5 DROP    id (long)
+ * 6 IMAGE_KEY id (long), file key of the image file it was copied up from (long)
  * meta      mode, uid, gid (ints), user name, group name (strings), mtime, atime, ctime (longs,
  *           ns), xattr count (int), then per xattr: name (string), value (bytes)
  * </pre>
@@ -83,7 +84,17 @@
  * and deleted relative to the data directory, held open ({@code openat}), so creating a small
  * file looks up one name instead of the store's whole path.
  *
- * <p>{@code meta.log} is a 24-byte header, {@code [long magic "LFSMLOG1"][int version 2][long
+ * <p>{@code IMAGE_KEY} (version 3) follows the {@code FILE} op of a copy-up, and of every copied-up
+ * file in a snapshot. It gives the file its lock identity: {@code FileChannel.lock} on a file
+ * with no data file of its own (an image file) goes through {@code locks/KEY}, KEY the image
+ * file's key, and a file copied up keeps locking that same lock file, never its data file, so a
+ * lock taken through a handle opened before the copy-up (or by a read-only process that still
+ * sees the image file) and one taken after exclude each other, across processes, and within one
+ * JVM throw {@code OverlappingFileLockException} as the JDK's rules ask. A read-only container
+ * makes the lock file when no writer made it yet (the one file it makes), so its lock holds
+ * against a writer's later one; in a store it cannot write, such a lock is bookkeeping.
+ *
+ * <p>{@code meta.log} is a 24-byte header, {@code [long magic "LFSMLOG1"][int version 3][long
  * generation][int CRC32C of the 20 bytes before]}, then {@code [int length][int CRC32C of the
  * payload][payload]} records, big-endian. A record is copied into a shared memory mapping of the
  * end of the file, payload and checksum first, then a store fence, the length last; the file grows
@@ -99,7 +110,7 @@
  * record with an unknown op or type code, or one that ends inside an op, is an {@code
  * IOException} naming the file and the record's offset.
  *
- * <p>{@code meta.snap} is {@code [long magic "LFSMETA1"][int version 2][long generation][int
+ * <p>{@code meta.snap} is {@code [long magic "LFSMETA1"][int version 3][long generation][int
  * length][int CRC32C of the generation and the payload]} followed by a payload of the same ops
  * ({@code DIR} of every directory, {@code FILE} of every file, {@code LINK} of every name),
  * big-endian. Generations tie the two files together. A new container's log has generation 0
@@ -114,9 +125,13 @@
  * before the data directory) is an {@code IOException} naming the files. A container never
  * written (no log, no snapshot, no data directory) opens empty. A read-only open that races a
  * compaction reads both files again (three reads in all at most). A wrong magic, a version
- * other than 2, a wrong length or checksum of the snapshot is an {@code IOException} naming the
- * file: version 1 containers are refused, never misread. The ops have no version of their own:
- * a change to them or to the meta encoding needs a new version of both files.
+ * other than 2 or 3, a wrong length or checksum of the snapshot is an {@code IOException} naming
+ * the file: version 1 containers are refused, never misread. Version 2 files are version 3
+ * without {@code IMAGE_KEY} and read as they are; a writer that opened one appends version 3
+ * records to its log until the close compacts both into version 3 (a layerfs that reads only
+ * version 2 refuses such a log at the unknown op, naming file and offset). The ops have no
+ * version of their own: a change to them or to the meta encoding needs a new version of both
+ * files.
  *
  * <h2>Durability</h2>
  *

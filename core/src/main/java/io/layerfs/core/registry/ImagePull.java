@@ -57,7 +57,7 @@ public final class ImagePull {
   public static Result pull(ContentStore store, RegistryClient client, Reference reference,
       Platform platform, String tagOrNull, Progress progress) throws IOException {
     String tag = tagOrNull != null ? tagOrNull : reference.storeTag();
-    ContentStore.checkRefName(tag);
+    ContentStore.checkTag(tag);
     Progress p = progress == null ? Progress.NONE : progress;
     try (Lease lease = store.lease()) {
       RemoteImage image = client.resolve(reference, platform,

@@ -100,7 +100,7 @@ public record Reference(String domain, String path, String tag, Digest digest) {
       path = "library/" + path;
     }
     if (!path.equals(path.toLowerCase(Locale.ROOT))) {
-      throw invalid(s, "repository name must be lowercase");
+      throw invalid(s, "repository name '" + path + "' must be lowercase");
     }
     for (String component : path.split("/", -1)) {
       if (!PATH_COMPONENT.matcher(component).matches()) {

@@ -6,6 +6,7 @@ import io.layerfs.core.FileHandle;
 import io.layerfs.core.Layer;
 import io.layerfs.core.LimitException;
 import io.layerfs.core.Limits;
+import io.layerfs.core.content.BlobMismatchException;
 import io.layerfs.core.content.BlobWriter;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.internal.LruCache;
@@ -722,11 +723,14 @@ public final class LayerStore implements Closeable {
     }
     try {
       out.commit(layer.diffId(), -1);
-    } catch (IOException e) {
+    } catch (BlobMismatchException e) {
       throw new IOException(
           "layer " + digest + " inflates to content that does not match its diff_id: "
               + e.getMessage(),
           e);
+    } catch (IOException e) { // a failed rename: the store's error, not the layer's
+      throw new IOException("cannot store the inflated layer " + digest + " (diff_id "
+          + layer.diffId() + "): " + e.getMessage(), e);
     }
   }
 

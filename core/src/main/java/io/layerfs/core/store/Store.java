@@ -123,10 +123,11 @@ public final class Store implements Closeable {
    * {@code ref} itself (an image index stays an index), else the image {@link #image} resolves.
    * A tag of that name already there moves.
    *
-   * @throws IllegalArgumentException if {@code tag} is no valid OCI ref.name
+   * @throws IllegalArgumentException if {@code tag} is no name Docker would take ({@code
+   *     [HOST[:PORT]/]NAME[:TAG]}, NAME in lower case), naming the part that is wrong
    */
   public void tag(String ref, String tag) throws IOException {
-    ContentStore.checkRefName(tag);
+    ContentStore.checkTag(tag);
     List<Descriptor> tagged = content.readIndex().tagged(ref);
     Digest target = tagged.size() == 1 ? tagged.get(0).digest() : image(ref).manifestDigest();
     content.tag(tag, target);

@@ -61,7 +61,7 @@ public final class ImageTransfer {
     }
     Transport transport = Transport.parse(source);
     if (tagOrNull != null) {
-      ContentStore.checkRefName(tagOrNull);
+      ContentStore.checkTag(tagOrNull);
     }
     Progress p = progress == null ? Progress.NONE : progress;
     // blobs are written first and tagged last: gc must not take them in between

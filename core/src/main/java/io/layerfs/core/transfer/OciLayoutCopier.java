@@ -20,6 +20,7 @@ import io.layerfs.core.oci.OciJson;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -87,23 +88,56 @@ final class OciLayoutCopier {
   /**
    * Adds {@code image} to the layout at {@code dir} (created when missing or empty) under {@code
    * tag}. The layout's other entries are kept; the layerfs state directory is removed again if
-   * this call created it, so the result is a plain layout.
+   * this call created it, so the result is a plain layout. A failed export removes the layout
+   * again if this call created it (a full disk leaves no half layout behind).
    */
   static void exportToLayout(ContentStore store, Image image, Path dir, String tag,
       Progress progress) throws IOException {
     Path stateDir = dir.resolve(ContentStore.STATE_DIR);
     boolean hadState = Files.exists(stateDir);
-    ContentStore target = ContentStore.open(dir);
-    try (Lease lease = target.lease()) {
-      for (Descriptor blob : blobs(store, image)) {
-        VerifiedCopy.copy(target, store.blobPath(blob.digest()), blob.digest(), blob.size(),
-            "blob " + blob.digest() + " of store " + store.root(), progress);
+    Path made = null; // the outermost directory this call makes, if any
+    for (Path p = dir.toAbsolutePath(); p != null && !Files.exists(p, LinkOption.NOFOLLOW_LINKS);
+        p = p.getParent()) {
+      made = p;
+    }
+    boolean wasEmpty = made == null && isEmptyDirectory(dir);
+    try {
+      ContentStore target = ContentStore.open(dir);
+      try (Lease lease = target.lease()) {
+        for (Descriptor blob : blobs(store, image)) {
+          VerifiedCopy.copy(target, store.blobPath(blob.digest()), blob.digest(), blob.size(),
+              "blob " + blob.digest() + " of store " + store.root(), progress);
+        }
+        target.tag(tag, image.manifestDigest());
+      } finally {
+        if (!hadState) {
+          FileTrees.deleteTree(stateDir);
+        }
       }
-      target.tag(tag, image.manifestDigest());
-    } finally {
-      if (!hadState) {
-        FileTrees.deleteTree(stateDir);
+    } catch (IOException | RuntimeException e) {
+      try {
+        if (made != null) {
+          FileTrees.deleteTree(made);
+        } else if (wasEmpty) {
+          try (var entries = Files.list(dir)) {
+            for (Path p : entries.toList()) {
+              FileTrees.deleteTree(p);
+            }
+          }
+        }
+      } catch (IOException cleanup) {
+        e.addSuppressed(cleanup);
       }
+      throw e;
+    }
+  }
+
+  private static boolean isEmptyDirectory(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return false;
+    }
+    try (var entries = Files.list(dir)) {
+      return entries.findAny().isEmpty();
     }
   }
 

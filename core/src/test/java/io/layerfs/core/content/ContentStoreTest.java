@@ -27,6 +27,7 @@ import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -209,6 +210,42 @@ class ContentStoreTest {
     ContentStore.checkRefName("a".repeat(255));
     assertThrows(IllegalArgumentException.class, () -> ContentStore.checkRefName("a".repeat(256)));
     assertThrows(IllegalArgumentException.class, () -> ContentStore.checkRefName(null));
+  }
+
+  /**
+   * Names given to images follow Docker's reference rules (upper case in the tag and the host,
+   * never in the repository path), each error naming the part that is wrong; the OCI ref.name
+   * grammar of layouts' own names stays looser in case, and must hold too (index.json).
+   */
+  @Test
+  void tagsFollowDockersRulesNamingTheWrongPart() {
+    String hex = "a".repeat(64);
+    for (String good : List.of("base:1", "app:V1", "esgz", "latest", "1.0", "a_b.c-d--e:x",
+        "registry.example:5000/team/base:latest", "MYHOST:5000/app:1", "Host/app:V_1.x",
+        "localhost/app", "debian@sha256:" + hex,
+        "debian:12@sha256:" + hex, "app:" + "v".repeat(128))) {
+      ContentStore.checkTag(good);
+    }
+    Map<String, String> bad = new java.util.LinkedHashMap<>();
+    bad.put("MyApp:1", "repository name 'MyApp' must be lowercase");
+    bad.put("team/MyApp:1", "repository name 'team/MyApp' must be lowercase");
+    bad.put("app:-x", "bad tag '-x'");
+    bad.put("app:" + "v".repeat(129), "bad tag 'vvv");
+    bad.put("app:1:2", "component 'app:1'");
+    bad.put("a..b:1", "component 'a..b'");
+    bad.put("app+x:1", "component 'app+x'");
+    bad.put("app@sha256:12", "bad digest 'sha256:12'");
+    bad.put(":1", "no repository name");
+    bad.put("bad_host.x/app:1", "bad registry host 'bad_host.x'");
+    bad.put("", "empty");
+    bad.put("a__b:1", "not an OCI ref.name"); // Docker's separator, not index.json's
+    for (Map.Entry<String, String> e : bad.entrySet()) {
+      IllegalArgumentException x = assertThrows(IllegalArgumentException.class,
+          () -> ContentStore.checkTag(e.getKey()), e.getKey());
+      assertTrue(x.getMessage().contains(e.getValue()), x.getMessage());
+    }
+    // a layout's own ref.name may have upper case: it is an OCI ref.name, not a Docker name
+    ContentStore.checkRefName("MyApp:1");
   }
 
   @Test

@@ -245,6 +245,45 @@ class PartialBlobTest {
   }
 
   /**
+   * A completion whose store cannot take the blob (here its rename fails: {@code blobs/sha256} is
+   * a file; a full disk fails the commit's last write or fsync the same way) is the store's error,
+   * naming the blob and the file, not a digest mismatch: the held bytes are kept, not fetched
+   * again, and the next completion stores them.
+   */
+  @Test
+  void aStoreFailingTheCompletionsCommitIsNoMismatchAndKeepsTheHeldBytes() throws IOException {
+    Path dir = Files.createTempDirectory(tmp, "unstorable");
+    Path lazy = dir.resolve("lazy");
+    PartialBlob before = PartialBlob.open(lazy, new FileRangedBlob(file, digest), bytes.length);
+    try {
+      before.ensure(0, bytes.length);
+    } finally {
+      before.close();
+    }
+    ContentStore store = ContentStore.open(dir.resolve("store"));
+    Path algorithmDir = store.blobsDir().resolve(digest.algorithm());
+    Files.createDirectories(algorithmDir.getParent());
+    io.layerfs.core.internal.FileTrees.deleteTree(algorithmDir);
+    Files.write(algorithmDir, new byte[0]);
+    PartialBlob blob = PartialBlob.open(lazy, new FileRangedBlob(file, digest), bytes.length);
+    try {
+      IOException e = assertThrows(IOException.class, () -> blob.complete(store));
+      assertFalse(e.getMessage().contains("verify"), e.getMessage());
+      assertTrue(e.getMessage().contains(digest.toString())
+          && e.getMessage().contains(lazy.resolve(PartialBlob.DATA).toString()), e.getMessage());
+      assertEquals(0, blob.fetchedBytes(), "nothing fetched again");
+      assertEquals(bytes.length, blob.localBytes(), "the held bytes kept");
+
+      Files.delete(algorithmDir);
+      blob.complete(store);
+      assertEquals(0, blob.fetchedBytes());
+      assertArrayEquals(bytes, Files.readAllBytes(store.blobPath(digest)));
+    } finally {
+      blob.close();
+    }
+  }
+
+  /**
    * A full disk while fetched bytes are kept is an IOException naming the blob and the file
    * ({@code /dev/full} stands for the disk: every write to it fails with ENOSPC), and nothing
    * is taken as held.

@@ -242,6 +242,35 @@ class MetaLogIntegrityTest {
     assertTrue(e.getMessage().contains("no header"), e.getMessage());
   }
 
+  /**
+   * Version 2 files (version 3 less the IMAGE_KEY op) open as they are, and a writer's close
+   * compacts them into version 3; a later version is refused.
+   */
+  @Test
+  void aVersion2ContainerOpensAndALaterVersionIsRefused() throws IOException {
+    ContainerFixture.write(c, "/etc/hosts", "changed\n");
+    c.close();
+    c = null;
+    Path snap = dir.resolve("meta.snap");
+    byte[] s = Files.readAllBytes(snap);
+    assertEquals(MetaLog.VERSION, ByteBuffer.wrap(s).getInt(8));
+    ByteBuffer.wrap(s).putInt(8, 2);
+    Files.write(snap, s);
+    c = Container.open(store, layers, "web", null, false);
+    assertEquals("changed\n", readString(c, "/etc/hosts"));
+    c.close();
+    c = null;
+    assertEquals(3, ByteBuffer.wrap(Files.readAllBytes(snap)).getInt(8), "compacted into 3");
+
+    s = Files.readAllBytes(snap);
+    ByteBuffer.wrap(s).putInt(8, MetaLog.VERSION + 1);
+    Files.write(snap, s);
+    IOException e = assertThrows(IOException.class,
+        () -> Container.open(store, layers, "web", null, true));
+    assertTrue(e.getMessage().contains("unsupported container snapshot version 4"),
+        e.getMessage());
+  }
+
   @Test
   void aContainerNeverWrittenOpens() throws IOException {
     c.close();

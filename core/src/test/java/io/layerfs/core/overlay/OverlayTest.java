@@ -28,7 +28,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.channels.NonWritableChannelException;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.ClosedFileSystemException;
 import java.nio.file.DirectoryNotEmptyException;
@@ -177,7 +179,7 @@ class OverlayTest {
   }
 
   @Test
-  void aReadOnlyContainerRefusesChangesAndMakesNoLockFiles() throws IOException {
+  void aReadOnlyContainerRefusesChangesAndMakesOnlyLockFiles() throws IOException {
     ov.createDirectory("/kept", 0755);
     ov.lockFile(0x2a).close();
     ov = fx.reopen(true);
@@ -187,15 +189,78 @@ class OverlayTest {
         () -> ov.open("/etc/hosts", Set.of(WRITE), 0));
     assertThrows(ReadOnlyFileSystemException.class,
         () -> ov.open("/etc/hosts", Set.of(READ, DELETE_ON_CLOSE), 0));
-    // a lock file a writer made is locked for reading; none is made: locks are bookkeeping
+    // a lock file a writer made is locked for reading; one no writer made yet is made, so the
+    // view's lock holds against a writer's later one
     try (FileChannel lock = ov.lockFile(0x2a)) {
       assertNotNull(lock.tryLock(0, Long.MAX_VALUE, true));
       assertThrows(NonWritableChannelException.class, () -> lock.tryLock());
     }
-    assertNull(ov.lockFile(1));
-    assertFalse(Files.exists(fx.dir.resolve("locks/1")));
+    try (FileChannel lock = ov.lockFile(1);
+        FileChannel writer = FileChannel.open(fx.dir.resolve("locks/1"), READ, WRITE)) {
+      assertNotNull(lock.tryLock(0, Long.MAX_VALUE, true));
+      assertThrows(OverlappingFileLockException.class, () -> writer.tryLock());
+    }
     assertTrue(ov.lookup("/kept", false).isDirectory());
     assertEquals(2, ov.layers().size());
+  }
+
+  /**
+   * A lock of an image file goes through its lock file, and so does every lock of the file once
+   * it is copied up (never its data file): a lock taken through a handle opened before the
+   * copy-up and one taken after are locks of one file, so within one JVM they overlap as the
+   * JDK's rules say, and across processes they exclude each other. The file keeps that lock file
+   * in the log (a crash view) and in the snapshot (a reopen).
+   */
+  @Test
+  void aCopiedUpFileKeepsLockingTheImageFilesLockFile() throws IOException {
+    long key = ov.lookup("/etc/hosts", false).fileKey();
+    Path lockFile = fx.dir.resolve("locks/" + Long.toHexString(key));
+    try (FileHandle before = ov.open("/etc/hosts", Set.of(READ), 0);
+        FileHandle after = ov.open("/etc/hosts", Set.of(READ, WRITE), 0)) {
+      assertTrue(ov.lookup("/etc/hosts", false) instanceof Node.Upper, "copied up");
+      FileLock shared = before.lockChannel().lock(0, Long.MAX_VALUE, true);
+      assertThrows(OverlappingFileLockException.class, () -> after.lockChannel().tryLock());
+      shared.release();
+      FileLock exclusive = after.lockChannel().tryLock();
+      assertNotNull(exclusive);
+      assertThrows(OverlappingFileLockException.class,
+          () -> before.lockChannel().tryLock(0, Long.MAX_VALUE, true));
+      exclusive.release();
+    }
+    try (Overlay crashed = fx.crashView();
+        FileHandle h = crashed.open("/etc/hosts", Set.of(READ), 0);
+        FileChannel other = FileChannel.open(lockFile, READ, WRITE)) {
+      assertNotNull(h.lockChannel().tryLock(0, Long.MAX_VALUE, true));
+      assertThrows(OverlappingFileLockException.class, () -> other.tryLock());
+    }
+    ov = fx.reopen(false);
+    try (FileHandle h = ov.open("/etc/hosts", Set.of(READ, WRITE), 0);
+        FileChannel other = FileChannel.open(lockFile, READ, WRITE)) {
+      assertNotNull(h.lockChannel().tryLock());
+      assertThrows(OverlappingFileLockException.class, () -> other.tryLock(0, 1, true));
+    }
+  }
+
+  /**
+   * A read-only view locks a copied-up file nobody locked yet for real (as it locked the data
+   * file before the lock went through the image file's lock file): it makes the lock file.
+   */
+  @Test
+  void aReadOnlyViewLocksACopiedUpFileForReal() throws IOException {
+    long key = ov.lookup("/etc/hosts", false).fileKey();
+    try (FileHandle h = ov.open("/etc/hosts", Set.of(WRITE, APPEND), 0)) {
+      h.write(ByteBuffer.wrap(new byte[] {'x'}), h.size());
+    }
+    try (Overlay view = fx.crashView();
+        FileHandle h = view.open("/etc/hosts", Set.of(READ), 0)) {
+      FileChannel lock = h.lockChannel();
+      assertNotNull(lock, "a real lock, not bookkeeping");
+      assertNotNull(lock.tryLock(0, Long.MAX_VALUE, true));
+      try (FileChannel writer = FileChannel.open(
+          fx.dir.resolve("locks/" + Long.toHexString(key)), READ, WRITE)) {
+        assertThrows(OverlappingFileLockException.class, () -> writer.tryLock());
+      }
+    }
   }
 
   @Test

@@ -114,6 +114,34 @@ class ImageTransferTest {
     assertEquals(3, layout.readIndex().manifests().size());
   }
 
+  /**
+   * A failed export to a layout (here a damaged blob of the store; a full disk likewise) leaves
+   * no layout where there was none, and keeps one that was there with what it had.
+   */
+  @Test
+  void aFailedExportLeavesNoLayoutItMade() throws IOException {
+    ImageBuilder.create(source.root()).layer().file("/other", "x").build("other");
+    Path kept = tmp.resolve("kept");
+    ImageTransfer.exportImage(source, sourceLayers, "other", "oci:" + kept + ":a", null);
+    Path blob = source.blobPath(image.layers().get(0).digest());
+    byte[] bytes = Files.readAllBytes(blob);
+    bytes[bytes.length / 2] ^= 1;
+    Files.write(blob, bytes);
+    Path fresh = tmp.resolve("new/layouts/one");
+    assertThrows(IOException.class, () -> ImageTransfer.exportImage(source, sourceLayers,
+        "demo:1", "oci:" + fresh + ":v1", null));
+    assertFalse(Files.exists(tmp.resolve("new")));
+    Path empty = Files.createDirectories(tmp.resolve("empty"));
+    assertThrows(IOException.class, () -> ImageTransfer.exportImage(source, sourceLayers,
+        "demo:1", "oci:" + empty + ":v1", null));
+    try (var left = Files.list(empty)) {
+      assertEquals(List.of(), left.toList());
+    }
+    assertThrows(IOException.class, () -> ImageTransfer.exportImage(source, sourceLayers,
+        "demo:1", "oci:" + kept + ":b", null));
+    assertEquals(List.of("a"), ContentStore.open(kept).tags());
+  }
+
   @Test
   void exportByDigestToALayoutNeedsATag() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

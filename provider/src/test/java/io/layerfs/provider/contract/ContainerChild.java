@@ -2,12 +2,14 @@ package io.layerfs.provider.contract;
 
 import java.io.PrintStream;
 import java.net.URI;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.Map;
 
 /**
@@ -22,6 +24,9 @@ import java.util.Map;
  *       {@code wrote NAME SEED SIZE} and {@code moved FROM TO} after each one completes.
  *   <li>{@code hold}: opens the container for writing, writes {@code /held}, prints {@code open},
  *       and keeps it open until its stdin ends; then prints {@code closed}.
+ *   <li>{@code lock PATH}: opens {@code PATH} for writing (an image file is copied up), locks it
+ *       whole (printing {@code busy} first if another process holds a lock of it, and waiting),
+ *       prints {@code locked}, and holds the lock until its stdin ends.
  * </ul>
  */
 final class ContainerChild {
@@ -45,6 +50,17 @@ final class ContainerChild {
           Files.writeString(root.resolve("held"), "held by the child\n");
           out.println("open");
           System.in.readAllBytes();
+        }
+        case "lock" -> {
+          try (FileChannel ch = FileChannel.open(root.resolve(args[3]),
+              StandardOpenOption.WRITE)) {
+            if (ch.tryLock() == null) {
+              out.println("busy");
+              ch.lock();
+            }
+            out.println("locked");
+            System.in.readAllBytes();
+          }
         }
         default -> throw new IllegalArgumentException("unknown mode " + mode);
       }

@@ -3,6 +3,8 @@ package io.layerfs.provider.contract;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -25,6 +27,8 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.URI;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
@@ -228,6 +232,38 @@ class ContainerPersistenceTest {
     child.awaitExit();
     try (FileSystem fs = open(name, Map.of("store", store))) {
       Files.writeString(fs.getPath("/after-the-child"), "ok");
+    }
+  }
+
+  /**
+   * A lock of an image file taken by a read-only view in this JVM, which still sees the image
+   * file, and one taken by a writer in another JVM after it copied the file up are locks of one
+   * file: each waits for the other, the view's lock first (it makes the lock file, which no
+   * writer made), then the writer's.
+   */
+  @Test
+  void aLockBeforeACopyUpAndOneAfterExcludeEachOtherAcrossJvms() throws Exception {
+    String name = "locks-copy-up";
+    open(name, Map.of("store", store, "image", FixtureImages.TAG)).close();
+    try (FileSystem view = open(name, Map.of("store", store, "readOnly", true));
+        FileChannel ch = FileChannel.open(view.getPath("/data/one"), StandardOpenOption.READ)) {
+      assertTrue((int) Files.getAttribute(view.getPath("/data/one"), "layer:index") >= 0,
+          "the view sees the image file");
+      FileLock first = ch.lock(0, Long.MAX_VALUE, true); // no writer made its lock file yet
+      Child child = Child.start("lock", name, "/data/one");
+      try {
+        assertEquals("busy", child.readLine(), () -> "the child did not wait; " + child);
+        first.release();
+        assertEquals("locked", child.readLine(), () -> "the child did not lock; " + child);
+        assertNull(ch.tryLock(0, Long.MAX_VALUE, true), "the child holds the file's lock");
+        child.process.getOutputStream().close();
+        child.awaitExit();
+        FileLock lock = ch.tryLock(0, Long.MAX_VALUE, true);
+        assertNotNull(lock, "free once the child is gone");
+        lock.release();
+      } finally {
+        child.process.destroyForcibly();
+      }
     }
   }
 
