@@ -3,9 +3,14 @@ package io.layerfs.cli;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.layerfs.core.registry.ImagePull;
 import io.layerfs.core.registry.Platform;
+import io.layerfs.core.registry.RegistryClient;
+import io.layerfs.core.registry.RegistryOptions;
 import io.layerfs.core.store.Store;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.PrintWriter;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 
@@ -41,11 +46,21 @@ final class PullCommand implements CliCommand {
     if (parallel < 1) {
       throw new IllegalArgumentException("--parallel must be at least 1, not " + parallel);
     }
+    RegistryOptions options = RegistryFlags.options(in).withParallelism(parallel);
+    // A fresh JVM takes about 0.1 s to make the HTTP client (mostly loading and linking the
+    // JDK's HTTP classes): made on another thread while this one opens the store.
+    FutureTask<RegistryClient> making = new FutureTask<>(() -> new RegistryClient(options));
+    Thread maker = new Thread(making, "layerfs-registry-client");
+    maker.setDaemon(true);
+    maker.start();
     ImagePull.Result result;
     try (Store store = Stores.create(in.store());
+        RegistryClient client = made(making);
         TerminalProgress progress = TerminalProgress.forConsole()) {
-      result = store.pull(reference, RegistryFlags.options(in).withParallelism(parallel), p,
-          progress);
+      result = store.pull(reference, client, p, progress);
+    } catch (IOException | RuntimeException e) {
+      closeWhenMade(making); // the store did not open: the client was not closed above
+      throw e;
     }
     PrintWriter out = in.out();
     if (FormatOption.json(in)) {
@@ -62,5 +77,32 @@ final class PullCommand implements CliCommand {
       out.println(result.tag());
     }
     return 0;
+  }
+
+  private static RegistryClient made(FutureTask<RegistryClient> making) throws IOException {
+    try {
+      return making.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while making the registry client");
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      if (e.getCause() instanceof Error err) {
+        throw err;
+      }
+      throw new IOException(e.getCause());
+    }
+  }
+
+  private static void closeWhenMade(FutureTask<RegistryClient> making) {
+    try {
+      making.get().close(); // a second close of a client does nothing
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException e) {
+      // no client was made
+    }
   }
 }

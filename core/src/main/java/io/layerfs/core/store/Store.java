@@ -181,6 +181,16 @@ public final class Store implements Closeable {
   }
 
   /**
+   * As {@link #pull(String, RegistryOptions, Platform, Progress)}, through {@code client}, which
+   * the caller made (a client serves any number of pulls, and keeps the registries' tokens) and
+   * closes.
+   */
+  public ImagePull.Result pull(String reference, RegistryClient client, Platform platform,
+      Progress progress) throws IOException {
+    return ImagePull.pull(content, client, Reference.parse(reference), platform, null, progress);
+  }
+
+  /**
    * The store's name for {@code image}, pulled first when the store lacks it and it is a
    * registry reference: {@code image} itself when the store knows it (a tag or digest), else the
    * tag a pull gives it ({@link Reference#storeTag()}) when that is in the store, else that tag
