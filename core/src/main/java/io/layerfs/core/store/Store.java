@@ -664,6 +664,11 @@ public final class Store implements Closeable {
 
   /** Removes what no tag, container or lease reaches (with {@code dryRun}, only reports it). */
   public GcReport gc(boolean dryRun) throws IOException {
+    synchronized (this) {
+      if (lazy != null) {
+        lazy.saveRanges(); // so that the report counts what this process's lazy layers hold
+      }
+    }
     return GarbageCollector.collect(content, dryRun);
   }
 
