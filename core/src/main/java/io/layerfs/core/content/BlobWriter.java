@@ -186,9 +186,23 @@ public final class BlobWriter extends OutputStream {
       throw failed(e);
     }
     buffer.clear();
-    if (size - writtenBack >= WRITEBACK_STEP && (writeback == null || writeback.isDone())) {
-      writtenBack = size;
-      writeback = Writeback.start(channel);
+    if (size - writtenBack >= WRITEBACK_STEP) {
+      if (writeback != null && writeback.isDone()) {
+        try {
+          awaitWriteback(); // a failed one is thrown here, not lost
+        } catch (ClosedChannelException e) {
+          throw e;
+        } catch (IOException e) {
+          throw failed(e);
+        }
+      }
+      if (writeback == null) {
+        Future<?> started = Writeback.start(channel);
+        if (started != null) {
+          writtenBack = size;
+          writeback = started;
+        }
+      }
     }
   }
 
