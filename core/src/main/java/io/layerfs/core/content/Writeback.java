@@ -26,9 +26,7 @@ final class Writeback {
         Thread t = new Thread(r, "layerfs-writeback");
         t.setDaemon(true);
         return t;
-      }, (r, pool) -> {
-        throw new RejectedExecutionException(); // all busy: start() skips this one
-      });
+      }); // all threads busy: the pool's default policy rejects, and start() skips it
 
   private Writeback() {}
 
