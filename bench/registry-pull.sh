@@ -21,6 +21,8 @@
 # -jar`. The last rows pull in one warm JVM (bench/RegistryPullTimer.java), as a program using
 # the library does. All verify every blob's digest and write to the same file system. Builds the
 # CLI and its launcher when missing; LAYERFS_JAR and LAYERFS_LAUNCHER name others.
+# LAYERFS_BASELINE_LAUNCHER names the launcher of another build (a clone of main, say) to time
+# in the same rounds, two rows more: on a busy machine, runs far apart in time do not compare.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 layout=${1:?usage: bench/registry-pull.sh LAYOUT [RUNS]}
@@ -37,6 +39,11 @@ trap 'status=$?; ((status == 0)) || cat "$work/stderr" >&2 2>/dev/null; rm -rf "
 names=("skopeo copy docker:// oci:" "launcher: layerfs pull (--parallel 3)"
   "launcher: layerfs pull --parallel 1" "java -jar layerfs.jar pull (--parallel 3)"
   "java -jar layerfs.jar pull --parallel 1")
+baseline=${LAYERFS_BASELINE_LAUNCHER:-}
+if [[ -n $baseline ]]; then
+  names+=("baseline launcher: layerfs pull (--parallel 3)"
+    "baseline launcher: layerfs pull --parallel 1")
+fi
 pulls=${#names[@]}
 run() {
   local i=$1 n=$2 dest=$work/run-$1-$2 start end
@@ -51,6 +58,8 @@ run() {
     2) "$launcher" "${cli[@]}" --parallel 1 "$ref" >/dev/null 2>"$work/stderr" ;;
     3) java -jar "$jar" "${cli[@]}" "$ref" >/dev/null 2>"$work/stderr" ;;
     4) java -jar "$jar" "${cli[@]}" --parallel 1 "$ref" >/dev/null 2>"$work/stderr" ;;
+    5) "$baseline" "${cli[@]}" "$ref" >/dev/null 2>"$work/stderr" ;;
+    6) "$baseline" "${cli[@]}" --parallel 1 "$ref" >/dev/null 2>"$work/stderr" ;;
   esac
   end=$(date +%s%N)
   rm -rf "$dest"

@@ -3,10 +3,15 @@ package io.layerfs.cli;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.layerfs.core.registry.ImagePull;
 import io.layerfs.core.registry.Platform;
+import io.layerfs.core.registry.RegistryClient;
+import io.layerfs.core.registry.RegistryOptions;
 import io.layerfs.core.store.Store;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 
@@ -43,12 +48,22 @@ final class PullCommand implements CliCommand {
     if (parallel < 1) {
       throw new IllegalArgumentException("--parallel must be at least 1, not " + parallel);
     }
+    RegistryOptions options = RegistryFlags.options(in).withParallelism(parallel);
+    // A fresh JVM took about 80 ms to make the HTTP client (loading and linking the JDK's HTTP
+    // classes, spinning their string concatenations): made on another thread while this one
+    // opens the store.
+    FutureTask<RegistryClient> making = new FutureTask<>(() -> new RegistryClient(options));
+    Thread maker = new Thread(making, "layerfs-registry-client");
+    maker.setDaemon(true);
+    maker.start();
     ImagePull.Result result;
     Path made = Stores.firstMissing(in.store());
-    try (Store store = Stores.create(in.store());
-        TerminalProgress progress = TerminalProgress.forConsole()) {
-      result = store.pull(reference, RegistryFlags.options(in).withParallelism(parallel), p,
-          progress);
+    RegistryClient client = null;
+    try (Store store = Stores.create(in.store())) {
+      client = made(making);
+      try (TerminalProgress progress = TerminalProgress.forConsole()) {
+        result = store.pull(reference, client, p, progress);
+      }
     } catch (IOException | RuntimeException e) {
       // as a failed import: no store is left where there was none (a store that was there
       // keeps the verified blobs the pull stored, which the next pull does not fetch again)
@@ -58,6 +73,12 @@ final class PullCommand implements CliCommand {
         e.addSuppressed(cleanup);
       }
       throw e;
+    } finally {
+      if (client != null) {
+        client.close();
+      } else {
+        closeWhenMade(making); // the store did not open: the client may still come
+      }
     }
     PrintWriter out = in.out();
     if (FormatOption.json(in)) {
@@ -74,5 +95,32 @@ final class PullCommand implements CliCommand {
       out.println(result.tag());
     }
     return 0;
+  }
+
+  private static RegistryClient made(FutureTask<RegistryClient> making) throws IOException {
+    try {
+      return making.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while making the registry client");
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      if (e.getCause() instanceof Error err) {
+        throw err;
+      }
+      throw new IOException(e.getCause());
+    }
+  }
+
+  private static void closeWhenMade(FutureTask<RegistryClient> making) {
+    try {
+      making.get().close();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException e) {
+      // no client was made
+    }
   }
 }

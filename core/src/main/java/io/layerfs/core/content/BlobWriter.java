@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
+import java.util.concurrent.Future;
 
 /**
  * Writes one blob into a {@link ContentStore}: bytes go to a temp file and a digest at once;
@@ -25,10 +26,17 @@ import java.security.MessageDigest;
  * exists is never rewritten, only the temp file is dropped. Writing past an expected size fails
  * at once, so a lying or hostile source cannot fill the disk.
  *
+ * <p>A large blob is written back to the disk while it is written ({@link Writeback}, every
+ * {@value #WRITEBACK_STEP} bytes), so that the fsync of the commit waits for the last few MiB
+ * only: for a 95 MB layer pulled from a registry it took 30-55 ms, most of it after the last
+ * byte had arrived.
+ *
  * <p>Not thread-safe: one writer per thread.
  */
 public final class BlobWriter extends OutputStream {
   private static final int BUFFER = 1 << 16;
+  /** Bytes written between two writebacks (see the class comment). */
+  static final long WRITEBACK_STEP = 8 << 20;
 
   /** The store's {@code blobs/} folder. */
   private final Path blobs;
@@ -39,6 +47,9 @@ public final class BlobWriter extends OutputStream {
   private final long limit;
   private final ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER);
   private long size;
+  /** Bytes written when the last writeback started, and that writeback (null: none yet). */
+  private long writtenBack;
+  private Future<?> writeback;
   private boolean synced;
   private boolean done;
 
@@ -94,6 +105,7 @@ public final class BlobWriter extends OutputStream {
     if (!synced) {
       drain();
       try {
+        awaitWriteback();
         channel.force(true);
       } catch (ClosedChannelException e) {
         throw e;
@@ -178,6 +190,39 @@ public final class BlobWriter extends OutputStream {
       throw failed(e);
     }
     buffer.clear();
+    if (size - writtenBack >= WRITEBACK_STEP) {
+      if (writeback != null && writeback.isDone()) {
+        try {
+          awaitWriteback(); // a failed one is thrown here, not lost
+        } catch (ClosedChannelException e) {
+          throw e;
+        } catch (IOException e) {
+          throw failed(e);
+        }
+      }
+      if (writeback == null) {
+        Future<?> started = Writeback.start(channel);
+        if (started != null) {
+          writtenBack = size;
+          writeback = started;
+        }
+      }
+    }
+  }
+
+  /**
+   * Waits for the writeback under way, if any, and throws what it failed with: the kernel may
+   * report a write error to one fsync only, and that may have been the writeback's.
+   */
+  private void awaitWriteback() throws IOException {
+    if (writeback == null) {
+      return;
+    }
+    try {
+      Writeback.await(writeback);
+    } finally {
+      writeback = null;
+    }
   }
 
   /** A write error (a full disk) naming the temp file, which the JDK's message does not. */

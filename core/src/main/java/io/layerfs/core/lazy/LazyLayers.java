@@ -193,6 +193,16 @@ public final class LazyLayers implements Closeable {
     throw new IOException("too many levels of symbolic links at " + absPath + " in " + image);
   }
 
+  /**
+   * Saves the list of fetched ranges of every attached layer that fetched since its last save
+   * (they are saved every few MiB otherwise): what gc reads to count the bytes lazy state holds.
+   */
+  public void saveRanges() {
+    for (LazyLayer l : attached.values()) {
+      l.blob().save();
+    }
+  }
+
   /** The attached layer of that digest, or null. */
   public LazyLayer get(Digest layer) {
     return attached.get(layer);

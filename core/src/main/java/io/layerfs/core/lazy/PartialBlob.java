@@ -26,9 +26,12 @@ import org.apache.commons.compress.utils.BoundedArchiveInputStream;
 /**
  * The bytes of a remote blob fetched so far, kept in the store: a sparse file of the blob's size
  * ({@value #DATA}) holding every range fetched at its own offset, and the list of those ranges
- * ({@value #RANGES}, replaced by a rename after each fetch, not forced: after a machine crash it
- * may name bytes that never reached the disk, which its readers' checks refuse and {@link
- * #forget} sends to be fetched again), in the blob's folder under {@code layerfs/lazy/}. Reads
+ * ({@value #RANGES}, replaced by a rename once {@value #SAVE_STEP} bytes were fetched since it
+ * was last saved, and when the blob is closed; not forced: after a machine crash it may name
+ * bytes that never reached the disk, which its readers' checks refuse and {@link #forget} sends
+ * to be fetched again), in the blob's folder under {@code layerfs/lazy/}. The list only spares
+ * later processes a fetch, so it is not saved after each one: a save, a new file and a rename,
+ * took 1-2 ms on a busy ext4, and a first read deep in a gzip layer fetches a dozen blocks. Reads
  * are served from the file where it has the bytes and fetched from the remote blob where it does
  * not. Nothing here is verified: its readers check what they read (chunk digests, gzip CRCs, the
  * DiffID), and {@link #complete} checks the whole blob against its digest before it becomes a
@@ -47,6 +50,8 @@ public final class PartialBlob implements RangedBlob {
   static final String RANGES = "ranges";
   /** How much a stepwise {@link #complete(ContentStore, BooleanSupplier)} fetches at once. */
   static final long STEP = 4L << 20;
+  /** Bytes fetched after which the ranges list is saved (see the class comment). */
+  static final long SAVE_STEP = 4L << 20;
 
   private final Path dir;
   private final RangedBlob remote;
@@ -64,6 +69,9 @@ public final class PartialBlob implements RangedBlob {
   // bumped by discard: a fetch started before it publishes nothing
   // @GuardedBy("this")
   private long generation;
+  // bytes published since the ranges list was last saved
+  // @GuardedBy("this")
+  private long unsaved;
   // @GuardedBy("this")
   private boolean published;
   // @GuardedBy("this")
@@ -456,8 +464,20 @@ public final class PartialBlob implements RangedBlob {
   }
 
   synchronized void close() throws IOException {
+    save();
     closed = true;
     data.close();
+  }
+
+  /** Saves the ranges list if ranges were fetched since it was last saved. */
+  synchronized void save() {
+    if (!closed && !published && unsaved > 0) {
+      try {
+        saveRanges();
+      } catch (IOException e) {
+        // as after a fetch: the list only spares a later process a fetch
+      }
+    }
   }
 
   /**
@@ -494,9 +514,12 @@ public final class PartialBlob implements RangedBlob {
           if (current && !arrived.isEmpty()) {
             for (long[] r : arrived) {
               add(r[0], r[1]);
+              unsaved += r[1] - r[0];
             }
             try {
-              saveRanges();
+              if (unsaved >= SAVE_STEP) {
+                saveRanges();
+              }
             } catch (IOException e) {
               // the list only spares later processes a fetch: this one holds the bytes, and a
               // read that has them is not failed for it (gc may have removed the folder of a
@@ -667,6 +690,7 @@ public final class PartialBlob implements RangedBlob {
   }
 
   private void saveRanges() throws IOException {
+    unsaved = 0;
     StringBuilder sb = new StringBuilder();
     ranges.forEach((s, e) -> sb.append(s).append(' ').append(e).append('\n'));
     Path tmp = dir.resolve(RANGES + ".tmp");

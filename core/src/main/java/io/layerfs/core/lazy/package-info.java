@@ -9,9 +9,10 @@
  * {@link io.layerfs.core.RangedBlob} of the remote blob, and what is fetched of it is kept in
  * {@code layerfs/lazy/<alg>/<hex>/}: {@code blob.part}, a sparse file of the blob's size holding
  * every fetched range at its own offset, and {@code ranges}, the list of those ranges (replaced
- * by a rename after each fetch but not forced: after a machine crash it may name bytes that never
- * reached the disk, which the readers' checks refuse and fetch again), so a range is fetched
- * once, across processes; for a plain gzip layer read by path, also the inflated prefix, in a
+ * by a rename every 4 MiB fetched and when the blob closes, but not forced: after a machine crash
+ * it may name bytes that never reached the disk, which the readers' checks refuse and fetch
+ * again), so a range is fetched once, across processes (a process killed mid-way fetches again
+ * what it had not listed yet); for a plain gzip layer read by path, also the inflated prefix, in a
  * file each reading instance makes and unlinks at once, so no other process truncates or
  * overwrites it ({@link
  * io.layerfs.core.lazy.PartialBlob}, {@link io.layerfs.core.lazy.LazyGzip}). A partial blob is

@@ -24,11 +24,12 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Pulls an image from a registry into a store: the manifest (and the image index it was picked
  * from, which is not stored), the config and the layers the store lacks, layers in parallel on a
- * bounded pool; then tags it. Every blob goes through a {@link BlobWriter}, so it is verified
- * against its digest and size before it is published, and the whole pull holds an ingest lease,
- * so gc cannot take blobs written but not yet tagged. The tag is set last: a pull that fails or
- * is killed tags nothing, and leaves only verified blobs (used by the next pull) and temp files
- * (removed by gc after an hour).
+ * bounded pool; then tags it. The layers start downloading as soon as the manifest is read: the
+ * config is fetched and stored, with the manifest, while they download. Every blob goes through
+ * a {@link BlobWriter}, so it is verified against its digest and size before it is published,
+ * and the whole pull holds an ingest lease, so gc cannot take blobs written but not yet tagged.
+ * The tag is set last: a pull that fails or is killed tags nothing, and leaves only verified
+ * blobs (used by the next pull) and temp files (removed by gc after an hour).
  */
 public final class ImagePull {
   private static final int BUFFER = 1 << 16;
@@ -60,20 +61,26 @@ public final class ImagePull {
     ContentStore.checkTag(tag);
     Progress p = progress == null ? Progress.NONE : progress;
     try (Lease lease = store.lease()) {
-      RemoteImage image = client.resolve(reference, platform,
-          RegistryClient.LocalBlobs.of(store));
+      RegistryClient.LocalBlobs local = RegistryClient.LocalBlobs.of(store);
+      RegistryClient.ResolvedManifest manifest = client.resolveManifest(reference, platform,
+          local);
       Map<Digest, Descriptor> missing = new LinkedHashMap<>();
-      for (Descriptor layer : image.layers()) {
+      for (Descriptor layer : manifest.layers()) {
         if (!store.contains(layer.digest())) {
           missing.putIfAbsent(layer.digest(), layer);
         }
       }
-      long bytes = fetchLayers(store, client, reference, new ArrayList<>(missing.values()),
-          p);
-      store.ingest(new ByteArrayInputStream(image.configBytes()), image.config().digest(),
-          image.configBytes().length);
-      store.ingest(new ByteArrayInputStream(image.manifestBytes()), image.manifestDigest(),
-          image.manifestBytes().length);
+      RemoteImage[] resolved = new RemoteImage[1];
+      long bytes = fetchLayers(store, client, reference, new ArrayList<>(missing.values()), p,
+          () -> {
+            RemoteImage image = client.withConfig(manifest, local);
+            store.ingest(new ByteArrayInputStream(image.configBytes()), image.config().digest(),
+                image.configBytes().length);
+            store.ingest(new ByteArrayInputStream(image.manifestBytes()),
+                image.manifestDigest(), image.manifestBytes().length);
+            resolved[0] = image;
+          });
+      RemoteImage image = resolved[0];
       BlobOrigins origins = BlobOrigins.of(store);
       for (Descriptor layer : image.layers()) {
         origins.record(layer.digest(), reference);
@@ -85,9 +92,19 @@ public final class ImagePull {
     }
   }
 
+  /** Work done on the pulling thread while the layers download. */
+  private interface Meanwhile {
+    void run() throws IOException;
+  }
+
+  /**
+   * Downloads {@code layers} on a pool, runs {@code meanwhile} on this thread, then waits for
+   * the downloads; the first failure of either stops the others and is thrown.
+   */
   private static long fetchLayers(ContentStore store, RegistryClient client, Reference reference,
-      List<Descriptor> layers, Progress progress) throws IOException {
+      List<Descriptor> layers, Progress progress, Meanwhile meanwhile) throws IOException {
     if (layers.isEmpty()) {
+      meanwhile.run();
       return 0;
     }
     // a bar per layer, all at once, where the progress can draw them so; else in order
@@ -117,6 +134,12 @@ public final class ImagePull {
         }));
       }
       IOException failure = null;
+      try {
+        meanwhile.run();
+      } catch (IOException e) {
+        failure = e;
+        pool.shutdownNow(); // the downloads stop; their temp files go
+      }
       for (Future<?> f : futures) {
         try {
           f.get();

@@ -118,6 +118,26 @@ public final class RegistryClient implements Closeable {
 
   RemoteImage resolve(Reference reference, Platform platform, LocalBlobs local)
       throws IOException {
+    return withConfig(resolveManifest(reference, platform, local), local);
+  }
+
+  /**
+   * A platform manifest resolved, its config not yet read: what a pull needs to start
+   * downloading layers while the config comes ({@link RegistryClient#withConfig}).
+   */
+  record ResolvedManifest(Reference reference, Manifest manifest, ImageManifest parsed,
+      Descriptor indexOrNull, byte[] indexBytesOrNull) {
+    List<Descriptor> layers() {
+      return parsed.layers();
+    }
+  }
+
+  /**
+   * The first part of {@link #resolve(Reference, Platform)}: the manifest (through image indexes
+   * for {@code platform}), verified, and its layers' media types checked.
+   */
+  ResolvedManifest resolveManifest(Reference reference, Platform platform, LocalBlobs local)
+      throws IOException {
     Manifest top = fetchManifest(reference);
     Manifest current = top;
     Descriptor index = null;
@@ -148,6 +168,24 @@ public final class RegistryClient implements Closeable {
     }
     String what = current.digest() + " of " + reference;
     ImageManifest manifest = ImageManifest.parse(current.bytes(), what);
+    for (Descriptor layer : manifest.layers()) {
+      try {
+        MediaTypes.layerCompression(layer.mediaType());
+      } catch (IOException e) {
+        throw new IOException(reference + ": layer " + layer.digest() + ": " + e.getMessage(), e);
+      }
+    }
+    return new ResolvedManifest(reference, current, manifest, index, indexBytes);
+  }
+
+  /**
+   * The second part of {@link #resolve(Reference, Platform)}: the config of a resolved manifest,
+   * from {@code local} or the registry, verified, and its diff_ids counted against the layers.
+   */
+  RemoteImage withConfig(ResolvedManifest resolved, LocalBlobs local) throws IOException {
+    Reference reference = resolved.reference();
+    Manifest current = resolved.manifest();
+    ImageManifest manifest = resolved.parsed();
     Descriptor config = manifest.config();
     byte[] configBytes = local.read(config.digest());
     if (configBytes == null) {
@@ -164,15 +202,9 @@ public final class RegistryClient implements Closeable {
           + manifest.layers().size() + " layers but its config lists " + parsed.diffIds().size()
           + " diff_ids");
     }
-    for (Descriptor layer : manifest.layers()) {
-      try {
-        MediaTypes.layerCompression(layer.mediaType());
-      } catch (IOException e) {
-        throw new IOException(reference + ": layer " + layer.digest() + ": " + e.getMessage(), e);
-      }
-    }
-    return new RemoteImage(reference, current.descriptor(), current.bytes(), index, indexBytes,
-        config, configBytes, parsed, manifest.layers());
+    return new RemoteImage(reference, current.descriptor(), current.bytes(),
+        resolved.indexOrNull(), resolved.indexBytesOrNull(), config, configBytes, parsed,
+        manifest.layers());
   }
 
   /**

@@ -45,9 +45,11 @@
  * <h2>Pull</h2>
  *
  * One manifest request for the reference; an image index picks the platform's manifest (fetched
- * unless the store holds it); the config is fetched unless the store holds it; every layer the
- * store lacks is downloaded on a bounded pool ({@code parallelism}, 3 by default), each into a
- * {@code BlobWriter} that verifies size and digest before the rename that publishes it. A cut
+ * unless the store holds it); every layer the store lacks is downloaded on a bounded pool ({@code
+ * parallelism}, 3 by default), each into a {@code BlobWriter} that verifies size and digest
+ * before the rename that publishes it (and writes a large blob back to the disk as it goes, so
+ * the fsync before that rename is short); meanwhile the pulling thread fetches the config unless
+ * the store holds it, verifies it and stores it and the manifest. A cut
  * connection resumes with {@code Range: bytes=N-} from the first byte not received. So an image
  * whose blobs are all present costs one manifest request. The platform's manifest is stored and
  * tagged (not the index): {@link io.layerfs.core.registry.Reference#storeTag()}, the name {@code

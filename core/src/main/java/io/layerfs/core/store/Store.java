@@ -74,6 +74,8 @@ public final class Store implements Closeable {
   private LazyLayers lazy;
   // background fetches still running; stopped before the layers they write to close
   private final Set<BackgroundFetch> fetches = ConcurrentHashMap.newKeySet();
+  /** The registry clients lazy layers read through: closed with the store, after the layers. */
+  private final List<RegistryClient> lazyClients = new ArrayList<>();
   private boolean closed;
 
   private Store(ContentStore content) {
@@ -180,6 +182,16 @@ public final class Store implements Closeable {
   }
 
   /**
+   * As {@link #pull(String, RegistryOptions, Platform, Progress)}, through {@code client}, which
+   * the caller made (a client serves any number of pulls, and keeps the registries' tokens) and
+   * closes.
+   */
+  public ImagePull.Result pull(String reference, RegistryClient client, Platform platform,
+      Progress progress) throws IOException {
+    return ImagePull.pull(content, client, Reference.parse(reference), platform, null, progress);
+  }
+
+  /**
    * The store's name for {@code image}, pulled first when the store lacks it and it is a
    * registry reference: {@code image} itself when the store knows it (a tag or digest), else the
    * tag a pull gives it ({@link Reference#storeTag()}) when that is in the store, else that tag
@@ -282,6 +294,10 @@ public final class Store implements Closeable {
       if (content.contains(layer.digest()) || content.contains(layer.diffId())) {
         continue;
       }
+      if (lazyLayers.get(layer.digest()) != null) {
+        attached.add(layer); // attached before, reading through the remote it was given then
+        continue;
+      }
       String toc = manifest.layers().get(i).annotations()
           .get(EStargzReader.TOC_DIGEST_ANNOTATION);
       Digest tocDigest;
@@ -322,19 +338,41 @@ public final class Store implements Closeable {
     }
     String tag = Images.isKnown(content, image) ? image : reference.storeTag();
     RegistryClient client = new RegistryClient(options);
-    if (!Images.isKnown(content, tag)) {
-      RemoteImage remote = client.resolve(reference, Platform.DEFAULT);
-      try (Lease lease = content.lease()) {
-        content.ingest(new ByteArrayInputStream(remote.configBytes()), remote.config().digest(),
-            remote.configBytes().length);
-        content.ingest(new ByteArrayInputStream(remote.manifestBytes()),
-            remote.manifestDigest(), remote.manifestBytes().length);
-        content.tag(tag, remote.manifestDigest());
+    boolean[] used = {false};
+    try {
+      if (!Images.isKnown(content, tag)) {
+        RemoteImage remote = client.resolve(reference, Platform.DEFAULT);
+        try (Lease lease = content.lease()) {
+          content.ingest(new ByteArrayInputStream(remote.configBytes()),
+              remote.config().digest(), remote.configBytes().length);
+          content.ingest(new ByteArrayInputStream(remote.manifestBytes()),
+              remote.manifestDigest(), remote.manifestBytes().length);
+          content.tag(tag, remote.manifestDigest());
+        }
+      }
+      attachLazy(tag, layer -> {
+        used[0] = true;
+        return new RegistryBlob(client, reference, layer);
+      }, lazyOrigin(reference, options.tlsVerify()));
+    } finally {
+      keepOrClose(client, used[0]);
+    }
+    return tag;
+  }
+
+  /**
+   * Keeps a registry client that lazy layers read through until the store closes; closes one
+   * they do not (their layers were attached before, or attaching failed) at once, stopping its
+   * HTTP client's thread.
+   */
+  private void keepOrClose(RegistryClient client, boolean used) {
+    synchronized (this) {
+      if (used && !closed) {
+        lazyClients.add(client);
+        return;
       }
     }
-    attachLazy(tag, layer -> new RegistryBlob(client, reference, layer),
-        lazyOrigin(reference, options.tlsVerify()));
-    return tag;
+    client.close();
   }
 
   /**
@@ -362,7 +400,15 @@ public final class Store implements Closeable {
       boolean tlsVerify = !(lines.length > 1 && lines[1].equals("tlsVerify=false"));
       RegistryClient client =
           new RegistryClient(RegistryOptions.defaults().withTlsVerify(tlsVerify));
-      attachLazy(ref, l -> new RegistryBlob(client, reference, l), origin);
+      boolean[] used = {false};
+      try {
+        attachLazy(ref, l -> {
+          used[0] = true;
+          return new RegistryBlob(client, reference, l);
+        }, origin);
+      } finally {
+        keepOrClose(client, used[0]);
+      }
       return;
     }
   }
@@ -619,6 +665,11 @@ public final class Store implements Closeable {
 
   /** Removes what no tag, container or lease reaches (with {@code dryRun}, only reports it). */
   public GcReport gc(boolean dryRun) throws IOException {
+    synchronized (this) {
+      if (lazy != null) {
+        lazy.saveRanges(); // so that the report counts what this process's lazy layers hold
+      }
+    }
     return GarbageCollector.collect(content, dryRun);
   }
 
@@ -687,8 +738,9 @@ public final class Store implements Closeable {
   }
 
   /**
-   * Stops the background fetches (see {@link BackgroundFetch#close}) and releases the open layer
-   * blobs; open containers and views stop reading.
+   * Stops the background fetches (see {@link BackgroundFetch#close}), releases the open layer
+   * blobs and closes the registry clients of lazily read layers; open containers and views stop
+   * reading.
    */
   @Override
   public void close() throws IOException {
@@ -702,11 +754,18 @@ public final class Store implements Closeable {
   }
 
   private synchronized void closeLayers() throws IOException {
-    if (layers != null) {
-      layers.close();
-    }
-    if (lazy != null) {
-      lazy.close();
+    try {
+      if (layers != null) {
+        layers.close();
+      }
+      if (lazy != null) {
+        lazy.close();
+      }
+    } finally {
+      for (RegistryClient client : lazyClients) {
+        client.close();
+      }
+      lazyClients.clear();
     }
   }
 
