@@ -53,11 +53,7 @@ final class ImportCommand implements CliCommand {
     } catch (IOException | RuntimeException e) {
       // a failed import leaves no store where there was none: an empty one would make the next
       // reading command find a store, and hide the mistyped --store that caused the failure
-      try {
-        Stores.removeMade(made);
-      } catch (IOException cleanup) {
-        e.addSuppressed(cleanup);
-      }
+      Stores.removeMadeAfter(made, e);
       throw e;
     }
     PrintWriter out = in.out();

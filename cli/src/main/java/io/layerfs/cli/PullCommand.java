@@ -67,11 +67,7 @@ final class PullCommand implements CliCommand {
     } catch (IOException | RuntimeException e) {
       // as a failed import: no store is left where there was none (a store that was there
       // keeps the verified blobs the pull stored, which the next pull does not fetch again)
-      try {
-        Stores.removeMade(made);
-      } catch (IOException cleanup) {
-        e.addSuppressed(cleanup);
-      }
+      Stores.removeMadeAfter(made, e);
       throw e;
     } finally {
       if (client != null) {

@@ -129,6 +129,18 @@ final class Stores {
     }
   }
 
+  /**
+   * After a command failed with {@code failure}: {@link #removeMade}, an error in that added to
+   * {@code failure} (which the caller throws).
+   */
+  static void removeMadeAfter(Path made, Exception failure) {
+    try {
+      removeMade(made);
+    } catch (IOException cleanup) {
+      failure.addSuppressed(cleanup);
+    }
+  }
+
   /** The store at {@code dir}, created (an empty OCI layout) if needed. */
   static Store create(Path dir) throws IOException {
     return Store.open(dir);
