@@ -1,6 +1,9 @@
 package io.layerfs.cli;
 
 import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 
 /** Turns an exception into the one line the CLI prints: what failed and why. */
 final class Errors {
@@ -35,6 +38,21 @@ final class Errors {
         new FileSystemException(name + ": " + e.getFile(), e.getOtherFile(), kind(e));
     named.initCause(e);
     return named;
+  }
+
+  /**
+   * {@code e}, a missing {@code path}, as GNU's tools report it: "Not a directory" when the
+   * nearest name on its way that exists is no directory. Since Java 25 the JDK, and layerfs with
+   * it, says missing there where it reads attributes; an open still says "Not a directory".
+   */
+  static FileSystemException missing(Path path, NoSuchFileException e) {
+    for (Path up = path.getParent(); up != null; up = up.getParent()) {
+      if (Files.exists(up)) {
+        return Files.isDirectory(up) ? e
+            : new FileSystemException(e.getFile(), null, "Not a directory");
+      }
+    }
+    return e;
   }
 
   private static boolean isSentence(FileSystemException e) {

@@ -7,6 +7,7 @@ import java.nio.file.FileSystem;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -50,7 +51,11 @@ final class LsCommand implements CliCommand {
           dir.forEach(entries::add);
         }
       } else {
-        Files.readAttributes(target, "basic:size", LinkOption.NOFOLLOW_LINKS);
+        try {
+          Files.readAttributes(target, "basic:size", LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+          throw Errors.missing(target, e); // lstat(2)'s ENOTDIR, as ls says it
+        }
         entries.add(target);
       }
       for (Path entry : entries) {
