@@ -338,9 +338,8 @@ public final class Store implements Closeable {
     }
     String tag = Images.isKnown(content, image) ? image : reference.storeTag();
     RegistryClient client = new RegistryClient(options);
-    boolean[] used = {false};
-    try {
-      if (!Images.isKnown(content, tag)) {
+    if (!Images.isKnown(content, tag)) {
+      try {
         RemoteImage remote = client.resolve(reference, Platform.DEFAULT);
         try (Lease lease = content.lease()) {
           content.ingest(new ByteArrayInputStream(remote.configBytes()),
@@ -349,22 +348,34 @@ public final class Store implements Closeable {
               remote.manifestDigest(), remote.manifestBytes().length);
           content.tag(tag, remote.manifestDigest());
         }
+      } catch (IOException | RuntimeException | Error e) {
+        client.close();
+        throw e;
       }
-      attachLazy(tag, layer -> {
-        used[0] = true;
-        return new RegistryBlob(client, reference, layer);
-      }, lazyOrigin(reference, options.tlsVerify()));
-    } finally {
-      keepOrClose(client, used[0]);
     }
+    attachThrough(tag, client, reference, lazyOrigin(reference, options.tlsVerify()));
     return tag;
   }
 
   /**
-   * Keeps a registry client that lazy layers read through until the store closes; closes one
-   * they do not (their layers were attached before, or attaching failed) at once, stopping its
-   * HTTP client's thread.
+   * Attaches the layers of {@code ref} the store lacks to their blobs of {@code reference},
+   * read through {@code client}: kept until the store closes when a layer reads through it,
+   * closed at once otherwise (their layers were attached before, or attaching failed), stopping
+   * its HTTP client's thread.
    */
+  private void attachThrough(String ref, RegistryClient client, Reference reference,
+      String origin) throws IOException {
+    boolean[] used = {false};
+    try {
+      attachLazy(ref, layer -> {
+        used[0] = true;
+        return new RegistryBlob(client, reference, layer);
+      }, origin);
+    } finally {
+      keepOrClose(client, used[0]);
+    }
+  }
+
   private void keepOrClose(RegistryClient client, boolean used) {
     synchronized (this) {
       if (used && !closed) {
@@ -400,15 +411,7 @@ public final class Store implements Closeable {
       boolean tlsVerify = !(lines.length > 1 && lines[1].equals("tlsVerify=false"));
       RegistryClient client =
           new RegistryClient(RegistryOptions.defaults().withTlsVerify(tlsVerify));
-      boolean[] used = {false};
-      try {
-        attachLazy(ref, l -> {
-          used[0] = true;
-          return new RegistryBlob(client, reference, l);
-        }, origin);
-      } finally {
-        keepOrClose(client, used[0]);
-      }
+      attachThrough(ref, client, reference, origin);
       return;
     }
   }
