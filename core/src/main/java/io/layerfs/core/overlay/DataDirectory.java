@@ -10,7 +10,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.SecureDirectoryStream;
+import java.nio.file.LinkOption;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributeView;
 import java.util.Set;
 
 /**
@@ -57,6 +59,20 @@ final class DataDirectory implements Closeable {
       c.close();
     }
     return FileChannel.open(path(id), options);
+  }
+
+  /** Whether the data file of {@code id} exists (one relative {@code stat}). */
+  boolean exists(long id) throws IOException {
+    if (open == null) {
+      return Files.exists(path(id), LinkOption.NOFOLLOW_LINKS);
+    }
+    try {
+      open.getFileAttributeView(name(id), BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+          .readAttributes();
+      return true;
+    } catch (NoSuchFileException e) {
+      return false;
+    }
   }
 
   /** Deletes the data file of {@code id} if it exists. */

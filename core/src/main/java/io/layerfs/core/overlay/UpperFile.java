@@ -216,6 +216,8 @@ public final class UpperFile extends UpperEntry {
       return -1;
     }
     int want = (int) Math.min(dst.remaining(), size - position);
+    int start = dst.position();
+    boolean fromData = false;
     int done = 0;
     while (done < want) {
       long p = position + done;
@@ -228,10 +230,26 @@ public final class UpperFile extends UpperEntry {
       } else {
         // a byte of neither the image nor a hole of the data file: dataLength() covers it
         readFully(dst, p, n);
+        fromData = true;
       }
       done += n;
     }
+    if (fromData && upper.readOnly() && !upper.dataLinked(id)) {
+      dst.position(start);
+      throw deletedByWriter();
+    }
     return done;
+  }
+
+  /**
+   * A read-only view read through the data file of a file its writer has deleted since: the
+   * inode may already hold a new file's bytes, so none are handed out. (The writer's own handles
+   * keep a data file from reuse; another process's view cannot.)
+   */
+  private IOException deletedByWriter() {
+    return new IOException("container " + upper.name() + ": the file was deleted by the "
+        + "container's writer after this read-only view loaded (its data file data/" + id
+        + " is gone, perhaps taken over by a new file); reopen the view");
   }
 
   private boolean fromLower(long p) {
@@ -446,7 +464,8 @@ public final class UpperFile extends UpperEntry {
       if (position >= size) {
         return 0; // and an empty file may have no data file
       }
-      if (originLayer < 0) {
+      // a read-only view reads through read(), which checks the data file is still the file's
+      if (originLayer < 0 && !upper.readOnly()) {
         return channel().transferTo(position, count, target);
       }
     }

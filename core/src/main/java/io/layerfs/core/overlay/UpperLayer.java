@@ -14,6 +14,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
@@ -202,6 +203,16 @@ final class UpperLayer implements Closeable {
     if (renameData(id, fresh)) {
       pool.add(fresh);
     }
+  }
+
+  /**
+   * Whether the data file of {@code id} is still under its own name. A writer renames a deleted
+   * file's emptied data file away before a new file takes that inode over (see {@link
+   * DataFilePool}), so a read-only view that read through a data file it holds open and still
+   * finds the name read the deleted file's bytes, never a later file's.
+   */
+  boolean dataLinked(long id) throws IOException {
+    return data != null ? data.exists(id) : Files.exists(dataPath(id), LinkOption.NOFOLLOW_LINKS);
   }
 
   /** Opens the data file of {@code id} (relative to the open data directory where possible). */

@@ -79,7 +79,11 @@
  * old file's {@code DROP} precedes the new one's {@code FILE}. A data file that was ever mapped
  * is never reused: a mapping outlives its channel and cannot be tracked, so when its file goes
  * the data file is unlinked, and the mapping keeps the old bytes as on the host (emptying it
- * would fault the mapping, reusing it would show another file's bytes). Link counts are
+ * would fault the mapping, reusing it would show another file's bytes). A read-only view, whose
+ * handles its writer (perhaps another process) cannot see, checks after each read through a data
+ * file that the file still has its name: the writer renames a data file away before anything
+ * reuses it, so a read that still finds the name read the deleted file's bytes, and one that
+ * does not is an error (a mapping the view made cannot be checked so). Link counts are
  * derived after loading, and entries no name reaches are dropped then. Data files are opened
  * and deleted relative to the data directory, held open ({@code openat}), so creating a small
  * file looks up one name instead of the store's whole path.

@@ -203,6 +203,32 @@ class ContainerTest {
   }
 
   /**
+   * A read-only view that holds a file open while the writer deletes it, and a new file takes
+   * over the emptied data file (the same inode), must never read the new file's bytes through its
+   * handle: such a read is an error once the data file is no longer the deleted file's.
+   */
+  @Test
+  void aReadOnlyViewsOpenHandleNeverReadsTheBytesOfAFileThatReusedItsDataFile()
+      throws IOException {
+    write(c, "/f", "AAAAAAAAAA");
+    try (Container ro = Container.open(store, layers, "web", null, true);
+        FileHandle h = ro.open("/f", opts(StandardOpenOption.READ), 0)) {
+      ByteBuffer b = ByteBuffer.allocate(4);
+      assertEquals(4, h.read(b, 0));
+      assertEquals("AAAA", new String(b.array(), StandardCharsets.UTF_8));
+      List<Object> before = inodes();
+      c.delete("/f");
+      write(c, "/g", "BBBBBBBBBB");
+      assertEquals(before, inodes(), "the new file did not take over the data file");
+      ByteBuffer rest = ByteBuffer.allocate(16);
+      IOException e = assertThrows(IOException.class, () -> h.read(rest, 4));
+      assertTrue(e.getMessage().contains("deleted"), e.getMessage());
+      assertEquals(0, rest.position(), "bytes were handed out");
+      assertEquals("BBBBBBBBBB", readString(c, "/g"));
+    }
+  }
+
+  /**
    * An emptied data file found at load under a deleted file's own name (left by a crash between
    * emptying and renaming it): a new file takes it over under another name, so a view loaded
    * before still cannot read the new bytes as the deleted file's.
