@@ -181,7 +181,9 @@ public final class UpperFile extends UpperEntry {
 
   private DataFileDamage shorter(long len, long need) {
     return new DataFileDamage(upper.name(), "data file data/" + id + " is " + len
-        + " bytes, shorter than the " + need + " bytes the logged state holds in it");
+        + " bytes, shorter than the " + need + " bytes the logged state holds in it"
+        + (upper.readOnly() ? " (or the container's writer truncated the file after this "
+            + "read-only view loaded)" : ""));
   }
 
   /**
@@ -613,6 +615,9 @@ public final class UpperFile extends UpperEntry {
       while (dst.hasRemaining()) {
         int r = c.read(dst, p);
         if (r < 0) {
+          if (upper.readOnly() && !upper.dataLinked(id)) {
+            throw deletedByWriter(); // emptied before it was renamed away
+          }
           throw shorter(c.size(), dataLength());
         }
         p += r;

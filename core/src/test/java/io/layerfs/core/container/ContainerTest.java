@@ -228,6 +228,21 @@ class ContainerTest {
     }
   }
 
+  /** A read-only view reading past where the writer truncated a file says so, not just damage. */
+  @Test
+  void aReadOnlyViewReadingAFileTheWriterTruncatedSaysSo() throws IOException {
+    write(c, "/f", "AAAAAAAAAA");
+    try (Container ro = Container.open(store, layers, "web", null, true);
+        FileHandle h = ro.open("/f", opts(StandardOpenOption.READ), 0)) {
+      try (FileHandle w = c.open("/f", opts(StandardOpenOption.WRITE), 0)) {
+        w.truncate(2);
+      }
+      IOException e = assertThrows(IOException.class, () -> h.read(ByteBuffer.allocate(16), 0));
+      assertTrue(e.getMessage().contains("truncated the file after this read-only view loaded"),
+          e.getMessage());
+    }
+  }
+
   /**
    * An emptied data file found at load under a deleted file's own name (left by a crash between
    * emptying and renaming it): a new file takes it over under another name, so a view loaded
