@@ -5,13 +5,16 @@ import io.layerfs.core.store.Container;
 import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
+import java.security.SecureRandom;
+import java.util.HexFormat;
 import java.util.List;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 
 /**
- * {@code layerfs create NAME IMAGE}: a new container of an image, as {@code docker create} (its
- * writable layer starts empty). Prints the name. Mounts ({@code --mount}, repeatable, in
+ * {@code layerfs create NAME IMAGE} (or docker's {@code --name NAME IMAGE}, or {@code IMAGE} alone
+ * for a made-up name): a new container of an image, as {@code docker create} (its writable layer
+ * starts empty). Prints the name. Mounts ({@code --mount}, repeatable, in
  * {@code docker run --mount} syntax, or Docker's short {@code -v} and {@code --tmpfs}, see {@link
  * ShortMounts}) are recorded with the container and fixed from then on; a bad spec or a missing
  * bind source is refused before anything is written.
@@ -20,10 +23,16 @@ final class CreateCommand implements CliCommand {
   static CommandSpec spec() {
     CommandSpec spec = Specs.command(new CreateCommand(), "create",
         "Create a container of an image and print its name.");
-    spec.addPositional(Specs.positional("0", "NAME",
-        "The container's name: [a-zA-Z0-9][a-zA-Z0-9_.-]*.").build());
-    spec.addPositional(Specs.positional("1", "IMAGE",
+    // "create NAME IMAGE" and docker's "create --name NAME IMAGE" or "create IMAGE": picocli
+    // fills positionals from the first, so both are optional here and checked in run()
+    spec.usageMessage().customSynopsis("layerfs create [OPTIONS] [NAME] IMAGE");
+    spec.addPositional(Specs.optionalPositional("0", "NAME",
+        "The container's name: [a-zA-Z0-9][a-zA-Z0-9_.-]*; or --name. Without either, a new "
+            + "name is made and printed, as docker does.").build());
+    spec.addPositional(Specs.optionalPositional("1", "IMAGE",
         "The image: a tag or a manifest digest of the store.").build());
+    spec.addOption(Specs.option("--name", "NAME", "The container's name, as docker create "
+        + "takes it (instead of the NAME argument).").build());
     spec.addOption(OptionSpec.builder("--mount").type(List.class).auxiliaryTypes(String.class)
         .paramLabel("SPEC")
         .description("A docker run --mount spec (repeatable): type=volume,source=NAME,"
@@ -48,13 +57,25 @@ final class CreateCommand implements CliCommand {
 
   @Override
   public int run(Invocation in) throws IOException {
-    String name = in.positional(0);
-    String image = in.positional(1);
+    String first = in.positional(0);
+    String second = in.positional(1);
+    String named = in.option("--name");
+    if (first == null) {
+      throw in.usageError("Missing required parameter: 'IMAGE'");
+    }
+    if (second != null && named != null) {
+      throw in.usageError("the name is given twice: '" + first + "' and --name " + named);
+    }
+    String image = second != null ? second : first;
+    String name = second != null ? first : named;
     List<String> mounts = ShortMounts.all(in.options("--mount"), in.options("--volume"),
         in.options("--tmpfs"));
     boolean lazy = in.flag("--lazy");
     Mount.parseAll(mounts); // a bad spec: its error, before the store is opened
     try (Store store = Stores.existing(in.store())) {
+      if (name == null) {
+        name = newName(store);
+      }
       if (store.containers().contains(name)) {
         throw new FileAlreadyExistsException(name, null, "container " + name
             + " already exists in store " + store.root() + " (remove it with 'layerfs rm "
@@ -67,5 +88,16 @@ final class CreateCommand implements CliCommand {
       }
     }
     return 0;
+  }
+
+  /** Twelve hex digits no container of {@code store} has, as docker's short container ids. */
+  private static String newName(Store store) throws IOException {
+    SecureRandom random = new SecureRandom();
+    while (true) {
+      String name = HexFormat.of().toHexDigits(random.nextLong()).substring(0, 12);
+      if (!store.containers().contains(name)) {
+        return name;
+      }
+    }
   }
 }

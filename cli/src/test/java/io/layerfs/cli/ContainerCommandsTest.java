@@ -56,6 +56,26 @@ class ContainerCommandsTest {
   }
 
   @Test
+  void createTakesDockersNameOptionOrMakesANameAsDockerDoes() {
+    Cli.Result named = run("create", "--name", "web", "base:1");
+    assertEquals(0, named.code(), named.err());
+    assertEquals("web\n", named.out());
+    Cli.Result made = run("create", "base:1");
+    assertEquals(0, made.code(), made.err());
+    String name = made.out().strip();
+    assertTrue(name.matches("[0-9a-f]{12}"), name);
+    assertEquals("motd\n", run("ls", name, "/etc").out());
+    assertEquals(List.of(name, "web"), List.of(run("ps", "-q").out().strip().split("\n")).stream()
+        .sorted().toList());
+    Cli.Result twice = run("create", "--name", "a", "b", "base:1");
+    assertEquals(2, twice.code());
+    assertTrue(twice.err().contains("the name is given twice"), twice.err());
+    Cli.Result none = run("create");
+    assertEquals(2, none.code());
+    assertTrue(none.err().contains("IMAGE"), none.err());
+  }
+
+  @Test
   void createTwiceIsAnErrorNamingTheContainer() {
     assertEquals(0, run("create", "web", "base:1").code());
     Cli.Result again = run("create", "web", "base:1");
