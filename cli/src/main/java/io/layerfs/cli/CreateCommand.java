@@ -5,6 +5,7 @@ import io.layerfs.core.store.Container;
 import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.List;
@@ -72,7 +73,10 @@ final class CreateCommand implements CliCommand {
         in.options("--tmpfs"));
     boolean lazy = in.flag("--lazy");
     Mount.parseAll(mounts); // a bad spec: its error, before the store is opened
-    try (Store store = Stores.existing(in.store())) {
+    // --lazy reads from a registry, as a pull: it makes the store if there is none (and removes
+    // it again if the create fails), where a create of a stored image needs the store
+    Path made = lazy ? Stores.firstMissing(in.store()) : null;
+    try (Store store = lazy ? Stores.create(in.store()) : Stores.existing(in.store())) {
       if (name == null) {
         name = newName(store);
       }
@@ -86,6 +90,11 @@ final class CreateCommand implements CliCommand {
       try (Container c = store.container(name, ref, false, mounts)) {
         in.out().println(c.name());
       }
+    } catch (IOException | RuntimeException e) {
+      if (made != null) {
+        Stores.removeMadeAfter(made, e);
+      }
+      throw e;
     }
     return 0;
   }

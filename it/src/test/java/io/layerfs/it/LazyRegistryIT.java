@@ -98,6 +98,25 @@ final class LazyRegistryIT {
     }
   }
 
+  /**
+   * The CLI's {@code create --lazy} in a store that does not exist yet makes it, as {@code pull}
+   * does, and a reading command then reads through the container; a failed one leaves no store.
+   */
+  @Test
+  void theCliCreatesALazyContainerInANewStoreAndReadsThroughIt() throws IOException {
+    Path store = work.resolve("cli-lazy/store");
+    String ref = TestRegistry.address() + "/" + REPO + ":esgz";
+    assertEquals("lz\n", LayerfsCli.run(store, "create", "--lazy", "--tls-verify=false", "lz",
+        ref));
+    assertEquals(Files.readString(image.rootfs(DebianImage.BASE).resolve("usr/lib/os-release")),
+        LayerfsCli.run(store, "cat", "lz", "/etc/os-release"));
+    Path none = work.resolve("cli-lazy-missing/store");
+    LayerfsCli.Result missing = LayerfsCli.runFailing(none, "create", "--lazy",
+        "--tls-verify=false", "lz", TestRegistry.address() + "/" + REPO + ":nosuchtag");
+    assertEquals(1, missing.exit(), missing.stderr());
+    assertFalse(Files.exists(none.getParent()), "a failed create left a store");
+  }
+
   @Test
   void aLazyContainerOfTheEStargzImageEqualsUmociUnpack() throws IOException {
     Path store = work.resolve("lazy-container");

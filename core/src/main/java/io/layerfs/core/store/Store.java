@@ -507,9 +507,7 @@ public final class Store implements Closeable {
    */
   public Container container(String name, String imageOrNull, boolean readOnly)
       throws IOException {
-    reattachLazy(imageOrNull != null ? imageOrNull
-        : containers().contains(name) ? containerInfo(name).image() : null);
-    return Container.open(content, layers(), name, imageOrNull, readOnly);
+    return container(name, imageOrNull, readOnly, null);
   }
 
   /**
@@ -518,6 +516,12 @@ public final class Store implements Closeable {
    */
   public Container container(String name, String imageOrNull, boolean readOnly,
       List<String> mountSpecsOrNull) throws IOException {
+    // a lazy container another process created reads through its registry here too
+    if (imageOrNull != null) {
+      reattachLazy(imageOrNull);
+    } else if (Files.isDirectory(LazyLayers.root(content)) && containers().contains(name)) {
+      reattachLazy(containerInfo(name).image());
+    }
     return Container.open(content, layers(), name, imageOrNull, readOnly, mountSpecsOrNull);
   }
 
