@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -165,7 +166,31 @@ final class Stores {
     }
     // the store opened as an image layout, as zipfs opens a zip: a view of an image it has (the
     // URI form with env image would pull a registry reference the store lacks)
-    return PROVIDER.newFileSystem(store, Map.of("image", name));
+    try {
+      return PROVIDER.newFileSystem(store, Map.of("image", name));
+    } catch (IOException e) {
+      throw mayBeContainer ? neither(store, name, e) : e;
+    }
+  }
+
+  /**
+   * {@code failure} of opening {@code name} as an image, said as "no container or image" with
+   * both lists when the store has no image of that name either (docker: "No such object").
+   */
+  private static IOException neither(Path dir, String name, IOException failure)
+      throws IOException {
+    try (Store store = Store.open(dir)) {
+      List<String> tags = store.tags();
+      if (tags.contains(name) || tags.contains(name + ":latest")) {
+        return failure; // the image is there: its own error
+      }
+      List<String> containers = store.containers();
+      IOException e = new IOException("no container or image '" + name + "' in store " + dir
+          + "; containers: " + (containers.isEmpty() ? "(none)" : String.join(", ", containers))
+          + "; tags: " + (tags.isEmpty() ? "(none)" : String.join(", ", tags)));
+      e.addSuppressed(failure);
+      return e;
+    }
   }
 
   /** Whether the store at {@code dir} (which must exist) has container {@code name}. */

@@ -76,6 +76,17 @@ class ContainerCommandsTest {
   }
 
   @Test
+  void aNameThatIsNeitherContainerNorImageIsSaidSoWithBothLists() {
+    assertEquals(0, run("create", "web", "base:1").code());
+    for (String command : new String[] {"ls", "cat"}) {
+      Cli.Result r = run(command, "nope", "/etc/motd");
+      assertEquals(1, r.code(), r.err());
+      assertEquals("layerfs: no container or image 'nope' in store " + storeDir
+          + "; containers: web; tags: base:1", r.errorLine());
+    }
+  }
+
+  @Test
   void createTwiceIsAnErrorNamingTheContainer() {
     assertEquals(0, run("create", "web", "base:1").code());
     Cli.Result again = run("create", "web", "base:1");

@@ -190,10 +190,8 @@ public final class Images {
     }
     List<Descriptor> found = index.tagged(ref);
     if (found.isEmpty() && !hasTag(ref)) {
+      // docker's NAME is NAME:latest; never another image's bare "latest" (umoci's tags are bare)
       found = index.tagged(ref + ":latest");
-      if (found.isEmpty()) {
-        found = index.tagged("latest");
-      }
     }
     if (found.isEmpty()) {
       StringJoiner tags = new StringJoiner(", ");

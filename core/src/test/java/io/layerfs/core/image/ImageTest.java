@@ -130,16 +130,18 @@ class ImageTest {
 
     assertEquals(demo1.manifestDigest(), Images.resolve(store, "demo:1").manifestDigest());
     // the name part is matched exactly, not stripped: "other:1" is not "demo:1", and "1" is a
-    // name without a tag, so it falls back to latest
+    // name without a tag, so it is "1:latest", which is not there
     assertThrows(IOException.class, () -> Images.resolve(store, "other:1"));
-    assertEquals(latest.manifestDigest(), Images.resolve(store, "1").manifestDigest());
-    // exact match first
+    assertThrows(IOException.class, () -> Images.resolve(store, "1"));
+    // exact match first; the bare tag "latest" (as umoci names images) by its own name
     assertEquals(web.manifestDigest(), Images.resolve(store, "web").manifestDigest());
-    // no tag: name:latest, then the bare tag latest
+    assertEquals(latest.manifestDigest(), Images.resolve(store, "latest").manifestDigest());
+    // no tag: name:latest, as docker reads it, never another image's bare "latest": a mistyped
+    // name must not open some other image
     assertEquals(apiLatest.manifestDigest(), Images.resolve(store, "api").manifestDigest());
-    assertEquals(latest.manifestDigest(), Images.resolve(store, "anything").manifestDigest());
-    assertEquals(
-        latest.manifestDigest(), Images.resolve(store, "registry:5000/x/y").manifestDigest());
+    IOException e = assertThrows(IOException.class, () -> Images.resolve(store, "anything"));
+    assertTrue(e.getMessage().startsWith("no image 'anything'"), e.getMessage());
+    assertThrows(IOException.class, () -> Images.resolve(store, "registry:5000/x/y"));
     // a ref with a tag never falls back to latest
     assertThrows(IOException.class, () -> Images.resolve(store, "anything:2"));
   }
