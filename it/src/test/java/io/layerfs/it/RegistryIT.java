@@ -190,6 +190,41 @@ final class RegistryIT {
     }
   }
 
+  /**
+   * A registry on {@code [::1]}, as Docker users name it, without {@code --tls-verify=false}
+   * (Docker's default insecure registries): push, pull, the tag the pull gives, a read by that
+   * name, a lazy open through the provider and {@code rmi}; skopeo reads the pushed image.
+   */
+  @Test
+  void ipv6Registry() throws Exception {
+    try (RegistryProcess v6 = RegistryProcess.start(work.resolve("ipv6-registry"), null,
+        "[::1]")) {
+      String target = v6.address() + "/team/app:1";
+      assertTrue(target.startsWith("[::1]:"), target);
+      Path here = work.resolve("ipv6-here");
+      LayerfsCli.run(here, "import", "oci:" + images.layout() + ":" + UmociImages.BASE);
+      String pushed = LayerfsCli.run(here, "push", UmociImages.BASE, target).strip();
+      assertEquals(pushed, skopeoDigest(target));
+
+      Path there = work.resolve("ipv6-there");
+      assertEquals(List.of(target), LayerfsCli.run(there, "pull", target).lines().toList());
+      assertEquals(List.of(target), LayerfsCli.run(there, "images", "-q").lines().toList());
+      assertEquals("welcome\n", LayerfsCli.run(there, "cat", target, "/etc/motd"));
+      try (Store s = Store.open(there)) {
+        assertEquals(pushed, s.image(target).manifestDigest().toString());
+      }
+      assertTrue(Files.readString(there.resolve("index.json")).contains("\"ip6+x+x+1:"));
+
+      Path lazy = work.resolve("ipv6-lazy");
+      try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://v6lazy"),
+          Map.of("store", lazy, "image", target, "lazy", true))) {
+        assertEquals("welcome\n", Files.readString(fs.getPath("/etc/motd")));
+      }
+      LayerfsCli.run(there, "rmi", target);
+      assertEquals("", LayerfsCli.run(there, "images", "-q"));
+    }
+  }
+
   /** skopeo's transport name in import and export. */
   @Test
   void dockerTransportInImportAndExport() throws IOException {

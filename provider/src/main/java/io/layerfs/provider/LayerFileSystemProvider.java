@@ -95,7 +95,10 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     }
     Stores.Handle handle = stores.acquire(config.store(), config.limits());
     try {
-      RegistryOptions registry = RegistryOptions.defaults().withTlsVerify(config.tlsVerify());
+      // tlsVerify given as true is skopeo's: HTTPS even on a loopback address
+      RegistryOptions registry = RegistryOptions.defaults()
+          .withTlsVerify(!Boolean.FALSE.equals(config.tlsVerify()))
+          .withLoopbackHttp(config.tlsVerify() == null || !config.tlsVerify());
       String image;
       String lazyImage = null;
       if (config.lazy()) {
