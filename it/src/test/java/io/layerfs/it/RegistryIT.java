@@ -89,12 +89,18 @@ final class RegistryIT {
     try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://env-pulled"), env)) {
       assertEquals("x", Files.readString(fs.getPath("/written")));
     }
-    // without tlsVerify=false the default is HTTPS, which this registry does not answer
+    // tlsVerify true asks for HTTPS even on loopback, which this registry does not answer
     IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
         () -> FileSystems.newFileSystem(URI.create("layerfs://env-https"), Map.of("store",
-            work.resolve("env-https"), "image", reference)));
+            work.resolve("env-https"), "image", reference, "tlsVerify", true)));
     assertTrue(e.getMessage().contains("no image '" + reference + "'")
         && e.getMessage().contains("TLS"), e.getMessage());
+    // not given, a loopback registry may answer plain HTTP, as Docker allows
+    try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://env-default"),
+        Map.of("store", work.resolve("env-default"), "image", reference))) {
+      assertSameTree(images.rootfs(UmociImages.OPAQUE), fs.getPath("/"),
+          UmociImages.comparison(UmociImages.OPAQUE));
+    }
   }
 
   /** Docker's schema 2 manifests (what docker push writes) pull as OCI ones do. */
@@ -192,8 +198,8 @@ final class RegistryIT {
 
   /**
    * A registry on {@code [::1]}, as Docker users name it, without {@code --tls-verify=false}
-   * (Docker's default insecure registries): push, pull, the tag the pull gives, a read by that
-   * name, a lazy open through the provider and {@code rmi}; skopeo reads the pushed image.
+   * (Docker's default insecure registries): push, pull (the manifest digest pushed), the tag the
+   * pull gives, a read by that name, a lazy open through the provider and {@code rmi}.
    */
   @Test
   void ipv6Registry() throws Exception {
@@ -203,8 +209,8 @@ final class RegistryIT {
       assertTrue(target.startsWith("[::1]:"), target);
       Path here = work.resolve("ipv6-here");
       LayerfsCli.run(here, "import", "oci:" + images.layout() + ":" + UmociImages.BASE);
+      // (skopeo 1.9 cannot parse an IPv6 reference: the pull below checks the digest)
       String pushed = LayerfsCli.run(here, "push", UmociImages.BASE, target).strip();
-      assertEquals(pushed, skopeoDigest(target));
 
       Path there = work.resolve("ipv6-there");
       assertEquals(List.of(target), LayerfsCli.run(there, "pull", target).lines().toList());
@@ -311,8 +317,9 @@ final class RegistryIT {
     r = LayerfsCli.runFailing(store, "pull", "--tls-verify=false", noRepo);
     assertTrue(r.stderr().contains("HTTP 404") && r.stderr().contains(noRepo), r::stderr);
 
-    // the default is HTTPS, which a plain-HTTP registry does not answer
-    r = LayerfsCli.runFailing(store, "pull",
+    // --tls-verify=true given means HTTPS even on loopback, as in skopeo, which a plain-HTTP
+    // registry does not answer
+    r = LayerfsCli.runFailing(store, "pull", "--tls-verify=true",
         registry + "/" + UmociImages.REPOSITORY + ":" + UmociImages.BASE);
     assertEquals(1, r.exit(), r::stderr);
     assertTrue(r.stderr().contains("TLS") && r.stderr().contains("--tls-verify=false"),
