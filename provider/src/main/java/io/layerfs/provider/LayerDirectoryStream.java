@@ -183,7 +183,7 @@ final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
-    return target.getFileSystem().provider().getFileAttributeView(target, type, options);
+    return LayerFileSystemProvider.secureView(target, type, options);
   }
 
   /**

@@ -1628,6 +1628,18 @@ abstract class AbstractWriteContractTest {
       }
       fails(FileSystemException.class, () -> sds.deleteFile(sub));
       fails(FileSystemException.class, () -> sds.deleteDirectory(file));
+      // a path through a file is "Not a directory" on every JDK, also where Java 25's Files
+      // methods say missing (changing attributes, and the source of a move)
+      Path through = p("data").getFileSystem().getPath("file", "x");
+      for (Executable op : List.<Executable>of(
+          () -> sds.getFileAttributeView(through, BasicFileAttributeView.class)
+              .setTimes(FileTime.fromMillis(0), null, null),
+          () -> sds.getFileAttributeView(through, java.nio.file.attribute.PosixFileAttributeView
+              .class).setPermissions(java.nio.file.attribute.PosixFilePermissions
+              .fromString("rw-------")),
+          () -> sds.move(through, sds, p("data").getFileSystem().getPath("g")))) {
+        assertEquals("Not a directory", fails(FileSystemException.class, op).getReason());
+      }
       try (java.nio.file.SecureDirectoryStream<Path> child =
           sds.newDirectoryStream(sub, NOFOLLOW_LINKS)) {
         child.move(inner, sds, p("data").getFileSystem().getPath("moved"));
