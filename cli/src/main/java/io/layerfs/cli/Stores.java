@@ -165,7 +165,17 @@ final class Stores {
     }
     // the store opened as an image layout, as zipfs opens a zip: a view of an image it has (the
     // URI form with env image would pull a registry reference the store lacks)
-    return PROVIDER.newFileSystem(store, Map.of("image", name));
+    try {
+      return PROVIDER.newFileSystem(store, Map.of("image", name));
+    } catch (IOException e) {
+      String image = "no image '" + name + "'";
+      if (mayBeContainer && e.getMessage() != null && e.getMessage().startsWith(image)) {
+        // the name was looked for as both
+        throw new IOException("no container or image '" + name + "'"
+            + e.getMessage().substring(image.length()), e);
+      }
+      throw e;
+    }
   }
 
   /** Whether the store at {@code dir} (which must exist) has container {@code name}. */
