@@ -92,7 +92,9 @@ class LoopbackRegistryTest {
           e.getMessage());
       assertTrue(e.getMessage().contains("TLS") && e.getMessage().contains("--tls-verify=false"),
           e.getMessage());
-      assertEquals(List.of(true), server.firstBytesWereTls(), "HTTPS only");
+      // the JDK's client may try a connection twice: every one spoke TLS
+      List<Boolean> tls = server.firstBytesWereTls();
+      assertFalse(tls.isEmpty() || tls.contains(false), "HTTPS only: " + tls);
     }
   }
 
@@ -107,7 +109,9 @@ class LoopbackRegistryTest {
           RegistryOptions.defaults().withRetries(1, Duration.ofMillis(1)), Platform.DEFAULT,
           Progress.NONE));
       assertTrue(e.getMessage().contains("TLS"), e.getMessage());
-      assertEquals(List.of(true), server.firstBytesWereTls(), "HTTPS only");
+      // the JDK's client may try a connection twice: every one spoke TLS
+      List<Boolean> tls = server.firstBytesWereTls();
+      assertFalse(tls.isEmpty() || tls.contains(false), "HTTPS only: " + tls);
       assertEquals(List.of(), store.tags());
     }
   }
