@@ -152,10 +152,11 @@ public final class Main implements CliCommand {
     return spec;
   }
 
-  /** {@code layerfs} without a command. */
+  /** {@code layerfs} without a command: its help, on stdout and exit code 0, as {@code docker}. */
   @Override
   public int run(Invocation in) {
-    throw in.usageError("Missing required subcommand");
+    in.commandLine().usage(in.out());
+    return 0;
   }
 
   /**

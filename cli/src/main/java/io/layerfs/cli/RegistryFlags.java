@@ -16,8 +16,10 @@ final class RegistryFlags {
   static void addTo(CommandSpec spec) {
     spec.addOption(OptionSpec.builder("--tls-verify").type(boolean.class).paramLabel("BOOL")
         .arity("0..1").defaultValue("true").fallbackValue("true")
-        .description("Require HTTPS and verify certificates (default true); false also allows a "
-            + "plain-HTTP registry such as a local one.").build());
+        .description("Require HTTPS and verify certificates (default true, but a registry on "
+            + "localhost, 127.0.0.0/8 or ::1 may answer plain HTTP, as in Docker; given as true, "
+            + "not even there); false also allows plain HTTP and skips certificate checks.")
+        .build());
     // short lines: picocli wraps a long one after any '.', as in "config." and "json"
     spec.addOption(OptionSpec.builder("--creds").type(String.class).paramLabel("USER:PASSWORD")
         .description("Credentials for the registry (default: the auths",
@@ -27,7 +29,11 @@ final class RegistryFlags {
 
   /** The registry options the invocation's flags give. */
   static RegistryOptions options(Invocation in) {
-    RegistryOptions options = RegistryOptions.defaults().withTlsVerify(in.flag("--tls-verify"));
+    boolean verify = in.flag("--tls-verify");
+    // given as true, it is skopeo's: HTTPS even on a loopback address
+    boolean given = in.commandLine().getParseResult().hasMatchedOption("--tls-verify");
+    RegistryOptions options = RegistryOptions.defaults().withTlsVerify(verify)
+        .withLoopbackHttp(!(verify && given));
     String creds = in.option("--creds");
     return creds == null ? options : options.withCredentials(Credentials.parse(creds));
   }

@@ -28,9 +28,11 @@ final class VolumeCommand implements CliCommand {
     return spec;
   }
 
+  /** {@code volume} alone: its help, exit code 0, as {@code docker volume}. */
   @Override
   public int run(Invocation in) {
-    throw in.usageError("missing subcommand: create, ls, inspect, rm or prune");
+    in.commandLine().usage(in.out());
+    return 0;
   }
 
   static final class Create implements CliCommand {

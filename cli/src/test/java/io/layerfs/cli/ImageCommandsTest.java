@@ -408,6 +408,32 @@ class ImageCommandsTest {
     assertEquals(List.of("app:V1", "base:1"), store().tags());
   }
 
+  /**
+   * A name of a registry given by IPv6 address, as Docker accepts it: tagged, listed, read, kept
+   * through a docker-archive, untagged (index.json holds it as an OCI ref.name can).
+   */
+  @Test
+  void anIpv6RegistrysNameIsANameLikeAnyOther() throws IOException {
+    String name = "[::1]:5000/team/app:1";
+    Cli.Result tag = run("tag", "base:1", name);
+    assertEquals(0, tag.code(), tag.err());
+    assertEquals(name + "\n", tag.out());
+    assertEquals(List.of(name, "base:1"), run("images", "-q").out().lines().toList());
+    Cli.Result ls = run("ls", name, "/etc");
+    assertEquals(0, ls.code(), ls.err());
+    assertEquals(List.of("gone", "motd"), ls.out().lines().toList());
+    Path archive = dir.resolve("v6.tar");
+    assertEquals(0, run("export", name, "docker-archive:" + archive + ":" + name).code());
+    assertEquals(0, run("rmi", name).code());
+    assertEquals(List.of("base:1"), store().tags());
+    Cli.Result imported = run("import", archive.toString());
+    assertEquals(0, imported.code(), imported.err());
+    assertEquals(name + "\n", imported.out());
+    Cli.Result bad = run("tag", "base:1", "[::g]:5000/app:1");
+    assertEquals(1, bad.code());
+    assertTrue(bad.errorLine().contains("bad registry host '[::g]:5000'"), bad.err());
+  }
+
   @Test
   void rmiUntagsAndGcThenFreesWhatNoContainerUses() throws IOException {
     Image other = Images.resolve(store(), ImageBuilder.create(storeDir).layer()

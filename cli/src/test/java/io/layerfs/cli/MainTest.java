@@ -45,11 +45,18 @@ class MainTest {
     assertEquals(Main.commands(), List.copyOf(unknown.getSubcommands().keySet()));
   }
 
+  /** As {@code docker} alone: the help on stdout, exit code 0 (skopeo prints it too). */
   @Test
-  void noCommandIsAUsageError() {
+  void noCommandPrintsTheHelp() {
     Result r = run();
-    assertEquals(2, r.code());
-    assertTrue(r.err().startsWith("layerfs: Missing required subcommand\n"), r.err());
+    assertEquals(0, r.code(), r.err());
+    assertEquals("", r.err());
+    assertEquals(run("--help").out(), r.out());
+    assertTrue(r.out().startsWith("Usage: layerfs "), r.out());
+    assertEquals(r, run("--store", dir.resolve("none").toString()));
+    Result volume = run("volume");
+    assertEquals(0, volume.code(), volume.err());
+    assertEquals(run("volume", "--help").out(), volume.out());
   }
 
   @Test

@@ -8,13 +8,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A docker-registry of a test's own (the binary with-tools.sh installs), on 127.0.0.1 and a port
- * the kernel picks, with a config the test writes, for what the run's shared registry cannot
- * have: basic authentication from an htpasswd file. Stopped by {@link #close}.
+ * A docker-registry of a test's own (the binary with-tools.sh installs), on 127.0.0.1 (or
+ * another address) and a port the kernel picks, with a config the test writes, for what the
+ * run's shared registry cannot have: basic authentication from an htpasswd file, an IPv6
+ * address. Stopped by {@link #close}.
  */
 final class RegistryProcess implements AutoCloseable {
   private static final Path BINARY = Path.of("/usr/bin/docker-registry");
-  private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)");
 
   private final Process process;
   private final String address;
@@ -26,6 +26,15 @@ final class RegistryProcess implements AutoCloseable {
 
   /** Starts a registry storing under {@code dir}; with {@code htpasswdOrNull}, basic auth. */
   static RegistryProcess start(Path dir, Path htpasswdOrNull) throws IOException {
+    return start(dir, htpasswdOrNull, "127.0.0.1");
+  }
+
+  /**
+   * As {@link #start(Path, Path)}, listening on {@code host} ({@code 127.0.0.1}, {@code [::1]});
+   * {@link #address} is {@code host:PORT}.
+   */
+  static RegistryProcess start(Path dir, Path htpasswdOrNull, String host) throws IOException {
+    Pattern listening = Pattern.compile("listening on " + Pattern.quote(host) + ":(\\d+)");
     if (!Files.isExecutable(BINARY)) {
       throw new AssertionError(BINARY + " is missing: install docker-registry (Debian: apt-get "
           + "install docker-registry) or run the build through it/scripts/with-tools.sh");
@@ -36,16 +45,16 @@ final class RegistryProcess implements AutoCloseable {
     Path config = dir.resolve("config.yml");
     Files.writeString(config, "version: 0.1\nlog:\n  level: info\n  accesslog:\n"
         + "    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: "
-        + dir.resolve("storage") + "\n" + auth + "http:\n  addr: 127.0.0.1:0\n  secret: "
+        + dir.resolve("storage") + "\n" + auth + "http:\n  addr: \"" + host + ":0\"\n  secret: "
         + Long.toHexString(System.nanoTime()) + "\n");
     Path log = dir.resolve("registry.log");
     Process p = new ProcessBuilder(BINARY.toString(), "serve", config.toString())
         .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     while (System.nanoTime() < deadline) {
-      Matcher m = LISTENING.matcher(Files.readString(log));
+      Matcher m = listening.matcher(Files.readString(log));
       if (m.find()) {
-        return new RegistryProcess(p, "127.0.0.1:" + m.group(1));
+        return new RegistryProcess(p, host + ":" + m.group(1));
       }
       if (!p.isAlive()) {
         break;

@@ -17,7 +17,10 @@ import java.nio.file.ProviderMismatchException;
 import java.nio.file.SecureDirectoryStream;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.FileAttributeView;
+import java.nio.file.attribute.FileOwnerAttributeView;
+import java.nio.file.attribute.PosixFileAttributeView;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
@@ -34,7 +37,8 @@ import java.util.Set;
  * for a link between calls is never followed. Nothing in layerfs reaches a host file, so the
  * host-side race SecureDirectoryStream guards against cannot happen here; a directory renamed
  * away and replaced by another directory is not noticed (the check and the operation are two
- * steps).
+ * steps). Its attribute views are the JDK's three ({@link SecureAttributeView}), found anew on
+ * each call, so they fail once the stream is closed.
  */
 final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
   private final Path dir;
@@ -165,25 +169,41 @@ final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
 
   @Override
   public <V extends FileAttributeView> V getFileAttributeView(Class<V> type) {
-    LayerPath r;
-    try {
-      r = real();
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
+    String name = secureViewName(type);
+    if (name == null) {
+      return null;
     }
-    return r.getFileSystem().provider().getFileAttributeView(r, type);
+    return type.cast(new SecureAttributeView(name, () -> {
+      if (closed) {
+        throw new ClosedDirectoryStreamException();
+      }
+      LayerPath r = real();
+      return r.getFileSystem().provider().getFileAttributeView(r, PosixFileAttributeView.class);
+    }));
   }
 
   @Override
   public <V extends FileAttributeView> V getFileAttributeView(Path path, Class<V> type,
       LinkOption... options) {
-    LayerPath target;
-    try {
-      target = entry(path);
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
+    String name = secureViewName(type);
+    if (name == null) {
+      return null;
     }
-    return target.getFileSystem().provider().getFileAttributeView(target, type, options);
+    return type.cast(new SecureAttributeView(name,
+        () -> LayerFileSystemProvider.secureView(entry(path), PosixFileAttributeView.class,
+            options)));
+  }
+
+  /**
+   * The name of the view the JDK's secure stream gives for {@code type}: {@code basic}, or
+   * {@code posix} (also for the owner view); null for any other, for which it gives none.
+   */
+  private static String secureViewName(Class<?> type) {
+    if (type == BasicFileAttributeView.class) {
+      return "basic";
+    }
+    return type == PosixFileAttributeView.class || type == FileOwnerAttributeView.class
+        ? "posix" : null;
   }
 
   /**

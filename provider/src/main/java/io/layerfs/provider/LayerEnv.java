@@ -31,7 +31,9 @@ import java.util.Map;
  *       {@code io.layerfs.core.Mount}), recorded when the container is created; reopening with
  *       other mounts is refused</td></tr>
  *   <tr><td>tlsVerify</td><td>Boolean or "true"/"false"</td><td>false: a registry image may
- *       come over plain HTTP or unverified TLS (default true)</td></tr>
+ *       come over plain HTTP or unverified TLS; not given: HTTPS verified, but a registry on a
+ *       loopback address may answer plain HTTP, as in Docker; true: HTTPS verified even
+ *       there</td></tr>
  *   <tr><td>lazy</td><td>Boolean or "true"/"false"/"background"</td><td>true: {@code image} (a
  *       registry reference) is not pulled; its layers are read from the registry as they are
  *       needed (see {@code Store.lazyImage}); "background": so too, and the rest of the image is
@@ -45,7 +47,7 @@ import java.util.Map;
  * <p>Unknown keys and bad values are an {@link IllegalArgumentException} naming the key.
  */
 record LayerEnv(Path store, String image, boolean readOnly, Path signedBy,
-    String signedIdentity, List<String> mounts, boolean tlsVerify, boolean lazy,
+    String signedIdentity, List<String> mounts, Boolean tlsVerify, boolean lazy,
     boolean lazyBackground, Limits limits) {
   /** In the order the error message lists them. */
   private static final List<String> KNOWN = List.of("store", "image", "readOnly", "signedBy",
@@ -70,7 +72,7 @@ record LayerEnv(Path store, String image, boolean readOnly, Path signedBy,
     return new LayerEnv(store(env.get("store")), image(env.get("image")),
         bool("readOnly", env.get("readOnly")), signedBy, signedIdentity,
         mounts(env.get("mounts")),
-        env.get("tlsVerify") == null || bool("tlsVerify", env.get("tlsVerify")),
+        env.get("tlsVerify") == null ? null : bool("tlsVerify", env.get("tlsVerify")),
         lazy(env.get("lazy")), BACKGROUND.equals(env.get("lazy")), limits(env.get("limits")));
   }
 

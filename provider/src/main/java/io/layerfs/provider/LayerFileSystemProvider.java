@@ -95,7 +95,10 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     }
     Stores.Handle handle = stores.acquire(config.store(), config.limits());
     try {
-      RegistryOptions registry = RegistryOptions.defaults().withTlsVerify(config.tlsVerify());
+      // tlsVerify given as true is skopeo's: HTTPS even on a loopback address
+      RegistryOptions registry = RegistryOptions.defaults()
+          .withTlsVerify(!Boolean.FALSE.equals(config.tlsVerify()))
+          .withLoopbackHttp(config.tlsVerify() == null || !config.tlsVerify());
       String image;
       String lazyImage = null;
       if (config.lazy()) {
@@ -462,7 +465,18 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
   public <V extends FileAttributeView> V getFileAttributeView(
       Path path, Class<V> type, LinkOption... options) {
     LayerPath p = LayerPath.check(path);
-    return LayerAttributeViews.view(type, source(p, options), p, follow(options));
+    return LayerAttributeViews.view(type, source(p, true, options), p, follow(options));
+  }
+
+  /**
+   * The view a {@code SecureDirectoryStream} gives of {@code p}: as {@link
+   * #getFileAttributeView}'s, but a path through a file is "Not a directory" on every JDK, as
+   * the JDK's secure stream reads attributes relative to its directory ({@code fstatat}), which
+   * Java 25 left as it was ({@link NotADirectory}).
+   */
+  static <V extends FileAttributeView> V secureView(LayerPath p, Class<V> type,
+      LinkOption... options) {
+    return LayerAttributeViews.view(type, source(p, false, options), p, follow(options));
   }
 
   @Override
@@ -472,10 +486,10 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     LayerPath p = LayerPath.check(path);
     if (type == BasicFileAttributes.class) {
       // only what was asked for, as the default provider: not castable to PosixFileAttributes
-      return (A) LayerFileAttributes.basic(source(p, options).read());
+      return (A) LayerFileAttributes.basic(source(p, true, options).read());
     }
     if (type == PosixFileAttributes.class) {
-      return (A) source(p, options).read();
+      return (A) source(p, true, options).read();
     }
     throw new UnsupportedOperationException("attributes of type " + type.getName()
         + " are not supported; use BasicFileAttributes or PosixFileAttributes");
@@ -485,10 +499,15 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
   public Map<String, Object> readAttributes(Path path, String attributes, LinkOption... options)
       throws IOException {
     LayerPath p = LayerPath.check(path);
-    return LayerAttributeViews.read(attributes, source(p, options));
+    return LayerAttributeViews.read(attributes, source(p, true, options));
   }
 
-  private static LayerAttributeViews.Source source(LayerPath p, LinkOption... options) {
+  /**
+   * What the views of {@code p} read through; {@code asRead}: a path through a file as reading
+   * attributes reports it on this JDK ({@link NotADirectory#whenRead}), else "Not a directory".
+   */
+  private static LayerAttributeViews.Source source(LayerPath p, boolean asRead,
+      LinkOption... options) {
     boolean follow = !Arrays.asList(options).contains(LinkOption.NOFOLLOW_LINKS);
     return new LayerAttributeViews.Source() {
       @Override
@@ -496,7 +515,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
         try {
           return new LayerFileAttributes(p.fs().lookup(p, follow), p.fs().accounts());
         } catch (java.nio.file.FileSystemException e) {
-          throw NotADirectory.whenRead(e);
+          throw asRead ? NotADirectory.whenRead(e) : e;
         }
       }
 

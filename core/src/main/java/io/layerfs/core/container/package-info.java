@@ -20,6 +20,7 @@
  *   meta.snap        the upper layer's compacted metadata (overlay)
  *   data/ID          the bytes of upper file ID, sparse for a partial copy-up (overlay)
  *   locks/KEY        lock files for {@code FileChannel.lock} on files that have no data file
+ *   locks/d-SHA256   lock files for {@code FileChannel.lock} on directories (by path)
  * </pre>
  *
  * <p>Names match {@code [a-zA-Z0-9][a-zA-Z0-9_.-]*}; a directory without {@code container.json}

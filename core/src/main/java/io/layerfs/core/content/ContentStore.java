@@ -7,6 +7,7 @@ import io.layerfs.core.oci.Descriptor;
 import io.layerfs.core.oci.ImageManifest;
 import io.layerfs.core.oci.OciIndex;
 import io.layerfs.core.oci.OciJson;
+import io.layerfs.core.oci.RefNames;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -260,7 +261,8 @@ public final class ContentStore {
    * index.json entry); names users give are checked by {@link #checkTag}.
    */
   public static void checkRefName(String name) {
-    if (name == null || name.length() > 255 || !RefName.PATTERN.matcher(name).matches()) {
+    String stored = RefNames.toRefName(name);
+    if (name == null || stored.length() > 255 || !RefName.PATTERN.matcher(stored).matches()) {
       throw new IllegalArgumentException("invalid tag '" + name + "': not an OCI ref.name (at"
           + " most 255 letters and digits, in components joined by '/', '-', '.', '_', ':', '@',"
           + " '+' or '--'), which index.json needs");

@@ -10,8 +10,9 @@ import java.nio.file.NoSuchFileException;
  * directory" for every operation on such a path. Since Java 25 (JDK-8356678) it says {@link
  * NoSuchFileException} where it reads attributes or checks access and for the source of a copy or
  * a move, since the path names nothing; opening, creating, deleting and linking still say "Not a
- * directory". layerfs follows the JDK it runs on, so that code written against the default
- * provider catches the same exception from both.
+ * directory", and so does every operation of a {@code SecureDirectoryStream} (its attribute views
+ * read relative to the directory, which the change left alone). layerfs follows the JDK it runs
+ * on, so that code written against the default provider catches the same exception from both.
  */
 public final class NotADirectory {
   /** Whether the running JDK reports {@code ENOTDIR} as a missing file where it reads. */

@@ -17,6 +17,9 @@
  *   <li>{@link io.layerfs.core.internal.LruCache}: a map bounded by weight, least recently used
  *       out first, for the store's caches: layer indexes, merged directories, and, in stripes,
  *       verified file data (Caffeine costs a fresh JVM more than they save).
+ *   <li>{@link io.layerfs.core.internal.PrivateMapping}: a read-only mapping of a private copy
+ *       of a file's range, for bytes no host file holds as they read (a lazily read layer's
+ *       file, a read-only container's file of image and upper bytes).
  * </ul>
  *
  * <p>Stateless, except a tee stream, which belongs to one thread, and a cache (thread-safe).

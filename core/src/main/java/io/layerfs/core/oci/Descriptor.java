@@ -40,9 +40,9 @@ public record Descriptor(
     }
   }
 
-  /** The tag of an index.json entry, or null. */
+  /** The tag of an index.json entry ({@link RefNames#fromRefName} of its ref.name), or null. */
   public String refName() {
-    return annotations.get(MediaTypes.REF_NAME);
+    return RefNames.fromRefName(annotations.get(MediaTypes.REF_NAME));
   }
 
   static Descriptor parse(JsonNode node, String what) throws IOException {

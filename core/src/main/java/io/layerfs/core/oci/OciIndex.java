@@ -13,7 +13,8 @@ import java.util.TreeSet;
  *
  * <p>Edits work on the tree, so fields and entries layerfs does not understand (umoci's and
  * skopeo's annotations, platform objects, future spec fields) are written back exactly as read.
- * A tag is the {@code org.opencontainers.image.ref.name} annotation of an entry; tagging moves
+ * A tag is the {@code org.opencontainers.image.ref.name} annotation of an entry (a name whose
+ * registry is an IPv6 address in the form {@link RefNames} gives it); tagging moves
  * the name, as {@code umoci tag} does: every entry carrying it is removed and one new entry is
  * appended.
  *
@@ -89,7 +90,7 @@ public final class OciIndex {
     ObjectNode entry = target.toJson();
     ObjectNode annotations =
         entry.get("annotations") instanceof ObjectNode a ? a : entry.putObject("annotations");
-    annotations.put(MediaTypes.REF_NAME, name);
+    annotations.put(MediaTypes.REF_NAME, RefNames.toRefName(name));
     manifestsArray().add(entry);
   }
 
@@ -99,7 +100,7 @@ public final class OciIndex {
     boolean removed = false;
     for (int i = manifests.size() - 1; i >= 0; i--) {
       JsonNode ref = manifests.get(i).path("annotations").get(MediaTypes.REF_NAME);
-      if (ref != null && ref.isTextual() && ref.textValue().equals(name)) {
+      if (ref != null && ref.isTextual() && name.equals(RefNames.fromRefName(ref.textValue()))) {
         manifests.remove(i);
         removed = true;
       }

@@ -202,12 +202,7 @@ final class ContainerHandle implements FileHandle {
   @Override
   public synchronized FileChannel lockChannel() {
     try {
-      long key;
-      if (file == null) {
-        key = isDirectory() ? path.hashCode() : lower.fileKey();
-      } else if (file.imageKey != UpperFile.NO_IMAGE_KEY) {
-        key = file.imageKey; // copied up: the image file's lock file, as before the copy-up
-      } else {
+      if (file != null && file.imageKey == UpperFile.NO_IMAGE_KEY) {
         try {
           return file.lockChannel();
         } catch (DataFileDamage e) {
@@ -215,7 +210,12 @@ final class ContainerHandle implements FileHandle {
         }
       }
       if (lockChannel == null) {
-        lockChannel = container.lockFile(key);
+        if (isDirectory()) {
+          lockChannel = container.directoryLockFile(path);
+        } else {
+          // an image file, or a file copied up from one: the image file's lock file
+          lockChannel = container.lockFile(file != null ? file.imageKey : lower.fileKey());
+        }
       }
       return lockChannel;
     } catch (IOException e) {

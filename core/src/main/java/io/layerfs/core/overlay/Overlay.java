@@ -33,6 +33,9 @@ import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.ReadOnlyFileSystemException;
 import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -693,13 +696,38 @@ public final class Overlay implements Closeable, FileTree {
 
   /**
    * A channel on {@code locks/KEY} for lock requests on an image file, or on a file copied up
-   * from one ({@code KEY}: the image file's key). A read-only container, which changes nothing
-   * else, makes the lock file too when no writer made it yet, so that its lock holds against a
-   * writer's later one; where it cannot (a store it may not write), it opens the lock file for
-   * reading if a writer made it, else returns null: the lock is then this process's bookkeeping,
-   * as a lock of an image view's file is.
+   * from one ({@code KEY}: the image file's key in hex). A read-only container, which changes
+   * nothing else, makes the lock file too when no writer made it yet, so that its lock holds
+   * against a writer's later one; where it cannot (a store it may not write), it opens the lock
+   * file for reading if a writer made it, else returns null: the lock is then this process's
+   * bookkeeping, as a lock of an image view's file is.
    */
   public FileChannel lockFile(long key) throws IOException {
+    return lockFileNamed(Long.toHexString(key));
+  }
+
+  /**
+   * A channel on {@code locks/d-SHA256} for lock requests on the directory at {@code path}, as
+   * {@link #lockFile(long)} does for a file: the {@code d-} prefix and the hash of the whole path
+   * keep a directory's lock file apart from every file's (whose names are bare hex) and from
+   * every other directory's, where the path's 32-bit hash code collided with both.
+   */
+  public FileChannel directoryLockFile(String path) throws IOException {
+    return lockFileNamed(directoryLockName(path));
+  }
+
+  /** The name of the directory at {@code path}'s lock file in {@code locks/}. */
+  static String directoryLockName(String path) {
+    try {
+      byte[] hash = MessageDigest.getInstance("SHA-256")
+          .digest(path.getBytes(StandardCharsets.UTF_8));
+      return "d-" + HexFormat.of().formatHex(hash);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JDK has SHA-256", e);
+    }
+  }
+
+  private FileChannel lockFileNamed(String name) throws IOException {
     if (dir == null && !readOnly) {
       throw new UnsupportedOperationException("file locks need a container directory");
     }
@@ -709,11 +737,11 @@ public final class Overlay implements Closeable, FileTree {
     Path locks = dir.resolve("locks");
     if (readOnly) {
       try {
-        return FileChannel.open(locks.resolve(Long.toHexString(key)), StandardOpenOption.READ);
+        return FileChannel.open(locks.resolve(name), StandardOpenOption.READ);
       } catch (NoSuchFileException e) {
         try {
           Files.createDirectories(locks);
-          return FileChannel.open(locks.resolve(Long.toHexString(key)),
+          return FileChannel.open(locks.resolve(name),
               StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
         } catch (IOException | UnsupportedOperationException | SecurityException cannot) {
           return null;
@@ -721,7 +749,7 @@ public final class Overlay implements Closeable, FileTree {
       }
     }
     Files.createDirectories(locks);
-    return FileChannel.open(locks.resolve(Long.toHexString(key)), StandardOpenOption.CREATE,
+    return FileChannel.open(locks.resolve(name), StandardOpenOption.CREATE,
         StandardOpenOption.READ, StandardOpenOption.WRITE);
   }
 

@@ -4,15 +4,13 @@ import io.layerfs.core.EntryType;
 import io.layerfs.core.FileHandle;
 import io.layerfs.core.Node;
 import io.layerfs.core.internal.Clock;
-import java.io.EOFException;
+import io.layerfs.core.internal.PrivateMapping;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.NonWritableChannelException;
 import java.nio.channels.WritableByteChannel;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.BitSet;
 import java.util.Set;
@@ -554,28 +552,7 @@ public final class UpperFile extends UpperEntry {
   /** Maps a private copy of [position, position + length), as {@link #read} reads it now. */
   private <T> T mapCopy(long position, long length, FileHandle.Mapper<T> mapper)
       throws IOException {
-    Path tmp = Files.createTempFile("layerfs-map-", ".tmp"); // owner-only permissions
-    try (FileChannel copy = FileChannel.open(tmp, StandardOpenOption.READ,
-        StandardOpenOption.WRITE)) {
-      Files.delete(tmp); // the mapping keeps the bytes; nothing is left behind
-      ByteBuffer buf = ByteBuffer.allocate((int) Math.min(length, CHUNK));
-      for (long done = 0; done < length; ) {
-        buf.clear().limit((int) Math.min(buf.capacity(), length - done));
-        while (buf.hasRemaining()) {
-          if (read(buf, position + done + buf.position()) < 0) {
-            throw new EOFException("file ends before byte " + (position + length));
-          }
-        }
-        buf.flip();
-        while (buf.hasRemaining()) {
-          copy.write(buf, done + buf.position());
-        }
-        done += buf.limit();
-      }
-      return mapper.map(copy, FileChannel.MapMode.READ_ONLY, 0, length);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    return PrivateMapping.of(this::read, position, length, mapper);
   }
 
   /**

@@ -6,7 +6,7 @@
  *
  * <p>This package owns, in a container's directory {@code layerfs/containers/NAME/}: {@code
  * meta.log}, {@code meta.snap} (and {@code meta.snap.tmp} while one is written), {@code data/ID}
- * and {@code locks/KEY}. The directory itself, its {@code container.json} and its {@code lock}
+ * and {@code locks/KEY} (and {@code locks/d-SHA256} of directories). The directory itself, its {@code container.json} and its {@code lock}
  * belong to the {@code container} package. Main types: {@link io.layerfs.core.overlay.Overlay}
  * (every read and change, with the JDK's Linux results and exceptions), {@link
  * io.layerfs.core.overlay.ContainerTree} (the merged view), {@link
@@ -96,7 +96,10 @@
  * sees the image file) and one taken after exclude each other, across processes, and within one
  * JVM throw {@code OverlappingFileLockException} as the JDK's rules ask. A read-only container
  * makes the lock file when no writer made it yet (the one file it makes), so its lock holds
- * against a writer's later one; in a store it cannot write, such a lock is bookkeeping.
+ * against a writer's later one; in a store it cannot write, such a lock is bookkeeping. A
+ * directory opened as a channel locks {@code locks/d-SHA256}, the SHA-256 of its path: the
+ * {@code d-} keeps it apart from every file's bare hex key and the hash from every other
+ * directory's (the path's 32-bit hash code, used before, collided with both).
  *
  * <p>{@code meta.log} is a 24-byte header, {@code [long magic "LFSMLOG1"][int version 3][long
  * generation][int CRC32C of the 20 bytes before]}, then {@code [int length][int CRC32C of the

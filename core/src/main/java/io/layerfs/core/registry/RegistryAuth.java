@@ -123,9 +123,10 @@ final class RegistryAuth {
     } catch (IllegalArgumentException e) {
       throw new IOException("registry " + registry + ": bad token realm '" + realm + "'", e);
     }
-    if (options.tlsVerify() && !"https".equals(uri.getScheme())) {
+    if (options.tlsVerify() && !"https".equals(uri.getScheme()) && !(options.loopbackHttp()
+        && uri.getRawAuthority() != null && RegistryHttp.isLoopback(uri.getRawAuthority()))) {
       throw new IOException("registry " + registry + ": token realm " + realm
-          + " is not HTTPS (allowed only with tls-verify=false)");
+          + " is not HTTPS (allowed only with tls-verify=false, or on a loopback address)");
     }
     StringBuilder params = new StringBuilder();
     if (service != null) {

@@ -25,8 +25,8 @@ import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
  * One request to a registry, with what every request needs: the registry's scheme (HTTPS; with
- * {@code tlsVerify} off, plain HTTP for a registry that does not answer TLS, found by one probe
- * of {@code /v2/} and remembered), authentication ({@link RegistryAuth}: a 401 is answered once
+ * {@code tlsVerify} off, or for a loopback registry, plain HTTP for a registry that does not
+ * answer TLS, found by one probe of {@code /v2/} and remembered), authentication ({@link RegistryAuth}: a 401 is answered once
  * and the request sent again), redirects (followed for {@code GET} and {@code HEAD}, without the
  * credentials when they lead to another host, as blob storage such as S3 refuses them), and
  * bounded retries with exponential backoff for transient failures: 5xx, 429 (waiting its {@code
@@ -100,7 +100,16 @@ final class RegistryHttp {
   URI base(String registry) throws IOException {
     String scheme = schemes.get(registry);
     if (scheme == null) {
-      scheme = options.tlsVerify() ? "https" : isLoopback(registry) ? "http" : probe(registry);
+      if (!options.tlsVerify()) {
+        scheme = isLoopback(registry) ? "http" : probe(registry);
+      } else if (options.loopbackHttp() && isLoopback(registry)) {
+        scheme = probeLoopback(registry);
+      } else {
+        scheme = "https";
+      }
+      if (scheme == null) {
+        return URI.create("https://" + registry + "/"); // not reached yet: asked again next time
+      }
       schemes.put(registry, scheme);
     }
     return URI.create(scheme + "://" + registry + "/");
@@ -135,8 +144,8 @@ final class RegistryHttp {
       } catch (IOException e) {
         if (e instanceof javax.net.ssl.SSLException) {
           throw new IOException("registry " + call.registry() + ": " + call.what() + ": TLS: "
-              + e.getMessage() + (options.tlsVerify() ? " (a plain-HTTP registry needs"
-              + " --tls-verify=false)" : ""), e);
+              + e.getMessage() + (options.tlsVerify() ? " (--tls-verify=false allows a"
+              + " plain-HTTP registry and skips certificate checks)" : ""), e);
         }
         if (attempt < options.maxAttempts() && !unknownHost(e) && !(e instanceof
             InterruptedIOException && Thread.currentThread().isInterrupted())) {
@@ -216,12 +225,47 @@ final class RegistryHttp {
    * A registry on this host ({@code localhost}, 127.0.0.0/8, {@code [::1]}): with {@code
    * tlsVerify} off it is spoken to in plain HTTP at once, as Docker treats such registries as
    * insecure by default; nothing leaves the machine, and the TLS probe would cost a handshake.
+   * With {@code tlsVerify} on, {@link #probeLoopback} finds its scheme.
    */
   static boolean isLoopback(String registry) {
     String host = registry.startsWith("[") ? registry.substring(0, registry.indexOf(']') + 1)
         : registry.contains(":") ? registry.substring(0, registry.lastIndexOf(':')) : registry;
-    return host.equals("localhost") || host.equals("[::1]")
+    if (host.matches("\\[[0-9a-fA-F:]+\\]")) {
+      try {
+        // a literal in brackets is parsed, never looked up: [::1], [0:0:0:0:0:0:0:1]
+        return java.net.InetAddress.getByName(host).isLoopbackAddress();
+      } catch (java.net.UnknownHostException e) {
+        return false;
+      }
+    }
+    return host.equals("localhost")
         || host.matches("127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}");
+  }
+
+  /**
+   * The scheme of a loopback registry with TLS verified, as Docker allows for the registries it
+   * treats as insecure: plain HTTP when a registry answers {@code /v2/} there (200, or 401 asking
+   * for credentials), else HTTPS (verified; a TLS server answers the plain request with an error
+   * at once, as the distribution server does); null when nothing answers yet (a refused
+   * connection), so the request retries and the next one asks again. Plain HTTP is asked first,
+   * unlike Docker: nothing leaves the machine, a registry that does not answer a TLS hello (as
+   * the JDK's own HTTP server does not) would cost the whole connect timeout, and a local
+   * registry needs no TLS context made.
+   */
+  private String probeLoopback(String registry) throws IOException {
+    try {
+      int status = http.send(HttpRequest.newBuilder(URI.create("http://" + registry + "/v2/"))
+          .timeout(PROBE_TIMEOUT).GET().build(), HttpResponse.BodyHandlers.discarding())
+          .statusCode();
+      return status == 200 || status == 401 ? "http" : "https";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("registry " + registry + ": interrupted");
+    } catch (java.net.ConnectException e) {
+      return null;
+    } catch (IOException notHttp) {
+      return "https";
+    }
   }
 
   private String probe(String registry) throws IOException {

@@ -8,8 +8,14 @@ import java.util.Objects;
  * and change with the {@code with} methods.
  *
  * @param tlsVerify false: a registry that does not speak TLS is spoken to in plain HTTP, and a
- *     TLS certificate is not checked (skopeo's {@code --tls-verify=false}); true: HTTPS only,
- *     verified (the default)
+ *     TLS certificate is not checked (skopeo's {@code --tls-verify=false}); true: HTTPS,
+ *     verified (the default), except where {@code loopbackHttp} allows a loopback registry
+ *     plain HTTP
+ * @param loopbackHttp with {@code tlsVerify} true, a registry on a loopback address ({@code
+ *     localhost}, 127.0.0.0/8, {@code [::1]}) that does not answer TLS is spoken to in plain
+ *     HTTP, as Docker treats those registries as insecure by default; nothing leaves the machine.
+ *     A certificate it presents is still verified. True by default; false (skopeo's explicit
+ *     {@code --tls-verify=true}) requires HTTPS there too
  * @param credentialsOrNull used for every registry when given ({@code --creds}); otherwise the
  *     {@code dockerConfig} entry of the registry, else anonymous
  * @param dockerConfig the {@code auths} of a Docker config file; null: the one of this
@@ -22,9 +28,9 @@ import java.util.Objects;
  * @param chunkSize push uploads larger blobs in chunks of this many bytes ({@code PATCH}), smaller
  *     ones in one request
  */
-public record RegistryOptions(boolean tlsVerify, Credentials credentialsOrNull,
-    DockerConfig dockerConfig, int parallelism, int maxAttempts, Duration backoff,
-    long chunkSize) {
+public record RegistryOptions(boolean tlsVerify, boolean loopbackHttp,
+    Credentials credentialsOrNull, DockerConfig dockerConfig, int parallelism, int maxAttempts,
+    Duration backoff, long chunkSize) {
 
   public RegistryOptions {
     Objects.requireNonNull(backoff, "backoff");
@@ -34,42 +40,47 @@ public record RegistryOptions(boolean tlsVerify, Credentials credentialsOrNull,
   }
 
   /**
-   * TLS verified, no {@code --creds}, the Docker config of this environment read when a
-   * registry asks for credentials ({@link DockerConfig#defaultFile()}), 3 blobs at once, 5
-   * attempts from 500 ms on, 16 MiB chunks.
+   * TLS verified (a loopback registry may answer plain HTTP), no {@code --creds}, the Docker
+   * config of this environment read when a registry asks for credentials ({@link
+   * DockerConfig#defaultFile()}), 3 blobs at once, 5 attempts from 500 ms on, 16 MiB chunks.
    */
   public static RegistryOptions defaults() {
-    return new RegistryOptions(true, null, null, 3, 5, Duration.ofMillis(500), 16L << 20);
+    return new RegistryOptions(true, true, null, null, 3, 5, Duration.ofMillis(500), 16L << 20);
   }
 
   public RegistryOptions withTlsVerify(boolean verify) {
-    return new RegistryOptions(verify, credentialsOrNull, dockerConfig, parallelism, maxAttempts,
-        backoff, chunkSize);
+    return new RegistryOptions(verify, loopbackHttp, credentialsOrNull, dockerConfig,
+        parallelism, maxAttempts, backoff, chunkSize);
+  }
+
+  /** As {@code loopbackHttp} says: false requires HTTPS of a loopback registry too. */
+  public RegistryOptions withLoopbackHttp(boolean allow) {
+    return new RegistryOptions(tlsVerify, allow, credentialsOrNull, dockerConfig, parallelism,
+        maxAttempts, backoff, chunkSize);
   }
 
   public RegistryOptions withCredentials(Credentials credentials) {
-    return new RegistryOptions(tlsVerify, credentials, dockerConfig, parallelism, maxAttempts,
-        backoff, chunkSize);
+    return new RegistryOptions(tlsVerify, loopbackHttp, credentials, dockerConfig, parallelism,
+        maxAttempts, backoff, chunkSize);
   }
 
   public RegistryOptions withDockerConfig(DockerConfig config) {
-    return new RegistryOptions(tlsVerify, credentialsOrNull, config, parallelism, maxAttempts,
-        backoff, chunkSize);
+    return new RegistryOptions(tlsVerify, loopbackHttp, credentialsOrNull, config, parallelism,
+        maxAttempts, backoff, chunkSize);
   }
 
   public RegistryOptions withParallelism(int n) {
-    return new RegistryOptions(tlsVerify, credentialsOrNull, dockerConfig, n, maxAttempts,
-        backoff, chunkSize);
+    return new RegistryOptions(tlsVerify, loopbackHttp, credentialsOrNull, dockerConfig, n,
+        maxAttempts, backoff, chunkSize);
   }
 
   public RegistryOptions withRetries(int attempts, Duration firstBackoff) {
-    return new RegistryOptions(tlsVerify, credentialsOrNull, dockerConfig, parallelism, attempts,
-        firstBackoff, chunkSize);
+    return new RegistryOptions(tlsVerify, loopbackHttp, credentialsOrNull, dockerConfig,
+        parallelism, attempts, firstBackoff, chunkSize);
   }
 
   public RegistryOptions withChunkSize(long bytes) {
-    return new RegistryOptions(tlsVerify, credentialsOrNull, dockerConfig, parallelism,
-        maxAttempts, backoff, bytes);
+    return new RegistryOptions(tlsVerify, loopbackHttp, credentialsOrNull, dockerConfig,
+        parallelism, maxAttempts, backoff, bytes);
   }
-
 }

@@ -23,7 +23,11 @@
  * HTTPS by default; with {@code tlsVerify} false a registry that does not answer TLS is spoken to
  * in plain HTTP (found by one probe of {@code /v2/}, remembered per client; a registry on a
  * loopback address gets plain HTTP at once, as Docker treats those as insecure), and certificates
- * are not checked. A 401 is answered once per request: {@code Basic} with the credentials ({@code
+ * are not checked. With {@code tlsVerify} true, a loopback registry is still Docker's insecure
+ * registry ({@code loopbackHttp}, unless the user gave {@code --tls-verify=true}): plain HTTP when
+ * a registry answers {@code /v2/} there, else HTTPS, verified; no other registry is ever spoken
+ * to in plain HTTP. A reference's registry may be an IPv6 address in brackets; its image's tag in
+ * the store is kept in {@code index.json} in the form {@code oci.RefNames} gives it. A 401 is answered once per request: {@code Basic} with the credentials ({@code
  * --creds}, else the Docker config's entry for the registry), {@code Bearer} with a token fetched
  * from the challenge's realm for the request's scopes ({@code repository:NAME:pull}, {@code
  * pull,push} for a push, plus {@code repository:FROM:pull} for a mount) with the credentials as

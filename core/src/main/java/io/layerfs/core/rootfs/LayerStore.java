@@ -11,6 +11,7 @@ import io.layerfs.core.content.BlobWriter;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.internal.LruCache;
 import io.layerfs.core.internal.OptionalLibrary;
+import io.layerfs.core.internal.PrivateMapping;
 import io.layerfs.core.internal.TeeInputStream;
 import io.layerfs.core.lazy.LazyLayer;
 import io.layerfs.core.lazy.LazyLayers;
@@ -256,12 +257,18 @@ public final class LayerStore implements Closeable {
     return verified(layer).transferTo(dataOffset, size, position, count, target);
   }
 
-  /** Verifies the range's chunks as {@link #read} does, then maps it read-only from the blob. */
+  /**
+   * Verifies the range's chunks as {@link #read} does, then maps it read-only from the blob; a
+   * file of a layer read lazily, which no host file holds uncompressed, maps a private copy of
+   * the range, fetched and verified as a read of it is (a layer never changes, so the copy is
+   * the file).
+   */
   public <T> T map(Layer layer, long dataOffset, long size, long position, long length,
       FileHandle.Mapper<T> mapper) throws IOException {
-    if (lazyIndexes.containsKey(layer.diffId())) {
-      throw new IOException("cannot map a file of layer " + layer.digest() + " while it is "
-          + "read lazily: complete the image first");
+    TocIndexer.Indexed lazyIndex = lazyIndexes.get(layer.diffId());
+    if (lazyIndex != null) {
+      return PrivateMapping.of((dst, at) -> lazyRead(layer, lazyIndex, dataOffset, size, dst, at),
+          position, length, mapper);
     }
     return verified(layer).map(dataOffset, size, position, length, mapper);
   }

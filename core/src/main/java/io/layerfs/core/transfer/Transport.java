@@ -47,9 +47,11 @@ public record Transport(Kind kind, Path path, String reference) {
   static final String SUPPORTED =
       "oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REF], docker://REF";
 
-  // distribution/reference grammar: optional domain (with port), lowercase path components
+  // distribution/reference grammar: optional domain (a host name or an IPv6 address in
+  // brackets, with a port), lowercase path components
   private static final String DOMAIN_PART = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
-  private static final String DOMAIN = DOMAIN_PART + "(?:\\." + DOMAIN_PART + ")*(?::[0-9]+)?";
+  private static final String DOMAIN = "(?:" + DOMAIN_PART + "(?:\\." + DOMAIN_PART
+      + ")*|\\[[0-9a-fA-F:]+\\])(?::[0-9]+)?";
   private static final String PATH_PART = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
   private static final Pattern DOCKER_REFERENCE =
       Pattern.compile(

@@ -20,6 +20,8 @@ import io.layerfs.core.store.Store;
 import io.layerfs.testing.ImageBuilder;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -142,6 +144,40 @@ class LazyReadTest {
     }
   }
 
+  /**
+   * A file of a layer read lazily maps, in an image view and in a container: the mapping holds
+   * the range's bytes, verified, and only the chunks the range needs are fetched.
+   */
+  @Test
+  void aLazyFileMapsWhatItsRangeNeeds() throws IOException {
+    Path remote = remote();
+    try (RangeServer server = new RangeServer(remote);
+        Store lazy = storeWithMetadataOf(remote, "app-esgz", tmp.resolve("local"))) {
+      lazy.attachLazy("app-esgz", l -> server.blob(l.digest(), l.size()));
+      server.reset();
+      long from = 5 << 20;
+      int length = 1 << 20;
+      try (FileTree view = lazy.view("app-esgz");
+          FileHandle h = view.open("/usr/lib/big", Set.of(), 0)) {
+        MappedByteBuffer m = h.map(FileChannel.MapMode.READ_ONLY, from, length);
+        assertEquals(length, m.capacity());
+        byte[] got = new byte[length];
+        m.get(got);
+        assertArrayEquals(java.util.Arrays.copyOfRange(BIG, (int) from, (int) from + length),
+            got);
+      }
+      assertTrue(server.bytesServed() < BIG.length / 2,
+          "one 4 MiB chunk of three: " + server.bytesServed());
+      try (Container c = lazy.container("web", "app-esgz", false);
+          FileHandle h = c.open("/etc/hosts", Set.of(), 0)) {
+        MappedByteBuffer m = h.map(FileChannel.MapMode.READ_ONLY, 0, h.size());
+        byte[] got = new byte[m.remaining()];
+        m.get(got);
+        assertArrayEquals(bytes("127.0.0.1 localhost\n"), got);
+      }
+    }
+  }
+
   @Test
   void aTamperedChunkIsRefusedAndListingsStillWork() throws IOException {
     Path remote = remote();
@@ -157,6 +193,11 @@ class LazyReadTest {
         assertEquals(List.of("added", "hosts", "os-release"), view.list("/etc"));
         IOException e = assertThrows(IOException.class, () -> read(view, "/usr/lib/big"));
         assertTrue(e.getMessage().contains("usr/lib/big"), e.getMessage());
+        try (FileHandle h = view.open("/usr/lib/big", Set.of(), 0)) {
+          IOException mapped = assertThrows(IOException.class,
+              () -> h.map(FileChannel.MapMode.READ_ONLY, 0, h.size()));
+          assertTrue(mapped.getMessage().contains("usr/lib/big"), mapped.getMessage());
+        }
       }
     }
   }

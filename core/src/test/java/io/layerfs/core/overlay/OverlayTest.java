@@ -242,6 +242,59 @@ class OverlayTest {
   }
 
   /**
+   * A directory's lock and an image file's lock are locks of two files, even where the
+   * directory's path hashes to the file's key (its lock file was {@code locks/HASHCODE} then,
+   * the image file's {@code locks/KEY}); so are the locks of two directories whose paths have one
+   * hash code ({@code Aa} and {@code BB}).
+   */
+  @Test
+  void directoryLocksExcludeNoFileAndNoOtherDirectory() throws IOException {
+    long key = ov.lookup("/etc/hosts", false).fileKey();
+    assertTrue(key >= 0 && key <= Integer.MAX_VALUE, "a key a hash code can take: " + key);
+    String dir = pathHashingTo((int) key);
+    assertEquals((int) key, dir.hashCode());
+    ov.createDirectory(dir, 0755);
+    try (FileHandle d = ov.open(dir, Set.of(READ), 0);
+        FileHandle f = ov.open("/etc/hosts", Set.of(READ), 0)) {
+      FileLock onDir = d.lockChannel().tryLock();
+      assertNotNull(onDir);
+      assertNotNull(f.lockChannel().tryLock(), "the file's lock is not the directory's");
+    }
+    ov.createDirectory("/Aa", 0755);
+    ov.createDirectory("/BB", 0755);
+    assertEquals("/Aa".hashCode(), "/BB".hashCode());
+    try (FileHandle a = ov.open("/Aa", Set.of(READ), 0);
+        FileHandle b = ov.open("/BB", Set.of(READ), 0)) {
+      assertNotNull(a.lockChannel().tryLock());
+      assertNotNull(b.lockChannel().tryLock(), "two directories, two locks");
+    }
+    // one directory is one lock: a second handle of it overlaps, as the JDK's rules say
+    try (FileHandle a = ov.open("/Aa", Set.of(READ), 0);
+        FileHandle again = ov.open("/Aa", Set.of(READ), 0)) {
+      assertNotNull(a.lockChannel().tryLock());
+      assertThrows(OverlappingFileLockException.class, () -> again.lockChannel().tryLock());
+    }
+  }
+
+  /**
+   * A top-level path {@code /} + two CJK characters whose {@code String.hashCode} is {@code
+   * target}: a prefix of ASCII letters is tried until the two last characters can make up the
+   * difference.
+   */
+  private static String pathHashingTo(int target) {
+    for (int n = 0; ; n++) {
+      String prefix = "/d" + Integer.toString(n, 36);
+      long rest = Integer.toUnsignedLong(target - prefix.hashCode() * 31 * 31);
+      for (char last = 0x4e00; last < 0x4e00 + 31; last++) {
+        long first = (rest - last) / 31;
+        if ((rest - last) % 31 == 0 && first >= 0x4e00 && first <= 0x9fff) {
+          return prefix + (char) first + last;
+        }
+      }
+    }
+  }
+
+  /**
    * A read-only view locks a copied-up file nobody locked yet for real (as it locked the data
    * file before the lock went through the image file's lock file): it makes the lock file.
    */

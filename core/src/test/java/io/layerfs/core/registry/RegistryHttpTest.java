@@ -12,11 +12,12 @@ class RegistryHttpTest {
   @Test
   void loopbackRegistries() {
     for (String r : new String[] {"localhost", "localhost:5000", "127.0.0.1:5000", "127.1.2.3",
-        "[::1]:5000", "[::1]"}) {
+        "[::1]:5000", "[::1]", "[0:0:0:0:0:0:0:1]:5000", "[0::1]"}) {
       assertTrue(RegistryHttp.isLoopback(r), r);
     }
     for (String r : new String[] {"registry.example", "10.0.0.1:5000", "127.example.com",
-        "localhost.example:5000", "[::2]:5000", "1127.0.0.1"}) {
+        "localhost.example:5000", "[::2]:5000", "1127.0.0.1", "[fe80::1]:5000", "[::]",
+        "[1:2:3:4:5:6:7:8:9]"}) {
       assertFalse(RegistryHttp.isLoopback(r), r);
     }
   }

@@ -981,6 +981,49 @@ abstract class AbstractReadOnlyContractTest {
     m.assertNone();
   }
 
+  /**
+   * A {@code SecureDirectoryStream} reads attributes relative to its directory ({@code
+   * fstatat}): a path through a file is "Not a directory" there on every JDK, also on Java 25,
+   * where {@code Files.readAttributes} of the same path says missing.
+   */
+  @Test
+  void aSecureDirectoryStreamSaysNotADirectoryForAPathThroughAFile() throws IOException {
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(p("data"))) {
+      assertTrue(ds instanceof java.nio.file.SecureDirectoryStream, ds.getClass().getName());
+      @SuppressWarnings("unchecked")
+      java.nio.file.SecureDirectoryStream<Path> sds =
+          (java.nio.file.SecureDirectoryStream<Path>) ds;
+      Path through = p("data").getFileSystem().getPath("one", "x");
+      Map<String, Executable> reads = new java.util.LinkedHashMap<>();
+      reads.put("basic", () -> sds.getFileAttributeView(through, BasicFileAttributeView.class)
+          .readAttributes());
+      reads.put("basic NOFOLLOW", () -> sds.getFileAttributeView(through,
+          BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).readAttributes());
+      reads.put("posix", () -> sds.getFileAttributeView(through, PosixFileAttributeView.class)
+          .readAttributes());
+      reads.put("owner", () -> sds.getFileAttributeView(through, FileOwnerAttributeView.class)
+          .getOwner());
+      Mismatches m = new Mismatches();
+      for (Map.Entry<String, Executable> read : reads.entrySet()) {
+        m.check("one/x", read.getKey(), "FileSystemException: Not a directory",
+            notADirectory(read.getValue()));
+      }
+      m.assertNone();
+    }
+  }
+
+  /** The JDK type of what {@code op} threw and its reason, or "ok". */
+  private static String notADirectory(Executable op) {
+    try {
+      op.execute();
+      return "ok";
+    } catch (FileSystemException e) {
+      return Checks.apiType(e).getSimpleName() + ": " + e.getReason();
+    } catch (Throwable e) {
+      return Checks.apiType(e).getSimpleName() + ": " + e.getMessage();
+    }
+  }
+
   @Test
   void dotDotAfterALinkIsPhysical() throws IOException {
     // Linux resolves links/dir first, then "..": the parent of data/nested, not of links/dir

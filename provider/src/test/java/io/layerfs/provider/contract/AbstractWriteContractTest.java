@@ -14,6 +14,7 @@ import static java.nio.file.StandardOpenOption.WRITE;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -1628,6 +1629,18 @@ abstract class AbstractWriteContractTest {
       }
       fails(FileSystemException.class, () -> sds.deleteFile(sub));
       fails(FileSystemException.class, () -> sds.deleteDirectory(file));
+      // a path through a file is "Not a directory" on every JDK, also where Java 25's Files
+      // methods say missing (changing attributes, and the source of a move)
+      Path through = p("data").getFileSystem().getPath("file", "x");
+      for (Executable op : List.<Executable>of(
+          () -> sds.getFileAttributeView(through, BasicFileAttributeView.class)
+              .setTimes(FileTime.fromMillis(0), null, null),
+          () -> sds.getFileAttributeView(through, java.nio.file.attribute.PosixFileAttributeView
+              .class).setPermissions(java.nio.file.attribute.PosixFilePermissions
+              .fromString("rw-------")),
+          () -> sds.move(through, sds, p("data").getFileSystem().getPath("g")))) {
+        assertEquals("Not a directory", fails(FileSystemException.class, op).getReason());
+      }
       try (java.nio.file.SecureDirectoryStream<Path> child =
           sds.newDirectoryStream(sub, NOFOLLOW_LINKS)) {
         child.move(inner, sds, p("data").getFileSystem().getPath("moved"));
@@ -1638,6 +1651,47 @@ abstract class AbstractWriteContractTest {
     }
     assertEquals(List.of("moved"), names("data/tree"));
     assertEquals("inner", Files.readString(p("data/tree/moved")));
+  }
+
+  /**
+   * A secure stream's attribute views find their file on each call, through the stream: they
+   * fail once it is closed, see a file replaced since, and {@code setTimes} with no time still
+   * finds the file; they are the basic, POSIX and owner views only.
+   */
+  @Test
+  void aSecureDirectoryStreamsViewsFindTheFileOnEachCall() throws IOException {
+    Files.createDirectories(p("data/views"));
+    Files.writeString(p("data/views/file"), "file");
+    Path file = p("data").getFileSystem().getPath("file");
+    Path missing = p("data").getFileSystem().getPath("missing");
+    BasicFileAttributeView fileView;
+    BasicFileAttributeView ownView;
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(p("data/views"))) {
+      @SuppressWarnings("unchecked")
+      java.nio.file.SecureDirectoryStream<Path> sds =
+          (java.nio.file.SecureDirectoryStream<Path>) ds;
+      fileView = sds.getFileAttributeView(file, BasicFileAttributeView.class);
+      ownView = sds.getFileAttributeView(BasicFileAttributeView.class);
+      assertEquals(4, fileView.readAttributes().size());
+      assertTrue(ownView.readAttributes().isDirectory());
+      Files.delete(p("data/views/file"));
+      Files.createDirectory(p("data/views/file"));
+      assertTrue(fileView.readAttributes().isDirectory(), "the file as it is now");
+      BasicFileAttributeView gone = sds.getFileAttributeView(missing,
+          BasicFileAttributeView.class);
+      fails(NoSuchFileException.class, () -> gone.setTimes(null, null, null));
+      // the JDK's secure stream answers the owner view with its POSIX one
+      assertEquals("posix", sds.getFileAttributeView(file,
+          java.nio.file.attribute.FileOwnerAttributeView.class).name());
+      assertNull(sds.getFileAttributeView(file,
+          java.nio.file.attribute.UserDefinedFileAttributeView.class));
+      assertNull(sds.getFileAttributeView(
+          java.nio.file.attribute.UserDefinedFileAttributeView.class));
+    }
+    fails(java.nio.file.ClosedDirectoryStreamException.class, fileView::readAttributes);
+    fails(java.nio.file.ClosedDirectoryStreamException.class, ownView::readAttributes);
+    fails(java.nio.file.ClosedDirectoryStreamException.class,
+        () -> fileView.setTimes(FileTime.fromMillis(0), null, null));
   }
 
   @Test
