@@ -16,7 +16,9 @@
 #
 #   bash it/scripts/with-tools.sh bash bench/registry-pull.sh /tmp/debian-layout
 #
-# The CLI rows are whole command runs (the JVM's startup and class loading are in layerfs' time):
+# The CLI rows are whole command runs (the JVM's startup and class loading are in layerfs' time),
+# with the median CPU time (user + system, the command and its children) beside the wall-clock
+# time: on a machine others load, wall times drift, CPU times much less.
 # the launcher cli/target/layerfs (its class data sharing archive, its JVM flags) and `java
 # -jar`. The last rows pull in one warm JVM (bench/RegistryPullTimer.java), as a program using
 # the library does. All verify every blob's digest and write to the same file system. Builds the
@@ -52,19 +54,25 @@ run() {
   # prints its error in the trap below
   sync
   start=$(date +%s%N)
-  case $i in
-    0) skopeo copy -q --src-tls-verify=false "docker://$ref" "oci:$dest:$tag" >/dev/null ;;
-    1) "$launcher" "${cli[@]}" "$ref" >/dev/null 2>"$work/stderr" ;;
-    2) "$launcher" "${cli[@]}" --parallel 1 "$ref" >/dev/null 2>"$work/stderr" ;;
-    3) java -jar "$jar" "${cli[@]}" "$ref" >/dev/null 2>"$work/stderr" ;;
-    4) java -jar "$jar" "${cli[@]}" --parallel 1 "$ref" >/dev/null 2>"$work/stderr" ;;
-    5) "$baseline" "${cli[@]}" "$ref" >/dev/null 2>"$work/stderr" ;;
-    6) "$baseline" "${cli[@]}" --parallel 1 "$ref" >/dev/null 2>"$work/stderr" ;;
-  esac
+  # bash's time keyword: user and system seconds of the command and its children, into $work/cpu
+  {
+    time case $i in
+      0) skopeo copy -q --src-tls-verify=false "docker://$ref" "oci:$dest:$tag" >/dev/null ;;
+      1) "$launcher" "${cli[@]}" "$ref" >/dev/null 2>"$work/stderr" ;;
+      2) "$launcher" "${cli[@]}" --parallel 1 "$ref" >/dev/null 2>"$work/stderr" ;;
+      3) java -jar "$jar" "${cli[@]}" "$ref" >/dev/null 2>"$work/stderr" ;;
+      4) java -jar "$jar" "${cli[@]}" --parallel 1 "$ref" >/dev/null 2>"$work/stderr" ;;
+      5) "$baseline" "${cli[@]}" "$ref" >/dev/null 2>"$work/stderr" ;;
+      6) "$baseline" "${cli[@]}" --parallel 1 "$ref" >/dev/null 2>"$work/stderr" ;;
+    esac
+  } 2>"$work/cpu"
   end=$(date +%s%N)
   rm -rf "$dest"
   echo $(((end - start) / 1000000))
 }
+TIMEFORMAT='%3U %3S'
+# the CPU time of the last run, in ms
+cpu() { awk '{printf "%d", ($1 + $2) * 1000}' "$work/cpu"; }
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 best() { printf '%s\n' "$@" | sort -n | head -n1; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
@@ -72,11 +80,14 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 for tag in ${TAGS:-bookworm-changed bookworm-split}; do
   ref=$registry/bench/debian:$tag
   skopeo copy -q --dest-tls-verify=false "oci:$layout:$tag" "docker://$ref" >&2
-  declare -A times=()
+  declare -A times=() cpus=()
   # one warm-up round: the registry's and the kernel's caches
   for ((i = 0; i < pulls; i++)); do run "$i" warm >/dev/null; done
   for ((n = 0; n < runs; n++)); do
-    for ((i = 0; i < pulls; i++)); do times[$i]+="$(run "$i" "$n") "; done
+    for ((i = 0; i < pulls; i++)); do
+      times[$i]+="$(run "$i" "$n") "
+      cpus[$i]+="$(cpu) "
+    done
   done
   # shellcheck disable=SC2086
   base=$(median ${times[0]})
@@ -87,20 +98,20 @@ for tag in ${TAGS:-bookworm-changed bookworm-split}; do
   echo "Pull of $ref ($(date -u +%F), $runs runs each, round-robin after a warm-up round;"
   echo "layer bytes: ${sizes:-?}; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)):"
   echo
-  echo "| command | median | best | × skopeo (median) |"
-  echo "|---|--:|--:|--:|"
+  echo "| command | median | best | × skopeo (median) | CPU time (median) |"
+  echo "|---|--:|--:|--:|--:|"
   for ((i = 0; i < pulls; i++)); do
     # shellcheck disable=SC2086
     m=$(median ${times[$i]})
     # shellcheck disable=SC2086
-    printf '| %s | %d ms | %d ms | %s× |\n' "${names[$i]}" "$m" "$(best ${times[$i]})" \
-      "$(ratio "$m" "$base")"
+    printf '| %s | %d ms | %d ms | %s× | %d ms |\n' "${names[$i]}" "$m" "$(best ${times[$i]})" \
+      "$(ratio "$m" "$base")" "$(median ${cpus[$i]})"
   done
   # the library in a warm JVM (after 3 unmeasured pulls), as a long-running program pulls
   for p in 3 1; do
     read -r m b < <(java -cp "$jar" bench/RegistryPullTimer.java "$ref" "$runs" "$p" "$work")
-    printf '| Store.pull in a warm JVM, parallelism %d | %d ms | %d ms | %s× |\n' "$p" "$m" \
+    printf '| Store.pull in a warm JVM, parallelism %d | %d ms | %d ms | %s× | – |\n' "$p" "$m" \
       "$b" "$(ratio "$m" "$base")"
   done
-  unset times
+  unset times cpus
 done

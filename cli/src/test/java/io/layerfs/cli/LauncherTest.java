@@ -1,0 +1,72 @@
+package io.layerfs.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The launcher script (src/main/sh/layerfs): which JVM options it gives which command, run with
+ * a stand-in {@code java} that prints the arguments it was given.
+ */
+class LauncherTest {
+  private static final Path SCRIPT = Path.of("src/main/sh/layerfs");
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void aPullRunsWithHigherCompileThresholds() throws Exception {
+    List<String> args = launch("--store", "s", "pull", "--tls-verify=false", "host:5000/a:1");
+    assertTrue(args.contains("-XX:CompileThresholdScaling=4"), args.toString());
+    assertTrue(args.contains("--add-opens=java.net.http/jdk.internal.net.http=ALL-UNNAMED"),
+        args.toString());
+    assertEquals(List.of("io.layerfs.cli.Main", "--store", "s", "pull", "--tls-verify=false",
+        "host:5000/a:1"), args.subList(args.indexOf("io.layerfs.cli.Main"), args.size()));
+  }
+
+  @Test
+  void otherCommandsKeepTheDefaultThresholds() throws Exception {
+    for (String command : List.of("push", "import", "ls", "commit")) {
+      List<String> args = launch(command, "x");
+      assertFalse(args.stream().anyMatch(a -> a.startsWith("-XX:CompileThresholdScaling")),
+          command + ": " + args);
+    }
+    // "pull" as the value of --store is not the command
+    List<String> args = launch("--store", "pull", "ls");
+    assertFalse(args.contains("-XX:CompileThresholdScaling=4"), args.toString());
+    assertTrue(args.contains("-XX:TieredStopAtLevel=1"), args.toString());
+  }
+
+  /** Runs the launcher, copied into a temp folder, with a stand-in JVM; returns its arguments. */
+  private List<String> launch(String... command) throws IOException, InterruptedException {
+    Path launcher = dir.resolve("layerfs");
+    Files.copy(SCRIPT, launcher, StandardCopyOption.REPLACE_EXISTING);
+    Path bin = Files.createDirectories(dir.resolve("jdk/bin"));
+    Path java = bin.resolve("java");
+    Files.writeString(java, "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done\n");
+    Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
+    List<String> line = new ArrayList<>(List.of("sh", launcher.toString()));
+    line.addAll(List.of(command));
+    ProcessBuilder pb = new ProcessBuilder(line).redirectErrorStream(true);
+    pb.environment().put("JAVA_HOME", dir.resolve("jdk").toString());
+    pb.environment().remove("LAYERFS_JAVA_OPTS");
+    pb.environment().remove("LAYERFS_NO_CDS");
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS), "the launcher did not end");
+    assertEquals(0, p.exitValue(), out);
+    return out.lines().toList();
+  }
+}
