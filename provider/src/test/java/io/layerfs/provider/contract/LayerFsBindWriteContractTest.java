@@ -1,13 +1,21 @@
 package io.layerfs.provider.contract;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
 import java.io.IOException;
 import java.net.URI;
+import java.nio.ByteBuffer;
 import java.nio.file.FileSystem;
+import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -70,5 +78,22 @@ class LayerFsBindWriteContractTest extends AbstractWriteContractTest {
   @Override
   protected boolean storesUserXattrs() {
     return xattrs;
+  }
+
+  /**
+   * The README's limit, checked where the xattr cases above are skipped: a mounted file has no
+   * {@code user:} attributes, and setting one is refused as Linux refuses it where a file system
+   * has none ({@code EOPNOTSUPP}), leaving the host file without it.
+   */
+  @Test
+  void mountedFilesRefuseUserXattrsAsUnsupported() throws IOException {
+    UserDefinedFileAttributeView view = Files.getFileAttributeView(
+        fs.getPath("/srv/tree/etc/os-release"), UserDefinedFileAttributeView.class);
+    FileSystemException e = assertThrows(FileSystemException.class,
+        () -> view.write("comment", ByteBuffer.wrap(new byte[] {1})));
+    assertEquals("Operation not supported", e.getReason());
+    assertEquals(List.of(), view.list());
+    assertEquals(List.of(), Files.getFileAttributeView(host.resolve("tree/etc/os-release"),
+        UserDefinedFileAttributeView.class).list(), "the host file got an attribute");
   }
 }
