@@ -34,6 +34,10 @@
  *   <li>{@code VolumeCheck}: a volume whose fill from an image was cut short (its fill mark is
  *       there; a fill under way in another process looks the same) is reported; the next
  *       container that fills it starts over, so there is nothing to repair.
+ *   <li>{@code LazyCheck}: the bytes held of each lazily read layer ({@code layerfs/lazy/}), each
+ *       64 KiB piece against the CRC32C taken when it was fetched; a ranges list that does not
+ *       read is reported too. Reads never serve such bytes (they fetch them again); a repair
+ *       drops them from the list.
  * </ol>
  *
  * <h2>Repair</h2>

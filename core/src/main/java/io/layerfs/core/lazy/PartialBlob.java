@@ -781,6 +781,76 @@ public final class PartialBlob implements RangedBlob {
     return held < 0 ? apparent : Math.min(held, apparent); // a torn list says nothing
   }
 
+  /**
+   * What is wrong with the held bytes in {@code dir}, as fsck sees it: a ranges list that does
+   * not read (its bytes would be fetched again), each piece whose bytes in {@value #DATA} fail
+   * the sum taken when they were fetched. With {@code repair}, such pieces are dropped from the
+   * list (a torn list is removed), so they are fetched again. Pieces from a list without sums
+   * cannot be checked. An open partial blob of another process may save its list over the
+   * repaired one; its reads check the pieces anyway.
+   *
+   * @return one line per problem, each naming the file and the bytes; empty when all is well
+   */
+  static List<String> checkHeld(Path dir, long size, boolean repair) throws IOException {
+    Path list = dir.resolve(RANGES);
+    Path file = dir.resolve(DATA);
+    if (!Files.exists(list, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return List.of();
+    }
+    List<String> problems = new ArrayList<>();
+    TreeMap<Long, RangeList.Piece> pieces;
+    try {
+      pieces = RangeList.parse(Files.readAllLines(list, StandardCharsets.US_ASCII), size);
+    } catch (RangeList.Unreadable | IOException e) {
+      problems.add(list + " does not read (" + e.getMessage() + "): the bytes it listed are "
+          + "fetched again");
+      if (repair) {
+        deleteTree(list);
+      }
+      return problems;
+    }
+    List<Long> damaged = new ArrayList<>();
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      for (var e : pieces.entrySet()) {
+        RangeList.Piece p = e.getValue();
+        if (!p.known()) {
+          continue;
+        }
+        byte[] bytes = new byte[(int) (p.end() - e.getKey())];
+        ByteBuffer buf = ByteBuffer.wrap(bytes);
+        while (buf.hasRemaining() && ch.read(buf, e.getKey() + buf.position()) >= 0) {
+          // until the piece is read or the file ends
+        }
+        CRC32C crc = new CRC32C();
+        crc.update(bytes, 0, buf.position());
+        if (buf.hasRemaining() || (int) crc.getValue() != p.crc()) {
+          damaged.add(e.getKey());
+          problems.add("bytes " + e.getKey() + "-" + p.end() + " held in " + file
+              + (buf.hasRemaining() ? " end at " + (e.getKey() + buf.position())
+                  : " do not match the CRC32C taken when they were fetched"));
+        }
+      }
+    } catch (IOException e) {
+      problems.add(file + " does not read (" + e.getMessage() + "): the bytes " + list
+          + " names are fetched again");
+      if (repair) {
+        deleteTree(list);
+      }
+      return problems;
+    }
+    if (repair && !damaged.isEmpty()) {
+      damaged.forEach(pieces::remove);
+      Path tmp = dir.resolve(RANGES + ".tmp");
+      Files.writeString(tmp, RangeList.format(pieces), StandardCharsets.US_ASCII);
+      Files.move(tmp, list, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+    return problems;
+  }
+
+  private static void deleteTree(Path p) throws IOException {
+    io.layerfs.core.internal.FileTrees.deleteTree(p);
+  }
+
   private void loadRanges() throws IOException {
     Path file = dir.resolve(RANGES);
     if (!Files.exists(file)) {
