@@ -26,13 +26,13 @@ import java.util.zip.CRC32C;
 /**
  * The bytes of a remote blob fetched so far, kept in the store: a sparse file of the blob's size
  * ({@value #DATA}) holding every range fetched at its own offset, and the list of those ranges
- * with the CRC32C of each of their pieces ({@value #RANGES}, see {@link RangeList}; replaced by a rename once {@value #SAVE_STEP} bytes were fetched since it
- * was last saved, and when the blob is closed; not forced: after a machine crash it may name
- * bytes that never reached the disk, which its readers' checks refuse and {@link #forget} sends
- * to be fetched again), in the blob's folder under {@code layerfs/lazy/}. The list only spares
- * later processes a fetch, so it is not saved after each one: a save, a new file and a rename,
- * took 1-2 ms on a busy ext4, and a first read deep in a gzip layer fetches a dozen blocks. Reads
- * are served from the file where it has the bytes and fetched from the remote blob where it does
+ * with the CRC32C of each of their pieces ({@value #RANGES}, see {@link RangeList}; replaced by
+ * a rename once {@value #SAVE_STEP} bytes were fetched since it was last saved, and when the blob
+ * is closed; not forced: after a machine crash it may name bytes that never reached the disk,
+ * which the pieces' checks refuse and fetch again), in the blob's folder under {@code
+ * layerfs/lazy/}. The list only spares later processes a fetch, so it is not saved after each
+ * one: a save, a new file and a rename, took 1-2 ms on a busy ext4, and a first read deep in a
+ * gzip layer fetches a dozen blocks. Reads are served from the file where it has the bytes and fetched from the remote blob where it does
  * not. What the remote sent cannot be verified before the whole blob is here (its readers check
  * what they can: chunk digests, gzip CRCs, the DiffID), but what the disk gives back is: each
  * fetched range is kept as pieces that never cross a multiple of {@value #PIECE} bytes, with the
