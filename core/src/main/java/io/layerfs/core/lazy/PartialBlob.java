@@ -480,9 +480,11 @@ public final class PartialBlob implements RangedBlob {
 
   private boolean completeLocked(ContentStore store, BooleanSupplier stop) throws IOException {
     // bytes held from before this completion (another process's, an earlier run's) may be what
-    // is damaged, on disk or by a crash after the list was saved: a mismatch then drops them and
-    // fetches the whole blob once more, so only the registry's own bytes can fail it
+    // is damaged, on disk or by a crash after the list was saved: a mismatch first fetches again
+    // the pieces that fail their sums, then drops everything and fetches the whole blob once
+    // more, so only the registry's own bytes can fail it
     boolean heldBefore = localBytes() > 0;
+    boolean piecesChecked = false;
     while (true) {
       long[] gap;
       while ((gap = nextMissing(STEP)) != null) {
@@ -498,6 +500,12 @@ public final class PartialBlob implements RangedBlob {
         publish(store);
         return true;
       } catch (Mismatch e) {
+        if (!piecesChecked) {
+          piecesChecked = true;
+          if (forgetDamagedPieces() > 0) {
+            continue; // only they are fetched again
+          }
+        }
         discard();
         if (!heldBefore) {
           throw new IOException("fetched bytes of blob " + digest() + " do not verify: "
@@ -506,6 +514,30 @@ public final class PartialBlob implements RangedBlob {
         heldBefore = false; // all fetched afresh now
       }
     }
+  }
+
+  /** Drops the held pieces whose bytes fail their sums, so they are fetched again; how many. */
+  private int forgetDamagedPieces() throws IOException {
+    TreeMap<Long, RangeList.Piece> held;
+    synchronized (this) {
+      held = new TreeMap<>(pieces);
+    }
+    int damaged = 0;
+    for (var e : held.entrySet()) {
+      RangeList.Piece p = e.getValue();
+      if (!p.known()) {
+        continue;
+      }
+      byte[] bytes = new byte[(int) (p.end() - e.getKey())];
+      int got = readHeld(bytes, e.getKey());
+      CRC32C crc = new CRC32C();
+      crc.update(bytes, 0, got);
+      if (got < bytes.length || (int) crc.getValue() != p.crc()) {
+        forget(e.getKey(), p.end());
+        damaged++;
+      }
+    }
+    return damaged;
   }
 
   /**

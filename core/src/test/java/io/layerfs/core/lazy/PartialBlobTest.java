@@ -196,8 +196,8 @@ class PartialBlobTest {
 
   /**
    * A held byte damaged on disk (or a range the list names that never reached the disk) fails
-   * the digest check of a completion: the held bytes are dropped and the blob fetched again
-   * whole, in the same completion, which then stores the remote's verified bytes.
+   * the digest check of a completion: the piece that fails its sum is fetched again, and only
+   * it, in the same completion, which then stores the remote's verified bytes.
    */
   @Test
   void aCompletionOverDamagedHeldBytesFetchesThemAgainAndStoresTheRightBlob() throws IOException {
@@ -217,7 +217,7 @@ class PartialBlobTest {
     PartialBlob blob = PartialBlob.open(dir, new FileRangedBlob(file, digest), bytes.length);
     try {
       blob.complete(store);
-      assertEquals(bytes.length, blob.fetchedBytes(), "the whole blob fetched again");
+      assertEquals(PartialBlob.PIECE, blob.fetchedBytes(), "the damaged piece fetched again");
       assertArrayEquals(bytes, Files.readAllBytes(store.blobPath(digest)));
     } finally {
       blob.close();
@@ -328,6 +328,28 @@ class PartialBlobTest {
       assertEquals(PartialBlob.PIECE, again.fetchedBytes(), "the damaged piece fetched again");
     } finally {
       again.close();
+    }
+  }
+
+  /**
+   * Held bytes of a list without sums (version 1) damaged on disk: no piece can be told apart,
+   * so the completion drops them all and fetches the whole blob again.
+   */
+  @Test
+  void aCompletionOverDamagedBytesWithoutSumsFetchesTheWholeBlobAgain() throws IOException {
+    Path dir = Files.createTempDirectory(tmp, "damaged-v1");
+    byte[] held = bytes.clone();
+    held[held.length / 3] ^= 0x40;
+    Files.write(dir.resolve(PartialBlob.DATA), held);
+    Files.writeString(dir.resolve(PartialBlob.RANGES), "0 " + bytes.length + "\n");
+    ContentStore store = ContentStore.open(dir.resolve("store"));
+    PartialBlob blob = PartialBlob.open(dir, new FileRangedBlob(file, digest), bytes.length);
+    try {
+      blob.complete(store);
+      assertEquals(bytes.length, blob.fetchedBytes(), "the whole blob fetched again");
+      assertArrayEquals(bytes, Files.readAllBytes(store.blobPath(digest)));
+    } finally {
+      blob.close();
     }
   }
 
