@@ -56,7 +56,12 @@ public record FsckReport(boolean repair, int blobs, int images, int containers,
      * were fetched, or a list of them that does not read; reads fetch them again, and a repair
      * drops them (object: the layer digest).
      */
-    DAMAGED_LAZY_LAYER
+    DAMAGED_LAZY_LAYER,
+    /**
+     * A volume a container mounts is gone from the store, or its data directory is no directory
+     * (object: the volume's name).
+     */
+    MISSING_VOLUME
   }
 
   /**
