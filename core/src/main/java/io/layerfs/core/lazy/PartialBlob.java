@@ -32,18 +32,20 @@ import java.util.zip.CRC32C;
  * which the pieces' checks refuse and fetch again), in the blob's folder under {@code
  * layerfs/lazy/}. The list only spares later processes a fetch, so it is not saved after each
  * one: a save, a new file and a rename, took 1-2 ms on a busy ext4, and a first read deep in a
- * gzip layer fetches a dozen blocks. Reads are served from the file where it has the bytes and fetched from the remote blob where it does
- * not. What the remote sent cannot be verified before the whole blob is here (its readers check
- * what they can: chunk digests, gzip CRCs, the DiffID), but what the disk gives back is: each
- * fetched range is kept as pieces that never cross a multiple of {@value #PIECE} bytes, with the
- * CRC32C of each piece taken as it was written, and a read checks every piece it touches before
- * it serves a byte of it (the last piece checked is kept in memory, so a stream read in small
- * buffers checks each piece once). A piece that fails its check is dropped and fetched again;
- * if the fresh copy fails too, the read fails naming the blob, the offset and the file, and
- * never serves the damaged bytes. {@link #complete} checks the whole blob against its digest
- * before it becomes a blob of the store; when bytes held before it started fail that check, it
- * drops them all and fetches the blob once more, so damage on disk heals from the remote. A
- * partial blob is not a blob: gc and fsck know the folder as lazy state.
+ * gzip layer fetches a dozen blocks. Reads are served from the file where it has the bytes and
+ * fetched from the remote blob where it does not. What the remote sent cannot be verified before
+ * the whole blob is here (its readers check what they can: chunk digests, gzip CRCs, the
+ * DiffID), but what the disk gives back is: each fetched range is kept as pieces that never
+ * cross a multiple of {@value #PIECE} bytes, with the CRC32C of each piece taken as it was
+ * written, and a read checks every piece it touches before it serves a byte of it (the last
+ * piece checked is kept in memory, so a stream read in small buffers checks each piece once). A
+ * piece that fails its check is dropped and fetched again; if the fresh copy fails too, the read
+ * fails naming the blob, the bytes and the file, and never serves the damaged bytes. {@link
+ * #complete} checks the whole blob against its digest before it becomes a blob of the store;
+ * when bytes held before it started fail that check, it fetches again the pieces that fail their
+ * sums, and if that is not enough drops them all and fetches the blob once more, so damage on
+ * disk heals from the remote. A partial blob is not a blob: gc and fsck know the folder as lazy
+ * state.
  *
  * <p>Thread-safe: the monitor guards the lists of held ranges and of ranges being fetched, never
  * a fetch itself, so a reader inflates held bytes while a {@link #prefetch} brings the next ones,
