@@ -50,7 +50,18 @@ public record FsckReport(boolean repair, int blobs, int images, int containers,
      * part of the image's files, and the next container that fills it starts over (object: its
      * name).
      */
-    PARTIAL_VOLUME
+    PARTIAL_VOLUME,
+    /**
+     * Bytes held of a lazily read layer's remote blob that fail the checksum taken when they
+     * were fetched, or a list of them that does not read; reads fetch them again, and a repair
+     * drops them (object: the layer digest).
+     */
+    DAMAGED_LAZY_LAYER,
+    /**
+     * A volume a container mounts is gone from the store, or its data directory is no directory
+     * (object: the volume's name).
+     */
+    MISSING_VOLUME
   }
 
   /**

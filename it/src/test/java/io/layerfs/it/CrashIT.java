@@ -6,8 +6,10 @@ import static io.layerfs.it.CrashChild.CONTAINER;
 import static io.layerfs.it.CrashChild.MARK;
 import static io.layerfs.it.CrashChild.MARK_AT;
 import static io.layerfs.it.CrashChild.TAG;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -81,14 +83,17 @@ final class CrashIT {
     big = new byte[BIG_SIZE];
     new Random(7).nextBytes(big);
     source = shared.resolve("source");
-    ImageBuilder.create(source)
+    ImageBuilder image = ImageBuilder.create(source)
         .layer(LayerCompression.GZIP)
         .file("/etc/hosts", "127.0.0.1 localhost\n")
         .file("/etc/passwd", "root:x:0:0::/root:/bin/sh\n")
         .file(BIG, big)
         .symlink("/lnk", "etc/hosts")
-        .file("/d/a", "a")
-        .layer(LayerCompression.ZSTD)
+        .file("/d/a", "a");
+    for (int i = 0; i < CrashChild.MANY; i++) {
+      image.file("/many/f" + i, "image file " + i + "\n");
+    }
+    image.layer(LayerCompression.ZSTD)
         .whiteout("/d/a")
         .file("/d/b", "b")
         .build(TAG);
@@ -310,6 +315,74 @@ final class CrashIT {
   }
 
   /**
+   * A container changed step by step, each step acknowledged once it returned (a write and a
+   * truncate of a copied-up file, each forced; its move, times, mode, xattr and a hard link to
+   * it; a file written and forced in a volume), killed: every acknowledged step is there after
+   * the kill, and the store passes fsck.
+   */
+  @Test
+  void acknowledgedChangesSurviveAKill() throws Exception {
+    int ackedInAll = 0;
+    for (int round = 0; round < ROUNDS; round++) {
+      Path dir = fresh("acked", round);
+      copy(imported, dir);
+      kill("acked", dir);
+      Set<String> acked = Set.copyOf(Files.readAllLines(shared.resolve(dir.getFileName()
+          + ".out")).stream().filter(l -> l.startsWith("ack ")).map(l -> l.substring(4))
+          .toList());
+      ackedInAll += acked.size();
+      try (Store s = Store.open(dir)) {
+        try (Container c = s.container(CrashChild.ACKED, null, false)) {
+          for (int i = 0; i < CrashChild.MANY; i++) {
+            checkAcknowledged(c, s.volume("ackvol"), acked, i);
+          }
+        }
+        assertEquals(List.of(), s.fsck(false, Progress.NONE).problems());
+      }
+    }
+    assertTrue(ackedInAll > 0, "no kill came after a step");
+  }
+
+  private static void checkAcknowledged(Container c, Path volume, Set<String> acked, int i)
+      throws IOException {
+    byte[] written = CrashChild.written(i);
+    byte[] truncated = Arrays.copyOf(written, CrashChild.TRUNCATED);
+    String was = "/many/f" + i;
+    String now = "/moved/f" + i;
+    if (acked.contains("move " + i)) {
+      assertNull(c.find(was, false), was + " moved");
+    }
+    String at = c.find(now, false) != null ? now : was;
+    byte[] bytes = read(c, at);
+    if (acked.contains("truncate " + i)) {
+      assertArrayEquals(truncated, bytes, at + " truncated");
+    } else if (acked.contains("write " + i)) {
+      assertTrue(Arrays.equals(written, bytes) || Arrays.equals(truncated, bytes),
+          at + " written: " + new String(bytes, StandardCharsets.UTF_8));
+    }
+    Node n = c.lookup(at, false);
+    if (acked.contains("times " + i)) {
+      assertEquals(CrashChild.mtime(i), n.mtimeNanos(), at + " mtime");
+    }
+    if (acked.contains("mode " + i)) {
+      assertEquals(0600, n.mode() & 07777, at + " mode");
+    }
+    if (acked.contains("xattr " + i)) {
+      assertArrayEquals(written, n.xattrs().get("user.ack"), at + " xattr");
+    }
+    if (acked.contains("link " + i)) {
+      Node link = c.lookup("/links/f" + i, false);
+      assertEquals(n.fileKey(), link.fileKey(), "/links/f" + i + " is a link to " + at);
+      assertEquals(2, n.linkCount(), at + " links");
+      assertArrayEquals(bytes, read(c, "/links/f" + i));
+    }
+    if (acked.contains("volume " + i)) {
+      assertArrayEquals(written, read(c, "/d/v" + i), "/d/v" + i);
+      assertArrayEquals(written, Files.readAllBytes(volume.resolve("v" + i)), "on the host");
+    }
+  }
+
+  /**
    * A container whose volume is being filled from the image, killed: fsck names the volume if
    * the kill cut its fill short, the next open of the container finishes the fill, and the volume then holds the image's files, byte for byte
    * (never the half-copied file the kill left).
@@ -417,6 +490,7 @@ final class CrashIT {
       case "gc" -> 150;
       case "create", "copyup", "index" -> 250;
       case "fill" -> 120;
+      case "acked" -> 150;
       // a fresh JVM's first requests take most of a second before the layer's bytes flow
       case "pull", "push" -> 2500;
       default -> MAX_DELAY_MS;

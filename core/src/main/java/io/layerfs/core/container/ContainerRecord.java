@@ -113,7 +113,8 @@ public record ContainerRecord(String name, String image, Digest manifest, Digest
    *
    * @throws NoSuchFileException if there is no such file
    * @throws IOException naming {@code file} and what was expected, if it is not JSON, has no or
-   *     another format version, or lacks a field or has one that does not parse
+   *     another format version, lacks a field or has one that does not parse, or names another
+   *     container than the folder it is in
    */
   public static ContainerRecord read(Path file) throws IOException {
     byte[] bytes;
@@ -188,7 +189,16 @@ public record ContainerRecord(String name, String image, Digest manifest, Digest
           digest(file, layer, where + ".digest"), size.longValue(),
           digest(file, layer, where + ".diffId")));
     }
-    return new ContainerRecord(string(file, root, "name", "the container's name"),
+    String name = string(file, root, "name", "the container's name");
+    Path dir = file.toAbsolutePath().getParent();
+    if (dir != null && dir.getFileName() != null
+        && !dir.getFileName().toString().equals(name)) {
+      // another container's record (copied over this one): its image and layers are not the
+      // ones this container's writable layer was made on
+      throw bad(file, "it is the record of container '" + name + "', not of '"
+          + dir.getFileName() + "'");
+    }
+    return new ContainerRecord(name,
         string(file, root, "image", "an image reference"), digest(file, root, "manifest"),
         digest(file, root, "config"), list, instant, mounts);
   }

@@ -34,6 +34,7 @@ final class BlobCheck implements Check {
 
   @Override
   public void run(FsckRun run) throws IOException {
+    notFiles(run);
     List<Blob> blobs = list(run.store());
     long total = blobs.stream().mapToLong(Blob::size).sum();
     run.progress().start("check blobs", total);
@@ -133,6 +134,47 @@ final class BlobCheck implements Check {
 
   private static String roles(List<FsckRun.Use> uses) {
     return uses.stream().map(FsckRun.Use::role).distinct().collect(Collectors.joining(", "));
+  }
+
+  /**
+   * Reports what is named by a digest under {@code blobs/<alg>/} but is no file (a directory, a
+   * link, dangling or not): readers refuse it, and gc and the blob check would pass it by. A
+   * repair quarantines it, so an uncompressed layer is rebuilt in its place on next use and any
+   * other blob is missing, to be imported again.
+   */
+  private static void notFiles(FsckRun run) throws IOException {
+    ContentStore store = run.store();
+    for (String algorithm : List.of("sha256", "sha512")) {
+      Path dir = store.blobsDir().resolve(algorithm);
+      if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+        continue;
+      }
+      List<Path> odd = new ArrayList<>();
+      try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+        for (Path p : files) {
+          if (parse(algorithm + ":" + p.getFileName()) != null
+              && !Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) && Files.exists(p,
+                  LinkOption.NOFOLLOW_LINKS)) {
+            odd.add(p);
+          }
+        }
+      }
+      odd.sort(null);
+      for (Path p : odd) {
+        Digest digest = parse(algorithm + ":" + p.getFileName());
+        String what = p + " is " + (Files.isSymbolicLink(p) ? "a symbolic link" : Files.isDirectory(
+            p, LinkOption.NOFOLLOW_LINKS) ? "a directory" : "not a regular file") + ", not a blob";
+        if (!run.repair()) {
+          run.problem(Kind.CORRUPT_BLOB, digest.toString(), what);
+          continue;
+        }
+        Path moved = Quarantine.move(store, digest);
+        Files.deleteIfExists(
+            LayerStore.indexRoot(store).resolve(digest.algorithm()).resolve(digest.hex()));
+        run.repaired(Kind.CORRUPT_BLOB, digest.toString(), what + "; moved to "
+            + store.root().relativize(moved));
+      }
+    }
   }
 
   /** The files under {@code blobs/<alg>/} named by a digest, sorted. */

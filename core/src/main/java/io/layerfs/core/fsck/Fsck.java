@@ -26,7 +26,7 @@ public final class Fsck {
    * what size they must have and which are derived; then the blobs themselves (a repair
    * quarantines the corrupt ones first); then the layers' uncompressed blobs and indexes, chunk
    * by chunk; then each container's log, snapshot and data files; then volumes whose fill was
-   * cut short.
+   * cut short; then the bytes held of lazily read layers.
    */
   private static List<Check> checks() {
     return List.of(
@@ -35,7 +35,8 @@ public final class Fsck {
         new BlobCheck(),
         new LayerIndexCheck(),
         new ContainerFilesCheck(),
-        new VolumeCheck());
+        new VolumeCheck(),
+        new LazyCheck());
   }
 
   /**

@@ -31,9 +31,15 @@
  *       the container's lock, keeps the corrupt log as {@code meta.log.damaged-<time>} and cuts
  *       it at the first bad record, dropping the changes recorded from there on; a lost data
  *       file cannot be repaired.
- *   <li>{@code VolumeCheck}: a volume whose fill from an image was cut short (its fill mark is
+ *   <li>{@code VolumeCheck}: a volume a container mounts whose data directory is missing or no
+ *       directory (what was written to it is lost; the container's next start creates it empty,
+ *       or fails); a volume whose fill from an image was cut short (its fill mark is
  *       there; a fill under way in another process looks the same) is reported; the next
  *       container that fills it starts over, so there is nothing to repair.
+ *   <li>{@code LazyCheck}: the bytes held of each lazily read layer ({@code layerfs/lazy/}), each
+ *       64 KiB piece against the CRC32C taken when it was fetched; a ranges list that does not
+ *       read is reported too. Reads never serve such bytes (they fetch them again); a repair
+ *       drops them from the list.
  * </ol>
  *
  * <h2>Repair</h2>

@@ -98,6 +98,17 @@ public final class LazyLayers implements Closeable {
     return bytes;
   }
 
+  /**
+   * What fsck finds wrong with the bytes held of {@code layer}'s remote blob: each piece whose
+   * bytes fail the CRC32C taken when they were fetched, or a ranges list that does not read;
+   * with {@code repair} those are dropped, so they are fetched again (lines naming the file and
+   * the bytes; empty when all is well).
+   */
+  public static List<String> checkHeld(ContentStore store, Digest layer, boolean repair)
+      throws IOException {
+    return PartialBlob.checkHeld(dir(store, layer), Long.MAX_VALUE, repair);
+  }
+
   /** The folder of one layer's lazy state. */
   public static Path dir(ContentStore store, Digest layer) {
     return root(store).resolve(layer.algorithm()).resolve(layer.hex());

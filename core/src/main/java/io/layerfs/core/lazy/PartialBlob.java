@@ -21,22 +21,31 @@ import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
-import org.apache.commons.compress.utils.BoundedArchiveInputStream;
+import java.util.zip.CRC32C;
 
 /**
  * The bytes of a remote blob fetched so far, kept in the store: a sparse file of the blob's size
  * ({@value #DATA}) holding every range fetched at its own offset, and the list of those ranges
- * ({@value #RANGES}, replaced by a rename once {@value #SAVE_STEP} bytes were fetched since it
- * was last saved, and when the blob is closed; not forced: after a machine crash it may name
- * bytes that never reached the disk, which its readers' checks refuse and {@link #forget} sends
- * to be fetched again), in the blob's folder under {@code layerfs/lazy/}. The list only spares
- * later processes a fetch, so it is not saved after each one: a save, a new file and a rename,
- * took 1-2 ms on a busy ext4, and a first read deep in a gzip layer fetches a dozen blocks. Reads
- * are served from the file where it has the bytes and fetched from the remote blob where it does
- * not. Nothing here is verified: its readers check what they read (chunk digests, gzip CRCs, the
- * DiffID), and {@link #complete} checks the whole blob against its digest before it becomes a
- * blob of the store; when bytes held before it started fail that check, it drops them all and
- * fetches the blob once more, so damage on disk heals from the remote. A partial blob is not a blob: gc and fsck know the folder as lazy state.
+ * with the CRC32C of each of their pieces ({@value #RANGES}, see {@link RangeList}; replaced by
+ * a rename once {@value #SAVE_STEP} bytes were fetched since it was last saved, and when the blob
+ * is closed; not forced: after a machine crash it may name bytes that never reached the disk,
+ * which the pieces' checks refuse and fetch again), in the blob's folder under {@code
+ * layerfs/lazy/}. The list only spares later processes a fetch, so it is not saved after each
+ * one: a save, a new file and a rename, took 1-2 ms on a busy ext4, and a first read deep in a
+ * gzip layer fetches a dozen blocks. Reads are served from the file where it has the bytes and
+ * fetched from the remote blob where it does not. What the remote sent cannot be verified before
+ * the whole blob is here (its readers check what they can: chunk digests, gzip CRCs, the
+ * DiffID), but what the disk gives back is: each fetched range is kept as pieces that never
+ * cross a multiple of {@value #PIECE} bytes, with the CRC32C of each piece taken as it was
+ * written, and a read checks every piece it touches before it serves a byte of it (the last
+ * piece checked is kept in memory, so a stream read in small buffers checks each piece once). A
+ * piece that fails its check is dropped and fetched again; if the fresh copy fails too, the read
+ * fails naming the blob, the bytes and the file, and never serves the damaged bytes. {@link
+ * #complete} checks the whole blob against its digest before it becomes a blob of the store;
+ * when bytes held before it started fail that check, it fetches again the pieces that fail their
+ * sums, and if that is not enough drops them all and fetches the blob once more, so damage on
+ * disk heals from the remote. A partial blob is not a blob: gc and fsck know the folder as lazy
+ * state.
  *
  * <p>Thread-safe: the monitor guards the lists of held ranges and of ranges being fetched, never
  * a fetch itself, so a reader inflates held bytes while a {@link #prefetch} brings the next ones,
@@ -52,15 +61,23 @@ public final class PartialBlob implements RangedBlob {
   static final long STEP = 4L << 20;
   /** Bytes fetched after which the ranges list is saved (see the class comment). */
   static final long SAVE_STEP = 4L << 20;
+  /** Held ranges are checked in pieces that never cross a multiple of this (64 KiB). */
+  static final int PIECE = 1 << 16;
 
   private final Path dir;
   private final RangedBlob remote;
   private final long size;
   // the partial file; the store's blob once complete
   private volatile FileChannel data;
-  // start -> end of each fetched range, merged and disjoint
+  // start -> end of each fetched range, merged and disjoint: the union of the pieces
   // @GuardedBy("this")
   private final TreeMap<Long, Long> ranges = new TreeMap<>();
+  // start -> each held piece with its checksum, disjoint, none crossing a multiple of PIECE
+  // @GuardedBy("this")
+  private final TreeMap<Long, RangeList.Piece> pieces = new TreeMap<>();
+  // the piece a read checked last, so a stream read in small buffers checks each piece once
+  // @GuardedBy("this")
+  private Checked lastChecked;
   private final AtomicLong fetched = new AtomicLong();
   private final AtomicLong requests = new AtomicLong();
   // start -> end of each range a thread is fetching outside the monitor, disjoint
@@ -149,18 +166,137 @@ public final class PartialBlob implements RangedBlob {
           + " of " + size + " bytes");
     }
     ensure(offset, end);
-    return new BoundedArchiveInputStream(offset, end - offset) {
-      @Override
-      protected int read(long pos, ByteBuffer buf) throws IOException {
-        int n = readData(buf, pos);
-        if (n < 0) {
-          throw new IOException("partial blob " + dir.resolve(DATA) + " is shorter than "
-              + "its recorded ranges");
-        }
-        buf.flip(); // the base class reads a single byte back from the buffer
-        return n;
+    return new CheckedStream(offset, end);
+  }
+
+  /** Held bytes, each piece checked against its CRC32C before a byte of it is served. */
+  private final class CheckedStream extends InputStream {
+    private long pos;
+    private final long end;
+
+    CheckedStream(long pos, long end) {
+      this.pos = pos;
+      this.end = end;
+    }
+
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      java.util.Objects.checkFromIndexSize(off, len, b.length);
+      if (len == 0) {
+        return 0;
       }
-    };
+      if (pos >= end) {
+        return -1;
+      }
+      int want = (int) Math.min(len, end - pos);
+      Checked piece = checked(pos, end);
+      int n;
+      if (piece == null) { // the store's blob, verified whole
+        n = readData(ByteBuffer.wrap(b, off, want), pos);
+        if (n < 0) {
+          throw new IOException("blob " + digest() + " ends before byte " + pos);
+        }
+      } else {
+        n = (int) Math.min(want, piece.end() - pos);
+        System.arraycopy(piece.bytes(), (int) (pos - piece.start()), b, off, n);
+      }
+      pos += n;
+      return n;
+    }
+
+    @Override
+    public long skip(long n) {
+      long k = Math.max(0, Math.min(n, end - pos));
+      pos += k;
+      return k;
+    }
+  }
+
+  /** A held piece's bytes, read and checked while the blob was at {@code generation}. */
+  private record Checked(long start, long end, byte[] bytes, long generation) {}
+
+  /**
+   * The checked bytes of the held piece at {@code pos}, or null once the blob is stored (its
+   * file was verified whole). A piece whose bytes fail its checksum is dropped and fetched again
+   * (with what else {@code [pos, streamEnd)} lacks); a second failure is an error.
+   */
+  private Checked checked(long pos, long streamEnd) throws IOException {
+    IOException damage = null;
+    while (true) {
+      long start;
+      RangeList.Piece piece;
+      long seen;
+      synchronized (this) {
+        if (published) {
+          return null;
+        }
+        Checked last = lastChecked;
+        if (last != null && last.generation() == generation && last.start() <= pos
+            && pos < last.end()) {
+          return last;
+        }
+        var e = pieces.floorEntry(pos);
+        if (e == null || e.getValue().end() <= pos) {
+          start = -1;
+          piece = null;
+        } else {
+          start = e.getKey();
+          piece = e.getValue();
+        }
+        seen = generation;
+      }
+      if (piece == null) {
+        ensure(pos, streamEnd); // dropped since the stream's ensure (a check, a discard)
+        continue;
+      }
+      byte[] bytes = new byte[(int) (piece.end() - start)];
+      int got = readHeld(bytes, start);
+      CRC32C crc = new CRC32C();
+      crc.update(bytes, 0, got);
+      int actual = (int) crc.getValue();
+      synchronized (this) {
+        if (pieces.get(start) != piece || seen != generation) {
+          continue; // replaced while it was read: look again
+        }
+        if (got == bytes.length && (!piece.known() || actual == piece.crc())) {
+          if (!piece.known()) {
+            // from a list written before pieces had sums: trusted on first read, as it was
+            pieces.put(start, new RangeList.Piece(piece.end(), actual, true));
+            unsaved += bytes.length;
+          }
+          lastChecked = new Checked(start, piece.end(), bytes, generation);
+          return lastChecked;
+        }
+      }
+      IOException now = new IOException("bytes " + start + "-" + piece.end() + " of blob "
+          + digest() + " held in " + dir.resolve(DATA) + (got < bytes.length
+              ? " end at " + (start + got)
+              : " do not match the CRC32C taken when they were fetched (damaged on disk)"));
+      if (damage != null) {
+        now.addSuppressed(damage);
+        throw now;
+      }
+      damage = now;
+      forget(start, piece.end());
+      ensure(start, Math.max(piece.end(), streamEnd));
+    }
+  }
+
+  /** Reads held bytes from {@code position} until {@code dst} is full or the file ends. */
+  private int readHeld(byte[] dst, long position) throws IOException {
+    ByteBuffer buf = ByteBuffer.wrap(dst);
+    while (buf.hasRemaining()) {
+      if (readData(buf, position + buf.position()) < 0) {
+        break;
+      }
+    }
+    return buf.position();
   }
 
   /**
@@ -346,9 +482,11 @@ public final class PartialBlob implements RangedBlob {
 
   private boolean completeLocked(ContentStore store, BooleanSupplier stop) throws IOException {
     // bytes held from before this completion (another process's, an earlier run's) may be what
-    // is damaged, on disk or by a crash after the list was saved: a mismatch then drops them and
-    // fetches the whole blob once more, so only the registry's own bytes can fail it
+    // is damaged, on disk or by a crash after the list was saved: a mismatch first fetches again
+    // the pieces that fail their sums, then drops everything and fetches the whole blob once
+    // more, so only the registry's own bytes can fail it
     boolean heldBefore = localBytes() > 0;
+    boolean piecesChecked = false;
     while (true) {
       long[] gap;
       while ((gap = nextMissing(STEP)) != null) {
@@ -364,6 +502,12 @@ public final class PartialBlob implements RangedBlob {
         publish(store);
         return true;
       } catch (Mismatch e) {
+        if (!piecesChecked) {
+          piecesChecked = true;
+          if (forgetDamagedPieces() > 0) {
+            continue; // only they are fetched again
+          }
+        }
         discard();
         if (!heldBefore) {
           throw new IOException("fetched bytes of blob " + digest() + " do not verify: "
@@ -372,6 +516,30 @@ public final class PartialBlob implements RangedBlob {
         heldBefore = false; // all fetched afresh now
       }
     }
+  }
+
+  /** Drops the held pieces whose bytes fail their sums, so they are fetched again; how many. */
+  private int forgetDamagedPieces() throws IOException {
+    TreeMap<Long, RangeList.Piece> held;
+    synchronized (this) {
+      held = new TreeMap<>(pieces);
+    }
+    int damaged = 0;
+    for (var e : held.entrySet()) {
+      RangeList.Piece p = e.getValue();
+      if (!p.known()) {
+        continue;
+      }
+      byte[] bytes = new byte[(int) (p.end() - e.getKey())];
+      int got = readHeld(bytes, e.getKey());
+      CRC32C crc = new CRC32C();
+      crc.update(bytes, 0, got);
+      if (got < bytes.length || (int) crc.getValue() != p.crc()) {
+        forget(e.getKey(), p.end());
+        damaged++;
+      }
+    }
+    return damaged;
   }
 
   /**
@@ -444,6 +612,7 @@ public final class PartialBlob implements RangedBlob {
     data = FileChannel.open(store.blobPath(digest()), StandardOpenOption.READ);
     published = true;
     generation++; // a fetch still writing into the partial file publishes nothing
+    lastChecked = null;
     partial.close();
     Files.deleteIfExists(dir.resolve(RANGES));
     Files.deleteIfExists(dir.resolve(DATA));
@@ -457,6 +626,8 @@ public final class PartialBlob implements RangedBlob {
     data.close();
     generation++;
     ranges.clear();
+    pieces.clear();
+    lastChecked = null;
     Files.deleteIfExists(dir.resolve(RANGES));
     Files.deleteIfExists(dir.resolve(DATA));
     data = FileChannel.open(dir.resolve(DATA), StandardOpenOption.CREATE,
@@ -486,7 +657,7 @@ public final class PartialBlob implements RangedBlob {
    * forgotten meanwhile, nothing is published and, for a reader, its ensure starts over.
    */
   private void fetch(Claim claim, boolean reader) throws IOException {
-    List<long[]> arrived = new ArrayList<>();
+    List<Fetched> arrived = new ArrayList<>();
     IOException failure = null;
     boolean current = false;
     try {
@@ -495,12 +666,9 @@ public final class PartialBlob implements RangedBlob {
           break;
         }
         try {
-          arrived.add(new long[] {r[0], fetchInto(claim.into(), r[0], r[1])});
-        } catch (PartialFetch e) {
-          failure = e;
-          arrived.add(new long[] {r[0], e.reached});
+          fetchInto(claim.into(), r[0], r[1], arrived);
         } catch (IOException e) {
-          failure = e;
+          failure = e; // the pieces written before it are in arrived
         }
       }
     } finally {
@@ -512,9 +680,10 @@ public final class PartialBlob implements RangedBlob {
         current = claim.generation() == generation && !closed && !published;
         try {
           if (current && !arrived.isEmpty()) {
-            for (long[] r : arrived) {
-              add(r[0], r[1]);
-              unsaved += r[1] - r[0];
+            for (Fetched f : arrived) {
+              pieces.put(f.start(), new RangeList.Piece(f.end(), f.crc(), true));
+              add(f.start(), f.end());
+              unsaved += f.end() - f.start();
             }
             try {
               if (unsaved >= SAVE_STEP) {
@@ -537,34 +706,54 @@ public final class PartialBlob implements RangedBlob {
     // a reader whose claim went stale (a discard closed the file it wrote) starts over
   }
 
+  /** A piece written by a fetch, with the CRC32C of the bytes written. */
+  private record Fetched(long start, long end, int crc) {}
+
   /**
-   * Fetches {@code [start, end)} into {@code into} and returns {@code end}; a {@link
-   * PartialFetch} says how far it got when it failed after some bytes.
+   * Fetches {@code [start, end)} into {@code into}, adding to {@code arrived} each piece as it
+   * is written (also those written before a failure: they are held).
    */
-  private long fetchInto(FileChannel into, long start, long end) throws IOException {
+  private void fetchInto(FileChannel into, long start, long end, List<Fetched> arrived)
+      throws IOException {
     requests.incrementAndGet();
     byte[] buf = new byte[64 << 10];
     long pos = start;
+    long pieceStart = start;
+    CRC32C crc = new CRC32C();
     try (InputStream in = remote.open(start, end - start)) {
       while (pos < end) {
         int n = in.read(buf, 0, (int) Math.min(buf.length, end - pos));
         if (n < 0) {
           break;
         }
+        fetched.addAndGet(n);
         ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
         while (bb.hasRemaining()) {
-          pos += write(into, bb, pos);
+          // up to the next multiple of PIECE at most, so a piece never crosses one
+          int from = bb.position();
+          int upTo = (int) Math.min(n, from + (PIECE - pos % PIECE));
+          int w = write(into, bb.duplicate().limit(upTo), pos);
+          crc.update(buf, from, w);
+          bb.position(from + w);
+          pos += w;
+          if (pos % PIECE == 0) {
+            arrived.add(new Fetched(pieceStart, pos, (int) crc.getValue()));
+            crc.reset();
+            pieceStart = pos;
+          }
         }
-        fetched.addAndGet(n);
       }
     } catch (IOException e) {
-      throw pos > start ? new PartialFetch(pos, e) : e;
+      throw new PartialFetch(pos, e);
+    } finally {
+      if (pos > pieceStart) {
+        arrived.add(new Fetched(pieceStart, pos, (int) crc.getValue()));
+      }
     }
     if (pos < end) {
       throw new PartialFetch(pos, new IOException("blob " + digest() + " ended at " + pos
           + " while fetching bytes " + start + "-" + end));
     }
-    return pos;
   }
 
   /** Writes fetched bytes; an error (a full disk) names the blob and the file. */
@@ -616,25 +805,84 @@ public final class PartialBlob implements RangedBlob {
    */
   static long heldBytes(Path dir) throws IOException {
     long apparent;
-    List<String> lines;
+    long held;
     try {
       apparent = Files.size(dir.resolve(DATA));
-      lines = Files.readAllLines(dir.resolve(RANGES), StandardCharsets.US_ASCII);
+      held = RangeList.heldBytes(dir.resolve(RANGES));
     } catch (java.nio.file.NoSuchFileException e) {
       return 0;
     }
-    long held = 0;
-    for (String line : lines) {
-      String[] parts = line.trim().split(" ");
-      try {
-        long start = Long.parseLong(parts[0]);
-        long end = Long.parseLong(parts[1]);
-        held += end > start && start >= 0 ? end - start : 0;
-      } catch (NumberFormatException | ArrayIndexOutOfBoundsException torn) {
-        return apparent; // a torn list says nothing: the apparent size bounds it
-      }
+    return held < 0 ? apparent : Math.min(held, apparent); // a torn list says nothing
+  }
+
+  /**
+   * What is wrong with the held bytes in {@code dir}, as fsck sees it: a ranges list that does
+   * not read (its bytes would be fetched again), each piece whose bytes in {@value #DATA} fail
+   * the sum taken when they were fetched. With {@code repair}, such pieces are dropped from the
+   * list (a torn list is removed), so they are fetched again. Pieces from a list without sums
+   * cannot be checked. An open partial blob of another process may save its list over the
+   * repaired one; its reads check the pieces anyway.
+   *
+   * @return one line per problem, each naming the file and the bytes; empty when all is well
+   */
+  static List<String> checkHeld(Path dir, long size, boolean repair) throws IOException {
+    Path list = dir.resolve(RANGES);
+    Path file = dir.resolve(DATA);
+    if (!Files.exists(list, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return List.of();
     }
-    return Math.min(held, apparent);
+    List<String> problems = new ArrayList<>();
+    TreeMap<Long, RangeList.Piece> pieces;
+    try {
+      pieces = RangeList.parse(Files.readAllLines(list, StandardCharsets.US_ASCII), size);
+    } catch (RangeList.Unreadable | IOException e) {
+      problems.add(list + " does not read (" + e.getMessage() + "): the bytes it listed are "
+          + "fetched again");
+      if (repair) {
+        deleteTree(list);
+      }
+      return problems;
+    }
+    List<Long> damaged = new ArrayList<>();
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      for (var e : pieces.entrySet()) {
+        RangeList.Piece p = e.getValue();
+        if (!p.known()) {
+          continue;
+        }
+        byte[] bytes = new byte[(int) (p.end() - e.getKey())];
+        ByteBuffer buf = ByteBuffer.wrap(bytes);
+        while (buf.hasRemaining() && ch.read(buf, e.getKey() + buf.position()) >= 0) {
+          // until the piece is read or the file ends
+        }
+        CRC32C crc = new CRC32C();
+        crc.update(bytes, 0, buf.position());
+        if (buf.hasRemaining() || (int) crc.getValue() != p.crc()) {
+          damaged.add(e.getKey());
+          problems.add("bytes " + e.getKey() + "-" + p.end() + " held in " + file
+              + (buf.hasRemaining() ? " end at " + (e.getKey() + buf.position())
+                  : " do not match the CRC32C taken when they were fetched"));
+        }
+      }
+    } catch (IOException e) {
+      problems.add(file + " does not read (" + e.getMessage() + "): the bytes " + list
+          + " names are fetched again");
+      if (repair) {
+        deleteTree(list);
+      }
+      return problems;
+    }
+    if (repair && !damaged.isEmpty()) {
+      damaged.forEach(pieces::remove);
+      Path tmp = dir.resolve(RANGES + ".tmp");
+      Files.writeString(tmp, RangeList.format(pieces), StandardCharsets.US_ASCII);
+      Files.move(tmp, list, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+    return problems;
+  }
+
+  private static void deleteTree(Path p) throws IOException {
+    io.layerfs.core.internal.FileTrees.deleteTree(p);
   }
 
   private void loadRanges() throws IOException {
@@ -642,28 +890,19 @@ public final class PartialBlob implements RangedBlob {
     if (!Files.exists(file)) {
       return;
     }
-    long length = data.size();
-    int line = 0;
-    for (String s : Files.readAllLines(file, StandardCharsets.US_ASCII)) {
-      line++;
-      String[] parts = s.trim().split(" ");
-      try {
-        long start = Long.parseLong(parts[0]);
-        long end = Long.parseLong(parts[1]);
-        if (parts.length != 2 || start < 0 || end <= start || end > size || end > length) {
-          throw new NumberFormatException();
-        }
-        add(start, end);
-      } catch (NumberFormatException | ArrayIndexOutOfBoundsException e) {
-        // a torn or foreign list: forget it, the bytes are fetched again
-        ranges.clear();
-        return;
-      }
+    try {
+      pieces.putAll(RangeList.parse(Files.readAllLines(file, StandardCharsets.US_ASCII), size));
+    } catch (RangeList.Unreadable | java.nio.charset.CharacterCodingException e) {
+      return; // a torn or foreign list: forget it, the bytes are fetched again
     }
+    long length = data.size();
+    pieces.values().removeIf(p -> p.end() > length); // the file was cut short: fetch the rest
+    pieces.forEach((start, p) -> add(start, p.end()));
   }
 
   /**
-   * Drops {@code [start, end)} from what is held, so the next read fetches it again; nothing
+   * Drops {@code [start, end)} from what is held (and the rest of the pieces it touches), so the
+   * next read fetches it again; nothing
    * once the blob is stored (verified whole: damage there is the store's, which fsck reports,
    * and its file is read-only).
    */
@@ -671,28 +910,17 @@ public final class PartialBlob implements RangedBlob {
     if (published) {
       return;
     }
-    TreeMap<Long, Long> kept = new TreeMap<>();
-    ranges.forEach((s, e) -> {
-      if (e <= start || s >= end) {
-        kept.put(s, e);
-      } else {
-        if (s < start) {
-          kept.put(s, start);
-        }
-        if (e > end) {
-          kept.put(end, e);
-        }
-      }
-    });
+    // a piece is dropped whole: its sum covers all of it
+    pieces.entrySet().removeIf(e -> e.getKey() < end && e.getValue().end() > start);
     ranges.clear();
-    ranges.putAll(kept);
+    pieces.forEach((s, p) -> add(s, p.end()));
+    lastChecked = null;
     saveRanges();
   }
 
   private void saveRanges() throws IOException {
     unsaved = 0;
-    StringBuilder sb = new StringBuilder();
-    ranges.forEach((s, e) -> sb.append(s).append(' ').append(e).append('\n'));
+    String sb = RangeList.format(pieces);
     Path tmp = dir.resolve(RANGES + ".tmp");
     try {
       Files.writeString(tmp, sb, StandardCharsets.US_ASCII);

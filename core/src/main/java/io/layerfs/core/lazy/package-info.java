@@ -8,7 +8,8 @@
  * Each layer the store lacks is attached ({@link io.layerfs.core.lazy.LazyLayers#attach}) to a
  * {@link io.layerfs.core.RangedBlob} of the remote blob, and what is fetched of it is kept in
  * {@code layerfs/lazy/<alg>/<hex>/}: {@code blob.part}, a sparse file of the blob's size holding
- * every fetched range at its own offset, and {@code ranges}, the list of those ranges (replaced
+ * every fetched range at its own offset, and {@code ranges}, the list of those ranges with the
+ * CRC32C of each 64 KiB piece of them, taken as it was written ({@code RangeList}; replaced
  * by a rename every 4 MiB fetched and when the blob closes, but not forced: after a machine crash
  * it may name bytes that never reached the disk, which the readers' checks refuse and fetch
  * again), so a range is fetched once, across processes (a process killed mid-way fetches again
@@ -62,7 +63,11 @@
  * metadata (names, modes, owners) is trusted as the TOC digest in the manifest commits to it, and
  * the blob as a whole (so also the tar headers the TOC describes) is checked only on completion.
  * Plain gzip: gzip's CRC-32 at the end of each member and the DiffID at the end of the stream;
- * bytes read before that are served unverified. Completion checks the blob's digest either way.
+ * what the registry sent is served before that unverified. Completion checks the blob's digest
+ * either way. What the disk gives back of the held bytes is checked in both cases: every read of
+ * {@code blob.part} checks each 64 KiB piece it touches against the CRC32C taken when it was
+ * written, and a piece that fails is fetched again (once; then the read fails naming the blob,
+ * the bytes and the file), so damage on disk is never served, not even before a gzip CRC.
  *
  * <p>Thread safety: every class is safe for concurrent use. A fetch runs outside its blob's
  * monitor, which guards only the lists of ranges held and being fetched: two readers of

@@ -178,6 +178,9 @@ public final class MetaLog implements Closeable {
       log = files.read(logPath);
     } catch (NoSuchFileException e) {
       log = null;
+    } catch (IOException e) {
+      s.problems.add("container metadata log " + logPath + " does not read: " + e.getMessage());
+      return s;
     }
     if (log == null) {
       if (Files.exists(snapPath)) {
@@ -310,6 +313,10 @@ public final class MetaLog implements Closeable {
       all = files.read(p);
     } catch (NoSuchFileException e) {
       return;
+    } catch (IOException e) {
+      // a directory in its place, an I/O error: the message alone would not say which file
+      throw new SnapshotException("container snapshot " + p + " does not read: "
+          + e.getMessage());
     }
     ByteBuffer b = ByteBuffer.wrap(all);
     if (all.length < SNAP_HEADER || b.getLong() != SNAP_MAGIC) {

@@ -49,6 +49,11 @@ final class LayerCheck {
       problems.add("the uncompressed blob " + blob + " of layer " + layer.digest()
           + " does not hash to its diff_id " + diffId + " (actual " + actual + ")");
     }
+    if (Files.isDirectory(indexPath)) {
+      // no use can build the index over it
+      problems.add("the layer index " + indexPath + " is a directory, not a file");
+      return problems;
+    }
     if (!Files.isRegularFile(indexPath)) {
       return problems; // derived data, not damage: the next use builds it from the blob
     }

@@ -172,10 +172,15 @@ public final class LayerStore implements Closeable {
       checkOpen();
       FileChannel channel = channels.get(diffId);
       if (channel == null || !channel.isOpen()) {
+        Path blob = store.blobPath(diffId);
         try {
-          channel = FileChannel.open(store.blobPath(diffId), StandardOpenOption.READ);
+          channel = FileChannel.open(blob, StandardOpenOption.READ);
         } catch (NoSuchFileException e) {
           throw store.missing(diffId);
+        }
+        if (!Files.isRegularFile(blob)) {
+          channel.close(); // a directory opens, and fails only its reads, naming no file
+          throw new IOException("uncompressed blob " + blob + " is not a file");
         }
         channels.put(diffId, channel);
       }

@@ -110,6 +110,9 @@ public final class SignatureStore {
       return in.readNBytes(MAX_SIGNATURE + 1);
     } catch (NoSuchFileException e) {
       return null;
+    } catch (IOException e) {
+      // a directory in its place fails the read with a bare "Is a directory"
+      throw new IOException("signature " + file + " does not read: " + e.getMessage(), e);
     }
   }
 }

@@ -212,6 +212,38 @@ class LazyGzipTest {
     }
   }
 
+  /**
+   * Held compressed bytes damaged on disk behind the read, before the end of the gzip member
+   * (whose CRC-32 would refuse them only after their bytes were served): the piece's CRC32C
+   * refuses them first, that piece alone is fetched again, and the read gets the layer's bytes.
+   */
+  @Test
+  void heldBytesDamagedOnDiskAreFetchedAgainBeforeAByteOfThemIsServed() throws IOException {
+    RangedBlob remote = new FileRangedBlob(gz, digest);
+    for (int eighth = 1; eighth < 7; eighth++) {
+      Path dir = Files.createTempDirectory(tmp, "damaged-" + eighth);
+      PartialBlob before = PartialBlob.open(dir, remote, remote.size());
+      try {
+        before.ensure(0, remote.size());
+      } finally {
+        before.close();
+      }
+      Path part = dir.resolve(PartialBlob.DATA);
+      byte[] held = Files.readAllBytes(part);
+      held[(int) (held.length * eighth / 8)] ^= 0x04;
+      Files.write(part, held);
+      PartialBlob blob = PartialBlob.open(dir, remote, remote.size());
+      try (LazyGzip lazy = new LazyGzip(dir, blob, Digest.sha256(plain))) {
+        int upTo = plain.length * 7 / 8;
+        assertArrayEquals(slice(0, upTo), read(lazy, 0, upTo), "damage at " + eighth + "/8");
+        assertTrue(blob.fetchedBytes() <= 2 * PartialBlob.PIECE,
+            "only the damaged piece fetched again: " + blob.fetchedBytes());
+      } finally {
+        blob.close();
+      }
+    }
+  }
+
   @Test
   void damageIsDetected() throws IOException {
     byte[] bad = Files.readAllBytes(gz);

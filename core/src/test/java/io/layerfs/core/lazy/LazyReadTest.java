@@ -305,6 +305,70 @@ class LazyReadTest {
   }
 
   /**
+   * Held bytes of a plain gzip layer damaged on disk in a closed store: the next read gets the
+   * file's bytes (the damaged piece fetched again), fsck reports the damage naming the layer and
+   * the bytes, a repair drops it, and then fsck finds nothing. A ranges list that is not one is
+   * reported too.
+   */
+  @Test
+  void heldBytesDamagedOnDiskAreReadRightAndFsckReportsAndRepairsThem() throws IOException {
+    Path remote = tmp.resolve("remote");
+    Random r = new Random(7);
+    ImageBuilder b = ImageBuilder.create(remote);
+    List<byte[]> files = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      byte[] noise = new byte[256 << 10];
+      r.nextBytes(noise);
+      files.add(noise);
+      b.add(ImageBuilder.Entry.file("usr/f" + i, noise));
+    }
+    b.build("plain");
+    Path local = tmp.resolve("local");
+    Layer layer;
+    try (RangeServer server = new RangeServer(remote);
+        Store lazy = storeWithMetadataOf(remote, "plain", local)) {
+      layer = lazy.image("plain").layers().get(0);
+      lazy.attachLazy("plain", l -> server.blob(l.digest(), l.size()));
+      assertArrayEquals(files.get(6), lazy.readLazily("plain", "/usr/f6"));
+      assertTrue(lazy.fsck(false, Progress.NONE).ok());
+    }
+    Path held = LazyLayers.dir(ContentStore.open(local), layer.digest());
+    Path part = held.resolve(PartialBlob.DATA);
+    byte[] bytes = Files.readAllBytes(part);
+    int at = 3 * PartialBlob.PIECE + 100; // in the member, well before the file read
+    bytes[at] ^= 0x08;
+    Files.write(part, bytes);
+    try (RangeServer server = new RangeServer(remote); Store lazy = Store.open(local)) {
+      lazy.attachLazy("plain", l -> server.blob(l.digest(), l.size()));
+      var report = lazy.fsck(false, Progress.NONE);
+      assertEquals(1, report.problems().size(), report.problems().toString());
+      var problem = report.problems().get(0);
+      assertEquals(io.layerfs.core.FsckReport.Kind.DAMAGED_LAZY_LAYER, problem.kind());
+      assertEquals(layer.digest().toString(), problem.object());
+      String piece = 3 * PartialBlob.PIECE + "-" + 4 * PartialBlob.PIECE;
+      assertTrue(problem.message().contains(piece) && problem.message().contains(part.toString()),
+          problem.message());
+
+      assertArrayEquals(files.get(5), lazy.readLazily("plain", "/usr/f5"), "read right");
+      assertEquals(PartialBlob.PIECE, lazy.lazyFetchedBytes(), "the damaged piece fetched again");
+    }
+    bytes = Files.readAllBytes(part);
+    bytes[at] ^= 0x01; // the read fetched it again: damaged anew, repaired by fsck this time
+    Files.write(part, bytes);
+    try (Store store = Store.open(local)) {
+      var repaired = store.fsck(true, Progress.NONE);
+      assertTrue(repaired.ok() && repaired.problems().size() == 1
+          && repaired.problems().get(0).repaired(), repaired.problems().toString());
+      assertTrue(store.fsck(false, Progress.NONE).ok(), "nothing left after the repair");
+      Files.writeString(held.resolve(PartialBlob.RANGES), "not a list\n");
+      var torn = store.fsck(false, Progress.NONE);
+      assertEquals(1, torn.problems().size(), torn.problems().toString());
+      assertTrue(torn.problems().get(0).message().contains(
+          held.resolve(PartialBlob.RANGES).toString()), torn.problems().toString());
+    }
+  }
+
+  /**
    * Two threads read different files at once, as two processes of a container would: in a plain
    * gzip layer (one deep, whose read prefetches blocks ahead, and one early) and in an eStargz
    * image (a large file's chunks and a small file, fetched in parallel). Each gets its file's

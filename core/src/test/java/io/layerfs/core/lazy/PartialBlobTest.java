@@ -196,8 +196,8 @@ class PartialBlobTest {
 
   /**
    * A held byte damaged on disk (or a range the list names that never reached the disk) fails
-   * the digest check of a completion: the held bytes are dropped and the blob fetched again
-   * whole, in the same completion, which then stores the remote's verified bytes.
+   * the digest check of a completion: the piece that fails its sum is fetched again, and only
+   * it, in the same completion, which then stores the remote's verified bytes.
    */
   @Test
   void aCompletionOverDamagedHeldBytesFetchesThemAgainAndStoresTheRightBlob() throws IOException {
@@ -213,6 +213,135 @@ class PartialBlobTest {
     held[held.length / 3] ^= 0x40;
     Files.write(part, held);
 
+    ContentStore store = ContentStore.open(dir.resolve("store"));
+    PartialBlob blob = PartialBlob.open(dir, new FileRangedBlob(file, digest), bytes.length);
+    try {
+      blob.complete(store);
+      assertEquals(PartialBlob.PIECE, blob.fetchedBytes(), "the damaged piece fetched again");
+      assertArrayEquals(bytes, Files.readAllBytes(store.blobPath(digest)));
+    } finally {
+      blob.close();
+    }
+  }
+
+  /**
+   * Held bytes damaged on disk, in every way a disk or a careless hand damages them (a flipped
+   * byte, a zeroed block, the file cut short), are never served: each damaged piece is dropped
+   * and fetched again, and only it.
+   */
+  @Test
+  void heldBytesDamagedOnDiskAreFetchedAgainNotServed() throws IOException {
+    record Damage(String name, int at, java.util.function.UnaryOperator<byte[]> apply) {}
+    int at = 700_000; // inside a piece, not at its start
+    List<Damage> damages = List.of(
+        new Damage("flipped byte", at, b -> {
+          b[at] ^= 0x20;
+          return b;
+        }),
+        new Damage("zeroed block", at, b -> {
+          Arrays.fill(b, at - at % 4096, at - at % 4096 + 4096, (byte) 0);
+          return b;
+        }),
+        new Damage("last byte flipped", bytes.length - 1, b -> {
+          b[b.length - 1] ^= 0x01;
+          return b;
+        }),
+        new Damage("cut short", bytes.length - 10, b -> Arrays.copyOf(b, b.length - 10)));
+    for (Damage d : damages) {
+      Path dir = Files.createTempDirectory(tmp, "held");
+      PartialBlob before = PartialBlob.open(dir, new FileRangedBlob(file, digest), bytes.length);
+      try {
+        before.ensure(0, bytes.length);
+      } finally {
+        before.close();
+      }
+      Path part = dir.resolve(PartialBlob.DATA);
+      Files.write(part, d.apply().apply(Files.readAllBytes(part)));
+      PartialBlob blob = PartialBlob.open(dir, new FileRangedBlob(file, digest), bytes.length);
+      try {
+        int from = Math.max(0, d.at() - 100_000);
+        int to = Math.min(bytes.length, d.at() + 100_000);
+        assertArrayEquals(Arrays.copyOfRange(bytes, from, to), read(blob, from, to - from),
+            d.name());
+        assertEquals(PartialBlob.PIECE, blob.fetchedBytes(), d.name() + ": one piece again");
+        assertArrayEquals(bytes, read(blob, 0, bytes.length), d.name());
+      } finally {
+        blob.close();
+      }
+    }
+  }
+
+  /**
+   * A disk that keeps losing what is written (here {@code /dev/zero}: writes vanish, reads give
+   * zeros) makes the read fail, naming the blob, the bytes and the file, after one fetch again:
+   * the zeros are never served.
+   */
+  @Test
+  void aPieceDamagedAgainAfterItsFetchIsAnErrorNamingTheBlobTheBytesAndTheFile()
+      throws IOException {
+    Path zero = Path.of("/dev/zero");
+    Assumptions.assumeTrue(Files.isWritable(zero), "needs /dev/zero (Linux)");
+    Path dir = Files.createTempDirectory(tmp, "lossy");
+    Files.createSymbolicLink(dir.resolve(PartialBlob.DATA), zero);
+    PartialBlob blob = PartialBlob.open(dir, new FileRangedBlob(file, digest), bytes.length);
+    try {
+      IOException e = assertThrows(IOException.class, () -> read(blob, 70_000, 1000));
+      assertTrue(e.getMessage().contains(digest.toString())
+          && e.getMessage().contains("bytes 70000-71000")
+          && e.getMessage().contains(dir.resolve(PartialBlob.DATA).toString())
+          && e.getMessage().contains("CRC32C"), e.getMessage());
+      assertEquals(2000, blob.fetchedBytes(), "fetched again once");
+    } finally {
+      blob.close();
+    }
+  }
+
+  /**
+   * A ranges list of version 1 ({@code START END} lines, no sums) is still read: its bytes are
+   * not fetched again, and the list is saved in version 2, with their sums, once they were read.
+   */
+  @Test
+  void aListWithoutSumsIsReadAndSavedWithThem() throws IOException {
+    Path dir = Files.createTempDirectory(tmp, "v1");
+    Files.write(dir.resolve(PartialBlob.DATA), Arrays.copyOf(bytes, 300_000));
+    Files.writeString(dir.resolve(PartialBlob.RANGES), "0 300000\n");
+    PartialBlob blob = PartialBlob.open(dir, new FileRangedBlob(file, digest), bytes.length);
+    try {
+      assertEquals(300_000, blob.localBytes());
+      assertArrayEquals(Arrays.copyOfRange(bytes, 0, 300_000), read(blob, 0, 300_000));
+      assertEquals(0, blob.fetchedBytes(), "held bytes not fetched again");
+    } finally {
+      blob.close();
+    }
+    List<String> saved = Files.readAllLines(dir.resolve(PartialBlob.RANGES));
+    assertEquals(RangeList.HEADER, saved.get(0));
+    assertEquals(2, saved.size(), saved.toString());
+    assertTrue(saved.get(1).matches("0 300000( [0-9a-f]{8}){5}"), saved.get(1));
+    assertEquals(300_000, PartialBlob.heldBytes(dir));
+
+    byte[] damaged = Files.readAllBytes(dir.resolve(PartialBlob.DATA));
+    damaged[200_000] ^= 0x01;
+    Files.write(dir.resolve(PartialBlob.DATA), damaged);
+    PartialBlob again = PartialBlob.open(dir, new FileRangedBlob(file, digest), bytes.length);
+    try {
+      assertArrayEquals(Arrays.copyOfRange(bytes, 0, 300_000), read(again, 0, 300_000));
+      assertEquals(PartialBlob.PIECE, again.fetchedBytes(), "the damaged piece fetched again");
+    } finally {
+      again.close();
+    }
+  }
+
+  /**
+   * Held bytes of a list without sums (version 1) damaged on disk: no piece can be told apart,
+   * so the completion drops them all and fetches the whole blob again.
+   */
+  @Test
+  void aCompletionOverDamagedBytesWithoutSumsFetchesTheWholeBlobAgain() throws IOException {
+    Path dir = Files.createTempDirectory(tmp, "damaged-v1");
+    byte[] held = bytes.clone();
+    held[held.length / 3] ^= 0x40;
+    Files.write(dir.resolve(PartialBlob.DATA), held);
+    Files.writeString(dir.resolve(PartialBlob.RANGES), "0 " + bytes.length + "\n");
     ContentStore store = ContentStore.open(dir.resolve("store"));
     PartialBlob blob = PartialBlob.open(dir, new FileRangedBlob(file, digest), bytes.length);
     try {

@@ -195,6 +195,44 @@ class ContainerMountsTest {
     }
   }
 
+  /**
+   * A volume a container mounts that is gone from the store (its folder removed by hand, or its
+   * data directory replaced by a file or a dangling link) is reported by fsck, naming the
+   * volume, the container and the path: the container's next start would create it empty (and
+   * fill it from the image), or fails.
+   */
+  @Test
+  void aVolumeAContainerMountsThatIsGoneIsReportedByFsck() throws IOException {
+    String[] damages = {"removed", "a file", "a dangling link"};
+    for (int i = 0; i < damages.length; i++) {
+      String name = "vol" + i;
+      try (Container c = open("user" + i, "type=volume,source=" + name + ",target=/data")) {
+        write(c, "/data/f", "mine\n");
+      }
+      Path data = Volumes.path(store, name);
+      io.layerfs.core.internal.FileTrees.deleteTree(data);
+      switch (i) {
+        case 1 -> Files.writeString(data, "not a directory");
+        case 2 -> Files.createSymbolicLink(data, data.resolveSibling("nowhere"));
+        default -> Files.delete(data.getParent());
+      }
+      List<FsckReport.Problem> missing = Fsck.run(store, () -> layers, false, Progress.NONE)
+          .problems(FsckReport.Kind.MISSING_VOLUME).stream()
+          .filter(p -> p.object().equals(name)).toList();
+      assertEquals(1, missing.size(), damages[i] + ": " + missing);
+      assertEquals(name, missing.get(0).object());
+      assertTrue(missing.get(0).message().contains("user" + i)
+          && missing.get(0).message().contains(data.toString()), missing.get(0).message());
+      if (i == 0) {
+        continue;
+      }
+      String user = "user" + i;
+      IOException e = assertThrows(IOException.class,
+          () -> open(user, "type=volume,source=" + name + ",target=/data").close());
+      assertTrue(e.getMessage().contains(data.toString()), damages[i] + ": " + e);
+    }
+  }
+
   private List<String> partialVolumes() throws IOException {
     return Fsck.run(store, () -> layers, false, Progress.NONE).problems().stream()
         .filter(p -> p.kind() == FsckReport.Kind.PARTIAL_VOLUME).map(p -> p.object()).toList();

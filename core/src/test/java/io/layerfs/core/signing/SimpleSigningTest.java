@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Date;
 import org.bouncycastle.openpgp.PGPCompressedData;
 import org.bouncycastle.openpgp.PGPCompressedDataGenerator;
@@ -316,6 +317,53 @@ class SimpleSigningTest {
 
   private static String failureOf(org.junit.jupiter.api.function.Executable call) {
     return assertThrows(SignatureException.class, call).getMessage();
+  }
+
+  /**
+   * A stored signature damaged on disk (a byte flipped, cut short, zeroed, replaced by a valid
+   * signature of another image, a directory, a dangling link) never verifies: the check fails,
+   * naming the file when it cannot be read.
+   */
+  @Test
+  void aDamagedStoredSignatureNeverVerifies() throws IOException {
+    Path aliceKey = Files.write(dir.resolve("alice.pub"), TestKeys.armor(ALICE.publicKeys()));
+    byte[] good = sign(ALICE, REF, MANIFEST);
+    byte[] otherImage = sign(ALICE, REF, OTHER);
+    java.util.Map<String, org.junit.jupiter.api.function.ThrowingConsumer<Path>> damages =
+        new java.util.LinkedHashMap<>();
+    damages.put("flipped", f -> {
+      byte[] b = good.clone();
+      b[b.length / 2] ^= 0x01;
+      Files.write(f, b);
+    });
+    damages.put("cut short", f -> Files.write(f, Arrays.copyOf(good, good.length / 2)));
+    damages.put("zeroed", f -> Files.write(f, new byte[good.length]));
+    damages.put("another image's", f -> Files.write(f, otherImage));
+    damages.put("a directory", f -> {
+      Files.delete(f);
+      Files.createDirectory(f);
+    });
+    damages.put("a dangling link", f -> {
+      Files.delete(f);
+      Files.createSymbolicLink(f, f.resolveSibling("nowhere"));
+    });
+    int n = 0;
+    for (var d : damages.entrySet()) {
+      ContentStore store = ContentStore.open(dir.resolve("damaged-" + n++));
+      Path file = SignatureStore.add(store, MANIFEST, good);
+      assertEquals(ALICE.fingerprint(),
+          SimpleSigning.requireSigned(store, MANIFEST, aliceKey, REF).keyFingerprint());
+      try {
+        d.getValue().accept(file);
+      } catch (Throwable t) {
+        throw new AssertionError(t);
+      }
+      IOException e = assertThrows(IOException.class,
+          () -> SimpleSigning.requireSigned(store, MANIFEST, aliceKey, REF), d.getKey());
+      if (!(e instanceof SignatureException)) {
+        assertTrue(e.getMessage().contains(file.toString()), d.getKey() + ": " + e);
+      }
+    }
   }
 
   @Test
