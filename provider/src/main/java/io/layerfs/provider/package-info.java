@@ -27,7 +27,8 @@
  * the core runs with the interrupt status cleared ({@code Uninterrupted}), because the core's
  * shared {@code FileChannel}s would close for every reader on one thread's interrupt. Directory
  * streams are {@link java.nio.file.SecureDirectoryStream}s whose relative operations re-check
- * their directory's real path first, looked up when first needed ({@code LayerDirectoryStream});
+ * their directory's real path first, looked up when first needed ({@code LayerDirectoryStream}),
+ * and whose attribute views find their file on each call ({@code SecureAttributeView});
  * a {@code WatchService} ({@code LayerWatchService}) reports the changes made through the file
  * system; owners are named from the container's own {@code /etc/passwd} and {@code /etc/group}
  * ({@code ContainerAccounts}).
