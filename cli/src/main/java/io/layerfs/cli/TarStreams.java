@@ -17,6 +17,7 @@ import java.util.Set;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.compressors.CompressorException;
 import org.apache.commons.compress.compressors.CompressorStreamFactory;
+import org.apache.commons.compress.compressors.xz.XZUtils;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 
@@ -129,8 +130,8 @@ final class TarStreams {
   }
 
   /**
-   * The tar bytes of {@code in}: decompressed when it is gzip, bzip2, xz or zstd, as {@code docker
-   * cp -} takes it; an error when it is shorter than one tar header (Commons Compress would take
+   * The tar bytes of {@code in}: decompressed when it is gzip, bzip2, xz (with org.tukaani:xz) or
+   * zstd, as {@code docker cp -} takes it; an error when it is shorter than one tar header (Commons Compress would take
    * such input, and so anything that is no tar, for an empty archive).
    */
   static InputStream tarOf(InputStream in) throws IOException {
@@ -142,6 +143,11 @@ final class TarStreams {
       // a plain tar, or not a tar at all: the header check below tells
     }
     InputStream tar = buffered;
+    if (CompressorStreamFactory.XZ.equals(compression) && !XZUtils.isXZCompressionAvailable()) {
+      throw new IOException("the tar on standard input is xz-compressed, which needs"
+          + " org.tukaani:xz (not on the class path): decompress it first (xz -dc FILE |"
+          + " layerfs cp - ...)");
+    }
     if (compression != null && DOCKER_COMPRESSIONS.contains(compression)) {
       try {
         tar = new BufferedInputStream(new CompressorStreamFactory(true)
