@@ -99,6 +99,15 @@ final class VolumeCommand implements CliCommand {
     static CommandSpec spec() {
       CommandSpec spec = Specs.command(new Inspect(), "inspect",
           "Show volumes in detail (JSON, as docker volume inspect).");
+      // the output is JSON already; docker volume inspect takes --format json too
+      spec.addOption(Specs.option("--format", "FORMAT", FormatOption.Format.class,
+          value -> {
+            if (!value.equals("json")) {
+              throw new picocli.CommandLine.TypeConversionException(
+                  "volume inspect prints JSON only: expected 'json' but was '" + value + "'");
+            }
+            return FormatOption.Format.JSON;
+          }, "json (the default and only format, accepted as docker takes it).").build());
       spec.addPositional(Specs.names("NAME", "The volumes to show."));
       return spec;
     }

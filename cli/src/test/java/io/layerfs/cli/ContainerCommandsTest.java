@@ -160,6 +160,10 @@ class ContainerCommandsTest {
     assertEquals(1, new ObjectMapper().readTree(some.out()).size());
     assertEquals("layerfs: no volume nosuch in store " + storeDir.toAbsolutePath(),
         some.errorLine());
+    // docker volume inspect --format json: the same JSON; another format is a usage error
+    assertEquals(run("volume", "inspect", "data").out(),
+        run("volume", "inspect", "--format", "json", "data").out());
+    assertEquals(2, run("volume", "inspect", "--format", "table", "data").code());
     Cli.Result none = run("volume", "inspect", "nosuch");
     assertEquals(1, none.code());
     assertEquals("[]\n", none.out());
