@@ -232,6 +232,26 @@ class CpCommandTest {
   }
 
   @Test
+  void aTrailingSlashOnAFileIsNotADirectoryBothWays() throws IOException {
+    Path index = host.resolve("site/index.html");
+    Cli.Result in = run("cp", index.toString(), "web:/etc/motd/");
+    assertEquals(1, in.code());
+    assertEquals("layerfs: web:/etc/motd/: not a directory", in.errorLine());
+    assertEquals("hello\n", inContainer(fs -> Files.readString(fs.getPath("/etc/motd"))));
+    Cli.Result out = run("cp", "web:/etc/motd/", host.toString());
+    assertEquals(1, out.code());
+    assertEquals("layerfs: web:/etc/motd/: not a directory", out.errorLine());
+    assertFalse(Files.exists(host.resolve("motd")));
+    Cli.Result onHost = run("cp", "web:/etc/motd", index + "/");
+    assertEquals(1, onHost.code());
+    assertEquals("<h1>hi</h1>\n", Files.readString(index));
+    Cli.Result hostSrc = run("cp", index + "/", "web:/srv");
+    assertEquals(1, hostSrc.code());
+    boolean copied = inContainer(fs -> Files.exists(fs.getPath("/srv/index.html")));
+    assertFalse(copied);
+  }
+
+  @Test
   void aCompressedTarIsExtractedAndInputTooShortForATarIsRefused() throws IOException {
     java.io.ByteArrayOutputStream tar = new java.io.ByteArrayOutputStream();
     try (org.apache.commons.compress.archivers.tar.TarArchiveOutputStream t =
