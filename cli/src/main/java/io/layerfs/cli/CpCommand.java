@@ -156,6 +156,13 @@ final class CpCommand implements CliCommand {
     boolean contents = srcText.endsWith("/.");
     boolean srcDir = Files.isDirectory(src, srcLinks);
     boolean dstExists = Files.exists(dst);
+    // a trailing '/' asserts a directory, as docker cp and cp(1) take it: never a file's bytes
+    if (!srcDir && (srcText.endsWith("/") || contents)) {
+      throw new NotDirectoryException(srcText);
+    }
+    if (dstExists && !Files.isDirectory(dst) && dstText.endsWith("/")) {
+      throw new NotDirectoryException(dstText);
+    }
     if (!srcDir) {
       if (!dstExists && dstText.endsWith("/")) {
         throw new NoSuchFileException(dstText, null,

@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.UUID;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 
@@ -95,9 +97,11 @@ final class ExportCommand implements CliCommand {
         throw new NoSuchFileException(output.toString(), null, output + ": "
             + (Files.exists(dir) ? dir + " is not a directory" : "no such directory " + dir));
       }
-      Path temp = Files.createTempFile(dir, ".layerfs-export", ".tmp");
+      // not createTempFile: its 0600 would stay on the tar; a new file gets the umask's mode
+      Path temp = dir.resolve(".layerfs-export-" + UUID.randomUUID() + ".tmp");
       try {
-        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(temp), 1 << 16);
+        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(temp,
+                StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), 1 << 16);
             TerminalProgress progress = TerminalProgress.forConsole()) {
           container.export(out, progress);
         }

@@ -44,8 +44,9 @@ final class LsCommand implements CliCommand {
       Path target = fs.getPath(path);
       List<Path> entries = new ArrayList<>();
       // as GNU ls: with -l a symbolic link given as the argument is shown, not followed
-      LinkOption[] follow =
-          longFormat ? new LinkOption[] {LinkOption.NOFOLLOW_LINKS} : new LinkOption[0];
+      // (and, as there, a trailing '/' follows it: 'ls -l /bin/' lists what /bin leads to)
+      LinkOption[] follow = longFormat && !path.endsWith("/")
+          ? new LinkOption[] {LinkOption.NOFOLLOW_LINKS} : new LinkOption[0];
       if (Files.isDirectory(target, follow)) {
         try (DirectoryStream<Path> dir = Files.newDirectoryStream(target)) {
           dir.forEach(entries::add);
@@ -70,14 +71,40 @@ final class LsCommand implements CliCommand {
   private static String describe(Path entry) throws IOException {
     PosixFileAttributes a =
         Files.readAttributes(entry, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-    char type = a.isDirectory() ? 'd' : a.isSymbolicLink() ? 'l' : a.isOther() ? '?' : '-';
-    String line = String.format("%c%s %5s %5s %10d %s %s", type,
+    int mode = (Integer) Files.getAttribute(entry, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+    char type = typeOf(mode);
+    // a device shows its numbers where a file shows its size, as ls -l does
+    String size = type == 'c' || type == 'b'
+        ? deviceNumbers((Long) Files.getAttribute(entry, "unix:rdev", LinkOption.NOFOLLOW_LINKS))
+        : String.valueOf(a.size());
+    String line = String.format("%c%s %5s %5s %10s %s %s", type,
         PosixFilePermissions.toString(a.permissions()), a.owner().getName(),
-        a.group().getName(), a.size(), TIME.format(a.lastModifiedTime().toInstant()),
+        a.group().getName(), size, TIME.format(a.lastModifiedTime().toInstant()),
         entry.getFileName());
     if (a.isSymbolicLink()) {
       line += " -> " + Files.readSymbolicLink(entry);
     }
     return line;
+  }
+
+  /** The type letter of ls -l for the S_IFMT bits of {@code mode}. */
+  static char typeOf(int mode) {
+    return switch (mode & 0170000) {
+      case 0140000 -> 's';
+      case 0120000 -> 'l';
+      case 0060000 -> 'b';
+      case 0040000 -> 'd';
+      case 0020000 -> 'c';
+      case 0010000 -> 'p';
+      case 0100000 -> '-';
+      default -> '?';
+    };
+  }
+
+  /** "MAJOR, MINOR" of a Linux dev_t, as ls -l prints a device's. */
+  static String deviceNumbers(long rdev) {
+    long major = ((rdev >>> 8) & 0xfff) | ((rdev >>> 32) & ~0xfffL);
+    long minor = (rdev & 0xff) | ((rdev >>> 12) & ~0xffL);
+    return major + ", " + minor;
   }
 }

@@ -1,5 +1,6 @@
 package io.layerfs.cli;
 
+import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -12,7 +13,11 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
+import java.util.Set;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.compressors.CompressorException;
+import org.apache.commons.compress.compressors.CompressorStreamFactory;
+import org.apache.commons.compress.compressors.xz.XZUtils;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 
@@ -94,7 +99,7 @@ final class TarStreams {
     if (!Files.isDirectory(dir)) {
       throw new NotDirectoryException(dir + ": the destination must be an existing directory");
     }
-    TarArchiveInputStream tar = new TarArchiveInputStream(in, "UTF-8");
+    TarArchiveInputStream tar = new TarArchiveInputStream(tarOf(in), "UTF-8");
     for (TarArchiveEntry e = next(tar, null); e != null; e = next(tar, e)) {
       Path target = inside(dir, e.getName());
       if (target.equals(dir)) {
@@ -123,6 +128,51 @@ final class TarStreams {
       }
     }
   }
+
+  /**
+   * The tar bytes of {@code in}: decompressed when it is gzip, bzip2, xz (with org.tukaani:xz) or
+   * zstd, as {@code docker cp -} takes it; an error when it is shorter than one tar header (Commons Compress would take
+   * such input, and so anything that is no tar, for an empty archive).
+   */
+  static InputStream tarOf(InputStream in) throws IOException {
+    InputStream buffered = new BufferedInputStream(in, 1 << 16);
+    String compression = null;
+    try {
+      compression = CompressorStreamFactory.detect(buffered);
+    } catch (CompressorException notCompressed) {
+      // a plain tar, or not a tar at all: the header check below tells
+    }
+    InputStream tar = buffered;
+    if (CompressorStreamFactory.XZ.equals(compression) && !XZUtils.isXZCompressionAvailable()) {
+      throw new IOException("the tar on standard input is xz-compressed, which needs"
+          + " org.tukaani:xz (not on the class path): decompress it first (xz -dc FILE |"
+          + " layerfs cp - ...)");
+    }
+    if (compression != null && DOCKER_COMPRESSIONS.contains(compression)) {
+      try {
+        tar = new BufferedInputStream(new CompressorStreamFactory(true)
+            .createCompressorInputStream(compression, buffered), 1 << 16);
+      } catch (CompressorException e) {
+        throw new IOException("the " + compression + " stream on standard input cannot be read ("
+            + e.getMessage() + ")", e);
+      }
+    }
+    tar.mark(RECORD);
+    byte[] first = tar.readNBytes(RECORD);
+    tar.reset();
+    if (first.length < RECORD) {
+      throw new IOException("standard input is not a tar archive: it ended after "
+          + first.length + " byte(s), before the first 512-byte header");
+    }
+    return tar;
+  }
+
+  private static final int RECORD = 512;
+
+  /** What docker's archive code decompresses; a tar starting with "x^" is no zlib stream. */
+  private static final Set<String> DOCKER_COMPRESSIONS = Set.of(CompressorStreamFactory.GZIP,
+      CompressorStreamFactory.BZIP2, CompressorStreamFactory.XZ,
+      CompressorStreamFactory.ZSTANDARD);
 
   private static TarArchiveEntry next(TarArchiveInputStream tar, TarArchiveEntry previous)
       throws IOException {

@@ -14,7 +14,8 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code layerfs volume create|ls|inspect|rm|prune}: the store's named volumes, as {@code docker
  * volume} manages them. All volumes use the {@code local} driver; {@code ls} and {@code inspect}
  * name the containers that mount each, {@code rm} refuses a volume a container mounts, {@code
- * prune} removes every volume no container mounts.
+ * prune -a} removes every volume no container mounts ({@code prune} alone none: every volume is
+ * named, and Docker 23's prune keeps named volumes without {@code -a}).
  */
 final class VolumeCommand implements CliCommand {
   static CommandSpec spec() {
@@ -98,6 +99,15 @@ final class VolumeCommand implements CliCommand {
     static CommandSpec spec() {
       CommandSpec spec = Specs.command(new Inspect(), "inspect",
           "Show volumes in detail (JSON, as docker volume inspect).");
+      // the output is JSON already; docker volume inspect takes --format json too
+      spec.addOption(Specs.option("--format", "FORMAT", FormatOption.Format.class,
+          value -> {
+            if (!value.equals("json")) {
+              throw new picocli.CommandLine.TypeConversionException(
+                  "volume inspect prints JSON only: expected 'json' but was '" + value + "'");
+            }
+            return FormatOption.Format.JSON;
+          }, "json (the default and only format, accepted as docker takes it).").build());
       spec.addPositional(Specs.names("NAME", "The volumes to show."));
       return spec;
     }
@@ -133,12 +143,13 @@ final class VolumeCommand implements CliCommand {
   static final class Prune implements CliCommand {
     static CommandSpec spec() {
       CommandSpec spec = Specs.command(new Prune(), "prune",
-          "Remove every volume no container mounts (docker volume prune -a); prints their "
-              + "names.");
+          "With -a, remove every volume no container mounts; prints their names. Without -a,"
+              + " as docker volume prune since Docker 23, only anonymous volumes would go, and"
+              + " every layerfs volume is named: nothing is removed.");
       spec.addOption(Specs.flag(new String[] {"-f", "--force"},
           "Accepted for docker's sake: layerfs never asks."));
       spec.addOption(Specs.flag(new String[] {"-a", "--all"},
-          "Accepted for docker's sake: every volume is named."));
+          "Remove the unused named volumes too, that is, every unused volume."));
       return spec;
     }
 
@@ -146,6 +157,19 @@ final class VolumeCommand implements CliCommand {
     public int run(Invocation in) throws IOException {
       PrintWriter out = in.out();
       try (Store store = Stores.existing(in.store())) {
+        if (!in.flag("--all")) {
+          // a docker user's `volume prune` keeps named volumes since Docker 23: their data stays
+          Map<String, List<String>> users = store.volumeUsers();
+          List<String> unused = store.volumes().stream()
+              .filter(name -> users.getOrDefault(name, List.of()).isEmpty()).toList();
+          out.println("Deleted Volumes:");
+          if (!unused.isEmpty()) {
+            in.err().println("layerfs: kept " + unused.size() + " unused named volume(s) ("
+                + String.join(", ", unused) + "): as docker volume prune, only -a removes"
+                + " named volumes, and layerfs has no others");
+          }
+          return 0;
+        }
         List<String> removed = store.pruneVolumes();
         out.println("Deleted Volumes:");
         removed.forEach(out::println);

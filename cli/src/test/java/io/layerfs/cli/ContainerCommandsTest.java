@@ -160,6 +160,10 @@ class ContainerCommandsTest {
     assertEquals(1, new ObjectMapper().readTree(some.out()).size());
     assertEquals("layerfs: no volume nosuch in store " + storeDir.toAbsolutePath(),
         some.errorLine());
+    // docker volume inspect --format json: the same JSON; another format is a usage error
+    assertEquals(run("volume", "inspect", "data").out(),
+        run("volume", "inspect", "--format", "json", "data").out());
+    assertEquals(2, run("volume", "inspect", "--format", "table", "data").code());
     Cli.Result none = run("volume", "inspect", "nosuch");
     assertEquals(1, none.code());
     assertEquals("[]\n", none.out());
@@ -167,7 +171,13 @@ class ContainerCommandsTest {
     assertEquals(1, rm.code());
     assertEquals("layerfs: volume data is in use by container web (remove it first)",
         rm.errorLine());
-    assertEquals("Deleted Volumes:\nspare\n", run("volume", "prune", "-f").out());
+    // as docker volume prune since Docker 23: named volumes go only with -a
+    Cli.Result kept = run("volume", "prune", "-f");
+    assertEquals(0, kept.code());
+    assertEquals("Deleted Volumes:\n", kept.out());
+    assertTrue(kept.errorLine().contains("kept 1 unused named volume(s) (spare)"), kept.err());
+    assertTrue(Files.isDirectory(storeDir.resolve("layerfs/volumes/spare/_data")));
+    assertEquals("Deleted Volumes:\nspare\n", run("volume", "prune", "-a", "-f").out());
     assertEquals(0, run("rm", "web").code());
     assertTrue(Files.isDirectory(storeDir.resolve("layerfs/volumes/data/_data")),
         "a volume outlives its containers");

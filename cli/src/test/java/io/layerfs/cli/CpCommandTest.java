@@ -232,6 +232,65 @@ class CpCommandTest {
   }
 
   @Test
+  void aTrailingSlashOnAFileIsNotADirectoryBothWays() throws IOException {
+    Path index = host.resolve("site/index.html");
+    Cli.Result in = run("cp", index.toString(), "web:/etc/motd/");
+    assertEquals(1, in.code());
+    assertEquals("layerfs: web:/etc/motd/: not a directory", in.errorLine());
+    assertEquals("hello\n", inContainer(fs -> Files.readString(fs.getPath("/etc/motd"))));
+    Cli.Result out = run("cp", "web:/etc/motd/", host.toString());
+    assertEquals(1, out.code());
+    assertEquals("layerfs: web:/etc/motd/: not a directory", out.errorLine());
+    assertFalse(Files.exists(host.resolve("motd")));
+    Cli.Result onHost = run("cp", "web:/etc/motd", index + "/");
+    assertEquals(1, onHost.code());
+    assertEquals("<h1>hi</h1>\n", Files.readString(index));
+    Cli.Result hostSrc = run("cp", index + "/", "web:/srv");
+    assertEquals(1, hostSrc.code());
+    boolean copied = inContainer(fs -> Files.exists(fs.getPath("/srv/index.html")));
+    assertFalse(copied);
+  }
+
+  @Test
+  void aCompressedTarIsExtractedAndInputTooShortForATarIsRefused() throws IOException {
+    java.io.ByteArrayOutputStream tar = new java.io.ByteArrayOutputStream();
+    try (org.apache.commons.compress.archivers.tar.TarArchiveOutputStream t =
+        new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(tar)) {
+      org.apache.commons.compress.archivers.tar.TarArchiveEntry e =
+          new org.apache.commons.compress.archivers.tar.TarArchiveEntry("zipped");
+      e.setSize(4);
+      t.putArchiveEntry(e);
+      t.write("gz!\n".getBytes());
+      t.closeArchiveEntry();
+    }
+    java.io.ByteArrayOutputStream gz = new java.io.ByteArrayOutputStream();
+    try (java.util.zip.GZIPOutputStream g = new java.util.zip.GZIPOutputStream(gz)) {
+      g.write(tar.toByteArray());
+    }
+    try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://web"),
+        Map.of("store", store))) {
+      Path srv = fs.getPath("/srv");
+      // docker cp - takes a gzip-compressed tar and extracts what is in it
+      TarStreams.extract(new java.io.ByteArrayInputStream(gz.toByteArray()), srv, false);
+      assertEquals("gz!\n", Files.readString(srv.resolve("zipped")));
+      // a gzip stream of something that is no tar, text, nothing: errors, nothing written
+      java.io.ByteArrayOutputStream gzText = new java.io.ByteArrayOutputStream();
+      try (java.util.zip.GZIPOutputStream g = new java.util.zip.GZIPOutputStream(gzText)) {
+        g.write("not a tar\n".getBytes());
+      }
+      for (byte[] input : List.of(gzText.toByteArray(), "notatar\n".getBytes(), new byte[0])) {
+        IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+            () -> TarStreams.extract(new java.io.ByteArrayInputStream(input), srv, false));
+        assertTrue(e.getMessage().startsWith("standard input is not a tar archive: it ended after"),
+            e.getMessage());
+      }
+      try (var names = Files.list(srv)) {
+        assertEquals(List.of(srv.resolve("zipped")), names.toList());
+      }
+    }
+  }
+
+  @Test
   void aHostDestThatIsNoFileIsRefusedAndALinkIsFollowed() throws Exception {
     Path fifo = dir.resolve("fifo");
     assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());

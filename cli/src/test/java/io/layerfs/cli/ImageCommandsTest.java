@@ -508,6 +508,10 @@ class ImageCommandsTest {
     assertEquals("dir", entries.get("etc/"));
     assertFalse(entries.containsKey("etc/gone"));
     assertTrue(entries.keySet().stream().noneMatch(n -> n.contains(".wh.")), entries.toString());
+    // the tar gets the mode any new file gets (the umask's), as docker export -o writes it, not
+    // a temp file's 0600
+    Path made = Files.createFile(dir.resolve("made"));
+    assertEquals(Files.getPosixFilePermissions(made), Files.getPosixFilePermissions(tar));
 
     Cli.Result image = run("export", "nosuch", "-o", dir.resolve("x.tar").toString());
     assertEquals(1, image.code());

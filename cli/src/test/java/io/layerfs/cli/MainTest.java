@@ -165,6 +165,28 @@ class MainTest {
   }
 
   @Test
+  void lsLongShowsDeviceAndFifoTypesAndATrailingSlashFollowsALink() throws Exception {
+    Path store = dir.resolve("devstore");
+    io.layerfs.testing.ImageBuilder.create(
+            io.layerfs.core.content.ContentStore.open(store).root())
+        .created(java.time.Instant.EPOCH).layer()
+        .dir("/dev").charDevice("/dev/null", 1, 3).blockDevice("/dev/sda", 8, 0)
+        .fifo("/dev/pipe").dir("/usr/bin").file("/usr/bin/sh", "#!\n")
+        .symlink("/bin", "usr/bin").build("dev:1");
+    Result dev = run("--store", store.toString(), "ls", "-l", "dev:1", "/dev");
+    assertEquals(0, dev.code(), dev.err());
+    // as ls -l: c, b and p, and a device's MAJOR, MINOR where a file's size goes
+    List<String> types = dev.out().lines().map(l -> l.charAt(0) + " " + l.substring(23, 33).strip()
+        + " " + l.substring(l.lastIndexOf(' ') + 1)).sorted().toList();
+    assertEquals(List.of("b 8, 0 sda", "c 1, 3 null", "p 0 pipe"), types);
+    // 'ls -l /bin' shows the link; 'ls -l /bin/' lists where it leads, as GNU ls does
+    assertTrue(run("--store", store.toString(), "ls", "-l", "dev:1", "/bin").out()
+        .endsWith("bin -> usr/bin\n"));
+    Result followed = run("--store", store.toString(), "ls", "-l", "dev:1", "/bin/");
+    assertTrue(followed.out().strip().endsWith(" sh"), followed.out());
+  }
+
+  @Test
   void errorsAreOneLineWithExitCodeOne() {
     String store = dir.resolve("store").toString();
     assertEquals(0, run("--store", store, "demo").code());

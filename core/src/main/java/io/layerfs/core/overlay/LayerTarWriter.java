@@ -141,7 +141,12 @@ final class LayerTarWriter {
     long pos = 0;
     while (pos < size) {
       buf.clear().limit((int) Math.min(BUFFER, size - pos));
-      int r = walk.read(item, buf, pos);
+      int r;
+      try {
+        r = walk.read(item, buf, pos);
+      } catch (DataFileDamage e) {
+        throw e.at(item.path()); // export and commit name the file, as a read does
+      }
       if (r <= 0) {
         // the file shrank while the walk ran: the header promised `size` bytes
         java.util.Arrays.fill(buffer, 0, buf.limit(), (byte) 0);

@@ -130,6 +130,7 @@ public final class ImageTransfer {
     Transport transport = Transport.parse(destination);
     Progress p = progress == null ? Progress.NONE : progress;
     Image image = Images.resolve(store, imageRef);
+    checkParent(transport.path());
     boolean byDigest = imageRef.startsWith("sha256:") || imageRef.startsWith("sha512:");
     switch (transport.kind()) {
       case OCI -> {
@@ -166,6 +167,19 @@ public final class ImageTransfer {
         DockerArchiveWriter.write(store, layers, image, transport.path(), repoTag, p);
       }
       default -> throw new IllegalStateException(transport.kind().toString());
+    }
+  }
+
+  /**
+   * The directory an export goes into must exist, as skopeo requires: a mistyped parent makes no
+   * tree of directories. The file or layout itself is created.
+   */
+  private static void checkParent(Path path) throws IOException {
+    Path parent = path.toAbsolutePath().normalize().getParent();
+    if (parent != null && !Files.isDirectory(parent)) {
+      throw new NoSuchFileException(path.toString(), null, (Files.exists(parent)
+          ? parent + " is not a directory" : "no such directory " + parent)
+          + " (the directory an export is written into must exist)");
     }
   }
 

@@ -750,6 +750,25 @@ class OverlayTest {
   }
 
   @Test
+  void exportAndCommitOfAFileWhoseDataIsLostNameThePath() throws IOException {
+    ov.createDirectory("/d", 0755);
+    try (FileHandle h = ov.open("/d/f", Set.of(WRITE, CREATE), 0644)) {
+      h.write(ByteBuffer.wrap(new byte[10]), 0);
+    }
+    ov = fx.reopen(false);
+    UpperFile f =
+        (UpperFile) ((UpperDir) ov.tree().upper().root().children.get("d")).children.get("f");
+    Files.delete(ov.tree().upper().dataPath(f.id));
+    String expected = ": /d/f: data file data/" + f.id + " is missing";
+    IOException export = assertThrows(IOException.class,
+        () -> ov.export(java.io.OutputStream.nullOutputStream(), Progress.NONE));
+    assertTrue(export.getMessage().contains(expected), export.getMessage());
+    IOException commit = assertThrows(IOException.class, () -> ov.commit(fx.store, fx.image,
+        "m", null, CommitOptions.defaults(), Progress.NONE));
+    assertTrue(commit.getMessage().contains(expected), commit.getMessage());
+  }
+
+  @Test
   void aClosedContainerAnswersOtherThreadsToo() throws Exception {
     // close takes the tree's write lock and gives it back: others then see it closed
     ov.close();

@@ -114,6 +114,20 @@ class ImageTransferTest {
     assertEquals(3, layout.readIndex().manifests().size());
   }
 
+  /** As skopeo: the directory an export goes into must exist, so a typo in it makes nothing. */
+  @Test
+  void anExportIntoAMissingDirectoryIsRefusedAndCreatesNone() throws IOException {
+    Path missing = tmp.resolve("typo");
+    for (String dest : List.of("oci:" + missing.resolve("layout") + ":a",
+        "oci-archive:" + missing.resolve("x.tar"), "docker-archive:" + missing.resolve("x.tar"))) {
+      java.nio.file.NoSuchFileException e = assertThrows(
+          java.nio.file.NoSuchFileException.class,
+          () -> ImageTransfer.exportImage(source, sourceLayers, "demo:1", dest, null), dest);
+      assertTrue(e.getMessage().contains("no such directory " + missing), e.getMessage());
+      assertFalse(Files.exists(missing), dest);
+    }
+  }
+
   /**
    * A failed export to a layout (here a damaged blob of the store; a full disk likewise) leaves
    * no layout where there was none, and keeps one that was there with what it had.
