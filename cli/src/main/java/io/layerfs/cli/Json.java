@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.io.PrintWriter;
 
 /**
@@ -33,7 +34,25 @@ final class Json {
     out.println(Printer.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(node));
   }
 
-  /** Holds the mapper: initialized on the first {@link #print}. */
+  /**
+   * Parses a JSON object from the store (an image config); errors name {@code what}.
+   *
+   * @throws IOException if the bytes are no JSON object
+   */
+  static ObjectNode parseObject(byte[] json, String what) throws IOException {
+    JsonNode node;
+    try {
+      node = Printer.MAPPER.readTree(json);
+    } catch (JsonProcessingException e) {
+      throw new IOException("malformed JSON in " + what + ": " + e.getOriginalMessage(), e);
+    }
+    if (node == null || !node.isObject()) {
+      throw new IOException(what + " is not a JSON object");
+    }
+    return (ObjectNode) node;
+  }
+
+  /** Holds the mapper: initialized on the first {@link #print} or {@link #parseObject}. */
   private static final class Printer {
     static final ObjectMapper MAPPER = new ObjectMapper();
   }

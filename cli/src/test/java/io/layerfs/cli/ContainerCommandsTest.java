@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.layerfs.core.Image;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.image.Images;
@@ -117,6 +118,36 @@ class ContainerCommandsTest {
         + dir.resolve("absent")), missing.err());
     assertEquals(List.of(), Container.list(ContentStore.open(storeDir)));
     assertFalse(Files.exists(storeDir.resolve("layerfs/volumes/v")));
+  }
+
+  @Test
+  void inspectJsonHasTheImageConfigAsDockerInspectsAContainer() throws IOException {
+    ObjectMapper mapper = new ObjectMapper();
+    ObjectNode runtime = (ObjectNode) mapper.readTree("{\"User\": \"app\", \"Env\":"
+        + " [\"PATH=/usr/bin\", \"LANG=C.UTF-8\"], \"Entrypoint\": [\"/bin/sh\", \"-c\"],"
+        + " \"Cmd\": [\"echo hi\"], \"WorkingDir\": \"/srv\", \"ExposedPorts\":"
+        + " {\"80/tcp\": {}}, \"Volumes\": {\"/data\": {}}, \"Labels\": {\"a\": \"b\"},"
+        + " \"StopSignal\": \"SIGQUIT\"}");
+    ImageBuilder.create(storeDir).runtimeConfig(runtime).dir("/srv").build("app:1");
+    assertEquals(0, run("create", "web", "app:1").code());
+    assertEquals(0, run("create", "plain", "base:1").code());
+    JsonNode all = mapper.readTree(run("inspect", "web", "plain", "--format", "json").out());
+    JsonNode config = all.get(0).get("Config");
+    assertEquals("app:1", config.get("Image").asText(), "the name given, as documented");
+    for (String field : List.of("User", "Env", "Entrypoint", "Cmd", "WorkingDir", "ExposedPorts",
+        "Volumes", "Labels", "StopSignal")) {
+      assertEquals(runtime.get(field), config.get(field), field);
+    }
+    // an image without them: docker's values for a container of such an image
+    JsonNode plain = all.get(1).get("Config");
+    assertEquals("base:1", plain.get("Image").asText());
+    assertEquals("", plain.get("User").asText());
+    assertEquals("", plain.get("WorkingDir").asText());
+    for (String field : List.of("Env", "Cmd", "Entrypoint", "Volumes", "Labels")) {
+      assertTrue(plain.get(field).isNull(), field + ": " + plain.get(field));
+    }
+    assertFalse(plain.has("ExposedPorts"));
+    assertFalse(plain.has("StopSignal"));
   }
 
   @Test

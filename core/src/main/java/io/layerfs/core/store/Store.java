@@ -121,6 +121,17 @@ public final class Store implements Closeable {
   }
 
   /**
+   * The bytes of {@code image}'s config blob (OCI image config or Docker container image JSON),
+   * checked against its digest, as {@code docker image inspect} reads {@code Config} from it.
+   *
+   * @throws IOException if the blob is missing, larger than {@link Limits#jsonBytes()} or does
+   *     not match its digest
+   */
+  public byte[] imageConfig(Image image) throws IOException {
+    return content.readJson(image.configDigest());
+  }
+
+  /**
    * Tags what {@code ref} names as {@code tag}, as {@code docker tag} does: the target of tag
    * {@code ref} itself (an image index stays an index), else the image {@link #image} resolves.
    * A tag of that name already there moves.
