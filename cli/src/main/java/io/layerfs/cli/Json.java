@@ -10,7 +10,8 @@ import java.io.IOException;
 import java.io.PrintWriter;
 
 /**
- * The {@code --format json} output: pretty-printed Jackson trees, one document per command. The
+ * The {@code --format json} output: pretty-printed Jackson trees, one document per command (or
+ * one compact document a line where docker prints so). The
  * trees come from the node factory alone; the {@code ObjectMapper} that prints them is built on
  * the first print, as building it costs a fresh JVM about 50 ms and table output never needs it.
  */
@@ -32,6 +33,14 @@ final class Json {
       return;
     }
     out.println(Printer.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(node));
+  }
+
+  /**
+   * One compact document on one line, as {@code docker volume ls --format json} prints a row:
+   * programs read such output a line at a time ({@code jq -c}, {@code while read}).
+   */
+  static void printLine(PrintWriter out, JsonNode node) throws JsonProcessingException {
+    out.println(Printer.MAPPER.writeValueAsString(node));
   }
 
   /**

@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -357,12 +358,28 @@ class ContainerCommandsTest {
     Cli.Result ls = run("volume", "ls");
     assertEquals("DRIVER   VOLUME NAME   CONTAINERS\nlocal    cache\nlocal    data\n",
         ls.out());
-    JsonNode json = new ObjectMapper().readTree(run("volume", "ls", "--format", "json").out());
-    assertEquals(2, json.size());
-    assertEquals("cache", json.get(0).get("name").asText());
-    assertEquals("local", json.get(0).get("driver").asText());
+    // as docker volume ls --format json: one object a line, docker's capitalised keys
+    String[] lines = run("volume", "ls", "--format", "json").out().split("\n");
+    assertEquals(2, lines.length);
+    ObjectMapper mapper = new ObjectMapper();
+    JsonNode cache = mapper.readTree(lines[0]);
+    List<String> keys = new ArrayList<>();
+    cache.fieldNames().forEachRemaining(keys::add);
+    assertEquals(List.of("Containers", "Driver", "Labels", "Links", "Mountpoint", "Name", "Scope",
+        "Size"), keys);
+    assertEquals("cache", cache.get("Name").asText());
+    assertEquals("data", mapper.readTree(lines[1]).get("Name").asText());
+    assertEquals("local", cache.get("Driver").asText());
+    assertEquals("local", cache.get("Scope").asText());
     assertEquals(storeDir.toAbsolutePath().resolve("layerfs/volumes/cache/_data").toString(),
-        json.get(0).get("mountpoint").asText());
+        cache.get("Mountpoint").asText());
+    assertEquals("0", cache.get("Links").asText());
+    assertEquals(0, cache.get("Containers").size());
+    assertEquals(0, run("create", "web", "base:1", "--mount", "type=volume,source=data,target=/d").code());
+    JsonNode used = mapper.readTree(run("volume", "ls", "--format", "json").out().split("\n")[1]);
+    assertEquals("1", used.get("Links").asText());
+    assertEquals("web", used.get("Containers").get(0).asText());
+    assertEquals(0, run("rm", "web").code());
     Cli.Result rm = run("volume", "rm", "cache", "nope");
     assertEquals(1, rm.code());
     assertEquals("cache\n", rm.out());
