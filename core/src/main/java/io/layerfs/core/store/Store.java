@@ -733,6 +733,19 @@ public final class Store implements Closeable {
         identityOrNull);
   }
 
+  /**
+   * As {@link #verify}, but every stored signature that verifies, in stored order (an image
+   * signed for two identities shows both).
+   *
+   * @throws SignatureException when none does
+   */
+  public List<SignatureInfo> verifyAll(String ref, Path publicKeyFile, String identityOrNull)
+      throws IOException {
+    OptionalLibrary.BOUNCY_CASTLE.require();
+    return SimpleSigning.requireSignedAll(content, image(ref).manifestDigest(), publicKeyFile,
+        identityOrNull);
+  }
+
   /** Stores a signature made elsewhere (as {@code skopeo standalone-sign} writes it). */
   public Path addSignature(String ref, byte[] signature) throws IOException {
     return SignatureStore.add(content, image(ref).manifestDigest(), signature);
