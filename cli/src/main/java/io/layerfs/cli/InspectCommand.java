@@ -24,8 +24,9 @@ import picocli.CommandLine.Model.CommandSpec;
  * and layerfs' own under {@code GraphDriver}. {@code Config} holds the image name given at create
  * and the image config's runtime fields (Env, Cmd, Entrypoint...), what a container made from the
  * image without options has; a layerfs container runs no process, so docker's other fields (State,
- * HostConfig, Config.Tty...) have no meaning here and are left out. As with docker, a name that is no container is reported after the
- * others are printed, one line each, and the exit code is then 1.
+ * HostConfig, Config.Tty...) have no meaning here and are left out. As with docker, a name that
+ * is no container is reported after the others are printed, one line each, and the exit code is
+ * then 1.
  */
 final class InspectCommand implements CliCommand {
   static CommandSpec spec() {

@@ -16,7 +16,8 @@ import picocli.CommandLine.Model.OptionSpec;
  * image's stored signatures verifies with a key of the file (and claims REF exactly, when given),
  * printing the key fingerprint, identity and manifest digest of every signature that verifies (a
  * row each; JSON, an array of objects), as {@code skopeo standalone-verify} users check each;
- * exit 1 with the reason of every signature tried when none does. The same check as the provider's {@code signedBy}.
+ * exit 1 with the reason of every signature tried when none does. The same check as the
+ * provider's {@code signedBy}.
  */
 final class VerifyCommand implements CliCommand {
   static CommandSpec spec() {

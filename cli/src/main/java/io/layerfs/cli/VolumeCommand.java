@@ -13,9 +13,10 @@ import picocli.CommandLine.Model.CommandSpec;
 /**
  * {@code layerfs volume create|ls|inspect|rm|prune}: the store's named volumes, as {@code docker
  * volume} manages them. All volumes use the {@code local} driver; {@code ls} and {@code inspect}
- * name the containers that mount each ({@code ls --format json} one object a line, as docker), {@code rm} refuses a volume a container mounts, {@code
- * prune -a} removes every volume no container mounts ({@code prune} alone none: every volume is
- * named, and Docker 23's prune keeps named volumes without {@code -a}).
+ * name the containers that mount each ({@code ls --format json} one object a line, as docker),
+ * {@code rm} refuses a volume a container mounts, {@code prune -a} removes every volume no
+ * container mounts ({@code prune} alone none: every volume is named, and Docker 23's prune keeps
+ * named volumes without {@code -a}).
  */
 final class VolumeCommand implements CliCommand {
   static CommandSpec spec() {

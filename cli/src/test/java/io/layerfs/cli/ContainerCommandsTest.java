@@ -375,7 +375,8 @@ class ContainerCommandsTest {
         cache.get("Mountpoint").asText());
     assertEquals("0", cache.get("Links").asText());
     assertEquals(0, cache.get("Containers").size());
-    assertEquals(0, run("create", "web", "base:1", "--mount", "type=volume,source=data,target=/d").code());
+    assertEquals(0,
+        run("create", "web", "base:1", "--mount", "type=volume,source=data,target=/d").code());
     JsonNode used = mapper.readTree(run("volume", "ls", "--format", "json").out().split("\n")[1]);
     assertEquals("1", used.get("Links").asText());
     assertEquals("web", used.get("Containers").get(0).asText());
