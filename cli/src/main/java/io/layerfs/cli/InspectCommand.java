@@ -1,7 +1,10 @@
 package io.layerfs.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import io.layerfs.core.ContainerInfo;
 import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
@@ -17,9 +20,13 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code layerfs inspect NAME...}: containers in detail, as {@code docker inspect} shows them: each
  * one's image, the image's layers (bottom first), the size of its writable layer and its mounts.
  * JSON is one array with an object a container, with docker's field names where they apply
- * ({@code Name}, {@code Created}, {@code Image}, {@code SizeRw}, {@code Mounts}) and layerfs' own
- * under {@code GraphDriver}. As with docker, a name that is no container is reported after the
- * others are printed, one line each, and the exit code is then 1.
+ * ({@code Name}, {@code Created}, {@code Image}, {@code SizeRw}, {@code Config}, {@code Mounts})
+ * and layerfs' own under {@code GraphDriver}. {@code Config} holds the image name given at create
+ * and the image config's runtime fields (Env, Cmd, Entrypoint...), what a container made from the
+ * image without options has; a layerfs container runs no process, so docker's other fields (State,
+ * HostConfig, Config.Tty...) have no meaning here and are left out. As with docker, a name that
+ * is no container is reported after the others are printed, one line each, and the exit code is
+ * then 1.
  */
 final class InspectCommand implements CliCommand {
   static CommandSpec spec() {
@@ -96,6 +103,41 @@ final class InspectCommand implements CliCommand {
     };
   }
 
+  /**
+   * Docker's container {@code Config} fields that come from the image: the image config's own
+   * {@code config} object, as a container made from it without options has them. Absent fields
+   * get docker's values for them: null lists and maps, empty strings; ExposedPorts and StopSignal
+   * are left out, as docker omits them when empty.
+   */
+  private static void imageConfig(Store store, Image image, ObjectNode into) throws IOException {
+    String what = "image config " + image.configDigest();
+    JsonNode runtime = Json.parseObject(store.imageConfig(image), what).get("config");
+    if (runtime == null || runtime.isNull()) {
+      runtime = Json.object();
+    } else if (!runtime.isObject()) {
+      throw new IOException("field 'config' of " + what + " is not an object");
+    }
+    copy(runtime, "User", into, TextNode.valueOf(""));
+    copy(runtime, "ExposedPorts", into, null);
+    copy(runtime, "Env", into, NullNode.instance);
+    copy(runtime, "Cmd", into, NullNode.instance);
+    copy(runtime, "Volumes", into, NullNode.instance);
+    copy(runtime, "WorkingDir", into, TextNode.valueOf(""));
+    copy(runtime, "Entrypoint", into, NullNode.instance);
+    copy(runtime, "Labels", into, NullNode.instance);
+    copy(runtime, "StopSignal", into, null);
+  }
+
+  /** Copies field {@code name} as the image has it, else {@code absent} (null: leaves it out). */
+  private static void copy(JsonNode from, String name, ObjectNode into, JsonNode absent) {
+    JsonNode value = from.get(name);
+    if (value != null) {
+      into.set(name, value);
+    } else if (absent != null) {
+      into.set(name, absent);
+    }
+  }
+
   private static ObjectNode json(Store store, ContainerInfo info, Image image,
       List<Mount> mounts) throws IOException {
     ObjectNode c = Json.object();
@@ -104,6 +146,7 @@ final class InspectCommand implements CliCommand {
     c.put("Image", info.manifest().toString());
     ObjectNode config = c.putObject("Config");
     config.put("Image", info.image());
+    imageConfig(store, image, config);
     c.put("SizeRw", info.upperSize());
     ObjectNode driver = c.putObject("GraphDriver");
     driver.put("Name", "layerfs");

@@ -13,9 +13,10 @@ import picocli.CommandLine.Model.CommandSpec;
 /**
  * {@code layerfs volume create|ls|inspect|rm|prune}: the store's named volumes, as {@code docker
  * volume} manages them. All volumes use the {@code local} driver; {@code ls} and {@code inspect}
- * name the containers that mount each, {@code rm} refuses a volume a container mounts, {@code
- * prune -a} removes every volume no container mounts ({@code prune} alone none: every volume is
- * named, and Docker 23's prune keeps named volumes without {@code -a}).
+ * name the containers that mount each ({@code ls --format json} one object a line, as docker),
+ * {@code rm} refuses a volume a container mounts, {@code prune -a} removes every volume no
+ * container mounts ({@code prune} alone none: every volume is named, and Docker 23's prune keeps
+ * named volumes without {@code -a}).
  */
 final class VolumeCommand implements CliCommand {
   static CommandSpec spec() {
@@ -71,27 +72,40 @@ final class VolumeCommand implements CliCommand {
 
     private static int list(Store store, PrintWriter out, boolean json) throws IOException {
       Table table = new Table("DRIVER", "VOLUME NAME", "CONTAINERS");
-      ArrayNode rows = Json.array();
       Map<String, List<String>> users = store.volumeUsers();
       for (String name : store.volumes()) {
         List<String> using = users.getOrDefault(name, List.of());
         if (json) {
-          ObjectNode row = rows.addObject();
-          row.put("name", name);
-          row.put("driver", "local");
-          row.put("mountpoint", store.volume(name).toString());
-          ArrayNode containers = row.putArray("containers");
-          using.forEach(containers::add);
+          Json.printLine(out, row(store, name, using));
         } else {
           table.row("local", name, String.join(",", using));
         }
       }
-      if (json) {
-        Json.print(out, rows);
-      } else {
+      if (!json) {
         table.print(out);
       }
       return 0;
+    }
+
+    /**
+     * A row as {@code docker volume ls --format json} prints it: docker's keys in its (sorted)
+     * order, its values strings; {@code Links} counts the containers that mount the volume
+     * (docker's "N/A" where it does not know), {@code Size} is "N/A" as in docker without {@code
+     * system df}; layerfs adds {@code Containers}, their names.
+     */
+    private static ObjectNode row(Store store, String name, List<String> using)
+        throws IOException {
+      ObjectNode row = Json.object();
+      ArrayNode containers = row.putArray("Containers");
+      using.forEach(containers::add);
+      row.put("Driver", "local");
+      row.put("Labels", "");
+      row.put("Links", Integer.toString(using.size()));
+      row.put("Mountpoint", store.volume(name).toString());
+      row.put("Name", name);
+      row.put("Scope", "local");
+      row.put("Size", "N/A");
+      return row;
     }
   }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.layerfs.core.Image;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.image.Images;
@@ -16,6 +17,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -117,6 +119,36 @@ class ContainerCommandsTest {
         + dir.resolve("absent")), missing.err());
     assertEquals(List.of(), Container.list(ContentStore.open(storeDir)));
     assertFalse(Files.exists(storeDir.resolve("layerfs/volumes/v")));
+  }
+
+  @Test
+  void inspectJsonHasTheImageConfigAsDockerInspectsAContainer() throws IOException {
+    ObjectMapper mapper = new ObjectMapper();
+    ObjectNode runtime = (ObjectNode) mapper.readTree("{\"User\": \"app\", \"Env\":"
+        + " [\"PATH=/usr/bin\", \"LANG=C.UTF-8\"], \"Entrypoint\": [\"/bin/sh\", \"-c\"],"
+        + " \"Cmd\": [\"echo hi\"], \"WorkingDir\": \"/srv\", \"ExposedPorts\":"
+        + " {\"80/tcp\": {}}, \"Volumes\": {\"/data\": {}}, \"Labels\": {\"a\": \"b\"},"
+        + " \"StopSignal\": \"SIGQUIT\"}");
+    ImageBuilder.create(storeDir).runtimeConfig(runtime).dir("/srv").build("app:1");
+    assertEquals(0, run("create", "web", "app:1").code());
+    assertEquals(0, run("create", "plain", "base:1").code());
+    JsonNode all = mapper.readTree(run("inspect", "web", "plain", "--format", "json").out());
+    JsonNode config = all.get(0).get("Config");
+    assertEquals("app:1", config.get("Image").asText(), "the name given, as documented");
+    for (String field : List.of("User", "Env", "Entrypoint", "Cmd", "WorkingDir", "ExposedPorts",
+        "Volumes", "Labels", "StopSignal")) {
+      assertEquals(runtime.get(field), config.get(field), field);
+    }
+    // an image without them: docker's values for a container of such an image
+    JsonNode plain = all.get(1).get("Config");
+    assertEquals("base:1", plain.get("Image").asText());
+    assertEquals("", plain.get("User").asText());
+    assertEquals("", plain.get("WorkingDir").asText());
+    for (String field : List.of("Env", "Cmd", "Entrypoint", "Volumes", "Labels")) {
+      assertTrue(plain.get(field).isNull(), field + ": " + plain.get(field));
+    }
+    assertFalse(plain.has("ExposedPorts"));
+    assertFalse(plain.has("StopSignal"));
   }
 
   @Test
@@ -326,12 +358,29 @@ class ContainerCommandsTest {
     Cli.Result ls = run("volume", "ls");
     assertEquals("DRIVER   VOLUME NAME   CONTAINERS\nlocal    cache\nlocal    data\n",
         ls.out());
-    JsonNode json = new ObjectMapper().readTree(run("volume", "ls", "--format", "json").out());
-    assertEquals(2, json.size());
-    assertEquals("cache", json.get(0).get("name").asText());
-    assertEquals("local", json.get(0).get("driver").asText());
+    // as docker volume ls --format json: one object a line, docker's capitalised keys
+    String[] lines = run("volume", "ls", "--format", "json").out().split("\n");
+    assertEquals(2, lines.length);
+    ObjectMapper mapper = new ObjectMapper();
+    JsonNode cache = mapper.readTree(lines[0]);
+    List<String> keys = new ArrayList<>();
+    cache.fieldNames().forEachRemaining(keys::add);
+    assertEquals(List.of("Containers", "Driver", "Labels", "Links", "Mountpoint", "Name", "Scope",
+        "Size"), keys);
+    assertEquals("cache", cache.get("Name").asText());
+    assertEquals("data", mapper.readTree(lines[1]).get("Name").asText());
+    assertEquals("local", cache.get("Driver").asText());
+    assertEquals("local", cache.get("Scope").asText());
     assertEquals(storeDir.toAbsolutePath().resolve("layerfs/volumes/cache/_data").toString(),
-        json.get(0).get("mountpoint").asText());
+        cache.get("Mountpoint").asText());
+    assertEquals("0", cache.get("Links").asText());
+    assertEquals(0, cache.get("Containers").size());
+    assertEquals(0,
+        run("create", "web", "base:1", "--mount", "type=volume,source=data,target=/d").code());
+    JsonNode used = mapper.readTree(run("volume", "ls", "--format", "json").out().split("\n")[1]);
+    assertEquals("1", used.get("Links").asText());
+    assertEquals("web", used.get("Containers").get(0).asText());
+    assertEquals(0, run("rm", "web").code());
     Cli.Result rm = run("volume", "rm", "cache", "nope");
     assertEquals(1, rm.code());
     assertEquals("cache\n", rm.out());

@@ -3,6 +3,8 @@ package io.layerfs.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.layerfs.core.Image;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.image.Images;
@@ -16,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.Date;
+import java.util.List;
 import org.bouncycastle.bcpg.HashAlgorithmTags;
 import org.bouncycastle.bcpg.PublicKeyAlgorithmTags;
 import org.bouncycastle.bcpg.SymmetricKeyAlgorithmTags;
@@ -95,6 +98,35 @@ class SigningCommandsTest {
     assertEquals(0, json.code(), json.err());
     assertTrue(json.out().contains("\"key\" : \"" + fingerprint + "\""), json.out());
     assertTrue(json.out().matches("(?s).*\"digest\" : \"" + DIGEST + "\".*"), json.out());
+  }
+
+  @Test
+  void verifyShowsEverySignatureThatVerifies() throws IOException {
+    String other = "registry.example.com/demo/app:latest";
+    for (String identity : List.of(REF, other)) {
+      assertEquals(0, run("sign", "app:1", identity, "--key", secretKey.toString(),
+          "--passphrase-file", dir.resolve("pass").toString()).code());
+    }
+    Result verify = run("verify", "app:1", "--key", publicKey.toString());
+    assertEquals(0, verify.code(), verify.err());
+    List<String> lines = verify.out().strip().lines().toList();
+    assertEquals(3, lines.size(), verify.out());
+    String digest = image.manifestDigest().toString();
+    assertEquals(List.of(fingerprint, REF, digest), List.of(lines.get(1).split(" +")));
+    assertEquals(List.of(fingerprint, other, digest), List.of(lines.get(2).split(" +")));
+
+    JsonNode json = new ObjectMapper().readTree(
+        run("verify", "app:1", "--key", publicKey.toString(), "--format", "json").out());
+    assertTrue(json.isArray(), json.toString());
+    assertEquals(2, json.size());
+    assertEquals(REF, json.get(0).get("identity").asText());
+    assertEquals(other, json.get(1).get("identity").asText());
+    assertEquals(fingerprint, json.get(1).get("key").asText());
+    // --identity still picks: one row, exit 0
+    Result one = run("verify", "app:1", "--key", publicKey.toString(), "--identity", other);
+    assertEquals(0, one.code(), one.err());
+    assertEquals(2, one.out().strip().lines().count(), one.out());
+    assertTrue(one.out().contains(other), one.out());
   }
 
   @Test

@@ -90,6 +90,7 @@ public final class ImageBuilder {
   private String architecture = "amd64";
   private Instant created = Instant.EPOCH;
   private boolean docker;
+  private ObjectNode runtime = OciLayout.JSON.createObjectNode();
 
   private ImageBuilder(Path layout) {
     this.layout = new OciLayout(Objects.requireNonNull(layout, "layout"));
@@ -119,6 +120,15 @@ public final class ImageBuilder {
   /** The config's {@code created} time (and its history entries'); the epoch by default. */
   public ImageBuilder created(Instant created) {
     this.created = Objects.requireNonNull(created, "created");
+    return this;
+  }
+
+  /**
+   * The config's own {@code config} object (Env, Cmd, Entrypoint, WorkingDir, ...), what a
+   * container made from the image runs with; empty by default.
+   */
+  public ImageBuilder runtimeConfig(ObjectNode config) {
+    this.runtime = Objects.requireNonNull(config, "config").deepCopy();
     return this;
   }
 
@@ -237,7 +247,7 @@ public final class ImageBuilder {
     config.put("created", time);
     config.put("architecture", architecture);
     config.put("os", os);
-    config.putObject("config");
+    config.set("config", runtime.deepCopy());
     ObjectNode rootfs = config.putObject("rootfs");
     rootfs.put("type", "layers");
     rootfs.set("diff_ids", diffIds);

@@ -148,6 +148,24 @@ public final class SimpleSigning {
    */
   public static SignatureInfo requireSigned(ContentStore store, Digest manifestDigest,
       Path publicKeyFile, String identityOrNull) throws IOException {
+    return verified(store, manifestDigest, publicKeyFile, identityOrNull, true).get(0);
+  }
+
+  /**
+   * As {@link #requireSigned}, but returns what every signature that verifies says, in the order
+   * they are stored, as {@code skopeo standalone-verify} users check each: an image signed for
+   * two identities, or by two trusted keys, shows both.
+   *
+   * @throws SignatureException as {@link #requireSigned}, when none verifies
+   */
+  public static List<SignatureInfo> requireSignedAll(ContentStore store, Digest manifestDigest,
+      Path publicKeyFile, String identityOrNull) throws IOException {
+    return verified(store, manifestDigest, publicKeyFile, identityOrNull, false);
+  }
+
+  /** The signatures that verify (the first alone with {@code firstOnly}); never empty. */
+  private static List<SignatureInfo> verified(ContentStore store, Digest manifestDigest,
+      Path publicKeyFile, String identityOrNull, boolean firstOnly) throws IOException {
     Objects.requireNonNull(manifestDigest, "manifestDigest");
     PGPPublicKeyRingCollection keys;
     try (InputStream in = Files.newInputStream(publicKeyFile)) {
@@ -162,13 +180,20 @@ public final class SimpleSigning {
           e);
     }
     List<byte[]> signatures = SignatureStore.list(store, manifestDigest);
+    List<SignatureInfo> verified = new ArrayList<>();
     List<String> failures = new ArrayList<>();
     for (int i = 0; i < signatures.size(); i++) {
       try {
-        return verify(signatures.get(i), keys, identityOrNull, manifestDigest);
+        verified.add(verify(signatures.get(i), keys, identityOrNull, manifestDigest));
+        if (firstOnly) {
+          return verified;
+        }
       } catch (SignatureException e) {
         failures.add("signature-" + (i + 1) + ": " + e.getMessage());
       }
+    }
+    if (!verified.isEmpty()) {
+      return verified;
     }
     String what = "image " + manifestDigest + " has no signature by key "
         + String.join(", ", OpenPgpKeys.fingerprints(keys))

@@ -121,6 +121,17 @@ public final class Store implements Closeable {
   }
 
   /**
+   * The bytes of {@code image}'s config blob (OCI image config or Docker container image JSON),
+   * checked against its digest, as {@code docker image inspect} reads {@code Config} from it.
+   *
+   * @throws IOException if the blob is missing, larger than {@link Limits#jsonBytes()} or does
+   *     not match its digest
+   */
+  public byte[] imageConfig(Image image) throws IOException {
+    return content.readJson(image.configDigest());
+  }
+
+  /**
    * Tags what {@code ref} names as {@code tag}, as {@code docker tag} does: the target of tag
    * {@code ref} itself (an image index stays an index), else the image {@link #image} resolves.
    * A tag of that name already there moves.
@@ -719,6 +730,19 @@ public final class Store implements Closeable {
       throws IOException {
     OptionalLibrary.BOUNCY_CASTLE.require();
     return SimpleSigning.requireSigned(content, image(ref).manifestDigest(), publicKeyFile,
+        identityOrNull);
+  }
+
+  /**
+   * As {@link #verify}, but every stored signature that verifies, in stored order (an image
+   * signed for two identities shows both).
+   *
+   * @throws SignatureException when none does
+   */
+  public List<SignatureInfo> verifyAll(String ref, Path publicKeyFile, String identityOrNull)
+      throws IOException {
+    OptionalLibrary.BOUNCY_CASTLE.require();
+    return SimpleSigning.requireSignedAll(content, image(ref).manifestDigest(), publicKeyFile,
         identityOrNull);
   }
 

@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Date;
+import java.util.List;
 import org.bouncycastle.openpgp.PGPCompressedData;
 import org.bouncycastle.openpgp.PGPCompressedDataGenerator;
 import org.bouncycastle.openpgp.PGPLiteralData;
@@ -393,6 +394,30 @@ class SimpleSigningTest {
     String noFile = assertThrows(SignatureException.class, () -> SimpleSigning.requireSigned(
         store, MANIFEST, dir.resolve("missing.pub"), null)).getMessage();
     assertTrue(noFile.contains("missing.pub"), noFile);
+  }
+
+  @Test
+  void requireSignedAllReturnsEverySignatureThatVerifiesInStoredOrder() throws IOException {
+    ContentStore store = ContentStore.open(dir.resolve("store"));
+    Path aliceKey = Files.write(dir.resolve("alice.pub"), TestKeys.armor(ALICE.publicKeys()));
+    String none = assertThrows(SignatureException.class,
+        () -> SimpleSigning.requireSignedAll(store, MANIFEST, aliceKey, null)).getMessage();
+    assertEquals(assertThrows(SignatureException.class,
+        () -> SimpleSigning.requireSigned(store, MANIFEST, aliceKey, null)).getMessage(), none);
+
+    SignatureStore.add(store, MANIFEST, sign(ALICE, "other/ref:1", MANIFEST));
+    SignatureStore.add(store, MANIFEST, sign(BOB, REF, MANIFEST));
+    SignatureStore.add(store, MANIFEST, sign(ALICE, REF, MANIFEST));
+    List<SignatureInfo> all = SimpleSigning.requireSignedAll(store, MANIFEST, aliceKey, null);
+    assertEquals(List.of("other/ref:1", REF),
+        all.stream().map(SignatureInfo::dockerReference).toList());
+    assertTrue(all.stream().allMatch(i -> i.keyFingerprint().equals(ALICE.fingerprint())
+        && i.manifestDigest().equals(MANIFEST)), all.toString());
+    // the identity still selects; requireSigned still stops at the first
+    assertEquals(List.of(REF), SimpleSigning.requireSignedAll(store, MANIFEST, aliceKey, REF)
+        .stream().map(SignatureInfo::dockerReference).toList());
+    assertEquals("other/ref:1",
+        SimpleSigning.requireSigned(store, MANIFEST, aliceKey, null).dockerReference());
   }
 
   @Test
