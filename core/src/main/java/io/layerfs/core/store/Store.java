@@ -364,7 +364,7 @@ public final class Store implements Closeable {
         throw e;
       }
     }
-    attachThrough(tag, client, reference, lazyOrigin(reference, options.tlsVerify()));
+    attachThrough(tag, client, reference, lazyOrigin(reference, options));
     return tag;
   }
 
@@ -417,11 +417,8 @@ public final class Store implements Closeable {
       if (origin == null) {
         continue;
       }
-      String[] lines = origin.split("\n");
-      Reference reference = Reference.parse(lines[0]);
-      boolean tlsVerify = !(lines.length > 1 && lines[1].equals("tlsVerify=false"));
-      RegistryClient client =
-          new RegistryClient(RegistryOptions.defaults().withTlsVerify(tlsVerify));
+      Reference reference = Reference.parse(origin.split("\n", 2)[0]);
+      RegistryClient client = new RegistryClient(originOptions(origin));
       attachThrough(ref, client, reference, origin);
       return;
     }
@@ -429,10 +426,27 @@ public final class Store implements Closeable {
 
   /**
    * What a lazy layer's folder records of its registry blob, a line each: the reference, then
-   * {@code tlsVerify=BOOLEAN} ({@link #reattachLazy} reads it back).
+   * {@code tlsVerify=BOOLEAN}, then {@code loopbackHttp=false} when HTTPS was required of a
+   * loopback registry too (an explicit {@code --tls-verify=true}), so that another process
+   * reading on never speaks plain HTTP where the user forbade it ({@link #originOptions}).
    */
-  private static String lazyOrigin(Reference reference, boolean tlsVerify) {
-    return reference + "\n" + "tlsVerify=" + tlsVerify + "\n";
+  static String lazyOrigin(Reference reference, RegistryOptions options) {
+    return reference + "\n" + "tlsVerify=" + options.tlsVerify() + "\n"
+        + (options.tlsVerify() && !options.loopbackHttp() ? "loopbackHttp=false\n" : "");
+  }
+
+  /** The registry options {@code origin} (see {@link #lazyOrigin}) asks for; older ones too. */
+  static RegistryOptions originOptions(String origin) {
+    RegistryOptions options = RegistryOptions.defaults();
+    String[] lines = origin.split("\n");
+    for (int i = 1; i < lines.length; i++) { // line 0 is the reference
+      if (lines[i].equals("tlsVerify=false")) {
+        options = options.withTlsVerify(false);
+      } else if (lines[i].equals("loopbackHttp=false")) {
+        options = options.withLoopbackHttp(false);
+      }
+    }
+    return options;
   }
 
   /**
