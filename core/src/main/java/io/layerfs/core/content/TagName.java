@@ -67,15 +67,16 @@ final class TagName {
         path = rest.substring(slash + 1);
       }
     }
-    if (!path.equals(path.toLowerCase(Locale.ROOT))) {
-      throw invalid(name, "repository name '" + path + "' must be lowercase (Docker's rule;"
-          + " the tag after ':' may have upper case)");
-    }
+    // a character no case makes right (a space, '+') first: "must be lowercase" would mislead
     for (String component : path.split("/", -1)) {
-      if (!PATH_COMPONENT.matcher(component).matches()) {
+      if (!PATH_COMPONENT.matcher(component.toLowerCase(Locale.ROOT)).matches()) {
         throw invalid(name, "bad repository name component '" + component + "' (lowercase"
             + " letters and digits, separated by '.', '_', '__' or dashes)");
       }
+    }
+    if (!path.equals(path.toLowerCase(Locale.ROOT))) {
+      throw invalid(name, "repository name '" + path + "' must be lowercase (Docker's rule;"
+          + " the tag after ':' may have upper case)");
     }
   }
 

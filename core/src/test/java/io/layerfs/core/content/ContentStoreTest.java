@@ -234,6 +234,7 @@ class ContentStoreTest {
     bad.put("app:1:2", "component 'app:1'");
     bad.put("a..b:1", "component 'a..b'");
     bad.put("app+x:1", "component 'app+x'");
+    bad.put("Bad Tag", "component 'Bad Tag' (lowercase letters and digits"); // not "lowercase"
     bad.put("app@sha256:12", "bad digest 'sha256:12'");
     bad.put(":1", "no repository name");
     bad.put("bad_host.x/app:1", "bad registry host 'bad_host.x'");
