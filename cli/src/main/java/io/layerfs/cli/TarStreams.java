@@ -129,10 +129,14 @@ final class TarStreams {
     }
   }
 
+  /** A tar record: the least a tar holds (one header). */
+  private static final int RECORD = 512;
+
   /**
    * The tar bytes of {@code in}: decompressed when it is gzip, bzip2, xz (with org.tukaani:xz) or
-   * zstd, as {@code docker cp -} takes it; an error when it is shorter than one tar header (Commons Compress would take
-   * such input, and so anything that is no tar, for an empty archive).
+   * zstd, as {@code docker cp -} takes it; an error when it is shorter than one tar header
+   * (Commons Compress would take such input, and so anything that is no tar, for an empty
+   * archive).
    */
   static InputStream tarOf(InputStream in) throws IOException {
     InputStream buffered = new BufferedInputStream(in, 1 << 16);
@@ -166,8 +170,6 @@ final class TarStreams {
     }
     return tar;
   }
-
-  private static final int RECORD = 512;
 
   /** What docker's archive code decompresses; a tar starting with "x^" is no zlib stream. */
   private static final Set<String> DOCKER_COMPRESSIONS = Set.of(CompressorStreamFactory.GZIP,

@@ -6,10 +6,10 @@
  *
  * <p>This package owns, in a container's directory {@code layerfs/containers/NAME/}: {@code
  * meta.log}, {@code meta.snap} (and {@code meta.snap.tmp} while one is written), {@code data/ID}
- * and {@code locks/KEY} (and {@code locks/d-SHA256} of directories). The directory itself, its {@code container.json} and its {@code lock}
- * belong to the {@code container} package. Main types: {@link io.layerfs.core.overlay.Overlay}
- * (every read and change, with the JDK's Linux results and exceptions), {@link
- * io.layerfs.core.overlay.ContainerTree} (the merged view), {@link
+ * and {@code locks/KEY} (and {@code locks/d-SHA256} of directories). The directory itself, its
+ * {@code container.json} and its {@code lock} belong to the {@code container} package. Main types:
+ * {@link io.layerfs.core.overlay.Overlay} (every read and change, with the JDK's Linux results and
+ * exceptions), {@link io.layerfs.core.overlay.ContainerTree} (the merged view), {@link
  * io.layerfs.core.overlay.UpperLayer} (the upper entries and their records), {@link
  * io.layerfs.core.overlay.UpperDir} and {@link io.layerfs.core.overlay.UpperFile}, {@link
  * io.layerfs.core.overlay.MetaLog} (the log and snapshot files), {@link

@@ -25,12 +25,12 @@ import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
  * One request to a registry, with what every request needs: the registry's scheme (HTTPS; with
- * {@code tlsVerify} off, or for a loopback registry, plain HTTP for a registry that does not
- * answer TLS, found by one probe of {@code /v2/} and remembered), authentication ({@link RegistryAuth}: a 401 is answered once
- * and the request sent again), redirects (followed for {@code GET} and {@code HEAD}, without the
- * credentials when they lead to another host, as blob storage such as S3 refuses them), and
- * bounded retries with exponential backoff for transient failures: 5xx, 429 (waiting its {@code
- * Retry-After}), and connections reset, refused or timed out.
+ * {@code tlsVerify} off, or for a loopback registry, plain HTTP for a registry that does not answer
+ * TLS, found by one probe of {@code /v2/} and remembered), authentication ({@link RegistryAuth}: a
+ * 401 is answered once and the request sent again), redirects (followed for {@code GET} and {@code
+ * HEAD}, without the credentials when they lead to another host, as blob storage such as S3 refuses
+ * them), and bounded retries with exponential backoff for transient failures: 5xx, 429 (waiting its
+ * {@code Retry-After}), and connections reset, refused or timed out.
  *
  * <p>Responses come back with their body as a stream, whatever their status: callers check it
  * and turn an unexpected one into a {@link RegistryException} with {@link #error}. Thread-safe.

@@ -27,16 +27,17 @@
  * registry ({@code loopbackHttp}, unless the user gave {@code --tls-verify=true}): plain HTTP when
  * a registry answers {@code /v2/} there, else HTTPS, verified; no other registry is ever spoken
  * to in plain HTTP. A reference's registry may be an IPv6 address in brackets; its image's tag in
- * the store is kept in {@code index.json} in the form {@code oci.RefNames} gives it. A 401 is answered once per request: {@code Basic} with the credentials ({@code
- * --creds}, else the Docker config's entry for the registry), {@code Bearer} with a token fetched
- * from the challenge's realm for the request's scopes ({@code repository:NAME:pull}, {@code
- * pull,push} for a push, plus {@code repository:FROM:pull} for a mount) with the credentials as
- * basic auth when there are any, cached until it expires. Transient failures (5xx, 429 with its
- * {@code Retry-After}, connections reset or refused) are retried with exponential backoff, up to
- * {@code maxAttempts} in all; TLS failures and unknown hosts are not. Redirects of {@code GET}
- * and {@code HEAD} are followed without credentials to another host. Errors are {@link
- * io.layerfs.core.registry.RegistryException}s, one line naming the registry, the reference or
- * blob, the HTTP status and the registry's own error codes (such as {@code MANIFEST_UNKNOWN}).
+ * the store is kept in {@code index.json} in the form {@code oci.RefNames} gives it. A 401 is
+ * answered once per request: {@code Basic} with the credentials ({@code --creds}, else the Docker
+ * config's entry for the registry), {@code Bearer} with a token fetched from the challenge's realm
+ * for the request's scopes ({@code repository:NAME:pull}, {@code pull,push} for a push, plus {@code
+ * repository:FROM:pull} for a mount) with the credentials as basic auth when there are any, cached
+ * until it expires. Transient failures (5xx, 429 with its {@code Retry-After}, connections reset or
+ * refused) are retried with exponential backoff, up to {@code maxAttempts} in all; TLS failures and
+ * unknown hosts are not. Redirects of {@code GET} and {@code HEAD} are followed without credentials
+ * to another host. Errors are {@link io.layerfs.core.registry.RegistryException}s, one line naming
+ * the registry, the reference or blob, the HTTP status and the registry's own error codes (such as
+ * {@code MANIFEST_UNKNOWN}).
  *
  * <p>The HTTP client's cost, measured on pulls (issue 12): its read buffer is set to 512 KiB
  * (the JDK's property {@code jdk.httpclient.bufsize}, unless given), as its one selector thread
