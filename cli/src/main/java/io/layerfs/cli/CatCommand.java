@@ -13,16 +13,19 @@ final class CatCommand implements CliCommand {
   static CommandSpec spec() {
     CommandSpec spec = Specs.command(new CatCommand(), "cat",
         "Print a file of a container or an image.");
-    spec.addPositional(Specs.positional("0", "NAME|IMAGE",
-        "A container, or an image's tag or manifest digest.").build());
-    spec.addPositional(Specs.positional("1", "PATH", "Absolute path in the image.").build());
+    spec.addPositional(Specs.positional("0", "NAME|IMAGE[:PATH]",
+        "A container, or an image's tag or manifest digest; with ':PATH' (web:/etc/motd, as cp"
+            + " takes it), also the path.").build());
+    spec.addPositional(Specs.optionalPositional("1", "PATH", "Absolute path in the image.")
+        .build());
     return spec;
   }
 
   @Override
   public int run(Invocation in) throws IOException {
-    String image = in.positional(0);
-    String path = in.positional(1);
+    NamedPath named = NamedPath.of(in, in.positional(0), in.positional(1), null);
+    String image = named.name();
+    String path = named.path();
     try (FileSystem fs = Stores.openImage(in.store(), image)) {
       Path file = fs.getPath(path);
       if (Files.isDirectory(file)) {

@@ -25,10 +25,11 @@ final class LsCommand implements CliCommand {
   static CommandSpec spec() {
     CommandSpec spec = Specs.command(new LsCommand(), "ls",
         "List a directory (or show one file) of a container or an image.");
-    spec.addPositional(Specs.positional("0", "NAME|IMAGE",
-        "A container, or an image's tag or manifest digest.").build());
+    spec.addPositional(Specs.positional("0", "NAME|IMAGE[:PATH]",
+        "A container, or an image's tag or manifest digest; with ':PATH' (web:/etc, as cp"
+            + " takes it), also the path.").build());
     spec.addPositional(Specs.optionalPositional("1", "PATH",
-        "Absolute path in the image (default: /).").defaultValue("/").build());
+        "Absolute path in the image (default: /).").build());
     spec.addOption(Specs.flag(new String[] {"-l", "--long"},
         "Mode, owner, size, time and link target."));
     return spec;
@@ -36,8 +37,10 @@ final class LsCommand implements CliCommand {
 
   @Override
   public int run(Invocation in) throws IOException {
-    String image = in.positional(0);
-    String path = in.positional(1);
+    String first = in.positional(0);
+    NamedPath named = NamedPath.of(in, first, in.positional(1), "/");
+    String image = named.name();
+    String path = named.path();
     boolean longFormat = in.flag("--long");
     PrintWriter out = in.out();
     try (FileSystem fs = Stores.openImage(in.store(), image)) {

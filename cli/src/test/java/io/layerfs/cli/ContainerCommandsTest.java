@@ -13,7 +13,10 @@ import io.layerfs.core.image.Images;
 import io.layerfs.core.rootfs.LayerStore;
 import io.layerfs.core.store.Container;
 import io.layerfs.testing.ImageBuilder;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -75,6 +78,38 @@ class ContainerCommandsTest {
     Cli.Result none = run("create");
     assertEquals(2, none.code());
     assertTrue(none.err().contains("IMAGE"), none.err());
+  }
+
+  @Test
+  void lsAndCatTakeTheContainerAndPathInCpsForm() {
+    assertEquals(0, run("create", "web", "base:1").code());
+    assertEquals("motd\n", run("ls", "web:/etc").out());
+    assertEquals("hello\n", catBytes("web:/etc/motd"));
+    assertEquals("hello\n", catBytes("base:1:/etc/motd")); // an image's tag too
+    assertEquals("motd\n", run("ls", "base:1", "/etc").out()); // a tag is not NAME:PATH
+    Cli.Result twice = run("cat", "web:/etc/motd", "/etc/motd");
+    assertEquals(2, twice.code());
+    assertTrue(twice.err().contains("the path is given twice"), twice.err());
+    Cli.Result none = run("cat", "web");
+    assertEquals(2, none.code());
+    assertTrue(none.err().contains("'PATH' (or give NAME:PATH)"), none.err());
+  }
+
+  /** What {@code cat ARGS} writes to standard output (its bytes go there, not to the writer). */
+  private String catBytes(String... args) {
+    PrintStream saved = System.out;
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(bytes, true));
+    try {
+      String[] all = new String[args.length + 1];
+      all[0] = "cat";
+      System.arraycopy(args, 0, all, 1, args.length);
+      Cli.Result r = run(all);
+      assertEquals(0, r.code(), r.err());
+    } finally {
+      System.setOut(saved);
+    }
+    return bytes.toString(StandardCharsets.UTF_8);
   }
 
   @Test
