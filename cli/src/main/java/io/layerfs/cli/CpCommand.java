@@ -78,6 +78,9 @@ final class CpCommand implements CliCommand {
         out.flush();
         return 0;
       }
+      if (toContainer) {
+        refuseTmpfs(inContainer(fs, to.group(2)), destination);
+      }
       if (toContainer && source.equals("-")) {
         TarStreams.extract(new BufferedInputStream(System.in, 1 << 16),
             inContainer(fs, to.group(2)), archive);
@@ -144,6 +147,21 @@ final class CpCommand implements CliCommand {
 
   private static Path inContainer(FileSystem fs, String path) {
     return fs.getPath(path.isEmpty() ? "/" : path).toAbsolutePath();
+  }
+
+  /**
+   * Refuses a destination in a tmpfs mount: this process's tmpfs is gone when cp closes the
+   * container (every open starts with an empty one), so the copy would vanish without a word.
+   */
+  private static void refuseTmpfs(Path dst, String dstText) throws IOException {
+    Path existing = dst;
+    while (existing != null && !Files.exists(existing, LinkOption.NOFOLLOW_LINKS)) {
+      existing = existing.getParent();
+    }
+    if (existing != null && Files.getFileStore(existing).type().equals("tmpfs")) {
+      throw new IllegalArgumentException(dstText + " is in a tmpfs mount, which holds files"
+          + " only while one process has the container open: nothing copied there would stay");
+    }
   }
 
   /** docker cp's rules for where SRC lands. */

@@ -316,4 +316,17 @@ class CpCommandTest {
     return Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class,
         java.nio.file.LinkOption.NOFOLLOW_LINKS).isOther();
   }
+
+  @Test
+  void aCopyIntoATmpfsMountIsRefusedRatherThanLostWhenCpCloses() {
+    assertEquals(0, run("create", "--mount", "type=tmpfs,target=/run/t", "tm", "base:1").code());
+    String file = host.resolve("site/index.html").toString();
+    for (String dst : List.of("tm:/run/t", "tm:/run/t/", "tm:/run/t/new/deeper")) {
+      Cli.Result r = run("cp", file, dst);
+      assertEquals(1, r.code(), dst + ": " + r.err());
+      assertEquals("layerfs: " + dst + " is in a tmpfs mount, which holds files only while one"
+          + " process has the container open: nothing copied there would stay", r.errorLine());
+    }
+    assertEquals(0, run("cp", file, "tm:/run/").code()); // beside the mount: the container layer
+  }
 }
