@@ -88,10 +88,26 @@ final class InspectCommand implements CliCommand {
     } else {
       out.println("Mounts:    " + mounts.size());
       for (Mount m : mounts) {
-        out.println("  " + m.type().id() + "  " + source(store, m) + " -> " + m.target()
-            + (m.readOnly() ? "  (read-only)" : ""));
+        // a tmpfs has no source: its size limit says what it is
+        String from = m.type() == Mount.Type.TMPFS
+            ? "(memory, at most " + (m.tmpfsSize() > 0 ? tmpfsSize(m.tmpfsSize())
+                : "half the heap") + ")"
+            : source(store, m);
+        out.println(String.format("  %-6s  %s -> %s%s", m.type().id(), from, m.target(),
+            m.readOnly() ? "  (read-only)" : ""));
       }
     }
+  }
+
+  /** A tmpfs-size as the spec writes one: 64m, not 67.1MB. */
+  private static String tmpfsSize(long bytes) {
+    String[] units = {"", "k", "m", "g"};
+    int unit = 0;
+    while (unit < units.length - 1 && bytes % 1024 == 0) {
+      bytes /= 1024;
+      unit++;
+    }
+    return bytes + units[unit];
   }
 
   /** Docker's Source: a volume's directory, a bind mount's host path, "" for a tmpfs. */

@@ -213,7 +213,10 @@ class ContainerCommandsTest {
     assertEquals("rprivate", b.get("Propagation").asText());
     assertEquals("tmpfs", mounts.get(2).get("Type").asText());
     assertEquals("", mounts.get(2).get("Source").asText());
-    assertTrue(run("inspect", "web").out().contains("  bind  " + site + " -> /srv  (read-only)"));
+    String text = run("inspect", "web").out();
+    assertTrue(text.contains("\n  bind    " + site + " -> /srv  (read-only)\n"), text);
+    assertTrue(text.contains("\n  volume  " + v.get("Source").asText() + " -> /data\n"), text);
+    assertTrue(text.contains("\n  tmpfs   (memory, at most 1m) -> /tmp\n"), text);
 
     assertEquals(0, run("volume", "create", "spare").code());
     assertEquals("DRIVER   VOLUME NAME   CONTAINERS\nlocal    data          web\n"
