@@ -7,6 +7,7 @@
  */
 module io.layerfs.core {
   requires org.apache.commons.compress;
+  requires org.apache.commons.io;
   // optional (internal.OptionalLibrary): zstd layers and signatures only
   requires static com.github.luben.zstd_jni;
   requires com.fasterxml.jackson.databind;

@@ -75,27 +75,56 @@ public final class ImageAssembler {
       entry.put("comment", comment);
     }
     config.set("history", history);
-    byte[] configJson = OciJson.toBytes(config);
-    Digest configDigest = store.write(configJson);
-
-    ObjectNode manifest = OciJson.object();
-    manifest.put("schemaVersion", 2);
-    manifest.put("mediaType", MediaTypes.OCI_MANIFEST);
-    manifest.set("config",
-        new Descriptor(MediaTypes.OCI_CONFIG, configDigest, configJson.length).toJson());
-    ArrayNode layers = manifest.putArray("layers");
+    ArrayNode layers = OciJson.arrayNode();
     if (keepBaseLayers) {
       for (Layer l : base.layers()) {
         layers.add(new Descriptor(ociLayerType(l.mediaType()), l.digest(), l.size()).toJson());
       }
     }
     layers.add(new Descriptor(layer.mediaType(), layer.digest(), layer.size()).toJson());
+    return store(store, config, layers, tagOrNull, base.os(), base.architecture());
+  }
+
+  /**
+   * Writes an image of one layer and no base, as {@code docker import} makes one of a file
+   * system tar: a config with only the platform, the layer and a history entry.
+   */
+  public static Image writeAlone(ContentStore store, LayerBlob.Written layer, Instant created,
+      String os, String architecture, String comment, String tagOrNull) throws IOException {
+    String time = DateTimeFormatter.ISO_INSTANT.format(created);
+    ObjectNode config = OciJson.object();
+    config.put("created", time);
+    config.put("architecture", architecture);
+    config.put("os", os);
+    config.putObject("config");
+    ObjectNode rootfs = config.putObject("rootfs");
+    rootfs.put("type", "layers");
+    rootfs.putArray("diff_ids").add(layer.diffId().toString());
+    ObjectNode entry = config.putArray("history").addObject();
+    entry.put("created", time);
+    entry.put("comment", comment);
+    ArrayNode layers = OciJson.arrayNode();
+    layers.add(new Descriptor(layer.mediaType(), layer.digest(), layer.size()).toJson());
+    return store(store, config, layers, tagOrNull, os, architecture);
+  }
+
+  /** Stores {@code config} and an OCI manifest of it and {@code layers}, tags it, resolves it. */
+  private static Image store(ContentStore store, ObjectNode config, ArrayNode layers,
+      String tagOrNull, String os, String architecture) throws IOException {
+    byte[] configJson = OciJson.toBytes(config);
+    Digest configDigest = store.write(configJson);
+    ObjectNode manifest = OciJson.object();
+    manifest.put("schemaVersion", 2);
+    manifest.put("mediaType", MediaTypes.OCI_MANIFEST);
+    manifest.set("config",
+        new Descriptor(MediaTypes.OCI_CONFIG, configDigest, configJson.length).toJson());
+    manifest.set("layers", layers);
     byte[] manifestJson = OciJson.toBytes(manifest);
     Digest manifestDigest = store.write(manifestJson);
     if (tagOrNull != null) {
       store.tag(tagOrNull, manifestDigest);
     }
-    return Images.resolve(store, manifestDigest.toString(), base.os(), base.architecture());
+    return Images.resolve(store, manifestDigest.toString(), os, architecture);
   }
 
   private static String ociLayerType(String mediaType) throws IOException {

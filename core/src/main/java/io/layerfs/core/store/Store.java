@@ -22,6 +22,7 @@ import io.layerfs.core.estargz.EStargzReader;
 import io.layerfs.core.fsck.Fsck;
 import io.layerfs.core.gc.GarbageCollector;
 import io.layerfs.core.image.Images;
+import io.layerfs.core.image.RootfsImport;
 import io.layerfs.core.internal.OptionalLibrary;
 import io.layerfs.core.lazy.LazyLayer;
 import io.layerfs.core.lazy.LazyLayers;
@@ -46,6 +47,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -258,6 +260,15 @@ public final class Store implements Closeable {
   /** Imports every image of an OCI archive or a docker-archive; returns the tags made. */
   public List<String> importArchive(Path file, Progress progress) throws IOException {
     return ImageTransfer.importArchive(file, content, progress);
+  }
+
+  /**
+   * Makes an image of one layer from a file system tar read from {@code in} (plain or
+   * compressed), as {@code docker import} does with what {@code docker export} writes, and tags
+   * it {@code tag}; {@code source} names the tar in errors and in the image's history.
+   */
+  public Image importRootfs(InputStream in, String source, String tag) throws IOException {
+    return RootfsImport.importTar(content, in, source, tag, Instant.now());
   }
 
   /** Squashes an image into one layer (old history kept, marked {@code empty_layer}). */

@@ -1,0 +1,96 @@
+package io.layerfs.core.image;
+
+import io.layerfs.core.Compression;
+import io.layerfs.core.Image;
+import io.layerfs.core.content.ContentStore;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Instant;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.compressors.CompressorException;
+import org.apache.commons.compress.compressors.CompressorStreamFactory;
+import org.apache.commons.io.input.BoundedInputStream;
+import org.apache.commons.io.input.TeeInputStream;
+
+/**
+ * Makes an image of one layer from a file system tar, as {@code docker import} does with what
+ * {@code docker export} wrote: the tar (plain, gzip, zstd or bzip2) becomes the layer as it is,
+ * stored gzip-compressed, read through once as a tar on the way so that anything else (a
+ * truncated or damaged archive, a file that is no tar) is refused before a tag names it.
+ */
+public final class RootfsImport {
+  private static final int RECORD = 512;
+
+  private RootfsImport() {}
+
+  /**
+   * Imports the tar read from {@code in}, named {@code source} in errors and in the image's
+   * history, and tags the image {@code tag}.
+   *
+   * @throws IOException naming {@code source} when it is not a (complete) tar
+   */
+  public static Image importTar(ContentStore store, InputStream in, String source, String tag,
+      Instant created) throws IOException {
+    try (LayerBlob layer = new LayerBlob(store, Compression.GZIP)) {
+      OutputStream tar = layer.tar();
+      try (BoundedInputStream plain = BoundedInputStream.builder()
+              .setInputStream(decompressed(new BufferedInputStream(in, 1 << 16), source)).get();
+          InputStream tee = new TeeInputStream(plain, tar);
+          TarArchiveInputStream entries = new TarArchiveInputStream(tee)) {
+        long n = 0;
+        for (TarArchiveEntry e; (e = entries.getNextEntry()) != null; n++) {
+          // Commons Compress skips a cut entry's missing data without a word: count it, as Go's
+          // archive/tar (docker import's reader) fails with "unexpected EOF"
+          long data = entries.transferTo(OutputStream.nullOutputStream());
+          if (!e.isDirectory() && data != e.getSize()) {
+            throw new IOException(source + ": cut short in " + e.getName() + ": "
+                + data + " of its " + e.getSize() + " bytes");
+          }
+        }
+        if (n == 0) {
+          throw new IOException(source + ": an empty tar: no file system to import");
+        }
+        tee.transferTo(OutputStream.nullOutputStream()); // the end blocks too: the whole tar
+        if (plain.getCount() % RECORD != 0) { // a header cut short reads as the end
+          throw new IOException(source + ": cut short: " + plain.getCount()
+              + " bytes, not a whole number of " + RECORD + "-byte records");
+        }
+      } catch (IOException e) {
+        throw e.getMessage() != null && e.getMessage().startsWith(source) ? e
+            : new IOException(source + ": not a complete tar: " + e.getMessage(), e);
+      }
+      return ImageAssembler.writeAlone(store, layer.commit(), created, "linux",
+          hostArchitecture(), "Imported from " + source, tag);
+    }
+  }
+
+  private static InputStream decompressed(BufferedInputStream in, String source)
+      throws IOException {
+    in.mark(Compression.SNIFF_LENGTH);
+    byte[] head = in.readNBytes(Compression.SNIFF_LENGTH);
+    in.reset();
+    Compression known = Compression.detect(head, head.length);
+    if (known != null) {
+      return known.decompress(in);
+    }
+    try {
+      // what else docker import takes (bzip2, xz): Commons Compress knows them
+      return new CompressorStreamFactory().createCompressorInputStream(in);
+    } catch (CompressorException e) {
+      throw new IOException(source + ": neither a tar nor a compressed tar", e);
+    }
+  }
+
+  /** The image architecture of this JVM's machine, as docker import records the daemon's. */
+  static String hostArchitecture() {
+    String arch = System.getProperty("os.arch");
+    return switch (arch) {
+      case "amd64", "x86_64" -> "amd64";
+      case "aarch64" -> "arm64";
+      default -> arch; // ppc64le, s390x, riscv64: the JDK's names are Go's
+    };
+  }
+}
