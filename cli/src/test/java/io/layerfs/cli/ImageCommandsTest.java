@@ -440,7 +440,7 @@ class ImageCommandsTest {
         .file("/other", "x".repeat(5000)).build("other").manifestDigest());
     assertEquals(List.of("base:1", "other"), store().tags());
     assertEquals(0, run("create", "web", "base:1").code());
-    Cli.Result r = run("rmi", "base:1", "ghost:1", "other");
+    Cli.Result r = run("rmi", "-f", "base:1", "ghost:1", "other");
     assertEquals(1, r.code());
     assertEquals("Untagged: base:1\nUntagged: other\n", r.out());
     assertEquals("layerfs: no image tagged ghost:1 in store " + storeDir
@@ -456,6 +456,28 @@ class ImageCommandsTest {
     ImageBuilder.create(storeDir).layer().file("/f", "f").build("app:latest");
     assertEquals("Untagged: app:latest\n", run("rmi", "app").out());
     assertEquals(2, run("rmi").code());
+  }
+
+  @Test
+  void rmiRefusesTheLastTagOfAnImageAContainerUsesUnlessForced() throws IOException {
+    assertEquals(0, run("create", "web", "base:1").code());
+    Cli.Result refused = run("rmi", "base:1");
+    assertEquals(1, refused.code());
+    assertEquals("", refused.out());
+    assertEquals("layerfs: conflict: unable to remove repository reference \"base:1\" (must "
+        + "force) - container web is using its referenced image "
+        + base.manifestDigest().toString().substring(7, 19), refused.errorLine());
+    assertEquals(List.of("base:1"), store().tags());
+    // another tag of the same image: untagging one loses nothing, as with docker
+    assertEquals(0, run("tag", "base:1", "base:2").code());
+    assertEquals("Untagged: base:1\n", run("rmi", "base:1").out());
+    assertEquals(1, run("rmi", "base:2").code());
+    Cli.Result forced = run("rmi", "--force", "base:2");
+    assertEquals(0, forced.code(), forced.err());
+    assertEquals("Untagged: base:2\n", forced.out());
+    assertEquals(List.of(), store().tags());
+    // the container keeps its image
+    assertEquals("gone\nmotd\n", run("ls", "web", "/etc").out());
   }
 
   @Test
