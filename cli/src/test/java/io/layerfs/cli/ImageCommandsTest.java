@@ -516,14 +516,19 @@ class ImageCommandsTest {
     Path tar = dir.resolve("web.tar");
     assertEquals(0, run("export", "web", "-o", tar.toString()).code());
     java.util.Map<String, String> entries = new java.util.TreeMap<>();
+    List<String> names = new java.util.ArrayList<>();
     try (org.apache.commons.compress.archivers.tar.TarArchiveInputStream in =
         new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(
             Files.newInputStream(tar))) {
       for (var e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+        names.add(e.getName());
         entries.put(e.getName(), e.isDirectory() ? "dir"
             : new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
       }
     }
+    // as docker export (moby's archive.TarWithOptions) names them: no entry for the root, no
+    // "./", a directory with a trailing "/" before its entries, names in byte order
+    assertEquals(List.of("etc/", "etc/motd", "var/", "var/new.txt"), names);
     // the merged view, not the changes: no whiteouts, the image's files too
     assertEquals("changed\n", entries.get("etc/motd"));
     assertEquals("new\n", entries.get("var/new.txt"));
