@@ -9,16 +9,22 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code layerfs images}: the tagged images of the store, like {@code docker images}; the size is
- * the sum of the (compressed) layer blobs. JSON has the full digest and the size in bytes.
+ * {@code layerfs images}: the tagged images of the store, like {@code docker images}. The size
+ * is what docker shows, the layers' uncompressed bytes, as far as the store knows them without
+ * inflating a layer ({@link Store#unpackedSize}): a compressed layer no view has read yet counts
+ * with its compressed size, and the cell gets a {@code *}. JSON has the full digest and the
+ * size in bytes.
  */
 final class ImagesCommand implements CliCommand {
   static CommandSpec spec() {
     CommandSpec spec = Specs.command(new ImagesCommand(), "images",
-        "List the tagged images of the store.");
+        "List the tagged images of the store. SIZE is the layers' uncompressed size, as docker "
+            + "shows it; '*' marks an image with layers not read yet, counted compressed (listing "
+            + "inflates nothing).");
     spec.addOption(FormatOption.spec());
     spec.addOption(Specs.flag(new String[] {"-q", "--quiet"},
         "Only the tags, one a line (layerfs rmi $(layerfs images -q))."));
@@ -39,20 +45,20 @@ final class ImagesCommand implements CliCommand {
     ArrayNode rows = Json.array();
     Table table = new Table("TAG", "MANIFEST", "LAYERS", "SIZE");
     List<Image> images = new ArrayList<>();
+    List<Size> sizes = new ArrayList<>();
     List<String> tags;
     try (Store store = Stores.existing(in.store())) {
       tags = store.tags();
       for (String tag : tags) {
-        images.add(store.image(tag));
+        Image image = store.image(tag);
+        images.add(image);
+        sizes.add(Size.of(store, image));
       }
     }
     for (int i = 0; i < tags.size(); i++) {
       String tag = tags.get(i);
       Image image = images.get(i);
-      long size = 0;
-      for (Layer layer : image.layers()) {
-        size += layer.size();
-      }
+      long size = sizes.get(i).bytes();
       if (json) {
         ObjectNode row = rows.addObject();
         row.put("tag", tag);
@@ -61,7 +67,8 @@ final class ImagesCommand implements CliCommand {
         row.put("size", size);
       } else {
         table.row(tag, Main.shortDigest(image.manifestDigest().toString()),
-            image.layers().size(), Human.size(size, 3));
+            image.layers().size(),
+            Human.size(size, 3) + (sizes.get(i).exact() ? "" : "*"));
       }
     }
     if (json) {
@@ -70,5 +77,22 @@ final class ImagesCommand implements CliCommand {
       table.print(out);
     }
     return 0;
+  }
+
+  /**
+   * An image's uncompressed size; not {@code exact} when a layer not read yet counted with its
+   * compressed size.
+   */
+  record Size(long bytes, boolean exact) {
+    static Size of(Store store, Image image) throws IOException {
+      long bytes = 0;
+      boolean exact = true;
+      for (Layer layer : image.layers()) {
+        OptionalLong unpacked = store.unpackedSize(layer);
+        exact &= unpacked.isPresent();
+        bytes += unpacked.orElse(layer.size());
+      }
+      return new Size(bytes, exact);
+    }
   }
 }

@@ -435,6 +435,26 @@ class ImageCommandsTest {
   }
 
   @Test
+  void imagesShowsTheUnpackedSizeAsDockerDoesOnceTheLayersWereRead() throws IOException {
+    long stored = 0;
+    for (Layer layer : base.layers()) {
+      stored += layer.size();
+    }
+    // never read: the compressed size stands in, marked, as nothing is inflated to list images
+    String before = run("images").out().lines().skip(1).findFirst().orElseThrow();
+    assertTrue(before.startsWith("base:1 "), before);
+    assertTrue(before.endsWith(" " + Human.size(stored, 3) + "*"), before);
+    assertEquals(0, run("ls", "base:1", "/").code());
+    long unpacked = 0;
+    for (Layer layer : base.layers()) {
+      unpacked += Files.size(storeDir.resolve("blobs/sha256").resolve(layer.diffId().hex()));
+    }
+    assertTrue(unpacked > stored, unpacked + " " + stored);
+    String after = run("images").out().lines().skip(1).findFirst().orElseThrow();
+    assertTrue(after.endsWith(" " + Human.size(unpacked, 3)), after);
+  }
+
+  @Test
   void rmiUntagsAndGcThenFreesWhatNoContainerUses() throws IOException {
     Image other = Images.resolve(store(), ImageBuilder.create(storeDir).layer()
         .file("/other", "x".repeat(5000)).build("other").manifestDigest());

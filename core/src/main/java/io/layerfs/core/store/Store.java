@@ -45,10 +45,12 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
@@ -129,6 +131,25 @@ public final class Store implements Closeable {
    */
   public byte[] imageConfig(Image image) throws IOException {
     return content.readJson(image.configDigest());
+  }
+
+  /**
+   * The bytes of {@code layer}'s uncompressed tar, as {@code docker images} counts an image's
+   * size, when the store knows it without inflating anything: an uncompressed layer's own size,
+   * or the size of the uncompressed blob kept once the layer was first read. Empty for a
+   * compressed layer no view has read yet (its DiffID gives no size, and the compressed blob
+   * would have to be inflated to tell).
+   */
+  public OptionalLong unpackedSize(Layer layer) throws IOException {
+    if (layer.digest().equals(layer.diffId())) {
+      return OptionalLong.of(layer.size());
+    }
+    Path unpacked = content.blobPath(layer.diffId());
+    try {
+      return OptionalLong.of(Files.size(unpacked));
+    } catch (NoSuchFileException e) {
+      return OptionalLong.empty();
+    }
   }
 
   /**
