@@ -29,9 +29,9 @@ final class ImportCommand implements CliCommand {
         "  docker-archive:FILE[:REF]   what 'docker save' writes (without REF: all its",
         "                              images)",
         "  docker://REF                a registry (as 'layerfs pull', linux/amd64)",
-        "  FILE or DIR                 an existing archive of either kind, every image",
-        "                              under its own tags (as 'docker load -i'), or a",
-        "                              layout");
+        "  FILE or DIR                 an existing archive of either kind, or a layout:",
+        "                              every image under its own tags (as 'docker load",
+        "                              -i'); DIR with TAG takes its only image");
     RegistryFlags.addTo(spec);
     spec.addPositional(Specs.positional("0", "SRC", "Where the image is (see below).").build());
     spec.addPositional(Specs.optionalPositional("1", "TAG",
@@ -87,9 +87,11 @@ final class ImportCommand implements CliCommand {
 
   private static List<String> importFile(Store store, Path file, String tag, Progress progress)
       throws IOException {
-    if (Files.isDirectory(file)) {
+    if (Files.isDirectory(file) && tag != null) {
+      // one image, tagged TAG: the layout must hold one, or oci:DIR:REF names it
       return store.importImage("oci:" + file.toAbsolutePath(), tag, progress);
     }
+    // a layout as its tar: every image under its own tags, so neither loses an image
     if (tag != null) {
       throw new IllegalArgumentException("a plain FILE imports every image of the archive under"
           + " its own tags; to pick one and tag it, name its kind: docker-archive:" + file

@@ -309,6 +309,29 @@ class ImageCommandsTest {
   }
 
   @Test
+  void importOfALayoutDirectoryTakesEveryImageAsItsArchiveDoes() throws IOException {
+    Image other = Images.resolve(store(), ImageBuilder.create(storeDir).layer()
+        .file("/other", "x").build("other:1").manifestDigest());
+    Path layout = dir.resolve("layout");
+    assertEquals(0, run("export", "base:1", "oci:" + layout + ":base").code());
+    assertEquals(0, run("export", "other:1", "oci:" + layout + ":other").code());
+    Path copy = dir.resolve("copy");
+    Cli.Result all = Cli.run(withStore(copy, "import", layout.toString()));
+    assertEquals(0, all.code(), all.err());
+    assertEquals("base\nother\n", all.out());
+    assertEquals(base.manifestDigest(),
+        Images.resolve(ContentStore.open(copy), "base").manifestDigest());
+    assertEquals(other.manifestDigest(),
+        Images.resolve(ContentStore.open(copy), "other").manifestDigest());
+    // TAG picks one image: the layout must name it, as skopeo's oci:DIR:REF does
+    Cli.Result tagged = Cli.run(withStore(copy, "import", layout.toString(), "x:1"));
+    assertEquals(1, tagged.code());
+    assertTrue(tagged.errorLine().contains("holds 2 images"), tagged.err());
+    Cli.Result one = Cli.run(withStore(copy, "import", "oci:" + layout + ":other", "x:1"));
+    assertEquals("x:1\n", one.out(), one.err());
+  }
+
+  @Test
   void aFailedImportLeavesNoStoreWhereThereWasNone() throws IOException {
     Path archive = dir.resolve("base.tar");
     assertEquals(0, run("export", "base:1", "docker-archive:" + archive).code());

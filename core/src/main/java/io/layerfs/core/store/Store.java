@@ -276,7 +276,10 @@ public final class Store implements Closeable {
     return ImageTransfer.isArchive(file);
   }
 
-  /** Imports every image of an OCI archive or a docker-archive; returns the tags made. */
+  /**
+   * Imports every image of an OCI archive, a docker-archive or an OCI layout directory; returns
+   * the tags made.
+   */
   public List<String> importArchive(Path file, Progress progress) throws IOException {
     return ImageTransfer.importArchive(file, content, progress);
   }

@@ -235,12 +235,19 @@ public final class ImageTransfer {
    * docker-archive (its RepoTags; images without one are tagged by their config digest hex) or
    * an OCI archive (its index.json tags). An archive with a {@code manifest.json} is read as a
    * docker-archive even when it is also an OCI layout (Docker 25+ writes both), because its
-   * RepoTags carry the full image names. Every image is verified before any is tagged.
+   * RepoTags carry the full image names. A directory is read as an OCI layout, every image of it
+   * as from its archive, so that a layout and its tar import the same. Every image is verified
+   * before any is tagged.
    */
   public static List<String> importArchive(Path archive, ContentStore store, Progress progress)
       throws IOException {
     String name = archive.toString();
     List<OciLayoutCopier.Pending> pending;
+    if (Files.isDirectory(archive)) {
+      try (Lease lease = store.lease()) {
+        return tagAll(store, OciLayoutCopier.copyAllIn(store, archive, name, progress));
+      }
+    }
     try (Lease lease = store.lease();
         UnpackedArchive unpacked = unpack(store, archive, name, progress)) {
       if (unpacked.has("manifest.json")) {
