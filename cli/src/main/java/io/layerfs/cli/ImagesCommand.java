@@ -2,6 +2,7 @@ package io.layerfs.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.layerfs.core.Digest;
 import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
 import io.layerfs.core.store.Store;
@@ -20,6 +21,9 @@ import picocli.CommandLine.Model.CommandSpec;
  * size in bytes.
  */
 final class ImagesCommand implements CliCommand {
+  /** The tag docker shows for an image without one. */
+  private static final String NONE = "<none>";
+
   static CommandSpec spec() {
     CommandSpec spec = Specs.command(new ImagesCommand(), "images",
         "List the tagged images of the store. SIZE is the layers' uncompressed size, as docker "
@@ -27,7 +31,8 @@ final class ImagesCommand implements CliCommand {
             + "inflates nothing).");
     spec.addOption(FormatOption.spec());
     spec.addOption(Specs.flag(new String[] {"-q", "--quiet"},
-        "Only the tags, one a line (layerfs rmi $(layerfs images -q))."));
+        "Only the tags, one a line, and an untagged image's digest (layerfs rmi $(layerfs "
+            + "images -q))."));
     return spec;
   }
 
@@ -35,9 +40,10 @@ final class ImagesCommand implements CliCommand {
   public int run(Invocation in) throws IOException {
     PrintWriter out = in.out();
     if (in.flag("--quiet")) {
-      // tags, not docker's image ids: rmi takes tags
+      // tags, not docker's image ids: rmi takes tags (and an untagged image's digest)
       try (Store store = Stores.existing(in.store())) {
         store.tags().forEach(out::println);
+        store.untaggedImages().forEach(out::println);
       }
       return 0;
     }
@@ -48,9 +54,16 @@ final class ImagesCommand implements CliCommand {
     List<Size> sizes = new ArrayList<>();
     List<String> tags;
     try (Store store = Stores.existing(in.store())) {
-      tags = store.tags();
+      tags = new ArrayList<>(store.tags());
       for (String tag : tags) {
         Image image = store.image(tag);
+        images.add(image);
+        sizes.add(Size.of(store, image));
+      }
+      // untagged images last, as docker lists <none> after the tagged ones of the same age
+      for (Digest untagged : store.untaggedImages()) {
+        Image image = store.image(untagged.toString());
+        tags.add(NONE);
         images.add(image);
         sizes.add(Size.of(store, image));
       }

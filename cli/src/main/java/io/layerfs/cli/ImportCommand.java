@@ -13,7 +13,8 @@ import picocli.CommandLine.Model.CommandSpec;
 /**
  * {@code layerfs import SRC [TAG]}: copies an image into the store (created if missing, and
  * removed again if the import fails), verifying every digest and size; prints the tags it
- * created, one a line.
+ * created, one a line, and {@code Loaded image ID: sha256:...} for an image that came without a
+ * name (kept untagged, found by that manifest digest), as {@code docker load} prints one.
  */
 final class ImportCommand implements CliCommand {
   private static final List<String> TRANSPORTS =
@@ -57,8 +58,17 @@ final class ImportCommand implements CliCommand {
       throw e;
     }
     PrintWriter out = in.out();
-    tags.forEach(out::println);
+    for (String tag : tags) {
+      // an image that came without a name is kept untagged and named by its digest, as docker
+      // load prints an untagged image's ID
+      out.println(isDigest(tag) ? "Loaded image ID: " + tag : tag);
+    }
     return 0;
+  }
+
+  /** Whether an import result names an untagged image by its digest rather than a tag. */
+  static boolean isDigest(String name) {
+    return name.matches("sha256:[0-9a-f]{64}");
   }
 
   /**

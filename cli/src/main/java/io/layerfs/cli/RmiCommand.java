@@ -12,7 +12,8 @@ import picocli.CommandLine.Model.CommandSpec;
 /**
  * {@code layerfs rmi [-f] TAG...}: removes image tags from the store's {@code index.json}, as
  * {@code docker rmi} untags: prints {@code Untagged: TAG} for each, goes on past a failure and
- * exits 1 if any failed. As docker does, it refuses the last tag of an image a container was
+ * exits 1 if any failed. The digest of an untagged image removes it ({@code Deleted: DIGEST}),
+ * as {@code docker rmi ID} does. As docker does, it refuses the last tag of an image a container was
  * created from, unless {@code -f}; another tag of the same image goes freely. Blobs stay until
  * {@code gc}, which keeps those a container still uses (each container records its image), so
  * even a forced removal loses no container's files.
@@ -26,7 +27,8 @@ final class RmiCommand implements CliCommand {
         "Remove the last tag of an image a container uses too (the container keeps its "
             + "image's files)."));
     spec.addPositional(Specs.names("TAG",
-        "The tags to remove; a name without :TAG is NAME:latest, as for Docker."));
+        "The tags to remove (a name without :TAG is NAME:latest, as for Docker), or the "
+            + "digest of an untagged image."));
     return spec;
   }
 
@@ -37,6 +39,12 @@ final class RmiCommand implements CliCommand {
     PrintWriter out = in.out();
     try (Store store = Stores.existing(in.store())) {
       return Main.eachOf(tags, in, tag -> {
+        if (ImportCommand.isDigest(tag)
+            && store.untaggedImages().contains(Digest.parse(tag))) {
+          deleteUntagged(store, Digest.parse(tag), force);
+          out.println("Deleted: " + tag);
+          return;
+        }
         String name = tagged(store, tag);
         if (!force) {
           refuseIfLastTagInUse(store, name);
@@ -68,18 +76,7 @@ final class RmiCommand implements CliCommand {
    */
   private static void refuseIfLastTagInUse(Store store, String tag) throws IOException {
     Digest image = store.image(tag).manifestDigest();
-    ContainerInfo user = null;
-    for (String name : store.containers()) {
-      try {
-        ContainerInfo info = store.containerInfo(name);
-        if (info.manifest().equals(image)) {
-          user = info;
-          break;
-        }
-      } catch (NoSuchFileException e) {
-        // removed since it was listed
-      }
-    }
+    ContainerInfo user = userOf(store, image);
     if (user == null) {
       return;
     }
@@ -91,6 +88,39 @@ final class RmiCommand implements CliCommand {
     throw new IOException("conflict: unable to remove repository reference \"" + tag
         + "\" (must force) - container " + user.name() + " is using its referenced image "
         + image.hex().substring(0, 12));
+  }
+
+  /**
+   * Removes an untagged image's entries, as {@code docker rmi ID} deletes an untagged image;
+   * refused with docker's conflict error while a container uses it, unless {@code force}.
+   */
+  private static void deleteUntagged(Store store, Digest image, boolean force)
+      throws IOException {
+    // an image index is used through the manifest it resolves to
+    ContainerInfo user =
+        force ? null : userOf(store, store.image(image.toString()).manifestDigest());
+    if (user != null) {
+      throw new IOException("conflict: unable to delete " + image.hex().substring(0, 12)
+          + " (must be forced) - image is being used by stopped container " + user.name());
+    }
+    if (!store.removeUntagged(image)) {
+      throw missing(store, image.toString());
+    }
+  }
+
+  /** A container created from the image of manifest {@code image}, or null. */
+  private static ContainerInfo userOf(Store store, Digest image) throws IOException {
+    for (String name : store.containers()) {
+      try {
+        ContainerInfo info = store.containerInfo(name);
+        if (info.manifest().equals(image)) {
+          return info;
+        }
+      } catch (NoSuchFileException e) {
+        // removed since it was listed
+      }
+    }
+    return null;
   }
 
   private static boolean sameImage(Store store, String tag, Digest manifest) {

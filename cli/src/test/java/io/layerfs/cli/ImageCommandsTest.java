@@ -332,6 +332,40 @@ class ImageCommandsTest {
   }
 
   @Test
+  void anUntaggedArchiveImageStaysUntaggedAndIsFoundByItsId() throws IOException {
+    Path archive = dir.resolve("untagged.tar");
+    // exported by digest: no RepoTags, as docker save writes an image saved by ID
+    assertEquals(0, run("export", base.manifestDigest().toString(), "docker-archive:" + archive)
+        .code());
+    Path other = dir.resolve("other");
+    Cli.Result loaded = Cli.run(withStore(other, "import", archive.toString()));
+    assertEquals(0, loaded.code(), loaded.err());
+    assertTrue(loaded.out().matches("Loaded image ID: " + DIGEST + "\n"), loaded.out());
+    String id = loaded.out().strip().substring("Loaded image ID: ".length());
+    assertEquals(List.of(), ContentStore.open(other).tags());
+    Cli.Result images = Cli.run(withStore(other, "images"));
+    assertTrue(images.out().lines().anyMatch(l -> l.startsWith("<none> ")
+        && l.contains(Main.shortDigest(id))), images.out());
+    assertEquals(id + "\n", Cli.run(withStore(other, "images", "-q")).out());
+    // gc keeps it, and its ID reaches it
+    assertEquals(0, Cli.run(withStore(other, "gc")).code());
+    Cli.Result created = Cli.run(withStore(other, "create", "web", id));
+    assertEquals(0, created.code(), created.err());
+    JsonNode inspected = JSON.readTree(
+        Cli.run(withStore(other, "inspect", "--format", "json", "web")).out());
+    assertEquals(id, inspected.get(0).get("Image").asText());
+    assertEquals("gone\nmotd\n", Cli.run(withStore(other, "ls", id, "/etc")).out());
+    // removed by its ID, as docker rmi ID does, once no container uses it
+    Cli.Result inUse = Cli.run(withStore(other, "rmi", id));
+    assertEquals(1, inUse.code());
+    assertEquals("layerfs: conflict: unable to delete " + id.substring(7, 19) + " (must be "
+        + "forced) - image is being used by stopped container web", inUse.errorLine());
+    assertEquals(0, Cli.run(withStore(other, "rm", "web")).code());
+    assertEquals("Deleted: " + id + "\n", Cli.run(withStore(other, "rmi", id)).out());
+    assertEquals("", Cli.run(withStore(other, "images", "-q")).out());
+  }
+
+  @Test
   void aFailedImportLeavesNoStoreWhereThereWasNone() throws IOException {
     Path archive = dir.resolve("base.tar");
     assertEquals(0, run("export", "base:1", "docker-archive:" + archive).code());

@@ -167,6 +167,24 @@ public final class Store implements Closeable {
     content.tag(tag, target);
   }
 
+  /**
+   * The images index.json holds without a tag (no entry with a tag holds them either), by
+   * manifest (or image index) digest, in file order: what {@code docker images} lists as {@code
+   * <none>}, such as an image imported from a docker-archive without RepoTags. {@link #image}
+   * finds each by its digest.
+   */
+  public List<Digest> untaggedImages() throws IOException {
+    return content.readIndex().untagged();
+  }
+
+  /**
+   * Removes the untagged index.json entries of {@code digest} (see {@link #untaggedImages}); its
+   * blobs stay until {@link #gc}. False if there was none.
+   */
+  public boolean removeUntagged(Digest digest) throws IOException {
+    return content.forgetUntagged(digest);
+  }
+
   /** Removes a tag; the image's blobs stay until {@link #gc}. False if there was none. */
   public boolean untag(String tag) throws IOException {
     return content.untag(tag);
