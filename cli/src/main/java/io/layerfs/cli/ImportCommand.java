@@ -13,7 +13,8 @@ import picocli.CommandLine.Model.CommandSpec;
 /**
  * {@code layerfs import SRC [TAG]}: copies an image into the store (created if missing, and
  * removed again if the import fails), verifying every digest and size; prints the tags it
- * created, one a line.
+ * created, one a line, and {@code Loaded image ID: sha256:...} for an image that came without a
+ * name (kept untagged, found by that manifest digest), as {@code docker load} prints one.
  */
 final class ImportCommand implements CliCommand {
   private static final List<String> TRANSPORTS =
@@ -29,9 +30,9 @@ final class ImportCommand implements CliCommand {
         "  docker-archive:FILE[:REF]   what 'docker save' writes (without REF: all its",
         "                              images)",
         "  docker://REF                a registry (as 'layerfs pull', linux/amd64)",
-        "  FILE or DIR                 an existing archive of either kind, every image",
-        "                              under its own tags (as 'docker load -i'), or a",
-        "                              layout");
+        "  FILE or DIR                 an existing archive of either kind, or a layout:",
+        "                              every image under its own tags (as 'docker load",
+        "                              -i'); DIR with TAG takes its only image");
     RegistryFlags.addTo(spec);
     spec.addPositional(Specs.positional("0", "SRC", "Where the image is (see below).").build());
     spec.addPositional(Specs.optionalPositional("1", "TAG",
@@ -57,8 +58,17 @@ final class ImportCommand implements CliCommand {
       throw e;
     }
     PrintWriter out = in.out();
-    tags.forEach(out::println);
+    for (String tag : tags) {
+      // an image that came without a name is kept untagged and named by its digest, as docker
+      // load prints an untagged image's ID
+      out.println(isDigest(tag) ? "Loaded image ID: " + tag : tag);
+    }
     return 0;
+  }
+
+  /** Whether an import result names an untagged image by its digest rather than a tag. */
+  static boolean isDigest(String name) {
+    return name.matches("sha256:[0-9a-f]{64}");
   }
 
   /**
@@ -87,9 +97,11 @@ final class ImportCommand implements CliCommand {
 
   private static List<String> importFile(Store store, Path file, String tag, Progress progress)
       throws IOException {
-    if (Files.isDirectory(file)) {
+    if (Files.isDirectory(file) && tag != null) {
+      // one image, tagged TAG: the layout must hold one, or oci:DIR:REF names it
       return store.importImage("oci:" + file.toAbsolutePath(), tag, progress);
     }
+    // a layout as its tar: every image under its own tags, so neither loses an image
     if (tag != null) {
       throw new IllegalArgumentException("a plain FILE imports every image of the archive under"
           + " its own tags; to pick one and tag it, name its kind: docker-archive:" + file

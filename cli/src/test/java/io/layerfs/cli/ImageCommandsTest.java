@@ -309,6 +309,63 @@ class ImageCommandsTest {
   }
 
   @Test
+  void importOfALayoutDirectoryTakesEveryImageAsItsArchiveDoes() throws IOException {
+    Image other = Images.resolve(store(), ImageBuilder.create(storeDir).layer()
+        .file("/other", "x").build("other:1").manifestDigest());
+    Path layout = dir.resolve("layout");
+    assertEquals(0, run("export", "base:1", "oci:" + layout + ":base").code());
+    assertEquals(0, run("export", "other:1", "oci:" + layout + ":other").code());
+    Path copy = dir.resolve("copy");
+    Cli.Result all = Cli.run(withStore(copy, "import", layout.toString()));
+    assertEquals(0, all.code(), all.err());
+    assertEquals("base\nother\n", all.out());
+    assertEquals(base.manifestDigest(),
+        Images.resolve(ContentStore.open(copy), "base").manifestDigest());
+    assertEquals(other.manifestDigest(),
+        Images.resolve(ContentStore.open(copy), "other").manifestDigest());
+    // TAG picks one image: the layout must name it, as skopeo's oci:DIR:REF does
+    Cli.Result tagged = Cli.run(withStore(copy, "import", layout.toString(), "x:1"));
+    assertEquals(1, tagged.code());
+    assertTrue(tagged.errorLine().contains("holds 2 images"), tagged.err());
+    Cli.Result one = Cli.run(withStore(copy, "import", "oci:" + layout + ":other", "x:1"));
+    assertEquals("x:1\n", one.out(), one.err());
+  }
+
+  @Test
+  void anUntaggedArchiveImageStaysUntaggedAndIsFoundByItsId() throws IOException {
+    Path archive = dir.resolve("untagged.tar");
+    // exported by digest: no RepoTags, as docker save writes an image saved by ID
+    assertEquals(0, run("export", base.manifestDigest().toString(), "docker-archive:" + archive)
+        .code());
+    Path other = dir.resolve("other");
+    Cli.Result loaded = Cli.run(withStore(other, "import", archive.toString()));
+    assertEquals(0, loaded.code(), loaded.err());
+    assertTrue(loaded.out().matches("Loaded image ID: " + DIGEST + "\n"), loaded.out());
+    String id = loaded.out().strip().substring("Loaded image ID: ".length());
+    assertEquals(List.of(), ContentStore.open(other).tags());
+    Cli.Result images = Cli.run(withStore(other, "images"));
+    assertTrue(images.out().lines().anyMatch(l -> l.startsWith("<none> ")
+        && l.contains(Main.shortDigest(id))), images.out());
+    assertEquals(id + "\n", Cli.run(withStore(other, "images", "-q")).out());
+    // gc keeps it, and its ID reaches it
+    assertEquals(0, Cli.run(withStore(other, "gc")).code());
+    Cli.Result created = Cli.run(withStore(other, "create", "web", id));
+    assertEquals(0, created.code(), created.err());
+    JsonNode inspected = JSON.readTree(
+        Cli.run(withStore(other, "inspect", "--format", "json", "web")).out());
+    assertEquals(id, inspected.get(0).get("Image").asText());
+    assertEquals("gone\nmotd\n", Cli.run(withStore(other, "ls", id, "/etc")).out());
+    // removed by its ID, as docker rmi ID does, once no container uses it
+    Cli.Result inUse = Cli.run(withStore(other, "rmi", id));
+    assertEquals(1, inUse.code());
+    assertEquals("layerfs: conflict: unable to delete " + id.substring(7, 19) + " (must be "
+        + "forced) - image is being used by stopped container web", inUse.errorLine());
+    assertEquals(0, Cli.run(withStore(other, "rm", "web")).code());
+    assertEquals("Deleted: " + id + "\n", Cli.run(withStore(other, "rmi", id)).out());
+    assertEquals("", Cli.run(withStore(other, "images", "-q")).out());
+  }
+
+  @Test
   void aFailedImportLeavesNoStoreWhereThereWasNone() throws IOException {
     Path archive = dir.resolve("base.tar");
     assertEquals(0, run("export", "base:1", "docker-archive:" + archive).code());
@@ -435,12 +492,32 @@ class ImageCommandsTest {
   }
 
   @Test
+  void imagesShowsTheUnpackedSizeAsDockerDoesOnceTheLayersWereRead() throws IOException {
+    long stored = 0;
+    for (Layer layer : base.layers()) {
+      stored += layer.size();
+    }
+    // never read: the compressed size stands in, marked, as nothing is inflated to list images
+    String before = run("images").out().lines().skip(1).findFirst().orElseThrow();
+    assertTrue(before.startsWith("base:1 "), before);
+    assertTrue(before.endsWith(" " + Human.size(stored, 3) + "*"), before);
+    assertEquals(0, run("ls", "base:1", "/").code());
+    long unpacked = 0;
+    for (Layer layer : base.layers()) {
+      unpacked += Files.size(storeDir.resolve("blobs/sha256").resolve(layer.diffId().hex()));
+    }
+    assertTrue(unpacked > stored, unpacked + " " + stored);
+    String after = run("images").out().lines().skip(1).findFirst().orElseThrow();
+    assertTrue(after.endsWith(" " + Human.size(unpacked, 3)), after);
+  }
+
+  @Test
   void rmiUntagsAndGcThenFreesWhatNoContainerUses() throws IOException {
     Image other = Images.resolve(store(), ImageBuilder.create(storeDir).layer()
         .file("/other", "x".repeat(5000)).build("other").manifestDigest());
     assertEquals(List.of("base:1", "other"), store().tags());
     assertEquals(0, run("create", "web", "base:1").code());
-    Cli.Result r = run("rmi", "base:1", "ghost:1", "other");
+    Cli.Result r = run("rmi", "-f", "base:1", "ghost:1", "other");
     assertEquals(1, r.code());
     assertEquals("Untagged: base:1\nUntagged: other\n", r.out());
     assertEquals("layerfs: no image tagged ghost:1 in store " + storeDir
@@ -456,6 +533,28 @@ class ImageCommandsTest {
     ImageBuilder.create(storeDir).layer().file("/f", "f").build("app:latest");
     assertEquals("Untagged: app:latest\n", run("rmi", "app").out());
     assertEquals(2, run("rmi").code());
+  }
+
+  @Test
+  void rmiRefusesTheLastTagOfAnImageAContainerUsesUnlessForced() throws IOException {
+    assertEquals(0, run("create", "web", "base:1").code());
+    Cli.Result refused = run("rmi", "base:1");
+    assertEquals(1, refused.code());
+    assertEquals("", refused.out());
+    assertEquals("layerfs: conflict: unable to remove repository reference \"base:1\" (must "
+        + "force) - container web is using its referenced image "
+        + base.manifestDigest().toString().substring(7, 19), refused.errorLine());
+    assertEquals(List.of("base:1"), store().tags());
+    // another tag of the same image: untagging one loses nothing, as with docker
+    assertEquals(0, run("tag", "base:1", "base:2").code());
+    assertEquals("Untagged: base:1\n", run("rmi", "base:1").out());
+    assertEquals(1, run("rmi", "base:2").code());
+    Cli.Result forced = run("rmi", "--force", "base:2");
+    assertEquals(0, forced.code(), forced.err());
+    assertEquals("Untagged: base:2\n", forced.out());
+    assertEquals(List.of(), store().tags());
+    // the container keeps its image
+    assertEquals("gone\nmotd\n", run("ls", "web", "/etc").out());
   }
 
   @Test
@@ -494,14 +593,19 @@ class ImageCommandsTest {
     Path tar = dir.resolve("web.tar");
     assertEquals(0, run("export", "web", "-o", tar.toString()).code());
     java.util.Map<String, String> entries = new java.util.TreeMap<>();
+    List<String> names = new java.util.ArrayList<>();
     try (org.apache.commons.compress.archivers.tar.TarArchiveInputStream in =
         new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(
             Files.newInputStream(tar))) {
       for (var e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+        names.add(e.getName());
         entries.put(e.getName(), e.isDirectory() ? "dir"
             : new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
       }
     }
+    // as docker export (moby's archive.TarWithOptions) names them: no entry for the root, no
+    // "./", a directory with a trailing "/" before its entries, names in byte order
+    assertEquals(List.of("etc/", "etc/motd", "var/", "var/new.txt"), names);
     // the merged view, not the changes: no whiteouts, the image's files too
     assertEquals("changed\n", entries.get("etc/motd"));
     assertEquals("new\n", entries.get("var/new.txt"));

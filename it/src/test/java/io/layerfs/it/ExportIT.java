@@ -52,6 +52,9 @@ final class ExportIT {
     Path out = Files.createDirectories(work.resolve("extracted"));
     String names = Tools.run("tar", "-tf", tar.toString());
     assertFalse(names.contains(".wh."), "no whiteouts in an export");
+    // as docker export writes it: no entry for the root, no "./" in front of the names
+    assertTrue(names.lines().noneMatch(n -> n.startsWith("./") || n.startsWith("/")), names);
+    assertTrue(names.lines().anyMatch(n -> n.equals("etc/")), names);
     Tools.run("tar", "-xpf", tar.toString(), "-C", out.toString());
 
     Map<String, String> actual = tree(out);

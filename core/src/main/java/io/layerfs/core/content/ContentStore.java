@@ -217,6 +217,34 @@ public final class ContentStore {
   }
 
   /**
+   * Keeps the stored manifest or image index {@code target} in index.json without a tag (an
+   * entry with no ref.name), unless an entry already holds it: an image that came without a
+   * name, found by its digest, as {@code docker load} keeps an untagged image by its ID.
+   */
+  public void keepUntagged(Digest target) throws IOException {
+    byte[] json = readJson(target);
+    String mediaType = ImageManifest.mediaTypeOf(json, target.toString());
+    Descriptor descriptor = new Descriptor(mediaType, target, json.length);
+    try (Lease lease = lease()) {
+      if (!contains(target)) {
+        throw new NoSuchFileException(blobPath(target).toString(), null,
+            "cannot keep " + target + ": it is not in store " + root);
+      }
+      updateIndex(index -> index.keep(descriptor));
+    }
+  }
+
+  /**
+   * Removes the entries of index.json without a tag that hold {@code target}; false if there
+   * was none. Tags of it stay.
+   */
+  public boolean forgetUntagged(Digest target) throws IOException {
+    boolean[] removed = new boolean[1];
+    updateIndex(index -> removed[0] = index.forget(target));
+    return removed[0];
+  }
+
+  /**
    * Takes an ingest lease: until it is closed, the garbage collector (in this process or
    * another one) waits, so blobs written but not yet referenced survive. Multi-step writers
    * (import, commit: blobs first, tag last) hold one around the whole write:

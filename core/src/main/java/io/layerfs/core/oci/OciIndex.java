@@ -3,9 +3,13 @@ package io.layerfs.core.oci;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.layerfs.core.Digest;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.TreeSet;
 
 /**
@@ -92,6 +96,50 @@ public final class OciIndex {
         entry.get("annotations") instanceof ObjectNode a ? a : entry.putObject("annotations");
     annotations.put(MediaTypes.REF_NAME, RefNames.toRefName(name));
     manifestsArray().add(entry);
+  }
+
+  /**
+   * Keeps {@code target} without a tag, as an entry with no ref.name, unless an entry (tagged or
+   * not) already holds its digest: how an image that came without a name stays in the layout,
+   * found by its digest, and out of the garbage collector's reach.
+   */
+  public void keep(Descriptor target) throws IOException {
+    for (Descriptor d : manifests()) {
+      if (d.digest().equals(target.digest())) {
+        return;
+      }
+    }
+    ObjectNode entry = target.toJson();
+    entry.remove("annotations");
+    manifestsArray().add(entry);
+  }
+
+  /**
+   * The digests of the entries without a tag that no tagged entry shares, in file order: the
+   * images {@code docker images} would list as {@code <none>}.
+   */
+  public List<Digest> untagged() throws IOException {
+    Set<Digest> tagged = new HashSet<>();
+    Set<Digest> untagged = new LinkedHashSet<>();
+    for (Descriptor d : manifests()) {
+      (d.refName() != null ? tagged : untagged).add(d.digest());
+    }
+    untagged.removeAll(tagged);
+    return List.copyOf(untagged);
+  }
+
+  /** Removes the entries without a tag that hold {@code digest}; true if there was one. */
+  public boolean forget(Digest digest) throws IOException {
+    ArrayNode manifests = manifestsArray();
+    boolean removed = false;
+    for (int i = manifests.size() - 1; i >= 0; i--) {
+      Descriptor d = Descriptor.parse(manifests.get(i), what);
+      if (d.refName() == null && d.digest().equals(digest)) {
+        manifests.remove(i);
+        removed = true;
+      }
+    }
+    return removed;
   }
 
   /** Removes every entry tagged {@code name}; true if there was one. */

@@ -85,6 +85,15 @@ final class ChangeWalk {
     return w;
   }
 
+  /**
+   * Leaves out the item of the root directory, as {@code docker export} writes no entry for it
+   * (moby's archive code skips the source directory itself); a layer keeps it, for the root's
+   * metadata.
+   */
+  void dropRoot() {
+    items.removeIf(i -> i.op() == Op.ENTRY && i.path().equals("/"));
+  }
+
   /** The items in layer order. */
   List<Item> items() {
     return items;

@@ -647,14 +647,16 @@ public final class Overlay implements Closeable, FileTree {
 
   /**
    * Writes the container's whole merged file system to {@code out} as one tar, as {@code docker
-   * export} does: every path the container shows, no whiteouts, hard links kept as links, in
-   * the same deterministic layout as a committed layer. {@code out} is not closed.
+   * export} does: every path the container shows but the root (no {@code ./} entry, as docker
+   * writes none), no whiteouts, hard links kept as links, in the same deterministic layout as a
+   * committed layer. {@code out} is not closed.
    */
   public void export(OutputStream out, Progress progress) throws IOException {
     checkOpen();
     rw.readLock().lock();
     try {
       ChangeWalk walk = ChangeWalk.walkAll(tree);
+      walk.dropRoot();
       progress.start("export", LayerTarWriter.dataBytes(walk));
       new LayerTarWriter(walk, null, progress).write(out);
       progress.done();

@@ -46,11 +46,13 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
@@ -134,6 +136,25 @@ public final class Store implements Closeable {
   }
 
   /**
+   * The bytes of {@code layer}'s uncompressed tar, as {@code docker images} counts an image's
+   * size, when the store knows it without inflating anything: an uncompressed layer's own size,
+   * or the size of the uncompressed blob kept once the layer was first read. Empty for a
+   * compressed layer no view has read yet (its DiffID gives no size, and the compressed blob
+   * would have to be inflated to tell).
+   */
+  public OptionalLong unpackedSize(Layer layer) throws IOException {
+    if (layer.digest().equals(layer.diffId())) {
+      return OptionalLong.of(layer.size());
+    }
+    Path unpacked = content.blobPath(layer.diffId());
+    try {
+      return OptionalLong.of(Files.size(unpacked));
+    } catch (NoSuchFileException e) {
+      return OptionalLong.empty();
+    }
+  }
+
+  /**
    * Tags what {@code ref} names as {@code tag}, as {@code docker tag} does: the target of tag
    * {@code ref} itself (an image index stays an index), else the image {@link #image} resolves.
    * A tag of that name already there moves.
@@ -146,6 +167,24 @@ public final class Store implements Closeable {
     List<Descriptor> tagged = content.readIndex().tagged(ref);
     Digest target = tagged.size() == 1 ? tagged.get(0).digest() : image(ref).manifestDigest();
     content.tag(tag, target);
+  }
+
+  /**
+   * The images index.json holds without a tag (no entry with a tag holds them either), by
+   * manifest (or image index) digest, in file order: what {@code docker images} lists as {@code
+   * <none>}, such as an image imported from a docker-archive without RepoTags. {@link #image}
+   * finds each by its digest.
+   */
+  public List<Digest> untaggedImages() throws IOException {
+    return content.readIndex().untagged();
+  }
+
+  /**
+   * Removes the untagged index.json entries of {@code digest} (see {@link #untaggedImages}); its
+   * blobs stay until {@link #gc}. False if there was none.
+   */
+  public boolean removeUntagged(Digest digest) throws IOException {
+    return content.forgetUntagged(digest);
   }
 
   /** Removes a tag; the image's blobs stay until {@link #gc}. False if there was none. */
@@ -257,7 +296,10 @@ public final class Store implements Closeable {
     return ImageTransfer.isArchive(file);
   }
 
-  /** Imports every image of an OCI archive or a docker-archive; returns the tags made. */
+  /**
+   * Imports every image of an OCI archive, a docker-archive or an OCI layout directory; returns
+   * the tags made.
+   */
   public List<String> importArchive(Path file, Progress progress) throws IOException {
     return ImageTransfer.importArchive(file, content, progress);
   }

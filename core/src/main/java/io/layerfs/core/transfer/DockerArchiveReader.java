@@ -13,7 +13,6 @@ import io.layerfs.core.internal.OptionalLibrary;
 import io.layerfs.core.internal.TeeInputStream;
 import io.layerfs.core.oci.Descriptor;
 import io.layerfs.core.oci.ImageConfig;
-import io.layerfs.core.oci.ImageManifest;
 import io.layerfs.core.oci.MediaTypes;
 import io.layerfs.core.oci.OciJson;
 import java.io.BufferedInputStream;
@@ -84,8 +83,9 @@ final class DockerArchiveReader {
         }
       }
       if (tags.isEmpty()) {
-        // docker load of an untagged image shows it by its ID, the config digest
-        tags.add(configDigestOf(store, manifest).hex());
+        // docker load keeps an untagged image untagged, found by its ID: here by its manifest
+        // digest, the name the store finds images by (a hex tag would be no name docker takes)
+        pending.add(new OciLayoutCopier.Pending(null, manifest));
       }
       for (String tag : tags) {
         try {
@@ -261,10 +261,5 @@ final class DockerArchiveReader {
     }
     Matcher json = HEX_JSON.matcher(name);
     return json.matches() ? Digest.parse("sha256:" + json.group(1)) : null;
-  }
-
-  private static Digest configDigestOf(ContentStore store, Digest manifest) throws IOException {
-    byte[] json = store.readJson(manifest);
-    return ImageManifest.parse(json, manifest.toString()).config().digest();
   }
 }

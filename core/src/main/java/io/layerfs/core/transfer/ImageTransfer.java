@@ -183,13 +183,21 @@ public final class ImageTransfer {
     }
   }
 
-  /** Tags the copied images, after all of them were verified; returns the distinct tags. */
+  /**
+   * Tags the copied images, after all of them were verified; returns the distinct tags, and for
+   * an image that came without one (kept untagged, found by its digest) its digest string.
+   */
   static List<String> tagAll(ContentStore store, List<OciLayoutCopier.Pending> pending)
       throws IOException {
     Set<String> tags = new LinkedHashSet<>();
     for (OciLayoutCopier.Pending p : pending) {
-      store.tag(p.tag(), p.target());
-      tags.add(p.tag());
+      if (p.tag() == null) {
+        store.keepUntagged(p.target());
+        tags.add(p.target().toString());
+      } else {
+        store.tag(p.tag(), p.target());
+        tags.add(p.tag());
+      }
     }
     return new ArrayList<>(tags);
   }
@@ -232,15 +240,22 @@ public final class ImageTransfer {
 
   /**
    * Imports every image of an archive whose kind is not given and returns the tags it created: a
-   * docker-archive (its RepoTags; images without one are tagged by their config digest hex) or
-   * an OCI archive (its index.json tags). An archive with a {@code manifest.json} is read as a
+   * docker-archive (its RepoTags) or an OCI archive (its index.json tags); an image without a
+   * name is kept untagged and listed by its manifest digest ({@code sha256:...}). An archive with a {@code manifest.json} is read as a
    * docker-archive even when it is also an OCI layout (Docker 25+ writes both), because its
-   * RepoTags carry the full image names. Every image is verified before any is tagged.
+   * RepoTags carry the full image names. A directory is read as an OCI layout, every image of it
+   * as from its archive, so that a layout and its tar import the same. Every image is verified
+   * before any is tagged.
    */
   public static List<String> importArchive(Path archive, ContentStore store, Progress progress)
       throws IOException {
     String name = archive.toString();
     List<OciLayoutCopier.Pending> pending;
+    if (Files.isDirectory(archive)) {
+      try (Lease lease = store.lease()) {
+        return tagAll(store, OciLayoutCopier.copyAllIn(store, archive, name, progress));
+      }
+    }
     try (Lease lease = store.lease();
         UnpackedArchive unpacked = unpack(store, archive, name, progress)) {
       if (unpacked.has("manifest.json")) {

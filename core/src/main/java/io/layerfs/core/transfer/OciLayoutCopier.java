@@ -45,6 +45,7 @@ final class OciLayoutCopier {
   private OciLayoutCopier() {}
 
   /** A copied image waiting for its tag. */
+  /** An image copied in, to be tagged {@code tag}, or kept untagged when it is null. */
   record Pending(String tag, Digest target) {}
 
   /**
@@ -52,8 +53,8 @@ final class OciLayoutCopier {
    * without tagging.
    *
    * @param selectTag the tag to import, or null for the only image of the layout
-   * @param newTag the tag to give it, or null to keep its own (its ref.name, else the hex of its
-   *     digest)
+   * @param newTag the tag to give it, or null to keep its own (its ref.name; without one the
+   *     image is kept untagged)
    * @param name names the source in errors, for example {@code oci:dir:1}
    */
   static Pending copyIn(ContentStore store, Path layout, String selectTag, String newTag,
@@ -62,25 +63,30 @@ final class OciLayoutCopier {
     Descriptor entry = select(source, selectTag, name);
     copyTree(source, store, entry, name, progress, 0);
     String tag = newTag != null ? newTag : selectTag != null ? selectTag : entry.refName();
-    return new Pending(tag != null ? tag : entry.digest().hex(), entry.digest());
+    return new Pending(tag, entry.digest()); // without a name, kept untagged
   }
 
   /**
-   * Copies every tagged image of the layout (or its only image when none is tagged) and returns
-   * what to tag.
+   * Copies every image of the layout and returns what to tag: the tagged ones under their tags,
+   * and those no tag names to be kept untagged, so that no image of the layout is lost.
    */
   static List<Pending> copyAllIn(ContentStore store, Path layout, String name, Progress progress)
       throws IOException {
     ContentStore source = openSource(layout, name);
-    List<String> tags = source.tags();
-    if (tags.isEmpty()) {
-      return List.of(copyIn(store, layout, null, null, name, progress));
-    }
     List<Pending> result = new ArrayList<>();
-    for (String tag : tags) {
+    for (String tag : source.tags()) {
       Descriptor entry = select(source, tag, name);
       copyTree(source, store, entry, name, progress, 0);
       result.add(new Pending(tag, entry.digest()));
+    }
+    for (Digest untagged : source.readIndex().untagged()) {
+      Descriptor entry = source.readIndex().manifests().stream()
+          .filter(d -> d.digest().equals(untagged)).findFirst().orElseThrow();
+      copyTree(source, store, entry, name, progress, 0);
+      result.add(new Pending(null, untagged));
+    }
+    if (result.isEmpty()) {
+      throw new IOException(name + " holds no image");
     }
     return result;
   }

@@ -15,14 +15,15 @@
  *
  * <ul>
  *   <li>{@code oci:} and {@code oci-archive:} import the image tagged TAG, or the only image of
- *       the layout; it keeps that tag (its own ref.name, else the hex of its manifest digest)
- *       unless the caller gives another. Every blob it references is copied and verified against
- *       its descriptor's digest and size: the manifest (or image index and the manifests of it
- *       the layout holds), the config, every layer.
+ *       the layout; it keeps that tag (its own ref.name; an image without one is kept untagged in
+ *       {@code index.json}, found by its manifest digest) unless the caller gives another.
+ *       Every blob it references is copied and verified against its descriptor's digest and
+ *       size: the manifest (or image index and the manifests of it the layout holds), the
+ *       config, every layer.
  *   <li>{@code docker-archive:} imports the image whose RepoTags match REF (Docker's
  *       normalization: {@code busybox} matches {@code docker.io/library/busybox:latest}), the
- *       N-th for {@code @N}, or every image; each gets its RepoTags (the hex of its config digest,
- *       its Docker image ID, when it has none) unless the caller gives a tag, allowed only when one
+ *       N-th for {@code @N}, or every image; each gets its RepoTags (one without any is kept untagged,
+ *       found by its manifest digest, as {@code docker load} keeps it by its ID) unless the caller gives a tag, allowed only when one
  *       image is imported. Everything is found through {@code manifest.json}, which covers {@code
  *       docker save}'s classic layout, skopeo's and Docker 25+'s (an OCI layout inside); archives
  *       from before Docker 1.10 are refused. The config must hash to its name when the name is a
