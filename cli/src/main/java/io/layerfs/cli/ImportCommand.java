@@ -3,6 +3,7 @@ package io.layerfs.cli;
 import io.layerfs.core.Progress;
 import io.layerfs.core.store.Store;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -32,7 +33,10 @@ final class ImportCommand implements CliCommand {
         "  docker://REF                a registry (as 'layerfs pull', linux/amd64)",
         "  FILE or DIR                 an existing archive of either kind, or a layout:",
         "                              every image under its own tags (as 'docker load",
-        "                              -i'); DIR with TAG takes its only image");
+        "                              -i'); DIR with TAG takes its only image",
+        "  FILE TAG or - TAG           a file system tar (plain or compressed, as",
+        "                              'docker export' writes it): an image of one",
+        "                              layer, as 'docker import' makes");
     RegistryFlags.addTo(spec);
     spec.addPositional(Specs.positional("0", "SRC", "Where the image is (see below).").build());
     spec.addPositional(Specs.optionalPositional("1", "TAG",
@@ -48,9 +52,13 @@ final class ImportCommand implements CliCommand {
         TerminalProgress progress = TerminalProgress.forConsole()) {
       String source = in.positional(0);
       String tag = in.positional(1);
-      Path file = plainPath(source);
-      tags = file != null ? importFile(store, file, tag, progress)
-          : store.importImage(source, tag, RegistryFlags.options(in), progress);
+      if (source.equals("-")) { // docker import -: a file system tar on standard input
+        tags = List.of(importRootfs(store, System.in, "-", tag));
+      } else {
+        Path file = plainPath(source);
+        tags = file != null ? importFile(store, file, tag, progress)
+            : store.importImage(source, tag, RegistryFlags.options(in), progress);
+      }
     } catch (IOException | RuntimeException e) {
       // a failed import leaves no store where there was none: an empty one would make the next
       // reading command find a store, and hide the mistyped --store that caused the failure
@@ -64,6 +72,19 @@ final class ImportCommand implements CliCommand {
       out.println(isDigest(tag) ? "Loaded image ID: " + tag : tag);
     }
     return 0;
+  }
+
+  /** docker import's counterpart: a file system tar becomes an image of one layer, tagged TAG. */
+  private static String importRootfs(Store store, InputStream in, String source, String tag)
+      throws IOException {
+    if (tag == null) {
+      throw new IllegalArgumentException(source + " is a file system tar, not an image archive"
+          + " (no manifest.json or oci-layout in it): give a TAG to make an image of it, as"
+          + " docker import REPOSITORY[:TAG] does");
+    }
+    String named = tag.indexOf(':', tag.lastIndexOf('/') + 1) < 0 ? tag + ":latest" : tag;
+    store.importRootfs(in, source, named);
+    return named;
   }
 
   /** Whether an import result names an untagged image by its digest rather than a tag. */
@@ -100,6 +121,15 @@ final class ImportCommand implements CliCommand {
     if (Files.isDirectory(file) && tag != null) {
       // one image, tagged TAG: the layout must hold one, or oci:DIR:REF names it
       return store.importImage("oci:" + file.toAbsolutePath(), tag, progress);
+    }
+    // a tar without an image index is a file system's, as docker export writes one; anything
+    // else with a TAG may be a compressed one (the import says if it is not)
+    boolean rootfs = Files.isRegularFile(file)
+        && (Store.isArchive(file) ? !Store.isImageArchive(file) : tag != null);
+    if (rootfs) {
+      try (InputStream in = Files.newInputStream(file)) {
+        return List.of(importRootfs(store, in, file.toString(), tag));
+      }
     }
     // a layout as its tar: every image under its own tags, so neither loses an image
     if (tag != null) {

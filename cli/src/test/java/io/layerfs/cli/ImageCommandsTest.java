@@ -588,6 +588,36 @@ class ImageCommandsTest {
   }
 
   @Test
+  void importOfAFileSystemTarMakesAnImageOfItAsDockerImportDoes() throws IOException {
+    containerWithChanges();
+    Path tar = dir.resolve("web.tar");
+    assertEquals(0, run("export", "web", "-o", tar.toString()).code());
+    Cli.Result imported = run("import", tar.toString(), "flat");
+    assertEquals(0, imported.code(), imported.err());
+    assertEquals("flat:latest\n", imported.out());
+    assertEquals(0, run("create", "again", "flat").code());
+    try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://again"),
+        Map.of("store", storeDir, "readOnly", true))) {
+      assertEquals("changed\n", Files.readString(fs.getPath("/etc/motd")));
+      assertEquals("new\n", Files.readString(fs.getPath("/var/new.txt")));
+      assertFalse(Files.exists(fs.getPath("/etc/gone")));
+    }
+    assertEquals(1, Images.resolve(store(), "flat:latest").layers().size());
+    // without TAG: said what it is and what to add; with one, an image archive is still refused
+    Cli.Result untagged = run("import", tar.toString());
+    assertEquals(1, untagged.code());
+    assertEquals("layerfs: " + tar + " is a file system tar, not an image archive (no"
+        + " manifest.json or oci-layout in it): give a TAG to make an image of it, as docker"
+        + " import REPOSITORY[:TAG] does", untagged.errorLine());
+    Path notTar = Files.writeString(dir.resolve("notes.txt"), "words\n".repeat(200));
+    Cli.Result notATar = run("import", notTar.toString(), "x:1");
+    assertEquals(1, notATar.code());
+    assertTrue(notATar.errorLine().contains(notTar + ": neither a tar nor a compressed tar"),
+        notATar.err());
+    assertFalse(store().tags().contains("x:1"));
+  }
+
+  @Test
   void exportOfAContainerWritesItsWholeFileSystemAsOneTar() throws IOException {
     containerWithChanges();
     Path tar = dir.resolve("web.tar");

@@ -25,7 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code layerfs export NAME} against GNU tar: the tar it prints on standard output, extracted by
  * {@code tar -xpf} as root, is the container's merged tree (every path, type, link target and
- * content), with the container's own changes and none of the deleted files or whiteouts.
+ * content), with the container's own changes and none of the deleted files or whiteouts; and
+ * {@code layerfs import} of that tar makes an image that {@code umoci unpack} turns into the same
+ * tree.
  */
 final class ExportIT {
   @TempDir Path work;
@@ -62,6 +64,14 @@ final class ExportIT {
     assertEquals("rewritten\n", Files.readString(out.resolve("usr/share/doc/readme")));
     assertFalse(Files.exists(out.resolve("etc/hostname")));
     assertTrue(Files.isDirectory(out.resolve("new/dir")));
+
+    // and back, as docker import takes it: an image of one layer that umoci unpacks to the tree
+    LayerfsCli.Result imported = LayerfsCli.runFailing(store, "import", tar.toString(), "flat:1");
+    assertEquals(0, imported.exit(), imported.stderr());
+    assertEquals("flat:1\n", imported.stdout());
+    Path bundle = work.resolve("bundle");
+    Tools.run("umoci", "unpack", "--image", store + ":flat:1", bundle.toString());
+    assertEquals(expected, tree(bundle.resolve("rootfs")));
   }
 
   /** Every path below {@code root}: type, link target, or size and SHA-256 of the bytes. */

@@ -34,6 +34,7 @@ public final class RootfsImport {
    */
   public static Image importTar(ContentStore store, InputStream in, String source, String tag,
       Instant created) throws IOException {
+    ContentStore.checkTag(tag); // before the work, not after it
     try (LayerBlob layer = new LayerBlob(store, Compression.GZIP)) {
       OutputStream tar = layer.tar();
       try (BoundedInputStream plain = BoundedInputStream.builder()

@@ -297,6 +297,14 @@ public final class Store implements Closeable {
   }
 
   /**
+   * True when {@code file} is a tar holding an image index (a docker-archive or an OCI archive),
+   * not a file system's tar (see {@link #importRootfs}).
+   */
+  public static boolean isImageArchive(Path file) throws IOException {
+    return ImageTransfer.isImageArchive(file);
+  }
+
+  /**
    * Imports every image of an OCI archive, a docker-archive or an OCI layout directory; returns
    * the tags made.
    */

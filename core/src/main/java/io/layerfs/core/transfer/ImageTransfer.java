@@ -12,6 +12,7 @@ import io.layerfs.core.registry.Reference;
 import io.layerfs.core.registry.RegistryClient;
 import io.layerfs.core.registry.RegistryOptions;
 import io.layerfs.core.rootfs.LayerStore;
+import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -21,6 +22,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
 /**
@@ -236,6 +238,27 @@ public final class ImageTransfer {
       int n = in.readNBytes(header, 0, header.length);
       return n == header.length && TarArchiveInputStream.matches(header, n);
     }
+  }
+
+  /**
+   * True if {@code file} is a tar with an image index at its top ({@code manifest.json} of a
+   * docker-archive or {@code oci-layout}); false for any other tar, such as a file system's.
+   * Reads only the headers.
+   */
+  public static boolean isImageArchive(Path file) throws IOException {
+    if (!isArchive(file)) {
+      return false;
+    }
+    try (TarArchiveInputStream tar = new TarArchiveInputStream(
+        new BufferedInputStream(Files.newInputStream(file), 1 << 16))) {
+      for (TarArchiveEntry e; (e = tar.getNextEntry()) != null; ) {
+        String name = e.getName().startsWith("./") ? e.getName().substring(2) : e.getName();
+        if (name.equals("manifest.json") || name.equals("oci-layout")) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   /**
