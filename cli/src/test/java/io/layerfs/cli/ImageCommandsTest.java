@@ -603,6 +603,17 @@ class ImageCommandsTest {
       assertFalse(Files.exists(fs.getPath("/etc/gone")));
     }
     assertEquals(1, Images.resolve(store(), "flat:latest").layers().size());
+    InputStream stdin = System.in;
+    System.setIn(Files.newInputStream(tar)); // docker import - TAG
+    try {
+      Cli.Result piped = run("import", "-", "piped:1");
+      assertEquals(0, piped.code(), piped.err());
+      assertEquals("piped:1\n", piped.out());
+    } finally {
+      System.setIn(stdin);
+    }
+    assertEquals(Images.resolve(store(), "flat:latest").layers(),
+        Images.resolve(store(), "piped:1").layers());
     // without TAG: said what it is and what to add; with one, an image archive is still refused
     Cli.Result untagged = run("import", tar.toString());
     assertEquals(1, untagged.code());
