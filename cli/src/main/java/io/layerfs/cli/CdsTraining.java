@@ -31,6 +31,7 @@ final class CdsTraining {
         {"ps"}, {"ps", "--format", "json"},
         {"diff", "demo"}, {"diff", "--format", "json", "demo"},
         {"inspect", "demo"}, {"inspect", "--format", "json", "demo"},
+        {"history", "demo:1"},
         {"volume", "ls"}, {"--help"}, {"no-such-command"},
       };
       for (String[] run : runs) {

@@ -36,7 +36,7 @@ public final class Main implements CliCommand {
    */
   private static final List<String> COMMANDS = List.of("demo", "images", "import", "export",
       "pull", "push", "create", "ls", "cat", "cp", "diff", "commit", "rm", "rmi", "tag", "ps",
-      "inspect", "volume", "flatten", "convert", "gc", "fsck", "sign", "verify", "help");
+      "inspect", "history", "volume", "flatten", "convert", "gc", "fsck", "sign", "verify", "help");
 
   static {
     // picocli's default factory looks for Groovy's Closure class, absent here; the failed search
@@ -125,6 +125,7 @@ public final class Main implements CliCommand {
       case "tag" -> TagCommand.spec();
       case "ps" -> PsCommand.spec();
       case "inspect" -> InspectCommand.spec();
+      case "history" -> HistoryCommand.spec();
       case "volume" -> VolumeCommand.spec();
       case "flatten" -> FlattenCommand.spec();
       case "convert" -> ConvertCommand.spec();

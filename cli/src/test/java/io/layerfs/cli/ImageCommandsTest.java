@@ -25,6 +25,7 @@ import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
@@ -166,6 +167,45 @@ class ImageCommandsTest {
     assertEquals(0, none.code(), none.err());
     Image plain = Images.resolve(store(), "plain");
     assertFalse(plain.layers().get(2).mediaType().contains("gzip"));
+  }
+
+  @Test
+  void historyShowsEachStepNewestFirstAsDockerHistoryDoes() throws IOException {
+    containerWithChanges();
+    Cli.Result commit = run("commit", "web", "web:1", "--message", "a test commit");
+    assertEquals(0, commit.code(), commit.err());
+    Image image = Images.resolve(store(), "web:1");
+    Cli.Result r = run("history", "web:1");
+    assertEquals(0, r.code(), r.err());
+    List<String> lines = r.out().lines().toList();
+    assertEquals(4, lines.size(), r.out());
+    assertTrue(lines.get(0).matches("IMAGE +CREATED +CREATED BY +SIZE +COMMENT"), lines.get(0));
+    // the commit on top, named by the image; the builder's two layers under it, <missing>
+    assertTrue(lines.get(1).startsWith(Main.shortDigest(image.manifestDigest().toString()) + " "),
+        lines.get(1));
+    assertTrue(lines.get(1).endsWith("a test commit"), lines.get(1));
+    assertTrue(lines.get(2).startsWith("<missing> "), lines.get(2));
+    assertTrue(lines.get(2).contains("layerfs ImageBuilder layer 2"), lines.get(2));
+    assertTrue(lines.get(3).contains("layerfs ImageBuilder layer 1"), lines.get(3));
+
+    List<String> quiet = run("history", "-q", "web:1").out().lines().toList();
+    assertEquals(List.of(image.manifestDigest().toString(), "<missing>", "<missing>"), quiet);
+
+    List<JsonNode> rows = new ArrayList<>();
+    for (String line : run("history", "--format", "json", "web:1").out().lines().toList()) {
+      rows.add(JSON.readTree(line));
+    }
+    assertEquals(3, rows.size());
+    assertEquals("a test commit", rows.get(0).get("Comment").asText());
+    assertEquals("1970-01-01T00:00:00Z", rows.get(2).get("CreatedAt").asText());
+    // the sizes are the layers': their uncompressed bytes where known, else their blobs'
+    for (int i = 0; i < 3; i++) {
+      Layer layer = image.layers().get(2 - i);
+      long shown = rows.get(i).get("Bytes").asLong();
+      assertTrue(shown >= layer.size(), i + ": " + shown + " < the blob's " + layer.size());
+    }
+    Cli.Result missing = run("history", "nope:1");
+    assertEquals(1, missing.code());
   }
 
   @Test
