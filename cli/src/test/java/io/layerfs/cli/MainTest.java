@@ -156,7 +156,8 @@ class MainTest {
     assertEquals(0, images.code(), images.err());
     assertTrue(images.out().lines().anyMatch(l -> l.startsWith("demo:1 ")), images.out());
     Result json = run("--store", store, "images", "--format", "json");
-    assertTrue(json.out().contains("\"tag\" : \"demo:1\""), json.out());
+    assertTrue(json.out().lines().anyMatch(
+        l -> l.contains("\"Repository\":\"demo\"") && l.contains("\"Tag\":\"1\"")), json.out());
     Result cat = run("--store", store, "cat", "demo:1", "/etc/os-release");
     assertEquals(0, cat.code(), cat.err());
     Result ls = run("--store", store, "ls", "-l", "demo:1", "/bin");
