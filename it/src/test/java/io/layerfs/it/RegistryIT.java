@@ -239,8 +239,11 @@ final class RegistryIT {
     assertEquals(List.of("mine"), LayerfsCli.run(store, "import", "--tls-verify=false",
         "docker://" + source, "mine").lines().toList());
     String target = prefix + "/exported:1";
-    LayerfsCli.run(store, "export", "--tls-verify=false", "mine", "docker://" + target);
+    String printed = LayerfsCli.run(store, "export", "--tls-verify=false", "mine",
+        "docker://" + target);
     assertEquals(skopeoDigest(source), skopeoDigest(target));
+    // the pushed manifest digest, as layerfs push prints it
+    assertEquals(skopeoDigest(target) + "\n", printed);
   }
 
   /** An image index: the platform asked for, linux/amd64 by default, the others listed. */
