@@ -266,12 +266,9 @@ final class CpCommand implements CliCommand {
     skipped = true;
   }
 
-  /** Major and minor number, as {@code ls -l} shows them, from {@code st_rdev}. */
+  /** Major and minor number, as {@code ls -l} shows them. */
   private static String deviceNumbers(Path device, LinkOption... links) throws IOException {
-    long rdev = (Long) Files.getAttribute(device, "unix:rdev", links);
-    long major = ((rdev >>> 32) & 0xfffff000L) | ((rdev >>> 8) & 0xfffL);
-    long minor = ((rdev >>> 12) & 0xffffff00L) | (rdev & 0xffL);
-    return major + ", " + minor;
+    return LsCommand.deviceNumbers((Long) Files.getAttribute(device, "unix:rdev", links));
   }
 
   /** Mode (setuid, setgid and sticky too) and mtime, as docker cp keeps them; owners with -a. */
