@@ -54,7 +54,7 @@ final class ImagesCommand implements CliCommand {
     try (Store store = Stores.existing(in.store())) {
       List<String> tags = new ArrayList<>(store.tags());
       List<String> refs = new ArrayList<>(tags);
-      // untagged images last, as docker lists <none> after the tagged ones of the same age
+      // then the untagged images, as "<none>" (docker's name for them), found by digest
       for (Digest untagged : store.untaggedImages()) {
         tags.add(NONE);
         refs.add(untagged.toString());

@@ -75,7 +75,12 @@ final class RmiCommand implements CliCommand {
    * was created from that image; docker names the container and the image by short id.
    */
   private static void refuseIfLastTagInUse(Store store, String tag) throws IOException {
-    Digest image = store.image(tag).manifestDigest();
+    Digest image;
+    try {
+      image = store.image(tag).manifestDigest();
+    } catch (IOException e) {
+      return; // a tag that no longer resolves (a blob gone) may go: containers keep their own
+    }
     ContainerInfo user = userOf(store, image);
     if (user == null) {
       return;

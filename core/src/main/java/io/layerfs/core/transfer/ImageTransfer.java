@@ -34,7 +34,8 @@ public final class ImageTransfer {
   private ImageTransfer() {}
 
   /**
-   * Imports an image from {@code source} (see the package documentation) and returns the tags it created.
+   * Imports an image from {@code source} (see the package documentation) and returns the tags it
+   * created; an image without a name is kept untagged and its digest ({@code sha256:...}) given.
    *
    * @param tagOrNull the tag to give the image instead of the source's own
    * @throws IllegalArgumentException for a bad transport string or tag
