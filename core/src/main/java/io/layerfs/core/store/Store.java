@@ -192,8 +192,8 @@ public final class Store implements Closeable {
 
   /**
    * Imports an image from a transport as skopeo names it ({@code oci:DIR[:TAG]},
-   * {@code oci-archive:FILE[:TAG]}, {@code docker-archive:FILE[:REF]}); returns the tags made, and the digest ({@code
-   * sha256:...}) of an image that came without a name and is kept untagged.
+   * {@code oci-archive:FILE[:TAG]}, {@code docker-archive:FILE[:REF]}); returns the tags made,
+   * and the digest ({@code sha256:...}) of an image that came without a name, kept untagged.
    */
   public List<String> importImage(String source, String tagOrNull, Progress progress)
       throws IOException {

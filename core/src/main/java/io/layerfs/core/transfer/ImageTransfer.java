@@ -241,12 +241,12 @@ public final class ImageTransfer {
 
   /**
    * Imports every image of an archive whose kind is not given and returns the tags it created: a
-   * docker-archive (its RepoTags) or an OCI archive (its index.json tags); an image without a
-   * name is kept untagged and listed by its manifest digest ({@code sha256:...}). An archive with a {@code manifest.json} is read as a
-   * docker-archive even when it is also an OCI layout (Docker 25+ writes both), because its
-   * RepoTags carry the full image names. A directory is read as an OCI layout, every image of it
-   * as from its archive, so that a layout and its tar import the same. Every image is verified
-   * before any is tagged.
+   * docker-archive (its RepoTags) or an OCI archive (its index.json tags); an image without a name
+   * is kept untagged and listed by its manifest digest ({@code sha256:...}). An archive with a
+   * {@code manifest.json} is read as a docker-archive even when it is also an OCI layout (Docker
+   * 25+ writes both), because its RepoTags carry the full image names. A directory is read as an
+   * OCI layout, every image of it as from its archive, so that a layout and its tar import the
+   * same. Every image is verified before any is tagged.
    */
   public static List<String> importArchive(Path archive, ContentStore store, Progress progress)
       throws IOException {
