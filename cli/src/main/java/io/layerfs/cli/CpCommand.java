@@ -5,6 +5,7 @@ import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.PrintWriter;
 import java.net.URI;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystem;
@@ -41,6 +42,9 @@ final class CpCommand implements CliCommand {
   private Path store;
   private boolean archive;
   private boolean followLink;
+  private PrintWriter err;
+  private String containerName; // the container SRC is in, for the names of skipped files
+  private boolean skipped;
 
   static CommandSpec spec() {
     CommandSpec spec = Specs.command(new CpCommand(), "cp",
@@ -59,6 +63,7 @@ final class CpCommand implements CliCommand {
     Stores.checkExists(store);
     archive = in.flag("--archive");
     followLink = in.flag("--follow-link");
+    err = in.err();
     String source = in.positional(0);
     String destination = in.positional(1);
     Matcher from = CONTAINER_PATH.matcher(source);
@@ -70,6 +75,7 @@ final class CpCommand implements CliCommand {
           ? "copying between containers is not supported" : neitherIsAContainer(from, to));
     }
     String name = fromContainer ? from.group(1) : to.group(1);
+    containerName = fromContainer ? name : null;
     try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://" + name),
         Map.of("store", store, "readOnly", fromContainer))) {
       if (fromContainer && destination.equals("-")) {
@@ -94,7 +100,8 @@ final class CpCommand implements CliCommand {
       Matcher inside = fromContainer ? from : to;
       throw inContainer(name, inside.group(2), fromContainer ? destination : source, e);
     }
-    return 0;
+    // as cp -r ends when it could not copy everything: the rest is copied, the status says so
+    return skipped ? 1 : 0;
   }
 
   /**
@@ -247,9 +254,39 @@ final class CpCommand implements CliCommand {
         Files.copy(in, dst, StandardCopyOption.REPLACE_EXISTING);
       }
     } else {
-      throw new IOException(src + ": copying devices, fifos and sockets is not supported");
+      skip(src, links);
+      return;
     }
     copyMetadata(src, dst, !follow);
+  }
+
+  /**
+   * Says on stderr that {@code src}, a device, fifo or socket, is not copied, as the JDK can make
+   * none of them; the copy goes on and ends with status 1. (umoci unpack --rootless puts an
+   * empty file in place of a device, which a later copy back would take for the device; docker
+   * cp run without privileges fails at mknod and leaves the rest uncopied.)
+   */
+  private void skip(Path src, LinkOption... links) throws IOException {
+    int mode = (Integer) Files.getAttribute(src, "unix:mode", links);
+    String what = switch (mode & 0170000) {
+      case 0020000 -> "a character device (" + deviceNumbers(src, links) + ")";
+      case 0060000 -> "a block device (" + deviceNumbers(src, links) + ")";
+      case 0010000 -> "a fifo";
+      case 0140000 -> "a socket";
+      default -> "neither file, directory nor link";
+    };
+    String where = containerName == null ? src.toString() : containerName + ":" + src;
+    String keep = containerName == null ? ""
+        : " ('layerfs export " + containerName + "' writes it into a tar)";
+    err.println("layerfs: " + where + ": skipped: " + what
+        + "; Java makes no device nodes, fifos or sockets" + keep);
+    err.flush();
+    skipped = true;
+  }
+
+  /** Major and minor number, as {@code ls -l} shows them. */
+  private static String deviceNumbers(Path device, LinkOption... links) throws IOException {
+    return LsCommand.deviceNumbers((Long) Files.getAttribute(device, "unix:rdev", links));
   }
 
   /** Mode (setuid, setgid and sticky too) and mtime, as docker cp keeps them; owners with -a. */

@@ -17,11 +17,14 @@ import picocli.CommandLine.Model.OptionSpec;
 
 /**
  * {@code layerfs export IMAGE DEST}: writes an image of the store to DEST; prints nothing (as
- * {@code docker save}). An archive appears complete or not at all. {@code layerfs export NAME
+ * {@code docker save}), but for {@code docker://REF} the pushed manifest digest, as {@code
+ * layerfs push} prints it. An archive appears complete or not at all. {@code layerfs export NAME
  * [-o FILE]} without DEST writes container NAME's merged file system as one tar, as {@code
  * docker export} does, to FILE or standard output.
  */
 final class ExportCommand implements CliCommand {
+  private static final String REGISTRY = "docker://";
+
   static CommandSpec spec() {
     CommandSpec spec = Specs.command(new ExportCommand(), "export",
         "Export an image of the store (IMAGE DEST), or a container's file system as one tar "
@@ -55,6 +58,12 @@ final class ExportCommand implements CliCommand {
     }
     try (Store store = Stores.existing(in.store());
         TerminalProgress progress = TerminalProgress.forConsole()) {
+      if (destination.startsWith(REGISTRY)) {
+        // a push: its manifest digest printed, as layerfs push prints it
+        in.out().println(store.push(image, destination.substring(REGISTRY.length()),
+            RegistryFlags.options(in), progress).manifestDigest());
+        return 0;
+      }
       store.exportImage(image, destination, RegistryFlags.options(in), progress);
     }
     return 0;

@@ -33,6 +33,18 @@ final class Human {
     return value.stripTrailingZeros().toPlainString() + UNITS[unit];
   }
 
+  /**
+   * {@code instant} as docker's JSON and templates print a time (Go's {@code time.Time} string,
+   * in UTC here): {@code 2026-01-01 12:00:00 +0000 UTC}.
+   */
+  static String timestamp(Instant instant) {
+    return TIMESTAMP.format(instant);
+  }
+
+  private static final java.time.format.DateTimeFormatter TIMESTAMP =
+      java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss '+0000 UTC'")
+          .withZone(java.time.ZoneOffset.UTC);
+
   /** How long ago {@code then} was, as {@code docker ps} prints it: "5 minutes ago". */
   static String ago(Instant then, Instant now) {
     return duration(Duration.between(then, now)) + " ago";

@@ -1,6 +1,6 @@
 package io.layerfs.cli;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.layerfs.core.Digest;
 import io.layerfs.core.Image;
@@ -8,6 +8,7 @@ import io.layerfs.core.Layer;
 import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
@@ -17,8 +18,8 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code layerfs images}: the tagged images of the store, like {@code docker images}. The size
  * is what docker shows, the layers' uncompressed bytes, as far as the store knows them without
  * inflating a layer ({@link Store#unpackedSize}): a compressed layer no view has read yet counts
- * with its compressed size, and the cell gets a {@code *}. JSON has the full digest and the
- * size in bytes.
+ * with its compressed size, and the cell gets a {@code *}. JSON is what {@code docker images
+ * --format json} prints, one object a line.
  */
 final class ImagesCommand implements CliCommand {
   /** The tag docker shows for an image without one. */
@@ -48,48 +49,79 @@ final class ImagesCommand implements CliCommand {
       return 0;
     }
     boolean json = FormatOption.json(in);
-    ArrayNode rows = Json.array();
     Table table = new Table("TAG", "MANIFEST", "LAYERS", "SIZE");
-    List<Image> images = new ArrayList<>();
-    List<Size> sizes = new ArrayList<>();
-    List<String> tags;
+    Instant now = Instant.now();
     try (Store store = Stores.existing(in.store())) {
-      tags = new ArrayList<>(store.tags());
-      for (String tag : tags) {
-        Image image = store.image(tag);
-        images.add(image);
-        sizes.add(Size.of(store, image));
-      }
-      // untagged images last, as docker lists <none> after the tagged ones of the same age
+      List<String> tags = new ArrayList<>(store.tags());
+      List<String> refs = new ArrayList<>(tags);
+      // then the untagged images, as "<none>" (docker's name for them), found by digest
       for (Digest untagged : store.untaggedImages()) {
-        Image image = store.image(untagged.toString());
         tags.add(NONE);
-        images.add(image);
-        sizes.add(Size.of(store, image));
+        refs.add(untagged.toString());
+      }
+      for (int i = 0; i < tags.size(); i++) {
+        Image image = store.image(refs.get(i));
+        Size size = Size.of(store, image);
+        String sizeCell = Human.size(size.bytes(), 3) + (size.exact() ? "" : "*");
+        if (json) {
+          Json.printLine(out, row(store, tags.get(i), image, sizeCell, size, now));
+        } else {
+          table.row(tags.get(i), Main.shortDigest(image.manifestDigest().toString()),
+              image.layers().size(), sizeCell);
+        }
       }
     }
-    for (int i = 0; i < tags.size(); i++) {
-      String tag = tags.get(i);
-      Image image = images.get(i);
-      long size = sizes.get(i).bytes();
-      if (json) {
-        ObjectNode row = rows.addObject();
-        row.put("tag", tag);
-        row.put("manifest", image.manifestDigest().toString());
-        row.put("layers", image.layers().size());
-        row.put("size", size);
-      } else {
-        table.row(tag, Main.shortDigest(image.manifestDigest().toString()),
-            image.layers().size(),
-            Human.size(size, 3) + (sizes.get(i).exact() ? "" : "*"));
-      }
-    }
-    if (json) {
-      Json.print(out, rows);
-    } else {
+    if (!json) {
       table.print(out);
     }
     return 0;
+  }
+
+  /**
+   * One line of {@code docker images --format json}: docker's keys in its order, string values.
+   * {@code Repository} and {@code Tag} split the tag at its last {@code :} after the last
+   * {@code /} (a name without one has an empty Tag; an untagged image is {@code <none>} in
+   * both); {@code ID} is docker's image ID, the config digest's first 12 hex digits (the same
+   * as docker's for an image imported from docker); {@code Digest} the manifest digest, which
+   * layerfs commands take; {@code CreatedAt} from the image config. Then layerfs' own: the
+   * number of layers and the size in bytes.
+   */
+  private static ObjectNode row(Store store, String tag, Image image, String sizeCell, Size size,
+      Instant now) throws IOException {
+    int slash = tag.lastIndexOf('/');
+    int colon = tag.equals(NONE) ? -1 : tag.indexOf(':', slash + 1);
+    String repository = colon < 0 ? tag : tag.substring(0, colon);
+    String version = tag.equals(NONE) ? NONE : colon < 0 ? "" : tag.substring(colon + 1);
+    Instant created = created(store, image);
+    ObjectNode row = Json.object();
+    row.put("Containers", "N/A");
+    row.put("CreatedAt", created == null ? "N/A" : Human.timestamp(created));
+    row.put("CreatedSince", created == null ? "N/A" : Human.ago(created, now));
+    row.put("Digest", image.manifestDigest().toString());
+    row.put("ID", image.configDigest().hex().substring(0, 12));
+    row.put("Repository", repository);
+    row.put("SharedSize", "N/A");
+    row.put("Size", sizeCell);
+    row.put("Tag", version);
+    row.put("UniqueSize", "N/A");
+    row.put("VirtualSize", sizeCell);
+    row.put("Layers", image.layers().size());
+    row.put("SizeBytes", size.bytes());
+    return row;
+  }
+
+  /** The image config's {@code created}, or null where it has none or one no time parses. */
+  private static Instant created(Store store, Image image) throws IOException {
+    JsonNode created = Json.parseObject(store.imageConfig(image), "config " + image.configDigest())
+        .get("created");
+    if (created == null || !created.isTextual()) {
+      return null;
+    }
+    try {
+      return java.time.OffsetDateTime.parse(created.textValue()).toInstant();
+    } catch (java.time.format.DateTimeParseException e) {
+      return null;
+    }
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.layerfs.cli;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.DirectoryStream;
@@ -17,7 +18,10 @@ import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code layerfs ls IMAGE [PATH]}: a directory of an image, like {@code ls -l}. */
+/**
+ * {@code layerfs ls IMAGE [PATH]}: a directory of an image, like {@code ls -l}; {@code --format
+ * json}, one object a line, shaped as docker's container path stat.
+ */
 final class LsCommand implements CliCommand {
   private static final DateTimeFormatter TIME =
       DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").withZone(ZoneOffset.UTC);
@@ -32,6 +36,7 @@ final class LsCommand implements CliCommand {
         "Absolute path in the image (default: /).").build());
     spec.addOption(Specs.flag(new String[] {"-l", "--long"},
         "Mode, owner, size, time and link target."));
+    spec.addOption(FormatOption.spec());
     return spec;
   }
 
@@ -41,7 +46,8 @@ final class LsCommand implements CliCommand {
     NamedPath named = NamedPath.of(in, first, in.positional(1), "/");
     String image = named.name();
     String path = named.path();
-    boolean longFormat = in.flag("--long");
+    boolean json = FormatOption.json(in);
+    boolean longFormat = in.flag("--long") || json;
     PrintWriter out = in.out();
     try (FileSystem fs = Stores.openImage(in.store(), image)) {
       Path target = fs.getPath(path);
@@ -63,7 +69,11 @@ final class LsCommand implements CliCommand {
         entries.add(target);
       }
       for (Path entry : entries) {
-        out.println(longFormat ? describe(entry) : String.valueOf(entry.getFileName()));
+        if (json) {
+          Json.printLine(out, stat(entry));
+        } else {
+          out.println(longFormat ? describe(entry) : String.valueOf(entry.getFileName()));
+        }
       }
     } catch (FileSystemException e) {
       throw Errors.in(image, e);
@@ -88,6 +98,54 @@ final class LsCommand implements CliCommand {
       line += " -> " + Files.readSymbolicLink(entry);
     }
     return line;
+  }
+
+  /**
+   * One line of {@code --format json}: docker's container path stat, what {@code docker cp}
+   * reads of a path (its {@code X-Docker-Container-Path-Stat} header): {@code name}, {@code
+   * size}, {@code mode} as Go's {@code os.FileMode} number, {@code mtime} in RFC 3339 and {@code
+   * linkTarget} (here the link as written, where docker gives the path it resolves to; empty for
+   * what is no link); then layerfs' {@code type}, a word, for readers that do not decode Go's
+   * mode bits.
+   */
+  private static ObjectNode stat(Path entry) throws IOException {
+    PosixFileAttributes a =
+        Files.readAttributes(entry, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    int mode = (Integer) Files.getAttribute(entry, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+    Path name = entry.getFileName();
+    ObjectNode o = Json.object();
+    o.put("name", name == null ? "/" : name.toString());
+    o.put("size", a.size());
+    o.put("mode", goFileMode(mode));
+    o.put("mtime", DateTimeFormatter.ISO_INSTANT.format(a.lastModifiedTime().toInstant()));
+    o.put("linkTarget", a.isSymbolicLink() ? Files.readSymbolicLink(entry).toString() : "");
+    o.put("type", switch (typeOf(mode)) {
+      case 'd' -> "directory";
+      case 'l' -> "symlink";
+      case 'c' -> "char-device";
+      case 'b' -> "block-device";
+      case 'p' -> "fifo";
+      case 's' -> "socket";
+      default -> "file";
+    });
+    return o;
+  }
+
+  /** A Unix {@code st_mode} as Go's {@code os.FileMode} encodes it: its own type and mode bits. */
+  static long goFileMode(int mode) {
+    long go = mode & 0777;
+    go |= (mode & 04000) != 0 ? 1L << 23 : 0; // ModeSetuid
+    go |= (mode & 02000) != 0 ? 1L << 22 : 0; // ModeSetgid
+    go |= (mode & 01000) != 0 ? 1L << 20 : 0; // ModeSticky
+    return go | switch (mode & 0170000) {
+      case 0040000 -> 1L << 31; // ModeDir
+      case 0120000 -> 1L << 27; // ModeSymlink
+      case 0060000 -> 1L << 26; // ModeDevice
+      case 0020000 -> (1L << 26) | (1L << 21); // ModeDevice | ModeCharDevice
+      case 0010000 -> 1L << 25; // ModeNamedPipe
+      case 0140000 -> 1L << 24; // ModeSocket
+      default -> 0L;
+    };
   }
 
   /** The type letter of ls -l for the S_IFMT bits of {@code mode}. */

@@ -1,19 +1,21 @@
 package io.layerfs.cli;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.layerfs.core.ContainerInfo;
+import io.layerfs.core.Mount;
 import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.NoSuchFileException;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code layerfs ps}: the containers of the store, as {@code docker ps -a --size}: the image as
  * it was named, its manifest digest (short), when it was created (relative) and the size of its
- * writable layer. JSON has the exact values: full digest, ISO-8601 time, bytes.
+ * writable layer. JSON is what {@code docker ps --format json} prints, one object a line.
  */
 final class PsCommand implements CliCommand {
   static CommandSpec spec() {
@@ -40,31 +42,59 @@ final class PsCommand implements CliCommand {
   private static int list(Store store, PrintWriter out, boolean json) throws IOException {
     Instant now = Instant.now();
     Table table = new Table("NAME", "IMAGE", "MANIFEST", "CREATED", "SIZE");
-    ArrayNode rows = Json.array();
     for (String name : store.containers()) {
       ContainerInfo info;
+      List<Mount> mounts;
       try {
         info = store.containerInfo(name);
+        mounts = json ? store.containerMounts(name) : List.of();
       } catch (NoSuchFileException e) {
         continue; // removed since it was listed
       }
       if (json) {
-        ObjectNode row = rows.addObject();
-        row.put("name", info.name());
-        row.put("image", info.image());
-        row.put("manifest", info.manifest().toString());
-        row.put("created", info.created().toString());
-        row.put("size", info.upperSize());
+        Json.printLine(out, row(info, mounts, now));
       } else {
         table.row(info.name(), info.image(), Main.shortDigest(info.manifest().toString()),
             Human.ago(info.created(), now), Human.size(info.upperSize(), 3));
       }
     }
-    if (json) {
-      Json.print(out, rows);
-    } else {
+    if (!json) {
       table.print(out);
     }
     return 0;
+  }
+
+  /**
+   * One line of {@code docker ps --format json}: docker's keys in its order, string values. A
+   * layerfs container is what docker calls created (never started): no command runs, no
+   * network, no ports; {@code ID} is the name, the one handle layerfs has. Then layerfs' exact
+   * values for programs: the full manifest digest and the writable layer's bytes ({@code
+   * SizeRw}, as {@code docker inspect} names them).
+   */
+  private static ObjectNode row(ContainerInfo info, List<Mount> mounts, Instant now) {
+    ObjectNode row = Json.object();
+    List<String> volumes = new ArrayList<>();
+    for (Mount m : mounts) {
+      if (m.type() == Mount.Type.VOLUME) {
+        volumes.add(m.source());
+      }
+    }
+    row.put("Command", "");
+    row.put("CreatedAt", Human.timestamp(info.created()));
+    row.put("ID", info.name());
+    row.put("Image", info.image());
+    row.put("Labels", "");
+    row.put("LocalVolumes", Integer.toString(volumes.size()));
+    row.put("Mounts", String.join(",", volumes));
+    row.put("Names", info.name());
+    row.put("Networks", "");
+    row.put("Ports", "");
+    row.put("RunningFor", Human.ago(info.created(), now));
+    row.put("Size", Human.size(info.upperSize(), 3));
+    row.put("State", "created");
+    row.put("Status", "Created");
+    row.put("Manifest", info.manifest().toString());
+    row.put("SizeRw", info.upperSize());
+    return row;
   }
 }

@@ -13,10 +13,10 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code layerfs rmi [-f] TAG...}: removes image tags from the store's {@code index.json}, as
  * {@code docker rmi} untags: prints {@code Untagged: TAG} for each, goes on past a failure and
  * exits 1 if any failed. The digest of an untagged image removes it ({@code Deleted: DIGEST}),
- * as {@code docker rmi ID} does. As docker does, it refuses the last tag of an image a container was
- * created from, unless {@code -f}; another tag of the same image goes freely. Blobs stay until
- * {@code gc}, which keeps those a container still uses (each container records its image), so
- * even a forced removal loses no container's files.
+ * as {@code docker rmi ID} does. As docker does, it refuses the last tag of an image a
+ * container was created from, unless {@code -f}; another tag of the same image goes freely.
+ * Blobs stay until {@code gc}, which keeps those a container still uses (each container records
+ * its image), so even a forced removal loses no container's files.
  */
 final class RmiCommand implements CliCommand {
   static CommandSpec spec() {
@@ -75,7 +75,12 @@ final class RmiCommand implements CliCommand {
    * was created from that image; docker names the container and the image by short id.
    */
   private static void refuseIfLastTagInUse(Store store, String tag) throws IOException {
-    Digest image = store.image(tag).manifestDigest();
+    Digest image;
+    try {
+      image = store.image(tag).manifestDigest();
+    } catch (IOException e) {
+      return; // a tag that no longer resolves (a blob gone) may go: containers keep their own
+    }
     ContainerInfo user = userOf(store, image);
     if (user == null) {
       return;

@@ -5,6 +5,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -137,9 +143,14 @@ final class VolumeCommand implements CliCommand {
         for (String name : names) {
           try {
             ObjectNode o = Json.object();
-            o.put("Name", name);
+            Path data = store.volume(name);
+            // docker's keys in its order; no labels or driver options in a layerfs volume
+            o.put("CreatedAt", createdAt(data.getParent()));
             o.put("Driver", "local");
-            o.put("Mountpoint", store.volume(name).toString());
+            o.putNull("Labels");
+            o.put("Mountpoint", data.toString());
+            o.put("Name", name);
+            o.putNull("Options");
             o.put("Scope", "local");
             ArrayNode containers = o.putArray("Containers");
             users.getOrDefault(name, List.of()).forEach(containers::add);
@@ -151,6 +162,17 @@ final class VolumeCommand implements CliCommand {
       }
       Json.print(out, all);
       return Main.reportAfter(in, failures);
+    }
+
+    /**
+     * When the volume was made, as docker prints it (RFC 3339, seconds): the birth time of its
+     * directory where the JDK and the file system tell it, else the directory's modification
+     * time, which only the volume's own files ({@code _data} and its markers) change.
+     */
+    private static String createdAt(Path volumeDir) throws IOException {
+      Instant created = Files.readAttributes(volumeDir, BasicFileAttributes.class)
+          .creationTime().toInstant().truncatedTo(ChronoUnit.SECONDS);
+      return DateTimeFormatter.ISO_INSTANT.format(created);
     }
   }
 

@@ -223,6 +223,15 @@ class ContainerCommandsTest {
         + "local    spare\n", run("volume", "ls").out());
     JsonNode inspect = new ObjectMapper().readTree(run("volume", "inspect", "data").out());
     assertEquals("web", inspect.get(0).get("Containers").get(0).asText());
+    // docker volume inspect's keys, in its order, then layerfs' Containers
+    assertEquals(List.of("CreatedAt", "Driver", "Labels", "Mountpoint", "Name", "Options",
+        "Scope", "Containers"), fieldNames(inspect.get(0)));
+    assertTrue(inspect.get(0).get("Labels").isNull());
+    assertTrue(inspect.get(0).get("Options").isNull());
+    Instant created = Instant.parse(inspect.get(0).get("CreatedAt").asText());
+    assertTrue(inspect.get(0).get("CreatedAt").asText().matches(
+        "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ"), inspect.toString());
+    assertTrue(created.isAfter(Instant.now().minusSeconds(3600)), created.toString());
     // as docker volume inspect: the volumes found, then a line for each one that is not
     Cli.Result some = run("volume", "inspect", "nosuch", "spare");
     assertEquals(1, some.code());
@@ -370,21 +379,41 @@ class ContainerCommandsTest {
   }
 
   @Test
-  void psAsJsonHasTheExactValues() throws IOException {
-    assertEquals(0, run("create", "web", "base:1").code());
+  void psAsJsonPrintsALineAContainerWithDockersKeys() throws IOException {
+    assertEquals(0, run("create", "-v", "data:/data", "web", "base:1").code());
+    assertEquals(0, run("create", "db", "base:1").code());
     Cli.Result r = run("ps", "--format", "json");
     assertEquals(0, r.code(), r.err());
-    JsonNode rows = new ObjectMapper().readTree(r.out());
-    assertEquals(1, rows.size());
-    JsonNode row = rows.get(0);
-    assertEquals("web", row.get("name").asText());
-    assertEquals("base:1", row.get("image").asText());
-    assertEquals(image.manifestDigest().toString(), row.get("manifest").asText());
-    Instant created = Instant.parse(row.get("created").asText());
-    assertTrue(created.isAfter(Instant.now().minusSeconds(600)), created.toString());
-    assertTrue(row.get("size").isIntegralNumber());
-    assertEquals(0, run("rm", "web").code());
-    assertEquals("[]", run("ps", "--format", "json").out().strip());
+    // as docker ps --format json: one compact object a line, docker's keys, string values
+    List<String> lines = r.out().lines().toList();
+    assertEquals(2, lines.size(), r.out());
+    JsonNode row = new ObjectMapper().readTree(lines.get(1));
+    assertEquals(List.of("Command", "CreatedAt", "ID", "Image", "Labels", "LocalVolumes",
+        "Mounts", "Names", "Networks", "Ports", "RunningFor", "Size", "State", "Status",
+        "Manifest", "SizeRw"), fieldNames(row));
+    assertEquals("web", row.get("Names").asText());
+    assertEquals("web", row.get("ID").asText()); // what rm takes: layerfs has no container ids
+    assertEquals("base:1", row.get("Image").asText());
+    assertEquals("1", row.get("LocalVolumes").asText());
+    assertEquals("data", row.get("Mounts").asText());
+    assertEquals("created", row.get("State").asText());
+    assertEquals("Created", row.get("Status").asText());
+    assertTrue(row.get("CreatedAt").asText()
+        .matches("\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d \\+0000 UTC"), row.toString());
+    assertTrue(row.get("RunningFor").asText().endsWith(" ago"), row.toString());
+    assertTrue(row.get("Size").asText().matches("[0-9.]+k?B"), row.toString());
+    // layerfs' exact values, for programs
+    assertEquals(image.manifestDigest().toString(), row.get("Manifest").asText());
+    assertTrue(row.get("SizeRw").isIntegralNumber());
+    assertEquals("db", new ObjectMapper().readTree(lines.get(0)).get("Names").asText());
+    assertEquals(0, run("rm", "web", "db").code());
+    assertEquals("", run("ps", "--format", "json").out());
+  }
+
+  private static List<String> fieldNames(JsonNode node) {
+    List<String> names = new ArrayList<>();
+    node.fieldNames().forEachRemaining(names::add);
+    return names;
   }
 
   @Test

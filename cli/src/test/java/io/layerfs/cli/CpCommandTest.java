@@ -62,6 +62,30 @@ class CpCommandTest {
   }
 
   @Test
+  void devicesAndFifosAreSkippedAndNamedAndTheRestIsCopiedWithExitOne() throws IOException {
+    Path devStore = dir.resolve("devstore");
+    ImageBuilder.create(ContentStore.open(devStore).root()).layer()
+        .dir("/dev").charDevice("/dev/console", 5, 1).file("/dev/readme", "r\n")
+        .fifo("/dev/pipe").dir("/etc").file("/etc/motd", "hello\n")
+        .build("dev:1");
+    assertEquals(0, Cli.run("--store", devStore.toString(), "create", "box", "dev:1").code());
+    Path out = dir.resolve("out");
+    Cli.Result r = Cli.run("--store", devStore.toString(), "cp", "box:/", out.toString());
+    // as cp -r does on errors: everything else copied, each failure named, exit 1
+    assertEquals(1, r.code());
+    assertEquals("r\n", Files.readString(out.resolve("dev/readme")));
+    assertEquals("hello\n", Files.readString(out.resolve("etc/motd")));
+    assertFalse(Files.exists(out.resolve("dev/console"), LinkOption.NOFOLLOW_LINKS));
+    assertFalse(Files.exists(out.resolve("dev/pipe"), LinkOption.NOFOLLOW_LINKS));
+    assertEquals(List.of(
+        "layerfs: box:/dev/console: skipped: a character device (5, 1); Java makes no device"
+            + " nodes, fifos or sockets ('layerfs export box' writes it into a tar)",
+        "layerfs: box:/dev/pipe: skipped: a fifo; Java makes no device nodes, fifos or sockets"
+            + " ('layerfs export box' writes it into a tar)"),
+        r.err().lines().toList());
+  }
+
+  @Test
   void aHostDirectoryGoesIntoTheContainerUnderItsNameOrAsTheNewDirectory() throws IOException {
     assertEquals(0, run("cp", host.resolve("site").toString(), "web:/srv").code());
     assertEquals(0, run("cp", host.resolve("site") + "/.", "web:/www").code());

@@ -532,6 +532,32 @@ class ImageCommandsTest {
   }
 
   @Test
+  void imagesAsJsonPrintsALineAnImageWithDockersKeys() throws IOException {
+    ImageBuilder.create(storeDir).layer().file("/f", "f").build("host:5000/team/app:2");
+    Cli.Result r = run("images", "--format", "json");
+    assertEquals(0, r.code(), r.err());
+    List<String> lines = r.out().lines().toList();
+    assertEquals(2, lines.size(), r.out());
+    JsonNode row = JSON.readTree(lines.get(0));
+    List<String> keys = new java.util.ArrayList<>();
+    row.fieldNames().forEachRemaining(keys::add);
+    assertEquals(List.of("Containers", "CreatedAt", "CreatedSince", "Digest", "ID", "Repository",
+        "SharedSize", "Size", "Tag", "UniqueSize", "VirtualSize", "Layers", "SizeBytes"), keys);
+    assertEquals("base", row.get("Repository").asText());
+    assertEquals("1", row.get("Tag").asText());
+    assertEquals(base.manifestDigest().toString(), row.get("Digest").asText());
+    assertEquals(base.configDigest().hex().substring(0, 12), row.get("ID").asText());
+    assertEquals("1970-01-01 00:00:00 +0000 UTC", row.get("CreatedAt").asText());
+    assertTrue(row.get("CreatedSince").asText().endsWith(" years ago"), row.toString());
+    assertEquals(2, row.get("Layers").asInt());
+    assertTrue(row.get("SizeBytes").isIntegralNumber());
+    assertEquals(row.get("Size").asText(), row.get("VirtualSize").asText());
+    JsonNode app = JSON.readTree(lines.get(1));
+    assertEquals("host:5000/team/app", app.get("Repository").asText());
+    assertEquals("2", app.get("Tag").asText());
+  }
+
+  @Test
   void imagesShowsTheUnpackedSizeAsDockerDoesOnceTheLayersWereRead() throws IOException {
     long stored = 0;
     for (Layer layer : base.layers()) {

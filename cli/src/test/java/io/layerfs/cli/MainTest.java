@@ -156,12 +156,53 @@ class MainTest {
     assertEquals(0, images.code(), images.err());
     assertTrue(images.out().lines().anyMatch(l -> l.startsWith("demo:1 ")), images.out());
     Result json = run("--store", store, "images", "--format", "json");
-    assertTrue(json.out().contains("\"tag\" : \"demo:1\""), json.out());
+    assertTrue(json.out().lines().anyMatch(
+        l -> l.contains("\"Repository\":\"demo\"") && l.contains("\"Tag\":\"1\"")), json.out());
     Result cat = run("--store", store, "cat", "demo:1", "/etc/os-release");
     assertEquals(0, cat.code(), cat.err());
     Result ls = run("--store", store, "ls", "-l", "demo:1", "/bin");
     assertEquals("lrwxrwxrwx     0     0          7 2026-01-01 00:00 bin -> usr/bin",
         ls.out().strip());
+  }
+
+  @Test
+  void lsAsJsonPrintsDockersPathStatALine() throws Exception {
+    Path store = dir.resolve("jsonstore");
+    io.layerfs.testing.ImageBuilder.create(
+            io.layerfs.core.content.ContentStore.open(store).root())
+        .created(java.time.Instant.EPOCH).layer()
+        .dir("/dev").charDevice("/dev/null", 1, 3).dir("/usr/bin").file("/usr/bin/sh", "#!\n")
+        .symlink("/bin", "usr/bin").build("dev:1");
+    Result r = run("--store", store.toString(), "ls", "--format", "json", "dev:1", "/");
+    assertEquals(0, r.code(), r.err());
+    List<String> lines = r.out().lines().toList();
+    assertEquals(3, lines.size(), r.out());
+    com.fasterxml.jackson.databind.ObjectMapper json =
+        new com.fasterxml.jackson.databind.ObjectMapper();
+    com.fasterxml.jackson.databind.JsonNode bin = json.readTree(lines.get(0));
+    // docker's container path stat (what docker cp reads): name, size, mode as Go's
+    // os.FileMode, mtime in RFC 3339, linkTarget; then layerfs' type
+    List<String> keys = new java.util.ArrayList<>();
+    bin.fieldNames().forEachRemaining(keys::add);
+    assertEquals(List.of("name", "size", "mode", "mtime", "linkTarget", "type"), keys);
+    assertEquals("bin", bin.get("name").asText());
+    assertEquals("usr/bin", bin.get("linkTarget").asText());
+    assertEquals("symlink", bin.get("type").asText());
+    assertEquals((1L << 27) | 0777, bin.get("mode").asLong());
+    assertTrue(bin.get("mtime").asText().matches("\\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z"), bin.toString());
+    com.fasterxml.jackson.databind.JsonNode devDir = json.readTree(lines.get(1));
+    assertEquals("directory", devDir.get("type").asText());
+    assertEquals((1L << 31) | 0755, devDir.get("mode").asLong());
+    assertEquals("", devDir.get("linkTarget").asText());
+    Result sh = run("--store", store.toString(), "ls", "--format", "json", "dev:1", "/usr/bin/sh");
+    com.fasterxml.jackson.databind.JsonNode file = json.readTree(sh.out());
+    assertEquals(3, file.get("size").asLong());
+    assertEquals("file", file.get("type").asText());
+    Result nul = run("--store", store.toString(), "ls", "--format", "json", "dev:1", "/dev");
+    com.fasterxml.jackson.databind.JsonNode device = json.readTree(nul.out());
+    assertEquals("char-device", device.get("type").asText());
+    // Go's ModeDevice | ModeCharDevice
+    assertEquals((1L << 26) | (1L << 21), device.get("mode").asLong() & ~0777L);
   }
 
   @Test

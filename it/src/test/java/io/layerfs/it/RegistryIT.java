@@ -15,6 +15,7 @@ import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -82,9 +83,12 @@ final class RegistryIT {
           UmociImages.comparison(UmociImages.OPAQUE));
       Files.writeString(fs.getPath("/written"), "x");
     }
-    assertEquals(List.of(reference), LayerfsCli.run(store, "images", "--format", "json")
-        .lines().filter(l -> l.contains("\"tag\"")).map(l -> l.replaceAll(".*: \"|\",?$", ""))
-        .toList());
+    List<String> listed = new ArrayList<>();
+    for (String line : LayerfsCli.run(store, "images", "--format", "json").lines().toList()) {
+      JsonNode row = json(line); // docker's keys, a line an image
+      listed.add(row.get("Repository").asText() + ":" + row.get("Tag").asText());
+    }
+    assertEquals(List.of(reference), listed);
     // reopened with the same env: the store has it now, nothing is pulled
     try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://env-pulled"), env)) {
       assertEquals("x", Files.readString(fs.getPath("/written")));
@@ -239,8 +243,11 @@ final class RegistryIT {
     assertEquals(List.of("mine"), LayerfsCli.run(store, "import", "--tls-verify=false",
         "docker://" + source, "mine").lines().toList());
     String target = prefix + "/exported:1";
-    LayerfsCli.run(store, "export", "--tls-verify=false", "mine", "docker://" + target);
+    String printed = LayerfsCli.run(store, "export", "--tls-verify=false", "mine",
+        "docker://" + target);
     assertEquals(skopeoDigest(source), skopeoDigest(target));
+    // the pushed manifest digest, as layerfs push prints it
+    assertEquals(skopeoDigest(target) + "\n", printed);
   }
 
   /** An image index: the platform asked for, linux/amd64 by default, the others listed. */

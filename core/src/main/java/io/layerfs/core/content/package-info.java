@@ -13,7 +13,8 @@
  *
  * <pre>
  * oci-layout          {"imageLayoutVersion":"1.0.0"}
- * index.json          the OCI image index of the layout: one descriptor per tagged image
+ * index.json          the OCI image index of the layout: one descriptor per tagged image, and
+ *                     one without a ref.name per image kept untagged
  * blobs/ALG/HEX       every blob, named by its digest (sha256 or sha512)
  * layerfs/            layerfs' own state, which umoci and skopeo ignore
  *   index.lock        file lock of index.json updates across processes

@@ -194,7 +194,8 @@ public final class Store implements Closeable {
 
   /**
    * Imports an image from a transport as skopeo names it ({@code oci:DIR[:TAG]},
-   * {@code oci-archive:FILE[:TAG]}, {@code docker-archive:FILE[:REF]}); returns the tags made.
+   * {@code oci-archive:FILE[:TAG]}, {@code docker-archive:FILE[:REF]}); returns the tags made,
+   * and the digest ({@code sha256:...}) of an image that came without a name, kept untagged.
    */
   public List<String> importImage(String source, String tagOrNull, Progress progress)
       throws IOException {
@@ -306,7 +307,7 @@ public final class Store implements Closeable {
 
   /**
    * Imports every image of an OCI archive, a docker-archive or an OCI layout directory; returns
-   * the tags made.
+   * the tags made (and, for an image without a name, kept untagged, its digest).
    */
   public List<String> importArchive(Path file, Progress progress) throws IOException {
     return ImageTransfer.importArchive(file, content, progress);

@@ -36,7 +36,8 @@ public final class ImageTransfer {
   private ImageTransfer() {}
 
   /**
-   * Imports an image from {@code source} (see the package documentation) and returns the tags it created.
+   * Imports an image from {@code source} (see the package documentation) and returns the tags it
+   * created; an image without a name is kept untagged and its digest ({@code sha256:...}) given.
    *
    * @param tagOrNull the tag to give the image instead of the source's own
    * @throws IllegalArgumentException for a bad transport string or tag
@@ -263,12 +264,12 @@ public final class ImageTransfer {
 
   /**
    * Imports every image of an archive whose kind is not given and returns the tags it created: a
-   * docker-archive (its RepoTags) or an OCI archive (its index.json tags); an image without a
-   * name is kept untagged and listed by its manifest digest ({@code sha256:...}). An archive with a {@code manifest.json} is read as a
-   * docker-archive even when it is also an OCI layout (Docker 25+ writes both), because its
-   * RepoTags carry the full image names. A directory is read as an OCI layout, every image of it
-   * as from its archive, so that a layout and its tar import the same. Every image is verified
-   * before any is tagged.
+   * docker-archive (its RepoTags) or an OCI archive (its index.json tags); an image without a name
+   * is kept untagged and listed by its manifest digest ({@code sha256:...}). An archive with a
+   * {@code manifest.json} is read as a docker-archive even when it is also an OCI layout (Docker
+   * 25+ writes both), because its RepoTags carry the full image names. A directory is read as an
+   * OCI layout, every image of it as from its archive, so that a layout and its tar import the
+   * same. Every image is verified before any is tagged.
    */
   public static List<String> importArchive(Path archive, ContentStore store, Progress progress)
       throws IOException {

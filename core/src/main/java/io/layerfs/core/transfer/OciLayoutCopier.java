@@ -44,7 +44,6 @@ final class OciLayoutCopier {
 
   private OciLayoutCopier() {}
 
-  /** A copied image waiting for its tag. */
   /** An image copied in, to be tagged {@code tag}, or kept untagged when it is null. */
   record Pending(String tag, Digest target) {}
 
@@ -79,8 +78,9 @@ final class OciLayoutCopier {
       copyTree(source, store, entry, name, progress, 0);
       result.add(new Pending(tag, entry.digest()));
     }
-    for (Digest untagged : source.readIndex().untagged()) {
-      Descriptor entry = source.readIndex().manifests().stream()
+    OciIndex index = source.readIndex();
+    for (Digest untagged : index.untagged()) {
+      Descriptor entry = index.manifests().stream()
           .filter(d -> d.digest().equals(untagged)).findFirst().orElseThrow();
       copyTree(source, store, entry, name, progress, 0);
       result.add(new Pending(null, untagged));

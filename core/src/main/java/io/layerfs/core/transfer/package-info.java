@@ -20,21 +20,22 @@
  *       Every blob it references is copied and verified against its descriptor's digest and
  *       size: the manifest (or image index and the manifests of it the layout holds), the
  *       config, every layer.
- *   <li>{@code docker-archive:} imports the image whose RepoTags match REF (Docker's
- *       normalization: {@code busybox} matches {@code docker.io/library/busybox:latest}), the
- *       N-th for {@code @N}, or every image; each gets its RepoTags (one without any is kept untagged,
- *       found by its manifest digest, as {@code docker load} keeps it by its ID) unless the caller gives a tag, allowed only when one
- *       image is imported. Everything is found through {@code manifest.json}, which covers {@code
- *       docker save}'s classic layout, skopeo's and Docker 25+'s (an OCI layout inside); archives
- *       from before Docker 1.10 are refused. The config must hash to its name when the name is a
- *       digest and list as many {@code diff_ids} as there are layers; each layer's uncompressed
- *       bytes must hash to its diff_id (a gzip or zstd layer, detected from its first bytes, in
- *       one pass that stores the compressed bytes and hashes the decompressed ones). Each image
- *       gets an OCI manifest built deterministically; the config is stored as it is, so the image
- *       ID is kept.
+ *   <li>{@code docker-archive:} imports the image whose RepoTags match REF (Docker's normalization:
+ *       {@code busybox} matches {@code docker.io/library/busybox:latest}), the N-th for {@code @N},
+ *       or every image; each gets its RepoTags (one without any is kept untagged, found by its
+ *       manifest digest, as {@code docker load} keeps it by its ID) unless the caller gives a tag,
+ *       allowed only when one image is imported. Everything is found through {@code manifest.json},
+ *       which covers {@code docker save}'s classic layout, skopeo's and Docker 25+'s (an OCI layout
+ *       inside); archives from before Docker 1.10 are refused. The config must hash to its name
+ *       when the name is a digest and list as many {@code diff_ids} as there are layers; each
+ *       layer's uncompressed bytes must hash to its diff_id (a gzip or zstd layer, detected from
+ *       its first bytes, in one pass that stores the compressed bytes and hashes the decompressed
+ *       ones). Each image gets an OCI manifest built deterministically; the config is stored as it
+ *       is, so the image ID is kept.
  *   <li>An archive of unknown kind ({@code importArchive}) is read as a docker-archive when it has
  *       a {@code manifest.json} (Docker 25+ writes both; its RepoTags carry full names), as an OCI
- *       archive when it only has an {@code oci-layout}.
+ *       archive when it only has an {@code oci-layout}; a directory is read as an OCI layout.
+ *       Every image of it is imported: the tagged ones under their tags, the others untagged.
  * </ul>
  *
  * Archives are unpacked into a scratch directory {@code layerfs/unpack-*} of the store, removed
