@@ -513,8 +513,19 @@ public final class Overlay implements Closeable, FileTree {
     return a.obj == b.obj;
   }
 
+  /**
+   * Sets the permission bits. A symbolic link's own are refused, as Linux refuses
+   * {@code fchmodat(AT_SYMLINK_NOFOLLOW)} of one ({@code EOPNOTSUPP}): a link has none to set.
+   */
   public void setMode(String absPath, boolean follow, int mode) throws IOException {
-    changeMeta(absPath, follow, e -> e.mode = mode & 07777);
+    mutate(() -> {
+      ContainerTree.Found f = tree.resolve(absPath, follow, false);
+      if (!follow && f.isSymlink()) {
+        throw new FileSystemException(absPath, null,
+            "Operation not supported (a symbolic link has no mode of its own)");
+      }
+      changeFound(f, e -> e.mode = mode & 07777);
+    });
   }
 
   /**

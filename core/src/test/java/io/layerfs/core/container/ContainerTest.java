@@ -481,6 +481,19 @@ class ContainerTest {
   }
 
   @Test
+  void aSymbolicLinksOwnModeIsRefusedAsLinuxRefusesIt() throws IOException {
+    c.createSymbolicLink("/sl", "/etc/hosts");
+    int target = c.lookup("/etc/hosts", true).mode();
+    FileSystemException e = assertThrows(FileSystemException.class,
+        () -> c.setMode("/sl", false, 0700));
+    assertTrue(e.getMessage().contains("Operation not supported"), e.getMessage());
+    assertEquals(0777, c.lookup("/sl", false).mode() & 07777);
+    assertEquals(target, c.lookup("/etc/hosts", true).mode());
+    c.setMode("/sl", true, 0600); // following it changes the file, as chmod(2) does
+    assertEquals(0600, c.lookup("/etc/hosts", true).mode() & 07777);
+  }
+
+  @Test
   void persistenceSurvivesCloseAndReopen() throws IOException {
     List<String> before;
     write(c, "/d1/sub/x", "new x");
