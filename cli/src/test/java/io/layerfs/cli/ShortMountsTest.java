@@ -100,8 +100,9 @@ class ShortMountsTest {
     Cli.Result bad = Cli.run("--store", s, "create", "bad", "base:1", "-v", "/data");
     assertEquals(1, bad.code());
     List<String> names = new java.util.ArrayList<>();
-    json.readTree(Cli.run("--store", s, "ps", "--format", "json").out())
-        .forEach(c -> names.add(c.get("name").asText()));
+    for (String line : Cli.run("--store", s, "ps", "--format", "json").out().lines().toList()) {
+      names.add(json.readTree(line).get("Names").asText()); // docker's JSON lines
+    }
     assertEquals(List.of("long", "short"), names, "a bad -v makes no container");
   }
 }
