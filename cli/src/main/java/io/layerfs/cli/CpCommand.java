@@ -277,7 +277,7 @@ final class CpCommand implements CliCommand {
     };
     String where = containerName == null ? src.toString() : containerName + ":" + src;
     String keep = containerName == null ? ""
-        : " ('layerfs export " + containerName + "' writes it into a tar)";
+        : " ('layerfs cp " + where + " -' writes it into a tar)";
     err.println("layerfs: " + where + ": skipped: " + what
         + "; Java makes no device nodes, fifos or sockets" + keep);
     err.flush();

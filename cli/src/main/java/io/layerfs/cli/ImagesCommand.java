@@ -15,11 +15,12 @@ import java.util.OptionalLong;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code layerfs images}: the tagged images of the store, like {@code docker images}. The size
- * is what docker shows, the layers' uncompressed bytes, as far as the store knows them without
- * inflating a layer ({@link Store#unpackedSize}): a compressed layer no view has read yet counts
- * with its compressed size, and the cell gets a {@code *}. JSON is what {@code docker images
- * --format json} prints, one object a line.
+ * {@code layerfs images}: the images of the store, like {@code docker images}: the tagged ones,
+ * then those kept untagged, as {@code <none>}. The size is what docker shows, the layers'
+ * uncompressed bytes, as far as the store knows them without inflating a layer ({@link
+ * Store#unpackedSize}): a compressed layer no view has read yet counts with its compressed size,
+ * and the cell gets a {@code *}. JSON is what {@code docker images --format json} prints, one
+ * object a line.
  */
 final class ImagesCommand implements CliCommand {
   /** The tag docker shows for an image without one. */
@@ -27,9 +28,9 @@ final class ImagesCommand implements CliCommand {
 
   static CommandSpec spec() {
     CommandSpec spec = Specs.command(new ImagesCommand(), "images",
-        "List the tagged images of the store. SIZE is the layers' uncompressed size, as docker "
-            + "shows it; '*' marks an image with layers not read yet, counted compressed (listing "
-            + "inflates nothing).");
+        "List the images of the store (untagged ones as <none>). SIZE is the layers' "
+            + "uncompressed size, as docker shows it; '*' marks an image with layers not read yet, "
+            + "counted compressed (listing inflates nothing).");
     spec.addOption(FormatOption.spec());
     spec.addOption(Specs.flag(new String[] {"-q", "--quiet"},
         "Only the tags, one a line, and an untagged image's digest (layerfs rmi $(layerfs "

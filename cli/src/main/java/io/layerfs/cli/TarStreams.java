@@ -75,7 +75,7 @@ final class TarStreams {
         e.setSize(a.size());
       }
     } else {
-      throw new IOException(p + ": copying devices, fifos and sockets is not supported");
+      e = special(p, name);
     }
     e.setMode((Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS) & 07777);
     e.setUserId((Integer) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS));
@@ -88,6 +88,28 @@ final class TarStreams {
       }
     }
     tar.closeArchiveEntry();
+  }
+
+  /**
+   * The entry of a device or fifo, as docker cp's tar holds them (a tar can, where the host's
+   * file system cannot be given one by Java); a socket is an error, as Go's archive/tar has no
+   * entry for it.
+   */
+  private static TarArchiveEntry special(Path p, String name) throws IOException {
+    int mode = (Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+    byte flag = switch (mode & 0170000) {
+      case 0020000 -> TarArchiveEntry.LF_CHR;
+      case 0060000 -> TarArchiveEntry.LF_BLK;
+      case 0010000 -> TarArchiveEntry.LF_FIFO;
+      default -> throw new IOException(p + ": a socket has no tar entry");
+    };
+    TarArchiveEntry e = new TarArchiveEntry(name, flag);
+    if (flag != TarArchiveEntry.LF_FIFO) {
+      long rdev = (Long) Files.getAttribute(p, "unix:rdev", LinkOption.NOFOLLOW_LINKS);
+      e.setDevMajor((int) (((rdev >>> 8) & 0xfff) | ((rdev >>> 32) & ~0xfffL)));
+      e.setDevMinor((int) ((rdev & 0xff) | ((rdev >>> 12) & ~0xffL)));
+    }
+    return e;
   }
 
   /**

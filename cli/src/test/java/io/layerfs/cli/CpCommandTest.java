@@ -79,10 +79,30 @@ class CpCommandTest {
     assertFalse(Files.exists(out.resolve("dev/pipe"), LinkOption.NOFOLLOW_LINKS));
     assertEquals(List.of(
         "layerfs: box:/dev/console: skipped: a character device (5, 1); Java makes no device"
-            + " nodes, fifos or sockets ('layerfs export box' writes it into a tar)",
+            + " nodes, fifos or sockets ('layerfs cp box:/dev/console -' writes it into a tar)",
         "layerfs: box:/dev/pipe: skipped: a fifo; Java makes no device nodes, fifos or sockets"
-            + " ('layerfs export box' writes it into a tar)"),
+            + " ('layerfs cp box:/dev/pipe -' writes it into a tar)"),
         r.err().lines().toList());
+    // to standard output as a tar, as docker cp NAME:SRC - writes them: the tar holds them
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream stdout = System.out;
+    Cli.Result tar;
+    try {
+      System.setOut(new java.io.PrintStream(bytes, true));
+      tar = Cli.run("--store", devStore.toString(), "cp", "box:/dev", "-");
+    } finally {
+      System.setOut(stdout);
+    }
+    assertEquals(0, tar.code(), tar.err());
+    List<String> entries = new java.util.ArrayList<>();
+    try (var in = new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(
+        new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
+      for (var e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+        entries.add(e.getName() + (e.isCharacterDevice() ? " c " + e.getDevMajor() + ","
+            + e.getDevMinor() : e.isFIFO() ? " p" : ""));
+      }
+    }
+    assertEquals(List.of("dev/", "dev/console c 5,1", "dev/pipe p", "dev/readme"), entries);
   }
 
   @Test

@@ -101,7 +101,7 @@ class ShortMountsTest {
     assertEquals(1, bad.code());
     List<String> names = new java.util.ArrayList<>();
     for (String line : Cli.run("--store", s, "ps", "--format", "json").out().lines().toList()) {
-      names.add(json.readTree(line).get("Names").asText()); // docker ps's JSON lines
+      names.add(json.readTree(line).get("Names").asText()); // docker's JSON lines
     }
     assertEquals(List.of("long", "short"), names, "a bad -v makes no container");
   }

@@ -83,6 +83,28 @@ class ImageTransferTest {
   // ---- OCI layouts ----
 
   @Test
+  void aLayoutDirectoryImportsEveryImageAndKeepsTheUntaggedOnesUntagged() throws IOException {
+    Digest untagged = Digest.parse(ImageBuilder.create(source.root())
+        .layer(LayerCompression.NONE).file("/only", "untagged\n").build().manifestDigest());
+    source.keepUntagged(untagged);
+    assertEquals(List.of(untagged), source.readIndex().untagged());
+    List<String> made = ImageTransfer.importArchive(source.root(), target, Progress.NONE);
+    assertEquals(List.of("demo:1", untagged.toString()), made);
+    assertEquals(List.of("demo:1"), target.tags());
+    assertEquals(List.of(untagged), target.readIndex().untagged());
+    assertEquals(untagged, Images.resolve(target, untagged.toString()).manifestDigest());
+    // again: the entry is kept once, not doubled
+    ImageTransfer.importArchive(source.root(), target, Progress.NONE);
+    assertEquals(2, target.readIndex().manifests().size());
+    // a tag of it takes it out of the untagged ones; forgetting the untagged entry keeps the tag
+    target.tag("named:1", untagged);
+    assertEquals(List.of(), target.readIndex().untagged());
+    assertTrue(target.forgetUntagged(untagged));
+    assertEquals(List.of("demo:1", "named:1"), target.tags());
+    assertFalse(target.forgetUntagged(untagged));
+  }
+
+  @Test
   void ociLayoutRoundTripKeepsTheManifestDigest() throws IOException {
     Path dir = tmp.resolve("layout");
     ImageTransfer.exportImage(source, sourceLayers, "demo:1", "oci:" + dir + ":v1", null);
