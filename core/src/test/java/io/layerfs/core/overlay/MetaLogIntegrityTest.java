@@ -36,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  * container never written open. Data files missing or short are errors naming the path.
  */
 class MetaLogIntegrityTest {
-  private static final int HEADER = 24;
+  private static final int HEADER = MetaLog.HEADER;
 
   @TempDir Path tmp;
   ContentStore store;
