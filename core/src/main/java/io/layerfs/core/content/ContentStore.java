@@ -50,6 +50,8 @@ public final class ContentStore {
   static final long MAX_INDEX_JSON = 64 << 20;
   private static final long MAX_LAYOUT_FILE = 64 << 10;
   private static final ConcurrentMap<Path, Object> INDEX_LOCKS = new ConcurrentHashMap<>();
+  /** The file whose OS lock serializes {@code index.json} updates across processes. */
+  private static final String INDEX_LOCK = "index.lock";
 
   private final Path root;
   private final Limits limits;
@@ -378,6 +380,15 @@ public final class ContentStore {
     void run() throws IOException;
   }
 
+  /**
+   * The lock files of the store's state folder: {@code index.json}'s and the lease gate's. Each
+   * is made on first use; one that is no regular file keeps the operations it guards from
+   * running (fsck reports it).
+   */
+  public List<Path> lockFiles() throws IOException {
+    return List.of(stateDir().resolve(INDEX_LOCK), stateDir().resolve(LeaseGate.LOCK_FILE));
+  }
+
   /** Runs {@code body} holding the index lock: a JVM monitor, then a file lock across processes. */
   @SuppressWarnings("try") // the file lock is held, not used
   private void underIndexLock(IoRunnable body) throws IOException {
@@ -385,7 +396,7 @@ public final class ContentStore {
     synchronized (jvmLock) {
       try (FileChannel lockFile =
               FileChannel.open(
-                  stateDir().resolve("index.lock"),
+                  stateDir().resolve(INDEX_LOCK),
                   StandardOpenOption.CREATE,
                   StandardOpenOption.WRITE);
           FileLock lock = lockFile.lock()) {

@@ -16,10 +16,8 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
-import java.util.zip.CRC32C;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -112,7 +110,7 @@ class ContainerIdentityTest {
       ContainerFixture.copyState(web, crash);
     }
     ContainerFixture.replaceState(web, crash);
-    makeOlderFormat(web);
+    ContainerFixture.olderFormat(web, 3);
 
     try (Container r = open("web", true)) {
       assertEquals("in the snapshot", ContainerFixture.readString(r, "/a"));
@@ -174,41 +172,4 @@ class ContainerIdentityTest {
     }
   }
 
-  /**
-   * Rewrites a container's files as a layerfs before container ids wrote them: {@code
-   * container.json} without {@code id}, log and snapshot of version 3 (headers without id).
-   */
-  private static void makeOlderFormat(Path dir) throws IOException {
-    Path json = dir.resolve(ContainerDirectory.JSON);
-    ObjectNode root = (ObjectNode) JSON.readTree(json.toFile());
-    root.remove("id");
-    JSON.writerWithDefaultPrettyPrinter().writeValue(json.toFile(), root);
-
-    byte[] log = Files.readAllBytes(dir.resolve("meta.log"));
-    ByteBuffer l = ByteBuffer.wrap(log);
-    ByteBuffer header = ByteBuffer.allocate(24).putLong(l.getLong(0)).putInt(3)
-        .putLong(l.getLong(12));
-    header.putInt(crc(header.array(), 20));
-    byte[] old = new byte[log.length - 16];
-    System.arraycopy(header.array(), 0, old, 0, 24);
-    System.arraycopy(log, 40, old, 24, log.length - 40);
-    Files.write(dir.resolve("meta.log"), old);
-
-    byte[] snap = Files.readAllBytes(dir.resolve("meta.snap"));
-    ByteBuffer s = ByteBuffer.wrap(snap);
-    long generation = s.getLong(12);
-    byte[] payload = Arrays.copyOfRange(snap, 44, snap.length);
-    CRC32C crc = new CRC32C();
-    crc.update(ByteBuffer.allocate(8).putLong(0, generation));
-    crc.update(payload);
-    Files.write(dir.resolve("meta.snap"), ByteBuffer.allocate(28 + payload.length)
-        .putLong(s.getLong(0)).putInt(3).putLong(generation).putInt(payload.length)
-        .putInt((int) crc.getValue()).put(payload).array());
-  }
-
-  private static int crc(byte[] b, int len) {
-    CRC32C c = new CRC32C();
-    c.update(b, 0, len);
-    return (int) c.getValue();
-  }
 }

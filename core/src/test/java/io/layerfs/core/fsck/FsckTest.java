@@ -269,7 +269,7 @@ class FsckTest {
     crashingWrite("/etc/second", "two");
     Path containerDir = dir.resolve("layerfs/containers/web");
     Path log = containerDir.resolve("meta.log");
-    flipByte(log, 24 + 8 + 1); // in the first record's payload, after the 24-byte header
+    flipByte(log, 40 + 8 + 1); // in the first record's payload, after the 40-byte header
 
     Problem found = only(fsck(false), Kind.DAMAGED_CONTAINER);
     assertEquals("web", found.object());
@@ -287,6 +287,49 @@ class FsckTest {
         Container c = store.container("web", null, true)) {
       assertEquals("mine\n", read(c, "/etc/motd"), "the snapshot's state");
     }
+  }
+
+  @Test
+  void aLockFileThatIsADirectoryIsReportedAndARepairRemovesItIfEmpty() throws IOException {
+    Path containerLock = dir.resolve("layerfs/containers/web/lock");
+    List<Path> locks = List.of(dir.resolve("layerfs/index.lock"), dir.resolve("layerfs/gc.lock"),
+        dir.resolve("layerfs/volumes.lock"), containerLock);
+    for (Path lock : locks) {
+      Files.deleteIfExists(lock);
+      Files.createDirectories(lock);
+    }
+    Files.createFile(containerLock.resolve("kept")); // not empty: left for the user
+    try (Store store = Store.open(dir)) {
+      IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+          () -> store.container("web", null, false));
+      assertTrue(e.getMessage().contains(containerLock.toString())
+          && e.getMessage().contains("lock file"), e.getMessage());
+    }
+
+    FsckReport report = fsck(false);
+    assertFalse(report.ok());
+    List<String> objects = report.problems(Kind.LOCK_FILE).stream().map(Problem::object).toList();
+    assertEquals(List.of("layerfs/index.lock", "layerfs/gc.lock", "layerfs/volumes.lock"),
+        objects);
+    Problem web = report.problems(Kind.DAMAGED_CONTAINER).get(0);
+    assertEquals("web", web.object());
+    assertTrue(web.message().contains(containerLock + " is a directory"), web.message());
+
+    // a repair takes the gc lock itself: that one must go first, and the refusal says so
+    IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+        () -> fsck(true));
+    assertTrue(e.getMessage().contains(dir.resolve("layerfs/gc.lock").toString()),
+        e.getMessage());
+    Files.delete(dir.resolve("layerfs/gc.lock"));
+    report = fsck(true);
+    assertEquals(2, report.problems(Kind.LOCK_FILE).stream().filter(Problem::repaired).count(),
+        report.problems().toString());
+    assertFalse(Files.exists(dir.resolve("layerfs/index.lock")));
+    assertTrue(Files.isDirectory(containerLock), "not empty: left for the user");
+    assertFalse(report.problems(Kind.DAMAGED_CONTAINER).get(0).repaired());
+    Files.delete(containerLock.resolve("kept"));
+    Files.delete(containerLock);
+    assertTrue(fsck(false).ok(), fsck(false).problems().toString());
   }
 
   /** Writes a file into container web in a JVM that then halts without closing it. */
