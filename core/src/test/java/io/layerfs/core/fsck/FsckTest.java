@@ -290,6 +290,64 @@ class FsckTest {
   }
 
   @Test
+  void aTagRenamedInIndexJsonIsReportedUnlessAnotherToolCouldHaveDoneIt() throws IOException {
+    try (Store store = Store.open(dir)) {
+      store.tag("a:1", "a:1"); // index.json as layerfs writes it
+      store.tag("a:1", "other:1");
+    }
+    Path index = dir.resolve("index.json");
+    String written = Files.readString(index);
+    assertTrue(fsck(false).ok());
+
+    // a flipped byte that makes another valid tag: 'a:1' becomes 'a:0'
+    Files.writeString(index, written.replace("\"a:1\"", "\"a:0\""));
+    Problem renamed = only(fsck(false), Kind.BROKEN_IMAGE);
+    assertEquals("index.json", renamed.object());
+    assertTrue(renamed.message().contains(index.toString())
+        && renamed.message().contains("tag 'a:1'") && renamed.message().contains("'a:0'"),
+        renamed.message());
+
+    // one that makes no valid tag at all
+    Files.writeString(index, written.replace("\"a:1\"", "\"a;1\""));
+    assertTrue(fsck(false).problems(Kind.BROKEN_IMAGE).stream()
+        .anyMatch(p -> p.message().contains("'a;1'") && p.message().contains("not valid")),
+        fsck(false).problems().toString());
+
+    // what another tool does that is no rename: a tag added; then an entry removed
+    assertTrue(anotherToolsEdit(index, written, "a:1", "a:2").ok());
+    assertTrue(anotherToolsEdit(index, written, "other:1", null).ok());
+  }
+
+  /**
+   * Writes {@code written} as another tool would edit it: the entry tagged {@code tag} removed
+   * (null {@code newTag}) or copied under {@code newTag}; fsck's report of it.
+   */
+  private FsckReport anotherToolsEdit(Path index, String written, String tag, String newTag)
+      throws IOException {
+    com.fasterxml.jackson.databind.ObjectMapper json =
+        new com.fasterxml.jackson.databind.ObjectMapper();
+    com.fasterxml.jackson.databind.node.ObjectNode root =
+        (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(written);
+    com.fasterxml.jackson.databind.node.ArrayNode manifests =
+        (com.fasterxml.jackson.databind.node.ArrayNode) root.get("manifests");
+    for (int i = manifests.size() - 1; i >= 0; i--) {
+      if (manifests.get(i).path("annotations").path("org.opencontainers.image.ref.name")
+          .asText().equals(tag)) {
+        com.fasterxml.jackson.databind.node.ObjectNode entry = manifests.get(i).deepCopy();
+        if (newTag == null) {
+          manifests.remove(i);
+        } else {
+          ((com.fasterxml.jackson.databind.node.ObjectNode) entry.get("annotations"))
+              .put("org.opencontainers.image.ref.name", newTag);
+          manifests.add(entry);
+        }
+      }
+    }
+    Files.writeString(index, json.writeValueAsString(root));
+    return fsck(false);
+  }
+
+  @Test
   void aLockFileThatIsADirectoryIsReportedAndARepairRemovesItIfEmpty() throws IOException {
     Path containerLock = dir.resolve("layerfs/containers/web/lock");
     List<Path> locks = List.of(dir.resolve("layerfs/index.lock"), dir.resolve("layerfs/gc.lock"),
