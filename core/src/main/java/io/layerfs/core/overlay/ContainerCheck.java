@@ -128,6 +128,12 @@ public final class ContainerCheck {
     Path data = upper.dataPath(f.id);
     long len;
     try {
+      if (Files.exists(data) && !Files.isRegularFile(data)) {
+        // a directory's size is its own, never the file's bytes
+        return "data file " + dir.relativize(data) + " is " + (Files.isDirectory(data)
+            ? "a directory" : "no regular file") + ", but the logged state holds " + need
+            + " bytes in it";
+      }
       len = Files.size(data);
     } catch (NoSuchFileException e) {
       return need == 0 ? null : "data file " + dir.relativize(data) + " is missing, but the "

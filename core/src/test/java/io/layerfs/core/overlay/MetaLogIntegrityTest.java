@@ -87,6 +87,30 @@ class MetaLogIntegrityTest {
   }
 
   @Test
+  void aDataFileThatIsADirectoryIsReportedAsOneNotByItsSize() throws IOException {
+    ContainerFixture.write(c, "/new", "x".repeat(10_000));
+    c.close();
+    c = null;
+    Path data;
+    try (Stream<Path> files = Files.list(dir.resolve("data"))) {
+      data = files.filter(f -> size(f) == 10_000).findFirst().orElseThrow();
+    }
+    Files.delete(data);
+    Files.createDirectories(data.resolve("x"));
+    List<String> problems = Container.check(store, "web");
+    assertEquals(List.of("container web: /new: data file data/" + data.getFileName()
+        + " is a directory, but the logged state holds 10000 bytes in it"), problems);
+  }
+
+  private static long size(Path p) {
+    try {
+      return Files.size(p);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  @Test
   void repairCutsTheLogAtTheBadRecordAndKeepsTheOriginal() throws IOException {
     Path crash = crashWithFourRecords();
     List<Long> records = recordOffsets(crash.resolve("meta.log"));
