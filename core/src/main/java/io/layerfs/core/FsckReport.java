@@ -61,7 +61,14 @@ public record FsckReport(boolean repair, int blobs, int images, int containers,
      * A volume a container mounts is gone from the store, or its data directory is no directory
      * (object: the volume's name).
      */
-    MISSING_VOLUME
+    MISSING_VOLUME,
+    /**
+     * A lock file of the store ({@code layerfs/index.lock}, {@code gc.lock}, {@code
+     * volumes.lock}) is no regular file, a directory say, so that no process can take the lock
+     * and what it guards (tagging, gc and ingest, mounting volumes) fails; a container's own lock
+     * file is its {@link #DAMAGED_CONTAINER} (object: the file, relative to the store).
+     */
+    LOCK_FILE
   }
 
   /**

@@ -192,14 +192,13 @@ final class LayerAttributeViews {
       return source.read().owner();
     }
 
-    /** As the JDK's Linux view: null leaves a time as it is; Linux has no settable birth time. */
+    /**
+     * As the JDK's Linux view: null leaves a time as it is; Linux has no settable birth time.
+     * Both null is no change, accepted as the JDK accepts it: on a read-only file system too.
+     */
     @Override
     public void setTimes(FileTime lastModifiedTime, FileTime lastAccessTime, FileTime createTime)
         throws IOException {
-      if (lastModifiedTime == null && lastAccessTime == null) {
-        path.fs().writable();
-        return;
-      }
       LayerAttributes.setTimes(path, follow, lastModifiedTime, lastAccessTime);
     }
 

@@ -77,7 +77,9 @@ final class LayerAttributes {
     switch (name) {
       case "lastModifiedTime" -> setTimes(p, follow, (FileTime) value, null);
       case "lastAccessTime" -> setTimes(p, follow, null, (FileTime) value);
-      case "creationTime" -> p.fs().writable(); // Linux has no settable birth time
+      case "creationTime" -> {
+        // Linux has no settable birth time: the JDK sets no time, a change of nothing
+      }
       case "permissions" -> {
         if (!posix) {
           throw notRecognized(view, name);
@@ -113,8 +115,15 @@ final class LayerAttributes {
     }
   }
 
+  /**
+   * Sets the times given (null: left as it is). Neither given is no change, which the JDK's
+   * Linux view returns from at once, without looking at the file: so here, read-only or not.
+   */
   static void setTimes(LayerPath p, boolean follow, FileTime mtime, FileTime atime)
       throws IOException {
+    if (mtime == null && atime == null) {
+      return;
+    }
     long m = mtime == null ? -1 : mtime.to(TimeUnit.NANOSECONDS);
     long a = atime == null ? -1 : atime.to(TimeUnit.NANOSECONDS);
     p.fs().change(p, (c, abs) -> c.setTimes(abs, follow, m, a), ENTRY_MODIFY);

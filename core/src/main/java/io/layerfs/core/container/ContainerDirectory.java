@@ -100,13 +100,13 @@ public final class ContainerDirectory {
         List<Path> all = new ArrayList<>(walk.toList());
         Collections.reverse(all);
         for (Path p : all) {
-          if (!p.equals(dir) && !p.getFileName().toString().equals("lock")) {
+          if (!p.equals(dir) && !p.equals(ContainerLock.file(dir))) {
             Files.delete(p);
           }
         }
       }
     }
-    Files.deleteIfExists(dir.resolve("lock"));
+    Files.deleteIfExists(ContainerLock.file(dir));
     Files.deleteIfExists(dir);
   }
 

@@ -17,6 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * process) a channel on a lock file the JVM holds.
  */
 public final class ContainerLock implements Closeable {
+  private static final String FILE = "lock";
   private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
 
   private final Path file;
@@ -29,15 +30,26 @@ public final class ContainerLock implements Closeable {
     this.lock = lock;
   }
 
+  /** The lock file of the container in {@code dir} (made on first use). */
+  public static Path file(Path dir) {
+    return dir.resolve(FILE);
+  }
+
   /** Takes the lock of the container in {@code dir}, or fails with a message naming it. */
   public static ContainerLock acquire(Path dir, String name) throws IOException {
-    Path file = dir.resolve("lock").toAbsolutePath().normalize();
+    Path file = file(dir).toAbsolutePath().normalize();
     if (!HELD.add(file)) {
       throw busy(name);
     }
     FileChannel channel = null;
     try {
-      channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      try {
+        channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      } catch (IOException e) {
+        // a directory in its place, say: the message alone would not say what the file is for
+        throw new IOException("container " + name + " cannot be opened for writing: its lock "
+            + "file " + file + " does not open (" + e.getMessage() + ")", e);
+      }
       FileLock lock;
       try {
         lock = channel.tryLock();

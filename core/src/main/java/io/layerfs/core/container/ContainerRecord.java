@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.UUID;
 import java.util.stream.Collectors;
 
 /**
@@ -41,9 +42,11 @@ import java.util.stream.Collectors;
  * @param created when the container was created
  * @param mounts the container's mounts as canonical {@code --mount} specs ({@link
  *     io.layerfs.core.Mount#spec()}), fixed at creation as Docker's are; empty for none
+ * @param id the container's random identity, which its metadata files carry so that another
+ *     container's are told apart; null in a record of an older layerfs, which had none
  */
 public record ContainerRecord(String name, String image, Digest manifest, Digest config,
-    List<Layer> layers, Instant created, List<String> mounts) {
+    List<Layer> layers, Instant created, List<String> mounts, UUID id) {
   /** The format version of a record without mounts; the only one before mounts existed. */
   public static final int VERSION = 1;
   /**
@@ -51,6 +54,8 @@ public record ContainerRecord(String name, String image, Digest manifest, Digest
    * version) rather than opening the container without them and writing where its mounts were.
    */
   public static final int VERSION_MOUNTS = 2;
+  /** All zeros: what a metadata file carries for "no id", so never a container's id. */
+  private static final UUID NO_ID = new UUID(0, 0);
 
   public ContainerRecord {
     Objects.requireNonNull(name, "name");
@@ -60,12 +65,26 @@ public record ContainerRecord(String name, String image, Digest manifest, Digest
     Objects.requireNonNull(created, "created");
     layers = List.copyOf(layers);
     mounts = List.copyOf(mounts);
+    if (NO_ID.equals(id)) {
+      throw new IllegalArgumentException("a container id must not be all zeros (no id)");
+    }
   }
 
-  /** A record without mounts. */
+  /** A record without id, as an older layerfs wrote it. */
+  public ContainerRecord(String name, String image, Digest manifest, Digest config,
+      List<Layer> layers, Instant created, List<String> mounts) {
+    this(name, image, manifest, config, layers, created, mounts, null);
+  }
+
+  /** A record without mounts and id. */
   public ContainerRecord(String name, String image, Digest manifest, Digest config,
       List<Layer> layers, Instant created) {
     this(name, image, manifest, config, layers, created, List.of());
+  }
+
+  /** This record with {@code newId}, for a container whose record has none yet. */
+  public ContainerRecord withId(UUID newId) {
+    return new ContainerRecord(name, image, manifest, config, layers, created, mounts, newId);
   }
 
   /** The record of container {@code name} made now from {@code image}, named {@code ref}. */
@@ -76,7 +95,7 @@ public record ContainerRecord(String name, String image, Digest manifest, Digest
   /** {@link #of(String, String, Image)} with mounts, as canonical specs. */
   public static ContainerRecord of(String name, String ref, Image image, List<String> mounts) {
     return new ContainerRecord(name, ref, image.manifestDigest(), image.configDigest(),
-        image.layers(), Instant.now(), mounts);
+        image.layers(), Instant.now(), mounts, UUID.randomUUID());
   }
 
   /** True when {@code image} has this record's manifest, config and layers. */
@@ -189,6 +208,19 @@ public record ContainerRecord(String name, String image, Digest manifest, Digest
           digest(file, layer, where + ".digest"), size.longValue(),
           digest(file, layer, where + ".diffId")));
     }
+    UUID id = null;
+    if (root.has("id")) {
+      String text = string(file, root, "id", "a container id (a UUID)");
+      try {
+        id = UUID.fromString(text);
+      } catch (IllegalArgumentException e) {
+        throw bad(file, "'id' is '" + text + "', expected a container id (a UUID)");
+      }
+      if (!id.toString().equals(text) || id.equals(NO_ID)) {
+        throw bad(file, "'id' is '" + text + "', expected a container id (a UUID in lower "
+            + "case, not all zeros)");
+      }
+    }
     String name = string(file, root, "name", "the container's name");
     Path dir = file.toAbsolutePath().getParent();
     if (dir != null && dir.getFileName() != null
@@ -200,7 +232,7 @@ public record ContainerRecord(String name, String image, Digest manifest, Digest
     }
     return new ContainerRecord(name,
         string(file, root, "image", "an image reference"), digest(file, root, "manifest"),
-        digest(file, root, "config"), list, instant, mounts);
+        digest(file, root, "config"), list, instant, mounts, id);
   }
 
   /**
@@ -211,6 +243,9 @@ public record ContainerRecord(String name, String image, Digest manifest, Digest
     ObjectNode root = OciJson.object();
     root.put("version", mounts.isEmpty() ? VERSION : VERSION_MOUNTS);
     root.put("name", name);
+    if (id != null) {
+      root.put("id", id.toString());
+    }
     root.put("image", image);
     root.put("created", created.toString());
     root.put("manifest", manifest.toString());

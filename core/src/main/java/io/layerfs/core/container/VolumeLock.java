@@ -32,9 +32,14 @@ public final class VolumeLock implements AutoCloseable {
     this.channel = channel;
   }
 
+  /** The file whose OS lock is the store's volume lock (made on first use). */
+  public static Path file(ContentStore store) throws IOException {
+    return store.stateDir().resolve(LOCK_FILE);
+  }
+
   /** Waits for the store's volume lock and holds it until {@link #close}. */
   public static VolumeLock acquire(ContentStore store) throws IOException {
-    Path file = store.stateDir().resolve(LOCK_FILE);
+    Path file = file(store);
     Files.createDirectories(file.getParent());
     ReentrantLock local = IN_JVM.computeIfAbsent(file.getParent().toRealPath()
         .resolve(LOCK_FILE), k -> new ReentrantLock());

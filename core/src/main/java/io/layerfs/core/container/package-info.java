@@ -14,7 +14,7 @@
  *
  * <pre>
  * layerfs/containers/NAME/
- *   container.json   the container's record (ContainerRecord): its image whole; written once
+ *   container.json   the container's record (ContainerRecord): its image whole, its id
  *   lock             the one-writer lock (an OS file lock)
  *   meta.log         the upper layer's metadata records since the last snapshot (overlay)
  *   meta.snap        the upper layer's compacted metadata (overlay)
@@ -26,6 +26,10 @@
  * <p>Names match {@code [a-zA-Z0-9][a-zA-Z0-9_.-]*}; a directory without {@code container.json}
  * is not a container. {@code container.json} ({@link io.layerfs.core.container.ContainerRecord})
  * is a pretty-printed JSON object: {@code version} (the number 1), the strings {@code name},
+ * {@code id} (the container's identity: a random UUID, which the headers of its metadata log and
+ * snapshot carry too, so that another container's file put in their place is refused naming it;
+ * a record an older layerfs wrote has none, and is given one, rewritten as it was written, by
+ * the first writable open; an older layerfs ignores it),
  * {@code image} (as the user named it), {@code created} (an ISO-8601 instant), {@code manifest}
  * and {@code config} (digests), and {@code layers}, an array of objects {@code mediaType},
  * {@code digest}, {@code size} and {@code diffId}, bottom to top. It records the image whole, so
@@ -34,11 +38,11 @@
  * cannot be read whole (missing, truncated, not JSON, no or another {@code version}, a field
  * missing or not parsing) is an {@link java.io.IOException} naming the file and what was
  * expected: the container neither opens nor is described, gc removes nothing, fsck reports it.
- * Unknown fields are ignored; a change of meaning needs a new version. It is written once, at
- * creation, as {@code container.json.tmp}, forced,
- * renamed and the directory forced; the image is resolved and the file written under an ingest
- * lease, because the file is what keeps the image from the garbage collector (which also counts a
- * {@code container.json.tmp} that parses). Removing a container takes its lock and deletes {@code
+ * Unknown fields are ignored; a change of meaning needs a new version. It is written at creation
+ * (and once more to add an id to an older record), as {@code container.json.tmp}, forced, renamed
+ * and the directory forced; the image is resolved and the file written under an ingest lease,
+ * because the file is what keeps the image from the garbage collector (which also counts a {@code
+ * container.json.tmp} that parses). Removing a container takes its lock and deletes {@code
  * container.json} first, so a crash part way leaves no half container that {@code list} shows.
  *
  * <p>Opening checks that a given image resolves to the manifest the container was created from

@@ -50,6 +50,13 @@ public final class ContentStore {
   static final long MAX_INDEX_JSON = 64 << 20;
   private static final long MAX_LAYOUT_FILE = 64 << 10;
   private static final ConcurrentMap<Path, Object> INDEX_LOCKS = new ConcurrentHashMap<>();
+  /** The file whose OS lock serializes {@code index.json} updates across processes. */
+  private static final String INDEX_LOCK = "index.lock";
+  /**
+   * A copy of the {@code index.json} layerfs last wrote, in the state folder, for fsck alone:
+   * the OCI layout gives index.json no checksum, and other tools (umoci, skopeo) may write it.
+   */
+  private static final String INDEX_WRITTEN = "index.json.written";
 
   private final Path root;
   private final Limits limits;
@@ -398,12 +405,40 @@ public final class ContentStore {
     underIndexLock(() -> {
       OciIndex index = readIndex();
       edit.apply(index);
-      replace(root.resolve(INDEX_JSON), index.toBytes());
+      writeIndex(index.toBytes());
     });
+  }
+
+  /** Writes index.json, then the copy fsck compares it with ({@link #lastWrittenIndex}). */
+  private void writeIndex(byte[] bytes) throws IOException {
+    replace(root.resolve(INDEX_JSON), bytes);
+    replace(stateDir().resolve(INDEX_WRITTEN), bytes);
+  }
+
+  /**
+   * The {@code index.json} layerfs last wrote, for fsck to tell what changed since (a tag
+   * renamed by a flipped byte, say: the layout has no checksum for it); null if there is no
+   * record, as in a layout another tool made, or one that does not read.
+   */
+  public byte[] lastWrittenIndex() throws IOException {
+    try {
+      return readLimited(stateDir().resolve(INDEX_WRITTEN), MAX_INDEX_JSON);
+    } catch (IOException e) {
+      return null; // a record for fsck only: missing or damaged, it says nothing
+    }
   }
 
   private interface IoRunnable {
     void run() throws IOException;
+  }
+
+  /**
+   * The lock files of the store's state folder: {@code index.json}'s and the lease gate's. Each
+   * is made on first use; one that is no regular file keeps the operations it guards from
+   * running (fsck reports it).
+   */
+  public List<Path> lockFiles() throws IOException {
+    return List.of(stateDir().resolve(INDEX_LOCK), stateDir().resolve(LeaseGate.LOCK_FILE));
   }
 
   /** Runs {@code body} holding the index lock: a JVM monitor, then a file lock across processes. */
@@ -413,7 +448,7 @@ public final class ContentStore {
     synchronized (jvmLock) {
       try (FileChannel lockFile =
               FileChannel.open(
-                  stateDir().resolve("index.lock"),
+                  stateDir().resolve(INDEX_LOCK),
                   StandardOpenOption.CREATE,
                   StandardOpenOption.WRITE);
           FileLock lock = lockFile.lock()) {
@@ -455,7 +490,7 @@ public final class ContentStore {
     Files.createDirectories(blobsDir().resolve("sha256"));
     underIndexLock(() -> {
       if (!Files.exists(root.resolve(INDEX_JSON))) {
-        replace(root.resolve(INDEX_JSON), OciIndex.empty().toBytes());
+        writeIndex(OciIndex.empty().toBytes());
       }
       // written last: its presence marks a complete layout
       if (!Files.exists(root.resolve(OCI_LAYOUT))) {

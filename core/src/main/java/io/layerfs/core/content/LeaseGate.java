@@ -188,11 +188,22 @@ public final class LeaseGate {
   }
 
   private FileChannel openLockFile() throws IOException {
-    return FileChannel.open(
-        stateDir.resolve(LOCK_FILE),
-        StandardOpenOption.CREATE,
-        StandardOpenOption.READ,
-        StandardOpenOption.WRITE);
+    Path file = stateDir.resolve(LOCK_FILE);
+    try {
+      return FileChannel.open(
+          file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    } catch (IOException e) {
+      // a directory in its place, say: the message alone would not say what the file is for
+      throw new IOException(
+          "store "
+              + root
+              + ": its gc lock file "
+              + file
+              + " does not open ("
+              + e.getMessage()
+              + "), so no gc, repair, import or commit can run; fsck reports it",
+          e);
+    }
   }
 
   private static void closeQuietly(FileChannel ch, Exception primary) {

@@ -7,6 +7,7 @@ import io.layerfs.core.overlay.ContainerCheck;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.UUID;
 
 /**
  * Checks each container's own files: its metadata log and snapshot (a torn last record is
@@ -28,7 +29,10 @@ final class ContainerFilesCheck implements Check {
 
   private static void check(FsckRun run, ContainerDirectory.Root root) throws IOException {
     Path dir = root.json().getParent();
-    List<String> problems = ContainerCheck.check(dir);
+    // a record that does not read is reported by the container check; its files are checked
+    // without an id to hold them to
+    UUID id = root.record() == null ? null : root.record().id();
+    List<String> problems = ContainerCheck.check(dir, id);
     if (problems.isEmpty()) {
       return;
     }
@@ -39,7 +43,7 @@ final class ContainerFilesCheck implements Check {
     }
     List<String> report;
     try (ContainerLock lock = ContainerLock.acquire(dir, root.name())) {
-      report = ContainerCheck.repair(dir);
+      report = ContainerCheck.repair(dir, id);
     } catch (IOException e) {
       run.problem(Kind.DAMAGED_CONTAINER, root.name(), what + "; not repaired: "
           + e.getMessage());

@@ -26,7 +26,7 @@ public final class Fsck {
    * what size they must have and which are derived; then the blobs themselves (a repair
    * quarantines the corrupt ones first); then the layers' uncompressed blobs and indexes, chunk
    * by chunk; then each container's log, snapshot and data files; then volumes whose fill was
-   * cut short; then the bytes held of lazily read layers.
+   * cut short; then the bytes held of lazily read layers; then the lock files.
    */
   private static List<Check> checks() {
     return List.of(
@@ -36,7 +36,8 @@ public final class Fsck {
         new LayerIndexCheck(),
         new ContainerFilesCheck(),
         new VolumeCheck(),
-        new LazyCheck());
+        new LazyCheck(),
+        new LockFileCheck());
   }
 
   /**

@@ -15,6 +15,11 @@
  *       {@code diff_ids} do not match the layers is a broken image. The blobs are recorded as
  *       needed, with who needs them and the size their descriptor says; the layers are recorded,
  *       and which uncompressed blob (named by its DiffID) is derived from which compressed one.
+ *       {@code index.json} itself has no checksum (the OCI layout gives it none, and umoci or
+ *       skopeo may write it), so a tag that is no valid OCI ref.name is reported naming it, and
+ *       so is a tag renamed since layerfs last wrote it ({@code layerfs/index.json.written}, a
+ *       copy kept for this alone): a manifest that lost the tag layerfs gave it and has one
+ *       layerfs never wrote, or none. A tag added or an entry removed by another tool is not.
  *   <li>{@code ContainerCheck}: every container's {@code container.json} must read ({@code
  *       ContainerRecord}); the manifest, config and layers it records are needed, and the
  *       manifest must still resolve to that config and those layers.
@@ -26,8 +31,11 @@
  *       the DiffID, the index loads and belongs to that DiffID and blob length, every file's
  *       chunks match their CRC32C. A repair rebuilds blob and index from the compressed blob.
  *   <li>{@code ContainerFilesCheck}: each container's metadata log and snapshot (a torn last
- *       record is not damage; anything else is named with its byte offset) and every data file
- *       against the bytes the log says it holds ({@code overlay.ContainerCheck}). A repair, under
+ *       record is not damage; anything else is named with its byte offset; a file that carries
+ *       another container's id than {@code container.json} is another container's) and every
+ *       data file against the bytes the log says it holds: missing, no regular file, or shorter
+ *       ({@code overlay.ContainerCheck}). Their bytes have no checksum, so a flipped byte or
+ *       another file of the same size is not seen, as on overlay2 over ext4. A repair, under
  *       the container's lock, keeps the corrupt log as {@code meta.log.damaged-<time>} and cuts
  *       it at the first bad record, dropping the changes recorded from there on; a lost data
  *       file cannot be repaired.
@@ -39,7 +47,15 @@
  *   <li>{@code LazyCheck}: the bytes held of each lazily read layer ({@code layerfs/lazy/}), each
  *       64 KiB piece against the CRC32C taken when it was fetched; a ranges list that does not
  *       read is reported too. Reads never serve such bytes (they fetch them again); a repair
- *       drops them from the list.
+ *       drops them from the list. A recorded origin ({@code origin}: the registry reference
+ *       another process attaches the layer again from) that does not read or parse is
+ *       reported, not repaired.
+ *   <li>{@code LockFileCheck}: a lock file that is there but is no regular file (a directory in
+ *       its place) keeps every process from taking the lock: the store's ({@code index.lock},
+ *       {@code gc.lock}, {@code volumes.lock}: kind {@code lock-file}) and each container's
+ *       ({@code damaged-container}). A repair removes an empty directory in its place; a plain
+ *       check takes no lock, so it reports a broken {@code gc.lock} that a repair, which takes
+ *       it, cannot get past.
  * </ol>
  *
  * <h2>Repair</h2>

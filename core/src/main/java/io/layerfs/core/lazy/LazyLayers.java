@@ -67,12 +67,17 @@ public final class LazyLayers implements Closeable {
   /** The file in a layer's folder that says where its remote blob is (see {@link #origin}). */
   static final String ORIGIN = "origin";
 
+  /** The file in which {@link #attach} records where a layer's remote blob is. */
+  public static Path originFile(ContentStore store, Digest layer) {
+    return dir(store, layer).resolve(ORIGIN);
+  }
+
   /**
    * What {@link #attach} recorded of where a layer's remote blob is, so another process can
    * attach it again; null if nothing was recorded.
    */
   public static String origin(ContentStore store, Digest layer) throws IOException {
-    Path file = dir(store, layer).resolve(ORIGIN);
+    Path file = originFile(store, layer);
     try {
       return Files.readString(file, java.nio.charset.StandardCharsets.UTF_8);
     } catch (java.nio.file.NoSuchFileException e) {

@@ -18,6 +18,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 
 /**
  * Checks a container's upper layer on disk without opening it for writing, for {@code layerfs
@@ -39,7 +40,15 @@ public final class ContainerCheck {
    * writer's changes in flight may then show as problems.
    */
   public static List<String> check(Path containerDir) throws IOException {
-    MetaLog.State state = MetaLog.scan(containerDir);
+    return check(containerDir, null);
+  }
+
+  /**
+   * {@link #check(Path)} for the container whose record carries {@code idOrNull}: a metadata file
+   * carrying another id is another container's (null: the record has none, or did not read).
+   */
+  public static List<String> check(Path containerDir, UUID idOrNull) throws IOException {
+    MetaLog.State state = MetaLog.scan(containerDir, idOrNull);
     List<String> problems = new ArrayList<>(state.problems);
     UpperLayer upper;
     try {
@@ -63,8 +72,13 @@ public final class ContainerCheck {
    * @return what was done, then every problem {@link #check} still finds
    */
   public static List<String> repair(Path containerDir) throws IOException {
+    return repair(containerDir, null);
+  }
+
+  /** {@link #repair(Path)} for the container whose record carries {@code idOrNull}. */
+  public static List<String> repair(Path containerDir, UUID idOrNull) throws IOException {
     List<String> report = new ArrayList<>();
-    MetaLog.State state = MetaLog.scan(containerDir);
+    MetaLog.State state = MetaLog.scan(containerDir, idOrNull);
     if (state.corruptAt >= 0) {
       Path log = containerDir.resolve(MetaLog.LOG);
       Path aside = containerDir.resolve(MetaLog.LOG + ".damaged-" + STAMP.format(Instant.now()));
@@ -80,7 +94,7 @@ public final class ContainerCheck {
       report.add("repaired: cut " + log + " at byte offset " + state.corruptAt + ", dropping "
           + (size - state.corruptAt) + " bytes of records; the original is " + aside);
     }
-    for (String p : check(containerDir)) {
+    for (String p : check(containerDir, idOrNull)) {
       report.add("not repaired: " + p);
     }
     return report;
@@ -114,6 +128,12 @@ public final class ContainerCheck {
     Path data = upper.dataPath(f.id);
     long len;
     try {
+      if (Files.exists(data) && !Files.isRegularFile(data)) {
+        // a directory's size is its own, never the file's bytes
+        return "data file " + dir.relativize(data) + " is " + (Files.isDirectory(data)
+            ? "a directory" : "no regular file") + ", but the logged state holds " + need
+            + " bytes in it";
+      }
       len = Files.size(data);
     } catch (NoSuchFileException e) {
       return need == 0 ? null : "data file " + dir.relativize(data) + " is missing, but the "

@@ -31,7 +31,8 @@ public final class ImageFlattener {
     }
     RootFs root = RootFs.open(store, layers, ref);
     Image base = root.image();
-    UpperLayer none = UpperLayer.load(null, true, layers, base.layers(), root.lookup("/", false));
+    UpperLayer none =
+        UpperLayer.load(null, null, true, layers, base.layers(), root.lookup("/", false));
     ContainerTree tree = new ContainerTree(root, none, new ReentrantReadWriteLock());
     ChangeWalk walk = ChangeWalk.walkAll(tree);
     return LayerCommit.write(store, base, walk, false,

@@ -14,19 +14,24 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
+import java.util.UUID;
 import java.util.function.UnaryOperator;
 import java.util.zip.CRC32C;
 
 /**
  * The metadata files of a container: {@code meta.snap}, the compacted state (magic, version
- * {@value #VERSION}, generation, length, CRC32C), and {@code meta.log}, a header (magic, version,
- * generation, CRC32C) and the CRC32C-framed records appended since, copied into a shared memory
- * mapping so that they outlive a killed process without a system call each. The generations tie
- * the two together: a log continues the snapshot of its own generation, and one generation behind
- * the snapshot is a log already compacted into it. Only an incomplete last record is a torn
- * append; anything else that does not read is corruption, an {@code IOException} naming the file
- * and the byte offset (formats and guarantees in the package documentation).
+ * {@value #VERSION}, generation, container id, length, CRC32C), and {@code meta.log}, a header
+ * (magic, version, generation, container id, CRC32C) and the CRC32C-framed records appended
+ * since, copied into a shared memory mapping so that they outlive a killed process without a
+ * system call each. The generations tie the two together: a log continues the snapshot of its
+ * own generation, and one generation behind the snapshot is a log already compacted into it. The
+ * container id (from {@code container.json}; zeros for none) ties both to their container: a
+ * file carrying another id is another container's, however well it reads. Only an incomplete
+ * last record is a torn append; anything else that does not read is corruption, an {@code
+ * IOException} naming the file and the byte offset (formats and guarantees in the package
+ * documentation).
  *
  * <p>Thread-safe: appends are serialized by this object's monitor (the last lock in the
  * container's lock order).
@@ -38,15 +43,23 @@ public final class MetaLog implements Closeable {
   private static final long SNAP_MAGIC = 0x4c46534d45544131L; // "LFSMETA1"
   private static final long LOG_MAGIC = 0x4c46534d4c4f4731L; // "LFSMLOG1"
   /** The version of both files (and of the ops they hold) written. */
-  static final int VERSION = 3;
+  static final int VERSION = 4;
+  /** The first version whose headers carry the container id. */
+  static final int ID_VERSION = 4;
   /**
-   * The oldest version read: version 2 lacks only the {@code IMAGE_KEY} op, so its files read as
-   * they are (a writer compacts them into version 3 at close).
+   * The oldest version read: version 2 lacks only the {@code IMAGE_KEY} op, version 3 only the
+   * container id, so their files read as they are (a writer compacts them into the current
+   * version as it opens them).
    */
   static final int OLDEST_VERSION = 2;
-  /** magic, version, generation, CRC32C of the 20 bytes before it. */
-  static final int HEADER = 24;
-  private static final int SNAP_HEADER = 28;
+  /** magic, version, generation, container id, CRC32C of the 36 bytes before it. */
+  static final int HEADER = 40;
+  /** A log header before version 4: magic, version, generation, CRC32C. */
+  private static final int OLD_HEADER = 24;
+  /** magic, version, generation, container id, length, CRC32C. */
+  private static final int SNAP_HEADER = 44;
+  private static final int OLD_SNAP_HEADER = 28;
+  private static final UUID NO_ID = new UUID(0, 0);
   private static final int MAX_RECORD = 64 << 20;
 
   /** How far the file and its mapping grow ahead of the last record. */
@@ -68,6 +81,8 @@ public final class MetaLog implements Closeable {
   static final Opener FILES = FileChannel::open;
 
   private final Path file;
+  /** The id this log's headers carry, or null for none. */
+  private final UUID id;
   private FileChannel channel;
   private long generation;
   /** The logical end: where the next record goes. */
@@ -78,8 +93,10 @@ public final class MetaLog implements Closeable {
   /** The file's size: zeros from {@link #end} on. */
   private long size;
 
-  private MetaLog(Path file, FileChannel channel, long generation, long end) throws IOException {
+  private MetaLog(Path file, UUID id, FileChannel channel, long generation, long end)
+      throws IOException {
     this.file = file;
+    this.id = id;
     this.channel = channel;
     this.generation = generation;
     this.end = end;
@@ -99,6 +116,12 @@ public final class MetaLog implements Closeable {
     final List<byte[]> records = new ArrayList<>();
     /** Byte offset in {@code meta.log} of each record of {@link #records}. */
     final List<Long> offsets = new ArrayList<>();
+    /** The container id the snapshot carries, or null (none, or an older version). */
+    UUID snapshotId;
+    /** The container id the log's header carries, or null (none, or an older version). */
+    UUID logId;
+    /** The log's version ({@link #VERSION} when there is none yet). */
+    int logVersion = VERSION;
     /** Whether {@code meta.log} exists. */
     boolean logExists;
     /** The log is one generation behind the snapshot: compacted, but not emptied yet. */
@@ -109,6 +132,18 @@ public final class MetaLog implements Closeable {
     long corruptAt = -1;
     /** Every problem found; a container with any does not open. */
     final List<String> problems = new ArrayList<>();
+
+    /**
+     * Whether a writer must rewrite both files as it opens them: they are of an older version,
+     * or lack the container id {@code id} (null: none expected).
+     */
+    boolean outdated(UUID id) {
+      if (!logExists) {
+        return false; // a new log is written in the current version, with the id
+      }
+      return logVersion < VERSION || (id != null && (logId == null
+          || (snapshot != null && snapshotId == null)));
+    }
   }
 
   /**
@@ -118,7 +153,15 @@ public final class MetaLog implements Closeable {
    *     corrupt or missing file the other requires, or a log that does not continue the snapshot
    */
   static State load(Path dir) throws IOException {
-    State s = scan(dir);
+    return load(dir, null);
+  }
+
+  /**
+   * {@link #load(Path)} for the container whose record carries {@code idOrNull}: a file that
+   * carries another id is a problem (null: the record has none, as an older layerfs wrote it).
+   */
+  static State load(Path dir, UUID idOrNull) throws IOException {
+    State s = scan(dir, idOrNull);
     if (!s.problems.isEmpty()) {
       throw new IOException(String.join("; ", s.problems));
     }
@@ -127,7 +170,12 @@ public final class MetaLog implements Closeable {
 
   /** Reads the snapshot and the log as {@link #load} does, listing problems instead. */
   static State scan(Path dir) throws IOException {
-    return scan(dir, Files::readAllBytes);
+    return scan(dir, null, Files::readAllBytes);
+  }
+
+  /** {@link #scan(Path)} for the container whose record carries {@code idOrNull}. */
+  static State scan(Path dir, UUID idOrNull) throws IOException {
+    return scan(dir, idOrNull, Files::readAllBytes);
   }
 
   /** Reads a metadata file whole. */
@@ -140,11 +188,15 @@ public final class MetaLog implements Closeable {
    * writer compact between the reads of the snapshot and of the log.
    */
   static State scan(Path dir, Reader files) throws IOException {
+    return scan(dir, null, files);
+  }
+
+  private static State scan(Path dir, UUID idOrNull, Reader files) throws IOException {
     State s = null;
     // a writer may compact between reading the snapshot and the log: then read both again, up to
     // three times in all (a writer compacting that often is not waited for)
     for (int attempt = 0; attempt < 3; attempt++) {
-      s = scanOnce(dir, files);
+      s = scanOnce(dir, idOrNull, files);
       if (s.problems.isEmpty() || !snapshotChanged(dir, s, files)) {
         return s;
       }
@@ -161,7 +213,7 @@ public final class MetaLog implements Closeable {
         || Files.exists(dir.resolve(DATA));
   }
 
-  private static State scanOnce(Path dir, Reader files) throws IOException {
+  private static State scanOnce(Path dir, UUID idOrNull, Reader files) throws IOException {
     State s = new State();
     Path snapPath = dir.resolve(SNAP);
     Path logPath = dir.resolve(LOG);
@@ -169,9 +221,14 @@ public final class MetaLog implements Closeable {
     try {
       readSnapshot(snapPath, s, files);
       snapGeneration = s.generation;
+      String foreign = foreign("container snapshot " + snapPath, s.snapshotId, idOrNull);
+      if (foreign != null) {
+        throw new SnapshotException(foreign);
+      }
     } catch (SnapshotException e) {
       s.problems.add(e.getMessage());
       s.snapshot = null;
+      s.snapshotId = null;
     }
     byte[] log;
     try {
@@ -195,7 +252,7 @@ public final class MetaLog implements Closeable {
     }
     s.logExists = true;
     ByteBuffer b = ByteBuffer.wrap(log);
-    if (log.length < HEADER || b.getLong(0) != LOG_MAGIC) {
+    if (log.length < OLD_HEADER || b.getLong(0) != LOG_MAGIC) {
       s.problems.add("corrupt container metadata log " + logPath + " at byte offset 0: no "
           + "header (a zeroed or damaged file, or one of an older layerfs)");
       return s;
@@ -206,9 +263,20 @@ public final class MetaLog implements Closeable {
           + "reads " + OLDEST_VERSION + " to " + VERSION + "): " + logPath);
       return s;
     }
-    if (crc(log, 0, HEADER - 4) != b.getInt(HEADER - 4)) {
+    int header = version >= ID_VERSION ? HEADER : OLD_HEADER;
+    if (log.length < header || crc(log, 0, header - 4) != b.getInt(header - 4)) {
       s.problems.add("corrupt container metadata log " + logPath + " at byte offset 0: header "
           + "checksum");
+      return s;
+    }
+    s.logVersion = version;
+    s.logEnd = header;
+    if (version >= ID_VERSION) {
+      s.logId = id(b.getLong(20), b.getLong(28));
+    }
+    String foreign = foreign("container metadata log " + logPath, s.logId, idOrNull);
+    if (foreign != null) {
+      s.problems.add(foreign);
       return s;
     }
     long logGeneration = b.getLong(12);
@@ -225,8 +293,37 @@ public final class MetaLog implements Closeable {
               + " continues one of generation " + logGeneration);
       return s;
     }
-    readRecords(log, logPath, s);
+    if (s.snapshot != null && !Objects.equals(s.snapshotId, s.logId)) {
+      // a log continues only its own container's snapshot: the ids of both are written together
+      s.problems.add("container metadata log " + logPath + " (" + idName(s.logId) + ") does not "
+          + "belong with the snapshot " + snapPath + " (" + idName(s.snapshotId) + "): one of "
+          + "them is another container's");
+      return s;
+    }
+    readRecords(log, logPath, s, header);
     return s;
+  }
+
+  /**
+   * Why {@code what}, carrying {@code found}, is another container's file than the one whose
+   * record carries {@code expected}; null if it is not (or either has no id).
+   */
+  private static String foreign(String what, UUID found, UUID expected) {
+    if (found == null || expected == null || found.equals(expected)) {
+      return null;
+    }
+    return what + " belongs to another container (id " + found + "), not to this one (id "
+        + expected + " in its container.json): copied from another container?";
+  }
+
+  private static String idName(UUID id) {
+    return id == null ? "no container id" : "container id " + id;
+  }
+
+  /** The id of a header's two longs: null for zeros. */
+  private static UUID id(long most, long least) {
+    UUID id = new UUID(most, least);
+    return id.equals(NO_ID) ? null : id;
   }
 
   private static boolean snapshotChanged(Path dir, State s, Reader files) throws IOException {
@@ -244,9 +341,9 @@ public final class MetaLog implements Closeable {
    * past the end), too long, short or fails its checksum; that is a torn last append unless an
    * intact record follows it somewhere, which makes it corruption.
    */
-  private static void readRecords(byte[] log, Path logPath, State s) {
+  private static void readRecords(byte[] log, Path logPath, State s, int header) {
     ByteBuffer b = ByteBuffer.wrap(log);
-    int pos = HEADER;
+    int pos = header;
     while (true) {
       String bad = badRecord(log, b, pos);
       if (bad == null) {
@@ -305,7 +402,7 @@ public final class MetaLog implements Closeable {
     }
   }
 
-  /** Reads the snapshot into {@code s}: payload and generation; nothing if there is none. */
+  /** Reads the snapshot into {@code s}: payload, generation, id; nothing if there is none. */
   private static void readSnapshot(Path p, State s, Reader files)
       throws IOException, SnapshotException {
     byte[] all;
@@ -319,7 +416,7 @@ public final class MetaLog implements Closeable {
           + e.getMessage());
     }
     ByteBuffer b = ByteBuffer.wrap(all);
-    if (all.length < SNAP_HEADER || b.getLong() != SNAP_MAGIC) {
+    if (all.length < OLD_SNAP_HEADER || b.getLong() != SNAP_MAGIC) {
       throw new SnapshotException("not a layerfs container snapshot: " + p);
     }
     int version = b.getInt();
@@ -328,10 +425,16 @@ public final class MetaLog implements Closeable {
           + " (this layerfs reads " + OLDEST_VERSION + " to " + VERSION
           + "; a container of another layerfs): " + p);
     }
+    if (all.length < (version >= ID_VERSION ? SNAP_HEADER : OLD_SNAP_HEADER)) {
+      throw new SnapshotException("corrupt container snapshot (length or checksum): " + p);
+    }
     long generation = b.getLong();
+    UUID id = version >= ID_VERSION ? new UUID(b.getLong(), b.getLong()) : NO_ID;
     int len = b.getInt();
     int crc = b.getInt();
-    if (len < 0 || len != b.remaining() || snapCrc(generation, all, b.position(), len) != crc) {
+    if (len < 0 || len != b.remaining()
+        || snapCrc(generation, version >= ID_VERSION ? id : null, all, b.position(), len)
+            != crc) {
       throw new SnapshotException("corrupt container snapshot (length or checksum): " + p);
     }
     if (generation < 1) {
@@ -340,6 +443,7 @@ public final class MetaLog implements Closeable {
     }
     s.snapshot = java.util.Arrays.copyOfRange(all, b.position(), all.length);
     s.generation = generation;
+    s.snapshotId = id(id.getMostSignificantBits(), id.getLeastSignificantBits());
   }
 
   /** The records of the log, and in {@code validLength[0]} the end of the intact ones. */
@@ -357,24 +461,37 @@ public final class MetaLog implements Closeable {
    * tail.
    */
   static MetaLog openForAppend(Path dir, State s) throws IOException {
-    return openForAppend(dir, s, FILES);
+    return openForAppend(dir, s, null, FILES);
+  }
+
+  /**
+   * {@link #openForAppend(Path, State)} for the container whose record carries {@code idOrNull},
+   * which the headers it writes carry.
+   */
+  static MetaLog openForAppend(Path dir, State s, UUID idOrNull) throws IOException {
+    return openForAppend(dir, s, idOrNull, FILES);
   }
 
   /** {@link #openForAppend(Path, State)}, opening files with {@code files}. */
   static MetaLog openForAppend(Path dir, State s, Opener files) throws IOException {
+    return openForAppend(dir, s, null, files);
+  }
+
+  private static MetaLog openForAppend(Path dir, State s, UUID idOrNull, Opener files)
+      throws IOException {
     Path path = dir.resolve(LOG);
     if (!s.logExists) {
       // written whole, then renamed: a log that exists always has its header
       Path tmp = dir.resolve(LOG + ".tmp");
       try (FileChannel c = files.open(tmp, CREATE_EMPTY)) {
-        writeFully(c, header(s.generation), 0);
+        writeFully(c, header(s.generation, idOrNull), 0);
         c.force(true);
       }
       BlobWriter.move(tmp, path);
       fsyncDirectory(dir, files);
     }
     FileChannel c = files.open(path, Set.of(StandardOpenOption.READ, StandardOpenOption.WRITE));
-    MetaLog log = new MetaLog(path, c, s.generation, HEADER);
+    MetaLog log = new MetaLog(path, idOrNull, c, s.generation, HEADER);
     try {
       if (s.logCompacted) {
         log.reset(s.generation);
@@ -475,7 +592,7 @@ public final class MetaLog implements Closeable {
     // the old mapping is never touched again: it would fault past the new end of the file
     map = null;
     channel.truncate(HEADER);
-    writeFully(channel, header(newGeneration), 0);
+    writeFully(channel, header(newGeneration, id), 0);
     channel.force(false);
     generation = newGeneration;
     end = HEADER;
@@ -489,16 +606,28 @@ public final class MetaLog implements Closeable {
 
   /** Replaces the snapshot atomically and durably. */
   static void writeSnapshot(Path dir, long generation, byte[] payload) throws IOException {
-    writeSnapshot(dir, generation, payload, FILES);
+    writeSnapshot(dir, generation, null, payload, FILES);
   }
 
   /** {@link #writeSnapshot(Path, long, byte[])}, opening files with {@code files}. */
   static void writeSnapshot(Path dir, long generation, byte[] payload, Opener files)
       throws IOException {
+    writeSnapshot(dir, generation, null, payload, files);
+  }
+
+  /**
+   * {@link #writeSnapshot(Path, long, byte[])} carrying the container id {@code idOrNull}, and
+   * opening files with {@code files}.
+   */
+  static void writeSnapshot(Path dir, long generation, UUID idOrNull, byte[] payload,
+      Opener files) throws IOException {
     Path tmp = dir.resolve(SNAP + ".tmp");
+    UUID id = idOrNull == null ? NO_ID : idOrNull;
     ByteBuffer b = ByteBuffer.allocate(SNAP_HEADER + payload.length);
-    b.putLong(SNAP_MAGIC).putInt(VERSION).putLong(generation).putInt(payload.length)
-        .putInt(snapCrc(generation, payload, 0, payload.length)).put(payload).flip();
+    b.putLong(SNAP_MAGIC).putInt(VERSION).putLong(generation)
+        .putLong(id.getMostSignificantBits()).putLong(id.getLeastSignificantBits())
+        .putInt(payload.length).putInt(snapCrc(generation, id, payload, 0, payload.length))
+        .put(payload).flip();
     try {
       try (FileChannel c = files.open(tmp, CREATE_EMPTY)) {
         writeFully(c, b, 0);
@@ -519,9 +648,11 @@ public final class MetaLog implements Closeable {
     }
   }
 
-  private static ByteBuffer header(long generation) {
+  private static ByteBuffer header(long generation, UUID idOrNull) {
+    UUID id = idOrNull == null ? NO_ID : idOrNull;
     ByteBuffer h = ByteBuffer.allocate(HEADER);
-    h.putLong(LOG_MAGIC).putInt(VERSION).putLong(generation);
+    h.putLong(LOG_MAGIC).putInt(VERSION).putLong(generation)
+        .putLong(id.getMostSignificantBits()).putLong(id.getLeastSignificantBits());
     h.putInt(crc(h.array(), 0, HEADER - 4));
     return h.flip();
   }
@@ -533,9 +664,14 @@ public final class MetaLog implements Closeable {
     }
   }
 
-  private static int snapCrc(long generation, byte[] b, int off, int len) {
+  /** The snapshot's checksum: of generation, id (null: version 3, none) and payload. */
+  private static int snapCrc(long generation, UUID id, byte[] b, int off, int len) {
     CRC32C c = new CRC32C();
     c.update(ByteBuffer.allocate(8).putLong(0, generation));
+    if (id != null) {
+      c.update(ByteBuffer.allocate(16).putLong(0, id.getMostSignificantBits())
+          .putLong(8, id.getLeastSignificantBits()));
+    }
     c.update(b, off, len);
     return (int) c.getValue();
   }

@@ -39,6 +39,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
@@ -76,7 +77,17 @@ public final class Overlay implements Closeable, FileTree {
    */
   public static Overlay open(Path dirOrNull, boolean readOnly, RootFs root, LayerStore layers)
       throws IOException {
-    UpperLayer upper = UpperLayer.load(dirOrNull, readOnly, layers, root.layers(),
+    return open(dirOrNull, null, readOnly, root, layers);
+  }
+
+  /**
+   * {@link #open(Path, boolean, RootFs, LayerStore)} for the container whose record carries
+   * {@code idOrNull}: metadata files that carry another id are refused as another container's,
+   * and a writer writes the id into them (null: none, as for a record of an older layerfs).
+   */
+  public static Overlay open(Path dirOrNull, UUID idOrNull, boolean readOnly, RootFs root,
+      LayerStore layers) throws IOException {
+    UpperLayer upper = UpperLayer.load(dirOrNull, idOrNull, readOnly, layers, root.layers(),
         root.lookup("/", false));
     ReentrantReadWriteLock rw = new ReentrantReadWriteLock();
     return new Overlay(dirOrNull, readOnly, new ContainerTree(root, upper, rw), rw,

@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
 
@@ -63,6 +64,8 @@ final class UpperLayer implements Closeable {
       Set.of(StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
 
   private final Path dir;
+  /** The container's id, which its metadata files carry, or null for none. */
+  private final UUID id;
   private final Path dataDir;
   private final boolean readOnly;
   private final LayerStore layers;
@@ -87,8 +90,10 @@ final class UpperLayer implements Closeable {
   /** Applied to each data file channel as it opens (see {@link #wrapChannels}). */
   private UnaryOperator<FileChannel> dataChannels = UnaryOperator.identity();
 
-  private UpperLayer(Path dir, boolean readOnly, LayerStore layers, List<Layer> imageLayers) {
+  private UpperLayer(Path dir, UUID id, boolean readOnly, LayerStore layers,
+      List<Layer> imageLayers) {
     this.dir = dir;
+    this.id = id;
     this.dataDir = dir == null ? null : dir.resolve(MetaLog.DATA);
     this.readOnly = readOnly;
     this.layers = layers;
@@ -100,14 +105,16 @@ final class UpperLayer implements Closeable {
    * one): the snapshot, then the log records up to a torn last one ({@link MetaLog#load}, which
    * refuses corrupt or inconsistent files). Only then does a writer cut the torn tail, drop data
    * files no file owns (pooling the empty ones, see {@link DataFilePool}) and open the log for
-   * appending.
+   * appending. Files of an older version, or without the container's {@code id} (null: it has
+   * none), are compacted at once into files of the current version carrying it, so that from
+   * then on a file of another container is told apart.
    */
-  static UpperLayer load(Path dir, boolean readOnly, LayerStore layers, List<Layer> imageLayers,
-      Node lowerRoot) throws IOException {
-    UpperLayer u = new UpperLayer(dir, readOnly, layers, imageLayers);
+  static UpperLayer load(Path dir, UUID id, boolean readOnly, LayerStore layers,
+      List<Layer> imageLayers, Node lowerRoot) throws IOException {
+    UpperLayer u = new UpperLayer(dir, id, readOnly, layers, imageLayers);
     MetaLog.State state = null;
     if (dir != null) {
-      state = MetaLog.load(dir);
+      state = MetaLog.load(dir, id);
       u.replay(state);
     }
     u.root = u.dirs.get(ROOT_ID);
@@ -121,11 +128,14 @@ final class UpperLayer implements Closeable {
     u.derive();
     if (dir != null && !readOnly) {
       // the log first: a data directory without a log is a damaged container
-      u.log = MetaLog.openForAppend(dir, state);
+      u.log = MetaLog.openForAppend(dir, state, id);
       Files.createDirectories(u.dataDir);
       u.data = DataDirectory.open(u.dataDir);
       u.removeOrphans();
       u.loadedBelow = u.nextId.get();
+      if (state.outdated(id)) {
+        u.compact();
+      }
       if (fresh) {
         Batch b = u.batch();
         b.dir(u.root);
@@ -140,7 +150,7 @@ final class UpperLayer implements Closeable {
    * opened for writing, unreachable entries are dropped, sizes are as logged.
    */
   static UpperLayer replayed(Path dir, MetaLog.State state) throws IOException {
-    UpperLayer u = new UpperLayer(dir, true, null, List.of());
+    UpperLayer u = new UpperLayer(dir, null, true, null, List.of());
     u.replay(state);
     u.root = u.dirs.get(ROOT_ID);
     if (u.root != null) {
@@ -408,9 +418,7 @@ final class UpperLayer implements Closeable {
     try {
       if (log != null && broken == null) {
         // a full disk fails here: the log keeps every record, and the next open replays it
-        long next = log.generation() + 1;
-        MetaLog.writeSnapshot(dir, next, snapshot());
-        log.reset(next);
+        compact();
       }
     } finally {
       if (log != null) {
@@ -425,6 +433,13 @@ final class UpperLayer implements Closeable {
     if (failure != null) {
       throw failure;
     }
+  }
+
+  /** Writes the state as the next generation's snapshot, then empties the log into it. */
+  private void compact() throws IOException {
+    long next = log.generation() + 1;
+    MetaLog.writeSnapshot(dir, next, id, snapshot(), MetaLog.FILES);
+    log.reset(next);
   }
 
   private byte[] snapshot() throws IOException {

@@ -101,25 +101,31 @@
  * {@code d-} keeps it apart from every file's bare hex key and the hash from every other
  * directory's (the path's 32-bit hash code, used before, collided with both).
  *
- * <p>{@code meta.log} is a 24-byte header, {@code [long magic "LFSMLOG1"][int version 3][long
- * generation][int CRC32C of the 20 bytes before]}, then {@code [int length][int CRC32C of the
- * payload][payload]} records, big-endian. A record is copied into a shared memory mapping of the
- * end of the file, payload and checksum first, then a store fence, the length last; the file grows
- * ahead by 1 MiB of written zeros, so a full disk is an {@code IOException} when growing rather
- * than a fault on a mapped page. A killed process can therefore leave only an incomplete
- * <em>last</em> record: replay stops at the first record that is empty (the zeros past the end),
- * longer than 64 MiB or than the file, or fails its checksum, and that is a torn tail, which a
- * writer cuts, only if no intact record follows it anywhere in the file. An intact record after a
- * bad one is corruption, and so are a log shorter than its header, a wrong magic (a zeroed file,
- * or one of an older layerfs, whose log had no header), version or header checksum: each is an
- * {@code IOException} naming the file and the byte offset, for a read-write and a read-only open
- * alike, since serving a state that silently lacks acknowledged writes is worse than refusing. A
- * record with an unknown op or type code, or one that ends inside an op, is an {@code
- * IOException} naming the file and the record's offset.
+ * <p>{@code meta.log} is a 40-byte header, {@code [long magic "LFSMLOG1"][int version 4][long
+ * generation][long, long container id][int CRC32C of the 36 bytes before]}, then {@code [int
+ * length][int CRC32C of the payload][payload]} records, big-endian. The container id is the random
+ * UUID of {@code container.json} (zeros: none, for a container opened without a record); both files
+ * carry it so that another container's file, which reads just as well and may even have the same
+ * generation, is refused: a file whose id is not the record's, or a log and a snapshot of different
+ * ids (one of them with none), is an {@code IOException} naming the file. Version 2 and 3 headers
+ * (24 bytes, no id) are read as before and checked against nothing. A record is copied into a
+ * shared memory mapping of the end of the file, payload and checksum first, then a store fence, the
+ * length last; the file grows ahead by 1 MiB of written zeros, so a full disk is an {@code
+ * IOException} when growing rather than a fault on a mapped page. A killed process can therefore
+ * leave only an incomplete <em>last</em> record: replay stops at the first record that is empty
+ * (the zeros past the end), longer than 64 MiB or than the file, or fails its checksum, and that is
+ * a torn tail, which a writer cuts, only if no intact record follows it anywhere in the file. An
+ * intact record after a bad one is corruption, and so are a log shorter than its header, a wrong
+ * magic (a zeroed file, or one of an older layerfs, whose log had no header), version or header
+ * checksum: each is an {@code IOException} naming the file and the byte offset, for a read-write
+ * and a read-only open alike, since serving a state that silently lacks acknowledged writes is
+ * worse than refusing. A record with an unknown op or type code, or one that ends inside an op, is
+ * an {@code IOException} naming the file and the record's offset.
  *
- * <p>{@code meta.snap} is {@code [long magic "LFSMETA1"][int version 3][long generation][int
- * length][int CRC32C of the generation and the payload]} followed by a payload of the same ops
- * ({@code DIR} of every directory, {@code FILE} of every file, {@code LINK} of every name),
+ * <p>{@code meta.snap} is {@code [long magic "LFSMETA1"][int version 4][long generation][long,
+ * long container id][int length][int CRC32C of the generation, the id and the payload]} (version
+ * 2 and 3: no id, the CRC32C of the generation and the payload) followed by a payload of the
+ * same ops ({@code DIR} of every directory, {@code FILE} of every file, {@code LINK} of every name),
  * big-endian. Generations tie the two files together. A new container's log has generation 0
  * and there is no snapshot. Closing the container writes the snapshot of generation G + 1 (the
  * log's G plus one) to {@code meta.snap.tmp}, forces it, renames it over the old one, forces the
@@ -132,13 +138,14 @@
  * before the data directory) is an {@code IOException} naming the files. A container never
  * written (no log, no snapshot, no data directory) opens empty. A read-only open that races a
  * compaction reads both files again (three reads in all at most). A wrong magic, a version
- * other than 2 or 3, a wrong length or checksum of the snapshot is an {@code IOException} naming
+ * other than 2 to 4, a wrong length or checksum of the snapshot is an {@code IOException} naming
  * the file: version 1 containers are refused, never misread. Version 2 files are version 3
- * without {@code IMAGE_KEY} and read as they are; a writer that opened one appends version 3
- * records to its log until the close compacts both into version 3 (a layerfs that reads only
- * version 2 refuses such a log at the unknown op, naming file and offset). The ops have no
- * version of their own: a change to them or to the meta encoding needs a new version of both
- * files.
+ * without {@code IMAGE_KEY}, version 3 files version 4 without the id; both read as they are. A
+ * writer that opens files of an older version, or without the id its record now carries,
+ * compacts them at once (snapshot of the next generation, then the log emptied into it), so the
+ * files it appends to are version 4 with the id; a layerfs that reads only version 3 refuses
+ * them, naming the version. The ops have no version of their own: a change to them or to the
+ * meta encoding needs a new version of both files.
  *
  * <h2>Durability</h2>
  *

@@ -17,8 +17,9 @@ import java.util.Optional;
  * host/path}) that are known to hold it, in {@code layerfs/origins/ALG/HEX}, one a line. A push
  * asks it for another repository of the same registry to mount the blob from instead of
  * uploading it. A hint only: a stale line costs a declined mount and an upload, so lines are
- * replaced whole (temp file, rename) without a lock, and a race may drop one. Public only for
- * gc, which asks for {@link #root}.
+ * replaced whole (temp file, rename) without a lock, and a race may drop one. A file that does
+ * not read (a directory in its place, say) is no hint, and one that cannot be written is not
+ * written: neither fails a pull or a push. Public only for gc, which asks for {@link #root}.
  */
 public final class BlobOrigins {
   private static final int MAX_LINES = 32;
@@ -54,10 +55,18 @@ public final class BlobOrigins {
       lines.remove(lines.size() - 1);
     }
     Path file = file(digest);
-    Files.createDirectories(file.getParent());
-    Path temp = store.newTempFile("origin");
-    Files.write(temp, (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8));
-    BlobWriter.move(temp, file);
+    Path temp = null;
+    try {
+      Files.createDirectories(file.getParent());
+      temp = store.newTempFile("origin");
+      Files.write(temp, (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8));
+      BlobWriter.move(temp, file);
+    } catch (IOException e) {
+      // a hint only: a directory in the file's place (or a full disk) costs a later upload
+      if (temp != null) {
+        Files.deleteIfExists(temp);
+      }
+    }
   }
 
   /**
@@ -84,6 +93,8 @@ public final class BlobOrigins {
       return lines;
     } catch (NoSuchFileException e) {
       return new ArrayList<>();
+    } catch (IOException e) {
+      return new ArrayList<>(); // not a hint to follow (a directory, bytes that are not UTF-8)
     }
   }
 

@@ -34,6 +34,7 @@ import java.nio.file.Path;
 import java.nio.file.ReadOnlyFileSystemException;
 import java.util.List;
 import java.util.Set;
+import java.util.UUID;
 
 /**
  * A container: an image plus its own writable layer, copy-on-write as Docker's overlay2 storage
@@ -122,7 +123,7 @@ public final class Container implements FileTree {
           }
           // nothing to show but the image: a transient view, nothing written
           Image image = Images.resolve(store, imageOrNull);
-          return create(name, null, image, true, null, store, layers, List.of());
+          return create(name, null, null, image, true, null, store, layers, List.of());
         }
         checkSources(wanted);
         Images.resolve(store, imageOrNull); // a missing image: its error, before a directory
@@ -140,6 +141,12 @@ public final class Container implements FileTree {
         lock = ContainerLock.acquire(dir, name);
       }
       ContainerRecord record = ContainerRecord.read(json);
+      if (record.id() == null && !readOnly) {
+        // an older layerfs's record: given an id now, which the metadata files take on as the
+        // overlay opens them, so that another container's files are told apart from then on
+        record = record.withId(UUID.randomUUID());
+        record.write(dir);
+      }
       Digest manifest = record.manifest();
       // remembered: RootFs.open resolves the same digest so, and a fresh JVM then neither
       // parses the manifest and config nor hashes them (nor loads the security providers)
@@ -164,7 +171,7 @@ public final class Container implements FileTree {
             + "is created, as Docker's are (give none to reopen it, or remove it and create it "
             + "again)");
       }
-      return create(name, dir, image, readOnly, lock, store, layers, mounts);
+      return create(name, dir, record.id(), image, readOnly, lock, store, layers, mounts);
     } catch (IOException | RuntimeException e) {
       if (lock != null) {
         lock.close();
@@ -173,11 +180,11 @@ public final class Container implements FileTree {
     }
   }
 
-  private static Container create(String name, Path dir, Image image, boolean readOnly,
+  private static Container create(String name, Path dir, UUID id, Image image, boolean readOnly,
       ContainerLock lock, ContentStore store, LayerStore layers, List<Mount> mounts)
       throws IOException {
     RootFs root = RootFs.open(store, layers, image.manifestDigest().toString());
-    Overlay overlay = Overlay.open(dir, readOnly, root, layers);
+    Overlay overlay = Overlay.open(dir, id, readOnly, root, layers);
     FileTree files = overlay;
     if (!mounts.isEmpty()) {
       boolean volumes = mounts.stream().anyMatch(m -> m.type() == Mount.Type.VOLUME);
@@ -265,7 +272,17 @@ public final class Container implements FileTree {
    * @throws NoSuchFileException if there is no container of that name
    */
   public static List<String> check(ContentStore store, String name) throws IOException {
-    return ContainerCheck.check(existing(store, name));
+    Path dir = existing(store, name);
+    return ContainerCheck.check(dir, recordedId(dir));
+  }
+
+  /** The id the container's record carries; null if none, or if the record does not read. */
+  private static UUID recordedId(Path dir) {
+    try {
+      return ContainerRecord.read(dir.resolve(JSON)).id();
+    } catch (IOException e) {
+      return null; // the record's own problem is fsck's container check's to report
+    }
   }
 
   /**
@@ -279,7 +296,7 @@ public final class Container implements FileTree {
   public static List<String> repair(ContentStore store, String name) throws IOException {
     Path dir = existing(store, name);
     try (ContainerLock lock = ContainerLock.acquire(dir, name)) {
-      return ContainerCheck.repair(dir);
+      return ContainerCheck.repair(dir, recordedId(dir));
     }
   }
 

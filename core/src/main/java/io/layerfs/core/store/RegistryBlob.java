@@ -7,6 +7,7 @@ import io.layerfs.core.registry.Reference;
 import io.layerfs.core.registry.RegistryClient;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Path;
 
 /**
  * A layer's blob in a registry, read by ranges through {@link RegistryClient#openBlob} (which
@@ -16,11 +17,22 @@ final class RegistryBlob implements RangedBlob {
   private final RegistryClient client;
   private final Reference repository;
   private final Layer layer;
+  /** The lazy layer's origin file {@link #repository} was read from, or null. */
+  private final Path recordedIn;
 
   RegistryBlob(RegistryClient client, Reference repository, Layer layer) {
+    this(client, repository, layer, null);
+  }
+
+  /**
+   * A blob of {@code repository} as a lazy layer's origin file {@code recordedInOrNull} names
+   * it: a failure to reach it says so, since a damaged file may name another registry.
+   */
+  RegistryBlob(RegistryClient client, Reference repository, Layer layer, Path recordedInOrNull) {
     this.client = client;
     this.repository = repository;
     this.layer = layer;
+    this.recordedIn = recordedInOrNull;
   }
 
   @Override
@@ -36,6 +48,14 @@ final class RegistryBlob implements RangedBlob {
 
   @Override
   public InputStream open(long offset, long length) throws IOException {
-    return client.openBlob(repository, layer.digest(), offset, length).stream();
+    try {
+      return client.openBlob(repository, layer.digest(), offset, length).stream();
+    } catch (IOException e) {
+      if (recordedIn == null) {
+        throw e;
+      }
+      throw new IOException(e.getMessage() + " (the registry " + repository + " as the layer's "
+          + "recorded origin " + recordedIn + " names it)", e);
+    }
   }
 }

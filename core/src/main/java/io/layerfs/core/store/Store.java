@@ -426,7 +426,7 @@ public final class Store implements Closeable {
         throw e;
       }
     }
-    attachThrough(tag, client, reference, lazyOrigin(reference, options));
+    attachThrough(tag, client, reference, lazyOrigin(reference, options), null);
     return tag;
   }
 
@@ -434,15 +434,16 @@ public final class Store implements Closeable {
    * Attaches the layers of {@code ref} the store lacks to their blobs of {@code reference},
    * read through {@code client}: kept until the store closes when a layer reads through it,
    * closed at once otherwise (their layers were attached before, or attaching failed), stopping
-   * its HTTP client's thread.
+   * its HTTP client's thread. {@code recordedInOrNull}: the origin file {@code reference} was
+   * read from, for errors.
    */
   private void attachThrough(String ref, RegistryClient client, Reference reference,
-      String origin) throws IOException {
+      String origin, Path recordedInOrNull) throws IOException {
     boolean[] used = {false};
     try {
       attachLazy(ref, layer -> {
         used[0] = true;
-        return new RegistryBlob(client, reference, layer);
+        return new RegistryBlob(client, reference, layer, recordedInOrNull);
       }, origin);
     } finally {
       keepOrClose(client, used[0]);
@@ -475,13 +476,32 @@ public final class Store implements Closeable {
           || lazyLayers().get(layer.digest()) != null) {
         continue;
       }
-      String origin = LazyLayers.origin(content, layer.digest());
+      Path file = LazyLayers.originFile(content, layer.digest());
+      String what = "lazily read layer " + layer.digest() + " of image " + ref;
+      String origin;
+      try {
+        origin = LazyLayers.origin(content, layer.digest());
+      } catch (IOException e) {
+        throw new IOException(what + ": its recorded origin " + file + " does not read ("
+            + e.getMessage() + "); pull the image to read it whole", e);
+      }
       if (origin == null) {
         continue;
       }
-      Reference reference = Reference.parse(origin.split("\n", 2)[0]);
+      Reference reference;
+      try {
+        reference = Reference.parse(origin.split("\n", 2)[0]);
+      } catch (IllegalArgumentException e) {
+        throw new IOException(what + ": its recorded origin " + file + " does not parse ("
+            + e.getMessage() + "); pull the image to read it whole", e);
+      }
       RegistryClient client = new RegistryClient(originOptions(origin));
-      attachThrough(ref, client, reference, origin);
+      try {
+        attachThrough(ref, client, reference, origin, file);
+      } catch (IOException e) {
+        throw new IOException(what + ": attaching it again to " + reference + ", as its "
+            + "recorded origin " + file + " says, failed: " + e.getMessage(), e);
+      }
       return;
     }
   }

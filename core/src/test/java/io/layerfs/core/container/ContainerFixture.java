@@ -239,4 +239,47 @@ public final class ContainerFixture {
     }
     copyState(from, dir);
   }
+
+  /**
+   * Rewrites a container's metadata as a layerfs of metadata version {@code version} (2 or 3,
+   * before container ids) wrote them: {@code container.json} without {@code id}, log and
+   * snapshot headers without the id (the ops are the same).
+   */
+  public static void olderFormat(Path dir, int version) throws IOException {
+    Path json = dir.resolve(ContainerDirectory.JSON);
+    com.fasterxml.jackson.databind.ObjectMapper mapper =
+        new com.fasterxml.jackson.databind.ObjectMapper();
+    com.fasterxml.jackson.databind.node.ObjectNode root =
+        (com.fasterxml.jackson.databind.node.ObjectNode) mapper.readTree(json.toFile());
+    root.remove("id");
+    mapper.writerWithDefaultPrettyPrinter().writeValue(json.toFile(), root);
+
+    Path logFile = dir.resolve("meta.log");
+    byte[] log = Files.readAllBytes(logFile);
+    ByteBuffer l = ByteBuffer.wrap(log);
+    ByteBuffer header = ByteBuffer.allocate(24).putLong(l.getLong(0)).putInt(version)
+        .putLong(l.getLong(12));
+    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+    crc.update(header.array(), 0, 20);
+    header.putInt((int) crc.getValue());
+    byte[] old = new byte[log.length - 16];
+    System.arraycopy(header.array(), 0, old, 0, 24);
+    System.arraycopy(log, 40, old, 24, log.length - 40);
+    Files.write(logFile, old);
+
+    Path snapFile = dir.resolve("meta.snap");
+    if (!Files.exists(snapFile)) {
+      return;
+    }
+    byte[] snap = Files.readAllBytes(snapFile);
+    ByteBuffer s = ByteBuffer.wrap(snap);
+    long generation = s.getLong(12);
+    byte[] payload = java.util.Arrays.copyOfRange(snap, 44, snap.length);
+    crc = new java.util.zip.CRC32C();
+    crc.update(ByteBuffer.allocate(8).putLong(0, generation));
+    crc.update(payload);
+    Files.write(snapFile, ByteBuffer.allocate(28 + payload.length)
+        .putLong(s.getLong(0)).putInt(version).putLong(generation).putInt(payload.length)
+        .putInt((int) crc.getValue()).put(payload).array());
+  }
 }

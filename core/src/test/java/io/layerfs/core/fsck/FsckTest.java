@@ -269,7 +269,7 @@ class FsckTest {
     crashingWrite("/etc/second", "two");
     Path containerDir = dir.resolve("layerfs/containers/web");
     Path log = containerDir.resolve("meta.log");
-    flipByte(log, 24 + 8 + 1); // in the first record's payload, after the 24-byte header
+    flipByte(log, 40 + 8 + 1); // in the first record's payload, after the 40-byte header
 
     Problem found = only(fsck(false), Kind.DAMAGED_CONTAINER);
     assertEquals("web", found.object());
@@ -287,6 +287,107 @@ class FsckTest {
         Container c = store.container("web", null, true)) {
       assertEquals("mine\n", read(c, "/etc/motd"), "the snapshot's state");
     }
+  }
+
+  @Test
+  void aTagRenamedInIndexJsonIsReportedUnlessAnotherToolCouldHaveDoneIt() throws IOException {
+    try (Store store = Store.open(dir)) {
+      store.tag("a:1", "a:1"); // index.json as layerfs writes it
+      store.tag("a:1", "other:1");
+    }
+    Path index = dir.resolve("index.json");
+    String written = Files.readString(index);
+    assertTrue(fsck(false).ok());
+
+    // a flipped byte that makes another valid tag: 'a:1' becomes 'a:0'
+    Files.writeString(index, written.replace("\"a:1\"", "\"a:0\""));
+    Problem renamed = only(fsck(false), Kind.BROKEN_IMAGE);
+    assertEquals("index.json", renamed.object());
+    assertTrue(renamed.message().contains(index.toString())
+        && renamed.message().contains("tag 'a:1'") && renamed.message().contains("'a:0'"),
+        renamed.message());
+
+    // one that makes no valid tag at all
+    Files.writeString(index, written.replace("\"a:1\"", "\"a;1\""));
+    assertTrue(fsck(false).problems(Kind.BROKEN_IMAGE).stream()
+        .anyMatch(p -> p.message().contains("'a;1'") && p.message().contains("not valid")),
+        fsck(false).problems().toString());
+
+    // what another tool does that is no rename: a tag added; then an entry removed
+    assertTrue(anotherToolsEdit(index, written, "a:1", "a:2").ok());
+    assertTrue(anotherToolsEdit(index, written, "other:1", null).ok());
+  }
+
+  /**
+   * Writes {@code written} as another tool would edit it: the entry tagged {@code tag} removed
+   * (null {@code newTag}) or copied under {@code newTag}; fsck's report of it.
+   */
+  private FsckReport anotherToolsEdit(Path index, String written, String tag, String newTag)
+      throws IOException {
+    com.fasterxml.jackson.databind.ObjectMapper json =
+        new com.fasterxml.jackson.databind.ObjectMapper();
+    com.fasterxml.jackson.databind.node.ObjectNode root =
+        (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(written);
+    com.fasterxml.jackson.databind.node.ArrayNode manifests =
+        (com.fasterxml.jackson.databind.node.ArrayNode) root.get("manifests");
+    for (int i = manifests.size() - 1; i >= 0; i--) {
+      if (manifests.get(i).path("annotations").path("org.opencontainers.image.ref.name")
+          .asText().equals(tag)) {
+        com.fasterxml.jackson.databind.node.ObjectNode entry = manifests.get(i).deepCopy();
+        if (newTag == null) {
+          manifests.remove(i);
+        } else {
+          ((com.fasterxml.jackson.databind.node.ObjectNode) entry.get("annotations"))
+              .put("org.opencontainers.image.ref.name", newTag);
+          manifests.add(entry);
+        }
+      }
+    }
+    Files.writeString(index, json.writeValueAsString(root));
+    return fsck(false);
+  }
+
+  @Test
+  void aLockFileThatIsADirectoryIsReportedAndARepairRemovesItIfEmpty() throws IOException {
+    Path containerLock = dir.resolve("layerfs/containers/web/lock");
+    List<Path> locks = List.of(dir.resolve("layerfs/index.lock"), dir.resolve("layerfs/gc.lock"),
+        dir.resolve("layerfs/volumes.lock"), containerLock);
+    for (Path lock : locks) {
+      Files.deleteIfExists(lock);
+      Files.createDirectories(lock);
+    }
+    Files.createFile(containerLock.resolve("kept")); // not empty: left for the user
+    try (Store store = Store.open(dir)) {
+      IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+          () -> store.container("web", null, false));
+      assertTrue(e.getMessage().contains(containerLock.toString())
+          && e.getMessage().contains("lock file"), e.getMessage());
+    }
+
+    FsckReport report = fsck(false);
+    assertFalse(report.ok());
+    List<String> objects = report.problems(Kind.LOCK_FILE).stream().map(Problem::object).toList();
+    assertEquals(List.of("layerfs/index.lock", "layerfs/gc.lock", "layerfs/volumes.lock"),
+        objects);
+    Problem web = report.problems(Kind.DAMAGED_CONTAINER).get(0);
+    assertEquals("web", web.object());
+    assertTrue(web.message().contains(containerLock + " is a directory"), web.message());
+
+    // a repair takes the gc lock itself: that one must go first, and the refusal says so
+    IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+        () -> fsck(true));
+    assertTrue(e.getMessage().contains(dir.resolve("layerfs/gc.lock").toString()),
+        e.getMessage());
+    Files.delete(dir.resolve("layerfs/gc.lock"));
+    report = fsck(true);
+    assertEquals(2, report.problems(Kind.LOCK_FILE).stream().filter(Problem::repaired).count(),
+        report.problems().toString());
+    assertFalse(Files.exists(dir.resolve("layerfs/index.lock")));
+    assertTrue(Files.isDirectory(containerLock), "not empty: left for the user");
+    assertFalse(report.problems(Kind.DAMAGED_CONTAINER).get(0).repaired());
+    Files.delete(containerLock.resolve("kept"));
+    Files.delete(containerLock);
+    assertTrue(fsck(false).ok(), fsck(false).problems().toString());
   }
 
   /** Writes a file into container web in a JVM that then halts without closing it. */

@@ -75,7 +75,7 @@ class UpperLayerTest {
     logged(new byte[] {9});
     IOException e = assertThrows(IOException.class, () -> Overlay.open(dir, true, root, layers));
     assertEquals("unknown container metadata operation 9 in " + dir.resolve("meta.log")
-        + " at byte offset 24", e.getMessage());
+        + " at byte offset " + MetaLog.HEADER, e.getMessage());
   }
 
   @Test
@@ -83,7 +83,7 @@ class UpperLayerTest {
     logged(new byte[] {OP_DIR, 0, 0, 0});
     IOException e = assertThrows(IOException.class, () -> Overlay.open(dir, false, root, layers));
     assertEquals("truncated container metadata record in " + dir.resolve("meta.log")
-        + " at byte offset 24", e.getMessage());
+        + " at byte offset " + MetaLog.HEADER, e.getMessage());
   }
 
   @Test

@@ -162,4 +162,52 @@ class ImagePushTest {
       }
     }
   }
+
+  /**
+   * The record of where a blob was seen ({@code layerfs/origins/ALG/HEX}) is a hint for mounts:
+   * damaged every way (a byte flipped, cut, bytes that are not UTF-8, a directory in its place),
+   * it never fails a push, which uploads what it cannot mount.
+   */
+  @Test
+  void aDamagedOriginsHintNeverFailsAPush() throws IOException {
+    Map<String, Damage> damages = new java.util.LinkedHashMap<>();
+    damages.put("first byte flipped", f -> flip(f, 0));
+    damages.put("last byte flipped", f -> flip(f, Files.size(f) - 1));
+    damages.put("cut in half", f -> Files.write(f,
+        java.util.Arrays.copyOf(Files.readAllBytes(f), (int) Files.size(f) / 2)));
+    damages.put("not UTF-8", f -> Files.write(f, new byte[] {(byte) 0xff, (byte) 0xfe, 10}));
+    damages.put("a directory", f -> {
+      Files.delete(f);
+      Files.createDirectories(f.resolve("x"));
+    });
+    for (var damage : damages.entrySet()) {
+      Path dir = Files.createTempDirectory(tmp, "store");
+      Built built = ImageBuilder.create(dir).layer().file("/data", "data").build("app:1");
+      ContentStore store = ContentStore.open(dir);
+      Digest layer = Digest.parse(built.layerDigests().get(0));
+      Reference target = Reference.parse(
+          "127.0.0.1:" + registry.getAddress().getPort() + "/app:1");
+      try (RegistryClient client = new RegistryClient(RegistryOptions.defaults()
+          .withTlsVerify(false))) {
+        ImagePush.push(store, client, "app:1", target, null);
+        Path hint = BlobOrigins.root(store).resolve(layer.algorithm()).resolve(layer.hex());
+        assertTrue(Files.isRegularFile(hint), "recorded: " + hint);
+        damage.getValue().apply(hint);
+        stored.clear();
+        ImagePush.push(store, client, "app:1", target, null); // throws on failure
+        assertTrue(stored.contains(layer.toString()) && stored.contains("manifest"),
+            damage.getKey() + ": " + stored);
+      }
+    }
+  }
+
+  interface Damage {
+    void apply(Path file) throws IOException;
+  }
+
+  private static void flip(Path f, long at) throws IOException {
+    byte[] bytes = Files.readAllBytes(f);
+    bytes[(int) at] ^= 0x01;
+    Files.write(f, bytes);
+  }
 }

@@ -311,6 +311,27 @@ abstract class AbstractReadOnlyContractTest {
     Files.delete(dir);
   }
 
+  /**
+   * Setting no time is no change, which the JDK's view accepts at once, without looking at the
+   * file or the file system: so a read-only file system (a layerfs view, a read-only mount)
+   * accepts it too, directly and through {@code setAttribute} with a null time.
+   */
+  @Test
+  void settingNoTimeIsNoChangeAndAccepted() throws IOException {
+    java.nio.file.attribute.FileTime before = Files.getLastModifiedTime(p("data/one"));
+    Files.getFileAttributeView(p("data/one"), BasicFileAttributeView.class)
+        .setTimes(null, null, null);
+    Files.getFileAttributeView(p("data"), PosixFileAttributeView.class)
+        .setTimes(null, null, null);
+    Files.setAttribute(p("data/one"), "lastModifiedTime", null);
+    Files.setAttribute(p("data/one"), "basic:lastAccessTime", null);
+    Files.setAttribute(p("data/one"), "creationTime",
+        java.nio.file.attribute.FileTime.fromMillis(0)); // Linux has no settable birth time
+    Files.getFileAttributeView(p("data/missing"), BasicFileAttributeView.class)
+        .setTimes(null, null, null);
+    assertEquals(before, Files.getLastModifiedTime(p("data/one")));
+  }
+
   @Test
   void mapReadOnly() throws IOException {
     byte[] data = Fixture.data(BIG);
