@@ -61,7 +61,14 @@ public record FsckReport(boolean repair, int blobs, int images, int containers,
      * A volume a container mounts is gone from the store, or its data directory is no directory
      * (object: the volume's name).
      */
-    MISSING_VOLUME
+    MISSING_VOLUME,
+    /**
+     * {@code index.json} does not hold the image of a container (an entry annotated {@code
+     * io.layerfs.container}), so a tool that collects garbage from {@code index.json} alone,
+     * such as {@code umoci gc}, would delete it; or it holds one for a container that is gone. A
+     * repair adds or removes the entry (object: the container's name).
+     */
+    IMAGE_HOLD
   }
 
   /**

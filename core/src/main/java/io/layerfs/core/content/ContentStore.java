@@ -245,6 +245,33 @@ public final class ContentStore {
   }
 
   /**
+   * Keeps the stored manifest or image index {@code target} in index.json for container {@code
+   * container} (an entry without a ref.name, annotated {@value OciIndex#CONTAINER}), replacing
+   * what was held for it before, so that a tool that collects garbage from index.json ({@code
+   * umoci gc}) keeps the container's image after its tag is removed or moved. Nothing is written
+   * when index.json holds it already.
+   */
+  public void hold(String container, Digest target) throws IOException {
+    if (target.equals(readIndex().holds().get(container))) {
+      return;
+    }
+    byte[] json = readJson(target);
+    String mediaType = ImageManifest.mediaTypeOf(json, target.toString());
+    Descriptor descriptor = new Descriptor(mediaType, target, json.length);
+    updateIndex(index -> index.hold(container, descriptor));
+  }
+
+  /** Removes what index.json holds for {@code container} (see {@link #hold}); false if none. */
+  public boolean release(String container) throws IOException {
+    if (!readIndex().holds().containsKey(container)) {
+      return false;
+    }
+    boolean[] removed = new boolean[1];
+    updateIndex(index -> removed[0] = index.release(container));
+    return removed[0];
+  }
+
+  /**
    * Takes an ingest lease: until it is closed, the garbage collector (in this process or
    * another one) waits, so blobs written but not yet referenced survive. Multi-step writers
    * (import, commit: blobs first, tag last) hold one around the whole write:
