@@ -156,6 +156,39 @@ class FsckTest {
   }
 
   @Test
+  void aContainerWhoseImageIndexJsonDoesNotHoldIsReportedAndARepairHoldsIt() throws IOException {
+    ContentStore content = ContentStore.open(dir);
+    content.updateIndex(index -> index.release("web"));
+
+    Problem p = only(fsck(false), Kind.IMAGE_HOLD);
+    assertEquals("web", p.object());
+    assertTrue(p.message().contains("umoci gc would delete it"), p.message());
+    assertFalse(fsck(false).ok());
+
+    Problem q = only(fsck(true), Kind.IMAGE_HOLD);
+    assertTrue(q.repaired(), q.toString());
+    assertEquals(image.manifestDigest(), content.readIndex().holds().get("web"));
+    assertEquals(List.of(), fsck(false).problems());
+  }
+
+  @Test
+  void aHoldForAContainerThatIsGoneIsReportedAndARepairRemovesIt() throws IOException {
+    ContentStore content = ContentStore.open(dir);
+    content.updateIndex(index -> index.hold("gone",
+        new Descriptor(MediaTypes.OCI_MANIFEST, image.manifestDigest(),
+            Files.size(blob(image.manifestDigest())))));
+
+    Problem p = only(fsck(false), Kind.IMAGE_HOLD);
+    assertEquals("gone", p.object());
+    assertTrue(p.message().contains("which does not exist"), p.message());
+
+    assertTrue(only(fsck(true), Kind.IMAGE_HOLD).repaired());
+    assertFalse(content.readIndex().holds().containsKey("gone"));
+    assertTrue(content.readIndex().holds().containsKey("web"));
+    assertEquals(List.of(), fsck(false).problems());
+  }
+
+  @Test
   void aBadContainerRecordIsABrokenContainer() throws IOException {
     Path json = dir.resolve("layerfs/containers/web/container.json");
     byte[] whole = Files.readAllBytes(json);
