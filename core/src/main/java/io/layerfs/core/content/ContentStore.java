@@ -5,9 +5,11 @@ import io.layerfs.core.Limits;
 import io.layerfs.core.internal.FileTrees;
 import io.layerfs.core.oci.Descriptor;
 import io.layerfs.core.oci.ImageManifest;
+import io.layerfs.core.oci.MediaTypes;
 import io.layerfs.core.oci.OciIndex;
 import io.layerfs.core.oci.OciJson;
 import io.layerfs.core.oci.RefNames;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -245,20 +247,35 @@ public final class ContentStore {
   }
 
   /**
-   * Keeps the stored manifest or image index {@code target} in index.json for container {@code
-   * container} (an entry without a ref.name, annotated {@value OciIndex#CONTAINER}), replacing
-   * what was held for it before, so that a tool that collects garbage from index.json ({@code
-   * umoci gc}) keeps the container's image after its tag is removed or moved. Nothing is written
-   * when index.json holds it already.
+   * Keeps the stored manifest {@code manifest} in index.json for container {@code container}
+   * (an entry without a ref.name, annotated {@value OciIndex#CONTAINER}, naming an image index
+   * of its own that lists the manifest: {@link OciIndex#holdIndex}), replacing what was held for
+   * it before, so that a tool that collects garbage from index.json ({@code umoci gc}) keeps the
+   * container's image after its tag is removed or moved. Nothing is written when index.json
+   * holds it already. The caller holds an ingest lease, or the lease gate exclusively (a repair),
+   * so that gc cannot take the hold's blob before the entry is written.
    */
-  public void hold(String container, Digest target) throws IOException {
-    if (target.equals(readIndex().holds().get(container))) {
+  public void hold(String container, Digest manifest) throws IOException {
+    byte[] hold = holdIndex(container, manifest);
+    Digest digest = Digest.sha256(hold);
+    if (digest.equals(readIndex().holds().get(container)) && contains(digest)) {
       return;
     }
-    byte[] json = readJson(target);
-    String mediaType = ImageManifest.mediaTypeOf(json, target.toString());
-    Descriptor descriptor = new Descriptor(mediaType, target, json.length);
+    ingest(new ByteArrayInputStream(hold), digest, hold.length);
+    Descriptor descriptor = new Descriptor(MediaTypes.OCI_INDEX, digest, hold.length);
     updateIndex(index -> index.hold(container, descriptor));
+  }
+
+  /** Whether index.json holds {@code manifest} for {@code container} (see {@link #hold}). */
+  public boolean holds(String container, Digest manifest) throws IOException {
+    Digest digest = Digest.sha256(holdIndex(container, manifest));
+    return digest.equals(readIndex().holds().get(container)) && contains(digest);
+  }
+
+  private byte[] holdIndex(String container, Digest manifest) throws IOException {
+    byte[] json = readJson(manifest);
+    String mediaType = ImageManifest.mediaTypeOf(json, manifest.toString());
+    return OciIndex.holdIndex(container, new Descriptor(mediaType, manifest, json.length));
   }
 
   /** Removes what index.json holds for {@code container} (see {@link #hold}); false if none. */

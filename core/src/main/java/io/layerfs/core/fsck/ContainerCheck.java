@@ -53,7 +53,7 @@ final class ContainerCheck implements Check {
     Path containers = ContainerDirectory.containers(run.store());
     for (ContainerDirectory.Root root : run.containers()) {
       Digest manifest = root.record().manifest();
-      if (manifest.equals(holds.get(root.name())) || !run.store().contains(manifest)) {
+      if (!run.store().contains(manifest) || run.store().holds(root.name(), manifest)) {
         continue; // held, or missing: the blob check says so, and nothing can hold it
       }
       String problem = "index.json does not hold its image " + manifest
@@ -71,8 +71,8 @@ final class ContainerCheck implements Check {
       if (Files.exists(containers.resolve(name))) {
         continue;
       }
-      String problem = "index.json holds image " + hold.getValue() + " for container " + name
-          + ", which does not exist";
+      String problem = "index.json holds an image (" + hold.getValue() + ") for container "
+          + name + ", which does not exist";
       if (run.repair()) {
         run.store().release(name);
         run.repaired(Kind.IMAGE_HOLD, name, problem + "; removed the entry");

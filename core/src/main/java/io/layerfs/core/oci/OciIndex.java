@@ -29,6 +29,9 @@ import java.util.TreeSet;
  * every tool that collects garbage from {@code index.json} ({@code umoci gc}), as containerd's gc
  * labels keep content. Holds are neither tags nor untagged images; umoci and skopeo keep them
  * when they rewrite {@code index.json}, as they keep every entry whose ref.name they do not touch.
+ * A hold names not the manifest itself but an image index of its own that lists it ({@link
+ * #holdIndex}): skopeo 1.9 replaces an unnamed entry of the digest it copies in by its tagged one,
+ * and would drop a hold of the manifest whenever the same image is copied into the store.
  *
  * <p>Not thread-safe; {@code ContentStore} serializes read-modify-write cycles.
  */
@@ -163,7 +166,7 @@ public final class OciIndex {
     return entry.refName() == null ? entry.annotations().get(CONTAINER) : null;
   }
 
-  /** The holds: each container's name and the digest of the image it keeps, in file order. */
+  /** The holds: each container's name and the digest of its hold's blob, in file order. */
   public Map<String, Digest> holds() throws IOException {
     Map<String, Digest> holds = new LinkedHashMap<>();
     for (Descriptor d : manifests()) {
@@ -175,11 +178,28 @@ public final class OciIndex {
     return holds;
   }
 
-  /** Makes {@code target} the one image held for {@code container}, replacing its other holds. */
-  public void hold(String container, Descriptor target) {
+  /**
+   * The blob a hold of {@code manifest} for {@code container} names: an image index listing only
+   * that manifest, annotated as the entry is, so that its digest is the container's own.
+   */
+  public static byte[] holdIndex(String container, Descriptor manifest) {
+    ObjectNode root = OciJson.object();
+    root.put("schemaVersion", 2);
+    root.put("mediaType", MediaTypes.OCI_INDEX);
+    root.putArray("manifests")
+        .add(new Descriptor(manifest.mediaType(), manifest.digest(), manifest.size()).toJson());
+    root.putObject("annotations").put(CONTAINER, container);
+    return OciJson.toBytes(root);
+  }
+
+  /**
+   * Makes {@code holdIndex} (a {@link #holdIndex} blob) the one hold of {@code container},
+   * replacing its other holds.
+   */
+  public void hold(String container, Descriptor holdIndex) {
     release(container);
-    ObjectNode entry = new Descriptor(target.mediaType(), target.digest(), target.size())
-        .toJson();
+    ObjectNode entry = new Descriptor(holdIndex.mediaType(), holdIndex.digest(),
+        holdIndex.size()).toJson();
     entry.putObject("annotations").put(CONTAINER, container);
     manifestsArray().add(entry);
   }

@@ -153,10 +153,12 @@ public final class Container implements FileTree {
       ContainerRecord record = ContainerRecord.read(json);
       Digest manifest = record.manifest();
       requireImageBlobs(store, name, record);
-      if (!readOnly) {
+      if (!readOnly && !store.holds(name, manifest)) {
         // a container made before holds existed, or whose hold a concurrent writer of
         // index.json (skopeo, umoci) dropped, gets it back
-        store.hold(name, manifest);
+        try (Lease lease = store.lease()) {
+          store.hold(name, manifest);
+        }
       }
       // remembered: RootFs.open resolves the same digest so, and a fresh JVM then neither
       // parses the manifest and config nor hashes them (nor loads the security providers)

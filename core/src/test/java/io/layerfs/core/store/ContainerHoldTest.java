@@ -17,6 +17,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,7 +49,8 @@ class ContainerHoldTest {
 
   @Test
   void aContainerHoldsItsImageUntilItIsRemoved() throws IOException {
-    assertEquals(Map.of("web", manifest), content.readIndex().holds());
+    assertTrue(content.holds("web", manifest));
+    assertEquals(Set.of("web"), content.readIndex().holds().keySet());
     try (Store store = Store.open(dir)) {
       assertEquals(List.of("a:1"), store.tags());
       assertEquals(List.of(), store.untaggedImages());
@@ -56,7 +58,7 @@ class ContainerHoldTest {
       // the hold is no untagged image: not listed, not removed by digest
       assertEquals(List.of(), store.untaggedImages());
       assertFalse(store.removeUntagged(manifest));
-      assertEquals(Map.of("web", manifest), content.readIndex().holds());
+      assertTrue(content.holds("web", manifest));
 
       store.removeContainer("web");
       assertEquals(Map.of(), content.readIndex().holds());
@@ -83,7 +85,7 @@ class ContainerHoldTest {
       assertEquals(Map.of(), content.readIndex().holds(), "a read-only open writes nothing");
       store.container("web", null, false).close();
     }
-    assertEquals(Map.of("web", manifest), content.readIndex().holds());
+    assertTrue(content.holds("web", manifest));
   }
 
   @Test
