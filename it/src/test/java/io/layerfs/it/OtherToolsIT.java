@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -181,6 +183,66 @@ final class OtherToolsIT {
     Files.write(store.resolve("index.json"), readBySkopeo);
     LayerfsCli.run(store, "cp", hostFile("x\n").toString(), "c1:/x");
     assertTrue(Files.readString(store.resolve("index.json")).contains(HOLD));
+  }
+
+  /**
+   * Two writers of index.json at once: skopeo read it when its copy began and writes it whole
+   * when the copy ends, without layerfs' lock, so a tag and a hold layerfs wrote meanwhile are
+   * gone (the proxy holds skopeo's layer download until layerfs is done). The container's files
+   * are not: fsck names the lost hold and a repair writes it again; the lost tag must be given
+   * again.
+   */
+  @Test
+  void skopeoCopyingMeanwhileLosesWhatLayerfsWroteToIndexJsonButNoData() throws Exception {
+    Path store = store("s");
+    Path other = work.resolve("other");
+    Tools.run("umoci", "init", "--layout", other.toString());
+    Tools.run("umoci", "new", "--image", other + ":x");
+    repack(other, "x", Map.of("other", "other\n"));
+    Tools.run("skopeo", "copy", "--dest-tls-verify=false", "oci:" + other + ":x",
+        "docker://" + TestRegistry.address() + "/layerfs-it/other-tools:1");
+    String manifestJson = Tools.run("skopeo", "inspect", "--raw", "--tls-verify=false",
+        "docker://" + TestRegistry.address() + "/layerfs-it/other-tools:1");
+    String layerDigest = manifestJson.replaceAll(
+        "(?s).*\"layers\"\\s*:\\s*\\[\\s*\\{[^}]*\"digest\"\\s*:\\s*\"(sha256:[0-9a-f]{64})\".*",
+        "$1");
+    assertTrue(layerDigest.startsWith("sha256:"), manifestJson);
+    LayerfsCli.run(store, "create", "c1", "base");
+
+    CountDownLatch waiting = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    try (RegistryProxy proxy = new RegistryProxy(TestRegistry.address())) {
+      proxy.gate(path -> path.endsWith("/blobs/" + layerDigest), waiting, release);
+      Process skopeo = new ProcessBuilder("skopeo", "copy", "--src-tls-verify=false",
+          "docker://" + proxy.address() + "/layerfs-it/other-tools:1", "oci:" + store + ":copied")
+          .redirectErrorStream(true).redirectOutput(work.resolve("skopeo.log").toFile()).start();
+      try {
+        assertTrue(waiting.await(120, TimeUnit.SECONDS), "skopeo never fetched the layer");
+        LayerfsCli.run(store, "tag", "base", "mine");
+        LayerfsCli.run(store, "create", "c2", "base");
+        LayerfsCli.run(store, "cp", hostFile("c2's\n").toString(), "c2:/mine");
+        assertTrue(Files.readString(store.resolve("index.json")).contains("\"c2\""));
+      } finally {
+        release.countDown();
+      }
+      assertTrue(skopeo.waitFor(120, TimeUnit.SECONDS));
+      assertEquals(0, skopeo.exitValue(), Files.readString(work.resolve("skopeo.log")));
+    }
+
+    String index = Files.readString(store.resolve("index.json"));
+    assertTrue(index.contains("\"copied\""), index);
+    assertFalse(index.contains("\"mine:latest\""), "skopeo wrote the index it read: " + index);
+    assertFalse(index.contains("\"c2\""), index);
+    assertEquals("c2's\n", LayerfsCli.run(store, "cat", "c2", "/mine"));
+    LayerfsCli.Result check = LayerfsCli.runFailing(store, "fsck");
+    assertEquals(1, check.exit(), check.stdout());
+    assertTrue(check.stdout().contains("image-hold c2:"), check.stdout());
+    assertTrue(LayerfsCli.run(store, "fsck", "--repair").contains("(repaired)"));
+    assertTrue(Files.readString(store.resolve("index.json")).contains("\"c2\""));
+    LayerfsCli.run(store, "rmi", "-f", "base");
+    Tools.run("umoci", "gc", "--layout", store.toString());
+    assertEquals("c2's\n", LayerfsCli.run(store, "cat", "c2", "/mine"));
+    assertEquals("data\n", LayerfsCli.run(store, "cat", "c2", "/file"));
   }
 
   /**

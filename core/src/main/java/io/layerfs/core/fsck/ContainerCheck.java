@@ -1,12 +1,12 @@
 package io.layerfs.core.fsck;
 
+import io.layerfs.core.Digest;
 import io.layerfs.core.FsckReport.Kind;
 import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
 import io.layerfs.core.container.ContainerDirectory;
 import io.layerfs.core.container.ContainerRecord;
 import io.layerfs.core.image.Images;
-import io.layerfs.core.Digest;
 import io.layerfs.core.oci.OciIndex;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -68,7 +68,7 @@ final class ContainerCheck implements Check {
     }
     for (Map.Entry<String, Digest> hold : holds.entrySet()) {
       String name = hold.getKey();
-      if (Files.exists(containers.resolve(name))) {
+      if (isName(name) && Files.exists(containers.resolve(name))) {
         continue;
       }
       String problem = "index.json holds an image (" + hold.getValue() + ") for container "
@@ -79,6 +79,15 @@ final class ContainerCheck implements Check {
       } else {
         run.problem(Kind.IMAGE_HOLD, name, problem);
       }
+    }
+  }
+
+  private static boolean isName(String name) {
+    try {
+      ContainerDirectory.checkName(name);
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false; // not a container's name (a hold another tool made): no such container
     }
   }
 
