@@ -12,6 +12,7 @@ import io.layerfs.core.oci.RefNames;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -410,7 +411,44 @@ public final class ContentStore {
 
   /** The bytes of index.json as they are now, unparsed (refused above 64 MiB). */
   public byte[] readIndexBytes() throws IOException {
-    return readLimited(root.resolve(INDEX_JSON), MAX_INDEX_JSON);
+    return readIndexBytes(root.resolve(INDEX_JSON), ContentStore::pauseBeforeRereading);
+  }
+
+  /** How often a read of index.json that is cut short is tried again, 10 ms apart. */
+  static final int INDEX_REREADS = 10;
+
+  /**
+   * Reads index.json; a read that is empty or does not end with the closing brace of an object
+   * is tried again, {@link #INDEX_REREADS} times after {@code pause}: skopeo writes the file in
+   * place, not by rename, and a read while it writes sees it cut short. What is read last is
+   * returned as it is (its parse names what is wrong).
+   */
+  static byte[] readIndexBytes(Path path, IoRunnable pause) throws IOException {
+    byte[] data = readLimited(path, MAX_INDEX_JSON);
+    for (int i = 0; i < INDEX_REREADS && !endsAnObject(data); i++) {
+      pause.run();
+      data = readLimited(path, MAX_INDEX_JSON);
+    }
+    return data;
+  }
+
+  private static boolean endsAnObject(byte[] json) {
+    for (int i = json.length - 1; i >= 0; i--) {
+      byte b = json[i];
+      if (b != ' ' && b != '\n' && b != '\r' && b != '\t') {
+        return b == '}';
+      }
+    }
+    return false;
+  }
+
+  private static void pauseBeforeRereading() throws IOException {
+    try {
+      Thread.sleep(10);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted reading index.json again");
+    }
   }
 
   /** Parses bytes {@link #readIndexBytes} returned; errors name this store's index.json. */
@@ -446,7 +484,7 @@ public final class ContentStore {
     });
   }
 
-  private interface IoRunnable {
+  interface IoRunnable {
     void run() throws IOException;
   }
 
