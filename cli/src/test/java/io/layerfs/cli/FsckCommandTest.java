@@ -52,8 +52,9 @@ class FsckCommandTest {
   void aWholeStoreExitsZeroWithASummary() {
     Cli.Result r = run("fsck");
     assertEquals(0, r.code(), r.err());
-    // manifest, config, the layer and its uncompressed blob (create made it)
-    assertEquals("checked 4 blobs, 1 image, 1 container: no problems\n", r.out());
+    // manifest, config, the layer and its uncompressed blob (create made it), and the
+    // container's hold of its image in index.json
+    assertEquals("checked 5 blobs, 1 image, 1 container: no problems\n", r.out());
     assertEquals("", r.err());
   }
 

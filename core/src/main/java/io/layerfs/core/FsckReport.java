@@ -68,7 +68,14 @@ public record FsckReport(boolean repair, int blobs, int images, int containers,
      * and what it guards (tagging, gc and ingest, mounting volumes) fails; a container's own lock
      * file is its {@link #DAMAGED_CONTAINER} (object: the file, relative to the store).
      */
-    LOCK_FILE
+    LOCK_FILE,
+    /**
+     * {@code index.json} does not hold the image of a container (an entry annotated {@code
+     * io.layerfs.container}), so a tool that collects garbage from {@code index.json} alone,
+     * such as {@code umoci gc}, would delete it; or it holds one for a container that is gone. A
+     * repair adds or removes the entry (object: the container's name).
+     */
+    IMAGE_HOLD
   }
 
   /**

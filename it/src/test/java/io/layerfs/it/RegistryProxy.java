@@ -20,8 +20,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
@@ -69,6 +71,7 @@ final class RegistryProxy implements AutoCloseable {
       .followRedirects(HttpClient.Redirect.NEVER).build();
   private final List<Seen> seen = new CopyOnWriteArrayList<>();
   private final List<Fault> faults = new CopyOnWriteArrayList<>();
+  private final List<Gate> gates = new CopyOnWriteArrayList<>();
   private final Set<String> tokens = ConcurrentHashMap.newKeySet();
   private final AtomicInteger tokenRequests = new AtomicInteger();
   private volatile boolean bearer;
@@ -118,6 +121,16 @@ final class RegistryProxy implements AutoCloseable {
   void add(Fault fault) {
     faults.add(fault);
   }
+
+  /**
+   * Holds every {@code GET} of a path {@code path} accepts until {@code release} opens: {@code
+   * entered} counts each one down on arrival, so a test knows a client is waiting there.
+   */
+  void gate(Predicate<String> path, CountDownLatch entered, CountDownLatch release) {
+    gates.add(new Gate(path, entered, release));
+  }
+
+  private record Gate(Predicate<String> path, CountDownLatch entered, CountDownLatch release) {}
 
   List<Seen> seen() {
     return new ArrayList<>(seen);
@@ -188,6 +201,19 @@ final class RegistryProxy implements AutoCloseable {
         send(exchange, 401, "{\"errors\":[{\"code\":\"UNAUTHORIZED\","
             + "\"message\":\"authentication required\"}]}");
         return;
+      }
+      for (Gate g : gates) {
+        if (method.equals("GET") && g.path().test(path)) {
+          g.entered().countDown();
+          try {
+            if (!g.release().await(300, TimeUnit.SECONDS)) {
+              throw new IOException("the test never released " + path);
+            }
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+          }
+        }
       }
       Fault fault = null;
       for (Fault f : faults) {

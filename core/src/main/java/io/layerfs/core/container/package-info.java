@@ -42,8 +42,15 @@
  * (and once more to add an id to an older record), as {@code container.json.tmp}, forced, renamed
  * and the directory forced; the image is resolved and the file written under an ingest lease,
  * because the file is what keeps the image from the garbage collector (which also counts a {@code
- * container.json.tmp} that parses). Removing a container takes its lock and deletes {@code
- * container.json} first, so a crash part way leaves no half container that {@code list} shows.
+ * container.json.tmp} that parses). Before the record, the image is held in the store's
+ * {@code index.json} (an entry without a ref.name, annotated {@code io.layerfs.container=NAME},
+ * naming an image index of its own that lists the manifest; see {@code
+ * io.layerfs.core.oci.OciIndex}), because tools that know only the layout ({@code
+ * umoci gc}) collect garbage from {@code index.json} alone; a writable open adds the hold back
+ * when it is missing (a container made before holds, or a hold a concurrent writer of {@code
+ * index.json} dropped). Removing a container takes its lock and deletes {@code
+ * container.json} first, so a crash part way leaves no half container that {@code list} shows;
+ * the hold goes last (a crash before leaves a hold, which {@code fsck --repair} removes).
  *
  * <p>Opening checks that a given image resolves to the manifest the container was created from
  * (an {@link IllegalArgumentException} naming both otherwise); without {@code container.json}, a

@@ -5,11 +5,14 @@ import io.layerfs.core.Limits;
 import io.layerfs.core.internal.FileTrees;
 import io.layerfs.core.oci.Descriptor;
 import io.layerfs.core.oci.ImageManifest;
+import io.layerfs.core.oci.MediaTypes;
 import io.layerfs.core.oci.OciIndex;
 import io.layerfs.core.oci.OciJson;
 import io.layerfs.core.oci.RefNames;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -252,6 +255,48 @@ public final class ContentStore {
   }
 
   /**
+   * Keeps the stored manifest {@code manifest} in index.json for container {@code container}
+   * (an entry without a ref.name, annotated {@value OciIndex#CONTAINER}, naming an image index
+   * of its own that lists the manifest: {@link OciIndex#holdIndex}), replacing what was held for
+   * it before, so that a tool that collects garbage from index.json ({@code umoci gc}) keeps the
+   * container's image after its tag is removed or moved. Nothing is written when index.json
+   * holds it already. The caller holds an ingest lease, or the lease gate exclusively (a repair),
+   * so that gc cannot take the hold's blob before the entry is written.
+   */
+  public void hold(String container, Digest manifest) throws IOException {
+    byte[] hold = holdIndex(container, manifest);
+    Digest digest = Digest.sha256(hold);
+    if (digest.equals(readIndex().holds().get(container)) && contains(digest)) {
+      return;
+    }
+    ingest(new ByteArrayInputStream(hold), digest, hold.length);
+    Descriptor descriptor = new Descriptor(MediaTypes.OCI_INDEX, digest, hold.length);
+    updateIndex(index -> index.hold(container, descriptor));
+  }
+
+  /** Whether index.json holds {@code manifest} for {@code container} (see {@link #hold}). */
+  public boolean holds(String container, Digest manifest) throws IOException {
+    Digest digest = Digest.sha256(holdIndex(container, manifest));
+    return digest.equals(readIndex().holds().get(container)) && contains(digest);
+  }
+
+  private byte[] holdIndex(String container, Digest manifest) throws IOException {
+    byte[] json = readJson(manifest);
+    String mediaType = ImageManifest.mediaTypeOf(json, manifest.toString());
+    return OciIndex.holdIndex(container, new Descriptor(mediaType, manifest, json.length));
+  }
+
+  /** Removes what index.json holds for {@code container} (see {@link #hold}); false if none. */
+  public boolean release(String container) throws IOException {
+    if (!readIndex().holds().containsKey(container)) {
+      return false;
+    }
+    boolean[] removed = new boolean[1];
+    updateIndex(index -> removed[0] = index.release(container));
+    return removed[0];
+  }
+
+  /**
    * Takes an ingest lease: until it is closed, the garbage collector (in this process or
    * another one) waits, so blobs written but not yet referenced survive. Multi-step writers
    * (import, commit: blobs first, tag last) hold one around the whole write:
@@ -373,7 +418,44 @@ public final class ContentStore {
 
   /** The bytes of index.json as they are now, unparsed (refused above 64 MiB). */
   public byte[] readIndexBytes() throws IOException {
-    return readLimited(root.resolve(INDEX_JSON), MAX_INDEX_JSON);
+    return readIndexBytes(root.resolve(INDEX_JSON), ContentStore::pauseBeforeRereading);
+  }
+
+  /** How often a read of index.json that is cut short is tried again, 10 ms apart. */
+  static final int INDEX_REREADS = 10;
+
+  /**
+   * Reads index.json; a read that is empty or does not end with the closing brace of an object
+   * is tried again, {@link #INDEX_REREADS} times after {@code pause}: skopeo writes the file in
+   * place, not by rename, and a read while it writes sees it cut short. What is read last is
+   * returned as it is (its parse names what is wrong).
+   */
+  static byte[] readIndexBytes(Path path, IoRunnable pause) throws IOException {
+    byte[] data = readLimited(path, MAX_INDEX_JSON);
+    for (int i = 0; i < INDEX_REREADS && !endsAnObject(data); i++) {
+      pause.run();
+      data = readLimited(path, MAX_INDEX_JSON);
+    }
+    return data;
+  }
+
+  private static boolean endsAnObject(byte[] json) {
+    for (int i = json.length - 1; i >= 0; i--) {
+      byte b = json[i];
+      if (b != ' ' && b != '\n' && b != '\r' && b != '\t') {
+        return b == '}';
+      }
+    }
+    return false;
+  }
+
+  private static void pauseBeforeRereading() throws IOException {
+    try {
+      Thread.sleep(10);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted reading index.json again");
+    }
   }
 
   /** Parses bytes {@link #readIndexBytes} returned; errors name this store's index.json. */
@@ -428,7 +510,7 @@ public final class ContentStore {
     }
   }
 
-  private interface IoRunnable {
+  interface IoRunnable {
     void run() throws IOException;
   }
 

@@ -1,12 +1,17 @@
 package io.layerfs.core.fsck;
 
+import io.layerfs.core.Digest;
 import io.layerfs.core.FsckReport.Kind;
 import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
 import io.layerfs.core.container.ContainerDirectory;
 import io.layerfs.core.container.ContainerRecord;
 import io.layerfs.core.image.Images;
+import io.layerfs.core.oci.OciIndex;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
 
 /**
  * Checks every container's {@code container.json} and that the blobs of its image, as the record
@@ -29,7 +34,61 @@ final class ContainerCheck implements Check {
       run.container(root);
       check(run, root.name(), record);
     }
+    checkHolds(run);
     run.progress().done();
+  }
+
+  /**
+   * Every container's image must be held in index.json (see {@code OciIndex}), and no hold may
+   * outlive its container. A container being created, or whose folder is still there, keeps its
+   * hold: creation writes the hold before the record.
+   */
+  private static void checkHolds(FsckRun run) throws IOException {
+    Map<String, Digest> holds;
+    try {
+      holds = run.store().readIndex().holds();
+    } catch (IOException e) {
+      return; // the image check reports an index.json that does not read
+    }
+    Path containers = ContainerDirectory.containers(run.store());
+    for (ContainerDirectory.Root root : run.containers()) {
+      Digest manifest = root.record().manifest();
+      if (!run.store().contains(manifest) || run.store().holds(root.name(), manifest)) {
+        continue; // held, or missing: the blob check says so, and nothing can hold it
+      }
+      String problem = "index.json does not hold its image " + manifest
+          + ", so umoci gc would delete it";
+      if (run.repair()) {
+        run.store().hold(root.name(), manifest);
+        run.repaired(Kind.IMAGE_HOLD, root.name(), problem + "; added an entry annotated "
+            + OciIndex.CONTAINER + "=" + root.name());
+      } else {
+        run.problem(Kind.IMAGE_HOLD, root.name(), problem);
+      }
+    }
+    for (Map.Entry<String, Digest> hold : holds.entrySet()) {
+      String name = hold.getKey();
+      if (isName(name) && Files.exists(containers.resolve(name))) {
+        continue;
+      }
+      String problem = "index.json holds an image (" + hold.getValue() + ") for container "
+          + name + ", which does not exist";
+      if (run.repair()) {
+        run.store().release(name);
+        run.repaired(Kind.IMAGE_HOLD, name, problem + "; removed the entry");
+      } else {
+        run.problem(Kind.IMAGE_HOLD, name, problem);
+      }
+    }
+  }
+
+  private static boolean isName(String name) {
+    try {
+      ContainerDirectory.checkName(name);
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false; // not a container's name (a hold another tool made): no such container
+    }
   }
 
   private static void check(FsckRun run, String name, ContainerRecord record) {

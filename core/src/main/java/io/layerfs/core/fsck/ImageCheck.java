@@ -54,9 +54,13 @@ final class ImageCheck implements Check {
     checkNames(run, entries);
     checkSinceWritten(run, bytes, entries);
     for (Descriptor entry : entries) {
-      run.countImage();
+      String holder = OciIndex.holder(entry);
+      if (holder == null) {
+        run.countImage(); // a hold is the image of a container, counted with containers
+      }
       String object = entry.refName() != null ? entry.refName() : entry.digest().toString();
-      String owner = entry.refName() != null ? "tag '" + object + "'" : "untagged entry";
+      String owner = entry.refName() != null ? "tag '" + object + "'"
+          : holder != null ? "index.json entry of container " + holder : "untagged entry";
       follow(run, entry, object, owner, 0);
     }
     run.progress().done();

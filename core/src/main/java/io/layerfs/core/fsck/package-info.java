@@ -22,7 +22,10 @@
  *       layerfs never wrote, or none. A tag added or an entry removed by another tool is not.
  *   <li>{@code ContainerCheck}: every container's {@code container.json} must read ({@code
  *       ContainerRecord}); the manifest, config and layers it records are needed, and the
- *       manifest must still resolve to that config and those layers.
+ *       manifest must still resolve to that config and those layers. {@code index.json} must
+ *       hold each container's image (an entry annotated {@code io.layerfs.container=NAME}, which
+ *       keeps it from {@code umoci gc}) and hold none for a container that is gone
+ *       ({@code image-hold}); a repair adds or removes the entry.
  *   <li>{@code BlobCheck}: every file under {@code blobs/<alg>/} named by a digest is re-hashed
  *       (the progress counts its bytes); a needed blob that is absent is missing, one whose size
  *       is not what a descriptor says has a bad size.

@@ -13,6 +13,7 @@ import io.layerfs.core.internal.FileTrees;
 import io.layerfs.core.lazy.LazyLayers;
 import io.layerfs.core.oci.Descriptor;
 import io.layerfs.core.oci.MediaTypes;
+import io.layerfs.core.oci.OciIndex;
 import io.layerfs.core.oci.OciJson;
 import io.layerfs.core.registry.BlobOrigins;
 import io.layerfs.core.rootfs.LayerStore;
@@ -146,8 +147,9 @@ public final class GarbageCollector {
   private void markIndexJson() throws IOException {
     for (Descriptor d : store.readIndex().manifests()) {
       Follow f = classify(d.mediaType());
-      String from =
-          "index.json" + (d.refName() == null ? "" : " entry '" + d.refName() + "'");
+      String holder = OciIndex.holder(d);
+      String from = "index.json" + (d.refName() != null ? " entry '" + d.refName() + "'"
+          : holder != null ? " entry of container " + holder : "");
       // a root of a type we do not know may still reference blobs: try to read it
       push(d.digest(), f == Follow.MUST ? f : Follow.MAYBE, from);
     }

@@ -6,7 +6,8 @@
  *
  * <h2>Roots and marking</h2>
  *
- * The roots are every descriptor of {@code index.json} (tagged or not, of any media type) and
+ * The roots are every descriptor of {@code index.json} (tagged or not, of any media type,
+ * including the holds that keep each container's image for tools such as {@code umoci gc}) and
  * every container's record ({@code layerfs/containers/NAME/container.json}; a {@code
  * container.json.tmp} of a container being created counts too when it reads): its manifest and
  * config are followed, and its layers and their DiffIDs marked directly, so a container keeps its

@@ -7,8 +7,10 @@ import io.layerfs.core.Digest;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -22,9 +24,21 @@ import java.util.TreeSet;
  * the name, as {@code umoci tag} does: every entry carrying it is removed and one new entry is
  * appended.
  *
+ * <p>An entry without a ref.name that carries the annotation {@value #CONTAINER} is a hold: it
+ * keeps the image a container was created from, named by the annotation's value, reachable for
+ * every tool that collects garbage from {@code index.json} ({@code umoci gc}), as containerd's gc
+ * labels keep content. Holds are neither tags nor untagged images; umoci and skopeo keep them
+ * when they rewrite {@code index.json}, as they keep every entry whose ref.name they do not touch.
+ * A hold names not the manifest itself but an image index of its own that lists it ({@link
+ * #holdIndex}): skopeo 1.9 replaces an unnamed entry of the digest it copies in by its tagged one,
+ * and would drop a hold of the manifest whenever the same image is copied into the store.
+ *
  * <p>Not thread-safe; {@code ContentStore} serializes read-modify-write cycles.
  */
 public final class OciIndex {
+  /** The annotation of a hold entry: the name of the container whose image it keeps. */
+  public static final String CONTAINER = "io.layerfs.container";
+
   private final ObjectNode root;
   private final String what;
 
@@ -105,7 +119,7 @@ public final class OciIndex {
    */
   public void keep(Descriptor target) throws IOException {
     for (Descriptor d : manifests()) {
-      if (d.digest().equals(target.digest())) {
+      if (d.digest().equals(target.digest()) && holder(d) == null) {
         return;
       }
     }
@@ -122,7 +136,9 @@ public final class OciIndex {
     Set<Digest> tagged = new HashSet<>();
     Set<Digest> untagged = new LinkedHashSet<>();
     for (Descriptor d : manifests()) {
-      (d.refName() != null ? tagged : untagged).add(d.digest());
+      if (holder(d) == null) {
+        (d.refName() != null ? tagged : untagged).add(d.digest());
+      }
     }
     untagged.removeAll(tagged);
     return List.copyOf(untagged);
@@ -134,7 +150,68 @@ public final class OciIndex {
     boolean removed = false;
     for (int i = manifests.size() - 1; i >= 0; i--) {
       Descriptor d = Descriptor.parse(manifests.get(i), what);
-      if (d.refName() == null && d.digest().equals(digest)) {
+      if (d.refName() == null && holder(d) == null && d.digest().equals(digest)) {
+        manifests.remove(i);
+        removed = true;
+      }
+    }
+    return removed;
+  }
+
+  /**
+   * The container a hold entry keeps its image for (see the class documentation), or null when
+   * {@code entry} is a tag or an untagged image.
+   */
+  public static String holder(Descriptor entry) {
+    return entry.refName() == null ? entry.annotations().get(CONTAINER) : null;
+  }
+
+  /** The holds: each container's name and the digest of its hold's blob, in file order. */
+  public Map<String, Digest> holds() throws IOException {
+    Map<String, Digest> holds = new LinkedHashMap<>();
+    for (Descriptor d : manifests()) {
+      String container = holder(d);
+      if (container != null) {
+        holds.putIfAbsent(container, d.digest());
+      }
+    }
+    return holds;
+  }
+
+  /**
+   * The blob a hold of {@code manifest} for {@code container} names: an image index listing only
+   * that manifest, annotated as the entry is, so that its digest is the container's own.
+   */
+  public static byte[] holdIndex(String container, Descriptor manifest) {
+    ObjectNode root = OciJson.object();
+    root.put("schemaVersion", 2);
+    root.put("mediaType", MediaTypes.OCI_INDEX);
+    root.putArray("manifests")
+        .add(new Descriptor(manifest.mediaType(), manifest.digest(), manifest.size()).toJson());
+    root.putObject("annotations").put(CONTAINER, container);
+    return OciJson.toBytes(root);
+  }
+
+  /**
+   * Makes {@code holdIndex} (a {@link #holdIndex} blob) the one hold of {@code container},
+   * replacing its other holds.
+   */
+  public void hold(String container, Descriptor holdIndex) {
+    release(container);
+    ObjectNode entry = new Descriptor(holdIndex.mediaType(), holdIndex.digest(),
+        holdIndex.size()).toJson();
+    entry.putObject("annotations").put(CONTAINER, container);
+    manifestsArray().add(entry);
+  }
+
+  /** Removes the holds of {@code container} (never a tag); true if there was one. */
+  public boolean release(String container) {
+    ArrayNode manifests = manifestsArray();
+    boolean removed = false;
+    for (int i = manifests.size() - 1; i >= 0; i--) {
+      JsonNode annotations = manifests.get(i).path("annotations");
+      if (annotations.get(MediaTypes.REF_NAME) == null
+          && container.equals(annotations.path(CONTAINER).textValue())) {
         manifests.remove(i);
         removed = true;
       }

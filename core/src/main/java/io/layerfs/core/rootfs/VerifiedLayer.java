@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
+import java.nio.file.NoSuchFileException;
 import java.util.zip.CRC32C;
 
 /**
@@ -145,7 +146,14 @@ final class VerifiedLayer {
     int length = (int) Math.min(ChunkSums.CHUNK, sums.dataRowSize(row) - start);
     byte[] chunk = new byte[length];
     ByteBuffer buf = ByteBuffer.wrap(chunk);
-    FileChannel channel = store.channel(layer.diffId());
+    FileChannel channel;
+    try {
+      channel = store.channel(layer.diffId());
+    } catch (NoSuchFileException e) {
+      // derived data another tool deleted (umoci gc knows no uncompressed layer): rebuilt
+      throw new DamagedChunk(where(sums, dataOffset) + ": the uncompressed blob is gone ("
+          + e.getMessage() + ")");
+    }
     long at = dataOffset + start;
     int reopened = 0;
     while (buf.hasRemaining()) {

@@ -131,10 +131,21 @@ public final class Container implements FileTree {
         lock = ContainerLock.acquire(dir, name);
         if (!Files.exists(json)) {
           // resolve and record under a lease: container.json is what keeps the image from gc
+          // and held in index.json first, so that umoci gc keeps it too (see OciIndex)
           try (Lease lease = store.lease()) {
             Image image = Images.resolve(store, imageOrNull);
-            ContainerRecord.of(name, imageOrNull, image,
-                wanted.stream().map(Mount::spec).toList()).write(dir);
+            store.hold(name, image.manifestDigest());
+            try {
+              ContainerRecord.of(name, imageOrNull, image,
+                  wanted.stream().map(Mount::spec).toList()).write(dir);
+            } catch (IOException | RuntimeException e) {
+              try {
+                store.release(name);
+              } catch (IOException suppressed) {
+                e.addSuppressed(suppressed); // a stale hold only keeps an image: fsck finds it
+              }
+              throw e;
+            }
           }
         }
       } else if (!readOnly) {
@@ -148,6 +159,14 @@ public final class Container implements FileTree {
         record.write(dir);
       }
       Digest manifest = record.manifest();
+      requireImageBlobs(store, name, record);
+      if (!readOnly && !store.holds(name, manifest)) {
+        // a container made before holds existed, or whose hold a concurrent writer of
+        // index.json (skopeo, umoci) dropped, gets it back
+        try (Lease lease = store.lease()) {
+          store.hold(name, manifest);
+        }
+      }
       // remembered: RootFs.open resolves the same digest so, and a fresh JVM then neither
       // parses the manifest and config nor hashes them (nor loads the security providers)
       Image image = Images.resolveRemembered(store, manifest.toString());
@@ -209,6 +228,25 @@ public final class Container implements FileTree {
     return new Container(name, store, dir, image, readOnly, lock, overlay, files);
   }
 
+  /**
+   * Fails naming the container and the blob when its image's manifest or config is gone from
+   * the store, as after a {@code umoci gc} that did not know the container: what is missing is
+   * said plainly rather than as an unknown image.
+   */
+  private static void requireImageBlobs(ContentStore store, String name, ContainerRecord record)
+      throws IOException {
+    for (Digest blob : List.of(record.manifest(), record.config())) {
+      if (!store.contains(blob)) {
+        String what = blob.equals(record.manifest()) ? "manifest" : "config";
+        throw new NoSuchFileException(store.blobPath(blob).toString(), null,
+            "container " + name + " in store " + store.root() + " cannot be opened: the "
+                + what + " " + blob + " of its image '" + record.image() + "' is missing from "
+                + "the store (a tool that does not know layerfs' containers, such as umoci gc, "
+                + "may have deleted it); `layerfs fsck` lists every blob it lacks");
+      }
+    }
+  }
+
   /** Bind sources must exist and be directories: checked before a container is made. */
   private static void checkSources(List<Mount> mounts) throws IOException {
     for (Mount m : mounts) {
@@ -261,6 +299,7 @@ public final class Container implements FileTree {
    */
   public static void remove(ContentStore store, String name) throws IOException {
     ContainerDirectory.remove(store, name);
+    store.release(name); // after: a crash in between leaves a hold, which fsck --repair drops
   }
 
   /**

@@ -225,7 +225,9 @@ final class OciLayoutCopier {
       return ImageIndex.select(found, Images.DEFAULT_OS, Images.DEFAULT_ARCH,
           "entries tagged '" + tag + "' of " + name);
     }
-    List<Descriptor> entries = index.manifests();
+    // a container's hold (see OciIndex) is no image of its own
+    List<Descriptor> entries = index.manifests().stream()
+        .filter(d -> OciIndex.holder(d) == null).toList();
     long distinct = entries.stream().map(Descriptor::digest).distinct().count();
     if (distinct == 1) {
       return entries.get(0);

@@ -431,6 +431,33 @@ class ContentStoreTest {
     assertEquals(List.of("demo:1", "docker.io/library/debian:12"), store.tags());
   }
 
+  /** skopeo writes index.json in place: a read while it writes sees the file cut short. */
+  @Test
+  void anIndexJsonCutShortIsReadAgainUntilItIsWhole() throws IOException {
+    ContentStore store = ContentStore.open(tmp);
+    Path index = tmp.resolve("index.json");
+    String whole = "{\"schemaVersion\":2,\"manifests\":[]}\n";
+    Files.writeString(index, whole.substring(0, 20));
+    int[] pauses = {0};
+    byte[] read = ContentStore.readIndexBytes(index, () -> {
+      if (++pauses[0] == 2) {
+        Files.writeString(index, whole); // the writer is done
+      } else {
+        Files.writeString(index, ""); // truncated, as a write starts
+      }
+    });
+    assertEquals(whole, new String(read, StandardCharsets.UTF_8));
+    assertEquals(2, pauses[0]);
+    assertEquals(List.of(), store.tags());
+
+    // what stays cut short is read a bounded number of times and fails its parse
+    Files.writeString(index, whole.substring(0, 20));
+    int[] more = {0};
+    byte[] cut = ContentStore.readIndexBytes(index, () -> more[0]++);
+    assertEquals(ContentStore.INDEX_REREADS, more[0]);
+    assertThrows(IOException.class, () -> store.parseIndex(cut));
+  }
+
   @Test
   void malformedIndexJsonIsAnIoException() throws IOException {
     ContentStore store = ContentStore.open(tmp);

@@ -94,8 +94,8 @@ class FsckTest {
     assertTrue(report.ok());
     assertEquals(1, report.images());
     assertEquals(1, report.containers());
-    // manifest, config, 2 compressed and 2 uncompressed layers
-    assertEquals(6, report.blobs());
+    // manifest, config, 2 compressed and 2 uncompressed layers, the container's hold
+    assertEquals(7, report.blobs());
   }
 
   @Test
@@ -153,6 +153,39 @@ class FsckTest {
     assertTrue(p.message().contains("manifest of container web"), p.message());
     assertFalse(report.ok());
     assertFalse(fsck(true).ok(), "a missing blob cannot be repaired");
+  }
+
+  @Test
+  void aContainerWhoseImageIndexJsonDoesNotHoldIsReportedAndARepairHoldsIt() throws IOException {
+    ContentStore content = ContentStore.open(dir);
+    content.updateIndex(index -> index.release("web"));
+
+    Problem p = only(fsck(false), Kind.IMAGE_HOLD);
+    assertEquals("web", p.object());
+    assertTrue(p.message().contains("umoci gc would delete it"), p.message());
+    assertFalse(fsck(false).ok());
+
+    Problem q = only(fsck(true), Kind.IMAGE_HOLD);
+    assertTrue(q.repaired(), q.toString());
+    assertTrue(content.holds("web", image.manifestDigest()));
+    assertEquals(List.of(), fsck(false).problems());
+  }
+
+  @Test
+  void aHoldForAContainerThatIsGoneIsReportedAndARepairRemovesIt() throws IOException {
+    ContentStore content = ContentStore.open(dir);
+    content.updateIndex(index -> index.hold("gone",
+        new Descriptor(MediaTypes.OCI_MANIFEST, image.manifestDigest(),
+            Files.size(blob(image.manifestDigest())))));
+
+    Problem p = only(fsck(false), Kind.IMAGE_HOLD);
+    assertEquals("gone", p.object());
+    assertTrue(p.message().contains("which does not exist"), p.message());
+
+    assertTrue(only(fsck(true), Kind.IMAGE_HOLD).repaired());
+    assertFalse(content.readIndex().holds().containsKey("gone"));
+    assertTrue(content.readIndex().holds().containsKey("web"));
+    assertEquals(List.of(), fsck(false).problems());
   }
 
   @Test

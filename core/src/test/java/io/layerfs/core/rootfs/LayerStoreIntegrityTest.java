@@ -150,6 +150,30 @@ class LayerStoreIntegrityTest {
     }
   }
 
+  /** umoci gc deletes uncompressed blobs (no manifest names them) under an open view. */
+  @Test
+  void anUncompressedBlobDeletedUnderAnOpenViewIsRebuilt() throws IOException {
+    Layer layer = build(Compression.GZIP);
+    try (LayerStore layers = new LayerStore(store)) {
+      RootFs root = RootFs.open(store, layers, manifest);
+      Files.delete(store.blobPath(layer.diffId()));
+      assertArrayEquals(huge, readAll(root, "/usr/huge"));
+      assertArrayEquals(big, readAll(root, "/etc/big"));
+      assertTrue(Files.exists(store.blobPath(layer.diffId())));
+    }
+  }
+
+  @Test
+  void anUncompressedLayerDeletedUnderAnOpenViewIsAClearError() throws IOException {
+    Layer layer = build(Compression.NONE);
+    try (LayerStore layers = new LayerStore(store)) {
+      RootFs root = RootFs.open(store, layers, manifest);
+      Files.delete(store.blobPath(layer.diffId()));
+      IOException e = assertThrows(IOException.class, () -> readAll(root, "/etc/big"));
+      assertNames(e, "/etc/big", layer.diffId().toString(), "is its only copy");
+    }
+  }
+
   @Test
   void flippedByteInAnUncompressedLayerIsAClearError() throws IOException {
     Layer layer = build(Compression.NONE);

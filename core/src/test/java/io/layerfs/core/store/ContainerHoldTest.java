@@ -1,0 +1,104 @@
+package io.layerfs.core.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.layerfs.core.Digest;
+import io.layerfs.core.Image;
+import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.oci.OciIndex;
+import io.layerfs.testing.ImageBuilder;
+import io.layerfs.testing.LayerCompression;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Each container's image is held in index.json by an entry annotated {@value
+ * OciIndex#CONTAINER}, so tools that collect garbage from index.json alone (umoci gc) keep it;
+ * holds are neither tags nor untagged images.
+ */
+class ContainerHoldTest {
+  @TempDir Path tmp;
+  private Path dir;
+  private ContentStore content;
+  private Digest manifest;
+
+  @BeforeEach
+  void buildStore() throws IOException {
+    dir = tmp.resolve("store");
+    content = ContentStore.open(dir);
+    ImageBuilder.create(content.root())
+        .layer(LayerCompression.GZIP).dir("/etc").file("/etc/motd", "hello\n")
+        .build("a:1");
+    try (Store store = Store.open(dir)) {
+      Image image = store.image("a:1");
+      manifest = image.manifestDigest();
+      store.container("web", "a:1", false).close();
+    }
+  }
+
+  @Test
+  void aContainerHoldsItsImageUntilItIsRemoved() throws IOException {
+    assertTrue(content.holds("web", manifest));
+    assertEquals(Set.of("web"), content.readIndex().holds().keySet());
+    try (Store store = Store.open(dir)) {
+      assertEquals(List.of("a:1"), store.tags());
+      assertEquals(List.of(), store.untaggedImages());
+      store.untag("a:1");
+      // the hold is no untagged image: not listed, not removed by digest
+      assertEquals(List.of(), store.untaggedImages());
+      assertFalse(store.removeUntagged(manifest));
+      assertTrue(content.holds("web", manifest));
+
+      store.removeContainer("web");
+      assertEquals(Map.of(), content.readIndex().holds());
+      assertEquals(List.of(), content.readIndex().manifests());
+    }
+  }
+
+  @Test
+  void anImageKeptUntaggedGetsItsOwnEntryBesideAHold() throws IOException {
+    content.untag("a:1");
+    content.keepUntagged(manifest);
+    assertEquals(List.of(manifest), content.readIndex().untagged());
+    try (Store store = Store.open(dir)) {
+      store.removeContainer("web");
+    }
+    assertEquals(List.of(manifest), content.readIndex().untagged());
+  }
+
+  @Test
+  void openingForWritingRestoresALostHold() throws IOException {
+    content.updateIndex(index -> index.release("web"));
+    try (Store store = Store.open(dir)) {
+      store.container("web", null, true).close();
+      assertEquals(Map.of(), content.readIndex().holds(), "a read-only open writes nothing");
+      store.container("web", null, false).close();
+    }
+    assertTrue(content.holds("web", manifest));
+  }
+
+  @Test
+  void aContainerWhoseManifestIsGoneFailsNamingItAndTheBlob() throws IOException {
+    content.updateIndex(index -> index.release("web"));
+    content.untag("a:1");
+    Files.delete(content.blobPath(manifest));
+    try (Store store = Store.open(dir)) {
+      NoSuchFileException e = assertThrows(NoSuchFileException.class,
+          () -> store.container("web", null, true));
+      assertTrue(e.getMessage().contains("container web"), e.getMessage());
+      assertTrue(e.getMessage().contains("manifest " + manifest), e.getMessage());
+      assertTrue(e.getMessage().contains("umoci gc"), e.getMessage());
+    }
+  }
+}
