@@ -33,6 +33,7 @@ public final class LazyLayer {
   // @GuardedBy("this")
   private LazyGzip gzip;
   private LazyTarScan scan;
+  private GzipSeek seek;
   // verified chunks, most recently used last
   // @GuardedBy("chunks")
   private final Map<Toc.Chunk, byte[]> chunks =
@@ -156,6 +157,12 @@ public final class LazyLayer {
   public Lookup lookup(String absPath) throws IOException {
     LazyTarScan s = scan();
     String p = Toc.cleanName(absPath);
+    if (s.seen(p) == null && !s.done()) {
+      Lookup sought = seek(p);
+      if (sought != null) {
+        return sought;
+      }
+    }
     LazyTarScan.Found f = s.find(p);
     if (f == null) {
       int slash = p.lastIndexOf('/');
@@ -181,6 +188,31 @@ public final class LazyLayer {
       }
     }
     return new Lookup(b.array(), null, false);
+  }
+
+  /**
+   * The entry at {@code p} found by a search of the compressed stream ({@link GzipSeek}) rather
+   * than a read from its start; null when the search cannot tell for sure, or finds an entry a
+   * read from the start must report (not a file or link).
+   */
+  private Lookup seek(String p) throws IOException {
+    GzipSeek.Found g = seeker().find(p);
+    if (g == null) {
+      return null;
+    }
+    return switch (g.type()) {
+      case '2' -> new Lookup(null, "/" + resolveLink(p, g.link()), false);
+      case '1' -> new Lookup(null, "/" + Toc.cleanName(g.link()), false);
+      case '0', '\0', '7' -> new Lookup(g.data(), null, false);
+      default -> null;
+    };
+  }
+
+  private synchronized GzipSeek seeker() {
+    if (seek == null) {
+      seek = new GzipSeek(blob);
+    }
+    return seek;
   }
 
   synchronized LazyGzip gzip() throws IOException {

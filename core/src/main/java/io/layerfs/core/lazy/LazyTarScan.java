@@ -31,6 +31,19 @@ final class LazyTarScan {
     this.gzip = gzip;
   }
 
+  /**
+   * The entry at {@code path} (cleaned as a TOC name) if the scan has seen it, without reading
+   * further; null if not seen yet (or not in the tar, once {@link #done}).
+   */
+  synchronized Found seen(String path) {
+    return seen.get(Toc.cleanName(path));
+  }
+
+  /** Whether the whole tar has been read. */
+  synchronized boolean done() {
+    return done;
+  }
+
   /** The entry at {@code path} (cleaned as a TOC name), reading further if needed; or null. */
   synchronized Found find(String path) throws IOException {
     String want = Toc.cleanName(path);
