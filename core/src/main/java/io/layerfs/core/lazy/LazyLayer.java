@@ -25,6 +25,12 @@ import java.util.function.BooleanSupplier;
  */
 public final class LazyLayer {
   private static final int CACHED_CHUNKS = 16;
+  /**
+   * How far into a plain gzip layer's tar a lookup reads from the start before it searches the
+   * stream: about what the first fetch block inflates to, so a path near the start costs one
+   * small request either way.
+   */
+  static final long SCAN_FIRST = 2L * LazyGzip.FIRST_BLOCK;
 
   private final Layer layer;
   private final Path dir;
@@ -157,13 +163,15 @@ public final class LazyLayer {
   public Lookup lookup(String absPath) throws IOException {
     LazyTarScan s = scan();
     String p = Toc.cleanName(absPath);
-    if (s.seen(p) == null && !s.done()) {
+    // the first headers from the start, then a search of the stream, then from the start on
+    LazyTarScan.Found f = s.find(p, SCAN_FIRST);
+    if (f == null && !s.done()) {
       Lookup sought = seek(p);
       if (sought != null) {
         return sought;
       }
+      f = s.find(p);
     }
-    LazyTarScan.Found f = s.find(p);
     if (f == null) {
       int slash = p.lastIndexOf('/');
       String wh = (slash < 0 ? "" : p.substring(0, slash + 1)) + ".wh." + p.substring(slash + 1);
