@@ -216,6 +216,15 @@ public final class LazyLayer {
     };
   }
 
+  /** Probes the searches of the compressed stream made so far (0 for an eStargz layer). */
+  long seekProbes() {
+    GzipSeek g;
+    synchronized (this) {
+      g = seek;
+    }
+    return g == null ? 0 : g.probes();
+  }
+
   private synchronized GzipSeek seeker() {
     if (seek == null) {
       seek = new GzipSeek(blob);
