@@ -133,11 +133,6 @@ final class GzipSeek {
       Probe p = probe(at, limit, last || forced, want);
       spent += p.fetched;
       Verdict v = p.verdict;
-      if (DEBUG) {
-        System.err.println("probe " + want + " at=" + at + " lo=" + lo + " hi=" + hi + " last="
-            + last + " -> " + v + " boundary=" + p.boundary + " end=" + p.end + " fetched="
-            + p.fetched + " " + p.debug);
-      }
       if (v == Verdict.FOUND) {
         return p.found;
       } else if (v == Verdict.RIGHT && !last) {
@@ -197,9 +192,7 @@ final class GzipSeek {
     long end;
     long fetched;
     Found found;
-    String debug = "";
   }
-  static final boolean DEBUG = Boolean.getBoolean("gzipseek.debug");
 
   /** One entry a probe read: its name and where its data lies in the probe's output. */
   private record Seen(String name, char type, String link, long size, int dataAt,
@@ -240,9 +233,6 @@ final class GzipSeek {
       }
       long bit = candidate >>> 1;
       boolean stored = (candidate & 1) != 0;
-      if (DEBUG) {
-        System.err.println(" candidate bit " + (at * 8 + bit) + (stored ? " stored" : ""));
-      }
       if (inflateFrom(p, at, buf, bit, stored, limit, last, want)) {
         return p;
       }
@@ -271,12 +261,10 @@ final class GzipSeek {
             return false;
           }
           p.verdict = Verdict.UNSURE; // inflated into tar headers, then failed: damage
-          p.debug = "inflate failed at out=" + w.length() + ": " + e + " seen=" + chain.seen.size();
           return true;
         }
         if (!chain.read(w)) {
           p.verdict = Verdict.UNSURE; // headers that break the chain
-          p.debug = "chain broken at " + chain.pos + " out=" + w.length() + ": " + chain.why;
           return true;
         }
         boolean passed = passed(chain, want);
@@ -308,10 +296,6 @@ final class GzipSeek {
   private void judge(Probe p, Chain chain, WindowlessInflation w, boolean last, String want)
       throws TarNames.Ambiguous {
     List<Seen> seen = chain.seen;
-    if (DEBUG) {
-      p.debug = seen.size() + " names " + (seen.isEmpty() ? "" : seen.get(0).name() + " .. "
-          + seen.get(seen.size() - 1).name()) + " out=" + w.length() + " ended=" + chain.ended;
-    }
     if (!seen.isEmpty()) {
       List<String> names = new ArrayList<>();
       for (Seen s : seen) {
@@ -435,7 +419,6 @@ final class GzipSeek {
     // the name of the first entry read, which is not kept
     String firstName;
     boolean ended;
-    String why;
 
     boolean synced() {
       return following;
@@ -464,9 +447,6 @@ final class GzipSeek {
             return true;
           }
           int dataAt = pos + (int) r.offset();
-          if (DEBUG) {
-            System.err.println("  entry at " + pos + " " + e.name + " first=" + first);
-          }
           if (first) {
             first = false;
             breakBefore = true;
@@ -493,7 +473,6 @@ final class GzipSeek {
         } catch (View.Truncated t) {
           return true; // more output needed; this entry is read again then
         } catch (IOException bad) {
-          why = bad.toString();
           return false;
         }
       }
