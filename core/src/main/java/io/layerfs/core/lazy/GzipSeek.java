@@ -12,7 +12,8 @@ import java.util.zip.DataFormatException;
 
 /**
  * Finds an entry of a plain gzip layer's tar without inflating the stream up to it, when the tar
- * is sorted in walk order ({@link TarNames}): a binary search over compressed offsets. Each probe
+ * is sorted by name as image tools write it ({@link TarNames}): a binary search over compressed
+ * offsets. Each probe
  * finds a deflate block boundary after its offset ({@link DeflateBlockFinder}), inflates from
  * there without the window before it ({@link WindowlessInflation}), and reads the names of the
  * tar headers in the known output; the search goes left or right of the probe by them, and ends
@@ -23,9 +24,10 @@ import java.util.zip.DataFormatException;
  * on the unknown window); the headers from a chain of valid checksums, the first of each chain
  * ignored (a PAX or long-name header before it may have been missed); the entry before it in the
  * same chain has a name that sorts before it, so it is the first entry of its name in a sorted
- * tar, as a read from the start finds; and every name every probe of this layer saw is in walk
- * order, by offset (else the layer counts as unsorted, and is never searched again). Absence is
- * not concluded this way: a path the search does not find falls back too.
+ * tar, as a read from the start finds; and every name every probe of this layer saw keeps to one
+ * order a tar may be sorted in, by offset, the same for every comparison the search makes (else
+ * the layer counts as unsorted, and is never searched again). Absence is not concluded this way:
+ * a path the search does not find falls back too.
  *
  * <p>What this cannot check, as a read from the start cannot before the stream ends: that the
  * compressed bytes are the layer's (the digest is checked on completion), and that a tar that
@@ -52,7 +54,7 @@ final class GzipSeek {
   static final int CHUNK = 64 << 10;
   static final int MAX_CHUNK = 512 << 10;
   /** Output a probe keeps at most; a file larger than about this is read from the start. */
-  static final int MAX_OUTPUT = 64 << 20;
+  static final int MAX_OUTPUT = 32 << 20;
   private static final int MAX_PROBES = 40;
 
   /** An entry found: type code, link target, data (regular files only). */

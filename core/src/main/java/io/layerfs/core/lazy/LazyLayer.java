@@ -26,9 +26,9 @@ import java.util.function.BooleanSupplier;
 public final class LazyLayer {
   private static final int CACHED_CHUNKS = 16;
   /**
-   * How far into a plain gzip layer's tar a lookup reads from the start before it searches the
-   * stream: about what the first fetch block inflates to, so a path near the start costs one
-   * small request either way.
+   * How far into a plain gzip layer's tar a lookup reads on from where reading from the start
+   * stopped before it searches the stream: about what the first fetch block inflates to, so a
+   * path near the start (or near the last one read) costs one small request either way.
    */
   static final long SCAN_FIRST = 2L * LazyGzip.FIRST_BLOCK;
 
@@ -163,8 +163,8 @@ public final class LazyLayer {
   public Lookup lookup(String absPath) throws IOException {
     LazyTarScan s = scan();
     String p = Toc.cleanName(absPath);
-    // the first headers from the start, then a search of the stream, then from the start on
-    LazyTarScan.Found f = s.find(p, SCAN_FIRST);
+    // a few headers on from the start, then a search of the stream, then from the start on
+    LazyTarScan.Found f = s.find(p, s.position() + SCAN_FIRST);
     if (f == null && !s.done()) {
       Lookup sought = seek(p);
       if (sought != null) {

@@ -33,6 +33,11 @@ final class LazyTarScan {
     this.gzip = gzip;
   }
 
+  /** How far into the tar the scan has read (uncompressed bytes). */
+  synchronized long position() {
+    return tar == null ? 0 : tar.offset();
+  }
+
   /** Whether the whole tar has been read. */
   synchronized boolean done() {
     return done;

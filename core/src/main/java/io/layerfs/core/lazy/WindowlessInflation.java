@@ -161,7 +161,7 @@ final class WindowlessInflation implements AutoCloseable {
         zeros.setInput(in, givenZeros, inLength - givenZeros);
         givenZeros = inLength;
       }
-      ensureOut(Math.min(maxOutput, length + (64 << 10)));
+      ensureOut(Math.min(maxOutput, length + (64 << 10)), maxOutput);
       int n = zeros.inflate(out, length, Math.min(out.length, maxOutput) - length);
       if (n == 0 && zeros.needsDictionary()) {
         throw new DataFormatException("asks for a dictionary");
@@ -243,9 +243,9 @@ final class WindowlessInflation implements AutoCloseable {
     }
   }
 
-  private void ensureOut(int n) {
+  private void ensureOut(int n, int max) {
     if (n > out.length) {
-      out = Arrays.copyOf(out, Math.max(n, out.length * 2));
+      out = Arrays.copyOf(out, Math.max(n, (int) Math.min(max, out.length * 2L)));
     }
   }
 
