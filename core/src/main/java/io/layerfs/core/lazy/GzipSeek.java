@@ -273,7 +273,8 @@ final class GzipSeek {
         long consumedTo = boundary + w.consumed();
         long stop = chain.seen.isEmpty() ? Math.max(limit, EMPTY_PROBE) : limit;
         // a probe that only points the way stops at its first name
-        if (passed || !last && chain.firstName != null || !more || chain.ended || w.length() >= MAX_OUTPUT
+        if (passed || !last && chain.firstName != null || !more || chain.ended
+            || w.length() >= MAX_OUTPUT
             || consumedTo - boundary >= stop) {
           p.end = consumedTo;
           break;

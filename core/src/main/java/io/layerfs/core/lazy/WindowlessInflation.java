@@ -29,7 +29,8 @@ final class WindowlessInflation implements AutoCloseable {
 
   private final Inflater zeros = new Inflater(true);
   private Inflater ones = new Inflater(true);
-  // the compressed bytes fed so far (after the made-up start); each inflater is given what it has not had yet
+  // the compressed bytes fed so far (after the made-up start); each inflater is given what it
+  // has not had yet
   private byte[] in = new byte[64 << 10];
   private int inLength;
   private int givenZeros;
