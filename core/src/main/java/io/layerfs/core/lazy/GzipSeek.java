@@ -40,7 +40,7 @@ import java.util.zip.DataFormatException;
  */
 final class GzipSeek {
   /** Compressed bytes scanned for a block boundary at first (then up to {@link #MAX_SCAN}). */
-  static final int SCAN = 64 << 10;
+  static final int SCAN = 128 << 10;
   static final int MAX_SCAN = 1 << 20;
   /** Compressed bytes a probe inflates past its boundary, once it has names. */
   static final int PROBE = 64 << 10;
