@@ -25,6 +25,12 @@ import java.util.function.BooleanSupplier;
  */
 public final class LazyLayer {
   private static final int CACHED_CHUNKS = 16;
+  /**
+   * How far into a plain gzip layer's tar a lookup reads on from where reading from the start
+   * stopped before it searches the stream: about what the first fetch block inflates to, so a
+   * path near the start (or near the last one read) costs one small request either way.
+   */
+  static final long SCAN_FIRST = 2L * LazyGzip.FIRST_BLOCK;
 
   private final Layer layer;
   private final Path dir;
@@ -33,6 +39,7 @@ public final class LazyLayer {
   // @GuardedBy("this")
   private LazyGzip gzip;
   private LazyTarScan scan;
+  private GzipSeek seek;
   // verified chunks, most recently used last
   // @GuardedBy("chunks")
   private final Map<Toc.Chunk, byte[]> chunks =
@@ -156,7 +163,15 @@ public final class LazyLayer {
   public Lookup lookup(String absPath) throws IOException {
     LazyTarScan s = scan();
     String p = Toc.cleanName(absPath);
-    LazyTarScan.Found f = s.find(p);
+    // a few headers on from the start, then a search of the stream, then from the start on
+    LazyTarScan.Found f = s.find(p, s.position() + SCAN_FIRST);
+    if (f == null && !s.done()) {
+      Lookup sought = seek(p);
+      if (sought != null) {
+        return sought;
+      }
+      f = s.find(p);
+    }
     if (f == null) {
       int slash = p.lastIndexOf('/');
       String wh = (slash < 0 ? "" : p.substring(0, slash + 1)) + ".wh." + p.substring(slash + 1);
@@ -181,6 +196,40 @@ public final class LazyLayer {
       }
     }
     return new Lookup(b.array(), null, false);
+  }
+
+  /**
+   * The entry at {@code p} found by a search of the compressed stream ({@link GzipSeek}) rather
+   * than a read from its start; null when the search cannot tell for sure, or finds an entry a
+   * read from the start must report (not a file or link).
+   */
+  private Lookup seek(String p) throws IOException {
+    GzipSeek.Found g = seeker().find(p);
+    if (g == null) {
+      return null;
+    }
+    return switch (g.type()) {
+      case '2' -> new Lookup(null, "/" + resolveLink(p, g.link()), false);
+      case '1' -> new Lookup(null, "/" + Toc.cleanName(g.link()), false);
+      case '0', '\0', '7' -> new Lookup(g.data(), null, false);
+      default -> null;
+    };
+  }
+
+  /** Probes the searches of the compressed stream made so far (0 for an eStargz layer). */
+  long seekProbes() {
+    GzipSeek g;
+    synchronized (this) {
+      g = seek;
+    }
+    return g == null ? 0 : g.probes();
+  }
+
+  private synchronized GzipSeek seeker() {
+    if (seek == null) {
+      seek = new GzipSeek(blob);
+    }
+    return seek;
   }
 
   synchronized LazyGzip gzip() throws IOException {

@@ -26,13 +26,34 @@ final class LazyTarScan {
   private final Map<String, Found> seen = new HashMap<>();
   private RawTarReader tar;
   private boolean done;
+  // the size of the entry whose data is still to be skipped, or -1
+  private long skipping = -1;
 
   LazyTarScan(LazyGzip gzip) {
     this.gzip = gzip;
   }
 
+  /** How far into the tar the scan has read (uncompressed bytes). */
+  synchronized long position() {
+    return tar == null ? 0 : tar.offset();
+  }
+
+  /** Whether the whole tar has been read. */
+  synchronized boolean done() {
+    return done;
+  }
+
   /** The entry at {@code path} (cleaned as a TOC name), reading further if needed; or null. */
   synchronized Found find(String path) throws IOException {
+    return find(path, Long.MAX_VALUE);
+  }
+
+  /**
+   * The entry at {@code path}, reading headers only while they start before uncompressed offset
+   * {@code bound} and skipping no entry's data past it; null if not found so far (or not in the
+   * tar, once {@link #done}).
+   */
+  synchronized Found find(String path, long bound) throws IOException {
     String want = Toc.cleanName(path);
     Found f = seen.get(want);
     if (f != null || done) {
@@ -41,20 +62,31 @@ final class LazyTarScan {
     if (tar == null) {
       tar = new RawTarReader(new Sequential());
     }
-    RawTarReader.Entry e;
-    while ((e = tar.next()) != null) {
+    while (true) {
+      if (skipping >= 0) {
+        if (tar.offset() + tar.payloadLeft() > bound) {
+          return null;
+        }
+        tar.skipPayload(); // inflated to the prefix file, not read back
+        tar.readPadding(skipping);
+        skipping = -1;
+      }
+      if (tar.offset() >= bound) {
+        return null;
+      }
+      RawTarReader.Entry e = tar.next();
+      if (e == null) {
+        done = true;
+        return null;
+      }
       long dataOffset = tar.offset();
-      long size = e.size;
-      tar.skipPayload(); // inflated to the prefix file, not read back
-      tar.readPadding(size);
-      Found found = new Found(Toc.cleanName(e.name), e.type, dataOffset, size, e.linkName);
+      skipping = e.size;
+      Found found = new Found(Toc.cleanName(e.name), e.type, dataOffset, e.size, e.linkName);
       seen.put(found.path(), found);
       if (found.path().equals(want)) {
         return found;
       }
     }
-    done = true;
-    return null;
   }
 
   /** The uncompressed tar front to back, through the lazy inflater. */

@@ -42,20 +42,39 @@
  *
  * <h2>Plain gzip layers</h2>
  *
- * <p>A tar has no table of contents, and a gzip stream can only be inflated from its start: Java's
- * {@code Inflater} can be neither copied nor primed at a bit offset. {@link
- * io.layerfs.core.lazy.LazyGzip} keeps one live inflater at the frontier and the inflated prefix on
- * disk, so reads behind the frontier are local file reads and reads ahead continue the stream
- * (fetched in blocks that grow from 128 KiB to 1 MiB, as readahead does: few round trips for a
- * file deep in a layer; once a quarter of a block is inflated the next one is fetched in the
- * background, so the network and the inflater work at once); nothing starts over within a
- * process. {@link
- * io.layerfs.core.lazy.LazyTarScan} finds an entry by reading headers up to it. This serves {@code
- * Store.readLazily} (one file, searching layers top down); a container or view of the image needs
- * every layer's index, and indexing a tar reads it to its end, so opening one fetches plain gzip
- * layers whole (completing them) first. Completing a layer whose prefix this process inflated
- * inflates the rest after it and stores the whole tar (checked against the DiffID) as the
- * layer's uncompressed blob, so the layer store indexes it without inflating it again.
+ * <p>A tar has no table of contents, and Java's {@code Inflater} can be neither copied nor
+ * primed at a bit offset. {@link io.layerfs.core.lazy.LazyGzip} keeps one live inflater at the
+ * frontier and the inflated prefix on disk, so reads behind the frontier are local file reads and
+ * reads ahead continue the stream (fetched in blocks that grow from 128 KiB to 1 MiB, as
+ * readahead does: few round trips for a file deep in a layer; once a quarter of a block is
+ * inflated the next one is fetched in the background, so the network and the inflater work at
+ * once); nothing starts over within a process. {@link io.layerfs.core.lazy.LazyTarScan} finds an
+ * entry by reading headers up to it.
+ *
+ * <p>A lookup by path reads the tar from the start only as far as the first fetch block
+ * inflates to; past that it searches the stream ({@link io.layerfs.core.lazy.GzipSeek}), as
+ * rapidgzip does: image tools write a layer's tar sorted by name (umoci by path, BuildKit and
+ * docker in directory-walk order, {@link io.layerfs.core.lazy.TarNames}), so a binary search over
+ * compressed offsets finds an entry. Each probe looks for a deflate block boundary after its
+ * offset ({@link io.layerfs.core.lazy.DeflateBlockFinder}: a dynamic block whose three prefix
+ * codes are valid and complete, or a stored block's length and its complement), inflates from it
+ * with two made-up windows that differ at every byte ({@link
+ * io.layerfs.core.lazy.WindowlessInflation}; bytes equal in both do not come from the unknown 32
+ * KiB before the boundary), and reads the tar headers in those known bytes (magic, checksum,
+ * then entry after entry). The names say left or right; the last probe inflates from a boundary
+ * shortly before the entry through its data. What probes saw is kept per layer for the next
+ * lookups in the process. When the search cannot tell for sure (names out of order, a header or
+ * a data byte from the unknown window, no boundary, a probe that fails to inflate, the path not
+ * there, too many bytes spent), the lookup reads from the start as before. For the Debian test
+ * image /etc/os-release (a link to /usr/lib/os-release, 10% into the stream) costs 3.4% of the
+ * image's bytes rather than 10.9%.
+ *
+ * <p>This serves {@code Store.readLazily} (one file, searching layers top down); a container or
+ * view of the image needs every layer's index, and indexing a tar reads it to its end, so
+ * opening one fetches plain gzip layers whole (completing them) first. Completing a layer whose
+ * prefix this process inflated inflates the rest after it and stores the whole tar (checked
+ * against the DiffID) as the layer's uncompressed blob, so the layer store indexes it without
+ * inflating it again.
  *
  * <h2>What is verified when</h2>
  *
@@ -63,8 +82,13 @@
  * metadata (names, modes, owners) is trusted as the TOC digest in the manifest commits to it, and
  * the blob as a whole (so also the tar headers the TOC describes) is checked only on completion.
  * Plain gzip: gzip's CRC-32 at the end of each member and the DiffID at the end of the stream;
- * what the registry sent is served before that unverified. Completion checks the blob's digest
- * either way. What the disk gives back of the held bytes is checked in both cases: every read of
+ * what the registry sent is served before that unverified. A searched lookup is no less
+ * verified than a read from the start, and no more: the file's header checksum, that its bytes
+ * come from the compressed bytes after a block boundary alone, and that the names around it are
+ * sorted (so that it is the first entry of its name, as a read from the start finds); a tar that
+ * looks sorted where it was probed but names a path twice far apart, or holds an archive whose
+ * names sort where it lies, could give another entry than a read from the start. Completion
+ * checks the blob's digest either way. What the disk gives back of the held bytes is checked in both cases: every read of
  * {@code blob.part} checks each 64 KiB piece it touches against the CRC32C taken when it was
  * written, and a piece that fails is fetched again (once; then the read fails naming the blob,
  * the bytes and the file), so damage on disk is never served, not even before a gzip CRC.
