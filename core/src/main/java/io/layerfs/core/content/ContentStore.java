@@ -213,9 +213,7 @@ public final class ContentStore {
    */
   public void tag(String name, Digest target) throws IOException {
     checkRefName(name);
-    byte[] json = readJson(target);
-    String mediaType = ImageManifest.mediaTypeOf(json, target.toString());
-    Descriptor descriptor = new Descriptor(mediaType, target, json.length);
+    Descriptor descriptor = descriptorOf(target);
     // a gc between the read above and the update would take an untagged target
     try (Lease lease = lease()) {
       if (!contains(target)) {
@@ -232,9 +230,7 @@ public final class ContentStore {
    * name, found by its digest, as {@code docker load} keeps an untagged image by its ID.
    */
   public void keepUntagged(Digest target) throws IOException {
-    byte[] json = readJson(target);
-    String mediaType = ImageManifest.mediaTypeOf(json, target.toString());
-    Descriptor descriptor = new Descriptor(mediaType, target, json.length);
+    Descriptor descriptor = descriptorOf(target);
     try (Lease lease = lease()) {
       if (!contains(target)) {
         throw new NoSuchFileException(blobPath(target).toString(), null,
@@ -243,6 +239,13 @@ public final class ContentStore {
       updateIndex(index -> index.keep(descriptor));
     }
   }
+  /** The index.json descriptor of the stored manifest or image index {@code target}. */
+  private Descriptor descriptorOf(Digest target) throws IOException {
+    byte[] json = readJson(target);
+    return new Descriptor(ImageManifest.mediaTypeOf(json, target.toString()), target,
+        json.length);
+  }
+
 
   /**
    * Removes the entries of index.json without a tag that hold {@code target}; false if there
@@ -281,9 +284,7 @@ public final class ContentStore {
   }
 
   private byte[] holdIndex(String container, Digest manifest) throws IOException {
-    byte[] json = readJson(manifest);
-    String mediaType = ImageManifest.mediaTypeOf(json, manifest.toString());
-    return OciIndex.holdIndex(container, new Descriptor(mediaType, manifest, json.length));
+    return OciIndex.holdIndex(container, descriptorOf(manifest));
   }
 
   /** Removes what index.json holds for {@code container} (see {@link #hold}); false if none. */

@@ -53,8 +53,8 @@ final class ContainerCheck implements Check {
     Path containers = ContainerDirectory.containers(run.store());
     for (ContainerDirectory.Root root : run.containers()) {
       Digest manifest = root.record().manifest();
-      if (!run.store().contains(manifest) || run.store().holds(root.name(), manifest)) {
-        continue; // held, or missing: the blob check says so, and nothing can hold it
+      if (!run.store().contains(manifest) || heldOrUnreadable(run, root.name(), manifest)) {
+        continue; // held, or missing or damaged: the blob check says so, and nothing can hold it
       }
       String problem = "index.json does not hold its image " + manifest
           + ", so umoci gc would delete it";
@@ -79,6 +79,15 @@ final class ContainerCheck implements Check {
       } else {
         run.problem(Kind.IMAGE_HOLD, name, problem);
       }
+    }
+  }
+
+  /** Whether index.json holds {@code manifest}; true when the manifest does not read whole. */
+  private static boolean heldOrUnreadable(FsckRun run, String container, Digest manifest) {
+    try {
+      return run.store().holds(container, manifest);
+    } catch (IOException e) {
+      return true; // a damaged manifest: the blob check reports it; a hold would name it anyway
     }
   }
 

@@ -142,6 +142,18 @@ class FsckTest {
   }
 
   @Test
+  void aFlippedByteInTheManifestOfAContainersImageIsReportedNotThrown() throws IOException {
+    flipByte(blob(image.manifestDigest()), 10); // the hold check reads it too
+
+    FsckReport report = fsck(false);
+
+    assertTrue(report.problems().stream().anyMatch(p -> p.kind() == Kind.CORRUPT_BLOB
+        && p.object().equals(image.manifestDigest().toString())), report.toString());
+    assertTrue(report.problems().stream().noneMatch(p -> p.kind() == Kind.IMAGE_HOLD),
+        report.toString());
+  }
+
+  @Test
   void aMissingManifestReferencedByATagIsMissing() throws IOException {
     Files.delete(blob(image.manifestDigest()));
 
