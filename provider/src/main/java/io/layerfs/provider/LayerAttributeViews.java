@@ -40,7 +40,10 @@ final class LayerAttributeViews {
 
   /** Reads the attributes of one path: the lookup a view does when asked. */
   interface Source {
-    /** The attributes, with the errors of reading attributes ({@link io.layerfs.core.internal.NotADirectory}). */
+    /**
+     * The attributes, with the errors of reading attributes ({@link
+     * io.layerfs.core.internal.NotADirectory}).
+     */
     LayerFileAttributes read() throws IOException;
 
     /** The node, with the errors of opening the file (as reading extended attributes does). */

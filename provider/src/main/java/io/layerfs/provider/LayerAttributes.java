@@ -31,7 +31,8 @@ final class LayerAttributes {
     for (FileAttribute<?> attr : attrs) {
       String name = attr.name();
       if (!name.equals("posix:permissions") && !name.equals("unix:permissions")) {
-        throw new UnsupportedOperationException("'" + name + "' not supported as initial attribute");
+        throw new UnsupportedOperationException(
+            "'" + name + "' not supported as initial attribute");
       }
       @SuppressWarnings("unchecked")
       Set<PosixFilePermission> perms = (Set<PosixFilePermission>) attr.value();

@@ -20,7 +20,8 @@ import java.util.stream.Stream;
  * The layers of a store that are read lazily from remote blobs, and their state on disk: one
  * folder per layer, {@code layerfs/lazy/<algorithm>/<hex>/}, holding the partial blob ({@value
  * PartialBlob#DATA} and {@value PartialBlob#RANGES}) and, for a plain gzip layer read by path,
- * the inflated prefix (unlinked while it is used: {@link LazyGzip}). A folder goes when its layer is completed
+ * the inflated prefix (unlinked while it is used: {@link LazyGzip}). A folder goes when its layer
+ * is completed
  * into a real blob ({@link #complete}); gc removes folders of layers nothing references.
  *
  * <p>Thread-safe.

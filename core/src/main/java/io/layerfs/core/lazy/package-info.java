@@ -88,10 +88,11 @@
  * sorted (so that it is the first entry of its name, as a read from the start finds); a tar that
  * looks sorted where it was probed but names a path twice far apart, or holds an archive whose
  * names sort where it lies, could give another entry than a read from the start. Completion
- * checks the blob's digest either way. What the disk gives back of the held bytes is checked in both cases: every read of
- * {@code blob.part} checks each 64 KiB piece it touches against the CRC32C taken when it was
- * written, and a piece that fails is fetched again (once; then the read fails naming the blob,
- * the bytes and the file), so damage on disk is never served, not even before a gzip CRC.
+ * checks the blob's digest either way. What the disk gives back of the held bytes is checked in
+ * both cases: every read of {@code blob.part} checks each 64 KiB piece it touches against the
+ * CRC32C taken when it was written, and a piece that fails is fetched again (once; then the read
+ * fails naming the blob, the bytes and the file), so damage on disk is never served, not even
+ * before a gzip CRC.
  *
  * <p>Thread safety: every class is safe for concurrent use. A fetch runs outside its blob's
  * monitor, which guards only the lists of ranges held and being fetched: two readers of

@@ -125,8 +125,8 @@
  * <p>{@code meta.snap} is {@code [long magic "LFSMETA1"][int version 4][long generation][long,
  * long container id][int length][int CRC32C of the generation, the id and the payload]} (version
  * 2 and 3: no id, the CRC32C of the generation and the payload) followed by a payload of the
- * same ops ({@code DIR} of every directory, {@code FILE} of every file, {@code LINK} of every name),
- * big-endian. Generations tie the two files together. A new container's log has generation 0
+ * same ops ({@code DIR} of every directory, {@code FILE} of every file, {@code LINK} of every
+ * name), big-endian. Generations tie the two files together. A new container's log has generation 0
  * and there is no snapshot. Closing the container writes the snapshot of generation G + 1 (the
  * log's G plus one) to {@code meta.snap.tmp}, forces it, renames it over the old one, forces the
  * directory and only then empties the log: it cuts it to its header and rewrites the header with

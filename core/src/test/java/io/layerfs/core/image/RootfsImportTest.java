@@ -84,7 +84,8 @@ class RootfsImportTest {
       JsonNode config = new ObjectMapper().readTree(store.imageConfig(image));
       assertEquals("linux", config.get("os").asText());
       assertEquals(RootfsImport.hostArchitecture(), config.get("architecture").asText());
-      assertEquals("Imported from rootfs.tar", config.get("history").get(0).get("comment").asText());
+      assertEquals("Imported from rootfs.tar",
+          config.get("history").get(0).get("comment").asText());
     }
   }
 

@@ -424,7 +424,8 @@ class ImageTransferTest {
     assertEquals(built.manifestDigest(), Images.resolve(target, "latest").manifestDigest());
     // the archive without a kind: manifest.json wins, for its full names
     ContentStore auto = ContentStore.open(tmp.resolve("auto"));
-    assertEquals(List.of("busybox:latest"), ImageTransfer.importArchive(archive, auto, Progress.NONE));
+    assertEquals(List.of("busybox:latest"),
+        ImageTransfer.importArchive(archive, auto, Progress.NONE));
   }
 
   // ---- safety ----
