@@ -82,7 +82,9 @@ final class LazyTarScan {
       long dataOffset = tar.offset();
       skipping = e.size;
       Found found = new Found(Toc.cleanName(e.name), e.type, dataOffset, e.size, e.linkName);
-      seen.put(found.path(), found);
+      // a name given twice keeps its first entry, whichever lookup read past both: the answer
+      // to a path must not change as later lookups read on
+      seen.putIfAbsent(found.path(), found);
       if (found.path().equals(want)) {
         return found;
       }

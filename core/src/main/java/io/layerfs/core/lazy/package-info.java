@@ -49,7 +49,8 @@
  * readahead does: few round trips for a file deep in a layer; once a quarter of a block is
  * inflated the next one is fetched in the background, so the network and the inflater work at
  * once); nothing starts over within a process. {@link io.layerfs.core.lazy.LazyTarScan} finds an
- * entry by reading headers up to it.
+ * entry by reading headers up to it (of a name given twice, the first entry, also once a later
+ * lookup read past both).
  *
  * <p>A lookup by path reads the tar from the start only as far as the first fetch block
  * inflates to; past that it searches the stream ({@link io.layerfs.core.lazy.GzipSeek}), as
