@@ -25,6 +25,8 @@ final class PsCommand implements CliCommand {
         "Accepted for docker's sake: every container is listed (none runs)."));
     spec.addOption(Specs.flag(new String[] {"-q", "--quiet"},
         "Only the names, one a line (layerfs rm $(layerfs ps -q))."));
+    spec.addOption(Specs.flag(new String[] {"-s", "--size"},
+        "Accepted for docker's sake: the SIZE column is always shown."));
     return spec;
   }
 

@@ -141,6 +141,15 @@ class ContainerCommandsTest {
   }
 
   @Test
+  void createWithTheImageBeforeTheNameSaysWhichIsWhichAndLeavesNothing() throws IOException {
+    Cli.Result r = run("create", "base:1", "web");
+    assertEquals(2, r.code(), r.err());
+    assertTrue(r.err().contains("'base:1' is an image and 'web' is none"), r.err());
+    assertTrue(r.err().contains("create --name NAME IMAGE"), r.err());
+    assertEquals(List.of(), Container.list(ContentStore.open(storeDir)));
+  }
+
+  @Test
   void createWithABadMountIsRefusedBeforeAnythingIsWritten() throws IOException {
     Cli.Result r = run("create", "web", "base:1", "--mount", "type=volume,source=v,target=/v",
         "--mount", "type=floppy,target=/a");
@@ -371,6 +380,7 @@ class ContainerCommandsTest {
     assertEquals(0, names.code(), names.err());
     assertEquals("db\nweb\n", names.out());
     assertEquals(run("ps").out(), run("ps", "--all").out());
+    assertEquals(run("ps").out(), run("ps", "-s").out()); // docker's --size: SIZE always shown
     assertEquals("base:1\n", run("images", "--quiet").out());
     // docker's idiom: rm $(ps -aq)
     Cli.Result rm = run("rm", "db", "web");
