@@ -16,6 +16,7 @@
  * layerfs/containers/NAME/
  *   container.json   the container's record (ContainerRecord): its image whole, its id
  *   lock             the one-writer lock (an OS file lock)
+ *   held             index.json's file key, size and time when its hold was last found (a hint)
  *   meta.log         the upper layer's metadata records since the last snapshot (overlay)
  *   meta.snap        the upper layer's compacted metadata (overlay)
  *   data/ID          the bytes of upper file ID, sparse for a partial copy-up (overlay)
@@ -48,7 +49,8 @@
  * io.layerfs.core.oci.OciIndex}), because tools that know only the layout ({@code
  * umoci gc}) collect garbage from {@code index.json} alone; a writable open adds the hold back
  * when it is missing (a container made before holds, or a hold a concurrent writer of {@code
- * index.json} dropped). Removing a container takes its lock and deletes {@code
+ * index.json} dropped), checking only when {@code index.json} changed since {@code held} was
+ * written (the check costs a fresh JVM the JSON parser and the security providers). Removing a container takes its lock and deletes {@code
  * container.json} first, so a crash part way leaves no half container that {@code list} shows;
  * the hold goes last (a crash before leaves a hold, which {@code fsck --repair} removes).
  *

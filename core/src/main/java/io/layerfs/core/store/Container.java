@@ -160,12 +160,16 @@ public final class Container implements FileTree {
       }
       Digest manifest = record.manifest();
       requireImageBlobs(store, name, record);
-      if (!readOnly && !store.holds(name, manifest)) {
-        // a container made before holds existed, or whose hold a concurrent writer of
-        // index.json (skopeo, umoci) dropped, gets it back
-        try (Lease lease = store.lease()) {
-          store.hold(name, manifest);
+      String stamp = readOnly ? null : HoldStamp.of(store.root().resolve("index.json"));
+      if (!readOnly && !HoldStamp.current(dir, stamp)) {
+        if (!store.holds(name, manifest)) {
+          // a container made before holds existed, or whose hold a concurrent writer of
+          // index.json (skopeo, umoci) dropped, gets it back
+          try (Lease lease = store.lease()) {
+            store.hold(name, manifest);
+          }
         }
+        HoldStamp.record(dir, stamp);
       }
       // remembered: RootFs.open resolves the same digest so, and a fresh JVM then neither
       // parses the manifest and config nor hashes them (nor loads the security providers)

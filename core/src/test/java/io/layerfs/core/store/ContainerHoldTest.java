@@ -89,6 +89,33 @@ class ContainerHoldTest {
   }
 
   @Test
+  void aWritableOpenChecksTheHoldOnlyWhenIndexJsonChangedSinceTheLastCheck() throws IOException {
+    Digest hold = content.readIndex().holds().get("web");
+    Path holdBlob = content.blobPath(hold);
+    Path stamp = content.stateDir().resolve("containers/web").resolve(HoldStamp.FILE);
+    assertTrue(Files.isRegularFile(stamp), "the create checked and stamped");
+    // unchanged index.json: the open trusts the stamp (fsck reports a missing hold blob)
+    Files.delete(holdBlob);
+    try (Store store = Store.open(dir)) {
+      store.container("web", null, false).close();
+    }
+    assertFalse(Files.exists(holdBlob));
+    // a damaged stamp is no stamp: the hold is checked and its blob written again
+    Files.writeString(stamp, "garbage");
+    try (Store store = Store.open(dir)) {
+      store.container("web", null, false).close();
+    }
+    assertTrue(content.holds("web", manifest));
+    // index.json rewritten by another tool (a tag added): checked again
+    Files.delete(holdBlob);
+    content.tag("b:1", manifest);
+    try (Store store = Store.open(dir)) {
+      store.container("web", null, false).close();
+    }
+    assertTrue(content.holds("web", manifest));
+  }
+
+  @Test
   void aContainerWhoseManifestIsGoneFailsNamingItAndTheBlob() throws IOException {
     content.updateIndex(index -> index.release("web"));
     content.untag("a:1");
