@@ -100,7 +100,7 @@ public final class Images {
    * selection: a manifest or an image index. Several entries tagged {@code ref} for different
    * platforms resolve to the linux/amd64 one.
    */
-  static Digest resolveTarget(ContentStore store, String ref) throws IOException {
+  public static Digest resolveTarget(ContentStore store, String ref) throws IOException {
     return lookup(store, store.readIndex(), ref, DEFAULT_OS, DEFAULT_ARCH).digest();
   }
 
@@ -109,20 +109,26 @@ public final class Images {
    * the store holds, a tag, the {@code :latest} fallback), without reading the image.
    */
   public static boolean isKnown(ContentStore store, String ref) throws IOException {
-    if (ref.startsWith("sha256:") || ref.startsWith("sha512:")) {
-      try {
-        return store.contains(Digest.parse(ref));
-      } catch (IllegalArgumentException e) {
-        return false;
-      }
+    if ((ref.startsWith("sha256:") || ref.startsWith("sha512:")) && isDigest(ref)) {
+      return store.contains(Digest.parse(ref));
     }
     byte[] indexJson = store.readIndexBytes();
     if (ResolvedImages.find(store, indexJson, ref, DEFAULT_OS, DEFAULT_ARCH) != null) {
       return true; // resolved before from this very index.json
     }
     OciIndex index = store.parseIndex(indexJson);
-    return !index.tagged(ref).isEmpty() || (!hasTag(ref)
-        && (!index.tagged(ref + ":latest").isEmpty() || !index.tagged("latest").isEmpty()));
+    if (!index.tagged(ref).isEmpty() || (!hasTag(ref)
+        && (!index.tagged(ref + ":latest").isEmpty() || !index.tagged("latest").isEmpty()))) {
+      return true;
+    }
+    if (!ImageIds.looksLikeId(ref)) {
+      return false;
+    }
+    try {
+      return ImageIds.byPrefix(store, index, ref) != null;
+    } catch (IOException ambiguous) {
+      return true; // known, though not which: resolving it says so, where a pull would not
+    }
   }
 
 
@@ -175,23 +181,39 @@ public final class Images {
     if (ref == null || ref.isEmpty()) {
       throw new IllegalArgumentException("empty image reference");
     }
-    if (ref.startsWith("sha256:") || ref.startsWith("sha512:")) {
-      Digest digest;
-      try {
-        digest = Digest.parse(ref);
-      } catch (IllegalArgumentException e) {
-        throw new IOException("invalid image reference: " + e.getMessage(), e);
-      }
+    if ((ref.startsWith("sha256:") || ref.startsWith("sha512:")) && isDigest(ref)) {
+      Digest digest = Digest.parse(ref);
       if (!store.contains(digest)) {
         throw new IOException("no image '" + ref + "' in store " + store.root());
       }
+      if (!isEntry(index, digest)) {
+        // docker's image ID is the config digest: `docker history sha256:<id>`
+        Descriptor byId = ImageIds.byConfig(store, index, digest, ref);
+        if (byId != null) {
+          return byId;
+        }
+      }
       // media type and size come from the blob itself in resolve()
       return new Descriptor(null, digest, 0);
+    }
+    if ((ref.startsWith("sha256:") || ref.startsWith("sha512:")) && !ImageIds.looksLikeId(ref)) {
+      try {
+        Digest.parse(ref);
+      } catch (IllegalArgumentException e) {
+        throw new IOException("invalid image reference: " + e.getMessage(), e);
+      }
     }
     List<Descriptor> found = index.tagged(ref);
     if (found.isEmpty() && !hasTag(ref)) {
       // docker's NAME is NAME:latest; never another image's bare "latest" (umoci's tags are bare)
       found = index.tagged(ref + ":latest");
+    }
+    if (found.isEmpty() && ImageIds.looksLikeId(ref)) {
+      // a tag first, then an image ID, as docker reads `1a2b3c4d5e6f`
+      Descriptor byId = ImageIds.byPrefix(store, index, ref);
+      if (byId != null) {
+        return byId;
+      }
     }
     if (found.isEmpty()) {
       StringJoiner tags = new StringJoiner(", ");
@@ -208,6 +230,25 @@ public final class Images {
       return found.get(0);
     }
     return ImageIndex.select(found, os, arch, "index.json entries tagged '" + ref + "'");
+  }
+
+  private static boolean isDigest(String ref) {
+    try {
+      Digest.parse(ref);
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
+  /** Whether an entry of index.json (a tag, an untagged image or a hold) names {@code digest}. */
+  private static boolean isEntry(OciIndex index, Digest digest) throws IOException {
+    for (Descriptor d : index.manifests()) {
+      if (d.digest().equals(digest)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** True if the last path component of {@code ref} has a {@code :tag} (or {@code @digest}). */

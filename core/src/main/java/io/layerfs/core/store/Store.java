@@ -156,17 +156,16 @@ public final class Store implements Closeable {
 
   /**
    * Tags what {@code ref} names as {@code tag}, as {@code docker tag} does: the target of tag
-   * {@code ref} itself (an image index stays an index), else the image {@link #image} resolves.
-   * A tag of that name already there moves.
+   * {@code ref} itself (an image index stays an index; so does an image ID or {@code NAME} for
+   * {@code NAME:latest}), else the manifest a digest names. A tag of that name already there
+   * moves.
    *
    * @throws IllegalArgumentException if {@code tag} is no name Docker would take ({@code
    *     [HOST[:PORT]/]NAME[:TAG]}, NAME in lower case), naming the part that is wrong
    */
   public void tag(String ref, String tag) throws IOException {
     ContentStore.checkTag(tag);
-    List<Descriptor> tagged = content.readIndex().tagged(ref);
-    Digest target = tagged.size() == 1 ? tagged.get(0).digest() : image(ref).manifestDigest();
-    content.tag(tag, target);
+    content.tag(tag, Images.resolveTarget(content, ref));
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.layerfs.core.image;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -19,7 +20,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -169,6 +172,87 @@ class ImageTest {
         e.getMessage().contains("available: linux/arm64, linux/amd64, linux/arm/v7"),
         e.getMessage());
     assertEquals(index, Images.resolveTarget(store, "multi"));
+    // the ID of the image the index gives names the index, as its tag does
+    assertEquals(index, Images.resolveTarget(store, amd64.configDigest().hex().substring(0, 12)));
+    assertEquals(index, Images.resolveTarget(store, amd64.configDigest().toString()));
+  }
+
+  @Test
+  void dockerImageIdsResolveFullOrByAPrefixOfAtLeastFourDigits() throws IOException {
+    Image v1 = read(ImageBuilder.create(store.root()).file("/v", "1").build("v1"));
+    Image loose = read(ImageBuilder.create(store.root()).file("/v", "loose").build());
+    store.keepUntagged(loose.manifestDigest());
+    String id = v1.configDigest().hex();
+    for (String ref : List.of("sha256:" + id, id, id.substring(0, 12),
+        "sha256:" + id.substring(0, 12), id.substring(0, 4),
+        v1.manifestDigest().hex().substring(0, 12))) {
+      assertEquals(v1.manifestDigest(), Images.resolve(store, ref).manifestDigest(), ref);
+      assertTrue(Images.isKnown(store, ref), ref);
+    }
+    // an untagged image by its ID too
+    assertEquals(loose.manifestDigest(),
+        Images.resolve(store, loose.configDigest().hex().substring(0, 12)).manifestDigest());
+    // docker's rule: fewer than 4 digits, or upper case, is a name, not an ID
+    for (String ref : List.of(id.substring(0, 3), id.substring(0, 12).toUpperCase())) {
+      IOException e = assertThrows(IOException.class, () -> Images.resolve(store, ref));
+      assertTrue(e.getMessage().startsWith("no image '" + ref + "'"), e.getMessage());
+      assertFalse(Images.isKnown(store, ref), ref);
+    }
+  }
+
+  @Test
+  void aTagThatLooksLikeAnIdWinsOverTheId() throws IOException {
+    Image a = read(ImageBuilder.create(store.root()).file("/v", "a").build("a:1"));
+    Image b = read(ImageBuilder.create(store.root()).file("/v", "b").build("b:1"));
+    String aId = a.configDigest().hex().substring(0, 12);
+    store.tag(aId + ":latest", b.manifestDigest());
+    assertEquals(b.manifestDigest(), Images.resolve(store, aId).manifestDigest());
+    assertEquals(a.manifestDigest(),
+        Images.resolve(store, a.configDigest().hex().substring(0, 13)).manifestDigest());
+  }
+
+  @Test
+  void anIdPrefixOfTwoImagesIsAnErrorNamingBoth() throws IOException {
+    // two configs whose digests share their first 4 hex digits: found by trying labels
+    Map<String, Integer> byPrefix = new HashMap<>();
+    int first = -1;
+    int second = -1;
+    for (int i = 0; second < 0; i++) {
+      String prefix = Digest.sha256(config(i)).hex().substring(0, 4);
+      Integer before = byPrefix.putIfAbsent(prefix, i);
+      if (before != null) {
+        first = before;
+        second = i;
+      }
+    }
+    Digest m1 = manifestOf(config(first));
+    Digest m2 = manifestOf(config(second));
+    store.tag("one:1", m1);
+    store.tag("two:1", m2);
+    store.tag("two:2", m2);
+    String prefix = Digest.sha256(config(first)).hex().substring(0, 4);
+    IOException e = assertThrows(IOException.class, () -> Images.resolve(store, prefix));
+    String id1 = Digest.sha256(config(first)).hex().substring(0, 12);
+    String id2 = Digest.sha256(config(second)).hex().substring(0, 12);
+    assertEquals("image ID '" + prefix + "' is ambiguous in store " + store.root()
+        + ": it matches " + id1 + " (one:1; manifest " + m1 + "), " + id2
+        + " (two:1 two:2; manifest " + m2 + "); give more of its digits, or a tag",
+        e.getMessage());
+    assertTrue(Images.isKnown(store, prefix), "known, so that no pull is tried");
+    assertEquals(m2, Images.resolve(store, id2).manifestDigest());
+  }
+
+  private static byte[] config(int label) {
+    return ("{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Labels\":{\"n\":\""
+        + label + "\"}},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}")
+        .getBytes(StandardCharsets.UTF_8);
+  }
+
+  private Digest manifestOf(byte[] config) throws IOException {
+    Digest digest = store.write(config);
+    return writeJson("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST
+        + "\",\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\","
+        + "\"digest\":\"" + digest + "\",\"size\":" + config.length + "},\"layers\":[]}");
   }
 
   @Test
