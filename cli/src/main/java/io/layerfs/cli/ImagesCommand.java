@@ -11,7 +11,9 @@ import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.LinkedHashSet;
 import java.util.OptionalLong;
+import java.util.Set;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
@@ -28,30 +30,25 @@ final class ImagesCommand implements CliCommand {
 
   static CommandSpec spec() {
     CommandSpec spec = Specs.command(new ImagesCommand(), "images",
-        "List the images of the store (untagged ones as <none>). SIZE is the layers' "
+        "List the images of the store (untagged ones as <none>). IMAGE ID is docker's "
+            + "(the config digest), which commands take as they take a tag. SIZE is the layers' "
             + "uncompressed size, as docker shows it; '*' marks an image with layers not read yet, "
             + "counted compressed (listing inflates nothing).");
     spec.addOption(FormatOption.spec());
     spec.addOption(Specs.flag(new String[] {"-q", "--quiet"},
-        "Only the tags, one a line, and an untagged image's digest (layerfs rmi $(layerfs "
-            + "images -q))."));
+        "Only the image IDs, one a line, each once (layerfs rmi $(layerfs images -q)), as "
+            + "docker prints them."));
     return spec;
   }
 
   @Override
   public int run(Invocation in) throws IOException {
     PrintWriter out = in.out();
-    if (in.flag("--quiet")) {
-      // tags, not docker's image ids: rmi takes tags (and an untagged image's digest)
-      try (Store store = Stores.existing(in.store())) {
-        store.tags().forEach(out::println);
-        store.untaggedImages().forEach(out::println);
-      }
-      return 0;
-    }
-    boolean json = FormatOption.json(in);
-    Table table = new Table("TAG", "MANIFEST", "LAYERS", "SIZE");
+    boolean quiet = in.flag("--quiet");
+    boolean json = !quiet && FormatOption.json(in);
+    Table table = new Table("TAG", "IMAGE ID", "MANIFEST", "LAYERS", "SIZE");
     Instant now = Instant.now();
+    Set<String> ids = new LinkedHashSet<>();
     try (Store store = Stores.existing(in.store())) {
       List<String> tags = new ArrayList<>(store.tags());
       List<String> refs = new ArrayList<>(tags);
@@ -62,28 +59,45 @@ final class ImagesCommand implements CliCommand {
       }
       for (int i = 0; i < tags.size(); i++) {
         Image image = store.image(refs.get(i));
+        if (quiet) {
+          // docker's image ids, each once however many tags it has: rmi, history... take them
+          ids.add(id(image));
+          continue;
+        }
         Size size = Size.of(store, image);
         String sizeCell = Human.size(size.bytes(), 3) + (size.exact() ? "" : "*");
         if (json) {
           Json.printLine(out, row(store, tags.get(i), image, sizeCell, size, now));
         } else {
-          table.row(tags.get(i), Main.shortDigest(image.manifestDigest().toString()),
+          table.row(tags.get(i), id(image), Main.shortDigest(image.manifestDigest().toString()),
               image.layers().size(), sizeCell);
         }
       }
     }
-    if (!json) {
+    if (quiet) {
+      ids.forEach(out::println);
+    } else if (!json) {
       table.print(out);
     }
     return 0;
   }
 
   /**
+   * Docker's image ID as {@code docker images} shows it: the config digest's first 12 hex
+   * digits, which every command taking an image resolves (see {@code Images}).
+   */
+  static String id(Image image) {
+    return image.configDigest().hex().substring(0, 12);
+  }
+
+  /**
    * One line of {@code docker images --format json}: docker's keys in its order, string values.
    * {@code Repository} and {@code Tag} split the tag at its last {@code :} after the last
-   * {@code /} (a name without one has an empty Tag; an untagged image is {@code <none>} in
-   * both); {@code ID} is docker's image ID, the config digest's first 12 hex digits (the same
-   * as docker's for an image imported from docker); {@code Digest} the manifest digest, which
+   * {@code /}; a name without one is, in umoci's and skopeo's style ({@code oci:DIR:latest}),
+   * just the tag of the layout (Repository {@code <none>}), or with a {@code /}, a repository
+   * without a tag (Tag {@code <none>}); an untagged image is {@code <none>} in both. {@code
+   * ID} is docker's image ID, the config digest's first 12 hex digits (the same as docker's for
+   * an image imported from docker), which commands take as an image; {@code Digest} the manifest digest, which
    * layerfs commands take; {@code CreatedAt} from the image config. Then layerfs' own: the
    * number of layers and the size in bytes.
    */
@@ -91,15 +105,30 @@ final class ImagesCommand implements CliCommand {
       Instant now) throws IOException {
     int slash = tag.lastIndexOf('/');
     int colon = tag.equals(NONE) ? -1 : tag.indexOf(':', slash + 1);
-    String repository = colon < 0 ? tag : tag.substring(0, colon);
-    String version = tag.equals(NONE) ? NONE : colon < 0 ? "" : tag.substring(colon + 1);
+    String repository;
+    String version;
+    if (tag.equals(NONE)) {
+      repository = NONE;
+      version = NONE;
+    } else if (colon >= 0) {
+      repository = tag.substring(0, colon);
+      version = tag.substring(colon + 1);
+    } else if (slash < 0) {
+      // umoci's and skopeo's style: the layout is the repository, the name just the tag
+      repository = NONE;
+      version = tag;
+    } else {
+      // a repository without a tag, as docker shows a name kept by digest alone
+      repository = tag;
+      version = NONE;
+    }
     Instant created = created(store, image);
     ObjectNode row = Json.object();
     row.put("Containers", "N/A");
     row.put("CreatedAt", created == null ? "N/A" : Human.timestamp(created));
     row.put("CreatedSince", created == null ? "N/A" : Human.ago(created, now));
     row.put("Digest", image.manifestDigest().toString());
-    row.put("ID", image.configDigest().hex().substring(0, 12));
+    row.put("ID", id(image));
     row.put("Repository", repository);
     row.put("SharedSize", "N/A");
     row.put("Size", sizeCell);

@@ -6,68 +6,136 @@ import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.NoSuchFileException;
+import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code layerfs rmi [-f] TAG...}: removes image tags from the store's {@code index.json}, as
+ * {@code layerfs rmi [-f] IMAGE...}: removes image tags from the store's {@code index.json}, as
  * {@code docker rmi} untags: prints {@code Untagged: TAG} for each, goes on past a failure and
- * exits 1 if any failed. The digest of an untagged image removes it ({@code Deleted: DIGEST}),
- * as {@code docker rmi ID} does. As docker does, it refuses the last tag of an image a
- * container was created from, unless {@code -f}; another tag of the same image goes freely.
+ * exits 1 if any failed. An image ID or digest removes the image, as {@code docker rmi ID}
+ * does: every tag of it and its untagged entry ({@code Deleted: DIGEST}), unless it has several
+ * tags or a container was created from it (then only with {@code -f}). As docker does, it
+ * refuses the last tag of an image a container was created from, unless {@code -f}; another
+ * tag of the same image goes freely.
  * Blobs stay until {@code gc}, which keeps those a container still uses (each container records
  * its image), so even a forced removal loses no container's files.
  */
 final class RmiCommand implements CliCommand {
   static CommandSpec spec() {
     CommandSpec spec = Specs.command(new RmiCommand(), "rmi",
-        "Remove image tags, as 'docker rmi' does; 'gc' then frees what no tag or container "
-            + "uses.");
+        "Remove image tags, or images by ID or digest with all their tags, as 'docker rmi' "
+            + "does; 'gc' then frees what no tag or container uses.");
     spec.addOption(Specs.flag(new String[] {"-f", "--force"},
-        "Remove the last tag of an image a container uses too (the container keeps its "
-            + "image's files)."));
-    spec.addPositional(Specs.names("TAG",
-        "The tags to remove (a name without :TAG is NAME:latest, as for Docker), or the "
-            + "digest of an untagged image."));
+        "Remove the last tag of an image a container uses too, and an image by ID that has "
+            + "several tags or a container (the container keeps its image's files)."));
+    spec.addPositional(Specs.names("IMAGE",
+        "A tag to remove (a name without :TAG is NAME:latest, as for Docker), or an image ID "
+            + "(as 'images' shows it, or a unique prefix of 4 or more digits) or manifest "
+            + "digest: that image with all its tags."));
     return spec;
   }
 
   @Override
   public int run(Invocation in) throws IOException {
-    List<String> tags = in.positional(0);
+    List<String> refs = in.positional(0);
     boolean force = in.flag("--force");
     PrintWriter out = in.out();
     try (Store store = Stores.existing(in.store())) {
-      return Main.eachOf(tags, in, tag -> {
-        if (ImportCommand.isDigest(tag)
-            && store.untaggedImages().contains(Digest.parse(tag))) {
-          deleteUntagged(store, Digest.parse(tag), force);
-          out.println("Deleted: " + tag);
+      return Main.eachOf(refs, in, ref -> {
+        String name = tagged(store, ref);
+        if (name == null) {
+          deleteImage(store, ref, force, out);
           return;
         }
-        String name = tagged(store, tag);
         if (!force) {
           refuseIfLastTagInUse(store, name);
         }
         if (!store.untag(name)) {
-          throw missing(store, tag); // removed since it was looked up
+          throw missing(store, ref); // removed since it was looked up
         }
         out.println("Untagged: " + name);
       });
     }
   }
 
-  /** The tag {@code tag} names: itself, or {@code tag:latest} when it has no tag of its own. */
-  private static String tagged(Store store, String tag) throws IOException {
-    List<String> all = store.tags();
-    if (all.contains(tag)) {
-      return tag;
+  /**
+   * Removes the image an ID or digest names, as {@code docker rmi ID} does: all its tags
+   * ({@code Untagged:} each) and its untagged entry, then {@code Deleted: DIGEST}. Refused
+   * without {@code force}, as docker refuses it, while the image has several tags or a container
+   * was created from it.
+   */
+  private static void deleteImage(Store store, String ref, boolean force, PrintWriter out)
+      throws IOException {
+    Digest target;
+    try {
+      target = store.target(ref);
+    } catch (IOException e) {
+      if (ImportCommand.isDigest(ref) || looksLikeId(ref)) {
+        throw e; // says why: no such digest, or which images an ID prefix matches
+      }
+      throw missing(store, ref);
     }
-    String latest = tag + ":latest";
-    if (tag.indexOf(':', tag.lastIndexOf('/') + 1) < 0 && all.contains(latest)) {
+    List<String> tags = new ArrayList<>();
+    for (String tag : store.tags()) {
+      if (sameTarget(store, tag, target)) {
+        tags.add(tag);
+      }
+    }
+    boolean untagged = store.untaggedImages().contains(target);
+    if (tags.isEmpty() && !untagged) {
+      throw new NoSuchFileException(ref, null, "no image " + ref + " in store " + store.root()
+          + ": no tag or untagged image of its index.json is " + target + " ('layerfs images' "
+          + "lists them)");
+    }
+    String id = target.hex().substring(0, 12);
+    if (!force) {
+      if (tags.size() > 1) {
+        throw new IOException("conflict: unable to delete " + id + " (must be forced) - image "
+            + "is referenced in multiple repositories (" + String.join(", ", tags) + ")");
+      }
+      // an image index is used through the manifest it resolves to
+      ContainerInfo user = userOf(store, store.image(target.toString()).manifestDigest());
+      if (user != null) {
+        throw new IOException("conflict: unable to delete " + id + " (must be forced) - image "
+            + "is being used by stopped container " + user.name());
+      }
+    }
+    for (String tag : tags) {
+      if (store.untag(tag)) {
+        out.println("Untagged: " + tag);
+      }
+    }
+    store.removeUntagged(target);
+    out.println("Deleted: " + target);
+  }
+
+  private static boolean looksLikeId(String ref) {
+    return ref.matches("(sha256:)?[0-9a-f]{4,64}");
+  }
+
+  private static boolean sameTarget(Store store, String tag, Digest target) {
+    try {
+      return store.target(tag).equals(target);
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
+  }
+
+  /**
+   * The tag {@code ref} names: itself, or {@code ref:latest} when it has no tag of its own;
+   * null when it names no tag (an image ID or digest, or nothing).
+   */
+  private static String tagged(Store store, String ref) throws IOException {
+    List<String> all = store.tags();
+    if (all.contains(ref)) {
+      return ref;
+    }
+    String latest = ref + ":latest";
+    if (ref.indexOf(':', ref.lastIndexOf('/') + 1) < 0 && all.contains(latest)) {
       return latest;
     }
-    throw missing(store, tag);
+    return null;
   }
 
   /**
@@ -93,24 +161,6 @@ final class RmiCommand implements CliCommand {
     throw new IOException("conflict: unable to remove repository reference \"" + tag
         + "\" (must force) - container " + user.name() + " is using its referenced image "
         + image.hex().substring(0, 12));
-  }
-
-  /**
-   * Removes an untagged image's entries, as {@code docker rmi ID} deletes an untagged image;
-   * refused with docker's conflict error while a container uses it, unless {@code force}.
-   */
-  private static void deleteUntagged(Store store, Digest image, boolean force)
-      throws IOException {
-    // an image index is used through the manifest it resolves to
-    ContainerInfo user =
-        force ? null : userOf(store, store.image(image.toString()).manifestDigest());
-    if (user != null) {
-      throw new IOException("conflict: unable to delete " + image.hex().substring(0, 12)
-          + " (must be forced) - image is being used by stopped container " + user.name());
-    }
-    if (!store.removeUntagged(image)) {
-      throw missing(store, image.toString());
-    }
   }
 
   /** A container created from the image of manifest {@code image}, or null. */

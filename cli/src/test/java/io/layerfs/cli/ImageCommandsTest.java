@@ -386,7 +386,8 @@ class ImageCommandsTest {
     Cli.Result images = Cli.run(withStore(other, "images"));
     assertTrue(images.out().lines().anyMatch(l -> l.startsWith("<none> ")
         && l.contains(Main.shortDigest(id))), images.out());
-    assertEquals(id + "\n", Cli.run(withStore(other, "images", "-q")).out());
+    assertEquals(base.configDigest().hex().substring(0, 12) + "\n",
+        Cli.run(withStore(other, "images", "-q")).out());
     // gc keeps it, and its ID reaches it
     assertEquals(0, Cli.run(withStore(other, "gc")).code());
     Cli.Result created = Cli.run(withStore(other, "create", "web", id));
@@ -515,7 +516,9 @@ class ImageCommandsTest {
     Cli.Result tag = run("tag", "base:1", name);
     assertEquals(0, tag.code(), tag.err());
     assertEquals(name + "\n", tag.out());
-    assertEquals(List.of(name, "base:1"), run("images", "-q").out().lines().toList());
+    assertEquals(List.of(base.configDigest().hex().substring(0, 12)),
+        run("images", "-q").out().lines().toList());
+    assertTrue(run("images").out().lines().anyMatch(l -> l.startsWith(name + " ")));
     Cli.Result ls = run("ls", name, "/etc");
     assertEquals(0, ls.code(), ls.err());
     assertEquals(List.of("gone", "motd"), ls.out().lines().toList());
@@ -599,6 +602,97 @@ class ImageCommandsTest {
     ImageBuilder.create(storeDir).layer().file("/f", "f").build("app:latest");
     assertEquals("Untagged: app:latest\n", run("rmi", "app").out());
     assertEquals(2, run("rmi").code());
+  }
+
+  @Test
+  void anImageIdAsImagesShowsItIsTakenWhereverAnImageIs() throws IOException {
+    String id = base.configDigest().hex().substring(0, 12);
+    JsonNode row = JSON.readTree(run("images", "--format", "json").out().lines().findFirst()
+        .orElseThrow());
+    assertEquals(id, row.get("ID").asText());
+    assertEquals(id + "\n", run("images", "-q").out());
+    List<String> table = run("images").out().lines().toList();
+    assertTrue(table.get(0).startsWith("TAG  "), table.get(0));
+    assertTrue(table.get(0).contains(" IMAGE ID "), table.get(0));
+    assertTrue(table.get(1).matches("base:1 +" + id + " +sha256:.*"), table.get(1));
+    // the ID, the full config digest in docker's two spellings, a prefix of 4 digits
+    for (String ref : List.of(id, base.configDigest().toString(), base.configDigest().hex(),
+        id.substring(0, 4), "sha256:" + id)) {
+      Cli.Result history = run("history", "-q", ref);
+      assertEquals(0, history.code(), ref + ": " + history.err());
+      Cli.Result ls = run("ls", ref, "/etc");
+      assertEquals("gone\nmotd\n", ls.out(), ref + ": " + ls.err());
+    }
+    Cli.Result tagged = run("tag", id, "copy:1");
+    assertEquals(0, tagged.code(), tagged.err());
+    assertEquals(List.of("base:1", "copy:1"), store().tags());
+    Cli.Result created = run("create", "--name", "web", id);
+    assertEquals(0, created.code(), created.err());
+    assertEquals(base.manifestDigest().toString(), JSON.readTree(
+        run("inspect", "--format", "json", "web").out()).get(0).get("Image").asText());
+    // docker inspect ID inspects the image; layerfs inspects containers and says what it is
+    Cli.Result inspect = run("inspect", id);
+    assertEquals(1, inspect.code());
+    assertTrue(inspect.errorLine().contains(id + " is an image"), inspect.err());
+    // through the provider's env "image" too, which would otherwise pull docker.io/library/ID
+    try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://viewer"),
+        Map.of("store", storeDir, "image", id))) {
+      assertEquals("hello again\n", Files.readString(fs.getPath("/etc/motd")));
+    }
+  }
+
+  @Test
+  void rmiOfAnIdOrDigestRemovesTheImageWithItsTagsAsDockerDoes() throws IOException {
+    String id = base.configDigest().hex().substring(0, 12);
+    String manifest = base.manifestDigest().toString();
+    assertEquals(0, run("tag", "base:1", "base:2").code());
+    // several tags: docker asks for -f
+    Cli.Result several = run("rmi", manifest);
+    assertEquals(1, several.code());
+    assertEquals("layerfs: conflict: unable to delete " + base.manifestDigest().hex()
+        .substring(0, 12) + " (must be forced) - image is referenced in multiple repositories "
+        + "(base:1, base:2)", several.errorLine());
+    assertEquals(List.of("base:1", "base:2"), store().tags());
+    assertEquals(0, run("rmi", "base:2").code());
+    // one tag and a container: refused without -f, as docker's "stopped container"
+    assertEquals(0, run("create", "web", "base:1").code());
+    Cli.Result used = run("rmi", id);
+    assertEquals(1, used.code());
+    assertEquals("layerfs: conflict: unable to delete " + base.manifestDigest().hex()
+        .substring(0, 12) + " (must be forced) - image is being used by stopped container web",
+        used.errorLine());
+    assertEquals(0, run("rm", "web").code());
+    Cli.Result removed = run("rmi", manifest);
+    assertEquals(0, removed.code(), removed.err());
+    assertEquals("Untagged: base:1\nDeleted: " + manifest + "\n", removed.out());
+    assertEquals(List.of(), store().tags());
+    assertEquals("", run("images", "-q").out());
+    // forced, with several tags and a container, by ID; the container keeps its image
+    ImageBuilder.create(storeDir).layer().file("/f", "f").build("app:1");
+    Image app = Images.resolve(store(), "app:1");
+    assertEquals(0, run("tag", "app:1", "other/app:2").code());
+    assertEquals(0, run("create", "c", "app:1").code());
+    Cli.Result forced = run("rmi", "-f", app.configDigest().hex().substring(0, 12));
+    assertEquals(0, forced.code(), forced.err());
+    assertEquals("Untagged: app:1\nUntagged: other/app:2\nDeleted: " + app.manifestDigest()
+        + "\n", forced.out());
+    assertTrue(run("ls", "c", "/").out().lines().anyMatch("f"::equals));
+    Cli.Result gone = run("rmi", manifest);
+    assertEquals(1, gone.code());
+  }
+
+  @Test
+  void aColonlessTagIsTheLayoutsTagInImagesJson() throws IOException {
+    // umoci tag --image STORE:latest and skopeo's oci:STORE:latest write the tag alone
+    ImageBuilder.create(storeDir).layer().file("/f", "f").build("latest");
+    ImageBuilder.create(storeDir).layer().file("/g", "g").build("example.com/team/app");
+    Map<String, JsonNode> rows = new java.util.HashMap<>();
+    for (String line : run("images", "--format", "json").out().lines().toList()) {
+      JsonNode row = JSON.readTree(line);
+      rows.put(row.get("Repository").asText() + " " + row.get("Tag").asText(), row);
+    }
+    assertEquals(java.util.Set.of("base 1", "<none> latest", "example.com/team/app <none>"),
+        rows.keySet());
   }
 
   @Test

@@ -125,6 +125,15 @@ public final class Store implements Closeable {
   }
 
   /**
+   * The digest of what {@code ref} names before a platform is picked: the index.json entry of a
+   * tag or image ID (an image index stays an index), or the manifest a digest names, as {@code
+   * docker rmi ID} finds the image whose tags it removes.
+   */
+  public Digest target(String ref) throws IOException {
+    return Images.resolveTarget(content, ref);
+  }
+
+  /**
    * The bytes of {@code image}'s config blob (OCI image config or Docker container image JSON),
    * checked against its digest, as {@code docker image inspect} reads {@code Config} from it.
    *
