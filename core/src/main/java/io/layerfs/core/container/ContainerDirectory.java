@@ -23,6 +23,8 @@ import java.util.stream.Stream;
 public final class ContainerDirectory {
   static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]*");
   public static final String JSON = "container.json";
+  /** The folder of a container's data files (see the package documentation). */
+  private static final String DATA = "data";
 
   private ContainerDirectory() {}
 
@@ -67,17 +69,36 @@ public final class ContainerDirectory {
           "no container " + name + " in store " + store.root());
     }
     ContainerRecord record = ContainerRecord.read(json);
+    return new ContainerInfo(name, record.image(), record.manifest(), record.created(),
+        changedBytes(dir));
+  }
+
+  /**
+   * The bytes of the files a container wrote or copied up: its data files, as docker counts a
+   * container's size from the files of its upper directory. The records layerfs keeps beside
+   * them ({@code container.json}, the metadata log and snapshot, lock files) are no change to
+   * its file system: a container nothing was written to is 0 bytes, as in {@code docker ps -s}.
+   */
+  private static long changedBytes(Path dir) throws IOException {
+    Path data = dir.resolve(DATA);
+    if (!Files.isDirectory(data, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return 0;
+    }
     long size = 0;
-    try (Stream<Path> walk = Files.walk(dir)) {
+    try (Stream<Path> walk = Files.walk(data)) {
       for (Path p : (Iterable<Path>) walk::iterator) {
         if (Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-          size += Files.size(p);
+          try {
+            size += Files.size(p);
+          } catch (NoSuchFileException e) {
+            // removed while counting (a file deleted): it holds nothing now
+          }
         }
       }
-    } catch (java.io.UncheckedIOException e) {
-      // a file went away while counting (a writer compacting): count what remains
+    } catch (java.io.UncheckedIOException | NoSuchFileException e) {
+      // a file or the folder went away while counting: count what remains
     }
-    return new ContainerInfo(name, record.image(), record.manifest(), record.created(), size);
+    return size;
   }
 
   /**
