@@ -78,7 +78,7 @@ final class HistoryCommand implements CliCommand {
         // docker history --format json: one object a line, docker's keys and string values
         ObjectNode row = Json.object();
         row.put("Comment", e.path("comment").asText(""));
-        row.put("CreatedAt", created == null ? "" : created.toString());
+        row.put("CreatedAt", created == null ? "" : Human.rfc3339(created, in.zone()));
         row.put("CreatedBy", createdBy);
         row.put("CreatedSince", created == null ? "" : Human.ago(created, now));
         row.put("ID", id);

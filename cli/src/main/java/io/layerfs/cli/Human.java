@@ -4,7 +4,12 @@ import java.math.BigDecimal;
 import java.math.MathContext;
 import java.math.RoundingMode;
 import java.time.Duration;
+import java.time.DateTimeException;
 import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+import java.util.Map;
 
 /**
  * Sizes and ages written as Docker writes them (its go-units library): decimal units
@@ -34,16 +39,65 @@ final class Human {
   }
 
   /**
-   * {@code instant} as docker's JSON and templates print a time (Go's {@code time.Time} string,
-   * in UTC here): {@code 2026-01-01 12:00:00 +0000 UTC}.
+   * {@code instant} as docker's JSON and templates print a time ({@code docker images} and
+   * {@code docker ps}: Go's {@code time.Time} string in the local zone):
+   * {@code 2026-01-01 13:00:00 +0100 CET}, {@code 2026-01-01 12:00:00 +0000 UTC}. The zone's
+   * abbreviation is Java's (Go takes it from the time zone database; they agree for most zones).
    */
-  static String timestamp(Instant instant) {
-    return TIMESTAMP.format(instant);
+  static String timestamp(Instant instant, ZoneId zone) {
+    return TIMESTAMP.withZone(zone).format(instant);
   }
 
-  private static final java.time.format.DateTimeFormatter TIMESTAMP =
-      java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss '+0000 UTC'")
-          .withZone(java.time.ZoneOffset.UTC);
+  /**
+   * {@code instant} in Go's {@code time.RFC3339} in the local zone, as {@code docker history}
+   * and {@code docker volume inspect} print it: {@code 2026-01-01T13:00:00+01:00}, or {@code
+   * 2026-01-01T12:00:00Z} in UTC; no fraction of a second.
+   */
+  static String rfc3339(Instant instant, ZoneId zone) {
+    return RFC3339.withZone(zone).format(instant);
+  }
+
+  /**
+   * As {@link #rfc3339} with the fraction of a second Go's {@code time.RFC3339Nano} writes: up
+   * to nine digits, trailing zeros dropped ({@code 2026-01-01T12:00:00.5Z}), none when zero.
+   */
+  static String rfc3339Nano(Instant instant, ZoneId zone) {
+    String text = RFC3339.withZone(zone).format(instant);
+    int nanos = instant.getNano();
+    if (nanos == 0) {
+      return text;
+    }
+    String fraction = String.format("%09d", nanos).replaceFirst("0+$", "");
+    int zoneStart = 19; // after yyyy-MM-ddTHH:mm:ss
+    return text.substring(0, zoneStart) + "." + fraction + text.substring(zoneStart);
+  }
+
+  /**
+   * The zone docker would print local times in, from the environment's {@code TZ} as Go reads
+   * it: unset, the system's zone; empty or unknown, UTC; else the zone it names (a leading
+   * {@code :} dropped).
+   */
+  static ZoneId zone(Map<String, String> env) {
+    String tz = env.get("TZ");
+    if (tz == null) {
+      return ZoneId.systemDefault();
+    }
+    tz = tz.startsWith(":") ? tz.substring(1) : tz;
+    if (tz.isEmpty()) {
+      return UTC;
+    }
+    try {
+      return ZoneId.of(tz);
+    } catch (DateTimeException e) {
+      return UTC;
+    }
+  }
+
+  private static final ZoneId UTC = ZoneId.of("UTC");
+  private static final DateTimeFormatter TIMESTAMP =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss xx z", Locale.US);
+  private static final DateTimeFormatter RFC3339 =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ssXXX", Locale.US);
 
   /** How long ago {@code then} was, as {@code docker ps} prints it: "5 minutes ago". */
   static String ago(Instant then, Instant now) {

@@ -67,7 +67,7 @@ final class ImagesCommand implements CliCommand {
         Size size = Size.of(store, image);
         String sizeCell = Human.size(size.bytes(), 3) + (size.exact() ? "" : "*");
         if (json) {
-          Json.printLine(out, row(store, tags.get(i), image, sizeCell, size, now));
+          Json.printLine(out, row(store, tags.get(i), image, sizeCell, size, now, in.zone()));
         } else {
           table.row(tags.get(i), id(image), Main.shortDigest(image.manifestDigest().toString()),
               image.layers().size(), sizeCell);
@@ -102,7 +102,7 @@ final class ImagesCommand implements CliCommand {
    * number of layers and the size in bytes.
    */
   private static ObjectNode row(Store store, String tag, Image image, String sizeCell, Size size,
-      Instant now) throws IOException {
+      Instant now, java.time.ZoneId zone) throws IOException {
     int slash = tag.lastIndexOf('/');
     int colon = tag.equals(NONE) ? -1 : tag.indexOf(':', slash + 1);
     String repository;
@@ -125,7 +125,7 @@ final class ImagesCommand implements CliCommand {
     Instant created = created(store, image);
     ObjectNode row = Json.object();
     row.put("Containers", "N/A");
-    row.put("CreatedAt", created == null ? "N/A" : Human.timestamp(created));
+    row.put("CreatedAt", created == null ? "N/A" : Human.timestamp(created, zone));
     row.put("CreatedSince", created == null ? "N/A" : Human.ago(created, now));
     row.put("Digest", image.manifestDigest().toString());
     row.put("ID", id(image));

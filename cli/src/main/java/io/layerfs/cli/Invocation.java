@@ -36,6 +36,11 @@ final class Invocation {
     return main.env;
   }
 
+  /** The zone local times are printed in, as docker prints them ({@link Human#zone}). */
+  java.time.ZoneId zone() {
+    return Human.zone(main.env);
+  }
+
   PrintWriter out() {
     return spec.commandLine().getOut();
   }

@@ -70,7 +70,7 @@ final class LsCommand implements CliCommand {
       }
       for (Path entry : entries) {
         if (json) {
-          Json.printLine(out, stat(entry));
+          Json.printLine(out, stat(entry, in.zone()));
         } else {
           out.println(longFormat ? describe(entry) : String.valueOf(entry.getFileName()));
         }
@@ -103,12 +103,13 @@ final class LsCommand implements CliCommand {
   /**
    * One line of {@code --format json}: docker's container path stat, what {@code docker cp}
    * reads of a path (its {@code X-Docker-Container-Path-Stat} header): {@code name}, {@code
-   * size}, {@code mode} as Go's {@code os.FileMode} number, {@code mtime} in RFC 3339 and {@code
+   * size}, {@code mode} as Go's {@code os.FileMode} number, {@code mtime} in RFC 3339 (Go's
+   * RFC3339Nano in the local zone, as the daemon encodes it) and {@code
    * linkTarget} (here the link as written, where docker gives the path it resolves to; empty for
    * what is no link); then layerfs' {@code type}, a word, for readers that do not decode Go's
    * mode bits.
    */
-  private static ObjectNode stat(Path entry) throws IOException {
+  private static ObjectNode stat(Path entry, java.time.ZoneId zone) throws IOException {
     PosixFileAttributes a =
         Files.readAttributes(entry, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
     int mode = (Integer) Files.getAttribute(entry, "unix:mode", LinkOption.NOFOLLOW_LINKS);
@@ -117,7 +118,7 @@ final class LsCommand implements CliCommand {
     o.put("name", name == null ? "/" : name.toString());
     o.put("size", a.size());
     o.put("mode", goFileMode(mode));
-    o.put("mtime", DateTimeFormatter.ISO_INSTANT.format(a.lastModifiedTime().toInstant()));
+    o.put("mtime", Human.rfc3339Nano(a.lastModifiedTime().toInstant(), zone));
     o.put("linkTarget", a.isSymbolicLink() ? Files.readSymbolicLink(entry).toString() : "");
     o.put("type", switch (typeOf(mode)) {
       case 'd' -> "directory";

@@ -37,11 +37,12 @@ final class PsCommand implements CliCommand {
         store.containers().forEach(in.out()::println);
         return 0;
       }
-      return list(store, in.out(), FormatOption.json(in));
+      return list(store, in.out(), FormatOption.json(in), in.zone());
     }
   }
 
-  private static int list(Store store, PrintWriter out, boolean json) throws IOException {
+  private static int list(Store store, PrintWriter out, boolean json, java.time.ZoneId zone)
+      throws IOException {
     Instant now = Instant.now();
     Table table = new Table("NAME", "IMAGE", "MANIFEST", "CREATED", "SIZE");
     for (String name : store.containers()) {
@@ -54,7 +55,7 @@ final class PsCommand implements CliCommand {
         continue; // removed since it was listed
       }
       if (json) {
-        Json.printLine(out, row(info, mounts, now));
+        Json.printLine(out, row(info, mounts, now, zone));
       } else {
         table.row(info.name(), info.image(), Main.shortDigest(info.manifest().toString()),
             Human.ago(info.created(), now), Human.size(info.upperSize(), 3));
@@ -73,7 +74,8 @@ final class PsCommand implements CliCommand {
    * values for programs: the full manifest digest and the writable layer's bytes ({@code
    * SizeRw}, as {@code docker inspect} names them).
    */
-  private static ObjectNode row(ContainerInfo info, List<Mount> mounts, Instant now) {
+  private static ObjectNode row(ContainerInfo info, List<Mount> mounts, Instant now,
+      java.time.ZoneId zone) {
     ObjectNode row = Json.object();
     List<String> volumes = new ArrayList<>();
     for (Mount m : mounts) {
@@ -82,7 +84,7 @@ final class PsCommand implements CliCommand {
       }
     }
     row.put("Command", "");
-    row.put("CreatedAt", Human.timestamp(info.created()));
+    row.put("CreatedAt", Human.timestamp(info.created(), zone));
     row.put("ID", info.name());
     row.put("Image", info.image());
     row.put("Labels", "");

@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
-import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
@@ -145,7 +144,7 @@ final class VolumeCommand implements CliCommand {
             ObjectNode o = Json.object();
             Path data = store.volume(name);
             // docker's keys in its order; no labels or driver options in a layerfs volume
-            o.put("CreatedAt", createdAt(data.getParent()));
+            o.put("CreatedAt", createdAt(data.getParent(), in.zone()));
             o.put("Driver", "local");
             o.putNull("Labels");
             o.put("Mountpoint", data.toString());
@@ -165,14 +164,15 @@ final class VolumeCommand implements CliCommand {
     }
 
     /**
-     * When the volume was made, as docker prints it (RFC 3339, seconds): the birth time of its
+     * When the volume was made, as docker prints it (RFC 3339, seconds, in the local zone as
+     * {@code TZ} gives it): the birth time of its
      * directory where the JDK and the file system tell it, else the directory's modification
      * time, which only the volume's own files ({@code _data} and its markers) change.
      */
-    private static String createdAt(Path volumeDir) throws IOException {
+    private static String createdAt(Path volumeDir, java.time.ZoneId zone) throws IOException {
       Instant created = Files.readAttributes(volumeDir, BasicFileAttributes.class)
           .creationTime().toInstant().truncatedTo(ChronoUnit.SECONDS);
-      return DateTimeFormatter.ISO_INSTANT.format(created);
+      return Human.rfc3339(created, zone);
     }
   }
 

@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,11 +44,16 @@ class ContainerCommandsTest {
   }
 
   private Cli.Result run(String... args) {
+    return runIn(null, args);
+  }
+
+  /** {@link #run} with the environment's TZ set to {@code tz} (unset when null). */
+  private Cli.Result runIn(String tz, String... args) {
     String[] all = new String[args.length + 2];
     all[0] = "--store";
     all[1] = store;
     System.arraycopy(args, 0, all, 2, args.length);
-    return Cli.run(all);
+    return tz == null ? Cli.run(all) : Cli.run(Map.of("TZ", tz), all);
   }
 
   @Test
@@ -230,7 +236,8 @@ class ContainerCommandsTest {
     assertEquals(0, run("volume", "create", "spare").code());
     assertEquals("DRIVER   VOLUME NAME   CONTAINERS\nlocal    data          web\n"
         + "local    spare\n", run("volume", "ls").out());
-    JsonNode inspect = new ObjectMapper().readTree(run("volume", "inspect", "data").out());
+    JsonNode inspect =
+        new ObjectMapper().readTree(runIn("", "volume", "inspect", "data").out());
     assertEquals("web", inspect.get(0).get("Containers").get(0).asText());
     // docker volume inspect's keys, in its order, then layerfs' Containers
     assertEquals(List.of("CreatedAt", "Driver", "Labels", "Mountpoint", "Name", "Options",
@@ -241,6 +248,11 @@ class ContainerCommandsTest {
     assertTrue(inspect.get(0).get("CreatedAt").asText().matches(
         "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ"), inspect.toString());
     assertTrue(created.isAfter(Instant.now().minusSeconds(3600)), created.toString());
+    // docker's RFC 3339 in the local zone
+    String berlin = new ObjectMapper().readTree(runIn("Europe/Berlin", "volume", "inspect",
+        "data").out()).get(0).get("CreatedAt").asText();
+    assertEquals(created, Instant.parse(berlin));
+    assertTrue(berlin.matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\+0[12]:00"), berlin);
     // as docker volume inspect: the volumes found, then a line for each one that is not
     Cli.Result some = run("volume", "inspect", "nosuch", "spare");
     assertEquals(1, some.code());
@@ -394,7 +406,7 @@ class ContainerCommandsTest {
   void psAsJsonPrintsALineAContainerWithDockersKeys() throws IOException {
     assertEquals(0, run("create", "-v", "data:/data", "web", "base:1").code());
     assertEquals(0, run("create", "db", "base:1").code());
-    Cli.Result r = run("ps", "--format", "json");
+    Cli.Result r = runIn("Asia/Kolkata", "ps", "--format", "json");
     assertEquals(0, r.code(), r.err());
     // as docker ps --format json: one compact object a line, docker's keys, string values
     List<String> lines = r.out().lines().toList();
@@ -411,7 +423,7 @@ class ContainerCommandsTest {
     assertEquals("created", row.get("State").asText());
     assertEquals("Created", row.get("Status").asText());
     assertTrue(row.get("CreatedAt").asText()
-        .matches("\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d \\+0000 UTC"), row.toString());
+        .matches("\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d \\+0530 IST"), row.toString());
     assertTrue(row.get("RunningFor").asText().endsWith(" ago"), row.toString());
     // nothing written yet: 0B, as docker shows an untouched container (layerfs' own records
     // of it are no change to its files)

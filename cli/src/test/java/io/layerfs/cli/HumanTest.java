@@ -6,6 +6,8 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class HumanTest {
@@ -20,6 +22,28 @@ class HumanTest {
     assertEquals("1MB", Human.size(999_999, 3)); // go-units would say 1e+03kB
     assertEquals("1.5GB", Human.size(1_500_000_000L, 3));
     assertEquals("9.22EB", Human.size(Long.MAX_VALUE, 3));
+  }
+
+  @Test
+  void timesAsDockerPrintsThemInTheZoneTzNames() {
+    Instant t = Instant.parse("2026-12-03T18:05:00.250Z");
+    ZoneId berlin = Human.zone(Map.of("TZ", "Europe/Berlin"));
+    ZoneId utc = Human.zone(Map.of("TZ", ""));
+    // Go's time.Time string (docker images and ps), RFC3339 (history, volume inspect) and
+    // RFC3339Nano (a path stat's mtime)
+    assertEquals("2026-12-03 19:05:00 +0100 CET", Human.timestamp(t, berlin));
+    assertEquals("2026-12-03 18:05:00 +0000 UTC", Human.timestamp(t, utc));
+    assertEquals("2026-06-01 14:00:00 +0200 CEST",
+        Human.timestamp(Instant.parse("2026-06-01T12:00:00Z"), berlin));
+    assertEquals("2026-12-03T19:05:00+01:00", Human.rfc3339(t, berlin));
+    assertEquals("2026-12-03T18:05:00Z", Human.rfc3339(t, utc));
+    assertEquals("2026-12-03T19:05:00.25+01:00", Human.rfc3339Nano(t, berlin));
+    assertEquals("2026-12-03T18:05:00Z",
+        Human.rfc3339Nano(Instant.parse("2026-12-03T18:05:00Z"), utc));
+    // as Go reads TZ: a leading ':' dropped, an unknown zone is UTC
+    assertEquals(berlin, Human.zone(Map.of("TZ", ":Europe/Berlin")));
+    assertEquals(utc, Human.zone(Map.of("TZ", "No/Such_Zone")));
+    assertEquals(ZoneId.systemDefault(), Human.zone(Map.of()));
   }
 
   @Test

@@ -192,12 +192,16 @@ class ImageCommandsTest {
     assertEquals(List.of(image.manifestDigest().toString(), "<missing>", "<missing>"), quiet);
 
     List<JsonNode> rows = new ArrayList<>();
-    for (String line : run("history", "--format", "json", "web:1").out().lines().toList()) {
+    for (String line : run(Map.of("TZ", "Europe/Berlin"), "history", "--format", "json",
+        "web:1").out().lines().toList()) {
       rows.add(JSON.readTree(line));
     }
     assertEquals(3, rows.size());
     assertEquals("a test commit", rows.get(0).get("Comment").asText());
-    assertEquals("1970-01-01T00:00:00Z", rows.get(2).get("CreatedAt").asText());
+    // docker history's RFC 3339 in the local zone
+    assertEquals("1970-01-01T01:00:00+01:00", rows.get(2).get("CreatedAt").asText());
+    assertTrue(run(Map.of("TZ", ""), "history", "--format", "json", "web:1").out()
+        .contains("\"CreatedAt\":\"1970-01-01T00:00:00Z\""));
     // the sizes are the layers': their uncompressed bytes where known, else their blobs'
     for (int i = 0; i < 3; i++) {
       Layer layer = image.layers().get(2 - i);
@@ -537,7 +541,7 @@ class ImageCommandsTest {
   @Test
   void imagesAsJsonPrintsALineAnImageWithDockersKeys() throws IOException {
     ImageBuilder.create(storeDir).layer().file("/f", "f").build("host:5000/team/app:2");
-    Cli.Result r = run("images", "--format", "json");
+    Cli.Result r = run(Map.of("TZ", "Europe/Berlin"), "images", "--format", "json");
     assertEquals(0, r.code(), r.err());
     List<String> lines = r.out().lines().toList();
     assertEquals(2, lines.size(), r.out());
@@ -550,7 +554,10 @@ class ImageCommandsTest {
     assertEquals("1", row.get("Tag").asText());
     assertEquals(base.manifestDigest().toString(), row.get("Digest").asText());
     assertEquals(base.configDigest().hex().substring(0, 12), row.get("ID").asText());
-    assertEquals("1970-01-01 00:00:00 +0000 UTC", row.get("CreatedAt").asText());
+    // Go's time.Time string in the local zone, as docker prints it; UTC when TZ is empty
+    assertEquals("1970-01-01 01:00:00 +0100 CET", row.get("CreatedAt").asText());
+    assertTrue(run(Map.of("TZ", ""), "images", "--format", "json").out()
+        .contains("\"CreatedAt\":\"1970-01-01 00:00:00 +0000 UTC\""));
     assertTrue(row.get("CreatedSince").asText().endsWith(" years ago"), row.toString());
     assertEquals(2, row.get("Layers").asInt());
     assertTrue(row.get("SizeBytes").isIntegralNumber());

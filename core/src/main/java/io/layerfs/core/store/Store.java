@@ -26,7 +26,6 @@ import io.layerfs.core.image.RootfsImport;
 import io.layerfs.core.internal.OptionalLibrary;
 import io.layerfs.core.lazy.LazyLayer;
 import io.layerfs.core.lazy.LazyLayers;
-import io.layerfs.core.oci.Descriptor;
 import io.layerfs.core.oci.ImageManifest;
 import io.layerfs.core.overlay.ImageFlattener;
 import io.layerfs.core.registry.ImagePull;
