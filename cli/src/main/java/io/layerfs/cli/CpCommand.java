@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -88,9 +89,14 @@ final class CpCommand implements CliCommand {
         refuseTmpfs(inContainer(fs, to.group(2)), destination);
       }
       if (toContainer && source.equals("-")) {
-        TarStreams.extract(new BufferedInputStream(System.in, 1 << 16),
-            inContainer(fs, to.group(2)), archive);
-        return 0;
+        List<TarStreams.Skipped> left = TarStreams.extract(
+            new BufferedInputStream(System.in, 1 << 16), inContainer(fs, to.group(2)), archive);
+        for (TarStreams.Skipped s : left) {
+          // as a copy from the container to the host says it, and as cp -r ends: status 1
+          err.println("layerfs: " + name + ":" + s.target() + ": skipped: " + s.what());
+        }
+        err.flush();
+        return left.isEmpty() ? 0 : 1;
       }
       Path src = fromContainer ? inContainer(fs, from.group(2)) : Path.of(source);
       Path dst = toContainer ? inContainer(fs, to.group(2)) : onHost(Path.of(destination));

@@ -13,6 +13,8 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.compressors.CompressorException;
@@ -115,9 +117,14 @@ final class TarStreams {
   /**
    * Extracts the tar on {@code in} into the existing directory {@code dir}. Entries naming a
    * path outside it ({@code ..}, absolute names) are an error before anything is written for
-   * them; owners are kept only with {@code keepOwners}.
+   * them; owners are kept only with {@code keepOwners}. Devices and fifos, which Java cannot
+   * make, are skipped, as {@code cp NAME:SRC DIR} skips them, and so is an entry of a type no
+   * tar tool writes for a file; the rest is extracted.
+   *
+   * @return what was skipped: each one's path under {@code dir} and what it is, in tar order
    */
-  static void extract(InputStream in, Path dir, boolean keepOwners) throws IOException {
+  static List<Skipped> extract(InputStream in, Path dir, boolean keepOwners) throws IOException {
+    List<Skipped> skipped = new ArrayList<>();
     if (!Files.isDirectory(dir)) {
       throw new NotDirectoryException(dir + ": the destination must be an existing directory");
     }
@@ -132,12 +139,24 @@ final class TarStreams {
       } else if (e.isSymbolicLink()) {
         Files.deleteIfExists(target);
         Files.createSymbolicLink(target, dir.getFileSystem().getPath(e.getLinkName()));
-      } else if (e.isFile()) {
+      } else if (e.isLink()) {
+        // GNU tar's entry for a file's second name: the first was extracted before it
+        Path first = inside(dir, e.getLinkName());
+        Files.deleteIfExists(target);
+        Files.createLink(target, first);
+      } else if (e.isFile() && !e.isCharacterDevice() && !e.isBlockDevice() && !e.isFIFO()) {
         Files.createDirectories(target.getParent());
         copy(tar, e, target);
       } else {
-        throw new IOException(e.getName() + ": only files, directories and symbolic links can"
-            + " be copied in");
+        String what = e.isCharacterDevice()
+            ? "a character device (" + e.getDevMajor() + ", " + e.getDevMinor() + ")"
+            : e.isBlockDevice()
+                ? "a block device (" + e.getDevMajor() + ", " + e.getDevMinor() + ")"
+                : e.isFIFO() ? "a fifo" : null;
+        skipped.add(new Skipped(target, what == null
+            ? "a tar entry of type '" + (char) e.getLinkFlag() + "', which layerfs cannot make"
+            : what + "; Java makes no device nodes, fifos or sockets"));
+        continue;
       }
       if (!e.isSymbolicLink()) {
         Files.setAttribute(target, "unix:mode", e.getMode() & 07777);
@@ -149,7 +168,11 @@ final class TarStreams {
             LinkOption.NOFOLLOW_LINKS);
       }
     }
+    return skipped;
   }
+
+  /** A tar entry {@link #extract} did not make: where it would have gone, and what it is. */
+  record Skipped(Path target, String what) {}
 
   /** A tar record: the least a tar holds (one header). */
   private static final int RECORD = 512;

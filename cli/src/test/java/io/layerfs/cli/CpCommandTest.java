@@ -103,6 +103,53 @@ class CpCommandTest {
       }
     }
     assertEquals(List.of("dev/", "dev/console c 5,1", "dev/pipe p", "dev/readme"), entries);
+    // and back in, as docker cp - NAME:DEST takes it: what Java can make is extracted, the
+    // rest named in the same words, status 1
+    assertEquals(0, Cli.run("--store", devStore.toString(), "create", "copy", "dev:1").code());
+    java.io.InputStream stdin = System.in;
+    Cli.Result back;
+    try {
+      System.setIn(new java.io.ByteArrayInputStream(bytes.toByteArray()));
+      back = Cli.run("--store", devStore.toString(), "cp", "-", "copy:/etc");
+    } finally {
+      System.setIn(stdin);
+    }
+    assertEquals(1, back.code(), back.err());
+    assertEquals(List.of(
+        "layerfs: copy:/etc/dev/console: skipped: a character device (5, 1); Java makes no"
+            + " device nodes, fifos or sockets",
+        "layerfs: copy:/etc/dev/pipe: skipped: a fifo; Java makes no device nodes, fifos or"
+            + " sockets"), back.err().lines().toList());
+    Cli.Result ls = Cli.run("--store", devStore.toString(), "ls", "copy", "/etc/dev");
+    assertEquals("readme\n", ls.out(), ls.err());
+  }
+
+  @Test
+  void aHardLinkInATarOnStandardInputIsASecondNameOfItsFile() throws IOException {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    try (org.apache.commons.compress.archivers.tar.TarArchiveOutputStream t =
+        new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(bytes)) {
+      var file = new org.apache.commons.compress.archivers.tar.TarArchiveEntry("a.txt");
+      file.setSize(3);
+      t.putArchiveEntry(file);
+      t.write("abc".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      t.closeArchiveEntry();
+      // GNU tar -c writes a file's second name so
+      var link = new org.apache.commons.compress.archivers.tar.TarArchiveEntry("b.txt",
+          org.apache.commons.compress.archivers.tar.TarConstants.LF_LINK);
+      link.setLinkName("a.txt");
+      t.putArchiveEntry(link);
+      t.closeArchiveEntry();
+    }
+    try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://web"),
+        Map.of("store", store))) {
+      Files.createDirectories(fs.getPath("/in"));
+      try (java.io.InputStream in = new java.io.ByteArrayInputStream(bytes.toByteArray())) {
+        assertEquals(List.of(), TarStreams.extract(in, fs.getPath("/in"), false));
+      }
+      assertEquals("abc", Files.readString(fs.getPath("/in/b.txt")));
+      assertTrue(Files.isSameFile(fs.getPath("/in/a.txt"), fs.getPath("/in/b.txt")));
+    }
   }
 
   @Test
