@@ -14,7 +14,7 @@ final class CatCommand implements CliCommand {
     CommandSpec spec = Specs.command(new CatCommand(), "cat",
         "Print a file of a container or an image.");
     spec.addPositional(Specs.positional("0", "NAME|IMAGE[:PATH]",
-        "A container, or an image's tag or manifest digest; with ':PATH' (web:/etc/motd, as cp"
+        "A container, or an image's tag, ID or manifest digest; with ':PATH' (web:/etc/motd, as cp"
             + " takes it), also the path.").build());
     spec.addPositional(Specs.optionalPositional("1", "PATH", "Absolute path in the image.")
         .build());

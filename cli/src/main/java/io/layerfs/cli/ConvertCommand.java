@@ -17,7 +17,8 @@ final class ConvertCommand implements CliCommand {
     spec.addOption(Specs.option("--format", "FORMAT", "The layer layout: estargz (each file "
         + "its own gzip member, a TOC, a footer; still a tar.gz for every other tool).")
         .required(true).build());
-    spec.addPositional(Specs.positional("0", "IMAGE", "A tag or manifest digest.").build());
+    spec.addPositional(
+        Specs.positional("0", "IMAGE", "A tag, image ID or manifest digest.").build());
     spec.addPositional(Specs.positional("1", "TAG", "The tag of the new image.").build());
     return spec;
   }

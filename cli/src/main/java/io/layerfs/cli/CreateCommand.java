@@ -31,7 +31,7 @@ final class CreateCommand implements CliCommand {
         "The container's name: [a-zA-Z0-9][a-zA-Z0-9_.-]*; or --name. Without either, a new "
             + "name is made and printed, as docker does.").build());
     spec.addPositional(Specs.optionalPositional("1", "IMAGE",
-        "The image: a tag or a manifest digest of the store.").build());
+        "The image: a tag, an image ID or a manifest digest of the store.").build());
     spec.addOption(Specs.option("--name", "NAME", "The container's name, as docker create "
         + "takes it (instead of the NAME argument).").build());
     spec.addOption(OptionSpec.builder("--mount").type(List.class).auxiliaryTypes(String.class)

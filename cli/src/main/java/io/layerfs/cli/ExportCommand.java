@@ -36,7 +36,7 @@ final class ExportCommand implements CliCommand {
         "  docker://REF                 a registry (as 'layerfs push')");
     RegistryFlags.addTo(spec);
     spec.addPositional(Specs.positional("0", "IMAGE|NAME",
-        "A tag or manifest digest; without DEST, a container name.").build());
+        "A tag, image ID or manifest digest; without DEST, a container name.").build());
     spec.addPositional(Specs.optionalPositional("1", "DEST",
         "Where to write the image (see below).").build());
     spec.addOption(OptionSpec.builder("-o", "--output").type(Path.class).paramLabel("FILE")

@@ -14,7 +14,8 @@ final class FlattenCommand implements CliCommand {
   static CommandSpec spec() {
     CommandSpec spec = Specs.command(new FlattenCommand(), "flatten",
         "Squash an image's layers into one and print the new image's digest.");
-    spec.addPositional(Specs.positional("0", "IMAGE", "A tag or manifest digest.").build());
+    spec.addPositional(
+        Specs.positional("0", "IMAGE", "A tag, image ID or manifest digest.").build());
     spec.addPositional(Specs.positional("1", "TAG", "The tag of the flattened image.").build());
     spec.addOption(Specs.option("--compression", "ALGO", Compression.class,
         new CompressionConverter(), "Layer compression: gzip (default), zstd or none.")

@@ -31,7 +31,8 @@ final class HistoryCommand implements CliCommand {
   static CommandSpec spec() {
     CommandSpec spec = Specs.command(new HistoryCommand(), "history",
         "Show how an image was built, newest step first, as 'docker history' does.");
-    spec.addPositional(Specs.positional("0", "IMAGE", "A tag or manifest digest.").build());
+    spec.addPositional(
+        Specs.positional("0", "IMAGE", "A tag, image ID or manifest digest.").build());
     spec.addOption(FormatOption.spec());
     spec.addOption(Specs.flag(new String[] {"--no-trunc"}, "Do not shorten CREATED BY."));
     spec.addOption(Specs.flag(new String[] {"-q", "--quiet"},

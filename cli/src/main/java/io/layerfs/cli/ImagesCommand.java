@@ -97,8 +97,9 @@ final class ImagesCommand implements CliCommand {
    * just the tag of the layout (Repository {@code <none>}), or with a {@code /}, a repository
    * without a tag (Tag {@code <none>}); an untagged image is {@code <none>} in both. {@code
    * ID} is docker's image ID, the config digest's first 12 hex digits (the same as docker's for
-   * an image imported from docker), which commands take as an image; {@code Digest} the manifest digest, which
-   * layerfs commands take; {@code CreatedAt} from the image config. Then layerfs' own: the
+   * an image imported from docker), which commands take as an image; {@code Digest} the
+   * manifest digest, which they take too; {@code CreatedAt} from the image config, in the local
+   * zone as docker prints it. Then layerfs' own: the
    * number of layers and the size in bytes.
    */
   private static ObjectNode row(Store store, String tag, Image image, String sizeCell, Size size,

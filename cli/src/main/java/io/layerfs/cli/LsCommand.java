@@ -30,7 +30,7 @@ final class LsCommand implements CliCommand {
     CommandSpec spec = Specs.command(new LsCommand(), "ls",
         "List a directory (or show one file) of a container or an image.");
     spec.addPositional(Specs.positional("0", "NAME|IMAGE[:PATH]",
-        "A container, or an image's tag or manifest digest; with ':PATH' (web:/etc, as cp"
+        "A container, or an image's tag, ID or manifest digest; with ':PATH' (web:/etc, as cp"
             + " takes it), also the path.").build());
     spec.addPositional(Specs.optionalPositional("1", "PATH",
         "Absolute path in the image (default: /).").build());

@@ -19,8 +19,8 @@ final class PushCommand implements CliCommand {
     CommandSpec spec = Specs.command(new PushCommand(), "push",
         "Push an image of the store to a registry and print its manifest digest.");
     RegistryFlags.addTo(spec);
-    spec.addPositional(Specs.positional("0", "IMAGE", "A tag or manifest digest of the store (a "
-        + "committed container's image, for example).").build());
+    spec.addPositional(Specs.positional("0", "IMAGE", "A tag, image ID or manifest digest of the "
+        + "store (a committed container's image, for example).").build());
     spec.addPositional(Specs.positional("1", "REF",
         "Where to: [HOST[:PORT]/]NAME[:TAG] (docker:// in front allowed).").build());
     // --format names both the output (table, json) and the layers' layout (estargz), once each

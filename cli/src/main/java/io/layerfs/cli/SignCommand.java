@@ -38,7 +38,7 @@ final class SignCommand implements CliCommand {
             + "signature, or store a signature made elsewhere (--import).",
         "Prints the path of the stored signature.");
     spec.addPositional(Specs.positional("0", "IMAGE",
-        "The image: a tag or manifest digest in the store.").build());
+        "The image: a tag, image ID or manifest digest in the store.").build());
     spec.addPositional(Specs.optionalPositional("1", "IDENTITY", "The docker reference the "
         + "signature claims, e.g. registry.example.com/app:1 (required unless --import).").build());
     spec.addOption(path("--key", "SECRET_KEY_FILE",

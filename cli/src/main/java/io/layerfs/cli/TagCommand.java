@@ -14,7 +14,7 @@ final class TagCommand implements CliCommand {
     CommandSpec spec = Specs.command(new TagCommand(), "tag",
         "Tag an image of the store, as 'docker tag' does, and print the new tag.");
     spec.addPositional(Specs.positional("0", "SOURCE",
-        "An image's tag or manifest digest.").build());
+        "An image's tag, ID (as 'images' shows it) or manifest digest.").build());
     spec.addPositional(Specs.positional("1", "TARGET",
         "The new tag; a name without :TAG is NAME:latest.").build());
     return spec;

@@ -25,7 +25,7 @@ final class VerifyCommand implements CliCommand {
         "Check that an image has a stored signature by a trusted key.");
     spec.addOption(FormatOption.spec());
     spec.addPositional(Specs.positional("0", "IMAGE",
-        "The image: a tag or manifest digest in the store.").build());
+        "The image: a tag, image ID or manifest digest in the store.").build());
     spec.addOption(OptionSpec.builder("--key").type(Path.class).required(true)
         .paramLabel("PUBLIC_KEY_FILE")
         .description("Trusted public key(s) as 'gpg --export [--armor]' writes them.").build());

@@ -19,7 +19,9 @@
  *
  * <ol>
  *   <li>{@code sha256:<hex>} (or {@code sha512:}): the manifest or image index with that digest,
- *       whether index.json lists it or not.
+ *       whether index.json lists it or not; or, when no entry of index.json has that digest and
+ *       it is the config of an image index.json lists, that image's entry: docker's image ID is
+ *       the config digest ({@code docker history sha256:<id>}).
  *   <li>An entry whose {@code org.opencontainers.image.ref.name} equals the reference exactly:
  *       {@code "1"}, {@code "demo:1"} or {@code "docker.io/library/debian:12"} match only an
  *       annotation spelled the same way.
@@ -27,6 +29,11 @@
  *       {@code "web"}: the entry {@code "web:latest"}, then an entry whose annotation is just
  *       {@code "latest"} (skopeo's {@code oci:DIR:latest} style, where the layout is the
  *       repository).
+ *   <li>A reference of docker's image ID form, 4 to 64 lower-case hex digits with or without
+ *       {@code sha256:} ({@code 1a2b3c4d5e6f}): the entry of the one image whose config digest,
+ *       manifest digest or entry digest begins with them ({@code ImageIds}); more than one is
+ *       an error naming each (an image index and its linux/amd64 manifest, both tagged, are one
+ *       image). Every image is resolved to compare, so this comes only after every tag.
  * </ol>
  *
  * <p>When several entries share a name (one per platform), or the name points at an image index
