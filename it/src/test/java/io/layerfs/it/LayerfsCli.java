@@ -29,6 +29,12 @@ final class LayerfsCli {
   }
 
   /** Runs a command expected to fail, and returns how it ended whatever the exit code. */
+  /** The tags {@code layerfs images} lists, its first column (untagged images left out). */
+  static List<String> tags(Path store) {
+    return run(store, "images").lines().skip(1).map(l -> l.split(" +")[0])
+        .filter(t -> !t.equals("<none>")).toList();
+  }
+
   static Result runFailing(Path store, String... args) {
     return runWith(java.util.Map.of(), store, args);
   }
