@@ -184,6 +184,14 @@ final class Stores {
       if (tags.contains(name) || tags.contains(name + ":latest")) {
         return failure; // the image is there: its own error
       }
+      try {
+        store.image(name);
+        return failure; // an image ID that resolves: the view's own error
+      } catch (IOException notAnImage) {
+        if (!notAnImage.getMessage().startsWith("no image '")) {
+          return notAnImage; // an image ID of several images says which: give that
+        }
+      }
       List<String> containers = store.containers();
       IOException e = new IOException("no container or image '" + name + "' in store " + dir
           + "; containers: " + (containers.isEmpty() ? "(none)" : String.join(", ", containers))

@@ -649,6 +649,45 @@ class ImageCommandsTest {
   }
 
   @Test
+  void anIdPrefixOfSeveralImagesIsAnErrorNamingThemWhereverAnImageIsTaken() throws IOException {
+    // two images whose IDs begin with the same 4 digits: found by trying labels
+    Map<String, List<String>> byPrefix = new java.util.HashMap<>();
+    List<String> pair = null;
+    for (int i = 0; pair == null; i++) {
+      String config = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Labels\":"
+          + "{\"n\":\"" + i + "\"}},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}";
+      String hex = io.layerfs.core.Digest.sha256(config.getBytes(
+          java.nio.charset.StandardCharsets.UTF_8)).hex();
+      List<String> same = byPrefix.computeIfAbsent(hex.substring(0, 4), k -> new ArrayList<>());
+      same.add(config);
+      pair = same.size() == 2 ? same : null;
+    }
+    ContentStore store = store();
+    for (int i = 0; i < 2; i++) {
+      byte[] config = pair.get(i).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      io.layerfs.core.Digest digest = store.write(config);
+      io.layerfs.core.Digest manifest = store.write(("{\"schemaVersion\":2,\"mediaType\":\""
+          + "application/vnd.oci.image.manifest.v1+json\",\"config\":{\"mediaType\":\""
+          + "application/vnd.oci.image.config.v1+json\",\"digest\":\"" + digest + "\",\"size\":"
+          + config.length + "},\"layers\":[]}").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      store.tag("twin:" + i, manifest);
+    }
+    String prefix = io.layerfs.core.Digest.sha256(pair.get(0).getBytes(
+        java.nio.charset.StandardCharsets.UTF_8)).hex().substring(0, 4);
+    for (String[] command : List.of(new String[] {"ls", prefix, "/"},
+        new String[] {"history", prefix}, new String[] {"tag", prefix, "x:1"},
+        new String[] {"rmi", prefix}, new String[] {"create", "--name", "c", prefix})) {
+      Cli.Result r = run(command);
+      assertEquals(1, r.code(), String.join(" ", command));
+      assertTrue(r.errorLine().startsWith("layerfs: image ID '" + prefix + "' is ambiguous in "
+          + "store " + storeDir + ": it matches "), r.err());
+      assertTrue(r.err().contains("(twin:0; manifest ") && r.err().contains("(twin:1; manifest "),
+          r.err());
+    }
+    assertEquals(List.of("base:1", "twin:0", "twin:1"), store().tags());
+  }
+
+  @Test
   void rmiOfAnIdOrDigestRemovesTheImageWithItsTagsAsDockerDoes() throws IOException {
     String id = base.configDigest().hex().substring(0, 12);
     String manifest = base.manifestDigest().toString();
