@@ -42,10 +42,18 @@ final class Human {
    * {@code instant} as docker's JSON and templates print a time ({@code docker images} and
    * {@code docker ps}: Go's {@code time.Time} string in the local zone):
    * {@code 2026-01-01 13:00:00 +0100 CET}, {@code 2026-01-01 12:00:00 +0000 UTC}. The zone's
-   * abbreviation is Java's (Go takes it from the time zone database; they agree for most zones).
+   * abbreviation is Java's, which agrees with the time zone database Go reads for most zones;
+   * where Java has none (it writes {@code GMT-03:00}), the database's numeric one, {@code -03}.
    */
   static String timestamp(Instant instant, ZoneId zone) {
-    return TIMESTAMP.withZone(zone).format(instant);
+    String text = TIMESTAMP.withZone(zone).format(instant);
+    int gmt = text.lastIndexOf(" GMT");
+    if (gmt < 0 || gmt + 4 == text.length()) {
+      return text;
+    }
+    // "... -0300 GMT-03:00": the offset just before says it, as tzdata's "-03" or "+0545"
+    String offset = text.substring(gmt - 5, gmt);
+    return text.substring(0, gmt + 1) + (offset.endsWith("00") ? offset.substring(0, 3) : offset);
   }
 
   /**

@@ -35,6 +35,8 @@ class HumanTest {
     assertEquals("2026-12-03 18:05:00 +0000 UTC", Human.timestamp(t, utc));
     assertEquals("2026-06-01 14:00:00 +0200 CEST",
         Human.timestamp(Instant.parse("2026-06-01T12:00:00Z"), berlin));
+    // where Java has no abbreviation (GMT-03:00), tzdata's numeric one, as Go prints it
+    assertEquals("2026-12-03 15:05:00 -0300 -03", Human.timestamp(t, ZoneId.of("Etc/GMT+3")));
     assertEquals("2026-12-03T19:05:00+01:00", Human.rfc3339(t, berlin));
     assertEquals("2026-12-03T18:05:00Z", Human.rfc3339(t, utc));
     assertEquals("2026-12-03T19:05:00.25+01:00", Human.rfc3339Nano(t, berlin));
