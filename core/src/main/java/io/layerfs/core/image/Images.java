@@ -10,6 +10,7 @@ import io.layerfs.core.oci.ImageIndex;
 import io.layerfs.core.oci.ImageManifest;
 import io.layerfs.core.oci.MediaTypes;
 import io.layerfs.core.oci.OciIndex;
+import io.layerfs.core.oci.OciJson;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -186,7 +187,7 @@ public final class Images {
       if (!store.contains(digest)) {
         throw new IOException("no image '" + ref + "' in store " + store.root());
       }
-      if (!isEntry(index, digest)) {
+      if (!isEntry(index, digest) && !isManifestOrIndex(store, digest)) {
         // docker's image ID is the config digest: `docker history sha256:<id>`
         Descriptor byId = ImageIds.byConfig(store, index, digest, ref);
         if (byId != null) {
@@ -238,6 +239,19 @@ public final class Images {
       return true;
     } catch (IllegalArgumentException e) {
       return false;
+    }
+  }
+
+  /**
+   * Whether blob {@code digest} has the {@code schemaVersion} every manifest and image index
+   * has and an image config has not: a digest just written (a commit's manifest) or inside an
+   * index (a platform's manifest) resolves as before, without comparing every image's config.
+   */
+  private static boolean isManifestOrIndex(ContentStore store, Digest digest) {
+    try {
+      return OciJson.parseObject(store.readJson(digest), digest.toString()).has("schemaVersion");
+    } catch (IOException | RuntimeException e) {
+      return false; // no JSON object: resolving it says what it is
     }
   }
 

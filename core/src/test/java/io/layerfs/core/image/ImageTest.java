@@ -175,6 +175,9 @@ class ImageTest {
     // the ID of the image the index gives names the index, as its tag does
     assertEquals(index, Images.resolveTarget(store, amd64.configDigest().hex().substring(0, 12)));
     assertEquals(index, Images.resolveTarget(store, amd64.configDigest().toString()));
+    // a platform's manifest by its digest is that manifest, not the image the index gives
+    assertEquals(arm64.manifestDigest(),
+        Images.resolve(store, arm64.manifestDigest().toString()).manifestDigest());
   }
 
   @Test
