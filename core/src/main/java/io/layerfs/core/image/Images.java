@@ -118,8 +118,8 @@ public final class Images {
       return true; // resolved before from this very index.json
     }
     OciIndex index = store.parseIndex(indexJson);
-    if (!index.tagged(ref).isEmpty() || (!hasTag(ref)
-        && (!index.tagged(ref + ":latest").isEmpty() || !index.tagged("latest").isEmpty()))) {
+    if (!index.tagged(ref).isEmpty()
+        || (!hasTag(ref) && !index.tagged(ref + ":latest").isEmpty())) {
       return true;
     }
     if (!ImageIds.looksLikeId(ref)) {

@@ -26,9 +26,9 @@
  *       {@code "1"}, {@code "demo:1"} or {@code "docker.io/library/debian:12"} match only an
  *       annotation spelled the same way.
  *   <li>Only for a reference without a tag (no {@code :} after its last {@code /}), such as
- *       {@code "web"}: the entry {@code "web:latest"}, then an entry whose annotation is just
+ *       {@code "web"}: the entry {@code "web:latest"}, never an entry whose annotation is just
  *       {@code "latest"} (skopeo's {@code oci:DIR:latest} style, where the layout is the
- *       repository).
+ *       repository): that is another image's, found by {@code "latest"} itself.
  *   <li>A reference of docker's image ID form, 4 to 64 lower-case hex digits with or without
  *       {@code sha256:} ({@code 1a2b3c4d5e6f}): the entry of the one image whose config digest,
  *       manifest digest or entry digest begins with them ({@code ImageIds}); more than one is

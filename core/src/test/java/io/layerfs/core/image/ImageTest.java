@@ -144,6 +144,9 @@ class ImageTest {
     assertEquals(apiLatest.manifestDigest(), Images.resolve(store, "api").manifestDigest());
     IOException e = assertThrows(IOException.class, () -> Images.resolve(store, "anything"));
     assertTrue(e.getMessage().startsWith("no image 'anything'"), e.getMessage());
+    // and not known either, so that a store given a registry reference pulls it
+    assertFalse(Images.isKnown(store, "anything"));
+    assertTrue(Images.isKnown(store, "api"));
     assertThrows(IOException.class, () -> Images.resolve(store, "registry:5000/x/y"));
     // a ref with a tag never falls back to latest
     assertThrows(IOException.class, () -> Images.resolve(store, "anything:2"));
