@@ -50,6 +50,25 @@ public interface FileTree extends Closeable {
   /** The sorted names in a directory. */
   List<String> list(String absDir) throws IOException;
 
+  /**
+   * True when this tree never changes once open (a read-only view of an image): a node it gave
+   * stays true for as long as the tree is open, so a caller may keep it with the path it came
+   * from instead of looking the path up again. False by default (a container changes).
+   */
+  default boolean immutable() {
+    return false;
+  }
+
+  /**
+   * The child {@code name} (one name, no slash) of the directory node {@code dir} that this tree
+   * gave, as {@link #find}{@code (dir.path() + "/" + name, false)}; null when missing. A tree may
+   * do it in one step instead of resolving the whole path.
+   */
+  default Node findChild(Node dir, String name) throws IOException {
+    String path = dir.path();
+    return find(path.equals("/") ? "/" + name : path + "/" + name, false);
+  }
+
   /** Opens a file with the options of {@code FileChannel.open}; {@code createMode} for a new one. */
   FileHandle open(String absPath, Set<? extends OpenOption> options, int createMode)
       throws IOException;

@@ -1,6 +1,7 @@
 package io.layerfs.provider;
 
 import io.layerfs.core.FileHandle;
+import io.layerfs.core.EntryType;
 import io.layerfs.core.FileTree;
 import io.layerfs.core.Layer;
 import io.layerfs.core.Mount;
@@ -183,7 +184,8 @@ final class LayerFileSystem extends FileSystem {
     try {
       String absolute = path.absolute();
       if (!Thread.currentThread().isInterrupted()) {
-        return tree.lookup(absolute, follow); // the usual case, without a lambda
+        Node listed = listed(path, follow);
+        return listed != null ? listed : tree.lookup(absolute, follow); // without a lambda
       }
       return Uninterrupted.call(() -> tree.lookup(absolute, follow));
     } catch (FileSystemException e) {
@@ -200,12 +202,44 @@ final class LayerFileSystem extends FileSystem {
     try {
       String absolute = path.absolute();
       if (!Thread.currentThread().isInterrupted()) {
-        return tree.find(absolute, follow); // the usual case, without a lambda
+        Node listed = listed(path, follow);
+        return listed != null ? listed : tree.find(absolute, follow); // without a lambda
       }
       return Uninterrupted.call(() -> tree.find(absolute, follow));
     } catch (FileSystemException e) {
       throw named(e, path);
     }
+  }
+
+  /**
+   * The node of a path a directory stream of an image view made ({@link #listedNode}), as {@link
+   * #lookup} would find it: the child of the listed directory's node, found in one step and kept
+   * with the path, so a walk that reads a path's attributes twice (the JDK's walker, then its
+   * caller) resolves it once and never from the root. Null when the path was not listed so, or
+   * {@code follow} meets a symbolic link (then the path is looked up as any other).
+   */
+  private Node listed(LayerPath path, boolean follow) throws IOException {
+    Node node = path.node();
+    if (node == null) {
+      Node dir = path.listedIn();
+      if (dir == null) {
+        return null;
+      }
+      node = tree.findChild(dir, path.lastName());
+      if (node == null) {
+        return null; // cannot happen in a tree that never changes; the lookup says what is wrong
+      }
+      path.node(node);
+    }
+    return follow && node.type() == EntryType.SYMLINK ? null : node;
+  }
+
+  /**
+   * The node of directory {@code dir} when its listed children may keep nodes (an image view,
+   * whose tree never changes), else null.
+   */
+  Node listedNode(LayerPath dir) throws IOException {
+    return tree != null && tree.immutable() ? lookup(dir, true) : null;
   }
 
   List<String> list(LayerPath dir) throws IOException {

@@ -1,5 +1,6 @@
 package io.layerfs.provider;
 
+import io.layerfs.core.Node;
 import java.io.File;
 import java.io.IOException;
 import java.net.URI;
@@ -60,6 +61,12 @@ final class LayerPath implements Path {
   private final String path;
   private final int[] offsets;
   private String absolute;
+  // Set only on a path a directory stream of an image view made (see LayerFileSystem#listed):
+  // the directory node it was listed in, and its own node once looked up. Racy single-check
+  // caches as absolute is: nodes are immutable, and that tree never changes. Not part of the
+  // value (equals, hashCode and every operation ignore them).
+  private Node listedIn;
+  private Node node;
 
   /** {@code path} must already be clean: no NUL, no repeated or trailing slash (except "/"). */
   private LayerPath(LayerFileSystem fs, String path) {
@@ -140,6 +147,31 @@ final class LayerPath implements Path {
 
   private String computeAbsolute() {
     return isAbsolute() ? path : "/" + path;
+  }
+
+  /** Marks this path (just made from a listed name) as a child of {@code dir}, an image's node. */
+  void listedIn(Node dir) {
+    listedIn = dir;
+  }
+
+  /** The directory node this path was listed in, or null. */
+  Node listedIn() {
+    return listedIn;
+  }
+
+  /** This path's node (its last link not followed) once known from {@link #listedIn()}. */
+  Node node() {
+    return node;
+  }
+
+  void node(Node found) {
+    node = found;
+  }
+
+  /** The last name as a string ("" for the root). */
+  String lastName() {
+    int count = offsets.length;
+    return count == 0 ? "" : path.substring(offsets[count - 1]);
   }
 
   // --- parsing ---
