@@ -59,16 +59,6 @@ public interface FileTree extends Closeable {
     return false;
   }
 
-  /**
-   * The child {@code name} (one name, no slash) of the directory node {@code dir} that this tree
-   * gave, as {@link #find}{@code (dir.path() + "/" + name, false)}; null when missing. A tree may
-   * do it in one step instead of resolving the whole path.
-   */
-  default Node findChild(Node dir, String name) throws IOException {
-    String path = dir.path();
-    return find(path.equals("/") ? "/" + name : path + "/" + name, false);
-  }
-
   /** Opens a file with the options of {@code FileChannel.open}; {@code createMode} for a new one. */
   FileHandle open(String absPath, Set<? extends OpenOption> options, int createMode)
       throws IOException;

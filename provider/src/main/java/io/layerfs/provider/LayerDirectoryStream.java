@@ -46,24 +46,24 @@ final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
   // @GuardedBy("this"); null until a relative operation needs it
   private LayerPath real;
   private final List<String> names;
-  /** The directory's node when its children may keep theirs (an image view), else null. */
-  private final Node listed;
+  /** Whether the children's paths may keep their nodes (an image view, which never changes). */
+  private final boolean keepNodes;
   private final Filter<? super Path> filter;
   private boolean iterated;
   private volatile boolean closed;
 
   /**
    * A stream of {@code names} in {@code dir} ({@code opened} as a layerfs path), whose real path
-   * is {@code realOrNull} when known; {@code listedOrNull}: the directory's node, which the
-   * children's paths keep ({@link LayerFileSystem#listedNode}).
+   * is {@code realOrNull} when known; {@code keepNodes}: whether the children's paths may keep
+   * their nodes ({@link LayerFileSystem#keepsListedNodes}).
    */
   LayerDirectoryStream(Path dir, LayerPath opened, LayerPath realOrNull, List<String> names,
-      Node listedOrNull, Filter<? super Path> filter) {
+      boolean keepNodes, Filter<? super Path> filter) {
     this.dir = dir;
     this.opened = opened;
     this.real = realOrNull;
     this.names = names;
-    this.listed = listedOrNull;
+    this.keepNodes = keepNodes;
     this.filter = filter;
   }
 
@@ -87,8 +87,8 @@ final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
           Path child;
           if (dir instanceof LayerPath d) {
             LayerPath c = d.resolveName(name);
-            if (listed != null && c != d) {
-              c.listedIn(listed);
+            if (keepNodes && c != d) {
+              c.markListed();
             }
             child = c;
           } else {
@@ -139,7 +139,7 @@ final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
     }
     LayerPath realChild = (LayerPath) target.getFileSystem().getPath(node.path());
     return new LayerDirectoryStream(dir.resolve(path), realChild, realChild,
-        target.fs().list(realChild), null, null);
+        target.fs().list(realChild), false, null);
   }
 
   @Override

@@ -212,20 +212,19 @@ final class LayerFileSystem extends FileSystem {
   }
 
   /**
-   * The node of a path a directory stream of an image view made ({@link #listedNode}), as {@link
-   * #lookup} would find it: the child of the listed directory's node, found in one step and kept
-   * with the path, so a walk that reads a path's attributes twice (the JDK's walker, then its
-   * caller) resolves it once and never from the root. Null when the path was not listed so, or
-   * {@code follow} meets a symbolic link (then the path is looked up as any other).
+   * The node of a path a directory stream of an image view made, as {@link #lookup} finds it:
+   * looked up once (its last link not followed) and kept with the path, so a walk that reads a
+   * path's attributes twice (the JDK's walker, then its caller) resolves it once. Null when the
+   * path was not listed so, is missing, or {@code follow} meets a symbolic link (then the path
+   * is looked up as any other).
    */
   private Node listed(LayerPath path, boolean follow) throws IOException {
     Node node = path.node();
     if (node == null) {
-      Node dir = path.listedIn();
-      if (dir == null) {
+      if (!path.listed()) {
         return null;
       }
-      node = tree.findChild(dir, path.lastName());
+      node = tree.find(path.absolute(), false);
       if (node == null) {
         return null; // cannot happen in a tree that never changes; the lookup says what is wrong
       }
@@ -234,12 +233,9 @@ final class LayerFileSystem extends FileSystem {
     return follow && node.type() == EntryType.SYMLINK ? null : node;
   }
 
-  /**
-   * The node of directory {@code dir} when its listed children may keep nodes (an image view,
-   * whose tree never changes), else null.
-   */
-  Node listedNode(LayerPath dir) throws IOException {
-    return tree != null && tree.immutable() ? lookup(dir, true) : null;
+  /** Whether paths that directory streams make may keep their nodes: the tree never changes. */
+  boolean keepsListedNodes() {
+    return tree != null && tree.immutable();
   }
 
   List<String> list(LayerPath dir) throws IOException {

@@ -62,10 +62,10 @@ final class LayerPath implements Path {
   private final int[] offsets;
   private String absolute;
   // Set only on a path a directory stream of an image view made (see LayerFileSystem#listed):
-  // the directory node it was listed in, and its own node once looked up. Racy single-check
-  // caches as absolute is: nodes are immutable, and that tree never changes. Not part of the
-  // value (equals, hashCode and every operation ignore them).
-  private Node listedIn;
+  // that it may keep its node, and the node once looked up. A racy single-check cache as
+  // absolute is: nodes are immutable, and that tree never changes. Not part of the value
+  // (equals, hashCode and every operation ignore them).
+  private boolean listed;
   private Node node;
 
   /** {@code path} must already be clean: no NUL, no repeated or trailing slash (except "/"). */
@@ -149,29 +149,23 @@ final class LayerPath implements Path {
     return isAbsolute() ? path : "/" + path;
   }
 
-  /** Marks this path (just made from a listed name) as a child of {@code dir}, an image's node. */
-  void listedIn(Node dir) {
-    listedIn = dir;
+  /** Marks this path, just made by a directory stream of a tree that never changes. */
+  void markListed() {
+    listed = true;
   }
 
-  /** The directory node this path was listed in, or null. */
-  Node listedIn() {
-    return listedIn;
+  /** Whether a directory stream of a tree that never changes made this path. */
+  boolean listed() {
+    return listed;
   }
 
-  /** This path's node (its last link not followed) once known from {@link #listedIn()}. */
+  /** This path's node (its last link not followed) once a lookup kept it, else null. */
   Node node() {
     return node;
   }
 
   void node(Node found) {
     node = found;
-  }
-
-  /** The last name as a string ("" for the root). */
-  String lastName() {
-    int count = offsets.length;
-    return count == 0 ? "" : path.substring(offsets[count - 1]);
   }
 
   // --- parsing ---

@@ -29,10 +29,9 @@
  * streams are {@link java.nio.file.SecureDirectoryStream}s whose relative operations re-check
  * their directory's real path first, looked up when first needed ({@code LayerDirectoryStream}),
  * and whose attribute views find their file on each call ({@code SecureAttributeView}). In an
- * image view, whose tree never changes ({@link io.layerfs.core.FileTree#immutable}), the paths a
- * stream makes keep the directory's node, and each its own node once looked up as that
- * directory's child, so a walk reads attributes without resolving paths from the root; a tree
- * that changes (a container) looks every path up anew;
+ * image view, whose tree never changes ({@link io.layerfs.core.FileTree#immutable}), a path a
+ * stream makes keeps its node once looked up, so a walk that reads a path's attributes twice
+ * resolves it once; a tree that changes (a container) looks every path up anew;
  * a {@code WatchService} ({@code LayerWatchService}) reports the changes made through the file
  * system; owners are named from the container's own {@code /etc/passwd} and {@code /etc/group}
  * ({@code ContainerAccounts}).

@@ -103,13 +103,6 @@ public final class RootFs implements FileTree {
     return tree.findChild(dir, name);
   }
 
-  /** {@link #findChild(LayerNode, String)} for a node of this view, else by its path. */
-  @Override
-  public Node findChild(Node dir, String name) throws IOException {
-    return dir instanceof LayerNode node ? tree.findChild(node, name)
-        : FileTree.super.findChild(dir, name);
-  }
-
   /** An image's layers never change, nor does a view of them. */
   @Override
   public boolean immutable() {

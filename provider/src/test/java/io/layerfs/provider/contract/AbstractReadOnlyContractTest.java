@@ -527,7 +527,7 @@ abstract class AbstractReadOnlyContractTest {
 
   /**
    * A path a directory stream made reads as the same path made anew, following links or not, read
-   * twice (layerfs keeps the node its listing found with an image view's paths): from a walk, a
+   * twice (layerfs keeps the node of a path an image view listed): from a walk, a
    * walk following links, and a listing through a link to a directory.
    */
   @Test
