@@ -50,6 +50,15 @@ public interface FileTree extends Closeable {
   /** The sorted names in a directory. */
   List<String> list(String absDir) throws IOException;
 
+  /**
+   * True when this tree never changes once open (a read-only view of an image): a node it gave
+   * stays true for as long as the tree is open, so a caller may keep it with the path it came
+   * from instead of looking the path up again. False by default (a container changes).
+   */
+  default boolean immutable() {
+    return false;
+  }
+
   /** Opens a file with the options of {@code FileChannel.open}; {@code createMode} for a new one. */
   FileHandle open(String absPath, Set<? extends OpenOption> options, int createMode)
       throws IOException;

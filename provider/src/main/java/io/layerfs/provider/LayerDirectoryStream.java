@@ -46,20 +46,24 @@ final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
   // @GuardedBy("this"); null until a relative operation needs it
   private LayerPath real;
   private final List<String> names;
+  /** Whether the children's paths may keep their nodes (an image view, which never changes). */
+  private final boolean keepNodes;
   private final Filter<? super Path> filter;
   private boolean iterated;
   private volatile boolean closed;
 
   /**
    * A stream of {@code names} in {@code dir} ({@code opened} as a layerfs path), whose real path
-   * is {@code realOrNull} when known.
+   * is {@code realOrNull} when known; {@code keepNodes}: whether the children's paths may keep
+   * their nodes ({@link LayerFileSystem#keepsListedNodes}).
    */
   LayerDirectoryStream(Path dir, LayerPath opened, LayerPath realOrNull, List<String> names,
-      Filter<? super Path> filter) {
+      boolean keepNodes, Filter<? super Path> filter) {
     this.dir = dir;
     this.opened = opened;
     this.real = realOrNull;
     this.names = names;
+    this.keepNodes = keepNodes;
     this.filter = filter;
   }
 
@@ -80,7 +84,16 @@ final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
       public boolean hasNext() {
         while (pending == null && !closed && next < names.size()) {
           String name = names.get(next++);
-          Path child = dir instanceof LayerPath d ? d.resolveName(name) : dir.resolve(name);
+          Path child;
+          if (dir instanceof LayerPath d) {
+            LayerPath c = d.resolveName(name);
+            if (keepNodes && c != d) {
+              c.markListed();
+            }
+            child = c;
+          } else {
+            child = dir.resolve(name);
+          }
           try {
             if (filter == null || filter.accept(child)) {
               pending = child;
@@ -126,7 +139,7 @@ final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
     }
     LayerPath realChild = (LayerPath) target.getFileSystem().getPath(node.path());
     return new LayerDirectoryStream(dir.resolve(path), realChild, realChild,
-        target.fs().list(realChild), null);
+        target.fs().list(realChild), false, null);
   }
 
   @Override

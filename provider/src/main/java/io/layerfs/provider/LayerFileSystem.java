@@ -1,6 +1,7 @@
 package io.layerfs.provider;
 
 import io.layerfs.core.FileHandle;
+import io.layerfs.core.EntryType;
 import io.layerfs.core.FileTree;
 import io.layerfs.core.Layer;
 import io.layerfs.core.Mount;
@@ -183,7 +184,8 @@ final class LayerFileSystem extends FileSystem {
     try {
       String absolute = path.absolute();
       if (!Thread.currentThread().isInterrupted()) {
-        return tree.lookup(absolute, follow); // the usual case, without a lambda
+        Node listed = listed(path, follow);
+        return listed != null ? listed : tree.lookup(absolute, follow); // without a lambda
       }
       return Uninterrupted.call(() -> tree.lookup(absolute, follow));
     } catch (FileSystemException e) {
@@ -200,12 +202,40 @@ final class LayerFileSystem extends FileSystem {
     try {
       String absolute = path.absolute();
       if (!Thread.currentThread().isInterrupted()) {
-        return tree.find(absolute, follow); // the usual case, without a lambda
+        Node listed = listed(path, follow);
+        return listed != null ? listed : tree.find(absolute, follow); // without a lambda
       }
       return Uninterrupted.call(() -> tree.find(absolute, follow));
     } catch (FileSystemException e) {
       throw named(e, path);
     }
+  }
+
+  /**
+   * The node of a path a directory stream of an image view made, as {@link #lookup} finds it:
+   * looked up once (its last link not followed) and kept with the path, so a walk that reads a
+   * path's attributes twice (the JDK's walker, then its caller) resolves it once. Null when the
+   * path was not listed so, is missing, or {@code follow} meets a symbolic link (then the path
+   * is looked up as any other).
+   */
+  private Node listed(LayerPath path, boolean follow) throws IOException {
+    Node node = path.node();
+    if (node == null) {
+      if (!path.listed()) {
+        return null;
+      }
+      node = tree.find(path.absolute(), false);
+      if (node == null) {
+        return null; // cannot happen in a tree that never changes; the lookup says what is wrong
+      }
+      path.node(node);
+    }
+    return follow && node.type() == EntryType.SYMLINK ? null : node;
+  }
+
+  /** Whether paths that directory streams make may keep their nodes: the tree never changes. */
+  boolean keepsListedNodes() {
+    return tree != null && tree.immutable();
   }
 
   List<String> list(LayerPath dir) throws IOException {

@@ -13,7 +13,6 @@ import io.layerfs.core.Progress;
 import io.layerfs.core.internal.NotADirectory;
 import io.layerfs.core.registry.RegistryOptions;
 import io.layerfs.core.store.BackgroundFetch;
-import io.layerfs.core.store.Container;
 import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.net.URI;
@@ -105,7 +104,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
         // read from the registry as needed (core's Store.lazyImage); a container reopened
         // without env image names its own
         String given = config.image() != null ? config.image()
-            : handle.store().containers().contains(name)
+            : handle.store().hasContainer(name)
                 ? handle.store().containerInfo(name).image() : null;
         lazyImage = given == null ? null : handle.store().lazyImage(given, registry);
         image = config.image() == null ? null : lazyImage;
@@ -141,8 +140,9 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
           }
         }
       };
+      // a container's file store shows the host's; an image view (which never changes) has none
       LayerFileSystem fs = new LayerFileSystem(this, name, tree,
-          tree instanceof Container ? config.store() : null, onClose);
+          tree.immutable() ? null : config.store(), onClose);
       self[0] = fs;
       if (fileSystems.putIfAbsent(name, fs) != null) {
         fs.close();
@@ -364,7 +364,8 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       Path dir, DirectoryStream.Filter<? super Path> filter) throws IOException {
     LayerPath p = LayerPath.check(dir);
     try {
-      return new LayerDirectoryStream(dir, p, null, p.fs().list(p), filter);
+      return new LayerDirectoryStream(dir, p, null, p.fs().list(p), p.fs().keepsListedNodes(),
+          filter);
     } catch (java.nio.file.FileSystemException e) {
       if ("Not a directory".equals(e.getReason())) {
         // opendir(3) fails with ENOTDIR for any name of the path: the JDK says NotDirectory

@@ -1,5 +1,6 @@
 package io.layerfs.provider;
 
+import io.layerfs.core.Node;
 import java.io.File;
 import java.io.IOException;
 import java.net.URI;
@@ -60,6 +61,12 @@ final class LayerPath implements Path {
   private final String path;
   private final int[] offsets;
   private String absolute;
+  // Set only on a path a directory stream of an image view made (see LayerFileSystem#listed):
+  // that it may keep its node, and the node once looked up. A racy single-check cache as
+  // absolute is: nodes are immutable, and that tree never changes. Not part of the value
+  // (equals, hashCode and every operation ignore them).
+  private boolean listed;
+  private Node node;
 
   /** {@code path} must already be clean: no NUL, no repeated or trailing slash (except "/"). */
   private LayerPath(LayerFileSystem fs, String path) {
@@ -140,6 +147,25 @@ final class LayerPath implements Path {
 
   private String computeAbsolute() {
     return isAbsolute() ? path : "/" + path;
+  }
+
+  /** Marks this path, just made by a directory stream of a tree that never changes. */
+  void markListed() {
+    listed = true;
+  }
+
+  /** Whether a directory stream of a tree that never changes made this path. */
+  boolean listed() {
+    return listed;
+  }
+
+  /** This path's node (its last link not followed) once a lookup kept it, else null. */
+  Node node() {
+    return node;
+  }
+
+  void node(Node found) {
+    node = found;
   }
 
   // --- parsing ---

@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -21,12 +20,39 @@ import java.util.stream.Stream;
  * format of {@code container.json}).
  */
 public final class ContainerDirectory {
-  static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]*");
   public static final String JSON = "container.json";
   /** The folder of a container's data files (see the package documentation). */
   private static final String DATA = "data";
 
   private ContainerDirectory() {}
+
+  /**
+   * Whether {@code name} follows Docker's rule for container names, {@code
+   * [a-zA-Z0-9][a-zA-Z0-9_.-]*}: a loop, not a regex, which a fresh JVM would compile first
+   * (every open of a file system asks whether its name is a container's).
+   */
+  static boolean isName(String name) {
+    if (name.isEmpty()) {
+      return false;
+    }
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      boolean alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+      if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-'))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Whether {@code store} has container {@code name}: {@code list(store).contains(name)} with one
+   * {@code stat} instead of a listing.
+   */
+  public static boolean exists(ContentStore store, String name) throws IOException {
+    return name != null && isName(name)
+        && Files.exists(containers(store).resolve(name).resolve(JSON));
+  }
 
   /**
    * Whether {@code dir} holds the files of a writable layer (the overlay's log, snapshot or
@@ -46,7 +72,7 @@ public final class ContainerDirectory {
     try (DirectoryStream<Path> s = Files.newDirectoryStream(root)) {
       for (Path p : s) {
         String n = p.getFileName().toString();
-        if (NAME.matcher(n).matches() && Files.exists(p.resolve(JSON))) {
+        if (isName(n) && Files.exists(p.resolve(JSON))) {
           names.add(n);
         }
       }
@@ -137,7 +163,7 @@ public final class ContainerDirectory {
   }
 
   public static void checkName(String name) {
-    if (name == null || !NAME.matcher(name).matches()) {
+    if (name == null || !isName(name)) {
       throw new IllegalArgumentException(
           "invalid container name '" + name + "': must match [a-zA-Z0-9][a-zA-Z0-9_.-]*");
     }

@@ -419,7 +419,8 @@ public final class ContentStore {
 
   /** The bytes of index.json as they are now, unparsed (refused above 64 MiB). */
   public byte[] readIndexBytes() throws IOException {
-    return readIndexBytes(root.resolve(INDEX_JSON), ContentStore::pauseBeforeRereading);
+    // no method reference: a fresh JVM spins a class for one on its first run (every open)
+    return readIndexBytes(root.resolve(INDEX_JSON), null);
   }
 
   /** How often a read of index.json that is cut short is tried again, 10 ms apart. */
@@ -429,12 +430,16 @@ public final class ContentStore {
    * Reads index.json; a read that is empty or does not end with the closing brace of an object
    * is tried again, {@link #INDEX_REREADS} times after {@code pause}: skopeo writes the file in
    * place, not by rename, and a read while it writes sees it cut short. What is read last is
-   * returned as it is (its parse names what is wrong).
+   * returned as it is (its parse names what is wrong). A null {@code pause} sleeps 10 ms.
    */
   static byte[] readIndexBytes(Path path, IoRunnable pause) throws IOException {
     byte[] data = readLimited(path, MAX_INDEX_JSON);
     for (int i = 0; i < INDEX_REREADS && !endsAnObject(data); i++) {
-      pause.run();
+      if (pause == null) {
+        pauseBeforeRereading();
+      } else {
+        pause.run();
+      }
       data = readLimited(path, MAX_INDEX_JSON);
     }
     return data;

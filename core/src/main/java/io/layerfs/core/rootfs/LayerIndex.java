@@ -185,8 +185,12 @@ public final class LayerIndex {
     }
   }
 
+  /** Up to this size an index file is read into memory rather than mapped (see {@link #read}). */
+  static final long READ_WHOLE_MAX = 1 << 20;
+
   /**
-   * Loads an index written by {@link #write}, memory-mapped read-only.
+   * Loads an index written by {@link #write}: read into memory up to {@link #READ_WHOLE_MAX}
+   * bytes, memory-mapped read-only above.
    *
    * @throws IOException if the file cannot be read, is truncated, corrupt (checksum, an unknown
    *     type code), or of another format version; the message names the file
@@ -201,6 +205,14 @@ public final class LayerIndex {
       if (size < 64 * 1024) {
         // small files: a heap copy is cheaper than a mapping
         b = ByteBuffer.allocate((int) size);
+        while (b.hasRemaining() && ch.read(b) >= 0) {
+          // fill
+        }
+        b.clear();
+      } else if (size <= READ_WHOLE_MAX) {
+        // read, not mapped: a fresh JVM's first map spins method handle classes (a few ms of a
+        // first open); direct, so the read needs no temporary buffer, which a thread would keep
+        b = ByteBuffer.allocateDirect((int) size);
         while (b.hasRemaining() && ch.read(b) >= 0) {
           // fill
         }

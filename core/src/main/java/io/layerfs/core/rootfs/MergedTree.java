@@ -123,7 +123,6 @@ public final class MergedTree {
     }
   }
 
-  /** The sorted names in a directory (symlinks followed, the last one too). */
   /**
    * The child {@code name} of the directory {@code dir} (a node of this tree), as {@link
    * #find}{@code (dir.path() + "/" + name, false)} gives it, but in one step: walking a deep tree
@@ -155,6 +154,7 @@ public final class MergedTree {
     return d != null ? List.of(d.children().names) : list(dir.path());
   }
 
+  /** The sorted names in a directory (symlinks followed, the last one too). */
   public List<String> list(String absDirPath) throws IOException {
     // a plain path (as a walk lists) without the general resolver's per-component allocations
     LayerNode plain = lookupPlain(absDirPath, true);

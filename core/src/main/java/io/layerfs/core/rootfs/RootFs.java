@@ -103,6 +103,12 @@ public final class RootFs implements FileTree {
     return tree.findChild(dir, name);
   }
 
+  /** An image's layers never change, nor does a view of them. */
+  @Override
+  public boolean immutable() {
+    return true;
+  }
+
   /** The sorted names in a directory node. */
   public List<String> list(LayerNode dir) throws IOException {
     return tree.list(dir);

@@ -14,6 +14,7 @@ import io.layerfs.core.Progress;
 import io.layerfs.core.RangedBlob;
 import io.layerfs.core.SignatureException;
 import io.layerfs.core.SignatureInfo;
+import io.layerfs.core.container.ContainerDirectory;
 import io.layerfs.core.container.Volumes;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.content.Lease;
@@ -633,7 +634,7 @@ public final class Store implements Closeable {
     // a lazy container another process created reads through its registry here too
     if (imageOrNull != null) {
       reattachLazy(imageOrNull);
-    } else if (Files.isDirectory(LazyLayers.root(content)) && containers().contains(name)) {
+    } else if (Files.isDirectory(LazyLayers.root(content)) && hasContainer(name)) {
       reattachLazy(containerInfo(name).image());
     }
     return Container.open(content, layers(), name, imageOrNull, readOnly, mountSpecsOrNull);
@@ -658,7 +659,7 @@ public final class Store implements Closeable {
     if (mountSpecsOrNull != null) {
       Mount.parseAll(mountSpecsOrNull); // bad specs before any signature or image work
     }
-    boolean exists = containers().contains(name);
+    boolean exists = hasContainer(name);
     Digest verified = null;
     if (signedByOrNull != null && (exists || imageOrNull != null)) {
       verified = exists ? containerInfo(name).manifest()
@@ -720,6 +721,11 @@ public final class Store implements Closeable {
   /** The names of the containers, sorted. */
   public List<String> containers() throws IOException {
     return Container.list(content);
+  }
+
+  /** Whether container {@code name} exists: {@code containers().contains(name)}, in one stat. */
+  public boolean hasContainer(String name) throws IOException {
+    return ContainerDirectory.exists(content, name);
   }
 
   /** Describes a container without opening it. */

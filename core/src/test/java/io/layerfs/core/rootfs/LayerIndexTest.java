@@ -349,21 +349,26 @@ class LayerIndexTest {
     }
   }
 
+  /** Above 64 KiB an index is read into direct memory, above READ_WHOLE_MAX mapped. */
   @Test
-  void largeIndexesAreMappedAndStillVerified(@TempDir Path dir) throws IOException {
-    List<Spec> many = new java.util.ArrayList<>();
-    for (int i = 0; i < 3000; i++) {
-      many.add(new Spec("d" + (i % 17) + "/f" + i, EntryType.FILE, 0644, i, "u", i, 0, i, i, "",
-          0, Map.of()));
+  void largeIndexesAreReadOrMappedAndStillVerified(@TempDir Path dir) throws IOException {
+    for (int entries : new int[] {3000, 40_000}) {
+      List<Spec> many = new java.util.ArrayList<>();
+      for (int i = 0; i < entries; i++) {
+        many.add(new Spec("d" + (i % 17) + "/f" + i, EntryType.FILE, 0644, i, "u", i, 0, i, i,
+            "", 0, Map.of()));
+      }
+      LayerIndex x = build(many);
+      Path f = dir.resolve("big" + entries);
+      x.write(f);
+      long size = Files.size(f);
+      assertTrue(entries == 3000 ? size > 64 * 1024 && size <= LayerIndex.READ_WHOLE_MAX
+          : size > LayerIndex.READ_WHOLE_MAX, entries + " entries: " + size + " bytes");
+      assertSameIndex(x, LayerIndex.read(f));
+      byte[] b = Files.readAllBytes(f);
+      b[b.length / 3] ^= 1;
+      Files.write(f, b);
+      assertThrows(IOException.class, () -> LayerIndex.read(f));
     }
-    LayerIndex x = build(many);
-    Path f = dir.resolve("big");
-    x.write(f);
-    assertTrue(Files.size(f) > 64 * 1024);
-    assertSameIndex(x, LayerIndex.read(f));
-    byte[] b = Files.readAllBytes(f);
-    b[b.length / 3] ^= 1;
-    Files.write(f, b);
-    assertThrows(IOException.class, () -> LayerIndex.read(f));
   }
 }

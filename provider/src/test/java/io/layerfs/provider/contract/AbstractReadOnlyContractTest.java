@@ -525,6 +525,51 @@ abstract class AbstractReadOnlyContractTest {
     assertEquals(expected, actual);
   }
 
+  /**
+   * A path a directory stream made reads as the same path made anew, following links or not, read
+   * twice (layerfs keeps the node of a path an image view listed): from a walk, a
+   * walk following links, and a listing through a link to a directory.
+   */
+  @Test
+  void listedPathsReadAsPathsMadeAnew() throws IOException {
+    List<Path> listed = new ArrayList<>();
+    try (Stream<Path> s = Files.walk(root())) {
+      s.forEach(listed::add);
+    }
+    try (Stream<Path> s = Files.walk(p("links"), FileVisitOption.FOLLOW_LINKS)) {
+      s.forEach(listed::add);
+    }
+    try (DirectoryStream<Path> s = Files.newDirectoryStream(p("links/dir"))) {
+      s.forEach(listed::add);
+    }
+    Mismatches m = new Mismatches();
+    for (Path q : listed) {
+      Path fresh = q.getFileSystem().getPath(q.toString());
+      for (int i = 0; i < 2; i++) {
+        m.check(q.toString(), "no follow", describe(fresh, LinkOption.NOFOLLOW_LINKS),
+            describe(q, LinkOption.NOFOLLOW_LINKS));
+        m.check(q.toString(), "follow", describe(fresh), describe(q));
+      }
+      m.check(q.toString(), "exists", Files.exists(fresh), Files.exists(q));
+      m.check(q.toString(), "isReadable", Files.isReadable(fresh), Files.isReadable(q));
+      m.check(q.toString(), "isSymbolicLink", Files.isSymbolicLink(fresh), Files.isSymbolicLink(q));
+    }
+    m.assertNone();
+    assertTrue(listed.size() > Fixture.tree().size(), "a walk of the fixture lists each entry");
+  }
+
+  /** What the posix attributes of {@code q} say, or the class of the exception reading them. */
+  private static String describe(Path q, LinkOption... options) {
+    try {
+      PosixFileAttributes a = Files.readAttributes(q, PosixFileAttributes.class, options);
+      return (a.isDirectory() ? "d" : a.isSymbolicLink() ? "l" : a.isRegularFile() ? "-" : "o")
+          + " " + a.size() + " " + a.lastModifiedTime() + " " + a.fileKey() + " "
+          + a.permissions() + " " + a.owner().getName() + ":" + a.group().getName();
+    } catch (IOException e) {
+      return e.getClass().getName();
+    }
+  }
+
   @Test
   void walkWithMaxDepthOne() throws IOException {
     List<String> expected = new ArrayList<>();

@@ -34,6 +34,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserDefinedFileAttributeView;
@@ -102,6 +103,57 @@ abstract class AbstractWriteContractTest {
   /** A path of the tree, relative to the root; "" is the root. */
   final Path p(String rel) {
     return rel.isEmpty() ? root : root.resolve(rel);
+  }
+
+  // ---------------------------------------------------------------- listed paths
+
+  /**
+   * Paths a directory stream made, and whose attributes were read, read the tree as it is after
+   * later changes, as paths made anew do (layerfs keeps a listing's nodes with its paths only in
+   * an image view, which never changes): a file deleted, one renamed over another, one rewritten,
+   * one replaced by a directory, a directory by a file, and a name created after the listing.
+   */
+  @Test
+  void pathsListedBeforeChangesReadTheChangedTree() throws IOException {
+    Files.createDirectory(p("data/nested/was-dir"));
+    Map<String, Path> listed = new java.util.HashMap<>();
+    try (DirectoryStream<Path> s = Files.newDirectoryStream(p("data"))) {
+      for (Path q : s) {
+        Files.readAttributes(q, BasicFileAttributes.class, NOFOLLOW_LINKS);
+        listed.put(q.getFileName().toString(), q);
+      }
+    }
+    try (DirectoryStream<Path> s = Files.newDirectoryStream(p("data/nested"))) {
+      for (Path q : s) {
+        Files.readAttributes(q, BasicFileAttributes.class);
+        listed.put(q.getFileName().toString(), q);
+      }
+    }
+    Files.delete(listed.get("empty"));
+    Files.move(listed.get("one"), listed.get("4095.bin"), REPLACE_EXISTING);
+    Files.write(listed.get("4096.bin"), new byte[] {1, 2, 3}, TRUNCATE_EXISTING);
+    Files.delete(p("data/nested/a/b/deep.txt"));
+    Files.delete(p("data/nested/a/b"));
+    Files.delete(listed.get("a"));
+    Files.createFile(p("data/nested/a"));
+    Files.delete(listed.get("was-dir"));
+    Files.createFile(p("data/nested/was-dir"));
+    Files.setLastModifiedTime(listed.get("4096.bin"), FileTime.fromMillis(86_400_000L));
+
+    assertFalse(Files.exists(listed.get("empty"), NOFOLLOW_LINKS));
+    fails(NoSuchFileException.class, () -> Files.readAttributes(listed.get("empty"),
+        BasicFileAttributes.class, NOFOLLOW_LINKS));
+    assertFalse(Files.exists(listed.get("one")));
+    BasicFileAttributes moved =
+        Files.readAttributes(listed.get("4095.bin"), BasicFileAttributes.class, NOFOLLOW_LINKS);
+    assertEquals(1L, moved.size());
+    BasicFileAttributes rewritten = Files.readAttributes(listed.get("4096.bin"),
+        BasicFileAttributes.class);
+    assertEquals(3L, rewritten.size());
+    assertEquals(FileTime.fromMillis(86_400_000L), rewritten.lastModifiedTime());
+    assertTrue(Files.isRegularFile(listed.get("a"), NOFOLLOW_LINKS));
+    assertTrue(Files.isRegularFile(listed.get("was-dir")));
+    assertFalse(Files.isDirectory(listed.get("was-dir")));
   }
 
   // ---------------------------------------------------------------- create
