@@ -80,7 +80,7 @@ final class CreateCommand implements CliCommand {
       if (name == null) {
         name = newName(store);
       }
-      if (store.containers().contains(name)) {
+      if (store.hasContainer(name)) {
         throw new FileAlreadyExistsException(name, null, "container " + name
             + " already exists in store " + store.root() + " (remove it with 'layerfs rm "
             + name + "')");
@@ -122,7 +122,7 @@ final class CreateCommand implements CliCommand {
     SecureRandom random = new SecureRandom();
     while (true) {
       String name = HexFormat.of().toHexDigits(random.nextLong()).substring(0, 12);
-      if (!store.containers().contains(name)) {
+      if (!store.hasContainer(name)) {
         return name;
       }
     }

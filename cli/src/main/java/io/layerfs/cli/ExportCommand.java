@@ -73,7 +73,7 @@ final class ExportCommand implements CliCommand {
   private static int exportContainer(Path storeDir, String image, Path output)
       throws IOException {
     try (Store store = Stores.existing(storeDir)) {
-      if (!store.containers().contains(image)) {
+      if (!store.hasContainer(image)) {
         throw new IllegalArgumentException("no container " + image + " in store "
             + storeDir + "; to export an image, give a DEST (see export --help)");
       }

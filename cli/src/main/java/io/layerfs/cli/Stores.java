@@ -81,7 +81,7 @@ final class Stores {
    * words rather than the API's ("give 'image' to create it").
    */
   static void checkContainer(Store store, String name) throws IOException {
-    if (!store.containers().contains(name)) {
+    if (!store.hasContainer(name)) {
       if (isImage(store, name)) {
         // Docker users give inspect, diff and commit an image's tag, which is no container name
         throw new NoSuchFileException(name, null, "no container " + name + " in store "
@@ -204,7 +204,7 @@ final class Stores {
   /** Whether the store at {@code dir} (which must exist) has container {@code name}. */
   static boolean hasContainer(Path dir, String name) throws IOException {
     try (Store store = Store.open(dir)) {
-      return store.containers().contains(name);
+      return store.hasContainer(name);
     }
   }
 }
