@@ -17,7 +17,10 @@ import java.util.zip.DataFormatException;
  * finds a deflate block boundary after its offset ({@link DeflateBlockFinder}), inflates from
  * there without the window before it ({@link WindowlessInflation}), and reads the names of the
  * tar headers in the known output; the search goes left or right of the probe by them, and ends
- * with an inflation from a boundary shortly before the entry through it.
+ * with an inflation from a boundary shortly before the entry through it. The first bytes of the
+ * probes that may come next (left or right of the current one) and the span of a last probe are
+ * fetched ahead ({@link PartialBlob#prefetch}), so that a registry's round trips overlap the
+ * inflating.
  *
  * <p>An entry is served only if all of this holds, else {@link #find} answers null and the caller
  * reads from the start as before: its header and every byte of its data are known (none depends
