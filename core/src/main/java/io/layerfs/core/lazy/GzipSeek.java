@@ -17,7 +17,10 @@ import java.util.zip.DataFormatException;
  * finds a deflate block boundary after its offset ({@link DeflateBlockFinder}), inflates from
  * there without the window before it ({@link WindowlessInflation}), and reads the names of the
  * tar headers in the known output; the search goes left or right of the probe by them, and ends
- * with an inflation from a boundary shortly before the entry through it.
+ * with an inflation from a boundary shortly before the entry through it. The first bytes of the
+ * probes that may come next (left or right of the current one) and the span of a last probe are
+ * fetched ahead ({@link PartialBlob#prefetch}), so that a registry's round trips overlap the
+ * inflating.
  *
  * <p>An entry is served only if all of this holds, else {@link #find} answers null and the caller
  * reads from the start as before: its header and every byte of its data are known (none depends
@@ -53,6 +56,8 @@ final class GzipSeek {
   /** Compressed bytes fetched at once while a probe inflates: first, and at most (doubling). */
   static final int CHUNK = 64 << 10;
   static final int MAX_CHUNK = 512 << 10;
+  /** Compressed bytes fetched at once for the last probe (when its span is larger). */
+  static final int LAST_AHEAD = 512 << 10;
   /** Output a probe keeps at most; a file larger than about this is read from the start. */
   static final int MAX_OUTPUT = 32 << 20;
   private static final int MAX_PROBES = 40;
@@ -116,13 +121,15 @@ final class GzipSeek {
     long spent = 0;
     long back = 256 << 10;
     long forcedLimit = -1; // a last probe from lo, this far
+    long through = 0; // where the probe before a forced one read to
+    List<Long> ahead = new ArrayList<>(); // where the next probe's first bytes are being fetched
     for (int n = 0; n < MAX_PROBES && lo < hi && spent <= budget; n++) {
       long[] gap = forcedLimit >= 0 ? null : largestGap(lo, hi);
       boolean last = gap == null || hi - lo <= FINAL_SPAN || gap[1] - gap[0] < 2 * SCAN;
       if (last && lo == 0) {
         return null; // near the start a read from the start costs no more
       }
-      long at = last ? lo : gap[0] + (gap[1] - gap[0]) / 2;
+      long at = last ? lo : middle(gap, ahead);
       if (!last && lo == 0 && gap[0] == 0 && gap[1] > 4 * FIRST_PROBE) {
         at = FIRST_PROBE; // many paths sort early (etc before usr): cheap to rule out first
       }
@@ -132,6 +139,23 @@ final class GzipSeek {
       }
       boolean forced = forcedLimit >= 0;
       forcedLimit = -1;
+      if (forced) {
+        // it inflates through to where the probe before read: one request, not growing chunks
+        blob.prefetch(at, Math.min(size, Math.max(at + SCAN, through)));
+      } else if (last) {
+        // the entry lies before hi, likely in its first half: one request for that much
+        blob.prefetch(at, Math.min(size, Math.max(at + SCAN, Math.min(hi, at + LAST_AHEAD))));
+      } else {
+        // the next probe goes left or right of this one: fetch both places while this one works
+        ahead.clear();
+        for (long[] half : new long[][] {{gap[0], at}, {at, gap[1]}}) {
+          if (half[1] - half[0] > 2 * FINAL_SPAN) {
+            long next = half[0] + (half[1] - half[0]) / 2;
+            ahead.add(next);
+            blob.prefetch(next, Math.min(size, next + SCAN));
+          }
+        }
+      }
       Probe p = probe(at, limit, last || forced, want);
       spent += p.fetched;
       Verdict v = p.verdict;
@@ -152,12 +176,30 @@ final class GzipSeek {
         }
         back *= 4;
         lo = start;
-        forcedLimit = Math.max(p.end, p.boundary) - start + FINAL_SPAN;
+        through = Math.max(p.end, p.boundary);
+        forcedLimit = through - start + FINAL_SPAN;
       } else {
         return null; // ABSENT, UNSURE, UNSORTED; or RIGHT of a last probe (names disagree)
       }
     }
     return null;
+  }
+
+  /**
+   * Where to probe {@code gap}: its middle, or the place fetched ahead ({@code ahead}) nearest to
+   * it if that is near (within 128 KiB or a sixteenth of the gap): the search stays as balanced
+   * as it was, where a looser choice made it spend more bytes and give up more often.
+   */
+  private static long middle(long[] gap, List<Long> ahead) {
+    long mid = gap[0] + (gap[1] - gap[0]) / 2;
+    long at = mid;
+    for (long a : ahead) {
+      if (Math.abs(a - mid) <= Math.max(SCAN, (gap[1] - gap[0]) / 16) && a + SCAN <= gap[1]
+          && (at == mid || Math.abs(a - mid) < Math.abs(at - mid))) {
+        at = a;
+      }
+    }
+    return at;
   }
 
   /** The largest part of [lo, hi) no probe found opaque (inside a large file), or null. */

@@ -195,12 +195,7 @@ final class WindowlessInflation implements AutoCloseable {
       if (n == 0 && (ones.finished() || !ones.needsInput())) {
         break;
       }
-      for (int i = lengthOnes; i < lengthOnes + n; i++) {
-        if (out[i] != outOnes[i]) {
-          unknown.set(i);
-          lastUnknown = i;
-        }
-      }
+      markUnknown(lengthOnes, lengthOnes + n);
       lengthOnes += n;
     }
     if (lengthOnes < length) {
@@ -210,6 +205,26 @@ final class WindowlessInflation implements AutoCloseable {
     if (length - (lastUnknown + 1) >= WINDOW) {
       ones.end(); // nothing later can reach the unknown window any more
       ones = null;
+    }
+  }
+
+  // marks the bytes of [from, to) where the two runs differ, a run of them at a time (the equal
+  // stretches skipped by Arrays.mismatch, which the JIT vectorizes)
+  private void markUnknown(int from, int to) {
+    int i = from;
+    while (i < to) {
+      int m = Arrays.mismatch(out, i, to, outOnes, i, to);
+      if (m < 0) {
+        return;
+      }
+      int start = i + m;
+      int end = start + 1;
+      while (end < to && out[end] != outOnes[end]) {
+        end++;
+      }
+      unknown.set(start, end);
+      lastUnknown = end - 1;
+      i = end;
     }
   }
 

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerfs.core.Digest;
 import io.layerfs.core.Layer;
+import io.layerfs.core.RangedBlob;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.estargz.FileRangedBlob;
 import io.layerfs.core.estargz.RawTarReader;
@@ -33,6 +34,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
 import java.util.zip.DataFormatException;
 import java.util.zip.GZIPOutputStream;
 import java.util.zip.Inflater;
@@ -97,6 +99,58 @@ class GzipSeekTest {
       long fetched = f.layer.fetchedBytes();
       assertTrue(fetched < gz.length / 4, fetched + " of " + gz.length + " bytes fetched");
       assertTrue(f.layer.seekProbes() > 0);
+    } finally {
+      f.close();
+    }
+  }
+
+  /**
+   * While a probe inflates, the search fetches both places its next probe may go to (left or
+   * right of it): those requests are made ahead, on other threads, and the lookup waits for
+   * fewer round trips to a registry.
+   */
+  @Test
+  void aSearchFetchesItsNextProbesAhead() throws IOException {
+    Random r = new Random(26);
+    List<Item> items = sortedItems(r, TarNames.Order.PATH, 24 << 20);
+    byte[] tar = tar(items);
+    byte[] gz = gzip(tar, 2);
+    Item deep = items.get(items.size() * 9 / 10);
+    while (deep.type() != '0') {
+      deep = items.get(items.indexOf(deep) - 1);
+    }
+    Thread reader = Thread.currentThread();
+    AtomicInteger requests = new AtomicInteger();
+    AtomicInteger byReader = new AtomicInteger();
+    Fixture f = new Fixture(gz, tar, blob -> new RangedBlob() {
+      @Override
+      public Digest digest() {
+        return blob.digest();
+      }
+
+      @Override
+      public long size() throws IOException {
+        return blob.size();
+      }
+
+      @Override
+      public InputStream open(long offset, long length) throws IOException {
+        requests.incrementAndGet();
+        if (Thread.currentThread() == reader) {
+          byReader.incrementAndGet();
+        }
+        return blob.open(offset, length);
+      }
+    });
+    try {
+      LazyLayer.Lookup found = f.layer.lookup("/" + deep.name());
+      assertArrayEquals(deep.data(), found.data());
+      long fetched = f.layer.fetchedBytes(); // after the fetches ahead have ended
+      assertTrue(f.layer.seekProbes() > 2, f.layer.seekProbes() + " probes");
+      // the search's first probes fetched ahead (before, only a read from the start did)
+      assertTrue(requests.get() - byReader.get() >= 3, "the lookup made " + byReader.get()
+          + " of " + requests.get() + " requests itself");
+      assertTrue(fetched < gz.length / 4, fetched + " of " + gz.length + " bytes fetched");
     } finally {
       f.close();
     }
@@ -191,6 +245,11 @@ class GzipSeekTest {
     final byte[] tar;
 
     Fixture(byte[] gz, byte[] tar) throws IOException {
+      this(gz, tar, blob -> blob);
+    }
+
+    /** A layer read through {@code wrap} of the file's ranged blob. */
+    Fixture(byte[] gz, byte[] tar, UnaryOperator<RangedBlob> wrap) throws IOException {
       this.gz = gz;
       this.tar = tar;
       Path dir = Files.createTempDirectory(tmp, "seek");
@@ -200,7 +259,7 @@ class GzipSeekTest {
       lazy = new LazyLayers(ContentStore.open(dir.resolve("store")));
       Layer l = new Layer("application/vnd.oci.image.layer.v1.tar+gzip", digest, gz.length,
           Digest.sha256(tar));
-      layer = lazy.attach(l, new FileRangedBlob(file, digest), null);
+      layer = lazy.attach(l, wrap.apply(new FileRangedBlob(file, digest)), null);
     }
 
     void close() throws IOException {
