@@ -268,8 +268,10 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     // not interruptible, so Files.readAllBytes, newInputStream, writeString... complete on an
     // interrupted thread as they do on the default provider (which marks its own channels so);
     // a file of a volume or bind mount opened for reading is the host's channel, which the JDK
-    // marks itself, or on Java 22+ the mount's own channel over openat2, not interruptible either
-    if (attrs.length == 0 && readOnly(options)) {
+    // marks itself; on Java 22+ the mount's own channel over openat2, not interruptible either,
+    // unless the thread is interrupted already: then the host's, whose reads fail as the JDK's
+    // do outside readAllBytes and streams
+    if (attrs.length == 0 && readOnly(options) && !Thread.currentThread().isInterrupted()) {
       SeekableByteChannel channel = LayerPath.check(path).fs().readChannel(LayerPath.check(path));
       if (channel != null) {
         return channel;
