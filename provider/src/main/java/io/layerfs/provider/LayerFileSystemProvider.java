@@ -272,7 +272,8 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     // unless the thread is interrupted already: then the host's, whose reads fail as the JDK's
     // do outside readAllBytes and streams
     if (attrs.length == 0 && readOnly(options) && !Thread.currentThread().isInterrupted()) {
-      SeekableByteChannel channel = LayerPath.check(path).fs().readChannel(LayerPath.check(path));
+      LayerPath p = LayerPath.check(path);
+      SeekableByteChannel channel = p.fs().readChannel(p);
       if (channel != null) {
         return channel;
       }

@@ -111,10 +111,14 @@ class LayerFsOpenat2Test {
       Files.createSymbolicLink(fs.getPath("/h/up"), fs.getPath("../x"));
       Files.createSymbolicLink(fs.getPath("/h/last"), fs.getPath("/x/b/f"));
       Files.createSymbolicLink(host.resolve("host-made"), outside);
+      Files.createSymbolicLink(fs.getPath("/h/rel"), fs.getPath("a"));
       for (String p : List.of("/h/to-x/b/f", "/h/up/b/f", "/h/last")) {
         assertNotEquals(OPENAT2_CHANNEL, channelClass(fs.getPath(p)), p);
         assertEquals("the container's", Files.readString(fs.getPath(p)), p);
       }
+      // a link the host would resolve to the same file: still no openat2 through it
+      assertNotEquals(OPENAT2_CHANNEL, channelClass(fs.getPath("/h/rel/b/f")));
+      assertEquals("inside", Files.readString(fs.getPath("/h/rel/b/f")));
       assertThrows(NoSuchFileException.class,
           () -> Files.readString(fs.getPath("/h/host-made/b/f")),
           "a host-made link resolves in the container, where " + outside + " does not exist");
