@@ -40,9 +40,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * bench/run.sh VolumeBenchmark -p impl=layerfs,default     # also writes bench/results/latest.md
  * </pre>
  *
- * <p>One fork (native access enabled), 3 warmup and 5 measured iterations of 1 s; average time per operation. Nothing is
- * forced to disk; the volume's directory is in the benchmark store, on the same file system as
- * the host competitor's directory.
+ * <p>One fork (native access enabled), 3 warmup and 5 measured iterations of 1 s; average time
+ * per operation. Nothing is forced to disk; the volume's directory is in the benchmark store, on
+ * the same file system as the host competitor's directory.
  */
 @BenchmarkMode(Mode.AverageTime)
 // native access: a volume's reads by openat2 on Java 22+ (the mount package); Java 17 takes the
