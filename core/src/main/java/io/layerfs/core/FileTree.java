@@ -74,6 +74,17 @@ public interface FileTree extends Closeable {
     return null;
   }
 
+  /**
+   * A channel of the tree's own reading the regular file at {@code absPath}, for the caller to
+   * hand out as it is (a file inside a volume or bind mount on Java 22+ opened by one {@code
+   * openat2} that follows no link: see the mount package). Null when the caller should open the
+   * file as usual: a link anywhere on the path, a missing name, no regular file, any failure, or
+   * any tree without such a channel (the default).
+   */
+  default java.nio.channels.SeekableByteChannel readChannel(String absPath) throws IOException {
+    return null;
+  }
+
   /** Creates a directory (the parent path's symbolic links followed, not the last name). */
   default void createDirectory(String absPath, int mode) throws IOException {
     throw new ReadOnlyFileSystemException();

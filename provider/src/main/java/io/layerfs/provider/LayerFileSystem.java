@@ -112,6 +112,12 @@ final class LayerFileSystem extends FileSystem {
     return Uninterrupted.call(() -> tree.openForReading(path.absolute(), follow));
   }
 
+  /** {@link FileTree#readChannel}: a regular file's channel of the tree's own, or null. */
+  java.nio.channels.SeekableByteChannel readChannel(LayerPath path) throws IOException {
+    ensureOpen();
+    return tree.readChannel(path.absolute());
+  }
+
   /**
    * Runs a change of the container, naming the caller's path in its errors, and reports it to
    * the watch services as {@code event} of that path.

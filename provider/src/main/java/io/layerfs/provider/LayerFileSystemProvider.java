@@ -268,8 +268,27 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     // not interruptible, so Files.readAllBytes, newInputStream, writeString... complete on an
     // interrupted thread as they do on the default provider (which marks its own channels so);
     // a file of a volume or bind mount opened for reading is the host's channel, which the JDK
-    // marks itself
+    // marks itself; on Java 22+ the mount's own channel over openat2, not interruptible either,
+    // unless the thread is interrupted already: then the host's, whose reads fail as the JDK's
+    // do outside readAllBytes and streams
+    if (attrs.length == 0 && readOnly(options) && !Thread.currentThread().isInterrupted()) {
+      LayerPath p = LayerPath.check(path);
+      SeekableByteChannel channel = p.fs().readChannel(p);
+      if (channel != null) {
+        return channel;
+      }
+    }
     return open(path, options, false, attrs);
+  }
+
+  /** Options that only read (none, READ, NOFOLLOW_LINKS: a link is refused there too). */
+  private static boolean readOnly(Set<? extends OpenOption> options) {
+    for (OpenOption option : options) {
+      if (option != StandardOpenOption.READ && option != LinkOption.NOFOLLOW_LINKS) {
+        return false;
+      }
+    }
+    return true;
   }
 
   @Override

@@ -72,11 +72,15 @@ final class DirTree implements FileTree {
   private final long keyPrefix;
   /** Closed with the tree (a tmpfs's file system), or null. */
   private final java.io.Closeable owned;
+  /** Reads by {@code openat2} below the root (Java 22+ on Linux, a host directory), or null. */
+  private final ReadBeneath beneath;
 
   private DirTree(Path root, SecureDirectoryStream<Path> rootStream, boolean host, int rootMode,
-      int index, java.io.Closeable owned) {
+      int index, java.io.Closeable owned) throws IOException {
     this.root = root;
     this.owned = owned;
+    this.beneath = host ? ReadBeneath.open(root, rootStream.getFileAttributeView(
+        BasicFileAttributeView.class).readAttributes().fileKey()) : null;
     this.rootStream = rootStream;
     this.rootDir = new Dir(rootStream);
     this.host = host;
@@ -103,7 +107,12 @@ final class DirTree implements FileTree {
       throw new IOException("mounts need a file system with secure directory streams (openat); "
           + real + " is on " + real.getFileSystem().provider().getScheme() + " without them");
     }
-    return new DirTree(real, secure, host, rootMode, index, owned);
+    try {
+      return new DirTree(real, secure, host, rootMode, index, owned);
+    } catch (IOException | RuntimeException e) {
+      secure.close();
+      throw e;
+    }
   }
 
   Path root() {
@@ -271,6 +280,21 @@ final class DirTree implements FileTree {
     } catch (IOException | RuntimeException e) {
       return null;
     }
+  }
+
+  /**
+   * A channel reading the regular file at {@code absPath} (its names free of {@code .} and
+   * {@code ..}), opened by one {@code openat2} that follows no link and leaves not the mount's
+   * directory ({@link ReadBeneath}); null where that is not available or the open fails for any
+   * reason (a link anywhere, a missing name, no regular file), and the caller takes the usual
+   * path ({@link #openForReadingBeneath}, then resolution in the container).
+   */
+  SeekableByteChannel readChannelBeneath(String absPath) {
+    if (beneath == null) {
+      return null;
+    }
+    String path = canonical(absPath);
+    return path.length() == 1 ? null : beneath.open(path.substring(1));
   }
 
   // ------------------------------------------------------------------------------ changing
@@ -460,6 +484,9 @@ final class DirTree implements FileTree {
 
   @Override
   public void close() throws IOException {
+    if (beneath != null) {
+      beneath.close(); // once no open uses it; channels opened by it stay open
+    }
     try (OpenDirs kept = dirs) {
       rootStream.close();
     } finally {

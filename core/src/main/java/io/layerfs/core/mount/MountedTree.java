@@ -429,6 +429,12 @@ public final class MountedTree implements FileTree {
     return holder == null ? null : holder.tree.openForReadingBeneath(holder.inner(absPath));
   }
 
+  @Override
+  public java.nio.channels.SeekableByteChannel readChannel(String absPath) {
+    Mounted holder = inside(absPath);
+    return holder == null ? null : holder.tree.readChannelBeneath(holder.inner(absPath));
+  }
+
   /**
    * The mount that holds {@code absPath} below its root when no name of the path is {@code .}
    * or {@code ..}: then the path's names inside the mount are all the mount's (the longest

@@ -37,10 +37,33 @@
  * rather than an open: a kept directory is used again only while its name still leads to it
  * (device and inode), so host renames and swaps show at once. That is one relative {@code stat}
  * per directory, never one for several names: the kernel follows a link in the middle of a path
- * (only {@code openat2}'s {@code RESOLVE_BENEATH}, which the JDK lacks, would not), so a host
- * process that moved a kept directory out and linked to it would lead such a look-up there. File
+ * (only {@code openat2}'s {@code RESOLVE_BENEATH}, which the JDK lacks, would not: see below for
+ * Java 22+), so a host process that moved a kept directory out and linked to it would lead such a
+ * look-up there. File
  * data is the host's own {@code FileChannel}, and a file opened for reading is handed out as
- * that channel itself: volume I/O runs at the host's speed. A volume is made on first use and
+ * that channel itself: volume I/O runs at the host's speed.
+ *
+ * <h2>Reads by openat2 (Java 22+)</h2>
+ *
+ * On Java 22 and later, on Linux, with native access enabled for this code ({@code
+ * --enable-native-access}: without it the JDK would print a warning, so the shortcut stays off),
+ * {@code newByteChannel} for reading ({@code Files.readAllBytes}, {@code newInputStream}, ...) of
+ * a file inside a volume or bind mount skips the walk above: {@link
+ * io.layerfs.core.mount.ReadBeneath} opens it with one {@code openat2} relative to the source's
+ * directory, held as an {@code O_PATH} descriptor for as long as the mount's open directory
+ * stream, with {@code RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS} and {@code
+ * O_NOFOLLOW}: the kernel's walk refuses a link anywhere on the path and any step out of the
+ * source, whoever made the link and whenever. Any failure (a link, a missing name, no regular
+ * file, a kernel without {@code openat2} or a seccomp filter refusing it) gives null, and the
+ * read takes the path above, which resolves links in the container's namespace. The file is
+ * served by {@code FdChannel}, a {@code SeekableByteChannel} over the descriptor ({@code pread},
+ * {@code fstat}, {@code close} as Foreign Function downcalls; a close racing a read closes the
+ * descriptor once the read ended, so its number is never reused under a read). Java 17 loads
+ * only {@code ReadBeneath}; {@code Openat2Dir}, {@code FdChannel}, {@code LinuxCalls} and {@code
+ * SharedFd} are found by name on Java 22+, and compiled by Java 17-21 against stand-ins of the
+ * Foreign Function and Memory API's types (the core's {@code src/stubs}, never packaged). A
+ * {@code FileChannel} (opened by {@code FileChannel.open}), a write, or a read on an interrupted
+ * thread keep the host's channel. A volume is made on first use and
  * filled, when empty, with what the container shows at its target (unless {@code
  * volume-nocopy}); {@code VolumeFill} marks a fill as under way until its last copy ended, so a
  * fill cut short is emptied and done again by the next container that fills the volume, never

@@ -22,7 +22,10 @@ final class HttpClientShutdown {
 
   /** Stops {@code client}; returns whether it could (false: left to the garbage collector). */
   static boolean close(HttpClient client) {
-    if (client instanceof AutoCloseable closeable) {
+    // as an Object: compiled by Java 21+ against its own API (HttpClient is AutoCloseable there)
+    // with source 17, the test would be unconditional, which source 17 refuses
+    Object any = client;
+    if (any instanceof AutoCloseable closeable) {
       try {
         closeable.close();
         return true;

@@ -441,6 +441,11 @@ public final class Container implements FileTree {
   }
 
   @Override
+  public java.nio.channels.SeekableByteChannel readChannel(String absPath) throws IOException {
+    return files.readChannel(absPath);
+  }
+
+  @Override
   public void createDirectory(String absPath, int mode) throws IOException {
     files.createDirectory(absPath, mode);
   }
