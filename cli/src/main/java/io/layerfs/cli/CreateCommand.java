@@ -89,7 +89,7 @@ final class CreateCommand implements CliCommand {
       try {
         store.image(ref); // a missing image: its error, before a directory is made
       } catch (IOException e) {
-        if (second != null && !lazy && isImage(store, first)) {
+        if (second != null && !lazy && Stores.isImage(store, first)) {
           // docker has no positional name; its users put the image first
           throw in.usageError("'" + first + "' is an image and '" + second + "' is none: the"
               + " form is 'create NAME IMAGE' or, as docker's, 'create --name NAME IMAGE'");
@@ -106,15 +106,6 @@ final class CreateCommand implements CliCommand {
       throw e;
     }
     return 0;
-  }
-
-  private static boolean isImage(Store store, String ref) {
-    try {
-      store.image(ref);
-      return true;
-    } catch (IOException | IllegalArgumentException e) {
-      return false;
-    }
   }
 
   /** Twelve hex digits no container of {@code store} has, as docker's short container ids. */

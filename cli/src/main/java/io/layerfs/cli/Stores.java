@@ -93,7 +93,8 @@ final class Stores {
     }
   }
 
-  private static boolean isImage(Store store, String name) {
+  /** Whether {@code name} resolves to an image of {@code store}. */
+  static boolean isImage(Store store, String name) {
     try {
       store.image(name);
       return true;
