@@ -59,7 +59,9 @@ public interface FileTree extends Closeable {
     return false;
   }
 
-  /** Opens a file with the options of {@code FileChannel.open}; {@code createMode} for a new one. */
+  /**
+   * Opens a file with the options of {@code FileChannel.open}; {@code createMode} for a new one.
+   */
   FileHandle open(String absPath, Set<? extends OpenOption> options, int createMode)
       throws IOException;
 

@@ -50,8 +50,9 @@
  * umoci gc}) collect garbage from {@code index.json} alone; a writable open adds the hold back
  * when it is missing (a container made before holds, or a hold a concurrent writer of {@code
  * index.json} dropped), checking only when {@code index.json} changed since {@code held} was
- * written (the check costs a fresh JVM the JSON parser and the security providers). Removing a container takes its lock and deletes {@code
- * container.json} first, so a crash part way leaves no half container that {@code list} shows;
+ * written (the check costs a fresh JVM the JSON parser and the security providers). Removing a
+ * container takes its lock and deletes {@code container.json} first, so a crash part way leaves
+ * no half container that {@code list} shows;
  * the hold goes last (a crash before leaves a hold, which {@code fsck --repair} removes).
  *
  * <p>Opening checks that a given image resolves to the manifest the container was created from
