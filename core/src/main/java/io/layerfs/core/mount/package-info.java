@@ -68,9 +68,9 @@
  * volume-nocopy}); {@code VolumeFill} marks a fill as under way until its last copy ended, so a
  * fill cut short is emptied and done again by the next container that fills the volume, never
  * taken for a filled volume; two containers, in one JVM or two, share its host files. {@code
- * Tmpfs} is a Jimfs file system in the heap, made empty at every open with the mount's size limit (a full
- * tmpfs says {@code "No space left on device"}) and mode; Jimfs is an optional dependency,
- * loaded only after {@code OptionalLibrary.JIMFS} found it.
+ * Tmpfs} is a Jimfs file system in the heap, made empty at every open with the mount's size
+ * limit (a full tmpfs says {@code "No space left on device"}) and mode; Jimfs is an optional
+ * dependency, loaded only after {@code OptionalLibrary.JIMFS} found it.
  *
  * <p>Thread safety: as the trees below; the mount table is fixed once the container is open.
  */
