@@ -19,8 +19,10 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code layerfs history IMAGE}: how an image was built, newest step first, as {@code docker
  * history} shows it: each entry of the config's history, with the size of the layer it made
  * (uncompressed where the store knows it without inflating, as {@code images} counts; a {@code *}
- * marks a compressed size) or 0B for a step that made none. The top row names the image; older
- * rows say {@code <missing>}, as docker says for every step whose image it does not hold.
+ * marks a compressed size) or 0B for a step that made none. The top row names the image by its
+ * ID, the config digest, shortened to 12 hex digits unless {@code --no-trunc} (in the table,
+ * {@code -q} and JSON alike, as docker's formatter does); older rows say {@code <missing>}, as
+ * docker says for every step whose image it does not hold.
  */
 final class HistoryCommand implements CliCommand {
   private static final int CREATED_BY_WIDTH = 45;
@@ -36,7 +38,7 @@ final class HistoryCommand implements CliCommand {
     spec.addOption(FormatOption.spec());
     spec.addOption(Specs.flag(new String[] {"--no-trunc"}, "Do not shorten CREATED BY."));
     spec.addOption(Specs.flag(new String[] {"-q", "--quiet"},
-        "Only the IMAGE column: the image's digest, then <missing> for each older step."));
+        "Only the IMAGE column: the image's ID, then <missing> for each older step."));
     return spec;
   }
 
@@ -68,9 +70,12 @@ final class HistoryCommand implements CliCommand {
     boolean quiet = in.flag("--quiet");
     boolean full = in.flag("--no-trunc");
     Table table = new Table("IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT");
+    // docker's image ID, the config digest: stringid.TruncateID's 12 hex digits unless
+    // --no-trunc, wherever the ID is printed
+    String imageId = full ? image.configDigest().toString() : ImagesCommand.id(image);
     for (int i = 0; i < steps.size(); i++) {
       JsonNode e = steps.get(i).entry();
-      String id = i == 0 ? image.manifestDigest().toString() : "<missing>";
+      String id = i == 0 ? imageId : "<missing>";
       Instant created = created(e);
       String createdBy = e.path("created_by").asText("");
       if (quiet) {
@@ -87,7 +92,7 @@ final class HistoryCommand implements CliCommand {
         row.put("Bytes", bytes.get(i));
         Json.printLine(out, row);
       } else {
-        table.row(i == 0 && !full ? Main.shortDigest(id) : id,
+        table.row(id,
             created == null ? "" : Human.ago(created, now),
             full ? createdBy : truncate(createdBy), sizes.get(i),
             e.path("comment").asText(""));

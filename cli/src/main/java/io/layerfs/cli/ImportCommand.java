@@ -8,6 +8,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -15,7 +16,8 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code layerfs import SRC [TAG]}: copies an image into the store (created if missing, and
  * removed again if the import fails), verifying every digest and size; prints the tags it
  * created, one a line, and {@code Loaded image ID: sha256:...} for an image that came without a
- * name (kept untagged, found by that manifest digest), as {@code docker load} prints one.
+ * name (kept untagged), as {@code docker load} prints one: docker's image ID, the config digest,
+ * which every command taking an image resolves.
  */
 final class ImportCommand implements CliCommand {
   private static final List<String> TRANSPORTS =
@@ -46,18 +48,25 @@ final class ImportCommand implements CliCommand {
 
   @Override
   public int run(Invocation in) throws IOException {
-    List<String> tags;
+    List<String> lines = new ArrayList<>();
     Path made = Stores.firstMissing(in.store());
     try (Store store = Stores.create(in.store());
         TerminalProgress progress = TerminalProgress.forConsole()) {
       String source = in.positional(0);
       String tag = in.positional(1);
+      List<String> tags;
       if (source.equals("-")) { // docker import -: a file system tar on standard input
         tags = List.of(importRootfs(store, System.in, "-", tag));
       } else {
         Path file = plainPath(source);
         tags = file != null ? importFile(store, file, tag, progress)
             : store.importImage(source, tag, RegistryFlags.options(in), progress);
+      }
+      for (String name : tags) {
+        // an image that came without a name is kept untagged (the import names it by its
+        // manifest digest); docker load prints such an image's ID, the config digest
+        lines.add(isDigest(name)
+            ? "Loaded image ID: " + store.image(name).configDigest() : name);
       }
     } catch (IOException | RuntimeException e) {
       // a failed import leaves no store where there was none: an empty one would make the next
@@ -66,11 +75,7 @@ final class ImportCommand implements CliCommand {
       throw e;
     }
     PrintWriter out = in.out();
-    for (String tag : tags) {
-      // an image that came without a name is kept untagged and named by its digest, as docker
-      // load prints an untagged image's ID
-      out.println(isDigest(tag) ? "Loaded image ID: " + tag : tag);
-    }
+    lines.forEach(out::println);
     return 0;
   }
 

@@ -12,7 +12,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.ZoneOffset;
+import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,8 +23,8 @@ import picocli.CommandLine.Model.CommandSpec;
  * json}, one object a line, shaped as docker's container path stat.
  */
 final class LsCommand implements CliCommand {
-  private static final DateTimeFormatter TIME =
-      DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").withZone(ZoneOffset.UTC);
+  /** GNU ls's long-iso style; the zone is the local one, as ls and docker read TZ. */
+  private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm");
 
   static CommandSpec spec() {
     CommandSpec spec = Specs.command(new LsCommand(), "ls",
@@ -72,7 +72,8 @@ final class LsCommand implements CliCommand {
         if (json) {
           Json.printLine(out, stat(entry, in.zone()));
         } else {
-          out.println(longFormat ? describe(entry) : String.valueOf(entry.getFileName()));
+          out.println(longFormat ? describe(entry, in.zone())
+              : String.valueOf(entry.getFileName()));
         }
       }
     } catch (FileSystemException e) {
@@ -81,7 +82,7 @@ final class LsCommand implements CliCommand {
     return 0;
   }
 
-  private static String describe(Path entry) throws IOException {
+  private static String describe(Path entry, ZoneId zone) throws IOException {
     PosixFileAttributes a =
         Files.readAttributes(entry, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
     int mode = (Integer) Files.getAttribute(entry, "unix:mode", LinkOption.NOFOLLOW_LINKS);
@@ -92,7 +93,7 @@ final class LsCommand implements CliCommand {
         : String.valueOf(a.size());
     String line = String.format("%c%s %5s %5s %10s %s %s", type,
         PosixFilePermissions.toString(a.permissions()), a.owner().getName(),
-        a.group().getName(), size, TIME.format(a.lastModifiedTime().toInstant()),
+        a.group().getName(), size, TIME.withZone(zone).format(a.lastModifiedTime().toInstant()),
         entry.getFileName());
     if (a.isSymbolicLink()) {
       line += " -> " + Files.readSymbolicLink(entry);
@@ -109,7 +110,7 @@ final class LsCommand implements CliCommand {
    * what is no link); then layerfs' {@code type}, a word, for readers that do not decode Go's
    * mode bits.
    */
-  private static ObjectNode stat(Path entry, java.time.ZoneId zone) throws IOException {
+  private static ObjectNode stat(Path entry, ZoneId zone) throws IOException {
     PosixFileAttributes a =
         Files.readAttributes(entry, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
     int mode = (Integer) Files.getAttribute(entry, "unix:mode", LinkOption.NOFOLLOW_LINKS);

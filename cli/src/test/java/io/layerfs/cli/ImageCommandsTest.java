@@ -181,15 +181,21 @@ class ImageCommandsTest {
     assertEquals(4, lines.size(), r.out());
     assertTrue(lines.get(0).matches("IMAGE +CREATED +CREATED BY +SIZE +COMMENT"), lines.get(0));
     // the commit on top, named by the image; the builder's two layers under it, <missing>
-    assertTrue(lines.get(1).startsWith(Main.shortDigest(image.manifestDigest().toString()) + " "),
-        lines.get(1));
+    // docker's image ID, the config digest, in 12 hex digits (images' IMAGE ID)
+    String id = image.configDigest().hex().substring(0, 12);
+    assertTrue(lines.get(1).startsWith(id + " "), lines.get(1));
     assertTrue(lines.get(1).endsWith("a test commit"), lines.get(1));
     assertTrue(lines.get(2).startsWith("<missing> "), lines.get(2));
     assertTrue(lines.get(2).contains("layerfs ImageBuilder layer 2"), lines.get(2));
     assertTrue(lines.get(3).contains("layerfs ImageBuilder layer 1"), lines.get(3));
 
     List<String> quiet = run("history", "-q", "web:1").out().lines().toList();
-    assertEquals(List.of(image.manifestDigest().toString(), "<missing>", "<missing>"), quiet);
+    assertEquals(List.of(id, "<missing>", "<missing>"), quiet);
+    // --no-trunc: the whole ID, sha256: and all, in every form
+    assertEquals(List.of(image.configDigest().toString(), "<missing>", "<missing>"),
+        run("history", "-q", "--no-trunc", "web:1").out().lines().toList());
+    assertTrue(run("history", "--no-trunc", "web:1").out().lines().toList().get(1)
+        .startsWith(image.configDigest() + " "));
 
     List<JsonNode> rows = new ArrayList<>();
     for (String line : run(Map.of("TZ", "Europe/Berlin"), "history", "--format", "json",
@@ -197,6 +203,8 @@ class ImageCommandsTest {
       rows.add(JSON.readTree(line));
     }
     assertEquals(3, rows.size());
+    assertEquals(id, rows.get(0).get("ID").asText());
+    assertEquals("<missing>", rows.get(1).get("ID").asText());
     assertEquals("a test commit", rows.get(0).get("Comment").asText());
     // docker history's RFC 3339 in the local zone
     assertEquals("1970-01-01T01:00:00+01:00", rows.get(2).get("CreatedAt").asText());
@@ -384,12 +392,15 @@ class ImageCommandsTest {
     Path other = dir.resolve("other");
     Cli.Result loaded = Cli.run(withStore(other, "import", archive.toString()));
     assertEquals(0, loaded.code(), loaded.err());
-    assertTrue(loaded.out().matches("Loaded image ID: " + DIGEST + "\n"), loaded.out());
+    // docker load's image ID: the config digest, as images shows it (not the manifest's)
+    assertEquals("Loaded image ID: " + base.configDigest() + "\n", loaded.out());
     String id = loaded.out().strip().substring("Loaded image ID: ".length());
+    String manifest = Images.resolve(ContentStore.open(other), id).manifestDigest().toString();
     assertEquals(List.of(), ContentStore.open(other).tags());
     Cli.Result images = Cli.run(withStore(other, "images"));
     assertTrue(images.out().lines().anyMatch(l -> l.startsWith("<none> ")
-        && l.contains(Main.shortDigest(id))), images.out());
+        && l.contains(id.substring(7, 19)) && l.contains(Main.shortDigest(manifest))),
+        images.out());
     assertEquals(base.configDigest().hex().substring(0, 12) + "\n",
         Cli.run(withStore(other, "images", "-q")).out());
     // gc keeps it, and its ID reaches it
@@ -398,15 +409,15 @@ class ImageCommandsTest {
     assertEquals(0, created.code(), created.err());
     JsonNode inspected = JSON.readTree(
         Cli.run(withStore(other, "inspect", "--format", "json", "web")).out());
-    assertEquals(id, inspected.get(0).get("Image").asText());
+    assertEquals(manifest, inspected.get(0).get("Image").asText());
     assertEquals("gone\nmotd\n", Cli.run(withStore(other, "ls", id, "/etc")).out());
     // removed by its ID, as docker rmi ID does, once no container uses it
     Cli.Result inUse = Cli.run(withStore(other, "rmi", id));
     assertEquals(1, inUse.code());
-    assertEquals("layerfs: conflict: unable to delete " + id.substring(7, 19) + " (must be "
+    assertEquals("layerfs: conflict: unable to delete " + manifest.substring(7, 19) + " (must be "
         + "forced) - image is being used by stopped container web", inUse.errorLine());
     assertEquals(0, Cli.run(withStore(other, "rm", "web")).code());
-    assertEquals("Deleted: " + id + "\n", Cli.run(withStore(other, "rmi", id)).out());
+    assertEquals("Deleted: " + manifest + "\n", Cli.run(withStore(other, "rmi", id)).out());
     assertEquals("", Cli.run(withStore(other, "images", "-q")).out());
   }
 

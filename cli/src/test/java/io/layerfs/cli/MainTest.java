@@ -161,9 +161,16 @@ class MainTest {
         l -> l.contains("\"Repository\":\"demo\"") && l.contains("\"Tag\":\"1\"")), json.out());
     Result cat = run("--store", store, "cat", "demo:1", "/etc/os-release");
     assertEquals(0, cat.code(), cat.err());
-    Result ls = run("--store", store, "ls", "-l", "demo:1", "/bin");
+    Cli.Result ls = Cli.run(Map.of("TZ", "UTC"), "--store", store, "ls", "-l", "demo:1", "/bin");
     assertEquals("lrwxrwxrwx     0     0          7 2026-01-01 00:00 bin -> usr/bin",
         ls.out().strip());
+    // local time, as GNU ls -l prints it: the zone TZ names (empty or unknown: UTC, as glibc)
+    Cli.Result kolkata = Cli.run(Map.of("TZ", "Asia/Kolkata"), "--store", store, "ls", "-l",
+        "demo:1", "/bin");
+    assertEquals("lrwxrwxrwx     0     0          7 2026-01-01 05:30 bin -> usr/bin",
+        kolkata.out().strip());
+    Cli.Result empty = Cli.run(Map.of("TZ", ""), "--store", store, "ls", "-l", "demo:1", "/bin");
+    assertEquals(ls.out(), empty.out());
   }
 
   @Test
