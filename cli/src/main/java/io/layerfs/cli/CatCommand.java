@@ -2,6 +2,7 @@ package io.layerfs.cli;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -32,9 +33,9 @@ final class CatCommand implements CliCommand {
         // reading one fails with a bare "Is a directory", as on the host: name the path as cat
         throw new FileSystemException(path, null, "Is a directory");
       }
-      try (InputStream bytes = Files.newInputStream(file)) {
-        bytes.transferTo(System.out);
-        System.out.flush();
+      try (InputStream bytes = Files.newInputStream(file);
+          OutputStream out = in.stdout()) {
+        bytes.transferTo(out);
       }
     } catch (FileSystemException e) {
       throw Errors.in(image, e);

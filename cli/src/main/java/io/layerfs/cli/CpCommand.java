@@ -1,7 +1,6 @@
 package io.layerfs.cli;
 
 import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -80,9 +79,9 @@ final class CpCommand implements CliCommand {
     try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://" + name),
         Map.of("store", store, "readOnly", fromContainer))) {
       if (fromContainer && destination.equals("-")) {
-        OutputStream out = new BufferedOutputStream(System.out, 1 << 16);
-        TarStreams.write(inContainer(fs, from.group(2)), followLink, out);
-        out.flush();
+        try (OutputStream out = in.stdout()) {
+          TarStreams.write(inContainer(fs, from.group(2)), followLink, out);
+        }
         return 0;
       }
       if (toContainer) {

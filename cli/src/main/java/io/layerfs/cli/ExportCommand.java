@@ -51,7 +51,7 @@ final class ExportCommand implements CliCommand {
     String destination = in.positional(1);
     Path output = in.option("--output");
     if (destination == null) {
-      return exportContainer(in.store(), image, output);
+      return exportContainer(in, image, output);
     }
     if (output != null) {
       throw new IllegalArgumentException("-o is for exporting a container; an image goes to DEST");
@@ -70,8 +70,9 @@ final class ExportCommand implements CliCommand {
   }
 
   /** The container's file system as one tar; a file appears whole or not at all. */
-  private static int exportContainer(Path storeDir, String image, Path output)
+  private static int exportContainer(Invocation in, String image, Path output)
       throws IOException {
+    Path storeDir = in.store();
     try (Store store = Stores.existing(storeDir)) {
       if (!store.hasContainer(image)) {
         throw new IllegalArgumentException("no container " + image + " in store "
@@ -82,9 +83,9 @@ final class ExportCommand implements CliCommand {
         Container container = store.container(image, null, true)) {
       if (output == null) {
         // the bytes themselves, not text: straight to the process's standard output
-        OutputStream out = new BufferedOutputStream(System.out, 1 << 16);
-        container.export(out, Progress.NONE);
-        out.flush();
+        try (OutputStream out = in.stdout()) {
+          container.export(out, Progress.NONE);
+        }
         return 0;
       }
       // name OUTPUT, not the temp file beside it, when it cannot be written there

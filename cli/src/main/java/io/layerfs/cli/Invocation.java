@@ -1,5 +1,6 @@
 package io.layerfs.cli;
 
+import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -43,6 +44,14 @@ final class Invocation {
 
   PrintWriter out() {
     return spec.commandLine().getOut();
+  }
+
+  /**
+   * Standard output for bytes, buffered, stopping at the first failed write ({@link
+   * StandardOutput}); closing it flushes it.
+   */
+  OutputStream stdout() {
+    return StandardOutput.over(main.stdout);
   }
 
   PrintWriter err() {

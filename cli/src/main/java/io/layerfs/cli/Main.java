@@ -1,6 +1,7 @@
 package io.layerfs.cli;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -56,8 +57,12 @@ public final class Main implements CliCommand {
   /** The environment (SOURCE_DATE_EPOCH); tests give their own. */
   Map<String, String> env = System.getenv();
 
+  /** Where the bytes of files and tars go (see {@link StandardOutput}); tests give their own. */
+  OutputStream stdout = System.out;
+
   public static void main(String[] args) {
-    System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true),
+        System.getenv(), StandardOutput.ofProcess()));
   }
 
   /** Runs the command line and returns its exit code; used by tests as well. */
@@ -67,8 +72,18 @@ public final class Main implements CliCommand {
 
   /** As {@link #run(String[], PrintWriter, PrintWriter)} with the environment {@code env}. */
   static int run(String[] args, PrintWriter out, PrintWriter err, Map<String, String> env) {
+    return run(args, out, err, env, System.out);
+  }
+
+  /**
+   * As {@link #run(String[], PrintWriter, PrintWriter, Map)}, the bytes of files and tars
+   * ({@code cat}, {@code cp NAME:SRC -}, {@code export NAME}) written to {@code stdout}.
+   */
+  static int run(String[] args, PrintWriter out, PrintWriter err, Map<String, String> env,
+      OutputStream stdout) {
     Main main = new Main();
     main.env = env;
+    main.stdout = stdout;
     CommandLine cli = commandLine(main, commandName(args));
     cli.setOut(out);
     cli.setErr(err);
@@ -277,7 +292,15 @@ public final class Main implements CliCommand {
     @Override
     public int handleExecutionException(
         Exception e, CommandLine line, CommandLine.ParseResult parsed) {
-      main.report(line.getErr(), e);
+      StandardOutput.WriteError write = StandardOutput.writeError(e);
+      if (write != null && write.brokenPipe()) {
+        // the reader went away (head -c 10): nothing to say, as cat killed by SIGPIPE says
+        // nothing, and the status the shell gives it
+        return StandardOutput.BROKEN_PIPE_STATUS;
+      }
+      // as GNU cat: "cat: write error: No space left on device", not the file being read
+      main.report(line.getErr(), write != null ? new IOException("write error: "
+          + Errors.describe(write), write) : e);
       return 1;
     }
   }

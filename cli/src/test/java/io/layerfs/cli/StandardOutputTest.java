@@ -1,0 +1,107 @@
+package io.layerfs.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.layerfs.core.content.ContentStore;
+import io.layerfs.testing.ImageBuilder;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The commands that write a file's or a tar's bytes to standard output ({@code cat}, {@code cp
+ * NAME:SRC -}, {@code export NAME}) stop at the first failed write, as {@code cat} does: each
+ * runs in a JVM of its own, whose standard output is a real pipe or device.
+ */
+class StandardOutputTest {
+  /** Far more than a pipe's buffer holds (64 KiB on Linux), so the writer meets the close. */
+  private static final int BIG = 4 << 20;
+
+  @TempDir static Path dir;
+  private static Path store;
+  private static byte[] data;
+
+  @BeforeAll
+  static void containerWithABigFile() throws IOException {
+    store = dir.resolve("store");
+    data = new byte[BIG];
+    new Random(28).nextBytes(data);
+    ImageBuilder.create(ContentStore.open(store).root()).layer().file("/big", data)
+        .build("big:1");
+    Cli.Result created = Cli.run("--store", store.toString(), "create", "web", "big:1");
+    assertEquals(0, created.code(), created.err());
+  }
+
+  private static final List<List<String>> STREAMING = List.of(
+      List.of("cat", "big:1", "/big"), List.of("cp", "web:/big", "-"), List.of("export", "web"));
+
+  private static ProcessBuilder layerfs(List<String> args) {
+    // surefire's own class path is a manifest-only jar: it gives the real one in this property
+    String classPath = System.getProperty("surefire.test.class.path",
+        System.getProperty("java.class.path"));
+    List<String> command = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-XX:TieredStopAtLevel=1", "-cp", classPath, Main.class.getName(),
+        "--store", store.toString()));
+    command.addAll(args);
+    return new ProcessBuilder(command);
+  }
+
+  /** As {@code layerfs cat IMG BIG | head -c 10}: the reader takes 10 bytes and goes. */
+  @Test
+  void aReaderThatGoesAwayEndsTheCommandSilentlyWithTheStatusOfSigpipe() throws Exception {
+    for (List<String> args : STREAMING) {
+      Process p = layerfs(args).start();
+      InputStream stdout = p.getInputStream();
+      assertEquals(10, stdout.readNBytes(10).length, args.toString());
+      stdout.close();
+      String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(p.waitFor(60, TimeUnit.SECONDS), args + " did not end");
+      // 128 + SIGPIPE, what the shell reports of cat and docker, which die of the signal; no
+      // message (no "Broken pipe" naming the file that was read) and no stack trace
+      assertEquals(StandardOutput.BROKEN_PIPE_STATUS, p.exitValue(), args + ": " + err);
+      assertEquals("", err, args.toString());
+    }
+  }
+
+  /** As {@code layerfs cat IMG BIG > /dev/full}: GNU cat's "write error: REASON", status 1. */
+  @Test
+  void anyOtherWriteErrorIsOneLineThatSaysSoAndStatusOne() throws Exception {
+    File full = new File("/dev/full");
+    assumeTrue(full.exists(), "no /dev/full");
+    for (List<String> args : STREAMING) {
+      Process p = layerfs(args).redirectOutput(full).start();
+      String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(p.waitFor(60, TimeUnit.SECONDS), args + " did not end");
+      assertEquals(1, p.exitValue(), args + ": " + err);
+      assertEquals(1, err.lines().count(), err);
+      // ENOSPC in the C library's words (English unless the locale says otherwise)
+      assertTrue(err.startsWith("layerfs: write error: "), err);
+      assertTrue(!err.contains("/big") && !err.contains("Exception"), err);
+    }
+  }
+
+  /** In this JVM, the bytes go where {@link Main#run} was told, whole. */
+  @Test
+  void theBytesAreWrittenWhole() throws IOException {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    java.io.StringWriter err = new java.io.StringWriter();
+    int code = Main.run(new String[] {"--store", store.toString(), "cat", "big:1", "/big"},
+        new java.io.PrintWriter(new java.io.StringWriter()), new java.io.PrintWriter(err),
+        System.getenv(), bytes);
+    assertEquals(0, code, err.toString());
+    assertArrayEquals(data, bytes.toByteArray());
+  }
+}
