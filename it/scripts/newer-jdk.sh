@@ -5,7 +5,9 @@
 # expectations are the running JDK's own, and the JDK changes between releases: Java 25 reports
 # a path through a file as missing where it reads attributes, and from Java 21 on Lucene maps
 # files with FileChannel.map(..., Arena), which Java 17 does not have; from Java 22 on, reads
-# inside volumes and bind mounts take openat2 (ReadBeneathTest, skipped on Java 17).
+# inside volumes and bind mounts take openat2 (ReadBeneathTest, skipped on Java 17), and in a JVM
+# without native access they must not, nor make the JDK print its warning
+# (LayerFsWithoutNativeAccessTest, one of the provider's contract tests).
 #
 #   bash it/scripts/newer-jdk.sh            (CI runs it after the README's test command)
 #
