@@ -14,6 +14,15 @@ import java.util.concurrent.TimeUnit;
 
 /** The attributes of one node, as {@code stat(2)} on an unpacked copy would report them. */
 final class LayerFileAttributes implements PosixFileAttributes {
+  /**
+   * The size every directory reports. A directory's size is its file system's bookkeeping, which
+   * a tar does not carry (its entries say 0): ext4 gives a directory 4096 bytes until its entries
+   * need more blocks, so {@code stat} and {@code ls -l} show 4096 on an unpacked copy and, as
+   * Docker's overlay2 keeps its layers on ext4 mostly, in a container (tmpfs would say 20 bytes
+   * an entry, btrfs the names' lengths twice).
+   */
+  static final long DIRECTORY_SIZE = 4096;
+
   private static final PosixFilePermission[] PERMISSIONS = {
     PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE,
     PosixFilePermission.OTHERS_READ, PosixFilePermission.GROUP_EXECUTE,
@@ -79,7 +88,7 @@ final class LayerFileAttributes implements PosixFileAttributes {
 
   @Override
   public long size() {
-    return node.size();
+    return node.type() == EntryType.DIRECTORY ? DIRECTORY_SIZE : node.size();
   }
 
   @Override

@@ -340,7 +340,8 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       }
       if (node.type() == EntryType.DIRECTORY) {
         // Linux opens a directory for reading; the channel's reads then fail with EISDIR
-        return new LayerFileChannel(new DirectoryHandle(node.size()), true, null, interruptible);
+        return new LayerFileChannel(new DirectoryHandle(LayerFileAttributes.DIRECTORY_SIZE), true,
+            null, interruptible);
       }
     }
     if (!write) {

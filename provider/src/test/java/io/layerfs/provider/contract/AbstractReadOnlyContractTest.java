@@ -49,6 +49,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
@@ -78,6 +79,17 @@ abstract class AbstractReadOnlyContractTest {
 
   /** The directory holding the fixture tree. */
   protected abstract Path root();
+
+  /**
+   * The size every directory reports, where the implementation promises one; empty where it is
+   * the host file system's own. A directory's size is its file system's bookkeeping, which a tar
+   * does not carry (0 in its entries): ext4 gives a directory 4096 bytes until its entries need
+   * more blocks, which {@code stat} shows in a Docker container too (overlay2 on ext4); tmpfs
+   * gives 20 bytes an entry, btrfs the names' lengths twice. layerfs reports ext4's.
+   */
+  protected OptionalLong directorySize() {
+    return OptionalLong.of(4096);
+  }
 
   /** A path of the fixture, relative to the root; "" is the root. */
   final Path p(String rel) {
@@ -633,6 +645,45 @@ abstract class AbstractReadOnlyContractTest {
       }
       m.check(path, "fileKey present", true, a.fileKey() != null);
     }
+    m.assertNone();
+  }
+
+  /**
+   * Every directory's size: {@link #directorySize()}, or on the host any size but 0 for one with
+   * entries (btrfs gives an empty one 0), the same through every view and an open channel.
+   */
+  @Test
+  void directoriesHaveTheSizeTheirFileSystemKeeps() throws IOException {
+    Mismatches m = new Mismatches();
+    List<String> dirs = new ArrayList<>(List.of(""));
+    Fixture.tree().forEach((path, e) -> {
+      if (e.kind() == Kind.DIR) {
+        dirs.add(path);
+      }
+    });
+    for (String dir : dirs) {
+      Path d = p(dir);
+      long size = Files.size(d);
+      OptionalLong expected = directorySize();
+      if (expected.isPresent()) {
+        m.check(dir, "size", expected.getAsLong(), size);
+      } else {
+        try (Stream<Path> entries = Files.list(d)) {
+          if (entries.findAny().isPresent()) {
+            m.check(dir, "size > 0, as it has entries", true, size > 0);
+          }
+        }
+      }
+      m.check(dir, "basic size", size,
+          Files.readAttributes(d, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).size());
+      m.check(dir, "posix size", size,
+          Files.readAttributes(d, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS).size());
+      m.check(dir, "unix:size", size, Files.getAttribute(d, "unix:size"));
+      try (FileChannel ch = FileChannel.open(d, StandardOpenOption.READ)) {
+        m.check(dir, "an open channel's size", size, ch.size());
+      }
+    }
+    assertTrue(dirs.size() > 5, "the fixture has directories: " + dirs);
     m.assertNone();
   }
 
