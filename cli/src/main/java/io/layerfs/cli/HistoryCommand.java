@@ -36,7 +36,8 @@ final class HistoryCommand implements CliCommand {
     spec.addPositional(
         Specs.positional("0", "IMAGE", "A tag, image ID or manifest digest.").build());
     spec.addOption(FormatOption.spec());
-    spec.addOption(Specs.flag(new String[] {"--no-trunc"}, "Do not shorten CREATED BY."));
+    spec.addOption(Specs.flag(new String[] {"--no-trunc"},
+        "Do not shorten the image ID or CREATED BY."));
     spec.addOption(Specs.flag(new String[] {"-q", "--quiet"},
         "Only the IMAGE column: the image's ID, then <missing> for each older step."));
     return spec;
