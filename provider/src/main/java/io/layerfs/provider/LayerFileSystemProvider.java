@@ -163,7 +163,11 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       handle.keep();
       return fs;
     } catch (IOException | RuntimeException e) {
-      handle.releaseAfter(e);
+      if (handle.releaseAfter(e) && e.getClass() == IOException.class) {
+        // "no image 'debian:12' in store DIR; pulling ... failed" of a mistyped DIR: say that
+        throw new IOException(e.getMessage() + "; there was no store at " + config.store()
+            + " (the directory did not exist; none is left there)", e);
+      }
       throw e;
     }
   }
@@ -796,14 +800,16 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
 
       /**
        * {@link #release} after an open that failed with {@code failure}: the last user of a
-       * store this open made removes it again.
+       * store this open made removes it again, and says so (true).
        */
-      void releaseAfter(Exception failure) {
+      boolean releaseAfter(Exception failure) {
         synchronized (Stores.this) {
           release();
           if (users == 0 && made != null) {
             removeMade(made, failure);
+            return true;
           }
+          return false;
         }
       }
 

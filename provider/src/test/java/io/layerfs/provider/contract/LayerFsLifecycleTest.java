@@ -286,7 +286,8 @@ class LayerFsLifecycleTest {
     for (boolean readOnly : new boolean[] {false, true}) {
       IOException noImage = assertThrows(IOException.class, () -> FileSystems.newFileSystem(uri,
           Map.of("store", missing, "image", absent, "readOnly", readOnly)));
-      assertEquals("no image '" + absent + "' in store " + missing + "; tags: (none)",
+      assertEquals("no image '" + absent + "' in store " + missing + "; tags: (none); there was"
+          + " no store at " + missing + " (the directory did not exist; none is left there)",
           noImage.getMessage());
       assertFalse(Files.exists(tmp.resolve("no")), "store removed again, readOnly " + readOnly);
     }
