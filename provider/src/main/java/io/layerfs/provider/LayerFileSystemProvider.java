@@ -85,7 +85,9 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
    * Opens container NAME of {@code layerfs://NAME}: created from env {@code image} on first use,
    * reopened with all its writes afterwards. With {@code readOnly}, an existing container gives a
    * read-only view of its current state, and a name no container has gives a read-only view of
-   * the image alone.
+   * the image alone. A store directory that does not exist is a {@link NoSuchFileException}
+   * unless env {@code image} is given (to pull into a new store): the store made then is removed
+   * again if the open fails.
    */
   @Override
   public FileSystem newFileSystem(URI uri, Map<String, ?> env) throws IOException {
