@@ -65,6 +65,8 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
   private static final String NAME = "[a-zA-Z0-9][a-zA-Z0-9_.-]*";
 
   private final Map<String, LayerFileSystem> fileSystems = new ConcurrentHashMap<>();
+  /** The open views of image files opened by path: not found by URI, but named in its error. */
+  private final Set<LayerFileSystem> pathViews = ConcurrentHashMap.newKeySet();
   private final Stores stores = new Stores();
 
   /**
@@ -238,10 +240,14 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       FileTree view = handle.store().openImage(config.image(), config.signedBy(),
           config.signedIdentity());
       String name = file.getFileName() == null ? "image" : file.getFileName().toString();
-      return new LayerFileSystem(this, name, view, null, () -> {
+      LayerFileSystem[] self = new LayerFileSystem[1];
+      self[0] = new LayerFileSystem(this, name, view, null, () -> {
+        pathViews.remove(self[0]);
         handle.release();
         cleanup.run();
       });
+      pathViews.add(self[0]);
+      return self[0];
     } catch (IOException | RuntimeException e) {
       handle.release();
       throw e;
@@ -264,9 +270,15 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     LayerFileSystem fs = fileSystems.get(name);
     if (fs == null) {
       String root = "layerfs://" + name;
-      throw new FileSystemNotFoundException((uri.toString().equals(root) ? "" : uri + ": ")
-          + root + " is not open in this JVM; open it first with"
-          + " FileSystems.newFileSystem(URI.create(\"" + root + "\"), env)");
+      String prefix = uri.toString().equals(root) ? "" : uri + ": ";
+      if (pathViews.stream().anyMatch(view -> view.name().equals(name))) {
+        // Path.of(path.toUri()) of such a view: the URI cannot find it again, as zipfs's cannot
+        throw new FileSystemNotFoundException(prefix + root + " is an image file opened by its"
+            + " path (FileSystems.newFileSystem(Path)), which a URI does not find: use the paths"
+            + " of the FileSystem that call returned");
+      }
+      throw new FileSystemNotFoundException(prefix + root + " is not open in this JVM; open it"
+          + " first with FileSystems.newFileSystem(URI.create(\"" + root + "\"), env)");
     }
     return fs;
   }

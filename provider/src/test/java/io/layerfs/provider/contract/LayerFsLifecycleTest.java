@@ -270,6 +270,24 @@ class LayerFsLifecycleTest {
   }
 
   @Test
+  void aUriOfAnImageOpenedByItsPathSaysWhyItIsNotFound() throws IOException {
+    URI uri;
+    try (FileSystem fs = FileSystems.newFileSystem(store, Map.of("image", FixtureImages.TAG))) {
+      uri = fs.getPath("/data/one").toUri();
+      String root = "layerfs://" + store.getFileName();
+      assertEquals(root + "/data/one", uri.toString());
+      FileSystemNotFoundException e = assertThrowsExactly(FileSystemNotFoundException.class,
+          () -> Path.of(uri));
+      assertEquals(uri + ": " + root + " is an image file opened by its path"
+          + " (FileSystems.newFileSystem(Path)), which a URI does not find: use the paths of the"
+          + " FileSystem that call returned", e.getMessage());
+    }
+    FileSystemNotFoundException closed = assertThrowsExactly(FileSystemNotFoundException.class,
+        () -> Path.of(uri));
+    assertTrue(closed.getMessage().contains(" is not open in this JVM; "), closed.getMessage());
+  }
+
+  @Test
   void aStoreThatDoesNotExistIsSaidSoAndNotLeftBehind(@TempDir Path tmp) {
     Path missing = tmp.resolve("no/such/store");
     URI uri = URI.create("layerfs://life-nostore");
