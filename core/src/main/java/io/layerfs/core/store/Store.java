@@ -413,11 +413,6 @@ public final class Store implements Closeable {
    *     registry cannot be reached; naming the image
    */
   public String lazyImage(String image, RegistryOptions options) throws IOException {
-    if (image.startsWith("sha256:") || image.startsWith("sha512:")) {
-      // a digest or image ID names an image of this store; as a registry reference it would be
-      // repository "sha256" of Docker Hub
-      return image;
-    }
     Reference reference;
     try {
       reference = Reference.parse(image);
