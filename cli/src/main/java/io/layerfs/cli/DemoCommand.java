@@ -64,8 +64,8 @@ final class DemoCommand implements CliCommand {
     }
     try {
       Image image = build(ContentStore.open(store));
-      out.printf("built image demo:1 (%s) with %d layers in %s%n", image.manifestDigest(),
-          image.layers().size(), store);
+      out.printf("built image demo:1 (%s) with %d layers in %s%s%n", image.manifestDigest(),
+          image.layers().size(), given == null ? "a scratch store, " : "store ", store);
       for (int i = 0; i < image.layers().size(); i++) {
         out.printf("  layer %d: %s%n", i, image.layers().get(i).digest());
       }
@@ -106,6 +106,10 @@ final class DemoCommand implements CliCommand {
     } finally {
       if (given == null && !keep) {
         deleteTree(store);
+        // said, or a user who looks for the store printed at the top finds nothing there
+        out.println();
+        out.println("removed the scratch store " + store + " (--keep or --store DIR keeps the"
+            + " store, to look at with layerfs --store DIR images, ps, diff demo, ls demo /...)");
       } else if (keep) {
         out.println("store kept at " + store);
       }

@@ -1,6 +1,7 @@
 package io.layerfs.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -109,6 +110,14 @@ class MainTest {
     assertTrue(m.find(), r.out());
     assertTrue(r.out().contains("holds the writes"), r.out());
     assertTrue(r.out().contains("$ ls /srv/www\n  index.html\n"), r.out());
+    java.util.regex.Matcher scratch = java.util.regex.Pattern
+        .compile("^built image demo:1 \\(sha256:[0-9a-f]{64}\\) with 2 layers in a scratch store,"
+            + " (\\S+)\n").matcher(r.out());
+    assertTrue(scratch.find(), r.out());
+    assertTrue(r.out().endsWith("\n\nremoved the scratch store " + scratch.group(1)
+        + " (--keep or --store DIR keeps the store, to look at with layerfs --store DIR images,"
+        + " ps, diff demo, ls demo /...)\n"), r.out());
+    assertFalse(Files.exists(Path.of(scratch.group(1))), "removed");
     String digest = m.group(1);
     Result again = run("demo");
     assertTrue(again.out().contains("\n  " + digest + "\n"), "reproducible: " + again.out());

@@ -50,7 +50,7 @@ final class LayerCopy {
         throw new UnsupportedOperationException("Unsupported copy option: " + option);
       }
     }
-    target.fs().writable();
+    target.fs().writable(target);
     Node node = sourceNode(source, follow);
     Node existing = existing(target);
     if (existing != null) {
@@ -105,7 +105,7 @@ final class LayerCopy {
       }
       replace |= option == StandardCopyOption.REPLACE_EXISTING;
     }
-    source.fs().writable();
+    source.fs().writable(source);
     CopyOption[] copy = replace
         ? new CopyOption[] {StandardCopyOption.REPLACE_EXISTING,
             StandardCopyOption.COPY_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS}

@@ -22,7 +22,6 @@ import java.nio.file.NotDirectoryException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.PathMatcher;
-import java.nio.file.ReadOnlyFileSystemException;
 import java.nio.file.WatchService;
 import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.UserPrincipal;
@@ -83,11 +82,14 @@ final class LayerFileSystem extends FileSystem {
     return tree instanceof Container c ? c : null;
   }
 
-  /** The tree to change, or the JDK's exception for a read-only file system. */
-  FileTree writable() {
+  /**
+   * The tree to change at {@code path}, or the JDK's exception for a read-only file system, with a
+   * message naming this file system and the path.
+   */
+  FileTree writable(LayerPath path) {
     ensureOpen();
     if (tree == null || tree.readOnly()) {
-      throw new ReadOnlyFileSystemException();
+      throw ReadOnlyViewException.of(this, path.toString(), provider.isRegistered(this));
     }
     return tree;
   }
@@ -123,7 +125,7 @@ final class LayerFileSystem extends FileSystem {
    * the watch services as {@code event} of that path.
    */
   void change(LayerPath path, Change change, WatchEvent.Kind<Path> event) throws IOException {
-    FileTree target = writable();
+    FileTree target = writable(path);
     try {
       Uninterrupted.call(() -> {
         change.apply(target, path.absolute());

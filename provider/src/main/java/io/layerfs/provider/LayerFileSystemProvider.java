@@ -15,6 +15,7 @@ import io.layerfs.core.registry.RegistryOptions;
 import io.layerfs.core.store.BackgroundFetch;
 import io.layerfs.core.store.Store;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
@@ -28,6 +29,7 @@ import java.nio.file.FileSystemAlreadyExistsException;
 import java.nio.file.FileSystemNotFoundException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.NotLinkException;
 import java.nio.file.OpenOption;
@@ -63,6 +65,8 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
   private static final String NAME = "[a-zA-Z0-9][a-zA-Z0-9_.-]*";
 
   private final Map<String, LayerFileSystem> fileSystems = new ConcurrentHashMap<>();
+  /** The open views of image files opened by path: not found by URI, but named in its error. */
+  private final Set<LayerFileSystem> pathViews = ConcurrentHashMap.newKeySet();
   private final Stores stores = new Stores();
 
   /**
@@ -83,16 +87,28 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
    * Opens container NAME of {@code layerfs://NAME}: created from env {@code image} on first use,
    * reopened with all its writes afterwards. With {@code readOnly}, an existing container gives a
    * read-only view of its current state, and a name no container has gives a read-only view of
-   * the image alone.
+   * the image alone. A store directory that does not exist is a {@link NoSuchFileException}
+   * unless env {@code image} is given (to pull into a new store): the store made then is removed
+   * again if the open fails.
    */
   @Override
   public FileSystem newFileSystem(URI uri, Map<String, ?> env) throws IOException {
     String name = nameOf(uri);
     LayerEnv config = LayerEnv.parse(env);
     if (fileSystems.containsKey(name)) {
-      throw new FileSystemAlreadyExistsException(uri.toString());
+      throw alreadyOpen(name);
     }
-    Stores.Handle handle = stores.acquire(config.store(), config.limits());
+    // a store is made where there is none only for an image to create the container from, and
+    // removed again when the open fails: a mistyped store path leaves no directories behind
+    Path made = firstMissing(config.store());
+    if (made != null && config.image() == null) {
+      throw new NoSuchFileException(config.store().toString(), null,
+          "no store: the directory does not exist ("
+          + (env.containsKey("store") ? "env key 'store'" : "the default store: env key 'store'"
+              + " not given") + "); give env key 'store' the directory of a store, or env key"
+          + " 'image' to create container " + name + " in a new store there");
+    }
+    Stores.Handle handle = stores.acquire(config.store(), config.limits(), made);
     try {
       // tlsVerify given as true is skopeo's: HTTPS even on a loopback address
       RegistryOptions registry = RegistryOptions.defaults()
@@ -146,13 +162,41 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       self[0] = fs;
       if (fileSystems.putIfAbsent(name, fs) != null) {
         fs.close();
-        throw new FileSystemAlreadyExistsException(uri.toString());
+        throw alreadyOpen(name);
       }
+      handle.keep();
       return fs;
     } catch (IOException | RuntimeException e) {
-      handle.release();
+      if (handle.releaseAfter(e) && e.getClass() == IOException.class) {
+        // "no image 'debian:12' in store DIR; pulling ... failed" of a mistyped DIR: say that
+        throw new IOException(e.getMessage() + "; there was no store at " + config.store()
+            + " (the directory did not exist; none is left there)", e);
+      }
       throw e;
     }
+  }
+
+  private static FileSystemAlreadyExistsException alreadyOpen(String name) {
+    return new FileSystemAlreadyExistsException("layerfs://" + name + " is already open in this"
+        + " JVM: FileSystems.getFileSystem(uri) returns it (close it to open it again)");
+  }
+
+  /**
+   * The outermost of {@code dir} and its parents that does not exist, which opening a store
+   * there would make; null when {@code dir} exists.
+   */
+  private static Path firstMissing(Path dir) {
+    Path missing = null;
+    for (Path p = dir; p != null && !Files.exists(p, LinkOption.NOFOLLOW_LINKS);
+        p = p.getParent()) {
+      missing = p;
+    }
+    return missing;
+  }
+
+  /** Whether {@code fs} is the file system {@link #getFileSystem} gives for its name. */
+  boolean isRegistered(LayerFileSystem fs) {
+    return fileSystems.get(fs.name()) == fs;
   }
 
   /**
@@ -196,10 +240,14 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       FileTree view = handle.store().openImage(config.image(), config.signedBy(),
           config.signedIdentity());
       String name = file.getFileName() == null ? "image" : file.getFileName().toString();
-      return new LayerFileSystem(this, name, view, null, () -> {
+      LayerFileSystem[] self = new LayerFileSystem[1];
+      self[0] = new LayerFileSystem(this, name, view, null, () -> {
+        pathViews.remove(self[0]);
         handle.release();
         cleanup.run();
       });
+      pathViews.add(self[0]);
+      return self[0];
     } catch (IOException | RuntimeException e) {
       handle.release();
       throw e;
@@ -218,9 +266,19 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
 
   @Override
   public FileSystem getFileSystem(URI uri) {
-    LayerFileSystem fs = fileSystems.get(nameOf(uri));
+    String name = nameOf(uri);
+    LayerFileSystem fs = fileSystems.get(name);
     if (fs == null) {
-      throw new FileSystemNotFoundException(uri.toString());
+      String root = "layerfs://" + name;
+      String prefix = uri.toString().equals(root) ? "" : uri + ": ";
+      if (pathViews.stream().anyMatch(view -> view.name().equals(name))) {
+        // Path.of(path.toUri()) of such a view: the URI cannot find it again, as zipfs's cannot
+        throw new FileSystemNotFoundException(prefix + root + " is an image file opened by its"
+            + " path (FileSystems.newFileSystem(Path)), which a URI does not find: use the paths"
+            + " of the FileSystem that call returned");
+      }
+      throw new FileSystemNotFoundException(prefix + root + " is not open in this JVM; open it"
+          + " first with FileSystems.newFileSystem(URI.create(\"" + root + "\"), env)");
     }
     return fs;
   }
@@ -318,7 +376,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
           ? "READ" : "TRUNCATE_EXISTING") + " not allowed");
     }
     if (write || options.contains(StandardOpenOption.DELETE_ON_CLOSE)) {
-      p.fs().writable();
+      p.fs().writable(p);
     }
     if (options.contains(StandardOpenOption.DELETE_ON_CLOSE)) {
       return openAndUnlink(p, options, interruptible, attrs);
@@ -688,9 +746,24 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
 
     /** The store in {@code dir}, opened with {@code limits} (or the default) if not open. */
     synchronized Handle acquire(Path dir, Limits limits) throws IOException {
+      return acquire(dir, limits, null);
+    }
+
+    /**
+     * {@link #acquire(Path, Limits)} of a store that makes directory {@code made} (null if none)
+     * when it opens, which {@link Handle#releaseAfter} removes again.
+     */
+    synchronized Handle acquire(Path dir, Limits limits, Path made) throws IOException {
       Handle handle = open.get(dir);
       if (handle == null) {
-        handle = new Handle(dir, limits == null ? Store.open(dir) : Store.open(dir, limits));
+        Store store;
+        try {
+          store = limits == null ? Store.open(dir) : Store.open(dir, limits);
+        } catch (IOException | RuntimeException e) {
+          removeMade(made, e);
+          throw e;
+        }
+        handle = new Handle(dir, store, made);
         open.put(dir, handle);
       } else if (limits != null && !limits.equals(handle.store().limits())) {
         throw new IllegalArgumentException("env key 'limits': store " + dir + " is already open"
@@ -700,14 +773,59 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       return handle;
     }
 
+    /**
+     * Deletes {@code made} (nothing when null), a directory this process made, with everything in
+     * it; a failure to is added to {@code failure}.
+     */
+    private static void removeMade(Path made, Exception failure) {
+      if (made == null) {
+        return;
+      }
+      try (var walk = Files.walk(made)) {
+        for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(p);
+        }
+      } catch (IOException | UncheckedIOException e) {
+        failure.addSuppressed(e);
+      }
+    }
+
     final class Handle {
       private final Path dir;
       private final Store store;
+      /**
+       * The directory opening the store made, or null: removed when the opens of the store
+       * failed, kept once one succeeded.
+       */
+      private Path made;
       private int users;
 
-      Handle(Path dir, Store store) {
+      Handle(Path dir, Store store, Path made) {
         this.dir = dir;
         this.store = store;
+        this.made = made;
+      }
+
+      /** A file system of the store opened: the store is kept even if later opens fail. */
+      void keep() {
+        synchronized (Stores.this) {
+          made = null;
+        }
+      }
+
+      /**
+       * {@link #release} after an open that failed with {@code failure}: the last user of a
+       * store this open made removes it again, and says so (true).
+       */
+      boolean releaseAfter(Exception failure) {
+        synchronized (Stores.this) {
+          release();
+          if (users == 0 && made != null) {
+            removeMade(made, failure);
+            return true;
+          }
+          return false;
+        }
       }
 
       Store store() {

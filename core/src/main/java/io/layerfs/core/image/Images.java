@@ -185,7 +185,7 @@ public final class Images {
     if ((ref.startsWith("sha256:") || ref.startsWith("sha512:")) && isDigest(ref)) {
       Digest digest = Digest.parse(ref);
       if (!store.contains(digest)) {
-        throw new IOException("no image '" + ref + "' in store " + store.root());
+        throw noImage(store, index, ref);
       }
       if (!isEntry(index, digest) && !isManifestOrIndex(store, digest)) {
         // docker's image ID is the config digest: `docker history sha256:<id>`
@@ -217,20 +217,21 @@ public final class Images {
       }
     }
     if (found.isEmpty()) {
-      StringJoiner tags = new StringJoiner(", ");
-      index.tags().forEach(tags::add);
-      throw new IOException(
-          "no image '"
-              + ref
-              + "' in store "
-              + store.root()
-              + "; tags: "
-              + (tags.length() == 0 ? "(none)" : tags));
+      throw noImage(store, index, ref);
     }
     if (found.size() == 1 || found.stream().map(Descriptor::digest).distinct().count() == 1) {
       return found.get(0);
     }
     return ImageIndex.select(found, os, arch, "index.json entries tagged '" + ref + "'");
+  }
+
+  /** The error for {@code ref}, which names no image of the store: it lists the tags there are. */
+  private static IOException noImage(ContentStore store, OciIndex index, String ref)
+      throws IOException {
+    StringJoiner tags = new StringJoiner(", ");
+    index.tags().forEach(tags::add);
+    return new IOException("no image '" + ref + "' in store " + store.root() + "; tags: "
+        + (tags.length() == 0 ? "(none)" : tags));
   }
 
   private static boolean isDigest(String ref) {

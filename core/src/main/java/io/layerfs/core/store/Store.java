@@ -256,7 +256,8 @@ public final class Store implements Closeable {
    * The store's name for {@code image}, pulled first when the store lacks it and it is a
    * registry reference: {@code image} itself when the store knows it (a tag or digest), else the
    * tag a pull gives it ({@link Reference#storeTag()}) when that is in the store, else that tag
-   * after pulling it (for linux/amd64). What the provider's env {@code image} goes through.
+   * after pulling it (for linux/amd64). What the provider's env {@code image} goes through. A
+   * digest or image ID ({@code sha256:…}) the store lacks is never pulled.
    *
    * @throws IOException when the store lacks the image and it is no reference or the pull fails;
    *     the message says both
@@ -264,6 +265,11 @@ public final class Store implements Closeable {
   public String imageOrPull(String image, RegistryOptions options, Progress progress)
       throws IOException {
     if (Images.isKnown(content, image)) {
+      return image;
+    }
+    if (image.startsWith("sha256:") || image.startsWith("sha512:")) {
+      // a digest or image ID names an image of this store; as a registry reference it would be
+      // repository "sha256" of Docker Hub
       return image;
     }
     Reference reference;

@@ -69,7 +69,14 @@ class LayerFsLifecycleTest {
   @Test
   void getFileSystemFindsTheOpenOne() throws IOException {
     URI uri = URI.create("layerfs://life-find");
-    assertThrowsExactly(FileSystemNotFoundException.class, () -> FileSystems.getFileSystem(uri));
+    FileSystemNotFoundException e = assertThrowsExactly(FileSystemNotFoundException.class,
+        () -> FileSystems.getFileSystem(uri));
+    assertEquals("layerfs://life-find is not open in this JVM; open it first with"
+        + " FileSystems.newFileSystem(URI.create(\"layerfs://life-find\"), env)", e.getMessage());
+    e = assertThrowsExactly(FileSystemNotFoundException.class,
+        () -> Path.of(URI.create("layerfs://life-find/data/one")));
+    assertTrue(e.getMessage().startsWith("layerfs://life-find/data/one: layerfs://life-find is"
+        + " not open in this JVM; "), e.getMessage());
     try (FileSystem fs = FileSystems.newFileSystem(uri, env())) {
       assertSame(fs, FileSystems.getFileSystem(uri));
       assertSame(fs, FileSystems.getFileSystem(URI.create("layerfs://life-find/data/one")));
@@ -116,8 +123,11 @@ class LayerFsLifecycleTest {
   void secondOpenOfTheSameNameFails() throws IOException {
     URI uri = URI.create("layerfs://life-twice");
     try (FileSystem fs = FileSystems.newFileSystem(uri, env())) {
-      assertThrowsExactly(FileSystemAlreadyExistsException.class,
-          () -> FileSystems.newFileSystem(uri, env()));
+      FileSystemAlreadyExistsException e = assertThrowsExactly(
+          FileSystemAlreadyExistsException.class, () -> FileSystems.newFileSystem(uri, env()));
+      assertEquals("layerfs://life-twice is already open in this JVM:"
+          + " FileSystems.getFileSystem(uri) returns it (close it to open it again)",
+          e.getMessage());
       assertTrue(fs.isOpen(), "the failed open leaves the first one alone");
       assertSame(fs, FileSystems.getFileSystem(uri));
       assertArrayEquals(Fixture.data("data/one"), Files.readAllBytes(fs.getPath("/data/one")));
@@ -256,6 +266,49 @@ class LayerFsLifecycleTest {
     IOException e = assertThrows(IOException.class, () -> FileSystems.newFileSystem(uri, env));
     assertTrue(e.getMessage().contains("nosuch:tag"), e.getMessage());
     assertTrue(e.getMessage().contains(FixtureImages.TAG), "lists the tags: " + e.getMessage());
+    assertThrowsExactly(FileSystemNotFoundException.class, () -> FileSystems.getFileSystem(uri));
+  }
+
+  @Test
+  void aUriOfAnImageOpenedByItsPathSaysWhyItIsNotFound() throws IOException {
+    URI uri;
+    try (FileSystem fs = FileSystems.newFileSystem(store, Map.of("image", FixtureImages.TAG))) {
+      uri = fs.getPath("/data/one").toUri();
+      String root = "layerfs://" + store.getFileName();
+      assertEquals(root + "/data/one", uri.toString());
+      FileSystemNotFoundException e = assertThrowsExactly(FileSystemNotFoundException.class,
+          () -> Path.of(uri));
+      assertEquals(uri + ": " + root + " is an image file opened by its path"
+          + " (FileSystems.newFileSystem(Path)), which a URI does not find: use the paths of the"
+          + " FileSystem that call returned", e.getMessage());
+    }
+    FileSystemNotFoundException closed = assertThrowsExactly(FileSystemNotFoundException.class,
+        () -> Path.of(uri));
+    assertTrue(closed.getMessage().contains(" is not open in this JVM; "), closed.getMessage());
+  }
+
+  @Test
+  void aStoreThatDoesNotExistIsSaidSoAndNotLeftBehind(@TempDir Path tmp) {
+    Path missing = tmp.resolve("no/such/store");
+    URI uri = URI.create("layerfs://life-nostore");
+    NoSuchFileException e = assertThrowsExactly(NoSuchFileException.class,
+        () -> FileSystems.newFileSystem(uri, Map.of("store", missing)));
+    assertEquals(missing + ": no store: the directory does not exist (env key 'store');"
+        + " give env key 'store' the directory of a store, or env key 'image' to create container"
+        + " life-nostore in a new store there", e.getMessage());
+    assertEquals(missing.toString(), e.getFile());
+    assertFalse(Files.exists(tmp.resolve("no")), "nothing made");
+    // with an image to create the container from, a store is made for it, and removed again
+    // when the open fails
+    String absent = "sha256:" + "0".repeat(64);
+    for (boolean readOnly : new boolean[] {false, true}) {
+      IOException noImage = assertThrows(IOException.class, () -> FileSystems.newFileSystem(uri,
+          Map.of("store", missing, "image", absent, "readOnly", readOnly)));
+      assertEquals("no image '" + absent + "' in store " + missing + "; tags: (none); there was"
+          + " no store at " + missing + " (the directory did not exist; none is left there)",
+          noImage.getMessage());
+      assertFalse(Files.exists(tmp.resolve("no")), "store removed again, readOnly " + readOnly);
+    }
     assertThrowsExactly(FileSystemNotFoundException.class, () -> FileSystems.getFileSystem(uri));
   }
 

@@ -3,6 +3,7 @@ package io.layerfs.provider.contract;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertThrowsExactly;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -129,7 +130,14 @@ class LayerFsReadOnlyTest {
         op.execute();
         wrong.add(name + ": no exception");
       } catch (ReadOnlyFileSystemException expected) {
-        // right
+        // the JDK's exception has no message: layerfs' says which file system, path and why
+        String message = String.valueOf(expected.getMessage());
+        if (!message.startsWith("layerfs://contract-readonly is read-only (opened with env key"
+            + " readOnly): cannot change /")
+            || !message.endsWith("; to write, open layerfs://contract-readonly without readOnly"
+            + " (copy-on-write into the container)")) {
+          wrong.add(name + ": message " + message);
+        }
       } catch (Throwable t) {
         wrong.add(name + ": " + t);
       }
@@ -147,8 +155,9 @@ class LayerFsReadOnlyTest {
     assertEquals(p("/data/nested"), Files.createDirectories(p("/data/nested")));
     assertThrowsExactly(java.nio.file.FileAlreadyExistsException.class,
         () -> Files.createDirectory(p("/etc")));
-    assertThrowsExactly(ReadOnlyFileSystemException.class,
+    ReadOnlyFileSystemException e = assertThrows(ReadOnlyFileSystemException.class,
         () -> Files.createDirectories(p("/etc/new/deeper")));
+    assertTrue(e.getMessage().contains("cannot change /etc/new"), e.getMessage());
     assertFalse(Files.exists(p("/etc/new")));
   }
 
