@@ -582,11 +582,12 @@ public final class Store implements Closeable {
 
   /**
    * Reads one file of an image whose plain gzip layers are attached lazily ({@link #attachLazy}),
-   * inflating each layer from its start only as far as the file ({@code LazyLayers.readFile}): the
-   * top layer is searched first, and a lower one only once the upper ones are read whole and
-   * neither hold the path nor a whiteout of it; symbolic links restart the search at the top.
-   * Unlike a view, this needs no layer index, so nothing is read past the file. A tar that
-   * names the path twice gives its first entry here (a view gives the last).
+   * inflating each layer only as far as the file ({@code LazyLayers.readFile}): the top layer is
+   * searched first, and a lower one only once the upper ones are read whole and neither hold
+   * the path nor hide it (a whiteout, an opaque directory, a file or link on the way); links
+   * anywhere on the path are followed, as a view of the image follows them. Unlike a view, this
+   * needs no index of the layer that has the file, so nothing is read past it. A tar that names
+   * the path twice gives its first entry here (a view gives the last).
    *
    * @return the file's bytes, or null if no layer has the path
    */
