@@ -149,6 +149,11 @@ public final class LazyLayer {
     return b;
   }
 
+  /** Whether the layer is read as a plain gzip stream (not eStargz: it has no TOC). */
+  boolean plainGzip() {
+    return estargz == null;
+  }
+
   /**
    * What one layer says about a path: its data, the absolute path a link points to (a symbolic
    * link's resolved against the entry's directory, a hard link's naming a file of this same

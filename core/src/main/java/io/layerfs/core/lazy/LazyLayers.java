@@ -179,6 +179,17 @@ public final class LazyLayers implements Closeable {
     }
   }
 
+  /** Whether every one of {@code layers} is attached here as a plain gzip layer. */
+  public boolean searchable(List<Layer> layers) {
+    for (Layer layer : layers) {
+      LazyLayer l = attached.get(layer.digest());
+      if (l == null || !l.plainGzip()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /**
    * Reads one file of the image whose layers are {@code layers} (bottom first), every one
    * attached here, through their plain gzip streams ({@link LazyLayer#lookup}), as a view of the

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerfs.core.FileTree;
+import io.layerfs.core.Progress;
 import io.layerfs.core.store.Store;
 import io.layerfs.testing.ImageBuilder;
 import io.layerfs.testing.ImageBuilder.Entry;
@@ -72,17 +73,25 @@ class LazyReadMergeTest {
         .add(Entry.symlink("link-to-etc", "etc"))
         .add(Entry.file("etc/issue", text("top issue")))
         .build("merge");
+    try (Store r = Store.open(remote)) {
+      r.convertToEStargz("merge", "merge-esgz", Progress.NONE);
+    }
     try (RangeServer server = new RangeServer(remote);
         Store lazy = LazyReadTest.storeWithMetadataOf(remote, "merge", tmp.resolve("local"));
         Store whole = Store.open(remote);
-        FileTree view = whole.view("merge")) {
+        FileTree view = whole.view("merge");
+        Store esgz = LazyReadTest.storeWithMetadataOf(remote, "merge-esgz", tmp.resolve("esgz"))) {
       lazy.attachLazy("merge", l -> server.blob(l.digest(), l.size()));
+      esgz.attachLazy("merge-esgz", l -> server.blob(l.digest(), l.size()));
       List<String> wrong = new ArrayList<>();
       for (String p : PATHS) {
         String expected = show(viewed(view, p));
-        String actual = show(lazy.readLazily("merge", p));
-        if (!expected.equals(actual)) {
-          wrong.add(p + ": " + actual.strip() + " instead of " + expected.strip());
+        // plain gzip layers searched; eStargz ones and whole ones through a view
+        for (String actual : List.of(show(lazy.readLazily("merge", p)),
+            show(esgz.readLazily("merge-esgz", p)), show(whole.readLazily("merge", p)))) {
+          if (!expected.equals(actual)) {
+            wrong.add(p + ": " + actual.strip() + " instead of " + expected.strip());
+          }
         }
       }
       assertEquals(List.of(), wrong);
