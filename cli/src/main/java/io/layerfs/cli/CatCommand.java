@@ -20,9 +20,11 @@ final class CatCommand implements CliCommand {
             + " takes it), also the path.").build());
     spec.addPositional(Specs.optionalPositional("1", "PATH", "Absolute path in the image.")
         .build());
-    spec.addOption(Specs.flag("--lazy", "IMAGE is a registry reference: do not pull it, fetch "
-        + "only what the file needs (a plain gzip layer is searched and inflated only around "
-        + "the file; eStargz layers read by their TOC), kept in the store for later reads."));
+    spec.addOption(Specs.flag("--lazy", "IMAGE is a registry reference (or an image of the "
+        + "store read lazily): do not pull it, fetch only what the file needs (a plain gzip "
+        + "layer is searched and inflated only around the file; eStargz layers read by their "
+        + "TOC), kept in the store for later reads. Without --lazy, cat of such an image fetches "
+        + "its plain gzip layers whole."));
     RegistryFlags.addTo(spec);
     return spec;
   }

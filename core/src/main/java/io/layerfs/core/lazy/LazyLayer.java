@@ -7,6 +7,7 @@ import io.layerfs.core.estargz.Toc;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -213,9 +214,11 @@ public final class LazyLayer {
         return new Lookup(null, "/" + Toc.cleanName(f.link()), true, false);
       case '0', '\0', '7':
         break;
+      case '5':
+        throw new FileSystemException(absPath, null, "Is a directory");
       default:
-        throw new IOException("'" + absPath + "' in layer " + layer.digest()
-            + " is not a regular file");
+        throw new FileSystemException(absPath, null, "not a regular file (in layer "
+            + layer.digest() + ")");
     }
     ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(f.size()));
     while (b.hasRemaining()) {

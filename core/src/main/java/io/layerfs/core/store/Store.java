@@ -8,9 +8,10 @@ import io.layerfs.core.FileTree;
 import io.layerfs.core.FsckReport;
 import io.layerfs.core.GcReport;
 import io.layerfs.core.Image;
-import io.layerfs.core.Mount;
 import io.layerfs.core.Layer;
 import io.layerfs.core.Limits;
+import io.layerfs.core.Mount;
+import io.layerfs.core.Node;
 import io.layerfs.core.Progress;
 import io.layerfs.core.RangedBlob;
 import io.layerfs.core.SignatureException;
@@ -604,8 +605,25 @@ public final class Store implements Closeable {
       return lazyLayers().readFile(layers, absPath, "image " + ref);
     }
     // a layer the store holds whole, or an eStargz one: a view reads those by their index
-    try (FileTree view = view(ref);
-        FileHandle file = view.open(absPath, Set.of(), 0)) {
+    try (FileTree view = view(ref)) {
+      Node node = view.lookup(absPath, true);
+      if (!node.isRegularFile()) {
+        throw new FileSystemException(absPath, null,
+            node.isDirectory() ? "Is a directory" : "not a regular file");
+      }
+      return readWhole(view, ref, absPath);
+    } catch (NoSuchFileException e) {
+      return null;
+    } catch (FileSystemException e) {
+      if ("Not a directory".equals(e.getReason())) {
+        return null;
+      }
+      throw e;
+    }
+  }
+
+  private static byte[] readWhole(FileTree view, String ref, String absPath) throws IOException {
+    try (FileHandle file = view.open(absPath, Set.of(), 0)) {
       if (file.size() > Integer.MAX_VALUE - 8) {
         throw new IOException(absPath + " of image " + ref + " is too large to read at once ("
             + file.size() + " bytes)");
@@ -616,13 +634,6 @@ public final class Store implements Closeable {
       }
       return bytes.position() == bytes.capacity() ? bytes.array()
           : Arrays.copyOf(bytes.array(), bytes.position());
-    } catch (NoSuchFileException e) {
-      return null;
-    } catch (FileSystemException e) {
-      if ("Not a directory".equals(e.getReason())) {
-        return null;
-      }
-      throw e;
     }
   }
 

@@ -1,6 +1,7 @@
 package io.layerfs.core.lazy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerfs.core.FileTree;
@@ -95,6 +96,11 @@ class LazyReadMergeTest {
         }
       }
       assertEquals(List.of(), wrong);
+      for (Store store : List.of(lazy, whole)) {
+        FileSystemException dir = assertThrows(FileSystemException.class,
+            () -> store.readLazily("merge", "/usr/bin"), store.toString());
+        assertEquals("Is a directory", dir.getReason());
+      }
     }
   }
 
