@@ -220,7 +220,11 @@ public final class LazyLayer {
         throw new FileSystemException(absPath, null, "not a regular file (in layer "
             + layer.digest() + ")");
     }
-    ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(f.size()));
+    if (f.size() > Integer.MAX_VALUE - 8) {
+      throw new FileSystemException(absPath, null, "too large to read at once (" + f.size()
+          + " bytes); pull the image to read it as a stream");
+    }
+    ByteBuffer b = ByteBuffer.allocate((int) f.size());
     while (b.hasRemaining()) {
       int n = gzip().read(f.dataOffset() + b.position(), b);
       if (n < 0) {
