@@ -49,6 +49,19 @@ class LauncherTest {
     assertTrue(args.contains("-XX:TieredStopAtLevel=1"), args.toString());
   }
 
+  @Test
+  void catLazyOpensTheHttpClientsInternalsAndPlainCatDoesNot() throws Exception {
+    String opens = "--add-opens=java.net.http/jdk.internal.net.http=ALL-UNNAMED";
+    List<String> lazy = launch("cat", "--lazy", "--tls-verify=false", "host:5000/a:1", "/etc/x");
+    assertTrue(lazy.contains(opens), lazy.toString());
+    assertTrue(lazy.contains("-XX:TieredStopAtLevel=1"), lazy.toString());
+    assertEquals(List.of("io.layerfs.cli.Main", "cat", "--lazy", "--tls-verify=false",
+        "host:5000/a:1", "/etc/x"), lazy.subList(lazy.indexOf("io.layerfs.cli.Main"),
+        lazy.size()));
+    List<String> plain = launch("cat", "web", "/etc/x");
+    assertFalse(plain.contains(opens), plain.toString());
+  }
+
   /** Runs the launcher, copied into a temp folder, with a stand-in JVM; returns its arguments. */
   private List<String> launch(String... command) throws IOException, InterruptedException {
     Path launcher = dir.resolve("layerfs");

@@ -198,6 +198,38 @@ final class LazyRegistryIT {
   }
 
   /**
+   * {@code layerfs cat --lazy} reads one file of the plain gzip image from the registry without
+   * pulling it, under 10% of the image for /etc/os-release; /bin/which goes through three links
+   * (/bin, /usr/bin/which and /etc/alternatives/which) to a shell script, as the image has it.
+   */
+  @Test
+  void theCliCatsOneFileLazily() throws IOException {
+    Path rootfs = image.rootfs(DebianImage.BASE);
+    Path store = work.resolve("cli-cat-lazy/store");
+    String ref = proxy.address() + "/" + REPO + ":plain";
+    proxy.clear();
+    assertEquals(Files.readString(rootfs.resolve("usr/lib/os-release")),
+        LayerfsCli.run(store, "cat", "--lazy", "--tls-verify=false", ref, "/etc/os-release"));
+    long osRelease = rangeBytes();
+    long imageBytes;
+    try (Store s = Store.open(store)) {
+      imageBytes = s.image(s.tags().get(0)).layers().stream().mapToLong(Layer::size).sum();
+    }
+    report("layerfs cat --lazy of /etc/os-release: " + osRelease + " bytes of " + imageBytes
+        + " (" + percent(osRelease, imageBytes) + ") in " + blobRequests() + " range requests");
+    assertTrue(osRelease > 0 && osRelease < imageBytes / 10, osRelease + " bytes");
+    proxy.clear();
+    assertEquals(Files.readString(rootfs.resolve("usr/bin/which.debianutils")),
+        LayerfsCli.run(store, "cat", "--lazy", "--tls-verify=false", ref, "/bin/which"));
+    report("then /bin/which (three links): " + rangeBytes() + " more bytes ("
+        + percent(rangeBytes(), imageBytes) + ")");
+    LayerfsCli.Result none = LayerfsCli.runFailing(store, "cat", "--lazy", "--tls-verify=false",
+        ref, "/etc/no-such-file");
+    assertEquals(1, none.exit(), none.stderr());
+    assertTrue(none.stderr().contains("/etc/no-such-file"), none.stderr());
+  }
+
+  /**
    * Reads /etc/os-release lazily in a new store, through the counting proxy or, to time it as
    * the full pull is timed, straight from the registry (then the store counts the bytes).
    */

@@ -7,6 +7,7 @@ import io.layerfs.core.estargz.Toc;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -149,11 +150,17 @@ public final class LazyLayer {
     return b;
   }
 
+  /** Whether the layer is read as a plain gzip stream (not eStargz: it has no TOC). */
+  boolean plainGzip() {
+    return estargz == null;
+  }
+
   /**
-   * What one layer says about a path: its data, the absolute path a link points to, or that the
-   * layer whites it out.
+   * What one layer says about a path: its data, the absolute path a link points to (a symbolic
+   * link's resolved against the entry's directory, a hard link's naming a file of this same
+   * layer), or that the layer whites it out.
    */
-  public record Lookup(byte[] data, String linkTarget, boolean whiteout) {}
+  public record Lookup(byte[] data, String linkTarget, boolean hardLink, boolean whiteout) {}
 
   /**
    * Looks {@code absPath} up in a plain gzip layer, inflating it only as far as the entry (and
@@ -161,41 +168,70 @@ public final class LazyLayer {
    * been read whole).
    */
   public Lookup lookup(String absPath) throws IOException {
+    Lookup sought = probe(absPath);
+    if (sought != null) {
+      return sought;
+    }
     LazyTarScan s = scan();
     String p = Toc.cleanName(absPath);
-    // a few headers on from the start, then a search of the stream, then from the start on
-    LazyTarScan.Found f = s.find(p, s.position() + SCAN_FIRST);
-    if (f == null && !s.done()) {
-      Lookup sought = seek(p);
-      if (sought != null) {
-        return sought;
-      }
-      f = s.find(p);
-    }
+    LazyTarScan.Found f = s.find(p);
     if (f == null) {
       int slash = p.lastIndexOf('/');
       String wh = (slash < 0 ? "" : p.substring(0, slash + 1)) + ".wh." + p.substring(slash + 1);
-      return s.find(wh) != null ? new Lookup(null, null, true) : null;
+      return s.find(wh) != null ? new Lookup(null, null, false, true) : null;
     }
+    return read(absPath, p, f);
+  }
+
+  /**
+   * {@link #lookup} without reading the layer whole: a few headers on from where the scan
+   * stands, then a search of the compressed stream. Null when that does not find a file or a
+   * link at {@code absPath} (it may still be there, as a directory or further on).
+   */
+  Lookup probe(String absPath) throws IOException {
+    LazyTarScan s = scan();
+    String p = Toc.cleanName(absPath);
+    LazyTarScan.Found f = s.find(p, s.position() + SCAN_FIRST);
+    if (f != null) {
+      return f.type() == '5' ? null : read(absPath, p, f);
+    }
+    return s.done() ? null : seek(p);
+  }
+
+  /**
+   * The entry at {@code cleanPath} as a read of the whole tar has it (reading on to its end if
+   * it has not been), or null; whiteouts are entries here ({@code .wh.} names).
+   */
+  LazyTarScan.Found entry(String cleanPath) throws IOException {
+    return scan().find(cleanPath);
+  }
+
+  private Lookup read(String absPath, String p, LazyTarScan.Found f) throws IOException {
     switch (f.type()) {
       case '2':
-        return new Lookup(null, "/" + resolveLink(p, f.link()), false);
+        return new Lookup(null, "/" + resolveLink(p, f.link()), false, false);
       case '1':
-        return new Lookup(null, "/" + Toc.cleanName(f.link()), false);
+        return new Lookup(null, "/" + Toc.cleanName(f.link()), true, false);
       case '0', '\0', '7':
         break;
+      case '5':
+        throw new FileSystemException(absPath, null, "Is a directory");
       default:
-        throw new IOException("'" + absPath + "' in layer " + layer.digest()
-            + " is not a regular file");
+        throw new FileSystemException(absPath, null, "not a regular file (in layer "
+            + layer.digest() + ")");
     }
-    ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(f.size()));
+    if (f.size() > Integer.MAX_VALUE - 8) {
+      throw new FileSystemException(absPath, null, "too large to read at once (" + f.size()
+          + " bytes); pull the image to read it as a stream");
+    }
+    ByteBuffer b = ByteBuffer.allocate((int) f.size());
     while (b.hasRemaining()) {
       int n = gzip().read(f.dataOffset() + b.position(), b);
       if (n < 0) {
         throw new IOException("layer " + layer.digest() + " ends inside '" + absPath + "'");
       }
     }
-    return new Lookup(b.array(), null, false);
+    return new Lookup(b.array(), null, false, false);
   }
 
   /**
@@ -209,9 +245,9 @@ public final class LazyLayer {
       return null;
     }
     return switch (g.type()) {
-      case '2' -> new Lookup(null, "/" + resolveLink(p, g.link()), false);
-      case '1' -> new Lookup(null, "/" + Toc.cleanName(g.link()), false);
-      case '0', '\0', '7' -> new Lookup(g.data(), null, false);
+      case '2' -> new Lookup(null, "/" + resolveLink(p, g.link()), false, false);
+      case '1' -> new Lookup(null, "/" + Toc.cleanName(g.link()), true, false);
+      case '0', '\0', '7' -> new Lookup(g.data(), null, false, false);
       default -> null;
     };
   }
@@ -288,7 +324,8 @@ public final class LazyLayer {
     blob.close();
   }
 
-  private static String resolveLink(String path, String target) {
+  /** {@code target}, a link at {@code path}, as a clean path from the root. */
+  static String resolveLink(String path, String target) {
     if (target.startsWith("/")) {
       return Toc.cleanName(target);
     }

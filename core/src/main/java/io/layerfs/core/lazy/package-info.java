@@ -74,7 +74,13 @@
  * image /etc/os-release (a link to /usr/lib/os-release, 10% into the stream) costs 3.1% of the
  * image's bytes rather than 10.9%.
  *
- * <p>This serves {@code Store.readLazily} (one file, searching layers top down); a container or
+ * <p>This serves {@code Store.readLazily} (one file, searching layers top down). It gives what a
+ * view of the image shows, by the merge rules a view applies to every layer's index: a layer
+ * that has nothing at the path is read whole, and then its whiteouts, opaque directories and
+ * entries on the way decide (a link there is followed, a file or an opaque directory hides the
+ * layers below); within the layer that has the path, a link on the way is found by searching for
+ * each directory's name before the layer is read whole ({@code LazyReadMergeTest} compares
+ * both). A container or
  * view of the image needs every layer's index, and indexing a tar reads it to its end, so
  * opening one fetches plain gzip layers whole (completing them) first. Completing a layer whose
  * prefix this process inflated inflates the rest after it and stores the whole tar (checked

@@ -3,13 +3,15 @@ package io.layerfs.core.store;
 import io.layerfs.core.Compression;
 import io.layerfs.core.ContainerInfo;
 import io.layerfs.core.Digest;
+import io.layerfs.core.FileHandle;
 import io.layerfs.core.FileTree;
 import io.layerfs.core.FsckReport;
 import io.layerfs.core.GcReport;
 import io.layerfs.core.Image;
-import io.layerfs.core.Mount;
 import io.layerfs.core.Layer;
 import io.layerfs.core.Limits;
+import io.layerfs.core.Mount;
+import io.layerfs.core.Node;
 import io.layerfs.core.Progress;
 import io.layerfs.core.RangedBlob;
 import io.layerfs.core.SignatureException;
@@ -45,11 +47,14 @@ import java.io.ByteArrayInputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -588,16 +593,54 @@ public final class Store implements Closeable {
 
   /**
    * Reads one file of an image whose plain gzip layers are attached lazily ({@link #attachLazy}),
-   * inflating each layer from its start only as far as the file ({@code LazyLayers.readFile}): the
-   * top layer is searched first, and a lower one only once the upper ones are read whole and
-   * neither hold the path nor a whiteout of it; symbolic links restart the search at the top.
-   * Unlike a view, this needs no layer index, so nothing is read past the file. A tar that
-   * names the path twice gives its first entry here (a view gives the last).
+   * inflating each layer only as far as the file ({@code LazyLayers.readFile}): the top layer is
+   * searched first, and a lower one only once the upper ones are read whole and neither hold
+   * the path nor hide it (a whiteout, an opaque directory, a file or link on the way); links
+   * anywhere on the path are followed, as a view of the image follows them. Unlike a view, this
+   * needs no index of the layer that has the file, so nothing is read past it. A tar that names
+   * the path twice gives its first entry here (a view gives the last). An image with a layer
+   * the store holds whole or reads as eStargz is read through a view, which reads those layers
+   * by their index or TOC (and fetches any other plain gzip layer whole).
    *
-   * @return the file's bytes, or null if no layer has the path
+   * @return the file's bytes, or null if the image has no file there
    */
   public byte[] readLazily(String ref, String absPath) throws IOException {
-    return lazyLayers().readFile(image(ref).layers(), absPath, "image " + ref);
+    reattachLazy(ref);
+    List<Layer> layers = image(ref).layers();
+    if (lazyLayers().searchable(layers)) {
+      return lazyLayers().readFile(layers, absPath, "image " + ref);
+    }
+    // a layer the store holds whole, or an eStargz one: a view reads those by their index
+    try (FileTree view = view(ref)) {
+      Node node = view.lookup(absPath, true);
+      if (!node.isRegularFile()) {
+        throw new FileSystemException(absPath, null,
+            node.isDirectory() ? "Is a directory" : "not a regular file");
+      }
+      return readWhole(view, ref, absPath);
+    } catch (NoSuchFileException e) {
+      return null;
+    } catch (FileSystemException e) {
+      if ("Not a directory".equals(e.getReason())) {
+        return null;
+      }
+      throw e;
+    }
+  }
+
+  private static byte[] readWhole(FileTree view, String ref, String absPath) throws IOException {
+    try (FileHandle file = view.open(absPath, Set.of(), 0)) {
+      if (file.size() > Integer.MAX_VALUE - 8) {
+        throw new IOException(absPath + " of image " + ref + " is too large to read at once ("
+            + file.size() + " bytes)");
+      }
+      ByteBuffer bytes = ByteBuffer.allocate((int) file.size());
+      while (bytes.hasRemaining() && file.read(bytes, bytes.position()) >= 0) {
+        // until the size read, or the end
+      }
+      return bytes.position() == bytes.capacity() ? bytes.array()
+          : Arrays.copyOf(bytes.array(), bytes.position());
+    }
   }
 
   /** Bytes fetched from remote blobs by this store's lazy layers since they were attached. */
