@@ -9,8 +9,8 @@ import java.util.Arrays;
  * CPU time per {@code readSmallFile} (or {@code read4k}, {@code overwrite4k}) of {@link
  * VolumeBenchmark}, for each competitor in one JVM, the competitors alternating round by round:
  * CPU, user and system time per operation from {@link ThreadMXBean}, which a busy machine
- * disturbs less than JMH's wall clock, and a loop to profile (JFR, {@code perf}) without JMH's
- * threads. The ratio is the second competitor's time over the
+ * disturbs less than JMH's wall clock, the heap allocated per operation, and a loop to profile
+ * (JFR, {@code perf}) without JMH's threads. The ratio is the second competitor's time over the
  * first's, as {@link RatioReport}'s are (above 1: the first is faster).
  *
  * <pre>
@@ -35,6 +35,8 @@ public final class VolumeReadLoop {
     VolumeBenchmark.VolumeState[] states = new VolumeBenchmark.VolumeState[impls.length];
     double[][] cpu = new double[impls.length][rounds];
     double[][] user = new double[impls.length][rounds];
+    double[][] alloc = new double[impls.length][rounds];
+    com.sun.management.ThreadMXBean heap = (com.sun.management.ThreadMXBean) mx;
     long bytes = 0;
     try {
       for (int i = 0; i < impls.length; i++) {
@@ -48,6 +50,7 @@ public final class VolumeReadLoop {
           VolumeBenchmark.VolumeState s = states[i];
           long c0 = mx.getCurrentThreadCpuTime();
           long u0 = mx.getCurrentThreadUserTime();
+          long a0 = heap.getCurrentThreadAllocatedBytes();
           switch (op) {
             case "readSmallFile" -> {
               for (int n = 0; n < reads; n++) {
@@ -68,6 +71,7 @@ public final class VolumeReadLoop {
           }
           cpu[i][r] = (mx.getCurrentThreadCpuTime() - c0) / (double) reads;
           user[i][r] = (mx.getCurrentThreadUserTime() - u0) / (double) reads;
+          alloc[i][r] = (heap.getCurrentThreadAllocatedBytes() - a0) / (double) reads;
         }
       }
     } finally {
@@ -81,8 +85,8 @@ public final class VolumeReadLoop {
     for (int i = 0; i < impls.length; i++) {
       double c = median(cpu[i], rounds / 2);
       double u = median(user[i], rounds / 2);
-      System.out.printf("%s %s: cpu %.0f ns/op (user %.0f, system %.0f)%n", op, impls[i], c, u,
-          c - u);
+      System.out.printf("%s %s: cpu %.0f ns/op (user %.0f, system %.0f), heap %.0f bytes/op%n", op,
+          impls[i], c, u, c - u, median(alloc[i], rounds / 2));
     }
     if (impls.length == 2) {
       System.out.printf("ratio (%s / %s cpu): %.3f%n", impls[1], impls[0],
