@@ -6,7 +6,8 @@ import java.nio.file.Files;
 import java.util.Arrays;
 
 /**
- * CPU time per {@code readSmallFile} (or {@code read4k}, {@code overwrite4k}) of {@link
+ * CPU time per {@code readSmallFile} (or {@code read4k}, {@code overwrite4k}, {@code
+ * sequentialWrite}: a round's files are deleted after it, outside the time) of {@link
  * VolumeBenchmark}, for each competitor in one JVM, the competitors alternating round by round:
  * CPU, user and system time per operation from {@link ThreadMXBean}, which a busy machine
  * disturbs less than JMH's wall clock, the heap allocated per operation, and a loop to profile
@@ -23,7 +24,8 @@ public final class VolumeReadLoop {
 
   /**
    * Arguments: competitors (comma-separated), rounds, operations per round, and the operation
-   * ({@code readSmallFile}, the default, {@code read4k} or {@code overwrite4k}).
+   * ({@code readSmallFile}, the default, {@code read4k}, {@code overwrite4k} or {@code
+   * sequentialWrite}).
    */
   public static void main(String[] args) throws Exception {
     String[] impls = (args.length > 0 ? args[0] : "layerfs,default").split(",");
@@ -67,11 +69,20 @@ public final class VolumeReadLoop {
                 bytes += ops.overwrite4k(s);
               }
             }
+            case "sequentialWrite" -> {
+              s.newDirectory();
+              for (int n = 0; n < reads; n++) {
+                bytes += ops.sequentialWrite(s);
+              }
+            }
             default -> throw new IllegalArgumentException("unknown operation: " + op);
           }
           cpu[i][r] = (mx.getCurrentThreadCpuTime() - c0) / (double) reads;
           user[i][r] = (mx.getCurrentThreadUserTime() - u0) / (double) reads;
           alloc[i][r] = (heap.getCurrentThreadAllocatedBytes() - a0) / (double) reads;
+          if (op.equals("sequentialWrite")) {
+            s.deleteDirectory();
+          }
         }
       }
     } finally {
