@@ -201,6 +201,7 @@ final class LayerFileChannel extends FileChannel {
     if (handle.append()) {
       return size(); // interruptible as the JDK's, which asks the file
     }
+    interruptedLikeSeek();
     synchronized (this) {
       return position;
     }
@@ -212,10 +213,22 @@ final class LayerFileChannel extends FileChannel {
     if (newPosition < 0) {
       throw new IllegalArgumentException("negative position: " + newPosition);
     }
+    interruptedLikeSeek();
     synchronized (this) {
       position = newPosition;
     }
     return this;
+  }
+
+  /**
+   * On an interrupted thread, closes an interruptible channel and throws {@link
+   * ClosedByInterruptException}, as the JDK's does around the {@code lseek} of its position
+   * calls (this channel keeps its position itself).
+   */
+  private void interruptedLikeSeek() throws IOException {
+    if (interruptible && Thread.currentThread().isInterrupted()) {
+      io(() -> null); // begin closes the channel, end throws
+    }
   }
 
   @Override

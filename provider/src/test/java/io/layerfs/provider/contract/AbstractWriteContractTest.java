@@ -1665,7 +1665,7 @@ abstract class AbstractWriteContractTest {
     ByteBuffer x = ByteBuffer.wrap("x".getBytes(UTF_8));
     try (FileChannel other = FileChannel.open(p("data/one"), READ, WRITE)) {
       List<FileChannel> interrupted = new ArrayList<>();
-      for (int i = 0; i < 6; i++) {
+      for (int i = 0; i < 8; i++) {
         interrupted.add(FileChannel.open(p("data/one"), READ, WRITE));
       }
       FileChannel appender = FileChannel.open(p("data/one"), APPEND);
@@ -1686,6 +1686,10 @@ abstract class AbstractWriteContractTest {
             () -> interrupted.get(4).size());
         fails(java.nio.channels.ClosedByInterruptException.class,
             () -> interrupted.get(5).truncate(1));
+        fails(java.nio.channels.ClosedByInterruptException.class,
+            () -> interrupted.get(6).position());
+        fails(java.nio.channels.ClosedByInterruptException.class,
+            () -> interrupted.get(7).position(1));
         fails(java.nio.channels.ClosedByInterruptException.class,
             () -> appender.write(x.duplicate()));
         fails(java.nio.channels.ClosedByInterruptException.class,
