@@ -71,6 +71,18 @@ public interface FileHandle extends Closeable {
     return null;
   }
 
+  /**
+   * The host channel this handle reads and writes through when it was opened for this handle
+   * alone and closes with it (a file of a volume or bind mount), for an interruptible caller to
+   * call directly: an interrupt then closes that channel and throws {@link
+   * java.nio.channels.ClosedByInterruptException} as the JDK's does, and nothing another reader
+   * shares is lost. Null otherwise (the default): the caller goes through the handle, with the
+   * interrupt status cleared, since the core's channels may be shared.
+   */
+  default FileChannel ownChannel() {
+    return null;
+  }
+
   boolean readable();
 
   boolean writable();

@@ -4,6 +4,7 @@ import io.layerfs.core.FileHandle;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -23,6 +24,12 @@ final class LayerFileChannel extends FileChannel {
   private final boolean directory;
   private final Runnable modified;
   private final boolean interruptible;
+  /**
+   * The handle's own host channel ({@link FileHandle#ownChannel}), which an interruptible
+   * channel reads, writes and sizes directly: its begin and end are the JDK's, so this one's
+   * would only repeat them; null otherwise.
+   */
+  private final FileChannel own;
   private long position;
 
   /**
@@ -38,6 +45,7 @@ final class LayerFileChannel extends FileChannel {
     this.directory = directory;
     this.modified = modified != null ? modified : () -> {};
     this.interruptible = interruptible;
+    this.own = interruptible ? handle.ownChannel() : null;
   }
 
   /** Runs an operation on the handle, interruptibly or not (see the constructor). */
@@ -57,6 +65,32 @@ final class LayerFileChannel extends FileChannel {
     } finally {
       end(completed);
     }
+  }
+
+  /**
+   * The host channel's {@code ClosedByInterruptException}: the host channel closed itself, so
+   * this one closes too, as the JDK's does on an interrupt.
+   */
+  private ClosedByInterruptException interrupted(ClosedByInterruptException e) {
+    try {
+      close();
+    } catch (IOException x) {
+      e.addSuppressed(x);
+    }
+    return e;
+  }
+
+  /** Writes all of {@code src} at {@code pos} through {@link #own} (at least one call). */
+  private int writeOwn(ByteBuffer src, long pos) throws IOException {
+    int n = 0;
+    try {
+      do {
+        n += own.write(src, pos + n);
+      } while (src.hasRemaining());
+    } catch (ClosedByInterruptException e) {
+      throw interrupted(e);
+    }
+    return n;
   }
 
   @Override
@@ -106,6 +140,13 @@ final class LayerFileChannel extends FileChannel {
     if (directory) {
       throw new IOException("Is a directory");
     }
+    if (own != null) {
+      try {
+        return own.read(dst, pos);
+      } catch (ClosedByInterruptException e) {
+        throw interrupted(e);
+      }
+    }
     if (!interruptible && !Thread.currentThread().isInterrupted()) {
       return handle.read(dst, pos); // the usual case, without a lambda
     }
@@ -116,10 +157,16 @@ final class LayerFileChannel extends FileChannel {
   public int write(ByteBuffer src) throws IOException {
     synchronized (this) {
       ensureWritable();
-      long at = handle.append() ? handle.size() : position;
-      int n = io(() -> handle.write(src, at));
+      boolean append = handle.append();
+      long at = position;
+      // an append handle's size is read inside io: a mount's is the host channel's, which an
+      // interrupt would close behind this channel's back
+      int n = own != null && !append ? writeOwn(src, at)
+          : io(() -> handle.write(src, append ? handle.size() : at));
       modified.run();
-      position = at + n;
+      if (!append) {
+        position = at + n; // an append channel's position is its size (position())
+      }
       return n;
     }
   }
@@ -142,7 +189,8 @@ final class LayerFileChannel extends FileChannel {
       throw new IllegalArgumentException("negative position: " + pos);
     }
     // pwrite(2) on an O_APPEND descriptor appends on Linux, whatever the position
-    int n = io(() -> handle.write(src, handle.append() ? handle.size() : pos));
+    int n = own != null && !handle.append() ? writeOwn(src, pos)
+        : io(() -> handle.write(src, handle.append() ? handle.size() : pos));
     modified.run();
     return n;
   }
@@ -150,8 +198,12 @@ final class LayerFileChannel extends FileChannel {
   @Override
   public long position() throws IOException {
     ensureOpen();
+    if (handle.append()) {
+      return size(); // interruptible as the JDK's, which asks the file
+    }
+    interruptedLikeSeek();
     synchronized (this) {
-      return handle.append() ? handle.size() : position;
+      return position;
     }
   }
 
@@ -161,15 +213,34 @@ final class LayerFileChannel extends FileChannel {
     if (newPosition < 0) {
       throw new IllegalArgumentException("negative position: " + newPosition);
     }
+    interruptedLikeSeek();
     synchronized (this) {
       position = newPosition;
     }
     return this;
   }
 
+  /**
+   * On an interrupted thread, closes an interruptible channel and throws {@link
+   * ClosedByInterruptException}, as the JDK's does around the {@code lseek} of its position
+   * calls (this channel keeps its position itself).
+   */
+  private void interruptedLikeSeek() throws IOException {
+    if (interruptible && Thread.currentThread().isInterrupted()) {
+      io(() -> null); // begin closes the channel, end throws
+    }
+  }
+
   @Override
   public long size() throws IOException {
     ensureOpen();
+    if (own != null) {
+      try {
+        return own.size();
+      } catch (ClosedByInterruptException e) {
+        throw interrupted(e);
+      }
+    }
     if (!interruptible && !Thread.currentThread().isInterrupted()) {
       return handle.size(); // the usual case, without a lambda (as read)
     }
@@ -183,7 +254,7 @@ final class LayerFileChannel extends FileChannel {
       throw new IllegalArgumentException("negative size: " + size);
     }
     synchronized (this) {
-      if (size < handle.size()) {
+      if (size < size()) {
         io(() -> {
           handle.truncate(size);
           return null;
@@ -240,7 +311,7 @@ final class LayerFileChannel extends FileChannel {
     if (pos < 0 || count < 0) {
       throw new IllegalArgumentException("negative position or count");
     }
-    if (pos > handle.size()) {
+    if (pos > size()) {
       return 0;
     }
     return io(() -> {
@@ -285,7 +356,7 @@ final class LayerFileChannel extends FileChannel {
   private <T> T map(MapMode mode, long pos, long size, FileHandle.Mapper<T> mapper,
       boolean buffer) throws IOException {
     checkMap(mode, pos, size, buffer);
-    if (pos + size > handle.size()) {
+    if (pos + size > size()) {
       // a mapping past the end grows the file with zeros, in every mode, if the channel may write
       if (!handle.writable()) {
         throw new IOException("Channel not open for writing - cannot extend file to required size");

@@ -25,7 +25,10 @@
  * ClosedByInterruptException}); those behind {@code newByteChannel}, and so behind the streams
  * and {@code readAllBytes}, are not, as the default provider's streams are not. Every call into
  * the core runs with the interrupt status cleared ({@code Uninterrupted}), because the core's
- * shared {@code FileChannel}s would close for every reader on one thread's interrupt. Directory
+ * shared {@code FileChannel}s would close for every reader on one thread's interrupt; only a
+ * {@code FileChannel.open} channel of a volume or bind mount's file reads, writes and sizes
+ * through its host file's channel directly ({@link io.layerfs.core.FileHandle#ownChannel}: opened
+ * for it alone), whose begin and end are the JDK's. Directory
  * streams are {@link java.nio.file.SecureDirectoryStream}s whose relative operations re-check
  * their directory's real path first, looked up when first needed ({@code LayerDirectoryStream}),
  * and whose attribute views find their file on each call ({@code SecureAttributeView}). In an

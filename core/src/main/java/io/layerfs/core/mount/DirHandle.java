@@ -83,6 +83,12 @@ final class DirHandle implements FileHandle {
     return !tmpfs && readable && !writable ? channel : null;
   }
 
+  /** The host file's channel, opened for this handle (a tmpfs's says "full" as Linux does). */
+  @Override
+  public FileChannel ownChannel() {
+    return tmpfs ? null : channel;
+  }
+
   @Override
   public boolean readable() {
     return readable;

@@ -58,6 +58,8 @@ final class DirTree implements FileTree {
   private static final String UNIX_ATTRIBUTES = "unix:fileKey,mode,uid,gid,ino,nlink,ctime,rdev";
   private static final Set<OpenOption> READ_NOFOLLOW =
       Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+  /** The varargs of the relative calls, made once (the JDK only reads them). */
+  private static final LinkOption[] NOFOLLOW = {LinkOption.NOFOLLOW_LINKS};
 
   private final Path root;
   private final SecureDirectoryStream<Path> rootStream;
@@ -74,6 +76,12 @@ final class DirTree implements FileTree {
   private final java.io.Closeable owned;
   /** Reads by {@code openat2} below the root (Java 22+ on Linux, a host directory), or null. */
   private final ReadBeneath beneath;
+  /**
+   * The view of the {@code stat} that checks a kept directory: the host's posix view gives the
+   * JDK's attributes as they are, its basic view wraps them; a tmpfs's basic view is Jimfs's
+   * lightest.
+   */
+  private final Class<? extends BasicFileAttributeView> statView;
 
   private DirTree(Path root, SecureDirectoryStream<Path> rootStream, boolean host, int rootMode,
       int index, java.io.Closeable owned) throws IOException {
@@ -84,6 +92,7 @@ final class DirTree implements FileTree {
     this.rootStream = rootStream;
     this.rootDir = new Dir(rootStream);
     this.host = host;
+    this.statView = host ? PosixFileAttributeView.class : BasicFileAttributeView.class;
     this.rootMode = rootMode;
     this.keyPrefix = (long) (index + 1) << 52;
   }
@@ -505,20 +514,26 @@ final class DirTree implements FileTree {
   private final class Dir implements AutoCloseable {
     final SecureDirectoryStream<Path> stream;
     private final OpenDirs.Entry kept;
+    /** Whether {@link #kept} is held with those above it ({@link OpenDirs#acquireChain}). */
+    private final boolean chain;
 
     Dir(SecureDirectoryStream<Path> stream) {
       this.stream = stream;
       this.kept = null;
+      this.chain = false;
     }
 
-    Dir(OpenDirs.Entry kept) {
+    Dir(OpenDirs.Entry kept, boolean chain) {
       this.stream = kept.stream;
       this.kept = kept;
+      this.chain = chain;
     }
 
     @Override
     public void close() throws IOException {
-      if (kept != null) {
+      if (chain) {
+        dirs.releaseChain(kept);
+      } else if (kept != null) {
         dirs.release(kept);
       } else if (stream != rootStream) {
         stream.close();
@@ -534,6 +549,23 @@ final class DirTree implements FileTree {
    * inode), any other is opened now without following.
    */
   private Dir dir(String path, int end) throws IOException {
+    if (end > 1) {
+      // the usual case: the directory and all above it kept open, each checked from the root
+      // down by the same relative stat as below, without a look-up of each prefix
+      OpenDirs.Entry leaf = dirs.acquireChain(end == path.length() ? path : path.substring(0, end));
+      if (leaf != null) {
+        boolean there = false;
+        try {
+          there = stillThere(leaf);
+        } catch (IOException | RuntimeException e) {
+          // missing, or a name that is no directory now: the walk below says which
+        }
+        if (there) {
+          return new Dir(leaf, true);
+        }
+        dirs.releaseChain(leaf);
+      }
+    }
     Dir current = rootDir;
     int start = 1;
     try {
@@ -548,8 +580,7 @@ final class DirTree implements FileTree {
             : root.getFileSystem().getPath(path.substring(start, slash));
         BasicFileAttributes a;
         try {
-          a = current.stream.getFileAttributeView(relative, BasicFileAttributeView.class,
-              LinkOption.NOFOLLOW_LINKS).readAttributes();
+          a = current.stream.getFileAttributeView(relative, statView, NOFOLLOW).readAttributes();
         } catch (IOException | RuntimeException e) {
           if (kept != null) {
             dirs.release(kept);
@@ -573,6 +604,25 @@ final class DirTree implements FileTree {
   }
 
   /**
+   * Whether each directory of the chain ending at {@code e} (held) is still the file its name
+   * leads to, looked at relative to the directory above it without following, from the root down:
+   * the check {@link #child} makes of each kept directory.
+   */
+  private boolean stillThere(OpenDirs.Entry e) throws IOException {
+    SecureDirectoryStream<Path> parent;
+    if (e.top) {
+      parent = rootStream;
+    } else if (stillThere(e.parent)) {
+      parent = e.parent.stream;
+    } else {
+      return false;
+    }
+    BasicFileAttributes a = parent.getFileAttributeView(e.name, statView, NOFOLLOW)
+        .readAttributes();
+    return a.isDirectory() && e.fileKey.equals(a.fileKey());
+  }
+
+  /**
    * The directory {@code relative} of {@code parent}, at {@code path} in the mount, where a
    * {@code stat} without following found {@code a}: the one kept open ({@code kept}, held, or
    * else looked up now) when it is still the same file, else opened now without following (a
@@ -585,16 +635,20 @@ final class DirTree implements FileTree {
       kept = dirs.acquire(path);
     }
     Object key = a.fileKey();
+    boolean top = parent == rootDir;
     if (kept != null) {
       if (a.isDirectory() && key != null && key.equals(kept.fileKey)) {
-        return new Dir(kept);
+        if (kept.top == top && (top || kept.parent == parent.kept)) {
+          return new Dir(kept, false);
+        }
+        // the same directory, opened in a kept directory since closed: opened again in this
+        // one below, so that its chain can be taken again
       }
       dirs.discard(kept); // renamed, removed or replaced since it was opened
     }
-    SecureDirectoryStream<Path> opened =
-        parent.stream.newDirectoryStream(relative, LinkOption.NOFOLLOW_LINKS);
-    OpenDirs.Entry offered = dirs.offer(path, relative, key, opened);
-    return offered != null ? new Dir(offered) : new Dir(opened);
+    SecureDirectoryStream<Path> opened = parent.stream.newDirectoryStream(relative, NOFOLLOW);
+    OpenDirs.Entry offered = dirs.offer(path, relative, key, opened, parent.kept, top);
+    return offered != null ? new Dir(offered, false) : new Dir(opened);
   }
 
   /** {@link #dirOrThrow(String, String, int)} of the first {@code count} names. */

@@ -431,6 +431,9 @@ public final class MountedTree implements FileTree {
 
   @Override
   public java.nio.channels.SeekableByteChannel readChannel(String absPath) {
+    if (!ReadBeneath.Availability.AVAILABLE) {
+      return null; // before Java 22: no mount reads by openat2, so no look-up of its path
+    }
     Mounted holder = inside(absPath);
     return holder == null ? null : holder.tree.readChannelBeneath(holder.inner(absPath));
   }

@@ -15,8 +15,11 @@ import java.util.Map;
  * directory without following links, still leads to the same file (device and inode): the caller
  * compares, and {@link #discard}s a renamed, deleted or replaced directory; while a directory is
  * held open its inode cannot be given to another file. Each entry also keeps its last name as the
- * relative path that look-up takes, made once. The least recently used are closed once more than
- * {@link #capacity} are open, but never while a caller holds one.
+ * relative path that look-up takes, made once, and the kept directory it was opened in (or that
+ * it was opened in the root), so that a caller can take the whole chain of kept directories down
+ * to a path at once ({@link #acquireChain}) and check each name from the root down, without a
+ * look-up of each prefix. The least recently used are closed once more than {@link #capacity}
+ * are open, but never while a caller holds one.
  *
  * <p>Thread safety: any number of threads; one lock guards the table.
  */
@@ -31,15 +34,22 @@ final class OpenDirs implements AutoCloseable {
     /** The last name of the entry's path, relative, as its parent's stream takes it. */
     final Path name;
     final Object fileKey;
+    /** The kept directory this one was opened in, or null (the root, or one not kept). */
+    final Entry parent;
+    /** Whether this one was opened in the mount's root directory. */
+    final boolean top;
     private final String path;
     private int holders;
     private boolean evicted;
 
-    private Entry(String path, Path name, Object fileKey, SecureDirectoryStream<Path> stream) {
+    private Entry(String path, Path name, Object fileKey, SecureDirectoryStream<Path> stream,
+        Entry parent, boolean top) {
       this.path = path;
       this.name = name;
       this.fileKey = fileKey;
       this.stream = stream;
+      this.parent = parent;
+      this.top = top;
     }
   }
 
@@ -61,6 +71,37 @@ final class OpenDirs implements AutoCloseable {
   }
 
   /**
+   * The open directory kept at {@code path} with every kept directory above it, each held until
+   * {@link #releaseChain}, when the whole chain up to one opened in the root is still in the
+   * table ({@link Entry#parent}, {@link Entry#top}); null otherwise. The caller checks each name
+   * of the chain, from the root down.
+   */
+  synchronized Entry acquireChain(String path) {
+    Entry leaf = entries.get(path);
+    if (leaf == null) {
+      return null;
+    }
+    for (Entry e = leaf; !e.top; ) {
+      e = e.parent;
+      if (e == null || e.evicted) {
+        return null;
+      }
+      entries.get(e.path); // recently used, as the directory below it
+    }
+    for (Entry e = leaf; e != null; e = e.top ? null : e.parent) {
+      e.holders++;
+    }
+    return leaf;
+  }
+
+  /** Gives back a chain {@link #acquireChain} handed out. */
+  synchronized void releaseChain(Entry leaf) throws IOException {
+    for (Entry e = leaf; e != null; e = e.top ? null : e.parent) {
+      release(e);
+    }
+  }
+
+  /**
    * Gives back a held directory whose name no longer leads to it (renamed, deleted or replaced):
    * it leaves the table, and is closed once no caller holds it.
    */
@@ -79,10 +120,20 @@ final class OpenDirs implements AutoCloseable {
    */
   synchronized Entry offer(String path, Path name, Object fileKey,
       SecureDirectoryStream<Path> stream) throws IOException {
+    return offer(path, name, fileKey, stream, null, false);
+  }
+
+  /**
+   * {@link #offer(String, Path, Object, SecureDirectoryStream)}, opened in the kept directory
+   * {@code parent} (held by the caller), or in the root when {@code top}: a directory {@link
+   * #acquireChain} can reach.
+   */
+  synchronized Entry offer(String path, Path name, Object fileKey,
+      SecureDirectoryStream<Path> stream, Entry parent, boolean top) throws IOException {
     if (closed || fileKey == null || capacity == 0) {
       return null;
     }
-    Entry e = new Entry(path, name, fileKey, stream);
+    Entry e = new Entry(path, name, fileKey, stream, top ? null : parent, top);
     e.holders = 1;
     Entry old = entries.put(path, e);
     if (old != null) {

@@ -35,7 +35,9 @@
  * path; SECURITY.md names the few calls the JDK only offers by path. {@code OpenDirs} keeps the
  * directories in use open between calls, so a path costs one relative {@code stat} per name
  * rather than an open: a kept directory is used again only while its name still leads to it
- * (device and inode), so host renames and swaps show at once. That is one relative {@code stat}
+ * (device and inode), so host renames and swaps show at once; each kept directory records the
+ * kept one it was opened in, so the directories down to a path are taken as one chain and
+ * checked from the root down, without a look-up per prefix. That is one relative {@code stat}
  * per directory, never one for several names: the kernel follows a link in the middle of a path
  * (only {@code openat2}'s {@code RESOLVE_BENEATH}, which the JDK lacks, would not: see below for
  * Java 22+), so a host process that moved a kept directory out and linked to it would lead such a

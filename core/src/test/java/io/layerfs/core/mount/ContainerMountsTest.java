@@ -397,6 +397,38 @@ class ContainerMountsTest {
   }
 
   @Test
+  void aKeptDirectoryWhoseParentWasClosedIsCheckedFromTheRootAllTheSame() throws IOException {
+    Path outside = Files.createDirectory(tmp.resolve("outside"));
+    Files.createDirectories(host.resolve("a/b"));
+    Files.writeString(host.resolve("a/b/f"), "inside\n");
+    for (int i = 0; i < DirTree.KEPT_OPEN; i++) {
+      Files.createDirectories(host.resolve("d" + i));
+      Files.writeString(host.resolve("d" + i + "/f"), "d" + i);
+    }
+    try (Container c = open("c", "type=bind,source=" + host + ",target=/mnt/h")) {
+      assertEquals("inside\n", readString(c, "/mnt/h/a/b/f")); // a, then a/b, kept open
+      for (int i = 0; i < DirTree.KEPT_OPEN - 1; i++) {
+        assertEquals("d" + i, readString(c, "/mnt/h/d" + i + "/f")); // a, the eldest, closes
+      }
+      // a/b is still kept, its parent not: a/b's name in a is checked from a freshly opened a
+      Files.move(host.resolve("a/b"), host.resolve("a/c"));
+      Files.createDirectory(host.resolve("a/b"));
+      Files.writeString(host.resolve("a/b/f"), "replaced\n");
+      assertEquals("replaced\n", readString(c, "/mnt/h/a/b/f"));
+      assertEquals("inside\n", readString(c, "/mnt/h/a/c/f"));
+      for (int i = 0; i < DirTree.KEPT_OPEN - 1; i++) {
+        assertEquals("d" + i, readString(c, "/mnt/h/d" + i + "/f"));
+      }
+      Files.move(host.resolve("a"), outside.resolve("a"));
+      Files.createSymbolicLink(host.resolve("a"), outside.resolve("a"));
+      assertNull(c.openForReading("/mnt/h/a/b/f", true), "the shortcut leaves the link alone");
+      assertThrows(NoSuchFileException.class, () -> readString(c, "/mnt/h/a/b/f"),
+          "the link resolves in the container, where " + outside + " does not exist");
+      assertThrows(NoSuchFileException.class, () -> readString(c, "/mnt/h/a/c/f"));
+    }
+  }
+
+  @Test
   void theShortcutForReadingOpensNoLinkAndLeavesLinksToResolution()
       throws IOException {
     Files.createDirectories(host.resolve("d/e"));

@@ -112,6 +112,43 @@ class OpenDirsTest {
   }
 
   @Test
+  void aChainIsHeldWholeAndOnlyWhileEveryDirectoryAboveIsKept() throws IOException {
+    try (OpenDirs dirs = new OpenDirs(8)) {
+      SecureDirectoryStream<Path> a = stream();
+      SecureDirectoryStream<Path> ab = stream();
+      SecureDirectoryStream<Path> loose = stream();
+      OpenDirs.Entry top = dirs.offer("/a", Path.of("a"), 1, a, null, true);
+      OpenDirs.Entry below = dirs.offer("/a/b", Path.of("b"), 2, ab, top, false);
+      dirs.release(below);
+      dirs.release(top);
+      dirs.release(dirs.offer("/x/y", Path.of("y"), 3, loose, null, false));
+      assertNull(dirs.acquireChain("/x/y"), "opened in a directory not kept: no chain");
+      assertNull(dirs.acquireChain("/a/c"));
+      OpenDirs.Entry held = dirs.acquireChain("/a/b");
+      assertSame(below, held);
+      assertSame(top, held.parent);
+      dirs.forget("/a"); // renamed through the tree: both leave the table
+      assertEquals(true, isOpen(a), "the chain holds the directory above too");
+      assertEquals(true, isOpen(ab));
+      dirs.releaseChain(held);
+      assertEquals(false, isOpen(a), "closed once the chain is given back");
+      assertEquals(false, isOpen(ab));
+
+      SecureDirectoryStream<Path> a2 = stream();
+      SecureDirectoryStream<Path> ab2 = stream();
+      OpenDirs.Entry top2 = dirs.offer("/a", Path.of("a"), 1, a2, null, true);
+      dirs.release(dirs.offer("/a/b", Path.of("b"), 2, ab2, top2, false));
+      dirs.release(top2);
+      OpenDirs.Entry stale = dirs.acquire("/a");
+      dirs.discard(stale); // /a replaced on the host; /a/b is still in the table
+      assertNull(dirs.acquireChain("/a/b"), "a chain through a discarded directory is none");
+      OpenDirs.Entry alone = dirs.acquire("/a/b");
+      assertSame(ab2, alone.stream, "the directory itself is still kept");
+      dirs.release(alone);
+    }
+  }
+
+  @Test
   void closingClosesEverythingAndKeepsNothingAfter() throws IOException {
     OpenDirs dirs = new OpenDirs(8);
     SecureDirectoryStream<Path> a = stream();

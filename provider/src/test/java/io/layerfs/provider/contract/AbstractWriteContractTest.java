@@ -1660,6 +1660,60 @@ abstract class AbstractWriteContractTest {
   }
 
   @Test
+  void anInterruptClosesTheInterruptedChannelAloneAndChangesNothing() throws IOException {
+    byte[] one = Fixture.data("data/one");
+    ByteBuffer x = ByteBuffer.wrap("x".getBytes(UTF_8));
+    try (FileChannel other = FileChannel.open(p("data/one"), READ, WRITE)) {
+      List<FileChannel> interrupted = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        interrupted.add(FileChannel.open(p("data/one"), READ, WRITE));
+      }
+      FileChannel appender = FileChannel.open(p("data/one"), APPEND);
+      FileChannel appenderAsked = FileChannel.open(p("data/one"), APPEND);
+      interrupted.add(appender);
+      interrupted.add(appenderAsked);
+      Thread.currentThread().interrupt();
+      try {
+        fails(java.nio.channels.ClosedByInterruptException.class,
+            () -> interrupted.get(0).read(ByteBuffer.allocate(4), 0));
+        fails(java.nio.channels.ClosedByInterruptException.class,
+            () -> interrupted.get(1).read(ByteBuffer.allocate(4)));
+        fails(java.nio.channels.ClosedByInterruptException.class,
+            () -> interrupted.get(2).write(x.duplicate(), 0));
+        fails(java.nio.channels.ClosedByInterruptException.class,
+            () -> interrupted.get(3).write(ByteBuffer.allocate(0)));
+        fails(java.nio.channels.ClosedByInterruptException.class,
+            () -> interrupted.get(4).size());
+        fails(java.nio.channels.ClosedByInterruptException.class,
+            () -> interrupted.get(5).truncate(1));
+        fails(java.nio.channels.ClosedByInterruptException.class,
+            () -> interrupted.get(6).position());
+        fails(java.nio.channels.ClosedByInterruptException.class,
+            () -> interrupted.get(7).position(1));
+        fails(java.nio.channels.ClosedByInterruptException.class,
+            () -> appender.write(x.duplicate()));
+        fails(java.nio.channels.ClosedByInterruptException.class,
+            () -> appenderAsked.position());
+        assertTrue(Thread.currentThread().isInterrupted(), "the interrupt stays set");
+      } finally {
+        Thread.interrupted();
+      }
+      for (FileChannel ch : interrupted) {
+        assertFalse(ch.isOpen(), () -> "interrupted channel " + interrupted.indexOf(ch)
+            + " is closed");
+        fails(java.nio.channels.ClosedChannelException.class,
+            () -> ch.read(ByteBuffer.allocate(4), 0));
+      }
+      assertTrue(other.isOpen(), "another channel of the same file stays open");
+      ByteBuffer all = ByteBuffer.allocate(one.length + 1);
+      assertEquals(one.length, other.read(all, 0));
+      assertArrayEquals(one, Arrays.copyOf(all.array(), one.length), "nothing was written");
+      assertEquals(one.length, other.size());
+    }
+    assertArrayEquals(one, bytes("data/one"));
+  }
+
+  @Test
   void aSecureDirectoryStreamWorksRelativeToItsDirectory() throws IOException {
     Files.createDirectories(p("data/tree/sub"));
     Files.writeString(p("data/tree/file"), "file");
