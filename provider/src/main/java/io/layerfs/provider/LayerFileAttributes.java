@@ -36,12 +36,12 @@ final class LayerFileAttributes implements PosixFileAttributes {
 
   @Override
   public FileTime lastModifiedTime() {
-    return FileTime.from(node.mtimeNanos(), TimeUnit.NANOSECONDS);
+    return time(node.mtimeNanos());
   }
 
   @Override
   public FileTime lastAccessTime() {
-    return FileTime.from(node.atimeNanos(), TimeUnit.NANOSECONDS);
+    return time(node.atimeNanos());
   }
 
   /** Linux keeps no birth time that stat reports, so the JDK answers the mtime; so do we. */
@@ -51,7 +51,7 @@ final class LayerFileAttributes implements PosixFileAttributes {
   }
 
   FileTime changeTime() {
-    return FileTime.from(node.ctimeNanos(), TimeUnit.NANOSECONDS);
+    return time(node.ctimeNanos());
   }
 
   @Override
@@ -71,10 +71,7 @@ final class LayerFileAttributes implements PosixFileAttributes {
 
   @Override
   public boolean isOther() {
-    return switch (node.type()) {
-      case CHAR_DEVICE, BLOCK_DEVICE, FIFO -> true;
-      default -> false;
-    };
+    return isOther(node.type());
   }
 
   @Override
@@ -130,55 +127,68 @@ final class LayerFileAttributes implements PosixFileAttributes {
         | ((minor & 0xffffff00L) << 12) | (minor & 0xffL);
   }
 
-  /** {@code attrs} as plain {@link BasicFileAttributes}, what was asked for and no more. */
-  static BasicFileAttributes basic(BasicFileAttributes attrs) {
-    return new Basic(attrs);
+  /**
+   * {@code node}'s attributes as plain {@link BasicFileAttributes}, what was asked for and no
+   * more (not castable to {@link PosixFileAttributes}, as the default provider's).
+   */
+  static BasicFileAttributes basic(Node node) {
+    return new Basic(node);
   }
 
-  private record Basic(BasicFileAttributes attrs) implements BasicFileAttributes {
+  static FileTime time(long nanos) {
+    return FileTime.from(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** A device or a FIFO: neither a file, a directory nor a link (a plain test, no switch map). */
+  static boolean isOther(EntryType type) {
+    return type == EntryType.CHAR_DEVICE || type == EntryType.BLOCK_DEVICE
+        || type == EntryType.FIFO;
+  }
+
+  private record Basic(Node node) implements BasicFileAttributes {
     @Override
     public FileTime lastModifiedTime() {
-      return attrs.lastModifiedTime();
+      return time(node.mtimeNanos());
     }
 
     @Override
     public FileTime lastAccessTime() {
-      return attrs.lastAccessTime();
+      return time(node.atimeNanos());
     }
 
     @Override
     public FileTime creationTime() {
-      return attrs.creationTime();
+      return lastModifiedTime(); // as LayerFileAttributes
     }
 
     @Override
     public boolean isRegularFile() {
-      return attrs.isRegularFile();
+      return node.type() == EntryType.FILE;
     }
 
     @Override
     public boolean isDirectory() {
-      return attrs.isDirectory();
+      return node.type() == EntryType.DIRECTORY;
     }
 
     @Override
     public boolean isSymbolicLink() {
-      return attrs.isSymbolicLink();
+      return node.type() == EntryType.SYMLINK;
     }
 
     @Override
     public boolean isOther() {
-      return attrs.isOther();
+      return LayerFileAttributes.isOther(node.type());
     }
 
     @Override
     public long size() {
-      return attrs.size();
+      return node.size();
     }
 
     @Override
     public Object fileKey() {
-      return attrs.fileKey();
+      return node.fileKey();
     }
   }
 }

@@ -505,8 +505,15 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       Path path, Class<A> type, LinkOption... options) throws IOException {
     LayerPath p = LayerPath.check(path);
     if (type == BasicFileAttributes.class) {
-      // only what was asked for, as the default provider: not castable to PosixFileAttributes
-      return (A) LayerFileAttributes.basic(source(p, true, options).read());
+      // only what was asked for, as the default provider: not castable to PosixFileAttributes.
+      // The usual read (Files.walk makes two per path): one object, no view source.
+      Node node;
+      try {
+        node = p.fs().lookup(p, follow(options));
+      } catch (java.nio.file.FileSystemException e) {
+        throw NotADirectory.whenRead(e);
+      }
+      return (A) LayerFileAttributes.basic(node);
     }
     if (type == PosixFileAttributes.class) {
       return (A) source(p, true, options).read();
@@ -528,7 +535,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
    */
   private static LayerAttributeViews.Source source(LayerPath p, boolean asRead,
       LinkOption... options) {
-    boolean follow = !Arrays.asList(options).contains(LinkOption.NOFOLLOW_LINKS);
+    boolean follow = follow(options);
     return new LayerAttributeViews.Source() {
       @Override
       public LayerFileAttributes read() throws IOException {
@@ -665,7 +672,12 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
   }
 
   static boolean follow(LinkOption... options) {
-    return !Arrays.asList(options).contains(LinkOption.NOFOLLOW_LINKS);
+    for (LinkOption o : options) { // no list: a walk asks this twice per path
+      if (o == LinkOption.NOFOLLOW_LINKS) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static void sameFileSystem(LayerPath a, LayerPath b) {
