@@ -2,7 +2,6 @@ package io.layerfs.provider;
 
 import io.layerfs.core.EntryType;
 import io.layerfs.core.Node;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFileAttributes;
@@ -10,7 +9,6 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.UserPrincipal;
 import java.util.EnumSet;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 /** The attributes of one node, as {@code stat(2)} on an unpacked copy would report them. */
 final class LayerFileAttributes implements PosixFileAttributes {
@@ -36,12 +34,12 @@ final class LayerFileAttributes implements PosixFileAttributes {
 
   @Override
   public FileTime lastModifiedTime() {
-    return time(node.mtimeNanos());
+    return LayerBasicAttributes.time(node.mtimeNanos());
   }
 
   @Override
   public FileTime lastAccessTime() {
-    return time(node.atimeNanos());
+    return LayerBasicAttributes.time(node.atimeNanos());
   }
 
   /** Linux keeps no birth time that stat reports, so the JDK answers the mtime; so do we. */
@@ -51,7 +49,7 @@ final class LayerFileAttributes implements PosixFileAttributes {
   }
 
   FileTime changeTime() {
-    return time(node.ctimeNanos());
+    return LayerBasicAttributes.time(node.ctimeNanos());
   }
 
   @Override
@@ -71,7 +69,7 @@ final class LayerFileAttributes implements PosixFileAttributes {
 
   @Override
   public boolean isOther() {
-    return isOther(node.type());
+    return LayerBasicAttributes.isOther(node.type());
   }
 
   @Override
@@ -125,70 +123,5 @@ final class LayerFileAttributes implements PosixFileAttributes {
     long minor = node.devMinor() & 0xffffffffL;
     return ((major & 0xfffff000L) << 32) | ((major & 0xfffL) << 8)
         | ((minor & 0xffffff00L) << 12) | (minor & 0xffL);
-  }
-
-  /**
-   * {@code node}'s attributes as plain {@link BasicFileAttributes}, what was asked for and no
-   * more (not castable to {@link PosixFileAttributes}, as the default provider's).
-   */
-  static BasicFileAttributes basic(Node node) {
-    return new Basic(node);
-  }
-
-  static FileTime time(long nanos) {
-    return FileTime.from(nanos, TimeUnit.NANOSECONDS);
-  }
-
-  /** A device or a FIFO: neither a file, a directory nor a link (a plain test, no switch map). */
-  static boolean isOther(EntryType type) {
-    return type == EntryType.CHAR_DEVICE || type == EntryType.BLOCK_DEVICE
-        || type == EntryType.FIFO;
-  }
-
-  private record Basic(Node node) implements BasicFileAttributes {
-    @Override
-    public FileTime lastModifiedTime() {
-      return time(node.mtimeNanos());
-    }
-
-    @Override
-    public FileTime lastAccessTime() {
-      return time(node.atimeNanos());
-    }
-
-    @Override
-    public FileTime creationTime() {
-      return lastModifiedTime(); // as LayerFileAttributes
-    }
-
-    @Override
-    public boolean isRegularFile() {
-      return node.type() == EntryType.FILE;
-    }
-
-    @Override
-    public boolean isDirectory() {
-      return node.type() == EntryType.DIRECTORY;
-    }
-
-    @Override
-    public boolean isSymbolicLink() {
-      return node.type() == EntryType.SYMLINK;
-    }
-
-    @Override
-    public boolean isOther() {
-      return LayerFileAttributes.isOther(node.type());
-    }
-
-    @Override
-    public long size() {
-      return node.size();
-    }
-
-    @Override
-    public Object fileKey() {
-      return node.fileKey();
-    }
   }
 }

@@ -330,7 +330,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
         // a file in a mount; of a volume or bind mount, the host's own channel, which the JDK's
         // readAllBytes and streams make uninterruptible as they make the default provider's
         FileChannel host = file.hostChannel();
-        return host != null ? host : new LayerFileChannel(file, false, null, interruptible);
+        return host != null ? host : LayerFileChannel.of(file, null, interruptible);
       }
       Node node = p.fs().lookup(p, !options.contains(LinkOption.NOFOLLOW_LINKS));
       if (node.type() == EntryType.SYMLINK) {
@@ -340,16 +340,16 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       }
       if (node.type() == EntryType.DIRECTORY) {
         // Linux opens a directory for reading; the channel's reads then fail with EISDIR
-        return new LayerFileChannel(new DirectoryHandle(node.size()), true, null, interruptible);
+        return LayerFileChannel.ofDirectory(node.size(), interruptible);
       }
     }
     if (!write) {
-      return new LayerFileChannel(p.fs().open(p, options, mode), false, null, interruptible);
+      return LayerFileChannel.of(p.fs().open(p, options, mode), null, interruptible);
     }
     boolean created = (options.contains(StandardOpenOption.CREATE)
         || options.contains(StandardOpenOption.CREATE_NEW)) && p.fs().watched()
         && p.fs().find(p, !options.contains(LinkOption.NOFOLLOW_LINKS)) == null;
-    LayerFileChannel channel = new LayerFileChannel(p.fs().open(p, options, mode), false,
+    FileChannel channel = LayerFileChannel.of(p.fs().open(p, options, mode),
         () -> p.fs().changed(p, ENTRY_MODIFY), interruptible);
     if (created) {
       p.fs().changed(p, ENTRY_CREATE);
@@ -513,7 +513,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       } catch (java.nio.file.FileSystemException e) {
         throw NotADirectory.whenRead(e);
       }
-      return (A) LayerFileAttributes.basic(node);
+      return (A) new LayerBasicAttributes(node);
     }
     if (type == PosixFileAttributes.class) {
       return (A) source(p, true, options).read();

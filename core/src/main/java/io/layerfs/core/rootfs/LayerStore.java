@@ -59,8 +59,12 @@ import java.util.function.ToLongBiFunction;
 public final class LayerStore implements Closeable {
   /** The default bound of the index cache, in {@link LayerIndex#weight()} units (bytes). */
   public static final long DEFAULT_MAX_INDEX_WEIGHT = 256L << 20;
-  /** The default bound of the verified-chunk cache (see {@link VerifiedChunks}). */
-  public static final long DEFAULT_MAX_CHUNK_BYTES = VerifiedChunks.defaultMaxBytes();
+  /**
+   * The default bound of the verified-chunk cache (see {@link VerifiedChunks}): 128 MiB, or an
+   * eighth of the heap when that is less.
+   */
+  public static final long DEFAULT_MAX_CHUNK_BYTES =
+      Math.min(128L << 20, Runtime.getRuntime().maxMemory() / 8);
 
   private final ContentStore store;
   private final LruCache<Digest, LayerIndex> cache;
@@ -73,7 +77,9 @@ public final class LayerStore implements Closeable {
   // @GuardedBy("channels")
   private final List<FileChannel> retired = new ArrayList<>();
   private final ConcurrentMap<Digest, VerifiedLayer> verified = new ConcurrentHashMap<>();
-  private final VerifiedChunks chunks;
+  private final long maxChunkBytes;
+  /** Made when a file's data is first read: a walk reads none (nor loads its classes). */
+  private volatile VerifiedChunks chunks;
   private final LazyLayers lazy;
   // indexes of eStargz layers read lazily, built from their TOCs, by DiffID
   private final ConcurrentMap<Digest, TocIndexer.Indexed> lazyIndexes =
@@ -87,7 +93,7 @@ public final class LayerStore implements Closeable {
 
   /** A layer store whose index cache holds at most {@code maxIndexWeight} of indexes. */
   public LayerStore(ContentStore store, long maxIndexWeight) {
-    this(store, maxIndexWeight, VerifiedChunks.defaultMaxBytes());
+    this(store, maxIndexWeight, DEFAULT_MAX_CHUNK_BYTES);
   }
 
   /**
@@ -108,7 +114,7 @@ public final class LayerStore implements Closeable {
       LazyLayers lazyOrNull) {
     this.store = Objects.requireNonNull(store, "store");
     this.lazy = lazyOrNull;
-    this.chunks = new VerifiedChunks(maxChunkBytes);
+    this.maxChunkBytes = maxChunkBytes;
     this.cache = new LruCache<>(maxIndexWeight, IndexWeigher.INSTANCE);
   }
 
@@ -283,9 +289,23 @@ public final class LayerStore implements Closeable {
     if (v == null) {
       LayerIndex index = index(layer);
       v = verified.computeIfAbsent(
-          layer.diffId(), d -> new VerifiedLayer(this, layer, index, chunks));
+          layer.diffId(), d -> new VerifiedLayer(this, layer, index, chunks()));
     }
     return v;
+  }
+
+  private VerifiedChunks chunks() {
+    VerifiedChunks c = chunks;
+    if (c == null) {
+      synchronized (this) {
+        c = chunks;
+        if (c == null) {
+          c = new VerifiedChunks(maxChunkBytes);
+          chunks = c;
+        }
+      }
+    }
+    return c;
   }
 
   /**
@@ -403,7 +423,10 @@ public final class LayerStore implements Closeable {
       retired.clear();
     }
     cache.invalidateAll();
-    chunks.clear();
+    VerifiedChunks c = chunks;
+    if (c != null) {
+      c.clear();
+    }
     verified.clear();
     IOException failure = null;
     for (FileChannel channel : toClose) {
