@@ -36,10 +36,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.function.ToLongBiFunction;
 
@@ -68,7 +66,7 @@ public final class LayerStore implements Closeable {
 
   private final ContentStore store;
   private final LruCache<Digest, LayerIndex> cache;
-  private final ConcurrentMap<Digest, CompletableFuture<LayerIndex>> building =
+  private final ConcurrentMap<Digest, Build> building =
       new ConcurrentHashMap<>();
 
   // @GuardedBy("channels")
@@ -145,10 +143,10 @@ public final class LayerStore implements Closeable {
     if (cached != null) {
       return cached;
     }
-    CompletableFuture<LayerIndex> mine = new CompletableFuture<>();
-    CompletableFuture<LayerIndex> theirs = building.putIfAbsent(diffId, mine);
+    Build mine = new Build();
+    Build theirs = building.putIfAbsent(diffId, mine);
     if (theirs != null) {
-      return await(theirs);
+      return theirs.await();
     }
     try {
       // another thread may have finished between the cache miss and our putIfAbsent
@@ -157,10 +155,10 @@ public final class LayerStore implements Closeable {
         index = load(layer);
         cache.put(diffId, index);
       }
-      mine.complete(index);
+      mine.finish(index, null);
       return index;
     } catch (IOException | RuntimeException | Error e) {
-      mine.completeExceptionally(e);
+      mine.finish(null, e);
       throw e;
     } finally {
       building.remove(diffId, mine);
@@ -451,24 +449,45 @@ public final class LayerStore implements Closeable {
     }
   }
 
-  private static LayerIndex await(CompletableFuture<LayerIndex> future) throws IOException {
-    try {
-      return future.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted waiting for a layer index");
-    } catch (ExecutionException e) {
-      Throwable cause = e.getCause();
-      if (cause instanceof IOException io) {
+  /**
+   * One build of a layer's index, which the threads that want it meanwhile wait for. Not a
+   * {@code CompletableFuture}: a fresh JVM would load it and its helpers from outside the JDK's
+   * class data archive, and start the common fork-join pool's set-up, for this alone.
+   */
+  private static final class Build {
+    private boolean done;
+    private LayerIndex index;
+    private Throwable failure;
+
+    synchronized void finish(LayerIndex built, Throwable failed) {
+      index = built;
+      failure = failed;
+      done = true;
+      notifyAll();
+    }
+
+    synchronized LayerIndex await() throws IOException {
+      try {
+        while (!done) {
+          wait();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("interrupted waiting for a layer index");
+      }
+      if (failure == null) {
+        return index;
+      }
+      if (failure instanceof IOException io) {
         throw io;
       }
-      if (cause instanceof RuntimeException re) {
+      if (failure instanceof RuntimeException re) {
         throw re;
       }
-      if (cause instanceof Error err) {
+      if (failure instanceof Error err) {
         throw err;
       }
-      throw new UncheckedIOException(new IOException(cause));
+      throw new UncheckedIOException(new IOException(failure));
     }
   }
 
