@@ -151,12 +151,15 @@
  * cached path is one hash probe per component. A plain path (no {@code .}, {@code ..} or link to
  * follow) resolves without allocating per component. Layer indexes are cached by {@link
  * io.layerfs.core.rootfs.LayerStore} in an {@code LruCache} too, bounded by weight (256 MiB by
- * default); concurrent requests for one layer share one build. Neither needs Caffeine: both are
+ * default); concurrent requests for one layer share one build (a monitor: {@code
+ * CompletableFuture} is outside the JDK's class archive, and its start sets up the common
+ * fork-join pool). Neither needs Caffeine: both are
  * filled once per layer or directory and read only behind faster structures, and Caffeine's
  * start (its classes, a thread pool, the JDK's logging) cost a fresh JVM more than opening an
  * image and listing it. Verified file data ({@code VerifiedChunks}), read hot and concurrently,
  * is cached in stripes of {@code LruCache} by key, so that readers of different chunks rarely
- * share a lock; Caffeine's start there cost the first read of a fresh JVM about 50 ms of CPU.
+ * share a lock; Caffeine's start there cost the first read of a fresh JVM about 50 ms of CPU. The
+ * cache is made on the first read of a file's data: a walk makes none.
  *
  * <h2>Nodes</h2>
  *
