@@ -7,7 +7,8 @@
  * layer indexes under {@code layerfs/index/<alg>/<diffId hex>}, and the one shared read channel
  * per uncompressed blob. Compressed blobs are kept as pulled, so umoci and skopeo still see what
  * they wrote. Main types: {@link io.layerfs.core.rootfs.LayerStore} (blobs, indexes, channels),
- * {@link io.layerfs.core.rootfs.TarIndexer} (a tar to a {@link
+ * {@code IndexBuilder} (an index built from the blobs, the one pass below), {@link
+ * io.layerfs.core.rootfs.TarIndexer} (a tar to a {@link
  * io.layerfs.core.rootfs.LayerIndex}), {@link io.layerfs.core.rootfs.MergedTree} (the layers
  * merged), {@link io.layerfs.core.rootfs.RootFs} (the view of one image) and the nodes lookups
  * answer.
