@@ -2,7 +2,6 @@ package io.layerfs.provider;
 
 import io.layerfs.core.EntryType;
 import io.layerfs.core.Node;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFileAttributes;
@@ -10,7 +9,6 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.UserPrincipal;
 import java.util.EnumSet;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 /** The attributes of one node, as {@code stat(2)} on an unpacked copy would report them. */
 final class LayerFileAttributes implements PosixFileAttributes {
@@ -45,12 +43,12 @@ final class LayerFileAttributes implements PosixFileAttributes {
 
   @Override
   public FileTime lastModifiedTime() {
-    return FileTime.from(node.mtimeNanos(), TimeUnit.NANOSECONDS);
+    return LayerBasicAttributes.time(node.mtimeNanos());
   }
 
   @Override
   public FileTime lastAccessTime() {
-    return FileTime.from(node.atimeNanos(), TimeUnit.NANOSECONDS);
+    return LayerBasicAttributes.time(node.atimeNanos());
   }
 
   /** Linux keeps no birth time that stat reports, so the JDK answers the mtime; so do we. */
@@ -60,7 +58,7 @@ final class LayerFileAttributes implements PosixFileAttributes {
   }
 
   FileTime changeTime() {
-    return FileTime.from(node.ctimeNanos(), TimeUnit.NANOSECONDS);
+    return LayerBasicAttributes.time(node.ctimeNanos());
   }
 
   @Override
@@ -80,10 +78,7 @@ final class LayerFileAttributes implements PosixFileAttributes {
 
   @Override
   public boolean isOther() {
-    return switch (node.type()) {
-      case CHAR_DEVICE, BLOCK_DEVICE, FIFO -> true;
-      default -> false;
-    };
+    return LayerBasicAttributes.isOther(node.type());
   }
 
   @Override
@@ -137,57 +132,5 @@ final class LayerFileAttributes implements PosixFileAttributes {
     long minor = node.devMinor() & 0xffffffffL;
     return ((major & 0xfffff000L) << 32) | ((major & 0xfffL) << 8)
         | ((minor & 0xffffff00L) << 12) | (minor & 0xffL);
-  }
-
-  /** {@code attrs} as plain {@link BasicFileAttributes}, what was asked for and no more. */
-  static BasicFileAttributes basic(BasicFileAttributes attrs) {
-    return new Basic(attrs);
-  }
-
-  private record Basic(BasicFileAttributes attrs) implements BasicFileAttributes {
-    @Override
-    public FileTime lastModifiedTime() {
-      return attrs.lastModifiedTime();
-    }
-
-    @Override
-    public FileTime lastAccessTime() {
-      return attrs.lastAccessTime();
-    }
-
-    @Override
-    public FileTime creationTime() {
-      return attrs.creationTime();
-    }
-
-    @Override
-    public boolean isRegularFile() {
-      return attrs.isRegularFile();
-    }
-
-    @Override
-    public boolean isDirectory() {
-      return attrs.isDirectory();
-    }
-
-    @Override
-    public boolean isSymbolicLink() {
-      return attrs.isSymbolicLink();
-    }
-
-    @Override
-    public boolean isOther() {
-      return attrs.isOther();
-    }
-
-    @Override
-    public long size() {
-      return attrs.size();
-    }
-
-    @Override
-    public Object fileKey() {
-      return attrs.fileKey();
-    }
   }
 }

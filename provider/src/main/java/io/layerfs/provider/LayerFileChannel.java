@@ -39,7 +39,22 @@ final class LayerFileChannel extends FileChannel {
    * closes the channel and throws {@link java.nio.channels.ClosedByInterruptException}; the
    * others complete and leave the interrupt set, as the JDK's file streams do.
    */
-  LayerFileChannel(FileHandle handle, boolean directory, Runnable modified,
+  /** A channel on a file, as the constructor makes it (see {@link #ofDirectory} on the type). */
+  static FileChannel of(FileHandle handle, Runnable modified, boolean interruptible) {
+    return new LayerFileChannel(handle, false, modified, interruptible);
+  }
+
+  /**
+   * A channel on a directory of {@code size} bytes, whose reads fail as Linux's do ({@code
+   * EISDIR}). This and {@link #of} are typed as the JDK's {@link FileChannel}, so that verifying
+   * the provider (in a fresh JVM, at the JDK's first search for installed providers) loads
+   * neither this class nor its handles: a program that only walks never opens a channel.
+   */
+  static FileChannel ofDirectory(long size, boolean interruptible) {
+    return new LayerFileChannel(new DirectoryHandle(size), true, null, interruptible);
+  }
+
+  private LayerFileChannel(FileHandle handle, boolean directory, Runnable modified,
       boolean interruptible) {
     this.handle = handle;
     this.directory = directory;

@@ -23,7 +23,12 @@ final class LayerFileStore extends FileStore {
   private final boolean readOnly;
   private final Path hostStore;
 
-  LayerFileStore(String name, List<Layer> layers, boolean readOnly, Path hostStore) {
+  /** A file system's store, typed so that the file system's class loads this one only here. */
+  static FileStore of(String name, List<Layer> layers, boolean readOnly, Path hostStore) {
+    return new LayerFileStore(name, layers, readOnly, hostStore);
+  }
+
+  private LayerFileStore(String name, List<Layer> layers, boolean readOnly, Path hostStore) {
     this.name = name;
     this.layers = layers;
     this.readOnly = readOnly;

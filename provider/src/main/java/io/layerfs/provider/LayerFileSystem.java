@@ -48,10 +48,18 @@ final class LayerFileSystem extends FileSystem {
   /** The watch services with keys; signalled after each change. */
   private final Set<LayerWatchService> watchers =
       java.util.concurrent.ConcurrentHashMap.newKeySet();
-  private final ContainerAccounts accounts = new ContainerAccounts(this);
+  /**
+   * Made on first use, as the file store: a walk reads neither, and a fresh JVM then loads none
+   * of their classes. The store is made by a factory typed as the JDK's {@link FileStore}, so
+   * that verifying this class loads none of the store classes either.
+   */
+  private volatile ContainerAccounts accounts;
+  // @GuardedBy("this")
+  private FileStore store;
   private final Runnable onClose;
   private final LayerPath rootPath;
-  private final LayerFileStore store;
+  private final List<Layer> layers;
+  private final Path hostStore;
   private volatile boolean open = true;
 
   /** A file system over {@code tree}; {@code hostStore} is shown by the file store, if given. */
@@ -62,8 +70,8 @@ final class LayerFileSystem extends FileSystem {
     this.tree = tree;
     this.onClose = onClose;
     this.rootPath = LayerPath.parse(this, "/");
-    List<Layer> layers = tree != null ? tree.layers() : List.of();
-    this.store = new LayerFileStore(name, layers, isReadOnly(), hostStore);
+    this.layers = tree != null ? tree.layers() : List.of();
+    this.hostStore = hostStore;
   }
 
   /** A file system for path algebra only: its lookups fail. Tests of paths use it. */
@@ -285,8 +293,11 @@ final class LayerFileSystem extends FileSystem {
     return renamed;
   }
 
-  LayerFileStore fileStore() {
-    ensureOpen();
+  /** The file system's own store (a container's shows the host's space). */
+  private synchronized FileStore ownStore() {
+    if (store == null) {
+      store = LayerFileStore.of(name, layers, isReadOnly(), hostStore);
+    }
     return store;
   }
 
@@ -294,11 +305,11 @@ final class LayerFileSystem extends FileSystem {
   FileStore fileStore(LayerPath path) throws IOException {
     ensureOpen();
     if (tree == null || tree.mounts().isEmpty()) {
-      return store;
+      return ownStore();
     }
     try {
       Mount mount = tree.mountOf(path.absolute(), true);
-      return mount == null ? store : new MountFileStore(mount, tree.storeOf(mount));
+      return mount == null ? ownStore() : MountFileStore.of(mount, tree.storeOf(mount));
     } catch (FileSystemException e) {
       throw named(e, path);
     }
@@ -384,13 +395,13 @@ final class LayerFileSystem extends FileSystem {
   public Iterable<FileStore> getFileStores() {
     ensureOpen();
     if (tree == null || tree.mounts().isEmpty()) {
-      return List.of(store);
+      return List.of(ownStore());
     }
     List<FileStore> stores = new java.util.ArrayList<>();
-    stores.add(store);
+    stores.add(ownStore());
     for (Mount mount : tree.mounts()) {
       try {
-        stores.add(new MountFileStore(mount, tree.storeOf(mount)));
+        stores.add(MountFileStore.of(mount, tree.storeOf(mount)));
       } catch (IOException e) {
         throw new java.io.UncheckedIOException(e);
       }
@@ -423,23 +434,35 @@ final class LayerFileSystem extends FileSystem {
     return new UserPrincipalLookupService() {
       @Override
       public UserPrincipal lookupPrincipalByName(String name) throws IOException {
-        int uid = accounts.uid(name);
+        ContainerAccounts a = accounts();
+        int uid = a.uid(name);
         uid = uid >= 0 ? uid : parseId(name);
-        return new LayerPrincipal.User(uid, accounts.userName(uid));
+        return new LayerPrincipal.User(uid, a.userName(uid));
       }
 
       @Override
       public GroupPrincipal lookupPrincipalByGroupName(String group) throws IOException {
-        int gid = accounts.gid(group);
+        ContainerAccounts a = accounts();
+        int gid = a.gid(group);
         gid = gid >= 0 ? gid : parseId(group);
-        return new LayerPrincipal.Group(gid, accounts.groupName(gid));
+        return new LayerPrincipal.Group(gid, a.groupName(gid));
       }
     };
   }
 
   /** The names of this file system's users and groups. */
   ContainerAccounts accounts() {
-    return accounts;
+    ContainerAccounts a = accounts;
+    if (a == null) {
+      synchronized (this) {
+        a = accounts;
+        if (a == null) {
+          a = new ContainerAccounts(this);
+          accounts = a;
+        }
+      }
+    }
+    return a;
   }
 
   private static int parseId(String name) throws UserPrincipalNotFoundException {

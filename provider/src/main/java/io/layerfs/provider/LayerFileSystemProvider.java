@@ -388,7 +388,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
         // a file in a mount; of a volume or bind mount, the host's own channel, which the JDK's
         // readAllBytes and streams make uninterruptible as they make the default provider's
         FileChannel host = file.hostChannel();
-        return host != null ? host : new LayerFileChannel(file, false, null, interruptible);
+        return host != null ? host : LayerFileChannel.of(file, null, interruptible);
       }
       Node node = p.fs().lookup(p, !options.contains(LinkOption.NOFOLLOW_LINKS));
       if (node.type() == EntryType.SYMLINK) {
@@ -398,17 +398,16 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       }
       if (node.type() == EntryType.DIRECTORY) {
         // Linux opens a directory for reading; the channel's reads then fail with EISDIR
-        return new LayerFileChannel(new DirectoryHandle(LayerFileAttributes.DIRECTORY_SIZE), true,
-            null, interruptible);
+        return LayerFileChannel.ofDirectory(LayerFileAttributes.DIRECTORY_SIZE, interruptible);
       }
     }
     if (!write) {
-      return new LayerFileChannel(p.fs().open(p, options, mode), false, null, interruptible);
+      return LayerFileChannel.of(p.fs().open(p, options, mode), null, interruptible);
     }
     boolean created = (options.contains(StandardOpenOption.CREATE)
         || options.contains(StandardOpenOption.CREATE_NEW)) && p.fs().watched()
         && p.fs().find(p, !options.contains(LinkOption.NOFOLLOW_LINKS)) == null;
-    LayerFileChannel channel = new LayerFileChannel(p.fs().open(p, options, mode), false,
+    FileChannel channel = LayerFileChannel.of(p.fs().open(p, options, mode),
         () -> p.fs().changed(p, ENTRY_MODIFY), interruptible);
     if (created) {
       p.fs().changed(p, ENTRY_CREATE);
@@ -564,8 +563,15 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       Path path, Class<A> type, LinkOption... options) throws IOException {
     LayerPath p = LayerPath.check(path);
     if (type == BasicFileAttributes.class) {
-      // only what was asked for, as the default provider: not castable to PosixFileAttributes
-      return (A) LayerFileAttributes.basic(source(p, true, options).read());
+      // only what was asked for, as the default provider: not castable to PosixFileAttributes.
+      // The usual read (Files.walk makes two per path): one object, no view source.
+      Node node;
+      try {
+        node = p.fs().lookup(p, follow(options));
+      } catch (java.nio.file.FileSystemException e) {
+        throw NotADirectory.whenRead(e);
+      }
+      return (A) new LayerBasicAttributes(node);
     }
     if (type == PosixFileAttributes.class) {
       return (A) source(p, true, options).read();
@@ -587,7 +593,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
    */
   private static LayerAttributeViews.Source source(LayerPath p, boolean asRead,
       LinkOption... options) {
-    boolean follow = !Arrays.asList(options).contains(LinkOption.NOFOLLOW_LINKS);
+    boolean follow = follow(options);
     return new LayerAttributeViews.Source() {
       @Override
       public LayerFileAttributes read() throws IOException {
@@ -724,7 +730,12 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
   }
 
   static boolean follow(LinkOption... options) {
-    return !Arrays.asList(options).contains(LinkOption.NOFOLLOW_LINKS);
+    for (LinkOption o : options) { // no list: a walk asks this twice per path
+      if (o == LinkOption.NOFOLLOW_LINKS) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static void sameFileSystem(LayerPath a, LayerPath b) {

@@ -550,17 +550,12 @@ final class LayerPath implements Path {
    */
   LayerPath resolveName(String name) {
     int n = name.length();
-    for (int i = 0; i < n; i++) {
-      char c = name.charAt(i);
-      if (c == '/' || c == '\0' || Character.isSurrogate(c)) {
-        return resolve(name);
-      }
-    }
     if (n == 0) {
       return this;
     }
     if (isEmpty()) {
-      return new LayerPath(fs, name, EMPTY_OFFSETS);
+      return plainName(name.toCharArray(), 0) ? new LayerPath(fs, name, EMPTY_OFFSETS)
+          : resolve(name);
     }
     boolean root = offsets.length == 0;
     int start = root ? 1 : path.length() + 1;
@@ -568,9 +563,28 @@ final class LayerPath implements Path {
     path.getChars(0, start - 1, joined, 0);
     joined[start - 1] = '/';
     name.getChars(0, n, joined, start);
+    if (!plainName(joined, start)) {
+      return resolve(name);
+    }
     int[] childOffsets = Arrays.copyOf(offsets, offsets.length + 1);
     childOffsets[offsets.length] = start;
     return new LayerPath(fs, new String(joined), childOffsets);
+  }
+
+  /**
+   * Whether the name in {@code chars} from {@code from} on has no slash, no NUL and no surrogate
+   * (those go the general way). A loop over an array, not {@code charAt}: a fresh JVM runs a
+   * walk's first names in the interpreter, where each call costs.
+   */
+  private static boolean plainName(char[] chars, int from) {
+    for (int i = from; i < chars.length; i++) {
+      char c = chars[i];
+      if (c == '/' || c == '\0'
+          || (c >= Character.MIN_SURROGATE && c <= Character.MAX_SURROGATE)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private LayerPath resolveClean(String child) {

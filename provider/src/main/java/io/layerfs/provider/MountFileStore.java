@@ -18,7 +18,12 @@ final class MountFileStore extends FileStore {
   private final Mount mount;
   private final FileStore under;
 
-  MountFileStore(Mount mount, FileStore under) {
+  /** A mount's store, typed so that the file system's class loads this one only here. */
+  static FileStore of(Mount mount, FileStore under) {
+    return new MountFileStore(mount, under);
+  }
+
+  private MountFileStore(Mount mount, FileStore under) {
     this.mount = mount;
     this.under = under;
   }

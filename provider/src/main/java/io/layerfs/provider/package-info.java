@@ -38,6 +38,11 @@
  * a {@code WatchService} ({@code LayerWatchService}) reports the changes made through the file
  * system; owners are named from the container's own {@code /etc/passwd} and {@code /etc/group}
  * ({@code ContainerAccounts}).
+ * A walk of an image view makes and loads only what it reads (issue 15's first pass in a fresh
+ * JVM pays for each class): basic attributes are one small record ({@code
+ * LayerBasicAttributes}), the account tables and file stores are made when first asked for, and
+ * channels and file stores are made by factories typed as the JDK's classes, so that verifying
+ * the provider at the JDK's provider scan loads none of theirs ({@code LayerFsWalkClassesTest}).
  * Attribute views are {@code basic}, {@code posix}, {@code unix} (the JDK's Linux names), {@code
  * owner}, {@code user} and {@code layer} ({@link io.layerfs.provider.LayerFileAttributeView}: the
  * layer a file comes from). {@link io.layerfs.provider.LayerFileSystems} adds what NIO has no

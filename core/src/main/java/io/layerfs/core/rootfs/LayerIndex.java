@@ -40,6 +40,8 @@ public final class LayerIndex {
 
   /** Type code of a whiteout entry; others are {@link EntryType#code()}s. */
   static final int T_WHITEOUT = 7;
+  /** The entry types' codes are 0 to this, exclusive ({@link EntryType#fromCode} says which). */
+  private static final int TYPE_CODES = EntryType.values().length;
 
   private static final int T_DIRECTORY = EntryType.DIRECTORY.code();
 
@@ -131,7 +133,8 @@ public final class LayerIndex {
       buf.get(entriesBase + first * ENTRY_SIZE, block, 0, n * ENTRY_SIZE);
       for (int i = 0; i < n; i++) {
         int t = block[i * ENTRY_SIZE + 8];
-        if (t != T_WHITEOUT) {
+        // a range test first: a cold JVM runs this loop in the interpreter, a call per entry
+        if (t != T_WHITEOUT && (t < 0 || t >= TYPE_CODES)) {
           try {
             EntryType.fromCode(t);
           } catch (IllegalArgumentException e) {
@@ -177,7 +180,7 @@ public final class LayerIndex {
           throw new IOException(name + ": corrupt data row " + (first + i));
         }
         lastEnd = off + size;
-        nextSum += ChunkSums.chunks(size);
+        nextSum += (size + ChunkSums.CHUNK - 1) >>> ChunkSums.CHUNK_SHIFT; // chunks(size), inline
       }
     }
     if (nextSum != sumCount) {

@@ -70,11 +70,6 @@ final class VerifiedChunks {
     }
   }
 
-  /** The default bound: 128 MiB, or an eighth of the heap when that is less. */
-  static long defaultMaxBytes() {
-    return Math.min(128L << 20, Runtime.getRuntime().maxMemory() / 8);
-  }
-
   /** The verified chunk of {@code diffId} starting at {@code blobOffset}, or null. */
   byte[] get(Digest diffId, long blobOffset) {
     Key k = new Key(diffId, blobOffset);

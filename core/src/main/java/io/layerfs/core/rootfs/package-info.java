@@ -7,7 +7,8 @@
  * layer indexes under {@code layerfs/index/<alg>/<diffId hex>}, and the one shared read channel
  * per uncompressed blob. Compressed blobs are kept as pulled, so umoci and skopeo still see what
  * they wrote. Main types: {@link io.layerfs.core.rootfs.LayerStore} (blobs, indexes, channels),
- * {@link io.layerfs.core.rootfs.TarIndexer} (a tar to a {@link
+ * {@code IndexBuilder} (an index built from the blobs, the one pass below), {@link
+ * io.layerfs.core.rootfs.TarIndexer} (a tar to a {@link
  * io.layerfs.core.rootfs.LayerIndex}), {@link io.layerfs.core.rootfs.MergedTree} (the layers
  * merged), {@link io.layerfs.core.rootfs.RootFs} (the view of one image) and the nodes lookups
  * answer.
@@ -151,12 +152,15 @@
  * cached path is one hash probe per component. A plain path (no {@code .}, {@code ..} or link to
  * follow) resolves without allocating per component. Layer indexes are cached by {@link
  * io.layerfs.core.rootfs.LayerStore} in an {@code LruCache} too, bounded by weight (256 MiB by
- * default); concurrent requests for one layer share one build. Neither needs Caffeine: both are
+ * default); concurrent requests for one layer share one build (a monitor: {@code
+ * CompletableFuture} is outside the JDK's class archive, and its start sets up the common
+ * fork-join pool). Neither needs Caffeine: both are
  * filled once per layer or directory and read only behind faster structures, and Caffeine's
  * start (its classes, a thread pool, the JDK's logging) cost a fresh JVM more than opening an
  * image and listing it. Verified file data ({@code VerifiedChunks}), read hot and concurrently,
  * is cached in stripes of {@code LruCache} by key, so that readers of different chunks rarely
- * share a lock; Caffeine's start there cost the first read of a fresh JVM about 50 ms of CPU.
+ * share a lock; Caffeine's start there cost the first read of a fresh JVM about 50 ms of CPU. The
+ * cache is made on the first read of a file's data: a walk makes none.
  *
  * <h2>Nodes</h2>
  *
