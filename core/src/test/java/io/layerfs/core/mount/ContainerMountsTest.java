@@ -166,7 +166,8 @@ class ContainerMountsTest {
     overwrite(uncompressed, uncompressedBytes);
     try (Container c = open("c", spec)) {
       assertEquals(List.of("a", "sub"), c.list("/d1"));
-      assertEquals(List.of("x", "y"), c.list("/d1/sub"), "the fill is finished, not left half done");
+      assertEquals(List.of("x", "y"), c.list("/d1/sub"),
+          "the fill is finished, not left half done");
       assertEquals("x\n", readString(c, "/d1/sub/x"), "not the empty file the cut left");
       assertEquals("y\n", readString(c, "/d1/sub/y"));
     }
