@@ -65,6 +65,9 @@ class StoreProcessTest {
           while (!Files.exists(Path.of(args[2]))) {
             store.gc(false);
             runs++;
+            if (runs == 1) {
+              Files.createFile(Path.of(args[3])); // the writers start now
+            }
           }
           System.out.println("gc " + runs);
         }
@@ -89,7 +92,14 @@ class StoreProcessTest {
     Path source = source();
     Path store = tmp.resolve("store");
     Path stop = tmp.resolve("stop");
-    Process gc = child(List.of(), "gc", store.toString(), stop.toString());
+    Path collected = tmp.resolve("collected-once");
+    Process gc = child(List.of(), "gc", store.toString(), stop.toString(), collected.toString());
+    // the writers start once gc has run: on a loaded machine its JVM could otherwise start after
+    // they are done, and the second collection, which runs beside them, would never come
+    for (long end = System.nanoTime() + 120_000_000_000L; !Files.exists(collected); ) {
+      assertTrue(gc.isAlive() && System.nanoTime() < end, "gc did not collect once");
+      Thread.sleep(10);
+    }
     Process a = child(List.of(), "work", store.toString(), source.toString(), "a", "" + ROUNDS);
     Process b = child(List.of(), "work", store.toString(), source.toString(), "b", "" + ROUNDS);
     assertEquals(0, finish(a), "first writer");
