@@ -22,7 +22,8 @@ final class CdsTraining {
     Path dir = Files.createTempDirectory("layerfs-cds-");
     try {
       String store = dir.resolve("store").toString();
-      PrintWriter sink = new PrintWriter(OutputStream.nullOutputStream(), true);
+      // the text printer main() makes, so that its classes are archived too
+      PrintWriter sink = StandardOutput.text(OutputStream.nullOutputStream());
       String[][] runs = {
         {"demo"},
         {"images"}, {"images", "--format", "json"},

@@ -97,7 +97,7 @@ final class CreateCommand implements CliCommand {
         throw e;
       }
       try (Container c = store.container(name, ref, false, mounts)) {
-        in.out().println(c.name());
+        name = c.name();
       }
     } catch (IOException | RuntimeException e) {
       if (made != null) {
@@ -105,6 +105,8 @@ final class CreateCommand implements CliCommand {
       }
       throw e;
     }
+    // printed once the store is closed: a reader that went away loses no container or store
+    in.out().println(name);
     return 0;
   }
 

@@ -22,7 +22,8 @@ import picocli.CommandLine.Model.CommandSpec;
  * marks a compressed size) or 0B for a step that made none. The top row names the image by its
  * ID, the config digest, shortened to 12 hex digits unless {@code --no-trunc} (in the table,
  * {@code -q} and JSON alike, as docker's formatter does); older rows say {@code <missing>}, as
- * docker says for every step whose image it does not hold.
+ * docker says for every step whose image it does not hold. CREATED BY is shortened to 45
+ * columns unless {@code --no-trunc}, in JSON too, as docker's formatter does.
  */
 final class HistoryCommand implements CliCommand {
   private static final int CREATED_BY_WIDTH = 45;
@@ -78,7 +79,11 @@ final class HistoryCommand implements CliCommand {
       JsonNode e = steps.get(i).entry();
       String id = i == 0 ? imageId : "<missing>";
       Instant created = created(e);
-      String createdBy = e.path("created_by").asText("");
+      // docker's formatter: tabs as spaces; shortened unless --no-trunc, in JSON too
+      String createdBy = e.path("created_by").asText("").replace('\t', ' ');
+      if (!full) {
+        createdBy = truncate(createdBy);
+      }
       if (quiet) {
         out.println(id);
       } else if (json) {
@@ -95,7 +100,7 @@ final class HistoryCommand implements CliCommand {
       } else {
         table.row(id,
             created == null ? "" : Human.ago(created, now),
-            full ? createdBy : truncate(createdBy), sizes.get(i),
+            createdBy, sizes.get(i),
             e.path("comment").asText(""));
       }
     }
@@ -145,8 +150,15 @@ final class HistoryCommand implements CliCommand {
     }
   }
 
-  /** docker's stringutils.Ellipsis at 45 columns. */
-  private static String truncate(String s) {
-    return s.length() <= CREATED_BY_WIDTH ? s : s.substring(0, CREATED_BY_WIDTH - 1) + "…";
+  /**
+   * docker's formatter.Ellipsis at 45 columns: 44 characters and an ellipsis. Counted in code
+   * points, so a character outside the BMP is not cut in half; docker counts East Asian wide
+   * characters as two columns, which this does not.
+   */
+  static String truncate(String s) {
+    if (s.codePointCount(0, s.length()) <= CREATED_BY_WIDTH) {
+      return s;
+    }
+    return s.substring(0, s.offsetByCodePoints(0, CREATED_BY_WIDTH - 1)) + "…";
   }
 }

@@ -3,6 +3,7 @@ package io.layerfs.cli;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -57,12 +58,16 @@ public final class Main implements CliCommand {
   /** The environment (SOURCE_DATE_EPOCH); tests give their own. */
   Map<String, String> env = System.getenv();
 
+  /** Whether standard output failed and the command ended for it. */
+  private boolean outputFailed;
+
   /** Where the bytes of files and tars go (see {@link StandardOutput}); tests give their own. */
   OutputStream stdout = System.out;
 
   public static void main(String[] args) {
-    System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true),
-        System.getenv(), StandardOutput.ofProcess()));
+    OutputStream stdout = StandardOutput.ofProcess();
+    System.exit(run(args, StandardOutput.text(stdout), new PrintWriter(System.err, true),
+        System.getenv(), stdout));
   }
 
   /** Runs the command line and returns its exit code; used by tests as well. */
@@ -91,9 +96,19 @@ public final class Main implements CliCommand {
     cli.setExecutionExceptionHandler(new CommandErrors(main));
     cli.setExecutionStrategy(new Execution(main));
     try {
-      return cli.execute(args);
+      int code = cli.execute(args);
+      if (!main.outputFailed) {
+        out.flush(); // what a print without a newline left; it fails as any print does
+      }
+      return code;
+    } catch (RuntimeException e) {
+      // text that failed outside a command: help, usage, the last flush
+      StandardOutput.WriteError write = StandardOutput.writeError(e);
+      if (write == null) {
+        throw e;
+      }
+      return main.writeFailed(write, err);
     } finally {
-      out.flush();
       err.flush();
     }
   }
@@ -194,6 +209,20 @@ public final class Main implements CliCommand {
   }
 
   /** The one line of an error on {@code err}, and its stack trace with {@code --debug}. */
+  /**
+   * The exit status of a command whose standard output failed: a reader that went away ({@code |
+   * head -c 10}) ends it silently with the status the shell gives a program killed by SIGPIPE,
+   * as cat and docker end; any other failure is GNU cat's "write error: REASON", status 1.
+   */
+  int writeFailed(StandardOutput.WriteError write, PrintWriter err) {
+    outputFailed = true; // said once: the text still buffered would only fail again
+    if (write.brokenPipe()) {
+      return StandardOutput.BROKEN_PIPE_STATUS;
+    }
+    report(err, new IOException("write error: " + Errors.describe(write), write));
+    return 1;
+  }
+
   void report(PrintWriter err, Throwable e) {
     err.println("layerfs: " + Errors.describe(e));
     if (debug) {
@@ -216,6 +245,9 @@ public final class Main implements CliCommand {
       try {
         action.apply(name);
       } catch (IOException | RuntimeException e) {
+        if (StandardOutput.writeError(e) != null) {
+          throw e instanceof RuntimeException r ? r : new UncheckedIOException((IOException) e);
+        }
         in.main().report(in.err(), e);
         code = 1;
       }
@@ -293,14 +325,10 @@ public final class Main implements CliCommand {
     public int handleExecutionException(
         Exception e, CommandLine line, CommandLine.ParseResult parsed) {
       StandardOutput.WriteError write = StandardOutput.writeError(e);
-      if (write != null && write.brokenPipe()) {
-        // the reader went away (head -c 10): nothing to say, as cat killed by SIGPIPE says
-        // nothing, and the status the shell gives it
-        return StandardOutput.BROKEN_PIPE_STATUS;
+      if (write != null) {
+        return main.writeFailed(write, line.getErr());
       }
-      // as GNU cat: "cat: write error: No space left on device", not the file being read
-      main.report(line.getErr(), write != null ? new IOException("write error: "
-          + Errors.describe(write), write) : e);
+      main.report(line.getErr(), e);
       return 1;
     }
   }
@@ -319,7 +347,13 @@ public final class Main implements CliCommand {
 
     @Override
     public int execute(CommandLine.ParseResult parsed) {
-      Integer help = CommandLine.executeHelpRequest(parsed);
+      Integer help;
+      try {
+        help = CommandLine.executeHelpRequest(parsed);
+      } catch (UncheckedIOException e) { // standard output failed: reported as a command's
+        throw new CommandLine.ExecutionException(parsed.commandSpec().commandLine(),
+            "help: " + e, e);
+      }
       if (help != null) {
         return help;
       }

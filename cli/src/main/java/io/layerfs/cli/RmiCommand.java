@@ -14,7 +14,8 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code layerfs rmi [-f] IMAGE...}: removes image tags from the store's {@code index.json}, as
  * {@code docker rmi} untags: prints {@code Untagged: TAG} for each, goes on past a failure and
  * exits 1 if any failed. An image ID or digest removes the image, as {@code docker rmi ID}
- * does: every tag of it and its untagged entry ({@code Deleted: DIGEST}), unless it has several
+ * does: every tag of it and its untagged entry ({@code Deleted: ID}, the config digest, as
+ * docker names an image), unless it has several
  * tags or a container was created from it (then only with {@code -f}). As docker does, it
  * refuses the last tag of an image a container was created from, unless {@code -f}; another
  * tag of the same image goes freely.
@@ -88,7 +89,8 @@ final class RmiCommand implements CliCommand {
           + ": no tag or untagged image of its index.json is " + target + " ('layerfs images' "
           + "lists them)");
     }
-    String id = target.hex().substring(0, 12);
+    Digest imageId = imageId(store, target);
+    String id = imageId.hex().substring(0, 12);
     if (!force) {
       if (tags.size() > 1) {
         throw new IOException("conflict: unable to delete " + id + " (must be forced) - image "
@@ -107,7 +109,19 @@ final class RmiCommand implements CliCommand {
       }
     }
     store.removeUntagged(target);
-    out.println("Deleted: " + target);
+    out.println("Deleted: " + imageId);
+  }
+
+  /**
+   * The image's ID as docker names it and {@code images} shows it, the config digest; the index
+   * entry's own digest if the image no longer resolves (a blob gone), which may still go.
+   */
+  private static Digest imageId(Store store, Digest target) {
+    try {
+      return store.image(target.toString()).configDigest();
+    } catch (IOException | RuntimeException e) {
+      return target;
+    }
   }
 
   private static boolean looksLikeId(String ref) {

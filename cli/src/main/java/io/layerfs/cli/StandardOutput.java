@@ -6,8 +6,13 @@ import java.io.FileOutputStream;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.io.Writer;
 import java.nio.ByteBuffer;
 import java.nio.channels.Pipe;
+import java.nio.charset.Charset;
 
 /**
  * Standard output for the bytes of files and tars ({@code cat}, {@code cp NAME:SRC -}, {@code
@@ -17,7 +22,8 @@ import java.nio.channels.Pipe;
  * WriteError}, which {@link Main} reports as {@code cat} ends: a closed pipe silently, with the
  * status the shell gives a program killed by {@code SIGPIPE} (141, as {@code cat} and docker,
  * which both die of the signal; the JVM ignores it and sees {@code EPIPE}), any other error as
- * {@code layerfs: write error: REASON} with status 1.
+ * {@code layerfs: write error: REASON} with status 1. The text of the other commands ({@code
+ * ls}, {@code images}, help) goes through {@link #text}, which fails the same way.
  */
 final class StandardOutput extends FilterOutputStream {
   /** The exit status of a command whose reader went away: 128 + SIGPIPE, as the shell reports. */
@@ -55,6 +61,58 @@ final class StandardOutput extends FilterOutputStream {
    */
   static OutputStream over(OutputStream out) {
     return new BufferedOutputStream(new StandardOutput(out), 1 << 16);
+  }
+
+  /**
+   * A printer for text to {@code out} that stops at the first failed write: a {@code
+   * PrintWriter} swallows {@code IOException}s, so its writer throws the {@link WriteError}
+   * unchecked, which ends the command as the byte commands end. Flushed at every line, as {@code
+   * System.out} was, in the default charset.
+   */
+  static PrintWriter text(OutputStream out) {
+    return new PrintWriter(new FailingWriter(new OutputStreamWriter(over(out),
+        Charset.defaultCharset())), true);
+  }
+
+  /** A writer whose failures escape {@code PrintWriter}: unchecked, the cause a WriteError. */
+  private static final class FailingWriter extends Writer {
+    private final Writer out;
+
+    FailingWriter(Writer out) {
+      this.out = out;
+    }
+
+    @Override
+    public void write(char[] chars, int off, int len) {
+      try {
+        out.write(chars, off, len);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    @Override
+    public void write(String s, int off, int len) {
+      try {
+        out.write(s, off, len);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    @Override
+    public void flush() {
+      try {
+        out.flush();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    @Override
+    public void close() {
+      flush(); // standard output stays open
+    }
   }
 
   @Override

@@ -414,10 +414,11 @@ class ImageCommandsTest {
     // removed by its ID, as docker rmi ID does, once no container uses it
     Cli.Result inUse = Cli.run(withStore(other, "rmi", id));
     assertEquals(1, inUse.code());
-    assertEquals("layerfs: conflict: unable to delete " + manifest.substring(7, 19) + " (must be "
+    // docker names the image by its ID (the config digest) in the conflict and in Deleted:
+    assertEquals("layerfs: conflict: unable to delete " + id.substring(7, 19) + " (must be "
         + "forced) - image is being used by stopped container web", inUse.errorLine());
     assertEquals(0, Cli.run(withStore(other, "rm", "web")).code());
-    assertEquals("Deleted: " + manifest + "\n", Cli.run(withStore(other, "rmi", id)).out());
+    assertEquals("Deleted: " + id + "\n", Cli.run(withStore(other, "rmi", id)).out());
     assertEquals("", Cli.run(withStore(other, "images", "-q")).out());
   }
 
@@ -706,22 +707,21 @@ class ImageCommandsTest {
     // several tags: docker asks for -f
     Cli.Result several = run("rmi", manifest);
     assertEquals(1, several.code());
-    assertEquals("layerfs: conflict: unable to delete " + base.manifestDigest().hex()
-        .substring(0, 12) + " (must be forced) - image is referenced in multiple repositories "
-        + "(base:1, base:2)", several.errorLine());
+    // docker names the image by its ID, the config digest, as images shows it
+    assertEquals("layerfs: conflict: unable to delete " + id + " (must be forced) - image is "
+        + "referenced in multiple repositories (base:1, base:2)", several.errorLine());
     assertEquals(List.of("base:1", "base:2"), store().tags());
     assertEquals(0, run("rmi", "base:2").code());
     // one tag and a container: refused without -f, as docker's "stopped container"
     assertEquals(0, run("create", "web", "base:1").code());
     Cli.Result used = run("rmi", id);
     assertEquals(1, used.code());
-    assertEquals("layerfs: conflict: unable to delete " + base.manifestDigest().hex()
-        .substring(0, 12) + " (must be forced) - image is being used by stopped container web",
-        used.errorLine());
+    assertEquals("layerfs: conflict: unable to delete " + id + " (must be forced) - image is "
+        + "being used by stopped container web", used.errorLine());
     assertEquals(0, run("rm", "web").code());
     Cli.Result removed = run("rmi", manifest);
     assertEquals(0, removed.code(), removed.err());
-    assertEquals("Untagged: base:1\nDeleted: " + manifest + "\n", removed.out());
+    assertEquals("Untagged: base:1\nDeleted: " + base.configDigest() + "\n", removed.out());
     assertEquals(List.of(), store().tags());
     assertEquals("", run("images", "-q").out());
     // forced, with several tags and a container, by ID; the container keeps its image
@@ -731,7 +731,7 @@ class ImageCommandsTest {
     assertEquals(0, run("create", "c", "app:1").code());
     Cli.Result forced = run("rmi", "-f", app.configDigest().hex().substring(0, 12));
     assertEquals(0, forced.code(), forced.err());
-    assertEquals("Untagged: app:1\nUntagged: other/app:2\nDeleted: " + app.manifestDigest()
+    assertEquals("Untagged: app:1\nUntagged: other/app:2\nDeleted: " + app.configDigest()
         + "\n", forced.out());
     assertTrue(run("ls", "c", "/").out().lines().anyMatch("f"::equals));
     Cli.Result gone = run("rmi", manifest);

@@ -22,8 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The commands that write a file's or a tar's bytes to standard output ({@code cat}, {@code cp
- * NAME:SRC -}, {@code export NAME}) stop at the first failed write, as {@code cat} does: each
- * runs in a JVM of its own, whose standard output is a real pipe or device.
+ * NAME:SRC -}, {@code export NAME}) stop at the first failed write, as {@code cat} does, and so
+ * do the commands that print text ({@code ls}, {@code images}, help): each runs in a JVM of its
+ * own, whose standard output is a real pipe or device.
  */
 class StandardOutputTest {
   /** Far more than a pipe's buffer holds (64 KiB on Linux), so the writer meets the close. */
@@ -42,10 +43,21 @@ class StandardOutputTest {
         .build("big:1");
     Cli.Result created = Cli.run("--store", store.toString(), "create", "web", "big:1");
     assertEquals(0, created.code(), created.err());
+    // a listing far longer than a pipe's buffer
+    ImageBuilder many = ImageBuilder.create(ContentStore.open(store).root()).layer();
+    for (int i = 0; i < 8000; i++) {
+      many.file(String.format("/many/a-file-with-a-long-name-%05d", i), "x");
+    }
+    many.build("many:1");
   }
 
   private static final List<List<String>> STREAMING = List.of(
-      List.of("cat", "big:1", "/big"), List.of("cp", "web:/big", "-"), List.of("export", "web"));
+      List.of("cat", "big:1", "/big"), List.of("cp", "web:/big", "-"), List.of("export", "web"),
+      List.of("ls", "many:1", "/many"));
+
+  /** Commands that print text; each fills /dev/full's first buffer and fails. */
+  private static final List<List<String>> TEXT = List.of(List.of("ls", "many:1", "/many"),
+      List.of("images"), List.of("--help"), List.of("history", "big:1"));
 
   private static ProcessBuilder layerfs(List<String> args) {
     // surefire's own class path is a manifest-only jar: it gives the real one in this property
@@ -81,7 +93,9 @@ class StandardOutputTest {
   void anyOtherWriteErrorIsOneLineThatSaysSoAndStatusOne() throws Exception {
     File full = new File("/dev/full");
     assumeTrue(full.exists(), "no /dev/full");
-    for (List<String> args : STREAMING) {
+    List<List<String>> all = new ArrayList<>(STREAMING);
+    all.addAll(TEXT);
+    for (List<String> args : all) {
       Process p = layerfs(args).redirectOutput(full).start();
       String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
       assertTrue(p.waitFor(60, TimeUnit.SECONDS), args + " did not end");
@@ -89,7 +103,8 @@ class StandardOutputTest {
       assertEquals(1, err.lines().count(), err);
       // ENOSPC in the C library's words (English unless the locale says otherwise)
       assertTrue(err.startsWith("layerfs: write error: "), err);
-      assertTrue(!err.contains("/big") && !err.contains("Exception"), err);
+      assertTrue(!err.contains("/big") && !err.contains("/many") && !err.contains("Exception"),
+          err);
     }
   }
 
