@@ -6,10 +6,12 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.ClosedDirectoryStreamException;
+import java.nio.file.ClosedFileSystemException;
 import java.nio.file.DirectoryIteratorException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
@@ -27,7 +29,7 @@ import java.util.NoSuchElementException;
 import java.util.Set;
 
 /**
- * A directory's entries as of opening, and operations relative to it ({@link
+ * A directory's entries, and operations relative to it ({@link
  * SecureDirectoryStream}, which Guava's {@code MoreFiles.deleteRecursively} and others ask for).
  * Children are resolved against the path the caller gave, as the JDK's own streams do. The
  * relative operations resolve names in the directory that was opened, found by its real path
@@ -45,7 +47,8 @@ final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
   private final LayerPath opened;
   // @GuardedBy("this"); null until a relative operation needs it
   private LayerPath real;
-  private final List<String> names;
+  // @GuardedBy("this") until the iterator is obtained, then the iterator's
+  private List<String> names;
   /** Whether the children's paths may keep their nodes (an image view, which never changes). */
   private final boolean keepNodes;
   private final Filter<? super Path> filter;
@@ -80,8 +83,14 @@ final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
       private int next;
       private Path pending;
 
+      private boolean listed;
+
       @Override
       public boolean hasNext() {
+        if (!listed) {
+          listed = true;
+          listAgain();
+        }
         while (pending == null && !closed && next < names.size()) {
           String name = names.get(next++);
           Path child;
@@ -117,6 +126,26 @@ final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
         return result;
       }
     };
+  }
+
+  /**
+   * A directory that may change is listed again as iteration starts, as Linux reads an open
+   * directory's entries at the first {@code readdir}: what was deleted since the stream was
+   * opened is not listed, what was created is. The listing at open stays only for its errors
+   * (the JDK's stream fails there). A directory gone since is empty, as Linux reads a removed
+   * directory.
+   */
+  private void listAgain() {
+    if (keepNodes) {
+      return; // an image view never changes
+    }
+    try {
+      names = opened.fs().list(opened);
+    } catch (NoSuchFileException | NotDirectoryException | ClosedFileSystemException e) {
+      names = List.of();
+    } catch (IOException e) {
+      throw new DirectoryIteratorException(e);
+    }
   }
 
   @Override

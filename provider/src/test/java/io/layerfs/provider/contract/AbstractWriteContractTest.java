@@ -1205,6 +1205,33 @@ abstract class AbstractWriteContractTest {
     assertEquals("changed\n", Files.readString(p("many/f150")));
   }
 
+  /**
+   * Linux reads an open directory's entries at the first readdir: a stream lists what is there
+   * when iteration starts, not when it was opened (the JDK's stream reads as it iterates).
+   */
+  @Test
+  void aDirectoryStreamListsWhatIsThereWhenIterationStarts() throws IOException {
+    Files.createDirectory(p("data/listed"));
+    Files.createFile(p("data/listed/kept"));
+    Files.createFile(p("data/listed/deleted"));
+    List<String> seen = new ArrayList<>();
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(p("data/listed"))) {
+      Files.delete(p("data/listed/deleted"));
+      Files.createFile(p("data/listed/created"));
+      ds.forEach(q -> seen.add(q.getFileName().toString()));
+    }
+    seen.sort(null);
+    assertEquals(List.of("created", "kept"), seen);
+    // a directory removed after the stream opened reads empty, as its open descriptor does
+    Files.createDirectory(p("data/gone"));
+    Files.createFile(p("data/gone/f"));
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(p("data/gone"))) {
+      Files.delete(p("data/gone/f"));
+      Files.delete(p("data/gone"));
+      assertFalse(ds.iterator().hasNext());
+    }
+  }
+
   // ---------------------------------------------------------------- reopen
 
   @Test
