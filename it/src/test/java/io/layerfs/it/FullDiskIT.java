@@ -18,6 +18,9 @@ import io.layerfs.core.Progress;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.estargz.FileRangedBlob;
 import io.layerfs.core.lazy.LazyLayers;
+import io.layerfs.core.registry.ImagePull;
+import io.layerfs.core.registry.Platform;
+import io.layerfs.core.registry.RegistryOptions;
 import io.layerfs.core.rootfs.LayerStore;
 import io.layerfs.core.store.Container;
 import io.layerfs.core.store.Store;
@@ -158,6 +161,66 @@ final class FullDiskIT {
       assertEquals(List.of(), s.fsck(false, Progress.NONE).problems());
     } finally {
       unmount(disk);
+    }
+  }
+
+  /**
+   * A pull onto a full disk fails with the disk's error, tags nothing and leaves no temporary
+   * file; what it had verified and stored before the disk filled stays (a blob is published
+   * whole or not at all), fsck finds nothing wrong, and once space is freed the same pull
+   * completes, fetching only what was missing, and the image reads back whole.
+   */
+  @Test
+  void aPullOntoAFullDiskFailsLeavingNoPartAndCompletesOnceThereIsSpace() throws Exception {
+    Path source = work.resolve("pull-source");
+    byte[] small = new byte[64 << 10];
+    byte[] big = new byte[6 << 20];
+    new Random(11).nextBytes(small);
+    new Random(12).nextBytes(big);
+    ImageBuilder.create(source).layer().file("/small", small).layer().file("/big", big)
+        .build("two");
+    String reference = TestRegistry.address() + "/fulldisk-" + System.nanoTime() + ":two";
+    Tools.run("skopeo", "copy", "-q", "--dest-tls-verify=false", "oci:" + source + ":two",
+        "docker://" + reference);
+    RegistryOptions http = RegistryOptions.defaults().withTlsVerify(false);
+    Path disk = work.resolve("pull-disk");
+    Files.createDirectories(disk);
+    mount(disk);
+    try (Store s = Store.open(disk.resolve("store"))) {
+      Path filler = disk.resolve("filler");
+      fill(filler);
+      // room for the small layer, the manifest and the config, not for the big layer
+      shrink(filler, 1 << 20);
+      IOException e = assertThrows(IOException.class,
+          () -> s.pull(reference, http, Platform.DEFAULT, Progress.NONE));
+      assertTrue(messages(e).contains("No space left on device"), messages(e));
+      assertEquals(List.of(), s.tags());
+      assertEquals(List.of(), temporaryFiles(disk.resolve("store")));
+      assertEquals(List.of(), s.fsck(false, Progress.NONE).problems());
+      Files.delete(filler);
+      ImagePull.Result pulled = s.pull(reference, http, Platform.DEFAULT, Progress.NONE);
+      assertTrue(pulled.layersFetched() >= 1 && pulled.layersFetched() <= 2, pulled.toString());
+      try (FileTree view = s.view(pulled.tag())) {
+        assertArrayEquals(small, readTree(view, "/small"));
+        assertArrayEquals(big, readTree(view, "/big"));
+      }
+      assertEquals(List.of(), s.fsck(false, Progress.NONE).problems());
+    } finally {
+      unmount(disk);
+    }
+  }
+
+  /** Frees {@code bytes} at the end of a filler file. */
+  private static void shrink(Path filler, long bytes) throws IOException {
+    try (FileChannel f = FileChannel.open(filler, StandardOpenOption.WRITE)) {
+      f.truncate(Math.max(0, f.size() - bytes));
+    }
+  }
+
+  private static List<Path> temporaryFiles(Path store) throws IOException {
+    try (var all = Files.walk(store)) {
+      return all.filter(p -> p.getFileName().toString().endsWith(".tmp")
+          || p.getFileName().toString().startsWith(".tmp")).toList();
     }
   }
 
