@@ -29,6 +29,7 @@ import io.layerfs.core.image.RootfsImport;
 import io.layerfs.core.internal.OptionalLibrary;
 import io.layerfs.core.lazy.LazyLayer;
 import io.layerfs.core.lazy.LazyLayers;
+import io.layerfs.core.lazy.LazyMerge;
 import io.layerfs.core.oci.ImageManifest;
 import io.layerfs.core.overlay.ImageFlattener;
 import io.layerfs.core.registry.ImagePull;
@@ -641,6 +642,23 @@ public final class Store implements Closeable {
       return bytes.position() == bytes.capacity() ? bytes.array()
           : Arrays.copyOf(bytes.array(), bytes.position());
     }
+  }
+
+  /**
+   * The lazy merge of image {@code ref}'s layers ({@code LazyMerge}), for lookups by path that a
+   * view of the image would answer, without fetching any layer whole: when every layer is a
+   * plain gzip layer attached lazily ({@link #attachLazy}, {@link #lazyImage}); null when a
+   * layer is held whole or read as eStargz (a view reads those by their index or TOC).
+   */
+  public LazyMerge lazyMerge(String ref) throws IOException {
+    reattachLazy(ref);
+    List<Layer> layers = image(ref).layers();
+    boolean partial = false;
+    for (Layer layer : layers) {
+      partial |= !content.contains(layer.digest()) && !content.contains(layer.diffId());
+    }
+    return partial && lazyLayers().searchable(layers)
+        ? lazyLayers().merge(layers, "image " + ref) : null;
   }
 
   /** Bytes fetched from remote blobs by this store's lazy layers since they were attached. */
