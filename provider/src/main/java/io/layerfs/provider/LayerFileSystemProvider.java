@@ -11,6 +11,7 @@ import io.layerfs.core.Limits;
 import io.layerfs.core.Node;
 import io.layerfs.core.Progress;
 import io.layerfs.core.internal.NotADirectory;
+import io.layerfs.core.lazy.LazyMerge;
 import io.layerfs.core.registry.RegistryOptions;
 import io.layerfs.core.store.BackgroundFetch;
 import io.layerfs.core.store.Store;
@@ -129,8 +130,11 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
         image = config.image() == null ? null
             : handle.store().imageOrPull(config.image(), registry, Progress.NONE);
       }
-      FileTree tree = handle.store().open(name, image, config.readOnly(),
-          config.mounts(), config.signedBy(), config.signedIdentity());
+      FileTree tree = lazyView(handle.store(), name, image, lazyImage, config);
+      if (tree == null) {
+        tree = handle.store().open(name, image, config.readOnly(), config.mounts(),
+            config.signedBy(), config.signedIdentity());
+      }
       BackgroundFetch fetch;
       try {
         fetch = config.lazyBackground() && lazyImage != null
@@ -174,6 +178,22 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       }
       throw e;
     }
+  }
+
+  /**
+   * A view of a lazily read image that answers lookups through the lazy merge until it needs the
+   * whole tree ({@link LazyView}): for a read-only open of an image (no container of that name,
+   * no mounts, no signature to check) whose layers are all plain gzip layers read lazily and not
+   * all complete; null otherwise (the store opens the view, fetching its layers whole).
+   */
+  private static FileTree lazyView(Store store, String name, String image, String lazyImage,
+      LayerEnv config) throws IOException {
+    if (lazyImage == null || image == null || !config.readOnly() || config.signedBy() != null
+        || (config.mounts() != null && !config.mounts().isEmpty()) || store.hasContainer(name)) {
+      return null;
+    }
+    LazyMerge merge = store.lazyMerge(lazyImage);
+    return merge == null ? null : new LazyView(merge, () -> store.view(image));
   }
 
   private static FileSystemAlreadyExistsException alreadyOpen(String name) {

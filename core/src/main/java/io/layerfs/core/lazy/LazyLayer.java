@@ -165,6 +165,9 @@ public final class LazyLayer {
   public record Lookup(char type, byte[] data, String linkTarget, boolean hardLink,
       boolean whiteout, TarMeta meta, long size, long dataOffset, String storedLink) {
     static final Lookup WHITEOUT = new Lookup('\0', null, null, false, true, null, 0, -1, null);
+    /** A directory a layer has no entry of, only entries under it: as a view shows it. */
+    static final Lookup IMPLIED_DIRECTORY = new Lookup('5', null, null, false, false,
+        new TarMeta(0755, 0, 0, "", "", 0, 0, 0, 0, 0, java.util.Map.of()), 0, 0, null);
 
     boolean regular() {
       return !whiteout && (type == '0' || type == '\0' || type == '7');

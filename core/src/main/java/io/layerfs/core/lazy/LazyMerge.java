@@ -20,9 +20,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * before the layer is read whole. See the package documentation for what a lookup reads.
  *
  * <p>Of a name given twice in one tar, the first entry is the one found (a view shows the last;
- * the OCI image spec forbids such tars). Where the answer needs more than the entries on the way
- * (the root, whose metadata every layer gives; a directory no layer has an entry of, only entries
- * under it) a lookup says it cannot tell, and the caller asks a view.
+ * the OCI image spec forbids such tars). The root, whose metadata a view takes from the topmost
+ * layer that has an entry of it, wherever in the tar, is the one path a lookup cannot tell: the
+ * caller asks a view.
  *
  * <p>Thread-safe.
  */
@@ -70,9 +70,6 @@ public final class LazyMerge {
         case NONE -> { }
         case ABSENT -> throw new NoSuchFileException(absPath);
         case NOT_DIRECTORY -> throw new FileSystemException(absPath, null, "Not a directory");
-        case UNKNOWN -> {
-          return null;
-        }
       }
       LazyLayer.Lookup found = step.found();
       LazyLayer layer = lazy.get(step.layer());
@@ -117,7 +114,7 @@ public final class LazyMerge {
       throw fse;
     }
     if (e == null) {
-      return null; // a directory no layer has an entry of (or the root): no file either way
+      throw new FileSystemException(absPath, null, "Is a directory"); // the root
     }
     return switch (e.type()) {
       case FILE -> e.data();
@@ -136,7 +133,7 @@ public final class LazyMerge {
     return fileKeys.computeIfAbsent(layer + ":" + cleanPath, k -> nextKey.getAndIncrement());
   }
 
-  private enum Miss { NONE, ABSENT, NOT_DIRECTORY, UNKNOWN }
+  private enum Miss { NONE, ABSENT, NOT_DIRECTORY }
 
   /**
    * One step of a lookup: the entry that wins at the path and its layer, or the path through a
@@ -169,7 +166,9 @@ public final class LazyMerge {
         }
         return new Step(found, found.directory() ? topmostHolder(path, i) : i, null, Miss.NONE);
       }
-      // the layer is read whole and has nothing at the path: what it has on the way
+      // the layer is read whole and has nothing at the path: what it has on the way (an opaque
+      // directory hides the layers below, but this layer's entries further on still count)
+      boolean opaque = false;
       StringBuilder dir = new StringBuilder();
       for (int k = 0; k < parts.length - 1; k++) {
         String parent = dir.toString();
@@ -192,16 +191,18 @@ public final class LazyMerge {
           return new Step(null, -1, LazyLayer.resolveLink(a, e.link()) + rest(parts, k + 1),
               Miss.NONE);
         }
-        if (l.entry(a + "/.wh..wh..opq") != null) {
-          return Step.of(Miss.ABSENT); // an opaque directory hides the layers below it
-        }
+        opaque |= l.entry(a + "/.wh..wh..opq") != null;
         dirAbove[k] |= e != null;
       }
+      if (opaque) {
+        return Step.of(Miss.ABSENT);
+      }
     }
-    // no layer has an entry at the path: a directory only entries under it make, or nothing
-    for (LazyLayer l : lazy) {
-      if (l.hasUnder(path)) {
-        return Step.of(Miss.UNKNOWN);
+    // no layer has an entry at the path: a directory only entries under it make (as a view
+    // shows it: 0755, owned by 0:0, time 0, of the topmost layer that has it), or nothing
+    for (int i = lazy.size() - 1; i >= 0; i--) {
+      if (lazy.get(i).hasUnder(path)) {
+        return new Step(LazyLayer.Lookup.IMPLIED_DIRECTORY, i, null, Miss.NONE);
       }
     }
     return Step.of(Miss.ABSENT);
