@@ -211,17 +211,34 @@ public final class LazyLayer {
 
   /**
    * {@link #lookup} without reading the layer whole: a few headers on from where the scan
-   * stands, then a search of the compressed stream. Null when that does not find the entry at
-   * {@code absPath} (it may still be there, further on).
+   * stands, then {@link #search}. Null when that does not find the entry at {@code absPath} (it
+   * may still be there, further on).
    */
   Lookup probe(String absPath) throws IOException {
     LazyTarScan s = scan();
     String p = Toc.cleanName(absPath);
     LazyTarScan.Found f = s.find(p, s.position() + SCAN_FIRST);
-    if (f != null) {
-      return found(p, f);
-    }
-    return s.done() ? null : seek(p);
+    return f != null ? found(p, f) : search(absPath);
+  }
+
+  /**
+   * The entry at {@code absPath} if the scan has seen it, or finds it within the first {@link
+   * #SCAN_FIRST} bytes of the tar; else null (it may be further on). Unlike {@link #probe}, it
+   * never moves the scan past that: a lookup of a path the layer does not have near its start,
+   * one of many, costs a search rather than another stretch of the stream.
+   */
+  Lookup peek(String absPath) throws IOException {
+    String p = Toc.cleanName(absPath);
+    LazyTarScan.Found f = scan().find(p, SCAN_FIRST);
+    return f == null ? null : found(p, f);
+  }
+
+  /**
+   * The entry at {@code absPath} found by a search of the compressed stream, when the scan has
+   * not read the layer whole; null when the search cannot tell.
+   */
+  Lookup search(String absPath) throws IOException {
+    return scan().done() ? null : seek(Toc.cleanName(absPath));
   }
 
   /**

@@ -152,13 +152,21 @@ public final class LazyMerge {
     boolean[] dirAbove = new boolean[parts.length];
     for (int i = lazy.size() - 1; i >= 0; i--) {
       LazyLayer l = lazy.get(i);
-      LazyLayer.Lookup found = l.probe("/" + path);
+      // what the scan shows near where it stands first, then searches of the stream: a link on
+      // the way the scan has passed costs no search for a path that is not there
+      LazyLayer.Lookup found = l.peek("/" + path);
       if (found == null) {
-        String via = linkOnTheWay(l, parts, dirAbove);
-        if (via != null) {
-          return new Step(null, -1, via, Miss.NONE);
+        Step onTheWay = onTheWay(l, parts, dirAbove, false);
+        if (onTheWay == null) {
+          found = l.search("/" + path);
+          onTheWay = found == null ? onTheWay(l, parts, dirAbove, true) : null;
         }
-        found = l.find("/" + path);
+        if (onTheWay != null) {
+          return onTheWay;
+        }
+        if (found == null) {
+          found = l.find("/" + path);
+        }
       }
       if (found != null) {
         if (found.whiteout()) {
@@ -223,10 +231,12 @@ public final class LazyMerge {
   }
 
   /**
-   * A symbolic link at a directory on the way to {@code parts} that {@code l} shows without
-   * being read whole, and no layer above hides: the path through the link's target; or null.
+   * What {@code l} shows without being read whole ({@code search}: by searches of the stream,
+   * else where the scan stands) at a directory on the way to {@code parts} that no layer above
+   * has as a directory: a symbolic link (the path through its target), or a file (nothing can
+   * be under it); or null.
    */
-  private static String linkOnTheWay(LazyLayer l, String[] parts, boolean[] dirAbove)
+  private static Step onTheWay(LazyLayer l, String[] parts, boolean[] dirAbove, boolean search)
       throws IOException {
     StringBuilder dir = new StringBuilder();
     for (int k = 0; k < parts.length - 1; k++) {
@@ -237,10 +247,15 @@ public final class LazyMerge {
       if (dirAbove[k]) {
         continue;
       }
-      LazyLayer.Lookup found = l.probe("/" + dir);
-      if (found != null && found.linkTarget() != null && !found.hardLink()) {
-        return Toc.cleanName(found.linkTarget()) + rest(parts, k + 1);
+      LazyLayer.Lookup found = search ? l.search("/" + dir) : l.peek("/" + dir);
+      if (found == null || found.directory()) {
+        continue;
       }
+      if (found.type() == '2') {
+        return new Step(null, -1, Toc.cleanName(found.linkTarget()) + rest(parts, k + 1),
+            Miss.NONE);
+      }
+      return Step.of(Miss.NOT_DIRECTORY);
     }
     return null;
   }
