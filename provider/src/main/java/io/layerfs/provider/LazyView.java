@@ -27,8 +27,8 @@ import java.util.Set;
  *
  * <p>Thread-safe: the merge serves concurrent lookups while another thread opens the view; the
  * view is opened once, under this object's monitor, and {@link #close} waits for an open under
- * way and closes what it made. A file read lazily is held in memory whole, as {@code
- * Store.readLazily} reads it; so is what its channel reads.
+ * way and closes what it made. A file read lazily is held in memory whole while it is open, as
+ * {@code Store.readLazily} reads it; one over {@link #MAX_HELD} bytes opens the whole view.
  */
 final class LazyView implements FileTree {
   /** Opens the view as a file system that is not lazy opens it. */
@@ -36,6 +36,9 @@ final class LazyView implements FileTree {
   interface Opener {
     FileTree open() throws IOException;
   }
+
+  /** The largest file read into memory; a larger one is read through the whole view. */
+  static final long MAX_HELD = 64L << 20;
 
   private final LazyMerge merge;
   private final Opener opener;
@@ -127,7 +130,7 @@ final class LazyView implements FileTree {
     FileTree f = full;
     if (f == null) {
       LazyEntry e = merge.find(absPath, !options.contains(LinkOption.NOFOLLOW_LINKS));
-      if (e != null && e.type() == EntryType.FILE) {
+      if (e != null && e.type() == EntryType.FILE && e.size() <= MAX_HELD) {
         return new LazyFileHandle(merge.read(e),
             () -> full().open(absPath, options, createMode));
       }
@@ -135,7 +138,7 @@ final class LazyView implements FileTree {
         // as a view: devices and fifos of an image are descriptions, not devices
         throw new FileSystemException(absPath, null, "Operation not supported");
       }
-      f = full(); // a directory or a link opened itself: a view's handle of it
+      f = full(); // a large file, a directory or a link opened itself: a view's handle
     }
     return f.open(absPath, options, createMode);
   }

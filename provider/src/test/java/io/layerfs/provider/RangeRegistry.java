@@ -25,17 +25,19 @@ final class RangeRegistry implements AutoCloseable {
   private final Path layout;
   private final String manifest;
   private final AtomicLong blobBytes = new AtomicLong();
+  private final java.util.concurrent.ExecutorService pool;
 
   RangeRegistry(Path layout, String manifestDigest) throws IOException {
     this.layout = layout;
     this.manifest = manifestDigest;
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     server.createContext("/v2/", this::answer);
-    server.setExecutor(java.util.concurrent.Executors.newFixedThreadPool(4, r -> {
+    pool = java.util.concurrent.Executors.newFixedThreadPool(4, r -> {
       Thread t = new Thread(r, "range-registry");
       t.setDaemon(true);
       return t;
-    }));
+    });
+    server.setExecutor(pool);
     server.start();
   }
 
@@ -52,6 +54,7 @@ final class RangeRegistry implements AutoCloseable {
   @Override
   public void close() {
     server.stop(0);
+    pool.shutdownNow();
   }
 
   private void answer(HttpExchange exchange) throws IOException {

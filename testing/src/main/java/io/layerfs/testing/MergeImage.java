@@ -18,7 +18,13 @@ public final class MergeImage {
   public static final List<String> PATHS = List.of("/etc/os-release", "/etc/hosts",
       "/etc/issue", "/bin/sh", "/bin/extra", "/opt/a/f", "/opt/b", "/var/x/f", "/lib/two/f",
       "/srv/f", "/srv/g", "/usr/local/bin/sh", "/home/user/.profile", "/nothing", "/etc/hosts/x",
-      "/link-to-etc/hosts", "/dangling", "/usr/lib/os-release");
+      "/link-to-etc/hosts", "/dangling", "/usr/lib/os-release", "/bin/../etc/issue", "/odd");
+
+  /**
+   * Paths whose "." or ".." (in the path, or in a link's target on the way) resolve only in the
+   * tree: {@code /bin} links to {@code usr/bin}, so {@code /bin/..} is {@code /usr}, not the root.
+   */
+  public static final List<String> TREE_PATHS = List.of("/bin/../etc/issue", "/odd");
 
   /** More paths a stat looks up: directories, links themselves, a hard link, a device. */
   public static final List<String> MORE_PATHS = List.of("/etc", "/usr", "/usr/bin", "/bin",
@@ -83,7 +89,8 @@ public final class MergeImage {
         .layer()
         .add(Entry.symlink("lib/two", "one"))
         .add(Entry.symlink("link-to-etc", "etc"))
-        .add(Entry.file("etc/issue", text("top issue")));
+        .add(Entry.file("etc/issue", text("top issue")))
+        .add(Entry.symlink("odd", "bin/../etc/issue"));
   }
 
   /** {@code s} and a newline, in UTF-8. */

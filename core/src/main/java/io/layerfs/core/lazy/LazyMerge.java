@@ -57,6 +57,9 @@ public final class LazyMerge {
    */
   public LazyEntry find(String absPath, boolean followLast) throws IOException {
     String path = Toc.cleanName(absPath);
+    if (!lexical(path)) {
+      return null; // "." or "..": resolved in the tree as it is, which a view does
+    }
     for (int hops = 0; hops <= MAX_SYMLINK_HOPS; hops++) {
       if (path.isEmpty()) {
         return null; // the root
@@ -67,6 +70,9 @@ public final class LazyMerge {
         continue;
       }
       switch (step.miss()) {
+        case UNKNOWN -> {
+          return null;
+        }
         case NONE -> { }
         case ABSENT -> throw new NoSuchFileException(absPath);
         case NOT_DIRECTORY -> throw new FileSystemException(absPath, null, "Not a directory");
@@ -76,6 +82,9 @@ public final class LazyMerge {
       if (found.type() == '2' && followLast) {
         if (found.storedLink().isEmpty()) {
           throw new NoSuchFileException(absPath);
+        }
+        if (!lexical(found.storedLink())) {
+          return null;
         }
         path = Toc.cleanName(found.linkTarget());
         continue;
@@ -95,11 +104,19 @@ public final class LazyMerge {
     throw new FileSystemException(absPath, null, "Too many levels of symbolic links");
   }
 
+  /** {@link #readFile} cannot tell without the tree: a view of the image reads the path. */
+  public static final class CannotTell extends IOException {
+    CannotTell(String absPath) {
+      super(absPath + ": a '.' or '..' on the way resolves only in the tree");
+    }
+  }
+
   /**
    * The bytes of the regular file at {@code absPath} (links followed), or null when the image
    * has none there (nothing, or a file on the way).
    *
    * @throws FileSystemException "Is a directory", or "not a regular file"
+   * @throws CannotTell for a path or link target whose "." or ".." only the tree resolves
    */
   public byte[] readFile(String absPath) throws IOException {
     LazyEntry e;
@@ -114,7 +131,10 @@ public final class LazyMerge {
       throw fse;
     }
     if (e == null) {
-      throw new FileSystemException(absPath, null, "Is a directory"); // the root
+      if (Toc.cleanName(absPath).isEmpty()) {
+        throw new FileSystemException(absPath, null, "Is a directory"); // the root
+      }
+      throw new CannotTell(absPath);
     }
     return switch (e.type()) {
       case FILE -> e.data();
@@ -133,7 +153,38 @@ public final class LazyMerge {
     return fileKeys.computeIfAbsent(layer + ":" + cleanPath, k -> nextKey.getAndIncrement());
   }
 
-  private enum Miss { NONE, ABSENT, NOT_DIRECTORY }
+  /** UNKNOWN: a link whose target only the tree can resolve (see {@link #lexical}). */
+  private enum Miss { NONE, ABSENT, NOT_DIRECTORY, UNKNOWN }
+
+  /**
+   * Whether {@code path} (a path, or a link's target) resolves by its text alone: no "." and no
+   * ".." but at its start (before them, a link's directory, whose parents are directories of the
+   * tree, since every directory on the way to a link found is one). "x/../y" or "x/." depend on
+   * what x is (a link, a file), which a view resolves in the tree.
+   */
+  static boolean lexical(String path) {
+    boolean leading = true;
+    for (String part : path.split("/")) {
+      if (part.equals("..")) {
+        if (!leading) {
+          return false;
+        }
+      } else if (part.equals(".")) {
+        return false;
+      } else if (!part.isEmpty()) {
+        leading = false;
+      }
+    }
+    return true;
+  }
+
+  /** The path through a link at directory {@code a} to {@code rest}, or UNKNOWN. */
+  private static Step via(String a, String rawTarget, String rest) {
+    if (!lexical(rawTarget)) {
+      return Step.of(Miss.UNKNOWN);
+    }
+    return new Step(null, -1, LazyLayer.resolveLink(a, rawTarget) + rest, Miss.NONE);
+  }
 
   /**
    * One step of a lookup: the entry that wins at the path and its layer, or the path through a
@@ -196,8 +247,7 @@ public final class LazyMerge {
           if (e.type() != '2') {
             return Step.of(Miss.NOT_DIRECTORY); // a file on the way
           }
-          return new Step(null, -1, LazyLayer.resolveLink(a, e.link()) + rest(parts, k + 1),
-              Miss.NONE);
+          return via(a, e.link(), rest(parts, k + 1));
         }
         opaque |= l.entry(a + "/.wh..wh..opq") != null;
         dirAbove[k] |= e != null;
@@ -252,8 +302,7 @@ public final class LazyMerge {
         continue;
       }
       if (found.type() == '2') {
-        return new Step(null, -1, Toc.cleanName(found.linkTarget()) + rest(parts, k + 1),
-            Miss.NONE);
+        return via(dir.toString(), found.storedLink(), rest(parts, k + 1));
       }
       return Step.of(Miss.NOT_DIRECTORY);
     }

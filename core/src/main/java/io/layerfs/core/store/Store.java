@@ -609,7 +609,11 @@ public final class Store implements Closeable {
     reattachLazy(ref);
     List<Layer> layers = image(ref).layers();
     if (lazyLayers().searchable(layers)) {
-      return lazyLayers().readFile(layers, absPath, "image " + ref);
+      try {
+        return lazyLayers().readFile(layers, absPath, "image " + ref);
+      } catch (LazyMerge.CannotTell e) {
+        // a "." or ".." after a link: resolved in the view's tree, as below
+      }
     }
     // a layer the store holds whole, or an eStargz one: a view reads those by their index
     try (FileTree view = view(ref)) {
