@@ -57,6 +57,11 @@ public final class LazyEntry implements Node.Lower {
     };
   }
 
+  /** The bytes of the file this entry holds (a search of the stream found them), or 0. */
+  long heldBytes() {
+    return found.data() == null ? 0 : found.data().length;
+  }
+
   /** The file's bytes, read (inflated only as far as the file) at once. */
   byte[] data() throws java.io.IOException {
     return source.data(path, found);

@@ -35,6 +35,11 @@ public final class LazyMerge {
   // the identity of each file found: the same for every name of it, distinct from others
   private final Map<String, Long> fileKeys = new ConcurrentHashMap<>();
   private final AtomicLong nextKey = new AtomicLong(1L << 62);
+  // what lookups found ("+" or "-" for followLast, then the path): an entry or a Miss
+  private static final int MAX_ANSWERS = 8192;
+  private static final long MAX_ANSWER_BYTES = 64L << 20;
+  private final Map<String, Object> answers = new ConcurrentHashMap<>();
+  private final AtomicLong answerBytes = new AtomicLong();
 
   LazyMerge(List<Layer> layers, List<LazyLayer> lazy, String image) {
     this.layers = List.copyOf(layers);
@@ -56,6 +61,49 @@ public final class LazyMerge {
    *     symbolic links" after 40 links
    */
   public LazyEntry find(String absPath, boolean followLast) throws IOException {
+    String key = (followLast ? "+" : "-") + absPath;
+    Object known = answers.get(key);
+    if (known instanceof LazyEntry e) {
+      return e;
+    }
+    if (known == Miss.ABSENT) {
+      throw new NoSuchFileException(absPath);
+    }
+    if (known == Miss.NOT_DIRECTORY) {
+      throw new FileSystemException(absPath, null, "Not a directory");
+    }
+    LazyEntry answer;
+    try {
+      answer = resolveLinks(absPath, followLast);
+    } catch (NoSuchFileException e) {
+      remember(key, Miss.ABSENT);
+      throw e;
+    } catch (FileSystemException e) {
+      if ("Not a directory".equals(e.getReason())) {
+        remember(key, Miss.NOT_DIRECTORY);
+      }
+      throw e;
+    }
+    if (answer != null) {
+      remember(key, answer);
+    }
+    return answer;
+  }
+
+  /**
+   * Keeps an answer: the image never changes, so neither does what a path shows. A file a
+   * search of the stream found holds its bytes, which count against a bound too.
+   */
+  private void remember(String key, Object answer) {
+    long bytes = answer instanceof LazyEntry e ? e.heldBytes() : 0;
+    if (answers.size() >= MAX_ANSWERS || answerBytes.addAndGet(bytes) > MAX_ANSWER_BYTES) {
+      answers.clear(); // a bound, not a policy: what is dropped is looked up again
+      answerBytes.set(bytes);
+    }
+    answers.put(key, answer);
+  }
+
+  private LazyEntry resolveLinks(String absPath, boolean followLast) throws IOException {
     String path = Toc.cleanName(absPath);
     if (!lexical(path)) {
       return null; // "." or "..": resolved in the tree as it is, which a view does
