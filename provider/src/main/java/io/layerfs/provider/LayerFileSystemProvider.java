@@ -14,6 +14,7 @@ import io.layerfs.core.internal.NotADirectory;
 import io.layerfs.core.lazy.LazyMerge;
 import io.layerfs.core.registry.RegistryOptions;
 import io.layerfs.core.store.BackgroundFetch;
+import io.layerfs.core.store.Container;
 import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -130,7 +131,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
         image = config.image() == null ? null
             : handle.store().imageOrPull(config.image(), registry, Progress.NONE);
       }
-      FileTree tree = lazyView(handle.store(), name, image, lazyImage, config);
+      FileTree tree = lazyTree(handle.store(), name, image, lazyImage, config);
       if (tree == null) {
         tree = handle.store().open(name, image, config.readOnly(), config.mounts(),
             config.signedBy(), config.signedIdentity());
@@ -181,19 +182,59 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
   }
 
   /**
-   * A view of a lazily read image that answers lookups through the lazy merge until it needs the
-   * whole tree ({@link LazyView}): for a read-only open of an image (no container of that name,
-   * no mounts, no signature to check) whose layers are all plain gzip layers read lazily and not
-   * all complete; null otherwise (the store opens the view, fetching its layers whole).
+   * A tree of a lazily read image that answers lookups through the lazy merge until it needs the
+   * whole tree ({@link LazyTree}): a read-only view of the image (no container of that name), or
+   * a container opened for writing whose writable layer is empty; without mounts or a signature
+   * to check, over an image whose layers are all plain gzip layers read lazily and not all
+   * complete. Null otherwise: the store opens the tree, fetching the layers whole.
    */
-  private static FileTree lazyView(Store store, String name, String image, String lazyImage,
+  private static FileTree lazyTree(Store store, String name, String image, String lazyImage,
       LayerEnv config) throws IOException {
-    if (lazyImage == null || image == null || !config.readOnly() || config.signedBy() != null
-        || (config.mounts() != null && !config.mounts().isEmpty()) || store.hasContainer(name)) {
+    if (lazyImage == null || config.signedBy() != null
+        || (config.mounts() != null && !config.mounts().isEmpty())) {
       return null;
     }
+    boolean exists = store.hasContainer(name);
+    if (config.readOnly()) {
+      if (exists || image == null) {
+        return null;
+      }
+      LazyMerge merge = store.lazyMerge(lazyImage);
+      return merge == null ? null : new LazyTree(merge, new LazyTree.Opener() {
+        @Override
+        public FileTree open() throws IOException {
+          return store.view(image);
+        }
+
+        @Override
+        public void discard() {}
+      }, true);
+    }
     LazyMerge merge = store.lazyMerge(lazyImage);
-    return merge == null ? null : new LazyView(merge, () -> store.view(image));
+    if (merge == null) {
+      return null;
+    }
+    Container.Prepared prepared = store.prepareContainer(name, image);
+    try {
+      if (prepared.written() || prepared.hasMounts()
+          || !prepared.image().manifestDigest().equals(store.image(lazyImage).manifestDigest())) {
+        return prepared.build(); // a container with changes opens whole, as before
+      }
+      return new LazyTree(merge, new LazyTree.Opener() {
+        @Override
+        public FileTree open() throws IOException {
+          return prepared.build();
+        }
+
+        @Override
+        public void discard() throws IOException {
+          prepared.close();
+        }
+      }, false);
+    } catch (IOException | RuntimeException e) {
+      prepared.close();
+      throw e;
+    }
   }
 
   private static FileSystemAlreadyExistsException alreadyOpen(String name) {

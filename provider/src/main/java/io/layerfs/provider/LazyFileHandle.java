@@ -8,7 +8,7 @@ import java.nio.channels.NonWritableChannelException;
 import java.nio.channels.WritableByteChannel;
 
 /**
- * A file of a {@link LazyView} opened for reading: its bytes, read whole through the lazy merge
+ * A file of a {@link LazyTree} opened for reading: its bytes, read whole through the lazy merge
  * at open, served from memory. Mapping it needs a host file, so a map is made of the same file
  * opened in the view's full tree ({@code mapped}, opened then and closed with this handle).
  */

@@ -9,16 +9,16 @@ import java.io.UncheckedIOException;
 import java.util.Map;
 
 /**
- * A file of a {@link LazyView} as the lazy merge found it; only its link count, which needs the
+ * A file of a {@link LazyTree} as the lazy merge found it; only its link count, which needs the
  * whole tree (the names of a file, the subdirectories of a directory), is asked of the view's
  * full tree, opened for it (an I/O error doing so is thrown as {@link UncheckedIOException}).
  */
 final class LazyNode implements Node.Lower {
-  private final LazyView view;
+  private final LazyTree view;
   private final LazyEntry entry;
   private volatile int linkCount;
 
-  LazyNode(LazyView view, LazyEntry entry) {
+  LazyNode(LazyTree view, LazyEntry entry) {
     this.view = view;
     this.entry = entry;
   }

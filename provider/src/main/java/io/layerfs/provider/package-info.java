@@ -13,7 +13,7 @@
  * newFileSystem(Path)} opens an OCI layout directory in place, or imports an archive into a
  * scratch layout in the system's temp directory, deleted when the file system closes. A
  * read-only view opened with env {@code lazy} on an image of plain gzip layers not yet complete
- * is a {@code LazyView}: it holds whether the whole view has been opened, answers lookups and
+ * is a {@code LazyTree}: it holds whether the whole view has been opened, answers lookups and
  * reads by path through the core's lazy merge until then ({@code LazyNode}, {@code
  * LazyFileHandle}), and opens the whole view, once, for what needs the tree (a listing, a link
  * count, the root).

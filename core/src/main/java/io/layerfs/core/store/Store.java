@@ -702,13 +702,28 @@ public final class Store implements Closeable {
    */
   public Container container(String name, String imageOrNull, boolean readOnly,
       List<String> mountSpecsOrNull) throws IOException {
-    // a lazy container another process created reads through its registry here too
+    reattachFor(name, imageOrNull);
+    return Container.open(content, layers(), name, imageOrNull, readOnly, mountSpecsOrNull);
+  }
+
+  /**
+   * Container {@code name} for writing, without mounts, opened up to its tree ({@link
+   * Container#prepare}): created from {@code imageOrNull} on first use, locked, checked; {@code
+   * Prepared.build} opens the tree.
+   */
+  public Container.Prepared prepareContainer(String name, String imageOrNull)
+      throws IOException {
+    reattachFor(name, imageOrNull);
+    return Container.prepare(content, layers(), name, imageOrNull, false, null);
+  }
+
+  /** A lazy container another process created reads through its registry here too. */
+  private void reattachFor(String name, String imageOrNull) throws IOException {
     if (imageOrNull != null) {
       reattachLazy(imageOrNull);
     } else if (Files.isDirectory(LazyLayers.root(content)) && hasContainer(name)) {
       reattachLazy(containerInfo(name).image());
     }
-    return Container.open(content, layers(), name, imageOrNull, readOnly, mountSpecsOrNull);
   }
 
   /**

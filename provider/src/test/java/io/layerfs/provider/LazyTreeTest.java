@@ -36,12 +36,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A read-only view of an image opened with env {@code lazy} from a registry, its plain gzip
- * layers not complete, answers lookups and reads through the lazy merge (fetching far less than
- * the image) exactly as a view of the same image read whole; a listing opens the whole view, and
- * from then on it serves everything.
+ * A read-only view of an image, or a container of it, opened with env {@code lazy} from a
+ * registry, its plain gzip layers not complete, answers lookups and reads through the lazy merge
+ * (fetching far less than the image) exactly as a view of the same image read whole; a listing
+ * or a write opens the whole tree, and from then on it serves everything as a file system opened
+ * whole does.
  */
-class LazyViewTest {
+class LazyTreeTest {
   /** Paths whose answer needs the bottom layer (mostly noise) read whole. */
   private static final List<String> WHOLE = List.of("/nothing", "/dangling", "/usr",
       "/usr/local");
@@ -63,11 +64,15 @@ class LazyViewTest {
   }
 
   private Map<String, Object> lazyEnv(RangeRegistry registry) {
+    return lazyEnv(registry, true);
+  }
+
+  private Map<String, Object> lazyEnv(RangeRegistry registry, boolean readOnly) {
     Map<String, Object> env = new HashMap<>();
     env.put("store", tmp.resolve("local"));
     env.put("image", registry.address() + "/test/merge:1");
     env.put("lazy", true);
-    env.put("readOnly", true);
+    env.put("readOnly", readOnly);
     return env;
   }
 
@@ -103,6 +108,67 @@ class LazyViewTest {
       assertEquals(List.of(), compare(whole, lazy, paths));
       assertEquals(Files.getAttribute(whole.getPath("/usr/bin"), "unix:nlink"),
           Files.getAttribute(lazy.getPath("/usr/bin"), "unix:nlink"));
+    }
+  }
+
+  @Test
+  void aContainerReadsLazilyUntilAWriteThenAsAContainerOpenedWhole() throws IOException {
+    try (RangeRegistry registry = new RangeRegistry(remote, built.manifestDigest().toString());
+        FileSystem whole = whole("lazy-box-view");
+        FileSystem wholeBox = FileSystems.newFileSystem(URI.create("layerfs://lazy-box-whole"),
+            Map.of("store", remote, "image", "merge"));
+        FileSystem lazy = FileSystems.newFileSystem(URI.create("layerfs://lazy-box"),
+            lazyEnv(registry, false))) {
+      List<String> paths = new ArrayList<>(MergeImage.PATHS);
+      paths.addAll(MergeImage.MORE_PATHS);
+      List<String> first = new ArrayList<>(paths);
+      first.removeAll(WHOLE);
+      first.removeAll(MergeImage.TREE_PATHS);
+      assertEquals(List.of(), compare(whole, lazy, first));
+      long fetched = registry.blobBytes();
+      assertTrue(fetched < imageBytes / 4, fetched + " of " + imageBytes + " bytes fetched");
+      System.out.printf("lazy container: %d paths looked up and read with %d of %d bytes"
+          + " fetched%n", first.size(), fetched, imageBytes);
+      // a write opens the container whole; from then on it is the container opened whole
+      java.time.Instant start = java.time.Instant.now().minusSeconds(1);
+      for (FileSystem fs : List.of(wholeBox, lazy)) {
+        Files.writeString(fs.getPath("/etc/issue"), "changed\n");
+        Files.createDirectory(fs.getPath("/srv/new"));
+        Files.delete(fs.getPath("/etc/hosts"));
+      }
+      assertTrue(registry.blobBytes() >= imageBytes, registry.blobBytes() + " bytes");
+      assertEquals(walk(wholeBox), walk(lazy));
+      // the times of the changes differ by when each was made
+      assertEquals(changesAt(compareLines(wholeBox, paths), start),
+          changesAt(compareLines(lazy, paths), start));
+      assertEquals(LayerFileSystems.diff(wholeBox).toString(),
+          LayerFileSystems.diff(lazy).toString());
+    }
+  }
+
+  @Test
+  void aContainerNeverWrittenIsCreatedAndReleasedOnCloseAndReopensLazily() throws IOException {
+    try (RangeRegistry registry = new RangeRegistry(remote, built.manifestDigest().toString())) {
+      for (int round = 0; round < 2; round++) {
+        try (FileSystem lazy = FileSystems.newFileSystem(URI.create("layerfs://lazy-kept"),
+            lazyEnv(registry, false))) {
+          assertEquals("top issue\n",
+              Files.readString(lazy.getPath("/etc/issue"), StandardCharsets.UTF_8));
+          assertTrue(registry.blobBytes() < imageBytes / 4, registry.blobBytes() + " bytes");
+          if (round == 1) {
+            assertEquals(List.of(), LayerFileSystems.diff(lazy)); // opens it whole
+          }
+        }
+        // made at the first open, unlocked at each close (the second open would fail)
+        try (Store local = Store.open(tmp.resolve("local"))) {
+          assertTrue(local.hasContainer("lazy-kept"));
+        }
+      }
+      // the second round's diff fetched the rest: complete, so a third open is a plain one
+      try (FileSystem reopened = FileSystems.newFileSystem(URI.create("layerfs://lazy-kept"),
+          Map.of("store", tmp.resolve("local"), "lazy", true))) {
+        assertEquals("top issue\n", Files.readString(reopened.getPath("/etc/issue")));
+      }
     }
   }
 
@@ -164,6 +230,18 @@ class LazyViewTest {
             "the layers are still partial");
       }
     }
+  }
+
+  /** {@code lines} with each time from {@code since} on as "(changed)". */
+  private static List<String> changesAt(List<String> lines, java.time.Instant since) {
+    java.util.regex.Pattern time =
+        java.util.regex.Pattern.compile("\\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z");
+    List<String> out = new ArrayList<>();
+    for (String line : lines) {
+      out.add(time.matcher(line).replaceAll(m ->
+          java.time.Instant.parse(m.group()).isBefore(since) ? m.group() : "(changed)"));
+    }
+    return out;
   }
 
   /** The paths whose description differs between {@code expected} and {@code actual}. */
