@@ -94,12 +94,12 @@
  * topmost entry of it in any layer, wherever in the tar): the caller asks a view. {@code
  * LazyReadMergeTest} compares each lookup with a view of the same image read whole.
  *
- * <p>This serves {@code Store.readLazily} (one file) and, in the provider, a read-only view of
- * a lazily read image, which answers lookups and reads by path through the merge until
- * something needs the whole tree (a listing, a link count), and then opens the view as before.
- * Such a view needs every layer's index, and indexing a tar reads it to its end, so it fetches
- * plain gzip layers whole (completing them) first; so does a container of the image when it
- * opens. Of a name given twice in one tar, the merge finds the first entry (a view shows the
+ * <p>This serves {@code Store.readLazily} (one file) and, in the provider, a view of a lazily
+ * read image or a container of it not yet written, which answer lookups and reads by path
+ * through the merge until something needs the whole tree (a listing, a link count, a change),
+ * and then open the tree as before. The tree needs every layer's index, and indexing a tar reads
+ * it to its end, so it fetches plain gzip layers whole (completing them) first. Of a name given
+ * twice in one tar, the merge finds the first entry (a view shows the
  * last; the OCI image spec forbids such tars). Completing a layer whose prefix this process
  * inflated inflates the rest after it and stores the whole tar (checked against the DiffID) as
  * the layer's uncompressed blob, so the layer store indexes it without inflating it again.
