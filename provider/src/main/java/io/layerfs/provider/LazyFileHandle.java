@@ -9,8 +9,9 @@ import java.nio.channels.WritableByteChannel;
 
 /**
  * A file of a {@link LazyTree} opened for reading: its bytes, read whole through the lazy merge
- * at open, served from memory. Mapping it needs a host file, so a map is made of the same file
- * opened in the view's full tree ({@code mapped}, opened then and closed with this handle).
+ * at open, served from memory. Mapping it needs a host file, and locking a container's file its
+ * lock file, so for those the same file is opened in the whole tree ({@code opened}, opened then
+ * and closed with this handle).
  */
 final class LazyFileHandle implements FileHandle {
   /** Opens the file in the view's full tree. */
@@ -21,12 +22,22 @@ final class LazyFileHandle implements FileHandle {
 
   private final byte[] bytes;
   private final Whole whole;
+  private final boolean lockable;
   // @GuardedBy("this")
-  private FileHandle mapped;
+  private FileHandle opened;
 
-  LazyFileHandle(byte[] bytes, Whole whole) {
+  /** {@code lockable}: a container's file, whose locks are its lock file's. */
+  LazyFileHandle(byte[] bytes, Whole whole, boolean lockable) {
     this.bytes = bytes;
     this.whole = whole;
+    this.lockable = lockable;
+  }
+
+  private synchronized FileHandle opened() throws IOException {
+    if (opened == null) {
+      opened = whole.open();
+    }
+    return opened;
   }
 
   @Override
@@ -82,19 +93,20 @@ final class LazyFileHandle implements FileHandle {
     if (mode != FileChannel.MapMode.READ_ONLY) {
       throw new NonWritableChannelException();
     }
-    FileHandle h;
-    synchronized (this) {
-      if (mapped == null) {
-        mapped = whole.open();
-      }
-      h = mapped;
-    }
-    return h.map(mode, position, size, mapper);
+    return opened().map(mode, position, size, mapper);
   }
 
+  /** None for a view's file (locks are the caller's bookkeeping); a container's lock file. */
   @Override
   public FileChannel lockChannel() {
-    return null;
+    if (!lockable) {
+      return null;
+    }
+    try {
+      return Uninterrupted.call(this::opened).lockChannel();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   @Override
@@ -114,8 +126,8 @@ final class LazyFileHandle implements FileHandle {
 
   @Override
   public synchronized void close() throws IOException {
-    if (mapped != null) {
-      mapped.close();
+    if (opened != null) {
+      opened.close();
     }
   }
 }

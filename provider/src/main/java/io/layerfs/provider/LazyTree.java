@@ -141,7 +141,7 @@ final class LazyTree implements FileTree {
       LazyEntry e = merge.find(absPath, !options.contains(LinkOption.NOFOLLOW_LINKS));
       if (e != null && e.type() == EntryType.FILE && e.size() <= MAX_HELD) {
         return new LazyFileHandle(merge.read(e),
-            () -> full().open(absPath, options, createMode));
+            () -> full().open(absPath, options, createMode), !readOnly);
       }
       if (e != null && e.type() != EntryType.DIRECTORY && e.type() != EntryType.SYMLINK) {
         // as a view: devices and fifos of an image are descriptions, not devices
