@@ -48,15 +48,22 @@ final class LazyTree implements FileTree {
   private final LazyMerge merge;
   private final Opener opener;
   private final boolean readOnly;
+  private final long maxHeld;
   private volatile FileTree full;
   // @GuardedBy("this")
   private boolean closed;
 
   /** {@code readOnly}: a view of the image; else a container of it, opened for writing. */
   LazyTree(LazyMerge merge, Opener opener, boolean readOnly) {
+    this(merge, opener, readOnly, MAX_HELD);
+  }
+
+  /** {@code maxHeld}: the largest file read into memory (a test's). */
+  LazyTree(LazyMerge merge, Opener opener, boolean readOnly, long maxHeld) {
     this.merge = merge;
     this.opener = opener;
     this.readOnly = readOnly;
+    this.maxHeld = maxHeld;
   }
 
   /** The whole tree, opened on first call (every layer fetched whole). */
@@ -74,11 +81,6 @@ final class LazyTree implements FileTree {
       }
       return full;
     }
-  }
-
-  /** Whether the whole tree has been opened (so the merge answers nothing any more). */
-  boolean opened() {
-    return full != null;
   }
 
   @Override
@@ -139,11 +141,12 @@ final class LazyTree implements FileTree {
     FileTree f = full;
     if (f == null && readsOnly(options)) {
       LazyEntry e = merge.find(absPath, !options.contains(LinkOption.NOFOLLOW_LINKS));
-      if (e != null && e.type() == EntryType.FILE && e.size() <= MAX_HELD) {
+      if (e != null && e.type() == EntryType.FILE && e.size() <= maxHeld) {
         return new LazyFileHandle(merge.read(e),
             () -> full().open(absPath, options, createMode), !readOnly);
       }
-      if (e != null && e.type() != EntryType.DIRECTORY && e.type() != EntryType.SYMLINK) {
+      if (e != null && e.type() != EntryType.FILE && e.type() != EntryType.DIRECTORY
+          && e.type() != EntryType.SYMLINK) {
         // as a view: devices and fifos of an image are descriptions, not devices
         throw new FileSystemException(absPath, null, "Operation not supported");
       }

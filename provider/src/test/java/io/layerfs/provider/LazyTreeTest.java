@@ -180,6 +180,42 @@ class LazyTreeTest {
   }
 
   @Test
+  void aFileOverTheLimitIsReadThroughTheWholeTree() throws IOException {
+    try (RangeRegistry registry = new RangeRegistry(remote, built.manifestDigest().toString());
+        Store local = Store.open(tmp.resolve("limit"))) {
+      String tag = local.lazyImage(registry.address() + "/test/merge:1",
+          io.layerfs.core.registry.RegistryOptions.defaults().withTlsVerify(false));
+      boolean[] opened = {false};
+      try (LazyTree tree = new LazyTree(local.lazyMerge(tag), new LazyTree.Opener() {
+        @Override
+        public io.layerfs.core.FileTree open() throws IOException {
+          opened[0] = true;
+          return local.view(tag);
+        }
+
+        @Override
+        public void discard() {}
+      }, true, 10)) {
+        assertEquals("top issue\n", read(tree, "/etc/issue")); // 10 bytes: held
+        assertFalse(opened[0]);
+        assertEquals("usr os-release\n", read(tree, "/usr/lib/os-release")); // 15: not
+        assertTrue(opened[0]);
+        assertTrue(registry.blobBytes() >= imageBytes, registry.blobBytes() + " bytes");
+      }
+    }
+  }
+
+  private static String read(io.layerfs.core.FileTree tree, String path) throws IOException {
+    try (io.layerfs.core.FileHandle h = tree.open(path, java.util.Set.of(), 0)) {
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate((int) h.size());
+      while (b.hasRemaining() && h.read(b, b.position()) >= 0) {
+        // fill
+      }
+      return new String(b.array(), StandardCharsets.UTF_8);
+    }
+  }
+
+  @Test
   void aLinkCountOpensTheWholeView() throws IOException {
     try (RangeRegistry registry = new RangeRegistry(remote, built.manifestDigest().toString());
         FileSystem whole = whole("lazy-nlink-whole");
