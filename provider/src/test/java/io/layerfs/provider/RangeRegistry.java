@@ -16,8 +16,9 @@ import java.util.regex.Pattern;
 
 /**
  * A plain-HTTP registry on the loopback address that serves an OCI layout: one manifest for
- * every reference ({@code /v2/NAME/manifests/REF}, whatever NAME and REF) and blobs by digest, whole or a {@code Range}
- * of them ({@code 206}); it counts the blob bytes it sends. Stopped by {@link #close}.
+ * every reference ({@code /v2/NAME/manifests/REF}, whatever NAME and REF) and blobs by digest,
+ * whole or a {@code Range} of them ({@code 206}); it counts the blob bytes it sends. Stopped by
+ * {@link #close}.
  */
 final class RangeRegistry implements AutoCloseable {
   private static final Pattern RANGE = Pattern.compile("bytes=(\\d+)-(\\d*)");
