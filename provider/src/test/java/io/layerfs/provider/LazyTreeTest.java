@@ -258,6 +258,34 @@ class LazyTreeTest {
   }
 
   @Test
+  void readsInAContainerGoOnWhileAnotherThreadWritesIt() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try (RangeRegistry registry = new RangeRegistry(remote, built.manifestDigest().toString());
+        FileSystem lazy = FileSystems.newFileSystem(URI.create("layerfs://lazy-box-threads"),
+            lazyEnv(registry, false))) {
+      Future<List<String>> reader = pool.submit(() -> {
+        List<String> seen = new ArrayList<>();
+        for (int round = 0; round < 20; round++) {
+          seen.add(Files.readString(lazy.getPath("/link-to-etc/hosts"))
+              + Files.readString(lazy.getPath("/usr/local/bin/sh")));
+        }
+        return seen;
+      });
+      Future<String> writer = pool.submit(() -> {
+        Files.writeString(lazy.getPath("/srv/written"), "by the other thread\n");
+        return Files.readString(lazy.getPath("/srv/written"));
+      });
+      assertEquals("by the other thread\n", writer.get());
+      for (String s : reader.get()) {
+        assertEquals("middle hosts\nsh\n", s);
+      }
+      assertEquals("middle hosts\n", Files.readString(lazy.getPath("/etc/hosts")));
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   void closingAViewNeverOpenedWholeLeavesTheLayersPartial() throws IOException {
     try (RangeRegistry registry = new RangeRegistry(remote, built.manifestDigest().toString())) {
       FileSystem lazy = FileSystems.newFileSystem(URI.create("layerfs://lazy-close"),
