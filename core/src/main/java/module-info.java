@@ -23,4 +23,6 @@ module io.layerfs.core {
   exports io.layerfs.core.registry;
   // errors as the running JDK reports them, which the provider follows too
   exports io.layerfs.core.internal to io.layerfs.provider;
+  // the lazy merge a view of a lazily read image answers lookups with until it needs the tree
+  exports io.layerfs.core.lazy to io.layerfs.provider;
 }

@@ -198,6 +198,55 @@ final class LazyRegistryIT {
   }
 
   /**
+   * A read-only view opened through {@code FileSystems.newFileSystem} with env {@code lazy} on
+   * the plain gzip image answers a stat and a read of /etc/os-release (a link) through the lazy
+   * merge, without completing the layer: under 10% of the image fetched. Timed from the open to
+   * the first read's end against the full pull and first read; once through the counting proxy,
+   * then straight from the registry, as the full pull is timed.
+   */
+  @Test
+  void aLazyViewThroughTheProviderReadsOsReleaseFetchingUnderTenPercent() throws IOException {
+    byte[] expected = Files.readAllBytes(image.rootfs(DebianImage.BASE)
+        .resolve("usr/lib/os-release"));
+    for (boolean viaProxy : new boolean[] {true, false}) {
+      proxy.clear();
+      Path dir = Files.createTempDirectory(work, "lazy-view");
+      String registry = viaProxy ? proxy.address() : TestRegistry.address();
+      Map<String, Object> env = Map.of("store", dir, "image", registry + "/" + REPO + ":plain",
+          "lazy", true, "readOnly", true, "tlsVerify", false);
+      long start = System.nanoTime();
+      long first;
+      try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://lazy-view-it"), env)) {
+        Path osRelease = fs.getPath("/etc/os-release");
+        assertTrue(Files.isSymbolicLink(osRelease));
+        assertEquals(expected.length, Files.size(osRelease));
+        assertArrayEquals(expected, Files.readAllBytes(osRelease));
+        first = System.nanoTime() - start;
+        assertEquals(fs.getPath("/usr/lib/os-release"), osRelease.toRealPath());
+      }
+      long imageBytes;
+      try (Store store = Store.open(dir)) {
+        imageBytes = store.image(store.tags().get(0)).layers().stream()
+            .mapToLong(Layer::size).sum();
+        assertFalse(store.lazyMerge(store.tags().get(0)) == null,
+            "the layer was completed");
+      }
+      if (viaProxy) {
+        long served = rangeBytes();
+        report("lazy view (FileSystems.newFileSystem, env lazy, readOnly) of the plain gzip "
+            + "image: stat and first read of /etc/os-release fetched " + served + " bytes of "
+            + imageBytes + " (" + percent(served, imageBytes) + ") in " + blobRequests()
+            + " range requests; " + ms(first) + " from the open, through the proxy");
+        assertTrue(served > 0 && served < imageBytes / 10, served + " bytes");
+      } else {
+        report("lazy view, straight from the registry: open, stat and first read of "
+            + "/etc/os-release in " + ms(first) + " against " + ms(pullAndReadNanos)
+            + " for a full pull and first read (" + ratio(pullAndReadNanos, first) + ")");
+      }
+    }
+  }
+
+  /**
    * {@code layerfs cat --lazy} reads one file of the plain gzip image from the registry without
    * pulling it, under 10% of the image for /etc/os-release; /bin/which goes through three links
    * (/bin, /usr/bin/which and /etc/alternatives/which) to a shell script, as the image has it.

@@ -84,10 +84,15 @@ final class LayerFileSystem extends FileSystem {
     return tree.layers();
   }
 
-  /** The container of this file system, or null for a view of an image alone. */
-  Container container() {
+  /**
+   * The container of this file system, or null for a view of an image alone; a container opened
+   * lazily opens its whole tree for this.
+   */
+  Container container() throws IOException {
     ensureOpen();
-    return tree instanceof Container c ? c : null;
+    FileTree t = tree instanceof LazyTree lazy && !lazy.readOnly()
+        ? Uninterrupted.call(lazy::full) : tree;
+    return t instanceof Container c ? c : null;
   }
 
   /**

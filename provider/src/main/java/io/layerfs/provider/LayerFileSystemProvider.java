@@ -11,8 +11,10 @@ import io.layerfs.core.Limits;
 import io.layerfs.core.Node;
 import io.layerfs.core.Progress;
 import io.layerfs.core.internal.NotADirectory;
+import io.layerfs.core.lazy.LazyMerge;
 import io.layerfs.core.registry.RegistryOptions;
 import io.layerfs.core.store.BackgroundFetch;
+import io.layerfs.core.store.Container;
 import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -129,8 +131,11 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
         image = config.image() == null ? null
             : handle.store().imageOrPull(config.image(), registry, Progress.NONE);
       }
-      FileTree tree = handle.store().open(name, image, config.readOnly(),
-          config.mounts(), config.signedBy(), config.signedIdentity());
+      FileTree tree = lazyTree(handle.store(), name, image, lazyImage, config);
+      if (tree == null) {
+        tree = handle.store().open(name, image, config.readOnly(), config.mounts(),
+            config.signedBy(), config.signedIdentity());
+      }
       BackgroundFetch fetch;
       try {
         fetch = config.lazyBackground() && lazyImage != null
@@ -172,6 +177,62 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
         throw new IOException(e.getMessage() + "; there was no store at " + config.store()
             + " (the directory did not exist; none is left there)", e);
       }
+      throw e;
+    }
+  }
+
+  /**
+   * A tree of a lazily read image that answers lookups through the lazy merge until it needs the
+   * whole tree ({@link LazyTree}): a read-only view of the image (no container of that name), or
+   * a container opened for writing whose writable layer is empty; without mounts or a signature
+   * to check, over an image whose layers are all plain gzip layers read lazily and not all
+   * complete. Null otherwise: the store opens the tree, fetching the layers whole.
+   */
+  private static FileTree lazyTree(Store store, String name, String image, String lazyImage,
+      LayerEnv config) throws IOException {
+    if (lazyImage == null || config.signedBy() != null
+        || (config.mounts() != null && !config.mounts().isEmpty())) {
+      return null;
+    }
+    boolean exists = store.hasContainer(name);
+    if (config.readOnly()) {
+      if (exists || image == null) {
+        return null;
+      }
+      LazyMerge merge = store.lazyMerge(lazyImage);
+      return merge == null ? null : new LazyTree(merge, new LazyTree.Opener() {
+        @Override
+        public FileTree open() throws IOException {
+          return store.view(image);
+        }
+
+        @Override
+        public void discard() {}
+      }, true);
+    }
+    LazyMerge merge = store.lazyMerge(lazyImage);
+    if (merge == null) {
+      return null;
+    }
+    Container.Prepared prepared = store.prepareContainer(name, image);
+    try {
+      if (prepared.written() || prepared.hasMounts()
+          || !prepared.image().manifestDigest().equals(store.image(lazyImage).manifestDigest())) {
+        return prepared.build(); // a container with changes opens whole, as before
+      }
+      return new LazyTree(merge, new LazyTree.Opener() {
+        @Override
+        public FileTree open() throws IOException {
+          return prepared.build();
+        }
+
+        @Override
+        public void discard() throws IOException {
+          prepared.close();
+        }
+      }, false);
+    } catch (IOException | RuntimeException e) {
+      prepared.close();
       throw e;
     }
   }

@@ -11,7 +11,13 @@
  * and writes copy-on-write into its own layer, or a read-only view of an image; it turns paths
  * into the absolute strings the core looks up, and names the caller's path in errors. {@code
  * newFileSystem(Path)} opens an OCI layout directory in place, or imports an archive into a
- * scratch layout in the system's temp directory, deleted when the file system closes.
+ * scratch layout in the system's temp directory, deleted when the file system closes. A
+ * read-only view, or a container whose writable layer is empty, opened with env {@code lazy} on
+ * an image of plain gzip layers not yet complete is a {@code LazyTree}: it holds whether the
+ * whole tree has been opened, answers lookups and reads by path through the core's lazy merge
+ * until then ({@code LazyNode}, {@code LazyFileHandle}), and opens the whole tree, once, for
+ * what needs it (a listing, a link count, the root, a change; a container was created and locked
+ * at the open, and is built then).
  *
  * <p>Paths ({@code LayerPath}) behave exactly as the JDK's Unix paths, quirks included, and do no
  * I/O but {@code toUri}, which, as the JDK's, adds a slash for a directory; URIs ({@code

@@ -18,6 +18,8 @@ import java.util.Map;
  */
 public final class RawTarReader {
   static final int BLOCK = 512;
+  /** A time the entry does not give. */
+  public static final long NO_TIME = Long.MIN_VALUE;
   /** Meta entries (PAX records, long names) larger than this are refused. */
   private static final int MAX_META = 1 << 20;
 
@@ -37,6 +39,59 @@ public final class RawTarReader {
     long devMajor;
     long devMinor;
     Map<String, byte[]> xattrs = new LinkedHashMap<>();
+    // PAX times with their fractions, or NO_TIME
+    long mtimeNanos;
+    long atimeNanos = NO_TIME;
+    long ctimeNanos = NO_TIME;
+
+    /** Permission bits and setuid/setgid/sticky. */
+    public int mode() {
+      return (int) (mode & 07777);
+    }
+
+    public int uid() {
+      return (int) uid;
+    }
+
+    public int gid() {
+      return (int) gid;
+    }
+
+    public String userName() {
+      return uname;
+    }
+
+    public String groupName() {
+      return gname;
+    }
+
+    /** Modification time in nanoseconds (a PAX {@code mtime}'s fraction kept). */
+    public long mtimeNanos() {
+      return mtimeNanos;
+    }
+
+    /** PAX {@code atime} in nanoseconds, or {@link #NO_TIME}. */
+    public long atimeNanos() {
+      return atimeNanos;
+    }
+
+    /** PAX {@code ctime} in nanoseconds, or {@link #NO_TIME}. */
+    public long ctimeNanos() {
+      return ctimeNanos;
+    }
+
+    public int devMajor() {
+      return (int) devMajor;
+    }
+
+    public int devMinor() {
+      return (int) devMinor;
+    }
+
+    /** The {@code SCHILY.xattr.*} records (the map itself). */
+    public Map<String, byte[]> xattrs() {
+      return xattrs;
+    }
 
     public boolean isRegular() {
       return type == '0' || type == '\0' || type == '7';
@@ -117,6 +172,11 @@ public final class RawTarReader {
       }
       String mtime = pax.get("mtime");
       e.mtimeSeconds = mtime != null ? paxSeconds(mtime, at) : number(block, 136, 12, at);
+      e.mtimeNanos = mtime != null ? paxNanos(mtime, "mtime", at) : e.mtimeSeconds * 1_000_000_000L;
+      String atime = pax.get("atime");
+      e.atimeNanos = atime != null ? paxNanos(atime, "atime", at) : NO_TIME;
+      String ctime = pax.get("ctime");
+      e.ctimeNanos = ctime != null ? paxNanos(ctime, "ctime", at) : NO_TIME;
       e.uname = pax.getOrDefault("uname", cString(block, 265, 32));
       e.gname = pax.getOrDefault("gname", cString(block, 297, 32));
       if (type == '3' || type == '4') {
@@ -310,6 +370,15 @@ public final class RawTarReader {
     try {
       return Long.parseLong(v.trim());
     } catch (NumberFormatException e) {
+      throw new IOException("malformed PAX " + key + " '" + v + "' at offset " + at);
+    }
+  }
+
+  private static long paxNanos(String v, String key, long at) throws IOException {
+    try {
+      return new java.math.BigDecimal(v.trim()).movePointRight(9)
+          .setScale(0, java.math.RoundingMode.FLOOR).longValueExact();
+    } catch (NumberFormatException | ArithmeticException e) {
       throw new IOException("malformed PAX " + key + " '" + v + "' at offset " + at);
     }
   }

@@ -62,8 +62,8 @@ final class GzipSeek {
   static final int MAX_OUTPUT = 32 << 20;
   private static final int MAX_PROBES = 40;
 
-  /** An entry found: type code, link target, data (regular files only). */
-  record Found(String path, char type, String link, byte[] data) {}
+  /** An entry found: type code, link target, data (regular files only), header metadata. */
+  record Found(String path, char type, String link, byte[] data, TarMeta meta) {}
 
   private record Summary(String first, String last, long end) {}
 
@@ -240,7 +240,7 @@ final class GzipSeek {
 
   /** One entry a probe read: its name and where its data lies in the probe's output. */
   private record Seen(String name, char type, String link, long size, int dataAt,
-      boolean afterBreak) {}
+      boolean afterBreak, TarMeta meta) {}
 
   /**
    * Finds a block boundary at or after {@code at}, inflates from it up to {@code limit}
@@ -412,7 +412,7 @@ final class GzipSeek {
       }
       data = java.util.Arrays.copyOfRange(w.output(), s.dataAt(), (int) (s.dataAt() + s.size()));
     }
-    p.found = new Found(s.name(), s.type(), s.link(), data);
+    p.found = new Found(s.name(), s.type(), s.link(), data, s.meta());
     p.verdict = Verdict.FOUND;
   }
 
@@ -501,7 +501,7 @@ final class GzipSeek {
             }
           } else if (keptAt != pos && discardAt != pos) {
             seen.add(new Seen(Toc.cleanName(e.name), e.type, e.linkName, e.size, dataAt,
-                breakBefore));
+                breakBefore, TarMeta.of(e)));
             keptAt = pos;
             breakBefore = false;
           }

@@ -156,18 +156,44 @@ public final class LazyLayer {
   }
 
   /**
-   * What one layer says about a path: its data, the absolute path a link points to (a symbolic
-   * link's resolved against the entry's directory, a hard link's naming a file of this same
-   * layer), or that the layer whites it out.
+   * What one layer says about a path: its entry's type code, header metadata and size, the
+   * absolute path a link points to (a symbolic link's resolved against the entry's directory,
+   * a hard link's naming a file of this same layer), or that the layer whites it out. A regular
+   * file's bytes are {@code data} when a search of the stream found it, else read from {@code
+   * dataOffset} by {@link #data}.
    */
-  public record Lookup(byte[] data, String linkTarget, boolean hardLink, boolean whiteout) {}
+  public record Lookup(char type, byte[] data, String linkTarget, boolean hardLink,
+      boolean whiteout, TarMeta meta, long size, long dataOffset, String storedLink) {
+    static final Lookup WHITEOUT = new Lookup('\0', null, null, false, true, null, 0, -1, null);
+    /** A directory a layer has no entry of, only entries under it: as a view shows it. */
+    static final Lookup IMPLIED_DIRECTORY = new Lookup('5', null, null, false, false,
+        new TarMeta(0755, 0, 0, "", "", 0, 0, 0, 0, 0, java.util.Map.of()), 0, 0, null);
+
+    boolean regular() {
+      return !whiteout && (type == '0' || type == '\0' || type == '7');
+    }
+
+    boolean directory() {
+      return type == '5';
+    }
+  }
 
   /**
    * Looks {@code absPath} up in a plain gzip layer, inflating it only as far as the entry (and
-   * the file's data); null if the layer neither has it nor whites it out (then the layer has
-   * been read whole).
+   * a regular file's data, which {@link Lookup#data} then holds); null if the layer neither has
+   * it nor whites it out (then the layer has been read whole).
    */
   public Lookup lookup(String absPath) throws IOException {
+    Lookup l = find(absPath);
+    if (l == null || !l.regular() || l.data() != null) {
+      return l;
+    }
+    return new Lookup(l.type(), data(absPath, l), null, false, false, l.meta(), l.size(),
+        l.dataOffset(), l.storedLink());
+  }
+
+  /** {@link #lookup}, a regular file's data not read (unless a search of the stream had to). */
+  Lookup find(String absPath) throws IOException {
     Lookup sought = probe(absPath);
     if (sought != null) {
       return sought;
@@ -178,24 +204,41 @@ public final class LazyLayer {
     if (f == null) {
       int slash = p.lastIndexOf('/');
       String wh = (slash < 0 ? "" : p.substring(0, slash + 1)) + ".wh." + p.substring(slash + 1);
-      return s.find(wh) != null ? new Lookup(null, null, false, true) : null;
+      return s.find(wh) != null ? Lookup.WHITEOUT : null;
     }
-    return read(absPath, p, f);
+    return found(p, f);
   }
 
   /**
    * {@link #lookup} without reading the layer whole: a few headers on from where the scan
-   * stands, then a search of the compressed stream. Null when that does not find a file or a
-   * link at {@code absPath} (it may still be there, as a directory or further on).
+   * stands, then {@link #search}. Null when that does not find the entry at {@code absPath} (it
+   * may still be there, further on).
    */
   Lookup probe(String absPath) throws IOException {
     LazyTarScan s = scan();
     String p = Toc.cleanName(absPath);
     LazyTarScan.Found f = s.find(p, s.position() + SCAN_FIRST);
-    if (f != null) {
-      return f.type() == '5' ? null : read(absPath, p, f);
-    }
-    return s.done() ? null : seek(p);
+    return f != null ? found(p, f) : search(absPath);
+  }
+
+  /**
+   * The entry at {@code absPath} if the scan has seen it, or finds it within the first {@link
+   * #SCAN_FIRST} bytes of the tar; else null (it may be further on). Unlike {@link #probe}, it
+   * never moves the scan past that: a lookup of a path the layer does not have near its start,
+   * one of many, costs a search rather than another stretch of the stream.
+   */
+  Lookup peek(String absPath) throws IOException {
+    String p = Toc.cleanName(absPath);
+    LazyTarScan.Found f = scan().find(p, SCAN_FIRST);
+    return f == null ? null : found(p, f);
+  }
+
+  /**
+   * The entry at {@code absPath} found by a search of the compressed stream, when the scan has
+   * not read the layer whole; null when the search cannot tell.
+   */
+  Lookup search(String absPath) throws IOException {
+    return scan().done() ? null : seek(Toc.cleanName(absPath));
   }
 
   /**
@@ -206,19 +249,29 @@ public final class LazyLayer {
     return scan().find(cleanPath);
   }
 
-  private Lookup read(String absPath, String p, LazyTarScan.Found f) throws IOException {
-    switch (f.type()) {
-      case '2':
-        return new Lookup(null, "/" + resolveLink(p, f.link()), false, false);
-      case '1':
-        return new Lookup(null, "/" + Toc.cleanName(f.link()), true, false);
-      case '0', '\0', '7':
-        break;
-      case '5':
-        throw new FileSystemException(absPath, null, "Is a directory");
-      default:
-        throw new FileSystemException(absPath, null, "not a regular file (in layer "
-            + layer.digest() + ")");
+  /** Whether the layer has an entry below directory {@code cleanDir} (read whole). */
+  boolean hasUnder(String cleanDir) throws IOException {
+    return scan().hasUnder(cleanDir);
+  }
+
+  private static Lookup found(String p, LazyTarScan.Found f) {
+    return lookupOf(p, f.type(), f.link(), null, f.meta(), f.size(), f.dataOffset());
+  }
+
+  private static Lookup lookupOf(String p, char type, String link, byte[] data, TarMeta meta,
+      long size, long dataOffset) {
+    String target = switch (type) {
+      case '2' -> "/" + resolveLink(p, link);
+      case '1' -> "/" + Toc.cleanName(link);
+      default -> null;
+    };
+    return new Lookup(type, data, target, type == '1', false, meta, size, dataOffset, link);
+  }
+
+  /** The bytes of a regular file this layer's lookup found (read at once). */
+  byte[] data(String absPath, Lookup f) throws IOException {
+    if (f.data() != null) {
+      return f.data();
     }
     if (f.size() > Integer.MAX_VALUE - 8) {
       throw new FileSystemException(absPath, null, "too large to read at once (" + f.size()
@@ -231,13 +284,13 @@ public final class LazyLayer {
         throw new IOException("layer " + layer.digest() + " ends inside '" + absPath + "'");
       }
     }
-    return new Lookup(b.array(), null, false, false);
+    return b.array();
   }
 
   /**
    * The entry at {@code p} found by a search of the compressed stream ({@link GzipSeek}) rather
    * than a read from its start; null when the search cannot tell for sure, or finds an entry a
-   * read from the start must report (not a file or link).
+   * read from the start must report (not a file, link or directory).
    */
   private Lookup seek(String p) throws IOException {
     GzipSeek.Found g = seeker().find(p);
@@ -245,9 +298,9 @@ public final class LazyLayer {
       return null;
     }
     return switch (g.type()) {
-      case '2' -> new Lookup(null, "/" + resolveLink(p, g.link()), false, false);
-      case '1' -> new Lookup(null, "/" + Toc.cleanName(g.link()), true, false);
-      case '0', '\0', '7' -> new Lookup(g.data(), null, false, false);
+      case '0', '\0', '7' -> lookupOf(p, g.type(), g.link(), g.data(), g.meta(), g.data().length,
+          -1);
+      case '1', '2', '5' -> lookupOf(p, g.type(), g.link(), null, g.meta(), 0, -1);
       default -> null;
     };
   }

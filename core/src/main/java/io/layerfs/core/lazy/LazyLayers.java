@@ -4,7 +4,6 @@ import io.layerfs.core.Digest;
 import io.layerfs.core.Layer;
 import io.layerfs.core.RangedBlob;
 import io.layerfs.core.content.ContentStore;
-import io.layerfs.core.estargz.Toc;
 import io.layerfs.core.estargz.EStargzReader;
 import java.io.Closeable;
 import java.io.IOException;
@@ -192,125 +191,34 @@ public final class LazyLayers implements Closeable {
 
   /**
    * Reads one file of the image whose layers are {@code layers} (bottom first), every one
-   * attached here, through their plain gzip streams ({@link LazyLayer#lookup}), as a view of the
-   * image shows it: the top layer is searched first, and a lower one only once the upper ones
-   * are read whole and hold neither the path nor a whiteout of it, nor make a directory on the
-   * way opaque, a link or a file; links anywhere on the path are followed (a symbolic link's
-   * target from the top, a hard link's in its own layer).
+   * attached here, through their plain gzip streams, as a view of the image shows it ({@link
+   * LazyMerge#readFile}).
    *
    * @param image names the image in errors
    * @return the file's bytes, or null if the image has no file there
    */
   public byte[] readFile(List<Layer> layers, String absPath, String image) throws IOException {
-    String path = Toc.cleanName(absPath);
-    for (int hops = 0; hops < 40; hops++) {
-      Step step = resolve(layers, path, image);
-      if (step.linkTarget() == null) {
-        return step.data();
-      }
-      path = step.linkTarget();
-    }
-    throw new IOException("too many levels of symbolic links at " + absPath + " in " + image);
-  }
-
-  /** A file's bytes (null: absent), or a symbolic link's target to resolve from the top. */
-  private record Step(byte[] data, String linkTarget) {}
-
-  private static final Step ABSENT = new Step(null, null);
-
-  private Step resolve(List<Layer> layers, String path, String image) throws IOException {
-    String[] parts = path.split("/");
-    // which directories on the way a layer above the one at hand has as directories: an entry
-    // of another type below one is hidden, and so is everything under it
-    boolean[] dirAbove = new boolean[parts.length];
-    for (int i = layers.size() - 1; i >= 0; i--) {
-      LazyLayer l = attached.get(layers.get(i).digest());
-      if (l == null) {
-        throw new IOException("layer " + layers.get(i).digest() + " of " + image
-            + " is not attached for lazy reads");
-      }
-      LazyLayer.Lookup found = l.probe("/" + path);
-      if (found == null) {
-        String via = linkOnTheWay(l, parts, dirAbove);
-        if (via != null) {
-          return new Step(null, via);
-        }
-        found = l.lookup("/" + path);
-      }
-      if (found != null) {
-        if (found.whiteout()) {
-          return ABSENT;
-        }
-        if (found.linkTarget() == null) {
-          return new Step(found.data(), null);
-        }
-        if (!found.hardLink()) {
-          return new Step(null, Toc.cleanName(found.linkTarget()));
-        }
-        LazyLayer.Lookup target = l.lookup(found.linkTarget());
-        if (target == null || target.data() == null) {
-          throw new IOException("hard link '/" + path + "' in layer " + layers.get(i).digest()
-              + " of " + image + " names '" + found.linkTarget() + "', no file of that layer");
-        }
-        return new Step(target.data(), null);
-      }
-      // the layer is read whole and has nothing at the path: what it has on the way
-      StringBuilder dir = new StringBuilder();
-      for (int k = 0; k < parts.length - 1; k++) {
-        String parent = dir.toString();
-        if (k > 0) {
-          dir.append('/');
-        }
-        dir.append(parts[k]);
-        String a = dir.toString();
-        if (l.entry((k == 0 ? "" : parent + "/") + ".wh." + parts[k]) != null) {
-          return ABSENT;
-        }
-        LazyTarScan.Found e = l.entry(a);
-        if (e != null && e.type() != '5') {
-          if (dirAbove[k] || e.type() != '2') {
-            return ABSENT; // hidden by a directory above, or a file on the way
-          }
-          return new Step(null, LazyLayer.resolveLink(a, e.link()) + rest(parts, k + 1));
-        }
-        if (l.entry(a + "/.wh..wh..opq") != null) {
-          return ABSENT; // an opaque directory hides the layers below it
-        }
-        dirAbove[k] |= e != null;
-      }
-    }
-    return ABSENT;
+    return merge(layers, image).readFile(absPath);
   }
 
   /**
-   * A symbolic link at a directory on the way to {@code parts} that {@code l} shows without
-   * being read whole, and no layer above hides: the path through the link's target; or null.
+   * The merge of the image whose layers are {@code layers} (bottom first), every one attached
+   * here as a plain gzip layer ({@link #searchable}), for lookups by path.
+   *
+   * @param image names the image in errors
+   * @throws IOException when a layer is not attached
    */
-  private static String linkOnTheWay(LazyLayer l, String[] parts, boolean[] dirAbove)
-      throws IOException {
-    StringBuilder dir = new StringBuilder();
-    for (int k = 0; k < parts.length - 1; k++) {
-      if (k > 0) {
-        dir.append('/');
+  public LazyMerge merge(List<Layer> layers, String image) throws IOException {
+    List<LazyLayer> lazy = new ArrayList<>(layers.size());
+    for (Layer layer : layers) {
+      LazyLayer l = attached.get(layer.digest());
+      if (l == null) {
+        throw new IOException("layer " + layer.digest() + " of " + image
+            + " is not attached for lazy reads");
       }
-      dir.append(parts[k]);
-      if (dirAbove[k]) {
-        continue;
-      }
-      LazyLayer.Lookup found = l.probe("/" + dir);
-      if (found != null && found.linkTarget() != null && !found.hardLink()) {
-        return Toc.cleanName(found.linkTarget()) + rest(parts, k + 1);
-      }
+      lazy.add(l);
     }
-    return null;
-  }
-
-  private static String rest(String[] parts, int from) {
-    StringBuilder b = new StringBuilder();
-    for (int k = from; k < parts.length; k++) {
-      b.append('/').append(parts[k]);
-    }
-    return b.toString();
+    return new LazyMerge(layers, lazy, image);
   }
 
   /**

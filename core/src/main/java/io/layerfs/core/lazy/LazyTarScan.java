@@ -19,8 +19,8 @@ import java.util.Map;
  * <p>Thread-safe: scanning is serialized.
  */
 final class LazyTarScan {
-  /** An entry seen: its type code, data offset in the tar, size and link target. */
-  record Found(String path, char type, long dataOffset, long size, String link) {}
+  /** An entry seen: its type code, data offset in the tar, size, link target and metadata. */
+  record Found(String path, char type, long dataOffset, long size, String link, TarMeta meta) {}
 
   private final LazyGzip gzip;
   private final Map<String, Found> seen = new HashMap<>();
@@ -81,7 +81,8 @@ final class LazyTarScan {
       }
       long dataOffset = tar.offset();
       skipping = e.size;
-      Found found = new Found(Toc.cleanName(e.name), e.type, dataOffset, e.size, e.linkName);
+      Found found = new Found(Toc.cleanName(e.name), e.type, dataOffset, e.size, e.linkName,
+          TarMeta.of(e));
       // a name given twice keeps its first entry, whichever lookup read past both: the answer
       // to a path must not change as later lookups read on
       seen.putIfAbsent(found.path(), found);
@@ -89,6 +90,21 @@ final class LazyTarScan {
         return found;
       }
     }
+  }
+
+  /**
+   * Whether the tar has an entry strictly under directory {@code cleanDir} (reading it whole
+   * first): the directory is there even without an entry of its own.
+   */
+  synchronized boolean hasUnder(String cleanDir) throws IOException {
+    find("\0"); // no name: reads the tar to its end
+    String prefix = cleanDir.isEmpty() ? "" : cleanDir + "/";
+    for (String name : seen.keySet()) {
+      if (name.startsWith(prefix) && name.length() > prefix.length()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The uncompressed tar front to back, through the lazy inflater. */

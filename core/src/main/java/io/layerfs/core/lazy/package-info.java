@@ -74,18 +74,35 @@
  * image /etc/os-release (a link to /usr/lib/os-release, 10% into the stream) costs 3.1% of the
  * image's bytes rather than 10.9%.
  *
- * <p>This serves {@code Store.readLazily} (one file, searching layers top down). It gives what a
- * view of the image shows, by the merge rules a view applies to every layer's index: a layer
- * that has nothing at the path is read whole, and then its whiteouts, opaque directories and
- * entries on the way decide (a link there is followed, a file or an opaque directory hides the
- * layers below); within the layer that has the path, a link on the way is found by searching for
- * each directory's name before the layer is read whole ({@code LazyReadMergeTest} compares
- * both). A container or
- * view of the image needs every layer's index, and indexing a tar reads it to its end, so
- * opening one fetches plain gzip layers whole (completing them) first. Completing a layer whose
- * prefix this process inflated inflates the rest after it and stores the whole tar (checked
- * against the DiffID) as the layer's uncompressed blob, so the layer store indexes it without
- * inflating it again.
+ * <h2>Lookups by path: the lazy merge</h2>
+ *
+ * <p>{@link io.layerfs.core.lazy.LazyMerge} looks a path up in an image whose layers are all
+ * plain gzip layers attached here, by the merge rules a view applies to every layer's index,
+ * without an index of any layer: the top layer is searched first, and a lower one only once the
+ * upper ones are read whole and hold neither the path nor a whiteout of it, nor make a directory
+ * on the way opaque, a link or a file; a link anywhere on the path is followed (a symbolic
+ * link's target from the top, a hard link's in its own layer). Within a layer it looks first
+ * where it costs nothing (entries the scan has seen, or finds within the layer's first {@code
+ * SCAN_FIRST} bytes: a lookup never moves the scan further, so many lookups of paths deep in a
+ * layer do not read it piece by piece), for the path and for each directory on the way (a link
+ * there is followed, a file there means no such path); then it searches the stream for the path
+ * and for those directories; only then is the layer read whole. What it finds is a {@link
+ * io.layerfs.core.lazy.LazyEntry}, a {@code Node} with the metadata of the entry's tar header
+ * (the topmost entry of a directory; a directory no layer has an entry of, only entries under
+ * it, shows as a view shows it: 0755, 0:0, time 0), or the errors a view gives (no such file,
+ * not a directory, too many links). The root is the one path it cannot tell (its metadata is the
+ * topmost entry of it in any layer, wherever in the tar): the caller asks a view. {@code
+ * LazyReadMergeTest} compares each lookup with a view of the same image read whole.
+ *
+ * <p>This serves {@code Store.readLazily} (one file) and, in the provider, a view of a lazily
+ * read image or a container of it not yet written, which answer lookups and reads by path
+ * through the merge until something needs the whole tree (a listing, a link count, a change),
+ * and then open the tree as before. The tree needs every layer's index, and indexing a tar reads
+ * it to its end, so it fetches plain gzip layers whole (completing them) first. Of a name given
+ * twice in one tar, the merge finds the first entry (a view shows the
+ * last; the OCI image spec forbids such tars). Completing a layer whose prefix this process
+ * inflated inflates the rest after it and stores the whole tar (checked against the DiffID) as
+ * the layer's uncompressed blob, so the layer store indexes it without inflating it again.
  *
  * <h2>What is verified when</h2>
  *

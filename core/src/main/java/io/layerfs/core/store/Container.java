@@ -98,6 +98,17 @@ public final class Container implements FileTree {
    */
   public static Container open(ContentStore store, LayerStore layers, String name,
       String imageOrNull, boolean readOnly, List<String> mountSpecsOrNull) throws IOException {
+    return prepare(store, layers, name, imageOrNull, readOnly, mountSpecsOrNull).build();
+  }
+
+  /**
+   * {@link #open(ContentStore, LayerStore, String, String, boolean, List)} up to the tree: the
+   * container is created (or its record read), its lock taken and its image checked, with the
+   * same errors; {@link Prepared#build} then opens the tree, which indexes every layer of the
+   * image. A lazily opened container answers reads by path meanwhile (the provider).
+   */
+  public static Prepared prepare(ContentStore store, LayerStore layers, String name,
+      String imageOrNull, boolean readOnly, List<String> mountSpecsOrNull) throws IOException {
     ContainerDirectory.checkName(name);
     List<Mount> wanted = mountSpecsOrNull == null ? List.of() : Mount.parseAll(mountSpecsOrNull);
     Path dir = ContainerDirectory.containers(store).resolve(name);
@@ -123,7 +134,7 @@ public final class Container implements FileTree {
           }
           // nothing to show but the image: a transient view, nothing written
           Image image = Images.resolve(store, imageOrNull);
-          return create(name, null, null, image, true, null, store, layers, List.of());
+          return new Prepared(name, null, null, image, true, null, store, layers, List.of());
         }
         checkSources(wanted);
         Images.resolve(store, imageOrNull); // a missing image: its error, before a directory
@@ -194,12 +205,90 @@ public final class Container implements FileTree {
             + "is created, as Docker's are (give none to reopen it, or remove it and create it "
             + "again)");
       }
-      return create(name, dir, record.id(), image, readOnly, lock, store, layers, mounts);
+      return new Prepared(name, dir, record.id(), image, readOnly, lock, store, layers, mounts);
     } catch (IOException | RuntimeException e) {
       if (lock != null) {
         lock.close();
       }
       throw e;
+    }
+  }
+
+  /**
+   * A container {@link #prepare}d: created, locked (for writing) and checked, its tree not yet
+   * opened. {@link #build} opens it once; {@link #close} releases the lock of one never built.
+   * Thread-safe.
+   */
+  public static final class Prepared implements java.io.Closeable {
+    private final String name;
+    private final Path dir;
+    private final UUID id;
+    private final Image image;
+    private final boolean readOnly;
+    private final ContentStore store;
+    private final LayerStore layers;
+    private final List<Mount> mounts;
+    // @GuardedBy("this"): released by build or close; null once either did
+    private ContainerLock lock;
+    private boolean spent;
+
+    private Prepared(String name, Path dir, UUID id, Image image, boolean readOnly,
+        ContainerLock lock, ContentStore store, LayerStore layers, List<Mount> mounts) {
+      this.name = name;
+      this.dir = dir;
+      this.id = id;
+      this.image = image;
+      this.readOnly = readOnly;
+      this.lock = lock;
+      this.store = store;
+      this.layers = layers;
+      this.mounts = mounts;
+    }
+
+    /** The container's image. */
+    public Image image() {
+      return image;
+    }
+
+    /** Whether the container has mounts. */
+    public boolean hasMounts() {
+      return !mounts.isEmpty();
+    }
+
+    /** Whether the container's writable layer holds anything yet (it has been written to). */
+    public boolean written() {
+      return dir != null && ContainerDirectory.hasWritableLayer(dir);
+    }
+
+    /**
+     * Opens the container's tree (every layer of the image indexed); the container then owns
+     * the lock. Once only; when it fails the lock is released.
+     */
+    public synchronized Container build() throws IOException {
+      if (spent) {
+        throw new IllegalStateException("container " + name + " was built or closed already");
+      }
+      spent = true;
+      ContainerLock l = lock;
+      lock = null;
+      try {
+        return create(name, dir, id, image, readOnly, l, store, layers, mounts);
+      } catch (IOException | RuntimeException e) {
+        if (l != null) {
+          l.close();
+        }
+        throw e;
+      }
+    }
+
+    /** Releases the lock of a container never built; nothing once it was. */
+    @Override
+    public synchronized void close() throws IOException {
+      spent = true;
+      if (lock != null) {
+        lock.close();
+        lock = null;
+      }
     }
   }
 

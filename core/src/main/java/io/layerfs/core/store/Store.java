@@ -29,6 +29,7 @@ import io.layerfs.core.image.RootfsImport;
 import io.layerfs.core.internal.OptionalLibrary;
 import io.layerfs.core.lazy.LazyLayer;
 import io.layerfs.core.lazy.LazyLayers;
+import io.layerfs.core.lazy.LazyMerge;
 import io.layerfs.core.oci.ImageManifest;
 import io.layerfs.core.overlay.ImageFlattener;
 import io.layerfs.core.registry.ImagePull;
@@ -608,7 +609,11 @@ public final class Store implements Closeable {
     reattachLazy(ref);
     List<Layer> layers = image(ref).layers();
     if (lazyLayers().searchable(layers)) {
-      return lazyLayers().readFile(layers, absPath, "image " + ref);
+      try {
+        return lazyLayers().readFile(layers, absPath, "image " + ref);
+      } catch (LazyMerge.CannotTell e) {
+        // a "." or ".." after a link: resolved in the view's tree, as below
+      }
     }
     // a layer the store holds whole, or an eStargz one: a view reads those by their index
     try (FileTree view = view(ref)) {
@@ -641,6 +646,23 @@ public final class Store implements Closeable {
       return bytes.position() == bytes.capacity() ? bytes.array()
           : Arrays.copyOf(bytes.array(), bytes.position());
     }
+  }
+
+  /**
+   * The lazy merge of image {@code ref}'s layers ({@code LazyMerge}), for lookups by path that a
+   * view of the image would answer, without fetching any layer whole: when every layer is a
+   * plain gzip layer attached lazily ({@link #attachLazy}, {@link #lazyImage}); null when a
+   * layer is held whole or read as eStargz (a view reads those by their index or TOC).
+   */
+  public LazyMerge lazyMerge(String ref) throws IOException {
+    reattachLazy(ref);
+    List<Layer> layers = image(ref).layers();
+    boolean partial = false;
+    for (Layer layer : layers) {
+      partial |= !content.contains(layer.digest()) && !content.contains(layer.diffId());
+    }
+    return partial && lazyLayers().searchable(layers)
+        ? lazyLayers().merge(layers, "image " + ref) : null;
   }
 
   /** Bytes fetched from remote blobs by this store's lazy layers since they were attached. */
@@ -680,13 +702,28 @@ public final class Store implements Closeable {
    */
   public Container container(String name, String imageOrNull, boolean readOnly,
       List<String> mountSpecsOrNull) throws IOException {
-    // a lazy container another process created reads through its registry here too
+    reattachFor(name, imageOrNull);
+    return Container.open(content, layers(), name, imageOrNull, readOnly, mountSpecsOrNull);
+  }
+
+  /**
+   * Container {@code name} for writing, without mounts, opened up to its tree ({@link
+   * Container#prepare}): created from {@code imageOrNull} on first use, locked, checked; {@code
+   * Prepared.build} opens the tree.
+   */
+  public Container.Prepared prepareContainer(String name, String imageOrNull)
+      throws IOException {
+    reattachFor(name, imageOrNull);
+    return Container.prepare(content, layers(), name, imageOrNull, false, null);
+  }
+
+  /** A lazy container another process created reads through its registry here too. */
+  private void reattachFor(String name, String imageOrNull) throws IOException {
     if (imageOrNull != null) {
       reattachLazy(imageOrNull);
     } else if (Files.isDirectory(LazyLayers.root(content)) && hasContainer(name)) {
       reattachLazy(containerInfo(name).image());
     }
-    return Container.open(content, layers(), name, imageOrNull, readOnly, mountSpecsOrNull);
   }
 
   /**

@@ -1,14 +1,17 @@
 package io.layerfs.core.lazy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerfs.core.FileTree;
+import io.layerfs.core.Node;
 import io.layerfs.core.Progress;
 import io.layerfs.core.store.Store;
 import io.layerfs.testing.ImageBuilder;
 import io.layerfs.testing.ImageBuilder.Entry;
+import io.layerfs.testing.MergeImage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
@@ -17,6 +20,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,50 +33,12 @@ import org.junit.jupiter.api.io.TempDir;
 class LazyReadMergeTest {
   @TempDir Path tmp;
 
-  static final List<String> PATHS = List.of("/etc/os-release", "/etc/hosts", "/etc/issue",
-      "/bin/sh", "/bin/extra", "/opt/a/f", "/opt/b", "/var/x/f", "/lib/two/f", "/srv/f",
-      "/srv/g", "/usr/local/bin/sh", "/home/user/.profile", "/nothing", "/etc/hosts/x",
-      "/link-to-etc/hosts", "/dangling", "/usr/lib/os-release");
+  static final List<String> PATHS = MergeImage.PATHS;
 
   @Test
   void eachPathReadsWhatTheViewShows() throws IOException {
     Path remote = tmp.resolve("remote");
-    ImageBuilder.create(remote)
-        .add(Entry.dir("etc"))
-        .add(Entry.file("etc/os-release", text("bottom os-release")))
-        .add(Entry.file("etc/hosts", text("bottom hosts")))
-        .add(Entry.dir("usr/bin"))
-        .add(Entry.file("usr/bin/sh", text("sh")))
-        .add(Entry.dir("usr/lib"))
-        .add(Entry.file("usr/lib/os-release", text("usr os-release")))
-        .add(Entry.symlink("bin", "usr/bin"))
-        .add(Entry.dir("opt/a"))
-        .add(Entry.file("opt/a/f", text("opt a f")))
-        .add(Entry.file("opt/b", text("opt b")))
-        .add(Entry.dir("var/x"))
-        .add(Entry.file("var/x/f", text("var x f")))
-        .add(Entry.dir("srv"))
-        .add(Entry.file("srv/f", text("srv f")))
-        .add(Entry.file("srv/g", text("srv g")))
-        .add(Entry.dir("lib/one"))
-        .add(Entry.file("lib/one/f", text("lib one f")))
-        .add(Entry.dir("home/user"))
-        .add(Entry.file("home/user/.profile", text("profile")))
-        .add(Entry.symlink("usr/local", "/usr"))
-        .add(Entry.symlink("dangling", "/no/such"))
-        .layer()
-        .add(Entry.dir("etc"))
-        .add(Entry.opaque("etc"))
-        .add(Entry.file("etc/hosts", text("middle hosts")))
-        .add(Entry.whiteout("opt"))
-        .add(Entry.symlink("var/x", "/lib/one"))
-        .add(Entry.file("usr/bin/extra", text("extra")))
-        .add(Entry.whiteout("srv/g"))
-        .add(Entry.file("home/user", text("home/user is a file now")))
-        .layer()
-        .add(Entry.symlink("lib/two", "one"))
-        .add(Entry.symlink("link-to-etc", "etc"))
-        .add(Entry.file("etc/issue", text("top issue")))
+    MergeImage.layers(ImageBuilder.create(remote), 0)
         .build("merge");
     try (Store r = Store.open(remote)) {
       r.convertToEStargz("merge", "merge-esgz", Progress.NONE);
@@ -97,11 +63,73 @@ class LazyReadMergeTest {
       }
       assertEquals(List.of(), wrong);
       for (Store store : List.of(lazy, whole)) {
-        FileSystemException dir = assertThrows(FileSystemException.class,
-            () -> store.readLazily("merge", "/usr/bin"), store.toString());
-        assertEquals("Is a directory", dir.getReason());
+        // /usr has no entry of its own, only entries under it: a directory all the same
+        for (String dirPath : List.of("/usr/bin", "/usr", "/")) {
+          FileSystemException dir = assertThrows(FileSystemException.class,
+              () -> store.readLazily("merge", dirPath), store + " " + dirPath);
+          assertEquals("Is a directory", dir.getReason());
+        }
       }
     }
+  }
+
+  @Test
+  void eachPathLooksUpAsTheViewShows() throws IOException {
+    Path remote = tmp.resolve("remote");
+    MergeImage.layers(ImageBuilder.create(remote), 0).build("merge");
+    try (RangeServer server = new RangeServer(remote);
+        Store lazy = LazyReadTest.storeWithMetadataOf(remote, "merge", tmp.resolve("local"));
+        Store whole = Store.open(remote);
+        FileTree view = whole.view("merge")) {
+      lazy.attachLazy("merge", l -> server.blob(l.digest(), l.size()));
+      LazyMerge merge = lazy.lazyMerge("merge");
+      List<String> wrong = new ArrayList<>();
+      List<String> paths = new ArrayList<>(PATHS);
+      paths.addAll(MergeImage.MORE_PATHS);
+      for (String p : paths) {
+        for (boolean follow : new boolean[] {true, false}) {
+          String expected = described(() -> view.lookup(p, follow));
+          String actual = described(() -> merge.find(p, follow));
+          if (MergeImage.TREE_PATHS.contains(p) && (follow || p.contains(".."))) {
+            expected = "(cannot tell)"; // the provider asks a view, readLazily reads one
+          }
+          if (!expected.equals(actual)) {
+            wrong.add(p + (follow ? "" : " (link not followed)") + ": " + actual
+                + " instead of " + expected);
+          }
+        }
+      }
+      assertEquals(List.of(), wrong);
+      assertNull(merge.find("/", true), "the root: the merge cannot tell");
+      assertNull(whole.lazyMerge("merge"), "no layer read lazily");
+    }
+  }
+
+  private interface NodeCall {
+    Node call() throws IOException;
+  }
+
+  /** What a stat shows of a node, or the error of looking it up. */
+  static String described(NodeCall lookup) {
+    Node n;
+    try {
+      n = lookup.call();
+    } catch (FileSystemException e) {
+      return e.getClass().getSimpleName() + " " + e.getFile() + " " + e.getReason();
+    } catch (IOException e) {
+      return e.toString();
+    }
+    if (n == null) {
+      return "(cannot tell)";
+    }
+    StringBuilder xattrs = new StringBuilder();
+    new TreeMap<>(n.xattrs()).forEach((k, v) ->
+        xattrs.append(k).append('=').append(new String(v, StandardCharsets.UTF_8)).append(' '));
+    return n.path() + " " + n.type() + " " + Integer.toOctalString(n.mode()) + " " + n.uid()
+        + ":" + n.gid() + " " + n.userName() + ":" + n.groupName() + " m" + n.mtimeNanos()
+        + " a" + n.atimeNanos() + " c" + n.ctimeNanos() + " size " + n.size() + " -> '"
+        + n.linkTarget() + "' dev " + n.devMajor() + "," + n.devMinor() + " layer " + n.layer()
+        + " " + (n instanceof Node.Lower l ? l.layerDigest() : "") + " xattrs " + xattrs;
   }
 
   @Test

@@ -1,0 +1,254 @@
+package io.layerfs.provider;
+
+import io.layerfs.core.EntryType;
+import io.layerfs.core.FileHandle;
+import io.layerfs.core.FileTree;
+import io.layerfs.core.Layer;
+import io.layerfs.core.Node;
+import io.layerfs.core.lazy.LazyEntry;
+import io.layerfs.core.lazy.LazyMerge;
+import java.io.IOException;
+import java.nio.file.ClosedFileSystemException;
+import java.nio.file.FileSystemException;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.OpenOption;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A view of an image, or a container of it whose writable layer is still empty, opened with env
+ * {@code lazy} on an image whose plain gzip layers are read lazily and not complete: until
+ * something needs the whole tree, lookups by path (attributes, access checks, links, real paths)
+ * and reading a file are answered by the lazy merge of the layers ({@link LazyMerge}), which
+ * fetches only what the path needs. A listing, a link count, a lookup the merge cannot answer
+ * (the root, a "." or ".." only the tree resolves), or any change first opens the whole tree as
+ * a file system that is not lazy opens it ({@code opener}: every layer fetched whole and
+ * indexed); from then on that tree answers everything.
+ *
+ * <p>Thread-safe: the merge serves concurrent lookups while another thread opens the tree; the
+ * tree is opened once, under this object's monitor, and {@link #close} waits for an open under
+ * way and closes what it made (or, never opened, what the opener holds: a container's lock). A
+ * file read lazily is held in memory whole while it is open, as {@code Store.readLazily} reads
+ * it; one over {@link #MAX_HELD} bytes opens the whole tree.
+ */
+final class LazyTree implements FileTree {
+  /** Opens the tree as a file system that is not lazy opens it. */
+  interface Opener {
+    FileTree open() throws IOException;
+
+    /** Releases what the opener holds when the tree is never opened (a container's lock). */
+    void discard() throws IOException;
+  }
+
+  /** The largest file read into memory; a larger one is read through the whole view. */
+  static final long MAX_HELD = 64L << 20;
+
+  private final LazyMerge merge;
+  private final Opener opener;
+  private final boolean readOnly;
+  private final long maxHeld;
+  private volatile FileTree full;
+  // @GuardedBy("this")
+  private boolean closed;
+
+  /** {@code readOnly}: a view of the image; else a container of it, opened for writing. */
+  LazyTree(LazyMerge merge, Opener opener, boolean readOnly) {
+    this(merge, opener, readOnly, MAX_HELD);
+  }
+
+  /** {@code maxHeld}: the largest file read into memory (a test's). */
+  LazyTree(LazyMerge merge, Opener opener, boolean readOnly, long maxHeld) {
+    this.merge = merge;
+    this.opener = opener;
+    this.readOnly = readOnly;
+    this.maxHeld = maxHeld;
+  }
+
+  /** The whole tree, opened on first call (every layer fetched whole). */
+  FileTree full() throws IOException {
+    FileTree f = full;
+    if (f != null) {
+      return f;
+    }
+    synchronized (this) {
+      if (closed) {
+        throw new ClosedFileSystemException();
+      }
+      if (full == null) {
+        full = opener.open();
+      }
+      return full;
+    }
+  }
+
+  @Override
+  public List<Layer> layers() {
+    return merge.layers();
+  }
+
+  @Override
+  public boolean readOnly() {
+    return readOnly;
+  }
+
+  /** A view never changes; a container does. */
+  @Override
+  public boolean immutable() {
+    return readOnly;
+  }
+
+  @Override
+  public Node lookup(String absPath, boolean followLast) throws IOException {
+    FileTree f = full;
+    if (f == null) {
+      LazyEntry e = merge.find(absPath, followLast);
+      if (e != null) {
+        return new LazyNode(this, e);
+      }
+      f = full();
+    }
+    return f.lookup(absPath, followLast);
+  }
+
+  @Override
+  public Node find(String absPath, boolean followLast) throws IOException {
+    FileTree f = full;
+    if (f == null) {
+      LazyEntry e;
+      try {
+        e = merge.find(absPath, followLast);
+      } catch (NoSuchFileException missing) {
+        return null; // as a view's find: null for a missing path, other errors thrown
+      }
+      if (e != null) {
+        return new LazyNode(this, e);
+      }
+      f = full();
+    }
+    return f.find(absPath, followLast);
+  }
+
+  @Override
+  public List<String> list(String absDir) throws IOException {
+    return full().list(absDir);
+  }
+
+  @Override
+  public FileHandle open(String absPath, Set<? extends OpenOption> options, int createMode)
+      throws IOException {
+    FileTree f = full;
+    if (f == null && readsOnly(options)) {
+      LazyEntry e = merge.find(absPath, !options.contains(LinkOption.NOFOLLOW_LINKS));
+      if (e != null && e.type() == EntryType.FILE && e.size() <= maxHeld) {
+        return new LazyFileHandle(merge.read(e),
+            () -> full().open(absPath, options, createMode), !readOnly);
+      }
+      if (e != null && e.type() != EntryType.FILE && e.type() != EntryType.DIRECTORY
+          && e.type() != EntryType.SYMLINK) {
+        // as a view: devices and fifos of an image are descriptions, not devices
+        throw new FileSystemException(absPath, null, "Operation not supported");
+      }
+      f = full(); // a large file, a directory or a link opened itself: a view's handle
+    }
+    return (f != null ? f : full()).open(absPath, options, createMode);
+  }
+
+  /** Whether {@code options} open a file for reading only (as a view's open treats any). */
+  private boolean readsOnly(Set<? extends OpenOption> options) {
+    if (readOnly) {
+      return true; // a view opens every file for reading; its checks are the provider's
+    }
+    for (OpenOption o : options) {
+      if (o != StandardOpenOption.READ && o != LinkOption.NOFOLLOW_LINKS) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  @Override
+  public FileHandle openForReading(String absPath, boolean followLast) throws IOException {
+    FileTree f = full;
+    return f == null ? null : f.openForReading(absPath, followLast);
+  }
+
+  @Override
+  public java.nio.channels.SeekableByteChannel readChannel(String absPath) throws IOException {
+    FileTree f = full;
+    return f == null ? null : f.readChannel(absPath);
+  }
+
+  // ------------------------------------------------------------------ changes: the whole tree
+
+  @Override
+  public void createDirectory(String absPath, int mode) throws IOException {
+    full().createDirectory(absPath, mode);
+  }
+
+  @Override
+  public void createSymbolicLink(String absLink, String target) throws IOException {
+    full().createSymbolicLink(absLink, target);
+  }
+
+  @Override
+  public void createLink(String absLink, String absExisting) throws IOException {
+    full().createLink(absLink, absExisting);
+  }
+
+  @Override
+  public void delete(String absPath) throws IOException {
+    full().delete(absPath);
+  }
+
+  @Override
+  public void move(String absSource, String absTarget, boolean replaceExisting)
+      throws IOException {
+    full().move(absSource, absTarget, replaceExisting);
+  }
+
+  @Override
+  public void setMode(String absPath, boolean follow, int mode) throws IOException {
+    full().setMode(absPath, follow, mode);
+  }
+
+  @Override
+  public void setOwner(String absPath, boolean follow, int uid, int gid) throws IOException {
+    full().setOwner(absPath, follow, uid, gid);
+  }
+
+  @Override
+  public void setTimes(String absPath, boolean follow, long mtimeNanosOrMinus1,
+      long atimeNanosOrMinus1) throws IOException {
+    full().setTimes(absPath, follow, mtimeNanosOrMinus1, atimeNanosOrMinus1);
+  }
+
+  @Override
+  public void setXattr(String absPath, boolean follow, String name, byte[] value)
+      throws IOException {
+    full().setXattr(absPath, follow, name, value);
+  }
+
+  @Override
+  public void removeXattr(String absPath, boolean follow, String name) throws IOException {
+    full().removeXattr(absPath, follow, name);
+  }
+
+  @Override
+  public void close() throws IOException {
+    FileTree f;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      f = full;
+    }
+    if (f != null) {
+      f.close();
+    } else {
+      opener.discard();
+    }
+  }
+}
