@@ -37,11 +37,25 @@ class LauncherTest {
   }
 
   @Test
+  void aPullCompilesSha256sIntrinsicsEarlyAndQuietly() throws Exception {
+    List<String> args = launch("pull", "--format", "json", "host:5000/a:1");
+    String sha = "sun.security.provider.";
+    int quiet = args.indexOf("-XX:CompileCommand=quiet");
+    int oneBlock = args.indexOf(
+        "-XX:CompileCommand=CompileThresholdScaling," + sha + "SHA2::implCompress,0.01");
+    int blocks = args.indexOf("-XX:CompileCommand=CompileThresholdScaling," + sha
+        + "DigestBase::implCompressMultiBlock0,0.01");
+    // quiet first: the JVM prints every other CompileCommand to stdout, the JSON's place
+    assertTrue(quiet >= 0 && oneBlock > quiet && blocks > quiet, args.toString());
+    assertTrue(blocks < args.indexOf("io.layerfs.cli.Main"), args.toString());
+  }
+
+  @Test
   void otherCommandsKeepTheDefaultThresholds() throws Exception {
     for (String command : List.of("push", "import", "ls", "commit")) {
       List<String> args = launch(command, "x");
-      assertFalse(args.stream().anyMatch(a -> a.startsWith("-XX:CompileThresholdScaling")),
-          command + ": " + args);
+      assertFalse(args.stream().anyMatch(a -> a.startsWith("-XX:CompileThresholdScaling")
+          || a.startsWith("-XX:CompileCommand")), command + ": " + args);
     }
     // "pull" as the value of --store is not the command
     List<String> args = launch("--store", "pull", "ls");

@@ -75,7 +75,11 @@ final class RegistryHttp {
     HttpClient.Builder builder = HttpClient.newBuilder()
         .version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(CONNECT_TIMEOUT)
-        .followRedirects(HttpClient.Redirect.NEVER);
+        .followRedirects(HttpClient.Redirect.NEVER)
+        // a direct executor: the client's steps that hand a body on to its reader run where they
+        // come up (on its selector thread or the reader's) instead of waking a worker thread for
+        // each; every request here is blocking, and nothing we hang on a response blocks
+        .executor(Runnable::run);
     if (!options.tlsVerify()) {
       // made when a registry answers TLS, not before: a local registry speaks plain HTTP. The
       // parameters given, the client does not ask the context for its defaults when built;

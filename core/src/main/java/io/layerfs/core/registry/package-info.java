@@ -45,7 +45,9 @@
  * the TLS context is made on first use ({@code DeferredSslContext}), so a plain-HTTP registry
  * never loads the TLS provider; and {@link io.layerfs.core.registry.RegistryClient#close} stops
  * the client's selector thread ({@code HttpClientShutdown}), which a Java 17 JVM's exit
- * otherwise waits 300 ms for.
+ * otherwise waits 300 ms for. The client's executor is a direct one: its steps that hand a body
+ * on to the reader run on the thread where they come up instead of waking a worker thread each
+ * time (every request here is blocking; nothing hangs on a response).
  *
  * <h2>Pull</h2>
  *

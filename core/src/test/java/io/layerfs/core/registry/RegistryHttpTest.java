@@ -2,9 +2,20 @@ package io.layerfs.core.registry;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.sun.net.httpserver.HttpServer;
+import io.layerfs.core.Digest;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 class RegistryHttpTest {
@@ -38,5 +49,50 @@ class RegistryHttpTest {
     assertEquals(403, e.status());
     assertEquals("registry host:5000: host:5000/a:1: HTTP 403 MANIFEST_UNKNOWN: manifest unknown;"
         + " DENIED", e.getMessage());
+  }
+
+  @Test
+  void blobBytesReachTheReaderWithoutTheClientsWorkerThreads() throws Exception {
+    byte[] blob = new byte[3 << 20];
+    new Random(12).nextBytes(blob);
+    Digest digest = Digest.sha256(blob);
+    HttpServer server = HttpServer.create(
+        new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4);
+    server.createContext("/v2/test/blobs/" + digest, exchange -> {
+      exchange.sendResponseHeaders(200, blob.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(blob);
+      }
+    });
+    server.start();
+    Set<Long> before = threadIds();
+    try (RegistryClient client = new RegistryClient(
+        RegistryOptions.defaults().withTlsVerify(false))) {
+      // the client's number, in its threads' names (its selector thread starts with it)
+      List<String> ours = Thread.getAllStackTraces().keySet().stream()
+          .filter(t -> !before.contains(t.getId())).map(Thread::getName)
+          .filter(n -> n.matches("HttpClient-\\d+-SelectorManager"))
+          .map(n -> n.split("-")[1]).toList();
+      assertEquals(1, ours.size(), ours.toString());
+      Reference repository = Reference.parse("127.0.0.1:" + server.getAddress().getPort()
+          + "/test:x");
+      BlobRange range = client.openBlob(repository, digest, 0, -1);
+      try (InputStream in = range.stream()) {
+        assertArrayEquals(blob, in.readAllBytes());
+      }
+      assertEquals(blob.length, range.blobSize());
+      // a direct executor: the client's steps that hand the body on run on the thread where they
+      // come up (its selector's or the reader's), with no worker thread to wake for each
+      List<String> workers = Thread.getAllStackTraces().keySet().stream().map(Thread::getName)
+          .filter(n -> n.startsWith("HttpClient-" + ours.get(0) + "-Worker-")).toList();
+      assertEquals(List.of(), workers);
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  private static Set<Long> threadIds() {
+    return Thread.getAllStackTraces().keySet().stream().map(Thread::getId)
+        .collect(Collectors.toSet());
   }
 }
