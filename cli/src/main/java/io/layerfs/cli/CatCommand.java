@@ -24,8 +24,8 @@ final class CatCommand implements CliCommand {
     spec.addOption(Specs.flag("--lazy", "IMAGE is a registry reference (or an image of the "
         + "store read lazily): do not pull it, fetch only what the file needs (a plain gzip "
         + "layer is searched and inflated only around the file; eStargz layers read by their "
-        + "TOC), kept in the store for later reads. Without --lazy, cat of such an image fetches "
-        + "its plain gzip layers whole."));
+        + "TOC), kept in the store for later reads. Once an image was read so, cat reads it "
+        + "lazily without --lazy too."));
     RegistryFlags.addTo(spec);
     return spec;
   }

@@ -272,6 +272,13 @@ final class LazyRegistryIT {
         LayerfsCli.run(store, "cat", "--lazy", "--tls-verify=false", ref, "/bin/which"));
     report("then /bin/which (three links): " + rangeBytes() + " more bytes ("
         + percent(rangeBytes(), imageBytes) + ")");
+    // once read so, a plain cat of the image reads lazily too
+    proxy.clear();
+    assertEquals(Files.readString(rootfs.resolve("etc/debian_version")),
+        LayerfsCli.run(store, "cat", ref, "/etc/debian_version"));
+    report("then a plain cat of /etc/debian_version: " + rangeBytes() + " more bytes ("
+        + percent(rangeBytes(), imageBytes) + ")");
+    assertTrue(rangeBytes() < imageBytes / 10, rangeBytes() + " bytes");
     LayerfsCli.Result none = LayerfsCli.runFailing(store, "cat", "--lazy", "--tls-verify=false",
         ref, "/etc/no-such-file");
     assertEquals(1, none.exit(), none.stderr());

@@ -298,8 +298,11 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       throws IOException {
     Stores.Handle handle = stores.acquire(layout, config.limits());
     try {
-      FileTree view = handle.store().openImage(config.image(), config.signedBy(),
-          config.signedIdentity());
+      FileTree view = lazyView(handle.store(), config);
+      if (view == null) {
+        view = handle.store().openImage(config.image(), config.signedBy(),
+            config.signedIdentity());
+      }
       String name = file.getFileName() == null ? "image" : file.getFileName().toString();
       LayerFileSystem[] self = new LayerFileSystem[1];
       self[0] = new LayerFileSystem(this, name, view, null, () -> {
@@ -315,6 +318,30 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     }
   }
 
+
+  /**
+   * A view of a store's image whose plain gzip layers were attached lazily (by {@code cat
+   * --lazy}, {@code create --lazy}, env {@code lazy}), opened by the store's path: read by path
+   * through the lazy merge as a {@code layerfs:} view with env {@code lazy} is ({@link
+   * LazyTree}), so that reading one file of it does not fetch its layers whole. Null for any
+   * other image (held whole, eStargz, a signature to check, no image named): the store opens it.
+   */
+  private static FileTree lazyView(Store store, LayerEnv config) throws IOException {
+    String image = config.image();
+    if (image == null || config.signedBy() != null) {
+      return null;
+    }
+    LazyMerge merge = store.lazyMerge(image);
+    return merge == null ? null : new LazyTree(merge, new LazyTree.Opener() {
+      @Override
+      public FileTree open() throws IOException {
+        return store.view(image);
+      }
+
+      @Override
+      public void discard() {}
+    }, true);
+  }
 
   private static void deleteQuietly(Path dir) {
     try (var walk = Files.walk(dir)) {

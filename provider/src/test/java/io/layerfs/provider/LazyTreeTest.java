@@ -111,6 +111,35 @@ class LazyTreeTest {
     }
   }
 
+  /**
+   * A store whose image was attached lazily (by {@code cat --lazy}, {@code create --lazy} or a
+   * lazy open), opened by its path as zipfs opens a zip (the CLI's {@code cat IMAGE PATH}),
+   * reads by path lazily too rather than fetching the layers whole.
+   */
+  @Test
+  void aStoreOpenedByItsPathReadsALazilyAttachedImageLazily() throws IOException {
+    try (RangeRegistry registry = new RangeRegistry(remote, built.manifestDigest().toString());
+        FileSystem whole = whole("lazy-path-whole")) {
+      String ref;
+      try (Store local = Store.open(tmp.resolve("local"))) {
+        ref = local.lazyImage(registry.address() + "/test/merge:1",
+            io.layerfs.core.registry.RegistryOptions.defaults().withTlsVerify(false));
+      }
+      long attached = registry.blobBytes();
+      List<String> paths = new ArrayList<>(MergeImage.PATHS);
+      paths.removeAll(WHOLE);
+      paths.removeAll(MergeImage.TREE_PATHS);
+      try (FileSystem lazy = FileSystems.newFileSystem(tmp.resolve("local"),
+          Map.of("image", ref))) {
+        assertEquals(List.of(), compare(whole, lazy, paths));
+        long fetched = registry.blobBytes() - attached;
+        assertTrue(fetched < imageBytes / 4, fetched + " of " + imageBytes + " bytes fetched");
+        // a listing needs the whole tree, and gets it
+        assertEquals(walk(whole), walk(lazy));
+      }
+    }
+  }
+
   @Test
   void aContainerReadsLazilyUntilAWriteThenAsAContainerOpenedWhole() throws IOException {
     try (RangeRegistry registry = new RangeRegistry(remote, built.manifestDigest().toString());

@@ -655,6 +655,9 @@ public final class Store implements Closeable {
    * layer is held whole or read as eStargz (a view reads those by their index or TOC).
    */
   public LazyMerge lazyMerge(String ref) throws IOException {
+    if (!Files.isDirectory(LazyLayers.root(content))) {
+      return null; // one stat: a store that never attached a layer lazily has none
+    }
     reattachLazy(ref);
     List<Layer> layers = image(ref).layers();
     boolean partial = false;
