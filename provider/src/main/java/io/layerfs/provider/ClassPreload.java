@@ -16,17 +16,20 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * thread's, and it loads nothing but the listed classes and their supertypes (linking by
  * reflection, {@code getDeclaredFields}, would load the fields' types too). A class the opening
  * thread needs while this one loads it is waited for, not loaded twice. The thread is a daemon
- * and ends after the list; a class it cannot load is left for the opening thread to fail on
- * with the usual error. {@code LayerFsWalkClassesTest} keeps the list equal to the classes an
+ * and ends after its lists; a class it cannot load is left for the opening thread to fail on
+ * with the usual error. {@code LayerFsWalkClassesTest} keeps the lists equal to the classes an
  * open and a walk of an image view load.
  */
 final class ClassPreload implements Runnable {
   /**
-   * In the order the opening thread first needs them, so this thread stays ahead of it: layerfs's
-   * own, and the JDK's that verifying them loads from the runtime image because Java 17's default
-   * class data archive lacks them (from the archive a class costs next to nothing).
+   * The classes an open and a walk of an image view load, layerfs's and the JDK's that verifying
+   * them loads from the runtime image because Java 17's default class data archive lacks them,
+   * in the order the opening thread first needs them. This thread loads {@link #AHEAD} first, the
+   * layer store, the merged tree and the paths, while the opening thread loads these itself (it
+   * needs them at once, and a class both ask for at the same time is loaded once while the other
+   * waits); then these, in case it has not got to them yet.
    */
-  static final String[] CLASSES = {
+  static final String[] AT_ONCE = {
     "io.layerfs.provider.LayerEnv",
     "io.layerfs.provider.LayerFileSystemProvider$Stores",
     "io.layerfs.core.store.Store",
@@ -59,6 +62,10 @@ final class ClassPreload implements Runnable {
     "io.layerfs.core.container.ContainerDirectory",
     "io.layerfs.core.lazy.LazyLayers",
     "io.layerfs.core.lazy.LazyLayers$Step",
+  };
+
+  /** What the opening thread needs once it has resolved the image: loaded first. */
+  static final String[] AHEAD = {
     "io.layerfs.core.rootfs.LayerStore",
     "java.util.function.ToLongBiFunction",
     "io.layerfs.core.internal.LruCache",
@@ -127,12 +134,20 @@ final class ClassPreload implements Runnable {
 
   @Override
   public void run() {
-    for (String name : CLASSES) {
+    if (load(AHEAD)) {
+      load(AT_ONCE);
+    }
+  }
+
+  /** Whether every class of {@code names} loaded. */
+  private boolean load(String[] names) {
+    for (String name : names) {
       try {
         Class.forName(name, false, loader);
       } catch (ClassNotFoundException | LinkageError e) {
-        return; // the opening thread meets the same error where it needs the class
+        return false; // the opening thread meets the same error where it needs the class
       }
     }
+    return true;
   }
 }

@@ -121,7 +121,7 @@ class LayerFsWalkClassesTest {
           listed.add(name);
         }
       }
-      assertEquals(loaded, listed, "ClassPreload.CLASSES against what an open and a walk load");
+      assertEquals(loaded, listed, "ClassPreload's lists against what an open and a walk load");
     } finally {
       restore(preload);
     }
@@ -187,11 +187,15 @@ class LayerFsWalkClassesTest {
     return paths;
   }
 
-  private static String[] preloadList(ClassLoader loader) throws Exception {
-    Field list =
-        loader.loadClass("io.layerfs.provider.ClassPreload").getDeclaredField("CLASSES");
-    list.setAccessible(true);
-    return ((String[]) list.get(null)).clone();
+  /** ClassPreload's two lists, one after the other. */
+  private static List<String> preloadList(ClassLoader loader) throws Exception {
+    List<String> names = new ArrayList<>();
+    for (String field : List.of("AT_ONCE", "AHEAD")) {
+      Field list = loader.loadClass("io.layerfs.provider.ClassPreload").getDeclaredField(field);
+      list.setAccessible(true);
+      names.addAll(List.of((String[]) list.get(null)));
+    }
+    return names;
   }
 
   private static void restore(String preload) {
