@@ -93,7 +93,6 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
    */
   @Override
   public FileSystem newFileSystem(URI uri, Map<String, ?> env) throws IOException {
-    ClassPreload.startOnce();
     String name = nameOf(uri);
     LayerEnv config = LayerEnv.parse(env);
     if (fileSystems.containsKey(name)) {
@@ -208,7 +207,6 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
    */
   @Override
   public FileSystem newFileSystem(Path path, Map<String, ?> env) throws IOException {
-    ClassPreload.startOnce();
     LayerEnv config = LayerEnv.parse(env);
     Path file = path.toAbsolutePath();
     if (Files.isDirectory(file)) {

@@ -43,8 +43,6 @@
  * LayerBasicAttributes}), the account tables and file stores are made when first asked for, and
  * channels and file stores are made by factories typed as the JDK's classes, so that verifying
  * the provider at the JDK's provider scan loads none of theirs ({@code LayerFsWalkClassesTest}).
- * The first open of a JVM loads the classes an open and a walk need on a daemon thread of its
- * own, ahead of the opening thread ({@code ClassPreload}; its list is checked by the same test).
  * Attribute views are {@code basic}, {@code posix}, {@code unix} (the JDK's Linux names), {@code
  * owner}, {@code user} and {@code layer} ({@link io.layerfs.provider.LayerFileAttributeView}: the
  * layer a file comes from). {@link io.layerfs.provider.LayerFileSystems} adds what NIO has no

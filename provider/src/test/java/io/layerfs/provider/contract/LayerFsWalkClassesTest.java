@@ -3,12 +3,10 @@ package io.layerfs.provider.contract;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.layerfs.core.store.Store;
 import io.layerfs.provider.LayerFileSystemProvider;
 import java.io.IOException;
-import java.lang.reflect.Field;
 import java.net.URI;
 import java.net.URL;
 import java.net.URLClassLoader;
@@ -20,13 +18,9 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.spi.FileSystemProvider;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -95,117 +89,6 @@ class LayerFsWalkClassesTest {
     }
   }
 
-  /**
-   * The first open of a JVM loads and links the classes of an open and a walk on a thread of its
-   * own ({@code ClassPreload}); its list is exactly what they load when it does not run, so a
-   * change that adds a class to the path, or removes one, fails here naming it.
-   */
-  @Test
-  void thePreloadListIsWhatAnOpenAndAWalkOfAnImageViewLoad() throws Exception {
-    FixtureImages.build(store);
-    pathsAsUsual();
-    Set<String> loaded;
-    String preload = System.getProperty("layerfs.preload");
-    System.setProperty("layerfs.preload", "false");
-    try (FreshLoader loader = new FreshLoader()) {
-      try (FileSystem fs = openFresh(loader, "preload-list")) {
-        walk(fs);
-      }
-      loaded = new TreeSet<>(loader.found);
-      loaded.remove(LayerFileSystemProvider.class.getName()); // loaded by the JDK's scan
-      loaded.remove("io.layerfs.provider.ClassPreload"); // the list's own class
-      Set<String> listed = new TreeSet<>();
-      for (String name : preloadList(loader)) {
-        Class.forName(name, false, loader); // the JDK's too: each name is a class
-        if (name.startsWith("io.layerfs.")) {
-          listed.add(name);
-        }
-      }
-      assertEquals(loaded, listed, "ClassPreload's lists against what an open and a walk load");
-    } finally {
-      restore(preload);
-    }
-  }
-
-  @Test
-  void anOpenLoadsTheWalksClassesAheadOnADaemonThreadThatEnds() throws Exception {
-    assumeTrue(Runtime.getRuntime().availableProcessors() > 1, "no preload on one processor");
-    FixtureImages.build(store);
-    pathsAsUsual();
-    String preload = System.getProperty("layerfs.preload");
-    System.clearProperty("layerfs.preload");
-    try (FreshLoader loader = new FreshLoader();
-        FileSystem fs = openFresh(loader, "preload-ahead")) {
-      assertTrue(fs.isOpen());
-      // nothing listed yet: only the preload loads what a listing needs
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (!loader.loaded("io.layerfs.core.internal.PathNames")
-          && System.nanoTime() < deadline) {
-        Thread.sleep(5);
-      }
-      assertTrue(loader.loaded("io.layerfs.provider.LayerDirectoryStream"));
-      assertTrue(loader.loaded("io.layerfs.core.internal.PathNames"));
-      for (Thread t : Thread.getAllStackTraces().keySet()) {
-        if (t.getName().equals("layerfs-class-preload")) {
-          assertTrue(t.isDaemon(), "never keeps a JVM alive");
-          t.join(TimeUnit.SECONDS.toMillis(30));
-          assertFalse(t.isAlive(), "ends after its list");
-        }
-      }
-    } finally {
-      restore(preload);
-    }
-  }
-
-  @Test
-  void aProviderNoFileSystemIsOpenedWithStartsNothing() throws Exception {
-    try (FreshLoader loader = new FreshLoader()) {
-      // what the JDK's scan for installed providers does, and a lookup that finds nothing
-      FileSystemProvider provider = (FileSystemProvider) loader
-          .loadClass(LayerFileSystemProvider.class.getName()).getConstructor().newInstance();
-      assertEquals("layerfs", provider.getScheme());
-      assertFalse(loader.loaded("io.layerfs.provider.ClassPreload"));
-      assertFalse(loader.loaded("io.layerfs.core.rootfs.MergedTree"));
-    }
-  }
-
-  private FileSystem openFresh(FreshLoader loader, String name) throws Exception {
-    FileSystemProvider provider = (FileSystemProvider) loader
-        .loadClass(LayerFileSystemProvider.class.getName()).getConstructor().newInstance();
-    return provider.newFileSystem(URI.create("layerfs://" + name),
-        Map.of("store", store, "image", FixtureImages.TAG, "readOnly", true));
-  }
-
-  private static long walk(FileSystem fs) throws IOException {
-    long paths = 0;
-    try (Stream<Path> walk = Files.walk(fs.getPath("/"))) {
-      for (Iterator<Path> it = walk.iterator(); it.hasNext(); ) {
-        Files.readAttributes(it.next(), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        paths++;
-      }
-    }
-    return paths;
-  }
-
-  /** ClassPreload's two lists, one after the other. */
-  private static List<String> preloadList(ClassLoader loader) throws Exception {
-    List<String> names = new ArrayList<>();
-    for (String field : List.of("AT_ONCE", "AHEAD")) {
-      Field list = loader.loadClass("io.layerfs.provider.ClassPreload").getDeclaredField(field);
-      list.setAccessible(true);
-      names.addAll(List.of((String[]) list.get(null)));
-    }
-    return names;
-  }
-
-  private static void restore(String preload) {
-    if (preload == null) {
-      System.clearProperty("layerfs.preload");
-    } else {
-      System.setProperty("layerfs.preload", preload);
-    }
-  }
-
   private long pathsAsUsual() throws IOException {
     try (FileSystem fs = FixtureImages.open("walk-classes-usual", store);
         Stream<Path> walk = Files.walk(fs.getPath("/"))) {
@@ -215,9 +98,6 @@ class LayerFsWalkClassesTest {
 
   /** Loads layerfs's own classes itself, from where the provider and core were loaded. */
   private static final class FreshLoader extends URLClassLoader {
-    /** The names of the classes this loader has loaded, in order. */
-    final List<String> found = Collections.synchronizedList(new ArrayList<>());
-
     FreshLoader() {
       super(new URL[] {location(LayerFileSystemProvider.class), location(Store.class)},
           FreshLoader.class.getClassLoader());
@@ -236,7 +116,6 @@ class LayerFsWalkClassesTest {
         Class<?> c = findLoadedClass(name);
         if (c == null) {
           c = findClass(name);
-          found.add(name);
         }
         if (resolve) {
           resolveClass(c);
