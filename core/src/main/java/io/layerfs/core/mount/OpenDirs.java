@@ -38,6 +38,12 @@ final class OpenDirs implements AutoCloseable {
     final Entry parent;
     /** Whether this one was opened in the mount's root directory. */
     final boolean top;
+    /**
+     * The volume's generation at which this directory and the kept ones above it were last
+     * found where their names lead ({@link VolumeGeneration#stable}), or {@link
+     * VolumeGeneration#UNKNOWN}.
+     */
+    volatile long generation = VolumeGeneration.UNKNOWN;
     private final String path;
     private int holders;
     private boolean evicted;
