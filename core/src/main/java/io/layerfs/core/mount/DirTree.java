@@ -638,7 +638,7 @@ final class DirTree implements FileTree {
     if (end > 1) {
       // the usual case: the directory and all above it kept open, each checked from the root
       // down by the same relative stat as below, without a look-up of each prefix
-      OpenDirs.Entry leaf = dirs.acquireChain(end == path.length() ? path : path.substring(0, end));
+      OpenDirs.Entry leaf = dirs.acquireChain(path, end);
       if (leaf != null) {
         if (trust && g != VolumeGeneration.UNKNOWN && leaf.generation == g) {
           return new Dir(leaf, true, g);
