@@ -127,6 +127,53 @@ class VolumeGenerationTest {
   }
 
   @Test
+  void readsBetweenSwapsOfTwoDirectoriesByAnotherThreadAlwaysFindTheCurrentOne()
+      throws Exception {
+    try (Container reader = open("reader"); Container writer = open("writer")) {
+      writer.createDirectory("/data/p", 0755);
+      for (String d : List.of("a", "b")) {
+        writer.createDirectory("/data/p/" + d, 0755);
+        ContainerFixture.write(writer, "/data/p/" + d + "/f", d);
+      }
+      // the test's own seqlock: odd while a swap is under way, even (2 per swap) after it
+      java.util.concurrent.atomic.AtomicLong version = new java.util.concurrent.atomic.AtomicLong();
+      int swaps = 300;
+      Thread swapper = new Thread(() -> {
+        try {
+          for (int i = 0; i < swaps; i++) {
+            version.incrementAndGet();
+            writer.move("/data/p/a", "/data/p/t", false);
+            writer.move("/data/p/b", "/data/p/a", false);
+            writer.move("/data/p/t", "/data/p/b", false);
+            version.incrementAndGet();
+          }
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+      swapper.start();
+      int checked = 0;
+      while (swapper.isAlive() || checked == 0) {
+        long v1 = version.get();
+        String found;
+        try {
+          found = read(reader, "/data/p/a/f");
+        } catch (NoSuchFileException e) {
+          found = "missing"; // between two renames of a swap, or wrong: see below
+        }
+        if (v1 % 2 == 0 && version.get() == v1) {
+          // no swap overlapped this read: /data/p/a is the directory the last swap left there
+          assertEquals((v1 / 2) % 2 == 0 ? "a" : "b", found, "after " + v1 / 2 + " swaps");
+          checked++;
+        }
+      }
+      swapper.join();
+      assertEquals(swaps % 2 == 0 ? "a" : "b", read(reader, "/data/p/a/f"));
+      assertTrue(checked > 0);
+    }
+  }
+
+  @Test
   void aRenameAndALinkInAnotherJvmShowAtOnce() throws Exception {
     try (Container reader = open("reader")) {
       prepare(reader);
