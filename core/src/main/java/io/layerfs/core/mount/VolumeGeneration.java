@@ -7,6 +7,7 @@ import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileSystemException;
+import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -34,7 +35,7 @@ final class VolumeGeneration implements AutoCloseable {
   /** Never a generation: no counter, a damaged one, or a change under way. */
   static final long UNKNOWN = -1;
   /** A counter that is never {@link #stable}: bind mounts, tmpfs, a counter that failed. */
-  static final VolumeGeneration NONE = new VolumeGeneration(null, null, false);
+  static final VolumeGeneration NONE = new VolumeGeneration(null, null, null, false);
   /** "LFSVGEN1". */
   private static final long MAGIC = 0x4c46535647454e31L;
   private static final int MAGIC_AT = 0;
@@ -44,11 +45,14 @@ final class VolumeGeneration implements AutoCloseable {
   private static final VarHandle LONGS =
       MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.nativeOrder());
 
+  private final Path file;
   private final FileChannel channel;
   private final MappedByteBuffer map;
   private final boolean writable;
 
-  private VolumeGeneration(FileChannel channel, MappedByteBuffer map, boolean writable) {
+  private VolumeGeneration(Path file, FileChannel channel, MappedByteBuffer map,
+      boolean writable) {
+    this.file = file;
     this.channel = channel;
     this.map = map;
     this.writable = writable;
@@ -60,6 +64,15 @@ final class VolumeGeneration implements AutoCloseable {
    * counter's size, or another magic number), never an exception.
    */
   static VolumeGeneration open(Path file, boolean writable) {
+    if (writable && Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)
+        && !Files.isWritable(file)) {
+      // another user's: read it, but refuse to change directories uncounted (beginChange)
+      return map(file, false);
+    }
+    return map(file, writable);
+  }
+
+  private static VolumeGeneration map(Path file, boolean writable) {
     FileChannel ch = null;
     try {
       ch = writable
@@ -75,7 +88,7 @@ final class VolumeGeneration implements AutoCloseable {
       // (ftruncate): never written over, so two processes starting it at once lose nothing
       MappedByteBuffer map = ch.map(
           writable ? FileChannel.MapMode.READ_WRITE : FileChannel.MapMode.READ_ONLY, 0, SIZE);
-      VolumeGeneration g = new VolumeGeneration(ch, map, writable);
+      VolumeGeneration g = new VolumeGeneration(file, ch, map, writable);
       if (writable) {
         LONGS.compareAndSet(map, MAGIC_AT, 0L, MAGIC); // a new file: marked once, by anyone
       }
@@ -94,11 +107,6 @@ final class VolumeGeneration implements AutoCloseable {
       }
       return NONE;
     }
-  }
-
-  /** Whether this is a working counter (else every reader checks every directory). */
-  boolean enabled() {
-    return map != null;
   }
 
   /**
@@ -142,15 +150,17 @@ final class VolumeGeneration implements AutoCloseable {
    * after it (also when it failed). Without a working counter nothing is recorded (every reader
    * checks every directory then).
    *
-   * @throws FileSystemException when the counter was mapped for reading only (a read-only
-   *     container: it makes no change)
+   * @throws FileSystemException naming the counter when it was mapped for reading only (a
+   *     read-only container, which changes nothing, or a counter this process may not write:
+   *     other containers would not see the change, so it is not made)
    */
   void beginChange() throws IOException {
     if (map == null) {
       return;
     }
     if (!writable) {
-      throw new FileSystemException(null, null, "Read-only file system");
+      throw new FileSystemException(file.toString(), null, "the volume's count of directory "
+          + "changes is read-only here, so other containers would not see this change");
     }
     try {
       LONGS.getAndAdd(map, CHANGING_AT, 1L); // first: a reader seeing the new generation

@@ -272,6 +272,20 @@ class VolumeGenerationTest {
     }
   }
 
+  @Test
+  void aCounterMappedForReadingOnlyRefusesToCountAChangeNamingIt() throws IOException {
+    open("c").close();
+    Path counter = Volumes.generationFile(store, "shared");
+    try (VolumeGeneration g = VolumeGeneration.open(counter, false)) {
+      long before = g.stable();
+      assertNotEquals(VolumeGeneration.UNKNOWN, before);
+      java.nio.file.FileSystemException e =
+          assertThrows(java.nio.file.FileSystemException.class, g::beginChange);
+      assertEquals(counter.toString(), e.getFile());
+      assertEquals(before, g.stable(), "nothing counted");
+    }
+  }
+
   /** A host rename shows at once, as in a bind mount: every directory was checked. */
   private void hostSwapShowsAtOnce(Container c) throws IOException {
     Path data = Volumes.dataDir(store, "shared");
