@@ -34,6 +34,7 @@ public final class Volumes {
   private static final String DATA = "_data";
   private static final String REMOVING = ".removing-";
   private static final String FILLING = "filling";
+  private static final String GENERATION = "generation";
 
   private Volumes() {}
 
@@ -72,6 +73,15 @@ public final class Volumes {
   public static Path fillMark(ContentStore store, String name) throws IOException {
     checkName(name);
     return root(store).resolve(name).resolve(FILLING);
+  }
+
+  /**
+   * The counter of volume {@code name}'s directory changes (the mounts package maps it, makes it
+   * when missing; it sits beside the data directory, so the volume's files never show it).
+   */
+  public static Path generationFile(ContentStore store, String name) throws IOException {
+    checkName(name);
+    return root(store).resolve(name).resolve(GENERATION);
   }
 
   /** Where volume {@code name}'s data directory is or would be. */

@@ -82,11 +82,18 @@ final class DirTree implements FileTree {
    * lightest.
    */
   private final Class<? extends BasicFileAttributeView> statView;
+  /**
+   * A named volume's generation counter, which lets a read use the kept directories without a
+   * {@code stat} each while no change was made; {@link VolumeGeneration#NONE} for a bind mount
+   * or tmpfs (host processes change a bind source by design), which checks every one.
+   */
+  private final VolumeGeneration generation;
 
   private DirTree(Path root, SecureDirectoryStream<Path> rootStream, boolean host, int rootMode,
-      int index, java.io.Closeable owned) throws IOException {
+      int index, java.io.Closeable owned, VolumeGeneration generation) throws IOException {
     this.root = root;
     this.owned = owned;
+    this.generation = generation;
     this.beneath = host ? ReadBeneath.open(root, rootStream.getFileAttributeView(
         BasicFileAttributeView.class).readAttributes().fileKey()) : null;
     this.rootStream = rootStream;
@@ -106,6 +113,26 @@ final class DirTree implements FileTree {
    */
   static DirTree open(Path dir, boolean host, int rootMode, int index, java.io.Closeable owned)
       throws IOException {
+    return open(dir, host, rootMode, index, owned, VolumeGeneration.NONE);
+  }
+
+  /**
+   * {@link #open(Path, boolean, int, int, java.io.Closeable)} of a named volume's data directory,
+   * whose directory changes through layerfs are counted by {@code generation} (closed with the
+   * tree, also when this fails).
+   */
+  static DirTree open(Path dir, boolean host, int rootMode, int index, java.io.Closeable owned,
+      VolumeGeneration generation) throws IOException {
+    try {
+      return openWith(dir, host, rootMode, index, owned, generation);
+    } catch (IOException | RuntimeException e) {
+      generation.close();
+      throw e;
+    }
+  }
+
+  private static DirTree openWith(Path dir, boolean host, int rootMode, int index,
+      java.io.Closeable owned, VolumeGeneration generation) throws IOException {
     Path real = dir.toRealPath();
     if (!Files.isDirectory(real)) {
       throw new FileSystemException(dir.toString(), null, "Not a directory");
@@ -117,7 +144,7 @@ final class DirTree implements FileTree {
           + real + " is on " + real.getFileSystem().provider().getScheme() + " without them");
     }
     try {
-      return new DirTree(real, secure, host, rootMode, index, owned);
+      return new DirTree(real, secure, host, rootMode, index, owned, generation);
     } catch (IOException | RuntimeException e) {
       secure.close();
       throw e;
@@ -181,6 +208,7 @@ final class DirTree implements FileTree {
    * size, times and link target: what resolution needs).
    */
   List<Node> walk(String absDir, List<String> names, boolean fullLast) throws IOException {
+    long g = generation.stable(); // before every check below
     List<String> dirNames = names(absDir);
     List<Node> out = new ArrayList<>();
     Dir current = dirOrThrow(absDir, dirNames, dirNames.size());
@@ -205,7 +233,7 @@ final class DirTree implements FileTree {
         if (last || !a.isDirectory()) {
           break;
         }
-        Dir next = child(current, path, relative, a, null);
+        Dir next = child(current, path, relative, a, null, g);
         current.close();
         current = next;
       }
@@ -280,12 +308,20 @@ final class DirTree implements FileTree {
       return null;
     }
     int slash = path.lastIndexOf('/');
-    try (Dir parent = dir(path, slash)) {
-      if (parent == null) {
-        return null;
+    Path name = lastName(path, slash);
+    try {
+      for (boolean trust = true; ; trust = false) {
+        try (Dir parent = dir(path, slash, trust)) {
+          if (parent == null) {
+            return null;
+          }
+          SeekableByteChannel ch = parent.stream.newByteChannel(name, READ_NOFOLLOW);
+          if (parent.unchanged()) {
+            return new DirHandle((FileChannel) ch, true, false, false, !host);
+          }
+          ch.close(); // a directory changed meanwhile: opened again through checked ones
+        }
       }
-      SeekableByteChannel ch = parent.stream.newByteChannel(lastName(path, slash), READ_NOFOLLOW);
-      return new DirHandle((FileChannel) ch, true, false, false, !host);
     } catch (IOException | RuntimeException e) {
       return null;
     }
@@ -350,7 +386,12 @@ final class DirTree implements FileTree {
       PosixFileAttributes a = parent.stream.getFileAttributeView(name,
           PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).readAttributes();
       if (a.isDirectory()) {
-        parent.stream.deleteDirectory(name);
+        generation.beginChange();
+        try {
+          parent.stream.deleteDirectory(name);
+        } finally {
+          generation.endChange();
+        }
         dirs.forget("/" + String.join("/", names));
       } else {
         parent.stream.deleteFile(name);
@@ -386,15 +427,28 @@ final class DirTree implements FileTree {
         if (!replaceExisting) {
           throw new FileAlreadyExistsException(absTarget);
         }
-        // the JDK's order: the target goes first (a non-empty directory refuses)
-        if (existing.isDirectory()) {
-          target.stream.deleteDirectory(t);
-          dirs.forget("/" + String.join("/", to));
-        } else {
-          target.stream.deleteFile(t);
+      }
+      // a directory renamed or replaced: kept directories may be stale from here on
+      boolean directories = moved.isDirectory() || (existing != null && existing.isDirectory());
+      if (directories) {
+        generation.beginChange();
+      }
+      try {
+        if (existing != null) {
+          // the JDK's order: the target goes first (a non-empty directory refuses)
+          if (existing.isDirectory()) {
+            target.stream.deleteDirectory(t);
+            dirs.forget("/" + String.join("/", to));
+          } else {
+            target.stream.deleteFile(t);
+          }
+        }
+        source.stream.move(s, target.stream, t);
+      } finally {
+        if (directories) {
+          generation.endChange();
         }
       }
-      source.stream.move(s, target.stream, t);
       if (moved.isDirectory()) {
         dirs.forget("/" + String.join("/", from));
       }
@@ -496,7 +550,7 @@ final class DirTree implements FileTree {
     if (beneath != null) {
       beneath.close(); // once no open uses it; channels opened by it stay open
     }
-    try (OpenDirs kept = dirs) {
+    try (OpenDirs kept = dirs; VolumeGeneration counter = generation) {
       rootStream.close();
     } finally {
       if (owned != null) {
@@ -516,17 +570,37 @@ final class DirTree implements FileTree {
     private final OpenDirs.Entry kept;
     /** Whether {@link #kept} is held with those above it ({@link OpenDirs#acquireChain}). */
     private final boolean chain;
+    /**
+     * The volume's generation at which the chain was taken unchecked, or {@link
+     * VolumeGeneration#UNKNOWN} when every directory was checked.
+     */
+    private final long trustedAt;
 
     Dir(SecureDirectoryStream<Path> stream) {
       this.stream = stream;
       this.kept = null;
       this.chain = false;
+      this.trustedAt = VolumeGeneration.UNKNOWN;
     }
 
     Dir(OpenDirs.Entry kept, boolean chain) {
+      this(kept, chain, VolumeGeneration.UNKNOWN);
+    }
+
+    Dir(OpenDirs.Entry kept, boolean chain, long trustedAt) {
       this.stream = kept.stream;
       this.kept = kept;
       this.chain = chain;
+      this.trustedAt = trustedAt;
+    }
+
+    /**
+     * Whether what was just done in this directory stands: always when it was checked; when it
+     * was taken unchecked, only while no change of the volume's directories began since (read
+     * after the call, so a change that the call may have seen shows here).
+     */
+    boolean unchanged() {
+      return trustedAt == VolumeGeneration.UNKNOWN || generation.current() == trustedAt;
     }
 
     @Override
@@ -549,14 +623,29 @@ final class DirTree implements FileTree {
    * inode), any other is opened now without following.
    */
   private Dir dir(String path, int end) throws IOException {
+    return dir(path, end, false);
+  }
+
+  /**
+   * {@link #dir(String, int)}; when {@code trust}, a chain of kept directories last checked at
+   * the volume's generation now is taken without a {@code stat} each, and the caller asks the
+   * {@link Dir#unchanged} after its call whether that call stands (see the package
+   * documentation).
+   */
+  private Dir dir(String path, int end, boolean trust) throws IOException {
+    // read before any check below: what they find holds at this generation
+    long g = generation.stable();
     if (end > 1) {
       // the usual case: the directory and all above it kept open, each checked from the root
       // down by the same relative stat as below, without a look-up of each prefix
-      OpenDirs.Entry leaf = dirs.acquireChain(end == path.length() ? path : path.substring(0, end));
+      OpenDirs.Entry leaf = dirs.acquireChain(path, end);
       if (leaf != null) {
+        if (trust && g != VolumeGeneration.UNKNOWN && leaf.generation == g) {
+          return new Dir(leaf, true, g);
+        }
         boolean there = false;
         try {
-          there = stillThere(leaf);
+          there = stillThere(leaf, g);
         } catch (IOException | RuntimeException e) {
           // missing, or a name that is no directory now: the walk below says which
         }
@@ -591,7 +680,7 @@ final class DirTree implements FileTree {
           }
           throw e;
         }
-        Dir next = child(current, prefix, relative, a, kept);
+        Dir next = child(current, prefix, relative, a, kept, g);
         current.close();
         current = next;
         start = slash + 1;
@@ -606,20 +695,26 @@ final class DirTree implements FileTree {
   /**
    * Whether each directory of the chain ending at {@code e} (held) is still the file its name
    * leads to, looked at relative to the directory above it without following, from the root down:
-   * the check {@link #child} makes of each kept directory.
+   * the check {@link #child} makes of each kept directory. Each found so is marked as checked at
+   * the volume's generation {@code g} (read before the checks, {@link VolumeGeneration#UNKNOWN}
+   * when there is none or a change was under way).
    */
-  private boolean stillThere(OpenDirs.Entry e) throws IOException {
+  private boolean stillThere(OpenDirs.Entry e, long g) throws IOException {
     SecureDirectoryStream<Path> parent;
     if (e.top) {
       parent = rootStream;
-    } else if (stillThere(e.parent)) {
+    } else if (stillThere(e.parent, g)) {
       parent = e.parent.stream;
     } else {
       return false;
     }
     BasicFileAttributes a = parent.getFileAttributeView(e.name, statView, NOFOLLOW)
         .readAttributes();
-    return a.isDirectory() && e.fileKey.equals(a.fileKey());
+    if (a.isDirectory() && e.fileKey.equals(a.fileKey())) {
+      e.generation = g; // it and those above it, checked at g
+      return true;
+    }
+    return false;
   }
 
   /**
@@ -630,7 +725,7 @@ final class DirTree implements FileTree {
    * | O_DIRECTORY} fails).
    */
   private Dir child(Dir parent, String path, Path relative, BasicFileAttributes a,
-      OpenDirs.Entry kept) throws IOException {
+      OpenDirs.Entry kept, long g) throws IOException {
     if (kept == null && a.isDirectory()) {
       kept = dirs.acquire(path);
     }
@@ -639,6 +734,7 @@ final class DirTree implements FileTree {
     if (kept != null) {
       if (a.isDirectory() && key != null && key.equals(kept.fileKey)) {
         if (kept.top == top && (top || kept.parent == parent.kept)) {
+          kept.generation = g; // as the directories above it, which the walk checked
           return new Dir(kept, false);
         }
         // the same directory, opened in a kept directory since closed: opened again in this
@@ -648,6 +744,9 @@ final class DirTree implements FileTree {
     }
     SecureDirectoryStream<Path> opened = parent.stream.newDirectoryStream(relative, NOFOLLOW);
     OpenDirs.Entry offered = dirs.offer(path, relative, key, opened, parent.kept, top);
+    if (offered != null) {
+      offered.generation = g;
+    }
     return offered != null ? new Dir(offered, false) : new Dir(opened);
   }
 

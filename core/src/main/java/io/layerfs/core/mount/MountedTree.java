@@ -70,6 +70,14 @@ public final class MountedTree implements FileTree {
      * outside its data directory.
      */
     Path fillMark(String name) throws IOException;
+
+    /**
+     * The volume's generation counter, outside its data directory (it may not exist yet: a
+     * writable container makes it), or null for none: then every read checks each directory.
+     */
+    default Path generation(String name) throws IOException {
+      return null;
+    }
   }
 
   private MountedTree(FileTree base) {
@@ -119,7 +127,12 @@ public final class MountedTree implements FileTree {
         }
         yield DirTree.open(source, true, 0, index, null);
       }
-      case VOLUME -> DirTree.open(volumes.directory(m.source()), true, 0, index, null);
+      case VOLUME -> {
+        Path data = volumes.directory(m.source());
+        Path counter = volumes.generation(m.source());
+        yield DirTree.open(data, true, 0, index, null, counter == null ? VolumeGeneration.NONE
+            : VolumeGeneration.open(counter, !base.readOnly()));
+      }
       case TMPFS -> {
         OptionalLibrary.JIMFS.require();
         yield Tmpfs.open(m, index);

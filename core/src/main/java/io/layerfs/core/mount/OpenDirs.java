@@ -26,6 +26,8 @@ import java.util.Map;
 final class OpenDirs implements AutoCloseable {
   private final int capacity;
   private final Map<String, Entry> entries;
+  /** The leaf {@link #acquireChain} handed out last (maybe evicted since), or null. */
+  private Entry lastLeaf;
   private boolean closed;
 
   /** A directory in the table; it is closed when evicted and no longer held. */
@@ -38,6 +40,12 @@ final class OpenDirs implements AutoCloseable {
     final Entry parent;
     /** Whether this one was opened in the mount's root directory. */
     final boolean top;
+    /**
+     * The volume's generation at which this directory and the kept ones above it were last
+     * found where their names lead ({@link VolumeGeneration#stable}), or {@link
+     * VolumeGeneration#UNKNOWN}.
+     */
+    volatile long generation = VolumeGeneration.UNKNOWN;
     private final String path;
     private int holders;
     private boolean evicted;
@@ -77,9 +85,23 @@ final class OpenDirs implements AutoCloseable {
    * of the chain, from the root down.
    */
   synchronized Entry acquireChain(String path) {
-    Entry leaf = entries.get(path);
-    if (leaf == null) {
-      return null;
+    return acquireChain(path, path.length());
+  }
+
+  /**
+   * {@link #acquireChain(String)} of {@code path.substring(0, end)}; the chain found last is
+   * tried first, which spares the substring and its hash when reads go to one directory.
+   */
+  synchronized Entry acquireChain(String path, int end) {
+    Entry leaf = lastLeaf;
+    if (leaf != null && !leaf.evicted && leaf.path.length() == end
+        && path.startsWith(leaf.path)) {
+      entries.get(leaf.path); // recently used (its hash is cached)
+    } else {
+      leaf = entries.get(end == path.length() ? path : path.substring(0, end));
+      if (leaf == null) {
+        return null;
+      }
     }
     for (Entry e = leaf; !e.top; ) {
       e = e.parent;
@@ -91,6 +113,7 @@ final class OpenDirs implements AutoCloseable {
     for (Entry e = leaf; e != null; e = e.top ? null : e.parent) {
       e.holders++;
     }
+    lastLeaf = leaf;
     return leaf;
   }
 
@@ -175,6 +198,7 @@ final class OpenDirs implements AutoCloseable {
   @Override
   public synchronized void close() throws IOException {
     closed = true;
+    lastLeaf = null;
     IOException failure = null;
     for (Entry e : entries.values()) {
       try {

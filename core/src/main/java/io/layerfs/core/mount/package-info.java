@@ -45,6 +45,54 @@
  * data is the host's own {@code FileChannel}, and a file opened for reading is handed out as
  * that channel itself: volume I/O runs at the host's speed.
  *
+ * <h2>Named volumes: reads without a stat per directory</h2>
+ *
+ * A named volume's data directory belongs to the store (Docker says the same of its {@code
+ * /var/lib/docker/volumes}: other processes should not change it), so its directories change
+ * through layerfs, and a read need not look at each kept directory again as long as layerfs
+ * changed none. {@link io.layerfs.core.mount.VolumeGeneration} is a small file beside the
+ * volume's {@code _data} (never inside it), mapped shared by every JVM of every container that
+ * mounts the volume: a generation {@code G} and a count {@code C} of changes under way, 64-bit
+ * words updated by atomic instructions. Every change of the volume's directory namespace made by
+ * {@code DirTree} (a directory removed, a directory renamed, a directory replaced by a move onto
+ * it: whatever could leave a kept directory's name leading elsewhere) is bracketed: before it
+ * {@code C += 1} then {@code G += 1}; after it (also when it failed) {@code G += 1} then {@code
+ * C -= 1}. Files created, written or removed, and new directories, leave every kept directory
+ * where its name leads, so they are not counted.
+ *
+ * <p>A walk that checks directories (the relative {@code stat} per directory above) first reads
+ * {@code g = G}, then {@code C}; only when {@code C} was 0 does it mark each directory it found
+ * where its name leads as checked at {@code g} (with all kept above it: a chain is checked from
+ * the root down). A read ({@code openForReadingBeneath}) then reads {@code g1 = G} (with {@code
+ * C == 0}); when the chain of kept directories down to the file was checked at {@code g1}, it
+ * opens the file with one {@code openat} in the last of them, no {@code stat}, and reads {@code
+ * g2 = G} after the open (an acquire fence orders it after the kernel's walk); if {@code g2 !=
+ * g1} the file is closed and opened again through a checked walk. Why a stale directory is never
+ * used: suppose the chain was checked at {@code g} by a walk {@code V} and a change's namespace
+ * step {@code R} made one of its directories stale, with {@code V} before {@code R} (had {@code
+ * V} seen {@code R}, it would have found the new layout). If the walk's read of {@code G} came
+ * before that change's first {@code G += 1}, the open, which saw the layout after {@code R} and
+ * so after that increment, reads a {@code g2} greater than {@code g}: refused. If it came after
+ * that increment, the walk's later read of {@code C} came after the change's {@code C += 1} and
+ * before its {@code C -= 1} (which follows {@code R}, which follows {@code V}): the walk saw
+ * {@code C != 0} and marked nothing. An open that saw the layout before {@code R} found what the
+ * chain says, which is what a read racing a rename may find on Linux too. The words are 64 bits,
+ * so a generation never comes back. A change that never ends (its process killed between the
+ * two brackets) leaves {@code C} above 0: every read checks every directory from then on, as
+ * before this counter (the counter is only a shortcut). So does a counter file that is missing
+ * and cannot be made (a read-only store), that cannot be mapped, or whose magic number is wrong,
+ * and a bind mount or tmpfs, which have no counter (host processes change a bind source by
+ * design). A writable container that may not write an existing counter (another user's file)
+ * reads it but refuses to remove, rename or replace a directory, naming the counter, since the
+ * other containers would not see that change. What a host process that changes a volume's directories behind layerfs's back gets:
+ * never a host path outside the volume through a link (every open is still {@code openat} with
+ * {@code O_NOFOLLOW} relative to a kept directory), but a directory it moved (even out of the
+ * volume) may still be read at its old name until the next directory change through layerfs;
+ * deleting or replacing the counter file while containers use the volume splits them (those
+ * mapped to the old file see no later counts until they reopen); truncating it makes a JVM that
+ * has it mapped fail with an {@code InternalError} (a fault in a mapped file), as any mapped
+ * file does.
+ *
  * <h2>Reads by openat2 (Java 22+)</h2>
  *
  * On Java 22 and later, on Linux, with native access enabled for this code ({@code

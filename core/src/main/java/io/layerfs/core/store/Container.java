@@ -312,6 +312,11 @@ public final class Container implements FileTree {
           public Path fillMark(String volume) throws IOException {
             return Volumes.fillMark(store, volume);
           }
+
+          @Override
+          public Path generation(String volume) throws IOException {
+            return Volumes.generationFile(store, volume);
+          }
         });
       } catch (IOException | RuntimeException e) {
         overlay.close();

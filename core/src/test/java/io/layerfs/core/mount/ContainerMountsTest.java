@@ -215,7 +215,7 @@ class ContainerMountsTest {
       switch (i) {
         case 1 -> Files.writeString(data, "not a directory");
         case 2 -> Files.createSymbolicLink(data, data.resolveSibling("nowhere"));
-        default -> Files.delete(data.getParent());
+        default -> io.layerfs.core.internal.FileTrees.deleteTree(data.getParent()); // + counter
       }
       List<FsckReport.Problem> missing = Fsck.run(store, () -> layers, false, Progress.NONE)
           .problems(FsckReport.Kind.MISSING_VOLUME).stream()
