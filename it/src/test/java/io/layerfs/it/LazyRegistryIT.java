@@ -279,6 +279,14 @@ final class LazyRegistryIT {
     report("then a plain cat of /etc/debian_version: " + rangeBytes() + " more bytes ("
         + percent(rangeBytes(), imageBytes) + ")");
     assertTrue(rangeBytes() < imageBytes / 10, rangeBytes() + " bytes");
+    // and so does a container of it not written yet
+    LayerfsCli.run(store, "create", "--lazy", "--tls-verify=false", "lazyweb", ref);
+    proxy.clear();
+    assertEquals(Files.readString(rootfs.resolve("etc/issue")),
+        LayerfsCli.run(store, "cat", "lazyweb", "/etc/issue"));
+    report("then create --lazy and cat of /etc/issue in the container: " + rangeBytes()
+        + " more bytes (" + percent(rangeBytes(), imageBytes) + ")");
+    assertTrue(rangeBytes() < imageBytes / 10, rangeBytes() + " bytes");
     LayerfsCli.Result none = LayerfsCli.runFailing(store, "cat", "--lazy", "--tls-verify=false",
         ref, "/etc/no-such-file");
     assertEquals(1, none.exit(), none.stderr());

@@ -133,6 +133,9 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       }
       FileTree tree = lazyTree(handle.store(), name, image, lazyImage, config);
       if (tree == null) {
+        tree = lazySnapshot(handle.store(), name, config);
+      }
+      if (tree == null) {
         tree = handle.store().open(name, image, config.readOnly(), config.mounts(),
             config.signedBy(), config.signedIdentity());
       }
@@ -235,6 +238,33 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       prepared.close();
       throw e;
     }
+  }
+
+  /**
+   * A read-only open of a container not yet written, without mounts, whose image's plain gzip
+   * layers were attached lazily ({@code create --lazy}): its snapshot is its image, read by
+   * path through the lazy merge ({@link LazyTree}) and, once the whole tree is needed, through
+   * a view of that image, the same snapshot (a writer that starts meanwhile is not seen, as by
+   * any read-only open). Null otherwise: the store opens it. Needs no env {@code lazy}, so the
+   * CLI's {@code cat NAME PATH} reads such a container lazily.
+   */
+  private static FileTree lazySnapshot(Store store, String name, LayerEnv config)
+      throws IOException {
+    if (!config.readOnly() || config.signedBy() != null
+        || (config.mounts() != null && !config.mounts().isEmpty())) {
+      return null;
+    }
+    String image = store.lazyContainerImage(name);
+    LazyMerge merge = image == null ? null : store.lazyMerge(image);
+    return merge == null ? null : new LazyTree(merge, new LazyTree.Opener() {
+      @Override
+      public FileTree open() throws IOException {
+        return store.view(image);
+      }
+
+      @Override
+      public void discard() {}
+    }, true);
   }
 
   private static FileSystemAlreadyExistsException alreadyOpen(String name) {

@@ -175,6 +175,41 @@ class LazyTreeTest {
     }
   }
 
+  /**
+   * A read-only open of a container created lazily and not written yet (what the CLI's {@code
+   * cat NAME PATH} makes after {@code create --lazy}) reads its image lazily without env {@code
+   * lazy}; once the container holds a change, a read-only open is the container's snapshot,
+   * opened whole.
+   */
+  @Test
+  void aReadOnlyOpenOfALazyContainerNotYetWrittenReadsLazily() throws IOException {
+    try (RangeRegistry registry = new RangeRegistry(remote, built.manifestDigest().toString());
+        FileSystem whole = whole("lazy-snapshot-whole")) {
+      try (FileSystem created = FileSystems.newFileSystem(URI.create("layerfs://snap"),
+          lazyEnv(registry, false))) {
+        assertTrue(Files.exists(created.getPath("/etc/issue")));
+      }
+      long before = registry.blobBytes();
+      List<String> paths = new ArrayList<>(MergeImage.PATHS);
+      paths.removeAll(WHOLE);
+      paths.removeAll(MergeImage.TREE_PATHS);
+      Map<String, Object> readOnly = Map.of("store", tmp.resolve("local"), "readOnly", true);
+      try (FileSystem snap = FileSystems.newFileSystem(URI.create("layerfs://snap"), readOnly)) {
+        assertEquals(List.of(), compare(whole, snap, paths));
+        long fetched = registry.blobBytes() - before;
+        assertTrue(fetched < imageBytes / 4, fetched + " of " + imageBytes + " bytes fetched");
+        assertEquals(walk(whole), walk(snap)); // the whole tree: the image's view
+      }
+      try (FileSystem box = FileSystems.newFileSystem(URI.create("layerfs://snap"),
+          lazyEnv(registry, false))) {
+        Files.writeString(box.getPath("/etc/issue"), "changed\n");
+      }
+      try (FileSystem snap = FileSystems.newFileSystem(URI.create("layerfs://snap"), readOnly)) {
+        assertEquals("changed\n", Files.readString(snap.getPath("/etc/issue")));
+      }
+    }
+  }
+
   @Test
   void aContainerNeverWrittenIsCreatedAndReleasedOnCloseAndReopensLazily() throws IOException {
     try (RangeRegistry registry = new RangeRegistry(remote, built.manifestDigest().toString())) {

@@ -668,6 +668,24 @@ public final class Store implements Closeable {
         ? lazyLayers().merge(layers, "image " + ref) : null;
   }
 
+  /**
+   * The image of container {@code name}, as its manifest digest, when a read-only open of the
+   * container may read it lazily ({@link #lazyMerge}): the store holds lazily attached layers,
+   * and the container has no writable layer yet and no mounts, so a snapshot of it is its image.
+   * Null otherwise (also for no such container).
+   */
+  public String lazyContainerImage(String name) throws IOException {
+    if (!Files.isDirectory(LazyLayers.root(content)) || !hasContainer(name)) {
+      return null; // one stat for a store that never attached a layer lazily
+    }
+    Path dir = ContainerDirectory.containers(content).resolve(name);
+    if (ContainerDirectory.hasWritableLayer(dir)
+        || !containerMounts(name).isEmpty()) {
+      return null;
+    }
+    return containerInfo(name).manifest().toString();
+  }
+
   /** Bytes fetched from remote blobs by this store's lazy layers since they were attached. */
   public long lazyFetchedBytes() {
     long n = 0;
