@@ -1,0 +1,131 @@
+package io.layerfs.provider;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.layerfs.core.Layer;
+import io.layerfs.core.Progress;
+import io.layerfs.core.store.Store;
+import io.layerfs.provider.FaultRegistry.Fault;
+import io.layerfs.testing.Built;
+import io.layerfs.testing.ImageBuilder;
+import io.layerfs.testing.MergeImage;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A lazy view or container whose registry misbehaves, as a user of java.nio.file sees it: each
+ * call either gives what a view of the image read whole gives, or throws a checked {@link
+ * IOException} of one line that names the registry or the blob; once the registry behaves again
+ * the same file system reads right, and the store holds nothing wrong.
+ */
+class LazyTreeFaultTest {
+  /** Files a lazy read serves from the top layers, and a noise file deep in the bottom one. */
+  private static final List<String> FILES = List.of("/etc/issue", "/etc/hosts",
+      "/usr/lib/os-release", "/usr/local/bin/sh", "/" + MergeImage.NOISE + "/f1003");
+
+  @TempDir Path tmp;
+  private Path remote;
+  private Built built;
+  private int stores;
+
+  @BeforeEach
+  void image() throws IOException {
+    remote = tmp.resolve("remote");
+    built = MergeImage.layers(ImageBuilder.create(remote), 16).build("merge");
+  }
+
+  private FaultRegistry registry() throws IOException {
+    return new FaultRegistry(remote, built.manifestDigest().toString());
+  }
+
+  private Path store;
+
+  private FileSystem lazy(FaultRegistry registry, boolean readOnly) throws IOException {
+    store = tmp.resolve("local" + stores++);
+    Map<String, Object> env = new HashMap<>();
+    env.put("store", store);
+    env.put("image", registry.address() + "/test/merge:1");
+    env.put("lazy", true);
+    env.put("readOnly", readOnly);
+    return FileSystems.newFileSystem(URI.create("layerfs://fault-" + stores), env);
+  }
+
+  private FileSystem whole() throws IOException {
+    return FileSystems.newFileSystem(URI.create("layerfs://fault-whole-" + stores),
+        Map.of("store", remote, "image", "merge", "readOnly", true));
+  }
+
+  @Test
+  void transientFaultsAreRetriedOrResumedUnseen() throws IOException {
+    for (Fault f : List.of(Fault.UNAVAILABLE, Fault.TOO_MANY, Fault.CUT, Fault.SHORT,
+        Fault.WHOLE)) {
+      for (boolean readOnly : List.of(true, false)) {
+        try (FaultRegistry registry = registry();
+            FileSystem whole = whole();
+            FileSystem lazy = lazy(registry, readOnly)) {
+          registry.inject(f, 2);
+          for (String p : FILES) {
+            assertArrayEquals(Files.readAllBytes(whole.getPath(p)),
+                Files.readAllBytes(lazy.getPath(p)), f + " " + p);
+            assertEquals(attributes(whole.getPath(p)), attributes(lazy.getPath(p)), f + " " + p);
+          }
+          assertEquals(0, registry.faultsLeft(), f + ": the faults were met");
+          registry.inject(f, 2);
+          assertEquals(Files.getAttribute(whole.getPath("/usr/bin"), "unix:nlink"),
+              Files.getAttribute(lazy.getPath("/usr/bin"), "unix:nlink"), f.toString());
+          assertEquals(0, registry.faultsLeft(), f + ": the faults were met");
+          assertEquals(walk(whole), walk(lazy), f.toString());
+          if (!readOnly) {
+            Files.writeString(lazy.getPath("/etc/issue"), "changed\n");
+            assertEquals("changed\n", Files.readString(lazy.getPath("/etc/issue")));
+          }
+        }
+        assertClean(store);
+      }
+    }
+  }
+
+  /** The attributes a stat shows. */
+  private static String attributes(Path p) throws IOException {
+    PosixFileAttributes a = Files.readAttributes(p, PosixFileAttributes.class);
+    return a.size() + " " + a.permissions() + " " + a.owner() + " " + a.lastModifiedTime()
+        + " " + Files.readAttributes(p, "unix:mode,uid,gid");
+  }
+
+  /** Every path of a walk from the root, with its type and size. */
+  private static List<String> walk(FileSystem fs) throws IOException {
+    try (Stream<Path> s = Files.walk(fs.getPath("/"))) {
+      List<String> out = new ArrayList<>();
+      for (Path p : (Iterable<Path>) s::iterator) {
+        PosixFileAttributes a = Files.readAttributes(p, PosixFileAttributes.class,
+            LinkOption.NOFOLLOW_LINKS);
+        out.add(p + " " + a.permissions() + " " + a.size());
+      }
+      return out;
+    }
+  }
+
+  private static void assertClean(Path store) throws IOException {
+    try (Store s = Store.open(store)) {
+      assertEquals(List.of(), s.fsck(false, Progress.NONE).problems());
+    }
+  }
+}
