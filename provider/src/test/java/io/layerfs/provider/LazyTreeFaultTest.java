@@ -15,6 +15,8 @@ import io.layerfs.testing.ImageBuilder;
 import io.layerfs.testing.MergeImage;
 import java.io.IOException;
 import java.net.URI;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
@@ -100,6 +102,141 @@ class LazyTreeFaultTest {
         }
         assertClean(store);
       }
+    }
+  }
+
+  @Test
+  void persistentFaultsThrowOneLineIoExceptionsAndTheSameFileSystemReadsOnceTheyEnd()
+      throws IOException {
+    for (Fault f : List.of(Fault.UNAVAILABLE, Fault.CUT, Fault.SHORT, Fault.TOO_MANY)) {
+      for (boolean readOnly : List.of(true, false)) {
+        for (boolean warm : List.of(false, true)) {
+          try (FaultRegistry registry = registry();
+              FileSystem whole = whole();
+              FileSystem lazy = lazy(registry, readOnly)) {
+            String what = f + (readOnly ? " view" : " container") + (warm ? " warm" : "");
+            if (warm) {
+              readLazily(whole, lazy);
+            }
+            int before = registry.rangeRequests();
+            registry.inject(f, Integer.MAX_VALUE);
+            failsOrIsRight(what, whole, lazy, registry);
+            assertTrue(registry.rangeRequests() > before, what);
+            registry.inject(f, 0);
+            isRight(whole, lazy, readOnly);
+          }
+          assertClean(store);
+        }
+      }
+    }
+  }
+
+  /**
+   * Reads {@link #FILES} and stats {@code /usr/bin} lazily, so that later lookups of them need
+   * no request: what is asked of the registry after that is the whole tree.
+   */
+  private static void readLazily(FileSystem whole, FileSystem lazy) throws IOException {
+    for (String p : FILES) {
+      assertArrayEquals(Files.readAllBytes(whole.getPath(p)),
+          Files.readAllBytes(lazy.getPath(p)), p);
+    }
+    assertEquals(attributes(whole.getPath("/usr/bin")), attributes(lazy.getPath("/usr/bin")));
+  }
+
+  @Test
+  void aRegistryGoneAfterTheOpenThrowsIoExceptionsAndTheSameFileSystemReadsOnceBack()
+      throws IOException {
+    for (boolean readOnly : List.of(true, false)) {
+      try (FaultRegistry registry = registry();
+          FileSystem whole = whole();
+          FileSystem lazy = lazy(registry, readOnly)) {
+        readLazily(whole, lazy);
+        registry.stop();
+        failsOrIsRight("refused " + (readOnly ? "view" : "container"), whole, lazy, registry);
+        registry.restart();
+        isRight(whole, lazy, readOnly);
+      }
+      assertClean(store);
+    }
+  }
+
+  /** Each call of a lazy read and of a switch to the whole tree: right, or an IOException. */
+  private static void failsOrIsRight(String what, FileSystem whole, FileSystem lazy,
+      FaultRegistry registry) throws IOException {
+    for (String p : FILES) {
+      Path w = whole.getPath(p);
+      Path l = lazy.getPath(p);
+      same(what + " bytes " + p, registry, Files.readAllBytes(w), () -> Files.readAllBytes(l));
+      same(what + " stat " + p, registry, attributes(w), () -> attributes(l));
+    }
+    if (!lazy.isReadOnly()) {
+      // a lock of a container's file is its lock file's: the container opens whole
+      same(what + " lock", registry, true, () -> {
+        try (FileChannel ch = FileChannel.open(lazy.getPath("/etc/hosts"));
+            FileLock lock = ch.lock(0, Long.MAX_VALUE, true)) {
+          return lock.isValid();
+        }
+      });
+    }
+    same(what + " nlink", registry, Files.getAttribute(whole.getPath("/usr/bin"), "unix:nlink"),
+        () -> Files.getAttribute(lazy.getPath("/usr/bin"), "unix:nlink"));
+    same(what + " listing", registry, walk(whole), () -> walk(lazy));
+    if (!lazy.isReadOnly()) {
+      same(what + " write", registry, "written",
+          () -> {
+            Files.writeString(lazy.getPath("/srv/new"), "written");
+            return Files.readString(lazy.getPath("/srv/new"));
+          });
+    }
+  }
+
+  /** Everything reads as the whole view does, and a container takes a write. */
+  private static void isRight(FileSystem whole, FileSystem lazy, boolean readOnly)
+      throws IOException {
+    for (String p : FILES) {
+      assertArrayEquals(Files.readAllBytes(whole.getPath(p)),
+          Files.readAllBytes(lazy.getPath(p)), p);
+      assertEquals(attributes(whole.getPath(p)), attributes(lazy.getPath(p)), p);
+    }
+    assertEquals(Files.getAttribute(whole.getPath("/usr/bin"), "unix:nlink"),
+        Files.getAttribute(lazy.getPath("/usr/bin"), "unix:nlink"));
+    if (!readOnly) {
+      Files.writeString(lazy.getPath("/srv/new"), "written");
+      assertEquals("written", Files.readString(lazy.getPath("/srv/new")));
+    }
+    List<String> actual = walk(lazy);
+    actual.removeIf(s -> s.startsWith("/srv/new "));
+    assertEquals(walk(whole), actual);
+  }
+
+  private interface Call<T> {
+    T call() throws IOException;
+  }
+
+  /**
+   * {@code call} gives {@code expected}, or throws an IOException of one line naming the
+   * registry or a blob; never an unchecked exception.
+   */
+  private static <T> void same(String what, FaultRegistry registry, T expected, Call<T> call) {
+    T actual;
+    try {
+      actual = call.call();
+    } catch (IOException e) {
+      String m = e.getMessage();
+      assertTrue(m != null && !m.contains("\n"), what + ": " + e);
+      assertTrue(m.contains(registry.address()) || m.contains("sha256:"),
+          what + ": names neither the registry nor a blob: " + e);
+      return;
+    } catch (RuntimeException e) {
+      java.io.StringWriter trace = new java.io.StringWriter();
+      e.printStackTrace(new java.io.PrintWriter(trace));
+      fail(what + ": an unchecked exception out of a java.nio.file call: " + trace);
+      return;
+    }
+    if (expected instanceof byte[] b) {
+      assertArrayEquals(b, (byte[]) actual, what);
+    } else {
+      assertEquals(expected, actual, what);
     }
   }
 
