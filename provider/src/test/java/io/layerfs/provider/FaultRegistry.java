@@ -38,7 +38,9 @@ final class FaultRegistry implements AutoCloseable {
     /** A 206 whose {@code Content-Range} and length promise less than was asked. */
     SHORT,
     /** A 200 with the whole blob. */
-    WHOLE
+    WHOLE,
+    /** Right answers, but the byte {@link #flipAt} names flipped wherever it is sent. */
+    FLIP_AT
   }
 
   private static final Pattern RANGE = Pattern.compile("bytes=(\\d+)-(\\d*)");
@@ -48,6 +50,8 @@ final class FaultRegistry implements AutoCloseable {
   private final AtomicInteger faulty = new AtomicInteger();
   private final AtomicInteger rangeRequests = new AtomicInteger();
   private volatile Fault fault;
+  private volatile String flipBlob;
+  private volatile long flipOffset;
   private volatile int port;
   private HttpServer server;
   private ExecutorService pool;
@@ -80,6 +84,16 @@ final class FaultRegistry implements AutoCloseable {
   void inject(Fault f, int count) {
     fault = f;
     faulty.set(count);
+  }
+
+  /**
+   * The next {@code count} range requests flip byte {@code offset} of blob {@code digest}
+   * ({@code sha256:HEX}) when they send it; a range without it is sent right (and counted).
+   */
+  void flipAt(String digest, long offset, int count) {
+    flipBlob = digest;
+    flipOffset = offset;
+    inject(Fault.FLIP_AT, count);
   }
 
   /** The faulty answers still to give. */
@@ -173,6 +187,10 @@ final class FaultRegistry implements AutoCloseable {
       }
       if (f == Fault.FLIP) {
         body[body.length / 2] ^= 0x20;
+      }
+      if (f == Fault.FLIP_AT && path.endsWith("/blobs/" + flipBlob) && flipOffset >= from
+          && flipOffset < end) {
+        body[(int) (flipOffset - from)] ^= 0x20;
       }
       if (!head) {
         blobBytes.addAndGet(body.length);
