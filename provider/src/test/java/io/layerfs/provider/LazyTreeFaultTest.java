@@ -3,6 +3,7 @@ package io.layerfs.provider;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -122,6 +123,9 @@ class LazyTreeFaultTest {
             registry.inject(f, Integer.MAX_VALUE);
             failsOrIsRight(what, whole, lazy, registry);
             assertTrue(registry.rangeRequests() > before, what);
+            if (!readOnly) {
+              stillLocked(store, "fault-" + stores);
+            }
             registry.inject(f, 0);
             isRight(whole, lazy, readOnly);
           }
@@ -153,6 +157,9 @@ class LazyTreeFaultTest {
         readLazily(whole, lazy);
         registry.stop();
         failsOrIsRight("refused " + (readOnly ? "view" : "container"), whole, lazy, registry);
+        if (!readOnly) {
+          stillLocked(store, "fault-" + stores);
+        }
         registry.restart();
         isRight(whole, lazy, readOnly);
       }
@@ -187,6 +194,15 @@ class LazyTreeFaultTest {
             Files.writeString(lazy.getPath("/srv/new"), "written");
             return Files.readString(lazy.getPath("/srv/new"));
           });
+    }
+  }
+
+  /** Container {@code name} of {@code store} is locked for writing (by its file system). */
+  private static void stillLocked(Path store, String name) throws IOException {
+    try (Store s = Store.open(store)) {
+      IOException busy = assertThrows(IOException.class,
+          () -> s.prepareContainer(name, null).close());
+      assertTrue(busy.getMessage().contains("open for writing"), busy.toString());
     }
   }
 
