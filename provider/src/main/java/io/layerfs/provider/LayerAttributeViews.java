@@ -118,8 +118,13 @@ final class LayerAttributeViews {
     LayerFileAttributes attrs = source.read();
     LayerFileAttributeView.Origin origin = view.equals("layer") ? origin(source) : null;
     Map<String, Object> map = new LinkedHashMap<>();
-    for (String name : wanted) {
-      map.put(name, origin != null ? value(origin, name) : value(attrs, name));
+    try {
+      for (String name : wanted) {
+        map.put(name, origin != null ? value(origin, name) : value(attrs, name));
+      }
+    } catch (java.io.UncheckedIOException e) {
+      // a lazy view's link count opens its whole tree, which may fail (the registry gone)
+      throw e.getCause();
     }
     return map;
   }

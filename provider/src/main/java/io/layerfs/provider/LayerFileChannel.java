@@ -432,7 +432,13 @@ final class LayerFileChannel extends FileChannel {
     if (!shared && !handle.writable()) {
       throw new NonWritableChannelException();
     }
-    FileChannel data = handle.lockChannel();
+    FileChannel data;
+    try {
+      data = handle.lockChannel();
+    } catch (java.io.UncheckedIOException e) {
+      // a lazy container's file opens its whole tree for the lock file, which may fail
+      throw e.getCause();
+    }
     if (data == null) {
       // an image file never changes and readers never conflict: the lock is bookkeeping
       return new Lock(this, pos, size, shared, null);

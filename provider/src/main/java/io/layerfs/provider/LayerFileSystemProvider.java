@@ -226,7 +226,9 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       return new LazyTree(merge, new LazyTree.Opener() {
         @Override
         public FileTree open() throws IOException {
-          return prepared.build();
+          // a failure (the registry gone while the layers are fetched) keeps the lock: the
+          // tree is opened again on the next call that needs it
+          return prepared.buildAgainOnFailure();
         }
 
         @Override

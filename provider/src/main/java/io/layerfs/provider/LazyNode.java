@@ -11,7 +11,8 @@ import java.util.Map;
 /**
  * A file of a {@link LazyTree} as the lazy merge found it; only its link count, which needs the
  * whole tree (the names of a file, the subdirectories of a directory), is asked of the view's
- * full tree, opened for it (an I/O error doing so is thrown as {@link UncheckedIOException}).
+ * full tree, opened for it (an I/O error doing so is thrown as {@link UncheckedIOException},
+ * which the attribute views throw as the {@code IOException} it wraps).
  */
 final class LazyNode implements Node.Lower {
   private final LazyTree view;

@@ -265,20 +265,27 @@ public final class Container implements FileTree {
      * the lock. Once only; when it fails the lock is released.
      */
     public synchronized Container build() throws IOException {
+      try {
+        return buildAgainOnFailure();
+      } catch (IOException | RuntimeException e) {
+        close();
+        throw e;
+      }
+    }
+
+    /**
+     * {@link #build}, but when it fails the lock is kept and it may be called again (a lazily
+     * read image whose registry failed while its layers were fetched may answer later): {@link
+     * #close} releases the lock then.
+     */
+    public synchronized Container buildAgainOnFailure() throws IOException {
       if (spent) {
         throw new IllegalStateException("container " + name + " was built or closed already");
       }
+      Container built = create(name, dir, id, image, readOnly, lock, store, layers, mounts);
       spent = true;
-      ContainerLock l = lock;
-      lock = null;
-      try {
-        return create(name, dir, id, image, readOnly, l, store, layers, mounts);
-      } catch (IOException | RuntimeException e) {
-        if (l != null) {
-          l.close();
-        }
-        throw e;
-      }
+      lock = null; // the container's now
+      return built;
     }
 
     /** Releases the lock of a container never built; nothing once it was. */
