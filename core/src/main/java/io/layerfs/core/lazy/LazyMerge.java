@@ -249,6 +249,9 @@ public final class LazyMerge {
     // which directories on the way a layer above the one at hand has as directories: an entry
     // of another type below one is hidden, and so is everything under it
     boolean[] dirAbove = new boolean[parts.length];
+    // the topmost layer (read whole) that has no entry at the path but entries under it: there
+    // the path is a directory, which hides whatever is not a directory below (-1: none)
+    int implied = -1;
     for (int i = lazy.size() - 1; i >= 0; i--) {
       LazyLayer l = lazy.get(i);
       // what the scan shows near where it stands first, then searches of the stream: a link on
@@ -268,13 +271,22 @@ public final class LazyMerge {
         }
       }
       if (found != null) {
-        if (found.whiteout()) {
-          return Step.of(Miss.ABSENT);
+        if (implied >= 0 && !found.directory()) {
+          return impliedDirectory(implied);
         }
-        return new Step(found, found.directory() ? topmostHolder(path, i) : i, null, Miss.NONE);
+        if (!found.whiteout()) {
+          return new Step(found, found.directory() ? topmostHolder(path, i) : i, null,
+              Miss.NONE);
+        }
+        // a whiteout of the path hides the layers below, unless this layer has a file or a
+        // link on the way (a marker under a file is no whiteout), or entries under the path
       }
-      // the layer is read whole and has nothing at the path: what it has on the way (an opaque
-      // directory hides the layers below, but this layer's entries further on still count)
+      // the layer is read whole and has nothing at the path (or a whiteout of it): what it has
+      // on the way (an opaque directory hides the layers below, but this layer's entries
+      // further on still count)
+      if (implied < 0 && impliedIn(l, parts)) {
+        implied = i; // whiteouts and opaque markers on the way hide only what is below
+      }
       boolean opaque = false;
       StringBuilder dir = new StringBuilder();
       for (int k = 0; k < parts.length - 1; k++) {
@@ -284,24 +296,26 @@ public final class LazyMerge {
         }
         dir.append(parts[k]);
         String a = dir.toString();
-        if (l.entry((k == 0 ? "" : parent + "/") + ".wh." + parts[k]) != null) {
-          return Step.of(Miss.ABSENT);
-        }
         LazyTarScan.Found e = l.entry(a);
         if (e != null && e.type() != '5') {
           if (dirAbove[k]) {
-            return Step.of(Miss.ABSENT); // hidden by a directory above, and all under it
+            return absent(implied); // hidden by a directory above, and all under it
           }
           if (e.type() != '2') {
             return Step.of(Miss.NOT_DIRECTORY); // a file on the way
           }
           return via(a, e.link(), rest(parts, k + 1));
         }
+        // a whiteout hides the layers below, not this layer's own entry of the name
+        if (l.entry((k == 0 ? "" : parent + "/") + ".wh." + parts[k]) != null) {
+          return absent(implied);
+        }
         opaque |= l.entry(a + "/.wh..wh..opq") != null;
-        dirAbove[k] |= e != null;
+        // a directory here, by its entry or by entries under it
+        dirAbove[k] |= e != null || l.hasUnder(a);
       }
-      if (opaque) {
-        return Step.of(Miss.ABSENT);
+      if (opaque || found != null) {
+        return absent(implied);
       }
     }
     // no layer has an entry at the path: a directory only entries under it make (as a view
@@ -312,6 +326,36 @@ public final class LazyMerge {
       }
     }
     return Step.of(Miss.ABSENT);
+  }
+
+  /**
+   * Whether layer {@code l} (read whole) has entries under the path of {@code parts} that make
+   * it a directory: not when a name on the way is a file or a link of the layer, as then those
+   * entries are markers under a file (umoci's "directory became a file"), which create nothing.
+   */
+  private static boolean impliedIn(LazyLayer l, String[] parts) throws IOException {
+    StringBuilder dir = new StringBuilder();
+    for (int k = 0; k < parts.length - 1; k++) {
+      if (k > 0) {
+        dir.append('/');
+      }
+      dir.append(parts[k]);
+      LazyTarScan.Found e = l.entry(dir.toString());
+      if (e != null && e.type() != '5') {
+        return false;
+      }
+    }
+    return l.hasUnder(String.join("/", parts));
+  }
+
+  /** Nothing at the path below layer {@code implied}, which has it as a directory, if any. */
+  private static Step absent(int implied) {
+    return implied >= 0 ? impliedDirectory(implied) : Step.of(Miss.ABSENT);
+  }
+
+  /** The directory that only the entries under it in layer {@code layer} make. */
+  private static Step impliedDirectory(int layer) {
+    return new Step(LazyLayer.Lookup.IMPLIED_DIRECTORY, layer, null, Miss.NONE);
   }
 
   /**
