@@ -14,8 +14,13 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.OpenOption;
 import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * A view of an image, or a container of it whose writable layer is still empty, opened with env
@@ -52,6 +57,11 @@ final class LazyTree implements FileTree {
   private volatile FileTree full;
   // @GuardedBy("this")
   private boolean closed;
+  // held by lookups of the merge, and taken exclusively to open the tree: no key is given after
+  // the tree's keys were matched to the merge's
+  private final ReadWriteLock switching = new ReentrantReadWriteLock();
+  // the whole tree's key of each file the merge gave a key, to that key; set before full is
+  private volatile Map<Long, Long> keptKeys = Map.of();
 
   /** {@code readOnly}: a view of the image; else a container of it, opened for writing. */
   LazyTree(LazyMerge merge, Opener opener, boolean readOnly) {
@@ -77,9 +87,61 @@ final class LazyTree implements FileTree {
         throw new ClosedFileSystemException();
       }
       if (full == null) {
-        full = opener.open();
+        FileTree opened = opener.open();
+        Lock exclusive = switching.writeLock();
+        exclusive.lock();
+        try {
+          keptKeys = keysOf(opened);
+          full = opened;
+        } finally {
+          exclusive.unlock();
+        }
       }
       return full;
+    }
+  }
+
+  /**
+   * For each key the merge gave a file, the key {@code tree} gives it: a program that compares
+   * the keys of a file ({@code Files.isSameFile}, {@code fileKey}) before and after the switch
+   * sees one file, so the tree's nodes show the merge's keys for those files. The tree's other
+   * keys cannot equal one of the merge's: those are at least 2^62, a layer's are layer * 2^32 +
+   * entry, and a container's own files have the sign bit set.
+   */
+  private Map<Long, Long> keysOf(FileTree tree) {
+    Map<Long, Long> keys = new HashMap<>();
+    for (Map.Entry<Long, String> k : merge.keyedPaths().entrySet()) {
+      try {
+        Node n = tree.lookup(k.getValue(), false);
+        if (n instanceof Node.Lower) {
+          keys.put(n.fileKey(), k.getKey());
+        }
+      } catch (IOException e) {
+        // the merge found the path, so the tree has it: nothing to keep if it does not
+      }
+    }
+    return Map.copyOf(keys);
+  }
+
+  /** {@code n} of the whole tree with the key the merge gave its file, if it gave one. */
+  private Node kept(Node n) {
+    if (n instanceof Node.Lower lower) {
+      Long key = keptKeys.get(lower.fileKey());
+      if (key != null) {
+        return new RekeyedNode(lower, key);
+      }
+    }
+    return n;
+  }
+
+  /** The merge's answer (null: it cannot tell), or null once the whole tree is open. */
+  private LazyEntry lazyFind(String absPath, boolean followLast) throws IOException {
+    Lock shared = switching.readLock();
+    shared.lock();
+    try {
+      return full == null ? merge.find(absPath, followLast) : null;
+    } finally {
+      shared.unlock();
     }
   }
 
@@ -103,13 +165,13 @@ final class LazyTree implements FileTree {
   public Node lookup(String absPath, boolean followLast) throws IOException {
     FileTree f = full;
     if (f == null) {
-      LazyEntry e = merge.find(absPath, followLast);
+      LazyEntry e = lazyFind(absPath, followLast);
       if (e != null) {
         return new LazyNode(this, e);
       }
       f = full();
     }
-    return f.lookup(absPath, followLast);
+    return kept(f.lookup(absPath, followLast));
   }
 
   @Override
@@ -118,7 +180,7 @@ final class LazyTree implements FileTree {
     if (f == null) {
       LazyEntry e;
       try {
-        e = merge.find(absPath, followLast);
+        e = lazyFind(absPath, followLast);
       } catch (NoSuchFileException missing) {
         return null; // as a view's find: null for a missing path, other errors thrown
       }
@@ -127,7 +189,8 @@ final class LazyTree implements FileTree {
       }
       f = full();
     }
-    return f.find(absPath, followLast);
+    Node n = f.find(absPath, followLast);
+    return n == null ? null : kept(n);
   }
 
   @Override

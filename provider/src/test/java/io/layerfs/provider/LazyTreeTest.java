@@ -244,6 +244,56 @@ class LazyTreeTest {
     }
   }
 
+  /**
+   * A file keeps its key ({@code fileKey}, what {@code Files.isSameFile} compares) when the view
+   * or container switches from the lazy merge to the whole tree: a program that compares a key
+   * taken before with one taken after sees one file.
+   */
+  @Test
+  void aFileKeepsItsKeyWhenTheWholeTreeOpens() throws IOException {
+    List<String> paths = List.of("/usr/bin/sh", "/usr/bin/sh2", "/bin/sh", "/etc/hosts",
+        "/etc/issue", "/etc", "/usr/bin", "/bin", "/link-to-etc/hosts", "/usr/lib/os-release",
+        "/dev/null");
+    for (boolean readOnly : new boolean[] {true, false}) {
+      Map<String, Object> env = new HashMap<>();
+      try (RangeRegistry registry =
+          new RangeRegistry(remote, built.manifestDigest().toString())) {
+        env.putAll(lazyEnv(registry, readOnly));
+        env.put("store", tmp.resolve("keys-" + readOnly)); // layers not complete yet
+        try (FileSystem lazy = FileSystems.newFileSystem(
+            URI.create("layerfs://lazy-keys-" + readOnly), env)) {
+          List<String> before = keys(lazy, paths);
+          assertEquals(Files.getAttribute(lazy.getPath("/usr/bin/sh"), "fileKey"),
+              Files.getAttribute(lazy.getPath("/usr/bin/sh2"), "fileKey"), "hard links");
+          assertTrue(registry.blobBytes() < imageBytes / 4, "the merge answered");
+          walk(lazy); // the whole tree
+          if (!readOnly) {
+            Files.writeString(lazy.getPath("/srv/new"), "new\n");
+          }
+          assertTrue(registry.blobBytes() >= imageBytes, registry.blobBytes() + " bytes");
+          assertEquals(before, keys(lazy, paths), readOnly ? "view" : "container");
+          assertTrue(Files.isSameFile(lazy.getPath("/usr/bin/sh"), lazy.getPath("/bin/sh")));
+          assertFalse(Files.isSameFile(lazy.getPath("/etc/hosts"), lazy.getPath("/etc/issue")));
+          // a file the merge never saw has the tree's own key, distinct from all of those
+          Object other = Files.getAttribute(lazy.getPath("/srv/f"), "fileKey");
+          for (String line : before) {
+            assertFalse(line.endsWith(" " + other + " " + other), line + " and /srv/f");
+          }
+        }
+      }
+    }
+  }
+
+  /** Each path's key with and without following a last link. */
+  private static List<String> keys(FileSystem fs, List<String> paths) throws IOException {
+    List<String> keys = new ArrayList<>();
+    for (String p : paths) {
+      keys.add(p + " " + Files.getAttribute(fs.getPath(p), "fileKey") + " "
+          + Files.getAttribute(fs.getPath(p), "fileKey", LinkOption.NOFOLLOW_LINKS));
+    }
+    return keys;
+  }
+
   @Test
   void aLinkCountOpensTheWholeView() throws IOException {
     try (RangeRegistry registry = new RangeRegistry(remote, built.manifestDigest().toString());

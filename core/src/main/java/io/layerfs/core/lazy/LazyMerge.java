@@ -35,6 +35,8 @@ public final class LazyMerge {
   // the identity of each file found: the same for every name of it, distinct from others
   private final Map<String, Long> fileKeys = new ConcurrentHashMap<>();
   private final AtomicLong nextKey = new AtomicLong(1L << 62);
+  // a path (its last link not followed) of each file given a key, by key
+  private final Map<Long, String> keyedPaths = new ConcurrentHashMap<>();
   // what lookups found ("+" or "-" for followLast, then the path): an entry or a Miss
   private static final int MAX_ANSWERS = 8192;
   private static final long MAX_ANSWER_BYTES = 64L << 20;
@@ -145,9 +147,10 @@ public final class LazyMerge {
               + found.linkTarget() + "', no file of that layer");
         }
         return new LazyEntry("/" + path, target, step.layer(), layer,
-            fileKey(step.layer(), Toc.cleanName(found.linkTarget())));
+            fileKey(step.layer(), Toc.cleanName(found.linkTarget()), path));
       }
-      return new LazyEntry("/" + path, found, step.layer(), layer, fileKey(step.layer(), path));
+      return new LazyEntry("/" + path, found, step.layer(), layer,
+          fileKey(step.layer(), path, path));
     }
     throw new FileSystemException(absPath, null, "Too many levels of symbolic links");
   }
@@ -197,8 +200,23 @@ public final class LazyMerge {
     return file.data();
   }
 
-  private long fileKey(int layer, String cleanPath) {
-    return fileKeys.computeIfAbsent(layer + ":" + cleanPath, k -> nextKey.getAndIncrement());
+  /**
+   * The key of the file of layer {@code layer} whose entry (the hard link's target, for a hard
+   * link) is at {@code cleanPath}, found at {@code cleanFound}.
+   */
+  private long fileKey(int layer, String cleanPath, String cleanFound) {
+    long key = fileKeys.computeIfAbsent(layer + ":" + cleanPath,
+        k -> nextKey.getAndIncrement());
+    keyedPaths.putIfAbsent(key, "/" + cleanFound);
+    return key;
+  }
+
+  /**
+   * The {@link LazyEntry#fileKey keys} lookups gave so far, each with a path of its file (its
+   * last link not followed): for a tree that replaces the merge to keep them.
+   */
+  public Map<Long, String> keyedPaths() {
+    return Map.copyOf(keyedPaths);
   }
 
   /** UNKNOWN: a link whose target only the tree can resolve (see {@link #lexical}). */
