@@ -417,7 +417,7 @@ class LazyTreeTest {
   }
 
   /** What the JDK's calls show of a path: existence, attributes, link, real path, bytes. */
-  private static String describe(Path p) {
+  static String describe(Path p) {
     StringBuilder b = new StringBuilder();
     b.append(Files.exists(p)).append('/').append(Files.exists(p, LinkOption.NOFOLLOW_LINKS))
         .append(" readable ").append(Files.isReadable(p));
@@ -467,7 +467,7 @@ class LazyTreeTest {
   }
 
   /** Every path of a walk from the root, with its type and size. */
-  private static List<String> walk(FileSystem fs) throws IOException {
+  static List<String> walk(FileSystem fs) throws IOException {
     try (Stream<Path> s = Files.walk(fs.getPath("/"))) {
       return s.map(p -> p + " " + attempt(() -> {
         PosixFileAttributes a = Files.readAttributes(p, PosixFileAttributes.class,
