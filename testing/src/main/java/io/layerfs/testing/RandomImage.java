@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -20,7 +21,7 @@ import org.quicktheories.core.Gen;
  * on the way), hard links, whiteouts, opaque directories and directories replaced by files and
  * back, over names a, b and c; each layer optionally led by an incompressible file of 300 KiB
  * (so that its entries lie past the bytes a lazy lookup scans). Layers are written sorted by
- * name, as umoci writes them.
+ * name, as umoci writes them, one in five in another order.
  */
 public final class RandomImage {
   private RandomImage() {}
@@ -42,13 +43,14 @@ public final class RandomImage {
   }
 
   /** The layers, bottom first, and whether each begins with an incompressible file. */
-  public record Image(List<List<Op>> layers, List<Boolean> noise, long order) {
+  public record Image(List<List<Op>> layers, List<Boolean> noise, List<Boolean> unsorted,
+      long order) {
     @Override
     public String toString() {
       StringBuilder b = new StringBuilder();
       for (int i = 0; i < layers.size(); i++) {
         b.append("\n  layer ").append(i).append(noise.get(i) ? " (noise first)" : "")
-            .append(": ").append(layers.get(i));
+            .append(unsorted.get(i) ? " (unsorted)" : "").append(": ").append(layers.get(i));
       }
       return b.append("\n  query order ").append(order).toString();
     }
@@ -73,8 +75,10 @@ public final class RandomImage {
             List.of(new Op("file", x, null, s), new Op("wh", x + "/" + c, null, 0))))));
     Gen<List<Op>> layer = p.map(p.lists(one, 0, 8),
         l -> l.stream().flatMap(List::stream).toList());
+    Gen<Boolean> rarely = p.map(p.ints(0, 4), i -> i == 4);
     return p.combine(p.lists(layer, 1, 4), p.lists(p.booleans(), 4, 4),
-        p.longs(0, 1000), (ls, n, o) -> new Image(ls, n.subList(0, ls.size()), o));
+        p.lists(rarely, 4, 4), p.longs(0, 1000), (ls, n, u, o) ->
+            new Image(ls, n.subList(0, ls.size()), u.subList(0, ls.size()), o));
   }
 
   /** Writes {@code image} with {@code b} (its layers added) and tags it {@code tag}. */
@@ -83,7 +87,8 @@ public final class RandomImage {
       if (i > 0) {
         b.layer();
       }
-      for (Entry e : entries(image.layers().get(i), image.noise().get(i), i)) {
+      for (Entry e : entries(image.layers().get(i), image.noise().get(i),
+          image.unsorted().get(i) ? image.order() : -1, i)) {
         b.add(e);
       }
     }
@@ -112,12 +117,12 @@ public final class RandomImage {
   }
 
   /**
-   * The tar entries of one layer, sorted by name as umoci writes them: the first op of a name
-   * wins; an entry under a non-directory of the same layer is left out (umoci cannot unpack
-   * it), but for whiteouts (a directory replaced by a file); a hard link only to a file of the
-   * layer before it in the tar.
+   * The tar entries of one layer, sorted by name as umoci writes them (or, with {@code shuffle}
+   * 0 or more, in an order drawn from it): the first op of a name wins; an entry under a
+   * non-directory of the same layer is left out (umoci cannot unpack it), but for whiteouts (a
+   * directory replaced by a file); a hard link only to a file of the layer before it in the tar.
    */
-  public static List<Entry> entries(List<Op> ops, boolean noise, int layer) {
+  public static List<Entry> entries(List<Op> ops, boolean noise, long shuffle, int layer) {
     Map<String, Op> byPath = new LinkedHashMap<>();
     for (Op op : ops) {
       String name = switch (op.kind()) {
@@ -129,6 +134,9 @@ public final class RandomImage {
     }
     List<String> names = new ArrayList<>(byPath.keySet());
     names.sort(Comparator.naturalOrder());
+    if (shuffle >= 0) {
+      Collections.shuffle(names, new Random(shuffle)); // not sorted: lookups cannot search
+    }
     Map<String, String> kinds = new HashMap<>();
     for (String n : names) {
       kinds.put(n, byPath.get(n).kind());

@@ -1,6 +1,7 @@
 package io.layerfs.core.lazy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerfs.core.FileTree;
 import io.layerfs.core.store.Store;
@@ -34,6 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
 class LazyMergePropertyTest {
   @TempDir Path tmp;
   private int example;
+  private int lazilyRead;
 
   // a fixed seed keeps CI repeatable; -Dlayerfs.qt.seed for new images, and
   // -Dlayerfs.fuzz.tries=N for a longer run (a fresh seed each run unless one is given)
@@ -45,6 +47,8 @@ class LazyMergePropertyTest {
         .withShrinkCycles(200)
         .forAll(RandomImage.images(p))
         .checkAssert(Props.io(this::sameAsTheView));
+    System.out.printf("%d images, %d read lazily%n", example, lazilyRead);
+    assertTrue(lazilyRead > example / 2, lazilyRead + " of " + example + " read lazily");
   }
 
   private void sameAsTheView(RandomImage.Image image) throws IOException {
@@ -61,6 +65,7 @@ class LazyMergePropertyTest {
       if (merge == null) {
         return; // a layer the store holds already (an empty one): views read the image whole
       }
+      lazilyRead++;
       List<String> queries = new ArrayList<>(RandomImage.paths());
       Collections.shuffle(queries, new Random(image.order()));
       for (String q : queries) {
