@@ -32,9 +32,15 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * a file system that is not lazy opens it ({@code opener}: every layer fetched whole and
  * indexed); from then on that tree answers everything.
  *
+ * <p>A file keeps the key the merge gave it ({@code fileKey}, what {@code Files.isSameFile}
+ * compares) once the tree is open: the switch matches each key given to the tree's key of the
+ * same file, and the tree's nodes of those files show the merge's key ({@link RekeyedNode}).
+ *
  * <p>Thread-safe: the merge serves concurrent lookups while another thread opens the tree; the
  * tree is opened once, under this object's monitor, and {@link #close} waits for an open under
- * way and closes what it made (or, never opened, what the opener holds: a container's lock). A
+ * way and closes what it made (or, never opened, what the opener holds: a container's lock).
+ * Lookups of the merge hold {@code switching} shared, and the switch takes it exclusively (after
+ * the tree is opened) to match the keys and publish the tree, so no key is given unmatched. A
  * file read lazily is held in memory whole while it is open, as {@code Store.readLazily} reads
  * it; one over {@link #MAX_HELD} bytes opens the whole tree.
  */
