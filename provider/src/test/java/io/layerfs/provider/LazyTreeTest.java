@@ -284,6 +284,42 @@ class LazyTreeTest {
     }
   }
 
+  /** Keys read in one thread while another opens the whole tree: one key for each file. */
+  @Test
+  void aFileKeepsItsKeyWhileAnotherThreadOpensTheWholeTree() throws Exception {
+    List<String> paths = List.of("/usr/bin/sh", "/usr/bin/sh2", "/bin/sh", "/etc/hosts",
+        "/etc/issue", "/etc", "/link-to-etc/hosts", "/usr/lib/os-release", "/srv/f");
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try (RangeRegistry registry = new RangeRegistry(remote, built.manifestDigest().toString());
+        FileSystem lazy = FileSystems.newFileSystem(URI.create("layerfs://lazy-keys-threads"),
+            lazyEnv(registry))) {
+      java.util.concurrent.atomic.AtomicBoolean walked =
+          new java.util.concurrent.atomic.AtomicBoolean();
+      Future<java.util.Set<List<String>>> reader = pool.submit(() -> {
+        java.util.Set<List<String>> seen = new java.util.LinkedHashSet<>();
+        boolean last = false;
+        while (!last) {
+          last = walked.get();
+          seen.add(keys(lazy, paths));
+        }
+        return seen;
+      });
+      Future<List<String>> walker = pool.submit(() -> {
+        try {
+          return walk(lazy);
+        } finally {
+          walked.set(true);
+        }
+      });
+      walker.get();
+      java.util.Set<List<String>> seen = reader.get();
+      assertEquals(1, seen.size(), "keys seen: " + seen);
+      assertTrue(registry.blobBytes() >= imageBytes, registry.blobBytes() + " bytes");
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
   /** Each path's key with and without following a last link. */
   private static List<String> keys(FileSystem fs, List<String> paths) throws IOException {
     List<String> keys = new ArrayList<>();
