@@ -300,12 +300,12 @@ public final class LazyMerge {
         // link on the way (a marker under a file is no whiteout), or entries under the path
       }
       // the layer is read whole and has nothing at the path (or a whiteout of it): what it has
-      // on the way (an opaque directory hides the layers below, but this layer's entries
-      // further on still count)
+      // on the way (a whiteout or an opaque directory hides the layers below, but this layer's
+      // entries further on still count)
       if (implied < 0 && impliedIn(l, parts)) {
         implied = i; // whiteouts and opaque markers on the way hide only what is below
       }
-      boolean opaque = false;
+      boolean hidesBelow = false; // a whiteout or an opaque directory on the way
       StringBuilder dir = new StringBuilder();
       for (int k = 0; k < parts.length - 1; k++) {
         String parent = dir.toString();
@@ -324,15 +324,14 @@ public final class LazyMerge {
           }
           return via(a, e.link(), rest(parts, k + 1));
         }
-        // a whiteout hides the layers below, not this layer's own entry of the name
-        if (l.entry((k == 0 ? "" : parent + "/") + ".wh." + parts[k]) != null) {
-          return absent(implied);
-        }
-        opaque |= l.entry(a + "/.wh..wh..opq") != null;
+        // a whiteout hides the layers below, not this layer's own entries of the name or
+        // under it (which may still put a file on the way further on)
+        hidesBelow |= l.entry((k == 0 ? "" : parent + "/") + ".wh." + parts[k]) != null;
+        hidesBelow |= l.entry(a + "/.wh..wh..opq") != null;
         // a directory here, by its entry or by entries under it
         dirAbove[k] |= e != null || l.hasUnder(a);
       }
-      if (opaque || found != null) {
+      if (hidesBelow || found != null) {
         return absent(implied);
       }
     }

@@ -194,6 +194,8 @@ class LazyReadMergeTest {
         .add(Entry.file("f", text("upper file f")))
         .add(Entry.whiteout("f/g")) // below a file of its own layer: no whiteout
         .add(Entry.whiteout("f/h/i")) // nor a directory f/h
+        .add(Entry.whiteout("w"))
+        .add(Entry.file("w/x", text("upper w/x"))) // w: a directory of this layer all the same
         .layer()
         .add(Entry.dir("f"))
         .build("own");
@@ -206,7 +208,7 @@ class LazyReadMergeTest {
       List<String> wrong = new ArrayList<>();
       for (String p : List.of("/a/b", "/a", "/l/f", "/l", "/n/x", "/d/f", "/d",
           "/t/u", "/t/f", "/t",
-          "/f/g", "/f", "/f/h")) {
+          "/f/g", "/f", "/f/h", "/w/x/y", "/w/x", "/w")) {
         for (boolean follow : new boolean[] {true, false}) {
           String expected = described(() -> view.lookup(p, follow));
           String actual = described(() -> merge.find(p, follow));
@@ -216,6 +218,39 @@ class LazyReadMergeTest {
         }
       }
       assertEquals(List.of(), wrong);
+    }
+  }
+
+  /**
+   * A whiteout of a directory on the way hides the layers below, but a file further on in its
+   * own layer is still on the way: "not a directory", as a view says. The layer is led by
+   * incompressible bytes, so the lookup reads it whole rather than seeing the file at once.
+   */
+  @Test
+  void aWhiteoutOnTheWayLeavesAFileOfItsLayerFurtherOn() throws IOException {
+    Path remote = tmp.resolve("remote");
+    ImageBuilder b = ImageBuilder.create(remote).add(Entry.whiteout("c"));
+    byte[] noise = new byte[300 << 10];
+    new Random(1).nextBytes(noise);
+    b.add(Entry.file("0noise", noise))
+        .add(Entry.file("a", text("a")))
+        .add(Entry.file("c/a", text("c/a")))
+        .add(Entry.whiteout("c/a/a"))
+        .layer()
+        .add(Entry.file("a", text("upper a")))
+        .build("wh");
+    try (RangeServer server = new RangeServer(remote);
+        Store lazy = LazyReadTest.storeWithMetadataOf(remote, "wh", tmp.resolve("local"));
+        Store whole = Store.open(remote);
+        FileTree view = whole.view("wh")) {
+      lazy.attachLazy("wh", l -> server.blob(l.digest(), l.size()));
+      LazyMerge merge = lazy.lazyMerge("wh");
+      for (String p : List.of("/c/a/c", "/c/a", "/c/b")) {
+        for (boolean follow : new boolean[] {true, false}) {
+          assertEquals(described(() -> view.lookup(p, follow)),
+              described(() -> merge.find(p, follow)), p);
+        }
+      }
     }
   }
 
