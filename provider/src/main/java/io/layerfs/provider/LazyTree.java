@@ -14,8 +14,13 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.OpenOption;
 import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * A view of an image, or a container of it whose writable layer is still empty, opened with env
@@ -27,9 +32,15 @@ import java.util.Set;
  * a file system that is not lazy opens it ({@code opener}: every layer fetched whole and
  * indexed); from then on that tree answers everything.
  *
+ * <p>A file keeps the key the merge gave it ({@code fileKey}, what {@code Files.isSameFile}
+ * compares) once the tree is open: the switch matches each key given to the tree's key of the
+ * same file, and the tree's nodes of those files show the merge's key ({@link RekeyedNode}).
+ *
  * <p>Thread-safe: the merge serves concurrent lookups while another thread opens the tree; the
  * tree is opened once, under this object's monitor, and {@link #close} waits for an open under
- * way and closes what it made (or, never opened, what the opener holds: a container's lock). A
+ * way and closes what it made (or, never opened, what the opener holds: a container's lock).
+ * Lookups of the merge hold {@code switching} shared, and the switch takes it exclusively (after
+ * the tree is opened) to match the keys and publish the tree, so no key is given unmatched. A
  * file read lazily is held in memory whole while it is open, as {@code Store.readLazily} reads
  * it; one over {@link #MAX_HELD} bytes opens the whole tree.
  */
@@ -52,6 +63,11 @@ final class LazyTree implements FileTree {
   private volatile FileTree full;
   // @GuardedBy("this")
   private boolean closed;
+  // held by lookups of the merge, and taken exclusively to open the tree: no key is given after
+  // the tree's keys were matched to the merge's
+  private final ReadWriteLock switching = new ReentrantReadWriteLock();
+  // the whole tree's key of each file the merge gave a key, to that key; set before full is
+  private volatile Map<Long, Long> keptKeys = Map.of();
 
   /** {@code readOnly}: a view of the image; else a container of it, opened for writing. */
   LazyTree(LazyMerge merge, Opener opener, boolean readOnly) {
@@ -77,9 +93,61 @@ final class LazyTree implements FileTree {
         throw new ClosedFileSystemException();
       }
       if (full == null) {
-        full = opener.open();
+        FileTree opened = opener.open();
+        Lock exclusive = switching.writeLock();
+        exclusive.lock();
+        try {
+          keptKeys = keysOf(opened);
+          full = opened;
+        } finally {
+          exclusive.unlock();
+        }
       }
       return full;
+    }
+  }
+
+  /**
+   * For each key the merge gave a file, the key {@code tree} gives it: a program that compares
+   * the keys of a file ({@code Files.isSameFile}, {@code fileKey}) before and after the switch
+   * sees one file, so the tree's nodes show the merge's keys for those files. The tree's other
+   * keys cannot equal one of the merge's: those are at least 2^62, a layer's are layer * 2^32 +
+   * entry, and a container's own files have the sign bit set.
+   */
+  private Map<Long, Long> keysOf(FileTree tree) {
+    Map<Long, Long> keys = new HashMap<>();
+    for (Map.Entry<Long, String> k : merge.keyedPaths().entrySet()) {
+      try {
+        Node n = tree.lookup(k.getValue(), false);
+        if (n instanceof Node.Lower) {
+          keys.put(n.fileKey(), k.getKey());
+        }
+      } catch (IOException e) {
+        // the merge found the path, so the tree has it: nothing to keep if it does not
+      }
+    }
+    return Map.copyOf(keys);
+  }
+
+  /** {@code n} of the whole tree with the key the merge gave its file, if it gave one. */
+  private Node kept(Node n) {
+    if (n instanceof Node.Lower lower) {
+      Long key = keptKeys.get(lower.fileKey());
+      if (key != null) {
+        return new RekeyedNode(lower, key);
+      }
+    }
+    return n;
+  }
+
+  /** The merge's answer (null: it cannot tell), or null once the whole tree is open. */
+  private LazyEntry lazyFind(String absPath, boolean followLast) throws IOException {
+    Lock shared = switching.readLock();
+    shared.lock();
+    try {
+      return full == null ? merge.find(absPath, followLast) : null;
+    } finally {
+      shared.unlock();
     }
   }
 
@@ -103,13 +171,13 @@ final class LazyTree implements FileTree {
   public Node lookup(String absPath, boolean followLast) throws IOException {
     FileTree f = full;
     if (f == null) {
-      LazyEntry e = merge.find(absPath, followLast);
+      LazyEntry e = lazyFind(absPath, followLast);
       if (e != null) {
         return new LazyNode(this, e);
       }
       f = full();
     }
-    return f.lookup(absPath, followLast);
+    return kept(f.lookup(absPath, followLast));
   }
 
   @Override
@@ -118,7 +186,7 @@ final class LazyTree implements FileTree {
     if (f == null) {
       LazyEntry e;
       try {
-        e = merge.find(absPath, followLast);
+        e = lazyFind(absPath, followLast);
       } catch (NoSuchFileException missing) {
         return null; // as a view's find: null for a missing path, other errors thrown
       }
@@ -127,7 +195,8 @@ final class LazyTree implements FileTree {
       }
       f = full();
     }
-    return f.find(absPath, followLast);
+    Node n = f.find(absPath, followLast);
+    return n == null ? null : kept(n);
   }
 
   @Override

@@ -279,6 +279,92 @@ class LazyTreeTest {
     }
   }
 
+  /**
+   * A file keeps its key ({@code fileKey}, what {@code Files.isSameFile} compares) when the view
+   * or container switches from the lazy merge to the whole tree: a program that compares a key
+   * taken before with one taken after sees one file.
+   */
+  @Test
+  void aFileKeepsItsKeyWhenTheWholeTreeOpens() throws IOException {
+    List<String> paths = List.of("/usr/bin/sh", "/usr/bin/sh2", "/bin/sh", "/etc/hosts",
+        "/etc/issue", "/etc", "/usr/bin", "/bin", "/link-to-etc/hosts", "/usr/lib/os-release",
+        "/dev/null");
+    for (boolean readOnly : new boolean[] {true, false}) {
+      Map<String, Object> env = new HashMap<>();
+      try (RangeRegistry registry =
+          new RangeRegistry(remote, built.manifestDigest().toString())) {
+        env.putAll(lazyEnv(registry, readOnly));
+        env.put("store", tmp.resolve("keys-" + readOnly)); // layers not complete yet
+        try (FileSystem lazy = FileSystems.newFileSystem(
+            URI.create("layerfs://lazy-keys-" + readOnly), env)) {
+          List<String> before = keys(lazy, paths);
+          assertEquals(Files.getAttribute(lazy.getPath("/usr/bin/sh"), "fileKey"),
+              Files.getAttribute(lazy.getPath("/usr/bin/sh2"), "fileKey"), "hard links");
+          assertTrue(registry.blobBytes() < imageBytes / 4, "the merge answered");
+          walk(lazy); // the whole tree
+          if (!readOnly) {
+            Files.writeString(lazy.getPath("/srv/new"), "new\n");
+          }
+          assertTrue(registry.blobBytes() >= imageBytes, registry.blobBytes() + " bytes");
+          assertEquals(before, keys(lazy, paths), readOnly ? "view" : "container");
+          assertTrue(Files.isSameFile(lazy.getPath("/usr/bin/sh"), lazy.getPath("/bin/sh")));
+          assertFalse(Files.isSameFile(lazy.getPath("/etc/hosts"), lazy.getPath("/etc/issue")));
+          // a file the merge never saw has the tree's own key, distinct from all of those
+          Object other = Files.getAttribute(lazy.getPath("/srv/f"), "fileKey");
+          for (String line : before) {
+            assertFalse(line.endsWith(" " + other + " " + other), line + " and /srv/f");
+          }
+        }
+      }
+    }
+  }
+
+  /** Keys read in one thread while another opens the whole tree: one key for each file. */
+  @Test
+  void aFileKeepsItsKeyWhileAnotherThreadOpensTheWholeTree() throws Exception {
+    List<String> paths = List.of("/usr/bin/sh", "/usr/bin/sh2", "/bin/sh", "/etc/hosts",
+        "/etc/issue", "/etc", "/link-to-etc/hosts", "/usr/lib/os-release", "/srv/f");
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try (RangeRegistry registry = new RangeRegistry(remote, built.manifestDigest().toString());
+        FileSystem lazy = FileSystems.newFileSystem(URI.create("layerfs://lazy-keys-threads"),
+            lazyEnv(registry))) {
+      java.util.concurrent.atomic.AtomicBoolean walked =
+          new java.util.concurrent.atomic.AtomicBoolean();
+      Future<java.util.Set<List<String>>> reader = pool.submit(() -> {
+        java.util.Set<List<String>> seen = new java.util.LinkedHashSet<>();
+        boolean last = false;
+        while (!last) {
+          last = walked.get();
+          seen.add(keys(lazy, paths));
+        }
+        return seen;
+      });
+      Future<List<String>> walker = pool.submit(() -> {
+        try {
+          return walk(lazy);
+        } finally {
+          walked.set(true);
+        }
+      });
+      walker.get();
+      java.util.Set<List<String>> seen = reader.get();
+      assertEquals(1, seen.size(), "keys seen: " + seen);
+      assertTrue(registry.blobBytes() >= imageBytes, registry.blobBytes() + " bytes");
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /** Each path's key with and without following a last link. */
+  private static List<String> keys(FileSystem fs, List<String> paths) throws IOException {
+    List<String> keys = new ArrayList<>();
+    for (String p : paths) {
+      keys.add(p + " " + Files.getAttribute(fs.getPath(p), "fileKey") + " "
+          + Files.getAttribute(fs.getPath(p), "fileKey", LinkOption.NOFOLLOW_LINKS));
+    }
+    return keys;
+  }
+
   @Test
   void aLinkCountOpensTheWholeView() throws IOException {
     try (RangeRegistry registry = new RangeRegistry(remote, built.manifestDigest().toString());
@@ -402,7 +488,7 @@ class LazyTreeTest {
   }
 
   /** What the JDK's calls show of a path: existence, attributes, link, real path, bytes. */
-  private static String describe(Path p) {
+  static String describe(Path p) {
     StringBuilder b = new StringBuilder();
     b.append(Files.exists(p)).append('/').append(Files.exists(p, LinkOption.NOFOLLOW_LINKS))
         .append(" readable ").append(Files.isReadable(p));
@@ -452,7 +538,7 @@ class LazyTreeTest {
   }
 
   /** Every path of a walk from the root, with its type and size. */
-  private static List<String> walk(FileSystem fs) throws IOException {
+  static List<String> walk(FileSystem fs) throws IOException {
     try (Stream<Path> s = Files.walk(fs.getPath("/"))) {
       return s.map(p -> p + " " + attempt(() -> {
         PosixFileAttributes a = Files.readAttributes(p, PosixFileAttributes.class,

@@ -35,6 +35,8 @@ public final class LazyMerge {
   // the identity of each file found: the same for every name of it, distinct from others
   private final Map<String, Long> fileKeys = new ConcurrentHashMap<>();
   private final AtomicLong nextKey = new AtomicLong(1L << 62);
+  // a path (its last link not followed) of each file given a key, by key
+  private final Map<Long, String> keyedPaths = new ConcurrentHashMap<>();
   // what lookups found ("+" or "-" for followLast, then the path): an entry or a Miss
   private static final int MAX_ANSWERS = 8192;
   private static final long MAX_ANSWER_BYTES = 64L << 20;
@@ -145,9 +147,10 @@ public final class LazyMerge {
               + found.linkTarget() + "', no file of that layer");
         }
         return new LazyEntry("/" + path, target, step.layer(), layer,
-            fileKey(step.layer(), Toc.cleanName(found.linkTarget())));
+            fileKey(step.layer(), Toc.cleanName(found.linkTarget()), path));
       }
-      return new LazyEntry("/" + path, found, step.layer(), layer, fileKey(step.layer(), path));
+      return new LazyEntry("/" + path, found, step.layer(), layer,
+          fileKey(step.layer(), path, path));
     }
     throw new FileSystemException(absPath, null, "Too many levels of symbolic links");
   }
@@ -197,8 +200,23 @@ public final class LazyMerge {
     return file.data();
   }
 
-  private long fileKey(int layer, String cleanPath) {
-    return fileKeys.computeIfAbsent(layer + ":" + cleanPath, k -> nextKey.getAndIncrement());
+  /**
+   * The key of the file of layer {@code layer} whose entry (the hard link's target, for a hard
+   * link) is at {@code cleanPath}, found at {@code cleanFound}.
+   */
+  private long fileKey(int layer, String cleanPath, String cleanFound) {
+    long key = fileKeys.computeIfAbsent(layer + ":" + cleanPath,
+        k -> nextKey.getAndIncrement());
+    keyedPaths.putIfAbsent(key, "/" + cleanFound);
+    return key;
+  }
+
+  /**
+   * The {@link LazyEntry#fileKey keys} lookups gave so far, each with a path of its file (its
+   * last link not followed): for a tree that replaces the merge to keep them.
+   */
+  public Map<Long, String> keyedPaths() {
+    return Map.copyOf(keyedPaths);
   }
 
   /** UNKNOWN: a link whose target only the tree can resolve (see {@link #lexical}). */
@@ -249,6 +267,9 @@ public final class LazyMerge {
     // which directories on the way a layer above the one at hand has as directories: an entry
     // of another type below one is hidden, and so is everything under it
     boolean[] dirAbove = new boolean[parts.length];
+    // the topmost layer (read whole) that has no entry at the path but entries under it: there
+    // the path is a directory, which hides whatever is not a directory below (-1: none)
+    int implied = -1;
     for (int i = lazy.size() - 1; i >= 0; i--) {
       LazyLayer l = lazy.get(i);
       // what the scan shows near where it stands first, then searches of the stream: a link on
@@ -268,14 +289,23 @@ public final class LazyMerge {
         }
       }
       if (found != null) {
-        if (found.whiteout()) {
-          return Step.of(Miss.ABSENT);
+        if (implied >= 0 && !found.directory()) {
+          return impliedDirectory(implied);
         }
-        return new Step(found, found.directory() ? topmostHolder(path, i) : i, null, Miss.NONE);
+        if (!found.whiteout()) {
+          return new Step(found, found.directory() ? topmostHolder(path, i) : i, null,
+              Miss.NONE);
+        }
+        // a whiteout of the path hides the layers below, unless this layer has a file or a
+        // link on the way (a marker under a file is no whiteout), or entries under the path
       }
-      // the layer is read whole and has nothing at the path: what it has on the way (an opaque
-      // directory hides the layers below, but this layer's entries further on still count)
-      boolean opaque = false;
+      // the layer is read whole and has nothing at the path (or a whiteout of it): what it has
+      // on the way (a whiteout or an opaque directory hides the layers below, but this layer's
+      // entries further on still count)
+      if (implied < 0 && impliedIn(l, parts)) {
+        implied = i; // whiteouts and opaque markers on the way hide only what is below
+      }
+      boolean hidesBelow = false; // a whiteout or an opaque directory on the way
       StringBuilder dir = new StringBuilder();
       for (int k = 0; k < parts.length - 1; k++) {
         String parent = dir.toString();
@@ -284,24 +314,25 @@ public final class LazyMerge {
         }
         dir.append(parts[k]);
         String a = dir.toString();
-        if (l.entry((k == 0 ? "" : parent + "/") + ".wh." + parts[k]) != null) {
-          return Step.of(Miss.ABSENT);
-        }
         LazyTarScan.Found e = l.entry(a);
         if (e != null && e.type() != '5') {
           if (dirAbove[k]) {
-            return Step.of(Miss.ABSENT); // hidden by a directory above, and all under it
+            return absent(implied); // hidden by a directory above, and all under it
           }
           if (e.type() != '2') {
             return Step.of(Miss.NOT_DIRECTORY); // a file on the way
           }
           return via(a, e.link(), rest(parts, k + 1));
         }
-        opaque |= l.entry(a + "/.wh..wh..opq") != null;
-        dirAbove[k] |= e != null;
+        // a whiteout hides the layers below, not this layer's own entries of the name or
+        // under it (which may still put a file on the way further on)
+        hidesBelow |= l.entry((k == 0 ? "" : parent + "/") + ".wh." + parts[k]) != null;
+        hidesBelow |= l.entry(a + "/.wh..wh..opq") != null;
+        // a directory here, by its entry or by entries under it
+        dirAbove[k] |= e != null || l.hasUnder(a);
       }
-      if (opaque) {
-        return Step.of(Miss.ABSENT);
+      if (hidesBelow || found != null) {
+        return absent(implied);
       }
     }
     // no layer has an entry at the path: a directory only entries under it make (as a view
@@ -312,6 +343,36 @@ public final class LazyMerge {
       }
     }
     return Step.of(Miss.ABSENT);
+  }
+
+  /**
+   * Whether layer {@code l} (read whole) has entries under the path of {@code parts} that make
+   * it a directory: not when a name on the way is a file or a link of the layer, as then those
+   * entries are markers under a file (umoci's "directory became a file"), which create nothing.
+   */
+  private static boolean impliedIn(LazyLayer l, String[] parts) throws IOException {
+    StringBuilder dir = new StringBuilder();
+    for (int k = 0; k < parts.length - 1; k++) {
+      if (k > 0) {
+        dir.append('/');
+      }
+      dir.append(parts[k]);
+      LazyTarScan.Found e = l.entry(dir.toString());
+      if (e != null && e.type() != '5') {
+        return false;
+      }
+    }
+    return l.hasUnder(String.join("/", parts));
+  }
+
+  /** Nothing at the path below layer {@code implied}, which has it as a directory, if any. */
+  private static Step absent(int implied) {
+    return implied >= 0 ? impliedDirectory(implied) : Step.of(Miss.ABSENT);
+  }
+
+  /** The directory that only the entries under it in layer {@code layer} make. */
+  private static Step impliedDirectory(int layer) {
+    return new Step(LazyLayer.Lookup.IMPLIED_DIRECTORY, layer, null, Miss.NONE);
   }
 
   /**

@@ -105,7 +105,7 @@ class LazyReadMergeTest {
     }
   }
 
-  private interface NodeCall {
+  interface NodeCall {
     Node call() throws IOException;
   }
 
@@ -130,6 +130,128 @@ class LazyReadMergeTest {
         + " a" + n.atimeNanos() + " c" + n.ctimeNanos() + " size " + n.size() + " -> '"
         + n.linkTarget() + "' dev " + n.devMajor() + "," + n.devMinor() + " layer " + n.layer()
         + " " + (n instanceof Node.Lower l ? l.layerDigest() : "") + " xattrs " + xattrs;
+  }
+
+  /**
+   * A layer with entries under a path but none of it makes it a directory there, which hides a
+   * file (or link) of a lower layer at that path: the merge once served the lower file.
+   */
+  @Test
+  void entriesUnderAPathHideALowerFileThere() throws IOException {
+    Path remote = tmp.resolve("remote");
+    ImageBuilder.create(remote)
+        .add(Entry.file("c", text("lower file c")))
+        .add(Entry.symlink("l", "c"))
+        .layer()
+        .add(Entry.file("c/a", text("upper c/a")))
+        .add(Entry.file("l/x", text("upper l/x")))
+        .build("implied");
+    try (RangeServer server = new RangeServer(remote);
+        Store lazy = LazyReadTest.storeWithMetadataOf(remote, "implied", tmp.resolve("local"));
+        Store whole = Store.open(remote);
+        FileTree view = whole.view("implied")) {
+      lazy.attachLazy("implied", l -> server.blob(l.digest(), l.size()));
+      LazyMerge merge = lazy.lazyMerge("implied");
+      List<String> wrong = new ArrayList<>();
+      for (String p : List.of("/c", "/c/a", "/c/b", "/c/b/x", "/l", "/l/x", "/l/a")) {
+        for (boolean follow : new boolean[] {true, false}) {
+          String expected = described(() -> view.lookup(p, follow));
+          String actual = described(() -> merge.find(p, follow));
+          if (!expected.equals(actual)) {
+            wrong.add(p + ": " + actual + " instead of " + expected);
+          }
+        }
+      }
+      assertEquals(List.of(), wrong);
+    }
+  }
+
+  /**
+   * A whiteout hides the layers below, never its own layer's entry of the name (OCI image spec):
+   * a file or a link on the way in the layer that also whites the name out is still on the way.
+   */
+  @Test
+  void aWhiteoutLeavesItsOwnLayersEntryOnTheWay() throws IOException {
+    Path remote = tmp.resolve("remote");
+    ImageBuilder.create(remote)
+        .add(Entry.dir("a"))
+        .add(Entry.file("a/b", text("lower a/b")))
+        .add(Entry.dir("d"))
+        .add(Entry.file("d/f", text("lower d/f")))
+        .add(Entry.dir("t"))
+        .add(Entry.file("t/f", text("lower t/f")))
+        .layer()
+        .add(Entry.whiteout("a"))
+        .add(Entry.whiteout("l"))
+        .add(Entry.whiteout("n"))
+        .add(Entry.file("a", text("upper file a")))
+        .add(Entry.symlink("l", "t"))
+        .add(Entry.dir("n"))
+        .add(Entry.whiteout("d"))
+        .add(Entry.whiteout("d/g")) // makes d a directory of this layer, with nothing in it
+        .add(Entry.whiteout("t"))
+        .add(Entry.whiteout("t/u/v")) // t/u: a directory of this layer, below a whiteout
+        .add(Entry.file("f", text("upper file f")))
+        .add(Entry.whiteout("f/g")) // below a file of its own layer: no whiteout
+        .add(Entry.whiteout("f/h/i")) // nor a directory f/h
+        .add(Entry.whiteout("w"))
+        .add(Entry.file("w/x", text("upper w/x"))) // w: a directory of this layer all the same
+        .layer()
+        .add(Entry.dir("f"))
+        .build("own");
+    try (RangeServer server = new RangeServer(remote);
+        Store lazy = LazyReadTest.storeWithMetadataOf(remote, "own", tmp.resolve("local"));
+        Store whole = Store.open(remote);
+        FileTree view = whole.view("own")) {
+      lazy.attachLazy("own", l -> server.blob(l.digest(), l.size()));
+      LazyMerge merge = lazy.lazyMerge("own");
+      List<String> wrong = new ArrayList<>();
+      for (String p : List.of("/a/b", "/a", "/l/f", "/l", "/n/x", "/d/f", "/d",
+          "/t/u", "/t/f", "/t",
+          "/f/g", "/f", "/f/h", "/w/x/y", "/w/x", "/w")) {
+        for (boolean follow : new boolean[] {true, false}) {
+          String expected = described(() -> view.lookup(p, follow));
+          String actual = described(() -> merge.find(p, follow));
+          if (!expected.equals(actual)) {
+            wrong.add(p + ": " + actual + " instead of " + expected);
+          }
+        }
+      }
+      assertEquals(List.of(), wrong);
+    }
+  }
+
+  /**
+   * A whiteout of a directory on the way hides the layers below, but a file further on in its
+   * own layer is still on the way: "not a directory", as a view says. The layer is led by
+   * incompressible bytes, so the lookup reads it whole rather than seeing the file at once.
+   */
+  @Test
+  void aWhiteoutOnTheWayLeavesAFileOfItsLayerFurtherOn() throws IOException {
+    Path remote = tmp.resolve("remote");
+    ImageBuilder b = ImageBuilder.create(remote).add(Entry.whiteout("c"));
+    byte[] noise = new byte[300 << 10];
+    new Random(1).nextBytes(noise);
+    b.add(Entry.file("0noise", noise))
+        .add(Entry.file("a", text("a")))
+        .add(Entry.file("c/a", text("c/a")))
+        .add(Entry.whiteout("c/a/a"))
+        .layer()
+        .add(Entry.file("a", text("upper a")))
+        .build("wh");
+    try (RangeServer server = new RangeServer(remote);
+        Store lazy = LazyReadTest.storeWithMetadataOf(remote, "wh", tmp.resolve("local"));
+        Store whole = Store.open(remote);
+        FileTree view = whole.view("wh")) {
+      lazy.attachLazy("wh", l -> server.blob(l.digest(), l.size()));
+      LazyMerge merge = lazy.lazyMerge("wh");
+      for (String p : List.of("/c/a/c", "/c/a", "/c/b")) {
+        for (boolean follow : new boolean[] {true, false}) {
+          assertEquals(described(() -> view.lookup(p, follow)),
+              described(() -> merge.find(p, follow)), p);
+        }
+      }
+    }
   }
 
   @Test
