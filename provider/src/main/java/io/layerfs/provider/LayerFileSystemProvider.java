@@ -203,15 +203,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
         return null;
       }
       LazyMerge merge = store.lazyMerge(lazyImage);
-      return merge == null ? null : new LazyTree(merge, new LazyTree.Opener() {
-        @Override
-        public FileTree open() throws IOException {
-          return store.view(image);
-        }
-
-        @Override
-        public void discard() {}
-      }, true);
+      return merge == null ? null : lazyImageView(merge, store, image);
     }
     LazyMerge merge = store.lazyMerge(lazyImage);
     if (merge == null) {
@@ -258,7 +250,12 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     }
     String image = store.lazyContainerImage(name);
     LazyMerge merge = image == null ? null : store.lazyMerge(image);
-    return merge == null ? null : new LazyTree(merge, new LazyTree.Opener() {
+    return merge == null ? null : lazyImageView(merge, store, image);
+  }
+
+  /** A read-only view of {@code image} read by path through {@code merge} until it is whole. */
+  private static LazyTree lazyImageView(LazyMerge merge, Store store, String image) {
+    return new LazyTree(merge, new LazyTree.Opener() {
       @Override
       public FileTree open() throws IOException {
         return store.view(image);
@@ -364,15 +361,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       return null;
     }
     LazyMerge merge = store.lazyMerge(image);
-    return merge == null ? null : new LazyTree(merge, new LazyTree.Opener() {
-      @Override
-      public FileTree open() throws IOException {
-        return store.view(image);
-      }
-
-      @Override
-      public void discard() {}
-    }, true);
+    return merge == null ? null : lazyImageView(merge, store, image);
   }
 
   private static void deleteQuietly(Path dir) {

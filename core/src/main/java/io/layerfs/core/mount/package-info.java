@@ -84,7 +84,8 @@
  * and a bind mount or tmpfs, which have no counter (host processes change a bind source by
  * design). A writable container that may not write an existing counter (another user's file)
  * reads it but refuses to remove, rename or replace a directory, naming the counter, since the
- * other containers would not see that change. What a host process that changes a volume's directories behind layerfs's back gets:
+ * other containers would not see that change. What a host process that changes a volume's
+ * directories behind layerfs's back gets:
  * never a host path outside the volume through a link (every open is still {@code openat} with
  * {@code O_NOFOLLOW} relative to a kept directory), but a directory it moved (even out of the
  * volume) may still be read at its old name until the next directory change through layerfs;
