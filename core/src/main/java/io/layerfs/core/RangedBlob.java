@@ -18,6 +18,14 @@ public interface RangedBlob {
   long size() throws IOException;
 
   /**
+   * Where the bytes come from, for messages: " from registry HOST, repository NAME" or the
+   * like, with a leading space; empty when there is nothing to add to the digest.
+   */
+  default String origin() {
+    return "";
+  }
+
+  /**
    * A stream of the bytes {@code [offset, offset + length)}, or to the end for {@code length}
    * -1. The caller closes it. The stream may end early only on an error (an {@link IOException}).
    */

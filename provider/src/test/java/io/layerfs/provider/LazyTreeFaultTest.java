@@ -241,8 +241,9 @@ class LazyTreeFaultTest {
       System.out.println(what + ": " + e);
       String m = e.getMessage();
       assertTrue(m != null && !m.contains("\n"), what + ": " + e);
-      assertTrue(m.contains(registry.address()) || m.contains("sha256:"),
-          what + ": names neither the registry nor a blob: " + e);
+      // the registry and the blob, also when fetched bytes do not verify
+      assertTrue(m.contains(registry.address()) && m.contains("sha256:"),
+          what + ": does not name both the registry and the blob: " + e);
       return;
     } catch (RuntimeException e) {
       java.io.StringWriter trace = new java.io.StringWriter();

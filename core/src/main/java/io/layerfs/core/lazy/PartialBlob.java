@@ -511,8 +511,8 @@ public final class PartialBlob implements RangedBlob {
         }
         discard();
         if (!heldBefore) {
-          throw new IOException("fetched bytes of blob " + digest() + " do not verify: "
-              + e.getMessage(), e.getCause());
+          throw new IOException("fetched bytes of blob " + digest() + remote.origin()
+              + " do not verify: " + e.getMessage(), e.getCause());
         }
         heldBefore = false; // all fetched afresh now
       }

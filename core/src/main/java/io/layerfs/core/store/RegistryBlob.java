@@ -40,6 +40,11 @@ final class RegistryBlob implements RangedBlob {
     return layer.digest();
   }
 
+  @Override
+  public String origin() {
+    return " from " + repository;
+  }
+
   /** The descriptor's size: the manifest, verified by its digest, commits to it. */
   @Override
   public long size() {
