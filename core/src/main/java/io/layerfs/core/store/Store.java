@@ -17,6 +17,7 @@ import io.layerfs.core.RangedBlob;
 import io.layerfs.core.SignatureException;
 import io.layerfs.core.SignatureInfo;
 import io.layerfs.core.container.ContainerDirectory;
+import io.layerfs.core.container.ContainerRecord;
 import io.layerfs.core.container.Volumes;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.content.Lease;
@@ -679,11 +680,13 @@ public final class Store implements Closeable {
       return null; // one stat for a store that never attached a layer lazily
     }
     Path dir = ContainerDirectory.containers(content).resolve(name);
-    if (ContainerDirectory.hasWritableLayer(dir)
-        || !containerMounts(name).isEmpty()) {
+    if (ContainerDirectory.hasWritableLayer(dir)) {
       return null;
     }
-    return containerInfo(name).manifest().toString();
+    // the record once: containerInfo would also sum the writable layer's files
+    ContainerRecord record = ContainerRecord.read(dir.resolve(ContainerDirectory.JSON));
+    boolean mounts = record.mounts() != null && !record.mounts().isEmpty();
+    return mounts ? null : record.manifest().toString();
   }
 
   /** Bytes fetched from remote blobs by this store's lazy layers since they were attached. */
