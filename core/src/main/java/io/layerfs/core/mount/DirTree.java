@@ -237,6 +237,9 @@ final class DirTree implements FileTree {
         current.close();
         current = next;
       }
+    } catch (NoSuchFileException e) {
+      // a directory renamed away between its stat and its open: ENOENT, as Linux says
+      throw new NoSuchFileException(path);
     } catch (FileSystemException e) {
       // a directory swapped for a link (or a file) since it was looked at: ELOOP, ENOTDIR
       throw new FileSystemException(path, null, e.getReason());
