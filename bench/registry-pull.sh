@@ -25,6 +25,9 @@
 # CLI and its launcher when missing; LAYERFS_JAR and LAYERFS_LAUNCHER name others.
 # LAYERFS_BASELINE_LAUNCHER names the launcher of another build (a clone of main, say) to time
 # in the same rounds, two rows more: on a busy machine, runs far apart in time do not compare.
+# Two last CLI rows show what each tool pays apart from the layer bytes: `skopeo inspect` (its
+# startup and a manifest request) and a layerfs pull of an image its store already holds (the
+# JVM's startup, the client's, and a manifest request).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 layout=${1:?usage: bench/registry-pull.sh LAYOUT [RUNS]}
@@ -46,7 +49,10 @@ if [[ -n $baseline ]]; then
   names+=("baseline launcher: layerfs pull (--parallel 3)"
     "baseline launcher: layerfs pull --parallel 1")
 fi
-pulls=${#names[@]}
+# the fixed cost of each tool, apart from the layer bytes: its startup and the manifest request
+names[7]="skopeo inspect docker:// (startup and one manifest request)"
+names[8]="launcher: layerfs pull of an image the store holds (startup and one manifest request)"
+order=("${!names[@]}")
 run() {
   local i=$1 n=$2 dest=$work/run-$1-$2 start end
   local cli=(--store "$dest" pull --tls-verify=false)
@@ -64,6 +70,9 @@ run() {
       4) java -jar "$jar" "${cli[@]}" --parallel 1 "$ref" >/dev/null 2>"$work/stderr" ;;
       5) "$baseline" "${cli[@]}" "$ref" >/dev/null 2>"$work/stderr" ;;
       6) "$baseline" "${cli[@]}" --parallel 1 "$ref" >/dev/null 2>"$work/stderr" ;;
+      7) skopeo inspect --raw --tls-verify=false "docker://$ref" >/dev/null ;;
+      8) "$launcher" --store "$work/held" pull --tls-verify=false "$ref" >/dev/null \
+        2>"$work/stderr" ;;
     esac
   } 2>"$work/cpu"
   end=$(date +%s%N)
@@ -81,10 +90,12 @@ for tag in ${TAGS:-bookworm-changed bookworm-split}; do
   ref=$registry/bench/debian:$tag
   skopeo copy -q --dest-tls-verify=false "oci:$layout:$tag" "docker://$ref" >&2
   declare -A times=() cpus=()
+  rm -rf "$work/held"
+  "$launcher" --store "$work/held" pull --tls-verify=false "$ref" >/dev/null 2>"$work/stderr"
   # one warm-up round: the registry's and the kernel's caches
-  for ((i = 0; i < pulls; i++)); do run "$i" warm >/dev/null; done
+  for i in "${order[@]}"; do run "$i" warm >/dev/null; done
   for ((n = 0; n < runs; n++)); do
-    for ((i = 0; i < pulls; i++)); do
+    for i in "${order[@]}"; do
       times[$i]+="$(run "$i" "$n") "
       cpus[$i]+="$(cpu) "
     done
@@ -100,7 +111,7 @@ for tag in ${TAGS:-bookworm-changed bookworm-split}; do
   echo
   echo "| command | median | best | × skopeo (median) | CPU time (median) |"
   echo "|---|--:|--:|--:|--:|"
-  for ((i = 0; i < pulls; i++)); do
+  for i in "${order[@]}"; do
     # shellcheck disable=SC2086
     m=$(median ${times[$i]})
     # shellcheck disable=SC2086
