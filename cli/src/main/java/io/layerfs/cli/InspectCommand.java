@@ -17,29 +17,49 @@ import java.util.List;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code layerfs inspect NAME...}: containers in detail, as {@code docker inspect} shows them: each
- * one's image, the image's layers (bottom first), the size of its writable layer and its mounts.
- * JSON is one array with an object a container, with docker's field names where they apply
- * ({@code Name}, {@code Created}, {@code Image}, {@code SizeRw}, {@code Config}, {@code Mounts})
- * and layerfs' own under {@code GraphDriver}. {@code Config} holds the image name given at create
- * and the image config's runtime fields (Env, Cmd, Entrypoint...), what a container made from the
- * image without options has; a layerfs container runs no process, so docker's other fields (State,
- * HostConfig, Config.Tty...) have no meaning here and are left out. As with docker, a name that
- * is no container is reported after the others are printed, one line each, and the exit code is
- * then 1.
+ * {@code layerfs inspect NAME...}: containers and images in detail, as {@code docker inspect}
+ * shows them; a name is a container's if one has it (as docker looks for containers first),
+ * else an image's (a tag, image ID or manifest digest); {@code --type} says which to look for.
+ *
+ * <p>A container: its image, the image's layers (bottom first), the size of its writable layer
+ * and its mounts. Its JSON object has docker's field names where they apply ({@code Name},
+ * {@code Created}, {@code Image}, {@code SizeRw}, {@code Config}, {@code Mounts}) and layerfs' own
+ * under {@code GraphDriver}. {@code Config} holds the image name given at create and the image
+ * config's runtime fields (Env, Cmd, Entrypoint...), what a container made from the image without
+ * options has; a layerfs container runs no process, so docker's other fields (State, HostConfig,
+ * Config.Tty...) have no meaning here and are left out.
+ *
+ * <p>An image: what {@code docker image inspect} shows of it ({@code Id}, the config digest;
+ * {@code RepoTags}, the store's tags for it; {@code Created}, {@code Author}, the platform,
+ * {@code Config}, {@code Size}, {@code RootFS}), and layerfs' own under {@code GraphDriver}: the
+ * manifest digest and the layers as stored.
+ *
+ * <p>JSON is one array with an object a name. As with docker, a name that is neither is
+ * reported after the others are printed, one line each, and the exit code is then 1.
  */
 final class InspectCommand implements CliCommand {
+  /** What {@code --type} may ask for; null (absent) looks for a container, then an image. */
+  private static final List<String> TYPES = List.of("container", "image");
+
   static CommandSpec spec() {
     CommandSpec spec = Specs.command(new InspectCommand(), "inspect",
-        "Show containers' images, layers, writable layer sizes and mounts.");
+        "Show containers (their image, layers, writable layer size and mounts) and images "
+            + "(their ID, tags, runtime config, platform and layers), as 'docker inspect' does.");
     spec.addOption(FormatOption.spec());
-    spec.addPositional(Specs.names("NAME", "The containers to show."));
+    spec.addOption(Specs.option("--type", "TYPE", "Only containers (container) or only images "
+        + "(image); by default a container of the name, else an image.").build());
+    spec.addPositional(Specs.names("NAME", "Containers, or images: a tag, image ID or manifest "
+        + "digest."));
     return spec;
   }
 
   @Override
   public int run(Invocation in) throws IOException {
     List<String> names = in.positional(0);
+    String type = in.option("--type");
+    if (type != null && !TYPES.contains(type)) {
+      throw in.usageError("--type: '" + type + "' is neither container nor image");
+    }
     boolean json = FormatOption.json(in);
     PrintWriter out = in.out();
     ArrayNode all = Json.array();
@@ -48,17 +68,31 @@ final class InspectCommand implements CliCommand {
       boolean first = true;
       for (String name : names) {
         try {
-          Stores.checkContainer(store, name);
-          ContainerInfo info = store.containerInfo(name);
-          Image image = store.image(info.manifest().toString());
-          List<Mount> mounts = store.containerMounts(name);
+          boolean container = !"image".equals(type) && store.hasContainer(name);
+          Image image;
+          ContainerInfo info = null;
+          List<Mount> mounts = null;
+          if (container) {
+            info = store.containerInfo(name);
+            image = store.image(info.manifest().toString());
+            mounts = store.containerMounts(name);
+          } else if ("container".equals(type)) {
+            Stores.checkContainer(store, name); // says that it is an image, if it is
+            continue;
+          } else {
+            image = image(store, name, type == null);
+          }
           if (json) {
-            all.add(json(store, info, image, mounts));
+            all.add(container ? json(store, info, image, mounts) : imageJson(store, image));
           } else {
             if (!first) {
               out.println();
             }
-            text(out, store, info, image, mounts);
+            if (container) {
+              text(out, store, info, image, mounts);
+            } else {
+              imageText(out, store, name, image);
+            }
             first = false;
           }
         } catch (IOException | RuntimeException e) {
@@ -70,6 +104,18 @@ final class InspectCommand implements CliCommand {
       Json.print(out, all);
     }
     return Main.reportAfter(in, failures);
+  }
+
+  /**
+   * The image {@code name} names; when it names none and {@code orContainer}, an error that
+   * says neither a container nor an image has the name, and lists both.
+   */
+  private static Image image(Store store, String name, boolean orContainer) throws IOException {
+    try {
+      return store.image(name);
+    } catch (IOException e) {
+      throw orContainer ? Stores.neither(store, name, e) : e;
+    }
   }
 
   private static void text(PrintWriter out, Store store, ContainerInfo info, Image image,
@@ -169,14 +215,7 @@ final class InspectCommand implements CliCommand {
     ObjectNode data = driver.putObject("Data");
     data.put("Store", store.root().toString());
     data.put("ConfigDigest", image.configDigest().toString());
-    ArrayNode layers = data.putArray("Layers");
-    for (Layer l : image.layers()) {
-      ObjectNode o = layers.addObject();
-      o.put("digest", l.digest().toString());
-      o.put("diffId", l.diffId().toString());
-      o.put("size", l.size());
-      o.put("mediaType", l.mediaType());
-    }
+    layers(data.putArray("Layers"), image);
     ArrayNode array = c.putArray("Mounts");
     for (Mount m : mounts) {
       ObjectNode o = array.addObject();
@@ -194,5 +233,97 @@ final class InspectCommand implements CliCommand {
       o.put("Propagation", m.inspectPropagation());
     }
     return c;
+  }
+
+  /** The store's tags that name {@code image} (its manifest), in the store's order. */
+  private static List<String> tags(Store store, Image image) throws IOException {
+    List<String> tags = new ArrayList<>();
+    for (String tag : store.tags()) {
+      if (store.image(tag).manifestDigest().equals(image.manifestDigest())) {
+        tags.add(tag);
+      }
+    }
+    return tags;
+  }
+
+  /** The image config's text field {@code name}, or {@code absent}. */
+  private static String text(JsonNode config, String name, String absent) {
+    JsonNode value = config.get(name);
+    return value != null && value.isTextual() ? value.textValue() : absent;
+  }
+
+  private static void imageText(PrintWriter out, Store store, String name, Image image)
+      throws IOException {
+    JsonNode config = Json.parseObject(store.imageConfig(image),
+        "image config " + image.configDigest());
+    ObjectNode runtime = Json.object();
+    imageConfig(store, image, runtime);
+    List<String> tags = tags(store, image);
+    ImagesCommand.Size size = ImagesCommand.Size.of(store, image);
+    out.println("Image:       " + name);
+    out.println("ID:          " + image.configDigest() + " (the config digest)");
+    out.println("Manifest:    " + image.manifestDigest());
+    out.println("Tags:        " + (tags.isEmpty() ? "none" : String.join(", ", tags)));
+    out.println("Created:     " + text(config, "created", "unknown"));
+    String variant = text(config, "variant", "");
+    out.println("Platform:    " + text(config, "os", "?") + "/"
+        + text(config, "architecture", "?") + (variant.isEmpty() ? "" : "/" + variant));
+    for (String field : List.of("Entrypoint", "Cmd", "WorkingDir", "User")) {
+      JsonNode v = runtime.get(field);
+      if (v != null && !v.isNull() && !(v.isTextual() && v.textValue().isEmpty())) {
+        out.println(String.format("%-13s%s", field + ":", v.isTextual() ? v.textValue() : v));
+      }
+    }
+    JsonNode env = runtime.get("Env");
+    if (env != null && env.isArray() && !env.isEmpty()) {
+      out.println("Env:         " + env.size());
+      env.forEach(e -> out.println("  " + (e.isTextual() ? e.textValue() : e.toString())));
+    }
+    out.println("Size:        " + Human.size(size.bytes(), 3) + (size.exact() ? "" :
+        "* (layers not read yet counted compressed)"));
+    out.println("Layers:      " + image.layers().size() + ", bottom first");
+    for (Layer l : image.layers()) {
+      out.println("  " + l.digest() + "  " + Human.size(l.size(), 3) + "  " + l.mediaType());
+    }
+  }
+
+  /** {@code docker image inspect}'s fields for {@code image}, then layerfs' GraphDriver. */
+  private static ObjectNode imageJson(Store store, Image image) throws IOException {
+    JsonNode config = Json.parseObject(store.imageConfig(image),
+        "image config " + image.configDigest());
+    ObjectNode o = Json.object();
+    o.put("Id", image.configDigest().toString());
+    ArrayNode repoTags = o.putArray("RepoTags");
+    tags(store, image).forEach(repoTags::add);
+    o.put("Created", text(config, "created", ""));
+    o.put("Author", text(config, "author", ""));
+    imageConfig(store, image, o.putObject("Config"));
+    o.put("Architecture", text(config, "architecture", ""));
+    if (config.has("variant")) {
+      o.put("Variant", text(config, "variant", ""));
+    }
+    o.put("Os", text(config, "os", ""));
+    o.put("Size", ImagesCommand.Size.of(store, image).bytes());
+    ObjectNode rootfs = o.putObject("RootFS");
+    rootfs.put("Type", "layers");
+    ArrayNode diffIds = rootfs.putArray("Layers");
+    for (Layer l : image.layers()) {
+      diffIds.add(l.diffId().toString());
+    }
+    ObjectNode data = o.putObject("GraphDriver").put("Name", "layerfs").putObject("Data");
+    data.put("Store", store.root().toString());
+    data.put("Manifest", image.manifestDigest().toString());
+    layers(data.putArray("Layers"), image);
+    return o;
+  }
+
+  private static void layers(ArrayNode into, Image image) {
+    for (Layer l : image.layers()) {
+      ObjectNode o = into.addObject();
+      o.put("digest", l.digest().toString());
+      o.put("diffId", l.diffId().toString());
+      o.put("size", l.size());
+      o.put("mediaType", l.mediaType());
+    }
   }
 }

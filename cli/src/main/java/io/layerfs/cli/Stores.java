@@ -181,25 +181,31 @@ final class Stores {
   private static IOException neither(Path dir, String name, IOException failure)
       throws IOException {
     try (Store store = Store.open(dir)) {
-      List<String> tags = store.tags();
-      if (tags.contains(name) || tags.contains(name + ":latest")) {
-        return failure; // the image is there: its own error
-      }
-      try {
-        store.image(name);
-        return failure; // an image ID that resolves: the view's own error
-      } catch (IOException notAnImage) {
-        if (!notAnImage.getMessage().startsWith("no image '")) {
-          return notAnImage; // an image ID of several images says which: give that
-        }
-      }
-      List<String> containers = store.containers();
-      IOException e = new IOException("no container or image '" + name + "' in store " + dir
-          + "; containers: " + (containers.isEmpty() ? "(none)" : String.join(", ", containers))
-          + "; tags: " + (tags.isEmpty() ? "(none)" : String.join(", ", tags)));
-      e.addSuppressed(failure);
-      return e;
+      return neither(store, name, failure);
     }
+  }
+
+  /** As {@link #neither(Path, String, IOException)}, in an open store. */
+  static IOException neither(Store store, String name, IOException failure) throws IOException {
+    Path dir = store.root();
+    List<String> tags = store.tags();
+    if (tags.contains(name) || tags.contains(name + ":latest")) {
+      return failure; // the image is there: its own error
+    }
+    try {
+      store.image(name);
+      return failure; // an image ID that resolves: the view's own error
+    } catch (IOException notAnImage) {
+      if (!notAnImage.getMessage().startsWith("no image '")) {
+        return notAnImage; // an image ID of several images says which: give that
+      }
+    }
+    List<String> containers = store.containers();
+    IOException e = new IOException("no container or image '" + name + "' in store " + dir
+        + "; containers: " + (containers.isEmpty() ? "(none)" : String.join(", ", containers))
+        + "; tags: " + (tags.isEmpty() ? "(none)" : String.join(", ", tags)));
+    e.addSuppressed(failure);
+    return e;
   }
 
   /** Whether the store at {@code dir} (which must exist) has container {@code name}. */

@@ -337,9 +337,12 @@ class ContainerCommandsTest {
 
   @Test
   void anImageGivenForAContainerIsNamedAsAnImage() {
-    for (String command : List.of("rm", "inspect", "diff", "commit")) {
-      Cli.Result r = run(command, "base:1");
-      assertEquals(1, r.code(), command);
+    for (List<String> command : List.of(List.of("rm"), List.of("inspect", "--type",
+        "container"), List.of("diff"), List.of("commit"))) {
+      List<String> args = new java.util.ArrayList<>(command);
+      args.add("base:1");
+      Cli.Result r = run(args.toArray(String[]::new));
+      assertEquals(1, r.code(), command.toString());
       assertEquals("layerfs: no container base:1 in store " + storeDir.toAbsolutePath()
           + ": base:1 is an image ('layerfs ps' lists the containers)", r.errorLine());
     }

@@ -649,10 +649,11 @@ class ImageCommandsTest {
     assertEquals(0, created.code(), created.err());
     assertEquals(base.manifestDigest().toString(), JSON.readTree(
         run("inspect", "--format", "json", "web").out()).get(0).get("Image").asText());
-    // docker inspect ID inspects the image; layerfs inspects containers and says what it is
-    Cli.Result inspect = run("inspect", id);
-    assertEquals(1, inspect.code());
-    assertTrue(inspect.errorLine().contains(id + " is an image"), inspect.err());
+    // docker inspect ID inspects the image, as layerfs does
+    Cli.Result inspect = run("inspect", "--format", "json", id);
+    assertEquals(0, inspect.code(), inspect.err());
+    assertEquals(base.configDigest().toString(),
+        JSON.readTree(inspect.out()).get(0).get("Id").asText());
     // through the provider's env "image" too, which would otherwise pull docker.io/library/ID
     try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://viewer"),
         Map.of("store", storeDir, "image", id))) {
@@ -983,6 +984,44 @@ class ImageCommandsTest {
   }
 
   @Test
+  void inspectOfAnImageShowsItsIdTagsLayersAndConfig() throws IOException {
+    containerWithChanges();
+    assertEquals(0, run("tag", "base:1", "copy:1").code());
+    Cli.Result json = run("inspect", "--format", "json", "base:1");
+    assertEquals(0, json.code(), json.err());
+    var node = JSON.readTree(json.out()).get(0);
+    assertEquals(base.configDigest().toString(), node.get("Id").asText());
+    assertEquals("[\"base:1\",\"copy:1\"]", node.get("RepoTags").toString());
+    assertEquals("1970-01-01T00:00:00Z", node.get("Created").asText());
+    assertEquals(base.layers().size(), node.get("RootFS").get("Layers").size());
+    for (int i = 0; i < base.layers().size(); i++) {
+      assertEquals(base.layers().get(i).diffId().toString(),
+          node.get("RootFS").get("Layers").get(i).asText());
+    }
+    assertEquals(base.manifestDigest().toString(),
+        node.get("GraphDriver").get("Data").get("Manifest").asText());
+    assertTrue(node.get("Config").has("Env"), json.out());
+    Cli.Result text = run("inspect", "base:1");
+    assertEquals(0, text.code(), text.err());
+    assertTrue(text.out().startsWith("Image:       base:1\nID:          "
+        + base.configDigest() + " (the config digest)\n"), text.out());
+    assertTrue(text.out().contains("Tags:        base:1, copy:1\n"), text.out());
+    // a container of the name comes first, as with docker; --type image asks for the image
+    assertEquals(0, run("tag", "base:1", "web").code());
+    assertEquals("web", JSON.readTree(run("inspect", "--format", "json", "web").out()).get(0)
+        .get("Name").asText());
+    assertEquals(base.configDigest().toString(), JSON.readTree(run("inspect", "--type", "image",
+        "--format", "json", "web").out()).get(0).get("Id").asText());
+    Cli.Result neither = run("inspect", "nosuch");
+    assertEquals(1, neither.code());
+    assertTrue(neither.errorLine().contains("no container or image 'nosuch'"), neither.err());
+    Cli.Result wrongType = run("inspect", "--type", "volume", "web");
+    assertEquals(2, wrongType.code());
+    assertTrue(wrongType.err().contains("--type: 'volume' is neither container nor image"),
+        wrongType.err());
+  }
+
+  @Test
   void inspectOfSeveralContainersShowsEachAndNamesTheMissingAfterwards() throws IOException {
     containerWithChanges();
     assertEquals(0, run("create", "db", "base:1").code());
@@ -992,8 +1031,8 @@ class ImageCommandsTest {
     assertEquals(2, nodes.size(), json.out());
     assertEquals("web", nodes.get(0).get("Name").asText());
     assertEquals("db", nodes.get(1).get("Name").asText());
-    assertEquals("layerfs: no container nosuch in store " + storeDir.toAbsolutePath(),
-        json.errorLine());
+    assertEquals("layerfs: no container or image 'nosuch' in store " + storeDir
+        + "; containers: db, web; tags: base:1", json.errorLine());
     Cli.Result text = run("inspect", "web", "db");
     assertEquals(0, text.code(), text.err());
     assertEquals("", text.err());
@@ -1002,13 +1041,20 @@ class ImageCommandsTest {
     assertTrue(blocks[0].startsWith("Name:      web\n"), text.out());
     assertTrue(blocks[1].startsWith("Name:      db\n"), text.out());
     assertEquals(run("inspect", "db").out(), blocks[1]);
-    Cli.Result none = run("inspect", "nosuch", "base:1", "--format", "json");
+    Cli.Result none = run("inspect", "--type", "container", "nosuch", "base:1", "--format",
+        "json");
     assertEquals(1, none.code());
     assertEquals(0, JSON.readTree(none.out()).size(), none.out());
     assertEquals(List.of("layerfs: no container nosuch in store " + storeDir.toAbsolutePath(),
         "layerfs: no container base:1 in store " + storeDir.toAbsolutePath()
             + ": base:1 is an image ('layerfs ps' lists the containers)"),
         none.err().lines().toList());
+    // without --type, a container and an image, in the order given
+    Cli.Result both = run("inspect", "db", "base:1", "--format", "json");
+    assertEquals(0, both.code(), both.err());
+    assertEquals("db", JSON.readTree(both.out()).get(0).get("Name").asText());
+    assertEquals(base.configDigest().toString(), JSON.readTree(both.out()).get(1).get("Id")
+        .asText());
   }
 
   private static boolean isFifo(Path file) throws IOException {

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.DirectoryStream;
@@ -11,6 +13,7 @@ import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -66,6 +69,56 @@ final class OtherToolsIT {
     }
     Tools.run("umoci", "repack", "--image", store + ":" + tag, bundle.toString());
     Tools.run("rm", "-rf", bundle.toString());
+  }
+
+  /**
+   * {@code layerfs inspect IMAGE} shows what skopeo reads of an image umoci configured: the ID
+   * (the config's digest), the manifest digest, the platform, the creation time, the runtime
+   * config (Env, Cmd, Entrypoint, WorkingDir, User, Labels) and the layers' diff IDs.
+   */
+  @Test
+  void inspectOfAnImageShowsWhatSkopeoReads() throws IOException {
+    Path store = store("inspect");
+    Tools.run("umoci", "config", "--image", store + ":base", "--config.env=GREETING=hello",
+        "--config.env=PATH=/usr/bin:/bin", "--config.entrypoint=/bin/sh",
+        "--config.cmd=-c", "--config.cmd=echo hi", "--config.workingdir=/srv",
+        "--config.user=1000:1000", "--config.label=org.example.role=web");
+    ObjectMapper mapper = new ObjectMapper();
+    String raw = Tools.run("skopeo", "inspect", "--raw", "--config", "oci:" + store + ":base");
+    JsonNode config = mapper.readTree(raw);
+    JsonNode manifest = mapper.readTree(Tools.run("skopeo", "inspect", "oci:" + store + ":base"));
+    JsonNode image = mapper.readTree(LayerfsCli.run(store, "inspect", "--format", "json", "base"))
+        .get(0);
+    assertEquals("sha256:" + Tools.run("sh", "-c", "skopeo inspect --raw --config oci:" + store
+        + ":base | sha256sum").split(" ")[0], image.get("Id").asText());
+    assertEquals(manifest.get("Digest").asText(),
+        image.get("GraphDriver").get("Data").get("Manifest").asText());
+    assertEquals(List.of("base"), strings(image.get("RepoTags")));
+    assertEquals(config.get("architecture").asText(), image.get("Architecture").asText());
+    assertEquals(config.get("os").asText(), image.get("Os").asText());
+    assertEquals(config.get("created").asText(), image.get("Created").asText());
+    JsonNode runtime = config.get("config");
+    for (String field : List.of("Env", "Cmd", "Entrypoint", "WorkingDir", "User", "Labels")) {
+      assertEquals(runtime.get(field), image.get("Config").get(field), field);
+    }
+    assertEquals(List.of("GREETING=hello", "PATH=/usr/bin:/bin"),
+        strings(image.get("Config").get("Env")));
+    assertEquals(strings(config.get("rootfs").get("diff_ids")),
+        strings(image.get("RootFS").get("Layers")));
+    List<String> digests = new ArrayList<>();
+    image.get("GraphDriver").get("Data").get("Layers")
+        .forEach(l -> digests.add(l.get("digest").asText()));
+    assertEquals(strings(manifest.get("Layers")), digests);
+    String text = LayerfsCli.run(store, "inspect", "base");
+    assertTrue(text.contains("Entrypoint:  [\"/bin/sh\"]"), text);
+    assertTrue(text.contains("  GREETING=hello\n"), text);
+    assertTrue(text.contains("Platform:    linux/" + config.get("architecture").asText()), text);
+  }
+
+  private static List<String> strings(JsonNode array) {
+    List<String> result = new ArrayList<>();
+    array.forEach(n -> result.add(n.asText()));
+    return result;
   }
 
   private Path hostFile(String content) throws IOException {
