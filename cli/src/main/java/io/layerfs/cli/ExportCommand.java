@@ -64,6 +64,13 @@ final class ExportCommand implements CliCommand {
             RegistryFlags.options(in), progress).manifestDigest());
         return 0;
       }
+      if (destination.indexOf(':') <= 0) {
+        // docker save -o FILE and skopeo's transports differ: say how to write what each means
+        throw new IllegalArgumentException("'" + destination + "' names no transport: "
+            + "docker-archive:" + destination + " writes what 'docker save -o' writes, "
+            + "oci-archive:" + destination + " a tar of an OCI layout, oci:" + destination
+            + " an OCI layout directory");
+      }
       store.exportImage(image, destination, RegistryFlags.options(in), progress);
     }
     return 0;

@@ -321,6 +321,13 @@ class ImageCommandsTest {
     Cli.Result noDest = run("export", "base:1");
     assertEquals(1, noDest.code());
     assertTrue(noDest.errorLine().contains("give a DEST"), noDest.err());
+    // a plain file, as docker save -o takes one: the error says which transport writes that
+    Path plain = dir.resolve("saved.tar");
+    Cli.Result noTransport = run("export", "base:1", plain.toString());
+    assertEquals(1, noTransport.code());
+    assertTrue(noTransport.errorLine().contains("docker-archive:" + plain
+        + " writes what 'docker save -o' writes"), noTransport.err());
+    assertFalse(Files.exists(plain));
     assertEquals(2, run("import").code());
   }
 
