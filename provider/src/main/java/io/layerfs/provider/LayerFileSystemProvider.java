@@ -803,6 +803,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
    * directory) and fails with rename's errors otherwise, as the default provider reports them.
    */
   private static void checkRename(LayerPath s, LayerPath t) throws IOException {
+    checkRenameSourceParent(s, t);
     Node target;
     try {
       target = t.fs().lookup(t, false);
@@ -828,6 +829,28 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     }
     if (reason != null) {
       throw new java.nio.file.FileSystemException(s.toString(), t.toString(), reason);
+    }
+  }
+
+  /**
+   * rename(2) resolves the source's parent before the target's: a source under a missing
+   * directory or a dangling link is ENOENT, under a file ENOTDIR, whatever the target's path is.
+   */
+  private static void checkRenameSourceParent(LayerPath s, LayerPath t) throws IOException {
+    Path parent = s.toAbsolutePath().getParent();
+    if (parent == null) {
+      return; // the root: rename(2) fails on it later, as EBUSY
+    }
+    Node dir;
+    try {
+      dir = s.fs().lookup((LayerPath) parent, true);
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new java.nio.file.NoSuchFileException(s.toString(), t.toString(), null);
+    } catch (java.nio.file.FileSystemException e) {
+      throw new java.nio.file.FileSystemException(s.toString(), t.toString(), e.getReason());
+    }
+    if (dir.type() != EntryType.DIRECTORY) {
+      throw new java.nio.file.FileSystemException(s.toString(), t.toString(), "Not a directory");
     }
   }
 

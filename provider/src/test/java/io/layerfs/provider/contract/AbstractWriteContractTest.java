@@ -716,6 +716,26 @@ abstract class AbstractWriteContractTest {
     assertFalse(Files.exists(p("data/x")));
   }
 
+  /**
+   * rename(2) resolves the source's parent before the target's: a source under a dangling link
+   * is ENOENT and one under a file ENOTDIR, also where the target is under a file (ENOTDIR had
+   * the target's parent been looked up first). Found by the differential test (seed 22).
+   */
+  @Test
+  void anAtomicMoveReportsTheSourcesPathBeforeTheTargets() {
+    fails(NoSuchFileException.class,
+        () -> Files.move(p("links/dangling/x"), p("data/one/x"), ATOMIC_MOVE));
+    fails(NoSuchFileException.class,
+        () -> Files.move(p("data/missing/x"), p("data/one/x"), ATOMIC_MOVE));
+    FileSystemException underAFile = fails(FileSystemException.class,
+        () -> Files.move(p("data/4096.bin/x"), p("links/dangling/x"), ATOMIC_MOVE));
+    assertEquals("Not a directory", underAFile.getReason());
+    // the source's parent is fine and the source missing: the target's parent comes first
+    FileSystemException targetUnderAFile = fails(FileSystemException.class,
+        () -> Files.move(p("data/missing"), p("data/one/x"), ATOMIC_MOVE));
+    assertEquals("Not a directory", targetUnderAFile.getReason());
+  }
+
   @Test
   void moveAnImageDirectoryWithItsContent() throws IOException {
     Files.move(p("data/nested"), p("moved"));

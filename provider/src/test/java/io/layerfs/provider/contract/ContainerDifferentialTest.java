@@ -338,12 +338,16 @@ class ContainerDifferentialTest {
         steps.merge("skipped: would leave the host tree", 1, Integer::sum);
         continue;
       }
-      String expected = ContainerOps.outcome(op, expectedRoot);
-      String actual = ContainerOps.outcome(op, actualRoot);
+      StringBuilder expectedMessage = new StringBuilder();
+      StringBuilder actualMessage = new StringBuilder();
+      String expected = ContainerOps.outcome(op, expectedRoot, expectedMessage);
+      String actual = ContainerOps.outcome(op, actualRoot, actualMessage);
       steps.merge(expected.startsWith("ok") ? "ok" : expected, 1, Integer::sum);
       if (!expected.equals(actual)) {
         StringBuilder text = new StringBuilder("step " + i + " differs: " + op
-            + "\n  linux:   " + expected + "\n  " + actualName + ": " + actual
+            + "\n  linux:   " + expected + " " + expectedMessage
+            + "\n  " + actualName + ": " + actual + " " + actualMessage
+            + "\n  on linux before it: " + describe(expectedRoot, op)
             + "\nprogram up to that step:");
         for (int j = 0; j <= i; j++) {
           text.append("\n  ").append(j).append(": ").append(program.get(j));
@@ -352,6 +356,26 @@ class ContainerDifferentialTest {
       }
     }
     return null;
+  }
+
+  /**
+   * What each path of {@code op} and each directory on its way was on the host after the step
+   * failed (which the step may have changed): what Linux checked, in the order it checks.
+   */
+  private static String describe(Path root, Op op) {
+    List<String> seen = new ArrayList<>();
+    for (ContainerOps.Arg arg : op.args()) {
+      String prefix = "";
+      for (String name : arg.path().split("/")) {
+        prefix = prefix.isEmpty() ? name : prefix + "/" + name;
+        Path p = root.resolve(prefix);
+        String kind = Files.isSymbolicLink(p) ? "link"
+            : Files.isDirectory(p, NOFOLLOW_LINKS) ? "dir"
+            : Files.exists(p, NOFOLLOW_LINKS) ? "file" : "missing";
+        seen.add(prefix + ": " + kind);
+      }
+    }
+    return String.join(", ", seen);
   }
 
   private static String compareTrees(Path expected, Path actual, String when) {

@@ -56,9 +56,18 @@ final class ContainerOps {
 
   /** Runs {@code op} on {@code root}: {@code ok VALUE} or {@code ex CLASS}. */
   static String outcome(Op op, Path root) {
+    return outcome(op, root, new StringBuilder());
+  }
+
+  /**
+   * As {@link #outcome(Op, Path)}; an exception's message (which names paths each tree's own
+   * way, so it is not compared) goes to {@code message}, for a failure to show.
+   */
+  static String outcome(Op op, Path root, StringBuilder message) {
     try {
       return "ok " + op.apply(root);
     } catch (Exception e) {
+      message.append(e.getMessage());
       return "ex " + Checks.apiType(e).getName();
     }
   }
