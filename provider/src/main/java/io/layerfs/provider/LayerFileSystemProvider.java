@@ -785,16 +785,21 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     }
     List<CopyOption> opts = Arrays.asList(options);
     boolean atomic = opts.contains(StandardCopyOption.ATOMIC_MOVE);
+    String from = s.absolute();
     if (atomic) {
       if (!s.fs().sameMount(s, t)) {
         // rename(2) across two mounts: EXDEV, which the default provider reports so
         throw new java.nio.file.AtomicMoveNotSupportedException(s.toString(), t.toString(),
             "Invalid cross-device link");
       }
-      checkRename(s, t);
+      // rename(2) resolves the source before it replaces the target: a source reached through
+      // the link it replaces is still found (a move without ATOMIC_MOVE unlinks the target
+      // first, as the JDK does, and then finds nothing there)
+      from = checkRename(s, t);
     }
     boolean replace = atomic || opts.contains(StandardCopyOption.REPLACE_EXISTING);
-    s.fs().change(s, (c, p) -> c.move(p, t.absolute(), replace), ENTRY_DELETE);
+    String resolved = from;
+    s.fs().change(s, (c, p) -> c.move(resolved, t.absolute(), replace), ENTRY_DELETE);
     t.fs().changed(t, ENTRY_CREATE);
   }
 
@@ -802,8 +807,8 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
    * ATOMIC_MOVE is rename(2): it replaces a target of the same kind (a file, or an empty
    * directory) and fails with rename's errors otherwise, as the default provider reports them.
    */
-  private static void checkRename(LayerPath s, LayerPath t) throws IOException {
-    checkRenameSourceParent(s, t);
+  private static String checkRename(LayerPath s, LayerPath t) throws IOException {
+    String from = realSource(s, t);
     Node target;
     try {
       target = t.fs().lookup(t, false);
@@ -815,7 +820,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     }
     Node source = s.fs().lookup(s, false);
     if (target == null) {
-      return;
+      return from;
     }
     boolean sourceDir = source.type() == EntryType.DIRECTORY;
     boolean targetDir = target.type() == EntryType.DIRECTORY;
@@ -830,16 +835,20 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     if (reason != null) {
       throw new java.nio.file.FileSystemException(s.toString(), t.toString(), reason);
     }
+    return from;
   }
 
   /**
-   * rename(2) resolves the source's parent before the target's: a source under a missing
+   * The source's path with its parent resolved (links followed, {@code ..} taken physically),
+   * as rename(2) resolves it first, before the target's parent: a source under a missing
    * directory or a dangling link is ENOENT, under a file ENOTDIR, whatever the target's path is.
    */
-  private static void checkRenameSourceParent(LayerPath s, LayerPath t) throws IOException {
+  private static String realSource(LayerPath s, LayerPath t) throws IOException {
     Path parent = s.toAbsolutePath().getParent();
-    if (parent == null) {
-      return; // the root: rename(2) fails on it later, as EBUSY
+    Path name = s.getFileName();
+    if (parent == null || name == null || name.toString().equals("..")
+        || name.toString().equals(".")) {
+      return s.absolute(); // the root, or a name rename(2) refuses later (EBUSY, EINVAL)
     }
     Node dir;
     try {
@@ -852,6 +861,8 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     if (dir.type() != EntryType.DIRECTORY) {
       throw new java.nio.file.FileSystemException(s.toString(), t.toString(), "Not a directory");
     }
+    String real = dir.path();
+    return (real.endsWith("/") ? real : real + "/") + name;
   }
 
   @Override

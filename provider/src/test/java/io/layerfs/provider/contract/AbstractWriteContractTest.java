@@ -736,6 +736,20 @@ abstract class AbstractWriteContractTest {
     assertEquals("Not a directory", targetUnderAFile.getReason());
   }
 
+  /**
+   * rename(2) resolves the source before it replaces the target, so an atomic move finds a
+   * source reached through the link it replaces (without ATOMIC_MOVE the JDK unlinks the target
+   * first, and then finds no source). Found by the differential test (seed 66).
+   */
+  @Test
+  void anAtomicMoveFindsASourceReachedThroughTheLinkItReplaces() throws IOException {
+    // links/dir -> ../data/nested, so links/dir/../one is data/one
+    Files.move(p("links/dir/../one"), p("links/dir"), ATOMIC_MOVE);
+    assertFalse(Files.isSymbolicLink(p("links/dir")));
+    assertArrayEquals(Fixture.data("data/one"), bytes("links/dir"));
+    assertFalse(Files.exists(p("data/one")));
+  }
+
   @Test
   void moveAnImageDirectoryWithItsContent() throws IOException {
     Files.move(p("data/nested"), p("moved"));
