@@ -372,8 +372,9 @@ final class DirTree implements FileTree {
   public void createLink(String absLink, String absExisting) throws IOException {
     List<String> names = names(absLink);
     List<String> existing = names(absExisting);
-    try (Dir parent = dirOrThrow(absLink, names, names.size() - 1);
-        Dir other = dirOrThrow(absExisting, existing, existing.size() - 1)) {
+    // link(2) resolves the existing file's directory before the new name's
+    try (Dir other = dirOrThrow(absExisting, existing, existing.size() - 1);
+        Dir parent = dirOrThrow(absLink, names, names.size() - 1)) {
       Files.createLink(hostPath(names), hostPath(existing));
     }
   }

@@ -484,11 +484,12 @@ public final class MountedTree implements FileTree {
 
   @Override
   public void createLink(String absLink, String absExisting) throws IOException {
-    Where link = resolve(absLink, false, false);
+    // link(2) resolves the existing file before the new name's directory
     Where existing = resolve(absExisting, false, false);
     if (existing.node == null) {
       throw new NoSuchFileException(absExisting);
     }
+    Where link = resolve(absLink, false, false);
     if (link.node != null || link.isMountRoot()) {
       throw new FileAlreadyExistsException(absLink);
     }

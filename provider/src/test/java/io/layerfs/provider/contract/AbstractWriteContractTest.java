@@ -1029,6 +1029,19 @@ abstract class AbstractWriteContractTest {
     assertEquals(1, nlink("data/h1"));
   }
 
+  /**
+   * link(2) resolves the existing file before the new name's directory: an existing path
+   * through a file is ENOTDIR even where the new name's directory is missing (ENOENT had that
+   * been looked up first). Found by the bind-mount differential test.
+   */
+  @Test
+  void hardLinkReportsTheExistingPathBeforeTheNewName() {
+    FileSystemException throughAFile = fails(FileSystemException.class,
+        () -> Files.createLink(p("nope/h"), p("links/rel/x")));
+    assertEquals("Not a directory", throughAFile.getReason());
+    fails(NoSuchFileException.class, () -> Files.createLink(p("data/one/h"), p("data/missing")));
+  }
+
   // ---------------------------------------------------------------- attributes
 
   @Test

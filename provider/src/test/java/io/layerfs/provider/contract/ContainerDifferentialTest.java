@@ -114,6 +114,7 @@ class ContainerDifferentialTest {
   private static Path store;
   private static boolean hostXattrs;
   private static boolean minimized;
+  private static boolean bindMinimized;
   /** Per property, how often each outcome came up: the programs must reach past the errors. */
   private static final Map<String, Map<String, Integer>> STEPS = new TreeMap<>();
 
@@ -154,7 +155,7 @@ class ContainerDifferentialTest {
     Props p = Props.tries(50).seed(20240603);
     p.qt()
         .withShrinkCycles(20) // about 0.5 s each; minimize below does the rest
-        .forAll(programs(p))
+        .forAll(programs(p, hostXattrs))
         .checkAssert(Props.io(program -> {
           String failure = runOnContainer(program, steps("containerAgreesWithLinux"));
           if (failure != null) {
@@ -162,11 +163,74 @@ class ContainerDifferentialTest {
               // the shrinking is bounded; a greedy pass over this one failure is not
               minimized = true;
               System.err.println("ContainerDifferentialTest: minimal failing program:\n"
-                  + minimize(program, signature(failure)));
+                  + minimize(program, signature(failure),
+                      ContainerDifferentialTest::runOnContainer));
             }
             fail(failure);
           }
         }));
+  }
+
+  /**
+   * The same through a bind mount: the programs run on a host copy of the tree mounted into a
+   * container ({@code /srv/tree}, as {@code LayerFsBindWriteContractTest} mounts it) and on
+   * another host copy, the oracle; then the trees must be equal through layerfs and on the host
+   * itself. No xattr operations: mounts do not carry them (README, limits).
+   */
+  @Test
+  void bindMountAgreesWithLinux() {
+    Props p = Props.tries(25).seed(20240603);
+    p.qt()
+        .withShrinkCycles(20)
+        .forAll(programs(p, false))
+        .checkAssert(Props.io(program -> {
+          String failure = runOnBindMount(program, steps("bindMountAgreesWithLinux"));
+          if (failure != null) {
+            if (!bindMinimized) {
+              bindMinimized = true;
+              System.err.println("ContainerDifferentialTest: minimal failing program:\n"
+                  + minimize(program, signature(failure),
+                      ContainerDifferentialTest::runOnBindMount));
+            }
+            fail(failure);
+          }
+        }));
+  }
+
+  /** How a program is run side by side; null when both sides agree, else what differs. */
+  private interface Runner {
+    String run(List<Op> program, Map<String, Integer> steps) throws Exception;
+  }
+
+  /**
+   * Runs {@code program} on a host copy bind-mounted into a new container and on another host
+   * copy; null when they agree throughout, else what differs first.
+   */
+  private static String runOnBindMount(List<Op> program, Map<String, Integer> steps)
+      throws Exception {
+    Path expected = copyOfFixture();
+    Path mounted = Files.createTempDirectory(work, "bind-");
+    Path tree = mounted.resolve("tree");
+    Files.move(copyOfFixture(), tree);
+    String name = "bind-" + CONTAINERS.incrementAndGet();
+    try {
+      try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://" + name),
+          Map.of("store", store, "image", FixtureImages.TAG,
+              "mounts", List.of("type=bind,source=" + mounted + ",target=/srv")))) {
+        Path root = fs.getPath("/srv/tree");
+        String failure = runSideBySide(program, expected, root, "bind mount", steps);
+        if (failure == null) {
+          failure = compareTrees(expected, root, "after the program, through layerfs", false);
+        }
+        if (failure == null) {
+          failure = compareTrees(expected, tree, "after the program, on the host", false);
+        }
+        return failure;
+      }
+    } finally {
+      deleteTree(expected);
+      deleteTree(mounted);
+    }
   }
 
   private static synchronized Map<String, Integer> steps(String property) {
@@ -205,14 +269,15 @@ class ContainerDifferentialTest {
    * Greedy delta debugging: drops chunks of steps, then single steps, while it still fails the
    * same way (same {@link #signature}).
    */
-  private static String minimize(List<Op> failing, String signature) throws Exception {
+  private static String minimize(List<Op> failing, String signature, Runner runner)
+      throws Exception {
     List<Op> program = new ArrayList<>(failing);
     for (int chunk = Math.max(1, program.size() / 2); chunk >= 1; chunk /= 2) {
       for (int i = 0; i < program.size(); ) {
         List<Op> candidate = new ArrayList<>(program.subList(0, i));
         candidate.addAll(program.subList(Math.min(program.size(), i + chunk), program.size()));
         if (!candidate.isEmpty()
-            && signature.equals(signature(runOnContainer(candidate, new TreeMap<>())))) {
+            && signature.equals(signature(runner.run(candidate, new TreeMap<>())))) {
           program = candidate;
         } else {
           i += chunk;
@@ -223,7 +288,7 @@ class ContainerDifferentialTest {
     for (int i = 0; i < program.size(); i++) {
       text.append("  ").append(i).append(": ").append(program.get(i)).append('\n');
     }
-    return text + runOnContainer(program, new TreeMap<>());
+    return text + runner.run(program, new TreeMap<>());
   }
 
   /** The control: two host copies agree, so the generator and the oracle are deterministic. */
@@ -232,7 +297,7 @@ class ContainerDifferentialTest {
     Props p = Props.tries(5).seed(20240603);
     p.qt()
         .withShrinkCycles(0) // a failure here is in the generator or the oracle: no shrinking
-        .forAll(programs(p))
+        .forAll(programs(p, hostXattrs))
         .checkAssert(Props.io(program -> {
           Path first = copyOfFixture();
           Path second = copyOfFixture();
@@ -253,11 +318,12 @@ class ContainerDifferentialTest {
   }
 
   /** Programs of 100 to 300 steps; QuickTheories shrinks them from the end and step by step. */
-  private static Gen<List<Op>> programs(Props p) {
-    return p.lists(op(p), 100, 300);
+  private static Gen<List<Op>> programs(Props p, boolean xattrs) {
+    return p.lists(op(p, xattrs), 100, 300);
   }
 
-  private static Gen<Op> op(Props p) {
+  /** An operation; {@code xattrs}: user xattr operations among them. */
+  private static Gen<Op> op(Props p, boolean xattrs) {
     Gen<String> path = p.frequency(List.of(Pair.of(3, p.choose(EXISTING)),
         Pair.of(2, p.choose(FRESH))));
     Gen<String> readPath = p.frequency(List.of(Pair.of(1, p.constant("")), Pair.of(10, path)));
@@ -306,7 +372,7 @@ class ContainerDifferentialTest {
         Pair.of(6, p.combine(readPath, p.choose(true, false), Stat::new)),
         Pair.of(2, p.map(path, Readlink::new)),
         Pair.of(5, p.map(path, ReadAll::new))));
-    if (hostXattrs) {
+    if (xattrs) {
       ops.add(Pair.of(2, p.combine(path, xattrName, smallData, Xattr::new)));
       ops.add(Pair.of(1, p.combine(path, xattrName, (f, n) -> new Xattr(f, n, null))));
       ops.add(Pair.of(1, p.map(path, ListXattrs::new)));
@@ -379,10 +445,15 @@ class ContainerDifferentialTest {
   }
 
   private static String compareTrees(Path expected, Path actual, String when) {
+    return compareTrees(expected, actual, when, hostXattrs);
+  }
+
+  /** The trees' differences, {@code xattrs}: user xattrs compared too. */
+  private static String compareTrees(Path expected, Path actual, String when, boolean xattrs) {
     List<String> diff;
     try {
-      diff = TreeSnapshot.diff(TreeSnapshot.of(expected, hostXattrs),
-          TreeSnapshot.of(actual, hostXattrs));
+      diff = TreeSnapshot.diff(TreeSnapshot.of(expected, xattrs),
+          TreeSnapshot.of(actual, xattrs));
     } catch (IOException | RuntimeException e) {
       return when + ", reading the trees failed: " + e;
     }
