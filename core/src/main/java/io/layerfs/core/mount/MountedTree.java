@@ -528,10 +528,35 @@ public final class MountedTree implements FileTree {
     writable(s, absSource);
     writable(t, absTarget);
     if (s.owner == t.owner) {
+      if (s.owner != null && replaceExisting && t.node != null
+          && t.node.type() == EntryType.SYMLINK && !s.full.equals(t.full)) {
+        s = afterUnlinkingTheTarget(t, absSource, absTarget);
+      }
       treeOf(s).move(pathIn(s), pathIn(t), replaceExisting);
       return;
     }
     moveAcross(s, t, absSource, absTarget, replaceExisting);
+  }
+
+  /**
+   * The JDK replaces a target by unlinking it and then renaming the source by its path: a source
+   * reached through the link it replaced is gone then ({@code NoSuchFileException}). Mounts
+   * resolved the source already, so it is resolved again once the link is gone. (An atomic move
+   * comes with its source's real path, which is found again.)
+   */
+  private Where afterUnlinkingTheTarget(Where t, String absSource, String absTarget)
+      throws IOException {
+    treeOf(t).delete(pathIn(t));
+    Where s;
+    try {
+      s = resolve(absSource, false, true);
+    } catch (FileSystemException e) {
+      throw new NoSuchFileException(absSource, absTarget, null);
+    }
+    if (s.node == null) {
+      throw new NoSuchFileException(absSource, absTarget, null);
+    }
+    return s;
   }
 
   /**

@@ -738,8 +738,8 @@ abstract class AbstractWriteContractTest {
 
   /**
    * rename(2) resolves the source before it replaces the target, so an atomic move finds a
-   * source reached through the link it replaces (without ATOMIC_MOVE the JDK unlinks the target
-   * first, and then finds no source). Found by the differential test (seed 66).
+   * source reached through the link it replaces; without ATOMIC_MOVE the JDK unlinks the target
+   * first, and then finds no source. Found by the differential test (seed 66).
    */
   @Test
   void anAtomicMoveFindsASourceReachedThroughTheLinkItReplaces() throws IOException {
@@ -748,6 +748,11 @@ abstract class AbstractWriteContractTest {
     assertFalse(Files.isSymbolicLink(p("links/dir")));
     assertArrayEquals(Fixture.data("data/one"), bytes("links/dir"));
     assertFalse(Files.exists(p("data/one")));
+    // links/dir-dots -> ../links/./../data/nested/a: without ATOMIC_MOVE the link goes first
+    fails(NoSuchFileException.class, () -> Files.move(p("links/dir-dots/../../4096.bin"),
+        p("links/dir-dots"), REPLACE_EXISTING));
+    assertFalse(Files.exists(p("links/dir-dots"), NOFOLLOW_LINKS));
+    assertArrayEquals(Fixture.data("data/4096.bin"), bytes("data/4096.bin"));
   }
 
   @Test
