@@ -115,6 +115,7 @@ class ContainerDifferentialTest {
   private static boolean hostXattrs;
   private static boolean minimized;
   private static boolean bindMinimized;
+  private static boolean volumeMinimized;
   /** Per property, how often each outcome came up: the programs must reach past the errors. */
   private static final Map<String, Map<String, Integer>> STEPS = new TreeMap<>();
 
@@ -195,6 +196,67 @@ class ContainerDifferentialTest {
             fail(failure);
           }
         }));
+  }
+
+  /**
+   * The same through a named volume: the tree copied into a volume's directory, mounted at
+   * {@code /srv} of a container, so reads go through the kept directories the volume's change
+   * counter lets a reader reuse without a {@code stat} each (where directories are renamed and
+   * replaced under them).
+   */
+  @Test
+  void volumeAgreesWithLinux() {
+    Props p = Props.tries(15).seed(20240603);
+    p.qt()
+        .withShrinkCycles(20)
+        .forAll(programs(p, false))
+        .checkAssert(Props.io(program -> {
+          String failure = runOnVolume(program, steps("volumeAgreesWithLinux"));
+          if (failure != null) {
+            if (!volumeMinimized) {
+              volumeMinimized = true;
+              System.err.println("ContainerDifferentialTest: minimal failing program:\n"
+                  + minimize(program, signature(failure),
+                      ContainerDifferentialTest::runOnVolume));
+            }
+            fail(failure);
+          }
+        }));
+  }
+
+  /**
+   * Runs {@code program} on a host copy in a named volume of a new container and on another
+   * host copy; null when they agree throughout, else what differs first.
+   */
+  private static String runOnVolume(List<Op> program, Map<String, Integer> steps)
+      throws Exception {
+    Path expected = copyOfFixture();
+    String name = "vol-" + CONTAINERS.incrementAndGet();
+    Map<String, Object> env = Map.of("store", store, "image", FixtureImages.TAG,
+        "mounts", List.of("type=volume,source=" + name + ",target=/srv"));
+    Path data;
+    try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://" + name), env)) {
+      data = store.resolve("layerfs/volumes/" + name + "/_data");
+    }
+    Files.move(copyOfFixture(), data.resolve("tree"));
+    try {
+      try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://" + name),
+          Map.of("store", store))) {
+        Path root = fs.getPath("/srv/tree");
+        String failure = runSideBySide(program, expected, root, "volume", steps);
+        if (failure == null) {
+          failure = compareTrees(expected, root, "after the program, through layerfs", false);
+        }
+        if (failure == null) {
+          failure = compareTrees(expected, data.resolve("tree"), "after the program, on the host",
+              false);
+        }
+        return failure;
+      }
+    } finally {
+      deleteTree(expected);
+      deleteTree(data.resolve("tree"));
+    }
   }
 
   /** How a program is run side by side; null when both sides agree, else what differs. */
