@@ -276,8 +276,23 @@ final class DirTree implements FileTree {
     }
     int slash = path.lastIndexOf('/');
     try (Dir parent = dirOrThrow(absPath, path, slash)) {
-      SeekableByteChannel ch = parent.stream.newByteChannel(lastName(path, slash), opts,
+      Path name = lastName(path, slash);
+      boolean special = host && (createMode & 07000) != 0
+          && (options.contains(StandardOpenOption.CREATE)
+              || options.contains(StandardOpenOption.CREATE_NEW))
+          && !exists(parent.stream, name);
+      SeekableByteChannel ch = parent.stream.newByteChannel(name, opts,
           PosixFilePermissions.asFileAttribute(permissions(createMode)));
+      if (special) {
+        try {
+          // open(2) with O_CREAT keeps the set-id and sticky bits of its mode
+          addSpecialBits(absPath, root.resolve(path.substring(1)), parent.stream, name,
+              createMode & 07000);
+        } catch (IOException | RuntimeException e) {
+          ch.close();
+          throw e;
+        }
+      }
       boolean append = options.contains(StandardOpenOption.APPEND);
       boolean write = append || options.contains(StandardOpenOption.WRITE);
       return new DirHandle((FileChannel) ch, !write || options.contains(StandardOpenOption.READ),
@@ -357,7 +372,38 @@ final class DirTree implements FileTree {
     try (Dir parent = dirOrThrow(absPath, names, names.size() - 1)) {
       Files.createDirectory(hostPath(names),
           PosixFilePermissions.asFileAttribute(permissions(mode)));
+      if (host && (mode & 01000) != 0) {
+        // mkdir(2) keeps the sticky bit of its mode (set-id bits it ignores or inherits)
+        addSpecialBits(absPath, hostPath(names), parent.stream, name(names), 01000);
+      }
     }
+  }
+
+  private static boolean exists(SecureDirectoryStream<Path> dir, Path name) throws IOException {
+    try {
+      dir.getFileAttributeView(name, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+          .readAttributes();
+      return true;
+    } catch (NoSuchFileException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Adds set-id and sticky {@code bits} to what was just made at {@code name}: the JDK's calls
+   * that create take the nine permission bits only, and no relative call sets the others
+   * (SECURITY.md), so by path, once the path names the file made.
+   */
+  private static void addSpecialBits(String absPath, Path path, SecureDirectoryStream<Path> dir,
+      Path name, int bits) throws IOException {
+    Object key = dir.getFileAttributeView(name, BasicFileAttributeView.class,
+        LinkOption.NOFOLLOW_LINKS).readAttributes().fileKey();
+    if (!java.util.Objects.equals(Files.readAttributes(path, BasicFileAttributes.class,
+        LinkOption.NOFOLLOW_LINKS).fileKey(), key)) {
+      throw new FileSystemException(absPath, null, "changed while it was made");
+    }
+    int mode = (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+    Files.setAttribute(path, "unix:mode", (mode & 07777) | bits, LinkOption.NOFOLLOW_LINKS);
   }
 
   @Override

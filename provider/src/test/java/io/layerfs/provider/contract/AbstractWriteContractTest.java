@@ -1035,6 +1035,22 @@ abstract class AbstractWriteContractTest {
   }
 
   /**
+   * A copy makes its target with the source's mode, set-id and sticky bits included, as open(2)
+   * and mkdir(2) keep them (mkdir keeps only the sticky bit). Found by the differential tests
+   * through a bind mount and a volume, where they were lost.
+   */
+  @Test
+  void aCopyKeepsSetIdAndStickyBits() throws IOException {
+    Files.copy(p("usr/local/setgid-file"), p("data/setgid"));
+    Files.copy(p("usr/bin/su"), p("data/setuid"));
+    Files.copy(p("tmp"), p("data/sticky"));
+    assertEquals(02000, mode("data/setgid") & 07000);
+    assertEquals(04000, mode("data/setuid") & 07000);
+    assertEquals(01000, mode("data/sticky") & 07000);
+    assertEquals(Fixture.data("usr/bin/su").length, Files.size(p("data/setuid")));
+  }
+
+  /**
    * link(2) resolves the existing file before the new name's directory: an existing path
    * through a file is ENOTDIR even where the new name's directory is missing (ENOENT had that
    * been looked up first). Found by the bind-mount differential test.
