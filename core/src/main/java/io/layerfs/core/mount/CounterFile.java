@@ -42,6 +42,8 @@ import java.util.concurrent.locks.LockSupport;
  *       is checked, and the shared lock given back, under the monitor {@code beginChange} takes
  *       too). So whenever a process holds the exclusive lock, every change under way is a dead
  *       process's. A process waiting for its shared lock while another resets waits a moment.
+ *       Two processes that open at once may each find the other's shared lock and leave a dead
+ *       process's count: the next writable open, or fsck's repair, tries again.
  *   <li>A reader: a reset is the end of every change left under way; a reader that read the old
  *       generation with the count at 0 walks after the reset, and the raised generation refuses
  *       what it marks at the old one. Readers hold no lock: a read-only container, or one that
@@ -270,14 +272,12 @@ final class CounterFile {
   private void lockShared() {
     long wait = 10_000; // ns, doubled up to 10 ms
     try {
-      for (FileLock l = channel.tryLock(0, WHOLE, true); ; l = channel.tryLock(0, WHOLE, true)) {
-        if (l != null) {
-          shared = l;
-          return;
-        }
+      FileLock l;
+      while ((l = channel.tryLock(0, WHOLE, true)) == null) {
         LockSupport.parkNanos(wait);
         wait = Math.min(wait * 2, 10_000_000);
       }
+      shared = l;
     } catch (IOException e) {
       shared = null; // no locks: no process resets, see the class comment
     }

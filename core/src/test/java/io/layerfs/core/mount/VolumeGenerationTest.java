@@ -35,7 +35,9 @@ import org.junit.jupiter.api.io.TempDir;
  * A named volume's generation counter: a change of its directories made through layerfs, in
  * this JVM or another, shows at once in every container reading it through kept directories; a
  * change behind layerfs's back shows after the next change through layerfs (never a host path
- * through a link); a damaged or missing counter falls back to checking every directory.
+ * through a link); a damaged or missing counter falls back to checking every directory, and so
+ * does a change left under way, until the next writable open that no other live process shares
+ * (or fsck's repair) ends it.
  */
 class VolumeGenerationTest {
   private static final String SPEC = "type=volume,source=shared,target=/data";
