@@ -4,9 +4,11 @@ import java.io.IOException;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.locks.LockSupport;
@@ -21,7 +23,9 @@ import java.util.concurrent.locks.LockSupport;
  * A file lock belongs to the process: on Linux, closing any descriptor of the file drops every
  * lock the process holds on it, and a second lock of one JVM on the same file throws {@code
  * OverlappingFileLockException}. So this class opens the file once per JVM and nothing else in
- * the JVM may open it (fsck goes through {@link #abandoned} too).
+ * the JVM may open it (fsck goes through {@link #abandoned} too). A file deleted or replaced
+ * behind layerfs's back is mapped afresh by the next open; the users of the old one keep it until
+ * they close.
  *
  * <h2>Changes left under way by a dead process</h2>
  *
@@ -67,6 +71,7 @@ final class CounterFile {
   private static final long WHOLE = Long.MAX_VALUE;
 
   private final Path key;
+  private final Object fileKey;
   private final FileChannel channel;
   /** The file's words, shared with every process that maps it. */
   final MappedByteBuffer map;
@@ -77,8 +82,10 @@ final class CounterFile {
   private FileLock shared; // guarded by this; held while writers > 0
   private int changes; // guarded by this: this JVM's changes under way
 
-  private CounterFile(Path key, FileChannel channel, MappedByteBuffer map, boolean writable) {
+  private CounterFile(Path key, Object fileKey, FileChannel channel, MappedByteBuffer map,
+      boolean writable) {
     this.key = key;
+    this.fileKey = fileKey;
     this.channel = channel;
     this.map = map;
     this.writable = writable;
@@ -97,6 +104,10 @@ final class CounterFile {
         return null;
       }
       CounterFile c = OPEN.get(key);
+      if (c != null && !c.isAt(file)) {
+        OPEN.remove(key); // deleted or replaced: its users keep the old file until they close
+        c = null;
+      }
       if (c == null) {
         c = map(file, key, writer);
         if (c == null) {
@@ -126,7 +137,7 @@ final class CounterFile {
     synchronized (OPEN) {
       Path key = key(file);
       CounterFile c = key == null ? null : OPEN.get(key);
-      if (c != null) {
+      if (c != null && c.isAt(file)) {
         return c.resetIfAlone(reset);
       }
       c = key == null ? null : map(file, key, false);
@@ -150,7 +161,7 @@ final class CounterFile {
         }
       }
       if (--users == 0) {
-        OPEN.remove(key);
+        OPEN.remove(key, this);
         close();
       }
     }
@@ -173,6 +184,20 @@ final class CounterFile {
     } catch (IOException | RuntimeException e) {
       return null;
     }
+  }
+
+  /** Whether {@code file} is still the file this one mapped (not deleted, not replaced). */
+  private boolean isAt(Path file) {
+    try {
+      return fileKey == null || fileKey.equals(fileKey(file));
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static Object fileKey(Path file) throws IOException {
+    return Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+        .fileKey();
   }
 
   private static CounterFile map(Path file, Path key, boolean writer) {
@@ -209,7 +234,7 @@ final class CounterFile {
         ch.close();
         return null;
       }
-      return new CounterFile(key, ch, map, writable);
+      return new CounterFile(key, fileKey(file), ch, map, writable);
     } catch (IOException | RuntimeException | InternalError e) {
       if (ch != null) {
         try {

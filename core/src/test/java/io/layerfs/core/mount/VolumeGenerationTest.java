@@ -394,6 +394,20 @@ class VolumeGenerationTest {
   }
 
   @Test
+  void aCounterDeletedWhileThisJvmHasItOpenIsMadeAgainByTheNextOpen() throws IOException {
+    try (Container c = open("c")) {
+      Files.delete(counter());
+      try (Container other = open("other")) {
+        assertEquals(24, Files.size(counter()), "made again, not the deleted one used");
+        long before = generation();
+        other.createDirectory("/data/x", 0755);
+        other.delete("/data/x");
+        assertTrue(generation() > before, "counted in the new file");
+      }
+    }
+  }
+
+  @Test
   void aCounterMappedForReadingOnlyRefusesToCountAChangeNamingIt() throws IOException {
     open("c").close();
     Path counter = Volumes.generationFile(store, "shared");
