@@ -73,8 +73,8 @@ final class VolumeCheck implements Check {
         if (run.repair()) {
           run.repaired(Kind.ABANDONED_VOLUME_CHANGE, name, what + "; reset to 0");
         } else {
-          run.problem(Kind.ABANDONED_VOLUME_CHANGE, name, what + " until a repair resets it (or "
-              + "a container opens it while no other process uses it)");
+          run.problem(Kind.ABANDONED_VOLUME_CHANGE, name, what + " until a repair resets it (or a "
+              + "writable container opens it while no other process uses it)");
         }
       }
     }
