@@ -63,6 +63,13 @@ public record FsckReport(boolean repair, int blobs, int images, int containers,
      */
     MISSING_VOLUME,
     /**
+     * A volume whose count of directory changes under way was left above 0 by a process that
+     * died mid-change, so that every read of it checks each directory (slower, still correct); a
+     * repair, or the next container that opens it while no other process uses it, resets the
+     * count (object: the volume's name).
+     */
+    ABANDONED_VOLUME_CHANGE,
+    /**
      * A lock file of the store ({@code layerfs/index.lock}, {@code gc.lock}, {@code
      * volumes.lock}) is no regular file, a directory say, so that no process can take the lock
      * and what it guards (tagging, gc and ingest, mounting volumes) fails; a container's own lock

@@ -4,6 +4,7 @@ import io.layerfs.core.FsckReport.Kind;
 import io.layerfs.core.Mount;
 import io.layerfs.core.container.ContainerDirectory;
 import io.layerfs.core.container.Volumes;
+import io.layerfs.core.mount.VolumeCounters;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -21,6 +22,11 @@ import java.util.TreeSet;
  * repair holds back), so a fill under way in another process shows too, and the message says
  * so. No repair: filling needs the container's view of the image, and the next container that
  * fills the volume empties it and starts over.
+ *
+ * <p>It also reports a volume whose counter of directory changes says changes are under way that
+ * only dead processes can have left (a process killed mid-change; no live process holds the
+ * counter's lock): every read of that volume checks each directory until the count is reset,
+ * which a repair does (the next container that opens the volume alone would do it too).
  */
 final class VolumeCheck implements Check {
   @Override
@@ -57,6 +63,19 @@ final class VolumeCheck implements Check {
         run.problem(Kind.PARTIAL_VOLUME, name, "its fill from an image was cut short, or is "
             + "under way in another process (" + mark + "): it holds part of the image's files, "
             + "and the next container that fills it empties it and starts over");
+      }
+      Path counter = Volumes.generationFile(run.store(), name);
+      long left = VolumeCounters.abandonedChanges(counter, run.repair());
+      if (left != 0) {
+        String what = "its count of directory changes under way (" + counter + ") is " + left
+            + ", left by a process that died mid-change, so every read of it checks each "
+            + "directory";
+        if (run.repair()) {
+          run.repaired(Kind.ABANDONED_VOLUME_CHANGE, name, what + "; reset to 0");
+        } else {
+          run.problem(Kind.ABANDONED_VOLUME_CHANGE, name, what + " until a repair resets it (or a "
+              + "writable container opens it while no other process uses it)");
+        }
       }
     }
     run.progress().done();

@@ -46,7 +46,10 @@
  *       directory (what was written to it is lost; the container's next start creates it empty,
  *       or fails); a volume whose fill from an image was cut short (its fill mark is
  *       there; a fill under way in another process looks the same) is reported; the next
- *       container that fills it starts over, so there is nothing to repair.
+ *       container that fills it starts over, so there is nothing to repair. So is a volume whose
+ *       counter of directory changes says a change is under way that only a process now dead
+ *       can have left (no other process holds the counter's lock: {@code mount.CounterFile}),
+ *       which keeps its reads off their fast path: a repair sets the count to 0.
  *   <li>{@code LazyCheck}: the bytes held of each lazily read layer ({@code layerfs/lazy/}), each
  *       64 KiB piece against the CRC32C taken when it was fetched; a ranges list that does not
  *       read is reported too. Reads never serve such bytes (they fetch them again); a repair
@@ -75,6 +78,7 @@
  *
  * <p>Depends on {@code content}, {@code oci}, {@code image}, {@code rootfs} (the layer index
  * folder, {@code LayerStore.verify} and {@code rebuild}), {@code overlay} (its {@code
- * ContainerCheck}) and {@code container}; only {@code store} depends on it.
+ * ContainerCheck}), {@code container} and {@code mount} (a volume's counter); only {@code
+ * store} depends on it.
  */
 package io.layerfs.core.fsck;

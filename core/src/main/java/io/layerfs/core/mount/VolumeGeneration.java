@@ -5,12 +5,9 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.FileSystemException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A named volume's generation counter: a small file beside the volume's data directory (never in
@@ -28,6 +25,10 @@ import java.nio.file.StandardOpenOption;
  * mapped file truncated by another process faults on access, which the JDK reports as an {@link
  * InternalError}, taken as damaged too.
  *
+ * <p>A process killed between the two brackets leaves a change under way for good; {@link
+ * CounterFile}, which holds this JVM's one open of the file, tells who is alive and resets such
+ * a count when only dead processes can have left it.
+ *
  * <p>Thread safety: any number of threads and processes; the updates are atomic instructions on
  * the shared mapping.
  */
@@ -35,78 +36,40 @@ final class VolumeGeneration implements AutoCloseable {
   /** Never a generation: no counter, a damaged one, or a change under way. */
   static final long UNKNOWN = -1;
   /** A counter that is never {@link #stable}: bind mounts, tmpfs, a counter that failed. */
-  static final VolumeGeneration NONE = new VolumeGeneration(null, null, null, false);
+  static final VolumeGeneration NONE = new VolumeGeneration(null, null, false);
   /** "LFSVGEN1". */
-  private static final long MAGIC = 0x4c46535647454e31L;
-  private static final int MAGIC_AT = 0;
-  private static final int GENERATION_AT = 8;
-  private static final int CHANGING_AT = 16;
-  private static final int SIZE = 24;
-  private static final VarHandle LONGS =
+  static final long MAGIC = 0x4c46535647454e31L;
+  static final int MAGIC_AT = 0;
+  static final int GENERATION_AT = 8;
+  static final int CHANGING_AT = 16;
+  static final int SIZE = 24;
+  static final VarHandle LONGS =
       MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.nativeOrder());
 
   private final Path file;
-  private final FileChannel channel;
+  private final CounterFile counter;
   private final MappedByteBuffer map;
   private final boolean writable;
+  private final AtomicBoolean closed = new AtomicBoolean();
 
-  private VolumeGeneration(Path file, FileChannel channel, MappedByteBuffer map,
-      boolean writable) {
+  private VolumeGeneration(Path file, CounterFile counter, boolean writable) {
     this.file = file;
-    this.channel = channel;
-    this.map = map;
+    this.counter = counter;
+    this.map = counter == null ? null : counter.map;
     this.writable = writable;
   }
 
   /**
    * Maps the counter at {@code file}, made (zeros, then marked with the magic number) when missing
    * and {@code writable}; {@link #NONE} when that fails or the file is damaged (not of the
-   * counter's size, or another magic number), never an exception.
+   * counter's size, or another magic number), never an exception. With {@code writable}, this
+   * process is shown alive to the others until {@link #close}, and changes left under way by
+   * processes now dead are ended ({@link CounterFile}). A file this user may not write is mapped
+   * for reading only.
    */
   static VolumeGeneration open(Path file, boolean writable) {
-    if (writable && Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)
-        && !Files.isWritable(file)) {
-      // another user's: read it, but refuse to change directories uncounted (beginChange)
-      return map(file, false);
-    }
-    return map(file, writable);
-  }
-
-  private static VolumeGeneration map(Path file, boolean writable) {
-    FileChannel ch = null;
-    try {
-      ch = writable
-          ? FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE,
-              StandardOpenOption.CREATE, LinkOption.NOFOLLOW_LINKS)
-          : FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
-      long size = ch.size();
-      if (size != SIZE && (size != 0 || !writable)) {
-        ch.close();
-        return NONE;
-      }
-      // a new file (here or in another process) is extended with zeros by the mapping
-      // (ftruncate): never written over, so two processes starting it at once lose nothing
-      MappedByteBuffer map = ch.map(
-          writable ? FileChannel.MapMode.READ_WRITE : FileChannel.MapMode.READ_ONLY, 0, SIZE);
-      VolumeGeneration g = new VolumeGeneration(file, ch, map, writable);
-      if (writable) {
-        LONGS.compareAndSet(map, MAGIC_AT, 0L, MAGIC); // a new file: marked once, by anyone
-      }
-      if ((long) LONGS.getVolatile(map, MAGIC_AT) != MAGIC) {
-        ch.close();
-        return NONE;
-      }
-      return g;
-    } catch (IOException | RuntimeException | InternalError e) {
-      if (ch != null) {
-        try {
-          ch.close();
-        } catch (IOException ignored) {
-          // the counter is given up either way
-        }
-      }
-      return NONE;
-    }
+    CounterFile c = CounterFile.acquire(file, writable);
+    return c == null ? NONE : new VolumeGeneration(file, c, writable && c.writable);
   }
 
   /**
@@ -162,6 +125,7 @@ final class VolumeGeneration implements AutoCloseable {
       throw new FileSystemException(file.toString(), null, "the volume's count of directory "
           + "changes is read-only here, so other containers would not see this change");
     }
+    counter.began(); // before the count: no reset may take this change for a dead one's
     try {
       LONGS.getAndAdd(map, CHANGING_AT, 1L); // first: a reader seeing the new generation
       LONGS.getAndAdd(map, GENERATION_AT, 1L); // sees the change as under way
@@ -180,13 +144,15 @@ final class VolumeGeneration implements AutoCloseable {
       LONGS.getAndAdd(map, CHANGING_AT, -1L);
     } catch (InternalError e) {
       // as above
+    } finally {
+      counter.ended();
     }
   }
 
   @Override
-  public void close() throws IOException {
-    if (channel != null) {
-      channel.close(); // the mapping stays valid until collected; nothing reads it after close
+  public void close() {
+    if (counter != null && closed.compareAndSet(false, true)) {
+      counter.release(writable); // the mapping stays valid until collected
     }
   }
 }

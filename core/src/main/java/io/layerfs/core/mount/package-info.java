@@ -78,8 +78,16 @@
  * {@code C != 0} and marked nothing. An open that saw the layout before {@code R} found what the
  * chain says, which is what a read racing a rename may find on Linux too. The words are 64 bits,
  * so a generation never comes back. A change that never ends (its process killed between the
- * two brackets) leaves {@code C} above 0: every read checks every directory from then on, as
- * before this counter (the counter is only a shortcut). So does a counter file that is missing
+ * two brackets) leaves {@code C} above 0, and every read checks every directory (the counter is
+ * only a shortcut) until it is reset: each JVM opens the counter file once ({@code CounterFile},
+ * shared by its containers, since closing any descriptor of a file drops the process's locks on
+ * it), and holds a shared lock on it while a writable container has it open. A writable open
+ * that finds {@code C} above 0 with no change of its own JVM under way gives its shared lock
+ * back and tries an exclusive one: had it, no live process can have a change under way, so it
+ * raises {@code G} and sets {@code C} to 0; a process still alive (even stopped) keeps its lock
+ * and its count. {@code CounterFile} tells why two processes opening at once, and readers, which
+ * hold no lock and reset nothing, stay safe; fsck reports such a count, and a repair resets it.
+ * Every read checks every directory too with a counter file that is missing
  * and cannot be made (a read-only store), that cannot be mapped, or whose magic number is wrong,
  * and a bind mount or tmpfs, which have no counter (host processes change a bind source by
  * design). A writable container that may not write an existing counter (another user's file)

@@ -7,9 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerfs.core.FileHandle;
+import io.layerfs.core.FsckReport;
+import io.layerfs.core.Progress;
 import io.layerfs.core.container.ContainerFixture;
 import io.layerfs.core.container.Volumes;
 import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.fsck.Fsck;
 import io.layerfs.core.rootfs.LayerStore;
 import io.layerfs.core.store.Container;
 import java.io.BufferedReader;
@@ -32,7 +35,9 @@ import org.junit.jupiter.api.io.TempDir;
  * A named volume's generation counter: a change of its directories made through layerfs, in
  * this JVM or another, shows at once in every container reading it through kept directories; a
  * change behind layerfs's back shows after the next change through layerfs (never a host path
- * through a link); a damaged or missing counter falls back to checking every directory.
+ * through a link); a damaged or missing counter falls back to checking every directory, and so
+ * does a change left under way, until the next writable open that no other live process shares
+ * (or fsck's repair) ends it.
  */
 class VolumeGenerationTest {
   private static final String SPEC = "type=volume,source=shared,target=/data";
@@ -56,10 +61,18 @@ class VolumeGenerationTest {
   /**
    * The child process: {@code STORE CONTAINER} opens the container with the shared volume at
    * /data, renames /data/a to /data/old, makes /data/new/b/f ("new") and links /data/a to
-   * {@code new}, then says "done".
+   * {@code new}, then says "done". {@code STORE --begin} begins a change of the shared volume,
+   * says "begun" and waits to be killed, never ending it.
    */
   public static void main(String[] args) throws Exception {
     ContentStore store = ContentStore.open(Path.of(args[0]));
+    if (args[1].equals("--begin")) {
+      VolumeGeneration g = VolumeGeneration.open(Volumes.generationFile(store, "shared"), true);
+      g.beginChange();
+      System.out.println("begun");
+      System.out.flush();
+      Thread.sleep(Long.MAX_VALUE);
+    }
     try (LayerStore layers = new LayerStore(store);
         Container c = Container.open(store, layers, args[1], ContainerFixture.IMAGE, false,
             List.of(SPEC))) {
@@ -102,10 +115,47 @@ class VolumeGenerationTest {
     assertEquals("first\n", read(c, "/data/a/b/f")); // the second through the kept ones
   }
 
+  /**
+   * The shared volume's generation, read through this JVM's open of the counter (opening and
+   * closing the file otherwise would drop the JVM's lock on it).
+   */
   private long generation() throws IOException {
-    ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(Volumes.generationFile(store, "shared")))
-        .order(ByteOrder.nativeOrder());
-    return b.getLong(8);
+    try (VolumeGeneration g = VolumeGeneration.open(counter(), false)) {
+      return g.current();
+    }
+  }
+
+  private long stable() throws IOException {
+    try (VolumeGeneration g = VolumeGeneration.open(counter(), false)) {
+      return g.stable();
+    }
+  }
+
+  private Path counter() throws IOException {
+    return Volumes.generationFile(store, "shared");
+  }
+
+  /** The raw words of the counter: only while this JVM has it open nowhere. */
+  private long[] words() throws IOException {
+    ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(counter())).order(ByteOrder.nativeOrder());
+    return new long[] {b.getLong(0), b.getLong(8), b.getLong(16)};
+  }
+
+  /** A child JVM that began a change of the shared volume and never ends it. */
+  private Process beginInChild() throws IOException {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+        VolumeGenerationTest.class.getName(), store.root().toString(), "--begin")
+        .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    BufferedReader out = new BufferedReader(
+        new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    assertEquals("begun", out.readLine());
+    return p;
+  }
+
+  private static void kill(Process p) throws InterruptedException {
+    p.destroyForcibly();
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
   }
 
   @Test
@@ -227,18 +277,89 @@ class VolumeGenerationTest {
   }
 
   @Test
-  void aChangeLeftUnderWayByAWriterThatDiedIsAFallbackToCheckingEveryDirectory()
+  void aChangeUnderWayInThisJvmIsAFallbackToCheckingEveryDirectoryAndIsNotReset()
       throws IOException {
     try (Container c = open("c")) {
       prepare(c);
-      Path counter = Volumes.generationFile(store, "shared");
-      try (var ch = java.nio.channels.FileChannel.open(counter,
-          java.nio.file.StandardOpenOption.WRITE)) {
-        ByteBuffer one = ByteBuffer.allocate(8).order(ByteOrder.nativeOrder()).putLong(0, 1);
-        ch.write(one, 16); // one change begun, never ended
+      try (VolumeGeneration writer = VolumeGeneration.open(counter(), true)) {
+        writer.beginChange(); // as a rename in another container of this JVM, not yet ended
+        try (Container other = open("other")) {
+          assertEquals(VolumeGeneration.UNKNOWN, stable(), "a live change is not reset");
+          hostSwapShowsAtOnce(c);
+        }
+        writer.endChange();
       }
-      hostSwapShowsAtOnce(c);
+      assertNotEquals(VolumeGeneration.UNKNOWN, stable());
     }
+  }
+
+  @Test
+  void aChangeLeftUnderWayByAKilledProcessIsResetByTheNextOpenWhenNoOtherProcessUsesIt()
+      throws Exception {
+    open("c").close();
+    long before = words()[1];
+    kill(beginInChild());
+    long[] left = words();
+    assertEquals(1, left[2], "the killed process left its change under way");
+    try (Container c = open("c")) {
+      assertNotEquals(VolumeGeneration.UNKNOWN, stable(), "reset by the open");
+      assertTrue(generation() > left[1] && left[1] > before,
+          "raised, so that nothing checked before the reset stands");
+      prepare(c);
+      // the fast path again: a host rename behind layerfs is not seen (Docker's rule allows it)
+      Path data = Volumes.dataDir(store, "shared");
+      Files.move(data.resolve("a"), data.resolve("host-moved"));
+      assertEquals("first\n", read(c, "/data/a/b/f"), "read through the kept directories");
+    }
+  }
+
+  @Test
+  void aChangeUnderWayInALiveProcessIsNotResetAndIsResetOnceThatProcessWasKilled()
+      throws Exception {
+    open("c").close(); // makes the volume
+    Process child = beginInChild();
+    try {
+      try (Container c = open("c")) {
+        prepare(c);
+        try (Container other = open("other")) {
+          assertEquals(VolumeGeneration.UNKNOWN, stable(), "the child is alive: not reset");
+          assertEquals(0, Fsck.run(store, () -> layers, true, Progress.NONE)
+              .problems(FsckReport.Kind.ABANDONED_VOLUME_CHANGE).size(), "nor by fsck");
+          assertEquals(VolumeGeneration.UNKNOWN, stable());
+        }
+        kill(child);
+        assertEquals(VolumeGeneration.UNKNOWN, stable(), "not reset by a read-only open of "
+            + "the file while this JVM has it open, but...");
+        try (Container other = open("other")) {
+          // ... an open of a container while this JVM has the volume open resets it: none of
+          // this JVM's changes is under way and no other process uses the volume
+          assertNotEquals(VolumeGeneration.UNKNOWN, stable());
+        }
+        hostSwapShowsAtOnce(c); // c's kept directories were checked before: it checks again
+      }
+    } finally {
+      kill(child);
+    }
+  }
+
+  @Test
+  void fsckReportsAChangeLeftUnderWayByAKilledProcessAndARepairResetsIt() throws Exception {
+    open("c").close();
+    kill(beginInChild());
+    List<FsckReport.Problem> found = Fsck.run(store, () -> layers, false, Progress.NONE)
+        .problems(FsckReport.Kind.ABANDONED_VOLUME_CHANGE);
+    assertEquals(1, found.size(), found.toString());
+    assertEquals("shared", found.get(0).object());
+    assertTrue(found.get(0).message().contains(counter().toString()), found.get(0).message());
+    assertFalse(found.get(0).repaired());
+    assertEquals(1, words()[2], "a check changes nothing");
+    List<FsckReport.Problem> repaired = Fsck.run(store, () -> layers, true, Progress.NONE)
+        .problems(FsckReport.Kind.ABANDONED_VOLUME_CHANGE);
+    assertEquals(1, repaired.size(), repaired.toString());
+    assertTrue(repaired.get(0).repaired());
+    assertEquals(0, words()[2]);
+    assertEquals(0, Fsck.run(store, () -> layers, false, Progress.NONE)
+        .problems(FsckReport.Kind.ABANDONED_VOLUME_CHANGE).size());
   }
 
   @Test
@@ -269,6 +390,20 @@ class VolumeGenerationTest {
     try (Container c = open("c")) {
       assertEquals(24, Files.size(counter), "made again");
       assertNotEquals(-1, generation());
+    }
+  }
+
+  @Test
+  void aCounterDeletedWhileThisJvmHasItOpenIsMadeAgainByTheNextOpen() throws IOException {
+    try (Container c = open("c")) {
+      Files.delete(counter());
+      try (Container other = open("other")) {
+        assertEquals(24, Files.size(counter()), "made again, not the deleted one used");
+        long before = generation();
+        other.createDirectory("/data/x", 0755);
+        other.delete("/data/x");
+        assertTrue(generation() > before, "counted in the new file");
+      }
     }
   }
 
