@@ -16,6 +16,11 @@ import java.util.Map;
  * <p>A path named twice in one tar is the later entry once the whole tar is read, but the first
  * one while it is not: see the package documentation.
  *
+ * <p>What it found is derived from the inflated prefix, so when that starts over ({@link
+ * LazyGzip#generation}: compressed bytes it came from were dropped, the registry may have sent
+ * them wrong) the scan forgets everything and reads from the start again; a lookup during which
+ * the prefix started over is made again, so no answer mixes entries of two copies.
+ *
  * <p>Thread-safe: scanning is serialized.
  */
 final class LazyTarScan {
@@ -28,19 +33,40 @@ final class LazyTarScan {
   private boolean done;
   // the size of the entry whose data is still to be skipped, or -1
   private long skipping = -1;
+  // the prefix's generation what was seen is from
+  private long generation;
+
+  /** A lookup is made at most this often when the prefix keeps starting over meanwhile. */
+  private static final int MAX_TRIES = 4;
 
   LazyTarScan(LazyGzip gzip) {
     this.gzip = gzip;
+    this.generation = gzip.generation();
   }
 
   /** How far into the tar the scan has read (uncompressed bytes). */
   synchronized long position() {
+    current();
     return tar == null ? 0 : tar.offset();
   }
 
   /** Whether the whole tar has been read. */
   synchronized boolean done() {
+    current();
     return done;
+  }
+
+  /** Forgets what was seen if the prefix started over since: it may be from other bytes. */
+  // @GuardedBy("this")
+  private void current() {
+    long now = gzip.generation();
+    if (now != generation) {
+      generation = now;
+      seen.clear();
+      tar = null;
+      done = false;
+      skipping = -1;
+    }
   }
 
   /** The entry at {@code path} (cleaned as a TOC name), reading further if needed; or null. */
@@ -54,6 +80,31 @@ final class LazyTarScan {
    * tar, once {@link #done}).
    */
   synchronized Found find(String path, long bound) throws IOException {
+    for (int tries = 1; ; tries++) {
+      current();
+      long from = generation;
+      Found f;
+      try {
+        f = scan(path, bound);
+      } catch (IOException e) {
+        if (gzip.generation() == from || tries >= MAX_TRIES) {
+          throw e;
+        }
+        continue; // headers of two copies read as one: look again in the new prefix
+      }
+      if (gzip.generation() == from) {
+        return f;
+      }
+      if (tries >= MAX_TRIES) {
+        throw new IOException("the inflated tar of layer " + gzip.layer() + " started over "
+            + tries + " times while '" + path + "' was looked up in it");
+      }
+      // it started over while this lookup read it: look again in the new prefix
+    }
+  }
+
+  // @GuardedBy("this")
+  private Found scan(String path, long bound) throws IOException {
     String want = Toc.cleanName(path);
     Found f = seen.get(want);
     if (f != null || done) {
