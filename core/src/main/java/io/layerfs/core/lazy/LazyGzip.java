@@ -242,8 +242,11 @@ final class LazyGzip implements AutoCloseable {
     hash.reset();
   }
 
-  /** The stream fails gzip's checks or the DiffID. */
-  private static final class StreamDamage extends IOException {
+  /**
+   * The stream fails gzip's checks or the DiffID (after the bytes were fetched again): what
+   * is derived from the stream gives up rather than try again, which would fetch it again.
+   */
+  static final class StreamDamage extends IOException {
     StreamDamage(String message, Throwable cause) {
       super(message, cause);
     }

@@ -102,8 +102,8 @@ public final class LazyMerge {
         try {
           value = lookUp(absPath, followLast, drops);
         } catch (IOException e) {
-          if (drops() == drops || tries >= MAX_TRIES) {
-            throw e;
+          if (e instanceof LazyGzip.StreamDamage || drops() == drops || tries >= MAX_TRIES) {
+            throw e; // a layer the registry sends wrong even when fetched again: its error
           }
           continue; // held bytes dropped meanwhile: what failed may be the dropped copy's
         }
@@ -276,7 +276,8 @@ public final class LazyMerge {
       try {
         bytes = e.data();
       } catch (IOException failed) {
-        if (drops() == drops || tries >= MAX_TRIES) {
+        if (failed instanceof LazyGzip.StreamDamage || drops() == drops
+            || tries >= MAX_TRIES) {
           throw failed;
         }
         continue; // read from a copy dropped meanwhile: look again

@@ -14,7 +14,8 @@ import java.util.Map;
  * are remembered, with where their data starts, so later lookups of them read nothing.
  *
  * <p>A path named twice in one tar is the later entry once the whole tar is read, but the first
- * one while it is not: see the package documentation.
+ * one while it is not: see the package documentation. Reaching the tar's end, the scan inflates
+ * the rest of the stream, so a layer it read whole is verified (or its damage found).
  *
  * <p>What it found is derived from the inflated prefix, so when that starts over ({@link
  * LazyGzip#generation}: compressed bytes it came from were dropped, the registry may have sent
@@ -87,7 +88,8 @@ final class LazyTarScan {
       try {
         f = scan(path, bound);
       } catch (IOException e) {
-        if (gzip.generation() == from || tries >= MAX_TRIES) {
+        if (e instanceof LazyGzip.StreamDamage || gzip.generation() == from
+            || tries >= MAX_TRIES) {
           throw e;
         }
         continue; // headers of two copies read as one: look again in the new prefix
@@ -127,6 +129,9 @@ final class LazyTarScan {
       }
       RawTarReader.Entry e = tar.next();
       if (e == null) {
+        // the tar's end is a few KiB before the stream's: read on to it, so that a layer read
+        // whole is checked (gzip's CRC, the DiffID) before what it lacks is concluded from it
+        gzip.inflateAll();
         done = true;
         return null;
       }
