@@ -37,7 +37,10 @@ import org.apache.commons.compress.utils.BoundedArchiveInputStream;
  * stream inflated from its start, so damage to {@code blob.part} heals from the remote; a
  * second failure in the same call is the remote's and is reported, its bytes dropped too, so a
  * later read fetches them again (the registry may send them right by then). Bytes before that
- * are served unverified: see SECURITY.md.
+ * are served unverified: see SECURITY.md. So a read inflates without hashing (hashing was about
+ * a tenth of the CPU time of a first read deep in a layer): the hash reads the prefix file back
+ * once the stream ends, or when {@link #inflateAll} starts, and from then on hashes as it
+ * inflates.
  *
  * <p>The prefix is what this process inflated from the held compressed bytes, so when any of
  * them are dropped ({@link PartialBlob#drops} moved: a check here or in a completion failed, a
@@ -45,10 +48,7 @@ import org.apache.commons.compress.utils.BoundedArchiveInputStream;
  * starts over from the stream's start (locally, for what is still held) rather than keep
  * serving what the dropped copy inflated to. {@link #generation} counts those starts, for what
  * is derived from the prefix ({@link LazyTarScan}). A verified prefix is the layer's tar
- * whatever happens to the compressed bytes after. So a read inflates without hashing
- * (hashing was about a tenth of the CPU time of a first read deep in a layer): the hash reads
- * the prefix file back once the stream ends, or when {@link #inflateAll} starts, and from then
- * on hashes as it inflates.
+ * whatever happens to the compressed bytes after.
  *
  * <p>Thread-safe: inflating is serialized; reads of the inflated prefix run in parallel.
  */
