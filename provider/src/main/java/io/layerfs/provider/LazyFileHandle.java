@@ -1,6 +1,8 @@
 package io.layerfs.provider;
 
 import io.layerfs.core.FileHandle;
+import io.layerfs.core.lazy.LazyEntry;
+import io.layerfs.core.lazy.LazyMerge;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -12,6 +14,11 @@ import java.nio.channels.WritableByteChannel;
  * at open, served from memory. Mapping it needs a host file, and locking a container's file its
  * lock file, so for those the same file is opened in the whole tree ({@code opened}, opened then
  * and closed with this handle).
+ *
+ * <p>The bytes are not verified (a plain gzip layer is checked at its end); when the merge drops
+ * held bytes of its layers after a failed check ({@link LazyMerge#drops} moved: the registry sent
+ * one wrong), the next read reads the file again through the merge rather than serve what the
+ * dropped bytes inflated to (or fails as that read fails, naming the layer and the registry).
  */
 final class LazyFileHandle implements FileHandle {
   /** Opens the file in the view's full tree. */
@@ -20,17 +27,49 @@ final class LazyFileHandle implements FileHandle {
     FileHandle open() throws IOException;
   }
 
-  private final byte[] bytes;
+  private final LazyMerge merge;
+  private final LazyEntry file;
+  // the file's bytes and the merge's drops() they were read at
+  private volatile Held held;
+  // taken to read the file again, not the monitor: a whole-tree open under it takes long
+  private final Object reading = new Object();
   private final Whole whole;
   private final boolean lockable;
   // @GuardedBy("this")
   private FileHandle opened;
 
-  /** {@code lockable}: a container's file, whose locks are its lock file's. */
-  LazyFileHandle(byte[] bytes, Whole whole, boolean lockable) {
-    this.bytes = bytes;
+  private record Held(byte[] bytes, long drops) {}
+
+  /**
+   * Reads {@code file} (a regular file {@code merge} found) whole; {@code lockable}: a
+   * container's file, whose locks are its lock file's.
+   */
+  LazyFileHandle(LazyMerge merge, LazyEntry file, Whole whole, boolean lockable)
+      throws IOException {
+    this.merge = merge;
+    this.file = file;
     this.whole = whole;
     this.lockable = lockable;
+    this.held = read();
+  }
+
+  private Held read() throws IOException {
+    long drops = merge.drops(); // before the read: a drop during it reads again next time
+    return new Held(merge.read(file), drops);
+  }
+
+  /** The file's bytes, read again if the merge dropped held bytes since they were read. */
+  private byte[] bytes() throws IOException {
+    Held h = held;
+    if (h.drops() == merge.drops()) {
+      return h.bytes();
+    }
+    synchronized (reading) {
+      if (held.drops() != merge.drops()) {
+        held = read();
+      }
+      return held.bytes();
+    }
   }
 
   private synchronized FileHandle opened() throws IOException {
@@ -41,7 +80,8 @@ final class LazyFileHandle implements FileHandle {
   }
 
   @Override
-  public int read(ByteBuffer dst, long position) {
+  public int read(ByteBuffer dst, long position) throws IOException {
+    byte[] bytes = bytes();
     if (position >= bytes.length) {
       return -1;
     }
@@ -56,8 +96,8 @@ final class LazyFileHandle implements FileHandle {
   }
 
   @Override
-  public long size() {
-    return bytes.length;
+  public long size() throws IOException {
+    return bytes().length;
   }
 
   @Override
@@ -71,6 +111,7 @@ final class LazyFileHandle implements FileHandle {
   @Override
   public long transferTo(long position, long count, WritableByteChannel target)
       throws IOException {
+    byte[] bytes = bytes();
     if (position >= bytes.length || count <= 0) {
       return 0;
     }

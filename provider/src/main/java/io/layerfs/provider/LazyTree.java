@@ -211,8 +211,8 @@ final class LazyTree implements FileTree {
     if (f == null && readsOnly(options)) {
       LazyEntry e = merge.find(absPath, !options.contains(LinkOption.NOFOLLOW_LINKS));
       if (e != null && e.type() == EntryType.FILE && e.size() <= maxHeld) {
-        return new LazyFileHandle(merge.read(e),
-            () -> full().open(absPath, options, createMode), !readOnly);
+        return new LazyFileHandle(merge, e, () -> full().open(absPath, options, createMode),
+            !readOnly);
       }
       if (e != null && e.type() != EntryType.FILE && e.type() != EntryType.DIRECTORY
           && e.type() != EntryType.SYMLINK) {

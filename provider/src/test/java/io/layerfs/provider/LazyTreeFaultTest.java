@@ -3,6 +3,7 @@ package io.layerfs.provider;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -16,12 +17,15 @@ import io.layerfs.testing.ImageBuilder;
 import io.layerfs.testing.MergeImage;
 import java.io.IOException;
 import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.util.ArrayList;
@@ -305,6 +309,53 @@ class LazyTreeFaultTest {
       assertClean(store);
       assertTrue(Files.exists(blobFile(store, bottom)), "stored once right");
     }
+  }
+
+  /**
+   * Plain gzip: a byte the registry sent wrong, served unverified by a lazy view, is found when
+   * a lookup reads its layer to the end (gzip's CRC; fetched again, found again while the
+   * registry still sends it: an IOException naming both). Once the registry sends it right,
+   * the same file system, and a channel opened in it before, serve the right bytes, without
+   * the whole tree opened.
+   */
+  @Test
+  void aWrongByteFoundAtTheLayersEndIsNotServedAgainByTheSameFileSystem() throws IOException {
+    String noise = "/" + MergeImage.NOISE + "/f1003";
+    String bottom = built.layerDigests().get(0);
+    int inFile = 100_000;
+    try (FaultRegistry registry = registry();
+        FileSystem whole = whole()) {
+      byte[] right = Files.readAllBytes(whole.getPath(noise));
+      registry.flipAt(bottom, offsetOf(bottom, right, inFile), Integer.MAX_VALUE);
+      try (FileSystem lazy = lazy(registry, true);
+          SeekableByteChannel before = Files.newByteChannel(lazy.getPath(noise))) {
+        byte[] wrong = Files.readAllBytes(lazy.getPath(noise));
+        rightOrFlippedAt(right, wrong, inFile);
+        assertNotEquals(right[inFile], wrong[inFile], "the registry's byte, served unverified");
+        Path nothing = lazy.getPath("/nothing");
+        IOException found = assertThrows(IOException.class,
+            () -> Files.readAttributes(nothing, PosixFileAttributes.class));
+        assertFalse(found instanceof NoSuchFileException, found.toString());
+        assertTrue(found.getMessage().contains(registry.address())
+            && found.getMessage().contains(bottom), found.getMessage());
+
+        registry.inject(Fault.FLIP_AT, 0); // right from now on
+        assertThrows(NoSuchFileException.class,
+            () -> Files.readAttributes(nothing, PosixFileAttributes.class));
+        assertArrayEquals(right, Files.readAllBytes(lazy.getPath(noise)));
+        assertArrayEquals(right, readAll(before), "a channel opened before");
+        assertFalse(Files.exists(blobFile(store, bottom)), "read lazily, not completed");
+      }
+    }
+  }
+
+  private static byte[] readAll(SeekableByteChannel ch) throws IOException {
+    ByteBuffer b = ByteBuffer.allocate((int) ch.size());
+    ch.position(0);
+    while (b.hasRemaining() && ch.read(b) >= 0) {
+      // until full
+    }
+    return b.array();
   }
 
   private static Path blobFile(Path store, String digest) {

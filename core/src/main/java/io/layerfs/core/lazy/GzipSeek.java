@@ -39,7 +39,10 @@ import java.util.zip.DataFormatException;
  * from the start would).
  *
  * <p>What probes learnt (the first and last names each saw, by offset) is kept for later searches
- * of the same layer in this process. Thread-safe: searches are serialized.
+ * of the same layer in this process, while the compressed bytes it came from are held: when
+ * any are dropped ({@link PartialBlob#drops}: a check failed, the registry may have sent them
+ * wrong) it is forgotten, and a search during which bytes were dropped answers null. Thread-safe:
+ * searches are serialized.
  */
 final class GzipSeek {
   /** Compressed bytes scanned for a block boundary at first (then up to {@link #MAX_SCAN}). */
@@ -70,13 +73,28 @@ final class GzipSeek {
   private final PartialBlob blob;
   // @GuardedBy("this"): boundary offset -> what the probe from it saw
   private final TreeMap<Long, Summary> learnt = new TreeMap<>();
-  private final TarNames order = new TarNames();
+  private TarNames order = new TarNames();
   // @GuardedBy("this"): ranges of the compressed blob probes found no header in: start -> end
   private final TreeMap<Long, Long> opaque = new TreeMap<>();
   private long probes;
+  // @GuardedBy("this"): the blob's drops() what was learnt is from
+  private long drops;
 
   GzipSeek(PartialBlob blob) {
     this.blob = blob;
+    this.drops = blob.drops();
+  }
+
+  /** Forgets what probes learnt if held bytes were dropped since: it may be from other bytes. */
+  // @GuardedBy("this")
+  private void current() {
+    long now = blob.drops();
+    if (now != drops) {
+      drops = now;
+      learnt.clear();
+      opaque.clear();
+      order = new TarNames();
+    }
   }
 
   /** Probes made so far (for tests and figures). */
@@ -86,6 +104,7 @@ final class GzipSeek {
 
   /** Whether a probe saw names in no order a tar may be sorted in: then never searched again. */
   synchronized boolean unsorted() {
+    current();
     return !order.sorted();
   }
 
@@ -94,15 +113,20 @@ final class GzipSeek {
    * sure (the caller then reads from the start).
    */
   synchronized Found find(String path) throws IOException {
+    current();
     String want = Toc.cleanName(path);
     if (!order.sorted() || want.isEmpty()) {
       return null;
     }
+    long from = drops;
+    Found found;
     try {
-      return search(want);
+      found = search(want);
     } catch (TarNames.Ambiguous e) {
-      return null;
+      found = null;
     }
+    // bytes dropped while it searched: what it found may come from the dropped copy
+    return blob.drops() == from ? found : null;
   }
 
   private Found search(String want) throws IOException, TarNames.Ambiguous {

@@ -26,8 +26,11 @@ public final class LazyEntry implements Node.Lower {
   private final long fileKey;
   private final LazyLayer.Lookup found;
   private final LazyLayer source;
+  private final long drops;
 
-  LazyEntry(String path, LazyLayer.Lookup found, int layer, LazyLayer source, long fileKey) {
+  /** {@code drops}: the merge's {@link LazyMerge#drops} the entry was found at. */
+  LazyEntry(String path, LazyLayer.Lookup found, int layer, LazyLayer source, long fileKey,
+      long drops) {
     this.path = path;
     this.type = typeOf(found.type());
     this.meta = found.meta();
@@ -43,6 +46,12 @@ public final class LazyEntry implements Node.Lower {
     this.fileKey = fileKey;
     this.found = found;
     this.source = source;
+    this.drops = drops;
+  }
+
+  /** The merge's {@link LazyMerge#drops} when this entry was found. */
+  long drops() {
+    return drops;
   }
 
   private static EntryType typeOf(char code) {

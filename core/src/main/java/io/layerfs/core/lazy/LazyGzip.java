@@ -32,14 +32,23 @@ import org.apache.commons.compress.utils.BoundedArchiveInputStream;
  * re-inflates the compressed bytes it already holds, locally.
  *
  * <p>Verification: gzip's CRC-32 and length are checked at the end of each member, the DiffID
- * when the stream ends (then the prefix is the whole tar, and {@link #verified} is true). The
- * first time the stream fails a check, the compressed bytes held are dropped and fetched again
- * and the stream inflated from its start, so damage to {@code blob.part} heals from the remote;
- * a second failure is the remote's and is reported. Bytes
- * before that are served unverified: see SECURITY.md. So a read inflates without hashing
- * (hashing was about a tenth of the CPU time of a first read deep in a layer): the hash reads
- * the prefix file back once the stream ends, or when {@link #inflateAll} starts, and from then
- * on hashes as it inflates.
+ * when the stream ends (then the prefix is the whole tar, and {@link #verified} is true). When
+ * the stream fails a check, the compressed bytes held are dropped and fetched again and the
+ * stream inflated from its start, so damage to {@code blob.part} heals from the remote; a
+ * second failure in the same call is the remote's and is reported, its bytes dropped too, so a
+ * later read fetches them again (the registry may send them right by then). Bytes before that
+ * are served unverified: see SECURITY.md. So a read inflates without hashing (hashing was about
+ * a tenth of the CPU time of a first read deep in a layer): the hash reads the prefix file back
+ * once the stream ends, or when {@link #inflateAll} starts, and from then on hashes as it
+ * inflates.
+ *
+ * <p>The prefix is what this process inflated from the held compressed bytes, so when any of
+ * them are dropped ({@link PartialBlob#drops} moved: a check here or in a completion failed, a
+ * piece was damaged on disk) the copy fetched next may differ, and a prefix not yet verified
+ * starts over from the stream's start (locally, for what is still held) rather than keep
+ * serving what the dropped copy inflated to. {@link #generation} counts those starts, for what
+ * is derived from the prefix ({@link LazyTarScan}). A verified prefix is the layer's tar
+ * whatever happens to the compressed bytes after.
  *
  * <p>Thread-safe: inflating is serialized; reads of the inflated prefix run in parallel.
  */
@@ -64,9 +73,10 @@ final class LazyGzip implements AutoCloseable {
   // @GuardedBy("this")
   private long hashed;
   private volatile boolean verified;
-  // whether the held compressed bytes were dropped and fetched again after a failed check
-  // @GuardedBy("this")
-  private boolean refetched;
+  // the blob's drops() when this prefix was started: a move means it may be from bytes dropped
+  private volatile long drops;
+  // how many times the prefix started over (written under the monitor)
+  private volatile long generation;
 
   LazyGzip(Path dir, PartialBlob blob, Digest diffId) throws IOException {
     this.blob = blob;
@@ -82,6 +92,20 @@ final class LazyGzip implements AutoCloseable {
       Files.delete(file);
     }
     this.hash = diffId.newMessageDigest();
+    this.drops = blob.drops();
+  }
+
+  /**
+   * How many times the prefix started over from the stream's start (its compressed bytes were
+   * dropped): what was derived from it before may not be what it holds now.
+   */
+  long generation() {
+    return generation;
+  }
+
+  /** The layer (its compressed blob's digest and origin), for messages. */
+  String layer() {
+    return blob.digest() + blob.origin();
   }
 
   /** How many uncompressed bytes are inflated so far. */
@@ -120,22 +144,28 @@ final class LazyGzip implements AutoCloseable {
    */
   int read(long position, ByteBuffer dst) throws IOException {
     long want = position + dst.remaining();
-    inflateTo(want);
-    long end = Math.min(want, frontier);
-    if (position >= end) {
-      return dst.hasRemaining() && position >= frontier ? -1 : 0;
-    }
-    int total = 0;
-    ByteBuffer slice = dst.slice().limit((int) (end - position));
-    while (slice.hasRemaining()) {
-      int n = prefix.read(slice, position + total);
-      if (n < 0) {
-        throw shorter();
+    while (true) {
+      long started = generation;
+      inflateTo(want);
+      long end = Math.min(want, frontier);
+      if (position >= end) {
+        return dst.hasRemaining() && position >= frontier ? -1 : 0;
       }
-      total += n;
+      int total = 0;
+      ByteBuffer slice = dst.slice().limit((int) (end - position));
+      while (slice.hasRemaining()) {
+        int n = prefix.read(slice, position + total);
+        if (n < 0) {
+          throw shorter();
+        }
+        total += n;
+      }
+      if (generation == started) {
+        dst.position(dst.position() + total);
+        return total;
+      }
+      // another thread started the prefix over while this one read it: read the new one
     }
-    dst.position(dst.position() + total);
-    return total;
   }
 
   /** Inflates to the end of the stream and checks the DiffID. */
@@ -148,43 +178,75 @@ final class LazyGzip implements AutoCloseable {
    * first; returns how far the prefix now reaches towards {@code want}.
    */
   long inflateTo(long want) throws IOException {
-    if (frontier < want) {
+    if (frontier < want || stale()) {
       inflate(want);
     }
     return Math.min(want, frontier);
   }
 
+  /** Whether compressed bytes were dropped since the prefix (not verified) was started. */
+  private boolean stale() {
+    return !verified && blob.drops() != drops;
+  }
+
+  /** Starts over in a call at most this often when bytes keep being dropped as it inflates. */
+  private static final int MAX_STARTS = 4;
+
   private synchronized void inflate(long want) throws IOException {
-    try {
-      inflateOnce(want);
-    } catch (StreamDamage first) {
-      if (refetched) {
-        throw first;
+    StreamDamage first = null;
+    for (int starts = 0; ; starts++) {
+      if (stale()) {
+        if (starts >= MAX_STARTS) {
+          throw new IOException("compressed bytes of layer " + blob.digest() + blob.origin()
+              + " were dropped " + starts + " times while it was inflated");
+        }
+        startOver();
       }
-      // the compressed bytes held locally may be what is damaged (on disk, or listed by a
-      // ranges file a crash left ahead of its data): fetch them all again, inflate from the start
-      refetched = true;
-      blob.forget(0, blob.size());
+      try {
+        inflateOnce(want);
+      } catch (StreamDamage damage) {
+        // the held compressed bytes may be damaged (on disk, or listed by a ranges file a crash
+        // left ahead of its data), or the registry sent them wrong: drop them all, so the retry
+        // (or, after a second failure, a later read) fetches them again from the start
+        blob.forget(0, blob.size());
+        startOver();
+        if (first != null) {
+          damage.addSuppressed(first);
+          throw damage;
+        }
+        first = damage;
+        continue;
+      }
+      if (!stale()) {
+        return;
+      }
+      // bytes were dropped while it inflated: some of what it inflated came from them
+    }
+  }
+
+  /** Forgets the prefix and the live inflater: the next inflation starts at the stream's start. */
+  // @GuardedBy("this")
+  private void startOver() {
+    if (inflater != null) {
       try {
         inflater.close();
       } catch (IOException ignored) {
         // a broken stream: only its native memory is freed here
       }
-      inflater = null;
-      frontier = 0;
-      hashed = 0;
-      hash.reset();
-      try {
-        inflateOnce(want);
-      } catch (StreamDamage again) {
-        again.addSuppressed(first);
-        throw again;
-      }
     }
+    inflater = null;
+    drops = blob.drops();
+    generation++;
+    frontier = 0;
+    hashed = 0;
+    hash.reset();
   }
 
-  /** The stream fails gzip's checks or the DiffID. */
-  private static final class StreamDamage extends IOException {
+  /**
+   * The stream fails gzip's checks or the DiffID (after the bytes were fetched again): what
+   * is derived from the stream gives up rather than try again, which would fetch it again.
+   */
+  static final class StreamDamage extends IOException {
     StreamDamage(String message, Throwable cause) {
       super(message, cause);
     }
@@ -208,15 +270,15 @@ final class LazyGzip implements AutoCloseable {
       try {
         n = inflater.read(buf);
       } catch (ZipException | java.io.EOFException e) {
-        throw new StreamDamage("layer " + blob.digest() + " does not inflate at uncompressed "
-            + "offset " + frontier + ": " + e.getMessage(), e);
+        throw new StreamDamage("layer " + blob.digest() + blob.origin() + " does not inflate "
+            + "at uncompressed offset " + frontier + ": " + e.getMessage(), e);
       }
       if (n < 0) {
         catchUpHash();
         Digest actual = Digest.of(diffId.algorithm(), hash.digest());
         if (!actual.equals(diffId)) {
-          throw new StreamDamage("layer " + blob.digest() + " inflates to " + actual
-              + ", not its DiffID " + diffId, null);
+          throw new StreamDamage("layer " + blob.digest() + blob.origin() + " inflates to "
+              + actual + ", not its DiffID " + diffId, null);
         }
         verified = true; // no force: the prefix file is unlinked, it dies with this instance
         return;

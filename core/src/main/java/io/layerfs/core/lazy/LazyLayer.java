@@ -77,6 +77,14 @@ public final class LazyLayer {
     return blob.requests();
   }
 
+  /**
+   * How many times bytes held of the blob were dropped ({@link PartialBlob#drops}): what was
+   * found in the layer before it moved may come from bytes the registry sent wrong.
+   */
+  long drops() {
+    return blob.drops();
+  }
+
   /** Bytes of the blob held in the store. */
   public long localBytes() {
     return blob.localBytes();

@@ -1,5 +1,6 @@
 package io.layerfs.core.lazy;
 
+import io.layerfs.core.EntryType;
 import io.layerfs.core.Layer;
 import io.layerfs.core.estargz.Toc;
 import java.io.IOException;
@@ -24,10 +25,19 @@ import java.util.concurrent.atomic.AtomicLong;
  * layer that has an entry of it, wherever in the tar, is the one path a lookup cannot tell: the
  * caller asks a view.
  *
+ * <p>Answers are kept, as the image never changes; but they are derived from bytes not yet
+ * verified, so each is kept with the layers' {@link #drops} it was found at and ignored once
+ * that moved (held bytes of a layer were dropped after a failed check: the registry may have
+ * sent one wrong, and sends the right one now). A lookup during which it moved is made again,
+ * and {@link #read} of an entry found before it moved looks the path up again, so no answer
+ * and no file's bytes come from what the dropped bytes inflated to.
+ *
  * <p>Thread-safe.
  */
 public final class LazyMerge {
   private static final int MAX_SYMLINK_HOPS = 40;
+  /** A lookup is made at most this often when held bytes keep being dropped meanwhile. */
+  private static final int MAX_TRIES = 4;
 
   private final List<Layer> layers;
   private final List<LazyLayer> lazy;
@@ -37,10 +47,11 @@ public final class LazyMerge {
   private final AtomicLong nextKey = new AtomicLong(1L << 62);
   // a path (its last link not followed) of each file given a key, by key
   private final Map<Long, String> keyedPaths = new ConcurrentHashMap<>();
-  // what lookups found ("+" or "-" for followLast, then the path): an entry or a Miss
+  // what lookups found ("+" or "-" for followLast, then the path): an entry or a Miss, with
+  // the drops() it was found at
   private static final int MAX_ANSWERS = 8192;
   private static final long MAX_ANSWER_BYTES = 64L << 20;
-  private final Map<String, Object> answers = new ConcurrentHashMap<>();
+  private final Map<String, Answer> answers = new ConcurrentHashMap<>();
   private final AtomicLong answerBytes = new AtomicLong();
 
   LazyMerge(List<Layer> layers, List<LazyLayer> lazy, String image) {
@@ -55,6 +66,23 @@ public final class LazyMerge {
   }
 
   /**
+   * How many times bytes held of the image's layers were dropped after a failed check (a gzip
+   * CRC, a DiffID, a blob's digest, a piece damaged on disk) in this process; it only grows.
+   * An entry found, or a file's bytes read, before it moved may come from bytes the registry
+   * sent wrong: {@link #read} looks such an entry up again.
+   */
+  public long drops() {
+    long n = 0;
+    for (LazyLayer l : lazy) {
+      n += l.drops();
+    }
+    return n;
+  }
+
+  /** A lookup's result (an entry or a {@link Miss}) and the {@link #drops} it was found at. */
+  private record Answer(Object value, long drops) {}
+
+  /**
    * What a view of the image shows at {@code absPath} ({@code followLast}: a symbolic link in
    * the last name followed), with a view's errors; null when the merge cannot tell (see above).
    *
@@ -64,40 +92,67 @@ public final class LazyMerge {
    */
   public LazyEntry find(String absPath, boolean followLast) throws IOException {
     String key = (followLast ? "+" : "-") + absPath;
-    Object known = answers.get(key);
-    if (known instanceof LazyEntry e) {
-      return e;
+    for (int tries = 1; ; tries++) {
+      long drops = drops();
+      Answer known = answers.get(key);
+      Object value;
+      if (known != null && known.drops() == drops) {
+        value = known.value();
+      } else {
+        try {
+          value = lookUp(absPath, followLast, drops);
+        } catch (IOException e) {
+          if (e instanceof LazyGzip.StreamDamage || drops() == drops || tries >= MAX_TRIES) {
+            throw e; // a layer the registry sends wrong even when fetched again: its error
+          }
+          continue; // held bytes dropped meanwhile: what failed may be the dropped copy's
+        }
+        if (drops() != drops) {
+          if (tries >= MAX_TRIES) {
+            throw droppedWhile(absPath, tries);
+          }
+          continue; // part of the answer may come from the dropped copy
+        }
+        if (value != null) {
+          remember(key, new Answer(value, drops));
+        }
+      }
+      if (value == Miss.ABSENT) {
+        throw new NoSuchFileException(absPath);
+      }
+      if (value == Miss.NOT_DIRECTORY) {
+        throw new FileSystemException(absPath, null, "Not a directory");
+      }
+      return (LazyEntry) value;
     }
-    if (known == Miss.ABSENT) {
-      throw new NoSuchFileException(absPath);
-    }
-    if (known == Miss.NOT_DIRECTORY) {
-      throw new FileSystemException(absPath, null, "Not a directory");
-    }
-    LazyEntry answer;
+  }
+
+  private IOException droppedWhile(String absPath, int tries) {
+    return new IOException("bytes held of the layers of " + image + " were dropped " + tries
+        + " times while '" + absPath + "' was looked up (the registry sends them wrong?)");
+  }
+
+  /** The entry at the path, a {@link Miss} a view reports, or null when it cannot tell. */
+  private Object lookUp(String absPath, boolean followLast, long drops) throws IOException {
     try {
-      answer = resolveLinks(absPath, followLast);
+      return resolveLinks(absPath, followLast, drops);
     } catch (NoSuchFileException e) {
-      remember(key, Miss.ABSENT);
-      throw e;
+      return Miss.ABSENT;
     } catch (FileSystemException e) {
       if ("Not a directory".equals(e.getReason())) {
-        remember(key, Miss.NOT_DIRECTORY);
+        return Miss.NOT_DIRECTORY;
       }
       throw e;
     }
-    if (answer != null) {
-      remember(key, answer);
-    }
-    return answer;
   }
 
   /**
-   * Keeps an answer: the image never changes, so neither does what a path shows. A file a
-   * search of the stream found holds its bytes, which count against a bound too.
+   * Keeps an answer: the image never changes, so neither does what a path shows (while no held
+   * bytes are dropped). A file a search of the stream found holds its bytes, which count
+   * against a bound too.
    */
-  private void remember(String key, Object answer) {
-    long bytes = answer instanceof LazyEntry e ? e.heldBytes() : 0;
+  private void remember(String key, Answer answer) {
+    long bytes = answer.value() instanceof LazyEntry e ? e.heldBytes() : 0;
     if (answers.size() >= MAX_ANSWERS || answerBytes.addAndGet(bytes) > MAX_ANSWER_BYTES) {
       answers.clear(); // a bound, not a policy: what is dropped is looked up again
       answerBytes.set(bytes);
@@ -105,7 +160,8 @@ public final class LazyMerge {
     answers.put(key, answer);
   }
 
-  private LazyEntry resolveLinks(String absPath, boolean followLast) throws IOException {
+  private LazyEntry resolveLinks(String absPath, boolean followLast, long drops)
+      throws IOException {
     String path = Toc.cleanName(absPath);
     if (!lexical(path)) {
       return null; // "." or "..": resolved in the tree as it is, which a view does
@@ -147,10 +203,10 @@ public final class LazyMerge {
               + found.linkTarget() + "', no file of that layer");
         }
         return new LazyEntry("/" + path, target, step.layer(), layer,
-            fileKey(step.layer(), Toc.cleanName(found.linkTarget()), path));
+            fileKey(step.layer(), Toc.cleanName(found.linkTarget()), path), drops);
       }
       return new LazyEntry("/" + path, found, step.layer(), layer,
-          fileKey(step.layer(), path, path));
+          fileKey(step.layer(), path, path), drops);
     }
     throw new FileSystemException(absPath, null, "Too many levels of symbolic links");
   }
@@ -188,16 +244,51 @@ public final class LazyMerge {
       throw new CannotTell(absPath);
     }
     return switch (e.type()) {
-      case FILE -> e.data();
+      case FILE -> read(e);
       case DIRECTORY -> throw new FileSystemException(absPath, null, "Is a directory");
       default -> throw new FileSystemException(absPath, null, "not a regular file (in layer "
           + layers.get(e.layer()).digest() + ")");
     };
   }
 
-  /** The bytes of a regular file {@link #find} gave. */
+  /**
+   * The bytes of a regular file {@link #find} gave; if held bytes of the layers were dropped
+   * since ({@link #drops} moved), of the file at its path now.
+   *
+   * @throws IOException when the path no longer shows a regular file (its layers' bytes,
+   *     fetched again, say otherwise), naming it and the image
+   */
   public byte[] read(LazyEntry file) throws IOException {
-    return file.data();
+    LazyEntry e = file;
+    for (int tries = 1; ; tries++) {
+      long drops = drops();
+      if (e.drops() != drops) {
+        e = find(file.path(), false);
+        if (e == null) {
+          throw new CannotTell(file.path());
+        }
+        if (e.type() != EntryType.FILE) {
+          throw new FileSystemException(file.path(), null, "no longer a regular file of "
+              + image + " once bytes of its layers were fetched again (now " + e.type() + ")");
+        }
+      }
+      byte[] bytes;
+      try {
+        bytes = e.data();
+      } catch (IOException failed) {
+        if (failed instanceof LazyGzip.StreamDamage || drops() == drops
+            || tries >= MAX_TRIES) {
+          throw failed;
+        }
+        continue; // read from a copy dropped meanwhile: look again
+      }
+      if (drops() == drops) {
+        return bytes;
+      }
+      if (tries >= MAX_TRIES) {
+        throw droppedWhile(file.path(), tries);
+      }
+    }
   }
 
   /**

@@ -14,7 +14,13 @@ import java.util.Map;
  * are remembered, with where their data starts, so later lookups of them read nothing.
  *
  * <p>A path named twice in one tar is the later entry once the whole tar is read, but the first
- * one while it is not: see the package documentation.
+ * one while it is not: see the package documentation. Reaching the tar's end, the scan inflates
+ * the rest of the stream, so a layer it read whole is verified (or its damage found).
+ *
+ * <p>What it found is derived from the inflated prefix, so when that starts over ({@link
+ * LazyGzip#generation}: compressed bytes it came from were dropped, the registry may have sent
+ * them wrong) the scan forgets everything and reads from the start again; a lookup during which
+ * the prefix started over is made again, so no answer mixes entries of two copies.
  *
  * <p>Thread-safe: scanning is serialized.
  */
@@ -28,19 +34,40 @@ final class LazyTarScan {
   private boolean done;
   // the size of the entry whose data is still to be skipped, or -1
   private long skipping = -1;
+  // the prefix's generation what was seen is from
+  private long generation;
+
+  /** A lookup is made at most this often when the prefix keeps starting over meanwhile. */
+  private static final int MAX_TRIES = 4;
 
   LazyTarScan(LazyGzip gzip) {
     this.gzip = gzip;
+    this.generation = gzip.generation();
   }
 
   /** How far into the tar the scan has read (uncompressed bytes). */
   synchronized long position() {
+    current();
     return tar == null ? 0 : tar.offset();
   }
 
   /** Whether the whole tar has been read. */
   synchronized boolean done() {
+    current();
     return done;
+  }
+
+  /** Forgets what was seen if the prefix started over since: it may be from other bytes. */
+  // @GuardedBy("this")
+  private void current() {
+    long now = gzip.generation();
+    if (now != generation) {
+      generation = now;
+      seen.clear();
+      tar = null;
+      done = false;
+      skipping = -1;
+    }
   }
 
   /** The entry at {@code path} (cleaned as a TOC name), reading further if needed; or null. */
@@ -54,6 +81,32 @@ final class LazyTarScan {
    * tar, once {@link #done}).
    */
   synchronized Found find(String path, long bound) throws IOException {
+    for (int tries = 1; ; tries++) {
+      current();
+      long from = generation;
+      Found f;
+      try {
+        f = scan(path, bound);
+      } catch (IOException e) {
+        if (e instanceof LazyGzip.StreamDamage || gzip.generation() == from
+            || tries >= MAX_TRIES) {
+          throw e;
+        }
+        continue; // headers of two copies read as one: look again in the new prefix
+      }
+      if (gzip.generation() == from) {
+        return f;
+      }
+      if (tries >= MAX_TRIES) {
+        throw new IOException("the inflated tar of layer " + gzip.layer() + " started over "
+            + tries + " times while '" + path + "' was looked up in it");
+      }
+      // it started over while this lookup read it: look again in the new prefix
+    }
+  }
+
+  // @GuardedBy("this")
+  private Found scan(String path, long bound) throws IOException {
     String want = Toc.cleanName(path);
     Found f = seen.get(want);
     if (f != null || done) {
@@ -76,6 +129,9 @@ final class LazyTarScan {
       }
       RawTarReader.Entry e = tar.next();
       if (e == null) {
+        // the tar's end is a few KiB before the stream's: read on to it, so that a layer read
+        // whole is checked (gzip's CRC, the DiffID) before what it lacks is concluded from it
+        gzip.inflateAll();
         done = true;
         return null;
       }

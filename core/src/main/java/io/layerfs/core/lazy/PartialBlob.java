@@ -48,6 +48,14 @@ import java.util.zip.CRC32C;
  * disk heals from the remote. A partial blob is not a blob: gc and fsck know the folder as lazy
  * state.
  *
+ * <p>Whatever drops held bytes ({@link #forget}, {@link #discard}) counts it in {@link #drops}:
+ * the copy fetched next may differ from the dropped one (the registry sent a wrong byte and
+ * sends the right one now), so what a reader derived from the dropped bytes in this process (an
+ * inflated prefix, tar entries found, a search's probes, a lookup's answers) is no longer known
+ * to be the blob's. Readers note the count when they derive something and drop it when the
+ * count has moved. A completion that verifies without dropping anything leaves it alone: the
+ * bytes read were the blob's.
+ *
  * <p>Thread-safe: the monitor guards the lists of held ranges and of ranges being fetched, never
  * a fetch itself, so a reader inflates held bytes while a {@link #prefetch} brings the next ones,
  * and two readers of different ranges fetch in parallel; a reader of a range another thread is
@@ -87,6 +95,8 @@ public final class PartialBlob implements RangedBlob {
   // bumped by discard: a fetch started before it publishes nothing
   // @GuardedBy("this")
   private long generation;
+  // bumped whenever held bytes are dropped (forget, discard), under the monitor: see drops()
+  private volatile long drops;
   // bytes published since the ranges list was last saved
   // @GuardedBy("this")
   private long unsaved;
@@ -129,6 +139,11 @@ public final class PartialBlob implements RangedBlob {
     return size;
   }
 
+  @Override
+  public String origin() {
+    return remote.origin();
+  }
+
   /**
    * Bytes fetched from the remote blob by this instance, counted once the fetches under way
    * (a {@link #prefetch} a read left running, say) have ended, so they are in the count.
@@ -148,6 +163,15 @@ public final class PartialBlob implements RangedBlob {
   /** Range requests made by this instance. */
   public long requests() {
     return requests.get();
+  }
+
+  /**
+   * How many times held bytes were dropped (a check failed, or the blob was discarded): what a
+   * reader derived from held bytes while it was lower may not be what the blob holds now. It
+   * never moves once the blob is stored.
+   */
+  long drops() {
+    return drops;
   }
 
   /** Bytes of the blob held locally. */
@@ -626,6 +650,7 @@ public final class PartialBlob implements RangedBlob {
   synchronized void discard() throws IOException {
     data.close();
     generation++;
+    drops++;
     ranges.clear();
     pieces.clear();
     lastChecked = null;
@@ -911,6 +936,7 @@ public final class PartialBlob implements RangedBlob {
     if (published) {
       return;
     }
+    drops++;
     // a piece is dropped whole: its sum covers all of it
     pieces.entrySet().removeIf(e -> e.getKey() < end && e.getValue().end() > start);
     ranges.clear();

@@ -116,8 +116,28 @@
  * sorted (so that it is the first entry of its name, as a read from the start finds); a tar that
  * looks sorted where it was probed but names a path twice far apart, or holds an archive whose
  * names sort where it lies, could give another entry than a read from the start. Completion
- * checks the blob's digest either way. What the disk gives back of the held bytes is checked in
- * both cases: every read of {@code blob.part} checks each 64 KiB piece it touches against the
+ * checks the blob's digest either way. A lookup that reads a layer whole (to say a path is not
+ * there, say) reads on from the tar's end to the stream's, so that layer is verified before
+ * anything is concluded from it.
+ *
+ * <p>Bytes served before a check may be wrong (the registry sent them so), and so may what this
+ * process derived from them: the inflated prefix, the entries the scan found, what searches of
+ * the stream learnt, the merge's answers, the bytes of a file a provider view holds open. When a
+ * check fails, the held bytes are dropped and fetched again (a gzip CRC or the DiffID: all of
+ * them; the blob's digest on completion: the damaged pieces, then all), and each of those
+ * derived things notes {@code PartialBlob.drops()}, counted whenever held bytes are dropped, and
+ * starts over once it moved: the same open merge, entry, layer or file handle then serves what
+ * the bytes fetched again give, never what the dropped ones did. A count rather than listeners:
+ * each reader compares it where it would use what it holds, under its own lock, with nothing to
+ * register or unregister; a drop for damage on disk, whose bytes were never served, starts them
+ * over too (locally), as the copy fetched again may differ. A completion that verifies without
+ * dropping anything moves nothing: the bytes read were the blob's. A verified prefix (the
+ * DiffID held) is kept whatever happens after. Should the stream fail its checks again after
+ * its bytes were fetched again, the read fails naming the layer and the registry, and those
+ * bytes are dropped too, so a later read fetches them afresh.
+ *
+ * <p>What the disk gives back of the held bytes is checked whichever way a lookup reads them:
+ * every read of {@code blob.part} checks each 64 KiB piece it touches against the
  * CRC32C taken when it was written, and a piece that fails is fetched again (once; then the read
  * fails naming the blob, the bytes and the file), so damage on disk is never served, not even
  * before a gzip CRC.

@@ -44,6 +44,7 @@ final class RangeServer implements AutoCloseable {
   private final AtomicLong bytes = new AtomicLong();
   private final AtomicLong requests = new AtomicLong();
   private volatile UnaryOperator<byte[]> tamper = UnaryOperator.identity();
+  private volatile java.util.function.BiFunction<Long, byte[], byte[]> tamperAt = (at, b) -> b;
   private volatile long delayMillis;
   /** Guards the hold: {@link #holdAt}, {@link #sent} and {@link #held}. */
   private final Object gate = new Object();
@@ -144,6 +145,14 @@ final class RangeServer implements AutoCloseable {
     this.tamper = t;
   }
 
+  /**
+   * Changes the bytes of every response from now on, given the blob offset each starts at:
+   * {@code t} returns the bytes to send (a registry that sends some bytes of a blob wrong).
+   */
+  void tamperAt(java.util.function.BiFunction<Long, byte[], byte[]> t) {
+    this.tamperAt = t;
+  }
+
   /** The server's address, for {@link #blob(URI, Digest, long)} in another process. */
   URI base() {
     return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/");
@@ -221,7 +230,7 @@ final class RangeServer implements AutoCloseable {
       try (FileChannel ch = FileChannel.open(file)) {
         body = Channels.newInputStream(ch.position(start)).readNBytes((int) (end - start + 1));
       }
-      body = tamper.apply(body);
+      body = tamperAt.apply(start, tamper.apply(body));
       ex.getResponseHeaders().add("Content-Range", "bytes " + start + "-" + end + "/" + size);
       // counted before the client can have them: a test reads the count once its read returns
       bytes.addAndGet(body.length);
