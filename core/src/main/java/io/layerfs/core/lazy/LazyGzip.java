@@ -19,8 +19,9 @@ import org.apache.commons.compress.utils.BoundedArchiveInputStream;
  * frontier itself: one live inflater at the end of what has been inflated, and the inflated
  * prefix kept in a file of this instance's own in the layer's lazy folder, unlinked as soon as it
  * is open (so two processes reading one layer never write into each other's prefix, and a killed
- * one leaves nothing). Reads behind the frontier are local file reads; reads ahead continue the stream from where it stopped, fetching compressed bytes
- * through the {@link PartialBlob} in blocks that grow as the stream goes on, as the kernel's
+ * one leaves nothing). Reads behind the frontier are local file reads; reads ahead continue the
+ * stream from where it stopped, fetching compressed bytes through the {@link PartialBlob} in
+ * blocks that grow as the stream goes on, as the kernel's
  * readahead does: {@value #FIRST_BLOCK} bytes first, twice as many each time after, up to
  * {@value #MAX_BLOCK}. A file near the start costs one small request; one deep in the layer
  * costs a few large ones rather than many small, each a round trip. Once {@value
