@@ -387,8 +387,9 @@ final class CrashIT {
 
   /**
    * A container whose volume is being filled from the image, killed: fsck names the volume if
-   * the kill cut its fill short, the next open of the container finishes the fill, and the volume then holds the image's files, byte for byte
-   * (never the half-copied file the kill left).
+   * the kill cut its fill short, the next open of the container finishes the fill, and the
+   * volume then holds the image's files, byte for byte (never the half-copied file the kill
+   * left).
    */
   @Test
   void volumeFillKilled() throws Exception {

@@ -494,9 +494,10 @@ final class ContainerOps {
    * directory's mtime on the host also depends on the host file system's rename bookkeeping).
    */
   static String stat(Path p, boolean follow) throws IOException {
-    LinkOption[] options = follow ? new LinkOption[0] : new LinkOption[] {LinkOption.NOFOLLOW_LINKS};
-    Map<String, Object> a = Files.readAttributes(p, "unix:mode,uid,gid,nlink,size,lastModifiedTime",
-        options);
+    LinkOption[] options =
+        follow ? new LinkOption[0] : new LinkOption[] {LinkOption.NOFOLLOW_LINKS};
+    Map<String, Object> a =
+        Files.readAttributes(p, "unix:mode,uid,gid,nlink,size,lastModifiedTime", options);
     int mode = (Integer) a.get("mode");
     String type = type(mode);
     StringBuilder s = new StringBuilder(type);
