@@ -6,6 +6,7 @@ import io.layerfs.core.FileTree;
 import io.layerfs.core.Layer;
 import io.layerfs.core.Mount;
 import io.layerfs.core.Node;
+import io.layerfs.core.internal.NotADirectory;
 import io.layerfs.core.internal.OptionalLibrary;
 import java.io.IOException;
 import java.nio.file.DirectoryNotEmptyException;
@@ -516,7 +517,12 @@ public final class MountedTree implements FileTree {
   @Override
   public void move(String absSource, String absTarget, boolean replaceExisting)
       throws IOException {
-    Where s = resolve(absSource, false, true); // a move across copies its mode and times
+    Where s;
+    try {
+      s = resolve(absSource, false, true); // a move across copies its mode and times
+    } catch (FileSystemException e) {
+      throw NotADirectory.whenRead(e); // the JDK reads the source's attributes first
+    }
     if (s.node == null) {
       // before the target is resolved: a missing source wins over a bad target, as on Linux
       throw new NoSuchFileException(absSource);

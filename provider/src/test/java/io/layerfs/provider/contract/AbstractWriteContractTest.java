@@ -737,6 +737,24 @@ abstract class AbstractWriteContractTest {
   }
 
   /**
+   * A move's source through a file: the JDK reads the source's attributes first, which Java 25
+   * (JDK-8356678) reports as a missing file and earlier JDKs as "Not a directory"; an atomic
+   * move is rename(2) alone, "Not a directory" on every JDK. Found on Java 25 by the
+   * differential tests through a bind mount and a volume.
+   */
+  @Test
+  void aMovesSourceThroughAFileIsReportedAsTheJdkReadsIt() {
+    Class<? extends FileSystemException> read = Runtime.version().feature() >= 25
+        ? NoSuchFileException.class : FileSystemException.class;
+    fails(read, () -> Files.move(p("data/one/x"), p("data/y")));
+    fails(read, () -> Files.move(p("data/one/x"), p("data/y"), REPLACE_EXISTING));
+    FileSystemException atomic = fails(FileSystemException.class,
+        () -> Files.move(p("data/one/x"), p("data/y"), ATOMIC_MOVE));
+    assertEquals("Not a directory", atomic.getReason());
+    assertFalse(Files.exists(p("data/y")));
+  }
+
+  /**
    * rename(2) resolves the source before it replaces the target, so an atomic move finds a
    * source reached through the link it replaces; without ATOMIC_MOVE the JDK unlinks the target
    * first, and then finds no source. Found by the differential test (seed 66).
