@@ -14,25 +14,24 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
 /**
  * A small model of how a {@link RandomImage} unpacks, walking the layers' real tars in tar order
- * (kind and layer of each path), to find the two cases where {@code umoci unpack} (0.4.7) and
- * layerfs knowingly differ and no spec rule decides; the image-spec's layer.md says nothing about
- * the parents of changes.
+ * (kind and layer of each path), to find where {@code umoci unpack} (0.4.7) differs from layerfs
+ * on purpose: umoci applies every layer to one directory, layerfs shows what overlay2 does, which
+ * extracts each layer into an empty directory of its own (creating an entry's missing parents
+ * there) and merges those. The image-spec's layer.md says nothing about the parents of changes.
  *
  * <ul>
  *   <li><b>An entry under a lower file or symbolic link</b> (a path a lower layer left as a
  *       non-directory, with no entry of its own in this layer), or a whiteout or opaque marker
  *       under a symbolic link of its own layer (the generator writes markers under a file or
- *       link it just wrote, as umoci repack does for a directory turned into a file). umoci fails on a file there
- *       ("mkdir parent: not a directory", as Docker's applier does), writes <em>through</em> a
- *       symbolic link resolved inside the rootfs (as containerd's {@code fs.RootPath} does),
- *       creating the directories the target names, and ignores a whiteout or opaque marker
- *       under a file. layerfs replaces the file or link by an implied directory holding the
- *       entry. {@link #parentIsLowerNonDirectory} finds these images; the model is exact up to
- *       the first such entry, where it stops.
+ *       link it just wrote, as umoci repack does for a directory turned into a file). umoci fails
+ *       on a file there ("mkdir parent: not a directory"), ignores a marker under one, and
+ *       writes <em>through</em> a symbolic link resolved inside the rootfs, creating the
+ *       directories its target names (or fails on a loop). layerfs, like overlay2, shows an
+ *       implied directory over the lower file or link. {@link #parentIsLowerNonDirectory} finds
+ *       these images; the model is exact up to the first such entry, where it stops.
  *   <li><b>A whiteout or opaque marker in a directory no layer has</b>: umoci creates nothing;
- *       layerfs shows an implied empty directory, as Docker's and containerd's appliers (which
- *       create every entry's parents before looking at whiteouts) do. {@link #markerOnlyDirs}
- *       lists them.
+ *       layerfs shows an implied empty directory, as overlay2 does. {@link #markerOnlyDirs} lists
+ *       them.
  * </ul>
  */
 final class UnpackModel {
