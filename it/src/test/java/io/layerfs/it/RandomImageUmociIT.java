@@ -43,7 +43,8 @@ import org.junit.jupiter.api.io.TempDir;
  * mtimes all lie in 2023, so a host mtime at or after the unpack can only be that clock; such
  * directories must still match in everything else (mode 0755, uid/gid 0).
  *
- * <p>A fixed seed keeps CI repeatable; {@code -Dlayerfs.qt.seed=N} draws other images.
+ * <p>A fixed seed keeps CI repeatable; {@code -Dlayerfs.qt.seed=N} draws other images, {@code
+ * -Dlayerfs.fuzz.tries=N} more of them.
  */
 final class RandomImageUmociIT {
 
@@ -66,7 +67,9 @@ final class RandomImageUmociIT {
 
   @Test
   void layerfsShowsWhatUmociUnpacks() {
-    Props p = Props.tries(40).seed(20261204);
+    // -Dlayerfs.fuzz.tries=N for a longer run (a fresh seed each run unless one is given)
+    Integer longer = Integer.getInteger("layerfs.fuzz.tries");
+    Props p = longer != null ? Props.tries(longer) : Props.tries(40).seed(20261204);
     p.qt()
         .withShrinkCycles(30)
         .forAll(RandomImage.images(p))
