@@ -130,7 +130,12 @@
  * non-directory or a fresh entry), else it is implied. A hard link into a lower layer resolves
  * in the tree of the layers below it, not following its last component (as {@code link(2)}
  * does); if that finds nothing, or a directory, the name does not exist. Known differences from
- * umoci: a marker in a directory no layer has creates an implied empty directory here.
+ * {@code umoci unpack}, which applies every layer to one directory, where layerfs does what
+ * overlay2 shows (each layer extracted into a directory of its own, parents created there): a
+ * marker in a directory no layer has creates an implied empty directory here, and umoci nothing;
+ * an entry or marker under a lower layer's file or symlink, the layer having no entry for that
+ * path, makes it an implied directory here, where umoci fails on a file (but ignores a marker
+ * under it) and writes through a symlink. {@code RandomImageUmociIT} checks everything else.
  *
  * <h2>Lookup</h2>
  *
