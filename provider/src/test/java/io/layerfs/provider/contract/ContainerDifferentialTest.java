@@ -47,7 +47,9 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -113,9 +115,8 @@ class ContainerDifferentialTest {
   private static Path master;
   private static Path store;
   private static boolean hostXattrs;
-  private static boolean minimized;
-  private static boolean bindMinimized;
-  private static boolean volumeMinimized;
+  /** The properties whose first failure was minimized (once each: it runs the program often). */
+  private static final Set<String> MINIMIZED = ConcurrentHashMap.newKeySet();
   /** Per property, how often each outcome came up: the programs must reach past the errors. */
   private static final Map<String, Map<String, Integer>> STEPS = new TreeMap<>();
 
@@ -157,19 +158,8 @@ class ContainerDifferentialTest {
     p.qt()
         .withShrinkCycles(20) // about 0.5 s each; minimize below does the rest
         .forAll(programs(p, hostXattrs))
-        .checkAssert(Props.io(program -> {
-          String failure = runOnContainer(program, steps("containerAgreesWithLinux"));
-          if (failure != null) {
-            if (!minimized) {
-              // the shrinking is bounded; a greedy pass over this one failure is not
-              minimized = true;
-              System.err.println("ContainerDifferentialTest: minimal failing program:\n"
-                  + minimize(program, signature(failure),
-                      ContainerDifferentialTest::runOnContainer));
-            }
-            fail(failure);
-          }
-        }));
+        .checkAssert(Props.io(program -> check(program, "containerAgreesWithLinux",
+            ContainerDifferentialTest::runOnContainer)));
   }
 
   /**
@@ -184,18 +174,8 @@ class ContainerDifferentialTest {
     p.qt()
         .withShrinkCycles(20)
         .forAll(programs(p, false))
-        .checkAssert(Props.io(program -> {
-          String failure = runOnBindMount(program, steps("bindMountAgreesWithLinux"));
-          if (failure != null) {
-            if (!bindMinimized) {
-              bindMinimized = true;
-              System.err.println("ContainerDifferentialTest: minimal failing program:\n"
-                  + minimize(program, signature(failure),
-                      ContainerDifferentialTest::runOnBindMount));
-            }
-            fail(failure);
-          }
-        }));
+        .checkAssert(Props.io(program -> check(program, "bindMountAgreesWithLinux",
+            ContainerDifferentialTest::runOnBindMount)));
   }
 
   /**
@@ -210,18 +190,8 @@ class ContainerDifferentialTest {
     p.qt()
         .withShrinkCycles(20)
         .forAll(programs(p, false))
-        .checkAssert(Props.io(program -> {
-          String failure = runOnVolume(program, steps("volumeAgreesWithLinux"));
-          if (failure != null) {
-            if (!volumeMinimized) {
-              volumeMinimized = true;
-              System.err.println("ContainerDifferentialTest: minimal failing program:\n"
-                  + minimize(program, signature(failure),
-                      ContainerDifferentialTest::runOnVolume));
-            }
-            fail(failure);
-          }
-        }));
+        .checkAssert(Props.io(program -> check(program, "volumeAgreesWithLinux",
+            ContainerDifferentialTest::runOnVolume)));
   }
 
   /**
@@ -256,6 +226,22 @@ class ContainerDifferentialTest {
     } finally {
       deleteTree(expected);
       deleteTree(data.resolve("tree"));
+    }
+  }
+
+  /**
+   * Runs {@code program} with {@code runner} for {@code property}; fails with what differs
+   * first, having printed the first failure of each property minimized (the shrinking is
+   * bounded; a greedy pass over that one failure is not).
+   */
+  private static void check(List<Op> program, String property, Runner runner) throws Exception {
+    String failure = runner.run(program, steps(property));
+    if (failure != null) {
+      if (MINIMIZED.add(property)) {
+        System.err.println("ContainerDifferentialTest: minimal failing program:\n"
+            + minimize(program, signature(failure), runner));
+      }
+      fail(failure);
     }
   }
 
