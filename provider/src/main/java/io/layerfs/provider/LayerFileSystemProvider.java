@@ -823,6 +823,11 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       return from;
     }
     boolean sourceDir = source.type() == EntryType.DIRECTORY;
+    if (sourceDir && target.path().startsWith(source.path() + "/")) {
+      // rename(2) says EINVAL for a directory moved into itself before it looks at the target,
+      // which must not be replaced first
+      throw new java.nio.file.FileSystemException(s.toString(), t.toString(), "Invalid argument");
+    }
     boolean targetDir = target.type() == EntryType.DIRECTORY;
     String reason = null;
     if (sourceDir && !targetDir) {

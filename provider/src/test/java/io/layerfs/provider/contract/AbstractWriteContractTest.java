@@ -838,6 +838,19 @@ abstract class AbstractWriteContractTest {
   }
 
   @Test
+  void atomicMoveOfADirectoryOntoAnEmptyDirectoryInsideItFails() throws IOException {
+    // rename(2) says EINVAL before it looks at the target: nothing is replaced
+    Files.createDirectory(p("data/hollow"));
+    Files.createDirectory(p("data/nested/a/hollow"));
+    fails(FileSystemException.class, () -> Files.move(p("data"), p("data/hollow"), ATOMIC_MOVE));
+    assertTrue(Files.isDirectory(p("data/hollow"), NOFOLLOW_LINKS));
+    fails(FileSystemException.class, () -> Files.move(p("data/nested"), p("data/nested/a/hollow"),
+        ATOMIC_MOVE, REPLACE_EXISTING));
+    assertTrue(Files.isDirectory(p("data/nested/a/hollow"), NOFOLLOW_LINKS));
+    assertEquals(List.of("a"), names("data/nested"));
+  }
+
+  @Test
   void moveReplacingAFileByADirectoryAndBack() throws IOException {
     Files.move(p("data/nested"), p("data/one"), REPLACE_EXISTING);
     assertTrue(Files.isDirectory(p("data/one"), NOFOLLOW_LINKS));
