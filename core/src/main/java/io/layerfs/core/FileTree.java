@@ -51,6 +51,16 @@ public interface FileTree extends Closeable {
   List<String> list(String absDir) throws IOException;
 
   /**
+   * The child {@code name} (one name, as a listing gives it) of {@code dir}, a directory node
+   * this tree gave, as {@link #find}{@code (dir's path + "/" + name, false)} finds it; null if
+   * missing. A tree that never changes may answer without looking the path up from the root.
+   */
+  default Node findChild(Node dir, String name) throws IOException {
+    String parent = dir.path();
+    return find(parent.equals("/") ? "/" + name : parent + "/" + name, false);
+  }
+
+  /**
    * True when this tree never changes once open (a read-only view of an image): a node it gave
    * stays true for as long as the tree is open, so a caller may keep it with the path it came
    * from instead of looking the path up again. False by default (a container changes).

@@ -49,24 +49,27 @@ final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
   private LayerPath real;
   // @GuardedBy("this") until the iterator is obtained, then the iterator's
   private List<String> names;
-  /** Whether the children's paths may keep their nodes (an image view, which never changes). */
-  private final boolean keepNodes;
+  /**
+   * The listed directory's node when the children's paths may keep their nodes (an image view,
+   * which never changes), else null.
+   */
+  private final Node keptDir;
   private final Filter<? super Path> filter;
   private boolean iterated;
   private volatile boolean closed;
 
   /**
    * A stream of {@code names} in {@code dir} ({@code opened} as a layerfs path), whose real path
-   * is {@code realOrNull} when known; {@code keepNodes}: whether the children's paths may keep
-   * their nodes ({@link LayerFileSystem#keepsListedNodes}).
+   * is {@code realOrNull} when known; {@code keptDir}: the directory's node when the children's
+   * paths may keep theirs ({@link LayerFileSystem#listedDirectory}), else null.
    */
   LayerDirectoryStream(Path dir, LayerPath opened, LayerPath realOrNull, List<String> names,
-      boolean keepNodes, Filter<? super Path> filter) {
+      Node keptDir, Filter<? super Path> filter) {
     this.dir = dir;
     this.opened = opened;
     this.real = realOrNull;
     this.names = names;
-    this.keepNodes = keepNodes;
+    this.keptDir = keptDir;
     this.filter = filter;
   }
 
@@ -96,8 +99,8 @@ final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
           Path child;
           if (dir instanceof LayerPath d) {
             LayerPath c = d.resolveName(name);
-            if (keepNodes && c != d) {
-              c.markListed();
+            if (keptDir != null && c != d) {
+              c.markListed(keptDir, name);
             }
             child = c;
           } else {
@@ -136,7 +139,7 @@ final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
    * directory.
    */
   private void listAgain() {
-    if (keepNodes) {
+    if (keptDir != null) {
       return; // an image view never changes
     }
     try {
@@ -168,7 +171,7 @@ final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
     }
     LayerPath realChild = (LayerPath) target.getFileSystem().getPath(node.path());
     return new LayerDirectoryStream(dir.resolve(path), realChild, realChild,
-        target.fs().list(realChild), false, null);
+        target.fs().list(realChild), null, null);
   }
 
   @Override

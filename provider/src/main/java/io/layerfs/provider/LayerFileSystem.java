@@ -242,10 +242,12 @@ final class LayerFileSystem extends FileSystem {
   private Node listed(LayerPath path, boolean follow) throws IOException {
     Node node = path.node();
     if (node == null) {
-      if (!path.listed()) {
+      Node dir = path.listedIn();
+      if (dir == null) {
         return null;
       }
-      node = tree.find(path.absolute(), false);
+      // one step from the listed directory, not a lookup from the root (a walk's every path)
+      node = tree.findChild(dir, path.listedName());
       if (node == null) {
         return null; // cannot happen in a tree that never changes; the lookup says what is wrong
       }
@@ -254,9 +256,12 @@ final class LayerFileSystem extends FileSystem {
     return follow && node.type() == EntryType.SYMLINK ? null : node;
   }
 
-  /** Whether paths that directory streams make may keep their nodes: the tree never changes. */
-  boolean keepsListedNodes() {
-    return tree != null && tree.immutable();
+  /**
+   * The node of the directory {@code dir} (just listed), when the paths a directory stream makes
+   * of it may keep their nodes (the tree never changes); else null.
+   */
+  Node listedDirectory(LayerPath dir) throws IOException {
+    return tree != null && tree.immutable() ? lookup(dir, true) : null;
   }
 
   List<String> list(LayerPath dir) throws IOException {

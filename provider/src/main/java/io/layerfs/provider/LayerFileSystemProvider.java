@@ -550,8 +550,8 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       Path dir, DirectoryStream.Filter<? super Path> filter) throws IOException {
     LayerPath p = LayerPath.check(dir);
     try {
-      return new LayerDirectoryStream(dir, p, null, p.fs().list(p), p.fs().keepsListedNodes(),
-          filter);
+      List<String> names = p.fs().list(p);
+      return new LayerDirectoryStream(dir, p, null, names, p.fs().listedDirectory(p), filter);
     } catch (java.nio.file.FileSystemException e) {
       if ("Not a directory".equals(e.getReason())) {
         // opendir(3) fails with ENOTDIR for any name of the path: the JDK says NotDirectory

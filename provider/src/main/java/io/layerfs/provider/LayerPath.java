@@ -62,10 +62,11 @@ final class LayerPath implements Path {
   private final int[] offsets;
   private String absolute;
   // Set only on a path a directory stream of an image view made (see LayerFileSystem#listed):
-  // that it may keep its node, and the node once looked up. A racy single-check cache as
-  // absolute is: nodes are immutable, and that tree never changes. Not part of the value
-  // (equals, hashCode and every operation ignore them).
-  private boolean listed;
+  // the listed directory's node and the name listed, until the path's own node is looked up
+  // from them and kept. A racy single-check cache as absolute is: nodes are immutable, and that
+  // tree never changes. Not part of the value (equals, hashCode and every operation ignore them).
+  private Node listedIn;
+  private String listedName;
   private Node node;
 
   /** {@code path} must already be clean: no NUL, no repeated or trailing slash (except "/"). */
@@ -149,14 +150,23 @@ final class LayerPath implements Path {
     return isAbsolute() ? path : "/" + path;
   }
 
-  /** Marks this path, just made by a directory stream of a tree that never changes. */
-  void markListed() {
-    listed = true;
+  /**
+   * Marks this path, just made by a directory stream of a tree that never changes, as the child
+   * {@code name} of the directory {@code dir} (a node of that tree, its links followed).
+   */
+  void markListed(Node dir, String name) {
+    listedIn = dir;
+    listedName = name;
   }
 
-  /** Whether a directory stream of a tree that never changes made this path. */
-  boolean listed() {
-    return listed;
+  /** The directory node a stream listed this path in (see {@link #markListed}), else null. */
+  Node listedIn() {
+    return listedIn;
+  }
+
+  /** The name a stream listed this path by, with {@link #listedIn}. */
+  String listedName() {
+    return listedName;
   }
 
   /** This path's node (its last link not followed) once a lookup kept it, else null. */
@@ -166,6 +176,8 @@ final class LayerPath implements Path {
 
   void node(Node found) {
     node = found;
+    listedIn = null; // what it was found from is no longer needed
+    listedName = null;
   }
 
   // --- parsing ---
@@ -545,7 +557,7 @@ final class LayerPath implements Path {
 
   /**
    * {@link #resolve(String)} for a name of a directory listing, as a walk resolves every name of a
-   * tree: such a name needs no cleaning (it is checked in one pass, and anything else goes the
+   * tree: such a name needs no cleaning (one without a slash or NUL; anything else goes the
    * general way), and the child's name offsets are this path's plus one.
    */
   LayerPath resolveName(String name) {

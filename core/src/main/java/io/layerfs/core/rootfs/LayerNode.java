@@ -3,6 +3,7 @@ package io.layerfs.core.rootfs;
 import io.layerfs.core.Digest;
 import io.layerfs.core.EntryType;
 import io.layerfs.core.Node;
+import io.layerfs.core.internal.PathNames;
 import java.util.Map;
 
 /**
@@ -13,7 +14,11 @@ import java.util.Map;
  */
 public final class LayerNode implements Node.Lower {
   private final MergedTree tree;
-  private final String path;
+  // Made from parentPath and name when first asked for (a walk reads attributes, not paths); a
+  // racy single-check cache, as String's hash: the value is always the same string.
+  private String path;
+  private final String parentPath;
+  private final String name;
   private final EntryType type;
   /** Where the metadata is; null for an implied directory (0755, 0:0, time 0). */
   private final LayerIndex meta;
@@ -34,6 +39,8 @@ public final class LayerNode implements Node.Lower {
       Digest layerDigest, long fileKey, MergedTree.Dir dir, int inodeLayer, int inode) {
     this.tree = tree;
     this.path = path;
+    this.parentPath = null;
+    this.name = null;
     this.type = type;
     this.meta = meta;
     this.entry = entry;
@@ -44,6 +51,23 @@ public final class LayerNode implements Node.Lower {
     this.inodeLayer = inodeLayer;
     this.inode = inode;
   }
+  /** A node of the child {@code name} of the directory at {@code parentPath}. */
+  LayerNode(MergedTree tree, String parentPath, String name, EntryType type, LayerIndex meta,
+      int entry, int layer, Digest layerDigest, long fileKey, int inodeLayer, int inode) {
+    this.tree = tree;
+    this.parentPath = parentPath;
+    this.name = name;
+    this.type = type;
+    this.meta = meta;
+    this.entry = entry;
+    this.layer = layer;
+    this.layerDigest = layerDigest;
+    this.fileKey = fileKey;
+    this.dir = null;
+    this.inodeLayer = inodeLayer;
+    this.inode = inode;
+  }
+
 
   /** The merged directory of a directory node, for steps to its children; else null. */
   MergedTree.Dir mergedDir() {
@@ -52,14 +76,19 @@ public final class LayerNode implements Node.Lower {
 
   /** This node seen at another path (a lower entry under a renamed directory of a container). */
   public LayerNode withPath(String newPath) {
-    return newPath.equals(path) ? this : new LayerNode(tree, newPath, type, meta, entry, layer,
+    return newPath.equals(path()) ? this : new LayerNode(tree, newPath, type, meta, entry, layer,
         layerDigest, fileKey, dir, inodeLayer, inode);
   }
 
   /** The resolved absolute path ("/" for the root). */
   @Override
   public String path() {
-    return path;
+    String p = path;
+    if (p == null) {
+      p = PathNames.child(parentPath, name);
+      path = p;
+    }
+    return p;
   }
 
   @Override
@@ -206,7 +235,7 @@ public final class LayerNode implements Node.Lower {
 
   @Override
   public String toString() {
-    return "LayerNode[" + path + " " + type + " " + Integer.toOctalString(mode()) + " size="
+    return "LayerNode[" + path() + " " + type + " " + Integer.toOctalString(mode()) + " size="
         + size() + " layer=" + layer + "]";
   }
 }

@@ -145,7 +145,7 @@ public final class MergedTree {
       Dir sub = ch.subdir(this, d, k);
       return dirNode(sub.path, sub);
     }
-    return fileNode(PathNames.child(d.path, ch.names[k]), l, e);
+    return childFileNode(d.path, ch.names[k], l, e);
   }
 
   /** The sorted names in the directory {@code dir} (a node of this tree). */
@@ -252,7 +252,7 @@ public final class MergedTree {
         return null;
       }
       lastDir = dir;
-      return fileNode(exact && j == n ? p : PathNames.child(dir.path, ch.names[k]), l, e);
+      return exact && j == n ? fileNode(p, l, e) : childFileNode(dir.path, ch.names[k], l, e);
     }
   }
 
@@ -354,6 +354,14 @@ public final class MergedTree {
     LayerIndex x = layers[l];
     int inode = x.inode(e);
     return new LayerNode(this, path, x.type(e), x, e, l, digests[l], key(l, inode), null, l,
+        inode);
+  }
+
+  /** {@link #fileNode} of the child {@code name} of {@code dirPath}, its path made when asked. */
+  private LayerNode childFileNode(String dirPath, String name, int l, int e) {
+    LayerIndex x = layers[l];
+    int inode = x.inode(e);
+    return new LayerNode(this, dirPath, name, x.type(e), x, e, l, digests[l], key(l, inode), l,
         inode);
   }
 
@@ -529,8 +537,23 @@ public final class MergedTree {
       return dirPointers;
     }
 
+    /**
+     * The child {@code name}, or -1. A name a listing gave is one of {@link #names}: its hash is
+     * cached in the string and the same object is found by identity, without comparing chars.
+     */
     int find(String name) {
-      return find(name, 0, name.length());
+      int hash = name.hashCode();
+      int mask = table.length - 1;
+      int h = mix(hash) & mask;
+      int v;
+      while ((v = table[h]) != 0) {
+        String candidate = names[v - 1];
+        if (candidate == name || (hashes[v - 1] == hash && candidate.equals(name))) {
+          return v - 1;
+        }
+        h = (h + 1) & mask;
+      }
+      return -1;
     }
 
     /** The child named {@code s[off, off + len)}, or -1. */

@@ -99,8 +99,9 @@ public final class RootFs implements FileTree {
   }
 
   /** The child {@code name} of a directory node, in one step (see {@link MergedTree#findChild}). */
-  public LayerNode findChild(LayerNode dir, String name) throws IOException {
-    return tree.findChild(dir, name);
+  @Override
+  public LayerNode findChild(Node dir, String name) throws IOException {
+    return tree.findChild((LayerNode) dir, name); // every node of this tree is one
   }
 
   /** An image's layers never change, nor does a view of them. */

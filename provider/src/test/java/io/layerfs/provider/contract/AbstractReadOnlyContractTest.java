@@ -554,6 +554,9 @@ abstract class AbstractReadOnlyContractTest {
     try (DirectoryStream<Path> s = Files.newDirectoryStream(p("links/dir"))) {
       s.forEach(listed::add);
     }
+    try (DirectoryStream<Path> s = Files.newDirectoryStream(p("links/dir/.."))) {
+      s.forEach(listed::add);
+    }
     Mismatches m = new Mismatches();
     for (Path q : listed) {
       Path fresh = q.getFileSystem().getPath(q.toString());
@@ -565,9 +568,19 @@ abstract class AbstractReadOnlyContractTest {
       m.check(q.toString(), "exists", Files.exists(fresh), Files.exists(q));
       m.check(q.toString(), "isReadable", Files.isReadable(fresh), Files.isReadable(q));
       m.check(q.toString(), "isSymbolicLink", Files.isSymbolicLink(fresh), Files.isSymbolicLink(q));
+      m.check(q.toString(), "real path", realPath(fresh), realPath(q));
     }
     m.assertNone();
     assertTrue(listed.size() > Fixture.tree().size(), "a walk of the fixture lists each entry");
+  }
+
+  /** {@code q}'s real path, its last link not followed, or the class of the exception. */
+  private static String realPath(Path q) {
+    try {
+      return q.toRealPath(LinkOption.NOFOLLOW_LINKS).toString();
+    } catch (IOException e) {
+      return e.getClass().getName();
+    }
   }
 
   /** What the posix attributes of {@code q} say, or the class of the exception reading them. */
