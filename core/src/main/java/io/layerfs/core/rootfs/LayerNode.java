@@ -37,10 +37,25 @@ public final class LayerNode implements Node.Lower {
 
   LayerNode(MergedTree tree, String path, EntryType type, LayerIndex meta, int entry, int layer,
       Digest layerDigest, long fileKey, MergedTree.Dir dir, int inodeLayer, int inode) {
+    this(tree, path, null, null, type, meta, entry, layer, layerDigest, fileKey, dir, inodeLayer,
+        inode);
+  }
+
+  /** A file node of the child {@code name} of the directory at {@code parentPath}. */
+  static LayerNode child(MergedTree tree, String parentPath, String name, EntryType type,
+      LayerIndex meta, int entry, int layer, Digest layerDigest, long fileKey, int inodeLayer,
+      int inode) {
+    return new LayerNode(tree, null, parentPath, name, type, meta, entry, layer, layerDigest,
+        fileKey, null, inodeLayer, inode);
+  }
+
+  private LayerNode(MergedTree tree, String path, String parentPath, String name, EntryType type,
+      LayerIndex meta, int entry, int layer, Digest layerDigest, long fileKey, MergedTree.Dir dir,
+      int inodeLayer, int inode) {
     this.tree = tree;
     this.path = path;
-    this.parentPath = null;
-    this.name = null;
+    this.parentPath = parentPath;
+    this.name = name;
     this.type = type;
     this.meta = meta;
     this.entry = entry;
@@ -51,23 +66,6 @@ public final class LayerNode implements Node.Lower {
     this.inodeLayer = inodeLayer;
     this.inode = inode;
   }
-  /** A node of the child {@code name} of the directory at {@code parentPath}. */
-  LayerNode(MergedTree tree, String parentPath, String name, EntryType type, LayerIndex meta,
-      int entry, int layer, Digest layerDigest, long fileKey, int inodeLayer, int inode) {
-    this.tree = tree;
-    this.parentPath = parentPath;
-    this.name = name;
-    this.type = type;
-    this.meta = meta;
-    this.entry = entry;
-    this.layer = layer;
-    this.layerDigest = layerDigest;
-    this.fileKey = fileKey;
-    this.dir = null;
-    this.inodeLayer = inodeLayer;
-    this.inode = inode;
-  }
-
 
   /** The merged directory of a directory node, for steps to its children; else null. */
   MergedTree.Dir mergedDir() {

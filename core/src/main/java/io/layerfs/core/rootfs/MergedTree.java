@@ -361,7 +361,7 @@ public final class MergedTree {
   private LayerNode childFileNode(String dirPath, String name, int l, int e) {
     LayerIndex x = layers[l];
     int inode = x.inode(e);
-    return new LayerNode(this, dirPath, name, x.type(e), x, e, l, digests[l], key(l, inode), l,
+    return LayerNode.child(this, dirPath, name, x.type(e), x, e, l, digests[l], key(l, inode), l,
         inode);
   }
 
