@@ -12,6 +12,8 @@ import static java.nio.file.StandardOpenOption.TRUNCATE_EXISTING;
 import static java.nio.file.StandardOpenOption.WRITE;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.layerfs.core.CommitOptions;
+import io.layerfs.provider.LayerFileSystems;
 import io.layerfs.provider.contract.ContainerOps.ChannelWrite;
 import io.layerfs.provider.contract.ContainerOps.Chmod;
 import io.layerfs.provider.contract.ContainerOps.Chown;
@@ -63,7 +65,8 @@ import org.quicktheories.core.Gen;
  * a layerfs container over {@link Fixture}'s three-layer image and, side by side, on a host copy
  * of the same merged tree with the JDK's default provider, the oracle. Every step's outcome (the
  * value, or the exception class) must be equal; after the program the whole trees must be equal
- * ({@link TreeSnapshot}), and equal again after the container is closed and reopened by name.
+ * ({@link TreeSnapshot}), and equal again after the container is closed and reopened by name,
+ * and in the image committed from it, read as an image view.
  *
  * <p>Programs draw relative paths from a small pool over the fixture: lower files, directories
  * and symbolic links of every layer (whited-out, opaque, type-changed and merged directories
@@ -151,7 +154,10 @@ class ContainerDifferentialTest {
     }
   }
 
-  /** The property itself: layerfs agrees with Linux at every step, at the end, after reopen. */
+  /**
+   * The property itself: layerfs agrees with Linux at every step, at the end, after reopen, and
+   * in the image committed from the container.
+   */
   @Test
   void containerAgreesWithLinux() {
     Props p = Props.tries(50).seed(20240603);
@@ -306,7 +312,16 @@ class ContainerDifferentialTest {
       }
       try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://" + name),
           Map.of("store", store))) {
-        return compareTrees(host, fs.getPath("/"), "after close and reopen");
+        String failure = compareTrees(host, fs.getPath("/"), "after close and reopen");
+        if (failure != null) {
+          return failure;
+        }
+        LayerFileSystems.commit(fs, name + "-committed", CommitOptions.defaults());
+      }
+      // the committed image, read as an image view, is the container's tree
+      try (FileSystem image = FileSystems.newFileSystem(URI.create("layerfs://" + name + "-view"),
+          Map.of("store", store, "image", name + "-committed", "readOnly", true))) {
+        return compareTrees(host, image.getPath("/"), "in the image committed after the program");
       }
     } finally {
       deleteTree(host);
