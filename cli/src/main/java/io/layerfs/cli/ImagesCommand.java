@@ -49,6 +49,7 @@ final class ImagesCommand implements CliCommand {
     Table table = new Table("TAG", "IMAGE ID", "MANIFEST", "LAYERS", "SIZE");
     Instant now = Instant.now();
     Set<String> ids = new LinkedHashSet<>();
+    boolean estimated = false;
     try (Store store = Stores.existing(in.store())) {
       List<String> tags = new ArrayList<>(store.tags());
       List<String> refs = new ArrayList<>(tags);
@@ -66,6 +67,7 @@ final class ImagesCommand implements CliCommand {
         }
         Size size = Size.of(store, image);
         String sizeCell = Human.size(size.bytes(), 3) + (size.exact() ? "" : "*");
+        estimated |= !size.exact();
         if (json) {
           Json.printLine(out, row(store, tags.get(i), image, sizeCell, size, now, in.zone()));
         } else {
@@ -78,6 +80,11 @@ final class ImagesCommand implements CliCommand {
       ids.forEach(out::println);
     } else if (!json) {
       table.print(out);
+      if (estimated) {
+        // on stderr, so that scripts reading the table see only its rows
+        in.err().println("* layers not read yet: their compressed size (unpacked once a container"
+            + " or a view of the image reads them)");
+      }
     }
     return 0;
   }

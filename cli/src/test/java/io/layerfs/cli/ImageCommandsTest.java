@@ -593,17 +593,23 @@ class ImageCommandsTest {
       stored += layer.size();
     }
     // never read: the compressed size stands in, marked, as nothing is inflated to list images
-    String before = run("images").out().lines().skip(1).findFirst().orElseThrow();
+    Cli.Result listed = run("images");
+    String before = listed.out().lines().skip(1).findFirst().orElseThrow();
     assertTrue(before.startsWith("base:1 "), before);
     assertTrue(before.endsWith(" " + Human.size(stored, 3) + "*"), before);
+    // what the mark means, on stderr: the table on stdout stays rows only
+    assertTrue(listed.err().startsWith("* layers not read yet: their compressed size"),
+        listed.err());
     assertEquals(0, run("ls", "base:1", "/").code());
     long unpacked = 0;
     for (Layer layer : base.layers()) {
       unpacked += Files.size(storeDir.resolve("blobs/sha256").resolve(layer.diffId().hex()));
     }
     assertTrue(unpacked > stored, unpacked + " " + stored);
-    String after = run("images").out().lines().skip(1).findFirst().orElseThrow();
+    Cli.Result relisted = run("images");
+    String after = relisted.out().lines().skip(1).findFirst().orElseThrow();
     assertTrue(after.endsWith(" " + Human.size(unpacked, 3)), after);
+    assertEquals("", relisted.err());
   }
 
   @Test
