@@ -1,5 +1,6 @@
 package io.layerfs.core;
 
+import io.layerfs.core.internal.PathNames;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.FileStore;
@@ -56,8 +57,7 @@ public interface FileTree extends Closeable {
    * missing. A tree that never changes may answer without looking the path up from the root.
    */
   default Node findChild(Node dir, String name) throws IOException {
-    String parent = dir.path();
-    return find(parent.equals("/") ? "/" + name : parent + "/" + name, false);
+    return find(PathNames.child(dir.path(), name), false);
   }
 
   /**
