@@ -137,6 +137,12 @@ final class Fixture {
         Map.of("store", store(), "image", image, "readOnly", true));
   }
 
+  /** Container {@code name} on the image, made the first time; the benchmarks only read it. */
+  FileSystem openContainer(String name) throws IOException {
+    return FileSystems.newFileSystem(URI.create("layerfs://" + name),
+        Map.of("store", store(), "image", image));
+  }
+
   /** The sample of paths the benchmarks pick from, taken from the host directory. */
   synchronized Keys keys() throws IOException {
     if (keys == null) {

@@ -19,6 +19,11 @@ enum Impl {
    * persisted, so only the very first trial pays for that).
    */
   LAYERFS,
+  /**
+   * A container opened on the same image, nothing written: every read goes through its overlay
+   * (the upper layer's lock and lookups), as a program's reads of {@code layerfs://NAME} do.
+   */
+  CONTAINER,
   /** The merged tree extracted to a host directory: the default provider. */
   DEFAULT,
   /**
@@ -37,7 +42,7 @@ enum Impl {
       }
     }
     throw new IllegalArgumentException(
-        "unknown impl '" + name + "'; known: layerfs, default, zipfs, jimfs");
+        "unknown impl '" + name + "'; known: layerfs, container, default, zipfs, jimfs");
   }
 
   /** Opens the tree for reading; close the result to close its file system. */
@@ -45,6 +50,10 @@ enum Impl {
     return switch (this) {
       case LAYERFS -> {
         FileSystem fs = fixture.openLayerfs(layerfsName);
+        yield new OpenTree(fs, fs.getPath("/"));
+      }
+      case CONTAINER -> {
+        FileSystem fs = fixture.openContainer(layerfsName + "-container");
         yield new OpenTree(fs, fs.getPath("/"));
       }
       case DEFAULT -> new OpenTree(null, fixture.tree());

@@ -186,9 +186,9 @@ public final class RatioReport {
     md.append("\nScores are score ± 99.9% error. A ratio above 1 means layerfs is faster by that"
         + " factor, below 1 slower (time per op: theirs / layerfs'; throughput: layerfs' /"
         + " theirs).\n\n");
-    md.append("| benchmark | unit | layerfs | default | zipfs | jimfs |"
-        + " layerfs vs default | layerfs vs zipfs | layerfs vs jimfs |\n");
-    md.append("|---|---|--:|--:|--:|--:|--:|--:|--:|\n");
+    md.append("| benchmark | unit | layerfs | container | default | zipfs | jimfs |"
+        + " layerfs vs default | layerfs vs zipfs | layerfs vs jimfs | container vs default |\n");
+    md.append("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
     for (Map.Entry<String, Map<Impl, Score>> row : rows.entrySet()) {
       Map<Impl, Score> cells = row.getValue();
       Score any = cells.values().iterator().next();
@@ -201,6 +201,8 @@ public final class RatioReport {
       for (Impl other : List.of(Impl.DEFAULT, Impl.ZIPFS, Impl.JIMFS)) {
         md.append(' ').append(ratio(layerfs, cells.get(other))).append(" |");
       }
+      md.append(' ').append(ratio(cells.get(Impl.CONTAINER), cells.get(Impl.DEFAULT)))
+          .append(" |");
       md.append('\n');
     }
     if (rows.isEmpty()) {

@@ -33,7 +33,7 @@ import org.openjdk.jmh.annotations.TearDown;
 @State(Scope.Benchmark)
 public class TreeState {
   /** The competitor; see {@link Impl}. */
-  @Param({"layerfs", "default", "zipfs", "jimfs"})
+  @Param({"layerfs", "container", "default", "zipfs", "jimfs"})
   public String impl;
 
   OpenTree tree;

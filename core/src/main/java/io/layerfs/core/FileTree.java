@@ -1,6 +1,5 @@
 package io.layerfs.core;
 
-import io.layerfs.core.internal.PathNames;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.FileStore;
@@ -52,12 +51,45 @@ public interface FileTree extends Closeable {
   List<String> list(String absDir) throws IOException;
 
   /**
-   * The child {@code name} (one name, as a listing gives it) of {@code dir}, a directory node
-   * this tree gave, as {@link #find}{@code (dir's path + "/" + name, false)} finds it; null if
-   * missing. A tree that never changes may answer without looking the path up from the root.
+   * Lists a directory (its links followed) for a caller that will look its children up by the
+   * names listed ({@link #findChild}): a walk does. The default is {@link #list} with the path.
    */
-  default Node findChild(Node dir, String name) throws IOException {
-    return find(PathNames.child(dir.path(), name), false);
+  default Listing listing(String absDir) throws IOException {
+    return new Listing(absDir, list(absDir));
+  }
+
+  /**
+   * The child {@code name} (one name, as {@code dir} listed it) as {@link #find}{@code (dir's
+   * path + "/" + name, false)} would find it, found in one step from what the listing kept; null
+   * when the tree cannot tell so (by default; a container changed since, or a missing name): the
+   * caller then looks the path up.
+   */
+  default Node findChild(Listing dir, String name) throws IOException {
+    return null;
+  }
+
+  /**
+   * A directory as {@link #listing} listed it: its path as given and its sorted names. A tree's
+   * subclass keeps what its {@link #findChild} needs to find a child in one step.
+   */
+  class Listing {
+    private final String path;
+    private final List<String> names;
+
+    public Listing(String path, List<String> names) {
+      this.path = path;
+      this.names = names;
+    }
+
+    /** The directory's absolute path, as given to {@link #listing}. */
+    public final String path() {
+      return path;
+    }
+
+    /** The names listed, sorted. */
+    public final List<String> names() {
+      return names;
+    }
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.layerfs.provider;
 
 import io.layerfs.core.EntryType;
+import io.layerfs.core.FileTree;
 import io.layerfs.core.Node;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -50,26 +51,30 @@ final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
   // @GuardedBy("this") until the iterator is obtained, then the iterator's
   private List<String> names;
   /**
-   * The listed directory's node when the children's paths may keep their nodes (an image view,
-   * which never changes), else null.
+   * The listing the children's paths find themselves from ({@link LayerFileSystem#listing}): the
+   * one given at open for a tree that never changes, else the one made as iteration starts.
    */
-  private final Node keptDir;
+  private FileTree.Listing listing;
+  /** Whether the listing was given at open: a tree that never changes is not listed again. */
+  private final boolean unchanging;
   private final Filter<? super Path> filter;
   private boolean iterated;
   private volatile boolean closed;
 
   /**
    * A stream of {@code names} in {@code dir} ({@code opened} as a layerfs path), whose real path
-   * is {@code realOrNull} when known; {@code keptDir}: the directory's node when the children's
-   * paths may keep theirs ({@link LayerFileSystem#listedDirectory}), else null.
+   * is {@code realOrNull} when known; {@code listingOrNull}: the listing {@code names} came
+   * from, of a tree that never changes ({@link LayerFileSystem#immutable}), else null: the
+   * directory is then listed again as iteration starts.
    */
   LayerDirectoryStream(Path dir, LayerPath opened, LayerPath realOrNull, List<String> names,
-      Node keptDir, Filter<? super Path> filter) {
+      FileTree.Listing listingOrNull, Filter<? super Path> filter) {
     this.dir = dir;
     this.opened = opened;
     this.real = realOrNull;
     this.names = names;
-    this.keptDir = keptDir;
+    this.listing = listingOrNull;
+    this.unchanging = listingOrNull != null;
     this.filter = filter;
   }
 
@@ -99,8 +104,8 @@ final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
           Path child;
           if (dir instanceof LayerPath d) {
             LayerPath c = d.resolveName(name);
-            if (keptDir != null && c != d) {
-              c.markListed(keptDir, name);
+            if (listing != null && c != d) {
+              c.markListed(listing, name);
             }
             child = c;
           } else {
@@ -139,11 +144,13 @@ final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
    * directory.
    */
   private void listAgain() {
-    if (keptDir != null) {
+    if (unchanging) {
       return; // an image view never changes
     }
     try {
-      names = opened.fs().list(opened);
+      FileTree.Listing again = opened.fs().listing(opened);
+      names = again.names();
+      listing = again;
     } catch (NoSuchFileException | NotDirectoryException | ClosedFileSystemException e) {
       names = List.of();
     } catch (IOException e) {

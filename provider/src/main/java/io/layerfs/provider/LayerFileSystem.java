@@ -233,35 +233,49 @@ final class LayerFileSystem extends FileSystem {
   }
 
   /**
-   * The node of a path a directory stream of an image view made, as {@link #lookup} finds it:
-   * looked up once (its last link not followed) and kept with the path, so a walk that reads a
-   * path's attributes twice (the JDK's walker, then its caller) resolves it once. Null when the
-   * path was not listed so, is missing, or {@code follow} meets a symbolic link (then the path
-   * is looked up as any other).
+   * The node of a path a directory stream made, as {@link #lookup} finds it, in one step from
+   * the listing ({@link FileTree#findChild}) rather than from the root: a walk's every path. In
+   * a tree that never changes (an image view) the node is kept with the path, so a walk that
+   * reads a path's attributes twice (the JDK's walker, then its caller) finds it once. Null when
+   * the path was not listed so, the tree cannot tell (a container changed since the listing),
+   * the name is missing, or {@code follow} meets a symbolic link: the path is then looked up as
+   * any other, which also says what is wrong.
    */
   private Node listed(LayerPath path, boolean follow) throws IOException {
     Node node = path.node();
     if (node == null) {
-      Node dir = path.listedIn();
+      FileTree.Listing dir = path.listedIn();
       if (dir == null) {
         return null;
       }
-      // one step from the listed directory, not a lookup from the root (a walk's every path)
       node = tree.findChild(dir, path.listedName());
       if (node == null) {
-        return null; // cannot happen in a tree that never changes; the lookup says what is wrong
+        return null;
       }
-      path.node(node);
+      if (tree.immutable()) {
+        path.node(node);
+      }
     }
     return follow && node.type() == EntryType.SYMLINK ? null : node;
   }
 
-  /**
-   * The node of the directory {@code dir} (just listed), when the paths a directory stream makes
-   * of it may keep their nodes (the tree never changes); else null.
-   */
-  Node listedDirectory(LayerPath dir) throws IOException {
-    return tree != null && tree.immutable() ? lookup(dir, true) : null;
+  /** True when the tree never changes once open (an image view; see {@link FileTree}). */
+  boolean immutable() {
+    return tree != null && tree.immutable();
+  }
+
+  /** Lists a directory for a stream whose paths find themselves from the listing. */
+  FileTree.Listing listing(LayerPath dir) throws IOException {
+    ensureOpen();
+    try {
+      String absolute = dir.absolute();
+      if (!Thread.currentThread().isInterrupted()) {
+        return tree.listing(absolute); // the usual case, without a lambda
+      }
+      return Uninterrupted.call(() -> tree.listing(absolute));
+    } catch (FileSystemException e) {
+      throw named(e, dir);
+    }
   }
 
   List<String> list(LayerPath dir) throws IOException {

@@ -1,5 +1,6 @@
 package io.layerfs.provider;
 
+import io.layerfs.core.FileTree;
 import io.layerfs.core.Node;
 import java.io.File;
 import java.io.IOException;
@@ -61,11 +62,12 @@ final class LayerPath implements Path {
   private final String path;
   private final int[] offsets;
   private String absolute;
-  // Set only on a path a directory stream of an image view made (see LayerFileSystem#listed):
-  // the listed directory's node and the name listed, until the path's own node is looked up
-  // from them and kept. A racy single-check cache as absolute is: nodes are immutable, and that
-  // tree never changes. Not part of the value (equals, hashCode and every operation ignore them).
-  private Node listedIn;
+  // Set only on a path a directory stream made (see LayerFileSystem#listed): the listing and the
+  // name listed, from which the path's node is found in one step; in a tree that never changes
+  // the node is then kept. A racy single-check cache as absolute is: nodes are immutable, and
+  // only such a tree's are kept. Not part of the value (equals, hashCode and every operation
+  // ignore them).
+  private FileTree.Listing listedIn;
   private String listedName;
   private Node node;
 
@@ -150,17 +152,14 @@ final class LayerPath implements Path {
     return isAbsolute() ? path : "/" + path;
   }
 
-  /**
-   * Marks this path, just made by a directory stream of a tree that never changes, as the child
-   * {@code name} of the directory {@code dir} (a node of that tree, its links followed).
-   */
-  void markListed(Node dir, String name) {
+  /** Marks this path, just made by a directory stream, as the child {@code name} of a listing. */
+  void markListed(FileTree.Listing dir, String name) {
     listedIn = dir;
     listedName = name;
   }
 
-  /** The directory node a stream listed this path in (see {@link #markListed}), else null. */
-  Node listedIn() {
+  /** The listing a stream made this path from (see {@link #markListed}), else null. */
+  FileTree.Listing listedIn() {
     return listedIn;
   }
 

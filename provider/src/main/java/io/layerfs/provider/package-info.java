@@ -37,12 +37,12 @@
  * for it alone), whose begin and end are the JDK's. Directory
  * streams are {@link java.nio.file.SecureDirectoryStream}s whose relative operations re-check
  * their directory's real path first, looked up when first needed ({@code LayerDirectoryStream}),
- * and whose attribute views find their file on each call ({@code SecureAttributeView}). In an
- * image view, whose tree never changes ({@link io.layerfs.core.FileTree#immutable}), a path a
- * stream makes keeps its node once looked up, found as a child of the listed directory's node
- * ({@link io.layerfs.core.FileTree#findChild}, not from the root), so a walk that reads a path's
- * attributes twice resolves it once, in one step; a tree that changes (a container) looks every
- * path up anew;
+ * and whose attribute views find their file on each call ({@code SecureAttributeView}). A path
+ * a stream makes finds its node as a child of the stream's listing ({@link
+ * io.layerfs.core.FileTree#findChild}, one step, not from the root); in an image view, whose tree
+ * never changes ({@link io.layerfs.core.FileTree#immutable}), it then keeps the node, so a walk
+ * that reads a path's attributes twice resolves it once; a container answers from the listing
+ * only while nothing changed since it was made, else the path is looked up anew;
  * a {@code WatchService} ({@code LayerWatchService}) reports the changes made through the file
  * system; owners are named from the container's own {@code /etc/passwd} and {@code /etc/group}
  * ({@code ContainerAccounts}).

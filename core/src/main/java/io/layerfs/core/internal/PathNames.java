@@ -87,6 +87,11 @@ public final class PathNames {
     return path.substring(path.lastIndexOf('/') + 1);
   }
 
+  /** Whether {@code name} is one name: not empty, not {@code .} or {@code ..}, no slash. */
+  public static boolean isPlainName(String name) {
+    return !name.isEmpty() && !name.equals(".") && !name.equals("..") && name.indexOf('/') < 0;
+  }
+
   /** Joins a normalized directory path and a child name. */
   public static String child(String dir, String name) {
     return dir.equals("/") ? "/" + name : dir + "/" + name;

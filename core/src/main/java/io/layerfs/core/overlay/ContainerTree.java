@@ -115,6 +115,21 @@ final class ContainerTree {
    * @param allowMissing return a {@link Found} without object when only the last name is missing
    */
   Found resolve(String absPath, boolean followLast, boolean allowMissing) throws IOException {
+    return resolve(absPath, followLast, allowMissing, false);
+  }
+
+  /**
+   * {@link #resolve} for an existence check: null where it would throw {@link
+   * NoSuchFileException} or give a name without object. No exception is built for a missing path:
+   * its stack trace costs more than the lookup.
+   */
+  Found find(String absPath, boolean followLast) throws IOException {
+    Found f = resolve(absPath, followLast, true, true);
+    return f == null || !f.exists() ? null : f;
+  }
+
+  private Found resolve(String absPath, boolean followLast, boolean allowMissing,
+      boolean nullIfMissing) throws IOException {
     ArrayDeque<String> todo = new ArrayDeque<>(PathNames.componentsRaw(absPath));
     Cursor cur = rootCursor();
     int hops = 0;
@@ -135,6 +150,9 @@ final class ContainerTree {
       }
       Object o = child(cur, c);
       if (o == null) {
+        if (nullIfMissing) {
+          return null;
+        }
         if (last && allowMissing) {
           return new Found(cur, c, PathNames.child(cur.path, c), null, null);
         }
@@ -146,6 +164,9 @@ final class ContainerTree {
         }
         String target = linkTarget(o);
         if (target.isEmpty()) {
+          if (nullIfMissing) {
+            return null;
+          }
           throw new NoSuchFileException(absPath);
         }
         if (target.charAt(0) == '/') {
@@ -172,6 +193,19 @@ final class ContainerTree {
       }
       return new Found(cur, c, PathNames.child(cur.path, c), o, null);
     }
+  }
+
+  /**
+   * The child {@code name} (a plain name) of the directory {@code dir}, as {@link #resolve} of
+   * its path without following a last link finds it; null if missing.
+   */
+  Found childFound(Cursor dir, String name) throws IOException {
+    Object o = child(dir, name);
+    if (o == null) {
+      return null;
+    }
+    return isDirectory(o) ? dirFound(descend(dir, name, o))
+        : new Found(dir, name, PathNames.child(dir.path, name), o, null);
   }
 
   private Found dirFound(Cursor c) throws IOException {
@@ -274,20 +308,22 @@ final class ContainerTree {
 
   /** The sorted names of a merged directory. */
   List<String> list(Cursor dir) throws IOException {
-    TreeSet<String> names = new TreeSet<>();
+    List<String> image = List.of();
     if (dir.lower != null) {
       LayerNode d = lowerNode(dir);
       if (d != null) {
-        names.addAll(lower.list(d));
+        image = lower.list(d);
       }
     }
-    if (dir.up != null) {
-      for (Map.Entry<String, UpperEntry> e : dir.up.children.entrySet()) {
-        if (e.getValue() == UpperEntry.WHITEOUT) {
-          names.remove(e.getKey());
-        } else {
-          names.add(e.getKey());
-        }
+    if (dir.up == null || dir.up.children.isEmpty()) {
+      return image; // nothing of the upper layer to merge in: the image's names, sorted
+    }
+    TreeSet<String> names = new TreeSet<>(image);
+    for (Map.Entry<String, UpperEntry> e : dir.up.children.entrySet()) {
+      if (e.getValue() == UpperEntry.WHITEOUT) {
+        names.remove(e.getKey());
+      } else {
+        names.add(e.getKey());
       }
     }
     return new ArrayList<>(names);

@@ -12,6 +12,7 @@ import io.layerfs.core.Progress;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.internal.Clock;
 import io.layerfs.core.internal.NotADirectory;
+import io.layerfs.core.internal.PathNames;
 import io.layerfs.core.rootfs.LayerNode;
 import io.layerfs.core.rootfs.LayerStore;
 import io.layerfs.core.rootfs.MergedTree;
@@ -60,6 +61,11 @@ public final class Overlay implements Closeable, FileTree {
   private final UpperLayer upper;
   private final ReentrantReadWriteLock rw;
   private volatile boolean closed;
+  /**
+   * Counts the times the write lock was taken (every change takes it): a listing's cursor is
+   * current while this is what it was when the listing was made. Guarded by {@link #rw}.
+   */
+  private long changes;
 
   private Overlay(Path dir, boolean readOnly, ContainerTree tree, ReentrantReadWriteLock rw,
       List<Layer> layers) {
@@ -97,7 +103,7 @@ public final class Overlay implements Closeable, FileTree {
   /** Compacts the metadata into the snapshot; open handles stop working. */
   @Override
   public void close() throws IOException {
-    rw.writeLock().lock();
+    lockForChange();
     try {
       if (closed) {
         return;
@@ -146,8 +152,8 @@ public final class Overlay implements Closeable, FileTree {
     rw.readLock().lock();
     try {
       checkOpen();
-      ContainerTree.Found f = tree.resolve(absPath, followLast, true);
-      return f.exists() ? tree.node(f) : null;
+      ContainerTree.Found f = tree.find(absPath, followLast);
+      return f == null ? null : tree.node(f);
     } catch (NoSuchFileException e) {
       return null; // a directory on the way is missing
     } finally {
@@ -160,23 +166,83 @@ public final class Overlay implements Closeable, FileTree {
     rw.readLock().lock();
     try {
       checkOpen();
-      ContainerTree.Found f;
-      try {
-        f = tree.resolve(absDir, true, false);
-      } catch (FileSystemException e) {
-        // opendir(3) gives ENOTDIR for a non-directory anywhere in the path
-        if ("Not a directory".equals(e.getReason())) {
-          throw new NotDirectoryException(absDir);
-        }
-        throw e;
-      }
-      if (!f.isDirectory()) {
-        throw new NotDirectoryException(absDir);
-      }
-      return tree.list(f.dir);
+      return tree.list(listedDirectory(absDir).dir);
     } finally {
       rw.readLock().unlock();
     }
+  }
+
+  /** The directory {@code absDir} resolves to, with the errors opendir(3) gives. */
+  private ContainerTree.Found listedDirectory(String absDir) throws IOException {
+    ContainerTree.Found f;
+    try {
+      f = tree.resolve(absDir, true, false);
+    } catch (FileSystemException e) {
+      // opendir(3) gives ENOTDIR for a non-directory anywhere in the path
+      if ("Not a directory".equals(e.getReason())) {
+        throw new NotDirectoryException(absDir);
+      }
+      throw e;
+    }
+    if (!f.isDirectory()) {
+      throw new NotDirectoryException(absDir);
+    }
+    return f;
+  }
+
+  /** A listing that keeps the directory's cursor, for {@link #findChild} while nothing changes. */
+  @Override
+  public Listing listing(String absDir) throws IOException {
+    rw.readLock().lock();
+    try {
+      checkOpen();
+      ContainerTree.Found f = listedDirectory(absDir);
+      return new CursorListing(absDir, tree.list(f.dir), this, f.dir, changes);
+    } finally {
+      rw.readLock().unlock();
+    }
+  }
+
+  /**
+   * The child {@code name} of a listed directory, from its cursor in one step while the
+   * container has not changed since the listing; else null, and the caller looks the path up.
+   */
+  @Override
+  public Node findChild(Listing dir, String name) throws IOException {
+    if (!(dir instanceof CursorListing c) || !PathNames.isPlainName(name)) {
+      return null;
+    }
+    rw.readLock().lock();
+    try {
+      checkOpen();
+      if (c.overlay != this || c.changes != changes) {
+        return null;
+      }
+      ContainerTree.Found f = tree.childFound(c.cursor, name);
+      return f == null ? null : tree.node(f);
+    } finally {
+      rw.readLock().unlock();
+    }
+  }
+
+  private static final class CursorListing extends Listing {
+    final Overlay overlay;
+    final ContainerTree.Cursor cursor;
+    final long changes;
+
+    CursorListing(String path, List<String> names, Overlay overlay, ContainerTree.Cursor cursor,
+        long changes) {
+      super(path, names);
+      this.overlay = overlay;
+      this.cursor = cursor;
+      this.changes = changes;
+    }
+  }
+
+  /** Takes the write lock for a change: listings made before it stop finding children. */
+  private void lockForChange() {
+    rw.writeLock().lock();
+    changes++;
   }
 
   // ------------------------------------------------------------------------------------ files
@@ -232,7 +298,7 @@ public final class Overlay implements Closeable, FileTree {
         rw.readLock().unlock();
       }
     }
-    rw.writeLock().lock();
+    lockForChange();
     try {
       checkOpen();
       ContainerTree.Found f;
@@ -693,7 +759,7 @@ public final class Overlay implements Closeable, FileTree {
 
   private void mutate(Mutation m) throws IOException {
     checkWritable();
-    rw.writeLock().lock();
+    lockForChange();
     try {
       checkOpen();
       m.run();

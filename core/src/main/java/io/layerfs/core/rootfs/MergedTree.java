@@ -130,8 +130,7 @@ public final class MergedTree {
    */
   public LayerNode findChild(LayerNode dir, String name) throws IOException {
     Dir d = dir.mergedDir();
-    if (d == null || name.isEmpty() || name.equals(".") || name.equals("..")
-        || name.indexOf('/') >= 0) {
+    if (d == null || !PathNames.isPlainName(name)) {
       return find(PathNames.child(dir.path(), name), false);
     }
     Children ch = d.children();

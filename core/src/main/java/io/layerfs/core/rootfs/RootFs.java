@@ -98,10 +98,31 @@ public final class RootFs implements FileTree {
     return tree.find(path, followLast);
   }
 
-  /** The child {@code name} of a directory node, in one step (see {@link MergedTree#findChild}). */
+  /** A listing that keeps the directory's node: a child is then one probe away. */
   @Override
-  public LayerNode findChild(Node dir, String name) throws IOException {
-    return tree.findChild((LayerNode) dir, name); // every node of this tree is one
+  public Listing listing(String dir) throws IOException {
+    List<String> names = tree.list(dir); // its errors, as a listing by path gives them
+    return new NodeListing(dir, names, tree.lookup(dir, true));
+  }
+
+  /** The child {@code name} of a listed directory, in one step (see {@link MergedTree#findChild}). */
+  @Override
+  public LayerNode findChild(Listing dir, String name) throws IOException {
+    return dir instanceof NodeListing n ? tree.findChild(n.node, name) : null;
+  }
+
+  /** The child {@code name} of a directory node, in one step (see {@link MergedTree#findChild}). */
+  public LayerNode findChild(LayerNode dir, String name) throws IOException {
+    return tree.findChild(dir, name);
+  }
+
+  private static final class NodeListing extends Listing {
+    final LayerNode node;
+
+    NodeListing(String path, List<String> names, LayerNode node) {
+      super(path, names);
+      this.node = node;
+    }
   }
 
   /** An image's layers never change, nor does a view of them. */

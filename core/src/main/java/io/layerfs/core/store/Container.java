@@ -190,7 +190,8 @@ public final class Container implements FileTree {
             + "or layers than its record " + json + " says");
       }
       if (imageOrNull != null) {
-        Image given = Images.resolve(store, imageOrNull);
+        // remembered too: reopening by image name costs no JSON parsing or hashing either
+        Image given = Images.resolveRemembered(store, imageOrNull);
         if (!given.manifestDigest().equals(manifest)) {
           throw new IllegalArgumentException("container " + name + " was created from image '"
               + record.image() + "' (" + manifest + "), not from '" + imageOrNull
@@ -527,6 +528,16 @@ public final class Container implements FileTree {
   @Override
   public List<String> list(String absDir) throws IOException {
     return files.list(absDir);
+  }
+
+  @Override
+  public Listing listing(String absDir) throws IOException {
+    return files.listing(absDir);
+  }
+
+  @Override
+  public Node findChild(Listing dir, String name) throws IOException {
+    return files.findChild(dir, name);
   }
 
   /** Opens a file with the semantics of {@code FileChannel.open}; see {@link Overlay#open}. */

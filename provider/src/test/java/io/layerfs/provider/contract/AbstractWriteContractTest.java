@@ -156,6 +156,44 @@ abstract class AbstractWriteContractTest {
     assertFalse(Files.isDirectory(listed.get("was-dir")));
   }
 
+  /**
+   * The same for directories no change touched before the listing (in a container, only in the
+   * image's layers): changes inside them, and the directory moved away and made anew, show
+   * through paths listed before (a container finds a listed path from its listing only while
+   * nothing changed since).
+   */
+  @Test
+  void pathsListedInAnUnchangedDirectoryReadItsLaterChanges() throws IOException {
+    Map<String, Path> bin = listAndRead(p("usr/bin"));
+    Map<String, Path> names = listAndRead(p("names"));
+    Files.delete(bin.get("tool"));
+    Files.delete(bin.get("su"));
+    Files.createDirectory(p("usr/bin/su"));
+    Files.move(p("names"), p("names-moved"));
+    Files.createDirectory(p("names"));
+    Files.write(p("names/plain.md"), new byte[] {1, 2, 3, 4, 5, 6});
+
+    assertFalse(Files.exists(bin.get("tool"), NOFOLLOW_LINKS));
+    assertTrue(Files.isDirectory(bin.get("su"), NOFOLLOW_LINKS));
+    assertFalse(Files.exists(names.get("with space.txt"), NOFOLLOW_LINKS));
+    fails(NoSuchFileException.class, () -> Files.readAttributes(names.get(".hidden-dir"),
+        BasicFileAttributes.class, NOFOLLOW_LINKS));
+    assertEquals(6L, Files.readAttributes(names.get("plain.md"), BasicFileAttributes.class,
+        NOFOLLOW_LINKS).size());
+  }
+
+  /** The paths a stream lists in {@code dir}, by name, each read once as a walk reads it. */
+  private static Map<String, Path> listAndRead(Path dir) throws IOException {
+    Map<String, Path> listed = new java.util.HashMap<>();
+    try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
+      for (Path q : s) {
+        Files.readAttributes(q, BasicFileAttributes.class, NOFOLLOW_LINKS);
+        listed.put(q.getFileName().toString(), q);
+      }
+    }
+    return listed;
+  }
+
   // ---------------------------------------------------------------- create
 
   @Test
