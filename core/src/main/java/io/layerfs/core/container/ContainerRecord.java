@@ -136,6 +136,20 @@ public record ContainerRecord(String name, String image, Digest manifest, Digest
    *     container than the folder it is in
    */
   public static ContainerRecord read(Path file) throws IOException {
+    return read(file, false);
+  }
+
+  /**
+   * {@link #read}, and for a caller that holds the container's lock (opening it for writing),
+   * keeps a memo of the record beside the file ({@link RecordMemo}) when there is none for these
+   * bytes yet: a later JVM then reads the record without a JSON parser. Only under the lock, so
+   * that no memo appears in a folder {@link ContainerDirectory#remove} is emptying.
+   */
+  public static ContainerRecord readAndRemember(Path file) throws IOException {
+    return read(file, true);
+  }
+
+  private static ContainerRecord read(Path file, boolean remember) throws IOException {
     byte[] bytes;
     try {
       bytes = Files.readAllBytes(file);
@@ -143,6 +157,21 @@ public record ContainerRecord(String name, String image, Digest manifest, Digest
       throw new NoSuchFileException(file.toString(), null,
           "container record " + file + " is missing");
     }
+    Path dir = file.toAbsolutePath().getParent();
+    boolean own = dir != null && file.getFileName().toString().equals(ContainerDirectory.JSON);
+    ContainerRecord known = own ? RecordMemo.find(dir, bytes) : null;
+    if (known != null) {
+      checkFolder(file, known.name());
+      return known;
+    }
+    ContainerRecord parsed = parse(file, bytes);
+    if (own && remember) {
+      RecordMemo.remember(dir, bytes, parsed);
+    }
+    return parsed;
+  }
+
+  private static ContainerRecord parse(Path file, byte[] bytes) throws IOException {
     JsonNode root;
     try {
       root = OciJson.readTree(bytes);
@@ -222,14 +251,7 @@ public record ContainerRecord(String name, String image, Digest manifest, Digest
       }
     }
     String name = string(file, root, "name", "the container's name");
-    Path dir = file.toAbsolutePath().getParent();
-    if (dir != null && dir.getFileName() != null
-        && !dir.getFileName().toString().equals(name)) {
-      // another container's record (copied over this one): its image and layers are not the
-      // ones this container's writable layer was made on
-      throw bad(file, "it is the record of container '" + name + "', not of '"
-          + dir.getFileName() + "'");
-    }
+    checkFolder(file, name);
     return new ContainerRecord(name,
         string(file, root, "image", "an image reference"), digest(file, root, "manifest"),
         digest(file, root, "config"), list, instant, mounts, id);
@@ -274,6 +296,18 @@ public record ContainerRecord(String name, String image, Digest manifest, Digest
     }
     BlobWriter.move(tmp, dir.resolve(ContainerDirectory.JSON));
     FileTrees.fsyncDirectory(dir);
+  }
+
+  /** A record names the container of its folder. */
+  private static void checkFolder(Path file, String name) throws IOException {
+    Path dir = file.toAbsolutePath().getParent();
+    if (dir != null && dir.getFileName() != null
+        && !dir.getFileName().toString().equals(name)) {
+      // another container's record (copied over this one): its image and layers are not the
+      // ones this container's writable layer was made on
+      throw bad(file, "it is the record of container '" + name + "', not of '"
+          + dir.getFileName() + "'");
+    }
   }
 
   /** The string at {@code field}, a name or a dotted path whose last part is the name. */

@@ -4,6 +4,7 @@ import io.layerfs.core.Digest;
 import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
 import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.internal.MemoFile;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -11,16 +12,13 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.zip.CRC32C;
 
 /**
- * The memo of {@link Images#resolveRemembered}, in {@code layerfs/resolved}: a later JVM opens an
+ * The memo of {@link Images#resolveRemembered}, in {@code layerfs/resolved} (a {@link MemoFile}): a later JVM opens an
  * image opened before without parsing JSON or hashing, the two costliest steps of a cold open.
  * Only opening a view of an image writes it ({@code RootFs.open}); {@link Images#isKnown} reads
  * it too. A
@@ -107,19 +105,15 @@ final class ResolvedImages {
     while (entries.size() > MAX_RECORDS) {
       entries.remove(0);
     }
+    byte[] body;
+    Path temp;
     try {
-      byte[] data = encode(indexJson, entries);
-      Path temp = store.newTempFile(FILE);
-      try {
-        Files.write(temp, data);
-        Files.move(temp, path(store), StandardCopyOption.ATOMIC_MOVE,
-            StandardCopyOption.REPLACE_EXISTING);
-      } finally {
-        Files.deleteIfExists(temp);
-      }
+      body = encode(indexJson, entries);
+      temp = store.newTempFile(FILE);
     } catch (IOException | RuntimeException e) {
-      // a read-only or full store keeps no memo; the next open resolves in full
+      return; // a store whose temp folder cannot be made keeps no memo
     }
+    MemoFile.write(path(store), temp, body);
   }
 
   private static Path path(ContentStore store) {
@@ -128,27 +122,12 @@ final class ResolvedImages {
 
   /** The records made for exactly this index.json; none if the file is absent or damaged. */
   private static List<Entry> read(ContentStore store, byte[] indexJson) {
-    byte[] data;
-    try (InputStream in = Files.newInputStream(path(store))) {
-      data = in.readNBytes(MAX_FILE + 1);
-    } catch (NoSuchFileException e) {
-      return List.of();
-    } catch (IOException e) {
-      return List.of();
-    }
-    if (data.length < 4 || data.length > MAX_FILE) {
-      return List.of();
-    }
-    CRC32C crc = new CRC32C();
-    crc.update(data, 0, data.length - 4);
-    int stored = ((data[data.length - 4] & 0xff) << 24) | ((data[data.length - 3] & 0xff) << 16)
-        | ((data[data.length - 2] & 0xff) << 8) | (data[data.length - 1] & 0xff);
-    if ((int) crc.getValue() != stored) {
+    byte[] body = MemoFile.read(path(store), MAX_FILE);
+    if (body == null) {
       return List.of();
     }
     try {
-      return decode(new DataInputStream(new ByteArrayInputStream(data, 0, data.length - 4)),
-          indexJson);
+      return decode(new DataInputStream(new ByteArrayInputStream(body)), indexJson);
     } catch (IOException | RuntimeException e) {
       return List.of(); // a checksum that matches over bytes this version cannot read
     }
@@ -179,8 +158,7 @@ final class ResolvedImages {
       int layerCount = in.readInt();
       List<Layer> layers = new ArrayList<>(layerCount);
       for (int j = 0; j < layerCount; j++) {
-        layers.add(new Layer(in.readUTF(), Digest.parse(in.readUTF()), in.readLong(),
-            Digest.parse(in.readUTF())));
+        layers.add(MemoFile.readLayer(in));
       }
       entries.add(new Entry(ref, os, arch, indexes, inputs,
           new Image(manifest, mediaType, config, imageOs, imageArch, layers)));
@@ -216,17 +194,9 @@ final class ResolvedImages {
       nullable(out, image.architecture());
       out.writeInt(image.layers().size());
       for (Layer layer : image.layers()) {
-        out.writeUTF(layer.mediaType());
-        out.writeUTF(layer.digest().toString());
-        out.writeLong(layer.size());
-        out.writeUTF(layer.diffId().toString());
+        MemoFile.writeLayer(out, layer);
       }
     }
-    out.flush();
-    CRC32C crc = new CRC32C();
-    byte[] body = buf.toByteArray();
-    crc.update(body);
-    out.writeInt((int) crc.getValue());
     out.flush();
     return buf.toByteArray();
   }

@@ -162,7 +162,9 @@ public final class Container implements FileTree {
       } else if (!readOnly) {
         lock = ContainerLock.acquire(dir, name);
       }
-      ContainerRecord record = ContainerRecord.read(json);
+      // under the lock (opened for writing), a memo of the record is kept for the next JVM
+      ContainerRecord record = lock != null ? ContainerRecord.readAndRemember(json)
+          : ContainerRecord.read(json);
       if (record.id() == null && !readOnly) {
         // an older layerfs's record: given an id now, which the metadata files take on as the
         // overlay opens them, so that another container's files are told apart from then on
