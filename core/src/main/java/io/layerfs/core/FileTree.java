@@ -69,6 +69,14 @@ public interface FileTree extends Closeable {
   }
 
   /**
+   * True when {@code listing}, one this tree made, still says what listing its directory again
+   * would (nothing changed since); false by default, when the caller should list it again.
+   */
+  default boolean current(Listing listing) throws IOException {
+    return immutable();
+  }
+
+  /**
    * A directory as {@link #listing} listed it: its path as given and its sorted names. A tree's
    * subclass keeps what its {@link #findChild} needs to find a child in one step.
    */

@@ -52,11 +52,10 @@ final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
   private List<String> names;
   /**
    * The listing the children's paths find themselves from ({@link LayerFileSystem#listing}): the
-   * one given at open for a tree that never changes, else the one made as iteration starts.
+   * one made at open while it is current as iteration starts, else the one made then; null
+   * until then when none was given at open.
    */
   private FileTree.Listing listing;
-  /** Whether the listing was given at open: a tree that never changes is not listed again. */
-  private final boolean unchanging;
   private final Filter<? super Path> filter;
   private boolean iterated;
   private volatile boolean closed;
@@ -64,8 +63,7 @@ final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
   /**
    * A stream of {@code names} in {@code dir} ({@code opened} as a layerfs path), whose real path
    * is {@code realOrNull} when known; {@code listingOrNull}: the listing {@code names} came
-   * from, of a tree that never changes ({@link LayerFileSystem#immutable}), else null: the
-   * directory is then listed again as iteration starts.
+   * from, if any (without one the directory is listed again as iteration starts).
    */
   LayerDirectoryStream(Path dir, LayerPath opened, LayerPath realOrNull, List<String> names,
       FileTree.Listing listingOrNull, Filter<? super Path> filter) {
@@ -74,7 +72,6 @@ final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
     this.real = realOrNull;
     this.names = names;
     this.listing = listingOrNull;
-    this.unchanging = listingOrNull != null;
     this.filter = filter;
   }
 
@@ -144,10 +141,10 @@ final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
    * directory.
    */
   private void listAgain() {
-    if (unchanging) {
-      return; // an image view never changes
-    }
     try {
+      if (listing != null && opened.fs().current(listing)) {
+        return; // nothing changed since the stream was opened (an image view never changes)
+      }
       FileTree.Listing again = opened.fs().listing(opened);
       names = again.names();
       listing = again;

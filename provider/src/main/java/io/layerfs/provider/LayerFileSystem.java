@@ -259,9 +259,10 @@ final class LayerFileSystem extends FileSystem {
     return follow && node.type() == EntryType.SYMLINK ? null : node;
   }
 
-  /** True when the tree never changes once open (an image view; see {@link FileTree}). */
-  boolean immutable() {
-    return tree != null && tree.immutable();
+  /** Whether a listing this file system made still says what listing again would. */
+  boolean current(FileTree.Listing listing) throws IOException {
+    ensureOpen();
+    return tree.current(listing);
   }
 
   /** Lists a directory for a stream whose paths find themselves from the listing. */

@@ -550,11 +550,8 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       Path dir, DirectoryStream.Filter<? super Path> filter) throws IOException {
     LayerPath p = LayerPath.check(dir);
     try {
-      LayerFileSystem fs = p.fs();
-      // a tree that never changes is listed once, here; another again as iteration starts
-      FileTree.Listing listing = fs.immutable() ? fs.listing(p) : null;
-      List<String> names = listing != null ? listing.names() : fs.list(p);
-      return new LayerDirectoryStream(dir, p, null, names, listing, filter);
+      FileTree.Listing listing = p.fs().listing(p);
+      return new LayerDirectoryStream(dir, p, null, listing.names(), listing, filter);
     } catch (java.nio.file.FileSystemException e) {
       if ("Not a directory".equals(e.getReason())) {
         // opendir(3) fails with ENOTDIR for any name of the path: the JDK says NotDirectory

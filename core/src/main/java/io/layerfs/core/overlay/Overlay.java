@@ -225,6 +225,18 @@ public final class Overlay implements Closeable, FileTree {
     }
   }
 
+  /** A listing of this overlay is current while nothing changed since it was made. */
+  @Override
+  public boolean current(Listing listing) {
+    rw.readLock().lock();
+    try {
+      return listing instanceof CursorListing c && c.overlay == this && c.changes == changes
+          && !closed;
+    } finally {
+      rw.readLock().unlock();
+    }
+  }
+
   private static final class CursorListing extends Listing {
     final Overlay overlay;
     final ContainerTree.Cursor cursor;

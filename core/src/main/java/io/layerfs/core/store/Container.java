@@ -542,6 +542,11 @@ public final class Container implements FileTree {
     return files.findChild(dir, name);
   }
 
+  @Override
+  public boolean current(Listing listing) throws IOException {
+    return files.current(listing);
+  }
+
   /** Opens a file with the semantics of {@code FileChannel.open}; see {@link Overlay#open}. */
   @Override
   public FileHandle open(String absPath, Set<? extends OpenOption> options, int createMode)
