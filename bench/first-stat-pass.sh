@@ -18,6 +18,9 @@
 # with Guava: the JDK's search for installed providers then loads Jimfs's too. BASE_JAR is run
 # the same way (an uber jar).
 #
+# A row "a container" reopens a container made on the image (by a first, unmeasured pass) in
+# each fresh JVM, as a program reopens layerfs://NAME: its reads go through the overlay.
+#
 # A further row runs layerfs with an application class data sharing archive, made by one
 # training pass with -XX:ArchiveClassesAtExit, as a program may ship one (the host's and zipfs'
 # classes are in the JDK's own archive already).
@@ -48,15 +51,19 @@ command -v zip >/dev/null || apt-get install -y -q zip >&2
 pass() { java -cp "$cp" io.layerfs.bench.FirstStatPass "$@"; }
 pass host "$work/bundle/rootfs" >/dev/null
 pass layerfs "$work/layout" bookworm >/dev/null # builds the layer index once
+pass container "$work/layout" bookworm first-pass >/dev/null # makes the container once
 java -XX:ArchiveClassesAtExit="$work/app.jsa" -cp "$cp" io.layerfs.bench.FirstStatPass layerfs \
   "$work/layout" bookworm >/dev/null 2>&1
 base=${BASE_JAR:-}
-host=() layer=() open=() walk=() before=() zipfs=() cds=() uber=()
+host=() layer=() open=() walk=() before=() zipfs=() cds=() uber=() container=() copen=()
 for ((i = 0; i < runs; i++)); do
   host+=("$(pass host "$work/bundle/rootfs" | awk '{print $4}')")
   read -r total opened < <(pass layerfs "$work/layout" bookworm | awk '{print $4, $6}')
   layer+=("$total") open+=("$opened") walk+=("$((total - opened))")
   zipfs+=("$(pass zipfs "$work/rootfs.zip" | awk '{print $4}')")
+  read -r total opened < <(pass container "$work/layout" bookworm first-pass \
+    | awk '{print $4, $6}')
+  container+=("$total") copen+=("$opened")
   uber+=("$(java -cp "$jar" io.layerfs.bench.FirstStatPass layerfs "$work/layout" bookworm \
     | awk '{print $4}')")
   cds+=("$(java -XX:SharedArchiveFile="$work/app.jsa" -cp "$cp" io.layerfs.bench.FirstStatPass \
@@ -77,6 +84,9 @@ echo "| host file system (umoci unpack) | $h ms | 1.0× |"
 awk -v l="$l" -v h="$h" 'BEGIN {printf "| layerfs (open included), a reader'"'"'s class path | %d ms | %.1f× |\n", l, l / h}'
 echo "| of which open / walk and stat (medians of each) |" \
   "$(median "${open[@]}") ms / $(median "${walk[@]}") ms | |"
+awk -v c="$(median "${container[@]}")" -v o="$(median "${copen[@]}")" -v h="$h" \
+  'BEGIN {printf "| layerfs, a container on the image (open %d ms included) | %d ms | %.1f× |\n",
+    o, c, c / h}'
 awk -v u="$(median "${uber[@]}")" -v h="$h" \
   'BEGIN {printf "| layerfs, the uber jar (JMH, Jimfs and Guava too) | %d ms | %.1f× |\n", u, u / h}'
 awk -v z="$(median "${zipfs[@]}")" -v h="$h" -v n="$zpaths" \
