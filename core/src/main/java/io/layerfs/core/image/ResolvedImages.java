@@ -18,13 +18,12 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The memo of {@link Images#resolveRemembered}, in {@code layerfs/resolved} (a {@link MemoFile}): a later JVM opens an
- * image opened before without parsing JSON or hashing, the two costliest steps of a cold open.
- * Only opening a view of an image writes it ({@code RootFs.open}); {@link Images#isKnown} reads
- * it too. A
- * record keeps its inputs byte for byte (index.json, then every manifest, image index and config
- * blob resolving read, each verified against its digest when the record was made) and the
- * {@link Image} they gave. It is used only while every input still reads exactly those bytes,
+ * The memo of {@link Images#resolveRemembered}, in {@code layerfs/resolved} (a {@link
+ * MemoFile}): a later JVM opens an image opened before without parsing JSON or hashing, the two
+ * costliest steps of a cold open. Only opening an image (a view, {@code RootFs.open}, or a
+ * container) writes it; {@link Images#isKnown} reads it too. A record keeps its inputs byte for
+ * byte (index.json, then every manifest, image index and config blob resolving read, each
+ * verified against its digest when the record was made) and the {@link Image} they gave. It is used only while every input still reads exactly those bytes,
  * so it answers what resolving again would: a retagged image, a changed index.json or a damaged
  * blob is a miss, and the full resolve then reports or records what it finds.
  *

@@ -105,7 +105,7 @@ public final class RootFs implements FileTree {
     return new NodeListing(dir, names, tree.lookup(dir, true));
   }
 
-  /** The child {@code name} of a listed directory, in one step (see {@link MergedTree#findChild}). */
+  /** The child {@code name} of a listed directory in one step ({@link MergedTree#findChild}). */
   @Override
   public LayerNode findChild(Listing dir, String name) throws IOException {
     return dir instanceof NodeListing n ? tree.findChild(n.node, name) : null;
