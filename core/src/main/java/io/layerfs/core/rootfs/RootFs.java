@@ -16,6 +16,7 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.FileSystemException;
 import java.nio.file.LinkOption;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.OpenOption;
 import java.util.ArrayList;
 import java.util.List;
@@ -101,8 +102,11 @@ public final class RootFs implements FileTree {
   /** A listing that keeps the directory's node: a child is then one probe away. */
   @Override
   public Listing listing(String dir) throws IOException {
-    List<String> names = tree.list(dir); // its errors, as a listing by path gives them
-    return new NodeListing(dir, names, tree.lookup(dir, true));
+    LayerNode node = tree.lookup(dir, true); // one lookup: the names come from the node
+    if (!node.isDirectory()) {
+      throw new NotDirectoryException(dir); // as list(dir) says it
+    }
+    return new NodeListing(dir, tree.list(node), node);
   }
 
   /** The child {@code name} of a listed directory in one step ({@link MergedTree#findChild}). */
