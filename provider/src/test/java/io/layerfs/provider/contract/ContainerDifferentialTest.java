@@ -461,8 +461,15 @@ class ContainerDifferentialTest {
    */
   private static String runSideBySide(List<Op> program, Path expectedRoot, Path actualRoot,
       String actualName, Map<String, Integer> steps) throws IOException {
+    Map<String, Path> expectedListed = listed(expectedRoot);
+    Map<String, Path> actualListed = listed(actualRoot);
     for (int i = 0; i < program.size(); i++) {
       Op op = program.get(i);
+      if (i % 5 == 0 && i > 0) {
+        // new listings, which the next steps make stale in turn
+        expectedListed = listed(expectedRoot);
+        actualListed = listed(actualRoot);
+      }
       if (!HostGuard.confined(expectedRoot, op)) {
         steps.merge("skipped: would leave the host tree", 1, Integer::sum);
         continue;
@@ -483,8 +490,65 @@ class ContainerDifferentialTest {
         }
         return text.toString();
       }
+      Map<String, String> expectedStates = states(expectedListed);
+      Map<String, String> actualStates = states(actualListed);
+      if (!expectedStates.equals(actualStates)) {
+        StringBuilder text = new StringBuilder("after step " + i + " (" + op + "), paths a"
+            + " directory stream listed before it read otherwise (linux, then " + actualName
+            + "):");
+        expectedStates.forEach((name, state) -> {
+          if (!state.equals(actualStates.get(name))) {
+            text.append("\n  ").append(name).append(": ").append(state).append(", ")
+                .append(actualStates.get(name));
+          }
+        });
+        actualStates.keySet().stream().filter(name -> !expectedStates.containsKey(name))
+            .forEach(name -> text.append("\n  ").append(name).append(": not listed, listed"));
+        return text.toString();
+      }
     }
     return null;
+  }
+
+  /** Directories whose listed paths are kept through the steps and read after each. */
+  private static final List<String> LISTED = List.of("", "etc", "data", "data/nested",
+      "usr/bin", "opaque", "names", "links", "links/dir", "tmp");
+
+  /**
+   * The paths directory streams give for {@link #LISTED} (a directory that is not there lists
+   * nothing), by relative name: layerfs finds such a path from its listing while the container
+   * is unchanged, so after a change they must still read as Linux reads them.
+   */
+  private static Map<String, Path> listed(Path root) {
+    Map<String, Path> paths = new TreeMap<>();
+    for (String dir : LISTED) {
+      try (var s = Files.newDirectoryStream(dir.isEmpty() ? root : root.resolve(dir))) {
+        for (Path p : s) {
+          paths.put(dir.isEmpty() ? p.getFileName().toString() : dir + "/" + p.getFileName(), p);
+        }
+      } catch (IOException e) {
+        // removed, or not a directory now: nothing listed
+      }
+    }
+    return paths;
+  }
+
+  /** What each listed path is now (its last link not followed): type, a file's size, or error. */
+  private static Map<String, String> states(Map<String, Path> listed) {
+    Map<String, String> states = new TreeMap<>();
+    listed.forEach((name, p) -> {
+      String state;
+      try {
+        var a = Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class,
+            NOFOLLOW_LINKS);
+        state = a.isSymbolicLink() ? "link" : a.isDirectory() ? "dir"
+            : a.isRegularFile() ? "file " + a.size() : "other";
+      } catch (IOException e) {
+        state = e.getClass().getSimpleName();
+      }
+      states.put(name, state);
+    });
+    return states;
   }
 
   /**
