@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReadWriteLock;
 
 /**
@@ -35,9 +36,19 @@ import java.util.concurrent.locks.ReadWriteLock;
 final class ContainerTree {
   private static final int MAX_SYMLINK_HOPS = 40;
 
+  /** At most this many directories are kept in {@link #directories}. */
+  private static final int MAX_KEPT_DIRECTORIES = 4096;
+
   private final RootFs lower;
   private final UpperLayer upper;
   private final ReadWriteLock lock;
+  /**
+   * Directory cursors by the path they were resolved from (its links followed), for readers
+   * ({@link #resolveReading}): good until the next change, and emptied by {@link #forget} under
+   * the write lock before each. Readers fill it concurrently under the read lock; the cursors
+   * of a write's own resolves are never put in it (they are what {@link #ensureUpper} changes).
+   */
+  private final ConcurrentHashMap<String, Cursor> directories = new ConcurrentHashMap<>();
 
   ContainerTree(RootFs lower, UpperLayer upper, ReadWriteLock lock) {
     this.lower = lower;
@@ -116,6 +127,108 @@ final class ContainerTree {
    */
   Found resolve(String absPath, boolean followLast, boolean allowMissing) throws IOException {
     return resolve(absPath, followLast, allowMissing, false);
+  }
+
+  /** Drops the directories kept for readers: the caller holds the write lock for a change. */
+  void forget() {
+    directories.clear();
+  }
+
+  /**
+   * {@link #resolve}, for a caller that changes nothing (under the read lock): the parent
+   * directory of a plain last name is found among those kept since the last change, so a path
+   * costs one step, not one per component. Anything else (links to follow in the last name, a
+   * missing or non-directory parent) goes the long way, which also makes the errors.
+   */
+  Found resolveReading(String absPath, boolean followLast, boolean allowMissing)
+      throws IOException {
+    Cursor dir = parentReading(absPath);
+    if (dir != null && dir != MISSING_PARENT) {
+      String name = absPath.substring(absPath.lastIndexOf('/') + 1);
+      Object o = child(dir, name);
+      if (o == null) {
+        if (allowMissing) {
+          return new Found(dir, name, PathNames.child(dir.path, name), null, null);
+        }
+      } else if (!(followLast && isSymlink(o))) {
+        return isDirectory(o) ? dirFound(descend(dir, name, o))
+            : new Found(dir, name, PathNames.child(dir.path, name), o, null);
+      }
+    }
+    return resolve(absPath, followLast, allowMissing);
+  }
+
+  /** {@link #find} for a caller that changes nothing, as {@link #resolveReading}. */
+  Found findReading(String absPath, boolean followLast) throws IOException {
+    Cursor dir = parentReading(absPath);
+    if (dir == MISSING_PARENT) {
+      return null; // a name on the way is missing: so is the path
+    }
+    if (dir != null) {
+      String name = absPath.substring(absPath.lastIndexOf('/') + 1);
+      Object o = child(dir, name);
+      if (o == null) {
+        return null;
+      }
+      if (!(followLast && isSymlink(o))) {
+        return isDirectory(o) ? dirFound(descend(dir, name, o))
+            : new Found(dir, name, PathNames.child(dir.path, name), o, null);
+      }
+    }
+    return find(absPath, followLast);
+  }
+
+  /** The directory {@code absDir} (links followed) as a reader resolves it, kept for the next. */
+  Found directoryReading(String absDir) throws IOException {
+    Cursor kept = directories.get(absDir);
+    if (kept != null) {
+      return dirFound(kept);
+    }
+    Found f = resolve(absDir, true, false);
+    if (f.isDirectory()) {
+      keep(absDir, f.dir);
+    }
+    return f;
+  }
+
+  /** What {@link #parentReading} gives for a parent path a name of which is missing. */
+  private static final Cursor MISSING_PARENT = new Cursor("", null, null, null, null);
+
+  /**
+   * The kept or now resolved directory holding the last name of {@code absPath}, when that name
+   * is plain and the parent resolves to a directory; {@link #MISSING_PARENT} when a name of the
+   * parent is missing; else null.
+   */
+  private Cursor parentReading(String absPath) throws IOException {
+    int slash = absPath.lastIndexOf('/');
+    if (slash <= 0 || !PathNames.isPlainName(absPath.substring(slash + 1))) {
+      return null;
+    }
+    String parent = absPath.substring(0, slash);
+    Cursor dir = directories.get(parent);
+    if (dir == null) {
+      Found f;
+      try {
+        f = find(parent, true);
+      } catch (IOException e) {
+        return null; // the long way says it naming the whole path
+      }
+      if (f == null) {
+        return MISSING_PARENT;
+      }
+      if (!f.isDirectory()) {
+        return null;
+      }
+      dir = f.dir;
+      keep(parent, dir);
+    }
+    return dir;
+  }
+
+  private void keep(String path, Cursor dir) {
+    if (directories.size() < MAX_KEPT_DIRECTORIES) {
+      directories.put(path, dir);
+    }
   }
 
   /**

@@ -138,7 +138,7 @@ public final class Overlay implements Closeable, FileTree {
     rw.readLock().lock();
     try {
       checkOpen();
-      return tree.node(tree.resolve(absPath, followLast, false));
+      return tree.node(tree.resolveReading(absPath, followLast, false));
     } finally {
       rw.readLock().unlock();
     }
@@ -152,7 +152,7 @@ public final class Overlay implements Closeable, FileTree {
     rw.readLock().lock();
     try {
       checkOpen();
-      ContainerTree.Found f = tree.find(absPath, followLast);
+      ContainerTree.Found f = tree.findReading(absPath, followLast);
       return f == null ? null : tree.node(f);
     } catch (NoSuchFileException e) {
       return null; // a directory on the way is missing
@@ -176,7 +176,7 @@ public final class Overlay implements Closeable, FileTree {
   private ContainerTree.Found listedDirectory(String absDir) throws IOException {
     ContainerTree.Found f;
     try {
-      f = tree.resolve(absDir, true, false);
+      f = tree.directoryReading(absDir);
     } catch (FileSystemException e) {
       // opendir(3) gives ENOTDIR for a non-directory anywhere in the path
       if ("Not a directory".equals(e.getReason())) {
@@ -255,6 +255,7 @@ public final class Overlay implements Closeable, FileTree {
   private void lockForChange() {
     rw.writeLock().lock();
     changes++;
+    tree.forget();
   }
 
   // ------------------------------------------------------------------------------------ files
@@ -293,7 +294,7 @@ public final class Overlay implements Closeable, FileTree {
       rw.readLock().lock();
       try {
         checkOpen();
-        ContainerTree.Found f = tree.resolve(absPath, !noFollow, false);
+        ContainerTree.Found f = tree.resolveReading(absPath, !noFollow, false);
         checkNoFollow(absPath, noFollow, f);
         if (f.isDirectory()) {
           return new ContainerHandle(this, absPath, null, null, true, false, false,
