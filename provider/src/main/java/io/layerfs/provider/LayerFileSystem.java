@@ -279,17 +279,9 @@ final class LayerFileSystem extends FileSystem {
     }
   }
 
+  /** The sorted names in a directory. */
   List<String> list(LayerPath dir) throws IOException {
-    ensureOpen();
-    try {
-      String absolute = dir.absolute();
-      if (!Thread.currentThread().isInterrupted()) {
-        return tree.list(absolute); // the usual case, without a lambda
-      }
-      return Uninterrupted.call(() -> tree.list(absolute));
-    } catch (FileSystemException e) {
-      throw named(e, dir);
-    }
+    return listing(dir).names();
   }
 
   /** The same error naming the path as the caller wrote it, as the default provider does. */

@@ -23,9 +23,10 @@ import java.util.List;
  * costliest steps of a cold open. Only opening an image (a view, {@code RootFs.open}, or a
  * container) writes it; {@link Images#isKnown} reads it too. A record keeps its inputs byte for
  * byte (index.json, then every manifest, image index and config blob resolving read, each
- * verified against its digest when the record was made) and the {@link Image} they gave. It is used only while every input still reads exactly those bytes,
- * so it answers what resolving again would: a retagged image, a changed index.json or a damaged
- * blob is a miss, and the full resolve then reports or records what it finds.
+ * verified against its digest when the record was made) and the {@link Image} they gave. It is
+ * used only while every input still reads exactly those bytes, so it answers what resolving again
+ * would: a retagged image, a changed index.json or a damaged blob is a miss, and the full resolve
+ * then reports or records what it finds.
  *
  * <p>Derived data, like a layer index: a CRC32C covers the file, anything unreadable is ignored
  * and rewritten, and writes are atomic renames without fsync (a torn file fails its checksum).
