@@ -492,6 +492,16 @@ class ContainerDifferentialTest {
       }
       Map<String, String> expectedStates = states(expectedListed);
       Map<String, String> actualStates = states(actualListed);
+      Set<String> names = new java.util.TreeSet<>(expectedStates.keySet());
+      names.addAll(actualStates.keySet());
+      for (String name : names) {
+        if (!HostGuard.confined(expectedRoot, name, false)) {
+          // a link on the way now leaves the host tree (the container's stays inside, as a
+          // chroot's): the host is no oracle for it
+          expectedStates.remove(name);
+          actualStates.remove(name);
+        }
+      }
       if (!expectedStates.equals(actualStates)) {
         StringBuilder text = new StringBuilder("after step " + i + " (" + op + "), paths a"
             + " directory stream listed before it read otherwise (linux, then " + actualName
