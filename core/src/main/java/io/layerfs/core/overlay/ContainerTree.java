@@ -151,8 +151,7 @@ final class ContainerTree {
           return new Found(dir, name, PathNames.child(dir.path, name), null, null);
         }
       } else if (!(followLast && isSymlink(o))) {
-        return isDirectory(o) ? dirFound(descend(dir, name, o))
-            : new Found(dir, name, PathNames.child(dir.path, name), o, null);
+        return found(dir, name, o);
       }
     }
     return resolve(absPath, followLast, allowMissing);
@@ -171,8 +170,7 @@ final class ContainerTree {
         return null;
       }
       if (!(followLast && isSymlink(o))) {
-        return isDirectory(o) ? dirFound(descend(dir, name, o))
-            : new Found(dir, name, PathNames.child(dir.path, name), o, null);
+        return found(dir, name, o);
       }
     }
     return find(absPath, followLast);
@@ -314,9 +312,11 @@ final class ContainerTree {
    */
   Found childFound(Cursor dir, String name) throws IOException {
     Object o = child(dir, name);
-    if (o == null) {
-      return null;
-    }
+    return o == null ? null : found(dir, name, o);
+  }
+
+  /** The child {@code name} of {@code dir}, which is {@code o} (not null), as a {@link Found}. */
+  private Found found(Cursor dir, String name, Object o) throws IOException {
     return isDirectory(o) ? dirFound(descend(dir, name, o))
         : new Found(dir, name, PathNames.child(dir.path, name), o, null);
   }
