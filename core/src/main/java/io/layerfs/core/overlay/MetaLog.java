@@ -514,6 +514,11 @@ public final class MetaLog implements Closeable {
     return generation;
   }
 
+  /** Whether no record was appended since the log was last emptied (or since it was opened). */
+  synchronized boolean isEmpty() {
+    return end == HEADER;
+  }
+
   /** Replaces the channel by {@code wrapper}'s view of it (see {@link UpperLayer#wrapChannels}). */
   synchronized void wrapChannel(UnaryOperator<FileChannel> wrapper) {
     channel = wrapper.apply(channel);

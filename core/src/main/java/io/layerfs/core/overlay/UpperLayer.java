@@ -403,7 +403,9 @@ final class UpperLayer implements Closeable {
 
   /**
    * Logs the dirty files, compacts everything into the snapshot, empties the log and closes the
-   * data files. The caller holds the tree's write lock.
+   * data files; when nothing changed since the last compaction (an empty log, no dirty file),
+   * the snapshot already holds the state and nothing is written. The caller holds the tree's
+   * write lock.
    */
   @Override
   public void close() throws IOException {
@@ -416,7 +418,7 @@ final class UpperLayer implements Closeable {
       }
     }
     try {
-      if (log != null && broken == null) {
+      if (log != null && broken == null && unsaved()) {
         // a full disk fails here: the log keeps every record, and the next open replays it
         compact();
       }
@@ -433,6 +435,21 @@ final class UpperLayer implements Closeable {
     if (failure != null) {
       throw failure;
     }
+  }
+
+  /** Whether the snapshot lacks part of the state: a record in the log, or a dirty file. */
+  private boolean unsaved() {
+    if (!log.isEmpty()) {
+      return true;
+    }
+    for (UpperFile f : files.values()) {
+      synchronized (f) {
+        if (f.dirty) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   /** Writes the state as the next generation's snapshot, then empties the log into it. */

@@ -25,8 +25,11 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.stream.Stream;
+import java.util.zip.CRC32;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -348,6 +351,35 @@ class UpperLayerTest {
   }
 
   @Test
+  void aContainerClosedWithoutAChangeWritesNothing() throws IOException {
+    ov = Overlay.open(dir, false, root, layers);
+    write("/a", "a");
+    ov.close();
+    Map<String, String> before = filesOf(dir);
+    ov = Overlay.open(dir, false, root, layers);
+    assertEquals("a", read("/a"));
+    ov.list("/");
+    ov.close();
+    ov = null;
+    assertEquals(before, filesOf(dir), "the container's files after an open without a change");
+  }
+
+  @Test
+  void aWriteThroughAHandleLeftOpenIsSavedByTheClose() throws IOException {
+    ov = Overlay.open(dir, false, root, layers);
+    write("/a", "a");
+    ov.close();
+    ov = Overlay.open(dir, false, root, layers);
+    FileHandle h = ov.open("/a", Set.of(WRITE), 0);
+    h.write(ByteBuffer.wrap(new byte[] {'b', 'c'}), 1); // an upper file's times: not logged yet
+    long mtime = ov.lookup("/a", false).mtimeNanos();
+    ov.close(); // the handle is still open: only the close's snapshot holds the new times
+    ov = Overlay.open(dir, true, root, layers);
+    assertEquals("abc", read("/a"));
+    assertEquals(mtime, ov.lookup("/a", false).mtimeNanos(), "the write's modification time");
+  }
+
+  @Test
   void closingTheContainerClosesEveryFileItOpened() throws IOException {
     // only the container's own files count: the process's total moves with other threads and
     // with the cleaner closing files earlier tests left open
@@ -400,6 +432,20 @@ class UpperLayerTest {
   private Path dataFile(String path) throws IOException {
     long id = ov.lookup(path, false).fileKey() & Long.MAX_VALUE;
     return dir.resolve("data").resolve(Long.toString(id));
+  }
+
+  /** Every file under {@code root}, by relative path: its size, modification time and CRC-32. */
+  private static Map<String, String> filesOf(Path root) throws IOException {
+    Map<String, String> files = new TreeMap<>();
+    try (Stream<Path> s = Files.walk(root)) {
+      for (Path p : s.filter(Files::isRegularFile).toList()) {
+        CRC32 crc = new CRC32();
+        crc.update(Files.readAllBytes(p));
+        files.put(root.relativize(p).toString(), Files.size(p) + " bytes, "
+            + Files.getLastModifiedTime(p) + ", crc " + crc.getValue());
+      }
+    }
+    return files;
   }
 
   /** The container's files as a killed process leaves them (the log's pages are shared). */
