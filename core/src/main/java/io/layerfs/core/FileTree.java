@@ -77,6 +77,15 @@ public interface FileTree extends Closeable {
   }
 
   /**
+   * True when {@code node}, which {@link #findChild} found from {@code listing}, is still what it
+   * would find: a caller may keep the node with its path and ask this instead of finding it
+   * again, which costs less (no lock, no lookup). By default {@link #immutable}.
+   */
+  default boolean stillFound(Listing listing, Node node) {
+    return immutable();
+  }
+
+  /**
    * A directory as {@link #listing} listed it: its path as given and its sorted names. A tree's
    * subclass keeps what its {@link #findChild} needs to find a child in one step.
    */

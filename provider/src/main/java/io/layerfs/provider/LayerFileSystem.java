@@ -234,17 +234,19 @@ final class LayerFileSystem extends FileSystem {
 
   /**
    * The node of a path a directory stream made, as {@link #lookup} finds it, in one step from
-   * the listing ({@link FileTree#findChild}) rather than from the root: a walk's every path. In
-   * a tree that never changes (an image view) the node is kept with the path, so a walk that
-   * reads a path's attributes twice (the JDK's walker, then its caller) finds it once. Null when
-   * the path was not listed so, the tree cannot tell (a container changed since the listing),
-   * the name is missing, or {@code follow} meets a symbolic link: the path is then looked up as
-   * any other, which also says what is wrong.
+   * the listing ({@link FileTree#findChild}) rather than from the root: a walk's every path. The
+   * node is kept with the path, so a walk that reads a path's attributes twice (the JDK's
+   * walker, then its caller) finds it once: for good in a tree that never changes (an image
+   * view), else with the listing, while the tree says it still holds ({@link
+   * FileTree#stillFound}: in a container, until the next change). Null when the path was not
+   * listed so, the tree cannot tell (a container changed since the listing), the name is
+   * missing, or {@code follow} meets a symbolic link: the path is then looked up as any other,
+   * which also says what is wrong.
    */
   private Node listed(LayerPath path, boolean follow) throws IOException {
     Node node = path.node();
-    if (node == null) {
-      FileTree.Listing dir = path.listedIn();
+    FileTree.Listing dir = path.listedIn();
+    if (node == null || dir != null && !tree.stillFound(dir, node)) {
       if (dir == null) {
         return null;
       }
@@ -254,6 +256,8 @@ final class LayerFileSystem extends FileSystem {
       }
       if (tree.immutable()) {
         path.node(node);
+      } else if (tree.stillFound(dir, node)) {
+        path.nodeFromListing(node);
       }
     }
     return follow && node.type() == EntryType.SYMLINK ? null : node;

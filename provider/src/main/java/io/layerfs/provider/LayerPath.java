@@ -63,10 +63,10 @@ final class LayerPath implements Path {
   private final int[] offsets;
   private String absolute;
   // Set only on a path a directory stream made (see LayerFileSystem#listed): the listing and the
-  // name listed, from which the path's node is found in one step; in a tree that never changes
-  // the node is then kept. A racy single-check cache as absolute is: nodes are immutable, and
-  // only such a tree's are kept. Not part of the value (equals, hashCode and every operation
-  // ignore them).
+  // name listed, from which the path's node is found in one step, and the node then kept (with
+  // the listing, unless the tree never changes). A racy single-check cache as absolute is: nodes
+  // are immutable, and a kept one is used only while its tree says it holds. Not part of the
+  // value (equals, hashCode and every operation ignore them).
   private FileTree.Listing listedIn;
   private String listedName;
   private Node node;
@@ -173,10 +173,16 @@ final class LayerPath implements Path {
     return node;
   }
 
+  /** Keeps {@code found} for good: the tree never changes. */
   void node(Node found) {
     node = found;
     listedIn = null; // what it was found from is no longer needed
     listedName = null;
+  }
+
+  /** Keeps {@code found} with the listing, which says whether it still holds. */
+  void nodeFromListing(Node found) {
+    node = found;
   }
 
   // --- parsing ---

@@ -62,10 +62,12 @@ public final class Overlay implements Closeable, FileTree {
   private final ReentrantReadWriteLock rw;
   private volatile boolean closed;
   /**
-   * Counts the times the write lock was taken (every change takes it): a listing's cursor is
-   * current while this is what it was when the listing was made. Guarded by {@link #rw}.
+   * Counts the times the write lock was taken (every change takes it, and counts itself before
+   * it changes anything): a listing's cursor is current while this is what it was when the
+   * listing was made. Written under {@link #rw}'s write lock; volatile so that a reader may
+   * compare it without the lock ({@link #current}, {@link #stillFound}).
    */
-  private long changes;
+  private volatile long changes;
 
   private Overlay(Path dir, boolean readOnly, ContainerTree tree, ReentrantReadWriteLock rw,
       List<Layer> layers) {
@@ -225,16 +227,24 @@ public final class Overlay implements Closeable, FileTree {
     }
   }
 
-  /** A listing of this overlay is current while nothing changed since it was made. */
+  /**
+   * A listing of this overlay is current while nothing changed since it was made. No lock: a
+   * change counts itself before it changes anything, so the count read unchanged means that no
+   * change had begun when it was read.
+   */
   @Override
   public boolean current(Listing listing) {
-    rw.readLock().lock();
-    try {
-      return listing instanceof CursorListing c && c.overlay == this && c.changes == changes
-          && !closed;
-    } finally {
-      rw.readLock().unlock();
-    }
+    return listing instanceof CursorListing c && c.overlay == this && c.changes == changes
+        && !closed;
+  }
+
+  /**
+   * A node found from a current listing still holds, unless it is an upper regular file: writes
+   * through its open channels change its size and times without a change of the tree.
+   */
+  @Override
+  public boolean stillFound(Listing listing, Node node) {
+    return current(listing) && !(node instanceof Node.Upper && node.type() == EntryType.FILE);
   }
 
   private static final class CursorListing extends Listing {

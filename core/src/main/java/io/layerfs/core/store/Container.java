@@ -547,6 +547,11 @@ public final class Container implements FileTree {
     return files.current(listing);
   }
 
+  @Override
+  public boolean stillFound(Listing listing, Node node) {
+    return files.stillFound(listing, node);
+  }
+
   /** Opens a file with the semantics of {@code FileChannel.open}; see {@link Overlay#open}. */
   @Override
   public FileHandle open(String absPath, Set<? extends OpenOption> options, int createMode)

@@ -182,6 +182,27 @@ abstract class AbstractWriteContractTest {
         NOFOLLOW_LINKS).size());
   }
 
+  /**
+   * A listed file's attributes follow writes through a channel opened before the listing, which
+   * change no name (a container keeps a listed path's node only while it cannot change so): a
+   * file made in the tree and one of the image's.
+   */
+  @Test
+  void listedFilesReadWritesThroughChannelsOpenedBefore() throws IOException {
+    Files.write(p("data/grow"), new byte[] {1});
+    try (SeekableByteChannel made = Files.newByteChannel(p("data/grow"), WRITE);
+        SeekableByteChannel image = Files.newByteChannel(p("etc/os-release"), WRITE)) {
+      long imageSize = image.size();
+      Map<String, Path> data = listAndRead(p("data"));
+      Map<String, Path> etc = listAndRead(p("etc"));
+      made.position(1).write(ByteBuffer.wrap(new byte[] {2, 3}));
+      image.position(imageSize).write(ByteBuffer.wrap(new byte[] {4}));
+      assertEquals(3L, Files.size(data.get("grow")));
+      assertEquals(imageSize + 1, Files.readAttributes(etc.get("os-release"),
+          BasicFileAttributes.class, NOFOLLOW_LINKS).size());
+    }
+  }
+
   /** The paths a stream lists in {@code dir}, by name, each read once as a walk reads it. */
   private static Map<String, Path> listAndRead(Path dir) throws IOException {
     Map<String, Path> listed = new java.util.HashMap<>();
