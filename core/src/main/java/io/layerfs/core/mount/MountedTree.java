@@ -384,6 +384,61 @@ public final class MountedTree implements FileTree {
 
   @Override
   public List<String> list(String absDir) throws IOException {
+    Where w = listedDirectory(absDir);
+    return withMountPoints(w, treeOf(w).list(pathIn(w)));
+  }
+
+  /**
+   * Lists a directory; one of the container's own tree (no mount holds it) keeps the
+   * container's listing, from which {@link #findChild} finds a child in one step.
+   */
+  @Override
+  public Listing listing(String absDir) throws IOException {
+    Where w = listedDirectory(absDir);
+    if (w.owner != null) {
+      return new Listing(absDir, withMountPoints(w, w.owner.tree.list(w.inner)));
+    }
+    Listing own = base.listing(w.full);
+    return new OwnListing(absDir, withMountPoints(w, own.names()), this, own);
+  }
+
+  /**
+   * A child of a directory of the container's own tree, from the container's listing; null for
+   * a mount's target (the mount hides what the container has there: looked up the long way).
+   */
+  @Override
+  public Node findChild(Listing dir, String name) throws IOException {
+    if (!(dir instanceof OwnListing l) || l.tree != this
+        || ownerOf(child(l.own.path(), name)) != null) {
+      return null;
+    }
+    return base.findChild(l.own, name);
+  }
+
+  /** The mount table never changes: a listing is current while the container's is. */
+  @Override
+  public boolean current(Listing listing) throws IOException {
+    return listing instanceof OwnListing l && l.tree == this && base.current(l.own);
+  }
+
+  @Override
+  public boolean stillFound(Listing listing, Node node) {
+    return listing instanceof OwnListing l && l.tree == this && base.stillFound(l.own, node);
+  }
+
+  /** A listing of a directory no mount holds, with the container's listing of it. */
+  private static final class OwnListing extends Listing {
+    final MountedTree tree;
+    final Listing own;
+
+    OwnListing(String path, List<String> names, MountedTree tree, Listing own) {
+      super(path, names);
+      this.tree = tree;
+      this.own = own;
+    }
+  }
+
+  private Where listedDirectory(String absDir) throws IOException {
     Where w = resolve(absDir, true, false);
     if (w.node == null) {
       throw new NoSuchFileException(absDir);
@@ -391,7 +446,11 @@ public final class MountedTree implements FileTree {
     if (!w.node.isDirectory()) {
       throw new FileSystemException(absDir, null, "Not a directory");
     }
-    List<String> names = treeOf(w).list(pathIn(w));
+    return w;
+  }
+
+  /** {@code names} of the directory {@code w} with the mount targets in it it cannot hold. */
+  private List<String> withMountPoints(Where w, List<String> names) {
     List<String> added = null;
     for (Mounted m : mounts) {
       int slash = m.target.lastIndexOf('/');
@@ -534,8 +593,9 @@ public final class MountedTree implements FileTree {
     writable(s, absSource);
     writable(t, absTarget);
     if (s.owner == t.owner) {
-      if (s.owner != null && replaceExisting && t.node != null
-          && t.node.type() == EntryType.SYMLINK && !s.full.equals(t.full)) {
+      // in the container's own tree too: it is given the source's resolved path
+      if (replaceExisting && t.node != null && t.node.type() == EntryType.SYMLINK
+          && !s.full.equals(t.full)) {
         s = afterUnlinkingTheTarget(t, absSource, absTarget);
       }
       treeOf(s).move(pathIn(s), pathIn(t), replaceExisting);

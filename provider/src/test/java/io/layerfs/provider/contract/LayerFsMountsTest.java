@@ -15,14 +15,18 @@ import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.AccessMode;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileStore;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -75,6 +79,35 @@ class LayerFsMountsTest {
           Thread.interrupted();
         }
       }
+    }
+  }
+
+  /**
+   * Paths a stream listed in a directory of the container's own tree (found from the listing in
+   * a container with mounts too) read what a lookup reads: a mount's target among its parent's
+   * names is the mount's root, not the image's directory under it, and later changes show.
+   */
+  @Test
+  void listedPathsBesideAMountReadAsLookedUp() throws IOException {
+    try (FileSystem fs = open("listed",
+        List.of("type=volume,source=listed,target=/data/nested,volume-nocopy"))) {
+      Map<String, Path> listed = new HashMap<>();
+      try (DirectoryStream<Path> s = Files.newDirectoryStream(fs.getPath("/data"))) {
+        for (Path p : s) {
+          Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+          listed.put(p.getFileName().toString(), p);
+        }
+      }
+      assertEquals(Files.readAttributes(fs.getPath("/data/nested"), BasicFileAttributes.class)
+          .fileKey(), Files.readAttributes(listed.get("nested"), BasicFileAttributes.class,
+          LinkOption.NOFOLLOW_LINKS).fileKey(), "the listed mount point is the volume's root");
+      try (Stream<Path> in = Files.list(listed.get("nested"))) {
+        assertEquals(List.of(), in.toList(), "an empty volume");
+      }
+      Files.delete(fs.getPath("/data/one"));
+      Files.write(fs.getPath("/data/empty"), new byte[] {1, 2});
+      assertFalse(Files.exists(listed.get("one"), LinkOption.NOFOLLOW_LINKS));
+      assertEquals(2L, Files.size(listed.get("empty")));
     }
   }
 
