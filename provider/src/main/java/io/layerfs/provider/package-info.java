@@ -39,10 +39,11 @@
  * their directory's real path first, looked up when first needed ({@code LayerDirectoryStream}),
  * and whose attribute views find their file on each call ({@code SecureAttributeView}). A path
  * a stream makes finds its node as a child of the stream's listing ({@link
- * io.layerfs.core.FileTree#findChild}, one step, not from the root); in an image view, whose tree
- * never changes ({@link io.layerfs.core.FileTree#immutable}), it then keeps the node, so a walk
- * that reads a path's attributes twice resolves it once; a container answers from the listing
- * only while nothing changed since it was made, else the path is looked up anew;
+ * io.layerfs.core.FileTree#findChild}, one step, not from the root) and keeps the node, so a walk
+ * that reads a path's attributes twice resolves it once: for good in an image view, whose tree
+ * never changes ({@link io.layerfs.core.FileTree#immutable}); in a container only while nothing
+ * changed since the listing ({@link io.layerfs.core.FileTree#stillFound}), else the path is
+ * looked up anew;
  * a {@code WatchService} ({@code LayerWatchService}) reports the changes made through the file
  * system; owners are named from the container's own {@code /etc/passwd} and {@code /etc/group}
  * ({@code ContainerAccounts}).

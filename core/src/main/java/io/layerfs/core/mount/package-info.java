@@ -23,7 +23,10 @@
  * JDK's default provider refuses it), a hard link is {@code "Invalid cross-device link"}, and
  * removing or renaming a mount point (or a directory holding one) is {@code "Device or resource
  * busy"}. A read-only mount refuses every change with {@code FileSystemException(path, null,
- * "Read-only file system")}, as the default provider reports {@code EROFS}.
+ * "Read-only file system")}, as the default provider reports {@code EROFS}. A listing of a
+ * directory the container holds keeps the overlay's listing, so that a walk finds each listed
+ * child in one step, as in a container without mounts; a child that is a mount's target is
+ * looked up name by name (the mount hides the overlay's entry there).
  *
  * <h2>Mounts</h2>
  *

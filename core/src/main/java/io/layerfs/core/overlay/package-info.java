@@ -130,7 +130,9 @@
  * and there is no snapshot. Closing the container writes the snapshot of generation G + 1 (the
  * log's G plus one) to {@code meta.snap.tmp}, forces it, renames it over the old one, forces the
  * directory and only then empties the log: it cuts it to its header and rewrites the header with
- * generation G + 1. Loading reads the snapshot, then the log: a log of the snapshot's generation
+ * generation G + 1. When the log is empty and no file has an unlogged size or times (nothing
+ * changed since the last compaction), the snapshot already holds the state and the close writes
+ * nothing: a container opened only to read leaves its files as they were. Loading reads the snapshot, then the log: a log of the snapshot's generation
  * is replayed; one generation behind is a compaction stopped before emptying the log (its
  * records are in the snapshot), skipped and emptied by a writer; any other generation, a log of
  * generation above 0 without a snapshot, a missing log beside a snapshot, or a missing log and

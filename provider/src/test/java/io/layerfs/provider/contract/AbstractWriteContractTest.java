@@ -109,8 +109,8 @@ abstract class AbstractWriteContractTest {
 
   /**
    * Paths a directory stream made, and whose attributes were read, read the tree as it is after
-   * later changes, as paths made anew do (layerfs keeps a listing's nodes with its paths only in
-   * an image view, which never changes): a file deleted, one renamed over another, one rewritten,
+   * later changes, as paths made anew do (a container keeps a listed path's node only while it
+   * has not changed since the listing): a file deleted, one renamed over another, one rewritten,
    * one replaced by a directory, a directory by a file, and a name created after the listing.
    */
   @Test
