@@ -19,7 +19,9 @@
 # the same way (an uber jar).
 #
 # A row "a container" reopens a container made on the image (by a first, unmeasured pass) in
-# each fresh JVM, as a program reopens layerfs://NAME: its reads go through the overlay.
+# each fresh JVM, as a program reopens layerfs://NAME: its reads go through the overlay. A row
+# "a container with a volume" does the same for a container made with a named volume mounted at
+# /mnt/volume: its paths go through the mount table first.
 #
 # A further row runs layerfs with an application class data sharing archive, made by one
 # training pass with -XX:ArchiveClassesAtExit, as a program may ship one (the host's and zipfs'
@@ -52,10 +54,13 @@ pass() { java -cp "$cp" io.layerfs.bench.FirstStatPass "$@"; }
 pass host "$work/bundle/rootfs" >/dev/null
 pass layerfs "$work/layout" bookworm >/dev/null # builds the layer index once
 pass container "$work/layout" bookworm first-pass >/dev/null # makes the container once
+volume=type=volume,source=first-pass,target=/mnt/volume
+pass container "$work/layout" bookworm first-pass-mounted "$volume" >/dev/null
 java -XX:ArchiveClassesAtExit="$work/app.jsa" -cp "$cp" io.layerfs.bench.FirstStatPass layerfs \
   "$work/layout" bookworm >/dev/null 2>&1
 base=${BASE_JAR:-}
 host=() layer=() open=() walk=() before=() zipfs=() cds=() uber=() container=() copen=()
+mounted=() mopen=()
 for ((i = 0; i < runs; i++)); do
   host+=("$(pass host "$work/bundle/rootfs" | awk '{print $4}')")
   read -r total opened < <(pass layerfs "$work/layout" bookworm | awk '{print $4, $6}')
@@ -64,6 +69,9 @@ for ((i = 0; i < runs; i++)); do
   read -r total opened < <(pass container "$work/layout" bookworm first-pass \
     | awk '{print $4, $6}')
   container+=("$total") copen+=("$opened")
+  read -r total opened < <(pass container "$work/layout" bookworm first-pass-mounted "$volume" \
+    | awk '{print $4, $6}')
+  mounted+=("$total") mopen+=("$opened")
   uber+=("$(java -cp "$jar" io.layerfs.bench.FirstStatPass layerfs "$work/layout" bookworm \
     | awk '{print $4}')")
   cds+=("$(java -XX:SharedArchiveFile="$work/app.jsa" -cp "$cp" io.layerfs.bench.FirstStatPass \
@@ -86,6 +94,9 @@ echo "| of which open / walk and stat (medians of each) |" \
   "$(median "${open[@]}") ms / $(median "${walk[@]}") ms | |"
 awk -v c="$(median "${container[@]}")" -v o="$(median "${copen[@]}")" -v h="$h" \
   'BEGIN {printf "| layerfs, a container on the image (open %d ms included) | %d ms | %.1f× |\n",
+    o, c, c / h}'
+awk -v c="$(median "${mounted[@]}")" -v o="$(median "${mopen[@]}")" -v h="$h" \
+  'BEGIN {printf "| layerfs, a container with a volume (open %d ms included) | %d ms | %.1f× |\n",
     o, c, c / h}'
 awk -v u="$(median "${uber[@]}")" -v h="$h" \
   'BEGIN {printf "| layerfs, the uber jar (JMH, Jimfs and Guava too) | %d ms | %.1f× |\n", u, u / h}'

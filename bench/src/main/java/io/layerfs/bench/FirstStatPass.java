@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -22,11 +23,14 @@ import java.util.stream.Stream;
  * java -cp bench/target/benchmarks.jar io.layerfs.bench.FirstStatPass layerfs STORE IMAGE
  * java -cp bench/target/benchmarks.jar io.layerfs.bench.FirstStatPass zipfs ZIP
  * java -cp bench/target/benchmarks.jar io.layerfs.bench.FirstStatPass container STORE IMAGE NAME
+ * java -cp bench/target/benchmarks.jar io.layerfs.bench.FirstStatPass container STORE IMAGE NAME \
+ *     MOUNT
  * </pre>
  *
  * <p>The container pass opens container {@code NAME} on the image (made by the first pass, which
  * is not a measured one), as a program reopens {@code layerfs://NAME}: its reads go through the
- * container's overlay.
+ * container's overlay. With a {@code --mount} spec {@code MOUNT} the container is made with that
+ * mount, and every path goes through its mount table first.
  *
  * <p>The zipfs pass is a control: the JDK's own provider for an archive of the same tree, which
  * pays the same first-use costs as layerfs (the JDK's scan for installed providers, classes
@@ -50,9 +54,12 @@ public final class FirstStatPass {
         opened = System.nanoTime();
         paths = statAll(fs.getPath("/"));
       }
-    } else if (args.length == 4 && args[0].equals("container")) {
-      try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://" + args[3]),
-          Map.of("store", Path.of(args[1]), "image", args[2]))) {
+    } else if ((args.length == 4 || args.length == 5) && args[0].equals("container")) {
+      Map<String, Object> env = new HashMap<>(Map.of("store", Path.of(args[1]), "image", args[2]));
+      if (args.length == 5) {
+        env.put("mounts", args[4]);
+      }
+      try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://" + args[3]), env)) {
         opened = System.nanoTime();
         paths = statAll(fs.getPath("/"));
       }
@@ -63,7 +70,7 @@ public final class FirstStatPass {
       }
     } else {
       System.err.println("usage: FirstStatPass host DIR | layerfs STORE IMAGE | zipfs ZIP"
-          + " | container STORE IMAGE NAME");
+          + " | container STORE IMAGE NAME [MOUNT]");
       System.exit(2);
       return;
     }
