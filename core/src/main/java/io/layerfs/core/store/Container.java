@@ -32,6 +32,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.ReadOnlyFileSystemException;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
@@ -201,7 +202,7 @@ public final class Container implements FileTree {
         }
       }
       List<Mount> mounts = Mount.parseAll(record.mounts());
-      if (!wanted.isEmpty() && !Set.copyOf(wanted).equals(Set.copyOf(mounts))) {
+      if (!wanted.isEmpty() && !specs(wanted).equals(specs(mounts))) {
         throw new IllegalArgumentException("container " + name + " was created with mounts "
             + (mounts.isEmpty() ? "none" : record.mounts()) + ", not "
             + wanted.stream().map(Mount::spec).toList() + ": mounts are fixed when a container "
@@ -353,6 +354,19 @@ public final class Container implements FileTree {
                 + "may have deleted it); `layerfs fsck` lists every blob it lacks");
       }
     }
+  }
+
+  /**
+   * The canonical specs of {@code mounts}, to compare two lists as sets: strings, since a
+   * record's {@code equals} and {@code hashCode} are bootstrapped through method handles the
+   * first time (about 10 ms of a fresh JVM's open).
+   */
+  private static Set<String> specs(List<Mount> mounts) {
+    Set<String> specs = new HashSet<>();
+    for (Mount m : mounts) {
+      specs.add(m.spec());
+    }
+    return specs;
   }
 
   /** Bind sources must exist and be directories: checked before a container is made. */
