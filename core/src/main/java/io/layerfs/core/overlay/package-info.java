@@ -122,32 +122,32 @@
  * worse than refusing. A record with an unknown op or type code, or one that ends inside an op, is
  * an {@code IOException} naming the file and the record's offset.
  *
- * <p>{@code meta.snap} is {@code [long magic "LFSMETA1"][int version 4][long generation][long,
- * long container id][int length][int CRC32C of the generation, the id and the payload]} (version
- * 2 and 3: no id, the CRC32C of the generation and the payload) followed by a payload of the
- * same ops ({@code DIR} of every directory, {@code FILE} of every file, {@code LINK} of every
- * name), big-endian. Generations tie the two files together. A new container's log has generation 0
- * and there is no snapshot. Closing the container writes the snapshot of generation G + 1 (the
- * log's G plus one) to {@code meta.snap.tmp}, forces it, renames it over the old one, forces the
- * directory and only then empties the log: it cuts it to its header and rewrites the header with
- * generation G + 1. When the log is empty and no file has an unlogged size or times (nothing
- * changed since the last compaction), the snapshot already holds the state and the close writes
- * nothing: a container opened only to read leaves its files as they were. Loading reads the snapshot, then the log: a log of the snapshot's generation
- * is replayed; one generation behind is a compaction stopped before emptying the log (its
- * records are in the snapshot), skipped and emptied by a writer; any other generation, a log of
- * generation above 0 without a snapshot, a missing log beside a snapshot, or a missing log and
- * snapshot beside a {@code data} directory (a writer creates the log, by temp file and rename,
- * before the data directory) is an {@code IOException} naming the files. A container never
- * written (no log, no snapshot, no data directory) opens empty. A read-only open that races a
- * compaction reads both files again (three reads in all at most). A wrong magic, a version
- * other than 2 to 4, a wrong length or checksum of the snapshot is an {@code IOException} naming
- * the file: version 1 containers are refused, never misread. Version 2 files are version 3
- * without {@code IMAGE_KEY}, version 3 files version 4 without the id; both read as they are. A
- * writer that opens files of an older version, or without the id its record now carries,
- * compacts them at once (snapshot of the next generation, then the log emptied into it), so the
- * files it appends to are version 4 with the id; a layerfs that reads only version 3 refuses
- * them, naming the version. The ops have no version of their own: a change to them or to the
- * meta encoding needs a new version of both files.
+ * <p>{@code meta.snap} is {@code [long magic "LFSMETA1"][int version 4][long generation][long, long
+ * container id][int length][int CRC32C of the generation, the id and the payload]} (version 2 and
+ * 3: no id, the CRC32C of the generation and the payload) followed by a payload of the same ops
+ * ({@code DIR} of every directory, {@code FILE} of every file, {@code LINK} of every name),
+ * big-endian. Generations tie the two files together. A new container's log has generation 0 and
+ * there is no snapshot. Closing the container writes the snapshot of generation G + 1 (the log's G
+ * plus one) to {@code meta.snap.tmp}, forces it, renames it over the old one, forces the directory
+ * and only then empties the log: it cuts it to its header and rewrites the header with generation G
+ * + 1. When the log is empty and no file has an unlogged size or times (nothing changed since the
+ * last compaction), the snapshot already holds the state and the close writes nothing: a container
+ * opened only to read leaves its files as they were. Loading reads the snapshot, then the log: a
+ * log of the snapshot's generation is replayed; one generation behind is a compaction stopped
+ * before emptying the log (its records are in the snapshot), skipped and emptied by a writer; any
+ * other generation, a log of generation above 0 without a snapshot, a missing log beside a
+ * snapshot, or a missing log and snapshot beside a {@code data} directory (a writer creates the
+ * log, by temp file and rename, before the data directory) is an {@code IOException} naming the
+ * files. A container never written (no log, no snapshot, no data directory) opens empty. A
+ * read-only open that races a compaction reads both files again (three reads in all at most). A
+ * wrong magic, a version other than 2 to 4, a wrong length or checksum of the snapshot is an {@code
+ * IOException} naming the file: version 1 containers are refused, never misread. Version 2 files
+ * are version 3 without {@code IMAGE_KEY}, version 3 files version 4 without the id; both read as
+ * they are. A writer that opens files of an older version, or without the id its record now
+ * carries, compacts them at once (snapshot of the next generation, then the log emptied into it),
+ * so the files it appends to are version 4 with the id; a layerfs that reads only version 3 refuses
+ * them, naming the version. The ops have no version of their own: a change to them or to the meta
+ * encoding needs a new version of both files.
  *
  * <h2>Durability</h2>
  *

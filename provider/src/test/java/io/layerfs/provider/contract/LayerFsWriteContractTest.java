@@ -29,8 +29,13 @@ class LayerFsWriteContractTest extends AbstractWriteContractTest {
   @Override
   protected Path freshTree(String name) throws IOException {
     uri = URI.create("layerfs://w-" + name);
-    fs = FileSystems.newFileSystem(uri, Map.of("store", store, "image", FixtureImages.TAG));
+    fs = FileSystems.newFileSystem(uri, createEnv(name));
     return fs.getPath("/");
+  }
+
+  /** The env that creates the container of test {@code name}. */
+  Map<String, Object> createEnv(String name) {
+    return Map.of("store", store, "image", FixtureImages.TAG);
   }
 
   @Override
