@@ -484,15 +484,15 @@ final class DirTree implements FileTree {
         generation.beginChange();
       }
       try {
-        if (existing != null) {
+        if (existing != null && existing.isDirectory()) {
           // the JDK's order: the target goes first (a non-empty directory refuses)
-          if (existing.isDirectory()) {
-            target.stream.deleteDirectory(t);
-            dirs.forget("/" + String.join("/", to));
-          } else {
-            target.stream.deleteFile(t);
-          }
+          target.stream.deleteDirectory(t);
+          dirs.forget("/" + String.join("/", to));
+        } else if (existing != null && moved.isDirectory()) {
+          target.stream.deleteFile(t); // rename(2) puts no directory over a file
         }
+        // over a file, rename(2) replaces it at once: no moment without the name, and no crash
+        // leaves neither file (what ATOMIC_MOVE promises, and a write-then-rename relies on)
         source.stream.move(s, target.stream, t);
       } finally {
         if (directories) {

@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.Deque;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -200,6 +201,12 @@ public final class MountedTree implements FileTree {
    * Consecutive names in one mount are looked up in one pass ({@link DirTree#walk}).
    */
   private Where resolve(String absPath, boolean followLast, boolean full) throws IOException {
+    return resolve(absPath, followLast, full, null);
+  }
+
+  /** {@link #resolve}, adding the path of every link it follows to {@code linksOrNull}. */
+  private Where resolve(String absPath, boolean followLast, boolean full, Set<String> linksOrNull)
+      throws IOException {
     Deque<String> pending = new ArrayDeque<>(names(absPath));
     List<String> done = new ArrayList<>();
     int links = 0;
@@ -256,6 +263,9 @@ public final class MountedTree implements FileTree {
         if (node.type() == EntryType.SYMLINK && (!last || followLast)) {
           if (++links > MAX_LINKS) {
             throw new FileSystemException(absPath, null, "Too many levels of symbolic links");
+          }
+          if (linksOrNull != null) {
+            linksOrNull.add(path);
           }
           done.remove(done.size() - 1);
           String target = node.linkTarget();
@@ -577,8 +587,10 @@ public final class MountedTree implements FileTree {
   public void move(String absSource, String absTarget, boolean replaceExisting)
       throws IOException {
     Where s;
+    Set<String> sourceLinks = new HashSet<>();
     try {
-      s = resolve(absSource, false, true); // a move across copies its mode and times
+      // full: a move across copies its mode and times
+      s = resolve(absSource, false, true, sourceLinks);
     } catch (FileSystemException e) {
       throw NotADirectory.whenRead(e); // the JDK reads the source's attributes first
     }
@@ -593,9 +605,8 @@ public final class MountedTree implements FileTree {
     writable(s, absSource);
     writable(t, absTarget);
     if (s.owner == t.owner) {
-      // in the container's own tree too: it is given the source's resolved path
       if (replaceExisting && t.node != null && t.node.type() == EntryType.SYMLINK
-          && !s.full.equals(t.full)) {
+          && sourceLinks.contains(t.full)) {
         s = afterUnlinkingTheTarget(t, absSource, absTarget);
       }
       treeOf(s).move(pathIn(s), pathIn(t), replaceExisting);
@@ -607,8 +618,9 @@ public final class MountedTree implements FileTree {
   /**
    * The JDK replaces a target by unlinking it and then renaming the source by its path: a source
    * reached through the link it replaced is gone then ({@code NoSuchFileException}). Mounts
-   * resolved the source already, so it is resolved again once the link is gone. (An atomic move
-   * comes with its source's real path, which is found again.)
+   * resolved the source already, so it is resolved again once the link is gone. Only for such a
+   * source: any other move replaces its target at once, as rename(2) does (an atomic move comes
+   * with its source's real path, which no link of the target's leads to).
    */
   private Where afterUnlinkingTheTarget(Where t, String absSource, String absTarget)
       throws IOException {
