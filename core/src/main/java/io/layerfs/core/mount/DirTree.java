@@ -493,7 +493,16 @@ final class DirTree implements FileTree {
         }
         // over a file, rename(2) replaces it at once: no moment without the name, and no crash
         // leaves neither file (what ATOMIC_MOVE promises, and a write-then-rename relies on)
-        source.stream.move(s, target.stream, t);
+        try {
+          source.stream.move(s, target.stream, t);
+        } catch (FileAlreadyExistsException e) {
+          if (existing == null || existing.isDirectory()) {
+            throw e;
+          }
+          // a tmpfs's Jimfs moves over no file: memory only, so nothing to keep across a crash
+          target.stream.deleteFile(t);
+          source.stream.move(s, target.stream, t);
+        }
       } finally {
         if (directories) {
           generation.endChange();

@@ -77,6 +77,30 @@ class ContainerMountsTest {
     return Volumes.dataDir(store, name);
   }
 
+  /**
+   * A move over an existing file replaces it in every kind of mount (a tmpfs's Jimfs renames
+   * over no file, where the host's renameat does), and a move over an empty directory too.
+   */
+  @Test
+  void aMoveReplacesAnExistingFileInEveryKindOfMount() throws IOException {
+    Path host = Files.createDirectories(tmp.resolve("bind-replace"));
+    try (Container c = open("replace", "type=volume,source=replace,target=/v",
+        "type=bind,source=" + host + ",target=/b", "type=tmpfs,target=/t")) {
+      for (String m : List.of("/v", "/b", "/t")) {
+        write(c, m + "/new", "new\n");
+        write(c, m + "/old", "old\n");
+        c.move(m + "/new", m + "/old", true);
+        assertEquals("new\n", readString(c, m + "/old"), m);
+        assertNull(c.find(m + "/new", false), m);
+        c.createDirectory(m + "/empty", 0755);
+        c.createDirectory(m + "/dir", 0755);
+        c.move(m + "/dir", m + "/empty", true);
+        assertTrue(c.lookup(m + "/empty", false).isDirectory(), m);
+        assertNull(c.find(m + "/dir", false), m);
+      }
+    }
+  }
+
   @Test
   void writesLandInTheVolumeWhichOutlivesTheContainerAndIsShared() throws IOException {
     try (Container a = open("a", "type=volume,source=data,target=/data")) {
