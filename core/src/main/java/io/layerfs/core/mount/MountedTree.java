@@ -409,7 +409,9 @@ public final class MountedTree implements FileTree {
       return new Listing(absDir, withMountPoints(w, w.owner.tree.list(w.inner)));
     }
     Listing own = base.listing(w.full);
-    return new OwnListing(absDir, withMountPoints(w, own.names()), this, own);
+    Set<String> mountPoints = mountPointsIn(w);
+    return new OwnListing(absDir, withMountPoints(own.names(), mountPoints), this, own,
+        mountPoints);
   }
 
   /**
@@ -418,8 +420,7 @@ public final class MountedTree implements FileTree {
    */
   @Override
   public Node findChild(Listing dir, String name) throws IOException {
-    if (!(dir instanceof OwnListing l) || l.tree != this
-        || ownerOf(child(l.own.path(), name)) != null) {
+    if (!(dir instanceof OwnListing l) || l.tree != this || l.mountPoints.contains(name)) {
       return null;
     }
     return base.findChild(l.own, name);
@@ -440,12 +441,30 @@ public final class MountedTree implements FileTree {
   private static final class OwnListing extends Listing {
     final MountedTree tree;
     final Listing own;
+    /** The names in the directory that are mounts' targets (a child of it is in no mount else). */
+    final Set<String> mountPoints;
 
-    OwnListing(String path, List<String> names, MountedTree tree, Listing own) {
+    OwnListing(String path, List<String> names, MountedTree tree, Listing own,
+        Set<String> mountPoints) {
       super(path, names);
       this.tree = tree;
       this.own = own;
+      this.mountPoints = mountPoints;
     }
+  }
+
+  /** The names of the mounts' targets in the directory {@code w}. */
+  private Set<String> mountPointsIn(Where w) {
+    Set<String> names = Set.of();
+    for (Mounted m : mounts) {
+      int slash = m.target.lastIndexOf('/');
+      String parent = slash == 0 ? "/" : m.target.substring(0, slash);
+      if (parent.equals(w.full.isEmpty() ? "/" : w.full)) {
+        names = names.isEmpty() ? new HashSet<>() : names;
+        names.add(m.target.substring(slash + 1));
+      }
+    }
+    return names;
   }
 
   private Where listedDirectory(String absDir) throws IOException {
@@ -461,12 +480,13 @@ public final class MountedTree implements FileTree {
 
   /** {@code names} of the directory {@code w} with the mount targets in it it cannot hold. */
   private List<String> withMountPoints(Where w, List<String> names) {
+    return withMountPoints(names, mountPointsIn(w));
+  }
+
+  private static List<String> withMountPoints(List<String> names, Set<String> mountPoints) {
     List<String> added = null;
-    for (Mounted m : mounts) {
-      int slash = m.target.lastIndexOf('/');
-      String parent = slash == 0 ? "/" : m.target.substring(0, slash);
-      String name = m.target.substring(slash + 1);
-      if (parent.equals(w.full.isEmpty() ? "/" : w.full) && !names.contains(name)) {
+    for (String name : mountPoints) {
+      if (!names.contains(name)) {
         added = added == null ? new ArrayList<>(names) : added;
         added.add(name); // a mount point its parent cannot hold (a read-only tree)
       }
