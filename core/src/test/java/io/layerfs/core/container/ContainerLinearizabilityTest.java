@@ -50,18 +50,34 @@ class ContainerLinearizabilityTest {
 
   @Test
   void readsAndRenamesOfSharedFilesAreLinearizable() throws Exception {
+    race("lin", List.of(), "");
+  }
+
+  /**
+   * The same in a volume, a host directory, where a rename over a file must replace it at once
+   * (one that unlinked the target first let reads find no file).
+   */
+  @Test
+  void readsAndRenamesInAVolumeAreLinearizable() throws Exception {
+    race("lin-volume", List.of("type=volume,source=lin,target=/v"), "/v");
+  }
+
+  /** The race in container {@code name} with {@code mounts}, its files under {@code root}. */
+  private void race(String name, List<String> mounts, String root) throws Exception {
     long seconds = Long.getLong("layerfs.concurrency.seconds", 2);
     long seed = Long.getLong("layerfs.concurrency.seed", System.nanoTime());
     ContentStore store = ContentStore.open(tmp.resolve("store"));
     ContainerFixture.build(store);
     try (LayerStore layers = new LayerStore(store);
-        Container c = Container.open(store, layers, "lin", ContainerFixture.IMAGE, false)) {
-      c.createDirectory("/shared", 0755);
-      c.createDirectory("/scratch", 0755);
+        Container c = Container.open(store, layers, name, ContainerFixture.IMAGE, false,
+            mounts)) {
+      String shared = root + "/shared";
+      c.createDirectory(shared, 0755);
+      c.createDirectory(root + "/scratch", 0755);
       ConcurrentLinkedQueue<Op> history = new ConcurrentLinkedQueue<>();
       for (int f = 0; f < FILES; f++) {
         long v = -1 - f;
-        write(c, "/shared/f" + f, content(v), 0);
+        write(c, shared + "/f" + f, content(v), 0);
         history.add(new Op(true, f, v, 0, 0));
       }
       long origin = System.nanoTime();
@@ -73,12 +89,12 @@ class ContainerLinearizabilityTest {
         int thread = t;
         done.add(pool.submit(() -> {
           Random random = new Random(seed * 31 + thread);
-          String temp = "/scratch/t" + thread;
+          String temp = root + "/scratch/t" + thread;
           go.await();
           int ops = 0;
           for (long n = 0; System.nanoTime() < deadline; n++) {
             int f = random.nextInt(FILES);
-            String path = "/shared/f" + f;
+            String path = shared + "/f" + f;
             if (random.nextInt(3) == 0) {
               long v = (long) thread << 40 | n;
               write(c, temp, content(v), 0);
@@ -105,7 +121,7 @@ class ContainerLinearizabilityTest {
       // a last read of each file, after every write
       for (int f = 0; f < FILES; f++) {
         long start = System.nanoTime() - origin;
-        long v = value(read(c, "/shared/f" + f), "/shared/f" + f, seed);
+        long v = value(read(c, shared + "/f" + f), shared + "/f" + f, seed);
         history.add(new Op(false, f, v, start, System.nanoTime() - origin));
       }
       System.out.println("ContainerLinearizabilityTest: " + total + " operations in " + seconds
@@ -113,7 +129,7 @@ class ContainerLinearizabilityTest {
       assertTrue(total > THREADS, "the threads ran");
       for (int f = 0; f < FILES; f++) {
         int file = f;
-        check(history.stream().filter(o -> o.file() == file).toList(), "/shared/f" + f, seed);
+        check(history.stream().filter(o -> o.file() == file).toList(), shared + "/f" + f, seed);
       }
     }
   }
