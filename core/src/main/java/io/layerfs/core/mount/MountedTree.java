@@ -441,7 +441,7 @@ public final class MountedTree implements FileTree {
   private static final class OwnListing extends Listing {
     final MountedTree tree;
     final Listing own;
-    /** The names in the directory that are mounts' targets (a child of it is in no mount else). */
+    /** The names in the directory that are mounts' targets: any other child is the container's. */
     final Set<String> mountPoints;
 
     OwnListing(String path, List<String> names, MountedTree tree, Listing own,
