@@ -10,6 +10,7 @@ import io.layerfs.core.rootfs.LayerStore;
 import io.layerfs.core.store.Container;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -60,6 +61,13 @@ class ContainerLinearizabilityTest {
   @Test
   void readsAndRenamesInAVolumeAreLinearizable() throws Exception {
     race("lin-volume", List.of("type=volume,source=lin,target=/v"), "/v");
+  }
+
+  /** The same in a bind mount of a host directory, which layerfs checks at every step. */
+  @Test
+  void readsAndRenamesInABindMountAreLinearizable() throws Exception {
+    Path host = Files.createDirectories(tmp.resolve("bind"));
+    race("lin-bind", List.of("type=bind,source=" + host + ",target=/b"), "/b");
   }
 
   /** The race in container {@code name} with {@code mounts}, its files under {@code root}. */
