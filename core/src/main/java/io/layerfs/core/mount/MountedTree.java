@@ -624,11 +624,17 @@ public final class MountedTree implements FileTree {
     }
     writable(s, absSource);
     writable(t, absTarget);
-    if (s.owner == t.owner) {
-      if (replaceExisting && t.node != null && t.node.type() == EntryType.SYMLINK
-          && sourceLinks.contains(t.full)) {
-        s = afterUnlinkingTheTarget(t, absSource, absTarget);
+    if (replaceExisting && t.node != null && t.node.type() == EntryType.SYMLINK
+        && sourceLinks.contains(t.full)) {
+      // within one tree or across two: the link goes first, and then the source is looked for
+      s = afterUnlinkingTheTarget(t, absSource, absTarget);
+      t = new Where(t.owner, t.full, t.inner, null);
+      if (s.isMountRoot() || holdsMount(s.full)) {
+        throw new FileSystemException(absSource, absTarget, "Device or resource busy");
       }
+      writable(s, absSource);
+    }
+    if (s.owner == t.owner) {
       treeOf(s).move(pathIn(s), pathIn(t), replaceExisting);
       return;
     }

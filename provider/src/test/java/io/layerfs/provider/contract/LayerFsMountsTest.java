@@ -22,6 +22,7 @@ import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -109,6 +110,31 @@ class LayerFsMountsTest {
       assertFalse(Files.exists(listed.get("one"), LinkOption.NOFOLLOW_LINKS));
       assertEquals(2L, Files.size(listed.get("empty")));
     }
+  }
+
+  /**
+   * A move without ATOMIC_MOVE whose source is reached through the link it replaces, the source
+   * in a volume and the link in the container: the JDK unlinks the target first and then finds
+   * no source, across two file systems as within one (the host directory is the oracle).
+   */
+  @Test
+  void aMoveOverTheLinkItsSourceIsReachedThroughUnlinksItFirstAcrossMounts() throws IOException {
+    Files.createDirectory(host.resolve("dir"));
+    Files.writeString(host.resolve("dir/f"), "data");
+    Files.createSymbolicLink(host.resolve("lnk"), host.resolve("dir"));
+    try (FileSystem fs = open("through", List.of("type=volume,source=through,target=/v"))) {
+      Files.createDirectory(fs.getPath("/v/dir"));
+      Files.writeString(fs.getPath("/v/dir/f"), "data");
+      Files.createSymbolicLink(fs.getPath("/lnk"), fs.getPath("/v/dir"));
+      for (Path root : List.of(host, fs.getPath("/"))) {
+        assertThrows(NoSuchFileException.class, () -> Files.move(root.resolve("lnk/f"),
+            root.resolve("lnk"), StandardCopyOption.REPLACE_EXISTING), root.toString());
+        assertFalse(Files.exists(root.resolve("lnk"), LinkOption.NOFOLLOW_LINKS), root + ": "
+            + "the link went first");
+      }
+      assertEquals("data", Files.readString(fs.getPath("/v/dir/f")), "the source stays");
+    }
+    assertEquals("data", Files.readString(host.resolve("dir/f")));
   }
 
   @Test
