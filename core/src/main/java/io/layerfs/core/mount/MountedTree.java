@@ -404,14 +404,42 @@ public final class MountedTree implements FileTree {
    */
   @Override
   public Listing listing(String absDir) throws IOException {
-    Where w = listedDirectory(absDir);
-    if (w.owner != null) {
-      return new Listing(absDir, withMountPoints(w, w.owner.tree.list(w.inner)));
+    Listing own = directListing(absDir);
+    String full = absDir;
+    if (own == null) {
+      Where w = listedDirectory(absDir);
+      if (w.owner != null) {
+        return new Listing(absDir, withMountPoints(w, w.owner.tree.list(w.inner)));
+      }
+      own = base.listing(w.full);
+      full = w.full;
     }
-    Listing own = base.listing(w.full);
-    Set<String> mountPoints = mountPointsIn(w);
+    Set<String> mountPoints = mountPointsIn(full);
     return new OwnListing(absDir, withMountPoints(own.names(), mountPoints), this, own,
         mountPoints);
+  }
+
+  /**
+   * The container's listing of {@code absDir} when the path is the real path of a directory of
+   * the container's own tree, no mount on it or above it (as a walk lists every directory): one
+   * lookup in that tree rather than one per name through the mount table. Null otherwise (a
+   * mount, a symbolic link, {@code .} or {@code ..} on the way: the real path differs), and then
+   * the path is resolved the long way.
+   */
+  private Listing directListing(String absDir) throws IOException {
+    if (ownerOf(absDir) != null) {
+      return null;
+    }
+    Node dir;
+    try {
+      dir = base.find(absDir, false);
+    } catch (FileSystemException e) {
+      return null; // the long way says what is wrong, as for any path
+    }
+    if (dir == null || !dir.isDirectory() || !dir.path().equals(absDir)) {
+      return null;
+    }
+    return base.listing(absDir);
   }
 
   /**
@@ -455,11 +483,16 @@ public final class MountedTree implements FileTree {
 
   /** The names of the mounts' targets in the directory {@code w}. */
   private Set<String> mountPointsIn(Where w) {
+    return mountPointsIn(w.full);
+  }
+
+  /** The names of the mounts' targets in the directory whose real path is {@code full}. */
+  private Set<String> mountPointsIn(String full) {
     Set<String> names = Set.of();
     for (Mounted m : mounts) {
       int slash = m.target.lastIndexOf('/');
       String parent = slash == 0 ? "/" : m.target.substring(0, slash);
-      if (parent.equals(w.full.isEmpty() ? "/" : w.full)) {
+      if (parent.equals(full.isEmpty() ? "/" : full)) {
         names = names.isEmpty() ? new HashSet<>() : names;
         names.add(m.target.substring(slash + 1));
       }

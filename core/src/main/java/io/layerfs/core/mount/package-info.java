@@ -26,7 +26,10 @@
  * "Read-only file system")}, as the default provider reports {@code EROFS}. A listing of a
  * directory the container holds keeps the overlay's listing, so that a walk finds each listed
  * child in one step, as in a container without mounts; a child that is a mount's target is
- * looked up name by name (the mount hides the overlay's entry there).
+ * looked up name by name (the mount hides the overlay's entry there). A directory whose path is
+ * its real path in the overlay, with no mount on it or above it, is listed straight from the
+ * overlay (one lookup there); any other (a link or {@code ..} on the way, which may lead into a
+ * mount) is resolved name by name through the mount table first.
  *
  * <h2>Mounts</h2>
  *

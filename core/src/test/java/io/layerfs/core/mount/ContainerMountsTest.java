@@ -285,6 +285,26 @@ class ContainerMountsTest {
     assertTrue(Files.exists(host.resolve("new")));
   }
 
+  /**
+   * A directory listed through a link or {@code ..} that leads into a mount lists the mount's
+   * directory, never the container's own directory of that path, which the mount hides (a
+   * listing of the container's own tree is taken directly only for a path that is its real one).
+   */
+  @Test
+  void aListingReachedThroughALinkOrDotDotIntoAMountListsTheMount() throws IOException {
+    Files.createDirectory(host.resolve("sub"));
+    Files.writeString(host.resolve("sub/host-only"), "h\n");
+    try (Container c = open("c", "type=bind,source=" + host + ",target=/d1")) {
+      c.createSymbolicLink("/to-d1", "/d1");
+      c.createSymbolicLink("/d2/sub-link", "../d1/sub");
+      for (String dir : List.of("/d1/sub", "/to-d1/sub", "/d2/../d1/sub", "/d2/sub-link")) {
+        assertEquals(List.of("host-only"), c.list(dir), dir);
+        assertEquals(List.of("host-only"), c.listing(dir).names(), dir);
+      }
+      assertEquals(List.of("c", "sub-link"), c.listing("/d2").names(), "no mount there");
+    }
+  }
+
   @Test
   void readOnlyMountsRefuseEveryWriteAsLinuxDoes() throws IOException {
     try (Container c = open("c", "type=bind,source=" + host + ",target=/ro,readonly")) {
