@@ -42,7 +42,11 @@ public record Mount(Type type, String source, String target, boolean readOnly, b
     }
   }
 
-  private static final Pattern VOLUME_NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]*");
+  /** Compiled on first use: a container without volumes parses no name. */
+  private static final class VolumeName {
+    static final Pattern PATTERN = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]*");
+  }
+
   private static final Set<String> PROPAGATIONS =
       Set.of("private", "rprivate", "shared", "rshared", "slave", "rslave");
   private static final int DEFAULT_TMPFS_MODE = 01777;
@@ -134,7 +138,7 @@ public record Mount(Type type, String source, String target, boolean readOnly, b
           throw bad(spec, "a volume needs a source naming it (anonymous volumes are not "
               + "supported)");
         }
-        if (source.length() > 255 || !VOLUME_NAME.matcher(source).matches()) {
+        if (source.length() > 255 || !VolumeName.PATTERN.matcher(source).matches()) {
           throw bad(spec, "volume name '" + source + "' must match [a-zA-Z0-9][a-zA-Z0-9_.-]*");
         }
       }

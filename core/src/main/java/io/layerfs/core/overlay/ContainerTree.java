@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReadWriteLock;
+import java.util.function.IntSupplier;
 
 /**
  * The merged view of a container: its upper layer over the image's {@link RootFs}, resolved as
@@ -241,7 +242,10 @@ final class ContainerTree {
 
   private Found resolve(String absPath, boolean followLast, boolean allowMissing,
       boolean nullIfMissing) throws IOException {
-    ArrayDeque<String> todo = new ArrayDeque<>(PathNames.componentsRaw(absPath));
+    ArrayDeque<String> todo = new ArrayDeque<>();
+    for (String name : PathNames.componentsRaw(absPath)) {
+      todo.addLast(name); // not the copying constructor, which calls forEach with a lambda
+    }
     Cursor cur = rootCursor();
     int hops = 0;
     if (todo.isEmpty()) {
@@ -495,13 +499,44 @@ final class ContainerTree {
       return ((LayerNode) f.obj).withPath(f.path);
     }
     if (f.obj instanceof UpperDir) {
-      Cursor c = f.dir;
-      return new UpperNode(f.path, (UpperDir) f.obj, () -> subdirLinks(c));
+      return new UpperNode(f.path, (UpperDir) f.obj, new SubdirLinks(this, f.dir));
     }
     UpperFile u = (UpperFile) f.obj;
     synchronized (u) {
-      int links = Math.max(1, u.nlink);
-      return new UpperNode(f.path, u, () -> links);
+      return new UpperNode(f.path, u, new FileLinks(Math.max(1, u.nlink)));
+    }
+  }
+
+  // Classes, not lambdas, for the link counts: a fresh JVM spins a class for a lambda on its
+  // first use, and a container's first walk makes these for every upper node.
+
+  /** A directory's link count, counted when first asked. */
+  private static final class SubdirLinks implements IntSupplier {
+    private final ContainerTree tree;
+    private final Cursor dir;
+
+    SubdirLinks(ContainerTree tree, Cursor dir) {
+      this.tree = tree;
+      this.dir = dir;
+    }
+
+    @Override
+    public int getAsInt() {
+      return tree.subdirLinks(dir);
+    }
+  }
+
+  /** A file's link count as it was when its node was made. */
+  private static final class FileLinks implements IntSupplier {
+    private final int links;
+
+    FileLinks(int links) {
+      this.links = links;
+    }
+
+    @Override
+    public int getAsInt() {
+      return links;
     }
   }
 

@@ -78,7 +78,13 @@ public final class MetaLog implements Closeable {
     FileChannel open(Path p, Set<? extends OpenOption> options) throws IOException;
   }
 
-  static final Opener FILES = FileChannel::open;
+  /** The files as they are. A class, not a method reference: one is spun on first use. */
+  static final Opener FILES = new Opener() {
+    @Override
+    public FileChannel open(Path p, Set<? extends OpenOption> options) throws IOException {
+      return FileChannel.open(p, options);
+    }
+  };
 
   private final Path file;
   /** The id this log's headers carry, or null for none. */
@@ -170,18 +176,26 @@ public final class MetaLog implements Closeable {
 
   /** Reads the snapshot and the log as {@link #load} does, listing problems instead. */
   static State scan(Path dir) throws IOException {
-    return scan(dir, null, Files::readAllBytes);
+    return scan(dir, null, WHOLE_FILES);
   }
 
   /** {@link #scan(Path)} for the container whose record carries {@code idOrNull}. */
   static State scan(Path dir, UUID idOrNull) throws IOException {
-    return scan(dir, idOrNull, Files::readAllBytes);
+    return scan(dir, idOrNull, WHOLE_FILES);
   }
 
   /** Reads a metadata file whole. */
   interface Reader {
     byte[] read(Path p) throws IOException;
   }
+
+  /** Reads with {@code Files.readAllBytes}; a class, as {@link #FILES} is. */
+  private static final Reader WHOLE_FILES = new Reader() {
+    @Override
+    public byte[] read(Path p) throws IOException {
+      return Files.readAllBytes(p);
+    }
+  };
 
   /**
    * {@link #scan(Path)}, reading files with {@code files}: the seam through which a test lets a

@@ -24,6 +24,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -88,7 +89,8 @@ final class UpperLayer implements Closeable {
   /** Why a change could not be logged after it changed memory, or null. */
   private volatile String broken;
   /** Applied to each data file channel as it opens (see {@link #wrapChannels}). */
-  private UnaryOperator<FileChannel> dataChannels = UnaryOperator.identity();
+  /** What tests wrap data channels with ({@link #wrapChannels}), or null for none. */
+  private UnaryOperator<FileChannel> dataChannels;
 
   private UpperLayer(Path dir, UUID id, boolean readOnly, LayerStore layers,
       List<Layer> imageLayers) {
@@ -227,8 +229,10 @@ final class UpperLayer implements Closeable {
 
   /** Opens the data file of {@code id} (relative to the open data directory where possible). */
   FileChannel openData(long id, Set<? extends OpenOption> options) throws IOException {
-    return dataChannels.apply(
-        data != null ? data.channel(id, options) : FileChannel.open(dataPath(id), options));
+    FileChannel ch =
+        data != null ? data.channel(id, options) : FileChannel.open(dataPath(id), options);
+    UnaryOperator<FileChannel> wrapper = dataChannels;
+    return wrapper == null ? ch : wrapper.apply(ch);
   }
 
   /**
@@ -493,7 +497,11 @@ final class UpperLayer implements Closeable {
         switch (op) {
           case OP_DIR: {
             long id = in.readLong();
-            UpperDir d = dirs.computeIfAbsent(id, UpperDir::new);
+            UpperDir d = dirs.get(id); // not computeIfAbsent: a lambda is spun on first use
+            if (d == null) {
+              d = new UpperDir(id);
+              dirs.put(id, d);
+            }
             readMeta(in, d);
             d.lower = in.readBoolean() ? readString(in) : null;
             see(id);
@@ -501,7 +509,11 @@ final class UpperLayer implements Closeable {
           }
           case OP_FILE: {
             long id = in.readLong();
-            UpperFile f = files.computeIfAbsent(id, k -> new UpperFile(this, k, EntryType.FILE));
+            UpperFile f = files.get(id);
+            if (f == null) {
+              f = new UpperFile(this, id, EntryType.FILE);
+              files.put(id, f);
+            }
             readMeta(in, f);
             f.type = EntryType.fromCode(in.readUnsignedByte());
             f.linkTarget = readString(in);
@@ -620,7 +632,11 @@ final class UpperLayer implements Closeable {
       }
     }
     dirs.keySet().retainAll(reachableDirs.keySet());
-    files.values().removeIf(f -> f.nlink == 0);
+    for (Iterator<UpperFile> it = files.values().iterator(); it.hasNext(); ) {
+      if (it.next().nlink == 0) {
+        it.remove();
+      }
+    }
   }
 
   private void removeOrphans() throws IOException {

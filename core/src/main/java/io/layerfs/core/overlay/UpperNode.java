@@ -62,7 +62,10 @@ final class UpperNode implements Node.Upper {
 
   private static Map<String, byte[]> copy(Map<String, byte[]> m) {
     Map<String, byte[]> c = new TreeMap<>();
-    m.forEach((k, v) -> c.put(k, v.clone()));
+    // a loop, not forEach with a lambda: every node copies, and a lambda is spun on first use
+    for (Map.Entry<String, byte[]> e : m.entrySet()) {
+      c.put(e.getKey(), e.getValue().clone());
+    }
     return c;
   }
 
