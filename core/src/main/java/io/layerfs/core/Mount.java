@@ -232,8 +232,11 @@ public record Mount(Type type, String source, String target, boolean readOnly, b
    * doubled, as Go's CSV writer (and so Docker) quotes it.
    */
   public static String quote(String field) {
-    boolean plain = field.chars().noneMatch(c -> c == ',' || c == '"' || c == '\n' || c == '\r')
-        && field.strip().equals(field);
+    boolean plain = field.strip().equals(field);
+    for (int i = 0; plain && i < field.length(); i++) { // a loop: a lambda is spun on first use
+      char c = field.charAt(i);
+      plain = c != ',' && c != '"' && c != '\n' && c != '\r';
+    }
     return plain ? field : '"' + field.replace("\"", "\"\"") + '"';
   }
 

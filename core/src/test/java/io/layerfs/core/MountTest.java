@@ -96,6 +96,10 @@ class MountTest {
     assertEquals(b, Mount.parse(b.spec()));
     assertEquals("target=/a", Mount.quote("target=/a"));
     assertEquals("\"target=/a \"\"b\"\"\"", Mount.quote("target=/a \"b\""));
+    assertEquals("\"target=/a\nb\"", Mount.quote("target=/a\nb"));
+    assertEquals("\"target=/a\rb\"", Mount.quote("target=/a\rb"));
+    assertEquals("\"target=/a,b\"", Mount.quote("target=/a,b"));
+    assertEquals("\"target=/a \"", Mount.quote("target=/a "), "white space at an end");
   }
 
   @Test

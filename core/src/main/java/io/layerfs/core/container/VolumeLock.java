@@ -41,8 +41,13 @@ public final class VolumeLock implements AutoCloseable {
   public static VolumeLock acquire(ContentStore store) throws IOException {
     Path file = file(store);
     Files.createDirectories(file.getParent());
-    ReentrantLock local = IN_JVM.computeIfAbsent(file.getParent().toRealPath()
-        .resolve(LOCK_FILE), k -> new ReentrantLock());
+    Path key = file.getParent().toRealPath().resolve(LOCK_FILE);
+    ReentrantLock local = IN_JVM.get(key); // not computeIfAbsent: a lambda is spun on first use
+    if (local == null) {
+      ReentrantLock made = new ReentrantLock();
+      local = IN_JVM.putIfAbsent(key, made);
+      local = local == null ? made : local;
+    }
     local.lock();
     FileChannel channel = null;
     try {

@@ -100,12 +100,23 @@ public final class MountedTree implements FileTree {
       throws IOException {
     MountedTree tree = new MountedTree(base);
     try {
+      // comparators as classes, not lambdas: a fresh JVM spins a class for each lambda
       List<Mount> shortFirst = new ArrayList<>(mounts);
-      shortFirst.sort(Comparator.comparingInt(m -> m.target().length()));
+      shortFirst.sort(new Comparator<Mount>() {
+        @Override
+        public int compare(Mount a, Mount b) {
+          return Integer.compare(a.target().length(), b.target().length());
+        }
+      });
       for (Mount m : shortFirst) {
         tree.mount(m, volumes);
       }
-      tree.mounts.sort(Comparator.comparingInt(x -> mounts.indexOf(x.mount())));
+      tree.mounts.sort(new Comparator<Mounted>() {
+        @Override
+        public int compare(Mounted a, Mounted b) {
+          return Integer.compare(indexOfSame(mounts, a.mount()), indexOfSame(mounts, b.mount()));
+        }
+      });
       return tree;
     } catch (IOException | RuntimeException e) {
       tree.closeMounts();
@@ -163,7 +174,12 @@ public final class MountedTree implements FileTree {
     }
     mounts.add(mounted);
     List<Mounted> sorted = new ArrayList<>(mounts);
-    sorted.sort(Comparator.comparingInt((Mounted x) -> x.target.length()).reversed());
+    sorted.sort(new Comparator<Mounted>() {
+      @Override
+      public int compare(Mounted a, Mounted b) {
+        return Integer.compare(b.target.length(), a.target.length()); // longest first
+      }
+    });
     byLength = List.copyOf(sorted);
   }
 
@@ -207,7 +223,10 @@ public final class MountedTree implements FileTree {
   /** {@link #resolve}, adding the path of every link it follows to {@code linksOrNull}. */
   private Where resolve(String absPath, boolean followLast, boolean full, Set<String> linksOrNull)
       throws IOException {
-    Deque<String> pending = new ArrayDeque<>(names(absPath));
+    Deque<String> pending = new ArrayDeque<>();
+    for (String name : names(absPath)) {
+      pending.addLast(name); // not the copying constructor, which calls forEach with a lambda
+    }
     List<String> done = new ArrayList<>();
     int links = 0;
     while (!pending.isEmpty()) {
@@ -299,10 +318,30 @@ public final class MountedTree implements FileTree {
     return new Where(owner, path, owner == null ? path : owner.inner(path), findIn(owner, path));
   }
 
+  /**
+   * The index of {@code m} itself in {@code mounts}: not {@code indexOf}, whose record {@code
+   * equals} a fresh JVM bootstraps through method handles on its first call.
+   */
+  private static int indexOfSame(List<Mount> mounts, Mount m) {
+    for (int i = 0; i < mounts.size(); i++) {
+      if (mounts.get(i) == m) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
   /** True when no name of {@code absPath} is {@code .} or {@code ..}. */
   private static boolean plain(String absPath) {
-    return !absPath.contains("/.") || names(absPath).stream()
-        .noneMatch(n -> n.equals(".") || n.equals(".."));
+    if (!absPath.contains("/.")) {
+      return true;
+    }
+    for (String n : names(absPath)) {
+      if (n.equals(".") || n.equals("..")) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static String child(String dir, String name) {
@@ -355,7 +394,11 @@ public final class MountedTree implements FileTree {
 
   @Override
   public List<Mount> mounts() {
-    return mounts.stream().map(Mounted::mount).toList();
+    List<Mount> all = new ArrayList<>(mounts.size());
+    for (Mounted m : mounts) {
+      all.add(m.mount());
+    }
+    return List.copyOf(all);
   }
 
   @Override

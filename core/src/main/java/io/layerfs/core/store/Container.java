@@ -310,7 +310,10 @@ public final class Container implements FileTree {
     Overlay overlay = Overlay.open(dir, id, readOnly, root, layers);
     FileTree files = overlay;
     if (!mounts.isEmpty()) {
-      boolean volumes = mounts.stream().anyMatch(m -> m.type() == Mount.Type.VOLUME);
+      boolean volumes = false;
+      for (Mount m : mounts) { // a loop: a fresh JVM spins a class for a lambda's first use
+        volumes |= m.type() == Mount.Type.VOLUME;
+      }
       // the record naming the volumes is written: a removal now refuses, or finished before
       try (VolumeLock mounting = volumes && !readOnly ? VolumeLock.acquire(store) : null) {
         files = MountedTree.open(overlay, mounts, new MountedTree.VolumeDirectories() {
