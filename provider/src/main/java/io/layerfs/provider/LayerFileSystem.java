@@ -203,11 +203,11 @@ final class LayerFileSystem extends FileSystem {
   Node lookup(LayerPath path, boolean follow) throws IOException {
     ensureOpen();
     try {
-      String absolute = path.absolute();
       if (!Thread.currentThread().isInterrupted()) {
-        Node listed = listed(path, follow);
-        return listed != null ? listed : tree.lookup(absolute, follow); // without a lambda
+        Node listed = listed(path, follow); // first: a walk's paths need no string for it
+        return listed != null ? listed : tree.lookup(path.absolute(), follow); // without a lambda
       }
+      String absolute = path.absolute();
       return Uninterrupted.call(() -> tree.lookup(absolute, follow));
     } catch (FileSystemException e) {
       throw named(e, path);
@@ -221,11 +221,11 @@ final class LayerFileSystem extends FileSystem {
       return null; // a file system of paths only
     }
     try {
-      String absolute = path.absolute();
       if (!Thread.currentThread().isInterrupted()) {
         Node listed = listed(path, follow);
-        return listed != null ? listed : tree.find(absolute, follow); // without a lambda
+        return listed != null ? listed : tree.find(path.absolute(), follow); // without a lambda
       }
+      String absolute = path.absolute();
       return Uninterrupted.call(() -> tree.find(absolute, follow));
     } catch (FileSystemException e) {
       throw named(e, path);

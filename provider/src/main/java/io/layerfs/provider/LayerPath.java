@@ -25,7 +25,9 @@ import java.util.Objects;
  * <p><b>Algebra.</b> Every operation behaves exactly as the JDK's own Unix paths (the default file
  * system on Linux) do, quirks included; the property tests use the JDK as the oracle. The
  * representation mirrors it: the path string with repeated and trailing slashes collapsed, plus
- * the offset where each name starts. The empty path has one (empty) name, the root has none.
+ * the offset where each name starts (a child a directory stream made keeps its parent and name
+ * and builds its string on first use: a walk's paths seldom need one). The empty path has one
+ * (empty) name, the root has none.
  * Notable inherited rules:
  *
  * <ul>
@@ -59,8 +61,16 @@ final class LayerPath implements Path {
   private static final int[] EMPTY_OFFSETS = new int[1];
 
   private final LayerFileSystem fs;
-  private final String path;
+  /**
+   * The clean path string; for a child a directory stream made, null until first asked ({@link
+   * #str}): a walk that only reads attributes never needs it. Racy single-check, as {@link
+   * #absolute} is (a String is immutable).
+   */
+  private String path;
   private final int[] offsets;
+  /** Such a child's parent and name, from which {@link #str} builds its path; else null. */
+  private final LayerPath lazyParent;
+  private final String lazyName;
   private String absolute;
   // Set only on a path a directory stream made (see LayerFileSystem#listed): the listing and the
   // name listed, from which the path's node is found in one step, and the node then kept (with
@@ -80,6 +90,27 @@ final class LayerPath implements Path {
     this.fs = fs;
     this.path = path;
     this.offsets = offsets;
+    this.lazyParent = null;
+    this.lazyName = null;
+  }
+
+  /** The child {@code name} (a plain name) of the non-empty {@code parent}, its string unbuilt. */
+  private LayerPath(LayerPath parent, String name, int[] offsets) {
+    this.fs = parent.fs;
+    this.offsets = offsets;
+    this.lazyParent = parent;
+    this.lazyName = name;
+  }
+
+  /** The path string, built on first use for a child a directory stream made. */
+  private String str() {
+    String p = path;
+    if (p == null) {
+      String dir = lazyParent.str();
+      p = dir.equals("/") ? "/".concat(lazyName) : dir.concat("/").concat(lazyName);
+      path = p;
+    }
+    return p;
   }
 
   /**
@@ -149,7 +180,7 @@ final class LayerPath implements Path {
   }
 
   private String computeAbsolute() {
-    return isAbsolute() ? path : "/" + path;
+    return isAbsolute() ? str() : "/" + str();
   }
 
   /** Marks this path, just made by a directory stream, as the child {@code name} of a listing. */
@@ -271,11 +302,11 @@ final class LayerPath implements Path {
 
   @Override
   public boolean isAbsolute() {
-    return !path.isEmpty() && path.charAt(0) == '/';
+    return !str().isEmpty() && str().charAt(0) == '/';
   }
 
   private boolean isEmpty() {
-    return path.isEmpty();
+    return str().isEmpty();
   }
 
   @Override
@@ -292,7 +323,7 @@ final class LayerPath implements Path {
     if (count == 1 && !isAbsolute()) {
       return this;
     }
-    return new LayerPath(fs, path.substring(offsets[count - 1]));
+    return new LayerPath(fs, str().substring(offsets[count - 1]));
   }
 
   @Override
@@ -305,7 +336,7 @@ final class LayerPath implements Path {
     if (len <= 0) {
       return getRoot();
     }
-    return new LayerPath(fs, path.substring(0, len));
+    return new LayerPath(fs, str().substring(0, len));
   }
 
   @Override
@@ -318,7 +349,7 @@ final class LayerPath implements Path {
     if (index < 0 || index >= offsets.length) {
       throw new IllegalArgumentException();
     }
-    return new LayerPath(fs, path.substring(offsets[index], end(index)));
+    return new LayerPath(fs, str().substring(offsets[index], end(index)));
   }
 
   @Override
@@ -327,17 +358,17 @@ final class LayerPath implements Path {
         || beginIndex >= endIndex) {
       throw new IllegalArgumentException();
     }
-    return new LayerPath(fs, path.substring(offsets[beginIndex], end(endIndex - 1)));
+    return new LayerPath(fs, str().substring(offsets[beginIndex], end(endIndex - 1)));
   }
 
   /** End (exclusive) of the name at {@code index}. */
   private int end(int index) {
-    return index == offsets.length - 1 ? path.length() : offsets[index + 1] - 1;
+    return index == offsets.length - 1 ? str().length() : offsets[index + 1] - 1;
   }
 
   private boolean nameIs(int index, String s) {
     int begin = offsets[index];
-    return end(index) - begin == s.length() && path.startsWith(s, begin);
+    return end(index) - begin == s.length() && str().startsWith(s, begin);
   }
 
   private boolean isDot(int index) {
@@ -364,7 +395,7 @@ final class LayerPath implements Path {
     if (!(Objects.requireNonNull(other) instanceof LayerPath that) || that.fs != fs) {
       return false;
     }
-    if (that.path.length() > path.length()) {
+    if (that.str().length() > str().length()) {
       return false;
     }
     int thisCount = offsets.length;
@@ -376,7 +407,7 @@ final class LayerPath implements Path {
     if (thatCount > thisCount) {
       return false;
     }
-    if (thatCount == thisCount && path.length() != that.path.length()) {
+    if (thatCount == thisCount && str().length() != that.str().length()) {
       return false;
     }
     for (int i = 0; i < thatCount; i++) {
@@ -384,11 +415,11 @@ final class LayerPath implements Path {
         return false;
       }
     }
-    if (!path.startsWith(that.path)) {
+    if (!str().startsWith(that.str())) {
       return false;
     }
     // the match must end on a name boundary
-    return that.path.length() == path.length() || path.charAt(that.path.length()) == '/';
+    return that.str().length() == str().length() || str().charAt(that.str().length()) == '/';
   }
 
   @Override
@@ -401,8 +432,8 @@ final class LayerPath implements Path {
     if (!(Objects.requireNonNull(other) instanceof LayerPath that) || that.fs != fs) {
       return false;
     }
-    int thisLen = path.length();
-    int thatLen = that.path.length();
+    int thisLen = str().length();
+    int thatLen = that.str().length();
     if (thatLen > thisLen) {
       return false;
     }
@@ -431,7 +462,7 @@ final class LayerPath implements Path {
     int thisPos = offsets[thisCount - thatCount];
     int thatPos = that.offsets[0];
     return thatLen - thatPos == thisLen - thisPos
-        && path.regionMatches(thisPos, that.path, thatPos, thatLen - thatPos);
+        && str().regionMatches(thisPos, that.str(), thatPos, thatLen - thatPos);
   }
 
   @Override
@@ -448,7 +479,7 @@ final class LayerPath implements Path {
         return byName;
       }
     }
-    return compareCodePoints(path, that.path);
+    return compareCodePoints(str(), that.str());
   }
 
   /** Code point order, which is the order of the UTF-8 bytes the JDK compares. */
@@ -474,17 +505,17 @@ final class LayerPath implements Path {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof LayerPath that && that.fs == fs && that.path.equals(path);
+    return o instanceof LayerPath that && that.fs == fs && that.str().equals(str());
   }
 
   @Override
   public int hashCode() {
-    return path.hashCode();
+    return str().hashCode();
   }
 
   @Override
   public String toString() {
-    return path;
+    return str();
   }
 
   // --- combining ---
@@ -533,7 +564,7 @@ final class LayerPath implements Path {
     if (top == 0) {
       return new LayerPath(fs, rooted ? "/" : "");
     }
-    StringBuilder sb = new StringBuilder(path.length());
+    StringBuilder sb = new StringBuilder(str().length());
     if (rooted) {
       sb.append('/');
     }
@@ -541,7 +572,7 @@ final class LayerPath implements Path {
       if (k > 0) {
         sb.append('/');
       }
-      sb.append(path, offsets[kept[k]], end(kept[k]));
+      sb.append(str(), offsets[kept[k]], end(kept[k]));
     }
     return new LayerPath(fs, sb.toString());
   }
@@ -552,7 +583,7 @@ final class LayerPath implements Path {
     if (child.isAbsolute()) {
       return child;
     }
-    return resolveClean(child.path);
+    return resolveClean(child.str());
   }
 
   @Override
@@ -570,32 +601,24 @@ final class LayerPath implements Path {
     if (n == 0) {
       return this;
     }
-    if (isEmpty()) {
-      return plainName(name.toCharArray(), 0) ? new LayerPath(fs, name, EMPTY_OFFSETS)
-          : resolve(name);
-    }
-    boolean root = offsets.length == 0;
-    int start = root ? 1 : path.length() + 1;
-    char[] joined = new char[start + n];
-    path.getChars(0, start - 1, joined, 0);
-    joined[start - 1] = '/';
-    name.getChars(0, n, joined, start);
-    if (!plainName(joined, start)) {
+    if (!plainName(name)) {
       return resolve(name);
     }
+    if (isEmpty()) {
+      return new LayerPath(fs, name, EMPTY_OFFSETS);
+    }
+    int start = offsets.length == 0 ? 1 : str().length() + 1;
     int[] childOffsets = Arrays.copyOf(offsets, offsets.length + 1);
     childOffsets[offsets.length] = start;
-    return new LayerPath(fs, new String(joined), childOffsets);
+    return new LayerPath(this, name, childOffsets);
   }
 
   /**
-   * Whether the name in {@code chars} from {@code from} on has no slash, no NUL and no surrogate
-   * (those go the general way). A loop over an array, not {@code charAt}: a fresh JVM runs a
-   * walk's first names in the interpreter, where each call costs.
+   * Whether {@code name} has no slash, no NUL and no surrogate (those go the general way).
    */
-  private static boolean plainName(char[] chars, int from) {
-    for (int i = from; i < chars.length; i++) {
-      char c = chars[i];
+  private static boolean plainName(String name) {
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
       if (c == '/' || c == '\0'
           || (c >= Character.MIN_SURROGATE && c <= Character.MAX_SURROGATE)) {
         return false;
@@ -604,6 +627,7 @@ final class LayerPath implements Path {
     return true;
   }
 
+
   private LayerPath resolveClean(String child) {
     if (child.isEmpty()) {
       return this;
@@ -611,10 +635,10 @@ final class LayerPath implements Path {
     if (isEmpty() || child.charAt(0) == '/') {
       return new LayerPath(fs, child);
     }
-    if (path.equals("/")) {
+    if (str().equals("/")) {
       return new LayerPath(fs, "/" + child);
     }
-    return new LayerPath(fs, path + "/" + child);
+    return new LayerPath(fs, str() + "/" + child);
   }
 
   @Override
@@ -675,7 +699,7 @@ final class LayerPath implements Path {
       return childRemaining;
     }
     int dotdots = baseRemaining.getNameCount();
-    StringBuilder sb = new StringBuilder(dotdots * 3 + childRemaining.path.length());
+    StringBuilder sb = new StringBuilder(dotdots * 3 + childRemaining.str().length());
     for (int k = 0; k < dotdots; k++) {
       if (k > 0) {
         sb.append('/');
@@ -683,7 +707,7 @@ final class LayerPath implements Path {
       sb.append("..");
     }
     if (!childEmpty) {
-      sb.append('/').append(childRemaining.path);
+      sb.append('/').append(childRemaining.str());
     }
     return new LayerPath(fs, sb.toString());
   }
@@ -696,7 +720,7 @@ final class LayerPath implements Path {
     if (isAbsolute()) {
       return this;
     }
-    return new LayerPath(fs, isEmpty() ? "/" : "/" + path);
+    return new LayerPath(fs, isEmpty() ? "/" : "/" + str());
   }
 
   @Override
@@ -707,7 +731,7 @@ final class LayerPath implements Path {
 
   @Override
   public URI toUri() {
-    String absolute = toAbsolutePath().path;
+    String absolute = toAbsolutePath().str();
     if (!absolute.endsWith("/") && isDirectory()) {
       // as the default provider: a directory's URI ends with a slash, so resolve() stays in it
       absolute += "/";

@@ -43,7 +43,8 @@
  * that reads a path's attributes twice resolves it once: for good in an image view, whose tree
  * never changes ({@link io.layerfs.core.FileTree#immutable}); in a container only while nothing
  * changed since the listing ({@link io.layerfs.core.FileTree#stillFound}), else the path is
- * looked up anew;
+ * looked up anew. Such a path builds its string only when first asked for it: a walk that reads
+ * attributes never does;
  * a {@code WatchService} ({@code LayerWatchService}) reports the changes made through the file
  * system; owners are named from the container's own {@code /etc/passwd} and {@code /etc/group}
  * ({@code ContainerAccounts}).

@@ -104,6 +104,25 @@ class LayerPathTest {
   }
 
   @Test
+  void aListedNameOfAListedNameIsResolveTwice() {
+    // a walk's paths: each the child of a path a listing made, their strings built on first use
+    Gen<String> names = P.strings("ab.\u00e9/\0\uD800\uDC00", 0, 3);
+    P.qt().forAll(PATHS, names, names).checkAssert((a, n1, n2) -> {
+      String expected = outcome(() -> ours(a).resolve(n1).resolve(n2));
+      assertEquals(expected, outcome(() -> ours(a).resolveName(n1).resolveName(n2)));
+      if (expected.startsWith("= ")) {
+        LayerPath listed = ours(a).resolveName(n1).resolveName(n2);
+        // asked before anything builds its string
+        assertEquals(ours(a).resolve(n1).resolve(n2).hashCode(), listed.hashCode());
+        assertEquals(ours(a).resolve(n1).resolve(n2).getNameCount(),
+            ours(a).resolveName(n1).resolveName(n2).getNameCount());
+        assertEquals(ours(a).resolve(n1).resolve(n2).toString(),
+            ours(a).resolveName(n1).resolveName(n2).toString());
+      }
+    });
+  }
+
+  @Test
   void resolveSibling() {
     P.qt().forAll(PATHS, PATHS).checkAssert((a, b) -> {
       assertEquals(
