@@ -6,19 +6,15 @@ import io.layerfs.core.FileTree;
 import io.layerfs.core.Layer;
 import io.layerfs.core.Mount;
 import io.layerfs.core.Node;
+import io.layerfs.core.internal.PathErrors;
 import io.layerfs.core.store.Container;
 import java.io.IOException;
 import java.nio.file.WatchEvent;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.ClosedFileSystemException;
-import java.nio.file.DirectoryNotEmptyException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileStore;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystemException;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.NotDirectoryException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.PathMatcher;
@@ -290,29 +286,9 @@ final class LayerFileSystem extends FileSystem {
 
   /** The same error naming the path as the caller wrote it, as the default provider does. */
   static FileSystemException named(FileSystemException e, LayerPath path) {
-    String file = path.toString();
-    if (file.equals(e.getFile())) {
-      return e;
-    }
-    FileSystemException renamed;
-    if (e instanceof NoSuchFileException) {
-      renamed = new NoSuchFileException(file);
-    } else if (e instanceof NotDirectoryException) {
-      renamed = new NotDirectoryException(file);
-    } else if (e instanceof FileAlreadyExistsException) {
-      renamed = new FileAlreadyExistsException(file, e.getOtherFile(), e.getReason());
-    } else if (e instanceof DirectoryNotEmptyException) {
-      renamed = new DirectoryNotEmptyException(file);
-    } else if (e instanceof AccessDeniedException) {
-      renamed = new AccessDeniedException(file, e.getOtherFile(), e.getReason());
-    } else if (e.getClass() == FileSystemException.class) {
-      renamed = new FileSystemException(file, e.getOtherFile(), e.getReason());
-    } else {
-      return e;
-    }
-    renamed.initCause(e);
-    return renamed;
+    return PathErrors.named(e, path.toString());
   }
+
 
   /** The file system's own store (a container's shows the host's space). */
   private synchronized FileStore ownStore() {

@@ -8,6 +8,7 @@ import io.layerfs.core.Mount;
 import io.layerfs.core.Node;
 import io.layerfs.core.internal.NotADirectory;
 import io.layerfs.core.internal.OptionalLibrary;
+import io.layerfs.core.internal.PathErrors;
 import java.io.IOException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
@@ -438,7 +439,11 @@ public final class MountedTree implements FileTree {
   @Override
   public List<String> list(String absDir) throws IOException {
     Where w = listedDirectory(absDir);
-    return withMountPoints(w, treeOf(w).list(pathIn(w)));
+    try {
+      return withMountPoints(w, treeOf(w).list(pathIn(w)));
+    } catch (FileSystemException e) {
+      throw PathErrors.named(e, absDir);
+    }
   }
 
   /**
@@ -452,7 +457,11 @@ public final class MountedTree implements FileTree {
     if (own == null) {
       Where w = listedDirectory(absDir);
       if (w.owner != null) {
-        return new Listing(absDir, withMountPoints(w, w.owner.tree.list(w.inner)));
+        try {
+          return new Listing(absDir, withMountPoints(w, w.owner.tree.list(w.inner)));
+        } catch (FileSystemException e) {
+          throw PathErrors.named(e, absDir);
+        }
       }
       own = base.listing(w.full);
       full = w.full;
@@ -599,7 +608,11 @@ public final class MountedTree implements FileTree {
     if (w.isMountRoot()) {
       throw new FileSystemException(absPath, null, "Is a directory");
     }
-    return treeOf(w).open(pathIn(w), options, createMode);
+    try {
+      return treeOf(w).open(pathIn(w), options, createMode);
+    } catch (FileSystemException e) {
+      throw PathErrors.named(e, absPath);
+    }
   }
 
   @Override
@@ -635,7 +648,12 @@ public final class MountedTree implements FileTree {
       throw new FileAlreadyExistsException(absPath);
     }
     writable(w, absPath);
-    treeOf(w).createDirectory(pathIn(w), mode);
+    try {
+      treeOf(w).createDirectory(pathIn(w), mode);
+    } catch (FileSystemException e) {
+      throw PathErrors.named(e, absPath); // the mount's tree names its own path
+    }
+
   }
 
   @Override
@@ -645,7 +663,12 @@ public final class MountedTree implements FileTree {
       throw new FileAlreadyExistsException(absLink);
     }
     writable(w, absLink);
-    treeOf(w).createSymbolicLink(pathIn(w), target);
+    try {
+      treeOf(w).createSymbolicLink(pathIn(w), target);
+    } catch (FileSystemException e) {
+      throw PathErrors.named(e, absLink); // the mount's tree names its own path
+    }
+
   }
 
   @Override
@@ -676,7 +699,12 @@ public final class MountedTree implements FileTree {
       throw new NoSuchFileException(absPath);
     }
     writable(w, absPath);
-    treeOf(w).delete(pathIn(w));
+    try {
+      treeOf(w).delete(pathIn(w));
+    } catch (FileSystemException e) {
+      throw PathErrors.named(e, absPath); // the mount's tree names its own path
+    }
+
   }
 
   @Override
@@ -777,33 +805,58 @@ public final class MountedTree implements FileTree {
   @Override
   public void setMode(String absPath, boolean follow, int mode) throws IOException {
     Where w = existing(absPath, follow);
-    treeOf(w).setMode(pathIn(w), false, mode);
+    try {
+      treeOf(w).setMode(pathIn(w), false, mode);
+    } catch (FileSystemException e) {
+      throw PathErrors.named(e, absPath); // the mount's tree names its own path
+    }
+
   }
 
   @Override
   public void setOwner(String absPath, boolean follow, int uid, int gid) throws IOException {
     Where w = existing(absPath, follow);
-    treeOf(w).setOwner(pathIn(w), false, uid, gid);
+    try {
+      treeOf(w).setOwner(pathIn(w), false, uid, gid);
+    } catch (FileSystemException e) {
+      throw PathErrors.named(e, absPath); // the mount's tree names its own path
+    }
+
   }
 
   @Override
   public void setTimes(String absPath, boolean follow, long mtimeNanosOrMinus1,
       long atimeNanosOrMinus1) throws IOException {
     Where w = existing(absPath, follow);
-    treeOf(w).setTimes(pathIn(w), false, mtimeNanosOrMinus1, atimeNanosOrMinus1);
+    try {
+      treeOf(w).setTimes(pathIn(w), false, mtimeNanosOrMinus1, atimeNanosOrMinus1);
+    } catch (FileSystemException e) {
+      throw PathErrors.named(e, absPath); // the mount's tree names its own path
+    }
+
   }
 
   @Override
   public void setXattr(String absPath, boolean follow, String name, byte[] value)
       throws IOException {
     Where w = existing(absPath, follow);
-    treeOf(w).setXattr(pathIn(w), false, name, value);
+    try {
+      treeOf(w).setXattr(pathIn(w), false, name, value);
+    } catch (FileSystemException e) {
+      throw PathErrors.named(e, absPath); // the mount's tree names its own path
+    }
+
   }
 
   @Override
   public void removeXattr(String absPath, boolean follow, String name) throws IOException {
     Where w = existing(absPath, follow);
-    treeOf(w).removeXattr(pathIn(w), false, name);
+    try {
+      treeOf(w).removeXattr(pathIn(w), false, name);
+    } catch (FileSystemException e) {
+      throw PathErrors.named(e, absPath); // the mount's tree names its own path
+    }
+
   }
 
   private Where existing(String absPath, boolean follow) throws IOException {

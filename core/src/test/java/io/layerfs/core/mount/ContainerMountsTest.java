@@ -101,6 +101,44 @@ class ContainerMountsTest {
     }
   }
 
+  /**
+   * An error inside a mount names the path as the container has it, as every other error of the
+   * container does (and as the default provider names the path it was given), in every kind of
+   * mount and for each kind of operation.
+   */
+  @Test
+  void errorsInsideAMountNameTheContainersPath() throws IOException {
+    Path host = Files.createDirectories(tmp.resolve("bind-errors"));
+    List<String> wrong = new java.util.ArrayList<>();
+    try (Container c = open("errors", "type=volume,source=errors,target=/v",
+        "type=bind,source=" + host + ",target=/b", "type=tmpfs,target=/t")) {
+      for (String m : List.of("/v", "/b", "/t")) {
+        String missing = m + "/missing";
+        write(c, m + "/file", "f\n");
+        c.createDirectory(m + "/full", 0755);
+        write(c, m + "/full/x", "x\n");
+        List<FileSystemException> errors = List.of(
+            assertThrows(NoSuchFileException.class,
+                () -> c.open(missing, opts(StandardOpenOption.READ), 0)),
+            assertThrows(NoSuchFileException.class, () -> c.lookup(missing, false)),
+            assertThrows(NoSuchFileException.class, () -> c.list(missing)),
+            assertThrows(NoSuchFileException.class, () -> c.delete(missing)),
+            assertThrows(NoSuchFileException.class, () -> c.setMode(missing, false, 0644)),
+            assertThrows(DirectoryNotEmptyException.class, () -> c.delete(m + "/full")),
+            assertThrows(java.nio.file.FileAlreadyExistsException.class,
+                () -> c.createDirectory(m + "/file", 0755)));
+        List<String> named = List.of(missing, missing, missing, missing, missing, m + "/full",
+            m + "/file");
+        for (int i = 0; i < errors.size(); i++) {
+          if (!named.get(i).equals(errors.get(i).getFile())) {
+            wrong.add(named.get(i) + " named " + errors.get(i).getFile());
+          }
+        }
+      }
+    }
+    assertEquals(List.of(), wrong);
+  }
+
   @Test
   void writesLandInTheVolumeWhichOutlivesTheContainerAndIsShared() throws IOException {
     try (Container a = open("a", "type=volume,source=data,target=/data")) {

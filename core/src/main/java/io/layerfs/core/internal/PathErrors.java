@@ -1,0 +1,45 @@
+package io.layerfs.core.internal;
+
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+
+/**
+ * File system errors renamed to the path the caller gave, as the JDK's default provider names
+ * the path it was given: a tree that serves a part of another (a mount, the provider's view of
+ * a container) finds the file by a path of its own.
+ */
+public final class PathErrors {
+  private PathErrors() {}
+
+  /**
+   * {@code e} naming {@code file}, its other file, reason and kind kept, {@code e} its cause;
+   * {@code e} itself when it names {@code file} already or is of a kind not renamed here.
+   */
+  public static FileSystemException named(FileSystemException e, String file) {
+    if (file.equals(e.getFile())) {
+      return e;
+    }
+    FileSystemException renamed;
+    if (e instanceof NoSuchFileException) {
+      renamed = new NoSuchFileException(file);
+    } else if (e instanceof NotDirectoryException) {
+      renamed = new NotDirectoryException(file);
+    } else if (e instanceof FileAlreadyExistsException) {
+      renamed = new FileAlreadyExistsException(file, e.getOtherFile(), e.getReason());
+    } else if (e instanceof DirectoryNotEmptyException) {
+      renamed = new DirectoryNotEmptyException(file);
+    } else if (e instanceof AccessDeniedException) {
+      renamed = new AccessDeniedException(file, e.getOtherFile(), e.getReason());
+    } else if (e.getClass() == FileSystemException.class) {
+      renamed = new FileSystemException(file, e.getOtherFile(), e.getReason());
+    } else {
+      return e;
+    }
+    renamed.initCause(e);
+    return renamed;
+  }
+}
