@@ -60,6 +60,8 @@ final class RegistryHttp {
 
   private final HttpClient http;
   private final RegistryOptions options;
+  /** The longest wait before a retry, whatever the backoff or a {@code Retry-After} says. */
+  private final Duration maxWait;
   private final RegistryAuth auth;
   private final ConcurrentMap<String, String> schemes = new ConcurrentHashMap<>();
 
@@ -71,7 +73,13 @@ final class RegistryHttp {
       Map<String, String> headers, Supplier<HttpRequest.BodyPublisher> body, String what) {}
 
   RegistryHttp(RegistryOptions options) {
+    this(options, MAX_WAIT);
+  }
+
+  /** With waits before retries capped at {@code maxWait} instead of a minute (for tests). */
+  RegistryHttp(RegistryOptions options, Duration maxWait) {
     this.options = options;
+    this.maxWait = maxWait;
     HttpClient.Builder builder = HttpClient.newBuilder()
         .version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(CONNECT_TIMEOUT)
@@ -172,7 +180,7 @@ final class RegistryHttp {
         throw RegistryException.of(call.registry(), call.what(), status, body);
       }
       if ((status >= 500 || status == 429) && attempt < options.maxAttempts()) {
-        Duration wait = retryAfter(response).orElse(backoff(attempt));
+        Duration wait = retryAfter(response, maxWait).orElse(backoff(attempt));
         discard(response);
         pause(wait, call);
         continue;
@@ -302,16 +310,16 @@ final class RegistryHttp {
 
   private Duration backoff(int attempt) {
     Duration wait = options.backoff().multipliedBy(1L << Math.min(attempt - 1, 10));
-    return wait.compareTo(MAX_WAIT) > 0 ? MAX_WAIT : wait;
+    return wait.compareTo(maxWait) > 0 ? maxWait : wait;
   }
 
-  private static Optional<Duration> retryAfter(HttpResponse<?> response) {
+  /** A {@code Retry-After} in seconds, at most {@code max}; a date is left to the backoff. */
+  private static Optional<Duration> retryAfter(HttpResponse<?> response, Duration max) {
     Optional<String> value = response.headers().firstValue("Retry-After");
     if (value.isPresent()) {
       try {
-        long seconds = Long.parseLong(value.get().trim());
-        return Optional.of(Duration.ofSeconds(Math.max(0, Math.min(seconds,
-            MAX_WAIT.toSeconds()))));
+        Duration wait = Duration.ofSeconds(Math.max(0, Long.parseLong(value.get().trim())));
+        return Optional.of(wait.compareTo(max) > 0 ? max : wait);
       } catch (NumberFormatException e) {
         return Optional.empty(); // an HTTP date: the backoff will do
       }
