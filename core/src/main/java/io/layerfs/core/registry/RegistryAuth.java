@@ -40,15 +40,18 @@ final class RegistryAuth {
 
   private final HttpClient http;
   private final RegistryOptions options;
+  /** The longest wait for a token server's headers, and then for each of its next bytes. */
+  private final Duration idle;
   private final ConcurrentMap<String, Token> tokens = new ConcurrentHashMap<>();
   private final Set<String> basicRegistries = ConcurrentHashMap.newKeySet();
   private volatile DockerConfig dockerConfig;
 
   private record Token(String header, Instant expires) {}
 
-  RegistryAuth(HttpClient http, RegistryOptions options) {
+  RegistryAuth(HttpClient http, RegistryOptions options, Duration idle) {
     this.http = http;
     this.options = options;
+    this.idle = idle;
     this.dockerConfig = options.dockerConfig();
   }
 
@@ -165,11 +168,11 @@ final class RegistryAuth {
         request.header("Authorization", creds.get().basicHeader());
       }
     }
-    request.timeout(Duration.ofSeconds(60));
+    request.timeout(idle);
     HttpResponse<InputStream> response;
     byte[] body;
     try {
-      response = http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+      response = http.send(request.build(), IdleTimeout.bodies(idle, null));
       // a byte past the limit is enough to refuse: an answer that never ends fills no memory
       try (InputStream in = response.body()) {
         body = in.readNBytes(MAX_TOKEN_RESPONSE + 1);

@@ -69,10 +69,13 @@ public final class RegistryClient implements Closeable {
     this.http = new RegistryHttp(options);
   }
 
-  /** With waits before retries capped at {@code maxWait} instead of a minute (for tests). */
-  RegistryClient(RegistryOptions options, Duration maxWait) {
+  /**
+   * With waits before retries capped at {@code maxWait}, and waits for an answer's next bytes
+   * at {@code idle}, instead of a minute each (for tests).
+   */
+  RegistryClient(RegistryOptions options, Duration maxWait, Duration idle) {
     this.options = options;
-    this.http = new RegistryHttp(options, maxWait);
+    this.http = new RegistryHttp(options, maxWait, idle);
   }
 
   public RegistryOptions options() {

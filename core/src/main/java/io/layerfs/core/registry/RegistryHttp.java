@@ -39,6 +39,11 @@ final class RegistryHttp {
   private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(30);
   private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(10);
   private static final Duration MAX_WAIT = Duration.ofSeconds(60);
+  /**
+   * The longest wait for the next bytes of an answer, and for the headers of a request without a
+   * body ({@link IdleTimeout}); a request with a body may take as long as its upload does.
+   */
+  private static final Duration IDLE = Duration.ofSeconds(60);
   private static final int MAX_REDIRECTS = 10;
   private static final int MAX_ERROR_BODY = 64 << 10;
   /**
@@ -62,6 +67,7 @@ final class RegistryHttp {
   private final RegistryOptions options;
   /** The longest wait before a retry, whatever the backoff or a {@code Retry-After} says. */
   private final Duration maxWait;
+  private final Duration idle;
   private final RegistryAuth auth;
   private final ConcurrentMap<String, String> schemes = new ConcurrentHashMap<>();
 
@@ -73,13 +79,17 @@ final class RegistryHttp {
       Map<String, String> headers, Supplier<HttpRequest.BodyPublisher> body, String what) {}
 
   RegistryHttp(RegistryOptions options) {
-    this(options, MAX_WAIT);
+    this(options, MAX_WAIT, IDLE);
   }
 
-  /** With waits before retries capped at {@code maxWait} instead of a minute (for tests). */
-  RegistryHttp(RegistryOptions options, Duration maxWait) {
+  /**
+   * With waits before retries capped at {@code maxWait}, and waits for an answer's next bytes
+   * at {@code idle}, instead of a minute each (for tests).
+   */
+  RegistryHttp(RegistryOptions options, Duration maxWait, Duration idle) {
     this.options = options;
     this.maxWait = maxWait;
+    this.idle = idle;
     HttpClient.Builder builder = HttpClient.newBuilder()
         .version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(CONNECT_TIMEOUT)
@@ -96,7 +106,7 @@ final class RegistryHttp {
           .sslParameters(new SSLParameters());
     }
     this.http = builder.build();
-    this.auth = new RegistryAuth(http, options);
+    this.auth = new RegistryAuth(http, options, idle);
   }
 
   RegistryAuth auth() {
@@ -141,6 +151,9 @@ final class RegistryHttp {
           .method(method, call.body() == null ? HttpRequest.BodyPublishers.noBody()
               : call.body().get());
       call.headers().forEach(request::header);
+      if (call.body() == null) {
+        request.timeout(idle); // until the headers; IdleTimeout bounds the body's reads
+      }
       if (sameHost(uri, call.registry())) {
         String authorization = auth.authorization(call.registry(), call.scopes());
         if (authorization != null) {
@@ -149,7 +162,8 @@ final class RegistryHttp {
       }
       HttpResponse<InputStream> response;
       try {
-        response = http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+        response = http.send(request.build(), IdleTimeout.bodies(idle,
+            "registry " + call.registry() + ": " + call.what()));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new InterruptedIOException(call.what() + ": interrupted");
@@ -266,9 +280,7 @@ final class RegistryHttp {
    */
   private String probeLoopback(String registry) throws IOException {
     try {
-      int status = http.send(HttpRequest.newBuilder(URI.create("http://" + registry + "/v2/"))
-          .timeout(PROBE_TIMEOUT).GET().build(), HttpResponse.BodyHandlers.discarding())
-          .statusCode();
+      int status = probeStatus("http://" + registry + "/v2/");
       return status == 200 || status == 401 ? "http" : "https";
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -283,8 +295,7 @@ final class RegistryHttp {
   private String probe(String registry) throws IOException {
     IOException tlsFailure;
     try {
-      HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create("https://" + registry
-          + "/v2/")).timeout(PROBE_TIMEOUT).GET().build(), HttpResponse.BodyHandlers.discarding());
+      probeStatus("https://" + registry + "/v2/");
       return "https";
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -293,8 +304,7 @@ final class RegistryHttp {
       tlsFailure = e;
     }
     try {
-      http.send(HttpRequest.newBuilder(URI.create("http://" + registry + "/v2/"))
-          .timeout(PROBE_TIMEOUT).GET().build(), HttpResponse.BodyHandlers.discarding());
+      probeStatus("http://" + registry + "/v2/");
       return "http";
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -306,6 +316,17 @@ final class RegistryHttp {
       failure.addSuppressed(tlsFailure);
       throw failure;
     }
+  }
+
+  /**
+   * The status of a {@code GET} of {@code uri}. Its body is not read: the timeout bounds the wait
+   * for the headers only, and a body that never ended held a probe that waited for it forever.
+   */
+  private int probeStatus(String uri) throws IOException, InterruptedException {
+    HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(URI.create(uri))
+        .timeout(PROBE_TIMEOUT).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+    r.body().close();
+    return r.statusCode();
   }
 
   private Duration backoff(int attempt) {

@@ -151,6 +151,26 @@ final class HostileRegistry implements AutoCloseable {
   }
 
   /**
+   * Sends headers that promise {@code declaredLength} bytes (chunked when 0), or none when
+   * {@code head} is null, and {@code head}; then nothing more for 15 s, or until {@link #close}.
+   */
+  void sendStalled(HttpExchange exchange, byte[] head, long declaredLength) throws IOException {
+    if (head != null) {
+      exchange.sendResponseHeaders(200, declaredLength);
+      OutputStream out = exchange.getResponseBody();
+      out.write(head);
+      out.flush();
+      bytesSent.addAndGet(head.length);
+    }
+    try {
+      Thread.sleep(15_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    throw new Dropped();
+  }
+
+  /**
    * Sends the first {@code count} bytes of {@code body} after a header that promises all of it,
    * then drops the connection.
    */

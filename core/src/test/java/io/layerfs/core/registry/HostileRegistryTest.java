@@ -308,7 +308,7 @@ class HostileRegistryTest {
         return true;
       };
       long start = System.nanoTime();
-      try (RegistryClient client = new RegistryClient(FAST, cap);
+      try (RegistryClient client = new RegistryClient(FAST, cap, Duration.ofSeconds(60));
           Store other = Store.open(local)) {
         assertEquals(ref, other.pull(ref, client, Platform.DEFAULT,
             Progress.NONE).tag());
@@ -320,6 +320,117 @@ class HostileRegistryTest {
         assertTrue(millis >= 2 * cap.toMillis(), "waited the cap twice: " + millis + " ms");
       }
     }
+  }
+
+  // -------------------------------------------------------------------------------- stalls
+
+  /**
+   * Guard: {@code IdleTimeout} closes a body whose next bytes do not come within the idle time
+   * (a minute; 300 ms for this client), and {@code ResumingBlobStream} resumes from there.
+   */
+  @Test
+  void aBlobThatStallsIsResumedAfterTheIdleTime() throws Exception {
+    String layer = image.layerDigests().get(0);
+    byte[] bytes = registry.blobs.get(layer);
+    AtomicInteger asked = new AtomicInteger();
+    registry.hostile = (x, r) -> {
+      if (!r.path().endsWith("/blobs/" + layer) || asked.getAndIncrement() > 0) {
+        return false;
+      }
+      registry.sendStalled(x, Arrays.copyOf(bytes, 1000), bytes.length);
+      return true;
+    };
+    long start = System.nanoTime();
+    try (RegistryClient client = quickClient()) {
+      assertEquals(ref, store.pull(ref, client, Platform.DEFAULT, Progress.NONE).tag());
+    }
+    long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    assertTrue(millis >= 300 && millis < 5_000, millis + " ms");
+    assertEquals("bytes=1000-", registry.requests("/blobs/" + layer).get(1).range());
+    assertTrue(store.fsck(false, Progress.NONE).ok());
+  }
+
+  /**
+   * Guards: {@code IdleTimeout} on every body (a blob's, after its resumes; a manifest's; a
+   * token server's) and the request timeout on headers that never come; a probe of {@code
+   * /v2/} does not read its body. Each ends, named, within a few idle times.
+   */
+  @Test
+  void answersThatStallEndInBoundedTime() throws Exception {
+    String layer = image.layerDigests().get(0);
+    registry.hostile = (x, r) -> {
+      if (!r.path().endsWith("/blobs/" + layer)) {
+        return false;
+      }
+      registry.sendStalled(x, new byte[1000], registry.blobs.get(layer).length);
+      return true;
+    };
+    assertOneLine(stalledPull(), "registry " + registry.address() + ": blob " + layer + " of ",
+        "cut off at byte 1000 after 3 resumed downloads", "no data for 300 ms");
+    assertNothingUnverified();
+
+    registry.hostile = (x, r) -> {
+      if (!r.path().contains("/manifests/")) {
+        return false;
+      }
+      registry.sendStalled(x, "{\"schemaVersion\":2,".getBytes(StandardCharsets.UTF_8), 0);
+      return true;
+    };
+    assertOneLine(stalledPull(), "registry " + registry.address() + ": " + ref
+        + ": no data for 300 ms");
+
+    registry.hostile = (x, r) -> {
+      if (!r.path().contains("/manifests/")) {
+        return false;
+      }
+      registry.sendStalled(x, null, 0); // no headers either
+      return true;
+    };
+    assertOneLine(stalledPull(), "registry " + registry.address() + ": " + ref, "timed out",
+        "(after 3 attempts)");
+
+    String realm = "http://" + registry.address() + "/token";
+    registry.hostile = bearer(realm, (x, r) -> registry.sendStalled(x,
+        "{\"token\":".getBytes(StandardCharsets.UTF_8), 0));
+    assertOneLine(stalledPull(), "registry " + registry.address() + ": token server " + realm
+        + ": no data for 300 ms");
+    assertNothingUnverified();
+
+    registry.hostile = (x, r) -> {
+      if (!r.path().equals("/v2/")) {
+        return false;
+      }
+      registry.sendStalled(x, "{".getBytes(StandardCharsets.UTF_8), 2);
+      return true;
+    };
+    long probes = probes();
+    try (RegistryClient client = quickClient()) {
+      assertEquals(ref, store.pull(ref, client, Platform.DEFAULT, Progress.NONE).tag());
+    }
+    assertEquals(probes + 1, probes(), "one probe, its body not waited for");
+    assertTrue(store.fsck(false, Progress.NONE).ok());
+  }
+
+  private long probes() {
+    return registry.requests.stream().filter(r -> r.path().equals("/v2/")).count();
+  }
+
+  /** A pull through {@link #quickClient} that fails within four seconds. */
+  private IOException stalledPull() throws IOException {
+    long start = System.nanoTime();
+    IOException e;
+    try (RegistryClient client = quickClient()) {
+      e = assertThrows(IOException.class, () -> store.pull(ref, client, Platform.DEFAULT,
+          Progress.NONE));
+    }
+    long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    assertTrue(millis < 4_000, millis + " ms: " + e.getMessage());
+    return e;
+  }
+
+  /** Retries and idle times of 300 ms at most. */
+  private static RegistryClient quickClient() {
+    return new RegistryClient(FAST, Duration.ofMillis(300), Duration.ofMillis(300));
   }
 
   // ------------------------------------------------------------------------------- 6. digests
@@ -554,9 +665,9 @@ class HostileRegistryTest {
       registry.hostile = bearer(realm, (x, r) -> registry.send(x, 200, "application/json",
           ("{\"token\":\"t0k3n\",\"expires_in\":" + expires + "}")
               .getBytes(StandardCharsets.UTF_8)));
-      try (Store other = Store.open(tmp.resolve("token-" + Integer.toHexString(expires.hashCode())))) {
-        assertEquals(ref, other.pull(ref, FAST, Platform.DEFAULT,
-            Progress.NONE).tag(), expires);
+      Path local = tmp.resolve("token-" + Integer.toHexString(expires.hashCode()));
+      try (Store other = Store.open(local)) {
+        assertEquals(ref, other.pull(ref, FAST, Platform.DEFAULT, Progress.NONE).tag(), expires);
       }
     }
   }
