@@ -13,8 +13,8 @@ import java.util.concurrent.TimeUnit;
  * bytes. The JDK's HTTP client has no read timeout: a registry (or a proxy before it) that stops
  * sending in the middle of a body held a pull forever. A read that waits longer closes the body,
  * which ends the read with an {@code IOException} saying so (a blob download then resumes from
- * there, as after a cut connection). One timer thread serves every body, and ends when none is
- * being read.
+ * there, as after a cut connection). A read of bytes at hand sets no alarm. One daemon timer
+ * thread serves every body, and ends 10 s after the last read that waited.
  */
 final class IdleTimeout extends InputStream {
   private static final ScheduledThreadPoolExecutor TIMER = timer();
@@ -54,17 +54,19 @@ final class IdleTimeout extends InputStream {
 
   @Override
   public int read(byte[] b, int off, int len) throws IOException {
-    if (in.available() > 0) {
-      return in.read(b, off, len); // bytes at hand: the read does not wait
-    }
-    ScheduledFuture<?> alarm = TIMER.schedule(this::expire, idle.toNanos(),
-        TimeUnit.NANOSECONDS);
     try {
-      return in.read(b, off, len);
+      if (in.available() > 0) {
+        return in.read(b, off, len); // bytes at hand: the read does not wait
+      }
+      ScheduledFuture<?> alarm = TIMER.schedule(this::expire, idle.toNanos(),
+          TimeUnit.NANOSECONDS);
+      try {
+        return in.read(b, off, len);
+      } finally {
+        alarm.cancel(false);
+      }
     } catch (IOException e) {
       throw expired ? new IOException(what + "no data for " + describe(idle), e) : e;
-    } finally {
-      alarm.cancel(false);
     }
   }
 
