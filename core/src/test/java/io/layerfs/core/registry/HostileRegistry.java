@@ -212,6 +212,17 @@ final class HostileRegistry implements AutoCloseable {
     }
   }
 
+  /** The body's mediaType, else (none, or not JSON) an OCI manifest's. */
+  private static String mediaType(byte[] body) {
+    String fallback = "application/vnd.oci.image.manifest.v1+json";
+    try {
+      JsonNode type = new ObjectMapper().readTree(body).path("mediaType");
+      return type.isTextual() ? type.asText() : fallback;
+    } catch (IOException e) {
+      return fallback;
+    }
+  }
+
   private void plain(HttpExchange exchange, Request request) throws IOException {
     String path = request.path();
     if (path.equals("/v2/")) {
@@ -224,9 +235,7 @@ final class HostileRegistry implements AutoCloseable {
       String ref = path.substring(manifest + "/manifests/".length());
       byte[] body = ref.contains(":") ? blobs.get(ref) : manifests.get(ref);
       if (body != null) {
-        String type = new ObjectMapper().readTree(body).path("mediaType")
-            .asText("application/vnd.oci.image.manifest.v1+json");
-        send(exchange, 200, type, body);
+        send(exchange, 200, mediaType(body), body);
         return;
       }
     } else if (blob > 0) {

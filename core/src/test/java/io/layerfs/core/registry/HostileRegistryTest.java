@@ -445,7 +445,8 @@ class HostileRegistryTest {
     String hex = image.layerDigests().get(0).substring("sha256:".length());
     List<String> bad = List.of("sha256:../../x", "sha256:" + hex.toUpperCase(),
         "sha256:" + hex.substring(1), "md5:" + hex.substring(0, 32),
-        "sha256:" + hex + "/../../../x", "../../../../../x", "sha256:" + hex + "\u0000");
+        "sha256:" + hex + "/../../../x", "../../../../../x", "sha256:" + hex + "\u0000",
+        "sha256:" + hex + "\nsha256:" + hex, "\u001b[2J\u001b[31msha256:" + hex);
     for (String digest : bad) {
       for (String where : List.of("layer", "config", "index")) {
         ObjectNode manifest = manifest();
@@ -462,7 +463,8 @@ class HostileRegistryTest {
         }
         registry.manifests.put("1", served);
         IOException e = failedPull();
-        assertOneLine(e, "invalid digest: '" + digest.replace("\u0000", ""), ref);
+        assertOneLine(e, "invalid digest: '" + shown(digest) + "'", ref);
+        assertFalse(e.getMessage().chars().anyMatch(Character::isISOControl), e.getMessage());
         assertTrue(registry.requests("/blobs/").isEmpty(), "no blob asked for");
       }
     }
@@ -588,6 +590,34 @@ class HostileRegistryTest {
     assertTrue(registry.requests("/blobs/").isEmpty(), "no blob asked for");
     assertNothingStored();
     registry.serveLayout(tmp.resolve("remote"));
+    assertGoodPull();
+  }
+
+  /**
+   * Guard: {@code OciJson.parseObject}, through {@code RegistryClient.mediaType} and {@code
+   * ImageConfig.parse}: a manifest or config that is not a JSON object is named as such.
+   */
+  @Test
+  void manifestsAndConfigsThatAreNotJsonObjectsAreNamed() throws Exception {
+    List<byte[]> bodies = List.of(new byte[0], "null".getBytes(StandardCharsets.UTF_8),
+        "[1]".getBytes(StandardCharsets.UTF_8), "{\"schemaVersion\":2,".getBytes(
+            StandardCharsets.UTF_8), new byte[] {'{', '"', (byte) 0xff, '"', ':', '1', '}'});
+    for (byte[] body : bodies) {
+      registry.manifests.put("1", body);
+      IOException e = failedPull();
+      assertOneLine(e, "manifest of " + ref);
+      registry.serveLayout(tmp.resolve("remote"));
+
+      String config = put(body);
+      ObjectNode manifest = manifest();
+      ((ObjectNode) manifest.get("config")).put("digest", config).put("size", body.length);
+      registry.manifests.put("1", bytes(manifest));
+      e = failedPull();
+      assertOneLine(e, "config " + config + " of " + ref);
+      assertFalse(stored(config));
+      assertNothingUnverified();
+      registry.serveLayout(tmp.resolve("remote"));
+    }
     assertGoodPull();
   }
 
@@ -773,6 +803,14 @@ class HostileRegistryTest {
   private IOException failedPull() {
     return assertThrows(IOException.class, () -> store.pull(ref, FAST,
         Platform.DEFAULT, Progress.NONE));
+  }
+
+  /** {@code s} with its control characters as {@code \\uXXXX}. */
+  private static String shown(String s) {
+    StringBuilder out = new StringBuilder();
+    s.chars().forEach(c -> out.append(Character.isISOControl(c) ? String.format("\\u%04x", c)
+        : String.valueOf((char) c)));
+    return out.toString();
   }
 
   private static void assertOneLine(IOException e, String... parts) {
