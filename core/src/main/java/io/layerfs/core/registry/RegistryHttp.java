@@ -201,8 +201,12 @@ final class RegistryHttp {
       }
       if (isRedirect(status) && (method.equals("GET") || method.equals("HEAD"))) {
         Optional<String> location = response.headers().firstValue("Location");
-        if (location.isPresent() && redirects++ < MAX_REDIRECTS) {
+        if (location.isPresent()) {
           discard(response);
+          if (redirects++ == MAX_REDIRECTS) {
+            throw new IOException("registry " + call.registry() + ": " + call.what()
+                + ": more than " + MAX_REDIRECTS + " redirects, the last to " + location.get());
+          }
           uri = uri.resolve(location.get());
           attempt = 0;
           continue;
