@@ -3,6 +3,7 @@ package io.layerfs.core.registry;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.layerfs.core.oci.OciJson;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -24,7 +25,7 @@ import java.util.concurrent.ConcurrentMap;
  * {@code service} and one {@code scope} per repository and actions, with basic credentials when
  * there are any, anonymous otherwise; with an identity token, an OAuth2 {@code POST} of a {@code
  * refresh_token} grant, as the Docker client sends it), cached per registry and scopes until its
- * {@code expires_in} (60 s when not given) is nearly over.
+ * {@code expires_in} (60 s when not given or not positive, a day at most) is nearly over.
  *
  * <p>Thread-safe: two threads may fetch the same token at once; the later one wins the cache.
  */
@@ -32,19 +33,25 @@ final class RegistryAuth {
   private static final Duration DEFAULT_LIFETIME = Duration.ofSeconds(60);
   // a token that expires in the middle of a request is refused: renew a little early
   private static final Duration MARGIN = Duration.ofSeconds(10);
+  // a longer expires_in is not believed (one near Long.MAX_VALUE overflowed the clock): a token
+  // is kept a day at most, and one the registry refuses before is fetched again anyway
+  private static final Duration MAX_LIFETIME = Duration.ofDays(1);
   private static final int MAX_TOKEN_RESPONSE = 1 << 20;
 
   private final HttpClient http;
   private final RegistryOptions options;
+  /** The longest wait for a token server's headers, and then for each of its next bytes. */
+  private final Duration idle;
   private final ConcurrentMap<String, Token> tokens = new ConcurrentHashMap<>();
   private final Set<String> basicRegistries = ConcurrentHashMap.newKeySet();
   private volatile DockerConfig dockerConfig;
 
   private record Token(String header, Instant expires) {}
 
-  RegistryAuth(HttpClient http, RegistryOptions options) {
+  RegistryAuth(HttpClient http, RegistryOptions options, Duration idle) {
     this.http = http;
     this.options = options;
+    this.idle = idle;
     this.dockerConfig = options.dockerConfig();
   }
 
@@ -161,10 +168,15 @@ final class RegistryAuth {
         request.header("Authorization", creds.get().basicHeader());
       }
     }
-    request.timeout(Duration.ofSeconds(60));
-    HttpResponse<byte[]> response;
+    request.timeout(idle);
+    HttpResponse<InputStream> response;
+    byte[] body;
     try {
-      response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+      response = http.send(request.build(), IdleTimeout.bodies(idle, null));
+      // a byte past the limit is enough to refuse: an answer that never ends fills no memory
+      try (InputStream in = response.body()) {
+        body = in.readNBytes(MAX_TOKEN_RESPONSE + 1);
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new java.io.InterruptedIOException("interrupted while fetching a token from " + realm);
@@ -172,7 +184,6 @@ final class RegistryAuth {
       throw new IOException("registry " + registry + ": token server " + realm + ": "
           + e.getMessage(), e);
     }
-    byte[] body = response.body();
     if (response.statusCode() != 200) {
       throw new RegistryException("registry " + registry + ": token server " + realm + ": HTTP "
           + response.statusCode() + " " + RegistryException.describe(response.statusCode(), body)
@@ -200,7 +211,8 @@ final class RegistryAuth {
           + " answered without a token");
     }
     long seconds = json.path("expires_in").asLong(0);
-    Duration lifetime = seconds > 0 ? Duration.ofSeconds(seconds) : DEFAULT_LIFETIME;
+    Duration lifetime = seconds <= 0 ? DEFAULT_LIFETIME
+        : Duration.ofSeconds(Math.min(seconds, MAX_LIFETIME.toSeconds()));
     Instant expires = Instant.now().plus(lifetime);
     expires = lifetime.compareTo(MARGIN.multipliedBy(2)) > 0 ? expires.minus(MARGIN) : expires;
     return new Token("Bearer " + token, expires);

@@ -16,6 +16,7 @@ import java.net.URLEncoder;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -66,6 +67,15 @@ public final class RegistryClient implements Closeable {
   public RegistryClient(RegistryOptions options) {
     this.options = options;
     this.http = new RegistryHttp(options);
+  }
+
+  /**
+   * With waits before retries capped at {@code maxWait}, and waits for an answer's next bytes
+   * at {@code idle}, instead of a minute each (for tests).
+   */
+  RegistryClient(RegistryOptions options, Duration maxWait, Duration idle) {
+    this.options = options;
+    this.http = new RegistryHttp(options, maxWait, idle);
   }
 
   public RegistryOptions options() {
@@ -446,7 +456,16 @@ public final class RegistryClient implements Closeable {
     if (MediaTypes.isManifest(contentType) || MediaTypes.isIndex(contentType)) {
       return contentType;
     }
-    return ImageManifest.mediaTypeOf(bytes, what);
+    try {
+      return ImageManifest.mediaTypeOf(bytes, what);
+    } catch (IOException e) {
+      if (contentType.isEmpty()) {
+        throw e;
+      }
+      // what the registry says it is (a Docker schema 1 manifest, say) names the problem
+      throw new IOException(what + ": unsupported manifest media type " + contentType
+          + " (neither an image manifest nor an image index)", e);
+    }
   }
 
   private static String encode(String s) {

@@ -39,6 +39,11 @@ final class RegistryHttp {
   private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(30);
   private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(10);
   private static final Duration MAX_WAIT = Duration.ofSeconds(60);
+  /**
+   * The longest wait for the next bytes of an answer, and for the headers of a request without a
+   * body ({@link IdleTimeout}); a request with a body may take as long as its upload does.
+   */
+  private static final Duration IDLE = Duration.ofSeconds(60);
   private static final int MAX_REDIRECTS = 10;
   private static final int MAX_ERROR_BODY = 64 << 10;
   /**
@@ -60,6 +65,9 @@ final class RegistryHttp {
 
   private final HttpClient http;
   private final RegistryOptions options;
+  /** The longest wait before a retry, whatever the backoff or a {@code Retry-After} says. */
+  private final Duration maxWait;
+  private final Duration idle;
   private final RegistryAuth auth;
   private final ConcurrentMap<String, String> schemes = new ConcurrentHashMap<>();
 
@@ -71,7 +79,17 @@ final class RegistryHttp {
       Map<String, String> headers, Supplier<HttpRequest.BodyPublisher> body, String what) {}
 
   RegistryHttp(RegistryOptions options) {
+    this(options, MAX_WAIT, IDLE);
+  }
+
+  /**
+   * With waits before retries capped at {@code maxWait}, and waits for an answer's next bytes
+   * at {@code idle}, instead of a minute each (for tests).
+   */
+  RegistryHttp(RegistryOptions options, Duration maxWait, Duration idle) {
     this.options = options;
+    this.maxWait = maxWait;
+    this.idle = idle;
     HttpClient.Builder builder = HttpClient.newBuilder()
         .version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(CONNECT_TIMEOUT)
@@ -88,7 +106,7 @@ final class RegistryHttp {
           .sslParameters(new SSLParameters());
     }
     this.http = builder.build();
-    this.auth = new RegistryAuth(http, options);
+    this.auth = new RegistryAuth(http, options, idle);
   }
 
   RegistryAuth auth() {
@@ -133,6 +151,9 @@ final class RegistryHttp {
           .method(method, call.body() == null ? HttpRequest.BodyPublishers.noBody()
               : call.body().get());
       call.headers().forEach(request::header);
+      if (call.body() == null) {
+        request.timeout(idle); // until the headers; IdleTimeout bounds the body's reads
+      }
       if (sameHost(uri, call.registry())) {
         String authorization = auth.authorization(call.registry(), call.scopes());
         if (authorization != null) {
@@ -141,7 +162,8 @@ final class RegistryHttp {
       }
       HttpResponse<InputStream> response;
       try {
-        response = http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+        response = http.send(request.build(), IdleTimeout.bodies(idle,
+            "registry " + call.registry() + ": " + call.what()));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new InterruptedIOException(call.what() + ": interrupted");
@@ -172,15 +194,19 @@ final class RegistryHttp {
         throw RegistryException.of(call.registry(), call.what(), status, body);
       }
       if ((status >= 500 || status == 429) && attempt < options.maxAttempts()) {
-        Duration wait = retryAfter(response).orElse(backoff(attempt));
+        Duration wait = retryAfter(response, maxWait).orElse(backoff(attempt));
         discard(response);
         pause(wait, call);
         continue;
       }
       if (isRedirect(status) && (method.equals("GET") || method.equals("HEAD"))) {
         Optional<String> location = response.headers().firstValue("Location");
-        if (location.isPresent() && redirects++ < MAX_REDIRECTS) {
+        if (location.isPresent()) {
           discard(response);
+          if (redirects++ == MAX_REDIRECTS) {
+            throw new IOException("registry " + call.registry() + ": " + call.what()
+                + ": more than " + MAX_REDIRECTS + " redirects, the last to " + location.get());
+          }
           uri = uri.resolve(location.get());
           attempt = 0;
           continue;
@@ -258,9 +284,7 @@ final class RegistryHttp {
    */
   private String probeLoopback(String registry) throws IOException {
     try {
-      int status = http.send(HttpRequest.newBuilder(URI.create("http://" + registry + "/v2/"))
-          .timeout(PROBE_TIMEOUT).GET().build(), HttpResponse.BodyHandlers.discarding())
-          .statusCode();
+      int status = probeStatus("http://" + registry + "/v2/");
       return status == 200 || status == 401 ? "http" : "https";
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -275,8 +299,7 @@ final class RegistryHttp {
   private String probe(String registry) throws IOException {
     IOException tlsFailure;
     try {
-      HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create("https://" + registry
-          + "/v2/")).timeout(PROBE_TIMEOUT).GET().build(), HttpResponse.BodyHandlers.discarding());
+      probeStatus("https://" + registry + "/v2/");
       return "https";
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -285,8 +308,7 @@ final class RegistryHttp {
       tlsFailure = e;
     }
     try {
-      http.send(HttpRequest.newBuilder(URI.create("http://" + registry + "/v2/"))
-          .timeout(PROBE_TIMEOUT).GET().build(), HttpResponse.BodyHandlers.discarding());
+      probeStatus("http://" + registry + "/v2/");
       return "http";
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -300,18 +322,29 @@ final class RegistryHttp {
     }
   }
 
-  private Duration backoff(int attempt) {
-    Duration wait = options.backoff().multipliedBy(1L << Math.min(attempt - 1, 10));
-    return wait.compareTo(MAX_WAIT) > 0 ? MAX_WAIT : wait;
+  /**
+   * The status of a {@code GET} of {@code uri}. Its body is not read: the timeout bounds the wait
+   * for the headers only, and a body that never ended held a probe that waited for it forever.
+   */
+  private int probeStatus(String uri) throws IOException, InterruptedException {
+    HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(URI.create(uri))
+        .timeout(PROBE_TIMEOUT).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+    r.body().close();
+    return r.statusCode();
   }
 
-  private static Optional<Duration> retryAfter(HttpResponse<?> response) {
+  private Duration backoff(int attempt) {
+    Duration wait = options.backoff().multipliedBy(1L << Math.min(attempt - 1, 10));
+    return wait.compareTo(maxWait) > 0 ? maxWait : wait;
+  }
+
+  /** A {@code Retry-After} in seconds, at most {@code max}; a date is left to the backoff. */
+  private static Optional<Duration> retryAfter(HttpResponse<?> response, Duration max) {
     Optional<String> value = response.headers().firstValue("Retry-After");
     if (value.isPresent()) {
       try {
-        long seconds = Long.parseLong(value.get().trim());
-        return Optional.of(Duration.ofSeconds(Math.max(0, Math.min(seconds,
-            MAX_WAIT.toSeconds()))));
+        Duration wait = Duration.ofSeconds(Math.max(0, Long.parseLong(value.get().trim())));
+        return Optional.of(wait.compareTo(max) > 0 ? max : wait);
       } catch (NumberFormatException e) {
         return Optional.empty(); // an HTTP date: the backoff will do
       }

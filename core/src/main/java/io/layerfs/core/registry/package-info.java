@@ -15,7 +15,8 @@
  * (challenges and tokens), {@link io.layerfs.core.registry.DockerConfig} (the {@code credHelpers},
  * {@code credsStore} and {@code auths} of {@code ~/.docker/config.json}; {@code
  * CredentialHelper} runs a {@code docker-credential-NAME} as Docker does), {@code
- * ResumingBlobStream} (a range resumed after a cut) and
+ * ResumingBlobStream} (a range resumed after a cut), {@code IdleTimeout} (a read of an answer
+ * that waits too long is ended) and
  * {@code BlobOrigins} (which repositories hold a blob, for cross-repository mounts).
  *
  * <h2>Requests</h2>
@@ -32,9 +33,15 @@
  * config's entry for the registry), {@code Bearer} with a token fetched from the challenge's realm
  * for the request's scopes ({@code repository:NAME:pull}, {@code pull,push} for a push, plus {@code
  * repository:FROM:pull} for a mount) with the credentials as basic auth when there are any, cached
- * until it expires. Transient failures (5xx, 429 with its {@code Retry-After}, connections reset or
- * refused) are retried with exponential backoff, up to {@code maxAttempts} in all; TLS failures and
- * unknown hosts are not. Redirects of {@code GET} and {@code HEAD} are followed without credentials
+ * until it expires (a day at most, whatever its {@code expires_in}). Transient failures (5xx, 429
+ * with its {@code Retry-After}, up to a minute, connections reset or refused) are retried with
+ * exponential backoff, up to {@code maxAttempts} in all; TLS failures and unknown hosts are not.
+ * Nothing waits forever on a registry that stops answering: a request without a body waits a
+ * minute for its headers, and every read of an answer a minute for its next bytes ({@code
+ * IdleTimeout}, as the JDK's client has no read timeout), after which a blob download resumes as
+ * after a cut; a probe does not read its body. What a registry sends is bounded before it is
+ * read: a manifest or config by {@code jsonBytes}, a layer by its descriptor's size, a token
+ * answer by 1 MiB. Redirects of {@code GET} and {@code HEAD} are followed without credentials
  * to another host. Errors are {@link io.layerfs.core.registry.RegistryException}s, one line naming
  * the registry, the reference or blob, the HTTP status and the registry's own error codes (such as
  * {@code MANIFEST_UNKNOWN}).
