@@ -316,6 +316,9 @@ final class LayerPath implements Path {
 
   @Override
   public LayerPath getFileName() {
+    if (lazyName != null) {
+      return new LayerPath(fs, lazyName, EMPTY_OFFSETS); // a listed name: its string unbuilt
+    }
     int count = offsets.length;
     if (count == 0) {
       return null;
