@@ -154,7 +154,7 @@ final class RegistryHttp {
       if (call.body() == null) {
         request.timeout(idle); // until the headers; IdleTimeout bounds the body's reads
       }
-      if (sameHost(uri, call.registry())) {
+      if (sameOrigin(uri, call.registry(), schemeOf(call.registry()))) {
         String authorization = auth.authorization(call.registry(), call.scopes());
         if (authorization != null) {
           request.header("Authorization", authorization);
@@ -182,7 +182,7 @@ final class RegistryHttp {
             + describe(e) + (attempt > 1 ? " (after " + attempt + " attempts)" : ""), e);
       }
       int status = response.statusCode();
-      if (status == 401 && !answered && sameHost(uri, call.registry())) {
+      if (status == 401 && !answered && sameOrigin(uri, call.registry(), schemeOf(call.registry()))) {
         answered = true;
         List<String> challenges = response.headers().allValues("WWW-Authenticate");
         byte[] body = readError(response);
@@ -365,9 +365,21 @@ final class RegistryHttp {
     return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
   }
 
-  private static boolean sameHost(URI uri, String registry) {
+  /**
+   * Whether {@code uri} is the registry's own: its host and port, in the scheme the registry is
+   * spoken to in. Only there are credentials sent: a redirect to another host, or from HTTPS to
+   * plain HTTP on the same one, gets none.
+   */
+  static boolean sameOrigin(URI uri, String registry, String scheme) {
     String authority = uri.getRawAuthority();
-    return authority != null && authority.equalsIgnoreCase(registry);
+    return authority != null && authority.equalsIgnoreCase(registry)
+        && scheme.equalsIgnoreCase(uri.getScheme());
+  }
+
+  /** The scheme the registry is spoken to in: HTTPS until a probe found plain HTTP. */
+  private String schemeOf(String registry) {
+    String scheme = schemes.get(registry);
+    return scheme == null ? "https" : scheme;
   }
 
   /** A name that does not resolve: retrying will not help. */

@@ -33,6 +33,22 @@ class RegistryHttpTest {
     }
   }
 
+  /** Credentials go to the registry's own origin only: a downgrade to plain HTTP gets none. */
+  @Test
+  void credentialsGoOnlyToTheRegistrysOwnOrigin() {
+    java.net.URI blob = java.net.URI.create("https://reg.example/v2/a/blobs/sha256:00");
+    assertTrue(RegistryHttp.sameOrigin(blob, "reg.example", "https"));
+    assertTrue(RegistryHttp.sameOrigin(blob, "REG.example", "https"), "host names ignore case");
+    assertFalse(RegistryHttp.sameOrigin(java.net.URI.create("http://reg.example/v2/a"),
+        "reg.example", "https"), "HTTPS redirected to plain HTTP on the same host");
+    assertFalse(RegistryHttp.sameOrigin(java.net.URI.create("https://reg.example:8443/v2/"),
+        "reg.example", "https"), "another port");
+    assertFalse(RegistryHttp.sameOrigin(java.net.URI.create("https://cdn.example/blob"),
+        "reg.example", "https"), "another host");
+    assertTrue(RegistryHttp.sameOrigin(java.net.URI.create("http://127.0.0.1:5000/v2/"),
+        "127.0.0.1:5000", "http"), "a plain-HTTP registry, found so by its probe");
+  }
+
   @Test
   void errorBodiesAsTheRegistrySaysThem() {
     byte[] json = ("{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\",\"message\":\"manifest unknown\","
