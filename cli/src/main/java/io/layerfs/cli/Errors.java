@@ -9,6 +9,25 @@ import java.nio.file.Path;
 final class Errors {
   private Errors() {}
 
+  /**
+   * {@code message} with its control characters shown as {@code \\uXXXX}, as layerfs prints
+   * every error: one may carry what a registry or an image said, where a line break would break
+   * the error's one line and a terminal escape would reach the user's terminal.
+   */
+  static String printable(String message) {
+    StringBuilder shown = null;
+    for (int i = 0; i < message.length(); i++) {
+      char c = message.charAt(i);
+      if (Character.isISOControl(c)) {
+        shown = shown != null ? shown : new StringBuilder(message.substring(0, i));
+        shown.append(String.format("\\u%04x", (int) c));
+      } else if (shown != null) {
+        shown.append(c);
+      }
+    }
+    return shown == null ? message : shown.toString();
+  }
+
   static String describe(Throwable e) {
     if (e instanceof java.io.UncheckedIOException u && u.getCause() != null) {
       return describe(u.getCause());

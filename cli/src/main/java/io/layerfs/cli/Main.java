@@ -224,7 +224,7 @@ public final class Main implements CliCommand {
   }
 
   void report(PrintWriter err, Throwable e) {
-    err.println("layerfs: " + Errors.describe(e));
+    err.println("layerfs: " + Errors.printable(Errors.describe(e)));
     if (debug) {
       e.printStackTrace(err);
     }

@@ -494,6 +494,13 @@ class ImageCommandsTest {
     Cli.Result missing = run("tag", "ghost:1", "x:1");
     assertEquals(1, missing.code());
     assertTrue(missing.errorLine().contains("ghost:1"), missing.err());
+    // what an error quotes is shown, not obeyed: a terminal escape or line break in it (here the
+    // user's, as well a registry's or an image's) is printed as \\uXXXX, on one line
+    Cli.Result escape = run("tag", "ghost\u001b[2J\nx:1", "x:1");
+    assertEquals(1, escape.code());
+    assertEquals(1, escape.err().split("\n").length, escape.err());
+    assertFalse(escape.err().contains("\u001b"), escape.err());
+    assertTrue(escape.err().contains("ghost\\u001b[2J\\u000ax:1"), escape.err());
     Cli.Result bad = run("tag", "base:1", "bad tag");
     assertEquals(1, bad.code());
     assertTrue(bad.errorLine().contains("invalid tag"), bad.err());
