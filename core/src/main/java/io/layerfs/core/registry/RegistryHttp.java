@@ -40,10 +40,13 @@ final class RegistryHttp {
   private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(10);
   private static final Duration MAX_WAIT = Duration.ofSeconds(60);
   /**
-   * The longest wait for the next bytes of an answer, and for the headers of a request without a
-   * body ({@link IdleTimeout}); a request with a body may take as long as its upload does.
+   * The longest wait for the next bytes of an answer ({@link IdleTimeout}), and for the headers
+   * of a request without a body; a request with one gets its bytes' time at {@link
+   * #MIN_UPLOAD_RATE} on top.
    */
   private static final Duration IDLE = Duration.ofSeconds(60);
+  /** Bytes a second: an upload is given as long as sending its bytes at this rate takes. */
+  private static final long MIN_UPLOAD_RATE = 64 << 10;
   private static final int MAX_REDIRECTS = 10;
   private static final int MAX_ERROR_BODY = 64 << 10;
   /**
@@ -147,12 +150,15 @@ final class RegistryHttp {
     boolean answered = false;
     while (true) {
       attempt++;
-      HttpRequest.Builder request = HttpRequest.newBuilder(uri)
-          .method(method, call.body() == null ? HttpRequest.BodyPublishers.noBody()
-              : call.body().get());
+      HttpRequest.BodyPublisher publisher = call.body() == null
+          ? HttpRequest.BodyPublishers.noBody() : call.body().get();
+      HttpRequest.Builder request = HttpRequest.newBuilder(uri).method(method, publisher);
       call.headers().forEach(request::header);
-      if (call.body() == null) {
-        request.timeout(idle); // until the headers; IdleTimeout bounds the body's reads
+      long length = publisher.contentLength();
+      if (length >= 0) {
+        // until the answer's headers (IdleTimeout bounds the reads of its body): the idle time,
+        // and for an upload as long again as sending its bytes at a slow link's rate takes
+        request.timeout(idle.plusSeconds(length / MIN_UPLOAD_RATE));
       }
       if (sameOrigin(uri, call.registry(), schemeOf(call.registry()))) {
         String authorization = auth.authorization(call.registry(), call.scopes());

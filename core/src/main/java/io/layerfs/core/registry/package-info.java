@@ -36,8 +36,9 @@
  * until it expires (a day at most, whatever its {@code expires_in}). Transient failures (5xx, 429
  * with its {@code Retry-After}, up to a minute, connections reset or refused) are retried with
  * exponential backoff, up to {@code maxAttempts} in all; TLS failures and unknown hosts are not.
- * Nothing waits forever on a registry that stops answering: a request without a body waits a
- * minute for its headers, and every read of an answer a minute for its next bytes ({@code
+ * Nothing waits forever on a registry that stops answering: a request waits a minute for its
+ * answer's headers (an upload as long again as sending its bytes at 64 KiB/s takes), and every
+ * read of an answer a minute for its next bytes ({@code
  * IdleTimeout}, as the JDK's client has no read timeout), after which a blob download resumes as
  * after a cut; a probe does not read its body. What a registry sends is bounded before it is
  * read: a manifest or config by {@code jsonBytes}, a layer by its descriptor's size, a token

@@ -411,6 +411,57 @@ class HostileRegistryTest {
     assertTrue(store.fsck(false, Progress.NONE).ok());
   }
 
+  /**
+   * Guard: every request gets a timeout on its answer's headers, one with a body the idle time
+   * and its bytes' time at 64 KiB/s on top: a registry that never answers the start of an
+   * upload, or the manifest's {@code PUT}, ends the push in bounded time, named.
+   */
+  @Test
+  void aPushThatIsNeverAnsweredEndsInBoundedTime() throws Exception {
+    try (RegistryClient client = quickClient()) {
+      assertEquals(ref, store.pull(ref, client, Platform.DEFAULT, Progress.NONE).tag());
+    }
+    io.layerfs.core.content.ContentStore local =
+        io.layerfs.core.content.ContentStore.open(tmp.resolve("local"));
+    Reference copy = Reference.parse(registry.address() + "/team/copy:1");
+    registry.hostile = (x, r) -> {
+      if (r.method().equals("HEAD")) {
+        registry.send(x, 404, OCTETS, new byte[0]); // no blob there: an upload starts
+        return true;
+      }
+      if (r.method().equals("POST")) {
+        registry.sendStalled(x, null, 0); // the upload's start never answered
+        return true;
+      }
+      return false;
+    };
+    assertOneLine(stalledPush(local, copy), "registry " + registry.address() + ": upload of blob",
+        "timed out");
+    registry.hostile = (x, r) -> {
+      if (r.method().equals("PUT") && r.path().contains("/manifests/")) {
+        x.getRequestBody().readAllBytes();
+        registry.sendStalled(x, null, 0); // the manifest read, never answered
+        return true;
+      }
+      return false; // HEAD: every blob is there
+    };
+    assertOneLine(stalledPush(local, copy), "registry " + registry.address() + ": manifest "
+        + copy, "timed out");
+  }
+
+  /** A push through {@link #quickClient} that fails within four seconds. */
+  private IOException stalledPush(io.layerfs.core.content.ContentStore local, Reference target) {
+    long start = System.nanoTime();
+    IOException e;
+    try (RegistryClient client = quickClient()) {
+      e = assertThrows(IOException.class,
+          () -> ImagePush.push(local, client, ref, target, Progress.NONE));
+    }
+    long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    assertTrue(millis < 4_000, millis + " ms: " + e.getMessage());
+    return e;
+  }
+
   private long probes() {
     return registry.requests.stream().filter(r -> r.path().equals("/v2/")).count();
   }
