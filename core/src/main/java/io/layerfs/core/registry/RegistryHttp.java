@@ -188,7 +188,8 @@ final class RegistryHttp {
             + describe(e) + (attempt > 1 ? " (after " + attempt + " attempts)" : ""), e);
       }
       int status = response.statusCode();
-      if (status == 401 && !answered && sameOrigin(uri, call.registry(), schemeOf(call.registry()))) {
+      if (status == 401 && !answered
+          && sameOrigin(uri, call.registry(), schemeOf(call.registry()))) {
         answered = true;
         List<String> challenges = response.headers().allValues("WWW-Authenticate");
         byte[] body = readError(response);

@@ -43,9 +43,9 @@
  * after a cut; a probe does not read its body. What a registry sends is bounded before it is
  * read: a manifest or config by {@code jsonBytes}, a layer by its descriptor's size, a token
  * answer by 1 MiB. Redirects of {@code GET} and {@code HEAD} are followed without credentials
- * to another host, or from HTTPS to plain HTTP on the same one. Errors are {@link io.layerfs.core.registry.RegistryException}s, one line naming
- * the registry, the reference or blob, the HTTP status and the registry's own error codes (such as
- * {@code MANIFEST_UNKNOWN}).
+ * to another host, or from HTTPS to plain HTTP on the same one. Errors are {@link
+ * io.layerfs.core.registry.RegistryException}s, one line naming the registry, the reference or
+ * blob, the HTTP status and the registry's own error codes (such as {@code MANIFEST_UNKNOWN}).
  *
  * <p>The HTTP client's cost, measured on pulls (issue 12): its read buffer is set to 512 KiB
  * (the JDK's property {@code jdk.httpclient.bufsize}, unless given), as its one selector thread
