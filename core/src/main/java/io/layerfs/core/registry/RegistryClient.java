@@ -57,16 +57,27 @@ public final class RegistryClient implements Closeable {
       MediaTypes.DOCKER_MANIFEST, MediaTypes.OCI_INDEX, MediaTypes.DOCKER_MANIFEST_LIST);
   private static final Pattern CONTENT_RANGE =
       Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
-  private static final int MAX_NESTING = 4;
-
   private final RegistryOptions options;
   private final RegistryHttp http;
+  /** Bounds what is read: manifests and configs ({@code jsonBytes}), index nesting. */
+  private final Limits limits;
   /** Manifests and configs larger than this are refused before they are read. */
-  private final long maxJsonBytes = Limits.fromSystemProperties().jsonBytes();
+  private final long maxJsonBytes;
 
+  /** A client bounded by the limits the system properties give ({@link Limits}). */
   public RegistryClient(RegistryOptions options) {
+    this(options, Limits.fromSystemProperties());
+  }
+
+  /**
+   * A client that reads no more of a registry's manifests, configs and image indexes than
+   * {@code limits} allow (a store's pulls use the store's).
+   */
+  public RegistryClient(RegistryOptions options, Limits limits) {
     this.options = options;
     this.http = new RegistryHttp(options);
+    this.limits = limits;
+    this.maxJsonBytes = limits.jsonBytes();
   }
 
   /**
@@ -76,6 +87,8 @@ public final class RegistryClient implements Closeable {
   RegistryClient(RegistryOptions options, Duration maxWait, Duration idle) {
     this.options = options;
     this.http = new RegistryHttp(options, maxWait, idle);
+    this.limits = Limits.fromSystemProperties();
+    this.maxJsonBytes = limits.jsonBytes();
   }
 
   public RegistryOptions options() {
@@ -153,8 +166,8 @@ public final class RegistryClient implements Closeable {
     Descriptor index = null;
     byte[] indexBytes = null;
     for (int depth = 0; MediaTypes.isIndex(current.mediaType()); depth++) {
-      if (depth == MAX_NESTING) {
-        throw new IOException(reference + ": image indexes nested too deeply");
+      if (depth >= limits.indexNesting()) {
+        throw limits.exceeded("indexNesting", reference + ": image indexes nested too deeply");
       }
       if (index == null) {
         index = current.descriptor();

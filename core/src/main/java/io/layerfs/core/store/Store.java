@@ -244,7 +244,7 @@ public final class Store implements Closeable {
   public ImagePull.Result pull(String reference, RegistryOptions options, Platform platform,
       Progress progress) throws IOException {
     Reference parsed = Reference.parse(reference);
-    try (RegistryClient client = new RegistryClient(options)) {
+    try (RegistryClient client = new RegistryClient(options, content.limits())) {
       return ImagePull.pull(content, client, parsed, platform, null, progress);
     }
   }
@@ -289,7 +289,7 @@ public final class Store implements Closeable {
     if (Images.isKnown(content, tag)) {
       return tag;
     }
-    try (RegistryClient client = new RegistryClient(options)) {
+    try (RegistryClient client = new RegistryClient(options, content.limits())) {
       return ImagePull.pull(content, client, reference, Platform.DEFAULT, null, progress).tag();
     } catch (IOException e) {
       String missing;
@@ -308,7 +308,7 @@ public final class Store implements Closeable {
   public ImagePush.Result push(String ref, String reference, RegistryOptions options,
       Progress progress) throws IOException {
     Reference parsed = Reference.parse(reference);
-    try (RegistryClient client = new RegistryClient(options)) {
+    try (RegistryClient client = new RegistryClient(options, content.limits())) {
       return ImagePush.push(content, client, ref, parsed, progress);
     }
   }
@@ -431,7 +431,7 @@ public final class Store implements Closeable {
           + root() + ", and '" + image + "' is neither: " + e.getMessage(), e);
     }
     String tag = Images.isKnown(content, image) ? image : reference.storeTag();
-    RegistryClient client = new RegistryClient(options);
+    RegistryClient client = new RegistryClient(options, content.limits());
     if (!Images.isKnown(content, tag)) {
       try {
         RemoteImage remote = client.resolve(reference, Platform.DEFAULT);
@@ -516,7 +516,7 @@ public final class Store implements Closeable {
         throw new IOException(what + ": its recorded origin " + file + " does not parse ("
             + e.getMessage() + "); pull the image to read it whole", e);
       }
-      RegistryClient client = new RegistryClient(originOptions(origin));
+      RegistryClient client = new RegistryClient(originOptions(origin), content.limits());
       try {
         attachThrough(ref, client, reference, origin, file);
       } catch (IOException e) {

@@ -57,7 +57,7 @@ public final class ImageTransfer {
       RegistryOptions registry, Progress progress) throws IOException {
     Reference remote = Transport.registryReference(source);
     if (remote != null) {
-      try (RegistryClient client = new RegistryClient(registry)) {
+      try (RegistryClient client = new RegistryClient(registry, store.limits())) {
         return List.of(ImagePull.pull(store, client, remote, Platform.DEFAULT, tagOrNull,
             progress).tag());
       }
@@ -125,7 +125,7 @@ public final class ImageTransfer {
       String destination, RegistryOptions registry, Progress progress) throws IOException {
     Reference remote = Transport.registryReference(destination);
     if (remote != null) {
-      try (RegistryClient client = new RegistryClient(registry)) {
+      try (RegistryClient client = new RegistryClient(registry, store.limits())) {
         ImagePush.push(store, client, imageRef, remote, progress);
       }
       return;

@@ -587,7 +587,7 @@ class HostileRegistryTest {
     assertGoodPull();
   }
 
-  /** Guard: {@code RegistryClient.MAX_NESTING}, four indexes deep at most. */
+  /** Guard: the limit {@code indexNesting}, four indexes deep at most by default. */
   @Test
   void indexesNestedBeyondTheLimitAreRefused() throws Exception {
     String child = image.manifestDigest();
@@ -602,6 +602,29 @@ class HostileRegistryTest {
     assertNothingStored();
 
     registry.manifests.put("1", registry.blobs.get(chain.get(3))); // four: accepted
+    assertGoodPull();
+  }
+
+  /**
+   * Guard: a store's pulls read as much as the store's own limits allow, not the system
+   * properties' ({@code RegistryClient(options, limits)}): a store opened with a smaller
+   * {@code indexNesting} or {@code jsonBytes} refuses what the defaults take, naming the limit.
+   */
+  @Test
+  void aStoresPullsKeepToTheStoresLimits() throws Exception {
+    String inner = put(bytes(index(List.of(image.manifestDigest()))));
+    String top = put(bytes(index(List.of(inner))));
+    registry.manifests.put("1", registry.blobs.get(top)); // the image behind two indexes
+    store.close();
+    store = Store.open(tmp.resolve("one-index"), Limits.builder().indexNesting(1).build());
+    assertOneLine(failedPull(), "image indexes nested too deeply", "limit indexNesting = 1");
+    assertNothingStored();
+    store.close();
+    store = Store.open(tmp.resolve("small-json"), Limits.builder().jsonBytes(100).build());
+    assertOneLine(failedPull(), "answer larger than 100 bytes");
+    assertNothingStored();
+    store.close();
+    store = Store.open(tmp.resolve("defaults"));
     assertGoodPull();
   }
 
