@@ -1,5 +1,6 @@
 package io.layerfs.cli;
 
+import io.layerfs.core.internal.Printable;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -15,17 +16,7 @@ final class Errors {
    * the error's one line and a terminal escape would reach the user's terminal.
    */
   static String printable(String message) {
-    StringBuilder shown = null;
-    for (int i = 0; i < message.length(); i++) {
-      char c = message.charAt(i);
-      if (Character.isISOControl(c)) {
-        shown = shown != null ? shown : new StringBuilder(message.substring(0, i));
-        shown.append(String.format("\\u%04x", (int) c));
-      } else if (shown != null) {
-        shown.append(c);
-      }
-    }
-    return shown == null ? message : shown.toString();
+    return Printable.shown(message);
   }
 
   static String describe(Throwable e) {

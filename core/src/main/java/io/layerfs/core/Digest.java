@@ -1,5 +1,6 @@
 package io.layerfs.core;
 
+import io.layerfs.core.internal.Printable;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Objects;
@@ -157,13 +158,8 @@ public final class Digest implements Comparable<Digest> {
       return "null";
     }
     String shown = s.length() > MAX_QUOTED ? s.substring(0, MAX_QUOTED) + "..." : s;
-    StringBuilder quoted = new StringBuilder("'");
-    for (char c : shown.toCharArray()) {
-      // shown, not obeyed: a newline or a terminal escape in a digest a registry sent would
-      // break the error's one line or write to the user's terminal
-      quoted.append(Character.isISOControl(c) ? String.format("\\u%04x", (int) c)
-          : String.valueOf(c));
-    }
-    return quoted.append('\'').toString();
+    // shown, not obeyed: a newline or a terminal escape in a digest a registry sent would
+    // break the error's one line or write to the user's terminal
+    return "'" + Printable.shown(shown) + "'";
   }
 }

@@ -1,6 +1,7 @@
 package io.layerfs.core.registry;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.layerfs.core.internal.Printable;
 import io.layerfs.core.oci.OciJson;
 import java.io.IOException;
 import java.io.InputStream;
@@ -99,6 +100,27 @@ final class RegistryAuth {
       }
     }
     return false;
+  }
+
+  /**
+   * What an error should add about {@code challenges} when none of them is one layerfs answers
+   * (a {@code Bearer} with a realm, or {@code Basic}): that there was none, or the first as the
+   * registry sent it, shortened and its control characters shown; null when one is.
+   */
+  static String unanswerable(List<String> challenges) {
+    for (String header : challenges) {
+      Optional<AuthChallenge> c = AuthChallenge.parse(header);
+      if (c.isPresent() && (c.get().scheme().equals("basic")
+          || c.get().scheme().equals("bearer") && c.get().param("realm") != null)) {
+        return null;
+      }
+    }
+    if (challenges.isEmpty()) {
+      return "no WWW-Authenticate challenge came with it";
+    }
+    String first = challenges.get(0);
+    first = first.length() > 200 ? first.substring(0, 200) + "..." : first;
+    return "its WWW-Authenticate challenge was not understood: " + Printable.shown(first);
   }
 
   /** Forgets a token the registry refused, so the next 401 fetches a new one. */

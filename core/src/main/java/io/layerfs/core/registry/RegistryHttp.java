@@ -198,7 +198,11 @@ final class RegistryHttp {
           attempt--;
           continue;
         }
-        throw RegistryException.of(call.registry(), call.what(), status, body);
+        RegistryException refused = RegistryException.of(call.registry(), call.what(), status,
+            body);
+        String unanswerable = RegistryAuth.unanswerable(challenges);
+        throw unanswerable == null ? refused
+            : new RegistryException(refused.getMessage() + " (" + unanswerable + ")", status);
       }
       if ((status >= 500 || status == 429) && attempt < options.maxAttempts()) {
         Duration wait = retryAfter(response, maxWait).orElse(backoff(attempt));

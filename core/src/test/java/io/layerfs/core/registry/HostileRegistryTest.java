@@ -699,7 +699,8 @@ class HostileRegistryTest {
 
   /**
    * Guard: {@code AuthChallenge.parse} gives nothing for a malformed challenge, so {@code
-   * RegistryAuth.answer} does not answer it and the 401 stands, named.
+   * RegistryAuth.answer} does not answer it and the 401 stands, named, with the challenge that
+   * was not understood ({@code RegistryAuth.unanswerable}).
    */
   @Test
   void aMalformedChallengeLeavesTheRefusalNamed() throws Exception {
@@ -720,6 +721,11 @@ class HostileRegistryTest {
       assertOneLine(e, "registry " + registry.address() + ": " + ref + ": HTTP 401"
           + " UNAUTHORIZED: authentication required");
       assertTrue(registry.requests("/token").isEmpty(), challenge);
+      // a challenge layerfs cannot answer is shown (a Basic one is answered, with no
+      // credentials to give: nothing to add)
+      assertEquals(!challenge.startsWith("Basic"), e.getMessage().endsWith(
+          "(its WWW-Authenticate challenge was not understood: " + challenge + ")"),
+          e.getMessage());
     }
     assertNothingStored();
     registry.hostile = (x, r) -> false;
