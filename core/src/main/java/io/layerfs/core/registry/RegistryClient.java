@@ -59,10 +59,11 @@ public final class RegistryClient implements Closeable {
       Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
   private final RegistryOptions options;
   private final RegistryHttp http;
-  /** Bounds what is read: manifests and configs ({@code jsonBytes}), index nesting. */
+  /**
+   * Bounds what is read: manifests and configs larger than {@code jsonBytes} are refused before
+   * they are read; index nesting.
+   */
   private final Limits limits;
-  /** Manifests and configs larger than this are refused before they are read. */
-  private final long maxJsonBytes;
 
   /** A client bounded by the limits the system properties give ({@link Limits}). */
   public RegistryClient(RegistryOptions options) {
@@ -77,7 +78,6 @@ public final class RegistryClient implements Closeable {
     this.options = options;
     this.http = new RegistryHttp(options);
     this.limits = limits;
-    this.maxJsonBytes = limits.jsonBytes();
   }
 
   /**
@@ -88,7 +88,6 @@ public final class RegistryClient implements Closeable {
     this.options = options;
     this.http = new RegistryHttp(options, maxWait, idle);
     this.limits = Limits.fromSystemProperties();
-    this.maxJsonBytes = limits.jsonBytes();
   }
 
   public RegistryOptions options() {
@@ -273,7 +272,7 @@ public final class RegistryClient implements Closeable {
     if (r.statusCode() != 200) {
       throw http.error(r, call);
     }
-    byte[] bytes = RegistryHttp.readAll(r, maxJsonBytes, call);
+    byte[] bytes = RegistryHttp.readAll(r, limits.jsonBytes(), call);
     String what = "manifest of " + reference;
     Digest actual;
     if (reference.digest() != null) {
@@ -299,7 +298,7 @@ public final class RegistryClient implements Closeable {
 
   /** A config or other small blob, verified against its descriptor. */
   byte[] fetchSmallBlob(Reference repository, Descriptor blob) throws IOException {
-    if (blob.size() > maxJsonBytes) {
+    if (blob.size() > limits.jsonBytes()) {
       throw new IOException(repository + ": blob " + blob.digest() + " is " + blob.size()
           + " bytes, more than a config may be");
     }
