@@ -3,9 +3,9 @@
 #
 #   it/scripts/with-tools.sh mvn -Dlayerfs.suffix=-it -pl it -am verify
 #
-# - installs umoci, skopeo, docker-registry, debootstrap and gnupg (gpg, gpgconf) with apt-get
-#   when one is missing
-#   (apt-get update first only when apt knows no candidate for a missing package);
+# - installs umoci, skopeo, docker-registry, debootstrap, openssl and gnupg (gpg, gpgconf) with
+#   apt-get when one is missing (apt-get update first only when apt knows no candidate for a
+#   missing package);
 # - starts a private docker-registry on 127.0.0.1, on a port the kernel picks (addr :0, read back
 #   from the registry's "listening on" log line, so no other process can race us for it), with a
 #   throwaway config and storage directory;
@@ -29,6 +29,7 @@ install_missing() {
   command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
   [[ -x $REGISTRY_BIN ]] || missing+=(docker-registry)
   command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
   { command -v gpg && command -v gpgconf; } >/dev/null 2>&1 || missing+=(gnupg)
   ((${#missing[@]} == 0)) && return 0
 

@@ -2,23 +2,29 @@ package io.layerfs.cli;
 
 import io.layerfs.core.registry.Credentials;
 import io.layerfs.core.registry.RegistryOptions;
+import java.nio.file.Path;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 
 /**
- * {@code --tls-verify} and {@code --creds}, as skopeo spells them: options of the commands that
- * talk to a registry.
+ * {@code --tls-verify}, {@code --cert-dir} and {@code --creds}, as skopeo spells them: options of
+ * the commands that talk to a registry.
  */
 final class RegistryFlags {
   private RegistryFlags() {}
 
-  /** Adds the two options to {@code spec}. */
+  /** Adds the options to {@code spec}. */
   static void addTo(CommandSpec spec) {
     spec.addOption(OptionSpec.builder("--tls-verify").type(boolean.class).paramLabel("BOOL")
         .arity("0..1").defaultValue("true").fallbackValue("true")
         .description("Require HTTPS and verify certificates (default true, but a registry on "
             + "localhost, 127.0.0.0/8 or ::1 may answer plain HTTP, as in Docker; given as true, "
             + "not even there); false also allows plain HTTP and skips certificate checks.")
+        .build());
+    spec.addOption(OptionSpec.builder("--cert-dir").type(String.class).paramLabel("DIR")
+        .description("Trust the certificate authorities in the *.crt",
+            "files of DIR too (default: those of the registry's", "own directory in certs",
+            "as Docker and skopeo find it:", "/etc/docker/certs.d/HOST:PORT/ca.crt).")
         .build());
     // short lines: picocli wraps a long one after any '.', as in "config." and "json"
     spec.addOption(OptionSpec.builder("--creds").type(String.class).paramLabel("USER:PASSWORD")
@@ -34,6 +40,10 @@ final class RegistryFlags {
     boolean given = in.commandLine().getParseResult().hasMatchedOption("--tls-verify");
     RegistryOptions options = RegistryOptions.defaults().withTlsVerify(verify)
         .withLoopbackHttp(!(verify && given));
+    String certDir = in.option("--cert-dir");
+    if (certDir != null) {
+      options = options.withCertDir(Path.of(certDir).toAbsolutePath());
+    }
     String creds = in.option("--creds");
     return creds == null ? options : options.withCredentials(Credentials.parse(creds));
   }

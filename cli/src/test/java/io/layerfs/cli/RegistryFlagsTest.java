@@ -1,8 +1,10 @@
 package io.layerfs.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.layerfs.core.registry.RegistryOptions;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
@@ -21,11 +23,23 @@ class RegistryFlagsTest {
     assertOptions(false, true, "--tls-verify=false");
   }
 
-  private static void assertOptions(boolean tlsVerify, boolean loopbackHttp, String... args) {
+  @Test
+  void certDirIsTheDirectoryGivenMadeAbsoluteAndNoneByDefault() {
+    assertNull(options().certDirOrNull(), "certs.d's directories by default");
+    assertEquals(Path.of("certs").toAbsolutePath(),
+        options("--cert-dir", "certs").certDirOrNull());
+    assertEquals(Path.of("/etc/certs"), options("--cert-dir=/etc/certs").certDirOrNull());
+  }
+
+  private static RegistryOptions options(String... args) {
     CommandSpec spec = CommandSpec.create().name("pull");
     RegistryFlags.addTo(spec);
     new CommandLine(spec).parseArgs(args);
-    RegistryOptions options = RegistryFlags.options(new Invocation(null, spec));
+    return RegistryFlags.options(new Invocation(null, spec));
+  }
+
+  private static void assertOptions(boolean tlsVerify, boolean loopbackHttp, String... args) {
+    RegistryOptions options = options(args);
     String given = String.join(" ", args);
     assertEquals(tlsVerify, options.tlsVerify(), given);
     assertEquals(loopbackHttp, options.loopbackHttp(), given);

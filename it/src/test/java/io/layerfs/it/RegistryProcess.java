@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
  * A docker-registry of a test's own (the binary with-tools.sh installs), on 127.0.0.1 (or
  * another address) and a port the kernel picks, with a config the test writes, for what the
  * run's shared registry cannot have: basic authentication from an htpasswd file, an IPv6
- * address. Stopped by {@link #close}.
+ * address, TLS. Stopped by {@link #close}.
  */
 final class RegistryProcess implements AutoCloseable {
   private static final Path BINARY = Path.of("/usr/bin/docker-registry");
@@ -34,6 +34,20 @@ final class RegistryProcess implements AutoCloseable {
    * {@link #address} is {@code host:PORT}.
    */
   static RegistryProcess start(Path dir, Path htpasswdOrNull, String host) throws IOException {
+    return start(dir, htpasswdOrNull, host, "");
+  }
+
+  /**
+   * A registry on 127.0.0.1 that speaks TLS only, with the PEM files {@code certificate} and
+   * {@code key}.
+   */
+  static RegistryProcess startTls(Path dir, Path certificate, Path key) throws IOException {
+    return start(dir, null, "127.0.0.1", "  tls:\n    certificate: " + certificate
+        + "\n    key: " + key + "\n");
+  }
+
+  private static RegistryProcess start(Path dir, Path htpasswdOrNull, String host, String tls)
+      throws IOException {
     Pattern listening = Pattern.compile("listening on " + Pattern.quote(host) + ":(\\d+)");
     if (!Files.isExecutable(BINARY)) {
       throw new AssertionError(BINARY + " is missing: install docker-registry (Debian: apt-get "
@@ -46,7 +60,7 @@ final class RegistryProcess implements AutoCloseable {
     Files.writeString(config, "version: 0.1\nlog:\n  level: info\n  accesslog:\n"
         + "    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: "
         + dir.resolve("storage") + "\n" + auth + "http:\n  addr: \"" + host + ":0\"\n  secret: "
-        + Long.toHexString(System.nanoTime()) + "\n");
+        + Long.toHexString(System.nanoTime()) + "\n" + tls);
     Path log = dir.resolve("registry.log");
     Process p = new ProcessBuilder(BINARY.toString(), "serve", config.toString())
         .redirectErrorStream(true).redirectOutput(log.toFile()).start();

@@ -34,6 +34,11 @@ import java.util.Map;
  *       come over plain HTTP or unverified TLS; not given: HTTPS verified, but a registry on a
  *       loopback address may answer plain HTTP, as in Docker; true: HTTPS verified even
  *       there</td></tr>
+ *   <tr><td>certDir</td><td>Path or String</td><td>with a registry {@code image}: the
+ *       directory whose {@code *.crt} files name the certificate authorities trusted for it
+ *       besides the JVM's (skopeo's {@code --cert-dir}); not given: the registry's own
+ *       directory in {@code certs.d}, as Docker finds it ({@code
+ *       /etc/docker/certs.d/HOST:PORT/ca.crt})</td></tr>
  *   <tr><td>lazy</td><td>Boolean or "true"/"false"/"background"</td><td>true: {@code image} (a
  *       registry reference) is not pulled; its layers are read from the registry as they are
  *       needed (see {@code Store.lazyImage}); "background": so too, and the rest of the image is
@@ -47,11 +52,11 @@ import java.util.Map;
  * <p>Unknown keys and bad values are an {@link IllegalArgumentException} naming the key.
  */
 record LayerEnv(Path store, String image, boolean readOnly, Path signedBy,
-    String signedIdentity, List<String> mounts, Boolean tlsVerify, boolean lazy,
+    String signedIdentity, List<String> mounts, Boolean tlsVerify, Path certDir, boolean lazy,
     boolean lazyBackground, Limits limits) {
   /** In the order the error message lists them. */
   private static final List<String> KNOWN = List.of("store", "image", "readOnly", "signedBy",
-      "signedIdentity", "mounts", "tlsVerify", "lazy", "limits");
+      "signedIdentity", "mounts", "tlsVerify", "certDir", "lazy", "limits");
 
   /** The {@code lazy} value that also completes the image in the background. */
   private static final String BACKGROUND = "background";
@@ -73,7 +78,7 @@ record LayerEnv(Path store, String image, boolean readOnly, Path signedBy,
         bool("readOnly", env.get("readOnly")), signedBy, signedIdentity,
         mounts(env.get("mounts")),
         env.get("tlsVerify") == null ? null : bool("tlsVerify", env.get("tlsVerify")),
-        lazy(env.get("lazy")), BACKGROUND.equals(env.get("lazy")), limits(env.get("limits")));
+        path("certDir", env.get("certDir")), lazy(env.get("lazy")), BACKGROUND.equals(env.get("lazy")), limits(env.get("limits")));
   }
 
   /** A list of specs, or one string of specs one per line; null when not given. */

@@ -115,7 +115,8 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       // tlsVerify given as true is skopeo's: HTTPS even on a loopback address
       RegistryOptions registry = RegistryOptions.defaults()
           .withTlsVerify(!Boolean.FALSE.equals(config.tlsVerify()))
-          .withLoopbackHttp(config.tlsVerify() == null || !config.tlsVerify());
+          .withLoopbackHttp(config.tlsVerify() == null || !config.tlsVerify())
+          .withCertDir(config.certDir());
       String image;
       String lazyImage = null;
       if (config.lazy()) {

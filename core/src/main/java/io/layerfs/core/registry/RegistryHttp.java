@@ -8,6 +8,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -101,13 +102,12 @@ final class RegistryHttp {
         // come up (on its selector thread or the reader's) instead of waking a worker thread for
         // each; every request here is blocking, and nothing we hang on a response blocks
         .executor(Runnable::run);
-    if (!options.tlsVerify()) {
-      // made when a registry answers TLS, not before: a local registry speaks plain HTTP. The
-      // parameters given, the client does not ask the context for its defaults when built;
-      // empty ones leave the engine's defaults.
-      builder.sslContext(new DeferredSslContext(RegistryHttp::trustAll))
-          .sslParameters(new SSLParameters());
-    }
+    // made when a registry answers TLS, not before: a local registry speaks plain HTTP. The
+    // parameters given, the client does not ask the context for its defaults when built; empty
+    // ones leave the engine's defaults (the client still checks the host name).
+    builder.sslContext(new DeferredSslContext(options.tlsVerify()
+        ? new VerifyingContext(options.certDirOrNull()) : RegistryHttp::trustAll))
+        .sslParameters(new SSLParameters());
     this.http = builder.build();
     this.auth = new RegistryAuth(http, options, idle);
   }
@@ -126,7 +126,7 @@ final class RegistryHttp {
     String scheme = schemes.get(registry);
     if (scheme == null) {
       if (!options.tlsVerify()) {
-        scheme = isLoopback(registry) ? "http" : probe(registry);
+        scheme = isLoopback(registry) ? probeLoopback(registry) : probe(registry);
       } else if (options.loopbackHttp() && isLoopback(registry)) {
         scheme = probeLoopback(registry);
       } else {
@@ -176,8 +176,10 @@ final class RegistryHttp {
       } catch (IOException e) {
         if (e instanceof javax.net.ssl.SSLException) {
           throw new IOException("registry " + call.registry() + ": " + call.what() + ": TLS: "
-              + e.getMessage() + (options.tlsVerify() ? " (--tls-verify=false allows a"
-              + " plain-HTTP registry and skips certificate checks)" : ""), e);
+              + e.getMessage() + (options.tlsVerify() ? " (a registry's own certificate"
+              + " authority goes in /etc/docker/certs.d/" + call.registry() + "/ca.crt, or in"
+              + " a directory given with --cert-dir; --tls-verify=false skips certificate"
+              + " checks and allows plain HTTP)" : ""), e);
         }
         if (attempt < options.maxAttempts() && !unknownHost(e) && !(e instanceof
             InterruptedIOException && Thread.currentThread().isInterrupted())) {
@@ -263,10 +265,9 @@ final class RegistryHttp {
   }
 
   /**
-   * A registry on this host ({@code localhost}, 127.0.0.0/8, {@code [::1]}): with {@code
-   * tlsVerify} off it is spoken to in plain HTTP at once, as Docker treats such registries as
-   * insecure by default; nothing leaves the machine, and the TLS probe would cost a handshake.
-   * With {@code tlsVerify} on, {@link #probeLoopback} finds its scheme.
+   * A registry on this host ({@code localhost}, 127.0.0.0/8, {@code [::1]}): {@link
+   * #probeLoopback} finds its scheme, plain HTTP first, as Docker treats such registries as
+   * insecure by default.
    */
   static boolean isLoopback(String registry) {
     String host = registry.startsWith("[") ? registry.substring(0, registry.indexOf(']') + 1)
@@ -284,19 +285,23 @@ final class RegistryHttp {
   }
 
   /**
-   * The scheme of a loopback registry with TLS verified, as Docker allows for the registries it
-   * treats as insecure: plain HTTP when a registry answers {@code /v2/} there (200, or 401 asking
-   * for credentials), else HTTPS (verified; a TLS server answers the plain request with an error
-   * at once, as the distribution server does); null when nothing answers yet (a refused
-   * connection), so the request retries and the next one asks again. Plain HTTP is asked first,
-   * unlike Docker: nothing leaves the machine, a registry that does not answer a TLS hello (as
-   * the JDK's own HTTP server does not) would cost the whole connect timeout, and a local
-   * registry needs no TLS context made.
+   * The scheme of a loopback registry, as Docker allows for the registries it treats as
+   * insecure: plain HTTP when a registry answers {@code /v2/} there, else HTTPS; null when
+   * nothing answers yet (a refused connection), so the request retries and the next one asks
+   * again. A TLS server answers the plain request with a 400 (as the distribution server and
+   * nginx do) or hangs up. With {@code tlsVerify} on, only a 200 or a 401 asking for credentials
+   * counts as a registry's answer, as the HTTPS taken otherwise is verified; with it off, any
+   * answer but a 400 does, as any server was spoken to in plain HTTP before TLS was probed for.
+   * Plain HTTP is asked first, unlike Docker: nothing leaves the machine, a registry that does
+   * not answer a TLS hello (as the JDK's own HTTP server does not) would cost the whole connect
+   * timeout, and a local registry needs no TLS context made.
    */
   private String probeLoopback(String registry) throws IOException {
     try {
       int status = probeStatus("http://" + registry + "/v2/");
-      return status == 200 || status == 401 ? "http" : "https";
+      boolean registryAnswered = options.tlsVerify() ? status == 200 || status == 401
+          : status != 400;
+      return registryAnswered ? "http" : "https";
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new InterruptedIOException("registry " + registry + ": interrupted");
@@ -448,6 +453,27 @@ final class RegistryHttp {
       return context;
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("no TLS in this JVM", e);
+    }
+  }
+
+  /**
+   * Makes the TLS context that verifies registries ({@link RegistryTrust}); a class rather than
+   * a lambda, which a fresh JVM would spin a class for on every client's start.
+   */
+  private static final class VerifyingContext implements Supplier<SSLContext> {
+    private final Path certDirOrNull;
+
+    VerifyingContext(Path certDirOrNull) {
+      this.certDirOrNull = certDirOrNull;
+    }
+
+    @Override
+    public SSLContext get() {
+      try {
+        return new RegistryTrust(RegistryTrust.defaultRoots(), certDirOrNull).context();
+      } catch (GeneralSecurityException e) {
+        throw new IllegalStateException("no TLS trust in this JVM: " + e.getMessage(), e);
+      }
     }
   }
 }

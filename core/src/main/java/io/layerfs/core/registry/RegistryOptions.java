@@ -1,5 +1,6 @@
 package io.layerfs.core.registry;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -27,10 +28,15 @@ import java.util.Objects;
  *     Retry-After} of a 429 or 503 counts instead, up to a minute)
  * @param chunkSize push uploads larger blobs in chunks of this many bytes ({@code PATCH}), smaller
  *     ones in one request
+ * @param certDirOrNull the directory whose {@code *.crt} files name the certificate authorities
+ *     trusted for every registry besides the JVM's (skopeo's {@code --cert-dir}); null: each
+ *     registry's own directory in {@code certs.d}, as Docker and skopeo find it ({@code
+ *     ~/.config/containers/certs.d}, {@code /etc/containers/certs.d}, {@code
+ *     /etc/docker/certs.d}: {@code HOST:PORT/ca.crt})
  */
 public record RegistryOptions(boolean tlsVerify, boolean loopbackHttp,
     Credentials credentialsOrNull, DockerConfig dockerConfig, int parallelism, int maxAttempts,
-    Duration backoff, long chunkSize) {
+    Duration backoff, long chunkSize, Path certDirOrNull) {
 
   public RegistryOptions {
     Objects.requireNonNull(backoff, "backoff");
@@ -45,42 +51,49 @@ public record RegistryOptions(boolean tlsVerify, boolean loopbackHttp,
    * DockerConfig#defaultFile()}), 3 blobs at once, 5 attempts from 500 ms on, 16 MiB chunks.
    */
   public static RegistryOptions defaults() {
-    return new RegistryOptions(true, true, null, null, 3, 5, Duration.ofMillis(500), 16L << 20);
+    return new RegistryOptions(true, true, null, null, 3, 5, Duration.ofMillis(500), 16L << 20,
+        null);
   }
 
   public RegistryOptions withTlsVerify(boolean verify) {
     return new RegistryOptions(verify, loopbackHttp, credentialsOrNull, dockerConfig,
-        parallelism, maxAttempts, backoff, chunkSize);
+        parallelism, maxAttempts, backoff, chunkSize, certDirOrNull);
   }
 
   /** As {@code loopbackHttp} says: false requires HTTPS of a loopback registry too. */
   public RegistryOptions withLoopbackHttp(boolean allow) {
     return new RegistryOptions(tlsVerify, allow, credentialsOrNull, dockerConfig, parallelism,
-        maxAttempts, backoff, chunkSize);
+        maxAttempts, backoff, chunkSize, certDirOrNull);
   }
 
   public RegistryOptions withCredentials(Credentials credentials) {
     return new RegistryOptions(tlsVerify, loopbackHttp, credentials, dockerConfig, parallelism,
-        maxAttempts, backoff, chunkSize);
+        maxAttempts, backoff, chunkSize, certDirOrNull);
   }
 
   public RegistryOptions withDockerConfig(DockerConfig config) {
     return new RegistryOptions(tlsVerify, loopbackHttp, credentialsOrNull, config, parallelism,
-        maxAttempts, backoff, chunkSize);
+        maxAttempts, backoff, chunkSize, certDirOrNull);
   }
 
   public RegistryOptions withParallelism(int n) {
     return new RegistryOptions(tlsVerify, loopbackHttp, credentialsOrNull, dockerConfig, n,
-        maxAttempts, backoff, chunkSize);
+        maxAttempts, backoff, chunkSize, certDirOrNull);
   }
 
   public RegistryOptions withRetries(int attempts, Duration firstBackoff) {
     return new RegistryOptions(tlsVerify, loopbackHttp, credentialsOrNull, dockerConfig,
-        parallelism, attempts, firstBackoff, chunkSize);
+        parallelism, attempts, firstBackoff, chunkSize, certDirOrNull);
+  }
+
+  /** As {@code certDirOrNull} says: the authorities of {@code dir} instead of certs.d's. */
+  public RegistryOptions withCertDir(Path dir) {
+    return new RegistryOptions(tlsVerify, loopbackHttp, credentialsOrNull, dockerConfig,
+        parallelism, maxAttempts, backoff, chunkSize, dir);
   }
 
   public RegistryOptions withChunkSize(long bytes) {
     return new RegistryOptions(tlsVerify, loopbackHttp, credentialsOrNull, dockerConfig,
-        parallelism, maxAttempts, backoff, bytes);
+        parallelism, maxAttempts, backoff, bytes, certDirOrNull);
   }
 }

@@ -23,11 +23,15 @@
  *
  * HTTPS by default; with {@code tlsVerify} false a registry that does not answer TLS is spoken to
  * in plain HTTP (found by one probe of {@code /v2/}, remembered per client; a registry on a
- * loopback address gets plain HTTP at once, as Docker treats those as insecure), and certificates
- * are not checked. With {@code tlsVerify} true, a loopback registry is still Docker's insecure
- * registry ({@code loopbackHttp}, unless the user gave {@code --tls-verify=true}): plain HTTP when
- * a registry answers {@code /v2/} there, else HTTPS, verified; no other registry is ever spoken
- * to in plain HTTP. A reference's registry may be an IPv6 address in brackets; its image's tag in
+ * loopback address is asked in plain HTTP first, as Docker treats those as insecure, and HTTPS
+ * is taken only when a TLS server's 400 or hang-up answers), and certificates are not checked.
+ * With {@code tlsVerify} true, a loopback registry is still Docker's insecure registry ({@code
+ * loopbackHttp}, unless the user gave {@code --tls-verify=true}): plain HTTP when a registry
+ * answers {@code /v2/} there, else HTTPS, verified; no other registry is ever spoken to in plain
+ * HTTP. A certificate is verified against the JVM's trusted authorities and, as Docker and
+ * skopeo add them, the {@code *.crt} files of the registry's own directory in {@code certs.d}
+ * ({@code /etc/docker/certs.d/HOST:PORT/ca.crt}), or of the directory {@code certDirOrNull}
+ * names ({@code --cert-dir}); the host name is checked either way ({@code RegistryTrust}). A reference's registry may be an IPv6 address in brackets; its image's tag in
  * the store is kept in {@code index.json} in the form {@code oci.RefNames} gives it. A 401 is
  * answered once per request: {@code Basic} with the credentials ({@code --creds}, else the Docker
  * config's entry for the registry), {@code Bearer} with a token fetched from the challenge's realm
@@ -49,9 +53,9 @@
  *
  * <p>The HTTP client's cost, measured on pulls (issue 12): its read buffer is set to 512 KiB
  * (the JDK's property {@code jdk.httpclient.bufsize}, unless given), as its one selector thread
- * passing 16 KiB buffers on was the bottleneck of parallel downloads; with {@code tlsVerify} off
- * the TLS context is made on first use ({@code DeferredSslContext}), so a plain-HTTP registry
- * never loads the TLS provider; and {@link io.layerfs.core.registry.RegistryClient#close} stops
+ * passing 16 KiB buffers on was the bottleneck of parallel downloads; the TLS context is made on
+ * first use ({@code DeferredSslContext}), so a plain-HTTP registry never loads the TLS provider
+ * or the trust store; and {@link io.layerfs.core.registry.RegistryClient#close} stops
  * the client's selector thread ({@code HttpClientShutdown}), which a Java 17 JVM's exit
  * otherwise waits 300 ms for. The client's executor is a direct one: its steps that hand a body
  * on to the reader run on the thread where they come up instead of waking a worker thread each

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -24,6 +26,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import javax.net.ssl.SSLContext;
 
 /**
  * A plain-HTTP registry on 127.0.0.1 that a test makes misbehave: it serves manifests (by tag,
@@ -58,7 +61,19 @@ final class HostileRegistry implements AutoCloseable {
   private final ExecutorService threads;
 
   HostileRegistry() throws IOException {
-    server = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0), 0);
+    this(null);
+  }
+
+  /** A registry that speaks TLS only, with the key and certificate of {@code tls}, if given. */
+  HostileRegistry(SSLContext tlsOrNull) throws IOException {
+    InetSocketAddress loopback = new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0);
+    if (tlsOrNull == null) {
+      server = HttpServer.create(loopback, 0);
+    } else {
+      HttpsServer https = HttpsServer.create(loopback, 0);
+      https.setHttpsConfigurator(new HttpsConfigurator(tlsOrNull));
+      server = https;
+    }
     threads = Executors.newCachedThreadPool(r -> {
       Thread t = new Thread(r, "hostile-registry");
       t.setDaemon(true);

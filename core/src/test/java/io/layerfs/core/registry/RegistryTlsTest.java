@@ -1,0 +1,213 @@
+package io.layerfs.core.registry;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.layerfs.core.Progress;
+import io.layerfs.core.store.Store;
+import io.layerfs.testing.Built;
+import io.layerfs.testing.ImageBuilder;
+import io.layerfs.testing.LayerCompression;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Pulls from a registry that speaks TLS only ({@link HostileRegistry} over HTTPS, with a
+ * self-signed certificate made by the JDK's keytool), as most registries do: its certificate is
+ * trusted when a {@code --cert-dir} (or the registry's certs.d directory) holds it and refused
+ * otherwise with an error that says where it goes; its host name is still checked; {@code
+ * tlsVerify} off reaches it over TLS even on a loopback address.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class RegistryTlsTest {
+  private static final String PASSWORD = "changeit";
+  @TempDir static Path keys;
+  /** A key whose certificate names 127.0.0.1, and one that names only localhost. */
+  private static Path forAddress;
+  private static Path forLocalhost;
+
+  @TempDir Path tmp;
+  private HostileRegistry registry;
+  private Store store;
+
+  @BeforeAll
+  static void makeKeys() throws Exception {
+    forAddress = keyStore("address", "SAN=ip:127.0.0.1");
+    forLocalhost = keyStore("localhost", "SAN=dns:localhost");
+  }
+
+  @AfterEach
+  void stop() throws IOException {
+    if (store != null) {
+      store.close();
+    }
+    if (registry != null) {
+      registry.close();
+    }
+  }
+
+  @Test
+  void aCertDirsAuthorityIsTrustedAndTheImageArrivesOverTls() throws Exception {
+    String ref = serve(forAddress);
+    Path certs = Files.createDirectories(tmp.resolve("certs"));
+    Files.copy(forAddress.resolveSibling("address.crt"), certs.resolve("ca.crt"));
+    String tag = store.imageOrPull(ref, options().withCertDir(certs), Progress.NONE);
+    assertEquals(ref, tag);
+    assertEquals(2, store.image(tag).layers().size());
+    assertTrue(registry.requests.stream().anyMatch(r -> r.path().contains("/blobs/")),
+        "the layers came from the TLS registry");
+  }
+
+  @Test
+  void anUntrustedCertificateFailsSayingWhereItsAuthorityGoes() throws Exception {
+    String ref = serve(forAddress);
+    IOException e = assertThrows(IOException.class,
+        () -> store.imageOrPull(ref, options(), Progress.NONE));
+    String registryName = ref.substring(0, ref.indexOf('/'));
+    assertTrue(e.getMessage().contains("TLS"), e.getMessage());
+    assertTrue(e.getMessage().contains("/etc/docker/certs.d/" + registryName + "/ca.crt"),
+        e.getMessage());
+    assertTrue(e.getMessage().contains("--cert-dir"), e.getMessage());
+    assertTrue(store.tags().isEmpty(), "nothing tagged: " + store.tags());
+  }
+
+  @Test
+  void theHostNameIsCheckedEvenWithTheAuthorityTrusted() throws Exception {
+    // the certificate names localhost only; the registry is reached as 127.0.0.1
+    String ref = serve(forLocalhost);
+    Path certs = Files.createDirectories(tmp.resolve("certs"));
+    Files.copy(forLocalhost.resolveSibling("localhost.crt"), certs.resolve("ca.crt"));
+    IOException e = assertThrows(IOException.class,
+        () -> store.imageOrPull(ref, options().withCertDir(certs), Progress.NONE));
+    assertTrue(e.getMessage().contains("TLS"), e.getMessage());
+    assertTrue(e.getMessage().contains("127.0.0.1"), e.getMessage());
+    assertTrue(store.tags().isEmpty());
+  }
+
+  @Test
+  void withoutVerificationALoopbackRegistrySpeakingOnlyTlsIsReached() throws Exception {
+    // a plain-HTTP request gets no registry's answer from it: the probe then takes HTTPS,
+    // unverified, as skopeo's --tls-verify=false does
+    String ref = serve(forAddress);
+    String tag = store.imageOrPull(ref, options().withTlsVerify(false), Progress.NONE);
+    assertEquals(ref, tag);
+    assertEquals(2, store.image(tag).layers().size());
+  }
+
+  @Test
+  void aMalformedCertificateFileIsNamed() throws Exception {
+    String ref = serve(forAddress);
+    Path certs = Files.createDirectories(tmp.resolve("certs"));
+    Files.writeString(certs.resolve("ca.crt"), "-----BEGIN CERTIFICATE-----\nnot base64!\n");
+    IOException e = assertThrows(IOException.class,
+        () -> store.imageOrPull(ref, options().withCertDir(certs), Progress.NONE));
+    assertTrue(e.getMessage().contains(certs.resolve("ca.crt").toString()), e.getMessage());
+    assertTrue(store.tags().isEmpty());
+  }
+
+  @Test
+  void aRegistrysDirectoryIsFoundByHostAndPortUnderTheFirstRootThatHasIt() throws Exception {
+    Path first = tmp.resolve("containers");
+    Path second = tmp.resolve("docker");
+    Files.createDirectories(second.resolve("registry.example:5000"));
+    Files.createDirectories(second.resolve("registry.example"));
+    Files.createDirectories(first.resolve("registry.example"));
+    Files.createDirectories(second.resolve("[::1]:5000"));
+    RegistryTrust trust = new RegistryTrust(List.of(first, second), null);
+    assertEquals(second.resolve("registry.example:5000"),
+        trust.directoryFor("registry.example", 5000));
+    // port 443 is also found without it, as a reference without a port names the registry
+    assertEquals(first.resolve("registry.example"), trust.directoryFor("registry.example", 443));
+    assertEquals(second.resolve("[::1]:5000"), trust.directoryFor("::1", 5000));
+    assertEquals(second.resolve("[::1]:5000"), trust.directoryFor("[::1]", 5000));
+    assertNull(trust.directoryFor("registry.example", 5001));
+    assertNull(trust.directoryFor("other.example", 443));
+    Path given = tmp.resolve("given");
+    assertEquals(given, new RegistryTrust(List.of(first, second), given)
+        .directoryFor("registry.example", 5000));
+  }
+
+  @Test
+  void theCertificatesOfEveryCrtFileAreRead() throws Exception {
+    Path certs = Files.createDirectories(tmp.resolve("certs"));
+    Files.copy(forAddress.resolveSibling("address.crt"), certs.resolve("a.crt"));
+    Files.writeString(certs.resolve("b.crt"),
+        Files.readString(forLocalhost.resolveSibling("localhost.crt"))
+            + Files.readString(forAddress.resolveSibling("address.crt")));
+    Files.writeString(certs.resolve("client.key"), "not read");
+    assertEquals(3, RegistryTrust.certificates(certs).size());
+    Files.writeString(certs.resolve("c.crt"), "");
+    assertFalse(assertThrows(java.security.cert.CertificateException.class,
+        () -> RegistryTrust.certificates(certs)).getMessage().isEmpty());
+  }
+
+  private String serve(Path keyStore) throws Exception {
+    Path remote = tmp.resolve("remote");
+    Built image = ImageBuilder.create(remote).layer(LayerCompression.GZIP)
+        .file("etc/os-release", "ID=tls\n".getBytes(StandardCharsets.UTF_8))
+        .layer(LayerCompression.NONE).file("b", new byte[1000]).build("1");
+    assertEquals(2, image.layerDigests().size());
+    registry = new HostileRegistry(serverContext(keyStore));
+    registry.serveLayout(remote);
+    store = Store.open(tmp.resolve("local"));
+    return registry.address() + "/team/app:1";
+  }
+
+  private static RegistryOptions options() {
+    return RegistryOptions.defaults().withRetries(2, Duration.ofMillis(10))
+        .withDockerConfig(DockerConfig.empty());
+  }
+
+  private static SSLContext serverContext(Path keyStore) throws GeneralSecurityException,
+      IOException {
+    KeyStore ks = KeyStore.getInstance("PKCS12");
+    try (InputStream in = Files.newInputStream(keyStore)) {
+      ks.load(in, PASSWORD.toCharArray());
+    }
+    KeyManagerFactory keys =
+        KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+    keys.init(ks, PASSWORD.toCharArray());
+    SSLContext context = SSLContext.getInstance("TLS");
+    context.init(keys.getKeyManagers(), null, null);
+    return context;
+  }
+
+  /** A PKCS#12 key store NAME.p12 with a self-signed key, and its certificate in NAME.crt. */
+  private static Path keyStore(String name, String extension) throws Exception {
+    Path store = keys.resolve(name + ".p12");
+    keytool("-genkeypair", "-alias", name, "-keyalg", "EC", "-groupname", "secp256r1",
+        "-dname", "CN=" + name, "-ext", extension, "-validity", "2", "-storetype", "PKCS12",
+        "-keystore", store.toString(), "-storepass", PASSWORD, "-keypass", PASSWORD);
+    keytool("-exportcert", "-rfc", "-alias", name, "-keystore", store.toString(), "-storepass",
+        PASSWORD, "-file", keys.resolve(name + ".crt").toString());
+    return store;
+  }
+
+  private static void keytool(String... args) throws Exception {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
+    command.addAll(List.of(args));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(0, p.waitFor(), "keytool " + String.join(" ", args) + ": " + out);
+  }
+}
