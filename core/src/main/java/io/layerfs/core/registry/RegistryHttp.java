@@ -11,7 +11,11 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
+import java.time.DateTimeException;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -354,18 +358,30 @@ final class RegistryHttp {
     return wait.compareTo(maxWait) > 0 ? maxWait : wait;
   }
 
-  /** A {@code Retry-After} in seconds, at most {@code max}; a date is left to the backoff. */
   private static Optional<Duration> retryAfter(HttpResponse<?> response, Duration max) {
-    Optional<String> value = response.headers().firstValue("Retry-After");
-    if (value.isPresent()) {
+    return response.headers().firstValue("Retry-After")
+        .flatMap(value -> retryAfter(value, max, Instant.now()));
+  }
+
+  /**
+   * A {@code Retry-After} of {@code value} at {@code now}, at most {@code max}: seconds, or an
+   * HTTP date (RFC 9110 allows both; a date past is no wait); empty for anything else, which the
+   * backoff then stands for.
+   */
+  static Optional<Duration> retryAfter(String value, Duration max, Instant now) {
+    Duration wait;
+    try {
+      wait = Duration.ofSeconds(Math.max(0, Long.parseLong(value.trim())));
+    } catch (NumberFormatException notSeconds) {
       try {
-        Duration wait = Duration.ofSeconds(Math.max(0, Long.parseLong(value.get().trim())));
-        return Optional.of(wait.compareTo(max) > 0 ? max : wait);
-      } catch (NumberFormatException e) {
-        return Optional.empty(); // an HTTP date: the backoff will do
+        Instant at = ZonedDateTime.parse(value.trim(), DateTimeFormatter.RFC_1123_DATE_TIME)
+            .toInstant();
+        wait = at.isAfter(now) ? Duration.between(now, at) : Duration.ZERO;
+      } catch (DateTimeException notADate) {
+        return Optional.empty();
       }
     }
-    return Optional.empty();
+    return Optional.of(wait.compareTo(max) > 0 ? max : wait);
   }
 
   private static void pause(Duration wait, Call call) throws IOException {

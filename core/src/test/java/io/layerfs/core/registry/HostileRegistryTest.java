@@ -288,8 +288,8 @@ class HostileRegistryTest {
 
   /**
    * Guard: {@code RegistryHttp.retryAfter} caps a {@code Retry-After} at the longest wait (a
-   * minute; 300 ms for this client), and leaves a date, a negative number or one too long for a
-   * long to the backoff.
+   * minute; 300 ms for this client), in seconds or as an HTTP date; a negative number is no wait,
+   * and one too long for a long is left to the backoff.
    */
   @Test
   void anAbsurdRetryAfterIsCappedNotSlept() throws Exception {
@@ -316,7 +316,7 @@ class HostileRegistryTest {
       long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
       assertEquals(3, refused.get(), value);
       assertTrue(millis < 3_000, value + ": " + millis + " ms");
-      if (value.equals("999999999")) {
+      if (value.equals("999999999") || value.startsWith("Fri")) {
         assertTrue(millis >= 2 * cap.toMillis(), "waited the cap twice: " + millis + " ms");
       }
     }

@@ -12,7 +12,10 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -65,6 +68,23 @@ class RegistryHttpTest {
     assertEquals(403, e.status());
     assertEquals("registry host:5000: host:5000/a:1: HTTP 403 MANIFEST_UNKNOWN: manifest unknown;"
         + " DENIED", e.getMessage());
+  }
+
+  @Test
+  void retryAfterIsSecondsOrAnHttpDateCappedAtTheLongestWait() {
+    Instant now = Instant.parse("2026-12-05T01:00:00Z");
+    Duration max = Duration.ofSeconds(60);
+    assertEquals(Optional.of(Duration.ofSeconds(7)), RegistryHttp.retryAfter("7", max, now));
+    assertEquals(Optional.of(max), RegistryHttp.retryAfter("3600", max, now));
+    assertEquals(Optional.of(Duration.ZERO), RegistryHttp.retryAfter("-5", max, now));
+    assertEquals(Optional.of(Duration.ofSeconds(30)),
+        RegistryHttp.retryAfter("Sat, 05 Dec 2026 01:00:30 GMT", max, now));
+    assertEquals(Optional.of(max),
+        RegistryHttp.retryAfter("Fri, 31 Dec 9999 23:59:59 GMT", max, now));
+    assertEquals(Optional.of(Duration.ZERO),
+        RegistryHttp.retryAfter("Sat, 05 Dec 2026 00:59:00 GMT", max, now));
+    assertEquals(Optional.empty(), RegistryHttp.retryAfter("soon", max, now));
+    assertEquals(Optional.empty(), RegistryHttp.retryAfter("99999999999999999999999", max, now));
   }
 
   @Test
