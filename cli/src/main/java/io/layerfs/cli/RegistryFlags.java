@@ -22,9 +22,10 @@ final class RegistryFlags {
             + "not even there); false also allows plain HTTP and skips certificate checks.")
         .build());
     spec.addOption(OptionSpec.builder("--cert-dir").type(String.class).paramLabel("DIR")
-        .description("Trust the certificate authorities in the *.crt",
-            "files of DIR too (default: those of the registry's", "own directory in certs",
-            "as Docker and skopeo find it:", "/etc/docker/certs.d/HOST:PORT/ca.crt).")
+        .description("The registry's certificates: authorities trusted",
+            "too (*.crt), a client certificate (NAME.cert with",
+            "NAME.key); default: the registry's own directory",
+            "in certs.d, as Docker and skopeo find it:", "/etc/docker/certs.d/HOST:PORT/")
         .build());
     // short lines: picocli wraps a long one after any '.', as in "config." and "json"
     spec.addOption(OptionSpec.builder("--creds").type(String.class).paramLabel("USER:PASSWORD")

@@ -39,11 +39,14 @@ final class RegistryProcess implements AutoCloseable {
 
   /**
    * A registry on 127.0.0.1 that speaks TLS only, with the PEM files {@code certificate} and
-   * {@code key}.
+   * {@code key}; with {@code clientAuthorityOrNull}, a client must present a certificate that
+   * authority signed.
    */
-  static RegistryProcess startTls(Path dir, Path certificate, Path key) throws IOException {
+  static RegistryProcess startTls(Path dir, Path certificate, Path key,
+      Path clientAuthorityOrNull) throws IOException {
     return start(dir, null, "127.0.0.1", "  tls:\n    certificate: " + certificate
-        + "\n    key: " + key + "\n");
+        + "\n    key: " + key + "\n" + (clientAuthorityOrNull == null ? ""
+            : "    clientcas:\n      - " + clientAuthorityOrNull + "\n"));
   }
 
   private static RegistryProcess start(Path dir, Path htpasswdOrNull, String host, String tls)

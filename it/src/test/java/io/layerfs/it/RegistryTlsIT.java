@@ -23,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
  * --cert-dir}. layerfs trusts that authority from {@code --cert-dir} (env {@code certDir}) and
  * from the registry's directory in {@code /etc/docker/certs.d}, as Docker does; refuses the
  * registry without it, saying where the certificate goes; and with {@code --tls-verify=false}
- * speaks TLS to it unverified although it is on a loopback address.
+ * speaks TLS to it unverified although it is on a loopback address. A registry that asks for a
+ * client certificate gets the pair {@code client.cert} and {@code client.key} of the directory.
  */
 final class RegistryTlsIT {
   private static final String TAG = UmociImages.BASE;
@@ -31,6 +32,9 @@ final class RegistryTlsIT {
   @TempDir static Path work;
   private static UmociImages images;
   private static RegistryProcess registry;
+  /** A registry that asks for a client certificate; the directory with one, as Docker's. */
+  private static RegistryProcess mutual;
+  private static Path clientCerts;
   /** A directory with the authority's certificate as ca.crt, as Docker and skopeo read it. */
   private static Path certs;
   private static String reference;
@@ -52,7 +56,21 @@ final class RegistryTlsIT {
         "registry.crt"));
     Files.copy(tls.resolve("ca.crt"), certs.resolve("ca.crt"));
     registry = RegistryProcess.startTls(work.resolve("registry"), tls.resolve("registry.crt"),
-        tls.resolve("registry.key"));
+        tls.resolve("registry.key"), null);
+    // a registry that asks for a client certificate of the same authority, and such a client
+    Tools.run(tls, List.of("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout",
+        "client.key", "-out", "client.csr", "-subj", "/CN=layerfs test client"));
+    Tools.run(tls, List.of("openssl", "x509", "-req", "-in", "client.csr", "-CA", "ca.crt",
+        "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-out", "client.cert"));
+    mutual = RegistryProcess.startTls(work.resolve("mutual"), tls.resolve("registry.crt"),
+        tls.resolve("registry.key"), tls.resolve("ca.crt"));
+    clientCerts = Files.createDirectories(work.resolve("client-certs"));
+    Files.copy(tls.resolve("ca.crt"), clientCerts.resolve("ca.crt"));
+    Files.copy(tls.resolve("client.cert"), clientCerts.resolve("client.cert"));
+    Files.copy(tls.resolve("client.key"), clientCerts.resolve("client.key"));
+    Tools.run("skopeo", "copy", "-q", "--dest-cert-dir", clientCerts.toString(),
+        "oci:" + images.layout() + ":" + TAG,
+        "docker://" + mutual.address() + "/" + UmociImages.REPOSITORY + ":" + TAG);
     reference = registry.address() + "/" + UmociImages.REPOSITORY + ":" + TAG;
     Tools.run("skopeo", "copy", "-q", "--dest-cert-dir", certs.toString(),
         "oci:" + images.layout() + ":" + TAG, "docker://" + reference);
@@ -62,6 +80,9 @@ final class RegistryTlsIT {
   static void stop() throws InterruptedException {
     if (registry != null) {
       registry.close();
+    }
+    if (mutual != null) {
+      mutual.close();
     }
   }
 
@@ -130,6 +151,19 @@ final class RegistryTlsIT {
     Path other = work.resolve("env-untrusted");
     IOException e = assertThrows(IOException.class, () -> LayerFs.open(other, reference));
     assertTrue(e.getMessage().contains("TLS"), e.getMessage());
+  }
+
+  @Test
+  void aRegistryAskingForAClientCertificateGetsTheCertDirsPair() throws IOException {
+    String ref = mutual.address() + "/" + UmociImages.REPOSITORY + ":" + TAG;
+    LayerfsCli.Result r = LayerfsCli.runFailing(work.resolve("mutual-none"), "pull",
+        "--cert-dir", certs.toString(), ref);
+    assertEquals(1, r.exit(), r::stderr);
+    Path store = work.resolve("mutual-store");
+    assertEquals(ref, LayerfsCli.run(store, "pull", "--cert-dir", clientCerts.toString(), ref)
+        .strip());
+    assertEquals(Tools.run("skopeo", "inspect", "--cert-dir", clientCerts.toString(),
+        "--format", "{{.Digest}}", "docker://" + ref).strip(), manifestOf(store, ref));
   }
 
   private static String skopeoDigest(String ref) {

@@ -35,10 +35,10 @@ import java.util.Map;
  *       loopback address may answer plain HTTP, as in Docker; true: HTTPS verified even
  *       there</td></tr>
  *   <tr><td>certDir</td><td>Path or String</td><td>with a registry {@code image}: the
- *       directory whose {@code *.crt} files name the certificate authorities trusted for it
- *       besides the JVM's (skopeo's {@code --cert-dir}); not given: the registry's own
- *       directory in {@code certs.d}, as Docker finds it ({@code
- *       /etc/docker/certs.d/HOST:PORT/ca.crt})</td></tr>
+ *       directory of its certificates (skopeo's {@code --cert-dir}: {@code *.crt} authorities
+ *       trusted besides the JVM's, {@code NAME.cert} and {@code NAME.key} a client
+ *       certificate); not given: the registry's own directory in {@code certs.d}, as Docker
+ *       finds it ({@code /etc/docker/certs.d/HOST:PORT/})</td></tr>
  *   <tr><td>lazy</td><td>Boolean or "true"/"false"/"background"</td><td>true: {@code image} (a
  *       registry reference) is not pulled; its layers are read from the registry as they are
  *       needed (see {@code Store.lazyImage}); "background": so too, and the rest of the image is

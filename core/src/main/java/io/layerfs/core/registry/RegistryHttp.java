@@ -3,14 +3,10 @@ package io.layerfs.core.registry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.cert.X509Certificate;
 import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
@@ -22,11 +18,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.function.Supplier;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
  * One request to a registry, with what every request needs: the registry's scheme (HTTPS; with
@@ -77,6 +69,7 @@ final class RegistryHttp {
   private final Duration maxWait;
   private final Duration idle;
   private final RegistryAuth auth;
+  private final RegistryTls tls;
   private final ConcurrentMap<String, String> schemes = new ConcurrentHashMap<>();
 
   /**
@@ -109,9 +102,8 @@ final class RegistryHttp {
     // made when a registry answers TLS, not before: a local registry speaks plain HTTP. The
     // parameters given, the client does not ask the context for its defaults when built; empty
     // ones leave the engine's defaults (the client still checks the host name).
-    builder.sslContext(new DeferredSslContext(options.tlsVerify()
-        ? new VerifyingContext(options.certDirOrNull()) : RegistryHttp::trustAll))
-        .sslParameters(new SSLParameters());
+    this.tls = new RegistryTls(options.tlsVerify(), CertsDirectories.of(options.certDirOrNull()));
+    builder.sslContext(new DeferredSslContext(tls)).sslParameters(new SSLParameters());
     this.http = builder.build();
     this.auth = new RegistryAuth(http, options, idle);
   }
@@ -169,6 +161,12 @@ final class RegistryHttp {
         if (authorization != null) {
           request.header("Authorization", authorization);
         }
+      }
+      try {
+        tls.prepare(uri); // its certs.d files read now: a bad one is named, not a handshake
+      } catch (IOException e) {
+        throw new IOException("registry " + call.registry() + ": " + call.what() + ": "
+            + e.getMessage(), e);
       }
       HttpResponse<InputStream> response;
       try {
@@ -435,61 +433,5 @@ final class RegistryHttp {
       return "connection refused";
     }
     return message == null || message.isBlank() ? kind : kind + ": " + message;
-  }
-
-  /** TLS without certificate or host name checks: what {@code --tls-verify=false} asks for. */
-  private static SSLContext trustAll() {
-    TrustManager none = new X509ExtendedTrustManager() {
-      @Override
-      public void checkClientTrusted(X509Certificate[] chain, String type, Socket s) {}
-
-      @Override
-      public void checkServerTrusted(X509Certificate[] chain, String type, Socket s) {}
-
-      @Override
-      public void checkClientTrusted(X509Certificate[] chain, String type, SSLEngine e) {}
-
-      @Override
-      public void checkServerTrusted(X509Certificate[] chain, String type, SSLEngine e) {}
-
-      @Override
-      public void checkClientTrusted(X509Certificate[] chain, String type) {}
-
-      @Override
-      public void checkServerTrusted(X509Certificate[] chain, String type) {}
-
-      @Override
-      public X509Certificate[] getAcceptedIssuers() {
-        return new X509Certificate[0];
-      }
-    };
-    try {
-      SSLContext context = SSLContext.getInstance("TLS");
-      context.init(null, new TrustManager[] {none}, null);
-      return context;
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("no TLS in this JVM", e);
-    }
-  }
-
-  /**
-   * Makes the TLS context that verifies registries ({@link RegistryTrust}); a class rather than
-   * a lambda, which a fresh JVM would spin a class for on every client's start.
-   */
-  private static final class VerifyingContext implements Supplier<SSLContext> {
-    private final Path certDirOrNull;
-
-    VerifyingContext(Path certDirOrNull) {
-      this.certDirOrNull = certDirOrNull;
-    }
-
-    @Override
-    public SSLContext get() {
-      try {
-        return new RegistryTrust(RegistryTrust.defaultRoots(), certDirOrNull).context();
-      } catch (GeneralSecurityException e) {
-        throw new IllegalStateException("no TLS trust in this JVM: " + e.getMessage(), e);
-      }
-    }
   }
 }

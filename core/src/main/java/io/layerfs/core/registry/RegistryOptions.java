@@ -28,10 +28,11 @@ import java.util.Objects;
  *     Retry-After} of a 429 or 503 counts instead, up to a minute)
  * @param chunkSize push uploads larger blobs in chunks of this many bytes ({@code PATCH}), smaller
  *     ones in one request
- * @param certDirOrNull the directory whose {@code *.crt} files name the certificate authorities
- *     trusted for every registry besides the JVM's (skopeo's {@code --cert-dir}); null: each
- *     registry's own directory in {@code certs.d}, as Docker and skopeo find it ({@code
- *     ~/.config/containers/certs.d}, {@code /etc/containers/certs.d}, {@code
+ * @param certDirOrNull the directory of every registry's certificates (skopeo's {@code
+ *     --cert-dir}): its {@code *.crt} files name authorities trusted besides the JVM's, its
+ *     {@code NAME.cert} and {@code NAME.key} a client certificate for a registry that asks for
+ *     one; null: each registry's own directory in {@code certs.d}, as Docker and skopeo find it
+ *     ({@code ~/.config/containers/certs.d}, {@code /etc/containers/certs.d}, {@code
  *     /etc/docker/certs.d}: {@code HOST:PORT/ca.crt})
  */
 public record RegistryOptions(boolean tlsVerify, boolean loopbackHttp,
@@ -86,7 +87,7 @@ public record RegistryOptions(boolean tlsVerify, boolean loopbackHttp,
         parallelism, attempts, firstBackoff, chunkSize, certDirOrNull);
   }
 
-  /** As {@code certDirOrNull} says: the authorities of {@code dir} instead of certs.d's. */
+  /** As {@code certDirOrNull} says: the certificates of {@code dir} instead of certs.d's. */
   public RegistryOptions withCertDir(Path dir) {
     return new RegistryOptions(tlsVerify, loopbackHttp, credentialsOrNull, dockerConfig,
         parallelism, maxAttempts, backoff, chunkSize, dir);

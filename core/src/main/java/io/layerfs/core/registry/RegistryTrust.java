@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
@@ -26,81 +25,33 @@ import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
  * What a registry's TLS certificate is checked against: the JVM's trusted authorities, and the
- * authorities in the {@code *.crt} files of the registry's own directory under {@code certs.d},
- * as Docker, podman and skopeo add them ({@code /etc/docker/certs.d/HOST:PORT/ca.crt}); with a
- * directory given (skopeo's {@code --cert-dir}) its {@code *.crt} files serve every registry
- * instead. A certificate either set vouches for is trusted; the host name is checked as always.
- * The directory is found by the host and port the TLS engine connects to, read on first use,
- * and kept for the life of the client. Thread-safe.
+ * authorities in the {@code *.crt} files of the registry's own directory ({@link
+ * CertsDirectories}: {@code /etc/docker/certs.d/HOST:PORT/ca.crt}, or skopeo's {@code
+ * --cert-dir}), as Docker, podman and skopeo add them. A certificate either set vouches for is
+ * trusted; the host name is checked as always. The directory is found by the host and port the
+ * TLS engine connects to, read once, and kept for the life of the client. Thread-safe.
  */
 final class RegistryTrust extends X509ExtendedTrustManager {
   private final X509ExtendedTrustManager system;
-  private final List<Path> roots;
-  private final Path certDirOrNull;
+  private final CertsDirectories directories;
   private final ConcurrentMap<String, Optional<Authorities>> byRegistry =
       new ConcurrentHashMap<>();
 
   /** A registry's own authorities and the directory they came from (named in errors). */
   private record Authorities(Path dir, X509ExtendedTrustManager manager) {}
 
-  /**
-   * Trust for registries: the JVM's authorities, and those of {@code certDirOrNull} for every
-   * registry when given, else of each registry's directory under the first of {@code roots}
-   * that has one ({@link #defaultRoots()}).
-   */
-  RegistryTrust(List<Path> roots, Path certDirOrNull) throws GeneralSecurityException {
+  /** Trust for registries: the JVM's authorities, and those of each one's directory. */
+  RegistryTrust(CertsDirectories directories) throws GeneralSecurityException {
     this.system = trustManager(null);
-    this.roots = List.copyOf(roots);
-    this.certDirOrNull = certDirOrNull;
+    this.directories = directories;
   }
 
   /**
-   * Where containers/image (skopeo, podman) looks, in its order, Docker's directory last: the
-   * user's own {@code ~/.config/containers/certs.d}, {@code /etc/containers/certs.d}, {@code
-   * /etc/docker/certs.d}.
+   * Reads the authorities of the registry at {@code host:port} now, if not yet: an error in its
+   * files then names them before any request, not in the middle of a handshake.
    */
-  static List<Path> defaultRoots() {
-    List<Path> roots = new ArrayList<>();
-    String home = System.getProperty("user.home");
-    if (home != null && !home.isEmpty()) {
-      roots.add(Path.of(home, ".config", "containers", "certs.d"));
-    }
-    roots.add(Path.of("/etc/containers/certs.d"));
-    roots.add(Path.of("/etc/docker/certs.d"));
-    return roots;
-  }
-
-  /** A TLS context that checks servers with this trust. */
-  SSLContext context() {
-    try {
-      SSLContext context = SSLContext.getInstance("TLS");
-      context.init(null, new TrustManager[] {this}, null);
-      return context;
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("no TLS in this JVM", e);
-    }
-  }
-
-  /**
-   * The directory whose authorities a registry at {@code host:port} gets, or null: the one
-   * given, else {@code ROOT/HOST:PORT} (and {@code ROOT/HOST} for port 443, as a reference
-   * without a port names it) under the first root that has it.
-   */
-  Path directoryFor(String host, int port) {
-    if (certDirOrNull != null) {
-      return certDirOrNull;
-    }
-    String name = host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]" : host;
-    for (Path root : roots) {
-      Path withPort = root.resolve(name + ":" + port);
-      if (Files.isDirectory(withPort)) {
-        return withPort;
-      }
-      if (port == 443 && Files.isDirectory(root.resolve(name))) {
-        return root.resolve(name);
-      }
-    }
-    return null;
+  void prepare(String host, int port) throws CertificateException {
+    authorities(host, port);
   }
 
   @Override
@@ -133,7 +84,7 @@ final class RegistryTrust extends X509ExtendedTrustManager {
     if (known != null) {
       return known;
     }
-    Path dir = directoryFor(host, port);
+    Path dir = directories.directoryFor(host, port);
     Optional<Authorities> read = Optional.empty();
     if (dir != null) {
       List<Certificate> certificates = certificates(dir);

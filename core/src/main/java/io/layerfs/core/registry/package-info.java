@@ -31,7 +31,11 @@
  * HTTP. A certificate is verified against the JVM's trusted authorities and, as Docker and
  * skopeo add them, the {@code *.crt} files of the registry's own directory in {@code certs.d}
  * ({@code /etc/docker/certs.d/HOST:PORT/ca.crt}), or of the directory {@code certDirOrNull}
- * names ({@code --cert-dir}); the host name is checked either way ({@code RegistryTrust}). A reference's registry may be an IPv6 address in brackets; its image's tag in
+ * names ({@code --cert-dir}); the host name is checked either way ({@code RegistryTrust}). A
+ * registry that asks for a client certificate gets that directory's {@code NAME.cert} and
+ * {@code NAME.key} ({@code RegistryClientKeys}). {@code RegistryTls} makes the TLS context of
+ * both, and reads a registry's directory before its first TLS request, so that a bad file is
+ * an error naming it rather than a failed handshake ({@code CertsDirectories} finds it). A reference's registry may be an IPv6 address in brackets; its image's tag in
  * the store is kept in {@code index.json} in the form {@code oci.RefNames} gives it. A 401 is
  * answered once per request: {@code Basic} with the credentials ({@code --creds}, else the Docker
  * config's entry for the registry), {@code Bearer} with a token fetched from the challenge's realm

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsParameters;
 import com.sun.net.httpserver.HttpsServer;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -27,6 +28,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
 
 /**
  * A plain-HTTP registry on 127.0.0.1 that a test makes misbehave: it serves manifests (by tag,
@@ -61,17 +63,27 @@ final class HostileRegistry implements AutoCloseable {
   private final ExecutorService threads;
 
   HostileRegistry() throws IOException {
-    this(null);
+    this(null, false);
   }
 
-  /** A registry that speaks TLS only, with the key and certificate of {@code tls}, if given. */
-  HostileRegistry(SSLContext tlsOrNull) throws IOException {
+  /**
+   * A registry that speaks TLS only, with the key, certificate and trust of {@code tls}, if
+   * given; with {@code clientCertificates}, a client must present a certificate it trusts.
+   */
+  HostileRegistry(SSLContext tlsOrNull, boolean clientCertificates) throws IOException {
     InetSocketAddress loopback = new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0);
     if (tlsOrNull == null) {
       server = HttpServer.create(loopback, 0);
     } else {
       HttpsServer https = HttpsServer.create(loopback, 0);
-      https.setHttpsConfigurator(new HttpsConfigurator(tlsOrNull));
+      https.setHttpsConfigurator(new HttpsConfigurator(tlsOrNull) {
+        @Override
+        public void configure(HttpsParameters parameters) {
+          SSLParameters ssl = tlsOrNull.getDefaultSSLParameters();
+          ssl.setNeedClientAuth(clientCertificates);
+          parameters.setSSLParameters(ssl);
+        }
+      });
       server = https;
     }
     threads = Executors.newCachedThreadPool(r -> {

@@ -18,12 +18,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.security.PrivateKey;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -35,7 +39,8 @@ import org.junit.jupiter.api.io.TempDir;
  * self-signed certificate made by the JDK's keytool), as most registries do: its certificate is
  * trusted when a {@code --cert-dir} (or the registry's certs.d directory) holds it and refused
  * otherwise with an error that says where it goes; its host name is still checked; {@code
- * tlsVerify} off reaches it over TLS even on a loopback address.
+ * tlsVerify} off reaches it over TLS even on a loopback address; a registry that asks for a
+ * client certificate gets the directory's {@code .cert} and {@code .key} pair.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class RegistryTlsTest {
@@ -44,6 +49,7 @@ class RegistryTlsTest {
   /** A key whose certificate names 127.0.0.1, and one that names only localhost. */
   private static Path forAddress;
   private static Path forLocalhost;
+  private static Path client;
 
   @TempDir Path tmp;
   private HostileRegistry registry;
@@ -53,6 +59,7 @@ class RegistryTlsTest {
   static void makeKeys() throws Exception {
     forAddress = keyStore("address", "SAN=ip:127.0.0.1");
     forLocalhost = keyStore("localhost", "SAN=dns:localhost");
+    client = keyStore("client", "KU=digitalSignature");
   }
 
   @AfterEach
@@ -132,17 +139,17 @@ class RegistryTlsTest {
     Files.createDirectories(second.resolve("registry.example"));
     Files.createDirectories(first.resolve("registry.example"));
     Files.createDirectories(second.resolve("[::1]:5000"));
-    RegistryTrust trust = new RegistryTrust(List.of(first, second), null);
+    CertsDirectories directories = new CertsDirectories(List.of(first, second), null);
     assertEquals(second.resolve("registry.example:5000"),
-        trust.directoryFor("registry.example", 5000));
+        directories.directoryFor("registry.example", 5000));
     // port 443 is also found without it, as a reference without a port names the registry
-    assertEquals(first.resolve("registry.example"), trust.directoryFor("registry.example", 443));
-    assertEquals(second.resolve("[::1]:5000"), trust.directoryFor("::1", 5000));
-    assertEquals(second.resolve("[::1]:5000"), trust.directoryFor("[::1]", 5000));
-    assertNull(trust.directoryFor("registry.example", 5001));
-    assertNull(trust.directoryFor("other.example", 443));
+    assertEquals(first.resolve("registry.example"), directories.directoryFor("registry.example", 443));
+    assertEquals(second.resolve("[::1]:5000"), directories.directoryFor("::1", 5000));
+    assertEquals(second.resolve("[::1]:5000"), directories.directoryFor("[::1]", 5000));
+    assertNull(directories.directoryFor("registry.example", 5001));
+    assertNull(directories.directoryFor("other.example", 443));
     Path given = tmp.resolve("given");
-    assertEquals(given, new RegistryTrust(List.of(first, second), given)
+    assertEquals(given, new CertsDirectories(List.of(first, second), given)
         .directoryFor("registry.example", 5000));
   }
 
@@ -160,13 +167,56 @@ class RegistryTlsTest {
         () -> RegistryTrust.certificates(certs)).getMessage().isEmpty());
   }
 
+  @Test
+  void aRegistryAskingForAClientCertificateGetsTheDirectorysPair() throws Exception {
+    String ref = serve(forAddress, client);
+    Path certs = Files.createDirectories(tmp.resolve("certs"));
+    Files.copy(forAddress.resolveSibling("address.crt"), certs.resolve("ca.crt"));
+    // without the pair the registry refuses the handshake
+    assertThrows(IOException.class,
+        () -> store.imageOrPull(ref, options().withCertDir(certs), Progress.NONE));
+    assertTrue(store.tags().isEmpty());
+    Files.copy(client.resolveSibling("client.crt"), certs.resolve("client.cert"));
+    writeKey(client, "client", certs.resolve("client.key"));
+    assertEquals(ref, store.imageOrPull(ref, options().withCertDir(certs), Progress.NONE));
+    // and unverified TLS presents it too, as skopeo's --tls-verify=false with --cert-dir does
+    try (Store other = Store.open(tmp.resolve("other"))) {
+      assertEquals(ref, other.imageOrPull(ref, options().withTlsVerify(false).withCertDir(certs),
+          Progress.NONE));
+    }
+  }
+
+  @Test
+  void aClientCertificateWithoutItsKeyOrAKeyNotInPkcs8IsNamed() throws Exception {
+    String ref = serve(forAddress);
+    Path certs = Files.createDirectories(tmp.resolve("certs"));
+    Files.copy(forAddress.resolveSibling("address.crt"), certs.resolve("ca.crt"));
+    Files.copy(client.resolveSibling("client.crt"), certs.resolve("client.cert"));
+    IOException e = assertThrows(IOException.class,
+        () -> store.imageOrPull(ref, options().withCertDir(certs), Progress.NONE));
+    assertTrue(e.getMessage().contains(certs.resolve("client.cert") + " has no key "
+        + certs.resolve("client.key")), e.getMessage());
+    Files.writeString(certs.resolve("client.key"),
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n");
+    e = assertThrows(IOException.class,
+        () -> store.imageOrPull(ref, options().withCertDir(certs), Progress.NONE));
+    assertTrue(e.getMessage().contains("RSA (PKCS#1)") && e.getMessage().contains("pkcs8"),
+        e.getMessage());
+    assertTrue(store.tags().isEmpty());
+  }
+
   private String serve(Path keyStore) throws Exception {
+    return serve(keyStore, null);
+  }
+
+  /** As {@link #serve(Path)}; with {@code clientOrNull}, asking for that client's certificate. */
+  private String serve(Path keyStore, Path clientOrNull) throws Exception {
     Path remote = tmp.resolve("remote");
     Built image = ImageBuilder.create(remote).layer(LayerCompression.GZIP)
         .file("etc/os-release", "ID=tls\n".getBytes(StandardCharsets.UTF_8))
         .layer(LayerCompression.NONE).file("b", new byte[1000]).build("1");
     assertEquals(2, image.layerDigests().size());
-    registry = new HostileRegistry(serverContext(keyStore));
+    registry = new HostileRegistry(serverContext(keyStore, clientOrNull), clientOrNull != null);
     registry.serveLayout(remote);
     store = Store.open(tmp.resolve("local"));
     return registry.address() + "/team/app:1";
@@ -177,18 +227,38 @@ class RegistryTlsTest {
         .withDockerConfig(DockerConfig.empty());
   }
 
-  private static SSLContext serverContext(Path keyStore) throws GeneralSecurityException,
-      IOException {
+  /** The server's key; with {@code clientOrNull}, trusting that key store's certificate only. */
+  private static SSLContext serverContext(Path keyStore, Path clientOrNull)
+      throws GeneralSecurityException, IOException {
+    KeyManagerFactory keys =
+        KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+    keys.init(load(keyStore), PASSWORD.toCharArray());
+    TrustManager[] trust = null;
+    if (clientOrNull != null) {
+      TrustManagerFactory clients =
+          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      clients.init(load(clientOrNull));
+      trust = clients.getTrustManagers();
+    }
+    SSLContext context = SSLContext.getInstance("TLS");
+    context.init(keys.getKeyManagers(), trust, null);
+    return context;
+  }
+
+  private static KeyStore load(Path keyStore) throws GeneralSecurityException, IOException {
     KeyStore ks = KeyStore.getInstance("PKCS12");
     try (InputStream in = Files.newInputStream(keyStore)) {
       ks.load(in, PASSWORD.toCharArray());
     }
-    KeyManagerFactory keys =
-        KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-    keys.init(ks, PASSWORD.toCharArray());
-    SSLContext context = SSLContext.getInstance("TLS");
-    context.init(keys.getKeyManagers(), null, null);
-    return context;
+    return ks;
+  }
+
+  /** Writes the key of {@code keyStore} as a PEM PKCS#8 key, as openssl writes one. */
+  private static void writeKey(Path keyStore, String alias, Path file) throws Exception {
+    PrivateKey key = (PrivateKey) load(keyStore).getKey(alias, PASSWORD.toCharArray());
+    Files.writeString(file, "-----BEGIN PRIVATE KEY-----\n"
+        + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(key.getEncoded())
+        + "\n-----END PRIVATE KEY-----\n");
   }
 
   /** A PKCS#12 key store NAME.p12 with a self-signed key, and its certificate in NAME.crt. */
