@@ -159,6 +159,8 @@ final class RegistryTlsIT {
     LayerfsCli.Result r = LayerfsCli.runFailing(work.resolve("mutual-none"), "pull",
         "--cert-dir", certs.toString(), ref);
     assertEquals(1, r.exit(), r::stderr);
+    assertTrue(r.stderr().contains("fatal alert") && r.stderr().contains("NAME.cert and NAME.key"),
+        r::stderr);
     Path store = work.resolve("mutual-store");
     assertEquals(ref, LayerfsCli.run(store, "pull", "--cert-dir", clientCerts.toString(), ref)
         .strip());

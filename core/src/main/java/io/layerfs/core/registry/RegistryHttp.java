@@ -178,10 +178,7 @@ final class RegistryHttp {
       } catch (IOException e) {
         if (e instanceof javax.net.ssl.SSLException) {
           throw new IOException("registry " + call.registry() + ": " + call.what() + ": TLS: "
-              + e.getMessage() + (options.tlsVerify() ? " (a registry's own certificate"
-              + " authority goes in /etc/docker/certs.d/" + call.registry() + "/ca.crt, or in"
-              + " a directory given with --cert-dir; --tls-verify=false skips certificate"
-              + " checks and allows plain HTTP)" : ""), e);
+              + e.getMessage() + tlsHint(e, call.registry()), e);
         }
         if (attempt < options.maxAttempts() && !unknownHost(e) && !(e instanceof
             InterruptedIOException && Thread.currentThread().isInterrupted())) {
@@ -349,6 +346,25 @@ final class RegistryHttp {
         .timeout(PROBE_TIMEOUT).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
     r.body().close();
     return r.statusCode();
+  }
+
+  /**
+   * What to do about a failed handshake: an alert, or the registry hanging up, is the registry
+   * refusing this client (most often a client certificate it asked for and did not get: the
+   * distribution server sends an alert, the JDK's hangs up); a check of ours that failed wants
+   * the registry's authority.
+   */
+  private String tlsHint(IOException e, String registry) {
+    String message = e.getMessage() == null ? "" : e.getMessage();
+    if (message.startsWith("Received fatal alert")
+        || message.equals("Remote host terminated the handshake")) {
+      return " (the registry refused the connection; one that asks for a client certificate"
+          + " gets NAME.cert and NAME.key from /etc/docker/certs.d/" + registry + "/ or a"
+          + " directory given with --cert-dir)";
+    }
+    return options.tlsVerify() ? " (a registry's own certificate authority goes in"
+        + " /etc/docker/certs.d/" + registry + "/ca.crt, or in a directory given with"
+        + " --cert-dir; --tls-verify=false skips certificate checks and allows plain HTTP)" : "";
   }
 
   private Duration backoff(int attempt) {

@@ -81,6 +81,11 @@ final class HostileRegistry implements AutoCloseable {
         public void configure(HttpsParameters parameters) {
           SSLParameters ssl = tlsOrNull.getDefaultSSLParameters();
           ssl.setNeedClientAuth(clientCertificates);
+          if (clientCertificates) {
+            // TLS 1.2 refuses a client without a certificate in the handshake, as the
+            // distribution server does in 1.3; the JDK's 1.3 server hangs up only after it
+            ssl.setProtocols(new String[] {"TLSv1.2"});
+          }
           parameters.setSSLParameters(ssl);
         }
       });

@@ -172,9 +172,11 @@ class RegistryTlsTest {
     String ref = serve(forAddress, client);
     Path certs = Files.createDirectories(tmp.resolve("certs"));
     Files.copy(forAddress.resolveSibling("address.crt"), certs.resolve("ca.crt"));
-    // without the pair the registry refuses the handshake
-    assertThrows(IOException.class,
+    // without the pair the registry refuses the handshake, and the error says where it goes
+    IOException refused = assertThrows(IOException.class,
         () -> store.imageOrPull(ref, options().withCertDir(certs), Progress.NONE));
+    assertTrue(refused.getMessage().contains("refused the connection") && refused.getMessage()
+        .contains("NAME.cert and NAME.key"), refused.getMessage());
     assertTrue(store.tags().isEmpty());
     Files.copy(client.resolveSibling("client.crt"), certs.resolve("client.cert"));
     writeKey(client, "client", certs.resolve("client.key"));
