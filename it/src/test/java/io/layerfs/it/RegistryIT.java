@@ -19,6 +19,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -338,6 +342,59 @@ final class RegistryIT {
         r::stderr);
     // the failures left no store where there was none
     assertFalse(Files.exists(store), store::toString);
+  }
+
+  /**
+   * Two processes pull the same image into one store while a third pulls another and a fourth
+   * collects garbage in a loop, three rounds, the pulls making the store at once: every command
+   * succeeds (a gc that starts before the store exists may say so), fsck finds nothing, and
+   * both images view as umoci unpacked them (a blob gc took from under a pull that had not
+   * tagged yet would show as a missing layer here).
+   */
+  @Test
+  void pullsAndGcInFourProcessesAtOnceLoseNothing() throws Exception {
+    String layered = registry + "/" + UmociImages.REPOSITORY + ":" + UmociImages.LAYERED;
+    String base = registry + "/" + UmociImages.REPOSITORY + ":" + UmociImages.BASE;
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      for (int round = 0; round < 3; round++) {
+        Path store = work.resolve("at-once-" + round);
+        List<Future<List<LayerfsCli.Result>>> runs = new ArrayList<>();
+        runs.add(pool.submit(() -> List.of(pullFailing(store, layered))));
+        runs.add(pool.submit(() -> List.of(pullFailing(store, layered))));
+        runs.add(pool.submit(() -> List.of(pullFailing(store, base))));
+        runs.add(pool.submit(() -> {
+          List<LayerfsCli.Result> gcs = new ArrayList<>();
+          for (int i = 0; i < 6; i++) {
+            LayerfsCli.Result gc = LayerfsCli.runFailing(store, "gc");
+            if (gc.exit() != 0 && (gc.stderr().startsWith("layerfs: no store at")
+                || gc.stderr().contains("no oci-layout file"))) {
+              continue; // no store yet, or one being made: nothing to collect
+            }
+            gcs.add(gc);
+          }
+          return gcs;
+        }));
+        for (Future<List<LayerfsCli.Result>> run : runs) {
+          for (LayerfsCli.Result r : run.get(300, TimeUnit.SECONDS)) {
+            assertEquals(0, r.exit(), () -> "round " + r + ": " + r.stderr());
+          }
+        }
+        LayerfsCli.run(store, "fsck");
+        for (String tag : List.of(UmociImages.LAYERED, UmociImages.BASE)) {
+          try (FileSystem fs = LayerFs.open(store, registry + "/" + UmociImages.REPOSITORY
+              + ":" + tag)) {
+            assertSameTree(images.rootfs(tag), fs.getPath("/"), UmociImages.comparison(tag));
+          }
+        }
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private static LayerfsCli.Result pullFailing(Path store, String reference) {
+    return LayerfsCli.runFailing(store, "pull", "--tls-verify=false", reference);
   }
 
   private static JsonNode pull(Path store, String reference) throws IOException {
