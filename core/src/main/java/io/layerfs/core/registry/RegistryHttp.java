@@ -3,6 +3,7 @@ package io.layerfs.core.registry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
+import java.net.ProxySelector;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -56,6 +57,11 @@ final class RegistryHttp {
    * do not cost 512 KiB each.
    */
   static final String READ_BUFFER = "jdk.httpclient.bufsize";
+  /** The JDK's property that keeps basic credentials off a proxy's CONNECT (its default). */
+  static final String TUNNELING_DISABLED_SCHEMES = "jdk.http.auth.tunneling.disabledSchemes";
+  /** The JVM's proxy settings: any of them given, the environment's proxies are not read. */
+  private static final List<String> JVM_PROXY_PROPERTIES = List.of("https.proxyHost",
+      "http.proxyHost", "socksProxyHost", "java.net.useSystemProxies");
 
   static {
     if (System.getProperty(READ_BUFFER) == null) {
@@ -70,6 +76,8 @@ final class RegistryHttp {
   private final Duration idle;
   private final RegistryAuth auth;
   private final RegistryTls tls;
+  /** The environment's proxies when they are the ones used: their credentials go along. */
+  private final EnvironmentProxy environmentProxy;
   private final ConcurrentMap<String, String> schemes = new ConcurrentHashMap<>();
 
   /**
@@ -102,10 +110,38 @@ final class RegistryHttp {
     // made when a registry answers TLS, not before: a local registry speaks plain HTTP. The
     // parameters given, the client does not ask the context for its defaults when built; empty
     // ones leave the engine's defaults (the client still checks the host name).
+    ProxySelector proxy = proxy(options);
+    if (proxy != null) {
+      builder.proxy(proxy);
+    }
+    this.environmentProxy = proxy instanceof EnvironmentProxy e ? e : null;
+    if (environmentProxy != null && environmentProxy.hasCredentials()
+        && System.getProperty(TUNNELING_DISABLED_SCHEMES) == null) {
+      // the JDK sends no basic credentials with a CONNECT unless this is cleared (its default
+      // is "Basic"); the environment asked for them, as curl and Docker send them. Read once,
+      // when the JVM's first HTTP client starts: a JVM that had one before sends none.
+      System.setProperty(TUNNELING_DISABLED_SCHEMES, "");
+    }
     this.tls = new RegistryTls(options.tlsVerify(), CertsDirectories.of(options.certDirOrNull()));
     builder.sslContext(new DeferredSslContext(tls)).sslParameters(new SSLParameters());
     this.http = builder.build();
     this.auth = new RegistryAuth(http, options, idle);
+  }
+
+  /**
+   * The proxies of {@code options}; else none of ours when the JVM's networking properties name
+   * any (the client's default selector reads them); else the environment's, if it names any.
+   */
+  private static ProxySelector proxy(RegistryOptions options) {
+    if (options.proxyOrNull() != null) {
+      return options.proxyOrNull();
+    }
+    for (String property : JVM_PROXY_PROPERTIES) {
+      if (System.getProperty(property) != null) {
+        return null;
+      }
+    }
+    return EnvironmentProxy.of(System.getenv());
   }
 
   RegistryAuth auth() {
@@ -162,6 +198,13 @@ final class RegistryHttp {
           request.header("Authorization", authorization);
         }
       }
+      if (environmentProxy != null) {
+        String proxyAuthorization = environmentProxy.authorization(uri);
+        if (proxyAuthorization != null) {
+          // sent to the proxy alone (with CONNECT for HTTPS), never on to the registry
+          request.header("Proxy-Authorization", proxyAuthorization);
+        }
+      }
       try {
         tls.prepare(uri); // its certs.d files read now: a bad one is named, not a handshake
       } catch (IOException e) {
@@ -189,6 +232,13 @@ final class RegistryHttp {
             + describe(e) + (attempt > 1 ? " (after " + attempt + " attempts)" : ""), e);
       }
       int status = response.statusCode();
+      if (response.body() == null) {
+        // the JDK's client answers a CONNECT the proxy refused with its status and no body
+        throw new IOException("registry " + call.registry() + ": " + call.what() + ": the proxy"
+            + " refused the tunnel: HTTP " + status + (status == 407 ? " (proxy authentication"
+            + " required: its USER:PASSWORD go in HTTPS_PROXY, http://USER:PASSWORD@HOST:PORT)"
+            : ""));
+      }
       if (status == 401 && !answered
           && sameOrigin(uri, call.registry(), schemeOf(call.registry()))) {
         answered = true;
@@ -344,7 +394,9 @@ final class RegistryHttp {
   private int probeStatus(String uri) throws IOException, InterruptedException {
     HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(URI.create(uri))
         .timeout(PROBE_TIMEOUT).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
-    r.body().close();
+    if (r.body() != null) { // none when a proxy refused the tunnel
+      r.body().close();
+    }
     return r.statusCode();
   }
 

@@ -1,5 +1,6 @@
 package io.layerfs.core.registry;
 
+import java.net.ProxySelector;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -34,10 +35,14 @@ import java.util.Objects;
  *     one; null: each registry's own directory in {@code certs.d}, as Docker and skopeo find it
  *     ({@code ~/.config/containers/certs.d}, {@code /etc/containers/certs.d}, {@code
  *     /etc/docker/certs.d}: {@code HOST:PORT/ca.crt})
+ * @param proxyOrNull the proxies requests go through; null: the JVM's ({@code https.proxyHost},
+ *     {@code http.proxyHost} and the other networking properties) when any is set, else those
+ *     the environment names as Docker and skopeo read them ({@code HTTPS_PROXY}, {@code
+ *     HTTP_PROXY}, {@code NO_PROXY}; a loopback registry is never proxied), else none
  */
 public record RegistryOptions(boolean tlsVerify, boolean loopbackHttp,
     Credentials credentialsOrNull, DockerConfig dockerConfig, int parallelism, int maxAttempts,
-    Duration backoff, long chunkSize, Path certDirOrNull) {
+    Duration backoff, long chunkSize, Path certDirOrNull, ProxySelector proxyOrNull) {
 
   public RegistryOptions {
     Objects.requireNonNull(backoff, "backoff");
@@ -53,48 +58,54 @@ public record RegistryOptions(boolean tlsVerify, boolean loopbackHttp,
    */
   public static RegistryOptions defaults() {
     return new RegistryOptions(true, true, null, null, 3, 5, Duration.ofMillis(500), 16L << 20,
-        null);
+        null, null);
   }
 
   public RegistryOptions withTlsVerify(boolean verify) {
     return new RegistryOptions(verify, loopbackHttp, credentialsOrNull, dockerConfig,
-        parallelism, maxAttempts, backoff, chunkSize, certDirOrNull);
+        parallelism, maxAttempts, backoff, chunkSize, certDirOrNull, proxyOrNull);
   }
 
   /** As {@code loopbackHttp} says: false requires HTTPS of a loopback registry too. */
   public RegistryOptions withLoopbackHttp(boolean allow) {
     return new RegistryOptions(tlsVerify, allow, credentialsOrNull, dockerConfig, parallelism,
-        maxAttempts, backoff, chunkSize, certDirOrNull);
+        maxAttempts, backoff, chunkSize, certDirOrNull, proxyOrNull);
   }
 
   public RegistryOptions withCredentials(Credentials credentials) {
     return new RegistryOptions(tlsVerify, loopbackHttp, credentials, dockerConfig, parallelism,
-        maxAttempts, backoff, chunkSize, certDirOrNull);
+        maxAttempts, backoff, chunkSize, certDirOrNull, proxyOrNull);
   }
 
   public RegistryOptions withDockerConfig(DockerConfig config) {
     return new RegistryOptions(tlsVerify, loopbackHttp, credentialsOrNull, config, parallelism,
-        maxAttempts, backoff, chunkSize, certDirOrNull);
+        maxAttempts, backoff, chunkSize, certDirOrNull, proxyOrNull);
   }
 
   public RegistryOptions withParallelism(int n) {
     return new RegistryOptions(tlsVerify, loopbackHttp, credentialsOrNull, dockerConfig, n,
-        maxAttempts, backoff, chunkSize, certDirOrNull);
+        maxAttempts, backoff, chunkSize, certDirOrNull, proxyOrNull);
   }
 
   public RegistryOptions withRetries(int attempts, Duration firstBackoff) {
     return new RegistryOptions(tlsVerify, loopbackHttp, credentialsOrNull, dockerConfig,
-        parallelism, attempts, firstBackoff, chunkSize, certDirOrNull);
+        parallelism, attempts, firstBackoff, chunkSize, certDirOrNull, proxyOrNull);
   }
 
   /** As {@code certDirOrNull} says: the certificates of {@code dir} instead of certs.d's. */
   public RegistryOptions withCertDir(Path dir) {
     return new RegistryOptions(tlsVerify, loopbackHttp, credentialsOrNull, dockerConfig,
-        parallelism, maxAttempts, backoff, chunkSize, dir);
+        parallelism, maxAttempts, backoff, chunkSize, dir, proxyOrNull);
+  }
+
+  /** As {@code proxyOrNull} says: requests through the proxies {@code selector} picks. */
+  public RegistryOptions withProxy(ProxySelector selector) {
+    return new RegistryOptions(tlsVerify, loopbackHttp, credentialsOrNull, dockerConfig,
+        parallelism, maxAttempts, backoff, chunkSize, certDirOrNull, selector);
   }
 
   public RegistryOptions withChunkSize(long bytes) {
     return new RegistryOptions(tlsVerify, loopbackHttp, credentialsOrNull, dockerConfig,
-        parallelism, maxAttempts, backoff, bytes, certDirOrNull);
+        parallelism, maxAttempts, backoff, bytes, certDirOrNull, proxyOrNull);
   }
 }

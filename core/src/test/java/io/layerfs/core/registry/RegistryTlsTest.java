@@ -12,22 +12,12 @@ import io.layerfs.testing.Built;
 import io.layerfs.testing.ImageBuilder;
 import io.layerfs.testing.LayerCompression;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.PrivateKey;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -44,7 +34,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class RegistryTlsTest {
-  private static final String PASSWORD = "changeit";
   @TempDir static Path keys;
   /** A key whose certificate names 127.0.0.1, and one that names only localhost. */
   private static Path forAddress;
@@ -57,9 +46,9 @@ class RegistryTlsTest {
 
   @BeforeAll
   static void makeKeys() throws Exception {
-    forAddress = keyStore("address", "SAN=ip:127.0.0.1");
-    forLocalhost = keyStore("localhost", "SAN=dns:localhost");
-    client = keyStore("client", "KU=digitalSignature");
+    forAddress = TestKeys.keyStore(keys, "address", "SAN=ip:127.0.0.1");
+    forLocalhost = TestKeys.keyStore(keys, "localhost", "SAN=dns:localhost");
+    client = TestKeys.keyStore(keys, "client", "KU=digitalSignature");
   }
 
   @AfterEach
@@ -179,7 +168,7 @@ class RegistryTlsTest {
         .contains("NAME.cert and NAME.key"), refused.getMessage());
     assertTrue(store.tags().isEmpty());
     Files.copy(client.resolveSibling("client.crt"), certs.resolve("client.cert"));
-    writeKey(client, "client", certs.resolve("client.key"));
+    TestKeys.writeKey(client, "client", certs.resolve("client.key"));
     assertEquals(ref, store.imageOrPull(ref, options().withCertDir(certs), Progress.NONE));
     // and unverified TLS presents it too, as skopeo's --tls-verify=false with --cert-dir does
     try (Store other = Store.open(tmp.resolve("other"))) {
@@ -218,7 +207,7 @@ class RegistryTlsTest {
         .file("etc/os-release", "ID=tls\n".getBytes(StandardCharsets.UTF_8))
         .layer(LayerCompression.NONE).file("b", new byte[1000]).build("1");
     assertEquals(2, image.layerDigests().size());
-    registry = new HostileRegistry(serverContext(keyStore, clientOrNull), clientOrNull != null);
+    registry = new HostileRegistry(TestKeys.serverContext(keyStore, clientOrNull), clientOrNull != null);
     registry.serveLayout(remote);
     store = Store.open(tmp.resolve("local"));
     return registry.address() + "/team/app:1";
@@ -227,59 +216,5 @@ class RegistryTlsTest {
   private static RegistryOptions options() {
     return RegistryOptions.defaults().withRetries(2, Duration.ofMillis(10))
         .withDockerConfig(DockerConfig.empty());
-  }
-
-  /** The server's key; with {@code clientOrNull}, trusting that key store's certificate only. */
-  private static SSLContext serverContext(Path keyStore, Path clientOrNull)
-      throws GeneralSecurityException, IOException {
-    KeyManagerFactory keys =
-        KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-    keys.init(load(keyStore), PASSWORD.toCharArray());
-    TrustManager[] trust = null;
-    if (clientOrNull != null) {
-      TrustManagerFactory clients =
-          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      clients.init(load(clientOrNull));
-      trust = clients.getTrustManagers();
-    }
-    SSLContext context = SSLContext.getInstance("TLS");
-    context.init(keys.getKeyManagers(), trust, null);
-    return context;
-  }
-
-  private static KeyStore load(Path keyStore) throws GeneralSecurityException, IOException {
-    KeyStore ks = KeyStore.getInstance("PKCS12");
-    try (InputStream in = Files.newInputStream(keyStore)) {
-      ks.load(in, PASSWORD.toCharArray());
-    }
-    return ks;
-  }
-
-  /** Writes the key of {@code keyStore} as a PEM PKCS#8 key, as openssl writes one. */
-  private static void writeKey(Path keyStore, String alias, Path file) throws Exception {
-    PrivateKey key = (PrivateKey) load(keyStore).getKey(alias, PASSWORD.toCharArray());
-    Files.writeString(file, "-----BEGIN PRIVATE KEY-----\n"
-        + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(key.getEncoded())
-        + "\n-----END PRIVATE KEY-----\n");
-  }
-
-  /** A PKCS#12 key store NAME.p12 with a self-signed key, and its certificate in NAME.crt. */
-  private static Path keyStore(String name, String extension) throws Exception {
-    Path store = keys.resolve(name + ".p12");
-    keytool("-genkeypair", "-alias", name, "-keyalg", "EC", "-groupname", "secp256r1",
-        "-dname", "CN=" + name, "-ext", extension, "-validity", "2", "-storetype", "PKCS12",
-        "-keystore", store.toString(), "-storepass", PASSWORD, "-keypass", PASSWORD);
-    keytool("-exportcert", "-rfc", "-alias", name, "-keystore", store.toString(), "-storepass",
-        PASSWORD, "-file", keys.resolve(name + ".crt").toString());
-    return store;
-  }
-
-  private static void keytool(String... args) throws Exception {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
-    command.addAll(List.of(args));
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertEquals(0, p.waitFor(), "keytool " + String.join(" ", args) + ": " + out);
   }
 }
