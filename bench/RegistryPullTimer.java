@@ -13,9 +13,12 @@ import java.util.stream.Stream;
 /**
  * The in-process half of bench/registry-pull.sh: pulls REF into a fresh store WARMUP + RUNS times
  * in one JVM (so the JIT has compiled the pull, as in a long-running program using the library)
- * with PARALLEL layer downloads, and prints the median and best of the measured runs in ms.
+ * with PARALLEL layer downloads, and prints the median and best of the measured runs in ms. With
+ * CERTS, the registry speaks TLS, verified against the authorities of that directory; without,
+ * {@code --tls-verify=false}.
  *
- * <pre>java -cp cli/target/layerfs.jar bench/RegistryPullTimer.java REF RUNS PARALLEL DIR</pre>
+ * <pre>java -cp cli/target/layerfs.jar bench/RegistryPullTimer.java REF RUNS PARALLEL DIR [CERTS]
+ * </pre>
  */
 public final class RegistryPullTimer {
   public static void main(String[] args) throws IOException {
@@ -23,8 +26,9 @@ public final class RegistryPullTimer {
     int runs = Integer.parseInt(args[1]);
     int parallel = Integer.parseInt(args[2]);
     Path work = Path.of(args[3]);
-    RegistryOptions options = RegistryOptions.defaults().withTlsVerify(false)
-        .withParallelism(parallel);
+    RegistryOptions options = RegistryOptions.defaults().withParallelism(parallel);
+    options = args.length > 4 ? options.withCertDir(Path.of(args[4]))
+        : options.withTlsVerify(false);
     List<Long> times = new ArrayList<>();
     for (int i = 0; i < runs + 3; i++) {
       Path dir = work.resolve("inprocess-" + parallel + "-" + i);

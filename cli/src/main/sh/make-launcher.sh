@@ -2,9 +2,9 @@
 # Run by the build (cli/pom.xml, phase package, after the shade plugin): writes the launcher
 # TARGET/layerfs and its class data sharing archive TARGET/layerfs.jsa, made by JAVA from the
 # classes that a training run (io.layerfs.cli.CdsTraining) of the demo, the read-only commands and
-# a pull from a registry on loopback loads. The archive is an optimisation: when it cannot be
-# made (a JVM without CDS, a read-only or full disk), the launcher runs without it and the build
-# goes on.
+# a pull from a registry on loopback (plain HTTP, and TLS with a key keytool makes here) loads.
+# The archive is an optimisation: when it cannot be made (a JVM without CDS, a read-only or full
+# disk), the launcher runs without it and the build goes on.
 #
 #   make-launcher.sh JAVA TARGET
 set -u
@@ -18,8 +18,22 @@ rm -f "$target/layerfs.jsa" "$target/layerfs.jsa.for" "$target/layerfs.classlist
 # which picocli's are, and picocli is a third of a short command's classes. The archive records
 # the jar's path as the launcher gives it: it is only used for the jar it was made with.
 log=$target/layerfs.jsa.log
+# a key for the training's pull over TLS (an RSA one, as most registries have), made by the
+# JDK's keytool; without it the training pulls in plain HTTP only
+tls=$target/cds-tls
+rm -rf "$tls"
+mkdir -p "$tls"
+keytool=$(dirname "$java")/keytool
+training=()
+if "$keytool" -genkeypair -alias training -keyalg RSA -keysize 2048 -dname CN=127.0.0.1 \
+    -ext SAN=ip:127.0.0.1 -validity 3650 -storetype PKCS12 -keystore "$tls/training.p12" \
+    -storepass layerfs-training -keypass layerfs-training >"$log" 2>&1 \
+    && "$keytool" -exportcert -rfc -alias training -keystore "$tls/training.p12" \
+      -storepass layerfs-training -file "$tls/ca.crt" >>"$log" 2>&1; then
+  training=("$tls")
+fi
 if "$java" -XX:DumpLoadedClassList="$target/layerfs.classlist" \
-    -cp "$target/layerfs.jar" io.layerfs.cli.CdsTraining >"$log" 2>&1 \
+    -cp "$target/layerfs.jar" io.layerfs.cli.CdsTraining "${training[@]}" >>"$log" 2>&1 \
     && "$java" -Xshare:dump -XX:SharedClassListFile="$target/layerfs.classlist" \
       -XX:SharedArchiveFile="$target/layerfs.jsa" -cp "$target/layerfs.jar" >>"$log" 2>&1 \
     && [ -s "$target/layerfs.jsa" ]; then

@@ -1,19 +1,26 @@
 package io.layerfs.cli;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.stream.Stream;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
 
 /**
  * The training run of the build's class data sharing archive ({@code cli/target/layerfs.jsa}):
  * {@code src/main/sh/make-launcher.sh} archives the classes this run loads. It runs the demo in a
  * scratch store, the read-only commands on it and a pull of its image from a loopback registry
- * ({@link TrainingRegistry}), in one JVM. Not a command.
+ * ({@link TrainingRegistry}), in plain HTTP and, given a directory with a key store {@code
+ * training.p12} and its certificate {@code ca.crt} (the build makes them with keytool), over TLS,
+ * in one JVM. Not a command.
  */
 final class CdsTraining {
   private CdsTraining() {}
@@ -46,12 +53,18 @@ final class CdsTraining {
       }
       // a pull of the demo's two-layer image from a registry on loopback, into a new store
       try (TrainingRegistry registry = new TrainingRegistry(Path.of(store))) {
-        String[] pull = {"--store", dir.resolve("pulled").toString(), "pull", "--tls-verify=false",
-            registry.address() + "/training/demo:2"};
-        int code = Main.run(pull, sink, sink, Map.of());
-        if (code != 0) {
-          System.err.println("layerfs: training run " + String.join(" ", pull) + " exited "
-              + code);
+        pull(sink, dir.resolve("pulled"), "--tls-verify=false",
+            registry.address() + "/training/demo:2");
+      }
+      // and over TLS, as registries off the machine speak it (its classes, some 400, were read
+      // from the JDK's image at every TLS pull): with the key the build made with keytool
+      if (args.length > 0) {
+        Path tls = Path.of(args[0]);
+        try (TrainingRegistry registry = new TrainingRegistry(Path.of(store), tls(tls))) {
+          pull(sink, dir.resolve("pulled-tls"), "--cert-dir=" + tls,
+              registry.address() + "/training/demo:2");
+        } catch (GeneralSecurityException e) {
+          System.err.println("layerfs: training over TLS skipped: " + e);
         }
       }
     } finally {
@@ -59,5 +72,28 @@ final class CdsTraining {
         walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       }
     }
+  }
+
+  private static void pull(PrintWriter sink, Path store, String flag, String ref) {
+    String[] pull = {"--store", store.toString(), "pull", flag, ref};
+    int code = Main.run(pull, sink, sink, Map.of());
+    if (code != 0) {
+      System.err.println("layerfs: training run " + String.join(" ", pull) + " exited " + code);
+    }
+  }
+
+  /** The server side of TLS with the key of {@code DIR/training.p12}. */
+  private static SSLContext tls(Path dir) throws GeneralSecurityException, IOException {
+    char[] password = "layerfs-training".toCharArray();
+    KeyStore keys = KeyStore.getInstance("PKCS12");
+    try (InputStream in = Files.newInputStream(dir.resolve("training.p12"))) {
+      keys.load(in, password);
+    }
+    KeyManagerFactory factory =
+        KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+    factory.init(keys, password);
+    SSLContext context = SSLContext.getInstance("TLS");
+    context.init(factory.getKeyManagers(), null, null);
+    return context;
   }
 }

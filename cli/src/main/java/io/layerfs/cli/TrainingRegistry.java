@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -11,6 +13,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import javax.net.ssl.SSLContext;
 
 /**
  * A read-only registry on loopback that serves the images of an OCI layout, for {@link
@@ -27,9 +30,20 @@ final class TrainingRegistry implements AutoCloseable {
   private final HttpServer server;
 
   TrainingRegistry(Path layout) throws IOException {
+    this(layout, null);
+  }
+
+  /** As {@link #TrainingRegistry(Path)}, speaking TLS with {@code tlsOrNull}'s key if given. */
+  TrainingRegistry(Path layout, SSLContext tlsOrNull) throws IOException {
     this.layout = layout;
-    this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-        0);
+    InetSocketAddress loopback = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+    if (tlsOrNull == null) {
+      this.server = HttpServer.create(loopback, 0);
+    } else {
+      HttpsServer https = HttpsServer.create(loopback, 0);
+      https.setHttpsConfigurator(new HttpsConfigurator(tlsOrNull));
+      this.server = https;
+    }
     server.createContext("/v2/", this::answer);
     server.start();
   }

@@ -51,11 +51,32 @@ class LauncherTest {
   }
 
   @Test
+  void commandsThatMaySpeakTlsCompileTheCipherEarlyAndQuietly() throws Exception {
+    String cipher = "-XX:CompileCommand=CompileThresholdScaling,com.sun.crypto.provider.*::*,0.01";
+    for (List<String> command : List.of(List.of("pull", "h:1/a:1"), List.of("push", "a", "h/a"),
+        List.of("import", "docker://h/a:1"), List.of("export", "a", "docker://h/a"),
+        List.of("create", "--lazy", "h/a:1"), List.of("cat", "--lazy", "h/a:1", "/x"))) {
+      List<String> args = launch(command.toArray(new String[0]));
+      int quiet = args.indexOf("-XX:CompileCommand=quiet");
+      assertTrue(quiet >= 0 && args.indexOf(cipher) > quiet
+          && args.indexOf(cipher) < args.indexOf("io.layerfs.cli.Main"), command + ": " + args);
+    }
+    for (String command : List.of("ls", "commit", "images")) {
+      assertFalse(launch(command, "x").contains(cipher), command);
+    }
+    assertFalse(launch("cat", "web", "/etc/x").contains(cipher), "cat without --lazy");
+  }
+
+  @Test
   void otherCommandsKeepTheDefaultThresholds() throws Exception {
     for (String command : List.of("push", "import", "ls", "commit")) {
       List<String> args = launch(command, "x");
-      assertFalse(args.stream().anyMatch(a -> a.startsWith("-XX:CompileThresholdScaling")
-          || a.startsWith("-XX:CompileCommand")), command + ": " + args);
+      assertFalse(args.stream().anyMatch(a -> a.startsWith("-XX:CompileThresholdScaling")),
+          command + ": " + args);
+    }
+    for (String command : List.of("ls", "commit")) {
+      assertFalse(launch(command, "x").stream().anyMatch(
+          a -> a.startsWith("-XX:CompileCommand")), command);
     }
     // "pull" as the value of --store is not the command
     List<String> args = launch("--store", "pull", "ls");

@@ -78,7 +78,8 @@ record LayerEnv(Path store, String image, boolean readOnly, Path signedBy,
         bool("readOnly", env.get("readOnly")), signedBy, signedIdentity,
         mounts(env.get("mounts")),
         env.get("tlsVerify") == null ? null : bool("tlsVerify", env.get("tlsVerify")),
-        path("certDir", env.get("certDir")), lazy(env.get("lazy")), BACKGROUND.equals(env.get("lazy")), limits(env.get("limits")));
+        path("certDir", env.get("certDir")), lazy(env.get("lazy")),
+        BACKGROUND.equals(env.get("lazy")), limits(env.get("limits")));
   }
 
   /** A list of specs, or one string of specs one per line; null when not given. */

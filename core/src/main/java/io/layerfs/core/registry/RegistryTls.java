@@ -49,7 +49,7 @@ final class RegistryTls implements Supplier<SSLContext> {
     }
   }
 
-  private synchronized RegistryTrust trust() throws GeneralSecurityException {
+  private synchronized RegistryTrust trust() {
     if (trust == null) {
       trust = new RegistryTrust(directories);
     }
@@ -77,9 +77,6 @@ final class RegistryTls implements Supplier<SSLContext> {
     } catch (IOException | CertificateException e) {
       prepared.remove(host + " " + port);
       throw new IOException(e.getMessage(), e);
-    } catch (GeneralSecurityException e) {
-      prepared.remove(host + " " + port);
-      throw new IOException("no TLS trust in this JVM: " + e.getMessage(), e);
     }
   }
 

@@ -32,17 +32,17 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * TLS engine connects to, read once, and kept for the life of the client. Thread-safe.
  */
 final class RegistryTrust extends X509ExtendedTrustManager {
-  private final X509ExtendedTrustManager system;
   private final CertsDirectories directories;
   private final ConcurrentMap<String, Optional<Authorities>> byRegistry =
       new ConcurrentHashMap<>();
+  /** The JVM's authorities, read when first needed: a registry's own may vouch alone. */
+  private X509ExtendedTrustManager system;
 
   /** A registry's own authorities and the directory they came from (named in errors). */
   private record Authorities(Path dir, X509ExtendedTrustManager manager) {}
 
   /** Trust for registries: the JVM's authorities, and those of each one's directory. */
-  RegistryTrust(CertsDirectories directories) throws GeneralSecurityException {
-    this.system = trustManager(null);
+  RegistryTrust(CertsDirectories directories) {
     this.directories = directories;
   }
 
@@ -54,27 +54,49 @@ final class RegistryTrust extends X509ExtendedTrustManager {
     authorities(host, port);
   }
 
+  /**
+   * Checks a registry's certificate against its own authorities first, then the JVM's: the
+   * JVM's trust store (some 140 certificates) is then read only where the registry's own do not
+   * vouch, and a certificate of a private authority costs no failed search through it.
+   */
   @Override
   public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
       throws CertificateException {
     Optional<Authorities> own = engine == null || engine.getPeerHost() == null ? Optional.empty()
         : authorities(engine.getPeerHost(), engine.getPeerPort());
+    if (own.isEmpty()) {
+      system().checkServerTrusted(chain, authType, engine);
+      return;
+    }
     try {
-      system.checkServerTrusted(chain, authType, engine);
-    } catch (CertificateException notBySystem) {
-      if (own.isEmpty()) {
-        throw notBySystem;
-      }
+      own.get().manager().checkServerTrusted(chain, authType, engine);
+    } catch (CertificateException notByOwn) {
       try {
-        own.get().manager().checkServerTrusted(chain, authType, engine);
-      } catch (CertificateException notByOwn) {
+        system().checkServerTrusted(chain, authType, engine);
+      } catch (CertificateException notBySystem) {
         CertificateException neither = new CertificateException(notByOwn.getMessage()
-            + " (checked against the JVM's trusted authorities and those of "
-            + own.get().dir() + ")", notByOwn);
+            + " (checked against the authorities of " + own.get().dir()
+            + " and the JVM's)", notByOwn);
         neither.addSuppressed(notBySystem);
         throw neither;
       }
     }
+  }
+
+  /** Whether the JVM's authorities have been read (for tests). */
+  synchronized boolean systemRead() {
+    return system != null;
+  }
+
+  private synchronized X509ExtendedTrustManager system() throws CertificateException {
+    if (system == null) {
+      try {
+        system = trustManager(null);
+      } catch (GeneralSecurityException e) {
+        throw new CertificateException("the JVM's trusted authorities: " + e.getMessage(), e);
+      }
+    }
+    return system;
   }
 
   /** A registry's own authorities, read once; a directory without {@code *.crt} has none. */
@@ -164,35 +186,39 @@ final class RegistryTrust extends X509ExtendedTrustManager {
   @Override
   public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
       throws CertificateException {
-    system.checkServerTrusted(chain, authType, socket);
+    system().checkServerTrusted(chain, authType, socket);
   }
 
   @Override
   public void checkServerTrusted(X509Certificate[] chain, String authType)
       throws CertificateException {
-    system.checkServerTrusted(chain, authType);
+    system().checkServerTrusted(chain, authType);
   }
 
   @Override
   public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
       throws CertificateException {
-    system.checkClientTrusted(chain, authType, engine);
+    system().checkClientTrusted(chain, authType, engine);
   }
 
   @Override
   public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
       throws CertificateException {
-    system.checkClientTrusted(chain, authType, socket);
+    system().checkClientTrusted(chain, authType, socket);
   }
 
   @Override
   public void checkClientTrusted(X509Certificate[] chain, String authType)
       throws CertificateException {
-    system.checkClientTrusted(chain, authType);
+    system().checkClientTrusted(chain, authType);
   }
 
   @Override
   public X509Certificate[] getAcceptedIssuers() {
-    return system.getAcceptedIssuers();
+    try {
+      return system().getAcceptedIssuers();
+    } catch (CertificateException e) {
+      return new X509Certificate[0]; // a client names no authorities it accepts
+    }
   }
 }

@@ -38,7 +38,8 @@
  * an error naming it rather than a failed handshake ({@code CertsDirectories} finds it). Requests
  * go through the proxies {@code RegistryOptions.proxyOrNull} gives, else the JVM's when its
  * proxy properties are set, else those of {@code HTTPS_PROXY}, {@code HTTP_PROXY} and {@code
- * NO_PROXY} ({@code EnvironmentProxy}, as Docker and skopeo read them). A reference's registry may be an IPv6 address in brackets; its image's tag in
+ * NO_PROXY} ({@code EnvironmentProxy}, as Docker and skopeo read them). A reference's registry
+ * may be an IPv6 address in brackets; its image's tag in
  * the store is kept in {@code index.json} in the form {@code oci.RefNames} gives it. A 401 is
  * answered once per request: {@code Basic} with the credentials ({@code --creds}, else the Docker
  * config's entry for the registry), {@code Bearer} with a token fetched from the challenge's realm

@@ -279,7 +279,12 @@ class HostileRegistryTest {
         .manifestDigest().toString());
     List<HostileRegistry.Request> gets = registry.requests("/blobs/" + layer);
     assertEquals(2, gets.size(), gets.toString());
-    assertEquals("bytes=" + bytes.length / 3 + "-", gets.get(1).range());
+    // from what arrived before the cut: all that was sent, or less when the cut lost the rest
+    // in flight (on a loaded machine)
+    String range = gets.get(1).range();
+    assertTrue(range != null && range.matches("bytes=\\d+-"), String.valueOf(range));
+    long from = Long.parseLong(range.substring(6, range.length() - 1));
+    assertTrue(from > 0 && from <= bytes.length / 3, range);
     assertTrue(Arrays.equals(bytes, Files.readAllBytes(blobPath(layer))));
     assertTrue(store.fsck(false, Progress.NONE).ok());
   }

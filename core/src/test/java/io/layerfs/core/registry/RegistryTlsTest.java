@@ -12,12 +12,18 @@ import io.layerfs.testing.Built;
 import io.layerfs.testing.ImageBuilder;
 import io.layerfs.testing.LayerCompression;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -132,7 +138,8 @@ class RegistryTlsTest {
     assertEquals(second.resolve("registry.example:5000"),
         directories.directoryFor("registry.example", 5000));
     // port 443 is also found without it, as a reference without a port names the registry
-    assertEquals(first.resolve("registry.example"), directories.directoryFor("registry.example", 443));
+    assertEquals(first.resolve("registry.example"),
+        directories.directoryFor("registry.example", 443));
     assertEquals(second.resolve("[::1]:5000"), directories.directoryFor("::1", 5000));
     assertEquals(second.resolve("[::1]:5000"), directories.directoryFor("[::1]", 5000));
     assertNull(directories.directoryFor("registry.example", 5001));
@@ -140,6 +147,36 @@ class RegistryTlsTest {
     Path given = tmp.resolve("given");
     assertEquals(given, new CertsDirectories(List.of(first, second), given)
         .directoryFor("registry.example", 5000));
+  }
+
+  @Test
+  void aRegistrysOwnAuthorityVouchesWithoutTheJvmsTrustStoreRead() throws Exception {
+    String ref = serve(forAddress);
+    URI v2 = URI.create("https://" + ref.substring(0, ref.indexOf('/')) + "/v2/");
+    Path certs = Files.createDirectories(tmp.resolve("certs"));
+    Files.copy(forAddress.resolveSibling("address.crt"), certs.resolve("ca.crt"));
+    RegistryTrust trust = new RegistryTrust(new CertsDirectories(List.of(), certs));
+    assertEquals(200, get(trust, v2));
+    assertFalse(trust.systemRead(), "the JVM's trust store was read for a private authority");
+    // a certificate the registry's own do not vouch for is asked of the JVM's
+    Path other = Files.createDirectories(tmp.resolve("other"));
+    Files.copy(forLocalhost.resolveSibling("localhost.crt"), other.resolve("ca.crt"));
+    RegistryTrust otherTrust = new RegistryTrust(new CertsDirectories(List.of(), other));
+    assertThrows(IOException.class, () -> get(otherTrust, v2));
+    assertTrue(otherTrust.systemRead());
+  }
+
+  /** The status of a GET of {@code uri} over TLS checked by {@code trust}. */
+  private static int get(RegistryTrust trust, URI uri) throws Exception {
+    SSLContext context = SSLContext.getInstance("TLS");
+    context.init(null, new TrustManager[] {trust}, null);
+    HttpClient client = HttpClient.newBuilder().sslContext(context).build();
+    try {
+      return client.send(HttpRequest.newBuilder(uri).build(),
+          HttpResponse.BodyHandlers.discarding()).statusCode();
+    } finally {
+      HttpClientShutdown.close(client);
+    }
   }
 
   @Test
@@ -207,7 +244,8 @@ class RegistryTlsTest {
         .file("etc/os-release", "ID=tls\n".getBytes(StandardCharsets.UTF_8))
         .layer(LayerCompression.NONE).file("b", new byte[1000]).build("1");
     assertEquals(2, image.layerDigests().size());
-    registry = new HostileRegistry(TestKeys.serverContext(keyStore, clientOrNull), clientOrNull != null);
+    registry = new HostileRegistry(TestKeys.serverContext(keyStore, clientOrNull),
+        clientOrNull != null);
     registry.serveLayout(remote);
     store = Store.open(tmp.resolve("local"));
     return registry.address() + "/team/app:1";
