@@ -7,9 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerfs.core.store.Store;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystem;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -23,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
  * --cert-dir}. layerfs trusts that authority from {@code --cert-dir} (env {@code certDir}) and
  * from the registry's directory in {@code /etc/docker/certs.d}, as Docker does; refuses the
  * registry without it, saying where the certificate goes; and with {@code --tls-verify=false}
- * speaks TLS to it unverified although it is on a loopback address. A registry that asks for a
+ * speaks TLS to it unverified although it is on a loopback address; lazy reads fetch their byte
+ * ranges over TLS as well. A registry that asks for a
  * client certificate gets the pair {@code client.cert} and {@code client.key} of the directory.
  */
 final class RegistryTlsIT {
@@ -140,6 +143,17 @@ final class RegistryTlsIT {
     String digest = LayerfsCli.run(store, "push", "--cert-dir", certs.toString(), reference,
         pushed).strip();
     assertEquals(digest, skopeoDigest(pushed));
+  }
+
+  @Test
+  void aLazyReadOverTlsFetchesTheFileAsUmociUnpackedIt() throws IOException {
+    Path store = work.resolve("lazy");
+    byte[] expected = Files.readAllBytes(images.rootfs(TAG).resolve("usr/share/doc/readme"));
+    LayerfsCli.Result r = LayerfsCli.runWith(Map.of(), store, "cat", "--lazy", "--cert-dir",
+        certs.toString(), reference, "/usr/share/doc/readme");
+    assertEquals(0, r.exit(), r::stderr);
+    assertTrue(Arrays.equals(expected, r.stdout().getBytes(StandardCharsets.ISO_8859_1)),
+        "the lazily read file differs from umoci's");
   }
 
   @Test
