@@ -3,6 +3,8 @@ package io.layerfs.core.registry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
+import java.net.InetSocketAddress;
+import java.net.Proxy;
 import java.net.ProxySelector;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -78,6 +80,8 @@ final class RegistryHttp {
   private final RegistryTls tls;
   /** The environment's proxies when they are the ones used: their credentials go along. */
   private final EnvironmentProxy environmentProxy;
+  /** Ours, or null for the JVM's default selector (its proxy properties). */
+  private final ProxySelector proxySelector;
   private final ConcurrentMap<String, String> schemes = new ConcurrentHashMap<>();
 
   /**
@@ -115,6 +119,7 @@ final class RegistryHttp {
       builder.proxy(proxy);
     }
     this.environmentProxy = proxy instanceof EnvironmentProxy e ? e : null;
+    this.proxySelector = proxy;
     if (environmentProxy != null && environmentProxy.hasCredentials()
         && System.getProperty(TUNNELING_DISABLED_SCHEMES) == null) {
       // the JDK sends no basic credentials with a CONNECT unless this is cleared (its default
@@ -142,6 +147,23 @@ final class RegistryHttp {
       }
     }
     return EnvironmentProxy.of(System.getenv());
+  }
+
+  /**
+   * "through the proxy HOST:PORT" when {@code uri} goes through one, else "": a refused
+   * connection or an unknown host is then the proxy's, not the registry's.
+   */
+  private String throughProxy(URI uri) {
+    ProxySelector selector = proxySelector != null ? proxySelector : ProxySelector.getDefault();
+    if (selector != null) {
+      for (Proxy proxy : selector.select(uri)) {
+        if (proxy.type() != Proxy.Type.DIRECT
+            && proxy.address() instanceof InetSocketAddress address) {
+          return "through the proxy " + address.getHostString() + ":" + address.getPort();
+        }
+      }
+    }
+    return "";
   }
 
   RegistryAuth auth() {
@@ -229,7 +251,8 @@ final class RegistryHttp {
           continue;
         }
         throw new IOException("registry " + call.registry() + ": " + call.what() + ": "
-            + describe(e) + (attempt > 1 ? " (after " + attempt + " attempts)" : ""), e);
+            + describe(e) + (attempt > 1 ? " (after " + attempt + " attempts)" : "")
+            + (throughProxy(uri).isEmpty() ? "" : " (" + throughProxy(uri) + ")"), e);
       }
       int status = response.statusCode();
       if (response.body() == null) {
@@ -379,9 +402,12 @@ final class RegistryHttp {
       Thread.currentThread().interrupt();
       throw new InterruptedIOException("registry " + registry + ": interrupted");
     } catch (IOException e) {
+      String https = throughProxy(URI.create("https://" + registry + "/v2/"));
+      String http = throughProxy(URI.create("http://" + registry + "/v2/"));
       IOException failure = new IOException("registry " + registry
-          + ": answers neither HTTPS (" + describe(tlsFailure) + ") nor HTTP (" + describe(e)
-          + ")", e);
+          + ": answers neither HTTPS (" + describe(tlsFailure) + (https.isEmpty() ? "" : ", "
+          + https) + ") nor HTTP (" + describe(e) + (http.isEmpty() ? "" : ", " + http) + ")",
+          e);
       failure.addSuppressed(tlsFailure);
       throw failure;
     }

@@ -176,6 +176,28 @@ class RegistryProxyTest {
   }
 
   @Test
+  void aProxyThatCannotBeReachedIsNamedInTheError() throws Exception {
+    String ref = serve(false);
+    int closed;
+    try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+      closed = free.getLocalPort(); // nothing listens there once closed
+    }
+    RegistryOptions options = options().withTlsVerify(false).withProxy(EnvironmentProxy.of(
+        Map.of("HTTPS_PROXY", "http://127.0.0.1:" + closed, "HTTP_PROXY",
+            "http://127.0.0.1:" + closed)));
+    IOException e = assertThrows(IOException.class,
+        () -> store.imageOrPull(ref, options, Progress.NONE));
+    assertTrue(e.getMessage().contains("connection refused, through the proxy 127.0.0.1:"
+        + closed + ")"), e.getMessage());
+    // verified HTTPS, no probe: the request's own error names the proxy
+    RegistryOptions verified = options().withProxy(EnvironmentProxy.of(
+        Map.of("HTTPS_PROXY", "http://127.0.0.1:" + closed)));
+    e = assertThrows(IOException.class, () -> store.imageOrPull(ref, verified, Progress.NONE));
+    assertTrue(e.getMessage().contains("connection refused (after 2 attempts) (through the proxy"
+        + " 127.0.0.1:" + closed + ")"), e.getMessage());
+  }
+
+  @Test
   void noProxyMatchesAsGoReadsIt() {
     EnvironmentProxy p = EnvironmentProxy.of(Map.of("HTTPS_PROXY", "proxy.corp:3128",
         "NO_PROXY", "example.com, .internal,*.svc, 10.0.0.0/8,192.168.1.5,"
