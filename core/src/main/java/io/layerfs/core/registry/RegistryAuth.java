@@ -39,6 +39,8 @@ final class RegistryAuth {
   private static final Duration MAX_LIFETIME = Duration.ofDays(1);
   private static final int MAX_TOKEN_RESPONSE = 1 << 20;
 
+  /** The environment's proxies: a token request sends their credentials too. */
+  private final EnvironmentProxy proxyOrNull;
   private final HttpClient http;
   private final RegistryOptions options;
   /** The longest wait for a token server's headers, and then for each of its next bytes. */
@@ -49,11 +51,13 @@ final class RegistryAuth {
 
   private record Token(String header, Instant expires) {}
 
-  RegistryAuth(HttpClient http, RegistryOptions options, Duration idle) {
+  RegistryAuth(HttpClient http, RegistryOptions options, Duration idle,
+      EnvironmentProxy proxyOrNull) {
     this.http = http;
     this.options = options;
     this.idle = idle;
     this.dockerConfig = options.dockerConfig();
+    this.proxyOrNull = proxyOrNull;
   }
 
   /** The {@code Authorization} header to send, or null for none (yet). */
@@ -191,13 +195,18 @@ final class RegistryAuth {
       }
     }
     request.timeout(idle);
+    String proxyAuthorization = proxyOrNull == null ? null : proxyOrNull.authorization(uri);
+    if (proxyAuthorization != null) {
+      request.header("Proxy-Authorization", proxyAuthorization);
+    }
     HttpResponse<InputStream> response;
     byte[] body;
     try {
       response = http.send(request.build(), IdleTimeout.bodies(idle, null));
-      // a byte past the limit is enough to refuse: an answer that never ends fills no memory
+      // a byte past the limit is enough to refuse: an answer that never ends fills no memory;
+      // none at all when a proxy refused the tunnel
       try (InputStream in = response.body()) {
-        body = in.readNBytes(MAX_TOKEN_RESPONSE + 1);
+        body = in == null ? new byte[0] : in.readNBytes(MAX_TOKEN_RESPONSE + 1);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -130,7 +130,7 @@ final class RegistryHttp {
     this.tls = new RegistryTls(options.tlsVerify(), CertsDirectories.of(options.certDirOrNull()));
     builder.sslContext(new DeferredSslContext(tls)).sslParameters(new SSLParameters());
     this.http = builder.build();
-    this.auth = new RegistryAuth(http, options, idle);
+    this.auth = new RegistryAuth(http, options, idle, environmentProxy);
   }
 
   /**

@@ -39,7 +39,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class RegistryProxyTest {
   @TempDir static Path keys;
-  /** A key whose certificate names registry.test. */
+  /** A key whose certificate names registry.test and auth.test. */
   private static Path named;
 
   @TempDir Path tmp;
@@ -49,7 +49,7 @@ class RegistryProxyTest {
 
   @BeforeAll
   static void makeKeys() throws Exception {
-    named = TestKeys.keyStore(keys, "named", "SAN=dns:registry.test");
+    named = TestKeys.keyStore(keys, "named", "SAN=dns:registry.test,dns:auth.test");
   }
 
   @AfterEach
@@ -75,9 +75,24 @@ class RegistryProxyTest {
       throws Exception {
     String ref = serve(true);
     AtomicBoolean leaked = new AtomicBoolean();
+    // on a host of its own, as Docker Hub's auth.docker.io: a tunnel of its own through the proxy
+    String realm = "https://auth.test:" + ref.substring(ref.indexOf(':') + 1, ref.indexOf('/'))
+        + "/token";
     registry.hostile = (exchange, request) -> {
       leaked.compareAndSet(false,
           exchange.getRequestHeaders().containsKey("Proxy-Authorization"));
+      // a bearer token from the registry's own token server, also reached through the proxy
+      if (request.path().equals("/token")) {
+        registry.send(exchange, 200, "application/json",
+            "{\"token\":\"t\"}".getBytes(StandardCharsets.UTF_8));
+        return true;
+      }
+      if (!"Bearer t".equals(request.authorization())) {
+        exchange.getResponseHeaders().set("WWW-Authenticate",
+            "Bearer realm=\"" + realm + "\",service=\"test\"");
+        registry.send(exchange, 401, "application/json", "{}".getBytes(StandardCharsets.UTF_8));
+        return true;
+      }
       return false;
     };
     String credentials = "Basic " + Base64.getEncoder()
@@ -95,11 +110,14 @@ class RegistryProxyTest {
     assertEquals(0, pulled.exit(), pulled.output());
     assertEquals(ref, pulled.output().strip());
     for (TestProxy.Seen seen : proxy.seen) {
-      assertTrue(seen.requestLine().startsWith("CONNECT registry.test:"), seen.toString());
+      assertTrue(seen.requestLine().startsWith("CONNECT registry.test:")
+          || seen.requestLine().startsWith("CONNECT auth.test:"), seen.toString());
     }
+    assertTrue(proxy.seen.stream().anyMatch(s -> s.requestLine().startsWith("CONNECT auth.test:")
+        && credentials.equals(s.authorizationOrNull())), proxy.seen.toString());
     assertTrue(proxy.seen.stream().anyMatch(s -> credentials.equals(s.authorizationOrNull())),
         proxy.seen.toString());
-    assertFalse(registry.requests.isEmpty());
+    assertFalse(registry.requests("/token").isEmpty(), "no token was asked for");
     assertFalse(leaked.get(), "the proxy's credentials reached the registry");
   }
 
