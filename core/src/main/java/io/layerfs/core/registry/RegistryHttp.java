@@ -111,9 +111,6 @@ final class RegistryHttp {
         // come up (on its selector thread or the reader's) instead of waking a worker thread for
         // each; every request here is blocking, and nothing we hang on a response blocks
         .executor(Runnable::run);
-    // made when a registry answers TLS, not before: a local registry speaks plain HTTP. The
-    // parameters given, the client does not ask the context for its defaults when built; empty
-    // ones leave the engine's defaults (the client still checks the host name).
     ProxySelector proxy = proxy(options);
     if (proxy != null) {
       builder.proxy(proxy);
@@ -127,6 +124,9 @@ final class RegistryHttp {
       // when the JVM's first HTTP client starts: a JVM that had one before sends none.
       System.setProperty(TUNNELING_DISABLED_SCHEMES, "");
     }
+    // the TLS context made when a registry answers TLS, not before: a local registry speaks
+    // plain HTTP. The parameters given, the client does not ask the context for its defaults
+    // when built; empty ones leave the engine's defaults (the client still checks host names).
     this.tls = new RegistryTls(options.tlsVerify(), CertsDirectories.of(options.certDirOrNull()));
     builder.sslContext(new DeferredSslContext(tls)).sslParameters(new SSLParameters());
     this.http = builder.build();
