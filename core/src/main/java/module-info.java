@@ -11,6 +11,7 @@ module io.layerfs.core {
   // optional (internal.OptionalLibrary): zstd layers and signatures only
   requires static com.github.luben.zstd_jni;
   requires com.fasterxml.jackson.databind;
+  requires com.fasterxml.jackson.dataformat.toml;
   requires java.net.http;
   requires static org.bouncycastle.pg;
   requires static org.bouncycastle.provider;

@@ -7,8 +7,8 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 
 /**
- * {@code --tls-verify}, {@code --cert-dir} and {@code --creds}, as skopeo spells them: options of
- * the commands that talk to a registry.
+ * {@code --tls-verify}, {@code --cert-dir}, {@code --registries-conf} and {@code --creds}, as
+ * skopeo spells them: options of the commands that talk to a registry.
  */
 final class RegistryFlags {
   private RegistryFlags() {}
@@ -27,6 +27,12 @@ final class RegistryFlags {
             "NAME.key); default: the registry's own directory",
             "in certs.d, as Docker and skopeo find it:", "/etc/docker/certs.d/HOST:PORT/")
         .build());
+    spec.addOption(OptionSpec.builder("--registries-conf").type(String.class).paramLabel("FILE")
+        .description("Where pulls go (mirrors, locations) and which",
+            "registries are blocked or insecure, in", "containers-registries.conf(5) format;",
+            "default: $CONTAINERS_REGISTRIES_CONF, else",
+            "~/.config/containers/registries.conf or", "/etc/containers/registries.conf.")
+        .build());
     // short lines: picocli wraps a long one after any '.', as in "config." and "json"
     spec.addOption(OptionSpec.builder("--creds").type(String.class).paramLabel("USER:PASSWORD")
         .description("Credentials for the registry (default: the auths",
@@ -44,6 +50,10 @@ final class RegistryFlags {
     String certDir = in.option("--cert-dir");
     if (certDir != null) {
       options = options.withCertDir(Path.of(certDir).toAbsolutePath());
+    }
+    String registriesConf = in.option("--registries-conf");
+    if (registriesConf != null) {
+      options = options.withRegistriesConf(Path.of(registriesConf).toAbsolutePath());
     }
     String creds = in.option("--creds");
     return creds == null ? options : options.withCredentials(Credentials.parse(creds));

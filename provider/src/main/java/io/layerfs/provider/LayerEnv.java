@@ -39,6 +39,11 @@ import java.util.Map;
  *       trusted besides the JVM's, {@code NAME.cert} and {@code NAME.key} a client
  *       certificate); not given: the registry's own directory in {@code certs.d}, as Docker
  *       finds it ({@code /etc/docker/certs.d/HOST:PORT/})</td></tr>
+ *   <tr><td>registriesConf</td><td>Path or String</td><td>with a registry {@code image}: the
+ *       containers-registries.conf(5) file that says where it is pulled from (mirrors,
+ *       locations) and whether its registry is blocked or insecure (skopeo's {@code
+ *       --registries-conf}); not given: {@code $CONTAINERS_REGISTRIES_CONF}, else the user's or
+ *       the system's, as skopeo reads them</td></tr>
  *   <tr><td>lazy</td><td>Boolean or "true"/"false"/"background"</td><td>true: {@code image} (a
  *       registry reference) is not pulled; its layers are read from the registry as they are
  *       needed (see {@code Store.lazyImage}); "background": so too, and the rest of the image is
@@ -52,11 +57,11 @@ import java.util.Map;
  * <p>Unknown keys and bad values are an {@link IllegalArgumentException} naming the key.
  */
 record LayerEnv(Path store, String image, boolean readOnly, Path signedBy,
-    String signedIdentity, List<String> mounts, Boolean tlsVerify, Path certDir, boolean lazy,
-    boolean lazyBackground, Limits limits) {
+    String signedIdentity, List<String> mounts, Boolean tlsVerify, Path certDir,
+    Path registriesConf, boolean lazy, boolean lazyBackground, Limits limits) {
   /** In the order the error message lists them. */
   private static final List<String> KNOWN = List.of("store", "image", "readOnly", "signedBy",
-      "signedIdentity", "mounts", "tlsVerify", "certDir", "lazy", "limits");
+      "signedIdentity", "mounts", "tlsVerify", "certDir", "registriesConf", "lazy", "limits");
 
   /** The {@code lazy} value that also completes the image in the background. */
   private static final String BACKGROUND = "background";
@@ -78,7 +83,8 @@ record LayerEnv(Path store, String image, boolean readOnly, Path signedBy,
         bool("readOnly", env.get("readOnly")), signedBy, signedIdentity,
         mounts(env.get("mounts")),
         env.get("tlsVerify") == null ? null : bool("tlsVerify", env.get("tlsVerify")),
-        path("certDir", env.get("certDir")), lazy(env.get("lazy")),
+        path("certDir", env.get("certDir")), path("registriesConf", env.get("registriesConf")),
+        lazy(env.get("lazy")),
         BACKGROUND.equals(env.get("lazy")), limits(env.get("limits")));
   }
 

@@ -116,7 +116,8 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       RegistryOptions registry = RegistryOptions.defaults()
           .withTlsVerify(!Boolean.FALSE.equals(config.tlsVerify()))
           .withLoopbackHttp(config.tlsVerify() == null || !config.tlsVerify())
-          .withCertDir(config.certDir());
+          .withCertDir(config.certDir())
+          .withRegistriesConf(config.registriesConf());
       String image;
       String lazyImage = null;
       if (config.lazy()) {

@@ -59,6 +59,7 @@ public final class ImagePush {
   public static Result push(ContentStore store, RegistryClient client, String imageRef,
       Reference target, Progress progress) throws IOException {
     Progress p = progress == null ? Progress.NONE : progress;
+    client.preparePush(target);
     Image image = Images.resolve(store, imageRef);
     if (target.digest() != null && !target.digest().equals(image.manifestDigest())) {
       throw new IllegalArgumentException("cannot push " + imageRef + " (manifest "

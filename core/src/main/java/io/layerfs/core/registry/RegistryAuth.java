@@ -48,6 +48,7 @@ final class RegistryAuth {
   private final ConcurrentMap<String, Token> tokens = new ConcurrentHashMap<>();
   private final Set<String> basicRegistries = ConcurrentHashMap.newKeySet();
   private volatile DockerConfig dockerConfig;
+  private final Set<String> withheld = ConcurrentHashMap.newKeySet();
 
   private record Token(String header, Instant expires) {}
 
@@ -132,8 +133,17 @@ final class RegistryAuth {
     tokens.remove(key(registry, scopes));
   }
 
+  /**
+   * The credentials given ({@code --creds}) do not go to {@code registry}, a mirror or location
+   * another host than the one they were given for (as containers/image withholds them); its
+   * Docker config entry does.
+   */
+  void withholdGivenCredentials(String registry) {
+    withheld.add(registry);
+  }
+
   Optional<Credentials> credentials(String registry) throws IOException {
-    if (options.credentialsOrNull() != null) {
+    if (options.credentialsOrNull() != null && !withheld.contains(registry)) {
       return Optional.of(options.credentialsOrNull());
     }
     DockerConfig config = dockerConfig;

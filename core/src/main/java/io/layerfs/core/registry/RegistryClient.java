@@ -11,15 +11,20 @@ import io.layerfs.core.oci.MediaTypes;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.StringJoiner;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -64,6 +69,10 @@ public final class RegistryClient implements Closeable {
    * they are read; index nesting.
    */
   private final Limits limits;
+  /** What registries.conf says of where pulls go, read on the first pull or push. */
+  private volatile RegistriesConf registries;
+  /** For a repository pulled from more than one place: the name of the one that served it. */
+  private final ConcurrentMap<String, String> served = new ConcurrentHashMap<>();
 
   /** A client bounded by the limits the system properties give ({@link Limits}). */
   public RegistryClient(RegistryOptions options) {
@@ -160,7 +169,13 @@ public final class RegistryClient implements Closeable {
    */
   ResolvedManifest resolveManifest(Reference reference, Platform platform, LocalBlobs local)
       throws IOException {
-    Manifest top = fetchManifest(reference);
+    Reference[] from = new Reference[1];
+    Manifest top = fromSources(reference, source -> {
+      Manifest m = fetchManifest(source);
+      from[0] = source;
+      return m;
+    });
+    Reference source = from[0];
     Manifest current = top;
     Descriptor index = null;
     byte[] indexBytes = null;
@@ -177,7 +192,7 @@ public final class RegistryClient implements Closeable {
           platform.os(), platform.architecture(), platform.variant(), what);
       byte[] held = local.read(child.digest());
       current = held != null ? new Manifest(ImageManifest.mediaTypeOf(held, what),
-          child.digest(), held) : fetchManifest(reference.withDigest(child.digest()));
+          child.digest(), held) : fetchManifest(source.withDigest(child.digest()));
       if (current.bytes().length != child.size()) {
         throw new IOException(reference + ": manifest " + child.digest() + " is "
             + current.bytes().length + " bytes but image index " + index.digest() + " says "
@@ -241,18 +256,23 @@ public final class RegistryClient implements Closeable {
     if (offset < 0 || length < -1) {
       throw new IllegalArgumentException("bad range: offset " + offset + ", length " + length);
     }
-    if (length == 0) {
-      long size = blobSize(repository, digest);
-      return new BlobRange(InputStream.nullInputStream(), size);
-    }
-    ResumingBlobStream stream = new ResumingBlobStream(this, repository, digest, offset,
-        length < 0 ? -1 : offset + length, options.maxAttempts());
-    long size = stream.open();
-    return new BlobRange(stream, size);
+    return fromSources(repository, source -> {
+      if (length == 0) {
+        return new BlobRange(InputStream.nullInputStream(), blobSizeAt(source, digest));
+      }
+      ResumingBlobStream stream = new ResumingBlobStream(this, source, digest, offset,
+          length < 0 ? -1 : offset + length, options.maxAttempts());
+      long size = stream.open();
+      return new BlobRange(stream, size);
+    });
   }
 
   /** The size of a blob, from a {@code HEAD} request. */
   public long blobSize(Reference repository, Digest digest) throws IOException {
+    return fromSources(repository, source -> blobSizeAt(source, digest));
+  }
+
+  private long blobSizeAt(Reference repository, Digest digest) throws IOException {
     RegistryHttp.Call call = call("HEAD", repository, "/blobs/" + digest, pull(repository),
         Map.of(), null, "blob " + digest + " of " + repository.name());
     HttpResponse<InputStream> r = http.send(call);
@@ -261,6 +281,124 @@ public final class RegistryClient implements Closeable {
       throw http.error(r, call);
     }
     return r.headers().firstValueAsLong("Content-Length").orElse(-1);
+  }
+
+  // ------------------------------------------------------------------ where requests go
+
+  /** One request to one place a repository is pulled from. */
+  private interface SourceCall<T> {
+    T apply(Reference source) throws IOException;
+  }
+
+  /**
+   * {@code call} on each place {@code reference} is pulled from ({@link #pullSources}) until
+   * one answers; when none does, the last one's failure, naming the others'.
+   */
+  private <T> T fromSources(Reference reference, SourceCall<T> call) throws IOException {
+    List<Reference> sources = pullSources(reference);
+    if (sources.size() == 1) {
+      String blocked = registries().blocked(sources.get(0));
+      if (blocked != null) {
+        throw new IOException(blocked);
+      }
+      return call.apply(sources.get(0));
+    }
+    List<IOException> failures = new ArrayList<>();
+    for (Reference source : sources) {
+      String blocked = registries().blocked(source);
+      if (blocked != null) {
+        failures.add(new IOException(blocked));
+        continue;
+      }
+      try {
+        T result = call.apply(source);
+        served.put(reference.name(), source.name());
+        return result;
+      } catch (InterruptedIOException e) {
+        throw e;
+      } catch (IOException e) {
+        failures.add(e);
+      }
+    }
+    IOException last = failures.get(failures.size() - 1);
+    StringJoiner others = new StringJoiner("; ", " (tried before it, as registries.conf says: ",
+        ")");
+    for (IOException e : failures.subList(0, failures.size() - 1)) {
+      others.add(e.getMessage());
+    }
+    String message = last.getMessage() + others;
+    IOException all = last instanceof RegistryException r
+        ? new RegistryException(message, r.status()) : new IOException(message);
+    all.initCause(last);
+    for (IOException e : failures.subList(0, failures.size() - 1)) {
+      all.addSuppressed(e);
+    }
+    throw all;
+  }
+
+  /**
+   * Where {@code reference} is pulled from, as registries.conf says ({@link
+   * RegistriesConf#pullSources}: its mirrors, then its location; the reference itself when no
+   * table matches), the one that served it before first. Sets up each: insecure ones spoken to
+   * unverified, and the credentials given withheld from another host than the reference's.
+   *
+   * @throws IOException when registries.conf blocks the reference or does not read
+   */
+  List<Reference> pullSources(Reference reference) throws IOException {
+    List<RegistriesConf.Source> sources = registries().pullSources(reference);
+    if (sources.size() == 1 && sources.get(0).registryOrNull() == null) {
+      return List.of(reference);
+    }
+    String before = served.get(reference.name());
+    List<Reference> ordered = new ArrayList<>(sources.size());
+    for (RegistriesConf.Source s : sources) {
+      Reference source = s.reference();
+      if (s.insecure() && insecureAllowed()) {
+        http.allowInsecure(source.endpoint());
+      }
+      if (!source.endpoint().equals(reference.endpoint())) {
+        http.auth().withholdGivenCredentials(source.endpoint());
+      }
+      if (source.name().equals(before)) {
+        ordered.add(0, source);
+      } else {
+        ordered.add(source);
+      }
+    }
+    return ordered;
+  }
+
+  /**
+   * Checks a push to {@code reference} against registries.conf: a blocked registry is refused,
+   * an insecure one spoken to unverified; a push is not redirected to mirrors or locations.
+   */
+  void preparePush(Reference reference) throws IOException {
+    String blocked = registries().blocked(reference);
+    if (blocked != null) {
+      throw new IOException(blocked);
+    }
+    if (registries().insecure(reference) && insecureAllowed()) {
+      http.allowInsecure(reference.endpoint());
+    }
+  }
+
+  /**
+   * Whether registries.conf may make a registry insecure: not when TLS verification was asked
+   * for explicitly ({@code --tls-verify=true}, which also denies a loopback registry plain
+   * HTTP), as skopeo's flag overrides the file.
+   */
+  private boolean insecureAllowed() {
+    return !options.tlsVerify() || options.loopbackHttp();
+  }
+
+  private RegistriesConf registries() throws IOException {
+    RegistriesConf conf = registries;
+    if (conf == null) {
+      conf = RegistriesConf.load(options.registriesConfOrNull(), System.getenv(),
+          System.getProperty("user.home"));
+      registries = conf;
+    }
+    return conf;
   }
 
   // ----------------------------------------------------------------------- for pull and push

@@ -18,6 +18,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.function.Supplier;
@@ -83,6 +84,8 @@ final class RegistryHttp {
   /** Ours, or null for the JVM's default selector (its proxy properties). */
   private final ProxySelector proxySelector;
   private final ConcurrentMap<String, String> schemes = new ConcurrentHashMap<>();
+  /** Registries a registries.conf marks insecure: plain HTTP or unverified TLS, as tlsVerify. */
+  private final Set<String> insecure = ConcurrentHashMap.newKeySet();
 
   /**
    * A request: {@code target} is a path such as {@code /v2/NAME/manifests/TAG} on {@code
@@ -166,6 +169,17 @@ final class RegistryHttp {
     return "";
   }
 
+  /**
+   * Speaks to {@code registry} as with {@code tlsVerify} off, what a registries.conf's {@code
+   * insecure = true} asks for: plain HTTP where it does not answer TLS, no certificate check.
+   * Before its first request only: a scheme once found is kept.
+   */
+  void allowInsecure(String registry) {
+    if (insecure.add(registry)) {
+      tls.allowInsecure(registry);
+    }
+  }
+
   RegistryAuth auth() {
     return auth;
   }
@@ -179,10 +193,10 @@ final class RegistryHttp {
   URI base(String registry) throws IOException {
     String scheme = schemes.get(registry);
     if (scheme == null) {
-      if (!options.tlsVerify()) {
-        scheme = isLoopback(registry) ? probeLoopback(registry) : probe(registry);
+      if (!options.tlsVerify() || insecure.contains(registry)) {
+        scheme = isLoopback(registry) ? probeLoopback(registry, false) : probe(registry);
       } else if (options.loopbackHttp() && isLoopback(registry)) {
-        scheme = probeLoopback(registry);
+        scheme = probeLoopback(registry, true);
       } else {
         scheme = "https";
       }
@@ -368,10 +382,10 @@ final class RegistryHttp {
    * not answer a TLS hello (as the JDK's own HTTP server does not) would cost the whole connect
    * timeout, and a local registry needs no TLS context made.
    */
-  private String probeLoopback(String registry) throws IOException {
+  private String probeLoopback(String registry, boolean verify) throws IOException {
     try {
       int status = probeStatus("http://" + registry + "/v2/");
-      boolean registryAnswered = options.tlsVerify() ? status == 200 || status == 401
+      boolean registryAnswered = verify ? status == 200 || status == 401
           : status != 400;
       return registryAnswered ? "http" : "https";
     } catch (InterruptedException e) {

@@ -39,10 +39,16 @@ import java.util.Objects;
  *     {@code http.proxyHost} and the other networking properties) when any is set, else those
  *     the environment names as Docker and skopeo read them ({@code HTTPS_PROXY}, {@code
  *     HTTP_PROXY}, {@code NO_PROXY}; a loopback registry is never proxied), else none
+ * @param registriesConfOrNull the containers-registries.conf(5) file (skopeo's {@code
+ *     --registries-conf}) that says where pulls go (mirrors, locations) and which registries are
+ *     blocked or insecure, read with the drop-in directories; null: the file containers/image
+ *     reads ({@code $CONTAINERS_REGISTRIES_CONF}, {@code ~/.config/containers/registries.conf},
+ *     {@code /etc/containers/registries.conf}), if there is one
  */
 public record RegistryOptions(boolean tlsVerify, boolean loopbackHttp,
     Credentials credentialsOrNull, DockerConfig dockerConfig, int parallelism, int maxAttempts,
-    Duration backoff, long chunkSize, Path certDirOrNull, ProxySelector proxyOrNull) {
+    Duration backoff, long chunkSize, Path certDirOrNull, ProxySelector proxyOrNull,
+    Path registriesConfOrNull) {
 
   public RegistryOptions {
     Objects.requireNonNull(backoff, "backoff");
@@ -58,54 +64,63 @@ public record RegistryOptions(boolean tlsVerify, boolean loopbackHttp,
    */
   public static RegistryOptions defaults() {
     return new RegistryOptions(true, true, null, null, 3, 5, Duration.ofMillis(500), 16L << 20,
-        null, null);
+        null, null, null);
   }
 
   public RegistryOptions withTlsVerify(boolean verify) {
     return new RegistryOptions(verify, loopbackHttp, credentialsOrNull, dockerConfig,
-        parallelism, maxAttempts, backoff, chunkSize, certDirOrNull, proxyOrNull);
+        parallelism, maxAttempts, backoff, chunkSize, certDirOrNull, proxyOrNull,
+        registriesConfOrNull);
   }
 
   /** As {@code loopbackHttp} says: false requires HTTPS of a loopback registry too. */
   public RegistryOptions withLoopbackHttp(boolean allow) {
     return new RegistryOptions(tlsVerify, allow, credentialsOrNull, dockerConfig, parallelism,
-        maxAttempts, backoff, chunkSize, certDirOrNull, proxyOrNull);
+        maxAttempts, backoff, chunkSize, certDirOrNull, proxyOrNull, registriesConfOrNull);
   }
 
   public RegistryOptions withCredentials(Credentials credentials) {
     return new RegistryOptions(tlsVerify, loopbackHttp, credentials, dockerConfig, parallelism,
-        maxAttempts, backoff, chunkSize, certDirOrNull, proxyOrNull);
+        maxAttempts, backoff, chunkSize, certDirOrNull, proxyOrNull, registriesConfOrNull);
   }
 
   public RegistryOptions withDockerConfig(DockerConfig config) {
     return new RegistryOptions(tlsVerify, loopbackHttp, credentialsOrNull, config, parallelism,
-        maxAttempts, backoff, chunkSize, certDirOrNull, proxyOrNull);
+        maxAttempts, backoff, chunkSize, certDirOrNull, proxyOrNull, registriesConfOrNull);
   }
 
   public RegistryOptions withParallelism(int n) {
     return new RegistryOptions(tlsVerify, loopbackHttp, credentialsOrNull, dockerConfig, n,
-        maxAttempts, backoff, chunkSize, certDirOrNull, proxyOrNull);
+        maxAttempts, backoff, chunkSize, certDirOrNull, proxyOrNull, registriesConfOrNull);
   }
 
   public RegistryOptions withRetries(int attempts, Duration firstBackoff) {
     return new RegistryOptions(tlsVerify, loopbackHttp, credentialsOrNull, dockerConfig,
-        parallelism, attempts, firstBackoff, chunkSize, certDirOrNull, proxyOrNull);
+        parallelism, attempts, firstBackoff, chunkSize, certDirOrNull, proxyOrNull,
+        registriesConfOrNull);
   }
 
   /** As {@code certDirOrNull} says: the certificates of {@code dir} instead of certs.d's. */
   public RegistryOptions withCertDir(Path dir) {
     return new RegistryOptions(tlsVerify, loopbackHttp, credentialsOrNull, dockerConfig,
-        parallelism, maxAttempts, backoff, chunkSize, dir, proxyOrNull);
+        parallelism, maxAttempts, backoff, chunkSize, dir, proxyOrNull, registriesConfOrNull);
   }
 
   /** As {@code proxyOrNull} says: requests through the proxies {@code selector} picks. */
   public RegistryOptions withProxy(ProxySelector selector) {
     return new RegistryOptions(tlsVerify, loopbackHttp, credentialsOrNull, dockerConfig,
-        parallelism, maxAttempts, backoff, chunkSize, certDirOrNull, selector);
+        parallelism, maxAttempts, backoff, chunkSize, certDirOrNull, selector,
+        registriesConfOrNull);
+  }
+
+  /** As {@code registriesConfOrNull} says: pulls go where {@code file} sends them. */
+  public RegistryOptions withRegistriesConf(Path file) {
+    return new RegistryOptions(tlsVerify, loopbackHttp, credentialsOrNull, dockerConfig,
+        parallelism, maxAttempts, backoff, chunkSize, certDirOrNull, proxyOrNull, file);
   }
 
   public RegistryOptions withChunkSize(long bytes) {
     return new RegistryOptions(tlsVerify, loopbackHttp, credentialsOrNull, dockerConfig,
-        parallelism, maxAttempts, backoff, bytes, certDirOrNull, proxyOrNull);
+        parallelism, maxAttempts, backoff, bytes, certDirOrNull, proxyOrNull, registriesConfOrNull);
   }
 }

@@ -28,6 +28,8 @@ final class RegistryTls implements Supplier<SSLContext> {
   private final CertsDirectories directories;
   private final RegistryClientKeys keys;
   private final Set<String> prepared = ConcurrentHashMap.newKeySet();
+  /** "HOST PORT" of registries spoken to without a certificate check (registries.conf). */
+  private final Set<String> insecure = ConcurrentHashMap.newKeySet();
   private RegistryTrust trust;
 
   RegistryTls(boolean verify, CertsDirectories directories) {
@@ -42,7 +44,7 @@ final class RegistryTls implements Supplier<SSLContext> {
     try {
       SSLContext context = SSLContext.getInstance("TLS");
       context.init(new KeyManager[] {keys},
-          new TrustManager[] {verify ? trust() : new TrustingAll()}, null);
+          new TrustManager[] {verify ? new UnlessInsecure() : new TrustingAll()}, null);
       return context;
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("no TLS in this JVM: " + e.getMessage(), e);
@@ -71,12 +73,94 @@ final class RegistryTls implements Supplier<SSLContext> {
     }
     try {
       keys.prepare(host, port);
-      if (verify) {
+      if (verify && !insecure.contains(key(host, port))) {
         trust().prepare(host, port);
       }
     } catch (IOException | CertificateException e) {
       prepared.remove(host + " " + port);
       throw new IOException(e.getMessage(), e);
+    }
+  }
+
+  /**
+   * No certificate check for {@code registry} ({@code HOST[:PORT]}, 443 when no port is given):
+   * what a registries.conf's {@code insecure = true} asks for it.
+   */
+  void allowInsecure(String registry) {
+    int close = registry.lastIndexOf(']');
+    int colon = registry.lastIndexOf(':');
+    boolean hasPort = colon > close && (close >= 0 || registry.indexOf(':') == colon);
+    String host = hasPort ? registry.substring(0, colon) : registry;
+    int port = hasPort ? Integer.parseInt(registry.substring(colon + 1)) : 443;
+    insecure.add(key(host, port));
+  }
+
+  private static String key(String host, int port) {
+    String bare = host.startsWith("[") && host.endsWith("]")
+        ? host.substring(1, host.length() - 1) : host;
+    return bare.toLowerCase(java.util.Locale.ROOT) + " " + port;
+  }
+
+  /**
+   * The registries' trust ({@link RegistryTrust}), except for those a registries.conf marks
+   * insecure, whose certificates are not checked.
+   */
+  private final class UnlessInsecure extends X509ExtendedTrustManager {
+    private boolean unchecked(SSLEngine engine) {
+      return engine != null && engine.getPeerHost() != null
+          && insecure.contains(key(engine.getPeerHost(), engine.getPeerPort()));
+    }
+
+    private boolean unchecked(Socket socket) {
+      return socket != null && socket.getInetAddress() != null
+          && (insecure.contains(key(socket.getInetAddress().getHostName(), socket.getPort()))
+              || insecure.contains(key(socket.getInetAddress().getHostAddress(),
+                  socket.getPort())));
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String type, SSLEngine e)
+        throws CertificateException {
+      if (!unchecked(e)) {
+        trust().checkServerTrusted(chain, type, e);
+      }
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String type, Socket s)
+        throws CertificateException {
+      if (!unchecked(s)) {
+        trust().checkServerTrusted(chain, type, s);
+      }
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String type)
+        throws CertificateException {
+      trust().checkServerTrusted(chain, type);
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String type, SSLEngine e)
+        throws CertificateException {
+      trust().checkClientTrusted(chain, type, e);
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String type, Socket s)
+        throws CertificateException {
+      trust().checkClientTrusted(chain, type, s);
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String type)
+        throws CertificateException {
+      trust().checkClientTrusted(chain, type);
+    }
+
+    @Override
+    public X509Certificate[] getAcceptedIssuers() {
+      return trust().getAcceptedIssuers();
     }
   }
 

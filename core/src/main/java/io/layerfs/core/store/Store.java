@@ -531,11 +531,15 @@ public final class Store implements Closeable {
    * What a lazy layer's folder records of its registry blob, a line each: the reference, then
    * {@code tlsVerify=BOOLEAN}, then {@code loopbackHttp=false} when HTTPS was required of a
    * loopback registry too (an explicit {@code --tls-verify=true}), so that another process
-   * reading on never speaks plain HTTP where the user forbade it ({@link #originOptions}).
+   * reading on never speaks plain HTTP where the user forbade it ({@link #originOptions}); then
+   * {@code registriesConf=PATH} when a registries.conf was given by name, so that it reads from
+   * the same mirrors.
    */
   static String lazyOrigin(Reference reference, RegistryOptions options) {
     return reference + "\n" + "tlsVerify=" + options.tlsVerify() + "\n"
-        + (options.tlsVerify() && !options.loopbackHttp() ? "loopbackHttp=false\n" : "");
+        + (options.tlsVerify() && !options.loopbackHttp() ? "loopbackHttp=false\n" : "")
+        + (options.registriesConfOrNull() == null ? ""
+            : "registriesConf=" + options.registriesConfOrNull().toAbsolutePath() + "\n");
   }
 
   /** The registry options {@code origin} (see {@link #lazyOrigin}) asks for; older ones too. */
@@ -547,6 +551,9 @@ public final class Store implements Closeable {
         options = options.withTlsVerify(false);
       } else if (lines[i].equals("loopbackHttp=false")) {
         options = options.withLoopbackHttp(false);
+      } else if (lines[i].startsWith("registriesConf=")) {
+        options = options.withRegistriesConf(
+            Path.of(lines[i].substring("registriesConf=".length())));
       }
     }
     return options;
