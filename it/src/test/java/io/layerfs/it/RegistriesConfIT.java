@@ -12,6 +12,7 @@ import java.nio.file.FileSystem;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -26,7 +27,9 @@ import org.junit.jupiter.api.io.TempDir;
  * the same reference with the same file ({@code layerfs pull --registries-conf FILE}, {@code
  * skopeo --registries-conf FILE copy} into an OCI layout). Both succeed or both fail; on success
  * both have the manifest of the image the configuration should have led to, and the layerfs view
- * equals {@code umoci unpack} of skopeo's copy.
+ * equals {@code umoci unpack} of skopeo's copy. The provider's env key {@code registriesConf},
+ * {@code CONTAINERS_REGISTRIES_CONF} and a lazy read take the same way; a push goes where its
+ * reference says, as skopeo's does, unless the file blocks it.
  *
  * <p>The registries are the test's own: a primary and a mirror in plain HTTP (every entry for
  * them says {@code insecure = true}, which skopeo needs even on a loopback address, where layerfs
@@ -143,6 +146,102 @@ final class RegistriesConfIT {
     Outcome layerfs = layerfs(List.of(), Map.of("CONTAINERS_REGISTRIES_CONF", conf.toString()),
         reference);
     assertAgreeOnSuccess(skopeo, layerfs, reference, BASE);
+  }
+
+  @Test
+  void theProvidersEnvKeyRegistriesConfOpensTheImageThroughTheMirror() throws IOException {
+    Path conf = deadPrimaryWithMirror("", "");
+    String reference = DEAD + "/layerfs/it:" + BASE;
+    Outcome skopeo = skopeo(conf, reference);
+    Path store = work.resolve("provider-" + RUNS.incrementAndGet());
+    // the store lacks the image: opening pulls it, through the file's mirror
+    try (FileSystem fs = LayerFs.open(store, reference, Map.of("registriesConf", conf))) {
+      assertTrue(Files.isRegularFile(fs.getPath("/usr/share/doc/readme")));
+    }
+    assertAgreeOnSuccess(skopeo, new Outcome("layerfs (provider)", 0, "", store), reference,
+        BASE);
+  }
+
+  @Test
+  void aLazyReadGoesThroughTheMirror() throws IOException {
+    Path conf = deadPrimaryWithMirror("", "");
+    String reference = DEAD + "/layerfs/it:" + BASE;
+    Outcome skopeo = skopeo(conf, reference);
+    assertTrue(skopeo.succeeded(), skopeo::toString);
+    Path bundle = work.resolve("unpacked-" + RUNS.incrementAndGet());
+    Tools.run("umoci", "unpack", "--image", skopeo.pulled() + ":pulled", bundle.toString());
+    byte[] expected = Files.readAllBytes(bundle.resolve("rootfs/usr/share/doc/readme"));
+    LayerfsCli.Result r = LayerfsCli.runWith(Map.of(),
+        work.resolve("lazy-" + RUNS.incrementAndGet()), "cat", "--lazy", "--registries-conf",
+        conf.toString(), reference, "/usr/share/doc/readme");
+    assertEquals(0, r.exit(), r::stderr);
+    assertTrue(Arrays.equals(expected, r.stdout().getBytes(StandardCharsets.ISO_8859_1)),
+        "the lazily read file differs from umoci's unpack of skopeo's copy");
+  }
+
+  /** The man page: locations and mirrors are for reads; a push goes where its reference says. */
+  @Test
+  void aPushGoesToTheReferenceAsWrittenNotToTheLocation() throws IOException {
+    String prefix = primary.address() + "/pushed";
+    Path conf = conf("[[registry]]", "prefix = \"" + prefix + "\"",
+        "location = \"" + mirror.address() + "/elsewhere\"", "insecure = true",
+        "[[registry.mirror]]", "location = \"" + mirror.address() + "/mirrored\"",
+        "insecure = true");
+    Path store = work.resolve("push-" + RUNS.incrementAndGet());
+    LayerfsCli.run(store, "import", "oci:" + images.layout() + ":" + BASE);
+    String byLayerfs = LayerfsCli.run(store, "push", "--registries-conf", conf.toString(), BASE,
+        prefix + "/by-layerfs:v1").strip();
+    Run bySkopeo = exec(List.of("skopeo", "--registries-conf", conf.toString(), "copy", "-q",
+        "oci:" + images.layout() + ":" + BASE, "docker://" + prefix + "/by-skopeo:v1"), Map.of());
+    assertEquals(0, bySkopeo.exit(), bySkopeo::stderr);
+    assertEquals(digestOf(BASE), byLayerfs);
+    for (String tool : List.of("by-layerfs", "by-skopeo")) {
+      // read without the file: the image is at the literal reference, and not at the location
+      assertEquals(digestOf(BASE), Tools.run("skopeo", "inspect", "--tls-verify=false",
+          "--format", "{{.Digest}}", "docker://" + prefix + "/" + tool + ":v1").strip());
+      for (String other : List.of("elsewhere", "mirrored")) {
+        Run absent = exec(List.of("skopeo", "inspect", "--raw", "--tls-verify=false",
+            "docker://" + mirror.address() + "/" + other + "/" + tool + ":v1"), Map.of());
+        assertTrue(absent.exit() != 0, tool + " pushed to " + other);
+      }
+    }
+  }
+
+  @Test
+  void aPushToABlockedPrefixIsRefusedByBoth() {
+    String blocked = primary.address() + "/no-push";
+    Path conf = conf("[[registry]]", "prefix = \"" + blocked + "\"",
+        "location = \"" + blocked + "\"", "insecure = true", "blocked = true");
+    Path store = work.resolve("push-blocked-" + RUNS.incrementAndGet());
+    LayerfsCli.run(store, "import", "oci:" + images.layout() + ":" + BASE);
+    LayerfsCli.Result byLayerfs = LayerfsCli.runFailing(store, "push", "--registries-conf",
+        conf.toString(), BASE, blocked + "/app:v1");
+    Run bySkopeo = exec(List.of("skopeo", "--registries-conf", conf.toString(), "copy", "-q",
+        "oci:" + images.layout() + ":" + BASE, "docker://" + blocked + "/app:v1"), Map.of());
+    assertTrue(bySkopeo.exit() != 0, "skopeo pushed to a blocked prefix");
+    assertEquals(1, byLayerfs.exit(), byLayerfs::stderr);
+    assertTrue(byLayerfs.stderr().contains(conf.toString()), byLayerfs::stderr);
+    Run absent = exec(List.of("skopeo", "inspect", "--raw", "--tls-verify=false",
+        "docker://" + blocked + "/app:v1"), Map.of());
+    assertTrue(absent.exit() != 0, "an image arrived at the blocked prefix");
+  }
+
+  @Test
+  void theVersion1FormatsBlockListRefusesAsSkopeoDoes() {
+    String reference = primary.address() + "/layerfs/primary-only:v1";
+    Path conf = conf("[registries.block]", "registries = [\"" + primary.address() + "\"]");
+    String error = bothRefuse(conf, reference);
+    assertTrue(error.contains(conf.toString()), error);
+    Path insecure = conf("[registries.insecure]",
+        "registries = [\"" + primary.address() + "\"]");
+    bothPull(insecure, reference, LAYERED);
+  }
+
+  @Test
+  void aFileThatIsNotValidTomlIsRefusedNamingIt() {
+    Path conf = conf("[[registry]", "location = \"" + mirror.address() + "\"");
+    String error = bothRefuse(conf, mirror.address() + "/layerfs/it:" + BASE);
+    assertTrue(error.contains(conf.toString()) && error.contains("TOML"), error);
   }
 
   // --- the two tools
