@@ -2,15 +2,18 @@ package io.layerfs.core.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerfs.core.registry.Reference;
 import io.layerfs.core.registry.RegistryOptions;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /**
  * What a lazy layer's folder records of how to reach its registry, read back by another process
- * that reads on: the TLS choice the user made, an explicit HTTPS-only for loopback included.
+ * that reads on: the TLS choice the user made, an explicit HTTPS-only for loopback included, and
+ * the registries.conf given by name.
  */
 class LazyOriginTest {
   private static final Reference REF = Reference.parse("127.0.0.1:5000/team/app:1");
@@ -36,6 +39,15 @@ class LazyOriginTest {
     RegistryOptions back = Store.originOptions(Store.lazyOrigin(REF,
         RegistryOptions.defaults().withTlsVerify(false)));
     assertFalse(back.tlsVerify());
+  }
+
+  @Test
+  void aRegistriesConfGivenByNameIsKeptAbsolute() {
+    RegistryOptions back = Store.originOptions(Store.lazyOrigin(REF,
+        RegistryOptions.defaults().withRegistriesConf(Path.of("mirrors.conf"))));
+    assertEquals(Path.of("mirrors.conf").toAbsolutePath(), back.registriesConfOrNull());
+    assertNull(Store.originOptions(Store.lazyOrigin(REF, RegistryOptions.defaults()))
+        .registriesConfOrNull());
   }
 
   @Test
