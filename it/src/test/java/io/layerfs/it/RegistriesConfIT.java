@@ -42,13 +42,14 @@ final class RegistriesConfIT {
   private static final String DEAD = "127.0.0.1:1";
   private static final String BASE = UmociImages.BASE;
   private static final String LAYERED = UmociImages.LAYERED;
+  /** Numbers the files and directories each case makes under {@link #work}. */
+  private static final AtomicInteger RUNS = new AtomicInteger();
 
   @TempDir static Path work;
   private static UmociImages images;
   private static RegistryProcess primary;
   private static RegistryProcess mirror;
   private static RegistryProcess tls;
-  private static final AtomicInteger RUNS = new AtomicInteger();
 
   @BeforeAll
   static void startRegistries() throws IOException {
@@ -312,7 +313,8 @@ final class RegistriesConfIT {
         "oci:" + skopeo.pulled() + ":pulled").strip();
     assertEquals(digestOf(tag), copied, "skopeo read another image than " + tag);
     try (Store s = Store.open(layerfs.pulled())) {
-      assertEquals(copied, s.image(reference).manifestDigest().toString());
+      assertEquals(copied, s.image(reference).manifestDigest().toString(),
+          "layerfs pulled another image than skopeo");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
