@@ -260,8 +260,9 @@ final class RegistriesConf {
       bytes = Files.readAllBytes(file);
     } catch (NoSuchFileException e) {
       if (mustExist) {
-        throw new NoSuchFileException(file.toString(), null,
-            "the registries configuration file does not exist");
+        throw new NoSuchFileException(file.toString(), null, "registries configuration " + file
+            + ": no such file (named by --registries-conf, env key registriesConf or"
+            + " $CONTAINERS_REGISTRIES_CONF)");
       }
       return List.of();
     }

@@ -324,7 +324,7 @@ class RegistriesConfTest {
   void aFileGivenByNameMustExist() {
     NoSuchFileException e = assertThrows(NoSuchFileException.class,
         () -> load(tmp.resolve("missing.conf"), Map.of(), tmp));
-    assertTrue(e.getMessage().contains("missing.conf"), e.getMessage());
+    assertTrue(e.getReason().contains("missing.conf"), e.getReason());
   }
 
   /** Loads as containers/image does, with a system file and directory of the test's. */
