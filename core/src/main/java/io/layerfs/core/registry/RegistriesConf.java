@@ -431,8 +431,8 @@ final class RegistriesConf {
         String pull = text(m, "pull-from-mirror", where);
         PullFrom from = pullFrom(pull, where, mirrorLocation);
         if (byDigest && pull != null && !pull.isEmpty()) {
-          throw new IOException(where + ": mirror-by-digest-only and the mirror '"
-              + mirrorLocation + "''s pull-from-mirror cannot both be set");
+          throw new IOException(where + ": mirror-by-digest-only and the pull-from-mirror of"
+              + " the mirror '" + mirrorLocation + "' cannot both be set");
         }
         mirrors.add(new Endpoint(mirrorLocation, flag(m, "insecure", where), from));
       }

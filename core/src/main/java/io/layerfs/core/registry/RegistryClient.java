@@ -395,7 +395,7 @@ public final class RegistryClient implements Closeable {
     RegistriesConf conf = registries;
     if (conf == null) {
       conf = RegistriesConf.load(options.registriesConfOrNull(), System.getenv(),
-          System.getProperty("user.home"));
+          UserHome.get());
       registries = conf;
     }
     return conf;
