@@ -100,6 +100,24 @@ class RegistryMirrorTest {
   }
 
   @Test
+  void aMirrorThatIsDownIsPassedOverWithoutRetries() throws Exception {
+    HostileRegistry primary = serving();
+    Path conf = conf("""
+        [[registry]]
+        location = "%s"
+        [[registry.mirror]]
+        location = "%s"
+        """.formatted(primary.address(), DOWN));
+    // retried as a registry's refused connections are, the mirror would hold the pull 150 s
+    RegistryOptions patient = options(conf).withRetries(5, Duration.ofSeconds(10));
+    long start = System.nanoTime();
+    store.imageOrPull(primary.address() + "/team/app:1", patient, Progress.NONE);
+    assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(8),
+        "took " + (System.nanoTime() - start) / 1_000_000 + " ms");
+    assertEquals(3, primary.requests("/blobs/").size());
+  }
+
+  @Test
   void whenEverySourceFailsTheErrorNamesEach() throws Exception {
     HostileRegistry mirror = empty();
     HostileRegistry primary = empty();
