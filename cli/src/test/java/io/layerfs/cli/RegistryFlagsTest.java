@@ -31,6 +31,13 @@ class RegistryFlagsTest {
     assertEquals(Path.of("/etc/certs"), options("--cert-dir=/etc/certs").certDirOrNull());
   }
 
+  @Test
+  void registriesConfIsTheFileGivenMadeAbsoluteAndNoneByDefault() {
+    assertNull(options().registriesConfOrNull(), "the files containers/image reads by default");
+    assertEquals(Path.of("mirrors.conf").toAbsolutePath(),
+        options("--registries-conf", "mirrors.conf").registriesConfOrNull());
+  }
+
   private static RegistryOptions options(String... args) {
     CommandSpec spec = CommandSpec.create().name("pull");
     RegistryFlags.addTo(spec);

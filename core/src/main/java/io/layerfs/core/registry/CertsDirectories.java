@@ -34,7 +34,7 @@ final class CertsDirectories {
    */
   static List<Path> defaultRoots() {
     List<Path> roots = new ArrayList<>();
-    String home = System.getProperty("user.home");
+    String home = UserHome.get();
     if (home != null && !home.isEmpty()) {
       roots.add(Path.of(home, ".config", "containers", "certs.d"));
     }

@@ -52,7 +52,7 @@ public final class DockerConfig {
     if (dir != null && !dir.isEmpty()) {
       return Path.of(dir, "config.json");
     }
-    return Path.of(System.getProperty("user.home"), ".docker", "config.json");
+    return Path.of(UserHome.get(), ".docker", "config.json");
   }
 
   /**

@@ -14,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * What containers-registries.conf(5) says about where an image is pulled from, as skopeo and
@@ -32,11 +31,9 @@ final class RegistriesConf {
   private static final Path SYSTEM_FILE = Path.of("/etc/containers/registries.conf");
   private static final Path SYSTEM_DIR = Path.of("/etc/containers/registries.conf.d");
   private static final String ENV = "CONTAINERS_REGISTRIES_CONF";
-  /** A line that may start a registry table or key; files without one are not parsed. */
-  private static final Pattern REGISTRY_LINE =
-      Pattern.compile("(?m)^\\s*(\\[\\s*)*\"?registr(y|ies)\\b");
-  private static final Pattern WILDCARD =
-      Pattern.compile("\\*(\\.[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)+");
+  /** The keys of registry tables: files without them are not parsed. */
+  private static final List<String> REGISTRY_KEYS = List.of("registry", "registries");
+  private static final String WILDCARD = "\\*(\\.[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)+";
 
   /** Which mirrors serve which pulls ({@code pull-from-mirror}). */
   enum PullFrom { ALL, DIGEST_ONLY, TAG_ONLY }
@@ -109,8 +106,10 @@ final class RegistriesConf {
 
   private RegistriesConf(java.util.Collection<Registry> registries) {
     List<Registry> sorted = new ArrayList<>(registries);
-    // containers/image sorts the tables by prefix: of two as long, '*.' comes first
-    sorted.sort(java.util.Comparator.comparing(Registry::prefix));
+    if (sorted.size() > 1) {
+      // containers/image sorts the tables by prefix: of two as long, '*.' comes first
+      sorted.sort(java.util.Comparator.comparing(Registry::prefix));
+    }
     this.registries = List.copyOf(sorted);
   }
 
@@ -243,9 +242,9 @@ final class RegistriesConf {
     if (!Files.isDirectory(dir)) {
       return files;
     }
-    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, "*.conf")) {
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
       for (Path p : entries) {
-        if (Files.isRegularFile(p)) {
+        if (p.getFileName().toString().endsWith(".conf") && Files.isRegularFile(p)) {
           files.add(p);
         }
       }
@@ -261,8 +260,9 @@ final class RegistriesConf {
       bytes = Files.readAllBytes(file);
     } catch (NoSuchFileException e) {
       if (mustExist) {
-        throw new NoSuchFileException(file.toString(), null,
-            "the registries configuration file does not exist");
+        throw new NoSuchFileException(file.toString(), null, "registries configuration " + file
+            + ": no such file (named by --registries-conf, env key registriesConf or"
+            + " $CONTAINERS_REGISTRIES_CONF)");
       }
       return List.of();
     }
@@ -272,7 +272,7 @@ final class RegistriesConf {
   private static List<Registry> parse(byte[] bytes, Path file, boolean dropIn)
       throws IOException {
     // most such files hold comments and short-name aliases only: no TOML parser for them
-    if (!REGISTRY_LINE.matcher(new String(bytes, StandardCharsets.UTF_8)).find()) {
+    if (!mayHoldRegistries(new String(bytes, StandardCharsets.UTF_8))) {
       return List.of();
     }
     JsonNode root;
@@ -322,6 +322,44 @@ final class RegistriesConf {
     return registries;
   }
 
+  /**
+   * Whether {@code text} has a registry table's header, or a registry key before its first
+   * table (an alias named {@code registry} in {@code [aliases]} is neither).
+   */
+  static boolean mayHoldRegistries(String text) {
+    // by hand: on a pull's way in a fresh JVM, without a regular expression to compile
+    boolean inTable = false;
+    for (String line : text.lines().toList()) {
+      String t = line.strip();
+      if (t.startsWith("[")) {
+        int start = 1;
+        while (start < t.length() && (t.charAt(start) == '[' || t.charAt(start) == ' ')) {
+          start++;
+        }
+        if (startsWithKey(t, start)) {
+          return true;
+        }
+        inTable = true;
+      } else if (!inTable && startsWithKey(t, 0)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether {@code t} has {@code registry} or {@code registries} at {@code at}, a whole key. */
+  private static boolean startsWithKey(String t, int at) {
+    int from = at < t.length() && t.charAt(at) == '"' ? at + 1 : at;
+    for (String key : REGISTRY_KEYS) {
+      int end = from + key.length();
+      if (t.startsWith(key, from)
+          && (end == t.length() || !Character.isLetterOrDigit(t.charAt(end)))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private static List<Registry> version1(JsonNode v1, Path file) throws IOException {
     Map<String, boolean[]> flags = new LinkedHashMap<>(); // location -> {insecure, blocked}
     for (String kind : List.of("insecure", "block")) {
@@ -362,7 +400,7 @@ final class RegistriesConf {
       prefix = location;
     } else {
       prefix = location(prefix, "prefix", file);
-      if (prefix.contains("*") && !WILDCARD.matcher(prefix).matches()) {
+      if (prefix.contains("*") && !prefix.matches(WILDCARD)) {
         throw new IOException(where + ": a wildcard prefix must be '*.' and a domain, as"
             + " *.example.com");
       }
@@ -393,8 +431,8 @@ final class RegistriesConf {
         String pull = text(m, "pull-from-mirror", where);
         PullFrom from = pullFrom(pull, where, mirrorLocation);
         if (byDigest && pull != null && !pull.isEmpty()) {
-          throw new IOException(where + ": mirror-by-digest-only and the mirror '"
-              + mirrorLocation + "''s pull-from-mirror cannot both be set");
+          throw new IOException(where + ": mirror-by-digest-only and the pull-from-mirror of"
+              + " the mirror '" + mirrorLocation + "' cannot both be set");
         }
         mirrors.add(new Endpoint(mirrorLocation, flag(m, "insecure", where), from));
       }

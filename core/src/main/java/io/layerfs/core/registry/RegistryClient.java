@@ -304,13 +304,17 @@ public final class RegistryClient implements Closeable {
       return call.apply(sources.get(0));
     }
     List<IOException> failures = new ArrayList<>();
-    for (Reference source : sources) {
+    for (int i = 0; i < sources.size(); i++) {
+      Reference source = sources.get(i);
       String blocked = registries().blocked(source);
       if (blocked != null) {
         failures.add(new IOException(blocked));
         continue;
       }
       try {
+        if (i < sources.size() - 1) {
+          http.checkReachable(source.endpoint()); // a place that is down: the next, at once
+        }
         T result = call.apply(source);
         served.put(reference.name(), source.name());
         return result;
@@ -395,7 +399,7 @@ public final class RegistryClient implements Closeable {
     RegistriesConf conf = registries;
     if (conf == null) {
       conf = RegistriesConf.load(options.registriesConfOrNull(), System.getenv(),
-          System.getProperty("user.home"));
+          UserHome.get());
       registries = conf;
     }
     return conf;

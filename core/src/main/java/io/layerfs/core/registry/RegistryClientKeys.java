@@ -1,7 +1,6 @@
 package io.layerfs.core.registry;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -11,9 +10,6 @@ import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.Principal;
 import java.security.PrivateKey;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateException;
-import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
@@ -103,19 +99,7 @@ final class RegistryClientKeys extends X509ExtendedKeyManager {
   }
 
   private static X509Certificate[] chain(Path file) throws IOException {
-    List<X509Certificate> chain = new ArrayList<>();
-    try (InputStream in = Files.newInputStream(file)) {
-      for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-        chain.add((X509Certificate) c);
-      }
-    } catch (CertificateException e) {
-      throw new IOException("cannot read the client certificate " + file + ": "
-          + e.getMessage(), e);
-    }
-    if (chain.isEmpty()) {
-      throw new IOException(file + " holds no certificate");
-    }
-    return chain.toArray(new X509Certificate[0]);
+    return PemCertificates.read(file, "client certificate").toArray(new X509Certificate[0]);
   }
 
   /** A PEM {@code PRIVATE KEY} (PKCS#8) of any algorithm the JDK knows. */

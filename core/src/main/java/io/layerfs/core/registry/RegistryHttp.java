@@ -86,6 +86,8 @@ final class RegistryHttp {
   private final ConcurrentMap<String, String> schemes = new ConcurrentHashMap<>();
   /** Registries a registries.conf marks insecure: plain HTTP or unverified TLS, as tlsVerify. */
   private final Set<String> insecure = ConcurrentHashMap.newKeySet();
+  /** Registries that answered {@link #checkReachable}. */
+  private final Set<String> reachable = ConcurrentHashMap.newKeySet();
 
   /**
    * A request: {@code target} is a path such as {@code /v2/NAME/manifests/TAG} on {@code
@@ -264,9 +266,10 @@ final class RegistryHttp {
           pause(backoff(attempt), call);
           continue;
         }
+        String proxy = throughProxy(uri);
         throw new IOException("registry " + call.registry() + ": " + call.what() + ": "
             + describe(e) + (attempt > 1 ? " (after " + attempt + " attempts)" : "")
-            + (throughProxy(uri).isEmpty() ? "" : " (" + throughProxy(uri) + ")"), e);
+            + (proxy.isEmpty() ? "" : " (" + proxy + ")"), e);
       }
       int status = response.statusCode();
       if (response.body() == null) {
@@ -425,6 +428,44 @@ final class RegistryHttp {
       failure.addSuppressed(tlsFailure);
       throw failure;
     }
+  }
+
+  /**
+   * Fails at once, naming why, when {@code registry} cannot be connected to (a refused
+   * connection, an unknown host, no answer within the connect timeout); any answer, an error or a
+   * failed handshake too, passes. Asked once per registry and client, without retries: a mirror
+   * that is down is passed over for the next place a pull may go, as containers/image pings each
+   * place before it asks it.
+   */
+  void checkReachable(String registry) throws IOException {
+    if (reachable.contains(registry)) {
+      return;
+    }
+    URI uri = URI.create("https://" + registry + "/v2/");
+    try {
+      uri = base(registry).resolve("/v2/");
+      probeStatus(uri.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("registry " + registry + ": interrupted");
+    } catch (IOException e) {
+      if (unknownHost(e) || connectFailed(e)) {
+        String proxy = throughProxy(uri);
+        throw new IOException("registry " + registry + ": " + describe(e)
+            + (proxy.isEmpty() ? "" : " (" + proxy + ")"), e);
+      }
+    }
+    reachable.add(registry);
+  }
+
+  private static boolean connectFailed(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.net.ConnectException
+          || t instanceof java.net.http.HttpConnectTimeoutException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

@@ -1,7 +1,6 @@
 package io.layerfs.core.registry;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.Socket;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -10,10 +9,8 @@ import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateException;
-import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -136,20 +133,13 @@ final class RegistryTrust extends X509ExtendedTrustManager {
       throw new CertificateException("cannot list " + dir + ": " + e, e);
     }
     files.sort(null);
-    CertificateFactory factory = CertificateFactory.getInstance("X.509");
     List<Certificate> all = new ArrayList<>();
     for (Path file : files) {
-      Collection<? extends Certificate> read;
-      try (InputStream in = Files.newInputStream(file)) {
-        read = factory.generateCertificates(in);
-      } catch (IOException | CertificateException e) {
-        throw new CertificateException("cannot read the certificates of " + file + ": "
-            + e.getMessage(), e);
+      try {
+        all.addAll(PemCertificates.read(file, "certificates of"));
+      } catch (IOException e) {
+        throw new CertificateException(e.getMessage(), e);
       }
-      if (read.isEmpty()) {
-        throw new CertificateException(file + " holds no certificate");
-      }
-      all.addAll(read);
     }
     return all;
   }

@@ -38,7 +38,15 @@
  * an error naming it rather than a failed handshake ({@code CertsDirectories} finds it). Requests
  * go through the proxies {@code RegistryOptions.proxyOrNull} gives, else the JVM's when its
  * proxy properties are set, else those of {@code HTTPS_PROXY}, {@code HTTP_PROXY} and {@code
- * NO_PROXY} ({@code EnvironmentProxy}, as Docker and skopeo read them). A reference's registry
+ * NO_PROXY} ({@code EnvironmentProxy}, as Docker and skopeo read them). Where a pull goes is
+ * what containers-registries.conf(5) says ({@code RegistriesConf}, read on a client's first pull
+ * or push from {@code registriesConfOrNull} or the files skopeo and podman read): the client
+ * asks the mirrors of the reference's longest-prefix table, then its location, for the manifest,
+ * and the place that served it first for every later request of that repository (the others
+ * after it); a place whose own table is {@code blocked} is not asked, an {@code insecure} one is
+ * spoken to as with {@code tlsVerify} off ({@code RegistryHttp.allowInsecure}, per host and
+ * port in {@code RegistryTls}), and {@code --creds} are withheld from a place on another host.
+ * A push is only checked against {@code blocked} and {@code insecure}. A reference's registry
  * may be an IPv6 address in brackets; its image's tag in
  * the store is kept in {@code index.json} in the form {@code oci.RefNames} gives it. A 401 is
  * answered once per request: {@code Basic} with the credentials ({@code --creds}, else the Docker

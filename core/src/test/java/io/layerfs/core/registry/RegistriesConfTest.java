@@ -197,9 +197,16 @@ class RegistriesConfTest {
   @Test
   void filesWithoutRegistriesAreNotParsed() throws IOException {
     Path aliases = tmp.resolve("shortnames.conf");
-    Files.writeString(aliases,
-        "[aliases]\n  \"centos\" = \"quay.io/centos/centos\"\n# [[registry\n");
+    Files.writeString(aliases, "[aliases]\n  \"centos\" = \"quay.io/centos/centos\"\n"
+        + "  \"registry\" = \"docker.io/library/registry\"\n  registry = \"x\"\n# [[registry\n");
     assertSame(RegistriesConf.NONE, load(aliases, Map.of(), tmp));
+    assertFalse(RegistriesConf.mayHoldRegistries(Files.readString(aliases)));
+    assertTrue(RegistriesConf.mayHoldRegistries("  [[ registry.mirror ]]\n"));
+    assertTrue(RegistriesConf.mayHoldRegistries("[registries.block]\nregistries = []\n"));
+    assertTrue(RegistriesConf.mayHoldRegistries("registry = [{ location = \"a.test\" }]\n"));
+    RegistriesConf inline = RegistriesConf.parse(
+        "registry = [{ location = \"a.test\", insecure = true }]\n", FILE);
+    assertTrue(inline.insecure(Reference.parse("a.test/app:1")));
   }
 
   @Test
@@ -317,7 +324,7 @@ class RegistriesConfTest {
   void aFileGivenByNameMustExist() {
     NoSuchFileException e = assertThrows(NoSuchFileException.class,
         () -> load(tmp.resolve("missing.conf"), Map.of(), tmp));
-    assertTrue(e.getMessage().contains("missing.conf"), e.getMessage());
+    assertTrue(e.getReason().contains("missing.conf"), e.getReason());
   }
 
   /** Loads as containers/image does, with a system file and directory of the test's. */

@@ -65,12 +65,7 @@ class RegistryMirrorTest {
   @Test
   void aMirrorServesWhileTheRegistryNamedIsDown() throws Exception {
     HostileRegistry mirror = serving();
-    Path conf = conf("""
-        [[registry]]
-        location = "%s"
-        [[registry.mirror]]
-        location = "%s/mirrored"
-        """.formatted(DOWN, mirror.address()));
+    Path conf = mirrored(DOWN, mirror.address() + "/mirrored", "");
     String ref = DOWN + "/team/app:1";
     assertEquals(ref, store.imageOrPull(ref, options(conf), Progress.NONE));
     assertEquals(2, store.image(ref).layers().size());
@@ -86,12 +81,7 @@ class RegistryMirrorTest {
   void aMirrorWithoutTheImageLeavesItToTheRegistry() throws Exception {
     HostileRegistry mirror = empty();
     HostileRegistry primary = serving();
-    Path conf = conf("""
-        [[registry]]
-        location = "%s"
-        [[registry.mirror]]
-        location = "%s"
-        """.formatted(primary.address(), mirror.address()));
+    Path conf = mirrored(primary.address(), mirror.address(), "");
     String ref = primary.address() + "/team/app:1";
     store.imageOrPull(ref, options(conf), Progress.NONE);
     assertEquals(1, mirror.requests("/manifests/").size(), "the mirror was asked first");
@@ -100,15 +90,23 @@ class RegistryMirrorTest {
   }
 
   @Test
+  void aMirrorThatIsDownIsPassedOverWithoutRetries() throws Exception {
+    HostileRegistry primary = serving();
+    Path conf = mirrored(primary.address(), DOWN, "");
+    // retried as a registry's refused connections are, the mirror would hold the pull 150 s
+    RegistryOptions patient = options(conf).withRetries(5, Duration.ofSeconds(10));
+    long start = System.nanoTime();
+    store.imageOrPull(primary.address() + "/team/app:1", patient, Progress.NONE);
+    assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(8),
+        "took " + (System.nanoTime() - start) / 1_000_000 + " ms");
+    assertEquals(3, primary.requests("/blobs/").size());
+  }
+
+  @Test
   void whenEverySourceFailsTheErrorNamesEach() throws Exception {
     HostileRegistry mirror = empty();
     HostileRegistry primary = empty();
-    Path conf = conf("""
-        [[registry]]
-        location = "%s"
-        [[registry.mirror]]
-        location = "%s/m"
-        """.formatted(primary.address(), mirror.address()));
+    Path conf = mirrored(primary.address(), mirror.address() + "/m", "");
     RegistryException e = assertThrows(RegistryException.class, () -> store.pull(
         primary.address() + "/team/app:1", options(conf), Platform.DEFAULT, Progress.NONE));
     assertEquals(404, e.status());
@@ -121,13 +119,7 @@ class RegistryMirrorTest {
   void aTagIsNotPulledFromADigestOnlyMirror() throws Exception {
     HostileRegistry mirror = serving();
     HostileRegistry primary = serving();
-    Path conf = conf("""
-        [[registry]]
-        location = "%s"
-        mirror-by-digest-only = true
-        [[registry.mirror]]
-        location = "%s"
-        """.formatted(primary.address(), mirror.address()));
+    Path conf = mirrored(primary.address(), mirror.address(), "mirror-by-digest-only = true");
     store.imageOrPull(primary.address() + "/team/app:1", options(conf), Progress.NONE);
     assertTrue(mirror.requests.isEmpty(), mirror.requests.toString());
     String digest = store.image(primary.address() + "/team/app:1").manifestDigest().toString();
@@ -155,24 +147,12 @@ class RegistryMirrorTest {
         blocked.toString()), e.getMessage());
     assertTrue(primary.requests.isEmpty(), primary.requests.toString());
     HostileRegistry mirror = serving();
-    Path mirrored = conf("""
-        [[registry]]
-        location = "%s"
-        blocked = true
-        [[registry.mirror]]
-        location = "%s"
-        """.formatted(primary.address(), mirror.address()));
+    Path mirrored = mirrored(primary.address(), mirror.address(), "blocked = true");
     store.imageOrPull(primary.address() + "/team/app:1", options(mirrored), Progress.NONE);
     assertTrue(primary.requests.isEmpty(), primary.requests.toString());
     assertFalse(mirror.requests("/blobs/").isEmpty());
     HostileRegistry without = empty();
-    Path neither = conf("""
-        [[registry]]
-        location = "%s"
-        blocked = true
-        [[registry.mirror]]
-        location = "%s"
-        """.formatted(primary.address(), without.address()));
+    Path neither = mirrored(primary.address(), without.address(), "blocked = true");
     IOException both = assertThrows(IOException.class, () -> store.pull(
         primary.address() + "/team/other:1", options(neither), Platform.DEFAULT, Progress.NONE));
     assertTrue(both.getMessage().contains("is blocked")
@@ -224,12 +204,7 @@ class RegistryMirrorTest {
       mirror.send(exchange, 401, "application/json", "{}".getBytes(StandardCharsets.UTF_8));
       return true;
     };
-    Path conf = conf("""
-        [[registry]]
-        location = "%s"
-        [[registry.mirror]]
-        location = "%s"
-        """.formatted(DOWN, mirror.address()));
+    Path conf = mirrored(DOWN, mirror.address(), "");
     RegistryOptions options = options(conf)
         .withCredentials(Credentials.parse("user:secret"));
     assertThrows(IOException.class,
@@ -251,6 +226,12 @@ class RegistryMirrorTest {
     HostileRegistry r = new HostileRegistry();
     registries.add(r);
     return r;
+  }
+
+  /** A registries.conf whose table for {@code primary} has one mirror, and {@code extra}. */
+  private Path mirrored(String primary, String mirror, String extra) throws IOException {
+    return conf("[[registry]]\nlocation = \"" + primary + "\"\n" + extra
+        + "\n[[registry.mirror]]\nlocation = \"" + mirror + "\"\n");
   }
 
   private Path conf(String text) throws IOException {

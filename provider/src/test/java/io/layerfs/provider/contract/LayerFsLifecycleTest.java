@@ -191,6 +191,7 @@ class LayerFsLifecycleTest {
         Map.entry("readOnly", (Object) 1), Map.entry("store", (Object) 42),
         Map.entry("store", (Object) ""), Map.entry("image", (Object) ""),
         Map.entry("image", (Object) 7), Map.entry("tlsVerify", (Object) "no"),
+        Map.entry("registriesConf", (Object) 5),
         Map.entry("lazy", (Object) "yes"), Map.entry("lazy", (Object) 1),
         Map.entry("lazy", (Object) "Background"),
         Map.entry("limits", (Object) "depth=3"))) {
