@@ -149,6 +149,28 @@ final class RegistriesConfIT {
     assertAgreeOnSuccess(skopeo, layerfs, reference, BASE);
   }
 
+  /**
+   * A drop-in file of the user's ({@code $HOME/.config/containers/registries.conf.d}, read after
+   * the file named) replaces the named file's table of the same prefix whole: its mirror goes
+   * with it. Both tools are given a home of the test's own.
+   */
+  @Test
+  void aUsersDropInReplacesTheTableOfTheSamePrefix() throws IOException {
+    Path home = work.resolve("home-" + RUNS.incrementAndGet());
+    Path dropIns = Files.createDirectories(home.resolve(".config/containers/registries.conf.d"));
+    String name = primary.address() + "/layerfs/both";
+    Path conf = primaryWithMirror();
+    // alone, the file sends the pull to the mirror first
+    bothPull(conf, name + ":v1", BASE);
+    Files.writeString(dropIns.resolve("50-no-mirror.conf"), "[[registry]]\nlocation = \""
+        + primary.address() + "\"\ninsecure = true\n");
+    Files.writeString(dropIns.resolve("README"), "not a .conf file: not read\n");
+    Map<String, String> env = Map.of("HOME", home.toString());
+    assertAgreeOnSuccess(skopeo(conf, name + ":v1", env),
+        layerfs(List.of("--registries-conf", conf.toString()), env, name + ":v1"),
+        name + ":v1", LAYERED);
+  }
+
   @Test
   void theProvidersEnvKeyRegistriesConfOpensTheImageThroughTheMirror() throws IOException {
     Path conf = deadPrimaryWithMirror("", "");
@@ -260,9 +282,13 @@ final class RegistriesConfIT {
   }
 
   private static Outcome skopeo(Path conf, String reference) {
+    return skopeo(conf, reference, Map.of());
+  }
+
+  private static Outcome skopeo(Path conf, String reference, Map<String, String> env) {
     Path layout = work.resolve("skopeo-" + RUNS.incrementAndGet());
     Run r = exec(List.of("skopeo", "--registries-conf", conf.toString(), "copy", "-q",
-        "docker://" + reference, "oci:" + layout + ":pulled"), Map.of());
+        "docker://" + reference, "oci:" + layout + ":pulled"), env);
     return new Outcome("skopeo", r.exit(), r.stderr(), layout);
   }
 
