@@ -80,6 +80,7 @@ final class PullCommand implements CliCommand {
     if (FormatOption.json(in)) {
       ObjectNode json = Json.object();
       json.put("reference", result.reference().toString());
+      json.put("source", result.source().toString());
       json.put("tag", result.tag());
       json.put("manifest", result.manifestDigest().toString());
       json.put("platform", result.platform().toString());

@@ -36,7 +36,9 @@ import org.quicktheories.generators.Generate;
 /**
  * QuickTheories as the property tests use it. {@link #qt()} checks {@code tries} examples drawn
  * from a seed: a fixed default where CI must be repeatable, else a new one each run, and {@code
- * -Dlayerfs.qt.seed=N} over either. A failure names its seed and the command that re-runs it.
+ * -Dlayerfs.qt.seed=N} over either; {@code -Dlayerfs.qt.tries=N} checks N examples instead, for
+ * a longer run of the property chosen with {@code -Dtest}. A failure names its seed and the
+ * command that re-runs it.
  *
  * <p>The generators keep what jqwik, which these tests used before, did by default, so the
  * properties see the values they saw then: edge cases (see {@link Arb}), integers biased towards
@@ -45,6 +47,7 @@ import org.quicktheories.generators.Generate;
  */
 public final class Props {
   public static final String SEED_PROPERTY = "layerfs.qt.seed";
+  public static final String TRIES_PROPERTY = "layerfs.qt.tries";
   /** QuickTheories retries a draw an assumption rejects; jqwik gave up far later than its 10. */
   private static final int GENERATE_ATTEMPTS = 100;
   /** Cheap properties shrink this long; slow ones set fewer, about jqwik's 10 s bound. */
@@ -54,7 +57,7 @@ public final class Props {
   private final Long defaultSeed;
 
   private Props(int tries, Long defaultSeed) {
-    this.tries = tries;
+    this.tries = Integer.getInteger(TRIES_PROPERTY, tries);
     this.defaultSeed = defaultSeed;
   }
 

@@ -40,12 +40,14 @@ public final class ImagePull {
   /**
    * What a pull did.
    *
+   * @param source where the manifest came from: {@code reference} itself, or the mirror or
+   *     location a registries.conf sent the pull to
    * @param tag the tag it set in the store's {@code index.json}
    * @param layersFetched layers downloaded (the others were in the store)
    * @param bytesFetched layer bytes downloaded
    */
-  public record Result(Reference reference, String tag, Digest manifestDigest, Platform platform,
-      int layers, int layersFetched, long bytesFetched) {}
+  public record Result(Reference reference, Reference source, String tag, Digest manifestDigest,
+      Platform platform, int layers, int layersFetched, long bytesFetched) {}
 
   /**
    * Pulls {@code reference} (see the class comment).
@@ -87,8 +89,8 @@ public final class ImagePull {
       }
       origins.record(image.config().digest(), reference);
       store.tag(tag, image.manifestDigest());
-      return new Result(reference, tag, image.manifestDigest(), platform, image.layers().size(),
-          missing.size(), bytes);
+      return new Result(reference, manifest.source(), tag, image.manifestDigest(), platform,
+          image.layers().size(), missing.size(), bytes);
     }
   }
 

@@ -156,7 +156,8 @@ public final class RegistryClient implements Closeable {
    * A platform manifest resolved, its config not yet read: what a pull needs to start
    * downloading layers while the config comes ({@link RegistryClient#withConfig}).
    */
-  record ResolvedManifest(Reference reference, Manifest manifest, ImageManifest parsed,
+  record ResolvedManifest(Reference reference, Reference source, Manifest manifest,
+      ImageManifest parsed,
       Descriptor indexOrNull, byte[] indexBytesOrNull) {
     List<Descriptor> layers() {
       return parsed.layers();
@@ -212,7 +213,7 @@ public final class RegistryClient implements Closeable {
         throw new IOException(reference + ": layer " + layer.digest() + ": " + e.getMessage(), e);
       }
     }
-    return new ResolvedManifest(reference, current, manifest, index, indexBytes);
+    return new ResolvedManifest(reference, source, current, manifest, index, indexBytes);
   }
 
   /**

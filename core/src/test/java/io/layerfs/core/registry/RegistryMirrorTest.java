@@ -67,7 +67,9 @@ class RegistryMirrorTest {
     HostileRegistry mirror = serving();
     Path conf = mirrored(DOWN, mirror.address() + "/mirrored", "");
     String ref = DOWN + "/team/app:1";
-    assertEquals(ref, store.imageOrPull(ref, options(conf), Progress.NONE));
+    ImagePull.Result result = store.pull(ref, options(conf), Platform.DEFAULT, Progress.NONE);
+    assertEquals(ref, result.tag());
+    assertEquals(mirror.address() + "/mirrored/team/app:1", result.source().toString());
     assertEquals(2, store.image(ref).layers().size());
     assertArrayEquals(OS_RELEASE, store.readLazily(ref, "/etc/os-release"));
     assertTrue(mirror.requests.stream().anyMatch(
@@ -83,7 +85,8 @@ class RegistryMirrorTest {
     HostileRegistry primary = serving();
     Path conf = mirrored(primary.address(), mirror.address(), "");
     String ref = primary.address() + "/team/app:1";
-    store.imageOrPull(ref, options(conf), Progress.NONE);
+    ImagePull.Result result = store.pull(ref, options(conf), Platform.DEFAULT, Progress.NONE);
+    assertEquals(ref, result.source().toString());
     assertEquals(1, mirror.requests("/manifests/").size(), "the mirror was asked first");
     assertTrue(mirror.requests("/blobs/").isEmpty());
     assertEquals(3, primary.requests("/blobs/").size(), "config and layers from the registry");
