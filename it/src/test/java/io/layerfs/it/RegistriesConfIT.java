@@ -4,6 +4,8 @@ import static io.layerfs.it.LayerFs.assertSameTree;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,6 +19,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -26,8 +31,9 @@ import org.junit.jupiter.api.io.TempDir;
  * containers-registries.conf(5) with skopeo as the oracle: for each configuration both tools pull
  * the same reference with the same file ({@code layerfs pull --registries-conf FILE}, {@code
  * skopeo --registries-conf FILE copy} into an OCI layout). Both succeed or both fail; on success
- * both have the manifest of the image the configuration should have led to, and the layerfs view
- * equals {@code umoci unpack} of skopeo's copy. The provider's env key {@code registriesConf},
+ * both read the manifest from the same place (layerfs' {@code source}, the last place skopeo's
+ * debug log says it tried), have the manifest of the image the configuration should have led
+ * to, and the layerfs view equals {@code umoci unpack} of skopeo's copy. The provider's env key {@code registriesConf},
  * {@code CONTAINERS_REGISTRIES_CONF} and a lazy read take the same way; a push goes where its
  * reference says, as skopeo's does, unless the file blocks it.
  *
@@ -42,6 +48,9 @@ final class RegistriesConfIT {
   private static final String DEAD = "127.0.0.1:1";
   private static final String BASE = UmociImages.BASE;
   private static final String LAYERED = UmociImages.LAYERED;
+  private static final ObjectMapper JSON = new ObjectMapper();
+  /** skopeo --debug's line for each place it tries to pull from, in order. */
+  private static final Pattern TRYING = Pattern.compile("Trying to access \\\\\"(.+?)\\\\\"");
   /** Numbers the files and directories each case makes under {@link #work}. */
   private static final AtomicInteger RUNS = new AtomicInteger();
 
@@ -181,7 +190,7 @@ final class RegistriesConfIT {
     try (FileSystem fs = LayerFs.open(store, reference, Map.of("registriesConf", conf))) {
       assertTrue(Files.isRegularFile(fs.getPath("/usr/share/doc/readme")));
     }
-    assertAgreeOnSuccess(skopeo, new Outcome("layerfs (provider)", 0, "", store), reference,
+    assertAgreeOnSuccess(skopeo, new Outcome("layerfs (provider)", 0, "", store, null), reference,
         BASE);
   }
 
@@ -269,8 +278,11 @@ final class RegistriesConfIT {
 
   // --- the two tools
 
-  /** How one tool's pull ended: {@code pulled} holds its store or layout when it succeeded. */
-  private record Outcome(String tool, int exit, String stderr, Path pulled) {
+  /**
+   * How one tool's pull ended: {@code pulled} holds its store or layout when it succeeded, and
+   * {@code sourceOrNull} where it read the manifest (the mirror or location, as a reference).
+   */
+  private record Outcome(String tool, int exit, String stderr, Path pulled, String sourceOrNull) {
     boolean succeeded() {
       return exit == 0;
     }
@@ -285,23 +297,38 @@ final class RegistriesConfIT {
     return skopeo(conf, reference, Map.of());
   }
 
+  /** skopeo's debug log says each place it tries; the last one tried served a good pull. */
   private static Outcome skopeo(Path conf, String reference, Map<String, String> env) {
     Path layout = work.resolve("skopeo-" + RUNS.incrementAndGet());
-    Run r = exec(List.of("skopeo", "--registries-conf", conf.toString(), "copy", "-q",
+    Run r = exec(List.of("skopeo", "--debug", "--registries-conf", conf.toString(), "copy", "-q",
         "docker://" + reference, "oci:" + layout + ":pulled"), env);
-    return new Outcome("skopeo", r.exit(), r.stderr(), layout);
+    String source = null;
+    for (Matcher m = TRYING.matcher(r.stderr()); m.find(); ) {
+      source = m.group(1);
+    }
+    String errors = r.stderr().lines().filter(l -> !l.contains("level=debug"))
+        .collect(Collectors.joining("\n"));
+    return new Outcome("skopeo", r.exit(), errors, layout, source);
   }
 
   private static Outcome layerfs(List<String> flags, Map<String, String> env, String reference) {
     Path store = work.resolve("layerfs-" + RUNS.incrementAndGet());
-    List<String> args = new ArrayList<>(List.of("pull"));
+    List<String> args = new ArrayList<>(List.of("pull", "--format", "json"));
     args.addAll(flags);
     args.add(reference);
     LayerfsCli.Result r = LayerfsCli.runWith(env, store, args.toArray(String[]::new));
+    String source = null;
     if (r.exit() == 0) {
-      assertEquals(reference, r.stdout().strip(), "layerfs pull prints the tag it gave");
+      JsonNode result;
+      try {
+        result = JSON.readTree(r.stdout());
+      } catch (IOException e) {
+        throw new AssertionError("layerfs pull --format json printed no JSON: " + r.stdout(), e);
+      }
+      assertEquals(reference, result.path("tag").asText(), "the tag is the reference as given");
+      source = result.path("source").asText();
     }
-    return new Outcome("layerfs", r.exit(), r.stderr(), store);
+    return new Outcome("layerfs", r.exit(), r.stderr(), store, source);
   }
 
   /** Both pull {@code reference} through {@code conf} and get the image {@code tag} alike. */
@@ -338,6 +365,10 @@ final class RegistriesConfIT {
     String copied = Tools.run("skopeo", "inspect", "--format", "{{.Digest}}",
         "oci:" + skopeo.pulled() + ":pulled").strip();
     assertEquals(digestOf(tag), copied, "skopeo read another image than " + tag);
+    if (skopeo.sourceOrNull() != null && layerfs.sourceOrNull() != null) {
+      assertEquals(skopeo.sourceOrNull(), layerfs.sourceOrNull(),
+          "the tools read the manifest of " + reference + " from different places");
+    }
     try (Store s = Store.open(layerfs.pulled())) {
       assertEquals(copied, s.image(reference).manifestDigest().toString(),
           "layerfs pulled another image than skopeo");
