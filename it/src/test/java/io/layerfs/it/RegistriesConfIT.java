@@ -33,9 +33,10 @@ import org.junit.jupiter.api.io.TempDir;
  * skopeo --registries-conf FILE copy} into an OCI layout). Both succeed or both fail; on success
  * both read the manifest from the same place (layerfs' {@code source}, the last place skopeo's
  * debug log says it tried), have the manifest of the image the configuration should have led
- * to, and the layerfs view equals {@code umoci unpack} of skopeo's copy. The provider's env key {@code registriesConf},
- * {@code CONTAINERS_REGISTRIES_CONF} and a lazy read take the same way; a push goes where its
- * reference says, as skopeo's does, unless the file blocks it.
+ * to, and the layerfs view equals {@code umoci unpack} of skopeo's copy. The provider's env key
+ * {@code registriesConf}, {@code CONTAINERS_REGISTRIES_CONF}, a user's drop-in and a lazy read
+ * take the same way; a push goes where its reference says, as skopeo's does, unless the file
+ * blocks it.
  *
  * <p>The registries are the test's own: a primary and a mirror in plain HTTP (every entry for
  * them says {@code insecure = true}, which skopeo needs even on a loopback address, where layerfs
