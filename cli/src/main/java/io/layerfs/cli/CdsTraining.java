@@ -51,10 +51,17 @@ final class CdsTraining {
               + code);
         }
       }
-      // a pull of the demo's two-layer image from a registry on loopback, into a new store
+      // a pull of the demo's two-layer image from a registry on loopback, into a new store; and
+      // one that a registries.conf with a registry table sends there, so that its TOML reader
+      // (some 450 classes, loaded only for such a file) is in the archive too
       try (TrainingRegistry registry = new TrainingRegistry(Path.of(store))) {
         pull(sink, dir.resolve("pulled"), "--tls-verify=false",
             registry.address() + "/training/demo:2");
+        Path conf = Files.writeString(dir.resolve("registries.conf"), "[[registry]]\n"
+            + "prefix = \"training.test\"\nlocation = \"" + registry.address() + "/training\"\n"
+            + "insecure = true\n");
+        pull(sink, dir.resolve("pulled-conf"), "--registries-conf=" + conf,
+            "training.test/demo:2");
       }
       // and over TLS, as registries off the machine speak it (its classes, some 400, were read
       // from the JDK's image at every TLS pull): with the key the build made with keytool

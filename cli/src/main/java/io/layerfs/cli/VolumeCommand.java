@@ -120,15 +120,26 @@ final class VolumeCommand implements CliCommand {
           "Show volumes in detail (JSON, as docker volume inspect).");
       // the output is JSON already; docker volume inspect takes --format json too
       spec.addOption(Specs.option("--format", "FORMAT", FormatOption.Format.class,
-          value -> {
-            if (!value.equals("json")) {
-              throw new picocli.CommandLine.TypeConversionException(
-                  "volume inspect prints JSON only: expected 'json' but was '" + value + "'");
-            }
-            return FormatOption.Format.JSON;
-          }, "json (the default and only format, accepted as docker takes it).").build());
+          new JsonOnly(), "json (the default and only format, accepted as docker takes it).")
+          .build());
       spec.addPositional(Specs.names("NAME", "The volumes to show."));
       return spec;
+    }
+
+    /**
+     * A class, not a lambda: a lambda of picocli's converter interface (compiled for Java 5)
+     * links that interface when the launcher's class data sharing archive is dumped, which then
+     * leaves the interface and every converter out of the archive.
+     */
+    static final class JsonOnly implements picocli.CommandLine.ITypeConverter<FormatOption.Format> {
+      @Override
+      public FormatOption.Format convert(String value) {
+        if (!value.equals("json")) {
+          throw new picocli.CommandLine.TypeConversionException(
+              "volume inspect prints JSON only: expected 'json' but was '" + value + "'");
+        }
+        return FormatOption.Format.JSON;
+      }
     }
 
     @Override

@@ -154,11 +154,12 @@ public final class RegistryClient implements Closeable {
 
   /**
    * A platform manifest resolved, its config not yet read: what a pull needs to start
-   * downloading layers while the config comes ({@link RegistryClient#withConfig}).
+   * downloading layers while the config comes ({@link RegistryClient#withConfig}). {@code
+   * source} is where the manifest came from (the reference, or a mirror or location of
+   * registries.conf).
    */
   record ResolvedManifest(Reference reference, Reference source, Manifest manifest,
-      ImageManifest parsed,
-      Descriptor indexOrNull, byte[] indexBytesOrNull) {
+      ImageManifest parsed, Descriptor indexOrNull, byte[] indexBytesOrNull) {
     List<Descriptor> layers() {
       return parsed.layers();
     }
