@@ -147,6 +147,27 @@ class ImageCommandsTest {
   }
 
   @Test
+  void commitWithoutATagKeepsAnUntaggedImageThatGcLeaves() throws IOException {
+    containerWithChanges();
+    Cli.Result r = run("commit", "web");
+    assertEquals(0, r.code(), r.err());
+    String digest = r.out().strip();
+    assertTrue(digest.matches(DIGEST), r.out());
+    Image image = Images.resolve(store(), digest);
+    // docker commit without a tag leaves a dangling image: listed as <none>, kept until removed
+    String id = image.configDigest().hex().substring(0, 12);
+    assertTrue(run("images").out().lines()
+        .anyMatch(l -> l.startsWith("<none> ") && l.contains(id)), run("images").out());
+    assertEquals(List.of("base:1"), store().tags());
+    Cli.Result gc = run("gc");
+    assertEquals(0, gc.code(), gc.err());
+    assertFalse(gc.out().contains(digest), gc.out());
+    assertEquals("changed\n", readFile(digest, "/etc/motd"));
+    assertEquals(0, run("rmi", id).code());
+    assertTrue(run("gc").out().contains(digest), "rmi of its ID lets gc take it");
+  }
+
+  @Test
   void commitOptionsReachTheImage() throws IOException {
     containerWithChanges();
     Cli.Result r = run("commit", "web", "--compression", "zstd", "-a", "Jane <jane@example.com>",
@@ -239,8 +260,8 @@ class ImageCommandsTest {
         Container c = Container.open(cs, layers, "web", null, false)) {
       Cli.Result busy = run("commit", "web", "x:1");
       assertEquals(1, busy.code());
-      assertEquals("layerfs: container web is open for writing by another process",
-          busy.errorLine());
+      assertEquals("layerfs: container web is already open for writing in this process: close "
+          + "that open first (read-only opens work meanwhile)", busy.errorLine());
     }
     assertEquals(List.of("base:1"), cs.tags());
   }
@@ -781,7 +802,7 @@ class ImageCommandsTest {
     assertEquals("", refused.out());
     assertEquals("layerfs: conflict: unable to remove repository reference \"base:1\" (must "
         + "force) - container web is using its referenced image "
-        + base.manifestDigest().toString().substring(7, 19), refused.errorLine());
+        + base.configDigest().hex().substring(0, 12), refused.errorLine());
     assertEquals(List.of("base:1"), store().tags());
     // another tag of the same image: untagging one loses nothing, as with docker
     assertEquals(0, run("tag", "base:1", "base:2").code());

@@ -80,8 +80,9 @@ public final class Container implements FileTree {
    *
    * @throws IllegalArgumentException for a bad name, a missing container without image, or an
    *     image other than the container's
-   * @throws IOException "container NAME is open for writing by another process" for a second
-   *     writer
+   * @throws IOException "container NAME is open for writing by another process: close it there
+   *     first ..." for a second writer ("... already open for writing in this process ..." when
+   *     this JVM has it open)
    */
   public static Container open(ContentStore store, LayerStore layers, String name,
       String imageOrNull, boolean readOnly) throws IOException {
@@ -648,7 +649,9 @@ public final class Container implements FileTree {
 
   /**
    * Writes the container's changes as a new layer on top of its image's layers and a new image,
-   * tagged {@code tagOrNull} if given (see {@link Overlay#commit}).
+   * tagged {@code tagOrNull} if given, else kept untagged in the store's index.json (found by
+   * its digest, listed as {@code <none>}, kept by gc), as {@code docker commit} keeps a dangling
+   * image (see {@link Overlay#commit}).
    */
   public Image commit(String tagOrNull, CommitOptions options, Progress progress)
       throws IOException {

@@ -571,7 +571,8 @@ class ContainerTest {
   void secondWriterIsRefusedReadOnlyWorks() throws IOException {
     IOException e = assertThrows(IOException.class,
         () -> Container.open(store, layers, "web", null, false));
-    assertEquals("container web is open for writing by another process", e.getMessage());
+    assertEquals("container web is already open for writing in this process: close that open "
+        + "first (read-only opens work meanwhile)", e.getMessage());
     try (Container ro = Container.open(store, layers, "web", null, true)) {
       assertEquals("x\n", readString(ro, "/d1/sub/x"));
     }
