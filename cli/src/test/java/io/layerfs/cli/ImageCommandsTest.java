@@ -341,7 +341,16 @@ class ImageCommandsTest {
     // without DEST, export takes a container name, and says how to export an image
     Cli.Result noDest = run("export", "base:1");
     assertEquals(1, noDest.code());
-    assertTrue(noDest.errorLine().contains("give a DEST"), noDest.err());
+    assertEquals("layerfs: base:1 is an image, not a container: export it to a DEST, such as"
+        + " 'layerfs export base:1 docker-archive:FILE' (what docker save -o FILE writes; see"
+        + " export --help)", noDest.errorLine());
+    // docker save -o FILE IMAGE typed as docker export's form: the command it means, with FILE
+    Path saved = dir.resolve("save-o.tar");
+    Cli.Result dashO = run("export", "base:1", "-o", saved.toString());
+    assertEquals(1, dashO.code());
+    assertTrue(dashO.errorLine().contains("'layerfs export base:1 docker-archive:" + saved
+        + "'"), dashO.err());
+    assertFalse(Files.exists(saved));
     // a plain file, as docker save -o takes one: the error says which transport writes that
     Path plain = dir.resolve("saved.tar");
     Cli.Result noTransport = run("export", "base:1", plain.toString());
@@ -880,6 +889,16 @@ class ImageCommandsTest {
         + " manifest.json or oci-layout in it): give a TAG to make an image of it, as docker"
         + " import REPOSITORY[:TAG] does", untagged.errorLine());
     Path notTar = Files.writeString(dir.resolve("notes.txt"), "words\n".repeat(200));
+    assertEquals("layerfs: " + notTar + " is not a tar archive",
+        run("import", notTar.toString()).errorLine());
+    assertEquals("layerfs: docker-archive:" + notTar + ": " + notTar + " is not a tar archive",
+        run("import", "docker-archive:" + notTar).errorLine());
+    // '-' without TAG reads nothing: it says what '-' takes, not what the input would be
+    Cli.Result noTag = run("import", "-");
+    assertEquals(1, noTag.code());
+    assertEquals("layerfs: import - reads a file system tar from standard input, as docker"
+        + " import - does: give a TAG to make an image of it (an image archive, which docker"
+        + " load reads, is imported from its file: import FILE)", noTag.errorLine());
     Cli.Result notATar = run("import", notTar.toString(), "x:1");
     assertEquals(1, notATar.code());
     assertTrue(notATar.errorLine().contains(notTar + ": neither a tar nor a compressed tar"),
