@@ -183,6 +183,31 @@ class MainTest {
   }
 
   @Test
+  void lsLongAlignsOwnerGroupAndSizeOverTheListing() throws Exception {
+    Path store = dir.resolve("alignstore");
+    io.layerfs.testing.ImageBuilder.create(
+            io.layerfs.core.content.ContentStore.open(store).root())
+        .created(java.time.Instant.EPOCH).layer()
+        .dir("/etc")
+        .file("/etc/group", "root:x:0:\nshadow:x:42:\n")
+        .file("/etc/passwd", "root:x:0:0::/root:/bin/sh\n")
+        .add(io.layerfs.testing.ImageBuilder.Entry.file("/etc/shadow", new byte[3])
+            .owner(0, 42).mtime(java.time.Instant.EPOCH))
+        .add(io.layerfs.testing.ImageBuilder.Entry.file("/etc/zz", new byte[12])
+            .owner(1234567, 0).mtime(java.time.Instant.EPOCH))
+        .build("align:1");
+    Cli.Result ls = Cli.run(Map.of("TZ", "UTC"), "--store", store.toString(), "ls", "-l",
+        "align:1", "/etc");
+    assertEquals(0, ls.code(), ls.err());
+    // as ls -l: each column as wide as its widest cell, so names and sizes stay in line
+    List<String> lines = ls.out().lines()
+        .filter(l -> l.endsWith(" shadow") || l.endsWith(" zz")).toList();
+    assertEquals(List.of(
+        "-rw-r--r--    root shadow          3 1970-01-01 00:00 shadow",
+        "-rw-r--r-- 1234567   root         12 1970-01-01 00:00 zz"), lines);
+  }
+
+  @Test
   void lsAsJsonPrintsDockersPathStatALine() throws Exception {
     Path store = dir.resolve("jsonstore");
     io.layerfs.testing.ImageBuilder.create(
