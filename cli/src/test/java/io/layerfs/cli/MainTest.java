@@ -300,6 +300,25 @@ class MainTest {
   }
 
   @Test
+  void dockersCommandsThatLayerfsNamesOtherwiseSayWhatToType() {
+    // spelling suggestions would name unrelated commands here (save: verify or convert)
+    Result save = run("save", "-o", "x.tar", "app:1");
+    assertEquals(2, save.code());
+    assertEquals("layerfs: 'save' is not a layerfs command; as docker save -o FILE IMAGE:"
+        + " layerfs export IMAGE docker-archive:FILE", save.err().lines().findFirst().get());
+    assertTrue(run("load").err().startsWith("layerfs: 'load' is not a layerfs command; as docker"
+        + " load -i FILE: layerfs import FILE\n"), run("load").err());
+    Result exec = run("exec", "-it", "web", "bash");
+    assertEquals(2, exec.code());
+    assertTrue(exec.err().startsWith("layerfs: 'exec' is not a layerfs command; layerfs runs no"
+        + " processes: 'layerfs create' makes a container"), exec.err());
+    // only at the top: a volume subcommand keeps the nearest names
+    assertTrue(run("volume", "save").err().startsWith(
+        "layerfs: 'save' is not a layerfs volume command"), run("volume", "save").err());
+    assertFalse(run("volume", "save").err().contains("docker save"));
+  }
+
+  @Test
   void anUnknownCommandIsNamedWithTheNearestOnes() {
     Result typo = run("imags");
     assertEquals(2, typo.code());
