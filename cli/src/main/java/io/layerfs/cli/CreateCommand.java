@@ -98,11 +98,6 @@ final class CreateCommand implements CliCommand {
       }
       try (Container c = store.container(name, ref, false, mounts)) {
         name = c.name();
-      } catch (IOException | RuntimeException e) {
-        // the record is written before the layers are read: a create that fails there (a layer
-        // blob damaged or gone) leaves no container behind, as a failed docker create leaves none
-        removeHalfMade(store, name, e);
-        throw e;
       }
     } catch (IOException | RuntimeException e) {
       if (made != null) {
@@ -113,17 +108,6 @@ final class CreateCommand implements CliCommand {
     // printed once the store is closed: a reader that went away loses no container or store
     in.out().println(name);
     return 0;
-  }
-
-  /** Removes container {@code name} if the failed create {@code e} left it. */
-  private static void removeHalfMade(Store store, String name, Exception e) {
-    try {
-      if (store.hasContainer(name)) {
-        store.removeContainer(name);
-      }
-    } catch (IOException | RuntimeException suppressed) {
-      e.addSuppressed(suppressed);
-    }
   }
 
   /** Twelve hex digits no container of {@code store} has, as docker's short container ids. */

@@ -75,7 +75,8 @@ public final class Container implements FileTree {
 
   /**
    * Opens container {@code name} of {@code store}, creating it from {@code imageOrNull} on first
-   * use. A read-only open takes no lock and shows the current state; every mutation of it throws
+   * use (an open that creates it and then fails, say on a damaged layer blob, removes it again).
+   * A read-only open takes no lock and shows the current state; every mutation of it throws
    * {@link ReadOnlyFileSystemException}.
    *
    * @throws IllegalArgumentException for a bad name, a missing container without image, or an
@@ -100,7 +101,25 @@ public final class Container implements FileTree {
    */
   public static Container open(ContentStore store, LayerStore layers, String name,
       String imageOrNull, boolean readOnly, List<String> mountSpecsOrNull) throws IOException {
-    return prepare(store, layers, name, imageOrNull, readOnly, mountSpecsOrNull).build();
+    ContainerDirectory.checkName(name);
+    boolean existed = Files.exists(ContainerDirectory.containers(store).resolve(name)
+        .resolve(JSON));
+    Prepared prepared = prepare(store, layers, name, imageOrNull, readOnly, mountSpecsOrNull);
+    try {
+      return prepared.build();
+    } catch (IOException | RuntimeException e) {
+      if (!existed && prepared.dir != null) {
+        // the record is written before the layers are indexed: an open that created the
+        // container and then failed (a layer blob damaged or gone) leaves none behind, as a
+        // failed docker create leaves none, so that the same open works once the image is whole
+        try {
+          remove(store, name);
+        } catch (IOException | RuntimeException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+      }
+      throw e;
+    }
   }
 
   /**
