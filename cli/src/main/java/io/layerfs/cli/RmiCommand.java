@@ -2,6 +2,7 @@ package io.layerfs.cli;
 
 import io.layerfs.core.ContainerInfo;
 import io.layerfs.core.Digest;
+import io.layerfs.core.Image;
 import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -154,12 +155,16 @@ final class RmiCommand implements CliCommand {
 
   /**
    * Throws docker's conflict error if {@code tag} is the only tag of its image and a container
-   * was created from that image; docker names the container and the image by short id.
+   * was created from that image; docker names the container and the image by short id, the
+   * IMAGE ID {@code images} shows (the config digest).
    */
   private static void refuseIfLastTagInUse(Store store, String tag) throws IOException {
     Digest image;
+    Digest id;
     try {
-      image = store.image(tag).manifestDigest();
+      Image resolved = store.image(tag);
+      image = resolved.manifestDigest();
+      id = resolved.configDigest();
     } catch (IOException e) {
       return; // a tag that no longer resolves (a blob gone) may go: containers keep their own
     }
@@ -174,7 +179,7 @@ final class RmiCommand implements CliCommand {
     }
     throw new IOException("conflict: unable to remove repository reference \"" + tag
         + "\" (must force) - container " + user.name() + " is using its referenced image "
-        + image.hex().substring(0, 12));
+        + id.hex().substring(0, 12));
   }
 
   /** A container created from the image of manifest {@code image}, or null. */

@@ -343,7 +343,10 @@ public final class Store implements Closeable {
     return RootfsImport.importTar(content, in, source, tag, Instant.now());
   }
 
-  /** Squashes an image into one layer (old history kept, marked {@code empty_layer}). */
+  /**
+   * Squashes an image into one layer (old history kept, marked {@code empty_layer}), tagged
+   * {@code tagOrNull}, or kept untagged without it (see {@link #untaggedImages}).
+   */
   public Image flatten(String ref, String tagOrNull, Compression compression, Progress progress)
       throws IOException {
     return ImageFlattener.flatten(content, layers(), ref, tagOrNull, compression, progress);
