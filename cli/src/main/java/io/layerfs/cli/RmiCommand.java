@@ -50,13 +50,15 @@ final class RmiCommand implements CliCommand {
           deleteImage(store, ref, force, out);
           return;
         }
-        if (!force) {
-          refuseIfLastTagInUse(store, name);
-        }
+        Digest inUse = lastTagInUse(store, name, force);
         if (!store.untag(name)) {
           throw missing(store, ref); // removed since it was looked up
         }
         out.println("Untagged: " + name);
+        if (inUse != null) {
+          // forced: as docker keeps it, the image a container uses stays, untagged (<none>)
+          store.keepUntagged(inUse);
+        }
       });
     }
   }
@@ -154,11 +156,12 @@ final class RmiCommand implements CliCommand {
   }
 
   /**
-   * Throws docker's conflict error if {@code tag} is the only tag of its image and a container
-   * was created from that image; docker names the container and the image by short id, the
-   * IMAGE ID {@code images} shows (the config digest).
+   * The manifest digest of {@code tag}'s image if {@code tag} is its only tag and a container
+   * was created from it, else null; without {@code force}, docker's conflict error instead,
+   * which names the container and the image by short id, the IMAGE ID {@code images} shows (the
+   * config digest).
    */
-  private static void refuseIfLastTagInUse(Store store, String tag) throws IOException {
+  private static Digest lastTagInUse(Store store, String tag, boolean force) throws IOException {
     Digest image;
     Digest id;
     try {
@@ -166,16 +169,19 @@ final class RmiCommand implements CliCommand {
       image = resolved.manifestDigest();
       id = resolved.configDigest();
     } catch (IOException e) {
-      return; // a tag that no longer resolves (a blob gone) may go: containers keep their own
+      return null; // a tag that no longer resolves (a blob gone) may go: containers keep theirs
     }
     ContainerInfo user = userOf(store, image);
     if (user == null) {
-      return;
+      return null;
     }
     for (String other : store.tags()) {
       if (!other.equals(tag) && sameImage(store, other, image)) {
-        return; // the image keeps a name
+        return null; // the image keeps a name
       }
+    }
+    if (force) {
+      return image;
     }
     throw new IOException("conflict: unable to remove repository reference \"" + tag
         + "\" (must force) - container " + user.name() + " is using its referenced image "

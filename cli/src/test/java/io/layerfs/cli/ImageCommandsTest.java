@@ -821,8 +821,11 @@ class ImageCommandsTest {
     assertEquals(0, forced.code(), forced.err());
     assertEquals("Untagged: base:2\n", forced.out());
     assertEquals(List.of(), store().tags());
-    // the container keeps its image
+    // the container keeps its image, and the image stays as docker keeps it: untagged, <none>
     assertEquals("gone\nmotd\n", run("ls", "web", "/etc").out());
+    assertEquals(List.of(base.manifestDigest()), store().readIndex().untagged());
+    assertTrue(run("images").out().lines().anyMatch(l -> l.startsWith("<none>")
+        && l.contains(base.configDigest().hex().substring(0, 12))), run("images").out());
   }
 
   @Test
