@@ -61,7 +61,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *       Progress.NONE)} on a container created and changed through the NIO provider in the
  *       trial's setup (removed after the trial). It walks the upper layer, writes the tar through
  *       both digests and the compressor into a blob that it forces to disk and renames into the
- *       store, then writes the image config and manifest (untagged), each forced too;
+ *       store, then writes the image config and manifest, each forced too, and keeps the
+ *       manifest untagged in index.json;
  *   <li>default: the same changes as an overlay upper directory on the host file system,
  *       packaged by {@link UpperTar} the way a naive {@code docker commit} does: a sorted walk, a
  *       PAX tar (Commons Compress), the DiffID, gzip and the blob's digest, into a host file
@@ -283,8 +284,12 @@ public class CommitBenchmark {
         Progress.NONE);
   }
 
-  /** Deletes the blobs {@code image} added to the store (never one of the base image's). */
+  /**
+   * Deletes the blobs {@code image} added to the store (never one of the base image's) and its
+   * untagged index.json entry, so that index.json does not grow from one invocation to the next.
+   */
   private void deleteBlobs(Image image) throws IOException {
+    content.forgetUntagged(image.manifestDigest());
     List<Digest> added = new ArrayList<>(List.of(image.manifestDigest(), image.configDigest()));
     image.layers().forEach(l -> added.add(l.digest()));
     for (Digest d : added) {

@@ -26,7 +26,7 @@ final class CommitCommand implements CliCommand {
         "                      creation time (reproducible digests).");
     spec.addPositional(Specs.positional("0", "NAME", "The container.").build());
     spec.addPositional(Specs.optionalPositional("1", "TAG",
-        "Tag of the new image (default: none; use the printed digest).").build());
+        "Tag of the new image (default: none: kept untagged, listed as <none>).").build());
     spec.addOption(Specs.option("--compression", "ALGO", Compression.class,
         new CompressionConverter(), "Layer compression: gzip (default), zstd or none.")
         .defaultValue("gzip").build());

@@ -82,6 +82,13 @@ final class ExportCommand implements CliCommand {
     Path storeDir = in.store();
     try (Store store = Stores.existing(storeDir)) {
       if (!store.hasContainer(image)) {
+        if (Stores.isImage(store, image)) {
+          // docker save -o FILE IMAGE, typed as docker export's form: show the command it means
+          String file = output != null ? output.toString() : "FILE";
+          throw new IllegalArgumentException(image + " is an image, not a container: export "
+              + "it to a DEST, such as 'layerfs export " + image + " docker-archive:" + file
+              + "' (what docker save -o " + file + " writes; see export --help)");
+        }
         throw new IllegalArgumentException("no container " + image + " in store "
             + storeDir + "; to export an image, give a DEST (see export --help)");
       }

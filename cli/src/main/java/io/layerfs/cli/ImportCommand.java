@@ -56,6 +56,12 @@ final class ImportCommand implements CliCommand {
       String tag = in.positional(1);
       List<String> tags;
       if (source.equals("-")) { // docker import -: a file system tar on standard input
+        if (tag == null) {
+          // nothing was read: say what '-' takes rather than what the input is
+          throw new IllegalArgumentException("import - reads a file system tar from standard"
+              + " input, as docker import - does: give a TAG to make an image of it (an image"
+              + " archive, which docker load reads, is imported from its file: import FILE)");
+        }
         tags = List.of(importRootfs(store, System.in, "-", tag));
       } else {
         Path file = plainPath(source);

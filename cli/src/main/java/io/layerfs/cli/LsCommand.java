@@ -68,13 +68,18 @@ final class LsCommand implements CliCommand {
         }
         entries.add(target);
       }
-      for (Path entry : entries) {
-        if (json) {
+      if (json) {
+        for (Path entry : entries) {
           Json.printLine(out, stat(entry, in.zone()));
-        } else {
-          out.println(longFormat ? describe(entry, in.zone())
-              : String.valueOf(entry.getFileName()));
         }
+      } else if (longFormat) {
+        List<String[]> rows = new ArrayList<>();
+        for (Path entry : entries) {
+          rows.add(describe(entry, in.zone()));
+        }
+        printAligned(out, rows);
+      } else {
+        entries.forEach(entry -> out.println(entry.getFileName()));
       }
     } catch (FileSystemException e) {
       throw Errors.in(image, e);
@@ -82,7 +87,26 @@ final class LsCommand implements CliCommand {
     return 0;
   }
 
-  private static String describe(Path entry, ZoneId zone) throws IOException {
+  /**
+   * Prints {@code -l} rows with the owner, group and size columns as wide as their widest cell
+   * (at least 5, 5 and 10), as ls -l aligns them: a group such as {@code shadow} or an id of
+   * more digits does not push the rest of its line out of line.
+   */
+  private static void printAligned(PrintWriter out, List<String[]> rows) {
+    int[] widths = {0, 5, 5, 10};
+    for (String[] row : rows) {
+      for (int i = 1; i < widths.length; i++) {
+        widths[i] = Math.max(widths[i], row[i].length());
+      }
+    }
+    String format = "%s %" + widths[1] + "s %" + widths[2] + "s %" + widths[3] + "s %s";
+    for (String[] row : rows) {
+      out.println(String.format(format, row[0], row[1], row[2], row[3], row[4]));
+    }
+  }
+
+  /** The columns of one {@code -l} line: mode, owner, group, size, and time with name. */
+  private static String[] describe(Path entry, ZoneId zone) throws IOException {
     PosixFileAttributes a =
         Files.readAttributes(entry, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
     int mode = (Integer) Files.getAttribute(entry, "unix:mode", LinkOption.NOFOLLOW_LINKS);
@@ -91,14 +115,13 @@ final class LsCommand implements CliCommand {
     String size = type == 'c' || type == 'b'
         ? deviceNumbers((Long) Files.getAttribute(entry, "unix:rdev", LinkOption.NOFOLLOW_LINKS))
         : String.valueOf(a.size());
-    String line = String.format("%c%s %5s %5s %10s %s %s", type,
-        PosixFilePermissions.toString(a.permissions()), a.owner().getName(),
-        a.group().getName(), size, TIME.withZone(zone).format(a.lastModifiedTime().toInstant()),
-        entry.getFileName());
+    String rest = TIME.withZone(zone).format(a.lastModifiedTime().toInstant()) + " "
+        + entry.getFileName();
     if (a.isSymbolicLink()) {
-      line += " -> " + Files.readSymbolicLink(entry);
+      rest += " -> " + Files.readSymbolicLink(entry);
     }
-    return line;
+    return new String[] {type + PosixFilePermissions.toString(a.permissions()),
+        a.owner().getName(), a.group().getName(), size, rest};
   }
 
   /**

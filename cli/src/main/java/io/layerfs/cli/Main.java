@@ -5,6 +5,7 @@ import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine;
@@ -285,6 +286,27 @@ public final class Main implements CliCommand {
 
   /** A usage error: one line and a hint, exit code 2. */
   private static final class UsageErrors implements CommandLine.IParameterExceptionHandler {
+    /**
+     * docker's commands that layerfs has under another name or not at all, with what to type
+     * instead: the spelling suggestions for them name unrelated commands (save: verify).
+     */
+    private static final Map<String, String> DOCKER_WORDS = dockerWords();
+
+    private static Map<String, String> dockerWords() {
+      String noProcess = "layerfs runs no processes: 'layerfs create' makes a container, and cp, "
+          + "cat, ls or the Java API read and write its files";
+      Map<String, String> words = new HashMap<>();
+      for (String run : List.of("run", "start", "exec", "stop", "kill", "restart", "attach",
+          "logs", "top", "pause", "unpause", "wait")) {
+        words.put(run, noProcess);
+      }
+      words.put("save", "as docker save -o FILE IMAGE: layerfs export IMAGE docker-archive:FILE");
+      words.put("load", "as docker load -i FILE: layerfs import FILE");
+      words.put("login", "layerfs reads the credentials docker login stores "
+          + "(~/.docker/config.json), or --creds USER:PASSWORD on pull and push");
+      return Map.copyOf(words);
+    }
+
     @Override
     public int handleParseException(CommandLine.ParameterException e, String[] args) {
       CommandLine line = e.getCommandLine();
@@ -304,8 +326,14 @@ public final class Main implements CliCommand {
         List<String> words = unmatched.getUnmatched();
         String word = words.isEmpty() ? "" : words.get(0);
         if (!word.startsWith("-")) {
+          String what = "'" + word + "' is not a " + line.getCommandSpec().qualifiedName()
+              + " command";
+          String docker = line.getParent() == null ? DOCKER_WORDS.get(word) : null;
+          if (docker != null) {
+            return what + "; " + docker;
+          }
           List<String> near = unmatched.getSuggestions();
-          return "'" + word + "' is not a " + line.getCommandSpec().qualifiedName() + " command"
+          return what
               + (near.isEmpty() ? "" : "; did you mean " + String.join(" or ", near) + "?");
         }
       }

@@ -2,6 +2,7 @@ package io.layerfs.cli;
 
 import io.layerfs.core.ContainerInfo;
 import io.layerfs.core.Digest;
+import io.layerfs.core.Image;
 import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -49,13 +50,15 @@ final class RmiCommand implements CliCommand {
           deleteImage(store, ref, force, out);
           return;
         }
-        if (!force) {
-          refuseIfLastTagInUse(store, name);
-        }
+        Digest inUse = lastTagInUse(store, name, force);
         if (!store.untag(name)) {
           throw missing(store, ref); // removed since it was looked up
         }
         out.println("Untagged: " + name);
+        if (inUse != null) {
+          // forced: as docker keeps it, the image a container uses stays, untagged (<none>)
+          store.keepUntagged(inUse);
+        }
       });
     }
   }
@@ -153,28 +156,36 @@ final class RmiCommand implements CliCommand {
   }
 
   /**
-   * Throws docker's conflict error if {@code tag} is the only tag of its image and a container
-   * was created from that image; docker names the container and the image by short id.
+   * The manifest digest of {@code tag}'s image if {@code tag} is its only tag and a container
+   * was created from it, else null; without {@code force}, docker's conflict error instead,
+   * which names the container and the image by short id, the IMAGE ID {@code images} shows (the
+   * config digest).
    */
-  private static void refuseIfLastTagInUse(Store store, String tag) throws IOException {
+  private static Digest lastTagInUse(Store store, String tag, boolean force) throws IOException {
     Digest image;
+    Digest id;
     try {
-      image = store.image(tag).manifestDigest();
+      Image resolved = store.image(tag);
+      image = resolved.manifestDigest();
+      id = resolved.configDigest();
     } catch (IOException e) {
-      return; // a tag that no longer resolves (a blob gone) may go: containers keep their own
+      return null; // a tag that no longer resolves (a blob gone) may go: containers keep theirs
     }
     ContainerInfo user = userOf(store, image);
     if (user == null) {
-      return;
+      return null;
     }
     for (String other : store.tags()) {
       if (!other.equals(tag) && sameImage(store, other, image)) {
-        return; // the image keeps a name
+        return null; // the image keeps a name
       }
+    }
+    if (force) {
+      return image;
     }
     throw new IOException("conflict: unable to remove repository reference \"" + tag
         + "\" (must force) - container " + user.name() + " is using its referenced image "
-        + image.hex().substring(0, 12));
+        + id.hex().substring(0, 12));
   }
 
   /** A container created from the image of manifest {@code image}, or null. */

@@ -58,6 +58,8 @@ final class Stores {
       return;
     } else if (!Files.exists(dir)) {
       why = "";
+      // the usual first contact: no store at the default place yet
+      hint += ", or import or pull an image to make one there";
     } else if (!Files.isDirectory(dir)) {
       why = ": it is a file";
     } else if (isEmpty(dir)) {

@@ -120,7 +120,7 @@ class FsckCommandTest {
   void aMissingStoreIsOneErrorLine() {
     Cli.Result r = Cli.run("--store", dir.resolve("nowhere").toString(), "fsck");
     assertEquals(1, r.code());
-    assertEquals("layerfs: no store at " + dir.resolve("nowhere") + " (give --store DIR)",
-        r.errorLine());
+    assertEquals("layerfs: no store at " + dir.resolve("nowhere") + " (give --store DIR, or "
+        + "import or pull an image to make one there)", r.errorLine());
   }
 }

@@ -147,6 +147,27 @@ class ImageCommandsTest {
   }
 
   @Test
+  void commitWithoutATagKeepsAnUntaggedImageThatGcLeaves() throws IOException {
+    containerWithChanges();
+    Cli.Result r = run("commit", "web");
+    assertEquals(0, r.code(), r.err());
+    String digest = r.out().strip();
+    assertTrue(digest.matches(DIGEST), r.out());
+    Image image = Images.resolve(store(), digest);
+    // docker commit without a tag leaves a dangling image: listed as <none>, kept until removed
+    String id = image.configDigest().hex().substring(0, 12);
+    assertTrue(run("images").out().lines()
+        .anyMatch(l -> l.startsWith("<none> ") && l.contains(id)), run("images").out());
+    assertEquals(List.of("base:1"), store().tags());
+    Cli.Result gc = run("gc");
+    assertEquals(0, gc.code(), gc.err());
+    assertFalse(gc.out().contains(digest), gc.out());
+    assertEquals("changed\n", readFile(digest, "/etc/motd"));
+    assertEquals(0, run("rmi", id).code());
+    assertTrue(run("gc").out().contains(digest), "rmi of its ID lets gc take it");
+  }
+
+  @Test
   void commitOptionsReachTheImage() throws IOException {
     containerWithChanges();
     Cli.Result r = run("commit", "web", "--compression", "zstd", "-a", "Jane <jane@example.com>",
@@ -239,8 +260,8 @@ class ImageCommandsTest {
         Container c = Container.open(cs, layers, "web", null, false)) {
       Cli.Result busy = run("commit", "web", "x:1");
       assertEquals(1, busy.code());
-      assertEquals("layerfs: container web is open for writing by another process",
-          busy.errorLine());
+      assertEquals("layerfs: container web is already open for writing in this process: close "
+          + "that open first (read-only opens work meanwhile)", busy.errorLine());
     }
     assertEquals(List.of("base:1"), cs.tags());
   }
@@ -320,7 +341,16 @@ class ImageCommandsTest {
     // without DEST, export takes a container name, and says how to export an image
     Cli.Result noDest = run("export", "base:1");
     assertEquals(1, noDest.code());
-    assertTrue(noDest.errorLine().contains("give a DEST"), noDest.err());
+    assertEquals("layerfs: base:1 is an image, not a container: export it to a DEST, such as"
+        + " 'layerfs export base:1 docker-archive:FILE' (what docker save -o FILE writes; see"
+        + " export --help)", noDest.errorLine());
+    // docker save -o FILE IMAGE typed as docker export's form: the command it means, with FILE
+    Path saved = dir.resolve("save-o.tar");
+    Cli.Result dashO = run("export", "base:1", "-o", saved.toString());
+    assertEquals(1, dashO.code());
+    assertTrue(dashO.errorLine().contains("'layerfs export base:1 docker-archive:" + saved
+        + "'"), dashO.err());
+    assertFalse(Files.exists(saved));
     // a plain file, as docker save -o takes one: the error says which transport writes that
     Path plain = dir.resolve("saved.tar");
     Cli.Result noTransport = run("export", "base:1", plain.toString());
@@ -781,7 +811,7 @@ class ImageCommandsTest {
     assertEquals("", refused.out());
     assertEquals("layerfs: conflict: unable to remove repository reference \"base:1\" (must "
         + "force) - container web is using its referenced image "
-        + base.manifestDigest().toString().substring(7, 19), refused.errorLine());
+        + base.configDigest().hex().substring(0, 12), refused.errorLine());
     assertEquals(List.of("base:1"), store().tags());
     // another tag of the same image: untagging one loses nothing, as with docker
     assertEquals(0, run("tag", "base:1", "base:2").code());
@@ -791,8 +821,11 @@ class ImageCommandsTest {
     assertEquals(0, forced.code(), forced.err());
     assertEquals("Untagged: base:2\n", forced.out());
     assertEquals(List.of(), store().tags());
-    // the container keeps its image
+    // the container keeps its image, and the image stays as docker keeps it: untagged, <none>
     assertEquals("gone\nmotd\n", run("ls", "web", "/etc").out());
+    assertEquals(List.of(base.manifestDigest()), store().readIndex().untagged());
+    assertTrue(run("images").out().lines().anyMatch(l -> l.startsWith("<none>")
+        && l.contains(base.configDigest().hex().substring(0, 12))), run("images").out());
   }
 
   @Test
@@ -859,6 +892,16 @@ class ImageCommandsTest {
         + " manifest.json or oci-layout in it): give a TAG to make an image of it, as docker"
         + " import REPOSITORY[:TAG] does", untagged.errorLine());
     Path notTar = Files.writeString(dir.resolve("notes.txt"), "words\n".repeat(200));
+    assertEquals("layerfs: " + notTar + " is not a tar archive",
+        run("import", notTar.toString()).errorLine());
+    assertEquals("layerfs: docker-archive:" + notTar + ": " + notTar + " is not a tar archive",
+        run("import", "docker-archive:" + notTar).errorLine());
+    // '-' without TAG reads nothing: it says what '-' takes, not what the input would be
+    Cli.Result noTag = run("import", "-");
+    assertEquals(1, noTag.code());
+    assertEquals("layerfs: import - reads a file system tar from standard input, as docker"
+        + " import - does: give a TAG to make an image of it (an image archive, which docker"
+        + " load reads, is imported from its file: import FILE)", noTag.errorLine());
     Cli.Result notATar = run("import", notTar.toString(), "x:1");
     assertEquals(1, notATar.code());
     assertTrue(notATar.errorLine().contains(notTar + ": neither a tar nor a compressed tar"),

@@ -183,6 +183,31 @@ class MainTest {
   }
 
   @Test
+  void lsLongAlignsOwnerGroupAndSizeOverTheListing() throws Exception {
+    Path store = dir.resolve("alignstore");
+    io.layerfs.testing.ImageBuilder.create(
+            io.layerfs.core.content.ContentStore.open(store).root())
+        .created(java.time.Instant.EPOCH).layer()
+        .dir("/etc")
+        .file("/etc/group", "root:x:0:\nshadow:x:42:\n")
+        .file("/etc/passwd", "root:x:0:0::/root:/bin/sh\n")
+        .add(io.layerfs.testing.ImageBuilder.Entry.file("/etc/shadow", new byte[3])
+            .owner(0, 42).mtime(java.time.Instant.EPOCH))
+        .add(io.layerfs.testing.ImageBuilder.Entry.file("/etc/zz", new byte[12])
+            .owner(1234567, 0).mtime(java.time.Instant.EPOCH))
+        .build("align:1");
+    Cli.Result ls = Cli.run(Map.of("TZ", "UTC"), "--store", store.toString(), "ls", "-l",
+        "align:1", "/etc");
+    assertEquals(0, ls.code(), ls.err());
+    // as ls -l: each column as wide as its widest cell, so names and sizes stay in line
+    List<String> lines = ls.out().lines()
+        .filter(l -> l.endsWith(" shadow") || l.endsWith(" zz")).toList();
+    assertEquals(List.of(
+        "-rw-r--r--    root shadow          3 1970-01-01 00:00 shadow",
+        "-rw-r--r-- 1234567   root         12 1970-01-01 00:00 zz"), lines);
+  }
+
+  @Test
   void lsAsJsonPrintsDockersPathStatALine() throws Exception {
     Path store = dir.resolve("jsonstore");
     io.layerfs.testing.ImageBuilder.create(
@@ -272,6 +297,25 @@ class MainTest {
     assertEquals(2, r.code());
     assertTrue(r.err().startsWith("layerfs: 'bogus' is not a layerfs command"), r.err());
     assertEquals(2, run("images", "--format", "xml").code());
+  }
+
+  @Test
+  void dockersCommandsThatLayerfsNamesOtherwiseSayWhatToType() {
+    // spelling suggestions would name unrelated commands here (save: verify or convert)
+    Result save = run("save", "-o", "x.tar", "app:1");
+    assertEquals(2, save.code());
+    assertEquals("layerfs: 'save' is not a layerfs command; as docker save -o FILE IMAGE:"
+        + " layerfs export IMAGE docker-archive:FILE", save.err().lines().findFirst().get());
+    assertTrue(run("load").err().startsWith("layerfs: 'load' is not a layerfs command; as docker"
+        + " load -i FILE: layerfs import FILE\n"), run("load").err());
+    Result exec = run("exec", "-it", "web", "bash");
+    assertEquals(2, exec.code());
+    assertTrue(exec.err().startsWith("layerfs: 'exec' is not a layerfs command; layerfs runs no"
+        + " processes: 'layerfs create' makes a container"), exec.err());
+    // only at the top: a volume subcommand keeps the nearest names
+    assertTrue(run("volume", "save").err().startsWith(
+        "layerfs: 'save' is not a layerfs volume command"), run("volume", "save").err());
+    assertFalse(run("volume", "save").err().contains("docker save"));
   }
 
   @Test

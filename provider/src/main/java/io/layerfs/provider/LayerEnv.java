@@ -225,7 +225,11 @@ record LayerEnv(Path store, String image, boolean readOnly, Path signedBy,
     if (xdg != null && !xdg.isEmpty()) {
       return Path.of(xdg, "layerfs").toAbsolutePath();
     }
-    return Path.of(System.getProperty("user.home"), ".local", "share", "layerfs");
+    // the XDG default under $HOME, as other tools find it; the JVM's user.home (from the
+    // password database) only when HOME is not set
+    String home = System.getenv("HOME");
+    return Path.of(home != null && !home.isEmpty() ? home : System.getProperty("user.home"),
+        ".local", "share", "layerfs");
   }
 
 }

@@ -38,7 +38,8 @@ public final class LayerFileSystems {
 
   /**
    * Commits the container's changes as a new image on top of its image (see {@link
-   * Container#commit}), tagged {@code tagOrNull} in the store when given.
+   * Container#commit}), tagged {@code tagOrNull} in the store when given, else kept untagged
+   * (found by its digest, kept by gc), as {@code docker commit} keeps a dangling image.
    *
    * @throws IllegalArgumentException for a view of an image, which has no changes to commit
    * @throws ProviderMismatchException if {@code fs} is not a layerfs file system

@@ -39,7 +39,8 @@ public final class ContainerLock implements Closeable {
   public static ContainerLock acquire(Path dir, String name) throws IOException {
     Path file = file(dir).toAbsolutePath().normalize();
     if (!HELD.add(file)) {
-      throw busy(name);
+      throw new IOException("container " + name + " is already open for writing in this "
+          + "process: close that open first (read-only opens work meanwhile)");
     }
     FileChannel channel = null;
     try {
@@ -70,7 +71,9 @@ public final class ContainerLock implements Closeable {
   }
 
   private static IOException busy(String name) {
-    return new IOException("container " + name + " is open for writing by another process");
+    return new IOException("container " + name + " is open for writing by another process: "
+        + "close it there first (read-only opens, such as layerfs cat, ls, diff and export, "
+        + "work meanwhile)");
   }
 
   @Override

@@ -71,7 +71,8 @@
  * which excludes other processes, plus a registry of the lock files this JVM holds, checked first,
  * so a second writer in the same JVM never opens (and, closing it, releases: POSIX locks belong to
  * the process) a channel on a lock file the JVM holds. The second writer gets an {@code
- * IOException} "container NAME is open for writing by another process". A read-only open takes no
+ * IOException} "container NAME is open for writing by another process: close it there first"
+ * (or "already open for writing in this process" from the registry). A read-only open takes no
  * lock and shows the state as of opening; many threads may share one open container.
  *
  * <h2>Volumes</h2>

@@ -108,7 +108,11 @@ public final class ImageAssembler {
     return store(store, config, layers, tagOrNull, os, architecture);
   }
 
-  /** Stores {@code config} and an OCI manifest of it and {@code layers}, tags it, resolves it. */
+  /**
+   * Stores {@code config} and an OCI manifest of it and {@code layers}, tags it (or, without a
+   * tag, keeps it untagged in index.json, as docker keeps a dangling image, so that gc does not
+   * take it and {@code images} lists it), resolves it.
+   */
   private static Image store(ContentStore store, ObjectNode config, ArrayNode layers,
       String tagOrNull, String os, String architecture) throws IOException {
     byte[] configJson = OciJson.toBytes(config);
@@ -123,6 +127,8 @@ public final class ImageAssembler {
     Digest manifestDigest = store.write(manifestJson);
     if (tagOrNull != null) {
       store.tag(tagOrNull, manifestDigest);
+    } else {
+      store.keepUntagged(manifestDigest);
     }
     return Images.resolve(store, manifestDigest.toString(), os, architecture);
   }

@@ -21,7 +21,8 @@ public final class ImageFlattener {
   /**
    * Writes the flattened image of {@code ref} and tags it.
    *
-   * @param tagOrNull the tag of the new image, or null for none (find it by its digest)
+   * @param tagOrNull the tag of the new image, or null to keep it untagged (find it by its
+   *     digest)
    * @throws IOException if {@code ref} is unknown or a layer cannot be read
    */
   public static Image flatten(ContentStore store, LayerStore layers, String ref,

@@ -733,7 +733,8 @@ public final class Overlay implements Closeable, FileTree {
 
   /**
    * Writes the container's changes as a new layer on top of its image's layers and a new image
-   * (config and history extended, an OCI manifest), tagged {@code tagOrNull} if given.
+   * (config and history extended, an OCI manifest), tagged {@code tagOrNull} if given, else kept
+   * untagged.
    *
    * <p>The layer is a plain OCI layer tar: whiteouts, opaque markers, hard links, parents before
    * children, names in sorted order; equal container states give an equal layer, and with a

@@ -96,9 +96,7 @@ public record Reference(String domain, String path, String tag, Digest digest) {
     if (domain.equals(DOCKER_HUB_ENDPOINT)) {
       domain = DOCKER_HUB;
     }
-    if (domain.equals(DOCKER_HUB) && path.indexOf('/') < 0) {
-      path = "library/" + path;
-    }
+    // checked as given: the library/ a Docker Hub name gets is not the user's to fix
     if (!path.equals(path.toLowerCase(Locale.ROOT))) {
       throw invalid(s, "repository name '" + path + "' must be lowercase");
     }
@@ -107,6 +105,9 @@ public record Reference(String domain, String path, String tag, Digest digest) {
         throw invalid(s, "bad repository name component '" + component + "' (lowercase letters"
             + " and digits, separated by '.', '_', '__' or dashes)");
       }
+    }
+    if (domain.equals(DOCKER_HUB) && path.indexOf('/') < 0) {
+      path = "library/" + path;
     }
     if (domain.length() + 1 + path.length() > MAX_NAME) {
       throw invalid(s, "repository name longer than " + MAX_NAME + " characters");

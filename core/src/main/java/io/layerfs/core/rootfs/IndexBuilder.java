@@ -31,6 +31,10 @@ import java.util.concurrent.Future;
  * nor verifies it and the streams it uses, which a fresh JVM pays for by the class.
  */
 final class IndexBuilder {
+  /** What mends a layer blob that is damaged or gone: said where the read fails. */
+  static final String RESTORE = "layerfs fsck --repair moves a damaged blob aside, and "
+      + "importing or pulling the image again restores it";
+
   private final ContentStore store;
 
   IndexBuilder(ContentStore store) {
@@ -86,7 +90,8 @@ final class IndexBuilder {
     }
     return new IOException("layer blob " + store.blobPath(layer.digest()) + " is damaged: its "
         + "bytes do not hash to the layer digest: expected " + layer.digest() + " ("
-        + layer.size() + " bytes), actual " + actual.digest() + " (" + actual.size() + " bytes)");
+        + layer.size() + " bytes), actual " + actual.digest() + " (" + actual.size() + " bytes)"
+        + "; " + RESTORE);
   }
 
   private static String hex(byte[] b, int max) {
@@ -153,7 +158,9 @@ final class IndexBuilder {
     try {
       maxInflated = maxInflated(Files.size(store.blobPath(digest)));
     } catch (NoSuchFileException e) {
-      throw store.missing(digest);
+      // no uncompressed copy either (the caller looked first): only the image's source has it
+      throw new NoSuchFileException(store.blobPath(digest).toString(), null, "layer blob "
+          + digest + " is not in store " + store.root() + "; " + RESTORE);
     }
     Path temp = store.newTempFile("blob");
     // the compressed blob's digest and size, read on its own: the decompressor may stop at the

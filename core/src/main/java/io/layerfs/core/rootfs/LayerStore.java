@@ -520,7 +520,9 @@ public final class LayerStore implements Closeable {
     }
     Compression labelled = MediaTypes.layerCompression(layer.mediaType());
     if (!compressed) {
-      throw store.missing(diffId);
+      // an uncompressed layer is its own only copy here
+      throw new NoSuchFileException(store.blobPath(diffId).toString(), null, "layer blob "
+          + diffId + " is not in store " + store.root() + "; " + IndexBuilder.RESTORE);
     }
     if (store.contains(layer.digest())) {
       // the bytes decide, not the label: skopeo 1.9 labels some uncompressed layers tar+gzip

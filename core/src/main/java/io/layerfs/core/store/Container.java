@@ -75,13 +75,15 @@ public final class Container implements FileTree {
 
   /**
    * Opens container {@code name} of {@code store}, creating it from {@code imageOrNull} on first
-   * use. A read-only open takes no lock and shows the current state; every mutation of it throws
+   * use (an open that creates it and then fails, say on a damaged layer blob, removes it again).
+   * A read-only open takes no lock and shows the current state; every mutation of it throws
    * {@link ReadOnlyFileSystemException}.
    *
    * @throws IllegalArgumentException for a bad name, a missing container without image, or an
    *     image other than the container's
-   * @throws IOException "container NAME is open for writing by another process" for a second
-   *     writer
+   * @throws IOException "container NAME is open for writing by another process: close it there
+   *     first ..." for a second writer ("... already open for writing in this process ..." when
+   *     this JVM has it open)
    */
   public static Container open(ContentStore store, LayerStore layers, String name,
       String imageOrNull, boolean readOnly) throws IOException {
@@ -99,7 +101,25 @@ public final class Container implements FileTree {
    */
   public static Container open(ContentStore store, LayerStore layers, String name,
       String imageOrNull, boolean readOnly, List<String> mountSpecsOrNull) throws IOException {
-    return prepare(store, layers, name, imageOrNull, readOnly, mountSpecsOrNull).build();
+    ContainerDirectory.checkName(name);
+    boolean existed = Files.exists(ContainerDirectory.containers(store).resolve(name)
+        .resolve(JSON));
+    Prepared prepared = prepare(store, layers, name, imageOrNull, readOnly, mountSpecsOrNull);
+    try {
+      return prepared.build();
+    } catch (IOException | RuntimeException e) {
+      if (!existed && prepared.dir != null) {
+        // the record is written before the layers are indexed: an open that created the
+        // container and then failed (a layer blob damaged or gone) leaves none behind, as a
+        // failed docker create leaves none, so that the same open works once the image is whole
+        try {
+          remove(store, name);
+        } catch (IOException | RuntimeException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+      }
+      throw e;
+    }
   }
 
   /**
@@ -648,7 +668,9 @@ public final class Container implements FileTree {
 
   /**
    * Writes the container's changes as a new layer on top of its image's layers and a new image,
-   * tagged {@code tagOrNull} if given (see {@link Overlay#commit}).
+   * tagged {@code tagOrNull} if given, else kept untagged in the store's index.json (found by
+   * its digest, listed as {@code <none>}, kept by gc), as {@code docker commit} keeps a dangling
+   * image (see {@link Overlay#commit}).
    */
   public Image commit(String tagOrNull, CommitOptions options, Progress progress)
       throws IOException {

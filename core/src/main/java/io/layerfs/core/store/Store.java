@@ -202,6 +202,16 @@ public final class Store implements Closeable {
     return content.forgetUntagged(digest);
   }
 
+  /**
+   * Keeps the stored image {@code manifest} (or image index) in index.json without a tag, unless
+   * an entry already holds it: listed as {@code <none>}, found by its digest or ID, kept by
+   * {@link #gc} (as docker keeps the image of a container whose last tag a forced {@code rmi}
+   * took).
+   */
+  public void keepUntagged(Digest manifest) throws IOException {
+    content.keepUntagged(manifest);
+  }
+
   /** Removes a tag; the image's blobs stay until {@link #gc}. False if there was none. */
   public boolean untag(String tag) throws IOException {
     return content.untag(tag);
@@ -343,7 +353,10 @@ public final class Store implements Closeable {
     return RootfsImport.importTar(content, in, source, tag, Instant.now());
   }
 
-  /** Squashes an image into one layer (old history kept, marked {@code empty_layer}). */
+  /**
+   * Squashes an image into one layer (old history kept, marked {@code empty_layer}), tagged
+   * {@code tagOrNull}, or kept untagged without it (see {@link #untaggedImages}).
+   */
   public Image flatten(String ref, String tagOrNull, Compression compression, Progress progress)
       throws IOException {
     return ImageFlattener.flatten(content, layers(), ref, tagOrNull, compression, progress);

@@ -217,7 +217,9 @@ public final class ImageTransfer {
           + " a device): an archive is read from a file");
     }
     if (!isArchive(file)) {
-      throw new IOException(name + ": " + file + " is not a tar archive");
+      // name is the transport (docker-archive:FILE), or the file itself: say that once
+      throw new IOException((name.equals(file.toString()) ? "" : name + ": ") + file
+          + " is not a tar archive");
     }
     return UnpackedArchive.unpack(file, store.stateDir(), progress);
   }

@@ -148,6 +148,9 @@ class ContainerCommitTest {
           later.layers().get(later.layers().size() - 1).digest(),
           "file times are the files' own: the layer does not depend on when it is committed");
       assertSameTree(store, layers, c, now);
+      // without a tag each image is kept untagged, as docker commit keeps a dangling image
+      assertTrue(store.readIndex().untagged().containsAll(List.of(zstd.manifestDigest(),
+          none.manifestDigest(), now.manifestDigest(), later.manifestDigest())));
       // the clamp: every time in the layer is at most the epoch
       for (TarArchiveEntry e : entries(store, a)) {
         assertTrue(!e.getLastModifiedTime().toInstant().isAfter(epoch), e.getName());

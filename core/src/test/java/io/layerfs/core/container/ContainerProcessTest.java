@@ -89,7 +89,9 @@ class ContainerProcessTest {
       assertEquals("locked", firstLine(h));
       IOException e = assertThrows(IOException.class,
           () -> Container.open(store, layers, "web", null, false));
-      assertEquals("container web is open for writing by another process", e.getMessage());
+      assertEquals("container web is open for writing by another process: close it there first "
+          + "(read-only opens, such as layerfs cat, ls, diff and export, work meanwhile)",
+          e.getMessage());
       try (Container ro = Container.open(store, layers, "web", null, true)) {
         assertEquals("parent", ContainerFixture.readString(ro, "/etc/hosts"));
       }

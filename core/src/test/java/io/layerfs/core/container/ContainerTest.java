@@ -36,6 +36,7 @@ import java.nio.file.ReadOnlyFileSystemException;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -76,6 +77,36 @@ class ContainerTest {
   private List<Path> blobFiles() throws IOException {
     try (Stream<Path> s = Files.walk(store.root().resolve("blobs"))) {
       return s.filter(Files::isRegularFile).sorted().toList();
+    }
+  }
+
+  @Test
+  void anOpenThatCreatesAndCannotReadTheLayersLeavesNoContainer() throws IOException {
+    ContentStore other = ContentStore.open(tmp.resolve("other"));
+    Image built = ContainerFixture.build(other);
+    Path blob = other.blobPath(built.layers().get(0).digest());
+    Path aside = Files.move(blob, tmp.resolve("aside"));
+    try (LayerStore fresh = new LayerStore(other)) {
+      IOException e = assertThrows(IOException.class,
+          () -> Container.open(other, fresh, "new", ContainerFixture.IMAGE, false));
+      assertTrue(e.getMessage().contains(built.layers().get(0).digest().toString()),
+          e.getMessage());
+      assertEquals(List.of(), Container.list(other), "a failed create leaves no container");
+      assertEquals(Map.of(), other.readIndex().holds(), "nor its hold");
+      Files.move(aside, blob);
+      // the same open works once the image is whole again
+      Container.open(other, fresh, "new", ContainerFixture.IMAGE, false).close();
+      assertEquals(List.of("new"), Container.list(other));
+    }
+    // a failed reopen of a container that existed keeps it
+    Files.delete(other.blobPath(built.layers().get(0).diffId()));
+    Files.move(blob, aside);
+    try (Stream<Path> s = Files.walk(other.stateDir().resolve("index"))) {
+      s.filter(Files::isRegularFile).forEach(f -> f.toFile().delete());
+    }
+    try (LayerStore fresh = new LayerStore(other)) {
+      assertThrows(IOException.class, () -> Container.open(other, fresh, "new", null, false));
+      assertEquals(List.of("new"), Container.list(other));
     }
   }
 
@@ -571,7 +602,8 @@ class ContainerTest {
   void secondWriterIsRefusedReadOnlyWorks() throws IOException {
     IOException e = assertThrows(IOException.class,
         () -> Container.open(store, layers, "web", null, false));
-    assertEquals("container web is open for writing by another process", e.getMessage());
+    assertEquals("container web is already open for writing in this process: close that open "
+        + "first (read-only opens work meanwhile)", e.getMessage());
     try (Container ro = Container.open(store, layers, "web", null, true)) {
       assertEquals("x\n", readString(ro, "/d1/sub/x"));
     }

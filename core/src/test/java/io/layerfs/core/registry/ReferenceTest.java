@@ -87,6 +87,16 @@ class ReferenceTest {
   }
 
   @Test
+  void aBadNameIsShownAsGivenWithoutTheLibraryPrefix() {
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> Reference.parse("Bad Ref"));
+    assertTrue(e.getMessage().contains("repository name 'Bad Ref' must be lowercase"),
+        e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> Reference.parse("a..b"));
+    assertTrue(e.getMessage().contains("component 'a..b'"), e.getMessage());
+  }
+
+  @Test
   void refusesTagsLongerThan128() {
     String s = "app:" + "t".repeat(129);
     assertThrows(IllegalArgumentException.class, () -> Reference.parse(s));

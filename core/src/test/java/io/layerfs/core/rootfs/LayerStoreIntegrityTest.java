@@ -24,6 +24,7 @@ import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
@@ -409,12 +410,29 @@ class LayerStoreIntegrityTest {
       }
       try (LayerStore layers = new LayerStore(store)) {
         IOException e = assertThrows(IOException.class, () -> layers.index(layer), damage);
-        assertNames(e, compressed, layer.digest(), "damaged");
+        assertNames(e, compressed, layer.digest(), "damaged",
+            "layerfs fsck --repair moves a damaged blob aside, and importing or pulling the image"
+                + " again restores it");
         assertFalse(e.getMessage().contains("diff_id"), e.getMessage());
         assertFalse(store.contains(layer.diffId()), "no uncompressed blob after " + damage);
       }
       compressed.toFile().setWritable(true);
       Files.write(compressed, good);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = Compression.class, names = {"GZIP", "NONE"})
+  void aMissingLayerBlobNamesItAndWhatRestoresIt(Compression compression) throws IOException {
+    Layer layer = build(compression);
+    Path blob = store.blobPath(layer.digest());
+    Files.delete(blob);
+    try (LayerStore layers = new LayerStore(store)) {
+      NoSuchFileException e = assertThrows(NoSuchFileException.class, () -> layers.index(layer));
+      assertEquals(blob.toString(), e.getFile());
+      assertEquals("layer blob " + layer.digest() + " is not in store " + store.root()
+          + "; layerfs fsck --repair moves a damaged blob aside, and importing or pulling the"
+          + " image again restores it", e.getReason());
     }
   }
 
