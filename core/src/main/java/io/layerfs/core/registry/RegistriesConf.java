@@ -119,16 +119,18 @@ final class RegistriesConf {
   }
 
   /**
-   * The table whose prefix is the longest match of {@code reference}'s repository name (its tag
-   * or digest not counted, as containers/image matches), or null; of equally long ones, the first
-   * in prefix order.
+   * The table whose prefix matches {@code reference}'s repository name (its tag or digest not
+   * counted, as containers/image matches) and is the longest, or null; of equally long ones, the
+   * first in prefix order.
    */
   Registry find(Reference reference) {
     String ref = reference.name();
     Registry best = null;
     int bestLength = -1;
     for (Registry r : registries) {
-      int length = matchLength(ref, r.prefix());
+      // scored by the prefix's length, as containers/image scores it: a wildcard's is its own
+      // ("*.example.com"), not that of the host it matched
+      int length = matchLength(ref, r.prefix()) < 0 ? -1 : r.prefix().length();
       if (length > bestLength) {
         best = r;
         bestLength = length;

@@ -158,6 +158,20 @@ class RegistriesConfTest {
   }
 
   @Test
+  void aLongerPrefixBeatsAWildcardThatMatchesTheSameHost() throws IOException {
+    RegistriesConf conf = RegistriesConf.parse("""
+        [[registry]]
+        prefix = "*.example.test"
+        location = "w.test"
+        [[registry]]
+        location = "ab.example.test"
+        """, FILE);
+    // "*.example.test" is 14 characters, "ab.example.test" 15: the exact host wins, as in skopeo
+    assertEquals("ab.example.test", prefixFor(conf, "ab.example.test/app:1"));
+    assertEquals("*.example.test", prefixFor(conf, "c.example.test/app:1"));
+  }
+
+  @Test
   void blockedIsAskedOfEachPlaceASourceGoesTo() throws IOException {
     RegistriesConf conf = RegistriesConf.parse("""
         [[registry]]
