@@ -131,6 +131,20 @@ final class RegistriesConfIT {
     bothPull(conf, "regconf.test/team/app:v1", LAYERED);
   }
 
+  /**
+   * Of a wildcard and a longer prefix for the same host, the longer wins: containers/image
+   * compares the lengths of the prefixes, not of what they match.
+   */
+  @Test
+  void aLongerPrefixBeatsAWildcardOfTheSameHost() {
+    Path conf = conf("[[registry]]", "prefix = \"*.regconf.test\"",
+        "location = \"" + mirror.address() + "\"", "insecure = true",
+        "[[registry]]", "prefix = \"ab.regconf.test\"",
+        "location = \"" + primary.address() + "\"", "insecure = true");
+    bothPull(conf, "ab.regconf.test/layerfs/both:v1", LAYERED);
+    bothPull(conf, "a.regconf.test/layerfs/both:v1", BASE);
+  }
+
   @Test
   void aBlockedPrefixIsRefusedNamingTheFile() {
     String blocked = primary.address() + "/blocked";
