@@ -46,10 +46,10 @@ final class RegistriesConf {
       List<Endpoint> mirrors, Path file) {}
 
   /**
-   * Where a pull of a reference may come from, in order: its repository there, whether that
-   * endpoint may be spoken to in plain HTTP or unverified TLS, and the table that sent it there.
+   * Where a pull of a reference may come from, in order: its repository there, and whether that
+   * endpoint may be spoken to in plain HTTP or unverified TLS.
    */
-  record Source(Reference reference, boolean insecure, Registry registryOrNull) {}
+  record Source(Reference reference, boolean insecure) {}
 
   private final List<Registry> registries;
 
@@ -148,7 +148,7 @@ final class RegistriesConf {
   List<Source> pullSources(Reference reference) throws IOException {
     Registry r = find(reference);
     if (r == null) {
-      return List.of(new Source(reference, false, null));
+      return List.of(new Source(reference, false));
     }
     boolean digested = reference.digest() != null;
     List<Endpoint> endpoints = new ArrayList<>();
@@ -165,7 +165,7 @@ final class RegistriesConf {
     endpoints.add(r.primary());
     List<Source> sources = new ArrayList<>();
     for (Endpoint e : endpoints) {
-      sources.add(new Source(rewrite(reference, r, e), e.insecure(), r));
+      sources.add(new Source(rewrite(reference, r, e), e.insecure()));
     }
     return sources;
   }

@@ -298,13 +298,6 @@ public final class RegistryClient implements Closeable {
    */
   private <T> T fromSources(Reference reference, SourceCall<T> call) throws IOException {
     List<Reference> sources = pullSources(reference);
-    if (sources.size() == 1) {
-      String blocked = registries().blocked(sources.get(0));
-      if (blocked != null) {
-        throw new IOException(blocked);
-      }
-      return call.apply(sources.get(0));
-    }
     List<IOException> failures = new ArrayList<>();
     for (int i = 0; i < sources.size(); i++) {
       Reference source = sources.get(i);
@@ -318,7 +311,9 @@ public final class RegistryClient implements Closeable {
           http.checkReachable(source.endpoint()); // a place that is down: the next, at once
         }
         T result = call.apply(source);
-        served.put(reference.name(), source.name());
+        if (sources.size() > 1) {
+          served.put(reference.name(), source.name());
+        }
         return result;
       } catch (InterruptedIOException e) {
         throw e;
@@ -327,6 +322,9 @@ public final class RegistryClient implements Closeable {
       }
     }
     IOException last = failures.get(failures.size() - 1);
+    if (failures.size() == 1) {
+      throw last; // the one place there is: its own error
+    }
     StringJoiner others = new StringJoiner("; ", " (tried before it, as registries.conf says: ",
         ")");
     for (IOException e : failures.subList(0, failures.size() - 1)) {
@@ -352,9 +350,6 @@ public final class RegistryClient implements Closeable {
    */
   List<Reference> pullSources(Reference reference) throws IOException {
     List<RegistriesConf.Source> sources = registries().pullSources(reference);
-    if (sources.size() == 1 && sources.get(0).registryOrNull() == null) {
-      return List.of(reference);
-    }
     String before = served.get(reference.name());
     List<Reference> ordered = new ArrayList<>(sources.size());
     for (RegistriesConf.Source s : sources) {

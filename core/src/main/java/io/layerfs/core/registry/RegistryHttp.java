@@ -195,7 +195,7 @@ final class RegistryHttp {
   URI base(String registry) throws IOException {
     String scheme = schemes.get(registry);
     if (scheme == null) {
-      if (!options.tlsVerify() || insecure.contains(registry)) {
+      if (!verifies(registry)) {
         scheme = isLoopback(registry) ? probeLoopback(registry, false) : probe(registry);
       } else if (options.loopbackHttp() && isLoopback(registry)) {
         scheme = probeLoopback(registry, true);
@@ -208,6 +208,16 @@ final class RegistryHttp {
       schemes.put(registry, scheme);
     }
     return URI.create(scheme + "://" + registry + "/");
+  }
+
+  /** Whether TLS is verified for {@code registry}: not with tlsVerify off or when insecure. */
+  private boolean verifies(String registry) {
+    return options.tlsVerify() && !insecure.contains(registry);
+  }
+
+  /** Whether {@link #base} finds {@code registry}'s scheme with a request, not by rule. */
+  private boolean probesScheme(String registry) {
+    return !verifies(registry) || (options.loopbackHttp() && isLoopback(registry));
   }
 
   /** Sends the call (see the class comment) and returns the final response. */
@@ -443,7 +453,12 @@ final class RegistryHttp {
     }
     URI uri = URI.create("https://" + registry + "/v2/");
     try {
+      boolean asked = !schemes.containsKey(registry) && probesScheme(registry);
       uri = base(registry).resolve("/v2/");
+      if (asked && schemes.containsKey(registry)) {
+        reachable.add(registry); // base's probe had an answer: no second request
+        return;
+      }
       probeStatus(uri.toString());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

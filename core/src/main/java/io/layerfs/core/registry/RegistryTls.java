@@ -44,7 +44,7 @@ final class RegistryTls implements Supplier<SSLContext> {
     try {
       SSLContext context = SSLContext.getInstance("TLS");
       context.init(new KeyManager[] {keys},
-          new TrustManager[] {verify ? new UnlessInsecure() : new TrustingAll()}, null);
+          new TrustManager[] {verify ? trust() : new TrustingAll()}, null);
       return context;
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("no TLS in this JVM: " + e.getMessage(), e);
@@ -53,7 +53,7 @@ final class RegistryTls implements Supplier<SSLContext> {
 
   private synchronized RegistryTrust trust() {
     if (trust == null) {
-      trust = new RegistryTrust(directories);
+      trust = new RegistryTrust(directories, insecure);
     }
     return trust;
   }
@@ -73,7 +73,7 @@ final class RegistryTls implements Supplier<SSLContext> {
     }
     try {
       keys.prepare(host, port);
-      if (verify && !insecure.contains(key(host, port))) {
+      if (verify && !insecure.contains(RegistryTrust.key(host, port))) {
         trust().prepare(host, port);
       }
     } catch (IOException | CertificateException e) {
@@ -92,76 +92,7 @@ final class RegistryTls implements Supplier<SSLContext> {
     boolean hasPort = colon > close && (close >= 0 || registry.indexOf(':') == colon);
     String host = hasPort ? registry.substring(0, colon) : registry;
     int port = hasPort ? Integer.parseInt(registry.substring(colon + 1)) : 443;
-    insecure.add(key(host, port));
-  }
-
-  private static String key(String host, int port) {
-    String bare = host.startsWith("[") && host.endsWith("]")
-        ? host.substring(1, host.length() - 1) : host;
-    return bare.toLowerCase(java.util.Locale.ROOT) + " " + port;
-  }
-
-  /**
-   * The registries' trust ({@link RegistryTrust}), except for those a registries.conf marks
-   * insecure, whose certificates are not checked.
-   */
-  private final class UnlessInsecure extends X509ExtendedTrustManager {
-    private boolean unchecked(SSLEngine engine) {
-      return engine != null && engine.getPeerHost() != null
-          && insecure.contains(key(engine.getPeerHost(), engine.getPeerPort()));
-    }
-
-    private boolean unchecked(Socket socket) {
-      return socket != null && socket.getInetAddress() != null
-          && (insecure.contains(key(socket.getInetAddress().getHostName(), socket.getPort()))
-              || insecure.contains(key(socket.getInetAddress().getHostAddress(),
-                  socket.getPort())));
-    }
-
-    @Override
-    public void checkServerTrusted(X509Certificate[] chain, String type, SSLEngine e)
-        throws CertificateException {
-      if (!unchecked(e)) {
-        trust().checkServerTrusted(chain, type, e);
-      }
-    }
-
-    @Override
-    public void checkServerTrusted(X509Certificate[] chain, String type, Socket s)
-        throws CertificateException {
-      if (!unchecked(s)) {
-        trust().checkServerTrusted(chain, type, s);
-      }
-    }
-
-    @Override
-    public void checkServerTrusted(X509Certificate[] chain, String type)
-        throws CertificateException {
-      trust().checkServerTrusted(chain, type);
-    }
-
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String type, SSLEngine e)
-        throws CertificateException {
-      trust().checkClientTrusted(chain, type, e);
-    }
-
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String type, Socket s)
-        throws CertificateException {
-      trust().checkClientTrusted(chain, type, s);
-    }
-
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String type)
-        throws CertificateException {
-      trust().checkClientTrusted(chain, type);
-    }
-
-    @Override
-    public X509Certificate[] getAcceptedIssuers() {
-      return trust().getAcceptedIssuers();
-    }
+    insecure.add(RegistryTrust.key(host, port));
   }
 
   /** No certificate or host name check: what {@code --tls-verify=false} asks for. */

@@ -12,7 +12,9 @@ import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import javax.net.ssl.SSLEngine;
@@ -38,9 +40,24 @@ final class RegistryTrust extends X509ExtendedTrustManager {
   /** A registry's own authorities and the directory they came from (named in errors). */
   private record Authorities(Path dir, X509ExtendedTrustManager manager) {}
 
-  /** Trust for registries: the JVM's authorities, and those of each one's directory. */
-  RegistryTrust(CertsDirectories directories) {
+  /** "HOST PORT" ({@link #key}) of the registries whose certificates are not checked. */
+  private final Set<String> insecure;
+
+  /**
+   * Trust for registries: the JVM's authorities, and those of each one's directory; none checked
+   * for a registry in {@code insecure} (a registries.conf's {@code insecure = true}), a set the
+   * caller may add to later.
+   */
+  RegistryTrust(CertsDirectories directories, Set<String> insecure) {
     this.directories = directories;
+    this.insecure = insecure;
+  }
+
+  /** How {@code insecure} names a registry: its host (no brackets), lower case, and port. */
+  static String key(String host, int port) {
+    String bare = host.startsWith("[") && host.endsWith("]")
+        ? host.substring(1, host.length() - 1) : host;
+    return bare.toLowerCase(Locale.ROOT) + " " + port;
   }
 
   /**
@@ -59,6 +76,10 @@ final class RegistryTrust extends X509ExtendedTrustManager {
   @Override
   public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
       throws CertificateException {
+    if (engine != null && engine.getPeerHost() != null
+        && insecure.contains(key(engine.getPeerHost(), engine.getPeerPort()))) {
+      return;
+    }
     Optional<Authorities> own = engine == null || engine.getPeerHost() == null ? Optional.empty()
         : authorities(engine.getPeerHost(), engine.getPeerPort());
     if (own.isEmpty()) {

@@ -45,7 +45,7 @@
  * and the place that served it first for every later request of that repository (the others
  * after it); a place whose own table is {@code blocked} is not asked, an {@code insecure} one is
  * spoken to as with {@code tlsVerify} off ({@code RegistryHttp.allowInsecure}, per host and
- * port in {@code RegistryTls}), and {@code --creds} are withheld from a place on another host.
+ * port in {@code RegistryTrust}), and {@code --creds} are withheld from a place on another host.
  * A push is only checked against {@code blocked} and {@code insecure}. A reference's registry
  * may be an IPv6 address in brackets; its image's tag in
  * the store is kept in {@code index.json} in the form {@code oci.RefNames} gives it. A 401 is

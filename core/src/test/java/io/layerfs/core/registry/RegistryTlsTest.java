@@ -21,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
@@ -155,13 +156,13 @@ class RegistryTlsTest {
     URI v2 = URI.create("https://" + ref.substring(0, ref.indexOf('/')) + "/v2/");
     Path certs = Files.createDirectories(tmp.resolve("certs"));
     Files.copy(forAddress.resolveSibling("address.crt"), certs.resolve("ca.crt"));
-    RegistryTrust trust = new RegistryTrust(new CertsDirectories(List.of(), certs));
+    RegistryTrust trust = new RegistryTrust(new CertsDirectories(List.of(), certs), Set.of());
     assertEquals(200, get(trust, v2));
     assertFalse(trust.systemRead(), "the JVM's trust store was read for a private authority");
     // a certificate the registry's own do not vouch for is asked of the JVM's
     Path other = Files.createDirectories(tmp.resolve("other"));
     Files.copy(forLocalhost.resolveSibling("localhost.crt"), other.resolve("ca.crt"));
-    RegistryTrust otherTrust = new RegistryTrust(new CertsDirectories(List.of(), other));
+    RegistryTrust otherTrust = new RegistryTrust(new CertsDirectories(List.of(), other), Set.of());
     assertThrows(IOException.class, () -> get(otherTrust, v2));
     assertTrue(otherTrust.systemRead());
   }
