@@ -248,7 +248,9 @@ class HostileRegistryTest {
         return true;
       };
       IOException e = failedPull();
-      long from = resumedFrom(registry.requests("/blobs/" + layer).get(1).range());
+      // this round's resume, the last request: the rounds' resumes may start at other offsets
+      List<HostileRegistry.Request> requests = registry.requests("/blobs/" + layer);
+      long from = resumedFrom(requests.get(requests.size() - 1).range());
       assertTrue(from > 0 && from <= cut, String.valueOf(from));
       assertOneLine(e, "registry " + registry.address() + ": blob " + layer,
           "asked for bytes=" + from + "- but got Content-Range 'bytes " + (from + shift) + "-");
