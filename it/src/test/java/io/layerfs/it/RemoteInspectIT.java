@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.layerfs.testing.ImageBuilder;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -26,14 +27,17 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code layerfs inspect docker://REF} next to {@code skopeo inspect docker://REF} on the run's
- * docker-registry: an OCI image, a Docker schema 2 one and an image index give the same JSON
- * (skopeo's fields; layerfs adds LayersData, which this skopeo does not print), the same
- * {@code --config}, and {@code --raw} and {@code --config --raw} byte for byte.
+ * docker-registry: OCI images, Docker schema 2 ones (one with a config as docker build writes
+ * it) and an image index give the same JSON (skopeo's fields; layerfs adds LayersData, which
+ * this skopeo does not print), the same {@code --config}, and {@code --raw} and {@code --config
+ * --raw} byte for byte.
  */
 final class RemoteInspectIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String INDEX = "index";
   private static final String V2S2 = "v2s2";
+  /** A Docker config as docker build writes one, with what skopeo converts and escapes. */
+  private static final String DOCKER = "docker";
 
   @TempDir static Path work;
   private static String repository;
@@ -49,13 +53,14 @@ final class RemoteInspectIT {
     }
     Tools.run("skopeo", "copy", "-q", "--format", "v2s2", "--dest-tls-verify=false",
         "oci:" + layout + ":" + UmociImages.LAYERED, "docker://" + repository + ":" + V2S2);
+    copy("dir:" + dockerDir(work.resolve("docker-dir")), DOCKER);
     addIndex(images.layout());
     Tools.run("skopeo", "copy", "-q", "--all", "--dest-tls-verify=false",
         "oci:" + layout + ":" + INDEX, "docker://" + repository + ":" + INDEX);
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {UmociImages.BASE, UmociImages.LAYERED, V2S2, INDEX})
+  @ValueSource(strings = {UmociImages.BASE, UmociImages.LAYERED, V2S2, DOCKER, INDEX})
   void inspectShowsWhatSkopeoShows(String tag) throws IOException {
     String ref = "docker://" + repository + ":" + tag;
     String skopeoText = skopeo("inspect", "--tls-verify=false", ref);
@@ -83,7 +88,7 @@ final class RemoteInspectIT {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {UmociImages.BASE, V2S2, INDEX})
+  @ValueSource(strings = {UmociImages.BASE, V2S2, DOCKER, INDEX})
   void rawIsByteForByteWhatSkopeoPrints(String tag) {
     String ref = "docker://" + repository + ":" + tag;
     for (List<String> options : List.of(List.of("--raw"), List.of("--config", "--raw"))) {
@@ -157,6 +162,49 @@ final class RemoteInspectIT {
     tagged.put("size", bytes.length);
     tagged.putObject("annotations").put("org.opencontainers.image.ref.name", INDEX);
     Files.write(layout.resolve("index.json"), JSON.writeValueAsBytes(layoutIndex));
+  }
+
+  /**
+   * A Docker schema 2 image in skopeo's dir: layout, its config as docker build writes one:
+   * Docker-only fields (container_config, docker_version), maps whose keys are out of order,
+   * {@code &} and {@code <} in strings, a time with an offset. Copied as it is, it keeps its
+   * bytes (a copy from OCI would rewrite the config).
+   */
+  private static Path dockerDir(Path dir) throws IOException {
+    Files.createDirectories(dir);
+    byte[] tar = ImageBuilder.tar(List.of(ImageBuilder.Entry.file("hello",
+        "hi\n".getBytes(StandardCharsets.UTF_8))));
+    java.io.ByteArrayOutputStream gz = new java.io.ByteArrayOutputStream();
+    try (java.util.zip.GZIPOutputStream out = new java.util.zip.GZIPOutputStream(gz)) {
+      out.write(tar);
+    }
+    byte[] layer = gz.toByteArray();
+    String config = """
+        {"architecture": "amd64",
+         "config": {"Hostname": "", "User": "1000", "Env": ["PATH=/usr/bin", "X=a<b>&c"],
+           "Cmd": ["/bin/sh", "-c", "echo hi && exit"], "Labels": {"zz": "1", "aa": "2"},
+           "ExposedPorts": {"80/tcp": {}, "443/tcp": {}}, "Volumes": {"/data": {}},
+           "WorkingDir": "/w", "ArgsEscaped": true, "OnBuild": null, "Image": "sha256:ab"},
+         "container": "c0ffee", "container_config": {"Hostname": "x", "Cmd": ["/bin/sh"]},
+         "created": "2023-04-05T06:07:08.900000000+02:00", "docker_version": "20.10.24",
+         "history": [{"created": "2023-04-05T06:07:08.5Z",
+           "created_by": "/bin/sh -c #(nop) ADD file:x in / && true"}],
+         "os": "linux", "rootfs": {"type": "layers", "diff_ids": ["sha256:%s"]}}
+        """.formatted(sha256(tar));
+    byte[] configBytes = config.getBytes(StandardCharsets.UTF_8);
+    String manifest = """
+        {"schemaVersion": 2,
+         "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+         "config": {"mediaType": "application/vnd.docker.container.image.v1+json",
+           "size": %d, "digest": "sha256:%s"},
+         "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+           "size": %d, "digest": "sha256:%s"}]}
+        """.formatted(configBytes.length, sha256(configBytes), layer.length, sha256(layer));
+    Files.write(dir.resolve(sha256(configBytes)), configBytes);
+    Files.write(dir.resolve(sha256(layer)), layer);
+    Files.writeString(dir.resolve("manifest.json"), manifest);
+    Files.writeString(dir.resolve("version"), "Directory Transport Version: 1.1\n");
+    return dir;
   }
 
   private static String sha256(byte[] bytes) {
