@@ -84,7 +84,7 @@ final class RemoteInspect {
       return tags;
     } catch (IOException e) {
       in.err().println("layerfs: warning: RepoTags left null: " + e.getMessage()
-          + " (--no-tags skips the listing)");
+          + "; --no-tags skips the listing");
       return NullNode.instance;
     }
   }
