@@ -36,20 +36,47 @@ import picocli.CommandLine.Model.CommandSpec;
  *
  * <p>JSON is one array with an object a name. As with docker, a name that is neither is
  * reported after the others are printed, one line each, and the exit code is then 1.
+ *
+ * <p>{@code docker://REF} names an image in a registry instead, shown as skopeo shows it
+ * ({@link RemoteInspect}); the store is not opened.
  */
 final class InspectCommand implements CliCommand {
   /** What {@code --type} may ask for; null (absent) looks for a container, then an image. */
   private static final List<String> TYPES = List.of("container", "image");
+  /** The transport prefix that names an image in a registry, as skopeo writes it. */
+  private static final String REGISTRY = "docker://";
 
   static CommandSpec spec() {
     CommandSpec spec = Specs.command(new InspectCommand(), "inspect",
         "Show containers (their image, layers, writable layer size and mounts) and images "
-            + "(their ID, tags, runtime config, platform and layers), as 'docker inspect' does.");
+            + "(their ID, tags, runtime config, platform and layers), as 'docker inspect' does; "
+            + "an image in a registry (docker://REF), as 'skopeo inspect' does.");
     spec.addOption(FormatOption.spec());
     spec.addOption(Specs.option("--type", "TYPE", "Only containers (container) or only images "
         + "(image); by default a container of the name, else an image.").build());
+    spec.addOption(Specs.flag("--raw", "docker://REF: the manifest (or image index) exactly as "
+        + "served; with --config, the config blob as stored."));
+    spec.addOption(Specs.flag("--config", "docker://REF: the image config, as skopeo prints it "
+        + "(its OCI fields)."));
+    spec.addOption(Specs.flag("--no-tags", "docker://REF: do not list the repository's tags "
+        + "(RepoTags is then [])."));
+    spec.addOption(Specs.option("--platform", "OS/ARCH[/VARIANT]", "docker://REF: the "
+        + "platform to pick from an image index (default linux/amd64).")
+        .defaultValue("linux/amd64").build());
+    RegistryFlags.addTo(spec);
     spec.addPositional(Specs.names("NAME", "Containers, or images: a tag, image ID or manifest "
-        + "digest."));
+        + "digest; or one docker://REF, an image in a registry."));
+    // lines of at most 80 columns: picocli wraps a longer footer line without indenting it
+    spec.usageMessage().footer(
+        "%ndocker://REF inspects an image in a registry without pulling it, as 'skopeo",
+        "  inspect docker://REF' does, and prints skopeo's JSON: Name, Digest,",
+        "  RepoTags, Created, DockerVersion, Labels, Architecture, Os, Layers,",
+        "  LayersData, Env (--format does not apply). Registries.conf mirrors serve",
+        "  it as they serve pull. Unlike skopeo, a registry that refuses to list",
+        "  the tags does not fail the command: RepoTags is null and a warning says",
+        "  why. The registry options (--tls-verify, --cert-dir, --registries-conf,",
+        "  --creds) are pull's; they and --raw, --config, --no-tags and --platform",
+        "  apply to docker://REF only.");
     return spec;
   }
 
@@ -59,6 +86,21 @@ final class InspectCommand implements CliCommand {
     String type = in.option("--type");
     if (type != null && !TYPES.contains(type)) {
       throw in.usageError("--type: '" + type + "' is neither container nor image");
+    }
+    if (names.stream().anyMatch(n -> n.startsWith(REGISTRY))) {
+      if (names.size() != 1) {
+        throw in.usageError("docker://REF: one registry image at a time, without other names, "
+            + "as skopeo inspect takes it");
+      }
+      if (type != null) {
+        throw in.usageError("--type: not with docker://REF, which is always an image");
+      }
+      return RemoteInspect.run(in, names.get(0));
+    }
+    for (String option : RemoteInspect.OPTIONS) {
+      if (in.commandLine().getParseResult().hasMatchedOption(option)) {
+        throw in.usageError(option + ": only for an image in a registry, docker://REF");
+      }
     }
     boolean json = FormatOption.json(in);
     PrintWriter out = in.out();

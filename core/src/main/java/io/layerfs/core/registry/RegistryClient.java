@@ -1,5 +1,6 @@
 package io.layerfs.core.registry;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.layerfs.core.Digest;
 import io.layerfs.core.Limits;
 import io.layerfs.core.content.ContentStore;
@@ -8,6 +9,7 @@ import io.layerfs.core.oci.ImageConfig;
 import io.layerfs.core.oci.ImageIndex;
 import io.layerfs.core.oci.ImageManifest;
 import io.layerfs.core.oci.MediaTypes;
+import io.layerfs.core.oci.OciJson;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
@@ -45,6 +47,9 @@ import java.util.regex.Pattern;
  *       with the same authentication and retries as every other request, resumed from where it
  *       stopped when the connection is cut. The bytes are not verified (a range cannot be): the
  *       caller verifies what it can, as a pull verifies whole blobs.
+ *   <li>{@link #rawManifest(Reference)} and {@link #tags(Reference)}: what {@code skopeo
+ *       inspect} shows besides the image: the manifest or index as served, the repository's
+ *       tags.
  * </ul>
  *
  * <p>Every request goes through {@code RegistryHttp}: authentication (anonymous, basic, bearer
@@ -62,6 +67,9 @@ public final class RegistryClient implements Closeable {
       MediaTypes.DOCKER_MANIFEST, MediaTypes.OCI_INDEX, MediaTypes.DOCKER_MANIFEST_LIST);
   private static final Pattern CONTENT_RANGE =
       Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
+  private static final Pattern NEXT_LINK = Pattern.compile("<([^>]+)>\\s*;\\s*rel=\"?next\"?");
+  /** Bounds a tag listing whose pages never end (a registry's bug, or a loop of links). */
+  private static final int MAX_TAG_PAGES = 10_000;
   private final RegistryOptions options;
   private final RegistryHttp http;
   /**
@@ -244,6 +252,72 @@ public final class RegistryClient implements Closeable {
     return new RemoteImage(reference, current.descriptor(), current.bytes(),
         resolved.indexOrNull(), resolved.indexBytesOrNull(), config, configBytes, parsed,
         manifest.layers());
+  }
+
+  /**
+   * The manifest or image index {@code reference} names, its bytes exactly as served (what
+   * {@code skopeo inspect --raw} prints), from the first place registries.conf sends pulls to
+   * that serves it; verified against the reference's digest when it has one, else against the
+   * digest the registry reports. An index is not resolved: it need not list this platform.
+   *
+   * @throws RegistryException when the registry refuses or lacks it, naming it
+   */
+  public byte[] rawManifest(Reference reference) throws IOException {
+    return fromSources(reference, this::fetchManifest).bytes();
+  }
+
+  /**
+   * The tags of {@code repository}'s repository as the registry lists them ({@code GET
+   * /v2/NAME/tags/list}, every page its {@code Link} headers name), asked first of the place
+   * that served the repository's manifest (a mirror of registries.conf, say).
+   *
+   * @throws RegistryException when the registry refuses the listing (some do: ECR without
+   *     {@code ecr:ListImages}, public.ecr.aws), naming it and the HTTP status
+   */
+  public List<String> tags(Reference repository) throws IOException {
+    return fromSources(repository, this::tagsAt);
+  }
+
+  private List<String> tagsAt(Reference repository) throws IOException {
+    List<String> tags = new ArrayList<>();
+    String target = "/v2/" + repository.path() + "/tags/list";
+    String what = "tags of " + repository.name();
+    for (int page = 0; target != null; page++) {
+      if (page >= MAX_TAG_PAGES) {
+        throw new IOException("registry " + repository.endpoint() + ": " + what + ": more than "
+            + MAX_TAG_PAGES + " pages");
+      }
+      RegistryHttp.Call call = new RegistryHttp.Call("GET", repository.endpoint(), target,
+          pull(repository), Map.of("Accept", "application/json"), null, what);
+      HttpResponse<InputStream> r = http.send(call);
+      if (r.statusCode() != 200) {
+        throw http.error(r, call);
+      }
+      byte[] body = RegistryHttp.readAll(r, limits.jsonBytes(), call);
+      String where = "registry " + repository.endpoint() + ": " + what;
+      for (JsonNode tag : OciJson.array(OciJson.parseObject(body, where), "tags", where)) {
+        if (!tag.isTextual()) {
+          throw new IOException(where + ": a tag that is not a string: " + tag);
+        }
+        tags.add(tag.textValue());
+      }
+      target = nextPage(r);
+    }
+    return tags;
+  }
+
+  /**
+   * The target of a {@code Link: <URL>; rel="next"} header (a path on the registry, as
+   * distribution sends it, or an absolute URL), or null on the last page.
+   */
+  static String nextPage(HttpResponse<?> r) {
+    for (String link : r.headers().allValues("Link")) {
+      Matcher m = NEXT_LINK.matcher(link);
+      if (m.find()) {
+        return m.group(1);
+      }
+    }
+    return null;
   }
 
   /**
