@@ -168,6 +168,53 @@ class ImageCommandsTest {
   }
 
   @Test
+  void anUntaggedImageOnceTaggedGoesWithItsLastTagAsDockerDeletesIt() throws IOException {
+    containerWithChanges();
+    String digest = run("commit", "web").out().strip();
+    Image image = Images.resolve(store(), digest);
+    String id = image.configDigest().hex().substring(0, 12);
+    assertEquals("web:1\n", run("tag", id, "web:1").out());
+    assertEquals(0, untaggedEntries(image), "tagged, it is no <none> image any more");
+    assertEquals("Untagged: web:1\n", run("rmi", "web:1").out());
+    // docker deletes an image whose last tag goes: not listed, and gc takes its blobs
+    assertFalse(run("images").out().contains(id), run("images").out());
+    assertTrue(run("gc").out().contains(digest));
+    assertFalse(store().contains(image.manifestDigest()));
+  }
+
+  @Test
+  void aContainersUntaggedImageTaggedAgainStaysUntaggedWhenItsTagIsForcedAway()
+      throws IOException {
+    assertEquals(0, run("create", "web", "base:1").code());
+    assertEquals(0, run("rmi", "-f", "base:1").code());
+    String id = base.configDigest().hex().substring(0, 12);
+    assertEquals(0, run("tag", id, "base:2").code());
+    assertEquals(0, untaggedEntries(base));
+    assertEquals(1, run("rmi", "base:2").code(), "the last tag of a container's image");
+    assertEquals(0, run("rmi", "-f", "base:2").code());
+    assertEquals(List.of(base.manifestDigest()), store().readIndex().untagged());
+    assertEquals(1, untaggedEntries(base));
+    assertEquals(0, run("gc").code());
+    assertEquals("gone\nmotd\n", run("ls", "web", "/etc").out());
+    assertEquals("hello again\n", readFile(id, "/etc/motd"));
+  }
+
+  /** The entries of index.json without a tag (holds aside) that name {@code image}. */
+  private long untaggedEntries(Image image) throws IOException {
+    JsonNode index = JSON.readTree(storeDir.resolve("index.json").toFile());
+    long n = 0;
+    for (JsonNode entry : index.get("manifests")) {
+      JsonNode annotations = entry.path("annotations");
+      if (entry.get("digest").asText().equals(image.manifestDigest().toString())
+          && annotations.get("org.opencontainers.image.ref.name") == null
+          && annotations.size() == 0) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  @Test
   void commitOptionsReachTheImage() throws IOException {
     containerWithChanges();
     Cli.Result r = run("commit", "web", "--compression", "zstd", "-a", "Jane <jane@example.com>",

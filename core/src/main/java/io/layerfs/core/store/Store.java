@@ -174,7 +174,8 @@ public final class Store implements Closeable {
    * Tags what {@code ref} names as {@code tag}, as {@code docker tag} does: the target of tag
    * {@code ref} itself (an image index stays an index; so does an image ID or {@code NAME} for
    * {@code NAME:latest}), else the manifest a digest names. A tag of that name already there
-   * moves.
+   * moves. An untagged image (see {@link #untaggedImages}) so tagged is untagged no more: as
+   * with docker, removing its last tag then leaves it to {@link #gc}, unless a container uses it.
    *
    * @throws IllegalArgumentException if {@code tag} is no name Docker would take ({@code
    *     [HOST[:PORT]/]NAME[:TAG]}, NAME in lower case), naming the part that is wrong
