@@ -20,6 +20,9 @@ import picocli.CommandLine.Model.CommandSpec;
  * which every command taking an image resolves.
  */
 final class ImportCommand implements CliCommand {
+  /** How errors name the archive {@code import -} reads. */
+  private static final String STANDARD_INPUT = "standard input";
+
   private static final List<String> TRANSPORTS =
       List.of("oci:", "oci-archive:", "docker-archive:", "docker://");
 
@@ -36,6 +39,8 @@ final class ImportCommand implements CliCommand {
         "  FILE or DIR                 an existing archive of either kind, or a layout:",
         "                              every image under its own tags (as 'docker load",
         "                              -i'); DIR with TAG takes its only image",
+        "  -                           such an archive on standard input (as 'docker",
+        "                              load < FILE')",
         "  FILE TAG or - TAG           a file system tar (plain or compressed, as",
         "                              'docker export' writes it): an image of one",
         "                              layer, as 'docker import' makes");
@@ -55,14 +60,8 @@ final class ImportCommand implements CliCommand {
       String source = in.positional(0);
       String tag = in.positional(1);
       List<String> tags;
-      if (source.equals("-")) { // docker import -: a file system tar on standard input
-        if (tag == null) {
-          // nothing was read: say what '-' takes rather than what the input is
-          throw new IllegalArgumentException("import - reads a file system tar from standard"
-              + " input, as docker import - does: give a TAG to make an image of it (an image"
-              + " archive, which docker load reads, is imported from its file: import FILE)");
-        }
-        tags = List.of(importRootfs(store, System.in, "-", tag));
+      if (source.equals("-")) {
+        tags = importStandardInput(store, tag, progress);
       } else {
         Path file = plainPath(source);
         tags = file != null ? importFile(store, file, tag, progress)
@@ -83,6 +82,47 @@ final class ImportCommand implements CliCommand {
     PrintWriter out = in.out();
     lines.forEach(out::println);
     return 0;
+  }
+
+  /**
+   * {@code import - [TAG]}: standard input, taken as a FILE is: an image archive, every image
+   * under its own tags, as {@code docker load} reads one from standard input; with TAG, a file
+   * system tar, as {@code docker import -} reads one. It is copied to a temp file of the store
+   * first: its kind is known only once it was read, and an archive is read twice.
+   */
+  private static List<String> importStandardInput(Store store, String tag, Progress progress)
+      throws IOException {
+    Path input = store.spool(System.in);
+    try {
+      if (Files.size(input) == 0) {
+        throw new IllegalArgumentException("standard input is empty: pipe an image archive into"
+            + " import - (layerfs import - < FILE), as into docker load, or a file system tar"
+            + " with a TAG (import - TAG), as into docker import -");
+      }
+      if (Store.isArchive(input) && Store.isImageArchive(input)) {
+        if (tag != null) {
+          throw new IllegalArgumentException("standard input is an image archive: import -"
+              + " takes every image of it under its own tags, without TAG (then 'layerfs tag'"
+              + " names one); to pick one image and tag it, save the archive to a file and"
+              + " import docker-archive:FILE TAG or oci-archive:FILE TAG");
+        }
+        return store.importArchive(input, STANDARD_INPUT, progress);
+      }
+      if (tag == null) {
+        throw new IllegalArgumentException(Store.isArchive(input)
+            ? "standard input is a file system tar, not an image archive (no manifest.json or"
+                + " oci-layout in it): give a TAG to make an image of it (import - TAG), as"
+                + " docker import - REPOSITORY[:TAG] does"
+            : "standard input is not a tar archive: import - reads an image archive"
+                + " (docker-archive or OCI archive) as docker load does, or, with a TAG, a file"
+                + " system tar, plain or compressed, as docker import - does");
+      }
+      try (InputStream in = Files.newInputStream(input)) {
+        return List.of(importRootfs(store, in, "-", tag));
+      }
+    } finally {
+      Files.deleteIfExists(input);
+    }
   }
 
   /** docker import's counterpart: a file system tar becomes an image of one layer, tagged TAG. */

@@ -301,7 +301,8 @@ public final class Main implements CliCommand {
         words.put(run, noProcess);
       }
       words.put("save", "as docker save -o FILE IMAGE: layerfs export IMAGE docker-archive:FILE");
-      words.put("load", "as docker load -i FILE: layerfs import FILE");
+      words.put("load", "as docker load -i FILE: layerfs import FILE; as docker load < FILE:"
+          + " layerfs import - < FILE");
       words.put("login", "layerfs reads the credentials docker login stores "
           + "(~/.docker/config.json), or --creds USER:PASSWORD on pull and push");
       return Map.copyOf(words);

@@ -323,6 +323,24 @@ class ContainerCommandsTest {
   }
 
   @Test
+  void rmForcedSkipsWhatDoesNotExistAsDockerRmF() throws IOException {
+    assertEquals(0, run("create", "a", "base:1").code());
+    for (String force : List.of("-f", "--force")) {
+      assertEquals(0, run("create", "b", "base:1").code());
+      Cli.Result r = run("rm", force, "a", "ghost", "base:1", "b");
+      assertEquals(0, r.code(), r.err());
+      // docker rm -f prints the names it removed and says nothing of the missing ones
+      assertEquals(force.equals("-f") ? "a\nb\n" : "b\n", r.out());
+      assertEquals("", r.err());
+    }
+    assertEquals(List.of(), Container.list(ContentStore.open(storeDir)));
+    // a name no container can have is still an error
+    Cli.Result bad = run("rm", "-f", "base:2");
+    assertEquals(1, bad.code());
+    assertTrue(bad.errorLine().contains("invalid container name 'base:2'"), bad.err());
+  }
+
+  @Test
   void debugAddsTheStackTrace() {
     Cli.Result r = run("--debug", "rm", "ghost");
     assertEquals(1, r.code());
@@ -383,6 +401,11 @@ class ContainerCommandsTest {
       // the test holds it in the CLI's own JVM; another process is ContainerProcessTest's case
       assertEquals("layerfs: container busy is already open for writing in this process: close "
           + "that open first (read-only opens work meanwhile)", r.errorLine());
+      // force kills a running container in docker; here it never deletes what is being written
+      Cli.Result forced = run("rm", "-f", "busy");
+      assertEquals(1, forced.code());
+      assertEquals(r.errorLine(), forced.errorLine());
+      assertEquals("", forced.out());
     }
     assertEquals(List.of("busy"), Container.list(cs));
     assertEquals(0, run("rm", "busy").code());

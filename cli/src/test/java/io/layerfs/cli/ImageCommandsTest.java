@@ -168,6 +168,53 @@ class ImageCommandsTest {
   }
 
   @Test
+  void anUntaggedImageOnceTaggedGoesWithItsLastTagAsDockerDeletesIt() throws IOException {
+    containerWithChanges();
+    String digest = run("commit", "web").out().strip();
+    Image image = Images.resolve(store(), digest);
+    String id = image.configDigest().hex().substring(0, 12);
+    assertEquals("web:1\n", run("tag", id, "web:1").out());
+    assertEquals(0, untaggedEntries(image), "tagged, it is no <none> image any more");
+    assertEquals("Untagged: web:1\n", run("rmi", "web:1").out());
+    // docker deletes an image whose last tag goes: not listed, and gc takes its blobs
+    assertFalse(run("images").out().contains(id), run("images").out());
+    assertTrue(run("gc").out().contains(digest));
+    assertFalse(store().contains(image.manifestDigest()));
+  }
+
+  @Test
+  void aContainersUntaggedImageTaggedAgainStaysUntaggedWhenItsTagIsForcedAway()
+      throws IOException {
+    assertEquals(0, run("create", "web", "base:1").code());
+    assertEquals(0, run("rmi", "-f", "base:1").code());
+    String id = base.configDigest().hex().substring(0, 12);
+    assertEquals(0, run("tag", id, "base:2").code());
+    assertEquals(0, untaggedEntries(base));
+    assertEquals(1, run("rmi", "base:2").code(), "the last tag of a container's image");
+    assertEquals(0, run("rmi", "-f", "base:2").code());
+    assertEquals(List.of(base.manifestDigest()), store().readIndex().untagged());
+    assertEquals(1, untaggedEntries(base));
+    assertEquals(0, run("gc").code());
+    assertEquals("gone\nmotd\n", run("ls", "web", "/etc").out());
+    assertEquals("hello again\n", readFile(id, "/etc/motd"));
+  }
+
+  /** The entries of index.json without a tag (holds aside) that name {@code image}. */
+  private long untaggedEntries(Image image) throws IOException {
+    JsonNode index = JSON.readTree(storeDir.resolve("index.json").toFile());
+    long n = 0;
+    for (JsonNode entry : index.get("manifests")) {
+      JsonNode annotations = entry.path("annotations");
+      if (entry.get("digest").asText().equals(image.manifestDigest().toString())
+          && annotations.get("org.opencontainers.image.ref.name") == null
+          && annotations.size() == 0) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  @Test
   void commitOptionsReachTheImage() throws IOException {
     containerWithChanges();
     Cli.Result r = run("commit", "web", "--compression", "zstd", "-a", "Jane <jane@example.com>",
@@ -896,17 +943,72 @@ class ImageCommandsTest {
         run("import", notTar.toString()).errorLine());
     assertEquals("layerfs: docker-archive:" + notTar + ": " + notTar + " is not a tar archive",
         run("import", "docker-archive:" + notTar).errorLine());
-    // '-' without TAG reads nothing: it says what '-' takes, not what the input would be
-    Cli.Result noTag = run("import", "-");
+    // '-' without TAG: a file system tar on standard input is said to be one, as FILE is
+    Cli.Result noTag = importFromStandardInput(Files.readAllBytes(tar), storeDir, "-");
     assertEquals(1, noTag.code());
-    assertEquals("layerfs: import - reads a file system tar from standard input, as docker"
-        + " import - does: give a TAG to make an image of it (an image archive, which docker"
-        + " load reads, is imported from its file: import FILE)", noTag.errorLine());
+    assertEquals("layerfs: standard input is a file system tar, not an image archive (no"
+        + " manifest.json or oci-layout in it): give a TAG to make an image of it (import - TAG),"
+        + " as docker import - REPOSITORY[:TAG] does", noTag.errorLine());
     Cli.Result notATar = run("import", notTar.toString(), "x:1");
     assertEquals(1, notATar.code());
     assertTrue(notATar.errorLine().contains(notTar + ": neither a tar nor a compressed tar"),
         notATar.err());
     assertFalse(store().tags().contains("x:1"));
+  }
+
+  @Test
+  void importDashLoadsAnImageArchiveFromStandardInputAsDockerLoadDoes() throws IOException {
+    Path saved = dir.resolve("docker.tar");
+    Path oci = dir.resolve("oci.tar");
+    assertEquals(0, run("export", "base:1", "docker-archive:" + saved + ":example/base:1")
+        .code());
+    assertEquals(0, run("export", "base:1", "oci-archive:" + oci + ":v1").code());
+    Path other = dir.resolve("other");
+    Cli.Result loaded = importFromStandardInput(Files.readAllBytes(saved), other, "-");
+    assertEquals(0, loaded.code(), loaded.err());
+    assertEquals("example/base:1\n", loaded.out());
+    Cli.Result fromOci = importFromStandardInput(Files.readAllBytes(oci), other, "-");
+    assertEquals(0, fromOci.code(), fromOci.err());
+    assertEquals("v1\n", fromOci.out());
+    try (FileSystem fs = Stores.openImage(other, "v1")) {
+      assertEquals("hello again\n", Files.readString(fs.getPath("/etc/motd")));
+    }
+    assertEquals(List.of("example/base:1", "v1"), ContentStore.open(other).tags());
+    // nothing of standard input stays in the store
+    try (var temp = Files.list(other.resolve("layerfs/tmp"))) {
+      assertEquals(List.of(), temp.toList());
+    }
+    // what '-' cannot take says what to type instead, and leaves no store behind
+    Path none = dir.resolve("none");
+    Cli.Result tagged = importFromStandardInput(Files.readAllBytes(saved), none, "-", "x:1");
+    assertEquals(1, tagged.code());
+    assertEquals("layerfs: standard input is an image archive: import - takes every image of"
+        + " it under its own tags, without TAG (then 'layerfs tag' names one); to pick one"
+        + " image and tag it, save the archive to a file and import docker-archive:FILE TAG or"
+        + " oci-archive:FILE TAG", tagged.errorLine());
+    Cli.Result empty = importFromStandardInput(new byte[0], none, "-");
+    assertEquals("layerfs: standard input is empty: pipe an image archive into import -"
+        + " (layerfs import - < FILE), as into docker load, or a file system tar with a TAG"
+        + " (import - TAG), as into docker import -", empty.errorLine());
+    Cli.Result words = importFromStandardInput("words\n".repeat(200).getBytes(), none, "-");
+    assertEquals("layerfs: standard input is not a tar archive: import - reads an image"
+        + " archive (docker-archive or OCI archive) as docker load does, or, with a TAG, a file"
+        + " system tar, plain or compressed, as docker import - does", words.errorLine());
+    assertFalse(Files.exists(none));
+  }
+
+  /** {@code import ARGS} into {@code store} with {@code input} as standard input. */
+  private static Cli.Result importFromStandardInput(byte[] input, Path store, String... args) {
+    String[] all = new String[args.length + 1];
+    all[0] = "import";
+    System.arraycopy(args, 0, all, 1, args.length);
+    InputStream stdin = System.in;
+    System.setIn(new java.io.ByteArrayInputStream(input));
+    try {
+      return Cli.run(withStore(store, all));
+    } finally {
+      System.setIn(stdin);
+    }
   }
 
   @Test

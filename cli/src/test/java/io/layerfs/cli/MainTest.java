@@ -307,7 +307,8 @@ class MainTest {
     assertEquals("layerfs: 'save' is not a layerfs command; as docker save -o FILE IMAGE:"
         + " layerfs export IMAGE docker-archive:FILE", save.err().lines().findFirst().get());
     assertTrue(run("load").err().startsWith("layerfs: 'load' is not a layerfs command; as docker"
-        + " load -i FILE: layerfs import FILE\n"), run("load").err());
+        + " load -i FILE: layerfs import FILE; as docker load < FILE: layerfs import -"
+        + " < FILE\n"), run("load").err());
     Result exec = run("exec", "-it", "web", "bash");
     assertEquals(2, exec.code());
     assertTrue(exec.err().startsWith("layerfs: 'exec' is not a layerfs command; layerfs runs no"

@@ -2,6 +2,8 @@ package io.layerfs.provider;
 
 import io.layerfs.core.Limits;
 import io.layerfs.core.Mount;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,8 +16,9 @@ import java.util.Map;
  *   <caption>env keys</caption>
  *   <tr><th>key</th><th>type</th><th>meaning</th></tr>
  *   <tr><td>store</td><td>Path or String</td><td>the OCI image layout holding images and
- *       containers; default: system property {@code layerfs.store}, then {@code $LAYERFS_STORE},
- *       then {@code $XDG_DATA_HOME/layerfs}, then {@code ~/.local/share/layerfs}</td></tr>
+ *       containers; default: system property {@code layerfs.store}, then {@code
+ *       $LAYERFS_STORE}, then {@code $XDG_DATA_HOME/layerfs}, then {@code
+ *       ~/.local/share/layerfs}</td></tr>
  *   <tr><td>image</td><td>String</td><td>tag in the store's index.json, manifest digest,
  *       or a registry reference, pulled when the store lacks it</td></tr>
  *   <tr><td>readOnly</td><td>Boolean or "true"/"false"</td><td>a view with no writable
@@ -54,7 +57,9 @@ import java.util.Map;
  *       limits: other ones are an error</td></tr>
  * </table>
  *
- * <p>Unknown keys and bad values are an {@link IllegalArgumentException} naming the key.
+ * <p>A String given for a Path may be a {@code file:} URI ({@code Path.toUri().toString()}), read
+ * as {@code Path.of(URI)} reads it; another scheme is refused. Unknown keys and bad values are an
+ * {@link IllegalArgumentException} naming the key.
  */
 record LayerEnv(Path store, String image, boolean readOnly, Path signedBy,
     String signedIdentity, List<String> mounts, Boolean tlsVerify, Path certDir,
@@ -148,10 +153,35 @@ record LayerEnv(Path store, String image, boolean readOnly, Path signedBy,
       return path.toAbsolutePath();
     }
     if (value instanceof String s && !s.isEmpty()) {
-      return Path.of(s).toAbsolutePath();
+      return pathOf(key, s);
     }
     throw new IllegalArgumentException(
         "env key '" + key + "' must be a Path or a non-empty String, not " + describe(value));
+  }
+
+  /**
+   * A path given as a String: a file path, or a {@code file:} URI as {@code Path.toUri()} writes
+   * one ({@code file:///dir/store}), read as {@code Path.of(URI)} reads it. Any other scheme
+   * ({@code NAME:/...}, NAME of two or more characters, so that {@code C:/store} stays a path)
+   * is refused: taken as a relative path, it would name a directory nobody meant.
+   */
+  private static Path pathOf(String key, String value) {
+    int colon = value.indexOf(':');
+    String scheme = colon < 0 ? "" : value.substring(0, colon);
+    boolean file = scheme.equalsIgnoreCase("file");
+    if (!file && !(scheme.matches("[a-zA-Z][a-zA-Z0-9+.-]+") && value.startsWith(":/", colon))) {
+      return Path.of(value).toAbsolutePath();
+    }
+    if (!file) {
+      throw new IllegalArgumentException("env key '" + key + "' is a path or a file: URI, not "
+          + value + " (scheme " + scheme + ")");
+    }
+    try {
+      return Path.of(new URI(value));
+    } catch (URISyntaxException | IllegalArgumentException e) {
+      throw new IllegalArgumentException("env key '" + key + "': " + value + " is no file URI "
+          + "of a local path (file:///PATH, as Path.toUri() writes one): " + e.getMessage(), e);
+    }
   }
 
   private static String string(String key, Object value) {
@@ -173,7 +203,7 @@ record LayerEnv(Path store, String image, boolean readOnly, Path signedBy,
       return path.toAbsolutePath();
     }
     if (value instanceof String s && !s.isEmpty()) {
-      return Path.of(s).toAbsolutePath();
+      return pathOf("store", s);
     }
     throw new IllegalArgumentException(
         "env key 'store' must be a Path or a non-empty String, not " + describe(value));

@@ -207,7 +207,10 @@ public final class ContentStore {
 
   /**
    * Tags the manifest or image index {@code target} (which must be stored) as {@code name} in
-   * index.json, moving the tag if another entry had it. Other entries and fields are kept.
+   * index.json, moving the tag if another entry had it. An untagged entry of {@code target} (see
+   * {@link #keepUntagged}) goes: the image has a name now, and as with docker, removing its last
+   * tag later removes the image (a container's image stays held for it). Other entries and fields
+   * are kept.
    *
    * @throws IllegalArgumentException if {@code name} is not a valid OCI ref.name
    */
@@ -220,7 +223,10 @@ public final class ContentStore {
         throw new NoSuchFileException(blobPath(target).toString(), null,
             "cannot tag " + name + ": blob " + target + " is not in store " + root);
       }
-      updateIndex(index -> index.tag(name, descriptor));
+      updateIndex(index -> {
+        index.tag(name, descriptor);
+        index.forget(target);
+      });
     }
   }
 

@@ -54,6 +54,7 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -174,7 +175,8 @@ public final class Store implements Closeable {
    * Tags what {@code ref} names as {@code tag}, as {@code docker tag} does: the target of tag
    * {@code ref} itself (an image index stays an index; so does an image ID or {@code NAME} for
    * {@code NAME:latest}), else the manifest a digest names. A tag of that name already there
-   * moves.
+   * moves. An untagged image (see {@link #untaggedImages}) so tagged is untagged no more: as
+   * with docker, removing its last tag then leaves it to {@link #gc}, unless a container uses it.
    *
    * @throws IllegalArgumentException if {@code tag} is no name Docker would take ({@code
    *     [HOST[:PORT]/]NAME[:TAG]}, NAME in lower case), naming the part that is wrong
@@ -342,6 +344,29 @@ public final class Store implements Closeable {
    */
   public List<String> importArchive(Path file, Progress progress) throws IOException {
     return ImageTransfer.importArchive(file, content, progress);
+  }
+
+  /** As {@link #importArchive(Path, Progress)}; {@code name} names the archive in errors. */
+  public List<String> importArchive(Path file, String name, Progress progress)
+      throws IOException {
+    return ImageTransfer.importArchive(file, name, content, progress);
+  }
+
+  /**
+   * Copies {@code in} to its end into a new file of the store's temp folder ({@code
+   * layerfs/tmp}, which {@link #gc} clears of files older than an hour) and returns it; the
+   * caller deletes it. For input that is read more than once, such as standard input whose kind
+   * is known only once it was read.
+   */
+  public Path spool(InputStream in) throws IOException {
+    Path file = Files.createTempFile(Files.createDirectories(content.tempDir()), "spool-", "");
+    try {
+      Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+      return file;
+    } catch (IOException | RuntimeException e) {
+      Files.deleteIfExists(file);
+      throw e;
+    }
   }
 
   /**

@@ -275,7 +275,12 @@ public final class ImageTransfer {
    */
   public static List<String> importArchive(Path archive, ContentStore store, Progress progress)
       throws IOException {
-    String name = archive.toString();
+    return importArchive(archive, archive.toString(), store, progress);
+  }
+
+  /** As {@link #importArchive(Path, ContentStore, Progress)}; {@code name} names it in errors. */
+  public static List<String> importArchive(Path archive, String name, ContentStore store,
+      Progress progress) throws IOException {
     List<OciLayoutCopier.Pending> pending;
     if (Files.isDirectory(archive)) {
       try (Lease lease = store.lease()) {
@@ -289,7 +294,7 @@ public final class ImageTransfer {
       } else if (unpacked.has("oci-layout")) {
         pending = OciLayoutCopier.copyAllIn(store, unpacked.dir(), name, progress);
       } else {
-        throw new IOException(archive + " is neither an OCI archive (no oci-layout) nor a "
+        throw new IOException(name + " is neither an OCI archive (no oci-layout) nor a "
             + "docker-archive (no manifest.json)");
       }
       return tagAll(store, pending);

@@ -96,12 +96,18 @@ class ImageTransferTest {
     // again: the entry is kept once, not doubled
     ImageTransfer.importArchive(source.root(), target, Progress.NONE);
     assertEquals(2, target.readIndex().manifests().size());
-    // a tag of it takes it out of the untagged ones; forgetting the untagged entry keeps the tag
+    // a tag of it takes it out of the untagged ones: its untagged entry goes, as docker's
+    // dangling image is one no more once tagged, so that it goes with its last tag
     target.tag("named:1", untagged);
     assertEquals(List.of(), target.readIndex().untagged());
-    assertTrue(target.forgetUntagged(untagged));
-    assertEquals(List.of("demo:1", "named:1"), target.tags());
+    assertEquals(2, target.readIndex().manifests().size());
     assertFalse(target.forgetUntagged(untagged));
+    assertEquals(List.of("demo:1", "named:1"), target.tags());
+    // imported again while tagged, it is not kept untagged besides
+    ImageTransfer.importArchive(source.root(), target, Progress.NONE);
+    assertEquals(2, target.readIndex().manifests().size());
+    assertTrue(target.untag("named:1"));
+    assertEquals(List.of(), target.readIndex().untagged());
   }
 
   @Test

@@ -289,6 +289,16 @@ class LayerFsLifecycleTest {
   }
 
   @Test
+  void aStoreGivenAsAFileUriStringOpensAsItsPathWould() throws IOException {
+    Map<String, Object> env = new HashMap<>(env());
+    env.put("store", store.toUri().toString()); // file:///...: no relative path "file:"
+    try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://life-file-uri"), env)) {
+      assertArrayEquals(Fixture.data("data/one"), Files.readAllBytes(fs.getPath("/data/one")));
+    }
+    assertFalse(Files.exists(Path.of("file:")), "no store made under the working directory");
+  }
+
+  @Test
   void aStoreThatDoesNotExistIsSaidSoAndNotLeftBehind(@TempDir Path tmp) {
     Path missing = tmp.resolve("no/such/store");
     URI uri = URI.create("layerfs://life-nostore");
