@@ -68,6 +68,19 @@ class LauncherTest {
   }
 
   @Test
+  void onlyAPullRunsTheSerialCollectorWithASmallYoungGeneration() throws Exception {
+    List<String> pull = launch("pull", "--tls-verify=false", "host:5000/a:1");
+    assertTrue(pull.contains("-XX:+UseSerialGC"), pull.toString());
+    assertTrue(pull.contains("-Xmn16m"), pull.toString());
+    // the others keep G1, which alone maps the class data archive's heap objects on Java 17
+    for (String command : List.of("push", "import", "ls", "commit", "images")) {
+      List<String> args = launch(command, "x");
+      assertFalse(args.stream().anyMatch(a -> a.contains("SerialGC") || a.startsWith("-Xmn")),
+          command + ": " + args);
+    }
+  }
+
+  @Test
   void otherCommandsKeepTheDefaultThresholds() throws Exception {
     for (String command : List.of("push", "import", "ls", "commit")) {
       List<String> args = launch(command, "x");
