@@ -368,11 +368,15 @@ class ContentStoreTest {
         ImageBuilder.create(store.root()).layer(LayerCompression.NONE).file("/a", "a").build());
     Image b = read(store,
         ImageBuilder.create(store.root()).layer(LayerCompression.NONE).file("/b", "b").build());
+    // the foreign index's untagged entry is of a third image, which is not tagged here
+    Image c = read(store,
+        ImageBuilder.create(store.root()).layer(LayerCompression.NONE).file("/c", "c").build());
     long aSize = Files.size(store.blobPath(a.manifestDigest()));
     long bSize = Files.size(store.blobPath(b.manifestDigest()));
+    long cSize = Files.size(store.blobPath(c.manifestDigest()));
     String original =
         String.format(
-            FOREIGN_INDEX, a.manifestDigest().hex(), aSize, b.manifestDigest().hex(), bSize);
+            FOREIGN_INDEX, a.manifestDigest().hex(), aSize, c.manifestDigest().hex(), cSize);
     Files.writeString(tmp.resolve("index.json"), original);
     assertEquals(List.of("old"), store.tags());
 
@@ -405,6 +409,14 @@ class ContentStoreTest {
     assertEquals(List.of("old"), store.tags());
     assertEquals(before.get("x-future-field"),
         mapper.readTree(tmp.resolve("index.json").toFile()).get("x-future-field"));
+
+    // tagging the untagged image replaces its untagged entry, as docker's dangling image
+    // becomes a tagged one
+    store.tag("c", c.manifestDigest());
+    after = mapper.readTree(tmp.resolve("index.json").toFile());
+    assertEquals(2, after.get("manifests").size(), after.toString());
+    assertEquals(List.of("c", "old"), store.tags());
+    assertEquals(before.get("x-future-field"), after.get("x-future-field"));
   }
 
   @Test
