@@ -72,6 +72,10 @@ class LauncherTest {
     List<String> pull = launch("pull", "--tls-verify=false", "host:5000/a:1");
     assertTrue(pull.contains("-XX:+UseSerialGC"), pull.toString());
     assertTrue(pull.contains("-Xmn16m"), pull.toString());
+    // import of docker://REF is a pull, with a pull's flags
+    List<String> fromRegistry = launch("import", "--tls-verify=false", "docker://host:5000/a:1");
+    assertTrue(fromRegistry.contains("-XX:+UseSerialGC"), fromRegistry.toString());
+    assertTrue(fromRegistry.contains("-XX:CompileThresholdScaling=4"), fromRegistry.toString());
     // the others keep G1, which alone maps the class data archive's heap objects on Java 17
     for (String command : List.of("push", "import", "ls", "commit", "images")) {
       List<String> args = launch(command, "x");
