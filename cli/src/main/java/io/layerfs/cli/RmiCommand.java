@@ -13,8 +13,9 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code layerfs rmi [-f] IMAGE...}: removes image tags from the store's {@code index.json}, as
- * {@code docker rmi} untags: prints {@code Untagged: TAG} for each, goes on past a failure and
- * exits 1 if any failed. An image ID or digest removes the image, as {@code docker rmi ID}
+ * {@code docker rmi} untags: prints {@code Untagged: TAG} for each, and {@code Deleted: ID} when
+ * that was the image's last name (it leaves the index, as with {@code rmi ID}), goes on past a
+ * failure and exits 1 if any failed. An image ID or digest removes the image, as {@code docker rmi ID}
  * does: every tag of it and its untagged entry ({@code Deleted: ID}, the config digest, as
  * docker names an image), unless it has several
  * tags or a container was created from it (then only with {@code -f}). As docker does, it
@@ -51,6 +52,8 @@ final class RmiCommand implements CliCommand {
           return;
         }
         Digest inUse = lastTagInUse(store, name, force);
+        Digest target = targetOrNull(store, name);
+        Digest imageId = target == null ? null : imageId(store, target);
         if (!store.untag(name)) {
           throw missing(store, ref); // removed since it was looked up
         }
@@ -58,6 +61,11 @@ final class RmiCommand implements CliCommand {
         if (inUse != null) {
           // forced: as docker keeps it, the image a container uses stays, untagged (<none>)
           store.keepUntagged(inUse);
+        } else if (target != null && !referenced(store, target)) {
+          // its last name gone, the image is out of the index, as 'rmi ID' takes it out: docker
+          // says Deleted: ID then. No line for layers: the blobs stay until gc, as containerd's
+          // image store leaves content to its garbage collector
+          out.println("Deleted: " + imageId);
         }
       });
     }
@@ -125,6 +133,27 @@ final class RmiCommand implements CliCommand {
     } catch (IOException | RuntimeException e) {
       return target;
     }
+  }
+
+  private static Digest targetOrNull(Store store, String tag) {
+    try {
+      return store.target(tag);
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** True if a tag or an untagged entry of the index still names {@code target}. */
+  private static boolean referenced(Store store, Digest target) throws IOException {
+    if (store.untaggedImages().contains(target)) {
+      return true;
+    }
+    for (String tag : store.tags()) {
+      if (sameTarget(store, tag, target)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean looksLikeId(String ref) {
