@@ -15,10 +15,10 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code layerfs rmi [-f] IMAGE...}: removes image tags from the store's {@code index.json}, as
  * {@code docker rmi} untags: prints {@code Untagged: TAG} for each, and {@code Deleted: ID} when
  * that was the image's last name (it leaves the index, as with {@code rmi ID}), goes on past a
- * failure and exits 1 if any failed. An image ID or digest removes the image, as {@code docker rmi ID}
- * does: every tag of it and its untagged entry ({@code Deleted: ID}, the config digest, as
- * docker names an image), unless it has several
- * tags or a container was created from it (then only with {@code -f}). As docker does, it
+ * failure and exits 1 if any failed. An image ID or digest removes the image, as {@code docker
+ * rmi ID} does: every tag of it and its untagged entry ({@code Deleted: ID}, the config digest,
+ * as docker names an image), unless it has several tags or a container was created from it
+ * (then only with {@code -f}). As docker does, it
  * refuses the last tag of an image a container was created from, unless {@code -f}; another
  * tag of the same image goes freely.
  * Blobs stay until {@code gc}, which keeps those a container still uses (each container records

@@ -9,7 +9,8 @@
  * system); {@link io.layerfs.core.transfer.Transport} parses the transport
  * strings. Behind them: {@code OciLayoutCopier} (layouts in and out), {@code DockerArchiveReader}
  * and {@code DockerArchiveWriter}, {@code UnpackedArchive} (an archive unpacked into a scratch
- * directory), {@code ArchiveCompression} (the compressions an archive may come in) and {@code ArchiveWriter} (archives written reproducibly, all or nothing).
+ * directory), {@code ArchiveCompression} (the compressions an archive may come in) and {@code
+ * ArchiveWriter} (archives written reproducibly, all or nothing).
  *
  * <h2>Import</h2>
  *
