@@ -61,7 +61,7 @@ final class RmiCommand implements CliCommand {
         if (inUse != null) {
           // forced: as docker keeps it, the image a container uses stays, untagged (<none>)
           store.keepUntagged(inUse);
-        } else if (target != null && !referenced(store, target)) {
+        } else if (target != null && !listed(store, target, imageId)) {
           // its last name gone, the image is out of the index, as 'rmi ID' takes it out: docker
           // says Deleted: ID then. No line for layers: the blobs stay until gc, as containerd's
           // image store leaves content to its garbage collector
@@ -143,17 +143,29 @@ final class RmiCommand implements CliCommand {
     }
   }
 
-  /** True if a tag or an untagged entry of the index still names {@code target}. */
-  private static boolean referenced(Store store, Digest target) throws IOException {
-    if (store.untaggedImages().contains(target)) {
-      return true;
+  /**
+   * True if a tag or an untagged entry of the index still names {@code target}, or another image
+   * of the same ID (its config: the same image in another manifest), which 'images' still lists.
+   */
+  private static boolean listed(Store store, Digest target, Digest imageId) throws IOException {
+    List<String> names = new ArrayList<>(store.tags());
+    for (Digest untagged : store.untaggedImages()) {
+      names.add(untagged.toString());
     }
-    for (String tag : store.tags()) {
-      if (sameTarget(store, tag, target)) {
+    for (String name : names) {
+      if (sameTarget(store, name, target) || imageId.equals(imageIdOrNull(store, name))) {
         return true;
       }
     }
     return false;
+  }
+
+  private static Digest imageIdOrNull(Store store, String name) {
+    try {
+      return store.image(name).configDigest();
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
   }
 
   private static boolean looksLikeId(String ref) {

@@ -727,6 +727,24 @@ class ImageCommandsTest {
   }
 
   @Test
+  void rmiOfALastTagSaysDeletedOnlyWhenNoImageOfThatIdIsLeft() throws IOException {
+    // the same image (config and layers) in a second manifest: an OCI archive's, untagged
+    Path oci = dir.resolve("oci.tar");
+    assertEquals(0, run("export", base.manifestDigest().toString(), "oci-archive:" + oci)
+        .code());
+    Path saved = dir.resolve("docker.tar");
+    assertEquals(0, run("export", "base:1", "docker-archive:" + saved + ":copy:1").code());
+    assertEquals(0, run("rmi", "base:1").code());
+    assertEquals(0, run("import", saved.toString()).code());
+    assertEquals(0, run("import", oci.toString()).code());
+    assertEquals(List.of(base.manifestDigest()), store().readIndex().untagged());
+    assertEquals(base.configDigest(), Images.resolve(store(), "copy:1").configDigest());
+    // images still lists that ID (the untagged one): nothing of it is deleted
+    assertEquals("Untagged: copy:1\n", run("rmi", "copy:1").out());
+    assertTrue(run("images", "-q").out().contains(base.configDigest().hex().substring(0, 12)));
+  }
+
+  @Test
   void anImageIdAsImagesShowsItIsTakenWhereverAnImageIs() throws IOException {
     String id = base.configDigest().hex().substring(0, 12);
     JsonNode row = JSON.readTree(run("images", "--format", "json").out().lines().findFirst()
