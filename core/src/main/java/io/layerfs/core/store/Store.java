@@ -55,7 +55,6 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -367,24 +366,10 @@ public final class Store implements Closeable {
   /**
    * Copies {@code in} to its end into a new file of the store's temp folder ({@code
    * layerfs/tmp}, which {@link #gc} clears of files older than an hour) and returns it; the
-   * caller deletes it. For input that is read more than once, such as standard input whose kind
-   * is known only once it was read.
-   */
-  public Path spool(InputStream in) throws IOException {
-    Path file = Files.createTempFile(Files.createDirectories(content.tempDir()), "spool-", "");
-    try {
-      Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
-      return file;
-    } catch (IOException | RuntimeException e) {
-      Files.deleteIfExists(file);
-      throw e;
-    }
-  }
-
-  /**
-   * As {@link #spool}, decompressing {@code in} on the way when it is gzip, bzip2, xz or zstd (see
-   * {@link #compression}): for a compressed archive that is read more than once, which is then
-   * decompressed once. {@code name} names the input in errors.
+   * caller deletes it. For input read more than once, such as standard input whose kind is known
+   * only once it was read. Decompressed on the way when it is gzip, bzip2, xz or zstd (see
+   * {@link #compression}), so that a compressed archive is decompressed once. {@code name} names
+   * the input in errors.
    *
    * @throws IOException naming {@code name} if the compressed stream is cut short or damaged;
    *     the temp file is removed then
