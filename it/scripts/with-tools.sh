@@ -3,9 +3,9 @@
 #
 #   it/scripts/with-tools.sh mvn -Dlayerfs.suffix=-it -pl it -am verify
 #
-# - installs umoci, skopeo, docker-registry, debootstrap, openssl and gnupg (gpg, gpgconf) with
-#   apt-get when one is missing (apt-get update first only when apt knows no candidate for a
-#   missing package);
+# - installs umoci, skopeo, docker-registry, debootstrap, openssl, gnupg (gpg, gpgconf), xz-utils
+#   and zstd with apt-get when one is missing (apt-get update first only when apt knows no
+#   candidate for a missing package);
 # - starts a private docker-registry on 127.0.0.1, on a port the kernel picks (addr :0, read back
 #   from the registry's "listening on" log line, so no other process can race us for it), with a
 #   throwaway config and storage directory;
@@ -31,6 +31,8 @@ install_missing() {
   command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
   command -v openssl >/dev/null 2>&1 || missing+=(openssl)
   { command -v gpg && command -v gpgconf; } >/dev/null 2>&1 || missing+=(gnupg)
+  command -v xz >/dev/null 2>&1 || missing+=(xz-utils)
+  command -v zstd >/dev/null 2>&1 || missing+=(zstd)
   ((${#missing[@]} == 0)) && return 0
 
   local sudo=()

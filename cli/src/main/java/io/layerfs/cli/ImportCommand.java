@@ -36,9 +36,10 @@ final class ImportCommand implements CliCommand {
         "  docker-archive:FILE[:REF]   what 'docker save' writes (without REF: all its",
         "                              images)",
         "  docker://REF                a registry (as 'layerfs pull', linux/amd64)",
-        "  FILE or DIR                 an existing archive of either kind, or a layout:",
-        "                              every image under its own tags (as 'docker load",
-        "                              -i'); DIR with TAG takes its only image",
+        "  FILE or DIR                 an existing archive of either kind (plain, gzip,",
+        "                              bzip2, xz or zstd), or a layout: every image under",
+        "                              its own tags (as 'docker load -i'); DIR with TAG",
+        "                              takes its only image",
         "  -                           such an archive on standard input (as 'docker",
         "                              load < FILE')",
         "  FILE TAG or - TAG           a file system tar (plain or compressed, as",
@@ -87,12 +88,13 @@ final class ImportCommand implements CliCommand {
   /**
    * {@code import - [TAG]}: standard input, taken as a FILE is: an image archive, every image
    * under its own tags, as {@code docker load} reads one from standard input; with TAG, a file
-   * system tar, as {@code docker import -} reads one. It is copied to a temp file of the store
-   * first: its kind is known only once it was read, and an archive is read twice.
+   * system tar, as {@code docker import -} reads one; either may be compressed (gzip, bzip2, xz,
+   * zstd), as docker takes them. It is copied, decompressed, to a temp file of the store first:
+   * its kind is known only once it was read, and an archive is read twice.
    */
   private static List<String> importStandardInput(Store store, String tag, Progress progress)
       throws IOException {
-    Path input = store.spool(System.in);
+    Path input = store.spoolDecompressed(System.in, STANDARD_INPUT);
     try {
       if (Files.size(input) == 0) {
         throw new IllegalArgumentException("standard input is empty: pipe an image archive into"
@@ -173,21 +175,46 @@ final class ImportCommand implements CliCommand {
       // one image, tagged TAG: the layout must hold one, or oci:DIR:REF names it
       return store.importImage("oci:" + file.toAbsolutePath(), tag, progress);
     }
+    String compression = Files.isRegularFile(file) ? Store.compression(file) : null;
+    if (compression == null) {
+      return importTar(store, file, file.toString(), tag, progress);
+    }
+    // compressed, as docker load -i and docker import take it: read more than once (its kind,
+    // then the import), so decompressed once, to a temp file of the store
+    Path plain;
+    try (InputStream in = Files.newInputStream(file)) {
+      plain = store.spoolDecompressed(in, file.toString());
+    }
+    try {
+      if (!Store.isArchive(plain)) {
+        throw new IOException(file + " is " + compression + "-compressed, but what it holds is"
+            + " no tar archive: import reads an image archive, or with a TAG a file system tar");
+      }
+      return importTar(store, plain, file.toString(), tag, progress);
+    } finally {
+      Files.deleteIfExists(plain);
+    }
+  }
+
+  /** A plain tar, or a directory without TAG; {@code name} names it in errors. */
+  private static List<String> importTar(Store store, Path file, String name, String tag,
+      Progress progress) throws IOException {
     // a tar without an image index is a file system's, as docker export writes one; anything
-    // else with a TAG may be a compressed one (the import says if it is not)
+    // else with a TAG may be a compressed one of a kind docker does not read (the import says
+    // what it is not)
     boolean rootfs = Files.isRegularFile(file)
         && (Store.isArchive(file) ? !Store.isImageArchive(file) : tag != null);
     if (rootfs) {
       try (InputStream in = Files.newInputStream(file)) {
-        return List.of(importRootfs(store, in, file.toString(), tag));
+        return List.of(importRootfs(store, in, name, tag));
       }
     }
     // a layout as its tar: every image under its own tags, so neither loses an image
     if (tag != null) {
       throw new IllegalArgumentException("a plain FILE imports every image of the archive under"
-          + " its own tags; to pick one and tag it, name its kind: docker-archive:" + file
-          + " or oci-archive:" + file);
+          + " its own tags; to pick one and tag it, name its kind: docker-archive:" + name
+          + " or oci-archive:" + name);
     }
-    return store.importArchive(file, progress);
+    return store.importArchive(file, name, progress);
   }
 }

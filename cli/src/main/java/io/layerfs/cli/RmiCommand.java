@@ -13,11 +13,12 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code layerfs rmi [-f] IMAGE...}: removes image tags from the store's {@code index.json}, as
- * {@code docker rmi} untags: prints {@code Untagged: TAG} for each, goes on past a failure and
- * exits 1 if any failed. An image ID or digest removes the image, as {@code docker rmi ID}
- * does: every tag of it and its untagged entry ({@code Deleted: ID}, the config digest, as
- * docker names an image), unless it has several
- * tags or a container was created from it (then only with {@code -f}). As docker does, it
+ * {@code docker rmi} untags: prints {@code Untagged: TAG} for each, and {@code Deleted: ID} when
+ * that was the image's last name (it leaves the index, as with {@code rmi ID}), goes on past a
+ * failure and exits 1 if any failed. An image ID or digest removes the image, as {@code docker
+ * rmi ID} does: every tag of it and its untagged entry ({@code Deleted: ID}, the config digest,
+ * as docker names an image), unless it has several tags or a container was created from it
+ * (then only with {@code -f}). As docker does, it
  * refuses the last tag of an image a container was created from, unless {@code -f}; another
  * tag of the same image goes freely.
  * Blobs stay until {@code gc}, which keeps those a container still uses (each container records
@@ -51,6 +52,8 @@ final class RmiCommand implements CliCommand {
           return;
         }
         Digest inUse = lastTagInUse(store, name, force);
+        Digest target = targetOrNull(store, name);
+        Digest imageId = target == null ? null : imageId(store, target);
         if (!store.untag(name)) {
           throw missing(store, ref); // removed since it was looked up
         }
@@ -58,6 +61,11 @@ final class RmiCommand implements CliCommand {
         if (inUse != null) {
           // forced: as docker keeps it, the image a container uses stays, untagged (<none>)
           store.keepUntagged(inUse);
+        } else if (target != null && !listed(store, target, imageId)) {
+          // its last name gone, the image is out of the index, as 'rmi ID' takes it out: docker
+          // says Deleted: ID then. No line for layers: the blobs stay until gc, as containerd's
+          // image store leaves content to its garbage collector
+          out.println("Deleted: " + imageId);
         }
       });
     }
@@ -124,6 +132,39 @@ final class RmiCommand implements CliCommand {
       return store.image(target.toString()).configDigest();
     } catch (IOException | RuntimeException e) {
       return target;
+    }
+  }
+
+  private static Digest targetOrNull(Store store, String tag) {
+    try {
+      return store.target(tag);
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /**
+   * True if a tag or an untagged entry of the index still names {@code target}, or another image
+   * of the same ID (its config: the same image in another manifest), which 'images' still lists.
+   */
+  private static boolean listed(Store store, Digest target, Digest imageId) throws IOException {
+    List<String> names = new ArrayList<>(store.tags());
+    for (Digest untagged : store.untaggedImages()) {
+      names.add(untagged.toString());
+    }
+    for (String name : names) {
+      if (sameTarget(store, name, target) || imageId.equals(imageIdOrNull(store, name))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static Digest imageIdOrNull(Store store, String name) {
+    try {
+      return store.image(name).configDigest();
+    } catch (IOException | RuntimeException e) {
+      return null;
     }
   }
 

@@ -175,7 +175,9 @@ class ImageCommandsTest {
     String id = image.configDigest().hex().substring(0, 12);
     assertEquals("web:1\n", run("tag", id, "web:1").out());
     assertEquals(0, untaggedEntries(image), "tagged, it is no <none> image any more");
-    assertEquals("Untagged: web:1\n", run("rmi", "web:1").out());
+    // its last tag: docker's Deleted: line for the image, none for layers (gc frees them)
+    assertEquals("Untagged: web:1\nDeleted: " + image.configDigest() + "\n",
+        run("rmi", "web:1").out());
     // docker deletes an image whose last tag goes: not listed, and gc takes its blobs
     assertFalse(run("images").out().contains(id), run("images").out());
     assertTrue(run("gc").out().contains(digest));
@@ -704,7 +706,9 @@ class ImageCommandsTest {
     assertEquals(0, run("create", "web", "base:1").code());
     Cli.Result r = run("rmi", "-f", "base:1", "ghost:1", "other");
     assertEquals(1, r.code());
-    assertEquals("Untagged: base:1\nUntagged: other\n", r.out());
+    // base:1 stays, untagged, for its container; other goes with its last tag
+    assertEquals("Untagged: base:1\nUntagged: other\nDeleted: " + other.configDigest() + "\n",
+        r.out());
     assertEquals("layerfs: no image tagged ghost:1 in store " + storeDir
         + " ('layerfs images' lists the tags)", r.errorLine());
     assertEquals(List.of(), store().tags());
@@ -715,9 +719,29 @@ class ImageCommandsTest {
     Cli.Result ls = run("ls", "web", "/etc");
     assertEquals("gone\nmotd\n", ls.out(), ls.err());
     // NAME is NAME:latest, as for docker rmi
-    ImageBuilder.create(storeDir).layer().file("/f", "f").build("app:latest");
-    assertEquals("Untagged: app:latest\n", run("rmi", "app").out());
+    Image app = Images.resolve(store(), ImageBuilder.create(storeDir).layer().file("/f", "f")
+        .build("app:latest").manifestDigest());
+    assertEquals("Untagged: app:latest\nDeleted: " + app.configDigest() + "\n",
+        run("rmi", "app").out());
     assertEquals(2, run("rmi").code());
+  }
+
+  @Test
+  void rmiOfALastTagSaysDeletedOnlyWhenNoImageOfThatIdIsLeft() throws IOException {
+    // the same image (config and layers) in a second manifest: an OCI archive's, untagged
+    Path oci = dir.resolve("oci.tar");
+    assertEquals(0, run("export", base.manifestDigest().toString(), "oci-archive:" + oci)
+        .code());
+    Path saved = dir.resolve("docker.tar");
+    assertEquals(0, run("export", "base:1", "docker-archive:" + saved + ":copy:1").code());
+    assertEquals(0, run("rmi", "base:1").code());
+    assertEquals(0, run("import", saved.toString()).code());
+    assertEquals(0, run("import", oci.toString()).code());
+    assertEquals(List.of(base.manifestDigest()), store().readIndex().untagged());
+    assertEquals(base.configDigest(), Images.resolve(store(), "copy:1").configDigest());
+    // images still lists that ID (the untagged one): nothing of it is deleted
+    assertEquals("Untagged: copy:1\n", run("rmi", "copy:1").out());
+    assertTrue(run("images", "-q").out().contains(base.configDigest().hex().substring(0, 12)));
   }
 
   @Test

@@ -20,6 +20,9 @@ public enum OptionalLibrary {
   /** zstd-compressed layers (read, inflate, commit with zstd). */
   ZSTD("zstd-compressed layers", "com.github.luben.zstd_jni",
       new Artifact("com.github.luben", "zstd-jni", "zstd-jni", "com.github.luben.zstd.Zstd")),
+  /** xz-compressed image archives (import). */
+  XZ("xz-compressed archives", "org.tukaani.xz",
+      new Artifact("org.tukaani", "xz", "xz", "org.tukaani.xz.XZInputStream")),
   /** OpenPGP simple signing: sign, verify, open with {@code signedBy}. */
   BOUNCY_CASTLE("image signatures", "org.bouncycastle.pg",
       new Artifact("org.bouncycastle", "bcpg-jdk18on", "bouncycastle",

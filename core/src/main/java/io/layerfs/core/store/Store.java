@@ -49,12 +49,12 @@ import java.io.ByteArrayInputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -325,9 +325,20 @@ public final class Store implements Closeable {
     }
   }
 
-  /** True when {@code file} is an image archive that {@link #importArchive} reads. */
+  /**
+   * True when {@code file} is a tar, plain or compressed (gzip, bzip2, xz, zstd), as the image
+   * archives {@link #importArchive} reads are.
+   */
   public static boolean isArchive(Path file) throws IOException {
     return ImageTransfer.isArchive(file);
+  }
+
+  /**
+   * How {@code file} is compressed, told by its first bytes: {@code gzip}, {@code bzip2}, {@code
+   * xz} or {@code zstd}, the compressions {@code docker load} reads; null for none of them.
+   */
+  public static String compression(Path file) throws IOException {
+    return ImageTransfer.compression(file);
   }
 
   /**
@@ -355,17 +366,42 @@ public final class Store implements Closeable {
   /**
    * Copies {@code in} to its end into a new file of the store's temp folder ({@code
    * layerfs/tmp}, which {@link #gc} clears of files older than an hour) and returns it; the
-   * caller deletes it. For input that is read more than once, such as standard input whose kind
-   * is known only once it was read.
+   * caller deletes it. For input read more than once, such as standard input whose kind is known
+   * only once it was read. Decompressed on the way when it is gzip, bzip2, xz or zstd (see
+   * {@link #compression}), so that a compressed archive is decompressed once. {@code name} names
+   * the input in errors.
+   *
+   * @throws IOException naming {@code name} if the compressed stream is cut short or damaged;
+   *     the temp file is removed then
+   * @throws OptionalLibrary.Missing for zstd or xz without the library that reads it
    */
-  public Path spool(InputStream in) throws IOException {
-    Path file = Files.createTempFile(Files.createDirectories(content.tempDir()), "spool-", "");
+  public Path spoolDecompressed(InputStream in, String name) throws IOException {
+    InputStream plain;
     try {
-      Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+      plain = ImageTransfer.decompressed(in);
+    } catch (OptionalLibrary.Missing e) {
+      throw e;
+    } catch (IOException e) {
+      throw new IOException(name + " is damaged at its start (" + e.getMessage() + ")", e);
+    }
+    Path file = Files.createTempFile(Files.createDirectories(content.tempDir()), "spool-", "");
+    try (plain; OutputStream out = Files.newOutputStream(file)) {
+      byte[] buffer = new byte[1 << 16];
+      for (int n; (n = read(plain, buffer, name)) >= 0; ) {
+        out.write(buffer, 0, n); // a full disk says so itself
+      }
       return file;
     } catch (IOException | RuntimeException e) {
       Files.deleteIfExists(file);
       throw e;
+    }
+  }
+
+  private static int read(InputStream in, byte[] buffer, String name) throws IOException {
+    try {
+      return in.read(buffer);
+    } catch (IOException e) {
+      throw new IOException(name + " is truncated or damaged (" + e.getMessage() + ")", e);
     }
   }
 

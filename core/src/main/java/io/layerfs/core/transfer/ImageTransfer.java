@@ -5,6 +5,7 @@ import io.layerfs.core.Progress;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.content.Lease;
 import io.layerfs.core.image.Images;
+import io.layerfs.core.internal.OptionalLibrary;
 import io.layerfs.core.registry.ImagePull;
 import io.layerfs.core.registry.ImagePush;
 import io.layerfs.core.registry.Platform;
@@ -12,7 +13,6 @@ import io.layerfs.core.registry.Reference;
 import io.layerfs.core.registry.RegistryClient;
 import io.layerfs.core.registry.RegistryOptions;
 import io.layerfs.core.rootfs.LayerStore;
-import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -216,12 +216,27 @@ public final class ImageTransfer {
       throw new IOException(name + ": " + file + " is not a regular file (a directory, a pipe or"
           + " a device): an archive is read from a file");
     }
-    if (!isArchive(file)) {
-      // name is the transport (docker-archive:FILE), or the file itself: say that once
-      throw new IOException((name.equals(file.toString()) ? "" : name + ": ") + file
-          + " is not a tar archive");
+    // a transport or the path itself names the file; else name is what it was copied from
+    String label = name.contains(file.toString()) ? file.toString() : name;
+    boolean archive;
+    try {
+      archive = isArchive(file);
+    } catch (OptionalLibrary.Missing e) {
+      throw e;
+    } catch (IOException e) {
+      // a compressed file cut or damaged before its first tar block
+      throw new IOException(label + " is truncated or damaged at its start (" + e.getMessage()
+          + ")", e);
     }
-    return UnpackedArchive.unpack(file, store.stateDir(), progress);
+    if (!archive) {
+      // name is the transport (docker-archive:FILE), or the file itself: say that once
+      String compression = ArchiveCompression.detect(file);
+      throw new IOException((name.equals(file.toString()) ? "" : name + ": ") + file
+          + " is not a tar archive" + (compression == null ? ""
+              : " (it is " + ArchiveCompression.label(compression)
+                  + "-compressed, but what it holds is no tar)"));
+    }
+    return UnpackedArchive.unpack(file, label, store.stateDir(), progress);
   }
 
   private static boolean hasTag(String reference) {
@@ -231,29 +246,62 @@ public final class ImageTransfer {
 
   // ------------------------------------------------------------------ archives of unknown kind
 
-  /** True if {@code file} is a tar (the image archives {@link #importArchive} reads are tars). */
+  /**
+   * True if {@code file} is a tar, plain or compressed with gzip, bzip2, xz or zstd (the image
+   * archives {@link #importArchive} reads are tars, and are compressed as {@code docker load}
+   * takes them). Reads the first block of the tar only.
+   *
+   * @throws IOException if {@code file} is compressed and its stream is damaged at its start, or
+   *     it is zstd or xz and the library that reads it is missing
+   */
   public static boolean isArchive(Path file) throws IOException {
     if (!Files.isRegularFile(file)) {
       return false;
     }
     byte[] header = new byte[512];
-    try (InputStream in = Files.newInputStream(file)) {
+    try (InputStream in = openTar(file)) {
       int n = in.readNBytes(header, 0, header.length);
       return n == header.length && TarArchiveInputStream.matches(header, n);
     }
   }
 
   /**
-   * True if {@code file} is a tar with an image index at its top ({@code manifest.json} of a
-   * docker-archive or {@code oci-layout}); false for any other tar, such as a file system's.
-   * Reads only the headers.
+   * The compression of {@code file}, as its command-line tool is called ({@code gzip}, {@code
+   * bzip2}, {@code xz}, {@code zstd}); null for a file that is none of these, such as a tar.
+   */
+  public static String compression(Path file) throws IOException {
+    String compression = ArchiveCompression.detect(file);
+    return compression == null ? null : ArchiveCompression.label(compression);
+  }
+
+  /**
+   * The plain tar of {@code in}: decompressed if it is compressed (see {@link #compression}),
+   * else as it is. For an archive read more than once: decompress it once, to a file.
+   */
+  public static InputStream decompressed(InputStream in) throws IOException {
+    return ArchiveCompression.decompressed(in);
+  }
+
+  private static InputStream openTar(Path file) throws IOException {
+    InputStream in = Files.newInputStream(file);
+    try {
+      return ArchiveCompression.decompressed(in);
+    } catch (IOException | RuntimeException e) {
+      in.close();
+      throw e;
+    }
+  }
+
+  /**
+   * True if {@code file} is a tar (plain or compressed) with an image index at its top ({@code
+   * manifest.json} of a docker-archive or {@code oci-layout}); false for any other tar, such as a
+   * file system's. Reads only the headers (a compressed tar is decompressed to find them).
    */
   public static boolean isImageArchive(Path file) throws IOException {
     if (!isArchive(file)) {
       return false;
     }
-    try (TarArchiveInputStream tar = new TarArchiveInputStream(
-        new BufferedInputStream(Files.newInputStream(file), 1 << 16))) {
+    try (TarArchiveInputStream tar = new TarArchiveInputStream(openTar(file))) {
       for (TarArchiveEntry e; (e = tar.getNextEntry()) != null; ) {
         String name = e.getName().startsWith("./") ? e.getName().substring(2) : e.getName();
         if (name.equals("manifest.json") || name.equals("oci-layout")) {

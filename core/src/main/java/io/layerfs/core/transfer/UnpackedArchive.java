@@ -2,6 +2,7 @@ package io.layerfs.core.transfer;
 
 import io.layerfs.core.Progress;
 import io.layerfs.core.internal.FileTrees;
+import io.layerfs.core.internal.OptionalLibrary;
 import io.layerfs.core.internal.PathNames;
 import java.io.BufferedInputStream;
 import java.io.FilterInputStream;
@@ -18,7 +19,9 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
 /**
  * An image archive (OCI archive or docker-archive) unpacked into a scratch directory, whose
- * members are looked up by the names the archive's own metadata uses.
+ * members are looked up by the names the archive's own metadata uses. A compressed archive
+ * (gzip, bzip2, xz, zstd: see {@link ArchiveCompression}) is decompressed as it is read, and read
+ * to its end so that a cut or damaged stream is an error before any blob of it is used.
  *
  * <h2>Tar-slip</h2>
  *
@@ -43,25 +46,29 @@ public final class UnpackedArchive implements AutoCloseable {
   private static final int MAX_LINKS = 16;
 
   private final Path archive;
+  // what errors call the archive: its path, or what it was copied from (standard input)
+  private final String label;
   private final Path dir;
   // normalized name (no leading slash) -> normalized target name
   private final Map<String, String> links = new HashMap<>();
 
-  private UnpackedArchive(Path archive, Path dir) {
+  private UnpackedArchive(Path archive, String label, Path dir) {
     this.archive = archive;
+    this.label = label;
     this.dir = dir;
   }
 
   /**
-   * Unpacks {@code archive} into a fresh directory under {@code scratchParent}.
+   * Unpacks {@code archive} into a fresh directory under {@code scratchParent}; errors call it
+   * {@code label}.
    *
    * @throws IOException if the file is not a tar, an entry would leave the directory, or the
    *     copy fails; the scratch directory is removed then
    */
-  static UnpackedArchive unpack(Path archive, Path scratchParent, Progress progress)
-      throws IOException {
+  static UnpackedArchive unpack(Path archive, String label, Path scratchParent,
+      Progress progress) throws IOException {
     Path dir = Files.createTempDirectory(scratchParent, SCRATCH_PREFIXES.get(0));
-    UnpackedArchive unpacked = new UnpackedArchive(archive, dir);
+    UnpackedArchive unpacked = new UnpackedArchive(archive, label, dir);
     try {
       unpacked.extract(progress);
       return unpacked;
@@ -99,7 +106,7 @@ public final class UnpackedArchive implements AutoCloseable {
   Path member(String name) throws IOException {
     Path file = resolve(name);
     if (!Files.isRegularFile(file)) {
-      throw new IOException(archive + " has no file '" + name + "'");
+      throw new IOException(label + " has no file '" + name + "'");
     }
     return file;
   }
@@ -113,7 +120,7 @@ public final class UnpackedArchive implements AutoCloseable {
       }
       current = target;
     }
-    throw new IOException("links in " + archive + " loop at '" + name + "'");
+    throw new IOException("links in " + label + " loop at '" + name + "'");
   }
 
   @Override
@@ -122,10 +129,12 @@ public final class UnpackedArchive implements AutoCloseable {
   }
 
   private void extract(Progress progress) throws IOException {
-    progress.start("unpack " + archive.getFileName(), Files.size(archive));
+    progress.start("unpack " + label.substring(label.lastIndexOf('/') + 1),
+        Files.size(archive));
+    // progress counts the file's bytes: a compressed archive is read once, as it streams
     try (InputStream raw = new ProgressInputStream(Files.newInputStream(archive), progress);
-        TarArchiveInputStream tar =
-            new TarArchiveInputStream(new BufferedInputStream(raw, BUFFER), "UTF-8")) {
+        InputStream plain = decompressed(new BufferedInputStream(raw, BUFFER));
+        TarArchiveInputStream tar = new TarArchiveInputStream(plain, "UTF-8")) {
       byte[] buffer = new byte[BUFFER];
       TarArchiveEntry entry;
       String last = null;
@@ -146,8 +155,32 @@ public final class UnpackedArchive implements AutoCloseable {
           copyEntry(tar, last, target, buffer);
         }
       }
+      drain(plain);
     } finally {
       progress.done();
+    }
+  }
+
+  /** The archive's tar: decompressed (gzip, bzip2, xz, zstd) as it is read, or as it is. */
+  private InputStream decompressed(InputStream in) throws IOException {
+    try {
+      return ArchiveCompression.decompressed(in);
+    } catch (OptionalLibrary.Missing e) {
+      throw e; // names the artifact to add
+    } catch (IOException e) {
+      throw damaged(e, "at its start");
+    }
+  }
+
+  /**
+   * Reads a compressed archive to its end after the tar's: a gzip or xz stream is checked (its
+   * checksum, a cut) only there. Bytes after the tar's end blocks are ignored, as tar does.
+   */
+  private void drain(InputStream plain) throws IOException {
+    try {
+      plain.transferTo(OutputStream.nullOutputStream());
+    } catch (IOException e) {
+      throw damaged(e, "at its end");
     }
   }
 
@@ -184,7 +217,7 @@ public final class UnpackedArchive implements AutoCloseable {
 
   /** Commons Compress' "Truncated TAR archive" names no file: this names the archive. */
   private IOException damaged(IOException e, String where) {
-    return new IOException(archive + " is truncated or damaged " + where + " (" + e.getMessage()
+    return new IOException(label + " is truncated or damaged " + where + " (" + e.getMessage()
         + ")", e);
   }
 
@@ -203,7 +236,7 @@ public final class UnpackedArchive implements AutoCloseable {
 
   private IOException slip(String name) {
     return new IOException(
-        "entry '" + name + "' of " + archive + " would leave the archive (absolute or ../ name);"
+        "entry '" + name + "' of " + label + " would leave the archive (absolute or ../ name);"
             + " refusing to unpack it");
   }
 

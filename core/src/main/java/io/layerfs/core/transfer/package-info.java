@@ -9,7 +9,8 @@
  * system); {@link io.layerfs.core.transfer.Transport} parses the transport
  * strings. Behind them: {@code OciLayoutCopier} (layouts in and out), {@code DockerArchiveReader}
  * and {@code DockerArchiveWriter}, {@code UnpackedArchive} (an archive unpacked into a scratch
- * directory) and {@code ArchiveWriter} (archives written reproducibly, all or nothing).
+ * directory), {@code ArchiveCompression} (the compressions an archive may come in) and {@code
+ * ArchiveWriter} (archives written reproducibly, all or nothing).
  *
  * <h2>Import</h2>
  *
@@ -36,6 +37,10 @@
  *       a {@code manifest.json} (Docker 25+ writes both; its RepoTags carry full names), as an OCI
  *       archive when it only has an {@code oci-layout}; a directory is read as an OCI layout.
  *       Every image of it is imported: the tagged ones under their tags, the others untagged.
+ *   <li>An archive (either kind, or of unknown kind) may be compressed with gzip, bzip2, xz or
+ *       zstd, as {@code docker load} and skopeo take one ({@code ArchiveCompression}, by magic
+ *       bytes): it is decompressed as it is unpacked and read to its end, so a cut or damaged
+ *       stream fails the import before any blob is copied.
  * </ul>
  *
  * Archives are unpacked into a scratch directory {@code layerfs/unpack-*} of the store, removed

@@ -14,7 +14,10 @@ import io.layerfs.testing.ImageBuilder;
 import io.layerfs.testing.LayerCompression;
 import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -22,6 +25,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
+import org.tukaani.xz.LZMA2Options;
+import org.tukaani.xz.XZOutputStream;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -37,6 +42,52 @@ class OptionalLibraryTest {
     assertDoesNotThrow(OptionalLibrary.ZSTD::require);
     assertDoesNotThrow(OptionalLibrary.BOUNCY_CASTLE::require);
     assertDoesNotThrow(OptionalLibrary.JIMFS::require);
+    assertDoesNotThrow(OptionalLibrary.XZ::require);
+  }
+
+  @Test
+  void withoutXzAnXzArchiveIsRefusedNamingTheArtifact() throws Exception {
+    Path store = dir.resolve("store");
+    ImageBuilder.create(store).layer(LayerCompression.GZIP).file("/hello", "hi\n")
+        .build("plain:1");
+    Path tar = dir.resolve("plain.tar");
+    try (Store s = Store.open(store)) {
+      s.exportImage("plain:1", "docker-archive:" + tar, Progress.NONE);
+    }
+    try (InputStream in = Files.newInputStream(tar);
+        OutputStream out = new XZOutputStream(Files.newOutputStream(store.resolve("plain.tar.xz")),
+            new LZMA2Options())) {
+      in.transferTo(out);
+    }
+    List<String> out = runWithout(XzProbe.class, store, "xz-1.");
+    assertEquals("xz class absent", out.get(0), String.join("\n", out));
+    assertTrue(out.get(1).startsWith("import: xz-compressed archives need org.tukaani:xz:1.10 (an"
+        + " optional dependency of io.layerfs:layerfs-core), which is not on the class path"),
+        out.get(1));
+    assertEquals("tags: []", out.get(2));
+  }
+
+  /** A user without xz imports an xz-compressed archive. */
+  static final class XzProbe {
+    public static void main(String[] args) throws IOException {
+      try {
+        Class.forName("org.tukaani.xz.XZInputStream");
+        System.out.println("xz class present");
+      } catch (ClassNotFoundException e) {
+        System.out.println("xz class absent");
+      }
+      try (Store store = Store.open(Path.of(args[0]))) {
+        store.untag("plain:1");
+        try {
+          store.importImage("docker-archive:" + Path.of(args[0], "plain.tar.xz"), null,
+              Progress.NONE);
+          System.out.println("import: done");
+        } catch (IOException e) {
+          System.out.println("import: " + e.getMessage());
+        }
+        System.out.println("tags: " + store.tags());
+      }
+    }
   }
 
   @Test

@@ -271,6 +271,29 @@ class LayerFsLifecycleTest {
   }
 
   @Test
+  void aCompressedImageArchiveOpensByItsPathAsItsTarDoes(@TempDir Path tmp) throws IOException {
+    Path tar = tmp.resolve("image.tar");
+    try (io.layerfs.core.store.Store s = io.layerfs.core.store.Store.open(store)) {
+      s.exportImage(FixtureImages.TAG, "docker-archive:" + tar, null);
+    }
+    // as docker save IMAGE | gzip > image.tar.gz
+    Path gz = tmp.resolve("image.tar.gz");
+    try (java.io.OutputStream out = new java.util.zip.GZIPOutputStream(
+        Files.newOutputStream(gz))) {
+      Files.copy(tar, out);
+    }
+    byte[] one;
+    try (FileSystem fs = FileSystems.newFileSystem(tar)) {
+      one = Files.readAllBytes(fs.getPath("/data/one"));
+    }
+    assertTrue(one.length > 0);
+    try (FileSystem fs = FileSystems.newFileSystem(gz)) {
+      assertEquals(java.util.Arrays.toString(one),
+          java.util.Arrays.toString(Files.readAllBytes(fs.getPath("/data/one"))));
+    }
+  }
+
+  @Test
   void aUriOfAnImageOpenedByItsPathSaysWhyItIsNotFound() throws IOException {
     URI uri;
     try (FileSystem fs = FileSystems.newFileSystem(store, Map.of("image", FixtureImages.TAG))) {

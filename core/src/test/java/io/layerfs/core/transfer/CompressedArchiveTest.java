@@ -1,0 +1,219 @@
+package io.layerfs.core.transfer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.layerfs.core.Image;
+import io.layerfs.core.Layer;
+import io.layerfs.core.Progress;
+import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.image.Images;
+import io.layerfs.core.rootfs.LayerStore;
+import io.layerfs.testing.ImageBuilder;
+import io.layerfs.testing.LayerCompression;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.commons.compress.compressors.CompressorException;
+import org.apache.commons.compress.compressors.CompressorStreamFactory;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Image archives compressed as docker load takes them: gzip, bzip2, xz and zstd. */
+class CompressedArchiveTest {
+  @TempDir Path tmp;
+  ContentStore source;
+  LayerStore sourceLayers;
+  ContentStore target;
+  Image image;
+
+  @BeforeEach
+  void setUp() throws IOException {
+    source = ContentStore.open(tmp.resolve("source"));
+    sourceLayers = new LayerStore(source);
+    target = ContentStore.open(tmp.resolve("target"));
+    String manifest = ImageBuilder.create(source.root())
+        .layer(LayerCompression.GZIP)
+        .file("/etc/hosts", "127.0.0.1 localhost\n")
+        .file("/etc/big", new byte[300_000])
+        .layer(LayerCompression.NONE)
+        .file("/etc/new", "new\n")
+        .build("demo:1")
+        .manifestDigest();
+    image = Images.resolve(source, manifest);
+  }
+
+  @AfterEach
+  void close() throws IOException {
+    sourceLayers.close();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"gz", "bzip2", "xz", "zstd"})
+  void aCompressedDockerArchiveImportsAsItsPlainTar(String compression) throws IOException {
+    Path plain = tmp.resolve("demo.tar");
+    ImageTransfer.exportImage(source, sourceLayers, "demo:1", "docker-archive:" + plain, null);
+    Path packed = compress(plain, compression);
+    assertTrue(ImageTransfer.isArchive(packed));
+    assertTrue(ImageTransfer.isImageArchive(packed));
+
+    assertEquals(List.of("copy:1"), ImageTransfer.importImage(target,
+        "docker-archive:" + packed, "copy:1", Progress.NONE));
+    Image copy = Images.resolve(target, "copy:1");
+    assertEquals(image.configDigest(), copy.configDigest());
+    assertEquals(diffIds(image), diffIds(copy));
+    // the same archive plain makes the same image
+    ContentStore other = ContentStore.open(tmp.resolve("other"));
+    ImageTransfer.importImage(other, "docker-archive:" + plain, "copy:1", Progress.NONE);
+    assertEquals(Images.resolve(other, "copy:1").manifestDigest(), copy.manifestDigest());
+    assertNoScratchLeft();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"gz", "bzip2", "xz", "zstd"})
+  void aCompressedOciArchiveImportsWithItsManifestDigest(String compression)
+      throws IOException {
+    Path plain = tmp.resolve("demo-oci.tar");
+    ImageTransfer.exportImage(source, sourceLayers, "demo:1", "oci-archive:" + plain + ":v1",
+        null);
+    Path packed = compress(plain, compression);
+    assertEquals(List.of("v1"), ImageTransfer.importImage(target,
+        "oci-archive:" + packed + ":v1", null, Progress.NONE));
+    assertEquals(image.manifestDigest(), Images.resolve(target, "v1").manifestDigest());
+    // and as an archive of unknown kind (docker load -i FILE)
+    ContentStore other = ContentStore.open(tmp.resolve("other"));
+    assertEquals(List.of("v1"), ImageTransfer.importArchive(packed, other, Progress.NONE));
+    assertNoScratchLeft();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"gz", "bzip2", "xz", "zstd"})
+  void aCutCompressedArchiveIsAnErrorNamingItAndLeavesNothing(String compression)
+      throws IOException {
+    Path plain = tmp.resolve("demo.tar");
+    ImageTransfer.exportImage(source, sourceLayers, "demo:1", "docker-archive:" + plain, null);
+    byte[] bytes = Files.readAllBytes(compress(plain, compression));
+    Path cut = Files.write(tmp.resolve("cut." + compression),
+        Arrays.copyOf(bytes, bytes.length * 2 / 3));
+    IOException e = assertThrows(IOException.class, () -> ImageTransfer.importImage(target,
+        "docker-archive:" + cut, "copy:1", Progress.NONE));
+    assertTrue(e.getMessage().startsWith(cut + " is truncated or damaged "), e.getMessage());
+    assertEquals(List.of(), target.tags());
+    assertEquals(List.of(), blobs(target));
+    assertNoScratchLeft();
+  }
+
+  @Test
+  void aDamagedGzipChecksumIsAnErrorAtTheEnd() throws IOException {
+    Path plain = tmp.resolve("demo.tar");
+    ImageTransfer.exportImage(source, sourceLayers, "demo:1", "docker-archive:" + plain, null);
+    byte[] bytes = Files.readAllBytes(compress(plain, "gz"));
+    // the CRC-32 is the trailer's first 4 bytes: the tar inside is whole, the stream is not
+    bytes[bytes.length - 8] ^= 0x55;
+    Path bad = Files.write(tmp.resolve("bad.tar.gz"), bytes);
+    IOException e = assertThrows(IOException.class, () -> ImageTransfer.importImage(target,
+        "docker-archive:" + bad, "copy:1", Progress.NONE));
+    // Commons Compress checks it when the member ends, in the tar's last entry or after it
+    assertTrue(e.getMessage().startsWith(bad + " is truncated or damaged "), e.getMessage());
+    assertTrue(e.getMessage().contains("(gzip: Gzip-compressed data is corrupt (CRC32 error)"),
+        e.getMessage());
+    assertEquals(List.of(), target.tags());
+    assertEquals(List.of(), blobs(target));
+    assertNoScratchLeft();
+  }
+
+  @Test
+  void aGzipTrailerCutOffIsAnErrorThoughTheTarIsWhole() throws IOException {
+    Path plain = tmp.resolve("demo.tar");
+    ImageTransfer.exportImage(source, sourceLayers, "demo:1", "docker-archive:" + plain, null);
+    // zeros after the tar's end, as a tape record pads it: the tar reader stops before them, so
+    // only reading the stream to its end finds the cut
+    Files.write(plain, new byte[300_000], java.nio.file.StandardOpenOption.APPEND);
+    byte[] bytes = Files.readAllBytes(compress(plain, "gz"));
+    // without the size that ends the trailer: every byte of the tar is there
+    Path cut = Files.write(tmp.resolve("cut.tar.gz"), Arrays.copyOf(bytes, bytes.length - 4));
+    IOException e = assertThrows(IOException.class, () -> ImageTransfer.importImage(target,
+        "docker-archive:" + cut, "copy:1", Progress.NONE));
+    assertTrue(e.getMessage().startsWith(cut + " is truncated or damaged at its end (gzip: "),
+        e.getMessage());
+    assertEquals(List.of(), target.tags());
+    assertEquals(List.of(), blobs(target));
+    assertNoScratchLeft();
+  }
+
+  @Test
+  void aCompressedFileThatHoldsNoTarIsNoArchive() throws IOException {
+    Path text = Files.writeString(tmp.resolve("notes.txt"), "no tar here\n".repeat(100));
+    Path packed = compress(text, "gz");
+    assertFalse(ImageTransfer.isArchive(packed));
+    assertEquals("gzip", ImageTransfer.compression(packed));
+    IOException e = assertThrows(IOException.class, () -> ImageTransfer.importImage(target,
+        "docker-archive:" + packed, null, Progress.NONE));
+    assertEquals("docker-archive:" + packed + ": " + packed + " is not a tar archive (it is"
+        + " gzip-compressed, but what it holds is no tar)", e.getMessage());
+  }
+
+  @Test
+  void aTarWhoseFirstNameLooksLikeAMagicIsAPlainTar() throws IOException {
+    // "BZh" is bzip2's magic: the tar header says first that this is a plain tar
+    Path tar = tmp.resolve("bzh.tar");
+    try (TarArchiveOutputStream out = new TarArchiveOutputStream(Files.newOutputStream(tar))) {
+      byte[] data = "x\n".getBytes(StandardCharsets.UTF_8);
+      TarArchiveEntry entry = new TarArchiveEntry("BZh91AY&SY");
+      entry.setSize(data.length);
+      out.putArchiveEntry(entry);
+      out.write(data);
+      out.closeArchiveEntry();
+    }
+    assertNull(ImageTransfer.compression(tar));
+    assertTrue(ImageTransfer.isArchive(tar));
+  }
+
+  /** {@code file} compressed with Commons Compress as {@code name} ("gz", "xz", ...). */
+  private Path compress(Path file, String name) throws IOException {
+    Path packed = tmp.resolve(file.getFileName() + "." + name);
+    try (InputStream in = Files.newInputStream(file);
+        OutputStream out = new CompressorStreamFactory()
+            .createCompressorOutputStream(name, Files.newOutputStream(packed))) {
+      in.transferTo(out);
+    } catch (CompressorException e) {
+      throw new IOException(e);
+    }
+    return packed;
+  }
+
+  private static List<Path> blobs(ContentStore store) throws IOException {
+    if (!Files.exists(store.blobsDir())) {
+      return List.of();
+    }
+    try (Stream<Path> s = Files.walk(store.blobsDir())) {
+      return s.filter(Files::isRegularFile).toList();
+    }
+  }
+
+  private void assertNoScratchLeft() throws IOException {
+    try (Stream<Path> s = Files.list(target.stateDir())) {
+      assertEquals(List.of(), s.filter(p -> p.getFileName().toString().startsWith("unpack-"))
+          .toList());
+    }
+  }
+
+  private static List<String> diffIds(Image image) {
+    return image.layers().stream().map(Layer::diffId).map(Object::toString).toList();
+  }
+}
