@@ -3,6 +3,7 @@ package io.layerfs.core.content;
 import io.layerfs.core.Digest;
 import io.layerfs.core.Limits;
 import io.layerfs.core.internal.FileTrees;
+import io.layerfs.core.internal.HostFiles;
 import io.layerfs.core.oci.Descriptor;
 import io.layerfs.core.oci.ImageManifest;
 import io.layerfs.core.oci.MediaTypes;
@@ -480,10 +481,7 @@ public final class ContentStore {
    * imported is untrusted, and a huge one would otherwise be an OutOfMemoryError.
    */
   private static byte[] readLimited(Path path, long max) throws IOException {
-    byte[] data;
-    try (InputStream in = Files.newInputStream(path)) {
-      data = in.readNBytes((int) max + 1);
-    }
+    byte[] data = HostFiles.read(path, (int) max);
     if (data.length > max) {
       throw new IOException(path + " is larger than " + max + " bytes");
     }

@@ -4,14 +4,13 @@ import io.layerfs.core.Digest;
 import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
 import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.internal.HostFiles;
 import io.layerfs.core.internal.MemoFile;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -86,8 +85,8 @@ final class ResolvedImages {
 
   /** The blob's bytes if it has exactly {@code length} of them, else null. */
   private static byte[] readExactly(ContentStore store, Digest digest, int length) {
-    try (InputStream in = Files.newInputStream(store.blobPath(digest))) {
-      byte[] data = in.readNBytes(length + 1);
+    try {
+      byte[] data = HostFiles.read(store.blobPath(digest), length);
       return data.length == length ? data : null;
     } catch (IOException e) {
       return null;

@@ -5,7 +5,6 @@ import io.layerfs.core.Layer;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -24,8 +23,8 @@ public final class MemoFile {
   /** The body of {@code file}, or null if it is absent, unreadable, larger or damaged. */
   public static byte[] read(Path file, int maxBytes) {
     byte[] data;
-    try (InputStream in = Files.newInputStream(file)) {
-      data = in.readNBytes(maxBytes + 1);
+    try {
+      data = HostFiles.read(file, maxBytes);
     } catch (IOException e) {
       return null;
     }

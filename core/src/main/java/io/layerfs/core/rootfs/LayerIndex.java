@@ -1,6 +1,7 @@
 package io.layerfs.core.rootfs;
 
 import io.layerfs.core.EntryType;
+import io.layerfs.core.internal.HostFiles;
 import io.layerfs.core.internal.PathNames;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -199,31 +200,18 @@ public final class LayerIndex {
    *     type code), or of another format version; the message names the file
    */
   public static LayerIndex read(Path file) throws IOException {
+    // read, not mapped, up to READ_WHOLE_MAX: a fresh JVM's first map spins method handle
+    // classes (a few ms of a first open); through java.io (see HostFiles)
+    byte[] data = HostFiles.read(file, (int) READ_WHOLE_MAX);
+    if (data.length <= READ_WHOLE_MAX) {
+      return new LayerIndex(ByteBuffer.wrap(data), file);
+    }
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       long size = ch.size();
       if (size > Integer.MAX_VALUE) {
         throw new IOException(file + ": layer index too large (" + size + " bytes)");
       }
-      ByteBuffer b;
-      if (size < 64 * 1024) {
-        // small files: a heap copy is cheaper than a mapping
-        b = ByteBuffer.allocate((int) size);
-        while (b.hasRemaining() && ch.read(b) >= 0) {
-          // fill
-        }
-        b.clear();
-      } else if (size <= READ_WHOLE_MAX) {
-        // read, not mapped: a fresh JVM's first map spins method handle classes (a few ms of a
-        // first open); direct, so the read needs no temporary buffer, which a thread would keep
-        b = ByteBuffer.allocateDirect((int) size);
-        while (b.hasRemaining() && ch.read(b) >= 0) {
-          // fill
-        }
-        b.clear();
-      } else {
-        b = ch.map(FileChannel.MapMode.READ_ONLY, 0, size);
-      }
-      return new LayerIndex(b, file);
+      return new LayerIndex(ch.map(FileChannel.MapMode.READ_ONLY, 0, size), file);
     }
   }
 

@@ -10,7 +10,9 @@ import java.io.IOException;
 import java.net.URI;
 import java.net.URL;
 import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -85,6 +87,41 @@ class LayerFsWalkClassesTest {
         assertTrue(Files.getFileStore(file).isReadOnly());
         assertTrue(loader.loaded("io.layerfs.provider.LayerFileStore"));
         assertFalse(loader.loaded("io.layerfs.provider.MountFileStore"), "an image has no mount");
+      }
+    }
+  }
+
+  @Test
+  void aFreshJvmOpensAndWalksAViewWithoutAFileChannel() throws Exception {
+    FixtureImages.build(store);
+    pathsAsUsual(); // the layers' indexes stored, as a view's later opens find them
+    // the JDK's shared archive lacks FileChannel's classes: a first open that made one loaded
+    // some 25 of them from the JDK's modules, for reading a few small files
+    Process child = new ProcessBuilder(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xlog:class+load=info:stdout", "-cp", System.getProperty("java.class.path"),
+        Walk.class.getName(), store.toString(), FixtureImages.TAG)
+        .redirectErrorStream(true).start();
+    String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(0, child.waitFor(), out);
+    assertTrue(out.contains("paths " + pathsAsUsual()), out);
+    assertTrue(out.contains(" io.layerfs.core.rootfs.LayerIndex "), "the log names classes");
+    assertFalse(out.contains(" sun.nio.ch.FileChannelImpl "), "a channel was opened");
+  }
+
+  /** The child JVM: opens a view of an image of STORE, walks it, prints {@code paths N}. */
+  static final class Walk {
+    private Walk() {}
+
+    public static void main(String[] args) throws IOException {
+      try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://fresh-walk"),
+          Map.of("store", Path.of(args[0]), "image", args[1], "readOnly", true));
+          Stream<Path> walk = Files.walk(fs.getPath("/"))) {
+        long paths = 0;
+        for (Iterator<Path> it = walk.iterator(); it.hasNext(); paths++) {
+          Files.readAttributes(it.next(), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        }
+        System.out.println("paths " + paths);
       }
     }
   }
