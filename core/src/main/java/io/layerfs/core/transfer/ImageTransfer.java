@@ -1,6 +1,7 @@
 package io.layerfs.core.transfer;
 
 import io.layerfs.core.Image;
+import io.layerfs.core.Limits;
 import io.layerfs.core.Progress;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.content.Lease;
@@ -236,7 +237,7 @@ public final class ImageTransfer {
               : " (it is " + ArchiveCompression.label(compression)
                   + "-compressed, but what it holds is no tar)"));
     }
-    return UnpackedArchive.unpack(file, label, store.stateDir(), progress);
+    return UnpackedArchive.unpack(file, label, store.stateDir(), store.limits(), progress);
   }
 
   private static boolean hasTag(String reference) {
@@ -280,6 +281,16 @@ public final class ImageTransfer {
    */
   public static InputStream decompressed(InputStream in) throws IOException {
     return ArchiveCompression.decompressed(in);
+  }
+
+  /**
+   * As {@link #decompressed(InputStream)}, refused with the {@code inflateRatio} limit's {@link
+   * io.layerfs.core.LimitException} once it inflates past {@code limits} (a decompression bomb);
+   * errors call it {@code name}.
+   */
+  public static InputStream decompressed(InputStream in, Limits limits, String name)
+      throws IOException {
+    return InflateLimit.decompressed(in, limits, name);
   }
 
   private static InputStream openTar(Path file) throws IOException {
