@@ -350,6 +350,11 @@ public final class Store implements Closeable {
     return ImageTransfer.isImageArchive(file);
   }
 
+  /** As {@link #isImageArchive(Path)}; {@code name} names the file in errors (a cut tar). */
+  public static boolean isImageArchive(Path file, String name) throws IOException {
+    return ImageTransfer.isImageArchive(file, name);
+  }
+
   /**
    * Imports every image of an OCI archive, a docker-archive or an OCI layout directory; returns
    * the tags made (and, for an image without a name, kept untagged, its digest).
