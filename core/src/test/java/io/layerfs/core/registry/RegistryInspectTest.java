@@ -254,6 +254,22 @@ class RegistryInspectTest {
   }
 
   @Test
+  void aLinkThatIsNoUrlIsAnErrorNamingTheRegistry() throws IOException {
+    answerTags((exchange, page) -> {
+      exchange.getResponseHeaders().set("Link", "<http://[::1/v2/x>; rel=\"next\"");
+      registry.send(exchange, 200, "application/json",
+          "{\"tags\":[\"a\"]}".getBytes(StandardCharsets.UTF_8));
+    });
+    try (RegistryClient client = client(null)) {
+      IOException e = assertThrows(IOException.class,
+          () -> client.tags(Reference.parse(registry.address() + "/team/app:1")));
+      assertEquals("registry " + registry.address() + ": tags of " + registry.address()
+          + "/team/app: the next page's link is no URL: <http://[::1/v2/x>; rel=\"next\"",
+          e.getMessage());
+    }
+  }
+
+  @Test
   void aListingOfTooManyPagesEndsWithTheBoundedError() throws IOException {
     AtomicInteger pages = new AtomicInteger();
     answerTags((exchange, page) -> {
