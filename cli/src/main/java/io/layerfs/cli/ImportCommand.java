@@ -101,7 +101,7 @@ final class ImportCommand implements CliCommand {
             + " import - (layerfs import - < FILE), as into docker load, or a file system tar"
             + " with a TAG (import - TAG), as into docker import -");
       }
-      if (Store.isArchive(input) && Store.isImageArchive(input)) {
+      if (Store.isArchive(input) && Store.isImageArchive(input, STANDARD_INPUT)) {
         if (tag != null) {
           throw new IllegalArgumentException("standard input is an image archive: import -"
               + " takes every image of it under its own tags, without TAG (then 'layerfs tag'"
@@ -203,7 +203,7 @@ final class ImportCommand implements CliCommand {
     // else with a TAG may be a compressed one of a kind docker does not read (the import says
     // what it is not)
     boolean rootfs = Files.isRegularFile(file)
-        && (Store.isArchive(file) ? !Store.isImageArchive(file) : tag != null);
+        && (Store.isArchive(file) ? !Store.isImageArchive(file, name) : tag != null);
     if (rootfs) {
       try (InputStream in = Files.newInputStream(file)) {
         return List.of(importRootfs(store, in, name, tag));

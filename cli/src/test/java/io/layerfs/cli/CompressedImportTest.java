@@ -91,6 +91,33 @@ class CompressedImportTest {
     assertNoTempFiles(storeDir);
   }
 
+  /**
+   * {@code import -} whose writer died halfway (the pipe ends early), plain and compressed: the
+   * error names standard input and says it is cut, nothing is tagged, and neither the spooled
+   * copy nor an unpacked part stays.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"tar", "gz", "zstd"})
+  void standardInputCutShortIsAnErrorAndLeavesNothing(String kind) throws IOException {
+    byte[] whole = Files.readAllBytes(kind.equals("tar") ? saved : compress(saved, kind));
+    Path fresh = dir.resolve("fresh");
+    Cli.Result piped = withStandardInput(Arrays.copyOf(whole, whole.length / 2), fresh,
+        "import", "-");
+    assertEquals(1, piped.code(), piped.out());
+    assertTrue(piped.errorLine().startsWith("layerfs: standard input is truncated or damaged"),
+        piped.err());
+    assertTrue(!Files.exists(fresh), "no store is left where there was none");
+    Cli.Result again = withStandardInput(Arrays.copyOf(whole, whole.length / 2), storeDir,
+        "import", "-");
+    assertEquals(1, again.code(), again.out());
+    assertEquals(List.of("base:1"), ContentStore.open(storeDir).tags());
+    assertNoTempFiles(storeDir);
+    try (Stream<Path> s = Files.list(storeDir.resolve("layerfs"))) {
+      assertEquals(List.of(), s.filter(p -> p.getFileName().toString().startsWith("unpack-"))
+          .toList());
+    }
+  }
+
   @Test
   void aCompressedFileThatHoldsNoTarSaysSo() throws IOException {
     Path notes = Files.writeString(dir.resolve("notes.txt"), "words\n".repeat(200));

@@ -26,6 +26,8 @@ import io.layerfs.core.store.Container;
 import io.layerfs.core.store.Store;
 import io.layerfs.testing.ImageBuilder;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -38,6 +40,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -208,6 +211,75 @@ final class FullDiskIT {
     } finally {
       unmount(disk);
     }
+  }
+
+  /**
+   * An import of a compressed archive on a full disk: decompressing it to the store's temp
+   * folder (what import FILE and import - do first) and unpacking it (docker-archive:FILE) fail
+   * with the disk's error naming the file in the store, leave no temp file, unpacked part or
+   * blob, tag nothing, and succeed once space is freed.
+   */
+  @Test
+  void aCompressedImportOnAFullDiskNamesTheStoreAndSucceedsOnceThereIsSpace()
+      throws Exception {
+    Path source = work.resolve("compressed-source");
+    byte[] data = new byte[4 << 20];
+    new Random(13).nextBytes(data);
+    ImageBuilder.create(source).layer().file("/data", data).build("base");
+    Path plain = work.resolve("saved.tar");
+    try (Store from = Store.open(source)) {
+      from.exportImage("base", "docker-archive:" + plain + ":example/base:1", Progress.NONE);
+    }
+    Path packed = work.resolve("saved.tar.gz");
+    try (InputStream in = Files.newInputStream(plain);
+        OutputStream out = new GZIPOutputStream(Files.newOutputStream(packed))) {
+      in.transferTo(out);
+    }
+    Path disk = work.resolve("compressed-disk");
+    Files.createDirectories(disk);
+    mount(disk);
+    Path storeDir = disk.resolve("store");
+    try (Store s = Store.open(storeDir)) {
+      Path filler = disk.resolve("filler");
+      fill(filler);
+      IOException spooled = assertThrows(IOException.class, () -> spool(s, packed));
+      assertTrue(spooled.getMessage().contains("No space left on device")
+          && spooled.getMessage().contains(storeDir.toString()), messages(spooled));
+      IOException unpacked = assertThrows(IOException.class,
+          () -> s.importImage("docker-archive:" + packed, "copy:1", Progress.NONE));
+      assertTrue(unpacked.getMessage().contains("No space left on device")
+          && unpacked.getMessage().contains(storeDir.toString()), messages(unpacked));
+      assertEquals(List.of(), s.tags());
+      assertEquals(List.of(), leftOver(storeDir));
+      Files.delete(filler);
+      Path copy = spool(s, packed);
+      assertEquals(List.of("example/base:1"), s.importArchive(copy, "saved", Progress.NONE));
+      Files.delete(copy);
+      s.importImage("docker-archive:" + packed, "copy:1", Progress.NONE);
+      try (FileTree view = s.view("copy:1")) {
+        assertArrayEquals(data, readTree(view, "/data"));
+      }
+      assertEquals(List.of(), leftOver(storeDir));
+      assertEquals(List.of(), s.fsck(false, Progress.NONE).problems());
+    } finally {
+      unmount(disk);
+    }
+  }
+
+  private static Path spool(Store s, Path file) throws IOException {
+    try (InputStream in = Files.newInputStream(file)) {
+      return s.spoolDecompressed(in, file.toString());
+    }
+  }
+
+  /** Temp files, spooled inputs and unpacked archives of a store, and blobs being written. */
+  private static List<Path> leftOver(Path store) throws IOException {
+    List<Path> left = new ArrayList<>(temporaryFiles(store));
+    try (var all = Files.walk(store.resolve("layerfs"))) {
+      all.filter(p -> p.getParent().endsWith("tmp") || p.getFileName().toString()
+          .startsWith("unpack-")).forEach(left::add);
+    }
+    return left;
   }
 
   /** Frees {@code bytes} at the end of a filler file. */

@@ -21,9 +21,11 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.StringJoiner;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -282,7 +284,12 @@ public final class RegistryClient implements Closeable {
     List<String> tags = new ArrayList<>();
     String target = "/v2/" + repository.path() + "/tags/list";
     String what = "tags of " + repository.name();
+    Set<String> asked = new HashSet<>();
     for (int page = 0; target != null; page++) {
+      if (!asked.add(target)) {
+        throw new IOException("registry " + repository.endpoint() + ": " + what + ": page "
+            + page + " links back to " + target + ", a page listed already");
+      }
       if (page >= MAX_TAG_PAGES) {
         throw new IOException("registry " + repository.endpoint() + ": " + what + ": more than "
             + MAX_TAG_PAGES + " pages");
@@ -293,7 +300,7 @@ public final class RegistryClient implements Closeable {
       if (r.statusCode() != 200) {
         throw http.error(r, call);
       }
-      byte[] body = RegistryHttp.readAll(r, limits.jsonBytes(), call);
+      byte[] body = RegistryHttp.readJson(r, limits, call);
       String where = "registry " + repository.endpoint() + ": " + what;
       for (JsonNode tag : OciJson.array(OciJson.parseObject(body, where), "tags", where)) {
         if (!tag.isTextual()) {
@@ -301,20 +308,34 @@ public final class RegistryClient implements Closeable {
         }
         tags.add(tag.textValue());
       }
-      target = nextPage(r);
+      target = nextPage(r, target, where);
     }
     return tags;
   }
 
   /**
-   * The target of a {@code Link: <URL>; rel="next"} header (a path on the registry, as
-   * distribution sends it, or an absolute URL), or null on the last page.
+   * The target of a {@code Link: <URL>; rel="next"} header, or null on the last page: the path
+   * and query of its URL (a path on the registry, as distribution sends it, or an absolute URL),
+   * resolved against the page's {@code target}, always on the registry that served the page.
+   * containers/image takes only the path and query too: a link to another host never sends a
+   * request there, nor the registry's credentials.
+   *
+   * @throws IOException naming {@code where} for a link that is no URL
    */
-  static String nextPage(HttpResponse<?> r) {
+  static String nextPage(HttpResponse<?> r, String target, String where) throws IOException {
     for (String link : r.headers().allValues("Link")) {
       Matcher m = NEXT_LINK.matcher(link);
       if (m.find()) {
-        return m.group(1);
+        URI next;
+        try {
+          next = URI.create("http://registry" + target).resolve(m.group(1).trim());
+        } catch (IllegalArgumentException e) {
+          throw new IOException(where + ": the next page's link is no URL: " + link, e);
+        }
+        if (next.getRawPath() == null || next.getRawPath().isEmpty()) {
+          throw new IOException(where + ": the next page's link has no path: " + link);
+        }
+        return next.getRawPath() + (next.getRawQuery() == null ? "" : "?" + next.getRawQuery());
       }
     }
     return null;
@@ -485,7 +506,7 @@ public final class RegistryClient implements Closeable {
     if (r.statusCode() != 200) {
       throw http.error(r, call);
     }
-    byte[] bytes = RegistryHttp.readAll(r, limits.jsonBytes(), call);
+    byte[] bytes = RegistryHttp.readJson(r, limits, call);
     String what = "manifest of " + reference;
     Digest actual;
     if (reference.digest() != null) {

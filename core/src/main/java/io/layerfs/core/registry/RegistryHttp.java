@@ -1,5 +1,6 @@
 package io.layerfs.core.registry;
 
+import io.layerfs.core.Limits;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -334,13 +335,17 @@ final class RegistryHttp {
     return RegistryException.of(call.registry(), call.what(), response.statusCode(), body);
   }
 
-  /** Reads a whole small body (a manifest) of at most {@code max} bytes. */
-  static byte[] readAll(HttpResponse<InputStream> response, long max, Call call)
+  /**
+   * Reads a whole JSON body (a manifest, a tag list) of at most {@code limits.jsonBytes()}
+   * bytes; a larger one is the {@code jsonBytes} limit's error, which says how to raise it.
+   */
+  static byte[] readJson(HttpResponse<InputStream> response, Limits limits, Call call)
       throws IOException {
+    long max = limits.jsonBytes();
     try (InputStream in = response.body()) {
       byte[] data = in.readNBytes((int) max + 1);
       if (data.length > max) {
-        throw new IOException("registry " + call.registry() + ": " + call.what()
+        throw limits.exceeded("jsonBytes", "registry " + call.registry() + ": " + call.what()
             + ": answer larger than " + max + " bytes");
       }
       return data;

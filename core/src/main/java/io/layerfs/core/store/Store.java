@@ -9,6 +9,7 @@ import io.layerfs.core.FsckReport;
 import io.layerfs.core.GcReport;
 import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
+import io.layerfs.core.LimitException;
 import io.layerfs.core.Limits;
 import io.layerfs.core.Mount;
 import io.layerfs.core.Node;
@@ -349,6 +350,11 @@ public final class Store implements Closeable {
     return ImageTransfer.isImageArchive(file);
   }
 
+  /** As {@link #isImageArchive(Path)}; {@code name} names the file in errors (a cut tar). */
+  public static boolean isImageArchive(Path file, String name) throws IOException {
+    return ImageTransfer.isImageArchive(file, name);
+  }
+
   /**
    * Imports every image of an OCI archive, a docker-archive or an OCI layout directory; returns
    * the tags made (and, for an image without a name, kept untagged, its digest).
@@ -369,16 +375,17 @@ public final class Store implements Closeable {
    * caller deletes it. For input read more than once, such as standard input whose kind is known
    * only once it was read. Decompressed on the way when it is gzip, bzip2, xz or zstd (see
    * {@link #compression}), so that a compressed archive is decompressed once. {@code name} names
-   * the input in errors.
+   * the input in errors. It may inflate as far as the store's {@link #limits} let a layer.
    *
-   * @throws IOException naming {@code name} if the compressed stream is cut short or damaged;
-   *     the temp file is removed then
+   * @throws IOException naming {@code name} if the compressed stream is cut short or damaged,
+   *     or the temp file if it cannot be written (a full disk); the temp file is removed then
+   * @throws LimitException if it inflates past the {@code inflateRatio} limit
    * @throws OptionalLibrary.Missing for zstd or xz without the library that reads it
    */
   public Path spoolDecompressed(InputStream in, String name) throws IOException {
     InputStream plain;
     try {
-      plain = ImageTransfer.decompressed(in);
+      plain = ImageTransfer.decompressed(in, content.limits(), name);
     } catch (OptionalLibrary.Missing e) {
       throw e;
     } catch (IOException e) {
@@ -388,7 +395,13 @@ public final class Store implements Closeable {
     try (plain; OutputStream out = Files.newOutputStream(file)) {
       byte[] buffer = new byte[1 << 16];
       for (int n; (n = read(plain, buffer, name)) >= 0; ) {
-        out.write(buffer, 0, n); // a full disk says so itself
+        try {
+          out.write(buffer, 0, n);
+        } catch (IOException e) {
+          // the JDK's "No space left on device" names no file
+          throw new IOException("cannot copy " + name + " to " + file + " (the store's temp"
+              + " folder): " + e.getMessage(), e);
+        }
       }
       return file;
     } catch (IOException | RuntimeException e) {
@@ -400,6 +413,8 @@ public final class Store implements Closeable {
   private static int read(InputStream in, byte[] buffer, String name) throws IOException {
     try {
       return in.read(buffer);
+    } catch (LimitException e) {
+      throw e; // names the input
     } catch (IOException e) {
       throw new IOException(name + " is truncated or damaged (" + e.getMessage() + ")", e);
     }

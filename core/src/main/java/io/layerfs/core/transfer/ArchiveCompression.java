@@ -92,6 +92,11 @@ final class ArchiveCompression {
     }
   }
 
+  /** True if {@code in} came from {@link #decompressed} and decompresses. */
+  static boolean isDecompressing(InputStream in) {
+    return in instanceof Labelled;
+  }
+
   /** How errors and messages call a compression: the name of its command-line tool. */
   static String label(String compression) {
     return switch (compression) {

@@ -1,6 +1,7 @@
 package io.layerfs.core.transfer;
 
 import io.layerfs.core.Image;
+import io.layerfs.core.Limits;
 import io.layerfs.core.Progress;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.content.Lease;
@@ -236,7 +237,7 @@ public final class ImageTransfer {
               : " (it is " + ArchiveCompression.label(compression)
                   + "-compressed, but what it holds is no tar)"));
     }
-    return UnpackedArchive.unpack(file, label, store.stateDir(), progress);
+    return UnpackedArchive.unpack(file, label, store.stateDir(), store.limits(), progress);
   }
 
   private static boolean hasTag(String reference) {
@@ -282,6 +283,16 @@ public final class ImageTransfer {
     return ArchiveCompression.decompressed(in);
   }
 
+  /**
+   * As {@link #decompressed(InputStream)}, refused with the {@code inflateRatio} limit's {@link
+   * io.layerfs.core.LimitException} once it inflates past {@code limits} (a decompression bomb);
+   * errors call it {@code name}.
+   */
+  public static InputStream decompressed(InputStream in, Limits limits, String name)
+      throws IOException {
+    return InflateLimit.decompressed(in, limits, name);
+  }
+
   private static InputStream openTar(Path file) throws IOException {
     InputStream in = Files.newInputStream(file);
     try {
@@ -298,16 +309,34 @@ public final class ImageTransfer {
    * file system's. Reads only the headers (a compressed tar is decompressed to find them).
    */
   public static boolean isImageArchive(Path file) throws IOException {
+    return isImageArchive(file, file.toString());
+  }
+
+  /**
+   * As {@link #isImageArchive(Path)}; {@code name} names the file in errors.
+   *
+   * @throws IOException naming {@code name} and the last entry read for a tar cut short (a
+   *     docker-archive's index comes last: a cut one ends before it)
+   */
+  public static boolean isImageArchive(Path file, String name) throws IOException {
     if (!isArchive(file)) {
       return false;
     }
+    String last = null;
     try (TarArchiveInputStream tar = new TarArchiveInputStream(openTar(file))) {
-      for (TarArchiveEntry e; (e = tar.getNextEntry()) != null; ) {
-        String name = e.getName().startsWith("./") ? e.getName().substring(2) : e.getName();
-        if (name.equals("manifest.json") || name.equals("oci-layout")) {
+      for (TarArchiveEntry e; (e = tar.getNextEntry()) != null; last = e.getName()) {
+        String entry = e.getName().startsWith("./") ? e.getName().substring(2) : e.getName();
+        if (entry.equals("manifest.json") || entry.equals("oci-layout")) {
           return true;
         }
       }
+    } catch (OptionalLibrary.Missing e) {
+      throw e;
+    } catch (IOException e) {
+      // Commons Compress' "Truncated TAR archive" names no file
+      throw new IOException(name + " is truncated or damaged "
+          + (last == null ? "at its start" : "after entry '" + last + "'") + " ("
+          + e.getMessage() + ")", e);
     }
     return false;
   }

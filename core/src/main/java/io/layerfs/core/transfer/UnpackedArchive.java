@@ -1,5 +1,7 @@
 package io.layerfs.core.transfer;
 
+import io.layerfs.core.LimitException;
+import io.layerfs.core.Limits;
 import io.layerfs.core.Progress;
 import io.layerfs.core.internal.FileTrees;
 import io.layerfs.core.internal.OptionalLibrary;
@@ -49,26 +51,29 @@ public final class UnpackedArchive implements AutoCloseable {
   // what errors call the archive: its path, or what it was copied from (standard input)
   private final String label;
   private final Path dir;
+  private final Limits limits;
   // normalized name (no leading slash) -> normalized target name
   private final Map<String, String> links = new HashMap<>();
 
-  private UnpackedArchive(Path archive, String label, Path dir) {
+  private UnpackedArchive(Path archive, String label, Path dir, Limits limits) {
     this.archive = archive;
     this.label = label;
     this.dir = dir;
+    this.limits = limits;
   }
 
   /**
    * Unpacks {@code archive} into a fresh directory under {@code scratchParent}; errors call it
-   * {@code label}.
+   * {@code label}. A compressed archive may inflate as far as {@code limits} let a layer.
    *
-   * @throws IOException if the file is not a tar, an entry would leave the directory, or the
-   *     copy fails; the scratch directory is removed then
+   * @throws IOException if the file is not a tar, an entry would leave the directory, the
+   *     archive inflates past the limits, or the copy fails (a full disk: naming the file it
+   *     could not write); the scratch directory is removed then
    */
-  static UnpackedArchive unpack(Path archive, String label, Path scratchParent,
+  static UnpackedArchive unpack(Path archive, String label, Path scratchParent, Limits limits,
       Progress progress) throws IOException {
     Path dir = Files.createTempDirectory(scratchParent, SCRATCH_PREFIXES.get(0));
-    UnpackedArchive unpacked = new UnpackedArchive(archive, label, dir);
+    UnpackedArchive unpacked = new UnpackedArchive(archive, label, dir, limits);
     try {
       unpacked.extract(progress);
       return unpacked;
@@ -164,7 +169,7 @@ public final class UnpackedArchive implements AutoCloseable {
   /** The archive's tar: decompressed (gzip, bzip2, xz, zstd) as it is read, or as it is. */
   private InputStream decompressed(InputStream in) throws IOException {
     try {
-      return ArchiveCompression.decompressed(in);
+      return InflateLimit.decompressed(in, limits, label);
     } catch (OptionalLibrary.Missing e) {
       throw e; // names the artifact to add
     } catch (IOException e) {
@@ -195,7 +200,7 @@ public final class UnpackedArchive implements AutoCloseable {
 
   /**
    * Copies the current entry's bytes to {@code target}. A failed read is the archive's fault and
-   * says so; a failed write (a full disk) is reported as the file system reports it.
+   * says so; a failed write (a full disk) is the file system's error, naming the file.
    */
   private void copyEntry(TarArchiveInputStream tar, String entry, Path target, byte[] buffer)
       throws IOException {
@@ -210,13 +215,25 @@ public final class UnpackedArchive implements AutoCloseable {
         if (n < 0) {
           return;
         }
-        out.write(buffer, 0, n);
+        try {
+          out.write(buffer, 0, n);
+        } catch (IOException e) {
+          // the JDK's "No space left on device" names no file
+          throw new IOException("cannot unpack entry '" + entry + "' of " + label + " to "
+              + target + ": " + e.getMessage(), e);
+        }
       }
     }
   }
 
-  /** Commons Compress' "Truncated TAR archive" names no file: this names the archive. */
+  /**
+   * Commons Compress' "Truncated TAR archive" names no file: this names the archive. A limit
+   * hit while reading is no damage: it stays the limit's error, which names the archive.
+   */
   private IOException damaged(IOException e, String where) {
+    if (e instanceof LimitException limit) {
+      return limit;
+    }
     return new IOException(label + " is truncated or damaged " + where + " (" + e.getMessage()
         + ")", e);
   }

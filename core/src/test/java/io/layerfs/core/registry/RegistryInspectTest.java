@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerfs.core.Digest;
+import io.layerfs.core.LimitException;
+import io.layerfs.core.Limits;
 import io.layerfs.core.oci.MediaTypes;
 import io.layerfs.testing.Built;
 import io.layerfs.testing.ImageBuilder;
@@ -15,7 +17,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -164,6 +168,138 @@ class RegistryInspectTest {
       assertArrayEquals(registry.manifests.get("1"), client.rawManifest(ref));
       assertEquals(List.of("1"), client.tags(ref));
     }
+  }
+
+  @Test
+  void aRawManifestOverTheJsonLimitIsTheLimitsError() throws IOException {
+    registry.manifests.put("big", ("{\"schemaVersion\":2," + " ".repeat(4096) + "}")
+        .getBytes(StandardCharsets.UTF_8));
+    RegistryOptions options = RegistryOptions.defaults().withDockerConfig(DockerConfig.empty());
+    try (RegistryClient client = new RegistryClient(options,
+        Limits.builder().jsonBytes(1024).build())) {
+      LimitException e = assertThrows(LimitException.class,
+          () -> client.rawManifest(Reference.parse(registry.address() + "/team/app:big")));
+      assertEquals("jsonBytes", e.limit());
+      assertTrue(e.getMessage().startsWith("registry " + registry.address() + ": ")
+          && e.getMessage().contains("answer larger than 1024 bytes")
+          && e.getMessage().contains("-Dlayerfs.limit.jsonBytes"), e.getMessage());
+    }
+  }
+
+  @Test
+  void aTagListThatIsNotJsonIsAnErrorNamingTheRegistry() throws IOException {
+    answerTags((exchange, page) -> registry.send(exchange, 200, "text/html",
+        "<html>maintenance</html>".getBytes(StandardCharsets.UTF_8)));
+    try (RegistryClient client = client(null)) {
+      IOException e = assertThrows(IOException.class,
+          () -> client.tags(Reference.parse(registry.address() + "/team/app:1")));
+      assertTrue(e.getMessage().contains("registry " + registry.address() + ": tags of ")
+          && e.getMessage().contains("Unexpected character ('<'"), e.getMessage());
+    }
+  }
+
+  @Test
+  void aLinkBackToAPageListedAlreadyEndsTheListing() throws IOException {
+    answerTags((exchange, page) -> {
+      // page 2 links back to page 1: without a stop, a listing that never ends
+      exchange.getResponseHeaders().set("Link", page == null
+          ? "</v2/team/app/tags/list?last=a>; rel=\"next\""
+          : "</v2/team/app/tags/list>; rel=\"next\"");
+      registry.send(exchange, 200, "application/json",
+          "{\"tags\":[\"a\"]}".getBytes(StandardCharsets.UTF_8));
+    });
+    try (RegistryClient client = client(null)) {
+      IOException e = assertThrows(IOException.class,
+          () -> client.tags(Reference.parse(registry.address() + "/team/app:1")));
+      assertEquals("registry " + registry.address() + ": tags of " + registry.address()
+          + "/team/app: page 2 links back to /v2/team/app/tags/list, a page listed already",
+          e.getMessage());
+    }
+    assertEquals(2, registry.requests("/tags/list").size());
+  }
+
+  @Test
+  void aLinkToAnotherHostIsFollowedOnTheRegistryWithItsCredentials() throws IOException {
+    List<String> authorized = new CopyOnWriteArrayList<>();
+    try (HostileRegistry other = new HostileRegistry()) {
+      registry.hostile = (exchange, request) -> {
+        if (request.authorization() == null) {
+          exchange.getResponseHeaders().set("WWW-Authenticate", "Basic realm=\"registry\"");
+          registry.send(exchange, 401, "application/json", "{}".getBytes(StandardCharsets.UTF_8));
+          return true;
+        }
+        if (!request.path().equals("/v2/team/app/tags/list")) {
+          return false;
+        }
+        String query = exchange.getRequestURI().getQuery();
+        authorized.add(String.valueOf(query));
+        if (query == null) {
+          exchange.getResponseHeaders().set("Link", "<http://" + other.address()
+              + "/v2/team/app/tags/list?last=a>; rel=\"next\"");
+        }
+        registry.send(exchange, 200, "application/json", ("{\"tags\":[\""
+            + (query == null ? "a" : "b") + "\"]}").getBytes(StandardCharsets.UTF_8));
+        return true;
+      };
+      RegistryOptions options = RegistryOptions.defaults().withDockerConfig(DockerConfig.empty())
+          .withCredentials(Credentials.parse("user:secret"));
+      try (RegistryClient client = new RegistryClient(options)) {
+        assertEquals(List.of("a", "b"),
+            client.tags(Reference.parse(registry.address() + "/team/app:1")));
+      }
+      // as containers/image: the link's path and query, asked of the registry itself
+      assertEquals(List.of(), other.requests, "nothing, and no credentials, to the other host");
+      assertEquals(List.of("null", "last=a"), authorized);
+    }
+  }
+
+  @Test
+  void aLinkThatIsNoUrlIsAnErrorNamingTheRegistry() throws IOException {
+    answerTags((exchange, page) -> {
+      exchange.getResponseHeaders().set("Link", "<http://[::1/v2/x>; rel=\"next\"");
+      registry.send(exchange, 200, "application/json",
+          "{\"tags\":[\"a\"]}".getBytes(StandardCharsets.UTF_8));
+    });
+    try (RegistryClient client = client(null)) {
+      IOException e = assertThrows(IOException.class,
+          () -> client.tags(Reference.parse(registry.address() + "/team/app:1")));
+      assertEquals("registry " + registry.address() + ": tags of " + registry.address()
+          + "/team/app: the next page's link is no URL: <http://[::1/v2/x>; rel=\"next\"",
+          e.getMessage());
+    }
+  }
+
+  @Test
+  void aListingOfTooManyPagesEndsWithTheBoundedError() throws IOException {
+    AtomicInteger pages = new AtomicInteger();
+    answerTags((exchange, page) -> {
+      exchange.getResponseHeaders().set("Link", "</v2/team/app/tags/list?last="
+          + pages.incrementAndGet() + ">; rel=\"next\"");
+      registry.send(exchange, 200, "application/json",
+          "{\"tags\":[]}".getBytes(StandardCharsets.UTF_8));
+    });
+    try (RegistryClient client = client(null)) {
+      IOException e = assertThrows(IOException.class,
+          () -> client.tags(Reference.parse(registry.address() + "/team/app:1")));
+      assertEquals("registry " + registry.address() + ": tags of " + registry.address()
+          + "/team/app: more than 10000 pages", e.getMessage());
+    }
+    assertEquals(10_000, pages.get());
+  }
+
+  /** Answers every request for the tag list with {@code page}, given the query (null: none). */
+  private void answerTags(TagPage page) {
+    registry.hostile = (exchange, request) -> {
+      if (!request.path().startsWith("/v2/team/app/tags/list")) {
+        return false;
+      }
+      page.answer(exchange, exchange.getRequestURI().getQuery());
+      return true;
+    };
+  }
+
+  private interface TagPage {
+    void answer(com.sun.net.httpserver.HttpExchange exchange, String query) throws IOException;
   }
 
   private static RegistryClient client(Path confOrNull) {

@@ -8,10 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
+import io.layerfs.core.LimitException;
+import io.layerfs.core.Limits;
 import io.layerfs.core.Progress;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.image.Images;
 import io.layerfs.core.rootfs.LayerStore;
+import io.layerfs.core.store.Store;
 import io.layerfs.testing.ImageBuilder;
 import io.layerfs.testing.LayerCompression;
 import java.io.IOException;
@@ -182,6 +185,56 @@ class CompressedArchiveTest {
     }
     assertNull(ImageTransfer.compression(tar));
     assertTrue(ImageTransfer.isArchive(tar));
+  }
+
+  /**
+   * A small archive that inflates to far more than its size (a decompression bomb) stops at the
+   * store's inflateRatio limit, as a layer's blob does, both when it is unpacked and when it is
+   * spooled from a stream: a limit's error naming the archive, nothing stored, nothing left.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"gz", "xz", "zstd"})
+  void aDecompressionBombStopsAtTheInflateLimit(String compression) throws IOException {
+    Path bomb = tmp.resolve("bomb.tar." + compression);
+    try (OutputStream file = Files.newOutputStream(bomb);
+        OutputStream packed = new CompressorStreamFactory()
+            .createCompressorOutputStream(compression, file);
+        TarArchiveOutputStream tar = new TarArchiveOutputStream(packed)) {
+      TarArchiveEntry zeros = new TarArchiveEntry("manifest.json");
+      zeros.setSize(32L << 20);
+      tar.putArchiveEntry(zeros);
+      byte[] block = new byte[1 << 20];
+      for (int i = 0; i < 32; i++) {
+        tar.write(block);
+      }
+      tar.closeArchiveEntry();
+    } catch (CompressorException e) {
+      throw new IOException(e);
+    }
+    assertTrue(Files.size(bomb) < (32L << 20) / 200, Files.size(bomb) + " bytes");
+    Limits limits = Limits.builder().inflateFloorBytes(1 << 20).build();
+    ContentStore bounded = ContentStore.open(tmp.resolve("bounded"), limits);
+    LimitException e = assertThrows(LimitException.class, () -> ImageTransfer.importImage(
+        bounded, "docker-archive:" + bomb, "copy:1", Progress.NONE));
+    assertEquals("inflateRatio", e.limit());
+    assertTrue(e.getMessage().startsWith(bomb + " inflates to more than "), e.getMessage());
+    assertEquals(List.of(), bounded.tags());
+    assertEquals(List.of(), blobs(bounded));
+    try (Stream<Path> left = Files.list(bounded.stateDir())) {
+      assertEquals(List.of(), left.filter(p -> p.getFileName().toString().startsWith("unpack-"))
+          .toList());
+    }
+
+    try (Store store = Store.open(tmp.resolve("spooled"), limits);
+        InputStream in = Files.newInputStream(bomb)) {
+      LimitException spooled = assertThrows(LimitException.class,
+          () -> store.spoolDecompressed(in, "standard input"));
+      assertTrue(spooled.getMessage().startsWith("standard input inflates to more than "),
+          spooled.getMessage());
+      try (Stream<Path> left = Files.list(ContentStore.open(tmp.resolve("spooled")).tempDir())) {
+        assertEquals(List.of(), left.toList());
+      }
+    }
   }
 
   /** {@code file} compressed with Commons Compress as {@code name} ("gz", "xz", ...). */
