@@ -91,8 +91,7 @@ final class RemoteInspect {
 
   /** skopeo's fields but RepoTags, in its order (RepoTags is put in its place here). */
   static ObjectNode output(RemoteImage image) throws IOException {
-    JsonNode config = Json.parseObject(image.configBytes(),
-        "config " + image.config().digest() + " of " + image.reference());
+    JsonNode config = config(image);
     JsonNode runtime = config.path("config");
     boolean docker = MediaTypes.DOCKER_MANIFEST.equals(image.manifest().mediaType());
     Descriptor top = image.indexOrNull() != null ? image.indexOrNull() : image.manifest();
@@ -133,8 +132,7 @@ final class RemoteInspect {
    * skopeo converts it), maps with their keys sorted as Go sorts them.
    */
   static ObjectNode ociConfig(RemoteImage image) throws IOException {
-    JsonNode config = Json.parseObject(image.configBytes(),
-        "config " + image.config().digest() + " of " + image.reference());
+    JsonNode config = config(image);
     ObjectNode o = Json.object();
     for (String field : OCI_CONFIG) {
       JsonNode value = config.get(field);
@@ -162,6 +160,11 @@ final class RemoteInspect {
       }
     }
     return o;
+  }
+
+  private static JsonNode config(RemoteImage image) throws IOException {
+    return Json.parseObject(image.configBytes(),
+        "config " + image.config().digest() + " of " + image.reference());
   }
 
   /** {@code fields} of {@code from} in that order, the empty ones left out, maps sorted. */

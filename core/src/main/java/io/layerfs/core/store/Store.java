@@ -50,7 +50,6 @@ import java.io.ByteArrayInputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -383,41 +382,7 @@ public final class Store implements Closeable {
    * @throws OptionalLibrary.Missing for zstd or xz without the library that reads it
    */
   public Path spoolDecompressed(InputStream in, String name) throws IOException {
-    InputStream plain;
-    try {
-      plain = ImageTransfer.decompressed(in, content.limits(), name);
-    } catch (OptionalLibrary.Missing e) {
-      throw e;
-    } catch (IOException e) {
-      throw new IOException(name + " is damaged at its start (" + e.getMessage() + ")", e);
-    }
-    Path file = Files.createTempFile(Files.createDirectories(content.tempDir()), "spool-", "");
-    try (plain; OutputStream out = Files.newOutputStream(file)) {
-      byte[] buffer = new byte[1 << 16];
-      for (int n; (n = read(plain, buffer, name)) >= 0; ) {
-        try {
-          out.write(buffer, 0, n);
-        } catch (IOException e) {
-          // the JDK's "No space left on device" names no file
-          throw new IOException("cannot copy " + name + " to " + file + " (the store's temp"
-              + " folder): " + e.getMessage(), e);
-        }
-      }
-      return file;
-    } catch (IOException | RuntimeException e) {
-      Files.deleteIfExists(file);
-      throw e;
-    }
-  }
-
-  private static int read(InputStream in, byte[] buffer, String name) throws IOException {
-    try {
-      return in.read(buffer);
-    } catch (LimitException e) {
-      throw e; // names the input
-    } catch (IOException e) {
-      throw new IOException(name + " is truncated or damaged (" + e.getMessage() + ")", e);
-    }
+    return ImageTransfer.spoolDecompressed(in, name, content);
   }
 
   /**

@@ -1,7 +1,7 @@
 package io.layerfs.core.transfer;
 
 import io.layerfs.core.Image;
-import io.layerfs.core.Limits;
+import io.layerfs.core.LimitException;
 import io.layerfs.core.Progress;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.content.Lease;
@@ -16,6 +16,7 @@ import io.layerfs.core.registry.RegistryOptions;
 import io.layerfs.core.rootfs.LayerStore;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -276,21 +277,46 @@ public final class ImageTransfer {
   }
 
   /**
-   * The plain tar of {@code in}: decompressed if it is compressed (see {@link #compression}),
-   * else as it is. For an archive read more than once: decompress it once, to a file.
+   * Copies {@code in}, decompressed, into a new file of {@code store}'s temp folder and returns
+   * it (see {@code Store.spoolDecompressed}); {@code name} names the input in errors.
    */
-  public static InputStream decompressed(InputStream in) throws IOException {
-    return ArchiveCompression.decompressed(in);
+  public static Path spoolDecompressed(InputStream in, String name, ContentStore store)
+      throws IOException {
+    InputStream plain;
+    try {
+      plain = InflateLimit.decompressed(in, store.limits(), name);
+    } catch (OptionalLibrary.Missing e) {
+      throw e;
+    } catch (IOException e) {
+      throw new IOException(name + " is damaged at its start (" + e.getMessage() + ")", e);
+    }
+    Path file = Files.createTempFile(Files.createDirectories(store.tempDir()), "spool-", "");
+    try (plain; OutputStream out = Files.newOutputStream(file)) {
+      byte[] buffer = new byte[1 << 16];
+      for (int n; (n = read(plain, buffer, name)) >= 0; ) {
+        try {
+          out.write(buffer, 0, n);
+        } catch (IOException e) {
+          // the JDK's "No space left on device" names no file
+          throw new IOException("cannot copy " + name + " to " + file + " (the store's temp"
+              + " folder): " + e.getMessage(), e);
+        }
+      }
+      return file;
+    } catch (IOException | RuntimeException e) {
+      Files.deleteIfExists(file);
+      throw e;
+    }
   }
 
-  /**
-   * As {@link #decompressed(InputStream)}, refused with the {@code inflateRatio} limit's {@link
-   * io.layerfs.core.LimitException} once it inflates past {@code limits} (a decompression bomb);
-   * errors call it {@code name}.
-   */
-  public static InputStream decompressed(InputStream in, Limits limits, String name)
-      throws IOException {
-    return InflateLimit.decompressed(in, limits, name);
+  private static int read(InputStream in, byte[] buffer, String name) throws IOException {
+    try {
+      return in.read(buffer);
+    } catch (LimitException e) {
+      throw e; // names the input
+    } catch (IOException e) {
+      throw new IOException(name + " is truncated or damaged (" + e.getMessage() + ")", e);
+    }
   }
 
   private static InputStream openTar(Path file) throws IOException {
