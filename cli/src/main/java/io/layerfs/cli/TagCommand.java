@@ -6,8 +6,9 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code layerfs tag SOURCE TARGET}: gives an image of the store another tag, as {@code docker
- * tag} does ({@code NAME} is {@code NAME:latest}); a tag of that name already there moves. Prints
- * the tag made.
+ * tag} does ({@code NAME} is {@code NAME:latest}); a tag of that name already there moves, and
+ * the image it leaves stays untagged ({@code <none>}) unless another tag names it, as docker
+ * keeps it dangling. Prints the tag made.
  */
 final class TagCommand implements CliCommand {
   static CommandSpec spec() {
@@ -16,7 +17,8 @@ final class TagCommand implements CliCommand {
     spec.addPositional(Specs.positional("0", "SOURCE",
         "An image's tag, ID (as 'images' shows it) or manifest digest.").build());
     spec.addPositional(Specs.positional("1", "TARGET",
-        "The new tag; a name without :TAG is NAME:latest.").build());
+        "The new tag; a name without :TAG is NAME:latest. If it exists, it moves; the image "
+            + "it leaves stays as <none> unless another tag names it, as with docker.").build());
     return spec;
   }
 

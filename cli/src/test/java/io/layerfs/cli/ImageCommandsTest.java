@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
+import io.layerfs.core.Digest;
 import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
 import io.layerfs.core.content.ContentStore;
@@ -584,6 +585,59 @@ class ImageCommandsTest {
     assertEquals(1, bad.code());
     assertTrue(bad.errorLine().contains("invalid tag"), bad.err());
     assertEquals(4, store().tags().size());
+  }
+
+  /**
+   * As docker keeps it, the image a moved tag leaves is dangling: listed as {@code <none>} with
+   * its ID, kept by gc, until {@code rmi ID} removes it; an image that keeps another tag leaves
+   * nothing. Tag, commit and import (load) move tags alike.
+   */
+  @Test
+  void anImageAMovedTagLeavesStaysDanglingAsDockerKeepsItUntilRmiOfItsId() throws IOException {
+    String id = base.configDigest().hex().substring(0, 12);
+    Image next = Images.resolve(store(), ImageBuilder.create(storeDir).layer()
+        .file("/next", "n").build("next:1").manifestDigest());
+    assertEquals(0, run("tag", "base:1", "base:2").code());
+    assertEquals(0, run("tag", "next:1", "base:1").code());
+    assertEquals(List.of(), store().readIndex().untagged(), "base keeps base:2");
+    assertEquals(0, run("tag", "next:1", "base:2").code());
+    String images = run("images").out();
+    assertTrue(images.lines().anyMatch(l -> l.startsWith("<none> ") && l.contains(id)), images);
+    JsonNode dangling = null;
+    for (String line : run("images", "--format", "json").out().lines().toList()) {
+      JsonNode row = JSON.readTree(line);
+      if (row.get("ID").asText().equals(id)) {
+        dangling = row;
+      }
+    }
+    assertEquals("<none>", dangling.get("Repository").asText(), String.valueOf(dangling));
+    assertEquals("<none>", dangling.get("Tag").asText());
+    assertEquals(base.manifestDigest().toString(), dangling.get("Digest").asText());
+    Cli.Result gc = run("gc");
+    assertEquals(0, gc.code(), gc.err());
+    assertFalse(gc.out().contains(base.manifestDigest().toString()), gc.out());
+    assertEquals("hello again\n", readFile(id, "/etc/motd"));
+    // docker rmi ID of a dangling image: no tag to untag, the image deleted; gc frees it then
+    assertEquals("Deleted: " + base.configDigest() + "\n", run("rmi", id).out());
+    assertFalse(run("images").out().contains(id), run("images").out());
+    assertTrue(run("gc").out().contains(base.manifestDigest().toString()));
+
+    // commit onto an existing tag: the image it had stays, dangling, and so does a loaded
+    // image's predecessor
+    assertEquals("Untagged: base:1\nUntagged: base:2\n", run("rmi", "base:1", "base:2").out());
+    assertEquals(0, run("create", "web", "next:1").code());
+    Cli.Result commit = run("commit", "web", "next:1");
+    assertEquals(0, commit.code(), commit.err());
+    assertEquals(List.of(next.manifestDigest()), store().readIndex().untagged());
+    Path saved = dir.resolve("saved.tar");
+    assertEquals(0, run("export", next.manifestDigest().toString(),
+        "docker-archive:" + saved + ":next:1").code());
+    Cli.Result load = run("import", saved.toString());
+    assertEquals(0, load.code(), load.err());
+    Digest committed = Digest.parse(commit.out().strip());
+    assertEquals(List.of(next.manifestDigest(), committed), store().readIndex().untagged());
+    assertTrue(run("images").out().lines().filter(l -> l.startsWith("<none> ")).count() == 2,
+        run("images").out());
   }
 
   /**

@@ -208,10 +208,12 @@ public final class ContentStore {
 
   /**
    * Tags the manifest or image index {@code target} (which must be stored) as {@code name} in
-   * index.json, moving the tag if another entry had it. An untagged entry of {@code target} (see
-   * {@link #keepUntagged}) goes: the image has a name now, and as with docker, removing its last
-   * tag later removes the image (a container's image stays held for it). Other entries and fields
-   * are kept.
+   * index.json, moving the tag if another entry had it. The image the tag leaves stays, untagged
+   * (see {@link #keepUntagged}), unless another tag or untagged entry still names it: as docker
+   * keeps a dangling image ({@code <none>}) when a tag, pull, load or commit takes its name, and
+   * gc keeps it until it is removed. An untagged entry of {@code target} goes: the image has a
+   * name now, and as with docker, removing its last tag later removes the image (a container's
+   * image stays held for it). Other entries and fields are kept.
    *
    * @throws IllegalArgumentException if {@code name} is not a valid OCI ref.name
    */

@@ -39,8 +39,8 @@
  * writing past the expected size fails at once, so a lying source cannot fill the disk.
  * {@code index.json} is replaced the same way, so a reader sees the old or the new file. Its
  * read-modify-write cycles are serialized by a lock per layout directory within the JVM, then by
- * a file lock on {@code layerfs/index.lock} across JVMs. Tagging moves a tag, as {@code umoci
- * tag} does.
+ * a file lock on {@code layerfs/index.lock} across JVMs. Tagging moves a tag; the image it
+ * leaves stays untagged when nothing else names it, as docker keeps a dangling image.
  *
  * <h2>Leases</h2>
  *

@@ -21,8 +21,8 @@ import java.util.TreeSet;
  * skopeo's annotations, platform objects, future spec fields) are written back exactly as read.
  * A tag is the {@code org.opencontainers.image.ref.name} annotation of an entry (a name whose
  * registry is an IPv6 address in the form {@link RefNames} gives it); tagging moves
- * the name, as {@code umoci tag} does: every entry carrying it is removed and one new entry is
- * appended.
+ * the name: one new entry is appended, and each entry that carried it is removed, or kept
+ * untagged when nothing else names its image (see {@link #tag}).
  *
  * <p>An entry without a ref.name that carries the annotation {@value #CONTAINER} is a hold: it
  * keeps the image a container was created from, named by the annotation's value, reachable for
@@ -102,9 +102,33 @@ public final class OciIndex {
     return List.copyOf(tags);
   }
 
-  /** Points {@code name} at {@code target}, removing the tag from wherever it was before. */
-  public void tag(String name, Descriptor target) {
-    untag(name);
+  /**
+   * Points {@code name} at {@code target}, taking the tag from wherever it was before. An image
+   * the tag leaves that no other entry (tagged or untagged; holds aside) names stays as an
+   * untagged entry, in place, without its ref.name: docker's dangling image, which it keeps (as
+   * {@code <none>}) until it is removed, and what skopeo's {@code oci:} destination leaves of an
+   * entry whose name it takes.
+   */
+  public void tag(String name, Descriptor target) throws IOException {
+    ArrayNode manifests = manifestsArray();
+    Set<Digest> named = new HashSet<>();
+    named.add(target.digest());
+    for (Descriptor d : manifests()) {
+      if (!name.equals(d.refName()) && holder(d) == null) {
+        named.add(d.digest());
+      }
+    }
+    for (int i = manifests.size() - 1; i >= 0; i--) {
+      Descriptor d = Descriptor.parse(manifests.get(i), what);
+      if (!name.equals(d.refName())) {
+        continue;
+      }
+      if (named.add(d.digest())) {
+        dropName((ObjectNode) manifests.get(i)); // nothing else names it: it stays, dangling
+      } else {
+        manifests.remove(i);
+      }
+    }
     ObjectNode entry = target.toJson();
     ObjectNode annotations =
         entry.get("annotations") instanceof ObjectNode a ? a : entry.putObject("annotations");
@@ -217,6 +241,19 @@ public final class OciIndex {
       }
     }
     return removed;
+  }
+
+  /**
+   * Makes a tagged entry an untagged one: its ref.name goes, and a hold's annotation too, which
+   * would make it a hold rather than an image (no tool writes both).
+   */
+  private static void dropName(ObjectNode entry) {
+    ObjectNode annotations = (ObjectNode) entry.get("annotations");
+    annotations.remove(MediaTypes.REF_NAME);
+    annotations.remove(CONTAINER);
+    if (annotations.isEmpty()) {
+      entry.remove("annotations");
+    }
   }
 
   /** Removes every entry tagged {@code name}; true if there was one. */

@@ -175,7 +175,8 @@ public final class Store implements Closeable {
    * Tags what {@code ref} names as {@code tag}, as {@code docker tag} does: the target of tag
    * {@code ref} itself (an image index stays an index; so does an image ID or {@code NAME} for
    * {@code NAME:latest}), else the manifest a digest names. A tag of that name already there
-   * moves. An untagged image (see {@link #untaggedImages}) so tagged is untagged no more: as
+   * moves; the image it leaves stays untagged (see {@link #untaggedImages}) unless another tag
+   * names it, as docker keeps it dangling. An untagged image so tagged is untagged no more: as
    * with docker, removing its last tag then leaves it to {@link #gc}, unless a container uses it.
    *
    * @throws IllegalArgumentException if {@code tag} is no name Docker would take ({@code
@@ -189,7 +190,8 @@ public final class Store implements Closeable {
   /**
    * The images index.json holds without a tag (no entry with a tag holds them either), by
    * manifest (or image index) digest, in file order: what {@code docker images} lists as {@code
-   * <none>}, such as an image imported from a docker-archive without RepoTags. {@link #image}
+   * <none>}, such as an image imported from a docker-archive without RepoTags, or one whose last
+   * tag a tag, pull, import or commit moved to another image. {@link #image}
    * finds each by its digest.
    */
   public List<Digest> untaggedImages() throws IOException {

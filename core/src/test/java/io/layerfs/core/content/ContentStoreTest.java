@@ -12,6 +12,7 @@ import io.layerfs.core.Digest;
 import io.layerfs.core.Image;
 import io.layerfs.core.LimitException;
 import io.layerfs.core.Limits;
+import io.layerfs.core.gc.GarbageCollector;
 import io.layerfs.core.image.Images;
 import io.layerfs.testing.Built;
 import io.layerfs.testing.ImageBuilder;
@@ -398,11 +399,21 @@ class ContentStoreTest {
     assertEquals(
         "new", added.get("annotations").get("org.opencontainers.image.ref.name").textValue());
 
-    // moving a tag drops the old entry carrying it; untag removes it
+    // moving a tag off an image nothing else names keeps its entry in place, without the name
+    // (docker's dangling image; skopeo's oci: destination keeps such an entry so too), its
+    // other fields as they were; untag removes a tag
     store.tag("old", b.manifestDigest());
     after = mapper.readTree(tmp.resolve("index.json").toFile());
-    assertEquals(3, after.get("manifests").size());
-    assertEquals(before.get("manifests").get(1), after.get("manifests").get(0));
+    assertEquals(4, after.get("manifests").size());
+    JsonNode left = after.get("manifests").get(0);
+    JsonNode was = before.get("manifests").get(0);
+    assertEquals(a.manifestDigest().toString(), left.get("digest").textValue());
+    assertEquals(Map.of("org.opencontainers.image.created", "2024-01-01T00:00:00Z"),
+        mapper.convertValue(left.get("annotations"), Map.class));
+    assertEquals(was.get("platform"), left.get("platform"));
+    assertEquals(was.get("x-umoci-extra"), left.get("x-umoci-extra"));
+    assertEquals(before.get("manifests").get(1), after.get("manifests").get(1));
+    assertEquals(List.of(a.manifestDigest(), c.manifestDigest()), store.readIndex().untagged());
     assertEquals(b.manifestDigest(), Images.resolve(store, "old").manifestDigest());
     assertTrue(store.untag("new"));
     assertFalse(store.untag("new"));
@@ -414,9 +425,55 @@ class ContentStoreTest {
     // becomes a tagged one
     store.tag("c", c.manifestDigest());
     after = mapper.readTree(tmp.resolve("index.json").toFile());
-    assertEquals(2, after.get("manifests").size(), after.toString());
+    assertEquals(3, after.get("manifests").size(), after.toString());
     assertEquals(List.of("c", "old"), store.tags());
+    assertEquals(List.of(a.manifestDigest()), store.readIndex().untagged());
     assertEquals(before.get("x-future-field"), after.get("x-future-field"));
+  }
+
+  /**
+   * A tag, pull, import or commit that moves a tag leaves the image it took the tag from as
+   * docker leaves it: dangling, an untagged entry that gc keeps, unless another tag or untagged
+   * entry still names it (moby's containerd image store makes its dangling image only for the
+   * last image of a target). A container's hold is no name: docker lists a container's image
+   * whose tag moved as {@code <none>} too.
+   */
+  @Test
+  void movingATagKeepsTheImageItLeavesUntaggedUnlessSomethingElseNamesIt() throws IOException {
+    ContentStore store = ContentStore.open(tmp);
+    Digest a = read(store, ImageBuilder.create(store.root()).layer(LayerCompression.NONE)
+        .file("/a", "a").build()).manifestDigest();
+    Digest b = read(store, ImageBuilder.create(store.root()).layer(LayerCompression.NONE)
+        .file("/b", "b").build()).manifestDigest();
+    store.tag("app:1", a);
+    store.tag("app:1", b);
+    assertEquals(List.of("app:1"), store.tags());
+    assertEquals(List.of(a), store.readIndex().untagged());
+    assertEquals(2, store.readIndex().manifests().size());
+    GarbageCollector.collect(store, false);
+    assertTrue(store.contains(a), "gc keeps the dangling image");
+    // moved back: a is named again (its untagged entry goes), and b is the one left
+    store.tag("app:1", a);
+    assertEquals(List.of(b), store.readIndex().untagged());
+    assertEquals(2, store.readIndex().manifests().size());
+    // an image that keeps another tag leaves nothing dangling, nor does tagging one again
+    store.tag("app:stable", a);
+    store.tag("app:1", b);
+    store.tag("app:1", b);
+    assertEquals(List.of(), store.readIndex().untagged());
+    assertEquals(List.of("app:1", "app:stable"), store.tags());
+    store.tag("app:2", a);
+    store.untag("app:stable");
+    try (Lease lease = store.lease()) {
+      store.hold("web", a);
+    }
+    store.tag("app:2", b);
+    assertEquals(List.of(a), store.readIndex().untagged(), "a container's image stays <none>");
+    assertTrue(store.holds("web", a));
+    store.tag("app:1", a);
+    store.tag("app:1", b);
+    assertEquals(List.of(a), store.readIndex().untagged());
+    assertEquals(4, store.readIndex().manifests().size(), "app:1, app:2, a untagged, web's hold");
   }
 
   @Test
