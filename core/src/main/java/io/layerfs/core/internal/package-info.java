@@ -17,6 +17,10 @@
  *   <li>{@link io.layerfs.core.internal.LruCache}: a map bounded by weight, least recently used
  *       out first, for the store's caches: layer indexes, merged directories, and, in stripes,
  *       verified file data (Caffeine costs a fresh JVM more than they save).
+ *   <li>{@link io.layerfs.core.internal.CountingInputStream} and {@link
+ *       io.layerfs.core.internal.InflateLimit}: the count under the bounds on inflated bytes, and
+ *       the {@code inflateRatio} bound of a compressed input (an image archive, a file system
+ *       tar) that {@code transfer} and {@code image} share.
  *   <li>{@link io.layerfs.core.internal.PrivateMapping}: a read-only mapping of a private copy
  *       of a file's range, for bytes no host file holds as they read (a lazily read layer's
  *       file, a read-only container's file of image and upper bytes).

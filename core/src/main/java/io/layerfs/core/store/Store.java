@@ -391,6 +391,10 @@ public final class Store implements Closeable {
    * Makes an image of one layer from a file system tar read from {@code in} (plain or
    * compressed), as {@code docker import} does with what {@code docker export} writes, and tags
    * it {@code tag}; {@code source} names the tar in errors and in the image's history.
+   *
+   * @throws LimitException naming {@code source} if it is compressed and inflates past the
+   *     {@code inflateRatio} limit (see {@link #limits}), as an archive or a layer would; nothing
+   *     is tagged then
    */
   public Image importRootfs(InputStream in, String source, String tag) throws IOException {
     return RootfsImport.importTar(content, in, source, tag, Instant.now());

@@ -1,6 +1,9 @@
 package io.layerfs.core.transfer;
 
 import io.layerfs.core.Compression;
+import io.layerfs.core.Limits;
+import io.layerfs.core.internal.CountingInputStream;
+import io.layerfs.core.internal.InflateLimit;
 import io.layerfs.core.internal.OptionalLibrary;
 import java.io.BufferedInputStream;
 import java.io.EOFException;
@@ -92,9 +95,15 @@ final class ArchiveCompression {
     }
   }
 
-  /** True if {@code in} came from {@link #decompressed} and decompresses. */
-  static boolean isDecompressing(InputStream in) {
-    return in instanceof Labelled;
+  /**
+   * {@code in} decompressed as {@link #decompressed(InputStream)} does it, bounded by {@code
+   * limits} when it is compressed ({@link InflateLimit}); errors call it {@code name}.
+   */
+  static InputStream decompressed(InputStream in, Limits limits, String name)
+      throws IOException {
+    CountingInputStream compressed = new CountingInputStream(in);
+    InputStream plain = decompressed(compressed);
+    return plain instanceof Labelled ? new InflateLimit(plain, compressed, limits, name) : plain;
   }
 
   /** How errors and messages call a compression: the name of its command-line tool. */

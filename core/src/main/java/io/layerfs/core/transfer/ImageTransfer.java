@@ -284,7 +284,7 @@ public final class ImageTransfer {
       throws IOException {
     InputStream plain;
     try {
-      plain = InflateLimit.decompressed(in, store.limits(), name);
+      plain = ArchiveCompression.decompressed(in, store.limits(), name);
     } catch (OptionalLibrary.Missing e) {
       throw e;
     } catch (IOException e) {

@@ -169,7 +169,7 @@ public final class UnpackedArchive implements AutoCloseable {
   /** The archive's tar: decompressed (gzip, bzip2, xz, zstd) as it is read, or as it is. */
   private InputStream decompressed(InputStream in) throws IOException {
     try {
-      return InflateLimit.decompressed(in, limits, label);
+      return ArchiveCompression.decompressed(in, limits, label);
     } catch (OptionalLibrary.Missing e) {
       throw e; // names the artifact to add
     } catch (IOException e) {

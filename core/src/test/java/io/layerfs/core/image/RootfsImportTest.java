@@ -12,6 +12,9 @@ import io.layerfs.core.EntryType;
 import io.layerfs.core.FileHandle;
 import io.layerfs.core.FileTree;
 import io.layerfs.core.Image;
+import io.layerfs.core.LimitException;
+import io.layerfs.core.Limits;
+import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.store.Store;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -19,12 +22,14 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
@@ -123,6 +128,38 @@ class RootfsImportTest {
         assertTrue(e.getMessage().startsWith("bad.tar: "), e.getMessage());
       }
       assertEquals(List.of(), store.tags());
+    }
+  }
+  /**
+   * A small gzip that inflates far past the store's inflateRatio (a decompression bomb) stops
+   * there, as an image archive or a layer does, instead of being inflated, hashed and stored to
+   * its end: the limit's error naming the source, nothing tagged, no blob or temp file left.
+   */
+  @Test
+  void aDecompressionBombStopsAtTheInflateLimit() throws Exception {
+    ByteArrayOutputStream gz = new ByteArrayOutputStream();
+    try (TarArchiveOutputStream tar = new TarArchiveOutputStream(new GZIPOutputStream(gz))) {
+      TarArchiveEntry zeros = new TarArchiveEntry("zeros");
+      zeros.setSize(4L << 20);
+      tar.putArchiveEntry(zeros);
+      tar.write(new byte[4 << 20]);
+      tar.closeArchiveEntry();
+    }
+    assertTrue(gz.size() < (4 << 20) / 200, gz.size() + " bytes");
+    Limits limits = Limits.builder().inflateFloorBytes(1 << 20).build();
+    Path root = dir.resolve("store");
+    try (Store store = Store.open(root, limits)) {
+      LimitException e = assertThrows(LimitException.class, () -> store.importRootfs(
+          new ByteArrayInputStream(gz.toByteArray()), "bomb.tgz", "bomb:1"));
+      assertEquals("inflateRatio", e.limit());
+      assertTrue(e.getMessage().startsWith("bomb.tgz inflates to more than "), e.getMessage());
+      assertEquals(List.of(), store.tags());
+    }
+    ContentStore content = ContentStore.open(root);
+    try (Stream<Path> blobs = Files.walk(content.blobsDir());
+        Stream<Path> temps = Files.list(content.tempDir())) {
+      assertEquals(List.of(), blobs.filter(Files::isRegularFile).toList());
+      assertEquals(List.of(), temps.toList());
     }
   }
 }
