@@ -88,8 +88,13 @@ final class ImageIds {
       names.add(id + " (" + (c.tags().isEmpty() ? "untagged" : String.join(" ", c.tags()))
           + "; manifest " + c.entry().digest() + ")");
     }
+    // manifests of one config (an image copied with other media types) share all its digits
+    Digest id = found.get(0).config();
+    boolean oneId = id != null && found.stream().allMatch(c -> id.equals(c.config()));
     throw new IOException("image ID '" + ref + "' is ambiguous in store " + store.root()
-        + ": it matches " + names + "; give more of its digits, or a tag");
+        + ": it matches " + names + (oneId
+            ? "; these manifests share the image ID (one config): give a tag or a manifest digest"
+            : "; give more of its digits, or a tag"));
   }
 
   /**

@@ -249,6 +249,26 @@ class ImageTest {
     assertEquals(m2, Images.resolve(store, id2).manifestDigest());
   }
 
+  @Test
+  void anIdOfTwoManifestsOfOneConfigSaysToGiveATagOrAManifestDigest() throws IOException {
+    Digest oci = manifestOf(config(7));
+    Digest config = Digest.sha256(config(7));
+    // the same config under a Docker manifest, as a copy through docker-archive makes it
+    Digest docker = writeJson("{\"schemaVersion\":2,\"mediaType\":\""
+        + MediaTypes.DOCKER_MANIFEST + "\",\"config\":{\"mediaType\":\""
+        + MediaTypes.DOCKER_CONFIG + "\",\"digest\":\"" + config + "\",\"size\":"
+        + config(7).length + "},\"layers\":[]}");
+    store.tag("oci:1", oci);
+    store.tag("docker:1", docker);
+    String id = config.hex();
+    IOException e = assertThrows(IOException.class, () -> Images.resolve(store, id));
+    assertTrue(e.getMessage().endsWith("; these manifests share the image ID (one config): give"
+        + " a tag or a manifest digest"), e.getMessage());
+    assertTrue(e.getMessage().contains("manifest " + oci) && e.getMessage().contains(
+        "manifest " + docker), e.getMessage());
+    assertEquals(docker, Images.resolve(store, docker.toString()).manifestDigest());
+  }
+
   private static byte[] config(int label) {
     return ("{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Labels\":{\"n\":\""
         + label + "\"}},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}")
