@@ -14,7 +14,7 @@ import java.util.Objects;
  */
 public final class Limits {
   /** The built-in defaults (system properties not applied). */
-  public static final Limits DEFAULTS = builder().build();
+  public static final Limits DEFAULTS = new Limits(defaultValues()); // no Builder class loaded
 
   private static final String PROPERTY_PREFIX = "layerfs.limit.";
 
@@ -22,6 +22,21 @@ public final class Limits {
 
   private Limits(Map<String, Long> values) {
     this.values = Map.copyOf(values);
+  }
+
+  /** The defaults, in the documentation's order. */
+  private static Map<String, Long> defaultValues() {
+    Map<String, Long> values = new LinkedHashMap<>();
+    values.put("headerBytes", 1L << 20);
+    values.put("pathBytes", 4096L);
+    values.put("depth", 2048L);
+    values.put("layerEntries", 2_000_000L);
+    values.put("directoryEntries", 1_000_000L);
+    values.put("inflateRatio", 200L);
+    values.put("inflateFloorBytes", 256L << 20);
+    values.put("jsonBytes", 16L << 20);
+    values.put("indexNesting", 4L);
+    return values;
   }
 
   /** A builder starting from {@link #DEFAULTS}. */
@@ -36,8 +51,8 @@ public final class Limits {
    * @throws IllegalArgumentException naming the property if a value is not a positive integer
    */
   public static Limits fromSystemProperties() {
-    Builder b = builder();
-    for (String name : b.values.keySet()) {
+    Builder b = null; // made only for a property that is set
+    for (String name : defaultValues().keySet()) {
       String property = PROPERTY_PREFIX + name;
       String text = System.getProperty(property);
       if (text != null) {
@@ -48,10 +63,11 @@ public final class Limits {
           throw new IllegalArgumentException(
               "system property " + property + " must be a positive integer, not '" + text + "'");
         }
+        b = b == null ? builder() : b;
         b.set(name, value);
       }
     }
-    return b.build();
+    return b == null ? DEFAULTS : b.build();
   }
 
   /** Bytes of one tar meta entry (PAX header, GNU long name or link), before it is buffered. */
@@ -134,15 +150,7 @@ public final class Limits {
     private final Map<String, Long> values = new LinkedHashMap<>();
 
     private Builder() {
-      values.put("headerBytes", 1L << 20);
-      values.put("pathBytes", 4096L);
-      values.put("depth", 2048L);
-      values.put("layerEntries", 2_000_000L);
-      values.put("directoryEntries", 1_000_000L);
-      values.put("inflateRatio", 200L);
-      values.put("inflateFloorBytes", 256L << 20);
-      values.put("jsonBytes", 16L << 20);
-      values.put("indexNesting", 4L);
+      values.putAll(defaultValues());
     }
 
     public Builder headerBytes(long v) {

@@ -5,6 +5,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.UserPrincipal;
+import java.nio.file.attribute.UserPrincipalLookupService;
+import java.nio.file.attribute.UserPrincipalNotFoundException;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -110,5 +114,42 @@ final class ContainerAccounts {
       }
       return new Table(version, Map.copyOf(names), Map.copyOf(ids));
     }
+  }
+
+  /**
+   * The file system's lookup of users and groups: names in its own {@code /etc/passwd} and
+   * {@code /etc/group}, then decimal ids.
+   */
+  static UserPrincipalLookupService lookupService(LayerFileSystem fs) {
+    return new UserPrincipalLookupService() {
+      @Override
+      public UserPrincipal lookupPrincipalByName(String name) throws IOException {
+        ContainerAccounts a = fs.accounts();
+        int uid = a.uid(name);
+        uid = uid >= 0 ? uid : parseId(name);
+        return new LayerPrincipal.User(uid, a.userName(uid));
+      }
+
+      @Override
+      public GroupPrincipal lookupPrincipalByGroupName(String group) throws IOException {
+        ContainerAccounts a = fs.accounts();
+        int gid = a.gid(group);
+        gid = gid >= 0 ? gid : parseId(group);
+        return new LayerPrincipal.Group(gid, a.groupName(gid));
+      }
+    };
+  }
+
+  private static int parseId(String name) throws UserPrincipalNotFoundException {
+    java.util.Objects.requireNonNull(name, "name");
+    try {
+      int id = Integer.parseInt(name);
+      if (id >= 0) {
+        return id;
+      }
+    } catch (NumberFormatException e) {
+      // fall through: not a numeric id
+    }
+    throw new UserPrincipalNotFoundException(name);
   }
 }

@@ -2,6 +2,7 @@ package io.layerfs.provider;
 
 import io.layerfs.core.Layer;
 import io.layerfs.core.Node;
+import io.layerfs.core.internal.NotADirectory;
 import java.io.IOException;
 import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.FileAttributeView;
@@ -53,6 +54,39 @@ final class LayerAttributeViews {
   }
 
   private LayerAttributeViews() {}
+
+  /**
+   * What the views of {@code p} read through; {@code asRead}: a path through a file as reading
+   * attributes reports it on this JDK ({@link NotADirectory#whenRead}), else "Not a directory".
+   * Here rather than in the provider, which would load {@link Source} when it is verified.
+   */
+  static Source source(LayerPath p, boolean asRead, boolean follow) {
+    return new Source() {
+      @Override
+      public LayerFileAttributes read() throws IOException {
+        try {
+          return new LayerFileAttributes(p.fs().lookup(p, follow), p.fs().accounts());
+        } catch (java.nio.file.FileSystemException e) {
+          throw asRead ? NotADirectory.whenRead(e) : e;
+        }
+      }
+
+      @Override
+      public Node node() throws IOException {
+        return p.fs().lookup(p, follow);
+      }
+
+      @Override
+      public List<Layer> layers() {
+        return p.fs().layers();
+      }
+
+      @Override
+      public String toString() {
+        return p.toString();
+      }
+    };
+  }
 
   @SuppressWarnings("unchecked")
   static <V extends FileAttributeView> V view(

@@ -19,10 +19,7 @@ import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.PathMatcher;
 import java.nio.file.WatchService;
-import java.nio.file.attribute.GroupPrincipal;
-import java.nio.file.attribute.UserPrincipal;
 import java.nio.file.attribute.UserPrincipalLookupService;
-import java.nio.file.attribute.UserPrincipalNotFoundException;
 import java.util.List;
 import java.util.Set;
 
@@ -428,23 +425,8 @@ final class LayerFileSystem extends FileSystem {
   @Override
   public UserPrincipalLookupService getUserPrincipalLookupService() {
     ensureOpen();
-    return new UserPrincipalLookupService() {
-      @Override
-      public UserPrincipal lookupPrincipalByName(String name) throws IOException {
-        ContainerAccounts a = accounts();
-        int uid = a.uid(name);
-        uid = uid >= 0 ? uid : parseId(name);
-        return new LayerPrincipal.User(uid, a.userName(uid));
-      }
-
-      @Override
-      public GroupPrincipal lookupPrincipalByGroupName(String group) throws IOException {
-        ContainerAccounts a = accounts();
-        int gid = a.gid(group);
-        gid = gid >= 0 ? gid : parseId(group);
-        return new LayerPrincipal.Group(gid, a.groupName(gid));
-      }
-    };
+    // made there: verifying this class would load the service's class of an anonymous one here
+    return ContainerAccounts.lookupService(this);
   }
 
   /** The names of this file system's users and groups. */
@@ -460,19 +442,6 @@ final class LayerFileSystem extends FileSystem {
       }
     }
     return a;
-  }
-
-  private static int parseId(String name) throws UserPrincipalNotFoundException {
-    java.util.Objects.requireNonNull(name, "name");
-    try {
-      int id = Integer.parseInt(name);
-      if (id >= 0) {
-        return id;
-      }
-    } catch (NumberFormatException e) {
-      // fall through: not a numeric id
-    }
-    throw new UserPrincipalNotFoundException(name);
   }
 
   @Override

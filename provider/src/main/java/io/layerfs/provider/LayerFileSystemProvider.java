@@ -112,12 +112,6 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     }
     Stores.Handle handle = stores.acquire(config.store(), config.limits(), made);
     try {
-      // tlsVerify given as true is skopeo's: HTTPS even on a loopback address
-      RegistryOptions registry = RegistryOptions.defaults()
-          .withTlsVerify(!Boolean.FALSE.equals(config.tlsVerify()))
-          .withLoopbackHttp(config.tlsVerify() == null || !config.tlsVerify())
-          .withCertDir(config.certDir())
-          .withRegistriesConf(config.registriesConf());
       String image;
       String lazyImage = null;
       if (config.lazy()) {
@@ -126,12 +120,14 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
         String given = config.image() != null ? config.image()
             : handle.store().hasContainer(name)
                 ? handle.store().containerInfo(name).image() : null;
-        lazyImage = given == null ? null : handle.store().lazyImage(given, registry);
+        lazyImage = given == null ? null : handle.store().lazyImage(given, registry(config));
         image = config.image() == null ? null : lazyImage;
       } else {
-        // a registry reference the store lacks is pulled first (core's Store.imageOrPull)
-        image = config.image() == null ? null
-            : handle.store().imageOrPull(config.image(), registry, Progress.NONE);
+        // a registry reference the store lacks is pulled first (core's Store.imageOrPull); the
+        // registry's options only then: a fresh JVM's open of a held image loads fewer classes
+        image = config.image() == null || handle.store().holdsImage(config.image())
+            ? config.image()
+            : handle.store().imageOrPull(config.image(), registry(config), null);
       }
       FileTree tree = lazyTree(handle.store(), name, image, lazyImage, config);
       if (tree == null) {
@@ -186,6 +182,15 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     }
   }
 
+  /** The registry options env gives (tlsVerify given as true is skopeo's: HTTPS on loopback). */
+  private static RegistryOptions registry(LayerEnv config) {
+    return RegistryOptions.defaults()
+        .withTlsVerify(!Boolean.FALSE.equals(config.tlsVerify()))
+        .withLoopbackHttp(config.tlsVerify() == null || !config.tlsVerify())
+        .withCertDir(config.certDir())
+        .withRegistriesConf(config.registriesConf());
+  }
+
   /**
    * A tree of a lazily read image that answers lookups through the lazy merge until it needs the
    * whole tree ({@link LazyTree}): a read-only view of the image (no container of that name), or
@@ -205,7 +210,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
         return null;
       }
       LazyMerge merge = store.lazyMerge(lazyImage);
-      return merge == null ? null : lazyImageView(merge, store, image);
+      return merge == null ? null : LazyTree.ofImage(merge, store, image);
     }
     LazyMerge merge = store.lazyMerge(lazyImage);
     if (merge == null) {
@@ -217,19 +222,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
           || !prepared.image().manifestDigest().equals(store.image(lazyImage).manifestDigest())) {
         return prepared.build(); // a container with changes opens whole, as before
       }
-      return new LazyTree(merge, new LazyTree.Opener() {
-        @Override
-        public FileTree open() throws IOException {
-          // a failure (the registry gone while the layers are fetched) keeps the lock: the
-          // tree is opened again on the next call that needs it
-          return prepared.buildAgainOnFailure();
-        }
-
-        @Override
-        public void discard() throws IOException {
-          prepared.close();
-        }
-      }, false);
+      return LazyTree.ofContainer(merge, prepared);
     } catch (IOException | RuntimeException e) {
       prepared.close();
       throw e;
@@ -252,20 +245,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     }
     String image = store.lazyContainerImage(name);
     LazyMerge merge = image == null ? null : store.lazyMerge(image);
-    return merge == null ? null : lazyImageView(merge, store, image);
-  }
-
-  /** A read-only view of {@code image} read by path through {@code merge} until it is whole. */
-  private static LazyTree lazyImageView(LazyMerge merge, Store store, String image) {
-    return new LazyTree(merge, new LazyTree.Opener() {
-      @Override
-      public FileTree open() throws IOException {
-        return store.view(image);
-      }
-
-      @Override
-      public void discard() {}
-    }, true);
+    return merge == null ? null : LazyTree.ofImage(merge, store, image);
   }
 
   private static FileSystemAlreadyExistsException alreadyOpen(String name) {
@@ -363,7 +343,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       return null;
     }
     LazyMerge merge = store.lazyMerge(image);
-    return merge == null ? null : lazyImageView(merge, store, image);
+    return merge == null ? null : LazyTree.ofImage(merge, store, image);
   }
 
   private static void deleteQuietly(Path dir) {
@@ -622,7 +602,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       throw NotADirectory.whenRead(e);
     }
     if (node == null) {
-      throw new MissingFileException(p.toString());
+      throw MissingFileException.of(p.toString());
     }
     for (AccessMode mode : modes) {
       if (mode == AccessMode.WRITE && (p.fs().isReadOnly() || p.fs().readOnlyMount(p))) {
@@ -654,7 +634,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
   public <V extends FileAttributeView> V getFileAttributeView(
       Path path, Class<V> type, LinkOption... options) {
     LayerPath p = LayerPath.check(path);
-    return LayerAttributeViews.view(type, source(p, true, options), p, follow(options));
+    return LayerAttributeViews.view(type, LayerAttributeViews.source(p, true, follow(options)), p, follow(options));
   }
 
   /**
@@ -665,7 +645,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
    */
   static <V extends FileAttributeView> V secureView(LayerPath p, Class<V> type,
       LinkOption... options) {
-    return LayerAttributeViews.view(type, source(p, false, options), p, follow(options));
+    return LayerAttributeViews.view(type, LayerAttributeViews.source(p, false, follow(options)), p, follow(options));
   }
 
   @Override
@@ -685,7 +665,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       return (A) new LayerBasicAttributes(node);
     }
     if (type == PosixFileAttributes.class) {
-      return (A) source(p, true, options).read();
+      return (A) LayerAttributeViews.source(p, true, follow(options)).read();
     }
     throw new UnsupportedOperationException("attributes of type " + type.getName()
         + " are not supported; use BasicFileAttributes or PosixFileAttributes");
@@ -695,41 +675,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
   public Map<String, Object> readAttributes(Path path, String attributes, LinkOption... options)
       throws IOException {
     LayerPath p = LayerPath.check(path);
-    return LayerAttributeViews.read(attributes, source(p, true, options));
-  }
-
-  /**
-   * What the views of {@code p} read through; {@code asRead}: a path through a file as reading
-   * attributes reports it on this JDK ({@link NotADirectory#whenRead}), else "Not a directory".
-   */
-  private static LayerAttributeViews.Source source(LayerPath p, boolean asRead,
-      LinkOption... options) {
-    boolean follow = follow(options);
-    return new LayerAttributeViews.Source() {
-      @Override
-      public LayerFileAttributes read() throws IOException {
-        try {
-          return new LayerFileAttributes(p.fs().lookup(p, follow), p.fs().accounts());
-        } catch (java.nio.file.FileSystemException e) {
-          throw asRead ? NotADirectory.whenRead(e) : e;
-        }
-      }
-
-      @Override
-      public Node node() throws IOException {
-        return p.fs().lookup(p, follow);
-      }
-
-      @Override
-      public List<io.layerfs.core.Layer> layers() {
-        return p.fs().layers();
-      }
-
-      @Override
-      public String toString() {
-        return p.toString();
-      }
-    };
+    return LayerAttributeViews.read(attributes, LayerAttributeViews.source(p, true, follow(options)));
   }
 
   // --- writing: into the container's upper layer, copy-on-write ---

@@ -7,6 +7,8 @@ import io.layerfs.core.Layer;
 import io.layerfs.core.Node;
 import io.layerfs.core.lazy.LazyEntry;
 import io.layerfs.core.lazy.LazyMerge;
+import io.layerfs.core.store.Container;
+import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.nio.file.ClosedFileSystemException;
 import java.nio.file.FileSystemException;
@@ -51,6 +53,39 @@ final class LazyTree implements FileTree {
 
     /** Releases what the opener holds when the tree is never opened (a container's lock). */
     void discard() throws IOException;
+  }
+
+  /**
+   * A read-only view of {@code image} read by path through {@code merge} until it is whole.
+   * The openers are made here, not in the provider, whose verification would load their type.
+   */
+  static LazyTree ofImage(LazyMerge merge, Store store, String image) {
+    return new LazyTree(merge, new Opener() {
+      @Override
+      public FileTree open() throws IOException {
+        return store.view(image);
+      }
+
+      @Override
+      public void discard() {}
+    }, true);
+  }
+
+  /** A container not yet written, read by path through {@code merge} until it is whole. */
+  static LazyTree ofContainer(LazyMerge merge, Container.Prepared prepared) {
+    return new LazyTree(merge, new Opener() {
+      @Override
+      public FileTree open() throws IOException {
+        // a failure (the registry gone while the layers are fetched) keeps the lock: the
+        // tree is opened again on the next call that needs it
+        return prepared.buildAgainOnFailure();
+      }
+
+      @Override
+      public void discard() throws IOException {
+        prepared.close();
+      }
+    }, false);
   }
 
   /** The largest file read into memory; a larger one is read through the whole view. */

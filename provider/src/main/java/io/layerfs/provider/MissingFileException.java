@@ -12,8 +12,16 @@ import java.nio.file.NoSuchFileException;
 final class MissingFileException extends NoSuchFileException {
   private static final long serialVersionUID = 1L;
 
-  MissingFileException(String file) {
+  private MissingFileException(String file) {
     super(file);
+  }
+
+  /**
+   * The exception for missing {@code file}, typed as its JDK class so that verifying a caller
+   * does not load this one (a fresh JVM's open of a view loads as few classes as it can).
+   */
+  static NoSuchFileException of(String file) {
+    return new MissingFileException(file);
   }
 
   @Override

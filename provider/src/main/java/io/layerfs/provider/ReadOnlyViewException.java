@@ -18,9 +18,10 @@ final class ReadOnlyViewException extends ReadOnlyFileSystemException {
 
   /**
    * The error for a change of {@code path} in {@code fs}: {@code registered} tells a view opened
-   * by URI with env {@code readOnly} from an image file or layout opened by its path.
+   * by URI with env {@code readOnly} from an image file or layout opened by its path. Typed as
+   * the JDK's class, so that verifying a caller does not load this one.
    */
-  static ReadOnlyViewException of(LayerFileSystem fs, String path, boolean registered) {
+  static ReadOnlyFileSystemException of(LayerFileSystem fs, String path, boolean registered) {
     String how = registered
         ? " is read-only (opened with env key readOnly): cannot change " + path + "; to write,"
             + " open " + fs + " without readOnly (copy-on-write into the container)"

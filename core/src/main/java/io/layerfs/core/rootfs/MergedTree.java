@@ -130,13 +130,13 @@ public final class MergedTree {
    */
   public LayerNode findChild(LayerNode dir, String name) throws IOException {
     Dir d = dir.mergedDir();
-    if (d == null || !PathNames.isPlainName(name)) {
+    if (d == null) {
       return find(PathNames.child(dir.path(), name), false);
     }
     Children ch = d.children();
-    int k = ch.find(name);
+    int k = ch.find(name); // a walk's names are the listing's own: found before any check
     if (k < 0) {
-      return null;
+      return PathNames.isPlainName(name) ? null : find(PathNames.child(dir.path(), name), false);
     }
     int l = ch.layer[k];
     int e = ch.entry[k];

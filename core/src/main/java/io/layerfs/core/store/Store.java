@@ -274,6 +274,14 @@ public final class Store implements Closeable {
   }
 
   /**
+   * Whether the store holds {@code image} (a tag, a digest or image ID it has, or a name with
+   * {@code :latest} left out), as {@link #imageOrPull} finds it without a registry.
+   */
+  public boolean holdsImage(String image) throws IOException {
+    return Images.isKnown(content, image);
+  }
+
+  /**
    * The store's name for {@code image}, pulled first when the store lacks it and it is a
    * registry reference: {@code image} itself when the store knows it (a tag or digest), else the
    * tag a pull gives it ({@link Reference#storeTag()}) when that is in the store, else that tag
@@ -285,7 +293,7 @@ public final class Store implements Closeable {
    */
   public String imageOrPull(String image, RegistryOptions options, Progress progress)
       throws IOException {
-    if (Images.isKnown(content, image)) {
+    if (holdsImage(image)) {
       return image;
     }
     if (image.startsWith("sha256:") || image.startsWith("sha512:")) {

@@ -32,8 +32,9 @@ import org.junit.jupiter.api.io.TempDir;
  * for every class it loads from the jars, and for each class verifying it loads). The provider
  * and core are loaded afresh by a class loader of their own, so the classes it has loaded are
  * exactly those the open and the walk needed: no channel, file store, account table, POSIX
- * attributes or cache of file data, which only reading a file, its owner or its store needs, and
- * nothing that builds a layer index, which the first open stored.
+ * attributes or cache of file data, which only reading a file, its owner or its store needs;
+ * nothing that builds a layer index, which the first open stored; nothing of a pull, which an image
+ * the store holds needs not; and no class of an error the walk does not meet.
  */
 class LayerFsWalkClassesTest {
   @TempDir Path store;
@@ -48,7 +49,17 @@ class LayerFsWalkClassesTest {
       "io.layerfs.core.rootfs.VerifiedChunks",
       // an index already stored is read, not built
       "io.layerfs.core.rootfs.IndexBuilder",
-      "io.layerfs.core.internal.TeeInputStream");
+      "io.layerfs.core.internal.TeeInputStream",
+      // a held image is not pulled: no registry options, no progress
+      "io.layerfs.core.registry.RegistryOptions",
+      "io.layerfs.core.Progress",
+      // the default limits without their builder
+      "io.layerfs.core.Limits$Builder",
+      // loaded by verifying the provider and its file system when they made these themselves
+      "io.layerfs.provider.LayerAttributeViews$Source",
+      "io.layerfs.provider.LazyTree$Opener",
+      "io.layerfs.provider.MissingFileException",
+      "io.layerfs.provider.ReadOnlyViewException");
 
   @Test
   void aWalkOfAnImageViewLoadsNoClassOfReadingFilesOwnersOrStores() throws Exception {
