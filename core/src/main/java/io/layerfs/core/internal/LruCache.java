@@ -34,7 +34,8 @@ public final class LruCache<K, V> {
 
   /**
    * A cache of at most {@code maxWeight} in the units of {@code weigher}, which must give every
-   * entry a weight of at least zero; {@code onEvict} hears of entries evicted for size.
+   * entry a weight of at least zero; {@code onEvict} (null for none) hears of entries evicted
+   * for size.
    */
   public LruCache(long maxWeight, ToLongBiFunction<? super K, ? super V> weigher,
       BiConsumer<? super K, ? super V> onEvict) {
@@ -43,7 +44,7 @@ public final class LruCache<K, V> {
     }
     this.maxWeight = maxWeight;
     this.weigher = Objects.requireNonNull(weigher, "weigher");
-    this.onEvict = Objects.requireNonNull(onEvict, "onEvict");
+    this.onEvict = onEvict;
   }
 
   /**
@@ -51,12 +52,7 @@ public final class LruCache<K, V> {
    * a fresh JVM opens an image, where each class loaded costs a few tenths of a millisecond).
    */
   public LruCache(long maxWeight, ToLongBiFunction<? super K, ? super V> weigher) {
-    if (maxWeight < 0) {
-      throw new IllegalArgumentException("negative maximum weight: " + maxWeight);
-    }
-    this.maxWeight = maxWeight;
-    this.weigher = Objects.requireNonNull(weigher, "weigher");
-    this.onEvict = null;
+    this(maxWeight, weigher, null);
   }
 
   /** The value of {@code key}, or null; makes it the most recently used. */
