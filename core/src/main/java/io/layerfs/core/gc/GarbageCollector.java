@@ -81,6 +81,8 @@ public final class GarbageCollector {
   private final Deque<Ref> work = new ArrayDeque<>();
   private final List<String> problems = new ArrayList<>();
   private boolean doubt;
+  /** The digests a sweep may take (reachable before a {@link #releasing} change); null: any. */
+  private Set<Digest> scope;
 
   private GarbageCollector(ContentStore store, boolean dryRun) throws IOException {
     this.store = store;
@@ -108,12 +110,54 @@ public final class GarbageCollector {
         .exclusive(leaseTimeout, () -> new GarbageCollector(store, dryRun).run());
   }
 
-  private GcReport run() throws IOException {
+  /** What {@link #releasing} changes between its two markings. */
+  public interface Change<T> {
+    T apply() throws IOException;
+  }
+
+  /** What {@link #releasing} returns: the change's result and what was freed after it. */
+  public record Released<T>(T result, GcReport freed) {}
+
+  /**
+   * Applies {@code change} (an edit of index.json, such as removing images) and removes exactly
+   * what it made unreachable: the blobs, layer indexes, signatures, lazy state and origin hints
+   * of digests reachable before it and not after, never what was garbage already (no temp files
+   * either). Both markings and the change run while no ingest lease is held anywhere, as {@link
+   * #collect} runs, so no import, commit or container created meanwhile is half-seen: a
+   * container created just before keeps its image reachable through its record and hold. The
+   * rules of {@link #collect} hold: on doubt nothing is removed (the report says why).
+   *
+   * @throws IOException as {@link #collect}, or what {@code change} throws (nothing is removed
+   *     then)
+   */
+  public static <T> Released<T> releasing(ContentStore store, Duration leaseTimeout,
+      Change<T> change) throws IOException {
+    return LeaseGate.of(store.root(), store.stateDir()).exclusive(leaseTimeout, () -> {
+      GarbageCollector before = new GarbageCollector(store, false);
+      before.mark();
+      T result = change.apply();
+      GarbageCollector after = new GarbageCollector(store, false);
+      after.scope = before.live;
+      return new Released<>(result, after.run());
+    });
+  }
+
+  /** Marks everything reachable from index.json and the containers. */
+  private void mark() throws IOException {
     markIndexJson();
     markContainers();
     while (!work.isEmpty()) {
       follow(work.pop());
     }
+  }
+
+  /** Whether {@code digest} may be swept at all: in {@link #scope}, if there is one. */
+  private boolean inScope(Digest digest) {
+    return scope == null || scope.contains(digest);
+  }
+
+  private GcReport run() throws IOException {
+    mark();
     List<Victim> victims = new ArrayList<>();
     if (doubt) {
       problems.add(
@@ -125,7 +169,9 @@ public final class GarbageCollector {
       victims.addAll(blobs());
     }
     victims.addAll(origins(victims));
-    victims.addAll(tempFiles());
+    if (scope == null) {
+      victims.addAll(tempFiles()); // garbage before any change: not what a release frees
+    }
     if (!dryRun) {
       for (Victim v : victims) {
         delete(v);
@@ -313,7 +359,8 @@ public final class GarbageCollector {
   private List<Victim> signatures() throws IOException {
     List<Victim> result = new ArrayList<>();
     for (Entry e : digestNamed(SignatureStore.root(store))) {
-      if (!live.contains(e.digest()) && Files.isDirectory(e.path(), LinkOption.NOFOLLOW_LINKS)) {
+      if (!live.contains(e.digest()) && inScope(e.digest())
+          && Files.isDirectory(e.path(), LinkOption.NOFOLLOW_LINKS)) {
         addVictim(result, GcReport.Kind.SIGNATURE, e.digest().toString(), e.path());
       }
     }
@@ -327,7 +374,9 @@ public final class GarbageCollector {
   private List<Victim> lazyStates() throws IOException {
     List<Victim> result = new ArrayList<>();
     for (Entry e : digestNamed(LazyLayers.root(store))) {
-      if ((!live.contains(e.digest()) || store.contains(e.digest()))
+      // a complete blob's state is garbage of its own, left to gc when a change is released
+      boolean complete = scope == null && store.contains(e.digest());
+      if ((!live.contains(e.digest()) || complete) && inScope(e.digest())
           && Files.isDirectory(e.path(), LinkOption.NOFOLLOW_LINKS)) {
         try {
           // the partial blob is sparse: count what it holds, not its apparent size
@@ -355,8 +404,8 @@ public final class GarbageCollector {
     }
     List<Victim> result = new ArrayList<>();
     for (Entry e : digestNamed(BlobOrigins.root(store))) {
-      if ((goingBlobs.contains(e.digest().toString()) || !store.contains(e.digest()))
-          && isFile(e.path())) {
+      boolean orphan = scope == null && !store.contains(e.digest());
+      if ((goingBlobs.contains(e.digest().toString()) || orphan) && isFile(e.path())) {
         addVictim(result, GcReport.Kind.BLOB_ORIGINS, e.digest().toString(), e.path());
       }
     }
@@ -366,7 +415,7 @@ public final class GarbageCollector {
   private List<Victim> layerIndexes() throws IOException {
     List<Victim> result = new ArrayList<>();
     for (Entry e : digestNamed(LayerStore.indexRoot(store))) {
-      if (!live.contains(e.digest()) && isFile(e.path())) {
+      if (!live.contains(e.digest()) && inScope(e.digest()) && isFile(e.path())) {
         addVictim(result, GcReport.Kind.LAYER_INDEX, e.digest().toString(), e.path());
       }
     }
@@ -377,7 +426,7 @@ public final class GarbageCollector {
     List<Victim> result = new ArrayList<>();
     Path indexes = LayerStore.indexRoot(store);
     for (Entry e : digestNamed(store.blobsDir())) {
-      if (!live.contains(e.digest()) && isFile(e.path())) {
+      if (!live.contains(e.digest()) && inScope(e.digest()) && isFile(e.path())) {
         Path index = indexes.resolve(e.digest().algorithm()).resolve(e.digest().hex());
         GcReport.Kind kind =
             Files.exists(index) ? GcReport.Kind.UNCOMPRESSED_LAYER : GcReport.Kind.BLOB;

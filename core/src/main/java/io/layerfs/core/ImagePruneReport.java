@@ -1,0 +1,35 @@
+package io.layerfs.core;
+
+import java.util.List;
+
+/**
+ * What one image prune removed ({@code Store.pruneImages}), as {@code docker image prune}
+ * reports it: the images, then what their removal freed.
+ *
+ * @param images the images removed from {@code index.json}, in its order
+ * @param freed what became unreachable by their removal and was deleted with it (blobs, layer
+ *     indexes, signatures...), nothing that was garbage before; its problems say why something
+ *     was kept
+ */
+public record ImagePruneReport(List<PrunedImage> images, GcReport freed) {
+
+  public ImagePruneReport {
+    images = List.copyOf(images);
+  }
+
+  /**
+   * One image removed.
+   *
+   * @param target the index.json entries' digest (a manifest or an image index)
+   * @param id the image ID as {@code images} shows it (the config digest), or {@code target} if
+   *     the image did not resolve
+   * @param untagged the tags removed, sorted; empty for a dangling image
+   * @param deleted false if an image of the same ID stays listed (another manifest of the same
+   *     config), as docker then deletes no image ID
+   */
+  public record PrunedImage(Digest target, Digest id, List<String> untagged, boolean deleted) {
+    public PrunedImage {
+      untagged = List.copyOf(untagged);
+    }
+  }
+}
