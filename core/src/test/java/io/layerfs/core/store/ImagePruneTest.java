@@ -13,6 +13,7 @@ import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.content.Lease;
 import io.layerfs.testing.Built;
 import io.layerfs.testing.ImageBuilder;
+import io.layerfs.testing.LayerCompression;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -138,6 +139,27 @@ class ImagePruneTest {
       for (Digest d : blobs(base)) {
         assertTrue(content.contains(d), d + " stays: web uses it");
       }
+    }
+  }
+
+  /**
+   * An image of the same ID (config) in another manifest, still tagged, keeps the ID listed and
+   * its config stored: the prune removes the dangling manifest but deletes no image ID.
+   */
+  @Test
+  void aDanglingManifestWhoseIdStaysListedDeletesNoId() throws IOException {
+    Built twin = ImageBuilder.create(dir).layer(LayerCompression.NONE).file("/base", "b\n")
+        .build("twin:1");
+    assertEquals(base.configDigest(), twin.configDigest(), "the same config, uncompressed");
+    try (Store store = Store.open(dir)) {
+      store.tag("next:1", "base:1");
+      ImagePruneReport report = store.pruneImages(false);
+      assertEquals(List.of(new PrunedImage(digest(base.manifestDigest()),
+          digest(base.configDigest()), List.of(), false)), report.images());
+      Set<Digest> freed = blobs(base);
+      freed.remove(digest(base.configDigest()));
+      assertEquals(freed, removedBlobs(report.freed()));
+      assertTrue(content.contains(digest(base.configDigest())));
     }
   }
 
