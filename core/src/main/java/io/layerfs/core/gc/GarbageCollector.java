@@ -33,6 +33,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.Deque;
@@ -83,6 +84,8 @@ public final class GarbageCollector {
   private boolean doubt;
   /** The digests a sweep may take (reachable before a {@link #releasing} change); null: any. */
   private Set<Digest> scope;
+  /** The index.json to mark from instead of the current one; null: the current one. */
+  private OciIndex index;
 
   private GarbageCollector(ContentStore store, boolean dryRun) throws IOException {
     this.store = store;
@@ -125,7 +128,8 @@ public final class GarbageCollector {
    * either). Both markings and the change run while no ingest lease is held anywhere, as {@link
    * #collect} runs, so no import, commit or container created meanwhile is half-seen: a
    * container created just before keeps its image reachable through its record and hold. The
-   * rules of {@link #collect} hold: on doubt nothing is removed (the report says why).
+   * rules of {@link #collect} hold: on doubt nothing is removed (the report says why). A change
+   * that leaves index.json as it was releases nothing, and nothing is marked then.
    *
    * @throws IOException as {@link #collect}, or what {@code change} throws (nothing is removed
    *     then)
@@ -133,9 +137,15 @@ public final class GarbageCollector {
   public static <T> Released<T> releasing(ContentStore store, Duration leaseTimeout,
       Change<T> change) throws IOException {
     return LeaseGate.of(store.root(), store.stateDir()).exclusive(leaseTimeout, () -> {
-      GarbageCollector before = new GarbageCollector(store, false);
-      before.mark();
+      byte[] indexBefore = store.readIndexBytes();
       T result = change.apply();
+      if (Arrays.equals(indexBefore, store.readIndexBytes())) {
+        return new Released<>(result, new GcReport(false, List.of(), 0, List.of()));
+      }
+      // marked after the change from the index before it: no blob goes meanwhile (the gate)
+      GarbageCollector before = new GarbageCollector(store, false);
+      before.index = store.parseIndex(indexBefore);
+      before.mark();
       GarbageCollector after = new GarbageCollector(store, false);
       after.scope = before.live;
       return new Released<>(result, after.run());
@@ -191,7 +201,7 @@ public final class GarbageCollector {
   // ---------------------------------------------------------------------------------- marking
 
   private void markIndexJson() throws IOException {
-    for (Descriptor d : store.readIndex().manifests()) {
+    for (Descriptor d : (index != null ? index : store.readIndex()).manifests()) {
       Follow f = classify(d.mediaType());
       String holder = OciIndex.holder(d);
       String from = "index.json" + (d.refName() != null ? " entry '" + d.refName() + "'"
