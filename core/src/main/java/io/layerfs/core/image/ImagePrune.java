@@ -52,15 +52,13 @@ public final class ImagePrune {
   private static List<PrunedImage> removeUnused(ContentStore store, boolean all)
       throws IOException {
     Set<Digest> recorded = recordedManifests(store);
+    if (unused(store, store.readIndex(), all, recorded).isEmpty()) {
+      return List.of(); // index.json is not rewritten for nothing
+    }
     List<PrunedImage> pruned = new ArrayList<>();
     store.updateIndex(index -> {
-      Set<Digest> used = new HashSet<>(recorded);
-      used.addAll(heldManifests(store, index));
-      for (Candidate image : candidates(index, all)) {
+      for (Candidate image : unused(store, index, all, recorded)) {
         Digest target = image.entry().digest();
-        if (isUsed(store, image.entry(), used)) {
-          continue;
-        }
         Digest id = imageId(store, target);
         for (String tag : image.tags()) {
           index.untag(tag);
@@ -75,6 +73,23 @@ public final class ImagePrune {
       }
     });
     return pruned;
+  }
+
+  /**
+   * The images of {@code index} that may go and no container uses: by its {@code recorded}
+   * manifest or the hold {@code index} keeps for it.
+   */
+  private static List<Candidate> unused(ContentStore store, OciIndex index, boolean all,
+      Set<Digest> recorded) throws IOException {
+    Set<Digest> used = new HashSet<>(recorded);
+    used.addAll(heldManifests(store, index));
+    List<Candidate> unused = new ArrayList<>();
+    for (Candidate image : candidates(index, all)) {
+      if (!isUsed(store, image.entry(), used)) {
+        unused.add(image);
+      }
+    }
+    return unused;
   }
 
   /** An image that may go: its first index.json entry and its tags, sorted. */

@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -89,9 +90,13 @@ class ImagePruneTest {
       }
       assertTrue(content.contains(garbage), "garbage from before is gc's");
 
+      Object indexFile = Files.readAttributes(dir.resolve("index.json"),
+          BasicFileAttributes.class).fileKey();
       ImagePruneReport again = store.pruneImages(false);
       assertEquals(List.of(), again.images());
       assertEquals(0, again.freed().bytesFreed());
+      assertEquals(indexFile, Files.readAttributes(dir.resolve("index.json"),
+          BasicFileAttributes.class).fileKey(), "nothing pruned: index.json not rewritten");
     }
   }
 
