@@ -38,8 +38,9 @@ final class ImageCommand implements CliCommand {
    * anything else or none ends the command with exit code 0 and nothing removed, as docker's
    * cancelled prompt ends), then removes the images no container uses ({@link
    * Store#pruneImages}) and prints docker's lines: {@code untagged: TAG} and {@code deleted:
-   * ID} for each image, {@code deleted: DIGEST} for each other blob freed (as docker's containerd
-   * image store lists the content it deleted), then the total.
+   * ID} for each image (no {@code deleted:} for a used image that only lost tags), {@code
+   * deleted: DIGEST} for each other blob freed (as docker's containerd image store lists the
+   * content it deleted), then the total.
    */
   static final class Prune implements CliCommand {
     // docker/cli cli/command/image/prune.go
@@ -51,7 +52,8 @@ final class ImageCommand implements CliCommand {
     static CommandSpec spec() {
       CommandSpec spec = Specs.command(new Prune(), "prune",
           "Remove the dangling images (untagged, <none> in 'images') no container uses, or with"
-              + " -a every image no container uses, as 'docker image prune'. What only those"
+              + " -a every image no container uses and the tags of used ones no container was"
+              + " created by, as 'docker image prune'. What only those"
               + " images reached (layers, configs, manifests) is deleted at once and is the"
               + " reclaimed space; older garbage stays for 'gc'.");
       spec.addOption(Specs.flag(new String[] {"-a", "--all"},

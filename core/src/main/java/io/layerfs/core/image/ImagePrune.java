@@ -22,8 +22,10 @@ import java.util.TreeSet;
 
 /**
  * Removes the images no container uses, as {@code docker image prune} does: the dangling ones
- * (index.json entries without a tag), or with {@code all} every one, tags included; then frees
- * what their removal alone made unreachable ({@link GarbageCollector#releasing}).
+ * (index.json entries without a tag), or with {@code all} every one, tags included, and the tags
+ * of a used image that no container was created by (the image stays, dangling if no tag is
+ * left, as docker's containerd image store keeps it); then frees what the removal alone made
+ * unreachable ({@link GarbageCollector#releasing}).
  *
  * <p>A container uses the manifest its record names, and index.json's hold of it (the hold
  * counts even before the record is written); an image index is used when a manifest it lists
@@ -51,24 +53,28 @@ public final class ImagePrune {
 
   private static List<PrunedImage> removeUnused(ContentStore store, boolean all)
       throws IOException {
-    Set<Digest> recorded = recordedManifests(store);
-    if (unused(store, store.readIndex(), all, recorded).isEmpty()) {
+    Containers containers = containers(store);
+    if (decisions(store, store.readIndex(), all, containers).isEmpty()) {
       return List.of(); // index.json is not rewritten for nothing
     }
     List<PrunedImage> pruned = new ArrayList<>();
     store.updateIndex(index -> {
-      for (Candidate image : unused(store, index, all, recorded)) {
-        Digest target = image.entry().digest();
-        Digest id = imageId(store, target);
-        for (String tag : image.tags()) {
+      for (Decision decision : decisions(store, index, all, containers)) {
+        Descriptor entry = decision.image().entry();
+        for (String tag : decision.untag()) {
           index.untag(tag);
         }
-        index.forget(target);
-        pruned.add(new PrunedImage(target, id, List.copyOf(image.tags()), true));
+        if (decision.delete()) {
+          index.forget(entry.digest());
+        } else {
+          index.keep(entry); // its last tag gone, a used image stays dangling, as docker's
+        }
+        pruned.add(new PrunedImage(entry.digest(), imageId(store, entry.digest()),
+            decision.untag(), decision.delete()));
       }
       if (!pruned.isEmpty()) {
         Set<Digest> listed = listedIds(store, index);
-        pruned.replaceAll(p -> listed.contains(p.id())
+        pruned.replaceAll(p -> p.deleted() && listed.contains(p.id())
             ? new PrunedImage(p.target(), p.id(), p.untagged(), false) : p);
       }
     });
@@ -76,20 +82,34 @@ public final class ImagePrune {
   }
 
   /**
-   * The images of {@code index} that may go and no container uses: by its {@code recorded}
-   * manifest or the hold {@code index} keeps for it.
+   * What happens to an image: {@code untag} goes, and with {@code delete} the image; without,
+   * a container uses it and it stays (untagged if no tag is left).
    */
-  private static List<Candidate> unused(ContentStore store, OciIndex index, boolean all,
-      Set<Digest> recorded) throws IOException {
-    Set<Digest> used = new HashSet<>(recorded);
+  private record Decision(Candidate image, List<String> untag, boolean delete) {}
+
+  /**
+   * What to do with the images of {@code index}: those no container uses go, tags and all; with
+   * {@code all}, an image a container uses loses the tags no container was created by, as
+   * docker's containerd image store prunes every name but those ({@code daemon/containerd/
+   * image_prune.go}). Images nothing happens to are left out.
+   */
+  private static List<Decision> decisions(ContentStore store, OciIndex index, boolean all,
+      Containers containers) throws IOException {
+    Set<Digest> used = new HashSet<>(containers.manifests());
     used.addAll(heldManifests(store, index));
-    List<Candidate> unused = new ArrayList<>();
+    List<Decision> decisions = new ArrayList<>();
     for (Candidate image : candidates(index, all)) {
       if (!isUsed(store, image.entry(), used)) {
-        unused.add(image);
+        decisions.add(new Decision(image, List.copyOf(image.tags()), true));
+        continue;
+      }
+      List<String> unnamed = image.tags().stream()
+          .filter(tag -> !containers.names().contains(tag)).toList();
+      if (!unnamed.isEmpty()) {
+        decisions.add(new Decision(image, unnamed, false));
       }
     }
-    return unused;
+    return decisions;
   }
 
   /** An image that may go: its first index.json entry and its tags, sorted. */
@@ -115,20 +135,32 @@ public final class ImagePrune {
   }
 
   /**
-   * The manifests the containers' records name, a container being created included.
+   * What the containers' records say: the manifests they use and the tags they were created by
+   * ({@code NAME} as {@code NAME:latest}, as it resolved).
+   */
+  private record Containers(Set<Digest> manifests, Set<String> names) {}
+
+  /**
+   * The containers' records, a container being created included.
    *
    * @throws IOException naming the container whose record cannot be read
    */
-  private static Set<Digest> recordedManifests(ContentStore store) throws IOException {
+  private static Containers containers(ContentStore store) throws IOException {
     Set<Digest> manifests = new HashSet<>();
+    Set<String> names = new HashSet<>();
     for (ContainerDirectory.Root root : ContainerDirectory.roots(store)) {
       if (root.record() == null) {
         throw new IOException(root.problem() + "; which image it uses is unknown, so no image "
             + "was pruned (layerfs fsck tells more)");
       }
       manifests.add(root.record().manifest());
+      String image = root.record().image();
+      names.add(image);
+      if (image.indexOf(':', image.lastIndexOf('/') + 1) < 0) {
+        names.add(image + ":latest");
+      }
     }
-    return manifests;
+    return new Containers(manifests, names);
   }
 
   /** The manifests index.json's holds keep for containers (each hold lists one). */

@@ -222,7 +222,9 @@ public final class Store implements Closeable {
    * Removes the images no container uses, as {@code docker image prune} does: the dangling ones
    * ({@link #untaggedImages}), or with {@code all} every one, tags included (as {@code docker
    * image prune -a}). A container uses the image its record names and index.json holds for it;
-   * an image index is used when a manifest it lists is. What their removal alone made
+   * an image index is used when a manifest it lists is. With {@code all}, a used image loses the
+   * tags no container was created by and stays (dangling if none is left), as docker's
+   * containerd image store prunes every other name. What their removal alone made
    * unreachable is deleted at once, as {@link #gc} would delete it, and nothing else (older
    * garbage stays for gc). Safe against containers created meanwhile, here or in another
    * process: it runs while no ingest lease is held, as gc does, and creation holds one.

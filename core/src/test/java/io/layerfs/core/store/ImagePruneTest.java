@@ -168,6 +168,33 @@ class ImagePruneTest {
     }
   }
 
+  /**
+   * As docker's containerd image store prunes with {@code -a}: an image a container uses keeps
+   * the tag the container was created by and loses the others; one created by digest keeps no
+   * tag and stays dangling. Nothing of a used image is freed.
+   */
+  @Test
+  void withAllAUsedImageLosesTheTagsNoContainerWasCreatedBy() throws IOException {
+    try (Store store = Store.open(dir)) {
+      store.tag("base:1", "base:2");
+      store.tag("base:1", "base:latest");
+      store.container("web", "base", false).close(); // base:latest, as docker reads it
+      store.container("api", next.manifestDigest(), false).close();
+      store.tag("next:1", "next:2");
+
+      ImagePruneReport report = store.pruneImages(true);
+      assertEquals(List.of(
+          new PrunedImage(digest(base.manifestDigest()), digest(base.configDigest()),
+              List.of("base:1", "base:2"), false),
+          new PrunedImage(digest(next.manifestDigest()), digest(next.configDigest()),
+              List.of("next:1", "next:2"), false)), report.images());
+      assertEquals(List.of("base:latest"), store.tags());
+      assertEquals(List.of(digest(next.manifestDigest())), store.untaggedImages());
+      assertEquals(List.of(), report.freed().removed());
+      assertEquals(List.of(), store.pruneImages(true).images(), "nothing more to prune");
+    }
+  }
+
   /** A container made before holds existed keeps its image by its record alone. */
   @Test
   void aContainerRecordWithoutAHoldKeepsItsImage() throws IOException {
