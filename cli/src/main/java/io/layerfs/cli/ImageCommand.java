@@ -71,8 +71,8 @@ final class ImageCommand implements CliCommand {
       List<String> filters = in.options("--filter");
       if (!filters.isEmpty()) {
         throw in.usageError("--filter " + filters.get(0) + ": image prune takes no filters"
-            + " (docker's until= and label= are not supported); prune all that -a or the"
-            + " default selects, or remove images one by one with rmi");
+            + " (docker's until= and label= are not supported); prune without --filter, or"
+            + " remove the images you choose with rmi");
       }
       boolean all = in.flag("--all");
       PrintWriter out = in.out();

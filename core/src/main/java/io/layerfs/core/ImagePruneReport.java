@@ -6,8 +6,8 @@ import java.util.List;
  * What one image prune removed ({@code Store.pruneImages}), as {@code docker image prune}
  * reports it: the images, then what their removal freed.
  *
- * @param images the images removed from {@code index.json}, and those only untagged, in its
- *     order
+ * @param images the images removed from {@code index.json}, and those only untagged, in
+ *     index.json's order
  * @param freed what became unreachable by their removal and was deleted with it (blobs, layer
  *     indexes, signatures...), nothing that was garbage before; its problems say why something
  *     was kept
