@@ -1,5 +1,6 @@
 package io.layerfs.cli;
 
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -52,6 +53,11 @@ final class Invocation {
    */
   OutputStream stdout() {
     return StandardOutput.over(main.stdout);
+  }
+
+  /** Standard input, where a prompt reads its answer. */
+  InputStream stdin() {
+    return main.stdin;
   }
 
   PrintWriter err() {

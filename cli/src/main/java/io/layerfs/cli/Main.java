@@ -1,6 +1,7 @@
 package io.layerfs.cli;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -39,7 +40,8 @@ public final class Main implements CliCommand {
    */
   private static final List<String> COMMANDS = List.of("demo", "images", "import", "export",
       "pull", "push", "create", "ls", "cat", "cp", "diff", "commit", "rm", "rmi", "tag", "ps",
-      "inspect", "history", "volume", "flatten", "convert", "gc", "fsck", "sign", "verify", "help");
+      "inspect", "history", "image", "volume", "flatten", "convert", "gc", "fsck", "sign",
+      "verify", "help");
 
   static {
     // picocli's default factory looks for Groovy's Closure class, absent here; the failed search
@@ -65,6 +67,9 @@ public final class Main implements CliCommand {
   /** Where the bytes of files and tars go (see {@link StandardOutput}); tests give their own. */
   OutputStream stdout = System.out;
 
+  /** Where a prompt's answer is read ({@code image prune}); tests give their own. */
+  InputStream stdin = System.in;
+
   public static void main(String[] args) {
     OutputStream stdout = StandardOutput.ofProcess();
     System.exit(run(args, StandardOutput.text(stdout), new PrintWriter(System.err, true),
@@ -87,9 +92,19 @@ public final class Main implements CliCommand {
    */
   static int run(String[] args, PrintWriter out, PrintWriter err, Map<String, String> env,
       OutputStream stdout) {
+    return run(args, out, err, env, stdout, System.in);
+  }
+
+  /**
+   * As {@link #run(String[], PrintWriter, PrintWriter, Map, OutputStream)}, a prompt's answer
+   * read from {@code stdin}.
+   */
+  static int run(String[] args, PrintWriter out, PrintWriter err, Map<String, String> env,
+      OutputStream stdout, InputStream stdin) {
     Main main = new Main();
     main.env = env;
     main.stdout = stdout;
+    main.stdin = stdin;
     CommandLine cli = commandLine(main, commandName(args));
     cli.setOut(out);
     cli.setErr(err);
@@ -157,6 +172,7 @@ public final class Main implements CliCommand {
       case "ps" -> PsCommand.spec();
       case "inspect" -> InspectCommand.spec();
       case "history" -> HistoryCommand.spec();
+      case "image" -> ImageCommand.spec();
       case "volume" -> VolumeCommand.spec();
       case "flatten" -> FlattenCommand.spec();
       case "convert" -> ConvertCommand.spec();

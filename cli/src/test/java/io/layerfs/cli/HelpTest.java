@@ -13,8 +13,9 @@ import picocli.CommandLine;
 class HelpTest {
   private static final List<String> COMMANDS = List.of("demo", "images", "import", "export",
       "pull", "push", "create", "ls", "cat", "cp", "diff", "commit", "rm", "rmi", "tag",
-      "ps", "inspect", "history", "volume", "volume create", "volume ls", "volume inspect",
-      "volume rm", "volume prune", "flatten", "convert", "gc", "fsck", "sign", "verify");
+      "ps", "inspect", "history", "image", "image prune", "volume", "volume create",
+      "volume ls", "volume inspect", "volume rm", "volume prune", "flatten", "convert", "gc",
+      "fsck", "sign", "verify");
 
   @Test
   void everyCommandHasHelp() {

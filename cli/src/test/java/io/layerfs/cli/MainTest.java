@@ -324,7 +324,7 @@ class MainTest {
     Result typo = run("imags");
     assertEquals(2, typo.code());
     assertTrue(typo.err().startsWith("layerfs: 'imags' is not a layerfs command; did you mean "
-        + "images"), typo.err());
+        + "image or images"), typo.err());
     assertTrue(typo.err().contains("Try 'layerfs --help'."), typo.err());
     Result volume = run("volume", "lss");
     assertEquals(2, volume.code());

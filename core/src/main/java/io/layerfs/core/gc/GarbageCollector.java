@@ -33,6 +33,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.Deque;
@@ -81,6 +82,10 @@ public final class GarbageCollector {
   private final Deque<Ref> work = new ArrayDeque<>();
   private final List<String> problems = new ArrayList<>();
   private boolean doubt;
+  /** The digests a sweep may take (reachable before a {@link #releasing} change); null: any. */
+  private Set<Digest> scope;
+  /** The index.json to mark from instead of the current one; null: the current one. */
+  private OciIndex index;
 
   private GarbageCollector(ContentStore store, boolean dryRun) throws IOException {
     this.store = store;
@@ -108,12 +113,61 @@ public final class GarbageCollector {
         .exclusive(leaseTimeout, () -> new GarbageCollector(store, dryRun).run());
   }
 
-  private GcReport run() throws IOException {
+  /** What {@link #releasing} changes between its two markings. */
+  public interface Change<T> {
+    T apply() throws IOException;
+  }
+
+  /** What {@link #releasing} returns: the change's result and what was freed after it. */
+  public record Released<T>(T result, GcReport freed) {}
+
+  /**
+   * Applies {@code change} (an edit of index.json, such as removing images) and removes exactly
+   * what it made unreachable: the blobs, layer indexes, signatures, lazy state and origin hints
+   * of digests reachable before it and not after, never what was garbage already (no temp files
+   * either). Both markings and the change run while no ingest lease is held anywhere, as {@link
+   * #collect} runs, so no import, commit or container created meanwhile is half-seen: a
+   * container created just before keeps its image reachable through its record and hold. The
+   * rules of {@link #collect} hold: on doubt nothing is removed (the report says why). A change
+   * that leaves index.json as it was releases nothing, and nothing is marked then.
+   *
+   * @throws IOException as {@link #collect}, or what {@code change} throws (nothing is removed
+   *     then)
+   */
+  public static <T> Released<T> releasing(ContentStore store, Duration leaseTimeout,
+      Change<T> change) throws IOException {
+    return LeaseGate.of(store.root(), store.stateDir()).exclusive(leaseTimeout, () -> {
+      byte[] indexBefore = store.readIndexBytes();
+      T result = change.apply();
+      if (Arrays.equals(indexBefore, store.readIndexBytes())) {
+        return new Released<>(result, new GcReport(false, List.of(), 0, List.of()));
+      }
+      // marked after the change from the index before it: no blob goes meanwhile (the gate)
+      GarbageCollector before = new GarbageCollector(store, false);
+      before.index = store.parseIndex(indexBefore);
+      before.mark();
+      GarbageCollector after = new GarbageCollector(store, false);
+      after.scope = before.live;
+      return new Released<>(result, after.run());
+    });
+  }
+
+  /** Marks everything reachable from index.json and the containers. */
+  private void mark() throws IOException {
     markIndexJson();
     markContainers();
     while (!work.isEmpty()) {
       follow(work.pop());
     }
+  }
+
+  /** Whether {@code digest} may be swept at all: in {@link #scope}, if there is one. */
+  private boolean inScope(Digest digest) {
+    return scope == null || scope.contains(digest);
+  }
+
+  private GcReport run() throws IOException {
+    mark();
     List<Victim> victims = new ArrayList<>();
     if (doubt) {
       problems.add(
@@ -125,7 +179,9 @@ public final class GarbageCollector {
       victims.addAll(blobs());
     }
     victims.addAll(origins(victims));
-    victims.addAll(tempFiles());
+    if (scope == null) {
+      victims.addAll(tempFiles()); // garbage before any change: not what a release frees
+    }
     if (!dryRun) {
       for (Victim v : victims) {
         delete(v);
@@ -145,7 +201,7 @@ public final class GarbageCollector {
   // ---------------------------------------------------------------------------------- marking
 
   private void markIndexJson() throws IOException {
-    for (Descriptor d : store.readIndex().manifests()) {
+    for (Descriptor d : (index != null ? index : store.readIndex()).manifests()) {
       Follow f = classify(d.mediaType());
       String holder = OciIndex.holder(d);
       String from = "index.json" + (d.refName() != null ? " entry '" + d.refName() + "'"
@@ -313,7 +369,8 @@ public final class GarbageCollector {
   private List<Victim> signatures() throws IOException {
     List<Victim> result = new ArrayList<>();
     for (Entry e : digestNamed(SignatureStore.root(store))) {
-      if (!live.contains(e.digest()) && Files.isDirectory(e.path(), LinkOption.NOFOLLOW_LINKS)) {
+      if (!live.contains(e.digest()) && inScope(e.digest())
+          && Files.isDirectory(e.path(), LinkOption.NOFOLLOW_LINKS)) {
         addVictim(result, GcReport.Kind.SIGNATURE, e.digest().toString(), e.path());
       }
     }
@@ -327,7 +384,9 @@ public final class GarbageCollector {
   private List<Victim> lazyStates() throws IOException {
     List<Victim> result = new ArrayList<>();
     for (Entry e : digestNamed(LazyLayers.root(store))) {
-      if ((!live.contains(e.digest()) || store.contains(e.digest()))
+      // a complete blob's state is garbage of its own, left to gc when a change is released
+      boolean complete = scope == null && store.contains(e.digest());
+      if ((!live.contains(e.digest()) || complete) && inScope(e.digest())
           && Files.isDirectory(e.path(), LinkOption.NOFOLLOW_LINKS)) {
         try {
           // the partial blob is sparse: count what it holds, not its apparent size
@@ -355,8 +414,8 @@ public final class GarbageCollector {
     }
     List<Victim> result = new ArrayList<>();
     for (Entry e : digestNamed(BlobOrigins.root(store))) {
-      if ((goingBlobs.contains(e.digest().toString()) || !store.contains(e.digest()))
-          && isFile(e.path())) {
+      boolean orphan = scope == null && !store.contains(e.digest());
+      if ((goingBlobs.contains(e.digest().toString()) || orphan) && isFile(e.path())) {
         addVictim(result, GcReport.Kind.BLOB_ORIGINS, e.digest().toString(), e.path());
       }
     }
@@ -366,7 +425,7 @@ public final class GarbageCollector {
   private List<Victim> layerIndexes() throws IOException {
     List<Victim> result = new ArrayList<>();
     for (Entry e : digestNamed(LayerStore.indexRoot(store))) {
-      if (!live.contains(e.digest()) && isFile(e.path())) {
+      if (!live.contains(e.digest()) && inScope(e.digest()) && isFile(e.path())) {
         addVictim(result, GcReport.Kind.LAYER_INDEX, e.digest().toString(), e.path());
       }
     }
@@ -377,7 +436,7 @@ public final class GarbageCollector {
     List<Victim> result = new ArrayList<>();
     Path indexes = LayerStore.indexRoot(store);
     for (Entry e : digestNamed(store.blobsDir())) {
-      if (!live.contains(e.digest()) && isFile(e.path())) {
+      if (!live.contains(e.digest()) && inScope(e.digest()) && isFile(e.path())) {
         Path index = indexes.resolve(e.digest().algorithm()).resolve(e.digest().hex());
         GcReport.Kind kind =
             Files.exists(index) ? GcReport.Kind.UNCOMPRESSED_LAYER : GcReport.Kind.BLOB;

@@ -65,6 +65,13 @@
  * removes. Containers' own files and volumes are never collected: they go with {@code rm} and
  * {@code volume rm}.
  *
+ * <h2>Releasing a change</h2>
+ *
+ * {@code GarbageCollector.releasing} applies an edit of {@code index.json} (an image prune) and
+ * sweeps only the digests reachable before it and not after: it marks twice, from the index as
+ * it was and as it is, and takes nothing outside the first set, so garbage from before (and temp
+ * files) stays for a full run. It holds the lease gate as a full run does, around the edit too.
+ *
  * <h2>Concurrency</h2>
  *
  * The whole run (mark and sweep; a dry run too, so its report is what a real run would do) holds

@@ -8,6 +8,7 @@ import io.layerfs.core.FileTree;
 import io.layerfs.core.FsckReport;
 import io.layerfs.core.GcReport;
 import io.layerfs.core.Image;
+import io.layerfs.core.ImagePruneReport;
 import io.layerfs.core.Layer;
 import io.layerfs.core.LimitException;
 import io.layerfs.core.Limits;
@@ -26,6 +27,7 @@ import io.layerfs.core.estargz.EStargzConversion;
 import io.layerfs.core.estargz.EStargzReader;
 import io.layerfs.core.fsck.Fsck;
 import io.layerfs.core.gc.GarbageCollector;
+import io.layerfs.core.image.ImagePrune;
 import io.layerfs.core.image.Images;
 import io.layerfs.core.image.RootfsImport;
 import io.layerfs.core.internal.OptionalLibrary;
@@ -214,6 +216,31 @@ public final class Store implements Closeable {
    */
   public void keepUntagged(Digest manifest) throws IOException {
     content.keepUntagged(manifest);
+  }
+
+  /**
+   * Removes the images no container uses, as {@code docker image prune} does: the dangling ones
+   * ({@link #untaggedImages}), or with {@code all} every one, tags included (as {@code docker
+   * image prune -a}). A container uses the image its record names and index.json holds for it;
+   * an image index is used when a manifest it lists is. With {@code all}, a used image loses the
+   * tags no container was created by and stays (dangling if none is left), as docker's
+   * containerd image store prunes every other name. What their removal alone made
+   * unreachable is deleted at once, as {@link #gc} would delete it, and nothing else (older
+   * garbage stays for gc). Safe against containers created meanwhile, here or in another
+   * process: it runs while no ingest lease is held, as gc does, and creation holds one.
+   *
+   * @throws IOException if a container's record cannot be read (which image it uses is unknown:
+   *     nothing is removed), index.json cannot be read or written, or imports still run after
+   *     a minute
+   * @throws IllegalStateException if the calling thread holds an ingest lease
+   */
+  public ImagePruneReport pruneImages(boolean all) throws IOException {
+    synchronized (this) {
+      if (lazy != null) {
+        lazy.saveRanges(); // as gc: the report counts what this process's lazy layers hold
+      }
+    }
+    return ImagePrune.prune(content, all);
   }
 
   /** Removes a tag; the image's blobs stay until {@link #gc}. False if there was none. */

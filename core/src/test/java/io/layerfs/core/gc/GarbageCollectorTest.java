@@ -180,6 +180,44 @@ class GarbageCollectorTest {
         GcReport.Kind.BLOB_ORIGINS), "a second run finds nothing");
   }
 
+  /**
+   * {@link GarbageCollector#releasing}: what the change alone made unreachable goes, with its
+   * uncompressed layer and layer index; garbage from before (an untagged image, a stray blob)
+   * stays for gc, and a change that leaves index.json as it was frees nothing.
+   */
+  @Test
+  void releasingFreesOnlyWhatTheChangeMadeUnreachable() throws IOException {
+    ContentStore store = ContentStore.open(tmp.resolve("store"));
+    Image a = image(store, "a:1", 0, 1);
+    Image b = image(store, "b:1", 0, 2);
+    Image old = image(store, null, 3);
+    Digest stray = store.write("{\"stray\":1}".getBytes(StandardCharsets.UTF_8));
+    indexAll(store, a, b);
+
+    GarbageCollector.Released<String> none =
+        GarbageCollector.releasing(store, Duration.ofSeconds(5), () -> "unchanged");
+    assertEquals("unchanged", none.result());
+    assertEquals(List.of(), none.freed().removed());
+
+    GarbageCollector.Released<Boolean> released = GarbageCollector.releasing(store,
+        Duration.ofSeconds(5), () -> store.untag("b:1"));
+    assertTrue(released.result());
+    GcReport report = released.freed();
+    assertEquals(List.of(), report.problems());
+    assertEquals(strings(b.manifestDigest(), b.configDigest(), top(b).digest()),
+        names(report, GcReport.Kind.BLOB));
+    assertEquals(strings(top(b).diffId()), names(report, GcReport.Kind.UNCOMPRESSED_LAYER));
+    assertEquals(strings(top(b).diffId()), names(report, GcReport.Kind.LAYER_INDEX));
+    assertEquals(5, report.removed().size());
+    Set<Digest> left = blobs(store);
+    assertTrue(left.containsAll(parts(a)), "a keeps the shared layer");
+    assertTrue(left.containsAll(Set.of(old.manifestDigest(), old.configDigest(),
+        top(old).digest())), "garbage from before stays for gc");
+    assertTrue(left.contains(stray));
+    assertTrue(names(GarbageCollector.collect(store, false), GcReport.Kind.BLOB)
+        .contains(stray.toString()), "gc takes it");
+  }
+
   @Test
   void untaggingOneOfTwoImagesRemovesOnlyWhatItDoesNotShare() throws IOException {
     ContentStore store = ContentStore.open(tmp.resolve("store"));
