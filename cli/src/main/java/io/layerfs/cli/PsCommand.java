@@ -2,6 +2,7 @@ package io.layerfs.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.layerfs.core.ContainerInfo;
+import io.layerfs.core.Digest;
 import io.layerfs.core.Mount;
 import io.layerfs.core.store.Store;
 import java.io.IOException;
@@ -9,13 +10,16 @@ import java.io.PrintWriter;
 import java.nio.file.NoSuchFileException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code layerfs ps}: the containers of the store, as {@code docker ps -a --size}: the image as
- * it was named, its manifest digest (short), when it was created (relative) and the size of its
- * writable layer. JSON is what {@code docker ps --format json} prints, one object a line.
+ * it was named (or, once that name is another image's, the image's short ID, as docker shows
+ * it), its manifest digest (short), when it was created (relative) and the size of its writable
+ * layer. JSON is what {@code docker ps --format json} prints, one object a line.
  */
 final class PsCommand implements CliCommand {
   static CommandSpec spec() {
@@ -44,6 +48,7 @@ final class PsCommand implements CliCommand {
   private static int list(Store store, PrintWriter out, boolean json, java.time.ZoneId zone)
       throws IOException {
     Instant now = Instant.now();
+    Map<String, String> shown = new HashMap<>();
     Table table = new Table("NAME", "IMAGE", "MANIFEST", "CREATED", "SIZE");
     for (String name : store.containers()) {
       ContainerInfo info;
@@ -54,10 +59,12 @@ final class PsCommand implements CliCommand {
       } catch (NoSuchFileException e) {
         continue; // removed since it was listed
       }
+      String image = shown.computeIfAbsent(info.image() + "@" + info.manifest(),
+          k -> imageShown(store, info));
       if (json) {
-        Json.printLine(out, row(info, mounts, now, zone));
+        Json.printLine(out, row(info, image, mounts, now, zone));
       } else {
-        table.row(info.name(), info.image(), Main.shortDigest(info.manifest().toString()),
+        table.row(info.name(), image, Main.shortDigest(info.manifest().toString()),
             Human.ago(info.created(), now), Human.size(info.upperSize(), 3));
       }
     }
@@ -68,14 +75,37 @@ final class PsCommand implements CliCommand {
   }
 
   /**
+   * The image as docker's {@code ps} names it: the name the container was created from while it
+   * still names the container's image (the same image ID), else that image's short ID, as moby's
+   * {@code refreshImage} (daemon/list.go) replaces a name that moved or went. The name as given
+   * when the container's own image does not resolve.
+   */
+  private static String imageShown(Store store, ContainerInfo info) {
+    Digest id;
+    try {
+      id = store.image(info.manifest().toString()).configDigest();
+    } catch (IOException e) {
+      return info.image();
+    }
+    try {
+      if (store.image(info.image()).configDigest().equals(id)) {
+        return info.image();
+      }
+    } catch (IOException e) {
+      // the name is gone: the ID, as for a name that moved
+    }
+    return id.hex().substring(0, 12);
+  }
+
+  /**
    * One line of {@code docker ps --format json}: docker's keys in its order, string values. A
    * layerfs container is what docker calls created (never started): no command runs, no
    * network, no ports; {@code ID} is the name, the one handle layerfs has. Then layerfs' exact
    * values for programs: the full manifest digest and the writable layer's bytes ({@code
    * SizeRw}, as {@code docker inspect} names them).
    */
-  private static ObjectNode row(ContainerInfo info, List<Mount> mounts, Instant now,
-      java.time.ZoneId zone) {
+  private static ObjectNode row(ContainerInfo info, String image, List<Mount> mounts,
+      Instant now, java.time.ZoneId zone) {
     ObjectNode row = Json.object();
     List<String> volumes = new ArrayList<>();
     for (Mount m : mounts) {
@@ -86,7 +116,7 @@ final class PsCommand implements CliCommand {
     row.put("Command", "");
     row.put("CreatedAt", Human.timestamp(info.created(), zone));
     row.put("ID", info.name());
-    row.put("Image", info.image());
+    row.put("Image", image);
     row.put("Labels", "");
     row.put("LocalVolumes", Integer.toString(volumes.size()));
     row.put("Mounts", String.join(",", volumes));

@@ -429,6 +429,26 @@ class ContainerCommandsTest {
   }
 
   @Test
+  void psShowsTheImageIdOnceTheNameAContainerWasCreatedFromNamesAnotherImage()
+      throws IOException {
+    assertEquals(0, run("create", "web", "base:1").code());
+    assertEquals(0, run("create", "db", "base:1").code());
+    String id = image.configDigest().hex().substring(0, 12);
+    ImageBuilder.create(storeDir).file("/other", "x").build("other:1");
+    assertEquals(0, run("tag", "other:1", "base:1").code()); // base:1 moves to another image
+    for (String line : run("ps").out().lines().skip(1).toList()) {
+      assertTrue(line.matches("(web|db) +" + id + " +sha256:.*"), line);
+    }
+    assertEquals(id, new ObjectMapper().readTree(run("ps", "--format", "json").out().lines()
+        .findFirst().orElseThrow()).get("Image").asText());
+    assertEquals(0, run("tag", image.manifestDigest().toString(), "base:1").code()); // back
+    assertTrue(run("ps").out().lines().skip(1).allMatch(l -> l.matches("(web|db) +base:1 .*")));
+    assertEquals(0, run("rmi", "-f", "base:1").code()); // the name gone: the ID again
+    String after = run("ps").out();
+    assertTrue(after.lines().skip(1).allMatch(l -> l.matches("(web|db) +" + id + " .*")), after);
+  }
+
+  @Test
   void quietListsOnlyNamesForScriptsAsDockersDoes() {
     assertEquals(0, run("create", "web", "base:1").code());
     assertEquals(0, run("create", "db", "base:1").code());
