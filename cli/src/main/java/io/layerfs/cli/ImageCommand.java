@@ -2,12 +2,14 @@ package io.layerfs.cli;
 
 import io.layerfs.core.GcReport;
 import io.layerfs.core.ImagePruneReport;
+import io.layerfs.core.image.ImagePruneFilter;
 import io.layerfs.core.store.Store;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.Charset;
+import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -62,17 +64,20 @@ final class ImageCommand implements CliCommand {
           "Do not prompt for confirmation."));
       spec.addOption(OptionSpec.builder("--filter").type(List.class)
           .auxiliaryTypes(String.class).paramLabel("FILTER")
-          .description("Not supported: refused (docker's until= and label=).").build());
+          .description("Only images it admits, as docker's: until=TIME (created before it: a"
+              + " duration back from now such as 24h or 1h30m, an RFC 3339 time, a date or Unix"
+              + " seconds), label=KEY[=VALUE], label!=KEY[=VALUE], dangling=false (as -a)."
+              + " Repeatable: all must admit an image.").build());
       return spec;
     }
 
     @Override
     public int run(Invocation in) throws IOException {
-      List<String> filters = in.options("--filter");
-      if (!filters.isEmpty()) {
-        throw in.usageError("--filter " + filters.get(0) + ": image prune takes no filters"
-            + " (docker's until= and label= are not supported); prune without --filter, or"
-            + " remove the images you choose with rmi");
+      ImagePruneFilter filter;
+      try {
+        filter = ImagePruneFilter.parse(in.options("--filter"), Instant.now());
+      } catch (IllegalArgumentException e) {
+        throw in.usageError("--filter: " + e.getMessage());
       }
       boolean all = in.flag("--all");
       PrintWriter out = in.out();
@@ -81,7 +86,7 @@ final class ImageCommand implements CliCommand {
       }
       ImagePruneReport report;
       try (Store store = Stores.existing(in.store())) {
-        report = store.pruneImages(all);
+        report = store.pruneImages(all, filter);
       }
       print(report, out);
       report.freed().problems().forEach(p -> in.err().println("layerfs: warning: " + p));

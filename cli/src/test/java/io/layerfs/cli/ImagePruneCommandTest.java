@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.layerfs.core.Digest;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.testing.Built;
@@ -11,6 +13,7 @@ import io.layerfs.testing.ImageBuilder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
@@ -149,11 +152,37 @@ class ImagePruneCommandTest {
   }
 
   @Test
-  void filtersAreRefusedSayingSo() {
-    danglingBase();
-    Cli.Result r = run("image", "prune", "-f", "--filter", "until=24h");
-    assertEquals(2, r.code());
-    assertTrue(r.err().contains("--filter until=24h: image prune takes no filters"), r.err());
+  void filtersKeepTheImagesTheyDoNotAdmitAsDockersDo() throws IOException {
+    ObjectNode labelled = new ObjectMapper().createObjectNode();
+    labelled.putObject("Labels").put("stage", "build");
+    Built old = ImageBuilder.create(storeDir).runtimeConfig(labelled).layer()
+        .file("/old", "o\n").build("old:1"); // created at the epoch
+    Built recent = ImageBuilder.create(storeDir).created(Instant.now()).layer()
+        .file("/recent", "r\n").build("recent:1");
+    // created within the day: kept by until=24h; a label it lacks keeps it from label=
+    Cli.Result r = run("image", "prune", "-a", "-f", "--filter", "until=24h",
+        "--filter", "label=stage");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("untagged: old:1\ndeleted: " + old.configDigest()), r.out());
+    assertFalse(r.out().contains("recent:1") || r.out().contains("base:1"), r.out());
+    assertTrue(stored(recent.manifestDigest()) && stored(base.manifestDigest()));
+    // label!= keeps what carries it; dangling=false is -a
+    r = run("image", "prune", "-f", "--filter", "dangling=false", "--filter", "label!=none",
+        "--filter", "until=" + Instant.now().plusSeconds(60));
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("untagged: base:1") && r.out().contains("untagged: recent:1"),
+        r.out());
+    assertFalse(stored(recent.manifestDigest()));
+  }
+
+  @Test
+  void aFilterPruneDoesNotKnowIsAUsageErrorNamingIt() {
+    for (String filter : List.of("reference=base", "until=yesterday", "dangling=maybe", "until")) {
+      Cli.Result r = run("image", "prune", "-f", "--filter", filter);
+      assertEquals(2, r.code(), filter);
+      assertTrue(r.err().contains("--filter: ") && r.err().contains(filter.split("=")[0]),
+          r.err());
+    }
     assertTrue(stored(base.manifestDigest()));
   }
 

@@ -46,20 +46,30 @@ public final class ImagePrune {
    *     held past {@link GarbageCollector#DEFAULT_LEASE_TIMEOUT}
    */
   public static ImagePruneReport prune(ContentStore store, boolean all) throws IOException {
+    return prune(store, all, ImagePruneFilter.NONE);
+  }
+
+  /**
+   * {@link #prune(ContentStore, boolean)} of the images {@code filter} admits ({@code
+   * dangling=false} in it counts as {@code all}).
+   */
+  public static ImagePruneReport prune(ContentStore store, boolean all, ImagePruneFilter filter)
+      throws IOException {
+    boolean every = all || filter.all();
     GarbageCollector.Released<List<PrunedImage>> released = GarbageCollector.releasing(store,
-        GarbageCollector.DEFAULT_LEASE_TIMEOUT, () -> removeUnused(store, all));
+        GarbageCollector.DEFAULT_LEASE_TIMEOUT, () -> removeUnused(store, every, filter));
     return new ImagePruneReport(released.result(), released.freed());
   }
 
-  private static List<PrunedImage> removeUnused(ContentStore store, boolean all)
-      throws IOException {
+  private static List<PrunedImage> removeUnused(ContentStore store, boolean all,
+      ImagePruneFilter filter) throws IOException {
     Containers containers = containers(store);
-    if (decisions(store, store.readIndex(), all, containers).isEmpty()) {
+    if (decisions(store, store.readIndex(), all, containers, filter).isEmpty()) {
       return List.of(); // index.json is not rewritten for nothing
     }
     List<PrunedImage> pruned = new ArrayList<>();
     store.updateIndex(index -> {
-      for (Decision decision : decisions(store, index, all, containers)) {
+      for (Decision decision : decisions(store, index, all, containers, filter)) {
         Descriptor entry = decision.image().entry();
         for (String tag : decision.untag()) {
           index.untag(tag);
@@ -94,11 +104,14 @@ public final class ImagePrune {
    * image_prune.go}). Images nothing happens to are left out.
    */
   private static List<Decision> decisions(ContentStore store, OciIndex index, boolean all,
-      Containers containers) throws IOException {
+      Containers containers, ImagePruneFilter filter) throws IOException {
     Set<Digest> used = new HashSet<>(containers.manifests());
     used.addAll(heldManifests(store, index));
     List<Decision> decisions = new ArrayList<>();
     for (Candidate image : candidates(index, all)) {
+      if (filter.readsConfig() && !filter.admits(config(store, image.entry()))) {
+        continue; // the filters keep it
+      }
       if (!isUsed(store, image.entry(), used)) {
         decisions.add(new Decision(image, List.copyOf(image.tags()), true));
         continue;
@@ -214,6 +227,16 @@ public final class ImagePrune {
       }
     }
     return true;
+  }
+
+  /** The config of the image of {@code entry} as a tree; null if it does not resolve or read. */
+  private static JsonNode config(ContentStore store, Descriptor entry) {
+    try {
+      return OciJson.readTree(store.readJson(
+          Images.resolve(store, entry.digest().toString()).configDigest()));
+    } catch (IOException | RuntimeException e) {
+      return null; // no creation time, no labels: kept by until and label filters
+    }
   }
 
   /** The IDs of the images index.json still lists, tagged or not. */

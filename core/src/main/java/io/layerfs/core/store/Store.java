@@ -28,6 +28,7 @@ import io.layerfs.core.estargz.EStargzReader;
 import io.layerfs.core.fsck.Fsck;
 import io.layerfs.core.gc.GarbageCollector;
 import io.layerfs.core.image.ImagePrune;
+import io.layerfs.core.image.ImagePruneFilter;
 import io.layerfs.core.image.Images;
 import io.layerfs.core.image.RootfsImport;
 import io.layerfs.core.internal.OptionalLibrary;
@@ -235,12 +236,20 @@ public final class Store implements Closeable {
    * @throws IllegalStateException if the calling thread holds an ingest lease
    */
   public ImagePruneReport pruneImages(boolean all) throws IOException {
+    return pruneImages(all, ImagePruneFilter.NONE);
+  }
+
+  /**
+   * {@link #pruneImages(boolean)} of the images {@code filter} admits, as {@code docker image
+   * prune --filter} (see {@link ImagePruneFilter}).
+   */
+  public ImagePruneReport pruneImages(boolean all, ImagePruneFilter filter) throws IOException {
     synchronized (this) {
       if (lazy != null) {
         lazy.saveRanges(); // as gc: the report counts what this process's lazy layers hold
       }
     }
-    return ImagePrune.prune(content, all);
+    return ImagePrune.prune(content, all, filter);
   }
 
   /** Removes a tag; the image's blobs stay until {@link #gc}. False if there was none. */
