@@ -15,6 +15,7 @@ import java.util.LinkedHashSet;
 import java.util.OptionalLong;
 import java.util.Set;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
 /**
  * {@code layerfs images}: the images of the store, like {@code docker images}: the tagged ones,
@@ -35,6 +36,11 @@ final class ImagesCommand implements CliCommand {
             + "uncompressed size, as docker shows it; '*' marks an image with layers not read yet, "
             + "counted compressed (listing inflates nothing).");
     spec.addOption(FormatOption.spec());
+    spec.addOption(OptionSpec.builder("-f", "--filter").type(List.class)
+        .auxiliaryTypes(String.class).paramLabel("FILTER")
+        .description("Only the images it admits, as docker's: dangling=true|false,"
+            + " reference=PATTERN (a shell pattern of NAME or NAME:TAG), label=KEY[=VALUE],"
+            + " before=IMAGE, since=IMAGE. Repeatable.").build());
     spec.addOption(Specs.flag(new String[] {"-q", "--quiet"},
         "Only the image IDs, one a line, each once (layerfs rmi $(layerfs images -q)), as "
             + "docker prints them."));
@@ -51,6 +57,12 @@ final class ImagesCommand implements CliCommand {
     Set<String> ids = new LinkedHashSet<>();
     boolean estimated = false;
     try (Store store = Stores.existing(in.store())) {
+      ImagesFilter filter;
+      try {
+        filter = ImagesFilter.parse(in.options("--filter"), store);
+      } catch (IllegalArgumentException e) {
+        throw in.usageError("--filter: " + e.getMessage());
+      }
       List<String> tags = new ArrayList<>(store.tags());
       List<String> refs = new ArrayList<>(tags);
       // then the untagged images, as "<none>" (docker's name for them), found by digest
@@ -60,6 +72,9 @@ final class ImagesCommand implements CliCommand {
       }
       for (int i = 0; i < tags.size(); i++) {
         Image image = store.image(refs.get(i));
+        if (!filter.admits(store, tags.get(i).equals(NONE) ? null : tags.get(i), image)) {
+          continue;
+        }
         if (quiet) {
           // docker's image ids, each once however many tags it has: rmi, history... take them
           ids.add(id(image));
@@ -150,8 +165,12 @@ final class ImagesCommand implements CliCommand {
 
   /** The image config's {@code created}, or null where it has none or one no time parses. */
   private static Instant created(Store store, Image image) throws IOException {
-    JsonNode created = Json.parseObject(store.imageConfig(image), "config " + image.configDigest())
-        .get("created");
+    return created(Json.parseObject(store.imageConfig(image), "config " + image.configDigest()));
+  }
+
+  /** {@code config}'s {@code created}, or null where it has none or one no time parses. */
+  static Instant created(JsonNode config) {
+    JsonNode created = config.get("created");
     if (created == null || !created.isTextual()) {
       return null;
     }
