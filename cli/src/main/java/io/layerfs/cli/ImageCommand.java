@@ -21,9 +21,18 @@ import picocli.CommandLine.Model.OptionSpec;
  * images}, {@code rmi}, {@code tag}... stay top-level commands, as docker's short forms.
  */
 final class ImageCommand implements CliCommand {
+  /** {@code image NAME} and the top-level command it is, as docker's management commands. */
+  private static final String[][] ALIASES = {{"ls", "images"}, {"rm", "rmi"}, {"tag", "tag"},
+      {"inspect", "inspect"}, {"history", "history"}, {"pull", "pull"}, {"push", "push"},
+      {"import", "import"}};
+
   static CommandSpec spec() {
     CommandSpec spec = Specs.command(new ImageCommand(), "image", "Manage images.");
     spec.addSubcommand(null, Prune.spec()); // under the name its model gives
+    // docker's long forms of the top-level commands: docker image ls is docker images
+    for (String[] alias : ALIASES) {
+      spec.addSubcommand(alias[0], Main.spec(alias[1]).name(alias[0]));
+    }
     return spec;
   }
 

@@ -13,7 +13,9 @@ import picocli.CommandLine;
 class HelpTest {
   private static final List<String> COMMANDS = List.of("demo", "images", "import", "export",
       "pull", "push", "create", "ls", "cat", "cp", "diff", "commit", "rm", "rmi", "tag",
-      "ps", "inspect", "history", "image", "image prune", "volume", "volume create",
+      "ps", "inspect", "history", "image", "image prune", "image ls", "image rm", "image tag",
+      "image inspect", "image history", "image pull", "image push", "image import", "volume",
+      "volume create",
       "volume ls", "volume inspect", "volume rm", "volume prune", "flatten", "convert", "gc",
       "fsck", "sign", "verify");
 

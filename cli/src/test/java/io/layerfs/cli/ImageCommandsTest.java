@@ -68,6 +68,22 @@ class ImageCommandsTest {
     return all;
   }
 
+  @Test
+  void imageLsRmTagAndTheRestAreDockersLongFormsOfTheTopLevelCommands() {
+    assertEquals(run("images").out(), run("image", "ls").out());
+    assertEquals(run("images", "-q").out(), run("image", "ls", "-q").out());
+    assertEquals("base:2\n", run("image", "tag", "base:1", "base:2").out());
+    assertEquals(run("inspect", "base:2").out(), run("image", "inspect", "base:2").out());
+    assertEquals(run("history", "base:2").out(), run("image", "history", "base:2").out());
+    Cli.Result rm = run("image", "rm", "base:2");
+    assertEquals(0, rm.code(), rm.err());
+    assertEquals("Untagged: base:2\n", rm.out());
+    assertEquals(List.of("base:1"), run("images").out().lines().skip(1)
+        .map(l -> l.split(" +")[0]).toList());
+    assertTrue(run("image", "ls", "--help").out().startsWith("Usage: layerfs image ls "));
+    assertTrue(run("image", "--help").out().contains("  ls "), run("image", "--help").out());
+  }
+
   /** A container "web" of base:1 with an added, a changed and a deleted file. */
   private void containerWithChanges() throws IOException {
     assertEquals(0, run("create", "web", "base:1").code());
