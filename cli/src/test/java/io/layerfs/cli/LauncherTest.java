@@ -102,6 +102,21 @@ class LauncherTest {
   }
 
   @Test
+  void dockersLongFormsGetTheFlagsOfTheCommandsTheyAre() throws Exception {
+    List<String> pull = launch("--store", "s", "image", "pull", "host:5000/a:1");
+    assertTrue(pull.contains("-XX:+UseSerialGC") && pull.contains(
+        "--add-opens=java.net.http/jdk.internal.net.http=ALL-UNNAMED"), pull.toString());
+    assertEquals(List.of("io.layerfs.cli.Main", "--store", "s", "image", "pull",
+        "host:5000/a:1"), pull.subList(pull.indexOf("io.layerfs.cli.Main"), pull.size()));
+    assertTrue(launch("image", "import", "docker://h/a:1").contains("-XX:+UseSerialGC"));
+    assertTrue(launch("image", "ls").contains("-XX:TieredStopAtLevel=1"));
+    assertTrue(launch("image", "inspect", "a:1").contains("-XX:TieredStopAtLevel=1"));
+    List<String> prune = launch("image", "prune", "-f");
+    assertFalse(prune.contains("-XX:TieredStopAtLevel=1") || prune.contains("-XX:+UseSerialGC"),
+        prune.toString());
+  }
+
+  @Test
   void catLazyOpensTheHttpClientsInternalsAndPlainCatDoesNot() throws Exception {
     String opens = "--add-opens=java.net.http/jdk.internal.net.http=ALL-UNNAMED";
     List<String> lazy = launch("cat", "--lazy", "--tls-verify=false", "host:5000/a:1", "/etc/x");
