@@ -17,8 +17,9 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 
 /**
- * {@code layerfs image prune}: the store's images, as {@code docker image} manages them; {@code
- * images}, {@code rmi}, {@code tag}... stay top-level commands, as docker's short forms.
+ * {@code layerfs image prune}, and docker's long forms of the image commands ({@code image ls}
+ * is {@code images}, {@code image rm} is {@code rmi}, {@code image tag} is {@code tag}...), which
+ * stay top-level commands, as docker's short forms.
  */
 final class ImageCommand implements CliCommand {
   /** {@code image NAME} and the top-level command it is, as docker's management commands. */
@@ -31,7 +32,7 @@ final class ImageCommand implements CliCommand {
     spec.addSubcommand(null, Prune.spec()); // under the name its model gives
     // docker's long forms of the top-level commands: docker image ls is docker images
     for (String[] alias : ALIASES) {
-      spec.addSubcommand(alias[0], Main.spec(alias[1]).name(alias[0]));
+      spec.addSubcommand(alias[0], Specs.longForm("image", alias[0], alias[1]));
     }
     return spec;
   }

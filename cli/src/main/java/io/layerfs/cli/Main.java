@@ -40,8 +40,8 @@ public final class Main implements CliCommand {
    */
   private static final List<String> COMMANDS = List.of("demo", "images", "import", "export",
       "pull", "push", "create", "ls", "cat", "cp", "diff", "commit", "rm", "rmi", "tag", "ps",
-      "inspect", "history", "image", "volume", "flatten", "convert", "gc", "fsck", "sign",
-      "verify", "help");
+      "inspect", "history", "image", "container", "volume", "flatten", "convert", "gc", "fsck",
+      "sign", "verify", "help");
 
   static {
     // picocli's default factory looks for Groovy's Closure class, absent here; the failed search
@@ -173,6 +173,7 @@ public final class Main implements CliCommand {
       case "inspect" -> InspectCommand.spec();
       case "history" -> HistoryCommand.spec();
       case "image" -> ImageCommand.spec();
+      case "container" -> ContainerCommand.spec();
       case "volume" -> VolumeCommand.spec();
       case "flatten" -> FlattenCommand.spec();
       case "convert" -> ConvertCommand.spec();

@@ -80,4 +80,21 @@ final class Specs {
     return PositionalParamSpec.builder().type(java.util.List.class).auxiliaryTypes(String.class)
         .arity("1..*").required(true).paramLabel(paramLabel).description(description).build();
   }
+
+  /**
+   * The top-level command {@code command} under {@code parent} as {@code name}, as docker's
+   * long forms ({@code docker image ls} is {@code docker images}): the same model, renamed, its
+   * own synopsis (if it has one) saying where it is.
+   */
+  static CommandSpec longForm(String parent, String name, String command) {
+    CommandSpec spec = Main.spec(command).name(name);
+    String[] synopsis = spec.usageMessage().customSynopsis();
+    String own = "layerfs " + command;
+    if (synopsis.length > 0 && synopsis[0].startsWith(own)) {
+      synopsis = synopsis.clone();
+      synopsis[0] = "layerfs " + parent + " " + name + synopsis[0].substring(own.length());
+      spec.usageMessage().customSynopsis(synopsis);
+    }
+    return spec;
+  }
 }

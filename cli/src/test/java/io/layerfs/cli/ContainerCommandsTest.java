@@ -449,6 +449,22 @@ class ContainerCommandsTest {
   }
 
   @Test
+  void containerLsRmAndTheRestAreDockersLongFormsOfTheTopLevelCommands() {
+    assertEquals("web\n", run("container", "create", "web", "base:1").out());
+    assertEquals(run("ps").out(), run("container", "ls").out());
+    assertEquals(run("ps", "-q").out(), run("container", "ls", "-q").out());
+    assertEquals(run("inspect", "web").out(), run("container", "inspect", "web").out());
+    assertEquals(run("diff", "web").out(), run("container", "diff", "web").out());
+    Cli.Result rm = run("container", "rm", "web");
+    assertEquals(0, rm.code(), rm.err());
+    assertEquals("", run("ps", "-q").out());
+    Cli.Result help = run("container");
+    assertEquals(0, help.code(), help.err());
+    assertTrue(help.out().startsWith("Usage: layerfs container ") && help.out().contains("  ls "),
+        help.out());
+  }
+
+  @Test
   void quietListsOnlyNamesForScriptsAsDockersDoes() {
     assertEquals(0, run("create", "web", "base:1").code());
     assertEquals(0, run("create", "db", "base:1").code());

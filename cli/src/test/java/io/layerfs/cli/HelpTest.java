@@ -14,7 +14,9 @@ class HelpTest {
   private static final List<String> COMMANDS = List.of("demo", "images", "import", "export",
       "pull", "push", "create", "ls", "cat", "cp", "diff", "commit", "rm", "rmi", "tag",
       "ps", "inspect", "history", "image", "image prune", "image ls", "image rm", "image tag",
-      "image inspect", "image history", "image pull", "image push", "image import", "volume",
+      "image inspect", "image history", "image pull", "image push", "image import",
+      "container", "container ls", "container rm", "container create", "container inspect",
+      "container diff", "container commit", "container export", "container cp", "volume",
       "volume create",
       "volume ls", "volume inspect", "volume rm", "volume prune", "flatten", "convert", "gc",
       "fsck", "sign", "verify");

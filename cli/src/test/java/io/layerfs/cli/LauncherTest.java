@@ -111,6 +111,9 @@ class LauncherTest {
     assertTrue(launch("image", "import", "docker://h/a:1").contains("-XX:+UseSerialGC"));
     assertTrue(launch("image", "ls").contains("-XX:TieredStopAtLevel=1"));
     assertTrue(launch("image", "inspect", "a:1").contains("-XX:TieredStopAtLevel=1"));
+    assertTrue(launch("container", "ls").contains("-XX:TieredStopAtLevel=1"));
+    assertTrue(launch("container", "create", "--lazy", "h/a:1").stream()
+        .anyMatch(a -> a.startsWith("--add-opens")));
     List<String> prune = launch("image", "prune", "-f");
     assertFalse(prune.contains("-XX:TieredStopAtLevel=1") || prune.contains("-XX:+UseSerialGC"),
         prune.toString());
