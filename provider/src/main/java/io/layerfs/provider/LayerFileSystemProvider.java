@@ -634,7 +634,8 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
   public <V extends FileAttributeView> V getFileAttributeView(
       Path path, Class<V> type, LinkOption... options) {
     LayerPath p = LayerPath.check(path);
-    return LayerAttributeViews.view(type, LayerAttributeViews.source(p, true, follow(options)), p, follow(options));
+    boolean follow = follow(options);
+    return LayerAttributeViews.view(type, LayerAttributeViews.source(p, true, follow), p, follow);
   }
 
   /**
@@ -645,7 +646,8 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
    */
   static <V extends FileAttributeView> V secureView(LayerPath p, Class<V> type,
       LinkOption... options) {
-    return LayerAttributeViews.view(type, LayerAttributeViews.source(p, false, follow(options)), p, follow(options));
+    boolean follow = follow(options);
+    return LayerAttributeViews.view(type, LayerAttributeViews.source(p, false, follow), p, follow);
   }
 
   @Override
@@ -675,7 +677,8 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
   public Map<String, Object> readAttributes(Path path, String attributes, LinkOption... options)
       throws IOException {
     LayerPath p = LayerPath.check(path);
-    return LayerAttributeViews.read(attributes, LayerAttributeViews.source(p, true, follow(options)));
+    return LayerAttributeViews.read(attributes,
+        LayerAttributeViews.source(p, true, follow(options)));
   }
 
   // --- writing: into the container's upper layer, copy-on-write ---
