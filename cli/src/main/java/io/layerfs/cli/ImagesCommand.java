@@ -1,10 +1,10 @@
 package io.layerfs.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.layerfs.core.Digest;
 import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
+import io.layerfs.core.image.ImageFilterTerms;
 import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -165,20 +165,8 @@ final class ImagesCommand implements CliCommand {
 
   /** The image config's {@code created}, or null where it has none or one no time parses. */
   private static Instant created(Store store, Image image) throws IOException {
-    return created(Json.parseObject(store.imageConfig(image), "config " + image.configDigest()));
-  }
-
-  /** {@code config}'s {@code created}, or null where it has none or one no time parses. */
-  static Instant created(JsonNode config) {
-    JsonNode created = config.get("created");
-    if (created == null || !created.isTextual()) {
-      return null;
-    }
-    try {
-      return java.time.OffsetDateTime.parse(created.textValue()).toInstant();
-    } catch (java.time.format.DateTimeParseException e) {
-      return null;
-    }
+    return ImageFilterTerms.created(
+        Json.parseObject(store.imageConfig(image), "config " + image.configDigest()));
   }
 
   /**

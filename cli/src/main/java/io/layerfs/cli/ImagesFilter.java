@@ -2,6 +2,7 @@ package io.layerfs.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.layerfs.core.Image;
+import io.layerfs.core.image.ImageFilterTerms;
 import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.time.Instant;
@@ -36,21 +37,11 @@ final class ImagesFilter {
   static ImagesFilter parse(List<String> values, Store store) throws IOException {
     ImagesFilter f = new ImagesFilter();
     for (String filter : values) {
-      int eq = filter.indexOf('=');
-      if (eq <= 0) {
-        throw new IllegalArgumentException("bad format of filter '" + filter
-            + "' (expected name=value)");
-      }
-      String key = filter.substring(0, eq).strip().toLowerCase(java.util.Locale.ROOT);
-      String value = filter.substring(eq + 1);
+      String[] term = ImageFilterTerms.keyAndValue(filter);
+      String key = term[0];
+      String value = term[1];
       switch (key) {
-        case "dangling" -> {
-          if (!value.equalsIgnoreCase("true") && !value.equalsIgnoreCase("false")) {
-            throw new IllegalArgumentException("invalid filter 'dangling=" + value
-                + "': dangling takes true or false");
-          }
-          f.dangling = value.equalsIgnoreCase("true");
-        }
+        case "dangling" -> f.dangling = ImageFilterTerms.dangling(value);
         case "reference" -> f.references.add(glob(value));
         case "label" -> f.labels.add(value);
         case "before" -> f.before = created(store, store.image(value), value);
@@ -79,17 +70,12 @@ final class ImagesFilter {
       return true;
     }
     JsonNode config = Json.parseObject(store.imageConfig(image), "config " + image.configDigest());
-    JsonNode found = config.path("config").path("Labels");
     for (String label : labels) {
-      int eq = label.indexOf('=');
-      JsonNode value = found.isObject() ? found.get(eq < 0 ? label : label.substring(0, eq))
-          : null;
-      if (value == null || (eq >= 0 && !(value.isTextual()
-          && value.textValue().equals(label.substring(eq + 1))))) {
+      if (!ImageFilterTerms.carries(config, label)) {
         return false;
       }
     }
-    Instant created = ImagesCommand.created(config);
+    Instant created = ImageFilterTerms.created(config);
     return (before == null || created != null && created.isBefore(before))
         && (since == null || created != null && created.isAfter(since));
   }
@@ -139,7 +125,7 @@ final class ImagesFilter {
   }
 
   private static Instant created(Store store, Image image, String name) throws IOException {
-    Instant t = ImagesCommand.created(Json.parseObject(store.imageConfig(image),
+    Instant t = ImageFilterTerms.created(Json.parseObject(store.imageConfig(image),
         "config of " + name));
     if (t == null) {
       throw new IOException("image '" + name + "' has no creation time to compare with");

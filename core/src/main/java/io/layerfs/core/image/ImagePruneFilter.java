@@ -55,24 +55,14 @@ public record ImagePruneFilter(Instant until, List<String> labels, List<String> 
     List<String> notLabels = new ArrayList<>();
     boolean all = false;
     for (String filter : filters) {
-      int eq = filter.indexOf('=');
-      if (eq <= 0) {
-        throw new IllegalArgumentException("bad format of filter '" + filter
-            + "' (expected name=value)");
-      }
-      String key = filter.substring(0, eq).strip().toLowerCase(java.util.Locale.ROOT);
-      String value = filter.substring(eq + 1);
+      String[] term = ImageFilterTerms.keyAndValue(filter);
+      String key = term[0];
+      String value = term[1];
       switch (key) {
         case "until" -> until = time(value, now);
         case "label" -> labels.add(value);
         case "label!" -> notLabels.add(value);
-        case "dangling" -> {
-          if (!value.equalsIgnoreCase("true") && !value.equalsIgnoreCase("false")) {
-            throw new IllegalArgumentException("invalid filter 'dangling=" + value
-                + "': dangling takes true or false");
-          }
-          all = value.equalsIgnoreCase("false");
-        }
+        case "dangling" -> all = !ImageFilterTerms.dangling(value);
         default -> throw new IllegalArgumentException("invalid filter '" + key
             + "': image prune takes until, label, label! and dangling");
       }
@@ -86,19 +76,18 @@ public record ImagePruneFilter(Instant until, List<String> labels, List<String> 
    */
   boolean admits(JsonNode config) {
     if (until != null) {
-      Instant created = created(config);
+      Instant created = ImageFilterTerms.created(config);
       if (created == null || !created.isBefore(until)) {
         return false;
       }
     }
-    JsonNode found = config == null ? null : config.path("config").path("Labels");
     for (String label : labels) {
-      if (!carries(found, label)) {
+      if (!ImageFilterTerms.carries(config, label)) {
         return false;
       }
     }
     for (String label : notLabels) {
-      if (carries(found, label)) {
+      if (ImageFilterTerms.carries(config, label)) {
         return false;
       }
     }
@@ -108,28 +97,6 @@ public record ImagePruneFilter(Instant until, List<String> labels, List<String> 
   /** Whether the filter reads the config at all. */
   boolean readsConfig() {
     return until != null || !labels.isEmpty() || !notLabels.isEmpty();
-  }
-
-  private static boolean carries(JsonNode labels, String label) {
-    if (labels == null || !labels.isObject()) {
-      return false;
-    }
-    int eq = label.indexOf('=');
-    JsonNode value = labels.get(eq < 0 ? label : label.substring(0, eq));
-    return value != null && (eq < 0 || (value.isTextual()
-        && value.textValue().equals(label.substring(eq + 1))));
-  }
-
-  private static Instant created(JsonNode config) {
-    JsonNode created = config == null ? null : config.get("created");
-    if (created == null || !created.isTextual()) {
-      return null;
-    }
-    try {
-      return OffsetDateTime.parse(created.textValue()).toInstant();
-    } catch (DateTimeParseException e) {
-      return null;
-    }
   }
 
   /** docker's time forms: a duration back from {@code now}, a time, a date, Unix seconds. */
