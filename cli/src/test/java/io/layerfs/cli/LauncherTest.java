@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
@@ -130,6 +131,58 @@ class LauncherTest {
         lazy.size()));
     List<String> plain = launch("cat", "web", "/etc/x");
     assertFalse(plain.contains(opens), plain.toString());
+  }
+
+  @Test
+  void anArchiveRecordedWithItsMappingOptionsIsGivenWithThem() throws Exception {
+    String mapping = "-XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0";
+    archive(mapping);
+    List<String> args = launch("images");
+    int cp = args.indexOf("-cp");
+    String archive = "-XX:SharedArchiveFile=" + dir.toRealPath().resolve("layerfs.jsa");
+    assertTrue(args.indexOf(archive) >= 0 && args.indexOf(archive) < cp, args.toString());
+    int unlock = args.indexOf("-XX:+UnlockDiagnosticVMOptions");
+    int mode = args.indexOf("-XX:ArchiveRelocationMode=0");
+    assertTrue(unlock >= 0 && unlock < mode && mode < cp, args.toString());
+  }
+
+  @Test
+  void anArchiveRecordedWithoutMappingOptionsIsGivenAlone() throws Exception {
+    archive(null); // a record of two lines, as builds before the mapping options wrote
+    List<String> args = launch("images");
+    assertTrue(args.contains("-XX:SharedArchiveFile=" + dir.toRealPath().resolve("layerfs.jsa")),
+        args.toString());
+    assertTrue(args.stream().noneMatch(a -> a.contains("ArchiveRelocationMode")), args.toString());
+  }
+
+  @Test
+  void anArchiveAnotherJvmMadeIsNotGivenNorItsMappingOptions() throws Exception {
+    archive("-XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0");
+    Path record = dir.resolve("layerfs.jsa.for");
+    List<String> lines = Files.readAllLines(record);
+    lines.set(0, "/nonexistent/bin/java");
+    Files.write(record, lines);
+    List<String> args = launch("images");
+    assertTrue(args.stream().noneMatch(a -> a.startsWith("-XX:SharedArchiveFile")
+        || a.contains("ArchiveRelocationMode")), args.toString());
+  }
+
+  /**
+   * Writes a jar, an archive newer than it and the archive's record (the JVM that made it, the
+   * jar it was made for and, unless null, the options that map it), as make-launcher.sh does.
+   */
+  private void archive(String mappingOrNull) throws IOException {
+    Path real = dir.toRealPath();
+    Path jar = Files.writeString(real.resolve("layerfs.jar"), "");
+    Path jsa = Files.writeString(real.resolve("layerfs.jsa"), "");
+    Files.setLastModifiedTime(jar, FileTime.fromMillis(1_000_000_000_000L));
+    Files.setLastModifiedTime(jsa, FileTime.fromMillis(1_000_000_100_000L));
+    List<String> record = new ArrayList<>(List.of(real.resolve("jdk/bin/java").toString(),
+        jar.toString()));
+    if (mappingOrNull != null) {
+      record.add(mappingOrNull);
+    }
+    Files.write(real.resolve("layerfs.jsa.for"), record);
   }
 
   /** Runs the launcher, copied into a temp folder, with a stand-in JVM; returns its arguments. */
