@@ -3,7 +3,10 @@ package io.layerfs.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
@@ -65,6 +68,33 @@ class HelpTest {
       }
     }
     assertTrue(converters > 0, "the commands have converters");
+  }
+
+  @Test
+  void noOptionOrParameterNeedsAConverterTheCommandLineLeavesOut() {
+    Main.run(new String[] {"--version"}, new PrintWriter(new StringWriter()),
+        new PrintWriter(new StringWriter()));
+    assertEquals(Main.CONVERTER_EXCLUDES, System.getProperty("picocli.converters.excludes"));
+    List<CommandLine> all = new ArrayList<>();
+    all.add(Main.commandLine(new Main(), null));
+    for (int i = 0; i < all.size(); i++) {
+      all.addAll(all.get(i).getSubcommands().values());
+    }
+    int args = 0;
+    for (CommandLine line : all) {
+      for (CommandLine.Model.ArgSpec arg : line.getCommandSpec().args()) {
+        args++;
+        List<Class<?>> types = new ArrayList<>(List.of(arg.type()));
+        types.addAll(List.of(arg.auxiliaryTypes()));
+        for (Class<?> type : types) {
+          boolean excluded = Arrays.stream(Main.CONVERTER_EXCLUDES.split(","))
+              .anyMatch(type.getName()::matches);
+          assertTrue(!excluded || arg.converters().length > 0,
+              line.getCommandName() + " " + arg.paramLabel() + ": " + type.getName());
+        }
+      }
+    }
+    assertTrue(args > 50, "the commands have options and parameters: " + args);
   }
 
   /** The qualified names below {@code line}, subcommands of subcommands too. */
