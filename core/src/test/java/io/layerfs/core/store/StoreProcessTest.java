@@ -60,16 +60,21 @@ class StoreProcessTest {
             store.removeContainer(name);
           }
         }
-        case "gc" -> {
+        case "gc", "prune" -> {
           int runs = 0;
+          int pruned = 0;
           while (!Files.exists(Path.of(args[2]))) {
-            store.gc(false);
+            if (args[0].equals("gc")) {
+              store.gc(false);
+            } else {
+              pruned += store.pruneImages(false).images().size();
+            }
             runs++;
             if (runs == 1) {
               Files.createFile(Path.of(args[3])); // the writers start now
             }
           }
-          System.out.println("gc " + runs);
+          System.out.println(args[0] + " " + runs + " " + pruned);
         }
         default -> System.out.println(readAll(store.view(args[2]), "/"));
       }
@@ -89,11 +94,30 @@ class StoreProcessTest {
 
   @Test
   void gcInAnotherJvmLosesNothingTagged() throws Exception {
+    String[] runs = collectBesideWriters("gc");
+    System.out.println("StoreProcessTest: " + runs[1] + " collections beside the writers");
+  }
+
+  @Test
+  void imagePruneInAnotherJvmRemovesDanglingImagesAndLosesNothingTagged() throws Exception {
+    // each commit moves the tag "shared", leaving the image it named dangling for prune
+    String[] runs = collectBesideWriters("prune");
+    System.out.println("StoreProcessTest: " + runs[1] + " prunes beside the writers removed "
+        + runs[2] + " images");
+    assertTrue(Integer.parseInt(runs[2]) > 0, "prune removed no dangling image");
+  }
+
+  /**
+   * Runs {@code gc} or {@code prune} (dangling images) in a JVM of its own, over and over, while
+   * two other JVMs import and commit; then every tagged image must verify and read whole.
+   * Returns the collector's last line, split: the mode, its runs, images pruned.
+   */
+  private String[] collectBesideWriters(String mode) throws Exception {
     Path source = source();
     Path store = tmp.resolve("store");
     Path stop = tmp.resolve("stop");
     Path collected = tmp.resolve("collected-once");
-    Process gc = child(List.of(), "gc", store.toString(), stop.toString(), collected.toString());
+    Process gc = child(List.of(), mode, store.toString(), stop.toString(), collected.toString());
     // the writers start once gc has run: on a loaded machine its JVM could otherwise start after
     // they are done, and the second collection, which runs beside them, would never come
     for (long end = System.nanoTime() + 120_000_000_000L; !Files.exists(collected); ) {
@@ -106,10 +130,11 @@ class StoreProcessTest {
     assertEquals(0, finish(b), "second writer");
     Files.createFile(stop);
     String runs = new String(gc.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-    assertEquals(0, finish(gc), "gc");
-    System.out.println("StoreProcessTest: " + runs + " collections beside the writers");
-    assertTrue(Integer.parseInt(runs.substring(3)) > 1, runs);
+    assertEquals(0, finish(gc), mode);
+    String[] fields = runs.split(" ");
+    assertTrue(Integer.parseInt(fields[1]) > 1, runs);
     verifyAll(store, 2 + 4 * ROUNDS);
+    return fields;
   }
 
   @Test
