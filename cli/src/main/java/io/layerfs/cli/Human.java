@@ -46,7 +46,7 @@ final class Human {
    * where Java has none (it writes {@code GMT-03:00}), the database's numeric one, {@code -03}.
    */
   static String timestamp(Instant instant, ZoneId zone) {
-    String text = TIMESTAMP.withZone(zone).format(instant);
+    String text = Formats.TIMESTAMP.withZone(zone).format(instant);
     int gmt = text.lastIndexOf(" GMT");
     if (gmt < 0 || gmt + 4 == text.length()) {
       return text;
@@ -62,7 +62,7 @@ final class Human {
    * 2026-01-01T12:00:00Z} in UTC; no fraction of a second.
    */
   static String rfc3339(Instant instant, ZoneId zone) {
-    return RFC3339.withZone(zone).format(instant);
+    return Formats.RFC3339.withZone(zone).format(instant);
   }
 
   /**
@@ -70,7 +70,7 @@ final class Human {
    * to nine digits, trailing zeros dropped ({@code 2026-01-01T12:00:00.5Z}), none when zero.
    */
   static String rfc3339Nano(Instant instant, ZoneId zone) {
-    String text = RFC3339.withZone(zone).format(instant);
+    String text = Formats.RFC3339.withZone(zone).format(instant);
     int nanos = instant.getNano();
     if (nanos == 0) {
       return text;
@@ -92,20 +92,26 @@ final class Human {
     }
     tz = tz.startsWith(":") ? tz.substring(1) : tz;
     if (tz.isEmpty()) {
-      return UTC;
+      return Formats.UTC;
     }
     try {
       return ZoneId.of(tz);
     } catch (DateTimeException e) {
-      return UTC;
+      return Formats.UTC;
     }
   }
 
-  private static final ZoneId UTC = ZoneId.of("UTC");
-  private static final DateTimeFormatter TIMESTAMP =
-      DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss xx z", Locale.US);
-  private static final DateTimeFormatter RFC3339 =
-      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ssXXX", Locale.US);
+  /**
+   * Made on first use: building the formatters loads and initialises java.time's formatting
+   * classes, which a command printing sizes or "5 minutes ago" alone need not pay for.
+   */
+  private static final class Formats {
+    static final ZoneId UTC = ZoneId.of("UTC");
+    static final DateTimeFormatter TIMESTAMP =
+        DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss xx z", Locale.US);
+    static final DateTimeFormatter RFC3339 =
+        DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ssXXX", Locale.US);
+  }
 
   /** How long ago {@code then} was, as {@code docker ps} prints it: "5 minutes ago". */
   static String ago(Instant then, Instant now) {
