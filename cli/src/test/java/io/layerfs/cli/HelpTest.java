@@ -51,13 +51,8 @@ class HelpTest {
    */
   @Test
   void noConverterIsALambda() {
-    List<CommandLine> all = new ArrayList<>();
-    all.add(Main.commandLine(new Main(), null));
-    for (int i = 0; i < all.size(); i++) {
-      all.addAll(all.get(i).getSubcommands().values());
-    }
     int converters = 0;
-    for (CommandLine line : all) {
+    for (CommandLine line : allCommandLines()) {
       for (CommandLine.Model.OptionSpec option : line.getCommandSpec().options()) {
         for (CommandLine.ITypeConverter<?> converter : option.converters()) {
           converters++;
@@ -75,13 +70,8 @@ class HelpTest {
     Main.run(new String[] {"--version"}, new PrintWriter(new StringWriter()),
         new PrintWriter(new StringWriter()));
     assertEquals(Main.CONVERTER_EXCLUDES, System.getProperty("picocli.converters.excludes"));
-    List<CommandLine> all = new ArrayList<>();
-    all.add(Main.commandLine(new Main(), null));
-    for (int i = 0; i < all.size(); i++) {
-      all.addAll(all.get(i).getSubcommands().values());
-    }
     int args = 0;
-    for (CommandLine line : all) {
+    for (CommandLine line : allCommandLines()) {
       for (CommandLine.Model.ArgSpec arg : line.getCommandSpec().args()) {
         args++;
         List<Class<?>> types = new ArrayList<>(List.of(arg.type()));
@@ -95,6 +85,16 @@ class HelpTest {
       }
     }
     assertTrue(args > 50, "the commands have options and parameters: " + args);
+  }
+
+  /** Every command line: the top one with all subcommands, and theirs. */
+  private static List<CommandLine> allCommandLines() {
+    List<CommandLine> all = new ArrayList<>();
+    all.add(Main.commandLine(new Main(), null));
+    for (int i = 0; i < all.size(); i++) {
+      all.addAll(all.get(i).getSubcommands().values());
+    }
+    return all;
   }
 
   /** The qualified names below {@code line}, subcommands of subcommands too. */
