@@ -32,7 +32,10 @@ if "$keytool" -genkeypair -alias training -keyalg RSA -keysize 2048 -dname CN=12
       -storepass layerfs-training -file "$tls/ca.crt" >>"$log" 2>&1; then
   training=("$tls")
 fi
+# the training opens the HTTP client's internals as the launcher does for a pull, so that the
+# classes of stopping the client (HttpClientShutdown) are archived too
 if "$java" -XX:DumpLoadedClassList="$target/layerfs.classlist" \
+    --add-opens=java.net.http/jdk.internal.net.http=ALL-UNNAMED \
     -cp "$target/layerfs.jar" io.layerfs.cli.CdsTraining "${training[@]}" >>"$log" 2>&1 \
     && "$java" -Xshare:dump -XX:SharedClassListFile="$target/layerfs.classlist" \
       -XX:SharedArchiveFile="$target/layerfs.jsa" -cp "$target/layerfs.jar" >>"$log" 2>&1 \
