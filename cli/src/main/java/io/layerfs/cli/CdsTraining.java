@@ -55,6 +55,11 @@ final class CdsTraining {
       Files.write(big, random);
       run(sink, store, "cp", big.toString(), "demo:/big");
       run(sink, store, "commit", "--compression", "none", "demo", "demo:3");
+      // and a read of a file that size (a larger copy than the small files' above)
+      String[] cat = {"--store", store, "cat", "demo:3", "/big"};
+      if (Main.run(cat, sink, sink, Map.of(), OutputStream.nullOutputStream()) != 0) {
+        System.err.println("layerfs: training run " + String.join(" ", cat) + " failed");
+      }
       // a pull of that image from a registry on loopback, into a new store; and one of the
       // demo's that a registries.conf with a registry table sends there, so that its TOML reader
       // (some 450 classes, loaded only for such a file) is in the archive too
