@@ -443,8 +443,13 @@ public final class Container implements FileTree {
    * @throws IOException if it is open for writing
    */
   public static void remove(ContentStore store, String name) throws IOException {
-    ContainerDirectory.remove(store, name);
-    store.release(name); // after: a crash in between leaves a hold, which fsck --repair drops
+    // under a lease: gc and image prune, which run while none is held in any process, never see
+    // the container half removed (its record gone, its writable layer not yet), which they
+    // cannot tell from a record lost, and refuse to collect or prune for
+    try (Lease lease = store.lease()) {
+      ContainerDirectory.remove(store, name);
+      store.release(name); // after: a crash in between leaves a hold, which fsck --repair drops
+    }
   }
 
   /**

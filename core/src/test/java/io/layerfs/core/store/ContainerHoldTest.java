@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.layerfs.core.Digest;
 import io.layerfs.core.Image;
 import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.content.LeaseGate;
 import io.layerfs.core.oci.OciIndex;
 import io.layerfs.testing.ImageBuilder;
 import io.layerfs.testing.LayerCompression;
@@ -15,9 +16,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -127,5 +133,36 @@ class ContainerHoldTest {
       assertTrue(e.getMessage().contains("manifest " + manifest), e.getMessage());
       assertTrue(e.getMessage().contains("umoci gc"), e.getMessage());
     }
+  }
+
+  @Test
+  void removalWaitsForACollectionSoThatNoneSeesAContainerHalfRemoved() throws Exception {
+    Path web = dir.resolve("layerfs/containers/web");
+    CompletableFuture<Void> removal = new CompletableFuture<>();
+    boolean[] presentWhileCollecting = new boolean[1];
+    LeaseGate.of(content.root(), content.stateDir()).exclusive(Duration.ofSeconds(30), () -> {
+      Thread remover = new Thread(() -> {
+        try (Store store = Store.open(dir)) {
+          store.removeContainer("web");
+          removal.complete(null);
+        } catch (IOException | RuntimeException e) {
+          removal.completeExceptionally(e);
+        }
+      });
+      remover.start();
+      try {
+        removal.get(500, TimeUnit.MILLISECONDS); // done during the collection: the defect
+      } catch (TimeoutException expected) {
+        // waiting for the collection, as it must
+      } catch (InterruptedException | ExecutionException e) {
+        throw new AssertionError(e);
+      }
+      presentWhileCollecting[0] = Files.exists(web.resolve("container.json"));
+      return null;
+    });
+    assertTrue(presentWhileCollecting[0], "the container was removed while gc held the store");
+    removal.get(30, TimeUnit.SECONDS);
+    assertFalse(Files.exists(web));
+    assertFalse(content.holds("web", manifest));
   }
 }
