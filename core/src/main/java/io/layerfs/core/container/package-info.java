@@ -44,7 +44,9 @@
  * (and once more to add an id to an older record), as {@code container.json.tmp}, forced, renamed
  * and the directory forced; the image is resolved and the file written under an ingest lease,
  * because the file is what keeps the image from the garbage collector (which also counts a {@code
- * container.json.tmp} that parses). Before the record, the image is held in the store's
+ * container.json.tmp} that parses); a removal, which deletes the record before the writable
+ * layer, holds a lease too, so that no collection sees that moment as a record lost. Before the
+ * record, the image is held in the store's
  * {@code index.json} (an entry without a ref.name, annotated {@code io.layerfs.container=NAME},
  * naming an image index of its own that lists the manifest; see {@code
  * io.layerfs.core.oci.OciIndex}), because tools that know only the layout ({@code
