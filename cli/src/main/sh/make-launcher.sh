@@ -40,23 +40,9 @@ if "$java" -XX:DumpLoadedClassList="$target/layerfs.classlist" \
     && "$java" -Xshare:dump -XX:SharedClassListFile="$target/layerfs.classlist" \
       -XX:SharedArchiveFile="$target/layerfs.jsa" -cp "$target/layerfs.jar" >>"$log" 2>&1 \
     && [ -s "$target/layerfs.jsa" ]; then
-  # Current Java 17 updates map an archive at a random address by default (ArchiveRelocationMode
-  # 1, for address space randomisation) and then rewrite every pointer in it, writing to each of
-  # its pages: where page faults are slow (a virtual machine) 65-80 ms of every command's start
-  # for this archive, 0.12 s to create the JVM against 0.055 s when it maps where it was made
-  # (bench/results/cli-startup.md). Mode 0, Java 17's first default, tries that address first and
-  # relocates only when it is taken. A diagnostic option, recorded only when this JVM takes it,
-  # so the launcher never gives it to a JVM that refuses; LAYERFS_JAVA_OPTS can set mode 1 again.
-  mapping="-XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0"
-  # shellcheck disable=SC2086 # two options
-  if ! "$java" $mapping -XX:SharedArchiveFile="$target/layerfs.jsa" -Xshare:auto \
-      -cp "$target/layerfs.jar" -version >>"$log" 2>&1; then
-    mapping=
-  fi
   # what the launcher checks before it gives the archive: a mismatch would turn off all class
   # data sharing, the JDK's own archive too
-  printf '%s\n%s\n%s\n' "$(readlink -f "$java")" "$target/layerfs.jar" "$mapping" \
-    >"$target/layerfs.jsa.for"
+  printf '%s\n%s\n' "$(readlink -f "$java")" "$target/layerfs.jar" >"$target/layerfs.jsa.for"
   echo "layerfs: wrote $target/layerfs and its class data sharing archive layerfs.jsa"
 else
   rm -f "$target/layerfs.jsa"
