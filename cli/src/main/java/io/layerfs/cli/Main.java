@@ -35,17 +35,17 @@ import picocli.CommandLine.Model.OptionSpec;
  */
 public final class Main implements CliCommand {
   /**
-   * The subcommands in the order the help lists them. Building a command's model loads the
-   * classes it uses, so {@link #run} adds only the one named when it can tell which.
-   */
-  /**
    * What picocli's system property {@code picocli.converters.excludes} leaves out of each command
    * line: its converters for the java.time and java.sql types, registered by reflection, which
-   * initialises those classes (java.time's formatters among them), 7-10 ms of a command that does
+   * initialises those classes (java.time's formatters among them), 2-10 ms of a command that does
    * not use them itself. No option has such a type ({@code HelpTest}); a value given stays.
    */
   static final String CONVERTER_EXCLUDES = "java\\.time\\..*,java\\.sql\\..*";
 
+  /**
+   * The subcommands in the order the help lists them. Building a command's model loads the
+   * classes it uses, so {@link #run} adds only the one named when it can tell which.
+   */
   private static final List<String> COMMANDS = List.of("demo", "images", "import", "export",
       "pull", "push", "create", "ls", "cat", "cp", "diff", "commit", "rm", "rmi", "tag", "ps",
       "inspect", "history", "image", "container", "volume", "flatten", "convert", "gc", "fsck",
