@@ -46,12 +46,11 @@
  * because the file is what keeps the image from the garbage collector (which also counts a {@code
  * container.json.tmp} that parses); a removal, which deletes the record before the writable
  * layer, holds a lease too, so that no collection sees that moment as a record lost. Before the
- * record, the image is held in the store's
- * {@code index.json} (an entry without a ref.name, annotated {@code io.layerfs.container=NAME},
- * naming an image index of its own that lists the manifest; see {@code
- * io.layerfs.core.oci.OciIndex}), because tools that know only the layout ({@code
- * umoci gc}) collect garbage from {@code index.json} alone; a writable open adds the hold back
- * when it is missing (a container made before holds, or a hold a concurrent writer of {@code
+ * record, the image is held in the store's {@code index.json} (an entry without a ref.name,
+ * annotated {@code io.layerfs.container=NAME}, naming an image index of its own that lists the
+ * manifest; see {@code io.layerfs.core.oci.OciIndex}), because tools that know only the layout
+ * ({@code umoci gc}) collect garbage from {@code index.json} alone; a writable open adds the hold
+ * back when it is missing (a container made before holds, or a hold a concurrent writer of {@code
  * index.json} dropped), checking only when {@code index.json} changed since {@code held} was
  * written (the check costs a fresh JVM the JSON parser and the security providers). Removing a
  * container takes its lock and deletes {@code container.json} first, so a crash part way leaves
