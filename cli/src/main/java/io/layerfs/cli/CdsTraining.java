@@ -56,10 +56,7 @@ final class CdsTraining {
       run(sink, store, "cp", big.toString(), "demo:/big");
       run(sink, store, "commit", "--compression", "none", "demo", "demo:3");
       // and a read of a file that size (a larger copy than the small files' above)
-      String[] cat = {"--store", store, "cat", "demo:3", "/big"};
-      if (Main.run(cat, sink, sink, Map.of(), OutputStream.nullOutputStream()) != 0) {
-        System.err.println("layerfs: training run " + String.join(" ", cat) + " failed");
-      }
+      run(sink, store, "cat", "demo:3", "/big");
       // a pull of that image from a registry on loopback, into a new store; and one of the
       // demo's that a registries.conf with a registry table sends there, so that its TOML reader
       // (some 450 classes, loaded only for such a file) is in the archive too
@@ -94,11 +91,14 @@ final class CdsTraining {
     run(sink, store.toString(), "pull", flag, ref);
   }
 
-  /** Runs {@code layerfs --store STORE ARGS}; says so on standard error when it fails. */
+  /**
+   * Runs {@code layerfs --store STORE ARGS}, its text to {@code sink} and the bytes of files
+   * ({@code cat}) nowhere; says so on standard error when it fails.
+   */
   private static void run(PrintWriter sink, String store, String... args) {
     String[] line = Stream.concat(Stream.of("--store", store), Stream.of(args))
         .toArray(String[]::new);
-    int code = Main.run(line, sink, sink, Map.of());
+    int code = Main.run(line, sink, sink, Map.of(), OutputStream.nullOutputStream());
     if (code != 0 && !args[0].equals("no-such-command")) {
       System.err.println("layerfs: training run " + String.join(" ", line) + " exited " + code);
     }
