@@ -46,7 +46,13 @@ public record GcReport(boolean dryRun, List<Item> removed, long bytesFreed, List
      * A leftover of an interrupted write, older than an hour: under {@code layerfs/tmp}, an index
      * temp file, or a {@code layerfs/archive-*} or {@code layerfs/unpack-*} scratch directory.
      */
-    TEMP_FILE
+    TEMP_FILE,
+    /**
+     * The folder of a container whose removal was cut short (a crash, a kill), {@code
+     * layerfs/containers/.removing-UUID-NAME/}; its hold in index.json goes with it, unless a
+     * container of that name was created since.
+     */
+    REMOVED_CONTAINER
   }
 
   /**

@@ -18,7 +18,8 @@ import java.util.Set;
  * {@code done} and then waits to be killed (so a kill always finds it alive, before or after the
  * operation ended). Arguments: {@code OP STORE [SOURCE]}, OP one of {@code import}, {@code index},
  * {@code copyup}, {@code commit}, {@code gc}, {@code rename} (of an image directory in the
- * container), {@code create}, {@code pull} and {@code push} (SOURCE is then a registry
+ * container), {@code create}, {@code remove} (of every container, in order), {@code pull} and
+ * {@code push} (SOURCE is then a registry
  * reference; the push in 64 KiB chunks), {@code fill} (a container created with a volume, which
  * is filled from the image), {@code acked} (the changes of {@link #acknowledge}, each
  * acknowledged on a line once it returned).
@@ -73,6 +74,11 @@ public final class CrashChild {
           .withChunkSize(CHUNK), Progress.NONE);
       case "fill" -> store.container(CONTAINER, TAG, false, java.util.List.of(VOLUME));
       case "acked" -> acknowledge(c);
+      case "remove" -> {
+        for (String name : store.containers()) {
+          store.removeContainer(name);
+        }
+      }
       case "create" -> {
         for (int i = 0; ; i++) {
           store.container("n" + i, TAG, false).close();

@@ -2,6 +2,7 @@ package io.layerfs.core.container;
 
 import io.layerfs.core.ContainerInfo;
 import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.internal.FileTrees;
 import io.layerfs.core.overlay.MetaLog;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -10,7 +11,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.List;
+import java.util.UUID;
 import java.util.stream.Stream;
 
 /**
@@ -21,6 +24,8 @@ import java.util.stream.Stream;
  */
 public final class ContainerDirectory {
   public static final String JSON = "container.json";
+  /** The prefix of a container's folder being removed (see {@link #detach}). */
+  private static final String REMOVING = ".removing-";
   /** The folder of a container's data files (see the package documentation). */
   private static final String DATA = "data";
 
@@ -128,33 +133,77 @@ public final class ContainerDirectory {
   }
 
   /**
-   * Removes a container and its writable layer.
+   * Takes container {@code name} out of the store at once: under its lock, its folder is renamed
+   * to {@code .removing-UUID-NAME}, which no listing shows and no open finds, so a crash never
+   * leaves half a container. {@link #finish} then deletes the renamed folder and
+   * releases the container's hold; until it has, the hold keeps the container's image. The
+   * caller holds a lease of the store, so that gc, which finishes removals too, never does so
+   * while one is under way.
    *
    * @throws NoSuchFileException if there is none of that name
    * @throws IOException if it is open for writing
    */
-  public static void remove(ContentStore store, String name) throws IOException {
+  public static Removal detach(ContentStore store, String name) throws IOException {
     checkName(name);
-    Path dir = containers(store).resolve(name);
+    Path root = containers(store);
+    Path dir = root.resolve(name);
     if (!Files.isDirectory(dir)) {
       throw new NoSuchFileException(dir.toString(), null,
           "no container " + name + " in store " + store.root());
     }
+    Path removed = root.resolve(REMOVING + UUID.randomUUID() + "-" + name);
     try (ContainerLock lock = ContainerLock.acquire(dir, name)) {
-      // container.json first: a crash part way leaves no half container that list() shows
-      Files.deleteIfExists(dir.resolve(JSON));
-      try (Stream<Path> walk = Files.walk(dir)) {
-        List<Path> all = new ArrayList<>(walk.toList());
-        Collections.reverse(all);
-        for (Path p : all) {
-          if (!p.equals(dir) && !p.equals(ContainerLock.file(dir))) {
-            Files.delete(p);
-          }
+      Files.move(dir, removed);
+      FileTrees.fsyncDirectory(root);
+    }
+    return new Removal(removed, name);
+  }
+
+  /**
+   * A container's folder {@link #detach} renamed away, not yet deleted.
+   *
+   * @param name the container it was
+   */
+  public record Removal(Path dir, String name) {}
+
+  /** The removals under way or cut short (a crash), in the order of their folders' names. */
+  public static List<Removal> removals(ContentStore store) throws IOException {
+    Path root = containers(store);
+    List<Removal> removals = new ArrayList<>();
+    if (!Files.isDirectory(root)) {
+      return removals;
+    }
+    try (DirectoryStream<Path> s = Files.newDirectoryStream(root, REMOVING + "*")) {
+      for (Path p : s) {
+        // .removing-, a UUID (36 characters), a dash, the name
+        String n = p.getFileName().toString();
+        int at = REMOVING.length() + 37;
+        if (n.length() > at && isName(n.substring(at))) {
+          removals.add(new Removal(p, n.substring(at)));
         }
       }
     }
-    Files.deleteIfExists(ContainerLock.file(dir));
-    Files.deleteIfExists(dir);
+    removals.sort(Comparator.comparing(Removal::dir));
+    return removals;
+  }
+
+  /**
+   * Finishes a removal: releases the hold of the container, unless a container of that name
+   * was created since (it holds its own image), then deletes the folder. Only under a lease of
+   * the store, or gc's exclusive side of it.
+   */
+  public static void finish(ContentStore store, Removal removal) throws IOException {
+    String name = removal.name();
+    if (store.readIndex().holds().containsKey(name)) {
+      Path again = containers(store).resolve(name);
+      // looked at under the index's lock: a creation makes its folder before it holds
+      store.updateIndex(index -> {
+        if (!Files.exists(again)) {
+          index.release(name);
+        }
+      });
+    }
+    FileTrees.deleteTree(removal.dir());
   }
 
   /** {@code layerfs/containers/}: one folder per container. */
@@ -195,6 +244,9 @@ public final class ContainerDirectory {
     Collections.sort(sorted);
     for (Path dir : sorted) {
       String name = dir.getFileName().toString();
+      if (!isName(name)) {
+        continue; // a removal's folder (see detach): its container is gone
+      }
       Path json = dir.resolve(JSON);
       if (Files.isRegularFile(json)) {
         try {

@@ -44,8 +44,7 @@
  * (and once more to add an id to an older record), as {@code container.json.tmp}, forced, renamed
  * and the directory forced; the image is resolved and the file written under an ingest lease,
  * because the file is what keeps the image from the garbage collector (which also counts a {@code
- * container.json.tmp} that parses); a removal, which deletes the record before the writable
- * layer, holds a lease too, so that no collection sees that moment as a record lost. Before the
+ * container.json.tmp} that parses); a removal holds a lease too (below). Before the
  * record, the image is held in the store's {@code index.json} (an entry without a ref.name,
  * annotated {@code io.layerfs.container=NAME}, naming an image index of its own that lists the
  * manifest; see {@code io.layerfs.core.oci.OciIndex}), because tools that know only the layout
@@ -53,13 +52,16 @@
  * back when it is missing (a container made before holds, or a hold a concurrent writer of {@code
  * index.json} dropped), checking only when {@code index.json} changed since {@code held} was
  * written (the check costs a fresh JVM the JSON parser and the security providers). Removing a
- * container takes its lock and deletes {@code container.json} first, so a crash part way leaves
- * no half container that {@code list} shows; {@code record.memo} keeps the record with the exact
+ * container takes its lock and renames its folder to {@code .removing-UUID-NAME} (no name starts
+ * with a dot), so it is gone at once: a crash part way leaves no half container that {@code
+ * list}, an open, gc or fsck would find; then the hold is released and the folder deleted, all
+ * under a lease, and a crash in between leaves a folder that the next removal or gc finishes
+ * (releasing the hold unless a container of that name was created since). {@code record.memo}
+ * keeps the record with the exact
  * bytes it parsed from, so a fresh JVM reads a record whose file is unchanged without a JSON or
  * date parser (a first open: about 30 ms less); anything else (other bytes, a checksum that
  * fails) is ignored, and only an open under the lock writes it, by rename, so no memo appears in a
- * folder being removed;
- * the hold goes last (a crash before leaves a hold, which {@code fsck --repair} removes).
+ * folder being removed.
  *
  * <p>Opening checks that a given image resolves to the manifest the container was created from
  * (an {@link IllegalArgumentException} naming both otherwise); without {@code container.json}, a

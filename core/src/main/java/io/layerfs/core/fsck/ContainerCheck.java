@@ -11,6 +11,7 @@ import io.layerfs.core.oci.OciIndex;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -73,9 +74,19 @@ final class ContainerCheck implements Check {
       }
       String problem = "index.json holds an image (" + hold.getValue() + ") for container "
           + name + ", which does not exist";
+      List<ContainerDirectory.Removal> cut = ContainerDirectory.removals(run.store()).stream()
+          .filter(r -> r.name().equals(name)).toList();
+      if (!cut.isEmpty()) {
+        problem += ": its removal was cut short (" + cut.get(0).dir() + " is left), which "
+            + "`layerfs gc` or the next `layerfs rm` finishes";
+      }
       if (run.repair()) {
         run.store().release(name);
-        run.repaired(Kind.IMAGE_HOLD, name, problem + "; removed the entry");
+        for (ContainerDirectory.Removal r : cut) {
+          ContainerDirectory.finish(run.store(), r);
+        }
+        run.repaired(Kind.IMAGE_HOLD, name, problem + "; removed the entry"
+            + (cut.isEmpty() ? "" : " and the folder"));
       } else {
         run.problem(Kind.IMAGE_HOLD, name, problem);
       }

@@ -25,7 +25,8 @@
  *       manifest must still resolve to that config and those layers. {@code index.json} must
  *       hold each container's image (an entry annotated {@code io.layerfs.container=NAME}, which
  *       keeps it from {@code umoci gc}) and hold none for a container that is gone
- *       ({@code image-hold}); a repair adds or removes the entry.
+ *       ({@code image-hold}; for one whose removal a crash cut short, the message names the
+ *       folder left); a repair adds or removes the entry (and finishes such a removal).
  *   <li>{@code BlobCheck}: every file under {@code blobs/<alg>/} named by a digest is re-hashed
  *       (the progress counts its bytes); a needed blob that is absent is missing, one whose size
  *       is not what a descriptor says has a bad size.

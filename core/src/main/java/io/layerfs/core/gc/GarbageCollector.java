@@ -86,6 +86,10 @@ public final class GarbageCollector {
   private Set<Digest> scope;
   /** The index.json to mark from instead of the current one; null: the current one. */
   private OciIndex index;
+  /** Removals a crash cut short, which a collection finishes: their holds are no roots. */
+  private List<ContainerDirectory.Removal> removals = List.of();
+  /** The containers of {@link #removals} whose names no container has taken since. */
+  private final Set<String> removed = new HashSet<>();
 
   private GarbageCollector(ContentStore store, boolean dryRun) throws IOException {
     this.store = store;
@@ -167,8 +171,20 @@ public final class GarbageCollector {
   }
 
   private GcReport run() throws IOException {
+    if (scope == null) {
+      // while the gate is held no removal is under way: those found were cut short
+      removals = ContainerDirectory.removals(store);
+      for (ContainerDirectory.Removal r : removals) {
+        if (!Files.exists(ContainerDirectory.containers(store).resolve(r.name()))) {
+          removed.add(r.name());
+        }
+      }
+    }
     mark();
     List<Victim> victims = new ArrayList<>();
+    for (ContainerDirectory.Removal r : removals) {
+      addVictim(victims, GcReport.Kind.REMOVED_CONTAINER, r.name(), r.dir());
+    }
     if (doubt) {
       problems.add(
           "kept every blob, layer index and signature because of the problems above");
@@ -183,6 +199,10 @@ public final class GarbageCollector {
       victims.addAll(tempFiles()); // garbage before any change: not what a release frees
     }
     if (!dryRun) {
+      // the holds first: index.json never holds an image whose blobs are gone
+      for (ContainerDirectory.Removal r : removals) {
+        ContainerDirectory.finish(store, r);
+      }
       for (Victim v : victims) {
         delete(v);
       }
@@ -204,6 +224,9 @@ public final class GarbageCollector {
     for (Descriptor d : (index != null ? index : store.readIndex()).manifests()) {
       Follow f = classify(d.mediaType());
       String holder = OciIndex.holder(d);
+      if (holder != null && removed.contains(holder)) {
+        continue; // the hold of a container removed: released below
+      }
       String from = "index.json" + (d.refName() != null ? " entry '" + d.refName() + "'"
           : holder != null ? " entry of container " + holder : "");
       // a root of a type we do not know may still reference blobs: try to read it

@@ -444,11 +444,16 @@ public final class Container implements FileTree {
    */
   public static void remove(ContentStore store, String name) throws IOException {
     // under a lease: gc and image prune, which run while none is held in any process, never see
-    // the container half removed (its record gone, its writable layer not yet), which they
-    // cannot tell from a record lost, and refuse to collect or prune for
+    // a removal under way; gc finishes those a crash cut short, and so does the next removal
     try (Lease lease = store.lease()) {
-      ContainerDirectory.remove(store, name);
-      store.release(name); // after: a crash in between leaves a hold, which fsck --repair drops
+      ContainerDirectory.finish(store, ContainerDirectory.detach(store, name));
+      for (ContainerDirectory.Removal cut : ContainerDirectory.removals(store)) {
+        try {
+          ContainerDirectory.finish(store, cut);
+        } catch (IOException | java.io.UncheckedIOException e) {
+          // another removal deleting it too, or a file that will not go: gc tries again
+        }
+      }
     }
   }
 

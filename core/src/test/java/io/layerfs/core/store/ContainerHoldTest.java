@@ -7,6 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerfs.core.Digest;
 import io.layerfs.core.Image;
+import io.layerfs.core.FsckReport;
+import io.layerfs.core.GcReport;
+import io.layerfs.core.Progress;
+import io.layerfs.core.container.ContainerDirectory;
+import io.layerfs.core.container.ContainerFixture;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.content.LeaseGate;
 import io.layerfs.core.oci.OciIndex;
@@ -16,6 +21,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -164,5 +170,79 @@ class ContainerHoldTest {
     removal.get(30, TimeUnit.SECONDS);
     assertFalse(Files.exists(web));
     assertFalse(content.holds("web", manifest));
+  }
+
+  @Test
+  void aRemovalCutShortIsGoneAtOnceAndGcFinishesItReleasingTheHold() throws IOException {
+    writeInto("web");
+    ContainerDirectory.detach(content, "web"); // a removal killed right after its rename
+    Path left = ContainerDirectory.removals(content).get(0).dir();
+    content.untag("a:1");
+    try (Store store = Store.open(dir)) {
+      assertEquals(List.of(), store.containers());
+      assertThrows(IllegalArgumentException.class, () -> store.container("web", null, true));
+      assertTrue(content.holds("web", manifest), "the hold keeps the image until it is done");
+      List<FsckReport.Problem> problems = store.fsck(false, Progress.NONE).problems();
+      assertEquals(1, problems.size(), problems.toString());
+      assertTrue(problems.get(0).message().contains("removal was cut short (" + left),
+          problems.get(0).message());
+
+      GcReport gc = store.gc(false);
+      assertEquals(List.of(), gc.problems());
+      assertTrue(gc.removed().stream().anyMatch(i -> i.kind() == GcReport.Kind.REMOVED_CONTAINER
+          && i.name().equals("web") && i.bytes() > 0), gc.removed().toString());
+      assertTrue(gc.removed().stream().anyMatch(i -> i.name().equals(manifest.toString())),
+          "the image only the hold kept goes in the same collection: " + gc.removed());
+      assertFalse(Files.exists(left));
+      assertEquals(Map.of(), content.readIndex().holds());
+      assertEquals(List.of(), store.fsck(false, Progress.NONE).problems());
+    }
+  }
+
+  @Test
+  void aContainerCreatedAgainUnderTheNameKeepsItsHoldWhenTheOldRemovalIsFinished()
+      throws IOException {
+    ContainerDirectory.detach(content, "web");
+    try (Store store = Store.open(dir)) {
+      store.container("web", "a:1", false).close();
+      store.untag("a:1");
+      GcReport gc = store.gc(false);
+      assertEquals(List.of(), gc.problems());
+      assertEquals(List.of(GcReport.Kind.REMOVED_CONTAINER),
+          gc.removed().stream().map(GcReport.Item::kind).toList());
+      assertTrue(content.holds("web", manifest));
+      try (Container web = store.container("web", null, false)) {
+        assertEquals("hello\n", ContainerFixture.readString(web, "/etc/motd"));
+      }
+    }
+  }
+
+  @Test
+  void theNextRemovalOrARepairFinishesOneCutShort() throws IOException {
+    writeInto("web");
+    ContainerDirectory.detach(content, "web");
+    try (Store store = Store.open(dir)) {
+      store.container("db", "a:1", false).close();
+      store.removeContainer("db");
+      assertEquals(List.of(), ContainerDirectory.removals(content));
+      assertEquals(Map.of(), content.readIndex().holds());
+
+      store.container("web", "a:1", false).close();
+      writeInto("web");
+      ContainerDirectory.detach(content, "web");
+      List<FsckReport.Problem> repaired = store.fsck(true, Progress.NONE).problems();
+      assertEquals(1, repaired.size(), repaired.toString());
+      assertTrue(repaired.get(0).repaired(), repaired.toString());
+      assertEquals(List.of(), ContainerDirectory.removals(content));
+      assertEquals(Map.of(), content.readIndex().holds());
+    }
+  }
+
+  /** Gives container {@code name} a writable layer (a file of its own). */
+  private void writeInto(String name) throws IOException {
+    try (Store store = Store.open(dir); Container c = store.container(name, null, false)) {
+      ContainerFixture.write(c, "/etc/own", "own\n", StandardOpenOption.WRITE,
+          StandardOpenOption.CREATE_NEW);
+    }
   }
 }
