@@ -391,6 +391,40 @@ final class FullDiskIT {
   }
 
   /**
+   * Removing a container is how a user frees space: on a full disk it succeeds, and the store
+   * keeps no trace of it (no folder, no hold in index.json).
+   */
+  @Test
+  void aContainerRemovalOnAFullDiskSucceedsAndFreesItsSpace() throws Exception {
+    byte[] data = new byte[2 << 20];
+    new Random(14).nextBytes(data);
+    Path disk = work.resolve("disk");
+    Files.createDirectories(disk);
+    mount(disk);
+    try {
+      Path store = disk.resolve("store");
+      ImageBuilder.create(store).layer().file("/etc/hosts", "127.0.0.1\n").build("base");
+      try (Store s = Store.open(store)) {
+        try (Container c = s.container("web", "base", false)) {
+          write(c, "/new", data, 0, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        }
+        fill(disk.resolve("filler"));
+        s.removeContainer("web");
+        assertEquals(List.of(), s.containers());
+        assertTrue(Files.getFileStore(disk).getUsableSpace() >= data.length,
+            "freed: " + Files.getFileStore(disk).getUsableSpace());
+        try (var left = Files.list(store.resolve("layerfs/containers"))) {
+          assertEquals(List.of(), left.toList());
+        }
+        assertEquals(java.util.Map.of(), ContentStore.open(store).readIndex().holds());
+        assertEquals(List.of(), s.fsck(false, Progress.NONE).problems());
+      }
+    } finally {
+      unmount(disk);
+    }
+  }
+
+  /**
    * An export onto a full disk fails with the disk's error and leaves nothing at the
    * destination, and succeeds once space is freed.
    */

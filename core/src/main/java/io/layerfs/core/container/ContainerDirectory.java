@@ -188,11 +188,19 @@ public final class ContainerDirectory {
   }
 
   /**
-   * Finishes a removal: releases the hold of the container, unless a container of that name
-   * was created since (it holds its own image), then deletes the folder. Only under a lease of
-   * the store, or gc's exclusive side of it.
+   * Finishes a removal: empties the folder (which frees the space a rewrite of index.json needs
+   * on a full disk), releases the hold of the container, unless a container of that name was
+   * created since (it holds its own image), then deletes the folder, the removal's mark until
+   * the hold is gone. Only under a lease of the store, or gc's exclusive side of it.
    */
   public static void finish(ContentStore store, Removal removal) throws IOException {
+    try (DirectoryStream<Path> s = Files.newDirectoryStream(removal.dir())) {
+      for (Path p : s) {
+        FileTrees.deleteTree(p);
+      }
+    } catch (NoSuchFileException e) {
+      return; // finished by another process
+    }
     String name = removal.name();
     if (store.readIndex().holds().containsKey(name)) {
       Path again = containers(store).resolve(name);
@@ -203,7 +211,7 @@ public final class ContainerDirectory {
         }
       });
     }
-    FileTrees.deleteTree(removal.dir());
+    Files.deleteIfExists(removal.dir());
   }
 
   /** {@code layerfs/containers/}: one folder per container. */

@@ -54,9 +54,11 @@
  * written (the check costs a fresh JVM the JSON parser and the security providers). Removing a
  * container takes its lock and renames its folder to {@code .removing-UUID-NAME} (no name starts
  * with a dot), so it is gone at once: a crash part way leaves no half container that {@code
- * list}, an open, gc or fsck would find; then the hold is released and the folder deleted, all
- * under a lease, and a crash in between leaves a folder that the next removal or gc finishes
- * (releasing the hold unless a container of that name was created since). {@code record.memo}
+ * list}, an open, gc or fsck would find; then the folder is emptied (on a full disk that frees
+ * the room a rewrite of {@code index.json} needs), the hold released and the empty folder, the
+ * removal's mark till then, deleted, all under a lease; a crash in between leaves a folder that
+ * the next removal or gc finishes (releasing the hold unless a container of that name was created
+ * since). {@code record.memo}
  * keeps the record with the exact
  * bytes it parsed from, so a fresh JVM reads a record whose file is unchanged without a JSON or
  * date parser (a first open: about 30 ms less); anything else (other bytes, a checksum that
