@@ -52,7 +52,7 @@ public record GcReport(boolean dryRun, List<Item> removed, long bytesFreed, List
      * layerfs/containers/.removing-UUID-NAME/}; its hold in index.json goes with it, unless a
      * container of that name was created since.
      */
-    REMOVED_CONTAINER
+    CONTAINER_LEFTOVER
   }
 
   /**

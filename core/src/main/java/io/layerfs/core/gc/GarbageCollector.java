@@ -183,7 +183,7 @@ public final class GarbageCollector {
     mark();
     List<Victim> victims = new ArrayList<>();
     for (ContainerDirectory.Removal r : removals) {
-      addVictim(victims, GcReport.Kind.REMOVED_CONTAINER, r.name(), r.dir());
+      addVictim(victims, GcReport.Kind.CONTAINER_LEFTOVER, r.name(), r.dir());
     }
     if (doubt) {
       problems.add(

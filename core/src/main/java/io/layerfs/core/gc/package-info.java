@@ -61,7 +61,7 @@
  * </ul>
  *
  * <p>Order: the removals of containers a crash cut short ({@code
- * layerfs/containers/.removing-UUID-NAME/}, reported as {@code removed-container}: no removal is
+ * layerfs/containers/.removing-UUID-NAME/}, reported as {@code container-leftover}: no removal is
  * under way while gc holds the gate, and their holds in {@code index.json} are no roots unless a
  * container of that name was created since; each hold is released before any blob goes),
  * signatures, layer indexes (an index is only trusted with its blob, so removing it first is

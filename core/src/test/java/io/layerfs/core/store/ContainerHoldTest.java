@@ -189,7 +189,7 @@ class ContainerHoldTest {
 
       GcReport gc = store.gc(false);
       assertEquals(List.of(), gc.problems());
-      assertTrue(gc.removed().stream().anyMatch(i -> i.kind() == GcReport.Kind.REMOVED_CONTAINER
+      assertTrue(gc.removed().stream().anyMatch(i -> i.kind() == GcReport.Kind.CONTAINER_LEFTOVER
           && i.name().equals("web") && i.bytes() > 0), gc.removed().toString());
       assertTrue(gc.removed().stream().anyMatch(i -> i.name().equals(manifest.toString())),
           "the image only the hold kept goes in the same collection: " + gc.removed());
@@ -208,7 +208,7 @@ class ContainerHoldTest {
       store.untag("a:1");
       GcReport gc = store.gc(false);
       assertEquals(List.of(), gc.problems());
-      assertEquals(List.of(GcReport.Kind.REMOVED_CONTAINER),
+      assertEquals(List.of(GcReport.Kind.CONTAINER_LEFTOVER),
           gc.removed().stream().map(GcReport.Item::kind).toList());
       assertTrue(content.holds("web", manifest));
       try (Container web = store.container("web", null, false)) {
