@@ -132,15 +132,21 @@ public final class Volumes {
     }
     FileTrees.fsyncDirectory(root);
     FileTrees.deleteTree(doomed);
-    // leftovers of removals that failed part way (a crash, an unreadable file)
+    deleteLeftovers(root);
+  }
+
+  /** Deletes what removals that failed part way left (a crash, an unreadable file). */
+  private static void deleteLeftovers(Path root) throws IOException {
     try (DirectoryStream<Path> s = Files.newDirectoryStream(root, REMOVING + "*")) {
       for (Path p : s) {
         try {
           FileTrees.deleteTree(p);
-        } catch (IOException e) {
+        } catch (IOException | java.io.UncheckedIOException e) {
           // another process may be deleting it right now; the next remove tries again
         }
       }
+    } catch (NoSuchFileException e) {
+      // no volume was ever made
     }
   }
 
@@ -204,6 +210,7 @@ public final class Volumes {
           }
         }
       }
+      deleteLeftovers(root(store)); // also when no volume was unused
     }
     return removed;
   }

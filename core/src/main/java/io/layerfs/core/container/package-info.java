@@ -86,8 +86,8 @@
  * Docker's {@code local} driver lays them out; names follow Docker's rule (at most 255
  * characters). Creating is idempotent. Removing renames the volume's directory to a hidden {@code
  * .removing-<uuid>} (no volume name starts with a dot) and then deletes it, so a failure part way
- * never leaves a half volume that {@code list} shows; the next removal of any volume deletes such
- * remains. Containers do not mount volumes yet, so removal does not check for use.
+ * never leaves a half volume that {@code list} shows; the next removal of any volume, and every
+ * {@code volume prune}, deletes such remains. Containers do not mount volumes yet, so removal does not check for use.
  *
  * <p>Thread safety: a {@code Container} is safe for any number of threads (the overlay's lock
  * order applies); the static operations and {@code Volumes} keep no state and rely on the file

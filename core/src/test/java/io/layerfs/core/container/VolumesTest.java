@@ -108,6 +108,16 @@ class VolumesTest {
   }
 
   @Test
+  void pruneCleansLeftoversAlsoWhenNoVolumeIsUnused() throws IOException {
+    ContentStore store = ContentStore.open(tmp.resolve("store"));
+    assertEquals(List.of(), Volumes.prune(store), "no volume yet");
+    Path root = store.root().resolve("layerfs/volumes");
+    Files.createDirectories(root.resolve(".removing-1234/_data/x"));
+    assertEquals(List.of(), Volumes.prune(store));
+    assertFalse(Files.exists(root.resolve(".removing-1234")));
+  }
+
+  @Test
   void badNamesAreRejectedByName() throws IOException {
     ContentStore store = ContentStore.open(tmp.resolve("store"));
     for (String bad : new String[] {"", "-x", ".x", "_x", "a/b", "..", "a b", "é",
