@@ -137,8 +137,8 @@ public final class ContainerDirectory {
    * to {@code .removing-UUID-NAME}, which no listing shows and no open finds, so a crash never
    * leaves half a container. {@link #finish} then deletes the renamed folder and
    * releases the container's hold; until it has, the hold keeps the container's image. The
-   * caller holds a lease of the store, so that gc, which finishes removals too, never does so
-   * while one is under way.
+   * caller holds a lease of the store until then, so that gc and {@code fsck --repair}, which
+   * finish removals a crash cut short, never see one under way.
    *
    * @throws NoSuchFileException if there is none of that name
    * @throws IOException if it is open for writing
@@ -188,10 +188,11 @@ public final class ContainerDirectory {
   }
 
   /**
-   * Finishes a removal: empties the folder (which frees the space a rewrite of index.json needs
+   * Finishes a removal, one under way in this thread or one a crash cut short (the caller
+   * holds the gate's exclusive side then, so no other process is finishing it): empties the folder (which frees the space a rewrite of index.json needs
    * on a full disk), releases the hold of the container, unless a container of that name was
    * created since (it holds its own image), then deletes the folder, the removal's mark until
-   * the hold is gone. Only under a lease of the store, or gc's exclusive side of it.
+   * the hold is gone. Only under a lease of the store, or the exclusive side of the gate.
    */
   public static void finish(ContentStore store, Removal removal) throws IOException {
     try (DirectoryStream<Path> s = Files.newDirectoryStream(removal.dir())) {
@@ -199,7 +200,7 @@ public final class ContainerDirectory {
         FileTrees.deleteTree(p);
       }
     } catch (NoSuchFileException e) {
-      return; // finished by another process
+      return; // finished already
     }
     String name = removal.name();
     if (store.readIndex().holds().containsKey(name)) {

@@ -57,8 +57,8 @@
  * list}, an open, gc or fsck would find; then the folder is emptied (on a full disk that frees
  * the room a rewrite of {@code index.json} needs), the hold released and the empty folder, the
  * removal's mark till then, deleted, all under a lease; a crash in between leaves a folder that
- * the next removal or gc finishes (releasing the hold unless a container of that name was created
- * since). {@code record.memo}
+ * gc or {@code fsck --repair} finishes (releasing the hold unless a container of that name was
+ * created since), never another removal, which could not tell it from one under way. {@code record.memo}
  * keeps the record with the exact
  * bytes it parsed from, so a fresh JVM reads a record whose file is unchanged without a JSON or
  * date parser (a first open: about 30 ms less); anything else (other bytes, a checksum that

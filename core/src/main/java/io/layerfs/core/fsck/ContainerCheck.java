@@ -78,7 +78,7 @@ final class ContainerCheck implements Check {
           .filter(r -> r.name().equals(name)).toList();
       if (!cut.isEmpty()) {
         problem += ": its removal was cut short (" + cut.get(0).dir() + " is left), which "
-            + "`layerfs gc` or the next `layerfs rm` finishes";
+            + "`layerfs gc` or `layerfs fsck --repair` finishes";
       }
       if (run.repair()) {
         run.store().release(name);

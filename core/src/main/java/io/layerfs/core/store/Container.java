@@ -444,16 +444,10 @@ public final class Container implements FileTree {
    */
   public static void remove(ContentStore store, String name) throws IOException {
     // under a lease: gc and image prune, which run while none is held in any process, never see
-    // a removal under way; gc finishes those a crash cut short, and so does the next removal
+    // a removal under way, so gc can finish those a crash cut short (a removal leaves others'
+    // alone: it cannot tell one cut short from one under way in another process)
     try (Lease lease = store.lease()) {
       ContainerDirectory.finish(store, ContainerDirectory.detach(store, name));
-      for (ContainerDirectory.Removal cut : ContainerDirectory.removals(store)) {
-        try {
-          ContainerDirectory.finish(store, cut);
-        } catch (IOException | java.io.UncheckedIOException e) {
-          // another removal deleting it too, or a file that will not go: gc tries again
-        }
-      }
     }
   }
 

@@ -218,18 +218,16 @@ class ContainerHoldTest {
   }
 
   @Test
-  void theNextRemovalOrARepairFinishesOneCutShort() throws IOException {
+  void aRepairFinishesOneCutShortAndAnotherRemovalLeavesItAlone() throws IOException {
     writeInto("web");
     ContainerDirectory.detach(content, "web");
     try (Store store = Store.open(dir)) {
+      // it cannot tell one cut short from one under way in another process
       store.container("db", "a:1", false).close();
       store.removeContainer("db");
-      assertEquals(List.of(), ContainerDirectory.removals(content));
-      assertEquals(Map.of(), content.readIndex().holds());
+      assertEquals(1, ContainerDirectory.removals(content).size());
+      assertEquals(Set.of("web"), content.readIndex().holds().keySet());
 
-      store.container("web", "a:1", false).close();
-      writeInto("web");
-      ContainerDirectory.detach(content, "web");
       List<FsckReport.Problem> repaired = store.fsck(true, Progress.NONE).problems();
       assertEquals(1, repaired.size(), repaired.toString());
       assertTrue(repaired.get(0).repaired(), repaired.toString());
