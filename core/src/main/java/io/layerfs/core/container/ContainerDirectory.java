@@ -188,11 +188,11 @@ public final class ContainerDirectory {
   }
 
   /**
-   * Finishes a removal, one under way in this thread or one a crash cut short (the caller
-   * holds the gate's exclusive side then, so no other process is finishing it): empties the folder (which frees the space a rewrite of index.json needs
-   * on a full disk), releases the hold of the container, unless a container of that name was
-   * created since (it holds its own image), then deletes the folder, the removal's mark until
-   * the hold is gone. Only under a lease of the store, or the exclusive side of the gate.
+   * Finishes a removal, the caller's own (under a lease of the store) or one a crash cut short
+   * (under the gate's exclusive side, so that no other process is finishing it): empties the
+   * folder (which frees the space a rewrite of index.json needs on a full disk), releases the
+   * hold of the container, unless a container of that name was created since (it holds its own
+   * image), then deletes the folder, the removal's mark until the hold is gone.
    */
   public static void finish(ContentStore store, Removal removal) throws IOException {
     try (DirectoryStream<Path> s = Files.newDirectoryStream(removal.dir())) {

@@ -58,12 +58,11 @@
  * the room a rewrite of {@code index.json} needs), the hold released and the empty folder, the
  * removal's mark till then, deleted, all under a lease; a crash in between leaves a folder that
  * gc or {@code fsck --repair} finishes (releasing the hold unless a container of that name was
- * created since), never another removal, which could not tell it from one under way. {@code record.memo}
- * keeps the record with the exact
- * bytes it parsed from, so a fresh JVM reads a record whose file is unchanged without a JSON or
- * date parser (a first open: about 30 ms less); anything else (other bytes, a checksum that
- * fails) is ignored, and only an open under the lock writes it, by rename, so no memo appears in a
- * folder being removed.
+ * created since), never another removal, which could not tell it from one under way. {@code
+ * record.memo} keeps the record with the exact bytes it parsed from, so a fresh JVM reads a
+ * record whose file is unchanged without a JSON or date parser (a first open: about 30 ms less);
+ * anything else (other bytes, a checksum that fails) is ignored, and only an open under the lock
+ * writes it, by rename, so no memo appears in a folder being removed.
  *
  * <p>Opening checks that a given image resolves to the manifest the container was created from
  * (an {@link IllegalArgumentException} naming both otherwise); without {@code container.json}, a
@@ -87,7 +86,8 @@
  * characters). Creating is idempotent. Removing renames the volume's directory to a hidden {@code
  * .removing-<uuid>} (no volume name starts with a dot) and then deletes it, so a failure part way
  * never leaves a half volume that {@code list} shows; the next removal of any volume, and every
- * {@code volume prune}, deletes such remains. Containers do not mount volumes yet, so removal does not check for use.
+ * {@code volume prune}, deletes such remains (removals hold the volume lock, so none is under
+ * way then).
  *
  * <p>Thread safety: a {@code Container} is safe for any number of threads (the overlay's lock
  * order applies); the static operations and {@code Volumes} keep no state and rely on the file
