@@ -135,8 +135,8 @@ public final class ContainerDirectory {
   /**
    * Takes container {@code name} out of the store at once: under its lock, its folder is renamed
    * to {@code .removing-UUID-NAME}, which no listing shows and no open finds, so a crash never
-   * leaves half a container. {@link #finish} then deletes the renamed folder and
-   * releases the container's hold; until it has, the hold keeps the container's image. The
+   * leaves half a container. {@link #finish} then deletes the renamed folder and releases the
+   * container's hold; until it has, the hold keeps the container's image. The
    * caller holds a lease of the store until then, so that gc and {@code fsck --repair}, which
    * finish removals a crash cut short, never see one under way.
    *

@@ -110,7 +110,7 @@ public record ContainerRecord(String name, String image, Digest manifest, Digest
    * {@link #read}, and for a caller that holds the container's lock (opening it for writing),
    * keeps a memo of the record beside the file ({@link RecordMemo}) when there is none for these
    * bytes yet: a later JVM then reads the record without a JSON parser. Only under the lock, so
-   * that no memo appears in a folder {@link ContainerDirectory#remove} is emptying.
+   * that no memo appears in a folder {@link ContainerDirectory#detach} renamed away.
    */
   public static ContainerRecord readAndRemember(Path file) throws IOException {
     return read(file, true);
