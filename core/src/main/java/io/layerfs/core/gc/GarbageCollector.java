@@ -181,10 +181,7 @@ public final class GarbageCollector {
       }
     }
     mark();
-    List<Victim> victims = new ArrayList<>();
-    for (ContainerDirectory.Removal r : removals) {
-      addVictim(victims, GcReport.Kind.CONTAINER_LEFTOVER, r.name(), r.dir());
-    }
+    List<Victim> victims = finishRemovals();
     if (doubt) {
       problems.add(
           "kept every blob, layer index and signature because of the problems above");
@@ -199,10 +196,6 @@ public final class GarbageCollector {
       victims.addAll(tempFiles()); // garbage before any change: not what a release frees
     }
     if (!dryRun) {
-      // the holds first: index.json never holds an image whose blobs are gone
-      for (ContainerDirectory.Removal r : removals) {
-        ContainerDirectory.finish(store, r);
-      }
       for (Victim v : victims) {
         delete(v);
       }
@@ -216,6 +209,30 @@ public final class GarbageCollector {
     items.sort(
         Comparator.comparing(GcReport.Item::kind).thenComparing(GcReport.Item::name));
     return new GcReport(dryRun, items, bytes, problems);
+  }
+
+  /**
+   * Finishes the removals a crash cut short (a dry run only lists them), before any blob goes,
+   * so that index.json never holds an image whose blobs are gone; one that fails (a file that
+   * will not go) leaves its hold, so the collection keeps every blob, in doubt.
+   */
+  private List<Victim> finishRemovals() throws IOException {
+    List<Victim> finished = new ArrayList<>();
+    for (ContainerDirectory.Removal r : removals) {
+      List<Victim> one = new ArrayList<>();
+      addVictim(one, GcReport.Kind.CONTAINER_LEFTOVER, r.name(), r.dir());
+      if (!dryRun) {
+        try {
+          ContainerDirectory.finish(store, r);
+        } catch (IOException | UncheckedIOException e) {
+          doubt("container " + r.name() + ": what its removal left (" + r.dir() + ") could not "
+              + "be deleted (" + e.getMessage() + "), so its hold on its image stays");
+          continue;
+        }
+      }
+      finished.addAll(one);
+    }
+    return finished;
   }
 
   // ---------------------------------------------------------------------------------- marking

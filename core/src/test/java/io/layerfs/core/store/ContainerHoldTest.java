@@ -13,6 +13,7 @@ import io.layerfs.core.Progress;
 import io.layerfs.core.container.ContainerDirectory;
 import io.layerfs.core.container.ContainerFixture;
 import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.internal.FileTrees;
 import io.layerfs.core.content.LeaseGate;
 import io.layerfs.core.oci.OciIndex;
 import io.layerfs.testing.ImageBuilder;
@@ -233,6 +234,25 @@ class ContainerHoldTest {
       assertTrue(repaired.get(0).repaired(), repaired.toString());
       assertEquals(List.of(), ContainerDirectory.removals(content));
       assertEquals(Map.of(), content.readIndex().holds());
+    }
+  }
+
+  @Test
+  void aRemovalGcCannotFinishKeepsItsHoldAndEveryBlob() throws IOException {
+    ContainerDirectory.detach(content, "web");
+    Path left = ContainerDirectory.removals(content).get(0).dir();
+    // a file where the folder was: it does not list, so it cannot be emptied
+    FileTrees.deleteTree(left);
+    Files.writeString(left, "not a folder");
+    content.untag("a:1");
+    try (Store store = Store.open(dir)) {
+      GcReport gc = store.gc(false);
+      assertEquals(2, gc.problems().size(), gc.problems().toString());
+      assertTrue(gc.problems().get(0).contains("container web: what its removal left (" + left
+          + ") could not be deleted"), gc.problems().get(0));
+      assertEquals(List.of(), gc.removed());
+      assertTrue(content.holds("web", manifest));
+      assertTrue(Files.exists(content.blobPath(manifest)));
     }
   }
 
