@@ -64,11 +64,10 @@
  * layerfs/containers/.removing-UUID-NAME/}, reported as {@code container-leftover}: no removal is
  * under way while gc holds the gate, and their holds in {@code index.json} are no roots unless a
  * container of that name was created since; each hold is released before any blob goes, and one
- * that cannot be finished keeps its hold and puts the collection in doubt),
- * signatures, layer indexes (an index is only trusted with its blob, so removing it first is
- * safe), blobs, temp files. A crash part way leaves only garbage that the next run removes.
- * Containers' own files and volumes are never collected: they go with {@code rm} and {@code
- * volume rm}.
+ * that cannot be finished keeps its hold and puts the collection in doubt), signatures, layer
+ * indexes (an index is only trusted with its blob, so removing it first is safe), blobs, temp
+ * files. A crash part way leaves only garbage that the next run removes. Containers' own files and
+ * volumes are never collected: they go with {@code rm} and {@code volume rm}.
  *
  * <h2>Releasing a change</h2>
  *
