@@ -183,7 +183,7 @@ final class ImportCommand implements CliCommand {
     // then the import), so decompressed once, to a temp file of the store
     Path plain;
     try (InputStream in = Files.newInputStream(file)) {
-      plain = store.spoolDecompressed(in, file.toString());
+      plain = store.spoolDecompressed(in, file.toString(), Files.size(file), progress);
     }
     try {
       if (!Store.isArchive(plain)) {

@@ -428,7 +428,16 @@ public final class Store implements Closeable {
    * @throws OptionalLibrary.Missing for zstd or xz without the library that reads it
    */
   public Path spoolDecompressed(InputStream in, String name) throws IOException {
-    return ImageTransfer.spoolDecompressed(in, name, content);
+    return spoolDecompressed(in, name, -1, Progress.NONE);
+  }
+
+  /**
+   * {@link #spoolDecompressed(InputStream, String)}, the compressed bytes it reads reported to
+   * {@code progress} as one step of {@code size} bytes (-1 when unknown).
+   */
+  public Path spoolDecompressed(InputStream in, String name, long size, Progress progress)
+      throws IOException {
+    return ImageTransfer.spoolDecompressed(in, name, size, content, progress);
   }
 
   /**

@@ -278,9 +278,21 @@ public final class ImageTransfer {
 
   /**
    * Copies {@code in}, decompressed, into a new file of {@code store}'s temp folder and returns
-   * it (see {@code Store.spoolDecompressed}); {@code name} names the input in errors.
+   * it (see {@code Store.spoolDecompressed}); {@code name} names the input in errors. The
+   * compressed bytes read are a step of {@code progress} ("decompress" and the name's last part)
+   * of {@code size} bytes, -1 when unknown.
    */
-  public static Path spoolDecompressed(InputStream in, String name, ContentStore store)
+  public static Path spoolDecompressed(InputStream in, String name, long size,
+      ContentStore store, Progress progress) throws IOException {
+    progress.start("decompress " + name.substring(name.lastIndexOf('/') + 1), size);
+    try {
+      return spool(new UnpackedArchive.ProgressInputStream(in, progress), name, store);
+    } finally {
+      progress.done();
+    }
+  }
+
+  private static Path spool(InputStream in, String name, ContentStore store)
       throws IOException {
     InputStream plain;
     try {

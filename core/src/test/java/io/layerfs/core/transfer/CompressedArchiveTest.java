@@ -1,5 +1,6 @@
 package io.layerfs.core.transfer;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -23,6 +24,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
@@ -119,6 +121,39 @@ class CompressedArchiveTest {
     assertEquals(List.of(), target.tags());
     assertEquals(List.of(), blobs(target));
     assertNoScratchLeft();
+  }
+
+  @Test
+  void spoolingACompressedFileIsAStepOfItsCompressedBytes() throws IOException {
+    Path plain = tmp.resolve("demo.tar");
+    ImageTransfer.exportImage(source, sourceLayers, "demo:1", "docker-archive:" + plain, null);
+    Path packed = compress(plain, "gz");
+    List<String> steps = new ArrayList<>();
+    long[] advanced = new long[1];
+    Progress recording = new Progress() {
+      @Override
+      public void start(String step, long total) {
+        steps.add(step + " " + total);
+      }
+
+      @Override
+      public void advance(long amount) {
+        advanced[0] += amount;
+      }
+
+      @Override
+      public void done() {
+        steps.add("done");
+      }
+    };
+    Path spooled;
+    try (InputStream in = Files.newInputStream(packed)) {
+      spooled = ImageTransfer.spoolDecompressed(in, packed.toString(), Files.size(packed),
+          target, recording);
+    }
+    assertEquals(List.of("decompress demo.tar.gz " + Files.size(packed), "done"), steps);
+    assertEquals(Files.size(packed), advanced[0]);
+    assertArrayEquals(Files.readAllBytes(plain), Files.readAllBytes(spooled));
   }
 
   @Test
