@@ -67,7 +67,10 @@
  * <p>Opening checks that a given image resolves to the manifest the container was created from
  * (an {@link IllegalArgumentException} naming both otherwise); without {@code container.json}, a
  * writable open creates the container from the given image, and a read-only open of a missing
- * container is a transient view of the image with an empty upper layer, nothing written.
+ * container is a transient view of the image with an empty upper layer, nothing written. An open
+ * that finds the container gone between its look and its lock (a removal in another process,
+ * perhaps a creation of the same name after it, whose folder it may have locked before its
+ * record was written) lets go and looks again, up to three times.
  *
  * <h2>One writer</h2>
  *

@@ -132,6 +132,21 @@ public final class Container implements FileTree {
       String imageOrNull, boolean readOnly, List<String> mountSpecsOrNull) throws IOException {
     ContainerDirectory.checkName(name);
     List<Mount> wanted = mountSpecsOrNull == null ? List.of() : Mount.parseAll(mountSpecsOrNull);
+    // a removal in another process may take the container between the look and the lock, and
+    // a creation there its name: looked at again, it is a container to create, or none
+    for (int attempt = 0; attempt < 3; attempt++) {
+      Prepared prepared = prepareOnce(store, layers, name, imageOrNull, readOnly, wanted);
+      if (prepared != null) {
+        return prepared;
+      }
+    }
+    throw new IOException("container " + name + " in store " + store.root() + " was removed "
+        + "and created again by another process while this opened it, three times: try again");
+  }
+
+  /** {@link #prepare}, or null when the container was removed while this looked at it. */
+  private static Prepared prepareOnce(ContentStore store, LayerStore layers, String name,
+      String imageOrNull, boolean readOnly, List<Mount> wanted) throws IOException {
     Path dir = ContainerDirectory.containers(store).resolve(name);
     Path json = dir.resolve(JSON);
     ContainerLock lock = null;
@@ -160,7 +175,10 @@ public final class Container implements FileTree {
         checkSources(wanted);
         Images.resolve(store, imageOrNull); // a missing image: its error, before a directory
         Files.createDirectories(dir);
-        lock = ContainerLock.acquire(dir, name);
+        lock = lockUnlessRemoved(dir, name);
+        if (lock == null) {
+          return null;
+        }
         if (!Files.exists(json)) {
           // resolve and record under a lease: container.json is what keeps the image from gc
           // and held in index.json first, so that umoci gc keeps it too (see OciIndex)
@@ -181,11 +199,22 @@ public final class Container implements FileTree {
           }
         }
       } else if (!readOnly) {
-        lock = ContainerLock.acquire(dir, name);
+        lock = lockUnlessRemoved(dir, name);
+        if (lock == null) {
+          return null;
+        }
       }
-      // under the lock (opened for writing), a memo of the record is kept for the next JVM
-      ContainerRecord record = lock != null ? ContainerRecord.readAndRemember(json)
-          : ContainerRecord.read(json);
+      ContainerRecord record;
+      try {
+        // under the lock (opened for writing), a memo of the record is kept for the next JVM
+        record = lock != null ? ContainerRecord.readAndRemember(json)
+            : ContainerRecord.read(json);
+      } catch (NoSuchFileException e) {
+        if (lock != null) {
+          lock.close(); // a removal took it since the look; a creation may be making its folder
+        }
+        return null;
+      }
       if (record.id() == null && !readOnly) {
         // an older layerfs's record: given an id now, which the metadata files take on as the
         // overlay opens them, so that another container's files are told apart from then on
@@ -233,6 +262,21 @@ public final class Container implements FileTree {
     } catch (IOException | RuntimeException e) {
       if (lock != null) {
         lock.close();
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * The container's lock; null when a removal renamed its folder away since the look (the lock
+   * file's folder was gone as it opened, even if a creation has made it again since).
+   */
+  private static ContainerLock lockUnlessRemoved(Path dir, String name) throws IOException {
+    try {
+      return ContainerLock.acquire(dir, name);
+    } catch (IOException e) {
+      if (e.getCause() instanceof NoSuchFileException || !Files.isDirectory(dir)) {
+        return null;
       }
       throw e;
     }

@@ -25,10 +25,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * One store used by several JVMs at once: two importing and committing the same image, gc
- * running beside imports and commits, and a reader whose heap is far smaller than the layer
- * indexes it reads. Afterwards every tagged image must verify ({@code fsck}) and read whole.
- * {@code -Dlayerfs.concurrency.rounds=N} runs more rounds than CI's.
+ * One store used by several JVMs at once: two importing and committing the same image, two
+ * creating and removing the same container, gc running beside imports and commits, and a reader
+ * whose heap is far smaller than the layer indexes it reads. Afterwards every tagged image must
+ * verify ({@code fsck}) and read whole. {@code -Dlayerfs.concurrency.rounds=N} runs more rounds
+ * than CI's.
  */
 class StoreProcessTest {
   private static final int ROUNDS = Integer.getInteger("layerfs.concurrency.rounds", 3);
@@ -37,8 +38,10 @@ class StoreProcessTest {
 
   /**
    * The child: {@code work STORE SOURCE ID ROUNDS} imports SOURCE and commits a container of it
-   * per round; {@code gc STORE STOPFILE} collects until STOPFILE exists; {@code read STORE TAG}
-   * reads every file of TAG and prints how many.
+   * per round; {@code gc STORE STOPFILE} collects until STOPFILE exists; {@code recreate STORE
+   * TAG MS GOFILE} waits for GOFILE, then for MS milliseconds creates container "same" of TAG,
+   * writes to it and removes it, a few milliseconds apart, and prints how many times the other
+   * JVM let it; {@code read STORE TAG} reads every file of TAG and prints how many.
    */
   public static void main(String[] args) throws Exception {
     try (Store store = Store.open(Path.of(args[1]))) {
@@ -76,6 +79,33 @@ class StoreProcessTest {
           }
           System.out.println(args[0] + " " + runs + " " + pruned);
         }
+        case "recreate" -> {
+          int done = 0;
+          java.util.Random random = new java.util.Random();
+          while (!Files.exists(Path.of(args[4]))) {
+            Thread.sleep(1); // both start together, their store and classes ready
+          }
+          long end = System.nanoTime() + Long.parseLong(args[3]) * 1_000_000L;
+          for (int r = 0; System.nanoTime() < end; r++) {
+            Thread.sleep(random.nextInt(4));
+            try {
+              try (Container c = store.container("same", args[2], false)) {
+                // the other JVM's container too, when it opens the one made there
+                c.createDirectory("/round-" + ProcessHandle.current().pid() + "-" + r, 0755);
+              }
+              store.removeContainer("same");
+              done++;
+            } catch (IOException e) {
+              // the other JVM has it open, or removed it first
+              String m = String.valueOf(e.getMessage());
+              if (!m.contains("open for writing by another process")
+                  && !m.contains("no container same")) {
+                throw e;
+              }
+            }
+          }
+          System.out.println(done);
+        }
         default -> System.out.println(readAll(store.view(args[2]), "/"));
       }
     }
@@ -90,6 +120,38 @@ class StoreProcessTest {
     assertEquals(0, finish(a), "first writer");
     assertEquals(0, finish(b), "second writer");
     verifyAll(store, 2 + 4 * ROUNDS);
+  }
+
+  @Test
+  void twoJvmsCreateAndRemoveTheSameContainerAtOnce() throws Exception {
+    Path store = tmp.resolve("store");
+    try (Store s = Store.open(store)) {
+      s.importImage("oci:" + source() + ":app", "app", Progress.NONE);
+    }
+    Path go = tmp.resolve("go");
+    Process a = child(List.of(), "recreate", store.toString(), "app", "3000", go.toString());
+    Process b = child(List.of(), "recreate", store.toString(), "app", "3000", go.toString());
+    Thread.sleep(1000); // both JVMs up (a slow one only runs alone for a while)
+    Files.createFile(go);
+    String doneA = new String(a.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    String doneB = new String(b.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    assertEquals(0, finish(a), "first JVM");
+    assertEquals(0, finish(b), "second JVM");
+    System.out.println("StoreProcessTest: " + doneA + " and " + doneB
+        + " creations and removals in 3 s");
+    assertTrue(Integer.parseInt(doneA) > 0 && Integer.parseInt(doneB) > 0, doneA + " " + doneB);
+    try (Store s = Store.open(store)) {
+      // each removal whole: no container, folder or hold left, nothing for gc or fsck to mend
+      assertEquals(List.of(), s.containers());
+      try (var left = Files.list(store.resolve("layerfs/containers"))) {
+        assertEquals(List.of(), left.toList());
+      }
+      assertEquals(java.util.Map.of(),
+          io.layerfs.core.content.ContentStore.open(store).readIndex().holds());
+      assertEquals(List.of(), s.gc(false).problems());
+      FsckReport report = s.fsck(false, Progress.NONE);
+      assertTrue(report.ok(), report.toString());
+    }
   }
 
   @Test
