@@ -62,7 +62,7 @@ final class GcCommand implements CliCommand {
 
   /**
    * "blob", "uncompressed-layer", "layer-index", "signature", "lazy-state", "blob-origins",
-   * "temp-file", "container-leftover".
+   * "temp-file", "container-leftover", "volume-leftover".
    */
   private static String kind(GcReport.Kind kind) {
     return kind.name().toLowerCase(Locale.ROOT).replace('_', '-');

@@ -94,7 +94,7 @@ final class ImportCommand implements CliCommand {
    */
   private static List<String> importStandardInput(Store store, String tag, Progress progress)
       throws IOException {
-    Path input = store.spoolDecompressed(System.in, STANDARD_INPUT);
+    Path input = store.spoolDecompressed(System.in, STANDARD_INPUT, -1, progress);
     try {
       if (Files.size(input) == 0) {
         throw new IllegalArgumentException("standard input is empty: pipe an image archive into"

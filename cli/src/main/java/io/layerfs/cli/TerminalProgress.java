@@ -2,8 +2,11 @@ package io.layerfs.cli;
 
 import io.layerfs.core.Progress;
 import java.io.Console;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.reflect.Method;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -23,10 +26,10 @@ import me.tongfei.progressbar.ProgressBarConsumer;
  * a pull's layers) get a line each, all redrawn in place as they advance, as Docker draws a
  * pull's layers; without a terminal, each such step that finishes is one plain line instead.
  *
- * <p>{@link #forConsole()} decides whether to draw: bars appear when the JVM is attached to a
- * terminal ({@link System#console()} is not null, and on JDK 22 and later also says it is a
- * terminal), never in pipes, redirections or tests, so standard output stays exactly the
- * command's data. Commands use it in try-with-resources, so a failure part way does not leave a
+ * <p>{@link #forConsole()} decides whether to draw: bars appear when standard error is a
+ * terminal (on Linux, what {@code /proc/self/fd/2} links to; elsewhere, when {@link
+ * System#console()} says the JVM is attached to one), never when it is a pipe or file, nor in
+ * tests; standard output stays exactly the command's data. Commands use it in try-with-resources, so a failure part way does not leave a
  * bar (and its refresh thread) running above the error line.
  */
 final class TerminalProgress implements Progress.Parallel, AutoCloseable {
@@ -78,6 +81,17 @@ final class TerminalProgress implements Progress.Parallel, AutoCloseable {
   }
 
   private static boolean isTerminal() {
+    // the bars go to standard error: a terminal there counts, whatever standard input and output
+    // are (import - < FILE, export NAME > FILE), which System.console() also asks about
+    try {
+      String target = Files.readSymbolicLink(Path.of("/proc/self/fd/2")).toString();
+      return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
+    } catch (IOException | UnsupportedOperationException | SecurityException notLinux) {
+      return consoleIsTerminal();
+    }
+  }
+
+  private static boolean consoleIsTerminal() {
     Console console = System.console();
     if (console == null) {
       return false;

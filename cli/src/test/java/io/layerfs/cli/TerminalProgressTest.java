@@ -5,11 +5,19 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerfs.core.Progress;
+import io.layerfs.core.content.ContentStore;
+import io.layerfs.testing.ImageBuilder;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import me.tongfei.progressbar.DelegatingProgressBarConsumer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class TerminalProgressTest {
   @Test
@@ -20,6 +28,51 @@ class TerminalProgressTest {
     p.start("step", 10); // silently ignored
     p.advance(5);
     p.close();
+  }
+
+  /**
+   * {@code layerfs import - < FILE} on a terminal: standard input is a file, standard error the
+   * terminal the bars are drawn on, so they are drawn; with standard error sent to a file, none
+   * are. Run under util-linux's {@code script}, which gives the command a terminal.
+   */
+  @Test
+  void barsFollowStandardErrorNotStandardInput(@TempDir Path dir) throws Exception {
+    Path store = dir.resolve("store");
+    ImageBuilder.create(ContentStore.open(store).root()).layer().file("/f", "data")
+        .build("demo:1");
+    Path archive = dir.resolve("demo.tar");
+    Cli.Result exported = Cli.run("--store", store.toString(), "export", "demo:1",
+        "docker-archive:" + archive);
+    assertEquals(0, exported.code(), exported.err());
+    String layerfs = String.join(" ", List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("surefire.test.class.path",
+            System.getProperty("java.class.path")), Main.class.getName(), "--store",
+        dir.resolve("into").toString(), "import", "-"));
+    String onTerminal = underScript(layerfs + " < " + archive);
+    assertTrue(onTerminal.contains("read standard input"), onTerminal);
+    assertTrue(onTerminal.contains("demo:1"), onTerminal);
+    Path errors = dir.resolve("errors");
+    String redirected = underScript(layerfs + " < " + archive + " 2> " + errors);
+    assertTrue(redirected.contains("demo:1"), redirected);
+    assertEquals("", Files.readString(errors));
+  }
+
+  /** What {@code command} wrote to the terminal {@code script} gave it; it must exit 0. */
+  private static String underScript(String command) throws Exception {
+    Process p;
+    try {
+      p = new ProcessBuilder("script", "-qec", command, "/dev/null")
+          .redirectErrorStream(true).start();
+    } catch (IOException e) {
+      throw new AssertionError("util-linux's script is missing (apt-get install -y bsdutils):"
+          + " this test needs it to give the command a terminal", e);
+    }
+    p.getOutputStream().close();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS), command);
+    assertEquals(0, p.exitValue(), out);
+    return out;
   }
 
   @Test

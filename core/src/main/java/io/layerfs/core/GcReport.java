@@ -52,7 +52,12 @@ public record GcReport(boolean dryRun, List<Item> removed, long bytesFreed, List
      * layerfs/containers/.removing-UUID-NAME/}; its hold in index.json goes with it, unless a
      * container of that name was created since.
      */
-    CONTAINER_LEFTOVER
+    CONTAINER_LEFTOVER,
+    /**
+     * The folder of a volume whose removal was cut short, {@code
+     * layerfs/volumes/.removing-UUID/}: the volume is gone, its files still take room.
+     */
+    VOLUME_LEFTOVER
   }
 
   /**

@@ -79,6 +79,11 @@ public final class CrashChild {
           store.removeContainer(name);
         }
       }
+      case "volumerm" -> {
+        for (String name : store.volumes()) {
+          store.removeVolume(name);
+        }
+      }
       case "create" -> {
         for (int i = 0; ; i++) {
           store.container("n" + i, TAG, false).close();

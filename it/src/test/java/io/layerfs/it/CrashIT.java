@@ -20,6 +20,7 @@ import io.layerfs.core.FileHandle;
 import io.layerfs.core.FileTree;
 import io.layerfs.core.FsckReport;
 import io.layerfs.core.Node;
+import io.layerfs.core.GcReport;
 import io.layerfs.core.Progress;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.registry.Platform;
@@ -77,6 +78,9 @@ final class CrashIT {
   /** base indexed, containers r0 to r5, each with 300 files of its own. */
   private static Path removable;
   private static final Map<String, Map<String, String>> removableTrees = new TreeMap<>();
+  /** A store of six volumes of 300 files each, for {@code volumeRemovalKilled}. */
+  private static Path volumes;
+  private static final Map<String, Map<String, String>> volumeTrees = new TreeMap<>();
   private static Random random;
 
   @BeforeAll
@@ -145,6 +149,18 @@ final class CrashIT {
           }
           removableTrees.put("r" + i, tree(c));
         }
+      }
+    }
+
+    volumes = shared.resolve("volumes");
+    try (Store s = Store.open(volumes)) {
+      for (int i = 0; i < 6; i++) {
+        Path data = s.createVolume("v" + i);
+        for (int f = 0; f < 300; f++) {
+          Path sub = Files.createDirectories(data.resolve("d" + f % 10));
+          Files.writeString(sub.resolve("f" + f), "v" + i + " " + f);
+        }
+        volumeTrees.put("v" + i, hostTree(data));
       }
     }
   }
@@ -535,6 +551,44 @@ final class CrashIT {
     }
   }
 
+  /**
+   * {@code volume rm} killed at a random moment: each volume is whole or gone, never part of its
+   * files, and gc deletes what a removal cut short left.
+   */
+  @Test
+  void volumeRemovalKilled() throws Exception {
+    for (int round = 0; round < ROUNDS; round++) {
+      Path dir = fresh("volumerm", round);
+      copy(volumes, dir);
+      kill("volumerm", dir);
+      Path root = dir.resolve("layerfs/volumes");
+      try (Store s = Store.open(dir)) {
+        List<String> cutShort = leftovers(root);
+        System.out.println("CrashIT volumerm: removals cut short: " + cutShort);
+        GcReport report = s.gc(false);
+        assertEquals(List.of(), report.problems());
+        assertEquals(cutShort.size(), report.removed(GcReport.Kind.VOLUME_LEFTOVER).size(),
+            report.toString());
+        assertEquals(List.of(), leftovers(root));
+        List<String> left = s.volumes();
+        assertTrue(volumeTrees.keySet().containsAll(left), left.toString());
+        for (String name : left) {
+          assertEquals(volumeTrees.get(name), hostTree(s.volume(name)), name);
+          s.removeVolume(name);
+        }
+        assertEquals(List.of(), s.volumes());
+        assertEquals(List.of(), s.fsck(false, Progress.NONE).problems());
+      }
+    }
+  }
+
+  private static List<String> leftovers(Path volumeRoot) throws IOException {
+    try (Stream<Path> files = Files.list(volumeRoot)) {
+      return files.map(p -> p.getFileName().toString())
+          .filter(n -> n.startsWith(".removing-")).sorted().toList();
+    }
+  }
+
   // ------------------------------------------------------------------ helpers
 
   /**
@@ -551,6 +605,7 @@ final class CrashIT {
     int max = switch (op) {
       case "rename" -> 5;
       case "gc" -> 150;
+      case "volumerm" -> 100;
       case "create", "copyup", "index", "remove" -> 250;
       case "fill" -> 120;
       case "acked" -> 150;

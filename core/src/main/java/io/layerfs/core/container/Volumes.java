@@ -132,21 +132,32 @@ public final class Volumes {
     }
     FileTrees.fsyncDirectory(root);
     FileTrees.deleteTree(doomed);
-    deleteLeftovers(root);
+    deleteLeftovers(store);
+  }
+
+  /**
+   * The folders that volume removals cut short (a crash, a kill, a file that would not go) left
+   * under the store, sorted; no listing shows them. The next removal, prune or gc deletes them.
+   */
+  public static List<Path> removalLeftovers(ContentStore store) throws IOException {
+    List<Path> found = new ArrayList<>();
+    try (DirectoryStream<Path> s = Files.newDirectoryStream(root(store), REMOVING + "*")) {
+      s.forEach(found::add);
+    } catch (NoSuchFileException e) {
+      // no volume was ever made
+    }
+    Collections.sort(found);
+    return found;
   }
 
   /** Deletes what removals that failed part way left (a crash, an unreadable file). */
-  private static void deleteLeftovers(Path root) throws IOException {
-    try (DirectoryStream<Path> s = Files.newDirectoryStream(root, REMOVING + "*")) {
-      for (Path p : s) {
-        try {
-          FileTrees.deleteTree(p);
-        } catch (IOException | java.io.UncheckedIOException e) {
-          // another process may be deleting it right now; the next remove tries again
-        }
+  private static void deleteLeftovers(ContentStore store) throws IOException {
+    for (Path p : removalLeftovers(store)) {
+      try {
+        FileTrees.deleteTree(p); // another process deleting it too is no error
+      } catch (IOException | java.io.UncheckedIOException e) {
+        // a file that will not go: the next remove, prune or gc tries again
       }
-    } catch (NoSuchFileException e) {
-      // no volume was ever made
     }
   }
 
@@ -210,7 +221,7 @@ public final class Volumes {
           }
         }
       }
-      deleteLeftovers(root(store)); // also when no volume was unused
+      deleteLeftovers(store); // also when no volume was unused
     }
     return removed;
   }

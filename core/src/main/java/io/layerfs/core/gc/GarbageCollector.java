@@ -7,6 +7,7 @@ import io.layerfs.core.GcReport;
 import io.layerfs.core.Layer;
 import io.layerfs.core.container.ContainerDirectory;
 import io.layerfs.core.container.ContainerRecord;
+import io.layerfs.core.container.Volumes;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.content.LeaseGate;
 import io.layerfs.core.internal.FileTrees;
@@ -194,6 +195,7 @@ public final class GarbageCollector {
     victims.addAll(origins(victims));
     if (scope == null) {
       victims.addAll(tempFiles()); // garbage before any change: not what a release frees
+      victims.addAll(volumeLeftovers());
     }
     if (!dryRun) {
       for (Victim v : victims) {
@@ -503,6 +505,18 @@ public final class GarbageCollector {
       if (UnpackedArchive.SCRATCH_PREFIXES.stream().anyMatch(name::startsWith)) {
         addIfOld(result, p);
       }
+    }
+    return result;
+  }
+
+  /**
+   * What cut-short volume removals left: no age needed, a removal under way in another process
+   * and this collection may both delete its folder (each takes away what is still there).
+   */
+  private List<Victim> volumeLeftovers() throws IOException {
+    List<Victim> result = new ArrayList<>();
+    for (Path p : Volumes.removalLeftovers(store)) {
+      addVictim(result, GcReport.Kind.VOLUME_LEFTOVER, store.root().relativize(p).toString(), p);
     }
     return result;
   }

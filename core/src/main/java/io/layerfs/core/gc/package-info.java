@@ -66,8 +66,11 @@
  * container of that name was created since; each hold is released before any blob goes, and one
  * that cannot be finished keeps its hold and puts the collection in doubt), signatures, layer
  * indexes (an index is only trusted with its blob, so removing it first is safe), blobs, temp
- * files. A crash part way leaves only garbage that the next run removes. Containers' own files and
- * volumes are never collected: they go with {@code rm} and {@code volume rm}.
+ * files, and the folders of volume removals cut short ({@code layerfs/volumes/.removing-UUID/},
+ * {@code volume-leftover}; a removal under way in another process may delete the same folder at
+ * the same time, each taking what is still there). A crash part way leaves only garbage that the
+ * next run removes. Containers' own files and volumes are never collected: they go with {@code
+ * rm} and {@code volume rm}.
  *
  * <h2>Releasing a change</h2>
  *

@@ -4,14 +4,13 @@ import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
-import java.util.stream.Stream;
+import java.nio.file.attribute.BasicFileAttributes;
 
 /** Small file and stream chores several classes of the store share. */
 public final class FileTrees {
@@ -24,18 +23,35 @@ public final class FileTrees {
     }
   }
 
-  /** Deletes {@code dir} and everything below it, children first; a missing tree is no error. */
+  /**
+   * Deletes {@code dir} and everything below it, children first; a missing tree is no error, nor
+   * is a file or folder another deleter takes away first (two processes may finish one removal).
+   */
   public static void deleteTree(Path dir) throws IOException {
-    List<Path> all;
-    try (Stream<Path> walk = Files.walk(dir)) {
-      all = new ArrayList<>(walk.toList());
-    } catch (NoSuchFileException e) {
-      return;
-    }
-    Collections.reverse(all);
-    for (Path p : all) {
-      Files.deleteIfExists(p);
-    }
+    Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+      @Override
+      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+        Files.deleteIfExists(file);
+        return FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+        if (e instanceof NoSuchFileException) {
+          return FileVisitResult.CONTINUE;
+        }
+        throw e;
+      }
+
+      @Override
+      public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+        if (e != null && !(e instanceof NoSuchFileException)) {
+          throw e;
+        }
+        Files.deleteIfExists(d);
+        return FileVisitResult.CONTINUE;
+      }
+    });
   }
 
   /**

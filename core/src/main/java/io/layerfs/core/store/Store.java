@@ -432,8 +432,9 @@ public final class Store implements Closeable {
   }
 
   /**
-   * {@link #spoolDecompressed(InputStream, String)}, the compressed bytes it reads reported to
-   * {@code progress} as one step of {@code size} bytes (-1 when unknown).
+   * {@link #spoolDecompressed(InputStream, String)}, the bytes it reads reported to {@code
+   * progress} as one step ("decompress NAME", or "read NAME" for a plain input) of {@code size}
+   * bytes (-1 when unknown).
    */
   public Path spoolDecompressed(InputStream in, String name, long size, Progress progress)
       throws IOException {

@@ -14,6 +14,7 @@ import io.layerfs.core.registry.Reference;
 import io.layerfs.core.registry.RegistryClient;
 import io.layerfs.core.registry.RegistryOptions;
 import io.layerfs.core.rootfs.LayerStore;
+import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -279,14 +280,16 @@ public final class ImageTransfer {
   /**
    * Copies {@code in}, decompressed, into a new file of {@code store}'s temp folder and returns
    * it (see {@code Store.spoolDecompressed}); {@code name} names the input in errors. The
-   * compressed bytes read are a step of {@code progress} ("decompress" and the name's last part)
-   * of {@code size} bytes, -1 when unknown.
+   * bytes read are a step of {@code progress} ("decompress", or "read" for a plain input, and
+   * the name's last part) of {@code size} bytes, -1 when unknown.
    */
   public static Path spoolDecompressed(InputStream in, String name, long size,
       ContentStore store, Progress progress) throws IOException {
-    progress.start("decompress " + name.substring(name.lastIndexOf('/') + 1), size);
+    InputStream buffered = new BufferedInputStream(in, 1 << 16);
+    String verb = ArchiveCompression.detect(buffered) == null ? "read " : "decompress ";
+    progress.start(verb + name.substring(name.lastIndexOf('/') + 1), size);
     try {
-      return spool(new UnpackedArchive.ProgressInputStream(in, progress), name, store);
+      return spool(new UnpackedArchive.ProgressInputStream(buffered, progress), name, store);
     } finally {
       progress.done();
     }

@@ -12,6 +12,7 @@ import io.layerfs.core.GcReport;
 import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
 import io.layerfs.core.container.ContainerFixture;
+import io.layerfs.core.container.Volumes;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.content.Lease;
 import io.layerfs.core.image.Images;
@@ -39,6 +40,7 @@ import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.UUID;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -561,6 +563,35 @@ class GarbageCollectorTest {
     assertFalse(Files.exists(indexTemp));
     assertTrue(Files.exists(youngTemp));
     assertTrue(Files.exists(busyArchive.resolve("y")));
+    opens(store, "a:1");
+  }
+
+  /** A volume removal cut short (its folder renamed away, files left): gc frees its room. */
+  @Test
+  void whatACutShortVolumeRemovalLeftGoesAndVolumesStay() throws IOException {
+    ContentStore store = ContentStore.open(tmp.resolve("store"));
+    image(store, "a:1", 0);
+    Path kept = Volumes.create(store, "kept");
+    Files.write(kept.resolve("file"), new byte[50]);
+    Path doomed = Volumes.create(store, "doomed");
+    Files.write(Files.createDirectories(doomed.resolve("sub")).resolve("file"), new byte[70]);
+    Path volumes = doomed.getParent().getParent();
+    Path left = volumes.resolve(".removing-" + UUID.randomUUID());
+    Files.move(doomed.getParent(), left); // what Volumes.remove does first
+    String name = store.root().relativize(left).toString();
+
+    GcReport dry = GarbageCollector.collect(store, true);
+    assertEquals(Set.of(name), names(dry, GcReport.Kind.VOLUME_LEFTOVER));
+    assertEquals(70, dry.bytesFreed());
+    assertTrue(Files.exists(left.resolve("_data/sub/file")), "a dry run deletes nothing");
+
+    GcReport report = GarbageCollector.collect(store, false);
+    assertEquals(Set.of(name), names(report, GcReport.Kind.VOLUME_LEFTOVER));
+    assertEquals(1, report.removed().size());
+    assertFalse(Files.exists(left));
+    assertEquals(List.of("kept"), Volumes.list(store));
+    assertEquals(50, Files.size(kept.resolve("file")));
+    assertEquals(List.of(), Volumes.removalLeftovers(store));
     opens(store, "a:1");
   }
 

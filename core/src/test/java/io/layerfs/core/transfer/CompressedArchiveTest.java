@@ -128,6 +128,20 @@ class CompressedArchiveTest {
     Path plain = tmp.resolve("demo.tar");
     ImageTransfer.exportImage(source, sourceLayers, "demo:1", "docker-archive:" + plain, null);
     Path packed = compress(plain, "gz");
+    assertSpoolSteps(packed, Files.size(packed), plain,
+        List.of("decompress demo.tar.gz " + Files.size(packed), "done"));
+  }
+
+  /** Standard input (no size known) that is a plain archive: the step reads, counting bytes. */
+  @Test
+  void spoolingAPlainStreamIsAReadStep() throws IOException {
+    Path plain = tmp.resolve("demo.tar");
+    ImageTransfer.exportImage(source, sourceLayers, "demo:1", "docker-archive:" + plain, null);
+    assertSpoolSteps(plain, -1, plain, List.of("read demo.tar -1", "done"));
+  }
+
+  private void assertSpoolSteps(Path input, long size, Path plain, List<String> expected)
+      throws IOException {
     List<String> steps = new ArrayList<>();
     long[] advanced = new long[1];
     Progress recording = new Progress() {
@@ -147,12 +161,11 @@ class CompressedArchiveTest {
       }
     };
     Path spooled;
-    try (InputStream in = Files.newInputStream(packed)) {
-      spooled = ImageTransfer.spoolDecompressed(in, packed.toString(), Files.size(packed),
-          target, recording);
+    try (InputStream in = Files.newInputStream(input)) {
+      spooled = ImageTransfer.spoolDecompressed(in, input.toString(), size, target, recording);
     }
-    assertEquals(List.of("decompress demo.tar.gz " + Files.size(packed), "done"), steps);
-    assertEquals(Files.size(packed), advanced[0]);
+    assertEquals(expected, steps);
+    assertEquals(Files.size(input), advanced[0]);
     assertArrayEquals(Files.readAllBytes(plain), Files.readAllBytes(spooled));
   }
 
