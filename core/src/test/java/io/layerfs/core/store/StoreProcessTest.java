@@ -41,8 +41,12 @@ class StoreProcessTest {
    * per round; {@code gc STORE STOPFILE} collects until STOPFILE exists; {@code recreate STORE
    * TAG MS GOFILE} waits for GOFILE, then for MS milliseconds creates container "same" of TAG,
    * writes to it and removes it, a few milliseconds apart, and prints how many times the other
-   * JVM let it; {@code read STORE TAG} reads every file of TAG and prints how many.
+   * JVM let it; {@code mount-volume STORE TAG MS GOFILE} and {@code prune-volumes ...} mount
+   * volume "shared" in new containers, or prune volumes, for MS milliseconds; {@code read STORE
+   * TAG} reads every file of TAG and prints how many.
    */
+  private static final String SHARED = "type=volume,source=shared,target=/data";
+
   public static void main(String[] args) throws Exception {
     try (Store store = Store.open(Path.of(args[1]))) {
       switch (args[0]) {
@@ -106,6 +110,36 @@ class StoreProcessTest {
           }
           System.out.println(done);
         }
+        case "mount-volume", "prune-volumes" -> {
+          while (!Files.exists(Path.of(args[4]))) {
+            Thread.sleep(1);
+          }
+          long end = System.nanoTime() + Long.parseLong(args[3]) * 1_000_000L;
+          int pruned = 0;
+          int r = 0;
+          for (; System.nanoTime() < end; r++) {
+            if (args[0].equals("prune-volumes")) {
+              pruned += store.pruneVolumes().size();
+              continue;
+            }
+            String name = "c" + r;
+            store.createVolume("shared"); // there for the other JVM's prunes to take
+            try (Container c = store.container(name, args[2], false, List.of(SHARED))) {
+              try (FileHandle h = c.open("/data/" + name, Set.of(StandardOpenOption.WRITE,
+                  StandardOpenOption.CREATE_NEW), 0644)) {
+                h.write(ByteBuffer.wrap(name.getBytes(StandardCharsets.UTF_8)), 0);
+              }
+              // the volume this open container writes to is still the store's: no prune in the
+              // other JVM took it away meanwhile
+              Path file = store.volumePath("shared").resolve(name);
+              if (!Files.exists(file)) {
+                throw new AssertionError(file + " is gone while container " + name + " is open");
+              }
+            }
+            store.removeContainer(name);
+          }
+          System.out.println(r + " " + pruned);
+        }
         default -> System.out.println(readAll(store.view(args[2]), "/"));
       }
     }
@@ -148,6 +182,43 @@ class StoreProcessTest {
       }
       assertEquals(java.util.Map.of(),
           io.layerfs.core.content.ContentStore.open(store).readIndex().holds());
+      assertEquals(List.of(), s.gc(false).problems());
+      FsckReport report = s.fsck(false, Progress.NONE);
+      assertTrue(report.ok(), report.toString());
+    }
+  }
+
+  /**
+   * One JVM creates containers mounting volume "shared" (made first, for prunes to take), writes
+   * into it and removes each container, while another prunes unused volumes without pause, for
+   * 3 s: a prune never takes the volume from under a container that mounts it, and nothing is
+   * left over. (It fails when prune ignores the containers' records; the volume lock's own
+   * window, between a record's write and its mount, is too short for it to catch.)
+   */
+  @Test
+  void twoJvmsMountAndPruneOneVolumeAtOnce() throws Exception {
+    Path store = tmp.resolve("store");
+    try (Store s = Store.open(store)) {
+      s.importImage("oci:" + source() + ":app", "app", Progress.NONE);
+    }
+    Path go = tmp.resolve("go");
+    Process a = child(List.of(), "mount-volume", store.toString(), "app", "3000", go.toString());
+    Process b = child(List.of(), "prune-volumes", store.toString(), "app", "3000", go.toString());
+    Thread.sleep(1000);
+    Files.createFile(go);
+    String doneA = new String(a.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    String doneB = new String(b.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    assertEquals(0, finish(a), "first JVM");
+    assertEquals(0, finish(b), "second JVM");
+    System.out.println("StoreProcessTest: containers, and prunes and volumes pruned: " + doneA
+        + " and " + doneB);
+    try (Store s = Store.open(store)) {
+      assertEquals(List.of(), s.containers());
+      s.pruneVolumes();
+      assertEquals(List.of(), s.volumes());
+      try (var left = Files.list(store.resolve("layerfs/volumes"))) {
+        assertEquals(List.of(), left.toList());
+      }
       assertEquals(List.of(), s.gc(false).problems());
       FsckReport report = s.fsck(false, Progress.NONE);
       assertTrue(report.ok(), report.toString());
