@@ -9,15 +9,16 @@ import io.layerfs.core.internal.OptionalLibrary;
 import io.layerfs.core.oci.MediaTypes;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.security.DigestOutputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import org.apache.commons.io.output.TeeOutputStream;
 
 /**
- * A layer blob being written: the uncompressed tar goes in, its DiffID is hashed on the way, and
- * the compressed bytes land in the store as one verified blob (see {@link BlobWriter}).
+ * A layer blob being written: the uncompressed tar goes in, and lands in the store twice, as the
+ * compressed layer blob and as the uncompressed tar (its DiffID), each one verified blob (see
+ * {@link BlobWriter}). The store reads files from the uncompressed tar, so an image this store
+ * wrote opens without inflating its layer again, and without the {@code inflateRatio} bound
+ * that guards inflating untrusted layers (a large sparse file compresses past it).
  *
- * <p>Not thread-safe. Close it (after {@link #commit} or instead of it) to drop a half blob.
+ * <p>Not thread-safe. Close it (after {@link #commit} or instead of it) to drop half blobs.
  */
 public final class LayerBlob implements AutoCloseable {
   /** A written layer: its blob's digest and size, and the digest of its uncompressed tar. */
@@ -29,7 +30,8 @@ public final class LayerBlob implements AutoCloseable {
 
   private final Compression compression;
   private final BlobWriter blob;
-  private final MessageDigest diffId;
+  /** The uncompressed tar, when the layer blob is compressed (else the blob is that tar). */
+  private final BlobWriter plain;
   private final OutputStream compressor;
   private final OutputStream tar;
 
@@ -39,13 +41,20 @@ public final class LayerBlob implements AutoCloseable {
     }
     this.compression = compression;
     this.blob = store.newWriter(null, -1);
+    BlobWriter uncompressed = null;
     try {
-      this.diffId = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("the JDK always has SHA-256", e);
+      this.compressor = compression.compress(FileTrees.shielded(blob));
+      if (compression != Compression.NONE) {
+        uncompressed = store.newWriter(null, -1);
+      }
+    } catch (IOException | RuntimeException e) {
+      blob.close();
+      throw e;
     }
-    this.compressor = compression.compress(FileTrees.shielded(blob));
-    this.tar = new DigestOutputStream(compressor, diffId);
+    this.plain = uncompressed;
+    // shielded: a writer that closes what it wraps must not drop the unpublished blob
+    this.tar = plain == null ? compressor
+        : new TeeOutputStream(compressor, FileTrees.shielded(plain));
   }
 
   /** Where the uncompressed tar is written. */
@@ -53,16 +62,23 @@ public final class LayerBlob implements AutoCloseable {
     return tar;
   }
 
-  /** Finishes compression and publishes the blob. */
+  /** Finishes compression and publishes the blobs, the uncompressed tar first. */
   public Written commit() throws IOException {
     tar.flush();
     compressor.close();
+    Digest diffId = plain != null ? plain.commit(null, -1) : null;
     Digest d = blob.commit(null, -1);
-    return new Written(compression, d, blob.size(), Digest.of("sha256", diffId.digest()));
+    return new Written(compression, d, blob.size(), diffId != null ? diffId : d);
   }
 
   @Override
   public void close() throws IOException {
-    blob.close();
+    try {
+      blob.close();
+    } finally {
+      if (plain != null) {
+        plain.close();
+      }
+    }
   }
 }

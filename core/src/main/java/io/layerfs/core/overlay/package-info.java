@@ -212,7 +212,8 @@
  * Compress would mangle); sizes of 8 GiB and more in base-256. The output depends only on the
  * walk (no atime, ctime or host names; times clamped to a {@code SOURCE_DATE_EPOCH}), so equal
  * container states give equal layers. {@link io.layerfs.core.overlay.LayerCommit} compresses it
- * into a blob and has {@link io.layerfs.core.image.ImageAssembler} write the image, under an
+ * into a blob, keeps the tar itself as the blob of its DiffID (so the store never inflates a
+ * layer it wrote) and has {@link io.layerfs.core.image.ImageAssembler} write the image, under an
  * ingest lease. {@link io.layerfs.core.overlay.ImageFlattener} walks an image with an empty upper
  * layer in full: one layer, no whiteouts.
  *

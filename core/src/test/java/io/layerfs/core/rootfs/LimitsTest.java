@@ -10,21 +10,31 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.layerfs.core.CommitOptions;
 import io.layerfs.core.Digest;
+import io.layerfs.core.FileHandle;
+import io.layerfs.core.FileTree;
+import io.layerfs.core.Image;
+import io.layerfs.core.Layer;
 import io.layerfs.core.LimitException;
 import io.layerfs.core.Limits;
 import io.layerfs.core.Progress;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.oci.MediaTypes;
+import io.layerfs.core.store.Container;
 import io.layerfs.core.store.Store;
 import io.layerfs.testing.ImageBuilder;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
@@ -140,6 +150,44 @@ class LimitsTest {
     try (Store store = Store.open(storeDir, Limits.builder().inflateRatio(100)
         .inflateFloorBytes(17 << 20).build())) {
       assertEquals(16 << 20, store.view(tag).lookup("/zeros", true).size());
+    }
+  }
+
+  /**
+   * A container's commit of a file that compresses far past {@code inflateRatio} (zeros, as a
+   * large sparse file gives) makes an image the same store opens: it keeps the tar it wrote, and
+   * never inflates its own layer. The same layer from elsewhere (its tar gone) is bounded still.
+   */
+  @Test
+  void anImageThisStoreCommittedOpensThoughItsLayerInflatesPastTheRatio() throws IOException {
+    Path storeDir = dir.resolve("store");
+    byte[] base = raw(file("a", "a"));
+    String tag = image(storeDir, base, Digest.sha256(base));
+    Limits limits = Limits.builder().inflateRatio(100).inflateFloorBytes(1 << 20).build();
+    Digest layer;
+    Digest diffId;
+    try (Store store = Store.open(storeDir, limits)) {
+      try (Container c = store.container("zeros", tag, false)) {
+        try (FileHandle h = c.open("/zeros", Set.of(StandardOpenOption.WRITE,
+            StandardOpenOption.CREATE_NEW), 0644)) {
+          h.write(ByteBuffer.wrap("end".getBytes(StandardCharsets.UTF_8)), 16 << 20);
+        }
+        Image committed = c.commit("zeros:1", CommitOptions.defaults(), Progress.NONE);
+        Layer top = committed.layers().get(committed.layers().size() - 1);
+        layer = top.digest();
+        diffId = top.diffId();
+      }
+      FileTree view = store.view("zeros:1");
+      assertEquals((16 << 20) + 3, view.lookup("/zeros", true).size());
+    }
+    ContentStore content = ContentStore.open(storeDir);
+    assertTrue(Files.size(content.blobPath(layer)) * 100 < 16 << 20, "compresses past 100:1");
+    // as a store that pulled the image has it: the compressed blob only
+    Files.delete(content.blobPath(diffId));
+    Files.deleteIfExists(LayerStore.indexRoot(content).resolve("sha256").resolve(diffId.hex()));
+    try (Store store = Store.open(storeDir, limits)) {
+      LimitException e = assertThrows(LimitException.class, () -> store.view("zeros:1"));
+      assertEquals("inflateRatio", e.limit());
     }
   }
 
