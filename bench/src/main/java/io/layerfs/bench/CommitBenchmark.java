@@ -59,9 +59,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * <ul>
  *   <li>layerfs: {@code Container.commit(null, CommitOptions.defaults().withCompression(c),
  *       Progress.NONE)} on a container created and changed through the NIO provider in the
- *       trial's setup (removed after the trial). It walks the upper layer, writes the tar through
- *       both digests and the compressor into a blob that it forces to disk and renames into the
- *       store, then writes the image config and manifest, each forced too, and keeps the
+ *       trial's setup (removed after the trial). It walks the upper layer, writes the tar into
+ *       two blobs, compressed and (with gzip) as it is, each hashed, forced to disk and renamed
+ *       into the store, then writes the image config and manifest, each forced too, and keeps the
  *       manifest untagged in index.json;
  *   <li>default: the same changes as an overlay upper directory on the host file system,
  *       packaged by {@link UpperTar} the way a naive {@code docker commit} does: a sorted walk, a
