@@ -66,6 +66,11 @@ public final class LayerBlob implements AutoCloseable {
   public Written commit() throws IOException {
     tar.flush();
     compressor.close();
+    // both on disk before either is published: a full disk fails the commit with neither left
+    blob.sync();
+    if (plain != null) {
+      plain.sync();
+    }
     Digest diffId = plain != null ? plain.commit(null, -1) : null;
     Digest d = blob.commit(null, -1);
     return new Written(compression, d, blob.size(), diffId != null ? diffId : d);
