@@ -18,6 +18,8 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -46,6 +48,8 @@ import java.util.stream.Stream;
  */
 public final class ContentStore {
   public static final String STATE_DIR = "layerfs";
+  /** Marks a reason {@link #explainWriteFailure} wrote, so that it is not explained twice. */
+  private static final String UNWRITABLE = " cannot be written: ";
   private static final String OCI_LAYOUT = "oci-layout";
   private static final String INDEX_JSON = "index.json";
   private static final byte[] OCI_LAYOUT_JSON =
@@ -198,7 +202,37 @@ public final class ContentStore {
    * umoci and skopeo ignore it.
    */
   public Path stateDir() throws IOException {
-    return Files.createDirectories(root.resolve(STATE_DIR));
+    try {
+      return Files.createDirectories(root.resolve(STATE_DIR));
+    } catch (FileSystemException e) {
+      throw explainWriteFailure(e);
+    }
+  }
+
+  /**
+   * {@code e}, a failed write into the store; or, when the store cannot be written at all (a
+   * read-only mount, another user's layout), an exception of the same kind that says so and what
+   * to do: layerfs writes into its store even to read an image the first time.
+   */
+  public FileSystemException explainWriteFailure(FileSystemException e) {
+    // EROFS comes as a plain FileSystemException, EACCES as AccessDeniedException; the other
+    // kinds (a missing file, a name taken) say something else
+    boolean denied = e.getClass() == FileSystemException.class
+        || e instanceof AccessDeniedException;
+    String cause = e.getReason() != null ? e.getReason()
+        : e instanceof AccessDeniedException ? "Permission denied" : "";
+    if (!denied || cause.contains(UNWRITABLE) || Files.isWritable(root)) {
+      return e;
+    }
+    String reason = (cause.isEmpty() ? "" : cause + "; ") + "store " + root + UNWRITABLE
+        + "layerfs unpacks and indexes each layer into its store the first time it is read, so"
+        + " even reading needs a writable store (import the image into one: layerfs --store DIR"
+        + " import oci:" + root + ":TAG, or Store.importImage)";
+    FileSystemException explained = e instanceof AccessDeniedException
+        ? new AccessDeniedException(e.getFile(), e.getOtherFile(), reason)
+        : new FileSystemException(e.getFile(), e.getOtherFile(), reason);
+    explained.initCause(e);
+    return explained;
   }
 
   /** The tags (ref.name annotations) in index.json, sorted. */
@@ -375,7 +409,12 @@ public final class ContentStore {
 
   /** A fresh, not yet existing path for a temp file on the store's file system. */
   public Path newTempFile(String prefix) throws IOException {
-    Path dir = Files.createDirectories(tempDir());
+    Path dir;
+    try {
+      dir = Files.createDirectories(tempDir());
+    } catch (FileSystemException e) {
+      throw explainWriteFailure(e);
+    }
     return dir.resolve(prefix + "-" + UUID.randomUUID() + ".tmp");
   }
 

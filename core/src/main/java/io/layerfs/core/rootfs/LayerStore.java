@@ -18,6 +18,7 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -142,7 +143,11 @@ public final class LayerStore implements Closeable {
       // another thread may have finished between the cache miss and our putIfAbsent
       LayerIndex index = cache.getIfPresent(diffId);
       if (index == null) {
-        index = load(layer);
+        try {
+          index = load(layer);
+        } catch (FileSystemException e) {
+          throw store.explainWriteFailure(e); // a store that cannot be written, said plainly
+        }
         cache.put(diffId, index);
       }
       mine.finish(index, null);
