@@ -29,8 +29,9 @@ import me.tongfei.progressbar.ProgressBarConsumer;
  * <p>{@link #forConsole()} decides whether to draw: bars appear when standard error is a
  * terminal (on Linux, what {@code /proc/self/fd/2} links to; elsewhere, when {@link
  * System#console()} says the JVM is attached to one), never when it is a pipe or file, nor in
- * tests; standard output stays exactly the command's data. Commands use it in try-with-resources, so a failure part way does not leave a
- * bar (and its refresh thread) running above the error line.
+ * tests; standard output stays exactly the command's data. Commands use it in
+ * try-with-resources, so a failure part way does not leave a bar (and its refresh thread)
+ * running above the error line.
  */
 final class TerminalProgress implements Progress.Parallel, AutoCloseable {
   private static final long KIB = 1 << 10;
