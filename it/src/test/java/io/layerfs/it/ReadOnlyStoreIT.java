@@ -8,14 +8,12 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.layerfs.testing.ImageBuilder;
 import java.io.IOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,9 +30,9 @@ final class ReadOnlyStoreIT {
   private Path mounted;
 
   @AfterEach
-  void unmount() throws Exception {
+  void unmount() {
     if (mounted != null) {
-      exec("umount", mounted.toString());
+      Tools.run("umount", mounted.toString());
     }
   }
 
@@ -70,32 +68,16 @@ final class ReadOnlyStoreIT {
     assertEquals("never read\n", LayerfsCli.run(writable, "cat", "new:1", "/etc/motd"));
   }
 
-  private void mountReadOnly(Path source, Path target) throws Exception {
-    String bind = exec("mount", "--bind", source.toString(), target.toString());
-    if (bind != null) {
-      fail("cannot bind-mount " + source + " (this suite needs root): " + bind);
-    }
+  /** Bind-mounts {@code source} read-only on {@code target} (root only: fails otherwise). */
+  private void mountReadOnly(Path source, Path target) {
+    Tools.run("mount", "--bind", source.toString(), target.toString());
     mounted = target;
-    String ro = exec("mount", "-o", "remount,bind,ro", target.toString());
-    if (ro != null) {
-      fail("cannot make " + target + " read-only: " + ro);
-    }
+    Tools.run("mount", "-o", "remount,bind,ro", target.toString());
     try {
       Files.createFile(target.resolve("probe"));
       fail(target + " is still writable");
     } catch (IOException expected) {
       // read-only, as it must be
     }
-  }
-
-  /** Runs a command: null on success, else its exit code and output. */
-  private static String exec(String... command) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (!p.waitFor(60, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      return String.join(" ", command) + ": timed out";
-    }
-    return p.exitValue() == 0 ? null : "exit " + p.exitValue() + ": " + out;
   }
 }
