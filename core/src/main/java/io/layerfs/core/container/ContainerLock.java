@@ -39,8 +39,7 @@ public final class ContainerLock implements Closeable {
   public static ContainerLock acquire(Path dir, String name) throws IOException {
     Path file = file(dir).toAbsolutePath().normalize();
     if (!HELD.add(file)) {
-      throw new IOException("container " + name + " is already open for writing in this "
-          + "process: close that open first (read-only opens work meanwhile)");
+      throw heldHere(name);
     }
     FileChannel channel = null;
     try {
@@ -55,7 +54,7 @@ public final class ContainerLock implements Closeable {
       try {
         lock = channel.tryLock();
       } catch (OverlappingFileLockException e) {
-        lock = null;
+        throw heldHere(name); // this JVM holds it, through another path to the store
       }
       if (lock == null) {
         throw busy(name);
@@ -68,6 +67,11 @@ public final class ContainerLock implements Closeable {
       HELD.remove(file);
       throw e;
     }
+  }
+
+  private static IOException heldHere(String name) {
+    return new IOException("container " + name + " is already open for writing in this "
+        + "process: close that open first (read-only opens work meanwhile)");
   }
 
   private static IOException busy(String name) {

@@ -57,6 +57,8 @@ public final class ContentStore {
   // index.json: about 250 bytes a tag, so a quarter of a million tags; oci-layout: one field
   static final long MAX_INDEX_JSON = 64 << 20;
   private static final long MAX_LAYOUT_FILE = 64 << 10;
+  // by the store's real path: two monitors for one lock file would let a JVM's two file locks
+  // overlap (OverlappingFileLockException) when a store is reached by two paths
   private static final ConcurrentMap<Path, Object> INDEX_LOCKS = new ConcurrentHashMap<>();
   /** The file whose OS lock serializes {@code index.json} updates across processes. */
   private static final String INDEX_LOCK = "index.lock";
@@ -68,6 +70,7 @@ public final class ContentStore {
 
   private final Path root;
   private final Limits limits;
+  private volatile Object indexMonitor; // this store's entry in INDEX_LOCKS, found on first use
 
   private ContentStore(Path root, Limits limits) {
     this.root = root;
@@ -577,7 +580,11 @@ public final class ContentStore {
   /** Runs {@code body} holding the index lock: a JVM monitor, then a file lock across processes. */
   @SuppressWarnings("try") // the file lock is held, not used
   private void underIndexLock(IoRunnable body) throws IOException {
-    Object jvmLock = INDEX_LOCKS.computeIfAbsent(root, k -> new Object());
+    Object jvmLock = indexMonitor;
+    if (jvmLock == null) {
+      jvmLock = INDEX_LOCKS.computeIfAbsent(root.toRealPath(), k -> new Object());
+      indexMonitor = jvmLock;
+    }
     synchronized (jvmLock) {
       try (FileChannel lockFile =
               FileChannel.open(

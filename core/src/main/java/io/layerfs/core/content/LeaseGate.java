@@ -114,11 +114,15 @@ public final class LeaseGate {
       return body.get();
     } finally {
       synchronized (this) {
-        collecting = false;
-        channel = null;
-        notifyAll();
+        try {
+          // closed before a waiting lease may run: its shared lock would overlap this one
+          ch.close();
+        } finally {
+          collecting = false;
+          channel = null;
+          notifyAll();
+        }
       }
-      ch.close();
     }
   }
 

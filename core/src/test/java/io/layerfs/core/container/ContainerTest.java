@@ -604,6 +604,14 @@ class ContainerTest {
         () -> Container.open(store, layers, "web", null, false));
     assertEquals("container web is already open for writing in this process: close that open "
         + "first (read-only opens work meanwhile)", e.getMessage());
+    // the same store by another path (a symbolic link): the same answer, not "another process"
+    ContentStore linked = ContentStore.open(
+        Files.createSymbolicLink(tmp.resolve("link"), store.root()));
+    try (LayerStore linkedLayers = new LayerStore(linked)) {
+      IOException viaLink = assertThrows(IOException.class,
+          () -> Container.open(linked, linkedLayers, "web", null, false));
+      assertEquals(e.getMessage(), viaLink.getMessage());
+    }
     try (Container ro = Container.open(store, layers, "web", null, true)) {
       assertEquals("x\n", readString(ro, "/d1/sub/x"));
     }
