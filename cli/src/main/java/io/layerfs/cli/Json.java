@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.layerfs.core.internal.NameBytes;
 import java.io.IOException;
 import java.io.PrintWriter;
 
@@ -14,6 +15,8 @@ import java.io.PrintWriter;
  * one compact document a line where docker prints so). The
  * trees come from the node factory alone; the {@code ObjectMapper} that prints them is built on
  * the first print, as building it costs a fresh JVM about 50 ms and table output never needs it.
+ * A name's bytes that are not UTF-8 are U+FFFD there, as Go's {@code encoding/json} has them:
+ * JSON is UTF-8.
  */
 final class Json {
   private Json() {}
@@ -32,7 +35,8 @@ final class Json {
       out.println(node.isArray() ? "[]" : "{}");
       return;
     }
-    out.println(Printer.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(node));
+    out.println(NameBytes.replacingEscapes(
+        Printer.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(node)));
   }
 
   /**
@@ -40,7 +44,7 @@ final class Json {
    * programs read such output a line at a time ({@code jq -c}, {@code while read}).
    */
   static void printLine(PrintWriter out, JsonNode node) throws JsonProcessingException {
-    out.println(Printer.MAPPER.writeValueAsString(node));
+    out.println(NameBytes.replacingEscapes(Printer.MAPPER.writeValueAsString(node)));
   }
 
   /**

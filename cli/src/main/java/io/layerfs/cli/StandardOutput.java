@@ -13,6 +13,7 @@ import java.io.Writer;
 import java.nio.ByteBuffer;
 import java.nio.channels.Pipe;
 import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Standard output for the bytes of files and tars ({@code cat}, {@code cp NAME:SRC -}, {@code
@@ -23,7 +24,8 @@ import java.nio.charset.Charset;
  * status the shell gives a program killed by {@code SIGPIPE} (141, as {@code cat} and docker,
  * which both die of the signal; the JVM ignores it and sees {@code EPIPE}), any other error as
  * {@code layerfs: write error: REASON} with status 1. The text of the other commands ({@code
- * ls}, {@code images}, help) goes through {@link #text}, which fails the same way.
+ * ls}, {@code images}, help) goes through {@link #text}, which fails the same way and writes
+ * names that are not UTF-8 as their bytes ({@link NameTextWriter}).
  */
 final class StandardOutput extends FilterOutputStream {
   /** The exit status of a command whose reader went away: 128 + SIGPIPE, as the shell reports. */
@@ -70,8 +72,10 @@ final class StandardOutput extends FilterOutputStream {
    * System.out} was, in the default charset.
    */
   static PrintWriter text(OutputStream out) {
-    return new PrintWriter(new FailingWriter(new OutputStreamWriter(over(out),
-        Charset.defaultCharset())), true);
+    Charset charset = Charset.defaultCharset();
+    Writer writer = charset.equals(StandardCharsets.UTF_8) ? new NameTextWriter(over(out))
+        : new OutputStreamWriter(over(out), charset);
+    return new PrintWriter(new FailingWriter(writer), true);
   }
 
   /** A writer whose failures escape {@code PrintWriter}: unchecked, the cause a WriteError. */

@@ -119,4 +119,51 @@ class StandardOutputTest {
     assertEquals(0, code, err.toString());
     assertArrayEquals(data, bytes.toByteArray());
   }
+
+  /**
+   * A name that is not UTF-8 is printed as its bytes, as {@code ls} and {@code docker diff} print
+   * it to a pipe (a UTF-8 encoder printed '?'), in a JVM whose standard output is a pipe.
+   */
+  @Test
+  void namesThatAreNotUtf8ArePrintedAsTheirBytes() throws Exception {
+    java.io.ByteArrayOutputStream tar = new java.io.ByteArrayOutputStream();
+    try (var out = new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(
+        tar, 512, "ISO-8859-1")) {
+      for (String name : List.of("caf\u00e9", "caf?", "\u00e9t\u00e9")) {
+        out.putArchiveEntry(new org.apache.commons.compress.archivers.tar.TarArchiveEntry(name));
+        out.closeArchiveEntry();
+      }
+    }
+    try (var s = io.layerfs.core.store.Store.open(store)) {
+      s.importRootfs(new java.io.ByteArrayInputStream(tar.toByteArray()), "t.tar", "latin1:1");
+    }
+    Process p = layerfs(List.of("ls", "latin1:1", "/")).start();
+    byte[] out = p.getInputStream().readAllBytes();
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+    assertEquals(0, p.exitValue(), new String(p.getErrorStream().readAllBytes()));
+    assertArrayEquals("caf?\ncaf\u00e9\n\u00e9t\u00e9\n".getBytes(StandardCharsets.ISO_8859_1),
+        out, new String(out, StandardCharsets.ISO_8859_1));
+    // JSON is UTF-8: such bytes are U+FFFD there, as Go's encoding/json writes them
+    Cli.Result json = Cli.run("--store", store.toString(), "ls", "--format", "json", "latin1:1",
+        "/");
+    assertEquals(0, json.code(), json.err());
+    assertTrue(json.out().contains("\"name\":\"caf\ufffd\""), json.out());
+  }
+
+  /** A pair cut between two writes is one character; a surrogate that escapes no byte a '?'. */
+  @Test
+  void theNameWriterKeepsPairsAndEscapes() throws IOException {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    NameTextWriter w = new NameTextWriter(bytes);
+    w.write("a\ud83d");
+    w.write("\ude00\udce9\n");
+    w.write(new char[] {'\ud800', 'b'}, 0, 2);
+    w.flush();
+    byte[] expected = java.util.Arrays.copyOf("a😀".getBytes(StandardCharsets.UTF_8), 5 + 4);
+    expected[5] = (byte) 0xe9;
+    expected[6] = '\n';
+    expected[7] = '?';
+    expected[8] = 'b';
+    assertArrayEquals(expected, bytes.toByteArray());
+  }
 }

@@ -2,6 +2,7 @@ package io.layerfs.provider;
 
 import io.layerfs.core.FileTree;
 import io.layerfs.core.Node;
+import io.layerfs.core.internal.NameBytes;
 import java.io.File;
 import java.io.IOException;
 import java.net.URI;
@@ -39,7 +40,11 @@ import java.util.Objects;
  *   <li>Paths order by the UTF-8 bytes of their strings (the JDK compares the native bytes), which
  *       is code point order, not {@link String#compareTo} order.
  *   <li>A NUL character, or a lone surrogate (not encodable in UTF-8), makes {@link
- *       InvalidPathException}, as it does for the JDK with a UTF-8 native encoding.
+ *       InvalidPathException}, as it does for the JDK with a UTF-8 native encoding; except that
+ *       a name of an image that is not UTF-8 (Linux names are bytes) has each byte that is not
+ *       as the lone surrogate U+DC80..U+DCFF ({@code NameBytes}, Python's {@code
+ *       surrogateescape}), which paths accept where they spell no UTF-8 together. Such names
+ *       order by their escapes' code points, not by their bytes.
  * </ul>
  *
  * <p><b>File systems.</b> Paths of different file systems are never equal. Operations combining
@@ -258,16 +263,16 @@ final class LayerPath implements Path {
 
   private static void checkEncodable(String s) {
     for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (Character.isHighSurrogate(c)
-          && i + 1 < s.length()
-          && Character.isLowSurrogate(s.charAt(i + 1))) {
-        i++;
-      } else if (Character.isSurrogate(c)) {
-        throw new InvalidPathException(s, UNMAPPABLE_MESSAGE);
+      if (Character.isSurrogate(s.charAt(i))) {
+        // pairs pass, and escapes of bytes that are not UTF-8 (names a tar may hold)
+        if (!NameBytes.isCanonical(s)) {
+          throw new InvalidPathException(s, UNMAPPABLE_MESSAGE);
+        }
+        return;
       }
     }
   }
+
 
   private static int[] offsetsOf(String path) {
     if (path.isEmpty()) {

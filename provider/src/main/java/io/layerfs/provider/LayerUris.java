@@ -1,11 +1,9 @@
 package io.layerfs.provider;
 
+import io.layerfs.core.internal.NameBytes;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -45,7 +43,8 @@ final class LayerUris {
    * The decoded path of a URI of file system {@code name}.
    *
    * @throws IllegalArgumentException when the URI is not a hierarchical URI of that scheme and
-   *     name with a path and without query or fragment, or its path is not UTF-8 or holds NUL
+   *     name with a path and without query or fragment, or its path holds NUL (bytes that are not
+   *     UTF-8 are a name's own: see {@code NameBytes})
    */
   static String path(String scheme, String name, URI uri) {
     if (!uri.isAbsolute()) {
@@ -78,7 +77,7 @@ final class LayerUris {
   }
 
   private static void escape(StringBuilder sb, String s, String safe) {
-    for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
+    for (byte b : NameBytes.encode(s)) {
       char c = (char) (b & 0xff);
       if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
           || safe.indexOf(c) >= 0) {
@@ -108,15 +107,7 @@ final class LayerUris {
         i += Character.charCount(cp);
       }
     }
-    try {
-      return StandardCharsets.UTF_8
-          .newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(bytes.toByteArray()))
-          .toString();
-    } catch (CharacterCodingException e) {
-      throw new IllegalArgumentException("URI path is not UTF-8: " + uri, e);
-    }
+    // bytes that are not UTF-8 are a name's own, as toUri escaped them (NameBytes)
+    return NameBytes.decode(bytes.toByteArray());
   }
 }

@@ -74,6 +74,20 @@ class LayerPathTest {
     });
   }
 
+  /**
+   * Where layerfs parts from the JDK: a name of an image that is not UTF-8 holds each such byte
+   * as an escape (U+DC80..U+DCFF), which a path takes, unless escapes together spell UTF-8.
+   */
+  @Test
+  void escapedBytesOfNamesThatAreNotUtf8AreTakenUnlikeTheJdk() {
+    assertThrows(InvalidPathException.class, () -> jdk("/caf\udce9"));
+    assertEquals("/caf\udce9/x", ours("/caf\udce9//x/").toString());
+    assertEquals(ours("/caf\udce9"), ours("/").resolveName("caf\udce9"));
+    InvalidPathException e =
+        assertThrows(InvalidPathException.class, () -> ours("/\udcc3\udca9")); // "é"'s bytes
+    assertEquals("Malformed input or input contains unmappable characters", e.getReason());
+  }
+
   @Test
   void normalize() {
     P.qt().forAll(PATHS).checkAssert(s -> {

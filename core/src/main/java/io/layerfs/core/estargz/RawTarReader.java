@@ -1,5 +1,6 @@
 package io.layerfs.core.estargz;
 
+import io.layerfs.core.internal.NameBytes;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -323,7 +324,7 @@ public final class RawTarReader {
     while (end < off + len && b[end] != 0) {
       end++;
     }
-    return new String(b, off, end - off, StandardCharsets.UTF_8);
+    return NameBytes.decode(b, off, end - off); // names keep bytes that are not UTF-8
   }
 
   private static void parsePax(byte[] data, Map<String, String> pax,
@@ -355,7 +356,7 @@ public final class RawTarReader {
       if (key.startsWith("SCHILY.xattr.")) {
         xattrs.put(key.substring("SCHILY.xattr.".length()), value);
       } else {
-        pax.put(key, new String(value, StandardCharsets.UTF_8));
+        pax.put(key, NameBytes.decode(value));
       }
       i += len;
     }

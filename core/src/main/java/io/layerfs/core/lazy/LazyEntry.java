@@ -4,7 +4,7 @@ import io.layerfs.core.Digest;
 import io.layerfs.core.EntryType;
 import io.layerfs.core.Node;
 import io.layerfs.core.estargz.RawTarReader;
-import java.nio.charset.StandardCharsets;
+import io.layerfs.core.internal.NameBytes;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -37,7 +37,7 @@ public final class LazyEntry implements Node.Lower {
     this.link = type == EntryType.SYMLINK ? found.storedLink() : "";
     this.size = switch (type) {
       case FILE -> found.size();
-      case SYMLINK -> link.getBytes(StandardCharsets.UTF_8).length;
+      case SYMLINK -> NameBytes.encode(link).length;
       default -> 0;
     };
     this.layer = layer;

@@ -4,6 +4,7 @@ import io.layerfs.core.EntryType;
 import io.layerfs.core.Node;
 import io.layerfs.core.Progress;
 import io.layerfs.core.internal.FileTrees;
+import io.layerfs.core.internal.NameBytes;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -193,9 +194,10 @@ final class LayerTarWriter {
 
     /** The ustar name for {@code value}; long or non-ASCII names also go into a record. */
     String name(String key, String value) {
-      byte[] utf8 = value.getBytes(StandardCharsets.UTF_8);
-      if (utf8.length > 100 || !isAscii(value)) {
-        add(key, utf8);
+      // as Go's archive/tar writes them: the name's bytes, UTF-8 or not
+      byte[] bytes = NameBytes.encode(value);
+      if (bytes.length > 100 || !isAscii(value)) {
+        add(key, bytes);
         return asciiStandIn(value, 100);
       }
       return value;
@@ -203,7 +205,7 @@ final class LayerTarWriter {
 
     String owner(String key, String value) {
       if (value.length() > 31 || !isAscii(value)) {
-        add(key, value.getBytes(StandardCharsets.UTF_8));
+        add(key, NameBytes.encode(value));
         return "";
       }
       return value;

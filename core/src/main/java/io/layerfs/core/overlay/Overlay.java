@@ -11,6 +11,7 @@ import io.layerfs.core.Node;
 import io.layerfs.core.Progress;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.internal.Clock;
+import io.layerfs.core.internal.NameBytes;
 import io.layerfs.core.internal.NotADirectory;
 import io.layerfs.core.internal.PathNames;
 import io.layerfs.core.rootfs.LayerNode;
@@ -21,7 +22,6 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.ClosedFileSystemException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
@@ -450,7 +450,7 @@ public final class Overlay implements Closeable, FileTree {
       UpperFile s = upper.newFile(EntryType.SYMLINK);
       s.mode = 0777;
       s.linkTarget = target;
-      s.size = target.getBytes(StandardCharsets.UTF_8).length;
+      s.size = NameBytes.encode(target).length;
       s.born(Clock.nanos());
       inheritGroup(parent, s);
       b.file(s);
@@ -834,7 +834,7 @@ public final class Overlay implements Closeable, FileTree {
   static String directoryLockName(String path) {
     try {
       byte[] hash = MessageDigest.getInstance("SHA-256")
-          .digest(path.getBytes(StandardCharsets.UTF_8));
+          .digest(NameBytes.encode(path));
       return "d-" + HexFormat.of().formatHex(hash);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every JDK has SHA-256", e);

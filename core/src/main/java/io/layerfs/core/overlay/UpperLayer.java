@@ -4,6 +4,7 @@ import io.layerfs.core.EntryType;
 import io.layerfs.core.FileHandle;
 import io.layerfs.core.Layer;
 import io.layerfs.core.Node;
+import io.layerfs.core.internal.NameBytes;
 import io.layerfs.core.rootfs.LayerStore;
 import java.io.Closeable;
 import java.io.DataInputStream;
@@ -11,7 +12,6 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -684,7 +684,7 @@ final class UpperLayer implements Closeable {
   }
 
   private static String readString(DataInputStream in) throws IOException {
-    return new String(readBytes(in), StandardCharsets.UTF_8);
+    return NameBytes.decode(readBytes(in)); // names: the bytes a tar gave them kept
   }
 
   private static byte[] readBytes(DataInputStream in) throws IOException {
@@ -854,7 +854,7 @@ final class UpperLayer implements Closeable {
     }
 
     private void writeString(String s) {
-      writeBytes(s.getBytes(StandardCharsets.UTF_8));
+      writeBytes(NameBytes.encode(s));
     }
 
     private void writeBytes(byte[] b) {

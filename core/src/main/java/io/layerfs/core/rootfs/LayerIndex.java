@@ -2,6 +2,7 @@ package io.layerfs.core.rootfs;
 
 import io.layerfs.core.EntryType;
 import io.layerfs.core.internal.HostFiles;
+import io.layerfs.core.internal.NameBytes;
 import io.layerfs.core.internal.PathNames;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -31,7 +32,7 @@ import java.util.zip.CRC32C;
 public final class LayerIndex {
 
   static final byte[] MAGIC = "LFSINDEX".getBytes(StandardCharsets.US_ASCII);
-  static final int VERSION = 2;
+  static final int VERSION = 3;
   static final int HEADER_SIZE = 96;
   static final int ENTRY_SIZE = 72;
   static final int DIR_SIZE = 16;
@@ -548,8 +549,8 @@ public final class LayerIndex {
     if (path.equals("/")) {
       return 0;
     }
-    int d = findDir(PathNames.parent(path).getBytes(StandardCharsets.UTF_8));
-    return d < 0 ? -1 : findIn(d, PathNames.fileName(path).getBytes(StandardCharsets.UTF_8));
+    int d = findDir(NameBytes.encode(PathNames.parent(path)));
+    return d < 0 ? -1 : findIn(d, NameBytes.encode(PathNames.fileName(path)));
   }
 
   /** Entry index of child {@code name} of directory entry {@code dirEntry}, or -1. */
@@ -621,7 +622,7 @@ public final class LayerIndex {
   private String poolString(int off, int len) {
     byte[] b = new byte[len];
     buf.get(poolBase + off, b);
-    return new String(b, StandardCharsets.UTF_8);
+    return NameBytes.decode(b);
   }
 
   @Override

@@ -3,6 +3,7 @@ package io.layerfs.core.rootfs;
 import io.layerfs.core.Digest;
 import io.layerfs.core.EntryType;
 import io.layerfs.core.Limits;
+import io.layerfs.core.internal.NameBytes;
 import io.layerfs.core.internal.PathNames;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -250,7 +251,7 @@ final class LayerIndexBuilder {
     Dir(Rec rec, String pathString) {
       this.rec = rec;
       this.pathString = pathString;
-      this.path = pathString.getBytes(StandardCharsets.UTF_8);
+      this.path = NameBytes.encode(pathString);
     }
   }
 
@@ -286,7 +287,7 @@ final class LayerIndexBuilder {
       } else {
         List<Flat> kids = new ArrayList<>(dirs.get(d).rec.children.size());
         for (Rec r : dirs.get(d).rec.children.values()) {
-          kids.add(new Flat(r, r.name.getBytes(StandardCharsets.UTF_8)));
+          kids.add(new Flat(r, NameBytes.encode(r.name)));
         }
         kids.sort((a, b) -> Arrays.compareUnsigned(a.name, b.name));
         entries.addAll(kids);
@@ -376,7 +377,7 @@ final class LayerIndexBuilder {
       if (ino.link.isEmpty()) {
         entryBuf.putInt(base + 48, -1);
       } else {
-        byte[] lb = ino.link.getBytes(StandardCharsets.UTF_8);
+        byte[] lb = NameBytes.encode(ino.link);
         entryBuf.putInt(base + 48, pool.add(lb));
         entryBuf.putInt(base + 52, lb.length);
       }
@@ -507,7 +508,7 @@ final class LayerIndexBuilder {
       throws IOException {
     Integer id = ids.get(s);
     if (id == null) {
-      byte[] b = s.getBytes(StandardCharsets.UTF_8);
+      byte[] b = NameBytes.encode(s);
       id = strings.size();
       strings.add(new int[] {pool.add(b), b.length});
       ids.put(s, id);

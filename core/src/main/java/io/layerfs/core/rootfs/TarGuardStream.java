@@ -21,7 +21,8 @@ import java.util.zip.CRC32C;
  * starts (checked against the count when Commons Compress returns the entry, so the two parsers
  * cannot silently disagree), and the raw bytes of PAX {@code SCHILY.xattr.*} values, which
  * Commons Compress decodes as UTF-8 and so mangles for binary attributes such as {@code
- * security.capability}.
+ * security.capability}, and of PAX {@code path} and {@code linkpath}, which it decodes likewise:
+ * names that are not UTF-8 keep their bytes ({@link io.layerfs.core.internal.NameBytes}).
  *
  * <p>{@link #skip} reads rather than skips, so a hashing stream below sees every byte.
  */
@@ -33,6 +34,9 @@ final class TarGuardStream extends InputStream {
   private static final String[] TIME_KEYS = {"mtime", "atime", "ctime"};
 
   private static final String XATTR_PREFIX = "SCHILY.xattr.";
+
+  /** The PAX keys whose values are names, kept as bytes: see {@link #entryPaxName}. */
+  static final String[] NAME_KEYS = {"path", "linkpath", "uname", "gname"};
 
   private final InputStream in;
   private final Limits limits;
@@ -54,6 +58,9 @@ final class TarGuardStream extends InputStream {
   private final long[] entryTimes = {NO_TIME, NO_TIME, NO_TIME};
 
   private Map<String, byte[]> entryXattrs = Map.of();
+  // raw PAX values of the keys in NAME_KEYS, by their index there
+  private final byte[][] pendingNames = new byte[NAME_KEYS.length][];
+  private final byte[][] entryNames = new byte[NAME_KEYS.length][];
   private long entryDataStart = -1;
 
   // checksums of file data: the bytes stream through here anyway (package documentation)
@@ -96,6 +103,11 @@ final class TarGuardStream extends InputStream {
   /** Index in {@link #sums} of the first chunk of the last non-meta entry's data. */
   int entryFirstSum() {
     return entryFirstSum;
+  }
+
+  /** The raw PAX value of {@code NAME_KEYS[which]} for the last entry, or null. */
+  byte[] entryPaxName(int which) {
+    return entryNames[which];
   }
 
   /** Raw {@code SCHILY.xattr.*} values of the last entry (key without the prefix). */
@@ -249,6 +261,8 @@ final class TarGuardStream extends InputStream {
         }
         entryXattrs = pendingXattrs == null ? Map.of() : pendingXattrs;
         pendingXattrs = null;
+        System.arraycopy(pendingNames, 0, entryNames, 0, NAME_KEYS.length);
+        java.util.Arrays.fill(pendingNames, null);
         pendingSize = -1;
         System.arraycopy(pendingTimes, 0, entryTimes, 0, 3);
         java.util.Arrays.fill(pendingTimes, NO_TIME);
@@ -304,6 +318,8 @@ final class TarGuardStream extends InputStream {
         pendingSparse = true;
       } else if (!global && (key.equals("mtime") || key.equals("atime") || key.equals("ctime"))) {
         pendingTimes[java.util.Arrays.asList(TIME_KEYS).indexOf(key)] = parseTime(value);
+      } else if (!global && java.util.Arrays.asList(NAME_KEYS).contains(key)) {
+        pendingNames[java.util.Arrays.asList(NAME_KEYS).indexOf(key)] = value;
       } else if (!global && key.startsWith(XATTR_PREFIX)) {
         if (pendingXattrs == null) {
           pendingXattrs = new LinkedHashMap<>();

@@ -3,9 +3,12 @@ package io.layerfs.core.rootfs;
 import io.layerfs.core.Digest;
 import io.layerfs.core.EntryType;
 import io.layerfs.core.Limits;
+import io.layerfs.core.internal.NameBytes;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.attribute.FileTime;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
@@ -27,6 +30,11 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * Limits} on path length, depth and entries (each refused naming the limit and the entry).
  */
 public final class TarIndexer {
+  // indexes in TarGuardStream.NAME_KEYS
+  private static final int PATH = 0;
+  private static final int LINKPATH = 1;
+  private static final int UNAME = 2;
+  private static final int GNAME = 3;
 
   private TarIndexer() {}
 
@@ -46,30 +54,33 @@ public final class TarIndexer {
       throws IOException {
     TarGuardStream guard = new TarGuardStream(uncompressedTar, limits);
     LayerIndexBuilder builder = new LayerIndexBuilder(limits);
-    TarArchiveInputStream tar = new TarArchiveInputStream(guard, "UTF-8");
+    // ISO-8859-1 passes the header's bytes through as chars: names are decoded below, keeping
+    // bytes that are not UTF-8 (NameBytes), where UTF-8 would make each of them '?'
+    TarArchiveInputStream tar = new TarArchiveInputStream(guard, "ISO-8859-1");
     TarArchiveEntry e;
     try {
       while ((e = tar.getNextEntry()) != null) {
+        String name = name(guard, PATH, e.getName());
         long offset = guard.count();
         if (offset != guard.entryDataStart()) {
-          throw new IOException("tar structure is ambiguous near entry '" + e.getName()
+          throw new IOException("tar structure is ambiguous near entry '" + name
               + "' (offset " + offset + " vs " + guard.entryDataStart() + ")");
         }
         if (e.isSparse()) {
-          throw new IOException("sparse tar entries are not supported: '" + e.getName() + "'");
+          throw new IOException("sparse tar entries are not supported: '" + name + "'");
         }
-        LayerIndexBuilder.Inode ino = toInode(e, offset, guard);
+        LayerIndexBuilder.Inode ino = toInode(e, name, offset, guard);
         if (ino == null) {
           continue;
         }
         ino.xattrs = guard.entryXattrs();
-        checkName(e.getName(), "path", limits);
+        checkName(name, "path", limits);
         if (ino.link != null) {
           checkName(ino.link, "link target", limits);
         }
-        builder.add(e.getName(), ino);
+        builder.add(name, ino);
         if (builder.size() > limits.layerEntries()) {
-          throw limits.exceeded("layerEntries", "tar entry '" + shorten(e.getName())
+          throw limits.exceeded("layerEntries", "tar entry '" + shorten(name)
               + "' is entry number " + builder.size() + " of the layer");
         }
       }
@@ -81,11 +92,26 @@ public final class TarIndexer {
     return builder.build(guard.sums(), diffId, guard.count());
   }
 
+  /**
+   * A name of the entry: its PAX record's bytes if it has one (Commons Compress decoded that as
+   * UTF-8), else the header's, which came through as ISO-8859-1.
+   */
+  private static String name(TarGuardStream guard, int key, String headerValue) {
+    byte[] pax = guard.entryPaxName(key);
+    if (pax != null) {
+      return NameBytes.decode(pax);
+    }
+    if (headerValue == null) {
+      return null;
+    }
+    return NameBytes.decode(headerValue.getBytes(StandardCharsets.ISO_8859_1));
+  }
+
   /** Refuses a name longer than {@code pathBytes} or deeper than {@code depth} components. */
   private static void checkName(String name, String what, Limits limits) throws IOException {
     // a char is at most 3 UTF-8 bytes: most names need no encoding to pass
     if ((long) name.length() * 3 > limits.pathBytes()) {
-      int bytes = name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+      int bytes = NameBytes.encode(name).length;
       if (bytes > limits.pathBytes()) {
         throw limits.exceeded("pathBytes", "tar entry '" + shorten(name) + "': its " + what
             + " is " + bytes + " bytes");
@@ -122,7 +148,7 @@ public final class TarIndexer {
         : name.substring(0, 100) + "..." + name.substring(name.length() - 100);
   }
 
-  private static LayerIndexBuilder.Inode toInode(TarArchiveEntry e, long offset,
+  private static LayerIndexBuilder.Inode toInode(TarArchiveEntry e, String name, long offset,
       TarGuardStream guard) throws IOException {
     LayerIndexBuilder.Inode ino = new LayerIndexBuilder.Inode();
     if (e.isLink()) {
@@ -143,13 +169,13 @@ public final class TarIndexer {
       return null; // other types (e.g. GNU volume labels) define no file
     }
     if (e.getSize() < 0) {
-      throw new IOException("negative size for tar entry '" + e.getName() + "'");
+      throw new IOException("negative size for tar entry '" + name + "'");
     }
     ino.mode = e.getMode() & 07777;
     ino.uid = (int) e.getLongUserId();
     ino.gid = (int) e.getLongGroupId();
-    ino.uname = e.getUserName() == null ? "" : e.getUserName();
-    ino.gname = e.getGroupName() == null ? "" : e.getGroupName();
+    ino.uname = Objects.requireNonNullElse(name(guard, UNAME, e.getUserName()), "");
+    ino.gname = Objects.requireNonNullElse(name(guard, GNAME, e.getGroupName()), "");
     ino.mtimeNanos = paxOr(guard, 0, nanos(e.getLastModifiedTime(), 0));
     ino.atimeNanos = paxOr(guard, 1, nanos(e.getLastAccessTime(), LayerIndex.ABSENT_TIME));
     ino.ctimeNanos = paxOr(guard, 2, nanos(e.getStatusChangeTime(), LayerIndex.ABSENT_TIME));
@@ -159,7 +185,8 @@ public final class TarIndexer {
         ino.size = e.getSize();
         ino.firstSum = guard.entryFirstSum();
       }
-      case SYMLINK, HARDLINK -> ino.link = e.getLinkName() == null ? "" : e.getLinkName();
+      case SYMLINK, HARDLINK ->
+          ino.link = Objects.requireNonNullElse(name(guard, LINKPATH, e.getLinkName()), "");
       case CHAR_DEVICE, BLOCK_DEVICE -> {
         ino.devMajor = e.getDevMajor();
         ino.devMinor = e.getDevMinor();
@@ -167,7 +194,7 @@ public final class TarIndexer {
       default -> { }
     }
     if (ino.type == EntryType.SYMLINK) {
-      ino.size = ino.link.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+      ino.size = NameBytes.encode(ino.link).length;
     }
     return ino;
   }

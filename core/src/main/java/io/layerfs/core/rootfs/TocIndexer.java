@@ -4,6 +4,7 @@ import io.layerfs.core.EntryType;
 import io.layerfs.core.estargz.EStargzWriter;
 import io.layerfs.core.estargz.Toc;
 import io.layerfs.core.estargz.TocEntry;
+import io.layerfs.core.internal.NameBytes;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -72,7 +73,7 @@ final class TocIndexer {
         default -> { }
       }
       if (ino.type == EntryType.SYMLINK) {
-        ino.size = ino.link.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        ino.size = NameBytes.encode(ino.link).length;
       }
       builder.add(e.name(), ino);
     }

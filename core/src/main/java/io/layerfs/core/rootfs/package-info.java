@@ -73,14 +73,14 @@
  *       resolved by the merged tree in the layers below. A hard link to a directory is an error.
  * </ul>
  *
- * <h2>The layer index file (format version 2)</h2>
+ * <h2>The layer index file (format version 3)</h2>
  *
  * One little-endian buffer, the same on disk and in memory: a loaded index is a read-only memory
  * map of its file (a heap copy below 64 KiB), read in place, so its heap cost is a few objects
  * whatever the entry count.
  *
  * <pre>
- * header (96)   magic "LFSINDEX" (8), version (int, 2), entryCount, dirCount, stringCount,
+ * header (96)   magic "LFSINDEX" (8), version (int, 3), entryCount, dirCount, stringCount,
  *               linkPairCount, unresolvedCount (ints), extrasLength, poolLength,
  *               totalLength (longs), dataCount, sumCount (ints), blobLength (long),
  *               diffIdOff, diffIdLen (ints: the DiffID string in the pool, "" for none),
@@ -97,7 +97,8 @@
  * (pad to 8)
  * extras        per entry that has any: atime, ctime (longs), devMajor, devMinor, xattr count
  *               (ints), then per xattr: key length, key, value length, value
- * pool          UTF-8 bytes of names, directory paths, link targets and strings
+ * pool          the bytes of names, directory paths, link targets and strings, as the tar
+ *               held them (version 2 had made bytes that are not UTF-8 each a {@code ?})
  * crc32c (4)    over everything before it
  *
  * entry (72)    0 name offset, 4 name length, 8 type code (byte), 9 flags (byte), 10 mode
