@@ -195,7 +195,7 @@ final class DirTree implements FileTree {
       } catch (NoSuchFileException e) {
         return null;
       }
-      return node(absPath, a, root.resolve(path.substring(1)));
+      return node(absPath, a, HostNames.resolve(root, path.substring(1)));
     }
   }
 
@@ -217,9 +217,9 @@ final class DirTree implements FileTree {
     try {
       for (int i = 0; i < names.size(); i++) {
         String name = names.get(i);
-        Path relative = root.getFileSystem().getPath(name);
+        Path relative = HostNames.name(root.getFileSystem(), name);
         path = path + "/" + name;
-        host = host.resolve(name);
+        host = host.resolve(relative);
         PosixFileAttributes a;
         try {
           a = current.stream.getFileAttributeView(relative, PosixFileAttributeView.class,
@@ -257,7 +257,7 @@ final class DirTree implements FileTree {
         SecureDirectoryStream<Path> s = dir.stream.newDirectoryStream(
             root.getFileSystem().getPath("."), LinkOption.NOFOLLOW_LINKS)) {
       for (Path p : s) {
-        out.add(p.getFileName().toString());
+        out.add(HostNames.of(p.getFileName()));
       }
     }
     Collections.sort(out);
@@ -286,7 +286,7 @@ final class DirTree implements FileTree {
       if (special) {
         try {
           // open(2) with O_CREAT keeps the set-id and sticky bits of its mode
-          addSpecialBits(absPath, root.resolve(path.substring(1)), parent.stream, name,
+          addSpecialBits(absPath, HostNames.resolve(root, path.substring(1)), parent.stream, name,
               createMode & 07000);
         } catch (IOException | RuntimeException e) {
           ch.close();
@@ -410,7 +410,7 @@ final class DirTree implements FileTree {
   public void createSymbolicLink(String absLink, String target) throws IOException {
     List<String> names = names(absLink);
     try (Dir parent = dirOrThrow(absLink, names, names.size() - 1)) {
-      Files.createSymbolicLink(hostPath(names), root.getFileSystem().getPath(target));
+      Files.createSymbolicLink(hostPath(names), HostNames.name(root.getFileSystem(), target));
     }
   }
 
@@ -725,7 +725,7 @@ final class DirTree implements FileTree {
         String prefix = path.substring(0, slash);
         OpenDirs.Entry kept = dirs.acquire(prefix);
         Path relative = kept != null ? kept.name
-            : root.getFileSystem().getPath(path.substring(start, slash));
+            : HostNames.name(root.getFileSystem(), path.substring(start, slash));
         BasicFileAttributes a;
         try {
           a = current.stream.getFileAttributeView(relative, statView, NOFOLLOW).readAttributes();
@@ -835,7 +835,7 @@ final class DirTree implements FileTree {
     EntryType type = a.isDirectory() ? EntryType.DIRECTORY
         : a.isSymbolicLink() ? EntryType.SYMLINK
         : a.isRegularFile() ? EntryType.FILE : EntryType.FIFO;
-    String link = type == EntryType.SYMLINK ? Files.readSymbolicLink(hostPath).toString() : "";
+    String link = type == EntryType.SYMLINK ? HostNames.of(Files.readSymbolicLink(hostPath)) : "";
     long ino = a.fileKey() != null ? a.fileKey().hashCode() & 0xffffffffL : 0;
     return new DirNode(absPath, type, mode(a.permissions()), 0, 0,
         nanos(a.lastModifiedTime()), nanos(a.lastAccessTime()), nanos(a.lastModifiedTime()),
@@ -886,7 +886,7 @@ final class DirTree implements FileTree {
       mode |= rootMode;
     }
     if (type == EntryType.SYMLINK) {
-      link = Files.readSymbolicLink(hostPath).toString();
+      link = HostNames.of(Files.readSymbolicLink(hostPath));
     }
     long size = type == EntryType.SYMLINK
         ? link.getBytes(java.nio.charset.StandardCharsets.UTF_8).length
@@ -943,17 +943,17 @@ final class DirTree implements FileTree {
 
   /** The name after {@code slash} in canonical {@code path}, as a relative path. */
   private Path lastName(String path, int slash) {
-    return root.getFileSystem().getPath(path.substring(slash + 1));
+    return HostNames.name(root.getFileSystem(), path.substring(slash + 1));
   }
 
   private Path name(List<String> names) {
-    return root.getFileSystem().getPath(names.get(names.size() - 1));
+    return HostNames.name(root.getFileSystem(), names.get(names.size() - 1));
   }
 
   private Path hostPath(List<String> names) {
     Path p = root;
     for (String n : names) {
-      p = p.resolve(n);
+      p = p.resolve(HostNames.name(p.getFileSystem(), n));
     }
     return p;
   }

@@ -137,6 +137,32 @@ class LayerFsMountsTest {
     assertEquals("data", Files.readString(host.resolve("dir/f")));
   }
 
+  /**
+   * A host file whose name is not UTF-8 (made here through a file URI, the JDK's one way to such
+   * a name): listed, read, written, linked and renamed with its bytes, each byte that is not UTF-8
+   * an escape in layerfs. It was listed with U+FFFD and could not be opened; a write of such a
+   * name threw InvalidPathException.
+   */
+  @Test
+  void hostNamesThatAreNotUtf8KeepTheirBytes() throws IOException {
+    Files.writeString(Path.of(URI.create(host.toUri() + "h%E9")), "host");
+    try (FileSystem fs = open("bytes", List.of("type=bind,source=" + host + ",target=/h"))) {
+      Path listed;
+      try (Stream<Path> s = Files.list(fs.getPath("/h"))) {
+        listed = s.findFirst().orElseThrow();
+      }
+      assertEquals(fs.getPath("/h/h\udce9"), listed);
+      assertEquals("host", Files.readString(listed));
+      Files.writeString(fs.getPath("/h/d\udcff"), "written");
+      Files.createSymbolicLink(fs.getPath("/h/ln\udce7"), fs.getPath("d\udcff"));
+      assertEquals(fs.getPath("d\udcff"), Files.readSymbolicLink(fs.getPath("/h/ln\udce7")));
+      Files.move(fs.getPath("/h/h\udce9"), fs.getPath("/h/moved\udce8"));
+    }
+    assertEquals("written", Files.readString(Path.of(URI.create(host.toUri() + "d%FF"))));
+    assertEquals("written", Files.readString(Path.of(URI.create(host.toUri() + "ln%E7"))));
+    assertEquals("host", Files.readString(Path.of(URI.create(host.toUri() + "moved%E8"))));
+  }
+
   @Test
   void theEnvKeyTakesAListOrOneSpecPerLine() throws IOException {
     try (FileSystem fs = open("lines", "type=volume,source=v,target=/v\n\n"
