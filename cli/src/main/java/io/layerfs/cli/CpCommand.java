@@ -1,5 +1,6 @@
 package io.layerfs.cli;
 
+import io.layerfs.core.internal.HostNames;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -198,14 +199,14 @@ final class CpCommand implements CliCommand {
         throw new NoSuchFileException(dstText, null,
             dstText + ": the destination directory must exist");
       }
-      Path target = dstExists && Files.isDirectory(dst) ? dst.resolve(name(src)) : dst;
+      Path target = dstExists && Files.isDirectory(dst) ? child(dst, name(src)) : dst;
       copyEntry(src, target, followLink);
       return;
     }
     if (dstExists && !Files.isDirectory(dst)) {
       throw new NotDirectoryException(dstText + ": cannot copy a directory to a file");
     }
-    Path root = !dstExists || contents ? dst : dst.resolve(name(src));
+    Path root = !dstExists || contents ? dst : child(dst, name(src));
     Path from = followLink ? src.toRealPath() : src;
     Files.walkFileTree(from, new SimpleFileVisitor<>() {
       @Override
@@ -250,8 +251,8 @@ final class CpCommand implements CliCommand {
     }
     if (a.isSymbolicLink()) {
       // the target as written: it resolves in the destination's own namespace
-      Files.createSymbolicLink(dst, dst.getFileSystem().getPath(
-          Files.readSymbolicLink(src).toString()));
+      Files.createSymbolicLink(dst, HostNames.name(dst.getFileSystem(),
+          HostNames.of(Files.readSymbolicLink(src))));
     } else if (a.isDirectory()) {
       Files.createDirectories(dst);
     } else if (a.isRegularFile()) {
@@ -316,9 +317,17 @@ final class CpCommand implements CliCommand {
   private static Path resolve(Path root, Path relative) {
     Path p = root;
     for (Path part : relative) {
-      p = p.resolve(part.toString());
+      p = child(p, HostNames.of(part));
     }
     return p;
+  }
+
+  /**
+   * {@code dir}'s child {@code name}, a name's bytes kept between the host and layerfs (the host
+   * has no string for a name that is not UTF-8; layerfs has one: HostNames).
+   */
+  private static Path child(Path dir, String name) {
+    return dir.resolve(HostNames.name(dir.getFileSystem(), name));
   }
 
   private static String name(Path p) {
@@ -326,6 +335,6 @@ final class CpCommand implements CliCommand {
     if (n == null) {
       throw new IllegalArgumentException("cannot copy the root " + p + " as a file");
     }
-    return n.toString();
+    return HostNames.of(n);
   }
 }

@@ -61,6 +61,29 @@ class CpCommandTest {
     T apply(A a) throws IOException;
   }
 
+  /**
+   * Host names that are not UTF-8 (made through file URIs, the JDK's one way to them) go into
+   * the container and back with their bytes; they were each U+FFFD, and two such names one file.
+   */
+  @Test
+  void namesThatAreNotUtf8AreCopiedWithTheirBytesBothWays() throws IOException {
+    Path latin1 = Files.createDirectories(Path.of(URI.create(host.toUri() + "latin%E9")));
+    Files.writeString(Path.of(URI.create(latin1.toUri() + "a%E8")), "e8");
+    Files.writeString(Path.of(URI.create(latin1.toUri() + "a%E7")), "e7");
+    Files.createSymbolicLink(Path.of(URI.create(latin1.toUri() + "ln%FF")),
+        Path.of(URI.create("file:///a%E8")).getFileName());
+    assertEquals(0, run("cp", host.toString() + "/.", "web:/srv").code());
+    assertEquals(List.of("e7", "e8", "a\udce8"), inContainer(fs -> List.of(
+        Files.readString(fs.getPath("/srv/latin\udce9/a\udce7")),
+        Files.readString(fs.getPath("/srv/latin\udce9/a\udce8")),
+        Files.readSymbolicLink(fs.getPath("/srv/latin\udce9/ln\udcff")).toString())));
+    Path out = dir.resolve("out");
+    assertEquals(0, run("cp", "web:/srv", out.toString()).code());
+    Path back = Path.of(URI.create(out.toUri() + "latin%E9/"));
+    assertEquals("e7", Files.readString(Path.of(URI.create(back.toUri() + "a%E7"))));
+    assertEquals("e8", Files.readString(Path.of(URI.create(back.toUri() + "ln%FF"))));
+  }
+
   @Test
   void devicesAndFifosAreSkippedAndNamedAndTheRestIsCopiedWithExitOne() throws IOException {
     Path devStore = dir.resolve("devstore");

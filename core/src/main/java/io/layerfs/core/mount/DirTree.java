@@ -5,6 +5,7 @@ import io.layerfs.core.FileHandle;
 import io.layerfs.core.FileTree;
 import io.layerfs.core.Layer;
 import io.layerfs.core.Node;
+import io.layerfs.core.internal.HostNames;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;

@@ -1,6 +1,5 @@
-package io.layerfs.core.mount;
+package io.layerfs.core.internal;
 
-import io.layerfs.core.internal.NameBytes;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.nio.file.FileSystem;
@@ -8,21 +7,21 @@ import java.nio.file.FileSystems;
 import java.nio.file.Path;
 
 /**
- * A mount's names between layerfs and the host's paths, bytes kept. The JDK keeps a host name's
+ * Names between layerfs and the host's paths (mounts, {@code layerfs cp}), bytes kept. The JDK keeps a host name's
  * bytes in its {@code Path} but gives no string of them: {@code toString} makes each byte that
  * is not UTF-8 a U+FFFD, and a string with layerfs's escapes ({@link NameBytes}) is no path at
  * all. A {@code file:} URI carries the bytes both ways ({@code %E9}), so names with such bytes
  * go through one; the others, nearly all, are plain strings. Jimfs (tmpfs mounts) takes any
  * string as it is.
  */
-final class HostNames {
+public final class HostNames {
   private static final FileSystem HOST = FileSystems.getDefault();
   private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
   private HostNames() {}
 
   /** The path of {@code relative} (names joined by {@code /}, no {@code ..}) below {@code dir}. */
-  static Path resolve(Path dir, String relative) {
+  public static Path resolve(Path dir, String relative) {
     if (dir.getFileSystem() != HOST || !hasEscape(relative)) {
       return dir.resolve(relative);
     }
@@ -36,7 +35,7 @@ final class HostNames {
   }
 
   /** The path of one name, or of a link's target (names joined by {@code /}), in {@code fs}. */
-  static Path name(FileSystem fs, String name) {
+  public static Path name(FileSystem fs, String name) {
     if (fs != HOST || !hasEscape(name)) {
       return fs.getPath(name);
     }
@@ -56,7 +55,7 @@ final class HostNames {
   }
 
   /** The layerfs string of a host path's name or of a link's target read from the host. */
-  static String of(Path path) {
+  public static String of(Path path) {
     String s = path.toString();
     if (path.getFileSystem() != HOST || s.indexOf('\uFFFD') < 0) {
       return s;
