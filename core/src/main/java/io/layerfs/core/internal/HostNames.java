@@ -7,12 +7,12 @@ import java.nio.file.FileSystems;
 import java.nio.file.Path;
 
 /**
- * Names between layerfs and the host's paths (mounts, {@code layerfs cp}), bytes kept. The JDK keeps a host name's
- * bytes in its {@code Path} but gives no string of them: {@code toString} makes each byte that
- * is not UTF-8 a U+FFFD, and a string with layerfs's escapes ({@link NameBytes}) is no path at
- * all. A {@code file:} URI carries the bytes both ways ({@code %E9}), so names with such bytes
- * go through one; the others, nearly all, are plain strings. Jimfs (tmpfs mounts) takes any
- * string as it is.
+ * Names between layerfs and the host's paths (mounts, {@code layerfs cp}), bytes kept. The JDK
+ * keeps a host name's bytes in its {@code Path} but gives no string of them: {@code toString}
+ * makes each byte that is not UTF-8 a U+FFFD, and a string with layerfs's escapes ({@link
+ * NameBytes}) is no path at all. A {@code file:} URI carries the bytes both ways ({@code %E9}),
+ * so names with such bytes go through one; the others, nearly all, are plain strings. Jimfs
+ * (tmpfs mounts) takes any string as it is.
  */
 public final class HostNames {
   private static final FileSystem HOST = FileSystems.getDefault();
