@@ -33,7 +33,7 @@ public final class NameBytes {
   /** The name held in {@code len} bytes of {@code b} from {@code off}. */
   public static String decode(byte[] b, int off, int len) {
     String s = new String(b, off, len, StandardCharsets.UTF_8);
-    // malformed input decodes to U+FFFD; a name without one (most: ASCII is never) was UTF-8
+    // malformed input decodes to U+FFFD: a name without one (nearly all of them) was UTF-8
     return s.indexOf('\uFFFD') < 0 ? s : decodeEscaping(ByteBuffer.wrap(b, off, len));
   }
 

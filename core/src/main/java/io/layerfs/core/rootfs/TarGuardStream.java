@@ -318,8 +318,8 @@ final class TarGuardStream extends InputStream {
         pendingSparse = true;
       } else if (!global && (key.equals("mtime") || key.equals("atime") || key.equals("ctime"))) {
         pendingTimes[java.util.Arrays.asList(TIME_KEYS).indexOf(key)] = parseTime(value);
-      } else if (!global && java.util.Arrays.asList(NAME_KEYS).contains(key)) {
-        pendingNames[java.util.Arrays.asList(NAME_KEYS).indexOf(key)] = value;
+      } else if (!global && nameKey(key) >= 0) {
+        pendingNames[nameKey(key)] = value;
       } else if (!global && key.startsWith(XATTR_PREFIX)) {
         if (pendingXattrs == null) {
           pendingXattrs = new LinkedHashMap<>();
@@ -328,6 +328,16 @@ final class TarGuardStream extends InputStream {
       }
       i = recEnd;
     }
+  }
+
+  /** The index of {@code key} in {@link #NAME_KEYS}, or -1. */
+  private static int nameKey(String key) {
+    for (int i = 0; i < NAME_KEYS.length; i++) {
+      if (NAME_KEYS[i].equals(key)) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   /** Decimal seconds ("-12.5", "1700000000.123456789") to nanoseconds; NO_TIME if malformed. */
