@@ -60,6 +60,8 @@ final class LayerCheck {
     LayerIndex index;
     try {
       index = LayerIndex.read(indexPath);
+    } catch (LayerIndex.OtherVersion e) {
+      return problems; // written by another version of layerfs: the next use rebuilds it
     } catch (IOException e) {
       problems.add("the layer index does not load: " + e.getMessage());
       return problems;

@@ -33,6 +33,15 @@ public final class LayerIndex {
 
   static final byte[] MAGIC = "LFSINDEX".getBytes(StandardCharsets.US_ASCII);
   static final int VERSION = 3;
+
+  /** An index another version of layerfs wrote: not damage, its next use rebuilds it. */
+  static final class OtherVersion extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    OtherVersion(String message) {
+      super(message);
+    }
+  }
   static final int HEADER_SIZE = 96;
   static final int ENTRY_SIZE = 72;
   static final int DIR_SIZE = 16;
@@ -88,7 +97,7 @@ public final class LayerIndex {
     }
     int version = buf.getInt(8);
     if (version != VERSION) {
-      throw new IOException(name + ": layer index format version " + version + ", expected "
+      throw new OtherVersion(name + ": layer index format version " + version + ", expected "
           + VERSION);
     }
     entryCount = buf.getInt(12);

@@ -451,6 +451,26 @@ class LayerStoreIntegrityTest {
     }
   }
 
+  /**
+   * An index an earlier layerfs wrote (format version 2, which lost names' bytes that are not
+   * UTF-8) is no damage for fsck; the next use rebuilds it in this version's format.
+   */
+  @Test
+  void anIndexOfAnotherVersionIsRebuiltAndNoProblem() throws IOException {
+    Layer layer = build(Compression.GZIP);
+    dataOffset("/etc/big"); // the index is written
+    try (LayerStore layers = new LayerStore(store)) {
+      Path index = layers.indexPath(layer.diffId());
+      byte[] bytes = Files.readAllBytes(index);
+      ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 2);
+      Files.write(index, bytes);
+      assertEquals(List.of(), layers.verify(layer));
+      assertArrayEquals(big, readAll(RootFs.open(store, layers, manifest), "/etc/big"));
+      assertEquals(LayerIndex.VERSION, ByteBuffer.wrap(Files.readAllBytes(index))
+          .order(ByteOrder.LITTLE_ENDIAN).getInt(8), "rebuilt");
+    }
+  }
+
   @Test
   void rebuildFromADamagedCompressedBlobKeepsTheGoodUncompressedOne() throws IOException {
     Layer layer = build(Compression.GZIP);
