@@ -1,5 +1,6 @@
 package io.layerfs.core.lazy;
 
+import io.layerfs.core.internal.NameBytes;
 import java.util.EnumSet;
 import java.util.List;
 
@@ -67,6 +68,10 @@ final class TarNames {
 
   /** Compares two cleaned tar names (no leading or trailing slash) in {@code order}. */
   static int compare(Order order, String a, String b) {
+    if (hasSurrogate(a) || hasSurrogate(b)) {
+      // a byte that is not UTF-8 (NameBytes) sorts by its byte, not by its escape's code point
+      return compareBytes(order, NameBytes.encode(a), NameBytes.encode(b));
+    }
     int i = 0;
     int j = 0;
     while (true) {
@@ -90,5 +95,29 @@ final class TarNames {
       i += Character.charCount(ca);
       j += Character.charCount(cb);
     }
+  }
+
+  private static int compareBytes(Order order, byte[] a, byte[] b) {
+    for (int i = 0; i < a.length && i < b.length; i++) {
+      if (a[i] != b[i]) {
+        if (order == Order.WALK && a[i] == '/') {
+          return -1;
+        }
+        if (order == Order.WALK && b[i] == '/') {
+          return 1;
+        }
+        return Integer.compare(a[i] & 0xff, b[i] & 0xff);
+      }
+    }
+    return Integer.compare(a.length, b.length);
+  }
+
+  private static boolean hasSurrogate(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (Character.isSurrogate(s.charAt(i))) {
+        return true;
+      }
+    }
+    return false;
   }
 }
