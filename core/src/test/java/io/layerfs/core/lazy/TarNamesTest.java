@@ -34,7 +34,8 @@ class TarNamesTest {
   @Test
   void anEscapedByteSortsAsItsByte() {
     assertEquals(-1, Integer.signum(TarNames.compare(TarNames.Order.PATH, "\udc80", "\u00e9")));
-    assertEquals(1, Integer.signum(TarNames.compare(TarNames.Order.PATH, "\udcff", "\ud83d\ude00")));
+    String smile = "\ud83d\ude00"; // F0 9F 98 80, below the byte FF
+    assertEquals(1, Integer.signum(TarNames.compare(TarNames.Order.PATH, "\udcff", smile)));
     // in a walk a separator still ends a component first
     assertEquals(-1, Integer.signum(TarNames.compare(TarNames.Order.WALK, "a/\udce9", "a\udc80")));
   }
