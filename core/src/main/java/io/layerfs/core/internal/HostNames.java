@@ -22,7 +22,7 @@ public final class HostNames {
 
   /** The path of {@code relative} (names joined by {@code /}, no {@code ..}) below {@code dir}. */
   public static Path resolve(Path dir, String relative) {
-    if (dir.getFileSystem() != HOST || !hasEscape(relative)) {
+    if (dir.getFileSystem() != HOST || !NameBytes.hasEscape(relative)) {
       return dir.resolve(relative);
     }
     Path p = dir;
@@ -36,7 +36,7 @@ public final class HostNames {
 
   /** The path of one name, or of a link's target (names joined by {@code /}), in {@code fs}. */
   public static Path name(FileSystem fs, String name) {
-    if (fs != HOST || !hasEscape(name)) {
+    if (fs != HOST || !NameBytes.hasEscape(name)) {
       return fs.getPath(name);
     }
     Path p = name.startsWith("/") ? fs.getPath("/") : null;
@@ -46,7 +46,7 @@ public final class HostNames {
       }
       // the URI's path is absolute; its file name is the one name, bytes kept (no ".." here
       // is touched: each part is resolved as it is)
-      Path one = hasEscape(part)
+      Path one = NameBytes.hasEscape(part)
           ? Path.of(URI.create("file:///" + percentEncoded(NameBytes.encode(part)))).getFileName()
           : fs.getPath(part);
       p = p == null ? one : p.resolve(one);
@@ -68,15 +68,6 @@ public final class HostNames {
     }
     byte[] bytes = percentDecoded(path.isAbsolute() ? raw : raw.substring(1));
     return NameBytes.decode(bytes);
-  }
-
-  private static boolean hasEscape(String s) {
-    for (int i = 0; i < s.length(); i++) {
-      if (NameBytes.isEscape(s.charAt(i))) {
-        return true;
-      }
-    }
-    return false;
   }
 
   private static String percentEncoded(byte[] bytes) {

@@ -91,7 +91,18 @@ public final class NameBytes {
     return !escapes || decode(encode(name)).equals(name);
   }
 
-  private static boolean hasSurrogate(String s) {
+  /** Whether {@code s} holds an escape: a byte of a name that is not UTF-8. */
+  public static boolean hasEscape(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (isEscape(s.charAt(i))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether {@code s} holds a surrogate (an escape, or half of a pair). */
+  public static boolean hasSurrogate(String s) {
     for (int i = 0; i < s.length(); i++) {
       if (Character.isSurrogate(s.charAt(i))) {
         return true;

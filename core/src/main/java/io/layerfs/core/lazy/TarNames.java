@@ -68,7 +68,7 @@ final class TarNames {
 
   /** Compares two cleaned tar names (no leading or trailing slash) in {@code order}. */
   static int compare(Order order, String a, String b) {
-    if (hasSurrogate(a) || hasSurrogate(b)) {
+    if (NameBytes.hasSurrogate(a) || NameBytes.hasSurrogate(b)) {
       // a byte that is not UTF-8 (NameBytes) sorts by its byte, not by its escape's code point
       return compareBytes(order, NameBytes.encode(a), NameBytes.encode(b));
     }
@@ -110,14 +110,5 @@ final class TarNames {
       }
     }
     return Integer.compare(a.length, b.length);
-  }
-
-  private static boolean hasSurrogate(String s) {
-    for (int i = 0; i < s.length(); i++) {
-      if (Character.isSurrogate(s.charAt(i))) {
-        return true;
-      }
-    }
-    return false;
   }
 }
