@@ -80,8 +80,8 @@ public final class Main implements CliCommand {
 
   public static void main(String[] args) {
     OutputStream stdout = StandardOutput.ofProcess();
-    System.exit(run(args, StandardOutput.text(stdout), new PrintWriter(System.err, true),
-        System.getenv(), stdout));
+    System.exit(run(RawArguments.of(args), StandardOutput.text(stdout),
+        new PrintWriter(System.err, true), System.getenv(), stdout));
   }
 
   /** Runs the command line and returns its exit code; used by tests as well. */

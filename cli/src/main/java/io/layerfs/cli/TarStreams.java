@@ -1,9 +1,11 @@
 package io.layerfs.cli;
 
+import io.layerfs.core.internal.NameBytes;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -36,8 +38,10 @@ final class TarStreams {
     Path from = followLink ? src.toRealPath() : src;
     Path name = src.getFileName();
     String base = name == null ? "" : name.toString();
-    try (TarArchiveOutputStream tar = new TarArchiveOutputStream(shield(out), "UTF-8")) {
-      tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+    // names as their bytes, each an ISO-8859-1 char, and long ones as GNU long names, which
+    // hold bytes as they are: PAX records would encode the chars as UTF-8 (NameBytes)
+    try (TarArchiveOutputStream tar = new TarArchiveOutputStream(shield(out), "ISO-8859-1")) {
+      tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_GNU);
       tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
       Files.walkFileTree(from, new SimpleFileVisitor<>() {
         @Override
@@ -57,6 +61,11 @@ final class TarStreams {
     }
   }
 
+  /** A name's bytes, each as the ISO-8859-1 char the tar's encoding writes as that byte. */
+  private static String bytesOf(String name) {
+    return new String(NameBytes.encode(name), StandardCharsets.ISO_8859_1);
+  }
+
   private static String nameOf(String base, Path relative) {
     String rel = relative.toString();
     if (base.isEmpty()) {
@@ -69,10 +78,10 @@ final class TarStreams {
       BasicFileAttributes a) throws IOException {
     TarArchiveEntry e;
     if (a.isSymbolicLink()) {
-      e = new TarArchiveEntry(name, TarArchiveEntry.LF_SYMLINK);
-      e.setLinkName(Files.readSymbolicLink(p).toString());
+      e = new TarArchiveEntry(bytesOf(name), TarArchiveEntry.LF_SYMLINK);
+      e.setLinkName(bytesOf(Files.readSymbolicLink(p).toString()));
     } else if (a.isDirectory() || a.isRegularFile()) {
-      e = new TarArchiveEntry(name);
+      e = new TarArchiveEntry(bytesOf(name));
       if (a.isRegularFile()) {
         e.setSize(a.size());
       }
@@ -105,7 +114,7 @@ final class TarStreams {
       case 0010000 -> TarArchiveEntry.LF_FIFO;
       default -> throw new IOException(p + ": a socket has no tar entry");
     };
-    TarArchiveEntry e = new TarArchiveEntry(name, flag);
+    TarArchiveEntry e = new TarArchiveEntry(bytesOf(name), flag);
     if (flag != TarArchiveEntry.LF_FIFO) {
       long rdev = (Long) Files.getAttribute(p, "unix:rdev", LinkOption.NOFOLLOW_LINKS);
       e.setDevMajor((int) (((rdev >>> 8) & 0xfff) | ((rdev >>> 32) & ~0xfffL)));

@@ -77,6 +77,24 @@ class CpCommandTest {
         Files.readString(fs.getPath("/srv/latin\udce9/a\udce7")),
         Files.readString(fs.getPath("/srv/latin\udce9/a\udce8")),
         Files.readSymbolicLink(fs.getPath("/srv/latin\udce9/ln\udcff")).toString())));
+    // to standard output, a tar of the names' bytes (a long one a GNU long name, bytes kept)
+    String longName = "\u00e9".repeat(60) + "\udce9";
+    Files.writeString(Path.of(URI.create(latin1.toUri() + "%C3%A9".repeat(60) + "%E9")), "l");
+    assertEquals(0, run("cp", host.toString() + "/.", "web:/srv").code());
+    java.io.ByteArrayOutputStream tar = new java.io.ByteArrayOutputStream();
+    assertEquals(0, Main.run(new String[] {"--store", store.toString(), "cp", "web:/srv", "-"},
+        new java.io.PrintWriter(new java.io.StringWriter()),
+        new java.io.PrintWriter(new java.io.StringWriter()), System.getenv(), tar));
+    List<String> names = new java.util.ArrayList<>();
+    try (var in = new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(
+        new java.io.ByteArrayInputStream(tar.toByteArray()), "ISO-8859-1")) {
+      for (var e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+        names.add(io.layerfs.core.internal.NameBytes.decode(
+            e.getName().getBytes(java.nio.charset.StandardCharsets.ISO_8859_1)));
+      }
+    }
+    assertTrue(names.containsAll(List.of("srv/latin\udce9/a\udce8", "srv/latin\udce9/ln\udcff",
+        "srv/latin\udce9/" + longName)), names.toString());
     Path out = dir.resolve("out");
     assertEquals(0, run("cp", "web:/srv", out.toString()).code());
     Path back = Path.of(URI.create(out.toUri() + "latin%E9/"));

@@ -166,4 +166,52 @@ class StandardOutputTest {
     expected[8] = 'b';
     assertArrayEquals(expected, bytes.toByteArray());
   }
+
+  /**
+   * A name that is not UTF-8 given on the command line ({@code $'...'} in bash) names its file:
+   * the JVM decodes such bytes as U+FFFD, and RawArguments takes them from /proc/self/cmdline.
+   */
+  @Test
+  void aNameThatIsNotUtf8OnTheCommandLineNamesItsFile() throws Exception {
+    java.io.ByteArrayOutputStream tar = new java.io.ByteArrayOutputStream();
+    try (var out = new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(
+        tar, 512, "ISO-8859-1")) {
+      for (String name : List.of("caf\u00e9", "caf\u00e8")) {
+        byte[] data = name.getBytes(StandardCharsets.ISO_8859_1);
+        var e = new org.apache.commons.compress.archivers.tar.TarArchiveEntry(name);
+        e.setSize(data.length);
+        out.putArchiveEntry(e);
+        out.write(data);
+        out.closeArchiveEntry();
+      }
+    }
+    try (var s = io.layerfs.core.store.Store.open(store)) {
+      s.importRootfs(new java.io.ByteArrayInputStream(tar.toByteArray()), "t.tar", "args:1");
+    }
+    List<String> command = new ArrayList<>(layerfs(List.of("cat", "args:1")).command());
+    String script = command.stream().map(a -> "'" + a + "'")
+        .collect(java.util.stream.Collectors.joining(" ")) + " $'/caf\\xe9'";
+    Process p = new ProcessBuilder("bash", "-c", script).start();
+    byte[] out = p.getInputStream().readAllBytes();
+    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+    assertEquals(0, p.exitValue(), err);
+    assertArrayEquals("caf\u00e9".getBytes(StandardCharsets.ISO_8859_1), out);
+  }
+
+  /** Only an argument the JVM gave but for bytes it could not decode is taken from the bytes. */
+  @Test
+  void rawArgumentsReplaceOnlyWhatTheJvmCouldNotDecode() {
+    List<byte[]> cmdline = List.of("java".getBytes(StandardCharsets.UTF_8),
+        "cat".getBytes(StandardCharsets.UTF_8), new byte[] {'/', 'a', (byte) 0xe9},
+        new byte[] {'b', (byte) 0xff});
+    assertArrayEquals(new String[] {"cat", "/a\udce9", "b\ufffd"}, RawArguments.of(
+        new String[] {"cat", "/a\ufffd", "b\ufffd"}, List.of(cmdline.get(0), cmdline.get(1),
+            cmdline.get(2), "c".getBytes(StandardCharsets.UTF_8))));
+    assertArrayEquals(new String[] {"cat", "/a\udce9", "b\udcff"}, RawArguments.of(
+        new String[] {"cat", "/a\ufffd", "b\ufffd"}, cmdline));
+    // a real U+FFFD stays one
+    assertArrayEquals(new String[] {"\ufffd"}, RawArguments.of(new String[] {"\ufffd"},
+        List.of("\ufffd".getBytes(StandardCharsets.UTF_8))));
+  }
 }
