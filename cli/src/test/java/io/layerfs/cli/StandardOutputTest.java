@@ -126,17 +126,7 @@ class StandardOutputTest {
    */
   @Test
   void namesThatAreNotUtf8ArePrintedAsTheirBytes() throws Exception {
-    java.io.ByteArrayOutputStream tar = new java.io.ByteArrayOutputStream();
-    try (var out = new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(
-        tar, 512, "ISO-8859-1")) {
-      for (String name : List.of("caf\u00e9", "caf?", "\u00e9t\u00e9")) {
-        out.putArchiveEntry(new org.apache.commons.compress.archivers.tar.TarArchiveEntry(name));
-        out.closeArchiveEntry();
-      }
-    }
-    try (var s = io.layerfs.core.store.Store.open(store)) {
-      s.importRootfs(new java.io.ByteArrayInputStream(tar.toByteArray()), "t.tar", "latin1:1");
-    }
+    importLatin1("latin1:1", List.of("caf\u00e9", "caf?", "\u00e9t\u00e9"));
     Process p = layerfs(List.of("ls", "latin1:1", "/")).start();
     byte[] out = p.getInputStream().readAllBytes();
     assertTrue(p.waitFor(60, TimeUnit.SECONDS));
@@ -173,21 +163,7 @@ class StandardOutputTest {
    */
   @Test
   void aNameThatIsNotUtf8OnTheCommandLineNamesItsFile() throws Exception {
-    java.io.ByteArrayOutputStream tar = new java.io.ByteArrayOutputStream();
-    try (var out = new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(
-        tar, 512, "ISO-8859-1")) {
-      for (String name : List.of("caf\u00e9", "caf\u00e8")) {
-        byte[] data = name.getBytes(StandardCharsets.ISO_8859_1);
-        var e = new org.apache.commons.compress.archivers.tar.TarArchiveEntry(name);
-        e.setSize(data.length);
-        out.putArchiveEntry(e);
-        out.write(data);
-        out.closeArchiveEntry();
-      }
-    }
-    try (var s = io.layerfs.core.store.Store.open(store)) {
-      s.importRootfs(new java.io.ByteArrayInputStream(tar.toByteArray()), "t.tar", "args:1");
-    }
+    importLatin1("args:1", List.of("caf\u00e9", "caf\u00e8"));
     List<String> command = new ArrayList<>(layerfs(List.of("cat", "args:1")).command());
     String script = command.stream().map(a -> "'" + a + "'")
         .collect(java.util.stream.Collectors.joining(" ")) + " $'/caf\\xe9'";
@@ -213,5 +189,27 @@ class StandardOutputTest {
     // a real U+FFFD stays one
     assertArrayEquals(new String[] {"\ufffd"}, RawArguments.of(new String[] {"\ufffd"},
         List.of("\ufffd".getBytes(StandardCharsets.UTF_8))));
+  }
+
+  /**
+   * Imports an image of files named by the bytes of {@code names} (each char below U+0100 one
+   * byte, so "caf\u00e9" is not UTF-8), each holding those bytes.
+   */
+  private static void importLatin1(String tag, List<String> names) throws IOException {
+    java.io.ByteArrayOutputStream tar = new java.io.ByteArrayOutputStream();
+    try (var out = new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(
+        tar, 512, "ISO-8859-1")) {
+      for (String name : names) {
+        byte[] data = name.getBytes(StandardCharsets.ISO_8859_1);
+        var e = new org.apache.commons.compress.archivers.tar.TarArchiveEntry(name);
+        e.setSize(data.length);
+        out.putArchiveEntry(e);
+        out.write(data);
+        out.closeArchiveEntry();
+      }
+    }
+    try (var s = io.layerfs.core.store.Store.open(store)) {
+      s.importRootfs(new java.io.ByteArrayInputStream(tar.toByteArray()), "t.tar", tag);
+    }
   }
 }
