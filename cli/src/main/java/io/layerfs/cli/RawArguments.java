@@ -2,6 +2,7 @@ package io.layerfs.cli;
 
 import io.layerfs.core.internal.NameBytes;
 import java.io.IOException;
+import java.nio.charset.Charset;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -11,8 +12,8 @@ import java.util.List;
  * The command line's arguments with the bytes the JVM could not decode. The JVM makes each byte
  * of an argument that is not UTF-8 a U+FFFD, so {@code layerfs cat IMG $'/caf\xe9.txt'} named no
  * file; Linux keeps the arguments' bytes in {@code /proc/self/cmdline}, whose last entries are
- * the program's arguments. An argument is taken from there only when it is the one the JVM gave
- * but for those bytes; anywhere else (no {@code /proc}, another layout) the JVM's stand.
+ * the program's arguments. An argument is taken from there only when the JVM's own decoding of
+ * those bytes gave it; anywhere else (no {@code /proc}, another layout) the JVM's stand.
  */
 final class RawArguments {
   private static final Path CMDLINE = Path.of("/proc/self/cmdline");
@@ -41,26 +42,26 @@ final class RawArguments {
     if (cmdline.size() < args.length) {
       return args;
     }
+    Charset jvm = jvmCharset();
     String[] out = args.clone();
     int first = cmdline.size() - args.length;
     for (int i = 0; i < args.length; i++) {
-      String exact = NameBytes.decode(cmdline.get(first + i));
-      if (!exact.equals(args[i]) && sameButUndecoded(args[i], exact)) {
-        out[i] = exact;
+      byte[] raw = cmdline.get(first + i);
+      // these bytes are this argument if the JVM's own decoding of them gave it
+      if (args[i].indexOf('\uFFFD') >= 0 && new String(raw, jvm).equals(args[i])) {
+        out[i] = NameBytes.decode(raw);
       }
     }
     return out;
   }
 
-  /** Whether {@code decoded} is {@code exact} but for the bytes the JVM could not decode. */
-  private static boolean sameButUndecoded(String decoded, String exact) {
-    StringBuilder kept = new StringBuilder(exact.length());
-    for (int i = 0; i < exact.length(); i++) {
-      if (!NameBytes.isEscape(exact.charAt(i))) {
-        kept.append(exact.charAt(i));
-      }
+  /** The charset the JVM decoded its arguments with. */
+  private static Charset jvmCharset() {
+    try {
+      return Charset.forName(System.getProperty("sun.jnu.encoding"));
+    } catch (RuntimeException e) {
+      return Charset.defaultCharset();
     }
-    return decoded.replace("\uFFFD", "").contentEquals(kept) && !kept.toString().equals(exact);
   }
 
   private static List<byte[]> entries(byte[] cmdline) {
