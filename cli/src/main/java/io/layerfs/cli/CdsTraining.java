@@ -98,7 +98,9 @@ final class CdsTraining {
   private static void run(PrintWriter sink, String store, String... args) {
     String[] line = Stream.concat(Stream.of("--store", store), Stream.of(args))
         .toArray(String[]::new);
-    int code = Main.run(line, sink, sink, Map.of(), OutputStream.nullOutputStream());
+    // as main() takes its arguments, so that their class is archived too
+    int code = Main.run(RawArguments.of(line), sink, sink, Map.of(),
+        OutputStream.nullOutputStream());
     if (code != 0 && !args[0].equals("no-such-command")) {
       System.err.println("layerfs: training run " + String.join(" ", line) + " exited " + code);
     }
