@@ -22,16 +22,7 @@ public final class HostNames {
 
   /** The path of {@code relative} (names joined by {@code /}, no {@code ..}) below {@code dir}. */
   public static Path resolve(Path dir, String relative) {
-    if (dir.getFileSystem() != HOST || !NameBytes.hasEscape(relative)) {
-      return dir.resolve(relative);
-    }
-    Path p = dir;
-    for (String name : relative.split("/")) {
-      if (!name.isEmpty()) {
-        p = p.resolve(name(HOST, name));
-      }
-    }
-    return p;
+    return dir.resolve(name(dir.getFileSystem(), relative));
   }
 
   /** The path of one name, or of a link's target (names joined by {@code /}), in {@code fs}. */
