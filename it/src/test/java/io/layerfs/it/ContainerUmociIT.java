@@ -2,6 +2,7 @@ package io.layerfs.it;
 
 import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -19,6 +20,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.CopyOption;
 import java.nio.file.FileSystem;
+import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.OpenOption;
@@ -128,7 +130,8 @@ final class ContainerUmociIT {
 
   /**
    * What a ustar header cannot hold must survive commit and {@code umoci unpack} (Go's tar
-   * reader): names over 100 bytes and not ASCII, long link targets, nanosecond and pre-1970
+   * reader): names over 100 bytes and not ASCII (up to the 255 bytes Linux takes, a longer one
+   * refused as Linux refuses it), long link targets, nanosecond and pre-1970
    * mtimes, ids over 2,097,151, binary xattr values; plus a renamed lower directory, a deleted
    * and re-created one, and a hard link made in the container.
    */
@@ -142,6 +145,16 @@ final class ContainerUmociIT {
       Path longName = Files.writeString(dir.resolve("f".repeat(200)), "long\n");
       Path unicode = Files.writeString(root.resolve("pax/gr\u00fc\u00dfe-\u65e5\u672c"), "u\n");
       Files.createSymbolicLink(root.resolve("pax/long-link"), fs.getPath("t".repeat(300)));
+      // the longest name Linux takes (255 bytes), eleven deep: a path of some 3,000 bytes
+      String longest = "n".repeat(247) + "\u00e9\u65e5\u672c";
+      Path deep = root.resolve("pax");
+      for (int i = 0; i < 11; i++) {
+        deep = Files.createDirectory(deep.resolve(longest));
+      }
+      Files.writeString(deep.resolve(longest), "deep\n");
+      FileSystemException tooLong = assertThrows(FileSystemException.class,
+          () -> Files.createFile(root.resolve("pax/x" + longest)));
+      assertEquals("File name too long", tooLong.getReason());
       Files.setLastModifiedTime(unicode, FileTime.from(
           java.time.Instant.ofEpochSecond(1_700_000_000L, 123_456_789)));
       Files.setLastModifiedTime(longName, FileTime.from(

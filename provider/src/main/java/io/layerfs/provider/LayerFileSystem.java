@@ -108,7 +108,7 @@ final class LayerFileSystem extends FileSystem {
       throws IOException {
     ensureOpen();
     try {
-      return Uninterrupted.call(() -> tree.open(path.absolute(), options, createMode));
+      return Uninterrupted.call(() -> tree.open(path.callPath(), options, createMode));
     } catch (FileSystemException e) {
       throw named(e, path);
     }
@@ -117,13 +117,13 @@ final class LayerFileSystem extends FileSystem {
   /** {@link FileTree#openForReading}: a regular file opened for reading cheaply, or null. */
   FileHandle openForReading(LayerPath path, boolean follow) throws IOException {
     ensureOpen();
-    return Uninterrupted.call(() -> tree.openForReading(path.absolute(), follow));
+    return Uninterrupted.call(() -> tree.openForReading(path.callPath(), follow));
   }
 
   /** {@link FileTree#readChannel}: a regular file's channel of the tree's own, or null. */
   java.nio.channels.SeekableByteChannel readChannel(LayerPath path) throws IOException {
     ensureOpen();
-    return tree.readChannel(path.absolute());
+    return tree.readChannel(path.callPath());
   }
 
   /**
@@ -134,7 +134,7 @@ final class LayerFileSystem extends FileSystem {
     FileTree target = writable(path);
     try {
       Uninterrupted.call(() -> {
-        change.apply(target, path.absolute());
+        change.apply(target, path.callPath());
         return null;
       });
     } catch (FileSystemException e) {
@@ -198,9 +198,9 @@ final class LayerFileSystem extends FileSystem {
     try {
       if (!Thread.currentThread().isInterrupted()) {
         Node listed = listed(path, follow); // first: a walk's paths need no string for it
-        return listed != null ? listed : tree.lookup(path.absolute(), follow); // without a lambda
+        return listed != null ? listed : tree.lookup(path.callPath(), follow); // without a lambda
       }
-      String absolute = path.absolute();
+      String absolute = path.callPath();
       return Uninterrupted.call(() -> tree.lookup(absolute, follow));
     } catch (FileSystemException e) {
       throw named(e, path);
@@ -216,9 +216,9 @@ final class LayerFileSystem extends FileSystem {
     try {
       if (!Thread.currentThread().isInterrupted()) {
         Node listed = listed(path, follow);
-        return listed != null ? listed : tree.find(path.absolute(), follow); // without a lambda
+        return listed != null ? listed : tree.find(path.callPath(), follow); // without a lambda
       }
-      String absolute = path.absolute();
+      String absolute = path.callPath();
       return Uninterrupted.call(() -> tree.find(absolute, follow));
     } catch (FileSystemException e) {
       throw named(e, path);
@@ -266,7 +266,7 @@ final class LayerFileSystem extends FileSystem {
   FileTree.Listing listing(LayerPath dir) throws IOException {
     ensureOpen();
     try {
-      String absolute = dir.absolute();
+      String absolute = dir.callPath();
       if (!Thread.currentThread().isInterrupted()) {
         return tree.listing(absolute); // the usual case, without a lambda
       }

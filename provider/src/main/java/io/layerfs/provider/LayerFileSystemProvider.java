@@ -11,6 +11,7 @@ import io.layerfs.core.Limits;
 import io.layerfs.core.Node;
 import io.layerfs.core.Progress;
 import io.layerfs.core.internal.NotADirectory;
+import io.layerfs.core.internal.PathLimits;
 import io.layerfs.core.lazy.LazyMerge;
 import io.layerfs.core.registry.RegistryOptions;
 import io.layerfs.core.store.BackgroundFetch;
@@ -703,6 +704,9 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       throw new UnsupportedOperationException("symbolic links take no initial attributes");
     }
     String to = LayerPath.check(target).toString();
+    if (PathLimits.pathTooLong(to)) {
+      throw PathLimits.tooLong(l.toString()); // symlink(2) takes its target as a path
+    }
     l.fs().change(l, (c, p) -> c.createSymbolicLink(p, to), ENTRY_CREATE);
   }
 
@@ -711,7 +715,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     LayerPath l = LayerPath.check(link);
     LayerPath e = LayerPath.check(existing);
     sameFileSystem(l, e);
-    l.fs().change(l, (c, p) -> c.createLink(p, e.absolute()), ENTRY_CREATE);
+    l.fs().change(l, (c, p) -> c.createLink(p, e.callPath()), ENTRY_CREATE);
   }
 
   @Override
@@ -750,7 +754,18 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     }
     boolean replace = atomic || opts.contains(StandardCopyOption.REPLACE_EXISTING);
     String resolved = from;
-    s.fs().change(s, (c, p) -> c.move(resolved, t.absolute(), replace), ENTRY_DELETE);
+    s.fs().change(s, (c, p) -> {
+      try {
+        c.move(resolved, t.callPath(), replace);
+      } catch (java.nio.file.FileSystemException e) {
+        if (t.absolute().equals(e.getFile())
+            && e.getClass() == java.nio.file.FileSystemException.class) {
+          // rename(2) failed on the target's path: the default provider names both
+          throw new java.nio.file.FileSystemException(s.toString(), t.toString(), e.getReason());
+        }
+        throw e;
+      }
+    }, ENTRY_DELETE);
     t.fs().changed(t, ENTRY_CREATE);
   }
 

@@ -3,9 +3,11 @@ package io.layerfs.provider;
 import io.layerfs.core.FileTree;
 import io.layerfs.core.Node;
 import io.layerfs.core.internal.NameBytes;
+import io.layerfs.core.internal.PathLimits;
 import java.io.File;
 import java.io.IOException;
 import java.net.URI;
+import java.nio.file.FileSystemException;
 import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -181,6 +183,16 @@ final class LayerPath implements Path {
       a = computeAbsolute();
       absolute = a;
     }
+    return a;
+  }
+
+  /**
+   * {@link #absolute}, for a call that takes the path by name: "File name too long" when Linux
+   * refuses it so (a path a directory stream made is found from its listing without this).
+   */
+  String callPath() throws FileSystemException {
+    String a = absolute();
+    PathLimits.checkPath(a);
     return a;
   }
 

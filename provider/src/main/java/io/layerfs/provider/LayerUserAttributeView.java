@@ -2,6 +2,7 @@ package io.layerfs.provider;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
 import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.util.ArrayList;
@@ -15,6 +16,8 @@ import java.util.Map;
  */
 final class LayerUserAttributeView implements UserDefinedFileAttributeView {
   private static final String PREFIX = "user.";
+  private static final int XATTR_NAME_MAX = 255;
+  private static final int XATTR_SIZE_MAX = 65536;
 
   private final LayerAttributeViews.Source source;
   private final LayerPath path;
@@ -62,6 +65,7 @@ final class LayerUserAttributeView implements UserDefinedFileAttributeView {
 
   /** The value of one attribute; the error of a missing one is Linux's ENODATA. */
   byte[] value(String name) throws IOException {
+    checkName(name);
     byte[] value = xattrs().get(PREFIX + name);
     if (value == null) {
       throw new FileSystemException(source.toString(), null, "No data available");
@@ -72,6 +76,12 @@ final class LayerUserAttributeView implements UserDefinedFileAttributeView {
   @Override
   public int write(String name, ByteBuffer src) throws IOException {
     java.util.Objects.requireNonNull(name, "'name' is null");
+    checkName(name);
+    if (src.remaining() > XATTR_SIZE_MAX) {
+      // setxattr(2) says E2BIG, whatever the file system; the JDK's message
+      throw new FileSystemException(source.toString(), null,
+          "Error writing extended attribute '" + name + "': Argument list too long");
+    }
     byte[] value = new byte[src.remaining()];
     src.get(value);
     LayerAttributes.setXattr(path, follow, name, value);
@@ -81,7 +91,17 @@ final class LayerUserAttributeView implements UserDefinedFileAttributeView {
   @Override
   public void delete(String name) throws IOException {
     java.util.Objects.requireNonNull(name, "'name' is null");
+    checkName(name);
     LayerAttributes.removeXattr(path, follow, name);
+  }
+
+  /** The JDK's own check of a name: with its prefix, at most 255 bytes (XATTR_NAME_MAX). */
+  private void checkName(String name) throws FileSystemException {
+    String full = PREFIX + name;
+    if (full.length() > XATTR_NAME_MAX / 3
+        && full.getBytes(StandardCharsets.UTF_8).length > XATTR_NAME_MAX) {
+      throw new FileSystemException(source.toString(), null, "'" + full + "' is too big");
+    }
   }
 
   private Map<String, byte[]> xattrs() throws IOException {

@@ -3,6 +3,7 @@ package io.layerfs.core.lazy;
 import io.layerfs.core.EntryType;
 import io.layerfs.core.Layer;
 import io.layerfs.core.estargz.Toc;
+import io.layerfs.core.internal.PathLimits;
 import java.io.IOException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
@@ -118,12 +119,44 @@ public final class LazyMerge {
         }
       }
       if (value == Miss.ABSENT) {
-        throw new NoSuchFileException(absPath);
+        throw missing(absPath);
       }
       if (value == Miss.NOT_DIRECTORY) {
         throw new FileSystemException(absPath, null, "Not a directory");
       }
       return (LazyEntry) value;
+    }
+  }
+
+  /**
+   * The error for a missing path: "File name too long" where its first name too long for Linux
+   * is missing from a directory the view has (Linux's lookup refuses it there), else
+   * {@link NoSuchFileException}.
+   */
+  private FileSystemException missing(String absPath) throws IOException {
+    int start = 0;
+    while (start < absPath.length()) {
+      int end = absPath.indexOf('/', start);
+      end = end < 0 ? absPath.length() : end;
+      try {
+        PathLimits.checkMissingName(absPath, absPath.substring(start, end));
+      } catch (FileSystemException tooLong) {
+        String dir = absPath.substring(0, start);
+        return Toc.cleanName(dir).isEmpty() || isDirectory(dir) ? tooLong
+            : new NoSuchFileException(absPath);
+      }
+      start = end + 1;
+    }
+    return new NoSuchFileException(absPath);
+  }
+
+  /** Whether the view has a directory at {@code absPath}; false where it cannot tell. */
+  private boolean isDirectory(String absPath) throws IOException {
+    try {
+      LazyEntry d = find(absPath, true);
+      return d != null && d.type() == EntryType.DIRECTORY;
+    } catch (FileSystemException e) {
+      return false;
     }
   }
 

@@ -9,6 +9,7 @@ import io.layerfs.core.Node;
 import io.layerfs.core.internal.NotADirectory;
 import io.layerfs.core.internal.OptionalLibrary;
 import io.layerfs.core.internal.PathErrors;
+import io.layerfs.core.internal.PathLimits;
 import java.io.IOException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
@@ -265,8 +266,12 @@ public final class MountedTree implements FileTree {
           }
           run.add(n);
         }
-        nodes = owner.tree.walk(owner.inner(parent), run,
-            full && run.size() == pending.size());
+        try {
+          nodes = owner.tree.walk(owner.inner(parent), run,
+              full && run.size() == pending.size());
+        } catch (FileSystemException e) {
+          throw PathErrors.named(e, absPath); // a bind mount's host names its own path
+        }
       }
       boolean followed = false;
       for (Node node : nodes) {
@@ -275,6 +280,7 @@ public final class MountedTree implements FileTree {
         boolean last = pending.isEmpty();
         String path = join(done);
         if (node == null) {
+          PathLimits.checkMissingName(absPath, n);
           if (last) {
             return new Where(owner, path, owner == null ? path : owner.inner(path), null);
           }
@@ -593,9 +599,11 @@ public final class MountedTree implements FileTree {
     boolean create = options.contains(StandardOpenOption.CREATE)
         || options.contains(StandardOpenOption.CREATE_NEW);
     Mounted holder = inside(absPath);
-    if (holder != null && (!holder.mount.readOnly() || (!write && !create))) {
+    if (holder != null && (!holder.mount.readOnly() || (!write && !create))
+        && !(create && absPath.length() - absPath.lastIndexOf('/') > PathLimits.NAME_MAX / 3)) {
       // the usual case: a file inside one mount, no link on the way (a link, or anything else
-      // that fails there, takes the name-by-name resolution below)
+      // that fails there, takes the name-by-name resolution below; so does a long new name,
+      // which a tmpfs mount's memory would take though Linux refuses it)
       FileHandle direct = holder.tree.openBeneath(holder.inner(absPath), options, createMode);
       if (direct != null) {
         return direct;

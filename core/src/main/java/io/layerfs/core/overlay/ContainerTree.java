@@ -2,6 +2,7 @@ package io.layerfs.core.overlay;
 
 import io.layerfs.core.EntryType;
 import io.layerfs.core.Node;
+import io.layerfs.core.internal.PathLimits;
 import io.layerfs.core.internal.PathNames;
 import io.layerfs.core.rootfs.LayerNode;
 import io.layerfs.core.rootfs.MergedTree;
@@ -148,6 +149,7 @@ final class ContainerTree {
       String name = absPath.substring(absPath.lastIndexOf('/') + 1);
       Object o = child(dir, name);
       if (o == null) {
+        PathLimits.checkMissingName(absPath, name);
         if (allowMissing) {
           return new Found(dir, name, PathNames.child(dir.path, name), null, null);
         }
@@ -168,6 +170,7 @@ final class ContainerTree {
       String name = absPath.substring(absPath.lastIndexOf('/') + 1);
       Object o = child(dir, name);
       if (o == null) {
+        PathLimits.checkMissingName(absPath, name);
         return null;
       }
       if (!(followLast && isSymlink(o))) {
@@ -265,6 +268,7 @@ final class ContainerTree {
       }
       Object o = child(cur, c);
       if (o == null) {
+        PathLimits.checkMissingName(absPath, c);
         if (nullIfMissing) {
           return null;
         }

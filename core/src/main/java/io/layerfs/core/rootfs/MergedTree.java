@@ -4,6 +4,7 @@ import io.layerfs.core.Digest;
 import io.layerfs.core.EntryType;
 import io.layerfs.core.internal.LruCache;
 import io.layerfs.core.internal.NameBytes;
+import io.layerfs.core.internal.PathLimits;
 import io.layerfs.core.internal.PathNames;
 import java.io.IOException;
 import java.nio.file.FileSystemException;
@@ -188,8 +189,9 @@ public final class MergedTree {
    * The common case, without allocating per component: every component is a plain name (no
    * {@code .} or {@code ..}), no symlink is followed and no non-directory is used as a directory.
    * Names are found by hashing and comparing regions of {@code p}. Returns null when the path
-   * needs {@link #resolve}, which then also produces the errors, and {@link #ABSENT} for a missing
-   * name, exactly where {@link #resolve} would throw {@link NoSuchFileException}.
+   * needs {@link #resolve}, which then also produces the errors (a missing name that may be too
+   * long among them), and {@link #ABSENT} for a missing name, exactly where {@link #resolve}
+   * would throw {@link NoSuchFileException}.
    */
   private LayerNode lookupPlain(String p, boolean followLast) {
     int n = p.length();
@@ -232,7 +234,7 @@ public final class MergedTree {
       int k = ch.find(p, i, len);
       if (k < 0) {
         lastDir = dir;
-        return ABSENT;
+        return len > PathLimits.NAME_MAX / 3 ? null : ABSENT; // resolve tells if too long
       }
       int rest = j;
       while (rest < n && p.charAt(rest) == '/') {
@@ -290,6 +292,7 @@ public final class MergedTree {
       Children ch = dir.children();
       int k = ch.find(c);
       if (k < 0) {
+        PathLimits.checkMissingName(absPath, c);
         throw new NoSuchFileException(absPath);
       }
       int l = ch.layer[k];

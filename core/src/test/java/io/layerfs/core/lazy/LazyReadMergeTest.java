@@ -86,6 +86,9 @@ class LazyReadMergeTest {
       List<String> wrong = new ArrayList<>();
       List<String> paths = new ArrayList<>(PATHS);
       paths.addAll(MergeImage.MORE_PATHS);
+      String tooLong = "m".repeat(256); // Linux refuses it where its directory exists
+      paths.addAll(List.of("/" + tooLong, "/usr/bin/" + tooLong, "/usr/bin/" + tooLong + "/x",
+          "/usr/nope/" + tooLong, "/bin/" + tooLong));
       for (String p : paths) {
         for (boolean follow : new boolean[] {true, false}) {
           String expected = described(() -> view.lookup(p, follow));

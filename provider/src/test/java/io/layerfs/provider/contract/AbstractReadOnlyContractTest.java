@@ -512,6 +512,31 @@ abstract class AbstractReadOnlyContractTest {
         () -> Files.newDirectoryStream(p("links/loop-a")));
   }
 
+  /**
+   * Linux's limits on lookups: a missing name of more than 255 bytes in a directory that exists,
+   * or a path of more than 4,095 bytes, is "File name too long", not missing; below a missing
+   * directory the path is missing.
+   */
+  @Test
+  void namesAndPathsTooLongForLinuxAreTooLongToLookUp() {
+    String over = "m".repeat(200) + "\u00e9".repeat(28); // 256 bytes in 228 chars
+    for (String rel : List.of(over, "data/" + over, "data/" + over + "/x",
+        "data/nested/" + "a/".repeat(2100))) {
+      Path path = p(rel);
+      FileSystemException e = assertThrowsExactly(FileSystemException.class,
+          () -> Files.readAttributes(path, BasicFileAttributes.class), rel);
+      assertEquals("File name too long", e.getReason());
+      assertEquals(path.toString(), e.getFile());
+      assertThrowsExactly(FileSystemException.class, () -> Files.newByteChannel(path).close());
+      assertThrowsExactly(FileSystemException.class,
+          () -> Files.newDirectoryStream(path).close());
+      assertFalse(Files.exists(path));
+      assertFalse(Files.notExists(path), "Linux cannot tell");
+    }
+    assertThrowsExactly(NoSuchFileException.class, () -> Files.size(p("data/missing/" + over)));
+    assertThrowsExactly(NoSuchFileException.class, () -> Files.size(p("links/dangling/" + over)));
+  }
+
   @Test
   void directoryStreamIteratorOnlyOnce() throws IOException {
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(p("data"))) {

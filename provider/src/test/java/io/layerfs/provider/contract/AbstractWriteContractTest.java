@@ -1290,6 +1290,31 @@ abstract class AbstractWriteContractTest {
         "user:comment"));
   }
 
+  /**
+   * Linux's limits on an extended attribute, the file system's aside: a name of at most 255
+   * bytes with its {@code user.} prefix ({@code ERANGE}), a value of at most 64 KiB
+   * ({@code E2BIG}); a refused write changes nothing.
+   */
+  @Test
+  void userXattrNamesAndValuesKeepLinuxLimits() throws IOException {
+    assumeTrue(storesUserXattrs(), "the tree's file system stores user xattrs");
+    UserDefinedFileAttributeView view = userView("etc/os-release");
+    String longest = "a".repeat(248) + "\u00e9"; // "user." and 250 bytes
+    view.write(longest, ByteBuffer.wrap(data(3, 1)));
+    FileSystemException name = fails(FileSystemException.class,
+        () -> view.write("b" + longest, ByteBuffer.wrap(data(3, 1))));
+    FileSystemException value = fails(FileSystemException.class,
+        () -> view.write("big", ByteBuffer.wrap(new byte[65537])));
+    assertEquals("'user.b" + longest + "' is too big", name.getReason());
+    assertEquals(p("etc/os-release").toString(), name.getFile());
+    assertEquals("Error writing extended attribute 'big': Argument list too long",
+        value.getReason());
+    fails(FileSystemException.class, () -> view.size("b" + longest));
+    fails(FileSystemException.class, () -> view.delete("b" + longest));
+    assertEquals(List.of(longest), view.list());
+    assertArrayEquals(data(3, 1), read(view, longest));
+  }
+
   @Test
   void userXattrsOfMissingNamesFail() throws IOException {
     assumeTrue(storesUserXattrs(), "the tree's file system stores user xattrs");
@@ -2044,6 +2069,125 @@ abstract class AbstractWriteContractTest {
       fails(java.nio.file.ClosedWatchServiceException.class, () -> w.poll());
       fails(java.nio.file.ClosedWatchServiceException.class, () -> w.take());
     }
+  }
+
+  // ---------------------------------------------------------------- name and path lengths
+
+  /**
+   * Linux's limit on a name (255 bytes, NAME_MAX): a name of 255 bytes is made by each call that
+   * makes one and outlives a reopen; one of 256 is "File name too long" and nothing is made.
+   */
+  @Test
+  void aNameOfMoreThan255BytesIsTooLongToMake() throws IOException {
+    String max = "n".repeat(250) + "\u00e9\u00e9x"; // 250 + 2 * 2 + 1 bytes
+    String over = "o" + max;
+    Files.write(p("tmp/" + max), data(10, 1));
+    Files.createDirectory(p("data/nested/" + max));
+    Files.createSymbolicLink(p("links/" + max), p("tmp/" + max).getFileSystem().getPath(max));
+    Files.copy(p("data/one"), p("data/" + max));
+    List<String> before = List.of(names("tmp").toString(), names("data").toString(),
+        names("links").toString());
+
+    tooLong("tmp/" + over, () -> Files.createFile(p("tmp/" + over)));
+    tooLong("tmp/" + over, () -> Files.createDirectory(p("tmp/" + over)));
+    tooLong("tmp/" + over, () -> Files.newByteChannel(p("tmp/" + over), CREATE, WRITE).close());
+    tooLong("tmp/" + over, () -> Files.newOutputStream(p("tmp/" + over)).close());
+    tooLong("tmp/" + over, () -> FileChannel.open(p("tmp/" + over), CREATE_NEW, WRITE).close());
+    tooLong("links/" + over,
+        () -> Files.createSymbolicLink(p("links/" + over), p("data/one").getFileName()));
+    tooLong("tmp/" + over, () -> Files.createLink(p("tmp/" + over), p("data/one")));
+    tooLong("tmp/" + over, () -> Files.copy(p("data/one"), p("tmp/" + over)));
+    tooLong("tmp/" + over, () -> Files.copy(new ByteArrayInputStream(data(3, 2)),
+        p("tmp/" + over)));
+    FileSystemException moved = fails(FileSystemException.class,
+        () -> Files.move(p("data/one"), p("tmp/" + over)));
+    assertEquals("File name too long", moved.getReason());
+    assertEquals(p("data/one").toString(), moved.getFile());
+    assertEquals(p("tmp/" + over).toString(), moved.getOtherFile());
+    fails(FileSystemException.class,
+        () -> Files.move(p("data/nested"), p("tmp/" + over), ATOMIC_MOVE));
+
+    reopen();
+    assertEquals(before, List.of(names("tmp").toString(), names("data").toString(),
+        names("links").toString()));
+    assertArrayEquals(data(10, 1), bytes("tmp/" + max));
+    assertTrue(Files.isDirectory(p("data/nested/" + max)));
+    assertEquals(max, Files.readSymbolicLink(p("links/" + max)).toString());
+    assertArrayEquals(bytes("data/one"), bytes("data/" + max));
+  }
+
+  /**
+   * Looking up a missing name of more than 255 bytes is "File name too long" too, where its
+   * directory exists (Linux's lookup in that directory refuses it), so {@code Files.notExists}
+   * is false as well as {@code exists}; below a missing directory it is missing.
+   */
+  @Test
+  void aMissingNameOfMoreThan255BytesIsTooLongToLookUp() throws IOException {
+    String over = "m".repeat(256);
+    tooLong(over, () -> Files.readAttributes(p(over), BasicFileAttributes.class));
+    tooLong("data/" + over, () -> Files.readAttributes(p("data/" + over),
+        BasicFileAttributes.class, NOFOLLOW_LINKS));
+    tooLong("data/" + over, () -> Files.newByteChannel(p("data/" + over)).close());
+    tooLong("data/" + over, () -> Files.newDirectoryStream(p("data/" + over)).close());
+    tooLong("data/" + over, () -> Files.readSymbolicLink(p("data/" + over)));
+    tooLong("data/" + over, () -> Files.delete(p("data/" + over)));
+    tooLong("data/" + over, () -> Files.deleteIfExists(p("data/" + over)));
+    tooLong("data/" + over + "/x", () -> Files.size(p("data/" + over + "/x")));
+    tooLong("data/" + over + "/x", () -> Files.createFile(p("data/" + over + "/x")));
+    assertFalse(Files.exists(p("data/" + over)));
+    assertFalse(Files.notExists(p("data/" + over)), "Linux cannot tell");
+    fails(NoSuchFileException.class, () -> Files.size(p("data/absent/" + over)));
+    fails(NoSuchFileException.class, () -> Files.createFile(p("data/absent/" + over)));
+    fails(FileAlreadyExistsException.class, () -> Files.createDirectory(p("data")));
+  }
+
+  /**
+   * Linux's limit on a path (4,096 bytes with its terminating zero, PATH_MAX): a path of 4,095
+   * bytes is made and read, one of 4,096 is "File name too long" whether it exists or not, and a
+   * link's target of 4,096 bytes is refused too.
+   */
+  @Test
+  void aPathOfMoreThan4095BytesIsTooLong() throws IOException {
+    String dir = "data";
+    while (utf8(p(dir).toString()) + 101 <= 3750) {
+      dir = dir + "/" + "d".repeat(100);
+      Files.createDirectory(p(dir));
+    }
+    dir = dir + "/" + "e".repeat(3893 - utf8(p(dir).toString())); // leaves 200 bytes
+    Files.createDirectory(p(dir));
+    int room = 4095 - utf8(p(dir).toString()) - 1;
+    String longest = dir + "/" + "f".repeat(room);
+    String over = dir + "/" + "f".repeat(room + 1);
+    Files.write(p(longest), data(5, 3));
+    assertArrayEquals(data(5, 3), bytes(longest));
+    tooLong(over, () -> Files.createFile(p(over)));
+    tooLong(over, () -> Files.createDirectory(p(over)));
+    tooLong(over, () -> Files.readAttributes(p(over), BasicFileAttributes.class));
+    tooLong(longest + "/", () -> Files.readAttributes(p(longest + "/."),
+        BasicFileAttributes.class)); // an existing file, named by a longer path
+    String target = "t/".repeat(2047) + "t";
+    Path link = p("links/long-target");
+    Files.createSymbolicLink(link, link.getFileSystem().getPath(target));
+    assertEquals(target, Files.readSymbolicLink(link).toString());
+    tooLong("links/longer-target", () -> Files.createSymbolicLink(p("links/longer-target"),
+        link.getFileSystem().getPath(target + "t")));
+    reopen();
+    assertArrayEquals(data(5, 3), bytes(longest));
+    assertFalse(Files.exists(p(over), NOFOLLOW_LINKS));
+    assertFalse(Files.exists(p("links/longer-target"), NOFOLLOW_LINKS));
+  }
+
+  /** Asserts that {@code op} throws the default provider's exception for ENAMETOOLONG. */
+  private void tooLong(String rel, Executable op) {
+    FileSystemException e = fails(FileSystemException.class, op);
+    assertEquals("File name too long", e.getReason(), () -> "thrown: " + e);
+    if (!rel.endsWith("/")) {
+      assertEquals(p(rel).toString(), e.getFile());
+    }
+  }
+
+  private static int utf8(String s) {
+    return s.getBytes(UTF_8).length;
   }
 
   // ---------------------------------------------------------------- helpers

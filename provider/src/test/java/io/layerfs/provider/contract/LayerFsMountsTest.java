@@ -230,6 +230,29 @@ class LayerFsMountsTest {
     }
   }
 
+  /**
+   * A name longer than Linux's 255 bytes is refused in every mount as in the container's own
+   * tree (the write contract suites check the container, volumes and binds against the host):
+   * a tmpfs mount is memory, whose own file system knows no such limit.
+   */
+  @Test
+  void namesTooLongForLinuxAreRefusedInEveryMount() throws IOException {
+    String over = "n".repeat(256);
+    try (FileSystem fs = open("too-long", List.of("type=volume,source=tl,target=/v",
+        "type=tmpfs,target=/t"))) {
+      for (String dir : List.of("/t", "/v", "/etc")) {
+        Path path = fs.getPath(dir, over);
+        tooLong(() -> Files.createFile(path));
+        tooLong(() -> Files.createDirectory(path));
+        tooLong(() -> Files.size(path));
+        tooLong(() -> Files.move(fs.getPath("/etc/os-release"), path));
+        Files.createFile(fs.getPath(dir, over.substring(1)));
+        assertEquals(List.of(over.substring(1)), names(fs.getPath(dir)).stream()
+            .filter(n -> n.startsWith("nnn")).toList());
+      }
+    }
+  }
+
   @Test
   void acrossMountsAsAcrossTwoHostFileSystems() throws IOException {
     try (FileSystem fs = open("across", List.of("type=bind,source=" + host + ",target=/h"))) {
@@ -302,6 +325,11 @@ class LayerFsMountsTest {
       assertTrue(Files.isDirectory(fs.getPath("/t")));
       assertEquals("tmpfs", Files.getFileStore(fs.getPath("/t")).type());
     }
+  }
+
+  private static void tooLong(org.junit.jupiter.api.function.Executable op) {
+    FileSystemException e = assertThrows(FileSystemException.class, op);
+    assertEquals("File name too long", e.getReason(), e.toString());
   }
 
   private static List<String> names(Path dir) throws IOException {
