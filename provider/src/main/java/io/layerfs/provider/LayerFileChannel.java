@@ -155,6 +155,9 @@ final class LayerFileChannel extends FileChannel {
     if (directory) {
       throw new IOException("Is a directory");
     }
+    if (pos > Long.MAX_VALUE - dst.remaining()) {
+      throw new IOException("Invalid argument"); // read(2) whose end passes the largest offset
+    }
     if (own != null) {
       try {
         return own.read(dst, pos);

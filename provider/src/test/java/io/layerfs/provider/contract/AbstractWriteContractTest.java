@@ -529,6 +529,27 @@ abstract class AbstractWriteContractTest {
     assertEquals(110L, Files.size(p("data/channel")));
   }
 
+  /**
+   * Linux refuses a positional read or write whose end would pass the largest offset
+   * ({@code EINVAL}), whatever the file system, and one that ends there reads the end of the
+   * file; the channel stays usable.
+   */
+  @Test
+  void readsAndWritesPastTheLargestOffsetAreInvalid() throws IOException {
+    try (FileChannel ch = FileChannel.open(p("data/one"), READ, WRITE)) {
+      IOException read = fails(IOException.class,
+          () -> ch.read(ByteBuffer.allocate(4), Long.MAX_VALUE - 1));
+      assertEquals("Invalid argument", read.getMessage());
+      fails(IOException.class, () -> ch.write(ByteBuffer.allocate(4), Long.MAX_VALUE - 1));
+      assertEquals(-1, ch.read(ByteBuffer.allocate(4), Long.MAX_VALUE - 4));
+      assertEquals(0, ch.read(ByteBuffer.allocate(0), Long.MAX_VALUE));
+      // (no position(Long.MAX_VALUE - 1) here: ext4 refuses to seek past its 16 TiB, tmpfs not)
+      ByteBuffer all = ByteBuffer.allocate((int) ch.size());
+      ch.read(all, 0);
+      assertArrayEquals(bytes("data/one"), all.array());
+    }
+  }
+
   @Test
   void truncateShrinksAndMovesThePositionBack() throws IOException {
     try (FileChannel ch = FileChannel.open(p("etc/conf"), READ, WRITE)) {

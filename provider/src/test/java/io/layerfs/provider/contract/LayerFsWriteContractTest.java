@@ -1,12 +1,18 @@
 package io.layerfs.provider.contract;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -50,5 +56,22 @@ class LayerFsWriteContractTest extends AbstractWriteContractTest {
     if (fs != null) {
       fs.close();
     }
+  }
+
+  /**
+   * Where layerfs keeps what the default provider loses: a time before 1970 with a fraction of a
+   * second (tar and umoci keep it). The JDK's own provider on Linux sets such a time to the
+   * epoch (Java 17 and 25): it splits it into a negative second and negative nanoseconds,
+   * which {@code utimensat(2)} refuses, and then retries with zero.
+   */
+  @Test
+  void timesBefore1970KeepTheirFractionOfASecond() throws IOException {
+    FileTime before = FileTime.from(Instant.ofEpochSecond(-2, 500_000_000)); // -1.5 s
+    FileTime longBefore = FileTime.from(Instant.ofEpochSecond(-1_500_001, 750_000_000));
+    Files.setLastModifiedTime(p("data/one"), before);
+    Files.setLastModifiedTime(p("data/nested"), longBefore);
+    reopen();
+    assertEquals(before, Files.getLastModifiedTime(p("data/one")));
+    assertEquals(longBefore, Files.getLastModifiedTime(p("data/nested")));
   }
 }
