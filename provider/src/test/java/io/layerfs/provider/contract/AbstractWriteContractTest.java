@@ -2092,6 +2092,44 @@ abstract class AbstractWriteContractTest {
     }
   }
 
+  // ---------------------------------------------------------------- NIO clients
+
+  /**
+   * The JDK's own zip file system on a file of the tree, a NIO client nobody here wrote: it
+   * makes a zip, and updates one (a temp file beside it, written and moved over the zip), as a
+   * program patching a jar in an image does; the bytes are a zip {@code java.util.zip} reads.
+   */
+  @Test
+  void theJdksZipFileSystemMakesAndUpdatesAZipInTheTree() throws IOException {
+    Path jar = p("tmp/app.jar");
+    try (java.nio.file.FileSystem zip = java.nio.file.FileSystems.newFileSystem(jar,
+        Map.of("create", "true"))) {
+      Files.createDirectories(zip.getPath("META-INF"));
+      Files.writeString(zip.getPath("META-INF/MANIFEST.MF"), "Manifest-Version: 1.0\n");
+      Files.write(zip.getPath("data.bin"), data(100_000, 5));
+    }
+    try (java.nio.file.FileSystem zip = java.nio.file.FileSystems.newFileSystem(jar)) {
+      Files.write(zip.getPath("data.bin"), data(3_000, 6));
+      Files.copy(p("etc/os-release"), zip.getPath("os-release"));
+      Files.delete(zip.getPath("META-INF/MANIFEST.MF"));
+    }
+    assertEquals(List.of("app.jar"), names("tmp"), "the zip's temp file is gone");
+    Map<String, byte[]> entries = new java.util.TreeMap<>();
+    try (java.util.zip.ZipInputStream in = new java.util.zip.ZipInputStream(
+        Files.newInputStream(jar))) {
+      for (java.util.zip.ZipEntry e; (e = in.getNextEntry()) != null; ) {
+        entries.put(e.getName(), in.readAllBytes());
+      }
+    }
+    assertEquals(List.of("META-INF/", "data.bin", "os-release"), List.copyOf(entries.keySet()));
+    assertArrayEquals(data(3_000, 6), entries.get("data.bin"));
+    assertArrayEquals(bytes("etc/os-release"), entries.get("os-release"));
+    reopen();
+    try (java.nio.file.FileSystem zip = java.nio.file.FileSystems.newFileSystem(p("tmp/app.jar"))) {
+      assertArrayEquals(data(3_000, 6), Files.readAllBytes(zip.getPath("data.bin")));
+    }
+  }
+
   // ---------------------------------------------------------------- name and path lengths
 
   /**
