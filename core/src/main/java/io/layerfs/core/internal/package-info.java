@@ -21,6 +21,13 @@
  *       io.layerfs.core.internal.InflateLimit}: the count under the bounds on inflated bytes, and
  *       the {@code inflateRatio} bound of a compressed input (an image archive, a file system
  *       tar) that {@code transfer} and {@code image} share.
+ *   <li>{@link io.layerfs.core.internal.NameBytes} and {@link io.layerfs.core.internal.HostNames}:
+ *       a name's bytes kept in a {@code String} (each byte that is not UTF-8 a lone surrogate
+ *       U+DC80 + the byte), from the tar reader to the tars layerfs writes, and the same names on
+ *       the host's paths (mounts, {@code cp}).
+ *   <li>{@link io.layerfs.core.internal.PathLimits}: Linux's limits on a name (255 bytes) and a
+ *       path (4,095), which every tree checks where a lookup misses a name, so that a container
+ *       never makes a name Linux could not hold ("File name too long").
  *   <li>{@link io.layerfs.core.internal.PrivateMapping}: a read-only mapping of a private copy
  *       of a file's range, for bytes no host file holds as they read (a lazily read layer's
  *       file, a read-only container's file of image and upper bytes).
