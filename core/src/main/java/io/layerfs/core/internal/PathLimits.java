@@ -21,9 +21,17 @@ public final class PathLimits {
    * in its directory, is longer than a name can be: that lookup on Linux fails so.
    */
   public static void checkMissingName(String path, String name) throws FileSystemException {
-    if (name.length() > NAME_MAX / 3 && bytes(name) > NAME_MAX) {
+    if (mayBeTooLong(name.length()) && bytes(name) > NAME_MAX) {
       throw tooLong(path);
     }
+  }
+
+  /**
+   * Whether a name of {@code chars} chars may be longer than a name can be (a char is at most
+   * three bytes): a screen that needs no count of the bytes.
+   */
+  public static boolean mayBeTooLong(int chars) {
+    return chars > NAME_MAX / 3;
   }
 
   /** Throws "File name too long" for {@code path} if it is longer than a path can be. */

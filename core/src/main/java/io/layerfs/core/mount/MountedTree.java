@@ -600,7 +600,7 @@ public final class MountedTree implements FileTree {
         || options.contains(StandardOpenOption.CREATE_NEW);
     Mounted holder = inside(absPath);
     if (holder != null && (!holder.mount.readOnly() || (!write && !create))
-        && !(create && absPath.length() - absPath.lastIndexOf('/') > PathLimits.NAME_MAX / 3)) {
+        && !(create && PathLimits.mayBeTooLong(absPath.length() - absPath.lastIndexOf('/')))) {
       // the usual case: a file inside one mount, no link on the way (a link, or anything else
       // that fails there, takes the name-by-name resolution below; so does a long new name,
       // which a tmpfs mount's memory would take though Linux refuses it)

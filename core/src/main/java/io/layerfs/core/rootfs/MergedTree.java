@@ -234,7 +234,7 @@ public final class MergedTree {
       int k = ch.find(p, i, len);
       if (k < 0) {
         lastDir = dir;
-        return len > PathLimits.NAME_MAX / 3 ? null : ABSENT; // resolve tells if too long
+        return PathLimits.mayBeTooLong(len) ? null : ABSENT; // resolve tells if it is
       }
       int rest = j;
       while (rest < n && p.charAt(rest) == '/') {
