@@ -152,6 +152,9 @@ final class LayerFileChannel extends FileChannel {
     if (!handle.readable()) {
       throw new NonReadableChannelException();
     }
+    if (!dst.hasRemaining()) {
+      return 0; // the JDK's reads no byte into a full buffer: no read(2), so no error either
+    }
     if (directory) {
       throw new IOException("Is a directory");
     }
@@ -205,6 +208,9 @@ final class LayerFileChannel extends FileChannel {
     ensureWritable();
     if (pos < 0) {
       throw new IllegalArgumentException("negative position: " + pos);
+    }
+    if (pos > Long.MAX_VALUE - src.remaining() && !handle.append()) {
+      throw new IOException("Invalid argument"); // write(2) whose end passes the largest offset
     }
     // pwrite(2) on an O_APPEND descriptor appends on Linux, whatever the position
     int n = own != null && !handle.append() ? writeOwn(src, pos)

@@ -543,6 +543,7 @@ abstract class AbstractWriteContractTest {
       fails(IOException.class, () -> ch.write(ByteBuffer.allocate(4), Long.MAX_VALUE - 1));
       assertEquals(-1, ch.read(ByteBuffer.allocate(4), Long.MAX_VALUE - 4));
       assertEquals(0, ch.read(ByteBuffer.allocate(0), Long.MAX_VALUE));
+      assertEquals(0, ch.read(ByteBuffer.allocate(0), 1 << 20)); // past the end: no byte asked
       // (no position(Long.MAX_VALUE - 1) here: ext4 refuses to seek past its 16 TiB, tmpfs not)
       ByteBuffer all = ByteBuffer.allocate((int) ch.size());
       ch.read(all, 0);

@@ -306,9 +306,17 @@ final class Fixture {
    * provider: owners, modes (set-id and sticky bits included) and mtimes as described. Needs root.
    */
   static void materialize(Path root) throws IOException, InterruptedException {
+    materialize(root, true);
+  }
+
+  /** {@link #materialize}, without the fifo unless {@code fifos} (Java makes none). */
+  static void materialize(Path root, boolean fifos) throws IOException, InterruptedException {
     Files.createDirectory(root);
     List<Entry> hardlinks = new ArrayList<>();
     for (Entry e : TREE.values()) {
+      if (e.kind() == Kind.FIFO && !fifos) {
+        continue;
+      }
       Path p = root.resolve(e.path());
       switch (e.kind()) {
         case DIR -> Files.createDirectory(p);
@@ -324,6 +332,9 @@ final class Fixture {
     }
     for (Entry e : TREE.values()) {
       Path p = root.resolve(e.path());
+      if (e.kind() == Kind.FIFO && !fifos) {
+        continue;
+      }
       switch (e.kind()) {
         case DIR, FILE -> {
           // chown clears set-id bits, so it goes first
