@@ -492,17 +492,22 @@ final class DirTree implements FileTree {
         } else if (existing != null && moved.isDirectory()) {
           target.stream.deleteFile(t); // rename(2) puts no directory over a file
         }
+        if (moved.isDirectory() && to.size() > from.size()
+            && to.subList(0, from.size()).equals(from)) {
+          // rename(2) refuses a directory into itself (EINVAL); Jimfs throws an IOException
+          throw new FileSystemException(absSource, absTarget, "Invalid argument");
+        }
         // over a file, rename(2) replaces it at once: no moment without the name, and no crash
         // leaves neither file (what ATOMIC_MOVE promises, and a write-then-rename relies on)
         try {
-          source.stream.move(s, target.stream, t);
+          rename(source, s, target, t, from, to);
         } catch (FileAlreadyExistsException e) {
           if (existing == null || existing.isDirectory()) {
             throw e;
           }
           // a tmpfs's Jimfs moves over no file: memory only, so nothing to keep across a crash
           target.stream.deleteFile(t);
-          source.stream.move(s, target.stream, t);
+          rename(source, s, target, t, from, to);
         }
       } finally {
         if (directories) {
@@ -512,6 +517,21 @@ final class DirTree implements FileTree {
       if (moved.isDirectory()) {
         dirs.forget("/" + String.join("/", from));
       }
+    }
+  }
+
+  /**
+   * Renames {@code s} of {@code source} to {@code t} of {@code target} (the names {@code from}
+   * and {@code to} of this tree): on the host through the directories' descriptors; in a
+   * tmpfs's Jimfs by path, as its secure directory stream moves a symbolic link's target
+   * rather than the link (and no other process can change its tree meanwhile).
+   */
+  private void rename(Dir source, Path s, Dir target, Path t, List<String> from,
+      List<String> to) throws IOException {
+    if (host) {
+      source.stream.move(s, target.stream, t);
+    } else {
+      Files.move(root.resolve(String.join("/", from)), root.resolve(String.join("/", to)));
     }
   }
 

@@ -29,13 +29,9 @@ class LayerFsTmpfsWriteContractTest extends AbstractWriteContractTest {
       + "and sticky bits are dropped";
   private static final String NEW_MODE = "tmpfs gap: a new file takes mode 0644, whatever "
       + "permissions it is created with";
-  private static final String MOVE_ERRORS = "tmpfs gap: some refused moves throw Jimfs's "
-      + "IOException, not the FileSystemException Linux's rename(2) gives";
   private static final String TRUNCATE_MTIME = "tmpfs gap: O_TRUNC of an empty file leaves its "
       + "mtime";
   private static final String MAP = "tmpfs gap: Jimfs's channels cannot be mapped";
-  private static final String MOVE_LINK = "tmpfs gap: Jimfs's SecureDirectoryStream.move of a "
-      + "symbolic link fails";
 
   @TempDir static Path store;
   private FileSystem fs;
@@ -114,21 +110,6 @@ class LayerFsTmpfsWriteContractTest extends AbstractWriteContractTest {
 
   @Override
   @Test
-  @Disabled(MOVE_ERRORS)
-  void moveADirectoryIntoItselfFails() {}
-
-  @Override
-  @Test
-  @Disabled(MOVE_ERRORS)
-  void moveReportsTheErrorLinuxReports() {}
-
-  @Override
-  @Test
-  @Disabled(MOVE_ERRORS)
-  void moveAndCopyErrorsMatchTheDefaultProviderInEveryCombination() {}
-
-  @Override
-  @Test
   @Disabled(TRUNCATE_MTIME)
   void mtimeChangesWithTheDataOnly() {}
 
@@ -141,9 +122,4 @@ class LayerFsTmpfsWriteContractTest extends AbstractWriteContractTest {
   @Test
   @Disabled(MAP)
   void mappingPastTheEndGrowsAWritableFileInEveryMode() {}
-
-  @Override
-  @Test
-  @Disabled(MOVE_LINK)
-  void moveALinkMovesTheLinkItself() {}
 }
