@@ -5,6 +5,7 @@ import io.layerfs.core.FileHandle;
 import io.layerfs.core.FileTree;
 import io.layerfs.core.Layer;
 import io.layerfs.core.Node;
+import io.layerfs.core.internal.Clock;
 import io.layerfs.core.internal.HostNames;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -278,12 +279,33 @@ final class DirTree implements FileTree {
     int slash = path.lastIndexOf('/');
     try (Dir parent = dirOrThrow(absPath, path, slash)) {
       Path name = lastName(path, slash);
-      boolean special = host && (createMode & 07000) != 0
-          && (options.contains(StandardOpenOption.CREATE)
-              || options.contains(StandardOpenOption.CREATE_NEW))
+      boolean create = options.contains(StandardOpenOption.CREATE)
+          || options.contains(StandardOpenOption.CREATE_NEW);
+      boolean special = host && (createMode & 07000) != 0 && create
           && !exists(parent.stream, name);
+      // Jimfs's secure stream makes a file without the permissions given: set after, if new
+      boolean jimfsNew = !host && create && !exists(parent.stream, name);
       SeekableByteChannel ch = parent.stream.newByteChannel(name, opts,
           PosixFilePermissions.asFileAttribute(permissions(createMode)));
+      boolean jimfsTruncated = !host && !jimfsNew
+          && options.contains(StandardOpenOption.TRUNCATE_EXISTING)
+          && (options.contains(StandardOpenOption.WRITE)
+              || options.contains(StandardOpenOption.APPEND));
+      if (jimfsNew || jimfsTruncated) {
+        try {
+          PosixFileAttributeView view = parent.stream.getFileAttributeView(name,
+              PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+          if (jimfsNew) {
+            view.setPermissions(permissions(createMode));
+          } else {
+            // O_TRUNC marks a file modified even when it was empty; Jimfs does not
+            view.setTimes(FileTime.from(Clock.nanos(), TimeUnit.NANOSECONDS), null, null);
+          }
+        } catch (IOException | RuntimeException e) {
+          ch.close();
+          throw e;
+        }
+      }
       if (special) {
         try {
           // open(2) with O_CREAT keeps the set-id and sticky bits of its mode

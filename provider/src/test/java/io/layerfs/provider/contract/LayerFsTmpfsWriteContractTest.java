@@ -27,10 +27,6 @@ class LayerFsTmpfsWriteContractTest extends AbstractWriteContractTest {
   // is disabled with its reason, so the report lists them; the suite's other cases all pass.
   private static final String SET_ID = "tmpfs gap: Jimfs keeps nine permission bits, so set-id "
       + "and sticky bits are dropped";
-  private static final String NEW_MODE = "tmpfs gap: a new file takes mode 0644, whatever "
-      + "permissions it is created with";
-  private static final String TRUNCATE_MTIME = "tmpfs gap: O_TRUNC of an empty file leaves its "
-      + "mtime";
   private static final String MAP = "tmpfs gap: Jimfs's channels cannot be mapped";
 
   @TempDir static Path store;
@@ -92,26 +88,6 @@ class LayerFsTmpfsWriteContractTest extends AbstractWriteContractTest {
   @Test
   @Disabled(SET_ID)
   void setIdBitsUnderChownChmodAndWrites() {}
-
-  @Override
-  @Test
-  @Disabled(NEW_MODE)
-  void createFileWithPermissionsAttribute() {}
-
-  @Override
-  @Test
-  @Disabled(NEW_MODE)
-  void deleteThenRecreateAnImageFile() {}
-
-  @Override
-  @Test
-  @Disabled(NEW_MODE)
-  void copyAnImageFile() {}
-
-  @Override
-  @Test
-  @Disabled(TRUNCATE_MTIME)
-  void mtimeChangesWithTheDataOnly() {}
 
   @Override
   @Test
