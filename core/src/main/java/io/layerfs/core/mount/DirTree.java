@@ -283,24 +283,12 @@ final class DirTree implements FileTree {
           || options.contains(StandardOpenOption.CREATE_NEW);
       boolean special = host && (createMode & 07000) != 0 && create
           && !exists(parent.stream, name);
-      // Jimfs's secure stream makes a file without the permissions given: set after, if new
       boolean jimfsNew = !host && create && !exists(parent.stream, name);
       SeekableByteChannel ch = parent.stream.newByteChannel(name, opts,
           PosixFilePermissions.asFileAttribute(permissions(createMode)));
-      boolean jimfsTruncated = !host && !jimfsNew
-          && options.contains(StandardOpenOption.TRUNCATE_EXISTING)
-          && (options.contains(StandardOpenOption.WRITE)
-              || options.contains(StandardOpenOption.APPEND));
-      if (jimfsNew || jimfsTruncated) {
+      if (!host) {
         try {
-          PosixFileAttributeView view = parent.stream.getFileAttributeView(name,
-              PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
-          if (jimfsNew) {
-            view.setPermissions(permissions(createMode));
-          } else {
-            // O_TRUNC marks a file modified even when it was empty; Jimfs does not
-            view.setTimes(FileTime.from(Clock.nanos(), TimeUnit.NANOSECONDS), null, null);
-          }
+          asLinuxOpens(parent, name, options, jimfsNew, createMode);
         } catch (IOException | RuntimeException e) {
           ch.close();
           throw e;
@@ -320,6 +308,28 @@ final class DirTree implements FileTree {
       boolean write = append || options.contains(StandardOpenOption.WRITE);
       return new DirHandle((FileChannel) ch, !write || options.contains(StandardOpenOption.READ),
           write, append, !host);
+    }
+  }
+
+  /**
+   * What open(2) does that a tmpfs's Jimfs leaves undone after {@code name} of {@code parent}
+   * was opened with {@code options}: a new file gets the permissions it was made with (Jimfs's
+   * secure stream drops them), and a truncated one is modified even when it was empty.
+   */
+  private static void asLinuxOpens(Dir parent, Path name, Set<? extends OpenOption> options,
+      boolean created, int createMode) throws IOException {
+    boolean truncated = !created && options.contains(StandardOpenOption.TRUNCATE_EXISTING)
+        && (options.contains(StandardOpenOption.WRITE)
+            || options.contains(StandardOpenOption.APPEND));
+    if (!created && !truncated) {
+      return;
+    }
+    PosixFileAttributeView view = parent.stream.getFileAttributeView(name,
+        PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+    if (created) {
+      view.setPermissions(permissions(createMode));
+    } else {
+      view.setTimes(FileTime.from(Clock.nanos(), TimeUnit.NANOSECONDS), null, null);
     }
   }
 
