@@ -21,9 +21,14 @@ public final class PathLimits {
    * in its directory, is longer than a name can be: that lookup on Linux fails so.
    */
   public static void checkMissingName(String path, String name) throws FileSystemException {
-    if (mayBeTooLong(name.length()) && bytes(name) > NAME_MAX) {
+    if (nameTooLong(name)) {
       throw tooLong(path);
     }
+  }
+
+  /** Whether {@code name} is longer than a name can be. */
+  public static boolean nameTooLong(String name) {
+    return mayBeTooLong(name.length()) && bytes(name) > NAME_MAX;
   }
 
   /**
@@ -51,21 +56,8 @@ public final class PathLimits {
     return new FileSystemException(file, null, "File name too long");
   }
 
-  /** The bytes of {@code s} ({@code NameBytes.encode(s).length}), counted without encoding. */
+  /** The bytes of {@code s}, as a name holds them (only for strings past a cheap screen). */
   static int bytes(String s) {
-    int n = 0;
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c < 0x80) {
-        n += 1;
-      } else if (c < 0x800 || Character.isHighSurrogate(c)) {
-        n += 2; // a pair is four bytes, two for each half
-      } else if (Character.isLowSurrogate(c)) {
-        n += i > 0 && Character.isHighSurrogate(s.charAt(i - 1)) ? 2 : 1; // else an escape
-      } else {
-        n += 3;
-      }
-    }
-    return n;
+    return NameBytes.encode(s).length;
   }
 }

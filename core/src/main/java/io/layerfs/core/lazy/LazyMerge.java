@@ -138,11 +138,9 @@ public final class LazyMerge {
     while (start < absPath.length()) {
       int end = absPath.indexOf('/', start);
       end = end < 0 ? absPath.length() : end;
-      try {
-        PathLimits.checkMissingName(absPath, absPath.substring(start, end));
-      } catch (FileSystemException tooLong) {
+      if (PathLimits.nameTooLong(absPath.substring(start, end))) {
         String dir = absPath.substring(0, start);
-        return Toc.cleanName(dir).isEmpty() || isDirectory(dir) ? tooLong
+        return Toc.cleanName(dir).isEmpty() || isDirectory(dir) ? PathLimits.tooLong(absPath)
             : new NoSuchFileException(absPath);
       }
       start = end + 1;
