@@ -47,6 +47,15 @@ public interface FileTree extends Closeable {
   /** {@link #lookup}, but null for a missing path (no exception is built for it). */
   Node find(String absPath, boolean followLast) throws IOException;
 
+  /**
+   * The extended attributes of a file, by full name ({@code user.NAME}); a fresh map. A mount
+   * reads its own file system's, which its nodes do not carry.
+   */
+  default java.util.Map<String, byte[]> xattrs(String absPath, boolean followLast)
+      throws IOException {
+    return lookup(absPath, followLast).xattrs();
+  }
+
   /** The sorted names in a directory. */
   List<String> list(String absDir) throws IOException;
 

@@ -50,6 +50,9 @@ final class LayerAttributeViews {
     /** The node, with the errors of opening the file (as reading extended attributes does). */
     Node node() throws IOException;
 
+    /** The file's extended attributes, read from its mount's file system where it is in one. */
+    Map<String, byte[]> xattrs() throws IOException;
+
     List<Layer> layers();
   }
 
@@ -74,6 +77,11 @@ final class LayerAttributeViews {
       @Override
       public Node node() throws IOException {
         return p.fs().lookup(p, follow);
+      }
+
+      @Override
+      public Map<String, byte[]> xattrs() throws IOException {
+        return p.fs().xattrs(p, follow);
       }
 
       @Override

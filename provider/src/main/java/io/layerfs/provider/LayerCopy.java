@@ -18,6 +18,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.OpenOption;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -77,7 +78,7 @@ final class LayerCopy {
           + " nodes is not supported");
     }
     if (attributes) {
-      copyAttributes(node, target);
+      copyAttributes(node, userXattrs(source, follow, node), target);
     }
   }
 
@@ -158,17 +159,32 @@ final class LayerCopy {
     }
   }
 
-  private static void copyAttributes(Node node, LayerPath target) throws IOException {
+  /**
+   * What the JDK copies beyond the POSIX attributes (Linux's copyNonPosixAttributes): the
+   * {@code user.} attributes of a file or directory, read from its mount where it is in one.
+   */
+  private static Map<String, byte[]> userXattrs(LayerPath source, boolean follow, Node node)
+      throws IOException {
+    Map<String, byte[]> user = new java.util.TreeMap<>();
+    if (node.type() == EntryType.FILE || node.type() == EntryType.DIRECTORY) {
+      source.fs().xattrs(source, follow).forEach((name, value) -> {
+        if (name.startsWith("user.")) {
+          user.put(name, value);
+        }
+      });
+    }
+    return user;
+  }
+
+  private static void copyAttributes(Node node, Map<String, byte[]> xattrs, LayerPath target)
+      throws IOException {
     boolean link = node.type() == EntryType.SYMLINK;
     target.fs().change(target, (c, p) -> {
       c.setOwner(p, !link, node.uid(), node.gid());
       if (!link) {
         c.setMode(p, true, node.mode() & 07777);
-        // the JDK copies the user's extended attributes too (Linux's copyNonPosixAttributes)
-        for (var xattr : node.xattrs().entrySet()) {
-          if (xattr.getKey().startsWith("user.")) {
-            c.setXattr(p, true, xattr.getKey(), xattr.getValue());
-          }
+        for (var xattr : xattrs.entrySet()) {
+          c.setXattr(p, true, xattr.getKey(), xattr.getValue());
         }
       }
       c.setTimes(p, !link, node.mtimeNanos(), node.atimeNanos());

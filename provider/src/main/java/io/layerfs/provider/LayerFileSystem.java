@@ -207,6 +207,17 @@ final class LayerFileSystem extends FileSystem {
     }
   }
 
+  /** The extended attributes of a file, read from its mount's file system where it is in one. */
+  java.util.Map<String, byte[]> xattrs(LayerPath path, boolean follow) throws IOException {
+    ensureOpen();
+    String absolute = path.callPath();
+    try {
+      return Uninterrupted.call(() -> tree.xattrs(absolute, follow));
+    } catch (FileSystemException e) {
+      throw named(e, path);
+    }
+  }
+
   /** {@link #lookup}, but null for a missing path (no exception is built for it). */
   Node find(LayerPath path, boolean follow) throws IOException {
     ensureOpen();

@@ -1,5 +1,7 @@
 package io.layerfs.provider;
 
+import io.layerfs.core.EntryType;
+import io.layerfs.core.Node;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -82,6 +84,7 @@ final class LayerUserAttributeView implements UserDefinedFileAttributeView {
       throw new FileSystemException(source.toString(), null,
           "Error writing extended attribute '" + name + "': Argument list too long");
     }
+    checkWritable();
     byte[] value = new byte[src.remaining()];
     src.get(value);
     LayerAttributes.setXattr(path, follow, name, value);
@@ -92,6 +95,7 @@ final class LayerUserAttributeView implements UserDefinedFileAttributeView {
   public void delete(String name) throws IOException {
     java.util.Objects.requireNonNull(name, "'name' is null");
     checkName(name);
+    checkWritable();
     LayerAttributes.removeXattr(path, follow, name);
   }
 
@@ -104,7 +108,28 @@ final class LayerUserAttributeView implements UserDefinedFileAttributeView {
     }
   }
 
+  /**
+   * Linux keeps {@code user.} attributes on regular files and directories only: another file
+   * has none, and a write is {@code EPERM}.
+   */
   private Map<String, byte[]> xattrs() throws IOException {
-    return source.node().xattrs();
+    EntryType type = typeOf(source.node());
+    return type == EntryType.FILE || type == EntryType.DIRECTORY ? source.xattrs() : Map.of();
+  }
+
+  private void checkWritable() throws IOException {
+    EntryType type = typeOf(source.node());
+    if (type != EntryType.FILE && type != EntryType.DIRECTORY) {
+      throw new FileSystemException(source.toString(), null, "Operation not permitted");
+    }
+  }
+
+  /** A link not followed: the JDK's own view opens it with O_NOFOLLOW, and says so. */
+  private EntryType typeOf(Node node) throws FileSystemException {
+    if (node.type() == EntryType.SYMLINK) {
+      throw new FileSystemException(source.toString(), null,
+          "Too many levels of symbolic links or unable to access attributes of symbolic link");
+    }
+    return node.type();
   }
 }

@@ -329,6 +329,13 @@ final class LazyTree implements FileTree {
   }
 
   @Override
+  public java.util.Map<String, byte[]> xattrs(String absPath, boolean followLast)
+      throws IOException {
+    FileTree f = full;
+    return f == null ? lookup(absPath, followLast).xattrs() : f.xattrs(absPath, followLast);
+  }
+
+  @Override
   public void setXattr(String absPath, boolean follow, String name, byte[] value)
       throws IOException {
     full().setXattr(absPath, follow, name, value);

@@ -8,6 +8,7 @@ import io.layerfs.core.Node;
 import io.layerfs.core.internal.Clock;
 import io.layerfs.core.internal.HostNames;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.DirectoryStream;
@@ -27,6 +28,7 @@ import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.nio.file.attribute.UserPrincipalLookupService;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -57,6 +59,7 @@ final class DirTree implements FileTree {
    * (the JDK's directory stream keeps a duplicate for reading entries).
    */
   static final int KEPT_OPEN = 32;
+  private static final String USER = "user.";
   private static final String UNIX_ATTRIBUTES = "unix:fileKey,mode,uid,gid,ino,nlink,ctime,rdev";
   private static final Set<OpenOption> READ_NOFOLLOW =
       Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
@@ -647,14 +650,67 @@ final class DirTree implements FileTree {
   }
 
   @Override
+  public Map<String, byte[]> xattrs(String absPath, boolean follow) throws IOException {
+    Map<String, byte[]> all = new java.util.HashMap<>();
+    UserDefinedFileAttributeView view = userView(absPath);
+    if (view != null) {
+      for (String name : view.list()) {
+        ByteBuffer value = ByteBuffer.allocate(view.size(name));
+        view.read(name, value);
+        all.put(USER + name, java.util.Arrays.copyOf(value.array(), value.position()));
+      }
+    }
+    return all;
+  }
+
+  @Override
   public void setXattr(String absPath, boolean follow, String name, byte[] value)
       throws IOException {
-    throw new FileSystemException(absPath, null, "Operation not supported");
+    UserDefinedFileAttributeView view = userView(absPath);
+    if (!name.startsWith(USER)) {
+      throw new FileSystemException(absPath, null, "Operation not supported");
+    }
+    if (view == null) {
+      throw new FileSystemException(absPath, null, "Operation not permitted");
+    }
+    view.write(name.substring(USER.length()), ByteBuffer.wrap(value));
   }
 
   @Override
   public void removeXattr(String absPath, boolean follow, String name) throws IOException {
-    throw new FileSystemException(absPath, null, "Operation not supported");
+    UserDefinedFileAttributeView view = userView(absPath);
+    if (view == null || !name.startsWith(USER)
+        || !view.list().contains(name.substring(USER.length()))) {
+      // ENODATA, which Jimfs would not report
+      throw new FileSystemException(absPath, null, "No data available");
+    }
+    view.delete(name.substring(USER.length()));
+  }
+
+  /**
+   * The {@code user:} view of a regular file or directory, by path (the JDK has no relative
+   * call for it) once the path names the file the relative {@code stat} found; null for any
+   * other file, which Linux gives no {@code user.} attributes (and the JDK would open: a fifo
+   * would block).
+   */
+  private UserDefinedFileAttributeView userView(String absPath) throws IOException {
+    List<String> names = names(absPath);
+    try (Dir parent = names.isEmpty() ? null : dirOrThrow(absPath, names, names.size() - 1)) {
+      BasicFileAttributes a = names.isEmpty()
+          ? rootStream.getFileAttributeView(BasicFileAttributeView.class).readAttributes()
+          : parent.stream.getFileAttributeView(name(names), BasicFileAttributeView.class,
+              LinkOption.NOFOLLOW_LINKS).readAttributes();
+      if (!a.isRegularFile() && !a.isDirectory()) {
+        return null;
+      }
+      Path path = hostPath(names);
+      if (!java.util.Objects.equals(Files.readAttributes(path, BasicFileAttributes.class,
+          LinkOption.NOFOLLOW_LINKS).fileKey(), a.fileKey())) {
+        throw new FileSystemException(absPath, null, "changed while its attributes were used");
+      }
+      return Files.getFileAttributeView(path, UserDefinedFileAttributeView.class,
+          LinkOption.NOFOLLOW_LINKS);
+    }
   }
 
   @Override

@@ -28,6 +28,7 @@ import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -842,6 +843,19 @@ public final class MountedTree implements FileTree {
       throw PathErrors.named(e, absPath); // the mount's tree names its own path
     }
 
+  }
+
+  @Override
+  public Map<String, byte[]> xattrs(String absPath, boolean follow) throws IOException {
+    Where w = resolve(absPath, follow, false);
+    if (w.node == null) {
+      throw new NoSuchFileException(absPath);
+    }
+    try {
+      return treeOf(w).xattrs(pathIn(w), false);
+    } catch (FileSystemException e) {
+      throw PathErrors.named(e, absPath); // the mount's tree names its own path
+    }
   }
 
   @Override

@@ -25,7 +25,7 @@ final class Tmpfs {
     long blocks = Math.max(1, (size + BLOCK - 1) / BLOCK);
     Configuration config = Configuration.unix().toBuilder()
         .setWorkingDirectory("/")
-        .setAttributeViews("basic", "owner", "posix", "unix")
+        .setAttributeViews("basic", "owner", "posix", "unix", "user")
         .setBlockSize(BLOCK)
         .setMaxSize(blocks * BLOCK)
         .setMaxCacheSize(0) // freed blocks go back to the heap, as tmpfs pages do

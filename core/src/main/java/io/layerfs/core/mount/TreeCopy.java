@@ -13,11 +13,13 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
- * Copies files between two trees with their mode and times (owners as far as allowed): a volume
- * filled from the image, a move between two mounts. Directories are walked without recursion.
+ * Copies files between two trees with their mode, times and {@code user.} attributes (owners as
+ * far as allowed): a volume filled from the image, a move between two mounts. Directories are
+ * walked without recursion.
  */
 final class TreeCopy {
   private final FileTree from;
@@ -65,12 +67,32 @@ final class TreeCopy {
       default -> throw new FileSystemException(src, dst, "Operation not supported");
     }
     to.setMode(dst, false, node.mode());
+    copyUserXattrs(from, src, to, dst);
     try {
       to.setOwner(dst, false, node.uid(), node.gid());
     } catch (IOException e) {
       // a user other than root keeps its own files, as cp without -p does
     }
     to.setTimes(dst, false, node.mtimeNanos(), node.atimeNanos());
+  }
+
+  /**
+   * The {@code user.} attributes, as the JDK's move across file systems and {@code cp -a} copy
+   * them; a target whose file system holds none keeps the file without them, as theirs do.
+   */
+  private static void copyUserXattrs(FileTree from, String src, FileTree to, String dst)
+      throws IOException {
+    for (Map.Entry<String, byte[]> x : from.xattrs(src, false).entrySet()) {
+      if (x.getKey().startsWith("user.")) {
+        try {
+          to.setXattr(dst, false, x.getKey(), x.getValue());
+        } catch (FileSystemException e) {
+          if (!"Operation not supported".equals(e.getReason())) {
+            throw e;
+          }
+        }
+      }
+    }
   }
 
   private static void copyData(FileTree from, String src, FileTree to, String dst)

@@ -697,6 +697,12 @@ public final class Container implements FileTree {
   }
 
   @Override
+  public java.util.Map<String, byte[]> xattrs(String absPath, boolean follow)
+      throws IOException {
+    return files.xattrs(absPath, follow);
+  }
+
+  @Override
   public void setXattr(String absPath, boolean follow, String name, byte[] value)
       throws IOException {
     files.setXattr(absPath, follow, name, value);

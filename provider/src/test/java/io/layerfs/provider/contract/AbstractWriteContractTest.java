@@ -1373,6 +1373,29 @@ abstract class AbstractWriteContractTest {
     assertArrayEquals(data(6, 23), read(userView("etc/attr-copy"), "tag"));
   }
 
+  /**
+   * A symbolic link itself has no {@code user:} attributes to read or write: the JDK's view
+   * opens it with {@code O_NOFOLLOW} and says so; followed, the link reaches its target's.
+   */
+  @Test
+  void userXattrsOfALinkNotFollowedAreRefused() throws IOException {
+    assumeTrue(storesUserXattrs(), "the tree's file system stores user xattrs");
+    UserDefinedFileAttributeView link = Files.getFileAttributeView(p("links/rel"),
+        UserDefinedFileAttributeView.class, NOFOLLOW_LINKS);
+    String reason =
+        "Too many levels of symbolic links or unable to access attributes of symbolic link";
+    assertEquals(reason, fails(FileSystemException.class, link::list).getReason());
+    assertEquals(reason, fails(FileSystemException.class,
+        () -> link.write("a", ByteBuffer.wrap(data(1, 1)))).getReason());
+    assertEquals(reason, fails(FileSystemException.class, () -> link.size("a")).getReason());
+    assertEquals(reason, fails(FileSystemException.class, () -> link.delete("a")).getReason());
+    fails(FileSystemException.class,
+        () -> Files.readAttributes(p("links/rel"), "user:*", NOFOLLOW_LINKS));
+    assertEquals(List.of(), userView("data/one").list(), "nothing reached the target");
+    userView("links/rel").write("b", ByteBuffer.wrap(data(1, 2)));
+    assertEquals(List.of("b"), userView("data/one").list());
+  }
+
   // ---------------------------------------------------------------- directory listings
 
   @Test

@@ -1,16 +1,17 @@
 package io.layerfs.provider.contract;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.file.FileSystem;
-import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.util.List;
 import java.util.Map;
@@ -41,7 +42,7 @@ class LayerFsBindWriteContractTest extends AbstractWriteContractTest {
     Fixture.materialize(master);
     store = tmp.resolve("store");
     FixtureImages.build(store);
-    xattrs = false; // extended attributes are not supported through mounts (README limits)
+    xattrs = ContainerDifferentialTest.hostStoresUserXattrs(tmp);
   }
 
   @Override
@@ -88,19 +89,33 @@ class LayerFsBindWriteContractTest extends AbstractWriteContractTest {
   }
 
   /**
-   * The README's limit, checked where the xattr cases above are skipped: a mounted file has no
-   * {@code user:} attributes, and setting one is refused as Linux refuses it where a file system
-   * has none ({@code EOPNOTSUPP}), leaving the host file without it.
+   * A bind mount's attributes are the host file's own: one a host process set is read through
+   * the mount, one set through the mount is on the host file, a copy with its attributes from
+   * the mount into the container's own layer carries them, and a move back across copies them
+   * as the JDK's move between file systems does.
    */
   @Test
-  void mountedFilesRefuseUserXattrsAsUnsupported() throws IOException {
-    UserDefinedFileAttributeView view = Files.getFileAttributeView(
-        fs.getPath("/srv/tree/etc/os-release"), UserDefinedFileAttributeView.class);
-    FileSystemException e = assertThrows(FileSystemException.class,
-        () -> view.write("comment", ByteBuffer.wrap(new byte[] {1})));
-    assertEquals("Operation not supported", e.getReason());
-    assertEquals(List.of(), view.list());
-    assertEquals(List.of(), Files.getFileAttributeView(host.resolve("tree/etc/os-release"),
-        UserDefinedFileAttributeView.class).list(), "the host file got an attribute");
+  void userXattrsAreTheHostFilesOwn() throws IOException {
+    assumeTrue(xattrs, "the host file system stores user xattrs");
+    Path hostFile = host.resolve("tree/etc/os-release");
+    UserDefinedFileAttributeView onHost = Files.getFileAttributeView(hostFile,
+        UserDefinedFileAttributeView.class);
+    onHost.write("by-host", ByteBuffer.wrap(new byte[] {1, 2}));
+    Path mounted = fs.getPath("/srv/tree/etc/os-release");
+    UserDefinedFileAttributeView view = Files.getFileAttributeView(mounted,
+        UserDefinedFileAttributeView.class);
+    assertEquals(List.of("by-host"), view.list());
+    view.write("by-layerfs", ByteBuffer.wrap(new byte[] {3}));
+    assertEquals(List.of("by-host", "by-layerfs"), onHost.list().stream().sorted().toList());
+    assertArrayEquals(new byte[] {3}, (byte[]) Files.getAttribute(hostFile, "user:by-layerfs"));
+
+    Path inLayer = fs.getPath("/tmp/copied");
+    Files.copy(mounted, inLayer, StandardCopyOption.COPY_ATTRIBUTES);
+    assertArrayEquals(new byte[] {1, 2}, (byte[]) Files.getAttribute(inLayer, "user:by-host"));
+    Files.move(inLayer, fs.getPath("/srv/moved"));
+    assertArrayEquals(new byte[] {3},
+        (byte[]) Files.getAttribute(host.resolve("moved"), "user:by-layerfs"));
+    view.delete("by-host");
+    assertEquals(List.of("by-layerfs"), onHost.list());
   }
 }

@@ -1,12 +1,16 @@
 package io.layerfs.provider.contract;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.layerfs.core.CommitOptions;
+import io.layerfs.provider.LayerFileSystems;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -330,6 +334,48 @@ class LayerFsMountsTest {
   private static void tooLong(org.junit.jupiter.api.function.Executable op) {
     FileSystemException e = assertThrows(FileSystemException.class, op);
     assertEquals("File name too long", e.getReason(), e.toString());
+  }
+
+  /**
+   * A named volume keeps {@code user:} attributes as the host directory under it does: they
+   * outlive the container, and a new volume filled from the image gets the image's (as Docker
+   * copies them into an empty volume); a tmpfs mount holds them while it lives.
+   */
+  @Test
+  void volumesAndTmpfsMountsKeepUserXattrs() throws IOException {
+    assumeTrue(ContainerDifferentialTest.hostStoresUserXattrs(tmp), "user xattrs on the host");
+    try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://tag-it"),
+        Map.of("store", store, "image", FixtureImages.TAG))) {
+      Files.setAttribute(fs.getPath("/data/one"), "user:origin", new byte[] {7});
+      LayerFileSystems.commit(fs, "tagged", CommitOptions.defaults());
+    }
+    try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://filled"),
+        Map.of("store", store, "image", "tagged", "mounts",
+            List.of("type=volume,source=filled,target=/data", "type=tmpfs,target=/t")))) {
+      assertArrayEquals(new byte[] {7}, (byte[]) Files.getAttribute(fs.getPath("/data/one"),
+          "user:origin"), "copied into the new volume with the file");
+      Files.setAttribute(fs.getPath("/data/one"), "user:later", new byte[] {8});
+      Files.writeString(fs.getPath("/t/f"), "in memory");
+      Files.setAttribute(fs.getPath("/t/f"), "user:mem", new byte[] {9});
+      assertArrayEquals(new byte[] {9}, (byte[]) Files.getAttribute(fs.getPath("/t/f"),
+          "user:mem"));
+    }
+    try (FileSystem fs = open("other", List.of("type=volume,source=filled,target=/v"))) {
+      assertEquals(Map.of("origin", List.of(7), "later", List.of(8)),
+          userXattrs(fs.getPath("/v/one")), "the volume outlived its container");
+    }
+  }
+
+  private static Map<String, List<Integer>> userXattrs(Path p) throws IOException {
+    Map<String, List<Integer>> all = new HashMap<>();
+    Files.readAttributes(p, "user:*").forEach((name, value) -> {
+      List<Integer> bytes = new ArrayList<>();
+      for (byte b : (byte[]) value) {
+        bytes.add((int) b);
+      }
+      all.put(name, bytes);
+    });
+    return all;
   }
 
   private static List<String> names(Path dir) throws IOException {

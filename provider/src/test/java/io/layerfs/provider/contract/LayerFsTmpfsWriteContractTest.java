@@ -17,10 +17,9 @@ import org.junit.jupiter.api.io.TempDir;
  * The write contract suite in a tmpfs mount: each test gets a new container with a tmpfs mount
  * at {@code /t}, and {@link Fixture}'s tree made in it by the provider ({@code /t/tree}; its
  * fifo left out, which Java cannot make). A tmpfs mount is memory, so nothing outlives its
- * container's close: the tests that reopen their tree are aborted, and so are those of
- * {@code user:} attributes, which mounts do not hold (README). Where this fails and the control
- * passes, a tmpfs mount differs from a Linux directory; the differences known are disabled
- * below, each with its reason.
+ * container's close: the tests that reopen their tree are aborted. Where this fails and the
+ * control passes, a tmpfs mount differs from a Linux directory; the differences known are
+ * disabled below, each with its reason.
  */
 class LayerFsTmpfsWriteContractTest extends AbstractWriteContractTest {
   // Where a tmpfs mount still differs from a Linux directory (README, Limits): each case below
@@ -57,11 +56,6 @@ class LayerFsTmpfsWriteContractTest extends AbstractWriteContractTest {
     if (fs != null) {
       fs.close();
     }
-  }
-
-  @Override
-  protected boolean storesUserXattrs() {
-    return false;
   }
 
   @Override

@@ -1,15 +1,20 @@
 package io.layerfs.provider.contract;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.io.IOException;
 import java.net.URI;
+import java.nio.ByteBuffer;
 import java.nio.file.FileSystem;
+import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -73,5 +78,24 @@ class LayerFsWriteContractTest extends AbstractWriteContractTest {
     reopen();
     assertEquals(before, Files.getLastModifiedTime(p("data/one")));
     assertEquals(longBefore, Files.getLastModifiedTime(p("data/nested")));
+  }
+
+  /**
+   * Linux keeps {@code user.} attributes on regular files and directories only: a fifo has
+   * none, and setting one is {@code EPERM}. (The JDK's own view would open the fifo and wait for
+   * a writer, so the control cannot run this.)
+   */
+  @Test
+  void aFifoHasNoUserXattrs() throws IOException {
+    UserDefinedFileAttributeView view = Files.getFileAttributeView(p("special/fifo"),
+        UserDefinedFileAttributeView.class);
+    assertEquals(List.of(), view.list());
+    FileSystemException write = assertThrows(FileSystemException.class,
+        () -> view.write("a", ByteBuffer.wrap(new byte[] {1})));
+    assertEquals("Operation not permitted", write.getReason());
+    assertEquals(p("special/fifo").toString(), write.getFile());
+    assertThrows(FileSystemException.class, () -> view.size("a"));
+    assertEquals("Operation not permitted",
+        assertThrows(FileSystemException.class, () -> view.delete("a")).getReason());
   }
 }
