@@ -17,6 +17,7 @@ module io.layerfs.core {
   requires static org.bouncycastle.provider;
   // optional (internal.OptionalLibrary): tmpfs mounts only
   requires static com.google.common.jimfs;
+  requires static com.google.common;
 
   exports io.layerfs.core;
   exports io.layerfs.core.store;

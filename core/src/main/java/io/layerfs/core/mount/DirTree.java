@@ -74,8 +74,6 @@ final class DirTree implements FileTree {
   private final OpenDirs dirs = new OpenDirs(KEPT_OPEN);
   /** The default file system's host directory (uids from "unix:uid"), or a tmpfs's root. */
   private final boolean host;
-  /** Mode bits the root directory shows beyond its permissions (a tmpfs's sticky bit). */
-  private final int rootMode;
   private final long keyPrefix;
   /** Closed with the tree (a tmpfs's file system), or null. */
   private final java.io.Closeable owned;
@@ -94,8 +92,7 @@ final class DirTree implements FileTree {
    */
   private final VolumeGeneration generation;
 
-  private DirTree(Path root, SecureDirectoryStream<Path> rootStream, boolean host, int rootMode,
-      int index, java.io.Closeable owned, VolumeGeneration generation) throws IOException {
+  private DirTree(Path root, SecureDirectoryStream<Path> rootStream, boolean host, int index, java.io.Closeable owned, VolumeGeneration generation) throws IOException {
     this.root = root;
     this.owned = owned;
     this.generation = generation;
@@ -105,7 +102,6 @@ final class DirTree implements FileTree {
     this.rootDir = new Dir(rootStream);
     this.host = host;
     this.statView = host ? PosixFileAttributeView.class : BasicFileAttributeView.class;
-    this.rootMode = rootMode;
     this.keyPrefix = (long) (index + 1) << 52;
   }
 
@@ -116,9 +112,9 @@ final class DirTree implements FileTree {
    * @param index the mount's index, to keep file keys of mounts apart
    * @param owned closed with the tree, or null
    */
-  static DirTree open(Path dir, boolean host, int rootMode, int index, java.io.Closeable owned)
+  static DirTree open(Path dir, boolean host, int index, java.io.Closeable owned)
       throws IOException {
-    return open(dir, host, rootMode, index, owned, VolumeGeneration.NONE);
+    return open(dir, host, index, owned, VolumeGeneration.NONE);
   }
 
   /**
@@ -126,17 +122,17 @@ final class DirTree implements FileTree {
    * whose directory changes through layerfs are counted by {@code generation} (closed with the
    * tree, also when this fails).
    */
-  static DirTree open(Path dir, boolean host, int rootMode, int index, java.io.Closeable owned,
+  static DirTree open(Path dir, boolean host, int index, java.io.Closeable owned,
       VolumeGeneration generation) throws IOException {
     try {
-      return openWith(dir, host, rootMode, index, owned, generation);
+      return openWith(dir, host, index, owned, generation);
     } catch (IOException | RuntimeException e) {
       generation.close();
       throw e;
     }
   }
 
-  private static DirTree openWith(Path dir, boolean host, int rootMode, int index,
+  private static DirTree openWith(Path dir, boolean host, int index,
       java.io.Closeable owned, VolumeGeneration generation) throws IOException {
     Path real = dir.toRealPath();
     if (!Files.isDirectory(real)) {
@@ -149,7 +145,7 @@ final class DirTree implements FileTree {
           + real + " is on " + real.getFileSystem().provider().getScheme() + " without them");
     }
     try {
-      return new DirTree(real, secure, host, rootMode, index, owned, generation);
+      return new DirTree(real, secure, host, index, owned, generation);
     } catch (IOException | RuntimeException e) {
       secure.close();
       throw e;
@@ -331,8 +327,29 @@ final class DirTree implements FileTree {
         PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
     if (created) {
       view.setPermissions(permissions(createMode));
+      asLinuxCreates(parent, name, createMode & 07000, false);
     } else {
       view.setTimes(FileTime.from(Clock.nanos(), TimeUnit.NANOSECONDS), null, null);
+    }
+  }
+
+  /**
+   * What Linux does for a tmpfs entry just made at {@code name} of {@code parent} that Jimfs
+   * does not: it keeps the set-id and sticky {@code bits} it was made with, and in a
+   * set-group-ID directory it takes the directory's group (a new directory its bit too).
+   */
+  private static void asLinuxCreates(Dir parent, Path name, int bits, boolean directory)
+      throws IOException {
+    int made = bits;
+    if ((parent.stream.getFileAttributeView(TmpfsModeBits.View.class).bits() & 02000) != 0) {
+      parent.stream.getFileAttributeView(name, PosixFileAttributeView.class,
+          LinkOption.NOFOLLOW_LINKS).setGroup(parent.stream.getFileAttributeView(
+              PosixFileAttributeView.class).readAttributes().group());
+      made |= directory ? 02000 : 0;
+    }
+    if (made != 0) {
+      parent.stream.getFileAttributeView(name, TmpfsModeBits.View.class,
+          LinkOption.NOFOLLOW_LINKS).setBits(made);
     }
   }
 
@@ -408,7 +425,9 @@ final class DirTree implements FileTree {
     try (Dir parent = dirOrThrow(absPath, names, names.size() - 1)) {
       Files.createDirectory(hostPath(names),
           PosixFilePermissions.asFileAttribute(permissions(mode)));
-      if (host && (mode & 01000) != 0) {
+      if (!host) {
+        asLinuxCreates(parent, name(names), mode & 01000, true);
+      } else if ((mode & 01000) != 0) {
         // mkdir(2) keeps the sticky bit of its mode (set-id bits it ignores or inherits)
         addSpecialBits(absPath, hostPath(names), parent.stream, name(names), 01000);
       }
@@ -447,6 +466,9 @@ final class DirTree implements FileTree {
     List<String> names = names(absLink);
     try (Dir parent = dirOrThrow(absLink, names, names.size() - 1)) {
       Files.createSymbolicLink(hostPath(names), HostNames.name(root.getFileSystem(), target));
+      if (!host) {
+        asLinuxCreates(parent, name(names), 0, false);
+      }
     }
   }
 
@@ -579,7 +601,9 @@ final class DirTree implements FileTree {
           : parent.stream.getFileAttributeView(name(names), PosixFileAttributeView.class,
               LinkOption.NOFOLLOW_LINKS);
       view.setPermissions(permissions(mode));
-      if (host && (mode & 07000) != 0) {
+      if (!host) {
+        modeBits(parent, names).setBits(mode);
+      } else if ((mode & 07000) != 0) {
         // set-id and sticky bits: no relative call for them in the JDK (SECURITY.md); by path,
         // once the path names the file just changed
         Path path = hostPath(names);
@@ -618,7 +642,22 @@ final class DirTree implements FileTree {
       if (gid >= 0) {
         view.setGroup(users.lookupPrincipalByGroupName(Integer.toString(gid)));
       }
+      PosixFileAttributes a = view.readAttributes();
+      if (!host && !a.isDirectory() && !a.isSymbolicLink()) {
+        // chown(2) of a file clears set-user-ID, and set-group-ID of a group-executable one
+        TmpfsModeBits.View bits = modeBits(parent, names);
+        boolean groupExec = a.permissions().contains(PosixFilePermission.GROUP_EXECUTE);
+        bits.setBits(bits.bits() & (groupExec ? ~06000 : ~04000));
+      }
     }
+  }
+
+  /** The set-id and sticky bits of a tmpfs file, which Jimfs holds apart ({@link TmpfsModeBits}). */
+  private TmpfsModeBits.View modeBits(Dir parent, List<String> names) {
+    return names.isEmpty()
+        ? rootStream.getFileAttributeView(TmpfsModeBits.View.class)
+        : parent.stream.getFileAttributeView(name(names), TmpfsModeBits.View.class,
+            LinkOption.NOFOLLOW_LINKS);
   }
 
   @Override
@@ -991,8 +1030,9 @@ final class DirTree implements FileTree {
       uid = id(a.owner().getName());
       gid = id(a.group().getName());
     }
-    if (hostPath.equals(root)) {
-      mode |= rootMode;
+    if (!host) {
+      mode |= Files.getFileAttributeView(hostPath, TmpfsModeBits.View.class,
+          LinkOption.NOFOLLOW_LINKS).bits();
     }
     if (type == EntryType.SYMLINK) {
       link = HostNames.of(Files.readSymbolicLink(hostPath));

@@ -141,12 +141,12 @@ public final class MountedTree implements FileTree {
           throw new IllegalArgumentException("invalid mount spec '" + m + "': bind source "
               + m.source() + " is not a directory");
         }
-        yield DirTree.open(source, true, 0, index, null);
+        yield DirTree.open(source, true, index, null);
       }
       case VOLUME -> {
         Path data = volumes.directory(m.source());
         Path counter = volumes.generation(m.source());
-        yield DirTree.open(data, true, 0, index, null, counter == null ? VolumeGeneration.NONE
+        yield DirTree.open(data, true, index, null, counter == null ? VolumeGeneration.NONE
             : VolumeGeneration.open(counter, !base.readOnly()));
       }
       case TMPFS -> {

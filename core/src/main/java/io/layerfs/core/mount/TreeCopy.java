@@ -66,13 +66,14 @@ final class TreeCopy {
       case FILE -> copyData(from, src, to, dst);
       default -> throw new FileSystemException(src, dst, "Operation not supported");
     }
-    to.setMode(dst, false, node.mode());
-    copyUserXattrs(from, src, to, dst);
     try {
       to.setOwner(dst, false, node.uid(), node.gid());
     } catch (IOException e) {
       // a user other than root keeps its own files, as cp without -p does
     }
+    // after the owner, as the JDK's copy does: chown(2) clears the set-id bits
+    to.setMode(dst, false, node.mode());
+    copyUserXattrs(from, src, to, dst);
     to.setTimes(dst, false, node.mtimeNanos(), node.atimeNanos());
   }
 

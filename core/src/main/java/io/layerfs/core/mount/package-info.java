@@ -137,7 +137,11 @@
  * taken for a filled volume; two containers, in one JVM or two, share its host files. {@code
  * Tmpfs} is a Jimfs file system in the heap, made empty at every open with the mount's size
  * limit (a full tmpfs says {@code "No space left on device"}) and mode; Jimfs is an optional
- * dependency, loaded only after {@code OptionalLibrary.JIMFS} found it.
+ * dependency, loaded only after {@code OptionalLibrary.JIMFS} found it. Where Jimfs is not
+ * Linux, {@code DirTree} makes it so for a tmpfs: the set-id and sticky bits Jimfs's nine
+ * permission bits cannot hold are an attribute of each file ({@code TmpfsModeBits}), kept by
+ * Linux's rules (a {@code chown} clears them, a set-group-ID directory passes on its group), and
+ * a new file takes its create mode and a truncation its mtime.
  *
  * <p>Thread safety: as the trees below; the mount table is fixed once the container is open.
  */

@@ -394,7 +394,7 @@ class ContainerMountsTest {
     Files.writeString(outside.resolve("secret"), "secret\n");
     Files.createDirectory(host.resolve("sub"));
     Files.writeString(host.resolve("sub/secret"), "inside\n");
-    try (DirTree tree = DirTree.open(host, true, 0, 0, null)) {
+    try (DirTree tree = DirTree.open(host, true, 0, null)) {
       assertEquals("/sub/secret", tree.lookup("/sub/secret", false).path());
       // a host process swaps sub for a link to another host directory between two calls
       Files.delete(host.resolve("sub/secret"));
@@ -518,7 +518,7 @@ class ContainerMountsTest {
     Files.writeString(host.resolve("d/e/f"), "f\n");
     Files.createSymbolicLink(host.resolve("d/link"), Path.of("e/f"));
     Files.createSymbolicLink(host.resolve("up"), Path.of("d"));
-    try (DirTree tree = DirTree.open(host, true, 0, 0, null)) {
+    try (DirTree tree = DirTree.open(host, true, 0, null)) {
       try (FileHandle h = tree.openForReadingBeneath("/d/e/f")) {
         ByteBuffer b = ByteBuffer.allocate(8);
         assertEquals(2, h.read(b, 0));

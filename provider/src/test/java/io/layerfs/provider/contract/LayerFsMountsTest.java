@@ -337,6 +337,42 @@ class LayerFsMountsTest {
   }
 
   /**
+   * A new volume filled from the image and a move across mounts keep the set-id bits with the
+   * owner, as Docker's volume copy and the JDK's move across two host file systems do (the
+   * oracle: it sets the owner first, as chown(2) clears them).
+   */
+  @Test
+  void volumesFilledFromTheImageAndMovesAcrossMountsKeepSetIdBits() throws IOException {
+    Path shm = Files.createTempDirectory(Path.of("/dev/shm"), "layerfs-oracle");
+    try {
+      Path a = Files.writeString(tmp.resolve("setuid"), "x");
+      Files.setAttribute(a, "unix:uid", 65534);
+      Files.setAttribute(a, "unix:mode", 04755);
+      Files.move(a, shm.resolve("setuid"));
+      assertEquals(04755, (Integer) Files.getAttribute(shm.resolve("setuid"), "unix:mode") & 07777);
+      assertEquals(65534, Files.getAttribute(shm.resolve("setuid"), "unix:uid"));
+    } finally {
+      Files.deleteIfExists(shm.resolve("setuid"));
+      Files.delete(shm);
+    }
+    try (FileSystem fs = open("set-id-across", List.of("type=volume,source=across,target=/v",
+        "type=tmpfs,target=/t", "type=volume,source=filled-bin,target=/usr/bin"))) {
+      assertEquals(04755, (Integer) Files.getAttribute(fs.getPath("/usr/bin/su"), "unix:mode")
+          & 07777, "a new volume filled from the image, as Docker copies it");
+      for (String target : List.of("/v/moved", "/t/moved")) {
+        Path file = fs.getPath("/data/one-" + target.charAt(1));
+        Files.writeString(file, "x");
+        Files.setAttribute(file, "unix:uid", 65534);
+        Files.setAttribute(file, "unix:mode", 06755);
+        Files.move(file, fs.getPath(target));
+        assertEquals(06755, (Integer) Files.getAttribute(fs.getPath(target), "unix:mode") & 07777,
+            target);
+        assertEquals(65534, Files.getAttribute(fs.getPath(target), "unix:uid"), target);
+      }
+    }
+  }
+
+  /**
    * A named volume keeps {@code user:} attributes as the host directory under it does: they
    * outlive the container, and a new volume filled from the image gets the image's (as Docker
    * copies them into an empty volume); a tmpfs mount holds them while it lives.

@@ -24,8 +24,6 @@ import org.junit.jupiter.api.io.TempDir;
 class LayerFsTmpfsWriteContractTest extends AbstractWriteContractTest {
   // Where a tmpfs mount still differs from a Linux directory (README, Limits): each case below
   // is disabled with its reason, so the report lists them; the suite's other cases all pass.
-  private static final String SET_ID = "tmpfs gap: Jimfs keeps nine permission bits, so set-id "
-      + "and sticky bits are dropped";
   private static final String MAP = "tmpfs gap: Jimfs's channels cannot be mapped";
 
   @TempDir static Path store;
@@ -57,31 +55,6 @@ class LayerFsTmpfsWriteContractTest extends AbstractWriteContractTest {
       fs.close();
     }
   }
-
-  @Override
-  @Test
-  @Disabled(SET_ID)
-  void aCopyKeepsSetIdAndStickyBits() {}
-
-  @Override
-  @Test
-  @Disabled(SET_ID)
-  void aSetGroupIdDirectoryGivesItsGroupToNewEntries() {}
-
-  @Override
-  @Test
-  @Disabled(SET_ID)
-  void copyAttributesKeepsMtimePermissionsAndOwner() {}
-
-  @Override
-  @Test
-  @Disabled(SET_ID)
-  void moveADirectoryKeepsItsModeOwnerAndMtime() {}
-
-  @Override
-  @Test
-  @Disabled(SET_ID)
-  void setIdBitsUnderChownChmodAndWrites() {}
 
   @Override
   @Test
