@@ -1,5 +1,6 @@
 package io.layerfs.cli;
 
+import io.layerfs.core.estargz.RawTarReader;
 import io.layerfs.core.internal.NameBytes;
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -17,12 +18,13 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.compressors.CompressorException;
 import org.apache.commons.compress.compressors.CompressorStreamFactory;
 import org.apache.commons.compress.compressors.xz.XZUtils;
-import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 
 /**
@@ -126,9 +128,12 @@ final class TarStreams {
   /**
    * Extracts the tar on {@code in} into the existing directory {@code dir}. Entries naming a
    * path outside it ({@code ..}, absolute names) are an error before anything is written for
-   * them; owners are kept only with {@code keepOwners}. Devices and fifos, which Java cannot
+   * them; owners are kept only with {@code keepOwners}. Names keep their bytes (one that is not
+   * UTF-8 too: {@link NameBytes}), and so do {@code user.} extended attributes (PAX {@code
+   * SCHILY.xattr.user.*}), as {@code docker cp} keeps them. Devices and fifos, which Java cannot
    * make, are skipped, as {@code cp NAME:SRC DIR} skips them, and so is an entry of a type no
-   * tar tool writes for a file; the rest is extracted.
+   * tar tool writes for a file, and an extended attribute of another namespace, which the
+   * file system's {@code user:} view cannot set; the rest is extracted.
    *
    * @return what was skipped: each one's path under {@code dir} and what it is, in tar order
    */
@@ -137,44 +142,55 @@ final class TarStreams {
     if (!Files.isDirectory(dir)) {
       throw new NotDirectoryException(dir + ": the destination must be an existing directory");
     }
-    TarArchiveInputStream tar = new TarArchiveInputStream(tarOf(in), "UTF-8");
-    for (TarArchiveEntry e = next(tar, null); e != null; e = next(tar, e)) {
-      Path target = inside(dir, e.getName());
+    RawTarReader tar = new RawTarReader(tarOf(in));
+    for (RawTarReader.Entry e = next(tar, null); e != null; e = next(tar, e)) {
+      Path target = inside(dir, e.name);
       if (target.equals(dir)) {
-        continue; // "./"
+        finish(tar, e); // "./"
+        continue;
       }
-      if (e.isDirectory()) {
+      boolean directory = e.type == '5' || (e.isRegular() && e.name.endsWith("/"));
+      if (directory) {
         Files.createDirectories(target);
-      } else if (e.isSymbolicLink()) {
+      } else if (e.type == '2') {
         Files.deleteIfExists(target);
-        Files.createSymbolicLink(target, dir.getFileSystem().getPath(e.getLinkName()));
-      } else if (e.isLink()) {
+        Files.createSymbolicLink(target, dir.getFileSystem().getPath(e.linkName));
+      } else if (e.type == '1') {
         // GNU tar's entry for a file's second name: the first was extracted before it
-        Path first = inside(dir, e.getLinkName());
+        Path first = inside(dir, e.linkName);
         Files.deleteIfExists(target);
         Files.createLink(target, first);
-      } else if (e.isFile() && !e.isCharacterDevice() && !e.isBlockDevice() && !e.isFIFO()) {
+      } else if (e.isRegular()) {
         Files.createDirectories(target.getParent());
         copy(tar, e, target);
       } else {
-        String what = e.isCharacterDevice()
-            ? "a character device (" + e.getDevMajor() + ", " + e.getDevMinor() + ")"
-            : e.isBlockDevice()
-                ? "a block device (" + e.getDevMajor() + ", " + e.getDevMinor() + ")"
-                : e.isFIFO() ? "a fifo" : null;
+        String what = e.type == '3'
+            ? "a character device (" + e.devMajor() + ", " + e.devMinor() + ")"
+            : e.type == '4'
+                ? "a block device (" + e.devMajor() + ", " + e.devMinor() + ")"
+                : e.type == '6' ? "a fifo" : null;
         skipped.add(new Skipped(target, what == null
-            ? "a tar entry of type '" + (char) e.getLinkFlag() + "', which layerfs cannot make"
+            ? "a tar entry of type '" + e.type + "', which layerfs cannot make"
             : what + "; Java makes no device nodes, fifos or sockets"));
+        finish(tar, e);
         continue;
       }
-      if (!e.isSymbolicLink()) {
-        Files.setAttribute(target, "unix:mode", e.getMode() & 07777);
-        Files.setLastModifiedTime(target, FileTime.from(e.getLastModifiedDate().toInstant()));
+      finish(tar, e);
+      if (e.type != '2') {
+        Files.setAttribute(target, "unix:mode", e.mode());
+        for (Map.Entry<String, byte[]> x : e.xattrs().entrySet()) {
+          if (x.getKey().startsWith("user.")) {
+            Files.setAttribute(target, "user:" + x.getKey().substring(5), x.getValue());
+          } else {
+            skipped.add(new Skipped(target, "its extended attribute " + x.getKey()
+                + " (only user.* attributes can be set through the file system)"));
+          }
+        }
+        Files.setLastModifiedTime(target, FileTime.from(e.mtimeNanos(), TimeUnit.NANOSECONDS));
       }
       if (keepOwners) {
-        Files.setAttribute(target, "unix:uid", (int) e.getLongUserId(), LinkOption.NOFOLLOW_LINKS);
-        Files.setAttribute(target, "unix:gid", (int) e.getLongGroupId(),
-            LinkOption.NOFOLLOW_LINKS);
+        Files.setAttribute(target, "unix:uid", e.uid(), LinkOption.NOFOLLOW_LINKS);
+        Files.setAttribute(target, "unix:gid", e.gid(), LinkOption.NOFOLLOW_LINKS);
       }
     }
     return skipped;
@@ -230,17 +246,19 @@ final class TarStreams {
       CompressorStreamFactory.BZIP2, CompressorStreamFactory.XZ,
       CompressorStreamFactory.ZSTANDARD);
 
-  private static TarArchiveEntry next(TarArchiveInputStream tar, TarArchiveEntry previous)
+  private static RawTarReader.Entry next(RawTarReader tar, RawTarReader.Entry previous)
       throws IOException {
     try {
-      return tar.getNextEntry();
+      return tar.next();
+    } catch (RawTarReader.Unsupported e) {
+      throw e; // it names the entry
     } catch (IOException e) {
       throw damaged(e, previous);
     }
   }
 
   /** The current entry's bytes into {@code target}, replacing a file or link that is there. */
-  private static void copy(TarArchiveInputStream tar, TarArchiveEntry entry, Path target)
+  private static void copy(RawTarReader tar, RawTarReader.Entry entry, Path target)
       throws IOException {
     byte[] buffer = new byte[1 << 16];
     Files.deleteIfExists(target);
@@ -249,7 +267,7 @@ final class TarStreams {
       while (true) {
         int n;
         try {
-          n = tar.read(buffer);
+          n = tar.readPayload(buffer, 0, buffer.length);
         } catch (IOException e) {
           throw damaged(e, entry);
         }
@@ -261,9 +279,19 @@ final class TarStreams {
     }
   }
 
-  /** A read error of the tar on standard input, which Commons Compress does not name. */
-  private static IOException damaged(IOException e, TarArchiveEntry at) {
-    String where = at == null ? "" : " at entry '" + at.getName() + "'";
+  /** Past the rest of the current entry: its payload not read, and its padding. */
+  private static void finish(RawTarReader tar, RawTarReader.Entry entry) throws IOException {
+    try {
+      tar.skipPayload();
+      tar.readPadding(entry.size);
+    } catch (IOException e) {
+      throw damaged(e, entry);
+    }
+  }
+
+  /** A read error of the tar on standard input, named with the entry it is in or after. */
+  private static IOException damaged(IOException e, RawTarReader.Entry at) {
+    String where = at == null ? "" : " at entry '" + at.name + "'";
     return new IOException("the tar on standard input is truncated or damaged" + where + " ("
         + e.getMessage() + ")", e);
   }

@@ -261,6 +261,108 @@ class CpCommandTest {
     });
   }
 
+  /**
+   * A PAX tar from GNU tar ({@code --format=pax --xattrs}) with a name that is not UTF-8 and
+   * binary {@code user.} attributes: the name keeps its bytes (it was '?') and the attributes
+   * come along, as {@code docker cp} keeps them (they were dropped); one of another namespace is
+   * named as skipped. Times keep the PAX record's fraction of a second.
+   */
+  @Test
+  void aPaxTarKeepsNamesThatAreNotUtf8AndUserXattrs() throws Exception {
+    Path src = Files.createDirectories(dir.resolve("pax/d"));
+    Path latin1 = Path.of(URI.create(src.toUri() + "caf%E9"));
+    Files.writeString(latin1, "x");
+    Files.writeString(src.resolve("plain"), "y");
+    Files.setAttribute(src.resolve("plain"), "user:tag", new byte[] {0, (byte) 0xff, 1});
+    Files.setAttribute(latin1, "user:n", "v".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    Files.setLastModifiedTime(src.resolve("plain"), FileTime.from(
+        java.time.Instant.ofEpochSecond(1_600_000_000, 123_456_789)));
+    Path made = dir.resolve("pax.tar");
+    Process p = new ProcessBuilder("tar", "--format=pax", "--xattrs", "-cf", made.toString(),
+        "-C", src.getParent().toString(), "d").redirectErrorStream(true).start();
+    String log = new String(p.getInputStream().readAllBytes());
+    assertEquals(0, p.waitFor(), log);
+    byte[] withSecurity = addPaxRecord(Files.readAllBytes(made), "SCHILY.xattr.trusted.t", "1");
+    try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://web"),
+        Map.of("store", store))) {
+      List<TarStreams.Skipped> skipped = TarStreams.extract(
+          new java.io.ByteArrayInputStream(withSecurity), fs.getPath("/srv"), false);
+      assertEquals("x", Files.readString(fs.getPath("/srv/d/caf\udce9")));
+      assertEquals("v", new String((byte[]) Files.getAttribute(fs.getPath("/srv/d/caf\udce9"),
+          "user:n"), java.nio.charset.StandardCharsets.UTF_8));
+      org.junit.jupiter.api.Assertions.assertArrayEquals(new byte[] {0, (byte) 0xff, 1},
+          (byte[]) Files.getAttribute(fs.getPath("/srv/d/plain"), "user:tag"));
+      assertEquals(FileTime.from(java.time.Instant.ofEpochSecond(1_600_000_000, 123_456_789)),
+          Files.getLastModifiedTime(fs.getPath("/srv/d/plain")));
+      assertEquals(1, skipped.size(), skipped.toString());
+      assertTrue(skipped.get(0).what().startsWith("its extended attribute trusted.t"),
+          skipped.toString());
+    }
+  }
+
+  /**
+   * A sparse file in a tar (GNU tar's {@code -S}, in its GNU and PAX formats) is refused naming
+   * it, as layers refuse them: read as data, a PAX sparse file's map would be wrong bytes.
+   */
+  @Test
+  void aSparseFileInATarIsRefusedByName() throws Exception {
+    Path src = Files.createDirectories(dir.resolve("sparse"));
+    try (java.nio.channels.FileChannel c = java.nio.channels.FileChannel.open(
+        src.resolve("holes"), java.nio.file.StandardOpenOption.CREATE_NEW,
+        java.nio.file.StandardOpenOption.WRITE)) {
+      c.write(java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3}), 5_000_000);
+    }
+    for (String format : List.of("gnu", "pax")) {
+      Path made = dir.resolve(format + ".tar");
+      Process p = new ProcessBuilder("tar", "--format=" + format, "-S", "-cf", made.toString(),
+          "-C", dir.toString(), "sparse").redirectErrorStream(true).start();
+      String log = new String(p.getInputStream().readAllBytes());
+      assertEquals(0, p.waitFor(), log);
+      try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://web"),
+          Map.of("store", store)); java.io.InputStream in = Files.newInputStream(made)) {
+        IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+            () -> TarStreams.extract(in, fs.getPath("/srv"), false));
+        assertEquals("sparse tar entries are not supported: 'sparse/holes'", e.getMessage(),
+            format);
+        assertFalse(Files.exists(fs.getPath("/srv/sparse/holes")), format);
+      }
+    }
+  }
+
+  /** {@code tar} with a PAX record added to its first PAX header (its checksum made again). */
+  private static byte[] addPaxRecord(byte[] tar, String key, String value) {
+    int at = 0;
+    while (tar[at + 156] != 'x') {
+      long size = Long.parseLong(new String(tar, at + 124, 11).trim(), 8);
+      at += 512 + (int) ((size + 511) / 512 * 512);
+    }
+    long size = Long.parseLong(new String(tar, at + 124, 11).trim(), 8);
+    String body = key + "=" + value + "\n";
+    int length = body.length() + 3; // "NN " before it
+    byte[] record = (length + " " + body).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    int oldBlocks = (int) ((size + 511) / 512);
+    int newBlocks = (int) ((size + record.length + 511) / 512);
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    byte[] header = java.util.Arrays.copyOfRange(tar, at, at + 512);
+    byte[] sizeField = String.format("%011o", size + record.length).getBytes();
+    System.arraycopy(sizeField, 0, header, 124, 11);
+    java.util.Arrays.fill(header, 148, 156, (byte) ' ');
+    int sum = 0;
+    for (byte b : header) {
+      sum += b & 0xff;
+    }
+    System.arraycopy(String.format("%06o\0 ", sum).getBytes(), 0, header, 148, 8);
+    out.write(tar, 0, at);
+    out.writeBytes(header);
+    byte[] data = new byte[newBlocks * 512];
+    System.arraycopy(tar, at + 512, data, 0, (int) size);
+    System.arraycopy(record, 0, data, (int) size, record.length);
+    out.writeBytes(data);
+    int rest = at + 512 + oldBlocks * 512;
+    out.write(tar, rest, tar.length - rest);
+    return out.toByteArray();
+  }
+
   @Test
   void tarStreamsRoundTripThroughGnuTarAndStayInsideTheDestination() throws Exception {
     // container -> tar (as `cp web:/etc -` writes it) -> GNU tar -x on the host

@@ -99,6 +99,13 @@ public final class RawTarReader {
     }
   }
 
+  /** A well-formed entry of a kind this reader does not take (a sparse file). */
+  public static final class Unsupported extends IOException {
+    Unsupported(String message) {
+      super(message);
+    }
+  }
+
   private final InputStream in;
   private long offset;
   private long payloadLeft;
@@ -185,8 +192,10 @@ public final class RawTarReader {
         e.devMinor = number(block, 337, 8, at);
       }
       e.xattrs = paxXattrs;
-      if (type == 'S') {
-        throw new IOException("sparse tar entries are not supported: '" + e.name + "'");
+      if (type == 'S' || isPaxSparse(pax)) {
+        // a PAX sparse file's payload starts with its map: read as data it would be wrong bytes
+        throw new Unsupported("sparse tar entries are not supported: '"
+            + pax.getOrDefault("GNU.sparse.name", e.name) + "'");
       }
       // header-only types carry no payload whatever their size field says, as Go's reader
       boolean headerOnly = "123456".indexOf(type) >= 0;
@@ -360,6 +369,16 @@ public final class RawTarReader {
       }
       i += len;
     }
+  }
+
+  /** GNU tar's PAX sparse formats (0.0, 0.1 and 1.0) all record {@code GNU.sparse.*} keys. */
+  private static boolean isPaxSparse(Map<String, String> pax) {
+    for (String key : pax.keySet()) {
+      if (key.startsWith("GNU.sparse.")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static long paxNumber(Map<String, String> pax, String key, long fallback, long at)
