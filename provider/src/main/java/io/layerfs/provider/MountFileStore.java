@@ -8,6 +8,7 @@ import java.nio.file.attribute.FileAttributeView;
 import java.nio.file.attribute.FileOwnerAttributeView;
 import java.nio.file.attribute.FileStoreAttributeView;
 import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.UserDefinedFileAttributeView;
 
 /**
  * The file store of one mount of a container, as {@code /proc/mounts} names it: a volume or bind
@@ -63,12 +64,18 @@ final class MountFileStore extends FileStore {
   @Override
   public boolean supportsFileAttributeView(Class<? extends FileAttributeView> type) {
     return type == BasicFileAttributeView.class || type == PosixFileAttributeView.class
-        || type == FileOwnerAttributeView.class;
+        || type == FileOwnerAttributeView.class
+        || type == UserDefinedFileAttributeView.class && under.supportsFileAttributeView(type);
   }
 
+  /** The views a mounted path has; {@code user} where the mount's own file system keeps them. */
   @Override
   public boolean supportsFileAttributeView(String name) {
-    return name.equals("basic") || name.equals("posix") || name.equals("owner");
+    return switch (name) {
+      case "basic", "posix", "unix", "owner" -> true;
+      case "user" -> under.supportsFileAttributeView(name);
+      default -> false;
+    };
   }
 
   @Override

@@ -30,6 +30,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -391,6 +392,13 @@ class LayerFsMountsTest {
       assertArrayEquals(new byte[] {7}, (byte[]) Files.getAttribute(fs.getPath("/data/one"),
           "user:origin"), "copied into the new volume with the file");
       Files.setAttribute(fs.getPath("/data/one"), "user:later", new byte[] {8});
+      for (String mounted : List.of("/data", "/t")) {
+        FileStore mount = Files.getFileStore(fs.getPath(mounted));
+        assertTrue(mount.supportsFileAttributeView("user"), mounted);
+        assertTrue(mount.supportsFileAttributeView(UserDefinedFileAttributeView.class), mounted);
+        assertTrue(mount.supportsFileAttributeView("unix"), mounted);
+        assertFalse(mount.supportsFileAttributeView("dos"), mounted);
+      }
       Files.writeString(fs.getPath("/t/f"), "in memory");
       Files.setAttribute(fs.getPath("/t/f"), "user:mem", new byte[] {9});
       assertArrayEquals(new byte[] {9}, (byte[]) Files.getAttribute(fs.getPath("/t/f"),
