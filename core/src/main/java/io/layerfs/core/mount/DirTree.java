@@ -479,6 +479,12 @@ final class DirTree implements FileTree {
     // link(2) resolves the existing file's directory before the new name's
     try (Dir other = dirOrThrow(absExisting, existing, existing.size() - 1);
         Dir parent = dirOrThrow(absLink, names, names.size() - 1)) {
+      if (!host && !existing.isEmpty() && other.stream.getFileAttributeView(name(existing),
+          BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).readAttributes()
+          .isSymbolicLink()) {
+        // link(2) links a symbolic link itself; Jimfs would link what it points to
+        throw new FileSystemException(absLink, absExisting, "Operation not supported");
+      }
       Files.createLink(hostPath(names), hostPath(existing));
     }
   }
@@ -1031,8 +1037,9 @@ final class DirTree implements FileTree {
       gid = id(a.group().getName());
     }
     if (!host) {
-      mode |= Files.getFileAttributeView(hostPath, TmpfsModeBits.View.class,
-          LinkOption.NOFOLLOW_LINKS).bits();
+      // a Linux link is always 0777; Jimfs gives it a file's permissions
+      mode = type == EntryType.SYMLINK ? 0777 : mode | Files.getFileAttributeView(hostPath,
+          TmpfsModeBits.View.class, LinkOption.NOFOLLOW_LINKS).bits();
     }
     if (type == EntryType.SYMLINK) {
       link = HostNames.of(Files.readSymbolicLink(hostPath));

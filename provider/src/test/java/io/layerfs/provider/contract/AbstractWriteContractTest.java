@@ -1048,6 +1048,8 @@ abstract class AbstractWriteContractTest {
     assertEquals(target, Files.readSymbolicLink(p("etc/link")));
     assertArrayEquals(Fixture.data("data/4096.bin"), bytes("etc/link"));
     assertTrue(names("etc").contains("link"));
+    assertEquals(0777, mode("etc/link"), "a link's mode is always 0777 on Linux");
+    assertEquals(0777, mode("links/rel"));
     Files.createSymbolicLink(p("etc/dangling"), target.getFileSystem().getPath("nowhere"));
     assertTrue(Files.isSymbolicLink(p("etc/dangling")));
     assertFalse(Files.exists(p("etc/dangling")));
@@ -1109,6 +1111,17 @@ abstract class AbstractWriteContractTest {
     Files.delete(p("data/h1"));
     assertEquals(2, nlink("data/h2"));
     assertArrayEquals(concat(data(100, 14), data(10, 15)), bytes("etc/h3"));
+  }
+
+  /** link(2) does not follow a symbolic link: the new name is the link itself. */
+  @Test
+  void aHardLinkToASymbolicLinkLinksTheLinkItself() throws IOException {
+    Files.createLink(p("etc/hl"), p("links/rel"));
+    assertTrue(Files.isSymbolicLink(p("etc/hl")));
+    assertEquals(p("").getFileSystem().getPath("../data/one"),
+        Files.readSymbolicLink(p("etc/hl")));
+    assertEquals(2, nlink("links/rel"));
+    assertEquals(1, nlink("data/one"), "the target is not linked");
   }
 
   @Test
