@@ -92,7 +92,8 @@ final class DirTree implements FileTree {
    */
   private final VolumeGeneration generation;
 
-  private DirTree(Path root, SecureDirectoryStream<Path> rootStream, boolean host, int index, java.io.Closeable owned, VolumeGeneration generation) throws IOException {
+  private DirTree(Path root, SecureDirectoryStream<Path> rootStream, boolean host, int index,
+      java.io.Closeable owned, VolumeGeneration generation) throws IOException {
     this.root = root;
     this.owned = owned;
     this.generation = generation;
@@ -658,7 +659,7 @@ final class DirTree implements FileTree {
     }
   }
 
-  /** The set-id and sticky bits of a tmpfs file, which Jimfs holds apart ({@link TmpfsModeBits}). */
+  /** The set-id and sticky bits of a tmpfs file, which Jimfs holds apart: TmpfsModeBits. */
   private TmpfsModeBits.View modeBits(Dir parent, List<String> names) {
     return names.isEmpty()
         ? rootStream.getFileAttributeView(TmpfsModeBits.View.class)
