@@ -1,6 +1,7 @@
 package io.layerfs.core.mount;
 
 import io.layerfs.core.FileHandle;
+import io.layerfs.core.EntryType;
 import io.layerfs.core.FileTree;
 import io.layerfs.core.Node;
 import java.io.IOException;
@@ -12,6 +13,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -30,17 +32,28 @@ final class TreeCopy {
     this.to = to;
   }
 
-  /** Copies what is below {@code fromDir} into {@code toDir}, without recursion. */
+  /**
+   * Copies what is below {@code fromDir} into {@code toDir}, without recursion; files linked
+   * more than once in it are linked as often in the copy, as Docker's volume copy links them.
+   */
   void copyChildren(String fromDir, String toDir) throws IOException {
     Deque<String[]> work = new ArrayDeque<>();
     work.push(new String[] {fromDir, toDir});
     List<String[]> dirs = new ArrayList<>();
+    Map<Long, String> linked = new HashMap<>(); // a file's key: its first copy
     while (!work.isEmpty()) {
       String[] pair = work.pop();
       for (String name : from.list(pair[0])) {
         String src = child(pair[0], name);
         String dst = child(pair[1], name);
         Node node = from.lookup(src, false);
+        if (node.type() == EntryType.FILE && node.linkCount() > 1) {
+          String first = linked.putIfAbsent(node.fileKey(), dst);
+          if (first != null) {
+            to.createLink(dst, first);
+            continue;
+          }
+        }
         copyOne(from, src, node, to, dst);
         if (node.isDirectory()) {
           work.push(new String[] {src, dst});

@@ -10,6 +10,7 @@ import static java.nio.file.StandardOpenOption.CREATE_NEW;
 import static java.nio.file.StandardOpenOption.READ;
 import static java.nio.file.StandardOpenOption.TRUNCATE_EXISTING;
 import static java.nio.file.StandardOpenOption.WRITE;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.layerfs.core.CommitOptions;
@@ -423,6 +424,27 @@ class ContainerDifferentialTest {
       text.append("  ").append(i).append(": ").append(program.get(i)).append('\n');
     }
     return text + runner.run(program, new TreeMap<>());
+  }
+
+  /**
+   * A new volume is filled with what the image has at its target, as Docker copies it (modes,
+   * owners, times, links, hard links and extended attributes): each top directory of the
+   * fixture, mounted as a new volume, equals the host copy's directory, and so does the
+   * volume's directory on the host.
+   */
+  @Test
+  void aNewVolumeIsACopyOfTheImageAtItsTarget() throws IOException {
+    for (String dir : List.of("data", "etc", "links", "usr", "opaque", "names", "chroot")) {
+      String name = "fill-" + dir;
+      try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://" + name),
+          Map.of("store", store, "image", FixtureImages.TAG,
+              "mounts", List.of("type=volume,source=" + name + ",target=/" + dir)))) {
+        assertNull(compareTrees(master.resolve(dir), fs.getPath("/" + dir),
+            "/" + dir + " through the volume"));
+      }
+      assertNull(compareTrees(master.resolve(dir),
+          store.resolve("layerfs/volumes/" + name + "/_data"), "/" + dir + " on the host"));
+    }
   }
 
   /** The control: two host copies agree, so the generator and the oracle are deterministic. */
