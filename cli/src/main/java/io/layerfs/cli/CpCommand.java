@@ -19,7 +19,9 @@ import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -208,6 +210,7 @@ final class CpCommand implements CliCommand {
     }
     Path root = !dstExists || contents ? dst : child(dst, name(src));
     Path from = followLink ? src.toRealPath() : src;
+    Map<Object, Path> linked = new HashMap<>(); // a file linked more than once: its first copy
     Files.walkFileTree(from, new SimpleFileVisitor<>() {
       @Override
       public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs)
@@ -221,7 +224,18 @@ final class CpCommand implements CliCommand {
 
       @Override
       public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-        copyEntry(file, resolve(root, from.relativize(file)), false);
+        Path target = resolve(root, from.relativize(file));
+        Path first = attrs.isRegularFile() && attrs.fileKey() != null
+            && (Integer) Files.getAttribute(file, "unix:nlink", LinkOption.NOFOLLOW_LINKS) > 1
+            ? linked.putIfAbsent(attrs.fileKey(), target) : null;
+        if (first != null) {
+          // a second name of a file copied already: a second name of its copy, as docker cp's
+          // tar links it
+          replaceable(target, false);
+          Files.createLink(target, first);
+        } else {
+          copyEntry(file, target, false);
+        }
         return FileVisitResult.CONTINUE;
       }
 
@@ -242,13 +256,7 @@ final class CpCommand implements CliCommand {
     LinkOption[] links = follow ? new LinkOption[0]
         : new LinkOption[] {LinkOption.NOFOLLOW_LINKS};
     BasicFileAttributes a = Files.readAttributes(src, BasicFileAttributes.class, links);
-    if (Files.exists(dst, LinkOption.NOFOLLOW_LINKS) && (a.isSymbolicLink()
-        || Files.isSymbolicLink(dst) || Files.isDirectory(dst, LinkOption.NOFOLLOW_LINKS))) {
-      if (Files.isDirectory(dst, LinkOption.NOFOLLOW_LINKS)) {
-        throw new FileAlreadyExistsException(dst.toString(), null, "is a directory");
-      }
-      Files.delete(dst);
-    }
+    replaceable(dst, !a.isSymbolicLink());
     if (a.isSymbolicLink()) {
       // the target as written: it resolves in the destination's own namespace
       Files.createSymbolicLink(dst, HostNames.name(dst.getFileSystem(),
@@ -264,6 +272,19 @@ final class CpCommand implements CliCommand {
       return;
     }
     copyMetadata(src, dst, !follow);
+  }
+
+  /**
+   * Makes room at {@code dst} for a new entry: a directory there is an error, a link is
+   * removed, and so is a file unless {@code keepFile} (its bytes are replaced in place).
+   */
+  private static void replaceable(Path dst, boolean keepFile) throws IOException {
+    if (Files.isDirectory(dst, LinkOption.NOFOLLOW_LINKS)) {
+      throw new FileAlreadyExistsException(dst.toString(), null, "is a directory");
+    }
+    if (!keepFile || Files.isSymbolicLink(dst)) {
+      Files.deleteIfExists(dst);
+    }
   }
 
   /**
@@ -311,6 +332,10 @@ final class CpCommand implements CliCommand {
       int mode = (Integer) Files.getAttribute(src, "unix:mode", links) & 07777;
       Files.setAttribute(dst, "unix:mode", mode);
       Files.setLastModifiedTime(dst, a.lastModifiedTime());
+    } else {
+      // a link's own time too, as docker cp's tar extraction sets it (lutimes)
+      Files.getFileAttributeView(dst, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+          .setTimes(a.lastModifiedTime(), null, null);
     }
   }
 

@@ -363,6 +363,43 @@ class CpCommandTest {
     return out.toByteArray();
   }
 
+  /**
+   * Hard links within the copied tree stay hard links, and a symbolic link keeps its own mtime,
+   * both ways, as docker cp's tar keeps them (GNU cp -a is the host's oracle).
+   */
+  @Test
+  void hardLinksAndLinkTimesAreKeptBothWays() throws Exception {
+    Path tree = Files.createDirectories(dir.resolve("linked/tree"));
+    Files.writeString(tree.resolve("a"), "shared");
+    Files.createLink(tree.resolve("b"), tree.resolve("a"));
+    Files.createSymbolicLink(tree.resolve("l"), Path.of("a"));
+    FileTime old = FileTime.from(java.time.Instant.ofEpochSecond(1_500_000_000));
+    Files.getFileAttributeView(tree.resolve("l"),
+        java.nio.file.attribute.BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+        .setTimes(old, null, null);
+    Path oracle = dir.resolve("oracle");
+    Process p = new ProcessBuilder("cp", "-a", tree.toString(), oracle.toString())
+        .redirectErrorStream(true).start();
+    assertEquals(0, p.waitFor(), new String(p.getInputStream().readAllBytes()));
+    assertEquals(2, Files.getAttribute(oracle.resolve("a"), "unix:nlink"));
+    assertEquals(old, Files.getLastModifiedTime(oracle.resolve("l"), LinkOption.NOFOLLOW_LINKS));
+
+    assertEquals(0, run("cp", tree.toString(), "web:/srv").code());
+    inContainer(fs -> {
+      assertEquals(2, Files.getAttribute(fs.getPath("/srv/tree/b"), "unix:nlink"));
+      assertTrue(Files.isSameFile(fs.getPath("/srv/tree/a"), fs.getPath("/srv/tree/b")));
+      assertEquals(old, Files.getLastModifiedTime(fs.getPath("/srv/tree/l"),
+          LinkOption.NOFOLLOW_LINKS));
+      return null;
+    });
+    Path back = dir.resolve("back");
+    assertEquals(0, run("cp", "web:/srv/tree", back.toString()).code());
+    assertEquals(2, Files.getAttribute(back.resolve("a"), "unix:nlink"));
+    assertTrue(Files.isSameFile(back.resolve("a"), back.resolve("b")));
+    assertEquals("shared", Files.readString(back.resolve("b")));
+    assertEquals(old, Files.getLastModifiedTime(back.resolve("l"), LinkOption.NOFOLLOW_LINKS));
+  }
+
   @Test
   void tarStreamsRoundTripThroughGnuTarAndStayInsideTheDestination() throws Exception {
     // container -> tar (as `cp web:/etc -` writes it) -> GNU tar -x on the host
