@@ -17,6 +17,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -45,6 +46,7 @@ final class TarStreams {
     try (TarArchiveOutputStream tar = new TarArchiveOutputStream(shield(out), "ISO-8859-1")) {
       tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_GNU);
       tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
+      Map<Object, String> linked = new HashMap<>(); // a file linked more than once: its name
       Files.walkFileTree(from, new SimpleFileVisitor<>() {
         @Override
         public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes a)
@@ -55,7 +57,20 @@ final class TarStreams {
 
         @Override
         public FileVisitResult visitFile(Path file, BasicFileAttributes a) throws IOException {
-          entry(tar, file, nameOf(base, from.relativize(file)), a);
+          String name = nameOf(base, from.relativize(file));
+          String first = a.isRegularFile() && a.fileKey() != null
+              && (Integer) Files.getAttribute(file, "unix:nlink", LinkOption.NOFOLLOW_LINKS) > 1
+              ? linked.putIfAbsent(a.fileKey(), name) : null;
+          if (first != null) {
+            // its second name: a hard link entry, as docker cp's and GNU tar's
+            TarArchiveEntry e = new TarArchiveEntry(bytesOf(name), TarArchiveEntry.LF_LINK);
+            e.setLinkName(bytesOf(first));
+            metadata(e, file, a);
+            tar.putArchiveEntry(e);
+            tar.closeArchiveEntry();
+          } else {
+            entry(tar, file, name, a);
+          }
           return FileVisitResult.CONTINUE;
         }
       });
@@ -90,10 +105,7 @@ final class TarStreams {
     } else {
       e = special(p, name);
     }
-    e.setMode((Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS) & 07777);
-    e.setUserId((Integer) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS));
-    e.setGroupId((Integer) Files.getAttribute(p, "unix:gid", LinkOption.NOFOLLOW_LINKS));
-    e.setModTime(a.lastModifiedTime());
+    metadata(e, p, a);
     tar.putArchiveEntry(e);
     if (a.isRegularFile()) {
       try (InputStream in = Files.newInputStream(p)) {
@@ -101,6 +113,14 @@ final class TarStreams {
       }
     }
     tar.closeArchiveEntry();
+  }
+
+  private static void metadata(TarArchiveEntry e, Path p, BasicFileAttributes a)
+      throws IOException {
+    e.setMode((Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS) & 07777);
+    e.setUserId((Integer) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS));
+    e.setGroupId((Integer) Files.getAttribute(p, "unix:gid", LinkOption.NOFOLLOW_LINKS));
+    e.setModTime(a.lastModifiedTime());
   }
 
   /**

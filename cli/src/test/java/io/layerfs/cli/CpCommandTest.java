@@ -398,6 +398,31 @@ class CpCommandTest {
     assertTrue(Files.isSameFile(back.resolve("a"), back.resolve("b")));
     assertEquals("shared", Files.readString(back.resolve("b")));
     assertEquals(old, Files.getLastModifiedTime(back.resolve("l"), LinkOption.NOFOLLOW_LINKS));
+
+    // to standard output: the second name a hard link entry, which GNU tar makes a link again
+    java.io.ByteArrayOutputStream tar = new java.io.ByteArrayOutputStream();
+    inContainer(fs -> {
+      TarStreams.write(fs.getPath("/srv/tree"), false, tar);
+      return null;
+    });
+    Path file = dir.resolve("tree.tar");
+    Files.write(file, tar.toByteArray());
+    Path untarred = Files.createDirectories(dir.resolve("untarred"));
+    p = new ProcessBuilder("tar", "-xf", file.toString(), "-C", untarred.toString())
+        .redirectErrorStream(true).start();
+    assertEquals(0, p.waitFor(), new String(p.getInputStream().readAllBytes()));
+    assertEquals(2, Files.getAttribute(untarred.resolve("tree/a"), "unix:nlink"));
+    assertEquals("shared", Files.readString(untarred.resolve("tree/b")));
+    List<String> links = new java.util.ArrayList<>();
+    try (var in = new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(
+        new java.io.ByteArrayInputStream(tar.toByteArray()))) {
+      for (var e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+        if (e.isLink()) {
+          links.add(e.getName() + " -> " + e.getLinkName());
+        }
+      }
+    }
+    assertEquals(List.of("tree/b -> tree/a"), links, "the data once, then a link to it");
   }
 
   @Test
