@@ -178,6 +178,10 @@ final class TarStreams {
       } else if (e.type == '1') {
         // GNU tar's entry for a file's second name: the first was extracted before it
         Path first = inside(dir, e.linkName);
+        if (!Files.exists(first, LinkOption.NOFOLLOW_LINKS)) {
+          throw new IOException("tar entry " + e.name + " is a hard link to " + e.linkName
+              + ", which is not in " + dir + " (a tar holds the file before its second name)");
+        }
         Files.deleteIfExists(target);
         Files.createLink(target, first);
       } else if (e.isRegular()) {

@@ -190,6 +190,23 @@ class CpCommandTest {
       }
       assertEquals("abc", Files.readString(fs.getPath("/in/b.txt")));
       assertTrue(Files.isSameFile(fs.getPath("/in/a.txt"), fs.getPath("/in/b.txt")));
+
+      // a second name of a file the tar does not hold: named as GNU tar names it
+      java.io.ByteArrayOutputStream dangling = new java.io.ByteArrayOutputStream();
+      try (org.apache.commons.compress.archivers.tar.TarArchiveOutputStream t =
+          new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(dangling)) {
+        var link = new org.apache.commons.compress.archivers.tar.TarArchiveEntry("h",
+            org.apache.commons.compress.archivers.tar.TarConstants.LF_LINK);
+        link.setLinkName("missing");
+        t.putArchiveEntry(link);
+        t.closeArchiveEntry();
+      }
+      IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+          () -> TarStreams.extract(new java.io.ByteArrayInputStream(dangling.toByteArray()),
+              fs.getPath("/in"), false));
+      assertEquals("tar entry h is a hard link to missing, which is not in /in (a tar holds "
+          + "the file before its second name)", e.getMessage());
+      assertFalse(Files.exists(fs.getPath("/in/h"), LinkOption.NOFOLLOW_LINKS));
     }
   }
 
