@@ -108,19 +108,16 @@ final class LayerUserAttributeView implements UserDefinedFileAttributeView {
     }
   }
 
-  /**
-   * Linux keeps {@code user.} attributes on regular files and directories only: another file
-   * has none, and a write is {@code EPERM}.
-   */
+  /** Linux keeps {@code user.} attributes on regular files and directories only. */
   private Map<String, byte[]> xattrs() throws IOException {
     EntryType type = typeOf(source.node());
     return type == EntryType.FILE || type == EntryType.DIRECTORY ? source.xattrs() : Map.of();
   }
 
+  /** A link not followed is refused here; another special file by its tree (EPERM). */
   private void checkWritable() throws IOException {
-    EntryType type = typeOf(source.node());
-    if (type != EntryType.FILE && type != EntryType.DIRECTORY) {
-      throw new FileSystemException(source.toString(), null, "Operation not permitted");
+    if (!follow) {
+      typeOf(source.node());
     }
   }
 

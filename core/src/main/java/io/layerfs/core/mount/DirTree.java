@@ -725,6 +725,9 @@ final class DirTree implements FileTree {
   @Override
   public void removeXattr(String absPath, boolean follow, String name) throws IOException {
     UserDefinedFileAttributeView view = userView(absPath);
+    if (view == null && name.startsWith(USER)) {
+      throw new FileSystemException(absPath, null, "Operation not permitted");
+    }
     if (view == null || !name.startsWith(USER)
         || !view.list().contains(name.substring(USER.length()))) {
       // ENODATA, which Jimfs would not report

@@ -667,6 +667,7 @@ public final class Overlay implements Closeable, FileTree {
     byte[] v = value.clone();
     mutate(() -> {
       ContainerTree.Found f = tree.resolve(absPath, follow, false);
+      checkUserXattrs(tree.node(f), absPath, name);
       // the record holds every attribute of the entry: reserve room for them beyond the usual
       long bytes = v.length + name.length() * 4L;
       for (Map.Entry<String, byte[]> x : tree.node(f).xattrs().entrySet()) {
@@ -681,11 +682,21 @@ public final class Overlay implements Closeable, FileTree {
   public void removeXattr(String absPath, boolean follow, String name) throws IOException {
     mutate(() -> {
       ContainerTree.Found f = tree.resolve(absPath, follow, false);
+      checkUserXattrs(tree.node(f), absPath, name);
       if (!tree.node(f).xattrs().containsKey(name)) {
         throw new FileSystemException(absPath, null, "No data available");
       }
       changeFound(f, e -> e.xattrs.remove(name));
     });
+  }
+
+  /** Linux keeps {@code user.} attributes on regular files and directories only (EPERM). */
+  private static void checkUserXattrs(Node node, String absPath, String name)
+      throws FileSystemException {
+    if (name.startsWith("user.") && node.type() != EntryType.FILE
+        && node.type() != EntryType.DIRECTORY) {
+      throw new FileSystemException(absPath, null, "Operation not permitted");
+    }
   }
 
   private void changeMeta(String absPath, boolean follow, MetaChange change) throws IOException {
