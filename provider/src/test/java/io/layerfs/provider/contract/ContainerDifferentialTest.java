@@ -170,6 +170,59 @@ class ContainerDifferentialTest {
   }
 
   /**
+   * The same over a chain of images: the program is cut by three commits, each part run in a
+   * new container on the image the last part's container committed (the first on the fixture's),
+   * so later parts change, delete and link what lower layers of several commits hold; each
+   * part's tree must be Linux's, in the new container, after the part and in the image committed
+   * from it.
+   */
+  @Test
+  void aChainOfCommitsAgreesWithLinux() {
+    Props p = Props.tries(25).seed(20261206);
+    p.qt()
+        .withShrinkCycles(20)
+        .forAll(programs(p, hostXattrs).map(ContainerDifferentialTest::cutByCommits))
+        .checkAssert(Props.io(program -> check(program, "aChainOfCommitsAgreesWithLinux",
+            ContainerDifferentialTest::runOnCommitChain)));
+  }
+
+  /**
+   * {@code program} with a {@link Commit} after each of its first three quarters, and without
+   * hard links: once committed, two names of a file are an image's hard link, which a write to
+   * one breaks by copying it up alone, as overlay2 does (README), where the host's stays one file.
+   */
+  private static List<Op> cutByCommits(List<Op> program) {
+    List<Op> out = new ArrayList<>();
+    for (int i = 0; i < program.size(); i++) {
+      if (i > 0 && i * 4 / program.size() != (i - 1) * 4 / program.size()) {
+        out.add(new Commit());
+      }
+      if (!(program.get(i) instanceof HardLink)) {
+        out.add(program.get(i));
+      }
+    }
+    return out;
+  }
+
+  /** Where {@link #runOnCommitChain} commits and opens a new container on what it committed. */
+  private record Commit() implements Op {
+    @Override
+    public String apply(Path root) {
+      throw new UnsupportedOperationException("a commit is the runner's, not a step");
+    }
+
+    @Override
+    public List<ContainerOps.Arg> args() {
+      return List.of();
+    }
+
+    @Override
+    public String toString() {
+      return "commit, and a new container on the image";
+    }
+  }
+
+  /**
    * The same through a bind mount: the programs run on a host copy of the tree mounted into a
    * container ({@code /srv/tree}, as {@code LayerFsBindWriteContractTest} mounts it) and on
    * another host copy, the oracle; then the trees must be equal through layerfs and on the host
@@ -394,6 +447,47 @@ class ContainerDifferentialTest {
       try (FileSystem image = FileSystems.newFileSystem(URI.create("layerfs://" + name + "-view"),
           Map.of("store", store, "image", name + "-committed", "readOnly", true))) {
         return compareTrees(host, image.getPath("/"), "in the image committed after the program");
+      }
+    } finally {
+      deleteTree(host);
+    }
+  }
+
+  private static String runOnCommitChain(List<Op> program, Map<String, Integer> steps)
+      throws Exception {
+    Path host = copyOfFixture();
+    String chain = "chain-" + CONTAINERS.incrementAndGet();
+    String image = FixtureImages.TAG;
+    try {
+      int start = 0;
+      for (int part = 0; start <= program.size(); part++) {
+        int end = start;
+        while (end < program.size() && !(program.get(end) instanceof Commit)) {
+          end++;
+        }
+        String name = chain + "-" + part;
+        // the part's number goes last, out of the signature: minimizing drops commits too
+        try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://" + name),
+            Map.of("store", store, "image", image))) {
+          String failure = compareTrees(host, fs.getPath("/"), "in a new container");
+          if (failure == null) {
+            failure = runSideBySide(program.subList(start, end), host, fs.getPath("/"),
+                "layerfs", steps);
+          }
+          if (failure == null) {
+            failure = compareTrees(host, fs.getPath("/"), "after a part of the program");
+          }
+          if (failure != null) {
+            return failure + "\n(in container " + (part + 1) + " of the chain)";
+          }
+          image = name + "-committed";
+          LayerFileSystems.commit(fs, image, CommitOptions.defaults());
+        }
+        start = end + 1;
+      }
+      try (FileSystem view = FileSystems.newFileSystem(URI.create("layerfs://" + chain + "-view"),
+          Map.of("store", store, "image", image, "readOnly", true))) {
+        return compareTrees(host, view.getPath("/"), "in the image the last container committed");
       }
     } finally {
       deleteTree(host);
