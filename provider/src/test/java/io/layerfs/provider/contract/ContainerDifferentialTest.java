@@ -54,6 +54,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -181,23 +182,23 @@ class ContainerDifferentialTest {
     Props p = Props.tries(25).seed(20261206);
     p.qt()
         .withShrinkCycles(20)
-        .forAll(programs(p, hostXattrs).map(ContainerDifferentialTest::cutByCommits))
+        .forAll(programs(p, hostXattrs).map(program -> cutByCommits(program, false)))
         .checkAssert(Props.io(program -> check(program, "aChainOfCommitsAgreesWithLinux",
             ContainerDifferentialTest::runOnCommitChain)));
   }
 
   /**
-   * {@code program} with a {@link Commit} after each of its first three quarters, and without
-   * hard links: once committed, two names of a file are an image's hard link, which a write to
+   * {@code program} with a {@link Commit} after each of its first three quarters, with or without
+   * its hard links: once committed, two names of a file are an image's hard link, which a write to
    * one breaks by copying it up alone, as overlay2 does (README), where the host's stays one file.
    */
-  private static List<Op> cutByCommits(List<Op> program) {
+  static List<Op> cutByCommits(List<Op> program, boolean keepHardLinks) {
     List<Op> out = new ArrayList<>();
     for (int i = 0; i < program.size(); i++) {
       if (i > 0 && i * 4 / program.size() != (i - 1) * 4 / program.size()) {
         out.add(new Commit());
       }
-      if (!(program.get(i) instanceof HardLink)) {
+      if (keepHardLinks || !(program.get(i) instanceof HardLink)) {
         out.add(program.get(i));
       }
     }
@@ -205,7 +206,7 @@ class ContainerDifferentialTest {
   }
 
   /** Where {@link #runOnCommitChain} commits and opens a new container on what it committed. */
-  private record Commit() implements Op {
+  record Commit() implements Op {
     @Override
     public String apply(Path root) {
       throw new UnsupportedOperationException("a commit is the runner's, not a step");
@@ -365,7 +366,7 @@ class ContainerDifferentialTest {
    * first, having printed the first failure of each property minimized (the shrinking is
    * bounded; a greedy pass over that one failure is not).
    */
-  private static void check(List<Op> program, String property, Runner runner) throws Exception {
+  static void check(List<Op> program, String property, Runner runner) throws Exception {
     String failure = runner.run(program, steps(property));
     if (failure != null) {
       if (MINIMIZED.add(property)) {
@@ -377,7 +378,7 @@ class ContainerDifferentialTest {
   }
 
   /** How a program is run side by side; null when both sides agree, else what differs. */
-  private interface Runner {
+  interface Runner {
     String run(List<Op> program, Map<String, Integer> steps) throws Exception;
   }
 
@@ -568,13 +569,20 @@ class ContainerDifferentialTest {
   }
 
   /** Programs of 100 to 300 steps; QuickTheories shrinks them from the end and step by step. */
-  private static Gen<List<Op>> programs(Props p, boolean xattrs) {
-    return p.lists(op(p, xattrs), 100, 300);
+  static Gen<List<Op>> programs(Props p, boolean xattrs) {
+    return programs(p, xattrs, List.of());
+  }
+
+  /** As above, {@code moreExisting} paths of the fixture among those the operations name. */
+  static Gen<List<Op>> programs(Props p, boolean xattrs, List<String> moreExisting) {
+    List<String> existing = new ArrayList<>(EXISTING);
+    existing.addAll(moreExisting);
+    return p.lists(op(p, xattrs, existing), 100, 300);
   }
 
   /** An operation; {@code xattrs}: user xattr operations among them. */
-  private static Gen<Op> op(Props p, boolean xattrs) {
-    Gen<String> path = p.frequency(List.of(Pair.of(3, p.choose(EXISTING)),
+  private static Gen<Op> op(Props p, boolean xattrs, List<String> existing) {
+    Gen<String> path = p.frequency(List.of(Pair.of(3, p.choose(existing)),
         Pair.of(2, p.choose(FRESH))));
     Gen<String> readPath = p.frequency(List.of(Pair.of(1, p.constant("")), Pair.of(10, path)));
     Gen<Data> data = p.combine(p.choose(0, 1, 7, 100, 4095, 4096, 5000, 70000), p.ints(0, 99),
@@ -648,6 +656,17 @@ class ContainerDifferentialTest {
    */
   private static String runSideBySide(List<Op> program, Path expectedRoot, Path actualRoot,
       String actualName, Map<String, Integer> steps) throws IOException {
+    return runSideBySide(program, expectedRoot, actualRoot, actualName, steps,
+        UnaryOperator.identity());
+  }
+
+  /**
+   * As above, each outcome read through {@code normalize} first, for an oracle that differs by
+   * design in what it takes out.
+   */
+  static String runSideBySide(List<Op> program, Path expectedRoot, Path actualRoot,
+      String actualName, Map<String, Integer> steps, UnaryOperator<String> normalize)
+      throws IOException {
     Map<String, Path> expectedListed = listed(expectedRoot);
     Map<String, Path> actualListed = listed(actualRoot);
     for (int i = 0; i < program.size(); i++) {
@@ -663,8 +682,8 @@ class ContainerDifferentialTest {
       }
       StringBuilder expectedMessage = new StringBuilder();
       StringBuilder actualMessage = new StringBuilder();
-      String expected = ContainerOps.outcome(op, expectedRoot, expectedMessage);
-      String actual = ContainerOps.outcome(op, actualRoot, actualMessage);
+      String expected = normalize.apply(ContainerOps.outcome(op, expectedRoot, expectedMessage));
+      String actual = normalize.apply(ContainerOps.outcome(op, actualRoot, actualMessage));
       steps.merge(expected.startsWith("ok") ? "ok" : expected, 1, Integer::sum);
       if (!expected.equals(actual)) {
         StringBuilder text = new StringBuilder("step " + i + " differs: " + op
@@ -769,10 +788,19 @@ class ContainerDifferentialTest {
   }
 
   private static String compareTrees(Path expected, Path actual, String when) {
+    return compareTrees(expected, actual, when, hostXattrs, UnaryOperator.identity());
+  }
+
+  /** As above, each path's line read through {@code normalize} first. */
+  static String compareTrees(Path expected, Path actual, String when, boolean xattrs,
+      UnaryOperator<String> normalize) {
     List<String> diff;
     try {
-      diff = TreeSnapshot.diff(TreeSnapshot.of(expected, hostXattrs),
-          TreeSnapshot.of(actual, hostXattrs));
+      Map<String, String> expectedTree = TreeSnapshot.of(expected, xattrs);
+      Map<String, String> actualTree = TreeSnapshot.of(actual, xattrs);
+      expectedTree.replaceAll((path, line) -> normalize.apply(line));
+      actualTree.replaceAll((path, line) -> normalize.apply(line));
+      diff = TreeSnapshot.diff(expectedTree, actualTree);
     } catch (IOException | RuntimeException e) {
       return when + ", reading the trees failed: " + e;
     }
