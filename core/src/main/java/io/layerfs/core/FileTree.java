@@ -177,6 +177,16 @@ public interface FileTree extends Closeable {
     throw new ReadOnlyFileSystemException();
   }
 
+  /**
+   * As {@link #move}; {@code rename}: as rename(2) (an atomic move), which takes two names of one
+   * file for one file only where the file system does: overlay2 takes two names of an image's
+   * hard link for two files, as its inode for each name is its own.
+   */
+  default void move(String absSource, String absTarget, boolean replaceExisting, boolean rename)
+      throws IOException {
+    move(absSource, absTarget, replaceExisting);
+  }
+
   default void setMode(String absPath, boolean follow, int mode) throws IOException {
     throw new ReadOnlyFileSystemException();
   }

@@ -756,7 +756,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     String resolved = from;
     s.fs().change(s, (c, p) -> {
       try {
-        c.move(resolved, t.callPath(), replace);
+        c.move(resolved, t.callPath(), replace, atomic);
       } catch (java.nio.file.FileSystemException e) {
         if (t.absolute().equals(e.getFile())
             && e.getClass() == java.nio.file.FileSystemException.class) {

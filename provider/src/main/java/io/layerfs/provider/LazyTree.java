@@ -313,6 +313,12 @@ final class LazyTree implements FileTree {
   }
 
   @Override
+  public void move(String absSource, String absTarget, boolean replaceExisting, boolean rename)
+      throws IOException {
+    full().move(absSource, absTarget, replaceExisting, rename);
+  }
+
+  @Override
   public void setMode(String absPath, boolean follow, int mode) throws IOException {
     full().setMode(absPath, follow, mode);
   }

@@ -719,6 +719,12 @@ public final class MountedTree implements FileTree {
   @Override
   public void move(String absSource, String absTarget, boolean replaceExisting)
       throws IOException {
+    move(absSource, absTarget, replaceExisting, false);
+  }
+
+  @Override
+  public void move(String absSource, String absTarget, boolean replaceExisting, boolean rename)
+      throws IOException {
     Where s;
     Set<String> sourceLinks = new HashSet<>();
     try {
@@ -748,7 +754,7 @@ public final class MountedTree implements FileTree {
       writable(s, absSource);
     }
     if (s.owner == t.owner) {
-      treeOf(s).move(pathIn(s), pathIn(t), replaceExisting);
+      treeOf(s).move(pathIn(s), pathIn(t), replaceExisting, rename);
       return;
     }
     moveAcross(s, t, absSource, absTarget, replaceExisting);

@@ -515,6 +515,17 @@ public final class Overlay implements Closeable, FileTree {
    */
   public void move(String absSource, String absTarget, boolean replaceExisting)
       throws IOException {
+    move(absSource, absTarget, replaceExisting, false);
+  }
+
+  /**
+   * As above; with {@code rename} (an atomic move, rename(2)), only a name and itself or two
+   * names of a file linked in the container are one file: two names of an image's hard link are
+   * two, as overlay2 gives each its own inode, so the target is replaced by the source's copy-up.
+   */
+  @Override
+  public void move(String absSource, String absTarget, boolean replaceExisting, boolean rename)
+      throws IOException {
     mutate(() -> {
       ContainerTree.Found s;
       try {
@@ -531,7 +542,7 @@ public final class Overlay implements Closeable, FileTree {
         throw new FileSystemException(absSource, absTarget, x.getReason());
       }
       if (t.exists()) {
-        if (sameFile(s, t)) {
+        if (rename ? s.obj == t.obj || s.path.equals(t.path) : sameFile(s, t)) {
           return;
         }
         if (!replaceExisting) {

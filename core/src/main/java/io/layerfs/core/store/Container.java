@@ -681,6 +681,12 @@ public final class Container implements FileTree {
   }
 
   @Override
+  public void move(String absSource, String absTarget, boolean replaceExisting, boolean rename)
+      throws IOException {
+    files.move(absSource, absTarget, replaceExisting, rename);
+  }
+
+  @Override
   public void setMode(String absPath, boolean follow, int mode) throws IOException {
     files.setMode(absPath, follow, mode);
   }

@@ -28,10 +28,15 @@ final class FixtureImages {
 
   /** Writes the fixture image into the OCI layout {@code storeDir}, tagged {@link #TAG}. */
   static Image build(Path storeDir) throws IOException {
+    return build(storeDir, COMPRESSION);
+  }
+
+  /** As above, the layers compressed with {@code compression} in turn. */
+  static Image build(Path storeDir, LayerCompression... compression) throws IOException {
     ImageBuilder builder = ImageBuilder.create(storeDir);
     List<List<Fixture.Op>> layers = Fixture.layers();
     for (int i = 0; i < layers.size(); i++) {
-      builder.layer(COMPRESSION[i % COMPRESSION.length]);
+      builder.layer(compression[i % compression.length]);
       for (Fixture.Op op : layers.get(i)) {
         if (op.whiteout() != null) {
           builder.whiteout("/" + op.whiteout());

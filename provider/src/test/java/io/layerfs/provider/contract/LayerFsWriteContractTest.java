@@ -1,7 +1,10 @@
 package io.layerfs.provider.contract;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.net.URI;
@@ -11,6 +14,7 @@ import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.time.Instant;
@@ -97,5 +101,25 @@ class LayerFsWriteContractTest extends AbstractWriteContractTest {
     assertThrows(FileSystemException.class, () -> view.size("a"));
     assertEquals("Operation not permitted",
         assertThrows(FileSystemException.class, () -> view.delete("a")).getReason());
+  }
+
+  /**
+   * Two names of an image's hard link are one file to the JDK's move (its {@code isSameFile}
+   * check: nothing happens) and two to rename(2), an atomic move, as overlay2 gives each name
+   * its own inode: the target is replaced by the source's copy-up ({@code KernelOverlayIT}
+   * checks both against the kernel's overlayfs).
+   */
+  @Test
+  void anAtomicMoveOntoAnotherNameOfAnImageHardLinkReplacesIt() throws IOException {
+    byte[] bytes = Files.readAllBytes(p("data/100000.bin"));
+    Files.move(p("data/100000.hard"), p("data/100000.bin"), StandardCopyOption.REPLACE_EXISTING);
+    assertTrue(Files.exists(p("data/100000.hard")));
+    Files.move(p("data/100000.hard"), p("data/100000.bin"), StandardCopyOption.ATOMIC_MOVE);
+    assertFalse(Files.exists(p("data/100000.hard")));
+    assertEquals(1, Files.getAttribute(p("data/100000.bin"), "unix:nlink"));
+    assertArrayEquals(bytes, Files.readAllBytes(p("data/100000.bin")));
+    reopen();
+    assertEquals(List.of("data/100000.bin"), Files.list(p("data")).map(Path::toString)
+        .filter(name -> name.contains("100000")).map(name -> name.substring(1)).toList());
   }
 }
