@@ -29,6 +29,7 @@ import io.layerfs.provider.contract.ContainerOps.Move;
 import io.layerfs.provider.contract.ContainerOps.Op;
 import io.layerfs.provider.contract.ContainerOps.ReadAll;
 import io.layerfs.provider.contract.ContainerOps.Readlink;
+import io.layerfs.provider.contract.ContainerOps.SameFile;
 import io.layerfs.provider.contract.ContainerOps.Stat;
 import io.layerfs.provider.contract.ContainerOps.Symlink;
 import io.layerfs.provider.contract.ContainerOps.Touch;
@@ -629,6 +630,7 @@ class ContainerDifferentialTest {
         Pair.of(3, p.map(readPath, ListDir::new)),
         Pair.of(6, p.combine(readPath, p.choose(true, false), Stat::new)),
         Pair.of(2, p.map(path, Readlink::new)),
+        Pair.of(2, p.combine(path, path, SameFile::new)),
         Pair.of(5, p.map(path, ReadAll::new))));
     if (xattrs) {
       ops.add(Pair.of(2, p.combine(path, xattrName, smallData, Xattr::new)));

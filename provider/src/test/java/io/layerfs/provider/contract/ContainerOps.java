@@ -460,6 +460,24 @@ final class ContainerOps {
     }
   }
 
+  /** {@code Files.isSameFile(a, b)}: both followed, as the JDK compares what they lead to. */
+  record SameFile(String path, String other) implements Op {
+    @Override
+    public String apply(Path root) throws IOException {
+      return String.valueOf(Files.isSameFile(root.resolve(path), root.resolve(other)));
+    }
+
+    @Override
+    public List<Arg> args() {
+      return List.of(new Arg(path, true), new Arg(other, true));
+    }
+
+    @Override
+    public String toString() {
+      return "Files.isSameFile(" + q(path) + ", " + q(other) + ")";
+    }
+  }
+
   /** {@code Files.readAllBytes(p)}: length and a digest. */
   record ReadAll(String path) implements Op {
     @Override
