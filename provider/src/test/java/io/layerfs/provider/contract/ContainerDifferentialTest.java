@@ -206,6 +206,19 @@ class ContainerDifferentialTest {
     return out;
   }
 
+  /** The parts of {@code program} between its {@link Commit}s, in order (one when it has none). */
+  static List<List<Op>> parts(List<Op> program) {
+    List<List<Op>> parts = new ArrayList<>(List.of(new ArrayList<>()));
+    for (Op op : program) {
+      if (op instanceof Commit) {
+        parts.add(new ArrayList<>());
+      } else {
+        parts.get(parts.size() - 1).add(op);
+      }
+    }
+    return parts;
+  }
+
   /** Where {@link #runOnCommitChain} commits and opens a new container on what it committed. */
   record Commit() implements Op {
     @Override
@@ -461,20 +474,15 @@ class ContainerDifferentialTest {
     String chain = "chain-" + CONTAINERS.incrementAndGet();
     String image = FixtureImages.TAG;
     try {
-      int start = 0;
-      for (int part = 0; start <= program.size(); part++) {
-        int end = start;
-        while (end < program.size() && !(program.get(end) instanceof Commit)) {
-          end++;
-        }
+      List<List<Op>> parts = parts(program);
+      for (int part = 0; part < parts.size(); part++) {
         String name = chain + "-" + part;
         // the part's number goes last, out of the signature: minimizing drops commits too
         try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://" + name),
             Map.of("store", store, "image", image))) {
           String failure = compareTrees(host, fs.getPath("/"), "in a new container");
           if (failure == null) {
-            failure = runSideBySide(program.subList(start, end), host, fs.getPath("/"),
-                "layerfs", steps);
+            failure = runSideBySide(parts.get(part), host, fs.getPath("/"), "layerfs", steps);
           }
           if (failure == null) {
             failure = compareTrees(host, fs.getPath("/"), "after a part of the program");
@@ -485,7 +493,6 @@ class ContainerDifferentialTest {
           image = name + "-committed";
           LayerFileSystems.commit(fs, image, CommitOptions.defaults());
         }
-        start = end + 1;
       }
       try (FileSystem view = FileSystems.newFileSystem(URI.create("layerfs://" + chain + "-view"),
           Map.of("store", store, "image", image, "readOnly", true))) {

@@ -167,21 +167,16 @@ final class KernelOverlayIT {
     Path lower = master;
     String image = FixtureImages.TAG;
     try {
-      int start = 0;
-      for (int part = 0; start <= program.size(); part++) {
-        int end = start;
-        while (end < program.size() && !(program.get(end) instanceof Commit)) {
-          end++;
-        }
+      List<List<Op>> parts = ContainerDifferentialTest.parts(program);
+      for (int part = 0; part < parts.size(); part++) {
         Path dir = Files.createDirectories(chain.resolve("part-" + part));
         String name = chain.getFileName() + "-" + part;
-        String failure = runPart(program.subList(start, end), steps, dir, lower, image, name);
+        String failure = runPart(parts.get(part), steps, dir, lower, image, name);
         if (failure != null) {
           return failure + "\n(in container " + (part + 1) + " of the chain)";
         }
         image = name + "-committed";
         lower = dir.resolve("bundle/rootfs");
-        start = end + 1;
       }
       return null;
     } finally {

@@ -122,4 +122,16 @@ class LayerFsWriteContractTest extends AbstractWriteContractTest {
     assertEquals(List.of("data/100000.bin"), Files.list(p("data")).map(Path::toString)
         .filter(name -> name.contains("100000")).map(name -> name.substring(1)).toList());
   }
+
+  /** Two names linked in the container are one file to rename(2), before a reopen and after. */
+  @Test
+  void anAtomicMoveOntoAnotherNameOfAFileLinkedInTheContainerDoesNothing() throws IOException {
+    Files.write(p("data/h1"), new byte[] {1, 2, 3});
+    Files.createLink(p("data/h2"), p("data/h1"));
+    Files.move(p("data/h1"), p("data/h2"), StandardCopyOption.ATOMIC_MOVE);
+    reopen();
+    Files.move(p("data/h1"), p("data/h2"), StandardCopyOption.ATOMIC_MOVE);
+    assertTrue(Files.isSameFile(p("data/h1"), p("data/h2")));
+    assertEquals(2, Files.getAttribute(p("data/h1"), "unix:nlink"));
+  }
 }
