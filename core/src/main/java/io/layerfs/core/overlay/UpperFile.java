@@ -503,6 +503,14 @@ public final class UpperFile extends UpperEntry {
       size = position + length;
       dirty = true;
     }
+    if (mode == FileChannel.MapMode.READ_WRITE && length > 0) {
+      // writes through the mapping reach the data file unseen: the times change now, as
+      // Linux changes them at the first write through a mapping
+      long now = Clock.nanos();
+      mtime = now;
+      ctime = now;
+      dirty = true;
+    }
     return b;
   }
 

@@ -1836,6 +1836,34 @@ abstract class AbstractWriteContractTest {
     }
   }
 
+  /**
+   * A write through a mapping changes the file's mtime, as a write through a channel does
+   * (Linux: at the first write to the mapping); a mapping that writes nothing changes nothing.
+   */
+  @Test
+  void aWriteThroughAMappingChangesTheModificationTime() throws IOException {
+    FileTime old = FileTime.from(Instant.parse("2001-02-03T04:05:06Z"));
+    Files.setLastModifiedTime(p("data/4096.bin"), old);
+    try (FileChannel c = FileChannel.open(p("data/4096.bin"), READ, WRITE)) {
+      c.map(FileChannel.MapMode.READ_WRITE, 0, 0);
+    }
+    assertEquals(old, Files.getLastModifiedTime(p("data/4096.bin")), "an empty mapping");
+    try (FileChannel c = FileChannel.open(p("data/4096.bin"), READ, WRITE)) {
+      java.nio.MappedByteBuffer b = c.map(FileChannel.MapMode.READ_WRITE, 1, 2);
+      b.put(new byte[] {'x', 'y'});
+      b.force();
+    }
+    FileTime now = Files.getLastModifiedTime(p("data/4096.bin"));
+    assertTrue(now.toInstant().isAfter(Instant.now().minusSeconds(600)), now.toString());
+    byte[] bytes = Fixture.data("data/4096.bin").clone();
+    bytes[1] = 'x';
+    bytes[2] = 'y';
+    assertArrayEquals(bytes, Files.readAllBytes(p("data/4096.bin")));
+    reopen();
+    assertEquals(now, Files.getLastModifiedTime(p("data/4096.bin")));
+    assertArrayEquals(bytes, Files.readAllBytes(p("data/4096.bin")));
+  }
+
   @Test
   void deleteOnCloseRemovesTheNameAtOnceAndNeverFollowsALink() throws IOException {
     byte[] one = Fixture.data("data/one");

@@ -24,6 +24,7 @@ import io.layerfs.provider.contract.ContainerOps.Delete;
 import io.layerfs.provider.contract.ContainerOps.HardLink;
 import io.layerfs.provider.contract.ContainerOps.ListDir;
 import io.layerfs.provider.contract.ContainerOps.ListXattrs;
+import io.layerfs.provider.contract.ContainerOps.MapFile;
 import io.layerfs.provider.contract.ContainerOps.Mkdir;
 import io.layerfs.provider.contract.ContainerOps.Move;
 import io.layerfs.provider.contract.ContainerOps.Op;
@@ -279,19 +280,22 @@ class ContainerDifferentialTest {
     Props p = Props.tries(15).seed(20240603);
     p.qt()
         .withShrinkCycles(20)
-        .forAll(programs(p, hostXattrs).map(ContainerDifferentialTest::noHardLinksToLinks))
+        .forAll(programs(p, hostXattrs).map(ContainerDifferentialTest::withoutWhatATmpfsLacks))
         .checkAssert(Props.io(program -> check(program, "tmpfsAgreesWithLinux",
             ContainerDifferentialTest::runOnTmpfs)));
   }
 
   /**
-   * {@code program} with each hard link made only where its existing path is no symbolic link:
-   * a tmpfs refuses to link a link itself (README, limits), which Linux does.
+   * {@code program} without mappings, and with each hard link made only where its existing path
+   * is no symbolic link: a tmpfs maps no file and refuses to link a link itself (README,
+   * limits), which Linux does.
    */
-  private static List<Op> noHardLinksToLinks(List<Op> program) {
+  private static List<Op> withoutWhatATmpfsLacks(List<Op> program) {
     List<Op> out = new ArrayList<>();
     for (Op op : program) {
-      out.add(op instanceof HardLink h ? new HardLinkUnlessToALink(h) : op);
+      if (!(op instanceof MapFile)) {
+        out.add(op instanceof HardLink h ? new HardLinkUnlessToALink(h) : op);
+      }
     }
     return out;
   }
@@ -638,6 +642,8 @@ class ContainerDifferentialTest {
         Pair.of(6, p.combine(readPath, p.choose(true, false), Stat::new)),
         Pair.of(2, p.map(path, Readlink::new)),
         Pair.of(2, p.combine(path, path, SameFile::new)),
+        Pair.of(2, p.combine(path, position, data, MapFile::new)),
+        Pair.of(1, p.map(path, f -> new MapFile(f, 0, null))),
         Pair.of(5, p.map(path, ReadAll::new))));
     if (xattrs) {
       ops.add(Pair.of(2, p.combine(path, xattrName, smallData, Xattr::new)));

@@ -2,6 +2,7 @@ package io.layerfs.provider.contract;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.CopyOption;
@@ -9,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.util.ArrayList;
@@ -154,6 +156,47 @@ final class ContainerOps {
               + position + "); force(true)"
           : "Files.newByteChannel(" + q(path) + ", " + opts(options) + ").position(" + position
               + ").write(" + data + ")";
+    }
+  }
+
+  /**
+   * {@code FileChannel.map}: {@code data} written through a read-write mapping at {@code
+   * position} (which grows the file to its end), or, without data, the whole file read through
+   * a read-only one.
+   */
+  record MapFile(String path, long position, Data dataOrNull) implements Op {
+    @Override
+    public String apply(Path root) throws IOException {
+      Path p = root.resolve(path);
+      if (dataOrNull == null) {
+        try (FileChannel ch = FileChannel.open(p)) {
+          MappedByteBuffer buffer = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size());
+          byte[] bytes = new byte[buffer.remaining()];
+          buffer.get(bytes);
+          return describe(bytes);
+        }
+      }
+      try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ,
+          StandardOpenOption.WRITE)) {
+        MappedByteBuffer buffer =
+            ch.map(FileChannel.MapMode.READ_WRITE, position, dataOrNull.size());
+        buffer.put(dataOrNull.bytes());
+        buffer.force();
+        return "size=" + ch.size();
+      }
+    }
+
+    @Override
+    public List<Arg> args() {
+      return List.of(new Arg(path, true));
+    }
+
+    @Override
+    public String toString() {
+      return dataOrNull == null
+          ? "FileChannel.open(" + q(path) + ").map(READ_ONLY, 0, size) read whole"
+          : "FileChannel.open(" + q(path) + ", READ, WRITE).map(READ_WRITE, " + position + ", "
+              + dataOrNull.size() + ").put(" + dataOrNull + "); force()";
     }
   }
 
