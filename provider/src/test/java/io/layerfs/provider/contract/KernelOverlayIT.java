@@ -256,8 +256,9 @@ final class KernelOverlayIT {
     return merged;
   }
 
+  /** Detached at once: a mapping of one of its files, until collected, would keep it busy. */
   private static void umount(Path merged) throws IOException, InterruptedException {
-    run("umount", merged.toString());
+    run("umount", "--lazy", merged.toString());
   }
 
   private static void run(String... command) throws IOException, InterruptedException {
