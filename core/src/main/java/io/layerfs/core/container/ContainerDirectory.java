@@ -155,6 +155,13 @@ public final class ContainerDirectory {
     try (ContainerLock lock = ContainerLock.acquire(dir, name)) {
       Files.move(dir, removed);
       FileTrees.fsyncDirectory(root);
+    } catch (IOException e) {
+      if (e instanceof NoSuchFileException || e.getCause() instanceof NoSuchFileException) {
+        // another process's removal renamed the folder away since the look: none left here
+        throw new NoSuchFileException(dir.toString(), null,
+            "no container " + name + " in store " + store.root());
+      }
+      throw e;
     }
     return new Removal(removed, name);
   }
