@@ -96,8 +96,7 @@ public final class ContainerDirectory {
     Path dir = containers(store).resolve(name);
     Path json = dir.resolve(JSON);
     if (!Files.isRegularFile(json)) {
-      throw new NoSuchFileException(dir.toString(), null,
-          "no container " + name + " in store " + store.root());
+      throw noContainer(store, name, dir);
     }
     ContainerRecord record = ContainerRecord.read(json);
     return new ContainerInfo(name, record.image(), record.manifest(), record.created(),
@@ -148,8 +147,7 @@ public final class ContainerDirectory {
     Path root = containers(store);
     Path dir = root.resolve(name);
     if (!Files.isDirectory(dir)) {
-      throw new NoSuchFileException(dir.toString(), null,
-          "no container " + name + " in store " + store.root());
+      throw noContainer(store, name, dir);
     }
     Path removed = root.resolve(REMOVING + UUID.randomUUID() + "-" + name);
     try (ContainerLock lock = ContainerLock.acquire(dir, name)) {
@@ -158,12 +156,16 @@ public final class ContainerDirectory {
     } catch (IOException e) {
       if (e instanceof NoSuchFileException || e.getCause() instanceof NoSuchFileException) {
         // another process's removal renamed the folder away since the look: none left here
-        throw new NoSuchFileException(dir.toString(), null,
-            "no container " + name + " in store " + store.root());
+        throw noContainer(store, name, dir);
       }
       throw e;
     }
     return new Removal(removed, name);
+  }
+
+  private static NoSuchFileException noContainer(ContentStore store, String name, Path dir) {
+    return new NoSuchFileException(dir.toString(), null,
+        "no container " + name + " in store " + store.root());
   }
 
   /**

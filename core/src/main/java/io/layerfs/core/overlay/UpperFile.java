@@ -290,9 +290,7 @@ public final class UpperFile extends UpperEntry {
     }
     Saved before = copy != null ? new Saved() : null;
     size = Math.max(size, position + n);
-    long now = Clock.nanos();
-    mtime = now;
-    ctime = now;
+    bytesChanged();
     dirty = true;
     if (copy != null) {
       chunks.or(copy);
@@ -441,9 +439,7 @@ public final class UpperFile extends UpperEntry {
       }
     }
     size = newSize;
-    long now = Clock.nanos();
-    mtime = now;
-    ctime = now;
+    bytesChanged();
     dropFullOrigin();
     try {
       upper.logFileLocked(this);
@@ -506,12 +502,17 @@ public final class UpperFile extends UpperEntry {
     if (mode == FileChannel.MapMode.READ_WRITE && length > 0) {
       // writes through the mapping reach the data file unseen: the times change now, as
       // Linux changes them at the first write through a mapping
-      long now = Clock.nanos();
-      mtime = now;
-      ctime = now;
+      bytesChanged();
       dirty = true;
     }
     return b;
+  }
+
+  /** The file's bytes changed: its mtime and ctime are now. */
+  private void bytesChanged() {
+    long now = Clock.nanos();
+    mtime = now;
+    ctime = now;
   }
 
   /**
