@@ -330,18 +330,32 @@ final class LayerFileSystem extends FileSystem {
     return mount != null && mount.readOnly();
   }
 
-  /** Whether two paths (their last names not followed) are on the same mount. */
+  /**
+   * Whether rename(2) finds two paths on one mount: their parent directories' mounts (links
+   * followed) are what it compares, so a mount point's own name is renamed in the mount that
+   * holds it (and found busy there), never across.
+   */
   boolean sameMount(LayerPath a, LayerPath b) throws IOException {
     ensureOpen();
     if (tree == null || tree.mounts().isEmpty()) {
       return true;
     }
+    String from = parent(a.absolute());
+    String to = parent(b.absolute());
     try {
-      return java.util.Objects.equals(tree.mountOf(a.absolute(), false),
-          tree.mountOf(b.absolute(), false));
+      if (!tree.lookup(from, true).isDirectory() || !tree.lookup(to, true).isDirectory()) {
+        return true; // rename(2) looks both parents up first: ENOTDIR is its answer, not EXDEV
+      }
+      return java.util.Objects.equals(tree.mountOf(from, true), tree.mountOf(to, true));
     } catch (FileSystemException e) {
-      return true; // rename(2) itself reports the path's problem
+      return true; // a parent missing: rename(2) reports ENOENT, not EXDEV
     }
+  }
+
+  /** The directory holding {@code absolute}'s last name ({@code /} for {@code /} itself). */
+  private static String parent(String absolute) {
+    int slash = absolute.lastIndexOf('/');
+    return slash <= 0 ? "/" : absolute.substring(0, slash);
   }
 
   void ensureOpen() {

@@ -611,11 +611,17 @@ public final class MountedTree implements FileTree {
       }
     }
     Where w = resolve(absPath, follow, false);
+    if (w.isMountRoot() || (w.node != null && w.node.isDirectory())) {
+      // open(2) answers for a directory before it looks at the mount's read-only flag
+      if (options.contains(StandardOpenOption.CREATE_NEW)) {
+        throw new FileAlreadyExistsException(absPath);
+      }
+      if (write || w.isMountRoot()) {
+        throw new FileSystemException(absPath, null, "Is a directory");
+      }
+    }
     if (write || (create && w.node == null)) {
       writable(w, absPath);
-    }
-    if (w.isMountRoot()) {
-      throw new FileSystemException(absPath, null, "Is a directory");
     }
     try {
       return treeOf(w).open(pathIn(w), options, createMode);
@@ -701,8 +707,11 @@ public final class MountedTree implements FileTree {
   @Override
   public void delete(String absPath) throws IOException {
     Where w = resolve(absPath, false, false);
-    if (w.isMountRoot() || holdsMount(w.full)) {
+    if (w.isMountRoot()) {
       throw new FileSystemException(absPath, null, "Device or resource busy");
+    }
+    if (holdsMount(w.full)) {
+      throw new DirectoryNotEmptyException(absPath); // it holds the mount point, at least
     }
     if (w.node == null) {
       throw new NoSuchFileException(absPath);
@@ -739,6 +748,13 @@ public final class MountedTree implements FileTree {
     }
     Where t = resolve(absTarget, false, false);
     if (s.isMountRoot() || t.isMountRoot() || holdsMount(s.full)) {
+      if (s.full.equals(t.full)) {
+        return; // one name: the JDK's move finds the same file, rename(2) the same name
+      }
+      if (!rename && !replaceExisting && (t.node != null || t.isMountRoot())) {
+        // the JDK's move looks at the target before rename(2) finds a mount point busy
+        throw new FileAlreadyExistsException(absTarget);
+      }
       throw new FileSystemException(absSource, absTarget, "Device or resource busy");
     }
     writable(s, absSource);
@@ -807,7 +823,10 @@ public final class MountedTree implements FileTree {
     from.delete(pathIn(s));
   }
 
-  /** True when a mount's target lies below {@code full}: renaming or removing it is EBUSY. */
+  /**
+   * True when a mount's target lies below {@code full}: renaming it is EBUSY here (Linux would
+   * move the mount along), removing it ENOTEMPTY.
+   */
   private boolean holdsMount(String full) {
     for (Mounted m : mounts) {
       if (m.target.startsWith(full + "/")) {

@@ -290,7 +290,7 @@ class ContainerDifferentialTest {
    * is no symbolic link: a tmpfs maps no file and refuses to link a link itself (README,
    * limits), which Linux does.
    */
-  private static List<Op> withoutWhatATmpfsLacks(List<Op> program) {
+  static List<Op> withoutWhatATmpfsLacks(List<Op> program) {
     List<Op> out = new ArrayList<>();
     for (Op op : program) {
       if (!(op instanceof MapFile)) {

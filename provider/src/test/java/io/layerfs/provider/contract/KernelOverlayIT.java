@@ -26,6 +26,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.UserDefinedFileAttributeView;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -97,6 +99,80 @@ final class KernelOverlayIT {
   }
 
   /**
+   * The same with mounts, as {@code docker run --mount} gives them: a bind mount at {@code
+   * data/nested}, a named volume at {@code opaque} and a tmpfs at {@code tmp}; on the kernel's
+   * side each is a Linux mount inside the overlay (two {@code mount --bind} of host copies, a
+   * {@code tmpfs}). The programs' paths cross them, so moves, links, deletes and copies between
+   * two mounts, onto a mount point or into one, meet the kernel's own answers. The bind source
+   * and the volume live on through the chain, as on a host; the tmpfs starts empty in each
+   * container. After each part the host directories must equal the kernel's, and the committed
+   * image must hold none of what went into the mounts.
+   */
+  @Test
+  void aChainOfContainersWithMountsAgreesWithTheKernel() {
+    Integer longer = Integer.getInteger("layerfs.fuzz.tries");
+    Props p = longer != null ? Props.tries(longer) : Props.tries(20).seed(20261207);
+    p.qt()
+        .withShrinkCycles(10)
+        .forAll(ContainerDifferentialTest.programs(p, xattrs, IMAGE_HARD_LINK)
+            .map(ContainerDifferentialTest::withoutWhatATmpfsLacks)
+            .map(KernelOverlayIT::noMoveOfADirectoryHoldingAMount)
+            .map(program -> ContainerDifferentialTest.cutByCommits(program, true))
+            .map(KernelOverlayIT::noEmptyXattrValues))
+        .checkAssert(Props.io(program -> ContainerDifferentialTest.check(program,
+            "aChainOfContainersWithMountsAgreesWithTheKernel",
+            (chain, steps) -> runChain(chain, steps, true))));
+  }
+
+  /**
+   * {@code program} with each move checked by {@link MoveUnlessAboveAMount}: Linux moves a
+   * directory with a mount below it, and the mount along; layerfs, whose mounts are fixed at
+   * their targets, refuses (README, limits).
+   */
+  private static List<Op> noMoveOfADirectoryHoldingAMount(List<Op> program) {
+    return program.stream()
+        .map(op -> op instanceof Move m ? new MoveUnlessAboveAMount(m) : op)
+        .toList();
+  }
+
+  /** {@link Move}, skipped on both sides where its source holds a mount point. */
+  private record MoveUnlessAboveAMount(Move move) implements Op {
+    @Override
+    public String apply(Path root) throws IOException {
+      Path source = root.resolve(move.source());
+      Path parent = source.getParent();
+      if (parent != null && Files.isDirectory(parent)) {
+        String real = root.toRealPath()
+            .relativize(parent.toRealPath().resolve(source.getFileName().toString()))
+            .toString();
+        for (String target : MOUNT_TARGETS) {
+          if (real.isEmpty() || target.startsWith(real + "/")) {
+            return "skipped: a move of a directory holding a mount point";
+          }
+        }
+      }
+      return move.apply(root);
+    }
+
+    @Override
+    public List<ContainerOps.Arg> args() {
+      return move.args();
+    }
+
+    @Override
+    public String toString() {
+      return move.toString();
+    }
+  }
+
+  /** Where {@link #aChainOfContainersWithMountsAgreesWithTheKernel} mounts what. */
+  private static final String BIND_TARGET = "data/nested";
+  private static final String VOLUME_TARGET = "opaque";
+  private static final String TMPFS_TARGET = "tmp";
+  private static final List<String> MOUNT_TARGETS =
+      List.of(BIND_TARGET, VOLUME_TARGET, TMPFS_TARGET);
+
+  /**
    * {@code program} with each empty {@code user.} attribute value one byte long: a layer keeps
    * an empty one (a PAX record with an empty value), but Go's tar reader, umoci's as Docker's,
    * skips such a record (README's limits).
@@ -163,15 +239,21 @@ final class KernelOverlayIT {
       line -> line.replaceFirst("^(\\S+ mode=\\d+ uid=\\d+ gid=\\d+) nlink=\\d+", "$1");
 
   private static String runChain(List<Op> program, Map<String, Integer> steps) throws Exception {
+    return runChain(program, steps, false);
+  }
+
+  private static String runChain(List<Op> program, Map<String, Integer> steps,
+      boolean withMounts) throws Exception {
     Path chain = Files.createDirectories(work.resolve("chain-" + CHAINS.incrementAndGet()));
     Path lower = master;
     String image = FixtureImages.TAG;
     try {
+      Mounts mounts = withMounts ? Mounts.of(chain) : null;
       List<List<Op>> parts = ContainerDifferentialTest.parts(program);
       for (int part = 0; part < parts.size(); part++) {
         Path dir = Files.createDirectories(chain.resolve("part-" + part));
         String name = chain.getFileName() + "-" + part;
-        String failure = runPart(parts.get(part), steps, dir, lower, image, name);
+        String failure = runPart(parts.get(part), steps, dir, lower, image, name, mounts);
         if (failure != null) {
           return failure + "\n(in container " + (part + 1) + " of the chain)";
         }
@@ -185,16 +267,68 @@ final class KernelOverlayIT {
   }
 
   /**
+   * The host directories of a chain's mounts: a bind source and a volume name for layerfs, and
+   * for the kernel two more host directories it bind-mounts, each a copy of what the fixture
+   * has at the target (as a new volume is filled).
+   */
+  private record Mounts(Path bind, String volume, Path kernelBind, Path kernelVolume) {
+    static Mounts of(Path chain) throws IOException, InterruptedException {
+      Path bind = copy(master.resolve(BIND_TARGET), chain.resolve("bind"));
+      Path kernelBind = copy(master.resolve(BIND_TARGET), chain.resolve("kernel-bind"));
+      Path kernelVolume = copy(master.resolve(VOLUME_TARGET), chain.resolve("kernel-volume"));
+      return new Mounts(bind, chain.getFileName() + "-volume", kernelBind, kernelVolume);
+    }
+
+    List<String> specs() {
+      return List.of("type=bind,source=" + bind + ",target=/" + BIND_TARGET,
+          "type=volume,source=" + volume + ",target=/" + VOLUME_TARGET,
+          "type=tmpfs,target=/" + TMPFS_TARGET);
+    }
+
+    Path volumeData() {
+      return store.resolve("layerfs/volumes/" + volume + "/_data");
+    }
+
+    /** Mounts the three into {@code merged}; returns the mount points. */
+    List<Path> mountInto(Path merged) throws IOException, InterruptedException {
+      run("mount", "--bind", kernelBind.toString(), merged.resolve(BIND_TARGET).toString());
+      run("mount", "--bind", kernelVolume.toString(),
+          merged.resolve(VOLUME_TARGET).toString());
+      run("mount", "-t", "tmpfs", "-o", "mode=1777", "tmpfs",
+          merged.resolve(TMPFS_TARGET).toString());
+      return MOUNT_TARGETS.stream().map(merged::resolve).toList();
+    }
+
+    /** Null when each host directory equals the kernel's, else what differs first. */
+    String compareHostDirectories() {
+      String failure = compare(kernelBind, bind, "in the bind mount's source on the host",
+          UnaryOperator.identity());
+      return failure != null ? failure : compare(kernelVolume, volumeData(),
+          "in the volume's directory on the host", UnaryOperator.identity());
+    }
+
+    private static Path copy(Path from, Path to) throws IOException, InterruptedException {
+      run("cp", "-a", from.toString(), to.toString());
+      return to;
+    }
+  }
+
+  /**
    * One part of a program: on an overlay of {@code lower} and in a container {@code name} on
-   * {@code image}, then committed as {@code NAME-committed} and unpacked by umoci into {@code
-   * dir/bundle}; null when all agree, else what differs first.
+   * {@code image}, with {@code mounts} unless null, then committed as {@code NAME-committed} and
+   * unpacked by umoci into {@code dir/bundle}; null when all agree, else what differs first.
    */
   private static String runPart(List<Op> part, Map<String, Integer> steps, Path dir, Path lower,
-      String image, String name) throws Exception {
+      String image, String name, Mounts mounts) throws Exception {
     Path merged = mount(dir, lower);
+    List<Path> inner = new ArrayList<>();
     try {
-      try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://" + name),
-          Map.of("store", store, "image", image))) {
+      Map<String, Object> env = new HashMap<>(Map.of("store", store, "image", image));
+      if (mounts != null) {
+        inner.addAll(mounts.mountInto(merged));
+        env.put("mounts", mounts.specs());
+      }
+      try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://" + name), env)) {
         Path root = fs.getPath("/");
         String failure = compare(merged, root, "in a new container", NO_DIRECTORY_LINK_COUNT);
         if (failure == null) {
@@ -208,6 +342,13 @@ final class KernelOverlayIT {
           return failure;
         }
         LayerFileSystems.commit(fs, name + "-committed", CommitOptions.defaults());
+      }
+      if (mounts != null) {
+        String failure = mounts.compareHostDirectories();
+        if (failure != null) {
+          return failure;
+        }
+        umountAll(inner); // what the container's own layer holds, as a commit sees it
       }
       Path bundle = dir.resolve("bundle");
       run("umoci", "unpack", "--image", store + ":" + name + "-committed", bundle.toString());
@@ -224,7 +365,15 @@ final class KernelOverlayIT {
       return compare(merged, unpacked, "in umoci unpack of the committed image, against the"
           + " container's last tree", NO_LINK_COUNT);
     } finally {
+      umountAll(inner);
       umount(merged);
+    }
+  }
+
+  /** Unmounts {@code mountPoints}, last first, and forgets them. */
+  private static void umountAll(List<Path> mountPoints) throws IOException, InterruptedException {
+    for (int i = mountPoints.size() - 1; i >= 0; i--) {
+      umount(mountPoints.remove(i));
     }
   }
 

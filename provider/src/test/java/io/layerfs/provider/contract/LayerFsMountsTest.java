@@ -19,7 +19,9 @@ import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.AccessMode;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileStore;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystemException;
@@ -29,6 +31,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.util.ArrayList;
@@ -297,6 +300,38 @@ class LayerFsMountsTest {
       assertEquals("Invalid cross-device link", jdkLink.getReason());
     } finally {
       Files.deleteIfExists(b);
+    }
+  }
+
+  /**
+   * What Linux answers at a mount point and above one (checked against the kernel's own mounts by
+   * {@code KernelOverlayIT}; a read-only bind mount on this host shows the same): an exclusive
+   * create of the mount point finds the name taken and a write open of it or of a directory in it
+   * finds a directory, before the read-only flag counts; rmdir of a directory holding a mount
+   * point finds it not empty; the mount point itself is busy.
+   */
+  @Test
+  void aMountPointAndADirectoryHoldingOneAnswerAsLinuxDoes() throws IOException {
+    Files.createDirectory(host.resolve("dir"));
+    try (FileSystem fs = open("point", List.of("type=bind,source=" + host
+        + ",target=/data/nested,readonly"))) {
+      Path point = fs.getPath("/data/nested");
+      assertThrows(FileAlreadyExistsException.class, () -> Files.newByteChannel(point,
+          StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE));
+      for (Path dir : List.of(point, point.resolve("dir"))) {
+        FileSystemException write = assertThrows(FileSystemException.class,
+            () -> Files.newByteChannel(dir, StandardOpenOption.WRITE));
+        assertEquals("Is a directory", write.getReason(), dir.toString());
+      }
+      FileSystemException create = assertThrows(FileSystemException.class,
+          () -> Files.newByteChannel(point.resolve("new"), StandardOpenOption.CREATE,
+              StandardOpenOption.WRITE));
+      assertEquals("Read-only file system", create.getReason());
+      assertThrows(DirectoryNotEmptyException.class, () -> Files.delete(fs.getPath("/data")));
+      FileSystemException busy = assertThrows(FileSystemException.class,
+          () -> Files.delete(point));
+      assertEquals("Device or resource busy", busy.getReason());
+      assertTrue(Files.isDirectory(point));
     }
   }
 
