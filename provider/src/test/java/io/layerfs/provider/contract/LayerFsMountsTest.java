@@ -335,6 +335,41 @@ class LayerFsMountsTest {
     }
   }
 
+  /**
+   * rename(2) compares the mounts of the two parent directories, so a mount point's own name is
+   * renamed in the mount holding it: busy, not a cross-device move; the JDK's move looks at
+   * both names first (the same file does nothing, a target without {@code REPLACE_EXISTING} is
+   * taken), and a missing target directory is ENOENT before any mount is compared. Checked
+   * against the kernel's mounts by {@code KernelOverlayIT}.
+   */
+  @Test
+  void aMountPointIsRenamedInTheMountHoldingIt() throws IOException {
+    try (FileSystem fs = open("rename", List.of("type=bind,source=" + host + ",target=/h",
+        "type=tmpfs,target=/t"))) {
+      Path point = fs.getPath("/h");
+      Path file = Files.writeString(fs.getPath("/file"), "x");
+      Path dir = Files.createDirectory(fs.getPath("/dir"));
+      for (Path[] move : new Path[][] {{point, fs.getPath("/moved")}, {dir, point},
+          {point, dir}, {point, fs.getPath("/t")}}) {
+        FileSystemException busy = assertThrows(FileSystemException.class,
+            () -> Files.move(move[0], move[1], StandardCopyOption.ATOMIC_MOVE));
+        assertEquals("Device or resource busy", busy.getReason(), List.of(move).toString());
+      }
+      FileSystemException onto = assertThrows(FileSystemException.class,
+          () -> Files.move(file, point, StandardCopyOption.ATOMIC_MOVE));
+      assertEquals("Is a directory", onto.getReason()); // rename(2) looks at the kinds first
+      assertThrows(NoSuchFileException.class, () -> Files.move(file,
+          fs.getPath("/t/missing/file"), StandardCopyOption.ATOMIC_MOVE));
+      assertThrows(FileAlreadyExistsException.class, () -> Files.move(point, file));
+      Files.move(point, point);
+      Files.move(point, fs.getPath("/h/../h"), StandardCopyOption.ATOMIC_MOVE);
+      assertThrows(AtomicMoveNotSupportedException.class,
+          () -> Files.move(file, fs.getPath("/t/file"), StandardCopyOption.ATOMIC_MOVE));
+      assertTrue(Files.isDirectory(point));
+      assertEquals("x", Files.readString(file));
+    }
+  }
+
   @Test
   void twoFileSystemsShareAVolumeCoherently() throws IOException {
     try (FileSystem a = open("a", List.of("type=volume,source=shared,target=/data"));
