@@ -167,7 +167,15 @@ final class LayerCopy {
       throws IOException {
     Map<String, byte[]> user = new java.util.TreeMap<>();
     if (node.type() == EntryType.FILE || node.type() == EntryType.DIRECTORY) {
-      source.fs().xattrs(source, follow).forEach((name, value) -> {
+      Map<String, byte[]> all;
+      try {
+        all = source.fs().xattrs(source, follow);
+      } catch (java.nio.file.NoSuchFileException e) {
+        // a directory reached through the link the copy replaced: the JDK reads these last and
+        // copies none it cannot reach (the mode, owner and times it read first)
+        return user;
+      }
+      all.forEach((name, value) -> {
         if (name.startsWith("user.")) {
           user.put(name, value);
         }

@@ -807,16 +807,18 @@ public final class MountedTree implements FileTree {
     FileTree from = treeOf(s);
     FileTree to = treeOf(t);
     Node node = s.node;
+    // the JDK's order: the target is looked at, then the source; but where the JDK unlinks a
+    // target before it finds the source directory not empty, this refuses with the target kept
+    if (t.node != null && !replaceExisting) {
+      throw new FileAlreadyExistsException(absTarget);
+    }
+    if (t.node != null && t.node.isDirectory() && !to.list(pathIn(t)).isEmpty()) {
+      throw new DirectoryNotEmptyException(absTarget);
+    }
     if (node.isDirectory() && !from.list(pathIn(s)).isEmpty()) {
       throw new DirectoryNotEmptyException(absSource);
     }
     if (t.node != null) {
-      if (!replaceExisting) {
-        throw new FileAlreadyExistsException(absTarget);
-      }
-      if (t.node.isDirectory() && !to.list(pathIn(t)).isEmpty()) {
-        throw new DirectoryNotEmptyException(absTarget);
-      }
       to.delete(pathIn(t));
     }
     TreeCopy.copyOne(from, pathIn(s), node, to, pathIn(t));

@@ -33,6 +33,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -282,6 +284,13 @@ class LayerFsMountsTest {
       assertTrue(Files.exists(host.resolve("renamed")));
       assertNotEquals(Files.getFileStore(fs.getPath("/h/renamed")),
           Files.getFileStore(fs.getPath("/etc")));
+      // the target is looked at before the source directory is found not empty
+      Path full = Files.createDirectory(fs.getPath("/etc/full"));
+      Files.writeString(full.resolve("f"), "f");
+      assertThrows(FileAlreadyExistsException.class,
+          () -> Files.move(full, fs.getPath("/h/renamed")));
+      assertThrows(DirectoryNotEmptyException.class,
+          () -> Files.move(full, fs.getPath("/h/new")));
     }
     // the oracle: the JDK across two host file systems (the temp directory and /dev/shm's
     // tmpfs, or /proc's, which refuses the link before the device check)
@@ -298,6 +307,12 @@ class LayerFsMountsTest {
       FileSystemException jdkLink = assertThrows(FileSystemException.class,
           () -> Files.createLink(b, a));
       assertEquals("Invalid cross-device link", jdkLink.getReason());
+      Path full = Files.createDirectory(tmp.resolve("full"));
+      Files.writeString(full.resolve("f"), "f");
+      Files.writeString(b, "taken");
+      assertThrows(FileAlreadyExistsException.class, () -> Files.move(full, b));
+      Files.delete(b);
+      assertThrows(DirectoryNotEmptyException.class, () -> Files.move(full, b));
     } finally {
       Files.deleteIfExists(b);
     }
@@ -368,6 +383,41 @@ class LayerFsMountsTest {
       assertTrue(Files.isDirectory(point));
       assertEquals("x", Files.readString(file));
     }
+  }
+
+  /**
+   * A copy of a directory over the link it is reached through: the JDK reads its mode, owner
+   * and times first, unlinks the link, and finds no source left for its user xattrs, which it
+   * then leaves out. The same through a bind mount, the host on a temp directory the control.
+   */
+  @Test
+  void aDirectoryCopiedOverTheLinkItIsReachedThroughKeepsWhatWasReadFirst() throws IOException {
+    Path dir = Files.createDirectories(host.resolve("mounted/dir"));
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-x---"));
+    Files.getFileAttributeView(dir, UserDefinedFileAttributeView.class)
+        .write("comment", ByteBuffer.wrap(new byte[] {1}));
+    Files.setLastModifiedTime(dir, FileTime.fromMillis(1_000_000_000_000L));
+    Path control = Files.createSymbolicLink(host.resolve("link"), Path.of("mounted"));
+    List<String> expected = copyOverItsLink(control);
+    try (FileSystem fs = open("copy-link", List.of("type=bind,source=" + host.resolve("mounted")
+        + ",target=/srv"))) {
+      Path link = Files.createSymbolicLink(fs.getPath("/link"), fs.getPath("srv"));
+      assertEquals(expected, copyOverItsLink(link));
+    }
+    assertEquals(List.of("rwxr-x---", "2001-09-09T01:46:40Z", "[]", "[]"), expected);
+  }
+
+  /** Copies {@code link}/dir onto {@code link}; what {@code link} then is. */
+  private static List<String> copyOverItsLink(Path link) throws IOException {
+    Files.copy(link.resolve("dir"), link, StandardCopyOption.COPY_ATTRIBUTES,
+        LinkOption.NOFOLLOW_LINKS, StandardCopyOption.REPLACE_EXISTING);
+    List<String> children;
+    try (Stream<Path> s = Files.list(link)) {
+      children = s.map(p -> p.getFileName().toString()).toList();
+    }
+    return List.of(PosixFilePermissions.toString(Files.getPosixFilePermissions(link)),
+        Files.getLastModifiedTime(link).toString(), children.toString(), Files
+            .getFileAttributeView(link, UserDefinedFileAttributeView.class).list().toString());
   }
 
   @Test
