@@ -755,6 +755,13 @@ public final class MountedTree implements FileTree {
         // the JDK's move looks at the target before rename(2) finds a mount point busy
         throw new FileAlreadyExistsException(absTarget);
       }
+      if (!rename && !t.isMountRoot() && ownerOf(parent(s.full)) != ownerOf(parent(t.full))
+          && !treeOf(s).list(pathIn(s)).isEmpty()) {
+        // rename(2) across two mounts (compared by the parents): EXDEV, and the JDK's copy
+        // refuses a directory that is not empty; an empty mount point is busy below, refused
+        // before anything is made (the JDK would make the target, then fail to remove it)
+        throw new DirectoryNotEmptyException(absSource);
+      }
       throw new FileSystemException(absSource, absTarget, "Device or resource busy");
     }
     writable(s, absSource);
@@ -823,6 +830,12 @@ public final class MountedTree implements FileTree {
     }
     TreeCopy.copyOne(from, pathIn(s), node, to, pathIn(t));
     from.delete(pathIn(s));
+  }
+
+  /** The directory holding {@code full}'s last name. */
+  private static String parent(String full) {
+    int slash = full.lastIndexOf('/');
+    return slash <= 0 ? "/" : full.substring(0, slash);
   }
 
   /**

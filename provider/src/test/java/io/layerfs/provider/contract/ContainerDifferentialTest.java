@@ -535,14 +535,15 @@ class ContainerDifferentialTest {
 
   /**
    * A new volume is filled with what the image has at its target, as Docker copies it (modes,
-   * owners, times, links, hard links and extended attributes): each top directory of the
-   * fixture, mounted as a new volume, equals the host copy's directory, and so does the
-   * volume's directory on the host.
+   * owners, times, links, hard links and extended attributes; the root's owner and mode): each
+   * top directory of the fixture and three of other owners and modes, mounted as a new volume,
+   * equals the host copy's directory, and so does the volume's directory on the host.
    */
   @Test
   void aNewVolumeIsACopyOfTheImageAtItsTarget() throws IOException {
-    for (String dir : List.of("data", "etc", "links", "usr", "opaque", "names", "chroot")) {
-      String name = "fill-" + dir;
+    for (String dir : List.of("data", "etc", "links", "usr", "opaque", "names", "chroot",
+        "usr/local", "data/nested/a", "tmp")) {
+      String name = "fill-" + dir.replace('/', '-');
       try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://" + name),
           Map.of("store", store, "image", FixtureImages.TAG,
               "mounts", List.of("type=volume,source=" + name + ",target=/" + dir)))) {

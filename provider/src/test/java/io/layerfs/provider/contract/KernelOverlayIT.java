@@ -128,10 +128,11 @@ final class KernelOverlayIT {
 
   /**
    * {@code program} with each move checked by {@link MoveUnlessOfAMount}: moves layerfs refuses
-   * by design where Linux goes ahead (README, limits). Linux moves a directory with a mount point
-   * below it, and the mount along; layerfs's mounts are fixed at their targets. The JDK's
-   * replacing move unlinks the target before it finds a mount point busy (rename(2)) or, across
-   * two mounts, a source directory not empty; layerfs refuses before it unlinks anything.
+   * by design where Linux goes ahead (README, limits). Linux renames a directory with a mount
+   * point below it within one mount, and the mount along; layerfs's mounts are fixed at their
+   * targets. The JDK's replacing move unlinks the target before it finds a mount point busy
+   * (rename(2)) or, across two mounts, a source directory not empty; layerfs refuses before it
+   * unlinks anything.
    */
   private static List<Op> noMoveOfAMount(List<Op> program) {
     return program.stream()
@@ -144,20 +145,23 @@ final class KernelOverlayIT {
     @Override
     public String apply(Path root) throws IOException {
       String source = real(root, move.source());
-      if (source != null && (source.isEmpty() || MOUNT_TARGETS.stream()
-          .anyMatch(target -> target.startsWith(source + "/")))) {
-        return "skipped: a move of a directory holding a mount point";
+      String target = real(root, move.target());
+      if (source == null || target == null) {
+        return move.apply(root);
       }
-      Path target = root.resolve(move.target());
-      if (source != null && move.options().contains(StandardCopyOption.REPLACE_EXISTING)
+      boolean across = !renamedIn(source).equals(renamedIn(target));
+      if (source.isEmpty() || !across && MOUNT_TARGETS.stream()
+          .anyMatch(mount -> mount.startsWith(source + "/"))) {
+        return "skipped: a rename of a directory holding a mount point";
+      }
+      if (move.options().contains(StandardCopyOption.REPLACE_EXISTING)
           && !move.options().contains(StandardCopyOption.ATOMIC_MOVE)
-          && Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+          && Files.exists(root.resolve(move.target()), LinkOption.NOFOLLOW_LINKS)) {
         if (MOUNT_TARGETS.contains(source)) {
           return "skipped: a replacing move of a mount point";
         }
         Path from = root.resolve(move.source());
-        if (!mountOf(source).equals(mountOf(real(root, move.target())))
-            && Files.isDirectory(from, LinkOption.NOFOLLOW_LINKS)) {
+        if (across && Files.isDirectory(from, LinkOption.NOFOLLOW_LINKS)) {
           try (Stream<Path> children = Files.list(from)) {
             if (children.findAny().isPresent()) {
               return "skipped: a replacing move of a full directory across mounts";
@@ -179,9 +183,14 @@ final class KernelOverlayIT {
           .toString();
     }
 
-    /** The mount target {@code real} lies in, or the empty string for the container's own. */
-    private static String mountOf(String real) {
-      return MOUNT_TARGETS.stream().filter(t -> real.equals(t) || real.startsWith(t + "/"))
+    /**
+     * The mount target whose file system rename(2) finds {@code real}'s name in: its parent
+     * directory's, or the empty string for the container's own.
+     */
+    private static String renamedIn(String real) {
+      String parent = real.contains("/") ? real.substring(0, real.lastIndexOf('/')) : "";
+      return MOUNT_TARGETS.stream()
+          .filter(t -> parent.equals(t) || parent.startsWith(t + "/"))
           .findFirst().orElse("");
     }
 
@@ -320,8 +329,17 @@ final class KernelOverlayIT {
       return store.resolve("layerfs/volumes/" + volume + "/_data");
     }
 
-    /** Mounts the three into {@code merged}; returns the mount points. */
-    List<Path> mountInto(Path merged) throws IOException, InterruptedException {
+    /**
+     * Mounts the three into {@code merged}, an overlay of {@code lower}; returns the mount
+     * points. An empty volume is filled first with what {@code lower} has at its target, as
+     * Docker fills one for each container it creates (and layerfs at each open).
+     */
+    List<Path> mountInto(Path merged, Path lower) throws IOException, InterruptedException {
+      try (Stream<Path> children = Files.list(kernelVolume)) {
+        if (children.findAny().isEmpty()) {
+          run("cp", "-a", lower.resolve(VOLUME_TARGET) + "/.", kernelVolume.toString());
+        }
+      }
       run("mount", "--bind", kernelBind.toString(), merged.resolve(BIND_TARGET).toString());
       run("mount", "--bind", kernelVolume.toString(),
           merged.resolve(VOLUME_TARGET).toString());
@@ -356,7 +374,7 @@ final class KernelOverlayIT {
     try {
       Map<String, Object> env = new HashMap<>(Map.of("store", store, "image", image));
       if (mounts != null) {
-        inner.addAll(mounts.mountInto(merged));
+        inner.addAll(mounts.mountInto(merged, lower));
         env.put("mounts", mounts.specs());
       }
       try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://" + name), env)) {
