@@ -352,6 +352,20 @@ final class LayerFileSystem extends FileSystem {
     }
   }
 
+  /** Whether {@code path} (not followed) is a mount point: on another mount than its parent. */
+  boolean mountPoint(LayerPath path) throws IOException {
+    ensureOpen();
+    if (tree == null || tree.mounts().isEmpty()) {
+      return false;
+    }
+    try {
+      return !java.util.Objects.equals(tree.mountOf(path.absolute(), false),
+          tree.mountOf(parent(path.absolute()), true));
+    } catch (FileSystemException e) {
+      return false;
+    }
+  }
+
   /** The directory holding {@code absolute}'s last name ({@code /} for {@code /} itself). */
   private static String parent(String absolute) {
     int slash = absolute.lastIndexOf('/');

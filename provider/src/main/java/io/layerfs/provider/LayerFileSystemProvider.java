@@ -800,8 +800,9 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       reason = "Not a directory";
     } else if (!sourceDir && targetDir) {
       reason = "Is a directory";
-    } else if (targetDir && source.fileKey() != target.fileKey() && !t.fs().list(t).isEmpty()) {
-      reason = "Directory not empty";
+    } else if (targetDir && source.fileKey() != target.fileKey() && !t.fs().list(t).isEmpty()
+        && !s.fs().mountPoint(s) && !t.fs().mountPoint(t)) {
+      reason = "Directory not empty"; // after EBUSY, which a mount point is
     }
     if (reason != null) {
       throw new java.nio.file.FileSystemException(s.toString(), t.toString(), reason);
