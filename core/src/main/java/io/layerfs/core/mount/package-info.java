@@ -21,8 +21,12 @@
  * them. Operations between two owners behave as between two Linux file systems: a move copies
  * and deletes (a non-empty directory is refused with {@code DirectoryNotEmptyException}, as the
  * JDK's default provider refuses it), a hard link is {@code "Invalid cross-device link"}, and
- * removing or renaming a mount point (or a directory holding one) is {@code "Device or resource
- * busy"}. A read-only mount refuses every change with {@code FileSystemException(path, null,
+ * removing or renaming a mount point is {@code "Device or resource busy"}; removing a directory
+ * that holds one is {@code DirectoryNotEmptyException} (it holds the mount point), renaming it
+ * busy (Linux would move the mount along; the mount table is fixed). As rename(2), a move
+ * compares the mounts of the two parent directories, so a mount point's own name is renamed in
+ * the mount that holds it, and the JDK's order of checks is kept (the target looked at first;
+ * where the JDK would delete a target and then fail, this fails first and keeps it). A read-only mount refuses every change with {@code FileSystemException(path, null,
  * "Read-only file system")}, as the default provider reports {@code EROFS}. A listing of a
  * directory the container holds keeps the overlay's listing, so that a walk finds each listed
  * child in one step, as in a container without mounts; a child that is a mount's target is

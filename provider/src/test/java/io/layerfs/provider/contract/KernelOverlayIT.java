@@ -51,6 +51,10 @@ import org.junit.jupiter.api.Test;
  * so a file of a lower layer with another name in the new one (written there as a copy) counts
  * fewer links in the image than it did in the container, in umoci's tree as in layerfs's.
  *
+ * <p>{@link #aChainOfContainersWithMountsAgreesWithTheKernel} adds a bind mount, a named volume
+ * and a tmpfs, the kernel's own inside the overlay, so that what crosses a mount or meets a
+ * mount point is Linux's answer too, but for the moves layerfs refuses by design (README).
+ *
  * <p>Mounted as Docker mounts it ({@code index=off}, {@code metacopy=off}) but with {@code
  * redirect_dir=on}, as layerfs renames a lower directory where overlay2 without it answers
  * EXDEV. A merged directory's link count is left out: overlayfs reports 1 for it (so that find(1)
