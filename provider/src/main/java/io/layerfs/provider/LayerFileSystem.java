@@ -7,6 +7,7 @@ import io.layerfs.core.Layer;
 import io.layerfs.core.Mount;
 import io.layerfs.core.Node;
 import io.layerfs.core.internal.PathErrors;
+import io.layerfs.core.internal.PathNames;
 import io.layerfs.core.store.Container;
 import java.io.IOException;
 import java.nio.file.WatchEvent;
@@ -368,8 +369,7 @@ final class LayerFileSystem extends FileSystem {
 
   /** The directory holding {@code absolute}'s last name ({@code /} for {@code /} itself). */
   private static String parent(String absolute) {
-    int slash = absolute.lastIndexOf('/');
-    return slash <= 0 ? "/" : absolute.substring(0, slash);
+    return absolute.equals("/") ? "/" : PathNames.parent(absolute);
   }
 
   void ensureOpen() {

@@ -5,8 +5,15 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SecureDirectoryStream;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -35,16 +42,28 @@ public final class ContainerLock implements Closeable {
     return dir.resolve(FILE);
   }
 
-  /** Takes the lock of the container in {@code dir}, or fails with a message naming it. */
+  /**
+   * Takes the lock of the container in {@code dir}, or fails with a message naming it. A folder
+   * renamed away meanwhile (another process removing the container) fails with an {@code
+   * IOException} whose cause is a {@link NoSuchFileException}, even where a new container of the
+   * name is there by the time the lock is held: that one's lock is not this.
+   */
   public static ContainerLock acquire(Path dir, String name) throws IOException {
+    return acquire(dir, name, () -> {});
+  }
+
+  /** As above, {@code afterLocking} run once the lock is held, before the folder is checked. */
+  static ContainerLock acquire(Path dir, String name, Runnable afterLocking) throws IOException {
     Path file = file(dir).toAbsolutePath().normalize();
     if (!HELD.add(file)) {
       throw heldHere(name);
     }
     FileChannel channel = null;
-    try {
+    // the lock file is opened in the folder held open, whose identity is then compared with
+    // what the name leads to once the lock is held
+    try (DirectoryStream<Path> folder = openFolder(dir, name)) {
       try {
-        channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        channel = open(folder, file);
       } catch (IOException e) {
         // a directory in its place, say: the message alone would not say what the file is for
         throw new IOException("container " + name + " cannot be opened for writing: its lock "
@@ -59,6 +78,10 @@ public final class ContainerLock implements Closeable {
       if (lock == null) {
         throw busy(name);
       }
+      afterLocking.run();
+      if (folder instanceof SecureDirectoryStream<Path> secure && !stillAt(secure, dir)) {
+        throw gone(name, dir, null);
+      }
       return new ContainerLock(file, channel, lock);
     } catch (IOException | RuntimeException e) {
       if (channel != null) {
@@ -67,6 +90,43 @@ public final class ContainerLock implements Closeable {
       HELD.remove(file);
       throw e;
     }
+  }
+
+  private static DirectoryStream<Path> openFolder(Path dir, String name) throws IOException {
+    try {
+      return Files.newDirectoryStream(dir);
+    } catch (NoSuchFileException e) {
+      throw gone(name, dir, e);
+    }
+  }
+
+  private static FileChannel open(DirectoryStream<Path> folder, Path file) throws IOException {
+    Set<StandardOpenOption> options = Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    if (folder instanceof SecureDirectoryStream<Path> secure
+        && secure.newByteChannel(file.getFileName(), options) instanceof FileChannel channel) {
+      return channel; // Linux's: openat(2) in the folder
+    }
+    return FileChannel.open(file, options);
+  }
+
+  /** Whether the folder {@code secure} holds open is still the one at {@code dir}. */
+  private static boolean stillAt(SecureDirectoryStream<Path> secure, Path dir)
+      throws IOException {
+    Object held = secure.getFileAttributeView(BasicFileAttributeView.class).readAttributes()
+        .fileKey();
+    try {
+      return held != null && held.equals(
+          Files.readAttributes(dir, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+              .fileKey());
+    } catch (NoSuchFileException e) {
+      return false;
+    }
+  }
+
+  private static IOException gone(String name, Path dir, NoSuchFileException cause) {
+    return new IOException("container " + name + " was removed as it was being opened: its "
+        + "folder " + dir + " is gone", cause != null ? cause
+        : new NoSuchFileException(dir.toString(), null, "renamed away"));
   }
 
   private static IOException heldHere(String name) {

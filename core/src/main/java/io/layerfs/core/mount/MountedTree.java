@@ -10,6 +10,7 @@ import io.layerfs.core.internal.NotADirectory;
 import io.layerfs.core.internal.OptionalLibrary;
 import io.layerfs.core.internal.PathErrors;
 import io.layerfs.core.internal.PathLimits;
+import io.layerfs.core.internal.PathNames;
 import java.io.IOException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
@@ -755,7 +756,8 @@ public final class MountedTree implements FileTree {
         // the JDK's move looks at the target before rename(2) finds a mount point busy
         throw new FileAlreadyExistsException(absTarget);
       }
-      if (!rename && !t.isMountRoot() && ownerOf(parent(s.full)) != ownerOf(parent(t.full))
+      if (!rename && !t.isMountRoot()
+          && ownerOf(PathNames.parent(s.full)) != ownerOf(PathNames.parent(t.full))
           && !treeOf(s).list(pathIn(s)).isEmpty()) {
         // rename(2) across two mounts (compared by the parents): EXDEV, and the JDK's copy
         // refuses a directory that is not empty; an empty mount point is busy below, refused
@@ -830,12 +832,6 @@ public final class MountedTree implements FileTree {
     }
     TreeCopy.copyOne(from, pathIn(s), node, to, pathIn(t));
     from.delete(pathIn(s));
-  }
-
-  /** The directory holding {@code full}'s last name. */
-  private static String parent(String full) {
-    int slash = full.lastIndexOf('/');
-    return slash <= 0 ? "/" : full.substring(0, slash);
   }
 
   /**

@@ -106,9 +106,9 @@ final class KernelOverlayIT {
 
   /**
    * The same with mounts, as {@code docker run --mount} gives them: a bind mount at {@code
-   * data/nested}, a named volume at {@code opaque} and a tmpfs at {@code tmp}; on the kernel's
-   * side each is a Linux mount inside the overlay (two {@code mount --bind} of host copies, a
-   * {@code tmpfs}). The programs' paths cross them, so moves, links, deletes and copies between
+   * data/nested}, a named volume at {@code opaque}, a tmpfs at {@code tmp} and a read-only bind
+   * mount at {@code usr/bin}; on the kernel's side each is a Linux mount inside the overlay
+   * ({@code mount --bind} of host copies, a {@code tmpfs}, a bind remounted read-only). The programs' paths cross them, so moves, links, deletes and copies between
    * two mounts, onto a mount point or into one, meet the kernel's own answers. The bind source
    * and the volume live on through the chain, as on a host; the tmpfs starts empty in each
    * container. After each part the host directories must equal the kernel's, and the committed
@@ -213,8 +213,9 @@ final class KernelOverlayIT {
   private static final String BIND_TARGET = "data/nested";
   private static final String VOLUME_TARGET = "opaque";
   private static final String TMPFS_TARGET = "tmp";
+  private static final String READ_ONLY_TARGET = "usr/bin";
   private static final List<String> MOUNT_TARGETS =
-      List.of(BIND_TARGET, VOLUME_TARGET, TMPFS_TARGET);
+      List.of(BIND_TARGET, VOLUME_TARGET, TMPFS_TARGET, READ_ONLY_TARGET);
 
   /**
    * {@code program} with each empty {@code user.} attribute value one byte long: a layer keeps
@@ -315,18 +316,22 @@ final class KernelOverlayIT {
    * for the kernel two more host directories it bind-mounts, each a copy of what the fixture
    * has at the target (as a new volume is filled).
    */
-  private record Mounts(Path bind, String volume, Path kernelBind, Path kernelVolume) {
+  private record Mounts(Path bind, String volume, Path kernelBind, Path kernelVolume,
+      Path readOnly) {
     static Mounts of(Path chain) throws IOException, InterruptedException {
       Path bind = copy(master.resolve(BIND_TARGET), chain.resolve("bind"));
       Path kernelBind = copy(master.resolve(BIND_TARGET), chain.resolve("kernel-bind"));
       Path kernelVolume = copy(master.resolve(VOLUME_TARGET), chain.resolve("kernel-volume"));
-      return new Mounts(bind, chain.getFileName() + "-volume", kernelBind, kernelVolume);
+      Path readOnly = copy(master.resolve(READ_ONLY_TARGET), chain.resolve("read-only"));
+      return new Mounts(bind, chain.getFileName() + "-volume", kernelBind, kernelVolume,
+          readOnly);
     }
 
     List<String> specs() {
       return List.of("type=bind,source=" + bind + ",target=/" + BIND_TARGET,
           "type=volume,source=" + volume + ",target=/" + VOLUME_TARGET,
-          "type=tmpfs,target=/" + TMPFS_TARGET);
+          "type=tmpfs,target=/" + TMPFS_TARGET,
+          "type=bind,source=" + readOnly + ",target=/" + READ_ONLY_TARGET + ",readonly");
     }
 
     Path volumeData() {
@@ -334,7 +339,7 @@ final class KernelOverlayIT {
     }
 
     /**
-     * Mounts the three into {@code merged}, an overlay of {@code lower}; returns the mount
+     * Mounts the four into {@code merged}, an overlay of {@code lower}; returns the mount
      * points. An empty volume is filled first with what {@code lower} has at its target, as
      * Docker fills one for each container it creates (and layerfs at each open).
      */
@@ -349,6 +354,9 @@ final class KernelOverlayIT {
           merged.resolve(VOLUME_TARGET).toString());
       run("mount", "-t", "tmpfs", "-o", "mode=1777", "tmpfs",
           merged.resolve(TMPFS_TARGET).toString());
+      String readOnlyPoint = merged.resolve(READ_ONLY_TARGET).toString();
+      run("mount", "--bind", readOnly.toString(), readOnlyPoint);
+      run("mount", "-o", "remount,bind,ro", readOnlyPoint);
       return MOUNT_TARGETS.stream().map(merged::resolve).toList();
     }
 
@@ -356,8 +364,12 @@ final class KernelOverlayIT {
     String compareHostDirectories() {
       String failure = compare(kernelBind, bind, "in the bind mount's source on the host",
           UnaryOperator.identity());
-      return failure != null ? failure : compare(kernelVolume, volumeData(),
-          "in the volume's directory on the host", UnaryOperator.identity());
+      if (failure == null) {
+        failure = compare(kernelVolume, volumeData(), "in the volume's directory on the host",
+            UnaryOperator.identity());
+      }
+      return failure != null ? failure : compare(master.resolve(READ_ONLY_TARGET), readOnly,
+          "in the read-only bind mount's source on the host", UnaryOperator.identity());
     }
 
     private static Path copy(Path from, Path to) throws IOException, InterruptedException {
