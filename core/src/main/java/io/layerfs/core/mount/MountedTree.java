@@ -612,14 +612,12 @@ public final class MountedTree implements FileTree {
       }
     }
     Where w = resolve(absPath, follow, false);
-    if (w.isMountRoot() || (w.node != null && w.node.isDirectory())) {
-      // open(2) answers for a directory before it looks at the mount's read-only flag
-      if (options.contains(StandardOpenOption.CREATE_NEW)) {
-        throw new FileAlreadyExistsException(absPath);
-      }
-      if (write || w.isMountRoot()) {
-        throw new FileSystemException(absPath, null, "Is a directory");
-      }
+    // open(2) answers EEXIST, then EISDIR, before it looks at the mount's read-only flag
+    if (options.contains(StandardOpenOption.CREATE_NEW) && (w.node != null || w.isMountRoot())) {
+      throw new FileAlreadyExistsException(absPath);
+    }
+    if (w.isMountRoot() || (write && w.node != null && w.node.isDirectory())) {
+      throw new FileSystemException(absPath, null, "Is a directory");
     }
     if (write || (create && w.node == null)) {
       writable(w, absPath);

@@ -321,18 +321,21 @@ class LayerFsMountsTest {
   /**
    * What Linux answers at a mount point and above one (checked against the kernel's own mounts by
    * {@code KernelOverlayIT}; a read-only bind mount on this host shows the same): an exclusive
-   * create of the mount point finds the name taken and a write open of it or of a directory in it
-   * finds a directory, before the read-only flag counts; rmdir of a directory holding a mount
+   * create of the mount point or of a name in it finds the name taken, and a write open of it or
+   * of a directory in it finds a directory, before the read-only flag counts; rmdir of a directory holding a mount
    * point finds it not empty; the mount point itself is busy.
    */
   @Test
   void aMountPointAndADirectoryHoldingOneAnswerAsLinuxDoes() throws IOException {
     Files.createDirectory(host.resolve("dir"));
+    Files.writeString(host.resolve("file"), "kept");
     try (FileSystem fs = open("point", List.of("type=bind,source=" + host
         + ",target=/data/nested,readonly"))) {
       Path point = fs.getPath("/data/nested");
-      assertThrows(FileAlreadyExistsException.class, () -> Files.newByteChannel(point,
-          StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE));
+      for (Path existing : List.of(point, point.resolve("dir"), point.resolve("file"))) {
+        assertThrows(FileAlreadyExistsException.class, () -> Files.newByteChannel(existing,
+            StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), existing.toString());
+      }
       for (Path dir : List.of(point, point.resolve("dir"))) {
         FileSystemException write = assertThrows(FileSystemException.class,
             () -> Files.newByteChannel(dir, StandardOpenOption.WRITE));
