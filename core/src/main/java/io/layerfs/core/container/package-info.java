@@ -79,7 +79,11 @@
  * so a second writer in the same JVM never opens (and, closing it, releases: POSIX locks belong to
  * the process) a channel on a lock file the JVM holds. The second writer gets an {@code
  * IOException} "container NAME is open for writing by another process: close it there first"
- * (or "already open for writing in this process" from the registry). A read-only open takes no
+ * (or "already open for writing in this process" from the registry). The lock file is opened in
+ * the container's folder held open, and once locked the folder is checked to be still the one at
+ * its name: a removal elsewhere may rename it away between that open and the lock, and a creation
+ * put a new folder of the name in its place, whose lock this is not (such an open or removal finds
+ * the container gone). A read-only open takes no
  * lock and shows the state as of opening; many threads may share one open container.
  *
  * <h2>Volumes</h2>
