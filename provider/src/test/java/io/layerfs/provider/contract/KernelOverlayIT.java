@@ -107,12 +107,12 @@ final class KernelOverlayIT {
   /**
    * The same with mounts, as {@code docker run --mount} gives them: a bind mount at {@code
    * data/nested}, a named volume at {@code opaque}, a tmpfs at {@code tmp} and a read-only bind
-   * mount at {@code usr/bin}; on the kernel's side each is a Linux mount inside the overlay
-   * ({@code mount --bind} of host copies, a {@code tmpfs}, a bind remounted read-only). The programs' paths cross them, so moves, links, deletes and copies between
-   * two mounts, onto a mount point or into one, meet the kernel's own answers. The bind source
-   * and the volume live on through the chain, as on a host; the tmpfs starts empty in each
-   * container. After each part the host directories must equal the kernel's, and the committed
-   * image must hold none of what went into the mounts.
+   * mount at {@code usr/bin}; on the kernel's side each is a Linux mount inside the overlay ({@code
+   * mount --bind} of host copies, a {@code tmpfs}, a bind remounted read-only). The programs' paths
+   * cross them, so moves, links, deletes and copies between two mounts, onto a mount point or into
+   * one, meet the kernel's own answers. The bind source and the volume live on through the chain,
+   * as on a host; the tmpfs starts empty in each container. After each part the host directories
+   * must equal the kernel's, and the committed image must hold none of what went into the mounts.
    */
   @Test
   void aChainOfContainersWithMountsAgreesWithTheKernel() {

@@ -321,9 +321,9 @@ class LayerFsMountsTest {
   /**
    * What Linux answers at a mount point and above one (checked against the kernel's own mounts by
    * {@code KernelOverlayIT}; a read-only bind mount on this host shows the same): an exclusive
-   * create of the mount point or of a name in it finds the name taken, and a write open of it or
-   * of a directory in it finds a directory, before the read-only flag counts; rmdir of a directory holding a mount
-   * point finds it not empty; the mount point itself is busy.
+   * create of the mount point or of a name in it finds the name taken, and a write open of it or of
+   * a directory in it finds a directory, before the read-only flag counts; rmdir of a directory
+   * holding a mount point finds it not empty; the mount point itself is busy.
    */
   @Test
   void aMountPointAndADirectoryHoldingOneAnswerAsLinuxDoes() throws IOException {
