@@ -747,6 +747,12 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
         throw new java.nio.file.AtomicMoveNotSupportedException(s.toString(), t.toString(),
             "Invalid cross-device link");
       }
+      Path parent = s.toAbsolutePath().getParent();
+      if (parent != null && s.fs().readOnlyMount((LayerPath) parent)) {
+        // rename(2) asks the mount for writing before it looks either name up
+        throw new java.nio.file.FileSystemException(s.toString(), t.toString(),
+            "Read-only file system");
+      }
       // rename(2) resolves the source before it replaces the target: a source reached through
       // the link it replaces is still found (a move without ATOMIC_MOVE unlinks the target
       // first, as the JDK does, and then finds nothing there)

@@ -742,18 +742,29 @@ public final class MountedTree implements FileTree {
       throw NotADirectory.whenRead(e); // the JDK reads the source's attributes first
     }
     if (s.node == null) {
+      if (rename) {
+        writable(s, absSource); // rename(2) asks the mount for writing before it looks
+      }
       // before the target is resolved: a missing source wins over a bad target, as on Linux
       throw new NoSuchFileException(absSource);
     }
     Where t = resolve(absTarget, false, false);
-    if (s.isMountRoot() || t.isMountRoot() || holdsMount(s.full)) {
-      if (s.full.equals(t.full)) {
-        return; // one name: the JDK's move finds the same file, rename(2) the same name
+    if (s.full.equals(t.full)) {
+      if (rename && !s.isMountRoot()) {
+        writable(s, absSource); // rename(2) asks the mount for writing first
       }
-      if (!rename && !replaceExisting && (t.node != null || t.isMountRoot())) {
-        // the JDK's move looks at the target before rename(2) finds a mount point busy
+      return; // one name: the JDK's move finds the same file, rename(2) the same name
+    }
+    if (!rename && (t.node != null || t.isMountRoot())) {
+      // the JDK's move looks at the target first, before rename(2) or a copy finds anything
+      if (t.node != null && s.owner == t.owner && s.node.fileKey() == t.node.fileKey()) {
+        return; // the same file
+      }
+      if (!replaceExisting) {
         throw new FileAlreadyExistsException(absTarget);
       }
+    }
+    if (s.isMountRoot() || t.isMountRoot() || holdsMount(s.full)) {
       if (!rename && !t.isMountRoot()
           && ownerOf(PathNames.parent(s.full)) != ownerOf(PathNames.parent(t.full))
           && !treeOf(s).list(pathIn(s)).isEmpty()) {
@@ -814,11 +825,9 @@ public final class MountedTree implements FileTree {
     FileTree from = treeOf(s);
     FileTree to = treeOf(t);
     Node node = s.node;
-    // the JDK's order: the target is looked at, then the source; but where the JDK unlinks a
-    // target before it finds the source directory not empty, this refuses with the target kept
-    if (t.node != null && !replaceExisting) {
-      throw new FileAlreadyExistsException(absTarget);
-    }
+    // the JDK's order: the target is looked at (see move), then the source; but where the JDK
+    // unlinks a target before it finds the source directory not empty, this refuses with the
+    // target kept
     if (t.node != null && t.node.isDirectory() && !to.list(pathIn(t)).isEmpty()) {
       throw new DirectoryNotEmptyException(absTarget);
     }

@@ -92,9 +92,7 @@ final class KernelOverlayIT {
 
   @Test
   void aChainOfContainersAgreesWithTheKernelsOverlay() {
-    // -Dlayerfs.fuzz.tries=N for a longer run, with a fresh seed
-    Integer longer = Integer.getInteger("layerfs.fuzz.tries");
-    Props p = longer != null ? Props.tries(longer) : Props.tries(30).seed(20261206);
+    Props p = props(30, 20261206);
     p.qt()
         .withShrinkCycles(10)
         .forAll(ContainerDifferentialTest.programs(p, xattrs, IMAGE_HARD_LINK)
@@ -116,8 +114,7 @@ final class KernelOverlayIT {
    */
   @Test
   void aChainOfContainersWithMountsAgreesWithTheKernel() {
-    Integer longer = Integer.getInteger("layerfs.fuzz.tries");
-    Props p = longer != null ? Props.tries(longer) : Props.tries(20).seed(20261207);
+    Props p = props(20, 20261207);
     p.qt()
         .withShrinkCycles(10)
         .forAll(ContainerDifferentialTest.programs(p, xattrs, IMAGE_HARD_LINK)
@@ -128,6 +125,12 @@ final class KernelOverlayIT {
         .checkAssert(Props.io(program -> ContainerDifferentialTest.check(program,
             "aChainOfContainersWithMountsAgreesWithTheKernel",
             (chain, steps) -> runChain(chain, steps, true))));
+  }
+
+  /** {@code tries} programs of {@code seed}; {@code -Dlayerfs.fuzz.tries=N}: N, a fresh seed. */
+  private static Props props(int tries, long seed) {
+    Integer longer = Integer.getInteger("layerfs.fuzz.tries");
+    return longer != null ? Props.tries(longer) : Props.tries(tries).seed(seed);
   }
 
   /**

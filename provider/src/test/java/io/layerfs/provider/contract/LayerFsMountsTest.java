@@ -345,6 +345,15 @@ class LayerFsMountsTest {
           () -> Files.newByteChannel(point.resolve("new"), StandardOpenOption.CREATE,
               StandardOpenOption.WRITE));
       assertEquals("Read-only file system", create.getReason());
+      // the JDK's move looks at the target first, rename(2) at the read-only flag
+      assertThrows(FileAlreadyExistsException.class,
+          () -> Files.move(point.resolve("file"), fs.getPath("/data/one")));
+      Files.move(point.resolve("file"), point.resolve("file"));
+      for (String name : List.of("missing", "file")) {
+        FileSystemException renamed = assertThrows(FileSystemException.class, () -> Files.move(
+            point.resolve(name), point.resolve("file"), StandardCopyOption.ATOMIC_MOVE));
+        assertEquals("Read-only file system", renamed.getReason(), name);
+      }
       assertThrows(DirectoryNotEmptyException.class, () -> Files.delete(fs.getPath("/data")));
       FileSystemException busy = assertThrows(FileSystemException.class,
           () -> Files.delete(point));
