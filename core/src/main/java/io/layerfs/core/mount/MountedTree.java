@@ -757,8 +757,9 @@ public final class MountedTree implements FileTree {
     }
     if (!rename && (t.node != null || t.isMountRoot())) {
       // the JDK's move looks at the target first, before rename(2) or a copy finds anything
-      if (t.node != null && s.owner == t.owner && s.node.fileKey() == t.node.fileKey()) {
-        return; // the same file
+      if (t.node != null && s.owner == t.owner
+          && s.node.fileKey() == resolve(absTarget, false, true).node.fileKey()) {
+        return; // the same file (a full look-up: a mount's quick one has no file key)
       }
       if (!replaceExisting) {
         throw new FileAlreadyExistsException(absTarget);
