@@ -216,7 +216,8 @@ final class DemoCommand implements CliCommand {
         String link = a.isSymbolicLink() ? " -> " + Files.readSymbolicLink(p) : "";
         out.printf("  %c%s %5s:%-5s %6d  %s  %s%s%n",
             a.isDirectory() ? 'd' : a.isSymbolicLink() ? 'l' : '-',
-            PosixFilePermissions.toString(a.permissions()), a.owner().getName(),
+            LsCommand.permissions((Integer) Files.getAttribute(p, "unix:mode",
+                LinkOption.NOFOLLOW_LINKS)), a.owner().getName(),
             a.group().getName(), a.size(), layer, p, link);
       }
     }

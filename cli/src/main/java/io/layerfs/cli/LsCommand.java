@@ -11,7 +11,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributes;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -120,7 +119,7 @@ final class LsCommand implements CliCommand {
     if (a.isSymbolicLink()) {
       rest += " -> " + Files.readSymbolicLink(entry);
     }
-    return new String[] {type + PosixFilePermissions.toString(a.permissions()),
+    return new String[] {type + permissions(mode),
         a.owner().getName(), a.group().getName(), size, rest};
   }
 
@@ -171,6 +170,27 @@ final class LsCommand implements CliCommand {
       case 0140000 -> 1L << 24; // ModeSocket
       default -> 0L;
     };
+  }
+
+  /**
+   * The nine permission letters of ls -l for {@code mode}, with its set-user-ID, set-group-ID
+   * and sticky bits as {@code s}/{@code S} and {@code t}/{@code T} in the execute places.
+   */
+  static String permissions(int mode) {
+    char[] letters = new char[9];
+    for (int i = 0; i < 9; i++) {
+      letters[i] = (mode & (0400 >> i)) != 0 ? "rwx".charAt(i % 3) : '-';
+    }
+    special(letters, 2, (mode & 04000) != 0, 's');
+    special(letters, 5, (mode & 02000) != 0, 's');
+    special(letters, 8, (mode & 01000) != 0, 't');
+    return new String(letters);
+  }
+
+  private static void special(char[] letters, int at, boolean set, char letter) {
+    if (set) {
+      letters[at] = letters[at] == 'x' ? letter : Character.toUpperCase(letter);
+    }
   }
 
   /** The type letter of ls -l for the S_IFMT bits of {@code mode}. */
