@@ -4,6 +4,7 @@ import static java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.FileSystemException;
 import java.nio.file.ProviderMismatchException;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.FileTime;
@@ -140,11 +141,19 @@ final class LayerAttributes {
 
   static void setXattr(LayerPath p, boolean follow, String name, byte[] value)
       throws IOException {
-    p.fs().change(p, (c, abs) -> c.setXattr(abs, follow, "user." + name, value), ENTRY_MODIFY);
+    try {
+      p.fs().change(p, (c, abs) -> c.setXattr(abs, follow, "user." + name, value), ENTRY_MODIFY);
+    } catch (FileSystemException e) {
+      throw LayerUserAttributeView.failed(e, LayerUserAttributeView.WRITE, name);
+    }
   }
 
   static void removeXattr(LayerPath p, boolean follow, String name) throws IOException {
-    p.fs().change(p, (c, abs) -> c.removeXattr(abs, follow, "user." + name), ENTRY_MODIFY);
+    try {
+      p.fs().change(p, (c, abs) -> c.removeXattr(abs, follow, "user." + name), ENTRY_MODIFY);
+    } catch (FileSystemException e) {
+      throw LayerUserAttributeView.failed(e, LayerUserAttributeView.DELETE, name);
+    }
   }
 
   static int id(UserPrincipal principal) {

@@ -3,6 +3,7 @@ package io.layerfs.provider;
 import io.layerfs.core.EntryType;
 import io.layerfs.core.FileTree;
 import io.layerfs.core.Node;
+import io.layerfs.core.internal.PathErrors;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.SeekableByteChannel;
@@ -168,7 +169,7 @@ final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
     LayerPath target = entry(path);
     Node node = target.fs().lookup(target, !noFollow(options));
     if (node.type() == EntryType.SYMLINK) {
-      throw new FileSystemException(target.toString(), null, "Too many levels of symbolic links");
+      throw PathErrors.tooManyLinks(target.toString());
     }
     if (node.type() != EntryType.DIRECTORY) {
       throw new NotDirectoryException(target.toString());

@@ -800,6 +800,11 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       // which must not be replaced first
       throw new java.nio.file.FileSystemException(s.toString(), t.toString(), "Invalid argument");
     }
+    if (source.path().startsWith(target.path() + "/")) {
+      // and ENOTEMPTY for a target the source lies in, before either one's type is looked at
+      throw new java.nio.file.FileSystemException(s.toString(), t.toString(),
+          "Directory not empty");
+    }
     boolean targetDir = target.type() == EntryType.DIRECTORY;
     String reason = null;
     if (sourceDir && !targetDir) {

@@ -2,6 +2,7 @@ package io.layerfs.provider;
 
 import io.layerfs.core.EntryType;
 import io.layerfs.core.Node;
+import io.layerfs.core.internal.PathErrors;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -20,6 +21,11 @@ final class LayerUserAttributeView implements UserDefinedFileAttributeView {
   private static final String PREFIX = "user.";
   private static final int XATTR_NAME_MAX = 255;
   private static final int XATTR_SIZE_MAX = 65536;
+  // the JDK's words for a failed call, before the attribute's name and the error's
+  private static final String SIZE = "Unable to get size of extended attribute";
+  private static final String READ = "Error reading extended attribute";
+  static final String WRITE = "Error writing extended attribute";
+  static final String DELETE = "Unable to delete extended attribute";
 
   private final LayerAttributeViews.Source source;
   private final LayerPath path;
@@ -50,27 +56,37 @@ final class LayerUserAttributeView implements UserDefinedFileAttributeView {
   @Override
   public int size(String name) throws IOException {
     java.util.Objects.requireNonNull(name, "'name' is null");
-    return value(name).length;
+    return value(name, SIZE).length;
   }
 
   @Override
   public int read(String name, ByteBuffer dst) throws IOException {
     java.util.Objects.requireNonNull(name, "'name' is null");
-    byte[] value = value(name);
+    if (dst.isReadOnly()) {
+      throw new IllegalArgumentException("Read-only buffer");
+    }
+    byte[] value = value(name, READ);
     if (dst.remaining() < value.length) {
-      // what getxattr(2) says with a too-small buffer
-      throw new FileSystemException(source.toString(), null, "Numerical result out of range");
+      // getxattr(2)'s ERANGE, as the JDK words it
+      throw failed(source.toString(), READ, name, "Insufficient space in buffer");
     }
     dst.put(value);
     return value.length;
   }
 
-  /** The value of one attribute; the error of a missing one is Linux's ENODATA. */
+  /**
+   * The value of one attribute, as {@code Files.readAttributes} reads it (its size first); the
+   * error of a missing one is Linux's ENODATA.
+   */
   byte[] value(String name) throws IOException {
+    return value(name, SIZE);
+  }
+
+  private byte[] value(String name, String call) throws IOException {
     checkName(name);
     byte[] value = xattrs().get(PREFIX + name);
     if (value == null) {
-      throw new FileSystemException(source.toString(), null, "No data available");
+      throw failed(source.toString(), call, name, "No data available");
     }
     return value;
   }
@@ -80,9 +96,8 @@ final class LayerUserAttributeView implements UserDefinedFileAttributeView {
     java.util.Objects.requireNonNull(name, "'name' is null");
     checkName(name);
     if (src.remaining() > XATTR_SIZE_MAX) {
-      // setxattr(2) says E2BIG, whatever the file system; the JDK's message
-      throw new FileSystemException(source.toString(), null,
-          "Error writing extended attribute '" + name + "': Argument list too long");
+      // setxattr(2) says E2BIG, whatever the file system
+      throw failed(source.toString(), WRITE, name, "Argument list too long");
     }
     checkWritable();
     byte[] value = new byte[src.remaining()];
@@ -97,6 +112,28 @@ final class LayerUserAttributeView implements UserDefinedFileAttributeView {
     checkName(name);
     checkWritable();
     LayerAttributes.removeXattr(path, follow, name);
+  }
+
+  /**
+   * {@code e} worded as the JDK's view words an error of the {@code call} itself, once the file
+   * was reached (ENODATA, EROFS, EPERM, ENOSPC, ...); {@code e} as it is when the file could not
+   * be reached (no such file, a link in a loop or not to be followed, not a directory).
+   */
+  static FileSystemException failed(FileSystemException e, String call, String name) {
+    String reason = e.getReason();
+    if (e.getClass() != FileSystemException.class || reason == null
+        || reason.equals("Not a directory") || reason.equals("File name too long")
+        || reason.equals(PathErrors.TOO_MANY_LINKS)) {
+      return e;
+    }
+    FileSystemException worded = failed(e.getFile(), call, name, reason);
+    worded.initCause(e);
+    return worded;
+  }
+
+  private static FileSystemException failed(String file, String call, String name,
+      String reason) {
+    return new FileSystemException(file, null, call + " '" + name + "': " + reason);
   }
 
   /** The JDK's own check of a name: with its prefix, at most 255 bytes (XATTR_NAME_MAX). */
@@ -124,8 +161,7 @@ final class LayerUserAttributeView implements UserDefinedFileAttributeView {
   /** A link not followed: the JDK's own view opens it with O_NOFOLLOW, and says so. */
   private EntryType typeOf(Node node) throws FileSystemException {
     if (node.type() == EntryType.SYMLINK) {
-      throw new FileSystemException(source.toString(), null,
-          "Too many levels of symbolic links or unable to access attributes of symbolic link");
+      throw PathErrors.tooManyLinks(source.toString());
     }
     return node.type();
   }

@@ -13,7 +13,19 @@ import java.nio.file.NotDirectoryException;
  * a container) finds the file by a path of its own.
  */
 public final class PathErrors {
+  /**
+   * ELOOP's reason as the JDK's default provider gives it, the same whether the links loop or a
+   * link was not to be followed.
+   */
+  public static final String TOO_MANY_LINKS =
+      "Too many levels of symbolic links or unable to access attributes of symbolic link";
+
   private PathErrors() {}
+
+  /** ELOOP for {@code file}. */
+  public static FileSystemException tooManyLinks(String file) {
+    return new FileSystemException(file, null, TOO_MANY_LINKS);
+  }
 
   /**
    * {@code e} naming {@code file}, its other file, reason and kind kept, {@code e} its cause;

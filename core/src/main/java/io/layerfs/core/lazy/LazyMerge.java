@@ -3,6 +3,7 @@ package io.layerfs.core.lazy;
 import io.layerfs.core.EntryType;
 import io.layerfs.core.Layer;
 import io.layerfs.core.estargz.Toc;
+import io.layerfs.core.internal.PathErrors;
 import io.layerfs.core.internal.PathLimits;
 import java.io.IOException;
 import java.nio.file.FileSystemException;
@@ -239,7 +240,7 @@ public final class LazyMerge {
       return new LazyEntry("/" + path, found, step.layer(), layer,
           fileKey(step.layer(), path, path), drops);
     }
-    throw new FileSystemException(absPath, null, "Too many levels of symbolic links");
+    throw PathErrors.tooManyLinks(absPath);
   }
 
   /** {@link #readFile} cannot tell without the tree: a view of the image reads the path. */

@@ -480,11 +480,19 @@ final class DirTree implements FileTree {
     // link(2) resolves the existing file's directory before the new name's
     try (Dir other = dirOrThrow(absExisting, existing, existing.size() - 1);
         Dir parent = dirOrThrow(absLink, names, names.size() - 1)) {
-      if (!host && !existing.isEmpty() && other.stream.getFileAttributeView(name(existing),
-          BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).readAttributes()
-          .isSymbolicLink()) {
+      BasicFileAttributes a = host || existing.isEmpty() ? null
+          : other.stream.getFileAttributeView(name(existing), BasicFileAttributeView.class,
+              LinkOption.NOFOLLOW_LINKS).readAttributes();
+      if (a != null && a.isSymbolicLink()) {
         // link(2) links a symbolic link itself; Jimfs would link what it points to
         throw new FileSystemException(absLink, absExisting, "Operation not supported");
+      }
+      if (a != null && a.isDirectory()) {
+        // link(2): EEXIST for a name taken, then EPERM for a directory (Jimfs: neither)
+        if (exists(parent.stream, name(names))) {
+          throw new FileAlreadyExistsException(absLink);
+        }
+        throw new FileSystemException(absLink, absExisting, "Operation not permitted");
       }
       Files.createLink(hostPath(names), hostPath(existing));
     }

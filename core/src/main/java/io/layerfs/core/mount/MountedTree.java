@@ -290,7 +290,7 @@ public final class MountedTree implements FileTree {
         }
         if (node.type() == EntryType.SYMLINK && (!last || followLast)) {
           if (++links > MAX_LINKS) {
-            throw new FileSystemException(absPath, null, "Too many levels of symbolic links");
+            throw PathErrors.tooManyLinks(absPath);
           }
           if (linksOrNull != null) {
             linksOrNull.add(path);

@@ -79,6 +79,13 @@ final class TreeCopy {
       case FILE -> copyData(from, src, to, dst);
       default -> throw new FileSystemException(src, dst, "Operation not supported");
     }
+    copyOwnerAndMode(node, to, dst);
+    copyUserXattrs(from, src, to, dst);
+    to.setTimes(dst, false, node.mtimeNanos(), node.atimeNanos());
+  }
+
+  /** Gives {@code dst} the owner and mode of {@code node}; the owner as far as the user may. */
+  static void copyOwnerAndMode(Node node, FileTree to, String dst) throws IOException {
     try {
       to.setOwner(dst, false, node.uid(), node.gid());
     } catch (IOException e) {
@@ -86,8 +93,6 @@ final class TreeCopy {
     }
     // after the owner, as the JDK's copy does: chown(2) clears the set-id bits
     to.setMode(dst, false, node.mode());
-    copyUserXattrs(from, src, to, dst);
-    to.setTimes(dst, false, node.mtimeNanos(), node.atimeNanos());
   }
 
   /**

@@ -45,13 +45,7 @@ final class VolumeFill {
     if (fromDir != null) {
       new TreeCopy(from, volume).copyChildren(fromDir, "/");
       // Docker gives the volume's root the image directory's owner and mode as well
-      Node dir = from.lookup(fromDir, true);
-      try {
-        volume.setOwner("/", false, dir.uid(), dir.gid());
-      } catch (IOException e) {
-        // a user other than root keeps its own directory, as for the files copied
-      }
-      volume.setMode("/", false, dir.mode() & 07777);
+      TreeCopy.copyOwnerAndMode(from.lookup(fromDir, true), volume, "/");
     }
     Files.deleteIfExists(mark);
     FileTrees.fsyncDirectory(mark.getParent());

@@ -2,6 +2,7 @@ package io.layerfs.core.overlay;
 
 import io.layerfs.core.EntryType;
 import io.layerfs.core.Node;
+import io.layerfs.core.internal.PathErrors;
 import io.layerfs.core.internal.PathLimits;
 import io.layerfs.core.internal.PathNames;
 import io.layerfs.core.rootfs.LayerNode;
@@ -279,7 +280,7 @@ final class ContainerTree {
       }
       if (isSymlink(o) && (!last || followLast)) {
         if (++hops > MAX_SYMLINK_HOPS) {
-          throw new FileSystemException(absPath, null, "Too many levels of symbolic links");
+          throw PathErrors.tooManyLinks(absPath);
         }
         String target = linkTarget(o);
         if (target.isEmpty()) {

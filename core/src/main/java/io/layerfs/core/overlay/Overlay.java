@@ -13,6 +13,7 @@ import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.internal.Clock;
 import io.layerfs.core.internal.NameBytes;
 import io.layerfs.core.internal.NotADirectory;
+import io.layerfs.core.internal.PathErrors;
 import io.layerfs.core.internal.PathNames;
 import io.layerfs.core.rootfs.LayerNode;
 import io.layerfs.core.rootfs.LayerStore;
@@ -389,8 +390,7 @@ public final class Overlay implements Closeable, FileTree {
   private static void checkNoFollow(String path, boolean noFollow, ContainerTree.Found f)
       throws FileSystemException {
     if (noFollow && f.isSymlink()) {
-      throw new FileSystemException(path, null,
-          "Too many levels of symbolic links or unable to access attributes of symbolic link");
+      throw PathErrors.tooManyLinks(path);
     }
   }
 

@@ -4,6 +4,7 @@ import io.layerfs.core.Digest;
 import io.layerfs.core.EntryType;
 import io.layerfs.core.internal.LruCache;
 import io.layerfs.core.internal.NameBytes;
+import io.layerfs.core.internal.PathErrors;
 import io.layerfs.core.internal.PathLimits;
 import io.layerfs.core.internal.PathNames;
 import java.io.IOException;
@@ -299,7 +300,7 @@ public final class MergedTree {
       int e = ch.entry[k];
       if (layers[l].typeCode(e) == SYMLINK && (followLast || !todo.isEmpty())) {
         if (++hops > MAX_SYMLINK_HOPS) {
-          throw new FileSystemException(absPath, null, "Too many levels of symbolic links");
+          throw PathErrors.tooManyLinks(absPath);
         }
         String target = layers[l].linkTarget(e);
         if (target.isEmpty()) {

@@ -66,8 +66,7 @@ class ContainerTreeTest {
     FileSystemException e = assertThrows(FileSystemException.class,
         () -> ov.lookup("/chain/l1", true));
     // ELOOP: the JDK adds "or unable to access attributes of symbolic link" to strerror's text
-    assertTrue(hostError.getReason().startsWith(e.getReason()), hostError.getReason());
-    assertEquals("Too many levels of symbolic links", e.getReason());
+    assertEquals(hostError.getReason(), e.getReason());
     // not followed: the link itself
     assertTrue(ov.lookup("/chain/l1", false).isSymbolicLink());
   }

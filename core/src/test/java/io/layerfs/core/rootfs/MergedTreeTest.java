@@ -20,6 +20,9 @@ import org.apache.commons.compress.archivers.tar.TarConstants;
 import org.junit.jupiter.api.Test;
 
 class MergedTreeTest {
+  /** ELOOP's reason, in the JDK's default provider's words. */
+  private static final String LOOP =
+      "Too many levels of symbolic links or unable to access attributes of symbolic link";
 
   private final List<byte[]> tars = new ArrayList<>();
 
@@ -167,10 +170,10 @@ class MergedTreeTest {
     MergedTree t = tree(new TestTars().symlink("loop", "loop").symlink("a", "b").symlink("b", "a")
         .dir("d", 0755));
     FileSystemException e = assertThrows(FileSystemException.class, () -> t.lookup("/loop", true));
-    assertEquals("Too many levels of symbolic links", reason(e));
+    assertEquals(LOOP, reason(e));
     assertEquals("/loop", e.getFile());
     e = assertThrows(FileSystemException.class, () -> t.lookup("/a/x", false));
-    assertEquals("Too many levels of symbolic links", reason(e));
+    assertEquals(LOOP, reason(e));
     assertEquals(EntryType.SYMLINK, t.lookup("/loop", false).type());
   }
 
@@ -183,7 +186,7 @@ class MergedTreeTest {
     MergedTree t = tree(l);
     assertEquals("/end", t.lookup("/s39", true).path());
     FileSystemException e = assertThrows(FileSystemException.class, () -> t.lookup("/s40", true));
-    assertEquals("Too many levels of symbolic links", reason(e));
+    assertEquals(LOOP, reason(e));
   }
 
   @Test

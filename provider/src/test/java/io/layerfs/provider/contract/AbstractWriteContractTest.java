@@ -904,9 +904,26 @@ abstract class AbstractWriteContractTest {
   @Test
   void atomicMoveOntoANonEmptyDirectoryFails() throws IOException {
     // rename(2) gives ENOTEMPTY, which the JDK reports as a plain FileSystemException
-    fails(FileSystemException.class, () -> Files.move(p("tmp"), p("data/nested"), ATOMIC_MOVE));
+    assertEquals("Directory not empty", fails(FileSystemException.class,
+        () -> Files.move(p("tmp"), p("data/nested"), ATOMIC_MOVE)).getReason());
     assertTrue(Files.isDirectory(p("tmp")));
     assertEquals(List.of("a"), names("data/nested"));
+  }
+
+  /**
+   * rename(2) onto a directory the source lies in says ENOTEMPTY before it looks at either one's
+   * type (a file onto a directory is EISDIR elsewhere).
+   */
+  @Test
+  void atomicMoveOntoADirectoryHoldingTheSourceFails() throws IOException {
+    assertEquals("Directory not empty", fails(FileSystemException.class,
+        () -> Files.move(p("data/nested/a/b/deep.txt"), p("data/nested"), ATOMIC_MOVE))
+        .getReason());
+    assertEquals("Directory not empty", fails(FileSystemException.class,
+        () -> Files.move(p("data/nested/a/b"), p("data/nested/a"), ATOMIC_MOVE)).getReason());
+    assertEquals("Is a directory", fails(FileSystemException.class,
+        () -> Files.move(p("data/one"), p("tmp"), ATOMIC_MOVE)).getReason());
+    assertEquals("deep\n", Files.readString(p("data/nested/a/b/deep.txt")));
   }
 
   @Test
@@ -1154,8 +1171,10 @@ abstract class AbstractWriteContractTest {
     fails(FileAlreadyExistsException.class, () -> Files.createLink(p("data/one"), p("data/h1")));
     fails(NoSuchFileException.class, () -> Files.createLink(p("data/h2"), p("data/missing")));
     fails(NoSuchFileException.class, () -> Files.createLink(p("nope/h2"), p("data/h1")));
-    // link(2) of a directory gives EPERM, a plain FileSystemException
-    fails(FileSystemException.class, () -> Files.createLink(p("data/h3"), p("tmp")));
+    // link(2) of a directory gives EPERM, a plain FileSystemException; EEXIST comes first
+    assertEquals("Operation not permitted", fails(FileSystemException.class,
+        () -> Files.createLink(p("data/h3"), p("tmp"))).getReason());
+    fails(FileAlreadyExistsException.class, () -> Files.createLink(p("data/h1"), p("tmp")));
     assertEquals(1, nlink("data/h1"));
   }
 
@@ -1350,14 +1369,32 @@ abstract class AbstractWriteContractTest {
     assertArrayEquals(data(3, 1), read(view, longest));
   }
 
+  /**
+   * ENODATA from getxattr(2) and removexattr(2), ERANGE for a buffer too small: a plain
+   * {@code FileSystemException} whose reason names the call and the attribute, in the JDK's
+   * words, as code that reports or matches them sees them.
+   */
   @Test
   void userXattrsOfMissingNamesFail() throws IOException {
     assumeTrue(storesUserXattrs(), "the tree's file system stores user xattrs");
     UserDefinedFileAttributeView view = userView("data/4096.bin");
-    // ENODATA from getxattr(2) and removexattr(2): a plain FileSystemException
-    fails(FileSystemException.class, () -> view.size("absent"));
-    fails(FileSystemException.class, () -> view.read("absent", ByteBuffer.allocate(10)));
-    fails(FileSystemException.class, () -> view.delete("absent"));
+    assertEquals("Unable to get size of extended attribute 'absent': No data available",
+        fails(FileSystemException.class, () -> view.size("absent")).getReason());
+    assertEquals("Error reading extended attribute 'absent': No data available",
+        fails(FileSystemException.class,
+            () -> view.read("absent", ByteBuffer.allocate(10))).getReason());
+    assertEquals("Unable to delete extended attribute 'absent': No data available",
+        fails(FileSystemException.class, () -> view.delete("absent")).getReason());
+    assertEquals("Unable to get size of extended attribute 'absent': No data available",
+        fails(FileSystemException.class,
+            () -> Files.readAttributes(p("data/4096.bin"), "user:absent")).getReason());
+    view.write("tag", ByteBuffer.wrap(data(5, 1)));
+    ByteBuffer small = ByteBuffer.allocate(4);
+    assertEquals("Error reading extended attribute 'tag': Insufficient space in buffer",
+        fails(FileSystemException.class, () -> view.read("tag", small)).getReason());
+    assertEquals(0, small.position(), "nothing read");
+    fails(IllegalArgumentException.class,
+        () -> view.read("tag", ByteBuffer.allocate(5).asReadOnlyBuffer()));
     assertArrayEquals(Fixture.data("data/4096.bin"), bytes("data/4096.bin"));
   }
 

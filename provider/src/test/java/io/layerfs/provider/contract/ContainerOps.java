@@ -6,6 +6,7 @@ import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.CopyOption;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.OpenOption;
@@ -70,7 +71,11 @@ final class ContainerOps {
       return "ok " + op.apply(root);
     } catch (Exception e) {
       message.append(e.getMessage());
-      return "ex " + Checks.apiType(e).getName();
+      Class<?> type = Checks.apiType(e);
+      // a plain FileSystemException says what failed only in its reason (Linux's strerror)
+      return type == FileSystemException.class
+          ? "ex " + type.getName() + ": " + ((FileSystemException) e).getReason()
+          : "ex " + type.getName();
     }
   }
 

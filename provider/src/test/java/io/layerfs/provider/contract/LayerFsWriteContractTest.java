@@ -86,8 +86,8 @@ class LayerFsWriteContractTest extends AbstractWriteContractTest {
 
   /**
    * Linux keeps {@code user.} attributes on regular files and directories only: a fifo has
-   * none, and setting one is {@code EPERM}. (The JDK's own view would open the fifo and wait for
-   * a writer, so the control cannot run this.)
+   * none, and setting one is {@code EPERM}, in the words of the JDK's view. (That view would
+   * open the fifo and wait for a writer, so the control cannot run this.)
    */
   @Test
   void aFifoHasNoUserXattrs() throws IOException {
@@ -96,10 +96,11 @@ class LayerFsWriteContractTest extends AbstractWriteContractTest {
     assertEquals(List.of(), view.list());
     FileSystemException write = assertThrows(FileSystemException.class,
         () -> view.write("a", ByteBuffer.wrap(new byte[] {1})));
-    assertEquals("Operation not permitted", write.getReason());
+    assertEquals("Error writing extended attribute 'a': Operation not permitted",
+        write.getReason());
     assertEquals(p("special/fifo").toString(), write.getFile());
     assertThrows(FileSystemException.class, () -> view.size("a"));
-    assertEquals("Operation not permitted",
+    assertEquals("Unable to delete extended attribute 'a': Operation not permitted",
         assertThrows(FileSystemException.class, () -> view.delete("a")).getReason());
   }
 
