@@ -339,9 +339,37 @@ public final class Main implements CliCommand {
     @Override
     public int handleParseException(CommandLine.ParameterException e, String[] args) {
       CommandLine line = e.getCommandLine();
+      CommandLine top = line;
+      while (top.getParent() != null) {
+        top = top.getParent();
+      }
+      String word = firstWord(top, args);
+      if (line != top && word != null && !top.getSubcommands().containsKey(word)) {
+        // "run web ls": picocli goes on to the ls it finds later, but the first word is wrong
+        e = new CommandLine.UnmatchedArgumentException(top, List.of(word));
+        line = top;
+      }
       line.getErr().println("layerfs: " + message(e, line));
       line.getErr().println("Try '" + line.getCommandSpec().qualifiedName() + " --help'.");
       return CommandLine.ExitCode.USAGE;
+    }
+
+    /** The first argument that is neither an option of {@code top} nor an option's value. */
+    private static String firstWord(CommandLine top, String[] args) {
+      for (int i = 0; i < args.length; i++) {
+        String arg = args[i];
+        if (arg.equals("--")) {
+          return i + 1 < args.length ? args[i + 1] : null;
+        }
+        if (!arg.startsWith("-") || arg.equals("-")) {
+          return arg;
+        }
+        CommandLine.Model.OptionSpec option = top.getCommandSpec().findOption(arg);
+        if (option != null && option.arity().max() > 0) {
+          i++; // its value, given apart ("--store DIR"; "--store=DIR" is one argument)
+        }
+      }
+      return null;
     }
 
     /**

@@ -313,6 +313,13 @@ class MainTest {
     assertEquals(2, exec.code());
     assertTrue(exec.err().startsWith("layerfs: 'exec' is not a layerfs command; layerfs runs no"
         + " processes: 'layerfs create' makes a container"), exec.err());
+    // a layerfs command further on ("ls" here) is not what went wrong, nor is an option's value
+    for (Result wrong : List.of(run("run", "web", "ls"), run("--store", "dir", "exec", "web",
+        "ls", "-l"), run("--store=x", "run", "--rm", "web", "cat"))) {
+      assertEquals(2, wrong.code(), wrong.err());
+      assertTrue(wrong.err().matches("(?s)layerfs: '(run|exec)' is not a layerfs command; "
+          + "layerfs runs no processes.*\nTry 'layerfs --help'.\n"), wrong.err());
+    }
     // only at the top: a volume subcommand keeps the nearest names
     assertTrue(run("volume", "save").err().startsWith(
         "layerfs: 'save' is not a layerfs volume command"), run("volume", "save").err());
