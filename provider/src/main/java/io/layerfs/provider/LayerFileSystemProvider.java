@@ -556,9 +556,33 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
 
   /** The path with every symbolic link resolved inside the image root. */
   Path toRealPath(LayerPath path, LinkOption... options) throws IOException {
-    boolean follow = !Arrays.asList(options).contains(LinkOption.NOFOLLOW_LINKS);
-    Node node = path.fs().lookup(path, follow);
-    return path.getFileSystem().getPath(node.path());
+    if (follow(options)) {
+      return path.getFileSystem().getPath(path.fs().lookup(path, true).path());
+    }
+    // no link resolved, as the JDK's: "." dropped, ".." taken lexically unless it comes after a
+    // link or after a ".." kept (then the kernel would climb from where the link leads)
+    LayerPath absolute = (LayerPath) path.toAbsolutePath();
+    LayerPath result = (LayerPath) absolute.getRoot();
+    boolean afterDotDot = false;
+    for (Path element : absolute) {
+      String name = element.toString();
+      if (name.equals(".")) {
+        continue;
+      }
+      if (name.equals("..")) {
+        if (!afterDotDot && path.fs().lookup(result, false).type() != EntryType.SYMLINK) {
+          LayerPath parent = (LayerPath) result.getParent();
+          result = parent != null ? parent : result;
+          continue;
+        }
+        afterDotDot = true;
+      } else {
+        afterDotDot = false;
+      }
+      result = (LayerPath) result.resolve(name);
+    }
+    path.fs().lookup(result, false); // it must exist, as lstat(2) finds it
+    return result;
   }
 
   @Override

@@ -1036,6 +1036,16 @@ abstract class AbstractReadOnlyContractTest {
         p("links/dangling").toRealPath(LinkOption.NOFOLLOW_LINKS));
     assertEquals(real.resolve("data/one"),
         p("data/./nested/../one").toRealPath(LinkOption.NOFOLLOW_LINKS));
+    // not followed, a link on the way stays, and so does a ".." after it, where the kernel
+    // climbs from the link's target (data/nested/.. is data)
+    assertEquals(real.resolve("links/dir/a/b").toString(),
+        p("links/dir/./a/b").toRealPath(LinkOption.NOFOLLOW_LINKS).toString());
+    assertEquals(real.resolve("links/dir/../one").toString(),
+        p("links/./dir/../one").toRealPath(LinkOption.NOFOLLOW_LINKS).toString());
+    assertEquals(real.resolve("links/dir/..").toString(),
+        p("links/dir/..").toRealPath(LinkOption.NOFOLLOW_LINKS).toString());
+    assertThrowsExactly(NoSuchFileException.class,
+        () -> p("links/dir/../rel").toRealPath(LinkOption.NOFOLLOW_LINKS));
     assertThrowsExactly(NoSuchFileException.class, () -> p("links/dangling").toRealPath());
     assertThrowsExactly(NoSuchFileException.class, () -> p("data/missing").toRealPath());
     assertThrowsExactly(FileSystemException.class, () -> p("links/loop-a").toRealPath());

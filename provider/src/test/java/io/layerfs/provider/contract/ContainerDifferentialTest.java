@@ -23,6 +23,7 @@ import io.layerfs.provider.contract.ContainerOps.Data;
 import io.layerfs.provider.contract.ContainerOps.Delete;
 import io.layerfs.provider.contract.ContainerOps.HardLink;
 import io.layerfs.provider.contract.ContainerOps.ListDir;
+import io.layerfs.provider.contract.ContainerOps.Mkdirs;
 import io.layerfs.provider.contract.ContainerOps.ListXattrs;
 import io.layerfs.provider.contract.ContainerOps.MapFile;
 import io.layerfs.provider.contract.ContainerOps.Mkdir;
@@ -30,6 +31,7 @@ import io.layerfs.provider.contract.ContainerOps.Move;
 import io.layerfs.provider.contract.ContainerOps.Op;
 import io.layerfs.provider.contract.ContainerOps.ReadAll;
 import io.layerfs.provider.contract.ContainerOps.Readlink;
+import io.layerfs.provider.contract.ContainerOps.RealPath;
 import io.layerfs.provider.contract.ContainerOps.SameFile;
 import io.layerfs.provider.contract.ContainerOps.Stat;
 import io.layerfs.provider.contract.ContainerOps.Symlink;
@@ -643,6 +645,8 @@ class ContainerDifferentialTest {
         Pair.of(6, p.combine(readPath, p.choose(true, false), Stat::new)),
         Pair.of(2, p.map(path, Readlink::new)),
         Pair.of(2, p.combine(path, path, SameFile::new)),
+        Pair.of(2, p.combine(readPath, p.choose(true, false), RealPath::new)),
+        Pair.of(2, p.map(path, Mkdirs::new)),
         Pair.of(2, p.combine(path, position, data, MapFile::new)),
         Pair.of(1, p.map(path, f -> new MapFile(f, 0, null))),
         Pair.of(5, p.map(path, ReadAll::new))));

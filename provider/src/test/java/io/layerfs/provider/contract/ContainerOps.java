@@ -508,6 +508,55 @@ final class ContainerOps {
     }
   }
 
+  /**
+   * {@code p.toRealPath([NOFOLLOW_LINKS])}, relative to the root's own real path: not followed,
+   * {@code ..} after a link is kept and other {@code ..} taken lexically, as the JDK does.
+   */
+  record RealPath(String path, boolean follow) implements Op {
+    @Override
+    public String apply(Path root) throws IOException {
+      String real = (follow ? root.resolve(path).toRealPath()
+          : root.resolve(path).toRealPath(LinkOption.NOFOLLOW_LINKS)).toString();
+      // by text: relativize would take the ".." out that NOFOLLOW_LINKS keeps
+      String base = root.toRealPath().toString();
+      base = base.endsWith("/") ? base : base + "/";
+      return real.equals(root.toRealPath().toString()) ? ""
+          : real.startsWith(base) ? real.substring(base.length()) : "outside " + real;
+    }
+
+    @Override
+    public List<Arg> args() {
+      return List.of(new Arg(path, follow));
+    }
+
+    @Override
+    public String toString() {
+      return q(path) + ".toRealPath(" + (follow ? "" : "NOFOLLOW_LINKS") + ")";
+    }
+  }
+
+  /**
+   * {@code Files.createDirectories(p)}: {@code mkdir -p}; a directory there, or a link to one,
+   * is kept.
+   */
+  record Mkdirs(String path) implements Op {
+    @Override
+    public String apply(Path root) throws IOException {
+      Files.createDirectories(root.resolve(path));
+      return "";
+    }
+
+    @Override
+    public List<Arg> args() {
+      return List.of(new Arg(path, true));
+    }
+
+    @Override
+    public String toString() {
+      return "Files.createDirectories(" + q(path) + ")";
+    }
+  }
+
   /** {@code Files.isSameFile(a, b)}: both followed, as the JDK compares what they lead to. */
   record SameFile(String path, String other) implements Op {
     @Override
