@@ -15,18 +15,22 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.layerfs.core.CommitOptions;
 import io.layerfs.provider.LayerFileSystems;
+import io.layerfs.provider.contract.ContainerOps.Access;
 import io.layerfs.provider.contract.ContainerOps.ChannelWrite;
 import io.layerfs.provider.contract.ContainerOps.Chmod;
 import io.layerfs.provider.contract.ContainerOps.Chown;
 import io.layerfs.provider.contract.ContainerOps.Copy;
+import io.layerfs.provider.contract.ContainerOps.CopyIn;
 import io.layerfs.provider.contract.ContainerOps.Data;
 import io.layerfs.provider.contract.ContainerOps.Delete;
+import io.layerfs.provider.contract.ContainerOps.DeleteIfExists;
+import io.layerfs.provider.contract.ContainerOps.Glob;
 import io.layerfs.provider.contract.ContainerOps.HardLink;
 import io.layerfs.provider.contract.ContainerOps.ListDir;
-import io.layerfs.provider.contract.ContainerOps.Mkdirs;
 import io.layerfs.provider.contract.ContainerOps.ListXattrs;
 import io.layerfs.provider.contract.ContainerOps.MapFile;
 import io.layerfs.provider.contract.ContainerOps.Mkdir;
+import io.layerfs.provider.contract.ContainerOps.Mkdirs;
 import io.layerfs.provider.contract.ContainerOps.Move;
 import io.layerfs.provider.contract.ContainerOps.Op;
 import io.layerfs.provider.contract.ContainerOps.ReadAll;
@@ -43,6 +47,7 @@ import io.layerfs.testing.Props;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
+import java.nio.file.AccessMode;
 import java.nio.file.CopyOption;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
@@ -647,6 +652,11 @@ class ContainerDifferentialTest {
         Pair.of(2, p.combine(path, path, SameFile::new)),
         Pair.of(2, p.combine(readPath, p.choose(true, false), RealPath::new)),
         Pair.of(2, p.map(path, Mkdirs::new)),
+        Pair.of(2, p.map(path, DeleteIfExists::new)),
+        Pair.of(2, p.combine(path, data, p.choose(false, true), CopyIn::new)),
+        Pair.of(2, p.combine(path, p.choose(AccessMode.values()), Access::new)),
+        Pair.of(2, p.combine(readPath, p.choose("*", "*.txt", ".*", "{one,x,a}", "[a-m]*",
+            "f[0-9][0-9]0", "*/*", "\\*"), Glob::new)),
         Pair.of(2, p.combine(path, position, data, MapFile::new)),
         Pair.of(1, p.map(path, f -> new MapFile(f, 0, null))),
         Pair.of(5, p.map(path, ReadAll::new))));

@@ -1,16 +1,21 @@
 package io.layerfs.provider.contract;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
+import java.nio.file.AccessMode;
 import java.nio.file.CopyOption;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.UserDefinedFileAttributeView;
@@ -243,6 +248,47 @@ final class ContainerOps {
     @Override
     public String toString() {
       return "Files.delete(" + q(path) + ")";
+    }
+  }
+
+  /** {@code Files.deleteIfExists(p)}: whether it deleted. */
+  record DeleteIfExists(String path) implements Op {
+    @Override
+    public String apply(Path root) throws IOException {
+      return String.valueOf(Files.deleteIfExists(root.resolve(path)));
+    }
+
+    @Override
+    public List<Arg> args() {
+      return List.of(new Arg(path, false));
+    }
+
+    @Override
+    public String toString() {
+      return "Files.deleteIfExists(" + q(path) + ")";
+    }
+  }
+
+  /** {@code Files.copy(InputStream, target[, REPLACE_EXISTING])}: the bytes copied. */
+  record CopyIn(String path, Data data, boolean replace) implements Op {
+    @Override
+    public String apply(Path root) throws IOException {
+      try (InputStream in = new ByteArrayInputStream(data.bytes())) {
+        return String.valueOf(replace
+            ? Files.copy(in, root.resolve(path), StandardCopyOption.REPLACE_EXISTING)
+            : Files.copy(in, root.resolve(path)));
+      }
+    }
+
+    @Override
+    public List<Arg> args() {
+      return List.of(new Arg(path, false));
+    }
+
+    @Override
+    public String toString() {
+      return "Files.copy(in(" + data + "), " + q(path) + (replace ? ", REPLACE_EXISTING" : "")
+          + ")";
     }
   }
 
@@ -554,6 +600,48 @@ final class ContainerOps {
     @Override
     public String toString() {
       return "Files.createDirectories(" + q(path) + ")";
+    }
+  }
+
+  /** {@code provider.checkAccess(p, mode)}: as root, as the tests run. */
+  record Access(String path, AccessMode mode) implements Op {
+    @Override
+    public String apply(Path root) throws IOException {
+      Path p = root.resolve(path);
+      p.getFileSystem().provider().checkAccess(p, mode);
+      return "";
+    }
+
+    @Override
+    public List<Arg> args() {
+      return List.of(new Arg(path, true));
+    }
+
+    @Override
+    public String toString() {
+      return "checkAccess(" + q(path) + ", " + mode + ")";
+    }
+  }
+
+  /** {@code Files.newDirectoryStream(dir, glob)}: the sorted names. */
+  record Glob(String path, String glob) implements Op {
+    @Override
+    public String apply(Path root) throws IOException {
+      List<String> names = new ArrayList<>();
+      try (DirectoryStream<Path> s = Files.newDirectoryStream(root.resolve(path), glob)) {
+        s.forEach(c -> names.add(c.getFileName().toString()));
+      }
+      return names.stream().sorted().toList().toString();
+    }
+
+    @Override
+    public List<Arg> args() {
+      return List.of(new Arg(path, true));
+    }
+
+    @Override
+    public String toString() {
+      return "Files.newDirectoryStream(" + q(path) + ", \"" + glob + "\") (sorted names)";
     }
   }
 
