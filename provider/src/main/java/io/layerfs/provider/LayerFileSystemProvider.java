@@ -766,6 +766,12 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     boolean atomic = opts.contains(StandardCopyOption.ATOMIC_MOVE);
     String from = s.absolute();
     if (atomic) {
+      // rename(2) finds both parents first (the source's, then the target's), then compares
+      // their mounts (EXDEV), then asks the mount for writing (EROFS); the source so found is
+      // found even where the target replaces a link it was reached through (a move without
+      // ATOMIC_MOVE unlinks the target first, as the JDK does, and then finds nothing there)
+      from = realSource(s, t);
+      checkTargetParent(s, t);
       if (!s.fs().sameMount(s, t)) {
         // rename(2) across two mounts: EXDEV, which the default provider reports so
         throw new java.nio.file.AtomicMoveNotSupportedException(s.toString(), t.toString(),
@@ -777,10 +783,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
         throw new java.nio.file.FileSystemException(s.toString(), t.toString(),
             "Read-only file system");
       }
-      // rename(2) resolves the source before it replaces the target: a source reached through
-      // the link it replaces is still found (a move without ATOMIC_MOVE unlinks the target
-      // first, as the JDK does, and then finds nothing there)
-      from = checkRename(s, t);
+      checkRename(s, t);
     }
     boolean replace = atomic || opts.contains(StandardCopyOption.REPLACE_EXISTING);
     String resolved = from;
@@ -803,8 +806,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
    * ATOMIC_MOVE is rename(2): it replaces a target of the same kind (a file, or an empty
    * directory) and fails with rename's errors otherwise, as the default provider reports them.
    */
-  private static String checkRename(LayerPath s, LayerPath t) throws IOException {
-    String from = realSource(s, t);
+  private static void checkRename(LayerPath s, LayerPath t) throws IOException {
     Node target;
     try {
       target = t.fs().lookup(t, false);
@@ -816,7 +818,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     }
     Node source = s.fs().lookup(s, false);
     if (target == null) {
-      return from;
+      return;
     }
     boolean sourceDir = source.type() == EntryType.DIRECTORY;
     if (sourceDir && target.path().startsWith(source.path() + "/")) {
@@ -842,7 +844,26 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     if (reason != null) {
       throw new java.nio.file.FileSystemException(s.toString(), t.toString(), reason);
     }
-    return from;
+    return;
+  }
+
+  /** rename(2)'s error for the target's parent: missing, or not a directory. */
+  private static void checkTargetParent(LayerPath s, LayerPath t) throws IOException {
+    Path parent = t.toAbsolutePath().getParent();
+    if (parent == null) {
+      return;
+    }
+    Node dir;
+    try {
+      dir = t.fs().lookup((LayerPath) parent, true);
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new java.nio.file.NoSuchFileException(s.toString(), t.toString(), null);
+    } catch (java.nio.file.FileSystemException e) {
+      throw new java.nio.file.FileSystemException(s.toString(), t.toString(), e.getReason());
+    }
+    if (dir.type() != EntryType.DIRECTORY) {
+      throw new java.nio.file.FileSystemException(s.toString(), t.toString(), "Not a directory");
+    }
   }
 
   /**

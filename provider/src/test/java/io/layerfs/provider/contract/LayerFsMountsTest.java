@@ -354,6 +354,14 @@ class LayerFsMountsTest {
             point.resolve(name), point.resolve("file"), StandardCopyOption.ATOMIC_MOVE));
         assertEquals("Read-only file system", renamed.getReason(), name);
       }
+      // but rename(2) finds the target's directory before it compares mounts or asks to write
+      for (String target : List.of("/missing/file", "/data/nested/missing/file")) {
+        assertThrows(NoSuchFileException.class, () -> Files.move(point.resolve("file"),
+            fs.getPath(target), StandardCopyOption.ATOMIC_MOVE), target);
+      }
+      assertEquals("Not a directory", assertThrows(FileSystemException.class,
+          () -> Files.move(point.resolve("file"), fs.getPath("/data/one/x"),
+              StandardCopyOption.ATOMIC_MOVE)).getReason());
       assertThrows(DirectoryNotEmptyException.class, () -> Files.delete(fs.getPath("/data")));
       FileSystemException busy = assertThrows(FileSystemException.class,
           () -> Files.delete(point));
