@@ -844,18 +844,25 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     if (reason != null) {
       throw new java.nio.file.FileSystemException(s.toString(), t.toString(), reason);
     }
-    return;
   }
 
   /** rename(2)'s error for the target's parent: missing, or not a directory. */
   private static void checkTargetParent(LayerPath s, LayerPath t) throws IOException {
     Path parent = t.toAbsolutePath().getParent();
-    if (parent == null) {
-      return;
+    if (parent != null) {
+      renameDirectory((LayerPath) parent, s, t);
     }
+  }
+
+  /**
+   * The directory {@code parent} as rename(2) finds a parent, its errors naming source and
+   * target as the default provider's do: missing (ENOENT) or not a directory (ENOTDIR).
+   */
+  private static Node renameDirectory(LayerPath parent, LayerPath s, LayerPath t)
+      throws IOException {
     Node dir;
     try {
-      dir = t.fs().lookup((LayerPath) parent, true);
+      dir = parent.fs().lookup(parent, true);
     } catch (java.nio.file.NoSuchFileException e) {
       throw new java.nio.file.NoSuchFileException(s.toString(), t.toString(), null);
     } catch (java.nio.file.FileSystemException e) {
@@ -864,6 +871,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     if (dir.type() != EntryType.DIRECTORY) {
       throw new java.nio.file.FileSystemException(s.toString(), t.toString(), "Not a directory");
     }
+    return dir;
   }
 
   /**
@@ -878,18 +886,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
         || name.toString().equals(".")) {
       return s.absolute(); // the root, or a name rename(2) refuses later (EBUSY, EINVAL)
     }
-    Node dir;
-    try {
-      dir = s.fs().lookup((LayerPath) parent, true);
-    } catch (java.nio.file.NoSuchFileException e) {
-      throw new java.nio.file.NoSuchFileException(s.toString(), t.toString(), null);
-    } catch (java.nio.file.FileSystemException e) {
-      throw new java.nio.file.FileSystemException(s.toString(), t.toString(), e.getReason());
-    }
-    if (dir.type() != EntryType.DIRECTORY) {
-      throw new java.nio.file.FileSystemException(s.toString(), t.toString(), "Not a directory");
-    }
-    String real = dir.path();
+    String real = renameDirectory((LayerPath) parent, s, t).path();
     return (real.endsWith("/") ? real : real + "/") + name;
   }
 

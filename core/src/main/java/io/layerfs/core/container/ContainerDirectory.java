@@ -5,6 +5,7 @@ import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.internal.FileTrees;
 import io.layerfs.core.overlay.MetaLog;
 import java.io.IOException;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -26,6 +27,8 @@ public final class ContainerDirectory {
   public static final String JSON = "container.json";
   /** The prefix of a container's folder being removed (see {@link #detach}). */
   private static final String REMOVING = ".removing-";
+  /** Each writer's open racing a removal adds one file at most: a bound, not a wait. */
+  private static final int MAX_EMPTYINGS = 100;
   /** The folder of a container's data files (see the package documentation). */
   private static final String DATA = "data";
 
@@ -204,11 +207,13 @@ public final class ContainerDirectory {
    * image), then deletes the folder, the removal's mark until the hold is gone.
    */
   public static void finish(ContentStore store, Removal removal) throws IOException {
-    try (DirectoryStream<Path> s = Files.newDirectoryStream(removal.dir())) {
-      for (Path p : s) {
-        FileTrees.deleteTree(p);
-      }
-    } catch (NoSuchFileException e) {
+    finish(store, removal, () -> {});
+  }
+
+  /** As above, {@code beforeDelete} run before each try to delete the emptied folder. */
+  static void finish(ContentStore store, Removal removal, Runnable beforeDelete)
+      throws IOException {
+    if (!empty(removal.dir())) {
       return; // finished already
     }
     String name = removal.name();
@@ -221,7 +226,32 @@ public final class ContainerDirectory {
         }
       });
     }
-    Files.deleteIfExists(removal.dir());
+    for (int tries = 1; ; tries++) {
+      try {
+        beforeDelete.run();
+        Files.deleteIfExists(removal.dir());
+        return;
+      } catch (DirectoryNotEmptyException e) {
+        // a writer's open that found the folder before it was renamed away makes its lock file
+        // in it (openat) and then finds the container gone: empty the folder again; once it is
+        // deleted, no file can be made in it
+        if (tries == MAX_EMPTYINGS || !empty(removal.dir())) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  /** Deletes what {@code dir} holds; false when {@code dir} is gone. */
+  private static boolean empty(Path dir) throws IOException {
+    try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
+      for (Path p : s) {
+        FileTrees.deleteTree(p);
+      }
+      return true;
+    } catch (NoSuchFileException e) {
+      return false;
+    }
   }
 
   /** {@code layerfs/containers/}: one folder per container. */
