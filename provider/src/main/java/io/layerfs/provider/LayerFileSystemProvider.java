@@ -554,7 +554,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     return p.getFileSystem().getPath(node.linkTarget());
   }
 
-  /** The path with every symbolic link resolved inside the image root. */
+  /** The path with every symbolic link resolved inside the image root; not followed, none. */
   Path toRealPath(LayerPath path, LinkOption... options) throws IOException {
     if (follow(options)) {
       return path.getFileSystem().getPath(path.fs().lookup(path, true).path());

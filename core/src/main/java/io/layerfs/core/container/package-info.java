@@ -56,7 +56,9 @@
  * with a dot), so it is gone at once: a crash part way leaves no half container that {@code
  * list}, an open, gc or fsck would find; then the folder is emptied (on a full disk that frees
  * the room a rewrite of {@code index.json} needs), the hold released and the empty folder, the
- * removal's mark till then, deleted, all under a lease; a crash in between leaves a folder that
+ * removal's mark till then, deleted, all under a lease (emptied again if another process's
+ * writer open, which found the folder before the rename, made its lock file in it meanwhile:
+ * the lock file is opened in the folder held open); a crash in between leaves a folder that
  * gc or {@code fsck --repair} finishes (releasing the hold unless a container of that name was
  * created since), never another removal, which could not tell it from one under way. {@code
  * record.memo} keeps the record with the exact bytes it parsed from, so a fresh JVM reads a
