@@ -11,6 +11,7 @@ import io.layerfs.core.Limits;
 import io.layerfs.core.Node;
 import io.layerfs.core.Progress;
 import io.layerfs.core.internal.NotADirectory;
+import io.layerfs.core.internal.PathErrors;
 import io.layerfs.core.internal.PathLimits;
 import io.layerfs.core.lazy.LazyMerge;
 import io.layerfs.core.registry.RegistryOptions;
@@ -485,8 +486,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       Node node = p.fs().lookup(p, !options.contains(LinkOption.NOFOLLOW_LINKS));
       if (node.type() == EntryType.SYMLINK) {
         // O_NOFOLLOW on a link: ELOOP, which the default provider reports as a plain IOException
-        throw new IOException(
-            p + ": Too many levels of symbolic links (NOFOLLOW_LINKS specified)");
+        throw PathErrors.linkNotFollowedAtOpen(p.toString());
       }
       if (node.type() == EntryType.DIRECTORY) {
         // Linux opens a directory for reading; the channel's reads then fail with EISDIR

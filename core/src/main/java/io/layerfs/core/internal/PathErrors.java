@@ -1,5 +1,6 @@
 package io.layerfs.core.internal;
 
+import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
@@ -25,6 +26,15 @@ public final class PathErrors {
   /** ELOOP for {@code file}. */
   public static FileSystemException tooManyLinks(String file) {
     return new FileSystemException(file, null, TOO_MANY_LINKS);
+  }
+
+  /**
+   * An open with {@code NOFOLLOW_LINKS} (or {@code DELETE_ON_CLOSE}) that met a link last: ELOOP
+   * of {@code O_NOFOLLOW}, which the JDK's default provider words as its own plain {@link
+   * IOException} (no reason to read); here with the path first, which the JDK's leaves out.
+   */
+  public static IOException linkNotFollowedAtOpen(String file) {
+    return new IOException(file + ": Too many levels of symbolic links (NOFOLLOW_LINKS specified)");
   }
 
   /**

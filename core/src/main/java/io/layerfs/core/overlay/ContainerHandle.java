@@ -2,6 +2,7 @@ package io.layerfs.core.overlay;
 
 import io.layerfs.core.FileHandle;
 import io.layerfs.core.Node;
+import io.layerfs.core.rootfs.LayerNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -13,8 +14,8 @@ import java.nio.channels.WritableByteChannel;
 
 /**
  * A {@link FileHandle} of a container: an {@link UpperFile}, or a lower file opened for reading
- * (which keeps reading the lower bytes even if another handle copies the file up later, as on
- * overlay2), or a directory opened for reading (whose reads fail with EISDIR, as on Linux).
+ * (which reads the copy once the file is copied up: {@link LowerReaders}), or a directory opened
+ * for reading (whose reads fail with EISDIR, as on Linux).
  *
  * <p>Thread-safe: the file's monitor orders its data state.
  */
@@ -23,6 +24,8 @@ final class ContainerHandle implements FileHandle {
   private final String path;
   private final UpperFile file;
   private final Node.Lower lower;
+  /** A lower file's copy-up, once there is one; then read instead of the lower bytes. */
+  private volatile UpperFile copy;
   private final boolean read;
   private final boolean write;
   private final boolean append;
@@ -60,6 +63,19 @@ final class ContainerHandle implements FileHandle {
     return file == null && lower == null;
   }
 
+  /** The upper file this reads, or null while it reads an image file (or is a directory's). */
+  private UpperFile upperFile() {
+    return file != null ? file : copy;
+  }
+
+  /** The lower file this reads is now {@code upper}: read it (see {@link LowerReaders}). */
+  synchronized void copiedUp(UpperFile upper) {
+    if (!closed && copy == null) {
+      upper.acquire();
+      copy = upper;
+    }
+  }
+
   @Override
   public int read(ByteBuffer dst, long position) throws IOException {
     checkOpen();
@@ -72,11 +88,12 @@ final class ContainerHandle implements FileHandle {
     if (position < 0) {
       throw new IllegalArgumentException("negative position");
     }
-    if (file == null) {
+    UpperFile f = upperFile();
+    if (f == null) {
       return container.tree().lower().read(lower, dst, position);
     }
     try {
-      return file.read(dst, position);
+      return f.read(dst, position);
     } catch (DataFileDamage e) {
       throw e.at(path);
     }
@@ -109,7 +126,8 @@ final class ContainerHandle implements FileHandle {
     if (isDirectory()) {
       return 0;
     }
-    return file != null ? file.size() : lower.size();
+    UpperFile f = upperFile();
+    return f != null ? f.size() : lower.size();
   }
 
   @Override
@@ -163,11 +181,12 @@ final class ContainerHandle implements FileHandle {
     if (isDirectory()) {
       throw new IOException("Is a directory");
     }
-    if (file == null) {
+    UpperFile f = upperFile();
+    if (f == null) {
       return container.tree().lower().transferTo(lower, position, count, target);
     }
     try {
-      return file.transferTo(position, count, target);
+      return f.transferTo(position, count, target);
     } catch (DataFileDamage e) {
       throw e.at(path);
     }
@@ -186,9 +205,10 @@ final class ContainerHandle implements FileHandle {
     if (isDirectory()) {
       throw new IOException("Is a directory");
     }
-    if (file != null) {
+    UpperFile f = upperFile();
+    if (f != null) {
       try {
-        return file.map(mode, position, size, mapper);
+        return f.map(mode, position, size, mapper);
       } catch (DataFileDamage e) {
         throw e.at(path);
       }
@@ -240,14 +260,22 @@ final class ContainerHandle implements FileHandle {
 
   @Override
   public void close() throws IOException {
+    UpperFile copied;
     synchronized (this) {
       if (closed) {
         return;
       }
       closed = true;
+      copied = copy;
+      if (lower instanceof LayerNode image) {
+        container.tree().readers.remove(image, this);
+      }
       if (lockChannel != null) {
         lockChannel.close();
       }
+    }
+    if (copied != null) {
+      copied.release();
     }
     if (file != null) {
       try {

@@ -53,6 +53,9 @@ final class ContainerTree {
    */
   private final ConcurrentHashMap<String, Cursor> directories = new ConcurrentHashMap<>();
 
+  /** The channels reading image files, which {@link #copyOf} moves onto the copies. */
+  final LowerReaders readers = new LowerReaders();
+
   ContainerTree(RootFs lower, UpperLayer upper, ReadWriteLock lock) {
     this.lower = lower;
     this.upper = upper;
@@ -484,12 +487,22 @@ final class ContainerTree {
       return (UpperFile) f.obj;
     }
     UpperDir pu = ensureUpper(f.parent, b);
-    LayerNode n = (LayerNode) f.obj;
+    UpperFile uf = copyOf((LayerNode) f.obj, b);
+    b.put(pu, f.name, uf);
+    return uf;
+  }
+
+  /**
+   * A new upper file for the image file {@code n}, its metadata copied (its bytes stay the
+   * layer's until written), which the channels reading {@code n} move onto; not yet named.
+   */
+  UpperFile copyOf(LayerNode n, UpperLayer.Batch b) throws IOException {
     UpperFile uf = upper.newFile(n.type());
     uf.copyUpFrom(n);
     b.file(uf);
     b.imageKey(uf);
-    b.put(pu, f.name, uf);
+    // before the batch commits: should it fail, the copy the readers read is the image's bytes
+    readers.copiedUp(n, uf);
     return uf;
   }
 

@@ -316,8 +316,11 @@ public final class Overlay implements Closeable, FileTree {
           return new ContainerHandle(this, absPath, (UpperFile) f.obj, null, true, false, false,
               deleteOnClose);
         }
-        return new ContainerHandle(this, absPath, null, (Node.Lower) tree.node(f), true, false,
-            false, deleteOnClose);
+        LayerNode image = (LayerNode) tree.node(f);
+        ContainerHandle h = new ContainerHandle(this, absPath, null, image, true, false, false,
+            deleteOnClose);
+        tree.readers.add(image, h);
+        return h;
       } finally {
         rw.readLock().unlock();
       }
@@ -388,9 +391,9 @@ public final class Overlay implements Closeable, FileTree {
   }
 
   private static void checkNoFollow(String path, boolean noFollow, ContainerTree.Found f)
-      throws FileSystemException {
+      throws IOException {
     if (noFollow && f.isSymlink()) {
-      throw PathErrors.tooManyLinks(path);
+      throw PathErrors.linkNotFollowedAtOpen(path);
     }
   }
 
@@ -597,11 +600,7 @@ public final class Overlay implements Closeable, FileTree {
           b.dir(d);
           moved = d;
         } else {
-          UpperFile file = upper.newFile(n.type());
-          file.copyUpFrom(n);
-          b.file(file);
-          b.imageKey(file);
-          moved = file;
+          moved = tree.copyOf(n, b);
         }
         b.remove(from, s.name, whiteout);
       }

@@ -51,7 +51,10 @@
  * of a range that needs both). Deleting an image name records a whiteout; removing an image
  * directory and creating it again gives an opaque directory; renaming an image directory makes a
  * redirect and copies no data. A copy-up is per name, so hard links of an image file break on
- * copy-up, as overlay2's do.
+ * copy-up, as overlay2's do. A channel opened for reading on an image file moves onto the file's
+ * copy-up when another operation makes one ({@code LowerReaders}, by the image entry, so one
+ * name of a hard link keeps the image's bytes when another is copied up), and so reads what is
+ * written from then on, as a file descriptor on the kernel's overlay does since Linux 4.19.
  *
  * <h2>Records, the log and the snapshot</h2>
  *

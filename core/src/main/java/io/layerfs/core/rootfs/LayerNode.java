@@ -220,6 +220,14 @@ public final class LayerNode implements Node.Lower {
     return fileKey;
   }
 
+  /**
+   * Identity of this name's entry in the image (its layer and entry): distinct for each name, the
+   * names of a hard link too, and the same for a name seen under a renamed directory.
+   */
+  public long entryKey() {
+    return (long) layer << 32 | (entry & 0xFFFF_FFFFL);
+  }
+
   /** Number of visible names of this file (2 + subdirectories for a directory). */
   @Override
   public int linkCount() {

@@ -609,12 +609,12 @@ abstract class AbstractWriteContractTest {
 
   @Test
   void aChannelOpenedBeforeAWriteSeesIt() throws IOException {
-    // files written once already (on layerfs: in the container's own layer); left out is a
-    // reader opened before the first write to an image file, which layerfs leaves on the lower
-    // file
+    // a file written once already (on layerfs: in the container's own layer), an image file
+    // written once, and image files first written by the writer below (on layerfs: a channel of
+    // the image's bytes, moved onto the copy-up)
     Files.write(p("data/new"), data(100, 30));
     Files.write(p("data/4096.bin"), data(1, 31), APPEND);
-    for (String file : List.of("data/new", "data/4096.bin")) {
+    for (String file : List.of("data/new", "data/4096.bin", "data/4095.bin", "data/one")) {
       try (FileChannel reader = FileChannel.open(p(file), READ)) {
         long size = reader.size();
         try (FileChannel writer = FileChannel.open(p(file), WRITE)) {
@@ -626,6 +626,30 @@ abstract class AbstractWriteContractTest {
         assertArrayEquals(new byte[] {1, 2, 3}, b.array(), file);
         assertEquals(size + 901, reader.size(), file);
       }
+    }
+  }
+
+  @Test
+  void aChannelOpenedBeforeARenameOrAChmodSeesLaterWrites() throws IOException {
+    // on layerfs each copies an image file up without its bytes; the channel moves onto it
+    try (FileChannel renamed = FileChannel.open(p("etc/os-release"), READ);
+        FileChannel chmodded = FileChannel.open(p("data/4095.bin"), READ)) {
+      Files.move(p("etc/os-release"), p("etc/renamed"));
+      Files.setPosixFilePermissions(p("data/4095.bin"),
+          PosixFilePermissions.fromString("rw-------"));
+      try (FileChannel writer = FileChannel.open(p("etc/renamed"), WRITE)) {
+        writer.write(ByteBuffer.wrap("X".getBytes(UTF_8)), 0);
+        writer.write(ByteBuffer.wrap("!".getBytes(UTF_8)), 99);
+      }
+      Files.write(p("data/4095.bin"), data(3, 32), TRUNCATE_EXISTING);
+      ByteBuffer b = ByteBuffer.allocate(3);
+      assertEquals(3, renamed.read(b, 0));
+      assertEquals("XD=", new String(b.array(), UTF_8));
+      assertEquals(100L, renamed.size());
+      ByteBuffer all = ByteBuffer.allocate(10);
+      assertEquals(3, chmodded.read(all, 0));
+      assertArrayEquals(data(3, 32), Arrays.copyOf(all.array(), 3));
+      assertEquals(3L, chmodded.size());
     }
   }
 

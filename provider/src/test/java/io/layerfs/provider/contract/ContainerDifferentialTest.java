@@ -7,6 +7,7 @@ import static java.nio.file.StandardCopyOption.REPLACE_EXISTING;
 import static java.nio.file.StandardOpenOption.APPEND;
 import static java.nio.file.StandardOpenOption.CREATE;
 import static java.nio.file.StandardOpenOption.CREATE_NEW;
+import static java.nio.file.StandardOpenOption.DELETE_ON_CLOSE;
 import static java.nio.file.StandardOpenOption.READ;
 import static java.nio.file.StandardOpenOption.TRUNCATE_EXISTING;
 import static java.nio.file.StandardOpenOption.WRITE;
@@ -625,6 +626,13 @@ class ContainerDifferentialTest {
         List.of(), List.of(REPLACE_EXISTING), List.of(COPY_ATTRIBUTES), List.of(NOFOLLOW_LINKS),
         List.of(COPY_ATTRIBUTES, NOFOLLOW_LINKS),
         List.of(REPLACE_EXISTING, COPY_ATTRIBUTES, NOFOLLOW_LINKS));
+    Gen<Integer> slot = p.ints(0, HeldChannelOps.SLOTS - 1);
+    Gen<List<OpenOption>> heldOptions = p.choose(
+        List.of(READ), List.of(WRITE), List.of(READ, WRITE), List.of(WRITE, APPEND),
+        List.of(READ, WRITE, CREATE), List.of(WRITE, CREATE_NEW),
+        List.of(READ, WRITE, TRUNCATE_EXISTING), List.of(READ, NOFOLLOW_LINKS),
+        List.of(READ, WRITE, DELETE_ON_CLOSE), List.of(WRITE, CREATE, DELETE_ON_CLOSE));
+    Gen<Long> heldPosition = p.choose(-1L, -1L, 0L, 100L, 4096L, 70000L);
     Gen<Integer> id = p.choose(0, 1, 1000, 4242, 65534);
     Gen<String> xattrName = p.choose("a", "b", "comment");
 
@@ -659,7 +667,13 @@ class ContainerDifferentialTest {
             "f[0-9][0-9]0", "*/*", "\\*"), Glob::new)),
         Pair.of(2, p.combine(path, position, data, MapFile::new)),
         Pair.of(1, p.map(path, f -> new MapFile(f, 0, null))),
-        Pair.of(5, p.map(path, ReadAll::new))));
+        Pair.of(5, p.map(path, ReadAll::new)),
+        Pair.of(4, p.combine(slot, path, p.booleans(), heldOptions, HeldChannelOps.Open::new)),
+        Pair.of(3, p.combine(slot, heldPosition, p.choose(1, 100, 5000),
+            HeldChannelOps.Read::new)),
+        Pair.of(3, p.combine(slot, heldPosition, data, HeldChannelOps.Write::new)),
+        Pair.of(1, p.combine(slot, p.choose(0L, 100L, 70000L), HeldChannelOps.Truncate::new)),
+        Pair.of(1, p.map(slot, HeldChannelOps.Close::new))));
     if (xattrs) {
       ops.add(Pair.of(2, p.combine(path, xattrName, smallData, Xattr::new)));
       ops.add(Pair.of(1, p.combine(path, xattrName, (f, n) -> new Xattr(f, n, null))));
@@ -695,6 +709,21 @@ class ContainerDifferentialTest {
    * design in what it takes out.
    */
   static String runSideBySide(List<Op> program, Path expectedRoot, Path actualRoot,
+      String actualName, Map<String, Integer> steps, UnaryOperator<String> normalize)
+      throws IOException {
+    try {
+      return runStepByStep(program, expectedRoot, actualRoot, actualName, steps, normalize);
+    } finally {
+      // the program's channels end with it, before its trees are compared
+      try {
+        HeldChannelOps.closeAll(expectedRoot);
+      } finally {
+        HeldChannelOps.closeAll(actualRoot);
+      }
+    }
+  }
+
+  private static String runStepByStep(List<Op> program, Path expectedRoot, Path actualRoot,
       String actualName, Map<String, Integer> steps, UnaryOperator<String> normalize)
       throws IOException {
     Map<String, Path> expectedListed = listed(expectedRoot);

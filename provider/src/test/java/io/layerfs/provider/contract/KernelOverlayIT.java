@@ -263,6 +263,29 @@ final class KernelOverlayIT {
   }
 
   /**
+   * Channels reading the two names of an image's hard link while one name is written: the
+   * written name's channel reads the copy-up, the other's the image's bytes, as overlayfs gives
+   * each name an inode of its own.
+   */
+  @Test
+  void aChannelOfAnImageHardLinkReadsItsOwnNamesCopyUp() throws Exception {
+    List<Op> program = List.of(
+        new HardLink("data/x", "data/one"),
+        new Commit(),
+        new HeldChannelOps.Open(0, "data/x", false, List.of(StandardOpenOption.READ)),
+        new HeldChannelOps.Open(1, "data/one", true, List.of(StandardOpenOption.READ)),
+        new ChannelWrite("data/one", false, List.of(StandardOpenOption.WRITE), 0,
+            new Data(7, 1)),
+        new HeldChannelOps.Read(0, 0, 100),
+        new HeldChannelOps.Read(1, 0, 100),
+        new HeldChannelOps.Close(0),
+        new HeldChannelOps.Close(1));
+    Map<String, Integer> steps = new TreeMap<>();
+    assertNull(runChain(program, steps));
+    assertEquals(Map.of("ok", 8), steps, "every step ran, and succeeded on the kernel's overlay");
+  }
+
+  /**
    * Two names of an image's hard link: one file to the JDK's move, which checks {@code
    * isSameFile} first, two to rename(2) (an atomic move) on overlayfs, where each name has an
    * inode of its own: the source's copy-up replaces the target.

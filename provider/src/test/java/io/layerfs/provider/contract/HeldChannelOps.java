@@ -1,0 +1,204 @@
+package io.layerfs.provider.contract;
+
+import io.layerfs.provider.contract.ContainerOps.Arg;
+import io.layerfs.provider.contract.ContainerOps.Data;
+import io.layerfs.provider.contract.ContainerOps.Op;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Operations of the differential programs on channels held open across steps, in two slots
+ * ({@code h0}, {@code h1}) per tree: a channel names its file once, at its open, and later steps
+ * rename, delete, replace, copy up or write the file by path while the channel still reads,
+ * writes and truncates it. Linux's answer is the inode's: an open file follows its renames,
+ * outlives its unlink, and every channel of it sees every write.
+ *
+ * <p>The channels live in a table by tree root; {@link #closeAll} closes a root's (the runner
+ * calls it when a program ends). A step on an empty slot answers {@code no channel} on both sides.
+ */
+final class HeldChannelOps {
+  static final int SLOTS = 2;
+  private static final Map<Path, SeekableByteChannel[]> OPEN = new ConcurrentHashMap<>();
+
+  private HeldChannelOps() {}
+
+  /** Closes every channel held for {@code root}; the first failure is thrown after all. */
+  static void closeAll(Path root) throws IOException {
+    SeekableByteChannel[] slots = OPEN.remove(root);
+    IOException first = null;
+    for (SeekableByteChannel ch : slots == null ? new SeekableByteChannel[0] : slots) {
+      try {
+        if (ch != null) {
+          ch.close();
+        }
+      } catch (IOException e) {
+        first = first == null ? e : first;
+      }
+    }
+    if (first != null) {
+      throw first;
+    }
+  }
+
+  private static SeekableByteChannel[] slots(Path root) {
+    return OPEN.computeIfAbsent(root, r -> new SeekableByteChannel[SLOTS]);
+  }
+
+  private static String name(int slot) {
+    return "h" + slot;
+  }
+
+  /**
+   * {@code h = Files.newByteChannel(p, options)} or {@code FileChannel.open}; a channel the slot
+   * held is closed first (as a program reusing the variable would).
+   */
+  record Open(int slot, String path, boolean fileChannel, List<OpenOption> options)
+      implements Op {
+    @Override
+    public String apply(Path root) throws IOException {
+      SeekableByteChannel[] slots = slots(root);
+      if (slots[slot] != null) {
+        SeekableByteChannel old = slots[slot];
+        slots[slot] = null;
+        old.close();
+      }
+      Path p = root.resolve(path);
+      OpenOption[] array = options.toArray(OpenOption[]::new);
+      SeekableByteChannel ch = fileChannel ? FileChannel.open(p, array)
+          : Files.newByteChannel(p, array);
+      slots[slot] = ch;
+      return "size=" + ch.size() + " pos=" + ch.position();
+    }
+
+    @Override
+    public List<Arg> args() {
+      return List.of(new Arg(path, !options.contains(LinkOption.NOFOLLOW_LINKS)));
+    }
+
+    @Override
+    public String toString() {
+      return name(slot) + " = " + (fileChannel ? "FileChannel.open(" : "Files.newByteChannel(")
+          + ContainerOps.q(path) + ", " + ContainerOps.opts(options) + ")";
+    }
+  }
+
+  /** Reads up to {@code length} bytes at {@code position} (-1: where the channel is). */
+  record Read(int slot, long position, int length) implements Op {
+    @Override
+    public String apply(Path root) throws IOException {
+      SeekableByteChannel ch = slots(root)[slot];
+      if (ch == null) {
+        return "no channel";
+      }
+      if (position >= 0) {
+        ch.position(position);
+      }
+      ByteBuffer buffer = ByteBuffer.allocate(length);
+      int n = 0;
+      while (buffer.hasRemaining() && (n = ch.read(buffer)) >= 0) {
+        // a regular file may give fewer bytes than asked before its end: read on
+      }
+      return ContainerOps.describe(Arrays.copyOf(buffer.array(), buffer.position()))
+          + (n < 0 ? " eof" : "") + " pos=" + ch.position();
+    }
+
+    @Override
+    public List<Arg> args() {
+      return List.of();
+    }
+
+    @Override
+    public String toString() {
+      return name(slot) + (position >= 0 ? ".position(" + position + ")" : "") + ".read("
+          + length + " bytes)";
+    }
+  }
+
+  /** Writes {@code data} at {@code position} (-1: where the channel is). */
+  record Write(int slot, long position, Data data) implements Op {
+    @Override
+    public String apply(Path root) throws IOException {
+      SeekableByteChannel ch = slots(root)[slot];
+      if (ch == null) {
+        return "no channel";
+      }
+      if (position >= 0) {
+        ch.position(position);
+      }
+      ByteBuffer buffer = ByteBuffer.wrap(data.bytes());
+      while (buffer.hasRemaining()) {
+        ch.write(buffer);
+      }
+      return "size=" + ch.size() + " pos=" + ch.position();
+    }
+
+    @Override
+    public List<Arg> args() {
+      return List.of();
+    }
+
+    @Override
+    public String toString() {
+      return name(slot) + (position >= 0 ? ".position(" + position + ")" : "") + ".write("
+          + data + ")";
+    }
+  }
+
+  /** {@code h.truncate(size)}. */
+  record Truncate(int slot, long size) implements Op {
+    @Override
+    public String apply(Path root) throws IOException {
+      SeekableByteChannel ch = slots(root)[slot];
+      if (ch == null) {
+        return "no channel";
+      }
+      ch.truncate(size);
+      return "size=" + ch.size() + " pos=" + ch.position();
+    }
+
+    @Override
+    public List<Arg> args() {
+      return List.of();
+    }
+
+    @Override
+    public String toString() {
+      return name(slot) + ".truncate(" + size + ")";
+    }
+  }
+
+  /** {@code h.close()}: what the close does to the file shows in the later steps. */
+  record Close(int slot) implements Op {
+    @Override
+    public String apply(Path root) throws IOException {
+      SeekableByteChannel[] slots = slots(root);
+      SeekableByteChannel ch = slots[slot];
+      if (ch == null) {
+        return "no channel";
+      }
+      slots[slot] = null;
+      ch.close();
+      return "";
+    }
+
+    @Override
+    public List<Arg> args() {
+      return List.of();
+    }
+
+    @Override
+    public String toString() {
+      return name(slot) + ".close()";
+    }
+  }
+}
