@@ -7,6 +7,7 @@ import io.layerfs.core.Layer;
 import io.layerfs.core.Node;
 import io.layerfs.core.internal.Clock;
 import io.layerfs.core.internal.HostNames;
+import io.layerfs.core.internal.PathErrors;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -284,8 +285,18 @@ final class DirTree implements FileTree {
       boolean special = host && (createMode & 07000) != 0 && create
           && !exists(parent.stream, name);
       boolean jimfsNew = !host && create && !exists(parent.stream, name);
-      SeekableByteChannel ch = parent.stream.newByteChannel(name, opts,
-          PosixFilePermissions.asFileAttribute(permissions(createMode)));
+      SeekableByteChannel ch;
+      try {
+        ch = parent.stream.newByteChannel(name, opts,
+            PosixFilePermissions.asFileAttribute(permissions(createMode)));
+      } catch (FileSystemException e) {
+        if (!host && !options.contains(StandardOpenOption.CREATE_NEW)
+            && isSymbolicLink(parent.stream, name)) {
+          // O_NOFOLLOW's ELOOP, where Jimfs says "not a regular file"
+          throw PathErrors.linkNotFollowedAtOpen(absPath);
+        }
+        throw e;
+      }
       if (!host) {
         try {
           asLinuxOpens(parent, name, options, jimfsNew, createMode);
@@ -432,6 +443,16 @@ final class DirTree implements FileTree {
         // mkdir(2) keeps the sticky bit of its mode (set-id bits it ignores or inherits)
         addSpecialBits(absPath, hostPath(names), parent.stream, name(names), 01000);
       }
+    }
+  }
+
+  private static boolean isSymbolicLink(SecureDirectoryStream<Path> dir, Path name)
+      throws IOException {
+    try {
+      return dir.getFileAttributeView(name, BasicFileAttributeView.class,
+          LinkOption.NOFOLLOW_LINKS).readAttributes().isSymbolicLink();
+    } catch (NoSuchFileException e) {
+      return false;
     }
   }
 

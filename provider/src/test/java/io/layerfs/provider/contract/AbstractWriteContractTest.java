@@ -1950,8 +1950,26 @@ abstract class AbstractWriteContractTest {
     // O_NOFOLLOW: a link is ELOOP, which the default provider reports as a plain IOException
     fails(IOException.class, () -> Files.newByteChannel(p("links/rel"), READ,
         StandardOpenOption.DELETE_ON_CLOSE).close());
+    fails(IOException.class, () -> Files.newByteChannel(p("links/rel"), WRITE,
+        StandardOpenOption.DELETE_ON_CLOSE).close());
+    fails(IOException.class, () -> Files.newByteChannel(p("links/dangling"), CREATE, WRITE,
+        StandardOpenOption.DELETE_ON_CLOSE).close());
     assertTrue(Files.isSymbolicLink(p("links/rel")));
+    assertTrue(Files.isSymbolicLink(p("links/dangling")));
     assertTrue(Files.exists(p("etc/os-release")));
+  }
+
+  @Test
+  void anOpenForWritingWithoutFollowingALinkFailsAsTheJdksOpen() throws IOException {
+    // O_NOFOLLOW: ELOOP, which the default provider reports as a plain IOException
+    for (String link : List.of("links/rel", "links/dangling", "links/dir")) {
+      fails(IOException.class, () -> Files.newByteChannel(p(link), WRITE, NOFOLLOW_LINKS)
+          .close());
+      fails(IOException.class, () -> FileChannel.open(p(link), CREATE, READ, WRITE,
+          NOFOLLOW_LINKS).close());
+      assertTrue(Files.isSymbolicLink(p(link)), link);
+    }
+    assertFalse(Files.exists(p("links/missing-target"), NOFOLLOW_LINKS));
   }
 
   @Test
