@@ -90,6 +90,11 @@ import org.quicktheories.core.Gen;
  * program can still move, link or create links so that a path would leave the host tree; {@link
  * HostGuard} drops such a step on both sides.
  *
+ * <p>Programs also hold channels open across steps ({@link HeldChannelOps}: two a tree, read,
+ * written, truncated and closed between the other steps), so that renames, deletes, copy-ups and
+ * {@code DELETE_ON_CLOSE} act on files a channel still has; the runner closes them when the
+ * program ends, before the trees are compared.
+ *
  * <p>User xattrs ({@code user:} view) are part of the programs and of the tree comparison when
  * the host file system of the temp directory stores them (checked once in {@link #setUp}); when
  * it does not, the programs have no xattr operations and the run prints a line on stderr saying

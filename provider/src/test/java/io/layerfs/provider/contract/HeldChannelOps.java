@@ -77,7 +77,8 @@ final class HeldChannelOps {
       SeekableByteChannel ch = fileChannel ? FileChannel.open(p, array)
           : Files.newByteChannel(p, array);
       slots[slot] = ch;
-      return "size=" + ch.size() + " pos=" + ch.position();
+      // a directory's size is its file system's bookkeeping, as in ContainerOps.stat
+      return (Files.isDirectory(p) ? "dir" : "size=" + ch.size()) + " pos=" + ch.position();
     }
 
     @Override
