@@ -151,20 +151,22 @@ final class ContainerHandle implements FileHandle {
   @Override
   public void force(boolean metaData) throws IOException {
     checkOpen();
-    if (file != null) {
-      file.force(metaData);
-      flushMeta();
+    // through any channel of the file, as fsync(2) of any descriptor of it
+    UpperFile f = upperFile();
+    if (f != null) {
+      f.force(metaData);
+      flushMeta(f);
       container.tree().upper().sync();
     }
   }
 
-  private void flushMeta() throws IOException {
+  private void flushMeta(UpperFile f) throws IOException {
     boolean dirty;
-    synchronized (file) {
-      dirty = file.dirty;
+    synchronized (f) {
+      dirty = f.dirty;
     }
     if (dirty) {
-      container.tree().upper().logFile(file);
+      container.tree().upper().logFile(f);
     }
   }
 
@@ -279,7 +281,7 @@ final class ContainerHandle implements FileHandle {
     }
     if (file != null) {
       try {
-        flushMeta();
+        flushMeta(file);
       } finally {
         file.release();
       }

@@ -299,14 +299,15 @@ class ContainerDifferentialTest {
   }
 
   /**
-   * {@code program} without mappings, and with each hard link made only where its existing path
-   * is no symbolic link: a tmpfs maps no file and refuses to link a link itself (README,
-   * limits), which Linux does.
+   * {@code program} without mappings (of a path or of a held channel), and with each hard link
+   * made only where its existing path is no symbolic link: a tmpfs maps no file and refuses to
+   * link a link itself (README, limits), which Linux does.
    */
   static List<Op> withoutWhatATmpfsLacks(List<Op> program) {
     List<Op> out = new ArrayList<>();
     for (Op op : program) {
-      if (!(op instanceof MapFile)) {
+      if (!(op instanceof MapFile)
+          && !(op instanceof HeldChannelOps.FileChannelCall call && call.call().equals("map"))) {
         out.add(op instanceof HardLink h ? new HardLinkUnlessToALink(h) : op);
       }
     }
@@ -678,7 +679,11 @@ class ContainerDifferentialTest {
             HeldChannelOps.Read::new)),
         Pair.of(3, p.combine(slot, heldPosition, data, HeldChannelOps.Write::new)),
         Pair.of(1, p.combine(slot, p.choose(0L, 100L, 70000L), HeldChannelOps.Truncate::new)),
-        Pair.of(1, p.map(slot, HeldChannelOps.Close::new))));
+        Pair.of(1, p.map(slot, HeldChannelOps.Close::new)),
+        Pair.of(1, p.combine(slot, p.choose("map", "tryLock", "tryLock shared"),
+            (s, call) -> new HeldChannelOps.FileChannelCall(s, call, null))),
+        Pair.of(1, p.combine(slot, path,
+            (s, target) -> new HeldChannelOps.FileChannelCall(s, "transferTo", target)))));
     if (xattrs) {
       ops.add(Pair.of(2, p.combine(path, xattrName, smallData, Xattr::new)));
       ops.add(Pair.of(1, p.combine(path, xattrName, (f, n) -> new Xattr(f, n, null))));

@@ -6,11 +6,13 @@ import io.layerfs.provider.contract.ContainerOps.Op;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -175,6 +177,68 @@ final class HeldChannelOps {
     @Override
     public String toString() {
       return name(slot) + ".truncate(" + size + ")";
+    }
+  }
+
+  /**
+   * A {@link FileChannel}'s own calls on a held channel: {@code map(READ_ONLY)} of the whole file
+   * read, {@code transferTo} of the whole file into {@code target} (made or replaced), or {@code
+   * tryLock} of the whole file (released when the channel closes).
+   */
+  record FileChannelCall(int slot, String call, String target) implements Op {
+    @Override
+    public String apply(Path root) throws IOException {
+      SeekableByteChannel held = slots(root)[slot];
+      if (held == null) {
+        return "no channel";
+      }
+      if (!(held instanceof FileChannel ch)) {
+        return "not a FileChannel";
+      }
+      switch (call) {
+        case "map" -> {
+          ByteBuffer mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size());
+          byte[] bytes = new byte[mapped.remaining()];
+          mapped.get(bytes);
+          return ContainerOps.describe(bytes);
+        }
+        case "transferTo" -> {
+          try (FileChannel out = FileChannel.open(root.resolve(target),
+              StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+              StandardOpenOption.TRUNCATE_EXISTING)) {
+            long n = 0;
+            long size = ch.size();
+            while (n < size) {
+              long sent = ch.transferTo(n, size - n, out);
+              if (sent <= 0) {
+                break;
+              }
+              n += sent;
+            }
+            return n + " pos=" + ch.position();
+          }
+        }
+        default -> {
+          boolean shared = call.equals("tryLock shared");
+          FileLock lock = ch.tryLock(0, Long.MAX_VALUE, shared);
+          return lock == null ? "held elsewhere" : "locked shared=" + lock.isShared();
+        }
+      }
+    }
+
+    @Override
+    public List<Arg> args() {
+      return target == null ? List.of() : List.of(new Arg(target, true));
+    }
+
+    @Override
+    public String toString() {
+      return switch (call) {
+        case "map" -> name(slot) + ".map(READ_ONLY, 0, size) read whole";
+        case "transferTo" -> name(slot) + ".transferTo(0, size, FileChannel.open("
+            + ContainerOps.q(target) + ", CREATE, TRUNCATE_EXISTING, WRITE))";
+        default -> name(slot) + ".tryLock(0, MAX, " + call.equals("tryLock shared") + ")";
+      };
     }
   }
 
