@@ -129,9 +129,11 @@
  * source, whoever made the link and whenever. Any failure (a link, a missing name, no regular
  * file, a kernel without {@code openat2} or a seccomp filter refusing it) gives null, and the
  * read takes the path above, which resolves links in the container's namespace. The file is
- * served by {@code FdChannel}, a {@code SeekableByteChannel} over the descriptor ({@code pread},
- * {@code fstat}, {@code close} as Foreign Function downcalls; a close racing a read closes the
- * descriptor once the read ended, so its number is never reused under a read). Java 17 loads
+ * served by {@code FdChannel}, a {@code FileChannel} over the descriptor, as the default
+ * provider's {@code newByteChannel} gives one ({@code pread}, {@code fstat}, {@code close} as
+ * Foreign Function downcalls; a close racing a read closes the descriptor once the read ended,
+ * so its number is never reused under a read; {@code map}, {@code transferTo}, {@code force} and
+ * locks through a JDK channel opened on {@code /proc/self/fd} when first asked). Java 17 loads
  * only {@code ReadBeneath}; {@code Openat2Dir}, {@code FdChannel}, {@code LinuxCalls} and {@code
  * SharedFd} are found by name on Java 22+, and compiled by Java 17-21 against stand-ins of the
  * Foreign Function and Memory API's types (the core's {@code src/stubs}, never packaged). A

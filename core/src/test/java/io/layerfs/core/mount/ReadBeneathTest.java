@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,7 +18,10 @@ import io.layerfs.core.store.Container;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.channels.NonWritableChannelException;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -110,6 +115,50 @@ class ReadBeneathTest {
       assertThrows(ClosedChannelException.class, () -> ch.position(0));
       assertThrows(ClosedChannelException.class, () -> ch.write(ByteBuffer.allocate(1)));
       assertThrows(ClosedChannelException.class, () -> ch.truncate(0));
+    }
+  }
+
+  @Test
+  void theChannelIsAFileChannelAsTheDefaultProvidersIs() throws IOException {
+    Path file = host.resolve("a/b/f");
+    try (Container c = open(); FileChannel ch = (FileChannel) c.readChannel("/mnt/h/a/b/f");
+        FileChannel jdk = FileChannel.open(file)) {
+      assertInstanceOf(FdChannel.class, ch);
+      ByteBuffer at = ByteBuffer.allocate(4);
+      assertEquals(4, ch.read(at, 2));
+      assertEquals("side", new String(at.array(), StandardCharsets.UTF_8));
+      assertEquals(0, ch.position(), "a positional read leaves the position");
+      ByteBuffer[] parts =
+          {ByteBuffer.allocate(2), ByteBuffer.allocate(3), ByteBuffer.allocate(9)};
+      assertEquals(7, ch.read(parts));
+      assertEquals("in|sid|e\n", new String(parts[0].array(), StandardCharsets.UTF_8) + "|"
+          + new String(parts[1].array(), StandardCharsets.UTF_8) + "|"
+          + new String(parts[2].array(), 0, parts[2].position(), StandardCharsets.UTF_8));
+      assertEquals(-1, ch.read(new ByteBuffer[] {ByteBuffer.allocate(1)}));
+      assertEquals(StandardCharsets.UTF_8.decode(jdk.map(FileChannel.MapMode.READ_ONLY, 0, 7)),
+          StandardCharsets.UTF_8.decode(ch.map(FileChannel.MapMode.READ_ONLY, 0, 7)));
+      assertThrows(NonWritableChannelException.class,
+          () -> ch.map(FileChannel.MapMode.READ_WRITE, 0, 7));
+      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+      assertEquals(5, ch.transferTo(2, 100, java.nio.channels.Channels.newChannel(out)));
+      assertEquals("side\n", out.toString(StandardCharsets.UTF_8));
+      assertThrows(NonWritableChannelException.class,
+          () -> ch.transferFrom(java.nio.channels.Channels.newChannel(
+              new java.io.ByteArrayInputStream(new byte[1])), 0, 1));
+      assertThrows(NonWritableChannelException.class, () -> ch.write(ByteBuffer.allocate(1), 0));
+      FileLock lock = ch.tryLock(0, Long.MAX_VALUE, true);
+      assertSame(ch, lock.channel());
+      assertTrue(lock.isValid());
+      // one JVM, one file: the JDK's rule for a second lock over the first
+      assertThrows(OverlappingFileLockException.class, () -> jdk.tryLock(0, 1, true));
+      Files.delete(file);
+      assertEquals(7, ch.map(FileChannel.MapMode.READ_ONLY, 0, 7).remaining(), "unlinked");
+      ch.close();
+      assertFalse(lock.isValid(), "released with its channel");
+      assertNotNull(jdk.tryLock(0, 1, true));
+      assertThrows(ClosedChannelException.class,
+          () -> ch.map(FileChannel.MapMode.READ_ONLY, 0, 1));
+      assertThrows(ClosedChannelException.class, () -> ch.tryLock(0, 1, true));
     }
   }
 
