@@ -521,9 +521,13 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     opened.add(LinkOption.NOFOLLOW_LINKS);
     FileChannel channel = open(p, opened, interruptible, attrs);
     try {
-      p.fs().change(p, FileTree::delete, ENTRY_DELETE);
+      Node file = p.fs().find(p, false);
+      if (file != null && file.type() != EntryType.DIRECTORY) {
+        // unlink(2): a directory, even an empty one, stays
+        p.fs().change(p, FileTree::delete, ENTRY_DELETE);
+      }
     } catch (IOException e) {
-      // best effort, as the JDK: a directory, say, stays
+      // best effort, as the JDK
     }
     return channel;
   }

@@ -1957,6 +1957,12 @@ abstract class AbstractWriteContractTest {
     assertTrue(Files.isSymbolicLink(p("links/rel")));
     assertTrue(Files.isSymbolicLink(p("links/dangling")));
     assertTrue(Files.exists(p("etc/os-release")));
+    // unlink(2): a directory stays, an empty one too
+    Files.createDirectory(p("data/empty-dir"));
+    for (String dir : List.of("data/empty-dir", "data/nested")) {
+      Files.newByteChannel(p(dir), READ, StandardOpenOption.DELETE_ON_CLOSE).close();
+      assertTrue(Files.isDirectory(p(dir), NOFOLLOW_LINKS), dir);
+    }
   }
 
   @Test

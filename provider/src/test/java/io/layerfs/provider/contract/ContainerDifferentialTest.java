@@ -637,7 +637,8 @@ class ContainerDifferentialTest {
         List.of(READ), List.of(WRITE), List.of(READ, WRITE), List.of(WRITE, APPEND),
         List.of(READ, WRITE, CREATE), List.of(WRITE, CREATE_NEW),
         List.of(READ, WRITE, TRUNCATE_EXISTING), List.of(READ, NOFOLLOW_LINKS),
-        List.of(READ, WRITE, DELETE_ON_CLOSE), List.of(WRITE, CREATE, DELETE_ON_CLOSE));
+        List.of(READ, WRITE, DELETE_ON_CLOSE), List.of(WRITE, CREATE, DELETE_ON_CLOSE),
+        List.of(READ, DELETE_ON_CLOSE));
     Gen<Long> heldPosition = p.choose(-1L, -1L, 0L, 100L, 4096L, 70000L);
     Gen<Integer> id = p.choose(0, 1, 1000, 4242, 65534);
     Gen<String> xattrName = p.choose("a", "b", "comment");
@@ -680,10 +681,8 @@ class ContainerDifferentialTest {
         Pair.of(3, p.combine(slot, heldPosition, data, HeldChannelOps.Write::new)),
         Pair.of(1, p.combine(slot, p.choose(0L, 100L, 70000L), HeldChannelOps.Truncate::new)),
         Pair.of(1, p.map(slot, HeldChannelOps.Close::new)),
-        Pair.of(1, p.combine(slot, p.choose("map", "tryLock", "tryLock shared"),
-            (s, call) -> new HeldChannelOps.FileChannelCall(s, call, null))),
-        Pair.of(1, p.combine(slot, path,
-            (s, target) -> new HeldChannelOps.FileChannelCall(s, "transferTo", target)))));
+        Pair.of(2, p.combine(slot, p.choose("map", "transferTo", "tryLock", "tryLock shared"),
+            HeldChannelOps.FileChannelCall::new))));
     if (xattrs) {
       ops.add(Pair.of(2, p.combine(path, xattrName, smallData, Xattr::new)));
       ops.add(Pair.of(1, p.combine(path, xattrName, (f, n) -> new Xattr(f, n, null))));

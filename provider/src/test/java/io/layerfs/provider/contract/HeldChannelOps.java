@@ -3,16 +3,18 @@ package io.layerfs.provider.contract;
 import io.layerfs.provider.contract.ContainerOps.Arg;
 import io.layerfs.provider.contract.ContainerOps.Data;
 import io.layerfs.provider.contract.ContainerOps.Op;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.SeekableByteChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -182,10 +184,11 @@ final class HeldChannelOps {
 
   /**
    * A {@link FileChannel}'s own calls on a held channel: {@code map(READ_ONLY)} of the whole file
-   * read, {@code transferTo} of the whole file into {@code target} (made or replaced), or {@code
-   * tryLock} of the whole file (released when the channel closes).
+   * read, {@code transferTo} of the whole file into memory (a channel of no file, which the JDK
+   * serves with reads: a file target would take sendfile(2) or a mapping), or {@code tryLock} of
+   * the whole file (released when the channel closes).
    */
-  record FileChannelCall(int slot, String call, String target) implements Op {
+  record FileChannelCall(int slot, String call) implements Op {
     @Override
     public String apply(Path root) throws IOException {
       SeekableByteChannel held = slots(root)[slot];
@@ -203,20 +206,18 @@ final class HeldChannelOps {
           return ContainerOps.describe(bytes);
         }
         case "transferTo" -> {
-          try (FileChannel out = FileChannel.open(root.resolve(target),
-              StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-              StandardOpenOption.TRUNCATE_EXISTING)) {
-            long n = 0;
-            long size = ch.size();
-            while (n < size) {
-              long sent = ch.transferTo(n, size - n, out);
-              if (sent <= 0) {
-                break;
-              }
-              n += sent;
+          ByteArrayOutputStream out = new ByteArrayOutputStream();
+          WritableByteChannel target = Channels.newChannel(out);
+          long size = ch.size();
+          long n = 0;
+          while (n < size) {
+            long sent = ch.transferTo(n, size - n, target);
+            if (sent <= 0) {
+              break;
             }
-            return n + " pos=" + ch.position();
+            n += sent;
           }
+          return ContainerOps.describe(out.toByteArray()) + " pos=" + ch.position();
         }
         default -> {
           boolean shared = call.equals("tryLock shared");
@@ -228,15 +229,14 @@ final class HeldChannelOps {
 
     @Override
     public List<Arg> args() {
-      return target == null ? List.of() : List.of(new Arg(target, true));
+      return List.of();
     }
 
     @Override
     public String toString() {
       return switch (call) {
         case "map" -> name(slot) + ".map(READ_ONLY, 0, size) read whole";
-        case "transferTo" -> name(slot) + ".transferTo(0, size, FileChannel.open("
-            + ContainerOps.q(target) + ", CREATE, TRUNCATE_EXISTING, WRITE))";
+        case "transferTo" -> name(slot) + ".transferTo(0, size, a channel of memory)";
         default -> name(slot) + ".tryLock(0, MAX, " + call.equals("tryLock shared") + ")";
       };
     }

@@ -96,6 +96,7 @@ final class KernelOverlayIT {
     p.qt()
         .withShrinkCycles(10)
         .forAll(ContainerDifferentialTest.programs(p, xattrs, IMAGE_HARD_LINK)
+            .map(KernelOverlayIT::noMapOfAHeldChannel)
             .map(program -> ContainerDifferentialTest.cutByCommits(program, true))
             .map(KernelOverlayIT::noEmptyXattrValues))
         .checkAssert(Props.io(program -> ContainerDifferentialTest.check(program,
@@ -131,6 +132,19 @@ final class KernelOverlayIT {
   private static Props props(int tries, long seed) {
     Integer longer = Integer.getInteger("layerfs.fuzz.tries");
     return longer != null ? Props.tries(longer) : Props.tries(tries).seed(seed);
+  }
+
+  /**
+   * {@code program} without mappings of held channels: overlayfs maps the lower file for a
+   * descriptor opened before a copy-up (the kernel's documentation, overlayfs "non-standard
+   * behavior"), bytes the file no longer has under a size it reports from the copy, so a read
+   * of the mapping faults; layerfs maps the copy, as the host's file system would (README).
+   */
+  private static List<Op> noMapOfAHeldChannel(List<Op> program) {
+    return program.stream()
+        .filter(op -> !(op instanceof HeldChannelOps.FileChannelCall call
+            && call.call().equals("map")))
+        .toList();
   }
 
   /**
