@@ -21,6 +21,7 @@ import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.channels.AsynchronousFileChannel;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.AccessDeniedException;
@@ -446,6 +447,25 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
   public FileChannel newFileChannel(
       Path path, Set<? extends OpenOption> options, FileAttribute<?>... attrs) throws IOException {
     return open(path, options, true, attrs);
+  }
+
+  /**
+   * As the JDK's on Linux: the file opened as for {@link #newFileChannel} (reading unless {@code
+   * WRITE} is given; {@code APPEND} refused), each call a task on {@code executor}, or on a pool
+   * of the provider's own when null.
+   */
+  @Override
+  public AsynchronousFileChannel newAsynchronousFileChannel(Path path,
+      Set<? extends OpenOption> options, ExecutorService executor, FileAttribute<?>... attrs)
+      throws IOException {
+    if (options.contains(StandardOpenOption.APPEND)) {
+      throw new UnsupportedOperationException("APPEND not allowed");
+    }
+    boolean writing = options.contains(StandardOpenOption.WRITE);
+    boolean reading = options.contains(StandardOpenOption.READ) || !writing;
+    // not interruptible: an interrupt of a pool thread must not close the channel
+    FileChannel channel = open(path, options, false, attrs);
+    return new LayerAsyncFileChannel(channel, reading, writing, executor);
   }
 
   private FileChannel open(Path path, Set<? extends OpenOption> options, boolean interruptible,
@@ -915,12 +935,6 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       throw new java.nio.file.ProviderMismatchException(
           "paths of two layerfs file systems: " + a.fs() + ", " + b.fs());
     }
-  }
-
-  @Override
-  public java.nio.channels.AsynchronousFileChannel newAsynchronousFileChannel(Path path,
-      Set<? extends OpenOption> options, ExecutorService executor, FileAttribute<?>... attrs) {
-    throw new UnsupportedOperationException("asynchronous channels are not supported");
   }
 
   /** The stores open file systems use, shared and closed with the last of them. */

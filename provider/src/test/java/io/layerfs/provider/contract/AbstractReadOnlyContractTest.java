@@ -233,6 +233,21 @@ abstract class AbstractReadOnlyContractTest {
   }
 
   @Test
+  void asynchronousFileChannelReads() throws Exception {
+    byte[] data = Fixture.data(BIG);
+    try (java.nio.channels.AsynchronousFileChannel ch =
+        java.nio.channels.AsynchronousFileChannel.open(p(BIG))) {
+      assertEquals(data.length, ch.size());
+      ByteBuffer buf = ByteBuffer.allocate(5000);
+      assertEquals(5000, ch.read(buf, 50_000).get());
+      assertArrayEquals(Arrays.copyOfRange(data, 50_000, 55_000), buf.array());
+      assertEquals(-1, ch.read(ByteBuffer.allocate(10), 100_000).get());
+      assertThrowsExactly(java.nio.channels.NonWritableChannelException.class,
+          () -> ch.write(ByteBuffer.allocate(1), 0));
+    }
+  }
+
+  @Test
   void fileChannelPositionalReads() throws IOException {
     byte[] data = Fixture.data(BIG);
     try (FileChannel ch = FileChannel.open(p(BIG), StandardOpenOption.READ)) {

@@ -14,7 +14,9 @@ import static java.nio.file.StandardOpenOption.WRITE;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -23,7 +25,12 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousFileChannel;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.CompletionHandler;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.NonWritableChannelException;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
@@ -43,6 +50,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -651,6 +660,69 @@ abstract class AbstractWriteContractTest {
       assertArrayEquals(data(3, 32), Arrays.copyOf(all.array(), 3));
       assertEquals(3L, chmodded.size());
     }
+  }
+
+  @Test
+  void anAsynchronousFileChannelReadsWritesAndLocksAsTheJdks() throws Exception {
+    try (AsynchronousFileChannel ch = AsynchronousFileChannel.open(p("data/async"), CREATE_NEW,
+        READ, WRITE)) {
+      assertEquals(5, ch.write(ByteBuffer.wrap("hello".getBytes(UTF_8)), 0).get());
+      assertEquals(5L, ch.size());
+      ByteBuffer b = ByteBuffer.allocate(10);
+      assertEquals(5, ch.read(b, 0).get());
+      assertEquals("hello", new String(b.array(), 0, 5, UTF_8));
+      assertEquals(-1, ch.read(ByteBuffer.allocate(1), 5).get());
+      assertEquals(0, ch.read(ByteBuffer.allocate(0), 0).get());
+      CompletableFuture<String> written = new CompletableFuture<>();
+      ch.write(ByteBuffer.wrap("!".getBytes(UTF_8)), 10, "mine",
+          new CompletionHandler<Integer, String>() {
+            @Override
+            public void completed(Integer n, String attachment) {
+              written.complete(attachment + " " + n);
+            }
+
+            @Override
+            public void failed(Throwable e, String attachment) {
+              written.completeExceptionally(e);
+            }
+          });
+      assertEquals("mine 1", written.get());
+      assertEquals(11L, ch.size());
+      FileLock lock = ch.lock(0, 0, false).get();
+      assertSame(ch, lock.acquiredBy());
+      assertTrue(lock.isValid());
+      lock.release();
+      assertFalse(lock.isValid());
+      FileLock shared = ch.tryLock(0, 1, true);
+      assertNotNull(shared);
+      assertTrue(shared.isShared());
+      ch.truncate(3);
+      assertEquals(3L, ch.size());
+      ch.force(true);
+      assertThrows(IllegalArgumentException.class, () -> ch.read(ByteBuffer.allocate(1), -1));
+      assertThrows(IllegalArgumentException.class,
+          () -> ch.read(ByteBuffer.allocate(1).asReadOnlyBuffer(), 0));
+      assertThrows(IllegalArgumentException.class, () -> ch.truncate(-1));
+    }
+    assertEquals("hel", Files.readString(p("data/async")));
+    AsynchronousFileChannel reader = AsynchronousFileChannel.open(p("etc/os-release"));
+    try (reader) {
+      assertThrows(NonWritableChannelException.class,
+          () -> reader.write(ByteBuffer.wrap(new byte[1]), 0));
+      assertThrows(NonWritableChannelException.class, () -> reader.lock(0, 1, false));
+      assertThrows(NonWritableChannelException.class, () -> reader.truncate(0));
+      ByteBuffer b = ByteBuffer.allocate(100);
+      assertEquals(22, reader.read(b, 0).get());
+      assertEquals("ID=contract\nVERSION=2\n", new String(b.array(), 0, 22, UTF_8));
+    }
+    ExecutionException closed = assertThrows(ExecutionException.class,
+        () -> reader.read(ByteBuffer.allocate(1), 0).get());
+    assertEquals(ClosedChannelException.class, closed.getCause().getClass());
+    assertThrows(UnsupportedOperationException.class,
+        () -> AsynchronousFileChannel.open(p("data/async"), WRITE, APPEND));
+    fails(NoSuchFileException.class, () -> AsynchronousFileChannel.open(p("data/missing")));
+    fails(FileAlreadyExistsException.class,
+        () -> AsynchronousFileChannel.open(p("data/async"), CREATE_NEW, WRITE));
   }
 
   @Test
