@@ -62,6 +62,29 @@ final class HeldChannelOps {
     return "h" + slot;
   }
 
+  /** {@code h} or {@code h.position(p)}: where a relative call of a step starts. */
+  private static String at(int slot, long position) {
+    return name(slot) + (position >= 0 ? ".position(" + position + ")" : "");
+  }
+
+  /** A step on the channel a slot holds: {@code no channel} when it holds none. */
+  private interface OnHeld extends Op {
+    int slot();
+
+    String applyTo(SeekableByteChannel ch) throws IOException;
+
+    @Override
+    default String apply(Path root) throws IOException {
+      SeekableByteChannel ch = slots(root)[slot()];
+      return ch == null ? "no channel" : applyTo(ch);
+    }
+
+    @Override
+    default List<Arg> args() {
+      return List.of();
+    }
+  }
+
   /**
    * {@code h = Files.newByteChannel(p, options)} or {@code FileChannel.open}; a channel the slot
    * held is closed first (as a program reusing the variable would).
@@ -98,13 +121,9 @@ final class HeldChannelOps {
   }
 
   /** Reads up to {@code length} bytes at {@code position} (-1: where the channel is). */
-  record Read(int slot, long position, int length) implements Op {
+  record Read(int slot, long position, int length) implements OnHeld {
     @Override
-    public String apply(Path root) throws IOException {
-      SeekableByteChannel ch = slots(root)[slot];
-      if (ch == null) {
-        return "no channel";
-      }
+    public String applyTo(SeekableByteChannel ch) throws IOException {
       if (position >= 0) {
         ch.position(position);
       }
@@ -118,25 +137,15 @@ final class HeldChannelOps {
     }
 
     @Override
-    public List<Arg> args() {
-      return List.of();
-    }
-
-    @Override
     public String toString() {
-      return name(slot) + (position >= 0 ? ".position(" + position + ")" : "") + ".read("
-          + length + " bytes)";
+      return at(slot, position) + ".read(" + length + " bytes)";
     }
   }
 
   /** Writes {@code data} at {@code position} (-1: where the channel is). */
-  record Write(int slot, long position, Data data) implements Op {
+  record Write(int slot, long position, Data data) implements OnHeld {
     @Override
-    public String apply(Path root) throws IOException {
-      SeekableByteChannel ch = slots(root)[slot];
-      if (ch == null) {
-        return "no channel";
-      }
+    public String applyTo(SeekableByteChannel ch) throws IOException {
       if (position >= 0) {
         ch.position(position);
       }
@@ -148,32 +157,17 @@ final class HeldChannelOps {
     }
 
     @Override
-    public List<Arg> args() {
-      return List.of();
-    }
-
-    @Override
     public String toString() {
-      return name(slot) + (position >= 0 ? ".position(" + position + ")" : "") + ".write("
-          + data + ")";
+      return at(slot, position) + ".write(" + data + ")";
     }
   }
 
   /** {@code h.truncate(size)}. */
-  record Truncate(int slot, long size) implements Op {
+  record Truncate(int slot, long size) implements OnHeld {
     @Override
-    public String apply(Path root) throws IOException {
-      SeekableByteChannel ch = slots(root)[slot];
-      if (ch == null) {
-        return "no channel";
-      }
+    public String applyTo(SeekableByteChannel ch) throws IOException {
       ch.truncate(size);
       return "size=" + ch.size() + " pos=" + ch.position();
-    }
-
-    @Override
-    public List<Arg> args() {
-      return List.of();
     }
 
     @Override
@@ -188,13 +182,9 @@ final class HeldChannelOps {
    * serves with reads: a file target would take sendfile(2) or a mapping), or {@code tryLock} of
    * the whole file (released when the channel closes).
    */
-  record FileChannelCall(int slot, String call) implements Op {
+  record FileChannelCall(int slot, String call) implements OnHeld {
     @Override
-    public String apply(Path root) throws IOException {
-      SeekableByteChannel held = slots(root)[slot];
-      if (held == null) {
-        return "no channel";
-      }
+    public String applyTo(SeekableByteChannel held) throws IOException {
       if (!(held instanceof FileChannel ch)) {
         return "not a FileChannel";
       }
@@ -225,11 +215,6 @@ final class HeldChannelOps {
           return lock == null ? "held elsewhere" : "locked shared=" + lock.isShared();
         }
       }
-    }
-
-    @Override
-    public List<Arg> args() {
-      return List.of();
     }
 
     @Override
