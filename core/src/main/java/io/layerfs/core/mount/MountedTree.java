@@ -696,10 +696,15 @@ public final class MountedTree implements FileTree {
     if (link.node != null || link.isMountRoot()) {
       throw new FileAlreadyExistsException(absLink);
     }
-    if (link.owner != existing.owner || existing.isMountRoot()) {
+    // then, as link(2): EROFS of the new name's mount, EXDEV, EPERM for a directory (a mount's
+    // root is one, linked within its own mount)
+    writable(link, absLink);
+    if (link.owner != existing.owner) {
       throw new FileSystemException(absLink, absExisting, "Invalid cross-device link");
     }
-    writable(link, absLink);
+    if (existing.isMountRoot()) {
+      throw new FileSystemException(absLink, absExisting, "Operation not permitted");
+    }
     treeOf(link).createLink(pathIn(link), pathIn(existing));
   }
 

@@ -355,7 +355,10 @@ class ContainerMountsTest {
           () -> c.createSymbolicLink("/ro/l", "x"),
           () -> c.setMode("/ro/on-host", true, 0600),
           () -> c.move("/ro/on-host", "/ro/moved", false),
-          () -> c.move("/ro/on-host", "/moved", false))) {
+          () -> c.move("/ro/on-host", "/moved", false),
+          // link(2): the new name's mount is read-only before the two mounts differ
+          () -> c.createLink("/ro/link", "/etc/hosts"),
+          () -> c.createLink("/ro/link", "/ro"))) {
         FileSystemException e = assertThrows(FileSystemException.class, r::run);
         assertEquals("Read-only file system", e.getReason());
       }
@@ -644,6 +647,13 @@ class ContainerMountsTest {
       FileSystemException e = assertThrows(FileSystemException.class,
           () -> c.createLink("/h/hl", "/etc/hosts"));
       assertEquals("Invalid cross-device link", e.getReason());
+      // link(2) of the mount's root: a directory, within its own mount (EXDEV elsewhere)
+      FileSystemException root = assertThrows(FileSystemException.class,
+          () -> c.createLink("/h/hl", "/h"));
+      assertEquals("Operation not permitted", root.getReason());
+      FileSystemException rootOut = assertThrows(FileSystemException.class,
+          () -> c.createLink("/etc/hl", "/h"));
+      assertEquals("Invalid cross-device link", rootOut.getReason());
       FileSystemException busy = assertThrows(FileSystemException.class, () -> c.delete("/h"));
       assertEquals("Device or resource busy", busy.getReason());
       assertThrows(FileSystemException.class, () -> c.move("/h", "/elsewhere", false));
