@@ -5,7 +5,9 @@ import io.layerfs.provider.contract.ContainerOps.Data;
 import io.layerfs.provider.contract.ContainerOps.Op;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousFileChannel;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -19,6 +21,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 
 /**
  * Operations of the differential programs on channels held open across steps, in two slots
@@ -85,12 +89,33 @@ final class HeldChannelOps {
     }
   }
 
+  /** How a held channel is opened. */
+  enum Kind {
+    BYTE_CHANNEL("Files.newByteChannel"),
+    FILE_CHANNEL("FileChannel.open"),
+    ASYNCHRONOUS("AsynchronousFileChannel.open");
+
+    private final String call;
+
+    Kind(String call) {
+      this.call = call;
+    }
+
+    SeekableByteChannel open(Path p, OpenOption[] options) throws IOException {
+      return switch (this) {
+        case BYTE_CHANNEL -> Files.newByteChannel(p, options);
+        case FILE_CHANNEL -> FileChannel.open(p, options);
+        case ASYNCHRONOUS -> new Awaited(AsynchronousFileChannel.open(p, options));
+      };
+    }
+  }
+
   /**
-   * {@code h = Files.newByteChannel(p, options)} or {@code FileChannel.open}; a channel the slot
-   * held is closed first (as a program reusing the variable would).
+   * {@code h = Files.newByteChannel(p, options)}, {@code FileChannel.open} or {@code
+   * AsynchronousFileChannel.open}; a channel the slot held is closed first (as a program reusing
+   * the variable would).
    */
-  record Open(int slot, String path, boolean fileChannel, List<OpenOption> options)
-      implements Op {
+  record Open(int slot, String path, Kind kind, List<OpenOption> options) implements Op {
     @Override
     public String apply(Path root) throws IOException {
       SeekableByteChannel[] slots = slots(root);
@@ -100,9 +125,7 @@ final class HeldChannelOps {
         old.close();
       }
       Path p = root.resolve(path);
-      OpenOption[] array = options.toArray(OpenOption[]::new);
-      SeekableByteChannel ch = fileChannel ? FileChannel.open(p, array)
-          : Files.newByteChannel(p, array);
+      SeekableByteChannel ch = kind.open(p, options.toArray(OpenOption[]::new));
       slots[slot] = ch;
       // a directory's size is its file system's bookkeeping, as in ContainerOps.stat
       return (Files.isDirectory(p) ? "dir" : "size=" + ch.size()) + " pos=" + ch.position();
@@ -115,8 +138,85 @@ final class HeldChannelOps {
 
     @Override
     public String toString() {
-      return name(slot) + " = " + (fileChannel ? "FileChannel.open(" : "Files.newByteChannel(")
-          + ContainerOps.q(path) + ", " + ContainerOps.opts(options) + ")";
+      return name(slot) + " = " + kind.call + "(" + ContainerOps.q(path) + ", "
+          + ContainerOps.opts(options) + ")";
+    }
+  }
+
+  /**
+   * An {@link AsynchronousFileChannel} as a channel of the steps: each read and write at a
+   * position of the step's own, waiting for its future; a failure is the future's cause.
+   */
+  private static final class Awaited implements SeekableByteChannel {
+    private final AsynchronousFileChannel channel;
+    private long position;
+
+    Awaited(AsynchronousFileChannel channel) {
+      this.channel = channel;
+    }
+
+    @Override
+    public int read(ByteBuffer dst) throws IOException {
+      int n = await(channel.read(dst, position));
+      position += Math.max(0, n);
+      return n;
+    }
+
+    @Override
+    public int write(ByteBuffer src) throws IOException {
+      int n = await(channel.write(src, position));
+      position += n;
+      return n;
+    }
+
+    private static int await(Future<Integer> future) throws IOException {
+      try {
+        return future.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException();
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof IOException io) {
+          throw io;
+        }
+        if (e.getCause() instanceof RuntimeException re) {
+          throw re;
+        }
+        throw new IOException(e.getCause());
+      }
+    }
+
+    @Override
+    public long position() {
+      return position;
+    }
+
+    @Override
+    public SeekableByteChannel position(long newPosition) {
+      position = newPosition;
+      return this;
+    }
+
+    @Override
+    public long size() throws IOException {
+      return channel.size();
+    }
+
+    @Override
+    public SeekableByteChannel truncate(long size) throws IOException {
+      channel.truncate(size);
+      position = Math.min(position, size);
+      return this;
+    }
+
+    @Override
+    public boolean isOpen() {
+      return channel.isOpen();
+    }
+
+    @Override
+    public void close() throws IOException {
+      channel.close();
     }
   }
 

@@ -286,8 +286,10 @@ final class KernelOverlayIT {
     List<Op> program = List.of(
         new HardLink("data/x", "data/one"),
         new Commit(),
-        new HeldChannelOps.Open(0, "data/x", false, List.of(StandardOpenOption.READ)),
-        new HeldChannelOps.Open(1, "data/one", true, List.of(StandardOpenOption.READ)),
+        new HeldChannelOps.Open(0, "data/x", HeldChannelOps.Kind.BYTE_CHANNEL,
+            List.of(StandardOpenOption.READ)),
+        new HeldChannelOps.Open(1, "data/one", HeldChannelOps.Kind.FILE_CHANNEL,
+            List.of(StandardOpenOption.READ)),
         new ChannelWrite("data/one", false, List.of(StandardOpenOption.WRITE), 0,
             new Data(7, 1)),
         new HeldChannelOps.Read(0, 0, 100),
