@@ -62,6 +62,16 @@ final class ContainerOps {
   /** A path argument of an operation: relative, and whether its last symlink is followed. */
   record Arg(String path, boolean follow) {}
 
+  /** An operation on one path, its last symbolic link followed. */
+  interface OnPath extends Op {
+    String path();
+
+    @Override
+    default List<Arg> args() {
+      return List.of(new Arg(path(), true));
+    }
+  }
+
   /** Runs {@code op} on {@code root}: {@code ok VALUE} or {@code ex CLASS}. */
   static String outcome(Op op, Path root) {
     return outcome(op, root, new StringBuilder());
@@ -111,16 +121,11 @@ final class ContainerOps {
   // ---------------------------------------------------------------- writes
 
   /** {@code Files.write(p, data, options...)}. */
-  record Write(String path, Data data, List<OpenOption> options) implements Op {
+  record Write(String path, Data data, List<OpenOption> options) implements OnPath {
     @Override
     public String apply(Path root) throws IOException {
       Files.write(root.resolve(path), data.bytes(), options.toArray(OpenOption[]::new));
       return "";
-    }
-
-    @Override
-    public List<Arg> args() {
-      return List.of(new Arg(path, true));
     }
 
     @Override
@@ -135,7 +140,7 @@ final class ContainerOps {
    * write}) or {@code FileChannel.open} ({@code write(buf, pos)}, then {@code force(true)}).
    */
   record ChannelWrite(String path, boolean fileChannel, List<OpenOption> options, long position,
-      Data data) implements Op {
+      Data data) implements OnPath {
     @Override
     public String apply(Path root) throws IOException {
       Path p = root.resolve(path);
@@ -155,11 +160,6 @@ final class ContainerOps {
     }
 
     @Override
-    public List<Arg> args() {
-      return List.of(new Arg(path, true));
-    }
-
-    @Override
     public String toString() {
       return fileChannel
           ? "FileChannel.open(" + q(path) + ", " + opts(options) + ").write(" + data + ", "
@@ -174,7 +174,7 @@ final class ContainerOps {
    * position} (which grows the file to its end), or, without data, the whole file read through
    * a read-only one.
    */
-  record MapFile(String path, long position, Data dataOrNull) implements Op {
+  record MapFile(String path, long position, Data dataOrNull) implements OnPath {
     @Override
     public String apply(Path root) throws IOException {
       Path p = root.resolve(path);
@@ -197,11 +197,6 @@ final class ContainerOps {
     }
 
     @Override
-    public List<Arg> args() {
-      return List.of(new Arg(path, true));
-    }
-
-    @Override
     public String toString() {
       return dataOrNull == null
           ? "FileChannel.open(" + q(path) + ").map(READ_ONLY, 0, size) read whole"
@@ -211,7 +206,7 @@ final class ContainerOps {
   }
 
   /** {@code FileChannel.open(p, WRITE).truncate(size)}. */
-  record Truncate(String path, long size) implements Op {
+  record Truncate(String path, long size) implements OnPath {
     @Override
     public String apply(Path root) throws IOException {
       try (FileChannel ch = FileChannel.open(root.resolve(path),
@@ -219,11 +214,6 @@ final class ContainerOps {
         ch.truncate(size);
         return "size=" + ch.size() + " pos=" + ch.position();
       }
-    }
-
-    @Override
-    public List<Arg> args() {
-      return List.of(new Arg(path, true));
     }
 
     @Override
@@ -392,16 +382,11 @@ final class ContainerOps {
   }
 
   /** {@code Files.setPosixFilePermissions(p, perms)}. */
-  record Chmod(String path, int bits) implements Op {
+  record Chmod(String path, int bits) implements OnPath {
     @Override
     public String apply(Path root) throws IOException {
       Files.setPosixFilePermissions(root.resolve(path), Checks.perms(bits));
       return "";
-    }
-
-    @Override
-    public List<Arg> args() {
-      return List.of(new Arg(path, true));
     }
 
     @Override
@@ -412,16 +397,11 @@ final class ContainerOps {
   }
 
   /** {@code Files.setLastModifiedTime(p, t)} with a t before {@link #RECENT}, in microseconds. */
-  record Touch(String path, long micros) implements Op {
+  record Touch(String path, long micros) implements OnPath {
     @Override
     public String apply(Path root) throws IOException {
       Files.setLastModifiedTime(root.resolve(path), FileTime.from(micros, TimeUnit.MICROSECONDS));
       return "";
-    }
-
-    @Override
-    public List<Arg> args() {
-      return List.of(new Arg(path, true));
     }
 
     @Override
@@ -432,16 +412,11 @@ final class ContainerOps {
   }
 
   /** {@code Files.setAttribute(p, "unix:uid" or "unix:gid", id)}. */
-  record Chown(String path, boolean group, int id) implements Op {
+  record Chown(String path, boolean group, int id) implements OnPath {
     @Override
     public String apply(Path root) throws IOException {
       Files.setAttribute(root.resolve(path), group ? "unix:gid" : "unix:uid", id);
       return "";
-    }
-
-    @Override
-    public List<Arg> args() {
-      return List.of(new Arg(path, true));
     }
 
     @Override
@@ -452,7 +427,7 @@ final class ContainerOps {
   }
 
   /** {@code UserDefinedFileAttributeView.write(name, data)}, or {@code delete(name)}. */
-  record Xattr(String path, String name, Data dataOrNull) implements Op {
+  record Xattr(String path, String name, Data dataOrNull) implements OnPath {
     @Override
     public String apply(Path root) throws IOException {
       UserDefinedFileAttributeView view =
@@ -462,11 +437,6 @@ final class ContainerOps {
         return "";
       }
       return Integer.toString(view.write(name, ByteBuffer.wrap(dataOrNull.bytes())));
-    }
-
-    @Override
-    public List<Arg> args() {
-      return List.of(new Arg(path, true));
     }
 
     @Override
@@ -480,15 +450,10 @@ final class ContainerOps {
   // ---------------------------------------------------------------- reads
 
   /** {@code UserDefinedFileAttributeView.list()} and each value. */
-  record ListXattrs(String path) implements Op {
+  record ListXattrs(String path) implements OnPath {
     @Override
     public String apply(Path root) throws IOException {
       return xattrs(root.resolve(path)).toString();
-    }
-
-    @Override
-    public List<Arg> args() {
-      return List.of(new Arg(path, true));
     }
 
     @Override
@@ -498,17 +463,12 @@ final class ContainerOps {
   }
 
   /** {@code Files.list(p)}: the sorted names. */
-  record ListDir(String path) implements Op {
+  record ListDir(String path) implements OnPath {
     @Override
     public String apply(Path root) throws IOException {
       try (Stream<Path> s = Files.list(root.resolve(path))) {
         return s.map(c -> c.getFileName().toString()).sorted().toList().toString();
       }
-    }
-
-    @Override
-    public List<Arg> args() {
-      return List.of(new Arg(path, true));
     }
 
     @Override
@@ -585,16 +545,11 @@ final class ContainerOps {
    * {@code Files.createDirectories(p)}: {@code mkdir -p}; a directory there, or a link to one,
    * is kept.
    */
-  record Mkdirs(String path) implements Op {
+  record Mkdirs(String path) implements OnPath {
     @Override
     public String apply(Path root) throws IOException {
       Files.createDirectories(root.resolve(path));
       return "";
-    }
-
-    @Override
-    public List<Arg> args() {
-      return List.of(new Arg(path, true));
     }
 
     @Override
@@ -604,17 +559,12 @@ final class ContainerOps {
   }
 
   /** {@code provider.checkAccess(p, mode)}: as root, as the tests run. */
-  record Access(String path, AccessMode mode) implements Op {
+  record Access(String path, AccessMode mode) implements OnPath {
     @Override
     public String apply(Path root) throws IOException {
       Path p = root.resolve(path);
       p.getFileSystem().provider().checkAccess(p, mode);
       return "";
-    }
-
-    @Override
-    public List<Arg> args() {
-      return List.of(new Arg(path, true));
     }
 
     @Override
@@ -624,7 +574,7 @@ final class ContainerOps {
   }
 
   /** {@code Files.newDirectoryStream(dir, glob)}: the sorted names. */
-  record Glob(String path, String glob) implements Op {
+  record Glob(String path, String glob) implements OnPath {
     @Override
     public String apply(Path root) throws IOException {
       List<String> names = new ArrayList<>();
@@ -632,11 +582,6 @@ final class ContainerOps {
         s.forEach(c -> names.add(c.getFileName().toString()));
       }
       return names.stream().sorted().toList().toString();
-    }
-
-    @Override
-    public List<Arg> args() {
-      return List.of(new Arg(path, true));
     }
 
     @Override
@@ -664,15 +609,10 @@ final class ContainerOps {
   }
 
   /** {@code Files.readAllBytes(p)}: length and a digest. */
-  record ReadAll(String path) implements Op {
+  record ReadAll(String path) implements OnPath {
     @Override
     public String apply(Path root) throws IOException {
       return describe(Files.readAllBytes(root.resolve(path)));
-    }
-
-    @Override
-    public List<Arg> args() {
-      return List.of(new Arg(path, true));
     }
 
     @Override
