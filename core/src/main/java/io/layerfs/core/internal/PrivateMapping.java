@@ -10,10 +10,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * A read-only mapping of a private copy of a file's range, for bytes no host file holds as they
- * read (a file of a layer read lazily, a read-only container's file of image and upper bytes):
- * the range is read as the file's reads return it, into an unlinked temporary file (owner-only
- * permissions), which the mapping keeps until it is unmapped; nothing is left behind.
+ * A mapping of a private copy of a file's range, for bytes no host file holds as they read (a
+ * file of a layer read lazily, a read-only container's file of image and upper bytes, a tmpfs
+ * mount's file): the range is read as the file's reads return it, into an unlinked temporary
+ * file (owner-only permissions), which the mapping keeps until it is unmapped; nothing is left
+ * behind. Later writes to the file do not reach the copy, which {@code FileChannel.map} allows
+ * for {@code READ_ONLY} and {@code PRIVATE} mappings.
  */
 public final class PrivateMapping {
   private static final int BUFFER = 1 << 16;
@@ -26,10 +28,21 @@ public final class PrivateMapping {
 
   private PrivateMapping() {}
 
-  /** Maps a copy of [position, position + length) of what {@code reader} reads. */
+  /** Maps read-only a copy of [position, position + length) of what {@code reader} reads. */
   public static <T> T of(Reader reader, long position, long length,
       FileHandle.Mapper<T> mapper) throws IOException {
-    Path tmp = Files.createTempFile("layerfs-map-", ".tmp");
+    return in(null, reader, position, length, FileChannel.MapMode.READ_ONLY, mapper);
+  }
+
+  /**
+   * Maps in {@code mode} ({@code READ_ONLY} or {@code PRIVATE}) a copy of [position, position +
+   * length) of what {@code reader} reads, the copy made in {@code dir} (the default temporary
+   * directory when null).
+   */
+  public static <T> T in(Path dir, Reader reader, long position, long length,
+      FileChannel.MapMode mode, FileHandle.Mapper<T> mapper) throws IOException {
+    Path tmp = dir == null ? Files.createTempFile("layerfs-map-", ".tmp")
+        : Files.createTempFile(dir, "layerfs-map-", ".tmp");
     try (FileChannel copy = FileChannel.open(tmp, StandardOpenOption.READ,
         StandardOpenOption.WRITE)) {
       Files.delete(tmp);
@@ -47,7 +60,7 @@ public final class PrivateMapping {
         }
         done += buf.limit();
       }
-      return mapper.map(copy, FileChannel.MapMode.READ_ONLY, 0, length);
+      return mapper.map(copy, mode, 0, length);
     } finally {
       Files.deleteIfExists(tmp);
     }

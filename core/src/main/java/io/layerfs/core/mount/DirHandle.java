@@ -1,17 +1,22 @@
 package io.layerfs.core.mount;
 
 import io.layerfs.core.FileHandle;
+import io.layerfs.core.internal.PrivateMapping;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * An open file of a mount: the host's (or a tmpfs's) own {@link FileChannel}, so volume and bind
  * mount I/O is the host's. A tmpfs that is full says so as a full disk does ({@code ENOSPC}).
  */
 final class DirHandle implements FileHandle {
+  private static final Path SHARED_MEMORY = Path.of("/dev/shm");
+
   private final FileChannel channel;
   private final boolean readable;
   private final boolean writable;
@@ -66,10 +71,26 @@ final class DirHandle implements FileHandle {
     return channel.transferTo(position, count, target);
   }
 
+  /**
+   * The host file's mapping; a tmpfs's file, which Jimfs cannot map, maps as a copy of its range
+   * in the host's shared memory ({@code /dev/shm}, never a disk), so {@code READ_ONLY} and
+   * {@code PRIVATE} only: a {@code READ_WRITE} mapping's writes could not reach the file.
+   */
   @Override
   public <T> T map(FileChannel.MapMode mode, long position, long size, Mapper<T> mapper)
       throws IOException {
-    return mapper.map(channel, mode, position, size);
+    if (!tmpfs) {
+      return mapper.map(channel, mode, position, size);
+    }
+    if (mode == FileChannel.MapMode.READ_WRITE) {
+      throw new UnsupportedOperationException("a file of a tmpfs mount maps READ_ONLY or PRIVATE"
+          + " (a copy in memory), not READ_WRITE");
+    }
+    if (!Files.isDirectory(SHARED_MEMORY) || !Files.isWritable(SHARED_MEMORY)) {
+      throw new UnsupportedOperationException("a file of a tmpfs mount maps as a copy in "
+          + SHARED_MEMORY + ", which this host lacks or does not let us write");
+    }
+    return PrivateMapping.in(SHARED_MEMORY, channel::read, position, size, mode, mapper);
   }
 
   @Override

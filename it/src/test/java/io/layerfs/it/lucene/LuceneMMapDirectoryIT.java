@@ -1,0 +1,59 @@
+package io.layerfs.it.lucene;
+
+import com.carrotsearch.randomizedtesting.annotations.ParametersFactory;
+import com.carrotsearch.randomizedtesting.annotations.ThreadLeakFilters;
+import java.io.IOException;
+import java.nio.file.Path;
+import org.apache.lucene.store.Directory;
+import org.apache.lucene.store.MMapDirectory;
+import org.apache.lucene.tests.store.BaseChunkedDirectoryTestCase;
+import org.apache.lucene.tests.util.QuickPatchThreadsFilter;
+import org.junit.AfterClass;
+import org.junit.BeforeClass;
+
+/**
+ * Lucene's own conformance suite for a {@link Directory} with its chunked cases (the one its
+ * {@code TestMMapDirectory} runs on the host), on {@link MMapDirectory}s in each writable tree of a layerfs container:
+ * files mapped through layerfs's channels in chunks of random sizes, cloned, sliced and sought
+ * across chunk boundaries, by tests nobody here wrote.
+ */
+@ThreadLeakFilters(filters = {QuickPatchThreadsFilter.class, LayerfsPoolThreads.class})
+public class LuceneMMapDirectoryIT extends BaseChunkedDirectoryTestCase {
+  private static LuceneContainer container;
+  private final String root;
+
+  public LuceneMMapDirectoryIT(String root) {
+    this.root = root;
+  }
+
+  @ParametersFactory(argumentFormatting = "%s")
+  public static Iterable<Object[]> roots() {
+    return LuceneContainer.roots();
+  }
+
+  @BeforeClass
+  public static void openContainer() {
+    container = LuceneContainer.open("lucene-mmap");
+  }
+
+  @AfterClass
+  public static void closeContainer() throws IOException {
+    container.close();
+    container = null;
+  }
+
+  @Override
+  protected Directory getDirectory(Path path, int maxChunkSize) throws IOException {
+    return new MMapDirectory(container.pathFor(root, path), maxChunkSize);
+  }
+
+  @Override
+  public void testFsyncDoesntCreateNewFiles() throws Exception {
+    container.syncOfAFileDeletedBehindItsBackFails(root, this::getDirectory);
+  }
+
+  @Override
+  public void testPendingDeletions() throws IOException {
+    container.aFileOpenForReadingIsDeletedAtOnce(this::getDirectory);
+  }
+}
