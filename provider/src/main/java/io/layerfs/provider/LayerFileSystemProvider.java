@@ -488,7 +488,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       throw new IllegalArgumentException("APPEND + " + (options.contains(StandardOpenOption.READ)
           ? "READ" : "TRUNCATE_EXISTING") + " not allowed");
     }
-    if (write || options.contains(StandardOpenOption.DELETE_ON_CLOSE)) {
+    if (write) {
       p.fs().writable(p);
     }
     if (options.contains(StandardOpenOption.DELETE_ON_CLOSE)) {
@@ -533,6 +533,8 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
    * DELETE_ON_CLOSE as the JDK does it on Linux: the file is opened without following a last
    * link (so a link is {@code ELOOP}, never its target deleted) and its name removed at once,
    * best effort; the channel keeps the file until it closes, and nothing is left for a crash.
+   * A read-only file system opens the file and keeps its name, as a read-only Linux mount (the
+   * unlink fails, which the JDK ignores) and zipfs do.
    */
   private FileChannel openAndUnlink(LayerPath p, Set<? extends OpenOption> options,
       boolean interruptible, FileAttribute<?>... attrs) throws IOException {
@@ -542,7 +544,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     FileChannel channel = open(p, opened, interruptible, attrs);
     try {
       Node file = p.fs().find(p, false);
-      if (file != null && file.type() != EntryType.DIRECTORY) {
+      if (file != null && file.type() != EntryType.DIRECTORY && !p.fs().isReadOnly()) {
         // unlink(2): a directory, even an empty one, stays
         p.fs().change(p, FileTree::delete, ENTRY_DELETE);
       }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrowsExactly;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.channels.Channels;
 import java.nio.file.AccessMode;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystemException;
@@ -76,6 +77,22 @@ class LayerFsReadOnlyTest {
     assertEquals("/data/one", e.getFile());
   }
 
+  /**
+   * {@code DELETE_ON_CLOSE} when reading opens the file and leaves its name, as the JDK on a
+   * read-only Linux mount (its unlink fails, which it ignores) and zipfs on a read-only zip do.
+   */
+  @Test
+  void readingWithDeleteOnCloseReadsAndKeepsTheFile() throws IOException {
+    List<String> before = snapshot();
+    byte[] one = Files.readAllBytes(p("/data/one"));
+    try (var in = Channels.newInputStream(Files.newByteChannel(p("/data/one"),
+        StandardOpenOption.READ, StandardOpenOption.DELETE_ON_CLOSE))) {
+      assertArrayEquals(one, in.readAllBytes());
+    }
+    assertTrue(Files.exists(p("/data/one")));
+    assertEquals(before, snapshot());
+  }
+
   @Test
   void everyWriteThrowsReadOnlyAndChangesNothing() throws IOException {
     List<String> before = snapshot();
@@ -92,8 +109,8 @@ class LayerFsReadOnlyTest {
         StandardOpenOption.APPEND).close());
     writes.put("channel CREATE_NEW", () -> Files.newByteChannel(p("/data/new"),
         StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close());
-    writes.put("channel DELETE_ON_CLOSE", () -> Files.newByteChannel(p("/data/one"),
-        StandardOpenOption.READ, StandardOpenOption.DELETE_ON_CLOSE).close());
+    writes.put("channel WRITE DELETE_ON_CLOSE", () -> Files.newByteChannel(p("/data/one"),
+        StandardOpenOption.WRITE, StandardOpenOption.DELETE_ON_CLOSE).close());
     writes.put("createFile", () -> Files.createFile(p("/data/new")));
     writes.put("createDirectory", () -> Files.createDirectory(p("/data/newdir")));
     writes.put("createDirectories", () -> Files.createDirectories(p("/data/x/y")));
