@@ -28,19 +28,35 @@ import io.layerfs.testing.ImageBuilder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPOutputStream;
+import org.apache.lucene.analysis.standard.StandardAnalyzer;
+import org.apache.lucene.document.Document;
+import org.apache.lucene.document.Field;
+import org.apache.lucene.document.StoredField;
+import org.apache.lucene.document.StringField;
+import org.apache.lucene.index.CheckIndex;
+import org.apache.lucene.index.DirectoryReader;
+import org.apache.lucene.index.IndexWriter;
+import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.NoMergePolicy;
+import org.apache.lucene.store.Directory;
+import org.apache.lucene.store.FSDirectory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -387,6 +403,115 @@ final class FullDiskIT {
       }
     } finally {
       unmount(disk);
+    }
+  }
+
+  /**
+   * Lucene indexing into a container until the disk is full, the host's own tmpfs the control:
+   * the write that finds no space fails with the disk's error, the writer rolls back, the last
+   * commit opens whole (every document, {@code CheckIndex} clean) also after the container is
+   * reopened, and once space is freed the index takes new commits.
+   */
+  @Test
+  void luceneOnAFullDiskKeepsItsLastCommitAsOnTheHost() throws Exception {
+    Path disk = work.resolve("disk");
+    Files.createDirectories(disk);
+    mount(disk);
+    try {
+      Path hostIndex = Files.createDirectories(disk.resolve("host-index"));
+      LuceneRun host = luceneUntilFull(hostIndex, disk.resolve("host-spare"));
+      try (var walk = Files.walk(hostIndex)) {
+        for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.delete(p);
+        }
+      }
+      ImageBuilder.create(disk.resolve("store")).layer().file("/etc/hosts", "127.0.0.1\n")
+          .dir("/srv").build("base");
+      Map<String, Object> env = Map.of("store", disk.resolve("store"), "image", "base");
+      LuceneRun layerfs;
+      try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://lucene-full"), env)) {
+        layerfs = luceneUntilFull(fs.getPath("/srv/index"), disk.resolve("layerfs-spare"));
+      }
+      System.out.println("FullDiskIT: after the disk filled and space was freed, Lucene's index"
+          + " holds " + host.documents() + " documents on the host, " + layerfs.documents()
+          + " in a container");
+      assertEquals(host.outcome(), layerfs.outcome());
+      assertTrue(host.outcome().stream().allMatch(o -> o.endsWith(": true")), host.toString());
+      try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://lucene-full"),
+              Map.of("store", disk.resolve("store")));
+          Directory d = FSDirectory.open(fs.getPath("/srv/index"));
+          DirectoryReader r = DirectoryReader.open(d)) {
+        assertEquals(layerfs.documents(), r.numDocs(), "after a reopen");
+      }
+    } finally {
+      unmount(disk);
+    }
+  }
+
+  /**
+   * What {@link #luceneUntilFull} saw, in words that hold on any file system, and the documents
+   * the index ended with (fewer in a container, which keeps its metadata on the same disk).
+   */
+  private record LuceneRun(List<String> outcome, int documents) {}
+
+  /**
+   * Indexes into {@code dir} (with a 2 MiB file at {@code spare} put aside first) until a write
+   * finds the disk full, rolls back, frees the spare file and commits again.
+   */
+  private static LuceneRun luceneUntilFull(Path dir, Path spare) throws IOException {
+    byte[] spareBytes = new byte[2 << 20];
+    Files.write(spare, spareBytes);
+    List<String> outcome = new ArrayList<>();
+    Random random = new Random(21);
+    int committed = 0;
+    try (Directory d = FSDirectory.open(dir)) {
+      // no merges: a merge's room would decide where the disk fills and what freeing gives back
+      IndexWriter w = new IndexWriter(d, new IndexWriterConfig(new StandardAnalyzer())
+          .setMergePolicy(NoMergePolicy.INSTANCE));
+      IOException full = null;
+      try {
+        for (int i = 0; i < 100_000; i++) {
+          byte[] blob = new byte[32 << 10];
+          random.nextBytes(blob);
+          Document doc = new Document();
+          doc.add(new StringField("id", Integer.toString(i), Field.Store.YES));
+          doc.add(new StoredField("blob", blob));
+          w.addDocument(doc);
+          if (i % 40 == 39) {
+            w.commit();
+            committed = i + 1;
+          }
+        }
+      } catch (IOException e) {
+        full = e;
+      }
+      outcome.add("full: " + (full != null && messages(full).contains("No space left")));
+      outcome.add("committed before: " + (committed > 0));
+      w.rollback();
+      int seen;
+      try (DirectoryReader r = DirectoryReader.open(d)) {
+        seen = r.numDocs();
+      }
+      outcome.add("the last commit opens whole: " + (seen == committed));
+      Files.delete(spare);
+      try (CheckIndex check = new CheckIndex(d)) {
+        check.setInfoStream(null);
+        outcome.add("CheckIndex clean: " + check.checkIndex().clean);
+      }
+      try (IndexWriter again = new IndexWriter(d, new IndexWriterConfig(new StandardAnalyzer())
+          .setOpenMode(IndexWriterConfig.OpenMode.APPEND)
+          .setMergePolicy(NoMergePolicy.INSTANCE))) {
+        for (int i = 0; i < 10; i++) {
+          Document doc = new Document();
+          doc.add(new StringField("id", "after-" + i, Field.Store.YES));
+          again.addDocument(doc);
+        }
+        again.commit();
+      }
+      try (DirectoryReader r = DirectoryReader.open(d)) {
+        outcome.add("once there is space, a new commit: " + (r.numDocs() == committed + 10));
+        return new LuceneRun(outcome, r.numDocs());
+      }
     }
   }
 
