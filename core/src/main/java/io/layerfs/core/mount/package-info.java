@@ -149,7 +149,10 @@
  * Linux, {@code DirTree} makes it so for a tmpfs: the set-id and sticky bits Jimfs's nine
  * permission bits cannot hold are an attribute of each file ({@code TmpfsModeBits}), kept by
  * Linux's rules (a {@code chown} clears them, a set-group-ID directory passes on its group), and
- * a new file takes its create mode and a truncation its mtime.
+ * a new file takes its create mode and a truncation its mtime. Jimfs maps nothing: {@code
+ * DirHandle} maps a tmpfs file's range as a private copy in {@code /dev/shm} (memory, as the
+ * tmpfs is), which serves {@code READ_ONLY} and {@code PRIVATE} mappings, never {@code
+ * READ_WRITE}.
  *
  * <p>Thread safety: as the trees below; the mount table is fixed once the container is open.
  */
