@@ -22,24 +22,28 @@ import org.apache.lucene.store.IOContext;
 import org.apache.lucene.store.IndexInput;
 import org.apache.lucene.store.IndexOutput;
 import org.apache.lucene.tests.util.LuceneTestCase;
+import org.junit.rules.ExternalResource;
 
 /**
  * One layerfs container per Lucene suite, and the map from the host directories Lucene's test
  * framework hands out to directories of the container. A host directory's path is mirrored under
  * one of the container's {@link #ROOTS} (its own upper store, a named volume, a bind mount, a
  * tmpfs mount), and the container's directory exists when the host's does, so that a suite's
- * expectations about missing directories hold in the container too.
+ * expectations about missing directories hold in the container too. A JUnit 4 class rule: the
+ * container opens before a suite's tests and closes after them.
  */
-final class LuceneContainer implements AutoCloseable {
+final class LuceneContainer extends ExternalResource {
   /** Where a suite's directories go: each of layerfs's trees that a program can write. */
-  static final List<String> ROOTS = List.of("/srv/upper", "/srv/volume", "/srv/bind", "/srv/tmpfs");
+  static final List<String> ROOTS =
+      List.of("/srv/upper", "/srv/volume", "/srv/bind", "/srv/tmpfs");
 
-  private final Path work;
-  private final FileSystem fs;
+  private final String name;
+  private Path work;
+  private FileSystem fs;
 
-  private LuceneContainer(Path work, FileSystem fs) {
-    this.work = work;
-    this.fs = fs;
+  /** A suite's container, named {@code name}: opened before its tests, closed after them. */
+  LuceneContainer(String name) {
+    this.name = name;
   }
 
   /** The roots as Lucene's {@code @ParametersFactory} wants them: one suite run for each. */
@@ -47,25 +51,21 @@ final class LuceneContainer implements AutoCloseable {
     return ROOTS.stream().map(root -> new Object[] {root}).toList();
   }
 
-  /** A container named {@code name} on a small image, its store in a new host directory. */
-  static LuceneContainer open(String name) {
-    try {
-      Path work = Files.createTempDirectory("layerfs-lucene-");
-      Path store = work.resolve("store");
-      Path bind = Files.createDirectory(work.resolve("bind"));
-      ImageBuilder.create(store).layer()
-          .file("/etc/os-release", "ID=lucene\n")
-          .dir("/srv/upper")
-          .build("lucene:1");
-      FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://" + name),
-          Map.of("store", store, "image", "lucene:1", "mounts", List.of(
-              "type=volume,source=" + name + ",target=/srv/volume",
-              "type=bind,source=" + bind + ",target=/srv/bind",
-              "type=tmpfs,target=/srv/tmpfs,tmpfs-size=1g")));
-      return new LuceneContainer(work, fs);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+  /** Opens the container on a small image, its store in a new host directory. */
+  @Override
+  protected void before() throws IOException {
+    work = Files.createTempDirectory("layerfs-lucene-");
+    Path store = work.resolve("store");
+    Path bind = Files.createDirectory(work.resolve("bind"));
+    ImageBuilder.create(store).layer()
+        .file("/etc/os-release", "ID=lucene\n")
+        .dir("/srv/upper")
+        .build("lucene:1");
+    fs = FileSystems.newFileSystem(URI.create("layerfs://" + name),
+        Map.of("store", store, "image", "lucene:1", "mounts", List.of(
+            "type=volume,source=" + name + ",target=/srv/volume",
+            "type=bind,source=" + bind + ",target=/srv/bind",
+            "type=tmpfs,target=/srv/tmpfs,tmpfs-size=1g")));
   }
 
   /**
@@ -125,13 +125,18 @@ final class LuceneContainer implements AutoCloseable {
     }
   }
 
+  /** Closes the container and deletes its store. */
   @Override
-  public void close() throws IOException {
-    fs.close();
-    try (var walk = Files.walk(work)) {
-      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
+  protected void after() {
+    try {
+      fs.close();
+      try (var walk = Files.walk(work)) {
+        for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.delete(p);
+        }
       }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 }

@@ -8,18 +8,18 @@ import org.apache.lucene.store.Directory;
 import org.apache.lucene.store.MMapDirectory;
 import org.apache.lucene.tests.store.BaseChunkedDirectoryTestCase;
 import org.apache.lucene.tests.util.QuickPatchThreadsFilter;
-import org.junit.AfterClass;
-import org.junit.BeforeClass;
+import org.junit.ClassRule;
 
 /**
  * Lucene's own conformance suite for a {@link Directory} with its chunked cases (the one its
- * {@code TestMMapDirectory} runs on the host), on {@link MMapDirectory}s in each writable tree of a layerfs container:
- * files mapped through layerfs's channels in chunks of random sizes, cloned, sliced and sought
- * across chunk boundaries, by tests nobody here wrote.
+ * {@code TestMMapDirectory} runs on the host), on {@link MMapDirectory}s in each writable tree of
+ * a layerfs container ({@link LuceneContainer#ROOTS}): files mapped through layerfs's channels
+ * in chunks of random sizes, cloned, sliced and sought across chunk boundaries, by tests nobody
+ * here wrote.
  */
 @ThreadLeakFilters(filters = {QuickPatchThreadsFilter.class, LayerfsPoolThreads.class})
 public class LuceneMMapDirectoryIT extends BaseChunkedDirectoryTestCase {
-  private static LuceneContainer container;
+  @ClassRule public static final LuceneContainer container = new LuceneContainer("lucene-mmap");
   private final String root;
 
   public LuceneMMapDirectoryIT(String root) {
@@ -29,17 +29,6 @@ public class LuceneMMapDirectoryIT extends BaseChunkedDirectoryTestCase {
   @ParametersFactory(argumentFormatting = "%s")
   public static Iterable<Object[]> roots() {
     return LuceneContainer.roots();
-  }
-
-  @BeforeClass
-  public static void openContainer() {
-    container = LuceneContainer.open("lucene-mmap");
-  }
-
-  @AfterClass
-  public static void closeContainer() throws IOException {
-    container.close();
-    container = null;
   }
 
   @Override

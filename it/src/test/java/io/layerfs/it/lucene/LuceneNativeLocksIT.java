@@ -9,18 +9,18 @@ import org.apache.lucene.store.NIOFSDirectory;
 import org.apache.lucene.store.NativeFSLockFactory;
 import org.apache.lucene.tests.store.BaseLockFactoryTestCase;
 import org.apache.lucene.tests.util.QuickPatchThreadsFilter;
-import org.junit.AfterClass;
-import org.junit.BeforeClass;
+import org.junit.ClassRule;
 
 /**
  * Lucene's own conformance suite for a lock factory (the one its {@code TestNativeFSLockFactory}
- * runs on the host), on {@link NativeFSLockFactory} in each writable tree of a layerfs container: write locks taken
- * with {@code FileChannel.tryLock} on layerfs files, checked against the lock file's creation
- * time, and an index written and searched by two threads that contend for them.
+ * runs on the host), on {@link NativeFSLockFactory} in each writable tree of a layerfs container
+ * ({@link LuceneContainer#ROOTS}): write locks taken with {@code FileChannel.tryLock} on layerfs
+ * files, checked against the lock file's creation time, and an index written and searched by
+ * two threads that contend for them.
  */
 @ThreadLeakFilters(filters = {QuickPatchThreadsFilter.class, LayerfsPoolThreads.class})
 public class LuceneNativeLocksIT extends BaseLockFactoryTestCase {
-  private static LuceneContainer container;
+  @ClassRule public static final LuceneContainer container = new LuceneContainer("lucene-locks");
   private final String root;
 
   public LuceneNativeLocksIT(String root) {
@@ -30,17 +30,6 @@ public class LuceneNativeLocksIT extends BaseLockFactoryTestCase {
   @ParametersFactory(argumentFormatting = "%s")
   public static Iterable<Object[]> roots() {
     return LuceneContainer.roots();
-  }
-
-  @BeforeClass
-  public static void openContainer() {
-    container = LuceneContainer.open("lucene-locks");
-  }
-
-  @AfterClass
-  public static void closeContainer() throws IOException {
-    container.close();
-    container = null;
   }
 
   @Override

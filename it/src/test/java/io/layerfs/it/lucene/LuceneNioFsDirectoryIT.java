@@ -8,17 +8,17 @@ import org.apache.lucene.store.Directory;
 import org.apache.lucene.store.NIOFSDirectory;
 import org.apache.lucene.tests.store.BaseDirectoryTestCase;
 import org.apache.lucene.tests.util.QuickPatchThreadsFilter;
-import org.junit.AfterClass;
-import org.junit.BeforeClass;
+import org.junit.ClassRule;
 
 /**
  * Lucene's own conformance suite for a {@link Directory} (the one its {@code TestNIOFSDirectory}
- * runs on the host), on {@link NIOFSDirectory}s in each writable tree of a layerfs container: positional reads,
- * renames, deletes, syncs and listings through layerfs's channels, by tests nobody here wrote.
+ * runs on the host), on {@link NIOFSDirectory}s in each writable tree of a layerfs container
+ * ({@link LuceneContainer#ROOTS}): positional reads, renames, deletes, syncs and listings through
+ * layerfs's channels, by tests nobody here wrote.
  */
 @ThreadLeakFilters(filters = {QuickPatchThreadsFilter.class, LayerfsPoolThreads.class})
 public class LuceneNioFsDirectoryIT extends BaseDirectoryTestCase {
-  private static LuceneContainer container;
+  @ClassRule public static final LuceneContainer container = new LuceneContainer("lucene-niofs");
   private final String root;
 
   public LuceneNioFsDirectoryIT(String root) {
@@ -28,17 +28,6 @@ public class LuceneNioFsDirectoryIT extends BaseDirectoryTestCase {
   @ParametersFactory(argumentFormatting = "%s")
   public static Iterable<Object[]> roots() {
     return LuceneContainer.roots();
-  }
-
-  @BeforeClass
-  public static void openContainer() {
-    container = LuceneContainer.open("lucene-niofs");
-  }
-
-  @AfterClass
-  public static void closeContainer() throws IOException {
-    container.close();
-    container = null;
   }
 
   @Override
