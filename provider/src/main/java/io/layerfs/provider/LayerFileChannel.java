@@ -2,6 +2,7 @@ package io.layerfs.provider;
 
 import io.layerfs.core.FileHandle;
 import java.io.IOException;
+import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.ClosedByInterruptException;
@@ -12,6 +13,7 @@ import java.nio.channels.NonReadableChannelException;
 import java.nio.channels.NonWritableChannelException;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The NIO channel over one open file: position, append mode and the JDK's checks; the bytes are
@@ -20,7 +22,16 @@ import java.nio.channels.WritableByteChannel;
  * <p>Thread safety: as {@link FileChannel} promises; the position is guarded by this object.
  */
 final class LayerFileChannel extends FileChannel {
+  /**
+   * Closes the handle of a channel left unclosed once the channel is unreachable, as the JDK's
+   * cleaner closes such a channel's descriptor: a deleted file's data then goes, and a
+   * container stops tracking the channel.
+   */
+  private static final Cleaner CLEANER = Cleaner.create();
+
   private final FileHandle handle;
+  private final HandleCloser closer;
+  private final Cleaner.Cleanable cleanable;
   private final boolean directory;
   private final Runnable modified;
   private final boolean interruptible;
@@ -57,6 +68,8 @@ final class LayerFileChannel extends FileChannel {
   private LayerFileChannel(FileHandle handle, boolean directory, Runnable modified,
       boolean interruptible) {
     this.handle = handle;
+    this.closer = new HandleCloser(handle);
+    this.cleanable = directory ? null : CLEANER.register(this, closer);
     this.directory = directory;
     this.modified = modified != null ? modified : () -> {};
     this.interruptible = interruptible;
@@ -458,7 +471,35 @@ final class LayerFileChannel extends FileChannel {
 
   @Override
   protected void implCloseChannel() throws IOException {
-    handle.close();
+    closer.close();
+    if (cleanable != null) {
+      cleanable.clean(); // the closer has closed: this only unregisters it
+    }
+  }
+
+  /** Closes a handle once: when its channel closes, or when the cleaner finds it left open. */
+  private static final class HandleCloser implements Runnable {
+    private final FileHandle handle;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    HandleCloser(FileHandle handle) {
+      this.handle = handle;
+    }
+
+    void close() throws IOException {
+      if (closed.compareAndSet(false, true)) {
+        handle.close();
+      }
+    }
+
+    @Override
+    public void run() {
+      try {
+        close();
+      } catch (IOException | RuntimeException e) {
+        // the channel is gone: nobody is left to tell
+      }
+    }
   }
 
   private void ensureOpen() throws ClosedChannelException {

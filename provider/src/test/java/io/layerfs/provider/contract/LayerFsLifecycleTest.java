@@ -436,4 +436,49 @@ class LayerFsLifecycleTest {
     }
     return fail("no layerfs provider installed");
   }
+
+  /**
+   * A channel left unclosed is closed once it is unreachable, as the JDK's cleaner closes a
+   * leaked channel's descriptor: until then it keeps a deleted file's bytes in the store, as an
+   * open descriptor keeps a deleted file on Linux; after, the space comes back.
+   */
+  @Test
+  void aChannelLeftUnclosedGivesADeletedFilesSpaceBackOnceUnreachable(@TempDir Path own)
+      throws Exception {
+    FixtureImages.build(own);
+    try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://life-leak"),
+        Map.of("store", own, "image", FixtureImages.TAG))) {
+      byte[] big = new byte[8 << 20];
+      new java.util.Random(3).nextBytes(big);
+      Path file = fs.getPath("/leaked");
+      Files.write(file, big);
+      long withFile = bytesIn(own);
+      openAndDrop(file);
+      Files.delete(file);
+      assertTrue(bytesIn(own) > withFile - (1 << 20), "held while the channel may be in use");
+      long deadline = System.nanoTime() + 30_000_000_000L;
+      while (bytesIn(own) > withFile - (4 << 20) && System.nanoTime() < deadline) {
+        System.gc();
+        Thread.sleep(20);
+      }
+      assertTrue(bytesIn(own) <= withFile - (4 << 20), "given back once it is unreachable");
+    }
+  }
+
+  /** Opens {@code file}, reads a byte and leaves the channel open, unreferenced. */
+  private static void openAndDrop(Path file) throws IOException {
+    java.nio.channels.FileChannel leaked = java.nio.channels.FileChannel.open(file);
+    assertEquals(1, leaked.read(java.nio.ByteBuffer.allocate(1)));
+  }
+
+  /** The bytes of every file under {@code dir}. */
+  private static long bytesIn(Path dir) throws IOException {
+    try (var walk = Files.walk(dir)) {
+      long sum = 0;
+      for (Path p : walk.filter(Files::isRegularFile).toList()) {
+        sum += Files.size(p);
+      }
+      return sum;
+    }
+  }
 }
