@@ -120,6 +120,7 @@ final class KernelOverlayIT {
         .withShrinkCycles(10)
         .forAll(ContainerDifferentialTest.programs(p, xattrs, IMAGE_HARD_LINK)
             .map(ContainerDifferentialTest::withoutWhatATmpfsLacks)
+            .map(KernelOverlayIT::noMapOfAHeldChannel)
             .map(KernelOverlayIT::noMoveOfAMount)
             .map(program -> ContainerDifferentialTest.cutByCommits(program, true))
             .map(KernelOverlayIT::noEmptyXattrValues))
