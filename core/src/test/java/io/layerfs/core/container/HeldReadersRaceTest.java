@@ -76,6 +76,7 @@ class HeldReadersRaceTest {
     }
     System.out.println("HeldReadersRaceTest: " + rounds + " rounds, " + appended + " appends in "
         + seconds + " s, seed " + seed);
+    assertTrue(appended > WRITERS, "the writers ran");
   }
 
   /** One round of {@link #ROUND_MILLIS} in container {@code c}; returns the appends made. */
@@ -146,7 +147,6 @@ class HeldReadersRaceTest {
     for (Future<?> d : done) {
       d.get(120, TimeUnit.SECONDS);
     }
-    assertTrue(appends.size() > WRITERS, "the writers ran");
     for (int f = 0; f < FILES.size(); f++) {
       byte[] last = read(c, FILES.get(f));
       check(last, image.get(f), f, System.nanoTime() - origin, appends, seed);
