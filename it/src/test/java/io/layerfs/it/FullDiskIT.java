@@ -420,11 +420,7 @@ final class FullDiskIT {
     try {
       Path hostIndex = Files.createDirectories(disk.resolve("host-index"));
       LuceneRun host = luceneUntilFull(hostIndex, disk.resolve("host-spare"));
-      try (var walk = Files.walk(hostIndex)) {
-        for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-          Files.delete(p);
-        }
-      }
+      DebianImage.deleteTree(hostIndex);
       ImageBuilder.create(disk.resolve("store")).layer().file("/etc/hosts", "127.0.0.1\n")
           .dir("/srv").build("base");
       Map<String, Object> env = Map.of("store", disk.resolve("store"), "image", "base");

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.apache.commons.io.file.PathUtils;
 import org.apache.lucene.store.Directory;
 import org.apache.lucene.store.FSDirectory;
 import org.apache.lucene.store.IOContext;
@@ -130,11 +131,7 @@ final class LuceneContainer extends ExternalResource {
   protected void after() {
     try {
       fs.close();
-      try (var walk = Files.walk(work)) {
-        for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-          Files.delete(p);
-        }
-      }
+      PathUtils.deleteDirectory(work);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
