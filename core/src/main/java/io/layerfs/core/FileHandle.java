@@ -55,10 +55,12 @@ public interface FileHandle extends Closeable {
   /**
    * The channel to lock for {@link FileChannel#lock} and {@link FileChannel#tryLock}: the file's
    * data file, or the lock file of a container's image file, which it keeps after a copy-up (an
-   * I/O error opening it is thrown as {@link java.io.UncheckedIOException}); or null where there
-   * is none to lock (an image view's file, or, in a read-only container of a store it cannot
-   * write, a file no writer made a data or lock file for): locks are then the caller's
-   * bookkeeping.
+   * I/O error opening it is thrown as {@link java.io.UncheckedIOException}), or a channel of
+   * layerfs's own lock table where no host file is the file (a tmpfs's, an image view's:
+   * {@code InJvmLocks}); or null where there is none to lock (a lazy view's file, or, in a
+   * read-only container of a store it cannot write, a file no writer made a data or lock file
+   * for): locks are then the caller's bookkeeping. The caller releases the locks it took
+   * through the channel, which may outlive the handle.
    */
   FileChannel lockChannel();
 

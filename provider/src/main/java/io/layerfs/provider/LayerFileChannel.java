@@ -13,6 +13,11 @@ import java.nio.channels.NonReadableChannelException;
 import java.nio.channels.NonWritableChannelException;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -462,11 +467,20 @@ final class LayerFileChannel extends FileChannel {
       throw e.getCause();
     }
     if (data == null) {
-      // an image file never changes and readers never conflict: the lock is bookkeeping
+      // no file to lock (a lazy view's, or one a read-only container cannot make a lock file
+      // for): the lock is this channel's bookkeeping
       return new Lock(this, pos, size, shared, null);
     }
     FileLock real = io(() -> wait ? data.lock(pos, size, shared) : data.tryLock(pos, size, shared));
-    return real == null ? null : new Lock(this, pos, size, shared, real);
+    if (real == null) {
+      return null;
+    }
+    if (!closer.held(real)) {
+      real.release(); // this channel closed meanwhile
+      throw new ClosedChannelException();
+    }
+    // the range as the JDK read it: since Java 19 a size of 0 is to the end
+    return new Lock(this, real.position(), real.size(), shared, real);
   }
 
   @Override
@@ -477,18 +491,54 @@ final class LayerFileChannel extends FileChannel {
     }
   }
 
-  /** Closes a handle once: when its channel closes, or when the cleaner finds it left open. */
+  /**
+   * Closes a handle once: when its channel closes, or when the cleaner finds it left open. First
+   * it releases the locks taken through the channel, as the JDK's close does: the channel a
+   * handle locks through may outlive it (a container file's data channel serves all its handles).
+   */
   private static final class HandleCloser implements Runnable {
     private final FileHandle handle;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** The locks held through the channel, made at its first lock; guarded by this. */
+    private Set<FileLock> locks;
 
     HandleCloser(FileHandle handle) {
       this.handle = handle;
     }
 
+    /** Keeps {@code real} to release at close; false if the channel closed already. */
+    synchronized boolean held(FileLock real) {
+      if (closed.get()) {
+        return false;
+      }
+      if (locks == null) {
+        locks = Collections.newSetFromMap(new IdentityHashMap<>());
+      }
+      locks.add(real);
+      return true;
+    }
+
+    synchronized void released(FileLock real) {
+      if (locks != null) {
+        locks.remove(real);
+      }
+    }
+
     void close() throws IOException {
-      if (closed.compareAndSet(false, true)) {
-        handle.close();
+      if (!closed.compareAndSet(false, true)) {
+        return;
+      }
+      List<FileLock> held;
+      synchronized (this) {
+        held = locks == null ? List.of() : new ArrayList<>(locks);
+        locks = null;
+      }
+      try (handle) {
+        for (FileLock lock : held) {
+          if (lock.channel().isOpen()) { // a closed one released its locks
+            lock.release();
+          }
+        }
       }
     }
 
@@ -538,6 +588,7 @@ final class LayerFileChannel extends FileChannel {
       valid = false;
       if (real != null) {
         real.release();
+        ((LayerFileChannel) channel()).closer.released(real);
       }
     }
   }

@@ -1,6 +1,7 @@
 package io.layerfs.core.mount;
 
 import io.layerfs.core.FileHandle;
+import io.layerfs.core.internal.InJvmLocks;
 import io.layerfs.core.internal.PrivateMapping;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -12,7 +13,8 @@ import java.nio.file.Path;
 
 /**
  * An open file of a mount: the host's (or a tmpfs's) own {@link FileChannel}, so volume and bind
- * mount I/O is the host's. A tmpfs that is full says so as a full disk does ({@code ENOSPC}).
+ * mount I/O is the host's. A tmpfs that is full says so as a full disk does ({@code ENOSPC}), and
+ * its file's locks are held in the mount's {@link InJvmLocks}.
  */
 final class DirHandle implements FileHandle {
   private static final Path SHARED_MEMORY = Path.of("/dev/shm");
@@ -22,14 +24,25 @@ final class DirHandle implements FileHandle {
   private final boolean writable;
   private final boolean append;
   private final boolean tmpfs;
+  /** A tmpfs's lock table and the file's key in it; null for a host file. */
+  private final InJvmLocks locks;
+  private final Object fileKey;
 
+  /** A host file's handle. */
+  DirHandle(FileChannel channel, boolean readable, boolean writable, boolean append) {
+    this(channel, readable, writable, append, null, null);
+  }
+
+  /** A tmpfs file's handle, whose locks are held in {@code locks} under Jimfs's file key. */
   DirHandle(FileChannel channel, boolean readable, boolean writable, boolean append,
-      boolean tmpfs) {
+      InJvmLocks locks, Object fileKey) {
     this.channel = channel;
     this.readable = readable;
     this.writable = writable;
     this.append = append;
-    this.tmpfs = tmpfs;
+    this.tmpfs = locks != null;
+    this.locks = locks;
+    this.fileKey = fileKey;
   }
 
   @Override
@@ -93,9 +106,10 @@ final class DirHandle implements FileHandle {
     return PrivateMapping.in(SHARED_MEMORY, channel::read, position, size, mode, mapper);
   }
 
+  /** The host file's channel; a tmpfs file's locks are the mount's (Jimfs's never conflict). */
   @Override
   public FileChannel lockChannel() {
-    return channel;
+    return tmpfs ? locks.channel(fileKey) : channel;
   }
 
   /** A host file opened for reading only: its channel is all there is (a tmpfs's is Jimfs's). */

@@ -7,6 +7,7 @@ import io.layerfs.core.Layer;
 import io.layerfs.core.Node;
 import io.layerfs.core.internal.Clock;
 import io.layerfs.core.internal.HostNames;
+import io.layerfs.core.internal.InJvmLocks;
 import io.layerfs.core.internal.PathErrors;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -92,6 +93,8 @@ final class DirTree implements FileTree {
    * or tmpfs (host processes change a bind source by design), which checks every one.
    */
   private final VolumeGeneration generation;
+  /** A tmpfs's file locks (Jimfs's are placeholders); null for a host directory. */
+  private final InJvmLocks locks;
 
   private DirTree(Path root, SecureDirectoryStream<Path> rootStream, boolean host, int index,
       java.io.Closeable owned, VolumeGeneration generation) throws IOException {
@@ -103,6 +106,7 @@ final class DirTree implements FileTree {
     this.rootStream = rootStream;
     this.rootDir = new Dir(rootStream);
     this.host = host;
+    this.locks = host ? null : new InJvmLocks();
     this.statView = host ? PosixFileAttributeView.class : BasicFileAttributeView.class;
     this.keyPrefix = (long) (index + 1) << 52;
   }
@@ -317,8 +321,28 @@ final class DirTree implements FileTree {
       }
       boolean append = options.contains(StandardOpenOption.APPEND);
       boolean write = append || options.contains(StandardOpenOption.WRITE);
-      return new DirHandle((FileChannel) ch, !write || options.contains(StandardOpenOption.READ),
-          write, append, !host);
+      boolean read = !write || options.contains(StandardOpenOption.READ);
+      return handle(ch, read, write, append, parent, name);
+    }
+  }
+
+  /**
+   * The handle of {@code ch}, just opened at {@code name} of {@code parent}; a tmpfs file's
+   * takes its Jimfs key for its locks now, while the name is there ({@code DELETE_ON_CLOSE}
+   * unlinks it next), and closes {@code ch} if that fails.
+   */
+  private DirHandle handle(SeekableByteChannel ch, boolean read, boolean write, boolean append,
+      Dir parent, Path name) throws IOException {
+    if (host) {
+      return new DirHandle((FileChannel) ch, read, write, append);
+    }
+    try {
+      Object fileKey = parent.stream.getFileAttributeView(name, BasicFileAttributeView.class,
+          LinkOption.NOFOLLOW_LINKS).readAttributes().fileKey();
+      return new DirHandle((FileChannel) ch, read, write, append, locks, fileKey);
+    } catch (IOException | RuntimeException e) {
+      ch.close();
+      throw e;
     }
   }
 
@@ -400,7 +424,7 @@ final class DirTree implements FileTree {
           }
           SeekableByteChannel ch = parent.stream.newByteChannel(name, READ_NOFOLLOW);
           if (parent.unchanged()) {
-            return new DirHandle((FileChannel) ch, true, false, false, !host);
+            return handle(ch, true, false, false, parent, name);
           }
           ch.close(); // a directory changed meanwhile: opened again through checked ones
         }

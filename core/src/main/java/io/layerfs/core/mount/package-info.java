@@ -152,7 +152,8 @@
  * a new file takes its create mode and a truncation its mtime. Jimfs maps nothing: {@code
  * DirHandle} maps a tmpfs file's range as a private copy in {@code /dev/shm} (memory, as the
  * tmpfs is), which serves {@code READ_ONLY} and {@code PRIVATE} mappings, never {@code
- * READ_WRITE}.
+ * READ_WRITE}. Jimfs's locks never conflict: {@code InJvmLocks} holds a tmpfs's, by Jimfs's file
+ * key (taken at open, before a {@code DELETE_ON_CLOSE} unlink), with the JDK's rules for one JVM.
  *
  * <p>Thread safety: as the trees below; the mount table is fixed once the container is open.
  */

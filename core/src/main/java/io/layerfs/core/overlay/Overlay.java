@@ -835,7 +835,7 @@ public final class Overlay implements Closeable, FileTree {
    * nothing else, makes the lock file too when no writer made it yet, so that its lock holds
    * against a writer's later one; where it cannot (a store it may not write), it opens the lock
    * file for reading if a writer made it, else returns null: the lock is then this process's
-   * bookkeeping, as a lock of an image view's file is.
+   * bookkeeping.
    */
   public FileChannel lockFile(long key) throws IOException {
     return lockFileNamed(Long.toHexString(key));

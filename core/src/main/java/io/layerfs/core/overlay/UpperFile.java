@@ -567,7 +567,7 @@ public final class UpperFile extends UpperEntry {
   /**
    * The channel to lock the file's bytes through: the data file's, or null in a read-only
    * container when the file has no data file (it cannot create one; the lock is then this
-   * process's bookkeeping, as a lock of an image file is).
+   * process's bookkeeping).
    */
   synchronized FileChannel lockChannel() throws IOException {
     try {

@@ -59,9 +59,10 @@ final class ImageFileHandle implements FileHandle {
     return root.map(node, position, size, mapper);
   }
 
+  /** The view's own lock of the file (nothing on disk is the file), with the JDK's rules. */
   @Override
   public FileChannel lockChannel() {
-    return null;
+    return root.locks.channel(node.fileKey());
   }
 
   @Override

@@ -9,6 +9,7 @@ import io.layerfs.core.Layer;
 import io.layerfs.core.Node;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.image.Images;
+import io.layerfs.core.internal.InJvmLocks;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
@@ -38,6 +39,8 @@ public final class RootFs implements FileTree {
   private final MergedTree tree;
   private final LayerStore layers;
   private final List<Digest> diffIds;
+  /** The locks of this view's files, which have no host file to lock. */
+  final InJvmLocks locks = new InJvmLocks();
 
   private RootFs(Image image, MergedTree tree, LayerStore layers, List<Digest> diffIds) {
     this.image = image;

@@ -21,7 +21,9 @@ import java.nio.MappedByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.channels.NonWritableChannelException;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.AccessMode;
@@ -204,6 +206,29 @@ abstract class AbstractReadOnlyContractTest {
       assertThrowsExactly(NonWritableChannelException.class,
           () -> ch.map(FileChannel.MapMode.PRIVATE, 0, 10));
       assertEquals(100_000L, ch.size());
+    }
+  }
+
+  /**
+   * Shared locks of one file in one JVM overlap no more than exclusive ones, through any channel
+   * or hard link: the JDK refuses the second with {@link OverlappingFileLockException}; ranges
+   * apart lock, and a channel's close releases its locks.
+   */
+  @Test
+  void sharedLocksOfOneFileExcludeEachOtherInOneJvm() throws IOException {
+    try (FileChannel one = FileChannel.open(p(BIG), StandardOpenOption.READ);
+        FileChannel linked = FileChannel.open(p(HARD), StandardOpenOption.READ)) {
+      FileLock first = one.lock(0, 10, true);
+      assertTrue(first.isShared() && first.isValid());
+      assertThrowsExactly(OverlappingFileLockException.class, () -> one.tryLock(5, 10, true));
+      assertThrowsExactly(OverlappingFileLockException.class,
+          () -> linked.tryLock(0, Long.MAX_VALUE, true));
+      try (FileChannel other = FileChannel.open(p(BIG), StandardOpenOption.READ)) {
+        assertNotNull(other.tryLock(10, 10, true), "a range next to a held one locks");
+      }
+      assertNotNull(linked.tryLock(10, 10, true), "a closed channel's locks are released");
+      first.release();
+      assertNotNull(linked.tryLock(0, 10, true), "a released range locks again");
     }
   }
 

@@ -30,6 +30,7 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.CompletionHandler;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.channels.NonWritableChannelException;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.DirectoryNotEmptyException;
@@ -659,6 +660,57 @@ abstract class AbstractWriteContractTest {
       assertEquals(3, chmodded.read(all, 0));
       assertArrayEquals(data(3, 32), Arrays.copyOf(all.array(), 3));
       assertEquals(3L, chmodded.size());
+    }
+  }
+
+  /**
+   * One JVM holds no two overlapping locks of a file, through any of its channels or names (a
+   * hard link locks the same file), shared or not: the JDK refuses the second with
+   * {@link OverlappingFileLockException} before it asks the kernel. Ranges apart, and other
+   * files, lock; a lock lasts until released or its channel closes, then the range locks again.
+   */
+  @Test
+  void locksOfOneFileExcludeEachOtherInOneJvmThroughEveryChannelAndName() throws IOException {
+    Files.write(p("data/locked"), data(100, 7));
+    Files.createLink(p("data/locked-link"), p("data/locked"));
+    Files.write(p("data/other"), data(10, 8));
+    try (FileChannel writer = FileChannel.open(p("data/locked"), WRITE);
+        FileChannel reader = FileChannel.open(p("data/locked"), READ);
+        FileChannel linked = FileChannel.open(p("data/locked-link"), READ, WRITE);
+        FileChannel other = FileChannel.open(p("data/other"), WRITE)) {
+      FileLock first = writer.tryLock(0, 10, false);
+      assertNotNull(first);
+      assertSame(writer, first.channel());
+      assertTrue(first.isValid());
+      assertThrows(OverlappingFileLockException.class, () -> writer.tryLock(5, 10, false));
+      assertThrows(OverlappingFileLockException.class, () -> writer.lock(0, 1, false));
+      assertThrows(OverlappingFileLockException.class, () -> reader.tryLock(9, 1, true));
+      assertThrows(OverlappingFileLockException.class, () -> linked.tryLock());
+      assertThrows(NonWritableChannelException.class, () -> reader.tryLock(50, 1, false));
+      FileLock apart = linked.tryLock(10, 10, false);
+      assertNotNull(apart, "a range next to a held one locks");
+      FileLock shared = reader.lock(20, 10, true);
+      assertTrue(shared.isShared());
+      assertThrows(OverlappingFileLockException.class, () -> linked.tryLock(25, 1, true),
+          "shared locks of one JVM overlap no more than exclusive ones");
+      FileLock otherFile = other.tryLock();
+      assertNotNull(otherFile, "another file's locks are its own");
+      first.release();
+      assertFalse(first.isValid());
+      FileLock again = reader.tryLock(0, 10, true);
+      assertNotNull(again, "a released range locks again");
+      linked.close();
+      assertFalse(apart.isValid(), "closing a channel releases its locks");
+      assertTrue(shared.isValid() && again.isValid(), "and only its own");
+      assertThrows(OverlappingFileLockException.class, () -> writer.tryLock());
+      again.release();
+      shared.release();
+      FileLock whole = writer.tryLock();
+      assertNotNull(whole, "once all are released the whole file locks");
+      assertEquals(Long.MAX_VALUE, whole.size());
+    }
+    try (FileChannel ch = FileChannel.open(p("data/locked"), WRITE)) {
+      assertNotNull(ch.tryLock(), "the locks of closed channels are gone");
     }
   }
 

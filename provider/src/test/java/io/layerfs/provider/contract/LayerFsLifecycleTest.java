@@ -18,6 +18,9 @@ import io.layerfs.provider.LayerFileAttributeView;
 import io.layerfs.provider.contract.Fixture.Entry;
 import java.io.IOException;
 import java.net.URI;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.ClosedFileSystemException;
 import java.nio.file.FileStore;
 import java.nio.file.FileSystem;
@@ -28,6 +31,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.DosFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributeView;
@@ -465,9 +469,52 @@ class LayerFsLifecycleTest {
     }
   }
 
+  /**
+   * A channel left unclosed with a lock held gives the lock up once it is unreachable, as the
+   * JDK's does, in the container's own layer (whose files lock through one data channel that
+   * outlives the handle) and in a tmpfs mount (whose locks layerfs holds itself).
+   */
+  @Test
+  void aChannelLeftUnclosedReleasesItsLocksOnceUnreachable(@TempDir Path own) throws Exception {
+    FixtureImages.build(own);
+    try (FileSystem fs = FileSystems.newFileSystem(URI.create("layerfs://life-leak-lock"),
+        Map.of("store", own, "image", FixtureImages.TAG,
+            "mounts", List.of("type=tmpfs,target=/t")))) {
+      for (String name : new String[] {"/locked", "/t/locked"}) {
+        Path file = fs.getPath(name);
+        Files.write(file, new byte[10]);
+        lockAndDrop(file);
+        try (FileChannel ch = FileChannel.open(file,
+            StandardOpenOption.WRITE)) {
+          assertThrows(OverlappingFileLockException.class, ch::tryLock,
+              name + " held while the channel may be in use");
+          FileLock lock = null;
+          long deadline = System.nanoTime() + 30_000_000_000L;
+          while (lock == null && System.nanoTime() < deadline) {
+            System.gc();
+            Thread.sleep(20);
+            try {
+              lock = ch.tryLock();
+            } catch (OverlappingFileLockException e) {
+              // still held
+            }
+          }
+          assertNotNull(lock, name + " released once the channel is unreachable");
+        }
+      }
+    }
+  }
+
+  /** Locks {@code file} through a channel left open, unreferenced. */
+  private static void lockAndDrop(Path file) throws IOException {
+    FileChannel leaked = FileChannel.open(file,
+        StandardOpenOption.WRITE);
+    assertNotNull(leaked.lock());
+  }
+
   /** Opens {@code file}, reads a byte and leaves the channel open, unreferenced. */
   private static void openAndDrop(Path file) throws IOException {
-    java.nio.channels.FileChannel leaked = java.nio.channels.FileChannel.open(file);
+    FileChannel leaked = FileChannel.open(file);
     assertEquals(1, leaked.read(java.nio.ByteBuffer.allocate(1)));
   }
 
