@@ -13,9 +13,11 @@ import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.commons.io.file.PathUtils;
 import org.apache.lucene.store.Directory;
 import org.apache.lucene.store.FSDirectory;
@@ -24,6 +26,7 @@ import org.apache.lucene.store.IndexInput;
 import org.apache.lucene.store.IndexOutput;
 import org.apache.lucene.tests.util.LuceneTestCase;
 import org.junit.rules.ExternalResource;
+import org.junit.rules.TestRule;
 
 /**
  * One layerfs container per Lucene suite, and the map from the host directories Lucene's test
@@ -31,20 +34,59 @@ import org.junit.rules.ExternalResource;
  * one of the container's {@link #ROOTS} (its own upper store, a named volume, a bind mount, a
  * tmpfs mount), and the container's directory exists when the host's does, so that a suite's
  * expectations about missing directories hold in the container too. A JUnit 4 class rule: the
- * container opens before a suite's tests and closes after them.
+ * container opens before a suite's tests and closes after them. While it is open, the
+ * directories Lucene's framework makes itself ({@link ContainerDirectory}) go under the root its
+ * suite chose last ({@link #indexesUnder}).
  */
 final class LuceneContainer extends ExternalResource {
   /** Where a suite's directories go: each of layerfs's trees that a program can write. */
   static final List<String> ROOTS =
       List.of("/srv/upper", "/srv/volume", "/srv/bind", "/srv/tmpfs");
 
+  /** The container of the suite running (suites run one after another), or null. */
+  private static volatile LuceneContainer running;
+
   private final String name;
+  /** Whether the suite is of indexes, and so fails if the framework made none here. */
+  private final boolean ofIndexes;
+  /** The root the framework's own directories go under. */
+  private volatile String indexRoot = ROOTS.get(0);
+  private final AtomicInteger indexes = new AtomicInteger();
+  /** The index directories made in the container by the test running, or null between tests. */
+  private List<Path> madeByTheTest;
   private Path work;
   private FileSystem fs;
 
   /** A suite's container, named {@code name}: opened before its tests, closed after them. */
   LuceneContainer(String name) {
+    this(name, false);
+  }
+
+  private LuceneContainer(String name, boolean ofIndexes) {
     this.name = name;
+    this.ofIndexes = ofIndexes;
+  }
+
+  /**
+   * The container of a suite of indexes, which the framework makes itself: the suite fails if
+   * none was made in the container.
+   */
+  static LuceneContainer ofIndexes(String name) {
+    return new LuceneContainer(name, true);
+  }
+
+  /** Where the framework's own directories go from now on: under {@code root}. */
+  void indexesUnder(String root) {
+    indexRoot = root;
+  }
+
+  /** The container of the suite running, for the directories Lucene's framework makes. */
+  static LuceneContainer forIndexes() {
+    LuceneContainer container = running;
+    if (container == null) {
+      throw new IllegalStateException("a ContainerDirectory outside a suite with a container");
+    }
+    return container;
   }
 
   /** The roots as Lucene's {@code @ParametersFactory} wants them: one suite run for each. */
@@ -66,7 +108,9 @@ final class LuceneContainer extends ExternalResource {
         Map.of("store", store, "image", "lucene:1", "mounts", List.of(
             "type=volume,source=" + name + ",target=/srv/volume",
             "type=bind,source=" + bind + ",target=/srv/bind",
-            "type=tmpfs,target=/srv/tmpfs,tmpfs-size=1g")));
+            // room for the largest file of a suite (testLargeCFS: 512 MiB, then its copy)
+            "type=tmpfs,target=/srv/tmpfs,tmpfs-size=" + (ofIndexes ? "2g" : "1g"))));
+    running = this;
   }
 
   /**
@@ -79,6 +123,51 @@ final class LuceneContainer extends ExternalResource {
       Files.createDirectories(inside);
     }
     return inside;
+  }
+
+  /** {@link #pathFor} under the root the framework's own directories go to. */
+  Path indexPathFor(Path host) throws IOException {
+    indexes.incrementAndGet();
+    Path inside = pathFor(indexRoot, host);
+    synchronized (this) {
+      if (madeByTheTest != null) {
+        madeByTheTest.add(inside);
+      }
+    }
+    return inside;
+  }
+
+  /**
+   * A rule that deletes the index directories each test made in the container when it ends:
+   * Lucene deletes their host twins only after the suite, and the container's tmpfs is memory.
+   */
+  TestRule deletingEachTestsIndexes() {
+    return new ExternalResource() {
+      @Override
+      protected void before() {
+        synchronized (LuceneContainer.this) {
+          madeByTheTest = new ArrayList<>();
+        }
+      }
+
+      @Override
+      protected void after() {
+        List<Path> made;
+        synchronized (LuceneContainer.this) {
+          made = madeByTheTest;
+          madeByTheTest = null;
+        }
+        try {
+          for (Path dir : made) {
+            if (Files.exists(dir)) {
+              PathUtils.deleteDirectory(dir);
+            }
+          }
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }
+    };
   }
 
   /** Opens a Lucene directory on a host directory's twin in the container. */
@@ -129,6 +218,11 @@ final class LuceneContainer extends ExternalResource {
   /** Closes the container and deletes its store. */
   @Override
   protected void after() {
+    running = null;
+    if (ofIndexes && indexes.get() == 0) {
+      throw new AssertionError(name + ": no index directory was made in the container; is"
+          + " -Dtests.directory=" + ContainerDirectory.class.getName() + " set?");
+    }
     try {
       fs.close();
       PathUtils.deleteDirectory(work);
