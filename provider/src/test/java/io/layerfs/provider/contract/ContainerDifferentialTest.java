@@ -735,14 +735,14 @@ class ContainerDifferentialTest {
   private static String runStepByStep(List<Op> program, Path expectedRoot, Path actualRoot,
       String actualName, Map<String, Integer> steps, UnaryOperator<String> normalize)
       throws IOException {
-    Map<String, Path> expectedListed = listed(expectedRoot);
-    Map<String, Path> actualListed = listed(actualRoot);
+    Map<String, Path> expectedListed = listed(expectedRoot, expectedRoot);
+    Map<String, Path> actualListed = listed(actualRoot, expectedRoot);
     for (int i = 0; i < program.size(); i++) {
       Op op = program.get(i);
       if (i % 5 == 0 && i > 0) {
         // new listings, which the next steps make stale in turn
-        expectedListed = listed(expectedRoot);
-        actualListed = listed(actualRoot);
+        expectedListed = listed(expectedRoot, expectedRoot);
+        actualListed = listed(actualRoot, expectedRoot);
       }
       if (!HostGuard.confined(expectedRoot, op)) {
         steps.merge("skipped: would leave the host tree", 1, Integer::sum);
@@ -801,11 +801,16 @@ class ContainerDifferentialTest {
   /**
    * The paths directory streams give for {@link #LISTED} (a directory that is not there lists
    * nothing), by relative name: layerfs finds such a path from its listing while the container
-   * is unchanged, so after a change they must still read as Linux reads them.
+   * is unchanged, so after a change they must still read as Linux reads them. A directory
+   * that a link now takes out of the host's tree ({@code hostRoot}) is not listed on either side:
+   * the host would list a directory of its own (a chroot view stays inside).
    */
-  private static Map<String, Path> listed(Path root) {
+  private static Map<String, Path> listed(Path root, Path hostRoot) throws IOException {
     Map<String, Path> paths = new TreeMap<>();
     for (String dir : LISTED) {
+      if (!dir.isEmpty() && !HostGuard.confined(hostRoot, dir, true)) {
+        continue;
+      }
       try (var s = Files.newDirectoryStream(dir.isEmpty() ? root : root.resolve(dir))) {
         for (Path p : s) {
           paths.put(dir.isEmpty() ? p.getFileName().toString() : dir + "/" + p.getFileName(), p);
