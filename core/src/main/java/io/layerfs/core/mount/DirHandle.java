@@ -23,7 +23,6 @@ final class DirHandle implements FileHandle {
   private final boolean readable;
   private final boolean writable;
   private final boolean append;
-  private final boolean tmpfs;
   /** A tmpfs's lock table and the file's key in it; null for a host file. */
   private final InJvmLocks locks;
   private final Object fileKey;
@@ -40,7 +39,6 @@ final class DirHandle implements FileHandle {
     this.readable = readable;
     this.writable = writable;
     this.append = append;
-    this.tmpfs = locks != null;
     this.locks = locks;
     this.fileKey = fileKey;
   }
@@ -92,7 +90,7 @@ final class DirHandle implements FileHandle {
   @Override
   public <T> T map(FileChannel.MapMode mode, long position, long size, Mapper<T> mapper)
       throws IOException {
-    if (!tmpfs) {
+    if (!tmpfs()) {
       return mapper.map(channel, mode, position, size);
     }
     if (mode == FileChannel.MapMode.READ_WRITE) {
@@ -109,19 +107,19 @@ final class DirHandle implements FileHandle {
   /** The host file's channel; a tmpfs file's locks are the mount's (Jimfs's never conflict). */
   @Override
   public FileChannel lockChannel() {
-    return tmpfs ? locks.channel(fileKey) : channel;
+    return tmpfs() ? locks.channel(fileKey) : channel;
   }
 
   /** A host file opened for reading only: its channel is all there is (a tmpfs's is Jimfs's). */
   @Override
   public FileChannel hostChannel() {
-    return !tmpfs && readable && !writable ? channel : null;
+    return !tmpfs() && readable && !writable ? channel : null;
   }
 
   /** The host file's channel, opened for this handle (a tmpfs's says "full" as Linux does). */
   @Override
   public FileChannel ownChannel() {
-    return tmpfs ? null : channel;
+    return tmpfs() ? null : channel;
   }
 
   @Override
@@ -144,9 +142,15 @@ final class DirHandle implements FileHandle {
     channel.close();
   }
 
+  /** Whether the file is a tmpfs's (Jimfs's), not the host's. */
+  private boolean tmpfs() {
+    return locks != null;
+  }
+
   /** Jimfs's "out of disk space" as Linux says it when a tmpfs is full. */
   private IOException full(IOException e) {
-    if (tmpfs && e.getClass() == IOException.class && "out of disk space".equals(e.getMessage())) {
+    if (tmpfs() && e.getClass() == IOException.class
+        && "out of disk space".equals(e.getMessage())) {
       FileSystemException full = new FileSystemException(null, null, "No space left on device");
       full.initCause(e);
       return full;

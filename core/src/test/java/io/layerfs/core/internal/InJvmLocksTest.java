@@ -36,11 +36,11 @@ class InJvmLocksTest {
           try (Side host = new Side(hostOpener(), 2 * CHANNELS);
               Side table = new Side(tableOpener(), 2 * CHANNELS)) {
             List<String> steps = new ArrayList<>();
-            for (int op : program) {
-              String step = describe(op);
-              steps.add(step);
-              String expected = host.run(op);
-              assertEquals(expected, table.run(op), "at " + steps);
+            for (int number : program) {
+              Step step = Step.of(number);
+              steps.add(step.toString());
+              String expected = host.run(step);
+              assertEquals(expected, table.run(step), "at " + steps);
               assertEquals(host.valid(), table.valid(), "locks valid after " + steps);
             }
           } catch (IOException e) {
@@ -75,21 +75,25 @@ class InJvmLocksTest {
   }
 
   /**
-   * An operation from one number: tryLock, lock, release of a held lock, or a channel closed and
-   * opened again; its channel, position, size (0: to the end) and whether shared.
+   * An operation drawn as one number: tryLock, lock, release of a held lock ({@code pick}
+   * chooses which) or a channel closed and opened again; its channel slot, position, size (0: to
+   * the end) and whether shared.
    */
-  private static String describe(int op) {
-    int kind = op % 4;
-    int slot = op / 4 % (2 * CHANNELS);
-    long position = op / 24 % 16;
-    long size = op / 384 % 16;
-    boolean shared = op / 6144 % 2 == 1;
-    return switch (kind) {
-      case 0, 1 -> (kind == 0 ? "tryLock" : "lock") + "(ch" + slot + ", " + position + ", " + size
-          + ", " + shared + ")";
-      case 2 -> "release #" + op / 4;
-      default -> "close ch" + slot;
-    };
+  private record Step(int kind, int slot, long position, long size, boolean shared, int pick) {
+    static Step of(int op) {
+      return new Step(op % 4, op / 4 % (2 * CHANNELS), op / 24 % 16, op / 384 % 16,
+          op / 6144 % 2 == 1, op / 4);
+    }
+
+    @Override
+    public String toString() {
+      return switch (kind) {
+        case 0, 1 -> (kind == 0 ? "tryLock" : "lock") + "(ch" + slot + ", " + position + ", "
+            + size + ", " + shared + ")";
+        case 2 -> "release #" + pick;
+        default -> "close ch" + slot;
+      };
+    }
   }
 
   /** The channels of one side, the locks taken through them, in the order taken. */
@@ -106,17 +110,14 @@ class InJvmLocksTest {
       }
     }
 
-    String run(int op) throws IOException {
-      int kind = op % 4;
-      int slot = op / 4 % channels.length;
+    String run(Step step) throws IOException {
       try {
-        switch (kind) {
+        switch (step.kind()) {
           case 0, 1 -> {
-            long position = op / 24 % 16;
-            long size = op / 384 % 16;
-            boolean shared = op / 6144 % 2 == 1;
-            FileLock lock = kind == 0 ? channels[slot].tryLock(position, size, shared)
-                : channels[slot].lock(position, size, shared);
+            FileChannel ch = channels[step.slot()];
+            FileLock lock = step.kind() == 0
+                ? ch.tryLock(step.position(), step.size(), step.shared())
+                : ch.lock(step.position(), step.size(), step.shared());
             locks.add(lock);
             return "locked " + lock.position() + "+" + lock.size() + " shared " + lock.isShared();
           }
@@ -124,12 +125,12 @@ class InJvmLocksTest {
             if (locks.isEmpty()) {
               return "none";
             }
-            locks.get(op / 4 % locks.size()).release();
+            locks.get(step.pick() % locks.size()).release();
             return "released";
           }
           default -> {
-            channels[slot].close();
-            channels[slot] = opener.open(slot);
+            channels[step.slot()].close();
+            channels[step.slot()] = opener.open(step.slot());
             return "reopened";
           }
         }
