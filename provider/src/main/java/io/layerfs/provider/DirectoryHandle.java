@@ -9,13 +9,20 @@ import java.nio.channels.WritableByteChannel;
 
 /**
  * A directory opened for reading, as Linux allows: the channel exists, and {@link
- * LayerFileChannel} fails its reads with EISDIR as the default provider does.
+ * LayerFileChannel} fails its reads with EISDIR as the default provider does. It locks through
+ * its file system's table of directory locks, under the directory's file key.
  */
 final class DirectoryHandle implements FileHandle {
   private final long size;
+  private final LayerFileSystem fs;
+  private final long fileKey;
+  // @GuardedBy("this"); made at the first lock
+  private FileChannel lockChannel;
 
-  DirectoryHandle(long size) {
+  DirectoryHandle(long size, LayerFileSystem fs, long fileKey) {
     this.size = size;
+    this.fs = fs;
+    this.fileKey = fileKey;
   }
 
   @Override
@@ -54,8 +61,11 @@ final class DirectoryHandle implements FileHandle {
   }
 
   @Override
-  public FileChannel lockChannel() {
-    return null;
+  public synchronized FileChannel lockChannel() {
+    if (lockChannel == null) {
+      lockChannel = fs.directoryLockChannel(fileKey);
+    }
+    return lockChannel;
   }
 
   @Override

@@ -62,12 +62,14 @@ final class LayerFileChannel extends FileChannel {
 
   /**
    * A channel on a directory of {@code size} bytes, whose reads fail as Linux's do ({@code
-   * EISDIR}). This and {@link #of} are typed as the JDK's {@link FileChannel}, so that verifying
+   * EISDIR}), and whose locks are {@code fs}'s of the directory {@code fileKey}. This and {@link #of} are typed as the JDK's {@link FileChannel}, so that verifying
    * the provider (in a fresh JVM, at the JDK's first search for installed providers) loads
    * neither this class nor its handles: a program that only walks never opens a channel.
    */
-  static FileChannel ofDirectory(long size, boolean interruptible) {
-    return new LayerFileChannel(new DirectoryHandle(size), true, null, interruptible);
+  static FileChannel ofDirectory(long size, LayerFileSystem fs, long fileKey,
+      boolean interruptible) {
+    return new LayerFileChannel(new DirectoryHandle(size, fs, fileKey), true, null,
+        interruptible);
   }
 
   private LayerFileChannel(FileHandle handle, boolean directory, Runnable modified,

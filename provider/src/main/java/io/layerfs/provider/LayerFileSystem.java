@@ -6,10 +6,12 @@ import io.layerfs.core.FileTree;
 import io.layerfs.core.Layer;
 import io.layerfs.core.Mount;
 import io.layerfs.core.Node;
+import io.layerfs.core.internal.InJvmLocks;
 import io.layerfs.core.internal.PathErrors;
 import io.layerfs.core.internal.PathNames;
 import io.layerfs.core.store.Container;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.WatchEvent;
 import java.nio.file.ClosedFileSystemException;
 import java.nio.file.FileStore;
@@ -55,6 +57,8 @@ final class LayerFileSystem extends FileSystem {
   private final List<Layer> layers;
   private final Path hostStore;
   private volatile boolean open = true;
+  /** The locks of directories opened as channels; made at the first. @GuardedBy("this") */
+  private InJvmLocks directoryLocks;
 
   /** A file system over {@code tree}; {@code hostStore} is shown by the file store, if given. */
   LayerFileSystem(LayerFileSystemProvider provider, String name, FileTree tree, Path hostStore,
@@ -113,6 +117,18 @@ final class LayerFileSystem extends FileSystem {
     } catch (FileSystemException e) {
       throw named(e, path);
     }
+  }
+
+  /**
+   * A channel through which a directory opened as a channel locks: no tree has a file to lock
+   * for it, so this file system holds the locks, by the JDK's rules for one JVM, under the
+   * directory's {@code fileKey}, which it keeps through changes and renames as an inode does.
+   */
+  synchronized FileChannel directoryLockChannel(long fileKey) {
+    if (directoryLocks == null) {
+      directoryLocks = new InJvmLocks();
+    }
+    return directoryLocks.channel(fileKey);
   }
 
   /** {@link FileTree#openForReading}: a regular file opened for reading cheaply, or null. */

@@ -468,6 +468,27 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     return new LayerAsyncFileChannel(channel, reading, writing, executor);
   }
 
+  /**
+   * The host's channel of a bind mount's or volume's directory that {@code p} names through a
+   * link, opened by its real path as a path without links opens it: its locks then meet those of
+   * every channel of that directory. Null for any other directory.
+   */
+  private static FileChannel mountedDirectory(LayerPath p) throws IOException {
+    LayerPath real = LayerPath.check(p.toRealPath());
+    if (real.equals(p.toAbsolutePath())) {
+      return null; // opened by that path already, and not a mount's
+    }
+    FileHandle file = p.fs().openForReading(real, true);
+    if (file == null) {
+      return null;
+    }
+    if (file.hostChannel() == null) {
+      file.close();
+      return null;
+    }
+    return file.hostChannel();
+  }
+
   private FileChannel open(Path path, Set<? extends OpenOption> options, boolean interruptible,
       FileAttribute<?>... attrs) throws IOException {
     LayerPath p = LayerPath.check(path);
@@ -509,8 +530,13 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
         throw PathErrors.linkNotFollowedAtOpen(p.toString());
       }
       if (node.type() == EntryType.DIRECTORY) {
+        FileChannel mounted = mountedDirectory(p);
+        if (mounted != null) {
+          return mounted;
+        }
         // Linux opens a directory for reading; the channel's reads then fail with EISDIR
-        return LayerFileChannel.ofDirectory(LayerFileAttributes.DIRECTORY_SIZE, interruptible);
+        return LayerFileChannel.ofDirectory(LayerFileAttributes.DIRECTORY_SIZE, p.fs(),
+            node.fileKey(), interruptible);
       }
     }
     if (!write) {

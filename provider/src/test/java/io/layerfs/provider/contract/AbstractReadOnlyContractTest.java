@@ -232,6 +232,29 @@ abstract class AbstractReadOnlyContractTest {
     }
   }
 
+  /**
+   * A directory opened as a channel locks as a file does: one JVM holds no two overlapping
+   * locks of it, through any channel or a link to it; another directory's locks are its own, and
+   * closing a channel releases its locks.
+   */
+  @Test
+  void locksOfADirectoryExcludeEachOtherInOneJvm() throws IOException {
+    try (FileChannel one = FileChannel.open(p("data/nested"), StandardOpenOption.READ);
+        FileChannel linked = FileChannel.open(p("links/dir"), StandardOpenOption.READ)) {
+      FileLock first = one.lock(0, Long.MAX_VALUE, true);
+      assertTrue(first.isShared() && first.isValid());
+      assertThrowsExactly(OverlappingFileLockException.class, () -> linked.tryLock(0, 1, true));
+      assertThrowsExactly(NonWritableChannelException.class, () -> linked.tryLock(0, 1, false));
+      try (FileChannel parent = FileChannel.open(p("data"), StandardOpenOption.READ)) {
+        assertNotNull(parent.tryLock(0, Long.MAX_VALUE, true),
+            "another directory's locks are its own");
+      }
+      one.close();
+      assertFalse(first.isValid(), "closing a channel releases its locks");
+      assertNotNull(linked.tryLock(0, Long.MAX_VALUE, true), "and its range locks again");
+    }
+  }
+
   @Test
   void closedChannelThrowsClosedChannelException() throws IOException {
     SeekableByteChannel ch = Files.newByteChannel(p(BIG));

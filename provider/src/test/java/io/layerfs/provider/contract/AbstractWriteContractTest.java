@@ -714,6 +714,39 @@ abstract class AbstractWriteContractTest {
     }
   }
 
+  /**
+   * A directory's locks follow the directory, as Linux's follow its inode: they hold in one JVM
+   * through a link to it, while it changes (a container copies an image directory up) and after
+   * a rename.
+   */
+  @Test
+  void locksOfADirectoryFollowItThroughLinksChangesAndRenames() throws IOException {
+    Files.createDirectory(p("data/locking"));
+    Files.createSymbolicLink(p("data/locking-link"), p("data").relativize(p("data/locking")));
+    try (FileChannel image = FileChannel.open(p("data"), READ);
+        FileChannel own = FileChannel.open(p("data/locking"), READ);
+        FileChannel linked = FileChannel.open(p("data/locking-link"), READ)) {
+      assertNotNull(image.tryLock(0, Long.MAX_VALUE, true));
+      FileLock first = own.tryLock(0, 10, true);
+      assertNotNull(first);
+      assertThrows(OverlappingFileLockException.class, () -> linked.tryLock(5, 1, true));
+      assertNotNull(linked.tryLock(10, 10, true), "a range next to a held one locks");
+      Files.write(p("data/locking/in"), data(3, 9));
+      Files.write(p("data/in-data"), data(3, 9));
+      try (FileChannel changed = FileChannel.open(p("data"), READ)) {
+        assertThrows(OverlappingFileLockException.class, () -> changed.tryLock(0, 1, true),
+            "a directory written in keeps its locks");
+      }
+      Files.move(p("data/locking"), p("data/renamed"));
+      try (FileChannel renamed = FileChannel.open(p("data/renamed"), READ)) {
+        assertThrows(OverlappingFileLockException.class, () -> renamed.tryLock(0, 1, true),
+            "a renamed directory keeps its locks");
+        first.release();
+        assertNotNull(renamed.tryLock(0, 1, true), "a released range locks again");
+      }
+    }
+  }
+
   @Test
   void anAsynchronousFileChannelReadsWritesAndLocksAsTheJdks() throws Exception {
     try (AsynchronousFileChannel ch = AsynchronousFileChannel.open(p("data/async"), CREATE_NEW,
