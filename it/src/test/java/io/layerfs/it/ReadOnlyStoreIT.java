@@ -1,6 +1,7 @@
 package io.layerfs.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -8,11 +9,15 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.layerfs.testing.ImageBuilder;
 import java.io.IOException;
 import java.net.URI;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -66,6 +71,37 @@ final class ReadOnlyStoreIT {
     Path writable = work.resolve("writable");
     LayerfsCli.run(writable, "import", "oci:" + ro + ":new:1", "new:1");
     assertEquals("never read\n", LayerfsCli.run(writable, "cat", "new:1", "/etc/motd"));
+  }
+
+  /**
+   * A read-only container in a store it cannot write locks a file with no lock file (an image
+   * file no process locked yet) or no data file (an empty file of its own) in this process's
+   * table: one JVM's channels of it exclude each other as the JDK's do, and closing a channel
+   * releases its locks.
+   */
+  @Test
+  void aContainerInAStoreItCannotWriteLocksItsFilesInTheJvm() throws Exception {
+    Path store = work.resolve("store");
+    ImageBuilder.create(store).layer().file("/etc/motd", "from the image\n").build("base:1");
+    try (FileSystem box = FileSystems.newFileSystem(URI.create("layerfs://box"),
+        Map.of("store", store, "image", "base:1"))) {
+      Files.createFile(box.getPath("/empty"));
+    }
+    Path ro = Files.createDirectories(work.resolve("ro"));
+    mountReadOnly(store, ro);
+    try (FileSystem box = FileSystems.newFileSystem(URI.create("layerfs://box"),
+        Map.of("store", ro, "readOnly", true))) {
+      for (String path : List.of("/etc/motd", "/empty")) {
+        try (FileChannel one = FileChannel.open(box.getPath(path));
+            FileChannel two = FileChannel.open(box.getPath(path))) {
+          FileLock first = one.lock(0, Long.MAX_VALUE, true);
+          assertTrue(first.isValid());
+          assertThrows(OverlappingFileLockException.class, () -> two.tryLock(0, 1, true), path);
+          one.close();
+          assertNotNull(two.tryLock(0, Long.MAX_VALUE, true), path + " after the first closed");
+        }
+      }
+    }
   }
 
   /** Bind-mounts {@code source} read-only on {@code target} (root only: fails otherwise). */

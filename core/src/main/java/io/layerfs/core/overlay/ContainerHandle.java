@@ -225,11 +225,20 @@ final class ContainerHandle implements FileHandle {
   public synchronized FileChannel lockChannel() {
     try {
       if (file != null && file.imageKey == UpperFile.NO_IMAGE_KEY) {
+        FileChannel data;
         try {
-          return file.lockChannel();
+          data = file.lockChannel();
         } catch (DataFileDamage e) {
           throw e.at(path);
         }
+        if (data != null) {
+          return data;
+        }
+        if (lockChannel == null) {
+          // no data file, which a read-only container cannot make: this process's own table
+          lockChannel = container.inJvmLockFile("u-" + Long.toHexString(file.id));
+        }
+        return lockChannel;
       }
       if (lockChannel == null) {
         if (isDirectory()) {

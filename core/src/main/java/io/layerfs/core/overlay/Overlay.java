@@ -11,6 +11,7 @@ import io.layerfs.core.Node;
 import io.layerfs.core.Progress;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.internal.Clock;
+import io.layerfs.core.internal.InJvmLocks;
 import io.layerfs.core.internal.NameBytes;
 import io.layerfs.core.internal.NotADirectory;
 import io.layerfs.core.internal.PathErrors;
@@ -37,6 +38,7 @@ import java.nio.file.ReadOnlyFileSystemException;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -62,6 +64,11 @@ public final class Overlay implements Closeable, FileTree {
   private final UpperLayer upper;
   private final ReentrantReadWriteLock rw;
   private volatile boolean closed;
+  // locks of files with no lock file to lock (a store this process may not write, or no store),
+  // held by the JDK's rules in this process only, and the names that went there; made at the
+  // first such lock. @GuardedBy("this")
+  private InJvmLocks inJvmLocks;
+  private Set<String> inJvmOnly;
   /**
    * Counts the times the write lock was taken (every change takes it, and counts itself before
    * it changes anything): a listing's cursor is current while this is what it was when the
@@ -834,8 +841,8 @@ public final class Overlay implements Closeable, FileTree {
    * from one ({@code KEY}: the image file's key in hex). A read-only container, which changes
    * nothing else, makes the lock file too when no writer made it yet, so that its lock holds
    * against a writer's later one; where it cannot (a store it may not write), it opens the lock
-   * file for reading if a writer made it, else returns null: the lock is then this process's
-   * bookkeeping.
+   * file for reading if a writer made it, else locks in this process's own table, by the JDK's
+   * rules for one JVM (no other process sees that lock).
    */
   public FileChannel lockFile(long key) throws IOException {
     return lockFileNamed(Long.toHexString(key));
@@ -849,6 +856,17 @@ public final class Overlay implements Closeable, FileTree {
    */
   public FileChannel directoryLockFile(String path) throws IOException {
     return lockFileNamed(directoryLockName(path));
+  }
+
+  /**
+   * A channel of this process's own table of locks, for the lock file {@code name} no host file
+   * backs: a {@code u-ID} name is the container's own file ID with no data file.
+   */
+  synchronized FileChannel inJvmLockFile(String name) {
+    if (inJvmLocks == null) {
+      inJvmLocks = new InJvmLocks();
+    }
+    return inJvmLocks.channel(name);
   }
 
   /** The name of the directory at {@code path}'s lock file in {@code locks/}. */
@@ -867,10 +885,15 @@ public final class Overlay implements Closeable, FileTree {
       throw new UnsupportedOperationException("file locks need a container directory");
     }
     if (dir == null) {
-      return null; // a transient view of an image: nothing to share a lock with
+      return inJvmLockFile(name); // a transient view of an image: no process sees its files
     }
     Path locks = dir.resolve("locks");
     if (readOnly) {
+      synchronized (this) {
+        if (inJvmOnly != null && inJvmOnly.contains(name)) {
+          return inJvmLockFile(name); // its locks here stay where the first went
+        }
+      }
       try {
         return FileChannel.open(locks.resolve(name), StandardOpenOption.READ);
       } catch (NoSuchFileException e) {
@@ -879,7 +902,13 @@ public final class Overlay implements Closeable, FileTree {
           return FileChannel.open(locks.resolve(name),
               StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
         } catch (IOException | UnsupportedOperationException | SecurityException cannot) {
-          return null;
+          synchronized (this) {
+            if (inJvmOnly == null) {
+              inJvmOnly = new HashSet<>();
+            }
+            inJvmOnly.add(name);
+          }
+          return inJvmLockFile(name);
         }
       }
     }

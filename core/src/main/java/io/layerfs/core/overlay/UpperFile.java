@@ -566,8 +566,8 @@ public final class UpperFile extends UpperEntry {
 
   /**
    * The channel to lock the file's bytes through: the data file's, or null in a read-only
-   * container when the file has no data file (it cannot create one; the lock is then this
-   * process's bookkeeping).
+   * container when the file has no data file (it cannot create one; the handle then locks in
+   * the container's table for this process, {@link Overlay#inJvmLockFile}).
    */
   synchronized FileChannel lockChannel() throws IOException {
     try {

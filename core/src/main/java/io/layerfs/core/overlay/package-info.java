@@ -99,8 +99,11 @@
  * sees the image file) and one taken after exclude each other, across processes, and within one
  * JVM throw {@code OverlappingFileLockException} as the JDK's rules ask. A read-only container
  * makes the lock file when no writer made it yet (the one file it makes), so its lock holds
- * against a writer's later one; in a store it cannot write, such a lock is bookkeeping. A
- * directory opened as a channel locks {@code locks/d-SHA256}, the SHA-256 of its path: the
+ * against a writer's later one; in a store it cannot write, such a lock, and that of a file of
+ * its own with no data file, is held in the container's table for this process (by the JDK's
+ * rules for one JVM; no other process sees it). A directory opened as a handle of this package
+ * locks {@code locks/d-SHA256}, the SHA-256 of its path (the provider locks a directory opened
+ * as a channel in its file system's own table, by the directory's key): the
  * {@code d-} keeps it apart from every file's bare hex key and the hash from every other
  * directory's (the path's 32-bit hash code, used before, collided with both).
  *
