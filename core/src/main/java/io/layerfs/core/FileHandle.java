@@ -56,11 +56,10 @@ public interface FileHandle extends Closeable {
    * The channel to lock for {@link FileChannel#lock} and {@link FileChannel#tryLock}: the file's
    * data file, or the lock file of a container's image file, which it keeps after a copy-up (an
    * I/O error opening it is thrown as {@link java.io.UncheckedIOException}), or a channel of
-   * layerfs's own lock table where no host file is the file (a tmpfs's, an image view's:
-   * {@code InJvmLocks}); or null where there is none to lock (a lazy view's file, or, in a
-   * read-only container of a store it cannot write, a file no writer made a data or lock file
-   * for): locks are then the caller's bookkeeping. The caller releases the locks it took
-   * through the channel, which may outlive the handle.
+   * layerfs's own lock table where no host file is the file or can be made for it (a tmpfs's,
+   * an image view's, a lazy view's, and in a read-only container of a store it cannot write, a
+   * file no writer made a data or lock file for: {@code InJvmLocks}). Never null. The caller
+   * releases the locks it took through the channel, which may outlive the handle.
    */
   FileChannel lockChannel();
 

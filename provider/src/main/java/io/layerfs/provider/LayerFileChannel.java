@@ -468,11 +468,6 @@ final class LayerFileChannel extends FileChannel {
       // a lazy container's file opens its whole tree for the lock file, which may fail
       throw e.getCause();
     }
-    if (data == null) {
-      // no file to lock (a lazy view's, or one a read-only container cannot make a lock file
-      // for): the lock is this channel's bookkeeping
-      return new Lock(this, pos, size, shared, null);
-    }
     FileLock real = io(() -> wait ? data.lock(pos, size, shared) : data.tryLock(pos, size, shared));
     if (real == null) {
       return null;
@@ -567,7 +562,7 @@ final class LayerFileChannel extends FileChannel {
     }
   }
 
-  /** A lock of this channel, backed by the data file's lock when there is one. */
+  /** A lock of this channel, backed by the lock {@code real} of the handle's lock channel. */
   private static final class Lock extends FileLock {
     private final FileLock real;
     private volatile boolean valid = true;
@@ -579,7 +574,7 @@ final class LayerFileChannel extends FileChannel {
 
     @Override
     public boolean isValid() {
-      return valid && channel().isOpen() && (real == null || real.isValid());
+      return valid && channel().isOpen() && real.isValid();
     }
 
     @Override
@@ -588,10 +583,8 @@ final class LayerFileChannel extends FileChannel {
         throw new ClosedChannelException();
       }
       valid = false;
-      if (real != null) {
-        real.release();
-        ((LayerFileChannel) channel()).closer.released(real);
-      }
+      real.release();
+      ((LayerFileChannel) channel()).closer.released(real);
     }
   }
 

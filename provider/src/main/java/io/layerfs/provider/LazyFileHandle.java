@@ -1,6 +1,7 @@
 package io.layerfs.provider;
 
 import io.layerfs.core.FileHandle;
+import io.layerfs.core.internal.InJvmLocks;
 import io.layerfs.core.lazy.LazyEntry;
 import io.layerfs.core.lazy.LazyMerge;
 import java.io.IOException;
@@ -13,7 +14,7 @@ import java.nio.channels.WritableByteChannel;
  * A file of a {@link LazyTree} opened for reading: its bytes, read whole through the lazy merge
  * at open, served from memory. Mapping it needs a host file, and locking a container's file its
  * lock file, so for those the same file is opened in the whole tree ({@code opened}, opened then
- * and closed with this handle).
+ * and closed with this handle); a view's file locks in the view's own table.
  *
  * <p>The bytes are not verified (a plain gzip layer is checked at its end); when the merge drops
  * held bytes of its layers after a failed check ({@link LazyMerge#drops} moved: the registry sent
@@ -34,22 +35,26 @@ final class LazyFileHandle implements FileHandle {
   // taken to read the file again, not the monitor: a whole-tree open under it takes long
   private final Object reading = new Object();
   private final Whole whole;
-  private final boolean lockable;
+  // a view's table of locks, or null for a container's file, whose locks are its lock file's
+  private final InJvmLocks viewLocks;
   // @GuardedBy("this")
   private FileHandle opened;
+  // @GuardedBy("this"); a view's file's channel in viewLocks, made at the first lock
+  private FileChannel viewLockChannel;
 
   private record Held(byte[] bytes, long drops) {}
 
   /**
-   * Reads {@code file} (a regular file {@code merge} found) whole; {@code lockable}: a
-   * container's file, whose locks are its lock file's.
+   * Reads {@code file} (a regular file {@code merge} found) whole; {@code viewLocks}: a view's
+   * table, in which its files lock under their keys; null for a container's file, whose locks
+   * are its lock file's.
    */
-  LazyFileHandle(LazyMerge merge, LazyEntry file, Whole whole, boolean lockable)
+  LazyFileHandle(LazyMerge merge, LazyEntry file, Whole whole, InJvmLocks viewLocks)
       throws IOException {
     this.merge = merge;
     this.file = file;
     this.whole = whole;
-    this.lockable = lockable;
+    this.viewLocks = viewLocks;
     this.held = read();
   }
 
@@ -137,11 +142,14 @@ final class LazyFileHandle implements FileHandle {
     return opened().map(mode, position, size, mapper);
   }
 
-  /** None for a view's file (locks are the caller's bookkeeping); a container's lock file. */
+  /** A view's file: the view's table, under the file's key; a container's: its lock file. */
   @Override
-  public FileChannel lockChannel() {
-    if (!lockable) {
-      return null;
+  public synchronized FileChannel lockChannel() {
+    if (viewLocks != null) {
+      if (viewLockChannel == null) {
+        viewLockChannel = viewLocks.channel(file.fileKey());
+      }
+      return viewLockChannel;
     }
     try {
       return Uninterrupted.call(this::opened).lockChannel();

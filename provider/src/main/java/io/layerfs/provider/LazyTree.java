@@ -5,6 +5,7 @@ import io.layerfs.core.FileHandle;
 import io.layerfs.core.FileTree;
 import io.layerfs.core.Layer;
 import io.layerfs.core.Node;
+import io.layerfs.core.internal.InJvmLocks;
 import io.layerfs.core.lazy.LazyEntry;
 import io.layerfs.core.lazy.LazyMerge;
 import io.layerfs.core.store.Container;
@@ -95,6 +96,9 @@ final class LazyTree implements FileTree {
   private final Opener opener;
   private final boolean readOnly;
   private final long maxHeld;
+  // a view's locks, by the keys it gives its files before and after the switch; null for a
+  // container, whose files lock through its lock files
+  private final InJvmLocks viewLocks;
   private volatile FileTree full;
   // @GuardedBy("this")
   private boolean closed;
@@ -115,6 +119,7 @@ final class LazyTree implements FileTree {
     this.opener = opener;
     this.readOnly = readOnly;
     this.maxHeld = maxHeld;
+    this.viewLocks = readOnly ? new InJvmLocks() : null;
   }
 
   /** The whole tree, opened on first call (every layer fetched whole). */
@@ -247,7 +252,7 @@ final class LazyTree implements FileTree {
       LazyEntry e = merge.find(absPath, !options.contains(LinkOption.NOFOLLOW_LINKS));
       if (e != null && e.type() == EntryType.FILE && e.size() <= maxHeld) {
         return new LazyFileHandle(merge, e, () -> full().open(absPath, options, createMode),
-            !readOnly);
+            viewLocks);
       }
       if (e != null && e.type() != EntryType.FILE && e.type() != EntryType.DIRECTORY
           && e.type() != EntryType.SYMLINK) {
@@ -256,7 +261,19 @@ final class LazyTree implements FileTree {
       }
       f = full(); // a large file, a directory or a link opened itself: a view's handle
     }
-    return (f != null ? f : full()).open(absPath, options, createMode);
+    return rekeyed((f != null ? f : full()).open(absPath, options, createMode), absPath,
+        !options.contains(LinkOption.NOFOLLOW_LINKS));
+  }
+
+  /**
+   * A view's handle of the whole tree, locking in the view's table under the key the view
+   * gives its file, as a file read lazily does; a container's handle as it is.
+   */
+  private FileHandle rekeyed(FileHandle handle, String absPath, boolean followLast) {
+    if (viewLocks == null || handle == null) {
+      return handle;
+    }
+    return new RekeyedHandle(handle, viewLocks, () -> lookup(absPath, followLast).fileKey());
   }
 
   /** Whether {@code options} open a file for reading only (as a view's open treats any). */
@@ -275,7 +292,7 @@ final class LazyTree implements FileTree {
   @Override
   public FileHandle openForReading(String absPath, boolean followLast) throws IOException {
     FileTree f = full;
-    return f == null ? null : f.openForReading(absPath, followLast);
+    return f == null ? null : rekeyed(f.openForReading(absPath, followLast), absPath, followLast);
   }
 
   @Override

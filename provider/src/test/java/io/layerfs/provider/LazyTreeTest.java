@@ -2,6 +2,7 @@ package io.layerfs.provider;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,6 +14,9 @@ import io.layerfs.testing.MergeImage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.ClosedFileSystemException;
 import java.nio.file.FileSystem;
@@ -239,6 +243,40 @@ class LazyTreeTest {
       try (FileSystem reopened = FileSystems.newFileSystem(URI.create("layerfs://lazy-kept"),
           Map.of("store", tmp.resolve("local"), "lazy", true))) {
         assertEquals("top issue\n", Files.readString(reopened.getPath("/etc/issue")));
+      }
+    }
+  }
+
+  /**
+   * A lazy view's file locks as an image view's does, by the JDK's rules for one JVM, and keeps
+   * its locks when the view switches to its whole tree: a lock taken through a file read lazily
+   * excludes one taken after the switch, and closing the first channel releases it.
+   */
+  @Test
+  void locksOfAFileHoldAcrossTheSwitchToTheWholeTree() throws IOException {
+    try (RangeRegistry registry = new RangeRegistry(remote, built.manifestDigest().toString());
+        FileSystem lazy = FileSystems.newFileSystem(URI.create("layerfs://lazy-locks"),
+            lazyEnv(registry))) {
+      Path issue = lazy.getPath("/etc/issue");
+      try (FileChannel before = FileChannel.open(issue);
+          FileChannel beside = FileChannel.open(issue)) {
+        FileLock first = before.lock(0, Long.MAX_VALUE, true);
+        assertThrows(OverlappingFileLockException.class, () -> beside.tryLock(0, 1, true));
+        assertTrue(registry.blobBytes() < imageBytes / 4, registry.blobBytes() + " bytes");
+
+        try (Stream<Path> listed = Files.list(lazy.getPath("/etc"))) { // the switch
+          assertTrue(listed.count() > 1);
+        }
+        assertTrue(registry.blobBytes() >= imageBytes, registry.blobBytes() + " bytes");
+        try (FileChannel after = FileChannel.open(issue)) {
+          assertThrows(OverlappingFileLockException.class, () -> after.tryLock(0, 1, true),
+              "a lock taken before the switch holds after it");
+          before.close();
+          assertFalse(first.isValid());
+          assertNotNull(after.tryLock(0, Long.MAX_VALUE, true), "released with its channel");
+          assertThrows(OverlappingFileLockException.class, () -> beside.tryLock(0, 1, true),
+              "a lock taken after the switch holds for a file read before it");
+        }
       }
     }
   }
