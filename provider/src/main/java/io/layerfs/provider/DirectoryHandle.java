@@ -57,7 +57,7 @@ final class DirectoryHandle implements FileHandle {
   @Override
   public <T> T map(FileChannel.MapMode mode, long position, long size, Mapper<T> mapper)
       throws IOException {
-    throw new IOException("Is a directory");
+    throw new IOException("No such device"); // mmap(2) of a directory: ENODEV
   }
 
   @Override

@@ -432,9 +432,6 @@ final class LayerFileChannel extends FileChannel {
     if (!handle.readable()) {
       throw new NonReadableChannelException();
     }
-    if (directory) {
-      throw new IOException("Is a directory");
-    }
   }
 
 

@@ -278,6 +278,15 @@ abstract class AbstractReadOnlyContractTest {
     try (InputStream in = Files.newInputStream(p("links/dir"))) {
       assertThrowsExactly(IOException.class, in::read);
     }
+    // mmap(2) of a directory: ENODEV, or past its size the JDK's refusal to grow it
+    try (FileChannel ch = FileChannel.open(p("data"), StandardOpenOption.READ)) {
+      long size = ch.size();
+      assertEquals("No such device", assertThrowsExactly(IOException.class,
+          () -> ch.map(FileChannel.MapMode.READ_ONLY, 0, 1)).getMessage());
+      assertEquals("Channel not open for writing - cannot extend file to required size",
+          assertThrowsExactly(IOException.class,
+              () -> ch.map(FileChannel.MapMode.READ_ONLY, 0, size + 1)).getMessage());
+    }
   }
 
   @Test
