@@ -119,6 +119,11 @@ final class LayerFileSystem extends FileSystem {
     }
   }
 
+  /** Whether the tree has mounts (volumes, bind mounts, tmpfs). */
+  boolean hasMounts() {
+    return tree != null && !tree.mounts().isEmpty();
+  }
+
   /**
    * A channel through which a directory opened as a channel locks: no tree has a file to lock
    * for it, so this file system holds the locks, by the JDK's rules for one JVM, under the
@@ -148,6 +153,15 @@ final class LayerFileSystem extends FileSystem {
    * the watch services as {@code event} of that path.
    */
   void change(LayerPath path, Change change, WatchEvent.Kind<Path> event) throws IOException {
+    change(path, null, change, event);
+  }
+
+  /**
+   * {@link #change(LayerPath, Change, WatchEvent.Kind)} of a change that names a second path,
+   * {@code other} (a move's target): an error about it names it, as the caller gave it.
+   */
+  void change(LayerPath path, LayerPath other, Change change, WatchEvent.Kind<Path> event)
+      throws IOException {
     FileTree target = writable(path);
     try {
       Uninterrupted.call(() -> {
@@ -155,7 +169,8 @@ final class LayerFileSystem extends FileSystem {
         return null;
       });
     } catch (FileSystemException e) {
-      throw named(e, path);
+      throw other != null && other.absolute().equals(e.getFile()) ? named(e, other)
+          : named(e, path);
     }
     changed(path, event);
   }
@@ -326,7 +341,7 @@ final class LayerFileSystem extends FileSystem {
   /** The file store holding {@code path}: the container's, or its mount's. */
   FileStore fileStore(LayerPath path) throws IOException {
     ensureOpen();
-    if (tree == null || tree.mounts().isEmpty()) {
+    if (!hasMounts()) {
       return ownStore();
     }
     try {
@@ -340,7 +355,7 @@ final class LayerFileSystem extends FileSystem {
   /** Whether {@code path} (links followed) lies on a read-only mount. */
   boolean readOnlyMount(LayerPath path) throws IOException {
     ensureOpen();
-    if (tree == null || tree.mounts().isEmpty()) {
+    if (!hasMounts()) {
       return false;
     }
     Mount mount = tree.mountOf(path.absolute(), true);
@@ -354,7 +369,7 @@ final class LayerFileSystem extends FileSystem {
    */
   boolean sameMount(LayerPath a, LayerPath b) throws IOException {
     ensureOpen();
-    if (tree == null || tree.mounts().isEmpty()) {
+    if (!hasMounts()) {
       return true;
     }
     String from = parent(a.absolute());
@@ -372,7 +387,7 @@ final class LayerFileSystem extends FileSystem {
   /** Whether {@code path} (not followed) is a mount point: on another mount than its parent. */
   boolean mountPoint(LayerPath path) throws IOException {
     ensureOpen();
-    if (tree == null || tree.mounts().isEmpty()) {
+    if (!hasMounts()) {
       return false;
     }
     try {
@@ -443,7 +458,7 @@ final class LayerFileSystem extends FileSystem {
   @Override
   public Iterable<FileStore> getFileStores() {
     ensureOpen();
-    if (tree == null || tree.mounts().isEmpty()) {
+    if (!hasMounts()) {
       return List.of(ownStore());
     }
     List<FileStore> stores = new java.util.ArrayList<>();

@@ -474,6 +474,9 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
    * every channel of that directory. Null for any other directory.
    */
   private static FileChannel mountedDirectory(LayerPath p) throws IOException {
+    if (!p.fs().hasMounts()) {
+      return null;
+    }
     LayerPath real = LayerPath.check(p.toRealPath());
     if (real.equals(p.toAbsolutePath())) {
       return null; // opened by that path already, and not a mount's
@@ -839,7 +842,7 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     }
     boolean replace = atomic || opts.contains(StandardCopyOption.REPLACE_EXISTING);
     String resolved = from;
-    s.fs().change(s, (c, p) -> {
+    s.fs().change(s, t, (c, p) -> {
       try {
         c.move(resolved, t.callPath(), replace, atomic);
       } catch (java.nio.file.FileSystemException e) {

@@ -26,6 +26,7 @@ final class LayerUserAttributeView implements UserDefinedFileAttributeView {
   private static final String READ = "Error reading extended attribute";
   static final String WRITE = "Error writing extended attribute";
   static final String DELETE = "Unable to delete extended attribute";
+  private static final String INVALID = "Invalid argument";
 
   private final LayerAttributeViews.Source source;
   private final LayerPath path;
@@ -84,7 +85,11 @@ final class LayerUserAttributeView implements UserDefinedFileAttributeView {
 
   private byte[] value(String name, String call) throws IOException {
     checkName(name);
-    byte[] value = xattrs().get(PREFIX + name);
+    Map<String, byte[]> xattrs = xattrs();
+    if (name.isEmpty()) {
+      throw failed(source.toString(), call, name, INVALID);
+    }
+    byte[] value = xattrs.get(PREFIX + name);
     if (value == null) {
       throw failed(source.toString(), call, name, "No data available");
     }
@@ -100,6 +105,7 @@ final class LayerUserAttributeView implements UserDefinedFileAttributeView {
       throw failed(source.toString(), WRITE, name, "Argument list too long");
     }
     checkWritable();
+    checkNotEmpty(name, WRITE);
     byte[] value = new byte[src.remaining()];
     src.get(value);
     LayerAttributes.setXattr(path, follow, name, value);
@@ -111,6 +117,7 @@ final class LayerUserAttributeView implements UserDefinedFileAttributeView {
     java.util.Objects.requireNonNull(name, "'name' is null");
     checkName(name);
     checkWritable();
+    checkNotEmpty(name, DELETE);
     LayerAttributes.removeXattr(path, follow, name);
   }
 
@@ -123,7 +130,8 @@ final class LayerUserAttributeView implements UserDefinedFileAttributeView {
     String reason = e.getReason();
     if (e.getClass() != FileSystemException.class || reason == null
         || reason.equals("Not a directory") || reason.equals("File name too long")
-        || reason.equals(PathErrors.TOO_MANY_LINKS)) {
+        || reason.equals(PathErrors.TOO_MANY_LINKS)
+        || reason.startsWith(call + " '")) { // a mount's host view worded it already
       return e;
     }
     FileSystemException worded = failed(e.getFile(), call, name, reason);
@@ -142,6 +150,14 @@ final class LayerUserAttributeView implements UserDefinedFileAttributeView {
     if (full.length() > XATTR_NAME_MAX / 3
         && full.getBytes(StandardCharsets.UTF_8).length > XATTR_NAME_MAX) {
       throw new FileSystemException(source.toString(), null, "'" + full + "' is too big");
+    }
+  }
+
+  /** The bare prefix names no attribute: Linux's EINVAL, once the file is reached. */
+  private void checkNotEmpty(String name, String call) throws IOException {
+    if (name.isEmpty()) {
+      xattrs();
+      throw failed(source.toString(), call, name, INVALID);
     }
   }
 

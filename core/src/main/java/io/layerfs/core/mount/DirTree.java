@@ -14,6 +14,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.DirectoryStream;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -603,8 +604,12 @@ final class DirTree implements FileTree {
       }
       try {
         if (existing != null && existing.isDirectory()) {
-          // the JDK's order: the target goes first (a non-empty directory refuses)
-          target.stream.deleteDirectory(t);
+          // the JDK's order: the target goes first (a non-empty directory refuses, named)
+          try {
+            target.stream.deleteDirectory(t);
+          } catch (DirectoryNotEmptyException e) {
+            throw new DirectoryNotEmptyException(absTarget);
+          }
           dirs.forget("/" + String.join("/", to));
         } else if (existing != null && moved.isDirectory()) {
           target.stream.deleteFile(t); // rename(2) puts no directory over a file
@@ -782,8 +787,8 @@ final class DirTree implements FileTree {
       throw new FileSystemException(absPath, null, "Operation not permitted");
     }
     if (view == null || !name.startsWith(USER)
-        || !view.list().contains(name.substring(USER.length()))) {
-      // ENODATA, which Jimfs would not report
+        || (!host && !view.list().contains(name.substring(USER.length())))) {
+      // ENODATA, which Jimfs would not report (a host reports it, after EPERM and the like)
       throw new FileSystemException(absPath, null, "No data available");
     }
     view.delete(name.substring(USER.length()));

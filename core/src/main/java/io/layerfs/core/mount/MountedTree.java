@@ -794,7 +794,13 @@ public final class MountedTree implements FileTree {
       writable(s, absSource);
     }
     if (s.owner == t.owner) {
-      treeOf(s).move(pathIn(s), pathIn(t), replaceExisting, rename);
+      try {
+        treeOf(s).move(pathIn(s), pathIn(t), replaceExisting, rename);
+      } catch (FileSystemException e) {
+        // an error about the target names it by this tree's path, as one about the source does
+        throw s.owner != null && pathIn(t).equals(e.getFile()) ? PathErrors.named(e, absTarget)
+            : e;
+      }
       return;
     }
     moveAcross(s, t, absSource, absTarget, replaceExisting);

@@ -1551,6 +1551,53 @@ abstract class AbstractWriteContractTest {
   }
 
   /**
+   * A move's error names the path it is about, as the JDK's Linux provider names it: an existing
+   * target not to be replaced and a non-empty directory in the target's place name the target
+   * (and only it), a missing source the source.
+   */
+  @Test
+  void aMovesErrorsNameThePathTheyAreAbout() throws IOException {
+    Files.write(p("data/mover"), data(3, 1));
+    Files.createDirectories(p("data/full/inside"));
+    Files.write(p("data/taken"), data(3, 2));
+    FileAlreadyExistsException exists = fails(FileAlreadyExistsException.class,
+        () -> Files.move(p("data/mover"), p("data/taken")));
+    assertEquals(p("data/taken").toString(), exists.getFile());
+    assertNull(exists.getOtherFile());
+    DirectoryNotEmptyException full = fails(DirectoryNotEmptyException.class,
+        () -> Files.move(p("data/mover"), p("data/full"), REPLACE_EXISTING));
+    assertEquals(p("data/full").toString(), full.getFile());
+    assertNull(full.getOtherFile());
+    NoSuchFileException missing = fails(NoSuchFileException.class,
+        () -> Files.move(p("data/absent"), p("data/taken"), REPLACE_EXISTING));
+    assertEquals(p("data/absent").toString(), missing.getFile());
+    assertArrayEquals(data(3, 1), bytes("data/mover"));
+    assertArrayEquals(data(3, 2), bytes("data/taken"));
+  }
+
+  /**
+   * An empty name (the bare {@code user.} prefix) names no attribute: every call on it fails with
+   * Linux's EINVAL, in the JDK's words, once the file is reached; nothing is written.
+   */
+  @Test
+  void userXattrsOfAnEmptyNameAreInvalid() throws IOException {
+    assumeTrue(storesUserXattrs(), "the tree's file system stores user xattrs");
+    UserDefinedFileAttributeView view = userView("data/4096.bin");
+    assertEquals("Error writing extended attribute '': Invalid argument",
+        fails(FileSystemException.class, () -> view.write("", ByteBuffer.wrap(data(2, 1))))
+            .getReason());
+    assertEquals("Unable to get size of extended attribute '': Invalid argument",
+        fails(FileSystemException.class, () -> view.size("")).getReason());
+    assertEquals("Error reading extended attribute '': Invalid argument",
+        fails(FileSystemException.class, () -> view.read("", ByteBuffer.allocate(4)))
+            .getReason());
+    assertEquals("Unable to delete extended attribute '': Invalid argument",
+        fails(FileSystemException.class, () -> view.delete("")).getReason());
+    assertEquals(List.of(), view.list());
+    fails(NoSuchFileException.class, () -> userView("data/absent").size(""));
+  }
+
+  /**
    * ENODATA from getxattr(2) and removexattr(2), ERANGE for a buffer too small: a plain
    * {@code FileSystemException} whose reason names the call and the attribute, in the JDK's
    * words, as code that reports or matches them sees them.

@@ -67,6 +67,47 @@ class LayerFsMountsTest {
         Map.of("store", store, "image", FixtureImages.TAG, "mounts", mounts));
   }
 
+  /**
+   * A bind mount's file whose host refuses a user xattr (an immutable file: EPERM) fails as the
+   * JDK's own view of the host file fails, its reason worded once.
+   */
+  @Test
+  void aHostsRefusalOfAUserXattrReadsAsTheJdksOwn() throws Exception {
+    Path file = Files.writeString(host.resolve("immutable"), "data");
+    chattr("+i", file);
+    try (FileSystem fs = open("xattr-refused", List.of("type=bind,source=" + host
+        + ",target=/h"))) {
+      for (String call : List.of("write", "delete")) {
+        FileSystemException jdk = xattrCall(call, file);
+        FileSystemException layerfs = xattrCall(call, fs.getPath("/h/immutable"));
+        assertEquals(jdk.getReason(), layerfs.getReason(), call);
+        assertEquals("/h/immutable", layerfs.getFile(), call);
+      }
+    } finally {
+      chattr("-i", file);
+    }
+  }
+
+  private static FileSystemException xattrCall(String call, Path p) {
+    UserDefinedFileAttributeView view =
+        Files.getFileAttributeView(p, UserDefinedFileAttributeView.class);
+    return assertThrows(FileSystemException.class, () -> {
+      if (call.equals("write")) {
+        view.write("k", ByteBuffer.wrap(new byte[] {1}));
+      } else {
+        view.delete("k");
+      }
+    }, p + ": " + call);
+  }
+
+  private static void chattr(String flag, Path file) throws Exception {
+    Process p = new ProcessBuilder("chattr", flag, file.toString()).redirectErrorStream(true)
+        .start();
+    String out = new String(p.getInputStream().readAllBytes(), UTF_8);
+    assertEquals(0, p.waitFor(), "chattr " + flag + " (needs root and a file system with "
+        + "the immutable flag): " + out);
+  }
+
   @Test
   void aMountedFileOpenedForReadingIsTheHostsChannelInterruptedAsTheHostsIs() throws IOException {
     Files.writeString(host.resolve("f"), "data");
