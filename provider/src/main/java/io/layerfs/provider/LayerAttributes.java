@@ -100,7 +100,7 @@ final class LayerAttributes {
         if (!posix) {
           throw notRecognized(view, name);
         }
-        setOwner(p, follow, -1, id((UserPrincipal) value));
+        setOwner(p, follow, -1, id((java.nio.file.attribute.GroupPrincipal) value));
       }
       case "mode", "uid", "gid" -> {
         if (!view.equals("unix")) {

@@ -2056,6 +2056,9 @@ abstract class AbstractWriteContractTest {
         java.nio.file.attribute.PosixFileAttributes.class).group();
     assertEquals(group, Files.getAttribute(p("data/one"), "posix:group"));
     assertFalse(owner.equals(group), "a user and a group with one number are not equal");
+    fails(ClassCastException.class,
+        () -> Files.setAttribute(p("data/one"), "posix:group", owner)); // a user is no group
+    assertEquals(group, Files.getAttribute(p("data/one"), "posix:group"));
   }
 
   @Test
