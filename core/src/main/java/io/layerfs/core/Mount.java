@@ -51,6 +51,9 @@ public record Mount(Type type, String source, String target, boolean readOnly, b
       Set.of("private", "rprivate", "shared", "rshared", "slave", "rslave");
   private static final int DEFAULT_TMPFS_MODE = 01777;
 
+  /** A tmpfs mount's block size: a page, as Linux's tmpfs reports it. */
+  public static final int TMPFS_BLOCK_SIZE = 4096;
+
   public Mount {
     Objects.requireNonNull(type, "type");
     Objects.requireNonNull(target, "target");

@@ -141,6 +141,11 @@ final class LayerFileChannel extends FileChannel {
 
   @Override
   public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
+    java.util.Objects.checkFromIndexSize(offset, length, dsts.length); // the JDK's order
+    ensureOpen();
+    if (!handle.readable()) {
+      throw new NonReadableChannelException();
+    }
     synchronized (this) {
       long total = 0;
       for (int i = offset; i < offset + length; i++) {
@@ -214,6 +219,8 @@ final class LayerFileChannel extends FileChannel {
 
   @Override
   public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
+    java.util.Objects.checkFromIndexSize(offset, length, srcs.length);
+    ensureWritable();
     synchronized (this) {
       long total = 0;
       for (int i = offset; i < offset + length; i++) {

@@ -74,6 +74,15 @@ final class LayerFileStore extends FileStore {
         : Files.getFileStore(hostStore).getUnallocatedSpace();
   }
 
+  /**
+   * The host store's block size, where a container's writes land; a view without a host store
+   * says 4096, the block size of Linux's own file systems on the page size it maps files in.
+   */
+  @Override
+  public long getBlockSize() throws IOException {
+    return hostStore != null ? Files.getFileStore(hostStore).getBlockSize() : 4096;
+  }
+
   @Override
   public boolean supportsFileAttributeView(Class<? extends FileAttributeView> type) {
     return type == BasicFileAttributeView.class || type == PosixFileAttributeView.class

@@ -509,8 +509,8 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     if (options.contains(StandardOpenOption.APPEND)
         && (options.contains(StandardOpenOption.READ)
             || options.contains(StandardOpenOption.TRUNCATE_EXISTING))) {
-      throw new IllegalArgumentException("APPEND + " + (options.contains(StandardOpenOption.READ)
-          ? "READ" : "TRUNCATE_EXISTING") + " not allowed");
+      throw new IllegalArgumentException(options.contains(StandardOpenOption.READ)
+          ? "READ + APPEND not allowed" : "APPEND + TRUNCATE_EXISTING not allowed"); // the JDK's
     }
     if (write) {
       p.fs().writable(p);

@@ -56,6 +56,13 @@ final class MountFileStore extends FileStore {
     return mount.readOnly() ? 0 : under.getUsableSpace();
   }
 
+  /** The block size of the host file system under the mount, or a tmpfs's. */
+  @Override
+  public long getBlockSize() throws IOException {
+    // Jimfs, a tmpfs's memory, predates the call
+    return mount.type() == Mount.Type.TMPFS ? Mount.TMPFS_BLOCK_SIZE : under.getBlockSize();
+  }
+
   @Override
   public long getUnallocatedSpace() throws IOException {
     return mount.readOnly() ? 0 : under.getUnallocatedSpace();

@@ -15,7 +15,7 @@ import java.nio.file.Path;
  * OptionalLibrary.JIMFS.require()}: Jimfs and Guava are optional dependencies of core.
  */
 final class Tmpfs {
-  private static final int BLOCK = 4096;
+  private static final int BLOCK = Mount.TMPFS_BLOCK_SIZE;
 
   private Tmpfs() {}
 

@@ -232,6 +232,15 @@ abstract class AbstractReadOnlyContractTest {
     }
   }
 
+  /** A file store answers every question {@code FileStore} asks, its block size too. */
+  @Test
+  void theFileStoreHasABlockSize() throws IOException {
+    java.nio.file.FileStore store = Files.getFileStore(p(BIG));
+    assertTrue(store.getBlockSize() > 0 && Long.bitCount(store.getBlockSize()) == 1,
+        () -> "block size " + store);
+    assertTrue(store.getTotalSpace() >= 0);
+  }
+
   /**
    * A directory opened as a channel locks as a file does: one JVM holds no two overlapping
    * locks of it, through any channel or a link to it; another directory's locks are its own, and

@@ -31,6 +31,7 @@ import java.nio.channels.CompletionHandler;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.channels.NonReadableChannelException;
 import java.nio.channels.NonWritableChannelException;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.DirectoryNotEmptyException;
@@ -2041,6 +2042,38 @@ abstract class AbstractWriteContractTest {
       fails(IllegalArgumentException.class,
           () -> c.read(ByteBuffer.allocate(4).asReadOnlyBuffer()));
     }
+  }
+
+  /**
+   * Scatter reads and gather writes check their range of buffers first, then the channel, as
+   * the JDK's do: a range past the array is out of bounds, empty buffers on a channel not open
+   * for the call still refuse it.
+   */
+  @Test
+  void scatterAndGatherCheckTheirRangeAndChannelFirst() throws IOException {
+    Files.write(p("data/gather"), data(8, 3));
+    ByteBuffer[] two = {ByteBuffer.allocate(2), null};
+    try (FileChannel reader = FileChannel.open(p("data/gather"), READ);
+        FileChannel writer = FileChannel.open(p("data/gather"), WRITE)) {
+      fails(IndexOutOfBoundsException.class, () -> reader.read(two, 1, 2));
+      fails(IndexOutOfBoundsException.class, () -> reader.read(two, -1, 1));
+      fails(IndexOutOfBoundsException.class, () -> writer.write(two, 2, 1));
+      fails(NonReadableChannelException.class, () -> writer.read(new ByteBuffer[0]));
+      fails(NonWritableChannelException.class, () -> reader.write(new ByteBuffer[0]));
+      ByteBuffer[] parts = {ByteBuffer.allocate(3), ByteBuffer.allocate(0), ByteBuffer.allocate(9)};
+      assertEquals(8L, reader.read(parts, 0, 3));
+      assertEquals(8L, reader.position());
+      assertEquals(-1L, reader.read(parts, 0, 3));
+    }
+    assertEquals("READ + APPEND not allowed", fails(IllegalArgumentException.class,
+        () -> FileChannel.open(p("data/gather"), READ, APPEND)).getMessage());
+    assertEquals("APPEND + TRUNCATE_EXISTING not allowed", fails(IllegalArgumentException.class,
+        () -> FileChannel.open(p("data/gather"), APPEND, TRUNCATE_EXISTING)).getMessage());
+    FileChannel closed = FileChannel.open(p("data/gather"), READ);
+    closed.close();
+    fails(IndexOutOfBoundsException.class, () -> closed.read(two, 3, 1));
+    fails(ClosedChannelException.class, () -> closed.read(two, 0, 1));
+    assertArrayEquals(data(8, 3), bytes("data/gather"));
   }
 
   @Test

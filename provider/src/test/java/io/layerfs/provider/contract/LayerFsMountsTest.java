@@ -278,6 +278,12 @@ class LayerFsMountsTest {
       assertTrue(Files.getFileStore(fs.getPath("/t")).getUsableSpace() <= (1 << 20) - 100_000);
       assertEquals(Files.getFileStore(host).getTotalSpace(),
           Files.getFileStore(fs.getPath("/h")).getTotalSpace());
+      // every store has a block size, the host's where the files land (FileStore since Java 10)
+      assertEquals(Files.getFileStore(host).getBlockSize(),
+          Files.getFileStore(fs.getPath("/h")).getBlockSize());
+      assertEquals(Files.getFileStore(store).getBlockSize(), stores.get(0).getBlockSize());
+      assertEquals(Files.getFileStore(store).getBlockSize(), stores.get(1).getBlockSize());
+      assertEquals(4096, stores.get(3).getBlockSize(), "a page, as Linux's tmpfs says");
     }
   }
 
