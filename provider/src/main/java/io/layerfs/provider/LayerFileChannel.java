@@ -62,9 +62,10 @@ final class LayerFileChannel extends FileChannel {
 
   /**
    * A channel on a directory of {@code size} bytes, whose reads fail as Linux's do ({@code
-   * EISDIR}), and whose locks are {@code fs}'s of the directory {@code fileKey}. This and {@link #of} are typed as the JDK's {@link FileChannel}, so that verifying
-   * the provider (in a fresh JVM, at the JDK's first search for installed providers) loads
-   * neither this class nor its handles: a program that only walks never opens a channel.
+   * EISDIR}), and whose locks are {@code fs}'s of the directory {@code fileKey}. This and
+   * {@link #of} are typed as the JDK's {@link FileChannel}, so that verifying the provider (in a
+   * fresh JVM, at the JDK's first search for installed providers) loads neither this class nor
+   * its handles: a program that only walks never opens a channel.
    */
   static FileChannel ofDirectory(long size, LayerFileSystem fs, long fileKey,
       boolean interruptible) {

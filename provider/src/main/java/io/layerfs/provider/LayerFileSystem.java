@@ -57,7 +57,7 @@ final class LayerFileSystem extends FileSystem {
   private final List<Layer> layers;
   private final Path hostStore;
   private volatile boolean open = true;
-  /** The locks of directories opened as channels; made at the first. @GuardedBy("this") */
+  // the locks of directories opened as channels, made at the first; @GuardedBy("this")
   private InJvmLocks directoryLocks;
 
   /** A file system over {@code tree}; {@code hostStore} is shown by the file store, if given. */
