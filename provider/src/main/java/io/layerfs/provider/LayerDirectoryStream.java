@@ -167,12 +167,17 @@ final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
   public SecureDirectoryStream<Path> newDirectoryStream(Path path, LinkOption... options)
       throws IOException {
     LayerPath target = entry(path);
-    Node node = target.fs().lookup(target, !noFollow(options));
+    Node node;
+    try {
+      node = target.fs().lookup(target, !noFollow(options));
+    } catch (FileSystemException e) {
+      throw asGiven(e, target, path);
+    }
     if (node.type() == EntryType.SYMLINK) {
-      throw PathErrors.tooManyLinks(target.toString());
+      throw PathErrors.tooManyLinks(path.toString());
     }
     if (node.type() != EntryType.DIRECTORY) {
-      throw new NotDirectoryException(target.toString());
+      throw new NotDirectoryException(path.toString());
     }
     LayerPath realChild = (LayerPath) target.getFileSystem().getPath(node.path());
     return new LayerDirectoryStream(dir.resolve(path), realChild, realChild,
@@ -189,20 +194,28 @@ final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
   @Override
   public void deleteFile(Path path) throws IOException {
     LayerPath target = entry(path);
-    if (target.fs().lookup(target, false).type() == EntryType.DIRECTORY) {
-      // unlinkat(2) without AT_REMOVEDIR
-      throw new FileSystemException(target.toString(), null, "Is a directory");
+    try {
+      if (target.fs().lookup(target, false).type() == EntryType.DIRECTORY) {
+        // unlinkat(2) without AT_REMOVEDIR
+        throw new FileSystemException(path.toString(), null, "Is a directory");
+      }
+      target.getFileSystem().provider().delete(target);
+    } catch (FileSystemException e) {
+      throw asGiven(e, target, path);
     }
-    target.getFileSystem().provider().delete(target);
   }
 
   @Override
   public void deleteDirectory(Path path) throws IOException {
     LayerPath target = entry(path);
-    if (target.fs().lookup(target, false).type() != EntryType.DIRECTORY) {
-      throw new FileSystemException(target.toString(), null, "Not a directory");
+    try {
+      if (target.fs().lookup(target, false).type() != EntryType.DIRECTORY) {
+        throw new FileSystemException(path.toString(), null, "Not a directory");
+      }
+      target.getFileSystem().provider().delete(target);
+    } catch (FileSystemException e) {
+      throw asGiven(e, target, path);
     }
-    target.getFileSystem().provider().delete(target);
   }
 
   @Override
@@ -213,8 +226,25 @@ final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
     }
     LayerPath source = entry(srcpath);
     LayerPath target = other.entry(targetpath);
-    // renameat(2): replaces a target of the same kind
-    source.getFileSystem().provider().move(source, target, StandardCopyOption.ATOMIC_MOVE);
+    // renameat(2): replaces a target of the same kind; its errors name both paths as given
+    try {
+      source.getFileSystem().provider().move(source, target, StandardCopyOption.ATOMIC_MOVE);
+    } catch (FileSystemException e) {
+      String file = e.getFile();
+      if (source.toString().equals(file) || target.toString().equals(file)) {
+        throw PathErrors.named(e, srcpath.toString(), targetpath.toString());
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * {@code e} naming {@code given} where it names {@code target}, the path {@code given}
+   * resolved in the stream's directory: the JDK's stream names the path as it was given.
+   */
+  private static FileSystemException asGiven(FileSystemException e, LayerPath target,
+      Path given) {
+    return target.toString().equals(e.getFile()) ? PathErrors.named(e, given.toString()) : e;
   }
 
   @Override

@@ -45,19 +45,29 @@ public final class PathErrors {
     if (file.equals(e.getFile())) {
       return e;
     }
+    return named(e, file, e instanceof NoSuchFileException ? null : e.getOtherFile());
+  }
+
+  /**
+   * {@code e} naming {@code file} and {@code otherFile} (a kind that names one file gives up
+   * the other), its reason and kind kept, {@code e} its cause; {@code e} itself when it is of a
+   * kind not renamed here.
+   */
+  public static FileSystemException named(FileSystemException e, String file,
+      String otherFile) {
     FileSystemException renamed;
     if (e instanceof NoSuchFileException) {
-      renamed = new NoSuchFileException(file);
+      renamed = new NoSuchFileException(file, otherFile, null);
     } else if (e instanceof NotDirectoryException) {
       renamed = new NotDirectoryException(file);
     } else if (e instanceof FileAlreadyExistsException) {
-      renamed = new FileAlreadyExistsException(file, e.getOtherFile(), e.getReason());
+      renamed = new FileAlreadyExistsException(file, otherFile, e.getReason());
     } else if (e instanceof DirectoryNotEmptyException) {
       renamed = new DirectoryNotEmptyException(file);
     } else if (e instanceof AccessDeniedException) {
-      renamed = new AccessDeniedException(file, e.getOtherFile(), e.getReason());
+      renamed = new AccessDeniedException(file, otherFile, e.getReason());
     } else if (e.getClass() == FileSystemException.class) {
-      renamed = new FileSystemException(file, e.getOtherFile(), e.getReason());
+      renamed = new FileSystemException(file, otherFile, e.getReason());
     } else {
       return e;
     }

@@ -2354,8 +2354,16 @@ abstract class AbstractWriteContractTest {
         c.read(b);
         assertEquals("file", new String(b.array(), UTF_8));
       }
-      fails(FileSystemException.class, () -> sds.deleteFile(sub));
-      fails(FileSystemException.class, () -> sds.deleteDirectory(file));
+      // its errors name the path as it was given, as the JDK's stream names it
+      assertEquals("sub", fails(FileSystemException.class, () -> sds.deleteFile(sub)).getFile());
+      assertEquals("file",
+          fails(FileSystemException.class, () -> sds.deleteDirectory(file)).getFile());
+      NoSuchFileException gone = fails(NoSuchFileException.class,
+          () -> sds.move(inner, sds, p("data").getFileSystem().getPath("g")));
+      assertEquals("inner", gone.getFile());
+      assertEquals("g", gone.getOtherFile());
+      assertEquals("file", fails(java.nio.file.NotDirectoryException.class,
+          () -> sds.newDirectoryStream(file, NOFOLLOW_LINKS).close()).getFile());
       // a path through a file is "Not a directory" on every JDK, also where Java 25's Files
       // methods say missing (changing attributes, and the source of a move)
       Path through = p("data").getFileSystem().getPath("file", "x");
@@ -2371,7 +2379,8 @@ abstract class AbstractWriteContractTest {
       try (java.nio.file.SecureDirectoryStream<Path> child =
           sds.newDirectoryStream(sub, NOFOLLOW_LINKS)) {
         child.move(inner, sds, p("data").getFileSystem().getPath("moved"));
-        fails(NoSuchFileException.class, () -> child.deleteFile(inner));
+        assertEquals("inner",
+            fails(NoSuchFileException.class, () -> child.deleteFile(inner)).getFile());
       }
       sds.deleteDirectory(sub);
       sds.deleteFile(file);
