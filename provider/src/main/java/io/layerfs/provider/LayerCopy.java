@@ -73,6 +73,9 @@ final class LayerCopy {
       case FILE -> {
         copyData(source, target, node);
         target.fs().changed(target, ENTRY_CREATE);
+        if (node.size() > 0) {
+          target.fs().changed(target, ENTRY_MODIFY); // the JDK's copy writes what it created
+        }
       }
       default -> throw new IOException(source + ": copying " + node.type().name().toLowerCase()
           + " nodes is not supported");

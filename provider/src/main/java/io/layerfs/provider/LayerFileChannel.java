@@ -210,7 +210,9 @@ final class LayerFileChannel extends FileChannel {
       // interrupt would close behind this channel's back
       int n = own != null && !append ? writeOwn(src, at)
           : io(() -> handle.write(src, append ? handle.size() : at));
-      modified.run();
+      if (n > 0) {
+        modified.run(); // write(2) of nothing changes nothing and inotify hears nothing
+      }
       if (!append) {
         position = at + n; // an append channel's position is its size (position())
       }
@@ -243,7 +245,9 @@ final class LayerFileChannel extends FileChannel {
     // pwrite(2) on an O_APPEND descriptor appends on Linux, whatever the position
     int n = own != null && !handle.append() ? writeOwn(src, pos)
         : io(() -> handle.write(src, handle.append() ? handle.size() : pos));
-    modified.run();
+    if (n > 0) {
+      modified.run();
+    }
     return n;
   }
 

@@ -21,6 +21,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.PathMatcher;
+import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchService;
 import java.nio.file.attribute.UserPrincipalLookupService;
 import java.util.List;
@@ -163,6 +164,8 @@ final class LayerFileSystem extends FileSystem {
   void change(LayerPath path, LayerPath other, Change change, WatchEvent.Kind<Path> event)
       throws IOException {
     FileTree target = writable(path);
+    long removed = event == StandardWatchEventKinds.ENTRY_DELETE && watched()
+        ? directoryRemoved(path, other) : NO_DIRECTORY;
     try {
       Uninterrupted.call(() -> {
         change.apply(target, path.callPath());
@@ -173,6 +176,32 @@ final class LayerFileSystem extends FileSystem {
           : named(e, path);
     }
     changed(path, event);
+    if (removed != NO_DIRECTORY) {
+      for (LayerWatchService service : watchers) {
+        service.gone(removed);
+      }
+    }
+  }
+
+  private static final long NO_DIRECTORY = Long.MIN_VALUE;
+
+  /**
+   * The file key of the directory a removal of {@code path} (or a move of it onto {@code
+   * other}) would remove, or {@link #NO_DIRECTORY}: a watch of it ends with it.
+   */
+  private long directoryRemoved(LayerPath path, LayerPath other) {
+    try {
+      Node node = find(path, false);
+      if (other == null) {
+        return node != null && node.type() == EntryType.DIRECTORY ? node.fileKey() : NO_DIRECTORY;
+      }
+      Node replaced = find(other, false);
+      return replaced != null && replaced.type() == EntryType.DIRECTORY
+          && (node == null || node.fileKey() != replaced.fileKey())
+          ? replaced.fileKey() : NO_DIRECTORY;
+    } catch (IOException | RuntimeException e) {
+      return NO_DIRECTORY; // the change itself will say what is wrong
+    }
   }
 
   /** Reports {@code event} of {@code path} to the watch services of its directory, if any. */
@@ -185,13 +214,13 @@ final class LayerFileSystem extends FileSystem {
     if (parent == null) {
       return;
     }
-    String dir;
+    long dir;
     try {
       Node node = find(parent, true);
       if (node == null) {
         return;
       }
-      dir = node.path();
+      dir = node.fileKey();
     } catch (IOException | RuntimeException e) {
       return; // nothing watches a directory that cannot be found
     }

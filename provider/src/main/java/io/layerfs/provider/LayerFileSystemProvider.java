@@ -794,13 +794,71 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     LayerPath l = LayerPath.check(link);
     LayerPath e = LayerPath.check(existing);
     sameFileSystem(l, e);
-    l.fs().change(l, (c, p) -> c.createLink(p, e.callPath()), ENTRY_CREATE);
+    try {
+      l.fs().change(l, (c, p) -> c.createLink(p, e.callPath()), ENTRY_CREATE);
+    } catch (java.nio.file.FileSystemException x) {
+      throw PathErrors.named(x, l.toString(), e.toString()); // link(2)'s errors name both
+    }
   }
 
   @Override
   public void delete(Path path) throws IOException {
     LayerPath p = LayerPath.check(path);
+    String special = specialName(p);
+    if (special != null) {
+      p.fs().lookup(p, false); // the JDK's delete looks the path up first
+      throw refusedRemoval(p, special);
+    }
     p.fs().change(p, FileTree::delete, ENTRY_DELETE);
+  }
+
+  /**
+   * The last name of {@code p} as given, when rmdir(2) and rename(2) refuse it whatever it
+   * names: {@code .}, {@code ..}, or {@code /} for the root; else null.
+   */
+  private static String specialName(LayerPath p) {
+    Path name = p.getFileName();
+    if (name == null) {
+      return p.isAbsolute() ? "/" : null;
+    }
+    String n = name.toString();
+    return n.equals(".") || n.equals("..") ? n : null;
+  }
+
+  /** rmdir(2) of a path whose last name is {@code special}, as the JDK reports it. */
+  private static java.nio.file.FileSystemException refusedRemoval(LayerPath p, String special) {
+    return switch (special) {
+      case "." -> new java.nio.file.FileSystemException(p.toString(), null, "Invalid argument");
+      case ".." -> new java.nio.file.DirectoryNotEmptyException(p.toString());
+      default -> new java.nio.file.FileSystemException(p.toString(), null,
+          "Device or resource busy");
+    };
+  }
+
+  /**
+   * A move without {@code ATOMIC_MOVE} of or onto a path whose last name is special: the JDK's
+   * steps up to rename(2), which refuses it (EBUSY). True if there is nothing to do (one file).
+   * Unlike the JDK, which deletes a target it may replace before rename(2) fails, the target
+   * is kept.
+   */
+  private static boolean refusedMove(LayerPath s, LayerPath t, boolean replace)
+      throws IOException {
+    Node source = s.fs().lookup(s, false);
+    Node target = t.fs().find(t, false);
+    if (target != null) {
+      if (source.fileKey() == target.fileKey()) {
+        return true;
+      }
+      if (!replace) {
+        throw new java.nio.file.FileAlreadyExistsException(t.toString());
+      }
+      String special = specialName(t);
+      if (special != null) {
+        throw refusedRemoval(t, special);
+      }
+    }
+    throw new java.nio.file.FileSystemException(s.toString(), t.toString(),
+        "Device or resource busy");
   }
 
   @Override
@@ -832,6 +890,10 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
         throw new java.nio.file.AtomicMoveNotSupportedException(s.toString(), t.toString(),
             "Invalid cross-device link");
       }
+      if (specialName(s) != null || specialName(t) != null) {
+        throw new java.nio.file.FileSystemException(s.toString(), t.toString(),
+            "Device or resource busy");
+      }
       Path parent = s.toAbsolutePath().getParent();
       if (parent != null && s.fs().readOnlyMount((LayerPath) parent)) {
         // rename(2) asks the mount for writing before it looks either name up
@@ -841,7 +903,24 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       checkRename(s, t);
     }
     boolean replace = atomic || opts.contains(StandardCopyOption.REPLACE_EXISTING);
+    if (!atomic && (specialName(s) != null || specialName(t) != null)
+        && refusedMove(s, t, replace)) {
+      return;
+    }
     String resolved = from;
+    try {
+      move(s, t, resolved, replace, atomic);
+    } catch (java.nio.file.FileSystemException e) {
+      if (atomic && e.getOtherFile() == null && s.toString().equals(e.getFile())) {
+        throw PathErrors.named(e, s.toString(), t.toString()); // rename(2)'s errors name both
+      }
+      throw e;
+    }
+    t.fs().changed(t, ENTRY_CREATE);
+  }
+
+  private static void move(LayerPath s, LayerPath t, String resolved, boolean replace,
+      boolean atomic) throws IOException {
     s.fs().change(s, t, (c, p) -> {
       try {
         c.move(resolved, t.callPath(), replace, atomic);
@@ -854,7 +933,6 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
         throw e;
       }
     }, ENTRY_DELETE);
-    t.fs().changed(t, ENTRY_CREATE);
   }
 
   /**
@@ -871,7 +949,12 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       // rename(2) looks up both parents before the source itself
       throw new java.nio.file.FileSystemException(s.toString(), t.toString(), e.getReason());
     }
-    Node source = s.fs().lookup(s, false);
+    Node source;
+    try {
+      source = s.fs().lookup(s, false);
+    } catch (java.nio.file.FileSystemException e) {
+      throw PathErrors.named(e, s.toString(), t.toString()); // rename(2)'s errors name both
+    }
     if (target == null) {
       return;
     }

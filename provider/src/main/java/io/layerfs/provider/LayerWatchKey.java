@@ -6,37 +6,45 @@ import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.Watchable;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
- * One watched directory of a {@link LayerWatchService}: ready until it has an event, then
- * signalled (queued once) until {@link #reset}. Repeated events of one kind for one name are
- * counted in one event, as the JDK counts them; past 512 pending events the rest become one
- * {@code OVERFLOW}.
+ * One watched directory of a {@link LayerWatchService}, known by its file key so that it follows
+ * the directory through renames, as an inotify watch follows its inode: ready until it has an
+ * event, then signalled (queued once) until {@link #reset}. Pending events are counted and
+ * dropped as the JDK's keys do: a repeat of the last event, or a modification of a name whose
+ * last pending event is one, counts in that event; the 513th pending event replaces them all
+ * with one {@code OVERFLOW}, which counts the rest.
  */
 final class LayerWatchKey implements WatchKey {
   private static final int MAX_EVENTS = 512;
 
   private final LayerWatchService service;
   private final LayerPath dir;
-  private final String realPath;
+  private final long dirKey;
   private volatile Set<WatchEvent.Kind<?>> kinds;
   // @GuardedBy("this")
-  private List<Event<?>> events = new ArrayList<>();
+  private List<WatchEvent<?>> events = new ArrayList<>();
+  /** The pending modification of each name whose last pending event is one. */
+  // @GuardedBy("this")
+  private Map<Path, Event<?>> lastModifications = new HashMap<>();
+  // @GuardedBy("this")
   private boolean signalled;
   private volatile boolean valid = true;
 
-  LayerWatchKey(LayerWatchService service, LayerPath dir, String realPath,
+  LayerWatchKey(LayerWatchService service, LayerPath dir, long dirKey,
       Set<WatchEvent.Kind<?>> kinds) {
     this.service = service;
     this.dir = dir;
-    this.realPath = realPath;
+    this.dirKey = dirKey;
     this.kinds = Set.copyOf(kinds);
   }
 
-  String realPath() {
-    return realPath;
+  long dirKey() {
+    return dirKey;
   }
 
   void kinds(Set<WatchEvent.Kind<?>> kinds) {
@@ -47,23 +55,65 @@ final class LayerWatchKey implements WatchKey {
     if (!valid || !kinds.contains(kind)) {
       return;
     }
+    synchronized (this) {
+      add(kind, name);
+    }
+    queue();
+  }
+
+  // @GuardedBy("this")
+  private void add(WatchEvent.Kind<Path> kind, Path name) {
+    boolean modify = kind == StandardWatchEventKinds.ENTRY_MODIFY;
+    if (!events.isEmpty()) {
+      Event<?> last = (Event<?>) events.get(events.size() - 1);
+      if (last.kind == StandardWatchEventKinds.OVERFLOW
+          || (last.kind == kind && name.equals(last.context))) {
+        last.count++;
+        return;
+      }
+      if (modify) {
+        Event<?> pending = lastModifications.get(name);
+        if (pending != null) {
+          pending.count++;
+          return;
+        }
+      } else {
+        lastModifications.remove(name);
+      }
+      if (events.size() >= MAX_EVENTS) {
+        events = new ArrayList<>();
+        lastModifications = new HashMap<>();
+        events.add(new Event<>(StandardWatchEventKinds.OVERFLOW, null));
+        return;
+      }
+    }
+    Event<Path> event = new Event<>(kind, name);
+    if (modify) {
+      lastModifications.put(name, event);
+    }
+    events.add(event);
+  }
+
+  /** Queues this key unless it is queued already (signalled and not reset). */
+  private void queue() {
     boolean enqueue;
     synchronized (this) {
-      Event<?> last = events.isEmpty() ? null : events.get(events.size() - 1);
-      if (last != null && last.kind == kind && name.equals(last.context)) {
-        last.count++;
-      } else if (last != null && last.kind == StandardWatchEventKinds.OVERFLOW) {
-        last.count++;
-      } else if (events.size() >= MAX_EVENTS) {
-        events.add(new Event<>(StandardWatchEventKinds.OVERFLOW, null));
-      } else {
-        events.add(new Event<>(kind, name));
-      }
       enqueue = !signalled;
       signalled = true;
     }
     if (enqueue) {
       service.enqueue(this);
+    }
+  }
+
+  /**
+   * The directory is gone: the key is cancelled and queued, as the JDK's key when inotify drops
+   * the watch of a removed directory, so that a taker finds it and its {@link #reset} says so.
+   */
+  void gone() {
+    if (valid) {
+      cancel();
+      queue();
     }
   }
 
@@ -74,8 +124,9 @@ final class LayerWatchKey implements WatchKey {
 
   @Override
   public synchronized List<WatchEvent<?>> pollEvents() {
-    List<WatchEvent<?>> result = List.copyOf(events);
+    List<WatchEvent<?>> result = events; // the caller's to change, as the JDK's list
     events = new ArrayList<>();
+    lastModifications = new HashMap<>();
     return result;
   }
 
@@ -111,7 +162,7 @@ final class LayerWatchKey implements WatchKey {
   private static final class Event<T> implements WatchEvent<T> {
     private final WatchEvent.Kind<T> kind;
     private final T context;
-    private volatile int count = 1;
+    private volatile int count = 1; // counted under the key's lock
 
     Event(WatchEvent.Kind<T> kind, T context) {
       this.kind = kind;

@@ -21,19 +21,20 @@ import java.util.concurrent.TimeUnit;
  * A watch service of one layerfs file system: it reports the changes made through that file
  * system (this JVM's writes to the container), as inotify reports a directory's changes to the
  * JDK's Linux watch service; events are delivered when the change is made, with no polling. A
- * key watches the directory it was registered on, by its path at registration.
+ * key watches the directory it was registered on, by its file key: renamed, it is still watched;
+ * removed, its key is cancelled and queued.
  *
  * <p>Thread-safe: the file system signals from the threads that change it; keys queue here.
  */
 final class LayerWatchService implements WatchService {
   private final LayerFileSystem fs;
   private final LinkedBlockingDeque<WatchKey> ready = new LinkedBlockingDeque<>();
-  /** The valid keys by the real absolute path of their directory. */
-  private final Map<String, LayerWatchKey> keys = new ConcurrentHashMap<>();
+  /** The valid keys by the file key of their directory. */
+  private final Map<Long, LayerWatchKey> keys = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
   /** Put in the queue on close, to wake every waiting taker. */
-  private static final WatchKey CLOSE = new LayerWatchKey(null, null, null, Set.of());
+  private static final WatchKey CLOSE = new LayerWatchKey(null, null, 0, Set.of());
 
   LayerWatchService(LayerFileSystem fs) {
     this.fs = fs;
@@ -66,23 +67,30 @@ final class LayerWatchService implements WatchService {
     if (node.type() != io.layerfs.core.EntryType.DIRECTORY) {
       throw new NotDirectoryException(dir.toString());
     }
-    String real = node.path();
-    LayerWatchKey key = keys.compute(real, (k, old) -> {
+    LayerWatchKey key = keys.compute(node.fileKey(), (k, old) -> {
       if (old != null && old.isValid()) {
         old.kinds(kinds);
         return old;
       }
-      return new LayerWatchKey(this, dir, real, kinds);
+      return new LayerWatchKey(this, dir, k, kinds);
     });
     fs.watching(this);
     return key;
   }
 
-  /** A change of {@code name} in the directory whose real path is {@code dir}. */
-  void signal(String dir, String name, WatchEvent.Kind<java.nio.file.Path> kind) {
-    LayerWatchKey key = keys.get(dir);
+  /** A change of {@code name} in the directory whose file key is {@code dirKey}. */
+  void signal(long dirKey, String name, WatchEvent.Kind<java.nio.file.Path> kind) {
+    LayerWatchKey key = keys.get(dirKey);
     if (key != null) {
       key.signal(kind, fs.getPath(name));
+    }
+  }
+
+  /** The directory whose file key is {@code dirKey} was removed. */
+  void gone(long dirKey) {
+    LayerWatchKey key = keys.get(dirKey);
+    if (key != null) {
+      key.gone();
     }
   }
 
@@ -96,7 +104,7 @@ final class LayerWatchService implements WatchService {
   }
 
   void cancelled(LayerWatchKey key) {
-    keys.remove(key.realPath(), key);
+    keys.remove(key.dirKey(), key);
   }
 
   @Override

@@ -472,8 +472,7 @@ final class ContainerTree {
       }
       LayerNode n = lowerNode(k);
       UpperDir d = upper.newDir();
-      d.copyMeta(n);
-      d.lower = k.lower;
+      d.copyUpFrom(n, k.lower);
       b.dir(d);
       b.put(pu, k.name, d);
       k.up = d;

@@ -602,8 +602,7 @@ public final class Overlay implements Closeable, FileTree {
         LayerNode n = (LayerNode) s.obj;
         if (s.isDirectory()) {
           UpperDir d = upper.newDir();
-          d.copyMeta(n);
-          d.lower = s.dir.lower; // the redirect: it keeps showing the lower directory
+          d.copyUpFrom(n, s.dir.lower); // the redirect: it keeps showing the lower directory
           b.dir(d);
           moved = d;
         } else {

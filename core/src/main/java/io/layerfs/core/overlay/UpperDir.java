@@ -23,8 +23,28 @@ final class UpperDir extends UpperEntry {
    */
   final HashMap<String, UpperEntry> children = new HashMap<>();
 
+  /**
+   * The {@link io.layerfs.core.Node#fileKey} of the image directory this was copied up from, or
+   * {@link UpperFile#NO_IMAGE_KEY}: the directory keeps its identity through the copy-up, as
+   * overlayfs keeps its inode number, so that its locks and watches follow it. Not logged: a
+   * container opened again knows the directory by its own id.
+   */
+  long imageKey = UpperFile.NO_IMAGE_KEY;
+
   UpperDir(long id) {
     super(id);
+  }
+
+  /** Makes this the copy-up of the image directory {@code n}, showing the lower {@code lower}. */
+  void copyUpFrom(io.layerfs.core.Node n, String lower) {
+    copyMeta(n);
+    this.lower = lower;
+    imageKey = n.fileKey();
+  }
+
+  @Override
+  long fileKey() {
+    return imageKey != UpperFile.NO_IMAGE_KEY ? imageKey : super.fileKey();
   }
 
   /** {@link #children} in name order. */

@@ -6,6 +6,9 @@ import static java.nio.file.StandardCopyOption.ATOMIC_MOVE;
 import static java.nio.file.StandardCopyOption.COPY_ATTRIBUTES;
 import static java.nio.file.StandardCopyOption.REPLACE_EXISTING;
 import static java.nio.file.StandardOpenOption.APPEND;
+import static java.nio.file.StandardWatchEventKinds.ENTRY_CREATE;
+import static java.nio.file.StandardWatchEventKinds.ENTRY_DELETE;
+import static java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY;
 import static java.nio.file.StandardOpenOption.CREATE;
 import static java.nio.file.StandardOpenOption.CREATE_NEW;
 import static java.nio.file.StandardOpenOption.READ;
@@ -42,6 +45,8 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
 import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
@@ -722,12 +727,19 @@ abstract class AbstractWriteContractTest {
    */
   @Test
   void locksOfADirectoryFollowItThroughLinksChangesAndRenames() throws IOException {
-    Files.createDirectory(p("data/locking"));
-    Files.createSymbolicLink(p("data/locking-link"), p("data").relativize(p("data/locking")));
-    try (FileChannel image = FileChannel.open(p("data"), READ);
-        FileChannel own = FileChannel.open(p("data/locking"), READ);
-        FileChannel linked = FileChannel.open(p("data/locking-link"), READ)) {
+    Object key = Files.readAttributes(p("data"), BasicFileAttributes.class).fileKey();
+    try (FileChannel image = FileChannel.open(p("data"), READ)) {
       assertNotNull(image.tryLock(0, Long.MAX_VALUE, true));
+      Files.createDirectory(p("data/locking")); // the first write in the directory
+      assertEquals(key, Files.readAttributes(p("data"), BasicFileAttributes.class).fileKey());
+      Files.createSymbolicLink(p("data/locking-link"), p("data").relativize(p("data/locking")));
+      locksOfADirectoryFollowIt();
+    }
+  }
+
+  private void locksOfADirectoryFollowIt() throws IOException {
+    try (FileChannel own = FileChannel.open(p("data/locking"), READ);
+        FileChannel linked = FileChannel.open(p("data/locking-link"), READ)) {
       FileLock first = own.tryLock(0, 10, true);
       assertNotNull(first);
       assertThrows(OverlappingFileLockException.class, () -> linked.tryLock(5, 1, true));
@@ -859,8 +871,15 @@ abstract class AbstractWriteContractTest {
 
   @Test
   void deleteANonEmptyDirectoryFails() throws IOException {
-    for (String dir : List.of("data/nested", "many", "opaque", "etc/was-file", "")) {
+    for (String dir : List.of("data/nested", "many", "opaque", "etc/was-file")) {
       fails(DirectoryNotEmptyException.class, () -> Files.delete(p(dir)));
+    }
+    if (p("").getParent() == null) { // a file system's root is busy (EBUSY) before anything
+      FileSystemException x = assertThrows(FileSystemException.class,
+          () -> Files.delete(p("")));
+      assertEquals("Device or resource busy", x.getReason());
+    } else {
+      fails(DirectoryNotEmptyException.class, () -> Files.delete(p("")));
     }
     fails(DirectoryNotEmptyException.class, () -> Files.deleteIfExists(p("data/nested/a")));
     assertEquals(List.of("a"), names("data/nested"));
@@ -1549,6 +1568,59 @@ abstract class AbstractWriteContractTest {
     fails(FileSystemException.class, () -> view.delete("b" + longest));
     assertEquals(List.of(longest), view.list());
     assertArrayEquals(data(3, 1), read(view, longest));
+  }
+
+  /**
+   * rmdir(2) and rename(2) refuse a last name {@code .}, {@code ..} or {@code /} whatever it
+   * names (EINVAL, ENOTEMPTY, EBUSY), so such a path never removes or renames the directory it
+   * names; and link(2)'s and rename(2)'s errors name both paths, as the JDK's do.
+   */
+  @Test
+  void dotNamesAreNeitherRemovedNorMovedAndBothPathsAreNamed() throws IOException {
+    Path e = p("data/dots/e");
+    Files.createDirectories(e);
+    Path f = p("data/dots/f");
+    Files.writeString(f, "f");
+    Path z = p("data/dots/z");
+    FileSystemException x = assertThrows(FileSystemException.class,
+        () -> Files.delete(e.resolve(".")));
+    assertEquals("Invalid argument", x.getReason());
+    assertEquals(e.resolve(".").toString(), x.getFile());
+    assertThrows(DirectoryNotEmptyException.class, () -> Files.delete(e.resolve("..")));
+    assertThrows(NoSuchFileException.class, () -> Files.delete(p("data/dots/nope/.")));
+    x = assertThrows(FileSystemException.class,
+        () -> Files.delete(e.getFileSystem().getPath("/")));
+    assertEquals("Device or resource busy", x.getReason());
+    for (java.nio.file.CopyOption[] options : List.of(new java.nio.file.CopyOption[0],
+        new java.nio.file.CopyOption[] {ATOMIC_MOVE})) {
+      x = assertThrows(FileSystemException.class, () -> Files.move(e.resolve("."), z, options));
+      assertEquals("Device or resource busy", x.getReason());
+      assertEquals(z.toString(), x.getOtherFile());
+      if (options.length == 0) {
+        Files.move(e.resolve("."), e); // one directory: the JDK finds nothing to do
+      } else {
+        assertThrows(FileSystemException.class, () -> Files.move(e.resolve("."), e, options));
+      }
+    }
+    assertThrows(FileAlreadyExistsException.class, () -> Files.move(f, e.resolve("..")));
+    assertThrows(DirectoryNotEmptyException.class,
+        () -> Files.move(f, e.resolve(".."), REPLACE_EXISTING));
+    x = assertThrows(FileSystemException.class,
+        () -> Files.move(f, e.resolve("."), ATOMIC_MOVE));
+    assertEquals("Device or resource busy", x.getReason());
+    assertTrue(Files.isDirectory(e));
+    assertFalse(Files.exists(z, NOFOLLOW_LINKS));
+    assertEquals("f", Files.readString(f));
+    NoSuchFileException missing = assertThrows(NoSuchFileException.class,
+        () -> Files.move(p("data/dots/nope"), z, ATOMIC_MOVE));
+    assertEquals(z.toString(), missing.getOtherFile());
+    FileAlreadyExistsException taken = assertThrows(FileAlreadyExistsException.class,
+        () -> Files.createLink(f, p("data/one")));
+    assertEquals(f.toString(), taken.getFile());
+    assertEquals(p("data/one").toString(), taken.getOtherFile());
+    missing = assertThrows(NoSuchFileException.class,
+        () -> Files.createLink(p("data/dots/nope/l"), f));
+    assertEquals(f.toString(), missing.getOtherFile());
   }
 
   /**
@@ -2489,6 +2561,122 @@ abstract class AbstractWriteContractTest {
       fails(java.nio.file.ClosedWatchServiceException.class, () -> w.poll());
       fails(java.nio.file.ClosedWatchServiceException.class, () -> w.take());
     }
+  }
+
+  /**
+   * A watched directory removed ends its key, which is queued so that a taker learns it: its
+   * last events, then {@code reset} false; so does one replaced by a directory moved onto it.
+   */
+  @Test
+  void aWatchKeyEndsWithItsDirectory() throws Exception {
+    Files.createDirectories(p("data/w"));
+    Files.createFile(p("data/w/f"));
+    Files.createDirectory(p("data/x"));
+    Files.createDirectory(p("data/y"));
+    try (WatchService w = p("data").getFileSystem().newWatchService()) {
+      WatchKey key = p("data/w").register(w, ENTRY_CREATE, ENTRY_DELETE, ENTRY_MODIFY);
+      Files.delete(p("data/w/f"));
+      Files.delete(p("data/w"));
+      assertEquals(List.of("ENTRY_DELETE f x1"), nextEvents(w, key));
+      assertFalse(key.isValid());
+      assertFalse(key.reset());
+      WatchKey replaced = p("data/x").register(w, ENTRY_CREATE, ENTRY_DELETE, ENTRY_MODIFY);
+      Files.move(p("data/y"), p("data/x"), ATOMIC_MOVE);
+      assertEquals(List.of(), nextEvents(w, replaced));
+      assertFalse(replaced.isValid());
+      assertNull(w.poll(200, TimeUnit.MILLISECONDS));
+    }
+  }
+
+  /** A key follows its directory through a rename, as an inotify watch follows its inode. */
+  @Test
+  void aWatchKeyFollowsItsDirectoryThroughARename() throws Exception {
+    Files.createDirectories(p("data/w"));
+    try (WatchService w = p("data").getFileSystem().newWatchService()) {
+      WatchKey key = p("data/w").register(w, ENTRY_CREATE, ENTRY_DELETE, ENTRY_MODIFY);
+      Files.move(p("data/w"), p("data/v"));
+      Files.createFile(p("data/v/f"));
+      assertEquals(List.of("ENTRY_CREATE f x1"), nextEvents(w, key));
+      assertTrue(key.isValid());
+      assertEquals(p("data/w"), key.watchable());
+      WatchKey image = p("data/nested").register(w, ENTRY_CREATE, ENTRY_DELETE, ENTRY_MODIFY);
+      Files.move(p("data/nested"), p("data/moved"));
+      Files.createFile(p("data/moved/f"));
+      assertEquals(List.of("ENTRY_CREATE f x1"), nextEvents(w, image));
+    }
+  }
+
+  /**
+   * A name's modification counts in its last pending one, as the JDK's keys count it; a write
+   * of nothing is no modification (and no new time), as Linux's {@code write(2)} of no bytes.
+   */
+  @Test
+  void aWatchKeyCountsAModificationInTheLastPendingOne() throws Exception {
+    Files.createDirectories(p("data/w"));
+    Files.writeString(p("data/w/f"), "x");
+    Files.setLastModifiedTime(p("data/w/f"), FileTime.fromMillis(0));
+    try (WatchService w = p("data").getFileSystem().newWatchService()) {
+      WatchKey key = p("data/w").register(w, ENTRY_CREATE, ENTRY_DELETE, ENTRY_MODIFY);
+      try (FileChannel c = FileChannel.open(p("data/w/f"), WRITE)) {
+        c.write(ByteBuffer.allocate(0));
+        c.write(ByteBuffer.allocate(0), 5);
+        assertEquals(0, Files.getLastModifiedTime(p("data/w/f")).toMillis());
+        c.write(ByteBuffer.wrap(new byte[] {1}));
+      }
+      Files.createFile(p("data/w/g"));
+      Files.setLastModifiedTime(p("data/w/f"), FileTime.fromMillis(0));
+      assertEquals(List.of("ENTRY_MODIFY f x2", "ENTRY_CREATE g x1"), nextEvents(w, key));
+    }
+  }
+
+  /** A copy creates its target and then writes it, as the JDK's copy does, if it has bytes. */
+  @Test
+  void aWatchKeySeesACopyCreateAndWrite() throws Exception {
+    Files.createDirectories(p("data/w"));
+    try (WatchService w = p("data").getFileSystem().newWatchService()) {
+      WatchKey key = p("data/w").register(w, ENTRY_CREATE, ENTRY_DELETE, ENTRY_MODIFY);
+      Files.copy(p("data/one"), p("data/w/copy"));
+      Files.copy(p("data/empty"), p("data/w/copied-empty"));
+      assertEquals(List.of("ENTRY_CREATE copy x1", "ENTRY_MODIFY copy x1",
+          "ENTRY_CREATE copied-empty x1"), nextEvents(w, key));
+    }
+  }
+
+  /**
+   * The 513th pending event replaces them all with one {@code OVERFLOW} that counts the rest, as
+   * the JDK's keys do; the list of events polled is the caller's to change.
+   */
+  @Test
+  void aWatchKeyOverflowsAsTheJdks() throws Exception {
+    Files.createDirectories(p("data/w"));
+    try (WatchService w = p("data").getFileSystem().newWatchService()) {
+      WatchKey key = p("data/w").register(w, ENTRY_CREATE, ENTRY_DELETE, ENTRY_MODIFY);
+      for (int i = 0; i < 600; i++) {
+        Files.createFile(p("data/w/n" + i));
+      }
+      assertEquals(List.of("OVERFLOW null x88"), nextEvents(w, key));
+      Files.delete(p("data/w/n0"));
+      assertNotNull(w.poll(10, TimeUnit.SECONDS));
+      List<java.nio.file.WatchEvent<?>> events = key.pollEvents();
+      events.clear();
+      assertTrue(key.reset());
+    }
+  }
+
+  /**
+   * The events of the key {@code w} queues next, which must be {@code key}, as "KIND name xN":
+   * taken a moment after it is queued, for the host's inotify reports arrive one by one.
+   */
+  private static List<String> nextEvents(WatchService w, WatchKey key) throws Exception {
+    WatchKey queued = w.poll(10, TimeUnit.SECONDS);
+    assertEquals(key, queued);
+    Thread.sleep(300);
+    List<String> seen = new ArrayList<>();
+    for (java.nio.file.WatchEvent<?> e : queued.pollEvents()) {
+      seen.add(e.kind().name() + " " + e.context() + " x" + e.count());
+    }
+    queued.reset();
+    return seen;
   }
 
   // ---------------------------------------------------------------- NIO clients
