@@ -512,6 +512,10 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       throw new IllegalArgumentException(options.contains(StandardOpenOption.READ)
           ? "READ + APPEND not allowed" : "APPEND + TRUNCATE_EXISTING not allowed"); // the JDK's
     }
+    if (write && options.contains(StandardOpenOption.CREATE_NEW) && ".".equals(specialName(p))) {
+      // the JDK's channel factory says EEXIST of a last name "." before it asks the kernel
+      throw new java.nio.file.FileAlreadyExistsException(p.toString());
+    }
     if (write) {
       p.fs().writable(p);
     }
@@ -857,6 +861,8 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
         throw refusedRemoval(t, special);
       }
     }
+    realSource(s, t); // rename(2) finds both parents first
+    checkTargetParent(s, t);
     throw new java.nio.file.FileSystemException(s.toString(), t.toString(),
         "Device or resource busy");
   }

@@ -1587,7 +1587,11 @@ abstract class AbstractWriteContractTest {
     assertEquals("Invalid argument", x.getReason());
     assertEquals(e.resolve(".").toString(), x.getFile());
     assertThrows(DirectoryNotEmptyException.class, () -> Files.delete(e.resolve("..")));
-    assertThrows(NoSuchFileException.class, () -> Files.delete(p("data/dots/nope/.")));
+    NoSuchFileException missing = assertThrows(NoSuchFileException.class,
+        () -> Files.delete(p("data/dots/nope/.")));
+    assertThrows(FileAlreadyExistsException.class, () -> Files.createFile(f.resolve(".")));
+    assertThrows(FileAlreadyExistsException.class,
+        () -> Files.newByteChannel(p("data/dots/nope/."), CREATE_NEW, WRITE));
     x = assertThrows(FileSystemException.class,
         () -> Files.delete(e.getFileSystem().getPath("/")));
     assertEquals("Device or resource busy", x.getReason());
@@ -1602,6 +1606,9 @@ abstract class AbstractWriteContractTest {
         assertThrows(FileSystemException.class, () -> Files.move(e.resolve("."), e, options));
       }
     }
+    missing = assertThrows(NoSuchFileException.class,
+        () -> Files.move(e, p("data/dots/nope/.")));
+    assertEquals(p("data/dots/nope/.").toString(), missing.getOtherFile());
     assertThrows(FileAlreadyExistsException.class, () -> Files.move(f, e.resolve("..")));
     assertThrows(DirectoryNotEmptyException.class,
         () -> Files.move(f, e.resolve(".."), REPLACE_EXISTING));
@@ -1611,7 +1618,7 @@ abstract class AbstractWriteContractTest {
     assertTrue(Files.isDirectory(e));
     assertFalse(Files.exists(z, NOFOLLOW_LINKS));
     assertEquals("f", Files.readString(f));
-    NoSuchFileException missing = assertThrows(NoSuchFileException.class,
+    missing = assertThrows(NoSuchFileException.class,
         () -> Files.move(p("data/dots/nope"), z, ATOMIC_MOVE));
     assertEquals(z.toString(), missing.getOtherFile());
     FileAlreadyExistsException taken = assertThrows(FileAlreadyExistsException.class,
