@@ -61,6 +61,9 @@ final class LayerAsyncFileChannel extends AsynchronousFileChannel {
     if (!writing) {
       throw new NonWritableChannelException();
     }
+    if (!isOpen()) {
+      throw new AsynchronousCloseException(); // what the JDK's truncate says once closed
+    }
     channel.truncate(size);
     return this;
   }
@@ -76,14 +79,44 @@ final class LayerAsyncFileChannel extends AsynchronousFileChannel {
     if (handler == null) {
       throw new NullPointerException("'handler' is null");
     }
-    checkLock(shared);
-    submit(() -> new Lock(this, channel.lock(position, size, shared)), attachment, handler);
+    takeLock(position, size, shared, attachment, handler);
   }
 
   @Override
   public Future<FileLock> lock(long position, long size, boolean shared) {
+    return takeLock(position, size, shared, null, null);
+  }
+
+  /**
+   * A lock as the JDK's channel takes one: a closed channel fails it, a bad range and a range
+   * overlapping one this JVM holds throw at once (the JDK adds the lock to its table in the
+   * caller's thread); a lock another process holds is waited for on the executor.
+   */
+  private <A> Future<FileLock> takeLock(long position, long size, boolean shared, A attachment,
+      CompletionHandler<FileLock, ? super A> handler) {
     checkLock(shared);
-    return submit(() -> new Lock(this, channel.lock(position, size, shared)), null, null);
+    if (!isOpen()) {
+      return completeNow(null, new ClosedChannelException(), attachment, handler);
+    }
+    if (position < 0) {
+      throw new IllegalArgumentException("Negative position");
+    }
+    if (size < 0) {
+      throw new IllegalArgumentException("Negative size");
+    }
+    if (position + size < 0) {
+      throw new IllegalArgumentException("Negative position + size");
+    }
+    FileLock now = null;
+    try {
+      now = channel.tryLock(position, size, shared);
+    } catch (IOException e) {
+      // the task's lock reports it
+    }
+    if (now != null) {
+      return completeNow(new Lock(this, now), null, attachment, handler);
+    }
+    return submit(() -> new Lock(this, channel.lock(position, size, shared)), attachment, handler);
   }
 
   @Override
@@ -164,12 +197,17 @@ final class LayerAsyncFileChannel extends AsynchronousFileChannel {
   /** Nothing to transfer, or closed: 0 or {@link ClosedChannelException}, without waiting. */
   private <A> Future<Integer> completeNow(A attachment,
       CompletionHandler<Integer, ? super A> handler) {
-    Throwable failure = isOpen() ? null : new ClosedChannelException();
+    return completeNow(0, isOpen() ? null : new ClosedChannelException(), attachment, handler);
+  }
+
+  /** {@code value}, or {@code failure} if not null, known now: no task waits for it. */
+  private <V, A> Future<V> completeNow(V value, Throwable failure, A attachment,
+      CompletionHandler<V, ? super A> handler) {
     if (handler == null) {
-      return failure == null ? CompletableFuture.completedFuture(0)
+      return failure == null ? CompletableFuture.completedFuture(value)
           : CompletableFuture.failedFuture(failure);
     }
-    executor.execute(() -> complete(handler, attachment, 0, failure));
+    executor.execute(() -> complete(handler, attachment, value, failure));
     return null;
   }
 

@@ -760,6 +760,43 @@ abstract class AbstractWriteContractTest {
     }
   }
 
+  /**
+   * An asynchronous lock's range, and an overlap with a lock this JVM holds, are checked in the
+   * caller's thread, as the JDK's channel adds the lock to its table there; once the channel is
+   * closed, a lock fails with {@code ClosedChannelException} and a truncate says
+   * {@code AsynchronousCloseException}, as the JDK's.
+   */
+  @Test
+  void anAsynchronousLockChecksItsRangeAndOverlapAtOnce() throws Exception {
+    Path file = p("data/async-lock");
+    try (AsynchronousFileChannel ch = AsynchronousFileChannel.open(file, CREATE_NEW, READ,
+        WRITE)) {
+      assertEquals("Negative position",
+          assertThrows(IllegalArgumentException.class, () -> ch.lock(-1, 1, true)).getMessage());
+      assertEquals("Negative size",
+          assertThrows(IllegalArgumentException.class, () -> ch.lock(0, -1, false)).getMessage());
+      assertEquals("Negative position + size", assertThrows(IllegalArgumentException.class,
+          () -> ch.lock(Long.MAX_VALUE, 2, true)).getMessage());
+      FileLock held = ch.lock(0, 10, false).get();
+      assertThrows(OverlappingFileLockException.class, () -> ch.lock(5, 10, false));
+      assertThrows(OverlappingFileLockException.class, () -> ch.lock(5, 10, false, null,
+          new CompletionHandler<FileLock, Object>() {
+            @Override
+            public void completed(FileLock lock, Object attachment) {}
+
+            @Override
+            public void failed(Throwable e, Object attachment) {}
+          }));
+      held.release();
+      ch.lock(5, 10, false).get().release();
+    }
+    AsynchronousFileChannel closed = AsynchronousFileChannel.open(file, READ, WRITE);
+    closed.close();
+    ExecutionException e = assertThrows(ExecutionException.class, () -> closed.lock().get());
+    assertEquals(ClosedChannelException.class, e.getCause().getClass());
+    assertThrows(java.nio.channels.AsynchronousCloseException.class, () -> closed.truncate(0));
+  }
+
   @Test
   void anAsynchronousFileChannelReadsWritesAndLocksAsTheJdks() throws Exception {
     try (AsynchronousFileChannel ch = AsynchronousFileChannel.open(p("data/async"), CREATE_NEW,
