@@ -195,9 +195,15 @@ public interface FileTree extends Closeable {
     throw new ReadOnlyFileSystemException();
   }
 
-  /** Sets the times given; -1 leaves one unchanged. */
-  default void setTimes(String absPath, boolean follow, long mtimeNanosOrMinus1,
-      long atimeNanosOrMinus1) throws IOException {
+  /**
+   * The time {@link #setTimes} leaves as it is: a value no {@code FileTime} of this millennium
+   * has (-1, used before, is 1969-12-31T23:59:59.999999999Z, a time one may set).
+   */
+  long TIME_UNCHANGED = Long.MIN_VALUE;
+
+  /** Sets the times given, in nanoseconds since the epoch; {@link #TIME_UNCHANGED} leaves one. */
+  default void setTimes(String absPath, boolean follow, long mtimeNanos, long atimeNanos)
+      throws IOException {
     throw new ReadOnlyFileSystemException();
   }
 

@@ -132,6 +132,9 @@ final class LayerAttributeViews {
     int colon = attributes.indexOf(':');
     String view = colon < 0 ? "basic" : attributes.substring(0, colon);
     String names = colon < 0 ? attributes : attributes.substring(colon + 1);
+    if (view.isEmpty()) {
+      throw new IllegalArgumentException(attributes); // the JDK's word for no view name
+    }
     if (view.equals("user")) {
       return readUser(names, new LayerUserAttributeView(source, null, true));
     }

@@ -2,6 +2,7 @@ package io.layerfs.provider;
 
 import static java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY;
 
+import io.layerfs.core.FileTree;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.FileSystemException;
@@ -66,6 +67,9 @@ final class LayerAttributes {
     int colon = attribute.indexOf(':');
     String view = colon < 0 ? "basic" : attribute.substring(0, colon);
     String name = colon < 0 ? attribute : attribute.substring(colon + 1);
+    if (view.isEmpty()) {
+      throw new IllegalArgumentException(attribute); // the JDK's word for no view name
+    }
     switch (view) {
       case "basic", "posix", "unix", "owner" -> setStandard(p, view, name, value, follow);
       case "user" -> setXattr(p, follow, name, bytes(value));
@@ -126,9 +130,14 @@ final class LayerAttributes {
     if (mtime == null && atime == null) {
       return;
     }
-    long m = mtime == null ? -1 : mtime.to(TimeUnit.NANOSECONDS);
-    long a = atime == null ? -1 : atime.to(TimeUnit.NANOSECONDS);
+    long m = mtime == null ? FileTree.TIME_UNCHANGED : nanos(mtime);
+    long a = atime == null ? FileTree.TIME_UNCHANGED : nanos(atime);
     p.fs().change(p, (c, abs) -> c.setTimes(abs, follow, m, a), ENTRY_MODIFY);
+  }
+
+  /** {@code t} in nanoseconds, as {@code FileTime} saturates them, one above "unchanged". */
+  private static long nanos(FileTime t) {
+    return Math.max(t.to(TimeUnit.NANOSECONDS), FileTree.TIME_UNCHANGED + 1);
   }
 
   static void setMode(LayerPath p, boolean follow, int mode) throws IOException {

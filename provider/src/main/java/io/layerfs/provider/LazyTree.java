@@ -346,9 +346,9 @@ final class LazyTree implements FileTree {
   }
 
   @Override
-  public void setTimes(String absPath, boolean follow, long mtimeNanosOrMinus1,
-      long atimeNanosOrMinus1) throws IOException {
-    full().setTimes(absPath, follow, mtimeNanosOrMinus1, atimeNanosOrMinus1);
+  public void setTimes(String absPath, boolean follow, long mtimeNanos, long atimeNanos)
+      throws IOException {
+    full().setTimes(absPath, follow, mtimeNanos, atimeNanos);
   }
 
   @Override

@@ -726,19 +726,19 @@ final class DirTree implements FileTree {
   }
 
   @Override
-  public void setTimes(String absPath, boolean follow, long mtimeNanosOrMinus1,
-      long atimeNanosOrMinus1) throws IOException {
+  public void setTimes(String absPath, boolean follow, long mtimeNanos, long atimeNanos)
+      throws IOException {
     List<String> names = names(absPath);
     try (Dir parent = names.isEmpty() ? null : dirOrThrow(absPath, names, names.size() - 1)) {
       BasicFileAttributeView view = names.isEmpty()
           ? rootStream.getFileAttributeView(BasicFileAttributeView.class)
           : parent.stream.getFileAttributeView(name(names), BasicFileAttributeView.class,
               LinkOption.NOFOLLOW_LINKS);
-      boolean nanos = mtimeNanosOrMinus1 % 1000 != 0 || atimeNanosOrMinus1 % 1000 != 0;
+      boolean nanos = mtimeNanos % 1000 != 0 || atimeNanos % 1000 != 0;
       Object key = view.readAttributes().fileKey();
       boolean link = view.readAttributes().isSymbolicLink();
       if (!link && !nanos) {
-        view.setTimes(time(mtimeNanosOrMinus1), time(atimeNanosOrMinus1), null);
+        view.setTimes(time(mtimeNanos), time(atimeNanos), null);
         return;
       }
       // the relative call opens the file (a link cannot be) and sets microseconds only: by
@@ -749,7 +749,7 @@ final class DirTree implements FileTree {
       if (!java.util.Objects.equals(byPath.readAttributes().fileKey(), key)) {
         throw new FileSystemException(absPath, null, "changed while its times were set");
       }
-      byPath.setTimes(time(mtimeNanosOrMinus1), time(atimeNanosOrMinus1), null);
+      byPath.setTimes(time(mtimeNanos), time(atimeNanos), null);
     }
   }
 
@@ -1199,7 +1199,7 @@ final class DirTree implements FileTree {
     return t == null ? 0 : t.to(TimeUnit.NANOSECONDS);
   }
 
-  private static FileTime time(long nanosOrMinus1) {
-    return nanosOrMinus1 == -1 ? null : FileTime.from(nanosOrMinus1, TimeUnit.NANOSECONDS);
+  private static FileTime time(long nanos) {
+    return nanos == TIME_UNCHANGED ? null : FileTime.from(nanos, TimeUnit.NANOSECONDS);
   }
 }

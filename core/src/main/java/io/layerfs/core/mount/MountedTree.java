@@ -889,11 +889,11 @@ public final class MountedTree implements FileTree {
   }
 
   @Override
-  public void setTimes(String absPath, boolean follow, long mtimeNanosOrMinus1,
-      long atimeNanosOrMinus1) throws IOException {
+  public void setTimes(String absPath, boolean follow, long mtimeNanos, long atimeNanos)
+      throws IOException {
     Where w = existing(absPath, follow);
     try {
-      treeOf(w).setTimes(pathIn(w), false, mtimeNanosOrMinus1, atimeNanosOrMinus1);
+      treeOf(w).setTimes(pathIn(w), false, mtimeNanos, atimeNanos);
     } catch (FileSystemException e) {
       throw PathErrors.named(e, absPath); // the mount's tree names its own path
     }

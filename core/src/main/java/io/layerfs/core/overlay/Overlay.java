@@ -665,14 +665,14 @@ public final class Overlay implements Closeable, FileTree {
   }
 
   /** Sets modification and access times; -1 keeps one. */
-  public void setTimes(String absPath, boolean follow, long mtimeNanosOrMinus1,
-      long atimeNanosOrMinus1) throws IOException {
+  public void setTimes(String absPath, boolean follow, long mtimeNanos, long atimeNanos)
+      throws IOException {
     changeMeta(absPath, follow, e -> {
-      if (mtimeNanosOrMinus1 != -1) {
-        e.mtime = mtimeNanosOrMinus1;
+      if (mtimeNanos != TIME_UNCHANGED) {
+        e.mtime = mtimeNanos;
       }
-      if (atimeNanosOrMinus1 != -1) {
-        e.atime = atimeNanosOrMinus1;
+      if (atimeNanos != TIME_UNCHANGED) {
+        e.atime = atimeNanos;
       }
     });
   }

@@ -697,9 +697,9 @@ public final class Container implements FileTree {
   }
 
   @Override
-  public void setTimes(String absPath, boolean follow, long mtimeNanosOrMinus1,
-      long atimeNanosOrMinus1) throws IOException {
-    files.setTimes(absPath, follow, mtimeNanosOrMinus1, atimeNanosOrMinus1);
+  public void setTimes(String absPath, boolean follow, long mtimeNanos, long atimeNanos)
+      throws IOException {
+    files.setTimes(absPath, follow, mtimeNanos, atimeNanos);
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.layerfs.core.container;
 
+import static io.layerfs.core.FileTree.TIME_UNCHANGED;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -173,8 +174,8 @@ class ContainerCommitTest {
           StandardOpenOption.WRITE);
       c.createSymbolicLink("/d1/longlink", "t".repeat(200));
       c.setXattr(unicode, false, "user.bin", binary);
-      c.setTimes(unicode, false, 1_700_000_000_123_456_789L, -1);
-      c.setTimes(longName, false, -1_500_000_000L, -1);
+      c.setTimes(unicode, false, 1_700_000_000_123_456_789L, TIME_UNCHANGED);
+      c.setTimes(longName, false, -1_500_000_000L, TIME_UNCHANGED);
       c.setOwner(longName, false, 3_000_000, 4_000_000);
       c.setMode("/", false, 0700);
       assertSameTree(store, layers, c, c.commit("pax", CommitOptions.defaults(), Progress.NONE));
@@ -260,7 +261,8 @@ class ContainerCommitTest {
       case 7 -> c.createLink(p, q);
       case 8 -> c.setMode(p, false, r.nextInt(07777 + 1));
       case 9 -> c.setOwner(p, false, r.nextInt(70_000), r.nextInt(70_000));
-      case 10 -> c.setTimes(p, false, r.nextLong() % 4_000_000_000_000_000_000L, -1);
+      case 10 -> c.setTimes(p, false, r.nextLong() % 4_000_000_000_000_000_000L,
+          TIME_UNCHANGED);
       case 11 -> c.setXattr(p, false, "user.k" + r.nextInt(3), data.length > 60
           ? java.util.Arrays.copyOf(data, 60) : data);
       case 12 -> {

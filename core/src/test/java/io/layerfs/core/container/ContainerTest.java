@@ -1,5 +1,6 @@
 package io.layerfs.core.container;
 
+import static io.layerfs.core.FileTree.TIME_UNCHANGED;
 import static io.layerfs.core.container.ContainerFixture.opts;
 import static io.layerfs.core.container.ContainerFixture.read;
 import static io.layerfs.core.container.ContainerFixture.readString;
@@ -412,7 +413,7 @@ class ContainerTest {
   void metadataChangesCopyNoData() throws IOException {
     c.setMode("/big", true, 0600);
     c.setOwner("/big", true, 1000, -1);
-    c.setTimes("/big", true, 1_000_000_000L, -1);
+    c.setTimes("/big", true, 1_000_000_000L, TIME_UNCHANGED);
     c.setXattr("/big", true, "user.k", "v".getBytes(StandardCharsets.UTF_8));
     assertEquals(0, c.upperBytesWritten());
     Node n = c.lookup("/big", false);

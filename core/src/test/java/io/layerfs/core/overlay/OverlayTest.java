@@ -1,5 +1,6 @@
 package io.layerfs.core.overlay;
 
+import static io.layerfs.core.FileTree.TIME_UNCHANGED;
 import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 import static java.nio.file.StandardOpenOption.APPEND;
 import static java.nio.file.StandardOpenOption.CREATE;
@@ -433,10 +434,10 @@ class OverlayTest {
   @Test
   void setTimesKeepsATimeGivenAsMinusOne() throws IOException {
     ov.setTimes("/etc/hosts", false, 5000, 6000);
-    ov.setTimes("/etc/hosts", false, -1, 7000);
+    ov.setTimes("/etc/hosts", false, TIME_UNCHANGED, 7000);
     assertEquals(5000, ov.lookup("/etc/hosts", false).mtimeNanos());
     assertEquals(7000, ov.lookup("/etc/hosts", false).atimeNanos());
-    ov.setTimes("/etc/hosts", false, 8000, -1);
+    ov.setTimes("/etc/hosts", false, 8000, TIME_UNCHANGED);
     assertEquals(8000, ov.lookup("/etc/hosts", false).mtimeNanos());
     assertEquals(7000, ov.lookup("/etc/hosts", false).atimeNanos());
   }

@@ -1,5 +1,6 @@
 package io.layerfs.core.overlay;
 
+import static io.layerfs.core.FileTree.TIME_UNCHANGED;
 import static java.nio.file.StandardOpenOption.CREATE;
 import static java.nio.file.StandardOpenOption.READ;
 import static java.nio.file.StandardOpenOption.WRITE;
@@ -333,7 +334,7 @@ class UpperLayerTest {
     try (FileHandle h = ov.open("/f", Set.of(WRITE, CREATE), 0644)) {
       h.write(ByteBuffer.allocate(10), 0);
     }
-    ov.setTimes("/f", false, 5_000_000_000L, -1);
+    ov.setTimes("/f", false, 5_000_000_000L, TIME_UNCHANGED);
     try (FileHandle h = ov.open("/f", Set.of(WRITE), 0)) {
       h.write(ByteBuffer.allocate(10), 10); // new size and mtime, logged as the handle closes
     }

@@ -932,10 +932,13 @@ abstract class AbstractReadOnlyContractTest {
   void unknownAttributeNamesAndViews() {
     Path one = p("data/one");
     for (String bad : List.of("basic:nosuch", "posix:nosuch", "unix:nosuch", "posix:mode",
-        "basic:permissions", "basic:size,nosuch", "nosuch", "owner:size")) {
+        "basic:permissions", "basic:size,nosuch", "nosuch", "owner:size", ":", ":size")) {
       assertThrowsExactly(IllegalArgumentException.class, () -> Files.readAttributes(one, bad),
           bad);
     }
+    IllegalArgumentException noView = assertThrowsExactly(IllegalArgumentException.class,
+        () -> Files.setAttribute(one, ":lastModifiedTime", null));
+    assertEquals(":lastModifiedTime", noView.getMessage()); // the JDK's, before any write
     assertThrowsExactly(IllegalArgumentException.class, () -> Files.getAttribute(one, "unix:x"));
     for (String bad : List.of("nosuchview:size", "nosuchview:*", "layerx:index")) {
       assertThrowsExactly(UnsupportedOperationException.class,

@@ -77,11 +77,14 @@ class LayerFsWriteContractTest extends AbstractWriteContractTest {
   void timesBefore1970KeepTheirFractionOfASecond() throws IOException {
     FileTime before = FileTime.from(Instant.ofEpochSecond(-2, 500_000_000)); // -1.5 s
     FileTime longBefore = FileTime.from(Instant.ofEpochSecond(-1_500_001, 750_000_000));
+    FileTime nanoBefore = FileTime.from(-1, java.util.concurrent.TimeUnit.NANOSECONDS);
     Files.setLastModifiedTime(p("data/one"), before);
     Files.setLastModifiedTime(p("data/nested"), longBefore);
+    Files.setLastModifiedTime(p("data/empty"), nanoBefore); // once taken for "no change"
     reopen();
     assertEquals(before, Files.getLastModifiedTime(p("data/one")));
     assertEquals(longBefore, Files.getLastModifiedTime(p("data/nested")));
+    assertEquals(nanoBefore, Files.getLastModifiedTime(p("data/empty")));
   }
 
   /**
