@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerfs.core.Digest;
+import io.layerfs.core.EntryType;
 import io.layerfs.core.FileHandle;
 import io.layerfs.core.Image;
 import io.layerfs.core.Node;
@@ -331,6 +332,29 @@ class ContainerTest {
     assertEquals(List.of("sub"), c.list("/d1"));
     write(c, "/d1/a", "again");
     assertEquals("again", readString(c, "/d1/a"));
+  }
+
+  /**
+   * A last name ".", ".." or the root is never the directory it names: rmdir(2) and rename(2)
+   * refuse it (EINVAL, ENOTEMPTY, EBUSY), and so does the Java API, which once removed an empty
+   * directory given as "DIR/.".
+   */
+  @Test
+  void dotNamesAreNeitherRemovedNorMoved() throws IOException {
+    c.createDirectory("/empty", 0755);
+    java.nio.file.FileSystemException e =
+        assertThrows(java.nio.file.FileSystemException.class, () -> c.delete("/empty/."));
+    assertEquals("Invalid argument", e.getReason());
+    assertThrows(DirectoryNotEmptyException.class, () -> c.delete("/empty/.."));
+    assertEquals("Device or resource busy",
+        assertThrows(java.nio.file.FileSystemException.class, () -> c.delete("/")).getReason());
+    assertThrows(NoSuchFileException.class, () -> c.delete("/missing/."));
+    assertEquals("Device or resource busy", assertThrows(java.nio.file.FileSystemException.class,
+        () -> c.move("/empty/./", "/moved", false)).getReason());
+    assertThrows(java.nio.file.FileSystemException.class,
+        () -> c.move("/d1/a", "/empty/..", true, true));
+    assertEquals(EntryType.DIRECTORY, c.lookup("/empty", false).type());
+    assertEquals(EntryType.FILE, c.lookup("/d1/a", false).type());
   }
 
   @Test
