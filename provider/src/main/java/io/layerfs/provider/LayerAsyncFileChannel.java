@@ -108,10 +108,12 @@ final class LayerAsyncFileChannel extends AsynchronousFileChannel {
       throw new IllegalArgumentException("Negative position + size");
     }
     FileLock now = null;
-    try {
-      now = channel.tryLock(position, size, shared);
-    } catch (IOException e) {
-      // the task's lock reports it
+    if (!Thread.currentThread().isInterrupted()) { // a host channel would close on the interrupt
+      try {
+        now = channel.tryLock(position, size, shared);
+      } catch (IOException e) {
+        // the task's lock reports it
+      }
     }
     if (now != null) {
       return completeNow(new Lock(this, now), null, attachment, handler);

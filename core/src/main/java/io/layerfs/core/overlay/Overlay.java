@@ -664,7 +664,7 @@ public final class Overlay implements Closeable, FileTree {
     });
   }
 
-  /** Sets modification and access times; -1 keeps one. */
+  /** Sets modification and access times; {@link #TIME_UNCHANGED} keeps one. */
   public void setTimes(String absPath, boolean follow, long mtimeNanos, long atimeNanos)
       throws IOException {
     changeMeta(absPath, follow, e -> {

@@ -103,8 +103,8 @@
  * its own with no data file, is held in the container's table for this process (by the JDK's
  * rules for one JVM; no other process sees it). A directory opened as a handle of this package
  * locks {@code locks/d-SHA256}, the SHA-256 of its path (the provider locks a directory opened
- * as a channel in its file system's own table, by the directory's key, which a directory
- * copied up keeps for as long as the container is open: {@code UpperDir.imageKey}, not logged): the
+ * as a channel in its file system's own table, by the directory's key, which a copied-up
+ * directory keeps while the container is open, {@code UpperDir.imageKey}, not logged): the
  * {@code d-} keeps it apart from every file's bare hex key and the hash from every other
  * directory's (the path's 32-bit hash code, used before, collided with both).
  *
