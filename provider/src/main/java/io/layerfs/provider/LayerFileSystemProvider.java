@@ -516,6 +516,14 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       // the JDK's channel factory says EEXIST of a last name "." before it asks the kernel
       throw new java.nio.file.FileAlreadyExistsException(p.toString());
     }
+    if (!write && options.contains(StandardOpenOption.CREATE_NEW)
+        && options.contains(LinkOption.NOFOLLOW_LINKS)) {
+      // the JDK asks for O_NOFOLLOW only without CREATE_NEW, which a read-only open ignores:
+      // such an open follows a link, as the default provider's does
+      Set<OpenOption> followed = new java.util.HashSet<>(options);
+      followed.remove(LinkOption.NOFOLLOW_LINKS);
+      return open(p, followed, interruptible, attrs);
+    }
     if (write) {
       p.fs().writable(p);
     }

@@ -671,19 +671,15 @@ public final class Container implements FileTree {
 
   @Override
   public void delete(String absPath) throws IOException {
-    String last = specialName(absPath);
+    String last = dotName(absPath);
     if (last != null) {
       // rmdir(2) refuses these whatever they name, after it found them
       if (files.find(absPath, false) == null) {
         throw new NoSuchFileException(absPath);
       }
-      switch (last) {
-        case "." -> throw new java.nio.file.FileSystemException(absPath, null,
-            "Invalid argument");
-        case ".." -> throw new java.nio.file.DirectoryNotEmptyException(absPath);
-        default -> throw new java.nio.file.FileSystemException(absPath, null,
-            "Device or resource busy");
-      }
+      throw last.equals(".")
+          ? new java.nio.file.FileSystemException(absPath, null, "Invalid argument")
+          : new java.nio.file.DirectoryNotEmptyException(absPath);
     }
     files.delete(absPath);
   }
@@ -691,40 +687,38 @@ public final class Container implements FileTree {
   @Override
   public void move(String absSource, String absTarget, boolean replaceExisting)
       throws IOException {
-    refuseSpecialNames(absSource, absTarget);
+    refuseDotNames(absSource, absTarget);
     files.move(absSource, absTarget, replaceExisting);
   }
 
   @Override
   public void move(String absSource, String absTarget, boolean replaceExisting, boolean rename)
       throws IOException {
-    refuseSpecialNames(absSource, absTarget);
+    refuseDotNames(absSource, absTarget);
     files.move(absSource, absTarget, replaceExisting, rename);
   }
 
-  /** rename(2) refuses a last name ".", ".." or the root on either side (EBUSY). */
-  private static void refuseSpecialNames(String absSource, String absTarget)
-      throws IOException {
-    if (specialName(absSource) != null || specialName(absTarget) != null) {
+  /** rename(2) refuses a last name "." or ".." on either side (EBUSY), once it found the source. */
+  private void refuseDotNames(String absSource, String absTarget) throws IOException {
+    if (dotName(absSource) != null || dotName(absTarget) != null) {
+      if (files.find(absSource, false) == null) {
+        throw new NoSuchFileException(absSource);
+      }
       throw new java.nio.file.FileSystemException(absSource, absTarget,
           "Device or resource busy");
     }
   }
 
   /**
-   * The last name of {@code absPath} as given when it is ".", ".." or the root ("/"), which
-   * the trees below would read as the directory they name; else null.
+   * The last name of {@code absPath} as given when it is "." or "..", which the trees below
+   * would read as the directory it names; else null.
    */
-  private static String specialName(String absPath) {
+  private static String dotName(String absPath) {
     int end = absPath.length();
     while (end > 1 && absPath.charAt(end - 1) == '/') {
       end--; // "a/./" names what "a/." names
     }
-    String trimmed = absPath.substring(0, end);
-    if (trimmed.equals("/")) {
-      return "/";
-    }
-    String last = trimmed.substring(trimmed.lastIndexOf('/') + 1);
+    String last = absPath.substring(absPath.lastIndexOf('/', end - 1) + 1, end);
     return last.equals(".") || last.equals("..") ? last : null;
   }
 

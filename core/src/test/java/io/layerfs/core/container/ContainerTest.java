@@ -335,9 +335,9 @@ class ContainerTest {
   }
 
   /**
-   * A last name ".", ".." or the root is never the directory it names: rmdir(2) and rename(2)
-   * refuse it (EINVAL, ENOTEMPTY, EBUSY), and so does the Java API, which once removed an empty
-   * directory given as "DIR/.".
+   * A last name "." or ".." is never the directory it names: rmdir(2) and rename(2) refuse it
+   * (EINVAL, ENOTEMPTY, EBUSY), and so does the Java API, which once removed an empty directory
+   * given as "DIR/.".
    */
   @Test
   void dotNamesAreNeitherRemovedNorMoved() throws IOException {
@@ -346,8 +346,6 @@ class ContainerTest {
         assertThrows(java.nio.file.FileSystemException.class, () -> c.delete("/empty/."));
     assertEquals("Invalid argument", e.getReason());
     assertThrows(DirectoryNotEmptyException.class, () -> c.delete("/empty/.."));
-    assertEquals("Device or resource busy",
-        assertThrows(java.nio.file.FileSystemException.class, () -> c.delete("/")).getReason());
     assertThrows(NoSuchFileException.class, () -> c.delete("/missing/."));
     assertEquals("Device or resource busy", assertThrows(java.nio.file.FileSystemException.class,
         () -> c.move("/empty/./", "/moved", false)).getReason());
