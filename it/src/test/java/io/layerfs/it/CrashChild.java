@@ -115,7 +115,7 @@ public final class CrashChild {
       }
       c.move(at, "/moved/f" + i, false);
       ack("move", i);
-      c.setTimes("/moved/f" + i, true, mtime(i), -1);
+      c.setTimes("/moved/f" + i, true, mtime(i), FileTree.TIME_UNCHANGED);
       ack("times", i);
       c.setMode("/moved/f" + i, true, 0600);
       ack("mode", i);

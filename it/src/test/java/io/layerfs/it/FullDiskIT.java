@@ -633,7 +633,8 @@ final class FullDiskIT {
     Container c = Container.open(store, layers, "web", null, false);
     FileHandle h = null;
     try {
-      c.setTimes("/base", false, 1_000_000_000L * step.ordinal(), -1); // the log has room now
+      // the log has room now
+      c.setTimes("/base", false, 1_000_000_000L * step.ordinal(), FileTree.TIME_UNCHANGED);
       h = prepare(c, step, "");
       fill(filler);
       if (step.logFull) {
@@ -689,7 +690,7 @@ final class FullDiskIT {
     Path filler = disk.resolve("filler");
     List<String> after;
     try (Container c = Container.open(store, layers, "web", null, false)) {
-      c.setTimes("/base", false, 1_000_000_000L * step.ordinal(), -1);
+      c.setTimes("/base", false, 1_000_000_000L * step.ordinal(), FileTree.TIME_UNCHANGED);
       FileHandle h = prepare(c, step, "2");
       try {
         fill(filler);
@@ -784,7 +785,7 @@ final class FullDiskIT {
         if (xattrs) {
           c.setXattr("/pad", false, "user.pad", value);
         } else {
-          c.setTimes("/pad", false, mtime + 1, -1);
+          c.setTimes("/pad", false, mtime + 1, FileTree.TIME_UNCHANGED);
         }
       } catch (IOException e) {
         assertTrue(messages(e).contains("cannot grow the container metadata log"), messages(e));

@@ -28,6 +28,7 @@ import io.layerfs.core.rootfs.RootFs;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
@@ -174,7 +175,15 @@ public final class Container implements FileTree {
         }
         checkSources(wanted);
         Images.resolve(store, imageOrNull); // a missing image: its error, before a directory
-        Files.createDirectories(dir);
+        try {
+          Files.createDirectories(dir);
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+          if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)
+              || Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return null; // removed by another process between the JDK's mkdir and its look
+          }
+          throw e;
+        }
         lock = lockUnlessRemoved(dir, name);
         if (lock == null) {
           return null;

@@ -2728,7 +2728,7 @@ abstract class AbstractWriteContractTest {
   private static List<String> nextEvents(WatchService w, WatchKey key) throws Exception {
     WatchKey queued = w.poll(10, TimeUnit.SECONDS);
     assertEquals(key, queued);
-    Thread.sleep(300);
+    Thread.sleep(500);
     List<String> seen = new ArrayList<>();
     for (java.nio.file.WatchEvent<?> e : queued.pollEvents()) {
       seen.add(e.kind().name() + " " + e.context() + " x" + e.count());
