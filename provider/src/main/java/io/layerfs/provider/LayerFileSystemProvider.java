@@ -516,13 +516,18 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       // the JDK's channel factory says EEXIST of a last name "." before it asks the kernel
       throw new java.nio.file.FileAlreadyExistsException(p.toString());
     }
-    if (!write && options.contains(StandardOpenOption.CREATE_NEW)
-        && options.contains(LinkOption.NOFOLLOW_LINKS)) {
-      // the JDK asks for O_NOFOLLOW only without CREATE_NEW, which a read-only open ignores:
-      // such an open follows a link, as the default provider's does
-      Set<OpenOption> followed = new java.util.HashSet<>(options);
-      followed.remove(LinkOption.NOFOLLOW_LINKS);
-      return open(p, followed, interruptible, attrs);
+    if (!write && (options.contains(StandardOpenOption.CREATE)
+        || options.contains(StandardOpenOption.CREATE_NEW)
+        || options.contains(StandardOpenOption.TRUNCATE_EXISTING))) {
+      // not writing, the JDK ignores these, and asks for O_NOFOLLOW only without CREATE_NEW:
+      // such an open reads what is there, following a link, in every tree
+      Set<OpenOption> reading = new java.util.HashSet<>(options);
+      reading.remove(StandardOpenOption.CREATE);
+      reading.remove(StandardOpenOption.TRUNCATE_EXISTING);
+      if (reading.remove(StandardOpenOption.CREATE_NEW)) {
+        reading.remove(LinkOption.NOFOLLOW_LINKS);
+      }
+      return open(p, reading, interruptible, attrs);
     }
     if (write) {
       p.fs().writable(p);

@@ -1349,8 +1349,9 @@ abstract class AbstractWriteContractTest {
   }
 
   /**
-   * The JDK asks for O_NOFOLLOW only without CREATE_NEW, which an open not for writing ignores:
-   * such an open follows a link (an odd call, answered as the default provider answers it).
+   * An open not for writing ignores CREATE, CREATE_NEW and TRUNCATE_EXISTING, as the JDK's, and
+   * the JDK asks for O_NOFOLLOW only without CREATE_NEW: such an open follows a link (odd calls,
+   * answered as the default provider answers them).
    */
   @Test
   void aReadingOpenWithCreateNewFollowsALinkDespiteNoFollowLinks() throws IOException {
@@ -1359,7 +1360,13 @@ abstract class AbstractWriteContractTest {
     }
     assertThrows(NoSuchFileException.class,
         () -> FileChannel.open(p("links/dangling"), READ, CREATE_NEW, NOFOLLOW_LINKS).close());
+    assertThrows(NoSuchFileException.class,
+        () -> FileChannel.open(p("data/not-made"), READ, CREATE).close());
+    try (FileChannel c = FileChannel.open(p("data/one"), READ, TRUNCATE_EXISTING)) {
+      assertEquals(Fixture.data("data/one").length, c.size());
+    }
     assertFalse(Files.exists(p("links/missing-target"), NOFOLLOW_LINKS));
+    assertFalse(Files.exists(p("data/not-made"), NOFOLLOW_LINKS));
   }
 
   // ---------------------------------------------------------------- hard links
