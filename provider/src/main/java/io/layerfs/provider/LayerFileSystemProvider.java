@@ -940,18 +940,26 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
 
   private static void move(LayerPath s, LayerPath t, String resolved, boolean replace,
       boolean atomic) throws IOException {
-    s.fs().change(s, t, (c, p) -> {
-      try {
-        c.move(resolved, t.callPath(), replace, atomic);
-      } catch (java.nio.file.FileSystemException e) {
-        if (t.absolute().equals(e.getFile())
-            && e.getClass() == java.nio.file.FileSystemException.class) {
-          // rename(2) failed on the target's path: the default provider names both
-          throw new java.nio.file.FileSystemException(s.toString(), t.toString(), e.getReason());
-        }
-        throw e;
+    try {
+      s.fs().change(s, t, (c, p) -> c.move(resolved, t.callPath(), replace, atomic),
+          ENTRY_DELETE);
+    } catch (java.nio.file.FileSystemException e) {
+      if (t.toString().equals(e.getFile()) // change named the target as the caller gave it
+          && e.getClass() == java.nio.file.FileSystemException.class && renames(s, t, atomic)) {
+        // rename(2) failed on the target's path: the default provider names both
+        throw new java.nio.file.FileSystemException(s.toString(), t.toString(), e.getReason());
       }
-    }, ENTRY_DELETE);
+      throw e;
+    }
+  }
+
+  /**
+   * Whether the default provider's move would have called rename(2): not across two mounts (it
+   * copies, and an error about the target names the target alone), nor onto a mount point (it
+   * removes the target first, and rmdir(2) says it is busy).
+   */
+  private static boolean renames(LayerPath s, LayerPath t, boolean atomic) throws IOException {
+    return atomic || s.fs().sameMount(s, t) && !t.fs().mountPoint(t);
   }
 
   /**

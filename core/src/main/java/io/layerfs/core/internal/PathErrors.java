@@ -2,6 +2,7 @@ package io.layerfs.core.internal;
 
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
@@ -64,6 +65,8 @@ public final class PathErrors {
       renamed = new FileAlreadyExistsException(file, otherFile, e.getReason());
     } else if (e instanceof DirectoryNotEmptyException) {
       renamed = new DirectoryNotEmptyException(file);
+    } else if (e instanceof AtomicMoveNotSupportedException) {
+      renamed = new AtomicMoveNotSupportedException(file, otherFile, e.getReason());
     } else if (e instanceof AccessDeniedException) {
       renamed = new AccessDeniedException(file, otherFile, e.getReason());
     } else if (e.getClass() == FileSystemException.class) {

@@ -619,7 +619,9 @@ public final class MountedTree implements FileTree {
     if (w.isMountRoot() || (write && w.node != null && w.node.isDirectory())) {
       throw new FileSystemException(absPath, null, "Is a directory");
     }
-    if (write || (create && w.node == null)) {
+    // and ENOENT (a missing name, not created) and ELOOP (a link not followed) before it too:
+    // the tree below answers those
+    if (w.node == null ? create : write && !w.node.isSymbolicLink()) {
       writable(w, absPath);
     }
     try {
@@ -779,9 +781,23 @@ public final class MountedTree implements FileTree {
         // before anything is made (the JDK would make the target, then fail to remove it)
         throw new DirectoryNotEmptyException(absSource);
       }
+      if (!rename && t.isMountRoot()) {
+        // the JDK's replacing move removes the target first: rmdir(2) finds a mount point busy
+        throw new FileSystemException(absTarget, null, "Device or resource busy");
+      }
       throw new FileSystemException(absSource, absTarget, "Device or resource busy");
     }
+    if (s.owner == t.owner && s.owner != null && s.owner.mount.readOnly()) {
+      // within one mount the JDK's move is rename(2), whose errors name both paths
+      throw new FileSystemException(absSource, absTarget, "Read-only file system");
+    }
     writable(s, absSource);
+    if (!rename && s.owner != t.owner && t.node == null && s.node.isDirectory()
+        && !treeOf(s).list(pathIn(s)).isEmpty()) {
+      // rename(2) across two mounts is EXDEV before it asks either for writing, and the JDK's
+      // copy then refuses a directory that is not empty before it makes the target
+      throw new DirectoryNotEmptyException(absSource);
+    }
     writable(t, absTarget);
     if (replaceExisting && t.node != null && t.node.type() == EntryType.SYMLINK
         && sourceLinks.contains(t.full)) {

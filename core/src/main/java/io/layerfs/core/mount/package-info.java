@@ -28,8 +28,10 @@
  * the mount that holds it, and the JDK's order of checks is kept (the target looked at first;
  * where the JDK would delete a target and then fail, this fails first and keeps it). A read-only
  * mount refuses every change with {@code FileSystemException(path, null, "Read-only file
- * system")}, as the default provider reports {@code EROFS}, after the answers open(2) gives
- * before it (an existing name to an exclusive create, a directory to a write). A listing of a
+ * system")}, as the default provider reports {@code EROFS} (a move within it names both paths,
+ * as rename(2)'s errors do), after the answers open(2) gives before it (an existing name to an
+ * exclusive create, a directory to a write, a missing name not created, a link not followed);
+ * a move across two mounts finds a directory not empty before a read-only target. A listing of a
  * directory the container holds keeps the overlay's listing, so that a walk finds each listed
  * child in one step, as in a container without mounts; a child that is a mount's target is
  * looked up name by name (the mount hides the overlay's entry there). A directory whose path is
