@@ -36,6 +36,15 @@ public interface FileTree extends Closeable {
     return null;
   }
 
+  /**
+   * The host directory that the directory {@code absDir} (links followed) is, where processes
+   * other than this JVM's file system change it too: one of a bind mount or a named volume; null
+   * for the tree's own directories and a tmpfs's (by default, null).
+   */
+  default java.nio.file.Path hostDirectory(String absDir) throws IOException {
+    return null;
+  }
+
   /** The file store under {@code mount}: the host's for a volume or bind mount, a tmpfs's own. */
   default FileStore storeOf(Mount mount) throws IOException {
     throw new IllegalArgumentException("not a mount of this tree: " + mount);

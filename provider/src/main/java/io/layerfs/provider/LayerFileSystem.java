@@ -230,6 +230,12 @@ final class LayerFileSystem extends FileSystem {
     }
   }
 
+  /** {@link FileTree#hostDirectory} of {@code dir}: null unless other processes change it too. */
+  Path hostDirectory(LayerPath dir) throws IOException {
+    ensureOpen();
+    return hasMounts() ? tree.hostDirectory(dir.absolute()) : null;
+  }
+
   /** Whether a watch service has keys here (changes are then worth a lookup to report). */
   boolean watched() {
     return !watchers.isEmpty();

@@ -34,6 +34,8 @@ final class LayerWatchKey implements WatchKey {
   // @GuardedBy("this")
   private boolean signalled;
   private volatile boolean valid = true;
+  /** The JDK's key of the host directory this one is (see {@link LayerWatchService}), or null. */
+  private volatile WatchKey hostKey;
 
   LayerWatchKey(LayerWatchService service, LayerPath dir, long dirKey,
       Set<WatchEvent.Kind<?>> kinds) {
@@ -49,6 +51,36 @@ final class LayerWatchKey implements WatchKey {
 
   void kinds(Set<WatchEvent.Kind<?>> kinds) {
     this.kinds = Set.copyOf(kinds);
+  }
+
+  void hostKey(WatchKey key) {
+    hostKey = key;
+  }
+
+  /** Whether the host reports this directory's changes (not the file system). */
+  boolean onHost() {
+    return hostKey != null;
+  }
+
+  /** The host's events of this directory, counted here as the file system's are. */
+  @SuppressWarnings("unchecked")
+  void forward(List<WatchEvent<?>> hostEvents) {
+    if (!valid || hostEvents.isEmpty()) {
+      return;
+    }
+    synchronized (this) {
+      for (WatchEvent<?> e : hostEvents) {
+        if (e.kind() == StandardWatchEventKinds.OVERFLOW) {
+          overflow(e.count());
+        } else if (kinds.contains(e.kind())) {
+          Path name = dir.getFileSystem().getPath(e.context().toString());
+          for (int i = 0; i < e.count(); i++) {
+            add((WatchEvent.Kind<Path>) e.kind(), name);
+          }
+        }
+      }
+    }
+    queue();
   }
 
   void signal(WatchEvent.Kind<Path> kind, Path name) {
@@ -81,9 +113,7 @@ final class LayerWatchKey implements WatchKey {
         lastModifications.remove(name);
       }
       if (events.size() >= MAX_EVENTS) {
-        events = new ArrayList<>();
-        lastModifications = new HashMap<>();
-        events.add(new Event<>(StandardWatchEventKinds.OVERFLOW, null));
+        overflow(1);
         return;
       }
     }
@@ -91,6 +121,21 @@ final class LayerWatchKey implements WatchKey {
     if (modify) {
       lastModifications.put(name, event);
     }
+    events.add(event);
+  }
+
+  /** {@code count} events lost: one {@code OVERFLOW} replaces the pending ones, or counts them. */
+  // @GuardedBy("this")
+  private void overflow(int count) {
+    Event<?> last = events.isEmpty() ? null : (Event<?>) events.get(events.size() - 1);
+    if (last != null && last.kind == StandardWatchEventKinds.OVERFLOW) {
+      last.count += count;
+      return;
+    }
+    events = new ArrayList<>();
+    lastModifications = new HashMap<>();
+    Event<Object> event = new Event<>(StandardWatchEventKinds.OVERFLOW, null);
+    event.count = count;
     events.add(event);
   }
 
@@ -151,6 +196,10 @@ final class LayerWatchKey implements WatchKey {
     if (valid) {
       valid = false;
       service.cancelled(this);
+      WatchKey onHost = hostKey;
+      if (onHost != null) {
+        onHost.cancel();
+      }
     }
   }
 

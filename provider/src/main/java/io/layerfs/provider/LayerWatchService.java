@@ -22,7 +22,9 @@ import java.util.concurrent.TimeUnit;
  * system (this JVM's writes to the container), as inotify reports a directory's changes to the
  * JDK's Linux watch service; events are delivered when the change is made, with no polling. A
  * key watches the directory it was registered on, by its file key: renamed, it is still watched;
- * removed, its key is cancelled and queued.
+ * removed, its key is cancelled and queued. A directory of a bind mount or named volume, which
+ * host processes and other containers change too, is watched on the host instead, through the
+ * JDK's own watch service (inotify), whose events one daemon thread hands to its key here.
  *
  * <p>Thread-safe: the file system signals from the threads that change it; keys queue here.
  */
@@ -32,6 +34,11 @@ final class LayerWatchService implements WatchService {
   /** The valid keys by the file key of their directory. */
   private final Map<Long, LayerWatchKey> keys = new ConcurrentHashMap<>();
   private volatile boolean closed;
+  /** The JDK's watch service for host directories, made at the first one's key; or null. */
+  // @GuardedBy("this")
+  private WatchService host;
+  /** The keys of host directories by the JDK's key of each. */
+  private final Map<WatchKey, LayerWatchKey> hostKeys = new ConcurrentHashMap<>();
 
   /** Put in the queue on close, to wake every waiting taker. */
   private static final WatchKey CLOSE = new LayerWatchKey(null, null, 0, Set.of());
@@ -67,6 +74,7 @@ final class LayerWatchService implements WatchService {
     if (node.type() != io.layerfs.core.EntryType.DIRECTORY) {
       throw new NotDirectoryException(dir.toString());
     }
+    java.nio.file.Path hostDir = fs.hostDirectory(dir);
     LayerWatchKey key = keys.compute(node.fileKey(), (k, old) -> {
       if (old != null && old.isValid()) {
         old.kinds(kinds);
@@ -74,22 +82,72 @@ final class LayerWatchService implements WatchService {
       }
       return new LayerWatchKey(this, dir, k, kinds);
     });
+    if (hostDir != null) {
+      synchronized (this) { // the forwarding thread finds the key once it has events
+        // registered again, the JDK's key changes its events and stays the same key
+        WatchKey hostKey =
+            hostDir.register(hostService(), kinds.toArray(new WatchEvent.Kind<?>[0]));
+        hostKeys.put(hostKey, key);
+        key.hostKey(hostKey);
+      }
+    }
     fs.watching(this);
     return key;
   }
 
-  /** A change of {@code name} in the directory whose file key is {@code dirKey}. */
+  /** The JDK's watch service, and the thread that forwards its events, made once. */
+  private synchronized WatchService hostService() throws IOException {
+    ensureOpen();
+    if (host == null) {
+      WatchService service = java.nio.file.FileSystems.getDefault().newWatchService();
+      Thread forwarder = new Thread(() -> forward(service), "layerfs-watch-" + fs.name());
+      forwarder.setDaemon(true);
+      forwarder.start();
+      host = service;
+    }
+    return host;
+  }
+
+  /** Hands each host key's events to its key here, until the host's service is closed. */
+  private void forward(WatchService service) {
+    try {
+      while (true) {
+        WatchKey hostKey = service.take();
+        LayerWatchKey key;
+        synchronized (this) {
+          key = hostKeys.get(hostKey);
+        }
+        List<WatchEvent<?>> events = hostKey.pollEvents();
+        if (key != null) {
+          key.forward(events);
+        }
+        if (!hostKey.reset()) {
+          hostKeys.remove(hostKey);
+          if (key != null) {
+            key.gone(); // the directory was removed (or the key cancelled)
+          }
+        }
+      }
+    } catch (ClosedWatchServiceException | InterruptedException e) {
+      // closed with this service
+    }
+  }
+
+  /**
+   * A change of {@code name} in the directory whose file key is {@code dirKey}, made through
+   * the file system (a host directory's key hears of it from the host).
+   */
   void signal(long dirKey, String name, WatchEvent.Kind<java.nio.file.Path> kind) {
     LayerWatchKey key = keys.get(dirKey);
-    if (key != null) {
+    if (key != null && !key.onHost()) {
       key.signal(kind, fs.getPath(name));
     }
   }
 
-  /** The directory whose file key is {@code dirKey} was removed. */
+  /** The directory whose file key is {@code dirKey} was removed through the file system. */
   void gone(long dirKey) {
     LayerWatchKey key = keys.get(dirKey);
-    if (key != null) {
+    if (key != null && !key.onHost()) {
       key.gone();
     }
   }
@@ -105,6 +163,9 @@ final class LayerWatchService implements WatchService {
 
   void cancelled(LayerWatchKey key) {
     keys.remove(key.dirKey(), key);
+    if (key.onHost()) {
+      hostKeys.values().remove(key);
+    }
   }
 
   @Override
@@ -150,6 +211,15 @@ final class LayerWatchService implements WatchService {
       key.cancel();
     }
     fs.stopWatching(this);
+    synchronized (this) {
+      if (host != null) {
+        try {
+          host.close(); // ends the forwarding thread
+        } catch (IOException e) {
+          // the JDK's close of an inotify descriptor; nothing to keep
+        }
+      }
+    }
     ready.clear();
     ready.offer(CLOSE);
   }

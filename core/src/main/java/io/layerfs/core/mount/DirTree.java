@@ -163,6 +163,12 @@ final class DirTree implements FileTree {
     return root;
   }
 
+  /** The host path of {@code absPath}, whose links are resolved; null for a tmpfs. */
+  Path hostPath(String absPath) {
+    String path = canonical(absPath);
+    return !host ? null : path.length() == 1 ? root : root.resolve(path.substring(1));
+  }
+
   @Override
   public List<Layer> layers() {
     return List.of();

@@ -417,6 +417,12 @@ public final class MountedTree implements FileTree {
   }
 
   @Override
+  public Path hostDirectory(String absDir) throws IOException {
+    Where w = resolve(absDir, true, false);
+    return w.owner == null ? null : w.owner.tree.hostPath(w.inner);
+  }
+
+  @Override
   public FileStore storeOf(Mount mount) throws IOException {
     for (Mounted m : mounts) {
       if (m.mount.equals(mount)) {

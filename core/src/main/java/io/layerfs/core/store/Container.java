@@ -608,6 +608,11 @@ public final class Container implements FileTree {
     return files.storeOf(mount);
   }
 
+  @Override
+  public java.nio.file.Path hostDirectory(String absDir) throws IOException {
+    return files.hostDirectory(absDir);
+  }
+
   /** Looks up an absolute path; symbolic links resolve chroot-style. */
   @Override
   public Node lookup(String absPath, boolean followLast) throws IOException {

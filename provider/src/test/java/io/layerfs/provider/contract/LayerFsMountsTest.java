@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -32,6 +33,10 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchEvent;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -40,6 +45,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -507,6 +513,45 @@ class LayerFsMountsTest {
             "/mnt/d/nested/a/b/deep.txt")), all.toString());
       }
       assertEquals(names(a.getPath("/data")), names(b.getPath("/mnt/d")));
+    }
+  }
+
+  /**
+   * A bind source changes on the host, and a volume through another container, as in Docker,
+   * where inotify in a container sees both: a watch key of either directory reports those
+   * changes too, and this file system's own ones once each.
+   */
+  @Test
+  void aWatchKeyOfABindMountOrVolumeSeesChangesMadeElsewhere() throws Exception {
+    try (FileSystem a = open("a", List.of("type=bind,source=" + host + ",target=/h",
+            "type=volume,source=shared,target=/v"));
+        FileSystem b = open("b", List.of("type=volume,source=shared,target=/w"));
+        WatchService watch = a.newWatchService()) {
+      WatchKey bind = a.getPath("/h").register(watch, StandardWatchEventKinds.ENTRY_CREATE);
+      WatchKey volume = a.getPath("/v").register(watch, StandardWatchEventKinds.ENTRY_CREATE);
+      Files.writeString(host.resolve("by-host"), "h");
+      Files.writeString(b.getPath("/w/by-b"), "b");
+      Files.writeString(a.getPath("/h/by-a"), "a");
+      Map<WatchKey, List<String>> seen = new HashMap<>();
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (seen.getOrDefault(bind, List.of()).size() < 2
+          || seen.getOrDefault(volume, List.of()).isEmpty()) {
+        WatchKey key = watch.poll(end - System.nanoTime(), TimeUnit.NANOSECONDS);
+        if (key == null) {
+          break;
+        }
+        for (WatchEvent<?> event : key.pollEvents()) {
+          seen.computeIfAbsent(key, k -> new ArrayList<>())
+              .add(event.kind().name() + " " + event.context() + " x" + event.count());
+        }
+        key.reset();
+      }
+      // nothing more: this file system's own change was not reported twice
+      WatchKey late = watch.poll(500, TimeUnit.MILLISECONDS);
+      assertEquals(List.of("ENTRY_CREATE by-host x1", "ENTRY_CREATE by-a x1"),
+          seen.get(bind));
+      assertEquals(List.of("ENTRY_CREATE by-b x1"), seen.get(volume));
+      assertNull(late == null ? null : late.pollEvents().toString());
     }
   }
 
