@@ -84,4 +84,13 @@ public sealed interface Node permits Node.Lower, Node.Upper {
 
   /** Number of visible names of this file (2 + subdirectories for a directory). */
   int linkCount();
+
+  /**
+   * Which file system of the container holds the file, as {@code stat(2)}'s {@code st_dev} tells
+   * them apart: 0 for the container's own files and its image's, a number of its own for each
+   * mount.
+   */
+  default long device() {
+    return 0;
+  }
 }

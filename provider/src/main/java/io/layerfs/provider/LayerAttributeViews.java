@@ -216,7 +216,7 @@ final class LayerAttributeViews {
       case "group" -> a.group();
       case "mode" -> a.unixMode();
       case "ino" -> a.node().fileKey();
-      case "dev" -> 0L;
+      case "dev" -> a.node().device();
       case "rdev" -> a.rdev();
       case "nlink" -> a.node().linkCount();
       case "uid" -> a.node().uid();

@@ -10,12 +10,12 @@ import java.util.Map;
  */
 record DirNode(String path, EntryType type, int mode, int uid, int gid, long mtimeNanos,
     long atimeNanos, long ctimeNanos, long size, String linkTarget, int devMajor, int devMinor,
-    long fileKey, int linkCount) implements Node.Upper {
+    long fileKey, int linkCount, long device) implements Node.Upper {
 
   /** The same file seen at {@code fullPath} of the container. */
   DirNode at(String fullPath) {
     return new DirNode(fullPath, type, mode, uid, gid, mtimeNanos, atimeNanos, ctimeNanos, size,
-        linkTarget, devMajor, devMinor, fileKey, linkCount);
+        linkTarget, devMajor, devMinor, fileKey, linkCount, device);
   }
 
   @Override

@@ -78,6 +78,8 @@ final class DirTree implements FileTree {
   /** The default file system's host directory (uids from "unix:uid"), or a tmpfs's root. */
   private final boolean host;
   private final long keyPrefix;
+  /** The mount's {@link Node#device}: its index, counted from 1. */
+  private final long device;
   /** Closed with the tree (a tmpfs's file system), or null. */
   private final java.io.Closeable owned;
   /** Reads by {@code openat2} below the root (Java 22+ on Linux, a host directory), or null. */
@@ -110,6 +112,7 @@ final class DirTree implements FileTree {
     this.locks = host ? null : new InJvmLocks();
     this.statView = host ? PosixFileAttributeView.class : BasicFileAttributeView.class;
     this.keyPrefix = (long) (index + 1) << 52;
+    this.device = index + 1;
   }
 
   /**
@@ -1062,7 +1065,7 @@ final class DirTree implements FileTree {
     return new DirNode(absPath, type, mode(a.permissions()), 0, 0,
         nanos(a.lastModifiedTime()), nanos(a.lastAccessTime()), nanos(a.lastModifiedTime()),
         type == EntryType.FILE ? a.size() : 0, link, 0, 0, keyPrefix ^ ino,
-        type == EntryType.DIRECTORY ? 2 : 1);
+        type == EntryType.DIRECTORY ? 2 : 1, device);
   }
 
   private Node node(String absPath, PosixFileAttributes a, Path hostPath) throws IOException {
@@ -1117,7 +1120,7 @@ final class DirTree implements FileTree {
         : type == EntryType.FILE ? a.size() : 0;
     return new DirNode(absPath, type, mode, uid, gid, nanos(a.lastModifiedTime()),
         nanos(a.lastAccessTime()), ctime, size, link, rdevMajor, rdevMinor, keyPrefix ^ ino,
-        nlink);
+        nlink, device);
   }
 
   private static EntryType typeOf(int mode, EntryType fallback) {

@@ -555,6 +555,28 @@ class LayerFsMountsTest {
     }
   }
 
+  /**
+   * {@code unix:dev} tells the container's file systems apart as stat(2)'s {@code st_dev} does
+   * in a Docker container (code that keeps to one file system, as {@code find -xdev}, compares
+   * it): one for the container's own files and the image's, another for each mount.
+   */
+  @Test
+  void eachMountIsADeviceOfItsOwn() throws IOException {
+    try (FileSystem fs = open("devices", List.of("type=bind,source=" + host + ",target=/h",
+        "type=volume,source=devices,target=/v", "type=tmpfs,target=/t"))) {
+      Files.writeString(fs.getPath("/own"), "o");
+      List<Object> devices = new ArrayList<>();
+      for (String dir : List.of("/", "/h", "/v", "/t")) {
+        Path file = Files.writeString(fs.getPath(dir, "file"), "f");
+        Object device = Files.getAttribute(fs.getPath(dir), "unix:dev");
+        assertEquals(device, Files.getAttribute(file, "unix:dev"), dir);
+        devices.add(device);
+      }
+      assertEquals(devices.get(0), Files.getAttribute(fs.getPath("/data"), "unix:dev"));
+      assertEquals(4, new java.util.HashSet<>(devices).size(), devices.toString());
+    }
+  }
+
   @Test
   void reopeningWithOtherMountsIsRefused() throws IOException {
     open("fixed", List.of("type=tmpfs,target=/t")).close();
