@@ -266,6 +266,37 @@ final class DirTree implements FileTree {
     return out;
   }
 
+  /**
+   * The child {@code name} of the directory {@code absDir} as listed a moment ago, at {@code
+   * fullPath}: one {@code stat} relative to that directory, kept open since the listing opened
+   * it, as {@code fts(3)} reads a walk's entries; null when it is no longer kept open (the caller
+   * looks the path up the long way) or the name is missing. The directories above it are not
+   * checked again: the answer is the listed directory's, wherever a host process moved it since.
+   */
+  Node listedChild(String absDir, String name, String fullPath) throws IOException {
+    String dir = canonical(absDir);
+    boolean top = dir.length() == 1; // the root, open for as long as the tree
+    OpenDirs.Entry kept = top ? null : dirs.acquire(dir);
+    if (!top && kept == null) {
+      return null;
+    }
+    try {
+      Path relative = HostNames.name(root.getFileSystem(), name);
+      PosixFileAttributes a;
+      try {
+        a = (top ? rootStream : kept.stream).getFileAttributeView(relative,
+            PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).readAttributes();
+      } catch (NoSuchFileException e) {
+        return null;
+      }
+      return node(fullPath, a, HostNames.resolve(root, top ? name : dir.substring(1) + "/" + name));
+    } finally {
+      if (kept != null) {
+        dirs.release(kept);
+      }
+    }
+  }
+
   @Override
   public List<String> list(String absDir) throws IOException {
     List<String> names = names(absDir);

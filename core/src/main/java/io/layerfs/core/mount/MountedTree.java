@@ -471,11 +471,15 @@ public final class MountedTree implements FileTree {
     if (own == null) {
       Where w = listedDirectory(absDir);
       if (w.owner != null) {
+        List<String> names;
         try {
-          return new Listing(absDir, withMountPoints(w, w.owner.tree.list(w.inner)));
+          names = w.owner.tree.list(w.inner);
         } catch (FileSystemException e) {
           throw PathErrors.named(e, absDir);
         }
+        Set<String> mountPoints = mountPointsIn(w);
+        return new MountListing(absDir, withMountPoints(names, mountPoints), this, w,
+            mountPoints);
       }
       own = base.listing(w.full);
       full = w.full;
@@ -514,6 +518,12 @@ public final class MountedTree implements FileTree {
    */
   @Override
   public Node findChild(Listing dir, String name) throws IOException {
+    if (dir instanceof MountListing l && l.tree == this && !l.mountPoints.contains(name)
+        && l.where.full.equals(l.path())) {
+      // a directory of a mount reached without a link or "..": its path stays its own (the
+      // mount table is fixed, and what holds a mount point cannot be moved or removed)
+      return l.where.owner.tree.listedChild(l.where.inner, name, child(l.where.full, name));
+    }
     if (!(dir instanceof OwnListing l) || l.tree != this || l.mountPoints.contains(name)) {
       return null;
     }
@@ -543,6 +553,22 @@ public final class MountedTree implements FileTree {
       super(path, names);
       this.tree = tree;
       this.own = own;
+      this.mountPoints = mountPoints;
+    }
+  }
+
+  /** A listing of a directory of a mount, whose children are looked at in it. */
+  private static final class MountListing extends Listing {
+    final MountedTree tree;
+    final Where where;
+    /** The names in the directory that are targets of mounts within this one. */
+    final Set<String> mountPoints;
+
+    MountListing(String path, List<String> names, MountedTree tree, Where where,
+        Set<String> mountPoints) {
+      super(path, names);
+      this.tree = tree;
+      this.where = where;
       this.mountPoints = mountPoints;
     }
   }

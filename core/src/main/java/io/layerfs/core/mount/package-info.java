@@ -37,7 +37,12 @@
  * looked up name by name (the mount hides the overlay's entry there). A directory whose path is
  * its real path in the overlay, with no mount on it or above it, is listed straight from the
  * overlay (one lookup there); any other (a link or {@code ..} on the way, which may lead into a
- * mount) is resolved name by name through the mount table first.
+ * mount) is resolved name by name through the mount table first. A listing of a directory of a
+ * mount, reached without a link or {@code ..}, finds each listed child by one {@code stat}
+ * relative to the listed directory, kept open since the listing, as {@code fts(3)} walks: not
+ * from the container's root with each directory above checked again (a walk of a bind mount took
+ * five times the host's walk so); what a host process moves meanwhile is answered as found in
+ * the directory listed.
  *
  * <h2>Mounts</h2>
  *
