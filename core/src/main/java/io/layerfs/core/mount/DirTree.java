@@ -418,14 +418,14 @@ final class DirTree implements FileTree {
   private static void asLinuxCreates(Dir parent, Path name, int bits, boolean directory)
       throws IOException {
     int made = bits;
-    if ((parent.stream.getFileAttributeView(TmpfsModeBits.View.class).bits() & 02000) != 0) {
+    if ((parent.stream.getFileAttributeView(TmpfsAttributes.View.class).bits() & 02000) != 0) {
       parent.stream.getFileAttributeView(name, PosixFileAttributeView.class,
           LinkOption.NOFOLLOW_LINKS).setGroup(parent.stream.getFileAttributeView(
               PosixFileAttributeView.class).readAttributes().group());
       made |= directory ? 02000 : 0;
     }
     if (made != 0) {
-      parent.stream.getFileAttributeView(name, TmpfsModeBits.View.class,
+      parent.stream.getFileAttributeView(name, TmpfsAttributes.View.class,
           LinkOption.NOFOLLOW_LINKS).setBits(made);
     }
   }
@@ -581,6 +581,7 @@ final class DirTree implements FileTree {
         throw new FileSystemException(absLink, absExisting, "Operation not permitted");
       }
       Files.createLink(hostPath(names), hostPath(existing));
+      changed(existing);
     }
   }
 
@@ -603,6 +604,7 @@ final class DirTree implements FileTree {
         }
         dirs.forget("/" + String.join("/", names));
       } else {
+        changed(names); // its other names, if any, see one link fewer
         parent.stream.deleteFile(name);
       }
     }
@@ -679,6 +681,7 @@ final class DirTree implements FileTree {
       if (moved.isDirectory()) {
         dirs.forget("/" + String.join("/", from));
       }
+      changed(to);
     }
   }
 
@@ -719,6 +722,7 @@ final class DirTree implements FileTree {
         }
         Files.setAttribute(path, "unix:mode", mode, LinkOption.NOFOLLOW_LINKS);
       }
+      changed(names);
     }
   }
 
@@ -750,18 +754,34 @@ final class DirTree implements FileTree {
       PosixFileAttributes a = view.readAttributes();
       if (!host && !a.isDirectory() && !a.isSymbolicLink()) {
         // chown(2) of a file clears set-user-ID, and set-group-ID of a group-executable one
-        TmpfsModeBits.View bits = modeBits(parent, names);
+        TmpfsAttributes.View bits = modeBits(parent, names);
         boolean groupExec = a.permissions().contains(PosixFilePermission.GROUP_EXECUTE);
         bits.setBits(bits.bits() & (groupExec ? ~06000 : ~04000));
       }
+      changed(names);
     }
   }
 
-  /** The set-id and sticky bits of a tmpfs file, which Jimfs holds apart: TmpfsModeBits. */
-  private TmpfsModeBits.View modeBits(Dir parent, List<String> names) {
+  /**
+   * Moves a tmpfs file's change time to now, as Linux does at each change of its metadata (Jimfs
+   * does not: {@link TmpfsAttributes}); a host directory's kernel does it itself. By path: a
+   * tmpfs is this JVM's alone.
+   */
+  private void changed(List<String> names) throws IOException {
+    if (host) {
+      return;
+    }
+    Path path = hostPath(names);
+    long mtime = nanos(Files.getLastModifiedTime(path, LinkOption.NOFOLLOW_LINKS));
+    Files.getFileAttributeView(path, TmpfsAttributes.View.class, LinkOption.NOFOLLOW_LINKS)
+        .changed(nanos(FileTime.from(java.time.Instant.now())), mtime);
+  }
+
+  /** The set-id and sticky bits of a tmpfs file, which Jimfs holds apart: TmpfsAttributes. */
+  private TmpfsAttributes.View modeBits(Dir parent, List<String> names) {
     return names.isEmpty()
-        ? rootStream.getFileAttributeView(TmpfsModeBits.View.class)
-        : parent.stream.getFileAttributeView(name(names), TmpfsModeBits.View.class,
+        ? rootStream.getFileAttributeView(TmpfsAttributes.View.class)
+        : parent.stream.getFileAttributeView(name(names), TmpfsAttributes.View.class,
             LinkOption.NOFOLLOW_LINKS);
   }
 
@@ -779,6 +799,7 @@ final class DirTree implements FileTree {
       boolean link = view.readAttributes().isSymbolicLink();
       if (!link && !nanos) {
         view.setTimes(time(mtimeNanos), time(atimeNanos), null);
+        changed(names);
         return;
       }
       // the relative call opens the file (a link cannot be) and sets microseconds only: by
@@ -790,6 +811,7 @@ final class DirTree implements FileTree {
         throw new FileSystemException(absPath, null, "changed while its times were set");
       }
       byPath.setTimes(time(mtimeNanos), time(atimeNanos), null);
+      changed(names);
     }
   }
 
@@ -818,6 +840,7 @@ final class DirTree implements FileTree {
       throw new FileSystemException(absPath, null, "Operation not permitted");
     }
     view.write(name.substring(USER.length()), ByteBuffer.wrap(value));
+    changed(names(absPath));
   }
 
   @Override
@@ -832,6 +855,7 @@ final class DirTree implements FileTree {
       throw new FileSystemException(absPath, null, "No data available");
     }
     view.delete(name.substring(USER.length()));
+    changed(names(absPath));
   }
 
   /**
@@ -1139,9 +1163,11 @@ final class DirTree implements FileTree {
       gid = id(a.group().getName());
     }
     if (!host) {
+      TmpfsAttributes.View tmpfs = Files.getFileAttributeView(hostPath,
+          TmpfsAttributes.View.class, LinkOption.NOFOLLOW_LINKS);
       // a Linux link is always 0777; Jimfs gives it a file's permissions
-      mode = type == EntryType.SYMLINK ? 0777 : mode | Files.getFileAttributeView(hostPath,
-          TmpfsModeBits.View.class, LinkOption.NOFOLLOW_LINKS).bits();
+      mode = type == EntryType.SYMLINK ? 0777 : mode | tmpfs.bits();
+      ctime = tmpfs.changeTime(nanos(a.lastModifiedTime()), ctime);
     }
     if (type == EntryType.SYMLINK) {
       link = HostNames.of(Files.readSymbolicLink(hostPath));

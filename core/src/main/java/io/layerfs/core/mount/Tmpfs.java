@@ -29,13 +29,13 @@ final class Tmpfs {
         .setBlockSize(BLOCK)
         .setMaxSize(blocks * BLOCK)
         .setMaxCacheSize(0) // freed blocks go back to the heap, as tmpfs pages do
-        .addAttributeProvider(new TmpfsModeBits())
+        .addAttributeProvider(new TmpfsAttributes())
         .build();
     FileSystem fs = Jimfs.newFileSystem(config);
     try {
       Path root = fs.getPath("/");
       Files.setPosixFilePermissions(root, DirTree.permissions(mount.tmpfsMode()));
-      Files.getFileAttributeView(root, TmpfsModeBits.View.class).setBits(mount.tmpfsMode());
+      Files.getFileAttributeView(root, TmpfsAttributes.View.class).setBits(mount.tmpfsMode());
       return DirTree.open(root, false, index, fs);
     } catch (IOException | RuntimeException e) {
       fs.close();

@@ -154,9 +154,11 @@
  * limit (a full tmpfs says {@code "No space left on device"}) and mode; Jimfs is an optional
  * dependency, loaded only after {@code OptionalLibrary.JIMFS} found it. Where Jimfs is not
  * Linux, {@code DirTree} makes it so for a tmpfs: the set-id and sticky bits Jimfs's nine
- * permission bits cannot hold are an attribute of each file ({@code TmpfsModeBits}), kept by
+ * permission bits cannot hold are an attribute of each file ({@code TmpfsAttributes}), kept by
  * Linux's rules (a {@code chown} clears them, a set-group-ID directory passes on its group), and
- * a new file takes its create mode and a truncation its mtime. Jimfs maps nothing: {@code
+ * so is the time of its last change of metadata, from which and the mtime its ctime follows (a
+ * Jimfs file keeps its creation time as ctime); a new file takes its create mode and a
+ * truncation its mtime. Jimfs maps nothing: {@code
  * DirHandle} maps a tmpfs file's range as a private copy in {@code /dev/shm} (memory, as the
  * tmpfs is), which serves {@code READ_ONLY} and {@code PRIVATE} mappings, never {@code
  * READ_WRITE}. Jimfs's locks never conflict: {@code InJvmLocks} holds a tmpfs's, by Jimfs's file

@@ -610,6 +610,10 @@ public final class Overlay implements Closeable, FileTree {
         }
         b.remove(from, s.name, whiteout);
       }
+      synchronized (moved) {
+        moved.ctime = Clock.nanos(); // Linux's file systems change a renamed inode's ctime
+      }
+      b.entry(moved);
       UpperDir to = tree.ensureUpper(t.parent, b);
       b.put(to, t.name, moved);
       touch(from, b);

@@ -1580,6 +1580,32 @@ abstract class AbstractWriteContractTest {
     assertEquals("2755 0:1000", modeAndOwner("usr/local/d"), "a new directory keeps the bit");
   }
 
+  /**
+   * Linux moves a file's change time ({@code unix:ctime}) at each change of its metadata or
+   * data: a mode, a write, times set (to any time), a new name by a hard link, a rename.
+   */
+  @Test
+  void eachChangeOfAFileMovesItsChangeTime() throws Exception {
+    Path file = Files.writeString(p("ctime-file"), "a");
+    List<String> steps = List.of("chmod", "append", "set times", "hard link", "rename");
+    FileTime before = (FileTime) Files.getAttribute(file, "unix:ctime");
+    for (String step : steps) {
+      Thread.sleep(30); // past the kernel's clock tick, which stamps its times
+      switch (step) {
+        case "chmod" -> Files.setPosixFilePermissions(file,
+            PosixFilePermissions.fromString("rw-------"));
+        case "append" -> Files.writeString(file, "b", StandardOpenOption.APPEND);
+        case "set times" -> Files.setLastModifiedTime(file, FileTime.fromMillis(1_000));
+        case "hard link" -> Files.createLink(p("ctime-link"), file);
+        default -> file = Files.move(file, p("ctime-moved"));
+      }
+      FileTime after = (FileTime) Files.getAttribute(file, "unix:ctime");
+      assertTrue(after.compareTo(before) > 0, step + ": " + before + " then " + after);
+      assertTrue(after.compareTo(Files.getLastModifiedTime(file)) >= 0, step);
+      before = after;
+    }
+  }
+
   // ---------------------------------------------------------------- user xattrs
 
   @Test
