@@ -76,8 +76,8 @@ final class TmpfsAttributes extends AttributeProvider {
           return Math.max(createdNanos, mtimeNanos);
         }
         long at = (Long) changed;
-        // the modification time the change left, unless a write has moved it since (a time set
-        // in the future stays above the change time, as on Linux)
+        // the change's time while the modification time is the one it left (set by hand, it
+        // may even lie ahead, as on Linux); once a write moved that, the later of the two
         return mtimeNanos == (Long) file.getAttribute(NAME, CHANGED_MTIME) ? at
             : Math.max(at, mtimeNanos);
       }
