@@ -85,8 +85,15 @@ final class LayerWatchService implements WatchService {
     if (hostDir != null) {
       synchronized (this) { // the forwarding thread finds the key once it has events
         // registered again, the JDK's key changes its events and stays the same key
-        WatchKey hostKey =
-            hostDir.register(hostService(), kinds.toArray(new WatchEvent.Kind<?>[0]));
+        WatchKey hostKey;
+        try {
+          hostKey = hostDir.register(hostService(), kinds.toArray(new WatchEvent.Kind<?>[0]));
+        } catch (IOException | RuntimeException e) {
+          if (!key.onHost()) {
+            key.cancel(); // made just now: no key without its host's (inotify's limit, say)
+          }
+          throw e;
+        }
         hostKeys.put(hostKey, key);
         key.hostKey(hostKey);
       }
