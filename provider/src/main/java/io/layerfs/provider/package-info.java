@@ -46,8 +46,9 @@
  * looked up anew. Such a path builds its string only when first asked for it: a walk that reads
  * attributes never does;
  * a {@code WatchService} ({@code LayerWatchService}) reports the changes made through the file
- * system, and a bind mount's or volume's directory through the JDK's own on the host; owners are named from the container's own {@code /etc/passwd} and {@code /etc/group}
- * ({@code ContainerAccounts}).
+ * system, and a bind mount's or volume's directory through the JDK's own on the host; owners
+ * are named from the container's own {@code /etc/passwd} and {@code /etc/group} ({@code
+ * ContainerAccounts}).
  * A walk of an image view makes and loads only what it reads (issue 15's first pass in a fresh
  * JVM pays for each class): basic attributes are one small record ({@code
  * LayerBasicAttributes}), the account tables and file stores are made when first asked for, and
