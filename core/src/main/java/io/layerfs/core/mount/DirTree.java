@@ -166,8 +166,11 @@ final class DirTree implements FileTree {
     return root;
   }
 
-  /** The host path of {@code absPath}, whose links are resolved; null for a tmpfs. */
-  Path hostPath(String absPath) {
+  /**
+   * The host directory {@code absPath} (a path of this tree whose links are resolved) names, for
+   * {@link FileTree#hostDirectory}; null for a tmpfs, which no other process reaches.
+   */
+  Path hostDirectoryOf(String absPath) {
     String path = canonical(absPath);
     return !host ? null : path.length() == 1 ? root : root.resolve(path.substring(1));
   }

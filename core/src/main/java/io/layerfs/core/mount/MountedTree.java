@@ -419,7 +419,7 @@ public final class MountedTree implements FileTree {
   @Override
   public Path hostDirectory(String absDir) throws IOException {
     Where w = resolve(absDir, true, false);
-    return w.owner == null ? null : w.owner.tree.hostPath(w.inner);
+    return w.owner == null ? null : w.owner.tree.hostDirectoryOf(w.inner);
   }
 
   @Override
