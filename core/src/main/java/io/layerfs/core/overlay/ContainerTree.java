@@ -474,6 +474,7 @@ final class ContainerTree {
       UpperDir d = upper.newDir();
       d.copyUpFrom(n, k.lower);
       b.dir(d);
+      b.imageKey(d);
       b.put(pu, k.name, d);
       k.up = d;
     }

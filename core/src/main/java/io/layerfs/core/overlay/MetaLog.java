@@ -43,13 +43,13 @@ public final class MetaLog implements Closeable {
   private static final long SNAP_MAGIC = 0x4c46534d45544131L; // "LFSMETA1"
   private static final long LOG_MAGIC = 0x4c46534d4c4f4731L; // "LFSMLOG1"
   /** The version of both files (and of the ops they hold) written. */
-  static final int VERSION = 4;
+  static final int VERSION = 5;
   /** The first version whose headers carry the container id. */
   static final int ID_VERSION = 4;
   /**
    * The oldest version read: version 2 lacks only the {@code IMAGE_KEY} op, version 3 only the
-   * container id, so their files read as they are (a writer compacts them into the current
-   * version as it opens them).
+   * container id, version 4 only the {@code KEPT_IMAGE_KEY} op, so their files read as they are
+   * (a writer compacts them into the current version as it opens them).
    */
   static final int OLDEST_VERSION = 2;
   /** magic, version, generation, container id, CRC32C of the 36 bytes before it. */

@@ -604,6 +604,7 @@ public final class Overlay implements Closeable, FileTree {
           UpperDir d = upper.newDir();
           d.copyUpFrom(n, s.dir.lower); // the redirect: it keeps showing the lower directory
           b.dir(d);
+          b.imageKey(d);
           moved = d;
         } else {
           moved = tree.copyOf(n, b);

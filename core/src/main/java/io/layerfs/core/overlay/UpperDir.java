@@ -26,8 +26,8 @@ final class UpperDir extends UpperEntry {
   /**
    * The {@link io.layerfs.core.Node#fileKey} of the image directory this was copied up from, or
    * {@link UpperFile#NO_IMAGE_KEY}: the directory keeps its identity through the copy-up, as
-   * overlayfs keeps its inode number, so that its locks and watches follow it. Not logged: a
-   * container opened again knows the directory by its own id.
+   * overlayfs keeps its inode number, so that its locks and watches follow it (logged since
+   * version 5; a directory copied up by an older version has its own key).
    */
   long imageKey = UpperFile.NO_IMAGE_KEY;
 

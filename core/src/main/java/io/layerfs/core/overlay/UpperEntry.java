@@ -56,7 +56,7 @@ abstract class UpperEntry {
     ctime = nanos;
   }
 
-  /** The identity a {@link Node} reports: distinct from every lower node's key. */
+  /** The identity a {@link Node} reports: for an entry made here, distinct from every lower key. */
   long fileKey() {
     return Long.MIN_VALUE | id;
   }

@@ -55,6 +55,12 @@ public final class UpperFile extends UpperEntry {
    * copy-up (a handle opened then, another process's view) and one taken after exclude each other.
    */
   long imageKey = NO_IMAGE_KEY;
+  /**
+   * Whether this file answers to {@link #imageKey} as its {@link #fileKey}: the image gave that
+   * file no other name, so this is still the one file, as overlayfs keeps such a file's inode
+   * number across its copy-up (the names of an image's hard link part there, so each gets its own).
+   */
+  boolean keepsImageKey;
   /** Upper names of this file (derived, not persisted). */
   int nlink;
   /** Size or times changed since the last record of this file. */
@@ -82,6 +88,7 @@ public final class UpperFile extends UpperEntry {
     devMajor = n.devMajor();
     devMinor = n.devMinor();
     imageKey = n.fileKey();
+    keepsImageKey = n.linkCount() == 1;
     if (type == EntryType.FILE) {
       size = n.size();
       if (size > 0) {
@@ -92,6 +99,11 @@ public final class UpperFile extends UpperEntry {
     } else {
       size = type == EntryType.SYMLINK ? n.size() : 0;
     }
+  }
+
+  @Override
+  long fileKey() {
+    return keepsImageKey ? imageKey : super.fileKey();
   }
 
   // ------------------------------------------------------------------------------ life cycle

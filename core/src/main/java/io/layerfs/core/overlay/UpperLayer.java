@@ -55,6 +55,8 @@ final class UpperLayer implements Closeable {
   private static final int OP_UNLINK = 4;
   private static final int OP_DROP = 5;
   private static final int OP_IMAGE_KEY = 6;
+  /** As {@link #OP_IMAGE_KEY}, for a file or directory that keeps the image entry's key. */
+  private static final int OP_KEPT_IMAGE_KEY = 7;
   private static final long ROOT_ID = 0;
   /**
    * Log space reserved before a change touches memory: far more than a record of one operation
@@ -467,6 +469,7 @@ final class UpperLayer implements Closeable {
     Batch b = new Batch();
     for (UpperDir d : dirs.values()) {
       b.dir(d);
+      b.imageKey(d);
     }
     for (UpperFile f : files.values()) {
       synchronized (f) {
@@ -554,11 +557,16 @@ final class UpperLayer implements Closeable {
             files.remove(id);
             break;
           }
-          case OP_IMAGE_KEY: {
-            UpperFile f = files.get(in.readLong());
+          case OP_IMAGE_KEY, OP_KEPT_IMAGE_KEY: {
+            long id = in.readLong();
             long key = in.readLong();
+            UpperFile f = files.get(id);
+            UpperDir d = dirs.get(id);
             if (f != null) {
               f.imageKey = key;
+              f.keepsImageKey = op == OP_KEPT_IMAGE_KEY;
+            } else if (d != null && op == OP_KEPT_IMAGE_KEY) {
+              d.imageKey = key;
             }
             break;
           }
@@ -739,14 +747,25 @@ final class UpperLayer implements Closeable {
       ops++;
     }
 
-    /** Records the image file {@code f} was copied up from, if any (its lock identity). */
+    /** Records the image file {@code f} was copied up from, if any: its lock identity, its key. */
     void imageKey(UpperFile f) {
       if (f.imageKey != UpperFile.NO_IMAGE_KEY) {
-        out.writeByte(OP_IMAGE_KEY);
-        out.writeLong(f.id);
-        out.writeLong(f.imageKey);
-        ops++;
+        imageKey(f.keepsImageKey ? OP_KEPT_IMAGE_KEY : OP_IMAGE_KEY, f.id, f.imageKey);
       }
+    }
+
+    /** Records the key of the image directory {@code d} was copied up from, if any. */
+    void imageKey(UpperDir d) {
+      if (d.imageKey != UpperFile.NO_IMAGE_KEY) {
+        imageKey(OP_KEPT_IMAGE_KEY, d.id, d.imageKey);
+      }
+    }
+
+    private void imageKey(int op, long id, long key) {
+      out.writeByte(op);
+      out.writeLong(id);
+      out.writeLong(key);
+      ops++;
     }
 
     /** Records an entry's metadata (a directory, or a file under its monitor). */

@@ -72,6 +72,7 @@
  * 4 UNLINK  parent id (long), name (string)
  * 5 DROP    id (long)
  * 6 IMAGE_KEY id (long), file key of the image file it was copied up from (long)
+ * 7 KEPT_IMAGE_KEY  as IMAGE_KEY, for a file or directory whose key is the image entry's
  * meta      mode, uid, gid (ints), user name, group name (strings), mtime, atime, ctime (longs,
  *           ns), xattr count (int), then per xattr: name (string), value (bytes)
  * </pre>
@@ -104,11 +105,18 @@
  * rules for one JVM; no other process sees it). A directory opened as a handle of this package
  * locks {@code locks/d-SHA256}, the SHA-256 of its path (the provider locks a directory opened
  * as a channel in its file system's own table, by the directory's key, which a copied-up
- * directory keeps while the container is open, {@code UpperDir.imageKey}, not logged): the
- * {@code d-} keeps it apart from every file's bare hex key and the hash from every other
- * directory's (the path's 32-bit hash code, used before, collided with both).
+ * directory keeps, {@code UpperDir.imageKey}): the {@code d-} keeps it apart from every file's
+ * bare hex key and the hash from every other directory's (the path's 32-bit hash code, used
+ * before, collided with both).
  *
- * <p>{@code meta.log} is a 40-byte header, {@code [long magic "LFSMLOG1"][int version 4][long
+ * <p>{@code KEPT_IMAGE_KEY} (version 5) stands in its place for a file whose image file had no
+ * other name, and follows the {@code DIR} op of every directory copied up: the entry's key
+ * ({@code fileKey}, {@code unix:ino}) stays the image entry's, as overlayfs keeps such an inode's
+ * number across its copy-up, so a program that compares keys sees one file before and after the
+ * first write, and after a reopen. The names of an image's hard link part at a copy-up there, so
+ * a name copied up gets a key of its own.
+ *
+ * <p>{@code meta.log} is a 40-byte header, {@code [long magic "LFSMLOG1"][int version 5][long
  * generation][long, long container id][int CRC32C of the 36 bytes before]}, then {@code [int
  * length][int CRC32C of the payload][payload]} records, big-endian. The container id is the random
  * UUID of {@code container.json} (zeros: none, for a container opened without a record); both files
@@ -129,7 +137,7 @@
  * worse than refusing. A record with an unknown op or type code, or one that ends inside an op, is
  * an {@code IOException} naming the file and the record's offset.
  *
- * <p>{@code meta.snap} is {@code [long magic "LFSMETA1"][int version 4][long generation][long, long
+ * <p>{@code meta.snap} is {@code [long magic "LFSMETA1"][int version 5][long generation][long, long
  * container id][int length][int CRC32C of the generation, the id and the payload]} (version 2 and
  * 3: no id, the CRC32C of the generation and the payload) followed by a payload of the same ops
  * ({@code DIR} of every directory, {@code FILE} of every file, {@code LINK} of every name),
@@ -147,13 +155,13 @@
  * log, by temp file and rename, before the data directory) is an {@code IOException} naming the
  * files. A container never written (no log, no snapshot, no data directory) opens empty. A
  * read-only open that races a compaction reads both files again (three reads in all at most). A
- * wrong magic, a version other than 2 to 4, a wrong length or checksum of the snapshot is an {@code
+ * wrong magic, a version other than 2 to 5, a wrong length or checksum of the snapshot is an {@code
  * IOException} naming the file: version 1 containers are refused, never misread. Version 2 files
- * are version 3 without {@code IMAGE_KEY}, version 3 files version 4 without the id; both read as
- * they are. A writer that opens files of an older version, or without the id its record now
- * carries, compacts them at once (snapshot of the next generation, then the log emptied into it),
- * so the files it appends to are version 4 with the id; a layerfs that reads only version 3 refuses
- * them, naming the version. The ops have no version of their own: a change to them or to the meta
+ * are version 3 without {@code IMAGE_KEY}, version 3 files version 4 without the id, version 4
+ * files version 5 without {@code KEPT_IMAGE_KEY}; all read as they are. A writer that opens files
+ * of an older version, or without the id its record now carries, compacts them at once (snapshot
+ * of the next generation, then the log emptied into it), so the files it appends to are version 5
+ * with the id; a layerfs that reads only up to version 4 refuses them, naming the version. The ops have no version of their own: a change to them or to the meta
  * encoding needs a new version of both files.
  *
  * <h2>Durability</h2>

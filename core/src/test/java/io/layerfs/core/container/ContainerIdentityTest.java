@@ -126,8 +126,8 @@ class ContainerIdentityTest {
       // both files rewritten at once, carrying it: another container's are told apart from now
       ByteBuffer log = ByteBuffer.wrap(Files.readAllBytes(web.resolve("meta.log")));
       ByteBuffer snap = ByteBuffer.wrap(Files.readAllBytes(web.resolve("meta.snap")));
-      assertEquals(4, log.getInt(8));
-      assertEquals(4, snap.getInt(8));
+      assertEquals(5, log.getInt(8), "the current version");
+      assertEquals(5, snap.getInt(8), "the current version");
       assertEquals(id, new UUID(log.getLong(20), log.getLong(28)));
       assertEquals(id, new UUID(snap.getLong(20), snap.getLong(28)));
       assertEquals("in the snapshot", ContainerFixture.readString(w, "/a"));

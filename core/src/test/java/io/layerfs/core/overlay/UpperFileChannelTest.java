@@ -194,7 +194,7 @@ class UpperFileChannelTest {
   void aDataFileCutWhileOpenIsDamageNotZeros() throws IOException {
     try (FileHandle h = ov.open("/new", Set.of(READ, WRITE, CREATE), 0644)) {
       h.write(ByteBuffer.wrap(random(1000)), 0);
-      long id = ov.lookup("/new", false).fileKey() & Long.MAX_VALUE;
+      long id = ((UpperEntry) ov.tree().resolve("/new", false, false).obj).id;
       try (FileChannel c = FileChannel.open(dir.resolve("data/" + id), WRITE)) {
         c.truncate(100);
       }
@@ -210,7 +210,7 @@ class UpperFileChannelTest {
     try (FileHandle h = ov.open("/big", Set.of(WRITE), 0)) {
       h.write(ByteBuffer.wrap(new byte[] {1}), 100); // chunk 0 copied: 65,536 bytes
     }
-    long id = ov.lookup("/big", false).fileKey() & Long.MAX_VALUE;
+    long id = ((UpperEntry) ov.tree().resolve("/big", false, false).obj).id;
     ov.close();
     Path data = dir.resolve("data/" + id);
     try (FileChannel c = FileChannel.open(data, WRITE)) {
@@ -286,7 +286,7 @@ class UpperFileChannelTest {
   }
 
   private UpperFile file(String path) throws IOException {
-    long id = ov.lookup(path, false).fileKey() & Long.MAX_VALUE;
+    long id = ((UpperEntry) ov.tree().resolve(path, false, false).obj).id;
     return ov.tree().upper().files.get(id);
   }
 

@@ -162,7 +162,7 @@ class UpperFileChunksTest {
     try (FileHandle h = ov.open("/big", Set.of(WRITE), 0)) {
       h.write(ByteBuffer.allocate(1), 100); // chunk 0 copied: 65,536 bytes
     }
-    long id = ov.lookup("/big", false).fileKey() & Long.MAX_VALUE;
+    long id = ((UpperEntry) ov.tree().resolve("/big", false, false).obj).id;
     ov.close();
     try (FileChannel c = FileChannel.open(dir.resolve("data/" + id), StandardOpenOption.WRITE)) {
       c.truncate(1000);

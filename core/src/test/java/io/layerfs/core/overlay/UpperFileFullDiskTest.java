@@ -295,7 +295,7 @@ class UpperFileFullDiskTest {
   // ------------------------------------------------------------------------------ helpers
 
   private Path dataFile(String path) throws IOException {
-    long id = ov.lookup(path, false).fileKey() & Long.MAX_VALUE;
+    long id = ((UpperEntry) ov.tree().resolve(path, false, false).obj).id;
     return dir.resolve("data").resolve(Long.toString(id));
   }
 

@@ -431,7 +431,7 @@ class UpperLayerTest {
   }
 
   private Path dataFile(String path) throws IOException {
-    long id = ov.lookup(path, false).fileKey() & Long.MAX_VALUE;
+    long id = ((UpperEntry) ov.tree().resolve(path, false, false).obj).id;
     return dir.resolve("data").resolve(Long.toString(id));
   }
 
@@ -466,7 +466,7 @@ class UpperLayerTest {
   }
 
   private long id(String path) throws IOException {
-    return ov.lookup(path, false).fileKey() & Long.MAX_VALUE;
+    return ((UpperEntry) ov.tree().resolve(path, false, false).obj).id;
   }
 
   /** A container directory whose log holds the one record {@code payload}. */

@@ -1606,6 +1606,57 @@ abstract class AbstractWriteContractTest {
     }
   }
 
+  /**
+   * A file keeps its key ({@code fileKey}, {@code unix:ino}) through changes of its metadata and
+   * data, a hard link, a rename and a reopen, as a Linux inode does; in a container a file of the
+   * image too, whose first change copies it up (overlayfs keeps such a file's inode number).
+   */
+  @Test
+  void aFileKeepsItsKeyThroughItsChanges() throws Exception {
+    Path file = p("etc/os-release");
+    Object key = Files.readAttributes(file, BasicFileAttributes.class).fileKey();
+    Object ino = Files.getAttribute(file, "unix:ino");
+    assertEquals(1, Files.getAttribute(file, "unix:nlink"), "the fixture gives it one name");
+    List<String> steps = List.of("chmod", "append", "hard link", "rename", "reopen");
+    for (String step : steps) {
+      switch (step) {
+        case "chmod" -> Files.setPosixFilePermissions(file,
+            PosixFilePermissions.fromString("rw-------"));
+        case "append" -> Files.writeString(file, "b", StandardOpenOption.APPEND);
+        case "hard link" -> assertEquals(key, Files.readAttributes(
+            Files.createLink(p("etc/key-link"), file), BasicFileAttributes.class).fileKey());
+        case "rename" -> file = Files.move(file, p("etc/key-moved"));
+        default -> {
+          reopen();
+          file = p("etc/key-moved");
+        }
+      }
+      assertEquals(key, Files.readAttributes(file, BasicFileAttributes.class).fileKey(), step);
+      assertEquals(ino, Files.getAttribute(file, "unix:ino"), step);
+    }
+  }
+
+  /** A directory keeps its key through a change of its mode, a new child, a rename and a reopen. */
+  @Test
+  void aDirectoryKeepsItsKeyThroughItsChanges() throws Exception {
+    Path dir = p("data/nested/a");
+    Object key = Files.readAttributes(dir, BasicFileAttributes.class).fileKey();
+    List<String> steps = List.of("chmod", "new child", "rename", "reopen");
+    for (String step : steps) {
+      switch (step) {
+        case "chmod" -> Files.setPosixFilePermissions(dir,
+            PosixFilePermissions.fromString("rwxr-x---"));
+        case "new child" -> Files.writeString(dir.resolve("child"), "c");
+        case "rename" -> dir = Files.move(dir, p("data/nested/renamed"));
+        default -> {
+          reopen();
+          dir = p("data/nested/renamed");
+        }
+      }
+      assertEquals(key, Files.readAttributes(dir, BasicFileAttributes.class).fileKey(), step);
+    }
+  }
+
   // ---------------------------------------------------------------- user xattrs
 
   @Test

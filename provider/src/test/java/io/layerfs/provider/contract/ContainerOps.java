@@ -17,6 +17,7 @@ import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.util.ArrayList;
@@ -493,6 +494,38 @@ final class ContainerOps {
     public String toString() {
       return "Files.readAttributes(" + q(path) + ", \"unix:*\"" + (follow ? "" : ", NOFOLLOW_LINKS")
           + ")";
+    }
+  }
+
+  /**
+   * {@code op}, then whether the file now at {@code after} has the file key ({@code st_ino}) the
+   * file at {@code before} had before it: overlayfs keeps an image file's inode across its
+   * copy-up unless the image links it under another name too.
+   */
+  record KeyAcross(String before, Op op, String after) implements Op {
+    @Override
+    public String apply(Path root) throws Exception {
+      Object key = key(root.resolve(before));
+      String result = outcome(op, root);
+      return result + (key.equals(key(root.resolve(after))) ? " key kept" : " key changed");
+    }
+
+    private static Object key(Path p) throws IOException {
+      return Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+          .fileKey();
+    }
+
+    @Override
+    public List<Arg> args() {
+      List<Arg> args = new ArrayList<>(op.args());
+      args.add(new Arg(before, false));
+      args.add(new Arg(after, false));
+      return args;
+    }
+
+    @Override
+    public String toString() {
+      return "key of " + q(before) + "; " + op + "; key of " + q(after);
     }
   }
 

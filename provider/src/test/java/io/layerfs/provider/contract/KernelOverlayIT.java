@@ -7,12 +7,16 @@ import io.layerfs.core.CommitOptions;
 import io.layerfs.provider.LayerFileSystems;
 import io.layerfs.provider.contract.ContainerDifferentialTest.Commit;
 import io.layerfs.provider.contract.ContainerOps.ChannelWrite;
+import io.layerfs.provider.contract.ContainerOps.Chmod;
 import io.layerfs.provider.contract.ContainerOps.Data;
 import io.layerfs.provider.contract.ContainerOps.HardLink;
+import io.layerfs.provider.contract.ContainerOps.KeyAcross;
 import io.layerfs.provider.contract.ContainerOps.Move;
 import io.layerfs.provider.contract.ContainerOps.Op;
 import io.layerfs.provider.contract.ContainerOps.ReadAll;
 import io.layerfs.provider.contract.ContainerOps.Stat;
+import io.layerfs.provider.contract.ContainerOps.Touch;
+import io.layerfs.provider.contract.ContainerOps.Truncate;
 import io.layerfs.provider.contract.ContainerOps.Xattr;
 import io.layerfs.testing.LayerCompression;
 import io.layerfs.testing.Props;
@@ -23,6 +27,7 @@ import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -320,6 +325,37 @@ final class KernelOverlayIT {
     Map<String, Integer> steps = new TreeMap<>();
     assertNull(runChain(program, steps));
     assertEquals(Map.of("ok", 5), steps, "every step ran, and succeeded on the kernel's overlay");
+  }
+
+  /**
+   * A file keeps its key ({@code st_ino}) across its copy-up, by a write, a change of metadata
+   * or a rename of it or of a directory above it, as overlayfs keeps the inode of an image file
+   * whose only name it is; the two names of an image's hard link part at a copy-up, so the name
+   * copied up gets a key of its own. A file of a committed image is such a file too.
+   */
+  @Test
+  void aFileKeepsItsKeyAcrossItsCopyUpUnlessTheImageLinksIt() throws Exception {
+    List<OpenOption> write = List.of(StandardOpenOption.WRITE);
+    String deep = "data/nested/a/b/deep.txt";
+    String moved = "data/moved/a/b/deep.txt";
+    List<Op> program = List.of(
+        new KeyAcross("data/4095.bin", new ChannelWrite("data/4095.bin", false, write, 0,
+            new Data(7, 1)), "data/4095.bin"),
+        new KeyAcross("data/100000.bin", new ChannelWrite("data/100000.bin", true, write, 0,
+            new Data(7, 2)), "data/100000.bin"),
+        new KeyAcross(deep, new Move("data/nested", "data/moved", List.of()), moved),
+        new KeyAcross(moved, new Chmod(moved, 0640), moved),
+        new KeyAcross("data/moved", new Chmod("data/moved", 0700), "data/moved"),
+        new KeyAcross("usr/bin/tool", new Move("usr/bin/tool", "usr/tool", List.of()), "usr/tool"),
+        new KeyAcross("etc/os-release", new Touch("etc/os-release", 1_000_000), "etc/os-release"),
+        new KeyAcross("data/one", new HardLink("data/x", "data/one"), "data/x"),
+        new Commit(),
+        new KeyAcross("data/4096.bin", new Truncate("data/4096.bin", 10), "data/4096.bin"),
+        new KeyAcross("data/one", new Truncate("data/one", 0), "data/one"),
+        new KeyAcross("usr/tool", new Chmod("usr/tool", 0700), "usr/tool"));
+    Map<String, Integer> steps = new TreeMap<>();
+    assertNull(runChain(program, steps));
+    assertEquals(Map.of("ok", 11), steps, "every step ran, and succeeded on the kernel's overlay");
   }
 
   /** A directory's link count out of a stat's or a tree's line (see the class comment). */

@@ -3,6 +3,7 @@ package io.layerfs.provider.contract;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,6 +16,8 @@ import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.time.Instant;
@@ -126,6 +129,28 @@ class LayerFsWriteContractTest extends AbstractWriteContractTest {
     try (var names = Files.list(p("data"))) {
       assertEquals(List.of("100000.bin"), names.map(name -> name.getFileName().toString())
           .filter(name -> name.startsWith("100000")).toList());
+    }
+  }
+
+  /**
+   * The names of an image's hard link part at a copy-up, as overlayfs parts them: the name
+   * written gets a key of its own, the other keeps the image file's, before a reopen and after
+   * ({@code KernelOverlayIT} checks the same against the kernel's overlayfs).
+   */
+  @Test
+  void theNameOfAnImageHardLinkCopiedUpGetsAKeyOfItsOwn() throws IOException {
+    Object key = Files.readAttributes(p("data/100000.bin"), BasicFileAttributes.class).fileKey();
+    assertEquals(key, Files.readAttributes(p("data/100000.hard"), BasicFileAttributes.class)
+        .fileKey());
+    Files.writeString(p("data/100000.bin"), "b", StandardOpenOption.APPEND);
+    for (int open = 0; open < 2; open++) {
+      Object written = Files.readAttributes(p("data/100000.bin"), BasicFileAttributes.class)
+          .fileKey();
+      assertNotEquals(key, written);
+      assertEquals(key, Files.readAttributes(p("data/100000.hard"), BasicFileAttributes.class)
+          .fileKey());
+      assertFalse(Files.isSameFile(p("data/100000.bin"), p("data/100000.hard")));
+      reopen();
     }
   }
 
