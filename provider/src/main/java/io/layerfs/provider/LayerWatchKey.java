@@ -65,22 +65,27 @@ final class LayerWatchKey implements WatchKey {
   /** The host's events of this directory, counted here as the file system's are. */
   @SuppressWarnings("unchecked")
   void forward(List<WatchEvent<?>> hostEvents) {
-    if (!valid || hostEvents.isEmpty()) {
+    if (!valid) {
       return;
     }
+    boolean counted = false;
     synchronized (this) {
       for (WatchEvent<?> e : hostEvents) {
         if (e.kind() == StandardWatchEventKinds.OVERFLOW) {
           overflow(e.count());
+          counted = true;
         } else if (kinds.contains(e.kind())) {
           Path name = dir.getFileSystem().getPath(e.context().toString());
           for (int i = 0; i < e.count(); i++) {
             add((WatchEvent.Kind<Path>) e.kind(), name);
           }
+          counted = true;
         }
       }
     }
-    queue();
+    if (counted) { // a key is queued only with an event, as the JDK's is
+      queue();
+    }
   }
 
   void signal(WatchEvent.Kind<Path> kind, Path name) {

@@ -161,8 +161,9 @@
  * files version 5 without {@code KEPT_IMAGE_KEY}; all read as they are. A writer that opens files
  * of an older version, or without the id its record now carries, compacts them at once (snapshot
  * of the next generation, then the log emptied into it), so the files it appends to are version 5
- * with the id; a layerfs that reads only up to version 4 refuses them, naming the version. The ops have no version of their own: a change to them or to the meta
- * encoding needs a new version of both files.
+ * with the id; a layerfs that reads only up to version 4 refuses them, naming the version. The
+ * ops have no version of their own: a change to them or to the meta encoding needs a new version
+ * of both files.
  *
  * <h2>Durability</h2>
  *
