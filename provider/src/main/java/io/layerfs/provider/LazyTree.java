@@ -169,15 +169,14 @@ final class LazyTree implements FileTree {
     return Map.copyOf(keys);
   }
 
-  /** {@code n} of the whole tree with the key the merge gave its file, if it gave one. */
+  /**
+   * {@code n} of the whole tree with the key the merge gave its file, if it gave one: an image
+   * file, or a container's copy-up of one, which keeps the image file's key (a container's own
+   * files have keys of their own, which the merge never gave).
+   */
   private Node kept(Node n) {
-    if (n instanceof Node.Lower lower) {
-      Long key = keptKeys.get(lower.fileKey());
-      if (key != null) {
-        return new RekeyedNode(lower, key);
-      }
-    }
-    return n;
+    Long key = keptKeys.get(n.fileKey());
+    return key == null ? n : RekeyedNode.of(n, key);
   }
 
   /** The merge's answer (null: it cannot tell), or null once the whole tree is open. */

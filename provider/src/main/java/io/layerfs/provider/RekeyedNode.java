@@ -6,114 +6,93 @@ import io.layerfs.core.Node;
 import java.util.Map;
 
 /**
- * A file of a {@link LazyTree}'s whole tree with the key the lazy merge gave it before the
- * tree was opened, so that the file keeps one identity; all else is the tree's node.
+ * A node of a {@link LazyTree}'s whole tree with the key the lazy merge gave its file before the
+ * tree was opened, so that the file keeps one identity; all else is the tree's node. A file of
+ * the image, or one a container copied up from it, which keeps the image file's key.
  */
-final class RekeyedNode implements Node.Lower {
-  private final Node.Lower node;
+abstract sealed class RekeyedNode {
+  private final Node node;
   private final long fileKey;
 
-  RekeyedNode(Node.Lower node, long fileKey) {
+  private RekeyedNode(Node node, long fileKey) {
     this.node = node;
     this.fileKey = fileKey;
   }
 
-  @Override
+  /** {@code node} showing {@code fileKey}, of the same kind (lower or upper). */
+  static Node of(Node node, long fileKey) {
+    return node instanceof Node.Lower lower ? new OfLower(lower, fileKey)
+        : new OfUpper((Node.Upper) node, fileKey);
+  }
+
   public long fileKey() {
     return fileKey;
   }
 
-  @Override
-  public Digest layerDigest() {
-    return node.layerDigest();
-  }
-
-  @Override
-  public long dataOffset() {
-    return node.dataOffset();
-  }
-
-  @Override
   public String path() {
     return node.path();
   }
 
-  @Override
   public EntryType type() {
     return node.type();
   }
 
-  @Override
   public int mode() {
     return node.mode();
   }
 
-  @Override
   public int uid() {
     return node.uid();
   }
 
-  @Override
   public int gid() {
     return node.gid();
   }
 
-  @Override
   public String userName() {
     return node.userName();
   }
 
-  @Override
   public String groupName() {
     return node.groupName();
   }
 
-  @Override
   public long mtimeNanos() {
     return node.mtimeNanos();
   }
 
-  @Override
   public long atimeNanos() {
     return node.atimeNanos();
   }
 
-  @Override
   public long ctimeNanos() {
     return node.ctimeNanos();
   }
 
-  @Override
   public long size() {
     return node.size();
   }
 
-  @Override
   public String linkTarget() {
     return node.linkTarget();
   }
 
-  @Override
   public int devMajor() {
     return node.devMajor();
   }
 
-  @Override
   public int devMinor() {
     return node.devMinor();
   }
 
-  @Override
   public Map<String, byte[]> xattrs() {
     return node.xattrs();
   }
 
-  @Override
   public int layer() {
     return node.layer();
   }
 
-  @Override
   public int linkCount() {
     return node.linkCount();
   }
@@ -121,5 +100,32 @@ final class RekeyedNode implements Node.Lower {
   @Override
   public String toString() {
     return node.toString();
+  }
+
+  /** A file of the image. */
+  static final class OfLower extends RekeyedNode implements Node.Lower {
+    private final Node.Lower lower;
+
+    private OfLower(Node.Lower lower, long fileKey) {
+      super(lower, fileKey);
+      this.lower = lower;
+    }
+
+    @Override
+    public Digest layerDigest() {
+      return lower.layerDigest();
+    }
+
+    @Override
+    public long dataOffset() {
+      return lower.dataOffset();
+    }
+  }
+
+  /** A file or directory a container copied up, which kept the image file's key. */
+  static final class OfUpper extends RekeyedNode implements Node.Upper {
+    private OfUpper(Node.Upper upper, long fileKey) {
+      super(upper, fileKey);
+    }
   }
 }

@@ -345,6 +345,12 @@ class LazyTreeTest {
           }
           assertTrue(registry.blobBytes() >= imageBytes, registry.blobBytes() + " bytes");
           assertEquals(before, keys(lazy, paths), readOnly ? "view" : "container");
+          if (!readOnly) { // copied up, a file and a directory of the image keep their keys
+            Files.writeString(lazy.getPath("/etc/issue"), "changed\n");
+            Files.setPosixFilePermissions(lazy.getPath("/usr/bin"),
+                java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-x---"));
+            assertEquals(before, keys(lazy, paths), "copied up");
+          }
           assertTrue(Files.isSameFile(lazy.getPath("/usr/bin/sh"), lazy.getPath("/bin/sh")));
           assertFalse(Files.isSameFile(lazy.getPath("/etc/hosts"), lazy.getPath("/etc/issue")));
           // a file the merge never saw has the tree's own key, distinct from all of those
