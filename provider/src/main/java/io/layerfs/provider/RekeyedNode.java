@@ -7,8 +7,8 @@ import java.util.Map;
 
 /**
  * A node of a {@link LazyTree}'s whole tree with the key the lazy merge gave its file before the
- * tree was opened, so that the file keeps one identity; all else is the tree's node. A file of
- * the image, or one a container copied up from it, which keeps the image file's key.
+ * tree was opened, so that the file keeps one identity; all else is the tree's node. It stands
+ * for a file of the image, or for a container's copy-up of one, which keeps the image file's key.
  */
 abstract sealed class RekeyedNode {
   private final Node node;

@@ -561,12 +561,11 @@ final class UpperLayer implements Closeable {
             long id = in.readLong();
             long key = in.readLong();
             UpperFile f = files.get(id);
-            UpperDir d = dirs.get(id);
             if (f != null) {
               f.imageKey = key;
               f.keepsImageKey = op == OP_KEPT_IMAGE_KEY;
-            } else if (d != null && op == OP_KEPT_IMAGE_KEY) {
-              d.imageKey = key;
+            } else if (op == OP_KEPT_IMAGE_KEY && dirs.containsKey(id)) {
+              dirs.get(id).imageKey = key;
             }
             break;
           }
