@@ -499,33 +499,41 @@ final class ContainerOps {
 
   /**
    * {@code op}, then whether the file now at {@code after} has the file key ({@code st_ino}) the
-   * file at {@code before} had before it: overlayfs keeps an image file's inode across its
+   * file at {@code before} had before it ({@code none} when either has no key to read; {@code
+   * follow}: the last link of both followed): overlayfs keeps an image file's inode across its
    * copy-up unless the image links it under another name too.
    */
-  record KeyAcross(String before, Op op, String after) implements Op {
+  record KeyAcross(String before, Op op, String after, boolean follow) implements Op {
     @Override
     public String apply(Path root) throws Exception {
       Object key = key(root.resolve(before));
       String result = outcome(op, root);
-      return result + (key.equals(key(root.resolve(after))) ? " key kept" : " key changed");
+      Object now = key(root.resolve(after));
+      return result + (key == null || now == null ? " key none"
+          : key.equals(now) ? " key kept" : " key changed");
     }
 
-    private static Object key(Path p) throws IOException {
-      return Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
-          .fileKey();
+    private Object key(Path p) {
+      try {
+        return Files.readAttributes(p, BasicFileAttributes.class,
+            follow ? new LinkOption[0] : new LinkOption[] {LinkOption.NOFOLLOW_LINKS}).fileKey();
+      } catch (IOException e) {
+        return null;
+      }
     }
 
     @Override
     public List<Arg> args() {
       List<Arg> args = new ArrayList<>(op.args());
-      args.add(new Arg(before, false));
-      args.add(new Arg(after, false));
+      args.add(new Arg(before, follow));
+      args.add(new Arg(after, follow));
       return args;
     }
 
     @Override
     public String toString() {
-      return "key of " + q(before) + "; " + op + "; key of " + q(after);
+      return "key of " + q(before) + "; " + op + "; key of " + q(after)
+          + (follow ? "" : " (NOFOLLOW_LINKS)");
     }
   }
 

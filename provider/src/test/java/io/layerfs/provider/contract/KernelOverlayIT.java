@@ -8,15 +8,18 @@ import io.layerfs.provider.LayerFileSystems;
 import io.layerfs.provider.contract.ContainerDifferentialTest.Commit;
 import io.layerfs.provider.contract.ContainerOps.ChannelWrite;
 import io.layerfs.provider.contract.ContainerOps.Chmod;
+import io.layerfs.provider.contract.ContainerOps.Chown;
 import io.layerfs.provider.contract.ContainerOps.Data;
 import io.layerfs.provider.contract.ContainerOps.HardLink;
 import io.layerfs.provider.contract.ContainerOps.KeyAcross;
 import io.layerfs.provider.contract.ContainerOps.Move;
+import io.layerfs.provider.contract.ContainerOps.OnPath;
 import io.layerfs.provider.contract.ContainerOps.Op;
 import io.layerfs.provider.contract.ContainerOps.ReadAll;
 import io.layerfs.provider.contract.ContainerOps.Stat;
 import io.layerfs.provider.contract.ContainerOps.Touch;
 import io.layerfs.provider.contract.ContainerOps.Truncate;
+import io.layerfs.provider.contract.ContainerOps.Write;
 import io.layerfs.provider.contract.ContainerOps.Xattr;
 import io.layerfs.testing.LayerCompression;
 import io.layerfs.testing.Props;
@@ -54,7 +57,9 @@ import org.junit.jupiter.api.Test;
  * both links. Each committed image must read in layerfs as umoci unpacks it, exactly, and as
  * the kernel showed the container, but for link counts: a layer cannot link into a lower one,
  * so a file of a lower layer with another name in the new one (written there as a copy) counts
- * fewer links in the image than it did in the container, in umoci's tree as in layerfs's.
+ * fewer links in the image than it did in the container, in umoci's tree as in layerfs's. Each
+ * change of a file in place also says whether the file kept its key ({@code st_ino}), which
+ * overlayfs keeps across a copy-up unless the lower tree links the file under another name.
  *
  * <p>{@link #aChainOfContainersWithMountsAgreesWithTheKernel} adds a bind mount, a named volume
  * and a tmpfs, the kernel's own inside the overlay, so that what crosses a mount or meets a
@@ -103,7 +108,8 @@ final class KernelOverlayIT {
         .forAll(ContainerDifferentialTest.programs(p, xattrs, IMAGE_HARD_LINK)
             .map(KernelOverlayIT::noMapOfAHeldChannel)
             .map(program -> ContainerDifferentialTest.cutByCommits(program, true))
-            .map(KernelOverlayIT::noEmptyXattrValues))
+            .map(KernelOverlayIT::noEmptyXattrValues)
+            .map(KernelOverlayIT::withKeys))
         .checkAssert(Props.io(program -> ContainerDifferentialTest.check(program,
             "aChainOfContainersAgreesWithTheKernelsOverlay", KernelOverlayIT::runChain)));
   }
@@ -128,7 +134,8 @@ final class KernelOverlayIT {
             .map(KernelOverlayIT::noMapOfAHeldChannel)
             .map(KernelOverlayIT::noMoveOfAMount)
             .map(program -> ContainerDifferentialTest.cutByCommits(program, true))
-            .map(KernelOverlayIT::noEmptyXattrValues))
+            .map(KernelOverlayIT::noEmptyXattrValues)
+            .map(KernelOverlayIT::withKeys))
         .checkAssert(Props.io(program -> ContainerDifferentialTest.check(program,
             "aChainOfContainersWithMountsAgreesWithTheKernel",
             (chain, steps) -> runChain(chain, steps, true))));
@@ -256,6 +263,20 @@ final class KernelOverlayIT {
   }
 
   /**
+   * {@code program} with each change of a file in place (a write, a truncation, a mode, times, an
+   * owner, an attribute) wrapped in {@link KeyAcross}: the file keeps its key through it, but
+   * for the copy-up of one name of a hard link of the lower tree.
+   */
+  private static List<Op> withKeys(List<Op> program) {
+    return program.stream()
+        .map(op -> op instanceof Write || op instanceof ChannelWrite || op instanceof Truncate
+            || op instanceof Chmod || op instanceof Touch || op instanceof Chown
+            || op instanceof Xattr
+            ? new KeyAcross(((OnPath) op).path(), op, ((OnPath) op).path(), true) : op)
+        .toList();
+  }
+
+  /**
    * A file whose two names are an image's hard link: not among the paths the differential
    * programs name against the host, whose copy keeps them one file when written.
    */
@@ -340,19 +361,21 @@ final class KernelOverlayIT {
     String moved = "data/moved/a/b/deep.txt";
     List<Op> program = List.of(
         new KeyAcross("data/4095.bin", new ChannelWrite("data/4095.bin", false, write, 0,
-            new Data(7, 1)), "data/4095.bin"),
+            new Data(7, 1)), "data/4095.bin", false),
         new KeyAcross("data/100000.bin", new ChannelWrite("data/100000.bin", true, write, 0,
-            new Data(7, 2)), "data/100000.bin"),
-        new KeyAcross(deep, new Move("data/nested", "data/moved", List.of()), moved),
-        new KeyAcross(moved, new Chmod(moved, 0640), moved),
-        new KeyAcross("data/moved", new Chmod("data/moved", 0700), "data/moved"),
-        new KeyAcross("usr/bin/tool", new Move("usr/bin/tool", "usr/tool", List.of()), "usr/tool"),
-        new KeyAcross("etc/os-release", new Touch("etc/os-release", 1_000_000), "etc/os-release"),
-        new KeyAcross("data/one", new HardLink("data/x", "data/one"), "data/x"),
+            new Data(7, 2)), "data/100000.bin", false),
+        new KeyAcross(deep, new Move("data/nested", "data/moved", List.of()), moved, false),
+        new KeyAcross(moved, new Chmod(moved, 0640), moved, false),
+        new KeyAcross("data/moved", new Chmod("data/moved", 0700), "data/moved", false),
+        new KeyAcross("usr/bin/tool", new Move("usr/bin/tool", "usr/tool", List.of()), "usr/tool",
+            false),
+        new KeyAcross("etc/os-release", new Touch("etc/os-release", 1_000_000), "etc/os-release",
+            false),
+        new KeyAcross("data/one", new HardLink("data/x", "data/one"), "data/x", false),
         new Commit(),
-        new KeyAcross("data/4096.bin", new Truncate("data/4096.bin", 10), "data/4096.bin"),
-        new KeyAcross("data/one", new Truncate("data/one", 0), "data/one"),
-        new KeyAcross("usr/tool", new Chmod("usr/tool", 0700), "usr/tool"));
+        new KeyAcross("data/4096.bin", new Truncate("data/4096.bin", 10), "data/4096.bin", false),
+        new KeyAcross("data/one", new Truncate("data/one", 0), "data/one", false),
+        new KeyAcross("usr/tool", new Chmod("usr/tool", 0700), "usr/tool", false));
     Map<String, Integer> steps = new TreeMap<>();
     assertNull(runChain(program, steps));
     assertEquals(Map.of("ok", 11), steps, "every step ran, and succeeded on the kernel's overlay");
