@@ -487,18 +487,21 @@ final class ContainerTree {
       return (UpperFile) f.obj;
     }
     UpperDir pu = ensureUpper(f.parent, b);
-    UpperFile uf = copyOf((LayerNode) f.obj, b);
+    LayerNode n = (LayerNode) f.obj;
+    UpperFile uf = copyOf(n, n.ctimeNanos(), b);
     b.put(pu, f.name, uf);
     return uf;
   }
 
   /**
    * A new upper file for the image file {@code n}, its metadata copied (its bytes stay the
-   * layer's until written), which the channels reading {@code n} move onto; not yet named.
+   * layer's until written) but its change time {@code ctime}, which the channels reading {@code
+   * n} move onto; not yet named.
    */
-  UpperFile copyOf(LayerNode n, UpperLayer.Batch b) throws IOException {
+  UpperFile copyOf(LayerNode n, long ctime, UpperLayer.Batch b) throws IOException {
     UpperFile uf = upper.newFile(n.type());
     uf.copyUpFrom(n);
+    uf.ctime = ctime;
     b.file(uf);
     b.imageKey(uf);
     // before the batch commits: should it fail, the copy the readers read is the image's bytes

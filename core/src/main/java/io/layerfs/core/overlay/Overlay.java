@@ -595,26 +595,28 @@ public final class Overlay implements Closeable, FileTree {
       UpperLayer.Batch b = upper.batch();
       UpperDir from = tree.ensureUpper(s.parent, b);
       boolean whiteout = tree.hasLower(s.parent, s.name);
+      long renamed = Clock.nanos(); // Linux's file systems change a renamed inode's ctime
       UpperEntry moved;
       if (s.obj instanceof UpperEntry) {
         moved = b.detach(from, s.name, whiteout);
+        synchronized (moved) {
+          moved.ctime = renamed;
+        }
+        b.entry(moved);
       } else {
         LayerNode n = (LayerNode) s.obj;
         if (s.isDirectory()) {
           UpperDir d = upper.newDir();
           d.copyUpFrom(n, s.dir.lower); // the redirect: it keeps showing the lower directory
+          d.ctime = renamed;
           b.dir(d);
           b.imageKey(d);
           moved = d;
         } else {
-          moved = tree.copyOf(n, b);
+          moved = tree.copyOf(n, renamed, b); // recorded once, its ctime stamped
         }
         b.remove(from, s.name, whiteout);
       }
-      synchronized (moved) {
-        moved.ctime = Clock.nanos(); // Linux's file systems change a renamed inode's ctime
-      }
-      b.entry(moved);
       UpperDir to = tree.ensureUpper(t.parent, b);
       b.put(to, t.name, moved);
       touch(from, b);
