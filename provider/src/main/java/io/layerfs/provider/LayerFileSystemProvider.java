@@ -922,6 +922,9 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       checkRename(s, t);
     }
     boolean replace = atomic || opts.contains(StandardCopyOption.REPLACE_EXISTING);
+    if (!atomic && MOVE_ASKS_DIRECTORY_WRITABLE) {
+      checkMovableDirectory(s);
+    }
     if (!atomic && (specialName(s) != null || specialName(t) != null)
         && refusedMove(s, t, replace)) {
       return;
@@ -936,6 +939,25 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       throw e;
     }
     t.fs().changed(t, ENTRY_CREATE);
+  }
+
+  /**
+   * Java 21 and later: the default provider's move asks access(2) whether a source directory
+   * may be written before it looks at the target, which a directory on a read-only mount may not
+   * (EROFS, naming the source alone); Java 17 and 20 go on to rename(2), whose error names both.
+   */
+  private static final boolean MOVE_ASKS_DIRECTORY_WRITABLE = Runtime.version().feature() >= 21;
+
+  private static void checkMovableDirectory(LayerPath s) throws IOException {
+    Node source;
+    try {
+      source = s.fs().find(s, false);
+    } catch (java.nio.file.FileSystemException e) {
+      return; // the move reports it as it always has
+    }
+    if (source != null && source.type() == EntryType.DIRECTORY && s.fs().readOnlyMount(s)) {
+      throw new java.nio.file.FileSystemException(s.toString(), null, "Read-only file system");
+    }
   }
 
   private static void move(LayerPath s, LayerPath t, String resolved, boolean replace,

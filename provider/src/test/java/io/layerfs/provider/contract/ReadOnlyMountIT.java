@@ -105,13 +105,22 @@ final class ReadOnlyMountIT {
         ro.resolve("f"), StandardCopyOption.REPLACE_EXISTING)));
     answers.add("file onto its mount point: " + answer(root, () -> Files.move(
         own.resolve("file"), ro, StandardCopyOption.REPLACE_EXISTING)));
-    // within it, a file and a link: the JDK (25) asks a directory for writing before rename(2)
+    // within it, a file and a link: rename(2) answers (a directory: below)
     answers.add("file within it: " + answer(root, () -> Files.move(ro.resolve("f"),
         ro.resolve("new"))));
     answers.add("link within it: " + answer(root, () -> Files.move(ro.resolve("dl"),
         ro.resolve("new"), StandardCopyOption.REPLACE_EXISTING)));
     answers.add("file out of it: " + answer(root, () -> Files.move(ro.resolve("f"),
         own.resolve("out"))));
+    // a directory: Java 21+ asks it for writing first (EROFS naming it), Java 17 renames
+    answers.add("dir within it: " + answer(root, () -> Files.move(ro.resolve("d"),
+        ro.resolve("new"))));
+    answers.add("dir out of it: " + answer(root, () -> Files.move(ro.resolve("d"),
+        own.resolve("out"))));
+    answers.add("its mount point: " + answer(root, () -> Files.move(ro, own.resolve("out"))));
+    answers.add("its mount point onto itself: " + answer(root, () -> Files.move(ro, ro)));
+    answers.add("dir link within it: " + answer(root, () -> Files.move(ro.resolve("ld"),
+        ro.resolve("new"))));
     answers.add("secure stream move into it: " + answer(root, () -> {
       try (DirectoryStream<Path> from = Files.newDirectoryStream(own);
           DirectoryStream<Path> to = Files.newDirectoryStream(ro)) {
