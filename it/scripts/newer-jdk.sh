@@ -10,8 +10,8 @@
 # inside volumes and bind mounts take openat2 (ReadBeneathTest, skipped on Java 17), and in a JVM
 # without native access they must not, nor make the JDK print its warning
 # (LayerFsWithoutNativeAccessTest, one of the provider's contract tests). The kernel's own
-# overlay and read-only bind mount are the oracle once more too (KernelOverlayIT,
-# ReadOnlyMountIT; as root): from Java 21 on, a move asks a directory for writing first.
+# overlay and bind mounts are the oracle once more too (KernelOverlayIT, ReadOnlyMountIT,
+# FileBindMountIT; as root): from Java 21 on, a move asks a directory for writing first.
 #
 #   bash it/scripts/newer-jdk.sh            (CI runs it after the README's test command)
 #
@@ -37,7 +37,8 @@ if [[ -z $best ]]; then
   exit 0
 fi
 echo "newer-jdk: the conformance suites on Java $best_feature ($best)" >&2
-its='NioLibrariesIT,Lucene*DirectoryIT,LuceneNativeLocksIT,KernelOverlayIT,ReadOnlyMountIT'
+its='NioLibrariesIT,Lucene*DirectoryIT,LuceneNativeLocksIT'
+its+=',KernelOverlayIT,ReadOnlyMountIT,FileBindMountIT'
 JAVA_HOME=$best PATH=$best/bin:$PATH mvn -B verify -pl testing,core,provider,it -am \
   -Dlayerfs.suffix="-jdk$best_feature" -Dlayerfs.launcher.skip=true \
   -Dsurefire.failIfNoSpecifiedTests=false \

@@ -37,13 +37,15 @@ final class CreateCommand implements CliCommand {
     spec.addOption(OptionSpec.builder("--mount").type(List.class).auxiliaryTypes(String.class)
         .paramLabel("SPEC")
         .description("A docker run --mount spec (repeatable): type=volume,source=NAME,"
-            + "target=/path[,readonly][,volume-nocopy], type=bind,source=/abs/dir,target=/path"
+            + "target=/path[,readonly][,volume-nocopy], type=bind,source=/abs/dir-or-file,"
+            + "target=/path"
             + "[,readonly], type=tmpfs,target=/path[,tmpfs-size=64m][,tmpfs-mode=1777].")
         .build());
     spec.addOption(OptionSpec.builder("-v", "--volume").type(List.class)
         .auxiliaryTypes(String.class).paramLabel("SRC:DST[:OPTS]")
-        .description("Docker's short form (repeatable): NAME:/path is a volume, /host/dir:/path "
-            + "a bind mount (the directory must exist); OPTS: ro, rw, nocopy, rprivate...")
+        .description("Docker's short form (repeatable): NAME:/path is a volume, /host/path:/path "
+            + "a bind mount of a directory or file (it must exist); OPTS: ro, rw, nocopy, "
+            + "rprivate...")
         .build());
     spec.addOption(OptionSpec.builder("--tmpfs").type(List.class).auxiliaryTypes(String.class)
         .paramLabel("/path[:size=64m,mode=1777]")

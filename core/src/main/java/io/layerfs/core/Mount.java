@@ -12,8 +12,9 @@ import java.util.regex.Pattern;
 
 /**
  * One mount of a container, parsed from a {@code docker run --mount} spec: a named volume, a bind
- * mount of a host directory or a tmpfs. {@link #parse} splits a spec into fields as Docker does,
- * as one line of CSV ({@code type=bind,"source=/a,b",target=/x} for a path with a comma),
+ * mount of a host directory or file, or a tmpfs. {@link #parse} splits a spec into fields as
+ * Docker does, as one line of CSV ({@code type=bind,"source=/a,b",target=/x} for a path with a
+ * comma),
  * accepts Docker's keys and aliases and refuses what Docker refuses (and what layerfs cannot do)
  * with an {@link
  * IllegalArgumentException} naming the spec and the problem; {@link #spec()} writes the canonical

@@ -27,6 +27,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.Deque;
+import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -52,10 +53,19 @@ public final class MountedTree implements FileTree {
   /** Longest resolved target first, for {@link #ownerOf}. */
   private volatile List<Mounted> byLength = List.of();
 
-  /** One mount: its spec, its resolved target in the container and the tree behind it. */
-  private record Mounted(Mount mount, String target, DirTree tree) {
+  /**
+   * One mount: its spec, its resolved target in the container and the tree behind it. A file's
+   * bind mount serves its host directory, reached only by the file's name ({@code file}; null
+   * for a directory mount): its target is that name, anything below it the file's (which is no
+   * directory), so no other name of the host directory is ever reached.
+   */
+  private record Mounted(Mount mount, String target, DirTree tree, String file) {
     String inner(String full) {
-      return full.length() == target.length() ? "/" : full.substring(target.length());
+      String below = full.substring(target.length());
+      if (file != null) {
+        return "/" + file + below;
+      }
+      return below.isEmpty() ? "/" : below;
     }
   }
 
@@ -129,21 +139,12 @@ public final class MountedTree implements FileTree {
   }
 
   private void mount(Mount m, VolumeDirectories volumes) throws IOException {
-    String target = makeTarget(m);
+    Path file = m.type() == Mount.Type.BIND ? fileSource(m) : null;
+    String target = makeTarget(m, file != null);
     int index = mounts.size();
     DirTree dir = switch (m.type()) {
-      case BIND -> {
-        Path source = Path.of(m.source());
-        if (!Files.exists(source)) {
-          throw new NoSuchFileException(m.source(), null,
-              "bind source path does not exist: " + m.source() + " (mount " + m + ")");
-        }
-        if (!Files.isDirectory(source)) {
-          throw new IllegalArgumentException("invalid mount spec '" + m + "': bind source "
-              + m.source() + " is not a directory");
-        }
-        yield DirTree.open(source, true, index, null);
-      }
+      case BIND -> DirTree.open(file == null ? Path.of(m.source()) : file.getParent(), true,
+          index, null);
       case VOLUME -> {
         Path data = volumes.directory(m.source());
         Path counter = volumes.generation(m.source());
@@ -155,7 +156,8 @@ public final class MountedTree implements FileTree {
         yield Tmpfs.open(m, index);
       }
     };
-    Mounted mounted = new Mounted(m, target, dir);
+    Mounted mounted = new Mounted(m, target, dir,
+        file == null ? null : file.getFileName().toString());
     try {
       if (m.type() == Mount.Type.VOLUME && !base.readOnly()) {
         Path mark = volumes.fillMark(m.source());
@@ -188,22 +190,45 @@ public final class MountedTree implements FileTree {
   }
 
   /**
-   * Resolves a mount's target in the tree as mounted so far, making the missing directories
-   * where the tree can take them (Docker makes mount points too); returns the resolved path.
+   * A bind source that is not a directory, its links resolved (as {@code mount(8)} binds the file
+   * they lead to), or null for a directory.
+   *
+   * @throws NoSuchFileException naming a source that does not exist
    */
-  private String makeTarget(Mount m) throws IOException {
+  private static Path fileSource(Mount m) throws IOException {
+    Path source = Path.of(m.source());
+    if (!Files.exists(source)) {
+      throw new NoSuchFileException(m.source(), null,
+          "bind source path does not exist: " + m.source() + " (mount " + m + ")");
+    }
+    return Files.isDirectory(source) ? null : source.toRealPath();
+  }
+
+  /**
+   * Resolves a mount's target in the tree as mounted so far, making the missing directories
+   * where the tree can take them, and for a file's bind mount an empty file as its last name
+   * (Docker makes mount points so); returns the resolved path.
+   */
+  private String makeTarget(Mount m, boolean file) throws IOException {
     List<String> names = names(m.target());
     String path = "";
-    for (String name : names) {
-      String next = path + "/" + name;
-      Where w = resolve(next, true, false);
+    for (int i = 0; i < names.size(); i++) {
+      Where w = resolve(path + "/" + names.get(i), true, false);
+      boolean point = i == names.size() - 1;
       if (w.node == null && !w.isMountRoot()) {
         FileTree owner = w.owner == null ? base : w.owner.tree;
         boolean writable = w.owner == null ? !base.readOnly() : !w.owner.mount.readOnly();
-        if (writable) {
+        if (writable && point && file) {
+          owner.open(pathIn(w), EnumSet.of(StandardOpenOption.CREATE_NEW,
+              StandardOpenOption.WRITE), 0755).close();
+        } else if (writable) {
           owner.createDirectory(pathIn(w), 0755);
         }
-      } else if (w.node != null && !w.node.isDirectory()) {
+      } else if (point && file && w.node != null && w.node.isDirectory()) {
+        throw new IllegalArgumentException("invalid mount spec '" + m + "': " + w.full
+            + " is a directory in the container and the bind source " + m.source()
+            + " is not");
+      } else if (!(point && file) && w.node != null && !w.node.isDirectory()) {
         throw new IllegalArgumentException("invalid mount spec '" + m + "': " + w.full
             + " is not a directory in the container");
       }
@@ -248,6 +273,12 @@ public final class MountedTree implements FileTree {
       if (owner != null && owner.target.equals(first)) {
         pending.pollFirst();
         done.add(name);
+        if (owner.file != null) {
+          Where file = fileMountRoot(owner, first, absPath, pending.isEmpty());
+          if (file != null) {
+            return file;
+          }
+        }
         continue; // a mount's root: a directory
       }
       List<Node> nodes;
@@ -355,6 +386,27 @@ public final class MountedTree implements FileTree {
 
   private static String child(String dir, String name) {
     return dir.equals("/") ? "/" + name : dir + "/" + name;
+  }
+
+  /**
+   * The root of a file's bind mount, when it is the last name ({@code last}); null when names
+   * follow and it is a directory (a host process replaced the file by one). The host's name is
+   * never followed: a link there would lead out of the container's namespace.
+   */
+  private static Where fileMountRoot(Mounted owner, String full, String absPath, boolean last)
+      throws IOException {
+    Node node = owner.tree.find(owner.inner(full), false);
+    if (last) {
+      return new Where(owner, full, owner.inner(full),
+          node == null ? null : ((DirNode) node).at(full));
+    }
+    if (node == null) {
+      throw new NoSuchFileException(absPath);
+    }
+    if (!node.isDirectory()) {
+      throw new FileSystemException(absPath, null, "Not a directory");
+    }
+    return null;
   }
 
   private Node findIn(Mounted owner, String full) throws IOException {
@@ -648,7 +700,8 @@ public final class MountedTree implements FileTree {
     if (options.contains(StandardOpenOption.CREATE_NEW) && (w.node != null || w.isMountRoot())) {
       throw new FileAlreadyExistsException(absPath);
     }
-    if (w.isMountRoot() || (write && w.node != null && w.node.isDirectory())) {
+    if (w.isMountRoot() && w.owner.file == null
+        || write && w.node != null && w.node.isDirectory()) {
       throw new FileSystemException(absPath, null, "Is a directory");
     }
     // and ENOENT (a missing name, not created) and ELOOP (a link not followed) before it too:
@@ -805,9 +858,13 @@ public final class MountedTree implements FileTree {
       }
     }
     if (s.isMountRoot() || t.isMountRoot() || holdsMount(s.full)) {
-      if (!rename && !t.isMountRoot()
-          && ownerOf(PathNames.parent(s.full)) != ownerOf(PathNames.parent(t.full))
-          && !treeOf(s).list(pathIn(s)).isEmpty()) {
+      boolean across = !rename && !t.isMountRoot()
+          && ownerOf(PathNames.parent(s.full)) != ownerOf(PathNames.parent(t.full));
+      if (across && s.node != null && !s.node.isDirectory()) {
+        // a file's mount point: the JDK copies it, cannot unlink it and removes the copy
+        throw new FileSystemException(absSource, null, "Device or resource busy");
+      }
+      if (across && !treeOf(s).list(pathIn(s)).isEmpty()) {
         // rename(2) across two mounts (compared by the parents): EXDEV, and the JDK's copy
         // refuses a directory that is not empty; an empty mount point is busy below, refused
         // before anything is made (the JDK would make the target, then fail to remove it)

@@ -44,6 +44,17 @@
  * five times the host's walk so); what a host process moves meanwhile is answered as found in
  * the directory listed.
  *
+ * <p>A bind mount of a file ({@code docker run -v ./app.conf:/etc/app.conf}) is the same routing
+ * with a file at the target: its mount point is made as an empty file (Docker makes one too), a
+ * directory of the image there refuses the mount, and the file's host directory is the mount's
+ * {@code DirTree}, reached only by the file's name, so the target resolves to the host file and
+ * any name below it finds a file ({@code ENOTDIR}); the host's other names are never reached. The
+ * mount point answers as a directory's does where Linux says so of any mount point (busy when
+ * removed, renamed or replaced; a hard link to it crosses a mount), and as a file elsewhere. It
+ * names the file by name, as a directory mount names each name below its root: a host process
+ * that replaces the file (an editor's save by rename) shows the new one, where Linux keeps the
+ * old inode mounted; one that removes it leaves the target missing.
+ *
  * <h2>Mounts</h2>
  *
  * {@link io.layerfs.core.mount.DirTree} serves a host directory (a volume's {@code _data} or a

@@ -445,7 +445,7 @@ public final class Container implements FileTree {
     return specs;
   }
 
-  /** Bind sources must exist and be directories: checked before a container is made. */
+  /** Bind sources (a directory or a file) must exist: checked before a container is made. */
   private static void checkSources(List<Mount> mounts) throws IOException {
     for (Mount m : mounts) {
       if (m.type() == Mount.Type.TMPFS) {
@@ -456,10 +456,6 @@ public final class Container implements FileTree {
         if (!Files.exists(source)) {
           throw new NoSuchFileException(m.source(), null,
               "bind source path does not exist: " + m.source() + " (mount " + m + ")");
-        }
-        if (!Files.isDirectory(source)) {
-          throw new IllegalArgumentException("invalid mount spec '" + m + "': bind source "
-              + m.source() + " is not a directory");
         }
       }
     }

@@ -666,8 +666,9 @@ class ContainerMountsTest {
         () -> open("bad", "type=bind,source=" + tmp.resolve("nope") + ",target=/x"));
     assertTrue(missing.getMessage().contains(tmp.resolve("nope").toString()));
     IllegalArgumentException notDir = assertThrows(IllegalArgumentException.class,
-        () -> open("bad", "type=bind,source=" + host.resolve("on-host") + ",target=/x"));
-    assertTrue(notDir.getMessage().contains("not a directory"), notDir.getMessage());
+        () -> open("bad", "type=bind,source=" + host.resolve("on-host") + ",target=/etc"));
+    assertTrue(notDir.getMessage().contains("/etc is a directory in the container and the bind"
+        + " source " + host.resolve("on-host") + " is not"), notDir.getMessage());
     assertThrows(IllegalArgumentException.class, () -> open("bad", "type=disk,target=/x"));
     assertEquals(List.of(), Container.list(store));
     assertEquals(List.of(), Volumes.list(store));

@@ -74,6 +74,59 @@ class LayerFsMountsTest {
   }
 
   /**
+   * A bind mount of a file, as {@code docker run -v ./app.conf:/etc/app.conf} makes one: the
+   * mount point is made as an empty file where the image has none, and hides the image's file
+   * where it has one; reads and writes reach the host file; a link in the container leads to it;
+   * the host directory's other names stay out of reach, and a file's mount onto a directory of the
+   * image is refused before anything is made. Checked against the kernel's own file bind mounts by
+   * {@code FileBindMountIT}.
+   */
+  @Test
+  void aFileIsBindMountedAsDockerMountsOne() throws IOException {
+    Path conf = Files.writeString(host.resolve("app.conf"), "port=80\n");
+    Files.writeString(host.resolve("secret"), "not for the container");
+    Path link = Files.createSymbolicLink(tmp.resolve("conf-link"), conf);
+    try (FileSystem fs = open("file-bind", List.of(
+        "type=bind,source=" + link + ",target=/etc/app/app.conf",
+        "type=bind,source=" + conf + ",target=/etc/hostname,readonly"))) {
+      Path mounted = fs.getPath("/etc/app/app.conf");
+      assertEquals("port=80\n", Files.readString(mounted));
+      assertTrue(Files.isRegularFile(mounted, LinkOption.NOFOLLOW_LINKS));
+      assertEquals(List.of("app.conf"), Files.list(fs.getPath("/etc/app"))
+          .map(p -> p.getFileName().toString()).toList());
+      Files.writeString(mounted, "port=8080\n", StandardOpenOption.APPEND);
+      assertEquals("port=80\nport=8080\n", Files.readString(conf));
+      assertEquals("port=80\nport=8080\n", Files.readString(fs.getPath("/etc/hostname")));
+      Files.createSymbolicLink(fs.getPath("/etc/app-conf"), fs.getPath("app/app.conf"));
+      assertEquals("port=80\nport=8080\n", Files.readString(fs.getPath("/etc/app-conf")));
+      for (String beside : List.of("/etc/app/app.conf/../secret", "/etc/app/secret")) {
+        assertThrows(IOException.class, () -> Files.readString(fs.getPath(beside)), beside);
+      }
+      assertEquals("Not a directory", assertThrows(FileSystemException.class,
+          () -> Files.readString(mounted.resolve("x"))).getReason());
+      assertEquals("Device or resource busy", assertThrows(FileSystemException.class,
+          () -> Files.delete(mounted)).getReason());
+      assertEquals("Read-only file system", assertThrows(FileSystemException.class,
+          () -> Files.writeString(fs.getPath("/etc/hostname"), "x")).getReason());
+      assertEquals("bind " + link, Files.getFileStore(mounted).type() + " "
+          + Files.getFileStore(mounted).name());
+      assertEquals(Files.getFileStore(conf).getTotalSpace(),
+          Files.getFileStore(mounted).getTotalSpace());
+      // the host replaces the file, as an editor saves it: the name is mounted, not the inode
+      Files.move(Files.writeString(host.resolve("app.conf.new"), "port=443\n"), conf,
+          StandardCopyOption.REPLACE_EXISTING);
+      assertEquals("port=443\n", Files.readString(mounted));
+      Files.delete(conf);
+      assertThrows(NoSuchFileException.class, () -> Files.readString(mounted));
+    }
+    IllegalArgumentException onDir = assertThrows(IllegalArgumentException.class,
+        () -> open("file-on-dir", List.of("type=bind,source=" + host.resolve("secret")
+            + ",target=/etc")));
+    assertTrue(onDir.getMessage().contains("/etc is a directory in the container"),
+        onDir.getMessage());
+  }
+
+  /**
    * A bind mount's file whose host refuses a user xattr (an immutable file: EPERM) fails as the
    * JDK's own view of the host file fails, its reason worded once.
    */

@@ -134,12 +134,12 @@ final class ReadOnlyMountIT {
     return answers;
   }
 
-  private interface Call {
+  interface Call {
     void run() throws IOException;
   }
 
   /** "ok", or the error's kind, paths (relative to {@code root}) and reason or message. */
-  private static String answer(Path root, Call call) {
+  static String answer(Path root, Call call) {
     try {
       call.run();
       return "ok";
@@ -160,7 +160,7 @@ final class ReadOnlyMountIT {
     return path == null ? null : path.replace(root.toString(), "ROOT");
   }
 
-  private static void run(String... command) throws IOException, InterruptedException {
+  static void run(String... command) throws IOException, InterruptedException {
     Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
     String out = new String(process.getInputStream().readAllBytes());
     assertEquals(0, process.waitFor(), () -> String.join(" ", command)
