@@ -61,9 +61,10 @@ import org.junit.jupiter.api.Test;
  * change of a file in place also says whether the file kept its key ({@code st_ino}), which
  * overlayfs keeps across a copy-up unless the lower tree links the file under another name.
  *
- * <p>{@link #aChainOfContainersWithMountsAgreesWithTheKernel} adds a bind mount, a named volume
- * and a tmpfs, the kernel's own inside the overlay, so that what crosses a mount or meets a
- * mount point is Linux's answer too, but for the moves layerfs refuses by design (README).
+ * <p>{@link #aChainOfContainersWithMountsAgreesWithTheKernel} adds bind mounts (of directories
+ * and of a file), a named volume and a tmpfs, the kernel's own inside the overlay, so that what
+ * crosses a mount or meets a mount point is Linux's answer too, but for the moves layerfs
+ * refuses by design (README).
  *
  * <p>Mounted as Docker mounts it ({@code index=off}, {@code metacopy=off}) but with {@code
  * redirect_dir=on}, as layerfs renames a lower directory where overlay2 without it answers
@@ -116,13 +117,14 @@ final class KernelOverlayIT {
 
   /**
    * The same with mounts, as {@code docker run --mount} gives them: a bind mount at {@code
-   * data/nested}, a named volume at {@code opaque}, a tmpfs at {@code tmp} and a read-only bind
-   * mount at {@code usr/bin}; on the kernel's side each is a Linux mount inside the overlay ({@code
-   * mount --bind} of host copies, a {@code tmpfs}, a bind remounted read-only). The programs' paths
-   * cross them, so moves, links, deletes and copies between two mounts, onto a mount point or into
-   * one, meet the kernel's own answers. The bind source and the volume live on through the chain,
-   * as on a host; the tmpfs starts empty in each container. After each part the host directories
-   * must equal the kernel's, and the committed image must hold none of what went into the mounts.
+   * data/nested}, a named volume at {@code opaque}, a tmpfs at {@code tmp}, a read-only bind
+   * mount at {@code usr/bin} and a bind mount of a file at {@code etc/os-release}; on the kernel's
+   * side each is a Linux mount inside the overlay ({@code mount --bind} of host copies, a {@code
+   * tmpfs}, a bind remounted read-only). The programs' paths cross them, so moves, links,
+   * deletes and copies between two mounts, onto a mount point or into one, meet the kernel's own
+   * answers. The bind sources and the volume live on through the chain, as on a host; the tmpfs
+   * starts empty in each container. After each part the host directories must equal the
+   * kernel's, and the committed image must hold none of what went into the mounts.
    */
   @Test
   void aChainOfContainersWithMountsAgreesWithTheKernel() {
@@ -248,8 +250,9 @@ final class KernelOverlayIT {
   private static final String VOLUME_TARGET = "opaque";
   private static final String TMPFS_TARGET = "tmp";
   private static final String READ_ONLY_TARGET = "usr/bin";
+  private static final String FILE_TARGET = "etc/os-release";
   private static final List<String> MOUNT_TARGETS =
-      List.of(BIND_TARGET, VOLUME_TARGET, TMPFS_TARGET, READ_ONLY_TARGET);
+      List.of(BIND_TARGET, VOLUME_TARGET, TMPFS_TARGET, READ_ONLY_TARGET, FILE_TARGET);
 
   /**
    * {@code program} with each empty {@code user.} attribute value one byte long: a layer keeps
@@ -423,21 +426,27 @@ final class KernelOverlayIT {
    * has at the target (as a new volume is filled).
    */
   private record Mounts(Path bind, String volume, Path kernelBind, Path kernelVolume,
-      Path readOnly) {
+      Path readOnly, Path file, Path kernelFile) {
     static Mounts of(Path chain) throws IOException, InterruptedException {
       Path bind = copy(master.resolve(BIND_TARGET), chain.resolve("bind"));
       Path kernelBind = copy(master.resolve(BIND_TARGET), chain.resolve("kernel-bind"));
       Path kernelVolume = copy(master.resolve(VOLUME_TARGET), chain.resolve("kernel-volume"));
       Path readOnly = copy(master.resolve(READ_ONLY_TARGET), chain.resolve("read-only"));
+      // a file's bind mount, its source alone in a directory of its own
+      Path file = copy(master.resolve(FILE_TARGET),
+          Files.createDirectory(chain.resolve("file")).resolve("os-release"));
+      Path kernelFile = copy(master.resolve(FILE_TARGET),
+          Files.createDirectory(chain.resolve("kernel-file")).resolve("os-release"));
       return new Mounts(bind, chain.getFileName() + "-volume", kernelBind, kernelVolume,
-          readOnly);
+          readOnly, file, kernelFile);
     }
 
     List<String> specs() {
       return List.of("type=bind,source=" + bind + ",target=/" + BIND_TARGET,
           "type=volume,source=" + volume + ",target=/" + VOLUME_TARGET,
           "type=tmpfs,target=/" + TMPFS_TARGET,
-          "type=bind,source=" + readOnly + ",target=/" + READ_ONLY_TARGET + ",readonly");
+          "type=bind,source=" + readOnly + ",target=/" + READ_ONLY_TARGET + ",readonly",
+          "type=bind,source=" + file + ",target=/" + FILE_TARGET);
     }
 
     Path volumeData() {
@@ -445,7 +454,7 @@ final class KernelOverlayIT {
     }
 
     /**
-     * Mounts the four into {@code merged}, an overlay of {@code lower}; returns the mount
+     * Mounts the five into {@code merged}, an overlay of {@code lower}; returns the mount
      * points. An empty volume is filled first with what {@code lower} has at its target, as
      * Docker fills one for each container it creates (and layerfs at each open).
      */
@@ -463,6 +472,7 @@ final class KernelOverlayIT {
       String readOnlyPoint = merged.resolve(READ_ONLY_TARGET).toString();
       run("mount", "--bind", readOnly.toString(), readOnlyPoint);
       run("mount", "-o", "remount,bind,ro", readOnlyPoint);
+      run("mount", "--bind", kernelFile.toString(), merged.resolve(FILE_TARGET).toString());
       return MOUNT_TARGETS.stream().map(merged::resolve).toList();
     }
 
@@ -472,6 +482,11 @@ final class KernelOverlayIT {
           UnaryOperator.identity());
       if (failure == null) {
         failure = compare(kernelVolume, volumeData(), "in the volume's directory on the host",
+            UnaryOperator.identity());
+      }
+      if (failure == null) {
+        failure = compare(kernelFile.getParent(), file.getParent(),
+            "in the directory of the file bind mount's source on the host",
             UnaryOperator.identity());
       }
       return failure != null ? failure : compare(master.resolve(READ_ONLY_TARGET), readOnly,
