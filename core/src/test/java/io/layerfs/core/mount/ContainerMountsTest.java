@@ -660,6 +660,26 @@ class ContainerMountsTest {
     }
   }
 
+  /**
+   * A file's bind mount inside a read-only mount, which cannot take its mount point: the name is
+   * listed in its directory anyway (a mount point its parent cannot hold), as a file, and shows
+   * the host file; nothing is made in the read-only mount's source.
+   */
+  @Test
+  void aFileIsBindMountedWhereNoMountPointCanBeMade() throws IOException {
+    Path conf = host.resolve("on-host");
+    Path dir = Files.createDirectory(tmp.resolve("read-only"));
+    try (Container c = open("file-in-ro", "type=bind,source=" + dir + ",target=/srv,readonly",
+        "type=bind,source=" + conf + ",target=/srv/app.conf")) {
+      assertEquals("host file\n", readString(c, "/srv/app.conf"));
+      assertEquals(io.layerfs.core.EntryType.FILE, c.lookup("/srv/app.conf", false).type());
+      assertEquals(List.of("app.conf"), c.list("/srv"));
+      write(c, "/srv/app.conf", "written\n");
+    }
+    assertEquals("written\n", Files.readString(conf));
+    assertEquals(List.of(), Files.list(dir).toList());
+  }
+
   @Test
   void badMountsCreateNothing() throws IOException {
     NoSuchFileException missing = assertThrows(NoSuchFileException.class,
