@@ -44,8 +44,8 @@ final class CreateCommand implements CliCommand {
     spec.addOption(OptionSpec.builder("-v", "--volume").type(List.class)
         .auxiliaryTypes(String.class).paramLabel("SRC:DST[:OPTS]")
         .description("Docker's short form (repeatable): NAME:/path is a volume, /host/path:/path "
-            + "a bind mount of a directory or file (it must exist); OPTS: ro, rw, nocopy, "
-            + "rprivate...")
+            + "(or ./path:/path) a bind mount of a directory or file (it must exist); OPTS: ro, "
+            + "rw, nocopy, rprivate...")
         .build());
     spec.addOption(OptionSpec.builder("--tmpfs").type(List.class).auxiliaryTypes(String.class)
         .paramLabel("/path[:size=64m,mode=1777]")

@@ -1,19 +1,24 @@
 package io.layerfs.cli;
 
 import io.layerfs.core.Mount;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Docker's short mount forms as {@code --mount} specs: {@code -v NAME:/path[:OPTS]} (a volume),
- * {@code -v /host/dir:/path[:OPTS]} (a bind mount; the source must exist, where Docker would make
- * it) and {@code --tmpfs /path[:size=64m,mode=1777]}. The container records the specs these
- * give, so {@code inspect} shows them as if given with {@code --mount} (a path with a comma
- * quoted, as a {@code --mount} spec needs it).
+ * {@code -v /host/path:/path[:OPTS]} (a bind mount of a directory or file, also {@code ./path}
+ * or {@code ../path} relative to the working directory, as Docker 23 and later take it; the
+ * source must exist, where Docker would make a missing directory) and {@code --tmpfs
+ * /path[:size=64m,mode=1777]}. The container records the specs these give, so {@code inspect}
+ * shows them as if given with {@code --mount} (a path with a comma quoted, as a {@code --mount}
+ * spec needs it).
  */
 final class ShortMounts {
   private static final List<String> PROPAGATION =
       List.of("private", "rprivate", "shared", "rshared", "slave", "rslave");
+
+  private static final Path WORKING_DIRECTORY = Path.of("").toAbsolutePath();
 
   private ShortMounts() {}
 
@@ -27,9 +32,11 @@ final class ShortMounts {
     if (parts.length > 3 || parts[0].isEmpty() || parts[1].isEmpty()) {
       throw bad("-v", spec, "expected SOURCE:/path[:OPTIONS]");
     }
-    boolean bind = parts[0].startsWith("/");
+    // as the docker CLI since 23: a source that starts with . is a host path, made absolute
+    boolean bind = parts[0].startsWith("/") || parts[0].startsWith(".");
+    String source = bind ? WORKING_DIRECTORY.resolve(parts[0]).normalize().toString() : parts[0];
     StringBuilder mount = new StringBuilder(bind ? "type=bind" : "type=volume")
-        .append(',').append(Mount.quote("source=" + parts[0]))
+        .append(',').append(Mount.quote("source=" + source))
         .append(',').append(Mount.quote("target=" + parts[1]));
     if (parts.length == 3) {
       for (String option : parts[2].split(",", -1)) {
@@ -67,9 +74,13 @@ final class ShortMounts {
     return mount.toString();
   }
 
-  /** {@code mounts}, then those of {@code volumes} and {@code tmpfs}, all as --mount specs. */
+  /**
+   * {@code mounts}, then those of {@code volumes} and {@code tmpfs}, all as --mount specs; a bind
+   * source of {@code mounts} that starts with {@code .} made absolute, as the docker CLI does.
+   */
   static List<String> all(List<String> mounts, List<String> volumes, List<String> tmpfs) {
-    List<String> all = new ArrayList<>(mounts);
+    List<String> all = new ArrayList<>();
+    mounts.forEach(m -> all.add(Mount.parse(m, WORKING_DIRECTORY).spec()));
     volumes.forEach(v -> all.add(volume(v)));
     tmpfs.forEach(t -> all.add(tmpfs(t)));
     return all;

@@ -30,6 +30,29 @@ class ShortMountsTest {
         ShortMounts.tmpfs("/run:size=1m,mode=700"));
   }
 
+  /**
+   * A bind source that starts with {@code .} is relative to the working directory, in {@code -v}
+   * and in {@code --mount}, as the docker CLI takes it since 23; any other name is a volume's.
+   */
+  @Test
+  void aSourceThatStartsWithADotIsAHostPathMadeAbsolute() {
+    Path cwd = Path.of("").toAbsolutePath();
+    assertEquals("type=bind,source=" + cwd.resolve("site") + ",target=/www,readonly",
+        ShortMounts.volume("./site:/www:ro"));
+    assertEquals("type=bind,source=" + cwd.getParent().resolve("app.conf")
+        + ",target=/etc/app.conf", ShortMounts.volume("../app.conf:/etc/app.conf"));
+    assertEquals("type=bind,source=" + cwd + ",target=/src", ShortMounts.volume(".:/src"));
+    assertEquals("type=volume,source=site,target=/www", ShortMounts.volume("site:/www"));
+    assertEquals(List.of("type=bind,source=" + cwd.resolve("conf/app.conf")
+        + ",target=/etc/app.conf,readonly", "type=bind,source=/srv,target=/srv"),
+        ShortMounts.all(List.of("type=bind,source=./conf/app.conf,target=/etc/app.conf,ro",
+            "type=bind,source=/srv,target=/srv"), List.of(), List.of()));
+    assertEquals("invalid mount spec 'type=bind,source=conf,target=/c': bind source 'conf' is "
+        + "not an absolute path (nor one that starts with ./ or ../)",
+        message(() -> ShortMounts.all(List.of("type=bind,source=conf,target=/c"), List.of(),
+            List.of())));
+  }
+
   @Test
   void badShortFormsNameTheSpecAndTheProblem() {
     assertEquals("invalid -v '/data': a volume needs a source naming it, as SOURCE:/path "

@@ -1,5 +1,6 @@
 package io.layerfs.core;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -66,6 +67,17 @@ public record Mount(Type type, String source, String target, boolean readOnly, b
    * @throws IllegalArgumentException naming the spec and the problem
    */
   public static Mount parse(String spec) {
+    return parse(spec, null);
+  }
+
+  /**
+   * As {@link #parse}, with a bind source that starts with {@code .} ({@code ./site}, {@code
+   * ../app.conf}) taken relative to {@code workingDirectory} and made absolute, as the docker CLI
+   * (23 and later) takes it; null takes none.
+   *
+   * @throws IllegalArgumentException naming the spec and the problem
+   */
+  public static Mount parse(String spec, Path workingDirectory) {
     if (spec == null || spec.isBlank()) {
       throw new IllegalArgumentException("empty mount spec");
     }
@@ -150,8 +162,12 @@ public record Mount(Type type, String source, String target, boolean readOnly, b
         if (source == null) {
           throw bad(spec, "a bind mount needs a source (source=/abs/host/dir)");
         }
+        if (!source.startsWith("/") && source.startsWith(".") && workingDirectory != null) {
+          source = workingDirectory.toAbsolutePath().resolve(source).normalize().toString();
+        }
         if (!source.startsWith("/")) {
-          throw bad(spec, "bind source '" + source + "' is not an absolute path");
+          throw bad(spec, "bind source '" + source + "' is not an absolute path"
+              + (workingDirectory == null ? "" : " (nor one that starts with ./ or ../)"));
         }
         if (source.indexOf('\0') >= 0) {
           throw bad(spec, "bind source contains a NUL character");
