@@ -118,6 +118,11 @@ class LayerFsMountsTest {
       assertEquals("port=443\n", Files.readString(mounted));
       Files.delete(conf);
       assertThrows(NoSuchFileException.class, () -> Files.readString(mounted));
+      // and a link put in its place is not followed to another host file
+      Files.createSymbolicLink(conf, host.resolve("secret"));
+      IOException loop = assertThrows(IOException.class, () -> Files.readString(mounted));
+      assertTrue(loop.getMessage().contains("Too many levels of symbolic links"),
+          loop.getMessage());
     }
     IllegalArgumentException onDir = assertThrows(IllegalArgumentException.class,
         () -> open("file-on-dir", List.of("type=bind,source=" + host.resolve("secret")
