@@ -77,6 +77,17 @@ public interface FileTree extends Closeable {
   }
 
   /**
+   * What a directory stream opened on {@code absDir} (links followed) starts from: {@link
+   * #listing}, or null where the stream would list the directory again as its iteration starts
+   * anyway (one that changes outside this tree's knowledge): then the directory is only checked,
+   * failing as {@link #listing} would for a missing name or a non-directory, and listed once, as
+   * Linux reads a directory at its first {@code readdir}. By default the listing.
+   */
+  default Listing listingToOpen(String absDir) throws IOException {
+    return listing(absDir);
+  }
+
+  /**
    * The child {@code name} (one name, as {@code dir} listed it) as {@link #find}{@code (dir's
    * path + "/" + name, false)} would find it, found in one step from what the listing kept; null
    * when the tree cannot tell so (by default; a container changed since, or a missing name): the

@@ -180,8 +180,9 @@ final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
       throw new NotDirectoryException(path.toString());
     }
     LayerPath realChild = (LayerPath) target.getFileSystem().getPath(node.path());
+    FileTree.Listing listing = target.fs().listingToOpen(realChild);
     return new LayerDirectoryStream(dir.resolve(path), realChild, realChild,
-        target.fs().list(realChild), null, null);
+        listing == null ? List.of() : listing.names(), listing, null);
   }
 
   @Override

@@ -354,6 +354,20 @@ final class LayerFileSystem extends FileSystem {
     }
   }
 
+  /** {@link FileTree#listingToOpen}: what a directory stream on {@code dir} starts from. */
+  FileTree.Listing listingToOpen(LayerPath dir) throws IOException {
+    ensureOpen();
+    try {
+      String absolute = dir.callPath();
+      if (!Thread.currentThread().isInterrupted()) {
+        return tree.listingToOpen(absolute);
+      }
+      return Uninterrupted.call(() -> tree.listingToOpen(absolute));
+    } catch (FileSystemException e) {
+      throw named(e, dir);
+    }
+  }
+
   /** The sorted names in a directory. */
   List<String> list(LayerPath dir) throws IOException {
     return listing(dir).names();

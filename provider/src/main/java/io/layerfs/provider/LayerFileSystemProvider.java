@@ -605,8 +605,9 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       Path dir, DirectoryStream.Filter<? super Path> filter) throws IOException {
     LayerPath p = LayerPath.check(dir);
     try {
-      FileTree.Listing listing = p.fs().listing(p);
-      return new LayerDirectoryStream(dir, p, null, listing.names(), listing, filter);
+      FileTree.Listing listing = p.fs().listingToOpen(p); // null: listed as iteration starts
+      return new LayerDirectoryStream(dir, p, null, listing == null ? List.of() : listing.names(),
+          listing, filter);
     } catch (java.nio.file.FileSystemException e) {
       if ("Not a directory".equals(e.getReason())) {
         // opendir(3) fails with ENOTDIR for any name of the path: the JDK says NotDirectory

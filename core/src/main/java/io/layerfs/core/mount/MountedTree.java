@@ -542,6 +542,19 @@ public final class MountedTree implements FileTree {
   }
 
   /**
+   * A directory of a mount is only checked: its listing would not be {@link #current} when a
+   * stream's iteration starts, so the stream lists it then, once.
+   */
+  @Override
+  public Listing listingToOpen(String absDir) throws IOException {
+    if (ownerOf(absDir) == null && plain(absDir)) {
+      return listing(absDir); // perhaps the container's own, current until the container changes
+    }
+    Where w = listedDirectory(absDir);
+    return w.owner != null ? null : listing(absDir);
+  }
+
+  /**
    * The container's listing of {@code absDir} when the path is the real path of a directory of
    * the container's own tree, no mount on it or above it (as a walk lists every directory): one
    * lookup in that tree rather than one per name through the mount table. Null otherwise (a

@@ -633,6 +633,11 @@ public final class Container implements FileTree {
   }
 
   @Override
+  public Listing listingToOpen(String absDir) throws IOException {
+    return files.listingToOpen(absDir);
+  }
+
+  @Override
   public Node findChild(Listing dir, String name) throws IOException {
     return files.findChild(dir, name);
   }
