@@ -141,6 +141,12 @@ final class FileBindMountIT {
         root.resolve("d/moved"))));
     answers.add("copy to another mount: " + answer(root, () -> Files.copy(conf,
         root.resolve("d/copy"))));
+    answers.add("copy over it: " + answer(root, () -> Files.copy(other, conf)));
+    answers.add("copy over it, replacing: " + answer(root, () -> Files.copy(other, conf,
+        StandardCopyOption.REPLACE_EXISTING)));
+    answers.add("chown: " + answer(root, () -> Files.setAttribute(conf, "unix:uid", 1234)));
+    answers.add("owner: " + Files.getAttribute(conf, "unix:uid") + " "
+        + Files.getAttribute(conf, "unix:nlink"));
     answers.add("mkdir on it: " + answer(root, () -> Files.createDirectory(conf)));
     answers.add("create it anew: " + answer(root, () -> Files.newByteChannel(conf,
         StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close()));
