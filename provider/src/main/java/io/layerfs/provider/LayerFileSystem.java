@@ -125,6 +125,18 @@ final class LayerFileSystem extends FileSystem {
     return tree != null && !tree.mounts().isEmpty();
   }
 
+  /** Whether any mount is read-only (a loop over the few mounts; no path is resolved). */
+  boolean hasReadOnlyMount() {
+    if (tree != null) {
+      for (Mount m : tree.mounts()) {
+        if (m.readOnly()) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
   /**
    * A channel through which a directory opened as a channel locks: no tree has a file to lock
    * for it, so this file system holds the locks, by the JDK's rules for one JVM, under the

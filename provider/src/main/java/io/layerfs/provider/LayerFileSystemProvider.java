@@ -950,6 +950,9 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
   private static final boolean MOVE_ASKS_DIRECTORY_WRITABLE = Runtime.version().feature() >= 21;
 
   private static void checkMovableDirectory(LayerPath s) throws IOException {
+    if (!s.fs().hasReadOnlyMount()) {
+      return; // root may write every other directory of a container: no look-up for a move
+    }
     Node source;
     try {
       source = s.fs().find(s, false);
