@@ -15,11 +15,9 @@ import java.util.regex.Pattern;
  * One mount of a container, parsed from a {@code docker run --mount} spec: a named volume, a bind
  * mount of a host directory or file, or a tmpfs. {@link #parse} splits a spec into fields as
  * Docker does, as one line of CSV ({@code type=bind,"source=/a,b",target=/x} for a path with a
- * comma),
- * accepts Docker's keys and aliases and refuses what Docker refuses (and what layerfs cannot do)
- * with an {@link
- * IllegalArgumentException} naming the spec and the problem; {@link #spec()} writes the canonical
- * form that {@code container.json} keeps.
+ * comma), accepts Docker's keys and aliases and refuses what Docker refuses (and what layerfs
+ * cannot do) with an {@link IllegalArgumentException} naming the spec and the problem; {@link
+ * #spec()} writes the canonical form that {@code container.json} keeps.
  *
  * @param type what is mounted
  * @param source the volume's name, the bind mount's absolute host path, or null for a tmpfs
@@ -162,7 +160,7 @@ public record Mount(Type type, String source, String target, boolean readOnly, b
         if (source == null) {
           throw bad(spec, "a bind mount needs a source (source=/abs/host/dir)");
         }
-        if (!source.startsWith("/") && source.startsWith(".") && workingDirectory != null) {
+        if (source.startsWith(".") && workingDirectory != null) {
           source = workingDirectory.toAbsolutePath().resolve(source).normalize().toString();
         }
         if (!source.startsWith("/")) {

@@ -69,6 +69,13 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
   /** Docker's rule for container names (checked by {@link #isContainerName}). */
   private static final String NAME = "[a-zA-Z0-9][a-zA-Z0-9_.-]*";
 
+  /**
+   * Java 21 and later: the default provider's move asks access(2) whether a source directory
+   * may be written before it looks at the target, which a directory on a read-only mount may not
+   * (EROFS, naming the source alone); Java 17 to 20 go on to rename(2), whose error names both.
+   */
+  private static final boolean MOVE_ASKS_DIRECTORY_WRITABLE = Runtime.version().feature() >= 21;
+
   private final Map<String, LayerFileSystem> fileSystems = new ConcurrentHashMap<>();
   /** The open views of image files opened by path: not found by URI, but named in its error. */
   private final Set<LayerFileSystem> pathViews = ConcurrentHashMap.newKeySet();
@@ -941,13 +948,6 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     }
     t.fs().changed(t, ENTRY_CREATE);
   }
-
-  /**
-   * Java 21 and later: the default provider's move asks access(2) whether a source directory
-   * may be written before it looks at the target, which a directory on a read-only mount may not
-   * (EROFS, naming the source alone); Java 17 and 20 go on to rename(2), whose error names both.
-   */
-  private static final boolean MOVE_ASKS_DIRECTORY_WRITABLE = Runtime.version().feature() >= 21;
 
   private static void checkMovableDirectory(LayerPath s) throws IOException {
     if (!s.fs().hasReadOnlyMount()) {

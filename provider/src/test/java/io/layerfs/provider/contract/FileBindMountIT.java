@@ -153,6 +153,8 @@ final class FileBindMountIT {
     answers.add("a name below it: " + answer(root, () -> Files.writeString(
         conf.resolve("x"), "x")));
     answers.add("list it: " + answer(root, () -> Files.newDirectoryStream(conf).close()));
+    answers.add("a name beside it through it: " + answer(root, () -> Files.readString(
+        conf.resolve("../other"))));
     answers.add("hard link to it: " + answer(root, () -> Files.createLink(
         etc.resolve("hl"), conf)));
     answers.add("symbolic link to it: " + answer(root, () -> Files.createSymbolicLink(

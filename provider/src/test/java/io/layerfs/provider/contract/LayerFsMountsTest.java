@@ -99,9 +99,9 @@ class LayerFsMountsTest {
       assertEquals("port=80\nport=8080\n", Files.readString(fs.getPath("/etc/hostname")));
       Files.createSymbolicLink(fs.getPath("/etc/app-conf"), fs.getPath("app/app.conf"));
       assertEquals("port=80\nport=8080\n", Files.readString(fs.getPath("/etc/app-conf")));
-      for (String beside : List.of("/etc/app/app.conf/../secret", "/etc/app/secret")) {
-        assertThrows(IOException.class, () -> Files.readString(fs.getPath(beside)), beside);
-      }
+      // the host file's directory is never reached: `..` after the file finds a file, as Linux
+      assertEquals("Not a directory", assertThrows(FileSystemException.class,
+          () -> Files.readString(mounted.resolve("../secret"))).getReason());
       assertEquals("Not a directory", assertThrows(FileSystemException.class,
           () -> Files.readString(mounted.resolve("x"))).getReason());
       assertEquals("Device or resource busy", assertThrows(FileSystemException.class,
