@@ -473,8 +473,7 @@ final class ContainerTree {
       LayerNode n = lowerNode(k);
       UpperDir d = upper.newDir();
       d.copyUpFrom(n, k.lower);
-      b.dir(d);
-      b.imageKey(d);
+      b.dirWithImageKey(d);
       b.put(pu, k.name, d);
       k.up = d;
     }
@@ -502,8 +501,7 @@ final class ContainerTree {
     UpperFile uf = upper.newFile(n.type());
     uf.copyUpFrom(n);
     uf.ctime = ctime;
-    b.file(uf);
-    b.imageKey(uf);
+    b.fileWithImageKey(uf);
     // before the batch commits: should it fail, the copy the readers read is the image's bytes
     readers.copiedUp(n, uf);
     return uf;

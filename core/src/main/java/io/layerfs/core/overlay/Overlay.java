@@ -609,8 +609,7 @@ public final class Overlay implements Closeable, FileTree {
           UpperDir d = upper.newDir();
           d.copyUpFrom(n, s.dir.lower); // the redirect: it keeps showing the lower directory
           d.ctime = renamed;
-          b.dir(d);
-          b.imageKey(d);
+          b.dirWithImageKey(d);
           moved = d;
         } else {
           moved = tree.copyOf(n, renamed, b); // recorded once, its ctime stamped

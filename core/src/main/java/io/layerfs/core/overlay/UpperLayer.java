@@ -468,13 +468,11 @@ final class UpperLayer implements Closeable {
   private byte[] snapshot() throws IOException {
     Batch b = new Batch();
     for (UpperDir d : dirs.values()) {
-      b.dir(d);
-      b.imageKey(d);
+      b.dirWithImageKey(d);
     }
     for (UpperFile f : files.values()) {
       synchronized (f) {
-        b.file(f);
-        b.imageKey(f);
+        b.fileWithImageKey(f);
       }
     }
     for (UpperDir d : dirs.values()) {
@@ -746,15 +744,23 @@ final class UpperLayer implements Closeable {
       ops++;
     }
 
-    /** Records the image file {@code f} was copied up from, if any: its lock identity, its key. */
-    void imageKey(UpperFile f) {
+    /**
+     * Records a whole file, as a copy-up and a snapshot do: its {@code FILE} op, then the image
+     * file it was copied up from, if any (its lock identity, its key).
+     */
+    void fileWithImageKey(UpperFile f) {
+      file(f);
       if (f.imageKey != UpperFile.NO_IMAGE_KEY) {
         imageKey(f.keepsImageKey ? OP_KEPT_IMAGE_KEY : OP_IMAGE_KEY, f.id, f.imageKey);
       }
     }
 
-    /** Records the key of the image directory {@code d} was copied up from, if any. */
-    void imageKey(UpperDir d) {
+    /**
+     * Records a whole directory, as a copy-up and a snapshot do: its {@code DIR} op, then the key
+     * of the image directory it was copied up from, if any.
+     */
+    void dirWithImageKey(UpperDir d) {
+      dir(d);
       if (d.imageKey != UpperFile.NO_IMAGE_KEY) {
         imageKey(OP_KEPT_IMAGE_KEY, d.id, d.imageKey);
       }
