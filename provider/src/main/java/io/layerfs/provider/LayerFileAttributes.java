@@ -35,6 +35,9 @@ final class LayerFileAttributes implements PosixFileAttributes {
   LayerFileAttributes(Node node, ContainerAccounts accounts) {
     this.node = node;
     this.accounts = accounts;
+    // a mount's node reads its owner, set-id bits and ctime by path when first asked: now, so
+    // that these attributes are one moment's, as a stat's are
+    node.mode();
   }
 
   Node node() {

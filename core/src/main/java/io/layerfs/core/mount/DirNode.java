@@ -5,17 +5,60 @@ import io.layerfs.core.Node;
 import java.util.Map;
 
 /**
- * A file of a mount ({@link DirTree}), as {@code stat(2)} described it when it was looked up. It
+ * A file of a mount ({@link DirTree}), as {@code stat(2)} described it when it was looked up; the
+ * fields only a {@code stat} by path gives come from its {@link PathStat} when first asked for. It
  * belongs to no layer ({@link #layer()} is -1), as a container's own files.
  */
-record DirNode(String path, EntryType type, int mode, int uid, int gid, long mtimeNanos,
-    long atimeNanos, long ctimeNanos, long size, String linkTarget, int devMajor, int devMinor,
-    long fileKey, int linkCount, long device) implements Node.Upper {
+final class DirNode implements Node.Upper {
+  private final String path;
+  private final EntryType type;
+  private final long mtimeNanos;
+  private final long atimeNanos;
+  private final long size;
+  private final String linkTarget;
+  private final long device;
+  private final PathStat stat;
+
+  DirNode(String path, EntryType type, long mtimeNanos, long atimeNanos, long size,
+      String linkTarget, long device, PathStat stat) {
+    this.path = path;
+    this.type = type;
+    this.mtimeNanos = mtimeNanos;
+    this.atimeNanos = atimeNanos;
+    this.size = size;
+    this.linkTarget = linkTarget;
+    this.device = device;
+    this.stat = stat;
+  }
 
   /** The same file seen at {@code fullPath} of the container. */
   DirNode at(String fullPath) {
-    return new DirNode(fullPath, type, mode, uid, gid, mtimeNanos, atimeNanos, ctimeNanos, size,
-        linkTarget, devMajor, devMinor, fileKey, linkCount, device);
+    return new DirNode(fullPath, type, mtimeNanos, atimeNanos, size, linkTarget, device, stat);
+  }
+
+  @Override
+  public String path() {
+    return path;
+  }
+
+  @Override
+  public EntryType type() {
+    return type;
+  }
+
+  @Override
+  public int mode() {
+    return stat.fields().mode();
+  }
+
+  @Override
+  public int uid() {
+    return stat.fields().uid();
+  }
+
+  @Override
+  public int gid() {
+    return stat.fields().gid();
   }
 
   @Override
@@ -29,6 +72,41 @@ record DirNode(String path, EntryType type, int mode, int uid, int gid, long mti
   }
 
   @Override
+  public long mtimeNanos() {
+    return mtimeNanos;
+  }
+
+  @Override
+  public long atimeNanos() {
+    return atimeNanos;
+  }
+
+  @Override
+  public long ctimeNanos() {
+    return stat.fields().ctimeNanos();
+  }
+
+  @Override
+  public long size() {
+    return size;
+  }
+
+  @Override
+  public String linkTarget() {
+    return linkTarget;
+  }
+
+  @Override
+  public int devMajor() {
+    return stat.fields().devMajor();
+  }
+
+  @Override
+  public int devMinor() {
+    return stat.fields().devMinor();
+  }
+
+  @Override
   public Map<String, byte[]> xattrs() {
     return new java.util.HashMap<>();
   }
@@ -36,5 +114,25 @@ record DirNode(String path, EntryType type, int mode, int uid, int gid, long mti
   @Override
   public int layer() {
     return -1;
+  }
+
+  @Override
+  public long fileKey() {
+    return stat.fields().fileKey();
+  }
+
+  @Override
+  public int linkCount() {
+    return stat.fields().linkCount();
+  }
+
+  @Override
+  public long device() {
+    return device;
+  }
+
+  @Override
+  public String toString() {
+    return "DirNode[" + path + ", " + type + "]";
   }
 }

@@ -63,7 +63,6 @@ final class DirTree implements FileTree {
    */
   static final int KEPT_OPEN = 32;
   private static final String USER = "user.";
-  private static final String UNIX_ATTRIBUTES = "unix:fileKey,mode,uid,gid,ino,nlink,ctime,rdev";
   private static final Set<OpenOption> READ_NOFOLLOW =
       Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
   /** The varargs of the relative calls, made once (the JDK only reads them). */
@@ -223,11 +222,9 @@ final class DirTree implements FileTree {
    * Looks {@code names} up one after another below {@code absDir} (a directory, its path free of
    * links), each in the directory the one before opened, without following: one pass where
    * {@link #find} of each prefix would open every directory again. Stops after the first name
-   * that is missing (a null in the list), is no directory, or is the last. The last node found
-   * has every field of {@code stat} when {@code fullLast}; the others are light (type, mode bits,
-   * size, times and link target: what resolution needs).
+   * that is missing (a null in the list), is no directory, or is the last.
    */
-  List<Node> walk(String absDir, List<String> names, boolean fullLast) throws IOException {
+  List<Node> walk(String absDir, List<String> names) throws IOException {
     long g = generation.stable(); // before every check below
     List<String> dirNames = names(absDir);
     List<Node> out = new ArrayList<>();
@@ -249,7 +246,7 @@ final class DirTree implements FileTree {
           break;
         }
         boolean last = i == names.size() - 1;
-        out.add(last && fullLast ? node(path, a, host) : light(path, a, host));
+        out.add(node(path, a, host));
         if (last || !a.isDirectory()) {
           break;
         }
@@ -1113,92 +1110,24 @@ final class DirTree implements FileTree {
     return d;
   }
 
-  /** A node from the relative {@code stat} alone: what resolution needs, no path-based call. */
-  private Node light(String absPath, PosixFileAttributes a, Path hostPath) throws IOException {
-    EntryType type = a.isDirectory() ? EntryType.DIRECTORY
-        : a.isSymbolicLink() ? EntryType.SYMLINK
-        : a.isRegularFile() ? EntryType.FILE : EntryType.FIFO;
-    String link = type == EntryType.SYMLINK ? HostNames.of(Files.readSymbolicLink(hostPath)) : "";
-    long ino = a.fileKey() != null ? a.fileKey().hashCode() & 0xffffffffL : 0;
-    return new DirNode(absPath, type, mode(a.permissions()), 0, 0,
-        nanos(a.lastModifiedTime()), nanos(a.lastAccessTime()), nanos(a.lastModifiedTime()),
-        type == EntryType.FILE ? a.size() : 0, link, 0, 0, keyPrefix ^ ino,
-        type == EntryType.DIRECTORY ? 2 : 1, device);
-  }
-
+  /**
+   * The node of the file {@code a} describes (a {@code stat} relative to its directory) at {@code
+   * hostPath}; its other fields are read when first asked for ({@link PathStat}).
+   */
   private Node node(String absPath, PosixFileAttributes a, Path hostPath) throws IOException {
     EntryType type = a.isDirectory() ? EntryType.DIRECTORY
         : a.isSymbolicLink() ? EntryType.SYMLINK
         : a.isRegularFile() ? EntryType.FILE : EntryType.FIFO;
-    int mode = mode(a.permissions());
-    long ino = a.fileKey() != null ? a.fileKey().hashCode() & 0xffffffffL : 0;
-    int uid = 0;
-    int gid = 0;
-    int nlink = type == EntryType.DIRECTORY ? 2 : 1;
-    long ctime = nanos(a.lastModifiedTime());
-    int rdevMajor = 0;
-    int rdevMinor = 0;
-    String link = "";
-    Map<String, Object> unix = null;
-    try {
-      // named, not "unix:*": that also looks the owner's and group's names up (NSS, slow)
-      unix = Files.readAttributes(hostPath, UNIX_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
-    } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
-      // the relative stat above stands alone
+    PathStat stat = new PathStat(hostPath, a, type, host, keyPrefix);
+    if (a.isOther()) {
+      type = stat.fields().type(); // a device or FIFO: only its mode tells which
     }
-    if (unix != null && (!host || java.util.Objects.equals(unix.get("fileKey"), a.fileKey()))) {
-      // the path named the same file the relative stat found: its other fields are its own
-      ino = ((Number) unix.get("ino")).longValue();
-      nlink = ((Number) unix.get("nlink")).intValue();
-      ctime = nanos((FileTime) unix.get("ctime"));
-      if (host) {
-        mode = ((Number) unix.get("mode")).intValue() & 07777;
-        uid = ((Number) unix.get("uid")).intValue();
-        gid = ((Number) unix.get("gid")).intValue();
-        long rdev = ((Number) unix.get("rdev")).longValue();
-        rdevMajor = (int) (((rdev >>> 8) & 0xfff) | ((rdev >>> 32) & ~0xfff));
-        rdevMinor = (int) ((rdev & 0xff) | ((rdev >>> 12) & ~0xff));
-        type = typeOf(((Number) unix.get("mode")).intValue(), type);
-      }
-    }
-    if (!host) {
-      uid = id(a.owner().getName());
-      gid = id(a.group().getName());
-    }
-    if (!host) {
-      TmpfsAttributes.View tmpfs = Files.getFileAttributeView(hostPath,
-          TmpfsAttributes.View.class, LinkOption.NOFOLLOW_LINKS);
-      // a Linux link is always 0777; Jimfs gives it a file's permissions
-      mode = type == EntryType.SYMLINK ? 0777 : mode | tmpfs.bits();
-      ctime = tmpfs.changeTime(nanos(a.lastModifiedTime()), ctime);
-    }
-    if (type == EntryType.SYMLINK) {
-      link = HostNames.of(Files.readSymbolicLink(hostPath));
-    }
+    String link = type == EntryType.SYMLINK ? HostNames.of(Files.readSymbolicLink(hostPath)) : "";
     long size = type == EntryType.SYMLINK
         ? link.getBytes(java.nio.charset.StandardCharsets.UTF_8).length
         : type == EntryType.FILE ? a.size() : 0;
-    return new DirNode(absPath, type, mode, uid, gid, nanos(a.lastModifiedTime()),
-        nanos(a.lastAccessTime()), ctime, size, link, rdevMajor, rdevMinor, keyPrefix ^ ino,
-        nlink, device);
-  }
-
-  private static EntryType typeOf(int mode, EntryType fallback) {
-    return switch (mode & 0170000) {
-      case 0060000 -> EntryType.BLOCK_DEVICE;
-      case 0020000 -> EntryType.CHAR_DEVICE;
-      case 0010000 -> EntryType.FIFO;
-      default -> fallback;
-    };
-  }
-
-  /** A tmpfs owner's name is its decimal id (set by {@link #setOwner}); others are root's. */
-  private static int id(String name) {
-    try {
-      return Integer.parseInt(name);
-    } catch (NumberFormatException e) {
-      return 0;
-    }
+    return new DirNode(absPath, type, nanos(a.lastModifiedTime()), nanos(a.lastAccessTime()),
+        size, link, device, stat);
   }
 
   private static List<String> names(String absPath) {
@@ -1256,7 +1185,7 @@ final class DirTree implements FileTree {
     return set;
   }
 
-  private static int mode(Set<PosixFilePermission> set) {
+  static int mode(Set<PosixFilePermission> set) {
     int mode = 0;
     for (PosixFilePermission p : set) {
       mode |= 0400 >> p.ordinal();

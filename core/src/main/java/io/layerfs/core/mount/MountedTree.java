@@ -167,7 +167,7 @@ public final class MountedTree implements FileTree {
             VolumeFill.adopt(mark); // written from now on: no later fill may empty it
           }
         } else if (cutShort || dir.list("/").isEmpty()) {
-          Node there = resolve(target, true, false).node;
+          Node there = resolve(target, true).node;
           String from = there != null && there.isDirectory() ? target : null;
           if (from != null || cutShort) {
             VolumeFill.fill(this, from, dir, mark);
@@ -213,7 +213,7 @@ public final class MountedTree implements FileTree {
     List<String> names = names(m.target());
     String path = "";
     for (int i = 0; i < names.size(); i++) {
-      Where w = resolve(path + "/" + names.get(i), true, false);
+      Where w = resolve(path + "/" + names.get(i), true);
       boolean point = i == names.size() - 1;
       if (w.node == null && !w.isMountRoot()) {
         FileTree owner = w.owner == null ? base : w.owner.tree;
@@ -241,16 +241,14 @@ public final class MountedTree implements FileTree {
 
   /**
    * Resolves {@code absPath} name by name. A missing last name is no error: it resolves to where
-   * it would be made (its node is null). The node found has every field of {@code stat} with
-   * {@code full}; without, only what deciding needs (its type, mode bits and link target).
-   * Consecutive names in one mount are looked up in one pass ({@link DirTree#walk}).
+   * it would be made (its node is null). Consecutive names in one mount are looked up in one pass ({@link DirTree#walk}).
    */
-  private Where resolve(String absPath, boolean followLast, boolean full) throws IOException {
-    return resolve(absPath, followLast, full, null);
+  private Where resolve(String absPath, boolean followLast) throws IOException {
+    return resolve(absPath, followLast, null);
   }
 
   /** {@link #resolve}, adding the path of every link it follows to {@code linksOrNull}. */
-  private Where resolve(String absPath, boolean followLast, boolean full, Set<String> linksOrNull)
+  private Where resolve(String absPath, boolean followLast, Set<String> linksOrNull)
       throws IOException {
     Deque<String> pending = new ArrayDeque<>();
     for (String name : names(absPath)) {
@@ -300,8 +298,7 @@ public final class MountedTree implements FileTree {
           run.add(n);
         }
         try {
-          nodes = owner.tree.walk(owner.inner(parent), run,
-              full && run.size() == pending.size());
+          nodes = owner.tree.walk(owner.inner(parent), run);
         } catch (FileSystemException e) {
           throw PathErrors.named(e, absPath); // a bind mount's host names its own path
         }
@@ -464,13 +461,13 @@ public final class MountedTree implements FileTree {
 
   @Override
   public Mount mountOf(String absPath, boolean followLast) throws IOException {
-    Where w = resolve(absPath, followLast, false);
+    Where w = resolve(absPath, followLast);
     return w.owner == null ? null : w.owner.mount;
   }
 
   @Override
   public Path hostDirectory(String absDir) throws IOException {
-    Where w = resolve(absDir, true, false);
+    Where w = resolve(absDir, true);
     return w.owner == null ? null : w.owner.tree.hostDirectoryOf(w.inner);
   }
 
@@ -486,7 +483,7 @@ public final class MountedTree implements FileTree {
 
   @Override
   public Node lookup(String absPath, boolean followLast) throws IOException {
-    Node node = resolve(absPath, followLast, true).node;
+    Node node = resolve(absPath, followLast).node;
     if (node == null) {
       throw new NoSuchFileException(absPath);
     }
@@ -496,7 +493,7 @@ public final class MountedTree implements FileTree {
   @Override
   public Node find(String absPath, boolean followLast) throws IOException {
     try {
-      return resolve(absPath, followLast, true).node;
+      return resolve(absPath, followLast).node;
     } catch (NoSuchFileException e) {
       return null; // a directory on the way is missing: null, as the other trees answer
     }
@@ -658,7 +655,7 @@ public final class MountedTree implements FileTree {
   }
 
   private Where listedDirectory(String absDir) throws IOException {
-    Where w = resolve(absDir, true, false);
+    Where w = resolve(absDir, true);
     if (w.node == null) {
       throw new NoSuchFileException(absDir);
     }
@@ -708,7 +705,7 @@ public final class MountedTree implements FileTree {
         return direct;
       }
     }
-    Where w = resolve(absPath, follow, false);
+    Where w = resolve(absPath, follow);
     // open(2) answers EEXIST, then EISDIR, before it looks at the mount's read-only flag
     if (options.contains(StandardOpenOption.CREATE_NEW) && (w.node != null || w.isMountRoot())) {
       throw new FileAlreadyExistsException(absPath);
@@ -757,7 +754,7 @@ public final class MountedTree implements FileTree {
 
   @Override
   public void createDirectory(String absPath, int mode) throws IOException {
-    Where w = resolve(absPath, false, false);
+    Where w = resolve(absPath, false);
     if (w.node != null || w.isMountRoot()) {
       throw new FileAlreadyExistsException(absPath);
     }
@@ -772,7 +769,7 @@ public final class MountedTree implements FileTree {
 
   @Override
   public void createSymbolicLink(String absLink, String target) throws IOException {
-    Where w = resolve(absLink, false, false);
+    Where w = resolve(absLink, false);
     if (w.node != null || w.isMountRoot()) {
       throw new FileAlreadyExistsException(absLink);
     }
@@ -788,11 +785,11 @@ public final class MountedTree implements FileTree {
   @Override
   public void createLink(String absLink, String absExisting) throws IOException {
     // link(2) resolves the existing file before the new name's directory
-    Where existing = resolve(absExisting, false, false);
+    Where existing = resolve(absExisting, false);
     if (existing.node == null) {
       throw new NoSuchFileException(absExisting);
     }
-    Where link = resolve(absLink, false, false);
+    Where link = resolve(absLink, false);
     if (link.node != null || link.isMountRoot()) {
       throw new FileAlreadyExistsException(absLink);
     }
@@ -810,7 +807,7 @@ public final class MountedTree implements FileTree {
 
   @Override
   public void delete(String absPath) throws IOException {
-    Where w = resolve(absPath, false, false);
+    Where w = resolve(absPath, false);
     if (w.isMountRoot()) {
       throw new FileSystemException(absPath, null, "Device or resource busy");
     }
@@ -842,7 +839,7 @@ public final class MountedTree implements FileTree {
     Set<String> sourceLinks = new HashSet<>();
     try {
       // full: a move across copies its mode and times
-      s = resolve(absSource, false, true, sourceLinks);
+      s = resolve(absSource, false, sourceLinks);
     } catch (FileSystemException e) {
       throw NotADirectory.whenRead(e); // the JDK reads the source's attributes first
     }
@@ -853,7 +850,7 @@ public final class MountedTree implements FileTree {
       // before the target is resolved: a missing source wins over a bad target, as on Linux
       throw new NoSuchFileException(absSource);
     }
-    Where t = resolve(absTarget, false, false);
+    Where t = resolve(absTarget, false);
     if (s.full.equals(t.full)) {
       if (rename && !s.isMountRoot()) {
         writable(s, absSource); // rename(2) asks the mount for writing first
@@ -863,7 +860,7 @@ public final class MountedTree implements FileTree {
     if (!rename && (t.node != null || t.isMountRoot())) {
       // the JDK's move looks at the target first, before rename(2) or a copy finds anything
       if (t.node != null && s.owner == t.owner
-          && s.node.fileKey() == resolve(absTarget, false, true).node.fileKey()) {
+          && s.node.fileKey() == resolve(absTarget, false).node.fileKey()) {
         return; // the same file (a full look-up: a mount's quick one has no file key)
       }
       if (!replaceExisting) {
@@ -936,7 +933,7 @@ public final class MountedTree implements FileTree {
     treeOf(t).delete(pathIn(t));
     Where s;
     try {
-      s = resolve(absSource, false, true);
+      s = resolve(absSource, false);
     } catch (FileSystemException e) {
       throw new NoSuchFileException(absSource, absTarget, null);
     }
@@ -1020,7 +1017,7 @@ public final class MountedTree implements FileTree {
 
   @Override
   public Map<String, byte[]> xattrs(String absPath, boolean follow) throws IOException {
-    Where w = resolve(absPath, follow, false);
+    Where w = resolve(absPath, follow);
     if (w.node == null) {
       throw new NoSuchFileException(absPath);
     }
@@ -1055,7 +1052,7 @@ public final class MountedTree implements FileTree {
   }
 
   private Where existing(String absPath, boolean follow) throws IOException {
-    Where w = resolve(absPath, follow, false);
+    Where w = resolve(absPath, follow);
     if (w.node == null) {
       throw new NoSuchFileException(absPath);
     }

@@ -71,8 +71,12 @@
  * per directory, never one for several names: the kernel follows a link in the middle of a path
  * (only {@code openat2}'s {@code RESOLVE_BENEATH}, which the JDK lacks, would not: see below for
  * Java 22+), so a host process that moved a kept directory out and linked to it would lead such a
- * look-up there. File data is the host's own {@code FileChannel}, and a file opened for reading
- * is handed out as that channel itself: volume I/O runs at the host's speed. A mounted file's
+ * look-up there. A node has the relative {@code stat}'s fields (type, permissions, size, times);
+ * those the JDK reads only by path (owner, set-id bits, inode, link count, ctime) are read when
+ * first asked for ({@code PathStat}), so a walk makes one {@code stat} per file, not two (a
+ * directory's file key, which a walk keeps, costs the second). File data is the host's own
+ * {@code FileChannel}, and a file opened for reading is handed out as that channel itself: volume
+ * I/O runs at the host's speed. A mounted file's
  * {@code user.} attributes are its file system's own (the host file's, or Jimfs's), read
  * through {@code FileTree.xattrs} since its nodes carry none; {@code TreeCopy} carries them
  * across mounts.

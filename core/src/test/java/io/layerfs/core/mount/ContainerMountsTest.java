@@ -6,6 +6,7 @@ import static io.layerfs.core.container.ContainerFixture.write;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -36,6 +37,7 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Map;
@@ -388,6 +390,38 @@ class ContainerMountsTest {
       write(c, "/mnt/h/up/written-through-link", "x");
       assertTrue(c.find("/etc/written-through-link", false) != null);
       assertFalse(Files.exists(Path.of("/etc/written-through-link")));
+    }
+  }
+
+  /**
+   * A host file's owner, set-id bits, inode and link count are read by path when a node is first
+   * asked for them: the file's own, with every name of it counted, or where a host process put
+   * another file at that name meanwhile, none of the other file's (the relative stat's own).
+   */
+  @Test
+  void aNodesFieldsReadByPathAreItsOwnFilesOnly() throws IOException {
+    Path file = Files.writeString(host.resolve("set-id"), "x");
+    Files.createLink(host.resolve("second-name"), file);
+    Files.setAttribute(file, "unix:uid", 65534);
+    Files.setAttribute(file, "unix:mode", 04750);
+    try (DirTree tree = DirTree.open(host, true, 0, null)) {
+      Node read = tree.lookup("/set-id", false);
+      assertEquals(04750, read.mode());
+      assertEquals(65534, read.uid());
+      assertEquals(2, read.linkCount());
+      assertEquals(Files.getAttribute(file, "unix:ino"), read.fileKey() & 0xfffffffffffffL);
+      assertEquals(read.fileKey(), tree.lookup("/second-name", false).fileKey());
+      Node unread = tree.lookup("/set-id", false);
+      Path other = Files.writeString(host.resolve("other"), "y");
+      Files.setAttribute(other, "unix:uid", 4321);
+      Files.setAttribute(other, "unix:mode", 06777);
+      Files.move(other, file, StandardCopyOption.REPLACE_EXISTING);
+      assertEquals(0750, unread.mode() & 0777, "the permissions the relative stat saw");
+      assertNotEquals(4321, unread.uid());
+      assertEquals(0, unread.mode() & 02000, "the other file's set-gid bit");
+      assertNotEquals(Files.getAttribute(file, "unix:ino"), unread.fileKey() & 0xfffffffffffffL);
+      assertEquals(06777, tree.lookup("/set-id", false).mode(), "a new lookup finds the new file");
+      assertEquals(04750, read.mode(), "a field read stays");
     }
   }
 

@@ -39,6 +39,7 @@ import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.util.ArrayList;
@@ -129,6 +130,32 @@ class LayerFsMountsTest {
             + ",target=/etc")));
     assertTrue(onDir.getMessage().contains("/etc is a directory in the container"),
         onDir.getMessage());
+  }
+
+  /**
+   * A {@code PosixFileAttributes} of a bind mount's file is one moment's, as the default
+   * provider's (the oracle, on the same host file): a host process that replaces the file
+   * afterwards changes nothing in it. A mount's node reads the owner by path only when first
+   * asked for it (a walk never does); reading these attributes asks at once.
+   */
+  @Test
+  void posixAttributesOfABindMountsFileAreOneMoments() throws IOException {
+    Path file = Files.writeString(host.resolve("owned"), "x");
+    Files.setAttribute(file, "unix:uid", 65534);
+    try (FileSystem fs = open("posix-moment",
+        List.of("type=bind,source=" + host + ",target=/srv"))) {
+      Path mounted = fs.getPath("/srv/owned");
+      String owner = Files.getOwner(mounted).getName();
+      String oracleOwner = Files.getOwner(file).getName();
+      PosixFileAttributes read = Files.readAttributes(mounted, PosixFileAttributes.class);
+      PosixFileAttributes oracle = Files.readAttributes(file, PosixFileAttributes.class);
+      Files.move(Files.writeString(host.resolve("new"), "y"), file,
+          StandardCopyOption.REPLACE_EXISTING); // the new file is root's
+      assertEquals(0, Files.getAttribute(mounted, "unix:uid"), "the new file is seen");
+      assertEquals(oracleOwner, oracle.owner().getName());
+      assertEquals(owner, read.owner().getName());
+      assertNotEquals(Files.getOwner(mounted).getName(), read.owner().getName());
+    }
   }
 
   /**
