@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the conformance suites (the provider's contract and differential tests, the container's
 # oracle test), the CLI's tests (its messages are GNU's), the real NIO libraries (NioLibrariesIT:
-# Lucene, Commons IO, Guava) and Lucene's own conformance suites for its Directory and lock
+# Lucene, Commons IO, Guava; NioLibrariesTreesIT: Commons IO and Guava in each of a container's
+# trees) and Lucene's own conformance suites for its Directory and lock
 # factory (Lucene*DirectoryIT, LuceneNativeLocksIT; not its index format suites) once more
 # on the newest JDK under /usr/lib/jvm that is newer than the one on the PATH. Their
 # expectations are the running JDK's own, and the JDK changes between releases: Java 25 reports
@@ -37,7 +38,7 @@ if [[ -z $best ]]; then
   exit 0
 fi
 echo "newer-jdk: the conformance suites on Java $best_feature ($best)" >&2
-its='NioLibrariesIT,Lucene*DirectoryIT,LuceneNativeLocksIT'
+its='NioLibrariesIT,NioLibrariesTreesIT,Lucene*DirectoryIT,LuceneNativeLocksIT'
 its+=',KernelOverlayIT,ReadOnlyMountIT,FileBindMountIT'
 JAVA_HOME=$best PATH=$best/bin:$PATH mvn -B verify -pl testing,core,provider,it -am \
   -Dlayerfs.suffix="-jdk$best_feature" -Dlayerfs.launcher.skip=true \

@@ -5,6 +5,8 @@ import io.layerfs.core.Node;
 import io.layerfs.core.internal.NotADirectory;
 import java.io.IOException;
 import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.DosFileAttributeView;
+import java.nio.file.attribute.DosFileAttributes;
 import java.nio.file.attribute.FileAttributeView;
 import java.nio.file.attribute.FileOwnerAttributeView;
 import java.nio.file.attribute.FileTime;
@@ -20,8 +22,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The attribute views of a layerfs path: {@code basic}, {@code posix}, {@code unix}, {@code owner}
- * and {@code layer}, by class and by the JDK's "view:name,name" strings.
+ * The attribute views of a layerfs path: {@code basic}, {@code posix}, {@code unix}, {@code owner},
+ * {@code user}, {@code dos} and {@code layer}, by class and by the JDK's "view:name,name" strings.
  *
  * <p>The names and value types of the {@code unix} view are those of the JDK's own Linux view
  * ({@code mode}, {@code ino}, {@code dev}, {@code rdev}, {@code nlink}, {@code uid}, {@code gid},
@@ -29,7 +31,7 @@ import java.util.Set;
  */
 final class LayerAttributeViews {
   static final Set<String> SUPPORTED =
-      Set.of("basic", "posix", "unix", "owner", "user", "layer");
+      Set.of("basic", "posix", "unix", "owner", "user", "dos", "layer");
 
   private static final List<String> BASIC = List.of("lastModifiedTime", "lastAccessTime",
       "creationTime", "size", "isRegularFile", "isDirectory", "isSymbolicLink", "isOther",
@@ -37,6 +39,7 @@ final class LayerAttributeViews {
   private static final List<String> POSIX = List.of("permissions", "owner", "group");
   private static final List<String> UNIX =
       List.of("mode", "ino", "dev", "rdev", "nlink", "uid", "gid", "ctime");
+  private static final List<String> DOS = List.of("readonly", "hidden", "system", "archive");
   private static final List<String> LAYER = List.of("index", "diffId", "digest", "mediaType");
 
   /** Reads the attributes of one path: the lookup a view does when asked. */
@@ -111,6 +114,9 @@ final class LayerAttributeViews {
     if (type == UserDefinedFileAttributeView.class) {
       return (V) new LayerUserAttributeView(source, path, follow);
     }
+    if (type == DosFileAttributeView.class) {
+      return (V) new LayerDosAttributeView(source, path, follow);
+    }
     if (type == LayerFileAttributeView.class) {
       return (V) (LayerFileAttributeView) () -> origin(source);
     }
@@ -143,6 +149,7 @@ final class LayerAttributeViews {
       case "posix" -> concat(BASIC, POSIX);
       case "unix" -> concat(concat(BASIC, POSIX), UNIX);
       case "owner" -> List.of("owner");
+      case "dos" -> concat(BASIC, DOS);
       case "layer" -> LAYER;
       default -> throw new UnsupportedOperationException("View '" + view + "' not available");
     };
@@ -159,6 +166,14 @@ final class LayerAttributeViews {
       if (wanted.contains("*")) {
         wanted = known;
       }
+    }
+    if (view.equals("dos")) {
+      DosFileAttributes dos = new LayerDosAttributeView(source, null, true).readAttributes();
+      Map<String, Object> map = new LinkedHashMap<>();
+      for (String name : wanted) {
+        map.put(name, value(dos, name));
+      }
+      return map;
     }
     LayerFileAttributes attrs = source.read();
     LayerFileAttributeView.Origin origin = view.equals("layer") ? origin(source) : null;
@@ -197,6 +212,24 @@ final class LayerAttributeViews {
       case "diffId" -> origin.diffId() == null ? null : origin.diffId().toString();
       case "digest" -> origin.digest() == null ? null : origin.digest().toString();
       default -> origin.mediaType();
+    };
+  }
+
+  private static Object value(DosFileAttributes a, String name) {
+    return switch (name) {
+      case "readonly" -> a.isReadOnly();
+      case "hidden" -> a.isHidden();
+      case "system" -> a.isSystem();
+      case "archive" -> a.isArchive();
+      case "lastModifiedTime" -> a.lastModifiedTime();
+      case "lastAccessTime" -> a.lastAccessTime();
+      case "creationTime" -> a.creationTime();
+      case "size" -> a.size();
+      case "isRegularFile" -> a.isRegularFile();
+      case "isDirectory" -> a.isDirectory();
+      case "isSymbolicLink" -> a.isSymbolicLink();
+      case "isOther" -> a.isOther();
+      default -> a.fileKey();
     };
   }
 

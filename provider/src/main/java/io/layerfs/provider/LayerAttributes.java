@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.FileSystemException;
 import java.nio.file.ProviderMismatchException;
 import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.DosFileAttributeView;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.UserPrincipal;
@@ -73,7 +74,22 @@ final class LayerAttributes {
     switch (view) {
       case "basic", "posix", "unix", "owner" -> setStandard(p, view, name, value, follow);
       case "user" -> setXattr(p, follow, name, bytes(value));
+      case "dos" -> setDos(p, name, value, follow);
       default -> throw new UnsupportedOperationException("View '" + view + "' not available");
+    }
+  }
+
+  /** {@code dos:readonly} and the other flags, or a basic attribute through the dos view. */
+  private static void setDos(LayerPath p, String name, Object value, boolean follow)
+      throws IOException {
+    DosFileAttributeView view = LayerAttributeViews.view(DosFileAttributeView.class,
+        LayerAttributeViews.source(p, false, follow), p, follow);
+    switch (name) {
+      case "readonly" -> view.setReadOnly((Boolean) value);
+      case "hidden" -> view.setHidden((Boolean) value);
+      case "system" -> view.setSystem((Boolean) value);
+      case "archive" -> view.setArchive((Boolean) value);
+      default -> setStandard(p, "basic", name, value, follow);
     }
   }
 

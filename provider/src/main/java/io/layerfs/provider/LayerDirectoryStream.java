@@ -189,7 +189,11 @@ final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
   public SeekableByteChannel newByteChannel(Path path, Set<? extends OpenOption> options,
       FileAttribute<?>... attrs) throws IOException {
     LayerPath target = entry(path);
-    return target.getFileSystem().provider().newByteChannel(target, options, attrs);
+    try {
+      return target.getFileSystem().provider().newByteChannel(target, options, attrs);
+    } catch (FileSystemException e) {
+      throw asGiven(e, target, path);
+    }
   }
 
   @Override
@@ -248,6 +252,16 @@ final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
     return target.toString().equals(e.getFile()) ? PathErrors.named(e, given.toString()) : e;
   }
 
+  /** {@link #asGiven(FileSystemException, LayerPath, Path)} where the target is yet to find. */
+  private FileSystemException asGiven(FileSystemException e, Path given) {
+    try {
+      LayerPath p = LayerPath.check(given);
+      return asGiven(e, p.isAbsolute() ? p : (LayerPath) real().resolve(p), given);
+    } catch (IOException x) {
+      return e; // the directory's own error came first
+    }
+  }
+
   @Override
   public <V extends FileAttributeView> V getFileAttributeView(Class<V> type) {
     String name = secureViewName(type);
@@ -260,7 +274,7 @@ final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
       }
       LayerPath r = real();
       return r.getFileSystem().provider().getFileAttributeView(r, PosixFileAttributeView.class);
-    }));
+    }, e -> e));
   }
 
   @Override
@@ -272,7 +286,7 @@ final class LayerDirectoryStream implements SecureDirectoryStream<Path> {
     }
     return type.cast(new SecureAttributeView(name,
         () -> LayerFileSystemProvider.secureView(entry(path), PosixFileAttributeView.class,
-            options)));
+            options), e -> asGiven(e, path)));
   }
 
   /**

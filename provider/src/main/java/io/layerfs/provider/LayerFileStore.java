@@ -6,6 +6,7 @@ import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.DosFileAttributeView;
 import java.nio.file.attribute.FileAttributeView;
 import java.nio.file.attribute.FileOwnerAttributeView;
 import java.nio.file.attribute.FileStoreAttributeView;
@@ -87,7 +88,7 @@ final class LayerFileStore extends FileStore {
   public boolean supportsFileAttributeView(Class<? extends FileAttributeView> type) {
     return type == BasicFileAttributeView.class || type == PosixFileAttributeView.class
         || type == FileOwnerAttributeView.class || type == UserDefinedFileAttributeView.class
-        || type == LayerFileAttributeView.class;
+        || type == DosFileAttributeView.class || type == LayerFileAttributeView.class;
   }
 
   @Override

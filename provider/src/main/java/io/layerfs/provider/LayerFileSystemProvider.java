@@ -774,8 +774,14 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
     if (type == PosixFileAttributes.class) {
       return (A) LayerAttributeViews.source(p, true, follow(options)).read();
     }
+    if (type == java.nio.file.attribute.DosFileAttributes.class) {
+      boolean follow = follow(options);
+      return (A) new LayerDosAttributeView(LayerAttributeViews.source(p, true, follow), p, follow)
+          .readAttributes();
+    }
     throw new UnsupportedOperationException("attributes of type " + type.getName()
-        + " are not supported; use BasicFileAttributes or PosixFileAttributes");
+        + " are not supported; use BasicFileAttributes, PosixFileAttributes or"
+        + " DosFileAttributes");
   }
 
   @Override

@@ -83,6 +83,11 @@ final class LayerUserAttributeView implements UserDefinedFileAttributeView {
     return value(name, SIZE);
   }
 
+  /** The value of one attribute, or null where the file has none of that name. */
+  byte[] valueOrNull(String name) throws IOException {
+    return xattrs().get(PREFIX + name);
+  }
+
   private byte[] value(String name, String call) throws IOException {
     checkName(name);
     Map<String, byte[]> xattrs = xattrs();

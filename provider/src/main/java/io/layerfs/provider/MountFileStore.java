@@ -4,6 +4,7 @@ import io.layerfs.core.Mount;
 import java.io.IOException;
 import java.nio.file.FileStore;
 import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.DosFileAttributeView;
 import java.nio.file.attribute.FileAttributeView;
 import java.nio.file.attribute.FileOwnerAttributeView;
 import java.nio.file.attribute.FileStoreAttributeView;
@@ -72,15 +73,19 @@ final class MountFileStore extends FileStore {
   public boolean supportsFileAttributeView(Class<? extends FileAttributeView> type) {
     return type == BasicFileAttributeView.class || type == PosixFileAttributeView.class
         || type == FileOwnerAttributeView.class
-        || type == UserDefinedFileAttributeView.class && under.supportsFileAttributeView(type);
+        || (type == UserDefinedFileAttributeView.class || type == DosFileAttributeView.class)
+        && under.supportsFileAttributeView(UserDefinedFileAttributeView.class);
   }
 
-  /** The views a mounted path has; {@code user} where the mount's own file system keeps them. */
+  /**
+   * The views a mounted path has; {@code user} (and {@code dos}, kept in one) where the mount's
+   * own file system keeps them.
+   */
   @Override
   public boolean supportsFileAttributeView(String name) {
     return switch (name) {
       case "basic", "posix", "unix", "owner" -> true;
-      case "user" -> under.supportsFileAttributeView(name);
+      case "user", "dos" -> under.supportsFileAttributeView("user"); // dos: a user xattr
       default -> false;
     };
   }

@@ -1889,6 +1889,50 @@ abstract class AbstractWriteContractTest {
     assertEquals(List.of("b"), userView("data/one").list());
   }
 
+  /**
+   * The {@code dos} view, as the JDK's Linux provider gives it where user xattrs are kept: its
+   * flags live in {@code user.DOSATTRIB} (written as {@code "0x21"} with a NUL), by class and by
+   * name; an invalid value is an error; a link not followed is refused, as for the user view.
+   * Commons IO's {@code PathUtils.setReadOnly} takes this view where it exists.
+   */
+  @Test
+  void theDosViewKeepsItsFlagsInAUserXattr() throws IOException {
+    assumeTrue(storesUserXattrs(), "the tree's file system stores user xattrs");
+    Path file = p("data/one");
+    assertTrue(file.getFileSystem().supportedFileAttributeViews().contains("dos"));
+    assertTrue(Files.getFileStore(file).supportsFileAttributeView("dos"));
+    assertTrue(Files.getFileStore(file).supportsFileAttributeView(
+        java.nio.file.attribute.DosFileAttributeView.class));
+    java.nio.file.attribute.DosFileAttributeView dos = Files.getFileAttributeView(file,
+        java.nio.file.attribute.DosFileAttributeView.class);
+    assertEquals("dos", dos.name());
+    java.nio.file.attribute.DosFileAttributes none = dos.readAttributes();
+    assertFalse(none.isReadOnly() || none.isHidden() || none.isSystem() || none.isArchive());
+    assertEquals(Files.size(file), none.size());
+    assertEquals(List.of(), userView("data/one").list(), "no flag set, nothing written");
+    dos.setReadOnly(true);
+    dos.setArchive(true);
+    assertArrayEquals("0x21\0".getBytes(UTF_8), read(userView("data/one"), "DOSATTRIB"));
+    java.nio.file.attribute.DosFileAttributes set = Files.readAttributes(file,
+        java.nio.file.attribute.DosFileAttributes.class);
+    assertTrue(set.isReadOnly() && set.isArchive() && !set.isHidden() && !set.isSystem());
+    Files.writeString(file, "a read-only flag stops no write");
+    Files.setAttribute(file, "dos:readonly", false);
+    Files.setAttribute(file, "dos:hidden", true);
+    assertEquals(Map.of("readonly", false, "hidden", true, "system", false, "archive", true),
+        Files.readAttributes(file, "dos:readonly,hidden,system,archive"));
+    assertEquals(13, Files.readAttributes(file, "dos:*").size());
+    userView("data/one").write("DOSATTRIB", ByteBuffer.wrap("20".getBytes(UTF_8)));
+    IOException invalid = fails(IOException.class, dos::readAttributes);
+    assertEquals(IOException.class, invalid.getClass(), "no file named, as the JDK words it");
+    assertEquals("Value of user.DOSATTRIB attribute is invalid", invalid.getMessage());
+    assertEquals(
+        "Too many levels of symbolic links or unable to access attributes of symbolic link",
+        fails(FileSystemException.class, () -> Files.getFileAttributeView(p("links/rel"),
+            java.nio.file.attribute.DosFileAttributeView.class, NOFOLLOW_LINKS)
+            .setHidden(true)).getReason());
+  }
+
   // ---------------------------------------------------------------- directory listings
 
   @Test
@@ -2578,6 +2622,16 @@ abstract class AbstractWriteContractTest {
       assertEquals("g", gone.getOtherFile());
       assertEquals("file", fails(java.nio.file.NotDirectoryException.class,
           () -> sds.newDirectoryStream(file, NOFOLLOW_LINKS).close()).getFile());
+      Path missing = p("data").getFileSystem().getPath("missing");
+      assertEquals("missing", fails(NoSuchFileException.class, () -> sds.getFileAttributeView(
+          missing, BasicFileAttributeView.class, NOFOLLOW_LINKS).readAttributes()).getFile());
+      assertEquals("missing", fails(NoSuchFileException.class, () -> sds.getFileAttributeView(
+          missing, java.nio.file.attribute.PosixFileAttributeView.class).setPermissions(
+              java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"))).getFile());
+      assertEquals("missing", fails(NoSuchFileException.class,
+          () -> sds.newByteChannel(missing, java.util.Set.of(READ)).close()).getFile());
+      assertEquals("file", fails(FileAlreadyExistsException.class, () -> sds.newByteChannel(file,
+          java.util.Set.of(WRITE, StandardOpenOption.CREATE_NEW)).close()).getFile());
       // a path through a file is "Not a directory" on every JDK, also where Java 25's Files
       // methods say missing (changing attributes, and the source of a move)
       Path through = p("data").getFileSystem().getPath("file", "x");

@@ -417,11 +417,16 @@ class LayerFsLifecycleTest {
       assertEquals(total, fileStore.getAttribute("totalSpace"));
       assertTrue(fileStore.supportsFileAttributeView("posix"));
       assertTrue(fileStore.supportsFileAttributeView("layer"));
-      assertFalse(fileStore.supportsFileAttributeView("dos"));
+      assertTrue(fileStore.supportsFileAttributeView("dos"), "kept in a user xattr");
       assertTrue(fileStore.supportsFileAttributeView(BasicFileAttributeView.class));
       assertTrue(fileStore.supportsFileAttributeView(PosixFileAttributeView.class));
       assertTrue(fileStore.supportsFileAttributeView(LayerFileAttributeView.class));
-      assertFalse(fileStore.supportsFileAttributeView(DosFileAttributeView.class));
+      assertTrue(fileStore.supportsFileAttributeView(DosFileAttributeView.class));
+      assertFalse(Files.readAttributes(fs.getPath("/data/one"),
+          java.nio.file.attribute.DosFileAttributes.class).isReadOnly());
+      assertThrows(java.nio.file.ReadOnlyFileSystemException.class,
+          () -> Files.getFileAttributeView(fs.getPath("/data/one"), DosFileAttributeView.class)
+              .setReadOnly(true));
       List<FileStore> stores = new ArrayList<>();
       fs.getFileStores().forEach(stores::add);
       assertEquals(1, stores.size());
