@@ -30,7 +30,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * tree) of a host directory bind-mounted into a layerfs container ({@code impl=layerfs}: the
  * container's {@code /src}, a {@code --mount type=bind}) beside the same walk of the host
  * directory itself ({@code impl=default}): {@value #DIRS} directories of {@value #FILES} small
- * files each, three levels below the walk's start.
+ * files each, three levels below the walk's start. With {@code mount=volume} or {@code tmpfs}
+ * the container's {@code /src} is a named volume or a tmpfs mount instead, the same tree
+ * written into it through the container (the host's walk is of its own copy, as for a bind).
  *
  * <pre>
  * bench/run.sh BindWalkBenchmark        # also writes bench/results/latest.md
@@ -66,6 +68,10 @@ public class BindWalkBenchmark {
     @Param({"layerfs", "default"})
     public String impl;
 
+    /** What the container's {@code /src} is: bind, volume or tmpfs (layerfs only). */
+    @Param({"bind", "volume", "tmpfs"})
+    public String mount;
+
     Path start;
     private Path hostDir;
     private FileSystem fs;
@@ -76,24 +82,36 @@ public class BindWalkBenchmark {
     public void setUp() throws IOException {
       hostDir = Fixture.baseDir().resolve("bind-walk-" + ProcessHandle.current().pid() + "-"
           + System.nanoTime());
-      Path top = Files.createDirectories(hostDir.resolve("a/b"));
-      for (int d = 0; d < DIRS; d++) {
-        Path dir = Files.createDirectory(top.resolve("d" + d));
-        for (int f = 0; f < FILES; f++) {
-          Files.writeString(dir.resolve("f" + f + ".txt"), "file " + f);
-        }
-      }
+      fill(Files.createDirectories(hostDir));
       if (Impl.of(impl) == Impl.LAYERFS) {
         Fixture fixture = Fixture.get();
         store = fixture.store();
         Containers.removeStale(store, "bench-bind");
         container = Containers.newName("bench-bind");
+        String spec = switch (mount) {
+          case "bind" -> "type=bind,source=" + hostDir + ",target=/src";
+          case "volume" -> "type=volume,source=" + container + ",target=/src";
+          case "tmpfs" -> "type=tmpfs,target=/src";
+          default -> throw new IllegalArgumentException("mount=" + mount);
+        };
         fs = FileSystems.newFileSystem(URI.create("layerfs://" + container), Map.of(
-            "store", store, "image", fixture.image(),
-            "mounts", List.of("type=bind,source=" + hostDir + ",target=/src")));
+            "store", store, "image", fixture.image(), "mounts", List.of(spec)));
         start = fs.getPath("/src");
+        if (!mount.equals("bind")) {
+          fill(start);
+        }
       } else {
         start = hostDir;
+      }
+    }
+
+    private static void fill(Path start) throws IOException {
+      Path top = Files.createDirectories(start.resolve("a/b"));
+      for (int d = 0; d < DIRS; d++) {
+        Path dir = Files.createDirectory(top.resolve("d" + d));
+        for (int f = 0; f < FILES; f++) {
+          Files.writeString(dir.resolve("f" + f + ".txt"), "file " + f);
+        }
       }
     }
 
@@ -102,6 +120,11 @@ public class BindWalkBenchmark {
       try {
         if (container != null) {
           Containers.remove(fs, store, container);
+          if (mount.equals("volume")) {
+            try (io.layerfs.core.store.Store s = io.layerfs.core.store.Store.open(store)) {
+              s.removeVolume(container); // a volume outlives its container
+            }
+          }
         }
       } finally {
         Trees.deleteRecursively(hostDir);
