@@ -5,6 +5,7 @@ import io.layerfs.core.Node;
 import io.layerfs.core.internal.NotADirectory;
 import java.io.IOException;
 import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.DosFileAttributeView;
 import java.nio.file.attribute.DosFileAttributes;
 import java.nio.file.attribute.FileAttributeView;
@@ -221,29 +222,12 @@ final class LayerAttributeViews {
       case "hidden" -> a.isHidden();
       case "system" -> a.isSystem();
       case "archive" -> a.isArchive();
-      case "lastModifiedTime" -> a.lastModifiedTime();
-      case "lastAccessTime" -> a.lastAccessTime();
-      case "creationTime" -> a.creationTime();
-      case "size" -> a.size();
-      case "isRegularFile" -> a.isRegularFile();
-      case "isDirectory" -> a.isDirectory();
-      case "isSymbolicLink" -> a.isSymbolicLink();
-      case "isOther" -> a.isOther();
-      default -> a.fileKey();
+      default -> basicValue(a, name);
     };
   }
 
   private static Object value(LayerFileAttributes a, String name) {
     return switch (name) {
-      case "lastModifiedTime" -> a.lastModifiedTime();
-      case "lastAccessTime" -> a.lastAccessTime();
-      case "creationTime" -> a.creationTime();
-      case "size" -> a.size();
-      case "isRegularFile" -> a.isRegularFile();
-      case "isDirectory" -> a.isDirectory();
-      case "isSymbolicLink" -> a.isSymbolicLink();
-      case "isOther" -> a.isOther();
-      case "fileKey" -> a.fileKey();
       case "permissions" -> a.permissions();
       case "owner" -> a.owner();
       case "group" -> a.group();
@@ -255,6 +239,21 @@ final class LayerAttributeViews {
       case "uid" -> a.node().uid();
       case "gid" -> a.node().gid();
       case "ctime" -> a.changeTime();
+      default -> basicValue(a, name);
+    };
+  }
+
+  private static Object basicValue(BasicFileAttributes a, String name) {
+    return switch (name) {
+      case "lastModifiedTime" -> a.lastModifiedTime();
+      case "lastAccessTime" -> a.lastAccessTime();
+      case "creationTime" -> a.creationTime();
+      case "size" -> a.size();
+      case "isRegularFile" -> a.isRegularFile();
+      case "isDirectory" -> a.isDirectory();
+      case "isSymbolicLink" -> a.isSymbolicLink();
+      case "isOther" -> a.isOther();
+      case "fileKey" -> a.fileKey();
       default -> throw new IllegalArgumentException("'" + name + "' not recognized");
     };
   }

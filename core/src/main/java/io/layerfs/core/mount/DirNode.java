@@ -9,41 +9,12 @@ import java.util.Map;
  * fields only a {@code stat} by path gives come from its {@link PathStat} when first asked for. It
  * belongs to no layer ({@link #layer()} is -1), as a container's own files.
  */
-final class DirNode implements Node.Upper {
-  private final String path;
-  private final EntryType type;
-  private final long mtimeNanos;
-  private final long atimeNanos;
-  private final long size;
-  private final String linkTarget;
-  private final long device;
-  private final PathStat stat;
-
-  DirNode(String path, EntryType type, long mtimeNanos, long atimeNanos, long size,
-      String linkTarget, long device, PathStat stat) {
-    this.path = path;
-    this.type = type;
-    this.mtimeNanos = mtimeNanos;
-    this.atimeNanos = atimeNanos;
-    this.size = size;
-    this.linkTarget = linkTarget;
-    this.device = device;
-    this.stat = stat;
-  }
+record DirNode(String path, EntryType type, long mtimeNanos, long atimeNanos, long size,
+    String linkTarget, long device, PathStat stat) implements Node.Upper {
 
   /** The same file seen at {@code fullPath} of the container. */
   DirNode at(String fullPath) {
     return new DirNode(fullPath, type, mtimeNanos, atimeNanos, size, linkTarget, device, stat);
-  }
-
-  @Override
-  public String path() {
-    return path;
-  }
-
-  @Override
-  public EntryType type() {
-    return type;
   }
 
   @Override
@@ -62,38 +33,8 @@ final class DirNode implements Node.Upper {
   }
 
   @Override
-  public String userName() {
-    return "";
-  }
-
-  @Override
-  public String groupName() {
-    return "";
-  }
-
-  @Override
-  public long mtimeNanos() {
-    return mtimeNanos;
-  }
-
-  @Override
-  public long atimeNanos() {
-    return atimeNanos;
-  }
-
-  @Override
   public long ctimeNanos() {
     return stat.fields().ctimeNanos();
-  }
-
-  @Override
-  public long size() {
-    return size;
-  }
-
-  @Override
-  public String linkTarget() {
-    return linkTarget;
   }
 
   @Override
@@ -107,16 +48,6 @@ final class DirNode implements Node.Upper {
   }
 
   @Override
-  public Map<String, byte[]> xattrs() {
-    return new java.util.HashMap<>();
-  }
-
-  @Override
-  public int layer() {
-    return -1;
-  }
-
-  @Override
   public long fileKey() {
     return stat.fields().fileKey();
   }
@@ -127,12 +58,22 @@ final class DirNode implements Node.Upper {
   }
 
   @Override
-  public long device() {
-    return device;
+  public String userName() {
+    return "";
   }
 
   @Override
-  public String toString() {
-    return "DirNode[" + path + ", " + type + "]";
+  public String groupName() {
+    return "";
+  }
+
+  @Override
+  public Map<String, byte[]> xattrs() {
+    return new java.util.HashMap<>();
+  }
+
+  @Override
+  public int layer() {
+    return -1;
   }
 }
