@@ -174,7 +174,7 @@ final class NioLibrariesTreesIT {
     out.add("append " + call(() -> top.relativize(PathUtils.writeString(top.resolve("copy/a.txt"),
         "more\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND))));
     out.add("read-only " + call(() -> top.relativize(PathUtils.setReadOnly(
-        top.resolve("copy/run.sh"), true))));
+        top.resolve("copy/b/run.sh"), true))));
     out.add("read-only link " + call(() -> top.relativize(PathUtils.setReadOnly(
         top.resolve("copy/to-c"), true, LinkOption.NOFOLLOW_LINKS))));
     out.add("empty? " + call(() -> PathUtils.isEmptyDirectory(top.resolve("copy/b/empty"))));
@@ -187,6 +187,30 @@ final class NioLibrariesTreesIT {
     out.add("delete missing " + call(() -> counted(PathUtils.delete(top.resolve("copy/gone")))));
     out.add("delete link " + call(() -> counted(PathUtils.delete(top.resolve("copy/to-b")))));
     out.addAll(tree(top));
+    out.add("copy links as links " + call(() -> counted(PathUtils.copyDirectory(src,
+        top.resolve("links"), LinkOption.NOFOLLOW_LINKS, StandardCopyOption.COPY_ATTRIBUTES))));
+    out.add("copy replacing " + call(() -> counted(PathUtils.copyDirectory(src,
+        top.resolve("links"), StandardCopyOption.REPLACE_EXISTING))));
+    out.add("contents equal " + call(() -> PathUtils.fileContentEquals(src.resolve("b/c.txt"),
+        top.resolve("links/to-c"))));
+    out.add("contents of a directory " + call(() -> PathUtils.fileContentEquals(src.resolve("b"),
+        src.resolve("b"))));
+    out.add("newer than 1969 " + call(() -> PathUtils.isNewer(src.resolve("a.txt"),
+        FileTime.fromMillis(-1)))); // the image's files are of the epoch
+    out.add("parents " + call(() -> top.relativize(PathUtils.createParentDirectories(
+        top.resolve("links/p/q/file")))));
+    out.add("output stream " + call(() -> {
+      try (java.io.OutputStream o = PathUtils.newOutputStream(top.resolve("links/p/q/file"),
+          true)) {
+        o.write("appended".getBytes(StandardCharsets.UTF_8));
+      }
+      return PathUtils.readString(top.resolve("links/p/q/file"), StandardCharsets.UTF_8);
+    }));
+    out.add("read-only, then deleted overriding it " + call(() -> {
+      PathUtils.setReadOnly(top.resolve("links/a.txt"), true);
+      return counted(PathUtils.deleteDirectory(top.resolve("links"),
+          org.apache.commons.io.file.StandardDeleteOption.OVERRIDE_READ_ONLY));
+    }));
     out.add("delete dir " + call(() -> counted(PathUtils.deleteDirectory(top.resolve("copy")))));
     out.add("delete src " + call(() -> counted(PathUtils.deleteDirectory(src))));
     out.addAll(tree(top));
@@ -239,6 +263,22 @@ final class NioLibrariesTreesIT {
       MoreFiles.deleteRecursively(top.resolve("gone"));
       return "deleted";
     }));
+    out.add("delete contents of a file " + call(() -> {
+      MoreFiles.deleteDirectoryContents(src.resolve("a.txt"));
+      return "deleted";
+    }));
+    out.add("read a directory " + call(() -> MoreFiles.asByteSource(src.resolve("b")).read()
+        .length));
+    out.add("write a directory " + call(() -> {
+      MoreFiles.asCharSink(src.resolve("b"), StandardCharsets.UTF_8).write("x");
+      return "written";
+    }));
+    out.add("size of a directory " + call(() -> MoreFiles.asByteSource(src.resolve("b"))
+        .size()));
+    out.add("traverse through a link " + call(() -> relative(src,
+        MoreFiles.fileTraverser().depthFirstPostOrder(src.resolve("to-b")))));
+    out.add("extension " + MoreFiles.getFileExtension(src.resolve("b/run.sh")) + " "
+        + MoreFiles.getNameWithoutExtension(src.resolve("b/run.sh")));
     out.addAll(tree(top));
     out.add("delete tree " + call(() -> {
       MoreFiles.deleteRecursively(src, RecursiveDeleteOption.ALLOW_INSECURE);
