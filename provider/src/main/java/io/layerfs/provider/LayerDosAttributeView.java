@@ -18,10 +18,10 @@ import java.nio.file.attribute.FileTime;
 final class LayerDosAttributeView implements DosFileAttributeView {
   /** The attribute, named as the {@code user} view names it. */
   private static final String NAME = "DOSATTRIB";
-  static final int READONLY = 0x01;
-  static final int HIDDEN = 0x02;
-  static final int SYSTEM = 0x04;
-  static final int ARCHIVE = 0x20;
+  private static final int READONLY = 0x01;
+  private static final int HIDDEN = 0x02;
+  private static final int SYSTEM = 0x04;
+  private static final int ARCHIVE = 0x20;
 
   private final LayerAttributeViews.Source source;
   private final LayerPath path;

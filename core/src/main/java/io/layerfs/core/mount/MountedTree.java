@@ -241,7 +241,8 @@ public final class MountedTree implements FileTree {
 
   /**
    * Resolves {@code absPath} name by name. A missing last name is no error: it resolves to where
-   * it would be made (its node is null). Consecutive names in one mount are looked up in one pass ({@link DirTree#walk}).
+   * it would be made (its node is null). Consecutive names in one mount are looked up in one
+   * pass ({@link DirTree#walk}).
    */
   private Where resolve(String absPath, boolean followLast) throws IOException {
     return resolve(absPath, followLast, null);
@@ -838,7 +839,6 @@ public final class MountedTree implements FileTree {
     Where s;
     Set<String> sourceLinks = new HashSet<>();
     try {
-      // full: a move across copies its mode and times
       s = resolve(absSource, false, sourceLinks);
     } catch (FileSystemException e) {
       throw NotADirectory.whenRead(e); // the JDK reads the source's attributes first
@@ -859,9 +859,8 @@ public final class MountedTree implements FileTree {
     }
     if (!rename && (t.node != null || t.isMountRoot())) {
       // the JDK's move looks at the target first, before rename(2) or a copy finds anything
-      if (t.node != null && s.owner == t.owner
-          && s.node.fileKey() == resolve(absTarget, false).node.fileKey()) {
-        return; // the same file (a full look-up: a mount's quick one has no file key)
+      if (t.node != null && s.owner == t.owner && s.node.fileKey() == t.node.fileKey()) {
+        return; // the same file
       }
       if (!replaceExisting) {
         throw new FileAlreadyExistsException(absTarget);
