@@ -17,6 +17,7 @@ import static java.nio.file.StandardOpenOption.WRITE;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -2590,6 +2591,53 @@ abstract class AbstractWriteContractTest {
       assertEquals(one.length, other.size());
     }
     assertArrayEquals(one, bytes("data/one"));
+  }
+
+  /**
+   * A walk that follows links knows a directory it is already in by its file key: a link back
+   * to an ancestor is a {@code FileSystemLoopException} at the link, a link to a directory
+   * elsewhere is walked into, and two names of one directory are walked both.
+   */
+  @Test
+  void aWalkFollowingLinksFindsLoopsByFileKey() throws IOException {
+    Files.createDirectories(p("data/loop/a/b"));
+    Files.writeString(p("data/loop/a/b/file"), "x");
+    Files.createDirectories(p("data/elsewhere"));
+    Files.writeString(p("data/elsewhere/there"), "y");
+    Path fs = p("data").getFileSystem().getPath("");
+    Files.createSymbolicLink(p("data/loop/a/b/up"), fs.resolve("../.."));
+    Files.createSymbolicLink(p("data/loop/a/out"), fs.resolve("../../elsewhere"));
+    List<String> events = new ArrayList<>();
+    Path start = p("data/loop");
+    Files.walkFileTree(start, java.util.EnumSet.of(java.nio.file.FileVisitOption.FOLLOW_LINKS),
+        Integer.MAX_VALUE, new java.nio.file.SimpleFileVisitor<>() {
+          @Override
+          public java.nio.file.FileVisitResult preVisitDirectory(Path dir,
+              BasicFileAttributes attrs) {
+            events.add("dir " + start.relativize(dir));
+            return java.nio.file.FileVisitResult.CONTINUE;
+          }
+
+          @Override
+          public java.nio.file.FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+            events.add("file " + start.relativize(file));
+            return java.nio.file.FileVisitResult.CONTINUE;
+          }
+
+          @Override
+          public java.nio.file.FileVisitResult visitFileFailed(Path file, IOException e) {
+            events.add("failed " + start.relativize(file) + " " + e.getClass().getSimpleName());
+            return java.nio.file.FileVisitResult.CONTINUE;
+          }
+        });
+    events.sort(null);
+    assertEquals(List.of("dir ", "dir a", "dir a/b", "dir a/out", "failed a/b/up "
+        + "FileSystemLoopException", "file a/b/file", "file a/out/there"), events);
+    Object key = Files.readAttributes(start, BasicFileAttributes.class).fileKey();
+    assertEquals(key, Files.readAttributes(p("data/loop/a/b/up"), BasicFileAttributes.class)
+        .fileKey(), "a link followed has its target's key");
+    assertNotEquals(key, Files.readAttributes(p("data/loop/a/b/up"), BasicFileAttributes.class,
+        NOFOLLOW_LINKS).fileKey(), "and the link, not followed, its own");
   }
 
   @Test
