@@ -56,10 +56,10 @@
  * the provider at the JDK's provider scan loads none of theirs ({@code LayerFsWalkClassesTest}).
  * Attribute views are {@code basic}, {@code posix}, {@code unix} (the JDK's Linux names), {@code
  * owner}, {@code user}, {@code dos} (its flags in a user xattr, as the JDK keeps them) and {@code
- * layer} ({@link io.layerfs.provider.LayerFileAttributeView}: the layer a file comes from). {@link io.layerfs.provider.LayerFileSystems} adds what NIO has no
- * words for: the {@code docker diff} of an open container and committing it as an image. Results
- * and exceptions are those of the JDK's default provider on a Linux directory, which the tests use
- * as the oracle.
+ * layer} ({@link io.layerfs.provider.LayerFileAttributeView}: the layer a file comes from).
+ * {@link io.layerfs.provider.LayerFileSystems} adds what NIO has no words for: the {@code docker
+ * diff} of an open container and committing it as an image. Results and exceptions are those of
+ * the JDK's default provider on a Linux directory, which the tests use as the oracle.
  *
  * <p>Thread safety: every method may be called from any thread; closing a file system makes later
  * operations throw {@link java.nio.file.ClosedFileSystemException}. ARCHITECTURE.md at the root of
