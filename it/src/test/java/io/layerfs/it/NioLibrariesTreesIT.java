@@ -42,13 +42,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Commons IO's and Guava's tree and file calls in each tree a container has (the image's files,
- * its own layer, a named volume, a bind mount, a tmpfs mount), each program run on the host too,
- * in a new temporary directory: the oracle. A program records each call's result, or its
- * exception's class and {@code FileSystemException} reason, and the tree after it (kinds,
- * permissions, sizes, contents, link targets, relative paths only, sorted); both records must be
- * equal. The libraries walk with and without following links, copy with attributes, delete
- * through a {@code SecureDirectoryStream} (Guava's default) and count what they walk.
+ * Commons IO's, Guava's and Commons Compress's file and tree calls in each tree a container has
+ * (the image's files, its own layer, a named volume, a bind mount, a tmpfs mount), each program
+ * run on the host too, in a new temporary directory: the oracle. A program records each call's
+ * result, or its exception's class and {@code FileSystemException} reason, and the tree after it
+ * (kinds, permissions, sizes, contents, link targets, relative paths only, sorted); both records
+ * must be equal. The libraries walk with and without following links, copy with attributes,
+ * delete through a {@code SecureDirectoryStream} (Guava's default), count what they walk, and
+ * write and read archives through seeking channels.
  */
 final class NioLibrariesTreesIT {
   private static Path work;
@@ -65,11 +66,12 @@ final class NioLibrariesTreesIT {
     Path bind = Files.createDirectory(work.resolve("bind"));
     ImageBuilder image = ImageBuilder.create(store).layer()
         .file("/etc/os-release", "ID=libraries\n")
-        .dir("/srv/upper", 0755);
+        .dir("/srv/upper", 0755)
+        .dir("/srv/image", 0755);
     for (String program : List.of("commons-io", "guava", "commons-compress")) {
       // the source tree in the image, as makeSource makes it elsewhere
       String src = "/srv/image/" + program + "/src";
-      image.dir("/srv/image", 0755).dir("/srv/image/" + program, 0755).dir(src, 0755)
+      image.dir("/srv/image/" + program, 0755).dir(src, 0755)
           .file(src + "/a.txt", "alpha\n".getBytes(StandardCharsets.UTF_8), 0644)
           .dir(src + "/b", 0750)
           .file(src + "/b/c.txt", "x".repeat(5000).getBytes(StandardCharsets.UTF_8), 0600)
