@@ -2,6 +2,7 @@ package io.layerfs.core.mount;
 
 import io.layerfs.core.EntryType;
 import java.io.IOException;
+import java.nio.file.ClosedFileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -91,8 +92,8 @@ final class PathStat {
             TmpfsAttributes.View.class, LinkOption.NOFOLLOW_LINKS);
         bits = tmpfs.bits();
         ctime = tmpfs.changeTime(mtime, nanos((FileTime) unix.get("ctime")));
-      } catch (IOException e) {
-        // removed since: the relative stat's own
+      } catch (IOException | ClosedFileSystemException e) {
+        // removed since, or the tmpfs is gone: the relative stat's own
       }
     }
     // a Linux link is always 0777; Jimfs gives it a file's permissions
@@ -105,8 +106,9 @@ final class PathStat {
   private Map<String, Object> unix() {
     try {
       return Files.readAttributes(path, UNIX_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
-    } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
-      return null; // the relative stat stands alone
+    } catch (IOException | UnsupportedOperationException | IllegalArgumentException
+        | ClosedFileSystemException e) {
+      return null; // the relative stat stands alone (a tmpfs closed since: it is gone)
     }
   }
 

@@ -425,6 +425,22 @@ class ContainerMountsTest {
     }
   }
 
+  /**
+   * A tmpfs node read before its mount is gone still answers (from its relative stat), as
+   * attributes read before a file system closed do: no {@code ClosedFileSystemException}.
+   */
+  @Test
+  void aTmpfsNodeAnswersAfterItsMountIsGone() throws IOException {
+    Node node;
+    try (DirTree tree = Tmpfs.open(Mount.parse("type=tmpfs,target=/t"), 0)) {
+      tree.open("/f", opts(StandardOpenOption.WRITE, StandardOpenOption.CREATE), 0640).close();
+      node = tree.lookup("/f", false);
+    }
+    assertEquals(0640, node.mode());
+    assertEquals(1, node.linkCount());
+    assertEquals(0, node.uid());
+  }
+
   @Test
   void aDirectorySwappedForALinkOnTheHostIsNeverFollowed() throws IOException {
     Path outside = Files.createDirectory(tmp.resolve("outside"));
