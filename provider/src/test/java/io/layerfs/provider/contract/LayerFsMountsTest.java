@@ -159,6 +159,31 @@ class LayerFsMountsTest {
   }
 
   /**
+   * DOS flags pass between the host and a bind mount: the JDK's own dos view on the host file
+   * (the oracle, keeping them in {@code user.DOSATTRIB}) and layerfs's in the container read what
+   * the other set.
+   */
+  @Test
+  void dosFlagsPassBetweenTheHostAndABindMount() throws IOException {
+    assumeTrue(ContainerDifferentialTest.hostStoresUserXattrs(tmp), "user xattrs on the host");
+    Path file = Files.writeString(host.resolve("flagged"), "x");
+    java.nio.file.attribute.DosFileAttributeView onHost = Files.getFileAttributeView(file,
+        java.nio.file.attribute.DosFileAttributeView.class);
+    onHost.setHidden(true);
+    try (FileSystem fs = open("dos-flags",
+        List.of("type=bind,source=" + host + ",target=/srv"))) {
+      Path mounted = fs.getPath("/srv/flagged");
+      java.nio.file.attribute.DosFileAttributes read = Files.readAttributes(mounted,
+          java.nio.file.attribute.DosFileAttributes.class);
+      assertTrue(read.isHidden() && !read.isReadOnly(), "the host's flag");
+      Files.setAttribute(mounted, "dos:readonly", true);
+      Files.setAttribute(mounted, "dos:hidden", false);
+    }
+    java.nio.file.attribute.DosFileAttributes after = onHost.readAttributes();
+    assertTrue(after.isReadOnly() && !after.isHidden(), "the container's flags, on the host");
+  }
+
+  /**
    * A bind mount's file whose host refuses a user xattr (an immutable file: EPERM) fails as the
    * JDK's own view of the host file fails, its reason worded once.
    */
