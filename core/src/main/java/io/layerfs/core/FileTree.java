@@ -65,6 +65,15 @@ public interface FileTree extends Closeable {
     return lookup(absPath, followLast).xattrs();
   }
 
+  /**
+   * One extended attribute of a file, by full name; null where the file has none of that name.
+   * A mount asks its own file system, whose error it reports where that keeps no such attributes
+   * ({@code FileSystemException} "Operation not supported", as {@code getxattr(2)}'s ENOTSUP).
+   */
+  default byte[] xattr(String absPath, boolean followLast, String name) throws IOException {
+    return xattrs(absPath, followLast).get(name);
+  }
+
   /** The sorted names in a directory. */
   List<String> list(String absDir) throws IOException;
 

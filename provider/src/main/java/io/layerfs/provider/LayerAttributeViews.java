@@ -57,6 +57,12 @@ final class LayerAttributeViews {
     /** The file's extended attributes, read from its mount's file system where it is in one. */
     Map<String, byte[]> xattrs() throws IOException;
 
+    /**
+     * One extended attribute by full name, null where the file has none; a mount's file system
+     * that keeps none says "Operation not supported".
+     */
+    byte[] xattr(String name) throws IOException;
+
     List<Layer> layers();
   }
 
@@ -86,6 +92,11 @@ final class LayerAttributeViews {
       @Override
       public Map<String, byte[]> xattrs() throws IOException {
         return p.fs().xattrs(p, follow);
+      }
+
+      @Override
+      public byte[] xattr(String name) throws IOException {
+        return p.fs().xattr(p, follow, name);
       }
 
       @Override

@@ -297,6 +297,17 @@ final class LayerFileSystem extends FileSystem {
     }
   }
 
+  /** One extended attribute of a file, by full name; null where it has none of that name. */
+  byte[] xattr(LayerPath path, boolean follow, String name) throws IOException {
+    ensureOpen();
+    String absolute = path.callPath();
+    try {
+      return Uninterrupted.call(() -> tree.xattr(absolute, follow, name));
+    } catch (FileSystemException e) {
+      throw named(e, path);
+    }
+  }
+
   /** {@link #lookup}, but null for a missing path (no exception is built for it). */
   Node find(LayerPath path, boolean follow) throws IOException {
     ensureOpen();

@@ -83,18 +83,27 @@ final class LayerUserAttributeView implements UserDefinedFileAttributeView {
     return value(name, SIZE);
   }
 
-  /** The value of one attribute, or null where the file has none of that name. */
+  /**
+   * The value of one attribute, or null where the file has none of that name; where a mount's
+   * file system keeps no such attributes, its "Operation not supported", naming no call (as the
+   * JDK's {@code dos} view reports it).
+   */
   byte[] valueOrNull(String name) throws IOException {
-    return xattrs().get(PREFIX + name);
+    return keepsXattrs() ? source.xattr(PREFIX + name) : null;
   }
 
   private byte[] value(String name, String call) throws IOException {
     checkName(name);
-    Map<String, byte[]> xattrs = xattrs();
+    boolean kept = keepsXattrs();
     if (name.isEmpty()) {
       throw failed(source.toString(), call, name, INVALID);
     }
-    byte[] value = xattrs.get(PREFIX + name);
+    byte[] value;
+    try {
+      value = kept ? source.xattr(PREFIX + name) : null;
+    } catch (FileSystemException e) {
+      throw failed(e, call, name);
+    }
     if (value == null) {
       throw failed(source.toString(), call, name, "No data available");
     }
@@ -166,10 +175,14 @@ final class LayerUserAttributeView implements UserDefinedFileAttributeView {
     }
   }
 
-  /** Linux keeps {@code user.} attributes on regular files and directories only. */
   private Map<String, byte[]> xattrs() throws IOException {
+    return keepsXattrs() ? source.xattrs() : Map.of();
+  }
+
+  /** Linux keeps {@code user.} attributes on regular files and directories only. */
+  private boolean keepsXattrs() throws IOException {
     EntryType type = typeOf(source.node());
-    return type == EntryType.FILE || type == EntryType.DIRECTORY ? source.xattrs() : Map.of();
+    return type == EntryType.FILE || type == EntryType.DIRECTORY;
   }
 
   /** A link not followed is refused here; another special file by its tree (EPERM). */

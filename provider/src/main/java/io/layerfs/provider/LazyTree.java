@@ -358,6 +358,13 @@ final class LazyTree implements FileTree {
   }
 
   @Override
+  public byte[] xattr(String absPath, boolean followLast, String name) throws IOException {
+    FileTree f = full;
+    return f == null ? lookup(absPath, followLast).xattrs().get(name)
+        : f.xattr(absPath, followLast, name);
+  }
+
+  @Override
   public void setXattr(String absPath, boolean follow, String name, byte[] value)
       throws IOException {
     full().setXattr(absPath, follow, name, value);

@@ -829,6 +829,37 @@ final class DirTree implements FileTree {
     return all;
   }
 
+  /**
+   * A host file's attribute read by name, as the JDK's view reads it, so that a host file system
+   * that keeps no {@code user.} attributes (ramfs, say) says so where it is asked for one, as
+   * {@code getxattr(2)} says it; ENODATA is null. Jimfs, which says neither, as its listing.
+   */
+  @Override
+  public byte[] xattr(String absPath, boolean follow, String name) throws IOException {
+    if (!host) {
+      return xattrs(absPath, follow).get(name);
+    }
+    UserDefinedFileAttributeView view = userView(absPath);
+    if (view == null || !name.startsWith(USER)) {
+      return null;
+    }
+    String bare = name.substring(USER.length());
+    try {
+      ByteBuffer value = ByteBuffer.allocate(view.size(bare));
+      view.read(bare, value);
+      return java.util.Arrays.copyOf(value.array(), value.position());
+    } catch (FileSystemException e) {
+      // the JDK's reason: "Unable to get size of extended attribute 'NAME': <strerror>"
+      String reason = String.valueOf(e.getReason());
+      int words = reason.lastIndexOf("': ");
+      String error = words < 0 ? reason : reason.substring(words + 3);
+      if (error.equals("No data available")) {
+        return null;
+      }
+      throw new FileSystemException(absPath, null, error);
+    }
+  }
+
   @Override
   public void setXattr(String absPath, boolean follow, String name, byte[] value)
       throws IOException {

@@ -1028,6 +1028,19 @@ public final class MountedTree implements FileTree {
   }
 
   @Override
+  public byte[] xattr(String absPath, boolean follow, String name) throws IOException {
+    Where w = resolve(absPath, follow);
+    if (w.node == null) {
+      throw new NoSuchFileException(absPath);
+    }
+    try {
+      return treeOf(w).xattr(pathIn(w), false, name);
+    } catch (FileSystemException e) {
+      throw PathErrors.named(e, absPath);
+    }
+  }
+
+  @Override
   public void setXattr(String absPath, boolean follow, String name, byte[] value)
       throws IOException {
     Where w = existing(absPath, follow);

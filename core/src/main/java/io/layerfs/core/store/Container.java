@@ -760,6 +760,11 @@ public final class Container implements FileTree {
   }
 
   @Override
+  public byte[] xattr(String absPath, boolean follow, String name) throws IOException {
+    return files.xattr(absPath, follow, name);
+  }
+
+  @Override
   public void setXattr(String absPath, boolean follow, String name, byte[] value)
       throws IOException {
     files.setXattr(absPath, follow, name, value);
