@@ -12,7 +12,8 @@
 # without native access they must not, nor make the JDK print its warning
 # (LayerFsWithoutNativeAccessTest, one of the provider's contract tests). The kernel's own
 # overlay and bind mounts are the oracle once more too (KernelOverlayIT, ReadOnlyMountIT,
-# FileBindMountIT, XattrlessMountIT; as root): from Java 21 on, a move asks a directory for writing first.
+# FileBindMountIT, XattrlessMountIT; as root): from Java 21 on, a move asks a directory for
+# writing first.
 #
 #   bash it/scripts/newer-jdk.sh            (CI runs it after the README's test command)
 #
