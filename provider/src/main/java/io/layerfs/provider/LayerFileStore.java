@@ -103,10 +103,15 @@ final class LayerFileStore extends FileStore {
 
   @Override
   public Object getAttribute(String attribute) throws IOException {
+    return attribute(this, attribute);
+  }
+
+  /** A store's attribute by name: the space ones, as the JDK's Linux store names them. */
+  static Object attribute(FileStore store, String attribute) throws IOException {
     return switch (attribute) {
-      case "totalSpace" -> getTotalSpace();
-      case "usableSpace" -> getUsableSpace();
-      case "unallocatedSpace" -> getUnallocatedSpace();
+      case "totalSpace" -> store.getTotalSpace();
+      case "usableSpace" -> store.getUsableSpace();
+      case "unallocatedSpace" -> store.getUnallocatedSpace();
       default -> throw new UnsupportedOperationException(
           "'" + attribute + "' not recognized");
     };

@@ -97,7 +97,7 @@ final class MountFileStore extends FileStore {
 
   @Override
   public Object getAttribute(String attribute) throws IOException {
-    throw new UnsupportedOperationException("file store attribute '" + attribute + "'");
+    return LayerFileStore.attribute(this, attribute);
   }
 
   @Override

@@ -1891,6 +1891,20 @@ abstract class AbstractWriteContractTest {
   }
 
   /**
+   * A file store's space by name, as {@code getAttribute} reads it: each the call's own (a read-only
+   * tree's usable space is none), another name unsupported.
+   */
+  @Test
+  void theFileStoreAnswersItsSpaceByName() throws IOException {
+    java.nio.file.FileStore store = Files.getFileStore(p("data/one"));
+    assertEquals(store.getTotalSpace(), store.getAttribute("totalSpace"));
+    assertTrue((Long) store.getAttribute("usableSpace") >= 0);
+    assertTrue((Long) store.getAttribute("unallocatedSpace") >= 0);
+    assertEquals("'bytesPerSector' not recognized", fails(UnsupportedOperationException.class,
+        () -> store.getAttribute("bytesPerSector")).getMessage());
+  }
+
+  /**
    * The {@code dos} view, as the JDK's Linux provider gives it where user xattrs are kept: its
    * flags live in {@code user.DOSATTRIB} (written as {@code "0x21"} with a NUL), by class and by
    * name; an invalid value is an error; a link not followed is refused, as for the user view.
