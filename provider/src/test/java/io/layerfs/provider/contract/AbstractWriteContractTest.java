@@ -1891,8 +1891,8 @@ abstract class AbstractWriteContractTest {
   }
 
   /**
-   * A file store's space by name, as {@code getAttribute} reads it: each the call's own (a read-only
-   * tree's usable space is none), another name unsupported.
+   * A file store's space by name, as {@code getAttribute} reads it: each the call's own, another
+   * name unsupported.
    */
   @Test
   void theFileStoreAnswersItsSpaceByName() throws IOException {
