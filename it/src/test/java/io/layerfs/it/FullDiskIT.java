@@ -366,6 +366,36 @@ final class FullDiskIT {
   }
 
   /**
+   * A tag on a full disk (index.json is rewritten whole, through a temp file) fails naming
+   * index.json, leaves it as it was and no temp file, and succeeds once there is space.
+   */
+  @Test
+  void aTagOnAFullDiskNamesTheIndexAndSucceedsOnceThereIsSpace() throws Exception {
+    Path disk = work.resolve("disk");
+    Files.createDirectories(disk);
+    mount(disk);
+    try {
+      Path store = disk.resolve("store");
+      ImageBuilder.create(store).layer().file("/etc/hosts", "127.0.0.1\n").build("base");
+      try (Store s = Store.open(store)) {
+        byte[] index = Files.readAllBytes(store.resolve("index.json"));
+        Path filler = disk.resolve("filler");
+        fill(filler);
+        IOException e = assertThrows(IOException.class, () -> s.tag("base", "other"));
+        assertEquals("cannot write " + store.resolve("index.json")
+            + ": No space left on device (it is unchanged)", e.getMessage());
+        assertArrayEquals(index, Files.readAllBytes(store.resolve("index.json")));
+        assertEquals(List.of(), temps(store));
+        Files.delete(filler);
+        s.tag("base", "other");
+        assertEquals(List.of("base", "other"), s.tags());
+      }
+    } finally {
+      unmount(disk);
+    }
+  }
+
+  /**
    * A commit on a full disk fails with the disk's error, tags nothing, leaves no temp file and
    * changes nothing in the container; once space is freed the same commit succeeds.
    */

@@ -608,6 +608,12 @@ public final class ContentStore {
           ch.write(buffer);
         }
         ch.force(true);
+      } catch (FileSystemException e) {
+        throw e;
+      } catch (IOException e) {
+        // the JDK's words for a failed write (a full disk) name no file; the target is untouched
+        throw new IOException("cannot write " + target + ": " + e.getMessage()
+            + " (it is unchanged)", e);
       }
       BlobWriter.move(temp, target);
       FileTrees.fsyncDirectory(target.getParent());
