@@ -18,7 +18,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
-import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.HashMap;
@@ -264,14 +264,39 @@ final class CpCommand implements CliCommand {
     } else if (a.isDirectory()) {
       Files.createDirectories(dst);
     } else if (a.isRegularFile()) {
-      try (InputStream in = Files.newInputStream(src)) {
-        Files.copy(in, dst, StandardCopyOption.REPLACE_EXISTING);
-      }
+      copyBytes(src, dst);
     } else {
       skip(src, links);
       return;
     }
     copyMetadata(src, dst, !follow);
+  }
+
+  /**
+   * The bytes of {@code src} into a new file at {@code dst}, replacing one there (as {@code
+   * Files.copy} replaces it); a failed write names {@code dst}, as cp(1) names the file it could
+   * not write, where the JDK's words for one (a full disk) name none.
+   */
+  private static void copyBytes(Path src, Path dst) throws IOException {
+    try (InputStream in = Files.newInputStream(src)) {
+      Files.deleteIfExists(dst);
+      try (OutputStream out = Files.newOutputStream(dst, StandardOpenOption.CREATE_NEW,
+          StandardOpenOption.WRITE)) {
+        byte[] buffer = new byte[1 << 16];
+        for (int n; (n = in.read(buffer)) >= 0; ) {
+          try {
+            out.write(buffer, 0, n);
+          } catch (FileSystemException e) {
+            throw e;
+          } catch (IOException e) {
+            FileSystemException named = new FileSystemException(dst.toString(), null,
+                e.getMessage());
+            named.initCause(e);
+            throw named;
+          }
+        }
+      }
+    }
   }
 
   /**

@@ -396,6 +396,33 @@ final class FullDiskIT {
   }
 
   /**
+   * {@code layerfs cp} into a volume on a full disk names the file it could not write, as cp(1)
+   * names it (the JDK's words for the write name none), and ends with status 1.
+   */
+  @Test
+  void aCopyIntoAVolumeOnAFullDiskNamesTheFileItCouldNotWrite() throws Exception {
+    Path disk = work.resolve("disk");
+    Files.createDirectories(disk);
+    mount(disk);
+    try {
+      Path store = disk.resolve("store");
+      ImageBuilder.create(store).layer().file("/etc/hosts", "127.0.0.1\n").build("base");
+      LayerfsCli.run(store, "create", "-v", "data:/v", "web", "base");
+      Path big = Files.write(work.resolve("big"), new byte[1 << 20]);
+      Path filler = disk.resolve("filler");
+      fill(filler);
+      LayerfsCli.Result r = LayerfsCli.runFailing(store, "cp", big.toString(), "web:/v/big");
+      assertEquals(1, r.exit());
+      assertEquals("layerfs: web: /v/big: No space left on device\n", r.stderr());
+      Files.delete(filler);
+      LayerfsCli.run(store, "cp", big.toString(), "web:/v/big");
+      assertEquals(1 << 20, Files.size(store.resolve("layerfs/volumes/data/_data/big")));
+    } finally {
+      unmount(disk);
+    }
+  }
+
+  /**
    * A commit on a full disk fails with the disk's error, tags nothing, leaves no temp file and
    * changes nothing in the container; once space is freed the same commit succeeds.
    */
