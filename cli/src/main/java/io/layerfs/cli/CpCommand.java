@@ -280,21 +280,9 @@ final class CpCommand implements CliCommand {
   private static void copyBytes(Path src, Path dst) throws IOException {
     try (InputStream in = Files.newInputStream(src)) {
       Files.deleteIfExists(dst);
-      try (OutputStream out = Files.newOutputStream(dst, StandardOpenOption.CREATE_NEW,
-          StandardOpenOption.WRITE)) {
-        byte[] buffer = new byte[1 << 16];
-        for (int n; (n = in.read(buffer)) >= 0; ) {
-          try {
-            out.write(buffer, 0, n);
-          } catch (FileSystemException e) {
-            throw e;
-          } catch (IOException e) {
-            FileSystemException named = new FileSystemException(dst.toString(), null,
-                e.getMessage());
-            named.initCause(e);
-            throw named;
-          }
-        }
+      try (OutputStream out = Errors.naming(dst, Files.newOutputStream(dst,
+          StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE))) {
+        in.transferTo(out);
       }
     }
   }

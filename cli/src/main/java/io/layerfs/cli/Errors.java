@@ -1,6 +1,9 @@
 package io.layerfs.cli;
 
 import io.layerfs.core.internal.Printable;
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -63,6 +66,59 @@ final class Errors {
       }
     }
     return e;
+  }
+
+  /**
+   * {@code out}, a stream into {@code file}, whose failed writes name the file, as cp(1) and
+   * tar(1) name it, where the JDK's words for one (a full disk's) name none.
+   */
+  static OutputStream naming(Path file, OutputStream out) {
+    return new FilterOutputStream(out) {
+      @Override
+      public void write(int b) throws IOException {
+        try {
+          out.write(b);
+        } catch (IOException e) {
+          throw writing(file, e);
+        }
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        try {
+          out.write(b, off, len);
+        } catch (IOException e) {
+          throw writing(file, e);
+        }
+      }
+
+      @Override
+      public void flush() throws IOException {
+        try {
+          out.flush();
+        } catch (IOException e) {
+          throw writing(file, e);
+        }
+      }
+
+      @Override
+      public void close() throws IOException {
+        try {
+          out.close();
+        } catch (IOException e) {
+          throw writing(file, e);
+        }
+      }
+    };
+  }
+
+  private static FileSystemException writing(Path file, IOException e) {
+    if (e instanceof FileSystemException named) {
+      return named;
+    }
+    FileSystemException named = new FileSystemException(file.toString(), null, e.getMessage());
+    named.initCause(e);
+    return named;
   }
 
   private static boolean isSentence(FileSystemException e) {

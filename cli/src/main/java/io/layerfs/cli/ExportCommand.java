@@ -109,7 +109,8 @@ final class ExportCommand implements CliCommand {
       if (Files.exists(output) && !Files.isRegularFile(output)) {
         // a device, fifo or /dev/stdout: written to, as a shell redirection does; the rename
         // below would replace the node (or link) itself
-        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(output), 1 << 16)) {
+        try (OutputStream out = new BufferedOutputStream(
+            Errors.naming(output, Files.newOutputStream(output)), 1 << 16)) {
           container.export(out, Progress.NONE);
         }
         return 0;
@@ -124,8 +125,10 @@ final class ExportCommand implements CliCommand {
       // not createTempFile: its 0600 would stay on the tar; a new file gets the umask's mode
       Path temp = dir.resolve(".layerfs-export-" + UUID.randomUUID() + ".tmp");
       try {
-        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(temp,
-                StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), 1 << 16);
+        // a failed write names OUTPUT, not the temp file
+        try (OutputStream out = new BufferedOutputStream(Errors.naming(output,
+                Files.newOutputStream(temp, StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE)), 1 << 16);
             TerminalProgress progress = TerminalProgress.forConsole()) {
           container.export(out, progress);
         }

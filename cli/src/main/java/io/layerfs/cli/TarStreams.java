@@ -286,8 +286,8 @@ final class TarStreams {
       throws IOException {
     byte[] buffer = new byte[1 << 16];
     Files.deleteIfExists(target);
-    try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW,
-        StandardOpenOption.WRITE)) {
+    try (OutputStream out = Errors.naming(target, Files.newOutputStream(target,
+        StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE))) {
       while (true) {
         int n;
         try {

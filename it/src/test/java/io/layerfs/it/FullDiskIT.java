@@ -396,8 +396,10 @@ final class FullDiskIT {
   }
 
   /**
-   * {@code layerfs cp} into a volume on a full disk names the file it could not write, as cp(1)
-   * names it (the JDK's words for the write name none), and ends with status 1.
+   * {@code layerfs cp} into a volume on a full disk, of a file or of a tar on standard input,
+   * names the file it could not write, as cp(1) and tar(1) name it (the JDK's words for the
+   * write name none), and ends with status 1; so does {@code export -o}, naming its output and
+   * leaving none.
    */
   @Test
   void aCopyIntoAVolumeOnAFullDiskNamesTheFileItCouldNotWrite() throws Exception {
@@ -414,6 +416,26 @@ final class FullDiskIT {
       LayerfsCli.Result r = LayerfsCli.runFailing(store, "cp", big.toString(), "web:/v/big");
       assertEquals(1, r.exit());
       assertEquals("layerfs: web: /v/big: No space left on device\n", r.stderr());
+      Path tar = work.resolve("big.tar");
+      try (var out = new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(
+          Files.newOutputStream(tar))) {
+        var entry = new org.apache.commons.compress.archivers.tar.TarArchiveEntry("t/big");
+        entry.setSize(1 << 20);
+        out.putArchiveEntry(entry);
+        out.write(new byte[1 << 20]);
+        out.closeArchiveEntry();
+      }
+      LayerfsCli.Result extract = LayerfsCli.runFailingFrom(tar, store, "cp", "-", "web:/v");
+      assertEquals(1, extract.exit());
+      assertEquals("layerfs: web: /v/t/big: No space left on device\n", extract.stderr());
+      LayerfsCli.Result export = LayerfsCli.runFailing(store, "export", "web", "-o",
+          disk.resolve("web.tar").toString());
+      assertEquals(1, export.exit());
+      assertEquals("layerfs: " + disk.resolve("web.tar") + ": No space left on device\n",
+          export.stderr());
+      try (var left = Files.list(disk)) {
+        assertEquals(List.of(filler, store), left.sorted().toList());
+      }
       Files.delete(filler);
       LayerfsCli.run(store, "cp", big.toString(), "web:/v/big");
       assertEquals(1 << 20, Files.size(store.resolve("layerfs/volumes/data/_data/big")));

@@ -41,7 +41,20 @@ final class LayerfsCli {
 
   /** As {@link #runFailing}, with more environment variables (such as {@code DOCKER_CONFIG}). */
   static Result runWith(java.util.Map<String, String> env, Path store, String... args) {
+    return runWith(env, null, store, args);
+  }
+
+  /** As {@link #runFailing}, with the file {@code stdin} on standard input. */
+  static Result runFailingFrom(Path stdin, Path store, String... args) {
+    return runWith(java.util.Map.of(), stdin, store, args);
+  }
+
+  private static Result runWith(java.util.Map<String, String> env, Path stdin, Path store,
+      String... args) {
     ProcessBuilder builder = new ProcessBuilder(command(store, args));
+    if (stdin != null) {
+      builder.redirectInput(stdin.toFile());
+    }
     builder.environment().put("LC_ALL", "C.UTF-8");
     builder.environment().putAll(env);
     try {
