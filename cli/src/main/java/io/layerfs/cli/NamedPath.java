@@ -17,6 +17,10 @@ record NamedPath(String name, String path) {
       if (path == null) {
         throw in.usageError("Missing required parameter: 'PATH' (or give NAME:PATH)");
       }
+      if (path.isEmpty()) {
+        // as GNU ls and cat take '': no file, not the root
+        throw new IllegalArgumentException(first + ": '': no such file or directory");
+      }
       return new NamedPath(first, path);
     }
     if (path != null) {

@@ -26,7 +26,9 @@ final class TagCommand implements CliCommand {
   public int run(Invocation in) throws IOException {
     String source = in.positional(0);
     String target = in.positional(1);
-    if (target.indexOf(':', target.lastIndexOf('/') + 1) < 0 && target.indexOf('@') < 0) {
+    // an empty one is refused as itself, not as ":latest"
+    if (!target.isEmpty() && target.indexOf(':', target.lastIndexOf('/') + 1) < 0
+        && target.indexOf('@') < 0) {
       target += ":latest";
     }
     try (Store store = Stores.existing(in.store())) {

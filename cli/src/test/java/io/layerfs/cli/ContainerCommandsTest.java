@@ -116,6 +116,12 @@ class ContainerCommandsTest {
     Cli.Result none = run("cat", "web");
     assertEquals(2, none.code());
     assertTrue(none.err().contains("'PATH' (or give NAME:PATH)"), none.err());
+    // an empty path names no file, as GNU ls and cat take it (not the root)
+    for (String command : List.of("ls", "cat")) {
+      Cli.Result empty = run(command, "web", "");
+      assertEquals(1, empty.code());
+      assertEquals("layerfs: web: '': no such file or directory", empty.errorLine());
+    }
   }
 
   /** What {@code cat ARGS} writes to standard output (its bytes go there, not to the writer). */

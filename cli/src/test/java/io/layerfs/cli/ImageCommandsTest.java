@@ -574,6 +574,7 @@ class ImageCommandsTest {
 
   @Test
   void tagGivesAnImageAnotherTagAndMovesAnExistingOne() throws IOException {
+    assertEquals("layerfs: invalid tag '': empty", run("tag", "base:1", "").errorLine());
     Cli.Result r = run("tag", "base:1", "registry.example:5000/team/base");
     assertEquals(0, r.code(), r.err());
     assertEquals("registry.example:5000/team/base:latest\n", r.out());
