@@ -12,8 +12,8 @@
 # without native access they must not, nor make the JDK print its warning
 # (LayerFsWithoutNativeAccessTest, one of the provider's contract tests). The kernel's own
 # overlay and bind mounts are the oracle once more too (KernelOverlayIT, ReadOnlyMountIT,
-# FileBindMountIT, XattrlessMountIT; as root): from Java 21 on, a move asks a directory for
-# writing first.
+# FileBindMountIT, XattrlessMountIT, SharedSourceMountIT; as root): from Java 21 on, a move
+# asks a directory for writing first.
 #
 #   bash it/scripts/newer-jdk.sh            (CI runs it after the README's test command)
 #
@@ -40,7 +40,7 @@ if [[ -z $best ]]; then
 fi
 echo "newer-jdk: the conformance suites on Java $best_feature ($best)" >&2
 its='NioLibrariesIT,NioLibrariesTreesIT,Lucene*DirectoryIT,LuceneNativeLocksIT'
-its+=',KernelOverlayIT,ReadOnlyMountIT,FileBindMountIT,XattrlessMountIT'
+its+=',KernelOverlayIT,ReadOnlyMountIT,FileBindMountIT,XattrlessMountIT,SharedSourceMountIT'
 JAVA_HOME=$best PATH=$best/bin:$PATH mvn -B verify -pl testing,core,provider,it -am \
   -Dlayerfs.suffix="-jdk$best_feature" -Dlayerfs.launcher.skip=true \
   -Dsurefire.failIfNoSpecifiedTests=false \

@@ -77,7 +77,7 @@ final class DirTree implements FileTree {
   /** The default file system's host directory (uids from "unix:uid"), or a tmpfs's root. */
   private final boolean host;
   private final long keyPrefix;
-  /** The mount's {@link Node#device}: its index, counted from 1. */
+  /** The mount's {@link Node#device}: its file system's index ({@link Devices}), from 1. */
   private final long device;
   /** Closed with the tree (a tmpfs's file system), or null. */
   private final java.io.Closeable owned;
@@ -118,30 +118,31 @@ final class DirTree implements FileTree {
    * Opens {@code dir} (links in it followed once, now, as {@code mount(8)} resolves a source)
    * and keeps it open until {@link #close}.
    *
-   * @param index the mount's index, to keep file keys of mounts apart
+   * @param devices the container's, which give the tree's file system its device number and
+   *     file keys: shared with the other mounts of the same host file system
    * @param owned closed with the tree, or null
    */
-  static DirTree open(Path dir, boolean host, int index, java.io.Closeable owned)
+  static DirTree open(Path dir, boolean host, Devices devices, java.io.Closeable owned)
       throws IOException {
-    return open(dir, host, index, owned, VolumeGeneration.NONE);
+    return open(dir, host, devices, owned, VolumeGeneration.NONE);
   }
 
   /**
-   * {@link #open(Path, boolean, int, int, java.io.Closeable)} of a named volume's data directory,
+   * {@link #open(Path, boolean, Devices, java.io.Closeable)} of a named volume's data directory,
    * whose directory changes through layerfs are counted by {@code generation} (closed with the
    * tree, also when this fails).
    */
-  static DirTree open(Path dir, boolean host, int index, java.io.Closeable owned,
+  static DirTree open(Path dir, boolean host, Devices devices, java.io.Closeable owned,
       VolumeGeneration generation) throws IOException {
     try {
-      return openWith(dir, host, index, owned, generation);
+      return openWith(dir, host, devices, owned, generation);
     } catch (IOException | RuntimeException e) {
       generation.close();
       throw e;
     }
   }
 
-  private static DirTree openWith(Path dir, boolean host, int index,
+  private static DirTree openWith(Path dir, boolean host, Devices devices,
       java.io.Closeable owned, VolumeGeneration generation) throws IOException {
     Path real = dir.toRealPath();
     if (!Files.isDirectory(real)) {
@@ -154,6 +155,7 @@ final class DirTree implements FileTree {
           + real + " is on " + real.getFileSystem().provider().getScheme() + " without them");
     }
     try {
+      int index = host ? devices.of(hostDevice(dir, real, secure)) : devices.fresh();
       return new DirTree(real, secure, host, index, owned, generation);
     } catch (IOException | RuntimeException e) {
       secure.close();
@@ -172,6 +174,21 @@ final class DirTree implements FileTree {
   Path hostDirectoryOf(String absPath) {
     String path = canonical(absPath);
     return !host ? null : path.length() == 1 ? root : root.resolve(path.substring(1));
+  }
+
+  /**
+   * The host file system's device number of the directory {@code secure} has open: read by
+   * path (the JDK gives it no other way), and only if the path still names that directory.
+   */
+  private static long hostDevice(Path dir, Path real, SecureDirectoryStream<Path> secure)
+      throws IOException {
+    Map<String, Object> a = Files.readAttributes(real, "unix:dev,fileKey",
+        LinkOption.NOFOLLOW_LINKS);
+    if (!java.util.Objects.equals(a.get("fileKey"), secure.getFileAttributeView(
+        BasicFileAttributeView.class).readAttributes().fileKey())) {
+      throw new FileSystemException(dir.toString(), null, "changed while it was mounted");
+    }
+    return (Long) a.get("dev");
   }
 
   @Override

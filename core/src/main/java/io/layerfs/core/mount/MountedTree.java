@@ -50,6 +50,8 @@ public final class MountedTree implements FileTree {
   private final FileTree base;
   /** In the order given, for {@link #mounts()}. */
   private final List<Mounted> mounts = new ArrayList<>();
+  /** Each mount's device number and file keys: one per host file system, as stat(2)'s. */
+  private final Devices devices = new Devices();
   /** Longest resolved target first, for {@link #ownerOf}. */
   private volatile List<Mounted> byLength = List.of();
 
@@ -141,19 +143,18 @@ public final class MountedTree implements FileTree {
   private void mount(Mount m, VolumeDirectories volumes) throws IOException {
     Path file = m.type() == Mount.Type.BIND ? fileSource(m) : null;
     String target = makeTarget(m, file != null);
-    int index = mounts.size();
     DirTree dir = switch (m.type()) {
       case BIND -> DirTree.open(file == null ? Path.of(m.source()) : file.getParent(), true,
-          index, null);
+          devices, null);
       case VOLUME -> {
         Path data = volumes.directory(m.source());
         Path counter = volumes.generation(m.source());
-        yield DirTree.open(data, true, index, null, counter == null ? VolumeGeneration.NONE
+        yield DirTree.open(data, true, devices, null, counter == null ? VolumeGeneration.NONE
             : VolumeGeneration.open(counter, !base.readOnly()));
       }
       case TMPFS -> {
         OptionalLibrary.JIMFS.require();
-        yield Tmpfs.open(m, index);
+        yield Tmpfs.open(m, devices);
       }
     };
     Mounted mounted = new Mounted(m, target, dir,
@@ -859,8 +860,8 @@ public final class MountedTree implements FileTree {
     }
     if (!rename && (t.node != null || t.isMountRoot())) {
       // the JDK's move looks at the target first, before rename(2) or a copy finds anything
-      if (t.node != null && s.owner == t.owner && s.node.fileKey() == t.node.fileKey()) {
-        return; // the same file
+      if (t.node != null && s.node.fileKey() == t.node.fileKey()) {
+        return; // the same file, also through two mounts of one host directory
       }
       if (!replaceExisting) {
         throw new FileAlreadyExistsException(absTarget);

@@ -20,7 +20,7 @@ final class Tmpfs {
   private Tmpfs() {}
 
   /** A new empty tmpfs for {@code mount}, its root with the mount's mode. */
-  static DirTree open(Mount mount, int index) throws IOException {
+  static DirTree open(Mount mount, Devices devices) throws IOException {
     long size = mount.tmpfsSize() > 0 ? mount.tmpfsSize() : Runtime.getRuntime().maxMemory() / 2;
     long blocks = Math.max(1, (size + BLOCK - 1) / BLOCK);
     Configuration config = Configuration.unix().toBuilder()
@@ -36,7 +36,7 @@ final class Tmpfs {
       Path root = fs.getPath("/");
       Files.setPosixFilePermissions(root, DirTree.permissions(mount.tmpfsMode()));
       Files.getFileAttributeView(root, TmpfsAttributes.View.class).setBits(mount.tmpfsMode());
-      return DirTree.open(root, false, index, fs);
+      return DirTree.open(root, false, devices, fs);
     } catch (IOException | RuntimeException e) {
       fs.close();
       throw e;

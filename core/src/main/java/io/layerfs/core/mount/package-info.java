@@ -78,8 +78,12 @@
  * {@code FileChannel}, and a file opened for reading is handed out as that channel itself: volume
  * I/O runs at the host's speed. A mounted file's
  * {@code user.} attributes are its file system's own (the host file's, or Jimfs's), read
- * through {@code FileTree.xattrs} since its nodes carry none; {@code TreeCopy} carries them
- * across mounts.
+ * through {@code FileTree.xattrs} since its nodes carry none (one by name through {@code
+ * FileTree.xattr}, which the host file system answers, so one that keeps none says so);
+ * {@code TreeCopy} carries them across mounts. A mounted file's key and device number are its
+ * host file system's ({@code Devices}: one number per host file system among the container's
+ * mounts, one of its own for each tmpfs), so a file seen through two mounts of one directory is
+ * one file to {@code isSameFile}, a copy and a move, as stat(2) shows it in a Docker container.
  *
  * <h2>Named volumes: reads without a stat per directory</h2>
  *

@@ -404,7 +404,7 @@ class ContainerMountsTest {
     Files.createLink(host.resolve("second-name"), file);
     Files.setAttribute(file, "unix:uid", 65534);
     Files.setAttribute(file, "unix:mode", 04750);
-    try (DirTree tree = DirTree.open(host, true, 0, null)) {
+    try (DirTree tree = DirTree.open(host, true, new Devices(), null)) {
       Node read = tree.lookup("/set-id", false);
       assertEquals(04750, read.mode());
       assertEquals(65534, read.uid());
@@ -432,7 +432,7 @@ class ContainerMountsTest {
   @Test
   void aTmpfsNodeAnswersAfterItsMountIsGone() throws IOException {
     Node node;
-    try (DirTree tree = Tmpfs.open(Mount.parse("type=tmpfs,target=/t"), 0)) {
+    try (DirTree tree = Tmpfs.open(Mount.parse("type=tmpfs,target=/t"), new Devices())) {
       tree.open("/f", opts(StandardOpenOption.WRITE, StandardOpenOption.CREATE), 0640).close();
       node = tree.lookup("/f", false);
     }
@@ -447,7 +447,7 @@ class ContainerMountsTest {
     Files.writeString(outside.resolve("secret"), "secret\n");
     Files.createDirectory(host.resolve("sub"));
     Files.writeString(host.resolve("sub/secret"), "inside\n");
-    try (DirTree tree = DirTree.open(host, true, 0, null)) {
+    try (DirTree tree = DirTree.open(host, true, new Devices(), null)) {
       assertEquals("/sub/secret", tree.lookup("/sub/secret", false).path());
       // a host process swaps sub for a link to another host directory between two calls
       Files.delete(host.resolve("sub/secret"));
@@ -571,7 +571,7 @@ class ContainerMountsTest {
     Files.writeString(host.resolve("d/e/f"), "f\n");
     Files.createSymbolicLink(host.resolve("d/link"), Path.of("e/f"));
     Files.createSymbolicLink(host.resolve("up"), Path.of("d"));
-    try (DirTree tree = DirTree.open(host, true, 0, null)) {
+    try (DirTree tree = DirTree.open(host, true, new Devices(), null)) {
       try (FileHandle h = tree.openForReadingBeneath("/d/e/f")) {
         ByteBuffer b = ByteBuffer.allocate(8);
         assertEquals(2, h.read(b, 0));

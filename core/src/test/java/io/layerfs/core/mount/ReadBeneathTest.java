@@ -233,7 +233,7 @@ class ReadBeneathTest {
   @Test
   void channelsOutliveTheMountAndTheMountsDirectoryClosesOnce() throws IOException {
     SeekableByteChannel ch;
-    DirTree tree = DirTree.open(host, true, 0, null);
+    DirTree tree = DirTree.open(host, true, new Devices(), null);
     ch = tree.readChannelBeneath("/a/b/f");
     tree.close();
     assertEquals(1, descriptorsUnder(host),
