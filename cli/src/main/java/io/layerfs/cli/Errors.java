@@ -76,40 +76,37 @@ final class Errors {
     return new FilterOutputStream(out) {
       @Override
       public void write(int b) throws IOException {
-        try {
-          out.write(b);
-        } catch (IOException e) {
-          throw writing(file, e);
-        }
+        naming(file, () -> out.write(b));
       }
 
       @Override
       public void write(byte[] b, int off, int len) throws IOException {
-        try {
-          out.write(b, off, len);
-        } catch (IOException e) {
-          throw writing(file, e);
-        }
+        naming(file, () -> out.write(b, off, len));
       }
 
       @Override
       public void flush() throws IOException {
-        try {
-          out.flush();
-        } catch (IOException e) {
-          throw writing(file, e);
-        }
+        naming(file, out::flush);
       }
 
       @Override
       public void close() throws IOException {
-        try {
-          out.close();
-        } catch (IOException e) {
-          throw writing(file, e);
-        }
+        naming(file, out::close);
       }
     };
+  }
+
+  /** One call of a stream into {@code file}. */
+  private interface StreamCall {
+    void run() throws IOException;
+  }
+
+  private static void naming(Path file, StreamCall call) throws IOException {
+    try {
+      call.run();
+    } catch (IOException e) {
+      throw writing(file, e);
+    }
   }
 
   private static FileSystemException writing(Path file, IOException e) {

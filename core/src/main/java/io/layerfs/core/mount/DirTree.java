@@ -186,7 +186,7 @@ final class DirTree implements FileTree {
         LinkOption.NOFOLLOW_LINKS);
     if (!java.util.Objects.equals(a.get("fileKey"), secure.getFileAttributeView(
         BasicFileAttributeView.class).readAttributes().fileKey())) {
-      throw new FileSystemException(dir.toString(), null, "changed while it was mounted");
+      throw new FileSystemException(dir.toString(), null, "changed while it was being mounted");
     }
     return (Long) a.get("dev");
   }
