@@ -90,9 +90,7 @@ final class FullDiskIT {
 
   @Test
   void everyOperationOnAFullDiskFailsWholeAndSucceedsOnceThereIsSpace() throws Exception {
-    Path disk = work.resolve("disk");
-    Files.createDirectories(disk);
-    mount(disk);
+    Path disk = mountedDisk();
     try {
       run(disk);
     } finally {
@@ -116,9 +114,7 @@ final class FullDiskIT {
     try (Store r = Store.open(remote)) {
       image = r.convertToEStargz("base", "esgz", Progress.NONE);
     }
-    Path disk = work.resolve("disk");
-    Files.createDirectories(disk);
-    mount(disk);
+    Path disk = mountedDisk();
     try {
       ContentStore from = ContentStore.open(remote);
       ContentStore to = ContentStore.open(disk.resolve("store"));
@@ -158,9 +154,7 @@ final class FullDiskIT {
     byte[] data = new byte[4 << 20];
     new Random(10).nextBytes(data);
     ImageBuilder.create(source).layer().file("/data", data).build("base");
-    Path disk = work.resolve("disk");
-    Files.createDirectories(disk);
-    mount(disk);
+    Path disk = mountedDisk();
     try (Store s = Store.open(disk.resolve("store"))) {
       Path filler = disk.resolve("filler");
       fill(filler);
@@ -330,9 +324,7 @@ final class FullDiskIT {
     }
     Layer layer = image.layers().get(0);
     assertTrue(layer.size() < 60_000, "within the blob writer's buffer: " + layer.size());
-    Path disk = work.resolve("disk");
-    Files.createDirectories(disk);
-    mount(disk);
+    Path disk = mountedDisk();
     try {
       ContentStore from = ContentStore.open(remote);
       ContentStore to = ContentStore.open(disk.resolve("store"));
@@ -371,9 +363,7 @@ final class FullDiskIT {
    */
   @Test
   void aTagOnAFullDiskNamesTheIndexAndSucceedsOnceThereIsSpace() throws Exception {
-    Path disk = work.resolve("disk");
-    Files.createDirectories(disk);
-    mount(disk);
+    Path disk = mountedDisk();
     try {
       Path store = disk.resolve("store");
       ImageBuilder.create(store).layer().file("/etc/hosts", "127.0.0.1\n").build("base");
@@ -403,9 +393,7 @@ final class FullDiskIT {
    */
   @Test
   void aCopyIntoAVolumeOnAFullDiskNamesTheFileItCouldNotWrite() throws Exception {
-    Path disk = work.resolve("disk");
-    Files.createDirectories(disk);
-    mount(disk);
+    Path disk = mountedDisk();
     try {
       Path store = disk.resolve("store");
       ImageBuilder.create(store).layer().file("/etc/hosts", "127.0.0.1\n").build("base");
@@ -452,9 +440,7 @@ final class FullDiskIT {
   void aCommitOnAFullDiskFailsChangingNothingAndSucceedsOnceThereIsSpace() throws Exception {
     byte[] data = new byte[2 << 20];
     new Random(12).nextBytes(data);
-    Path disk = work.resolve("disk");
-    Files.createDirectories(disk);
-    mount(disk);
+    Path disk = mountedDisk();
     try {
       ImageBuilder.create(disk.resolve("store")).layer().file("/etc/hosts", "127.0.0.1\n")
           .build("base");
@@ -493,9 +479,7 @@ final class FullDiskIT {
    */
   @Test
   void luceneOnAFullDiskKeepsItsLastCommitAsOnTheHost() throws Exception {
-    Path disk = work.resolve("disk");
-    Files.createDirectories(disk);
-    mount(disk);
+    Path disk = mountedDisk();
     try {
       Path hostIndex = Files.createDirectories(disk.resolve("host-index"));
       LuceneRun host = luceneUntilFull(hostIndex, disk.resolve("host-spare"));
@@ -598,9 +582,7 @@ final class FullDiskIT {
   void aContainerRemovalOnAFullDiskSucceedsAndFreesItsSpace() throws Exception {
     byte[] data = new byte[2 << 20];
     new Random(14).nextBytes(data);
-    Path disk = work.resolve("disk");
-    Files.createDirectories(disk);
-    mount(disk);
+    Path disk = mountedDisk();
     try {
       Path store = disk.resolve("store");
       ImageBuilder.create(store).layer().file("/etc/hosts", "127.0.0.1\n").build("base");
@@ -634,9 +616,7 @@ final class FullDiskIT {
     new Random(13).nextBytes(data);
     Path store = work.resolve("store");
     ImageBuilder.create(store).layer().file("/data", data).build("base");
-    Path disk = work.resolve("disk");
-    Files.createDirectories(disk);
-    mount(disk);
+    Path disk = mountedDisk();
     try (Store s = Store.open(store)) {
       Path filler = disk.resolve("filler");
       fill(filler);
@@ -934,6 +914,13 @@ final class FullDiskIT {
     while (b.hasRemaining()) {
       h.write(b, pos + b.position());
     }
+  }
+
+  /** The test's small disk, mounted (a tmpfs), which the test unmounts. */
+  private Path mountedDisk() throws IOException, InterruptedException {
+    Path disk = Files.createDirectories(work.resolve("disk"));
+    mount(disk);
+    return disk;
   }
 
   private static void mount(Path dir) throws IOException, InterruptedException {

@@ -99,12 +99,11 @@ final class DirTree implements FileTree {
   private final InJvmLocks locks;
 
   private DirTree(Path root, SecureDirectoryStream<Path> rootStream, boolean host, int index,
-      java.io.Closeable owned, VolumeGeneration generation) throws IOException {
+      Object rootKey, java.io.Closeable owned, VolumeGeneration generation) throws IOException {
     this.root = root;
     this.owned = owned;
     this.generation = generation;
-    this.beneath = host ? ReadBeneath.open(root, rootStream.getFileAttributeView(
-        BasicFileAttributeView.class).readAttributes().fileKey()) : null;
+    this.beneath = host ? ReadBeneath.open(root, rootKey) : null;
     this.rootStream = rootStream;
     this.rootDir = new Dir(rootStream);
     this.host = host;
@@ -155,8 +154,11 @@ final class DirTree implements FileTree {
           + real + " is on " + real.getFileSystem().provider().getScheme() + " without them");
     }
     try {
-      int index = host ? devices.of(hostDevice(dir, real, secure)) : devices.fresh();
-      return new DirTree(real, secure, host, index, owned, generation);
+      // the open root's file key (a host directory's): its device is read by path against it
+      Object rootKey = host ? secure.getFileAttributeView(BasicFileAttributeView.class)
+          .readAttributes().fileKey() : null;
+      int index = host ? devices.of(hostDevice(dir, real, rootKey)) : devices.fresh();
+      return new DirTree(real, secure, host, index, rootKey, owned, generation);
     } catch (IOException | RuntimeException e) {
       secure.close();
       throw e;
@@ -177,15 +179,14 @@ final class DirTree implements FileTree {
   }
 
   /**
-   * The host file system's device number of the directory {@code secure} has open: read by
-   * path (the JDK gives it no other way), and only if the path still names that directory.
+   * The host file system's device number of the open directory whose file key is {@code
+   * rootKey}: read by path (the JDK gives it no other way), and only if the path still names
+   * that directory.
    */
-  private static long hostDevice(Path dir, Path real, SecureDirectoryStream<Path> secure)
-      throws IOException {
+  private static long hostDevice(Path dir, Path real, Object rootKey) throws IOException {
     Map<String, Object> a = Files.readAttributes(real, "unix:dev,fileKey",
         LinkOption.NOFOLLOW_LINKS);
-    if (!java.util.Objects.equals(a.get("fileKey"), secure.getFileAttributeView(
-        BasicFileAttributeView.class).readAttributes().fileKey())) {
+    if (!java.util.Objects.equals(a.get("fileKey"), rootKey)) {
       throw new FileSystemException(dir.toString(), null, "changed while it was being mounted");
     }
     return (Long) a.get("dev");
