@@ -10,6 +10,7 @@ import io.layerfs.core.lazy.LazyEntry;
 import io.layerfs.core.lazy.LazyMerge;
 import io.layerfs.core.store.Container;
 import io.layerfs.core.store.Store;
+import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.ClosedFileSystemException;
 import java.nio.file.FileSystemException;
@@ -60,15 +61,20 @@ final class LazyTree implements FileTree {
    * A read-only view of {@code image} read by path through {@code merge} until it is whole.
    * The openers are made here, not in the provider, whose verification would load their type.
    */
-  static LazyTree ofImage(LazyMerge merge, Store store, String image) {
+  static LazyTree ofImage(LazyMerge merge, Store store, String image) throws IOException {
+    Closeable hold = store.holdImage(image); // as a view keeps its image from gc
     return new LazyTree(merge, new Opener() {
       @Override
       public FileTree open() throws IOException {
-        return store.view(image);
+        FileTree view = store.view(image); // with a hold of its own
+        hold.close();
+        return view;
       }
 
       @Override
-      public void discard() {}
+      public void discard() throws IOException {
+        hold.close();
+      }
     }, true);
   }
 

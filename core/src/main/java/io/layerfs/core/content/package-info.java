@@ -7,7 +7,7 @@
  * ingests and tags; {@link io.layerfs.core.content.BlobWriter} writes one blob; {@link
  * io.layerfs.core.content.VerifiedCopy} copies a file into the store checking its size and
  * digest; {@link io.layerfs.core.content.Lease} and {@link io.layerfs.core.content.LeaseGate} are
- * the ingest leases.
+ * the ingest leases, {@link io.layerfs.core.content.ViewHold} the holds of open views.
  *
  * <h2>The layout</h2>
  *
@@ -19,6 +19,7 @@
  * layerfs/            layerfs' own state, which umoci and skopeo ignore
  *   index.lock        file lock of index.json updates across processes
  *   gc.lock           file lock of the lease gate: shared by leases, exclusive by gc
+ *   views/            PID-RANDOM.hold: the manifest an open read-only view reads, kept by gc
  *   tmp/              temp files of writes in progress, PREFIX-UUID.tmp
  * </pre>
  *
@@ -54,6 +55,14 @@
  * second lease in a helper thread while a collector waits would deadlock. A lease therefore waits
  * only for a running collection; a collector can be starved and then fails after its timeout,
  * saying so. Leases are reentrant (counted). Lock order: the gate's monitor, then the file lock.
+ *
+ * <p>A read-only view keeps its image from gc with a hold (containers keep theirs through their
+ * records): a file under {@code layerfs/views/}, locked exclusively while the view is open. It
+ * is made under a lease taken before the image is resolved, so gc, which scans the holds while
+ * it holds the gate exclusively, never sees a hold half made nor misses one made after its
+ * marking began. A hold whose lock is free belongs to a process that died; gc removes it. This
+ * JVM's own holds are known in memory: gc must not open their files, as closing its descriptor
+ * would drop the view's POSIX lock, which belongs to the process.
  *
  * <p>Thread safety: {@code ContentStore} and the lease gate are safe for concurrent use; a
  * {@code BlobWriter} belongs to one thread. Committed blobs never change, so reads need no lock.

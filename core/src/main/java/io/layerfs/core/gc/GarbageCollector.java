@@ -10,6 +10,7 @@ import io.layerfs.core.container.ContainerRecord;
 import io.layerfs.core.container.Volumes;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.content.LeaseGate;
+import io.layerfs.core.content.ViewHold;
 import io.layerfs.core.internal.FileTrees;
 import io.layerfs.core.lazy.LazyLayers;
 import io.layerfs.core.oci.Descriptor;
@@ -91,6 +92,8 @@ public final class GarbageCollector {
   private List<ContainerDirectory.Removal> removals = List.of();
   /** The containers of {@link #removals} whose names no container has taken since. */
   private final Set<String> removed = new HashSet<>();
+  /** Hold files of open views whose process is gone, found by {@link #markViews}. */
+  private List<Path> staleHolds = List.of();
 
   private GarbageCollector(ContentStore store, boolean dryRun) throws IOException {
     this.store = store;
@@ -161,6 +164,7 @@ public final class GarbageCollector {
   private void mark() throws IOException {
     markIndexJson();
     markContainers();
+    markViews();
     while (!work.isEmpty()) {
       follow(work.pop());
     }
@@ -195,6 +199,10 @@ public final class GarbageCollector {
     victims.addAll(origins(victims));
     if (scope == null) {
       victims.addAll(tempFiles()); // garbage before any change: not what a release frees
+      for (Path hold : staleHolds) {
+        addVictim(victims, GcReport.Kind.TEMP_FILE, store.root().relativize(hold).toString(),
+            hold);
+      }
       victims.addAll(volumeLeftovers());
     }
     if (!dryRun) {
@@ -273,6 +281,18 @@ public final class GarbageCollector {
         push(layer.diffId(), Follow.NEVER, from);
       }
     }
+  }
+
+  /** Marks the image of each read-only view open in any process ({@link ViewHold}). */
+  private void markViews() throws IOException {
+    ViewHold.Scan holds = ViewHold.scan(store);
+    for (Digest manifest : holds.held()) {
+      push(manifest, Follow.MUST, "a view open on image " + manifest);
+    }
+    for (String problem : holds.problems()) {
+      doubt(problem);
+    }
+    staleHolds = holds.stale();
   }
 
   private void push(Digest digest, Follow follow, String from) {

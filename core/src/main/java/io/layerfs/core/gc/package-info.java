@@ -11,7 +11,10 @@
  * every container's record ({@code layerfs/containers/NAME/container.json}; a {@code
  * container.json.tmp} of a container being created counts too when it reads): its manifest and
  * config are followed, and its layers and their DiffIDs marked directly, so a container keeps its
- * image even while the manifest blob cannot be read. From each root, JSON blobs are followed
+ * image even while the manifest blob cannot be read. So is the manifest of every read-only view
+ * open in any process ({@link io.layerfs.core.content.ViewHold}: a locked file under {@code
+ * layerfs/views/}); the hold file of a process that ended without closing its view is no root
+ * and is removed. From each root, JSON blobs are followed
  * generically: every object with a {@code
  * digest} field is a descriptor, and every other string that is a digest ({@code
  * rootfs.diff_ids} of a config, cosign's {@code docker-manifest-digest}, annotations) is a
@@ -86,8 +89,8 @@
  * or another, is closed, and new leases wait until it is done; after the timeout (60 s by default)
  * it fails naming who holds leases. Writers that add blobs without a lease (a plain ingest
  * followed by a later tag) can lose their blob to a collection that runs in between. A read-only
- * view opened on a tag that is then removed may lose its layers to gc; containers are roots and do
- * not. Calling it from a thread that holds a lease on the store is an {@link
- * IllegalStateException}.
+ * view resolves its image and writes its hold under a lease, so a collection sees either no
+ * image (the open then fails) or the hold. Calling it from a thread that holds a lease on the
+ * store is an {@link IllegalStateException}.
  */
 package io.layerfs.core.gc;

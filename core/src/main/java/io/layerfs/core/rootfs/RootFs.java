@@ -10,6 +10,7 @@ import io.layerfs.core.Node;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.image.Images;
 import io.layerfs.core.internal.InJvmLocks;
+import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
@@ -42,11 +43,16 @@ public final class RootFs implements FileTree {
   /** The locks of this view's files, which have no host file to lock. */
   final InJvmLocks locks = new InJvmLocks();
 
-  private RootFs(Image image, MergedTree tree, LayerStore layers, List<Digest> diffIds) {
+  /** What keeps the image from gc while this view is open; closed with it. */
+  private final Closeable hold;
+
+  private RootFs(Image image, MergedTree tree, LayerStore layers, List<Digest> diffIds,
+      Closeable hold) {
     this.image = image;
     this.tree = tree;
     this.layers = layers;
     this.diffIds = diffIds;
+    this.hold = hold;
   }
 
   /**
@@ -54,14 +60,21 @@ public final class RootFs implements FileTree {
    * use). The caller owns {@code layers} and closes it after the last use of this view.
    */
   public static RootFs open(ContentStore store, LayerStore layers, String ref) throws IOException {
-    Image image = Images.resolveRemembered(store, ref);
+    return open(layers, Images.resolveRemembered(store, ref), () -> {});
+  }
+
+  /**
+   * A view of {@code image}, resolved by the caller, that closes {@code hold} (what keeps the
+   * image from gc) when it closes. The caller owns {@code layers}, as above.
+   */
+  public static RootFs open(LayerStore layers, Image image, Closeable hold) throws IOException {
     List<LayerIndex> indexes = new ArrayList<>();
     List<Digest> diffIds = new ArrayList<>();
     for (Layer layer : image.layers()) {
       indexes.add(layers.index(layer));
       diffIds.add(layer.diffId());
     }
-    return new RootFs(image, MergedTree.of(indexes, diffIds), layers, List.copyOf(diffIds));
+    return new RootFs(image, MergedTree.of(indexes, diffIds), layers, List.copyOf(diffIds), hold);
   }
 
   public Image image() {
@@ -86,9 +99,11 @@ public final class RootFs implements FileTree {
     return new ImageFileHandle(this, node);
   }
 
-  /** Nothing to release: the caller owns the {@link LayerStore}. */
+  /** Releases the image's hold; the caller owns the {@link LayerStore}. */
   @Override
-  public void close() {}
+  public void close() throws IOException {
+    hold.close();
+  }
 
   /** Looks up a normalized absolute path, following symbolic links chroot-style. */
   @Override

@@ -23,6 +23,7 @@ import io.layerfs.core.container.ContainerRecord;
 import io.layerfs.core.container.Volumes;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.content.Lease;
+import io.layerfs.core.content.ViewHold;
 import io.layerfs.core.estargz.EStargzConversion;
 import io.layerfs.core.estargz.EStargzReader;
 import io.layerfs.core.fsck.Fsck;
@@ -824,10 +825,46 @@ public final class Store implements Closeable {
     return lazy;
   }
 
-  /** A read-only view of an image: its layers merged, nothing written. */
+  /**
+   * A read-only view of an image: its layers merged, its image held from gc in any process until
+   * the view closes ({@link #holdImage}).
+   */
   public FileTree view(String ref) throws IOException {
     reattachLazy(ref);
-    return RootFs.open(content, layers(), ref);
+    return heldView(ref);
+  }
+
+  /**
+   * Keeps image {@code ref} from gc, in this process and others, until the result is closed, as
+   * every view this store opens keeps its own ({@link ViewHold}); nothing is held in a store this
+   * process cannot write, where gc cannot run either.
+   */
+  public Closeable holdImage(String ref) throws IOException {
+    return hold(ref).hold();
+  }
+
+  /** A view of {@code ref} whose image is held until it closes. */
+  private RootFs heldView(String ref) throws IOException {
+    Held held = hold(ref);
+    try {
+      return RootFs.open(layers(), held.image(), held.hold());
+    } catch (IOException | RuntimeException e) {
+      held.hold().close();
+      throw e;
+    }
+  }
+
+  private record Held(Image image, ViewHold hold) {}
+
+  /** Resolves {@code ref} and holds its image, under a lease: no gc runs between the two. */
+  private Held hold(String ref) throws IOException {
+    if (!ViewHold.possible(content)) {
+      return new Held(Images.resolveRemembered(content, ref), ViewHold.none());
+    }
+    try (Lease lease = content.lease()) {
+      Image image = Images.resolveRemembered(content, ref);
+      return new Held(image, ViewHold.take(content, image.manifestDigest()));
+    }
   }
 
   // ------------------------------------------------------------------------------ containers
@@ -908,7 +945,7 @@ public final class Store implements Closeable {
             + root() + "; give env key 'image' to view an image");
       }
       reattachLazy(imageOrNull);
-      return RootFs.open(content, layers(), verified != null ? verified.toString() : imageOrNull);
+      return heldView(verified != null ? verified.toString() : imageOrNull);
     }
     Container container = container(name, imageOrNull, readOnly, mountSpecsOrNull);
     if (verified != null && !verified.equals(container.image().manifestDigest())) {
@@ -931,10 +968,15 @@ public final class Store implements Closeable {
     }
     String ref = refOrNull != null ? refOrNull : onlyTag();
     reattachLazy(ref);
-    RootFs root = RootFs.open(content, layers(), ref);
+    RootFs root = heldView(ref);
     if (signedByOrNull != null) {
-      SimpleSigning.requireSigned(content, root.image().manifestDigest(), signedByOrNull,
-          identityOrNull);
+      try {
+        SimpleSigning.requireSigned(content, root.image().manifestDigest(), signedByOrNull,
+            identityOrNull);
+      } catch (IOException | RuntimeException e) {
+        root.close(); // its hold
+        throw e;
+      }
     }
     return root;
   }

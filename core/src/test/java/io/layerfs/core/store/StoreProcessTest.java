@@ -7,11 +7,16 @@ import io.layerfs.core.CommitOptions;
 import io.layerfs.core.FileHandle;
 import io.layerfs.core.FileTree;
 import io.layerfs.core.FsckReport;
+import io.layerfs.core.GcReport;
 import io.layerfs.core.Node;
 import io.layerfs.core.Progress;
 import io.layerfs.testing.ImageBuilder;
 import io.layerfs.testing.LayerCompression;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -109,6 +114,17 @@ class StoreProcessTest {
             }
           }
           System.out.println(done);
+        }
+        case "view" -> {
+          // view STORE TAG PATH: prints PATH's bytes once open and again for each line read
+          BufferedReader in = new BufferedReader(new InputStreamReader(System.in,
+              StandardCharsets.UTF_8));
+          try (FileTree view = store.view(args[2])) {
+            do {
+              System.out.println(readString(view, args[3]));
+              System.out.flush();
+            } while (in.readLine() != null);
+          }
         }
         case "mount-volume", "prune-volumes" -> {
           while (!Files.exists(Path.of(args[4]))) {
@@ -270,6 +286,39 @@ class StoreProcessTest {
     return fields;
   }
 
+  /**
+   * A view open in another JVM keeps its image from gc here, as a running container keeps its
+   * image in Docker, also once no tag names it; killed without closing, it keeps nothing.
+   */
+  @Test
+  void aViewInAnotherJvmKeepsItsImageUntilItsProcessEnds() throws Exception {
+    Path store = tmp.resolve("store");
+    ImageBuilder.create(store).layer().file("/etc/motd", "held\n").build("held:1");
+    Process view = child(List.of(), "view", store.toString(), "held:1", "/etc/motd");
+    BufferedReader out = new BufferedReader(new InputStreamReader(view.getInputStream(),
+        StandardCharsets.UTF_8));
+    Writer in = new OutputStreamWriter(view.getOutputStream(), StandardCharsets.UTF_8);
+    try (Store s = Store.open(store)) {
+      assertEquals("held", out.readLine(), "the view's first read");
+      assertTrue(s.untag("held:1"));
+      GcReport kept = s.gc(false);
+      assertEquals(List.of(), kept.removed(GcReport.Kind.BLOB), "gc took the viewed image");
+      assertEquals(List.of(), kept.removed(GcReport.Kind.UNCOMPRESSED_LAYER));
+      in.write("again\n");
+      in.flush();
+      assertEquals("held", out.readLine(), "the view's read after gc");
+
+      view.destroyForcibly(); // kill -9: its hold file stays, unlocked
+      view.waitFor(60, TimeUnit.SECONDS);
+      GcReport freed = s.gc(false);
+      assertEquals(3, freed.removed(GcReport.Kind.BLOB).size(), "manifest, config, layer");
+      List<GcReport.Item> holds = freed.removed(GcReport.Kind.TEMP_FILE);
+      assertEquals(1, holds.size(), "the dead view's hold file: " + holds);
+      assertTrue(holds.get(0).name().startsWith("layerfs/views/" + view.pid() + "-"),
+          holds.get(0).name());
+    }
+  }
+
   @Test
   void aSmallHeapReadsManyLayers() throws Exception {
     Path store = tmp.resolve("store");
@@ -337,6 +386,17 @@ class StoreProcessTest {
       }
     }
     return n;
+  }
+
+  /** A file's bytes read through {@code t}, as text (the whole file, short or not). */
+  private static String readString(FileTree t, String path) throws IOException {
+    try (FileHandle h = t.open(path, Set.of(StandardOpenOption.READ), 0)) {
+      ByteBuffer b = ByteBuffer.allocate((int) h.size());
+      while (b.hasRemaining() && h.read(b, b.position()) > 0) {
+        // fill
+      }
+      return new String(b.array(), 0, b.position(), StandardCharsets.UTF_8).trim();
+    }
   }
 
   private static Process child(List<String> jvm, String... args) throws IOException {

@@ -1,0 +1,151 @@
+package io.layerfs.core.content;
+
+import io.layerfs.core.Digest;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Keeps the image an open read-only view reads from the garbage collector, in any process, as a
+ * containerd lease keeps what a client uses: a file {@code layerfs/views/PID-RANDOM.hold} naming
+ * the image's manifest digest, locked exclusively while the view is open and deleted when it
+ * closes. gc marks from every hold file whose lock is taken, and removes the others (left by a
+ * process that died). The package documentation says why holds are taken under a lease.
+ */
+public final class ViewHold implements Closeable {
+  static final String DIR = "views";
+  private static final String SUFFIX = ".hold";
+  /** This JVM's holds by file name: gc reads these without opening their files (see scan). */
+  private static final Map<String, Digest> HELD_HERE = new ConcurrentHashMap<>();
+
+  private final Path file;
+  private final FileChannel channel;
+  private boolean closed;
+
+  private ViewHold(Path file, FileChannel channel) {
+    this.file = file;
+    this.channel = channel;
+  }
+
+  /**
+   * Whether views of {@code store} can hold their images: false where this process cannot write
+   * its state directory (a store on read-only media), where no gc of it can run either.
+   */
+  public static boolean possible(ContentStore store) throws IOException {
+    return Files.isWritable(store.stateDir());
+  }
+
+  /** A hold of nothing, for a store where {@link #possible} is false. */
+  public static ViewHold none() {
+    return new ViewHold(null, null);
+  }
+
+  /**
+   * Holds {@code manifest} until closed. Call it under a {@link ContentStore#lease()} taken
+   * before the image was resolved: gc cannot then run between the resolution and the hold, nor
+   * see the hold file before it is locked.
+   *
+   * @throws IOException if the hold file cannot be made (naming it)
+   */
+  public static ViewHold take(ContentStore store, Digest manifest) throws IOException {
+    Path dir = Files.createDirectories(store.stateDir().resolve(DIR));
+    String name = ProcessHandle.current().pid() + "-"
+        + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()) + SUFFIX;
+    Path file = dir.resolve(name);
+    FileChannel ch = null;
+    try {
+      ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      ch.lock();
+      ch.write(ByteBuffer.wrap((manifest + "\n").getBytes(StandardCharsets.US_ASCII)));
+    } catch (IOException | RuntimeException e) {
+      if (ch != null) {
+        ch.close();
+        Files.deleteIfExists(file);
+      }
+      throw new IOException("cannot hold image " + manifest + " for a view: " + file + ": "
+          + e.getMessage(), e);
+    }
+    HELD_HERE.put(name, manifest);
+    return new ViewHold(file, ch);
+  }
+
+  /** Ends the hold: its file is deleted, then unlocked. Closing twice is harmless. */
+  @Override
+  public void close() throws IOException {
+    synchronized (this) {
+      if (closed || file == null) {
+        closed = true;
+        return;
+      }
+      closed = true;
+    }
+    try {
+      Files.deleteIfExists(file);
+    } finally {
+      HELD_HERE.remove(file.getFileName().toString());
+      channel.close();
+    }
+  }
+
+  /** What {@link #scan} found: the images held, the files no process holds, and problems. */
+  public record Scan(List<Digest> held, List<Path> stale, List<String> problems) {}
+
+  /**
+   * The holds of {@code store}'s open views, in this process and others. Call it while no lease
+   * is held anywhere (gc's exclusive gate), so no hold is being made. This JVM's own holds are
+   * answered from memory: opening and closing one of their files here would release the view's
+   * lock (POSIX locks belong to the process, and closing any descriptor of a file drops them).
+   */
+  public static Scan scan(ContentStore store) throws IOException {
+    Path dir = store.stateDir().resolve(DIR);
+    List<Digest> held = new ArrayList<>();
+    List<Path> stale = new ArrayList<>();
+    List<String> problems = new ArrayList<>();
+    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+      return new Scan(held, stale, problems);
+    }
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
+      for (Path file : files) {
+        Digest here = HELD_HERE.get(file.getFileName().toString());
+        if (here != null) {
+          held.add(here);
+          continue;
+        }
+        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+          continue;
+        }
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+          FileLock free = ch.tryLock(0, Long.MAX_VALUE, true);
+          if (free != null) {
+            stale.add(file); // its process is gone: closing the channel drops our lock
+            continue;
+          }
+          String text = Files.readString(file, StandardCharsets.US_ASCII).trim();
+          try {
+            held.add(Digest.parse(text));
+          } catch (IllegalArgumentException e) {
+            problems.add("view hold " + file + " names no image ('" + text + "')");
+          }
+        } catch (NoSuchFileException e) {
+          // its view closed meanwhile
+        }
+      }
+    }
+    return new Scan(held, stale, problems);
+  }
+}
