@@ -3,10 +3,8 @@ package io.layerfs.core.content;
 import io.layerfs.core.Digest;
 import java.io.Closeable;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -22,8 +20,9 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Keeps the image an open read-only view reads from the garbage collector, in any process, as a
- * containerd lease keeps what a client uses: a file {@code layerfs/views/PID-RANDOM.hold} naming
- * the image's manifest digest, locked exclusively while the view is open and deleted when it
+ * containerd lease keeps what a client uses: an empty file {@code
+ * layerfs/views/PID-RANDOM-ALG-HEX.hold} named by the image's manifest digest (nothing to write,
+ * so a full disk seldom stops it), locked exclusively while the view is open and deleted when it
  * closes. gc marks from every hold file whose lock is taken, and removes the others (left by a
  * process that died). The package documentation says why holds are taken under a lease.
  */
@@ -65,13 +64,13 @@ public final class ViewHold implements Closeable {
   public static ViewHold take(ContentStore store, Digest manifest) throws IOException {
     Path dir = Files.createDirectories(store.stateDir().resolve(DIR));
     String name = ProcessHandle.current().pid() + "-"
-        + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()) + SUFFIX;
+        + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()) + "-"
+        + manifest.algorithm() + "-" + manifest.hex() + SUFFIX;
     Path file = dir.resolve(name);
     FileChannel ch = null;
     try {
       ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
       ch.lock();
-      ch.write(ByteBuffer.wrap((manifest + "\n").getBytes(StandardCharsets.US_ASCII)));
     } catch (IOException | RuntimeException e) {
       if (ch != null) {
         ch.close();
@@ -135,11 +134,11 @@ public final class ViewHold implements Closeable {
             stale.add(file); // its process is gone: closing the channel drops our lock
             continue;
           }
-          String text = Files.readString(file, StandardCharsets.US_ASCII).trim();
-          try {
-            held.add(Digest.parse(text));
-          } catch (IllegalArgumentException e) {
-            problems.add("view hold " + file + " names no image ('" + text + "')");
+          Digest manifest = manifestOf(file.getFileName().toString());
+          if (manifest != null) {
+            held.add(manifest);
+          } else {
+            problems.add("view hold " + file + " names no image");
           }
         } catch (NoSuchFileException e) {
           // its view closed meanwhile
@@ -147,5 +146,15 @@ public final class ViewHold implements Closeable {
       }
     }
     return new Scan(held, stale, problems);
+  }
+
+  /** The digest in a hold's name, {@code PID-RANDOM-ALG-HEX.hold}; null if there is none. */
+  private static Digest manifestOf(String name) {
+    String[] parts = name.substring(0, name.length() - SUFFIX.length()).split("-", 4);
+    try {
+      return parts.length == 4 ? Digest.parse(parts[2] + ":" + parts[3]) : null;
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
   }
 }

@@ -72,22 +72,22 @@ class ViewHoldTest {
     Path dir = tmp.resolve("store");
     ImageBuilder.create(dir).layer().file("/etc/motd", "held\n").build("held:1");
     try (Store store = Store.open(dir)) {
-      String manifest = store.image("held:1").manifestDigest().toString();
+      String dead = "999999-0123456789abcdef-sha256-"
+          + store.image("held:1").manifestDigest().hex() + ".hold";
       Path views = Files.createDirectories(dir.resolve("layerfs/views"));
-      // as a process killed with its view open leaves it: written, no longer locked
-      Files.writeString(views.resolve("999999-0123456789abcdef.hold"), manifest + "\n");
+      Files.createFile(views.resolve(dead)); // as a killed view leaves it: no longer locked
       Files.createDirectory(views.resolve("not-a-hold.hold")); // not ours to judge: kept
       store.untag("held:1");
 
       GcReport dryRun = store.gc(true);
-      assertEquals(List.of("layerfs/views/999999-0123456789abcdef.hold"),
+      assertEquals(List.of("layerfs/views/" + dead),
           dryRun.removed(GcReport.Kind.TEMP_FILE).stream().map(GcReport.Item::name).toList());
       assertEquals(3, dryRun.removed(GcReport.Kind.BLOB).size(), "a dead view holds nothing");
       assertEquals(1, holdFiles(dir).size(), "a dry run removes nothing");
 
       GcReport freed = store.gc(false);
       assertEquals(3, freed.removed(GcReport.Kind.BLOB).size());
-      assertFalse(Files.exists(views.resolve("999999-0123456789abcdef.hold")));
+      assertFalse(Files.exists(views.resolve(dead)));
       assertTrue(Files.isDirectory(views.resolve("not-a-hold.hold")));
     }
   }
