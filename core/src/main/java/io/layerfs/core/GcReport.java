@@ -46,7 +46,7 @@ public record GcReport(boolean dryRun, List<Item> removed, long bytesFreed, List
      * A leftover of an interrupted write, older than an hour: under {@code layerfs/tmp}, an index
      * temp file, or a {@code layerfs/archive-*} or {@code layerfs/unpack-*} scratch directory;
      * or, of any age, the hold file of a view whose process ended without closing it, {@code
-     * layerfs/views/PID-RANDOM-ALG-HEX.hold}.
+     * layerfs/views/PID-N-ALG-HEX.hold}.
      */
     TEMP_FILE,
     /**

@@ -14,16 +14,14 @@ import java.io.IOException;
  * it; closing twice is harmless. The locking is described in {@code LeaseGate}.
  */
 public final class Lease implements Closeable {
-  private final Release release;
+  private final LeaseGate gate;
+  private final Thread owner;
   private boolean closed;
 
-  /** What closing a lease does: its gate counts it out. */
-  interface Release {
-    void run() throws IOException;
-  }
-
-  Lease(Release release) {
-    this.release = release;
+  /** A lease {@code owner} took from {@code gate}, which closing counts out. */
+  Lease(LeaseGate gate, Thread owner) {
+    this.gate = gate;
+    this.owner = owner;
   }
 
   /** Ends the lease; the last lease of the process releases the shared file lock. */
@@ -35,6 +33,6 @@ public final class Lease implements Closeable {
       }
       closed = true;
     }
-    release.run();
+    gate.release(owner);
   }
 }

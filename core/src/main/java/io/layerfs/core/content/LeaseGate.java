@@ -56,8 +56,10 @@ public final class LeaseGate {
   public static LeaseGate of(Path root, Path stateDir) throws IOException {
     LeaseGate gate = GATES.get(root);
     if (gate == null) {
-      Path real = root.toRealPath();
-      gate = GATES.computeIfAbsent(real, k -> new LeaseGate(root, stateDir));
+      // no lambdas: a view's open takes a lease, and a fresh JVM spins a class for each one
+      LeaseGate fresh = new LeaseGate(root, stateDir);
+      LeaseGate known = GATES.putIfAbsent(root.toRealPath(), fresh);
+      gate = known != null ? known : fresh;
       GATES.putIfAbsent(root, gate);
     }
     return gate;
@@ -84,14 +86,19 @@ public final class LeaseGate {
       channel = ch;
     }
     leases++;
-    holders.merge(Thread.currentThread(), 1, Integer::sum);
     Thread owner = Thread.currentThread();
-    return new Lease(() -> release(owner));
+    holders.put(owner, holders.getOrDefault(owner, 0) + 1);
+    return new Lease(this, owner);
   }
 
   /** Ends one lease taken by {@code owner}; the last one releases the shared file lock. */
   synchronized void release(Thread owner) throws IOException {
-    holders.computeIfPresent(owner, (t, n) -> n == 1 ? null : n - 1);
+    Integer held = holders.get(owner);
+    if (held != null && held > 1) {
+      holders.put(owner, held - 1);
+    } else {
+      holders.remove(owner);
+    }
     if (--leases == 0) {
       FileChannel ch = channel;
       channel = null;

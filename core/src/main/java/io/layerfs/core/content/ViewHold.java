@@ -12,16 +12,15 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Keeps the image an open read-only view reads from the garbage collector, in any process, as a
  * containerd lease keeps what a client uses: an empty file {@code
- * layerfs/views/PID-RANDOM-ALG-HEX.hold} named by the image's manifest digest (nothing to write,
+ * layerfs/views/PID-N-ALG-HEX.hold} named by the image's manifest digest (nothing to write,
  * so a full disk seldom stops it), locked exclusively while the view is open and deleted when it
  * closes. gc marks from every hold file whose lock is taken, and removes the others (left by a
  * process that died). The package documentation says why holds are taken under a lease.
@@ -31,6 +30,13 @@ public final class ViewHold implements Closeable {
   private static final String SUFFIX = ".hold";
   /** This JVM's holds by file name: gc reads these without opening their files (see scan). */
   private static final Map<String, Digest> HELD_HERE = new ConcurrentHashMap<>();
+  /**
+   * {@code PID-TIME.}: this process's id, for people looking at the folder ("0" where /proc does
+   * not say), and the time this class loaded, against a dead process's hold of the same id.
+   */
+  private static final String PREFIX = pid() + "-" + Long.toHexString(System.nanoTime()) + ".";
+  /** Numbers this JVM's holds apart. */
+  private static final AtomicLong SEQUENCE = new AtomicLong();
 
   private final Path file;
   private final FileChannel channel;
@@ -62,14 +68,18 @@ public final class ViewHold implements Closeable {
    * @throws IOException if the hold file cannot be made (naming it)
    */
   public static ViewHold take(ContentStore store, Digest manifest) throws IOException {
-    Path dir = Files.createDirectories(store.stateDir().resolve(DIR));
-    String name = ProcessHandle.current().pid() + "-"
-        + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()) + "-"
+    Path dir = store.stateDir().resolve(DIR);
+    String name = PREFIX + Long.toHexString(SEQUENCE.incrementAndGet()) + "-"
         + manifest.algorithm() + "-" + manifest.hex() + SUFFIX;
     Path file = dir.resolve(name);
     FileChannel ch = null;
     try {
-      ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      try {
+        ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      } catch (NoSuchFileException e) {
+        Files.createDirectories(dir); // once per store: no exception per open
+        ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      }
       ch.lock();
     } catch (IOException | RuntimeException e) {
       if (ch != null) {
@@ -148,7 +158,19 @@ public final class ViewHold implements Closeable {
     return new Scan(held, stale, problems);
   }
 
-  /** The digest in a hold's name, {@code PID-RANDOM-ALG-HEX.hold}; null if there is none. */
+  /**
+   * This process's id as {@code /proc/self} names it: one system call, where {@code
+   * ProcessHandle} would start its class's thread pool in a fresh JVM's view open.
+   */
+  private static String pid() {
+    try {
+      return Files.readSymbolicLink(Path.of("/proc/self")).toString();
+    } catch (IOException | UnsupportedOperationException e) {
+      return "0";
+    }
+  }
+
+  /** The digest in a hold's name, {@code PID-N-ALG-HEX.hold}; null if there is none. */
   private static Digest manifestOf(String name) {
     String[] parts = name.substring(0, name.length() - SUFFIX.length()).split("-", 4);
     try {

@@ -19,7 +19,7 @@
  * layerfs/            layerfs' own state, which umoci and skopeo ignore
  *   index.lock        file lock of index.json updates across processes
  *   gc.lock           file lock of the lease gate: shared by leases, exclusive by gc
- *   views/            PID-RANDOM-ALG-HEX.hold: the manifest an open read-only view reads
+ *   views/            PID-N-ALG-HEX.hold: the manifest an open read-only view reads
  *   tmp/              temp files of writes in progress, PREFIX-UUID.tmp
  * </pre>
  *

@@ -14,8 +14,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -64,6 +69,36 @@ class ViewHoldTest {
       hold.close();
       hold.close(); // twice is harmless
       assertEquals(3, store.gc(false).removed(GcReport.Kind.BLOB).size());
+    }
+  }
+
+  @Test
+  void manyThreadsOpenViewsOfOneImageAtOnce() throws Exception {
+    Path dir = tmp.resolve("store");
+    ImageBuilder.create(dir).layer().file("/etc/motd", "held\n").build("held:1");
+    try (Store store = Store.open(dir)) {
+      store.view("held:1").close(); // the layer indexed once
+      ExecutorService pool = Executors.newFixedThreadPool(8);
+      try {
+        List<Future<Integer>> opened = new ArrayList<>();
+        for (int t = 0; t < 8; t++) {
+          opened.add(pool.submit(() -> {
+            int n = 0;
+            for (; n < 100; n++) {
+              try (FileTree view = store.view("held:1")) {
+                assertEquals("held\n", read(view, "/etc/motd"));
+              }
+            }
+            return n;
+          }));
+        }
+        for (Future<Integer> f : opened) {
+          assertEquals(100, f.get(60, TimeUnit.SECONDS));
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+      assertEquals(List.of(), holdFiles(dir));
     }
   }
 
