@@ -83,9 +83,7 @@ final class CreateCommand implements CliCommand {
         name = newName(store);
       }
       if (store.hasContainer(name)) {
-        throw new FileAlreadyExistsException(name, null, "container " + name
-            + " already exists in store " + store.root() + " (remove it with 'layerfs rm "
-            + name + "')");
+        throw exists(store, name, "");
       }
       String ref = lazy ? store.lazyImage(image, RegistryFlags.options(in)) : image;
       try {
@@ -100,6 +98,13 @@ final class CreateCommand implements CliCommand {
       }
       try (Container c = store.container(name, ref, false, mounts)) {
         name = c.name();
+      } catch (IOException e) {
+        if (e.getMessage() != null
+            && e.getMessage().contains("open for writing by another process")) {
+          // none a moment ago: a create of the same name in another process won the lock
+          throw exists(store, name, ": another process created it at the same time");
+        }
+        throw e;
       }
     } catch (IOException | RuntimeException e) {
       if (made != null) {
@@ -110,6 +115,12 @@ final class CreateCommand implements CliCommand {
     // printed once the store is closed: a reader that went away loses no container or store
     in.out().println(name);
     return 0;
+  }
+
+  private static FileAlreadyExistsException exists(Store store, String name, String why) {
+    return new FileAlreadyExistsException(name, null, "container " + name
+        + " already exists in store " + store.root() + why + " (remove it with 'layerfs rm "
+        + name + "')");
   }
 
   /** Twelve hex digits no container of {@code store} has, as docker's short container ids. */

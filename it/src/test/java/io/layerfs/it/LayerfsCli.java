@@ -28,13 +28,13 @@ final class LayerfsCli {
     return Tools.run(null, command(store, args), Tools.TIMEOUT_SECONDS, exit);
   }
 
-  /** Runs a command expected to fail, and returns how it ended whatever the exit code. */
   /** The tags {@code layerfs images} lists, its first column (untagged images left out). */
   static List<String> tags(Path store) {
     return run(store, "images").lines().skip(1).map(l -> l.split(" +")[0])
         .filter(t -> !t.equals("<none>")).toList();
   }
 
+  /** Runs a command expected to fail, and returns how it ended whatever the exit code. */
   static Result runFailing(Path store, String... args) {
     return runWith(java.util.Map.of(), store, args);
   }
