@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -47,6 +48,11 @@ public final class ViewHold implements Closeable {
     this.channel = channel;
   }
 
+  /** The folder of the holds, {@code layerfs/views}. */
+  public static Path folder(ContentStore store) throws IOException {
+    return store.stateDir().resolve(DIR);
+  }
+
   /**
    * Whether views of {@code store} can hold their images: false where this process cannot write
    * its state directory (a store on read-only media), where no gc of it can run either.
@@ -68,7 +74,7 @@ public final class ViewHold implements Closeable {
    * @throws IOException if the hold file cannot be made (naming it)
    */
   public static ViewHold take(ContentStore store, Digest manifest) throws IOException {
-    Path dir = store.stateDir().resolve(DIR);
+    Path dir = folder(store);
     String name = PREFIX + Long.toHexString(SEQUENCE.incrementAndGet()) + "-"
         + manifest.algorithm() + "-" + manifest.hex() + SUFFIX;
     Path file = dir.resolve(name);
@@ -86,8 +92,10 @@ public final class ViewHold implements Closeable {
         ch.close();
         Files.deleteIfExists(file);
       }
-      throw new IOException("cannot hold image " + manifest + " for a view: " + file + ": "
-          + e.getMessage(), e);
+      String reason = e instanceof FileSystemException f && f.getReason() != null
+          ? f.getReason() : e.toString();
+      throw new IOException("cannot keep image " + manifest + " from gc for a view: " + file
+          + ": " + reason + " (fsck reports a folder " + dir + " that is none)", e);
     }
     HELD_HERE.put(name, manifest);
     return new ViewHold(file, ch);
@@ -121,7 +129,7 @@ public final class ViewHold implements Closeable {
    * lock (POSIX locks belong to the process, and closing any descriptor of a file drops them).
    */
   public static Scan scan(ContentStore store) throws IOException {
-    Path dir = store.stateDir().resolve(DIR);
+    Path dir = folder(store);
     List<Digest> held = new ArrayList<>();
     List<Path> stale = new ArrayList<>();
     List<String> problems = new ArrayList<>();

@@ -15,6 +15,7 @@ import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
 import io.layerfs.core.Progress;
 import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.internal.FileTrees;
 import io.layerfs.core.oci.Descriptor;
 import io.layerfs.core.oci.MediaTypes;
 import io.layerfs.core.store.Container;
@@ -433,6 +434,28 @@ class FsckTest {
     Files.delete(containerLock.resolve("kept"));
     Files.delete(containerLock);
     assertTrue(fsck(false).ok(), fsck(false).problems().toString());
+  }
+
+  @Test
+  void aFileInPlaceOfTheViewHoldFolderIsReportedAndARepairRemovesItIfEmpty() throws IOException {
+    Path views = dir.resolve("layerfs/views");
+    FileTrees.deleteTree(views);
+    Files.createFile(views);
+    try (Store store = Store.open(dir)) {
+      String image = store.tags().get(0);
+      IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+          () -> store.view(image));
+      assertTrue(e.getMessage().contains(views + "/") && e.getMessage().contains("Not a "
+          + "directory") && e.getMessage().contains("fsck"), e.getMessage());
+    }
+    Problem problem = fsck(false).problems(Kind.LOCK_FILE).get(0);
+    assertEquals("layerfs/views", problem.object());
+    assertTrue(problem.message().contains("no read-only view"), problem.message());
+    assertTrue(fsck(true).problems(Kind.LOCK_FILE).get(0).repaired());
+    assertTrue(fsck(false).ok());
+    try (Store store = Store.open(dir); FileTree view = store.view(store.tags().get(0))) {
+      assertTrue(Files.isDirectory(views), "made again by the view");
+    }
   }
 
   /** Writes a file into container web in a JVM that then halts without closing it. */
