@@ -2,6 +2,7 @@ package io.layerfs.cli;
 
 import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 
+import io.layerfs.core.internal.NameList;
 import io.layerfs.core.store.Store;
 import io.layerfs.provider.LayerFileSystemProvider;
 import java.io.IOException;
@@ -204,8 +205,7 @@ final class Stores {
     }
     List<String> containers = store.containers();
     IOException e = new IOException("no container or image '" + name + "' in store " + dir
-        + "; containers: " + (containers.isEmpty() ? "(none)" : String.join(", ", containers))
-        + "; tags: " + (tags.isEmpty() ? "(none)" : String.join(", ", tags)));
+        + "; containers: " + NameList.of(containers) + "; tags: " + NameList.of(tags));
     e.addSuppressed(failure);
     return e;
   }

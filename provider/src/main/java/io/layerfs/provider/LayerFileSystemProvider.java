@@ -333,10 +333,21 @@ public final class LayerFileSystemProvider extends FileSystemProvider {
       });
       pathViews.add(self[0]);
       return self[0];
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException e) {
       handle.release();
-      throw e;
+      throw layout.equals(file) || e.getClass() != IOException.class ? e
+          : new IOException(inArchive(e.getMessage(), layout, file), e);
+    } catch (RuntimeException e) {
+      handle.release();
+      throw layout.equals(file) || e.getClass() != IllegalArgumentException.class ? e
+          : new IllegalArgumentException(inArchive(e.getMessage(), layout, file), e);
     }
+  }
+
+  /** An error about an archive's scratch store, naming the archive: all its user knows. */
+  private static String inArchive(String message, Path scratch, Path archive) {
+    return String.valueOf(message).replace("store " + scratch, "archive " + archive)
+        .replace("layout " + scratch, "archive " + archive);
   }
 
 

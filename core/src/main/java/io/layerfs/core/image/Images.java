@@ -4,6 +4,7 @@ import io.layerfs.core.Digest;
 import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
 import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.internal.NameList;
 import io.layerfs.core.oci.Descriptor;
 import io.layerfs.core.oci.ImageConfig;
 import io.layerfs.core.oci.ImageIndex;
@@ -14,7 +15,6 @@ import io.layerfs.core.oci.OciJson;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.StringJoiner;
 
 /**
  * Resolves a reference to an {@link Image} of a {@link ContentStore}: a digest, an exact {@code
@@ -228,10 +228,8 @@ public final class Images {
   /** The error for {@code ref}, which names no image of the store: it lists the tags there are. */
   private static IOException noImage(ContentStore store, OciIndex index, String ref)
       throws IOException {
-    StringJoiner tags = new StringJoiner(", ");
-    index.tags().forEach(tags::add);
     return new IOException("no image '" + ref + "' in store " + store.root() + "; tags: "
-        + (tags.length() == 0 ? "(none)" : tags));
+        + NameList.of(index.tags()));
   }
 
   private static boolean isDigest(String ref) {

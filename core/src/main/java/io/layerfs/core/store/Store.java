@@ -958,15 +958,16 @@ public final class Store implements Closeable {
   }
 
   /**
-   * A read-only view of {@code refOrNull}, or of the store's only tagged image when null, whose
-   * signature is checked first when {@code signedByOrNull} is given.
+   * A read-only view of {@code refOrNull}, or when null of the store's only image (its one tag;
+   * with none, its one untagged image), whose signature is checked first when {@code
+   * signedByOrNull} is given.
    */
   public FileTree openImage(String refOrNull, Path signedByOrNull, String identityOrNull)
       throws IOException {
     if (signedByOrNull != null) {
       OptionalLibrary.BOUNCY_CASTLE.require();
     }
-    String ref = refOrNull != null ? refOrNull : onlyTag();
+    String ref = refOrNull != null ? refOrNull : onlyImage();
     reattachLazy(ref);
     RootFs root = heldView(ref);
     if (signedByOrNull != null) {
@@ -981,14 +982,20 @@ public final class Store implements Closeable {
     return root;
   }
 
-  private String onlyTag() throws IOException {
+  /** The one image of the store: its only tag, or, with no tag, its only untagged image. */
+  private String onlyImage() throws IOException {
     List<String> tags = tags();
-    if (tags.size() != 1) {
-      throw new IllegalArgumentException("layout " + root() + " holds "
-          + (tags.isEmpty() ? "no tagged image" : "the images " + String.join(", ", tags))
-          + "; give env key 'image' to choose one");
+    if (tags.size() == 1) {
+      return tags.get(0);
     }
-    return tags.get(0);
+    List<Digest> untagged = tags.isEmpty() ? untaggedImages() : List.of();
+    if (untagged.size() == 1) {
+      return untagged.get(0).toString(); // a docker-archive saved without a name, say
+    }
+    throw new IllegalArgumentException("layout " + root() + " holds "
+        + (!tags.isEmpty() ? "the images " + String.join(", ", tags)
+        : untagged.isEmpty() ? "no image" : untagged.size() + " untagged images, " + untagged)
+        + "; give env key 'image' to choose one");
   }
 
   /** The names of the containers, sorted. */

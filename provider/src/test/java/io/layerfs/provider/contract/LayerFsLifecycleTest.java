@@ -297,6 +297,28 @@ class LayerFsLifecycleTest {
     }
   }
 
+  /**
+   * An archive of one image saved without a name (RepoTags empty, as {@code skopeo copy ...
+   * docker-archive:FILE} writes one) opens as the image it holds, as zipfs opens any zip; an
+   * image it lacks is an error that names the archive, not the scratch store it was read into.
+   */
+  @Test
+  void anArchiveOfOneUnnamedImageOpensAndItsErrorsNameTheArchive(@TempDir Path tmp)
+      throws IOException {
+    Path tar = tmp.resolve("unnamed.tar");
+    try (io.layerfs.core.store.Store s = io.layerfs.core.store.Store.open(store)) {
+      String digest = s.image(FixtureImages.TAG).manifestDigest().toString();
+      s.exportImage(digest, "docker-archive:" + tar, null);
+    }
+    try (FileSystem fs = FileSystems.newFileSystem(tar)) {
+      assertTrue(Files.readAllBytes(fs.getPath("/data/one")).length > 0);
+    }
+    IOException e = assertThrows(IOException.class,
+        () -> FileSystems.newFileSystem(tar, Map.of("image", "nosuch:tag")));
+    assertTrue(e.getMessage().startsWith("no image 'nosuch:tag' in archive " + tar),
+        e.getMessage());
+  }
+
   @Test
   void aUriOfAnImageOpenedByItsPathSaysWhyItIsNotFound() throws IOException {
     URI uri;
