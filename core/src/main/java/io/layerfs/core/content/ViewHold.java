@@ -21,10 +21,11 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Keeps the image an open read-only view reads from the garbage collector, in any process, as a
  * containerd lease keeps what a client uses: an empty file {@code
- * layerfs/views/PID-N-ALG-HEX.hold} named by the image's manifest digest (nothing to write,
- * so a full disk seldom stops it), locked exclusively while the view is open and deleted when it
- * closes. gc marks from every hold file whose lock is taken, and removes the others (left by a
- * process that died). The package documentation says why holds are taken under a lease.
+ * layerfs/views/PID-N-ALG-HEX.hold} named by the image's manifest digest (N unique in the
+ * process; nothing to write, so a full disk seldom stops it), locked exclusively while the
+ * view is open and deleted when it closes. gc marks from every hold file whose lock is taken, and
+ * removes the others (left by a process that died). The package documentation says why holds
+ * are taken under a lease.
  */
 public final class ViewHold implements Closeable {
   static final String DIR = "views";
@@ -32,8 +33,9 @@ public final class ViewHold implements Closeable {
   /** This JVM's holds by file name: gc reads these without opening their files (see scan). */
   private static final Map<String, Digest> HELD_HERE = new ConcurrentHashMap<>();
   /**
-   * {@code PID-TIME.}: this process's id, for people looking at the folder ("0" where /proc does
-   * not say), and the time this class loaded, against a dead process's hold of the same id.
+   * {@code PID-TIME.}, a hold's name up to its count: this process's id, for people looking at
+   * the folder ("0" where /proc does not say), and the time this class loaded, against a dead
+   * process's hold of the same id.
    */
   private static final String PREFIX = pid() + "-" + Long.toHexString(System.nanoTime()) + ".";
   /** Numbers this JVM's holds apart. */
@@ -94,8 +96,10 @@ public final class ViewHold implements Closeable {
       }
       String reason = e instanceof FileSystemException f && f.getReason() != null
           ? f.getReason() : e.toString();
+      boolean noFolder = Files.exists(dir, LinkOption.NOFOLLOW_LINKS)
+          && !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS);
       throw new IOException("cannot keep image " + manifest + " from gc for a view: " + file
-          + ": " + reason + " (fsck reports a folder " + dir + " that is none)", e);
+          + ": " + reason + (noFolder ? " (" + dir + " is no folder; fsck repairs it)" : ""), e);
     }
     HELD_HERE.put(name, manifest);
     return new ViewHold(file, ch);

@@ -15,11 +15,11 @@ import java.util.List;
 
 /**
  * Checks the lock files layerfs takes: the store's ({@code index.lock}, {@code gc.lock}, {@code
- * volumes.lock}), each container's {@code lock}, and the folder of view holds. One that is there but is no regular file (a
- * directory, say) keeps every process from taking the lock, so what it guards fails (naming it);
- * a missing one is fine, since it is made on first use. A repair removes an empty directory in a
- * lock file's place (nothing is lost: the lock file is made again); anything else is reported
- * for the user to look at.
+ * volumes.lock}), each container's {@code lock}, and the folder of view holds. One that is there
+ * but is no regular file (a directory, say) keeps every process from taking the lock, so what it
+ * guards fails (naming it); a missing one is fine, since it is made on first use. A repair
+ * removes an empty directory in a lock file's place (nothing is lost: the lock file is made
+ * again); anything else is reported for the user to look at.
  */
 final class LockFileCheck implements Check {
   @Override

@@ -8,6 +8,7 @@ import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
 import io.layerfs.core.Node;
 import io.layerfs.core.content.ContentStore;
+import io.layerfs.core.content.ViewHold;
 import io.layerfs.core.image.Images;
 import io.layerfs.core.internal.InJvmLocks;
 import java.io.Closeable;
@@ -60,7 +61,7 @@ public final class RootFs implements FileTree {
    * use). The caller owns {@code layers} and closes it after the last use of this view.
    */
   public static RootFs open(ContentStore store, LayerStore layers, String ref) throws IOException {
-    return open(layers, Images.resolveRemembered(store, ref), () -> {});
+    return open(layers, Images.resolveRemembered(store, ref), ViewHold.none());
   }
 
   /**

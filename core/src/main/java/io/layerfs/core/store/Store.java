@@ -53,6 +53,7 @@ import io.layerfs.core.transfer.ImageTransfer;
 import java.io.ByteArrayInputStream;
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.FileSystemException;
@@ -856,14 +857,30 @@ public final class Store implements Closeable {
 
   private record Held(Image image, ViewHold hold) {}
 
-  /** Resolves {@code ref} and holds its image, under a lease: no gc runs between the two. */
+  /**
+   * Resolves {@code ref} and holds its image, under a lease: no gc runs between the two. Where
+   * the lease cannot be taken (its lock file damaged, which fsck reports), gc cannot run either:
+   * the view opens without a hold rather than not at all.
+   */
   private Held hold(String ref) throws IOException {
-    if (!ViewHold.possible(content)) {
+    Lease taken = ViewHold.possible(content) ? leaseIfGated() : null;
+    if (taken == null) {
       return new Held(Images.resolveRemembered(content, ref), ViewHold.none());
     }
-    try (Lease lease = content.lease()) {
+    try (Lease lease = taken) {
       Image image = Images.resolveRemembered(content, ref);
       return new Held(image, ViewHold.take(content, image.manifestDigest()));
+    }
+  }
+
+  /** A lease, or null where its lock file does not open: no gate, so no gc either. */
+  private Lease leaseIfGated() throws IOException {
+    try {
+      return content.lease();
+    } catch (InterruptedIOException e) {
+      throw e;
+    } catch (IOException e) {
+      return null;
     }
   }
 

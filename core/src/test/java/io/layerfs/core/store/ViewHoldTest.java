@@ -102,6 +102,20 @@ class ViewHoldTest {
     }
   }
 
+  /** A directory in place of gc.lock keeps gc from running: views open, without a hold. */
+  @Test
+  void aViewOpensWhereTheGcLockFileIsDamaged() throws Exception {
+    Path dir = tmp.resolve("store");
+    ImageBuilder.create(dir).layer().file("/etc/motd", "held\n").build("held:1");
+    Path gcLock = dir.resolve("layerfs/gc.lock");
+    Files.deleteIfExists(gcLock);
+    Files.createDirectories(gcLock);
+    try (Store store = Store.open(dir); FileTree view = store.view("held:1")) {
+      assertEquals("held\n", read(view, "/etc/motd"));
+      assertEquals(List.of(), holdFiles(dir));
+    }
+  }
+
   @Test
   void gcRemovesTheHoldFileOfAViewWhoseProcessDied() throws Exception {
     Path dir = tmp.resolve("store");
