@@ -116,6 +116,34 @@ class LazyTreeTest {
   }
 
   /**
+   * A lazy view keeps its image, and what it fetched, from gc until it closes, as a view of an
+   * image held whole does: untagged meanwhile, nothing goes; closed, the image goes.
+   */
+  @Test
+  void aLazyViewKeepsItsImageFromGcUntilItCloses() throws IOException {
+    List<String> paths = new ArrayList<>(MergeImage.PATHS);
+    paths.removeAll(WHOLE);
+    paths.removeAll(MergeImage.TREE_PATHS);
+    try (RangeRegistry registry = new RangeRegistry(remote, built.manifestDigest().toString());
+        FileSystem whole = whole("lazy-held-whole")) {
+      try (FileSystem lazy = FileSystems.newFileSystem(URI.create("layerfs://lazy-held"),
+          lazyEnv(registry))) {
+        assertEquals(List.of(), compare(whole, lazy, paths.subList(0, 2)));
+        try (Store local = Store.open(tmp.resolve("local"))) {
+          for (String tag : local.tags()) {
+            assertTrue(local.untag(tag));
+          }
+          assertEquals(List.of(), local.gc(false).removed(), "gc took what a lazy view reads");
+        }
+        assertEquals(List.of(), compare(whole, lazy, paths));
+      }
+      try (Store local = Store.open(tmp.resolve("local"))) {
+        assertFalse(local.gc(false).removed().isEmpty(), "the view closed: its image goes");
+      }
+    }
+  }
+
+  /**
    * A store whose image was attached lazily (by {@code cat --lazy}, {@code create --lazy} or a
    * lazy open), opened by its path as zipfs opens a zip (the CLI's {@code cat IMAGE PATH}),
    * reads by path lazily too rather than fetching the layers whole.

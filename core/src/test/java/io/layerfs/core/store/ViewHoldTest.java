@@ -35,8 +35,7 @@ class ViewHoldTest {
 
   @Test
   void anOpenViewKeepsItsUntaggedImageUntilItCloses() throws Exception {
-    Path dir = tmp.resolve("store");
-    ImageBuilder.create(dir).layer().file("/etc/motd", "held\n").build("held:1");
+    Path dir = storeOfHeld();
     try (Store store = Store.open(dir)) {
       FileTree view = store.view("held:1");
       FileTree second = store.openImage("held:1", null, null);
@@ -59,9 +58,8 @@ class ViewHoldTest {
   }
 
   @Test
-  void aHeldImageOfALazyViewIsKeptToo() throws Exception {
-    Path dir = tmp.resolve("store");
-    ImageBuilder.create(dir).layer().file("/etc/motd", "held\n").build("held:1");
+  void anImageAProgramHoldsIsKeptUntilTheHoldCloses() throws Exception {
+    Path dir = storeOfHeld();
     try (Store store = Store.open(dir)) {
       Closeable hold = store.holdImage("held:1");
       store.untag("held:1");
@@ -74,8 +72,7 @@ class ViewHoldTest {
 
   @Test
   void manyThreadsOpenViewsOfOneImageAtOnce() throws Exception {
-    Path dir = tmp.resolve("store");
-    ImageBuilder.create(dir).layer().file("/etc/motd", "held\n").build("held:1");
+    Path dir = storeOfHeld();
     try (Store store = Store.open(dir)) {
       store.view("held:1").close(); // the layer indexed once
       ExecutorService pool = Executors.newFixedThreadPool(8);
@@ -105,8 +102,7 @@ class ViewHoldTest {
   /** A directory in place of gc.lock keeps gc from running: views open, without a hold. */
   @Test
   void aViewOpensWhereTheGcLockFileIsDamaged() throws Exception {
-    Path dir = tmp.resolve("store");
-    ImageBuilder.create(dir).layer().file("/etc/motd", "held\n").build("held:1");
+    Path dir = storeOfHeld();
     Path gcLock = dir.resolve("layerfs/gc.lock");
     Files.deleteIfExists(gcLock);
     Files.createDirectories(gcLock);
@@ -118,8 +114,7 @@ class ViewHoldTest {
 
   @Test
   void gcRemovesTheHoldFileOfAViewWhoseProcessDied() throws Exception {
-    Path dir = tmp.resolve("store");
-    ImageBuilder.create(dir).layer().file("/etc/motd", "held\n").build("held:1");
+    Path dir = storeOfHeld();
     try (Store store = Store.open(dir)) {
       String dead = "999999-0123456789abcdef-sha256-"
           + store.image("held:1").manifestDigest().hex() + ".hold";
@@ -139,6 +134,13 @@ class ViewHoldTest {
       assertFalse(Files.exists(views.resolve(dead)));
       assertTrue(Files.isDirectory(views.resolve("not-a-hold.hold")));
     }
+  }
+
+  /** A store with one image, {@code held:1}, of one file, {@code /etc/motd}. */
+  private Path storeOfHeld() throws Exception {
+    Path dir = tmp.resolve("store");
+    ImageBuilder.create(dir).layer().file("/etc/motd", "held\n").build("held:1");
+    return dir;
   }
 
   private static String read(FileTree t, String path) throws Exception {
