@@ -56,11 +56,11 @@ public final class ViewHold implements Closeable {
   }
 
   /**
-   * Whether views of {@code store} can hold their images: false where this process cannot write
-   * its state directory (a store on read-only media), where no gc of it can run either.
+   * Whether views of a store can hold their images: false where this process cannot write its
+   * state directory {@code stateDir} (a store on read-only media), where no gc can run either.
    */
-  public static boolean possible(ContentStore store) throws IOException {
-    return Files.isWritable(store.stateDir());
+  public static boolean possible(Path stateDir) {
+    return Files.isWritable(stateDir);
   }
 
   /** A hold of nothing, for a store where {@link #possible} is false. */
@@ -69,14 +69,15 @@ public final class ViewHold implements Closeable {
   }
 
   /**
-   * Holds {@code manifest} until closed. Call it under a {@link ContentStore#lease()} taken
-   * before the image was resolved: gc cannot then run between the resolution and the hold, nor
-   * see the hold file before it is locked.
+   * Holds {@code manifest} in the store whose state directory is {@code stateDir} until closed
+   * (the caller asks {@link ContentStore#stateDir} once: each call makes sure of the folder).
+   * Call it under a {@link ContentStore#lease()} taken before the image was resolved: gc cannot
+   * then run between the resolution and the hold, nor see the hold file before it is locked.
    *
    * @throws IOException if the hold file cannot be made (naming it)
    */
-  public static ViewHold take(ContentStore store, Digest manifest) throws IOException {
-    Path dir = folder(store);
+  public static ViewHold take(Path stateDir, Digest manifest) throws IOException {
+    Path dir = stateDir.resolve(DIR);
     String name = PREFIX + Long.toHexString(SEQUENCE.incrementAndGet()) + "-"
         + manifest.algorithm() + "-" + manifest.hex() + SUFFIX;
     Path file = dir.resolve(name);

@@ -863,13 +863,14 @@ public final class Store implements Closeable {
    * the view opens without a hold rather than not at all.
    */
   private Held hold(String ref) throws IOException {
-    Lease taken = ViewHold.possible(content) ? leaseIfGated() : null;
+    Path state = content.stateDir();
+    Lease taken = ViewHold.possible(state) ? leaseIfGated() : null;
     if (taken == null) {
       return new Held(Images.resolveRemembered(content, ref), ViewHold.none());
     }
     try (Lease lease = taken) {
       Image image = Images.resolveRemembered(content, ref);
-      return new Held(image, ViewHold.take(content, image.manifestDigest()));
+      return new Held(image, ViewHold.take(state, image.manifestDigest()));
     }
   }
 
