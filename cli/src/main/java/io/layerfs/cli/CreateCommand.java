@@ -97,6 +97,10 @@ final class CreateCommand implements CliCommand {
         throw e;
       }
       try (Container c = store.container(name, ref, false, mounts)) {
+        if (!c.created()) {
+          // none a moment ago: a create of the same name in another process made it and closed
+          throw exists(store, name, ": another process created it at the same time");
+        }
         name = c.name();
       } catch (IOException e) {
         if (e.getMessage() != null

@@ -12,8 +12,9 @@ import picocli.CommandLine.Model.CommandSpec;
  * rm}: prints each name removed, goes on past a failure, reports each failure on its own line,
  * and exits 1 if any failed. With {@code -f}, a container that does not exist is no failure, as
  * {@code docker rm -f} skips one without a word. Docker's force also kills a running container;
- * the nearest thing here, a container another process has open for writing, is still refused:
- * deleting its layer under that process would lose what it writes.
+ * the nearest thing here, a container another process has open (for writing, or read-only), is
+ * still refused: deleting its layer under that process would lose what it writes, or break what
+ * it reads.
  */
 final class RmCommand implements CliCommand {
   static CommandSpec spec() {
@@ -21,7 +22,8 @@ final class RmCommand implements CliCommand {
         "Remove containers (their writable layers are deleted; images stay).");
     spec.addOption(Specs.flag(new String[] {"-f", "--force"},
         "Skip containers that do not exist, as 'docker rm -f' does. A container another "
-            + "process has open for writing is still not removed: close it there first."));
+            + "process has open (for writing, or read-only) is still not removed: close it "
+            + "there first."));
     spec.addPositional(Specs.names("NAME", "The containers to remove."));
     return spec;
   }

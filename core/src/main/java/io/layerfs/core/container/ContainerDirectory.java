@@ -4,6 +4,7 @@ import io.layerfs.core.ContainerInfo;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.internal.FileTrees;
 import io.layerfs.core.overlay.MetaLog;
+import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
@@ -143,7 +144,7 @@ public final class ContainerDirectory {
    * finish removals a crash cut short, never see one under way.
    *
    * @throws NoSuchFileException if there is none of that name
-   * @throws IOException if it is open for writing
+   * @throws IOException if it is open, for writing or read-only ({@link ContainerReaders})
    */
   public static Removal detach(ContentStore store, String name) throws IOException {
     checkName(name);
@@ -153,7 +154,8 @@ public final class ContainerDirectory {
       throw noContainer(store, name, dir);
     }
     Path removed = root.resolve(REMOVING + UUID.randomUUID() + "-" + name);
-    try (ContainerLock lock = ContainerLock.acquire(dir, name)) {
+    try (ContainerLock lock = ContainerLock.acquire(dir, name);
+        Closeable readers = ContainerReaders.exclude(dir, name)) {
       Files.move(dir, removed);
       FileTrees.fsyncDirectory(root);
     } catch (IOException e) {

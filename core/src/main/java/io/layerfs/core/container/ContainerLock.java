@@ -110,7 +110,7 @@ public final class ContainerLock implements Closeable {
   }
 
   /** Whether the folder {@code secure} holds open is still the one at {@code dir}. */
-  private static boolean stillAt(SecureDirectoryStream<Path> secure, Path dir)
+  static boolean stillAt(SecureDirectoryStream<Path> secure, Path dir)
       throws IOException {
     Object held = secure.getFileAttributeView(BasicFileAttributeView.class).readAttributes()
         .fileKey();

@@ -7,7 +7,8 @@
  * package and hands every file operation, diff and commit to the container's {@link
  * io.layerfs.core.overlay.Overlay}. {@code ContainerDirectory}
  * handles what needs no open container (names, {@code container.json}, listing, describing,
- * removing), {@code ContainerLock} the one-writer lock, and {@link
+ * removing), {@code ContainerLock} the one-writer lock, {@code ContainerReaders} what keeps an
+ * open container from removal, and {@link
  * io.layerfs.core.container.Volumes} the volumes.
  *
  * <h2>A container's directory</h2>
@@ -17,6 +18,7 @@
  *   container.json   the container's record (ContainerRecord): its image whole, its id
  *   record.memo      that record as it parsed, with the file's bytes (RecordMemo; derived)
  *   lock             the one-writer lock (an OS file lock)
+ *   readers          the lock read-only opens share and a removal takes (ContainerReaders)
  *   held             index.json's file key, size and time when its hold was last found (a hint)
  *   meta.log         the upper layer's metadata records since the last snapshot (overlay)
  *   meta.snap        the upper layer's compacted metadata (overlay)
@@ -85,8 +87,13 @@
  * the container's folder held open, and once locked the folder is checked to be still the one at
  * its name: a removal elsewhere may rename it away between that open and the lock, and a creation
  * put a new folder of the name in its place, whose lock this is not (such an open or removal finds
- * the container gone). A read-only open takes no
- * lock and shows the state as of opening; many threads may share one open container.
+ * the container gone). A read-only open takes no writer's lock and shows the state as of
+ * opening; many threads may share one open container. It joins the container's readers instead
+ * ({@code ContainerReaders}): a shared OS lock on {@code NAME/readers}, which a removal takes
+ * exclusively, under the writer's lock, until the folder is renamed away; so a container open
+ * read-only anywhere is not removed ("open read-only by another process: close it there
+ * first"), as {@code docker rm} refuses a running container, rather than its reads failing once
+ * its files are deleted.
  *
  * <h2>Volumes</h2>
  *

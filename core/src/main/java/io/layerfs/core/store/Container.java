@@ -13,6 +13,7 @@ import io.layerfs.core.Node;
 import io.layerfs.core.Progress;
 import io.layerfs.core.container.ContainerDirectory;
 import io.layerfs.core.container.ContainerLock;
+import io.layerfs.core.container.ContainerReaders;
 import io.layerfs.core.container.ContainerRecord;
 import io.layerfs.core.container.VolumeLock;
 import io.layerfs.core.container.Volumes;
@@ -25,6 +26,7 @@ import io.layerfs.core.overlay.ContainerCheck;
 import io.layerfs.core.overlay.Overlay;
 import io.layerfs.core.rootfs.LayerStore;
 import io.layerfs.core.rootfs.RootFs;
+import java.io.Closeable;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -54,14 +56,17 @@ public final class Container implements FileTree {
   private final Path dir;
   private final Image image;
   private final boolean readOnly;
-  private final ContainerLock lock;
+  /** The writer's lock, or a read-only open's share of the readers' ({@link ContainerReaders}). */
+  private final Closeable lock;
+  private final boolean created;
   private final Overlay overlay;
   /** What file operations go to: the overlay, or the overlay with the container's mounts. */
   private final FileTree files;
   private boolean closed;
 
   private Container(String name, ContentStore store, Path dir, Image image, boolean readOnly,
-      ContainerLock lock, Overlay overlay, FileTree files) {
+      Closeable lock, boolean created, Overlay overlay, FileTree files) {
+    this.created = created;
     this.name = name;
     this.store = store;
     this.dir = dir;
@@ -77,8 +82,9 @@ public final class Container implements FileTree {
   /**
    * Opens container {@code name} of {@code store}, creating it from {@code imageOrNull} on first
    * use (an open that creates it and then fails, say on a damaged layer blob, removes it again).
-   * A read-only open takes no lock and shows the current state; every mutation of it throws
-   * {@link ReadOnlyFileSystemException}.
+   * A read-only open takes no writer's lock and shows the current state; every mutation of it
+   * throws {@link ReadOnlyFileSystemException}; until it closes, the container is not removed in
+   * any process ({@link ContainerReaders}).
    *
    * @throws IllegalArgumentException for a bad name, a missing container without image, or an
    *     image other than the container's
@@ -151,6 +157,8 @@ public final class Container implements FileTree {
     Path dir = ContainerDirectory.containers(store).resolve(name);
     Path json = dir.resolve(JSON);
     ContainerLock lock = null;
+    Closeable share = null;
+    boolean created = false;
     try {
       if (!Files.exists(json)) {
         if (ContainerDirectory.hasWritableLayer(dir)) {
@@ -171,7 +179,8 @@ public final class Container implements FileTree {
           }
           // nothing to show but the image: a transient view, nothing written
           Image image = Images.resolve(store, imageOrNull);
-          return new Prepared(name, null, null, image, true, null, store, layers, List.of());
+          return new Prepared(name, null, null, image, true, null, false, store, layers,
+              List.of());
         }
         checkSources(wanted);
         Images.resolve(store, imageOrNull); // a missing image: its error, before a directory
@@ -197,6 +206,7 @@ public final class Container implements FileTree {
             try {
               ContainerRecord.of(name, imageOrNull, image,
                   wanted.stream().map(Mount::spec).toList()).write(dir);
+              created = true;
             } catch (IOException | RuntimeException e) {
               try {
                 store.release(name);
@@ -212,6 +222,17 @@ public final class Container implements FileTree {
         if (lock == null) {
           return null;
         }
+      } else {
+        // a read-only open keeps a removal off until it closes, as docker rm refuses a
+        // running container: its reads would fail once the folder was deleted
+        try {
+          share = ContainerReaders.join(dir, name);
+        } catch (IOException e) {
+          if (e.getCause() instanceof NoSuchFileException) {
+            return null;
+          }
+          throw e;
+        }
       }
       ContainerRecord record;
       try {
@@ -219,9 +240,8 @@ public final class Container implements FileTree {
         record = lock != null ? ContainerRecord.readAndRemember(json)
             : ContainerRecord.read(json);
       } catch (NoSuchFileException e) {
-        if (lock != null) {
-          lock.close(); // a removal took it since the look; a creation may be making its folder
-        }
+        // a removal took it since the look; a creation may be making its folder
+        closeBoth(lock, share);
         return null;
       }
       if (record.id() == null && !readOnly) {
@@ -267,12 +287,24 @@ public final class Container implements FileTree {
             + "is created, as Docker's are (give none to reopen it, or remove it and create it "
             + "again)");
       }
-      return new Prepared(name, dir, record.id(), image, readOnly, lock, store, layers, mounts);
+      return new Prepared(name, dir, record.id(), image, readOnly, lock != null ? lock : share,
+          created, store, layers, mounts);
     } catch (IOException | RuntimeException e) {
+      closeBoth(lock, share);
+      throw e;
+    }
+  }
+
+  /** Closes what is not null, the first failure thrown. */
+  private static void closeBoth(Closeable lock, Closeable share) throws IOException {
+    try {
       if (lock != null) {
         lock.close();
       }
-      throw e;
+    } finally {
+      if (share != null) {
+        share.close();
+      }
     }
   }
 
@@ -296,21 +328,25 @@ public final class Container implements FileTree {
    * opened. {@link #build} opens it once; {@link #close} releases the lock of one never built.
    * Thread-safe.
    */
-  public static final class Prepared implements java.io.Closeable {
+  public static final class Prepared implements Closeable {
     private final String name;
     private final Path dir;
     private final UUID id;
     private final Image image;
     private final boolean readOnly;
+    private final boolean created;
     private final ContentStore store;
     private final LayerStore layers;
     private final List<Mount> mounts;
-    // @GuardedBy("this"): released by build or close; null once either did
-    private ContainerLock lock;
+    // @GuardedBy("this"): the writer's lock or a reader's share; released by build or close,
+    // null once either did
+    private Closeable lock;
     private boolean spent;
 
     private Prepared(String name, Path dir, UUID id, Image image, boolean readOnly,
-        ContainerLock lock, ContentStore store, LayerStore layers, List<Mount> mounts) {
+        Closeable lock, boolean created, ContentStore store, LayerStore layers,
+        List<Mount> mounts) {
+      this.created = created;
       this.name = name;
       this.dir = dir;
       this.id = id;
@@ -359,7 +395,8 @@ public final class Container implements FileTree {
       if (spent) {
         throw new IllegalStateException("container " + name + " was built or closed already");
       }
-      Container built = create(name, dir, id, image, readOnly, lock, store, layers, mounts);
+      Container built = create(name, dir, id, image, readOnly, lock, created, store, layers,
+          mounts);
       spent = true;
       lock = null; // the container's now
       return built;
@@ -377,7 +414,7 @@ public final class Container implements FileTree {
   }
 
   private static Container create(String name, Path dir, UUID id, Image image, boolean readOnly,
-      ContainerLock lock, ContentStore store, LayerStore layers, List<Mount> mounts)
+      Closeable lock, boolean created, ContentStore store, LayerStore layers, List<Mount> mounts)
       throws IOException {
     RootFs root = RootFs.open(store, layers, image.manifestDigest().toString());
     Overlay overlay = Overlay.open(dir, id, readOnly, root, layers);
@@ -410,7 +447,7 @@ public final class Container implements FileTree {
         throw e;
       }
     }
-    return new Container(name, store, dir, image, readOnly, lock, overlay, files);
+    return new Container(name, store, dir, image, readOnly, lock, created, overlay, files);
   }
 
   /**
@@ -489,7 +526,7 @@ public final class Container implements FileTree {
    * Removes a container and its writable layer.
    *
    * @throws NoSuchFileException if there is none of that name
-   * @throws IOException if it is open for writing
+   * @throws IOException if it is open, for writing or read-only, in this process or another
    */
   public static void remove(ContentStore store, String name) throws IOException {
     // under a lease: gc and image prune, which run while none is held in any process, never see
@@ -579,6 +616,14 @@ public final class Container implements FileTree {
   @Override
   public boolean readOnly() {
     return readOnly;
+  }
+
+  /**
+   * Whether this open made the container, as {@code docker create} does; false when it existed,
+   * made a moment before by another process, say (the one {@code layerfs create} then refuses).
+   */
+  public boolean created() {
+    return created;
   }
 
   /** Bytes written into data files since this container was opened (copied chunks included). */

@@ -1036,7 +1036,7 @@ public final class Store implements Closeable {
     return Container.mounts(content, name);
   }
 
-  /** Removes a container and its writable layer; refused while it is open for writing. */
+  /** Removes a container and its writable layer; refused while it is open in any process. */
   public void removeContainer(String name) throws IOException {
     Container.remove(content, name);
   }

@@ -112,6 +112,19 @@ class ContainerTest {
     }
   }
 
+  /** What layerfs create tells a container made a moment before by another process by. */
+  @Test
+  void onlyTheOpenThatMadeTheContainerSaysItCreatedIt() throws IOException {
+    assertTrue(c.created());
+    assertFalse(reopen().created(), "reopened without an image");
+    c.close();
+    c = Container.open(store, layers, "web", ContainerFixture.IMAGE, false);
+    assertFalse(c.created(), "reopened with its image, as a second create would");
+    try (Container view = Container.open(store, layers, "web", null, true)) {
+      assertFalse(view.created());
+    }
+  }
+
   @Test
   void freshContainerShowsTheImage() throws IOException {
     assertEquals("lower a v2\n", readString(c, "/d1/a"));

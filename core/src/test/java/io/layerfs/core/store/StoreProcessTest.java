@@ -1,6 +1,8 @@
 package io.layerfs.core.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerfs.core.CommitOptions;
@@ -47,8 +49,10 @@ class StoreProcessTest {
    * TAG MS GOFILE} waits for GOFILE, then for MS milliseconds creates container "same" of TAG,
    * writes to it and removes it, a few milliseconds apart, and prints how many times the other
    * JVM let it; {@code mount-volume STORE TAG MS GOFILE} and {@code prune-volumes ...} mount
-   * volume "shared" in new containers, or prune volumes, for MS milliseconds; {@code read STORE
-   * TAG} reads every file of TAG and prints how many.
+   * volume "shared" in new containers, or prune volumes, for MS milliseconds; {@code view STORE
+   * TAG PATH} prints PATH's bytes read through a view of TAG (of container NAME, read-only, for
+   * {@code container:NAME}) once open and for each line read; {@code read STORE TAG} reads every
+   * file of TAG and prints how many.
    */
   private static final String SHARED = "type=volume,source=shared,target=/data";
 
@@ -119,7 +123,9 @@ class StoreProcessTest {
           // view STORE TAG PATH: prints PATH's bytes once open and again for each line read
           BufferedReader in = new BufferedReader(new InputStreamReader(System.in,
               StandardCharsets.UTF_8));
-          try (FileTree view = store.view(args[2])) {
+          String container = args[2].startsWith("container:") ? args[2].substring(10) : null;
+          try (FileTree view = container != null ? store.container(container, null, true)
+              : store.view(args[2])) {
             do {
               System.out.println(readString(view, args[3]));
               System.out.flush();
@@ -316,6 +322,53 @@ class StoreProcessTest {
       assertEquals(1, holds.size(), "the dead view's hold file: " + holds);
       assertTrue(holds.get(0).name().startsWith("layerfs/views/" + view.pid() + "-"),
           holds.get(0).name());
+    }
+  }
+
+  /**
+   * A container open read-only in another JVM is not removed here, as docker rm refuses a
+   * running container: its reads would fail once its files were deleted. Closed, or its process
+   * killed, it is removed.
+   */
+  @Test
+  void aContainerOpenReadOnlyInAnotherJvmIsNotRemovedUntilItCloses() throws Exception {
+    Path store = tmp.resolve("store");
+    ImageBuilder.create(store).layer().file("/etc/motd", "image\n").build("app:1");
+    try (Store s = Store.open(store); Container c = s.container("web", "app:1", false)) {
+      c.delete("/etc/motd");
+      c.createDirectory("/etc/motd", 0755); // an upper directory, then a file in it
+      try (FileHandle h = c.open("/etc/motd/mine", Set.of(StandardOpenOption.WRITE,
+          StandardOpenOption.CREATE_NEW), 0644)) {
+        h.write(ByteBuffer.wrap("mine\n".getBytes(StandardCharsets.UTF_8)), 0);
+      }
+    }
+    for (boolean kill : List.of(false, true)) {
+      Process view = child(List.of(), "view", store.toString(), "container:web",
+          "/etc/motd/mine");
+      BufferedReader out = new BufferedReader(new InputStreamReader(view.getInputStream(),
+          StandardCharsets.UTF_8));
+      Writer in = new OutputStreamWriter(view.getOutputStream(), StandardCharsets.UTF_8);
+      try (Store s = Store.open(store)) {
+        assertEquals("mine", out.readLine(), "the view's first read");
+        IOException refused = assertThrows(IOException.class, () -> s.removeContainer("web"));
+        assertTrue(refused.getMessage().contains("container web is open read-only by another "
+            + "process"), refused.getMessage());
+        assertTrue(s.hasContainer("web"));
+        in.write("again\n");
+        in.flush();
+        assertEquals("mine", out.readLine(), "the view's read after the refused removal");
+        if (kill) {
+          view.destroyForcibly(); // kill -9: the OS drops its lock
+        } else {
+          in.close(); // the view closes and the child ends
+        }
+        assertEquals(kill, finish(view) != 0);
+        if (!kill) {
+          continue; // once more, to be killed
+        }
+        s.removeContainer("web");
+        assertFalse(s.hasContainer("web"));
+      }
     }
   }
 
