@@ -11,15 +11,29 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.NonReadableChannelException;
 import java.nio.channels.NonWritableChannelException;
 import java.nio.channels.WritableByteChannel;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.StandardOpenOption;
+import java.util.Set;
 
 /**
  * A {@link FileHandle} of a container: an {@link UpperFile}, or a lower file opened for reading
  * (which reads the copy once the file is copied up: {@link LowerReaders}), or a directory opened
  * for reading (whose reads fail with EISDIR, as on Linux).
  *
+ * <p>A read-only view's handle that has handed out no bytes yet follows the container's writer,
+ * perhaps another process: when its file's data file no longer holds what the view loaded (the
+ * writer truncated, deleted or replaced the file since), the container's state is loaded again
+ * and the path opened in it, and this and later reads go there, as an open on the host made now
+ * would read. Once bytes are handed out, such a read is an error, as before: one stream never
+ * mixes two files' bytes. A data file that does not hold what even the state loaded again says
+ * is damage, and its error stays.
+ *
  * <p>Thread-safe: the file's monitor orders its data state.
  */
 final class ContainerHandle implements FileHandle {
+  /** Loads of the state a read may take when the writer keeps changing the file under it. */
+  private static final int RELOADS = 3;
+
   private final Overlay container;
   private final String path;
   private final UpperFile file;
@@ -32,6 +46,12 @@ final class ContainerHandle implements FileHandle {
   private final boolean deleteOnClose;
   private FileChannel lockChannel;
   private volatile boolean closed;
+  /** Whether a read returned bytes: from then on the handle no longer follows the writer. */
+  private volatile boolean handedOut;
+  /** A read-only view's handle in its state loaded again (see above), or null. */
+  private volatile ContainerHandle follower;
+  // @GuardedBy("this"): the state the follower is of, closed with it
+  private Overlay followed;
 
   ContainerHandle(Overlay container, String path, UpperFile file, Node.Lower lower, boolean read,
       boolean write, boolean append, boolean deleteOnClose) {
@@ -88,14 +108,77 @@ final class ContainerHandle implements FileHandle {
     if (position < 0) {
       throw new IllegalArgumentException("negative position");
     }
+    for (int reloads = 0; ; reloads++) {
+      ContainerHandle h = follower != null ? follower : this;
+      try {
+        int r = h.readHere(dst, position);
+        if (r > 0 && !handedOut) {
+          handedOut = true; // written once: a volatile write on every read costs a fence
+        }
+        return r;
+      } catch (DataFileDamage e) {
+        followWriter(e, reloads);
+      }
+    }
+  }
+
+  private int readHere(ByteBuffer dst, long position) throws IOException {
     UpperFile f = upperFile();
     if (f == null) {
       return container.tree().lower().read(lower, dst, position);
     }
+    return f.read(dst, position);
+  }
+
+  /**
+   * After {@code damage} met by a read, loads the container's state again and opens this path
+   * in it for the reads from now on, if this is a read-only view's handle that has handed out
+   * no bytes and {@code reloads} (those this read took already) allows; else throws the damage,
+   * naming the path. A file the writer has deleted since is an error too: its bytes are gone.
+   */
+  private synchronized void followWriter(DataFileDamage damage, int reloads)
+      throws IOException {
+    if (!container.readOnly() || reloads == RELOADS || closed || handedOut) {
+      throw damage.at(path);
+    }
+    Overlay fresh = container.reloaded();
+    if (fresh == null) {
+      throw damage.at(path);
+    }
+    ContainerHandle next;
     try {
-      return f.read(dst, position);
-    } catch (DataFileDamage e) {
-      throw e.at(path);
+      FileHandle opened = fresh.open(path, Set.of(StandardOpenOption.READ), 0);
+      if (!(opened instanceof ContainerHandle h) || h.isDirectory()) {
+        opened.close();
+        throw damage.at(path);
+      }
+      next = h;
+    } catch (NoSuchFileException e) {
+      fresh.close();
+      throw new IOException("container " + container.tree().upper().name() + ": " + path
+          + ": the file was deleted by the container's writer after this read-only view "
+          + "loaded", damage);
+    } catch (IOException | RuntimeException e) {
+      fresh.close();
+      throw e;
+    }
+    dropFollower();
+    follower = next;
+    followed = fresh;
+  }
+
+  /** Closes the state this handle followed the writer into, if any. */
+  private synchronized void dropFollower() throws IOException {
+    ContainerHandle h = follower;
+    Overlay o = followed;
+    follower = null;
+    followed = null;
+    if (h != null) {
+      try {
+        h.close();
+      } finally {
+        o.close();
+      }
     }
   }
 
@@ -125,6 +208,10 @@ final class ContainerHandle implements FileHandle {
     checkOpen();
     if (isDirectory()) {
       return 0;
+    }
+    ContainerHandle h = follower;
+    if (h != null) {
+      return h.size();
     }
     UpperFile f = upperFile();
     return f != null ? f.size() : lower.size();
@@ -187,11 +274,37 @@ final class ContainerHandle implements FileHandle {
     if (f == null) {
       return container.tree().lower().transferTo(lower, position, count, target);
     }
+    if (container.readOnly()) {
+      return transferByReads(position, count, target);
+    }
     try {
       return f.transferTo(position, count, target);
     } catch (DataFileDamage e) {
       throw e.at(path);
     }
+  }
+
+  /**
+   * A read-only view's transfer, a read at a time, each following the writer as {@link #read}
+   * does: a transfer that failed part way could not be started again, its first bytes sent.
+   */
+  private long transferByReads(long position, long count, WritableByteChannel target)
+      throws IOException {
+    ByteBuffer buf = ByteBuffer.allocate((int) Math.min(count, UpperFile.CHUNK));
+    long done = 0;
+    while (done < count) {
+      buf.clear().limit((int) Math.min(buf.capacity(), count - done));
+      int r = read(buf, position + done);
+      if (r <= 0) {
+        break;
+      }
+      buf.flip();
+      while (buf.hasRemaining()) {
+        target.write(buf);
+      }
+      done += r;
+    }
+    return done;
   }
 
   @Override
@@ -295,6 +408,7 @@ final class ContainerHandle implements FileHandle {
         file.release();
       }
     }
+    dropFollower();
     if (deleteOnClose) {
       try {
         container.delete(path);

@@ -110,6 +110,18 @@ public final class Overlay implements Closeable, FileTree {
         root.layers());
   }
 
+  /**
+   * A read-only view of the same container loaded again from its files, with what its writer
+   * (perhaps another process) has changed since this one loaded; null for a transient view,
+   * which has no files. Its caller closes it.
+   */
+  Overlay reloaded() throws IOException {
+    if (dir == null) {
+      return null;
+    }
+    return open(dir, upper.id(), true, tree.lower(), upper.layerStore());
+  }
+
   /** Compacts the metadata into the snapshot; open handles stop working. */
   @Override
   public void close() throws IOException {

@@ -258,10 +258,10 @@ public final class UpperFile extends UpperEntry {
    * inode may already hold a new file's bytes, so none are handed out. (The writer's own handles
    * keep a data file from reuse; another process's view cannot.)
    */
-  private IOException deletedByWriter() {
-    return new IOException("container " + upper.name() + ": the file was deleted by the "
-        + "container's writer after this read-only view loaded (its data file data/" + id
-        + " is gone, perhaps taken over by a new file); reopen the view");
+  private DataFileDamage deletedByWriter() {
+    return new DataFileDamage(upper.name(), "the file was deleted by the container's writer "
+        + "after this read-only view loaded (its data file data/" + id + " is gone, perhaps "
+        + "taken over by a new file)");
   }
 
   private boolean fromLower(long p) {

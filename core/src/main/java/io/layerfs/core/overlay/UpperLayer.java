@@ -172,6 +172,15 @@ final class UpperLayer implements Closeable {
     }
   }
 
+  /** The container's id its metadata files carry, or null for none. */
+  UUID id() {
+    return id;
+  }
+
+  LayerStore layerStore() {
+    return layers;
+  }
+
   boolean readOnly() {
     return readOnly;
   }

@@ -87,8 +87,12 @@
  * handles its writer (perhaps another process) cannot see, checks after each read through a data
  * file that the file still has its name: the writer renames a data file away before anything
  * reuses it, so a read that still finds the name read the deleted file's bytes, and one that
- * does not is an error (a mapping the view made cannot be checked so). Link counts are
- * derived after loading, and entries no name reaches are dropped then. Data files are opened
+ * does not is an error (a mapping the view made cannot be checked so). Such an error, and a data
+ * file shorter than the view's state says (the writer truncated the file since), need not be
+ * damage: the view's handle then loads the container's state again ({@code Overlay.reloaded})
+ * and reads the path there from then on, up to three loads a read ({@code ContainerHandle});
+ * a path gone from that state is a file the writer deleted, and what still disagrees is damage.
+ * Link counts are derived after loading, and entries no name reaches are dropped then. Data files are opened
  * and deleted relative to the data directory, held open ({@code openat}), so creating a small
  * file looks up one name instead of the store's whole path.
  *
@@ -99,7 +103,7 @@
  * lock taken through a handle opened before the copy-up (or by a read-only process that still
  * sees the image file) and one taken after exclude each other, across processes, and within one
  * JVM throw {@code OverlappingFileLockException} as the JDK's rules ask. A read-only container
- * makes the lock file when no writer made it yet (the one file it makes), so its lock holds
+ * makes the lock file when no writer made it yet (the one file it makes here), so its lock holds
  * against a writer's later one; in a store it cannot write, such a lock, and that of a file of
  * its own with no data file, is held in the container's table for this process (by the JDK's
  * rules for one JVM; no other process sees it). A directory opened as a handle of this package

@@ -274,18 +274,73 @@ class ContainerTest {
     }
   }
 
-  /** A read-only view reading past where the writer truncated a file says so, not just damage. */
+  /**
+   * A read-only view reads a file its writer truncated since the view loaded as the writer left
+   * it, as a reader on the host reads a file truncated under it: its bytes, then the end (it was
+   * an error, as if the data file were damaged).
+   */
   @Test
-  void aReadOnlyViewReadingAFileTheWriterTruncatedSaysSo() throws IOException {
+  void aReadOnlyViewReadsAFileTheWriterTruncatedAsItIsNow() throws IOException {
     write(c, "/f", "AAAAAAAAAA");
     try (Container ro = Container.open(store, layers, "web", null, true);
         FileHandle h = ro.open("/f", opts(StandardOpenOption.READ), 0)) {
+      assertEquals(10, h.size(), "as loaded");
       try (FileHandle w = c.open("/f", opts(StandardOpenOption.WRITE), 0)) {
         w.truncate(2);
       }
-      IOException e = assertThrows(IOException.class, () -> h.read(ByteBuffer.allocate(16), 0));
-      assertTrue(e.getMessage().contains("truncated the file after this read-only view loaded"),
-          e.getMessage());
+      ByteBuffer b = ByteBuffer.allocate(16);
+      assertEquals(2, h.read(b, 0));
+      assertEquals("AA", new String(b.array(), 0, 2, StandardCharsets.UTF_8));
+      assertEquals(-1, h.read(b, 2));
+      assertEquals(2, h.size(), "as the writer left it");
+    }
+  }
+
+  /**
+   * A file the writer deleted and wrote anew under the same name since a read-only view loaded
+   * (a program replacing a file in one process while {@code layerfs cat} reads it in another)
+   * reads as the new file, through a handle opened before that read nothing yet and through a
+   * new one; a handle that read the old file's bytes fails rather than go on with the new
+   * file's, and a file deleted for good is an error naming the path.
+   */
+  @Test
+  void aReadOnlyViewFollowsAFileTheWriterReplaced() throws IOException {
+    write(c, "/f", "AAAAAAAAAA");
+    write(c, "/gone", "CCCCCCCCCC");
+    try (Container ro = Container.open(store, layers, "web", null, true);
+        FileHandle before = ro.open("/f", opts(StandardOpenOption.READ), 0);
+        FileHandle reading = ro.open("/f", opts(StandardOpenOption.READ), 0)) {
+      assertEquals(2, reading.read(ByteBuffer.allocate(2), 0));
+      c.delete("/f");
+      c.delete("/gone");
+      write(c, "/f", "BBBB"); // takes over the emptied data file of /f or /gone
+      ByteBuffer b = ByteBuffer.allocate(16);
+      assertEquals(4, before.read(b, 0));
+      assertEquals("BBBB", new String(b.array(), 0, 4, StandardCharsets.UTF_8));
+      assertEquals("BBBB", readString(ro, "/f"), "a handle opened after");
+      ByteBuffer rest = ByteBuffer.allocate(16);
+      IOException mixed = assertThrows(IOException.class, () -> reading.read(rest, 2),
+          "a handle that read the old file's bytes never goes on with the new file's");
+      assertTrue(mixed.getMessage().contains("deleted"), mixed.getMessage());
+      assertEquals(0, rest.position());
+      IOException e = assertThrows(IOException.class, () -> readString(ro, "/gone"));
+      assertTrue(e.getMessage().startsWith("container web: /gone: "), e.getMessage());
+      assertTrue(e.getMessage().contains("deleted by the container's writer")
+          || e.getMessage().contains("is missing"), e.getMessage());
+    }
+  }
+
+  /** A transfer through a read-only view's handle follows the writer read by read too. */
+  @Test
+  void aReadOnlyViewsTransferFollowsTheWriter() throws IOException {
+    write(c, "/f", "AAAAAAAAAA");
+    try (Container ro = Container.open(store, layers, "web", null, true);
+        FileHandle h = ro.open("/f", opts(StandardOpenOption.READ), 0)) {
+      c.delete("/f");
+      write(c, "/f", "BBBBBB");
+      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+      assertEquals(6, h.transferTo(0, 100, java.nio.channels.Channels.newChannel(out)));
+      assertEquals("BBBBBB", out.toString(StandardCharsets.UTF_8));
     }
   }
 
