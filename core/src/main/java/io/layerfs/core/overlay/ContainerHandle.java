@@ -30,7 +30,7 @@ import java.util.Set;
  *
  * <p>Thread-safe: the file's monitor orders its data state.
  */
-final class ContainerHandle implements FileHandle {
+final class ContainerHandle implements FileHandle, PositionalRead {
   /** Loads of the state a read may take when the writer keeps changing the file under it. */
   private static final int RELOADS = 3;
 
@@ -109,7 +109,10 @@ final class ContainerHandle implements FileHandle {
       throw new IllegalArgumentException("negative position");
     }
     for (int reloads = 0; ; reloads++) {
-      ContainerHandle h = follower != null ? follower : this;
+      ContainerHandle h = follower; // read once: a close may drop it meanwhile
+      if (h == null) {
+        h = this;
+      }
       try {
         int r = h.readHere(dst, position);
         if (r > 0 && !handedOut) {
@@ -275,36 +278,15 @@ final class ContainerHandle implements FileHandle {
       return container.tree().lower().transferTo(lower, position, count, target);
     }
     if (container.readOnly()) {
-      return transferByReads(position, count, target);
+      // a read at a time, each following the writer as read() does: a transfer that failed
+      // part way could not be started again, its first bytes sent
+      return PositionalRead.transfer(this, position, count, target);
     }
     try {
       return f.transferTo(position, count, target);
     } catch (DataFileDamage e) {
       throw e.at(path);
     }
-  }
-
-  /**
-   * A read-only view's transfer, a read at a time, each following the writer as {@link #read}
-   * does: a transfer that failed part way could not be started again, its first bytes sent.
-   */
-  private long transferByReads(long position, long count, WritableByteChannel target)
-      throws IOException {
-    ByteBuffer buf = ByteBuffer.allocate((int) Math.min(count, UpperFile.CHUNK));
-    long done = 0;
-    while (done < count) {
-      buf.clear().limit((int) Math.min(buf.capacity(), count - done));
-      int r = read(buf, position + done);
-      if (r <= 0) {
-        break;
-      }
-      buf.flip();
-      while (buf.hasRemaining()) {
-        target.write(buf);
-      }
-      done += r;
-    }
-    return done;
   }
 
   @Override

@@ -26,7 +26,7 @@ import java.util.Set;
  * guarded by this object's monitor; the container's tree lock is taken before it, the log's lock
  * after it.
  */
-public final class UpperFile extends UpperEntry {
+public final class UpperFile extends UpperEntry implements PositionalRead {
   static final int CHUNK_SHIFT = 16;
   public static final int CHUNK = 1 << CHUNK_SHIFT;
   /** No image file: an image file's key is a layer and an entry, never negative. */
@@ -220,7 +220,8 @@ public final class UpperFile extends UpperEntry {
   }
 
   /** Reads at {@code position}; -1 at the end. Chunks not copied up come from the lower layer. */
-  synchronized int read(ByteBuffer dst, long position) throws IOException {
+  @Override
+  public synchronized int read(ByteBuffer dst, long position) throws IOException {
     if (!dst.hasRemaining()) {
       return 0;
     }
@@ -477,21 +478,7 @@ public final class UpperFile extends UpperEntry {
         return channel().transferTo(position, count, target);
       }
     }
-    ByteBuffer buf = ByteBuffer.allocate((int) Math.min(count, CHUNK));
-    long done = 0;
-    while (done < count) {
-      buf.clear().limit((int) Math.min(buf.capacity(), count - done));
-      int r = read(buf, position + done);
-      if (r <= 0) {
-        break;
-      }
-      buf.flip();
-      while (buf.hasRemaining()) {
-        target.write(buf);
-      }
-      done += r;
-    }
-    return done;
+    return PositionalRead.transfer(this, position, count, target);
   }
 
   /**

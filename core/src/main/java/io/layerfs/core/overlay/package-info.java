@@ -92,9 +92,9 @@
  * damage: the view's handle then loads the container's state again ({@code Overlay.reloaded})
  * and reads the path there from then on, up to three loads a read ({@code ContainerHandle});
  * a path gone from that state is a file the writer deleted, and what still disagrees is damage.
- * Link counts are derived after loading, and entries no name reaches are dropped then. Data files are opened
- * and deleted relative to the data directory, held open ({@code openat}), so creating a small
- * file looks up one name instead of the store's whole path.
+ * Link counts are derived after loading, and entries no name reaches are dropped then. Data
+ * files are opened and deleted relative to the data directory, held open ({@code openat}), so
+ * creating a small file looks up one name instead of the store's whole path.
  *
  * <p>{@code IMAGE_KEY} (version 3) follows the {@code FILE} op of a copy-up, and of every copied-up
  * file in a snapshot. It gives the file its lock identity: {@code FileChannel.lock} on a file

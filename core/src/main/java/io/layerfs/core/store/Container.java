@@ -66,13 +66,13 @@ public final class Container implements FileTree {
 
   private Container(String name, ContentStore store, Path dir, Image image, boolean readOnly,
       Closeable lock, boolean created, Overlay overlay, FileTree files) {
-    this.created = created;
     this.name = name;
     this.store = store;
     this.dir = dir;
     this.image = image;
     this.readOnly = readOnly;
     this.lock = lock;
+    this.created = created;
     this.overlay = overlay;
     this.files = files;
   }
@@ -241,7 +241,11 @@ public final class Container implements FileTree {
             : ContainerRecord.read(json);
       } catch (NoSuchFileException e) {
         // a removal took it since the look; a creation may be making its folder
-        closeBoth(lock, share);
+        Closeable held = lock;
+        lock = null; // closed here, not again by the catch below
+        Closeable joined = share;
+        share = null;
+        closeBoth(held, joined);
         return null;
       }
       if (record.id() == null && !readOnly) {
