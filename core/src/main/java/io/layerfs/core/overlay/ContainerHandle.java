@@ -50,8 +50,8 @@ final class ContainerHandle implements FileHandle, PositionalRead {
   private volatile boolean handedOut;
   /** A read-only view's handle in its state loaded again (see above), or null. */
   private volatile ContainerHandle follower;
-  // @GuardedBy("this"): the state the follower is of, closed with it
-  private Overlay followed;
+  // @GuardedBy("this"): the state the follower is of, given back with it
+  private Overlay.Reload followed;
 
   ContainerHandle(Overlay container, String path, UpperFile file, Node.Lower lower, boolean read,
       boolean write, boolean append, boolean deleteOnClose) {
@@ -144,25 +144,25 @@ final class ContainerHandle implements FileHandle, PositionalRead {
     if (!container.readOnly() || reloads == RELOADS || closed || handedOut) {
       throw damage.at(path);
     }
-    Overlay fresh = container.reloaded();
+    Overlay.Reload fresh = container.reload(followed);
     if (fresh == null) {
       throw damage.at(path);
     }
     ContainerHandle next;
     try {
-      FileHandle opened = fresh.open(path, Set.of(StandardOpenOption.READ), 0);
+      FileHandle opened = fresh.overlay.open(path, Set.of(StandardOpenOption.READ), 0);
       if (!(opened instanceof ContainerHandle h) || h.isDirectory()) {
         opened.close();
         throw damage.at(path);
       }
       next = h;
     } catch (NoSuchFileException e) {
-      fresh.close();
+      container.release(fresh);
       throw new IOException("container " + container.tree().upper().name() + ": " + path
           + ": the file was deleted by the container's writer after this read-only view "
           + "loaded", damage);
     } catch (IOException | RuntimeException e) {
-      fresh.close();
+      container.release(fresh);
       throw e;
     }
     dropFollower();
@@ -173,14 +173,14 @@ final class ContainerHandle implements FileHandle, PositionalRead {
   /** Closes the state this handle followed the writer into, if any. */
   private synchronized void dropFollower() throws IOException {
     ContainerHandle h = follower;
-    Overlay o = followed;
+    Overlay.Reload o = followed;
     follower = null;
     followed = null;
     if (h != null) {
       try {
         h.close();
       } finally {
-        o.close();
+        container.release(o);
       }
     }
   }

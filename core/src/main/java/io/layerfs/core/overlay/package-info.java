@@ -89,9 +89,10 @@
  * reuses it, so a read that still finds the name read the deleted file's bytes, and one that
  * does not is an error (a mapping the view made cannot be checked so). Such an error, and a data
  * file shorter than the view's state says (the writer truncated the file since), need not be
- * damage: the view's handle then loads the container's state again ({@code Overlay.reloaded})
- * and reads the path there from then on, up to three loads a read ({@code ContainerHandle});
- * a path gone from that state is a file the writer deleted, and what still disagrees is damage.
+ * damage: the view's handle then loads the container's state again ({@code Overlay.reload},
+ * one load shared by the view's handles until one finds it stale too) and reads the path there
+ * from then on, up to three loads a read ({@code ContainerHandle}); a path gone from that state
+ * is a file the writer deleted, and what still disagrees is damage.
  * Link counts are derived after loading, and entries no name reaches are dropped then. Data
  * files are opened and deleted relative to the data directory, held open ({@code openat}), so
  * creating a small file looks up one name instead of the store's whole path.
