@@ -63,7 +63,8 @@ public final class ContainerLock implements Closeable {
     // what the name leads to once the lock is held
     try (DirectoryStream<Path> folder = openFolder(dir, name)) {
       try {
-        channel = open(folder, file);
+        channel = openIn(folder, file, Set.of(StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE));
       } catch (IOException e) {
         // a directory in its place, say: the message alone would not say what the file is for
         throw new IOException("container " + name + " cannot be opened for writing: its lock "
@@ -80,7 +81,7 @@ public final class ContainerLock implements Closeable {
       }
       afterLocking.run();
       if (folder instanceof SecureDirectoryStream<Path> secure && !stillAt(secure, dir)) {
-        throw gone(name, dir, null);
+        throw gone(name, dir, "its folder was renamed away", null);
       }
       return new ContainerLock(file, channel, lock);
     } catch (IOException | RuntimeException e) {
@@ -96,15 +97,19 @@ public final class ContainerLock implements Closeable {
     try {
       return Files.newDirectoryStream(dir);
     } catch (NoSuchFileException e) {
-      throw gone(name, dir, e);
+      throw gone(name, dir, "its folder " + dir + " is gone", e);
     }
   }
 
-  private static FileChannel open(DirectoryStream<Path> folder, Path file) throws IOException {
-    Set<StandardOpenOption> options = Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+  /**
+   * Opens {@code file} of the folder {@code folder} holds open: through the held folder
+   * ({@code openat(2)}, Linux's), whose identity the caller checks after, where the JDK can.
+   */
+  static FileChannel openIn(DirectoryStream<Path> folder, Path file,
+      Set<StandardOpenOption> options) throws IOException {
     if (folder instanceof SecureDirectoryStream<Path> secure
         && secure.newByteChannel(file.getFileName(), options) instanceof FileChannel channel) {
-      return channel; // Linux's: openat(2) in the folder
+      return channel;
     }
     return FileChannel.open(file, options);
   }
@@ -123,10 +128,14 @@ public final class ContainerLock implements Closeable {
     }
   }
 
-  private static IOException gone(String name, Path dir, NoSuchFileException cause) {
-    return new IOException("container " + name + " was removed as it was being opened: its "
-        + "folder " + dir + " is gone", cause != null ? cause
-        : new NoSuchFileException(dir.toString(), null, "renamed away"));
+  /**
+   * The error of an open that found the container removed, saying {@code why}; its cause is a
+   * {@link NoSuchFileException} ({@code causeOrNull}, or one made of {@code why}), which callers
+   * tell such a race by.
+   */
+  static IOException gone(String name, Path dir, String why, NoSuchFileException causeOrNull) {
+    return new IOException("container " + name + " was removed as it was being opened: " + why,
+        causeOrNull != null ? causeOrNull : new NoSuchFileException(dir.toString(), null, why));
   }
 
   private static IOException heldHere(String name) {

@@ -11,9 +11,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SecureDirectoryStream;
 import java.nio.file.StandardOpenOption;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 
 /**
  * What keeps a container that is open read-only from being removed under its readers: every
@@ -21,12 +21,16 @@ import java.util.Set;
  * exclusively (under the writer's lock) until the folder is renamed away. Writers do not take it,
  * so readers and the one writer still open side by side. Within the JVM one channel per file
  * carries one lock for all its readers, counted: closing a second channel on the file would drop
- * the process's lock (POSIX locks belong to the process).
+ * the process's lock (POSIX locks belong to the process). Each file's share has a monitor of
+ * its own, held across the file calls that open it, so opens of different containers do not
+ * wait for each other.
  */
 public final class ContainerReaders {
   private static final String FILE = "readers";
-  // @GuardedBy("SHARES"): by the folder's real path; readers == 0 marks a removal's exclusion
-  private static final Map<Path, Share> SHARES = new HashMap<>();
+  private static final Set<StandardOpenOption> OPTIONS = Set.of(StandardOpenOption.CREATE,
+      StandardOpenOption.READ, StandardOpenOption.WRITE);
+  /** By the folder's real path; a share leaves the map when its lock is given up. */
+  private static final ConcurrentMap<Path, Share> SHARES = new ConcurrentHashMap<>();
 
   private ContainerReaders() {}
 
@@ -44,39 +48,50 @@ public final class ContainerReaders {
    */
   public static Closeable join(Path dir, String name) throws IOException {
     Path key = key(dir, name);
-    synchronized (SHARES) {
-      Share share = SHARES.get(key);
-      if (share != null) {
-        if (share.readers == 0) {
-          throw gone(name, dir, "it is being removed");
+    while (true) {
+      Share share = SHARES.computeIfAbsent(key, k -> new Share());
+      synchronized (share) {
+        if (share.left) {
+          continue; // given up meanwhile: a new share for the key
         }
-        share.readers++;
-        return new Held(key);
-      }
-      try (DirectoryStream<Path> folder = Files.newDirectoryStream(dir)) {
-        FileChannel channel;
-        try {
-          channel = open(folder, file(dir));
-        } catch (IOException e) {
-          return new Held(null);
+        if (share.channel != null) {
+          if (share.readers == 0) {
+            throw gone(name, dir, "it is being removed");
+          }
+          share.readers++;
+          return new Held(key, share);
         }
-        try {
-          FileLock lock = tryLock(channel, true);
-          if (lock == null) {
-            throw gone(name, dir, "it is being removed"); // by another process
+        try (DirectoryStream<Path> folder = Files.newDirectoryStream(dir)) {
+          FileChannel channel;
+          try {
+            channel = ContainerLock.openIn(folder, file(dir), OPTIONS);
+          } catch (IOException e) {
+            share.leave(key);
+            return new Held(null, null);
           }
-          if (folder instanceof SecureDirectoryStream<Path> secure
-              && !ContainerLock.stillAt(secure, dir)) {
-            throw gone(name, dir, "its folder was renamed away");
+          try {
+            FileLock lock = tryLock(channel, true);
+            if (lock == null) {
+              throw gone(name, dir, "it is being removed"); // by another process
+            }
+            if (folder instanceof SecureDirectoryStream<Path> secure
+                && !ContainerLock.stillAt(secure, dir)) {
+              throw gone(name, dir, "its folder was renamed away");
+            }
+          } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
           }
-          SHARES.put(key, new Share(channel, 1));
-          return new Held(key);
+          share.channel = channel;
+          share.readers = 1;
+          return new Held(key, share);
+        } catch (NoSuchFileException e) {
+          share.leave(key);
+          throw gone(name, dir, "its folder is gone");
         } catch (IOException | RuntimeException e) {
-          channel.close();
+          share.leave(key);
           throw e;
         }
-      } catch (NoSuchFileException e) {
-        throw gone(name, dir, "its folder is gone");
       }
     }
   }
@@ -91,45 +106,38 @@ public final class ContainerReaders {
    */
   public static Closeable exclude(Path dir, String name) throws IOException {
     Path key = key(dir, name);
-    synchronized (SHARES) {
-      if (SHARES.containsKey(key)) {
-        throw new IOException("container " + name + " is open read-only in this process: close "
-            + "that file system or view first");
-      }
-      FileChannel channel;
-      try {
-        channel = FileChannel.open(file(dir), StandardOpenOption.CREATE,
-            StandardOpenOption.READ, StandardOpenOption.WRITE);
-      } catch (IOException e) {
-        return new Held(null);
-      }
-      try {
-        if (tryLock(channel, false) == null) {
-          throw new IOException("container " + name + " is open read-only by another process "
-              + "(a program's file system, or layerfs cat, ls, diff, cp or export): close it "
-              + "there first");
+    while (true) {
+      Share share = SHARES.computeIfAbsent(key, k -> new Share());
+      synchronized (share) {
+        if (share.left) {
+          continue;
         }
-      } catch (IOException | RuntimeException e) {
-        channel.close();
-        throw e;
+        if (share.channel != null) {
+          throw new IOException("container " + name + " is open read-only in this process: "
+              + "close that file system or view first");
+        }
+        FileChannel channel;
+        try {
+          channel = FileChannel.open(file(dir), OPTIONS);
+        } catch (IOException e) {
+          share.leave(key);
+          return new Held(null, null);
+        }
+        try {
+          if (tryLock(channel, false) == null) {
+            throw new IOException("container " + name + " is open read-only by another "
+                + "process (a program's file system, or layerfs cat, ls, diff, cp or export): "
+                + "close it there first");
+          }
+        } catch (IOException | RuntimeException e) {
+          channel.close();
+          share.leave(key);
+          throw e;
+        }
+        share.channel = channel;
+        share.readers = 0;
+        return new Held(key, share);
       }
-      SHARES.put(key, new Share(channel, 0));
-      return new Held(key);
-    }
-  }
-
-  private static void leave(Path key) throws IOException {
-    synchronized (SHARES) {
-      Share share = SHARES.get(key);
-      if (share == null) {
-        return;
-      }
-      if (share.readers > 1) {
-        share.readers--;
-        return;
-      }
-      SHARES.remove(key);
-      share.channel.close(); // releases the lock
     }
   }
 
@@ -142,16 +150,6 @@ public final class ContainerReaders {
     }
   }
 
-  private static FileChannel open(DirectoryStream<Path> folder, Path file) throws IOException {
-    Set<StandardOpenOption> options = Set.of(StandardOpenOption.CREATE,
-        StandardOpenOption.READ, StandardOpenOption.WRITE);
-    if (folder instanceof SecureDirectoryStream<Path> secure
-        && secure.newByteChannel(file.getFileName(), options) instanceof FileChannel channel) {
-      return channel; // openat(2) in the folder held open, whose identity is checked after
-    }
-    return FileChannel.open(file, options);
-  }
-
   private static FileLock tryLock(FileChannel channel, boolean shared) throws IOException {
     try {
       return channel.tryLock(0, Long.MAX_VALUE, shared);
@@ -161,39 +159,55 @@ public final class ContainerReaders {
   }
 
   private static IOException gone(String name, Path dir, String why) {
-    return new IOException("container " + name + " was removed as it was being opened: " + why,
-        new NoSuchFileException(dir.toString(), null, why));
+    return ContainerLock.gone(name, dir, why, null);
   }
 
   /**
-   * A reader's share or a removal's exclusion, until closed (once); none when {@code key} is
+   * A reader's share or a removal's exclusion, until closed (once); none when {@code share} is
    * null. A class, not a lambda: a fresh JVM spins one for a lambda's first use.
    */
   private static final class Held implements Closeable {
-    private Path key;
+    private final Path key;
+    private Share share;
 
-    Held(Path key) {
+    Held(Path key, Share share) {
       this.key = key;
+      this.share = share;
     }
 
     @Override
     public synchronized void close() throws IOException {
-      if (key != null) {
-        Path left = key;
-        key = null;
-        leave(left);
+      if (share != null) {
+        Share s = share;
+        share = null;
+        s.drop(key);
       }
     }
   }
 
-  /** One JVM's lock on a readers file: its readers, or 0 for a removal's exclusive lock. */
+  /**
+   * One JVM's lock on a readers file, once {@code channel} is set: its readers, or 0 for a
+   * removal's exclusive lock. Its monitor guards it.
+   */
   private static final class Share {
-    final FileChannel channel;
+    FileChannel channel;
     int readers;
+    /** Out of the map: a caller that finds it so makes a new one. */
+    boolean left;
 
-    Share(FileChannel channel, int readers) {
-      this.channel = channel;
-      this.readers = readers;
+    /** Takes this share out of the map (under its monitor). */
+    void leave(Path key) {
+      left = true;
+      SHARES.remove(key, this);
+    }
+
+    synchronized void drop(Path key) throws IOException {
+      if (readers > 1) {
+        readers--;
+        return;
+      }
+      leave(key);
+      channel.close(); // releases the lock
     }
   }
 }

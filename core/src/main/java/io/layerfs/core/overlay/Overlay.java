@@ -76,7 +76,12 @@ public final class Overlay implements Closeable, FileTree {
    * compare it without the lock ({@link #current}, {@link #stillFound}).
    */
   private volatile long changes;
-  // @GuardedBy("this"): the latest state loaded again for handles that follow the writer
+  /**
+   * Guards {@link #latestReload}: a monitor of its own, as a load takes as long as an open and
+   * the view's own monitor guards its table of in-process locks.
+   */
+  private final Object reloads = new Object();
+  // @GuardedBy("reloads"): the latest state loaded again for handles that follow the writer
   private Reload latestReload;
 
   private Overlay(Path dir, boolean readOnly, ContainerTree tree, ReentrantReadWriteLock rw,
@@ -120,34 +125,38 @@ public final class Overlay implements Closeable, FileTree {
    * costs (some 120 ms for 20,000 files of the container's own), so handles share it. Each is
    * given back with {@link #release}.
    */
-  synchronized Reload reload(Reload stale) throws IOException {
+  Reload reload(Reload stale) throws IOException {
     if (dir == null) {
       return null;
     }
-    if (latestReload == null || latestReload == stale) {
-      Reload fresh = new Reload(open(dir, upper.id(), true, tree.lower(), upper.layerStore()));
-      Reload old = latestReload;
-      latestReload = fresh;
-      if (old != null && old.users == 0) {
-        old.overlay.close();
+    synchronized (reloads) { // handles that find the state stale at once wait for one load
+      if (latestReload == null || latestReload == stale) {
+        Reload fresh = new Reload(open(dir, upper.id(), true, tree.lower(), upper.layerStore()));
+        Reload old = latestReload;
+        latestReload = fresh;
+        if (old != null && old.users == 0) {
+          old.overlay.close();
+        }
       }
+      latestReload.users++;
+      return latestReload;
     }
-    latestReload.users++;
-    return latestReload;
   }
 
   /** Gives back a {@link #reload}: closed once no handle reads it and a newer one is made. */
-  synchronized void release(Reload reload) throws IOException {
-    reload.users--;
-    if (reload.users == 0 && (reload != latestReload || closed)) {
-      reload.overlay.close();
+  void release(Reload reload) throws IOException {
+    synchronized (reloads) {
+      reload.users--;
+      if (reload.users == 0 && (reload != latestReload || closed)) {
+        reload.overlay.close();
+      }
     }
   }
 
   /** A state loaded again ({@link #reload}) and the handles reading it. */
   static final class Reload {
     final Overlay overlay;
-    // @GuardedBy("the Overlay that made it")
+    // @GuardedBy("the reloads monitor of the Overlay that made it")
     int users;
 
     Reload(Overlay overlay) {
@@ -168,7 +177,7 @@ public final class Overlay implements Closeable, FileTree {
     } finally {
       rw.writeLock().unlock();
     }
-    synchronized (this) {
+    synchronized (reloads) {
       if (latestReload != null && latestReload.users == 0) {
         latestReload.overlay.close(); // one handles still read is closed as they close
       }

@@ -19,7 +19,13 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -115,6 +121,45 @@ class ContainerReadersTest {
       }
       store.removeContainer("web"); // and so does a removal
       assertFalse(store.hasContainer("web"));
+    }
+  }
+
+  /**
+   * Readers of one container joining and leaving from many threads at once keep its count: a
+   * removal is refused while one reader stays, and allowed once the last has left.
+   */
+  @Test
+  void readersJoiningAndLeavingAtOnceKeepTheirCount() throws Exception {
+    Path dir = storeWithContainer();
+    Path folder = ContainerDirectory.containers(ContentStore.open(dir)).resolve("web");
+    Callable<Void> churn = () -> {
+      for (int i = 0; i < 500; i++) {
+        ContainerReaders.join(folder, "web").close();
+      }
+      return null;
+    };
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      for (Future<Void> f : pool.invokeAll(List.of(churn, churn, churn, churn))) {
+        f.get(); // each share given up and taken anew, over and over
+      }
+      ContainerReaders.exclude(folder, "web").close(); // none left behind
+      try (Closeable stays = ContainerReaders.join(folder, "web")) {
+        List<Future<Void>> churning = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+          churning.add(pool.submit(churn));
+        }
+        for (int i = 0; i < 200; i++) {
+          assertThrows(IOException.class, () -> ContainerReaders.exclude(folder, "web"),
+              "one reader stays throughout");
+        }
+        for (Future<Void> f : churning) {
+          f.get();
+        }
+      }
+      ContainerReaders.exclude(folder, "web").close();
+    } finally {
+      pool.shutdownNow();
     }
   }
 
