@@ -36,16 +36,49 @@ final class LayerTarWriter {
   private static final int MAX_ID = 07777777;
   private static final int BUFFER = 1 << 16;
 
+  /** Loads of the writer's state one file may take before its damage stands (as a read's). */
+  private static final int RELOADS = 3;
+  /**
+   * The bytes of a file read before its header is written where the writer may change it: a
+   * file up to this size goes in whole as one state of it, however often it is replaced.
+   */
+  private static final int HELD_WHILE_FOLLOWING = 8 << 20;
+
   private final ChangeWalk walk;
   private final Long clampSeconds;
   private final Progress progress;
+  private final Follow follow;
   private final Map<Long, String> firstNames = new HashMap<>();
   private final byte[] buffer = new byte[BUFFER];
+  /** A file's first bytes, read before its header: {@link #buffer}, or more when following. */
+  private byte[] held = buffer;
 
   LayerTarWriter(ChangeWalk walk, Instant sourceDateEpoch, Progress progress) {
+    this(walk, sourceDateEpoch, progress, null);
+  }
+
+  /**
+   * A writer that takes a file whose data file no longer holds what the walk found from {@code
+   * followOrNull} (null: such damage stands).
+   */
+  LayerTarWriter(ChangeWalk walk, Instant sourceDateEpoch, Progress progress,
+      Follow followOrNull) {
     this.walk = walk;
     this.clampSeconds = sourceDateEpoch == null ? null : sourceDateEpoch.getEpochSecond();
     this.progress = progress;
+    this.follow = followOrNull;
+  }
+
+  /**
+   * Where the tar of a read-only view finds a file that the container's writer (perhaps another
+   * process) truncated or replaced since the view loaded: in the writer's state loaded again.
+   */
+  interface Follow {
+    /**
+     * The item at {@code stale}'s path in the writer's state loaded again ({@code newer}: a
+     * load newer than the one given last), or null where nothing is at that path now.
+     */
+    ChangeWalk.Item again(ChangeWalk.Item stale, boolean newer) throws IOException;
   }
 
   /**
@@ -85,15 +118,32 @@ final class LayerTarWriter {
     }
   }
 
-  private void entry(TarArchiveOutputStream tar, ChangeWalk.Item item) throws IOException {
+  private void entry(TarArchiveOutputStream tar, ChangeWalk.Item walked) throws IOException {
+    ChangeWalk.Item item = walked;
+    int first = 0; // the file's first bytes, read into `held` before its header is written
+    for (int reloads = 0; ; reloads++) {
+      if (dataSize(item) == 0) {
+        break;
+      }
+      try {
+        first = readFirst(item);
+        break;
+      } catch (DataFileDamage e) {
+        if (follow == null || reloads == RELOADS) {
+          throw e.at(item.path()); // export and commit name the file, as a read does
+        }
+        // no byte of it is written yet: the file as the writer has it now goes in instead
+        item = follow.again(item, reloads > 0);
+        if (item == null) {
+          return; // deleted since the view loaded, so not in the container now either
+        }
+      }
+    }
     Node n = item.node();
     String name = relative(item.path(), n.isDirectory());
-    String hardLinkTo = null;
-    if (n.type() != EntryType.DIRECTORY && n.linkCount() > 1) {
-      String first = firstNames.putIfAbsent(n.fileKey(), item.path());
-      if (first != null) {
-        hardLinkTo = relative(first, false);
-      }
+    String hardLinkTo = earlierName(item);
+    if (hardLinkTo == null && n.type() != EntryType.DIRECTORY && n.linkCount() > 1) {
+      firstNames.put(n.fileKey(), item.path());
     }
     byte linkFlag = hardLinkTo != null ? TarConstants.LF_LINK : switch (n.type()) {
       case DIRECTORY -> TarConstants.LF_DIR;
@@ -105,7 +155,7 @@ final class LayerTarWriter {
     };
     String linkName = hardLinkTo != null ? hardLinkTo
         : n.type() == EntryType.SYMLINK ? n.linkTarget() : null;
-    long size = linkFlag == TarConstants.LF_NORMAL ? n.size() : 0;
+    long size = dataSize(item);
 
     Pax pax = new Pax();
     TarArchiveEntry t = new TarArchiveEntry(pax.name("path", name), linkFlag, true);
@@ -131,32 +181,77 @@ final class LayerTarWriter {
     pax.writeTo(tar, name);
     tar.putArchiveEntry(t);
     if (size > 0) {
-      copyData(tar, item, size);
+      tar.write(held, 0, first);
+      progress.advance(first);
+      copyData(tar, item, size, first);
     }
     tar.closeArchiveEntry();
   }
 
-  private void copyData(TarArchiveOutputStream tar, ChangeWalk.Item item, long size)
+  /** The tar name of an earlier item of {@code item}'s file: its entry is a hard link to it. */
+  private String earlierName(ChangeWalk.Item item) {
+    Node n = item.node();
+    if (n.type() == EntryType.DIRECTORY || n.linkCount() <= 1) {
+      return null;
+    }
+    String first = firstNames.get(n.fileKey());
+    return first == null || first.equals(item.path()) ? null : relative(first, false);
+  }
+
+  /** The bytes {@code item}'s entry holds: a regular file's, at its first name. */
+  private long dataSize(ChangeWalk.Item item) {
+    Node n = item.node();
+    return switch (n.type()) {
+      case DIRECTORY, SYMLINK, CHAR_DEVICE, BLOCK_DEVICE, FIFO -> 0;
+      default -> earlierName(item) == null ? n.size() : 0;
+    };
+  }
+
+  /**
+   * Reads the first bytes of {@code item}'s file into {@link #held}: one buffer's, or, where the
+   * writer may change the file meanwhile, up to {@link #HELD_WHILE_FOLLOWING}; how many.
+   */
+  private int readFirst(ChangeWalk.Item item) throws IOException {
+    int want = (int) Math.min(follow != null ? HELD_WHILE_FOLLOWING : BUFFER,
+        item.node().size());
+    if (held.length < want) {
+      held = new byte[Math.max(want, Math.min(2 * held.length, HELD_WHILE_FOLLOWING))];
+    }
+    ByteBuffer buf = ByteBuffer.wrap(held, 0, want);
+    while (buf.hasRemaining()) {
+      if (walk.read(item, buf, buf.position()) <= 0) {
+        throw shrank(item, buf.position());
+      }
+    }
+    return want;
+  }
+
+  private void copyData(TarArchiveOutputStream tar, ChangeWalk.Item item, long size, long from)
       throws IOException {
     ByteBuffer buf = ByteBuffer.wrap(buffer);
-    long pos = 0;
+    long pos = from;
     while (pos < size) {
       buf.clear().limit((int) Math.min(BUFFER, size - pos));
       int r;
       try {
         r = walk.read(item, buf, pos);
       } catch (DataFileDamage e) {
-        throw e.at(item.path()); // export and commit name the file, as a read does
+        throw e.at(item.path()); // some of its bytes are in the tar already
       }
       if (r <= 0) {
-        // the file shrank while the walk ran: the header promised `size` bytes
-        java.util.Arrays.fill(buffer, 0, buf.limit(), (byte) 0);
-        r = buf.limit();
+        throw shrank(item, pos);
       }
       tar.write(buffer, 0, r);
       pos += r;
       progress.advance(r);
     }
+  }
+
+  /** A file that ended early, while the tar was written: its header holds the size it had. */
+  private static IOException shrank(ChangeWalk.Item item, long at) {
+    return new IOException(item.path() + ": the file ended at byte " + at + " while it was "
+        + "written to the tar, whose header holds its size as of the start, "
+        + item.node().size() + " bytes");
   }
 
   private void marker(TarArchiveOutputStream tar, String dir, String markerName)

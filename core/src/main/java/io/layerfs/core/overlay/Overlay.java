@@ -862,8 +862,32 @@ public final class Overlay implements Closeable, FileTree {
       ChangeWalk walk = ChangeWalk.walkAll(tree);
       walk.dropRoot();
       progress.start("export", LayerTarWriter.dataBytes(walk));
-      new LayerTarWriter(walk, null, progress).write(out);
+      try (ExportFollow follow = new ExportFollow(this)) {
+        new LayerTarWriter(walk, null, progress, readOnly && dir != null ? follow : null)
+            .write(out);
+      }
       progress.done();
+    } finally {
+      rw.readLock().unlock();
+    }
+  }
+
+  /**
+   * The item an export writes for {@code path} (not followed if a link), as {@link
+   * ChangeWalk#walkAll} makes it; null where nothing is at the path, or only through a link.
+   */
+  ChangeWalk.Item exportItem(String path) throws IOException {
+    rw.readLock().lock();
+    try {
+      checkOpen();
+      ContainerTree.Found f = tree.find(path, false);
+      if (f == null || !f.path.equals(path)) {
+        return null;
+      }
+      return new ChangeWalk.Item(ChangeWalk.Op.ENTRY, path, tree.node(f),
+          f.isDirectory() ? null : f.obj, Change.Kind.ADDED);
+    } catch (FileSystemException e) {
+      return null; // a directory on the way is gone, a file now, or links loop
     } finally {
       rw.readLock().unlock();
     }

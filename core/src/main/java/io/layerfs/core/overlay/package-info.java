@@ -92,7 +92,10 @@
  * damage: the view's handle then loads the container's state again ({@code Overlay.reload},
  * one load shared by the view's handles until one finds it stale too) and reads the path there
  * from then on, up to three loads a read ({@code ContainerHandle}); a path gone from that state
- * is a file the writer deleted, and what still disagrees is damage.
+ * is a file the writer deleted, and what still disagrees is damage. The view's export does the
+ * same per file ({@code ExportFollow}): it reads a file's first bytes (all of one up to 8 MiB)
+ * before writing its tar header, so a file found stale goes in as the state loaded again has it,
+ * header and bytes, and one deleted since is left out.
  * Link counts are derived after loading, and entries no name reaches are dropped then. Data
  * files are opened and deleted relative to the data directory, held open ({@code openat}), so
  * creating a small file looks up one name instead of the store's whole path.

@@ -330,6 +330,43 @@ class ContainerTest {
     }
   }
 
+  /**
+   * The export of a read-only view (another process's {@code layerfs export} while a program
+   * writes the container) writes a file the writer truncated or replaced since the view loaded
+   * as the writer has it now, header and bytes, and leaves out a file it deleted for good.
+   */
+  @Test
+  void aReadOnlyViewsExportFollowsTheWriter() throws IOException {
+    write(c, "/replaced", "AAAAAAAAAA");
+    write(c, "/truncated", "TTTTTTTTTT");
+    write(c, "/gone", "CCCCCCCCCC");
+    write(c, "/kept", "KKKK");
+    try (Container ro = Container.open(store, layers, "web", null, true)) {
+      c.delete("/replaced");
+      c.delete("/gone");
+      write(c, "/replaced", "BBBB"); // takes over the emptied data file of one of them
+      try (FileHandle w = c.open("/truncated", opts(StandardOpenOption.WRITE), 0)) {
+        w.truncate(3);
+      }
+      java.io.ByteArrayOutputStream tar = new java.io.ByteArrayOutputStream();
+      ro.export(tar, io.layerfs.core.Progress.NONE);
+      Map<String, String> files = new java.util.TreeMap<>();
+      try (org.apache.commons.compress.archivers.tar.TarArchiveInputStream in =
+          new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(
+              new java.io.ByteArrayInputStream(tar.toByteArray()))) {
+        for (var e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+          if (e.isFile()) {
+            files.put(e.getName(), new String(in.readAllBytes(), StandardCharsets.UTF_8));
+          }
+        }
+      }
+      assertEquals("BBBB", files.get("replaced"));
+      assertEquals("TTT", files.get("truncated"));
+      assertEquals("KKKK", files.get("kept"));
+      assertFalse(files.containsKey("gone"), files.keySet().toString());
+    }
+  }
+
   /** A transfer through a read-only view's handle follows the writer read by read too. */
   @Test
   void aReadOnlyViewsTransferFollowsTheWriter() throws IOException {
