@@ -5,6 +5,7 @@ import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.internal.FileTrees;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -47,8 +48,18 @@ public final class Volumes {
   public static Path create(ContentStore store, String name) throws IOException {
     checkName(name);
     Path data = root(store).resolve(name).resolve(DATA);
-    Files.createDirectories(data);
-    return data;
+    for (int tries = 1; ; tries++) {
+      try {
+        Files.createDirectories(data);
+        return data;
+      } catch (FileAlreadyExistsException e) {
+        // a prune in another process renamed the volume away between createDirectories' look
+        // and its check: make it anew, as docker's create of a name just pruned does
+        if (tries == 10) {
+          throw e;
+        }
+      }
+    }
   }
 
   /**
