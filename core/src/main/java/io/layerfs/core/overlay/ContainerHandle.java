@@ -257,6 +257,7 @@ final class ContainerHandle implements FileHandle, PositionalRead {
     }
     if (dirty) {
       container.tree().upper().logFile(f);
+      container.compactIfDue();
     }
   }
 

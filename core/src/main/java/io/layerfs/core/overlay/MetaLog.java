@@ -1,7 +1,9 @@
 package io.layerfs.core.overlay;
 
 import io.layerfs.core.content.BlobWriter;
+import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
+import java.io.EOFException;
 import java.io.IOException;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
@@ -98,6 +100,8 @@ public final class MetaLog implements Closeable {
   private long mapStart;
   /** The file's size: zeros from {@link #end} on. */
   private long size;
+  /** Why no record may be appended any more (a compaction that stopped half way), or null. */
+  private String unusable;
 
   private MetaLog(Path file, UUID id, FileChannel channel, long generation, long end)
       throws IOException {
@@ -528,6 +532,104 @@ public final class MetaLog implements Closeable {
     return generation;
   }
 
+  /** Where the next record goes: a mark for {@link #compact}. */
+  synchronized long end() {
+    return end;
+  }
+
+  /**
+   * Compacts while the container stays open for writing: writes {@code state} (the writer's
+   * whole state, taken after {@link #end} was {@code mark}) followed by the records appended
+   * since that mark as the next generation's snapshot, then empties the log. Records are appended
+   * without the caller's lock (a file's size, logged by the writing thread) and may or may not be
+   * in {@code state}; each says a file's whole state, so replaying them after it is harmless, and
+   * none is appended meanwhile (this holds the log's monitor). A failure before the snapshot is
+   * in place changes nothing; one after leaves the log refusing records (its header is one
+   * generation behind the snapshot, so they would not be replayed).
+   *
+   * @return the snapshot's payload size
+   */
+  synchronized int compact(Path dir, long mark, byte[] state) throws IOException {
+    if (unusable != null) {
+      throw new IOException("container metadata log " + file + ": " + unusable);
+    }
+    ByteBuffer tail = ByteBuffer.allocate((int) (end - mark));
+    readFully(channel, tail, mark);
+    ByteArrayOutputStream payload = new ByteArrayOutputStream(state.length + tail.capacity());
+    payload.write(state);
+    for (int at = 0; at < tail.capacity(); ) {
+      int length = tail.getInt(at);
+      payload.write(tail.array(), at + 8, length);
+      at += 8 + length;
+    }
+    long next = generation + 1;
+    try {
+      writeSnapshot(dir, next, id, payload.toByteArray(), FILES);
+    } catch (IOException e) {
+      long found = snapshotGeneration(dir);
+      if (found == next || found == -1) { // in place after all, or no telling
+        unusable = "its compaction stopped after the snapshot was replaced (" + e.getMessage()
+            + ")";
+      }
+      throw e;
+    }
+    try {
+      emptyInPlace(next);
+    } catch (IOException | RuntimeException e) {
+      unusable = "it could not be emptied after a compaction (" + e.getMessage() + ")";
+      throw e;
+    }
+    return payload.size();
+  }
+
+  /**
+   * Empties the log into {@code newGeneration} as {@link #reset} does, but keeps the file's
+   * size (the room reserved for the next records, which a running writer needs again at once):
+   * the records are zeroed and forced before the header names the new generation, so a log
+   * never holds an older generation's records under a newer header, even after a power loss.
+   */
+  private void emptyInPlace(long newGeneration) throws IOException {
+    ByteBuffer zeros = ByteBuffer.wrap(ZEROS);
+    for (long p = HEADER; p < end; ) {
+      zeros.clear().limit((int) Math.min(ZEROS.length, end - p));
+      p += channel.write(zeros, p);
+    }
+    channel.force(false);
+    writeFully(channel, header(newGeneration, id), 0);
+    channel.force(false);
+    generation = newGeneration;
+    end = HEADER;
+    if (map != null && mapStart > HEADER) {
+      map = null; // the window starts past the new end: the next append maps it again
+    }
+  }
+
+  private static void readFully(FileChannel c, ByteBuffer dst, long position) throws IOException {
+    for (long p = position; dst.hasRemaining(); ) {
+      int r = c.read(dst, p);
+      if (r < 0) {
+        throw new EOFException("unexpected end of file at byte " + p);
+      }
+      p += r;
+    }
+  }
+
+  /**
+   * The generation of the snapshot in {@code dir}: 0 where there is none, -1 where it does not
+   * read.
+   */
+  private static long snapshotGeneration(Path dir) {
+    try (FileChannel c = FileChannel.open(dir.resolve(SNAP))) {
+      ByteBuffer b = ByteBuffer.allocate(20);
+      readFully(c, b, 0);
+      return b.getLong(0) == SNAP_MAGIC ? b.getLong(12) : -1;
+    } catch (NoSuchFileException e) {
+      return 0;
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
   /** Whether no record was appended since the log was last emptied (or since it was opened). */
   synchronized boolean isEmpty() {
     return end == HEADER;
@@ -557,6 +659,10 @@ public final class MetaLog implements Closeable {
   synchronized void append(byte[] payload, int length) throws IOException {
     if (length <= 0) {
       throw new IllegalArgumentException("empty log record");
+    }
+    if (unusable != null) {
+      throw new IOException("container metadata log " + file + " takes no more records: "
+          + unusable + "; close and reopen the container");
     }
     int need = 8 + length;
     if (map == null || end + need > mapStart + map.capacity()) {

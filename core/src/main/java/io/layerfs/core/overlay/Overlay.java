@@ -903,8 +903,27 @@ public final class Overlay implements Closeable, FileTree {
     try {
       checkOpen();
       m.run();
+      upper.compactIfDue();
     } finally {
       rw.writeLock().unlock();
+    }
+  }
+
+  /**
+   * Compacts the container's metadata log if it is due and no one holds the tree now (else a
+   * later change does): for changes logged outside {@link #mutate}, a file's size at its close.
+   */
+  void compactIfDue() {
+    // not inside a change of this thread's own (a handle it closes on a failure): it is half made
+    if (upper.compactionDue() && !rw.isWriteLockedByCurrentThread()
+        && rw.writeLock().tryLock()) {
+      try {
+        if (!closed) {
+          upper.compactIfDue();
+        }
+      } finally {
+        rw.writeLock().unlock();
+      }
     }
   }
 

@@ -63,6 +63,12 @@ final class UpperLayer implements Closeable {
    * takes (a few hundred bytes; more only with large extended attributes or chunk bitmaps).
    */
   static final int RESERVE = 256 << 10;
+  /**
+   * Log bytes a running writer lets grow before it compacts them into the snapshot, unless the
+   * snapshot is larger (then its size): every load replays the log (another process's view, the
+   * next open), and a writer that runs for days must not fill the disk with it.
+   */
+  static long COMPACT_AFTER = 256 << 10; // not final: tests make it small
   private static final Set<StandardOpenOption> TRUNCATE =
       Set.of(StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
 
@@ -88,9 +94,13 @@ final class UpperLayer implements Closeable {
    */
   private long loadedBelow;
   private MetaLog log;
+  /**
+   * The log's end past which the writer compacts while it runs ({@link #compactIfDue}): one
+   * {@link #COMPACT_AFTER} past the header, or the snapshot's size where that is more.
+   */
+  private volatile long compactAt = MetaLog.HEADER + COMPACT_AFTER;
   /** Why a change could not be logged after it changed memory, or null. */
   private volatile String broken;
-  /** Applied to each data file channel as it opens (see {@link #wrapChannels}). */
   /** What tests wrap data channels with ({@link #wrapChannels}), or null for none. */
   private UnaryOperator<FileChannel> dataChannels;
 
@@ -137,6 +147,8 @@ final class UpperLayer implements Closeable {
       u.data = DataDirectory.open(u.dataDir);
       u.removeOrphans();
       u.loadedBelow = u.nextId.get();
+      u.compactAt = MetaLog.HEADER
+          + Math.max(COMPACT_AFTER, state.snapshot == null ? 0 : state.snapshot.length);
       if (state.outdated(id)) {
         u.compact();
       }
@@ -465,6 +477,39 @@ final class UpperLayer implements Closeable {
       }
     }
     return false;
+  }
+
+  /** Whether the log has grown past {@link #compactAt}; cheap, for every change to ask. */
+  boolean compactionDue() {
+    MetaLog l = log;
+    return l != null && broken == null && l.end() >= compactAt;
+  }
+
+  /**
+   * Compacts the log into the snapshot while the writer runs, if {@link #compactionDue}; the
+   * caller holds the tree's write lock, so only a file's own records (its size, logged by a
+   * writing thread) come meanwhile, and {@link MetaLog#compact} keeps them. A failure (a full
+   * disk) is not the change's: the records stay in the log, and a compaction is tried again
+   * once as many more are logged.
+   */
+  void compactIfDue() {
+    if (compactionDue()) {
+      compactNow(() -> {});
+    }
+  }
+
+  /** Compacts as above, due or not; {@code afterState} runs once the state is taken. */
+  void compactNow(Runnable afterState) {
+    MetaLog l = log;
+    try {
+      long mark = l.end();
+      byte[] state = snapshot();
+      afterState.run();
+      int bytes = l.compact(dir, mark, state);
+      compactAt = MetaLog.HEADER + Math.max(COMPACT_AFTER, bytes);
+    } catch (IOException e) {
+      compactAt = l.end() + COMPACT_AFTER;
+    }
   }
 
   /** Writes the state as the next generation's snapshot, then empties the log into it. */

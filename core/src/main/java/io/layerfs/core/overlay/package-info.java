@@ -155,7 +155,18 @@
  * and only then empties the log: it cuts it to its header and rewrites the header with generation G
  * + 1. When the log is empty and no file has an unlogged size or times (nothing changed since the
  * last compaction), the snapshot already holds the state and the close writes nothing: a container
- * opened only to read leaves its files as they were. Loading reads the snapshot, then the log: a
+ * opened only to read leaves its files as they were. A writer that stays open compacts too, once
+ * the log holds 256 KiB of records or as many bytes as the snapshot, whichever is more (so each
+ * logged byte pays for a compaction once): every load replays the log, and a program that writes
+ * for days must not fill the disk with it. It compacts at the end of a change, under the tree's
+ * write lock, or after a handle's close logs a file, if that lock is free. Records of files come
+ * without that lock (a size a writing thread logs), so the log marks its end before the state is
+ * taken and, holding its own monitor so that no record comes meanwhile, writes the records since
+ * the mark after the state in the new snapshot (each states a file whole: replayed twice is
+ * harmless). The log is then emptied in place, keeping its room: its records are zeroed and
+ * forced before the header names the new generation. A compaction that fails before the snapshot
+ * is renamed into place (a full disk) changes nothing and is tried again once as many bytes more
+ * are logged; one that fails after leaves the log refusing records until the container reopens. Loading reads the snapshot, then the log: a
  * log of the snapshot's generation is replayed; one generation behind is a compaction stopped
  * before emptying the log (its records are in the snapshot), skipped and emptied by a writer; any
  * other generation, a log of generation above 0 without a snapshot, a missing log beside a

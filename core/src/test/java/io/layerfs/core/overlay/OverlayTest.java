@@ -59,6 +59,7 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -67,6 +68,7 @@ import org.junit.jupiter.api.io.TempDir;
  * (checked against a host file), the option combinations {@code FileChannel.open} refuses
  * (checked against the JDK), and a closed or read-only container.
  */
+@ExtendWith(NoRunningCompaction.class)
 class OverlayTest {
   @TempDir Path tmp;
   OverlayFixture fx;

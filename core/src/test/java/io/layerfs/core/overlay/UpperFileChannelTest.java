@@ -29,6 +29,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -42,6 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
  * fails before writing. Also: the chunk bitmap a truncate logs, and a write after a copy-up for
  * a mapping whose record failed surviving a crash.
  */
+@ExtendWith(NoRunningCompaction.class)
 class UpperFileChannelTest {
   private static final int CHUNK = UpperFile.CHUNK;
 

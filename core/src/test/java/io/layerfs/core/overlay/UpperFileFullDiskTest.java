@@ -27,6 +27,7 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -37,6 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
  * disk fills on demand through {@link UpperLayer#wrapChannels}. Also: a data file's channel that
  * the JDK closed because its thread was interrupted is opened again.
  */
+@ExtendWith(NoRunningCompaction.class)
 class UpperFileFullDiskTest {
   private static final byte[] HOSTS = "127.0.0.1 localhost\n".getBytes(StandardCharsets.UTF_8);
 

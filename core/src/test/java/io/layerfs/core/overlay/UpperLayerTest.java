@@ -34,6 +34,7 @@ import java.util.zip.CRC32;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -43,6 +44,7 @@ import org.junit.jupiter.api.io.TempDir;
  * and a change whose record cannot be logged after it changed memory leaves the layer refusing
  * changes and writing no snapshot, so that a reopen shows the state before it.
  */
+@ExtendWith(NoRunningCompaction.class)
 class UpperLayerTest {
   private static final int OP_DIR = 1;
   private static final int OP_FILE = 2;
