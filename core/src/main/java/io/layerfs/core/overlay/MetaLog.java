@@ -215,7 +215,7 @@ public final class MetaLog implements Closeable {
     // three times in all (a writer compacting that often is not waited for)
     for (int attempt = 0; attempt < 3; attempt++) {
       s = scanOnce(dir, idOrNull, files);
-      if (s.problems.isEmpty() || !snapshotChanged(dir, s, files)) {
+      if (s.problems.isEmpty() ? !compactedSince(dir, s) : !snapshotChanged(dir, s, files)) {
         return s;
       }
     }
@@ -342,6 +342,15 @@ public final class MetaLog implements Closeable {
   private static UUID id(long most, long least) {
     UUID id = new UUID(most, least);
     return id.equals(NO_ID) ? null : id;
+  }
+
+  /**
+   * Whether a compaction replaced the snapshot since {@code s} read it, though the log read after
+   * raised no problem: one that a writer empties has no records for a moment under the old
+   * generation's header, which would read as the old snapshot with nothing since (one header).
+   */
+  private static boolean compactedSince(Path dir, State s) {
+    return snapshotGeneration(dir) != s.generation;
   }
 
   private static boolean snapshotChanged(Path dir, State s, Reader files) throws IOException {

@@ -507,7 +507,8 @@ final class UpperLayer implements Closeable {
       afterState.run();
       int bytes = l.compact(dir, mark, state);
       compactAt = MetaLog.HEADER + Math.max(COMPACT_AFTER, bytes);
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) {
+      // not the change's failure, which is logged: the log keeps growing until one succeeds
       compactAt = l.end() + COMPACT_AFTER;
     }
   }

@@ -173,7 +173,9 @@
  * snapshot, or a missing log and snapshot beside a {@code data} directory (a writer creates the
  * log, by temp file and rename, before the data directory) is an {@code IOException} naming the
  * files. A container never written (no log, no snapshot, no data directory) opens empty. A
- * read-only open that races a compaction reads both files again (three reads in all at most). A
+ * read-only open that races a compaction reads both files again (three reads in all at most),
+ * also where the log raised no problem but the snapshot was replaced since it was read (a log
+ * being emptied in place holds no records for a moment under the old header). A
  * wrong magic, a version other than 2 to 5, a wrong length or checksum of the snapshot is an {@code
  * IOException} naming the file: version 1 containers are refused, never misread. Version 2 files
  * are version 3 without {@code IMAGE_KEY}, version 3 files version 4 without the id, version 4

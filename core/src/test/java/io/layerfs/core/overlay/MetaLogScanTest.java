@@ -104,6 +104,31 @@ class MetaLogScanTest {
     assertEquals(0, s.records.size(), "compacted into the snapshot");
   }
 
+  /**
+   * A scan that reads the log while a running writer empties it (the next snapshot in place, the
+   * records zeroed, the header not yet rewritten) finds nothing wrong with it, but the snapshot
+   * it read is not the one in place any more: it reads both again.
+   */
+  @Test
+  void aScanThatReadsALogBeingEmptiedReadsBothFilesAgain() throws IOException {
+    Path dir = written(List.of(new byte[] {1}, new byte[] {2}));
+    int[] logReads = {0};
+    MetaLog.Reader emptying = p -> {
+      if (p.getFileName().toString().equals(MetaLog.LOG) && logReads[0]++ == 0) {
+        MetaLog.writeSnapshot(dir, 1, new byte[] {42});
+        try (FileChannel c = FileChannel.open(p, StandardOpenOption.WRITE)) {
+          c.write(ByteBuffer.allocate((int) (c.size() - MetaLog.HEADER)), MetaLog.HEADER);
+        }
+      }
+      return Files.readAllBytes(p);
+    };
+    MetaLog.State s = MetaLog.scan(dir, emptying);
+    assertEquals(List.of(), s.problems);
+    assertEquals(2, logReads[0], "read again once");
+    assertEquals(1, s.generation);
+    assertArrayEquals(new byte[] {42}, s.snapshot, "not an empty container");
+  }
+
   @Test
   void aScanGivesUpAfterThreeRaces() throws IOException {
     Path dir = written(List.of(new byte[] {1}));
