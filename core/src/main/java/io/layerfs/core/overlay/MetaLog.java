@@ -583,34 +583,12 @@ public final class MetaLog implements Closeable {
       throw e;
     }
     try {
-      emptyInPlace(next);
+      reset(next);
     } catch (IOException | RuntimeException e) {
       unusable = "it could not be emptied after a compaction (" + e.getMessage() + ")";
       throw e;
     }
     return payload.size();
-  }
-
-  /**
-   * Empties the log into {@code newGeneration} as {@link #reset} does, but keeps the file's
-   * size (the room reserved for the next records, which a running writer needs again at once):
-   * the records are zeroed and forced before the header names the new generation, so a log
-   * never holds an older generation's records under a newer header, even after a power loss.
-   */
-  private void emptyInPlace(long newGeneration) throws IOException {
-    ByteBuffer zeros = ByteBuffer.wrap(ZEROS);
-    for (long p = HEADER; p < end; ) {
-      zeros.clear().limit((int) Math.min(ZEROS.length, end - p));
-      p += channel.write(zeros, p);
-    }
-    channel.force(false);
-    writeFully(channel, header(newGeneration, id), 0);
-    channel.force(false);
-    generation = newGeneration;
-    end = HEADER;
-    if (map != null && mapStart > HEADER) {
-      map = null; // the window starts past the new end: the next append maps it again
-    }
   }
 
   private static void readFully(FileChannel c, ByteBuffer dst, long position) throws IOException {

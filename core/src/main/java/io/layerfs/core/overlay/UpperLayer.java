@@ -69,6 +69,12 @@ final class UpperLayer implements Closeable {
    * next open), and a writer that runs for days must not fill the disk with it.
    */
   static long COMPACT_AFTER = 256 << 10; // not final: tests make it small
+  /**
+   * Log bytes per byte of the snapshot before a compaction, past {@link #COMPACT_AFTER}: a
+   * compaction rewrites the whole state, so it is paid for by four times as many logged bytes
+   * (a load replays at most four times the state's bytes from the log).
+   */
+  static final long LOG_PER_SNAPSHOT_BYTE = 4;
   private static final Set<StandardOpenOption> TRUNCATE =
       Set.of(StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
 
@@ -148,7 +154,8 @@ final class UpperLayer implements Closeable {
       u.removeOrphans();
       u.loadedBelow = u.nextId.get();
       u.compactAt = MetaLog.HEADER
-          + Math.max(COMPACT_AFTER, state.snapshot == null ? 0 : state.snapshot.length);
+          + Math.max(COMPACT_AFTER, LOG_PER_SNAPSHOT_BYTE
+              * (state.snapshot == null ? 0 : (long) state.snapshot.length));
       if (state.outdated(id)) {
         u.compact();
       }
@@ -511,7 +518,7 @@ final class UpperLayer implements Closeable {
         afterStateOrNull.run();
       }
       int bytes = l.compact(dir, mark, state);
-      compactAt = MetaLog.HEADER + Math.max(COMPACT_AFTER, bytes);
+      compactAt = MetaLog.HEADER + Math.max(COMPACT_AFTER, LOG_PER_SNAPSHOT_BYTE * bytes);
     } catch (IOException | RuntimeException e) {
       // not the change's failure, which is logged: the log keeps growing until one succeeds
       compactAt = l.end() + COMPACT_AFTER;

@@ -156,15 +156,14 @@
  * + 1. When the log is empty and no file has an unlogged size or times (nothing changed since the
  * last compaction), the snapshot already holds the state and the close writes nothing: a container
  * opened only to read leaves its files as they were. A writer that stays open compacts too, once
- * the log holds 256 KiB of records or as many bytes as the snapshot, whichever is more (so each
- * logged byte pays for a compaction once): every load replays the log, and a program that writes
+ * the log holds 256 KiB of records or four times the snapshot's bytes, whichever is more (so a
+ * compaction, which rewrites the whole state, is paid for by as many logged bytes): every load replays the log, and a program that writes
  * for days must not fill the disk with it. It compacts at the end of a change, under the tree's
  * write lock, or after a handle's close logs a file, if that lock is free. Records of files come
  * without that lock (a size a writing thread logs), so the log marks its end before the state is
  * taken and, holding its own monitor so that no record comes meanwhile, writes the records since
  * the mark after the state in the new snapshot (each states a file whole: replayed twice is
- * harmless). The log is then emptied in place, keeping its room: its records are zeroed and
- * forced before the header names the new generation. A compaction that fails before the snapshot
+ * harmless). The log is then emptied as at a close. A compaction that fails before the snapshot
  * is renamed into place (a full disk) changes nothing and is tried again once as many bytes more
  * are logged; one that fails after leaves the log refusing records until the container reopens. Loading reads the snapshot, then the log: a
  * log of the snapshot's generation is replayed; one generation behind is a compaction stopped
@@ -175,7 +174,7 @@
  * files. A container never written (no log, no snapshot, no data directory) opens empty. A
  * read-only open that races a compaction reads both files again (three reads in all at most),
  * also where the log raised no problem but the snapshot was replaced since it was read (a log
- * being emptied in place holds no records for a moment under the old header). A
+ * being emptied holds no records for a moment under the old header). A
  * wrong magic, a version other than 2 to 5, a wrong length or checksum of the snapshot is an {@code
  * IOException} naming the file: version 1 containers are refused, never misread. Version 2 files
  * are version 3 without {@code IMAGE_KEY}, version 3 files version 4 without the id, version 4

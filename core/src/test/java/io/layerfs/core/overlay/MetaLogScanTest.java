@@ -106,8 +106,9 @@ class MetaLogScanTest {
 
   /**
    * A scan that reads the log while a running writer empties it (the next snapshot in place, the
-   * records zeroed, the header not yet rewritten) finds nothing wrong with it, but the snapshot
-   * it read is not the one in place any more: it reads both again.
+   * records cut, here zeroed, which reads the same, the header not yet rewritten) finds nothing
+   * wrong with it, but the snapshot it read is not the one in place any more: it reads both
+   * again.
    */
   @Test
   void aScanThatReadsALogBeingEmptiedReadsBothFilesAgain() throws IOException {
