@@ -157,33 +157,33 @@
  * last compaction), the snapshot already holds the state and the close writes nothing: a container
  * opened only to read leaves its files as they were. A writer that stays open compacts too, once
  * the log holds 256 KiB of records or four times the snapshot's bytes, whichever is more (so a
- * compaction, which rewrites the whole state, is paid for by as many logged bytes): every load replays the log, and a program that writes
- * for days must not fill the disk with it. It compacts at the end of a change, under the tree's
- * write lock, or after a handle's close logs a file, if that lock is free. Records of files come
- * without that lock (a size a writing thread logs), so the log marks its end before the state is
- * taken and, holding its own monitor so that no record comes meanwhile, writes the records since
- * the mark after the state in the new snapshot (each states a file whole: replayed twice is
- * harmless). The log is then emptied as at a close. A compaction that fails before the snapshot
- * is renamed into place (a full disk) changes nothing and is tried again once as many bytes more
- * are logged; one that fails after leaves the log refusing records until the container reopens. Loading reads the snapshot, then the log: a
- * log of the snapshot's generation is replayed; one generation behind is a compaction stopped
- * before emptying the log (its records are in the snapshot), skipped and emptied by a writer; any
- * other generation, a log of generation above 0 without a snapshot, a missing log beside a
- * snapshot, or a missing log and snapshot beside a {@code data} directory (a writer creates the
- * log, by temp file and rename, before the data directory) is an {@code IOException} naming the
- * files. A container never written (no log, no snapshot, no data directory) opens empty. A
- * read-only open that races a compaction reads both files again (three reads in all at most),
- * also where the log raised no problem but the snapshot was replaced since it was read (a log
- * being emptied holds no records for a moment under the old header). A
- * wrong magic, a version other than 2 to 5, a wrong length or checksum of the snapshot is an {@code
- * IOException} naming the file: version 1 containers are refused, never misread. Version 2 files
- * are version 3 without {@code IMAGE_KEY}, version 3 files version 4 without the id, version 4
- * files version 5 without {@code KEPT_IMAGE_KEY}; all read as they are. A writer that opens files
- * of an older version, or without the id its record now carries, compacts them at once (snapshot
- * of the next generation, then the log emptied into it), so the files it appends to are version 5
- * with the id; a layerfs that reads only up to version 4 refuses them, naming the version. The
- * ops have no version of their own: a change to them or to the meta encoding needs a new version
- * of both files.
+ * compaction, which rewrites the whole state, is paid for by as many logged bytes): every load
+ * replays the log, and a program that writes for days must not fill the disk with it. It compacts
+ * at the end of a change, under the tree's write lock, or after a handle's close logs a file, if
+ * that lock is free. Records of files come without that lock (a size a writing thread logs), so the
+ * log marks its end before the state is taken and, holding its own monitor so that no record comes
+ * meanwhile, writes the records since the mark after the state in the new snapshot (each states a
+ * file whole: replayed twice is harmless). The log is then emptied as at a close. A compaction that
+ * fails before the snapshot is renamed into place (a full disk) changes nothing and is tried again
+ * once as many bytes more are logged; one that fails after leaves the log refusing records until
+ * the container reopens. Loading reads the snapshot, then the log: a log of the snapshot's
+ * generation is replayed; one generation behind is a compaction stopped before emptying the log
+ * (its records are in the snapshot), skipped and emptied by a writer; any other generation, a log
+ * of generation above 0 without a snapshot, a missing log beside a snapshot, or a missing log and
+ * snapshot beside a {@code data} directory (a writer creates the log, by temp file and rename,
+ * before the data directory) is an {@code IOException} naming the files. A container never written
+ * (no log, no snapshot, no data directory) opens empty. A read-only open that races a compaction
+ * reads both files again (three reads in all at most), also where the log raised no problem but the
+ * snapshot was replaced since it was read (a log being emptied holds no records for a moment under
+ * the old header). A wrong magic, a version other than 2 to 5, a wrong length or checksum of the
+ * snapshot is an {@code IOException} naming the file: version 1 containers are refused, never
+ * misread. Version 2 files are version 3 without {@code IMAGE_KEY}, version 3 files version 4
+ * without the id, version 4 files version 5 without {@code KEPT_IMAGE_KEY}; all read as they are. A
+ * writer that opens files of an older version, or without the id its record now carries, compacts
+ * them at once (snapshot of the next generation, then the log emptied into it), so the files it
+ * appends to are version 5 with the id; a layerfs that reads only up to version 4 refuses them,
+ * naming the version. The ops have no version of their own: a change to them or to the meta
+ * encoding needs a new version of both files.
  *
  * <h2>Durability</h2>
  *
