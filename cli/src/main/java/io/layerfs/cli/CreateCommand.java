@@ -96,20 +96,7 @@ final class CreateCommand implements CliCommand {
         }
         throw e;
       }
-      try (Container c = store.container(name, ref, false, mounts)) {
-        if (!c.created()) {
-          // none a moment ago: a create of the same name in another process made it and closed
-          throw exists(store, name, ": another process created it at the same time");
-        }
-        name = c.name();
-      } catch (IOException e) {
-        if (e.getMessage() != null
-            && e.getMessage().contains("open for writing by another process")) {
-          // none a moment ago: a create of the same name in another process won the lock
-          throw exists(store, name, ": another process created it at the same time");
-        }
-        throw e;
-      }
+      name = createAfterLook(store, name, ref, mounts);
     } catch (IOException | RuntimeException e) {
       if (made != null) {
         Stores.removeMadeAfter(made, e);
@@ -119,6 +106,37 @@ final class CreateCommand implements CliCommand {
     // printed once the store is closed: a reader that went away loses no container or store
     in.out().println(name);
     return 0;
+  }
+
+  /**
+   * Makes container {@code name}, which the store did not hold a moment ago. A create of the
+   * same name in another process may have made it since: that is reported as "already exists",
+   * whether the open found it made (of any image, with any mounts) or locked.
+   */
+  static String createAfterLook(Store store, String name, String ref, List<String> mounts)
+      throws IOException {
+    try (Container c = store.container(name, ref, false, mounts)) {
+      if (!c.created()) {
+        throw exists(store, name, ": another process created it at the same time");
+      }
+      return c.name();
+    } catch (IOException e) {
+      if (e.getMessage() != null
+          && e.getMessage().contains("open for writing by another process")) {
+        throw exists(store, name, ": another process created it at the same time");
+      }
+      throw e;
+    } catch (IllegalArgumentException e) {
+      // the open of a container another process made of another image (or with other mounts)
+      // refuses the mismatch before it could say the container was not made here
+      if (store.hasContainer(name)) {
+        FileAlreadyExistsException exists =
+            exists(store, name, ": another process created it at the same time");
+        exists.addSuppressed(e);
+        throw exists;
+      }
+      throw e;
+    }
   }
 
   private static FileAlreadyExistsException exists(Store store, String name, String why) {

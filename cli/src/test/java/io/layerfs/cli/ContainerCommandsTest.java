@@ -2,6 +2,7 @@ package io.layerfs.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -17,6 +18,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -64,6 +66,37 @@ class ContainerCommandsTest {
     assertEquals("", r.err());
     Cli.Result ls = run("ls", "web", "/etc");
     assertEquals("motd\n", ls.out());
+  }
+
+  /**
+   * Two creates of one name in two processes: the one whose look found no container but whose
+   * open meets the other's, made of another image or with other mounts, says it exists.
+   */
+  @Test
+  void aCreateThatMeetsAnotherProcesssContainerOfAnotherImageSaysItExists() throws IOException {
+    ImageBuilder.create(storeDir).created(Instant.EPOCH).file("/etc/motd", "two\n")
+        .build("two:1");
+    try (io.layerfs.core.store.Store s = Stores.existing(storeDir)) {
+      s.container("race", "base:1", false).close(); // the other process's, made since the look
+      FileAlreadyExistsException byImage = assertThrows(FileAlreadyExistsException.class,
+          () -> CreateCommand.createAfterLook(s, "race", "two:1", List.of()));
+      assertTrue(byImage.getReason().startsWith("container race already exists in store "),
+          byImage.getMessage());
+      FileAlreadyExistsException mounts = assertThrows(FileAlreadyExistsException.class,
+          () -> CreateCommand.createAfterLook(s, "race", "base:1",
+              List.of("type=tmpfs,target=/tmp")));
+      assertTrue(mounts.getReason().contains("another process created it"), mounts.getMessage());
+      // a container that does not exist is made, and a refusal of a bad image stays its own
+      assertEquals("other", CreateCommand.createAfterLook(s, "other", "two:1", List.of()));
+      assertThrows(IllegalArgumentException.class,
+          () -> s.container("race", "two:1", false).close());
+      try (Container other = s.container("other", null, true);
+          Container race = s.container("race", null, true)) {
+        assertEquals(Images.resolve(ContentStore.open(storeDir), "two:1").manifestDigest(),
+            other.image().manifestDigest());
+        assertEquals(image.manifestDigest(), race.image().manifestDigest());
+      }
+    }
   }
 
   @Test
