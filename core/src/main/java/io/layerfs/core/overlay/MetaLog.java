@@ -1,7 +1,6 @@
 package io.layerfs.core.overlay;
 
 import io.layerfs.core.content.BlobWriter;
-import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.EOFException;
 import java.io.IOException;
@@ -15,6 +14,7 @@ import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -564,16 +564,22 @@ public final class MetaLog implements Closeable {
     }
     ByteBuffer tail = ByteBuffer.allocate((int) (end - mark));
     readFully(channel, tail, mark);
-    ByteArrayOutputStream payload = new ByteArrayOutputStream(state.length + tail.capacity());
-    payload.write(state);
-    for (int at = 0; at < tail.capacity(); ) {
+    int records = 0;
+    for (int at = 0; at < tail.capacity(); at += 8 + tail.getInt(at)) {
+      records++;
+    }
+    // one array of the snapshot's size (the state may be megabytes): the records' payloads
+    // without their length and checksum words, copied after the state
+    byte[] payload = Arrays.copyOf(state, state.length + tail.capacity() - 8 * records);
+    for (int at = 0, to = state.length; at < tail.capacity(); ) {
       int length = tail.getInt(at);
-      payload.write(tail.array(), at + 8, length);
+      System.arraycopy(tail.array(), at + 8, payload, to, length);
+      to += length;
       at += 8 + length;
     }
     long next = generation + 1;
     try {
-      writeSnapshot(dir, next, id, payload.toByteArray(), FILES);
+      writeSnapshot(dir, next, id, payload, FILES);
     } catch (IOException e) {
       long found = snapshotGeneration(dir);
       if (found == next || found == -1) { // in place after all, or no telling
@@ -588,7 +594,7 @@ public final class MetaLog implements Closeable {
       unusable = "it could not be emptied after a compaction (" + e.getMessage() + ")";
       throw e;
     }
-    return payload.size();
+    return payload.length;
   }
 
   private static void readFully(FileChannel c, ByteBuffer dst, long position) throws IOException {
