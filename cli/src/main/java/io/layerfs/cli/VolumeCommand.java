@@ -2,6 +2,7 @@ package io.layerfs.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.layerfs.core.VolumePruneReport;
 import io.layerfs.core.store.Store;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -190,7 +191,8 @@ final class VolumeCommand implements CliCommand {
   static final class Prune implements CliCommand {
     static CommandSpec spec() {
       CommandSpec spec = Specs.command(new Prune(), "prune",
-          "With -a, remove every volume no container mounts; prints their names. Without -a,"
+          "With -a, remove every volume no container mounts; prints their names and the space"
+              + " reclaimed, as docker does. Without -a,"
               + " as docker volume prune since Docker 23, only anonymous volumes would go, and"
               + " every layerfs volume is named: nothing is removed.");
       spec.addOption(Specs.flag(new String[] {"-f", "--force"},
@@ -209,7 +211,7 @@ final class VolumeCommand implements CliCommand {
           Map<String, List<String>> users = store.volumeUsers();
           List<String> unused = store.volumes().stream()
               .filter(name -> users.getOrDefault(name, List.of()).isEmpty()).toList();
-          out.println("Deleted Volumes:");
+          out.println("Total reclaimed space: 0B");
           if (!unused.isEmpty()) {
             in.err().println("layerfs: kept " + unused.size() + " unused named volume(s) ("
                 + String.join(", ", unused) + "): as docker volume prune, only -a removes"
@@ -217,9 +219,14 @@ final class VolumeCommand implements CliCommand {
           }
           return 0;
         }
-        List<String> removed = store.pruneVolumes();
-        out.println("Deleted Volumes:");
-        removed.forEach(out::println);
+        VolumePruneReport report = store.pruneVolumes();
+        if (!report.volumes().isEmpty()) {
+          // docker's form: the list, a blank line, the total
+          out.println("Deleted Volumes:");
+          report.volumes().forEach(out::println);
+          out.println();
+        }
+        out.println("Total reclaimed space: " + Human.size(report.bytesFreed(), 4));
       }
       return 0;
     }

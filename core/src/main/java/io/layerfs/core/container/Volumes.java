@@ -1,19 +1,25 @@
 package io.layerfs.core.container;
 
 import io.layerfs.core.Mount;
+import io.layerfs.core.VolumePruneReport;
 import io.layerfs.core.content.ContentStore;
 import io.layerfs.core.internal.FileTrees;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.regex.Pattern;
@@ -217,16 +223,19 @@ public final class Volumes {
     }
   }
 
-  /** Removes every volume no container mounts; returns their names, sorted. */
-  public static List<String> prune(ContentStore store) throws IOException {
+  /** Removes every volume no container mounts; their names, sorted, and the bytes they held. */
+  public static VolumePruneReport prune(ContentStore store) throws IOException {
     List<String> removed = new ArrayList<>();
+    long freed = 0;
     try (VolumeLock lock = VolumeLock.acquire(store)) {
       Map<String, List<String>> users = users(store);
       for (String name : list(store)) {
         if (!users.containsKey(name)) {
+          long bytes = size(root(store).resolve(name).resolve(DATA));
           try {
             remove(store, name);
             removed.add(name);
+            freed += bytes;
           } catch (NoSuchFileException e) {
             // removed by someone else meanwhile
           }
@@ -234,7 +243,32 @@ public final class Volumes {
       }
       deleteLeftovers(store); // also when no volume was unused
     }
-    return removed;
+    return new VolumePruneReport(removed, freed);
+  }
+
+  /**
+   * The bytes of the regular files under {@code dir}, a file of several links once, links not
+   * followed; what cannot be read is not counted (the prune it reports goes on).
+   */
+  static long size(Path dir) throws IOException {
+    long[] bytes = {0};
+    Set<Object> seen = new HashSet<>();
+    Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+      @Override
+      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+        Object key = attrs.fileKey();
+        if (attrs.isRegularFile() && (key == null || seen.add(key))) {
+          bytes[0] += attrs.size();
+        }
+        return FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public FileVisitResult visitFileFailed(Path file, IOException e) {
+        return FileVisitResult.CONTINUE;
+      }
+    });
+    return bytes[0];
   }
 
   private static Path root(ContentStore store) throws IOException {

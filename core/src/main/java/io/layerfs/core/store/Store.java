@@ -18,6 +18,7 @@ import io.layerfs.core.Progress;
 import io.layerfs.core.RangedBlob;
 import io.layerfs.core.SignatureException;
 import io.layerfs.core.SignatureInfo;
+import io.layerfs.core.VolumePruneReport;
 import io.layerfs.core.container.ContainerDirectory;
 import io.layerfs.core.container.ContainerRecord;
 import io.layerfs.core.container.Volumes;
@@ -1081,8 +1082,11 @@ public final class Store implements Closeable {
     return Volumes.users(content);
   }
 
-  /** Removes every volume no container mounts, as {@code docker volume prune -a}; their names. */
-  public List<String> pruneVolumes() throws IOException {
+  /**
+   * Removes every volume no container mounts, as {@code docker volume prune -a}: their names and
+   * the bytes their files held.
+   */
+  public VolumePruneReport pruneVolumes() throws IOException {
     return Volumes.prune(content);
   }
 

@@ -51,7 +51,7 @@ class VolumesTest {
         java.util.concurrent.Executors.newSingleThreadExecutor();
     try {
       java.util.concurrent.Future<?> rm;
-      java.util.concurrent.Future<List<String>> prune;
+      java.util.concurrent.Future<io.layerfs.core.VolumePruneReport> prune;
       try (VolumeLock mounting = VolumeLock.acquire(store)) {
         rm = other.submit(() -> {
           Volumes.removeUnused(store, "shared");
@@ -63,7 +63,8 @@ class VolumesTest {
         assertEquals(List.of("shared"), Volumes.list(store));
       }
       rm.get(10, java.util.concurrent.TimeUnit.SECONDS);
-      assertEquals(List.of(), prune.get(10, java.util.concurrent.TimeUnit.SECONDS));
+      assertEquals(List.of(),
+          prune.get(10, java.util.concurrent.TimeUnit.SECONDS).volumes());
       assertEquals(List.of(), Volumes.list(store));
     } finally {
       other.shutdownNow();
@@ -110,10 +111,10 @@ class VolumesTest {
   @Test
   void pruneCleansLeftoversAlsoWhenNoVolumeIsUnused() throws IOException {
     ContentStore store = ContentStore.open(tmp.resolve("store"));
-    assertEquals(List.of(), Volumes.prune(store), "no volume yet");
+    assertEquals(List.of(), Volumes.prune(store).volumes(), "no volume yet");
     Path root = store.root().resolve("layerfs/volumes");
     Files.createDirectories(root.resolve(".removing-1234/_data/x"));
-    assertEquals(List.of(), Volumes.prune(store));
+    assertEquals(List.of(), Volumes.prune(store).volumes());
     assertFalse(Files.exists(root.resolve(".removing-1234")));
   }
 

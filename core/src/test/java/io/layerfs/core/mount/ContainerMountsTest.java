@@ -763,7 +763,7 @@ class ContainerMountsTest {
     IOException inUse = assertThrows(IOException.class, () -> Volumes.removeUnused(store, "v"));
     assertTrue(inUse.getMessage().contains("in use by container c"), inUse.getMessage());
     Volumes.create(store, "unused");
-    assertEquals(List.of("unused"), Volumes.prune(store));
+    assertEquals(List.of("unused"), Volumes.prune(store).volumes());
     assertEquals(List.of("v"), Volumes.list(store));
     Container.remove(store, "c");
     Volumes.removeUnused(store, "v");

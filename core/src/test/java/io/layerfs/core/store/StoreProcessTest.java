@@ -141,7 +141,7 @@ class StoreProcessTest {
           int r = 0;
           for (; System.nanoTime() < end; r++) {
             if (args[0].equals("prune-volumes")) {
-              pruned += store.pruneVolumes().size();
+              pruned += store.pruneVolumes().volumes().size();
               continue;
             }
             String name = "c" + r;
