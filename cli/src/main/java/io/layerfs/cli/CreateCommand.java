@@ -18,7 +18,8 @@ import picocli.CommandLine.Model.OptionSpec;
  * starts empty). Prints the name. Mounts ({@code --mount}, repeatable, in
  * {@code docker run --mount} syntax, or Docker's short {@code -v} and {@code --tmpfs}, see {@link
  * ShortMounts}) are recorded with the container and fixed from then on; a bad spec or a missing
- * bind source is refused before anything is written.
+ * {@code --mount} bind source is refused before anything is written, a missing {@code -v} one
+ * made a directory, as Docker makes it.
  */
 final class CreateCommand implements CliCommand {
   static CommandSpec spec() {
@@ -44,8 +45,8 @@ final class CreateCommand implements CliCommand {
     spec.addOption(OptionSpec.builder("-v", "--volume").type(List.class)
         .auxiliaryTypes(String.class).paramLabel("SRC:DST[:OPTS]")
         .description("Docker's short form (repeatable): NAME:/path is a volume, /host/path:/path "
-            + "(or ./path:/path) a bind mount of a directory or file (it must exist); OPTS: ro, "
-            + "rw, nocopy, rprivate...")
+            + "(or ./path:/path) a bind mount of a directory or file (made a directory if "
+            + "missing, as docker makes it); OPTS: ro, rw, nocopy, rprivate...")
         .build());
     spec.addOption(OptionSpec.builder("--tmpfs").type(List.class).auxiliaryTypes(String.class)
         .paramLabel("/path[:size=64m,mode=1777]")
@@ -96,7 +97,13 @@ final class CreateCommand implements CliCommand {
         }
         throw e;
       }
-      name = createAfterLook(store, name, ref, mounts);
+      List<ShortMounts.Made> sources = ShortMounts.makeMissingSources(in.options("--volume"));
+      try {
+        name = createAfterLook(store, name, ref, mounts);
+      } catch (IOException | RuntimeException e) {
+        ShortMounts.removeMade(sources, e);
+        throw e;
+      }
     } catch (IOException | RuntimeException e) {
       if (made != null) {
         Stores.removeMadeAfter(made, e);

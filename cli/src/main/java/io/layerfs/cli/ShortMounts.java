@@ -1,6 +1,9 @@
 package io.layerfs.cli;
 
 import io.layerfs.core.Mount;
+import java.io.IOException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -8,8 +11,8 @@ import java.util.List;
 /**
  * Docker's short mount forms as {@code --mount} specs: {@code -v NAME:/path[:OPTS]} (a volume),
  * {@code -v /host/path:/path[:OPTS]} (a bind mount of a directory or file, also {@code ./path}
- * or {@code ../path} relative to the working directory, as Docker 23 and later take it; the
- * source must exist, where Docker would make a missing directory) and {@code --tmpfs
+ * or {@code ../path} relative to the working directory, as Docker 23 and later take it; a missing
+ * source is made a directory, as Docker makes it, see {@link #makeMissingSources}) and {@code --tmpfs
  * /path[:size=64m,mode=1777]}. The container records the specs these give, so {@code inspect}
  * shows them as if given with {@code --mount} (a path with a comma quoted, as a {@code --mount}
  * spec needs it).
@@ -85,6 +88,54 @@ final class ShortMounts {
     tmpfs.forEach(t -> all.add(tmpfs(t)));
     return all;
   }
+
+  /**
+   * Makes the host directories of the {@code -v} bind mounts of {@code volumes} that do not
+   * exist, as Docker makes them (always directories, with their missing parents; {@code --mount
+   * type=bind} refuses a missing source instead). Returns what was made, for {@link
+   * #removeMade} after a create that failed.
+   */
+  static List<Made> makeMissingSources(List<String> volumes) throws IOException {
+    List<Made> made = new ArrayList<>();
+    for (String v : volumes) {
+      Mount m = Mount.parse(volume(v));
+      Path source = Path.of(m.source());
+      Path first = m.type() == Mount.Type.BIND ? Stores.firstMissing(source) : null;
+      if (first != null) {
+        try {
+          Files.createDirectories(source);
+        } catch (IOException e) {
+          removeMade(made, e);
+          throw new IOException("cannot make the bind source " + source + " of -v '" + v
+              + "': " + e.getMessage(), e);
+        }
+        made.add(new Made(first, source));
+      }
+    }
+    return made;
+  }
+
+  /**
+   * Removes the directories {@link #makeMissingSources} made, from each source up to the first
+   * one it made, as long as they are empty: what another program put there stays.
+   */
+  static void removeMade(List<Made> made, Exception failure) {
+    for (Made m : made) {
+      for (Path p = m.source(); p != null && p.startsWith(m.first()); p = p.getParent()) {
+        try {
+          Files.deleteIfExists(p);
+        } catch (DirectoryNotEmptyException e) {
+          break;
+        } catch (IOException e) {
+          failure.addSuppressed(e);
+          break;
+        }
+      }
+    }
+  }
+
+  /** A bind source made: {@code source} and the first of its parents that was missing. */
+  record Made(Path first, Path source) {}
 
   private static IllegalArgumentException bad(String option, String spec, String why) {
     return new IllegalArgumentException("invalid " + option + " '" + spec + "': " + why);

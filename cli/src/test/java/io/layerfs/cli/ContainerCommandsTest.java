@@ -227,6 +227,27 @@ class ContainerCommandsTest {
     assertFalse(Files.exists(storeDir.resolve("layerfs/volumes/v")));
   }
 
+  /** As Docker: -v makes a missing host directory, --mount type=bind refuses it. */
+  @Test
+  void createMakesAMissingDashVSourceAndRemovesItIfTheCreateFails() throws IOException {
+    Path made = dir.resolve("host/site/www");
+    Cli.Result failed = run("create", "web", "base:1", "-v", made + ":/srv", "--mount",
+        "type=bind,source=" + dir.resolve("absent") + ",target=/a");
+    assertEquals(1, failed.code());
+    assertTrue(failed.errorLine().contains("bind source path does not exist: "
+        + dir.resolve("absent")), failed.err());
+    assertFalse(Files.exists(dir.resolve("host")), "what the failed create made is gone");
+    Files.createDirectories(dir.resolve("kept"));
+    Cli.Result r = run("create", "web", "base:1", "-v", made + ":/srv", "-v",
+        dir.resolve("kept/new") + ":/opt:ro");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(Files.isDirectory(made));
+    assertTrue(Files.isDirectory(dir.resolve("kept/new")));
+    assertEquals("", run("ls", "web", "/srv").out());
+    Files.writeString(made.resolve("index.html"), "hi\n");
+    assertEquals("index.html\n", run("ls", "web", "/srv").out());
+  }
+
   @Test
   void inspectJsonHasTheImageConfigAsDockerInspectsAContainer() throws IOException {
     ObjectMapper mapper = new ObjectMapper();
