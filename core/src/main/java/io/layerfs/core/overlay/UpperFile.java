@@ -66,6 +66,12 @@ public final class UpperFile extends UpperEntry implements PositionalRead {
   /** Size or times changed since the last record of this file. */
   boolean dirty;
   /**
+   * How many records of its state were taken (guarded by its monitor): a change's batch that took
+   * one and finds the count moved when it is logged knows another thread's record may have gone
+   * in first (see {@code UpperLayer.commit}).
+   */
+  long records;
+  /**
    * Whether the data file was ever mapped: a mapping outlives its channel and cannot be
    * tracked, so such a data file is unlinked when the file goes, never emptied for reuse.
    */

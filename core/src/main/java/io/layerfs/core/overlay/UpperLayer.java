@@ -22,6 +22,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -370,6 +371,7 @@ final class UpperLayer implements Closeable {
     if (log != null && b.ops > 0) {
       try {
         log.append(b.out.array(), b.out.size());
+        logOvertaken(b);
       } catch (IOException | RuntimeException e) {
         // the change is in memory but not in the log (a record larger than the reservation met
         // a full disk): refuse further changes and never compact this memory into a snapshot
@@ -389,26 +391,39 @@ final class UpperLayer implements Closeable {
     }
   }
 
-  /** Logs a file's whole state now (its size or times changed). */
+  /**
+   * Logs a file's whole state now (its size or times changed). The record is appended under the
+   * file's monitor, as every other record of the file is: two threads logging one file (two
+   * handles forced at once, a force beside a truncation) append their states in the order they
+   * took them, so the last record replayed after a crash is the file's last state, and none
+   * comes after the unlink that dropped it.
+   */
   void logFile(UpperFile f) throws IOException {
-    if (log == null) {
-      return;
-    }
-    Batch b = new Batch();
     synchronized (f) {
-      if (f.isDropped()) {
-        return;
-      }
-      b.file(f);
+      logFileLocked(f);
     }
-    try {
-      log.append(b.out.array(), b.out.size());
-    } catch (IOException | RuntimeException e) {
+  }
+
+  /**
+   * Logs again each file whose state {@code b} took (an existing file's, as a chmod takes it)
+   * where another thread took a record of it since (a handle's force or truncation, which log
+   * without the tree's lock): that record may have gone in before {@code b}'s, which would then
+   * be the last one of the file replayed after a crash though it is older.
+   */
+  private void logOvertaken(Batch b) throws IOException {
+    for (int i = 0; b.entered != null && i < b.entered.size(); i++) {
+      UpperFile f = b.entered.get(i);
       synchronized (f) {
-        f.dirty = true; // still to be logged
+        if (f.records != b.enteredRecords[i]) {
+          logFileLocked(f);
+        }
       }
-      throw e;
     }
+  }
+
+  /** The metadata log, or null (a test holds its monitor to hold appends back). */
+  MetaLog metaLog() {
+    return log;
   }
 
   /**
@@ -780,6 +795,12 @@ final class UpperLayer implements Closeable {
   final class Batch {
     private final RecordWriter out = new RecordWriter();
     private final List<UpperFile> dropped = new ArrayList<>();
+    /**
+     * The files of {@link #entry}, each with its record count once this batch took its state;
+     * null while there is none (most changes).
+     */
+    private List<UpperFile> entered;
+    private long[] enteredRecords;
     private int ops;
 
     void dir(UpperDir d) {
@@ -808,6 +829,7 @@ final class UpperLayer implements Closeable {
       out.writeLong(f.originSize);
       writeBytes(f.chunks.toByteArray());
       f.dirty = false;
+      f.records++;
       ops++;
     }
 
@@ -848,6 +870,14 @@ final class UpperLayer implements Closeable {
         UpperFile f = (UpperFile) e;
         synchronized (f) {
           file(f);
+          if (entered == null) {
+            entered = new ArrayList<>(1);
+            enteredRecords = new long[1];
+          } else if (entered.size() == enteredRecords.length) {
+            enteredRecords = Arrays.copyOf(enteredRecords, 2 * enteredRecords.length);
+          }
+          enteredRecords[entered.size()] = f.records;
+          entered.add(f);
         }
       }
     }
