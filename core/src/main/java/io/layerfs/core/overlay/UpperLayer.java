@@ -22,7 +22,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.BitSet;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -411,12 +410,20 @@ final class UpperLayer implements Closeable {
    * be the last one of the file replayed after a crash though it is older.
    */
   private void logOvertaken(Batch b) throws IOException {
-    for (int i = 0; b.entered != null && i < b.entered.size(); i++) {
-      UpperFile f = b.entered.get(i);
-      synchronized (f) {
-        if (f.records != b.enteredRecords[i]) {
-          logFileLocked(f);
+    if (b.entered != null) {
+      logIfOvertaken(b.entered, b.enteredRecords);
+      if (b.moreEntered != null) {
+        for (Map.Entry<UpperFile, Long> e : b.moreEntered) {
+          logIfOvertaken(e.getKey(), e.getValue());
         }
+      }
+    }
+  }
+
+  private void logIfOvertaken(UpperFile f, long recordsTaken) throws IOException {
+    synchronized (f) {
+      if (f.records != recordsTaken) {
+        logFileLocked(f);
       }
     }
   }
@@ -796,11 +803,12 @@ final class UpperLayer implements Closeable {
     private final RecordWriter out = new RecordWriter();
     private final List<UpperFile> dropped = new ArrayList<>();
     /**
-     * The files of {@link #entry}, each with its record count once this batch took its state;
-     * null while there is none (most changes).
+     * The file of {@link #entry} (a change enters one, a rename of a hard-linked file perhaps
+     * more, kept in {@link #moreEntered}) with its record count once this batch took its state.
      */
-    private List<UpperFile> entered;
-    private long[] enteredRecords;
+    private UpperFile entered;
+    private long enteredRecords;
+    private List<Map.Entry<UpperFile, Long>> moreEntered;
     private int ops;
 
     void dir(UpperDir d) {
@@ -871,13 +879,14 @@ final class UpperLayer implements Closeable {
         synchronized (f) {
           file(f);
           if (entered == null) {
-            entered = new ArrayList<>(1);
-            enteredRecords = new long[1];
-          } else if (entered.size() == enteredRecords.length) {
-            enteredRecords = Arrays.copyOf(enteredRecords, 2 * enteredRecords.length);
+            entered = f;
+            enteredRecords = f.records;
+          } else {
+            if (moreEntered == null) {
+              moreEntered = new ArrayList<>();
+            }
+            moreEntered.add(Map.entry(f, f.records));
           }
-          enteredRecords[entered.size()] = f.records;
-          entered.add(f);
         }
       }
     }
