@@ -12,6 +12,9 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -115,6 +118,54 @@ class FileRecordOrderTest {
     }
     try (Overlay crash = fx.crashView()) {
       assertEquals("0123", read(crash, "/g"), "and after the handle's close");
+    }
+  }
+
+  /**
+   * Three threads writing, forcing, truncating and chmodding one file through handles of their
+   * own, round after round: once they are done (their handles closed), the state a crash leaves
+   * is the file as the program sees it, bytes and mode.
+   */
+  @Test
+  void threadsChangingOneFileLeaveItsStateForACrash() throws Exception {
+    ExecutorService threads = Executors.newFixedThreadPool(3);
+    try {
+      for (int round = 0; round < 150; round++) {
+        String path = "/r" + round % 5;
+        write(path, "start of round " + round);
+        List<Future<?>> done = new ArrayList<>();
+        for (int t = 0; t < 3; t++) {
+          long seed = round * 3L + t;
+          done.add(threads.submit(() -> {
+            Random random = new Random(seed);
+            try (FileHandle h = fx.ov.open(path, Set.of(WRITE), 0)) {
+              for (int op = 0; op < 12; op++) {
+                switch (random.nextInt(4)) {
+                  case 0 -> {
+                    byte[] bytes = new byte[1 + random.nextInt(40)];
+                    random.nextBytes(bytes);
+                    h.write(ByteBuffer.wrap(bytes), random.nextInt(64));
+                  }
+                  case 1 -> h.force(true);
+                  case 2 -> h.truncate(random.nextInt(48));
+                  default -> fx.ov.setMode(path, false, 0600 | random.nextInt(0100));
+                }
+              }
+            }
+            return null;
+          }));
+        }
+        for (Future<?> f : done) {
+          f.get(30, TimeUnit.SECONDS);
+        }
+        try (Overlay crash = fx.crashView()) {
+          assertEquals(read(fx.ov, path), read(crash, path), "round " + round);
+          assertEquals(fx.ov.lookup(path, false).mode(), crash.lookup(path, false).mode(),
+              "round " + round);
+        }
+      }
+    } finally {
+      threads.shutdownNow();
     }
   }
 
