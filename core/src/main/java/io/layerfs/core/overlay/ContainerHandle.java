@@ -229,12 +229,10 @@ final class ContainerHandle implements FileHandle, PositionalRead {
     if (!write) {
       throw new NonWritableChannelException();
     }
-    if (size < file.size()) {
-      try {
-        file.truncate(size);
-      } catch (DataFileDamage e) {
-        throw e.at(path);
-      }
+    try {
+      file.shrink(size);
+    } catch (DataFileDamage e) {
+      throw e.at(path);
     }
   }
 

@@ -443,9 +443,26 @@ public final class UpperFile extends UpperEntry implements PositionalRead {
   }
 
   /**
-   * Sets a smaller size: logged first (a failure changes nothing), then the data file shrinks.
+   * {@link #truncate} where the file is longer than {@code newSize}, as {@code
+   * FileChannel.truncate}: checked under the file's monitor, since another thread may have cut
+   * the file since the caller looked (a larger size taken for a smaller one would claim bytes
+   * the data file no longer holds).
+   */
+  synchronized void shrink(long newSize) throws IOException {
+    if (newSize < size) {
+      truncate(newSize);
+    }
+  }
+
+  /**
+   * Sets a size no larger than the file's (the same one: {@code O_TRUNC} of an empty file, which
+   * sets its times): logged first (a failure changes nothing), then the data file shrinks.
    */
   synchronized void truncate(long newSize) throws IOException {
+    if (newSize > size) {
+      throw new IllegalArgumentException("truncate to " + newSize + " bytes of a file of "
+          + size);
+    }
     upper.reserveLog(UpperLayer.RESERVE);
     FileChannel c = channel();
     Saved before = new Saved();

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -27,8 +28,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Two threads that log one file at once (a handle forced while another truncates the file) leave
- * its last state as the log's last record of it, so that a crash replays what the program saw.
+ * Threads that change one file at once through handles of their own (forces, truncations,
+ * chmods) leave its last state as the log's last record of it, so that a crash replays what the
+ * program saw, and a size that the data file holds.
  */
 @ExtendWith(NoRunningCompaction.class)
 class FileRecordOrderTest {
@@ -166,6 +168,54 @@ class FileRecordOrderTest {
       }
     } finally {
       threads.shutdownNow();
+    }
+  }
+
+  /**
+   * Two handles truncating one file at once, to 8 and to 4 bytes, while a third forces it, leave
+   * it 4 bytes, as the JDK's channels do (a truncation to a larger size changes nothing). Before,
+   * a handle checked the size, then truncated: when the other cut the file to 4 between the two
+   * (the force, holding the file, lets both queue), the file took 8 bytes over a 4-byte data
+   * file, and its reads failed (`data file data/N is 4 bytes, shorter than the 8 bytes the logged
+   * state holds`) in the running program and after a reopen (round 40 of 1,000, once).
+   */
+  @Test
+  void twoTruncationsAtOnceLeaveTheShorterSize() throws Exception {
+    write("/t", "0123456789");
+    ExecutorService three = Executors.newFixedThreadPool(3);
+    try (FileHandle to8 = fx.ov.open("/t", Set.of(WRITE), 0);
+        FileHandle to4 = fx.ov.open("/t", Set.of(WRITE), 0);
+        FileHandle forced = fx.ov.open("/t", Set.of(WRITE), 0)) {
+      for (int round = 0; round < 1000; round++) {
+        to8.write(ByteBuffer.wrap("0123456789".getBytes(StandardCharsets.UTF_8)), 0);
+        CyclicBarrier start = new CyclicBarrier(3);
+        List<Future<?>> done = new ArrayList<>();
+        done.add(three.submit(() -> {
+          start.await();
+          forced.force(false); // holds the file while its data file is forced
+          return null;
+        }));
+        done.add(three.submit(() -> {
+          start.await();
+          to8.truncate(8);
+          return null;
+        }));
+        done.add(three.submit(() -> {
+          start.await();
+          to4.truncate(4);
+          return null;
+        }));
+        for (Future<?> f : done) {
+          f.get(10, TimeUnit.SECONDS);
+        }
+        assertEquals(4, to4.size(), "round " + round);
+        assertEquals("0123", read(fx.ov, "/t"), "round " + round);
+      }
+    } finally {
+      three.shutdownNow();
+    }
+    try (Overlay crash = fx.crashView()) {
+      assertEquals("0123", read(crash, "/t"));
     }
   }
 
