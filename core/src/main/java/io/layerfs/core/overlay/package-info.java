@@ -261,9 +261,12 @@
  * data state: size, origin, bitmap, channel, and its metadata fields), then the {@code MetaLog}'s
  * monitor (appends). The maps of the upper layer and the children of upper directories are
  * guarded by the tree lock; a record is built and committed under the write lock, except a
- * file's own state, which file handles log without the tree lock (encoded under the file's
- * monitor, appended under the log's). The data file pool and the data directory lock
- * themselves. Commit holds the read lock, so
+ * file's own state, which file handles log without the tree lock, encoded and appended under the
+ * file's monitor (and the log's for the append), so that a file's records go in the order its
+ * states were taken. A change under the write lock that took an existing file's state (a chmod)
+ * appends it later; where a handle logged the file meanwhile, the change logs the file once more,
+ * so its last record is its last state. A truncation compares sizes under the file's monitor.
+ * The data file pool and the data directory lock themselves. Commit holds the read lock, so
  * mutations wait; writes through handles already open should be finished first (as Docker pauses
  * a container), or their bytes may land half in the layer.
  */
