@@ -11,11 +11,11 @@ import java.util.List;
 /**
  * Docker's short mount forms as {@code --mount} specs: {@code -v NAME:/path[:OPTS]} (a volume),
  * {@code -v /host/path:/path[:OPTS]} (a bind mount of a directory or file, also {@code ./path}
- * or {@code ../path} relative to the working directory, as Docker 23 and later take it; a missing
- * source is made a directory, as Docker makes it, see {@link #makeMissingSources}) and {@code --tmpfs
- * /path[:size=64m,mode=1777]}. The container records the specs these give, so {@code inspect}
- * shows them as if given with {@code --mount} (a path with a comma quoted, as a {@code --mount}
- * spec needs it).
+ * or {@code ../path} relative to the working directory, as Docker 23 and later take it; a
+ * missing source is made a directory, as Docker makes it, see {@link #makeMissingSources}) and
+ * {@code --tmpfs /path[:size=64m,mode=1777]}. The container records the specs these give, so
+ * {@code inspect} shows them as if given with {@code --mount} (a path with a comma quoted, as a
+ * {@code --mount} spec needs it).
  */
 final class ShortMounts {
   private static final List<String> PROPAGATION =
@@ -102,14 +102,14 @@ final class ShortMounts {
       Path source = Path.of(m.source());
       Path first = m.type() == Mount.Type.BIND ? Stores.firstMissing(source) : null;
       if (first != null) {
+        made.add(new Made(first, source));
         try {
           Files.createDirectories(source);
         } catch (IOException e) {
-          removeMade(made, e);
+          removeMade(made, e); // this source's parents made before the failure too
           throw new IOException("cannot make the bind source " + source + " of -v '" + v
               + "': " + e.getMessage(), e);
         }
-        made.add(new Made(first, source));
       }
     }
     return made;
