@@ -62,6 +62,8 @@ final class DirTree implements FileTree {
    * (the JDK's directory stream keeps a duplicate for reading entries).
    */
   static final int KEPT_OPEN = 32;
+  /** Lookups of a file a time change makes while other programs rename files over its name. */
+  private static final int SET_TIMES_TRIES = 8;
   private static final String USER = "user.";
   private static final Set<OpenOption> READ_NOFOLLOW =
       Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
@@ -813,22 +815,27 @@ final class DirTree implements FileTree {
           : parent.stream.getFileAttributeView(name(names), BasicFileAttributeView.class,
               LinkOption.NOFOLLOW_LINKS);
       boolean nanos = mtimeNanos % 1000 != 0 || atimeNanos % 1000 != 0;
-      Object key = view.readAttributes().fileKey();
-      boolean link = view.readAttributes().isSymbolicLink();
-      if (!link && !nanos) {
-        view.setTimes(time(mtimeNanos), time(atimeNanos), null);
-        changed(names);
-        return;
-      }
       // the relative call opens the file (a link cannot be) and sets microseconds only: by
-      // path, utimensat with AT_SYMLINK_NOFOLLOW, once the path names the same file
-      Path path = hostPath(names);
-      BasicFileAttributeView byPath = Files.getFileAttributeView(path,
-          BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
-      if (!java.util.Objects.equals(byPath.readAttributes().fileKey(), key)) {
-        throw new FileSystemException(absPath, null, "changed while its times were set");
+      // path, utimensat with AT_SYMLINK_NOFOLLOW, once the path names the file found relative
+      // to its parent; a file another program renamed over the name meanwhile is the one
+      // utimensat(2) by path would set, so it is looked up again (a few times, not forever)
+      for (int tries = 1; ; tries++) {
+        BasicFileAttributes found = view.readAttributes();
+        if (!found.isSymbolicLink() && !nanos) {
+          view.setTimes(time(mtimeNanos), time(atimeNanos), null);
+          break;
+        }
+        BasicFileAttributeView byPath = Files.getFileAttributeView(hostPath(names),
+            BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+        if (java.util.Objects.equals(byPath.readAttributes().fileKey(), found.fileKey())) {
+          byPath.setTimes(time(mtimeNanos), time(atimeNanos), null);
+          break;
+        }
+        if (tries == SET_TIMES_TRIES) {
+          throw new FileSystemException(absPath, null, "replaced " + tries + " times while its "
+              + "times were set (by another program renaming files over it)");
+        }
       }
-      byPath.setTimes(time(mtimeNanos), time(atimeNanos), null);
       changed(names);
     }
   }

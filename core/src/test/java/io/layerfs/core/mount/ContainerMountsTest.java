@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerfs.core.Change;
 import io.layerfs.core.FileHandle;
+import io.layerfs.core.FileTree;
 import io.layerfs.core.FsckReport;
 import io.layerfs.core.Image;
 import io.layerfs.core.Layer;
@@ -40,6 +41,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -69,6 +75,39 @@ class ContainerMountsTest {
   @AfterEach
   void tearDown() throws IOException {
     layers.close();
+  }
+
+  /**
+   * A time change of a bind-mounted file that another program keeps replacing by renames sets
+   * the times of whichever file the name names, as utimensat(2) by path does on the host (where
+   * it never fails for it); before, a replacement between the relative lookup and the call by
+   * path failed it ("changed while its times were set") within the 3,000 changes.
+   */
+  @Test
+  void timesOfABindMountedFileThatIsReplacedMeanwhileAreSet() throws Exception {
+    Path file = host.resolve("replaced");
+    Files.writeString(file, "0");
+    ExecutorService other = Executors.newSingleThreadExecutor();
+    AtomicBoolean stop = new AtomicBoolean();
+    try (Container c = open("web", "type=bind,source=" + host + ",target=/b")) {
+      Future<?> replacing = other.submit(() -> {
+        for (int i = 0; !stop.get(); i++) {
+          Path next = Files.writeString(host.resolve("next"), Integer.toString(i));
+          Files.move(next, file, StandardCopyOption.REPLACE_EXISTING,
+              StandardCopyOption.ATOMIC_MOVE);
+        }
+        return null;
+      });
+      for (int i = 1; i <= 3000; i++) {
+        // nanoseconds and an atime to keep: the call by path
+        c.setTimes("/b/replaced", false, i * 1_000_000_001L, FileTree.TIME_UNCHANGED);
+      }
+      stop.set(true);
+      replacing.get(10, TimeUnit.SECONDS);
+    } finally {
+      stop.set(true);
+      other.shutdownNow();
+    }
   }
 
   private Container open(String name, String... specs) throws IOException {
